@@ -1,0 +1,37 @@
+// Package errdefs holds the error kinds that every layer wraps and that the API maps to
+// status codes. It owns no logic beyond classification.
+package errdefs
+
+import "errors"
+
+// The kinds. Wrap them with context: fmt.Errorf("container %s: %w", ref, ErrNotFound).
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrAlreadyExists = errors.New("already exists")
+	ErrInvalid       = errors.New("invalid")
+	ErrConflict      = errors.New("conflict")
+	ErrForbidden     = errors.New("forbidden")
+	ErrUnauthorized  = errors.New("unauthorized")
+	ErrTooLarge      = errors.New("too large")
+	ErrUnavailable   = errors.New("unavailable")
+)
+
+// kindError carries a kind without adding its word to the message, for errors whose text
+// already says everything ("no command given ...").
+type kindError struct {
+	msg  string
+	kind error
+}
+
+func (e *kindError) Error() string   { return e.msg }
+func (e *kindError) Unwrap() error   { return e.kind }
+func (e *kindError) Is(t error) bool { return t == e.kind }
+
+// New returns an error with text msg and kind kind.
+func New(kind error, msg string) error { return &kindError{msg: msg, kind: kind} }
+
+// Invalid, NotFound, Conflict and Forbidden build a kinded error from a message.
+func Invalid(msg string) error   { return New(ErrInvalid, msg) }
+func NotFound(msg string) error  { return New(ErrNotFound, msg) }
+func Conflict(msg string) error  { return New(ErrConflict, msg) }
+func Forbidden(msg string) error { return New(ErrForbidden, msg) }

@@ -1,0 +1,138 @@
+package spec
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/minibox/minibox/pkg/atomicfile"
+)
+
+// FileName is the spec's name inside the container directory.
+const FileName = "config.json"
+
+// Spec describes one container.
+type Spec struct {
+	ID  string `json:"id"`
+	Dir string `json:"dir"` // DataRoot/containers/<id>: upper/, work/, logs, sockets
+
+	Rootfs   Rootfs  `json:"rootfs"`
+	Process  Process `json:"process"`
+	Hostname string  `json:"hostname"`
+	Mounts   []Mount `json:"mounts,omitempty"` // volumes, binds, tmpfs, in order
+
+	// Network is "bridge" (a new namespace the daemon wires), "none" (new, lo only) or
+	// "host" (the host's namespace).
+	Network string `json:"network"`
+	// Files bind-mounted over /etc/hosts, /etc/resolv.conf, /etc/hostname when not empty.
+	HostsPath    string `json:"hosts_path,omitempty"`
+	ResolvPath   string `json:"resolv_path,omitempty"`
+	HostnamePath string `json:"hostname_path,omitempty"`
+
+	Privileged    bool              `json:"privileged,omitempty"`
+	MaskedPaths   []string          `json:"masked_paths,omitempty"`
+	ReadonlyPaths []string          `json:"readonly_paths,omitempty"`
+	Sysctl        map[string]string `json:"sysctl,omitempty"`
+	ShmSize       int64             `json:"shm_size,omitempty"` // bytes of /dev/shm; 0 = 64 MiB
+	// Seccomp is a compiled BPF program (struct sock_filter, 8 bytes each, native byte
+	// order), loaded last by init and by every exec; empty = unconfined.
+	Seccomp []byte `json:"seccomp,omitempty"`
+	// UserNS maps the container's IDs when set (--userns auto); nil = host IDs.
+	UserNS *IDMap `json:"userns,omitempty"`
+
+	Resources  Resources `json:"resources"`
+	CgroupPath string    `json:"cgroup_path,omitempty"` // relative, e.g. "minibox/<id>"
+
+	StopSignal string `json:"stop_signal,omitempty"`
+}
+
+// Rootfs is an overlay of read-only layers under a writable upper directory.
+type Rootfs struct {
+	Lower    []string `json:"lower"` // top first, as overlayfs' lowerdir option reads
+	Upper    string   `json:"upper"`
+	Work     string   `json:"work"`
+	ReadOnly bool     `json:"read_only,omitempty"`
+}
+
+// Process is the workload (and the defaults every exec inherits).
+type Process struct {
+	Args     []string `json:"args"`
+	Env      []string `json:"env"`
+	Cwd      string   `json:"cwd"`
+	User     string   `json:"user,omitempty"` // "u[:g]" resolved by init from the container's /etc/passwd and /etc/group
+	Terminal bool     `json:"terminal,omitempty"`
+	Stdin    bool     `json:"stdin,omitempty"` // keep stdin open (-i)
+
+	Capabilities []string `json:"capabilities"` // "CAP_CHOWN", ...; bounding = permitted = effective for root
+	NoNewPrivs   bool     `json:"no_new_privs"`
+	Rlimits      []Rlimit `json:"rlimits,omitempty"`
+	OOMScoreAdj  *int     `json:"oom_score_adj,omitempty"`
+}
+
+// Rlimit is one setrlimit(2) call; Type is "RLIMIT_NOFILE" etc.
+type Rlimit struct {
+	Type string `json:"type"`
+	Soft uint64 `json:"soft"`
+	Hard uint64 `json:"hard"`
+}
+
+// Mount is a volume, bind or tmpfs inside the container.
+type Mount struct {
+	Type        string   `json:"type"` // "bind", "volume" (a bind of a data-root volume), "tmpfs"
+	Source      string   `json:"source,omitempty"`
+	Destination string   `json:"destination"`
+	ReadOnly    bool     `json:"read_only,omitempty"`
+	Options     []string `json:"options,omitempty"` // tmpfs: "size=...", "mode=..."
+	// CopyUp fills an empty volume from the image's content at Destination first (Docker's rule).
+	CopyUp bool `json:"copy_up,omitempty"`
+}
+
+// IDMap maps container IDs 0..Size-1 to host IDs HostID..HostID+Size-1 (uid and gid alike).
+type IDMap struct {
+	HostID uint32 `json:"host_id"`
+	Size   uint32 `json:"size"`
+}
+
+// Resources are the cgroup limits; zero means unset.
+type Resources struct {
+	Memory      int64  `json:"memory,omitempty"`      // bytes
+	MemorySwap  int64  `json:"memory_swap,omitempty"` // bytes of memory+swap; -1 unlimited
+	CPUQuota    int64  `json:"cpu_quota,omitempty"`   // µs per period
+	CPUPeriod   uint64 `json:"cpu_period,omitempty"`  // µs; 0 = 100000
+	CPUShares   uint64 `json:"cpu_shares,omitempty"`
+	CpusetCpus  string `json:"cpuset_cpus,omitempty"`
+	CpusetMems  string `json:"cpuset_mems,omitempty"`
+	PidsLimit   int64  `json:"pids_limit,omitempty"`   // >0 limit; -1 unlimited
+	BlkioWeight uint16 `json:"blkio_weight,omitempty"` // v1 scale 10-1000
+	IOWeight    uint16 `json:"io_weight,omitempty"`    // v2 scale 1-10000 (db run)
+}
+
+// Decode reads a spec.
+func Decode(r io.Reader) (*Spec, error) {
+	var s Spec
+	if err := json.NewDecoder(r).Decode(&s); err != nil {
+		return nil, fmt.Errorf("decode container spec: %w", err)
+	}
+	return &s, nil
+}
+
+// Load reads dir/config.json.
+func Load(dir string) (*Spec, error) {
+	f, err := os.Open(filepath.Join(dir, FileName))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return Decode(f)
+}
+
+// Save writes dir/config.json atomically, 0600 (it may hold environment secrets).
+func (s *Spec) Save() error {
+	b, err := json.Marshal(s)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(filepath.Join(s.Dir, FileName), b, 0o600)
+}
