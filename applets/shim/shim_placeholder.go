@@ -1,0 +1,11 @@
+package shim
+
+import (
+	"context"
+	"errors"
+)
+
+// Main is replaced by the real applet.
+func Main(ctx context.Context, args []string) error {
+	return errors.New("shim applet is not built yet")
+}

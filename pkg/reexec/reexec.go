@@ -1,0 +1,16 @@
+// Package reexec runs this same binary as another applet: one file is all a host needs.
+package reexec
+
+import (
+	"os"
+	"os/exec"
+)
+
+// Self is the running binary, as the kernel knows it (survives a replaced file on disk).
+const Self = "/proc/self/exe"
+
+// Command runs this binary as another applet; argv[0] names the applet, extra files
+// become fds 3, 4, ...
+func Command(applet string, args []string, extra ...*os.File) *exec.Cmd {
+	return &exec.Cmd{Path: Self, Args: append([]string{applet}, args...), ExtraFiles: extra}
+}
