@@ -1,0 +1,163 @@
+package oci
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/opencontainers/go-digest"
+)
+
+// Defaults Docker applies to short names.
+const (
+	DefaultDomain = "docker.io"
+	DefaultTag    = "latest"
+	officialRepo  = "library/"
+	// Docker caps the whole name (domain + path) at 255 characters.
+	maxNameLength = 255
+)
+
+// The grammar of github.com/distribution/reference, which every Docker tool shares.
+var (
+	pathComponent = `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
+	domainComp    = `(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])`
+	domainRe      = regexp.MustCompile(`^(?:` + domainComp + `(?:\.` + domainComp + `)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$`)
+	pathRe        = regexp.MustCompile(`^` + pathComponent + `(?:/` + pathComponent + `)*$`)
+	tagRe         = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
+	digestRe      = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$`)
+	idRe          = regexp.MustCompile(`^[a-f0-9]{64}$`)
+)
+
+// Reference is a parsed, normalised image reference: Domain/Path[:Tag][@Digest].
+type Reference struct {
+	Domain string
+	Path   string
+	Tag    string
+	Digest digest.Digest
+}
+
+// ParseNormalized parses s in Docker's grammar and normalises it the way Docker does:
+// "alpine" is docker.io/library/alpine:latest, "a/b" is docker.io/a/b:latest, a reference
+// with only a digest gets no tag. Malformed references are errdefs.ErrInvalid.
+func ParseNormalized(s string) (Reference, error) {
+	bad := func(why string) (Reference, error) {
+		return Reference{}, fmt.Errorf("image reference %q: %s: %w", s, why, errdefs.ErrInvalid)
+	}
+	if s == "" {
+		return bad("empty")
+	}
+	if idRe.MatchString(s) {
+		// Docker refuses these too: a bare 64-hex string is an ID, not a repository.
+		return bad("a 64-character hex string is an image ID, not a name")
+	}
+	rest := s
+	var r Reference
+	if i := strings.IndexByte(rest, '@'); i >= 0 {
+		d := rest[i+1:]
+		if !digestRe.MatchString(d) {
+			return bad("malformed digest")
+		}
+		r.Digest = digest.Digest(d)
+		if err := r.Digest.Validate(); err != nil {
+			return bad(err.Error())
+		}
+		rest = rest[:i]
+	}
+	// The tag is after the last ':' that comes after the last '/', so registry ports stay.
+	if i := strings.LastIndexByte(rest, ':'); i >= 0 && i > strings.LastIndexByte(rest, '/') {
+		r.Tag = rest[i+1:]
+		if !tagRe.MatchString(r.Tag) {
+			return bad("malformed tag")
+		}
+		rest = rest[:i]
+	}
+	r.Domain, r.Path = splitDomain(rest)
+	if r.Domain == "" || !domainRe.MatchString(r.Domain) {
+		return bad("malformed registry name")
+	}
+	if !pathRe.MatchString(r.Path) {
+		return bad("repository names must be lowercase letters, digits and separators")
+	}
+	if len(r.Domain)+1+len(r.Path) > maxNameLength {
+		return bad("name longer than 255 characters")
+	}
+	if r.Tag == "" && r.Digest == "" {
+		r.Tag = DefaultTag
+	}
+	return r, nil
+}
+
+// splitDomain is Docker's rule: the first component is a registry when it has a '.' or a
+// ':' or is "localhost" (or has uppercase letters, which a path never has).
+func splitDomain(name string) (domain, path string) {
+	i := strings.IndexByte(name, '/')
+	if i == -1 || (!strings.ContainsAny(name[:i], ".:") && name[:i] != "localhost" && strings.ToLower(name[:i]) == name[:i]) {
+		domain, path = DefaultDomain, name
+	} else {
+		domain, path = name[:i], name[i+1:]
+	}
+	if domain == "index.docker.io" {
+		domain = DefaultDomain
+	}
+	if domain == DefaultDomain && !strings.ContainsRune(path, '/') {
+		path = officialRepo + path
+	}
+	return domain, path
+}
+
+// Name is the repository: domain/path.
+func (r Reference) Name() string { return r.Domain + "/" + r.Path }
+
+// String is the normalised reference: name[:tag][@digest].
+func (r Reference) String() string {
+	s := r.Name()
+	if r.Tag != "" {
+		s += ":" + r.Tag
+	}
+	if r.Digest != "" {
+		s += "@" + r.Digest.String()
+	}
+	return s
+}
+
+// FamiliarName is the repository as Docker shows it: "alpine", "user/app", "ghcr.io/a/b".
+func (r Reference) FamiliarName() string {
+	if r.Domain == DefaultDomain {
+		return strings.TrimPrefix(r.Path, officialRepo)
+	}
+	return r.Name()
+}
+
+// Familiar is the reference as Docker shows it: "alpine:3.20", "ghcr.io/a/b@sha256:...".
+func (r Reference) Familiar() string {
+	s := r.FamiliarName()
+	if r.Tag != "" {
+		s += ":" + r.Tag
+	}
+	if r.Digest != "" {
+		s += "@" + r.Digest.String()
+	}
+	return s
+}
+
+// Normalize returns the normalised form of s, or an ErrInvalid error.
+func Normalize(s string) (string, error) {
+	r, err := ParseNormalized(s)
+	if err != nil {
+		return "", err
+	}
+	return r.String(), nil
+}
+
+// Familiar returns the familiar form of s, or s itself when it does not parse.
+func Familiar(s string) string {
+	r, err := ParseNormalized(s)
+	if err != nil {
+		return s
+	}
+	return r.Familiar()
+}
+
+// IsID reports whether s is a full 64-hex image ID (no "sha256:" prefix).
+func IsID(s string) bool { return idRe.MatchString(s) }
