@@ -1,0 +1,243 @@
+package seccomp
+
+import (
+	"encoding/binary"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+// disasm prints one instruction per line: code jt jf k, as the golden file holds them.
+func disasm(prog []byte) string {
+	var b strings.Builder
+	for i := 0; i+8 <= len(prog); i += 8 {
+		fmt.Fprintf(&b, "%04x %3d %3d 0x%08x\n", binary.NativeEndian.Uint16(prog[i:]),
+			prog[i+2], prog[i+3], binary.NativeEndian.Uint32(prog[i+4:]))
+	}
+	return b.String()
+}
+
+func needAMD64(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("filters are compiled for amd64 only")
+	}
+}
+
+func TestCompileGolden(t *testing.T) {
+	needAMD64(t)
+	src, err := os.ReadFile("testdata/small.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Compile(p, []string{"CHOWN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := disasm(prog)
+	golden := filepath.Join("testdata", "small.golden")
+	if *update {
+		os.WriteFile(golden, []byte(got), 0o644)
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("Compile(small.json) =\n%s\nwant\n%s", got, want)
+	}
+}
+
+// run interprets prog the way the kernel's seccomp BPF does, on one seccomp_data.
+func run(t *testing.T, prog []byte, arch uint32, nr uint32, args ...uint64) uint32 {
+	t.Helper()
+	data := make([]byte, 64)
+	binary.NativeEndian.PutUint32(data[0:], nr)
+	binary.NativeEndian.PutUint32(data[4:], arch)
+	for i, a := range args {
+		binary.NativeEndian.PutUint64(data[16+8*i:], a)
+	}
+	var A uint32
+	for pc := 0; pc*8 < len(prog); pc++ {
+		in := prog[pc*8:]
+		code, jt, jf, k := binary.NativeEndian.Uint16(in), int(in[2]), int(in[3]), binary.NativeEndian.Uint32(in[4:])
+		switch code {
+		case ldAbsW:
+			A = binary.NativeEndian.Uint32(data[k:])
+		case aluAND:
+			A &= k
+		case jmpJA:
+			pc += int(k)
+		case jmpJEQ, jmpJGT, jmpJGE:
+			ok := map[uint16]bool{jmpJEQ: A == k, jmpJGT: A > k, jmpJGE: A >= k}[code]
+			if ok {
+				pc += jt
+			} else {
+				pc += jf
+			}
+		case retK:
+			return k
+		default:
+			t.Fatalf("pc %d: unknown opcode %#x", pc, code)
+		}
+	}
+	t.Fatal("program ran off its end")
+	return 0
+}
+
+const (
+	eperm  = retErrno | 1
+	enosys = retErrno | 38
+)
+
+func TestDefaultProfile(t *testing.T) {
+	needAMD64(t)
+	dockerCaps := []string{"CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FSETID", "CAP_FOWNER", "CAP_MKNOD",
+		"CAP_NET_RAW", "CAP_SETGID", "CAP_SETUID", "CAP_SETFCAP", "CAP_SETPCAP",
+		"CAP_NET_BIND_SERVICE", "CAP_SYS_CHROOT", "CAP_KILL", "CAP_AUDIT_WRITE"}
+	prog, err := Compile(Default(), dockerCaps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	admin, err := Compile(Default(), append(dockerCaps, "SYS_ADMIN", "sys_ptrace"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, i := uint32(auditArchX8664), uint32(auditArchI386)
+	n := func(a arch, name string) uint32 { return a.nums[name] }
+	const newuser, thread = 0x10000000, 0x003d0f00 // CLONE_NEWUSER; pthread_create's flags
+	for _, c := range []struct {
+		name string
+		prog []byte
+		arch uint32
+		nr   uint32
+		args []uint64
+		want uint32
+	}{
+		{"read", prog, x, n(archX8664, "read"), nil, retAllow},
+		{"i386 read", prog, i, n(archI386, "read"), nil, retAllow},
+		{"i386 socketcall", prog, i, n(archI386, "socketcall"), nil, retAllow},
+		{"x32 read", prog, x, x32SyscallBit | 0, nil, retKillProcess},
+		{"aarch64", prog, 0xc00000b7, 63, nil, retKillProcess},
+		{"unknown nr", prog, x, 999, nil, eperm},
+		{"mount", prog, x, n(archX8664, "mount"), nil, eperm},
+		{"mount with SYS_ADMIN", admin, x, n(archX8664, "mount"), nil, retAllow},
+		{"unshare", prog, x, n(archX8664, "unshare"), []uint64{0x20000000}, eperm},
+		{"setns", prog, x, n(archX8664, "setns"), nil, eperm},
+		{"keyctl", prog, x, n(archX8664, "keyctl"), nil, eperm},
+		{"bpf", prog, x, n(archX8664, "bpf"), nil, eperm},
+		{"init_module", prog, x, n(archX8664, "init_module"), nil, eperm},
+		{"iopl", prog, x, n(archX8664, "iopl"), nil, eperm},
+		{"chroot with SYS_CHROOT", prog, x, n(archX8664, "chroot"), nil, retAllow},
+		{"ptrace", prog, x, n(archX8664, "ptrace"), nil, retAllow}, // Docker allows it since 4.8
+		{"clone thread", prog, x, n(archX8664, "clone"), []uint64{thread}, retAllow},
+		{"clone newuser", prog, x, n(archX8664, "clone"), []uint64{thread | newuser}, eperm},
+		{"clone high bits", prog, x, n(archX8664, "clone"), []uint64{1<<32 | thread}, retAllow},
+		{"i386 clone newns", prog, i, n(archI386, "clone"), []uint64{0x00020000}, eperm},
+		{"clone newuser with SYS_ADMIN", admin, x, n(archX8664, "clone"), []uint64{newuser}, retAllow},
+		{"clone3", prog, x, n(archX8664, "clone3"), nil, enosys},
+		{"clone3 with SYS_ADMIN", admin, x, n(archX8664, "clone3"), nil, retAllow},
+		{"socket inet", prog, x, n(archX8664, "socket"), []uint64{2}, retAllow},
+		{"socket vsock", prog, x, n(archX8664, "socket"), []uint64{40}, eperm},
+		{"socket vsock high word", prog, x, n(archX8664, "socket"), []uint64{1<<32 | 40}, retAllow},
+		{"personality linux32", prog, x, n(archX8664, "personality"), []uint64{8}, retAllow},
+		{"personality query", prog, x, n(archX8664, "personality"), []uint64{0xffffffff}, retAllow},
+		{"personality other", prog, x, n(archX8664, "personality"), []uint64{0x0040000}, eperm},
+		{"arch_prctl", prog, x, n(archX8664, "arch_prctl"), nil, retAllow},
+		{"fchmodat2", prog, x, n(archX8664, "fchmodat2"), nil, retAllow},
+	} {
+		if got := run(t, c.prog, c.arch, c.nr, c.args...); got != c.want {
+			t.Errorf("%s: filter returns %#x, want %#x", c.name, got, c.want)
+		}
+	}
+}
+
+func TestCompareOps(t *testing.T) {
+	needAMD64(t)
+	values := []uint64{0, 1, 5, 6, 7, 1 << 32, 1<<32 | 5, 1<<32 | 6, 2 << 32, ^uint64(0)}
+	k := uint64(1<<32 | 6)
+	for _, op := range []Op{OpEQ, OpNE, OpLT, OpLE, OpGT, OpGE, OpMaskedEQ} {
+		p := &Profile{DefaultAction: ActErrno, Syscalls: []Syscall{{Names: []string{"read"},
+			Action: ActAllow, Args: []Arg{{Index: 2, Value: k, ValueTwo: 1<<32 | 4, Op: op}}}}}
+		prog, err := Compile(p, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, v := range values {
+			want := map[Op]bool{OpEQ: v == k, OpNE: v != k, OpLT: v < k, OpLE: v <= k, OpGT: v > k,
+				OpGE: v >= k, OpMaskedEQ: v&k == 1<<32|4}[op]
+			got := run(t, prog, auditArchX8664, 0, 0, 0, v) == retAllow
+			if got != want {
+				t.Errorf("%s: arg %#x vs %#x: allowed = %v, want %v", op, v, k, got, want)
+			}
+		}
+	}
+}
+
+func TestRuleOrder(t *testing.T) {
+	needAMD64(t)
+	// Two conditional rules for one syscall: the first match wins, none = default.
+	p := &Profile{DefaultAction: ActErrno, DefaultErrnoRet: errno(13), Syscalls: []Syscall{
+		{Names: []string{"write"}, Action: ActErrno, ErrnoRet: errno(5), Args: []Arg{{Index: 0, Value: 2, Op: OpEQ}}},
+		{Names: []string{"write"}, Action: ActAllow, Args: []Arg{{Index: 0, Value: 3, Op: OpLT}}},
+	}}
+	prog, err := Compile(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for fd, want := range map[uint64]uint32{1: retAllow, 2: retErrno | 5, 3: retErrno | 13} {
+		if got := run(t, prog, auditArchX8664, 1, fd); got != want {
+			t.Errorf("write(%d): %#x, want %#x", fd, got, want)
+		}
+	}
+	// No compat architecture named: i386 is killed.
+	if got := run(t, prog, auditArchI386, 4); got != retKillProcess {
+		t.Errorf("i386 without SCMP_ARCH_X86: %#x, want kill", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	for _, src := range []string{
+		`{`,
+		`{"syscalls":[]}`,
+		`{"defaultAction":"SCMP_ACT_NOPE"}`,
+		`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":7,"value":1,"op":"SCMP_CMP_EQ"}]}]}`,
+		`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"names":["read"],"action":"SCMP_ACT_ALLOW","args":[{"index":0,"value":1,"op":"SCMP_CMP_LIKE"}]}]}`,
+		`{"defaultAction":"SCMP_ACT_ERRNO","architectures":["SCMP_ARCH_Z80"]}`,
+		`{"defaultAction":"SCMP_ACT_ERRNO","syscalls":[{"action":"SCMP_ACT_ALLOW"}]}`,
+	} {
+		if _, err := Parse([]byte(src)); !errors.Is(err, errdefs.ErrInvalid) {
+			t.Errorf("Parse(%s) = %v, want an invalid error", src, err)
+		}
+	}
+}
+
+func TestDefaultRoundTrip(t *testing.T) {
+	needAMD64(t)
+	// Default written as Docker JSON and parsed back compiles to the same program.
+	b, err := jsonMarshal(Default())
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x, _ := Compile(Default(), nil)
+	y, _ := Compile(p, nil)
+	if string(x) != string(y) {
+		t.Error("Default() through JSON compiles differently")
+	}
+}
