@@ -1,0 +1,143 @@
+package mount
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/spec"
+)
+
+func testSpec(lower ...string) *spec.Spec {
+	return &spec.Spec{Rootfs: spec.Rootfs{Lower: lower, Upper: "upper", Work: "work"}}
+}
+
+func find(plan []Mount, kind Kind, target string) (Mount, int) {
+	for i, m := range plan {
+		if m.Kind == kind && m.Target == target {
+			return m, i
+		}
+	}
+	return Mount{}, -1
+}
+
+func TestRootfsPlanOverlay(t *testing.T) {
+	got, _ := find(RootfsPlan(testSpec("l2", "l1")), KindMount, "rootfs")
+	want := Mount{Source: "overlay", Target: "rootfs", Type: "overlay",
+		Data: "lowerdir=l2:l1,upperdir=upper,workdir=work"}
+	if got != want {
+		t.Errorf("overlay = %+v, want %+v", got, want)
+	}
+}
+
+func TestRootfsPlanOrder(t *testing.T) {
+	s := testSpec("l1")
+	s.Dir = "/c"
+	s.Mounts = []spec.Mount{{Type: "volume", Source: "/v/data", Destination: "/data", CopyUp: true, ReadOnly: true}}
+	s.HostsPath = "/c/hosts"
+	s.Rootfs.ReadOnly = true
+	plan := RootfsPlan(s)
+	if plan[0] != (Mount{Target: "/", Flags: unix.MS_REC | unix.MS_PRIVATE}) {
+		t.Errorf("first step %v, want private propagation", plan[0])
+	}
+	order := []int{}
+	for _, k := range []struct {
+		kind   Kind
+		target string
+	}{
+		{KindMount, "/c/rootfs"}, {KindMount, "/proc"}, {KindMount, "/dev"}, {KindMount, "/dev/pts"},
+		{KindMount, "/dev/shm"}, {KindMount, "/sys"}, {KindCopyUp, "/data"}, {KindMount, "/data"},
+		{KindMount, "/etc/hosts"}, {KindMask, "/proc/kcore"}, {KindReadonly, "/proc/sys"},
+	} {
+		_, i := find(plan, k.kind, k.target)
+		if i < 0 {
+			t.Fatalf("no %v step for %s in %v", k.kind, k.target, plan)
+		}
+		order = append(order, i)
+	}
+	for i := 1; i < len(order); i++ {
+		if order[i] <= order[i-1] {
+			t.Errorf("steps out of order: %v", order)
+		}
+	}
+	vol, _ := find(plan, KindMount, "/data")
+	if vol.Flags != unix.MS_BIND|unix.MS_REC|unix.MS_RDONLY || vol.Root != "/c/rootfs" || vol.Source != "/v/data" {
+		t.Errorf("volume = %+v", vol)
+	}
+	last := plan[len(plan)-1]
+	if last.Target != "/" || last.Flags&unix.MS_RDONLY == 0 || plan[len(plan)-2].Kind != KindPivot {
+		t.Errorf("read-only root must follow pivot_root: %v, %v", plan[len(plan)-2], last)
+	}
+	sys, _ := find(plan, KindMount, "/sys")
+	if sys.Flags&unix.MS_RDONLY == 0 {
+		t.Errorf("/sys must be read-only: %v", sys)
+	}
+	shm, _ := find(plan, KindMount, "/dev/shm")
+	if shm.Data != "mode=1777,size=67108864" {
+		t.Errorf("/dev/shm data %q", shm.Data)
+	}
+	pts, _ := find(plan, KindMount, "/dev/pts")
+	if pts.Data != "newinstance,ptmxmode=0666,mode=0620,gid=5" {
+		t.Errorf("devpts data %q", pts.Data)
+	}
+}
+
+func TestRootfsPlanPrivileged(t *testing.T) {
+	s := testSpec("l1")
+	s.Privileged = true
+	plan := RootfsPlan(s)
+	for _, m := range plan {
+		if m.Kind == KindMask || m.Kind == KindReadonly {
+			t.Errorf("privileged plan masks %s", m.Target)
+		}
+	}
+	if sys, _ := find(plan, KindMount, "/sys"); sys.Flags&unix.MS_RDONLY != 0 {
+		t.Errorf("privileged /sys is read-only")
+	}
+	if dev, _ := find(plan, KindMount, "/dev"); dev.Flags&unix.MS_BIND == 0 {
+		t.Errorf("privileged /dev = %v, want the host's", dev)
+	}
+}
+
+func TestRootfsPlanTmpfs(t *testing.T) {
+	s := testSpec("l1")
+	s.Mounts = []spec.Mount{{Type: "tmpfs", Destination: "/tmp", Options: []string{"size=1m", "mode=1777", "noexec"}}}
+	got, _ := find(RootfsPlan(s), KindMount, "/tmp")
+	if got.Type != "tmpfs" || got.Data != "size=1m,mode=1777" || got.Flags&unix.MS_NOEXEC == 0 {
+		t.Errorf("tmpfs = %+v", got)
+	}
+}
+
+func TestOverlayNoUpper(t *testing.T) {
+	if m := OverlayMount(spec.Rootfs{Lower: []string{"a"}}, "r"); m.Flags&unix.MS_BIND == 0 || m.Source != "a" {
+		t.Errorf("single lower without upper = %+v, want a bind", m)
+	}
+}
+
+func TestSecureJoin(t *testing.T) {
+	root := t.TempDir()
+	os.MkdirAll(filepath.Join(root, "real/dir"), 0o755)
+	os.Symlink("/etc", filepath.Join(root, "abs"))
+	os.Symlink("../../../../etc", filepath.Join(root, "real/up"))
+	os.Symlink("dir", filepath.Join(root, "real/rel"))
+	os.Symlink("loop", filepath.Join(root, "loop"))
+	for in, want := range map[string]string{
+		"/proc":             "/proc",
+		"/abs/passwd":       "/etc/passwd",
+		"/real/up/shadow":   "/etc/shadow",
+		"/real/rel/x":       "/real/dir/x",
+		"/../../etc":        "/etc",
+		"real/./dir/../dir": "/real/dir",
+	} {
+		got, err := SecureJoin(root, in)
+		if err != nil || got != filepath.Join(root, want) {
+			t.Errorf("SecureJoin(%q) = %q, %v; want %q", in, strings.TrimPrefix(got, root), err, want)
+		}
+	}
+	if _, err := SecureJoin(root, "/loop/x"); err == nil {
+		t.Errorf("symlink loop resolved")
+	}
+}
