@@ -123,11 +123,16 @@ func RootfsPlan(s *spec.Spec) []Mount {
 	plan = append(plan,
 		in(Mount{Source: "devpts", Target: "/dev/pts", Type: "devpts", Flags: nosuid | noexec,
 			Data: "newinstance,ptmxmode=0666,mode=0620,gid=5"}),
-		in(Mount{Kind: KindSymlink, Source: "pts/ptmx", Target: "/dev/ptmx"}),
-		in(Mount{Kind: KindSymlink, Source: "/proc/self/fd", Target: "/dev/fd"}),
-		in(Mount{Kind: KindSymlink, Source: "/proc/self/fd/0", Target: "/dev/stdin"}),
-		in(Mount{Kind: KindSymlink, Source: "/proc/self/fd/1", Target: "/dev/stdout"}),
-		in(Mount{Kind: KindSymlink, Source: "/proc/self/fd/2", Target: "/dev/stderr"}),
+	)
+	if !s.Privileged {
+		// A privileged /dev is the host's own (a bind): it has these, and creating files
+		// there would change the host.
+		for _, l := range [][2]string{{"pts/ptmx", "/dev/ptmx"}, {"/proc/self/fd", "/dev/fd"},
+			{"/proc/self/fd/0", "/dev/stdin"}, {"/proc/self/fd/1", "/dev/stdout"}, {"/proc/self/fd/2", "/dev/stderr"}} {
+			plan = append(plan, in(Mount{Kind: KindSymlink, Source: l[0], Target: l[1]}))
+		}
+	}
+	plan = append(plan,
 		in(Mount{Source: "shm", Target: "/dev/shm", Type: "tmpfs", Flags: nosuid | nodev | noexec,
 			Data: fmt.Sprintf("mode=1777,size=%d", shm)}),
 		in(Mount{Source: "mqueue", Target: "/dev/mqueue", Type: "mqueue", Flags: nosuid | nodev | noexec}),

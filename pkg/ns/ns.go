@@ -1,0 +1,27 @@
+package ns
+
+import (
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/spec"
+)
+
+// CloneFlags are the namespaces init starts in: pid, mount, uts, ipc, network unless the
+// container uses the host's, and user when the spec maps IDs.
+func CloneFlags(s *spec.Spec) uintptr {
+	f := uintptr(unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
+	if s.Network != "host" {
+		f |= unix.CLONE_NEWNET
+	}
+	if s.UserNS != nil {
+		f |= unix.CLONE_NEWUSER
+	}
+	return f
+}
+
+// Attr is the SysProcAttr that clones init into its namespaces.
+func Attr(s *spec.Spec) *syscall.SysProcAttr {
+	return &syscall.SysProcAttr{Cloneflags: CloneFlags(s)}
+}

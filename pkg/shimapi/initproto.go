@@ -1,0 +1,146 @@
+package shimapi
+
+import (
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+
+	"golang.org/x/sys/unix"
+)
+
+// Message types between shim and init. The shim first sends the raw config.json bytes.
+const (
+	MsgReady       = "ready"        // init -> shim: mounts done, held before the workload; pty master attached for a tty
+	MsgGo          = "go"           // shim -> init: start the workload
+	MsgStarted     = "started"      // init -> shim: the workload runs (PID)
+	MsgError       = "error"        // init -> shim: setup or start failed (Error, Code); init exits next
+	MsgExit        = "exit"         // init -> shim: the workload ended (Exit); init exits next
+	MsgExec        = "exec"         // shim -> init: start Exec as ID; stdio fds attached unless Exec.Tty
+	MsgExecStarted = "exec-started" // init -> shim: ID runs as PID (pty master attached for a tty), or Error/Code
+	MsgExecExit    = "exec-exit"    // init -> shim: ID ended (Exit)
+	MsgExecSignal  = "exec-signal"  // shim -> init: Signal to ID
+)
+
+// InitMsg is one packet between shim and init.
+type InitMsg struct {
+	Type   string `json:"type"`
+	ID     string `json:"id,omitempty"`
+	PID    int    `json:"pid,omitempty"`
+	Error  string `json:"error,omitempty"`
+	Code   int    `json:"code,omitempty"`
+	Signal int    `json:"signal,omitempty"`
+	Exec   *Exec  `json:"exec,omitempty"`
+	Exit   *Exit  `json:"exit,omitempty"`
+}
+
+// Channel is one end of the shim-init socketpair.
+type Channel struct {
+	c   *net.UnixConn
+	buf []byte
+	oob []byte
+}
+
+// NewChannel wraps f, one end of a SOCK_SEQPACKET socketpair.
+func NewChannel(f *os.File) (*Channel, error) {
+	c, err := net.FileConn(f)
+	if err != nil {
+		return nil, err
+	}
+	f.Close()
+	uc, ok := c.(*net.UnixConn)
+	if !ok {
+		c.Close()
+		return nil, fmt.Errorf("init channel is a %T", c)
+	}
+	return &Channel{c: uc, buf: make([]byte, 1<<16), oob: make([]byte, unix.CmsgSpace(4*4))}, nil
+}
+
+// Socketpair makes the two ends of a channel, close-on-exec (ExtraFiles clears that on the child's copy).
+func Socketpair() (*os.File, *os.File, error) {
+	fds, err := unix.Socketpair(unix.AF_UNIX, unix.SOCK_SEQPACKET|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, os.NewSyscallError("socketpair", err)
+	}
+	return os.NewFile(uintptr(fds[0]), "shim-channel"), os.NewFile(uintptr(fds[1]), "init-channel"), nil
+}
+
+// Close closes the channel.
+func (c *Channel) Close() error { return c.c.Close() }
+
+// SendRaw sends b as one packet (the spec).
+func (c *Channel) SendRaw(b []byte) error {
+	_, _, err := c.c.WriteMsgUnix(b, nil, nil)
+	return err
+}
+
+// RecvRaw receives one packet of up to max bytes.
+func (c *Channel) RecvRaw(max int) ([]byte, error) {
+	b := make([]byte, max)
+	n, _, flags, _, err := c.c.ReadMsgUnix(b, nil)
+	if err != nil {
+		return nil, err
+	}
+	if flags&unix.MSG_TRUNC != 0 {
+		return nil, fmt.Errorf("init channel: packet larger than %d bytes", max)
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("init channel: %w", net.ErrClosed)
+	}
+	return b[:n], nil
+}
+
+// Send sends m with files as SCM_RIGHTS (the caller still owns and closes them).
+func (c *Channel) Send(m *InitMsg, files ...*os.File) error {
+	b, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	var oob []byte
+	if len(files) > 0 {
+		fds := make([]int, len(files))
+		for i, f := range files {
+			fds[i] = int(f.Fd())
+		}
+		oob = unix.UnixRights(fds...)
+	}
+	_, _, err = c.c.WriteMsgUnix(b, oob, nil)
+	return err
+}
+
+// Recv receives one message and the files sent with it. A closed peer is io.EOF-like:
+// net.ErrClosed wrapped.
+func (c *Channel) Recv() (*InitMsg, []*os.File, error) {
+	n, oobn, _, _, err := c.c.ReadMsgUnix(c.buf, c.oob)
+	if err != nil {
+		return nil, nil, err
+	}
+	if n == 0 {
+		return nil, nil, fmt.Errorf("init channel: %w", net.ErrClosed)
+	}
+	var files []*os.File
+	if oobn > 0 {
+		msgs, err := unix.ParseSocketControlMessage(c.oob[:oobn])
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, cm := range msgs {
+			fds, err := unix.ParseUnixRights(&cm)
+			if err != nil {
+				continue
+			}
+			for _, fd := range fds {
+				unix.CloseOnExec(fd)
+				files = append(files, os.NewFile(uintptr(fd), "passed"))
+			}
+		}
+	}
+	var m InitMsg
+	if err := json.Unmarshal(c.buf[:n], &m); err != nil {
+		for _, f := range files {
+			f.Close()
+		}
+		return nil, nil, fmt.Errorf("init channel: %w", err)
+	}
+	return &m, files, nil
+}
