@@ -1,0 +1,14 @@
+// Package network owns minibox's host networking: the bridge (minibox0), one veth pair per
+// container, the IPv4 address allocator, minibox's own nftables table (masquerade out of the
+// subnet, DNAT of published ports from other hosts and from the host itself, hairpin), the
+// daemon's holds on published host ports, UDP conntrack flushing, recovery at daemon start,
+// and the per-container /etc/hosts and /etc/resolv.conf contents.
+//
+// Everything goes through netlink (rtnetlink, nf_tables, ctnetlink): no ip, nft or iptables
+// binary. A Manager works in one network namespace, the daemon's unless Config.NetNS names
+// another (tests run a whole stand-in host in a namespace of their own).
+//
+// It leaves out persistence (addresses live in the container records of state.json and come
+// back in as arguments), the "host" and "none" network modes (nothing to do here beyond the
+// files), and IPv6.
+package network

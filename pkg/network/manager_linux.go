@@ -1,0 +1,633 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/nftables"
+	"github.com/google/nftables/userdata"
+	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/jsimonetti/rtnetlink/v2/driver"
+	"github.com/mdlayher/netlink"
+	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+// reservation is how long an address returned by Allocate stays taken without an Attach, so
+// two containers starting at once never get the same one.
+const reservation = 2 * time.Minute
+
+// Manager owns the bridge, the veths, minibox's nftables table and the port holds of one
+// network namespace. Its methods are safe for concurrent use (they take turns).
+type Manager struct {
+	cfg Config
+	log *slog.Logger
+	ns  *os.File // the managed namespace when Config.NetNS is set; nil = the daemon's own
+
+	mu       sync.Mutex
+	rt       *rtnetlink.Conn
+	nft      *nftables.Conn
+	holds    map[string][]*hold  // by container id
+	attached map[string]Endpoint // by container id
+	reserved map[netip.Addr]time.Time
+	ready    bool // EnsureBridge ran since New
+}
+
+// New opens netlink connections into the managed namespace. Nothing on the host changes
+// until EnsureBridge, Attach or Reconcile.
+func New(cfg Config, log *slog.Logger) (*Manager, error) {
+	cfg, err := cfg.withDefaults()
+	if err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	m := &Manager{cfg: cfg, log: log, holds: map[string][]*hold{},
+		attached: map[string]Endpoint{}, reserved: map[netip.Addr]time.Time{}}
+	nsfd := 0
+	if cfg.NetNS != "" {
+		if m.ns, err = os.Open(cfg.NetNS); err != nil {
+			return nil, fmt.Errorf("open network namespace: %w", err)
+		}
+		nsfd = int(m.ns.Fd())
+	}
+	if m.rt, err = rtnetlink.Dial(&netlink.Config{NetNS: nsfd}); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("dial rtnetlink: %w", err)
+	}
+	if m.nft, err = nftables.New(nftables.AsLasting(), nftables.WithNetNSFd(nsfd)); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("dial nftables: %w", err)
+	}
+	return m, nil
+}
+
+// Config returns the configuration in force (defaults filled in).
+func (m *Manager) Config() Config { return m.cfg }
+
+// Close releases the netlink sockets and every port hold. Rules, veths and the bridge stay:
+// published ports keep answering while the daemon is down.
+func (m *Manager) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	for id, hs := range m.holds {
+		closeHolds(hs)
+		delete(m.holds, id)
+	}
+	if m.rt != nil {
+		m.rt.Close()
+	}
+	if m.nft != nil {
+		m.nft.CloseLasting()
+	}
+	if m.ns != nil {
+		m.ns.Close()
+	}
+	return nil
+}
+
+// Allocate returns preferred when free, else the lowest free address from .2. used are the
+// addresses of the containers in state.json; addresses attached or recently allocated by this
+// Manager count as used too. A full subnet is a conflict, "no free address".
+func (m *Manager) Allocate(used []netip.Addr, preferred netip.Addr) (netip.Addr, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	taken := map[netip.Addr]bool{}
+	for _, a := range used {
+		taken[a] = true
+	}
+	for _, ep := range m.attached {
+		taken[ep.Addr] = true
+	}
+	now := time.Now()
+	for a, t := range m.reserved {
+		if now.Sub(t) > reservation {
+			delete(m.reserved, a)
+		} else {
+			taken[a] = true
+		}
+	}
+	a, err := allocate(m.cfg.Subnet, func(a netip.Addr) bool { return taken[a] }, preferred)
+	if err == nil {
+		m.reserved[a] = now
+	}
+	return a, err
+}
+
+// Release gives back an address Allocate returned for a container that never attached.
+func (m *Manager) Release(addr netip.Addr) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	delete(m.reserved, addr)
+}
+
+// EnsureBridge creates (or repairs) the bridge with the subnet's first address, turns on IPv4
+// forwarding and route_localnet on the bridge, and writes minibox's nftables table. It is
+// idempotent and leaves published ports' rules alone.
+func (m *Manager) EnsureBridge(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	_, err := m.ensureBridge()
+	return err
+}
+
+func (m *Manager) ensureBridge() (*rtnetlink.LinkMessage, error) {
+	br, err := m.bridgeLink()
+	if err != nil {
+		return nil, err
+	}
+	if err := m.bridgeAddress(br.Index); err != nil {
+		return nil, err
+	}
+	if err := m.sysctl("net/ipv4/ip_forward", "1"); err != nil {
+		return nil, err
+	}
+	// route_localnet lets DNATed connections from 127.0.0.1 leave through the bridge; it is
+	// set on the bridge only (the guard chain drops what it would otherwise let in).
+	if err := m.sysctl("net/ipv4/conf/"+m.cfg.Bridge+"/route_localnet", "1"); err != nil {
+		return nil, err
+	}
+	if err := m.writeTable(); err != nil {
+		return nil, err
+	}
+	m.ready = true
+	return br, nil
+}
+
+// bridgeLink returns the bridge, created and up.
+func (m *Manager) bridgeLink() (*rtnetlink.LinkMessage, error) {
+	br, err := linkByName(m.rt, m.cfg.Bridge)
+	if errors.Is(err, errdefs.ErrNotFound) {
+		req := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
+			Attributes: &rtnetlink.LinkAttributes{
+				Name: m.cfg.Bridge,
+				// A fixed MAC: a bridge otherwise takes its lowest port's, and changes it (and
+				// every container's ARP entry for the gateway) as containers come and go.
+				Address: MAC(Gateway(m.cfg.Subnet)),
+				Info:    &rtnetlink.LinkInfo{Kind: "bridge"},
+			}}
+		if err := m.rt.Link.New(req); err != nil && !errors.Is(err, unix.EEXIST) {
+			return nil, fmt.Errorf("create bridge %s: %w", m.cfg.Bridge, err)
+		}
+		m.log.Info("bridge created", "bridge", m.cfg.Bridge, "subnet", m.cfg.Subnet.String())
+		br, err = linkByName(m.rt, m.cfg.Bridge)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if br.Attributes.Info == nil || br.Attributes.Info.Kind != "bridge" {
+		return nil, errdefs.Conflict(fmt.Sprintf("link %s exists and is not a bridge", m.cfg.Bridge))
+	}
+	if br.Flags&unix.IFF_UP == 0 {
+		if err := m.rt.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: br.Index,
+			Flags: unix.IFF_UP, Change: unix.IFF_UP}); err != nil {
+			return nil, fmt.Errorf("set bridge %s up: %w", m.cfg.Bridge, err)
+		}
+	}
+	return br, nil
+}
+
+func (m *Manager) bridgeAddress(index uint32) error {
+	gw := Gateway(m.cfg.Subnet)
+	addrs, err := m.rt.Address.List()
+	if err != nil {
+		return fmt.Errorf("list addresses: %w", err)
+	}
+	for _, a := range addrs {
+		if a.Index == index && a.Family == unix.AF_INET && a.Attributes != nil &&
+			a.Attributes.Address.Equal(net.IP(gw.AsSlice())) && int(a.PrefixLength) == m.cfg.Subnet.Bits() {
+			return nil
+		}
+	}
+	bc := broadcast(m.cfg.Subnet)
+	err = m.rt.Address.New(&rtnetlink.AddressMessage{Family: unix.AF_INET,
+		PrefixLength: uint8(m.cfg.Subnet.Bits()), Index: index,
+		Attributes: &rtnetlink.AddressAttributes{Address: gw.AsSlice(), Local: gw.AsSlice(), Broadcast: bc.AsSlice()}})
+	if err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("add %s to bridge %s: %w", netip.PrefixFrom(gw, m.cfg.Subnet.Bits()), m.cfg.Bridge, err)
+	}
+	return nil
+}
+
+// writeTable creates the table and its chains and refills the static chains, in one
+// transaction; the ports chain keeps its rules.
+func (m *Manager) writeTable() error {
+	p := tablePlan(m.cfg)
+	m.nft.AddTable(p.table)
+	for _, c := range p.chains {
+		m.nft.AddChain(c)
+		if c.Name != chainPorts {
+			m.nft.FlushChain(c)
+		}
+	}
+	for _, c := range p.chains {
+		for _, e := range p.rules[c.Name] {
+			m.nft.AddRule(&nftables.Rule{Table: p.table, Chain: c, Exprs: e})
+		}
+	}
+	if err := m.nft.Flush(); err != nil {
+		return fmt.Errorf("write nftables table %s: %w", m.cfg.Table, err)
+	}
+	return nil
+}
+
+// Attach wires a container: the veth pair (host side on the bridge, eth0 with ep.Addr, MAC,
+// bridge MTU and default route in the namespace of ep.PID, lo up), a hold on each host port
+// (HostPort 0 is replaced by the chosen port, in ep.Ports) and its DNAT rules. On error
+// nothing of it is left.
+func (m *Manager) Attach(ctx context.Context, ep *Endpoint) (err error) {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if err := m.validate(ep); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	br, err := linkByName(m.rt, m.cfg.Bridge)
+	if !m.ready || err != nil || br.Flags&unix.IFF_UP == 0 {
+		if br, err = m.ensureBridge(); err != nil { // lazily, or recreated if someone removed it
+			return err
+		}
+	}
+	hs, err := m.acquire(ep.Ports)
+	if err != nil {
+		return err
+	}
+	for i := range ep.Ports {
+		ep.Ports[i] = hs[i].port
+	}
+	defer func() {
+		if err != nil {
+			closeHolds(hs)
+			m.deleteVeth(ep.ID)
+		}
+	}()
+	if err := m.addVeth(ep, br); err != nil {
+		return err
+	}
+	if err := m.addRules(ep.ID, ep.Addr, ep.Ports); err != nil {
+		return err
+	}
+	m.flushUDP(ep.Ports)
+	m.holds[ep.ID] = hs
+	m.attached[ep.ID] = Endpoint{ID: ep.ID, PID: ep.PID, Addr: ep.Addr, Ports: append([]Port(nil), ep.Ports...)}
+	delete(m.reserved, ep.Addr)
+	return nil
+}
+
+func (m *Manager) validate(ep *Endpoint) error {
+	if len(ep.ID) < 12 || !isVethName(VethName(ep.ID)) {
+		return errdefs.Invalid(fmt.Sprintf("endpoint id %q: expected hex container id", ep.ID))
+	}
+	if ep.PID <= 0 {
+		return errdefs.Invalid(fmt.Sprintf("endpoint %.12s: no pid", ep.ID))
+	}
+	sub := m.cfg.Subnet
+	if !sub.Contains(ep.Addr) || ep.Addr == sub.Addr() || ep.Addr == Gateway(sub) || ep.Addr == broadcast(sub) {
+		return errdefs.Invalid(fmt.Sprintf("endpoint %.12s: address %s is not a host address of %s", ep.ID, ep.Addr, sub))
+	}
+	for _, p := range ep.Ports {
+		if p.ContainerPort == 0 || (p.Proto != "tcp" && p.Proto != "udp") || (p.HostIP.IsValid() && !p.HostIP.Is4()) {
+			return errdefs.Invalid(fmt.Sprintf("endpoint %.12s: bad port mapping %+v", ep.ID, p))
+		}
+	}
+	return nil
+}
+
+// addVeth creates the pair with its peer directly in the container's namespace (named eth0
+// there, up), then configures the inside through a netlink socket opened in that namespace:
+// no thread of ours stays in it.
+func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
+	nsf, err := os.Open("/proc/" + strconv.Itoa(ep.PID) + "/ns/net")
+	if err != nil {
+		return fmt.Errorf("container %.12s: network namespace: %w", ep.ID, err)
+	}
+	defer nsf.Close()
+	name, mtu, master := VethName(ep.ID), br.Attributes.MTU, br.Index
+	peer := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
+		Attributes: &rtnetlink.LinkAttributes{Name: "eth0", Address: MAC(ep.Addr), MTU: mtu,
+			NetNS: rtnetlink.NetNSForFD(uint32(nsf.Fd()))}}
+	req := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
+		Attributes: &rtnetlink.LinkAttributes{Name: name, MTU: mtu, Master: &master,
+			Info: &rtnetlink.LinkInfo{Kind: "veth", Data: &driver.Veth{PeerInfo: peer}}}}
+	err = m.rt.Link.New(req)
+	if errors.Is(err, unix.EEXIST) { // a leftover of the same container: replace it
+		m.deleteVeth(ep.ID)
+		err = m.rt.Link.New(req)
+	}
+	if err != nil {
+		return fmt.Errorf("create veth %s: %w", name, err)
+	}
+	// Hairpin: with br_netfilter, a container's connection to its own published port is
+	// DNATed in the bridge and must leave through the port it came in by.
+	on := driver.BridgeEnableEnabled
+	if err := m.rt.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Attributes: &rtnetlink.LinkAttributes{
+		Name: name, Info: &rtnetlink.LinkInfo{Kind: "veth", SlaveKind: "bridge", SlaveData: &driver.BridgePort{Mode: &on}}}}); err != nil {
+		return fmt.Errorf("set hairpin on %s: %w", name, err)
+	}
+	c, err := rtnetlink.Dial(&netlink.Config{NetNS: int(nsf.Fd())})
+	if err != nil {
+		return fmt.Errorf("container %.12s: dial rtnetlink: %w", ep.ID, err)
+	}
+	defer c.Close()
+	eth0, err := linkByName(c, "eth0")
+	if err != nil {
+		return fmt.Errorf("container %.12s: %w", ep.ID, err)
+	}
+	bits := m.cfg.Subnet.Bits()
+	if err := c.Address.New(&rtnetlink.AddressMessage{Family: unix.AF_INET, PrefixLength: uint8(bits), Index: eth0.Index,
+		Attributes: &rtnetlink.AddressAttributes{Address: ep.Addr.AsSlice(), Local: ep.Addr.AsSlice(),
+			Broadcast: broadcast(m.cfg.Subnet).AsSlice()}}); err != nil {
+		return fmt.Errorf("container %.12s: add address %s: %w", ep.ID, ep.Addr, err)
+	}
+	// Loopback is ifindex 1 in every network namespace (LOOPBACK_IFINDEX).
+	if err := c.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: 1, Flags: unix.IFF_UP, Change: unix.IFF_UP}); err != nil {
+		return fmt.Errorf("container %.12s: set lo up: %w", ep.ID, err)
+	}
+	if err := c.Route.Add(&rtnetlink.RouteMessage{Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN,
+		Protocol: unix.RTPROT_BOOT, Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_UNICAST,
+		Attributes: rtnetlink.RouteAttributes{Gateway: Gateway(m.cfg.Subnet).AsSlice(), OutIface: eth0.Index}}); err != nil {
+		return fmt.Errorf("container %.12s: add default route: %w", ep.ID, err)
+	}
+	return nil
+}
+
+// deleteVeth removes a container's veth pair (the peer goes with it); a missing one is fine.
+func (m *Manager) deleteVeth(id string) error {
+	_, err := m.rt.Execute(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC,
+		Attributes: &rtnetlink.LinkAttributes{Name: VethName(id)}}, unix.RTM_DELLINK, netlink.Request|netlink.Acknowledge)
+	if err != nil && !errors.Is(err, unix.ENODEV) {
+		return fmt.Errorf("delete veth %s: %w", VethName(id), err)
+	}
+	return nil
+}
+
+func (m *Manager) addRules(id string, addr netip.Addr, ports []Port) error {
+	if len(ports) == 0 {
+		return nil
+	}
+	t, c := m.tableRef(), m.chainRef(chainPorts)
+	for _, p := range ports {
+		e, ud := portRule(id, addr, p)
+		m.nft.AddRule(&nftables.Rule{Table: t, Chain: c, Exprs: e, UserData: ud})
+	}
+	if err := m.nft.Flush(); err != nil {
+		return fmt.Errorf("container %.12s: add port rules: %w", id, err)
+	}
+	return nil
+}
+
+// portRules lists the ports chain's rules that minibox wrote, by container id.
+func (m *Manager) portRules() (map[string][]*nftables.Rule, error) {
+	rules, err := m.nft.GetRules(m.tableRef(), m.chainRef(chainPorts))
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) {
+			return nil, nil // no table yet: nothing to find
+		}
+		return nil, fmt.Errorf("list port rules: %w", err)
+	}
+	byID := map[string][]*nftables.Rule{}
+	for _, r := range rules {
+		c, _ := userdata.GetString(r.UserData, userdata.TypeComment)
+		if id, _, _, ok := parseComment(c); ok {
+			byID[id] = append(byID[id], r)
+		}
+	}
+	return byID, nil
+}
+
+// deleteRules removes rules in one transaction and returns the ports they mapped.
+func (m *Manager) deleteRules(rules []*nftables.Rule) ([]Port, error) {
+	var ports []Port
+	for _, r := range rules {
+		r.Table, r.Chain = m.tableRef(), m.chainRef(chainPorts)
+		if err := m.nft.DelRule(r); err != nil {
+			return nil, err
+		}
+		c, _ := userdata.GetString(r.UserData, userdata.TypeComment)
+		if _, _, p, ok := parseComment(c); ok {
+			ports = append(ports, p)
+		}
+	}
+	if len(rules) == 0 {
+		return nil, nil
+	}
+	if err := m.nft.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
+		return nil, fmt.Errorf("delete port rules: %w", err)
+	}
+	return ports, nil
+}
+
+// Detach removes a container's rules, port holds and veth. It is idempotent.
+func (m *Manager) Detach(ctx context.Context, id string) error {
+	if len(id) < 12 {
+		return errdefs.Invalid(fmt.Sprintf("endpoint id %q: too short", id))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	var errs []error
+	byID, err := m.portRules()
+	if err != nil {
+		errs = append(errs, err)
+	}
+	ports, err := m.deleteRules(byID[id])
+	errs = append(errs, err)
+	closeHolds(m.holds[id])
+	delete(m.holds, id)
+	errs = append(errs, m.deleteVeth(id))
+	m.flushUDP(ports)
+	delete(m.attached, id)
+	return errors.Join(errs...)
+}
+
+// Reconcile runs at daemon start: every mb* veth, port rule and hold of a container not in
+// running goes; those of running ones are restored (rules re-added if missing, holds
+// re-acquired, a lost veth re-created while its process lives). A published port that
+// something else took meanwhile is logged, and its rule kept, so the port keeps answering.
+func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	keep := map[string]Endpoint{}
+	for _, ep := range running {
+		if len(ep.ID) < 12 || !isVethName(VethName(ep.ID)) || !m.cfg.Subnet.Contains(ep.Addr) {
+			return errdefs.Invalid(fmt.Sprintf("running endpoint %q at %s: bad id or address", ep.ID, ep.Addr))
+		}
+		keep[VethName(ep.ID)] = ep
+	}
+	var errs []error
+	var br *rtnetlink.LinkMessage
+	if len(running) > 0 {
+		var err error
+		if br, err = m.ensureBridge(); err != nil {
+			return err
+		}
+	} else {
+		br, _ = linkByName(m.rt, m.cfg.Bridge) // nil if gone: then orphans have no master
+	}
+	links, err := m.rt.Link.List()
+	if err != nil {
+		return fmt.Errorf("list links: %w", err)
+	}
+	seen := map[string]*rtnetlink.LinkMessage{}
+	for i, l := range links {
+		a := l.Attributes
+		if a == nil || !isVethName(a.Name) || a.Info == nil || a.Info.Kind != "veth" {
+			continue
+		}
+		onOurs := a.Master == nil || *a.Master == 0 || (br != nil && *a.Master == br.Index)
+		if !onOurs { // another bridge's: not ours to judge
+			continue
+		}
+		if _, ok := keep[a.Name]; ok {
+			seen[a.Name] = &links[i]
+			continue
+		}
+		m.log.Info("removing stale veth", "veth", a.Name)
+		if err := m.deleteVeth(a.Name[len(VethPrefix):]); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for name, ep := range keep {
+		l, ok := seen[name]
+		switch {
+		case !ok && ep.PID > 0:
+			if _, err := os.Stat("/proc/" + strconv.Itoa(ep.PID) + "/ns/net"); err != nil {
+				m.log.Warn("container has no network namespace to restore", "id", ep.ID[:12], "pid", ep.PID)
+				break
+			}
+			m.log.Info("restoring veth", "id", ep.ID[:12])
+			if err := m.addVeth(&ep, br); err != nil {
+				errs = append(errs, err)
+			}
+		case ok && (l.Attributes.Master == nil || *l.Attributes.Master != br.Index):
+			// The bridge was re-created: put the container back on it.
+			if err := m.rt.Link.SetMaster(l.Index, br.Index, nil); err != nil {
+				errs = append(errs, fmt.Errorf("attach %s to %s: %w", name, m.cfg.Bridge, err))
+			}
+		}
+	}
+	byID, err := m.portRules()
+	if err != nil {
+		return errors.Join(append(errs, err)...)
+	}
+	var stale []*nftables.Rule
+	var changed []Port
+	for id, rules := range byID {
+		if _, ok := keep[VethName(id)]; !ok || len(id) < 12 {
+			stale = append(stale, rules...)
+		}
+	}
+	ports, err := m.deleteRules(stale)
+	errs = append(errs, err)
+	changed = append(changed, ports...)
+	for id, hs := range m.holds {
+		if _, ok := keep[VethName(id)]; !ok {
+			closeHolds(hs)
+			delete(m.holds, id)
+			delete(m.attached, id)
+		}
+	}
+	for _, ep := range running {
+		have := map[string]bool{}
+		for _, r := range byID[ep.ID] {
+			c, _ := userdata.GetString(r.UserData, userdata.TypeComment)
+			have[c] = true
+		}
+		var missing []Port
+		for _, p := range ep.Ports {
+			if p.HostPort != 0 && !have[ruleComment(ep.ID, ep.Addr, p)] {
+				missing = append(missing, p)
+			}
+		}
+		if err := m.addRules(ep.ID, ep.Addr, missing); err != nil {
+			errs = append(errs, err)
+		}
+		changed = append(changed, missing...)
+		if _, held := m.holds[ep.ID]; !held {
+			var hs []*hold
+			for _, p := range ep.Ports {
+				if p.HostPort == 0 {
+					continue
+				}
+				h, err := m.bindHold(p)
+				if err != nil {
+					m.log.Warn("cannot hold published port", "id", ep.ID[:12], "port", p.String(), "err", err)
+					continue
+				}
+				hs = append(hs, h)
+			}
+			m.holds[ep.ID] = hs
+		}
+		m.attached[ep.ID] = Endpoint{ID: ep.ID, PID: ep.PID, Addr: ep.Addr, Ports: append([]Port(nil), ep.Ports...)}
+	}
+	m.flushUDP(changed)
+	return errors.Join(errs...)
+}
+
+// Counters returns a container's traffic as the container sees it: rx is what it received
+// (what the host side of its veth sent).
+func (m *Manager) Counters(id string) (rx, tx uint64, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	l, err := linkByName(m.rt, VethName(id))
+	if err != nil {
+		return 0, 0, err
+	}
+	if s := l.Attributes.Stats64; s != nil {
+		return s.TXBytes, s.RXBytes, nil
+	}
+	if s := l.Attributes.Stats; s != nil {
+		return uint64(s.TXBytes), uint64(s.RXBytes), nil
+	}
+	return 0, 0, fmt.Errorf("veth %s: no statistics", VethName(id))
+}
+
+// linkByName asks the kernel for one link by name (RTM_GETLINK with IFLA_IFNAME): no dump.
+func linkByName(c *rtnetlink.Conn, name string) (*rtnetlink.LinkMessage, error) {
+	msgs, err := c.Execute(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC,
+		Attributes: &rtnetlink.LinkAttributes{Name: name}}, unix.RTM_GETLINK, netlink.Request)
+	if errors.Is(err, unix.ENODEV) {
+		return nil, fmt.Errorf("link %s: %w", name, errdefs.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("get link %s: %w", name, err)
+	}
+	for _, msg := range msgs {
+		if l, ok := msg.(*rtnetlink.LinkMessage); ok && l.Attributes != nil && l.Attributes.Name == name {
+			return l, nil
+		}
+	}
+	return nil, fmt.Errorf("link %s: %w", name, errdefs.ErrNotFound)
+}
+
+// sysctl writes /proc/sys/<key> in the managed namespace when it differs.
+func (m *Manager) sysctl(key, value string) error {
+	return m.inNS(func() error {
+		p := "/proc/sys/" + key
+		if b, err := os.ReadFile(p); err == nil && strings.TrimSpace(string(b)) == value {
+			return nil
+		}
+		if err := os.WriteFile(p, []byte(value+"\n"), 0o644); err != nil {
+			return fmt.Errorf("sysctl %s=%s: %w", strings.ReplaceAll(key, "/", "."), value, err)
+		}
+		return nil
+	})
+}

@@ -1,0 +1,115 @@
+package network
+
+import (
+	"fmt"
+	"net/netip"
+
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+// Defaults of Config.
+const (
+	DefaultBridge = "minibox0"
+	DefaultTable  = "minibox"
+)
+
+// DefaultSubnet is MINIBOX_BRIDGE_SUBNET's default.
+var DefaultSubnet = netip.MustParsePrefix("172.19.0.0/24")
+
+// VethPrefix starts the host-side name of every container's veth: "mb" + 12 hex chars.
+const VethPrefix = "mb"
+
+// Config says which bridge, subnet and nftables table a Manager owns.
+type Config struct {
+	Bridge  string       // bridge name, default "minibox0"
+	Subnet  netip.Prefix // IPv4 /8../29, default 172.19.0.0/24; the bridge has its first address
+	Table   string       // nftables table (family ip), default "minibox"
+	APIPort int          // the daemon's TCP port, dropped from containers; 0 = none
+	// NetNS is a path to the network namespace to manage (e.g. /proc/<pid>/ns/net); empty
+	// means the daemon's own. Tests use it to run a stand-in host in a namespace they made.
+	NetNS string
+}
+
+// Port is one published port (`-p`). JSON keys are the API's (SPEC §3.3).
+type Port struct {
+	HostIP        netip.Addr `json:"host_ip,omitzero"` // zero: every address of the host
+	HostPort      uint16     `json:"host_port"`        // 0: a free port is chosen by Attach
+	ContainerPort uint16     `json:"container_port"`
+	Proto         string     `json:"protocol"` // "tcp" or "udp"
+}
+
+// hostIP is the address a Port binds, 0.0.0.0 for "all".
+func (p Port) hostIP() netip.Addr {
+	if p.HostIP.IsValid() {
+		return p.HostIP
+	}
+	return netip.IPv4Unspecified()
+}
+
+// String is Docker's `port` form of the host side: 0.0.0.0:8080/tcp.
+func (p Port) String() string {
+	return netip.AddrPortFrom(p.hostIP(), p.HostPort).String() + "/" + p.Proto
+}
+
+// Endpoint is one container's attachment to the bridge.
+type Endpoint struct {
+	ID    string     // container id, 64 hex chars (the veth is named after the first 12)
+	PID   int        // a process (or thread) in the container's network namespace
+	Addr  netip.Addr // the container's address in the subnet
+	Ports []Port
+}
+
+// VethName is the host side of a container's veth pair: "mb" + the first 12 chars of id.
+func VethName(id string) string {
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return VethPrefix + id
+}
+
+// isVethName reports whether name is "mb" + 12 lowercase hex chars, the only links Reconcile
+// may remove.
+func isVethName(name string) bool {
+	if len(name) != len(VethPrefix)+12 || name[:len(VethPrefix)] != VethPrefix {
+		return false
+	}
+	for _, c := range name[len(VethPrefix):] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// MAC is the container-side MAC address: 02:42 followed by the four IPv4 bytes, like Docker.
+func MAC(addr netip.Addr) []byte {
+	a := addr.As4()
+	return []byte{0x02, 0x42, a[0], a[1], a[2], a[3]}
+}
+
+// withDefaults fills in defaults and validates cfg.
+func (cfg Config) withDefaults() (Config, error) {
+	if cfg.Bridge == "" {
+		cfg.Bridge = DefaultBridge
+	}
+	if cfg.Table == "" {
+		cfg.Table = DefaultTable
+	}
+	if !cfg.Subnet.IsValid() {
+		cfg.Subnet = DefaultSubnet
+	}
+	cfg.Subnet = cfg.Subnet.Masked()
+	if len(cfg.Bridge) > 15 {
+		return cfg, errdefs.Invalid(fmt.Sprintf("bridge name %q: longer than 15 bytes", cfg.Bridge))
+	}
+	if !cfg.Subnet.Addr().Is4() || cfg.Subnet.Bits() < 8 || cfg.Subnet.Bits() > 29 {
+		return cfg, errdefs.Invalid(fmt.Sprintf("subnet %s: expected an IPv4 prefix /8 to /29", cfg.Subnet))
+	}
+	if cfg.APIPort < 0 || cfg.APIPort > 65535 {
+		return cfg, errdefs.Invalid(fmt.Sprintf("api port %d: out of range", cfg.APIPort))
+	}
+	return cfg, nil
+}
+
+// Gateway is the bridge's address: the first of the subnet.
+func Gateway(subnet netip.Prefix) netip.Addr { return subnet.Masked().Addr().Next() }
