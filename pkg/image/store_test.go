@@ -1,0 +1,182 @@
+package image
+
+import (
+	"archive/tar"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/oci"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+func importBusy(t *testing.T, s *Store, name string, gz bool) *Image {
+	t.Helper()
+	b := mkTar(t, gz,
+		entry{hdr: tar.Header{Name: "bin/", Typeflag: tar.TypeDir, Mode: 0o755}},
+		entry{hdr: tar.Header{Name: "bin/hello", Mode: 0o755}, body: "#!/bin/sh\necho " + name + "\n"},
+		entry{hdr: tar.Header{Name: "etc/motd"}, body: name})
+	img, err := s.Import(context.Background(), bytes.NewReader(b), name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return img
+}
+
+func TestImportResolveTagRemove(t *testing.T) {
+	s := newStore(t)
+	var landed []ocispec.Descriptor
+	s.OnLayer = func(d ocispec.Descriptor) { landed = append(landed, d) }
+	img := importBusy(t, s, "busy", false)
+	if img.Name != "docker.io/library/busy:latest" || len(img.Layers) != 1 || len(img.Config.RootFS.DiffIDs) != 1 {
+		t.Fatalf("imported %+v", img)
+	}
+	if img.Layers[0].MediaType != ocispec.MediaTypeImageLayerGzip || len(landed) != 1 || landed[0].Digest != img.Layers[0].Digest {
+		t.Errorf("layer %+v, OnLayer saw %v", img.Layers[0], landed)
+	}
+	gzImg := importBusy(t, s, "ghcr.io/x/busy:1", true)
+	for _, ref := range []string{"busy", "busy:latest", "docker.io/library/busy", img.ID.String(), img.ID.Encoded()[:12],
+		img.ManifestDigest.String(), "busy@" + img.ManifestDigest.String()} {
+		got, err := s.Resolve(ref)
+		if err != nil || got.ID != img.ID {
+			t.Errorf("Resolve(%q) = %v, %v", ref, got, err)
+		}
+	}
+	if _, err := s.Resolve("nope"); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("Resolve(nope) = %v", err)
+	}
+	if _, err := s.Tag("busy", "other:v1"); err != nil {
+		t.Fatal(err)
+	}
+	list, err := s.List()
+	if err != nil || len(list) != 3 {
+		t.Fatalf("List = %d images, %v", len(list), err)
+	}
+	// The data root is an OCI layout with one entry per name.
+	var idx ocispec.Index
+	b, _ := os.ReadFile(filepath.Join(s.Root(), "index.json"))
+	json.Unmarshal(b, &idx)
+	names := map[string]bool{}
+	for _, d := range idx.Manifests {
+		if d.Annotations[oci.AnnotationRefName] != d.Annotations[oci.AnnotationImageName] {
+			t.Errorf("entry annotations %v", d.Annotations)
+		}
+		names[d.Annotations[oci.AnnotationRefName]] = true
+	}
+	if !names["docker.io/library/other:v1"] || !names["ghcr.io/x/busy:1"] || len(names) != 3 {
+		t.Errorf("index names %v", names)
+	}
+	// An ID with two names needs force.
+	if _, err := s.Remove(img.ID.Encoded()[:12], false); !errors.Is(err, errdefs.ErrConflict) {
+		t.Errorf("Remove(shared id) = %v, want conflict", err)
+	}
+	if got, err := s.Remove("other:v1", false); err != nil || len(got) != 1 || got[0] != "docker.io/library/other:v1" {
+		t.Errorf("Remove(other:v1) = %v, %v", got, err)
+	}
+	refs, err := s.ReferencedBlobs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range []ocispec.Descriptor{img.Layers[0], img.Manifest.Config, gzImg.Layers[0]} {
+		if !refs[d.Digest] {
+			t.Errorf("ReferencedBlobs lacks %s", d.Digest)
+		}
+	}
+	if !refs[img.ManifestDigest] || len(refs) != 6 {
+		t.Errorf("ReferencedBlobs = %d blobs", len(refs))
+	}
+}
+
+func TestSaveLoadRoundTrip(t *testing.T) {
+	s := newStore(t)
+	a := importBusy(t, s, "busy", false)
+	b := importBusy(t, s, "localhost:5000/team/app:2", true)
+	var buf bytes.Buffer
+	if err := s.Save(context.Background(), &buf, []string{"busy", "localhost:5000/team/app:2"}); err != nil {
+		t.Fatal(err)
+	}
+	archive := filepath.Join(t.TempDir(), "out.tar")
+	os.WriteFile(archive, buf.Bytes(), 0o644)
+
+	s2 := newStore(t)
+	var landed int
+	s2.OnLayer = func(ocispec.Descriptor) { landed++ }
+	imgs, err := s2.Load(context.Background(), bytes.NewReader(buf.Bytes()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(imgs) != 2 || landed != 2 {
+		t.Fatalf("loaded %d images, %d layers landed", len(imgs), landed)
+	}
+	for _, want := range []*Image{a, b} {
+		got, err := s2.Resolve(want.Name)
+		if err != nil || got.ManifestDigest != want.ManifestDigest || got.ID != want.ID {
+			t.Errorf("after load, %s = %v, %v", want.Name, got, err)
+		}
+	}
+	// Third-party readers accept the same file as a docker archive and an OCI archive.
+	if _, err := exec.LookPath("skopeo"); err != nil {
+		t.Skip("skopeo not installed")
+	}
+	for _, ref := range []string{"docker-archive:" + archive + ":busy:latest", "oci-archive:" + archive + ":latest"} {
+		out, err := exec.Command("skopeo", "inspect", "--raw", ref).CombinedOutput()
+		if err != nil {
+			t.Errorf("skopeo inspect %s: %v\n%s", ref, err, out)
+		}
+	}
+	out, err := exec.Command("skopeo", "inspect", "oci:"+s.Root()+":docker.io/library/busy:latest").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), a.Layers[0].Digest.String()) {
+		t.Errorf("skopeo inspect oci:<root>: %v\n%s", err, out)
+	}
+}
+
+// TestLoadForeignArchives loads archives written by skopeo (docker-archive, as docker save
+// writes them, and oci-archive) and checks umoci reads the data root.
+func TestLoadForeignArchives(t *testing.T) {
+	if _, err := exec.LookPath("skopeo"); err != nil {
+		if os.Getenv("MINIBOX_TEST_PRIVILEGED") == "1" {
+			t.Fatal("skopeo not installed (apt-get install skopeo umoci)")
+		}
+		t.Skip("skopeo not installed")
+	}
+	s := newStore(t)
+	a := importBusy(t, s, "busy", true)
+	dir := t.TempDir()
+	src := "oci:" + s.Root() + ":docker.io/library/busy:latest"
+	for _, dst := range []string{"docker-archive:" + dir + "/d.tar:foreign/busy:v2", "oci-archive:" + dir + "/o.tar:foreign/oci:v3"} {
+		if out, err := exec.Command("skopeo", "copy", "-q", src, dst).CombinedOutput(); err != nil {
+			t.Fatalf("skopeo copy %s: %v\n%s", dst, err, out)
+		}
+	}
+	s2 := newStore(t)
+	for file, name := range map[string]string{"d.tar": "docker.io/foreign/busy:v2", "o.tar": "docker.io/foreign/oci:v3"} {
+		f, err := os.Open(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		imgs, err := s2.Load(context.Background(), f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("load %s: %v", file, err)
+		}
+		if len(imgs) != 1 || imgs[0].Name != name || imgs[0].ID != a.ID {
+			t.Errorf("load %s = %+v, want %s with ID %s", file, imgs[0], name, a.ID)
+		}
+		if _, err := s2.LayerDirs(context.Background(), imgs[0]); err != nil && os.Geteuid() == 0 {
+			t.Errorf("unpack %s: %v", file, err)
+		}
+	}
+	if _, err := exec.LookPath("umoci"); err == nil {
+		out, err := exec.Command("umoci", "ls", "--layout", s2.Root()).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "docker.io/foreign/oci:v3") {
+			t.Errorf("umoci ls: %v\n%s", err, out)
+		}
+	}
+}
