@@ -98,9 +98,9 @@ func TestMounts(t *testing.T) {
 		}
 	}
 	want := map[string]bool{
-		hex("kept")[:6] + " stale=true live=true":     true,
+		hex("kept")[:6] + " stale=true live=true":       true,
 		unused.Encoded()[:6] + " stale=false live=true": true,
-		hex("orphan")[:6] + " stale=false live=false":  true,
+		hex("orphan")[:6] + " stale=false live=false":   true,
 	}
 	if len(mounts) != len(want) {
 		t.Errorf("mount actions %v", mounts)

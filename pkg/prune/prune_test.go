@@ -48,7 +48,7 @@ func fixture(t *testing.T) tree {
 		tr.file("cache/"+hex(n)+"/"+hex(n+"-file"), n)
 	}
 	tr.file("blobs/sha256/"+hex("gone")+".index.json", "{}") // index without a blob
-	tr.file("blobs/sha256/.ingest-123", "partial")             // a writer's temp file
+	tr.file("blobs/sha256/.ingest-123", "partial")           // a writer's temp file
 	tr.file("tmp/pull-abc/layer", "partial")
 	tr.file("tmp/stray", "x")
 	tr.file("layers/key1/diff/bin/tool", strings.Repeat("t", 10000))
