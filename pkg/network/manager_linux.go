@@ -319,7 +319,9 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 	}
 	defer nsf.Close()
 	name, mtu, master := VethName(ep.ID), br.Attributes.MTU, br.Index
-	peer := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
+	// The peer is brought up from inside: IFF_UP on a peer created in another namespace
+	// fails with ENOTCONN.
+	peer := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC,
 		Attributes: &rtnetlink.LinkAttributes{Name: "eth0", Address: MAC(ep.Addr), MTU: mtu,
 			NetNS: rtnetlink.NetNSForFD(uint32(nsf.Fd()))}}
 	req := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
@@ -356,8 +358,10 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 		return fmt.Errorf("container %.12s: add address %s: %w", ep.ID, ep.Addr, err)
 	}
 	// Loopback is ifindex 1 in every network namespace (LOOPBACK_IFINDEX).
-	if err := c.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: 1, Flags: unix.IFF_UP, Change: unix.IFF_UP}); err != nil {
-		return fmt.Errorf("container %.12s: set lo up: %w", ep.ID, err)
+	for _, l := range []uint32{1, eth0.Index} {
+		if err := c.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: l, Flags: unix.IFF_UP, Change: unix.IFF_UP}); err != nil {
+			return fmt.Errorf("container %.12s: set link %d up: %w", ep.ID, l, err)
+		}
 	}
 	if err := c.Route.Add(&rtnetlink.RouteMessage{Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN,
 		Protocol: unix.RTPROT_BOOT, Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_UNICAST,
