@@ -198,3 +198,17 @@ func (c *counter) freed() int64 {
 	}
 	return n
 }
+
+// DiskBytes is the allocated disk bytes under paths, each inode counted once however many
+// of its links the paths hold. Symlinks are not followed, mounts below are walked.
+func DiskBytes(paths ...string) int64 {
+	c := newCounter()
+	for _, p := range paths {
+		c.walk(p)
+	}
+	n := c.other
+	for _, in := range c.inodes {
+		n += in.bytes
+	}
+	return n
+}
