@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -21,11 +22,14 @@ type Store struct {
 	root string
 	dir  string // blobs/sha256
 	tmp  string
+
+	mu     sync.Mutex
+	active map[string]bool // staging files being written, for prune's Busy
 }
 
 // Open makes (if needed) and opens the blob store of data root root.
 func Open(root string) (*Store, error) {
-	s := &Store{root: root, dir: filepath.Join(root, "blobs", "sha256"), tmp: filepath.Join(root, "tmp")}
+	s := &Store{root: root, dir: filepath.Join(root, "blobs", "sha256"), tmp: filepath.Join(root, "tmp"), active: map[string]bool{}}
 	if err := os.MkdirAll(s.dir, 0o755); err != nil {
 		return nil, err
 	}
@@ -187,7 +191,26 @@ func (s *Store) Writer(ctx context.Context) (*Writer, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.hold(f.Name(), true)
 	return &Writer{s: s, ctx: ctx, f: f, dig: digest.SHA256.Digester()}, nil
+}
+
+func (s *Store) hold(path string, on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if on {
+		s.active[path] = true
+	} else {
+		delete(s.active, path)
+	}
+}
+
+// Busy reports whether path is a staging file a writer of this store is filling: prune
+// must leave it alone.
+func (s *Store) Busy(path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.active[path]
 }
 
 func (w *Writer) Write(p []byte) (int, error) {
@@ -225,6 +248,7 @@ func (w *Writer) Commit(expected digest.Digest, size int64) (ocispec.Descriptor,
 	}
 	w.done = true
 	tmp := w.f.Name()
+	defer w.s.hold(tmp, false)
 	if _, err := os.Stat(w.s.Path(got)); err == nil {
 		os.Remove(tmp)
 		return desc, nil
@@ -247,6 +271,7 @@ func (w *Writer) Close() error {
 	}
 	w.done = true
 	w.f.Close()
+	defer w.s.hold(w.f.Name(), false)
 	return os.Remove(w.f.Name())
 }
 

@@ -33,6 +33,7 @@ func (s *Store) Save(ctx context.Context, w io.Writer, refs []string) error {
 		img   *Image
 		names []string
 	}
+	defer s.Begin()()
 	var items []*item
 	byManifest := map[digest.Digest]*item{}
 	for _, ref := range refs {
@@ -171,6 +172,7 @@ const smallFile = 4 << 20
 // original minibox's meta.json archives. Every blob is verified by digest; index entries
 // are written only once the blobs they name are stored. It returns the images loaded.
 func (s *Store) Load(ctx context.Context, r io.Reader) ([]*Image, error) {
+	defer s.Begin()()
 	zr, closeFn, err := Decompress(r)
 	if err != nil {
 		return nil, err

@@ -23,6 +23,7 @@ func (s *Store) Import(ctx context.Context, r io.Reader, name string) (*Image, e
 	if _, err := oci.ParseNormalized(name); err != nil {
 		return nil, err
 	}
+	defer s.Begin()()
 	layer, diffID, err := s.ingestLayerTar(ctx, r)
 	if err != nil {
 		return nil, fmt.Errorf("import %s: %w", name, err)

@@ -42,6 +42,51 @@ type Store struct {
 
 	mu     sync.Mutex // serialises index.json read-modify-write
 	unpack singleflight.Group
+
+	opMu    sync.Mutex
+	ops     map[int]time.Time // running pull/load/import/save/commit operations
+	opSeq   int
+	staging map[string]bool // extract staging dirs in tmp/
+}
+
+// Begin marks an operation (pull, load, import, save, build) as running until done is
+// called: prune keeps whatever changed since the oldest running one began.
+func (s *Store) Begin() (done func()) {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	s.opSeq++
+	id := s.opSeq
+	s.ops[id] = time.Now()
+	return func() {
+		s.opMu.Lock()
+		defer s.opMu.Unlock()
+		delete(s.ops, id)
+	}
+}
+
+// ActiveSince is when the oldest running operation began; zero when none runs
+// (prune.Options.Since).
+func (s *Store) ActiveSince() time.Time {
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	var t time.Time
+	for _, st := range s.ops {
+		if t.IsZero() || st.Before(t) {
+			t = st
+		}
+	}
+	return t
+}
+
+// Busy reports whether path is staging work in progress (a blob being written or a
+// layer being unpacked): prune.Options.Busy.
+func (s *Store) Busy(path string) bool {
+	if s.content.Busy(path) {
+		return true
+	}
+	s.opMu.Lock()
+	defer s.opMu.Unlock()
+	return s.staging[path]
 }
 
 // Image is one named (or, after a load of an untagged image, unnamed) image.
@@ -73,7 +118,7 @@ func Open(root string, log *slog.Logger) (*Store, error) {
 	if err := os.MkdirAll(filepath.Join(root, "extracted"), 0o755); err != nil {
 		return nil, err
 	}
-	s := &Store{root: root, log: log, content: c}
+	s := &Store{root: root, log: log, content: c, ops: map[int]time.Time{}, staging: map[string]bool{}}
 	layout := filepath.Join(root, ocispec.ImageLayoutFile)
 	if _, err := os.Stat(layout); errors.Is(err, fs.ErrNotExist) {
 		b, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})

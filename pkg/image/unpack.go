@@ -40,6 +40,10 @@ func (s *Store) Unpack(ctx context.Context, layer ocispec.Descriptor) (string, e
 			return nil, err
 		}
 		defer os.RemoveAll(staging) // a no-op once renamed
+		s.opMu.Lock()
+		s.staging[staging] = true
+		s.opMu.Unlock()
+		defer func() { s.opMu.Lock(); delete(s.staging, staging); s.opMu.Unlock() }()
 		if err := s.extractBlob(ctx, layer, staging); err != nil {
 			return nil, fmt.Errorf("unpack layer %s: %w", layer.Digest.Encoded()[:12], err)
 		}

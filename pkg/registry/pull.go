@@ -31,6 +31,7 @@ func (c *Client) Pull(ctx context.Context, store *image.Store, ref string, platf
 	if progress == nil {
 		progress = func(Progress) {}
 	}
+	defer store.Begin()()
 	nref, err := reference(r)
 	if err != nil {
 		return nil, fmt.Errorf("image reference %q: %v: %w", ref, err, errdefs.ErrInvalid)

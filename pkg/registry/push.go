@@ -28,6 +28,7 @@ func (c *Client) Push(ctx context.Context, store *image.Store, ref string, a *Au
 	if progress == nil {
 		progress = func(Progress) {}
 	}
+	defer store.Begin()()
 	img, err := store.Resolve(r.String())
 	if err != nil {
 		return "", err
