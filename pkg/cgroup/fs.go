@@ -1,0 +1,179 @@
+package cgroup
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"math"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// write puts value into a control file. O_CREATE only matters on a fake tree: cgroupfs
+// files exist from mkdir on, and cgroupfs refuses to create others.
+func write(dir, file, value string) error {
+	f, err := os.OpenFile(filepath.Join(dir, file), os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(value); err != nil {
+		f.Close()
+		// The kernel's answer (EINVAL, EBUSY) is the useful part: keep it matchable.
+		return fmt.Errorf("write %q to %s: %w", value, filepath.Join(dir, file), err)
+	}
+	return f.Close()
+}
+
+func read(dir, file string) (string, error) {
+	b, err := os.ReadFile(filepath.Join(dir, file))
+	return strings.TrimSpace(string(b)), err
+}
+
+func exists(dir, file string) bool {
+	_, err := os.Stat(filepath.Join(dir, file))
+	return err == nil
+}
+
+// readUint reads a number; "max" (v2) is 0, meaning no limit.
+func readUint(dir, file string) (uint64, error) {
+	s, err := read(dir, file)
+	if err != nil {
+		return 0, err
+	}
+	if s == "max" {
+		return 0, nil
+	}
+	n, err := strconv.ParseUint(s, 10, 64)
+	if err != nil {
+		return 0, fmt.Errorf("%s: %w", filepath.Join(dir, file), err)
+	}
+	return n, nil
+}
+
+// keyValues reads "key value" lines (memory.stat, cpu.stat, memory.events, oom_control).
+func keyValues(dir, file string) (map[string]uint64, error) {
+	f, err := os.Open(filepath.Join(dir, file))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	m := map[string]uint64{}
+	s := bufio.NewScanner(f)
+	for s.Scan() {
+		if k, v, ok := strings.Cut(s.Text(), " "); ok {
+			if n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil {
+				m[k] = n
+			}
+		}
+	}
+	return m, s.Err()
+}
+
+// pids reads cgroup.procs.
+func pids(dir string) ([]int, error) {
+	s, err := read(dir, "cgroup.procs")
+	if err != nil {
+		return nil, err
+	}
+	var out []int
+	for _, f := range strings.Fields(s) {
+		n, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s/cgroup.procs: %w", dir, err)
+		}
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// mkdirs creates dir and its missing parents below root, calling init on each new one in
+// order from the top (v1 cpuset must be filled level by level).
+func mkdirs(root, rel string, init func(dir, parent string) error) error {
+	dir := root
+	for _, part := range strings.Split(rel, "/") {
+		parent := dir
+		dir = filepath.Join(dir, part)
+		if err := os.Mkdir(dir, 0o755); err != nil {
+			if errors.Is(err, fs.ErrExist) {
+				continue
+			}
+			return err
+		}
+		if init != nil {
+			if err := init(dir, parent); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// removeTree removes a cgroup directory and its children, deepest first. rmdir fails with
+// EBUSY while exiting tasks are still charged to the cgroup, so it is retried to a deadline.
+// On cgroupfs the control files go with the directory; on a fake tree they are removed.
+func removeTree(dir string, deadline time.Time) error {
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			if err := removeTree(filepath.Join(dir, e.Name()), deadline); err != nil {
+				return err
+			}
+		}
+	}
+	cleaned := false
+	for {
+		err := syscall.Rmdir(dir)
+		switch {
+		case err == nil, errors.Is(err, syscall.ENOENT):
+			return nil
+		case errors.Is(err, syscall.ENOTEMPTY) && !cleaned: // a fake tree: plain files
+			for _, e := range ents {
+				if !e.IsDir() {
+					os.Remove(filepath.Join(dir, e.Name()))
+				}
+			}
+			cleaned = true
+		case errors.Is(err, syscall.EBUSY) && time.Now().Before(deadline):
+			time.Sleep(10 * time.Millisecond)
+		default:
+			return &os.PathError{Op: "rmdir", Path: dir, Err: err}
+		}
+	}
+}
+
+// poll calls done until it reports true or the deadline passes.
+func poll(what string, timeout time.Duration, done func() (bool, error)) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := done()
+		if err != nil || ok {
+			return err
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: not done after %s", what, timeout)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// limit turns a kernel "no limit" value into 0: v1 reports PAGE_COUNTER_MAX pages in bytes.
+func limit(n uint64) uint64 {
+	if n >= math.MaxInt64/2 {
+		return 0
+	}
+	return n
+}
+
+func itoa(n int64) string  { return strconv.FormatInt(n, 10) }
+func utoa(n uint64) string { return strconv.FormatUint(n, 10) }

@@ -1,0 +1,408 @@
+package cgroup
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/minibox/minibox/pkg/spec"
+)
+
+// v1Controllers are the hierarchies minibox uses, each mounted at <root>/<name> (a
+// co-mounted "cpu,cpuacct" is reached through the usual symlinks).
+var v1Controllers = []string{"memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices"}
+
+// V1 manages cgroups on v1 hierarchies under one root.
+type V1 struct{ root string }
+
+// NewV1 manages v1 hierarchies at root/<controller> (a controller whose directory is
+// missing is skipped).
+func NewV1(root string) *V1 { return &V1{root: root} }
+
+func (m *V1) Version() int { return 1 }
+
+func (m *V1) has(c string) bool {
+	fi, err := os.Stat(filepath.Join(m.root, c))
+	return err == nil && fi.IsDir()
+}
+
+// dirs maps each present controller to the cgroup's directory in it.
+func (m *V1) dirs(path string) (map[string]string, error) {
+	rel, err := checkPath(path)
+	if err != nil {
+		return nil, err
+	}
+	d := map[string]string{}
+	for _, c := range v1Controllers {
+		if m.has(c) {
+			d[c] = filepath.Join(m.root, c, rel)
+		}
+	}
+	return d, nil
+}
+
+// DefaultDevices is Docker's device allowlist: mknod of any node, but read and write only
+// of the harmless character devices, the terminals and /dev/net/tun.
+var DefaultDevices = []string{
+	"c *:* m", "b *:* m",
+	"c 1:3 rwm", "c 1:5 rwm", "c 1:7 rwm", "c 1:8 rwm", "c 1:9 rwm", // null zero full random urandom
+	"c 5:0 rwm", "c 5:1 rwm", "c 5:2 rwm", "c 136:* rwm", // tty console ptmx pts
+	"c 10:200 rwm", // tun
+}
+
+func (m *V1) Create(path string, r spec.Resources) error {
+	rel, err := checkPath(path)
+	if err != nil {
+		return err
+	}
+	for _, c := range v1Controllers {
+		if !m.has(c) {
+			continue
+		}
+		var init func(dir, parent string) error
+		if c == "cpuset" {
+			// A new v1 cpuset has no CPUs or memory nodes, and no task may join it until
+			// both are set: inherit the parent's at every level.
+			init = func(dir, parent string) error {
+				for _, f := range []string{"cpuset.cpus", "cpuset.mems"} {
+					if cur, _ := read(dir, f); cur != "" {
+						continue
+					}
+					v, err := read(parent, f)
+					if err != nil {
+						return fmt.Errorf("cgroup %s: read parent %s: %w", path, f, err)
+					}
+					if err := write(dir, f, v); err != nil {
+						return fmt.Errorf("cgroup %s: %w", path, err)
+					}
+				}
+				return nil
+			}
+		}
+		if err := mkdirs(filepath.Join(m.root, c), rel, init); err != nil {
+			return fmt.Errorf("create cgroup %s: %w", path, err)
+		}
+	}
+	if m.has("devices") {
+		dir := filepath.Join(m.root, "devices", rel)
+		if err := write(dir, "devices.deny", "a"); err != nil {
+			return fmt.Errorf("cgroup %s: %w", path, err)
+		}
+		for _, d := range DefaultDevices {
+			if err := write(dir, "devices.allow", d); err != nil {
+				return fmt.Errorf("cgroup %s: %w", path, err)
+			}
+		}
+	}
+	return m.Update(path, r)
+}
+
+func (m *V1) AllowAllDevices(path string) error {
+	d, err := m.dirs(path)
+	if err != nil || d["devices"] == "" {
+		return err
+	}
+	if err := write(d["devices"], "devices.allow", "a"); err != nil {
+		return fmt.Errorf("cgroup %s: %w", path, err)
+	}
+	return nil
+}
+
+func (m *V1) Update(path string, r spec.Resources) error {
+	d, err := m.dirs(path)
+	if err != nil {
+		return err
+	}
+	set := func(c, file, value string) error {
+		if d[c] == "" {
+			return fmt.Errorf("cgroup %s: %s needs the v1 %s controller, which this host lacks", path, file, c)
+		}
+		if err := write(d[c], file, value); err != nil {
+			return fmt.Errorf("cgroup %s: %w", path, err)
+		}
+		return nil
+	}
+	if r.Memory != 0 || r.MemorySwap != 0 {
+		if err := m.memory(d["memory"], path, r); err != nil {
+			return err
+		}
+	}
+	if r.CPUQuota != 0 || r.CPUPeriod != 0 {
+		period := r.CPUPeriod
+		if period == 0 {
+			period = 100000
+		}
+		// The period first: a quota is checked against the current period.
+		if err := set("cpu", "cpu.cfs_period_us", utoa(period)); err != nil {
+			return err
+		}
+		if r.CPUQuota != 0 {
+			if err := set("cpu", "cpu.cfs_quota_us", itoa(r.CPUQuota)); err != nil {
+				return err
+			}
+		}
+	}
+	if r.CPUShares != 0 {
+		if err := set("cpu", "cpu.shares", utoa(r.CPUShares)); err != nil {
+			return err
+		}
+	}
+	if r.CpusetCpus != "" {
+		if err := set("cpuset", "cpuset.cpus", r.CpusetCpus); err != nil {
+			return err
+		}
+	}
+	if r.CpusetMems != "" {
+		if err := set("cpuset", "cpuset.mems", r.CpusetMems); err != nil {
+			return err
+		}
+	}
+	if r.PidsLimit != 0 {
+		v := "max"
+		if r.PidsLimit > 0 {
+			v = itoa(r.PidsLimit)
+		}
+		if err := set("pids", "pids.max", v); err != nil {
+			return err
+		}
+	}
+	if w := blkioWeight(r); w != 0 {
+		// Kernels with BFQ instead of CFQ name the file blkio.bfq.weight.
+		file := "blkio.weight"
+		if d["blkio"] != "" && !exists(d["blkio"], file) && exists(d["blkio"], "blkio.bfq.weight") {
+			file = "blkio.bfq.weight"
+		}
+		if err := set("blkio", file, utoa(uint64(w))); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// blkioWeight is the v1 weight (10-1000), converting a v2 io weight (1-10000) when only
+// that is given, with the inverse of runc's formula.
+func blkioWeight(r spec.Resources) uint16 {
+	switch {
+	case r.BlkioWeight != 0:
+		return r.BlkioWeight
+	case r.IOWeight != 0:
+		return uint16(10 + (uint64(r.IOWeight)-1)*990/9999)
+	}
+	return 0
+}
+
+// memory sets the limit and memory+swap limit. Unset swap with a memory limit means no
+// swap (memsw = memory), where swap is accounted at all. The kernel keeps memsw >= memory
+// at every step, so when raising, memsw goes first.
+func (m *V1) memory(dir, path string, r spec.Resources) error {
+	if dir == "" {
+		return fmt.Errorf("cgroup %s: memory limits need the v1 memory controller, which this host lacks", path)
+	}
+	var writes [][2]string
+	if r.Memory != 0 {
+		writes = append(writes, [2]string{"memory.limit_in_bytes", itoa(r.Memory)})
+	}
+	swap := r.MemorySwap
+	if swap == 0 && r.Memory > 0 {
+		swap = r.Memory
+	}
+	// Swap accounting (memsw) is a boot-time choice, visible at the hierarchy's root;
+	// without it there is no swap limit to set, as Docker warns and goes on.
+	if swap != 0 && exists(filepath.Join(m.root, "memory"), "memory.memsw.limit_in_bytes") {
+		writes = append(writes, [2]string{"memory.memsw.limit_in_bytes", itoa(swap)})
+	}
+	apply := func(ws [][2]string) error {
+		for _, w := range ws {
+			if err := write(dir, w[0], w[1]); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	if err := apply(writes); err != nil {
+		if len(writes) != 2 || !errors.Is(err, syscall.EINVAL) {
+			return fmt.Errorf("cgroup %s: %w", path, err)
+		}
+		if err := apply([][2]string{writes[1], writes[0]}); err != nil {
+			return fmt.Errorf("cgroup %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+func (m *V1) Add(path string, pid int) error {
+	d, err := m.dirs(path)
+	if err != nil {
+		return err
+	}
+	for _, c := range v1Controllers {
+		if d[c] == "" {
+			continue
+		}
+		if err := write(d[c], "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return fmt.Errorf("add pid %d to cgroup %s: %w", pid, path, err)
+		}
+	}
+	return nil
+}
+
+func (m *V1) Freeze(path string) error { return m.freezer(path, "FROZEN") }
+func (m *V1) Thaw(path string) error   { return m.freezer(path, "THAWED") }
+
+// freezer writes the state and waits for it: FREEZING means some task has not stopped yet,
+// and writing FROZEN again retries those.
+func (m *V1) freezer(path, state string) error {
+	d, err := m.dirs(path)
+	if err != nil {
+		return err
+	}
+	dir := d["freezer"]
+	if dir == "" {
+		return fmt.Errorf("cgroup %s: pausing needs the v1 freezer controller, which this host lacks", path)
+	}
+	return poll("cgroup "+path+" "+strings.ToLower(state), 10*time.Second, func() (bool, error) {
+		if err := write(dir, "freezer.state", state); err != nil {
+			return false, fmt.Errorf("cgroup %s: %w", path, err)
+		}
+		cur, err := read(dir, "freezer.state")
+		return cur == state, err
+	})
+}
+
+func (m *V1) Stats(path string) (*Stats, error) {
+	d, err := m.dirs(path)
+	if err != nil {
+		return nil, err
+	}
+	var s Stats
+	if dir := d["memory"]; dir != "" {
+		usage, err := readUint(dir, "memory.usage_in_bytes")
+		if err != nil {
+			return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
+		}
+		st, err := keyValues(dir, "memory.stat")
+		if err != nil {
+			return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
+		}
+		s.MemoryUsage = usage - min(usage, st["total_inactive_file"])
+		l, err := readUint(dir, "memory.limit_in_bytes")
+		if err != nil {
+			return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
+		}
+		s.MemoryLimit = limit(l)
+	}
+	if dir := d["cpuacct"]; dir != "" {
+		ns, err := readUint(dir, "cpuacct.usage")
+		if err != nil {
+			return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
+		}
+		s.CPUUsageUsec = ns / 1000
+	}
+	if dir := d["pids"]; dir != "" {
+		if s.Pids, err = readUint(dir, "pids.current"); err != nil {
+			return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
+		}
+		if s.PidsLimit, err = readUint(dir, "pids.max"); err != nil {
+			return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
+		}
+	}
+	if dir := d["blkio"]; dir != "" {
+		// The throttle files count every bio whatever the I/O scheduler; the CFQ/BFQ ones
+		// only exist with that scheduler.
+		for _, f := range []string{"blkio.throttle.io_service_bytes_recursive", "blkio.io_service_bytes_recursive", "blkio.bfq.io_service_bytes_recursive"} {
+			if !exists(dir, f) {
+				continue
+			}
+			rd, wr, err := blkioBytes(dir, f)
+			if err != nil {
+				return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
+			}
+			s.BlockRead, s.BlockWrite = rd, wr
+			if rd+wr > 0 {
+				break
+			}
+		}
+	}
+	return &s, nil
+}
+
+// blkioBytes sums "major:minor Read|Write N" lines over devices.
+func blkioBytes(dir, file string) (rd, wr uint64, err error) {
+	s, err := read(dir, file)
+	if err != nil {
+		return 0, 0, err
+	}
+	for _, l := range strings.Split(s, "\n") {
+		f := strings.Fields(l)
+		if len(f) != 3 {
+			continue
+		}
+		n, err := strconv.ParseUint(f[2], 10, 64)
+		if err != nil {
+			continue
+		}
+		switch f[1] {
+		case "Read":
+			rd += n
+		case "Write":
+			wr += n
+		}
+	}
+	return rd, wr, nil
+}
+
+func (m *V1) OOMKilled(path string) (bool, error) {
+	d, err := m.dirs(path)
+	if err != nil || d["memory"] == "" {
+		return false, err
+	}
+	kv, err := keyValues(d["memory"], "memory.oom_control")
+	if err != nil {
+		return false, fmt.Errorf("cgroup %s: %w", path, err)
+	}
+	return kv["oom_kill"] > 0, nil
+}
+
+func (m *V1) Pids(path string) ([]int, error) {
+	d, err := m.dirs(path)
+	if err != nil {
+		return nil, err
+	}
+	// Any hierarchy holds every task; pids and memory exist wherever containers run.
+	for _, c := range []string{"pids", "memory", "freezer", "cpu", "cpuacct", "cpuset", "blkio", "devices"} {
+		if d[c] != "" {
+			p, err := pids(d[c])
+			if err != nil {
+				return nil, fmt.Errorf("cgroup %s: %w", path, err)
+			}
+			return p, nil
+		}
+	}
+	return nil, fmt.Errorf("cgroup %s: no v1 controller under %s", path, m.root)
+}
+
+func (m *V1) Remove(path string) error {
+	d, err := m.dirs(path)
+	if err != nil {
+		return err
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	var errs []error
+	for _, c := range v1Controllers {
+		if d[c] == "" {
+			continue
+		}
+		if err := removeTree(d[c], deadline); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("remove cgroup %s: %w", path, err)
+	}
+	return nil
+}

@@ -1,0 +1,315 @@
+package cgroup
+
+import (
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/minibox/minibox/pkg/spec"
+)
+
+// V2 manages cgroups in a unified (v2) hierarchy.
+type V2 struct{ root string }
+
+// NewV2 manages the unified hierarchy mounted at root.
+func NewV2(root string) *V2 { return &V2{root: root} }
+
+func (m *V2) Version() int { return 2 }
+
+// wanted are the controllers minibox enables for its cgroups.
+var wanted = []string{"cpuset", "cpu", "io", "memory", "pids"}
+
+func (m *V2) available() []string {
+	s, _ := read(m.root, "cgroup.controllers")
+	return strings.Fields(s)
+}
+
+func (m *V2) dir(path string) (string, error) {
+	rel, err := checkPath(path)
+	if err != nil {
+		return "", err
+	}
+	return filepath.Join(m.root, rel), nil
+}
+
+func (m *V2) Create(path string, r spec.Resources) error {
+	rel, err := checkPath(path)
+	if err != nil {
+		return err
+	}
+	var enable []string
+	for _, c := range m.available() {
+		if slices.Contains(wanted, c) {
+			enable = append(enable, "+"+c)
+		}
+	}
+	// A controller's files appear in a cgroup only when its parent enables it in
+	// cgroup.subtree_control, level by level from the root. Intermediate cgroups hold no
+	// processes, so the no-internal-processes rule is kept.
+	dir := m.root
+	for _, part := range strings.Split(rel, "/") {
+		if len(enable) > 0 {
+			if err := write(dir, "cgroup.subtree_control", strings.Join(enable, " ")); err != nil {
+				return fmt.Errorf("create cgroup %s: %w", path, err)
+			}
+		}
+		dir = filepath.Join(dir, part)
+		if err := mkdirs(filepath.Dir(dir), part, nil); err != nil {
+			return fmt.Errorf("create cgroup %s: %w", path, err)
+		}
+	}
+	// Devices are a BPF program attached to the cgroup in v2 (attachDevices).
+	if err := attachDevices(dir, false); err != nil {
+		return fmt.Errorf("cgroup %s: device filter: %w", path, err)
+	}
+	return m.Update(path, r)
+}
+
+func (m *V2) AllowAllDevices(path string) error {
+	dir, err := m.dir(path)
+	if err != nil {
+		return err
+	}
+	if err := attachDevices(dir, true); err != nil {
+		return fmt.Errorf("cgroup %s: device filter: %w", path, err)
+	}
+	return nil
+}
+
+func (m *V2) Update(path string, r spec.Resources) error {
+	dir, err := m.dir(path)
+	if err != nil {
+		return err
+	}
+	set := func(file, value string) error {
+		if err := write(dir, file, value); err != nil {
+			return fmt.Errorf("cgroup %s: %w", path, err)
+		}
+		return nil
+	}
+	if r.Memory != 0 {
+		v := "max"
+		if r.Memory > 0 {
+			v = itoa(r.Memory)
+		}
+		if err := set("memory.max", v); err != nil {
+			return err
+		}
+	}
+	// v2 limits swap alone; Docker's --memory-swap is memory+swap. Unset swap with a
+	// memory limit means none, where swap is accounted (memory.swap.max exists).
+	if swap, ok := swapMax(r); ok && m.swapAccounted(dir) {
+		if err := set("memory.swap.max", swap); err != nil {
+			return err
+		}
+	}
+	if r.CPUQuota != 0 || r.CPUPeriod != 0 {
+		period := r.CPUPeriod
+		if period == 0 {
+			period = 100000
+		}
+		quota := "max"
+		if r.CPUQuota > 0 {
+			quota = itoa(r.CPUQuota)
+		}
+		if err := set("cpu.max", quota+" "+utoa(period)); err != nil {
+			return err
+		}
+	}
+	if r.CPUShares != 0 {
+		if err := set("cpu.weight", utoa(cpuWeight(r.CPUShares))); err != nil {
+			return err
+		}
+	}
+	if r.CpusetCpus != "" {
+		if err := set("cpuset.cpus", r.CpusetCpus); err != nil {
+			return err
+		}
+	}
+	if r.CpusetMems != "" {
+		if err := set("cpuset.mems", r.CpusetMems); err != nil {
+			return err
+		}
+	}
+	if r.PidsLimit != 0 {
+		v := "max"
+		if r.PidsLimit > 0 {
+			v = itoa(r.PidsLimit)
+		}
+		if err := set("pids.max", v); err != nil {
+			return err
+		}
+	}
+	if w := ioWeight(r); w != 0 {
+		file, v := "io.weight", "default "+utoa(w)
+		if !exists(dir, file) && exists(dir, "io.bfq.weight") {
+			file, v = "io.bfq.weight", utoa(max(1, min(w, 1000)))
+		}
+		if err := set(file, v); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (m *V2) swapAccounted(dir string) bool {
+	// The root cgroup has no memory.swap.max; a fake tree marks accounting on its root.
+	return exists(dir, "memory.swap.max") || exists(m.root, "memory.swap.max")
+}
+
+// swapMax converts Docker's memory+swap figure to v2's swap-only memory.swap.max.
+func swapMax(r spec.Resources) (string, bool) {
+	switch {
+	case r.MemorySwap == -1:
+		return "max", true
+	case r.MemorySwap > 0 && r.Memory > 0:
+		return itoa(max(0, r.MemorySwap-r.Memory)), true
+	case r.MemorySwap == 0 && r.Memory > 0:
+		return "0", true
+	}
+	return "", false
+}
+
+// cpuWeight converts v1 shares (2-262144) to cpu.weight (1-10000) as runc does.
+func cpuWeight(shares uint64) uint64 {
+	shares = max(2, min(shares, 262144))
+	return 1 + ((shares-2)*9999)/262142
+}
+
+// ioWeight is the v2 weight (1-10000), converting a v1 blkio weight (10-1000) as runc does.
+func ioWeight(r spec.Resources) uint64 {
+	switch {
+	case r.IOWeight != 0:
+		return uint64(r.IOWeight)
+	case r.BlkioWeight != 0:
+		return 1 + (uint64(max(10, r.BlkioWeight))-10)*9999/990
+	}
+	return 0
+}
+
+func (m *V2) Add(path string, pid int) error {
+	dir, err := m.dir(path)
+	if err != nil {
+		return err
+	}
+	if err := write(dir, "cgroup.procs", strconv.Itoa(pid)); err != nil {
+		return fmt.Errorf("add pid %d to cgroup %s: %w", pid, path, err)
+	}
+	return nil
+}
+
+func (m *V2) Freeze(path string) error { return m.freeze(path, "1") }
+func (m *V2) Thaw(path string) error   { return m.freeze(path, "0") }
+
+// freeze writes cgroup.freeze and waits for cgroup.events to report the new state.
+func (m *V2) freeze(path, v string) error {
+	dir, err := m.dir(path)
+	if err != nil {
+		return err
+	}
+	if err := write(dir, "cgroup.freeze", v); err != nil {
+		return fmt.Errorf("cgroup %s: %w", path, err)
+	}
+	return poll("cgroup "+path+" freeze="+v, 10*time.Second, func() (bool, error) {
+		ev, err := keyValues(dir, "cgroup.events")
+		if err != nil {
+			return false, fmt.Errorf("cgroup %s: %w", path, err)
+		}
+		return strconv.FormatUint(ev["frozen"], 10) == v, nil
+	})
+}
+
+func (m *V2) Stats(path string) (*Stats, error) {
+	dir, err := m.dir(path)
+	if err != nil {
+		return nil, err
+	}
+	var s Stats
+	wrap := func(err error) error { return fmt.Errorf("cgroup %s stats: %w", path, err) }
+	if exists(dir, "memory.current") {
+		usage, err := readUint(dir, "memory.current")
+		if err != nil {
+			return nil, wrap(err)
+		}
+		st, err := keyValues(dir, "memory.stat")
+		if err != nil {
+			return nil, wrap(err)
+		}
+		s.MemoryUsage = usage - min(usage, st["inactive_file"])
+		if s.MemoryLimit, err = readUint(dir, "memory.max"); err != nil {
+			return nil, wrap(err)
+		}
+	}
+	cpu, err := keyValues(dir, "cpu.stat") // always present: cpu accounting is core in v2
+	if err != nil {
+		return nil, wrap(err)
+	}
+	s.CPUUsageUsec = cpu["usage_usec"]
+	if exists(dir, "pids.current") {
+		if s.Pids, err = readUint(dir, "pids.current"); err != nil {
+			return nil, wrap(err)
+		}
+		if s.PidsLimit, err = readUint(dir, "pids.max"); err != nil {
+			return nil, wrap(err)
+		}
+	}
+	if exists(dir, "io.stat") {
+		// "8:0 rbytes=1 wbytes=2 rios=3 wios=4 dbytes=0 dios=0" per device.
+		io, err := read(dir, "io.stat")
+		if err != nil {
+			return nil, wrap(err)
+		}
+		for _, f := range strings.Fields(io) {
+			k, v, ok := strings.Cut(f, "=")
+			if !ok {
+				continue
+			}
+			n, _ := strconv.ParseUint(v, 10, 64)
+			switch k {
+			case "rbytes":
+				s.BlockRead += n
+			case "wbytes":
+				s.BlockWrite += n
+			}
+		}
+	}
+	return &s, nil
+}
+
+func (m *V2) OOMKilled(path string) (bool, error) {
+	dir, err := m.dir(path)
+	if err != nil {
+		return false, err
+	}
+	ev, err := keyValues(dir, "memory.events")
+	if err != nil {
+		return false, fmt.Errorf("cgroup %s: %w", path, err)
+	}
+	return ev["oom_kill"] > 0, nil
+}
+
+func (m *V2) Pids(path string) ([]int, error) {
+	dir, err := m.dir(path)
+	if err != nil {
+		return nil, err
+	}
+	p, err := pids(dir)
+	if err != nil {
+		return nil, fmt.Errorf("cgroup %s: %w", path, err)
+	}
+	return p, nil
+}
+
+func (m *V2) Remove(path string) error {
+	dir, err := m.dir(path)
+	if err != nil {
+		return err
+	}
+	if err := removeTree(dir, time.Now().Add(5*time.Second)); err != nil {
+		return fmt.Errorf("remove cgroup %s: %w", path, err)
+	}
+	return nil
+}
