@@ -1,0 +1,114 @@
+package minibox
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/client"
+)
+
+// SystemCmds is the `system` group: prune, df, and info (the top-level info's twin).
+type SystemCmds struct {
+	System SystemGroup `cmd:"" help:"Maintain the data root: prune, df, info."`
+}
+
+// SystemGroup holds the system subcommands.
+type SystemGroup struct {
+	Prune SystemPruneCmd `cmd:"" help:"Remove orphaned blobs, stale lazy mounts, unused extracted layers and tmp/ (and the build cache with --build-cache)."`
+	DF    SystemDFCmd    `cmd:"" name:"df" help:"Show disk usage by kind and what prune would reclaim."`
+	Info  InfoCmd        `cmd:"" help:"Show the daemon's facts."`
+}
+
+// SystemPruneCmd is `system prune [--build-cache] [--json]`. It never prompts.
+type SystemPruneCmd struct {
+	BuildCache bool `name:"build-cache" help:"Also clear the DAG build cache under layers/ (the next build is a full one)."`
+	JSON       bool `help:"Print the report as JSON."`
+}
+
+func (c SystemPruneCmd) Run(ctx context.Context, api *client.Client, out *Output) error {
+	r, err := api.Prune(ctx, c.BuildCache)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return out.JSON(r)
+	}
+	out.OK("System Prune Completed:")
+	fmt.Fprintf(out.Stdout, "- Active FUSE mounts killed: %d\n", r.FuseMountsKilled)
+	fmt.Fprintf(out.Stdout, "- Orphaned blobs removed: %d\n", r.BlobsRemoved)
+	fmt.Fprintf(out.Stdout, "- Extracted layers removed: %d\n", r.ExtractedRemoved)
+	fmt.Fprintf(out.Stdout, "- Temporary files removed: %d\n", r.TmpRemoved)
+	fmt.Fprintf(out.Stdout, "- Disk space recovered: %s\n", diskSize(r.BytesFreed))
+	if c.BuildCache {
+		fmt.Fprintf(out.Stdout, "- Build cache entries removed: %d\n", r.BuildCacheRemoved)
+		fmt.Fprintf(out.Stdout, "- Build cache recovered: %s\n", diskSize(r.BuildCacheBytesFreed))
+	}
+	return nil
+}
+
+// SystemDFCmd is `system df [-v] [--json]`.
+type SystemDFCmd struct {
+	Verbose bool `short:"v" help:"List every image, container, volume and cache entry."`
+	JSON    bool `help:"Print JSON."`
+}
+
+func (c SystemDFCmd) Run(ctx context.Context, api *client.Client, out *Output) error {
+	du, err := api.DiskUsage(ctx, c.Verbose)
+	if err != nil {
+		return err
+	}
+	if c.JSON {
+		return out.JSON(du)
+	}
+	kinds := []struct {
+		name string
+		u    apiUsage
+	}{
+		{"Images", du.Images}, {"Containers", du.Containers}, {"Local Volumes", du.Volumes},
+		{"Build Cache", du.BuildCache}, {"Extracted Layers", du.Extracted},
+		{"Lazy Layer Cache", du.LazyCache}, {"Orphaned Blobs", du.Orphans}, {"Temporary", du.Tmp},
+	}
+	var rows [][]string
+	for _, k := range kinds {
+		rows = append(rows, []string{k.name, fmt.Sprint(k.u.Count), diskSize(k.u.SizeBytes), reclaimable(k.u)})
+	}
+	rows = append(rows, []string{"Total", "", diskSize(du.Total.SizeBytes), reclaimable(du.Total)})
+	out.Table([]string{"TYPE", "TOTAL", "SIZE", "RECLAIMABLE"}, rows)
+	if c.Verbose && len(du.Items) > 0 {
+		fmt.Fprintln(out.Stdout)
+		var items [][]string
+		for _, it := range du.Items {
+			r := "no"
+			if it.Reclaimable {
+				r = "yes"
+			}
+			items = append(items, []string{it.Kind, it.Name, diskSize(it.SizeBytes), r, it.Detail})
+		}
+		out.Table([]string{"KIND", "NAME", "SIZE", "RECLAIMABLE", "DETAIL"}, items)
+	}
+	return nil
+}
+
+type apiUsage = api.Usage
+
+func reclaimable(u api.Usage) string {
+	if u.SizeBytes == 0 {
+		return diskSize(u.ReclaimableBytes)
+	}
+	return fmt.Sprintf("%s (%d%%)", diskSize(u.ReclaimableBytes), u.ReclaimableBytes*100/u.SizeBytes)
+}
+
+// diskSize prints bytes 1024-based with two decimals, as `images` does ("12.40 MB").
+func diskSize(n int64) string {
+	const unit = 1024
+	if n < unit {
+		return fmt.Sprintf("%d B", n)
+	}
+	v, i := float64(n), -1
+	for v >= unit && i < 4 {
+		v /= unit
+		i++
+	}
+	return fmt.Sprintf("%.2f %cB", v, "KMGTP"[i])
+}

@@ -1,0 +1,80 @@
+#!/bin/sh
+# clean-data.sh [DATA_ROOT]: reset a minibox data root (SPEC §6).
+#
+# Default DATA_ROOT: $MINIBOX_DATA_ROOT, else /var/lib/minibox. Refuses / and system
+# directories, and refuses while a daemon holds the data root's lock. Stops the root's
+# lazyfs server (by the PID in its lock file), unmounts everything mounted under the root
+# (deepest first, lazily), then removes and recreates it. Containers' network leftovers are
+# cleaned by the next daemon start.
+set -eu
+
+die() { echo "[error] clean-data: $*" >&2; exit 1; }
+
+root=${1:-${MINIBOX_DATA_ROOT:-/var/lib/minibox}}
+case $root in
+/*) ;;
+*) die "data root $root is not absolute" ;;
+esac
+# Resolve symlinks and dots so "/var/../etc" or a link to /usr is seen for what it is.
+if [ -e "$root" ]; then
+	root=$(realpath -e -- "$root")
+else
+	root=$(realpath -m -- "$root")
+fi
+case $root in
+/ | /bin | /boot | /dev | /etc | /home | /lib | /lib64 | /proc | /root | /run | /sbin | /sys | /usr | /var | /tmp)
+	die "refusing to reset $root: a system directory" ;;
+esac
+[ "$(id -u)" = 0 ] || die "must run as root (it unmounts and removes $root)"
+
+if [ ! -e "$root" ]; then
+	mkdir -p -m 0711 -- "$root"
+	echo "OK  $root created"
+	exit 0
+fi
+[ -d "$root" ] || die "$root is not a directory"
+
+# A running daemon holds miniboxd.lock with flock: refuse rather than pull data from under it.
+if [ -e "$root/miniboxd.lock" ]; then
+	if ! flock -n "$root/miniboxd.lock" true; then
+		die "a miniboxd (pid $(head -c 32 "$root/miniboxd.lock" | tr -dc 0-9)) is using $root; stop it first"
+	fi
+fi
+
+# The lazyfs server of this root: its PID is in its lock, which it holds while alive.
+lock="$root/lazy/.lazyfs.lock"
+if [ -e "$lock" ] && ! flock -n "$lock" true; then
+	pid=$(head -c 32 "$lock" | tr -dc 0-9)
+	if [ -n "$pid" ] && tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q "minibox-lazyfs"; then
+		echo "..  stopping lazyfs (pid $pid)" >&2
+		kill -TERM "$pid" 2>/dev/null || true
+		i=0
+		while kill -0 "$pid" 2>/dev/null && [ $i -lt 50 ]; do
+			sleep 0.1
+			i=$((i + 1))
+		done
+	fi
+fi
+
+# Unmount everything at or under the root, deepest first; lazily, so a busy or dead (FUSE
+# ENOTCONN) mount cannot stop the reset.
+n=0
+for m in $(awk -v r="$root" '{
+		p = $5; gsub(/\\040/, " ", p)
+		if (p == r || index(p, r "/") == 1) print length(p) " " $5
+	}' /proc/self/mountinfo | sort -rn | cut -d' ' -f2-); do
+	m=$(printf '%b' "$(echo "$m" | sed 's/\\\([0-7][0-7][0-7]\)/\\0\1/g')")
+	if umount -l -- "$m" 2>/dev/null; then
+		n=$((n + 1))
+	fi
+done
+[ "$n" -gt 0 ] && echo "..  unmounted $n mount(s) under $root" >&2
+
+# Whatever is still mounted now (a mount that came back) would make rm cross into it.
+if awk -v r="$root" '{ if ($5 == r || index($5, r "/") == 1) found = 1 } END { exit !found }' /proc/self/mountinfo; then
+	die "something is still mounted under $root; not removing it"
+fi
+
+rm -rf --one-file-system -- "$root"
+mkdir -p -m 0711 -- "$root"
+echo "OK  $root reset"
