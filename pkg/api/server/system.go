@@ -1,0 +1,25 @@
+package server
+
+import (
+	"github.com/valyala/fasthttp"
+)
+
+// systemPrune answers POST /system/prune?build_cache: SPEC §6.
+func (s *Server) systemPrune(ctx *fasthttp.RequestCtx) {
+	report, err := s.eng.Prune(ctx, queryBool(ctx, "build_cache"))
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, report)
+}
+
+// systemDF answers GET /system/df[?verbose].
+func (s *Server) systemDF(ctx *fasthttp.RequestCtx) {
+	du, err := s.eng.DiskUsage(ctx, queryBool(ctx, "verbose"))
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, du)
+}
