@@ -173,7 +173,10 @@ func newEnv(t testing.TB) *env {
 
 type testWriter struct{ t testing.TB }
 
-func (w testWriter) Write(b []byte) (int, error) { w.t.Log(strings.TrimSpace(string(b))); return len(b), nil }
+func (w testWriter) Write(b []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(b)))
+	return len(b), nil
+}
 
 func addAddr(t testing.TB, c *rtnetlink.Conn, link string, p netip.Prefix) {
 	t.Helper()
