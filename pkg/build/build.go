@@ -1,0 +1,661 @@
+package build
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/minibox/minibox/pkg/build/parse"
+	"github.com/minibox/minibox/pkg/caps"
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/layer"
+	"github.com/minibox/minibox/pkg/oci"
+	"github.com/minibox/minibox/pkg/seccomp"
+	digest "github.com/opencontainers/go-digest"
+	"github.com/opencontainers/image-spec/specs-go"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// PullFunc pulls ref into the image store as `minibox pull` does, reporting progress lines.
+type PullFunc func(ctx context.Context, ref string, progress func(line string)) (*image.Image, error)
+
+// Builder builds MiniBox files in one data root. It is safe for concurrent builds.
+type Builder struct {
+	Root    string // data root: layers/ and tmp/ live here
+	Images  *image.Store
+	Run     RunFunc  // nil: RUN, PKG and AUTO-DEPS fail
+	Pull    PullFunc // nil: only local bases
+	Workers int      // concurrent blocks; 0 = CPUs
+	// OnLayer is called for every layer an image build adds (lazy indexing); nil skips.
+	OnLayer func(ocispec.Descriptor)
+	Log     *slog.Logger
+
+	caps    []string
+	seccomp []byte
+
+	mu    sync.Mutex
+	inUse map[string]int // cache keys running builds hold (prune spares them)
+}
+
+// New returns a builder; the seccomp filter of build containers is compiled once here.
+func New(root string, images *image.Store, run RunFunc, pull PullFunc, log *slog.Logger) (*Builder, error) {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &Builder{Root: root, Images: images, Run: run, Pull: pull, Log: log, inUse: map[string]int{}}
+	b.caps = caps.Default()
+	prog, err := seccomp.Compile(seccomp.Default(), b.caps)
+	if err != nil {
+		return nil, fmt.Errorf("compile build seccomp filter: %w", err)
+	}
+	b.seccomp = prog
+	if err := os.MkdirAll(filepath.Join(root, "layers"), 0o700); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// Request is one build.
+type Request struct {
+	File      []byte // the MiniBox content
+	FileName  string // for error positions; default "MiniBox"
+	Context   string // absolute context directory (already checked against the prefixes)
+	Tags      []string
+	NoCache   bool
+	Pull      bool
+	Target    string
+	BuildArgs map[string]string
+
+	ctx   *ctxView
+	epoch time.Time
+}
+
+// Event is one line of the build stream (SPEC §3.4): a log line, or a block state change.
+type Event struct {
+	Time       time.Time `json:"time"`
+	Block      string    `json:"block"`
+	Line       string    `json:"line,omitempty"`
+	State      string    `json:"state,omitempty"` // START CACHED DONE FAILED
+	DurationMS int64     `json:"duration_ms,omitempty"`
+}
+
+// BlockResult is one block's outcome.
+type BlockResult struct {
+	Name       string `json:"name"`
+	State      string `json:"state"`
+	DurationMS int64  `json:"duration_ms"`
+	Key        string `json:"key,omitempty"`
+	Layer      string `json:"layer,omitempty"`
+}
+
+// Result is a finished build.
+type Result struct {
+	Image        string        `json:"image"`
+	Tags         []string      `json:"tags"`
+	Digest       string        `json:"digest"` // manifest digest
+	ID           string        `json:"id"`     // config digest
+	Blocks       []BlockResult `json:"blocks"`
+	CriticalPath []string      `json:"critical_path"`
+	DurationMS   int64         `json:"duration_ms"`
+}
+
+// BlockError is a failed build, naming the block and its last output lines.
+type BlockError struct {
+	Block     string
+	LastLines []string
+	Err       error
+}
+
+func (e *BlockError) Error() string { return fmt.Sprintf("block %s: %v", e.Block, e.Err) }
+func (e *BlockError) Unwrap() error { return e.Err }
+
+// Build runs a build, sending events to emit (called from several goroutines, serialised
+// here). Parse errors are a parse.ErrorList (errdefs.ErrInvalid); a failed block is a
+// *BlockError.
+func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*Result, error) {
+	t0 := time.Now()
+	var emu sync.Mutex
+	send := func(ev Event) {
+		ev.Time = time.Now().UTC()
+		emu.Lock()
+		defer emu.Unlock()
+		emit(ev)
+	}
+	logf := func(block, line string) { send(Event{Block: block, Line: line}) }
+	if req.FileName == "" {
+		req.FileName = "MiniBox"
+	}
+	if len(strings.TrimSpace(string(req.File))) == 0 {
+		return nil, errdefs.Invalid("MiniBox content is required")
+	}
+	f, err := parse.Parse(req.FileName, req.File)
+	if err != nil {
+		return nil, err
+	}
+	if err := bld.prepareContext(&req); err != nil {
+		return nil, err
+	}
+	args := buildArgs(f, req.BuildArgs)
+	req.epoch = layer.DefaultEpoch
+	if s, ok := args["SOURCE_DATE_EPOCH"]; ok {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, errdefs.Invalid(fmt.Sprintf("SOURCE_DATE_EPOCH=%s: expected seconds since 1970", s))
+		}
+		req.epoch = time.Unix(n, 0).UTC()
+	}
+	sel, target, err := selectBlocks(f, req.Target)
+	if err != nil {
+		return nil, err
+	}
+	name := ""
+	if len(req.Tags) > 0 {
+		name = req.Tags[0]
+	}
+	logf("build", "START image="+name)
+	workers := bld.Workers
+	if workers <= 0 {
+		workers = runtime.NumCPU()
+	}
+	logf("build", fmt.Sprintf("mode=%s blocks=%d workers=%d", f.Format, len(sel), workers))
+
+	// Bases: each distinct reference once.
+	bases := map[string]*baseInfo{}
+	byRef := map[string]*baseInfo{}
+	baseOf := func(w *parse.Word) (*baseInfo, error) {
+		ref, err := expand(w.Text, envList(nil), args)
+		if err != nil {
+			return nil, posErr(w.Pos, err)
+		}
+		if b, ok := byRef[ref]; ok {
+			return b, nil
+		}
+		b, err := bld.resolveBase(ctx, &req, ref, logf)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", w.Pos, err)
+		}
+		byRef[ref] = b
+		return b, nil
+	}
+	imageBase, err := baseOf(f.BaseOf(target))
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range sel {
+		if bases[b.Name], err = baseOf(f.BaseOf(b)); err != nil {
+			return nil, err
+		}
+	}
+	p, err := newPlan(f, sel, target, args, bases)
+	if err != nil {
+		return nil, err
+	}
+
+	// Blocks.
+	tmp, err := os.MkdirTemp(filepath.Join(bld.Root, "tmp"), "build-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	results := map[string]*BlockResult{}
+	var rmu sync.Mutex
+	writers := map[string]*lineWriter{}
+	deps := map[string][]string{}
+	order := make([]string, len(p.blocks))
+	for i, bp := range p.blocks {
+		order[i] = bp.b.Name
+		deps[bp.b.Name] = bp.deps
+	}
+	var held []string
+	defer func() { bld.release(held) }()
+	step := 0
+	failed, err := schedule(ctx, order, deps, workers, func(ctx context.Context, n string) error {
+		bp := p.byName[n]
+		lw := &lineWriter{block: n, emit: logf}
+		rmu.Lock()
+		writers[n] = lw
+		step++
+		stepNo := step
+		rmu.Unlock()
+		bt := time.Now()
+		state, err := bld.runBlock(ctx, p, &req, bp, tmp, lw, send, stepNo)
+		d := time.Since(bt)
+		rmu.Lock()
+		results[n] = &BlockResult{Name: n, State: state, DurationMS: d.Milliseconds(), Key: bp.key}
+		if bp.entry != nil {
+			results[n].Layer = bp.entry.Digest.String()
+		}
+		if bp.key != "" {
+			held = append(held, bp.key)
+		}
+		rmu.Unlock()
+		if err != nil {
+			send(Event{Block: n, State: "FAILED", DurationMS: d.Milliseconds()})
+			logf(n, fmt.Sprintf("FAILED (%s): %v", FormatDuration(d), err))
+			return err
+		}
+		send(Event{Block: n, State: state, DurationMS: d.Milliseconds()})
+		logf(n, fmt.Sprintf("%s (%s)", state, FormatDuration(d)))
+		return nil
+	})
+	if err != nil {
+		if failed == "" {
+			return nil, err
+		}
+		var lines []string
+		if w := writers[failed]; w != nil {
+			lines = w.lines()
+		}
+		return nil, &BlockError{Block: failed, LastLines: lines, Err: err}
+	}
+
+	// Finalize.
+	res := &Result{Image: name, Tags: req.Tags}
+	for _, bp := range p.blocks {
+		res.Blocks = append(res.Blocks, *results[bp.b.Name])
+	}
+	res.CriticalPath = criticalPath(p, results)
+	if err := bld.finalize(ctx, p, &req, imageBase, res, logf); err != nil {
+		return nil, err
+	}
+	cached := 0
+	for _, b := range res.Blocks {
+		if b.State == "CACHED" {
+			cached++
+		}
+	}
+	logf("dag-summary", fmt.Sprintf("blocks=%d cached=%d built=%d critical-path=%s",
+		len(res.Blocks), cached, len(res.Blocks)-cached, strings.Join(res.CriticalPath, "→")))
+	d := time.Since(t0)
+	res.DurationMS = d.Milliseconds()
+	logf("build", fmt.Sprintf("DONE image=%s manifest=%s (%s)", name, strings.TrimPrefix(res.Digest, "sha256:")[:12], FormatDuration(d)))
+	return res, nil
+}
+
+// prepareContext resolves the context directory and loads its ignore file.
+func (bld *Builder) prepareContext(req *Request) error {
+	if req.Context == "" {
+		return errdefs.Invalid("build context is required")
+	}
+	real, err := filepath.EvalSymlinks(req.Context)
+	if err != nil {
+		return errdefs.Invalid(fmt.Sprintf("build context %s: %v", req.Context, err))
+	}
+	if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
+		return errdefs.Invalid(fmt.Sprintf("build context %s is not a directory", req.Context))
+	}
+	ig, err := LoadIgnore(real)
+	if err != nil {
+		return fmt.Errorf("read %s: %w", IgnoreFile, err)
+	}
+	req.Context = real
+	req.ctx = &ctxView{root: real, ignore: ig}
+	return nil
+}
+
+// runBlock computes a block's key and either reuses layers/<key> or builds it.
+func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blockPlan, tmp string,
+	lw *lineWriter, send func(Event), step int) (string, error) {
+	bx := &blockRun{bld: bld, plan: p, req: req, bp: bp, out: lw}
+	key, err := bx.blockKey()
+	if err != nil {
+		return "FAILED", err
+	}
+	bp.key = key
+	bld.hold(key)
+	var needs []string
+	for _, n := range bp.b.Needs {
+		needs = append(needs, n.Text)
+	}
+	if p.file.Format == parse.Legacy {
+		lw.engine(fmt.Sprintf("Step %d/%d: %s", blockIndex(p, bp)+1, len(p.blocks), bp.b.Step))
+	}
+	if !req.NoCache {
+		if e := bld.lookup(key); e != nil {
+			if err := bld.ensureBlob(ctx, e, req.epoch); err != nil {
+				return "FAILED", err
+			}
+			bp.entry = e
+			if p.file.Format == parse.Legacy {
+				lw.engine(" ---> Using cache")
+			}
+			return "CACHED", nil
+		}
+	}
+	send(Event{Block: bp.b.Name, State: "START"})
+	lw.engine(fmt.Sprintf("START needs=%s workdir=%s", strings.Join(needs, ","), bp.start.workdir))
+	if p.file.Format == parse.Legacy {
+		lw.engine(" ---> Building...")
+	}
+	bx.dir = filepath.Join(tmp, bp.b.Name)
+	bx.upper = filepath.Join(bx.dir, "upper")
+	bx.work = filepath.Join(bx.dir, "work")
+	bx.lower = lowerDirs(bp)
+	if err := os.MkdirAll(bx.upper, 0o755); err != nil {
+		return "FAILED", err
+	}
+	if err := writeNetFiles(bx.dir); err != nil {
+		return "FAILED", err
+	}
+	if err := bx.runInstrs(ctx); err != nil {
+		return "FAILED", err
+	}
+	e, err := bld.commit(ctx, key, bx.upper, req.epoch)
+	if err != nil {
+		return "FAILED", err
+	}
+	bp.entry = e
+	return "DONE", nil
+}
+
+func blockIndex(p *plan, bp *blockPlan) int {
+	for i, x := range p.blocks {
+		if x == bp {
+			return i
+		}
+	}
+	return 0
+}
+
+func autoInstr(bp *blockPlan) *parse.Instr {
+	for _, in := range bp.b.Instrs {
+		if in.Keyword == "AUTO-DEPS" {
+			return in
+		}
+	}
+	return &parse.Instr{Keyword: "AUTO-DEPS", Pos: bp.b.Pos}
+}
+
+func (bld *Builder) hold(key string) {
+	bld.mu.Lock()
+	bld.inUse[key]++
+	bld.mu.Unlock()
+}
+
+func (bld *Builder) release(keys []string) {
+	bld.mu.Lock()
+	defer bld.mu.Unlock()
+	for _, k := range keys {
+		if bld.inUse[k]--; bld.inUse[k] <= 0 {
+			delete(bld.inUse, k)
+		}
+	}
+}
+
+// criticalPath is the chain of blocks, each waiting on the one before, with the largest
+// total time: what bounds the build's wall time.
+func criticalPath(p *plan, res map[string]*BlockResult) []string {
+	best := map[string]int64{}
+	prev := map[string]string{}
+	var last string
+	for _, bp := range topo(p.blocks, func(x *blockPlan) []string { return x.deps }, p.byName) {
+		n := bp.b.Name
+		var b int64
+		for _, d := range bp.deps {
+			if v, ok := best[d]; ok && (v > b || prev[n] == "") {
+				if v >= b {
+					b, prev[n] = v, d
+				}
+			}
+		}
+		best[n] = b + res[n].DurationMS
+		if last == "" || best[n] >= best[last] {
+			last = n
+		}
+	}
+	var path []string
+	for n := last; n != ""; n = prev[n] {
+		path = append([]string{n}, path...)
+	}
+	return path
+}
+
+// FormatDuration prints 12ms, 1.5s, 2m3s (SPEC §4.9).
+func FormatDuration(d time.Duration) string {
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", d.Milliseconds())
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// healthConfig is Docker's Healthcheck (durations in ns), kept in the config's extension.
+type healthConfig struct {
+	Test        []string      `json:"Test"`
+	Interval    time.Duration `json:"Interval,omitempty"`
+	Timeout     time.Duration `json:"Timeout,omitempty"`
+	StartPeriod time.Duration `json:"StartPeriod,omitempty"`
+	Retries     int           `json:"Retries,omitempty"`
+}
+
+type configWithHealth struct {
+	ocispec.ImageConfig
+	Healthcheck json.RawMessage `json:"Healthcheck,omitempty"`
+}
+
+// imageConfig is ocispec.Image plus Docker's Healthcheck, which the OCI struct lacks.
+type imageConfig struct {
+	Created *time.Time `json:"created,omitempty"`
+	ocispec.Platform
+	Config  configWithHealth  `json:"config,omitempty"`
+	RootFS  ocispec.RootFS    `json:"rootfs"`
+	History []ocispec.History `json:"history,omitempty"`
+}
+
+// finalize writes the image: base layers, the target's NEED closure, the target; a config
+// that inherits the base's and adds the file's settings; the manifest; the names.
+func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *baseInfo, res *Result, logf func(string, string)) error {
+	t0 := time.Now()
+	layers := append([]ocispec.Descriptor(nil), base.Layers...)
+	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
+	var fresh []ocispec.Descriptor
+	for _, bp := range p.image {
+		if bp.entry.Entries == 0 {
+			continue // ENV-only blocks add nothing to the filesystem
+		}
+		layers = append(layers, bp.entry.descriptor())
+		diffIDs = append(diffIDs, bp.entry.DiffID)
+		fresh = append(fresh, bp.entry.descriptor())
+	}
+	logf("finalize", fmt.Sprintf("writing %d layer(s)", len(layers)))
+	epoch := req.epoch
+	cfg := imageConfig{Created: &epoch, RootFS: ocispec.RootFS{Type: "layers", DiffIDs: diffIDs}}
+	cfg.Platform = base.Config.Platform
+	if cfg.OS == "" || base.Digest == "scratch" || len(base.Layers) == 0 {
+		hp := oci.HostPlatform()
+		cfg.OS, cfg.Architecture, cfg.Variant = hp.OS, hp.Architecture, hp.Variant
+	}
+	c := base.Config.Config
+	c.Env = nil
+	st := state{workdir: "/"}
+	if p.target != nil {
+		st = p.target.end
+	} else {
+		st.env = append(envList(nil), base.env()...)
+		if len(st.env) == 0 {
+			st.env = append(envList(nil), DefaultEnv...)
+		}
+		for _, in := range p.file.Env {
+			for _, kv := range in.KVs {
+				v, err := expand(kv.Value, st.env, p.args)
+				if err != nil {
+					return posErr(kv.Pos, err)
+				}
+				st.env = st.env.set(kv.Key, v)
+			}
+		}
+		st.user, st.workdir = c.User, c.WorkingDir
+	}
+	c.Env = append([]string(nil), st.env...)
+	c.User = st.user
+	if st.workdir != "" && (st.workdir != "/" || c.WorkingDir != "") {
+		c.WorkingDir = st.workdir
+	}
+	if cmd := p.file.Start.Cmd(); cmd != nil {
+		c.Cmd = cmd
+	}
+	topEnv := envList(c.Env)
+	if len(p.file.Ports) > 0 {
+		ports := map[string]struct{}{}
+		for k := range c.ExposedPorts {
+			ports[k] = struct{}{}
+		}
+		for _, w := range p.file.Ports {
+			s, err := expand(w.Text, topEnv, p.args)
+			if err != nil {
+				return posErr(w.Pos, err)
+			}
+			if err := parse.CheckPort(s); err != nil {
+				return posErr(w.Pos, err)
+			}
+			if !strings.Contains(s, "/") {
+				s += "/tcp"
+			}
+			ports[s] = struct{}{}
+		}
+		c.ExposedPorts = ports
+	}
+	if len(p.file.Labels) > 0 {
+		labels := map[string]string{}
+		for k, v := range c.Labels {
+			labels[k] = v
+		}
+		for _, in := range p.file.Labels {
+			for _, kv := range in.KVs {
+				v, err := expand(kv.Value, topEnv, p.args)
+				if err != nil {
+					return posErr(kv.Pos, err)
+				}
+				labels[kv.Key] = v
+			}
+		}
+		c.Labels = labels
+	}
+	for _, bp := range p.image {
+		for _, ip := range bp.instrs {
+			if ip.in.Keyword != "VOLUME" {
+				continue
+			}
+			if c.Volumes == nil {
+				c.Volumes = map[string]struct{}{}
+			}
+			for _, v := range ip.args {
+				c.Volumes[v] = struct{}{}
+			}
+		}
+	}
+	cfg.Config = configWithHealth{ImageConfig: c, Healthcheck: base.Health}
+	if h := p.file.Health; h != nil {
+		hc := healthConfig{Test: h.Test}
+		if h.Test[0] != "NONE" {
+			hc.Interval, hc.Timeout, hc.StartPeriod, hc.Retries = h.Interval, h.Timeout, h.StartPeriod, h.Retries
+		}
+		cfg.Config.Healthcheck, _ = json.Marshal(hc)
+	}
+	cb, err := json.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	cd, err := bld.Images.PutBlob(ctx, cb)
+	if err != nil {
+		return fmt.Errorf("store image config: %w", err)
+	}
+	cd.MediaType = ocispec.MediaTypeImageConfig
+	if layers == nil {
+		layers = []ocispec.Descriptor{}
+	}
+	m := ocispec.Manifest{Versioned: specs.Versioned{SchemaVersion: 2}, MediaType: ocispec.MediaTypeImageManifest, Config: cd, Layers: layers}
+	mb, err := json.Marshal(m)
+	if err != nil {
+		return err
+	}
+	first := ""
+	if len(req.Tags) > 0 {
+		first = req.Tags[0]
+	}
+	md, err := bld.Images.PutManifest(ctx, first, ocispec.MediaTypeImageManifest, mb, "")
+	if err != nil {
+		return fmt.Errorf("store image manifest: %w", err)
+	}
+	for _, t := range req.Tags[min(1, len(req.Tags)):] {
+		if err := bld.Images.SetName(t, md); err != nil {
+			return fmt.Errorf("tag %s: %w", t, err)
+		}
+	}
+	if bld.OnLayer != nil {
+		for _, d := range fresh {
+			bld.OnLayer(d)
+		}
+	}
+	res.Digest, res.ID = md.Digest.String(), cd.Digest.String()
+	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
+	return nil
+}
+
+// InUse reports whether a running build holds cache key key.
+func (bld *Builder) InUse(key string) bool {
+	bld.mu.Lock()
+	defer bld.mu.Unlock()
+	return bld.inUse[key] > 0
+}
+
+// PruneCache removes every layers/<key> no running build holds (prune --build-cache) and
+// returns how many entries and bytes went.
+func (bld *Builder) PruneCache() (int, int64, error) {
+	dir := filepath.Join(bld.Root, "layers")
+	ents, err := os.ReadDir(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return 0, 0, nil
+	}
+	if err != nil {
+		return 0, 0, err
+	}
+	var n int
+	var freed int64
+	for _, e := range ents {
+		if bld.InUse(e.Name()) {
+			continue
+		}
+		p := filepath.Join(dir, e.Name())
+		size := diskUsage(p)
+		if err := os.RemoveAll(p); err != nil {
+			return n, freed, err
+		}
+		n++
+		freed += size
+	}
+	return n, freed, nil
+}
+
+// CacheUsage is the number of entries and bytes in layers/ (system df).
+func (bld *Builder) CacheUsage() (int, int64) {
+	dir := filepath.Join(bld.Root, "layers")
+	ents, _ := os.ReadDir(dir)
+	return len(ents), diskUsage(dir)
+}
+
+func diskUsage(p string) int64 {
+	var n int64
+	filepath.Walk(p, func(_ string, fi os.FileInfo, err error) error {
+		if err == nil && fi.Mode().IsRegular() {
+			n += fi.Size()
+		}
+		return nil
+	})
+	return n
+}
+
+var _ = sort.Strings

@@ -1,0 +1,437 @@
+package build
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+// ctxView is the build context: a directory with symlinks resolved, minus .miniboxignore.
+type ctxView struct {
+	root   string
+	ignore *Ignore
+}
+
+func (c *ctxView) abs(rel string) string { return filepath.Join(c.root, filepath.FromSlash(rel)) }
+
+// copySrc is one matched COPY source.
+type copySrc struct {
+	rel    string // in the context or the FROM block's view
+	follow bool   // the source itself is a symlink: copy what it points at, under its name
+	name   string // base name for "dst/" targets
+}
+
+// copySources expands a COPY's sources (globs allowed) against its origin.
+func (bx *blockRun) copySources(ip instrPlan) ([]copySrc, *view, error) {
+	in := ip.in
+	srcArgs := ip.args[:len(ip.args)-1]
+	var out []copySrc
+	if in.From != "" {
+		from := bx.plan.byName[in.From]
+		v := bx.bld.fullView(from)
+		for _, s := range srcArgs {
+			matches, err := v.Glob(cleanRel(s))
+			if err != nil {
+				return nil, nil, fmt.Errorf("%s: COPY FROM=%s: bad pattern %q: %w", in.Pos, in.From, s, errdefs.ErrInvalid)
+			}
+			if len(matches) == 0 {
+				return nil, nil, fmt.Errorf("%s: COPY FROM=%s: %s not found in block %s", in.Pos, in.From, s, in.From)
+			}
+			for _, m := range matches {
+				r, err := v.Resolve(m, true)
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s: COPY FROM=%s: %s: %w", in.Pos, in.From, m, err)
+				}
+				out = append(out, copySrc{rel: r, name: path.Base("/" + m)})
+			}
+		}
+		return out, v, nil
+	}
+	cv := bx.ctxView()
+	ctxFS := &view{layers: []string{cv.root}}
+	for _, s := range srcArgs {
+		clean := path.Clean(filepath.ToSlash(s))
+		if clean == ".." || strings.HasPrefix(clean, "../") {
+			return nil, nil, fmt.Errorf("%s: COPY source %s is outside the build context: %w", in.Pos, s, errdefs.ErrInvalid)
+		}
+		matches, err := ctxFS.Glob(cleanRel(clean))
+		if err != nil {
+			return nil, nil, fmt.Errorf("%s: COPY: bad pattern %q: %w", in.Pos, s, errdefs.ErrInvalid)
+		}
+		n := 0
+		excluded := false
+		for _, m := range matches {
+			if cv.ignore.Excluded(m) {
+				excluded = true
+				continue
+			}
+			src := copySrc{rel: m, name: path.Base("/" + m)}
+			if m != "" {
+				real, err := filepath.EvalSymlinks(cv.abs(m))
+				if err != nil {
+					return nil, nil, fmt.Errorf("%s: COPY source %s: %w", in.Pos, s, err)
+				}
+				if real != cv.root && !strings.HasPrefix(real, cv.root+string(filepath.Separator)) {
+					return nil, nil, fmt.Errorf("%s: COPY source %s is outside the build context: %w", in.Pos, s, errdefs.ErrInvalid)
+				}
+				if fi, err := os.Lstat(cv.abs(m)); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+					src.follow = true
+				}
+			}
+			out = append(out, src)
+			n++
+		}
+		if n == 0 {
+			why := "not found in the build context"
+			if excluded {
+				why = "excluded by " + IgnoreFile
+			}
+			return nil, nil, fmt.Errorf("%s: COPY source %s %s: %w", in.Pos, s, why, errdefs.ErrInvalid)
+		}
+	}
+	return out, ctxFS, nil
+}
+
+// copier writes COPY results into a block's upper directory.
+type copier struct {
+	upper    string
+	target   *view // upper + lowers: what the build container sees
+	uid, gid int
+	chmod    fs.FileMode
+	hasMode  bool
+	ignore   *Ignore // context only
+	fromCtx  bool
+}
+
+// runCopy executes one COPY instruction.
+func (bx *blockRun) runCopy(ip instrPlan) error {
+	in := ip.in
+	srcs, src, err := bx.copySources(ip)
+	if err != nil {
+		return err
+	}
+	c := &copier{upper: bx.upper, target: bx.view(), fromCtx: in.From == ""}
+	if c.fromCtx {
+		c.ignore = bx.ctxView().ignore
+	}
+	if in.Chown != "" {
+		if c.uid, c.gid, err = lookupOwner(c.target, in.Chown); err != nil {
+			return fmt.Errorf("%s: COPY --chown: %w", in.Pos, err)
+		}
+	}
+	if in.Chmod != "" {
+		m, _ := strconv.ParseUint(in.Chmod, 8, 32)
+		c.chmod, c.hasMode = fs.FileMode(m)&fs.ModePerm|modeBits(m), true
+	}
+	dst := ip.args[len(ip.args)-1]
+	dirDst := strings.HasSuffix(dst, "/") || len(srcs) > 1 || dst == "." || strings.HasSuffix(dst, "/.")
+	if !path.IsAbs(dst) {
+		dst = path.Join(ip.st.workdir, dst)
+	}
+	dst = cleanRel(dst)
+	for _, s := range srcs {
+		fi, err := src.statFollow(s)
+		if err != nil {
+			return fmt.Errorf("%s: COPY %s: %w", in.Pos, s.rel, err)
+		}
+		target := dst
+		if !fi.IsDir() {
+			isDir := dirDst
+			if !isDir {
+				if r, err := c.target.Resolve(dst, true); err == nil {
+					if tfi, err := c.target.Lstat(r); err == nil && tfi.IsDir() {
+						isDir = true
+					}
+				}
+			}
+			if isDir {
+				target = join(dst, s.name)
+			}
+		}
+		if err := c.copy(src, s.rel, s.follow, target, fi); err != nil {
+			return fmt.Errorf("%s: COPY %s to /%s: %w", in.Pos, s.rel, target, err)
+		}
+	}
+	return nil
+}
+
+func modeBits(m uint64) fs.FileMode {
+	var out fs.FileMode
+	if m&0o4000 != 0 {
+		out |= fs.ModeSetuid
+	}
+	if m&0o2000 != 0 {
+		out |= fs.ModeSetgid
+	}
+	if m&0o1000 != 0 {
+		out |= fs.ModeSticky
+	}
+	return out
+}
+
+func (v *view) statFollow(s copySrc) (fs.FileInfo, error) {
+	p, err := v.Real(s.rel)
+	if err != nil {
+		return nil, err
+	}
+	if s.follow {
+		return os.Stat(p)
+	}
+	return os.Lstat(p)
+}
+
+// copy copies src's rel (a file, symlink or directory's contents) to dst in the upper dir.
+func (c *copier) copy(src *view, rel string, follow bool, dst string, fi fs.FileInfo) error {
+	p, err := src.Real(rel)
+	if err != nil {
+		return err
+	}
+	switch {
+	case fi.IsDir():
+		if err := c.mkdirAll(dst, fi); err != nil {
+			return err
+		}
+		names, err := src.ReadDir(rel)
+		if err != nil {
+			return err
+		}
+		for _, n := range names {
+			child := join(rel, n)
+			if c.fromCtx && c.ignore.Excluded(child) {
+				continue
+			}
+			cfi, err := src.Lstat(child)
+			if err != nil {
+				return err
+			}
+			if err := c.copy(src, child, false, join(dst, n), cfi); err != nil {
+				return err
+			}
+		}
+		return nil
+	case fi.Mode()&fs.ModeSymlink != 0:
+		target, err := os.Readlink(p)
+		if err != nil {
+			return err
+		}
+		up, err := c.prepare(dst)
+		if err != nil {
+			return err
+		}
+		if err := os.Symlink(target, up); err != nil {
+			return err
+		}
+		return os.Lchown(up, c.uid, c.gid)
+	case fi.Mode().IsRegular():
+		up, err := c.prepare(dst)
+		if err != nil {
+			return err
+		}
+		return c.writeFile(p, up, fi)
+	}
+	return nil // sockets, fifos, devices: nothing a context should carry
+}
+
+func (c *copier) writeFile(from, to string, fi fs.FileInfo) error {
+	in, err := os.Open(from)
+	if err != nil {
+		return err
+	}
+	defer in.Close()
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY|openNoFollow, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := io.Copy(out, in); err != nil {
+		out.Close()
+		return err
+	}
+	if err := out.Close(); err != nil {
+		return err
+	}
+	if err := os.Lchown(to, c.uid, c.gid); err != nil {
+		return err
+	}
+	// chmod after chown: chown clears setuid bits.
+	return os.Chmod(to, c.mode(fi))
+}
+
+func (c *copier) mode(fi fs.FileInfo) fs.FileMode {
+	if c.hasMode {
+		return c.chmod
+	}
+	return fi.Mode() & (fs.ModePerm | fs.ModeSetuid | fs.ModeSetgid | fs.ModeSticky)
+}
+
+// prepare resolves dst's directory inside the container root (symlinks cannot lead out),
+// creates it in the upper dir, clears whatever the upper dir has at the name (a whiteout
+// or an older file) and returns the path to create.
+func (c *copier) prepare(dst string) (string, error) {
+	dir, err := c.target.Resolve(parentRel(dst), true)
+	if err != nil {
+		return "", err
+	}
+	if err := c.mkdirAll(dir, nil); err != nil {
+		return "", err
+	}
+	name := path.Base("/" + dst)
+	up := filepath.Join(c.upper, filepath.FromSlash(dir), name)
+	if fi, err := os.Lstat(up); err == nil {
+		if fi.IsDir() {
+			if err := os.Remove(up); err != nil {
+				return "", fmt.Errorf("cannot replace directory /%s with a file", join(dir, name))
+			}
+		} else if err := os.Remove(up); err != nil {
+			return "", err
+		}
+	}
+	return up, nil
+}
+
+// mkdirAll makes rel a directory in the upper dir, with every missing parent. A parent
+// that exists below keeps its mode and owner (as overlayfs' copy-up would); a new one is
+// root's 0755; one a whiteout deleted comes back opaque. fi, when set, is the source
+// directory whose mode the last component takes.
+func (c *copier) mkdirAll(rel string, fi fs.FileInfo) error {
+	rel, err := c.target.Resolve(rel, true)
+	if err != nil {
+		return err
+	}
+	parts := strings.Split(rel, "/")
+	cur := ""
+	for i, p := range parts {
+		if p == "" {
+			continue
+		}
+		cur = join(cur, p)
+		last := i == len(parts)-1
+		up := filepath.Join(c.upper, filepath.FromSlash(cur))
+		ufi, err := os.Lstat(up)
+		if err == nil && ufi.IsDir() {
+			if last && fi != nil {
+				if err := c.own(up, fi); err != nil {
+					return err
+				}
+			}
+			continue
+		}
+		opaque := false
+		if err == nil {
+			if !isWhiteout(ufi) {
+				return fmt.Errorf("/%s exists and is not a directory", cur)
+			}
+			os.Remove(up)
+			opaque = true
+		}
+		mode, uid, gid := fs.FileMode(0o755), 0, 0
+		if !opaque {
+			if lfi, err := c.target.Lstat(cur); err == nil {
+				if !lfi.IsDir() {
+					return fmt.Errorf("/%s exists and is not a directory", cur)
+				}
+				mode = lfi.Mode() & (fs.ModePerm | fs.ModeSticky | fs.ModeSetgid)
+				uid, gid = owner(lfi)
+			}
+		}
+		if err := os.Mkdir(up, 0o700); err != nil {
+			return err
+		}
+		if opaque {
+			if err := setOpaque(up); err != nil {
+				return err
+			}
+		}
+		if last && fi != nil {
+			if err := c.own(up, fi); err != nil {
+				return err
+			}
+			continue
+		}
+		if err := os.Lchown(up, uid, gid); err != nil {
+			return err
+		}
+		if err := os.Chmod(up, mode); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c *copier) own(p string, fi fs.FileInfo) error {
+	if err := os.Lchown(p, c.uid, c.gid); err != nil {
+		return err
+	}
+	return os.Chmod(p, c.mode(fi))
+}
+
+// lookupOwner resolves "user[:group]" (names or numbers) in the container's /etc files.
+func lookupOwner(v *view, spec string) (int, int, error) {
+	u, g, hasGroup := strings.Cut(spec, ":")
+	uid, gid := -1, -1
+	if n, err := strconv.Atoi(u); err == nil {
+		uid, gid = n, n
+	} else {
+		ent, err := lookupEtc(v, "etc/passwd", u)
+		if err != nil {
+			return 0, 0, err
+		}
+		if uid, err = strconv.Atoi(ent[2]); err != nil {
+			return 0, 0, fmt.Errorf("bad uid for %s in /etc/passwd", u)
+		}
+		if gid, err = strconv.Atoi(ent[3]); err != nil {
+			return 0, 0, fmt.Errorf("bad gid for %s in /etc/passwd", u)
+		}
+	}
+	if hasGroup {
+		if n, err := strconv.Atoi(g); err == nil {
+			gid = n
+		} else {
+			ent, err := lookupEtc(v, "etc/group", g)
+			if err != nil {
+				return 0, 0, err
+			}
+			if gid, err = strconv.Atoi(ent[2]); err != nil {
+				return 0, 0, fmt.Errorf("bad gid for %s in /etc/group", g)
+			}
+		}
+	}
+	return uid, gid, nil
+}
+
+func lookupEtc(v *view, file, name string) ([]string, error) {
+	r, err := v.Resolve(file, true)
+	if err == nil {
+		file = r
+	}
+	p, err := v.Real(file)
+	if err != nil {
+		return nil, fmt.Errorf("no /%s in the image to find %q: %w", file, name, errdefs.ErrInvalid)
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		ent := strings.Split(sc.Text(), ":")
+		if len(ent) >= 4 && ent[0] == name {
+			return ent, nil
+		}
+		if len(ent) >= 3 && ent[0] == name && file == "etc/group" {
+			return ent, nil
+		}
+	}
+	return nil, fmt.Errorf("unknown user or group %q (not in /%s): %w", name, file, errdefs.ErrInvalid)
+}
+
+var errNoManager = errors.New("no package manager")

@@ -1,0 +1,12 @@
+// Package build turns a parsed MiniBox file into an OCI image. Blocks form a DAG: a block
+// starts as soon as every block it NEEDs or BNEEDs has finished, up to a worker limit (no
+// waves). Each block runs in a build container over an overlay of its base and the layers
+// of its NEED closure; the container's upper directory becomes the block's layer, cached
+// in layers/<key> under a key that hashes everything the layer depends on (never block
+// names). COPY writes into the upper directory directly, with the context filtered by
+// .miniboxignore. Finalize writes reproducible layers and the image config.
+//
+// It leaves out parsing (package build/parse), running containers (the caller's RunFunc,
+// package container in the daemon), pulling bases (the caller's PullFunc) and the layer tar
+// format (package layer).
+package build

@@ -1,0 +1,363 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/spec"
+)
+
+// RunFunc runs a container to completion and returns its exit code; the daemon passes
+// container.RunOnce, tests a fake.
+type RunFunc func(ctx context.Context, s *spec.Spec, stdout, stderr io.Writer) (int, error)
+
+// blockRun is one block being built.
+type blockRun struct {
+	bld   *Builder
+	plan  *plan
+	req   *Request
+	bp    *blockPlan
+	dir   string // tmp/build-*/<block>: upper/, work/, hosts, resolv.conf, hostname
+	upper string
+	work  string
+	lower []string // top first
+	out   *lineWriter
+}
+
+func (bx *blockRun) ctxView() *ctxView { return bx.req.ctx }
+
+// view is the block's root as its build container sees it.
+func (bx *blockRun) view() *view {
+	return &view{layers: append([]string{bx.upper}, bx.lower...)}
+}
+
+// lowerDirs is a block's overlay lowers: its NEED closure (top first) over its base.
+func lowerDirs(bp *blockPlan) []string {
+	var out []string
+	for i := len(bp.closure) - 1; i >= 0; i-- {
+		out = append(out, bp.closure[i].entry.diff())
+	}
+	if bp.base != nil {
+		out = append(out, bp.base.Dirs...)
+	}
+	return out
+}
+
+// fullView is a finished block's whole filesystem, for COPY FROM=.
+func (bld *Builder) fullView(bp *blockPlan) *view {
+	return &view{layers: append([]string{bp.entry.diff()}, lowerDirs(bp)...)}
+}
+
+// runInstrs executes the block's instructions in order, then AUTO-DEPS.
+func (bx *blockRun) runInstrs(ctx context.Context) error {
+	for _, ip := range bx.bp.instrs {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		var err error
+		switch ip.in.Keyword {
+		case "RUN":
+			err = bx.run(ctx, ip, ip.in.Raw, ip.st.user)
+		case "COPY":
+			err = bx.runCopy(ip)
+		case "WORKDIR":
+			c := &copier{upper: bx.upper, target: bx.view()}
+			if err = c.mkdirAll(cleanRel(ip.args[0]), nil); err == nil {
+				break
+			}
+			// A relative WORKDIR was joined when planning; use the state after it.
+			err = fmt.Errorf("%s: WORKDIR %s: %w", ip.in.Pos, ip.args[0], err)
+		case "PKG":
+			err = bx.pkg(ctx, ip)
+		}
+		if err != nil {
+			return err
+		}
+	}
+	if bx.bp.auto {
+		return bx.autoDeps(ctx)
+	}
+	return nil
+}
+
+// run runs cmd with /bin/sh -c in a build container.
+func (bx *blockRun) run(ctx context.Context, ip instrPlan, cmd, user string) error {
+	code, err := bx.container(ctx, []string{"/bin/sh", "-c", cmd}, bx.plan.runEnv(ip.st), ip.st.workdir, user)
+	if err != nil {
+		return fmt.Errorf("%s: %s: %w", ip.in.Pos, ip.in.Keyword, err)
+	}
+	if code != 0 {
+		return fmt.Errorf("%s: %s exited with code %d", ip.in.Pos, ip.in.Keyword, code)
+	}
+	return nil
+}
+
+// container runs argv in a build container over the block's overlay.
+func (bx *blockRun) container(ctx context.Context, argv, env []string, cwd, user string) (int, error) {
+	if bx.bld.Run == nil {
+		return 0, fmt.Errorf("this daemon cannot run build containers: %w", errdefs.ErrUnavailable)
+	}
+	lower := bx.lower
+	if len(lower) == 0 {
+		// overlayfs needs a lower directory; scratch has none.
+		empty := filepath.Join(bx.dir, "empty")
+		os.MkdirAll(empty, 0o755)
+		lower = []string{empty}
+	}
+	work := filepath.Join(bx.dir, "work")
+	os.RemoveAll(work)
+	if err := os.Mkdir(work, 0o700); err != nil {
+		return 0, err
+	}
+	// /tmp is 1777 in every build container; a base without one gets it in the layer.
+	if _, err := bx.view().Lstat("tmp"); err != nil {
+		if err := os.Mkdir(filepath.Join(bx.upper, "tmp"), 0o1777); err == nil {
+			os.Chmod(filepath.Join(bx.upper, "tmp"), 0o1777)
+		}
+	}
+	s := &spec.Spec{
+		ID:       randomID(),
+		Dir:      bx.dir,
+		Rootfs:   spec.Rootfs{Lower: lower, Upper: bx.upper, Work: work},
+		Hostname: "minibox-build",
+		Network:  "host",
+		Process: spec.Process{
+			Args: argv, Env: env, Cwd: cwd, User: user,
+			Capabilities: bx.bld.caps,
+			Rlimits:      []spec.Rlimit{{Type: "RLIMIT_NOFILE", Soft: 1048576, Hard: 1048576}},
+		},
+		Seccomp:      bx.bld.seccomp,
+		HostsPath:    filepath.Join(bx.dir, "hosts"),
+		ResolvPath:   filepath.Join(bx.dir, "resolv.conf"),
+		HostnamePath: filepath.Join(bx.dir, "hostname"),
+	}
+	code, err := bx.bld.Run(ctx, s, bx.out, bx.out)
+	bx.out.flush()
+	bx.cleanMountpoints()
+	return code, err
+}
+
+// mountpoints are created in the upper dir by the runtime when the base lacks them; they
+// must not enter the layer (SPEC §4.4).
+var mountpoints = []string{"etc/hosts", "etc/resolv.conf", "etc/hostname", "proc", "dev", "sys", "dev/shm", "dev/pts"}
+
+func (bx *blockRun) cleanMountpoints() {
+	low := &view{layers: bx.lower}
+	for i := len(mountpoints) - 1; i >= 0; i-- {
+		m := mountpoints[i]
+		p := filepath.Join(bx.upper, m)
+		fi, err := os.Lstat(p)
+		if err != nil {
+			continue
+		}
+		if _, err := low.Lstat(m); err == nil {
+			continue
+		}
+		if (fi.Mode().IsRegular() && fi.Size() == 0) || fi.IsDir() {
+			os.Remove(p) // a directory only goes if empty
+		}
+	}
+	// /etc itself, if only the mountpoints made it.
+	if _, err := low.Lstat("etc"); err != nil {
+		os.Remove(filepath.Join(bx.upper, "etc"))
+	}
+}
+
+// writeNetFiles writes the generated /etc/hosts, resolv.conf and hostname.
+func writeNetFiles(dir string) error {
+	resolv, err := os.ReadFile("/etc/resolv.conf")
+	if err != nil || len(bytes.TrimSpace(resolv)) == 0 {
+		resolv = []byte("nameserver 8.8.8.8\n")
+	}
+	files := map[string][]byte{
+		"hosts":       []byte("127.0.0.1\tlocalhost minibox-build\n::1\tlocalhost ip6-localhost ip6-loopback\n"),
+		"resolv.conf": resolv,
+		"hostname":    []byte("minibox-build\n"),
+	}
+	for name, b := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func randomID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+// pkg installs packages with the first package manager the base has (SPEC §4.3).
+func (bx *blockRun) pkg(ctx context.Context, ip instrPlan) error {
+	v := bx.view()
+	has := func(p string) bool {
+		r, err := v.Resolve(p, true)
+		if err != nil {
+			return false
+		}
+		fi, err := v.Lstat(r)
+		return err == nil && !fi.IsDir()
+	}
+	var script string
+	names := ip.args
+	quoteAll := func(format string) []string {
+		out := make([]string, len(names))
+		for i, n := range names {
+			name, ver, ok := strings.Cut(n, "@")
+			if ok {
+				n = fmt.Sprintf(format, name, ver)
+			}
+			out[i] = shellQuote(n)
+		}
+		return out
+	}
+	switch {
+	case has("sbin/apk") || has("usr/sbin/apk") || has("bin/apk"):
+		script = "apk add --no-cache " + strings.Join(quoteAll("%s=%s*"), " ")
+	case has("usr/bin/apt-get") || has("bin/apt-get"):
+		script = "export DEBIAN_FRONTEND=noninteractive; apt-get update && apt-get install -y --no-install-recommends " +
+			strings.Join(quoteAll("%s=%s*"), " ") + " && rm -rf /var/lib/apt/lists/*"
+	default:
+		for _, m := range []string{"dnf", "microdnf", "yum"} {
+			if has("usr/bin/"+m) || has("bin/"+m) {
+				script = m + " install -y " + strings.Join(quoteAll("%s-%s*"), " ") + " && " + m + " clean all"
+				break
+			}
+		}
+	}
+	if script == "" {
+		return fmt.Errorf("%s: PKG needs apk, apt-get or dnf; %s has none", ip.in.Pos, bx.bp.base.Ref)
+	}
+	bx.out.engine("---> pkg: " + script)
+	return bx.run(ctx, ip, script, "0")
+}
+
+func shellQuote(s string) string {
+	if s != "" && strings.Trim(s, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.=+*:/@") == "" {
+		return s
+	}
+	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
+}
+
+// autoDeps installs dependencies for the manifests present in WORKDIR (SPEC §4.3).
+func (bx *blockRun) autoDeps(ctx context.Context) error {
+	st := bx.bp.end
+	v := bx.view()
+	found := false
+	for _, m := range []struct{ file, tool, cmd string }{
+		{"package.json", "npm", "npm install"},
+		{"requirements.txt", "pip", "pip install -r requirements.txt"},
+		{"go.mod", "go", "go mod download"},
+		{"Cargo.toml", "cargo", "cargo build"},
+	} {
+		if _, err := v.Lstat(join(cleanRel(st.workdir), m.file)); err != nil {
+			continue
+		}
+		found = true
+		tool, cmd := m.tool, m.cmd
+		if !bx.inPath(v, st, tool) {
+			if tool == "pip" && bx.inPath(v, st, "pip3") {
+				tool, cmd = "pip3", "pip3 install -r requirements.txt"
+			} else {
+				return fmt.Errorf("AUTO-DEPS found %s but %s is not in the image", m.file, tool)
+			}
+		}
+		bx.out.engine(fmt.Sprintf("---> auto-deps: detected %s → running %s", m.file, cmd))
+		ip := instrPlan{in: autoInstr(bx.bp), st: st}
+		if err := bx.run(ctx, ip, cmd, st.user); err != nil {
+			return err
+		}
+	}
+	if !found {
+		bx.out.engine("---> auto-deps: no package.json, requirements.txt, go.mod or Cargo.toml in " + st.workdir)
+	}
+	return nil
+}
+
+func (bx *blockRun) inPath(v *view, st state, tool string) bool {
+	pathEnv, _ := st.env.get("PATH")
+	for _, d := range strings.Split(pathEnv, ":") {
+		if d == "" {
+			continue
+		}
+		r, err := v.Resolve(join(cleanRel(d), tool), true)
+		if err != nil {
+			continue
+		}
+		if fi, err := v.Lstat(r); err == nil && fi.Mode().IsRegular() && fi.Mode()&0o111 != 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// lineWriter turns container output into log events, one per line, keeping the last
+// lines for the failure report.
+type lineWriter struct {
+	mu    sync.Mutex
+	block string
+	emit  func(block, line string)
+	buf   []byte
+	last  []string
+}
+
+const lastLines = 20
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.buf = append(w.buf, p...)
+	for {
+		i := bytes.IndexByte(w.buf, '\n')
+		if i < 0 {
+			break
+		}
+		w.line(strings.TrimSuffix(string(w.buf[:i]), "\r"))
+		w.buf = w.buf[i+1:]
+	}
+	return len(p), nil
+}
+
+func (w *lineWriter) line(s string) {
+	w.last = append(w.last, s)
+	if len(w.last) > lastLines {
+		w.last = w.last[len(w.last)-lastLines:]
+	}
+	w.emit(w.block, s)
+}
+
+// flush emits a last line that had no newline.
+func (w *lineWriter) flush() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.buf) > 0 {
+		w.line(string(w.buf))
+		w.buf = nil
+	}
+}
+
+// engine logs a builder line under the block's name.
+func (w *lineWriter) engine(s string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.line(s)
+}
+
+func (w *lineWriter) lines() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return append([]string(nil), w.last...)
+}
+
+var _ fs.FileInfo
