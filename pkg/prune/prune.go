@@ -133,12 +133,10 @@ func Make(o Options) (*Plan, error) {
 			continue // the server's socket, lock and log
 		}
 		dir := filepath.Join(lazyDir, n)
+		// Not Busy: the mount point itself is in mountinfo. A mount in use is one whose layer
+		// a container record uses (Used), whatever opens it.
 		stale := isStale(dir)
 		if !stale && keep(d) {
-			mountedOrKept[n] = true
-			continue
-		}
-		if !stale && o.Busy != nil && o.Busy(dir) {
 			mountedOrKept[n] = true
 			continue
 		}

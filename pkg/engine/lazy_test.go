@@ -1,0 +1,228 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/lazyfs"
+	"github.com/minibox/minibox/pkg/spec"
+	"github.com/minibox/minibox/pkg/testutil"
+	"github.com/minibox/minibox/pkg/toc"
+	"golang.org/x/sys/unix"
+)
+
+const lazyServerEnv = "MINIBOX_ENGINE_TEST_LAZYFS_ROOT"
+
+// TestLazyfsServerProcess is not a test: it is the lazyfs server when this test binary is
+// started as one (the helper-process pattern), as the daemon starts minibox-lazyfs.
+func TestLazyfsServerProcess(t *testing.T) {
+	root := os.Getenv(lazyServerEnv)
+	if root == "" {
+		t.Skip("helper process only")
+	}
+	lazyfs.Serve(context.Background(), root, 0, slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	os.Exit(0)
+}
+
+// testEngine opens an engine on a fresh data root whose lazyfs server is this test binary;
+// cleanup kills the server by its PID and detaches every mount under the root.
+func testEngine(t *testing.T, mut func(*Config)) *Engine {
+	t.Helper()
+	testutil.RequirePrivileged(t, testutil.FUSE, testutil.Overlay)
+	root := t.TempDir()
+	cfg := Config{DataRoot: root, IndexOnStartup: true, IndexLayers: true, UserNS: "host"}
+	if mut != nil {
+		mut(&cfg)
+	}
+	e, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.lazy.Command = func() *exec.Cmd {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestLazyfsServerProcess$")
+		cmd.Env = append(os.Environ(), lazyServerEnv+"="+root)
+		return cmd
+	}
+	t.Cleanup(func() {
+		<-e.startup
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		if pid, err := e.lazy.Ping(ctx); err == nil {
+			syscall.Kill(pid, syscall.SIGKILL)
+		}
+		ents, _ := os.ReadDir(filepath.Join(root, "lazy"))
+		for _, ent := range ents {
+			unix.Unmount(filepath.Join(root, "lazy", ent.Name()), unix.MNT_DETACH)
+		}
+		e.Close()
+	})
+	return e
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(string(bytes.TrimRight(p, "\n")))
+	return len(p), nil
+}
+
+func busyboxTar(t *testing.T) []byte {
+	t.Helper()
+	b, err := os.ReadFile("../../testdata/busybox.tar")
+	if err != nil {
+		t.Skipf("testdata/busybox.tar: %v (make testdata)", err)
+	}
+	return b
+}
+
+func TestLazyLayerDirsAndPrune(t *testing.T) {
+	e := testEngine(t, nil)
+	ctx := context.Background()
+	img, err := e.Images.Import(ctx, bytes.NewReader(busyboxTar(t)), "busybox:lazy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := img.Layers[0].Digest
+	if _, err := os.Stat(toc.Path(e.blobPath(layer))); err != nil {
+		t.Errorf("import did not index its layer (OnLayer hook): %v", err)
+	}
+	dirs, err := e.LazyLayerDirs(ctx, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(dirs) != 1 || dirs[0] != filepath.Join(e.Root, "lazy", layer.Encoded()) {
+		t.Fatalf("lazy dirs %v", dirs)
+	}
+	if _, err := os.Stat(filepath.Join(e.Root, "extracted", layer.Encoded())); err == nil {
+		t.Error("lazy start unpacked the layer")
+	}
+	want, _ := os.ReadFile("/bin/busybox")
+	got, err := os.ReadFile(filepath.Join(dirs[0], "bin/busybox"))
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("busybox through the lazy mount: %d bytes, %v", len(got), err)
+	}
+	if l, _ := os.Readlink(filepath.Join(dirs[0], "bin/sh")); l != "busybox" {
+		t.Errorf("bin/sh -> %q", l)
+	}
+
+	// Referenced: prune keeps the mount, the blob and its index.
+	r, err := e.Prune(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.BlobsRemoved != 0 || r.FuseMountsKilled != 0 {
+		t.Errorf("prune of a referenced image: %+v", r)
+	}
+	if _, err := os.ReadFile(filepath.Join(dirs[0], "etc/passwd")); err != nil {
+		t.Errorf("mount broken by prune: %v", err)
+	}
+
+	// A (stopped) container using the layer keeps it after rmi.
+	cdir := filepath.Join(e.Root, "containers", "c1")
+	os.MkdirAll(cdir, 0o700)
+	s := &spec.Spec{ID: "c1", Dir: cdir, Rootfs: spec.Rootfs{Lower: dirs}}
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Images.Remove("busybox:lazy", false); err != nil {
+		t.Fatal(err)
+	}
+	r, _ = e.Prune(ctx, false)
+	if r.BlobsRemoved != 2 {
+		t.Errorf("prune after rmi with a container: %+v, want its manifest and config removed", r)
+	}
+	if _, err := os.Stat(e.blobPath(layer)); err != nil {
+		t.Errorf("layer of a stopped container removed: %v (%+v)", err, r)
+	}
+	if _, err := os.ReadFile(filepath.Join(dirs[0], "etc/passwd")); err != nil {
+		t.Errorf("container's lazy mount broken by prune: %v", err)
+	}
+
+	// Container gone: the layer, its index, mount and cache go.
+	os.RemoveAll(cdir)
+	r, err = e.Prune(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.BlobsRemoved != 1 || r.FuseMountsKilled != 1 || r.BytesFreed < 1<<20 {
+		t.Errorf("prune after the container went: %+v (want the layer blob and its mount)", r)
+	}
+	for _, p := range []string{e.blobPath(layer), toc.Path(e.blobPath(layer)), dirs[0], filepath.Join(e.Root, "cache", layer.Encoded())} {
+		if _, err := os.Lstat(p); err == nil {
+			t.Errorf("%s left after prune", p)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(e.Root, "index.json")); err != nil {
+		t.Errorf("index.json: %v", err)
+	}
+}
+
+// A corrupt index.json: prune fails (500) and removes nothing.
+func TestPruneCorruptIndex(t *testing.T) {
+	e := testEngine(t, nil)
+	orphan := filepath.Join(e.Root, "blobs", "sha256", "ab"+string(bytes.Repeat([]byte("0"), 62)))
+	os.WriteFile(orphan, []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(e.Root, "tmp", "junk"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(e.Root, "index.json"), []byte("{not json"), 0o644)
+	_, err := e.Prune(context.Background(), true)
+	if err == nil {
+		t.Fatal("prune with a corrupt index.json succeeded")
+	}
+	for _, k := range []error{errdefs.ErrInvalid, errdefs.ErrNotFound} {
+		if errors.Is(err, k) {
+			t.Errorf("corrupt index.json maps to %v, want a 500", k)
+		}
+	}
+	for _, p := range []string{orphan, filepath.Join(e.Root, "tmp", "junk")} {
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s removed despite the error", p)
+		}
+	}
+}
+
+// MINIBOX_INDEX_ON_STARTUP=0 defers indexing to the first lazy start; =1 indexes in the
+// background at start.
+func TestIndexOnStartup(t *testing.T) {
+	for _, on := range []bool{true, false} {
+		e := testEngine(t, nil)
+		ctx := context.Background()
+		img, err := e.Images.Import(ctx, bytes.NewReader(busyboxTar(t)), "busybox:idx")
+		if err != nil {
+			t.Fatal(err)
+		}
+		<-e.startup
+		idx := toc.Path(e.blobPath(img.Layers[0].Digest))
+		os.Remove(idx)
+		e.Close()
+		e2, err := New(ctx, Config{DataRoot: e.Root, IndexOnStartup: on, UserNS: "host"}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		e2.lazy.Command = e.lazy.Command
+		<-e2.startup
+		_, err = os.Stat(idx)
+		if on && err != nil {
+			t.Errorf("INDEX_ON_STARTUP=1: no index after start-up: %v", err)
+		}
+		if !on && err == nil {
+			t.Errorf("INDEX_ON_STARTUP=0: indexed at start-up")
+		}
+		img2, _ := e2.Images.Resolve("busybox:idx")
+		if _, err := e2.LazyLayerDirs(ctx, img2); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := os.Stat(idx); err != nil {
+			t.Errorf("no index after the first lazy start: %v", err)
+		}
+		e2.Close()
+	}
+}
