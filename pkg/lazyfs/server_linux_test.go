@@ -43,11 +43,7 @@ func testRoot(t *testing.T, blob []byte) (*Client, digest.Digest) {
 	if err := os.WriteFile(p.Blob(d), blob, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	c := &Client{Paths: p, Command: func() *exec.Cmd {
-		cmd := exec.Command(os.Args[0])
-		cmd.Env = append(os.Environ(), serveEnv+"="+root)
-		return cmd
-	}}
+	c := &Client{Paths: p, Command: func() *exec.Cmd { return serverCmd(root) }}
 	var pids []int
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -66,6 +62,15 @@ func testRoot(t *testing.T, blob []byte) (*Client, digest.Digest) {
 }
 
 var track = func(int) {}
+
+type execCmd = exec.Cmd
+
+// serverCmd runs this test binary as the server of root (see TestMain).
+func serverCmd(root string) *exec.Cmd {
+	cmd := exec.Command(os.Args[0])
+	cmd.Env = append(os.Environ(), serveEnv+"="+root)
+	return cmd
+}
 
 func poll(t *testing.T, what string, ok func() bool) {
 	t.Helper()
