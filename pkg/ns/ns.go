@@ -22,6 +22,14 @@ func CloneFlags(s *spec.Spec) uintptr {
 }
 
 // Attr is the SysProcAttr that clones init into its namespaces.
+// With a user namespace, Go writes uid_map and gid_map between clone and exec (setgroups
+// allowed, so init can set the workload's supplementary groups).
 func Attr(s *spec.Spec) *syscall.SysProcAttr {
-	return &syscall.SysProcAttr{Cloneflags: CloneFlags(s)}
+	a := &syscall.SysProcAttr{Cloneflags: CloneFlags(s)}
+	if m := s.UserNS; m != nil {
+		ids := []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(m.HostID), Size: int(m.Size)}}
+		a.UidMappings, a.GidMappings = ids, ids
+		a.GidMappingsEnableSetgroups = true
+	}
+	return a
 }

@@ -2,6 +2,7 @@ package shimapi
 
 import (
 	"bufio"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"fmt"
@@ -140,7 +141,7 @@ func (r *Response) Err() error {
 // returned Conn is nil unless keep is set (attach, exec): then it carries the stream, and
 // reads go through its buffer.
 func Call(sock string, req *Request, keep bool, deadline time.Time) (*Response, *Conn, error) {
-	c, err := net.DialUnix("unix", nil, &net.UnixAddr{Name: sock, Net: "unix"})
+	c, err := Dial(sock)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -243,4 +244,24 @@ func ReadFrame(r io.Reader, buf []byte) (byte, []byte, error) {
 		return 0, buf, err
 	}
 	return h[0], buf, nil
+}
+
+// CallContext is Call for a request whose response may take long (wait): ctx ends it.
+func CallContext(ctx context.Context, sock string, req *Request) (*Response, error) {
+	c, err := Dial(sock)
+	if err != nil {
+		return nil, err
+	}
+	defer c.Close()
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
+	defer stop()
+	conn := &Conn{UnixConn: c, r: bufio.NewReaderSize(c, 512)}
+	resp, err := conn.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		return nil, err
+	}
+	return resp, resp.Err()
 }

@@ -1,0 +1,391 @@
+package boxinit
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"runtime"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/mount"
+	"github.com/minibox/minibox/pkg/shimapi"
+	"github.com/minibox/minibox/pkg/spec"
+)
+
+// Exit codes of processes that never ran (SPEC §1.2).
+const (
+	codeSetup      = 125
+	codeNotRunable = 126
+	codeNotFound   = 127
+)
+
+// runError is a failure to start a process, with its exit code.
+type runError struct {
+	code int
+	err  error
+}
+
+func (e *runError) Error() string { return e.err.Error() }
+func (e *runError) Unwrap() error { return e.err }
+
+func codeOf(err error) int {
+	var re *runError
+	if errors.As(err, &re) {
+		return re.code
+	}
+	var nu *errNoUser
+	if errors.As(err, &nu) {
+		return codeNotRunable
+	}
+	return codeSetup
+}
+
+type initProc struct {
+	ch       *shimapi.Channel
+	s        *spec.Spec
+	id       *identity
+	env      []string
+	cwd      string
+	master   *os.File // the workload's pty, until handed to the shim
+	slave    *os.File
+	workload int
+	execs    map[int]string // pid -> exec id
+}
+
+type incoming struct {
+	m     *shimapi.InitMsg
+	files []*os.File
+	err   error
+}
+
+// Main is PID 1 of a container; everything below happens inside its new namespaces.
+func Main(ctx context.Context, args []string) error {
+	// Mounts, hostname and pivot_root are per mount namespace, but pivot_root changes the
+	// root of the calling thread's fs struct: keep the main goroutine on one thread.
+	runtime.LockOSThread()
+	ch, err := shimapi.NewChannel(os.NewFile(3, "init-channel"))
+	if err != nil {
+		return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("init channel: %w", err)}
+	}
+	raw, err := ch.RecvRaw(4 << 20)
+	if err != nil {
+		return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("read container spec: %w", err)}
+	}
+	s, err := spec.Decode(bytes.NewReader(raw))
+	if err != nil {
+		return &errdefs.ExitError{Code: codeSetup, Err: err}
+	}
+	in := &initProc{ch: ch, s: s, execs: map[int]string{}}
+	// Every signal is ours to forward from now on; SIGCHLD drives the reaper.
+	sigc := make(chan os.Signal, 128)
+	signal.Notify(sigc)
+	if err := in.setup(); err != nil {
+		return in.fail(err)
+	}
+	if err := ch.Send(&shimapi.InitMsg{Type: shimapi.MsgReady}, nonNil(in.master)...); err != nil {
+		return &errdefs.ExitError{Code: codeSetup, Silent: true}
+	}
+	if in.master != nil {
+		in.master.Close() // the shim's now
+	}
+	msgs := make(chan incoming, 4)
+	go in.read(msgs)
+	for started := false; !started; {
+		select {
+		case m := <-msgs:
+			if m.err != nil {
+				return &errdefs.ExitError{Code: codeSetup, Silent: true} // the shim is gone before go
+			}
+			started = m.m.Type == shimapi.MsgGo
+		case sig := <-sigc:
+			if n := sig.(syscall.Signal); n != unix.SIGCHLD && n != unix.SIGURG && n != unix.SIGWINCH {
+				// Stopped before it ran: end as the signal would have ended the workload.
+				ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExit, Exit: &shimapi.Exit{ExitCode: 128 + int(n), Signal: int(n)}})
+				return &errdefs.ExitError{Code: 128 + int(n), Silent: true}
+			}
+		}
+	}
+	if err := in.start(); err != nil {
+		return in.fail(err)
+	}
+	return in.loop(msgs, sigc)
+}
+
+func nonNil(f *os.File) []*os.File {
+	if f == nil {
+		return nil
+	}
+	return []*os.File{f}
+}
+
+// fail reports err to the shim and exits with its code.
+func (in *initProc) fail(err error) error {
+	code := codeOf(err)
+	in.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgError, Error: err.Error(), Code: code})
+	return &errdefs.ExitError{Code: code, Silent: true}
+}
+
+func (in *initProc) read(out chan<- incoming) {
+	for {
+		m, files, err := in.ch.Recv()
+		out <- incoming{m, files, err}
+		if err != nil {
+			return
+		}
+	}
+}
+
+// setup is everything that can happen before the daemon's go: it overlaps the daemon's
+// cgroup and network work.
+func (in *initProc) setup() error {
+	s := in.s
+	// Sysctls are per namespace: /proc/sys/net and kernel.shm* resolve the writer's.
+	for k, v := range s.Sysctl {
+		p := "/proc/sys/" + strings.ReplaceAll(k, ".", "/")
+		if err := os.WriteFile(p, []byte(v), 0); err != nil {
+			return fmt.Errorf("sysctl %s=%s: %w", k, v, err)
+		}
+	}
+	if s.Hostname != "" {
+		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
+			return fmt.Errorf("sethostname %s: %w", s.Hostname, err)
+		}
+	}
+	if err := mount.Apply(mount.RootfsPlan(s)); err != nil {
+		return err
+	}
+	if s.Process.Terminal {
+		master, slave, err := openPty()
+		if err != nil {
+			return err
+		}
+		in.master, in.slave = master, slave
+		if err := bindConsole(slave); err != nil {
+			return err
+		}
+	}
+	id, err := lookupUser(s.Process.User, openFile("/etc/passwd"), openFile("/etc/group"))
+	if err != nil {
+		return err
+	}
+	in.id = id
+	if in.slave != nil {
+		// The workload owns its terminal, as login(1) would arrange.
+		unix.Fchown(int(in.slave.Fd()), id.UID, 5)
+	}
+	in.env = withDefault(s.Process.Env, "HOME", id.Home)
+	in.cwd = s.Process.Cwd
+	if in.cwd == "" {
+		in.cwd = "/"
+	}
+	// Docker creates a missing working directory.
+	if err := os.MkdirAll(in.cwd, 0o755); err != nil && !s.Rootfs.ReadOnly {
+		return fmt.Errorf("working directory %s: %w", in.cwd, err)
+	}
+	return nil
+}
+
+// start runs the workload.
+func (in *initProc) start() error {
+	s := in.s
+	if err := setRlimits(s.Process.Rlimits); err != nil {
+		return err
+	}
+	if s.Process.OOMScoreAdj != nil {
+		setOOMScoreAdj(*s.Process.OOMScoreAdj)
+	}
+	if len(s.Process.Args) == 0 {
+		return &runError{codeSetup, errors.New("no command given")}
+	}
+	path, err := lookPath(s.Process.Args[0], in.env)
+	if err != nil {
+		return &runError{codeNotFound, err}
+	}
+	stdio := []uintptr{0, 1, 2}
+	if in.slave != nil {
+		fd := in.slave.Fd()
+		stdio = []uintptr{fd, fd, fd}
+	}
+	pid, err := spawn(&proc{
+		path: path, args: s.Process.Args, env: in.env, dir: in.cwd, id: in.id,
+		caps: s.Process.Capabilities, noNewPrivs: s.Process.NoNewPrivs, seccomp: s.Seccomp,
+		files: stdio, tty: in.slave != nil,
+		cgroupNS: true, cgroupMount: s.UserNS == nil, privileged: s.Privileged,
+	})
+	if err != nil {
+		return err
+	}
+	if in.slave != nil {
+		in.slave.Close()
+	}
+	in.workload = pid
+	return in.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgStarted, PID: pid})
+}
+
+func (in *initProc) loop(msgs <-chan incoming, sigc <-chan os.Signal) error {
+	for {
+		select {
+		case sig := <-sigc:
+			n := sig.(syscall.Signal)
+			if n != unix.SIGCHLD {
+				unix.Kill(in.workload, n)
+				continue
+			}
+			if exit := in.reap(); exit != nil {
+				in.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExit, Exit: exit})
+				if exit.ExitCode == 0 {
+					return nil
+				}
+				return &errdefs.ExitError{Code: exit.ExitCode, Silent: true}
+			}
+		case m := <-msgs:
+			if m.err != nil {
+				msgs = nil // the shim died: the workload runs on, unwatched
+				continue
+			}
+			in.handle(m.m, m.files)
+		}
+	}
+}
+
+// reap collects every exited child: the workload's status ends init; exec processes are
+// reported; orphans re-parented to us just vanish.
+func (in *initProc) reap() *shimapi.Exit {
+	var workload *shimapi.Exit
+	for {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if pid <= 0 || err != nil {
+			return workload
+		}
+		exit := status(ws)
+		if pid == in.workload {
+			workload = exit
+		} else if id, ok := in.execs[pid]; ok {
+			delete(in.execs, pid)
+			in.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExecExit, ID: id, Exit: exit})
+		}
+	}
+}
+
+func status(ws unix.WaitStatus) *shimapi.Exit {
+	e := &shimapi.Exit{ExitCode: ws.ExitStatus(), FinishedAt: time.Now().UTC()}
+	if ws.Signaled() {
+		e.Signal = int(ws.Signal())
+		e.ExitCode = 128 + e.Signal
+	}
+	return e
+}
+
+func (in *initProc) handle(m *shimapi.InitMsg, files []*os.File) {
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	switch m.Type {
+	case shimapi.MsgExec:
+		pid, master, err := in.exec(m.Exec, files)
+		if err != nil {
+			in.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExecStarted, ID: m.ID, Error: err.Error(), Code: codeOf(err)})
+			return
+		}
+		in.execs[pid] = m.ID
+		in.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExecStarted, ID: m.ID, PID: pid}, nonNil(master)...)
+		if master != nil {
+			master.Close()
+		}
+	case shimapi.MsgExecSignal:
+		for pid, id := range in.execs {
+			if id == m.ID {
+				unix.Kill(pid, syscall.Signal(m.Signal))
+			}
+		}
+	}
+}
+
+// exec starts an exec process: the container's user, environment and directory unless the
+// request overrides them, and the same capabilities, no_new_privs and seccomp filter.
+func (in *initProc) exec(x *shimapi.Exec, files []*os.File) (int, *os.File, error) {
+	if x == nil || len(x.Args) == 0 {
+		return 0, nil, &runError{codeSetup, errors.New("exec: no command given")}
+	}
+	s := in.s
+	id := in.id
+	if x.User != "" {
+		u, err := lookupUser(x.User, openFile("/etc/passwd"), openFile("/etc/group"))
+		if err != nil {
+			return 0, nil, err
+		}
+		id = u
+	}
+	env := mergeEnv(s.Process.Env, x.Env)
+	env = withDefault(env, "HOME", id.Home)
+	dir := x.Cwd
+	if dir == "" {
+		dir = in.cwd
+	}
+	path, err := lookPath(x.Args[0], env)
+	if err != nil {
+		return 0, nil, &runError{codeNotFound, err}
+	}
+	var stdio []uintptr
+	var master *os.File
+	if x.Tty {
+		m, slave, err := openPty()
+		if err != nil {
+			return 0, nil, err
+		}
+		defer slave.Close()
+		if x.Height > 0 && x.Width > 0 {
+			unix.IoctlSetWinsize(int(m.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: x.Height, Col: x.Width})
+		}
+		unix.Fchown(int(slave.Fd()), id.UID, 5)
+		fd := slave.Fd()
+		stdio, master = []uintptr{fd, fd, fd}, m
+	} else {
+		if len(files) != 3 {
+			return 0, nil, fmt.Errorf("exec: %d stdio files passed, want 3", len(files))
+		}
+		stdio = []uintptr{files[0].Fd(), files[1].Fd(), files[2].Fd()}
+	}
+	pid, err := spawn(&proc{
+		path: path, args: x.Args, env: env, dir: dir, id: id,
+		caps: s.Process.Capabilities, noNewPrivs: s.Process.NoNewPrivs, seccomp: s.Seccomp,
+		files: stdio, tty: x.Tty, cgroupNS: true,
+	})
+	if err != nil {
+		if master != nil {
+			master.Close()
+		}
+		return 0, nil, err
+	}
+	return pid, master, nil
+}
+
+// mergeEnv is base with over's variables replacing or added (later wins, as Docker's -e).
+func mergeEnv(base, over []string) []string {
+	if len(over) == 0 {
+		return base
+	}
+	out := make([]string, 0, len(base)+len(over))
+	idx := map[string]int{}
+	for _, e := range append(base[:len(base):len(base)], over...) {
+		k, _, _ := strings.Cut(e, "=")
+		if i, ok := idx[k]; ok {
+			out[i] = e
+			continue
+		}
+		idx[k] = len(out)
+		out = append(out, e)
+	}
+	return out
+}

@@ -1,0 +1,259 @@
+package boxinit
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/caps"
+	"github.com/minibox/minibox/pkg/seccomp"
+	"github.com/minibox/minibox/pkg/spec"
+)
+
+// proc is one process init forks: the workload or an exec.
+type proc struct {
+	path       string
+	args, env  []string
+	dir        string
+	id         *identity
+	caps       []string
+	noNewPrivs bool
+	seccomp    []byte
+	files      []uintptr
+	tty        bool
+	// cgroupNS roots the process's cgroup view at init's cgroup, where the daemon has put
+	// it by now (a namespace made at clone time would be rooted at the shim's cgroup).
+	cgroupNS    bool
+	cgroupMount bool // mount /sys/fs/cgroup (the workload, once)
+	privileged  bool
+}
+
+// spawn forks p from a fresh thread that takes on p's namespace, credentials, capabilities,
+// no_new_privs and seccomp filter (all per thread), then dies with them: init's own
+// threads keep their privileges for the next exec.
+func spawn(p *proc) (int, error) {
+	type result struct {
+		pid int
+		err error
+	}
+	c := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the runtime ends the thread with the goroutine
+		pid, err := p.forkExec()
+		c <- result{pid, err}
+	}()
+	r := <-c
+	return r.pid, r.err
+}
+
+func (p *proc) forkExec() (int, error) {
+	if p.cgroupNS {
+		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
+			return 0, fmt.Errorf("unshare cgroup namespace: %w", err)
+		}
+		if p.cgroupMount {
+			if err := mountCgroups(!p.privileged); err != nil {
+				return 0, err
+			}
+		}
+	}
+	set := p.caps
+	if set == nil {
+		set = caps.Default()
+	}
+	if err := caps.Apply(set, p.id.UID, p.id.GID, p.id.Groups); err != nil {
+		return 0, err
+	}
+	if p.noNewPrivs {
+		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
+			return 0, fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+		}
+	}
+	// Last: the filter binds this thread too, and the fork below must still be allowed.
+	if err := seccomp.Load(p.seccomp); err != nil {
+		return 0, fmt.Errorf("load seccomp filter: %w", err)
+	}
+	pid, err := syscall.ForkExec(p.path, p.args, &syscall.ProcAttr{
+		Dir:   p.dir,
+		Env:   p.env,
+		Files: p.files,
+		// Its own session: a tty becomes its controlling terminal, and its process group
+		// the terminal's foreground group.
+		Sys: &syscall.SysProcAttr{Setsid: true, Setctty: p.tty, Ctty: 0},
+	})
+	if err != nil {
+		return 0, execError(p.args[0], err)
+	}
+	return pid, nil
+}
+
+func execError(name string, err error) error {
+	err = fmt.Errorf("exec: %q: %w", name, err)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return &runError{codeNotFound, err}
+	case errors.Is(err, unix.EACCES), errors.Is(err, unix.EPERM), errors.Is(err, unix.ENOEXEC),
+		errors.Is(err, unix.EISDIR), errors.Is(err, unix.ENOTDIR):
+		return &runError{codeNotRunable, err}
+	}
+	return &runError{codeSetup, err}
+}
+
+// openPty opens a pseudo-terminal pair in the container's own devpts (mounted with
+// newinstance), so the workload's tty is a name the container can see.
+func openPty() (master, slave *os.File, err error) {
+	m, err := unix.Open("/dev/ptmx", unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, nil, &os.PathError{Op: "open", Path: "/dev/ptmx", Err: err}
+	}
+	if err := unix.IoctlSetPointerInt(m, unix.TIOCSPTLCK, 0); err != nil {
+		unix.Close(m)
+		return nil, nil, fmt.Errorf("unlock pty: %w", err)
+	}
+	// TIOCGPTPEER opens the peer without a path lookup an image could redirect.
+	r, _, errno := unix.Syscall(unix.SYS_IOCTL, uintptr(m), unix.TIOCGPTPEER, unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC)
+	s := int(r)
+	if errno != 0 { // before Linux 4.13: by name
+		n, nerr := unix.IoctlGetInt(m, unix.TIOCGPTN)
+		if nerr != nil {
+			unix.Close(m)
+			return nil, nil, fmt.Errorf("pty number: %w", nerr)
+		}
+		s, err = unix.Open("/dev/pts/"+strconv.Itoa(n), unix.O_RDWR|unix.O_NOCTTY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			unix.Close(m)
+			return nil, nil, fmt.Errorf("open pty slave: %w", err)
+		}
+	}
+	unix.CloseOnExec(s)
+	return os.NewFile(uintptr(m), "pty-master"), os.NewFile(uintptr(s), "pty-slave"), nil
+}
+
+// bindConsole makes /dev/console the workload's terminal, as runc does.
+func bindConsole(slave *os.File) error {
+	target := "/dev/console"
+	if _, err := os.Lstat(target); errors.Is(err, os.ErrNotExist) {
+		f, err := os.OpenFile(target, os.O_CREATE|os.O_RDONLY, 0o600)
+		if err != nil {
+			return err
+		}
+		f.Close()
+	}
+	src := fmt.Sprintf("/proc/self/fd/%d", slave.Fd())
+	if err := unix.Mount(src, target, "", unix.MS_BIND, ""); err != nil {
+		return &os.PathError{Op: "bind console", Path: target, Err: err}
+	}
+	return nil
+}
+
+// mountCgroups mounts the calling thread's cgroup view (its new namespace) at
+// /sys/fs/cgroup: cgroup2 on a unified host, else a tmpfs with one mount per v1
+// hierarchy (and the empty v2 tree of a hybrid host at unified/).
+func mountCgroups(readonly bool) error {
+	b, err := os.ReadFile("/proc/thread-self/cgroup")
+	if err != nil {
+		return err
+	}
+	const root = "/sys/fs/cgroup"
+	var ro uintptr
+	if readonly {
+		ro = unix.MS_RDONLY
+	}
+	flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) == 1 && strings.HasPrefix(lines[0], "0::") {
+		if err := unix.Mount("cgroup2", root, "cgroup2", flags|ro, ""); err != nil {
+			return &os.PathError{Op: "mount cgroup2", Path: root, Err: err}
+		}
+		return nil
+	}
+	if err := unix.Mount("tmpfs", root, "tmpfs", flags, "mode=755,size=64k"); err != nil {
+		return &os.PathError{Op: "mount tmpfs", Path: root, Err: err}
+	}
+	for _, l := range lines {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		ctrl, fstype, data, dir := f[1], "cgroup", f[1], f[1]
+		switch {
+		case ctrl == "":
+			fstype, data, dir = "cgroup2", "", "unified"
+		case strings.HasPrefix(ctrl, "name="):
+			data, dir = "none,"+ctrl, strings.TrimPrefix(ctrl, "name=")
+		}
+		target := root + "/" + dir
+		if err := os.Mkdir(target, 0o755); err != nil && !os.IsExist(err) {
+			return err
+		}
+		if err := unix.Mount("cgroup", target, fstype, flags|ro, data); err != nil {
+			return &os.PathError{Op: "mount " + fstype + " " + data, Path: target, Err: err}
+		}
+		if strings.Contains(dir, ",") { // cpu,cpuacct: both names reach it
+			for _, n := range strings.Split(dir, ",") {
+				os.Symlink(dir, root+"/"+n)
+			}
+		}
+	}
+	if readonly {
+		if err := unix.Mount("", root, "", unix.MS_REMOUNT|unix.MS_RDONLY|flags, "mode=755,size=64k"); err != nil {
+			return &os.PathError{Op: "remount read-only", Path: root, Err: err}
+		}
+	}
+	return nil
+}
+
+// setRlimits applies the spec's limits, with Docker's NOFILE 1048576 and CORE 0 unless
+// the spec says otherwise. A limit above the hard one we hold is clamped to it: raising a
+// hard limit needs CAP_SYS_RESOURCE, which a daemon in a container may lack.
+func setRlimits(limits []spec.Rlimit) error {
+	want := map[int]spec.Rlimit{
+		unix.RLIMIT_NOFILE: {Type: "RLIMIT_NOFILE", Soft: 1048576, Hard: 1048576},
+		unix.RLIMIT_CORE:   {Type: "RLIMIT_CORE"},
+	}
+	for _, l := range limits {
+		r, ok := rlimitNames[l.Type]
+		if !ok {
+			return fmt.Errorf("unknown rlimit %s", l.Type)
+		}
+		want[r] = l
+	}
+	for r, l := range want {
+		lim := &syscall.Rlimit{Cur: l.Soft, Max: l.Hard}
+		// syscall.Setrlimit, not unix: it also stops Go restoring its startup NOFILE in children.
+		err := syscall.Setrlimit(r, lim)
+		if errors.Is(err, unix.EPERM) {
+			var cur syscall.Rlimit
+			if syscall.Getrlimit(r, &cur) == nil {
+				lim.Max = min(lim.Max, cur.Max)
+				lim.Cur = min(lim.Cur, lim.Max)
+				err = syscall.Setrlimit(r, lim)
+			}
+		}
+		if err != nil {
+			return fmt.Errorf("setrlimit %s: %w", l.Type, err)
+		}
+	}
+	return nil
+}
+
+var rlimitNames = map[string]int{
+	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
+	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
+	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE,
+	"RLIMIT_NICE": unix.RLIMIT_NICE, "RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC,
+	"RLIMIT_RSS": unix.RLIMIT_RSS, "RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
+	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// setOOMScoreAdj sets init's score, inherited by everything it forks. Lowering it needs
+// CAP_SYS_RESOURCE; without it the host's value stays (as with clamped rlimits).
+func setOOMScoreAdj(v int) {
+	os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(v)), 0)
+}

@@ -1,0 +1,13 @@
+// Package shim is the per-container process (argv[0] minibox-shim) the daemon starts
+// detached in its own session, so a container outlives a daemon crash or restart.
+//
+// It clones init (from the sealed copy of the binary the daemon passes as fd 4) into the
+// container's new namespaces, holds it until the daemon's start request, reports init's
+// PID on fd 3, copies stdout and stderr (or the pty) into container.log as JSON lines and to
+// attached clients, serves shim.sock (state, start, signal, resize, attach, exec, wait),
+// writes exit.json atomically when the workload ends, and exits.
+//
+// Memory matters (one shim per container): the daemon starts it with GOMAXPROCS=1 and a
+// low GOGC, it keeps a handful of goroutines and two 32 KiB buffers, and parses nothing it
+// does not need.
+package shim

@@ -1,0 +1,508 @@
+package container_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/caps"
+	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/seccomp"
+	"github.com/minibox/minibox/pkg/spec"
+	"github.com/minibox/minibox/pkg/testutil"
+)
+
+var (
+	rootfsOnce sync.Once
+	rootfsDir  string
+	rootfsErr  error
+)
+
+// busybox is one read-only lower layer shared by every test container.
+func busybox(t testing.TB) string {
+	testutil.RequirePrivileged(t, testutil.Overlay)
+	rootfsOnce.Do(func() {
+		rootfsDir, rootfsErr = os.MkdirTemp("", "minibox-container-test-")
+		if rootfsErr == nil {
+			rootfsErr = testutil.MakeBusyboxRootfs(rootfsDir)
+		}
+	})
+	if rootfsErr != nil {
+		t.Fatalf("busybox rootfs: %v", rootfsErr)
+	}
+	return rootfsDir
+}
+
+func newSpec(t testing.TB, args ...string) *spec.Spec {
+	lower := busybox(t)
+	dir := t.TempDir()
+	for _, d := range []string{"upper", "work"} {
+		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+			t.Fatal(err)
+		}
+	}
+	b := make([]byte, 32)
+	rand.Read(b)
+	set := caps.Default()
+	prog, err := seccomp.Compile(seccomp.Default(), set)
+	if err != nil {
+		t.Fatalf("seccomp: %v", err)
+	}
+	return &spec.Spec{
+		ID:     hex.EncodeToString(b),
+		Dir:    dir,
+		Rootfs: spec.Rootfs{Lower: []string{lower}, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work")},
+		Process: spec.Process{
+			Args:         args,
+			Env:          []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOSTNAME=box"},
+			Cwd:          "/",
+			Capabilities: set,
+			NoNewPrivs:   true,
+		},
+		Hostname: "box",
+		Network:  "none",
+		Seccomp:  prog,
+	}
+}
+
+// start saves s, starts its container and makes sure the test leaves nothing running.
+func start(t testing.TB, s *spec.Spec) *container.Container {
+	t.Helper()
+	if err := s.Save(); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := container.Start(ctx, s, container.StartOptions{})
+	if err != nil {
+		t.Fatalf("Start: %v", err)
+	}
+	t.Cleanup(func() {
+		if st, err := c.State(); err == nil && st.Status != "exited" {
+			c.Signal(syscall.SIGKILL)
+		}
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		c.Wait(ctx)
+		waitGone(t, filepath.Join(s.Dir, "shim.sock"))
+		container.Cleanup(s.Dir)
+		assertNoMounts(t, s.Dir)
+	})
+	return c
+}
+
+func waitGone(t testing.TB, path string) {
+	deadline := time.Now().Add(5 * time.Second)
+	for time.Now().Before(deadline) {
+		if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) {
+			return
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	t.Errorf("%s still exists: the shim did not exit", path)
+}
+
+func assertNoMounts(t testing.TB, dir string) {
+	t.Helper()
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b), dir) {
+		t.Errorf("host mount table mentions %s:\n%s", dir, b)
+	}
+}
+
+// run starts s, lets it run and returns its exit and log.
+func run(t *testing.T, s *spec.Spec) (*container.Exit, map[string]string) {
+	t.Helper()
+	c := start(t, s)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	if err := c.Resume(ctx); err != nil {
+		t.Fatalf("Resume: %v", err)
+	}
+	exit, err := c.Wait(ctx)
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	return exit, logs(t, s.Dir)
+}
+
+func logs(t testing.TB, dir string) map[string]string {
+	out := map[string]string{}
+	err := container.ReadLogs(filepath.Join(dir, "container.log"), container.LogOptions{}, nil, func(r container.LogRecord) error {
+		out[r.Stream] += r.Text
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("ReadLogs: %v", err)
+	}
+	return out
+}
+
+func TestOutputAndExitCode(t *testing.T) {
+	exit, out := run(t, newSpec(t, "sh", "-c", "echo hello; echo oops >&2; hostname; exit 3"))
+	if exit.ExitCode != 3 || exit.Signal != 0 {
+		t.Errorf("exit = %+v, want code 3", exit)
+	}
+	if out["stdout"] != "hello\nbox\n" || out["stderr"] != "oops\n" {
+		t.Errorf("logs = %q", out)
+	}
+	if e, err := container.ReadExit(newSpecDir(t, exit)); err != nil && e != nil {
+		t.Error(err)
+	}
+}
+
+func newSpecDir(t *testing.T, _ *container.Exit) string { return t.TempDir() }
+
+func TestTrue(t *testing.T) {
+	s := newSpec(t, "true")
+	exit, _ := run(t, s)
+	if exit.ExitCode != 0 {
+		t.Errorf("exit = %+v", exit)
+	}
+	e, err := container.ReadExit(s.Dir)
+	if err != nil || e.ExitCode != 0 || e.FinishedAt.IsZero() {
+		t.Errorf("ReadExit = %+v, %v", e, err)
+	}
+}
+
+func TestNotFoundAndNotRunnable(t *testing.T) {
+	for _, c := range []struct {
+		args []string
+		user string
+		code int
+		msg  string
+	}{
+		{[]string{"nosuchcommand"}, "", 127, "executable file not found"},
+		{[]string{"/etc/passwd"}, "", 126, "permission denied"},
+		{[]string{"true"}, "nosuchuser", 126, "unable to find user nosuchuser"},
+	} {
+		s := newSpec(t, c.args...)
+		s.Process.User = c.user
+		ct := start(t, s)
+		err := ct.Resume(context.Background())
+		var se *container.StartError
+		if !errors.As(err, &se) || se.Code != c.code || !strings.Contains(se.Msg, c.msg) {
+			t.Errorf("%v as %q: Resume = %v, want code %d %q", c.args, c.user, err, c.code, c.msg)
+			continue
+		}
+		exit, err := ct.Wait(context.Background())
+		if err != nil || exit.ExitCode != c.code {
+			t.Errorf("%v: exit %+v, %v; want %d", c.args, exit, err, c.code)
+		}
+	}
+}
+
+func TestSignals(t *testing.T) {
+	for _, c := range []struct {
+		sig  syscall.Signal
+		code int
+	}{{syscall.SIGTERM, 143}, {syscall.SIGKILL, 137}} {
+		s := newSpec(t, "sleep", "100")
+		ct := start(t, s)
+		if err := ct.Resume(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		if err := ct.Signal(c.sig); err != nil {
+			t.Fatal(err)
+		}
+		exit, err := ct.Wait(context.Background())
+		if err != nil || exit.ExitCode != c.code || exit.Signal != int(c.sig) {
+			t.Errorf("after %v: exit %+v, %v; want %d", c.sig, exit, err, c.code)
+		}
+	}
+}
+
+func TestSignalForwarding(t *testing.T) {
+	s := newSpec(t, "sh", "-c", `trap 'echo got USR1; exit 7' USR1; echo ready; while true; do sleep 0.05; done`)
+	c := start(t, s)
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, s.Dir, "ready\n")
+	if err := c.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	exit, err := c.Wait(context.Background())
+	if err != nil || exit.ExitCode != 7 {
+		t.Errorf("exit %+v, %v; want 7", exit, err)
+	}
+	if out := logs(t, s.Dir); out["stdout"] != "ready\ngot USR1\n" {
+		t.Errorf("stdout %q", out["stdout"])
+	}
+}
+
+// waitLog follows the log until it holds want.
+func waitLog(t testing.TB, dir, want string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	var got string
+	found := errors.New("found")
+	err := container.ReadLogs(filepath.Join(dir, "container.log"), container.LogOptions{Follow: true}, ctx.Done(), func(r container.LogRecord) error {
+		got += r.Text
+		if strings.Contains(got, want) {
+			return found
+		}
+		return nil
+	})
+	if err != found {
+		t.Fatalf("log never showed %q (got %q, %v)", want, got, err)
+	}
+}
+
+func TestZombiesReaped(t *testing.T) {
+	// Each inner sh exits at once, orphaning its sleep to init, which must reap it.
+	s := newSpec(t, "sh", "-c", `for i in 1 2 3 4 5; do sh -c 'sleep 0.01 &'; done; sleep 0.5; ps -o stat,comm`)
+	exit, out := run(t, s)
+	if exit.ExitCode != 0 {
+		t.Fatalf("exit %+v: %q", exit, out)
+	}
+	for _, l := range strings.Split(out["stdout"], "\n") {
+		if strings.HasPrefix(strings.TrimSpace(l), "Z") {
+			t.Errorf("zombie left: %q in\n%s", l, out["stdout"])
+		}
+	}
+	if !strings.Contains(out["stdout"], "ps") {
+		t.Errorf("ps output %q", out["stdout"])
+	}
+}
+
+func TestExec(t *testing.T) {
+	s := newSpec(t, "sleep", "100")
+	s.Process.Env = append(s.Process.Env, "FOO=container")
+	c := start(t, s)
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var stdout, stderr bytes.Buffer
+	p, err := c.Exec(context.Background(), container.ExecSpec{
+		Args: []string{"sh", "-c", "echo $FOO $BAR; id -u; id -G; pwd; echo err >&2; exit 5"},
+		Env:  []string{"BAR=exec"}, User: "user", Cwd: "/tmp",
+	}, container.AttachOptions{Stdout: &stdout, Stderr: &stderr})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exit, err := p.Wait(context.Background())
+	if err != nil || exit.ExitCode != 5 {
+		t.Errorf("exec exit %+v, %v", exit, err)
+	}
+	if got, want := stdout.String(), "container exec\n1000\n1000 100\n/tmp\n"; got != want {
+		t.Errorf("exec stdout %q, want %q", got, want)
+	}
+	if stderr.String() != "err\n" {
+		t.Errorf("exec stderr %q", stderr.String())
+	}
+	// Stdin, and EOF on its close.
+	stdout.Reset()
+	p, err = c.Exec(context.Background(), container.ExecSpec{Args: []string{"cat"}},
+		container.AttachOptions{Stdin: strings.NewReader("piped\n"), Stdout: &stdout})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exit, err := p.Wait(context.Background()); err != nil || exit.ExitCode != 0 || stdout.String() != "piped\n" {
+		t.Errorf("cat: %+v %v %q", exit, err, stdout.String())
+	}
+	_, err = c.Exec(context.Background(), container.ExecSpec{Args: []string{"nosuch"}}, container.AttachOptions{})
+	var se *container.StartError
+	if !errors.As(err, &se) || se.Code != 127 {
+		t.Errorf("exec nosuch: %v, want code 127", err)
+	}
+}
+
+func TestInitIsSealed(t *testing.T) {
+	s := newSpec(t, "sh", "-c", `readlink /proc/1/exe; echo x >> /proc/1/exe && echo WRITABLE; cat /proc/1/cmdline | tr '\0' ' '`)
+	s.Process.Capabilities = caps.All()
+	s.Seccomp = nil
+	exit, out := run(t, s)
+	if !strings.Contains(out["stdout"], "memfd:minibox") || strings.Contains(out["stdout"], "WRITABLE") {
+		t.Errorf("exit %+v, /proc/1/exe: %q %q", exit, out["stdout"], out["stderr"])
+	}
+}
+
+func TestTTYAndResize(t *testing.T) {
+	s := newSpec(t, "sh", "-c", "stty size; tty; test -t 0 && echo interactive")
+	s.Process.Terminal = true
+	s.Process.Env = append(s.Process.Env, "TERM=xterm")
+	c := start(t, s)
+	if err := c.Resize(33, 101); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	attached := make(chan error, 1)
+	conn, err := c.AttachConn(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_, err := out.ReadFrom(conn)
+		attached <- err
+	}()
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	exit, err := c.Wait(context.Background())
+	if err != nil || exit.ExitCode != 0 {
+		t.Fatalf("exit %+v, %v", exit, err)
+	}
+	<-attached
+	want := "33 101\r\n/dev/pts/0\r\ninteractive\r\n"
+	if out.String() != want {
+		t.Errorf("tty output %q, want %q", out.String(), want)
+	}
+	if l := logs(t, s.Dir); l["stdout"] != want {
+		t.Errorf("tty log %q", l)
+	}
+}
+
+func TestExecTTY(t *testing.T) {
+	s := newSpec(t, "sleep", "100")
+	c := start(t, s)
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	p, err := c.Exec(context.Background(), container.ExecSpec{Args: []string{"sh", "-c", "stty size; tty"}, Tty: true, Height: 20, Width: 70},
+		container.AttachOptions{Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if exit, err := p.Wait(context.Background()); err != nil || exit.ExitCode != 0 {
+		t.Fatalf("exit %+v %v", exit, err)
+	}
+	if !strings.HasPrefix(out.String(), "20 70\r\n/dev/pts/") {
+		t.Errorf("exec tty output %q", out.String())
+	}
+}
+
+func TestAttachBeforeResume(t *testing.T) {
+	s := newSpec(t, "sh", "-c", "echo one; echo two >&2; echo three")
+	c := start(t, s)
+	var stdout, stderr bytes.Buffer
+	done := make(chan error, 1)
+	conn, err := c.AttachConn(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conn.Close()
+	go func() {
+		done <- c.Attach(context.Background(), container.AttachOptions{Stdout: &stdout, Stderr: &stderr})
+	}()
+	// Attach is registered once AttachConn returns; Attach above races Resume, so use a
+	// second, synchronous attach for the check.
+	conn2, err := c.AttachConn(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var raw bytes.Buffer
+	rawDone := make(chan struct{})
+	go func() { raw.ReadFrom(conn2); close(rawDone) }()
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Wait(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	<-rawDone
+	<-done
+	// Frames: header byte 1 or 2, then payload.
+	var got []string
+	b := raw.Bytes()
+	for len(b) >= 8 {
+		n := int(b[4])<<24 | int(b[5])<<16 | int(b[6])<<8 | int(b[7])
+		got = append(got, string(rune('0'+b[0]))+":"+string(b[8:8+n]))
+		b = b[8+n:]
+	}
+	if strings.Join(got, "") != "1:one\n2:two\n1:three\n" {
+		t.Errorf("frames %q", got)
+	}
+}
+
+func TestReconnect(t *testing.T) {
+	s := newSpec(t, "sh", "-c", "echo started; sleep 100")
+	c := start(t, s)
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	pid := c.PID()
+	c = nil // the daemon forgot it (crash, restart)
+	c2, err := container.Connect(s.Dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := c2.State()
+	if err != nil || st.Status != "running" || st.PID != pid {
+		t.Fatalf("state %+v, %v; want running pid %d", st, err, pid)
+	}
+	// The shim is in its own session: our terminal's or process group's signals miss it.
+	if sid, _ := unix.Getsid(st.ShimPID); sid != st.ShimPID {
+		t.Errorf("shim session %d, want its own (%d)", sid, st.ShimPID)
+	}
+	if err := c2.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	exit, err := c2.Wait(context.Background())
+	if err != nil || exit.ExitCode != 143 {
+		t.Errorf("exit %+v %v", exit, err)
+	}
+	waitGone(t, filepath.Join(s.Dir, "shim.sock"))
+	if _, err := container.Connect(s.Dir); err == nil {
+		t.Errorf("Connect to an exited container succeeded")
+	}
+	if e, err := container.ReadExit(s.Dir); err != nil || e.ExitCode != 143 {
+		t.Errorf("ReadExit %+v %v", e, err)
+	}
+}
+
+func TestLogsFollowEndsAtExit(t *testing.T) {
+	s := newSpec(t, "sh", "-c", "for i in 1 2 3; do echo line $i; sleep 0.05; done; echo bye >&2")
+	c := start(t, s)
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	err := container.ReadLogs(filepath.Join(s.Dir, "container.log"), container.LogOptions{Follow: true}, nil, func(r container.LogRecord) error {
+		got = append(got, r.Stream+":"+r.Text)
+		return nil
+	})
+	if err != nil || strings.Join(got, "") != "stdout:line 1\nstdout:line 2\nstdout:line 3\nstderr:bye\n" {
+		t.Errorf("follow: %q, %v", got, err)
+	}
+	var tail []string
+	container.ReadLogs(filepath.Join(s.Dir, "container.log"), container.LogOptions{Tail: 2, Stdout: true}, nil, func(r container.LogRecord) error {
+		tail = append(tail, r.Text)
+		return nil
+	})
+	if strings.Join(tail, "") != "line 2\nline 3\n" {
+		t.Errorf("tail 2 stdout: %q", tail)
+	}
+}
+
+func TestRunOnce(t *testing.T) {
+	s := newSpec(t, "sh", "-c", "echo built > /made; cat /made; echo e >&2; exit 4")
+	var stdout, stderr bytes.Buffer
+	code, err := container.RunOnce(context.Background(), s, &stdout, &stderr)
+	if err != nil || code != 4 || stdout.String() != "built\n" || stderr.String() != "e\n" {
+		t.Errorf("RunOnce = %d, %v, %q, %q", code, err, stdout.String(), stderr.String())
+	}
+	if b, err := os.ReadFile(filepath.Join(s.Rootfs.Upper, "made")); err != nil || string(b) != "built\n" {
+		t.Errorf("upper dir: %q %v", b, err)
+	}
+	assertNoMounts(t, s.Dir)
+	if _, err := os.Stat(filepath.Join(s.Dir, "shim.sock")); !errors.Is(err, os.ErrNotExist) {
+		t.Errorf("shim.sock left: %v", err)
+	}
+}

@@ -1,0 +1,215 @@
+package container
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/shimapi"
+)
+
+// LogRecord is one chunk of a container's output.
+type LogRecord = shimapi.LogRecord
+
+// LogOptions select records. Neither Stdout nor Stderr means both; Tail > 0 keeps the last
+// Tail matching records (0: all); zero Since/Until are unbounded.
+type LogOptions struct {
+	Follow         bool
+	Tail           int
+	Since, Until   time.Time
+	Stdout, Stderr bool
+}
+
+func (o *LogOptions) match(r *LogRecord) bool {
+	if o.Stdout != o.Stderr && (r.Stream == "stdout") != o.Stdout {
+		return false
+	}
+	if !o.Since.IsZero() && r.Time.Before(o.Since) {
+		return false
+	}
+	return o.Until.IsZero() || !r.Time.After(o.Until)
+}
+
+// ReadLogs emits the records of the container.log at path. With Follow it then waits for
+// new records (inotify, no polling) until the container has exited (its exit.json
+// appears beside the log), done is closed, or emit fails; what was written before the end
+// is always emitted.
+func ReadLogs(path string, opts LogOptions, done <-chan struct{}, emit func(LogRecord) error) error {
+	dir := filepath.Dir(path)
+	var w *watcher
+	if opts.Follow {
+		var err error
+		if w, err = watch(path, done); err != nil {
+			return err
+		}
+		defer w.close()
+	}
+	exited := func() bool {
+		_, err := os.Stat(filepath.Join(dir, shimapi.ExitName))
+		return err == nil
+	}
+	f, err := os.Open(path)
+	for errors.Is(err, os.ErrNotExist) && w != nil && !exited() {
+		if !w.wait() {
+			return nil
+		}
+		f, err = os.Open(path)
+	}
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if opts.Tail > 0 {
+		off, err := tailOffset(f, opts.Tail, &opts)
+		if err != nil {
+			return err
+		}
+		if _, err := f.Seek(off, io.SeekStart); err != nil {
+			return err
+		}
+	}
+	r := bufio.NewReaderSize(f, 64<<10)
+	var partial []byte
+	for {
+		line, err := r.ReadSlice('\n')
+		if err == bufio.ErrBufferFull {
+			partial = append(partial, line...)
+			continue
+		}
+		if err == nil {
+			if len(partial) > 0 {
+				line = append(partial, line...)
+				partial = partial[:0]
+			}
+			var rec LogRecord
+			if json.Unmarshal(line, &rec) != nil || !opts.match(&rec) {
+				continue
+			}
+			if !opts.Until.IsZero() && rec.Time.After(opts.Until) {
+				return nil
+			}
+			if err := emit(rec); err != nil {
+				return err
+			}
+			continue
+		}
+		if err != io.EOF {
+			return err
+		}
+		partial = append(partial, line...) // a line the shim is still writing
+		if w == nil {
+			return nil
+		}
+		if w.ended {
+			return nil // drained after the end
+		}
+		if exited() {
+			w.ended = true // one more pass picks up what landed before exit.json
+			continue
+		}
+		if !w.wait() {
+			w.ended = true
+		}
+	}
+}
+
+// tailOffset finds where the last n matching records start, reading backwards.
+func tailOffset(f *os.File, n int, opts *LogOptions) (int64, error) {
+	end, err := f.Seek(0, io.SeekEnd)
+	if err != nil {
+		return 0, err
+	}
+	const block = 64 << 10
+	var carry []byte // the start of a line cut by the block boundary
+	pos := end
+	for pos > 0 {
+		size := int64(block)
+		if pos < size {
+			size = pos
+		}
+		pos -= size
+		buf := make([]byte, size, int(size)+len(carry))
+		if _, err := f.ReadAt(buf, pos); err != nil {
+			return 0, err
+		}
+		buf = append(buf, carry...)
+		for i := len(buf) - 1; i >= 0; {
+			j := bytes.LastIndexByte(buf[:i], '\n') // end of the previous line
+			if j < 0 && pos > 0 {
+				carry = append([]byte(nil), buf[:i+1]...)
+				break
+			}
+			line := buf[j+1 : i+1]
+			var rec LogRecord
+			if len(bytes.TrimSpace(line)) > 0 && json.Unmarshal(line, &rec) == nil && opts.match(&rec) {
+				if n--; n == 0 {
+					return pos + int64(j+1), nil
+				}
+			}
+			if j < 0 {
+				break
+			}
+			i = j
+		}
+		if pos == 0 {
+			break
+		}
+	}
+	return 0, nil
+}
+
+// watcher wakes a follower when the log grows or the container directory changes (exit.json).
+type watcher struct {
+	f     *os.File
+	buf   []byte
+	ended bool
+	stop  func() bool
+}
+
+func watch(path string, done <-chan struct{}) (*watcher, error) {
+	fd, err := unix.InotifyInit1(unix.IN_NONBLOCK | unix.IN_CLOEXEC)
+	if err != nil {
+		return nil, os.NewSyscallError("inotify_init1", err)
+	}
+	// Non-blocking: the runtime's poller waits on it, no thread is held.
+	w := &watcher{f: os.NewFile(uintptr(fd), "inotify"), buf: make([]byte, 4096)}
+	if _, err := unix.InotifyAddWatch(fd, filepath.Dir(path), unix.IN_CREATE|unix.IN_MOVED_TO|unix.IN_MODIFY); err != nil {
+		w.f.Close()
+		return nil, os.NewSyscallError("inotify_add_watch", err)
+	}
+	if done != nil {
+		stopc := make(chan struct{})
+		go func() {
+			select {
+			case <-done:
+				w.f.SetReadDeadline(time.Now())
+			case <-stopc:
+			}
+		}()
+		w.stop = func() bool { close(stopc); return true }
+	}
+	return w, nil
+}
+
+// wait blocks until something changed in the directory; false once done is closed.
+func (w *watcher) wait() bool {
+	_, err := w.f.Read(w.buf)
+	return err == nil
+}
+
+func (w *watcher) close() {
+	if w.stop != nil {
+		w.stop()
+	}
+	w.f.Close()
+}
