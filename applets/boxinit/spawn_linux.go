@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -67,6 +68,7 @@ func (p *proc) forkExec() (int, error) {
 	if set == nil {
 		set = caps.Default()
 	}
+	set = held(set)
 	if err := caps.Apply(set, p.id.UID, p.id.GID, p.id.Groups); err != nil {
 		return 0, err
 	}
@@ -256,4 +258,21 @@ var rlimitNames = map[string]int{
 // CAP_SYS_RESOURCE; without it the host's value stays (as with clamped rlimits).
 func setOOMScoreAdj(v int) {
 	os.WriteFile("/proc/self/oom_score_adj", []byte(strconv.Itoa(v)), 0)
+}
+
+// held drops from set what init's own bounding set lacks: nobody can grant a capability
+// it was not given (root in a container host often lacks CAP_SYS_RESOURCE), and
+// --privileged means "everything we have".
+func held(set []string) []string {
+	var out []string
+	for _, name := range set {
+		n := slices.Index(caps.All(), name) // All is in capability-number order
+		if n >= 0 {
+			if ok, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(n), 0, 0, 0); err == nil && ok == 0 {
+				continue
+			}
+		}
+		out = append(out, name)
+	}
+	return out
 }

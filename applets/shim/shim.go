@@ -545,4 +545,3 @@ func (sh *shim) attach(c *shimapi.Conn, req *shimapi.Request) bool {
 	}()
 	return true
 }
-

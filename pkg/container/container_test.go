@@ -35,6 +35,7 @@ func busybox(t testing.TB) string {
 	rootfsOnce.Do(func() {
 		rootfsDir, rootfsErr = os.MkdirTemp("", "minibox-container-test-")
 		if rootfsErr == nil {
+			os.Chmod(rootfsDir, 0o755)
 			rootfsErr = testutil.MakeBusyboxRootfs(rootfsDir)
 		}
 	})
@@ -48,7 +49,8 @@ func newSpec(t testing.TB, args ...string) *spec.Spec {
 	lower := busybox(t)
 	dir := t.TempDir()
 	for _, d := range []string{"upper", "work"} {
-		if err := os.Mkdir(filepath.Join(dir, d), 0o700); err != nil {
+		// The overlay's root takes the upper dir's mode: the image root's 0755, not a temp dir's 0700.
+		if err := os.Mkdir(filepath.Join(dir, d), 0o755); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -192,17 +194,29 @@ func TestNotFoundAndNotRunnable(t *testing.T) {
 	} {
 		s := newSpec(t, c.args...)
 		s.Process.User = c.user
-		ct := start(t, s)
-		err := ct.Resume(context.Background())
+		// An unknown user is found while init sets up (Start), a bad command when it runs (Resume).
+		if err := s.Save(); err != nil {
+			t.Fatal(err)
+		}
+		ct, err := container.Start(context.Background(), s, container.StartOptions{})
+		if err == nil {
+			t.Cleanup(func() { ct.Signal(syscall.SIGKILL); ct.Wait(context.Background()) })
+			err = ct.Resume(context.Background())
+		}
 		var se *container.StartError
 		if !errors.As(err, &se) || se.Code != c.code || !strings.Contains(se.Msg, c.msg) {
-			t.Errorf("%v as %q: Resume = %v, want code %d %q", c.args, c.user, err, c.code, c.msg)
+			t.Errorf("%v as %q: %v, want code %d %q", c.args, c.user, err, c.code, c.msg)
 			continue
 		}
-		exit, err := ct.Wait(context.Background())
+		exit, err := container.ReadExit(s.Dir)
+		if ct != nil {
+			exit, err = ct.Wait(context.Background())
+		}
 		if err != nil || exit.ExitCode != c.code {
 			t.Errorf("%v: exit %+v, %v; want %d", c.args, exit, err, c.code)
 		}
+		waitGone(t, filepath.Join(s.Dir, "shim.sock"))
+		assertNoMounts(t, s.Dir)
 	}
 }
 
@@ -325,7 +339,7 @@ func TestExec(t *testing.T) {
 
 func TestInitIsSealed(t *testing.T) {
 	s := newSpec(t, "sh", "-c", `readlink /proc/1/exe; echo x >> /proc/1/exe && echo WRITABLE; cat /proc/1/cmdline | tr '\0' ' '`)
-	s.Process.Capabilities = caps.All()
+	s.Process.Capabilities = caps.All() // init drops what the host does not grant it
 	s.Seccomp = nil
 	exit, out := run(t, s)
 	if !strings.Contains(out["stdout"], "memfd:minibox") || strings.Contains(out["stdout"], "WRITABLE") {
@@ -426,8 +440,17 @@ func TestAttachBeforeResume(t *testing.T) {
 		got = append(got, string(rune('0'+b[0]))+":"+string(b[8:8+n]))
 		b = b[8+n:]
 	}
-	if strings.Join(got, "") != "1:one\n2:two\n1:three\n" {
-		t.Errorf("frames %q", got)
+	// stdout and stderr are separate pipes: order holds within a stream only.
+	var out, errs string
+	for _, g := range got {
+		if g[0] == '1' {
+			out += g[2:]
+		} else {
+			errs += g[2:]
+		}
+	}
+	if out != "one\nthree\n" || errs != "two\n" || stdout.String() != out || stderr.String() != errs {
+		t.Errorf("frames %q; Attach got %q %q", got, stdout.String(), stderr.String())
 	}
 }
 
