@@ -1,0 +1,368 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/oci"
+	"github.com/minibox/minibox/pkg/registry"
+	"github.com/opencontainers/go-digest"
+)
+
+// imagesArea is the engine's image side: the store in the data root and the registry
+// client. It keeps no credentials: each pull or push brings its own.
+type imagesArea struct {
+	Images   *image.Store
+	Registry *registry.Client
+	// ImageUsers, set by the containers area, names the containers (running or stopped)
+	// that use the image with config digest id; rmi refuses those without force.
+	ImageUsers func(id digest.Digest) []string
+}
+
+func (e *Engine) openImages() error {
+	st, err := image.Open(e.Root, e.Log.With("area", "images"))
+	if err != nil {
+		return fmt.Errorf("open image store: %w", err)
+	}
+	e.Images = st
+	e.Registry = registry.New(e.Log.With("area", "registry"))
+	return nil
+}
+
+// ListImages answers GET /images: one row per name (unnamed images only with all).
+func (e *Engine) ListImages(all bool) ([]api.ImageSummary, error) {
+	imgs, err := e.Images.List()
+	if err != nil {
+		return nil, err
+	}
+	out := []api.ImageSummary{}
+	for _, img := range imgs {
+		if img.Name == "" && !all {
+			continue
+		}
+		out = append(out, summary(img))
+	}
+	return out, nil
+}
+
+func summary(img *image.Image) api.ImageSummary {
+	s := api.ImageSummary{Repository: "<none>", Tag: "<none>", ID: img.ID.String(), SizeBytes: img.Size,
+		Digest: img.ManifestDigest.String()}
+	if img.RepoDigest != "" {
+		s.Digest = img.RepoDigest.String()
+	}
+	if img.Config.Created != nil {
+		s.Created = *img.Config.Created
+	}
+	if r, err := oci.ParseNormalized(img.Name); err == nil {
+		s.Repository = r.FamiliarName()
+		if r.Tag != "" {
+			s.Tag = r.Tag
+		}
+		s.Name = r.Familiar()
+	} else {
+		s.Name = "<none>:<none>"
+	}
+	return s
+}
+
+// InspectImage answers GET /images/inspect in Docker's shape.
+func (e *Engine) InspectImage(ref string) (*api.ImageInspect, error) {
+	img, err := e.Images.Resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	all, err := e.Images.List()
+	if err != nil {
+		return nil, err
+	}
+	c := img.Config
+	out := &api.ImageInspect{
+		ID: img.ID.String(), RepoTags: []string{}, RepoDigests: []string{}, Created: c.Created, Author: c.Author,
+		Architecture: c.Architecture, Variant: c.Variant, OS: c.OS, Size: img.Size,
+		Config: api.ImageConfig{User: c.Config.User, ExposedPorts: c.Config.ExposedPorts, Env: c.Config.Env,
+			Entrypoint: c.Config.Entrypoint, Cmd: c.Config.Cmd, Volumes: c.Config.Volumes,
+			WorkingDir: c.Config.WorkingDir, Labels: c.Config.Labels, StopSignal: c.Config.StopSignal},
+		RootFS:   api.ImageRootFS{Type: c.RootFS.Type, Layers: []string{}},
+		Manifest: api.ImageManifestInfo{Digest: img.ManifestDigest.String(), MediaType: img.Manifest.MediaType},
+	}
+	for _, d := range c.RootFS.DiffIDs {
+		out.RootFS.Layers = append(out.RootFS.Layers, d.String())
+	}
+	for _, l := range img.Layers {
+		out.Manifest.Layers = append(out.Manifest.Layers, api.ImageLayer{Digest: l.Digest.String(), MediaType: l.MediaType, Size: l.Size})
+	}
+	for _, h := range c.History {
+		out.History = append(out.History, api.ImageHistoryEntry{Created: h.Created, CreatedBy: h.CreatedBy, Comment: h.Comment, EmptyLayer: h.EmptyLayer})
+	}
+	// Every name of this image, as docker inspect lists them.
+	for _, o := range all {
+		if o.ID != img.ID || o.Name == "" {
+			continue
+		}
+		r, err := oci.ParseNormalized(o.Name)
+		if err != nil {
+			continue
+		}
+		if r.Tag != "" {
+			out.RepoTags = append(out.RepoTags, r.Familiar())
+		}
+		d := o.RepoDigest
+		if d == "" {
+			d = o.ManifestDigest
+		}
+		if rd := r.FamiliarName() + "@" + d.String(); !imagesHas(out.RepoDigests, rd) {
+			out.RepoDigests = append(out.RepoDigests, rd)
+		}
+	}
+	sort.Strings(out.RepoTags)
+	return out, nil
+}
+
+func imagesHas(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// PullImage pulls ref for platform ("" = this host's) and reports progress through emit,
+// ending with the done event.
+func (e *Engine) PullImage(ctx context.Context, ref, platform string, auth *registry.Auth, emit func(api.PullEvent) error) (*image.Image, error) {
+	p, err := oci.ParsePlatform(platform)
+	if err != nil {
+		return nil, err
+	}
+	r, err := oci.ParseNormalized(ref)
+	if err != nil {
+		return nil, err
+	}
+	var emitErr error
+	img, err := e.Registry.Pull(ctx, e.Images, ref, p, auth, func(pr registry.Progress) {
+		if emitErr == nil {
+			emitErr = emit(api.PullEvent{Ref: r.Familiar(), Status: pr.Status, Layer: pr.Layer, Current: pr.Current, Total: pr.Total})
+		}
+	})
+	if err != nil {
+		return nil, err
+	}
+	d := img.ManifestDigest
+	if img.RepoDigest != "" {
+		d = img.RepoDigest
+	}
+	e.Log.Info("image pulled", "ref", r.String(), "digest", d.String())
+	return img, emit(api.PullEvent{Ref: r.Familiar(), Status: api.PullDone, Digest: d.String()})
+}
+
+// PushImage pushes the local image ref names to its registry.
+func (e *Engine) PushImage(ctx context.Context, ref string, auth *registry.Auth, emit func(api.PullEvent) error) (digest.Digest, error) {
+	r, err := oci.ParseNormalized(ref)
+	if err != nil {
+		return "", err
+	}
+	var emitErr error
+	d, err := e.Registry.Push(ctx, e.Images, ref, auth, func(pr registry.Progress) {
+		if emitErr == nil {
+			emitErr = emit(api.PullEvent{Ref: r.Familiar(), Status: pr.Status, Layer: pr.Layer, Current: pr.Current, Total: pr.Total})
+		}
+	})
+	if err != nil {
+		return "", err
+	}
+	e.Log.Info("image pushed", "ref", r.String(), "digest", d.String())
+	return d, emit(api.PullEvent{Ref: r.Familiar(), Status: api.PullDone, Digest: d.String()})
+}
+
+// TagImage names the image src resolves to dst.
+func (e *Engine) TagImage(src, dst string) (*image.Image, error) {
+	return e.Images.Tag(src, dst)
+}
+
+// RemoveImage removes a name (or an unnamed image by ID). An image a container uses, or
+// an ID several names share, needs force. Blobs go at prune.
+func (e *Engine) RemoveImage(ref string, force bool) ([]string, error) {
+	img, err := e.Images.Resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	if !force && e.ImageUsers != nil {
+		if users := e.ImageUsers(img.ID); len(users) > 0 {
+			return nil, fmt.Errorf("image %s is in use by container %s; remove the container first or force: %w",
+				ref, strings.Join(users, ", "), errdefs.ErrConflict)
+		}
+	}
+	names, err := e.Images.Remove(ref, force)
+	if err != nil {
+		return nil, err
+	}
+	for i, n := range names {
+		names[i] = oci.Familiar(n)
+	}
+	return names, nil
+}
+
+// ResolveImages checks every ref before a save starts streaming (so a typo is a 404,
+// not a broken tar).
+func (e *Engine) ResolveImages(refs []string) error {
+	if len(refs) == 0 {
+		return errdefs.Invalid("no image given to save")
+	}
+	for _, r := range refs {
+		if _, err := e.Images.Resolve(r); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// SaveImages writes refs as one archive (OCI layout + docker-archive) to w.
+func (e *Engine) SaveImages(ctx context.Context, w io.Writer, refs []string) error {
+	return e.Images.Save(ctx, w, refs)
+}
+
+// SaveImagesToPath is the original's POST /images/save?path: the archive is written on
+// the daemon's host, at a path allowed by MINIBOX_BUILD_PREFIXES.
+func (e *Engine) SaveImagesToPath(ctx context.Context, refs []string, path string) error {
+	if err := e.ResolveImages(refs); err != nil {
+		return err
+	}
+	p, err := e.imagesHostPath(path, false)
+	if err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	if err := e.Images.Save(ctx, tmp, refs); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	return os.Rename(tmp.Name(), p)
+}
+
+// LoadImages reads an archive (any format Store.Load takes).
+func (e *Engine) LoadImages(ctx context.Context, r io.Reader) (api.ImagesLoaded, error) {
+	imgs, err := e.Images.Load(ctx, r)
+	if err != nil {
+		return api.ImagesLoaded{}, err
+	}
+	out := api.ImagesLoaded{Loaded: []string{}, IDs: []string{}}
+	for _, img := range imgs {
+		if img.Name != "" {
+			out.Loaded = append(out.Loaded, oci.Familiar(img.Name))
+		} else {
+			out.Loaded = append(out.Loaded, img.ID.String())
+		}
+		if !imagesHas(out.IDs, img.ID.String()) {
+			out.IDs = append(out.IDs, img.ID.String())
+		}
+		e.Log.Info("image loaded", "name", img.Name, "id", img.ID.Encoded()[:12])
+	}
+	return out, nil
+}
+
+// LoadImagesFromPath loads an archive from the daemon's host (allowed prefixes only).
+func (e *Engine) LoadImagesFromPath(ctx context.Context, path string) (api.ImagesLoaded, error) {
+	p, err := e.imagesHostPath(path, true)
+	if err != nil {
+		return api.ImagesLoaded{}, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return api.ImagesLoaded{}, hostPathError(path, err)
+	}
+	defer f.Close()
+	return e.LoadImages(ctx, f)
+}
+
+// ImportImage turns a rootfs tarball into a one-layer image named name.
+func (e *Engine) ImportImage(ctx context.Context, r io.Reader, name string) (api.ImageImported, error) {
+	img, err := e.Images.Import(ctx, r, name)
+	if err != nil {
+		return api.ImageImported{}, err
+	}
+	e.Log.Info("image imported", "name", img.Name, "id", img.ID.Encoded()[:12])
+	return api.ImageImported{Name: oci.Familiar(img.Name), ID: img.ID.String()}, nil
+}
+
+// ImportImageFromPath imports a rootfs tarball on the daemon's host.
+func (e *Engine) ImportImageFromPath(ctx context.Context, path, name string) (api.ImageImported, error) {
+	p, err := e.imagesHostPath(path, true)
+	if err != nil {
+		return api.ImageImported{}, err
+	}
+	f, err := os.Open(p)
+	if err != nil {
+		return api.ImageImported{}, hostPathError(path, err)
+	}
+	defer f.Close()
+	return e.ImportImage(ctx, f, name)
+}
+
+// CheckRegistryAuth answers POST /auth: the registry accepts the credentials, or
+// ErrUnauthorized.
+func (e *Engine) CheckRegistryAuth(ctx context.Context, req api.AuthRequest) error {
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	host := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(req.Registry, "https://"), "http://"), "/v1/")
+	host = strings.TrimSuffix(host, "/")
+	return e.Registry.CheckAuth(ctx, host, &registry.Auth{Username: req.Username, Password: req.Password})
+}
+
+// imagesHostPath checks a daemon-host path (save/load/import ?path=): absolute, symlinks
+// resolved, and equal to or under a MINIBOX_BUILD_PREFIXES entry at a separator boundary
+// (SPEC §10). For a file still to be written, its directory is resolved.
+func (e *Engine) imagesHostPath(p string, exists bool) (string, error) {
+	if !filepath.IsAbs(p) {
+		return "", errdefs.Invalid(fmt.Sprintf("path %q must be absolute", p))
+	}
+	var resolved string
+	var err error
+	if exists {
+		resolved, err = filepath.EvalSymlinks(p)
+	} else {
+		var dir string
+		dir, err = filepath.EvalSymlinks(filepath.Dir(filepath.Clean(p)))
+		resolved = filepath.Join(dir, filepath.Base(p))
+	}
+	if err != nil {
+		return "", hostPathError(p, err)
+	}
+	if e.Cfg.BuildPrefixes == nil {
+		return resolved, nil
+	}
+	for _, pre := range e.Cfg.BuildPrefixes {
+		if rp, err := filepath.EvalSymlinks(pre); err == nil {
+			pre = rp
+		}
+		if resolved == pre || strings.HasPrefix(resolved, strings.TrimSuffix(pre, "/")+"/") {
+			return resolved, nil
+		}
+	}
+	return "", errdefs.Forbidden(fmt.Sprintf("path %s is outside MINIBOX_BUILD_PREFIXES (%s)", p, strings.Join(e.Cfg.BuildPrefixes, ", ")))
+}
+
+func hostPathError(p string, err error) error {
+	if errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("path %s does not exist on the daemon's host: %w", p, errdefs.ErrNotFound)
+	}
+	return fmt.Errorf("path %s: %w", p, err)
+}
