@@ -4,6 +4,8 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/alecthomas/kong"
+
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
 )
@@ -11,23 +13,33 @@ import (
 // SystemCmds is the `system` group: prune, df, and info (the top-level info's twin).
 type SystemCmds struct {
 	System SystemGroup `cmd:"" help:"Maintain the data root: prune, df, info."`
+	// BuildCache is prune's --build-cache, declared at the root so that it is accepted in
+	// any position (`minibox --build-cache system prune`, as the original took it).
+	BuildCache bool `name:"build-cache" hidden:"" help:"With system prune: also clear the build cache."`
 }
 
 // SystemGroup holds the system subcommands.
 type SystemGroup struct {
-	Prune SystemPruneCmd `cmd:"" help:"Remove orphaned blobs, stale lazy mounts, unused extracted layers and tmp/ (and the build cache with --build-cache)."`
+	Prune SystemPruneCmd `cmd:"" help:"Remove orphaned blobs, stale lazy mounts, unused extracted layers and tmp/ (--build-cache: also the DAG build cache under layers/)."`
 	DF    SystemDFCmd    `cmd:"" name:"df" help:"Show disk usage by kind and what prune would reclaim."`
 	Info  InfoCmd        `cmd:"" help:"Show the daemon's facts."`
 }
 
-// SystemPruneCmd is `system prune [--build-cache] [--json]`. It never prompts.
+// SystemPruneCmd is `system prune [--build-cache] [--json]`; --build-cache (the root's
+// flag, see SystemCmds) also clears the DAG build cache under layers/, so the next build is
+// a full one. It never prompts.
 type SystemPruneCmd struct {
-	BuildCache bool `name:"build-cache" help:"Also clear the DAG build cache under layers/ (the next build is a full one)."`
-	JSON       bool `help:"Print the report as JSON."`
+	JSON bool `help:"Print the report as JSON."`
 }
 
-func (c SystemPruneCmd) Run(ctx context.Context, api *client.Client, out *Output) error {
-	r, err := api.Prune(ctx, c.BuildCache)
+func (c SystemPruneCmd) Run(ctx context.Context, api *client.Client, out *Output, kctx *kong.Context) error {
+	buildCache := false
+	for _, f := range kctx.Flags() {
+		if f.Name == "build-cache" {
+			buildCache, _ = kctx.FlagValue(f).(bool)
+		}
+	}
+	r, err := api.Prune(ctx, buildCache)
 	if err != nil {
 		return err
 	}
@@ -40,7 +52,7 @@ func (c SystemPruneCmd) Run(ctx context.Context, api *client.Client, out *Output
 	fmt.Fprintf(out.Stdout, "- Extracted layers removed: %d\n", r.ExtractedRemoved)
 	fmt.Fprintf(out.Stdout, "- Temporary files removed: %d\n", r.TmpRemoved)
 	fmt.Fprintf(out.Stdout, "- Disk space recovered: %s\n", diskSize(r.BytesFreed))
-	if c.BuildCache {
+	if buildCache {
 		fmt.Fprintf(out.Stdout, "- Build cache entries removed: %d\n", r.BuildCacheRemoved)
 		fmt.Fprintf(out.Stdout, "- Build cache recovered: %s\n", diskSize(r.BuildCacheBytesFreed))
 	}
