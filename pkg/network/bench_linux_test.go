@@ -19,9 +19,14 @@ func BenchmarkAttachDetach(b *testing.B) {
 			if err := e.m.EnsureBridge(ctx); err != nil {
 				b.Fatal(err)
 			}
-			c := newNS(b, "c")
-			ep := Endpoint{ID: randID(), PID: c.tid, Addr: netip.MustParseAddr("172.19.0.2")}
+			ep := Endpoint{Addr: netip.MustParseAddr("172.19.0.2")}
 			for b.Loop() {
+				// A new container each time, as for real: a new namespace and id (so no
+				// waiting for the last one's veth, which the kernel is still removing).
+				b.StopTimer()
+				c := newNS(b, "c")
+				ep.ID, ep.PID = randID(), c.tid
+				b.StartTimer()
 				ep.Ports = nil
 				if ports > 0 {
 					ep.Ports = []Port{{ContainerPort: 80, Proto: "tcp"}}
@@ -32,6 +37,9 @@ func BenchmarkAttachDetach(b *testing.B) {
 				if err := e.m.Detach(ctx, ep.ID); err != nil {
 					b.Fatal(err)
 				}
+				b.StopTimer()
+				c.close()
+				b.StartTimer()
 			}
 		})
 	}
@@ -44,9 +52,12 @@ func BenchmarkAttach(b *testing.B) {
 	if err := e.m.EnsureBridge(ctx); err != nil {
 		b.Fatal(err)
 	}
-	c := newNS(b, "c")
-	ep := Endpoint{ID: randID(), PID: c.tid, Addr: netip.MustParseAddr("172.19.0.2")}
+	ep := Endpoint{Addr: netip.MustParseAddr("172.19.0.2")}
 	for b.Loop() {
+		b.StopTimer()
+		c := newNS(b, "c")
+		ep.ID, ep.PID = randID(), c.tid
+		b.StartTimer()
 		if err := e.m.Attach(ctx, &ep); err != nil {
 			b.Fatal(err)
 		}
@@ -54,6 +65,7 @@ func BenchmarkAttach(b *testing.B) {
 		if err := e.m.Detach(ctx, ep.ID); err != nil {
 			b.Fatal(err)
 		}
+		c.close()
 		b.StartTimer()
 	}
 }

@@ -306,6 +306,9 @@ func (e *env) attach(c *container) {
 // mbLinks lists the mb* veths in H.
 func (e *env) mbLinks() []string {
 	e.t.Helper()
+	e.m.mu.Lock()
+	e.m.waitDeletes()
+	e.m.mu.Unlock()
 	links, err := e.host.rtnl(e.t).Link.List()
 	if err != nil {
 		e.t.Fatal(err)

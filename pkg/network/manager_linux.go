@@ -41,6 +41,11 @@ type Manager struct {
 	attached map[string]Endpoint // by container id
 	reserved map[netip.Addr]time.Time
 	ready    bool // EnsureBridge ran since New
+	// Unregistering a device waits for RCU grace periods (~20 ms here), so Detach leaves the
+	// veth's removal to a goroutine on a connection of its own; whatever needs the name again
+	// (Attach of the same id, Reconcile, Close) waits for it first.
+	rtDel    *rtnetlink.Conn
+	deleting map[string]chan struct{} // by veth name; closed once gone
 }
 
 // New opens netlink connections into the managed namespace. Nothing on the host changes
@@ -54,7 +59,7 @@ func New(cfg Config, log *slog.Logger) (*Manager, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	m := &Manager{cfg: cfg, log: log, holds: map[string][]*hold{},
-		attached: map[string]Endpoint{}, reserved: map[netip.Addr]time.Time{}}
+		attached: map[string]Endpoint{}, reserved: map[netip.Addr]time.Time{}, deleting: map[string]chan struct{}{}}
 	nsfd := 0
 	if cfg.NetNS != "" {
 		if m.ns, err = os.Open(cfg.NetNS); err != nil {
@@ -63,6 +68,10 @@ func New(cfg Config, log *slog.Logger) (*Manager, error) {
 		nsfd = int(m.ns.Fd())
 	}
 	if m.rt, err = rtnetlink.Dial(&netlink.Config{NetNS: nsfd}); err != nil {
+		m.Close()
+		return nil, fmt.Errorf("dial rtnetlink: %w", err)
+	}
+	if m.rtDel, err = rtnetlink.Dial(&netlink.Config{NetNS: nsfd}); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("dial rtnetlink: %w", err)
 	}
@@ -81,12 +90,16 @@ func (m *Manager) Config() Config { return m.cfg }
 func (m *Manager) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.waitDeletes()
 	for id, hs := range m.holds {
 		closeHolds(hs)
 		delete(m.holds, id)
 	}
 	if m.rt != nil {
 		m.rt.Close()
+	}
+	if m.rtDel != nil {
+		m.rtDel.Close()
 	}
 	if m.nft != nil {
 		m.nft.CloseLasting()
@@ -258,6 +271,7 @@ func (m *Manager) Attach(ctx context.Context, ep *Endpoint) (err error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.waitDeleted(VethName(ep.ID))
 	br, err := linkByName(m.rt, m.cfg.Bridge)
 	if !m.ready || err != nil || br.Flags&unix.IFF_UP == 0 {
 		if br, err = m.ensureBridge(); err != nil { // lazily, or recreated if someone removed it
@@ -274,7 +288,7 @@ func (m *Manager) Attach(ctx context.Context, ep *Endpoint) (err error) {
 	defer func() {
 		if err != nil {
 			closeHolds(hs)
-			m.deleteVeth(ep.ID)
+			m.deleteVeth(m.rt, ep.ID)
 		}
 	}()
 	if err := m.addVeth(ep, br); err != nil {
@@ -329,7 +343,7 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 			Info: &rtnetlink.LinkInfo{Kind: "veth", Data: &driver.Veth{PeerInfo: peer}}}}
 	err = m.rt.Link.New(req)
 	if errors.Is(err, unix.EEXIST) { // a leftover of the same container: replace it
-		m.deleteVeth(ep.ID)
+		m.deleteVeth(m.rt, ep.ID)
 		err = m.rt.Link.New(req)
 	}
 	if err != nil {
@@ -372,13 +386,43 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 }
 
 // deleteVeth removes a container's veth pair (the peer goes with it); a missing one is fine.
-func (m *Manager) deleteVeth(id string) error {
-	_, err := m.rt.Execute(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC,
+func (m *Manager) deleteVeth(c *rtnetlink.Conn, id string) error {
+	_, err := c.Execute(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC,
 		Attributes: &rtnetlink.LinkAttributes{Name: VethName(id)}}, unix.RTM_DELLINK, netlink.Request|netlink.Acknowledge)
 	if err != nil && !errors.Is(err, unix.ENODEV) {
 		return fmt.Errorf("delete veth %s: %w", VethName(id), err)
 	}
 	return nil
+}
+
+// deleteVethLater starts the removal of a container's veth in the background.
+func (m *Manager) deleteVethLater(id string) {
+	name := VethName(id)
+	if _, ok := m.deleting[name]; ok {
+		return
+	}
+	done := make(chan struct{})
+	m.deleting[name] = done
+	go func() {
+		defer close(done)
+		if err := m.deleteVeth(m.rtDel, id); err != nil {
+			m.log.Warn("remove veth", "veth", name, "err", err)
+		}
+	}()
+}
+
+// waitDeleted waits until a background removal of veth name (if any) is done.
+func (m *Manager) waitDeleted(name string) {
+	if done, ok := m.deleting[name]; ok {
+		<-done
+		delete(m.deleting, name)
+	}
+}
+
+func (m *Manager) waitDeletes() {
+	for name := range m.deleting {
+		m.waitDeleted(name)
+	}
 }
 
 func (m *Manager) addRules(id string, addr netip.Addr, ports []Port) error {
@@ -437,7 +481,9 @@ func (m *Manager) deleteRules(rules []*nftables.Rule) ([]Port, error) {
 	return ports, nil
 }
 
-// Detach removes a container's rules, port holds and veth. It is idempotent.
+// Detach removes a container's rules and port holds, and starts removing its veth (the
+// kernel takes a while to unregister a device; nothing waits for it but a later use of the
+// same name). It is idempotent.
 func (m *Manager) Detach(ctx context.Context, id string) error {
 	if len(id) < 12 {
 		return errdefs.Invalid(fmt.Sprintf("endpoint id %q: too short", id))
@@ -445,15 +491,16 @@ func (m *Manager) Detach(ctx context.Context, id string) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var errs []error
-	byID, err := m.portRules()
-	if err != nil {
+	var ports []Port
+	if ep, ok := m.attached[id]; !ok || len(ep.Ports) > 0 { // unknown: look anyway
+		byID, err := m.portRules()
+		errs = append(errs, err)
+		ports, err = m.deleteRules(byID[id])
 		errs = append(errs, err)
 	}
-	ports, err := m.deleteRules(byID[id])
-	errs = append(errs, err)
 	closeHolds(m.holds[id])
 	delete(m.holds, id)
-	errs = append(errs, m.deleteVeth(id))
+	m.deleteVethLater(id)
 	m.flushUDP(ports)
 	delete(m.attached, id)
 	return errors.Join(errs...)
@@ -469,6 +516,7 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	m.waitDeletes()
 	keep := map[string]Endpoint{}
 	for _, ep := range running {
 		if len(ep.ID) < 12 || !isVethName(VethName(ep.ID)) || !m.cfg.Subnet.Contains(ep.Addr) {
@@ -505,7 +553,7 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 			continue
 		}
 		m.log.Info("removing stale veth", "veth", a.Name)
-		if err := m.deleteVeth(a.Name[len(VethPrefix):]); err != nil {
+		if err := m.deleteVeth(m.rt, a.Name[len(VethPrefix):]); err != nil {
 			errs = append(errs, err)
 		}
 	}

@@ -209,6 +209,19 @@ func zeroCounters(b []byte) []byte {
 func TestReconcilePrivileged(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
+	// A first start: nothing to clean, and nothing made (the bridge may be lazy).
+	if err := e.m.Reconcile(ctx, nil); err != nil {
+		t.Fatalf("Reconcile on a clean host: %v", err)
+	}
+	if err := e.m.Detach(ctx, randID()); err != nil {
+		t.Fatalf("Detach of an unknown id: %v", err)
+	}
+	if _, _, err := e.m.Counters(randID()); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("Counters of an unknown id: %v", err)
+	}
+	if out := e.host.nft(t, "list", "tables"); strings.Contains(out, e.cfg.Table) {
+		t.Errorf("Reconcile(nil) made the table: %s", out)
+	}
 	live := e.container("live", "172.19.0.2", Port{HostPort: 8081, ContainerPort: 80, Proto: "tcp"},
 		Port{HostPort: 5354, ContainerPort: 53, Proto: "udp"})
 	gone := e.container("gone", "172.19.0.3", Port{HostPort: 8082, ContainerPort: 80, Proto: "tcp"})
