@@ -78,11 +78,15 @@ func (bld *Builder) imageBase(ctx context.Context, req *Request, ref string, emi
 		}
 	}
 	if req.Pull || errors.Is(err, errdefs.ErrNotFound) {
-		if bld.Pull == nil {
+		pull := bld.Pull
+		if req.Puller != nil {
+			pull = req.Puller
+		}
+		if pull == nil {
 			return nil, fmt.Errorf("BASE %s: not a local image and this daemon cannot pull: %w", ref, errdefs.ErrNotFound)
 		}
 		emit("base", ref+": pulling")
-		img, err = bld.Pull(ctx, ref, func(line string) { emit("base", ref+": "+line) })
+		img, err = pull(ctx, ref, func(line string) { emit("base", ref+": "+line) })
 	}
 	if err != nil {
 		return nil, fmt.Errorf("BASE %s: %w", ref, err)

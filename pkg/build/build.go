@@ -39,6 +39,9 @@ type Builder struct {
 	Workers int      // concurrent blocks; 0 = CPUs
 	// OnLayer is called for every layer an image build adds (lazy indexing); nil skips.
 	OnLayer func(ocispec.Descriptor)
+	// HoldKey, if set, marks a cache key as used by this build until release (prune
+	// --build-cache spares it); the daemon passes prune.HoldLayer.
+	HoldKey func(key string) (release func(), err error)
 	Log     *slog.Logger
 
 	caps    []string
@@ -76,6 +79,8 @@ type Request struct {
 	Pull      bool
 	Target    string
 	BuildArgs map[string]string
+	// Puller, if set, pulls bases for this build (with its credentials) instead of Pull.
+	Puller PullFunc
 
 	ctx   *ctxView
 	epoch time.Time
@@ -218,7 +223,13 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 		deps[bp.b.Name] = bp.deps
 	}
 	var held []string
-	defer func() { bld.release(held) }()
+	var releases []func()
+	defer func() {
+		bld.release(held)
+		for _, r := range releases {
+			r()
+		}
+	}()
 	step := 0
 	failed, err := schedule(ctx, order, deps, workers, func(ctx context.Context, n string) error {
 		bp := p.byName[n]
@@ -229,7 +240,11 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 		stepNo := step
 		rmu.Unlock()
 		bt := time.Now()
-		state, err := bld.runBlock(ctx, p, &req, bp, tmp, lw, send, stepNo)
+		var rel []func()
+		state, err := bld.runBlock(ctx, p, &req, bp, tmp, lw, send, stepNo, &rel)
+		rmu.Lock()
+		releases = append(releases, rel...)
+		rmu.Unlock()
 		d := time.Since(bt)
 		rmu.Lock()
 		results[n] = &BlockResult{Name: n, State: state, DurationMS: d.Milliseconds(), Key: bp.key}
@@ -306,7 +321,7 @@ func (bld *Builder) prepareContext(req *Request) error {
 
 // runBlock computes a block's key and either reuses layers/<key> or builds it.
 func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blockPlan, tmp string,
-	lw *lineWriter, send func(Event), step int) (string, error) {
+	lw *lineWriter, send func(Event), step int, releases *[]func()) (string, error) {
 	bx := &blockRun{bld: bld, plan: p, req: req, bp: bp, out: lw}
 	key, err := bx.blockKey()
 	if err != nil {
@@ -314,6 +329,13 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blo
 	}
 	bp.key = key
 	bld.hold(key)
+	if bld.HoldKey != nil {
+		release, err := bld.HoldKey(key)
+		if err != nil {
+			return "FAILED", fmt.Errorf("hold cache entry: %w", err)
+		}
+		*releases = append(*releases, release)
+	}
 	var needs []string
 	for _, n := range bp.b.Needs {
 		needs = append(needs, n.Text)
@@ -626,7 +648,7 @@ func (bld *Builder) PruneCache() (int, int64, error) {
 	var n int
 	var freed int64
 	for _, e := range ents {
-		if bld.InUse(e.Name()) {
+		if !e.IsDir() || bld.InUse(e.Name()) {
 			continue
 		}
 		p := filepath.Join(dir, e.Name())
@@ -644,7 +666,13 @@ func (bld *Builder) PruneCache() (int, int64, error) {
 func (bld *Builder) CacheUsage() (int, int64) {
 	dir := filepath.Join(bld.Root, "layers")
 	ents, _ := os.ReadDir(dir)
-	return len(ents), diskUsage(dir)
+	n := 0
+	for _, e := range ents {
+		if e.IsDir() {
+			n++
+		}
+	}
+	return n, diskUsage(dir)
 }
 
 func diskUsage(p string) int64 {

@@ -1,0 +1,287 @@
+package minibox
+
+import (
+	"context"
+	"encoding/base64"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/registry"
+)
+
+// BuildCmds is the build command (also `image build`, registered by the images group if
+// it wants it).
+type BuildCmds struct {
+	Build BuildCmd `cmd:"" help:"Build an image from a MiniBox file."`
+}
+
+// BuildCmd is `build [-t name]... [-f file] [--no-cache] [--pull] [--target b]
+// [--build-arg K=V]... [--progress auto|plain|tty] [context]`.
+type BuildCmd struct {
+	Tags      []string `short:"t" name:"tag" help:"Name the image (repeatable)."`
+	File      string   `short:"f" name:"file" help:"The MiniBox file (default <context>/MiniBox)."`
+	NoCache   bool     `name:"no-cache" help:"Rebuild every block, ignoring layers/."`
+	Pull      bool     `help:"Pull registry bases again even if present."`
+	Target    string   `help:"Build this block (and what it needs) and make it the image."`
+	BuildArgs []string `name:"build-arg" help:"Set a build argument K=V (K alone: from this environment)."`
+	Progress  string   `default:"auto" enum:"auto,plain,tty" help:"auto, plain (log lines) or tty (live view of running blocks)."`
+	Context   string   `arg:"" optional:"" default:"." help:"The build context directory (on the daemon's host)."`
+}
+
+func (c BuildCmd) Run(ctx context.Context, api *client.Client, out *Output, env Env) error {
+	dir, err := filepath.Abs(c.Context)
+	if err != nil {
+		return err
+	}
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		return fmt.Errorf("build context %s is not a directory", c.Context)
+	}
+	file := c.File
+	if file == "" {
+		file = filepath.Join(dir, "MiniBox")
+	}
+	content, err := os.ReadFile(file)
+	if err != nil {
+		return fmt.Errorf("read the MiniBox file: %v; pass its path with -f", err)
+	}
+	args := map[string]string{}
+	for _, a := range c.BuildArgs {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			val, set := os.LookupEnv(k)
+			if !set {
+				continue // Docker's rule: an unset K is left out
+			}
+			v = val
+		}
+		if k == "" {
+			return fmt.Errorf("--build-arg %q: expected K=V", a)
+		}
+		args[k] = v
+	}
+	req := apiBuildRequest(c, dir, filepath.Base(file), string(content), args)
+	regCfg, err := registryConfig(env)
+	if err != nil {
+		return err
+	}
+	tty := c.Progress == "tty" || (c.Progress == "auto" && out.Terminal())
+	var view buildView
+	if tty {
+		view = newBuildLiveView(out)
+	} else {
+		view = &buildPlainView{out: out}
+	}
+	res, err := api.Build(ctx, req, regCfg, view.event)
+	view.done()
+	if err != nil {
+		if lines := view.failedLines(); len(lines) > 0 && tty {
+			for _, l := range lines {
+				fmt.Fprintln(out.Stderr, l)
+			}
+		}
+		return err
+	}
+	name := res.Image
+	if name == "" {
+		name = "(unnamed)"
+	}
+	out.OK("Built %s %s in %s", name, res.Digest, buildMS(res.DurationMS))
+	fmt.Fprintln(out.Stdout, res.ID)
+	return nil
+}
+
+func apiBuildRequest(c BuildCmd, dir, name, content string, args map[string]string) api.BuildRequest {
+	r := api.BuildRequest{Tags: c.Tags, MiniBox: content, File: name, ContextPath: dir,
+		NoCache: c.NoCache, Pull: c.Pull, Target: c.Target}
+	if len(args) > 0 {
+		r.BuildArgs = args
+	}
+	return r
+}
+
+// registryConfig is the X-Registry-Config header: every stored credential, for bases
+// from any registry.
+func registryConfig(env Env) (string, error) {
+	cf, _, err := readCreds(env)
+	if err != nil {
+		return "", err
+	}
+	m := map[string]registry.Auth{}
+	for host, e := range cf.Auths {
+		raw, err := base64.StdEncoding.DecodeString(e.Auth)
+		if err != nil || e.Auth == "" {
+			continue
+		}
+		user, pass, _ := strings.Cut(string(raw), ":")
+		h := host
+		if h == dockerHubKey {
+			h = "docker.io"
+		}
+		m[h] = registry.Auth{Username: user, Password: pass, ServerAddress: h}
+	}
+	return registry.EncodeConfigHeader(m), nil
+}
+
+func buildMS(ms int64) string {
+	d := time.Duration(ms) * time.Millisecond
+	switch {
+	case d < time.Second:
+		return fmt.Sprintf("%dms", ms)
+	case d < time.Minute:
+		return fmt.Sprintf("%.1fs", d.Seconds())
+	}
+	return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
+}
+
+// buildView renders build events.
+type buildView interface {
+	event(api.BuildEvent)
+	done()
+	failedLines() []string
+}
+
+// buildPlainView prints §4.9 lines, "[block] line", on stderr (stdout carries only the ID).
+type buildPlainView struct {
+	out *Output
+}
+
+func (v *buildPlainView) event(ev api.BuildEvent) {
+	if ev.Line != nil {
+		fmt.Fprintf(v.out.Stderr, "[%s] %s\n", ev.Block, *ev.Line)
+	}
+}
+func (v *buildPlainView) done()                 {}
+func (v *buildPlainView) failedLines() []string { return nil }
+
+// buildLiveView redraws one row per block (state, time, last output line) under the engine's
+// own lines, at most ten times a second.
+type buildLiveView struct {
+	out   *Output
+	mu    sync.Mutex
+	rows  []*buildRow
+	index map[string]*buildRow
+	drawn int
+	last  time.Time
+	fail  *buildRow
+}
+
+type buildRow struct {
+	name   string
+	state  string
+	start  time.Time
+	dur    time.Duration
+	line   string
+	output []string
+}
+
+var buildEngineBlocks = map[string]bool{"build": true, "base": true, "finalize": true, "dag-summary": true}
+
+func newBuildLiveView(out *Output) *buildLiveView { return &buildLiveView{out: out, index: map[string]*buildRow{}} }
+
+func (v *buildLiveView) row(name string) *buildRow {
+	r := v.index[name]
+	if r == nil {
+		r = &buildRow{name: name, state: "WAITING"}
+		v.index[name] = r
+		v.rows = append(v.rows, r)
+	}
+	return r
+}
+
+func (v *buildLiveView) event(ev api.BuildEvent) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if buildEngineBlocks[ev.Block] {
+		if ev.Line != nil {
+			v.clear()
+			fmt.Fprintf(v.out.Stderr, "[%s] %s\n", ev.Block, *ev.Line)
+			v.draw(true)
+		}
+		return
+	}
+	r := v.row(ev.Block)
+	force := false
+	switch {
+	case ev.State != "":
+		r.state, force = ev.State, true
+		if ev.State == api.BlockStart {
+			r.start = time.Now()
+		}
+		if ev.DurationMS != nil {
+			r.dur = time.Duration(*ev.DurationMS) * time.Millisecond
+		}
+		if ev.State == api.BlockFailed {
+			v.fail = r
+		}
+	case ev.Line != nil:
+		r.line = *ev.Line
+		r.output = append(r.output, *ev.Line)
+		if len(r.output) > 20 {
+			r.output = r.output[len(r.output)-20:]
+		}
+	}
+	v.draw(force)
+}
+
+func (v *buildLiveView) clear() {
+	for i := 0; i < v.drawn; i++ {
+		fmt.Fprint(v.out.Stderr, "\x1b[1A\x1b[2K")
+	}
+	v.drawn = 0
+}
+
+func (v *buildLiveView) draw(force bool) {
+	if !force && time.Since(v.last) < 100*time.Millisecond {
+		return
+	}
+	v.clear()
+	v.last = time.Now()
+	width := 0
+	for _, r := range v.rows {
+		width = max(width, len(r.name))
+	}
+	for _, r := range v.rows {
+		d := r.dur
+		if r.state == api.BlockStart {
+			d = time.Since(r.start)
+		}
+		state := r.state
+		if state == api.BlockStart {
+			state = "RUNNING"
+		}
+		line := r.line
+		if len(line) > 60 {
+			line = line[:57] + "..."
+		}
+		fmt.Fprintf(v.out.Stderr, "  %-*s  %-7s %6s  %s\n", width, r.name, state, buildMS(d.Milliseconds()), line)
+		v.drawn++
+	}
+}
+
+func (v *buildLiveView) done() {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	v.draw(true)
+}
+
+func (v *buildLiveView) failedLines() []string {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.fail == nil {
+		return nil
+	}
+	out := []string{fmt.Sprintf("--- last output of block %s:", v.fail.name)}
+	for _, l := range v.fail.output {
+		out = append(out, "["+v.fail.name+"] "+l)
+	}
+	return out
+}
+
+var _ = sort.Strings
