@@ -36,8 +36,8 @@ type probe struct {
 }
 
 var (
-	tcpAddrs = flag.String("tcp", "", "comma-separated host:port or http://host:port addresses that must be unreachable")
-	viaGW    = flag.Bool("gateway", false, "also try each -tcp port on the default gateway (the bridge; only in bridge mode)")
+	tcpAddrs   = flag.String("tcp", "", "comma-separated host:port or http://host:port addresses that must be unreachable")
+	viaGW      = flag.Bool("gateway", false, "also try each -tcp port on the default gateway (the bridge; only in bridge mode)")
 	ptracePids = flag.String("ptrace", "1", "comma-separated pids to try to ptrace (1 = the container's init; a host pid)")
 )
 
