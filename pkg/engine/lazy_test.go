@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -224,5 +225,126 @@ func TestIndexOnStartup(t *testing.T) {
 			t.Errorf("no index after the first lazy start: %v", err)
 		}
 		e2.Close()
+	}
+}
+
+// Lazy mounts survive a daemon restart (the server is another process); after the server
+// dies they turn stale, are detached at start and by prune, and the next lazy start mounts
+// the layer again.
+func TestLazyMountsAcrossRestartsAndStale(t *testing.T) {
+	e := testEngine(t, nil)
+	ctx := context.Background()
+	img, err := e.Images.Import(ctx, bytes.NewReader(busyboxTar(t)), "busybox:stale")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dirs, err := e.LazyLayerDirs(ctx, img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-e.startup
+	e.Close()
+
+	// "Restart": a new engine on the same root; the mount still answers.
+	e2, err := New(ctx, Config{DataRoot: e.Root, UserNS: "host"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e2.lazy.Command = e.lazy.Command
+	<-e2.startup
+	if _, err := os.ReadFile(filepath.Join(dirs[0], "etc/passwd")); err != nil {
+		t.Fatalf("lazy mount after restart: %v", err)
+	}
+
+	// The server dies: stale.
+	pid, err := e2.lazy.Ping(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	syscall.Kill(pid, syscall.SIGKILL)
+	deadline := time.Now().Add(10 * time.Second)
+	for !lazyfs.Stale(dirs[0]) {
+		if time.Now().After(deadline) {
+			t.Fatal("mount not stale after its server was killed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// Prune detaches it even though the image is still referenced.
+	r, err := e2.Prune(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.FuseMountsKilled != 1 || r.BlobsRemoved != 0 {
+		t.Errorf("prune with a stale mount: %+v", r)
+	}
+	if lazyfs.Mounted(dirs[0]) {
+		t.Error("stale mount still mounted after prune")
+	}
+	// The next lazy start brings it back with a new server.
+	if _, err := e2.LazyLayerDirs(ctx, img); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.ReadFile(filepath.Join(dirs[0], "bin/busybox")); err != nil {
+		t.Errorf("remounted layer: %v", err)
+	}
+
+	// A stale mount found at start-up is detached before anything uses it.
+	pid, _ = e2.lazy.Ping(ctx)
+	syscall.Kill(pid, syscall.SIGKILL)
+	for !lazyfs.Stale(dirs[0]) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	e2.Close()
+	e3, err := New(ctx, Config{DataRoot: e.Root, UserNS: "host"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-e3.startup
+	if lazyfs.Stale(dirs[0]) || lazyfs.Mounted(dirs[0]) {
+		t.Error("stale mount not detached at start-up")
+	}
+	e3.Close()
+}
+
+// A prune while an import is half-way keeps the import's staged blob; the import then
+// completes with every blob in place.
+func TestPruneDuringImport(t *testing.T) {
+	e := testEngine(t, nil)
+	ctx := context.Background()
+	tarball := busyboxTar(t)
+	pr, pw := io.Pipe()
+	type result struct {
+		err error
+	}
+	done := make(chan result, 1)
+	go func() {
+		_, err := e.Images.Import(ctx, pr, "busybox:racing")
+		done <- result{err}
+	}()
+	// Feed half, prune, feed the rest.
+	if _, err := pw.Write(tarball[:len(tarball)/2]); err != nil {
+		t.Fatal(err)
+	}
+	r, err := e.Prune(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.TmpRemoved != 0 {
+		t.Errorf("prune removed %d tmp entries of a running import", r.TmpRemoved)
+	}
+	pw.Write(tarball[len(tarball)/2:])
+	pw.Close()
+	if res := <-done; res.err != nil {
+		t.Fatalf("import after a concurrent prune: %v", res.err)
+	}
+	img, err := e.Images.Resolve("busybox:racing")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Images.LayerDirs(ctx, img); err != nil {
+		t.Errorf("unpack after a concurrent prune: %v", err)
+	}
+	if r, _ := e.Prune(ctx, false); r.BlobsRemoved != 0 {
+		t.Errorf("prune after the import removed %d blobs", r.BlobsRemoved)
 	}
 }
