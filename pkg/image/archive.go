@@ -531,4 +531,3 @@ func (s *Store) sniffLayerType(d digest.Digest) (string, error) {
 	}
 	return ocispec.MediaTypeImageLayer, nil
 }
-

@@ -47,7 +47,7 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts ExtractOptions) 
 	x := &extractor{root: root}
 	tr := tar.NewReader(r)
 	type dirTimes struct {
-		rel        string
+		rel          string
 		atime, mtime time.Time
 	}
 	var dirs []dirTimes

@@ -144,7 +144,9 @@ func (c *Client) fetchBlobs(ctx context.Context, store *image.Store, repo name.R
 			defer func() { <-sem }()
 			var onBytes func(int64)
 			if isLayer {
-				onBytes = throttle(func(n int64) { report(Progress{Ref: ref, Status: "downloading", Layer: short, Current: n, Total: b.Size}) })
+				onBytes = throttle(func(n int64) {
+					report(Progress{Ref: ref, Status: "downloading", Layer: short, Current: n, Total: b.Size})
+				})
 			}
 			err := c.fetchBlob(ctx, store, repo, b, opts, onBytes, func(attempt int, err error) {
 				c.log.Warn("blob download failed, retrying", "ref", ref, "blob", short, "attempt", attempt, "err", err)

@@ -82,7 +82,9 @@ func (c *Client) Push(ctx context.Context, store *image.Store, ref string, a *Au
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
-				last := throttle(func(n int64) { report(Progress{Ref: r.String(), Status: "uploading", Layer: short, Current: n, Total: size}) })
+				last := throttle(func(n int64) {
+					report(Progress{Ref: r.String(), Status: "uploading", Layer: short, Current: n, Total: size})
+				})
 				for u := range ch {
 					last(u.Complete)
 				}

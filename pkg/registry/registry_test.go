@@ -18,8 +18,8 @@ import (
 	"sync"
 	"testing"
 
-	ggregistry "github.com/google/go-containerregistry/pkg/registry"
 	ggname "github.com/google/go-containerregistry/pkg/name"
+	ggregistry "github.com/google/go-containerregistry/pkg/registry"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/empty"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
