@@ -349,12 +349,8 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 	if err != nil {
 		return fmt.Errorf("create veth %s: %w", name, err)
 	}
-	// Hairpin: with br_netfilter, a container's connection to its own published port is
-	// DNATed in the bridge and must leave through the port it came in by.
-	on := driver.BridgeEnableEnabled
-	if err := m.rt.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Attributes: &rtnetlink.LinkAttributes{
-		Name: name, Info: &rtnetlink.LinkInfo{Kind: "veth", SlaveKind: "bridge", SlaveData: &driver.BridgePort{Mode: &on}}}}); err != nil {
-		return fmt.Errorf("set hairpin on %s: %w", name, err)
+	if err := m.setHairpin(name); err != nil {
+		return err
 	}
 	c, err := rtnetlink.Dial(&netlink.Config{NetNS: int(nsf.Fd())})
 	if err != nil {
@@ -381,6 +377,18 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 		Protocol: unix.RTPROT_BOOT, Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_UNICAST,
 		Attributes: rtnetlink.RouteAttributes{Gateway: Gateway(m.cfg.Subnet).AsSlice(), OutIface: eth0.Index}}); err != nil {
 		return fmt.Errorf("container %.12s: add default route: %w", ep.ID, err)
+	}
+	return nil
+}
+
+// setHairpin turns on hairpin mode of a bridge port. With br_netfilter, a container's
+// connection to its own published port is DNATed inside the bridge and must leave through
+// the port it came in by.
+func (m *Manager) setHairpin(name string) error {
+	on := driver.BridgeEnableEnabled
+	if err := m.rt.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Attributes: &rtnetlink.LinkAttributes{
+		Name: name, Info: &rtnetlink.LinkInfo{Kind: "veth", SlaveKind: "bridge", SlaveData: &driver.BridgePort{Mode: &on}}}}); err != nil {
+		return fmt.Errorf("set hairpin on %s: %w", name, err)
 	}
 	return nil
 }
@@ -571,8 +579,11 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 			}
 		case ok && (l.Attributes.Master == nil || *l.Attributes.Master != br.Index):
 			// The bridge was re-created: put the container back on it.
+			m.log.Info("re-attaching veth to the bridge", "veth", name)
 			if err := m.rt.Link.SetMaster(l.Index, br.Index, nil); err != nil {
 				errs = append(errs, fmt.Errorf("attach %s to %s: %w", name, m.cfg.Bridge, err))
+			} else {
+				errs = append(errs, m.setHairpin(name))
 			}
 		}
 	}

@@ -336,6 +336,24 @@ func TestEnsureBridgeRecreatesPrivileged(t *testing.T) {
 	if got != "c 172.19.0.1" {
 		t.Errorf("after bridge re-creation: %q, %v", got, err)
 	}
+	// Removed again under a running container: the next daemon start (Reconcile) rebuilds the
+	// bridge and puts the container's veth back on it.
+	br, err = linkByName(c, e.cfg.Bridge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Link.Delete(br.Index); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.m.Reconcile(ctx, []Endpoint{ct.ep}); err != nil {
+		t.Fatalf("Reconcile: %v", err)
+	}
+	if got, err := e.ext.tcpHello(e.hostIP.String() + ":8090"); err != nil || got != "c "+e.extIP.String() {
+		t.Errorf("after Reconcile re-made the bridge: %q, %v", got, err)
+	}
+	if got, err := ct.tcpHello(e.hostIP.String() + ":8090"); err != nil || got != "c 172.19.0.1" {
+		t.Errorf("hairpin after Reconcile re-made the bridge: %q, %v", got, err)
+	}
 	var fwd, rl []byte
 	e.host.do(func() {
 		fwd, _ = readFile("/proc/sys/net/ipv4/ip_forward")
