@@ -134,6 +134,9 @@ func (bx *blockRun) container(ctx context.Context, argv, env []string, cwd, user
 		Process: spec.Process{
 			Args: argv, Env: env, Cwd: cwd, User: user,
 			Capabilities: bx.bld.caps,
+			// Init loads seccomp after dropping CAP_SYS_ADMIN, which the kernel only
+			// allows under no_new_privs.
+			NoNewPrivs: true,
 			Rlimits:      []spec.Rlimit{{Type: "RLIMIT_NOFILE", Soft: 1048576, Hard: 1048576}},
 		},
 		Seccomp:      bx.bld.seccomp,
@@ -167,9 +170,22 @@ func (bx *blockRun) cleanMountpoints() {
 			os.Remove(p) // a directory only goes if empty
 		}
 	}
-	// /etc itself, if only the mountpoints made it.
-	if _, err := low.Lstat("etc"); err != nil {
-		os.Remove(filepath.Join(bx.upper, "etc"))
+	// Their parents, when creating the mountpoint is all that happened to them: made for
+	// it, or copied up unchanged (same mode and owner as below, nothing inside).
+	for _, d := range []string{"dev", "etc"} {
+		p := filepath.Join(bx.upper, d)
+		fi, err := os.Lstat(p)
+		if err != nil || !fi.IsDir() || isOpaque(p) {
+			continue
+		}
+		if lfi, err := low.Lstat(d); err == nil {
+			u1, g1 := owner(fi)
+			u2, g2 := owner(lfi)
+			if lfi.Mode() != fi.Mode() || u1 != u2 || g1 != g2 {
+				continue
+			}
+		}
+		os.Remove(p) // only if empty
 	}
 }
 
