@@ -270,6 +270,28 @@ func (n *nsThread) tcpHello(addr string) (string, error) {
 	return line, err
 }
 
+// udpOnce sends one datagram from local port lport and waits briefly for an answer.
+func (n *nsThread) udpOnce(lport int, addr string, wait time.Duration) (string, error) {
+	var line string
+	var err error
+	n.do(func() {
+		var c *net.UDPConn
+		raddr, _ := net.ResolveUDPAddr("udp4", addr)
+		if c, err = net.DialUDP("udp4", &net.UDPAddr{Port: lport}, raddr); err != nil {
+			return
+		}
+		defer c.Close()
+		buf := make([]byte, 1500)
+		c.Write([]byte("hi"))
+		c.SetReadDeadline(time.Now().Add(wait))
+		var k int
+		if k, err = c.Read(buf); err == nil {
+			line = strings.TrimSpace(string(buf[:k]))
+		}
+	})
+	return line, err
+}
+
 // udpHello sends a datagram from inside n to addr, retrying to a deadline (the first may
 // race ARP), and returns the answer.
 func (n *nsThread) udpHello(addr string) (string, error) {

@@ -3,6 +3,7 @@ package network
 import (
 	"fmt"
 	"net/netip"
+	"strconv"
 
 	"github.com/minibox/minibox/pkg/errdefs"
 )
@@ -49,6 +50,16 @@ func (p Port) hostIP() netip.Addr {
 // String is Docker's `port` form of the host side: 0.0.0.0:8080/tcp.
 func (p Port) String() string {
 	return netip.AddrPortFrom(p.hostIP(), p.HostPort).String() + "/" + p.Proto
+}
+
+// PortLine is the `minibox port` line of a mapping: "80/tcp -> 0.0.0.0:8080".
+func (p Port) PortLine() string {
+	return strconv.Itoa(int(p.ContainerPort)) + "/" + p.Proto + " -> " + netip.AddrPortFrom(p.hostIP(), p.HostPort).String()
+}
+
+// PSColumn is the mapping as `ps` shows it, like Docker: "0.0.0.0:8080->80/tcp".
+func (p Port) PSColumn() string {
+	return netip.AddrPortFrom(p.hostIP(), p.HostPort).String() + "->" + strconv.Itoa(int(p.ContainerPort)) + "/" + p.Proto
 }
 
 // Endpoint is one container's attachment to the bridge.

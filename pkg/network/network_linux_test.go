@@ -363,3 +363,30 @@ func TestEnsureBridgeRecreatesPrivileged(t *testing.T) {
 		t.Errorf("ip_forward=%q route_localnet=%q", fwd, rl)
 	}
 }
+
+// A UDP flow that reached the host before the port was published has a conntrack entry
+// without NAT; unless Attach flushes it, the client keeps talking to the host, not the
+// container, for as long as it keeps sending.
+func TestUDPConntrackFlushPrivileged(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.m.EnsureBridge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	target := e.hostIP.String() + ":5400"
+	if _, err := e.ext.udpOnce(40000, target, 100*time.Millisecond); err == nil {
+		t.Fatal("something answers on 5400 before it is published")
+	}
+	c := e.container("c", "172.19.0.2", Port{HostPort: 5400, ContainerPort: 53, Proto: "udp"})
+	e.attach(c)
+	var got string
+	var err error
+	for deadline := time.Now().Add(3 * time.Second); time.Now().Before(deadline); {
+		if got, err = e.ext.udpOnce(40000, target, 200*time.Millisecond); err == nil {
+			break
+		}
+	}
+	if got != "c "+e.extIP.String() {
+		t.Errorf("same client flow after publishing: %q, %v", got, err)
+	}
+}

@@ -42,9 +42,15 @@ func TestPortString(t *testing.T) {
 	if s := p.String(); s != "0.0.0.0:8080/tcp" {
 		t.Errorf("String() = %q", s)
 	}
+	if s := p.PortLine(); s != "80/tcp -> 0.0.0.0:8080" {
+		t.Errorf("PortLine() = %q", s)
+	}
 	p.HostIP = netip.MustParseAddr("10.0.0.1")
 	if s := p.String(); s != "10.0.0.1:8080/tcp" {
 		t.Errorf("String() = %q", s)
+	}
+	if s := p.PSColumn(); s != "10.0.0.1:8080->80/tcp" {
+		t.Errorf("PSColumn() = %q", s)
 	}
 }
 
