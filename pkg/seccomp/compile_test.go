@@ -241,3 +241,63 @@ func TestDefaultRoundTrip(t *testing.T) {
 		t.Error("Default() through JSON compiles differently")
 	}
 }
+
+// A profile in the shape Docker ships (archMap with x32, empty includes, comments,
+// minKernel, arch- and cap-conditional rules) parses and compiles to what Docker means.
+func TestDockerStyleProfile(t *testing.T) {
+	needAMD64(t)
+	src, err := os.ReadFile("testdata/docker-style.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Parse(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	prog, err := Compile(p, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	boot, _ := Compile(p, []string{"sys_boot"})
+	x, i := uint32(auditArchX8664), uint32(auditArchI386)
+	n := func(a arch, name string) uint32 { return a.nums[name] }
+	for _, c := range []struct {
+		name string
+		prog []byte
+		arch uint32
+		nr   uint32
+		args []uint64
+		want uint32
+	}{
+		{"read", prog, x, n(archX8664, "read"), nil, retAllow},
+		{"i386 socketcall", prog, i, n(archI386, "socketcall"), nil, retAllow},
+		{"x32 read, despite archMap", prog, x, x32SyscallBit, nil, retKillProcess},
+		{"ptrace on a new kernel", prog, x, n(archX8664, "ptrace"), nil, retAllow},
+		{"arch_prctl on amd64", prog, x, n(archX8664, "arch_prctl"), nil, retAllow},
+		{"reboot", prog, x, n(archX8664, "reboot"), nil, eperm},
+		{"reboot with SYS_BOOT", boot, x, n(archX8664, "reboot"), nil, retAllow},
+		{"getppid logged", prog, x, n(archX8664, "getppid"), nil, retLog},
+		{"kill -TERM", prog, x, n(archX8664, "kill"), []uint64{1, 15}, retAllow},
+		{"kill -KILL", prog, x, n(archX8664, "kill"), []uint64{1, 9}, eperm},
+	} {
+		if got := run(t, c.prog, c.arch, c.nr, c.args...); got != c.want {
+			t.Errorf("%s: filter returns %#x, want %#x", c.name, got, c.want)
+		}
+	}
+	orig := kernelRelease
+	kernelRelease = func() string { return "4.4.0-generic" }
+	defer func() { kernelRelease = orig }()
+	old, _ := Compile(p, nil)
+	if got := run(t, old, x, n(archX8664, "ptrace"), nil...); got != eperm {
+		t.Errorf("ptrace on 4.4 (minKernel 4.8): %#x, want EPERM", got)
+	}
+}
+
+func BenchmarkCompileDefault(b *testing.B) {
+	p := Default()
+	for b.Loop() {
+		if _, err := Compile(p, []string{"CAP_CHOWN"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
