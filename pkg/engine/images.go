@@ -186,6 +186,22 @@ func (e *Engine) PushImage(ctx context.Context, ref string, auth *registry.Auth,
 	return d, emit(api.PullEvent{Ref: r.Familiar(), Status: api.PullDone, Digest: d.String()})
 }
 
+// ImageOrPull resolves ref locally and pulls it (host platform) only when it is missing,
+// as run, create and the builder's BASE do. emit may be nil.
+func (e *Engine) ImageOrPull(ctx context.Context, ref string, auth *registry.Auth, emit func(api.PullEvent) error) (*image.Image, error) {
+	img, err := e.Images.Resolve(ref)
+	if err == nil || !errors.Is(err, errdefs.ErrNotFound) {
+		return img, err
+	}
+	if _, perr := oci.ParseNormalized(ref); perr != nil {
+		return nil, err // an ID prefix that matched nothing: nothing to pull
+	}
+	if emit == nil {
+		emit = func(api.PullEvent) error { return nil }
+	}
+	return e.PullImage(ctx, ref, "", auth, emit)
+}
+
 // TagImage names the image src resolves to dst.
 func (e *Engine) TagImage(src, dst string) (*image.Image, error) {
 	return e.Images.Tag(src, dst)

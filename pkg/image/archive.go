@@ -111,10 +111,7 @@ func (s *Store) Save(ctx context.Context, w io.Writer, refs []string) error {
 		if err := blob(img.ManifestDigest); err != nil {
 			return err
 		}
-		md := ocispec.Descriptor{MediaType: img.Manifest.MediaType, Digest: img.ManifestDigest, Size: img.Size - img.Manifest.Config.Size - sumSizes(img.Layers)}
-		if md.MediaType == "" {
-			md.MediaType = ocispec.MediaTypeImageManifest
-		}
+		md := img.ManifestDescriptor()
 		if len(it.names) == 0 {
 			index.Manifests = append(index.Manifests, md)
 		}
@@ -122,9 +119,13 @@ func (s *Store) Save(ctx context.Context, w io.Writer, refs []string) error {
 			r, _ := oci.ParseNormalized(n)
 			e := md
 			// Docker's own save: the full name for containerd, the tag for OCI tools.
-			e.Annotations = map[string]string{oci.AnnotationImageName: n, oci.AnnotationRefName: r.Tag}
+			e.Annotations = map[string]string{oci.AnnotationImageName: n}
+			if r.Tag != "" && r.Digest == "" {
+				e.Annotations[oci.AnnotationRefName] = r.Tag
+				// docker load takes only name:tag in RepoTags, never a digest.
+				dm.RepoTags = append(dm.RepoTags, r.Familiar())
+			}
 			index.Manifests = append(index.Manifests, e)
-			dm.RepoTags = append(dm.RepoTags, r.Familiar())
 		}
 		manifests = append(manifests, dm)
 	}

@@ -101,6 +101,17 @@ type Image struct {
 	// RepoDigest is the digest the registry knows this image by (an index's when the
 	// image was pulled through one), "" when it never came from a registry.
 	RepoDigest digest.Digest
+
+	manifestSize int64
+}
+
+// ManifestDescriptor is the index entry's view of the image's manifest.
+func (img *Image) ManifestDescriptor() ocispec.Descriptor {
+	mt := img.Manifest.MediaType
+	if mt == "" {
+		mt = ocispec.MediaTypeImageManifest
+	}
+	return ocispec.Descriptor{MediaType: mt, Digest: img.ManifestDigest, Size: img.manifestSize}
 }
 
 // Annotation keeping the digest the image was pulled by (an index's when multi-platform).
@@ -321,7 +332,7 @@ func (s *Store) Resolve(ref string) (*Image, error) {
 
 // load reads the manifest and config an index entry points at.
 func (s *Store) load(d ocispec.Descriptor) (*Image, error) {
-	img := &Image{Name: entryName(d), ManifestDigest: d.Digest, Size: d.Size}
+	img := &Image{Name: entryName(d), ManifestDigest: d.Digest, Size: d.Size, manifestSize: d.Size}
 	if rd := d.Annotations[annotationRepoDigest]; rd != "" {
 		img.RepoDigest = digest.Digest(rd)
 	}
@@ -389,19 +400,10 @@ func (s *Store) Tag(src, dst string) (*Image, error) {
 	if n.Digest != "" {
 		return nil, fmt.Errorf("tag %s: a target cannot carry a digest: %w", dst, errdefs.ErrInvalid)
 	}
-	md := ocispec.Descriptor{MediaType: img.Manifest.MediaType, Digest: img.ManifestDigest, Size: img.Size - img.Manifest.Config.Size - sumSizes(img.Layers)}
-	if err := s.setName(n.String(), md, img.RepoDigest); err != nil {
+	if err := s.setName(n.String(), img.ManifestDescriptor(), img.RepoDigest); err != nil {
 		return nil, err
 	}
 	return s.Resolve(n.String())
-}
-
-func sumSizes(ds []ocispec.Descriptor) int64 {
-	var n int64
-	for _, d := range ds {
-		n += d.Size
-	}
-	return n
 }
 
 // Remove deletes the entry ref resolves to (a name, or an unnamed image's ID) and returns
