@@ -271,6 +271,16 @@ func (m *Manager) Attach(ctx context.Context, ep *Endpoint) (err error) {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	for id, other := range m.attached {
+		if other.Addr == ep.Addr && id != ep.ID {
+			return errdefs.Conflict(fmt.Sprintf("address %s is in use by container %.12s", ep.Addr, id))
+		}
+	}
+	if _, ok := m.attached[ep.ID]; ok { // attached again (a restart): start from scratch
+		if err := m.detach(ep.ID); err != nil {
+			return err
+		}
+	}
 	m.waitDeleted(VethName(ep.ID))
 	br, err := linkByName(m.rt, m.cfg.Bridge)
 	if !m.ready || err != nil || br.Flags&unix.IFF_UP == 0 {
@@ -282,8 +292,9 @@ func (m *Manager) Attach(ctx context.Context, ep *Endpoint) (err error) {
 	if err != nil {
 		return err
 	}
-	for i := range ep.Ports {
-		ep.Ports[i] = hs[i].port
+	ports := make([]Port, len(hs)) // with the chosen host ports
+	for i, h := range hs {
+		ports[i] = h.port
 	}
 	defer func() {
 		if err != nil {
@@ -294,12 +305,13 @@ func (m *Manager) Attach(ctx context.Context, ep *Endpoint) (err error) {
 	if err := m.addVeth(ep, br); err != nil {
 		return err
 	}
-	if err := m.addRules(ep.ID, ep.Addr, ep.Ports); err != nil {
+	if err := m.addRules(ep.ID, ep.Addr, ports); err != nil {
 		return err
 	}
-	m.flushUDP(ep.Ports)
+	m.flushUDP(ports)
+	copy(ep.Ports, ports)
 	m.holds[ep.ID] = hs
-	m.attached[ep.ID] = Endpoint{ID: ep.ID, PID: ep.PID, Addr: ep.Addr, Ports: append([]Port(nil), ep.Ports...)}
+	m.attached[ep.ID] = Endpoint{ID: ep.ID, PID: ep.PID, Addr: ep.Addr, Ports: ports}
 	delete(m.reserved, ep.Addr)
 	return nil
 }
@@ -498,6 +510,10 @@ func (m *Manager) Detach(ctx context.Context, id string) error {
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	return m.detach(id)
+}
+
+func (m *Manager) detach(id string) error {
 	var errs []error
 	var ports []Port
 	if ep, ok := m.attached[id]; !ok || len(ep.Ports) > 0 { // unknown: look anyway

@@ -390,3 +390,32 @@ func TestUDPConntrackFlushPrivileged(t *testing.T) {
 		t.Errorf("same client flow after publishing: %q, %v", got, err)
 	}
 }
+
+// A restarted container is attached again under the same id (new process, same address and
+// ports); another container can never take an attached address.
+func TestAttachAgainPrivileged(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	first := e.container("first", "172.19.0.2", Port{HostPort: 8085, ContainerPort: 80, Proto: "tcp"})
+	e.attach(first)
+	first.close() // the container stops; its namespace (and its veth) goes
+	second := e.container("second", "172.19.0.2")
+	ep := first.ep
+	ep.PID = second.tid
+	if err := e.m.Attach(ctx, &ep); err != nil {
+		t.Fatalf("Attach again: %v", err)
+	}
+	if got, err := e.host.tcpHello("127.0.0.1:8085"); err != nil || got != "second 172.19.0.1" {
+		t.Errorf("after re-attach: %q, %v", got, err)
+	}
+	other := e.container("other", "172.19.0.2")
+	if err := e.m.Attach(ctx, &other.ep); !errors.Is(err, errdefs.ErrConflict) {
+		t.Errorf("Attach onto an attached address: %v", err)
+	}
+	if a, err := e.m.Allocate(nil, netip.MustParseAddr("172.19.0.2")); err != nil || a != netip.MustParseAddr("172.19.0.3") {
+		t.Errorf("Allocate(preferring an attached address) = %s, %v", a, err)
+	}
+	if n := e.portRuleCount(); n != 1 {
+		t.Errorf("%d port rules, want 1", n)
+	}
+}
