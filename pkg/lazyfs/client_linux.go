@@ -28,7 +28,14 @@ func (c *Client) Mount(ctx context.Context, d digest.Digest) (string, error) {
 	if err := c.Ensure(ctx); err != nil {
 		return "", err
 	}
-	if _, err := c.call(ctx, request{Op: "mount", Layer: d}); err != nil {
+	_, err := c.call(ctx, request{Op: "mount", Layer: d})
+	if errors.Is(err, errdefs.ErrUnavailable) {
+		// The server may have just stopped for being idle: start another, once.
+		if err = c.Ensure(ctx); err == nil {
+			_, err = c.call(ctx, request{Op: "mount", Layer: d})
+		}
+	}
+	if err != nil {
 		return "", fmt.Errorf("lazy mount %s: %w", d.Encoded()[:12], err)
 	}
 	return c.Paths.Mount(d), nil
