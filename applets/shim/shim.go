@@ -45,6 +45,7 @@ func Main(ctx context.Context, args []string) error {
 		return err
 	}
 	report(ready, &shimapi.Response{PID: sh.cmd.Process.Pid})
+	trimRSS()
 	sh.serve()
 	return nil
 }
@@ -75,6 +76,7 @@ type shim struct {
 	master  *os.File // the workload's pty
 	stdin   *os.File // write end of the workload's stdin pipe (-i without a tty)
 	outputs sync.WaitGroup
+	replies sync.WaitGroup // requests being answered
 
 	mu        sync.Mutex
 	status    string
@@ -231,6 +233,13 @@ func (sh *shim) serve() {
 	<-sh.done
 	sh.ln.Close()
 	os.Remove(shimapi.SocketName)
+	// Let answers in flight (wait, exec-wait) reach their clients before we exit.
+	replied := make(chan struct{})
+	go func() { sh.replies.Wait(); close(replied) }()
+	select {
+	case <-replied:
+	case <-time.After(2 * time.Second):
+	}
 }
 
 // copyOutput copies one stream into the log and to attached clients (or to one exec
@@ -384,9 +393,6 @@ func (sh *shim) waitInit() {
 
 // finish records exit, answers waiters and ends the attachments.
 func (sh *shim) finish(exit *shimapi.Exit) {
-	if err := shimapi.WriteExit(".", exit); err != nil {
-		sh.log.Error("write exit.json", "err", err)
-	}
 	sh.mu.Lock()
 	sh.exit, sh.status = exit, shimapi.StatusExited
 	waiters := sh.waiters
@@ -398,8 +404,13 @@ func (sh *shim) finish(exit *shimapi.Exit) {
 		a.mu.Unlock()
 	}
 	sh.mu.Unlock()
+	// Waiters first: the record on disk is for a daemon that was not listening, and its
+	// fsyncs need not delay `run`.
 	for _, w := range waiters {
 		w <- exit
+	}
+	if err := shimapi.WriteExit(".", exit); err != nil {
+		sh.log.Error("write exit.json", "err", err)
 	}
 	if sh.done != nil {
 		close(sh.done)
@@ -407,6 +418,8 @@ func (sh *shim) finish(exit *shimapi.Exit) {
 }
 
 func (sh *shim) handle(c *shimapi.Conn) {
+	sh.replies.Add(1)
+	defer sh.replies.Done()
 	var req shimapi.Request
 	if err := c.ReadJSON(&req); err != nil {
 		c.Close()
@@ -488,6 +501,7 @@ func (sh *shim) start() *shimapi.Response {
 	if m.Type == shimapi.MsgError {
 		return &shimapi.Response{Error: m.Error, Code: m.Code}
 	}
+	defer trimRSS() // once more, now the start path has run too
 	return &shimapi.Response{PID: sh.cmd.Process.Pid}
 }
 

@@ -70,7 +70,7 @@ func Start(ctx context.Context, s *spec.Spec, opts StartOptions) (*Container, er
 	cmd := reexec.Command("minibox-shim", []string{s.Dir}, w, exe)
 	cmd.Stderr = shimLog
 	// A shim is small and idle: one P, an eager collector.
-	cmd.Env = append([]string{"GOMAXPROCS=1", "GOGC=25", "GOMEMLIMIT=4MiB", "GODEBUG=madvdontneed=1"}, opts.ShimEnv...)
+	cmd.Env = append([]string{"GOMAXPROCS=1", "GOGC=25", "GODEBUG=madvdontneed=1"}, opts.ShimEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives us, and our terminal's signals
 	err = cmd.Start()
 	w.Close()

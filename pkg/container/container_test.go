@@ -342,6 +342,7 @@ func TestInitIsSealed(t *testing.T) {
 	s.Process.Capabilities = caps.All() // init drops what the host does not grant it
 	s.Seccomp = nil
 	exit, out := run(t, s)
+	t.Logf("in the container: %q %q", out["stdout"], out["stderr"])
 	if !strings.Contains(out["stdout"], "memfd:minibox") || strings.Contains(out["stdout"], "WRITABLE") {
 		t.Errorf("exit %+v, /proc/1/exe: %q %q", exit, out["stdout"], out["stderr"])
 	}

@@ -1,0 +1,46 @@
+package shim
+
+import (
+	"bufio"
+	"os"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+)
+
+// trimRSS drops this process's page-table entries for the read-only parts of its own
+// binary (text, rodata). Start-up touches much of them (the runtime walks the function
+// table, every package's init runs), but an idle shim needs a few pages: after this, its
+// resident set is what it really uses. The pages stay in the page cache, shared with the
+// daemon and every other shim; a later access faults them back in. Writable mappings are
+// never touched: MADV_DONTNEED would revert .data to the file's content.
+func trimRSS() {
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return
+	}
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 || fields[5] != exe || (fields[1] != "r-xp" && fields[1] != "r--p") {
+			continue
+		}
+		lo, hi, ok := strings.Cut(fields[0], "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		// A raw call: the mapping is code and constants, not memory Go allocated.
+		unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+	}
+}
