@@ -46,6 +46,11 @@ func (c BuildCmd) Run(ctx context.Context, api *client.Client, out *Output, env 
 	file := c.File
 	if file == "" {
 		file = filepath.Join(dir, "MiniBox")
+	} else if _, err := os.Stat(file); err != nil && !filepath.IsAbs(file) {
+		// Relative to the working directory first (Docker's rule), else to the context.
+		if _, cerr := os.Stat(filepath.Join(dir, file)); cerr == nil {
+			file = filepath.Join(dir, file)
+		}
 	}
 	content, err := os.ReadFile(file)
 	if err != nil {
