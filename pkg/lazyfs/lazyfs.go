@@ -199,8 +199,11 @@ func (n *node) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) 
 	if e.Type == toc.TypeDir {
 		out.Nlink = 2
 	}
-	if e.Type == toc.TypeWhiteout {
+	switch e.Type {
+	case toc.TypeWhiteout:
 		out.Mode = syscall.S_IFCHR // overlay's whiteout: a 0/0 device, no permissions
+	case toc.TypeSymlink:
+		out.Mode = syscall.S_IFLNK | 0o777 // Linux symlinks have no mode of their own
 	}
 	switch e.Type {
 	case toc.TypeReg:
