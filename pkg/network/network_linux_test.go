@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"os"
 	"os/exec"
 	"strings"
 	"testing"
@@ -15,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/testutil"
 )
 
 func TestNetworkPrivileged(t *testing.T) {
@@ -33,7 +35,7 @@ func TestNetworkPrivileged(t *testing.T) {
 		Port{HostPort: 8080, ContainerPort: 80, Proto: "tcp"},
 		Port{ContainerPort: 80, Proto: "tcp"}, // random host port
 		Port{HostPort: 5353, ContainerPort: 53, Proto: "udp"})
-	c2 := e.container("c2", "172.19.0.3")
+	c2 := e.container("c2", "172.19.0.3", Port{HostIP: netip.MustParseAddr("127.0.0.1"), HostPort: 8086, ContainerPort: 80, Proto: "tcp"})
 	e.attach(c1)
 	e.attach(c2)
 	random := c1.ep.Ports[1].HostPort
@@ -103,6 +105,13 @@ func TestNetworkPrivileged(t *testing.T) {
 		got, err = e.ext.tcpHello(e.hostIP.String() + ":8080")
 		expect("external host", got, err, "c1 "+e.extIP.String()) // client address kept
 	})
+	t.Run("published on one host address", func(t *testing.T) {
+		got, err := e.host.tcpHello("127.0.0.1:8086")
+		expect("host 127.0.0.1:8086", got, err, "c2 "+gw.String())
+		if got, err := e.ext.tcpHello(e.hostIP.String() + ":8086"); err == nil {
+			t.Errorf("a port published on 127.0.0.1 answered the external host: %q", got)
+		}
+	})
 	t.Run("published udp", func(t *testing.T) {
 		got, err := e.host.udpHello("127.0.0.1:5353")
 		expect("host 127.0.0.1:5353/udp", got, err, "c1 "+gw.String())
@@ -157,8 +166,8 @@ func TestNetworkPrivileged(t *testing.T) {
 				t.Fatalf("Detach: %v", err)
 			}
 		}
-		if n := e.portRuleCount(); n != 0 {
-			t.Errorf("%d port rules left", n)
+		if n := e.portRuleCount(); n != 1 { // c2's
+			t.Errorf("%d port rules left, want 1", n)
 		}
 		for _, l := range e.mbLinks() {
 			if l == VethName(c1.ep.ID) {
@@ -181,6 +190,9 @@ func TestNetworkPrivileged(t *testing.T) {
 	})
 	if err := e.m.Detach(ctx, c2.ep.ID); err != nil {
 		t.Fatal(err)
+	}
+	if links, n := e.mbLinks(), e.portRuleCount(); len(links) != 0 || n != 0 {
+		t.Errorf("after detaching all: veths %v, %d rules", links, n)
 	}
 	t.Run("other tables untouched", func(t *testing.T) {
 		if after := e.rulesetWithout(); after != before {
@@ -418,4 +430,40 @@ func TestAttachAgainPrivileged(t *testing.T) {
 	if n := e.portRuleCount(); n != 1 {
 		t.Errorf("%d port rules, want 1", n)
 	}
+}
+
+// The daemon's case: no Config.NetNS, everything in the caller's own namespace (here a
+// thread's, so the test still leaves the real host alone).
+func TestOwnNamespacePrivileged(t *testing.T) {
+	testutil.RequirePrivileged(t, testutil.NetAdmin, testutil.Nftables)
+	h := newNS(t, "host")
+	c := newNS(t, "c")
+	c.serve(t, "c", 80, 0)
+	ctx := context.Background()
+	h.do(func() {
+		m, err := New(Config{Bridge: "mbt" + randHex(6), Table: "mbtest" + randHex(6)}, nil)
+		if err != nil {
+			t.Errorf("New: %v", err)
+			return
+		}
+		defer m.Close()
+		ep := Endpoint{ID: randID(), PID: c.tid, Addr: netip.MustParseAddr("172.19.0.2"),
+			Ports: []Port{{HostPort: 8087, ContainerPort: 80, Proto: "tcp"}}}
+		if err := m.Attach(ctx, &ep); err != nil {
+			t.Errorf("Attach: %v", err)
+			return
+		}
+		if b, _ := os.ReadFile("/proc/sys/net/ipv4/ip_forward"); strings.TrimSpace(string(b)) != "1" {
+			t.Errorf("ip_forward = %q in the manager's namespace", b)
+		}
+		conn, err := net.DialTimeout("tcp4", "127.0.0.1:8087", 2*time.Second)
+		if err != nil {
+			t.Errorf("published port: %v", err)
+			return
+		}
+		conn.Close()
+		if err := m.Detach(ctx, ep.ID); err != nil {
+			t.Errorf("Detach: %v", err)
+		}
+	})
 }
