@@ -316,7 +316,9 @@ func (x *extractor) meta(pfd int, base string, hdr *tar.Header, fd int) error {
 	}
 	for k, v := range hdr.PAXRecords {
 		name, ok := strings.CutPrefix(k, "SCHILY.xattr.")
-		if !ok {
+		// overlayfs' own xattrs (redirect, metacopy, origin...) would let a layer steer the
+		// overlay to other layers' files: only the whiteouts we convert may set them.
+		if !ok || strings.HasPrefix(name, "trusted.overlay.") {
 			continue
 		}
 		var err error

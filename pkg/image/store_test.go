@@ -180,3 +180,53 @@ func TestLoadForeignArchives(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadOriginalArchive loads the original minibox's archive shape: meta.json naming
+// the image and its manifest, beside blobs/sha256.
+func TestLoadOriginalArchive(t *testing.T) {
+	s := newStore(t)
+	img := importBusy(t, s, "old", true)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	add := func(name string, b []byte) {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(b)), Typeflag: tar.TypeReg})
+		tw.Write(b)
+	}
+	for _, d := range append([]ocispec.Descriptor{img.Manifest.Config, {Digest: img.ManifestDigest}}, img.Layers...) {
+		b, _ := os.ReadFile(s.Content().Path(d.Digest))
+		add("blobs/sha256/"+d.Digest.Encoded(), b)
+	}
+	meta, _ := json.Marshal(map[string]string{"name": "old:1", "manifest_digest": img.ManifestDigest.String()})
+	add("meta.json", meta)
+	tw.Close()
+	s2 := newStore(t)
+	imgs, err := s2.Load(context.Background(), &buf)
+	if err != nil || len(imgs) != 1 || imgs[0].Name != "docker.io/library/old:1" || imgs[0].ID != img.ID {
+		t.Fatalf("Load = %v, %v", imgs, err)
+	}
+}
+
+// TestLoadRefusesBadBlobs checks that an archive whose blob does not match its name is
+// refused and names nothing.
+func TestLoadRefusesBadBlobs(t *testing.T) {
+	s := newStore(t)
+	importBusy(t, s, "busy", false)
+	var buf bytes.Buffer
+	if err := s.Save(context.Background(), &buf, []string{"busy"}); err != nil {
+		t.Fatal(err)
+	}
+	// Flip a byte inside the config blob's data (its history says "minibox import").
+	b := buf.Bytes()
+	off := bytes.Index(b, []byte("minibox import"))
+	if off < 0 {
+		t.Fatal("config not found in the archive")
+	}
+	b[off] ^= 0xff
+	s2 := newStore(t)
+	if _, err := s2.Load(context.Background(), bytes.NewReader(b)); !errors.Is(err, errdefs.ErrInvalid) {
+		t.Fatalf("Load of a tampered archive = %v, want ErrInvalid", err)
+	}
+	if list, _ := s2.List(); len(list) != 0 {
+		t.Errorf("a tampered archive named %d images", len(list))
+	}
+}

@@ -44,6 +44,11 @@ func (s *Store) Unpack(ctx context.Context, layer ocispec.Descriptor) (string, e
 		s.staging[staging] = true
 		s.opMu.Unlock()
 		defer func() { s.opMu.Lock(); delete(s.staging, staging); s.opMu.Unlock() }()
+		// MkdirTemp makes 0700; a layer without a "./" entry keeps its root at 0755 like
+		// every other tool, or non-root users in containers could not traverse "/".
+		if err := os.Chmod(staging, 0o755); err != nil {
+			return nil, err
+		}
 		if err := s.extractBlob(ctx, layer, staging); err != nil {
 			return nil, fmt.Errorf("unpack layer %s: %w", layer.Digest.Encoded()[:12], err)
 		}

@@ -97,6 +97,7 @@ func TestUnpackKeepsEverything(t *testing.T) {
 		entry{hdr: tar.Header{Name: "lib/libc.so"}, body: "elf"}, // through an inside symlink: fine
 		entry{hdr: tar.Header{Name: "var/.wh.gone"}},
 		entry{hdr: tar.Header{Name: "opt/.wh..wh..opq"}},
+		entry{hdr: tar.Header{Name: "sneaky", PAXRecords: map[string]string{"SCHILY.xattr.trusted.overlay.redirect": "/etc"}}, body: "x"},
 	))
 	dir, err := s.Unpack(context.Background(), layer)
 	if err != nil {
@@ -141,11 +142,27 @@ func TestUnpackKeepsEverything(t *testing.T) {
 	if n, err := unix.Getxattr(filepath.Join(dir, "opt"), "trusted.overlay.opaque", buf); err != nil || string(buf[:n]) != "y" {
 		t.Errorf("opaque xattr = %q, %v", buf[:n], err)
 	}
+	if n, err := unix.Lgetxattr(filepath.Join(dir, "sneaky"), "trusted.overlay.redirect", buf); err == nil {
+		t.Errorf("a layer set trusted.overlay.redirect = %q", buf[:n])
+	}
 	if _, err := os.Stat(filepath.Join(dir, "opt/.wh..wh..opq")); err == nil {
 		t.Error("opaque marker left as a file")
 	}
 	if ents, _ := os.ReadDir(filepath.Join(s.Root(), "tmp")); len(ents) != 0 {
 		t.Errorf("tmp/ has leftovers: %v", ents)
+	}
+}
+
+func TestUnpackRootMode(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	s := newStore(t)
+	layer := putLayer(t, s, mkTar(t, true, entry{hdr: tar.Header{Name: "a"}, body: "x"}))
+	dir, err := s.Unpack(context.Background(), layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("layer root mode = %v, %v; want 0755", fi.Mode(), err)
 	}
 }
 
