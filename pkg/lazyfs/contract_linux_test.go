@@ -33,6 +33,9 @@ func describe(t *testing.T, dir string) []string {
 			return nil
 		}
 		line := fmt.Sprintf("%s mode=%o uid=%d gid=%d", rel, st.Mode, st.Uid, st.Gid)
+		if st.Mode&unix.S_IFMT != unix.S_IFDIR {
+			line += fmt.Sprintf(" nlink=%d", st.Nlink)
+		}
 		switch st.Mode & unix.S_IFMT {
 		case unix.S_IFREG:
 			b, err := os.ReadFile(p)

@@ -103,8 +103,9 @@ func Mount(dir string, l *Layer) (*fuse.Server, error) {
 // node is any entry of the layer; its behaviour follows its entry's type.
 type node struct {
 	fs.Inode
-	l *Layer
-	e *toc.Entry
+	l     *Layer
+	e     *toc.Entry
+	links uint32 // names this inode has in the layer (hard links)
 }
 
 var (
@@ -163,6 +164,7 @@ func (n *node) OnAdd(ctx context.Context) {
 			in = p.NewPersistentInode(ctx, &node{l: n.l, e: e}, fs.StableAttr{Mode: typeBits(e)})
 		}
 		p.AddChild(base, in, true)
+		in.Operations().(*node).links++
 		byName[e.Name] = in
 	}
 }
@@ -195,7 +197,7 @@ func (n *node) Getattr(ctx context.Context, f fs.FileHandle, out *fuse.AttrOut) 
 	e := n.e
 	out.Mode = typeBits(e) | e.Mode
 	out.Uid, out.Gid = uint32(e.UID), uint32(e.GID)
-	out.Nlink = 1
+	out.Nlink = max(n.links, 1)
 	if e.Type == toc.TypeDir {
 		out.Nlink = 2
 	}
