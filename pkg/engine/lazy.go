@@ -321,7 +321,9 @@ func (e *Engine) DiskUsage(ctx context.Context, verbose bool) (*api.DiskUsage, e
 	}
 	du := &api.DiskUsage{}
 	var items []api.UsageItem
+	var all []string // every path counted, for a Total that counts shared inodes once
 	add := func(u *api.Usage, kind, name, path, detail string) {
+		all = append(all, path)
 		size := prune.DiskBytes(path)
 		b, reclaim := gone[path]
 		u.Count++
@@ -345,6 +347,7 @@ func (e *Engine) DiskUsage(ctx context.Context, verbose bool) (*api.DiskUsage, e
 				continue
 			}
 			seen[b.Digest] = true
+			all = append(all, e.blobPath(b.Digest), toc.Path(e.blobPath(b.Digest)))
 			size += prune.DiskBytes(e.blobPath(b.Digest), toc.Path(e.blobPath(b.Digest)))
 		}
 		du.Images.Count++
@@ -404,8 +407,8 @@ func (e *Engine) DiskUsage(ctx context.Context, verbose bool) (*api.DiskUsage, e
 	}
 	for _, u := range []api.Usage{du.Images, du.Containers, du.Volumes, du.BuildCache, du.Extracted, du.LazyCache, du.Orphans, du.Tmp} {
 		du.Total.Count += u.Count
-		du.Total.SizeBytes += u.SizeBytes
 	}
+	du.Total.SizeBytes = prune.DiskBytes(all...)
 	du.Total.ReclaimableBytes = plan.Bytes
 	if verbose {
 		du.Items = items

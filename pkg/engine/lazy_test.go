@@ -115,6 +115,15 @@ func TestLazyLayerDirsAndPrune(t *testing.T) {
 		t.Errorf("bin/sh -> %q", l)
 	}
 
+	du, err := e.DiskUsage(ctx, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if du.Images.Count != 1 || du.Images.SizeBytes < 1<<20 || du.LazyCache.Count != 1 || du.LazyCache.SizeBytes < 1<<20 ||
+		du.LazyCache.ReclaimableBytes != 0 || du.Total.SizeBytes < du.Images.SizeBytes+du.LazyCache.SizeBytes {
+		t.Errorf("df: %+v", du)
+	}
+
 	// Referenced: prune keeps the mount, the blob and its index.
 	r, err := e.Prune(ctx, false)
 	if err != nil {
