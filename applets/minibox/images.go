@@ -158,6 +158,25 @@ func authFor(env Env, ref string) (string, error) {
 	return registry.EncodeAuthHeader(&registry.Auth{Username: user, Password: pass, ServerAddress: r.Domain}), nil
 }
 
+// RegistryConfigHeader encodes every stored credential as Docker's X-Registry-Config
+// ("" when none): build sends it so the daemon can pull BASE images from private registries.
+func RegistryConfigHeader(env Env) (string, error) {
+	cf, _, err := readCreds(env)
+	if err != nil {
+		return "", err
+	}
+	m := map[string]registry.Auth{}
+	for k, e := range cf.Auths {
+		raw, err := base64.StdEncoding.DecodeString(e.Auth)
+		if err != nil {
+			continue
+		}
+		user, pass, _ := strings.Cut(string(raw), ":")
+		m[k] = registry.Auth{Username: user, Password: pass, ServerAddress: k}
+	}
+	return registry.EncodeConfigHeader(m), nil
+}
+
 // ---- pull / push -----------------------------------------------------------------
 
 // PullCmd is `pull <ref> [--platform os/arch] [-q]`.

@@ -51,6 +51,11 @@ func TestCredentialsFile(t *testing.T) {
 	if a, _ := registry.DecodeAuthHeader(h); a == nil || a.Username != "hub" {
 		t.Errorf("auth for Docker Hub = %+v", a)
 	}
+	hc, err := RegistryConfigHeader(env)
+	m, _ := registry.DecodeConfigHeader(hc)
+	if err != nil || registry.ForRegistry(m, "docker.io") == nil || registry.ForRegistry(m, "127.0.0.1:5000").Password != "p" {
+		t.Errorf("X-Registry-Config = %v, %v", m, err)
+	}
 	if h, _ := authFor(env, "ghcr.io/x/y"); h != "" {
 		t.Errorf("auth for an unknown registry = %q, want none", h)
 	}
