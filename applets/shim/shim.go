@@ -38,7 +38,7 @@ func Main(ctx context.Context, args []string) error {
 	if err := sh.create(); err != nil {
 		report(ready, &shimapi.Response{Error: err.Error(), Code: codeOf(err)})
 		log.Error("create container", "err", err)
-		if sh.ln != nil {
+		if sh.ln != nil && sh.exit == nil {
 			sh.ln.Close()
 			os.Remove(shimapi.SocketName)
 		}
@@ -89,6 +89,7 @@ type shim struct {
 	execs     map[string]*execProc
 	nextExec  int
 	done      chan struct{}
+	initDone  chan struct{} // readInit has seen the channel close
 }
 
 // attachment is one client receiving the container's output.
@@ -113,6 +114,7 @@ func (sh *shim) create() error {
 	sh.attached = map[*attachment]bool{}
 	sh.started = make(chan *shimapi.InitMsg, 1)
 	sh.done = make(chan struct{})
+	sh.initDone = make(chan struct{})
 	if err := os.Chdir(sh.dir); err != nil { // a relative socket path fits sockaddr_un
 		return err
 	}
@@ -231,8 +233,6 @@ func (sh *shim) serve() {
 		}
 	}()
 	<-sh.done
-	sh.ln.Close()
-	os.Remove(shimapi.SocketName)
 	// Let answers in flight (wait, exec-wait) reach their clients before we exit.
 	replied := make(chan struct{})
 	go func() { sh.replies.Wait(); close(replied) }()
@@ -316,6 +316,7 @@ func (a *attachment) write(tty bool, stream byte, p []byte) error {
 
 // readInit handles init's messages after ready.
 func (sh *shim) readInit() {
+	defer close(sh.initDone)
 	for {
 		m, files, err := sh.ch.Recv()
 		if err != nil {
@@ -357,6 +358,7 @@ func (sh *shim) readInit() {
 // SIGKILL from stop reaches init itself), once all output is in the log.
 func (sh *shim) waitInit() {
 	err := sh.cmd.Wait()
+	<-sh.initDone // every message init sent before it died is handled
 	exit := &shimapi.Exit{FinishedAt: time.Now().UTC()}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {
@@ -404,13 +406,18 @@ func (sh *shim) finish(exit *shimapi.Exit) {
 		a.mu.Unlock()
 	}
 	sh.mu.Unlock()
-	// Waiters first: the record on disk is for a daemon that was not listening, and its
-	// fsyncs need not delay `run`.
-	for _, w := range waiters {
-		w <- exit
-	}
+	// Everything in the directory is final before a waiter hears of the end: the daemon
+	// may remove the directory at once (--rm).
+	// (exit.json before the socket goes: a client that cannot connect reads it.)
 	if err := shimapi.WriteExit(".", exit); err != nil {
 		sh.log.Error("write exit.json", "err", err)
+	}
+	if sh.ln != nil {
+		sh.ln.Close()
+		os.Remove(shimapi.SocketName)
+	}
+	for _, w := range waiters {
+		w <- exit
 	}
 	if sh.done != nil {
 		close(sh.done)
