@@ -230,3 +230,27 @@ func TestLoadRefusesBadBlobs(t *testing.T) {
 		t.Errorf("a tampered archive named %d images", len(list))
 	}
 }
+
+// TestLoadWritesNothingByName feeds an archive whose member names try to escape: load
+// stores members only as verified blobs, so nothing lands outside the data root.
+func TestLoadWritesNothingByName(t *testing.T) {
+	outside := t.TempDir()
+	s := newStore(t)
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for _, n := range []string{"../../../../../../" + outside + "/evil", outside + "/evil2", "blobs/sha256/../../../evil3"} {
+		tw.WriteHeader(&tar.Header{Name: n, Mode: 0o644, Size: 1, Typeflag: tar.TypeReg})
+		tw.Write([]byte("x"))
+	}
+	tw.WriteHeader(&tar.Header{Name: "link", Typeflag: tar.TypeSymlink, Linkname: outside})
+	tw.Close()
+	if _, err := s.Load(context.Background(), &buf); !errors.Is(err, errdefs.ErrInvalid) {
+		t.Fatalf("Load = %v, want ErrInvalid (no image in it)", err)
+	}
+	if ents, _ := os.ReadDir(outside); len(ents) != 0 {
+		t.Errorf("outside dir holds %v", ents)
+	}
+	if _, err := os.Stat(filepath.Join(filepath.Dir(s.Root()), "evil3")); err == nil {
+		t.Error("evil3 written beside the data root")
+	}
+}
