@@ -23,6 +23,9 @@ func TestMain(m *testing.M) {
 	case "minibox-init":
 		main = boxinit.Main
 	default:
+		if dir := os.Getenv("MINIBOX_TEST_STARTER"); dir != "" {
+			os.Exit(starter(dir))
+		}
 		os.Exit(m.Run())
 	}
 	err := main(context.Background(), os.Args[1:])

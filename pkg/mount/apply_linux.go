@@ -65,8 +65,8 @@ func apply(m Mount) error {
 		return overlayFsconfig(m.Data, target)
 	}
 	flags := m.Flags
-	if flags&unix.MS_BIND != 0 {
-		flags &^= unix.MS_RDONLY // ignored on a bind: remounted below
+	if flags&unix.MS_BIND != 0 && flags&unix.MS_REMOUNT == 0 {
+		flags &^= unix.MS_RDONLY // ignored on a new bind: remounted below
 	}
 	if err := unix.Mount(m.Source, target, m.Type, flags, m.Data); err != nil {
 		return &os.PathError{Op: "mount " + m.Type, Path: target, Err: err}
