@@ -25,14 +25,14 @@ func TestFilesystem(t *testing.T) {
 	etc := t.TempDir()
 	os.WriteFile(filepath.Join(etc, "hosts"), []byte("10.9.8.7 peer\n"), 0o644)
 	s := newSpec(t, "sh", "-c", strings.Join([]string{
-		"cat /vol/passwd | head -1",              // copied up from the image's /etc
-		"echo new > /vol/x",                      // volume writable
+		"cat /vol/passwd | head -1",                // copied up from the image's /etc
+		"echo new > /vol/x",                        // volume writable
 		"cat /ro/f; echo no > /ro/f || echo ro-ok", // read-only bind
 		"grep peer /etc/hosts",
 		"touch /tmp/w && echo tmp-ok",
 		"echo no > /rootfile || echo rootfs-ro-ok",
 		"mount | grep ' /scratch ' | cut -d' ' -f5",
-		"cat /proc/kcore | wc -c",                // masked
+		"cat /proc/kcore | wc -c", // masked
 		"echo 1 > /proc/sysrq-trigger || echo sysrq-ro-ok",
 		"echo x > /sys/kernel/uevent_helper || echo sys-ro-ok",
 		"ls /dev | tr '\\n' ' '; echo",
