@@ -106,6 +106,12 @@ func BenchmarkLazyVsUnpack500MB(b *testing.B) {
 		}
 		t3 := time.Now()
 		index, mount, read = index+t1.Sub(t0), mount+t2.Sub(t1), read+t3.Sub(t2)
+		if pid, err := c.Ping(ctx); err == nil {
+			b.ReportMetric(float64(rssKB(pid)), "server-rss-KiB")
+		}
+		if st, err := os.Stat(toc.Path(p.Blob(d))); err == nil {
+			b.ReportMetric(float64(st.Size()>>10), "index-KiB")
+		}
 		c.Unmount(ctx, d)
 		killServer(c)
 
