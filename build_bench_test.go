@@ -1,0 +1,162 @@
+package main
+
+import (
+	"archive/tar"
+	"context"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/minibox/minibox/pkg/build"
+	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/testutil"
+)
+
+// BenchmarkBuild measures builds of testdata/build/bench (4 blocks) cold (--no-cache) and
+// cached, and the 3×sleep-2 file of testdata/build/parallel, with real build containers;
+// docker and podman build the equivalent Dockerfile when their daemons answer.
+//
+//	MINIBOX_TEST_PRIVILEGED=1 go test -run '^$' -bench Build -benchtime 5x .
+func BenchmarkBuild(b *testing.B) {
+	testutil.RequirePrivileged(b, testutil.Overlay)
+	bld := benchBuilder(b)
+	ctxDir := benchContext(b, "testdata/build/bench")
+	req := build.Request{File: mustRead(b, filepath.Join(ctxDir, "MiniBox")), Context: ctxDir, Tags: []string{"bench"}}
+	if _, err := bld.Build(context.Background(), req, func(build.Event) {}); err != nil {
+		b.Fatal(err) // unpacks the base once: not what the cases time
+	}
+	b.Run("minibox/cold", func(b *testing.B) {
+		r := req
+		r.NoCache = true
+		for b.Loop() {
+			if _, err := bld.Build(context.Background(), r, func(build.Event) {}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("minibox/cached", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := bld.Build(context.Background(), req, func(build.Event) {}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("minibox/parallel-3x-sleep-2", func(b *testing.B) {
+		par := benchContext(b, "testdata/build/parallel")
+		p := build.Request{File: mustRead(b, filepath.Join(par, "MiniBox")), Context: par, NoCache: true}
+		w := bld.Workers
+		bld.Workers = 3
+		defer func() { bld.Workers = w }()
+		for b.Loop() {
+			if _, err := bld.Build(context.Background(), p, func(build.Event) {}); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	for _, tool := range []string{"docker", "podman"} {
+		b.Run(tool+"/cold", func(b *testing.B) {
+			if exec.Command(tool, "info").Run() != nil {
+				b.Skipf("%s is not installed or its daemon does not answer", tool)
+			}
+			for b.Loop() {
+				cmd := exec.Command(tool, "build", "-q", "--no-cache", "-t", "minibox-bench", ctxDir)
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("%s build: %v\n%s", tool, err, out)
+				}
+			}
+		})
+		b.Run(tool+"/cached", func(b *testing.B) {
+			if exec.Command(tool, "info").Run() != nil {
+				b.Skipf("%s is not installed or its daemon does not answer", tool)
+			}
+			for b.Loop() {
+				if out, err := exec.Command(tool, "build", "-q", "-t", "minibox-bench", ctxDir).CombinedOutput(); err != nil {
+					b.Fatalf("%s build: %v\n%s", tool, err, out)
+				}
+			}
+		})
+	}
+}
+
+func benchBuilder(b *testing.B) *build.Builder {
+	root := b.TempDir()
+	for _, d := range []string{"tmp", "layers"} {
+		if err := os.MkdirAll(filepath.Join(root, d), 0o700); err != nil {
+			b.Fatal(err)
+		}
+	}
+	imgs, err := image.Open(root, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	bld, err := build.New(root, imgs, container.RunOnce, nil, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return bld
+}
+
+// benchContext copies a fixture to a temp dir and adds the busybox rootfs as base.tar.
+func benchContext(b *testing.B, fixture string) string {
+	dir := b.TempDir()
+	if out, err := exec.Command("cp", "-a", fixture+"/.", dir).CombinedOutput(); err != nil {
+		b.Fatalf("copy %s: %v\n%s", fixture, err, out)
+	}
+	if _, err := os.Stat("testdata/busybox.tar"); err == nil {
+		if out, err := exec.Command("cp", "testdata/busybox.tar", filepath.Join(dir, "base.tar")).CombinedOutput(); err != nil {
+			b.Fatalf("copy busybox.tar: %v\n%s", err, out)
+		}
+		return dir
+	}
+	writeTar(b, testutil.BusyboxRootfs(b), filepath.Join(dir, "base.tar"))
+	return dir
+}
+
+func writeTar(b *testing.B, src, out string) {
+	f, err := os.Create(out)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer f.Close()
+	tw := tar.NewWriter(f)
+	defer tw.Close()
+	err = filepath.Walk(src, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || p == src {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		link, _ := os.Readlink(p)
+		h, err := tar.FileInfoHeader(fi, link)
+		if err != nil {
+			return err
+		}
+		h.Name, h.ModTime = filepath.ToSlash(rel), time.Unix(0, 0)
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if fi.Mode().IsRegular() {
+			r, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			defer r.Close()
+			_, err = io.Copy(tw, r)
+		}
+		return err
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+}
+
+func mustRead(b *testing.B, p string) []byte {
+	data, err := os.ReadFile(p)
+	if err != nil {
+		b.Fatal(err)
+	}
+	return data
+}

@@ -1,0 +1,2 @@
+#!/bin/sh
+echo "app with $(cat /app/deps.count) deps"
