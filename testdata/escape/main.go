@@ -7,7 +7,8 @@
 // Every probe is safe when ALLOWED: nothing is written to the kernel, a device or a binary
 // (files are opened for writing and closed untouched), and what it mounts it unmounts.
 //
-// Built static by the isolation scripts:
+// Built static (standard library only, so no module cache is needed) by the isolation
+// scripts and tests:
 //
 //	cd testdata/escape && CGO_ENABLED=0 go build -o probe .
 //
@@ -24,10 +25,9 @@ import (
 	"runtime"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 	"unsafe"
-
-	"golang.org/x/sys/unix"
 )
 
 type probe struct {
@@ -62,18 +62,18 @@ func main() {
 
 // verdict: a nil error is ALLOWED; so is an error other than the permission ones, which
 // means the call got past every permission check (EINVAL for a bad argument, say).
-func verdict(err error, denied ...unix.Errno) (bool, string) {
+func verdict(err error, denied ...syscall.Errno) (bool, string) {
 	if err == nil {
 		return true, "ok"
 	}
-	var e unix.Errno
+	var e syscall.Errno
 	if errors.As(err, &e) {
-		for _, d := range append(denied, unix.EPERM, unix.EACCES, unix.EROFS) {
+		for _, d := range append(denied, syscall.EPERM, syscall.EACCES, syscall.EROFS) {
 			if e == d {
-				return false, unix.ErrnoName(e)
+				return false, errnoName(e)
 			}
 		}
-		return true, "got past permission checks: " + unix.ErrnoName(e)
+		return true, "got past permission checks: " + errnoName(e)
 	}
 	return false, err.Error()
 }
@@ -103,9 +103,9 @@ func probes() []probe {
 				return false, "no temp dir: " + err.Error()
 			}
 			defer os.Remove(dir)
-			err = unix.Mount("probe", dir, "tmpfs", 0, "size=1k")
+			err = syscall.Mount("probe", dir, "tmpfs", 0, "size=1k")
 			if err == nil {
-				unix.Unmount(dir, unix.MNT_DETACH)
+				syscall.Unmount(dir, syscall.MNT_DETACH)
 			}
 			return verdict(err)
 		}},
@@ -116,31 +116,31 @@ func probes() []probe {
 				return false, "no temp dir: " + err.Error()
 			}
 			defer os.Remove(dir)
-			return verdict(unix.Unmount(dir, 0))
+			return verdict(syscall.Unmount(dir, 0))
 		}},
 		{"unshare", func() (bool, string) {
-			return onThread(func() (bool, string) { return verdict(unix.Unshare(unix.CLONE_NEWNS | unix.CLONE_NEWUTS)) })
+			return onThread(func() (bool, string) { return verdict(syscall.Unshare(syscall.CLONE_NEWNS | syscall.CLONE_NEWUTS)) })
 		}},
 		{"setns", func() (bool, string) {
 			return onThread(func() (bool, string) {
-				fd, err := unix.Open("/proc/self/ns/net", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+				fd, err := syscall.Open("/proc/self/ns/net", syscall.O_RDONLY|syscall.O_CLOEXEC, 0)
 				if err != nil {
 					return verdict(err)
 				}
-				defer unix.Close(fd)
-				return verdict(unix.Setns(fd, unix.CLONE_NEWNET))
+				defer syscall.Close(fd)
+				return verdict(setns(fd, syscall.CLONE_NEWNET))
 			})
 		}},
 		{"keyctl", func() (bool, string) {
-			_, err := unix.KeyctlJoinSessionKeyring("minibox-probe")
+			_, err := keyctlJoin("minibox-probe")
 			return verdict(err)
 		}},
 		{"bpf", func() (bool, string) {
 			// BPF_MAP_CREATE of a one-entry array map.
 			attr := [5]uint32{2 /* BPF_MAP_TYPE_ARRAY */, 4, 4, 1, 0}
-			fd, _, e := unix.Syscall(unix.SYS_BPF, 0 /* BPF_MAP_CREATE */, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
+			fd, _, e := syscall.Syscall(sysBPF, 0 /* BPF_MAP_CREATE */, uintptr(unsafe.Pointer(&attr)), unsafe.Sizeof(attr))
 			if e == 0 {
-				unix.Close(int(fd))
+				syscall.Close(int(fd))
 				return true, "created a map"
 			}
 			return verdict(e)
@@ -153,14 +153,14 @@ func probes() []probe {
 					continue
 				}
 				ok, d := onThread(func() (bool, string) {
-					err := unix.PtraceAttach(pid)
+					err := syscall.PtraceAttach(pid)
 					if err == nil {
-						var ws unix.WaitStatus
-						unix.Wait4(pid, &ws, unix.WALL, nil)
-						unix.PtraceDetach(pid)
+						var ws syscall.WaitStatus
+						syscall.Wait4(pid, &ws, syscall.WALL, nil)
+						syscall.PtraceDetach(pid)
 						return true, fmt.Sprintf("attached to pid %d", pid)
 					}
-					_, d := verdict(err, unix.ESRCH)
+					_, d := verdict(err, syscall.ESRCH)
 					return false, fmt.Sprintf("pid %d: %s", pid, d)
 				})
 				if ok {
@@ -172,21 +172,21 @@ func probes() []probe {
 		}},
 		{"init_module", func() (bool, string) {
 			// An empty image: a permitted call fails with ENOEXEC or EFAULT, loading nothing.
-			_, _, e := unix.Syscall(unix.SYS_INIT_MODULE, 0, 0, uintptr(unsafe.Pointer(&[]byte{0}[0])))
+			_, _, e := syscall.Syscall(syscall.SYS_INIT_MODULE, 0, 0, uintptr(unsafe.Pointer(&[]byte{0}[0])))
 			return verdict(errOrNil(e))
 		}},
 		{"iopl", func() (bool, string) {
-			if err := unix.Iopl(3); err != nil {
+			if err := syscall.Iopl(3); err != nil {
 				return verdict(err)
 			}
-			unix.Iopl(0)
+			syscall.Iopl(0)
 			return true, "raised the I/O privilege level"
 		}},
 		{"ioperm", func() (bool, string) {
-			if err := unix.Ioperm(0x80, 1, 1); err != nil {
+			if err := syscall.Ioperm(0x80, 1, 1); err != nil {
 				return verdict(err)
 			}
-			unix.Ioperm(0x80, 1, 0)
+			syscall.Ioperm(0x80, 1, 0)
 			return true, "got port 0x80"
 		}},
 		{"proc_sys", func() (bool, string) {
@@ -222,14 +222,14 @@ func probes() []probe {
 			for _, dev := range blockDevices() {
 				node := filepath.Join(dir, "dev")
 				os.Remove(node)
-				if err := unix.Mknod(node, unix.S_IFBLK|0o600, int(unix.Mkdev(dev[0], dev[1]))); err != nil {
+				if err := syscall.Mknod(node, syscall.S_IFBLK|0o600, int(mkdev(dev[0], dev[1]))); err != nil {
 					_, d := verdict(err)
 					last = fmt.Sprintf("mknod %d:%d: %s", dev[0], dev[1], d)
 					continue
 				}
-				fd, err := unix.Open(node, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+				fd, err := syscall.Open(node, syscall.O_RDONLY|syscall.O_CLOEXEC|syscall.O_NONBLOCK, 0)
 				if err == nil {
-					unix.Close(fd)
+					syscall.Close(fd)
 					return true, fmt.Sprintf("opened block device %d:%d", dev[0], dev[1])
 				}
 				_, d := verdict(err)
@@ -254,10 +254,10 @@ func probes() []probe {
 		}},
 		{"hostname", func() (bool, string) {
 			old, _ := os.Hostname()
-			if err := unix.Sethostname([]byte("minibox-probe")); err != nil {
+			if err := syscall.Sethostname([]byte("minibox-probe")); err != nil {
 				return verdict(err)
 			}
-			unix.Sethostname([]byte(old))
+			syscall.Sethostname([]byte(old))
 			return true, "changed (the container's own UTS namespace)"
 		}},
 		{"tcp", func() (bool, string) {
@@ -285,8 +285,8 @@ func probes() []probe {
 				}
 				p := "/proc/" + e.Name() + "/exe"
 				tried++
-				if fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0); err == nil {
-					unix.Close(fd)
+				if fd, err := syscall.Open(p, syscall.O_WRONLY|syscall.O_CLOEXEC, 0); err == nil {
+					syscall.Close(fd)
 					target, _ := os.Readlink(p)
 					return true, fmt.Sprintf("%s (%s) opened for writing", p, target)
 				}
@@ -294,18 +294,18 @@ func probes() []probe {
 			return false, fmt.Sprintf("%d tried, none writable", tried)
 		}},
 		{"proc1_exe", func() (bool, string) {
-			fd, err := unix.Open("/proc/1/exe", unix.O_WRONLY|unix.O_CLOEXEC, 0)
+			fd, err := syscall.Open("/proc/1/exe", syscall.O_WRONLY|syscall.O_CLOEXEC, 0)
 			if err == nil {
-				unix.Close(fd)
+				syscall.Close(fd)
 				return true, "opened for writing"
 			}
-			ok, d := verdict(err, unix.ETXTBSY, unix.ENOENT)
+			ok, d := verdict(err, syscall.ETXTBSY, syscall.ENOENT)
 			return ok, d
 		}},
 	}
 }
 
-func errOrNil(e unix.Errno) error {
+func errOrNil(e syscall.Errno) error {
 	if e == 0 {
 		return nil
 	}
@@ -318,9 +318,9 @@ func openWrite(paths ...string) (bool, string) {
 		if _, err := os.Stat(p); err != nil {
 			continue
 		}
-		fd, err := unix.Open(p, unix.O_WRONLY|unix.O_CLOEXEC, 0)
+		fd, err := syscall.Open(p, syscall.O_WRONLY|syscall.O_CLOEXEC, 0)
 		if err == nil {
-			unix.Close(fd)
+			syscall.Close(fd)
 			return true, p + " opened for writing"
 		}
 		_, d := verdict(err)
@@ -386,4 +386,53 @@ func gateway() string {
 		return net.IPv4(byte(v), byte(v>>8), byte(v>>16), byte(v>>24)).String()
 	}
 	return ""
+}
+
+// The probe uses only the standard library, so a script can build it without a module
+// cache; these are the few calls package syscall lacks (x86_64 numbers).
+const (
+	sysBPF    = 321
+	sysKeyctl = 250
+	sysSetns  = 308
+
+	keyctlJoinSessionKeyring = 1
+)
+
+func keyctlJoin(name string) (int, error) {
+	p, err := syscall.BytePtrFromString(name)
+	if err != nil {
+		return 0, err
+	}
+	id, _, e := syscall.Syscall(sysKeyctl, keyctlJoinSessionKeyring, uintptr(unsafe.Pointer(p)), 0)
+	if e != 0 {
+		return 0, e
+	}
+	return int(id), nil
+}
+
+func setns(fd, nstype int) error {
+	if _, _, e := syscall.RawSyscall(sysSetns, uintptr(fd), uintptr(nstype), 0); e != 0 {
+		return e
+	}
+	return nil
+}
+
+// mkdev encodes a device number as glibc's makedev does.
+func mkdev(major, minor uint32) uint64 {
+	return uint64(major&0xfff)<<8 | uint64(major&^0xfff)<<32 | uint64(minor&0xff) | uint64(minor&^0xff)<<12
+}
+
+var errnoNames = map[syscall.Errno]string{
+	syscall.EPERM: "EPERM", syscall.EACCES: "EACCES", syscall.EROFS: "EROFS", syscall.ESRCH: "ESRCH",
+	syscall.ENOENT: "ENOENT", syscall.EINVAL: "EINVAL", syscall.ENOSYS: "ENOSYS",
+	syscall.ETXTBSY: "ETXTBSY", syscall.EFAULT: "EFAULT", syscall.ENOEXEC: "ENOEXEC",
+	syscall.EBUSY: "EBUSY", syscall.ENXIO: "ENXIO", syscall.ENODEV: "ENODEV",
+	syscall.ECONNREFUSED: "ECONNREFUSED", syscall.EEXIST: "EEXIST", syscall.ENOTDIR: "ENOTDIR",
+}
+
+func errnoName(e syscall.Errno) string {
+	if n, ok := errnoNames[e]; ok {
+		return n
+	}
+	return e.Error()
 }
