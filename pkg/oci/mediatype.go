@@ -1,8 +1,11 @@
 package oci
 
 import (
+	"fmt"
 	"runtime"
+	"strings"
 
+	"github.com/minibox/minibox/pkg/errdefs"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -61,7 +64,7 @@ func ParsePlatform(s string) (ocispec.Platform, error) {
 		return HostPlatform(), nil
 	}
 	var p ocispec.Platform
-	parts := splitN(s, '/', 3)
+	parts := strings.SplitN(s, "/", 3)
 	switch len(parts) {
 	case 3:
 		p.Variant = parts[2]
@@ -87,4 +90,8 @@ func MatchPlatform(want ocispec.Platform, p *ocispec.Platform) bool {
 		return false
 	}
 	return want.Variant == "" || p.Variant == "" || want.Variant == p.Variant
+}
+
+func invalidPlatform(s string) error {
+	return fmt.Errorf("platform %q: expected os/arch[/variant]: %w", s, errdefs.ErrInvalid)
 }
