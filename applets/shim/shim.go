@@ -257,8 +257,12 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 			n += carry
 			if n > 0 {
 				whole := shimapi.SplitUTF8(buf[:n])
-				if err != nil || whole == 0 {
-					whole = n
+				if err != nil {
+					whole = n // the stream ended: nothing more will complete it
+				}
+				if whole == 0 {
+					carry = n
+					continue
 				}
 				chunk := buf[:whole]
 				if x != nil {

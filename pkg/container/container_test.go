@@ -169,6 +169,15 @@ func TestOutputAndExitCode(t *testing.T) {
 
 func newSpecDir(t *testing.T, _ *container.Exit) string { return t.TempDir() }
 
+func TestLogUTF8(t *testing.T) {
+	// The euro sign is cut between two writes; the lone \xff is invalid.
+	s := newSpec(t, "sh", "-c", `printf 'a\342'; sleep 0.1; printf '\202\254b\377c\n'`)
+	_, out := run(t, s)
+	if out["stdout"] != "a€b\uFFFDc\n" {
+		t.Errorf("stdout %q", out["stdout"])
+	}
+}
+
 func TestTrue(t *testing.T) {
 	s := newSpec(t, "true")
 	exit, _ := run(t, s)
