@@ -2,7 +2,10 @@
 // status codes. It owns no logic beyond classification.
 package errdefs
 
-import "errors"
+import (
+	"errors"
+	"fmt"
+)
 
 // The kinds. Wrap them with context: fmt.Errorf("container %s: %w", ref, ErrNotFound).
 var (
@@ -35,3 +38,20 @@ func Invalid(msg string) error   { return New(ErrInvalid, msg) }
 func NotFound(msg string) error  { return New(ErrNotFound, msg) }
 func Conflict(msg string) error  { return New(ErrConflict, msg) }
 func Forbidden(msg string) error { return New(ErrForbidden, msg) }
+
+// ExitError makes an applet exit with Code. Err, when set and not Silent, is printed as
+// one "[error] ..." line first.
+type ExitError struct {
+	Code   int
+	Err    error
+	Silent bool
+}
+
+func (e *ExitError) Error() string {
+	if e.Err == nil {
+		return fmt.Sprintf("exit status %d", e.Code)
+	}
+	return e.Err.Error()
+}
+
+func (e *ExitError) Unwrap() error { return e.Err }

@@ -1,0 +1,163 @@
+// Package minibox is the CLI applet (kong): a thin HTTP client of the daemon. Each
+// command is a struct with Run(api *client.Client, out *Output) error.
+package minibox
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/alecthomas/kong"
+
+	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/version"
+)
+
+// CLI is the whole command line. Areas embed their command groups.
+type CLI struct {
+	VersionFlag kong.VersionFlag `name:"version" help:"Print the CLI's version and exit."`
+
+	ContainerCmds `embed:""`
+	ImageCmds     `embed:""`
+	BuildCmds     `embed:""`
+	SystemCmds    `embed:""`
+
+	Ping    PingCmd    `cmd:"" help:"Check that the daemon answers."`
+	Info    InfoCmd    `cmd:"" help:"Show the daemon's facts."`
+	Version VersionCmd `cmd:"" help:"Print the CLI's and the daemon's versions."`
+	Daemon  DaemonCmd  `cmd:"" help:"Run the daemon (same as miniboxd)."`
+	Help    HelpCmd    `cmd:"" help:"Show help for a command." hidden:""`
+}
+
+// Main runs the CLI and returns an *errdefs.ExitError for non-zero exits.
+func Main(ctx context.Context, args []string) error {
+	return Run(ctx, args, os.Stdout, os.Stderr, os.Getenv)
+}
+
+type exitCode int
+
+// Run is Main with its streams and environment given (tests use it).
+func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (err error) {
+	var cli CLI
+	exited := false
+	code := 0
+	parser, err := kong.New(&cli,
+		kong.Name("minibox"),
+		kong.Description("minibox: build images, run containers and compose projects on one Linux host."),
+		kong.Vars{"version": version.String("minibox")},
+		kong.Writers(stdout, stderr),
+		kong.Exit(func(c int) { exited, code = true, c; panic(exitCode(c)) }),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.UsageOnError(),
+	)
+	if err != nil {
+		return err
+	}
+	if len(args) == 0 {
+		args = []string{"--help"}
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			if _, ok := r.(exitCode); !ok {
+				panic(r)
+			}
+			if exited && code != 0 {
+				err = &errdefs.ExitError{Code: code, Silent: true}
+			} else {
+				err = nil
+			}
+		}
+	}()
+	kctx, perr := parser.Parse(args)
+	if perr != nil {
+		fmt.Fprintf(stderr, "[error] %v\n", perr)
+		var pe *kong.ParseError
+		if errors.As(perr, &pe) && pe.Context != nil && pe.Context.Selected() != nil {
+			fmt.Fprintf(stderr, "Run \"minibox %s --help\" for usage.\n", pe.Context.Selected().Path())
+		} else {
+			fmt.Fprintln(stderr, "Run \"minibox --help\" for the list of commands.")
+		}
+		return &errdefs.ExitError{Code: 2, Silent: true}
+	}
+	api, err := client.New(getenv("MINIBOX_API"), getenv("MINIBOX_API_TOKEN"))
+	if err != nil {
+		return &errdefs.ExitError{Code: 1, Err: err}
+	}
+	out := newOutput(stdout, stderr)
+	env := Env(getenv)
+	kctx.BindTo(ctx, (*context.Context)(nil))
+	kctx.Bind(api, out, env, parser)
+	if err := kctx.Run(); err != nil {
+		var ee *errdefs.ExitError
+		if errors.As(err, &ee) {
+			return ee
+		}
+		return &errdefs.ExitError{Code: 1, Err: err}
+	}
+	return nil
+}
+
+// Env reads the CLI's environment (bound so tests can inject it).
+type Env func(string) string
+
+// PingCmd checks the daemon.
+type PingCmd struct{}
+
+func (PingCmd) Run(ctx context.Context, api *client.Client, out *Output) error {
+	msg, err := api.Ping(ctx)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out.Stdout, msg)
+	return nil
+}
+
+// VersionCmd prints both versions.
+type VersionCmd struct{}
+
+func (VersionCmd) Run(ctx context.Context, api *client.Client, out *Output) error {
+	fmt.Fprintln(out.Stdout, version.String("minibox"))
+	var v struct {
+		Version, Commit string
+		GoVersion       string `json:"go_version"`
+	}
+	if err := api.JSON(ctx, "GET", "/version", nil, nil, &v); err != nil {
+		return err
+	}
+	fmt.Fprintf(out.Stdout, "miniboxd %s (commit %s, %s)\n", v.Version, v.Commit, v.GoVersion)
+	return nil
+}
+
+// InfoCmd prints the daemon's facts.
+type InfoCmd struct {
+	JSON bool `help:"Print JSON."`
+}
+
+func (c InfoCmd) Run(ctx context.Context, api *client.Client, out *Output) error {
+	var info map[string]any
+	if err := api.JSON(ctx, "GET", "/info", nil, nil, &info); err != nil {
+		return err
+	}
+	if c.JSON {
+		return out.JSON(info)
+	}
+	return printInfo(out, info)
+}
+
+// DaemonCmd is dispatched to miniboxd before kong runs; it is here for help.
+type DaemonCmd struct{}
+
+func (DaemonCmd) Run() error { return errors.New("run \"miniboxd\" or \"minibox daemon\" as root") }
+
+// HelpCmd prints help for a command.
+type HelpCmd struct {
+	Command []string `arg:"" optional:"" help:"The command."`
+}
+
+func (h HelpCmd) Run(ctx context.Context, parser *kong.Kong, out *Output) error {
+	_, err := parser.Parse(append(h.Command, "--help"))
+	return err
+}

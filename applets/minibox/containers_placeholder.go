@@ -1,0 +1,4 @@
+package minibox
+
+// ContainerCmds is replaced by the real container commands.
+type ContainerCmds struct{}

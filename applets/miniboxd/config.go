@@ -1,0 +1,188 @@
+package miniboxd
+
+import (
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"runtime"
+	"strconv"
+	"strings"
+
+	"github.com/minibox/minibox/pkg/engine"
+)
+
+// systemDirs may never be a data root: prune and clean-data would wreck the host.
+var systemDirs = map[string]bool{"/": true, "/bin": true, "/boot": true, "/dev": true, "/etc": true,
+	"/home": true, "/lib": true, "/proc": true, "/root": true, "/run": true, "/sbin": true,
+	"/sys": true, "/usr": true, "/var": true}
+
+// ConfigError names the variable, its value and what was expected.
+type ConfigError struct{ Var, Value, Problem, Expected string }
+
+func (e *ConfigError) Error() string {
+	return fmt.Sprintf("miniboxd: %s=%s: %s; expected %s", e.Var, e.Value, e.Problem, e.Expected)
+}
+
+// LoadConfig reads and validates every daemon variable (trimmed; empty = unset).
+func LoadConfig(getenv func(string) string) (engine.Config, error) {
+	env := func(k string) string { return strings.TrimSpace(getenv(k)) }
+	c := engine.Config{
+		DataRoot: "/var/lib/minibox", HTTPAddr: "127.0.0.1:8080", SubUIDBase: 100000,
+		SubUIDCount: 65536, UserNS: "host", IndexOnStartup: true, BridgeOnStartup: true,
+		IndexLayers: true, BridgeSubnet: netip.MustParsePrefix("172.19.0.0/24"),
+		BuildWorkers: runtime.NumCPU(), LogLevel: slog.LevelInfo,
+	}
+	bad := func(k, problem, expected string) error {
+		return &ConfigError{k, env(k), problem, expected}
+	}
+	if v := env("MINIBOX_DATA_ROOT"); v != "" {
+		if !filepath.IsAbs(v) {
+			return c, bad("MINIBOX_DATA_ROOT", "not an absolute path", "an absolute directory such as /var/lib/minibox")
+		}
+		v = filepath.Clean(v)
+		if systemDirs[v] {
+			return c, bad("MINIBOX_DATA_ROOT", "a system directory", "a dedicated directory such as /var/lib/minibox")
+		}
+		c.DataRoot = v
+	}
+	if v := env("MINIBOX_HTTP_ADDR"); v != "" {
+		if err := checkAddr(v); err != nil {
+			return c, bad("MINIBOX_HTTP_ADDR", err.Error(), "host:port (\":8080\" = all interfaces) or unix:<path>")
+		}
+		c.HTTPAddr = v
+	}
+	if v := env("MINIBOX_API_TOKEN"); v != "" {
+		for _, r := range v {
+			if r <= ' ' || r > '~' {
+				return c, &ConfigError{"MINIBOX_API_TOKEN", "<hidden>", "contains a space or a non-printable character", "printable ASCII without spaces"}
+			}
+		}
+		c.APIToken = v
+	}
+	if v := env("MINIBOX_BUILD_PREFIXES"); v != "" {
+		for _, p := range strings.Split(v, ",") {
+			if p = strings.TrimSpace(p); p == "" {
+				continue
+			}
+			if !filepath.IsAbs(p) {
+				return c, bad("MINIBOX_BUILD_PREFIXES", fmt.Sprintf("%q is not absolute", p), "a comma-separated list of absolute directories")
+			}
+			if r, err := filepath.EvalSymlinks(p); err == nil {
+				p = r
+			}
+			c.BuildPrefixes = append(c.BuildPrefixes, filepath.Clean(p))
+		}
+	}
+	for _, u := range []struct {
+		name string
+		dst  *uint32
+	}{{"MINIBOX_SUBUID_BASE", &c.SubUIDBase}, {"MINIBOX_SUBUID_COUNT", &c.SubUIDCount}} {
+		if v := env(u.name); v != "" {
+			n, err := strconv.ParseUint(v, 10, 32)
+			if err != nil || n < 1 {
+				return c, bad(u.name, "not a positive integer", "an integer of at least 1")
+			}
+			*u.dst = uint32(n)
+		}
+	}
+	if uint64(c.SubUIDBase)+uint64(c.SubUIDCount) >= 1<<32 {
+		return c, bad("MINIBOX_SUBUID_COUNT", fmt.Sprintf("base %d + count %d reaches 2^32", c.SubUIDBase, c.SubUIDCount), "MINIBOX_SUBUID_BASE + MINIBOX_SUBUID_COUNT below 4294967296")
+	}
+	if v := env("MINIBOX_USERNS"); v != "" {
+		if v != "host" && v != "auto" {
+			return c, bad("MINIBOX_USERNS", "unknown mode", "host or auto")
+		}
+		c.UserNS = v
+	}
+	for _, b := range []struct {
+		name string
+		dst  *bool
+	}{{"MINIBOX_INDEX_ON_STARTUP", &c.IndexOnStartup}, {"MINIBOX_BRIDGE_ON_STARTUP", &c.BridgeOnStartup},
+		{"MINIBOX_INDEX_LAYERS", &c.IndexLayers}, {"MINIBOX_LAZY", &c.Lazy}} {
+		switch env(b.name) {
+		case "":
+		case "0":
+			*b.dst = false
+		case "1":
+			*b.dst = true
+		default:
+			return c, bad(b.name, "not 0 or 1", "0 or 1")
+		}
+	}
+	if v := env("MINIBOX_ENCRYPTION_KEY"); v != "" {
+		k, err := hex.DecodeString(v)
+		if err != nil || len(k) != 32 {
+			return c, &ConfigError{"MINIBOX_ENCRYPTION_KEY", "<hidden>", fmt.Sprintf("%d characters, not 64 hex digits", len(v)), "64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`"}
+		}
+		c.EncryptionKey = k
+	}
+	if v := env("MINIBOX_BRIDGE_SUBNET"); v != "" {
+		p, err := netip.ParsePrefix(v)
+		if err != nil || !p.Addr().Is4() || p.Bits() < 8 || p.Bits() > 29 {
+			return c, bad("MINIBOX_BRIDGE_SUBNET", "not an IPv4 CIDR from /8 to /29", "an IPv4 CIDR such as 172.19.0.0/24")
+		}
+		c.BridgeSubnet = p.Masked()
+	}
+	if v := env("MINIBOX_BUILD_WORKERS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 {
+			return c, bad("MINIBOX_BUILD_WORKERS", "not a positive integer", "an integer of at least 1")
+		}
+		c.BuildWorkers = n
+	}
+	level := env("MINIBOX_LOG_LEVEL")
+	if level == "" && env("MINIBOX_DEBUG") == "1" {
+		level = "debug"
+	}
+	switch level {
+	case "", "info":
+	case "debug":
+		c.LogLevel = slog.LevelDebug
+	case "warn":
+		c.LogLevel = slog.LevelWarn
+	case "error":
+		c.LogLevel = slog.LevelError
+	default:
+		return c, bad("MINIBOX_LOG_LEVEL", "unknown level", "debug, info, warn or error")
+	}
+	return c, nil
+}
+
+func checkAddr(v string) error {
+	if p, ok := strings.CutPrefix(v, "unix:"); ok {
+		if !filepath.IsAbs(p) {
+			return fmt.Errorf("socket path %q is not absolute", p)
+		}
+		return nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if err != nil {
+		return fmt.Errorf("does not parse as host:port")
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("port %q is not 1-65535", port)
+	}
+	if host != "" && host != "localhost" {
+		if _, err := netip.ParseAddr(host); err != nil {
+			return fmt.Errorf("host %q is not an IP address", host)
+		}
+	}
+	return nil
+}
+
+// IsLoopback reports whether addr only listens on loopback (or a unix socket).
+func IsLoopback(addr string) bool {
+	if strings.HasPrefix(addr, "unix:") {
+		return true
+	}
+	host, _, _ := net.SplitHostPort(addr)
+	if host == "localhost" {
+		return true
+	}
+	a, err := netip.ParseAddr(host)
+	return err == nil && a.IsLoopback()
+}

@@ -1,0 +1,108 @@
+// Package miniboxd is the daemon applet: it validates the environment, locks the data
+// root, opens the engine and serves the API until SIGTERM/SIGINT.
+package miniboxd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/minibox/minibox/pkg/api/server"
+	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/version"
+)
+
+const shutdownGrace = 10 * time.Second
+
+// Main runs the daemon.
+func Main(ctx context.Context, args []string) error {
+	switch {
+	case len(args) == 1 && (args[0] == "--version" || args[0] == "version" || args[0] == "-v"):
+		fmt.Println(version.String("miniboxd"))
+		return nil
+	case len(args) == 1 && (args[0] == "--help" || args[0] == "-h" || args[0] == "help"):
+		fmt.Println("Usage: miniboxd [--version]\n\nThe minibox daemon. Configured by MINIBOX_* environment variables (see README.md); start it with \"sudo -E miniboxd\".")
+		return nil
+	case len(args) > 0:
+		return &errdefs.ExitError{Code: 2, Err: fmt.Errorf("miniboxd takes no arguments (got %q); configure it with MINIBOX_* environment variables", strings.Join(args, " "))}
+	}
+	cfg, err := LoadConfig(os.Getenv)
+	if err != nil {
+		return exit1(err)
+	}
+	if os.Geteuid() != 0 {
+		return exit1(errors.New("miniboxd must run as root; start it with \"sudo -E miniboxd\""))
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
+	if err := engine.MakeSkeleton(cfg.DataRoot); err != nil {
+		return exit1(fmt.Errorf("miniboxd: data root %s: %w", cfg.DataRoot, err))
+	}
+	lock, err := LockDataRoot(cfg.DataRoot)
+	if err != nil {
+		return exit1(err)
+	}
+	defer lock.Release()
+	if cfg.APIToken == "" && !IsLoopback(cfg.HTTPAddr) {
+		log.Warn("the API listens beyond loopback without MINIBOX_API_TOKEN: anyone who reaches it controls this host", "addr", cfg.HTTPAddr)
+	}
+	if cfg.BuildPrefixes == nil {
+		log.Info("MINIBOX_BUILD_PREFIXES is unset: builds and archive paths may use any directory of this host")
+	}
+	ln, err := listen(cfg.HTTPAddr)
+	if err != nil {
+		return exit1(fmt.Errorf("miniboxd: listen on %s: %w", cfg.HTTPAddr, err))
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	eng, err := engine.New(ctx, cfg, log)
+	if err != nil {
+		ln.Close()
+		return exit1(fmt.Errorf("miniboxd: %w", err))
+	}
+	srv := server.New(eng, cfg.APIToken, log)
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	log.Info("Daemon listening on " + cfg.HTTPAddr)
+	select {
+	case err := <-served:
+		eng.Close()
+		return exit1(err)
+	case <-sigs:
+	}
+	log.Info("[daemon] shutdown requested")
+	go func() { <-sigs; log.Warn("second signal: exiting now"); lock.Release(); os.Exit(1) }()
+	cancel() // builds, pulls and pushes stop
+	if err := srv.Shutdown(shutdownGrace); err != nil {
+		log.Warn("shutdown", "err", err)
+	}
+	eng.Close()
+	return nil
+}
+
+func exit1(err error) error { return &errdefs.ExitError{Code: 1, Err: err} }
+
+// listen binds before the engine opens, so a taken port fails fast and /ping answers
+// as soon as the engine is ready. A unix socket is made 0660.
+func listen(addr string) (net.Listener, error) {
+	if path, ok := strings.CutPrefix(addr, "unix:"); ok {
+		if st, err := os.Lstat(path); err == nil && st.Mode()&os.ModeSocket != 0 {
+			os.Remove(path) // stale: the data-root lock proves no daemon of ours serves it
+		}
+		ln, err := net.Listen("unix", path)
+		if err != nil {
+			return nil, err
+		}
+		return ln, os.Chmod(path, 0o660)
+	}
+	return net.Listen("tcp", addr)
+}

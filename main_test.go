@@ -1,0 +1,269 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/minibox/minibox/applets"
+	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/testutil"
+)
+
+// TestMain turns the test binary into the multicall binary, so scripts and re-executed
+// shims and inits run the real code.
+func TestMain(m *testing.M) {
+	run := func() { os.Exit(applets.Main(os.Args)) }
+	testscript.Main(m, map[string]func(){
+		"minibox": run, "miniboxd": run, "minibox-shim": run, "minibox-init": run, "minibox-lazyfs": run,
+	})
+}
+
+// TestScripts runs testdata/script/*.txtar. Scripts that start a daemon need root.
+func TestScripts(t *testing.T) {
+	busybox, _ := filepath.Abs("testdata/busybox.tar")
+	testscript.Run(t, testscript.Params{
+		Dir:                 "testdata/script",
+		RequireExplicitExec: false,
+		Setup: func(env *testscript.Env) error {
+			env.Setenv("BUSYBOX_TAR", busybox)
+			env.Setenv("MINIBOX_CONFIG", filepath.Join(env.WorkDir, ".minibox"))
+			env.Setenv("NO_COLOR", "1")
+			ds := map[string]*daemon{}
+			env.Values["daemons"] = ds
+			env.Defer(func() { cleanupDaemons(env.Getenv("MINIBOX_API_TOKEN"), ds) })
+			return nil
+		},
+		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
+			"daemon-start": daemonStart,
+			"daemon-stop":  daemonStop,
+			"daemon-kill":  daemonKill,
+			"wait-for":     waitFor,
+		},
+		Condition: func(cond string) (bool, error) {
+			switch cond {
+			case "privileged":
+				return testutil.Missing(testutil.Root, testutil.Overlay) == "", nil
+			}
+			return false, fmt.Errorf("unknown condition %q", cond)
+		},
+	})
+}
+
+type daemon struct {
+	cmd  *exec.Cmd
+	done chan error
+}
+
+func daemons(ts *testscript.TestScript) map[string]*daemon {
+	if d, ok := ts.Value("daemons").(map[string]*daemon); ok {
+		return d
+	}
+	return nil
+}
+
+// daemonStart [name] [VAR=value...] starts miniboxd on a free port with data root
+// $WORK/root (or $WORK/<name>), waits for /ping and points MINIBOX_API at it.
+func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
+	if testutil.Missing(testutil.Root, testutil.Overlay) != "" {
+		if testutil.Privileged() {
+			ts.Fatalf("daemon-start needs root and overlayfs")
+		}
+		ts.Fatalf("daemon-start needs root (use [privileged] in the script)")
+	}
+	root := ts.MkAbs("root")
+	var extra []string
+	for _, a := range args {
+		if strings.Contains(a, "=") {
+			extra = append(extra, a)
+		} else {
+			root = ts.MkAbs(a)
+		}
+	}
+	port := freePort(ts)
+	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	bin, err := exec.LookPath("miniboxd")
+	if err != nil {
+		// testscript puts its commands on the script's PATH, not ours.
+		bin = filepath.Join(filepath.SplitList(ts.Getenv("PATH"))[0], "miniboxd")
+	}
+	logf, err := os.OpenFile(ts.MkAbs("daemon.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	ts.Check(err)
+	cmd := exec.Command(bin)
+	cmd.Env = append(os.Environ(), "MINIBOX_DATA_ROOT="+root, "MINIBOX_HTTP_ADDR="+addr, "MINIBOX_LOG_LEVEL=debug")
+	for _, k := range []string{"MINIBOX_API_TOKEN"} {
+		if v := ts.Getenv(k); v != "" {
+			cmd.Env = append(cmd.Env, k+"="+v)
+		}
+	}
+	cmd.Env = append(cmd.Env, extra...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	if neg {
+		err := cmd.Run()
+		logf.Close()
+		if err == nil {
+			ts.Fatalf("daemon started but should have failed")
+		}
+		return
+	}
+	ts.Check(cmd.Start())
+	d := &daemon{cmd: cmd, done: make(chan error, 1)}
+	go func() { d.done <- cmd.Wait(); logf.Close() }()
+	daemons(ts)[root] = d
+	api := "http://" + addr
+	ts.Setenv("MINIBOX_API", api)
+	ts.Setenv("DATA_ROOT", root)
+	ts.Setenv("MINIBOX_DATA_ROOT", root)
+	ts.Setenv("MINIBOX_HTTP_ADDR", addr)
+	ts.Setenv("DAEMON_PID", fmt.Sprint(cmd.Process.Pid))
+	c, _ := client.New(api, ts.Getenv("MINIBOX_API_TOKEN"))
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		if _, err := c.Ping(context.Background()); err == nil {
+			return
+		}
+		select {
+		case err := <-d.done:
+			log, _ := os.ReadFile(ts.MkAbs("daemon.log"))
+			ts.Fatalf("miniboxd exited: %v\n%s", err, log)
+		default:
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("miniboxd did not answer /ping within 20s")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+func freePort(ts *testscript.TestScript) int {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	ts.Check(err)
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port
+}
+
+func current(ts *testscript.TestScript) *daemon {
+	ds := daemons(ts)
+	d := ds[ts.Getenv("DATA_ROOT")]
+	if d == nil {
+		ts.Fatalf("no daemon started")
+	}
+	return d
+}
+
+// daemonStop sends SIGTERM and waits for a clean exit.
+func daemonStop(ts *testscript.TestScript, neg bool, args []string) {
+	d := current(ts)
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-d.done:
+		d.done <- err
+		if err != nil && !neg {
+			ts.Fatalf("miniboxd exited with %v", err)
+		}
+	case <-time.After(20 * time.Second):
+		ts.Fatalf("miniboxd did not stop within 20s of SIGTERM")
+	}
+}
+
+// daemonKill sends SIGKILL (a crash) and waits for the process to be gone.
+func daemonKill(ts *testscript.TestScript, neg bool, args []string) {
+	d := current(ts)
+	d.cmd.Process.Signal(syscall.SIGKILL)
+	err := <-d.done
+	d.done <- err
+}
+
+// waitFor <seconds> <command...>: retries a minibox command until it succeeds.
+func waitFor(ts *testscript.TestScript, neg bool, args []string) {
+	if len(args) < 2 {
+		ts.Fatalf("usage: wait-for <seconds> <minibox args...>")
+	}
+	var secs float64
+	fmt.Sscan(args[0], &secs)
+	deadline := time.Now().Add(time.Duration(secs * float64(time.Second)))
+	for {
+		err := ts.Exec("minibox", args[1:]...)
+		if (err == nil) != neg {
+			return
+		}
+		if time.Now().After(deadline) {
+			ts.Fatalf("wait-for %v: still %v", args[1:], err)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// cleanupDaemons removes every container the script left (their shims are detached
+// from the daemon by design), stops each daemon, and unmounts anything left under
+// the data roots.
+func cleanupDaemons(token string, ds map[string]*daemon) {
+	for root, d := range ds {
+		select {
+		case err := <-d.done:
+			d.done <- err
+			// Stopped by the script: start it again to remove containers.
+			restart := exec.Command(d.cmd.Path)
+			restart.Env = d.cmd.Env
+			if restart.Start() == nil {
+				d = &daemon{cmd: restart, done: make(chan error, 1)}
+				go func() { d.done <- restart.Wait() }()
+			} else {
+				continue
+			}
+		default:
+		}
+		api := ""
+		for _, kv := range d.cmd.Env {
+			if v, ok := strings.CutPrefix(kv, "MINIBOX_HTTP_ADDR="); ok {
+				api = "http://" + v
+			}
+		}
+		c, _ := client.New(api, token)
+		ctx := context.Background()
+		deadline := time.Now().Add(10 * time.Second)
+		for time.Now().Before(deadline) {
+			if _, err := c.Ping(ctx); err == nil {
+				break
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+		var list map[string]any
+		if err := c.JSON(ctx, "GET", "/containers", nil, nil, &list); err == nil {
+			for id := range list {
+				c.JSON(ctx, "POST", "/containers/remove", map[string][]string{"id": {id}, "force": {"1"}, "volumes": {"1"}}, nil, nil)
+			}
+		}
+		d.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-d.done:
+		case <-time.After(15 * time.Second):
+			d.cmd.Process.Kill()
+			<-d.done
+		}
+		unmountUnder(root)
+	}
+}
+
+func unmountUnder(root string) {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		f := strings.Fields(lines[i])
+		if len(f) > 4 && strings.HasPrefix(f[4], root+"/") {
+			syscall.Unmount(f[4], syscall.MNT_DETACH)
+		}
+	}
+}

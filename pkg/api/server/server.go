@@ -1,0 +1,158 @@
+package server
+
+import (
+	"context"
+	"crypto/subtle"
+	"fmt"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/minibox/minibox/pkg/engine"
+)
+
+const (
+	headerTimeout = 10 * time.Second
+	callTimeout   = 60 * time.Second
+	archiveTimout = 24 * time.Hour
+	idleTimeout   = 120 * time.Second
+)
+
+// Server serves the API of one engine.
+type Server struct {
+	eng      *engine.Engine
+	log      *slog.Logger
+	token    []byte
+	apiPort  int
+	http     *fasthttp.Server
+	shutdown chan struct{}
+}
+
+// New builds the server; token "" means no authentication.
+func New(eng *engine.Engine, token string, log *slog.Logger) *Server {
+	s := &Server{eng: eng, log: log, shutdown: make(chan struct{})}
+	if token != "" {
+		s.token = []byte(token)
+	}
+	r := s.routes()
+	s.http = &fasthttp.Server{
+		Handler:                       s.middleware(r.Handler),
+		Name:                          "miniboxd",
+		ReadTimeout:                   headerTimeout,
+		IdleTimeout:                   idleTimeout,
+		StreamRequestBody:             true,
+		MaxRequestBodySize:            1 << 20,
+		DisablePreParseMultipartForm:  true,
+		NoDefaultDate:                 true,
+		NoDefaultContentType:          true,
+		DisableHeaderNamesNormalizing: false,
+		CloseOnShutdown:               true,
+		HeaderReceived:                headerReceived,
+		Logger:                        fasthttpLogger{log},
+	}
+	return s
+}
+
+// bodyLimit is the largest body a route takes (SPEC §3.1); archives have none.
+func bodyLimit(path string) int64 {
+	switch path {
+	case "/containers/run", "/containers/create", "/containers/exec":
+		return 4 << 20
+	case "/containers/build":
+		return 64 << 20
+	}
+	return 1 << 20
+}
+
+// archiveRoute reports routes whose body or answer is an archive of any size.
+func archiveRoute(path string) bool {
+	switch path {
+	case "/images/load", "/images/import", "/containers/archive", "/images/save":
+		return true
+	}
+	return false
+}
+
+func headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	path := string(h.RequestURI())
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if archiveRoute(path) {
+		return fasthttp.RequestConfig{ReadTimeout: archiveTimout, MaxRequestBodySize: 1 << 20}
+	}
+	return fasthttp.RequestConfig{ReadTimeout: callTimeout, MaxRequestBodySize: int(bodyLimit(path))}
+}
+
+// middleware checks the token, adds common headers and logs each request at debug.
+func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	debug := s.log.Enabled(context.Background(), slog.LevelDebug)
+	return func(ctx *fasthttp.RequestCtx) {
+		ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
+		if s.token != nil && !s.authorized(ctx) {
+			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="minibox"`)
+			writeJSON(ctx, fasthttp.StatusUnauthorized, errorBody(errUnauthorized))
+			return
+		}
+		select {
+		case <-s.shutdown:
+			if string(ctx.Path()) != "/ping" {
+				writeJSON(ctx, fasthttp.StatusServiceUnavailable, map[string]string{"error": "the daemon is shutting down"})
+				return
+			}
+		default:
+		}
+		start := time.Now()
+		next(ctx)
+		if debug {
+			s.log.Debug("request", "method", string(ctx.Method()), "uri", string(ctx.RequestURI()),
+				"status", ctx.Response.StatusCode(), "duration", time.Since(start))
+		}
+	}
+}
+
+type unauthorized struct{}
+
+func (unauthorized) Error() string {
+	return "missing or wrong API token; send it as \"Authorization: Bearer <token>\" (set MINIBOX_API_TOKEN for the CLI)"
+}
+
+var errUnauthorized = unauthorized{}
+
+// authorized compares the presented token in constant time. A bare token in
+// Authorization (without "Bearer ") is refused.
+func (s *Server) authorized(ctx *fasthttp.RequestCtx) bool {
+	var got []byte
+	if h := ctx.Request.Header.Peek("Authorization"); len(h) > 7 && strings.EqualFold(string(h[:7]), "bearer ") {
+		got = h[7:]
+	} else if h := ctx.Request.Header.Peek("X-API-Token"); len(h) > 0 {
+		got = h
+	}
+	return len(got) > 0 && subtle.ConstantTimeCompare(got, s.token) == 1
+}
+
+// Serve answers on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	if tcp, ok := ln.Addr().(*net.TCPAddr); ok {
+		s.apiPort = tcp.Port
+	}
+	return s.http.Serve(ln)
+}
+
+// Shutdown stops accepting, lets requests in flight finish for up to grace, then closes
+// what remains (streams included).
+func (s *Server) Shutdown(grace time.Duration) error {
+	close(s.shutdown)
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	return s.http.ShutdownWithContext(ctx)
+}
+
+type fasthttpLogger struct{ log *slog.Logger }
+
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	l.log.Debug("fasthttp", "msg", strings.TrimSpace(fmt.Sprintf(format, args...)))
+}

@@ -1,0 +1,26 @@
+package engine
+
+import (
+	"log/slog"
+	"net/netip"
+)
+
+// Config is the daemon's configuration, parsed and validated from the environment by
+// applets/miniboxd before anything else happens.
+type Config struct {
+	DataRoot        string
+	HTTPAddr        string // "host:port" or "unix:/path"
+	APIToken        string
+	BuildPrefixes   []string // allowed roots of daemon-host paths; nil = any path
+	SubUIDBase      uint32
+	SubUIDCount     uint32
+	UserNS          string // "host" or "auto": the default --userns
+	IndexOnStartup  bool
+	BridgeOnStartup bool
+	IndexLayers     bool
+	EncryptionKey   []byte // 32 bytes, or nil
+	BridgeSubnet    netip.Prefix
+	Lazy            bool
+	BuildWorkers    int
+	LogLevel        slog.Level
+}
