@@ -30,6 +30,9 @@ func Attr(s *spec.Spec) *syscall.SysProcAttr {
 		ids := []syscall.SysProcIDMap{{ContainerID: 0, HostID: int(m.HostID), Size: int(m.Size)}}
 		a.UidMappings, a.GidMappings = ids, ids
 		a.GidMappingsEnableSetgroups = true
+		// Our host uid 0 is unmapped in there: become the namespace's root before exec,
+		// or init would run as the overflow uid without capabilities.
+		a.Credential = &syscall.Credential{Uid: 0, Gid: 0}
 	}
 	return a
 }
