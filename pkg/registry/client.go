@@ -125,8 +125,12 @@ func (c *Client) CheckAuth(ctx context.Context, host string, a *Auth) error {
 	}
 	// A token scoped to nothing proves the credentials against token-auth registries;
 	// the GET /v2/ below does for basic-auth ones.
+	rejected := fmt.Errorf("login to %s: credentials rejected: %w", host, errdefs.ErrUnauthorized)
 	rt, err := transport.NewWithContext(ctx, reg, a.authenticator(), c.transport, nil)
 	if err != nil {
+		if err := classify(host, err); errors.Is(err, errdefs.ErrUnauthorized) {
+			return rejected
+		}
 		return classify(host, err)
 	}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, reg.Scheme()+"://"+reg.RegistryStr()+"/v2/", nil)
@@ -142,7 +146,7 @@ func (c *Client) CheckAuth(ctx context.Context, host string, a *Auth) error {
 	case http.StatusOK:
 		return nil
 	case http.StatusUnauthorized, http.StatusForbidden:
-		return fmt.Errorf("login to %s: credentials rejected: %w", host, errdefs.ErrUnauthorized)
+		return rejected
 	}
 	return fmt.Errorf("login to %s: registry answered %s", host, resp.Status)
 }
