@@ -343,3 +343,39 @@ func TestBuildParallelAndFailure(t *testing.T) {
 		t.Errorf("failure did not cancel the slow block (%v)", d)
 	}
 }
+
+func TestBuildKeyIgnoresNames(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	ctxDir := newContext(t, map[string]string{"f.txt": "x\n"})
+	os.Chmod(ctxDir, 0o700)
+	b := newTestBuilder(t, fakeRun)
+	file := "BASE base.tar\nBLOCK one\n  COPY . /app\n  RUN echo one\nBLOCK two\n  NEED one\n  RUN echo two\n"
+	if _, err := b.Build(context.Background(), Request{File: []byte(file), Context: ctxDir}, func(Event) {}); err != nil {
+		t.Fatal(err)
+	}
+	renamed := strings.NewReplacer("one", "first", "two", "second").Replace(file)
+	renamed = strings.ReplaceAll(renamed, "echo first", "echo one")
+	renamed = strings.ReplaceAll(renamed, "echo second", "echo two")
+	var ev events
+	res, err := b.Build(context.Background(), Request{File: []byte(renamed), Context: ctxDir}, ev.add)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := ev.states(); got["first"] != "CACHED" || got["second"] != "CACHED" {
+		t.Errorf("renamed blocks rebuilt: %v", got)
+	}
+	img, _ := b.Images.Resolve(res.Digest)
+	dirs, _ := b.Images.LayerDirs(context.Background(), img)
+	fi, err := (&view{layers: dirs}).Lstat("app")
+	if err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("COPY . /app made /app %v (%v), want 0755 whatever the context's mode", fi.Mode(), err)
+	}
+	// SOURCE_DATE_EPOCH changes the layers' mtimes, so the digest.
+	res2, err := b.Build(context.Background(), Request{File: []byte(file), Context: ctxDir, BuildArgs: map[string]string{"SOURCE_DATE_EPOCH": "1700000000"}}, func(Event) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res2.Digest == res.Digest {
+		t.Errorf("SOURCE_DATE_EPOCH did not change the digest")
+	}
+}

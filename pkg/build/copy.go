@@ -157,7 +157,7 @@ func (bx *blockRun) runCopy(ip instrPlan) error {
 				target = join(dst, s.name)
 			}
 		}
-		if err := c.copy(src, s.rel, s.follow, target, fi); err != nil {
+		if err := c.copy(src, s.rel, s.follow, target, fi, true); err != nil {
 			return fmt.Errorf("%s: COPY %s to /%s: %w", in.Pos, s.rel, target, err)
 		}
 	}
@@ -190,14 +190,20 @@ func (v *view) statFollow(s copySrc) (fs.FileInfo, error) {
 }
 
 // copy copies src's rel (a file, symlink or directory's contents) to dst in the upper dir.
-func (c *copier) copy(src *view, rel string, follow bool, dst string, fi fs.FileInfo) error {
+// A top-level directory's contents are copied into dst, which keeps its own mode (or is
+// made 0755); directories below it keep theirs.
+func (c *copier) copy(src *view, rel string, follow bool, dst string, fi fs.FileInfo, top bool) error {
 	p, err := src.Real(rel)
 	if err != nil {
 		return err
 	}
 	switch {
 	case fi.IsDir():
-		if err := c.mkdirAll(dst, fi); err != nil {
+		dirFi := fi
+		if top {
+			dirFi = nil
+		}
+		if err := c.mkdirAll(dst, dirFi); err != nil {
 			return err
 		}
 		names, err := src.ReadDir(rel)
@@ -213,7 +219,7 @@ func (c *copier) copy(src *view, rel string, follow bool, dst string, fi fs.File
 			if err != nil {
 				return err
 			}
-			if err := c.copy(src, child, false, join(dst, n), cfi); err != nil {
+			if err := c.copy(src, child, false, join(dst, n), cfi, false); err != nil {
 				return err
 			}
 		}
