@@ -29,6 +29,7 @@ type baseInfo struct {
 	Layers  []ocispec.Descriptor
 	DiffIDs []digest.Digest
 	Dirs    []string // top first
+	Built   bool     // a tarball's layer, written by this builder: indexed like block layers
 }
 
 func (b *baseInfo) env() []string {
@@ -161,7 +162,7 @@ func (bld *Builder) tarballBase(ctx context.Context, req *Request, ref string, e
 	} else if err := bld.ensureBlob(ctx, e, epoch); err != nil {
 		return nil, err
 	}
-	b := &baseInfo{Ref: ref, Digest: "sha256:" + sum, Dirs: []string{e.diff()}}
+	b := &baseInfo{Ref: ref, Digest: "sha256:" + sum, Dirs: []string{e.diff()}, Built: true}
 	b.Layers = []ocispec.Descriptor{e.descriptor()}
 	b.DiffIDs = []digest.Digest{e.DiffID}
 	return b, nil

@@ -484,6 +484,9 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	layers := append([]ocispec.Descriptor(nil), base.Layers...)
 	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
 	var fresh []ocispec.Descriptor
+	if base.Built {
+		fresh = append(fresh, base.Layers...)
+	}
 	for _, bp := range p.image {
 		if bp.entry.Entries == 0 {
 			continue // ENV-only blocks add nothing to the filesystem
