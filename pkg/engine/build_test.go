@@ -1,0 +1,60 @@
+package engine
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+func TestBuildHostPath(t *testing.T) {
+	dir := t.TempDir()
+	allowed := filepath.Join(dir, "allowed")
+	for _, d := range []string{"allowed/ctx", "allowed-not", "outside"} {
+		os.MkdirAll(filepath.Join(dir, d), 0o755)
+	}
+	os.Symlink(filepath.Join(dir, "outside"), filepath.Join(allowed, "escape"))
+	os.Symlink(filepath.Join(allowed, "ctx"), filepath.Join(dir, "outside", "in"))
+	e := &Engine{Cfg: Config{BuildPrefixes: []string{allowed + "/"}}}
+	for p, want := range map[string]error{
+		filepath.Join(allowed, "ctx"):       nil,
+		allowed:                             nil,
+		filepath.Join(dir, "outside", "in"): nil, // a link from outside to inside resolves inside
+		filepath.Join(allowed, "escape"):    errdefs.ErrForbidden,
+		filepath.Join(dir, "allowed-not"):   errdefs.ErrForbidden, // a prefix ends at a separator
+		filepath.Join(dir, "outside"):       errdefs.ErrForbidden,
+		"relative/ctx":                      errdefs.ErrInvalid,
+		filepath.Join(allowed, "missing"):   errdefs.ErrInvalid,
+	} {
+		_, err := e.buildHostPath(p)
+		if (want == nil) != (err == nil) || want != nil && !errors.Is(err, want) {
+			t.Errorf("buildHostPath(%s) = %v, want %v", p, err, want)
+		}
+	}
+	// Unset prefixes allow any existing path.
+	if _, err := (&Engine{}).buildHostPath(filepath.Join(dir, "outside")); err != nil {
+		t.Errorf("no prefixes: %v", err)
+	}
+}
+
+func TestPrepareBuild(t *testing.T) {
+	dir := t.TempDir()
+	e := &Engine{}
+	if _, err := e.PrepareBuild(api.BuildRequest{ContextPath: dir}, nil); !errors.Is(err, errdefs.ErrInvalid) {
+		t.Errorf("no MiniBox: %v", err)
+	}
+	if _, err := e.PrepareBuild(api.BuildRequest{ContextPath: dir, MiniBox: "BASE x\nNOPE\n"}, nil); !errors.Is(err, errdefs.ErrInvalid) {
+		t.Errorf("parse error: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "Other"), []byte("BASE scratch\n"), 0o644)
+	pb, err := e.PrepareBuild(api.BuildRequest{Context: dir, File: "Other", Image: "img:1", Tags: []string{"img:2"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pb.req.FileName != "Other" || len(pb.req.Tags) != 2 || pb.req.Tags[0] != "img:1" {
+		t.Errorf("prepared %+v", pb.req)
+	}
+}
