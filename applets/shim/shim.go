@@ -413,7 +413,8 @@ func (sh *shim) finish(exit *shimapi.Exit) {
 	// Everything in the directory is final before a waiter hears of the end: the daemon
 	// may remove the directory at once (--rm).
 	// (exit.json before the socket goes: a client that cannot connect reads it.)
-	if err := shimapi.WriteExit(".", exit); err != nil {
+	sync, err := shimapi.WriteExit(".", exit)
+	if err != nil {
 		sh.log.Error("write exit.json", "err", err)
 	}
 	if sh.ln != nil {
@@ -422,6 +423,9 @@ func (sh *shim) finish(exit *shimapi.Exit) {
 	}
 	for _, w := range waiters {
 		w <- exit
+	}
+	if sync != nil {
+		sync()
 	}
 	if sh.done != nil {
 		close(sh.done)

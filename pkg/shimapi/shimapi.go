@@ -98,13 +98,36 @@ type Exit struct {
 	FinishedAt time.Time `json:"finished_at"`
 }
 
-// WriteExit records the workload's exit atomically in dir/exit.json.
-func WriteExit(dir string, e *Exit) error {
+// WriteExit records the workload's exit in dir/exit.json by an atomic rename, and returns
+// the fsyncs that make it durable: the shim runs them after telling its waiters, since a
+// `run --rm` removes the directory at once and nothing needs the record on disk sooner.
+func WriteExit(dir string, e *Exit) (sync func(), err error) {
 	b, err := json.Marshal(e)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return atomicfile.WriteFile(filepath.Join(dir, ExitName), b, 0o600)
+	path := filepath.Join(dir, ExitName)
+	f, err := os.CreateTemp(dir, "."+ExitName+".tmp-*")
+	if err != nil {
+		return nil, err
+	}
+	tmp := f.Name()
+	if err := f.Chmod(0o600); err == nil {
+		_, err = f.Write(b)
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		f.Close()
+		os.Remove(tmp)
+		return nil, err
+	}
+	return func() {
+		f.Sync()
+		f.Close()
+		atomicfile.SyncDir(dir)
+	}, nil
 }
 
 // ReadExit reads dir/exit.json; os.ErrNotExist when the workload has not ended (or the
