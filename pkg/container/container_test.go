@@ -539,3 +539,26 @@ func TestRunOnce(t *testing.T) {
 		t.Errorf("shim.sock left: %v", err)
 	}
 }
+
+func TestStopTimeout(t *testing.T) {
+	// The workload ignores SIGTERM: Stop escalates to SIGKILL after the timeout.
+	s := newSpec(t, "sh", "-c", "trap '' TERM; echo ready; while true; do sleep 0.05; done")
+	c := start(t, s)
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, s.Dir, "ready\n")
+	t0 := time.Now()
+	exit, err := c.Stop(context.Background(), syscall.SIGTERM, 200*time.Millisecond)
+	if err != nil || exit.ExitCode != 137 || time.Since(t0) < 200*time.Millisecond {
+		t.Errorf("Stop = %+v, %v after %v; want 137 after the timeout", exit, err, time.Since(t0))
+	}
+	for in, want := range map[string]syscall.Signal{"": syscall.SIGTERM, "KILL": syscall.SIGKILL, "sigusr1": syscall.SIGUSR1, "2": syscall.SIGINT} {
+		if got, err := container.ParseSignal(in); err != nil || got != want {
+			t.Errorf("ParseSignal(%q) = %v, %v", in, got, err)
+		}
+	}
+	if _, err := container.ParseSignal("NOPE"); err == nil {
+		t.Errorf("ParseSignal(NOPE) succeeded")
+	}
+}
