@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -560,5 +561,37 @@ func TestStopTimeout(t *testing.T) {
 	}
 	if _, err := container.ParseSignal("NOPE"); err == nil {
 		t.Errorf("ParseSignal(NOPE) succeeded")
+	}
+}
+
+// TestRestart starts an exited container again in the same directory: same upper dir,
+// log appended, a fresh exit record.
+func TestRestart(t *testing.T) {
+	s := newSpec(t, "sh", "-c", "cat /count 2>/dev/null; echo x >> /count; exit 2")
+	for i, want := range []string{"", "x\n"} {
+		c := start(t, s)
+		if err := c.Resume(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		exit, err := c.Wait(context.Background())
+		if err != nil || exit.ExitCode != 2 {
+			t.Fatalf("run %d: %+v %v", i, exit, err)
+		}
+		waitGone(t, filepath.Join(s.Dir, "shim.sock"))
+		if out := logs(t, s.Dir); out["stdout"] != want {
+			t.Errorf("run %d: log %q, want %q", i, out["stdout"], want)
+		}
+	}
+}
+
+// TestLargeSpec sends init a spec far above the default socket buffer.
+func TestLargeSpec(t *testing.T) {
+	s := newSpec(t, "sh", "-c", `echo ${#BIG0} ${#BIG7}`)
+	for i := range 8 { // 800 KB: a single variable may not exceed 128 KB (MAX_ARG_STRLEN)
+		s.Process.Env = append(s.Process.Env, fmt.Sprintf("BIG%d=%s", i, strings.Repeat("b", 100000)))
+	}
+	_, out := run(t, s)
+	if out["stdout"] != "100000 100000\n" {
+		t.Errorf("stdout %q stderr %q", out["stdout"], out["stderr"])
 	}
 }

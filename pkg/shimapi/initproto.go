@@ -62,6 +62,12 @@ func Socketpair() (*os.File, *os.File, error) {
 	if err != nil {
 		return nil, nil, os.NewSyscallError("socketpair", err)
 	}
+	// One packet carries the whole spec: allow a large one (root may force the size).
+	for _, fd := range fds {
+		if unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUFFORCE, 4<<20) != nil {
+			unix.SetsockoptInt(fd, unix.SOL_SOCKET, unix.SO_SNDBUF, 4<<20)
+		}
+	}
 	return os.NewFile(uintptr(fds[0]), "shim-channel"), os.NewFile(uintptr(fds[1]), "init-channel"), nil
 }
 
