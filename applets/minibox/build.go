@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -188,7 +187,9 @@ type buildRow struct {
 
 var buildEngineBlocks = map[string]bool{"build": true, "base": true, "finalize": true, "dag-summary": true}
 
-func newBuildLiveView(out *Output) *buildLiveView { return &buildLiveView{out: out, index: map[string]*buildRow{}} }
+func newBuildLiveView(out *Output) *buildLiveView {
+	return &buildLiveView{out: out, index: map[string]*buildRow{}}
+}
 
 func (v *buildLiveView) row(name string) *buildRow {
 	r := v.index[name]
@@ -226,6 +227,9 @@ func (v *buildLiveView) event(ev api.BuildEvent) {
 			v.fail = r
 		}
 	case ev.Line != nil:
+		if isStateLine(*ev.Line) {
+			return // the row shows the state already
+		}
 		r.line = *ev.Line
 		r.output = append(r.output, *ev.Line)
 		if len(r.output) > 20 {
@@ -289,4 +293,12 @@ func (v *buildLiveView) failedLines() []string {
 	return out
 }
 
-var _ = sort.Strings
+// isStateLine reports the engine's own per-block lines (§4.9), which the row replaces.
+func isStateLine(l string) bool {
+	for _, p := range []string{"START needs=", "CACHED (", "DONE (", "FAILED ("} {
+		if strings.HasPrefix(l, p) {
+			return true
+		}
+	}
+	return false
+}

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -688,5 +687,3 @@ func diskUsage(p string) int64 {
 	})
 	return n
 }
-
-var _ = sort.Strings

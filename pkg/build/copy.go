@@ -2,7 +2,6 @@ package build
 
 import (
 	"bufio"
-	"errors"
 	"fmt"
 	"io"
 	"io/fs"
@@ -439,5 +438,3 @@ func lookupEtc(v *view, file, name string) ([]string, error) {
 	}
 	return nil, fmt.Errorf("unknown user or group %q (not in /%s): %w", name, file, errdefs.ErrInvalid)
 }
-
-var errNoManager = errors.New("no package manager")

@@ -8,22 +8,22 @@ func TestIgnore(t *testing.T) {
 		t.Fatal(err)
 	}
 	for path, want := range map[string]bool{
-		"node_modules":                 true,
-		"web/node_modules/x/index.js":  true,
-		"app.log":                      true,
-		"logs/today.log":               true,
-		"build/out":                    true,
-		"src/build":                    false,
-		"docs/a.md":                    true,
-		"docs/x/y/b.md":                true,
-		"docs/keep/README.md":          false,
-		"docs/keep/other.md":           true,
-		"secret1.txt":                  true,
-		"secret12.txt":                 false,
-		"a.tmp":                        true,
-		"c.tmp":                        false,
-		"main.go":                      false,
-		".miniboxignore":               false,
+		"node_modules":                true,
+		"web/node_modules/x/index.js": true,
+		"app.log":                     true,
+		"logs/today.log":              true,
+		"build/out":                   true,
+		"src/build":                   false,
+		"docs/a.md":                   true,
+		"docs/x/y/b.md":               true,
+		"docs/keep/README.md":         false,
+		"docs/keep/other.md":          true,
+		"secret1.txt":                 true,
+		"secret12.txt":                false,
+		"a.tmp":                       true,
+		"c.tmp":                       false,
+		"main.go":                     false,
+		".miniboxignore":              false,
 	} {
 		if got := ig.Excluded(path); got != want {
 			t.Errorf("Excluded(%q) = %v, want %v", path, got, want)

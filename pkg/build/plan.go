@@ -84,7 +84,7 @@ type plan struct {
 	args   map[string]string // ARG defaults overridden by build args
 	blocks []*blockPlan      // the ones this build runs, file order
 	byName map[string]*blockPlan
-	target *blockPlan // nil when the file has no block
+	target *blockPlan   // nil when the file has no block
 	image  []*blockPlan // target's NEED closure then the target: the image's layers
 }
 

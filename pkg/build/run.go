@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
-	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -137,7 +136,7 @@ func (bx *blockRun) container(ctx context.Context, argv, env []string, cwd, user
 			// Init loads seccomp after dropping CAP_SYS_ADMIN, which the kernel only
 			// allows under no_new_privs.
 			NoNewPrivs: true,
-			Rlimits:      []spec.Rlimit{{Type: "RLIMIT_NOFILE", Soft: 1048576, Hard: 1048576}},
+			Rlimits:    []spec.Rlimit{{Type: "RLIMIT_NOFILE", Soft: 1048576, Hard: 1048576}},
 		},
 		Seccomp:      bx.bld.seccomp,
 		HostsPath:    filepath.Join(bx.dir, "hosts"),
@@ -375,5 +374,3 @@ func (w *lineWriter) lines() []string {
 	defer w.mu.Unlock()
 	return append([]string(nil), w.last...)
 }
-
-var _ fs.FileInfo
