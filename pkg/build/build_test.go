@@ -379,3 +379,35 @@ func TestBuildKeyIgnoresNames(t *testing.T) {
 		t.Errorf("SOURCE_DATE_EPOCH did not change the digest")
 	}
 }
+
+func TestBuildPerBlockBase(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	ctxDir := newContext(t, map[string]string{"f.txt": "data\n"})
+	b := newTestBuilder(t, nil)
+	file := "BASE base.tar\nBLOCK data\n  BASE scratch\n  COPY f.txt /f.txt\nBLOCK app\n  COPY FROM=data /f.txt /srv/g.txt\n"
+	var ev events
+	res, err := b.Build(context.Background(), Request{File: []byte(file), Context: ctxDir, Tags: []string{"pb"}}, ev.add)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, ev.text())
+	}
+	img, err := b.Images.Resolve("pb")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// base.tar and app's layer; data is build-only.
+	if len(img.Layers) != 2 || len(res.Blocks) != 2 {
+		t.Errorf("%d layers, %d blocks", len(img.Layers), len(res.Blocks))
+	}
+	dirs, _ := b.Images.LayerDirs(context.Background(), img)
+	v := &view{layers: dirs}
+	if _, err := v.Lstat("srv/g.txt"); err != nil {
+		t.Errorf("COPY FROM= a scratch block: %v", err)
+	}
+	if _, err := v.Lstat("f.txt"); err == nil {
+		t.Errorf("the build-only block's file reached the image")
+	}
+	_, err = b.Build(context.Background(), Request{File: []byte("BASE base.tar\nBLOCK data\n  BASE scratch\nBLOCK app\n  NEED data\n"), Context: ctxDir}, func(Event) {})
+	if err == nil || !strings.Contains(err.Error(), "MiniBox:5:8: NEED across bases") {
+		t.Errorf("NEED across bases: %v", err)
+	}
+}
