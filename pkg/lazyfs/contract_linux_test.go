@@ -1,10 +1,12 @@
 package lazyfs
 
 import (
+	"archive/tar"
 	"bytes"
 	"compress/gzip"
 	"context"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -12,6 +14,7 @@ import (
 	"sort"
 	"testing"
 
+	"github.com/klauspost/compress/zstd"
 	"github.com/minibox/minibox/pkg/image"
 	"golang.org/x/sys/unix"
 )
@@ -90,11 +93,35 @@ func TestLazyMatchesUnpacked(t *testing.T) {
 	zw := gzip.NewWriter(&gz)
 	zw.Write(bb)
 	zw.Close()
-	for name, blob := range map[string][]byte{"busybox": gz.Bytes(), "sample": gzipLayer(t, sample())} {
+	// zstd, one frame per entry (as zstd:chunked layers are).
+	var zs bytes.Buffer
+	enc, _ := zstd.NewWriter(nil)
+	tr := tar.NewReader(bytes.NewReader(bb))
+	var raw bytes.Buffer
+	tw := tar.NewWriter(&raw)
+	for {
+		h, err := tr.Next()
+		if err != nil {
+			break
+		}
+		tw.WriteHeader(h)
+		io.Copy(tw, tr)
+		tw.Flush()
+		zs.Write(enc.EncodeAll(raw.Bytes(), nil))
+		raw.Reset()
+	}
+	tw.Close()
+	zs.Write(enc.EncodeAll(raw.Bytes(), nil))
+
+	for name, blob := range map[string][]byte{"busybox": gz.Bytes(), "sample": gzipLayer(t, sample()), "busybox-zstd": zs.Bytes()} {
 		t.Run(name, func(t *testing.T) {
 			mnt, _ := mountLayer(t, blob, slog.New(slog.DiscardHandler))
 			ex := t.TempDir()
-			zr, _ := gzip.NewReader(bytes.NewReader(blob))
+			zr, done, err := image.Decompress(bytes.NewReader(blob))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer done()
 			if err := image.Extract(context.Background(), zr, ex, image.ExtractOptions{}); err != nil {
 				t.Fatal(err)
 			}

@@ -350,6 +350,7 @@ func (l *Layer) fetch(e *toc.Entry, dst string) (err error) {
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	tmp, err := os.CreateTemp(l.cache, ".fetch-*")
 	if err != nil {
 		return err

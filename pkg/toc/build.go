@@ -48,7 +48,7 @@ func BuildFile(p string, dgst digest.Digest) (*Index, error) {
 	if err != nil {
 		return nil, err
 	}
-	x, err := Build(f)
+	x, err := build(f, f, st.Size())
 	if err != nil {
 		return nil, fmt.Errorf("index layer %s: %w", dgst.Encoded()[:12], err)
 	}
@@ -57,7 +57,12 @@ func BuildFile(p string, dgst digest.Digest) (*Index, error) {
 }
 
 // Build reads a whole layer blob and returns its index (Blob and BlobSize left for the caller).
-func Build(r io.Reader) (*Index, error) {
+// A zstd layer read as a stream is indexed as not seekable; BuildFile finds its frames.
+func Build(r io.Reader) (*Index, error) { return build(r, nil, 0) }
+
+// build indexes r; ra, when not nil, reads the same blob of size bytes at random, which
+// zstd needs to find its frames before decoding them one by one.
+func build(r io.Reader, ra io.ReaderAt, size int64) (*Index, error) {
 	cr := &countReader{r: bufio.NewReaderSize(r, 1<<16)}
 	magic, _ := cr.r.Peek(4)
 	x := &Index{Version: Version, Compression: Detect(magic)}
@@ -75,14 +80,27 @@ func Build(r io.Reader) (*Index, error) {
 		ms.onMember = func(c, u int64) { x.Checkpoints = append(x.Checkpoints, Checkpoint{C: c, U: u}) }
 		tarStream = ms
 	case Zstd:
-		// klauspost's decoder hides frame boundaries; zstd layers are served by unpacking.
-		zr, err := zstd.NewReader(cr, zstd.WithDecoderConcurrency(1))
+		zr, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(1))
 		if err != nil {
 			return nil, fmt.Errorf("zstd: %v: %w", err, errdefs.ErrInvalid)
 		}
 		defer zr.Close()
-		tarStream = zr
-		x.Checkpoints = []Checkpoint{{}}
+		if ra == nil {
+			// A stream hides its frame boundaries: index it, but serve it by unpacking.
+			if err := zr.Reset(cr); err != nil {
+				return nil, fmt.Errorf("zstd: %v: %w", err, errdefs.ErrInvalid)
+			}
+			tarStream = zr
+			x.Checkpoints = []Checkpoint{{}}
+			break
+		}
+		frames, err := zstdFrames(ra, size)
+		if err != nil {
+			return nil, fmt.Errorf("zstd: %v: %w", err, errdefs.ErrInvalid)
+		}
+		fs := &frameStream{z: zr, ra: ra, frames: frames}
+		fs.onFrame = func(c, u int64) { x.Checkpoints = append(x.Checkpoints, Checkpoint{C: c, U: u}) }
+		tarStream = fs
 	default:
 		tarStream = cr
 	}
@@ -95,7 +113,7 @@ func Build(r io.Reader) (*Index, error) {
 		return nil, fmt.Errorf("read layer: %v: %w", err, errdefs.ErrInvalid)
 	}
 	x.TarSize = tc.n
-	if ms != nil && len(x.Checkpoints) > 0 && x.Checkpoints[len(x.Checkpoints)-1].U == x.TarSize {
+	if len(x.Checkpoints) > 1 && x.Checkpoints[len(x.Checkpoints)-1].U == x.TarSize {
 		x.Checkpoints = x.Checkpoints[:len(x.Checkpoints)-1] // the end of the stream is no start
 	}
 	x.Seekable = x.seekable()
@@ -189,7 +207,7 @@ func (x *Index) seekable() bool {
 	if x.Compression == None {
 		return true
 	}
-	if x.Compression == Zstd {
+	if len(x.Checkpoints) == 0 {
 		return false
 	}
 	for i := range x.Entries {
