@@ -101,6 +101,10 @@ func start(t testing.TB, s *spec.Spec) *container.Container {
 		waitGone(t, filepath.Join(s.Dir, "shim.sock"))
 		container.Cleanup(s.Dir)
 		assertNoMounts(t, s.Dir)
+		// A shim's stderr is shim.log: a panic or a race report there fails the test.
+		if b, _ := os.ReadFile(filepath.Join(s.Dir, "shim.log")); bytes.Contains(b, []byte("panic")) || bytes.Contains(b, []byte("DATA RACE")) {
+			t.Errorf("shim.log:\n%s", b)
+		}
 	})
 	return c
 }
