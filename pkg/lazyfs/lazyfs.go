@@ -31,7 +31,7 @@ type Layer struct {
 	log   *slog.Logger
 
 	mu       sync.Mutex
-	inflight map[digest.Digest]*fetch
+	inflight map[string]*fetch
 }
 
 type fetch struct {
@@ -53,7 +53,7 @@ func Open(idx *toc.Index, blobPath, cacheDir string, log *slog.Logger) (*Layer, 
 	if err != nil {
 		return nil, err
 	}
-	return &Layer{idx: idx, blob: f, cache: cacheDir, log: log, inflight: map[digest.Digest]*fetch{}}, nil
+	return &Layer{idx: idx, blob: f, cache: cacheDir, log: log, inflight: map[string]*fetch{}}, nil
 }
 
 // Close releases the blob.
@@ -291,6 +291,10 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 	if flags&(syscall.O_WRONLY|syscall.O_RDWR|syscall.O_TRUNC|syscall.O_APPEND) != 0 {
 		return nil, 0, syscall.EROFS
 	}
+	if len(n.e.Chunks) > 0 {
+		// A large file: each read fetches and verifies only the chunks it touches.
+		return &chunkHandle{l: n.l, e: n.e}, fuse.FOPEN_KEEP_CACHE, 0
+	}
 	p, err := n.l.cached(n.e)
 	if err != nil {
 		n.l.log.Error("lazy layer read", "layer", n.l.idx.Blob.Encoded()[:12], "path", n.e.Name, "err", err)
@@ -305,6 +309,9 @@ func (n *node) Open(ctx context.Context, flags uint32) (fs.FileHandle, uint32, s
 }
 
 func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	if ch, ok := fh.(*chunkHandle); ok {
+		return ch.read(dest, off)
+	}
 	h, ok := fh.(*handle)
 	if !ok {
 		return nil, syscall.EBADF
@@ -316,37 +323,78 @@ func (n *node) Read(ctx context.Context, fh fs.FileHandle, dest []byte, off int6
 	return fuse.ReadResultData(dest[:k]), 0
 }
 
-// cached returns the cache file holding e's verified bytes, fetching them once however many
-// readers ask at the same time. The cache is keyed by content digest, so hard links and
-// identical files share one copy.
+// chunkHandle is an open large file, read chunk by chunk.
+type chunkHandle struct {
+	l *Layer
+	e *toc.Entry
+}
+
+func (h *chunkHandle) read(dest []byte, off int64) (fuse.ReadResult, syscall.Errno) {
+	end := min(off+int64(len(dest)), h.e.Size)
+	got := 0
+	for at := off; at < end; {
+		k := int(at / toc.ChunkSize)
+		start, size := h.e.Chunk(k)
+		p, err := h.l.cachedRange(h.e, fmt.Sprintf("%s.%d", h.e.Digest.Encoded(), k), h.e.Chunks[k], start, size)
+		if err != nil {
+			h.l.log.Error("lazy layer read", "layer", h.l.idx.Blob.Encoded()[:12], "path", h.e.Name, "chunk", k, "err", err)
+			return nil, syscall.EIO
+		}
+		f, err := os.Open(p)
+		if err != nil {
+			return nil, syscall.EIO
+		}
+		want := min(end, start+size) - at
+		k2, err := f.ReadAt(dest[got:got+int(want)], at-start)
+		f.Close()
+		if err != nil && err != io.EOF {
+			return nil, syscall.EIO
+		}
+		got += k2
+		at += int64(k2)
+		if int64(k2) < want {
+			break
+		}
+	}
+	return fuse.ReadResultData(dest[:got]), 0
+}
+
+// cached returns the cache file holding e's verified bytes. The cache is keyed by content
+// digest, so hard links and identical files share one copy.
 func (l *Layer) cached(e *toc.Entry) (string, error) {
-	if e.Digest.Validate() != nil {
+	return l.cachedRange(e, e.Digest.Encoded(), e.Digest, 0, e.Size)
+}
+
+// cachedRange returns the cache file key holding n verified bytes of e from off, fetching
+// them once however many readers ask at the same time.
+func (l *Layer) cachedRange(e *toc.Entry, key string, want digest.Digest, off, n int64) (string, error) {
+	if want.Validate() != nil {
 		return "", fmt.Errorf("no digest for %s in the layer index", e.Name)
 	}
-	p := filepath.Join(l.cache, e.Digest.Encoded())
+	p := filepath.Join(l.cache, key)
 	if _, err := os.Stat(p); err == nil {
 		return p, nil
 	}
 	l.mu.Lock()
-	if f, ok := l.inflight[e.Digest]; ok {
+	if f, ok := l.inflight[key]; ok {
 		l.mu.Unlock()
 		<-f.done
 		return p, f.err
 	}
 	f := &fetch{done: make(chan struct{})}
-	l.inflight[e.Digest] = f
+	l.inflight[key] = f
 	l.mu.Unlock()
 
-	f.err = l.fetch(e, p)
+	f.err = l.fetch(e, p, want, off, n)
 	close(f.done)
 	l.mu.Lock()
-	delete(l.inflight, e.Digest)
+	delete(l.inflight, key)
 	l.mu.Unlock()
 	return p, f.err
 }
 
-func (l *Layer) fetch(e *toc.Entry, dst string) (err error) {
-	r, err := l.idx.Open(l.blob, e)
+func (l *Layer) fetch(e *toc.Entry, dst string, want digest.Digest, off, n int64) (err error) {
+	r, err := l.idx.OpenRange(l.blob, e, off, n)
 	if err != nil {
 		return err
 	}
@@ -367,8 +415,8 @@ func (l *Layer) fetch(e *toc.Entry, dst string) (err error) {
 		return fmt.Errorf("decompress %s: %w", e.Name, err)
 	}
 	got := digest.NewDigest(digest.SHA256, sum)
-	if k != e.Size || got != e.Digest {
-		return fmt.Errorf("%s is corrupt: %d bytes with digest %s, index says %d bytes with %s", e.Name, k, got, e.Size, e.Digest)
+	if k != n || got != want {
+		return fmt.Errorf("%s is corrupt: %d bytes at %d with digest %s, index says %d bytes with %s", e.Name, k, off, got, n, want)
 	}
 	if err := tmp.Close(); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"compress/gzip"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -25,23 +26,34 @@ type file struct {
 	data string
 }
 
-// gzipLayer writes files as one gzip member per entry, like minibox's layer writer.
+// gzipLayer writes files as one gzip member per entry and per 4 MiB of a file, like
+// minibox's layer writer.
 func gzipLayer(t testing.TB, files []file) []byte {
 	t.Helper()
 	var raw, out bytes.Buffer
 	tw := tar.NewWriter(&raw)
+	member := func() {
+		zw := gzip.NewWriter(&out)
+		zw.Write(raw.Bytes())
+		zw.Close()
+		raw.Reset()
+	}
 	for _, f := range files {
 		h := f.h
 		h.Size, h.ModTime, h.Format = int64(len(f.data)), time.Unix(1700000000, 0), tar.FormatPAX
 		if err := tw.WriteHeader(&h); err != nil {
 			t.Fatal(err)
 		}
-		io.WriteString(tw, f.data)
+		for rest := f.data; len(rest) > 0; {
+			n := min(len(rest), toc.ChunkSize)
+			io.WriteString(tw, rest[:n])
+			rest = rest[n:]
+			if len(rest) > 0 {
+				member() // the next chunk starts a member, as the layer writer does
+			}
+		}
 		tw.Flush()
-		zw := gzip.NewWriter(&out)
-		zw.Write(raw.Bytes())
-		zw.Close()
-		raw.Reset()
+		member()
 	}
 	tw.Close()
 	zw := gzip.NewWriter(&out)
@@ -235,5 +247,41 @@ func TestOverlayLower(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(filepath.Join(upper, "etc/motd")); string(b) != "changed\n" {
 		t.Errorf("upper motd = %q", b)
+	}
+}
+
+// A file larger than a chunk is fetched and verified chunk by chunk: a read in its middle
+// fetches only the chunk it touches.
+func TestLargeFileChunks(t *testing.T) {
+	var data strings.Builder
+	for i := 0; data.Len() < 9<<20+12345; i++ {
+		fmt.Fprintf(&data, "line %08d of a large file\n", i)
+	}
+	huge := data.String()
+	mnt, cache := mountLayer(t, gzipLayer(t, []file{
+		{h: tar.Header{Name: "huge", Typeflag: tar.TypeReg, Mode: 0o644}, data: huge},
+	}), slog.New(slog.DiscardHandler))
+
+	f, err := os.Open(filepath.Join(mnt, "huge"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	buf := make([]byte, 100)
+	at := int64(5<<20 + 77)
+	if _, err := f.ReadAt(buf, at); err != nil || string(buf) != huge[at:at+100] {
+		t.Fatalf("read at %d: %q %v", at, buf, err)
+	}
+	if ents, _ := os.ReadDir(cache); len(ents) != 1 || !strings.HasSuffix(ents[0].Name(), ".1") {
+		t.Errorf("a read in chunk 1 cached %v", ents)
+	}
+	// Across a chunk boundary, and the short last chunk.
+	at = 4<<20 - 50
+	if _, err := f.ReadAt(buf, at); err != nil || string(buf) != huge[at:at+100] {
+		t.Errorf("read across a boundary: %v", err)
+	}
+	all, err := os.ReadFile(filepath.Join(mnt, "huge"))
+	if err != nil || string(all) != huge {
+		t.Errorf("whole file: %d bytes, %v", len(all), err)
 	}
 }

@@ -165,6 +165,13 @@ func (x *Index) readTar(tc *countReader) error {
 		case tar.TypeReg, tar.TypeRegA:
 			e.Type, e.Size, e.Offset = TypeReg, h.Size, tc.n
 			sum := sha256.New()
+			for e.Size > ChunkSize && int64(len(e.Chunks))*ChunkSize < e.Size {
+				chunk := sha256.New()
+				if _, err := io.CopyN(io.MultiWriter(sum, chunk), tr, min(ChunkSize, e.Size-int64(len(e.Chunks))*ChunkSize)); err != nil {
+					return fmt.Errorf("read layer entry %s: %v: %w", name, err, errdefs.ErrInvalid)
+				}
+				e.Chunks = append(e.Chunks, digest.NewDigest(digest.SHA256, chunk))
+			}
 			if _, err := io.Copy(sum, tr); err != nil {
 				return fmt.Errorf("read layer entry %s: %v: %w", name, err, errdefs.ErrInvalid)
 			}
@@ -212,8 +219,16 @@ func (x *Index) seekable() bool {
 	}
 	for i := range x.Entries {
 		e := &x.Entries[i]
-		if e.Type == TypeReg && e.Size > 0 && e.Offset-x.Checkpoint(e.Offset).U > SkipLimit {
+		if e.Type != TypeReg || e.Size == 0 {
+			continue
+		}
+		if e.Offset-x.Checkpoint(e.Offset).U > SkipLimit {
 			return false
+		}
+		for k := range e.Chunks {
+			if at := e.Offset + int64(k)*ChunkSize; at-x.Checkpoint(at).U > SkipLimit {
+				return false
+			}
 		}
 	}
 	return true

@@ -19,6 +19,10 @@ const Version = 1
 // Suffix names a blob's index: blobs/sha256/<hex> + Suffix.
 const Suffix = ".index.json"
 
+// ChunkSize splits large files: each chunk has its own digest, so a reader can fetch and
+// verify the part it needs. It matches the builder's gzip member per 4 MiB of a file.
+const ChunkSize = 4 << 20
+
 // SkipLimit is the most uncompressed bytes a reader may have to decompress and discard
 // before a file's data; past it, serving the layer lazily costs more than unpacking it.
 const SkipLimit = 4 << 20
@@ -79,7 +83,9 @@ type Entry struct {
 	Xattrs   map[string][]byte `json:"xattrs,omitempty"`
 	Opaque   bool              `json:"opaque,omitempty"` // directory had .wh..wh..opq
 	Digest   digest.Digest     `json:"digest,omitempty"` // sha256 of a regular file's bytes
-	Offset   int64             `json:"offset,omitempty"` // uncompressed offset of the bytes
+	// Chunks are the sha256 of each ChunkSize piece of a file larger than ChunkSize.
+	Chunks []digest.Digest `json:"chunks,omitempty"`
+	Offset int64           `json:"offset,omitempty"` // uncompressed offset of the bytes
 }
 
 // Path is the index file of the blob at blobPath.
