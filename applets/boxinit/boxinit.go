@@ -84,9 +84,15 @@ func Main(ctx context.Context, args []string) error {
 		return &errdefs.ExitError{Code: codeSetup, Err: err}
 	}
 	in := &initProc{ch: ch, s: s, execs: map[int]string{}}
-	// Every signal is ours to forward from now on; SIGCHLD drives the reaper.
+	// Every signal is ours to forward; SIGCHLD drives the reaper. Notify takes milliseconds
+	// (a round trip with the runtime's signal thread per signal, 64 of them), so it runs
+	// while we mount; the workload starts only after it is done.
 	sigc := make(chan os.Signal, 128)
-	signal.Notify(sigc)
+	notified := make(chan struct{})
+	go func() {
+		signal.Notify(sigc)
+		close(notified)
+	}()
 	if err := in.setup(); err != nil {
 		return in.fail(err)
 	}
@@ -98,6 +104,7 @@ func Main(ctx context.Context, args []string) error {
 	}
 	msgs := make(chan incoming, 4)
 	go in.read(msgs)
+	<-notified
 	for started := false; !started; {
 		select {
 		case m := <-msgs:

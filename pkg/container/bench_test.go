@@ -2,7 +2,9 @@ package container_test
 
 import (
 	"context"
+	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sort"
 	"strconv"
@@ -95,4 +97,43 @@ func BenchmarkShimRSS(b *testing.B) {
 			c.Wait(context.Background())
 		}
 	}
+}
+
+// BenchmarkRuncTrue is the baseline: bare `runc run` of `true` on the same busybox rootfs,
+// in the same run (skipped without runc: apt-get install runc).
+func BenchmarkRuncTrue(b *testing.B) {
+	runc, err := exec.LookPath("runc")
+	if err != nil {
+		b.Skip("runc not installed")
+	}
+	rootfs := busybox(b)
+	bundle := b.TempDir()
+	gen := exec.Command(runc, "spec")
+	gen.Dir = bundle
+	if out, err := gen.CombinedOutput(); err != nil {
+		b.Fatalf("runc spec: %v: %s", err, out)
+	}
+	raw, err := os.ReadFile(filepath.Join(bundle, "config.json"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var cfg map[string]any
+	json.Unmarshal(raw, &cfg)
+	proc := cfg["process"].(map[string]any)
+	proc["terminal"], proc["args"] = false, []string{"true"}
+	cfg["root"] = map[string]any{"path": rootfs, "readonly": true}
+	raw, _ = json.Marshal(cfg)
+	os.WriteFile(filepath.Join(bundle, "config.json"), raw, 0o644)
+	var times []time.Duration
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
+		cmd := exec.Command(runc, "run", "--bundle", bundle, "bench-"+strconv.Itoa(os.Getpid())+"-"+strconv.Itoa(i))
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("runc run: %v: %s", err, out)
+		}
+		times = append(times, time.Since(t0))
+	}
+	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
+	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
 }

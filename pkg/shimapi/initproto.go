@@ -80,18 +80,40 @@ func (c *Channel) SendRaw(b []byte) error {
 	return err
 }
 
-// RecvRaw receives one packet of up to max bytes.
+// RecvRaw receives one packet of up to max bytes, sized first with MSG_PEEK|MSG_TRUNC so
+// a small spec costs a small buffer.
 func (c *Channel) RecvRaw(max int) ([]byte, error) {
-	b := make([]byte, max)
-	n, _, flags, _, err := c.c.ReadMsgUnix(b, nil)
+	rc, err := c.c.SyscallConn()
 	if err != nil {
 		return nil, err
 	}
-	if flags&unix.MSG_TRUNC != 0 {
-		return nil, fmt.Errorf("init channel: packet larger than %d bytes", max)
+	size := 0
+	var perr error
+	err = rc.Read(func(fd uintptr) bool {
+		var n int
+		n, _, perr = unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if perr == unix.EAGAIN {
+			return false
+		}
+		size = n
+		return true
+	})
+	if err == nil {
+		err = perr
 	}
-	if n == 0 {
+	if err != nil {
+		return nil, err
+	}
+	if size > max {
+		return nil, fmt.Errorf("init channel: packet of %d bytes, more than %d", size, max)
+	}
+	if size == 0 {
 		return nil, fmt.Errorf("init channel: %w", net.ErrClosed)
+	}
+	b := make([]byte, size)
+	n, _, _, _, err := c.c.ReadMsgUnix(b, nil)
+	if err != nil {
+		return nil, err
 	}
 	return b[:n], nil
 }
