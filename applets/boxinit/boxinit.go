@@ -179,16 +179,6 @@ func (in *initProc) setup() error {
 			return err
 		}
 	}
-	id, err := lookupUser(s.Process.User, openFile("/etc/passwd"), openFile("/etc/group"))
-	if err != nil {
-		return err
-	}
-	in.id = id
-	if in.slave != nil {
-		// The workload owns its terminal, as login(1) would arrange.
-		unix.Fchown(int(in.slave.Fd()), id.UID, 5)
-	}
-	in.env = withDefault(s.Process.Env, "HOME", id.Home)
 	in.cwd = s.Process.Cwd
 	if in.cwd == "" {
 		in.cwd = "/"
@@ -212,6 +202,18 @@ func (in *initProc) start() error {
 	if len(s.Process.Args) == 0 {
 		return &runError{codeSetup, errors.New("no command given")}
 	}
+	// The user is resolved here, not in setup, so that every "cannot run" (126/127) comes
+	// from the start request and is recorded as the container's exit.
+	id, err := lookupUser(s.Process.User, openFile("/etc/passwd"), openFile("/etc/group"))
+	if err != nil {
+		return err
+	}
+	in.id = id
+	if in.slave != nil {
+		// The workload owns its terminal, as login(1) would arrange.
+		unix.Fchown(int(in.slave.Fd()), id.UID, 5)
+	}
+	in.env = withDefault(s.Process.Env, "HOME", id.Home)
 	path, err := lookPath(s.Process.Args[0], in.env)
 	if err != nil {
 		return &runError{codeNotFound, err}

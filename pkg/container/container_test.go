@@ -208,24 +208,15 @@ func TestNotFoundAndNotRunnable(t *testing.T) {
 	} {
 		s := newSpec(t, c.args...)
 		s.Process.User = c.user
-		// An unknown user is found while init sets up (Start), a bad command when it runs (Resume).
-		if err := s.Save(); err != nil {
-			t.Fatal(err)
-		}
-		ct, err := container.Start(context.Background(), s, container.StartOptions{})
-		if err == nil {
-			t.Cleanup(func() { ct.Signal(syscall.SIGKILL); ct.Wait(context.Background()) })
-			err = ct.Resume(context.Background())
-		}
+		// Every "cannot run" comes from Resume and is the container's exit code.
+		ct := start(t, s)
+		err := ct.Resume(context.Background())
 		var se *container.StartError
 		if !errors.As(err, &se) || se.Code != c.code || !strings.Contains(se.Msg, c.msg) {
 			t.Errorf("%v as %q: %v, want code %d %q", c.args, c.user, err, c.code, c.msg)
 			continue
 		}
-		exit, err := container.ReadExit(s.Dir)
-		if ct != nil {
-			exit, err = ct.Wait(context.Background())
-		}
+		exit, err := ct.Wait(context.Background())
 		if err != nil || exit.ExitCode != c.code {
 			t.Errorf("%v: exit %+v, %v; want %d", c.args, exit, err, c.code)
 		}
