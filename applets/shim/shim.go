@@ -88,6 +88,7 @@ type shim struct {
 	attached  map[*attachment]bool
 	execs     map[string]*execProc
 	nextExec  int
+	ended     []string // exited execs, oldest first: their records are kept a while
 	done      chan struct{}
 	initDone  chan struct{} // readInit has seen the channel close
 }
@@ -349,6 +350,7 @@ func (sh *shim) readInit() {
 			if x := sh.execs[m.ID]; x != nil {
 				x.exit = m.Exit
 				close(x.exited)
+				sh.forget(x.id)
 			}
 			sh.mu.Unlock()
 		}
@@ -573,4 +575,18 @@ func (sh *shim) attach(c *shimapi.Conn, req *shimapi.Request) bool {
 		}
 	}()
 	return true
+}
+
+// keepExited is how many ended exec processes keep their record for a late exec-wait:
+// health probes exec every few seconds for the container's whole life, and a shim must
+// not grow with them.
+const keepExited = 64
+
+// forget drops the oldest ended exec records beyond keepExited; sh.mu is held.
+func (sh *shim) forget(id string) {
+	sh.ended = append(sh.ended, id)
+	for len(sh.ended) > keepExited {
+		delete(sh.execs, sh.ended[0])
+		sh.ended = sh.ended[1:]
+	}
 }

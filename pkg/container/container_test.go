@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -588,5 +589,43 @@ func TestLargeSpec(t *testing.T) {
 	_, out := run(t, s)
 	if out["stdout"] != "100000 100000\n" {
 		t.Errorf("stdout %q stderr %q", out["stdout"], out["stderr"])
+	}
+}
+
+// TestManyExecs runs more exec processes than the shim keeps records of (health probes
+// do, for a container's whole life) and checks its memory stays flat.
+func TestManyExecs(t *testing.T) {
+	s := newSpec(t, "sleep", "100")
+	c := start(t, s)
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	rss := func() int {
+		st, _ := c.State()
+		b, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", st.ShimPID))
+		for _, l := range strings.Split(string(b), "\n") {
+			if f := strings.Fields(l); len(f) > 1 && f[0] == "RssAnon:" {
+				n, _ := strconv.Atoi(f[1])
+				return n
+			}
+		}
+		return 0
+	}
+	var before int
+	for i := range 300 {
+		if i == 100 {
+			before = rss()
+		}
+		var out bytes.Buffer
+		p, err := c.Exec(context.Background(), container.ExecSpec{Args: []string{"echo", strconv.Itoa(i)}}, container.AttachOptions{Stdout: &out})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e, err := p.Wait(context.Background()); err != nil || e.ExitCode != 0 || out.String() != strconv.Itoa(i)+"\n" {
+			t.Fatalf("exec %d: %+v %v %q", i, e, err, out.String())
+		}
+	}
+	if after := rss(); after > before+512 {
+		t.Errorf("shim anonymous memory grew from %d to %d kB over 200 execs", before, after)
 	}
 }
