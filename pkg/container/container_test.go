@@ -629,3 +629,26 @@ func TestManyExecs(t *testing.T) {
 		t.Errorf("shim anonymous memory grew from %d to %d kB over 200 execs", before, after)
 	}
 }
+
+// TestTTYCtrlC: ^C typed on an attached terminal reaches the workload's process group.
+func TestTTYCtrlC(t *testing.T) {
+	s := newSpec(t, "sh", "-c", `trap 'echo INT; exit 9' INT; echo ready; while :; do sleep 0.05; done`)
+	s.Process.Terminal = true
+	c := start(t, s)
+	conn, err := c.AttachConn(context.Background(), true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	waitLog(t, s.Dir, "ready")
+	if _, err := conn.Write([]byte{3}); err != nil {
+		t.Fatal(err)
+	}
+	exit, err := c.Wait(context.Background())
+	if err != nil || exit.ExitCode != 9 {
+		t.Errorf("exit %+v %v, want 9 from the INT trap", exit, err)
+	}
+}
