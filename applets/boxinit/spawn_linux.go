@@ -69,6 +69,13 @@ func (p *proc) forkExec() (int, error) {
 		set = caps.Default()
 	}
 	set = held(set)
+	if !p.noNewPrivs {
+		// Without no_new_privs the kernel takes a filter only from a CAP_SYS_ADMIN holder:
+		// load it while we still are one (runc's order), before the drop below.
+		if err := seccomp.Load(p.seccomp); err != nil {
+			return 0, fmt.Errorf("load seccomp filter: %w", err)
+		}
+	}
 	if err := caps.Apply(set, p.id.UID, p.id.GID, p.id.Groups); err != nil {
 		return 0, err
 	}
@@ -76,10 +83,10 @@ func (p *proc) forkExec() (int, error) {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
 			return 0, fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 		}
-	}
-	// Last: the filter binds this thread too, and the fork below must still be allowed.
-	if err := seccomp.Load(p.seccomp); err != nil {
-		return 0, fmt.Errorf("load seccomp filter: %w", err)
+		// Last: the filter binds this thread too, and the fork below must still be allowed.
+		if err := seccomp.Load(p.seccomp); err != nil {
+			return 0, fmt.Errorf("load seccomp filter: %w", err)
+		}
 	}
 	pid, err := syscall.ForkExec(p.path, p.args, &syscall.ProcAttr{
 		Dir:   p.dir,

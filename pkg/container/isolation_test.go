@@ -8,11 +8,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
 
+	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/cgroup"
 	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/spec"
@@ -177,4 +179,43 @@ func starter(dir string) int {
 		return 1
 	}
 	return 0
+}
+
+func TestPrivileged(t *testing.T) {
+	s := newSpec(t, "sh", "-c", strings.Join([]string{
+		"mkdir -p /mnt && mount -t tmpfs none /mnt && echo mount-ok",
+		"grep -c ' /proc/sys ' /proc/mounts",
+		"grep ' /sys ' /proc/mounts | cut -d' ' -f4 | cut -d, -f1",
+		"test -e /dev/loop-control -o -e /dev/kmsg && echo host-devices",
+		"grep CapEff /proc/self/status | cut -f2",
+	}, "; "))
+	s.Privileged = true
+	s.Process.Capabilities = caps.All()
+	s.Seccomp = nil
+	s.Process.NoNewPrivs = false
+	exit, out := run(t, s)
+	self, _ := os.ReadFile("/proc/self/status")
+	var capEff string
+	for _, l := range strings.Split(string(self), "\n") {
+		if v, ok := strings.CutPrefix(l, "CapEff:\t"); ok {
+			capEff = v
+		}
+	}
+	want := "mount-ok\n0\nrw\nhost-devices\n" + capEff + "\n"
+	if exit.ExitCode != 0 || out["stdout"] != want {
+		t.Errorf("exit %+v stdout %q stderr %q; want %q", exit, out["stdout"], out["stderr"], want)
+	}
+}
+
+func TestRlimitsAndSeccompWithoutNoNewPrivs(t *testing.T) {
+	var hard syscall.Rlimit
+	syscall.Getrlimit(syscall.RLIMIT_NOFILE, &hard)
+	s := newSpec(t, "sh", "-c", "ulimit -n; ulimit -c; grep -E '^(NoNewPrivs|Seccomp):' /proc/self/status | tr -s '\\t ' ' '; unshare -n true || echo unshare-blocked")
+	s.Process.NoNewPrivs = false // the filter is still loaded (before the capability drop)
+	s.Process.User = "user"
+	exit, out := run(t, s)
+	want := strconv.FormatUint(min(hard.Max, 1048576), 10) + "\n0\nNoNewPrivs: 0\nSeccomp: 2\nunshare-blocked\n"
+	if exit.ExitCode != 0 || out["stdout"] != want {
+		t.Errorf("exit %+v stdout %q stderr %q; want %q", exit, out["stdout"], out["stderr"], want)
+	}
 }
