@@ -119,6 +119,11 @@ func (sh *shim) create() error {
 	if err := os.Chdir(sh.dir); err != nil { // a relative socket path fits sockaddr_un
 		return err
 	}
+	// A second shim for a live container would take its socket away: refuse.
+	if c, err := shimapi.Dial(shimapi.SocketName); err == nil {
+		c.Close()
+		return errors.New("container is already running (its shim answers on shim.sock)")
+	}
 	os.Remove(shimapi.ExitName)
 	os.Remove(shimapi.SocketName)
 	if err := os.MkdirAll(mount.RootfsDir(s), 0o700); err != nil {

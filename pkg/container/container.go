@@ -159,6 +159,11 @@ func ReadExit(dir string) (*Exit, error) {
 // Cleanup removes what a dead container leaves in dir: its socket and the empty rootfs
 // mount point. Nothing is mounted on the host (mounts lived in the container's namespace).
 func Cleanup(dir string) error {
+	if c, err := shimapi.Dial(filepath.Join(dir, shimapi.SocketName)); err == nil {
+		c.Close()
+		// Its rootfs mount point is in use in the container's namespace.
+		return errdefs.Conflict(fmt.Sprintf("container in %s is still running", dir))
+	}
 	if err := os.Remove(filepath.Join(dir, shimapi.SocketName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}

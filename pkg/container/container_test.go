@@ -652,3 +652,20 @@ func TestTTYCtrlC(t *testing.T) {
 		t.Errorf("exit %+v %v, want 9 from the INT trap", exit, err)
 	}
 }
+
+func TestDoubleStartRefused(t *testing.T) {
+	s := newSpec(t, "sleep", "100")
+	c := start(t, s)
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := container.Start(context.Background(), s, container.StartOptions{}); err == nil || !strings.Contains(err.Error(), "already running") {
+		t.Errorf("second Start: %v", err)
+	}
+	if err := container.Cleanup(s.Dir); err == nil {
+		t.Errorf("Cleanup of a running container succeeded")
+	}
+	if st, err := c.State(); err != nil || st.Status != "running" {
+		t.Errorf("first container after the refused start: %+v %v", st, err)
+	}
+}
