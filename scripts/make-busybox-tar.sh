@@ -15,7 +15,7 @@ cp "$bb" "$dir/bin/busybox"
 for l in $($bb --list-full); do
 	[ "$l" = bin/busybox ] && continue
 	mkdir -p "$dir/$(dirname "$l")"
-	rel=$(realpath -m --relative-to="/$(dirname "$l")" /bin/busybox)
+	rel=$(realpath -m -s --relative-to="/$(dirname "$l")" /bin/busybox)
 	ln -sf "$rel" "$dir/$l"
 done
 printf 'root:x:0:0:root:/root:/bin/sh\ndaemon:x:1:1:daemon:/usr/sbin:/bin/false\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\nuser:x:1000:1000:user:/home/user:/bin/sh\n' >"$dir/etc/passwd"
