@@ -1,0 +1,111 @@
+package container
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/minibox/minibox/pkg/shimapi"
+)
+
+func writeLog(t *testing.T, dir string, recs ...LogRecord) {
+	t.Helper()
+	f, err := os.OpenFile(filepath.Join(dir, shimapi.LogName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	for i := range recs {
+		f.Write(shimapi.AppendLogLine(nil, &recs[i]))
+	}
+}
+
+func collect(t *testing.T, dir string, opts LogOptions, done <-chan struct{}) string {
+	t.Helper()
+	var b strings.Builder
+	err := ReadLogs(filepath.Join(dir, shimapi.LogName), opts, done, func(r LogRecord) error {
+		b.WriteString(r.Stream[3:4] + r.Text) // "o" or "e"
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestReadLogsSelect(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var recs []LogRecord
+	for i := range 2000 { // several 64 KiB blocks for tail's backward scan
+		stream := "stdout"
+		if i%3 == 0 {
+			stream = "stderr"
+		}
+		recs = append(recs, LogRecord{Time: t0.Add(time.Duration(i) * time.Second), Stream: stream, Text: strings.Repeat("x", 40) + "\n"})
+	}
+	recs[1998].Text, recs[1999].Text = "a\n", "b\n"
+	writeLog(t, dir, recs...)
+	if got := collect(t, dir, LogOptions{Tail: 2}, nil); got != "ea\nob\n" {
+		t.Errorf("tail 2: %q", got)
+	}
+	if got := collect(t, dir, LogOptions{Tail: 1, Stdout: true}, nil); got != "ob\n" {
+		t.Errorf("tail 1 stdout: %q", got)
+	}
+	if got := collect(t, dir, LogOptions{Tail: 5000}, nil); strings.Count(got, "\n") != 2000 {
+		t.Errorf("tail beyond the start: %d lines", strings.Count(got, "\n"))
+	}
+	got := collect(t, dir, LogOptions{Since: t0.Add(1997 * time.Second), Until: t0.Add(1998 * time.Second)}, nil)
+	if got != "o"+strings.Repeat("x", 40)+"\nea\n" {
+		t.Errorf("since/until: %q", got)
+	}
+	if got := collect(t, dir, LogOptions{Stderr: true, Since: t0.Add(1990 * time.Second)}, nil); strings.Count(got, "e") != 3 {
+		t.Errorf("stderr since: %q", got)
+	}
+}
+
+func TestReadLogsFollow(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Now()
+	writeLog(t, dir, LogRecord{Time: now, Stream: "stdout", Text: "one\n"})
+	result := make(chan string)
+	go func() { result <- collect(t, dir, LogOptions{Follow: true}, nil) }()
+	writeLog(t, dir, LogRecord{Time: now, Stream: "stderr", Text: "two\n"})
+	// A half-written line is held until its end arrives.
+	f, _ := os.OpenFile(filepath.Join(dir, shimapi.LogName), os.O_WRONLY|os.O_APPEND, 0)
+	line := shimapi.AppendLogLine(nil, &LogRecord{Time: now, Stream: "stdout", Text: "three\n"})
+	f.Write(line[:10])
+	time.Sleep(20 * time.Millisecond)
+	f.Write(line[10:])
+	f.Close()
+	// The container ends: exit.json appears; follow drains and returns.
+	sync, err := shimapi.WriteExit(dir, &shimapi.Exit{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sync()
+	select {
+	case got := <-result:
+		if got != "oone\netwo\nothree\n" {
+			t.Errorf("follow: %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("follow did not end after exit.json appeared")
+	}
+	// done ends a follow of a live container too.
+	os.Remove(filepath.Join(dir, shimapi.ExitName))
+	done := make(chan struct{})
+	go func() { result <- collect(t, dir, LogOptions{Follow: true, Tail: 1}, done) }()
+	time.Sleep(20 * time.Millisecond)
+	close(done)
+	select {
+	case got := <-result:
+		if got != "othree\n" {
+			t.Errorf("follow tail 1: %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("follow did not end when done closed")
+	}
+}
