@@ -1,4 +1,0 @@
-package minibox
-
-// ContainerCmds is replaced by the real container commands.
-type ContainerCmds struct{}

@@ -1,0 +1,684 @@
+package minibox
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+// RunFlags are the flags of run, create and db run (SPEC §1.5), each mapped to a field of
+// api.CreateRequest by request. Slices use sep:"none": a value may hold commas
+// (-e LIST=a,b), so only repeating the flag adds an entry.
+type RunFlags struct {
+	Detach      bool `short:"d" help:"Run in the background and print the container's ID."`
+	Interactive bool `short:"i" help:"Keep stdin open and attach it."`
+	TTY         bool `short:"t" name:"tty" help:"Allocate a terminal (raw mode here; Ctrl-P Ctrl-Q detaches)."`
+	Rm          bool `help:"Remove the container (and its anonymous volumes) when it exits."`
+
+	Name     string   `help:"Container name."`
+	Hostname string   `help:"Hostname (default: the name, else the 12-character ID)."`
+	Label    []string `short:"l" sep:"none" placeholder:"KEY=VAL" help:"Set a label (repeatable)."`
+	Env      []string `short:"e" sep:"none" placeholder:"KEY[=VAL]" help:"Set an environment variable; KEY alone copies this shell's value (omitted if unset)."`
+	EnvFile  []string `name:"env-file" sep:"none" placeholder:"FILE" help:"Read KEY=VAL lines from a file (# comments)."`
+	Workdir  string   `short:"w" help:"Working directory inside the container."`
+	User     string   `short:"u" placeholder:"USER[:GROUP]" help:"User (name or UID) and group."`
+	// A pointer: --entrypoint "" (clear the image's) differs from no flag.
+	Entrypoint *string `placeholder:"CMD" help:"Override the image's entrypoint (\"\" clears it)."`
+
+	Volume   []string `short:"v" sep:"none" placeholder:"SRC:DST[:ro]" help:"Bind a host path (starting with / ./ ../ ~) or mount a named volume; DST alone is an anonymous volume."`
+	Mount    []string `sep:"none" placeholder:"type=..,source=..,target=.." help:"Mount in Docker's --mount syntax (bind, volume, tmpfs)."`
+	Tmpfs    []string `sep:"none" placeholder:"PATH[:OPTS]" help:"Mount a tmpfs."`
+	ReadOnly bool     `name:"read-only" help:"Mount the root filesystem read-only."`
+
+	Publish    []string `short:"p" sep:"none" placeholder:"[IP:][HOST:]CTR[/PROTO]" help:"Publish a port; no host port = a random one."`
+	PublishAll bool     `short:"P" name:"publish-all" help:"Publish the image's exposed ports on random ports."`
+	Network    string   `placeholder:"bridge|host|none" help:"Network mode (default bridge)."`
+	DNS        []string `name:"dns" sep:"none" help:"DNS server."`
+	DNSSearch  []string `name:"dns-search" sep:"none" help:"DNS search domain."`
+	DNSOption  []string `name:"dns-option" sep:"none" help:"DNS resolver option."`
+	AddHost    []string `name:"add-host" sep:"none" placeholder:"NAME:IP" help:"Add a line to /etc/hosts (IP may be host-gateway)."`
+
+	Memory      string   `short:"m" placeholder:"SIZE" help:"Memory limit (bare number = MiB; b k m g suffixes)."`
+	MemorySwap  string   `name:"memory-swap" placeholder:"SIZE" help:"Memory plus swap limit (-1 = unlimited)."`
+	ShmSize     string   `name:"shm-size" placeholder:"SIZE" help:"Size of /dev/shm (default 64 MiB)."`
+	CPUPercent  string   `short:"c" name:"cpu-percent" placeholder:"N" help:"CPU limit in percent of one CPU."`
+	CPUs        string   `name:"cpus" help:"Number of CPUs (1.5)."`
+	CPUQuota    int64    `name:"cpu-quota" help:"CFS quota in microseconds."`
+	CPUPeriod   int64    `name:"cpu-period" help:"CFS period in microseconds."`
+	CPUShares   int64    `name:"cpu-shares" help:"Relative CPU weight (1024 = default)."`
+	CpusetCpus  string   `name:"cpuset-cpus" help:"CPUs allowed (0-1,3)."`
+	PidsLimit   int64    `name:"pids-limit" help:"Maximum number of processes."`
+	BlkioWeight int      `name:"blkio-weight" help:"Block I/O weight (10-1000)."`
+	Ulimit      []string `sep:"none" placeholder:"NAME=SOFT[:HARD]" help:"Resource limit (nofile=1024:2048)."`
+	OOMScoreAdj *int     `name:"oom-score-adj" help:"OOM killer preference (-1000 to 1000)."`
+
+	CapAdd      []string `name:"cap-add" sep:"none" help:"Add a capability."`
+	CapDrop     []string `name:"cap-drop" sep:"none" help:"Drop a capability."`
+	Privileged  bool     `help:"All capabilities, no seccomp, host devices."`
+	SecurityOpt []string `name:"security-opt" sep:"none" placeholder:"OPT" help:"seccomp=unconfined|<file>, no-new-privileges[=false]."`
+	Userns      string   `name:"userns" placeholder:"host|auto" help:"User namespace mode."`
+	Sysctl      []string `sep:"none" placeholder:"KEY=VAL" help:"Namespaced kernel parameter."`
+
+	Restart           string `placeholder:"POLICY" help:"no, on-failure[:N], always or unless-stopped."`
+	HealthCmd         string `name:"health-cmd" help:"Health probe command (run with /bin/sh -c)."`
+	HealthInterval    string `name:"health-interval" placeholder:"DUR" help:"Time between probes (30s)."`
+	HealthTimeout     string `name:"health-timeout" placeholder:"DUR" help:"Probe timeout (30s)."`
+	HealthRetries     int    `name:"health-retries" help:"Failures in a row for unhealthy (3)."`
+	HealthStartPeriod string `name:"health-start-period" placeholder:"DUR" help:"Grace period for failures after start."`
+	NoHealthcheck     bool   `name:"no-healthcheck" help:"Disable the image's health check."`
+	StopSignal        string `name:"stop-signal" help:"Signal for stop (default SIGTERM)."`
+	StopTimeout       *int   `name:"stop-timeout" help:"Seconds stop waits before SIGKILL (default 10)."`
+
+	Lazy     bool   `help:"Serve the image's layers lazily (FUSE) instead of unpacking them."`
+	Pull     string `placeholder:"missing|always|never" help:"When to pull the image."`
+	Platform string `help:"Platform os/arch of the image to pull."`
+}
+
+// usageError is a malformed argument: exit 2 with one line (SPEC §1.2).
+func usageError(format string, args ...any) error {
+	return &errdefs.ExitError{Code: 2, Err: fmt.Errorf(format, args...)}
+}
+
+// request turns the flags into the create/run body. getenv serves -e KEY and ~;
+// warn receives warnings (a volume name that is also a directory here).
+func (f *RunFlags) request(getenv Env, image string, command []string, warn func(string, ...any)) (*api.CreateRequest, error) {
+	r := &api.CreateRequest{
+		Image: image, Command: command, Name: f.Name, Hostname: f.Hostname,
+		Tty: f.TTY, Stdin: f.Interactive, AutoRemove: f.Rm, Detached: f.Detach,
+		WorkingDir: f.Workdir, User: f.User, ReadOnly: f.ReadOnly, PublishAll: f.PublishAll,
+		Network: f.Network, DNS: f.DNS, DNSSearch: f.DNSSearch, DNSOption: f.DNSOption,
+		CPUQuota: f.CPUQuota, CPUPeriod: f.CPUPeriod, CPUShares: f.CPUShares, CpusetCpus: f.CpusetCpus,
+		PidsLimit: f.PidsLimit, BlkioWeight: f.BlkioWeight, OOMScoreAdj: f.OOMScoreAdj,
+		CapAdd: f.CapAdd, CapDrop: f.CapDrop, Privileged: f.Privileged, UserNS: f.Userns,
+		StopSignal: f.StopSignal, StopTimeout: f.StopTimeout, Pull: f.Pull, Platform: f.Platform,
+	}
+	if f.Entrypoint != nil {
+		ep := []string{}
+		if *f.Entrypoint != "" {
+			ep = []string{*f.Entrypoint}
+		}
+		r.Entrypoint = &ep
+	}
+	if f.Lazy {
+		t := true
+		r.Lazy = &t
+	}
+	switch f.Network {
+	case "", "bridge", "host", "none":
+	default:
+		return nil, usageError("--network %s: unknown mode; use bridge, host or none", f.Network)
+	}
+	switch f.Pull {
+	case "", "missing", "always", "never":
+	default:
+		return nil, usageError("--pull %s: unknown policy; use missing, always or never", f.Pull)
+	}
+	switch f.Userns {
+	case "", "host", "auto":
+	default:
+		return nil, usageError("--userns %s: unknown mode; use host or auto", f.Userns)
+	}
+	var err error
+	if r.Labels, err = keyValues("--label", f.Label, true); err != nil {
+		return nil, err
+	}
+	if r.Sysctls, err = keyValues("--sysctl", f.Sysctl, false); err != nil {
+		return nil, err
+	}
+	for _, file := range f.EnvFile {
+		lines, err := readEnvFile(file, getenv)
+		if err != nil {
+			return nil, err
+		}
+		r.Env = append(r.Env, lines...)
+	}
+	r.Env = append(r.Env, envList(f.Env, getenv)...)
+	for _, h := range f.AddHost {
+		name, ip, ok := strings.Cut(h, ":")
+		if !ok || name == "" || ip == "" {
+			return nil, usageError("--add-host %s: expected NAME:IP or NAME:host-gateway", h)
+		}
+		if ip != "host-gateway" {
+			if _, err := netip.ParseAddr(strings.Trim(ip, "[]")); err != nil {
+				return nil, usageError("--add-host %s: %q is not an IP address; expected NAME:IP or NAME:host-gateway", h, ip)
+			}
+		}
+		r.ExtraHosts = append(r.ExtraHosts, h)
+	}
+
+	// Sizes, CPUs.
+	if r.MemoryBytes, err = sizeFlag("--memory", f.Memory, false); err != nil {
+		return nil, err
+	}
+	if r.MemorySwap, err = sizeFlag("--memory-swap", f.MemorySwap, true); err != nil {
+		return nil, err
+	}
+	if r.ShmSizeBytes, err = sizeFlag("--shm-size", f.ShmSize, false); err != nil {
+		return nil, err
+	}
+	if f.CPUPercent != "" {
+		v, err := strconv.ParseFloat(strings.TrimSuffix(f.CPUPercent, "%"), 64)
+		if err != nil || v <= 0 {
+			return nil, usageError("--cpu-percent %s: expected a positive number (percent of one CPU)", f.CPUPercent)
+		}
+		r.CPU = v
+	}
+	if f.CPUs != "" {
+		v, err := strconv.ParseFloat(f.CPUs, 64)
+		if err != nil || v <= 0 {
+			return nil, usageError("--cpus %s: expected a positive number of CPUs, like 1.5", f.CPUs)
+		}
+		r.CPUs = v
+	}
+	for _, u := range f.Ulimit {
+		if err := checkUlimit(u); err != nil {
+			return nil, err
+		}
+		r.Ulimits = append(r.Ulimits, u)
+	}
+
+	// Storage.
+	for _, v := range f.Volume {
+		m, err := volumeFlag(v, getenv, warn)
+		if err != nil {
+			return nil, err
+		}
+		r.Mounts = append(r.Mounts, m)
+	}
+	for _, v := range f.Mount {
+		m, err := mountFlag(v, getenv)
+		if err != nil {
+			return nil, err
+		}
+		r.Mounts = append(r.Mounts, m)
+	}
+	for _, t := range f.Tmpfs {
+		if !strings.HasPrefix(t, "/") {
+			return nil, usageError("--tmpfs %s: the path must be absolute (/run[:size=64m])", t)
+		}
+		r.Tmpfs = append(r.Tmpfs, t)
+	}
+
+	// Network.
+	for _, p := range f.Publish {
+		bs, err := publishFlag(p)
+		if err != nil {
+			return nil, err
+		}
+		r.Publish = append(r.Publish, bs...)
+	}
+
+	// Security.
+	for _, o := range f.SecurityOpt {
+		k, v, _ := strings.Cut(o, "=")
+		if k == "seccomp" && v != "" && v != "unconfined" {
+			b, err := os.ReadFile(v)
+			if err != nil {
+				return nil, usageError("--security-opt %s: %v; give a seccomp profile file in Docker's format or unconfined", o, unwrapPath(err))
+			}
+			if !json.Valid(b) {
+				return nil, usageError("--security-opt %s: the file is not JSON; give a seccomp profile in Docker's format", o)
+			}
+			r.SeccompProfile = json.RawMessage(b)
+			continue
+		}
+		switch {
+		case k == "seccomp", k == "no-new-privileges", k == "label", k == "apparmor":
+		default:
+			return nil, usageError("--security-opt %s: unknown option; use seccomp=unconfined|<file> or no-new-privileges[=false]", o)
+		}
+		r.SecurityOpt = append(r.SecurityOpt, o)
+	}
+
+	// Lifecycle.
+	if f.Restart != "" {
+		if err := checkRestart(f.Restart); err != nil {
+			return nil, err
+		}
+		if f.Rm && f.Restart != "no" {
+			return nil, usageError("--restart %s cannot be used with --rm; drop one of them", f.Restart)
+		}
+		r.Restart = f.Restart
+	}
+	if r.Healthcheck, err = f.healthcheck(); err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+func (f *RunFlags) healthcheck() (*api.Healthcheck, error) {
+	if f.NoHealthcheck {
+		if f.HealthCmd != "" {
+			return nil, usageError("--no-healthcheck conflicts with --health-cmd; drop one of them")
+		}
+		return &api.Healthcheck{Test: []string{"NONE"}, Disable: true}, nil
+	}
+	if f.HealthCmd == "" && f.HealthInterval == "" && f.HealthTimeout == "" && f.HealthRetries == 0 && f.HealthStartPeriod == "" {
+		return nil, nil
+	}
+	h := &api.Healthcheck{Retries: f.HealthRetries}
+	if f.HealthCmd != "" {
+		h.Test = []string{"CMD-SHELL", f.HealthCmd}
+	}
+	if f.HealthRetries < 0 {
+		return nil, usageError("--health-retries %d: expected 0 or more", f.HealthRetries)
+	}
+	for _, d := range []struct {
+		flag, v string
+		dst     *int64
+	}{{"--health-interval", f.HealthInterval, &h.Interval}, {"--health-timeout", f.HealthTimeout, &h.Timeout}, {"--health-start-period", f.HealthStartPeriod, &h.StartPeriod}} {
+		if d.v == "" {
+			continue
+		}
+		dur, err := parseDuration(d.v)
+		if err != nil {
+			return nil, usageError("%s %s: %v", d.flag, d.v, err)
+		}
+		*d.dst = int64(dur)
+	}
+	return h, nil
+}
+
+// parseDuration reads 500ms, 30s, 1m30s; a bare integer is seconds (SPEC §1.3).
+func parseDuration(s string) (time.Duration, error) {
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if n < 0 {
+			return 0, fmt.Errorf("negative duration; expected 30s, 1m30s or a number of seconds")
+		}
+		return time.Duration(n) * time.Second, nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("not a duration; expected 500ms, 30s, 1m30s or a number of seconds")
+	}
+	return d, nil
+}
+
+// parseSize reads a size: a bare number is MiB (the original's unit), else a b/k/m/g
+// suffix, 1024-based (SPEC §1.3).
+func parseSize(s string) (int64, error) {
+	t := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), "ib")
+	mult := float64(1 << 20)
+	if n := len(t); n > 1 && t[n-1] == 'b' && strings.ContainsRune("kmgt", rune(t[n-2])) {
+		t = t[:n-1] // "512mb" = "512m"
+	}
+	if n := len(t); n > 0 {
+		if i := strings.IndexByte("bkmgt", t[n-1]); i >= 0 {
+			mult, t = float64(int64(1)<<(10*i)), t[:n-1]
+		}
+	}
+	v, err := strconv.ParseFloat(t, 64)
+	if err != nil || v < 0 {
+		return 0, fmt.Errorf("%q is not a size; expected a number of MiB or a b, k, m or g suffix (512m)", s)
+	}
+	return int64(v * mult), nil
+}
+
+func sizeFlag(flag, v string, allowUnlimited bool) (int64, error) {
+	if v == "" {
+		return 0, nil
+	}
+	if allowUnlimited && v == "-1" {
+		return -1, nil
+	}
+	n, err := parseSize(v)
+	if err != nil {
+		return 0, usageError("%s %s: %v", flag, v, err)
+	}
+	return n, nil
+}
+
+// keyValues parses KEY=VAL flags into a map; with bareOK a KEY alone maps to "".
+func keyValues(flag string, vals []string, bareOK bool) (map[string]string, error) {
+	if len(vals) == 0 {
+		return nil, nil
+	}
+	m := map[string]string{}
+	for _, kv := range vals {
+		k, v, ok := strings.Cut(kv, "=")
+		if k == "" || (!ok && !bareOK) {
+			return nil, usageError("%s %s: expected KEY=VAL", flag, kv)
+		}
+		m[k] = v
+	}
+	return m, nil
+}
+
+// envList resolves -e values: KEY=VAL as is, KEY from this process's environment, left out
+// when unset (Docker's rule).
+func envList(vals []string, getenv Env) []string {
+	var out []string
+	for _, kv := range vals {
+		if strings.Contains(kv, "=") {
+			out = append(out, kv)
+			continue
+		}
+		if v, ok := lookupEnv(getenv, kv); ok {
+			out = append(out, kv+"="+v)
+		}
+	}
+	return out
+}
+
+// lookupEnv tells an unset variable from an empty one as far as getenv allows: an empty
+// value counts as set only when the process's own environment has it set and empty.
+func lookupEnv(getenv Env, k string) (string, bool) {
+	if getenv == nil {
+		getenv = os.Getenv
+	}
+	if v := getenv(k); v != "" {
+		return v, true
+	}
+	v, ok := os.LookupEnv(k)
+	return "", ok && v == ""
+}
+
+// readEnvFile reads --env-file: KEY=VAL per line, # comments and blank lines skipped, a
+// bare KEY taken from the environment.
+func readEnvFile(path string, getenv Env) ([]string, error) {
+	fh, err := os.Open(path)
+	if err != nil {
+		return nil, usageError("--env-file %s: %v", path, unwrapPath(err))
+	}
+	defer fh.Close()
+	var lines []string
+	sc := bufio.NewScanner(fh)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	n := 0
+	for sc.Scan() {
+		n++
+		l := strings.TrimRight(sc.Text(), "\r")
+		t := strings.TrimSpace(l)
+		if t == "" || strings.HasPrefix(t, "#") {
+			continue
+		}
+		l = strings.TrimLeft(l, " \t")
+		k, _, _ := strings.Cut(l, "=")
+		if k == "" || strings.ContainsAny(k, " \t") {
+			return nil, usageError("--env-file %s:%d: %q is not KEY=VAL", path, n, t)
+		}
+		lines = append(lines, envList([]string{l}, getenv)...)
+	}
+	if err := sc.Err(); err != nil {
+		return nil, usageError("--env-file %s: %v", path, err)
+	}
+	return lines, nil
+}
+
+func unwrapPath(err error) error {
+	if pe, ok := err.(*os.PathError); ok {
+		return pe.Err
+	}
+	return err
+}
+
+// isHostPath is the -v rule: a source starting with / ./ ../ ~ (or . and ..) is a host path;
+// anything else names a volume.
+func isHostPath(s string) bool {
+	return s == "." || s == ".." || s == "~" || strings.HasPrefix(s, "/") || strings.HasPrefix(s, "./") ||
+		strings.HasPrefix(s, "../") || strings.HasPrefix(s, "~/")
+}
+
+// absHost makes a host path absolute (~ is $HOME).
+func absHost(s string, getenv Env) (string, error) {
+	if s == "~" || strings.HasPrefix(s, "~/") {
+		home := ""
+		if getenv != nil {
+			home = getenv("HOME")
+		}
+		if home == "" {
+			h, err := os.UserHomeDir()
+			if err != nil {
+				return "", fmt.Errorf("cannot expand ~: HOME is not set")
+			}
+			home = h
+		}
+		s = filepath.Join(home, strings.TrimPrefix(s, "~"))
+	}
+	return filepath.Abs(s)
+}
+
+// volumeFlag parses -v src:dst[:opts] or dst.
+func volumeFlag(v string, getenv Env, warn func(string, ...any)) (api.MountRequest, error) {
+	parts := strings.Split(v, ":")
+	var src, dst, opts string
+	switch len(parts) {
+	case 1:
+		dst = parts[0]
+	case 2:
+		src, dst = parts[0], parts[1]
+	case 3:
+		src, dst, opts = parts[0], parts[1], parts[2]
+	default:
+		return api.MountRequest{}, usageError("-v %s: expected SRC:DST[:ro|rw] or DST", v)
+	}
+	if !strings.HasPrefix(dst, "/") {
+		return api.MountRequest{}, usageError("-v %s: the container path %q must be absolute", v, dst)
+	}
+	m := api.MountRequest{Type: "volume", Target: filepath.Clean(dst)}
+	for _, o := range strings.Split(opts, ",") {
+		switch o {
+		case "", "rw", "z", "Z", "rprivate", "private", "rslave", "slave", "rshared", "shared", "nocopy":
+		case "ro":
+			m.ReadOnly = true
+		default:
+			return api.MountRequest{}, usageError("-v %s: unknown option %q; use ro or rw", v, o)
+		}
+	}
+	switch {
+	case src == "":
+		// Anonymous volume.
+	case isHostPath(src):
+		p, err := absHost(src, getenv)
+		if err != nil {
+			return api.MountRequest{}, usageError("-v %s: %v", v, err)
+		}
+		m.Type, m.Source = "bind", p
+	default:
+		m.Source = src
+		if st, err := os.Stat(src); err == nil && st.IsDir() && warn != nil {
+			warn("-v %s: %q is a volume name, yet a directory %s exists here; write ./%s:%s to bind it", v, src, src, src, dst)
+		}
+	}
+	return m, nil
+}
+
+// mountFlag parses --mount in Docker's syntax: comma-separated key=value pairs.
+func mountFlag(v string, getenv Env) (api.MountRequest, error) {
+	m := api.MountRequest{Type: "volume"}
+	for _, f := range strings.Split(v, ",") {
+		k, val, hasVal := strings.Cut(strings.TrimSpace(f), "=")
+		switch strings.ToLower(k) {
+		case "type":
+			m.Type = val
+		case "source", "src":
+			m.Source = val
+		case "target", "destination", "dst":
+			m.Target = val
+		case "readonly", "ro":
+			if !hasVal {
+				m.ReadOnly = true
+				break
+			}
+			b, err := strconv.ParseBool(val)
+			if err != nil {
+				return m, usageError("--mount %s: %s=%s is not a boolean", v, k, val)
+			}
+			m.ReadOnly = b
+		case "tmpfs-size":
+			n, err := parseSize(val)
+			if err != nil {
+				return m, usageError("--mount %s: tmpfs-size: %v", v, err)
+			}
+			if _, err := strconv.ParseInt(val, 10, 64); err == nil {
+				n, _ = strconv.ParseInt(val, 10, 64) // Docker: a bare tmpfs-size is bytes
+			}
+			m.TmpfsSize = n
+		case "tmpfs-mode":
+			n, err := strconv.ParseUint(val, 8, 32)
+			if err != nil {
+				return m, usageError("--mount %s: tmpfs-mode %s is not an octal mode", v, val)
+			}
+			m.TmpfsMode = uint32(n)
+		case "bind-propagation", "volume-nocopy", "consistency", "bind-nonrecursive", "volume-driver", "volume-opt", "volume-label":
+			// Accepted for Docker compatibility; minibox binds are recursive and private.
+		case "":
+		default:
+			return m, usageError("--mount %s: unknown key %q; use type, source, target, readonly, tmpfs-size, tmpfs-mode", v, k)
+		}
+	}
+	if m.Target == "" || !strings.HasPrefix(m.Target, "/") {
+		return m, usageError("--mount %s: target must be an absolute container path", v)
+	}
+	m.Target = filepath.Clean(m.Target)
+	switch m.Type {
+	case "bind":
+		if m.Source == "" {
+			return m, usageError("--mount %s: a bind mount needs source=<host path>", v)
+		}
+		p, err := absHost(m.Source, getenv)
+		if err != nil {
+			return m, usageError("--mount %s: %v", v, err)
+		}
+		m.Source = p
+	case "volume":
+	case "tmpfs":
+		if m.Source != "" {
+			return m, usageError("--mount %s: a tmpfs mount takes no source", v)
+		}
+	default:
+		return m, usageError("--mount %s: unknown type %q; use bind, volume or tmpfs", v, m.Type)
+	}
+	return m, nil
+}
+
+// publishFlag parses -p: ctr, host:ctr, ip:host:ctr, ip::ctr, each [/tcp|/udp]; ports may
+// be ranges of equal length (8000-8001:80-81).
+func publishFlag(p string) ([]api.PortBinding, error) {
+	spec, proto, hasProto := strings.Cut(p, "/")
+	if !hasProto {
+		proto = "tcp"
+	}
+	proto = strings.ToLower(proto)
+	if proto != "tcp" && proto != "udp" {
+		return nil, usageError("-p %s: protocol %q; use tcp or udp", p, proto)
+	}
+	var ip, host, ctr string
+	if strings.HasPrefix(spec, "[") { // [::1]:8080:80
+		end := strings.Index(spec, "]")
+		if end < 0 || len(spec) < end+2 || spec[end+1] != ':' {
+			return nil, usageError("-p %s: expected [IP]:HOST:CTR", p)
+		}
+		ip = spec[1:end]
+		rest := strings.Split(spec[end+2:], ":")
+		if len(rest) != 2 {
+			return nil, usageError("-p %s: expected [IP]:HOST:CTR", p)
+		}
+		host, ctr = rest[0], rest[1]
+	} else {
+		parts := strings.Split(spec, ":")
+		switch len(parts) {
+		case 1:
+			ctr = parts[0]
+		case 2:
+			host, ctr = parts[0], parts[1]
+		case 3:
+			ip, host, ctr = parts[0], parts[1], parts[2]
+		default:
+			return nil, usageError("-p %s: expected CTR, HOST:CTR, IP:HOST:CTR or IP::CTR", p)
+		}
+	}
+	if ip != "" {
+		if _, err := netip.ParseAddr(ip); err != nil {
+			return nil, usageError("-p %s: %q is not an IP address", p, ip)
+		}
+	}
+	c0, c1, err := portRange(ctr)
+	if err != nil || c0 == 0 {
+		return nil, usageError("-p %s: container port %q is not a port (1-65535)", p, ctr)
+	}
+	h0, h1 := 0, 0
+	if host != "" {
+		if h0, h1, err = portRange(host); err != nil {
+			return nil, usageError("-p %s: host port %q is not a port (0-65535)", p, host)
+		}
+	}
+	n := c1 - c0
+	if host != "" && h1-h0 != n && !(h0 == h1) {
+		return nil, usageError("-p %s: the host and container ranges differ in length", p)
+	}
+	var out []api.PortBinding
+	for i := 0; i <= n; i++ {
+		b := api.PortBinding{HostIP: ip, ContainerPort: c0 + i, Protocol: proto}
+		if host != "" && h0 != 0 {
+			b.HostPort = h0
+			if h1 != h0 {
+				b.HostPort = h0 + i
+			}
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func portRange(s string) (int, int, error) {
+	a, b, isRange := strings.Cut(s, "-")
+	lo, err := strconv.Atoi(a)
+	if err != nil || lo < 0 || lo > 65535 {
+		return 0, 0, fmt.Errorf("bad port")
+	}
+	if !isRange {
+		return lo, lo, nil
+	}
+	hi, err := strconv.Atoi(b)
+	if err != nil || hi < lo || hi > 65535 {
+		return 0, 0, fmt.Errorf("bad port range")
+	}
+	return lo, hi, nil
+}
+
+// checkUlimit accepts name=soft[:hard] with numbers or -1 (unlimited).
+func checkUlimit(u string) error {
+	name, val, ok := strings.Cut(u, "=")
+	if !ok || name == "" || val == "" {
+		return usageError("--ulimit %s: expected NAME=SOFT[:HARD] (nofile=1024:2048)", u)
+	}
+	soft, hard, _ := strings.Cut(val, ":")
+	for _, n := range []string{soft, hard} {
+		if n == "" {
+			continue
+		}
+		if _, err := strconv.ParseInt(n, 10, 64); err != nil {
+			return usageError("--ulimit %s: %q is not a number", u, n)
+		}
+	}
+	return nil
+}
+
+// checkRestart accepts no, on-failure[:N], always, unless-stopped.
+func checkRestart(p string) error {
+	name, n, hasN := strings.Cut(p, ":")
+	switch name {
+	case "no", "always", "unless-stopped":
+		if !hasN {
+			return nil
+		}
+	case "on-failure":
+		if !hasN {
+			return nil
+		}
+		if v, err := strconv.Atoi(n); err == nil && v >= 0 {
+			return nil
+		}
+	}
+	return usageError("--restart %s: expected no, on-failure[:N], always or unless-stopped", p)
+}
