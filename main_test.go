@@ -44,10 +44,11 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
-			"daemon-start": daemonStart,
-			"daemon-stop":  daemonStop,
-			"daemon-kill":  daemonKill,
-			"wait-for":     waitFor,
+			"daemon-start":   daemonStart,
+			"daemon-stop":    daemonStop,
+			"daemon-kill":    daemonKill,
+			"wait-for":       waitFor,
+			"registry-start": registryStart,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

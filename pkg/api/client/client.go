@@ -216,7 +216,7 @@ func responseError(resp *http.Response) error {
 	if msg == "" {
 		msg = resp.Status
 	}
-	if resp.StatusCode == http.StatusUnauthorized {
+	if resp.StatusCode == http.StatusUnauthorized && strings.Contains(resp.Header.Get("WWW-Authenticate"), `realm="minibox"`) {
 		msg = "the daemon rejected the API token: " + msg
 		if !strings.Contains(msg, "MINIBOX_API_TOKEN") {
 			msg += "; set MINIBOX_API_TOKEN to the daemon's token"

@@ -29,11 +29,16 @@ type Server struct {
 	apiPort  int
 	http     *fasthttp.Server
 	shutdown chan struct{}
+	// ctx outlives requests: operations a client starts (a container's run) finish even
+	// if it disconnects; it ends at shutdown.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // New builds the server; token "" means no authentication.
 func New(eng *engine.Engine, token string, log *slog.Logger) *Server {
 	s := &Server{eng: eng, log: log, shutdown: make(chan struct{})}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {
 		s.token = []byte(token)
 	}
@@ -146,6 +151,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // what remains (streams included).
 func (s *Server) Shutdown(grace time.Duration) error {
 	close(s.shutdown)
+	defer s.cancel()
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	return s.http.ShutdownWithContext(ctx)

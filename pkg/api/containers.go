@@ -1,0 +1,365 @@
+package api
+
+import (
+	"encoding/json"
+	"time"
+)
+
+// CreateRequest is the body of POST /containers/create and /containers/run (SPEC §3.3):
+// each run flag as a snake_case field, plus the original minibox's fields with their
+// original types and units. Byte forms win over the original MiB forms.
+type CreateRequest struct {
+	Image      string    `json:"image"`
+	Name       string    `json:"name,omitempty"`
+	Command    []string  `json:"command,omitempty"`
+	Entrypoint *[]string `json:"entrypoint,omitempty"` // [] clears the image's
+
+	Detached    bool `json:"detached,omitempty"`
+	Tty         bool `json:"tty,omitempty"`
+	Stdin       bool `json:"stdin,omitempty"`
+	Interactive bool `json:"interactive,omitempty"` // original: tty + stdin
+	AutoRemove  bool `json:"auto_remove,omitempty"`
+
+	Hostname   string            `json:"hostname,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`
+	Env        []string          `json:"env,omitempty"`
+	WorkingDir string            `json:"working_dir,omitempty"`
+	User       string            `json:"user,omitempty"`
+
+	Mounts         []MountRequest    `json:"mounts,omitempty"`
+	Volumes        map[string]string `json:"volumes,omitempty"`       // original: host path -> container path
+	NamedVolumes   map[string]string `json:"named_volumes,omitempty"` // original: name -> container path
+	Tmpfs          []string          `json:"tmpfs,omitempty"`         // "/path[:opts]"
+	ReadOnly       bool              `json:"read_only,omitempty"`
+	Publish        []PortBinding     `json:"publish,omitempty"`
+	Ports          map[string]int    `json:"ports,omitempty"` // original: "host" -> container (TCP, all addresses)
+	PublishAll     bool              `json:"publish_all,omitempty"`
+	Network        string            `json:"network,omitempty"` // bridge (default), host, none
+	DNS            []string          `json:"dns,omitempty"`
+	DNSSearch      []string          `json:"dns_search,omitempty"`
+	DNSOption      []string          `json:"dns_option,omitempty"`
+	ExtraHosts     []string          `json:"extra_hosts,omitempty"` // "name:ip" or "name:host-gateway"
+	NetworkAlias   []string          `json:"network_aliases,omitempty"`
+	ShmSizeBytes   int64             `json:"shm_size_bytes,omitempty"`
+	ShmSize        int64             `json:"shm_size,omitempty"` // original: MiB
+	MemoryBytes    int64             `json:"memory_bytes,omitempty"`
+	Memory         int64             `json:"memory,omitempty"` // original: MiB
+	MemorySwap     int64             `json:"memory_swap,omitempty"`
+	CPU            float64           `json:"cpu,omitempty"` // original: percent of one CPU
+	CPUs           float64           `json:"cpus,omitempty"`
+	CPUQuota       int64             `json:"cpu_quota,omitempty"`
+	CPUPeriod      int64             `json:"cpu_period,omitempty"`
+	CPUShares      int64             `json:"cpu_shares,omitempty"`
+	Cpuset         string            `json:"cpuset,omitempty"` // original name of cpuset_cpus
+	CpusetCpus     string            `json:"cpuset_cpus,omitempty"`
+	PidsLimit      int64             `json:"pids_limit,omitempty"`
+	BlkioWeight    int               `json:"blkio_weight,omitempty"`
+	IOWeight       int               `json:"io_weight,omitempty"` // original: v2 scale 1-10000
+	Ulimits        []string          `json:"ulimits,omitempty"`   // "nofile=1024:2048"
+	OOMScoreAdj    *int              `json:"oom_score_adj,omitempty"`
+	CapAdd         []string          `json:"cap_add,omitempty"`
+	CapDrop        []string          `json:"cap_drop,omitempty"`
+	Privileged     bool              `json:"privileged,omitempty"`
+	SecurityOpt    []string          `json:"security_opt,omitempty"`
+	SeccompProfile json.RawMessage   `json:"seccomp_profile,omitempty"`
+	UserNS         string            `json:"userns,omitempty"`
+	Sysctls        map[string]string `json:"sysctls,omitempty"`
+	Restart        string            `json:"restart,omitempty"`
+	Healthcheck    *Healthcheck      `json:"healthcheck,omitempty"`
+	StopSignal     string            `json:"stop_signal,omitempty"`
+	StopTimeout    *int              `json:"stop_timeout,omitempty"` // seconds
+	Lazy           *bool             `json:"lazy,omitempty"`
+	Pull           string            `json:"pull,omitempty"` // missing (default), always, never
+	Platform       string            `json:"platform,omitempty"`
+	DBMode         bool              `json:"db_mode,omitempty"`
+	Data           string            `json:"data,omitempty"` // db_mode: data path (/var/lib/minibox-data)
+	Project        string            `json:"project,omitempty"`
+	Service        string            `json:"service,omitempty"`
+}
+
+// MountRequest is one --mount (or -v, --tmpfs after the CLI parsed it).
+type MountRequest struct {
+	Type      string `json:"type"` // bind, volume, tmpfs
+	Source    string `json:"source,omitempty"`
+	Target    string `json:"target"`
+	ReadOnly  bool   `json:"read_only,omitempty"`
+	TmpfsSize int64  `json:"tmpfs_size,omitempty"`
+	TmpfsMode uint32 `json:"tmpfs_mode,omitempty"`
+}
+
+// PortBinding is one -p.
+type PortBinding struct {
+	HostIP        string `json:"host_ip,omitempty"`
+	HostPort      int    `json:"host_port"` // 0 = random
+	ContainerPort int    `json:"container_port"`
+	Protocol      string `json:"protocol,omitempty"` // tcp (default), udp
+}
+
+// Healthcheck is the container's probe; durations in nanoseconds.
+type Healthcheck struct {
+	Test        []string `json:"test,omitempty"` // ["CMD", ...], ["CMD-SHELL", "..."], ["NONE"]
+	Interval    int64    `json:"interval,omitempty"`
+	Timeout     int64    `json:"timeout,omitempty"`
+	StartPeriod int64    `json:"start_period,omitempty"`
+	Retries     int      `json:"retries,omitempty"`
+	Disable     bool     `json:"disable,omitempty"`
+}
+
+// Created answers create and detached run.
+type Created struct {
+	ID       string   `json:"id"`
+	Warnings []string `json:"warnings"`
+}
+
+// ContainerSummary is one entry of GET /containers (original keys kept).
+type ContainerSummary struct {
+	ID           string            `json:"id"`
+	Name         string            `json:"name"`
+	Image        string            `json:"image"`
+	ImageDigest  string            `json:"image_digest"`
+	Command      []string          `json:"command"`
+	PID          int               `json:"pid"`
+	Status       string            `json:"status"` // created|running|paused|restarting|exited
+	Health       string            `json:"health"` // starting|healthy|unhealthy|none
+	CreatedAt    time.Time         `json:"created_at"`
+	StartedAt    time.Time         `json:"started_at,omitzero"`
+	FinishedAt   time.Time         `json:"finished_at,omitzero"`
+	ExitCode     int               `json:"exit_code"`
+	OOMKilled    bool              `json:"oom_killed"`
+	Ports        map[string]int    `json:"ports"` // original: "host" -> container
+	Publish      []PortBinding     `json:"publish"`
+	Project      string            `json:"project,omitempty"`
+	Service      string            `json:"service,omitempty"`
+	IP           string            `json:"ip,omitempty"`
+	Labels       map[string]string `json:"labels"`
+	RestartCount int               `json:"restart_count"`
+}
+
+// PSRow is `ps --json`: the original's string rows.
+type PSRow struct {
+	ID      string `json:"id"`
+	Name    string `json:"name"`
+	Image   string `json:"image"`
+	Command string `json:"command"`
+	Created string `json:"created"`
+	Status  string `json:"status"`
+	Health  string `json:"health"`
+	Exit    string `json:"exit"`
+	Ports   string `json:"ports"`
+}
+
+// WaitResult answers POST /containers/wait and ends a foreground run stream.
+type WaitResult struct {
+	ExitCode  int    `json:"exit_code"`
+	OOMKilled bool   `json:"oom_killed"`
+	Error     string `json:"error,omitempty"`
+}
+
+// RunEvent is one line of a non-detached, non-upgraded run stream: first {"id"}, then
+// output chunks, last the WaitResult.
+type RunEvent struct {
+	ID     string `json:"id,omitempty"`
+	Stream string `json:"stream,omitempty"`
+	Text   string `json:"text,omitempty"`
+}
+
+// ExecRequest is the body of POST /containers/exec.
+type ExecRequest struct {
+	ID          string   `json:"id"`
+	Command     []string `json:"command"`
+	Interactive bool     `json:"interactive,omitempty"` // original: tty + stdin
+	Tty         bool     `json:"tty,omitempty"`
+	Stdin       bool     `json:"stdin,omitempty"`
+	Env         []string `json:"env,omitempty"`
+	User        string   `json:"user,omitempty"`
+	WorkingDir  string   `json:"workdir,omitempty"`
+	Detach      bool     `json:"detach,omitempty"`
+	Height      uint16   `json:"height,omitempty"`
+	Width       uint16   `json:"width,omitempty"`
+}
+
+// ExecCreated answers a detached exec.
+type ExecCreated struct {
+	ExecID string `json:"exec_id"`
+}
+
+// ExecInspect answers GET /containers/exec/inspect.
+type ExecInspect struct {
+	Running  bool `json:"running"`
+	ExitCode int  `json:"exit_code"`
+	PID      int  `json:"pid"`
+}
+
+// LogLine is one record of GET /containers/logs?format=json (container.log's shape).
+type LogLine struct {
+	Time   time.Time `json:"time"`
+	Stream string    `json:"stream"`
+	Text   string    `json:"text"`
+}
+
+// Stats is one container's figures (original keys).
+type Stats struct {
+	ID            string    `json:"id"`
+	Name          string    `json:"name"`
+	MemoryUsage   uint64    `json:"memory_usage"`
+	MemoryLimit   uint64    `json:"memory_limit"`
+	MemoryPercent float64   `json:"memory_percent"`
+	CPUUsageUsec  uint64    `json:"cpu_usage_usec"`
+	CPUPercent    float64   `json:"cpu_percent"`
+	OnlineCPUs    int       `json:"online_cpus"`
+	Pids          uint64    `json:"pids"`
+	PidsLimit     uint64    `json:"pids_limit"`
+	NetInput      uint64    `json:"net_input"`
+	NetOutput     uint64    `json:"net_output"`
+	BlockInput    uint64    `json:"block_input"`
+	BlockOutput   uint64    `json:"block_output"`
+	Read          time.Time `json:"read"`
+}
+
+// Volume is a named or anonymous volume.
+type Volume struct {
+	Name       string            `json:"Name"`
+	Driver     string            `json:"Driver"`
+	Mountpoint string            `json:"Mountpoint"`
+	CreatedAt  time.Time         `json:"CreatedAt"`
+	Labels     map[string]string `json:"Labels"`
+	Anonymous  bool              `json:"Anonymous"`
+	UsedBy     []string          `json:"UsedBy"`
+}
+
+// VolumeCreateRequest is the body of POST /volumes/create.
+type VolumeCreateRequest struct {
+	Name   string            `json:"name,omitempty"`
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// ContainerInspect is Docker's inspect shape, limited to what minibox has.
+type ContainerInspect struct {
+	ID              string            `json:"Id"`
+	Created         time.Time         `json:"Created"`
+	Path            string            `json:"Path"`
+	Args            []string          `json:"Args"`
+	State           InspectState      `json:"State"`
+	Image           string            `json:"Image"` // config digest
+	Name            string            `json:"Name"`  // "/name"
+	RestartCount    int               `json:"RestartCount"`
+	LogPath         string            `json:"LogPath"`
+	HostnamePath    string            `json:"HostnamePath"`
+	HostsPath       string            `json:"HostsPath"`
+	ResolvConfPath  string            `json:"ResolvConfPath"`
+	Config          InspectConfig     `json:"Config"`
+	HostConfig      InspectHostConfig `json:"HostConfig"`
+	NetworkSettings InspectNetwork    `json:"NetworkSettings"`
+	Mounts          []InspectMount    `json:"Mounts"`
+	GraphDriver     struct {
+		Name string            `json:"Name"`
+		Data map[string]string `json:"Data"`
+	} `json:"GraphDriver"`
+}
+
+// InspectState is .State.
+type InspectState struct {
+	Status     string         `json:"Status"`
+	Running    bool           `json:"Running"`
+	Paused     bool           `json:"Paused"`
+	Restarting bool           `json:"Restarting"`
+	OOMKilled  bool           `json:"OOMKilled"`
+	Dead       bool           `json:"Dead"`
+	Pid        int            `json:"Pid"`
+	ExitCode   int            `json:"ExitCode"`
+	Error      string         `json:"Error"`
+	StartedAt  string         `json:"StartedAt"`
+	FinishedAt string         `json:"FinishedAt"`
+	Health     *InspectHealth `json:"Health,omitempty"`
+}
+
+// InspectHealth is .State.Health.
+type InspectHealth struct {
+	Status        string        `json:"Status"`
+	FailingStreak int           `json:"FailingStreak"`
+	Log           []HealthProbe `json:"Log"`
+}
+
+// HealthProbe is one probe's result.
+type HealthProbe struct {
+	Start    time.Time `json:"Start"`
+	End      time.Time `json:"End"`
+	ExitCode int       `json:"ExitCode"`
+	Output   string    `json:"Output"`
+}
+
+// InspectConfig is .Config.
+type InspectConfig struct {
+	Hostname     string              `json:"Hostname"`
+	User         string              `json:"User"`
+	Tty          bool                `json:"Tty"`
+	OpenStdin    bool                `json:"OpenStdin"`
+	Env          []string            `json:"Env"`
+	Cmd          []string            `json:"Cmd"`
+	Entrypoint   []string            `json:"Entrypoint"`
+	Image        string              `json:"Image"`
+	WorkingDir   string              `json:"WorkingDir"`
+	Labels       map[string]string   `json:"Labels"`
+	ExposedPorts map[string]struct{} `json:"ExposedPorts,omitempty"`
+	StopSignal   string              `json:"StopSignal,omitempty"`
+	Healthcheck  *Healthcheck        `json:"Healthcheck,omitempty"`
+}
+
+// InspectHostConfig is .HostConfig.
+type InspectHostConfig struct {
+	NetworkMode    string            `json:"NetworkMode"`
+	Privileged     bool              `json:"Privileged"`
+	ReadonlyRootfs bool              `json:"ReadonlyRootfs"`
+	AutoRemove     bool              `json:"AutoRemove"`
+	CapAdd         []string          `json:"CapAdd"`
+	CapDrop        []string          `json:"CapDrop"`
+	Memory         int64             `json:"Memory"`
+	MemorySwap     int64             `json:"MemorySwap"`
+	NanoCpus       int64             `json:"NanoCpus"`
+	CpuQuota       int64             `json:"CpuQuota"`
+	CpuPeriod      int64             `json:"CpuPeriod"`
+	CpuShares      int64             `json:"CpuShares"`
+	CpusetCpus     string            `json:"CpusetCpus"`
+	PidsLimit      int64             `json:"PidsLimit"`
+	BlkioWeight    int               `json:"BlkioWeight"`
+	ShmSize        int64             `json:"ShmSize"`
+	OomScoreAdj    int               `json:"OomScoreAdj"`
+	RestartPolicy  RestartPolicy     `json:"RestartPolicy"`
+	PortBindings   []PortBinding     `json:"PortBindings"`
+	Binds          []string          `json:"Binds"`
+	Sysctls        map[string]string `json:"Sysctls,omitempty"`
+	SecurityOpt    []string          `json:"SecurityOpt,omitempty"`
+	UsernsMode     string            `json:"UsernsMode"`
+	Dns            []string          `json:"Dns"`
+	ExtraHosts     []string          `json:"ExtraHosts"`
+}
+
+// RestartPolicy is --restart.
+type RestartPolicy struct {
+	Name              string `json:"Name"`
+	MaximumRetryCount int    `json:"MaximumRetryCount"`
+}
+
+// InspectNetwork is .NetworkSettings.
+type InspectNetwork struct {
+	IPAddress  string              `json:"IPAddress"`
+	Gateway    string              `json:"Gateway"`
+	MacAddress string              `json:"MacAddress"`
+	Bridge     string              `json:"Bridge"`
+	Ports      map[string][]HostIP `json:"Ports"`
+}
+
+// HostIP is one published address of a port.
+type HostIP struct {
+	HostIP   string `json:"HostIp"`
+	HostPort string `json:"HostPort"`
+}
+
+// InspectMount is one of .Mounts.
+type InspectMount struct {
+	Type        string `json:"Type"`
+	Name        string `json:"Name,omitempty"`
+	Source      string `json:"Source"`
+	Destination string `json:"Destination"`
+	RW          bool   `json:"RW"`
+}

@@ -1,0 +1,558 @@
+package server
+
+import (
+	"bufio"
+	"context"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+func (s *Server) containersList(ctx *fasthttp.RequestCtx) {
+	f := engine.ContainerFilter{Project: queryString(ctx, "project"), Status: queryString(ctx, "status"),
+		Name: queryString(ctx, "name"), Labels: queryStrings(ctx, "label")}
+	b, err := s.eng.ListContainersJSON(f)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}
+
+func (s *Server) containerInspect(ctx *fasthttp.RequestCtx) {
+	id, err := requireQuery(ctx, "id")
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	in, err := s.eng.InspectContainer(id)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, in)
+}
+
+func (s *Server) containerCreate(ctx *fasthttp.RequestCtx) {
+	var req api.CreateRequest
+	if err := decodeJSON(ctx, &req); err != nil {
+		writeError(ctx, err)
+		return
+	}
+	id, warnings, err := s.eng.CreateContainer(s.daemonCtx(), req)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	if warnings == nil {
+		warnings = []string{}
+	}
+	writeJSON(ctx, fasthttp.StatusCreated, api.Created{ID: id, Warnings: warnings})
+}
+
+// daemonCtx is a context that lives past the handler (the daemon's own).
+func (s *Server) daemonCtx() context.Context { return s.ctx }
+
+func wantsUpgrade(ctx *fasthttp.RequestCtx) bool {
+	return strings.EqualFold(string(ctx.Request.Header.Peek("Upgrade")), "tcp")
+}
+
+func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
+	var req api.CreateRequest
+	if err := decodeJSON(ctx, &req); err != nil {
+		writeError(ctx, err)
+		return
+	}
+	if req.Interactive {
+		req.Tty, req.Stdin = true, true
+	}
+	upgrade := wantsUpgrade(ctx)
+	if req.Detached && !upgrade {
+		run, warnings, err := s.eng.RunContainer(s.daemonCtx(), req, false, false)
+		if err != nil {
+			writeError(ctx, err)
+			return
+		}
+		if run.Failed != nil {
+			writeError(ctx, errdefs.Invalid(run.Failed.Msg))
+			return
+		}
+		if warnings == nil {
+			warnings = []string{}
+		}
+		writeJSON(ctx, fasthttp.StatusCreated, api.Created{ID: run.ID, Warnings: warnings})
+		return
+	}
+	run, _, err := s.eng.RunContainer(s.daemonCtx(), req, true, upgrade && req.Stdin)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	if upgrade {
+		ctx.Response.Header.Set("X-Minibox-Container-Id", run.ID)
+		s.relay(ctx, run.Conn, run.Tty, run.Failed)
+		return
+	}
+	eng := s.eng
+	streamJSON(ctx, func(emit func(any) error) error {
+		if err := emit(api.RunEvent{ID: run.ID}); err != nil {
+			if run.Conn != nil {
+				run.Conn.Close()
+			}
+			return err
+		}
+		if run.Failed != nil {
+			emit(api.RunEvent{Stream: "stderr", Text: run.Failed.Msg + "\n"})
+			return emit(api.WaitResult{ExitCode: run.Failed.Code})
+		}
+		if err := pumpEvents(run.Conn, run.Tty, emit); err != nil {
+			return err
+		}
+		res, err := eng.WaitContainer(s.daemonCtx(), run.ID, "")
+		if err != nil {
+			return err
+		}
+		return emit(res)
+	})
+}
+
+// pumpEvents turns an attach stream into {"stream","text"} lines until it ends.
+func pumpEvents(conn *container.Conn, tty bool, emit func(any) error) error {
+	defer conn.Close()
+	if tty {
+		buf := make([]byte, 32<<10)
+		for {
+			n, err := conn.Read(buf)
+			if n > 0 {
+				if eerr := emit(api.RunEvent{Stream: "stdout", Text: string(buf[:n])}); eerr != nil {
+					return eerr
+				}
+			}
+			if err != nil {
+				return nil
+			}
+		}
+	}
+	var hdr [8]byte
+	for {
+		if _, err := io.ReadFull(conn, hdr[:]); err != nil {
+			return nil
+		}
+		n := binary.BigEndian.Uint32(hdr[4:])
+		p := make([]byte, n)
+		if _, err := io.ReadFull(conn, p); err != nil {
+			return nil
+		}
+		stream := "stdout"
+		switch hdr[0] {
+		case 2:
+			stream = "stderr"
+		case 3:
+			return errors.New(string(p))
+		}
+		if err := emit(api.RunEvent{Stream: stream, Text: string(p)}); err != nil {
+			return err
+		}
+	}
+}
+
+// relay answers 101 and copies between the client's connection and the process's stream:
+// output until it ends, stdin until the client half-closes.
+func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *container.Conn, tty bool, failed *engine.StartFailed) {
+	ctx.SetStatusCode(fasthttp.StatusSwitchingProtocols)
+	ctx.Response.Header.Set("Connection", "Upgrade")
+	ctx.Response.Header.Set("Upgrade", "tcp")
+	ctx.Response.Header.Set("Content-Type", "application/vnd.minibox.raw-stream")
+	if !tty {
+		ctx.Response.Header.Set("Content-Type", "application/vnd.minibox.multiplexed-stream")
+	}
+	ctx.HijackSetNoResponse(false)
+	ctx.Hijack(func(c net.Conn) {
+		defer c.Close()
+		if failed != nil {
+			msg := []byte(failed.Msg + "\n")
+			if tty {
+				c.Write(msg)
+			} else {
+				var hdr [8]byte
+				hdr[0] = 3
+				binary.BigEndian.PutUint32(hdr[4:], uint32(len(msg)))
+				c.Write(append(hdr[:], msg...))
+			}
+			return
+		}
+		defer conn.Close()
+		go func() {
+			io.Copy(conn, c)
+			conn.CloseWrite()
+		}()
+		io.Copy(c, conn)
+		if tc, ok := c.(interface{ CloseWrite() error }); ok {
+			tc.CloseWrite()
+		}
+	})
+}
+
+func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
+	id, err := requireQuery(ctx, "id")
+	if err == nil {
+		_, err = s.eng.StartContainer(s.daemonCtx(), id, nil)
+	}
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+func stopTimeout(ctx *fasthttp.RequestCtx) (*time.Duration, error) {
+	t := queryString(ctx, "t")
+	if t == "" {
+		t = queryString(ctx, "timeout")
+	}
+	if t == "" {
+		return nil, nil
+	}
+	if n, err := strconv.Atoi(t); err == nil && n >= 0 {
+		d := time.Duration(n) * time.Second
+		return &d, nil
+	}
+	d, err := time.ParseDuration(t)
+	if err != nil || d < 0 {
+		return nil, errdefs.Invalid("t: expected a number of seconds or a duration such as 30s")
+	}
+	return &d, nil
+}
+
+func (s *Server) containerStop(ctx *fasthttp.RequestCtx) {
+	id, err := requireQuery(ctx, "id")
+	var t *time.Duration
+	if err == nil {
+		t, err = stopTimeout(ctx)
+	}
+	if err == nil {
+		err = s.eng.StopContainer(s.daemonCtx(), id, t)
+	}
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+func (s *Server) containerRestart(ctx *fasthttp.RequestCtx) {
+	id, err := requireQuery(ctx, "id")
+	var t *time.Duration
+	if err == nil {
+		t, err = stopTimeout(ctx)
+	}
+	if err == nil {
+		err = s.eng.RestartContainer(s.daemonCtx(), id, t)
+	}
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+func (s *Server) containerKill(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error { return s.eng.KillContainer(id, queryString(ctx, "signal")) })
+}
+
+func (s *Server) containerPause(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error { return s.eng.PauseContainer(id, true) })
+}
+
+func (s *Server) containerUnpause(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error { return s.eng.PauseContainer(id, false) })
+}
+
+func (s *Server) containerRename(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error {
+		name, err := requireQuery(ctx, "name")
+		if err != nil {
+			return err
+		}
+		return s.eng.RenameContainer(id, name)
+	})
+}
+
+func (s *Server) containerRemove(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error {
+		return s.eng.RemoveContainer(s.daemonCtx(), id, queryBool(ctx, "force"), queryBool(ctx, "volumes") || queryBool(ctx, "v"))
+	})
+}
+
+// idAction runs a 204 action on the container named by ?id.
+func (s *Server) idAction(ctx *fasthttp.RequestCtx, fn func(id string) error) {
+	id, err := requireQuery(ctx, "id")
+	if err == nil {
+		err = fn(id)
+	}
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+func (s *Server) containerWait(ctx *fasthttp.RequestCtx) {
+	id, err := requireQuery(ctx, "id")
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	res, err := s.eng.WaitContainer(s.daemonCtx(), id, queryString(ctx, "condition"))
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, res)
+}
+
+func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
+	id, err := requireQuery(ctx, "id")
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	now := time.Now()
+	opts := engine.LogsOptions{Follow: queryBool(ctx, "follow") || queryBool(ctx, "f"),
+		Stdout: queryBool(ctx, "stdout"), Stderr: queryBool(ctx, "stderr")}
+	if t := queryString(ctx, "tail"); t != "" && t != "all" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 0 {
+			writeError(ctx, errdefs.Invalid("tail: expected a number of lines or all"))
+			return
+		}
+		opts.Tail = n
+		if n == 0 {
+			opts.Tail = -1
+		}
+	}
+	if opts.Since, err = engine.ParseTime(queryString(ctx, "since"), now); err == nil {
+		opts.Until, err = engine.ParseTime(queryString(ctx, "until"), now)
+	}
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	// Check the container now, so a wrong ID is a 404 rather than a broken stream.
+	if _, err := s.eng.InspectContainer(id); err != nil {
+		writeError(ctx, err)
+		return
+	}
+	asJSON := queryString(ctx, "format") == "json"
+	timestamps := queryBool(ctx, "timestamps")
+	if asJSON {
+		ctx.SetContentType("application/x-ndjson")
+	} else {
+		ctx.SetContentType("text/plain; charset=utf-8")
+	}
+	done := s.shutdown
+	eng := s.eng
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		enc := json.NewEncoder(w)
+		err := eng.Logs(id, opts, done, func(l api.LogLine) error {
+			if opts.Tail < 0 {
+				return nil
+			}
+			if asJSON {
+				enc.Encode(l)
+			} else {
+				if timestamps {
+					w.WriteString(l.Time.UTC().Format(time.RFC3339Nano) + " ")
+				}
+				w.WriteString(l.Text)
+			}
+			return w.Flush()
+		})
+		if err != nil && asJSON {
+			enc.Encode(errorBody(err))
+			w.Flush()
+		}
+	})
+}
+
+func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
+	id, err := requireQuery(ctx, "id")
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	if !wantsUpgrade(ctx) {
+		writeError(ctx, errdefs.Invalid("attach needs \"Connection: Upgrade\" and \"Upgrade: tcp\""))
+		return
+	}
+	stdin := !ctx.QueryArgs().Has("stdin") || queryBool(ctx, "stdin")
+	conn, tty, err := s.eng.AttachContainer(s.daemonCtx(), id, stdin)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	s.relay(ctx, conn, tty, nil)
+}
+
+func sizeQuery(ctx *fasthttp.RequestCtx) (uint16, uint16, error) {
+	h, err1 := strconv.ParseUint(queryString(ctx, "h"), 10, 16)
+	w, err2 := strconv.ParseUint(queryString(ctx, "w"), 10, 16)
+	if err1 != nil || err2 != nil {
+		return 0, 0, errdefs.Invalid("h and w must be numbers of rows and columns")
+	}
+	return uint16(h), uint16(w), nil
+}
+
+func (s *Server) containerResize(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error {
+		h, w, err := sizeQuery(ctx)
+		if err != nil {
+			return err
+		}
+		return s.eng.ResizeContainer(id, h, w)
+	})
+}
+
+func (s *Server) containerExec(ctx *fasthttp.RequestCtx) {
+	var req api.ExecRequest
+	if err := decodeJSON(ctx, &req); err != nil {
+		writeError(ctx, err)
+		return
+	}
+	if req.Interactive {
+		req.Tty, req.Stdin = true, true
+	}
+	upgrade := wantsUpgrade(ctx)
+	if !upgrade {
+		req.Stdin = false
+	}
+	x, err := s.eng.Exec(s.daemonCtx(), req)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	switch {
+	case req.Detach:
+		if x.Failed != nil {
+			writeError(ctx, errdefs.Invalid(x.Failed.Msg))
+			return
+		}
+		writeJSON(ctx, fasthttp.StatusCreated, api.ExecCreated{ExecID: x.ID})
+	case upgrade:
+		ctx.Response.Header.Set("X-Minibox-Exec-Id", x.ID)
+		s.relay(ctx, x.Conn, x.Tty, x.Failed)
+	default:
+		eng := s.eng
+		streamJSON(ctx, func(emit func(any) error) error {
+			if err := emit(api.ExecCreated{ExecID: x.ID}); err != nil {
+				return err
+			}
+			if x.Failed != nil {
+				emit(api.RunEvent{Stream: "stderr", Text: x.Failed.Msg + "\n"})
+				return emit(api.WaitResult{ExitCode: x.Failed.Code})
+			}
+			if err := pumpEvents(x.Conn, x.Tty, emit); err != nil {
+				return err
+			}
+			code, err := eng.WaitExec(s.daemonCtx(), x.ID)
+			if err != nil {
+				return err
+			}
+			return emit(api.WaitResult{ExitCode: code})
+		})
+	}
+}
+
+func (s *Server) execResize(ctx *fasthttp.RequestCtx) {
+	id, err := requireQuery(ctx, "exec_id")
+	var h, w uint16
+	if err == nil {
+		h, w, err = sizeQuery(ctx)
+	}
+	if err == nil {
+		err = s.eng.ResizeExec(id, h, w)
+	}
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+func (s *Server) execInspect(ctx *fasthttp.RequestCtx) {
+	id, err := requireQuery(ctx, "exec_id")
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	in, err := s.eng.InspectExec(s.daemonCtx(), id, queryBool(ctx, "wait"))
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, in)
+}
+
+func (s *Server) volumesList(ctx *fasthttp.RequestCtx) {
+	vs, err := s.eng.Volumes()
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, vs)
+}
+
+func (s *Server) volumeInspect(ctx *fasthttp.RequestCtx) {
+	name, err := requireQuery(ctx, "name")
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	v, err := s.eng.Volume(name)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, v)
+}
+
+func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
+	var req api.VolumeCreateRequest
+	if len(ctx.PostBody()) > 0 {
+		if err := decodeJSON(ctx, &req); err != nil {
+			writeError(ctx, err)
+			return
+		}
+	}
+	v, err := s.eng.CreateVolume(req)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusCreated, v)
+}
+
+func (s *Server) volumeRemove(ctx *fasthttp.RequestCtx) {
+	name, err := requireQuery(ctx, "name")
+	if err == nil {
+		err = s.eng.RemoveVolume(name, queryBool(ctx, "force"))
+	}
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}

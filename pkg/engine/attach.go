@@ -1,0 +1,295 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+// running returns the container's live shim, or a 409-kind error.
+func (e *Engine) running(ref string, allowPaused bool) (*ctr, *container.Container, error) {
+	c, err := e.lookup(ref)
+	if err != nil {
+		return nil, nil, err
+	}
+	e.cmu.RLock()
+	shim, status := c.shim, c.rec.Status
+	e.cmu.RUnlock()
+	if shim == nil {
+		return nil, nil, errdefs.Conflict(fmt.Sprintf("container %s is not running", c.rec.Name))
+	}
+	if status == StatusPaused && !allowPaused {
+		return nil, nil, errdefs.Conflict(fmt.Sprintf("container %s is paused; unpause it first", c.rec.Name))
+	}
+	return c, shim, nil
+}
+
+// ContainerTty reports whether the container has a terminal.
+func (e *Engine) ContainerTty(ref string) (bool, error) {
+	c, err := e.lookup(ref)
+	if err != nil {
+		return false, err
+	}
+	return e.snapshot(c).Request.Tty, nil
+}
+
+// AttachContainer attaches to a running container's stdio: raw bytes for a tty, else
+// SPEC §3.5 frames.
+func (e *Engine) AttachContainer(ctx context.Context, ref string, stdin bool) (*container.Conn, bool, error) {
+	_, shim, err := e.running(ref, true)
+	if err != nil {
+		return nil, false, err
+	}
+	conn, err := shim.AttachConn(ctx, stdin)
+	return conn, shim.Tty(), err
+}
+
+// ResizeContainer sets a running container's terminal size.
+func (e *Engine) ResizeContainer(ref string, h, w uint16) error {
+	_, shim, err := e.running(ref, true)
+	if err != nil {
+		return err
+	}
+	return shim.Resize(h, w)
+}
+
+// RunStarted is a container created and started by Run with its stdio attached.
+type RunStarted struct {
+	ID   string
+	Tty  bool
+	Conn *container.Conn // nil when detached
+	// Failed is set when the workload could not run (exit 126/127); Conn is nil then.
+	Failed *StartFailed
+}
+
+// RunContainer creates and starts a container; unless detached it attaches first, so no
+// output is lost.
+func (e *Engine) RunContainer(ctx context.Context, req api.CreateRequest, attach, stdin bool) (*RunStarted, []string, error) {
+	id, warnings, err := e.CreateContainer(ctx, req)
+	if err != nil {
+		return nil, nil, err
+	}
+	run := &RunStarted{ID: id}
+	var before BeforeResume
+	if attach {
+		before = func(shim *container.Container) error {
+			conn, err := shim.AttachConn(ctx, stdin)
+			run.Conn, run.Tty = conn, shim.Tty()
+			return err
+		}
+	}
+	if _, err := e.StartContainer(ctx, id, before); err != nil {
+		if run.Conn != nil {
+			run.Conn.Close()
+			run.Conn = nil
+		}
+		var sf *StartFailed
+		if errors.As(err, &sf) {
+			run.Failed = sf
+			return run, warnings, nil
+		}
+		// A container that never ran is not kept when it was meant to be removed.
+		if c, lerr := e.lookup(id); lerr == nil && c.rec.Request.AutoRemove {
+			e.removeContainer(context.Background(), c, true, true)
+		}
+		return nil, warnings, err
+	}
+	return run, warnings, nil
+}
+
+// execEntry is an exec process, kept for inspect and resize.
+type execEntry struct {
+	id        string
+	ctrID     string
+	proc      *container.ExecProcess
+	done      chan struct{}
+	exitCode  int
+	running   bool
+	mu        sync.Mutex
+	startedAt time.Time
+}
+
+// ExecStarted is a started exec process with its raw stream (nil when detached).
+type ExecStarted struct {
+	ID     string
+	Tty    bool
+	Conn   *container.Conn
+	Failed *StartFailed
+}
+
+// Exec starts a process in a running, unpaused container (SPEC §7.4).
+func (e *Engine) Exec(ctx context.Context, req api.ExecRequest) (*ExecStarted, error) {
+	if req.Interactive {
+		req.Tty, req.Stdin = true, true
+	}
+	if len(req.Command) == 0 {
+		return nil, errdefs.Invalid("exec needs a command")
+	}
+	c, shim, err := e.running(req.ID, false)
+	if err != nil {
+		return nil, err
+	}
+	r := e.snapshot(c)
+	env := req.Env
+	if s, err := e.buildSpec(&r, nil); err == nil {
+		env = mergeEnv(s.Process.Env, req.Env)
+		if req.Tty && !hasEnv(env, "TERM") {
+			env = append(env, "TERM=xterm")
+		}
+	}
+	spec := container.ExecSpec{Args: req.Command, Env: env, Cwd: req.WorkingDir, User: req.User,
+		Tty: req.Tty, Stdin: req.Stdin && !req.Detach, Height: req.Height, Width: req.Width}
+	ent := &execEntry{id: newID(), ctrID: r.ID, done: make(chan struct{}), running: true, startedAt: time.Now()}
+	e.execs.Store(ent.id, ent)
+	time.AfterFunc(time.Hour, func() { <-ent.done; e.execs.Delete(ent.id) })
+	proc, conn, err := shim.ExecConn(context.Background(), spec)
+	if err != nil {
+		var se *container.StartError
+		if errors.As(err, &se) && se.Code != 0 {
+			ent.finish(se.Code)
+			return &ExecStarted{ID: ent.id, Tty: req.Tty, Failed: &StartFailed{Code: se.Code, Msg: se.Msg}}, nil
+		}
+		ent.finish(126)
+		e.execs.Delete(ent.id)
+		return nil, err
+	}
+	ent.proc = proc
+	go func() {
+		ex, err := proc.Wait(context.Background())
+		code := 126
+		if err == nil && ex != nil {
+			code = ex.ExitCode
+		}
+		ent.finish(code)
+	}()
+	if req.Detach {
+		go func() { io.Copy(io.Discard, conn); conn.Close() }()
+		conn = nil
+	}
+	return &ExecStarted{ID: ent.id, Tty: req.Tty, Conn: conn}, nil
+}
+
+func (x *execEntry) finish(code int) {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if !x.running {
+		return
+	}
+	x.running, x.exitCode = false, code
+	close(x.done)
+}
+
+func (e *Engine) execEntry(id string) (*execEntry, error) {
+	if v, ok := e.execs.Load(id); ok {
+		return v.(*execEntry), nil
+	}
+	return nil, errdefs.NotFound(fmt.Sprintf("no such exec instance: %s", id))
+}
+
+// InspectExec reports an exec process; with wait it returns once the process has ended.
+func (e *Engine) InspectExec(ctx context.Context, id string, wait bool) (*api.ExecInspect, error) {
+	x, err := e.execEntry(id)
+	if err != nil {
+		return nil, err
+	}
+	if wait {
+		select {
+		case <-x.done:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	out := &api.ExecInspect{Running: x.running, ExitCode: x.exitCode}
+	if x.proc != nil {
+		out.PID = x.proc.PID()
+	}
+	return out, nil
+}
+
+// WaitExec waits for an exec process's end.
+func (e *Engine) WaitExec(ctx context.Context, id string) (int, error) {
+	in, err := e.InspectExec(ctx, id, true)
+	if err != nil {
+		return 0, err
+	}
+	return in.ExitCode, nil
+}
+
+// ResizeExec sets an exec's terminal size.
+func (e *Engine) ResizeExec(id string, h, w uint16) error {
+	x, err := e.execEntry(id)
+	if err != nil {
+		return err
+	}
+	if x.proc == nil {
+		return errdefs.Conflict("exec " + id + " is not running")
+	}
+	return x.proc.Resize(h, w)
+}
+
+// LogsOptions select what GET /containers/logs returns.
+type LogsOptions struct {
+	Follow         bool
+	Tail           int // 0: all
+	Since, Until   time.Time
+	Stdout, Stderr bool
+}
+
+// Logs emits the container's log records; with Follow it ends once the container exited.
+func (e *Engine) Logs(ref string, opts LogsOptions, done <-chan struct{}, emit func(api.LogLine) error) error {
+	c, err := e.lookup(ref)
+	if err != nil {
+		return err
+	}
+	r := e.snapshot(c)
+	dir := e.ctrDir(r.ID)
+	follow := opts.Follow
+	e.cmu.RLock()
+	live := c.shim != nil
+	e.cmu.RUnlock()
+	if !live {
+		follow = false // nothing more will come
+	}
+	return container.ReadLogs(filepath.Join(dir, "container.log"), container.LogOptions{
+		Follow: follow, Tail: opts.Tail, Since: opts.Since, Until: opts.Until, Stdout: opts.Stdout, Stderr: opts.Stderr,
+	}, done, func(l container.LogRecord) error {
+		return emit(api.LogLine{Time: l.Time, Stream: l.Stream, Text: l.Text})
+	})
+}
+
+// ParseTime reads RFC 3339, Unix time (with fraction) or a duration ago ("10m").
+func ParseTime(s string, now time.Time) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if t, err := time.Parse("2006-01-02", s); err == nil {
+		return t, nil
+	}
+	if f, err := strconv.ParseFloat(s, 64); err == nil {
+		sec := int64(f)
+		return time.Unix(sec, int64((f-float64(sec))*1e9)), nil
+	}
+	if d, err := time.ParseDuration(s); err == nil {
+		return now.Add(-d), nil
+	}
+	return time.Time{}, errdefs.Invalid(fmt.Sprintf("time %q: expected RFC 3339, Unix time, or a duration such as 10m", s))
+}
+
+// SignalName is a signal's number for the API.
+func SignalName(sig syscall.Signal) string { return strings.TrimPrefix(sig.String(), "signal ") }

@@ -1,0 +1,428 @@
+package engine
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/netip"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/cgroup"
+	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/network"
+)
+
+// Container states (SPEC §3.4).
+const (
+	StatusCreated    = "created"
+	StatusRunning    = "running"
+	StatusPaused     = "paused"
+	StatusRestarting = "restarting"
+	StatusExited     = "exited"
+)
+
+// Record is one container as state.json keeps it.
+type Record struct {
+	ID          string               `json:"id"`
+	Name        string               `json:"name"`
+	Image       string               `json:"image"`      // as the user named it
+	ImageName   string               `json:"image_name"` // normalised reference, if any
+	ImageID     string               `json:"image_id"`   // config digest
+	ImageDigest string               `json:"image_digest"`
+	Layers      []ocispec.Descriptor `json:"layers"` // bottom first
+	Request     api.CreateRequest    `json:"request"`
+	Args        []string             `json:"args"` // entrypoint + command, resolved at create
+	Created     time.Time            `json:"created_at"`
+
+	Status       string        `json:"status"`
+	PID          int           `json:"pid,omitempty"`
+	StartedAt    time.Time     `json:"started_at,omitzero"`
+	FinishedAt   time.Time     `json:"finished_at,omitzero"`
+	ExitCode     int           `json:"exit_code"`
+	OOMKilled    bool          `json:"oom_killed,omitempty"`
+	Error        string        `json:"error,omitempty"`
+	IP           string        `json:"ip,omitempty"`
+	Ports        []network.Port `json:"ports,omitempty"`
+	RestartCount int           `json:"restart_count,omitempty"`
+	UserStopped  bool          `json:"user_stopped,omitempty"`
+	AnonVolumes  []string      `json:"anon_volumes,omitempty"`
+	Lazy         bool          `json:"lazy,omitempty"`
+	// Config is the image's config at create: the container keeps working if the image
+	// is removed.
+	Config ocispec.ImageConfig `json:"image_config"`
+	Mounts []MountRecord       `json:"mounts,omitempty"`
+	// ImageHealth is the image's HEALTHCHECK (Docker's config extension).
+	ImageHealth *api.Healthcheck `json:"image_health,omitempty"`
+}
+
+// ctr is a container in memory: its record (guarded by e.cmu) and live handles.
+type ctr struct {
+	op   sync.Mutex // serialises start, stop, remove of this container
+	rec  *Record
+	shim *container.Container // nil unless running or paused
+	// exited is closed when the current run ends (nil when not running).
+	exited  chan struct{}
+	health  *healthState
+	restart *time.Timer // a pending restart-policy restart
+	backoff time.Duration
+	removed chan struct{} // closed once the container is removed
+}
+
+type containersArea struct {
+	cmu      sync.RWMutex
+	ctrs     map[string]*ctr // by full ID
+	names    map[string]string
+	gen      uint64 // bumped on every change; keys the list cache
+	listGen  uint64
+	listJSON []byte
+	saveMu   sync.Mutex
+	cg       cgroup.Manager
+	net      *network.Manager
+	netMu    sync.Mutex // the network manager is made lazily
+	execs    sync.Map   // exec ID -> *execEntry
+	recent   sync.Map   // removed ID -> *api.WaitResult, for a wait that comes late
+	stopping bool
+}
+
+// stateDoc is state.json.
+type stateDoc struct {
+	Containers map[string]*Record `json:"containers"`
+}
+
+func (e *Engine) loadContainers() error {
+	var doc stateDoc
+	migrate, err := e.State.Load(&doc)
+	if err != nil {
+		return err
+	}
+	e.ctrs = map[string]*ctr{}
+	e.names = map[string]string{}
+	for id, r := range doc.Containers {
+		if r == nil || r.ID != id {
+			continue
+		}
+		e.ctrs[id] = &ctr{rec: r}
+		e.names[r.Name] = id
+	}
+	if migrate {
+		e.Log.Info("state.json was plaintext: rewriting it encrypted")
+		return e.saveState()
+	}
+	return nil
+}
+
+// saveState writes every record; the snapshot is taken under saveMu so the last write
+// always holds the newest state.
+func (e *Engine) saveState() error {
+	e.saveMu.Lock()
+	defer e.saveMu.Unlock()
+	e.cmu.RLock()
+	doc := stateDoc{Containers: make(map[string]*Record, len(e.ctrs))}
+	for id, c := range e.ctrs {
+		doc.Containers[id] = c.rec
+	}
+	b, err := json.Marshal(doc)
+	e.cmu.RUnlock()
+	if err != nil {
+		return err
+	}
+	return e.State.SaveRaw(b)
+}
+
+// update changes a record under the lock, bumps the generation and persists.
+func (e *Engine) update(c *ctr, fn func(r *Record)) error {
+	e.cmu.Lock()
+	fn(c.rec)
+	e.gen++
+	e.cmu.Unlock()
+	if err := e.saveState(); err != nil {
+		e.Log.Error("save state", "err", err)
+		return fmt.Errorf("save state: %w", err)
+	}
+	return nil
+}
+
+func (e *Engine) touch() {
+	e.cmu.Lock()
+	e.gen++
+	e.cmu.Unlock()
+}
+
+// snapshot copies a record for reading outside the lock.
+func (e *Engine) snapshot(c *ctr) Record {
+	e.cmu.RLock()
+	defer e.cmu.RUnlock()
+	return *c.rec
+}
+
+var (
+	idRe   = regexp.MustCompile(`^[0-9a-f]{1,64}$`)
+	nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+)
+
+// lookup finds a container by exact name, full ID or unique ID prefix.
+func (e *Engine) lookup(ref string) (*ctr, error) {
+	ref = strings.TrimPrefix(ref, "/")
+	if ref == "" {
+		return nil, errdefs.Invalid("a container ID or name is required")
+	}
+	e.cmu.RLock()
+	defer e.cmu.RUnlock()
+	if id, ok := e.names[ref]; ok {
+		return e.ctrs[id], nil
+	}
+	if c, ok := e.ctrs[ref]; ok {
+		return c, nil
+	}
+	if idRe.MatchString(ref) {
+		var found *ctr
+		for id, c := range e.ctrs {
+			if strings.HasPrefix(id, ref) {
+				if found != nil {
+					return nil, errdefs.Conflict(fmt.Sprintf("container ID prefix %q is ambiguous; give more characters", ref))
+				}
+				found = c
+			}
+		}
+		if found != nil {
+			return found, nil
+		}
+	}
+	return nil, errdefs.NotFound(fmt.Sprintf("no such container: %s", ref))
+}
+
+func newID() string {
+	b := make([]byte, 32)
+	rand.Read(b)
+	return hex.EncodeToString(b)
+}
+
+func (e *Engine) ctrDir(id string) string { return filepath.Join(e.Root, "containers", id) }
+
+// ContainerLayerDigests is every layer a container (running or stopped) uses: prune keeps them.
+func (e *Engine) ContainerLayerDigests() (map[digest.Digest]bool, error) {
+	used := map[digest.Digest]bool{}
+	e.cmu.RLock()
+	defer e.cmu.RUnlock()
+	for _, c := range e.ctrs {
+		for _, l := range c.rec.Layers {
+			used[l.Digest] = true
+		}
+		if c.rec.ImageID != "" {
+			used[digest.Digest(c.rec.ImageID)] = true
+		}
+	}
+	return used, nil
+}
+
+// imageUsers names the containers created from the image with config digest id.
+func (e *Engine) imageUsers(id digest.Digest) []string {
+	e.cmu.RLock()
+	defer e.cmu.RUnlock()
+	var names []string
+	for _, c := range e.ctrs {
+		if c.rec.ImageID == id.String() {
+			names = append(names, c.rec.Name)
+		}
+	}
+	sort.Strings(names)
+	return names
+}
+
+func (e *Engine) countContainers(info *api.Info) {
+	e.cmu.RLock()
+	for _, c := range e.ctrs {
+		info.Containers++
+		switch c.rec.Status {
+		case StatusRunning, StatusRestarting:
+			info.ContainersRunning++
+		case StatusPaused:
+			info.ContainersPaused++
+		default:
+			info.ContainersStopped++
+		}
+	}
+	e.cmu.RUnlock()
+	if e.Images != nil {
+		if imgs, err := e.Images.List(); err == nil {
+			info.Images = len(imgs)
+		}
+	}
+}
+
+// netManager returns the network manager, creating it (and the bridge) when first needed.
+func (e *Engine) netManager(ctx context.Context, bridge bool) (*network.Manager, error) {
+	e.netMu.Lock()
+	defer e.netMu.Unlock()
+	if e.net == nil {
+		m, err := network.New(network.Config{Subnet: e.Cfg.BridgeSubnet, APIPort: apiPort(e.Cfg.HTTPAddr)}, e.Log.With("area", "network"))
+		if err != nil {
+			return nil, fmt.Errorf("network: %w", err)
+		}
+		e.net = m
+	}
+	if bridge {
+		if err := e.net.EnsureBridge(ctx); err != nil {
+			return nil, fmt.Errorf("bridge: %w", err)
+		}
+	}
+	return e.net, nil
+}
+
+func apiPort(addr string) int {
+	if strings.HasPrefix(addr, "unix:") {
+		return 0
+	}
+	_, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(p)
+	return n
+}
+
+// openContainers reconciles the records with the shims that still live (SPEC §2.2 step 4-5).
+func (e *Engine) openContainers(ctx context.Context) error {
+	cg, err := cgroup.Open(e.Log.With("area", "cgroup"))
+	if err != nil {
+		return fmt.Errorf("cgroups: %w", err)
+	}
+	e.cg = cg
+	e.ImageUsers = e.imageUsers
+	e.ContainerLayers = e.ContainerLayerDigests
+	var running []network.Endpoint
+	var autoRemove, restart []*ctr
+	for _, c := range e.allContainers() {
+		r := e.snapshot(c)
+		switch r.Status {
+		case StatusRunning, StatusPaused, StatusRestarting:
+		default:
+			if r.Request.AutoRemove && r.Status == StatusExited {
+				autoRemove = append(autoRemove, c)
+			} else if e.shouldRestartAtBoot(&r) {
+				restart = append(restart, c)
+			}
+			continue
+		}
+		shim, err := container.Connect(e.ctrDir(r.ID))
+		if err == nil {
+			st, serr := shim.State()
+			if serr == nil && st.Exit == nil {
+				c.shim = shim
+				c.exited = make(chan struct{})
+				status := StatusRunning
+				if st.Status == "paused" || r.Status == StatusPaused {
+					status = StatusPaused
+				}
+				e.update(c, func(r *Record) { r.Status = status; r.PID = shim.PID() })
+				if r.IP != "" && r.Request.Network == "bridge" {
+					if a, perr := netip.ParseAddr(r.IP); perr == nil {
+						running = append(running, network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, Ports: r.Ports})
+					}
+				}
+				go e.monitor(c, shim)
+				e.startHealth(c)
+				e.Log.Info("container reattached", "id", r.ID[:12], "pid", shim.PID())
+				continue
+			}
+		}
+		// The shim is gone: its exit.json tells how the workload ended.
+		ex, rerr := container.ReadExit(e.ctrDir(r.ID))
+		e.update(c, func(r *Record) {
+			r.Status, r.PID = StatusExited, 0
+			if rerr == nil {
+				r.ExitCode, r.OOMKilled, r.FinishedAt = ex.ExitCode, ex.OOMKilled, ex.FinishedAt
+			} else {
+				r.ExitCode, r.Error, r.FinishedAt = 255, "shim lost", time.Now().UTC()
+			}
+		})
+		container.Cleanup(e.ctrDir(r.ID))
+		e.cg.Remove(cgroupPath(r.ID))
+		e.Log.Info("container ended while the daemon was down", "id", r.ID[:12], "exit_code", e.snapshot(c).ExitCode)
+		r = e.snapshot(c)
+		if r.Request.AutoRemove {
+			autoRemove = append(autoRemove, c)
+		} else if e.shouldRestartAtBoot(&r) {
+			restart = append(restart, c)
+		}
+	}
+	for _, c := range autoRemove {
+		e.removeContainer(ctx, c, true, true)
+	}
+	if len(running) > 0 || e.Cfg.BridgeOnStartup {
+		m, err := e.netManager(ctx, false)
+		if err != nil {
+			return err
+		}
+		if err := m.Reconcile(ctx, running); err != nil {
+			e.Log.Warn("network reconcile", "err", err)
+		}
+		if e.Cfg.BridgeOnStartup {
+			if err := m.EnsureBridge(ctx); err != nil {
+				return fmt.Errorf("bridge: %w", err)
+			}
+		}
+	}
+	for _, c := range restart {
+		go func(c *ctr) {
+			if err := e.startContainer(context.Background(), c, nil); err != nil {
+				e.Log.Warn("restart policy at daemon start", "id", c.rec.ID[:12], "err", err)
+			}
+		}(c)
+	}
+	return nil
+}
+
+func (e *Engine) allContainers() []*ctr {
+	e.cmu.RLock()
+	defer e.cmu.RUnlock()
+	out := make([]*ctr, 0, len(e.ctrs))
+	for _, c := range e.ctrs {
+		out = append(out, c)
+	}
+	return out
+}
+
+// closeContainers stops health probes and restart timers; containers keep running.
+func (e *Engine) closeContainers() {
+	e.cmu.Lock()
+	e.stopping = true
+	for _, c := range e.ctrs {
+		if c.restart != nil {
+			c.restart.Stop()
+		}
+		if c.health != nil {
+			c.health.stop()
+		}
+	}
+	e.cmu.Unlock()
+	e.saveState()
+	e.netMu.Lock()
+	if e.net != nil {
+		e.net.Close()
+	}
+	e.netMu.Unlock()
+}
+
+func cgroupPath(id string) string { return "minibox/" + id }
+
+func short12(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}

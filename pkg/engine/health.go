@@ -1,0 +1,251 @@
+package engine
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/image"
+)
+
+// Health states (SPEC §3.4).
+const (
+	HealthNone      = "none"
+	HealthStarting  = "starting"
+	HealthHealthy   = "healthy"
+	HealthUnhealthy = "unhealthy"
+)
+
+const (
+	defaultHealthInterval = 30 * time.Second
+	defaultHealthTimeout  = 30 * time.Second
+	defaultHealthRetries  = 3
+	healthLogKeep         = 5
+	healthOutputMax       = 4096
+)
+
+type healthState struct {
+	mu      sync.Mutex
+	status  string
+	failing int
+	log     []api.HealthProbe
+	cancel  context.CancelFunc
+}
+
+func (h *healthState) stop() {
+	if h != nil && h.cancel != nil {
+		h.cancel()
+	}
+}
+
+func (h *healthState) snapshot() (string, int, []api.HealthProbe) {
+	if h == nil {
+		return HealthNone, 0, nil
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.status, h.failing, append([]api.HealthProbe(nil), h.log...)
+}
+
+// imageHealthcheck reads Docker's Healthcheck extension from the image's config blob.
+func (e *Engine) imageHealthcheck(img *image.Image) *api.Healthcheck {
+	b, err := e.Images.Content().ReadAll(img.ID)
+	if err != nil {
+		return nil
+	}
+	var cfg struct {
+		Config struct {
+			Healthcheck *struct {
+				Test        []string
+				Interval    int64
+				Timeout     int64
+				StartPeriod int64
+				Retries     int
+			}
+		} `json:"config"`
+	}
+	if json.Unmarshal(b, &cfg) != nil || cfg.Config.Healthcheck == nil {
+		return nil
+	}
+	h := cfg.Config.Healthcheck
+	return &api.Healthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
+}
+
+// healthcheckOf is --health-*, else the image's HEALTHCHECK, else the original's labels
+// mini.healthcheck.cmd/.interval; nil when there is none or it is disabled.
+func healthcheckOf(r *Record) *api.Healthcheck {
+	h := r.Request.Healthcheck
+	if h != nil && (h.Disable || len(h.Test) == 1 && h.Test[0] == "NONE") {
+		return nil
+	}
+	if h == nil || len(h.Test) == 0 {
+		base := r.ImageHealth
+		if base == nil {
+			if cmd := labelOf(r, "mini.healthcheck.cmd"); cmd != "" {
+				base = &api.Healthcheck{Test: []string{"CMD-SHELL", cmd}}
+				if iv := labelOf(r, "mini.healthcheck.interval"); iv != "" {
+					if d, err := time.ParseDuration(iv); err == nil {
+						base.Interval = int64(d)
+					} else if n, err := strconv.Atoi(iv); err == nil {
+						base.Interval = int64(time.Duration(n) * time.Second)
+					}
+				}
+			}
+		}
+		if base == nil || len(base.Test) == 0 || base.Test[0] == "NONE" {
+			return nil
+		}
+		merged := *base
+		if h != nil { // flags without a command tune the image's probe
+			if h.Interval > 0 {
+				merged.Interval = h.Interval
+			}
+			if h.Timeout > 0 {
+				merged.Timeout = h.Timeout
+			}
+			if h.StartPeriod > 0 {
+				merged.StartPeriod = h.StartPeriod
+			}
+			if h.Retries > 0 {
+				merged.Retries = h.Retries
+			}
+		}
+		h = &merged
+	}
+	return h
+}
+
+func labelOf(r *Record, k string) string {
+	if v, ok := r.Request.Labels[k]; ok {
+		return v
+	}
+	return r.Config.Labels[k]
+}
+
+// startHealth runs the container's probe in the background while it runs.
+func (e *Engine) startHealth(c *ctr) {
+	r := e.snapshot(c)
+	hc := healthcheckOf(&r)
+	if hc == nil {
+		return
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	h := &healthState{status: HealthStarting, cancel: cancel}
+	e.cmu.Lock()
+	if c.health != nil {
+		c.health.stop()
+	}
+	c.health = h
+	shim := c.shim
+	e.gen++
+	e.cmu.Unlock()
+	if shim == nil {
+		cancel()
+		return
+	}
+	interval := durationOr(hc.Interval, defaultHealthInterval)
+	timeout := durationOr(hc.Timeout, defaultHealthTimeout)
+	retries := hc.Retries
+	if retries <= 0 {
+		retries = defaultHealthRetries
+	}
+	startPeriod := time.Duration(hc.StartPeriod)
+	started := time.Now()
+	args := probeArgs(hc.Test)
+	go func() {
+		t := time.NewTicker(interval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+			}
+			probe := e.runProbe(ctx, shim, args, timeout)
+			if ctx.Err() != nil {
+				return
+			}
+			h.mu.Lock()
+			h.log = append(h.log, probe)
+			if len(h.log) > healthLogKeep {
+				h.log = h.log[len(h.log)-healthLogKeep:]
+			}
+			switch {
+			case probe.ExitCode == 0:
+				h.status, h.failing = HealthHealthy, 0
+			case time.Since(started) < startPeriod && h.status == HealthStarting:
+				// failures in the start period do not count
+			default:
+				h.failing++
+				if h.failing >= retries {
+					h.status = HealthUnhealthy
+				}
+			}
+			h.mu.Unlock()
+			e.touch()
+		}
+	}()
+}
+
+func durationOr(ns int64, d time.Duration) time.Duration {
+	if ns > 0 {
+		return time.Duration(ns)
+	}
+	return d
+}
+
+func probeArgs(test []string) []string {
+	switch {
+	case len(test) == 0:
+		return nil
+	case test[0] == "CMD":
+		return test[1:]
+	case test[0] == "CMD-SHELL":
+		if len(test) > 1 {
+			return []string{"/bin/sh", "-c", test[1]}
+		}
+		return nil
+	}
+	return []string{"/bin/sh", "-c", test[0]}
+}
+
+// runProbe runs one probe like exec (inside every namespace, with the container's
+// seccomp and capabilities); a timeout counts as a failure.
+func (e *Engine) runProbe(ctx context.Context, shim *container.Container, args []string, timeout time.Duration) api.HealthProbe {
+	p := api.HealthProbe{Start: time.Now().UTC(), ExitCode: -1}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	var out bytes.Buffer
+	lw := &limitedWriter{w: &out, n: healthOutputMax}
+	proc, err := shim.Exec(ctx, container.ExecSpec{Args: args}, container.AttachOptions{Stdout: lw, Stderr: lw})
+	if err != nil {
+		p.End, p.Output = time.Now().UTC(), err.Error()
+		return p
+	}
+	ex, err := proc.Wait(ctx)
+	p.End = time.Now().UTC()
+	if err != nil {
+		proc.Signal(9)
+		p.Output = "health check timed out after " + timeout.String()
+		return p
+	}
+	p.ExitCode, p.Output = ex.ExitCode, out.String()
+	return p
+}
+
+type limitedWriter struct {
+	w *bytes.Buffer
+	n int
+}
+
+func (l *limitedWriter) Write(p []byte) (int, error) {
+	if room := l.n - l.w.Len(); room > 0 {
+		l.w.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}

@@ -1,0 +1,684 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/atomicfile"
+	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/network"
+	"github.com/minibox/minibox/pkg/spec"
+)
+
+const (
+	defaultStopTimeout = 10 * time.Second
+	backoffMin         = 100 * time.Millisecond
+	backoffMax         = time.Minute
+	backoffReset       = 10 * time.Second
+	recentKeep         = 5 * time.Minute
+)
+
+// StartFailed is a workload that could not run: Code 126 (not runnable, unknown user) or
+// 127 (not found). The container has exited with that code.
+type StartFailed struct {
+	Code int
+	Msg  string
+}
+
+func (e *StartFailed) Error() string { return e.Msg }
+
+// Is makes a start failure a 400-kind error for callers that map kinds.
+func (e *StartFailed) Is(t error) bool { return t == errdefs.ErrInvalid }
+
+// BeforeResume runs between the container's creation and its workload's start (attach
+// here to lose no output).
+type BeforeResume func(shim *container.Container) error
+
+// StartContainer starts a created or exited container; a running one is left alone.
+func (e *Engine) StartContainer(ctx context.Context, ref string, before BeforeResume) (string, error) {
+	c, err := e.lookup(ref)
+	if err != nil {
+		return "", err
+	}
+	e.update(c, func(r *Record) { r.UserStopped = false })
+	return c.rec.ID, e.startContainer(ctx, c, before)
+}
+
+func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume) (err error) {
+	c.op.Lock()
+	defer c.op.Unlock()
+	if c.restart != nil {
+		c.restart.Stop()
+		c.restart = nil
+	}
+	r := e.snapshot(c)
+	if c.shim != nil {
+		return nil
+	}
+	if c.removed != nil {
+		return errdefs.NotFound("container " + r.Name + " was removed")
+	}
+	dir := e.ctrDir(r.ID)
+	lower, err := e.containerLayerDirs(ctx, &r)
+	if err != nil {
+		return fmt.Errorf("container %s: prepare layers: %w", r.Name, err)
+	}
+	s, err := e.buildSpec(&r, lower)
+	if err != nil {
+		return err
+	}
+	var (
+		nm    *network.Manager
+		addr  netip.Addr
+		ports []network.Port
+	)
+	if r.Request.Network == "bridge" {
+		if nm, err = e.netManager(ctx, true); err != nil {
+			return err
+		}
+		prev, _ := netip.ParseAddr(r.IP)
+		if addr, err = nm.Allocate(e.usedAddrs(r.ID), prev); err != nil {
+			return err
+		}
+		if ports, err = publishPorts(&r.Request); err != nil {
+			nm.Release(addr)
+			return err
+		}
+	}
+	cleanup := func() {
+		if nm != nil {
+			nm.Detach(context.Background(), r.ID)
+			nm.Release(addr)
+		}
+		e.cg.Remove(s.CgroupPath)
+		container.Cleanup(dir)
+	}
+	if err := e.writeEtcFiles(&r, s, addr, nm); err != nil {
+		cleanup()
+		return err
+	}
+	os.Remove(filepath.Join(dir, "exit.json"))
+	if err := s.Save(); err != nil {
+		cleanup()
+		return err
+	}
+	if err := e.cg.Create(s.CgroupPath, s.Resources); err != nil {
+		cleanup()
+		return fmt.Errorf("container %s: cgroup: %w", r.Name, err)
+	}
+	if r.Request.Privileged {
+		e.cg.AllowAllDevices(s.CgroupPath)
+	}
+	shim, err := container.Start(ctx, s, container.StartOptions{Log: e.Log})
+	if err != nil {
+		cleanup()
+		return fmt.Errorf("container %s: %w", r.Name, err)
+	}
+	abort := func(err error) error {
+		shim.Signal(syscall.SIGKILL)
+		wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		shim.Wait(wctx)
+		cancel()
+		cleanup()
+		return err
+	}
+	if err := e.cg.Add(s.CgroupPath, shim.PID()); err != nil {
+		return abort(fmt.Errorf("container %s: join cgroup: %w", r.Name, err))
+	}
+	if nm != nil {
+		ep := network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: addr, Ports: ports}
+		if err := nm.Attach(ctx, &ep); err != nil {
+			return abort(err)
+		}
+		ports = ep.Ports
+	}
+	if before != nil {
+		if err := before(shim); err != nil {
+			return abort(err)
+		}
+	}
+	started := time.Now().UTC()
+	c.shim = shim
+	c.exited = make(chan struct{})
+	ipStr := ""
+	if addr.IsValid() {
+		ipStr = addr.String()
+	}
+	e.update(c, func(rec *Record) {
+		rec.Status, rec.PID, rec.StartedAt, rec.FinishedAt = StatusRunning, shim.PID(), started, time.Time{}
+		rec.ExitCode, rec.OOMKilled, rec.Error, rec.IP, rec.Ports = 0, false, "", ipStr, ports
+	})
+	go e.monitor(c, shim)
+	if err := shim.Resume(ctx); err != nil {
+		var se *container.StartError
+		if errors.As(err, &se) && se.Code != 0 {
+			<-c.exited // the monitor records the exit (126/127)
+			return &StartFailed{Code: se.Code, Msg: se.Msg}
+		}
+		shim.Signal(syscall.SIGKILL)
+		<-c.exited
+		return fmt.Errorf("container %s: start workload: %w", r.Name, err)
+	}
+	e.startHealth(c)
+	e.Log.Info("container started", "id", r.ID[:12], "pid", shim.PID())
+	return nil
+}
+
+// containerLayerDirs unpacks (or lazily mounts) the record's layers: top first.
+func (e *Engine) containerLayerDirs(ctx context.Context, r *Record) ([]string, error) {
+	dirs := make([]string, len(r.Layers))
+	for i, l := range r.Layers {
+		var (
+			d   string
+			err error
+		)
+		if r.Lazy {
+			d, err = e.lazyLayerDir(ctx, l)
+		} else {
+			d, err = e.Images.Unpack(ctx, l)
+		}
+		if err != nil {
+			return nil, err
+		}
+		dirs[len(dirs)-1-i] = d
+	}
+	if len(dirs) == 0 {
+		// An image without layers (scratch): an empty lower directory.
+		empty := filepath.Join(e.Root, "extracted", "empty")
+		os.MkdirAll(empty, 0o755)
+		dirs = []string{empty}
+	}
+	return dirs, nil
+}
+
+// usedAddrs is the addresses of every running container but id.
+func (e *Engine) usedAddrs(id string) []netip.Addr {
+	e.cmu.RLock()
+	defer e.cmu.RUnlock()
+	var out []netip.Addr
+	for oid, c := range e.ctrs {
+		if oid == id || c.shim == nil {
+			continue
+		}
+		if a, err := netip.ParseAddr(c.rec.IP); err == nil {
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+// writeEtcFiles writes hosts, resolv.conf and hostname into the container directory.
+func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *network.Manager) error {
+	if r.Request.Network == "host" {
+		return nil
+	}
+	var extra []string
+	for _, h := range r.Request.ExtraHosts {
+		name, ip, ok := strings.Cut(h, ":")
+		if !ok {
+			return errdefs.Invalid(fmt.Sprintf("--add-host %q: expected name:ip", h))
+		}
+		if ip == "host-gateway" {
+			ip = network.Gateway(e.Cfg.BridgeSubnet).String()
+		}
+		extra = append(extra, name+":"+ip)
+	}
+	ip := ""
+	if addr.IsValid() {
+		ip = addr.String()
+	}
+	name := r.Name
+	files := map[string][]byte{
+		s.HostsPath:    network.HostsFile(ip, s.Hostname, name, r.ID[:12], extra),
+		s.ResolvPath:   network.ResolvConf(r.Request.DNS, r.Request.DNSSearch, r.Request.DNSOption),
+		s.HostnamePath: []byte(s.Hostname + "\n"),
+	}
+	for p, b := range files {
+		if err := atomicfile.WriteFile(p, b, 0o644); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// monitor waits for the workload's end and records it.
+func (e *Engine) monitor(c *ctr, shim *container.Container) {
+	ex, err := shim.Wait(context.Background())
+	r := e.snapshot(c)
+	if err != nil {
+		if rex, rerr := container.ReadExit(e.ctrDir(r.ID)); rerr == nil {
+			ex, err = rex, nil
+		}
+	}
+	if err != nil {
+		e.Log.Warn("container shim lost", "id", r.ID[:12], "err", err)
+		ex = &container.Exit{ExitCode: 255, FinishedAt: time.Now().UTC()}
+	}
+	e.finishRun(c, ex, err)
+}
+
+func (e *Engine) finishRun(c *ctr, ex *container.Exit, lost error) {
+	r := e.snapshot(c)
+	if e.net != nil && r.Request.Network == "bridge" {
+		e.net.Detach(context.Background(), r.ID)
+	}
+	if err := e.cg.Remove(cgroupPath(r.ID)); err != nil {
+		e.Log.Warn("remove cgroup", "id", r.ID[:12], "err", err)
+	}
+	container.Cleanup(e.ctrDir(r.ID))
+	if c.health != nil {
+		c.health.stop()
+	}
+	ranFor := ex.FinishedAt.Sub(r.StartedAt)
+	e.update(c, func(rec *Record) {
+		rec.Status, rec.PID = StatusExited, 0
+		rec.ExitCode, rec.OOMKilled, rec.FinishedAt = ex.ExitCode, ex.OOMKilled, ex.FinishedAt
+		if lost != nil {
+			rec.Error = "shim lost"
+		}
+	})
+	e.cmu.Lock()
+	c.shim = nil
+	close(c.exited)
+	e.cmu.Unlock()
+	e.Log.Info("container exited", "id", r.ID[:12], "exit_code", ex.ExitCode, "oom_killed", ex.OOMKilled)
+	r = e.snapshot(c)
+	if r.Request.AutoRemove {
+		go e.removeContainer(context.Background(), c, true, true)
+		return
+	}
+	e.maybeRestart(c, &r, ranFor)
+}
+
+// maybeRestart applies the restart policy, with back-off doubling from 100 ms to a
+// minute, reset after 10 s of running.
+func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
+	policy, max, _ := parseRestart(r.Request.Restart)
+	restart := false
+	switch policy {
+	case "always", "unless-stopped":
+		restart = !r.UserStopped
+	case "on-failure":
+		restart = !r.UserStopped && r.ExitCode != 0 && (max == 0 || r.RestartCount < max)
+	}
+	e.cmu.Lock()
+	defer e.cmu.Unlock()
+	if !restart || e.stopping || c.removed != nil {
+		return
+	}
+	if ranFor >= backoffReset || c.backoff == 0 {
+		c.backoff = backoffMin
+	} else {
+		c.backoff = min(c.backoff*2, backoffMax)
+	}
+	c.rec.Status = StatusRestarting
+	c.rec.RestartCount++
+	e.gen++
+	delay := c.backoff
+	c.restart = time.AfterFunc(delay, func() {
+		if err := e.startContainer(context.Background(), c, nil); err != nil {
+			e.Log.Warn("restart policy: start failed", "id", r.ID[:12], "err", err)
+			e.cmu.Lock()
+			if c.shim == nil && c.rec.Status == StatusRestarting {
+				c.rec.Status = StatusExited
+			}
+			e.cmu.Unlock()
+			e.saveState()
+		}
+	})
+	go e.saveState()
+}
+
+func (e *Engine) shouldRestartAtBoot(r *Record) bool {
+	policy, max, _ := parseRestart(r.Request.Restart)
+	switch policy {
+	case "always":
+		return true
+	case "unless-stopped":
+		return !r.UserStopped
+	case "on-failure":
+		return !r.UserStopped && r.ExitCode != 0 && (max == 0 || r.RestartCount < max)
+	}
+	return false
+}
+
+// StopContainer sends the stop signal, then SIGKILL after timeout (nil: the container's
+// --stop-timeout, else 10 s). A container that is not running is a success.
+func (e *Engine) StopContainer(ctx context.Context, ref string, timeout *time.Duration) error {
+	c, err := e.lookup(ref)
+	if err != nil {
+		return err
+	}
+	return e.stopContainer(ctx, c, timeout)
+}
+
+func (e *Engine) stopContainer(ctx context.Context, c *ctr, timeout *time.Duration) error {
+	c.op.Lock()
+	defer c.op.Unlock()
+	e.update(c, func(r *Record) { r.UserStopped = true })
+	if c.restart != nil {
+		c.restart.Stop()
+		c.restart = nil
+		e.update(c, func(r *Record) {
+			if r.Status == StatusRestarting {
+				r.Status = StatusExited
+			}
+		})
+	}
+	r := e.snapshot(c)
+	shim, exited := c.shim, c.exited
+	if shim == nil {
+		return nil
+	}
+	t := defaultStopTimeout
+	if r.Request.StopTimeout != nil {
+		t = time.Duration(*r.Request.StopTimeout) * time.Second
+	}
+	if timeout != nil {
+		t = *timeout
+	}
+	sig, err := ParseSignal(stopSignalOf(&r, &r.Config))
+	if err != nil {
+		sig = syscall.SIGTERM
+	}
+	if t > 0 {
+		shim.Signal(sig)
+		e.thawIfPaused(c)
+		select {
+		case <-exited:
+			return nil
+		case <-time.After(t):
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	shim.Signal(syscall.SIGKILL)
+	e.thawIfPaused(c)
+	select {
+	case <-exited:
+		return nil
+	case <-time.After(30 * time.Second):
+		return fmt.Errorf("container %s did not exit 30 s after SIGKILL", r.Name)
+	}
+}
+
+func (e *Engine) thawIfPaused(c *ctr) {
+	if e.snapshot(c).Status == StatusPaused {
+		e.cg.Thaw(cgroupPath(c.rec.ID))
+		e.update(c, func(r *Record) {
+			if r.Status == StatusPaused {
+				r.Status = StatusRunning
+			}
+		})
+	}
+}
+
+// KillContainer sends a signal (default SIGKILL) to a running container.
+func (e *Engine) KillContainer(ref, signal string) error {
+	c, err := e.lookup(ref)
+	if err != nil {
+		return err
+	}
+	if signal == "" {
+		signal = "KILL"
+	}
+	sig, err := ParseSignal(signal)
+	if err != nil {
+		return err
+	}
+	e.cmu.RLock()
+	shim := c.shim
+	e.cmu.RUnlock()
+	if shim == nil {
+		return errdefs.Conflict(fmt.Sprintf("container %s is not running", c.rec.Name))
+	}
+	if sig == syscall.SIGKILL || sig == syscall.SIGTERM {
+		e.update(c, func(r *Record) { r.UserStopped = true })
+	}
+	if err := shim.Signal(sig); err != nil {
+		return err
+	}
+	if sig == syscall.SIGKILL {
+		e.thawIfPaused(c)
+	}
+	return nil
+}
+
+// RestartContainer stops then starts.
+func (e *Engine) RestartContainer(ctx context.Context, ref string, timeout *time.Duration) error {
+	c, err := e.lookup(ref)
+	if err != nil {
+		return err
+	}
+	if err := e.stopContainer(ctx, c, timeout); err != nil {
+		return err
+	}
+	e.update(c, func(r *Record) { r.UserStopped = false })
+	return e.startContainer(ctx, c, nil)
+}
+
+// PauseContainer freezes a running container; UnpauseContainer thaws it.
+func (e *Engine) PauseContainer(ref string, pause bool) error {
+	c, err := e.lookup(ref)
+	if err != nil {
+		return err
+	}
+	c.op.Lock()
+	defer c.op.Unlock()
+	r := e.snapshot(c)
+	switch {
+	case pause && r.Status != StatusRunning:
+		return errdefs.Conflict(fmt.Sprintf("container %s is not running", r.Name))
+	case !pause && r.Status != StatusPaused:
+		return errdefs.Conflict(fmt.Sprintf("container %s is not paused", r.Name))
+	}
+	if pause {
+		if err := e.cg.Freeze(cgroupPath(r.ID)); err != nil {
+			return err
+		}
+		return e.update(c, func(r *Record) { r.Status = StatusPaused })
+	}
+	if err := e.cg.Thaw(cgroupPath(r.ID)); err != nil {
+		return err
+	}
+	return e.update(c, func(r *Record) { r.Status = StatusRunning })
+}
+
+// RenameContainer gives a container a new unique name.
+func (e *Engine) RenameContainer(ref, name string) error {
+	name = strings.TrimPrefix(name, "/")
+	if !nameRe.MatchString(name) {
+		return errdefs.Invalid(fmt.Sprintf("invalid container name %q: use 1-128 of [A-Za-z0-9_.-], starting with a letter or digit", name))
+	}
+	c, err := e.lookup(ref)
+	if err != nil {
+		return err
+	}
+	e.cmu.Lock()
+	if other, ok := e.names[name]; ok && other != c.rec.ID {
+		e.cmu.Unlock()
+		return errdefs.Conflict(fmt.Sprintf("container name %q is already in use by container %s", name, short12(other)))
+	}
+	delete(e.names, c.rec.Name)
+	c.rec.Name = name
+	e.names[name] = c.rec.ID
+	e.gen++
+	e.cmu.Unlock()
+	return e.saveState()
+}
+
+// RemoveContainer deletes a container; a running one needs force (it is killed). With
+// volumes its anonymous volumes go too; named volumes never.
+func (e *Engine) RemoveContainer(ctx context.Context, ref string, force, volumes bool) error {
+	c, err := e.lookup(ref)
+	if err != nil {
+		return err
+	}
+	return e.removeContainer(ctx, c, force, volumes)
+}
+
+func (e *Engine) removeContainer(ctx context.Context, c *ctr, force, volumes bool) error {
+	c.op.Lock()
+	defer c.op.Unlock()
+	if c.removed != nil {
+		return nil
+	}
+	r := e.snapshot(c)
+	if c.restart != nil {
+		c.restart.Stop()
+		c.restart = nil
+	}
+	if shim, exited := c.shim, c.exited; shim != nil {
+		if !force {
+			return errdefs.Conflict(fmt.Sprintf("container %s is running: stop it first or remove it with -f", r.Name))
+		}
+		shim.Signal(syscall.SIGKILL)
+		e.thawIfPaused(c)
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("container %s did not exit 30 s after SIGKILL", r.Name)
+		}
+		r = e.snapshot(c)
+	}
+	dir := e.ctrDir(r.ID)
+	if err := detachMountsUnder(dir); err != nil {
+		return err
+	}
+	if err := os.RemoveAll(dir); err != nil {
+		return fmt.Errorf("remove %s: %w", dir, err)
+	}
+	e.cg.Remove(cgroupPath(r.ID))
+	e.cmu.Lock()
+	delete(e.ctrs, r.ID)
+	if e.names[r.Name] == r.ID {
+		delete(e.names, r.Name)
+	}
+	c.removed = make(chan struct{})
+	close(c.removed)
+	e.gen++
+	e.cmu.Unlock()
+	res := &api.WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
+	e.recent.Store(r.ID, res)
+	time.AfterFunc(recentKeep, func() { e.recent.Delete(r.ID) })
+	if volumes {
+		e.removeVolumes(r.AnonVolumes)
+	}
+	e.Log.Info("container removed", "id", r.ID[:12])
+	return e.saveState()
+}
+
+// detachMountsUnder unmounts anything still mounted under dir (never deleting through a
+// live mount).
+func detachMountsUnder(dir string) error {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return nil
+	}
+	lines := strings.Split(string(b), "\n")
+	for i := len(lines) - 1; i >= 0; i-- {
+		f := strings.Fields(lines[i])
+		if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
+			if err := syscall.Unmount(f[4], syscall.MNT_DETACH); err != nil {
+				return fmt.Errorf("unmount %s: %w", f[4], err)
+			}
+		}
+	}
+	return nil
+}
+
+// WaitContainer waits for a condition: not-running (default), next-exit or removed.
+func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*api.WaitResult, error) {
+	c, err := e.lookup(ref)
+	if err != nil {
+		if errors.Is(err, errdefs.ErrNotFound) {
+			if v, ok := e.recentExit(ref); ok {
+				return v, nil
+			}
+		}
+		return nil, err
+	}
+	switch condition {
+	case "", "not-running":
+	case "next-exit":
+		for {
+			e.cmu.RLock()
+			exited, removed := c.exited, c.removed
+			e.cmu.RUnlock()
+			if removed != nil {
+				break
+			}
+			if exited != nil {
+				select {
+				case <-exited:
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+				break
+			}
+			select { // not running yet: check again soon
+			case <-time.After(50 * time.Millisecond):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	case "removed":
+		for {
+			e.cmu.RLock()
+			removed := c.removed
+			e.cmu.RUnlock()
+			if removed != nil {
+				break
+			}
+			select {
+			case <-time.After(50 * time.Millisecond):
+			case <-ctx.Done():
+				return nil, ctx.Err()
+			}
+		}
+	default:
+		return nil, errdefs.Invalid(fmt.Sprintf("wait condition %q: expected not-running, next-exit or removed", condition))
+	}
+	e.cmu.RLock()
+	exited := c.exited
+	e.cmu.RUnlock()
+	if exited != nil && condition != "removed" {
+		select {
+		case <-exited:
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	r := e.snapshot(c)
+	res := &api.WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
+	if r.Error != "" {
+		res.Error = r.Error
+	}
+	return res, nil
+}
+
+func (e *Engine) recentExit(ref string) (*api.WaitResult, bool) {
+	if v, ok := e.recent.Load(ref); ok {
+		return v.(*api.WaitResult), true
+	}
+	var found *api.WaitResult
+	if idRe.MatchString(ref) {
+		e.recent.Range(func(k, v any) bool {
+			if strings.HasPrefix(k.(string), ref) {
+				found = v.(*api.WaitResult)
+				return false
+			}
+			return true
+		})
+	}
+	return found, found != nil
+}

@@ -1,0 +1,364 @@
+package engine
+
+import (
+	"fmt"
+	"math"
+	"net/netip"
+	"path"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/caps"
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/seccomp"
+	"github.com/minibox/minibox/pkg/spec"
+)
+
+// buildSpec turns a record into the container's config.json for one start; lower is the
+// layer directories, top first (nil while only recording the create).
+func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
+	req := &r.Request
+	dir := e.ctrDir(r.ID)
+	img, _ := e.imageConfig(r)
+	s := &spec.Spec{
+		ID: r.ID, Dir: dir, Network: req.Network, Privileged: req.Privileged,
+		Rootfs: spec.Rootfs{Lower: lower, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work"), ReadOnly: req.ReadOnly},
+		Hostname: hostnameOf(r), Sysctl: req.Sysctls, ShmSize: req.ShmSizeBytes,
+		CgroupPath: cgroupPath(r.ID), StopSignal: stopSignalOf(r, img),
+	}
+	if req.Network != "host" {
+		s.HostsPath = filepath.Join(dir, "hosts")
+		s.ResolvPath = filepath.Join(dir, "resolv.conf")
+		s.HostnamePath = filepath.Join(dir, "hostname")
+	}
+	if s.Rootfs.Lower == nil {
+		for range r.Layers {
+			s.Rootfs.Lower = append(s.Rootfs.Lower, "")
+		}
+		for i, l := range r.Layers {
+			s.Rootfs.Lower[len(r.Layers)-1-i] = filepath.Join(e.Root, "extracted", l.Digest.Encoded())
+		}
+	}
+	// Environment: image, then the request (later wins), then defaults.
+	env := []string{}
+	if img != nil {
+		env = mergeEnv(env, img.Env)
+	}
+	env = mergeEnv(env, req.Env)
+	if !hasEnv(env, "PATH") {
+		env = append(env, defaultPath)
+	}
+	if !hasEnv(env, "HOSTNAME") {
+		env = append(env, "HOSTNAME="+s.Hostname)
+	}
+	if req.Tty && !hasEnv(env, "TERM") {
+		env = append(env, "TERM=xterm")
+	}
+	cwd := req.WorkingDir
+	user := req.User
+	if img != nil {
+		if cwd == "" {
+			cwd = img.WorkingDir
+		}
+		if user == "" {
+			user = img.User
+		}
+	}
+	if cwd == "" {
+		cwd = "/"
+	}
+	if !path.IsAbs(cwd) {
+		return nil, errdefs.Invalid(fmt.Sprintf("working directory %q must be absolute", cwd))
+	}
+	capset, err := capsOf(req)
+	if err != nil {
+		return nil, err
+	}
+	s.Process = spec.Process{
+		Args: r.Args, Env: env, Cwd: cwd, User: user, Terminal: req.Tty, Stdin: req.Stdin,
+		Capabilities: capset, NoNewPrivs: noNewPrivs(req), OOMScoreAdj: req.OOMScoreAdj,
+	}
+	for _, u := range req.Ulimits {
+		l, err := parseUlimit(u)
+		if err != nil {
+			return nil, err
+		}
+		s.Process.Rlimits = append(s.Process.Rlimits, clampRlimit(l))
+	}
+	if !req.Privileged && !unconfined(req) {
+		if s.Seccomp, err = compileSeccomp(req, capset); err != nil {
+			return nil, err
+		}
+	}
+	if userns(req, e.Cfg) == "auto" {
+		s.UserNS = &spec.IDMap{HostID: e.Cfg.SubUIDBase, Size: e.Cfg.SubUIDCount}
+	}
+	s.Resources = resourcesOf(req)
+	mounts, err := e.specMounts(r)
+	if err != nil {
+		return nil, err
+	}
+	s.Mounts = mounts
+	return s, nil
+}
+
+func hostnameOf(r *Record) string {
+	if r.Request.Hostname != "" {
+		return r.Request.Hostname
+	}
+	if len(r.Name) <= 63 && !strings.ContainsAny(r.Name, "_.") {
+		return r.Name
+	}
+	return r.ID[:12]
+}
+
+func userns(req *api.CreateRequest, cfg Config) string {
+	if req.UserNS != "" {
+		return req.UserNS
+	}
+	return cfg.UserNS
+}
+
+func mergeEnv(base, add []string) []string {
+	out := slices.Clone(base)
+	for _, kv := range add {
+		k, _, _ := strings.Cut(kv, "=")
+		out = slices.DeleteFunc(out, func(o string) bool { ok, _, _ := strings.Cut(o, "="); return ok == k })
+		out = append(out, kv)
+	}
+	return out
+}
+
+func hasEnv(env []string, key string) bool {
+	for _, kv := range env {
+		if k, _, _ := strings.Cut(kv, "="); k == key {
+			return true
+		}
+	}
+	return false
+}
+
+func capsOf(req *api.CreateRequest) ([]string, error) {
+	if req.Privileged {
+		return caps.All(), nil
+	}
+	return caps.Merge(caps.Default(), req.CapAdd, req.CapDrop)
+}
+
+func noNewPrivs(req *api.CreateRequest) bool {
+	if req.Privileged {
+		return false
+	}
+	for _, o := range req.SecurityOpt {
+		if o == "no-new-privileges=false" {
+			return false
+		}
+	}
+	return true
+}
+
+func unconfined(req *api.CreateRequest) bool {
+	for _, o := range req.SecurityOpt {
+		if o == "seccomp=unconfined" || o == "seccomp:unconfined" {
+			return true
+		}
+	}
+	return false
+}
+
+// The default profile compiles in about 2 ms; containers share a capability set, so
+// the program is kept per set.
+var seccompCache sync.Map // caps joined -> []byte
+
+func compileSeccomp(req *api.CreateRequest, capset []string) ([]byte, error) {
+	if len(req.SeccompProfile) > 0 {
+		p, err := seccomp.Parse(req.SeccompProfile)
+		if err != nil {
+			return nil, errdefs.Invalid("seccomp profile: " + err.Error())
+		}
+		return seccomp.Compile(p, capset)
+	}
+	key := strings.Join(capset, ",")
+	if b, ok := seccompCache.Load(key); ok {
+		return b.([]byte), nil
+	}
+	b, err := seccomp.Compile(seccomp.Default(), capset)
+	if err != nil {
+		return nil, err
+	}
+	seccompCache.Store(key, b)
+	return b, nil
+}
+
+func resourcesOf(req *api.CreateRequest) spec.Resources {
+	r := spec.Resources{
+		Memory: req.MemoryBytes, MemorySwap: req.MemorySwap, CPUShares: uint64(max(req.CPUShares, 0)),
+		CpusetCpus: req.CpusetCpus, PidsLimit: req.PidsLimit, BlkioWeight: uint16(req.BlkioWeight),
+		IOWeight: uint16(req.IOWeight),
+	}
+	if req.CPUPeriod > 0 {
+		r.CPUPeriod = uint64(req.CPUPeriod)
+	}
+	period := int64(100000)
+	if r.CPUPeriod > 0 {
+		period = int64(r.CPUPeriod)
+	}
+	switch {
+	case req.CPUQuota > 0:
+		r.CPUQuota = req.CPUQuota
+	case req.CPUs > 0:
+		r.CPUQuota = int64(math.Round(req.CPUs * float64(period)))
+	case req.CPU > 0: // the original -c: percent of one CPU
+		r.CPUQuota = int64(math.Round(req.CPU / 100 * float64(period)))
+	}
+	return r
+}
+
+// parseRestart reads no|on-failure[:N]|always|unless-stopped.
+func parseRestart(s string) (policy string, max int, err error) {
+	p, n, hasN := strings.Cut(s, ":")
+	switch p {
+	case "", "no":
+		return "no", 0, nil
+	case "always", "unless-stopped":
+		if hasN {
+			return "", 0, errdefs.Invalid(fmt.Sprintf("restart policy %q takes no count", s))
+		}
+		return p, 0, nil
+	case "on-failure":
+		if hasN {
+			if max, err = strconv.Atoi(n); err != nil || max < 0 {
+				return "", 0, errdefs.Invalid(fmt.Sprintf("restart policy %q: the count must be a whole number", s))
+			}
+		}
+		return p, max, nil
+	}
+	return "", 0, errdefs.Invalid(fmt.Sprintf("restart policy %q: expected no, on-failure[:N], always or unless-stopped", s))
+}
+
+var rlimitNames = map[string]string{
+	"core": "RLIMIT_CORE", "cpu": "RLIMIT_CPU", "data": "RLIMIT_DATA", "fsize": "RLIMIT_FSIZE",
+	"locks": "RLIMIT_LOCKS", "memlock": "RLIMIT_MEMLOCK", "msgqueue": "RLIMIT_MSGQUEUE",
+	"nice": "RLIMIT_NICE", "nofile": "RLIMIT_NOFILE", "nproc": "RLIMIT_NPROC", "rss": "RLIMIT_RSS",
+	"rtprio": "RLIMIT_RTPRIO", "rttime": "RLIMIT_RTTIME", "sigpending": "RLIMIT_SIGPENDING", "stack": "RLIMIT_STACK",
+}
+
+var rlimitResource = map[string]int{
+	"RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU, "RLIMIT_DATA": unix.RLIMIT_DATA,
+	"RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS, "RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK,
+	"RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE, "RLIMIT_NOFILE": unix.RLIMIT_NOFILE,
+	"RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS, "RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO,
+	"RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
+}
+
+// parseUlimit reads Docker's "name=soft[:hard]"; -1 is unlimited.
+func parseUlimit(s string) (spec.Rlimit, error) {
+	name, vals, ok := strings.Cut(s, "=")
+	typ, known := rlimitNames[strings.ToLower(name)]
+	if !ok || !known {
+		return spec.Rlimit{}, errdefs.Invalid(fmt.Sprintf("ulimit %q: expected <name>=<soft>[:<hard>] with a name such as nofile, nproc, core, memlock", s))
+	}
+	soft, hard, hasHard := strings.Cut(vals, ":")
+	parse := func(v string) (uint64, error) {
+		if v == "-1" || v == "unlimited" {
+			return unix.RLIM_INFINITY, nil
+		}
+		return strconv.ParseUint(v, 10, 64)
+	}
+	sv, err := parse(soft)
+	if err != nil {
+		return spec.Rlimit{}, errdefs.Invalid(fmt.Sprintf("ulimit %q: %q is not a number", s, soft))
+	}
+	hv := sv
+	if hasHard {
+		if hv, err = parse(hard); err != nil {
+			return spec.Rlimit{}, errdefs.Invalid(fmt.Sprintf("ulimit %q: %q is not a number", s, hard))
+		}
+	}
+	if sv > hv {
+		return spec.Rlimit{}, errdefs.Invalid(fmt.Sprintf("ulimit %q: the soft limit exceeds the hard limit", s))
+	}
+	return spec.Rlimit{Type: typ, Soft: sv, Hard: hv}, nil
+}
+
+// clampRlimit keeps a limit within the host's hard limit: raising it needs
+// CAP_SYS_RESOURCE, which even root may lack.
+func clampRlimit(l spec.Rlimit) spec.Rlimit {
+	res, ok := rlimitResource[l.Type]
+	if !ok {
+		return l
+	}
+	var host unix.Rlimit
+	if unix.Getrlimit(res, &host) == nil && host.Max != unix.RLIM_INFINITY {
+		l.Hard = min(l.Hard, host.Max)
+		l.Soft = min(l.Soft, l.Hard)
+	}
+	return l
+}
+
+var signalNames = map[string]syscall.Signal{
+	"HUP": unix.SIGHUP, "INT": unix.SIGINT, "QUIT": unix.SIGQUIT, "ILL": unix.SIGILL, "TRAP": unix.SIGTRAP,
+	"ABRT": unix.SIGABRT, "BUS": unix.SIGBUS, "FPE": unix.SIGFPE, "KILL": unix.SIGKILL, "USR1": unix.SIGUSR1,
+	"SEGV": unix.SIGSEGV, "USR2": unix.SIGUSR2, "PIPE": unix.SIGPIPE, "ALRM": unix.SIGALRM, "TERM": unix.SIGTERM,
+	"STKFLT": unix.SIGSTKFLT, "CHLD": unix.SIGCHLD, "CONT": unix.SIGCONT, "STOP": unix.SIGSTOP, "TSTP": unix.SIGTSTP,
+	"TTIN": unix.SIGTTIN, "TTOU": unix.SIGTTOU, "URG": unix.SIGURG, "XCPU": unix.SIGXCPU, "XFSZ": unix.SIGXFSZ,
+	"VTALRM": unix.SIGVTALRM, "PROF": unix.SIGPROF, "WINCH": unix.SIGWINCH, "IO": unix.SIGIO, "PWR": unix.SIGPWR,
+	"SYS": unix.SIGSYS,
+}
+
+// ParseSignal reads KILL, SIGKILL or 9.
+func ParseSignal(s string) (syscall.Signal, error) {
+	u := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "SIG")
+	if sig, ok := signalNames[u]; ok {
+		return sig, nil
+	}
+	if strings.HasPrefix(u, "RTMIN") || strings.HasPrefix(u, "RTMAX") {
+		base, off := 34, 0
+		if strings.HasPrefix(u, "RTMAX") {
+			base = 64
+		}
+		if rest := u[5:]; rest != "" {
+			n, err := strconv.Atoi(rest)
+			if err != nil {
+				return 0, errdefs.Invalid(fmt.Sprintf("invalid signal %q", s))
+			}
+			off = n
+		}
+		return syscall.Signal(base + off), nil
+	}
+	n, err := strconv.Atoi(u)
+	if err != nil || n < 1 || n > 64 {
+		return 0, errdefs.Invalid(fmt.Sprintf("invalid signal %q: expected a name such as TERM, SIGKILL, or a number 1-64", s))
+	}
+	return syscall.Signal(n), nil
+}
+
+func (e *Engine) imageConfig(r *Record) (*ocispec.ImageConfig, error) { return &r.Config, nil }
+
+func stopSignalOf(r *Record, img *ocispec.ImageConfig) string {
+	if r.Request.StopSignal != "" {
+		return r.Request.StopSignal
+	}
+	if img != nil && img.StopSignal != "" {
+		return img.StopSignal
+	}
+	return "SIGTERM"
+}
+
+func parseAddr(s string) (netip.Addr, error) { return netip.ParseAddr(s) }
+
+func macString(b []byte) string {
+	parts := make([]string, len(b))
+	for i, x := range b {
+		parts[i] = fmt.Sprintf("%02x", x)
+	}
+	return strings.Join(parts, ":")
+}
