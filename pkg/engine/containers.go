@@ -48,19 +48,19 @@ type Record struct {
 	Args        []string             `json:"args"` // entrypoint + command, resolved at create
 	Created     time.Time            `json:"created_at"`
 
-	Status       string        `json:"status"`
-	PID          int           `json:"pid,omitempty"`
-	StartedAt    time.Time     `json:"started_at,omitzero"`
-	FinishedAt   time.Time     `json:"finished_at,omitzero"`
-	ExitCode     int           `json:"exit_code"`
-	OOMKilled    bool          `json:"oom_killed,omitempty"`
-	Error        string        `json:"error,omitempty"`
-	IP           string        `json:"ip,omitempty"`
+	Status       string         `json:"status"`
+	PID          int            `json:"pid,omitempty"`
+	StartedAt    time.Time      `json:"started_at,omitzero"`
+	FinishedAt   time.Time      `json:"finished_at,omitzero"`
+	ExitCode     int            `json:"exit_code"`
+	OOMKilled    bool           `json:"oom_killed,omitempty"`
+	Error        string         `json:"error,omitempty"`
+	IP           string         `json:"ip,omitempty"`
 	Ports        []network.Port `json:"ports,omitempty"`
-	RestartCount int           `json:"restart_count,omitempty"`
-	UserStopped  bool          `json:"user_stopped,omitempty"`
-	AnonVolumes  []string      `json:"anon_volumes,omitempty"`
-	Lazy         bool          `json:"lazy,omitempty"`
+	RestartCount int            `json:"restart_count,omitempty"`
+	UserStopped  bool           `json:"user_stopped,omitempty"`
+	AnonVolumes  []string       `json:"anon_volumes,omitempty"`
+	Lazy         bool           `json:"lazy,omitempty"`
 	// Config is the image's config at create: the container keeps working if the image
 	// is removed.
 	Config ocispec.ImageConfig `json:"image_config"`

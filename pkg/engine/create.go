@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
@@ -352,4 +351,3 @@ func (e *Engine) generateName(id string) string {
 	}
 	return "minibox_" + id[:12]
 }
-

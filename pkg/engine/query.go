@@ -211,7 +211,7 @@ func (e *Engine) InspectContainer(ref string) (*api.ContainerInspect, error) {
 		CpuPeriod: req.CPUPeriod, CpuShares: req.CPUShares, CpusetCpus: req.CpusetCpus,
 		PidsLimit: req.PidsLimit, BlkioWeight: req.BlkioWeight, ShmSize: req.ShmSizeBytes, OomScoreAdj: oom,
 		RestartPolicy: api.RestartPolicy{Name: policy, MaximumRetryCount: max},
-		PortBindings: req.Publish, Sysctls: req.Sysctls, SecurityOpt: req.SecurityOpt,
+		PortBindings:  req.Publish, Sysctls: req.Sysctls, SecurityOpt: req.SecurityOpt,
 		UsernsMode: req.UserNS, Dns: req.DNS, ExtraHosts: req.ExtraHosts,
 	}
 	if in.HostConfig.ShmSize == 0 {
