@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/alecthomas/kong"
+
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
@@ -47,19 +49,19 @@ type RunFlags struct {
 	DNSOption  []string `name:"dns-option" sep:"none" help:"DNS resolver option."`
 	AddHost    []string `name:"add-host" sep:"none" placeholder:"NAME:IP" help:"Add a line to /etc/hosts (IP may be host-gateway)."`
 
-	Memory      string   `short:"m" placeholder:"SIZE" help:"Memory limit (bare number = MiB; b k m g suffixes)."`
-	MemorySwap  string   `name:"memory-swap" placeholder:"SIZE" help:"Memory plus swap limit (-1 = unlimited)."`
-	ShmSize     string   `name:"shm-size" placeholder:"SIZE" help:"Size of /dev/shm (default 64 MiB)."`
-	CPUPercent  string   `short:"c" name:"cpu-percent" placeholder:"N" help:"CPU limit in percent of one CPU."`
-	CPUs        string   `name:"cpus" help:"Number of CPUs (1.5)."`
-	CPUQuota    int64    `name:"cpu-quota" help:"CFS quota in microseconds."`
-	CPUPeriod   int64    `name:"cpu-period" help:"CFS period in microseconds."`
-	CPUShares   int64    `name:"cpu-shares" help:"Relative CPU weight (1024 = default)."`
-	CpusetCpus  string   `name:"cpuset-cpus" help:"CPUs allowed (0-1,3)."`
-	PidsLimit   int64    `name:"pids-limit" help:"Maximum number of processes."`
-	BlkioWeight int      `name:"blkio-weight" help:"Block I/O weight (10-1000)."`
-	Ulimit      []string `sep:"none" placeholder:"NAME=SOFT[:HARD]" help:"Resource limit (nofile=1024:2048)."`
-	OOMScoreAdj *int     `name:"oom-score-adj" help:"OOM killer preference (-1000 to 1000)."`
+	Memory      string    `short:"m" placeholder:"SIZE" help:"Memory limit (bare number = MiB; b k m g suffixes)."`
+	MemorySwap  negString `name:"memory-swap" placeholder:"SIZE" help:"Memory plus swap limit (-1 = unlimited)."`
+	ShmSize     string    `name:"shm-size" placeholder:"SIZE" help:"Size of /dev/shm (default 64 MiB)."`
+	CPUPercent  string    `short:"c" name:"cpu-percent" placeholder:"N" help:"CPU limit in percent of one CPU."`
+	CPUs        string    `name:"cpus" help:"Number of CPUs (1.5)."`
+	CPUQuota    int64     `name:"cpu-quota" help:"CFS quota in microseconds."`
+	CPUPeriod   int64     `name:"cpu-period" help:"CFS period in microseconds."`
+	CPUShares   int64     `name:"cpu-shares" help:"Relative CPU weight (1024 = default)."`
+	CpusetCpus  string    `name:"cpuset-cpus" help:"CPUs allowed (0-1,3)."`
+	PidsLimit   int64     `name:"pids-limit" help:"Maximum number of processes."`
+	BlkioWeight int       `name:"blkio-weight" help:"Block I/O weight (10-1000)."`
+	Ulimit      []string  `sep:"none" placeholder:"NAME=SOFT[:HARD]" help:"Resource limit (nofile=1024:2048)."`
+	OOMScoreAdj negString `name:"oom-score-adj" help:"OOM killer preference (-1000 to 1000)."`
 
 	CapAdd      []string `name:"cap-add" sep:"none" help:"Add a capability."`
 	CapDrop     []string `name:"cap-drop" sep:"none" help:"Drop a capability."`
@@ -83,6 +85,25 @@ type RunFlags struct {
 	Platform string `help:"Platform os/arch of the image to pull."`
 }
 
+// negString is a flag value that may be a negative number (--memory-swap -1,
+// --oom-score-adj -500), which kong would otherwise take for a short flag.
+type negString string
+
+func (n *negString) Decode(ctx *kong.DecodeContext) error {
+	t := ctx.Scan.Pop()
+	if t.IsEOL() {
+		return fmt.Errorf("--%s needs a value", ctx.Value.Name)
+	}
+	s := fmt.Sprint(t.Value)
+	if !t.IsValue() {
+		if _, err := strconv.ParseFloat(s, 64); err != nil {
+			return fmt.Errorf("--%s needs a value, got flag %s", ctx.Value.Name, s)
+		}
+	}
+	*n = negString(s)
+	return nil
+}
+
 // usageError is a malformed argument: exit 2 with one line (SPEC §1.2).
 func usageError(format string, args ...any) error {
 	return &errdefs.ExitError{Code: 2, Err: fmt.Errorf(format, args...)}
@@ -97,7 +118,7 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 		WorkingDir: f.Workdir, User: f.User, ReadOnly: f.ReadOnly, PublishAll: f.PublishAll,
 		Network: f.Network, DNS: f.DNS, DNSSearch: f.DNSSearch, DNSOption: f.DNSOption,
 		CPUQuota: f.CPUQuota, CPUPeriod: f.CPUPeriod, CPUShares: f.CPUShares, CpusetCpus: f.CpusetCpus,
-		PidsLimit: f.PidsLimit, BlkioWeight: f.BlkioWeight, OOMScoreAdj: f.OOMScoreAdj,
+		PidsLimit: f.PidsLimit, BlkioWeight: f.BlkioWeight,
 		CapAdd: f.CapAdd, CapDrop: f.CapDrop, Privileged: f.Privileged, UserNS: f.Userns,
 		StopSignal: f.StopSignal, StopTimeout: f.StopTimeout, Pull: f.Pull, Platform: f.Platform,
 	}
@@ -159,7 +180,14 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 	if r.MemoryBytes, err = sizeFlag("--memory", f.Memory, false); err != nil {
 		return nil, err
 	}
-	if r.MemorySwap, err = sizeFlag("--memory-swap", f.MemorySwap, true); err != nil {
+	if f.OOMScoreAdj != "" {
+		n, err := strconv.Atoi(string(f.OOMScoreAdj))
+		if err != nil || n < -1000 || n > 1000 {
+			return nil, usageError("--oom-score-adj %s: expected a number from -1000 to 1000", f.OOMScoreAdj)
+		}
+		r.OOMScoreAdj = &n
+	}
+	if r.MemorySwap, err = sizeFlag("--memory-swap", string(f.MemorySwap), true); err != nil {
 		return nil, err
 	}
 	if r.ShmSizeBytes, err = sizeFlag("--shm-size", f.ShmSize, false); err != nil {
