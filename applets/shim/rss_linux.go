@@ -3,6 +3,7 @@ package shim
 import (
 	"bufio"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 
@@ -16,6 +17,9 @@ import (
 // daemon and every other shim; a later access faults them back in. Writable mappings are
 // never touched: MADV_DONTNEED would revert .data to the file's content.
 func trimRSS() {
+	// Package initialisers of the whole binary ran in this process too; what they left
+	// unreachable goes back to the kernel now.
+	debug.FreeOSMemory()
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
 		return

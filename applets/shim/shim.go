@@ -466,6 +466,9 @@ func (sh *shim) handle(c *shimapi.Conn) {
 	}
 	c.WriteJSON(resp)
 	c.Close()
+	if req.Op == shimapi.OpStart {
+		trimRSS() // once more, now the start path has run too (after answering: not on its clock)
+	}
 }
 
 func (sh *shim) do(req *shimapi.Request) *shimapi.Response {
@@ -523,7 +526,6 @@ func (sh *shim) start() *shimapi.Response {
 	if m.Type == shimapi.MsgError {
 		return &shimapi.Response{Error: m.Error, Code: m.Code}
 	}
-	defer trimRSS() // once more, now the start path has run too
 	return &shimapi.Response{PID: sh.cmd.Process.Pid}
 }
 
