@@ -129,21 +129,18 @@ func (sh *shim) create() error {
 	if err := os.MkdirAll(mount.RootfsDir(s), 0o700); err != nil {
 		return err
 	}
-	sh.ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: shimapi.SocketName, Net: "unix"})
-	if err != nil {
-		return err
-	}
-	sh.ln.SetUnlinkOnClose(false)
-	os.Chmod(shimapi.SocketName, 0o600)
-	sh.logFile, err = os.OpenFile(shimapi.LogName, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
-	if err != nil {
-		return err
-	}
 	shimEnd, initEnd, err := shimapi.Socketpair()
 	if err != nil {
 		return err
 	}
 	defer initEnd.Close()
+	if sh.ch, err = shimapi.NewChannel(shimEnd); err != nil {
+		return err
+	}
+	// The spec waits in the socket for init to read as soon as its runtime is up.
+	if err := sh.ch.SendRaw(raw); err != nil {
+		return fmt.Errorf("send spec to init: %w", err)
+	}
 	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return err
@@ -188,14 +185,11 @@ func (sh *shim) create() error {
 		return fmt.Errorf("start init: %w", err)
 	}
 	sh.cmd = cmd
-	sh.ch, err = shimapi.NewChannel(shimEnd)
-	if err != nil {
+	// While init starts up and mounts: our socket and the log.
+	if err := sh.listen(); err != nil {
 		cmd.Process.Kill()
+		cmd.Wait()
 		return err
-	}
-	if err := sh.ch.SendRaw(raw); err != nil {
-		cmd.Process.Kill()
-		return fmt.Errorf("send spec to init: %w", err)
 	}
 	m, files, err := sh.ch.Recv()
 	if err != nil || m.Type != shimapi.MsgReady {
@@ -225,6 +219,17 @@ func (sh *shim) create() error {
 	go sh.readInit()
 	go sh.waitInit()
 	return nil
+}
+
+func (sh *shim) listen() (err error) {
+	sh.ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: shimapi.SocketName, Net: "unix"})
+	if err != nil {
+		return err
+	}
+	sh.ln.SetUnlinkOnClose(false)
+	os.Chmod(shimapi.SocketName, 0o600)
+	sh.logFile, err = os.OpenFile(shimapi.LogName, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	return err
 }
 
 // serve answers shim.sock until the workload has ended and everything is recorded.
