@@ -61,10 +61,16 @@ func (e *Engine) CreateContainer(ctx context.Context, req api.CreateRequest) (st
 	}
 	rec.AnonVolumes = anon
 	dir := e.ctrDir(id)
-	for _, d := range []string{dir, filepath.Join(dir, "upper"), filepath.Join(dir, "work")} {
-		if err := os.Mkdir(d, 0o700); err != nil {
+	// upper/ is the overlay root's inode: 0755 like an image root, or non-root users could
+	// not traverse "/". The container directory (0700) keeps host users out.
+	for _, d := range []struct {
+		path string
+		mode os.FileMode
+	}{{dir, 0o700}, {filepath.Join(dir, "upper"), 0o755}, {filepath.Join(dir, "work"), 0o700}} {
+		if err := os.Mkdir(d.path, d.mode); err != nil {
 			return "", nil, err
 		}
+		os.Chmod(d.path, d.mode)
 	}
 	// Claim the name and record the container in one step: names are unique.
 	e.cmu.Lock()
