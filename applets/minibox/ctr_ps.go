@@ -175,7 +175,7 @@ func (c *PsCmd) Run(ctx context.Context, api *client.Client, out *Output) error 
 		for _, s := range rows {
 			out2 = append(out2, psRow(s, c.NoTrunc))
 		}
-		return out.JSON(out2)
+		return printJSON(out, out2)
 	}
 	if c.Quiet {
 		for _, s := range rows {
@@ -296,7 +296,7 @@ func (c *InspectCmd) Run(ctx context.Context, api *client.Client, out *Output) e
 		if objs == nil {
 			objs = []json.RawMessage{}
 		}
-		if err := out.JSON(objs); err != nil {
+		if err := printJSON(out, objs); err != nil {
 			return err
 		}
 	} else {
@@ -486,7 +486,7 @@ func (c *StatsCmd) print(out *Output, st []api.Stats, first bool) error {
 	sortSlice(st, func(a, b api.Stats) bool { return a.Name < b.Name })
 	if c.JSON {
 		if c.NoStream {
-			return out.JSON(st)
+			return printJSON(out, st)
 		}
 		b, err := json.Marshal(st)
 		if err != nil {
@@ -517,4 +517,12 @@ func (c *StatsCmd) print(out *Output, st []api.Stats, first bool) error {
 	}
 	out.Table([]string{"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"}, rows)
 	return nil
+}
+
+// printJSON is out.JSON without HTML escaping: "0.0.0.0:80->80/tcp" stays readable.
+func printJSON(out *Output, v any) error {
+	enc := json.NewEncoder(out.Stdout)
+	enc.SetEscapeHTML(false)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
 }

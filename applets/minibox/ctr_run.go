@@ -480,33 +480,52 @@ func attachedSession(ctx context.Context, api *client.Client, out *Output, att *
 	return s
 }
 
-// startAttached is `start -a [-i] <ctr>`: attach first (no output lost), then start.
-func startAttached(ctx context.Context, api *client.Client, out *Output, ref string, stdin bool) error {
-	ins, err := api.ContainerInspect(ctx, ref)
+// startAttached is `start -a [-i] <ctr>`. A running container is attached to. Otherwise,
+// without stdin, it is started and its log followed from this run's start (the log
+// misses nothing, while an attach after the start could); with stdin, it is started
+// and attached (output written before the attach is in `logs`).
+func startAttached(ctx context.Context, cl *client.Client, out *Output, ref string, stdin bool) error {
+	ins, err := cl.ContainerInspect(ctx, ref)
 	if err != nil {
 		return err
 	}
+	id := ins.ID
 	stdin = stdin && ins.Config.OpenStdin
 	opts := client.AttachOptions{Stdin: stdin, Stdout: true, Stderr: true}
-	att, err := api.ContainerAttach(ctx, ins.ID, opts)
-	if err != nil {
+	if ins.State.Running || stdin {
+		if !ins.State.Running {
+			if err := cl.ContainerStart(ctx, id); err != nil {
+				return err
+			}
+		}
+		att, err := cl.ContainerAttach(ctx, id, opts)
+		if err == nil {
+			return finishSession(ctx, cl, out, attachedSession(ctx, cl, out, att, id, ins.Config.Tty, stdin, defaultDetachKeys), id)
+		}
 		if !errors.Is(err, errdefs.ErrConflict) {
 			return err
 		}
-		// The daemon attaches only to a live process: start, then attach with the log
-		// of this run so far.
-		if err := api.ContainerStart(ctx, ins.ID); err != nil {
-			return err
-		}
-		opts.Logs = true
-		if att, err = api.ContainerAttach(ctx, ins.ID, opts); err != nil {
-			return err
-		}
-	} else if !ins.State.Running {
-		if err := api.ContainerStart(ctx, ins.ID); err != nil {
-			att.Close()
-			return err
-		}
+		// It already exited: its output is in the log.
+	} else if err := cl.ContainerStart(ctx, id); err != nil {
+		return err
 	}
-	return finishSession(ctx, api, out, attachedSession(ctx, api, out, att, ins.ID, ins.Config.Tty, stdin, defaultDetachKeys), ins.ID)
+	since := ""
+	if now, err := cl.ContainerInspect(ctx, id); err == nil && now.State.StartedAt != "" {
+		since = now.State.StartedAt
+	}
+	stop := forwardTo(func(sig string) { cl.ContainerKill(context.WithoutCancel(ctx), id, sig) })
+	w := newLogWriter(out, false)
+	lerr := cl.ContainerLogs(ctx, id, client.LogsOptions{Follow: true, Since: since}, w.write)
+	stop()
+	if lerr != nil && !errors.Is(lerr, errdefs.ErrNotFound) {
+		fmt.Fprintf(out.Stderr, "[error] %v\n", lerr)
+	}
+	wr, err := cl.ContainerWait(ctx, id, client.WaitNextExit)
+	if err != nil {
+		return &errdefs.ExitError{Code: 125, Err: err}
+	}
+	if wr.Error != "" {
+		fmt.Fprintf(out.Stderr, "[error] %s\n", wr.Error)
+	}
+	return exitWith(wr.ExitCode)
 }

@@ -56,7 +56,7 @@ func (c *VolumeLsCmd) Run(ctx context.Context, cl *client.Client, out *Output) e
 		if vs == nil {
 			vs = []api.Volume{}
 		}
-		return out.JSON(vs)
+		return printJSON(out, vs)
 	}
 	if c.Quiet {
 		for _, v := range vs {
@@ -105,7 +105,7 @@ func (c *VolumeInspectCmd) Run(ctx context.Context, api *client.Client, out *Out
 		}
 		all = append(all, v)
 	}
-	if err := out.JSON(all); err != nil {
+	if err := printJSON(out, all); err != nil {
 		return err
 	}
 	if failed {
