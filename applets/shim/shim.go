@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"sync"
 	"syscall"
 	"time"
@@ -31,6 +32,9 @@ func Main(ctx context.Context, args []string) error {
 	if len(args) != 1 {
 		return errors.New("usage: minibox-shim <container dir>")
 	}
+	// init is forked from this thread, which lives as long as the process: its parent-death
+	// signal (sent when the forking thread ends) then means "the shim died".
+	runtime.LockOSThread()
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil)) // stderr is containers/<id>/shim.log
 	ready := os.NewFile(3, "ready")
 	unix.CloseOnExec(4) // init runs it by path; nothing in the container may hold it
@@ -45,7 +49,7 @@ func Main(ctx context.Context, args []string) error {
 		return err
 	}
 	report(ready, &shimapi.Response{PID: sh.cmd.Process.Pid})
-	trimRSS()
+	shimapi.TrimRSS()
 	sh.serve()
 	return nil
 }
@@ -156,6 +160,9 @@ func (sh *shim) create() error {
 		ExtraFiles:  []*os.File{initEnd},
 		SysProcAttr: ns.Attr(s),
 	}
+	// Without its shim a container has no log, no exit record and no way to be stopped
+	// through the daemon: it dies with it rather than run on unseen.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
 	var childEnds []*os.File
 	var outR [2]*os.File
 	if !s.Process.Terminal {
@@ -472,7 +479,7 @@ func (sh *shim) handle(c *shimapi.Conn) {
 	c.WriteJSON(resp)
 	c.Close()
 	if req.Op == shimapi.OpStart {
-		trimRSS() // once more, now the start path has run too (after answering: not on its clock)
+		shimapi.TrimRSS() // once more, now the start path has run too (after answering: not on its clock)
 	}
 }
 

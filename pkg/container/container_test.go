@@ -669,3 +669,33 @@ func TestDoubleStartRefused(t *testing.T) {
 		t.Errorf("first container after the refused start: %+v %v", st, err)
 	}
 }
+
+// TestShimDeathEndsContainer: a container whose shim is killed does not run on unseen.
+func TestShimDeathEndsContainer(t *testing.T) {
+	s := newSpec(t, "sleep", "100")
+	c := start(t, s)
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	initFD, err := unix.PidfdOpen(st.PID, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer unix.Close(initFD)
+	if err := unix.Kill(st.ShimPID, unix.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	// The pidfd turns readable when init has exited.
+	fds := []unix.PollFd{{Fd: int32(initFD), Events: unix.POLLIN}}
+	if n, err := unix.Poll(fds, 5000); err != nil || n != 1 {
+		t.Fatalf("init still running 5 s after its shim was killed (%d, %v)", n, err)
+	}
+	if _, err := container.Connect(s.Dir); err == nil {
+		t.Errorf("Connect to a dead shim succeeded")
+	}
+	os.Remove(filepath.Join(s.Dir, "shim.sock")) // a killed shim leaves its socket
+}

@@ -1,4 +1,4 @@
-package shim
+package shimapi
 
 import (
 	"bufio"
@@ -10,13 +10,16 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// trimRSS drops this process's page-table entries for the read-only parts of its own
+// TrimRSS drops this process's page-table entries for the read-only parts of its own
 // binary (text, rodata). Start-up touches much of them (the runtime walks the function
 // table, every package's init runs), but an idle shim needs a few pages: after this, its
 // resident set is what it really uses. The pages stay in the page cache, shared with the
 // daemon and every other shim; a later access faults them back in. Writable mappings are
 // never touched: MADV_DONTNEED would revert .data to the file's content.
-func trimRSS() {
+//
+// The shim and init call it once they are set up: both are long-lived re-executions of the
+// whole binary (init's from the sealed memfd, whose pages would otherwise count as shmem).
+func TrimRSS() {
 	// Package initialisers of the whole binary ran in this process too; what they left
 	// unreachable goes back to the kernel now.
 	debug.FreeOSMemory()
@@ -32,7 +35,7 @@ func trimRSS() {
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || fields[5] != exe || (fields[1] != "r-xp" && fields[1] != "r--p") {
+		if len(fields) < 6 || strings.Join(fields[5:], " ") != exe || (fields[1] != "r-xp" && fields[1] != "r--p") {
 			continue
 		}
 		lo, hi, ok := strings.Cut(fields[0], "-")
