@@ -343,6 +343,14 @@ func (in *initProc) exec(x *shimapi.Exec, files []*os.File) (int, *os.File, erro
 	if dir == "" {
 		dir = in.cwd
 	}
+	// Checked here: the child's chdir and execve failures share one errno, and a missing
+	// directory must not read as a missing command (127).
+	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
+		if err == nil {
+			err = unix.ENOTDIR
+		}
+		return 0, nil, &runError{codeNotRunable, fmt.Errorf("chdir to %s: %w", dir, err)}
+	}
 	path, err := lookPath(x.Args[0], env)
 	if err != nil {
 		return 0, nil, &runError{codeNotFound, err}

@@ -341,6 +341,14 @@ func TestExec(t *testing.T) {
 	if !errors.As(err, &se) || se.Code != 127 {
 		t.Errorf("exec nosuch: %v, want code 127", err)
 	}
+	_, err = c.Exec(context.Background(), container.ExecSpec{Args: []string{"true"}, Cwd: "/nonexistent"}, container.AttachOptions{})
+	if !errors.As(err, &se) || se.Code != 126 || !strings.Contains(se.Msg, "chdir") {
+		t.Errorf("exec -w /nonexistent: %v, want code 126", err)
+	}
+	_, err = c.Exec(context.Background(), container.ExecSpec{Args: []string{"true"}, User: "ghost"}, container.AttachOptions{})
+	if !errors.As(err, &se) || se.Code != 126 || !strings.Contains(se.Msg, "unable to find user ghost") {
+		t.Errorf("exec -u ghost: %v, want code 126", err)
+	}
 }
 
 func TestInitIsSealed(t *testing.T) {
