@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"syscall"
+	"time"
 
 	"github.com/minibox/minibox/pkg/shimapi"
 )
@@ -32,6 +33,8 @@ type startedMsg struct {
 func (x *execProc) write(stream byte, p []byte) {
 	x.wmu.Lock()
 	defer x.wmu.Unlock()
+	// A client that stops reading must not hold the process (or the shim) forever.
+	x.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	if x.tty {
 		x.conn.Write(p)
 	} else {
@@ -159,10 +162,8 @@ func (sh *shim) exec(c *shimapi.Conn, req *shimapi.Request) {
 
 func (sh *shim) execOutput(x *execProc, r *os.File, stream byte) {
 	x.out.Add(1)
-	sh.outputs.Add(1)
 	go func() {
 		defer x.out.Done()
-		defer sh.outputs.Done()
 		defer r.Close()
 		buf := make([]byte, 16<<10)
 		for {
