@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/minibox/minibox/pkg/state"
 )
@@ -67,13 +68,15 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	if err := e.clearTmp(); err != nil {
 		return nil, err
 	}
-	for _, open := range []func() error{e.openImages, e.openBuild, e.openLazy} {
-		if err := open(); err != nil {
+	for _, area := range []struct {
+		name string
+		open func() error
+	}{{"images", e.openImages}, {"build", e.openBuild}, {"lazy", e.openLazy}, {"containers", func() error { return e.openContainers(ctx) }}} {
+		t := time.Now()
+		if err := area.open(); err != nil {
 			return nil, err
 		}
-	}
-	if err := e.openContainers(ctx); err != nil {
-		return nil, err
+		log.Debug("area opened", "area", area.name, "took", time.Since(t))
 	}
 	return e, nil
 }

@@ -130,19 +130,21 @@ func Open(root string, log *slog.Logger) (*Store, error) {
 		return nil, err
 	}
 	s := &Store{root: root, log: log, content: c, ops: map[int]time.Time{}, staging: map[string]bool{}}
-	layout := filepath.Join(root, ocispec.ImageLayoutFile)
-	if _, err := os.Stat(layout); errors.Is(err, fs.ErrNotExist) {
-		b, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
-		if err := atomicfile.WriteFile(layout, b, 0o644); err != nil {
-			return nil, err
-		}
-	}
-	if _, err := os.Stat(s.indexPath()); errors.Is(err, fs.ErrNotExist) {
-		if err := s.writeIndex(&ocispec.Index{}); err != nil {
-			return nil, err
-		}
-	}
+	// Nothing is written here: a missing index.json reads as empty, and oci-layout is
+	// written with the first index entry. An empty data root costs the daemon's start no
+	// fsync (time to first /ping).
 	return s, nil
+}
+
+// ensureLayoutFile writes oci-layout before the first index entry, so the data root is an
+// OCI layout whenever it holds an image.
+func (s *Store) ensureLayoutFile() error {
+	layout := filepath.Join(s.root, ocispec.ImageLayoutFile)
+	if _, err := os.Stat(layout); !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	b, _ := json.Marshal(ocispec.ImageLayout{Version: ocispec.ImageLayoutVersion})
+	return atomicfile.WriteFile(layout, b, 0o644)
 }
 
 // Root is the data root.
@@ -177,6 +179,9 @@ func (s *Store) writeIndex(idx *ocispec.Index) error {
 	}
 	b, err := json.MarshalIndent(idx, "", "  ")
 	if err != nil {
+		return err
+	}
+	if err := s.ensureLayoutFile(); err != nil {
 		return err
 	}
 	return atomicfile.WriteFile(s.indexPath(), b, 0o644)

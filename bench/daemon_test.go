@@ -1,0 +1,392 @@
+package bench
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/testutil"
+)
+
+// The figures measured on this machine for the peers (issue texts), for context only:
+// ratios below are against baselines measured in the same run.
+const (
+	dockerdPingRPS  = 45000
+	dockerdList50   = 430
+	dockerRunMs     = 257
+	podmanRunMs     = 180
+	runcRunMs       = 24
+	containerdShimK = 13 * 1024
+)
+
+// binary builds the multicall binary once per run.
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+func minibox(b *testing.B) string {
+	b.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "minibox-bench-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "minibox")
+		out, err := exec.Command("go", "build", "-trimpath", "-o", binPath, "..").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		b.Fatal(binErr)
+	}
+	return binPath
+}
+
+type daemonProc struct {
+	cmd  *exec.Cmd
+	addr string
+	root string
+	api  *client.Client
+}
+
+func freeAddr(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer ln.Close()
+	return ln.Addr().String()
+}
+
+// startDaemon execs miniboxd on a fresh data root and returns once /ping answers, with
+// the time from exec to that first answer.
+func startDaemon(b *testing.B, root string, env ...string) (*daemonProc, time.Duration) {
+	b.Helper()
+	bin := minibox(b)
+	addr := freeAddr(b)
+	cmd := exec.Command(bin, "daemon")
+	cmd.Env = append(os.Environ(), "MINIBOX_DATA_ROOT="+root, "MINIBOX_HTTP_ADDR="+addr, "MINIBOX_LOG_LEVEL=warn")
+	cmd.Env = append(cmd.Env, env...)
+	var logs bytes.Buffer
+	cmd.Stderr = &logs
+	c, _ := client.New("http://"+addr, "")
+	start := time.Now()
+	if err := cmd.Start(); err != nil {
+		b.Fatal(err)
+	}
+	d := &daemonProc{cmd: cmd, addr: addr, root: root, api: c}
+	b.Cleanup(func() { d.stop() })
+	hc := &fasthttp.HostClient{Addr: addr}
+	for {
+		code, _, err := hc.Get(nil, "http://"+addr+"/ping")
+		if err == nil && code == 200 {
+			return d, time.Since(start)
+		}
+		if time.Since(start) > 20*time.Second {
+			b.Fatalf("daemon did not answer within 20 s: %s", logs.String())
+		}
+		time.Sleep(200 * time.Microsecond)
+	}
+}
+
+func (d *daemonProc) stop() {
+	if d.cmd.Process == nil || d.cmd.ProcessState != nil {
+		return
+	}
+	var list map[string]any
+	if d.api.JSON(context.Background(), "GET", "/containers", nil, nil, &list) == nil {
+		for id := range list {
+			d.api.JSON(context.Background(), "POST", "/containers/remove", map[string][]string{"id": {id}, "force": {"1"}, "volumes": {"1"}}, nil, nil)
+		}
+	}
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	d.cmd.Wait()
+}
+
+// load sends GETs of path over conns keep-alive connections for dur and returns the rate
+// and the 99th percentile latency.
+func load(addr, path string, conns int, dur time.Duration) (rps float64, p99 time.Duration) {
+	var total atomic.Int64
+	lat := make([][]time.Duration, conns)
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(dur)
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			hc := &fasthttp.HostClient{Addr: addr, MaxConns: 1}
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			req.SetRequestURI("http://" + addr + path)
+			for time.Now().Before(deadline) {
+				t := time.Now()
+				if err := hc.Do(req, resp); err != nil || resp.StatusCode() != 200 {
+					continue
+				}
+				lat[i] = append(lat[i], time.Since(t))
+				total.Add(1)
+			}
+		}(i)
+	}
+	wg.Wait()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(a, b int) bool { return all[a] < all[b] })
+	if len(all) > 0 {
+		p99 = all[len(all)*99/100]
+	}
+	return float64(total.Load()) / dur.Seconds(), p99
+}
+
+// loadTool uses wrk (-t2 -c16, as dockerd's 45k req/s was measured here) when it is
+// installed, else the Go load generator above.
+func loadTool(addr, path string, conns int, dur time.Duration) (float64, time.Duration) {
+	if _, err := exec.LookPath("wrk"); err != nil {
+		return load(addr, path, conns, dur)
+	}
+	out, err := exec.Command("wrk", "-t2", fmt.Sprintf("-c%d", conns), fmt.Sprintf("-d%ds", int(dur.Seconds())), "--latency", "http://"+addr+path).Output()
+	if err != nil {
+		return load(addr, path, conns, dur)
+	}
+	var rps float64
+	var p99 time.Duration
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		switch {
+		case len(f) == 2 && f[0] == "Requests/sec:":
+			rps, _ = strconv.ParseFloat(f[1], 64)
+		case len(f) == 2 && f[0] == "99%":
+			p99, _ = time.ParseDuration(strings.Replace(f[1], "us", "µs", 1))
+		}
+	}
+	return rps, p99
+}
+
+// bareServer is the baseline for /ping: the least an HTTP server on this machine does.
+func bareServer(b *testing.B) string {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		b.Fatal(err)
+	}
+	s := &fasthttp.Server{Handler: func(ctx *fasthttp.RequestCtx) { ctx.SetBodyString("Daemon is running") }}
+	go s.Serve(ln)
+	b.Cleanup(func() { s.Shutdown() })
+	return ln.Addr().String()
+}
+
+func median(ds []time.Duration) time.Duration {
+	s := append([]time.Duration(nil), ds...)
+	sort.Slice(s, func(a, b int) bool { return s[a] < s[b] })
+	return s[len(s)/2]
+}
+
+// BenchmarkDaemonPing: /ping rate and p99 with 16 connections, beside a bare fasthttp
+// server in this process, and the time from exec of miniboxd to its first answered ping
+// on an empty data root.
+func BenchmarkDaemonPing(b *testing.B) {
+	testutil.RequirePrivileged(b)
+	var firsts []time.Duration
+	for i := 0; i < 7; i++ {
+		d, first := startDaemon(b, b.TempDir(), "MINIBOX_BRIDGE_ON_STARTUP=0")
+		firsts = append(firsts, first)
+		if i < 6 {
+			d.stop()
+		}
+	}
+	d, _ := startDaemon(b, b.TempDir(), "MINIBOX_BRIDGE_ON_STARTUP=0")
+	const conns, dur = 16, 3 * time.Second
+	base := bareServer(b)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		rps, p99 := loadTool(d.addr, "/ping", conns, dur)
+		brps, bp99 := loadTool(base, "/ping", conns, dur)
+		b.ReportMetric(rps, "ping-req/s")
+		b.ReportMetric(float64(p99.Microseconds()), "ping-p99-µs")
+		b.ReportMetric(rps/brps, "ratio-vs-bare-fasthttp")
+		b.ReportMetric(rps/dockerdPingRPS, "ratio-vs-dockerd-45k")
+		b.ReportMetric(float64(median(firsts).Microseconds())/1000, "ms-exec-to-first-ping")
+		b.Logf("/ping: %.0f req/s p99 %v (bare fasthttp %.0f req/s p99 %v; dockerd measured 45k); exec to first ping: median %v of %v",
+			rps, p99, brps, bp99, median(firsts), firsts)
+	}
+}
+
+// BenchmarkContainerList: GET /containers with 50 and 1000 containers.
+func BenchmarkContainerList(b *testing.B) {
+	testutil.RequirePrivileged(b, testutil.Overlay)
+	d, _ := startDaemon(b, b.TempDir(), "MINIBOX_BRIDGE_ON_STARTUP=0")
+	importBusybox(b, d)
+	created := 0
+	for _, n := range []int{50, 1000} {
+		for ; created < n; created++ {
+			var out struct{ ID string }
+			if err := d.api.JSON(context.Background(), "POST", "/containers/create", nil,
+				map[string]any{"image": "busybox", "command": []string{"true"}, "network": "none"}, &out); err != nil {
+				b.Fatal(err)
+			}
+		}
+		b.Run(strconv.Itoa(n), func(b *testing.B) {
+			for i := 0; i < b.N; i++ {
+				rps, p99 := load(d.addr, "/containers", 16, 3*time.Second)
+				b.ReportMetric(rps, "list-req/s")
+				b.ReportMetric(float64(p99.Microseconds()), "p99-µs")
+				b.ReportMetric(rps/dockerdList50, "ratio-vs-dockerd-50")
+				b.Logf("GET /containers with %d containers: %.0f req/s, p99 %v (dockerd with 50: 430 req/s)", n, rps, p99)
+			}
+		})
+	}
+}
+
+func importBusybox(b *testing.B, d *daemonProc) {
+	tarball, _ := filepath.Abs("../testdata/busybox.tar")
+	if _, err := os.Stat(tarball); err != nil {
+		b.Fatalf("%s: run `make testdata` first", tarball)
+	}
+	cmd := exec.Command(minibox(b), "import", tarball, "busybox")
+	cmd.Env = append(os.Environ(), "MINIBOX_API=http://"+d.addr)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("import: %v %s", err, out)
+	}
+}
+
+// BenchmarkRunTrue: `minibox run --rm --network none busybox true`, CLI and daemon
+// included, beside bare `runc run` of the same rootfs (when runc is installed) and
+// unshare+chroot, in the same run; and the shim's resident memory per running container.
+func BenchmarkRunTrue(b *testing.B) {
+	testutil.RequirePrivileged(b, testutil.Overlay)
+	d, _ := startDaemon(b, b.TempDir())
+	importBusybox(b, d)
+	bin := minibox(b)
+	run := func(args ...string) time.Duration {
+		cmd := exec.Command(bin, args...)
+		cmd.Env = append(os.Environ(), "MINIBOX_API=http://"+d.addr)
+		t := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("minibox %v: %v %s", args, err, out)
+		}
+		return time.Since(t)
+	}
+	run("run", "--rm", "--network", "none", "busybox", "true") // unpack the layer once
+	const n = 30
+	var mb, mbBridge, rc, ns []time.Duration
+	rootfs := b.TempDir()
+	if err := exec.Command("tar", "-xf", "../testdata/busybox.tar", "-C", rootfs).Run(); err != nil {
+		b.Fatal(err)
+	}
+	runcBundle := ""
+	if _, err := exec.LookPath("runc"); err == nil {
+		runcBundle = makeRuncBundle(b, rootfs)
+	}
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		for j := 0; j < n; j++ {
+			mb = append(mb, run("run", "--rm", "--network", "none", "busybox", "true"))
+			mbBridge = append(mbBridge, run("run", "--rm", "busybox", "true"))
+			if runcBundle != "" {
+				t := time.Now()
+				cmd := exec.Command("runc", "run", "--bundle", runcBundle, fmt.Sprintf("mbbench-%d-%d", i, j))
+				if out, err := cmd.CombinedOutput(); err != nil {
+					b.Fatalf("runc: %v %s", err, out)
+				}
+				rc = append(rc, time.Since(t))
+			}
+			t := time.Now()
+			if out, err := exec.Command("unshare", "--pid", "--fork", "--mount", "--uts", "--ipc", "--net", "chroot", rootfs, "/bin/true").CombinedOutput(); err != nil {
+				b.Fatalf("unshare: %v %s", err, out)
+			}
+			ns = append(ns, time.Since(t))
+		}
+	}
+	b.StopTimer()
+	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+	b.ReportMetric(ms(median(mb)), "ms-run-none")
+	b.ReportMetric(ms(median(mbBridge)), "ms-run-bridge")
+	b.ReportMetric(ms(median(ns)), "ms-unshare-chroot")
+	if len(rc) > 0 {
+		b.ReportMetric(ms(median(mb))/ms(median(rc)), "ratio-vs-runc")
+		b.Logf("run --rm --network none true: median %v; bridged %v; runc run %v; unshare+chroot %v", median(mb), median(mbBridge), median(rc), median(ns))
+	} else {
+		b.ReportMetric(ms(median(mb))/runcRunMs, "ratio-vs-runc-24ms-measured-earlier")
+		b.Logf("run --rm --network none true: median %v; bridged %v; unshare+chroot %v (runc not installed: 24 ms measured here before)", median(mb), median(mbBridge), median(ns))
+	}
+	b.ReportMetric(float64(shimRSS(b, d, bin))/1024, "MiB-shim-rss")
+}
+
+func makeRuncBundle(b *testing.B, rootfs string) string {
+	dir := b.TempDir()
+	if err := os.Symlink(rootfs, filepath.Join(dir, "rootfs")); err != nil {
+		b.Fatal(err)
+	}
+	cmd := exec.Command("runc", "spec")
+	cmd.Dir = dir
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("runc spec: %v %s", err, out)
+	}
+	cfg, _ := os.ReadFile(filepath.Join(dir, "config.json"))
+	cfg = bytes.Replace(cfg, []byte(`"terminal": true`), []byte(`"terminal": false`), 1)
+	cfg = bytes.Replace(cfg, []byte(`"sh"`), []byte(`"true"`), 1)
+	os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644)
+	return dir
+}
+
+// shimRSS starts 10 sleeping containers and returns the median VmRSS (KiB) of their shims.
+func shimRSS(b *testing.B, d *daemonProc, bin string) int {
+	var ids []string
+	for i := 0; i < 10; i++ {
+		cmd := exec.Command(bin, "run", "-d", "--network", "none", "busybox", "sleep", "600")
+		cmd.Env = append(os.Environ(), "MINIBOX_API=http://"+d.addr)
+		out, err := cmd.Output()
+		if err != nil {
+			b.Fatalf("run -d: %v", err)
+		}
+		ids = append(ids, strings.TrimSpace(string(out)))
+	}
+	time.Sleep(500 * time.Millisecond) // let the shims settle after start
+	var rss []int
+	ents, _ := os.ReadDir("/proc")
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if !bytes.HasPrefix(cmdline, []byte("minibox-shim\x00")) || !bytes.Contains(cmdline, []byte(d.root)) {
+			continue
+		}
+		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+		for _, l := range strings.Split(string(status), "\n") {
+			if f := strings.Fields(l); len(f) >= 2 && f[0] == "VmRSS:" {
+				n, _ := strconv.Atoi(f[1])
+				rss = append(rss, n)
+			}
+		}
+	}
+	for _, id := range ids {
+		d.api.JSON(context.Background(), "POST", "/containers/remove", map[string][]string{"id": {id}, "force": {"1"}}, nil, nil)
+	}
+	if len(rss) == 0 {
+		b.Fatal("no shim found")
+	}
+	sort.Ints(rss)
+	b.Logf("shim VmRSS per container: median %d KiB of %v (containerd shim: 13 MB)", rss[len(rss)/2], rss)
+	return rss[len(rss)/2]
+}
