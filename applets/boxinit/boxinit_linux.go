@@ -236,6 +236,14 @@ func (in *initProc) start() error {
 	if in.slave != nil {
 		in.slave.Close()
 	}
+	// Our stdio is the workload's pipes: let go of them, so they reach EOF when the
+	// container's processes are done with them, not only when init has exited.
+	if null, err := os.OpenFile("/dev/null", os.O_RDWR, 0); err == nil {
+		for fd := range 3 {
+			unix.Dup3(int(null.Fd()), fd, 0)
+		}
+		null.Close()
+	}
 	in.workload = pid
 	return in.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgStarted, PID: pid})
 }

@@ -82,19 +82,21 @@ type shim struct {
 	outputs sync.WaitGroup
 	replies sync.WaitGroup // requests being answered
 
-	mu        sync.Mutex
-	status    string
-	startedAt time.Time
-	exit      *shimapi.Exit
-	initExit  *shimapi.Exit // as init reported it
-	started   chan *shimapi.InitMsg
-	waiters   []chan *shimapi.Exit
-	attached  map[*attachment]bool
-	execs     map[string]*execProc
-	nextExec  int
-	ended     []string // exited execs, oldest first: their records are kept a while
-	done      chan struct{}
-	initDone  chan struct{} // readInit has seen the channel close
+	mu           sync.Mutex
+	status       string
+	startedAt    time.Time
+	exit         *shimapi.Exit
+	initExit     *shimapi.Exit // as init reported it
+	started      chan *shimapi.InitMsg
+	waiters      []chan *shimapi.Exit
+	attached     map[*attachment]bool
+	execs        map[string]*execProc
+	nextExec     int
+	ended        []string // exited execs, oldest first: their records are kept a while
+	done         chan struct{}
+	initDone     chan struct{} // readInit has seen the channel close
+	exitReported chan struct{} // init sent MsgExit
+	reaped       chan error    // init's wait status, once reaped
 }
 
 // attachment is one client receiving the container's output.
@@ -120,6 +122,8 @@ func (sh *shim) create() error {
 	sh.started = make(chan *shimapi.InitMsg, 1)
 	sh.done = make(chan struct{})
 	sh.initDone = make(chan struct{})
+	sh.exitReported = make(chan struct{})
+	sh.reaped = make(chan error, 1)
 	if err := os.Chdir(sh.dir); err != nil { // a relative socket path fits sockaddr_un
 		return err
 	}
@@ -258,6 +262,14 @@ func (sh *shim) serve() {
 	case <-replied:
 	case <-time.After(2 * time.Second):
 	}
+	// Reap init (it may still be tearing its namespaces down) rather than leave it to
+	// whoever inherits it.
+	if sh.reaped != nil {
+		select {
+		case <-sh.reaped:
+		case <-time.After(2 * time.Second):
+		}
+	}
 }
 
 // copyOutput copies one stream into the log and to attached clients (or to one exec
@@ -352,7 +364,10 @@ func (sh *shim) readInit() {
 			}
 		case shimapi.MsgExit:
 			sh.mu.Lock()
-			sh.initExit = m.Exit
+			if sh.initExit == nil {
+				sh.initExit = m.Exit
+				close(sh.exitReported)
+			}
 			sh.mu.Unlock()
 		case shimapi.MsgExecStarted:
 			sh.mu.Lock()
@@ -380,8 +395,16 @@ func (sh *shim) readInit() {
 // waitInit records the end: init's own report of the workload, or how init died (a
 // SIGKILL from stop reaches init itself), once all output is in the log.
 func (sh *shim) waitInit() {
-	err := sh.cmd.Wait()
-	<-sh.initDone // every message init sent before it died is handled
+	go func() { sh.reaped <- sh.cmd.Wait() }()
+	var err error
+	select {
+	case <-sh.exitReported:
+		// init told us how the workload ended; its own end (the kernel tearing down the
+		// namespaces, milliseconds) need not hold up the record. Output still drains below.
+	case err = <-sh.reaped:
+		sh.reaped <- err // for serve
+		<-sh.initDone    // every message init sent before it died is handled
+	}
 	exit := &shimapi.Exit{FinishedAt: time.Now().UTC()}
 	var ee *exec.ExitError
 	if errors.As(err, &ee) {

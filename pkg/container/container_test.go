@@ -699,7 +699,11 @@ func TestShimDeathEndsContainer(t *testing.T) {
 	}
 	// The pidfd turns readable when init has exited.
 	fds := []unix.PollFd{{Fd: int32(initFD), Events: unix.POLLIN}}
-	if n, err := unix.Poll(fds, 5000); err != nil || n != 1 {
+	n, err := unix.Poll(fds, 5000)
+	for deadline := time.Now().Add(5 * time.Second); err == unix.EINTR && time.Now().Before(deadline); {
+		n, err = unix.Poll(fds, 5000)
+	}
+	if err != nil || n != 1 {
 		t.Fatalf("init still running 5 s after its shim was killed (%d, %v)", n, err)
 	}
 	if _, err := container.Connect(s.Dir); err == nil {
