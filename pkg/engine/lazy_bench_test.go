@@ -118,7 +118,7 @@ func BenchmarkDaemonStart500MB(b *testing.B) {
 // runs reports time to first output of `run --lazy` and of a plain (unpacking) run.
 func runs(b *testing.B, bin, addr, root, bigLayer string) {
 	for _, lazy := range []bool{true, false} {
-		args := []string{"run", "--rm"}
+		args := []string{"run", "--rm", "--network", "none"}
 		name := "run-unpack-ms"
 		if lazy {
 			args, name = append(args, "--lazy"), "run-lazy-ms"
