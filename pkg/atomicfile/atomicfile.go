@@ -59,3 +59,28 @@ func SyncDir(dir string) error {
 	defer d.Close()
 	return d.Sync()
 }
+
+// Replace writes path through a temporary file and a rename, without fsync: for files
+// regenerated on every use (a container's hosts, resolv.conf, config.json), where a crash
+// may lose the new version but never leaves a half-written one in place of the old, and
+// whose next use rewrites them anyway.
+func Replace(path string, data []byte, perm os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Chmod(perm)
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), path)
+	}
+	if err != nil {
+		os.Remove(f.Name())
+	}
+	return err
+}

@@ -2,6 +2,9 @@ package engine
 
 import (
 	"context"
+	"errors"
+	"io/fs"
+	"os"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -90,6 +93,9 @@ type containersArea struct {
 	listGen  uint64
 	listJSON []byte
 	saveMu   sync.Mutex
+	saveKick chan struct{}
+	saveDone chan struct{}
+	kickMu   sync.Mutex
 	cg       cgroup.Manager
 	net      *network.Manager
 	netMu    sync.Mutex // the network manager is made lazily
@@ -118,11 +124,37 @@ func (e *Engine) loadContainers() error {
 		e.ctrs[id] = &ctr{rec: r}
 		e.names[r.Name] = id
 	}
+	e.saveKick, e.saveDone = make(chan struct{}, 1), make(chan struct{})
+	go e.saver()
 	if migrate {
 		e.Log.Info("state.json was plaintext: rewriting it encrypted")
 		return e.saveState()
 	}
 	return nil
+}
+
+// saver writes state.json in the background, one write for a burst of changes. Only a
+// container's creation waits for its write: every later change can be rebuilt at start
+// from the container's own files (a live shim, exit.json, a missing directory).
+func (e *Engine) saver() {
+	defer close(e.saveDone)
+	for range e.saveKick {
+		if err := e.saveState(); err != nil {
+			e.Log.Error("save state", "err", err)
+		}
+	}
+}
+
+func (e *Engine) saveSoon() {
+	e.kickMu.Lock()
+	defer e.kickMu.Unlock()
+	if e.saveKick == nil {
+		return // closed: Close writes the final state itself
+	}
+	select {
+	case e.saveKick <- struct{}{}:
+	default: // a write is already due and will include this change
+	}
 }
 
 // saveState writes every record; the snapshot is taken under saveMu so the last write
@@ -143,16 +175,13 @@ func (e *Engine) saveState() error {
 	return e.State.SaveRaw(b)
 }
 
-// update changes a record under the lock, bumps the generation and persists.
+// update changes a record under the lock, bumps the generation and has it persisted soon.
 func (e *Engine) update(c *ctr, fn func(r *Record)) error {
 	e.cmu.Lock()
 	fn(c.rec)
 	e.gen++
 	e.cmu.Unlock()
-	if err := e.saveState(); err != nil {
-		e.Log.Error("save state", "err", err)
-		return fmt.Errorf("save state: %w", err)
-	}
+	e.saveSoon()
 	return nil
 }
 
@@ -308,8 +337,28 @@ func (e *Engine) openContainers(ctx context.Context) error {
 	var autoRemove, restart []*ctr
 	for _, c := range e.allContainers() {
 		r := e.snapshot(c)
+		if _, err := os.Stat(e.ctrDir(r.ID)); errors.Is(err, fs.ErrNotExist) {
+			// Removed, but the daemon stopped before the record's removal was written.
+			e.cmu.Lock()
+			delete(e.ctrs, r.ID)
+			if e.names[r.Name] == r.ID {
+				delete(e.names, r.Name)
+			}
+			e.gen++
+			e.cmu.Unlock()
+			e.saveSoon()
+			continue
+		}
 		switch r.Status {
 		case StatusRunning, StatusPaused, StatusRestarting:
+		case StatusCreated:
+			// Started, but the daemon stopped before "running" was written: a live shim
+			// (or its exit.json) says so.
+			if _, err := os.Stat(filepath.Join(e.ctrDir(r.ID), "shim.sock")); err != nil {
+				if _, err := container.ReadExit(e.ctrDir(r.ID)); err != nil {
+					continue
+				}
+			}
 		default:
 			if r.Request.AutoRemove && r.Status == StatusExited {
 				autoRemove = append(autoRemove, c)
@@ -410,7 +459,14 @@ func (e *Engine) closeContainers() {
 		}
 	}
 	e.cmu.Unlock()
-	e.saveState()
+	e.kickMu.Lock()
+	close(e.saveKick)
+	e.saveKick = nil
+	e.kickMu.Unlock()
+	<-e.saveDone
+	if err := e.saveState(); err != nil {
+		e.Log.Error("save state", "err", err)
+	}
 	e.netMu.Lock()
 	if e.net != nil {
 		e.net.Close()

@@ -68,6 +68,10 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		return errdefs.NotFound("container " + r.Name + " was removed")
 	}
 	dir := e.ctrDir(r.ID)
+	t0 := time.Now()
+	lap := func(step string) {
+		e.Log.Debug("start step", "id", r.ID[:12], "step", step, "at", time.Since(t0))
+	}
 	lower, err := e.containerLayerDirs(ctx, &r)
 	if err != nil {
 		return fmt.Errorf("container %s: prepare layers: %w", r.Name, err)
@@ -102,6 +106,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		e.cg.Remove(s.CgroupPath)
 		container.Cleanup(dir)
 	}
+	lap("layers+spec+addr")
 	if err := e.writeEtcFiles(&r, s, addr, nm); err != nil {
 		cleanup()
 		return err
@@ -111,6 +116,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		cleanup()
 		return err
 	}
+	lap("etc+config.json")
 	if err := e.cg.Create(s.CgroupPath, s.Resources); err != nil {
 		cleanup()
 		return fmt.Errorf("container %s: cgroup: %w", r.Name, err)
@@ -118,6 +124,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	if r.Request.Privileged {
 		e.cg.AllowAllDevices(s.CgroupPath)
 	}
+	lap("cgroup")
 	shim, err := container.Start(ctx, s, container.StartOptions{Log: e.Log})
 	if err != nil {
 		cleanup()
@@ -131,6 +138,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		cleanup()
 		return err
 	}
+	lap("shim+init")
 	if err := e.cg.Add(s.CgroupPath, shim.PID()); err != nil {
 		return abort(fmt.Errorf("container %s: join cgroup: %w", r.Name, err))
 	}
@@ -157,7 +165,9 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		rec.Status, rec.PID, rec.StartedAt, rec.FinishedAt = StatusRunning, shim.PID(), started, time.Time{}
 		rec.ExitCode, rec.OOMKilled, rec.Error, rec.IP, rec.Ports = 0, false, "", ipStr, ports
 	})
+	lap("attach+record")
 	go e.monitor(c, shim)
+	defer lap("resumed")
 	if err := shim.Resume(ctx); err != nil {
 		var se *container.StartError
 		if errors.As(err, &se) && se.Code != 0 {
@@ -243,7 +253,7 @@ func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *net
 		s.HostnamePath: []byte(s.Hostname + "\n"),
 	}
 	for p, b := range files {
-		if err := atomicfile.WriteFile(p, b, 0o644); err != nil {
+		if err := atomicfile.Replace(p, b, 0o644); err != nil {
 			return err
 		}
 	}
@@ -332,10 +342,10 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 				c.rec.Status = StatusExited
 			}
 			e.cmu.Unlock()
-			e.saveState()
+			e.saveSoon()
 		}
 	})
-	go e.saveState()
+	e.saveSoon()
 }
 
 func (e *Engine) shouldRestartAtBoot(r *Record) bool {
@@ -574,7 +584,8 @@ func (e *Engine) removeContainer(ctx context.Context, c *ctr, force, volumes boo
 		e.removeVolumes(r.AnonVolumes)
 	}
 	e.Log.Info("container removed", "id", r.ID[:12])
-	return e.saveState()
+	e.saveSoon()
+	return nil
 }
 
 // detachMountsUnder unmounts anything still mounted under dir (never deleting through a

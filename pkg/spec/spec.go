@@ -128,11 +128,12 @@ func Load(dir string) (*Spec, error) {
 	return Decode(f)
 }
 
-// Save writes dir/config.json atomically, 0600 (it may hold environment secrets).
+// Save writes dir/config.json, 0600 (it may hold environment secrets). It is rewritten at
+// every start, so it is replaced by rename without fsync (atomicfile.Replace).
 func (s *Spec) Save() error {
 	b, err := json.Marshal(s)
 	if err != nil {
 		return err
 	}
-	return atomicfile.WriteFile(filepath.Join(s.Dir, FileName), b, 0o600)
+	return atomicfile.Replace(filepath.Join(s.Dir, FileName), b, 0o600)
 }
