@@ -2,15 +2,15 @@ package engine
 
 import (
 	"context"
-	"errors"
-	"io/fs"
-	"os"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"regexp"
 	"sort"

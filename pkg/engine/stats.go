@@ -88,4 +88,3 @@ func (e *Engine) Stats(ctx context.Context, refs []string) ([]api.Stats, error) 
 	}
 	return out, nil
 }
-
