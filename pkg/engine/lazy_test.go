@@ -64,9 +64,19 @@ func testEngine(t *testing.T, mut func(*Config)) *Engine {
 		for _, ent := range ents {
 			unix.Unmount(filepath.Join(root, "lazy", ent.Name()), unix.MNT_DETACH)
 		}
-		e.Close()
+		closeEngine(e)
 	})
 	return e
+}
+
+var closed = map[*Engine]bool{}
+
+// closeEngine closes e once (Engine.Close is not idempotent).
+func closeEngine(e *Engine) {
+	if !closed[e] {
+		closed[e] = true
+		e.Close()
+	}
 }
 
 type testWriter struct{ t *testing.T }
@@ -212,7 +222,7 @@ func TestIndexOnStartup(t *testing.T) {
 		<-e.startup
 		idx := toc.Path(e.blobPath(img.Layers[0].Digest))
 		os.Remove(idx)
-		e.Close()
+		closeEngine(e)
 		e2, err := New(ctx, Config{DataRoot: e.Root, IndexOnStartup: on, UserNS: "host"}, slog.New(slog.DiscardHandler))
 		if err != nil {
 			t.Fatal(err)
@@ -233,7 +243,7 @@ func TestIndexOnStartup(t *testing.T) {
 		if _, err := os.Stat(idx); err != nil {
 			t.Errorf("no index after the first lazy start: %v", err)
 		}
-		e2.Close()
+		closeEngine(e2)
 	}
 }
 
@@ -252,7 +262,7 @@ func TestLazyMountsAcrossRestartsAndStale(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-e.startup
-	e.Close()
+	closeEngine(e)
 
 	// "Restart": a new engine on the same root; the mount still answers.
 	e2, err := New(ctx, Config{DataRoot: e.Root, UserNS: "host"}, slog.New(slog.DiscardHandler))
@@ -303,7 +313,7 @@ func TestLazyMountsAcrossRestartsAndStale(t *testing.T) {
 	for !lazyfs.Stale(dirs[0]) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	e2.Close()
+	closeEngine(e2)
 	e3, err := New(ctx, Config{DataRoot: e.Root, UserNS: "host"}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
@@ -312,7 +322,7 @@ func TestLazyMountsAcrossRestartsAndStale(t *testing.T) {
 	if lazyfs.Stale(dirs[0]) || lazyfs.Mounted(dirs[0]) {
 		t.Error("stale mount not detached at start-up")
 	}
-	e3.Close()
+	closeEngine(e3)
 }
 
 // A prune while an import is half-way keeps the import's staged blob; the import then
