@@ -711,3 +711,18 @@ func TestShimDeathEndsContainer(t *testing.T) {
 	}
 	os.Remove(filepath.Join(s.Dir, "shim.sock")) // a killed shim leaves its socket
 }
+
+// TestRunOnceHostNetwork is a build container's setup: the host's network namespace.
+func TestRunOnceHostNetwork(t *testing.T) {
+	s := newSpec(t, "sh", "-c", "test -e /sys/class/net/lo && readlink /proc/self/ns/net")
+	s.Network = "host"
+	var stdout, stderr bytes.Buffer
+	code, err := container.RunOnce(context.Background(), s, &stdout, &stderr)
+	host, _ := os.Readlink("/proc/self/ns/net")
+	if err != nil || code != 0 || strings.TrimSpace(stdout.String()) != host {
+		t.Errorf("RunOnce = %d, %v, %q (host %s), %q", code, err, stdout.String(), host, stderr.String())
+	}
+	if _, err := container.RunOnce(context.Background(), &spec.Spec{Network: "bridge"}, nil, nil); err == nil {
+		t.Errorf("RunOnce with a bridge network succeeded")
+	}
+}
