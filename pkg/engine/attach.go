@@ -173,8 +173,8 @@ func (e *Engine) Exec(ctx context.Context, req api.ExecRequest) (*ExecStarted, e
 		}
 		ent.finish(code)
 	}()
-	if req.Detach {
-		go func() { io.Copy(io.Discard, conn); conn.Close() }()
+	if req.Detach { // nobody reads its output: drain it so the process never blocks
+		go func(c *container.Conn) { io.Copy(io.Discard, c); c.Close() }(conn)
 		conn = nil
 	}
 	return &ExecStarted{ID: ent.id, Tty: req.Tty, Conn: conn}, nil

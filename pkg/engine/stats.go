@@ -20,7 +20,8 @@ type cpuSample struct {
 
 var cpuSamples sync.Map // id -> cpuSample
 
-const statsWindow = 100 * time.Millisecond
+// statsWindow is the first reading's span: ten CFS periods, so a quota shows as its average.
+const statsWindow = time.Second
 
 // Stats reads the figures of the named containers (none: every running one). A container
 // without a recent reading is read twice, statsWindow apart, for its CPU percentage.
