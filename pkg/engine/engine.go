@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/minibox/minibox/pkg/state"
@@ -18,6 +19,8 @@ type Engine struct {
 	Cfg   Config
 	Log   *slog.Logger
 	State *state.Store
+
+	closeOnce sync.Once
 
 	imagesArea
 	buildArea
@@ -101,7 +104,8 @@ func (e *Engine) TempDir(pattern string) (string, error) {
 	return os.MkdirTemp(filepath.Join(e.Root, "tmp"), pattern)
 }
 
-// Close flushes state; containers, the bridge, NAT rules and lazy mounts stay.
+// Close flushes state; containers, the bridge, NAT rules and lazy mounts stay. Calling
+// it again does nothing.
 func (e *Engine) Close() {
-	e.closeContainers()
+	e.closeOnce.Do(e.closeContainers)
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -94,7 +95,7 @@ func headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
 
 // middleware checks the token, adds common headers and logs each request at debug.
 func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandler {
-	debug := s.log.Enabled(context.Background(), slog.LevelDebug)
+	logRequests := s.log.Enabled(context.Background(), slog.LevelDebug)
 	return func(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
 		if s.token != nil && !s.authorized(ctx) {
@@ -111,8 +112,17 @@ func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandle
 		default:
 		}
 		start := time.Now()
+		defer func() {
+			// A bug in one request must not take the daemon (and the API of every
+			// container) down with it.
+			if r := recover(); r != nil {
+				s.log.Error("panic in request", "uri", string(ctx.RequestURI()), "panic", r, "stack", string(debug.Stack()))
+				ctx.ResetBody()
+				writeJSON(ctx, fasthttp.StatusInternalServerError, map[string]string{"error": fmt.Sprintf("internal error: %v", r)})
+			}
+		}()
 		next(ctx)
-		if debug {
+		if logRequests {
 			s.log.Debug("request", "method", string(ctx.Method()), "uri", string(ctx.RequestURI()),
 				"status", ctx.Response.StatusCode(), "duration", time.Since(start))
 		}
