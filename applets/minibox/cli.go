@@ -8,6 +8,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
+	"slices"
+	"strings"
+	"unicode"
 
 	"github.com/alecthomas/kong"
 
@@ -41,10 +45,9 @@ type exitCode int
 
 // Run is Main with its streams and environment given (tests use it).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (err error) {
-	var cli CLI
 	exited := false
 	code := 0
-	parser, err := kong.New(&cli,
+	parser, err := kong.New(grammar(args),
 		kong.Name("minibox"),
 		kong.Description("minibox: build images, run containers and compose projects on one Linux host."),
 		kong.Vars{"version": version.String("minibox")},
@@ -98,6 +101,80 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return &errdefs.ExitError{Code: 1, Err: err}
 	}
 	return nil
+}
+
+// grammar is the command line's model for args: the root with only the command args name
+// (kong reflects over every command it is given, about 6 ms for the whole CLI, on every
+// run), or the whole CLI for help, no command or an unknown one.
+func grammar(args []string) any {
+	full := &CLI{}
+	name := ""
+	for _, a := range args {
+		if !strings.HasPrefix(a, "-") {
+			name = a
+			break
+		}
+	}
+	if name == "help" || name == "" && (len(args) == 0 || slices.Contains(args, "-h") || slices.Contains(args, "--help")) {
+		return full
+	}
+	var fields []reflect.StructField
+	found := false
+	var walk func(t reflect.Type)
+	walk = func(t reflect.Type) {
+		for i := 0; i < t.NumField(); i++ {
+			f := t.Field(i)
+			if _, ok := f.Tag.Lookup("embed"); ok {
+				walk(f.Type)
+				continue
+			}
+			if _, ok := f.Tag.Lookup("cmd"); ok {
+				if !commandNamed(f, name) {
+					continue
+				}
+				found = true
+			}
+			f.Index, f.Offset = nil, 0
+			fields = append(fields, f)
+		}
+	}
+	walk(reflect.TypeOf(*full))
+	if !found && name != "" {
+		return full
+	}
+	return reflect.New(reflect.StructOf(fields)).Interface()
+}
+
+// commandNamed reports whether the command field f answers to name (kong's rules: the
+// name tag, else the field name in kebab case, and aliases).
+func commandNamed(f reflect.StructField, name string) bool {
+	n := f.Tag.Get("name")
+	if n == "" {
+		n = kebab(f.Name)
+	}
+	if n == name {
+		return true
+	}
+	for _, a := range strings.Split(f.Tag.Get("aliases"), ",") {
+		if a != "" && a == name {
+			return true
+		}
+	}
+	return false
+}
+
+func kebab(s string) string {
+	var b strings.Builder
+	for i, r := range s {
+		if unicode.IsUpper(r) {
+			if i > 0 && !unicode.IsUpper(rune(s[i-1])) {
+				b.WriteByte('-')
+			}
+			r = unicode.ToLower(r)
+		}
+		b.WriteRune(r)
+	}
+	return b.String()
 }
 
 // Env reads the CLI's environment (bound so tests can inject it).
