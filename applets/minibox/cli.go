@@ -115,7 +115,7 @@ func grammar(args []string) any {
 			break
 		}
 	}
-	if name == "help" || name == "" && (len(args) == 0 || slices.Contains(args, "-h") || slices.Contains(args, "--help")) {
+	if name == "help" || name == "" && !slices.Contains(args, "--version") {
 		return full
 	}
 	var fields []reflect.StructField
