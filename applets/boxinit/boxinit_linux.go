@@ -93,7 +93,25 @@ func Main(ctx context.Context, args []string) error {
 		signal.Notify(sigc)
 		close(notified)
 	}()
-	if err := in.setup(); err != nil {
+	var stage *os.File
+	if s.UserNS != nil {
+		m, files, err := ch.Recv()
+		if err != nil {
+			return in.fail(fmt.Errorf("read idmapped mounts: %w", err))
+		}
+		stage, err = attachIDMapped(s, m, files)
+		for _, f := range files {
+			f.Close()
+		}
+		if err != nil {
+			return in.fail(err)
+		}
+	}
+	err = in.setup()
+	if stage != nil {
+		stage.Close() // pivot_root has detached it; the layers live on in the overlay
+	}
+	if err != nil {
 		return in.fail(err)
 	}
 	if err := ch.Send(&shimapi.InitMsg{Type: shimapi.MsgReady}, nonNil(in.master)...); err != nil {

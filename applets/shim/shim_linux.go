@@ -196,6 +196,13 @@ func (sh *shim) create() error {
 		return fmt.Errorf("start init: %w", err)
 	}
 	sh.cmd = cmd
+	if s.UserNS != nil {
+		if err := sh.sendIDMapped(cmd.Process.Pid); err != nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+			return fmt.Errorf("idmapped mounts: %w", err)
+		}
+	}
 	// While init starts up and mounts: our socket and the log.
 	if err := sh.listen(); err != nil {
 		cmd.Process.Kill()

@@ -9,25 +9,26 @@ import (
 	"github.com/minibox/minibox/pkg/spec"
 )
 
-// TestUserNS runs a container whose root is host uid 100000. What the daemon prepares for
-// it (as it would with userns.WriteMaps' companion that makes the rootfs appear owned):
-// a traversable container directory and upper/work owned by the mapped root.
+// TestUserNS runs a container whose root is host uid 100000, with nothing prepared by the
+// "daemon": the shim hands init idmapped views of the layers and the container directory,
+// so the image's files are owned by the container's root, and what it writes lands on
+// disk as host root (no chowned copies, nothing mounted on the host).
 func TestUserNS(t *testing.T) {
-	s := newSpec(t, "sh", "-c", "id -u; cat /proc/self/uid_map; echo hi > /made-here; ls -ln /made-here | cut -c1-30")
+	vol := t.TempDir()
+	os.WriteFile(filepath.Join(vol, "v"), []byte("vol\n"), 0o644)
+	s := newSpec(t, "sh", "-c", "id -u; cat /proc/self/uid_map; stat -c '%u %g' /bin/busybox /etc/passwd /vol/v; echo hi > /made-here; echo w > /vol/w; stat -c %u /made-here")
 	s.UserNS = &spec.IDMap{HostID: 100000, Size: 65536}
+	s.Mounts = []spec.Mount{{Type: "bind", Source: vol, Destination: "/vol"}}
 	s.Seccomp = nil
-	os.Chmod(s.Dir, 0o711)
-	os.Chmod(filepath.Dir(s.Dir), 0o711)
-	for _, d := range []string{s.Rootfs.Upper, s.Rootfs.Work} {
-		os.Chown(d, 100000, 100000)
-	}
 	exit, out := run(t, s)
-	want := "0\n         0     100000      65536\n-rw-r--r--    1 0        0    \n"
+	want := "0\n         0     100000      65536\n0 0\n0 0\n0 0\n0\n"
 	if exit.ExitCode != 0 || out["stdout"] != want {
 		t.Fatalf("exit %+v stdout %q stderr %q; want %q", exit, out["stdout"], out["stderr"], want)
 	}
-	var st syscall.Stat_t
-	if err := syscall.Stat(filepath.Join(s.Rootfs.Upper, "made-here"), &st); err != nil || st.Uid != 100000 {
-		t.Errorf("file made by the container's root: host uid %d, %v; want 100000", st.Uid, err)
+	for _, p := range []string{filepath.Join(s.Rootfs.Upper, "made-here"), filepath.Join(vol, "w")} {
+		var st syscall.Stat_t
+		if err := syscall.Stat(p, &st); err != nil || st.Uid != 0 {
+			t.Errorf("%s written by the container's root: host uid %d, %v; want 0 through the idmapped mount", p, st.Uid, err)
+		}
 	}
 }

@@ -20,6 +20,10 @@ const (
 	MsgExecStarted = "exec-started" // init -> shim: ID runs as PID (pty master attached for a tty), or Error/Code
 	MsgExecExit    = "exec-exit"    // init -> shim: ID ended (Exit)
 	MsgExecSignal  = "exec-signal"  // shim -> init: Signal to ID
+	// MsgIDMapped (shim -> init, user namespaces only, right after the spec): detached
+	// idmapped mounts of what init must see owned by its own IDs, one file per non-empty
+	// IDMapped entry ("" entries were not idmapped and carry none).
+	MsgIDMapped = "idmapped"
 )
 
 // InitMsg is one packet between shim and init.
@@ -32,6 +36,9 @@ type InitMsg struct {
 	Signal int    `json:"signal,omitempty"`
 	Exec   *Exec  `json:"exec,omitempty"`
 	Exit   *Exit  `json:"exit,omitempty"`
+	// IDMapped names the sources of MsgIDMapped's mounts: each lower layer, then the
+	// container directory, then each bind or volume source, in the spec's order.
+	IDMapped []string `json:"idmapped,omitempty"`
 }
 
 // Channel is one end of the shim-init socketpair.
@@ -53,7 +60,7 @@ func NewChannel(f *os.File) (*Channel, error) {
 		c.Close()
 		return nil, fmt.Errorf("init channel is a %T", c)
 	}
-	return &Channel{c: uc, buf: make([]byte, 1<<16), oob: make([]byte, unix.CmsgSpace(4*4))}, nil
+	return &Channel{c: uc, buf: make([]byte, 1<<16), oob: make([]byte, unix.CmsgSpace(4*253))}, nil
 }
 
 // Socketpair makes the two ends of a channel, close-on-exec (ExtraFiles clears that on the child's copy).
