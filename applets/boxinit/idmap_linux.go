@@ -15,8 +15,7 @@ import (
 // attachIDMapped puts the shim's idmapped mounts (MsgIDMapped) into our mount namespace
 // and points s at them. Our root maps to an unprivileged host uid that cannot walk the
 // data root, so nothing is reached by path: a tmpfs made here (owned by us) goes over our
-// working directory (the container directory, inherited from the shim: "." needs no
-// lookup), each idmapped mount is attached under it, and s's paths become
+// working directory (the container directory, inherited from the shim), each idmapped mount is attached under it, and s's paths become
 // /proc/self/fd/<tmpfs>/..., s.Dir included, so the rootfs is mounted and pivoted to
 // inside that tmpfs. The returned fd must stay open until pivot_root.
 func attachIDMapped(s *spec.Spec, m *shimapi.InitMsg, files []*os.File) (*os.File, error) {
@@ -40,7 +39,9 @@ func attachIDMapped(s *spec.Spec, m *shimapi.InitMsg, files []*os.File) (*os.Fil
 	}
 	stage := os.NewFile(uintptr(mfd), "idmap-stage")
 	fail := func(err error) (*os.File, error) { stage.Close(); return nil, err }
-	if err := unix.MoveMount(mfd, "", unix.AT_FDCWD, ".", unix.MOVE_MOUNT_F_EMPTY_PATH); err != nil {
+	// An empty target path is the working directory itself: no lookup, so no search
+	// permission on the (host root's, 0700) directory is needed.
+	if err := unix.MoveMount(mfd, "", unix.AT_FDCWD, "", unix.MOVE_MOUNT_F_EMPTY_PATH|unix.MOVE_MOUNT_T_EMPTY_PATH); err != nil {
 		return fail(fmt.Errorf("move_mount staging tmpfs: %w", err))
 	}
 	base := "/proc/self/fd/" + strconv.Itoa(mfd)

@@ -20,6 +20,7 @@ func TestUserNS(t *testing.T) {
 	s.UserNS = &spec.IDMap{HostID: 100000, Size: 65536}
 	s.Mounts = []spec.Mount{{Type: "bind", Source: vol, Destination: "/vol"}}
 	s.Seccomp = nil
+	os.Chmod(s.Dir, 0o700) // as the daemon makes it: init cannot search it
 	exit, out := run(t, s)
 	want := "0\n         0     100000      65536\n0 0\n0 0\n0 0\n0\n"
 	if exit.ExitCode != 0 || out["stdout"] != want {
