@@ -12,5 +12,9 @@
 // zombie, forwards every signal but SIGCHLD, starts exec processes on the shim's request
 // (stdio passed over the channel), and exits with the workload's status (128+N on signal N).
 //
+// In a user namespace (--userns auto) it first attaches the idmapped mounts the shim sends
+// (layers, container directory, volumes) under a tmpfs of its own, so the container's root
+// owns the image's files without a chowned copy and nothing is mounted on the host.
+//
 // It imports only spec, isolation packages and leaves: no HTTP, no FUSE, no CLI.
 package boxinit

@@ -5,7 +5,9 @@
 // container's new namespaces, holds it until the daemon's start request, reports init's
 // PID on fd 3, copies stdout and stderr (or the pty) into container.log as JSON lines and to
 // attached clients, serves shim.sock (state, start, signal, resize, attach, exec, wait),
-// writes exit.json atomically when the workload ends, and exits.
+// writes exit.json atomically when the workload ends, and exits. With a user namespace it
+// also makes the idmapped mounts init needs (only real root can) and passes them over.
+// init dies with its shim (parent-death signal): a container nobody records never runs on.
 //
 // Memory matters (one shim per container): the daemon starts it with GOMAXPROCS=1 and a
 // low GOGC, it keeps a handful of goroutines and two 32 KiB buffers, and parses nothing it
