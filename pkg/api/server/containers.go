@@ -33,17 +33,7 @@ func (s *Server) containersList(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) containerInspect(ctx *fasthttp.RequestCtx) {
-	id, err := requireQuery(ctx, "id")
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	in, err := s.eng.InspectContainer(id)
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusOK, in)
+	answer(ctx, "id", s.eng.InspectContainer)
 }
 
 func (s *Server) containerCreate(ctx *fasthttp.RequestCtx) {
@@ -207,15 +197,10 @@ func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *container.Conn, tty bool,
 }
 
 func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
-	id, err := requireQuery(ctx, "id")
-	if err == nil {
-		_, err = s.eng.StartContainer(s.daemonCtx(), id, nil)
-	}
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	s.idAction(ctx, func(id string) error {
+		_, err := s.eng.StartContainer(s.daemonCtx(), id, nil)
+		return err
+	})
 }
 
 func stopTimeout(ctx *fasthttp.RequestCtx) (*time.Duration, error) {
@@ -238,35 +223,23 @@ func stopTimeout(ctx *fasthttp.RequestCtx) (*time.Duration, error) {
 }
 
 func (s *Server) containerStop(ctx *fasthttp.RequestCtx) {
-	id, err := requireQuery(ctx, "id")
-	var t *time.Duration
-	if err == nil {
-		t, err = stopTimeout(ctx)
-	}
-	if err == nil {
-		err = s.eng.StopContainer(s.daemonCtx(), id, t)
-	}
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	s.idAction(ctx, func(id string) error {
+		t, err := stopTimeout(ctx)
+		if err != nil {
+			return err
+		}
+		return s.eng.StopContainer(s.daemonCtx(), id, t)
+	})
 }
 
 func (s *Server) containerRestart(ctx *fasthttp.RequestCtx) {
-	id, err := requireQuery(ctx, "id")
-	var t *time.Duration
-	if err == nil {
-		t, err = stopTimeout(ctx)
-	}
-	if err == nil {
-		err = s.eng.RestartContainer(s.daemonCtx(), id, t)
-	}
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	s.idAction(ctx, func(id string) error {
+		t, err := stopTimeout(ctx)
+		if err != nil {
+			return err
+		}
+		return s.eng.RestartContainer(s.daemonCtx(), id, t)
+	})
 }
 
 func (s *Server) containerKill(ctx *fasthttp.RequestCtx) {
@@ -299,9 +272,14 @@ func (s *Server) containerRemove(ctx *fasthttp.RequestCtx) {
 
 // idAction runs a 204 action on the container named by ?id.
 func (s *Server) idAction(ctx *fasthttp.RequestCtx, fn func(id string) error) {
-	id, err := requireQuery(ctx, "id")
+	action(ctx, "id", fn)
+}
+
+// action runs a 204 action on the object named by a required query parameter.
+func action(ctx *fasthttp.RequestCtx, param string, fn func(v string) error) {
+	v, err := requireQuery(ctx, param)
 	if err == nil {
-		err = fn(id)
+		err = fn(v)
 	}
 	if err != nil {
 		writeError(ctx, err)
@@ -310,18 +288,25 @@ func (s *Server) idAction(ctx *fasthttp.RequestCtx, fn func(id string) error) {
 	ctx.SetStatusCode(fasthttp.StatusNoContent)
 }
 
+// answer answers 200 with what fn returns for the object named by a required parameter.
+func answer[T any](ctx *fasthttp.RequestCtx, param string, fn func(v string) (T, error)) {
+	v, err := requireQuery(ctx, param)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	out, err := fn(v)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
 func (s *Server) containerWait(ctx *fasthttp.RequestCtx) {
-	id, err := requireQuery(ctx, "id")
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	res, err := s.eng.WaitContainer(s.daemonCtx(), id, queryString(ctx, "condition"))
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusOK, res)
+	answer(ctx, "id", func(id string) (*api.WaitResult, error) {
+		return s.eng.WaitContainer(s.daemonCtx(), id, queryString(ctx, "condition"))
+	})
 }
 
 func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
@@ -477,33 +462,19 @@ func (s *Server) containerExec(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) execResize(ctx *fasthttp.RequestCtx) {
-	id, err := requireQuery(ctx, "exec_id")
-	var h, w uint16
-	if err == nil {
-		h, w, err = sizeQuery(ctx)
-	}
-	if err == nil {
-		err = s.eng.ResizeExec(id, h, w)
-	}
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	action(ctx, "exec_id", func(id string) error {
+		h, w, err := sizeQuery(ctx)
+		if err != nil {
+			return err
+		}
+		return s.eng.ResizeExec(id, h, w)
+	})
 }
 
 func (s *Server) execInspect(ctx *fasthttp.RequestCtx) {
-	id, err := requireQuery(ctx, "exec_id")
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	in, err := s.eng.InspectExec(s.daemonCtx(), id, queryBool(ctx, "wait"))
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusOK, in)
+	answer(ctx, "exec_id", func(id string) (*api.ExecInspect, error) {
+		return s.eng.InspectExec(s.daemonCtx(), id, queryBool(ctx, "wait"))
+	})
 }
 
 func (s *Server) volumesList(ctx *fasthttp.RequestCtx) {
@@ -516,17 +487,7 @@ func (s *Server) volumesList(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) volumeInspect(ctx *fasthttp.RequestCtx) {
-	name, err := requireQuery(ctx, "name")
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	v, err := s.eng.Volume(name)
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusOK, v)
+	answer(ctx, "name", s.eng.Volume)
 }
 
 func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
@@ -546,13 +507,5 @@ func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) volumeRemove(ctx *fasthttp.RequestCtx) {
-	name, err := requireQuery(ctx, "name")
-	if err == nil {
-		err = s.eng.RemoveVolume(name, queryBool(ctx, "force"))
-	}
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	ctx.SetStatusCode(fasthttp.StatusNoContent)
+	action(ctx, "name", func(name string) error { return s.eng.RemoveVolume(name, queryBool(ctx, "force")) })
 }
