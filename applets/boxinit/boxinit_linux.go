@@ -71,6 +71,7 @@ func Main(ctx context.Context, args []string) error {
 	// Mounts, hostname and pivot_root are per mount namespace, but pivot_root changes the
 	// root of the calling thread's fs struct: keep the main goroutine on one thread.
 	runtime.LockOSThread()
+	shimapi.CloseInherited(4) // the shim passes 0-3 only; anything else must not reach the workload
 	ch, err := shimapi.NewChannel(os.NewFile(3, "init-channel"))
 	if err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("init channel: %w", err)}

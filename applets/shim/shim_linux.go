@@ -38,6 +38,7 @@ func Main(ctx context.Context, args []string) error {
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil)) // stderr is containers/<id>/shim.log
 	ready := os.NewFile(3, "ready")
 	unix.CloseOnExec(4) // init runs it by path; nothing in the container may hold it
+	shimapi.CloseInherited(5)
 	sh := &shim{dir: args[0], log: log, execs: map[string]*execProc{}}
 	if err := sh.create(); err != nil {
 		report(ready, &shimapi.Response{Error: err.Error(), Code: codeOf(err)})

@@ -219,3 +219,36 @@ func TestRlimitsAndSeccompWithoutNoNewPrivs(t *testing.T) {
 		t.Errorf("exit %+v stdout %q stderr %q; want %q", exit, out["stdout"], out["stderr"], want)
 	}
 }
+
+// TestNoLeakedFDs: the workload and exec processes get stdio and nothing else (no init
+// channel, no sealed binary, no pty master), even when the daemon itself inherited stray
+// descriptors (fd 42 here, as a careless service manager might leave).
+func TestNoLeakedFDs(t *testing.T) {
+	null, _ := os.Open(os.DevNull)
+	if err := syscall.Dup2(int(null.Fd()), 42); err != nil { // dup2: no close-on-exec
+		t.Fatal(err)
+	}
+	null.Close()
+	t.Cleanup(func() { syscall.Close(42) })
+	for _, tty := range []bool{false, true} {
+		s := newSpec(t, "sh", "-c", "ls /proc/self/fd | tr '\\n' ' '; sleep 100")
+		s.Process.Terminal = tty
+		c := start(t, s)
+		if err := c.Resume(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		waitLog(t, s.Dir, " ")
+		if out := logs(t, s.Dir)["stdout"]; out != "0 1 2 3 " {
+			t.Errorf("tty %v: workload fds %q, want 0 1 2 and ls's own 3", tty, out)
+		}
+		var b strings.Builder
+		p, err := c.Exec(context.Background(), container.ExecSpec{Args: []string{"ls", "/proc/self/fd"}, Tty: tty}, container.AttachOptions{Stdout: &b})
+		if err != nil {
+			t.Fatal(err)
+		}
+		p.Wait(context.Background())
+		if got := strings.Join(strings.Fields(b.String()), " "); got != "0 1 2 3" {
+			t.Errorf("tty %v: exec fds %q", tty, got)
+		}
+	}
+}
