@@ -236,26 +236,62 @@ func (m *Manager) bridgeAddress(index uint32) error {
 	return nil
 }
 
-// writeTable creates the table and its chains and refills the static chains, in one
-// transaction; the ports chain keeps its rules.
+// writeTable creates the table and its chains if missing and replaces the static rules this
+// Manager owns: the shared ones, its subnet's, and untagged ones (an older layout). Other
+// subnets' rules and the ports chain stay. Two daemons may race on the shared rules (both
+// delete the same handles): the loser's transaction fails as a whole and is retried.
 func (m *Manager) writeTable() error {
-	p := tablePlan(m.cfg)
-	m.nft.AddTable(p.table)
-	for _, c := range p.chains {
-		m.nft.AddChain(c)
-		if c.Name != chainPorts {
-			m.nft.FlushChain(c)
+	var err error
+	for try := 0; try < 5; try++ {
+		if err = m.writeTableOnce(); err == nil || !errors.Is(err, unix.ENOENT) {
+			break
 		}
 	}
-	for _, c := range p.chains {
-		for _, e := range p.rules[c.Name] {
-			m.nft.AddRule(&nftables.Rule{Table: p.table, Chain: c, Exprs: e})
-		}
-	}
-	if err := m.nft.Flush(); err != nil {
+	if err != nil {
 		return fmt.Errorf("write nftables table %s: %w", m.cfg.Table, err)
 	}
 	return nil
+}
+
+func (m *Manager) writeTableOnce() error {
+	p := tablePlan(m.cfg)
+	own := subnetTag(m.cfg.Subnet)
+	var del []*nftables.Rule
+	for _, c := range p.chains {
+		if c.Name == chainPorts {
+			continue
+		}
+		rules, err := m.nft.GetRules(p.table, c)
+		if errors.Is(err, unix.ENOENT) {
+			continue // no table or chain yet
+		}
+		if err != nil {
+			return err
+		}
+		for _, r := range rules {
+			tag, _ := userdata.GetString(r.UserData, userdata.TypeComment)
+			if tag == "" || tag == sharedTag || tag == own {
+				r.Table, r.Chain = p.table, c
+				del = append(del, r)
+			}
+		}
+	}
+	m.nft.AddTable(p.table)
+	for _, c := range p.chains {
+		m.nft.AddChain(c)
+	}
+	for _, r := range del {
+		if err := m.nft.DelRule(r); err != nil {
+			return err
+		}
+	}
+	for _, c := range p.chains {
+		for i, e := range p.rules[c.Name] {
+			m.nft.AddRule(&nftables.Rule{Table: p.table, Chain: c, Exprs: e,
+				UserData: userdata.AppendString(nil, userdata.TypeComment, p.tags[c.Name][i])})
+		}
+	}
+	return m.nft.Flush()
 }
 
 // Attach wires a container: the veth pair (host side on the bridge, eth0 with ep.Addr, MAC,
@@ -351,7 +387,7 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 		Attributes: &rtnetlink.LinkAttributes{Name: "eth0", Address: MAC(ep.Addr), MTU: mtu,
 			NetNS: rtnetlink.NetNSForFD(uint32(nsf.Fd()))}}
 	req := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
-		Attributes: &rtnetlink.LinkAttributes{Name: name, MTU: mtu, Master: &master,
+		Attributes: &rtnetlink.LinkAttributes{Name: name, MTU: mtu, Master: &master, Address: HostMAC(ep.Addr),
 			Info: &rtnetlink.LinkInfo{Kind: "veth", Data: &driver.Veth{PeerInfo: peer}}}}
 	err = m.rt.Link.New(req)
 	if errors.Is(err, unix.EEXIST) { // a leftover of the same container: replace it
@@ -531,7 +567,9 @@ func (m *Manager) detach(id string) error {
 }
 
 // Reconcile runs at daemon start: every mb* veth, port rule and hold of a container not in
-// running goes; those of running ones are restored (rules re-added if missing, holds
+// running goes (only those of the Manager's subnet: a veth's host-side MAC and a rule's
+// comment carry the container's address, and daemons with other subnets may share the
+// bridge); those of running ones are restored (rules re-added if missing, holds
 // re-acquired, a lost veth re-created while its process lives). A published port that
 // something else took meanwhile is logged, and its rule kept, so the port keeps answering.
 func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
@@ -572,6 +610,9 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 		if !onOurs { // another bridge's: not ours to judge
 			continue
 		}
+		if addr, ok := hostMACAddr(a.Address); ok && !m.cfg.Subnet.Contains(addr) {
+			continue // another subnet's: a daemon sharing the bridge (tests run several)
+		}
 		if _, ok := keep[a.Name]; ok {
 			seen[a.Name] = &links[i]
 			continue
@@ -610,8 +651,14 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 	var stale []*nftables.Rule
 	var changed []Port
 	for id, rules := range byID {
-		if _, ok := keep[VethName(id)]; !ok || len(id) < 12 {
-			stale = append(stale, rules...)
+		if _, ok := keep[VethName(id)]; ok && len(id) >= 12 {
+			continue
+		}
+		for _, r := range rules {
+			c, _ := userdata.GetString(r.UserData, userdata.TypeComment)
+			if _, addr, _, ok := parseComment(c); ok && m.cfg.Subnet.Contains(addr) {
+				stale = append(stale, r) // another subnet's rules belong to another daemon
+			}
 		}
 	}
 	ports, err := m.deleteRules(stale)

@@ -98,6 +98,22 @@ func MAC(addr netip.Addr) []byte {
 	return []byte{0x02, 0x42, a[0], a[1], a[2], a[3]}
 }
 
+// HostMAC is the host side's MAC address: 06:42 followed by the container's IPv4 bytes. The
+// address in it tells Reconcile (and tests) which subnet, hence which daemon, a veth belongs
+// to without entering the container's namespace.
+func HostMAC(addr netip.Addr) []byte {
+	a := addr.As4()
+	return []byte{0x06, 0x42, a[0], a[1], a[2], a[3]}
+}
+
+// hostMACAddr reverses HostMAC; ok is false for a MAC minibox did not choose.
+func hostMACAddr(mac []byte) (netip.Addr, bool) {
+	if len(mac) != 6 || mac[0] != 0x06 || mac[1] != 0x42 {
+		return netip.Addr{}, false
+	}
+	return netip.AddrFrom4([4]byte(mac[2:6])), true
+}
+
 // withDefaults fills in defaults and validates cfg.
 func (cfg Config) withDefaults() (Config, error) {
 	if cfg.Bridge == "" {

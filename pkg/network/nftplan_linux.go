@@ -35,7 +35,17 @@ type plan struct {
 	table  *nftables.Table
 	chains []*nftables.Chain       // in creation order; ports first, it is a jump target
 	rules  map[string][][]expr.Any // static rules per chain
+	// tags holds each static rule's comment, parallel to rules: sharedTag for rules every
+	// daemon writes alike, subnetTag(subnet) for those naming one daemon's subnet or API port.
+	// Daemons on the same bridge with other subnets (tests run several at once) keep theirs.
+	tags map[string][]string
 }
+
+// sharedTag marks the static rules that are the same for every subnet.
+const sharedTag = "minibox"
+
+// subnetTag marks the static rules of one subnet.
+func subnetTag(subnet netip.Prefix) string { return "minibox subnet " + subnet.Masked().String() }
 
 func (m *Manager) tableRef() *nftables.Table {
 	return &nftables.Table{Name: m.cfg.Table, Family: nftables.TableFamilyIPv4}
@@ -63,7 +73,9 @@ func tablePlan(cfg Config) plan {
 			base(chainInput, nftables.ChainTypeFilter, nftables.ChainHookInput, nftables.ChainPriorityFilter),
 		},
 		rules: map[string][][]expr.Any{},
+		tags:  map[string][]string{},
 	}
+	own := subnetTag(cfg.Subnet)
 	br := cfg.Bridge
 	// nft add rule ip minibox guard iifname != "lo" ip daddr 127.0.0.0/8 drop
 	// route_localnet on the bridge would otherwise let neighbours reach the host's loopback
@@ -77,6 +89,10 @@ func tablePlan(cfg Config) plan {
 	toLocal := cat(fibDaddrLocal(), []expr.Any{&expr.Verdict{Kind: expr.VerdictJump, Chain: chainPorts}})
 	p.rules[chainPrerouting] = [][]expr.Any{toLocal}
 	p.rules[chainOutput] = [][]expr.Any{toLocal}
+	p.tags[chainGuard] = []string{sharedTag}
+	p.tags[chainPrerouting] = []string{sharedTag}
+	p.tags[chainOutput] = []string{sharedTag}
+	p.tags[chainPostrouting] = []string{own, sharedTag, own}
 	p.rules[chainPostrouting] = [][]expr.Any{
 		// nft add rule ip minibox postrouting ip saddr 172.19.0.0/24 oifname != "minibox0" masquerade
 		cat(saddrIn(cfg.Subnet), ifname(unix.NFT_META_OIFNAME, expr.CmpOpNeq, br), masq()),
@@ -94,6 +110,7 @@ func tablePlan(cfg Config) plan {
 		p.rules[chainInput] = [][]expr.Any{
 			cat(ifname(unix.NFT_META_IIFNAME, expr.CmpOpEq, br), l4proto(unix.IPPROTO_TCP), dport(uint16(cfg.APIPort)), verdict(expr.VerdictDrop)),
 		}
+		p.tags[chainInput] = []string{own}
 	}
 	return p
 }

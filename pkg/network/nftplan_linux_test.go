@@ -162,12 +162,16 @@ func TestPortRule(t *testing.T) {
 	}
 }
 
-// The batch EnsureBridge sends: table, chains, a flush of each static chain (the ports chain
-// keeps its rules), then the static rules, in one transaction.
+// The batch EnsureBridge sends: table, chains, then the static rules, in one transaction
+// (with an empty table there is nothing of its own to delete first; the ports chain is never
+// listed).
 func TestWriteTableBatch(t *testing.T) {
 	var types []string
 	dial := func(req []netlink.Message) ([]netlink.Message, error) {
 		for _, m := range req {
+			if int(m.Header.Type)&0xff == unix.NFT_MSG_GETRULE {
+				return nil, nil // a fresh host: no rules
+			}
 			types = append(types, nftMsgName(m.Header.Type))
 		}
 		return req, nil // echo: acks
@@ -182,7 +186,7 @@ func TestWriteTableBatch(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{"batch-begin", "newtable",
-		"newchain", "newchain", "delrule", "newchain", "delrule", "newchain", "delrule", "newchain", "delrule", "newchain", "delrule",
+		"newchain", "newchain", "newchain", "newchain", "newchain", "newchain",
 		"newrule", "newrule", "newrule", "newrule", "newrule", "newrule", "newrule", "batch-end"}
 	if !reflect.DeepEqual(types, want) {
 		t.Errorf("batch:\n got %v\nwant %v", types, want)
