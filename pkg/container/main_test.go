@@ -26,7 +26,11 @@ func TestMain(m *testing.M) {
 		if dir := os.Getenv("MINIBOX_TEST_STARTER"); dir != "" {
 			os.Exit(starter(dir))
 		}
-		os.Exit(m.Run())
+		code := m.Run()
+		if rootfsDir != "" {
+			os.RemoveAll(rootfsDir) // the busybox layer the tests shared
+		}
+		os.Exit(code)
 	}
 	err := main(context.Background(), os.Args[1:])
 	var ee *errdefs.ExitError
