@@ -49,6 +49,7 @@ func TestScripts(t *testing.T) {
 			"daemon-kill":    daemonKill,
 			"wait-for":       waitFor,
 			"registry-start": registryStart,
+			"net":            netCmd,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

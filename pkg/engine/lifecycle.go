@@ -229,6 +229,24 @@ func (e *Engine) usedAddrs(id string) []netip.Addr {
 // writeEtcFiles writes hosts, resolv.conf and hostname into the container directory.
 func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *network.Manager) error {
 	if r.Request.Network == "host" {
+		// The host's own files (SPEC §8), copied like Docker does: a bind of /etc/hosts
+		// itself would let the container write the host's. Loopback servers stay: the
+		// container shares the host's network namespace.
+		dir := e.ctrDir(r.ID)
+		for _, f := range []struct {
+			host string
+			dst  *string
+		}{{"/etc/hosts", &s.HostsPath}, {"/etc/resolv.conf", &s.ResolvPath}} {
+			b, err := os.ReadFile(f.host)
+			if err != nil {
+				continue // none on the host: the image's, as before
+			}
+			p := filepath.Join(dir, filepath.Base(f.host))
+			if err := atomicfile.Replace(p, b, 0o644); err != nil {
+				return err
+			}
+			*f.dst = p
+		}
 		return nil
 	}
 	var extra []string
