@@ -306,7 +306,7 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 				if x != nil {
 					x.write(stream, chunk)
 				} else {
-					line = shimapi.AppendLogLine(line[:0], &shimapi.LogRecord{Time: time.Now(), Stream: name, Text: string(chunk)})
+					line = shimapi.AppendLog(line[:0], time.Now(), name, chunk)
 					sh.logFile.Write(line)
 					sh.broadcast(stream, chunk)
 				}

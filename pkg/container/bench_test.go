@@ -137,3 +137,20 @@ func BenchmarkRuncTrue(b *testing.B) {
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
 }
+
+// BenchmarkLogThroughput: a workload writing 64 MiB of text; the shim logs every byte as
+// JSON lines. Reports MB/s of workload output.
+func BenchmarkLogThroughput(b *testing.B) {
+	const size = 64 << 20
+	b.SetBytes(size)
+	for i := 0; i < b.N; i++ {
+		s := newSpec(b, "sh", "-c", "head -c 50331648 /dev/urandom | base64")
+		c := start(b, s)
+		if err := c.Resume(context.Background()); err != nil {
+			b.Fatal(err)
+		}
+		if e, err := c.Wait(context.Background()); err != nil || e.ExitCode != 0 {
+			b.Fatalf("%+v %v", e, err)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package shimapi
 
 import (
-	"encoding/json"
 	"time"
 	"unicode/utf8"
 )
@@ -13,16 +12,72 @@ type LogRecord struct {
 	Text   string    `json:"text"`
 }
 
-// AppendLogLine appends r as one JSON line. Invalid UTF-8 becomes U+FFFD (encoding/json's rule).
+// AppendLogLine appends r as one JSON line. Invalid UTF-8 becomes U+FFFD.
 func AppendLogLine(b []byte, r *LogRecord) []byte {
+	return AppendLog(b, r.Time, r.Stream, []byte(r.Text))
+}
+
+// AppendLog appends one JSON line for a chunk of a stream, without allocating: the shim
+// calls it for every read of the container's output.
+func AppendLog(b []byte, t time.Time, stream string, p []byte) []byte {
 	b = append(b, `{"time":"`...)
-	b = r.Time.UTC().AppendFormat(b, time.RFC3339Nano)
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","stream":"`...)
-	b = append(b, r.Stream...)
-	b = append(b, `","text":`...)
-	t, _ := json.Marshal(r.Text)
-	b = append(b, t...)
-	return append(b, "}\n"...)
+	b = append(b, stream...)
+	b = append(b, `","text":"`...)
+	b = appendJSONString(b, p)
+	return append(b, "\"}\n"...)
+}
+
+const hexDigits = "0123456789abcdef"
+
+// appendJSONString escapes p as the inside of a JSON string: quotes, backslashes and
+// control characters escaped, invalid UTF-8 as U+FFFD, and U+2028/U+2029 escaped as
+// encoding/json does (JavaScript line terminators).
+func appendJSONString(b, p []byte) []byte {
+	start := 0
+	for i := 0; i < len(p); {
+		c := p[i]
+		if c < utf8.RuneSelf {
+			if c >= 0x20 && c != '"' && c != '\\' {
+				i++
+				continue
+			}
+			b = append(b, p[start:i]...)
+			switch c {
+			case '"', '\\':
+				b = append(b, '\\', c)
+			case '\n':
+				b = append(b, '\\', 'n')
+			case '\r':
+				b = append(b, '\\', 'r')
+			case '\t':
+				b = append(b, '\\', 't')
+			default:
+				b = append(b, '\\', 'u', '0', '0', hexDigits[c>>4], hexDigits[c&0xf])
+			}
+			i++
+			start = i
+			continue
+		}
+		r, size := utf8.DecodeRune(p[i:])
+		if r == utf8.RuneError && size == 1 {
+			b = append(b, p[start:i]...)
+			b = append(b, `\ufffd`...)
+			i++
+			start = i
+			continue
+		}
+		if r == '\u2028' || r == '\u2029' {
+			b = append(b, p[start:i]...)
+			b = append(b, '\\', 'u', '2', '0', '2', hexDigits[r&0xf])
+			i += size
+			start = i
+			continue
+		}
+		i += size
+	}
+	return append(b, p[start:]...)
 }
 
 // SplitUTF8 returns how much of p ends on a whole character: a multi-byte character cut
