@@ -33,8 +33,9 @@ import (
 //	net netecho                       builds a static helper (tcp/udp echo servers, a sink)
 //	                                  into a directory; sets NETECHO to it (mount it with -v)
 //	net nft-others FILE               writes `nft list ruleset` without minibox's table
-//	net leftovers SUBNET              prints every mb* veth whose address is in SUBNET and
-//	                                  every port rule of minibox's table for SUBNET
+//	net leftovers [-w SECS] SUBNET    prints every mb* veth whose address is in SUBNET and
+//	                                  every port rule of minibox's table for SUBNET; with -w,
+//	                                  waits up to SECS for there to be none
 //	net veth-exists NAME              succeeds when the link exists
 //	net port-taken tcp|udp PORT       holds 0.0.0.0:PORT (0: a free one) until the script
 //	                                  ends; sets TAKEN_PORT
@@ -68,10 +69,25 @@ func netCmd(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		ts.Check(os.WriteFile(ts.MkAbs(args[0]), []byte(withoutTable(string(out), "ip", "minibox")), 0o644))
 	case "leftovers":
-		if len(args) != 1 {
-			ts.Fatalf("usage: net leftovers SUBNET")
+		wait := time.Duration(0)
+		if len(args) == 3 && args[0] == "-w" {
+			s, err := strconv.ParseFloat(args[1], 64)
+			ts.Check(err)
+			wait, args = time.Duration(s*float64(time.Second)), args[2:]
 		}
-		netLeftovers(ts, args[0])
+		if len(args) != 1 {
+			ts.Fatalf("usage: net leftovers [-w SECS] SUBNET")
+		}
+		// Veths go in the background after a container ends: poll for an empty answer.
+		deadline := time.Now().Add(wait)
+		for {
+			left := netLeftovers(ts, args[0])
+			if left == "" || time.Now().After(deadline) {
+				ts.Stdout().Write([]byte(left))
+				break
+			}
+			time.Sleep(50 * time.Millisecond)
+		}
 	case "veth-exists":
 		err := exec.Command("ip", "link", "show", "dev", args[0]).Run()
 		if (err == nil) == neg {
@@ -340,7 +356,8 @@ var commentRE = regexp.MustCompile(`comment "([0-9a-f]{64}) (\S+) (\S+)"`)
 // netLeftovers prints what minibox left for SUBNET: mb* veths whose host side carries an
 // address of SUBNET in its MAC (06:42 + IPv4, see pkg/network.HostMAC) and rules of the
 // ports chain mapping to an address of SUBNET. Other daemons' (other subnets') are ignored.
-func netLeftovers(ts *testscript.TestScript, subnet string) {
+func netLeftovers(ts *testscript.TestScript, subnet string) string {
+	var b strings.Builder
 	pfx, err := netip.ParsePrefix(subnet)
 	ts.Check(err)
 	ifs, err := net.Interfaces()
@@ -351,21 +368,22 @@ func netLeftovers(ts *testscript.TestScript, subnet string) {
 		}
 		hw := i.HardwareAddr
 		if len(hw) == 6 && hw[0] == 0x06 && hw[1] == 0x42 && pfx.Contains(netip.AddrFrom4([4]byte(hw[2:6]))) {
-			fmt.Fprintf(ts.Stdout(), "veth %s %s\n", i.Name, hw)
+			fmt.Fprintf(&b, "veth %s %s\n", i.Name, hw)
 		}
 	}
 	out, err := exec.Command("nft", "list", "chain", "ip", "minibox", "ports").CombinedOutput()
 	if err != nil {
 		if strings.Contains(string(out), "No such file") {
-			return
+			return b.String()
 		}
 		ts.Fatalf("nft list chain: %v %s", err, out)
 	}
 	for _, m := range commentRE.FindAllStringSubmatch(string(out), -1) {
 		if ap, err := netip.ParseAddrPort(m[3]); err == nil && pfx.Contains(ap.Addr()) {
-			fmt.Fprintf(ts.Stdout(), "rule %s\n", m[0])
+			fmt.Fprintf(&b, "rule %s\n", m[0])
 		}
 	}
+	return b.String()
 }
 
 // netechoSrc is a static helper for containers (busybox's nc has no UDP):
