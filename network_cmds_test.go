@@ -39,6 +39,9 @@ import (
 //	net veth-exists NAME              succeeds when the link exists
 //	net port-taken tcp|udp PORT       holds 0.0.0.0:PORT (0: a free one) until the script
 //	                                  ends; sets TAKEN_PORT
+//	net own-subnet SUBNET             when the script ends (after its containers), removes
+//	                                  what a daemon leaves by design for SUBNET: the gateway
+//	                                  address on minibox0 and the table's rules for SUBNET
 //	net free-port VAR...              sets each VAR to a currently free TCP port
 //	net stdout-var VAR REGEXP         sets VAR to the first group of REGEXP in the last stdout
 //
@@ -96,6 +99,13 @@ func netCmd(ts *testscript.TestScript, neg bool, args []string) {
 		return
 	case "port-taken":
 		netPortTaken(ts, args)
+	case "own-subnet":
+		if len(args) != 1 {
+			ts.Fatalf("usage: net own-subnet SUBNET")
+		}
+		pfx, err := netip.ParsePrefix(args[0])
+		ts.Check(err)
+		ts.Defer(func() { forgetSubnet(pfx.Masked()) })
 	case "free-port":
 		for _, v := range args {
 			ln, err := net.Listen("tcp4", "0.0.0.0:0")
@@ -384,6 +394,30 @@ func netLeftovers(ts *testscript.TestScript, subnet string) string {
 		}
 	}
 	return b.String()
+}
+
+// forgetSubnet removes the gateway address of subnet from minibox0 and the static rules
+// minibox tagged "minibox subnet <subnet>" (pkg/network's subnetTag): the daemon leaves
+// both on purpose, the test removes them so the host ends as it began. Only this script
+// uses the subnet. The bridge, the table and every other rule stay: other daemons use them.
+func forgetSubnet(subnet netip.Prefix) {
+	gw := subnet.Addr().Next()
+	exec.Command("ip", "addr", "del", netip.PrefixFrom(gw, subnet.Bits()).String(), "dev", "minibox0").Run()
+	out, err := exec.Command("nft", "-a", "list", "table", "ip", "minibox").Output()
+	if err != nil {
+		return
+	}
+	chain := ""
+	tag := `comment "minibox subnet ` + subnet.String() + `"`
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 2 && f[0] == "chain" {
+			chain = f[1]
+		}
+		if i := strings.Index(l, "# handle "); i > 0 && strings.Contains(l, tag) && chain != "" {
+			exec.Command("nft", "delete", "rule", "ip", "minibox", chain, "handle", strings.TrimSpace(l[i+len("# handle "):])).Run()
+		}
+	}
 }
 
 // netechoSrc is a static helper for containers (busybox's nc has no UDP):
