@@ -12,7 +12,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,6 +25,7 @@ import (
 	"github.com/minibox/minibox/pkg/cgroup"
 	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/lazyre"
 	"github.com/minibox/minibox/pkg/network"
 )
 
@@ -199,8 +199,8 @@ func (e *Engine) snapshot(c *ctr) Record {
 }
 
 var (
-	idRe   = regexp.MustCompile(`^[0-9a-f]{1,64}$`)
-	nameRe = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
+	idRe   = lazyre.New(`^[0-9a-f]{1,64}$`)
+	nameRe = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 )
 
 // lookup finds a container by exact name, full ID or unique ID prefix.

@@ -2,10 +2,10 @@ package oci
 
 import (
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/lazyre"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -22,11 +22,11 @@ const (
 var (
 	pathComponent = `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
 	domainComp    = `(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])`
-	domainRe      = regexp.MustCompile(`^(?:` + domainComp + `(?:\.` + domainComp + `)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$`)
-	pathRe        = regexp.MustCompile(`^` + pathComponent + `(?:/` + pathComponent + `)*$`)
-	tagRe         = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
-	digestRe      = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$`)
-	idRe          = regexp.MustCompile(`^[a-f0-9]{64}$`)
+	domainRe      = lazyre.New(`^(?:` + domainComp + `(?:\.` + domainComp + `)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$`)
+	pathRe        = lazyre.New(`^` + pathComponent + `(?:/` + pathComponent + `)*$`)
+	tagRe         = lazyre.New(`^[\w][\w.-]{0,127}$`)
+	digestRe      = lazyre.New(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$`)
+	idRe          = lazyre.New(`^[a-f0-9]{64}$`)
 )
 
 // Reference is a parsed, normalised image reference: Domain/Path[:Tag][@Digest].

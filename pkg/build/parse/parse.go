@@ -3,15 +3,16 @@ package parse
 import (
 	"encoding/json"
 	"fmt"
-	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/minibox/minibox/pkg/lazyre"
 )
 
 // BlockName is the rule for block names (SPEC §10).
-var BlockName = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+var BlockName = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 var (
 	topLevel = []string{"BASE", "BLOCK", "START", "HEALTHCHECK", "PORT", "EXPOSE", "LABEL", "ARG", "ENV"}
