@@ -75,7 +75,8 @@ type RunStarted struct {
 
 // RunContainer creates and starts a container; unless detached it attaches first, so no
 // output is lost.
-func (e *Engine) RunContainer(ctx context.Context, req api.CreateRequest, attach, stdin bool) (*RunStarted, []string, error) {
+// A tty gets the client's size (height, width; 0 = unknown) before the workload starts.
+func (e *Engine) RunContainer(ctx context.Context, req api.CreateRequest, attach, stdin bool, height, width uint16) (*RunStarted, []string, error) {
 	id, warnings, err := e.CreateContainer(ctx, req)
 	if err != nil {
 		return nil, nil, err
@@ -84,6 +85,11 @@ func (e *Engine) RunContainer(ctx context.Context, req api.CreateRequest, attach
 	var before BeforeResume
 	if attach {
 		before = func(shim *container.Container) error {
+			if shim.Tty() && height > 0 && width > 0 {
+				if err := shim.Resize(height, width); err != nil {
+					return err
+				}
+			}
 			conn, err := shim.AttachConn(ctx, stdin)
 			run.Conn, run.Tty = conn, shim.Tty()
 			return err

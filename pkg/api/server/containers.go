@@ -71,7 +71,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	}
 	upgrade := wantsUpgrade(ctx)
 	if req.Detached && !upgrade {
-		run, warnings, err := s.eng.RunContainer(s.daemonCtx(), req, false, false)
+		run, warnings, err := s.eng.RunContainer(s.daemonCtx(), req, false, false, 0, 0)
 		if err != nil {
 			writeError(ctx, err)
 			return
@@ -86,7 +86,9 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, fasthttp.StatusCreated, api.Created{ID: run.ID, Warnings: warnings})
 		return
 	}
-	run, _, err := s.eng.RunContainer(s.daemonCtx(), req, true, upgrade && req.Stdin)
+	// ?h=&w= size a tty before its workload starts (a later resize would race it).
+	h, w, _ := sizeQuery(ctx)
+	run, _, err := s.eng.RunContainer(s.daemonCtx(), req, true, upgrade && req.Stdin, h, w)
 	if err != nil {
 		writeError(ctx, err)
 		return
