@@ -46,6 +46,7 @@ type Manager struct {
 	// (Attach of the same id, Reconcile, Close) waits for it first.
 	rtDel    *rtnetlink.Conn
 	deleting map[string]chan struct{} // by veth name; closed once gone
+	flushes  sync.WaitGroup           // UDP conntrack flushes in flight (they use m.ns)
 }
 
 // New opens netlink connections into the managed namespace. Nothing on the host changes
@@ -91,6 +92,7 @@ func (m *Manager) Close() error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.waitDeletes()
+	m.flushes.Wait()
 	for id, hs := range m.holds {
 		closeHolds(hs)
 		delete(m.holds, id)
