@@ -139,21 +139,30 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		return err
 	}
 	lap("shim+init")
-	if err := e.cg.Add(s.CgroupPath, shim.PID()); err != nil {
-		return abort(fmt.Errorf("container %s: join cgroup: %w", r.Name, err))
-	}
-	if nm != nil {
-		ep := network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: addr, Ports: ports}
-		if err := nm.Attach(ctx, &ep); err != nil {
-			return abort(err)
+	// Joining the cgroup (a kernel grace period per v1 hierarchy) overlaps the network
+	// and the attach: the workload is still held, so neither can race it.
+	joined := make(chan error, 1)
+	go func() { joined <- e.cg.Add(s.CgroupPath, shim.PID()) }()
+	err = func() error {
+		if nm != nil {
+			ep := network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: addr, Ports: ports}
+			if err := nm.Attach(ctx, &ep); err != nil {
+				return err
+			}
+			ports = ep.Ports
 		}
-		ports = ep.Ports
-	}
-	if before != nil {
-		if err := before(shim); err != nil {
-			return abort(err)
+		if before != nil {
+			return before(shim)
 		}
+		return nil
+	}()
+	if jerr := <-joined; jerr != nil && err == nil {
+		err = fmt.Errorf("container %s: join cgroup: %w", r.Name, jerr)
 	}
+	if err != nil {
+		return abort(err)
+	}
+	lap("cgroup+network+attach")
 	started := time.Now().UTC()
 	c.shim = shim
 	c.exited = make(chan struct{})
@@ -165,7 +174,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		rec.Status, rec.PID, rec.StartedAt, rec.FinishedAt = StatusRunning, shim.PID(), started, time.Time{}
 		rec.ExitCode, rec.OOMKilled, rec.Error, rec.IP, rec.Ports = 0, false, "", ipStr, ports
 	})
-	lap("attach+record")
+	lap("record")
 	go e.monitor(c, shim)
 	defer lap("resumed")
 	if err := shim.Resume(ctx); err != nil {
