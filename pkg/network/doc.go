@@ -8,6 +8,11 @@
 // binary. A Manager works in one network namespace, the daemon's unless Config.NetNS names
 // another (tests run a whole stand-in host in a namespace of their own).
 //
+// Several daemons may share the bridge and the table with different subnets (the end-to-end
+// tests run many at once): the host side of each veth has MAC 06:42 + the container's IPv4
+// address, port rules name theirs in a comment, and static rules are tagged with their
+// subnet, so a Manager's start and Reconcile remove and rewrite only its own subnet's.
+//
 // It leaves out persistence (addresses live in the container records of state.json and come
 // back in as arguments), the "host" and "none" network modes (nothing to do here beyond the
 // files), and IPv6.
