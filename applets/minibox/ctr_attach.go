@@ -154,6 +154,12 @@ func (s *session) copyStdin(in io.Reader, detach func()) {
 			if matched > 0 {
 				s.att.Write(keys[:matched])
 			}
+			if s.tty {
+				// On a terminal, end of input is the EOF character: the line discipline
+				// turns ^D into EOF for the reader and the terminal stays usable.
+				s.att.Write([]byte{0x04})
+				return
+			}
 			s.att.CloseWrite()
 			return
 		}
