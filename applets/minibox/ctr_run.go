@@ -140,7 +140,11 @@ func writeStream(out *Output, stream, text string) error {
 
 // runAttached is run -i/-t: the connection is upgraded, then the exit code is the wait's.
 func runAttached(ctx context.Context, api *client.Client, out *Output, req *api.CreateRequest) error {
-	att, err := api.ContainerRunAttach(ctx, req)
+	rows, cols := 0, 0
+	if req.Tty {
+		rows, cols = termSize()
+	}
+	att, err := api.ContainerRunAttach(ctx, req, rows, cols)
 	if err != nil {
 		return runFailed(err)
 	}

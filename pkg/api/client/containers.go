@@ -178,15 +178,20 @@ func (a *Attached) CloseWrite() error {
 func (a *Attached) Close() error { return a.Conn.Close() }
 
 // ContainerRunAttach runs POST /containers/run with Upgrade: tcp (run -i/-t); the ID comes
-// from the X-Minibox-Container-Id header.
-func (c *Client) ContainerRunAttach(ctx context.Context, req *api.CreateRequest) (*Attached, error) {
+// from the X-Minibox-Container-Id header. rows and cols (0: unknown) size a tty before
+// the workload starts.
+func (c *Client) ContainerRunAttach(ctx context.Context, req *api.CreateRequest, rows, cols int) (*Attached, error) {
 	r := *req
 	r.Detached = false
 	b, err := json.Marshal(&r)
 	if err != nil {
 		return nil, err
 	}
-	conn, br, h, err := c.Upgrade(ctx, "POST", "/containers/run", nil, b)
+	var q url.Values
+	if rows > 0 && cols > 0 {
+		q = url.Values{"h": {strconv.Itoa(rows)}, "w": {strconv.Itoa(cols)}}
+	}
+	conn, br, h, err := c.Upgrade(ctx, "POST", "/containers/run", q, b)
 	if err != nil {
 		return nil, err
 	}
