@@ -9,7 +9,9 @@ import (
 	"os/signal"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
+	"time"
 
 	"golang.org/x/term"
 
@@ -36,6 +38,43 @@ type session struct {
 	resize func(h, w int) error
 	// signal forwards a signal by name (nil: not forwarded, as for exec).
 	signal func(name string) error
+	// ended blocks until the process ended (nil: not watched). Should the daemon's stream
+	// stay open and silent for followGrace after that, the session ends anyway.
+	ended func(ctx context.Context) error
+}
+
+// activityReader counts what passes, so a silent stream can be told from a busy one.
+type activityReader struct {
+	r io.Reader
+	n atomic.Int64
+}
+
+func (a *activityReader) Read(p []byte) (int, error) {
+	n, err := a.r.Read(p)
+	a.n.Add(int64(n))
+	return n, err
+}
+
+// closeWhenSilent closes the connection once ended returned and no byte came for
+// followGrace.
+func (s *session) closeWhenSilent(ctx context.Context, in *activityReader) {
+	if s.ended(ctx) != nil {
+		return
+	}
+	seen := in.n.Load()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(followGrace):
+		}
+		now := in.n.Load()
+		if now == seen {
+			s.att.Close()
+			return
+		}
+		seen = now
+	}
 }
 
 // result is how a session ended.
@@ -90,14 +129,20 @@ func (s *session) run(ctx context.Context) (result, error) {
 		s.att.CloseWrite()
 	}
 
+	src := &activityReader{r: s.att}
+	if s.ended != nil {
+		wctx, cancel := context.WithCancel(ctx)
+		defer cancel()
+		go s.closeWhenSilent(wctx, src)
+	}
 	var err error
 	if s.tty {
-		_, err = io.Copy(s.out.Stdout, s.att)
+		_, err = io.Copy(s.out.Stdout, src)
 		if errors.Is(err, os.ErrClosed) || isClosedConn(err) {
 			err = nil
 		}
 	} else {
-		res.engineErr, err = client.Demux(s.att, s.out.Stdout, s.out.Stderr)
+		res.engineErr, err = client.Demux(src, s.out.Stdout, s.out.Stderr)
 	}
 	s.att.Close()
 	if res.detached {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"text/template"
 	"time"
 
@@ -393,7 +394,7 @@ func (c *LogsCmd) Run(ctx context.Context, cl *client.Client, out *Output) error
 		o.Until = until.UTC().Format(time.RFC3339Nano)
 	}
 	w := newLogWriter(out, c.Timestamps)
-	return cl.ContainerLogs(ctx, c.Container, o, func(l api.LogLine) error {
+	write := func(l api.LogLine) error {
 		// The same bounds here: a record on the edge is in or out the same way everywhere.
 		if !since.IsZero() && l.Time.Before(since) {
 			return nil
@@ -402,7 +403,11 @@ func (c *LogsCmd) Run(ctx context.Context, cl *client.Client, out *Output) error
 			return nil
 		}
 		return w.write(l)
-	})
+	}
+	if c.Follow {
+		return followLogs(ctx, cl, c.Container, o, write)
+	}
+	return cl.ContainerLogs(ctx, c.Container, o, write)
 }
 
 // logWriter writes records to their own stream; with timestamps each line (not each
@@ -525,4 +530,77 @@ func printJSON(out *Output, v any) error {
 	enc.SetEscapeHTML(false)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// followGrace is how long a follow may lag behind the container's exit before the CLI
+// stops following and reads the rest once.
+const followGrace = 2 * time.Second
+
+// followLogs follows id's log (o.Follow set) until the daemon ends the stream. It also
+// waits for the container to stop: should the stream not end within followGrace of that,
+// it stops following and reads what it has not yet written, once. A daemon that misses
+// the end of a container must not hang `logs -f` or `start -a`.
+func followLogs(ctx context.Context, cl *client.Client, id string, o client.LogsOptions, write func(api.LogLine) error) error {
+	lctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var last *api.LogLine
+	var count atomic.Int64
+	done := make(chan error, 1)
+	go func() {
+		done <- cl.ContainerLogs(lctx, id, o, func(l api.LogLine) error {
+			last = &l
+			count.Add(1)
+			return write(l)
+		})
+	}()
+	exited := make(chan struct{})
+	go func() {
+		if _, err := cl.ContainerWait(lctx, id, client.WaitNotRunning); err == nil {
+			close(exited)
+		}
+	}()
+	select {
+	case err := <-done:
+		return err
+	case <-exited:
+	}
+	for seen := count.Load(); ; {
+		select {
+		case err := <-done:
+			return err
+		case <-time.After(followGrace):
+		}
+		if now := count.Load(); now != seen {
+			seen = now // still draining
+			continue
+		}
+		break
+	}
+	cancel()
+	<-done
+	// Catch up: everything after the last record written (or the tail, if none was).
+	o.Follow = false
+	tail := o.Tail
+	o.Tail = ""
+	var all []api.LogLine
+	if err := cl.ContainerLogs(ctx, id, o, func(l api.LogLine) error { all = append(all, l); return nil }); err != nil {
+		return err
+	}
+	start := 0
+	if last != nil {
+		for i := len(all) - 1; i >= 0; i-- {
+			if all[i] == *last {
+				start = i + 1
+				break
+			}
+		}
+	} else if n, err := strconv.Atoi(tail); err == nil && n < len(all) {
+		start = len(all) - n
+	}
+	for _, l := range all[start:] {
+		if err := write(l); err != nil {
+			return err
+		}
+	}
+	return nil
 }

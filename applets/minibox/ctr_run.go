@@ -149,7 +149,8 @@ func runAttached(ctx context.Context, api *client.Client, out *Output, req *api.
 		return runFailed(err)
 	}
 	id := att.ID
-	s := &session{att: att, out: out, tty: req.Tty, stdin: req.Stdin, detachKeys: defaultDetachKeys}
+	s := &session{att: att, out: out, tty: req.Tty, stdin: req.Stdin, detachKeys: defaultDetachKeys,
+		ended: containerEnded(api, id)}
 	if req.Tty {
 		s.resize = func(h, w int) error { return api.ContainerResize(ctx, id, h, w) }
 	} else {
@@ -189,6 +190,14 @@ func finishSession(ctx context.Context, api *client.Client, out *Output, s *sess
 		return &errdefs.ExitError{Code: 125, Silent: true}
 	}
 	return exitWith(wr.ExitCode)
+}
+
+// containerEnded waits until the container is not running.
+func containerEnded(cl *client.Client, id string) func(context.Context) error {
+	return func(ctx context.Context) error {
+		_, err := cl.ContainerWait(ctx, id, client.WaitNotRunning)
+		return err
+	}
 }
 
 // short is an ID's 12-character form (names pass through).
@@ -397,7 +406,8 @@ func (c *ExecCmd) Run(ctx context.Context, cl *client.Client, out *Output, env E
 			return runFailed(err)
 		}
 		execID := att.ID
-		s := &session{att: att, out: out, tty: c.TTY, stdin: c.Interactive, detachKeys: defaultDetachKeys}
+		s := &session{att: att, out: out, tty: c.TTY, stdin: c.Interactive, detachKeys: defaultDetachKeys,
+			ended: func(ctx context.Context) error { _, err := cl.ExecInspect(ctx, execID, true); return err }}
 		if c.TTY {
 			s.resize = func(h, w int) error { return cl.ExecResize(ctx, execID, h, w) }
 		}
@@ -475,7 +485,7 @@ func (c *AttachCmd) Run(ctx context.Context, api *client.Client, out *Output) er
 }
 
 func attachedSession(ctx context.Context, api *client.Client, out *Output, att *client.Attached, id string, tty, stdin bool, keys []byte) *session {
-	s := &session{att: att, out: out, tty: tty, stdin: stdin, detachKeys: keys}
+	s := &session{att: att, out: out, tty: tty, stdin: stdin, detachKeys: keys, ended: containerEnded(api, id)}
 	if tty {
 		s.resize = func(h, w int) error { return api.ContainerResize(ctx, id, h, w) }
 	} else {
@@ -519,7 +529,7 @@ func startAttached(ctx context.Context, cl *client.Client, out *Output, ref stri
 	}
 	stop := forwardTo(func(sig string) { cl.ContainerKill(context.WithoutCancel(ctx), id, sig) })
 	w := newLogWriter(out, false)
-	lerr := cl.ContainerLogs(ctx, id, client.LogsOptions{Follow: true, Since: since}, w.write)
+	lerr := followLogs(ctx, cl, id, client.LogsOptions{Follow: true, Since: since}, w.write)
 	stop()
 	if lerr != nil && !errors.Is(lerr, errdefs.ErrNotFound) {
 		fmt.Fprintf(out.Stderr, "[error] %v\n", lerr)
