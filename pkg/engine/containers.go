@@ -77,12 +77,15 @@ type ctr struct {
 	op   sync.Mutex // serialises start, stop, remove of this container
 	rec  *Record
 	shim *container.Container // nil unless running or paused
-	// exited is closed when the current run ends (nil when not running).
+	// exited is closed when the current run ends (nil when not running); cleaned once
+	// its cgroup, veth and socket are gone.
 	exited  chan struct{}
+	cleaned chan struct{}
 	health  *healthState
 	restart *time.Timer // a pending restart-policy restart
 	backoff time.Duration
 	removed chan struct{} // closed once the container is removed
+	gone    chan struct{} // made by waiters (goneCh), closed at removal
 }
 
 type containersArea struct {
@@ -234,6 +237,19 @@ func (e *Engine) lookup(ref string) (*ctr, error) {
 	return nil, errdefs.NotFound(fmt.Sprintf("no such container: %s", ref))
 }
 
+// goneCh is closed when the container is removed.
+func (e *Engine) goneCh(c *ctr) <-chan struct{} {
+	e.cmu.Lock()
+	defer e.cmu.Unlock()
+	if c.gone == nil {
+		c.gone = make(chan struct{})
+		if c.removed != nil {
+			close(c.gone)
+		}
+	}
+	return c.gone
+}
+
 func newID() string {
 	b := make([]byte, 32)
 	rand.Read(b)
@@ -379,7 +395,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 			st, serr := shim.State()
 			if serr == nil && st.Exit == nil {
 				c.shim = shim
-				c.exited = make(chan struct{})
+				c.exited, c.cleaned = make(chan struct{}), make(chan struct{})
 				status := StatusRunning
 				if st.Status == "paused" || r.Status == StatusPaused {
 					status = StatusPaused

@@ -67,6 +67,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	if c.removed != nil {
 		return errdefs.NotFound("container " + r.Name + " was removed")
 	}
+	e.waitCleaned(c) // the last run's cgroup and veth are gone before new ones are made
 	dir := e.ctrDir(r.ID)
 	t0 := time.Now()
 	lap := func(step string) {
@@ -164,8 +165,10 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	}
 	lap("cgroup+network+attach")
 	started := time.Now().UTC()
+	e.cmu.Lock()
 	c.shim = shim
-	c.exited = make(chan struct{})
+	c.exited, c.cleaned = make(chan struct{}), make(chan struct{})
+	e.cmu.Unlock()
 	ipStr := ""
 	if addr.IsValid() {
 		ipStr = addr.String()
@@ -305,13 +308,6 @@ func (e *Engine) monitor(c *ctr, shim *container.Container) {
 
 func (e *Engine) finishRun(c *ctr, ex *container.Exit, lost error) {
 	r := e.snapshot(c)
-	if e.net != nil && r.Request.Network == "bridge" {
-		e.net.Detach(context.Background(), r.ID)
-	}
-	if err := e.cg.Remove(cgroupPath(r.ID)); err != nil {
-		e.Log.Warn("remove cgroup", "id", r.ID[:12], "err", err)
-	}
-	container.Cleanup(e.ctrDir(r.ID))
 	if c.health != nil {
 		c.health.stop()
 	}
@@ -323,17 +319,38 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, lost error) {
 			rec.Error = "shim lost"
 		}
 	})
+	// Waiters learn the exit first; the cleanup follows, and what needs it done (rm, the
+	// next start) waits for cleaned.
 	e.cmu.Lock()
 	c.shim = nil
 	close(c.exited)
+	cleaned := c.cleaned
 	e.cmu.Unlock()
 	e.Log.Info("container exited", "id", r.ID[:12], "exit_code", ex.ExitCode, "oom_killed", ex.OOMKilled)
+	if e.net != nil && r.Request.Network == "bridge" {
+		e.net.Detach(context.Background(), r.ID)
+	}
+	if err := e.cg.Remove(cgroupPath(r.ID)); err != nil {
+		e.Log.Warn("remove cgroup", "id", r.ID[:12], "err", err)
+	}
+	container.Cleanup(e.ctrDir(r.ID))
+	close(cleaned)
 	r = e.snapshot(c)
 	if r.Request.AutoRemove {
 		go e.removeContainer(context.Background(), c, true, true)
 		return
 	}
 	e.maybeRestart(c, &r, ranFor)
+}
+
+// waitCleaned waits for the cleanup of the container's last run.
+func (e *Engine) waitCleaned(c *ctr) {
+	e.cmu.RLock()
+	cl := c.cleaned
+	e.cmu.RUnlock()
+	if cl != nil {
+		<-cl
+	}
 }
 
 // maybeRestart applies the restart policy, with back-off doubling from 100 ms to a
@@ -587,6 +604,7 @@ func (e *Engine) removeContainer(ctx context.Context, c *ctr, force, volumes boo
 		}
 		r = e.snapshot(c)
 	}
+	e.waitCleaned(c)
 	dir := e.ctrDir(r.ID)
 	if err := detachMountsUnder(dir); err != nil {
 		return err
@@ -602,6 +620,9 @@ func (e *Engine) removeContainer(ctx context.Context, c *ctr, force, volumes boo
 	}
 	c.removed = make(chan struct{})
 	close(c.removed)
+	if c.gone != nil {
+		close(c.gone)
+	}
 	e.gen++
 	e.cmu.Unlock()
 	res := &api.WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
@@ -650,12 +671,16 @@ func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*api
 	case "next-exit":
 		for {
 			e.cmu.RLock()
-			exited, removed := c.exited, c.removed
+			exited, removed, running := c.exited, c.removed, c.shim != nil
+			status := c.rec.Status
 			e.cmu.RUnlock()
-			if removed != nil {
+			// A container that already ran and stopped answers with that exit (a client
+			// that started it just before asking must not wait forever); one never
+			// started, or restarting, is waited for.
+			if removed != nil || !running && status == StatusExited {
 				break
 			}
-			if exited != nil {
+			if running {
 				select {
 				case <-exited:
 				case <-ctx.Done():
@@ -670,18 +695,10 @@ func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*api
 			}
 		}
 	case "removed":
-		for {
-			e.cmu.RLock()
-			removed := c.removed
-			e.cmu.RUnlock()
-			if removed != nil {
-				break
-			}
-			select {
-			case <-time.After(50 * time.Millisecond):
-			case <-ctx.Done():
-				return nil, ctx.Err()
-			}
+		select {
+		case <-e.goneCh(c):
+		case <-ctx.Done():
+			return nil, ctx.Err()
 		}
 	default:
 		return nil, errdefs.Invalid(fmt.Sprintf("wait condition %q: expected not-running, next-exit or removed", condition))

@@ -113,7 +113,11 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 		if err := pumpEvents(run.Conn, run.Tty, emit); err != nil {
 			return err
 		}
-		res, err := eng.WaitContainer(s.daemonCtx(), run.ID, "")
+		cond := "" // --rm: the answer comes once the container is gone, as Docker's
+		if req.AutoRemove {
+			cond = "removed"
+		}
+		res, err := eng.WaitContainer(s.daemonCtx(), run.ID, cond)
 		if err != nil {
 			return err
 		}

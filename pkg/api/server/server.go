@@ -161,7 +161,7 @@ func (s *Server) Serve(ln net.Listener) error {
 // what remains (streams included).
 func (s *Server) Shutdown(grace time.Duration) error {
 	close(s.shutdown)
-	defer s.cancel()
+	s.cancel() // waits, follows and long operations end now: their streams close
 	ctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()
 	return s.http.ShutdownWithContext(ctx)
