@@ -228,23 +228,20 @@ func stopTimeout(ctx *fasthttp.RequestCtx) (*time.Duration, error) {
 	return &d, nil
 }
 
-func (s *Server) containerStop(ctx *fasthttp.RequestCtx) {
-	s.idAction(ctx, func(id string) error {
-		t, err := stopTimeout(ctx)
-		if err != nil {
-			return err
-		}
-		return s.eng.StopContainer(s.daemonCtx(), id, t)
-	})
-}
+func (s *Server) containerStop(ctx *fasthttp.RequestCtx) { s.withTimeout(ctx, s.eng.StopContainer) }
 
 func (s *Server) containerRestart(ctx *fasthttp.RequestCtx) {
+	s.withTimeout(ctx, s.eng.RestartContainer)
+}
+
+// withTimeout runs stop or restart with ?t= (seconds or a duration).
+func (s *Server) withTimeout(ctx *fasthttp.RequestCtx, fn func(context.Context, string, *time.Duration) error) {
 	s.idAction(ctx, func(id string) error {
 		t, err := stopTimeout(ctx)
 		if err != nil {
 			return err
 		}
-		return s.eng.RestartContainer(s.daemonCtx(), id, t)
+		return fn(s.daemonCtx(), id, t)
 	})
 }
 
