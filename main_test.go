@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -61,6 +62,8 @@ func TestScripts(t *testing.T) {
 	})
 }
 
+var subnetSeq atomic.Int32
+
 type daemon struct {
 	cmd  *exec.Cmd
 	done chan error
@@ -107,6 +110,14 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 			cmd.Env = append(cmd.Env, k+"="+v)
 		}
 	}
+	// Scripts run in parallel and their daemons share minibox0: each script gets its own
+	// subnet (kept across its daemon restarts) unless it names one.
+	subnet := ts.Getenv("BRIDGE_SUBNET")
+	if subnet == "" {
+		subnet = fmt.Sprintf("172.29.%d.0/24", subnetSeq.Add(1)%250)
+		ts.Setenv("BRIDGE_SUBNET", subnet)
+	}
+	cmd.Env = append(cmd.Env, "MINIBOX_BRIDGE_SUBNET="+subnet)
 	cmd.Env = append(cmd.Env, extra...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if neg {
