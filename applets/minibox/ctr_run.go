@@ -445,11 +445,15 @@ func (c *ExecCmd) Run(ctx context.Context, cl *client.Client, out *Output, env E
 // execExit reads an exec's exit code once it ended.
 func execExit(ctx context.Context, api *client.Client, execID, engineErr string) error {
 	if execID != "" {
-		if ins, err := api.ExecInspect(ctx, execID, true); err == nil {
+		ins, err := api.ExecInspect(ctx, execID, true)
+		if err == nil {
 			if ins.ExitCode == 0 && engineErr != "" {
 				return &errdefs.ExitError{Code: 125, Silent: true}
 			}
 			return exitWith(ins.ExitCode)
+		}
+		if engineErr == "" {
+			return &errdefs.ExitError{Code: 125, Err: fmt.Errorf("read the exit code of exec %s: %w", short(execID), err)}
 		}
 	}
 	if strings.HasPrefix(engineErr, "exec: ") {
