@@ -254,8 +254,8 @@ func (DBRunCmd) Help() string {
 	return `db run is run with exactly these differences, and nothing else:
   - detached unless -i or -t is given
   - a named volume <name>-data mounted at --data (/var/lib/minibox-data)
-  - /dev/shm of 256 MiB (--shm-size overrides)
-  - oom_score_adj -900 (--oom-score-adj overrides)
+  - /dev/shm of 256 MiB
+  - oom_score_adj -900
   - I/O weight 800 (cgroup v2 scale)
   - capabilities SYS_NICE (with the mbind, move_pages and migrate_pages syscalls, as
     Docker's profile opens them), IPC_LOCK and SYS_RESOURCE added
