@@ -3,10 +3,11 @@ PREFIX  ?= /usr/local
 VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 COMMIT  ?= $(shell git rev-parse --short HEAD 2>/dev/null || echo unknown)
 LDFLAGS := -s -w -X github.com/minibox/minibox/pkg/version.Version=$(VERSION) -X github.com/minibox/minibox/pkg/version.Commit=$(COMMIT)
-GO      ?= go
+# sudo's secure_path drops /usr/local/go/bin: find the toolchain there too.
+GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 export CGO_ENABLED = 0
 
-.PHONY: all build install test test-unit bench testdata lint demo clean
+.PHONY: all build install deps test test-unit bench testdata lint demo clean
 
 all: build
 
@@ -19,26 +20,31 @@ install: build
 	install -m 0755 bin/minibox $(DESTDIR)$(PREFIX)/bin/minibox
 	ln -sf minibox $(DESTDIR)$(PREFIX)/bin/miniboxd
 
+# Debian packages the tests and the demo use (installed when missing; needs root).
+deps:
+	bash scripts/install-deps.sh
+
 testdata: testdata/busybox.tar
 
 testdata/busybox.tar: scripts/make-busybox-tar.sh
 	bash scripts/make-busybox-tar.sh $@
 
 # Privileged tests run for real: a missing prerequisite fails instead of skipping.
-test: testdata
+test: deps testdata
 	MINIBOX_TEST_PRIVILEGED=1 $(GO) test -count=1 -p 1 -timeout 40m ./...
 
 test-unit:
 	$(GO) test -count=1 ./...
 
 bench: build testdata
+	bash scripts/install-deps.sh bench
 	MINIBOX_TEST_PRIVILEGED=1 $(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m ./...
 
 lint:
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting"; exit 1)
 	$(GO) vet ./...
 
-demo: build testdata
+demo: deps build testdata
 	bash scripts/demo.sh
 
 clean:
