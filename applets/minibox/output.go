@@ -57,5 +57,6 @@ func (o *Output) Table(headers []string, rows [][]string) {
 func (o *Output) JSON(v any) error {
 	enc := json.NewEncoder(o.Stdout)
 	enc.SetIndent("", "  ")
+	enc.SetEscapeHTML(false) // "->" in ports, "<none>" in names
 	return enc.Encode(v)
 }

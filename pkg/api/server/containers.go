@@ -191,7 +191,9 @@ func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *container.Conn, tty bool,
 			return
 		}
 		defer conn.Close()
+		stdinDone := make(chan struct{})
 		go func() {
+			defer close(stdinDone)
 			io.Copy(conn, c)
 			conn.CloseWrite()
 		}()
@@ -199,6 +201,9 @@ func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *container.Conn, tty bool,
 		if tc, ok := c.(interface{ CloseWrite() error }); ok {
 			tc.CloseWrite()
 		}
+		// fasthttp recycles c once this returns: the stdin reader must be done with it.
+		c.SetReadDeadline(time.Now())
+		<-stdinDone
 	})
 }
 
