@@ -33,7 +33,9 @@ func TestMain(m *testing.M) {
 func TestScripts(t *testing.T) {
 	busybox, _ := filepath.Abs("testdata/busybox.tar")
 	testscript.Run(t, testscript.Params{
-		Dir:                 "testdata/script",
+		Dir: "testdata/script",
+		// testscript leaves its own root directory behind; the test's temp dir does not.
+		WorkdirRoot:         t.TempDir(),
 		RequireExplicitExec: false,
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("BUSYBOX_TAR", busybox)
