@@ -34,12 +34,21 @@ const (
 	containerdShimK = 13 * 1024
 )
 
-// binary builds the multicall binary once per run.
+// binary builds the multicall binary once per run (removed by TestMain).
 var (
 	binOnce sync.Once
+	binDir  string
 	binPath string
 	binErr  error
 )
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binDir != "" {
+		os.RemoveAll(binDir)
+	}
+	os.Exit(code)
+}
 
 func minibox(b *testing.B) string {
 	b.Helper()
@@ -49,7 +58,7 @@ func minibox(b *testing.B) string {
 			binErr = err
 			return
 		}
-		binPath = filepath.Join(dir, "minibox")
+		binDir, binPath = dir, filepath.Join(dir, "minibox")
 		out, err := exec.Command("go", "build", "-trimpath", "-o", binPath, "..").CombinedOutput()
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
@@ -333,9 +342,6 @@ func BenchmarkRunTrue(b *testing.B) {
 
 func makeRuncBundle(b *testing.B, rootfs string) string {
 	dir := b.TempDir()
-	if err := os.Symlink(rootfs, filepath.Join(dir, "rootfs")); err != nil {
-		b.Fatal(err)
-	}
 	cmd := exec.Command("runc", "spec")
 	cmd.Dir = dir
 	if out, err := cmd.CombinedOutput(); err != nil {
@@ -344,6 +350,7 @@ func makeRuncBundle(b *testing.B, rootfs string) string {
 	cfg, _ := os.ReadFile(filepath.Join(dir, "config.json"))
 	cfg = bytes.Replace(cfg, []byte(`"terminal": true`), []byte(`"terminal": false`), 1)
 	cfg = bytes.Replace(cfg, []byte(`"sh"`), []byte(`"true"`), 1)
+	cfg = bytes.Replace(cfg, []byte(`"path": "rootfs"`), []byte(`"path": "`+rootfs+`"`), 1)
 	os.WriteFile(filepath.Join(dir, "config.json"), cfg, 0o644)
 	return dir
 }

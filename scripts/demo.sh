@@ -17,7 +17,7 @@ cleanup() {
 		kill -TERM "$daemon_pid"; wait "$daemon_pid" 2>/dev/null
 	fi
 	grep " $root/" /proc/self/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l
-	rm -rf "$root"
+	rm -rf "$root" "$root.log"
 }
 trap cleanup EXIT
 step() { printf '\n\033[1m$ %s\033[0m\n' "$*"; }
