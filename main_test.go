@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -266,7 +267,23 @@ func cleanupDaemons(token string, ds map[string]*daemon) {
 			<-d.done
 		}
 		unmountUnder(root)
+		// The daemon leaves its bridge address and NAT rules by design; the script's own
+		// subnet goes with the script.
+		if pfx, err := netip.ParsePrefix(lastEnv(d.cmd.Env, "MINIBOX_BRIDGE_SUBNET")); err == nil && strings.HasPrefix(pfx.String(), "172.29.") {
+			forgetSubnet(pfx.Masked())
+		}
 	}
+}
+
+// lastEnv is the value exec would use: the last one for key.
+func lastEnv(env []string, key string) string {
+	v := ""
+	for _, kv := range env {
+		if val, ok := strings.CutPrefix(kv, key+"="); ok {
+			v = val
+		}
+	}
+	return v
 }
 
 func unmountUnder(root string) {
