@@ -132,6 +132,7 @@ func removeTree(dir string, deadline time.Time) error {
 		}
 	}
 	cleaned := false
+	backoff := time.Millisecond // a task still leaving: usually gone within a millisecond or two
 	for {
 		err := syscall.Rmdir(dir)
 		switch {
@@ -145,7 +146,8 @@ func removeTree(dir string, deadline time.Time) error {
 			}
 			cleaned = true
 		case errors.Is(err, syscall.EBUSY) && time.Now().Before(deadline):
-			time.Sleep(10 * time.Millisecond)
+			time.Sleep(backoff)
+			backoff = min(backoff*2, 20*time.Millisecond)
 		default:
 			return &os.PathError{Op: "rmdir", Path: dir, Err: err}
 		}

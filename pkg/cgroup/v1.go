@@ -403,15 +403,19 @@ func (m *V1) Remove(path string) error {
 		return err
 	}
 	deadline := time.Now().Add(5 * time.Second)
-	var errs []error
-	for _, c := range v1Controllers {
+	errs := make([]error, len(v1Controllers))
+	var wg sync.WaitGroup
+	for i, c := range v1Controllers {
 		if d[c] == "" {
 			continue
 		}
-		if err := removeTree(d[c], deadline); err != nil {
-			errs = append(errs, err)
-		}
+		wg.Add(1)
+		go func() { // hierarchies are independent: one slow rmdir does not hold the others
+			defer wg.Done()
+			errs[i] = removeTree(d[c], deadline)
+		}()
 	}
+	wg.Wait()
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("remove cgroup %s: %w", path, err)
 	}

@@ -330,11 +330,13 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, lost error) {
 	if e.net != nil && r.Request.Network == "bridge" {
 		e.net.Detach(context.Background(), r.ID)
 	}
+	t := time.Now()
 	if err := e.cg.Remove(cgroupPath(r.ID)); err != nil {
 		e.Log.Warn("remove cgroup", "id", r.ID[:12], "err", err)
 	}
 	container.Cleanup(e.ctrDir(r.ID))
 	close(cleaned)
+	e.Log.Debug("run cleaned up", "id", r.ID[:12], "took", time.Since(t))
 	r = e.snapshot(c)
 	if r.Request.AutoRemove {
 		go e.removeContainer(context.Background(), c, true, true)
