@@ -97,8 +97,9 @@ func runForeground(ctx context.Context, api *client.Client, out *Output, req *ap
 	var id string
 	stopFwd := func() {}
 	defer func() { stopFwd() }()
-	rs, err := api.ContainerRun(ctx, req, func(got string) {
+	rs, err := api.ContainerRun(ctx, req, func(got string, warnings []string) {
 		id = got
+		printWarnings(out, warnings)
 		stopFwd = forwardTo(func(sig string) { api.ContainerKill(context.WithoutCancel(ctx), got, sig) })
 	}, func(stream, text string) error {
 		return writeStream(out, stream, text)

@@ -158,9 +158,10 @@ type WaitResult struct {
 // RunEvent is one line of a non-detached, non-upgraded run stream: first {"id"}, then
 // output chunks, last the WaitResult.
 type RunEvent struct {
-	ID     string `json:"id,omitempty"`
-	Stream string `json:"stream,omitempty"`
-	Text   string `json:"text,omitempty"`
+	ID       string   `json:"id,omitempty"`
+	Warnings []string `json:"warnings,omitempty"` // with the ID
+	Stream   string   `json:"stream,omitempty"`
+	Text     string   `json:"text,omitempty"`
 }
 
 // ExecRequest is the body of POST /containers/exec.

@@ -73,13 +73,14 @@ func (c *Client) ContainerRunDetached(ctx context.Context, req *api.CreateReques
 
 // runLine is any line of a run or exec stream.
 type runLine struct {
-	ID        string `json:"id"`
-	ExecID    string `json:"exec_id"`
-	Stream    string `json:"stream"`
-	Text      string `json:"text"`
-	ExitCode  *int   `json:"exit_code"`
-	OOMKilled bool   `json:"oom_killed"`
-	Error     string `json:"error"`
+	ID        string   `json:"id"`
+	Warnings  []string `json:"warnings"`
+	ExecID    string   `json:"exec_id"`
+	Stream    string   `json:"stream"`
+	Text      string   `json:"text"`
+	ExitCode  *int     `json:"exit_code"`
+	OOMKilled bool     `json:"oom_killed"`
+	Error     string   `json:"error"`
 }
 
 // RunStream is the state of a foreground run or exec read as ndjson.
@@ -88,13 +89,15 @@ type RunStream struct {
 	ID string
 	// Result is the last line; nil when the stream ended without it.
 	Result *api.WaitResult
+	// Warnings came with the ID (create's, as run -d prints them).
+	Warnings []string
 }
 
 // ContainerRun runs POST /containers/run as an ndjson stream (SPEC §3.2): onID is called
 // with the container's ID from the first line (so signals can be forwarded), onOutput
 // with each chunk ("stdout" or "stderr"), and the result is the last line. An in-band
 // error is returned as an error together with what was learnt so far.
-func (c *Client) ContainerRun(ctx context.Context, req *api.CreateRequest, onID func(string), onOutput func(stream, text string) error) (*RunStream, error) {
+func (c *Client) ContainerRun(ctx context.Context, req *api.CreateRequest, onID func(id string, warnings []string), onOutput func(stream, text string) error) (*RunStream, error) {
 	r := *req
 	r.Detached = false
 	b, err := json.Marshal(&r)
@@ -106,7 +109,7 @@ func (c *Client) ContainerRun(ctx context.Context, req *api.CreateRequest, onID 
 
 // Exec runs POST /containers/exec without an upgrade: an ndjson stream like run's, first
 // line {"exec_id"}.
-func (c *Client) Exec(ctx context.Context, req *api.ExecRequest, onID func(string), onOutput func(stream, text string) error) (*RunStream, error) {
+func (c *Client) Exec(ctx context.Context, req *api.ExecRequest, onID func(id string, warnings []string), onOutput func(stream, text string) error) (*RunStream, error) {
 	r := *req
 	r.Detach = false
 	b, err := json.Marshal(&r)
@@ -116,7 +119,7 @@ func (c *Client) Exec(ctx context.Context, req *api.ExecRequest, onID func(strin
 	return c.runStream(ctx, "/containers/exec", b, onID, onOutput)
 }
 
-func (c *Client) runStream(ctx context.Context, path string, body []byte, onID func(string), onOutput func(stream, text string) error) (*RunStream, error) {
+func (c *Client) runStream(ctx context.Context, path string, body []byte, onID func(id string, warnings []string), onOutput func(stream, text string) error) (*RunStream, error) {
 	rs := &RunStream{}
 	err := c.Stream(ctx, "POST", path, nil, bytes.NewReader(body), "application/json", func(line []byte) error {
 		var l runLine
@@ -131,12 +134,12 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 				return onOutput(l.Stream, l.Text)
 			}
 		case l.ID != "" || l.ExecID != "":
-			rs.ID = l.ID
+			rs.ID, rs.Warnings = l.ID, l.Warnings
 			if l.ExecID != "" {
 				rs.ID = l.ExecID
 			}
 			if onID != nil {
-				onID(rs.ID)
+				onID(rs.ID, rs.Warnings)
 			}
 		}
 		return nil

@@ -88,7 +88,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	}
 	// ?h=&w= size a tty before its workload starts (a later resize would race it).
 	h, w, _ := sizeQuery(ctx)
-	run, _, err := s.eng.RunContainer(s.daemonCtx(), req, true, upgrade && req.Stdin, h, w)
+	run, warnings, err := s.eng.RunContainer(s.daemonCtx(), req, true, upgrade && req.Stdin, h, w)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -100,7 +100,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	}
 	eng := s.eng
 	streamJSON(ctx, func(emit func(any) error) error {
-		if err := emit(api.RunEvent{ID: run.ID}); err != nil {
+		if err := emit(api.RunEvent{ID: run.ID, Warnings: warnings}); err != nil {
 			if run.Conn != nil {
 				run.Conn.Close()
 			}
