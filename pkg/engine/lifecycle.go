@@ -627,6 +627,7 @@ func (e *Engine) removeContainer(ctx context.Context, c *ctr, force, volumes boo
 	}
 	e.gen++
 	e.cmu.Unlock()
+	cpuSamples.Delete(r.ID)
 	res := &api.WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
 	e.recent.Store(r.ID, res)
 	time.AfterFunc(recentKeep, func() { e.recent.Delete(r.ID) })
