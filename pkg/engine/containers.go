@@ -16,6 +16,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/opencontainers/go-digest"
@@ -393,6 +394,19 @@ func (e *Engine) openContainers(ctx context.Context) error {
 		shim, err := container.Connect(e.ctrDir(r.ID))
 		if err == nil {
 			st, serr := shim.State()
+			if serr == nil && st.Status == "created" {
+				// The daemon died between creating init and letting the workload run:
+				// nobody will resume it. It goes, and the container can be started again.
+				shim.Signal(syscall.SIGKILL)
+				wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				shim.Wait(wctx)
+				cancel()
+				e.cg.Remove(cgroupPath(r.ID))
+				container.Cleanup(e.ctrDir(r.ID))
+				os.Remove(filepath.Join(e.ctrDir(r.ID), "exit.json"))
+				e.update(c, func(r *Record) { r.Status, r.PID = StatusCreated, 0 })
+				continue
+			}
 			if serr == nil && st.Exit == nil {
 				c.shim = shim
 				c.exited, c.cleaned = make(chan struct{}), make(chan struct{})
