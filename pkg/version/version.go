@@ -1,4 +1,3 @@
-// Package version holds the build's version and commit, stamped by the Makefile's ldflags.
 package version
 
 import (

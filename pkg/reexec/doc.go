@@ -1,0 +1,2 @@
+// Package reexec runs this same binary as another applet: one file is all a host needs.
+package reexec

@@ -1,0 +1,2 @@
+// Package version holds the build's version and commit, stamped by the Makefile's ldflags.
+package version
