@@ -42,6 +42,7 @@ type ImageConfig struct {
 	WorkingDir   string              `json:"WorkingDir,omitempty"`
 	Labels       map[string]string   `json:"Labels,omitempty"`
 	StopSignal   string              `json:"StopSignal,omitempty"`
+	Healthcheck  *Healthcheck        `json:"Healthcheck,omitempty"` // Docker's extension
 }
 
 // ImageRootFS lists the layers' uncompressed digests (diff_ids).

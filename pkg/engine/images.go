@@ -93,7 +93,8 @@ func (e *Engine) InspectImage(ref string) (*api.ImageInspect, error) {
 		Architecture: c.Architecture, Variant: c.Variant, OS: c.OS, Size: img.Size,
 		Config: api.ImageConfig{User: c.Config.User, ExposedPorts: c.Config.ExposedPorts, Env: c.Config.Env,
 			Entrypoint: c.Config.Entrypoint, Cmd: c.Config.Cmd, Volumes: c.Config.Volumes,
-			WorkingDir: c.Config.WorkingDir, Labels: c.Config.Labels, StopSignal: c.Config.StopSignal},
+			WorkingDir: c.Config.WorkingDir, Labels: c.Config.Labels, StopSignal: c.Config.StopSignal,
+			Healthcheck: e.imageHealthcheck(img)},
 		RootFS:   api.ImageRootFS{Type: c.RootFS.Type, Layers: []string{}},
 		Manifest: api.ImageManifestInfo{Digest: img.ManifestDigest.String(), MediaType: img.Manifest.MediaType},
 	}
