@@ -101,49 +101,17 @@ func BenchmarkNetworkSetup(b *testing.B) {
 	}
 }
 
-// sinkSrc is a static TCP sink for the container (busybox's nc cannot report what it
-// read): it counts a connection's bytes to EOF, then answers the count.
-const sinkSrc = `package main
-
-import (
-	"fmt"
-	"io"
-	"net"
-	"os"
-)
-
-func main() {
-	ln, err := net.Listen("tcp4", ":"+os.Args[1])
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	fmt.Println("listening")
-	for {
-		c, err := ln.Accept()
-		if err != nil {
-			os.Exit(1)
-		}
-		n, _ := io.Copy(io.Discard, c)
-		fmt.Fprintf(c, "%d\n", n)
-		c.Close()
-	}
-}
-`
-
+// buildSink builds testdata/netecho, whose "sink" mode counts a connection's bytes to EOF
+// and answers the count (busybox's nc cannot report what it read).
 func buildSink(b *testing.B) string {
 	dir := b.TempDir()
-	src := filepath.Join(dir, "sink.go")
-	if err := os.WriteFile(src, []byte(sinkSrc), 0o644); err != nil {
-		b.Fatal(err)
-	}
-	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "sink"), src)
+	src, _ := filepath.Abs("../testdata/netecho/main.go")
+	cmd := exec.Command("go", "build", "-o", filepath.Join(dir, "netecho"), src)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOFLAGS=")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build sink: %v\n%s", err, out)
+		b.Fatalf("go build netecho: %v\n%s", err, out)
 	}
-	os.Remove(src)
 	return dir
 }
 
@@ -198,7 +166,7 @@ func BenchmarkNetworkThroughput(b *testing.B) {
 	}
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close()
-	out, err := mbCmd(b, d, "run", "-d", "-p", fmt.Sprintf("127.0.0.1:%d:7000", port), "-v", sink+":/s:ro", "busybox", "/s/sink", "7000").Output()
+	out, err := mbCmd(b, d, "run", "-d", "-p", fmt.Sprintf("127.0.0.1:%d:7000", port), "-v", sink+":/s:ro", "busybox", "/s/netecho", "sink", "7000").Output()
 	if err != nil {
 		b.Fatalf("run sink: %v", err)
 	}
