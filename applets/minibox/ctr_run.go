@@ -42,15 +42,20 @@ type RunCmd struct {
 }
 
 func (c *RunCmd) Run(ctx context.Context, api *client.Client, out *Output, env Env) error {
-	image, cmd, err := imageAndCommand(c.Args)
-	if err != nil {
-		return err
-	}
-	req, err := c.request(env, image, cmd, out.Warn)
+	req, err := c.requestFor(c.Args, env, out)
 	if err != nil {
 		return err
 	}
 	return runContainer(ctx, api, out, req, c.RunFlags)
+}
+
+// requestFor turns run's and create's flags and "<image> [command...]" into a request.
+func (f *RunFlags) requestFor(args []string, env Env, out *Output) (*api.CreateRequest, error) {
+	image, cmd, err := imageAndCommand(args)
+	if err != nil {
+		return nil, err
+	}
+	return f.request(env, image, cmd, out.Warn)
 }
 
 // runContainer runs a container detached, attached over an upgrade (-i/-t), or in the
@@ -216,11 +221,7 @@ type CreateCmd struct {
 }
 
 func (c *CreateCmd) Run(ctx context.Context, api *client.Client, out *Output, env Env) error {
-	image, cmd, err := imageAndCommand(c.Args)
-	if err != nil {
-		return err
-	}
-	req, err := c.request(env, image, cmd, out.Warn)
+	req, err := c.requestFor(c.Args, env, out)
 	if err != nil {
 		return err
 	}

@@ -34,6 +34,25 @@ func ParseSignal(s string) (syscall.Signal, error) {
 	if sig := unix.SignalNum(name); sig != 0 {
 		return sig, nil
 	}
+	// Real-time signals by name, as Docker takes them: RTMIN, RTMIN+3, RTMAX-1.
+	for _, rt := range []struct {
+		name string
+		base int
+	}{{"SIGRTMIN", 34}, {"SIGRTMAX", 64}} {
+		if rest, ok := strings.CutPrefix(name, rt.name); ok {
+			off := 0
+			if rest != "" {
+				n, err := strconv.Atoi(rest)
+				if err != nil {
+					break
+				}
+				off = n
+			}
+			if n := rt.base + off; n >= 34 && n <= 64 {
+				return syscall.Signal(n), nil
+			}
+		}
+	}
 	return 0, errdefs.Invalid(fmt.Sprintf("invalid signal %q", s))
 }
 

@@ -231,10 +231,4 @@ func registryHost(ref string) string {
 	return r.Domain
 }
 
-func shortLayer(l string) string {
-	l = strings.TrimPrefix(l, "sha256:")
-	if len(l) > 12 {
-		return l[:12]
-	}
-	return l
-}
+func shortLayer(l string) string { return short12(l) }

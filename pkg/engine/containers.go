@@ -513,7 +513,9 @@ func (e *Engine) closeContainers() {
 
 func cgroupPath(id string) string { return "minibox/" + id }
 
+// short12 is an ID or digest as shown: 12 hex characters, without "sha256:".
 func short12(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
 	if len(id) > 12 {
 		return id[:12]
 	}

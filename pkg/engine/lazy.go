@@ -74,12 +74,7 @@ func (e *Engine) openLazy() error {
 	return nil
 }
 
-func short(d digest.Digest) string {
-	if h := d.Encoded(); len(h) >= 12 {
-		return h[:12]
-	}
-	return d.String()
-}
+func short(d digest.Digest) string { return short12(d.String()) }
 
 // detachStale detaches lazy mounts whose server died (ENOTCONN); the layer is mounted
 // again by a new server when next needed.

@@ -17,6 +17,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/caps"
+	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/seccomp"
 	"github.com/minibox/minibox/pkg/spec"
@@ -304,42 +305,8 @@ func clampRlimit(l spec.Rlimit) spec.Rlimit {
 	return l
 }
 
-var signalNames = map[string]syscall.Signal{
-	"HUP": unix.SIGHUP, "INT": unix.SIGINT, "QUIT": unix.SIGQUIT, "ILL": unix.SIGILL, "TRAP": unix.SIGTRAP,
-	"ABRT": unix.SIGABRT, "BUS": unix.SIGBUS, "FPE": unix.SIGFPE, "KILL": unix.SIGKILL, "USR1": unix.SIGUSR1,
-	"SEGV": unix.SIGSEGV, "USR2": unix.SIGUSR2, "PIPE": unix.SIGPIPE, "ALRM": unix.SIGALRM, "TERM": unix.SIGTERM,
-	"STKFLT": unix.SIGSTKFLT, "CHLD": unix.SIGCHLD, "CONT": unix.SIGCONT, "STOP": unix.SIGSTOP, "TSTP": unix.SIGTSTP,
-	"TTIN": unix.SIGTTIN, "TTOU": unix.SIGTTOU, "URG": unix.SIGURG, "XCPU": unix.SIGXCPU, "XFSZ": unix.SIGXFSZ,
-	"VTALRM": unix.SIGVTALRM, "PROF": unix.SIGPROF, "WINCH": unix.SIGWINCH, "IO": unix.SIGIO, "PWR": unix.SIGPWR,
-	"SYS": unix.SIGSYS,
-}
-
-// ParseSignal reads KILL, SIGKILL or 9.
-func ParseSignal(s string) (syscall.Signal, error) {
-	u := strings.TrimPrefix(strings.ToUpper(strings.TrimSpace(s)), "SIG")
-	if sig, ok := signalNames[u]; ok {
-		return sig, nil
-	}
-	if strings.HasPrefix(u, "RTMIN") || strings.HasPrefix(u, "RTMAX") {
-		base, off := 34, 0
-		if strings.HasPrefix(u, "RTMAX") {
-			base = 64
-		}
-		if rest := u[5:]; rest != "" {
-			n, err := strconv.Atoi(rest)
-			if err != nil {
-				return 0, errdefs.Invalid(fmt.Sprintf("invalid signal %q", s))
-			}
-			off = n
-		}
-		return syscall.Signal(base + off), nil
-	}
-	n, err := strconv.Atoi(u)
-	if err != nil || n < 1 || n > 64 {
-		return 0, errdefs.Invalid(fmt.Sprintf("invalid signal %q: expected a name such as TERM, SIGKILL, or a number 1-64", s))
-	}
-	return syscall.Signal(n), nil
-}
+// ParseSignal reads KILL, SIGKILL, 9 or RTMIN+3 (pkg/container owns the grammar).
+func ParseSignal(s string) (syscall.Signal, error) { return container.ParseSignal(s) }
 
 func (e *Engine) imageConfig(r *Record) (*ocispec.ImageConfig, error) { return &r.Config, nil }
 
