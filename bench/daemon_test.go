@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -376,7 +377,10 @@ func shimRSS(b *testing.B, d *daemonProc, bin string) int {
 			continue
 		}
 		cmdline, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-		if !bytes.HasPrefix(cmdline, []byte("minibox-shim\x00")) || !bytes.Contains(cmdline, []byte(d.root)) {
+		cwd, _ := os.Readlink(fmt.Sprintf("/proc/%d/cwd", pid))
+		// A shim works in its container's directory (a warm one waiting for a container
+		// has not chdir'd there yet, and is not counted).
+		if !bytes.HasPrefix(cmdline, []byte("minibox-shim\x00")) || !slices.Contains(ids, filepath.Base(cwd)) {
 			continue
 		}
 		status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))

@@ -72,6 +72,15 @@ func Main(ctx context.Context, args []string) error {
 	// root of the calling thread's fs struct: keep the main goroutine on one thread.
 	runtime.LockOSThread()
 	shimapi.CloseInherited(4) // the shim passes 0-3 only; anything else must not reach the workload
+	// Every signal is ours to forward; SIGCHLD drives the reaper. Notify takes milliseconds
+	// (a round trip with the runtime's signal thread per signal, 64 of them), so it runs
+	// while we wait for the spec and mount; the workload starts only after it is done.
+	sigc := make(chan os.Signal, 128)
+	notified := make(chan struct{})
+	go func() {
+		signal.Notify(sigc)
+		close(notified)
+	}()
 	ch, err := shimapi.NewChannel(os.NewFile(3, "init-channel"))
 	if err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("init channel: %w", err)}
@@ -85,15 +94,6 @@ func Main(ctx context.Context, args []string) error {
 		return &errdefs.ExitError{Code: codeSetup, Err: err}
 	}
 	in := &initProc{ch: ch, s: s, execs: map[int]string{}}
-	// Every signal is ours to forward; SIGCHLD drives the reaper. Notify takes milliseconds
-	// (a round trip with the runtime's signal thread per signal, 64 of them), so it runs
-	// while we mount; the workload starts only after it is done.
-	sigc := make(chan os.Signal, 128)
-	notified := make(chan struct{})
-	go func() {
-		signal.Notify(sigc)
-		close(notified)
-	}()
 	var stage *os.File
 	if s.UserNS != nil {
 		m, files, err := ch.Recv()
@@ -111,6 +111,11 @@ func Main(ctx context.Context, args []string) error {
 	err = in.setup()
 	if stage != nil {
 		stage.Close() // pivot_root has detached it; the layers live on in the overlay
+	}
+	if err == nil && (!s.Process.Stdin || s.Process.Terminal) {
+		// Without -i the workload reads the container's /dev/null, as Docker's does (a
+		// warm init was given a stdin pipe before anyone knew).
+		err = nullStdin()
 	}
 	if err != nil {
 		return in.fail(err)
@@ -144,6 +149,15 @@ func Main(ctx context.Context, args []string) error {
 	}
 	shimapi.TrimRSS() // we idle from now on: keep only what reaping and forwarding touch
 	return in.loop(msgs, sigc)
+}
+
+func nullStdin() error {
+	null, err := os.Open(os.DevNull)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	return unix.Dup3(int(null.Fd()), 0, 0)
 }
 
 func nonNil(f *os.File) []*os.File {

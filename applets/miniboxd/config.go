@@ -33,7 +33,7 @@ func LoadConfig(getenv func(string) string) (engine.Config, error) {
 		DataRoot: "/var/lib/minibox", HTTPAddr: "127.0.0.1:8080", SubUIDBase: 100000,
 		SubUIDCount: 65536, UserNS: "host", IndexOnStartup: true, BridgeOnStartup: true,
 		IndexLayers: true, BridgeSubnet: netip.MustParsePrefix("172.19.0.0/24"),
-		BuildWorkers: runtime.NumCPU(), LogLevel: slog.LevelInfo,
+		BuildWorkers: runtime.NumCPU(), WarmShims: 1, LogLevel: slog.LevelInfo,
 	}
 	bad := func(k, problem, expected string) error {
 		return &ConfigError{k, env(k), problem, expected}
@@ -132,6 +132,13 @@ func LoadConfig(getenv func(string) string) (engine.Config, error) {
 			return c, bad("MINIBOX_BUILD_WORKERS", "not a positive integer", "an integer of at least 1")
 		}
 		c.BuildWorkers = n
+	}
+	if v := env("MINIBOX_WARM_SHIMS"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 64 {
+			return c, bad("MINIBOX_WARM_SHIMS", "not an integer from 0 to 64", "how many shims to keep started ahead of containers (0: none)")
+		}
+		c.WarmShims = n
 	}
 	level := env("MINIBOX_LOG_LEVEL")
 	if level == "" && env("MINIBOX_DEBUG") == "1" {

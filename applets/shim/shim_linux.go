@@ -3,7 +3,6 @@ package shim
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,39 +25,68 @@ import (
 	"github.com/minibox/minibox/pkg/spec"
 )
 
-// Main runs the shim of the container in args[0]; fd 3 is the daemon's ready pipe, fd 4
-// the sealed executable to run init from.
+// Main runs a container's shim. fd 3 is the daemon's control channel (SOCK_SEQPACKET), fd
+// 4 the sealed executable init runs from. With a container directory it starts that
+// container's init; with "--warm <containers dir>" it clones an init ahead of time, in the
+// namespaces every container without a user namespace has, and waits on fd 3 for the daemon
+// to name its container.
+//
+// On fd 3 the shim reports twice: init's PID once init exists and shim.sock answers (the
+// daemon joins the cgroup, wires the network and attaches meanwhile), then init's readiness
+// (mounts done, workload held) or why it failed.
 func Main(ctx context.Context, args []string) error {
-	if len(args) != 1 {
-		return errors.New("usage: minibox-shim <container dir>")
+	warm := len(args) == 2 && args[0] == "--warm"
+	if len(args) != 1 && !warm {
+		return errors.New("usage: minibox-shim <container dir> | --warm <containers dir>")
 	}
 	// init is forked from this thread, which lives as long as the process: its parent-death
 	// signal (sent when the forking thread ends) then means "the shim died".
 	runtime.LockOSThread()
-	log := slog.New(slog.NewTextHandler(os.Stderr, nil)) // stderr is containers/<id>/shim.log
-	ready := os.NewFile(3, "ready")
 	unix.CloseOnExec(4) // init runs it by path; nothing in the container may hold it
 	shimapi.CloseInherited(5)
-	sh := &shim{dir: args[0], log: log, execs: map[string]*execProc{}}
+	ctl, err := shimapi.NewChannel(os.NewFile(3, "control"))
+	if err != nil {
+		return err
+	}
+	defer ctl.Close()
+	sh := &shim{execs: map[string]*execProc{}, attached: map[*attachment]bool{}, ready: make(chan struct{})}
+	if warm {
+		if err := sh.warmUp(ctl); err != nil {
+			ctl.SendResponse(&shimapi.Response{Error: err.Error()})
+			return err
+		}
+		shimapi.TrimRSS() // we may wait a long time for a container
+		if sh.dir, err = sh.awaitAssignment(ctl); err != nil || sh.dir == "" {
+			sh.discard()
+			return err // the daemon went away, or threw us out
+		}
+	} else {
+		sh.dir = args[0]
+	}
+	sh.log = slog.New(slog.NewTextHandler(os.Stderr, nil)) // stderr is containers/<id>/shim.log
 	if err := sh.create(); err != nil {
-		report(ready, &shimapi.Response{Error: err.Error(), Code: codeOf(err)})
-		log.Error("create container", "err", err)
-		if sh.ln != nil && sh.exit == nil {
+		ctl.SendResponse(&shimapi.Response{Error: err.Error(), Code: codeOf(err)})
+		sh.log.Error("create container", "err", err)
+		sh.discard()
+		if sh.ln != nil {
 			sh.ln.Close()
 			os.Remove(shimapi.SocketName)
 		}
 		return err
 	}
-	report(ready, &shimapi.Response{PID: sh.cmd.Process.Pid})
+	sh.accept()
+	ctl.SendResponse(&shimapi.Response{PID: sh.cmd.Process.Pid})
+	if err := sh.awaitInit(); err != nil {
+		ctl.SendResponse(&shimapi.Response{Error: err.Error(), Code: codeOf(err)})
+		sh.log.Error("create container", "err", err)
+		sh.serve()
+		return err
+	}
+	ctl.SendResponse(&shimapi.Response{})
+	ctl.Close()
 	shimapi.TrimRSS()
 	sh.serve()
 	return nil
-}
-
-func report(w *os.File, r *shimapi.Response) {
-	b, _ := json.Marshal(r)
-	w.Write(append(b, '\n'))
-	w.Close()
 }
 
 func codeOf(err error) int {
@@ -77,11 +105,16 @@ type shim struct {
 	ch  *shimapi.Channel
 	ln  *net.UnixListener
 
+	// Made before init starts: its stdio.
+	outR   [2]*os.File // read ends of init's stdout and stderr pipes
+	warmed uintptr     // a warm init's clone flags (0: init is cloned for its container)
+
 	logFile *os.File
 	master  *os.File // the workload's pty
 	stdin   *os.File // write end of the workload's stdin pipe (-i without a tty)
 	outputs sync.WaitGroup
 	replies sync.WaitGroup // requests being answered
+	ready   chan struct{}  // closed once init is ready or has failed to be
 
 	mu           sync.Mutex
 	status       string
@@ -107,7 +140,111 @@ type attachment struct {
 	dead bool
 }
 
-// create starts init held in its namespaces and waits for it to be ready.
+// warmUp clones an init that waits for its spec, with a stdin pipe whatever the container
+// turns out to want (init swaps in /dev/null when it wants none).
+func (sh *shim) warmUp(ctl *shimapi.Channel) error {
+	if err := sh.spawnInit(&syscall.SysProcAttr{Cloneflags: ns.Warm}, true, true); err != nil {
+		return err
+	}
+	sh.warmed = ns.Warm
+	return ctl.SendResponse(&shimapi.Response{PID: sh.cmd.Process.Pid})
+}
+
+// awaitAssignment waits for the daemon to name the container, and takes its shim.log as
+// stderr. "" is a daemon gone (or closing the pool): there is nothing to do.
+func (sh *shim) awaitAssignment(ctl *shimapi.Channel) (string, error) {
+	m, files, err := ctl.Recv()
+	if err != nil {
+		return "", nil
+	}
+	defer func() {
+		for _, f := range files {
+			f.Close()
+		}
+	}()
+	if m.Type != shimapi.MsgAssign || m.ID == "" || len(files) != 1 {
+		return "", fmt.Errorf("warm shim: unexpected %q from the daemon", m.Type)
+	}
+	// We and our init were made at low priority (our process group): a container's now.
+	unix.Setpriority(unix.PRIO_PGRP, 0, 0)
+	if err := unix.Dup3(int(files[0].Fd()), 2, 0); err != nil {
+		return "", fmt.Errorf("warm shim: take shim.log: %w", err)
+	}
+	return m.ID, nil
+}
+
+// discard ends an init that will never run a workload.
+func (sh *shim) discard() {
+	if sh.cmd != nil && sh.cmd.ProcessState == nil {
+		sh.cmd.Process.Kill()
+		sh.cmd.Wait()
+	}
+}
+
+// spawnInit clones init with attr's namespaces, its stdout and stderr pipes into
+// sh.outR (/dev/null for a tty's init, whose workload gets the pty) and, with stdin, a pipe
+// for the workload's stdin in sh.stdin.
+func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
+	shimEnd, initEnd, err := shimapi.Socketpair()
+	if err != nil {
+		return err
+	}
+	defer initEnd.Close()
+	if sh.ch, err = shimapi.NewChannel(shimEnd); err != nil {
+		return err
+	}
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	if err != nil {
+		return err
+	}
+	defer null.Close()
+	cmd := &exec.Cmd{
+		Path:        "/proc/self/fd/4",
+		Args:        []string{"minibox-init"},
+		Env:         []string{"GODEBUG=asyncpreemptoff=1", "GOMAXPROCS=2", "GOGC=50"},
+		Stdin:       null,
+		Stdout:      null,
+		Stderr:      null,
+		ExtraFiles:  []*os.File{initEnd},
+		SysProcAttr: attr,
+	}
+	// Without its shim a container has no log, no exit record and no way to be stopped
+	// through the daemon: it dies with it rather than run on unseen.
+	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	var childEnds []*os.File
+	defer func() {
+		for _, f := range childEnds {
+			f.Close()
+		}
+	}()
+	if pipes {
+		for i := range sh.outR {
+			r, w, err := os.Pipe()
+			if err != nil {
+				return err
+			}
+			sh.outR[i] = r
+			childEnds = append(childEnds, w)
+		}
+		cmd.Stdout, cmd.Stderr = childEnds[0], childEnds[1]
+	}
+	if stdin {
+		r, w, err := os.Pipe()
+		if err != nil {
+			return err
+		}
+		cmd.Stdin, sh.stdin = r, w
+		childEnds = append(childEnds, r)
+	}
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("start init: %w", err)
+	}
+	sh.cmd = cmd
+	return nil
+}
+
+// create reads the container's spec, starts its init (or hands the spec to the warm one)
+// and listens on shim.sock. init is not ready yet: awaitInit waits for that.
 func (sh *shim) create() error {
 	raw, err := os.ReadFile(filepath.Join(sh.dir, spec.FileName))
 	if err != nil {
@@ -119,7 +256,6 @@ func (sh *shim) create() error {
 	}
 	sh.s = s
 	sh.status = shimapi.StatusCreated
-	sh.attached = map[*attachment]bool{}
 	sh.started = make(chan *shimapi.InitMsg, 1)
 	sh.done = make(chan struct{})
 	sh.initDone = make(chan struct{})
@@ -138,82 +274,38 @@ func (sh *shim) create() error {
 	if err := os.MkdirAll(mount.RootfsDir(s), 0o700); err != nil {
 		return err
 	}
-	shimEnd, initEnd, err := shimapi.Socketpair()
-	if err != nil {
+	wantStdin := s.Process.Stdin && !s.Process.Terminal
+	if sh.warmed != 0 {
+		if !ns.FitsWarm(s) {
+			return fmt.Errorf("warm shim: the container needs namespaces %#x, its init has %#x", ns.CloneFlags(s), sh.warmed)
+		}
+		if !wantStdin {
+			sh.stdin.Close() // the workload's stdin: init makes it /dev/null
+			sh.stdin = nil
+		}
+	} else if err := sh.spawnInit(ns.Attr(s), !s.Process.Terminal, wantStdin); err != nil {
 		return err
 	}
-	defer initEnd.Close()
-	if sh.ch, err = shimapi.NewChannel(shimEnd); err != nil {
-		return err
-	}
-	// The spec waits in the socket for init to read as soon as its runtime is up.
+	// init reads the spec as soon as its runtime is up (a warm one is waiting for it).
 	if err := sh.ch.SendRaw(raw); err != nil {
 		return fmt.Errorf("send spec to init: %w", err)
 	}
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
-	if err != nil {
-		return err
-	}
-	defer null.Close()
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/fd/4",
-		Args:        []string{"minibox-init"},
-		Env:         []string{"GODEBUG=asyncpreemptoff=1", "GOMAXPROCS=2", "GOGC=50"},
-		Stdin:       null,
-		Stdout:      null,
-		Stderr:      null,
-		ExtraFiles:  []*os.File{initEnd},
-		SysProcAttr: ns.Attr(s),
-	}
-	// Without its shim a container has no log, no exit record and no way to be stopped
-	// through the daemon: it dies with it rather than run on unseen.
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
-	var childEnds []*os.File
-	var outR [2]*os.File
-	if !s.Process.Terminal {
-		for i := range outR {
-			r, w, err := os.Pipe()
-			if err != nil {
-				return err
-			}
-			outR[i] = r
-			childEnds = append(childEnds, w)
-		}
-		cmd.Stdout, cmd.Stderr = childEnds[0], childEnds[1]
-		if s.Process.Stdin {
-			r, w, err := os.Pipe()
-			if err != nil {
-				return err
-			}
-			cmd.Stdin, sh.stdin = r, w
-			childEnds = append(childEnds, r)
-		}
-	}
-	err = cmd.Start()
-	for _, f := range childEnds {
-		f.Close()
-	}
-	if err != nil {
-		return fmt.Errorf("start init: %w", err)
-	}
-	sh.cmd = cmd
 	if s.UserNS != nil {
-		if err := sh.sendIDMapped(cmd.Process.Pid); err != nil {
-			cmd.Process.Kill()
-			cmd.Wait()
+		if err := sh.sendIDMapped(sh.cmd.Process.Pid); err != nil {
 			return fmt.Errorf("idmapped mounts: %w", err)
 		}
 	}
 	// While init starts up and mounts: our socket and the log.
-	if err := sh.listen(); err != nil {
-		cmd.Process.Kill()
-		cmd.Wait()
-		return err
-	}
+	return sh.listen()
+}
+
+// awaitInit waits for init's setup and starts copying its output. A failure is recorded as
+// the container's exit (125, or init's code).
+func (sh *shim) awaitInit() error {
+	defer close(sh.ready)
 	m, files, err := sh.ch.Recv()
 	if err != nil || m.Type != shimapi.MsgReady {
-		cmd.Process.Kill()
-		cmd.Wait()
+		sh.discard()
 		if err == nil && m.Type == shimapi.MsgError {
 			err = &shimapi.Error{Msg: m.Error, Code: m.Code}
 		} else if err == nil {
@@ -224,17 +316,21 @@ func (sh *shim) create() error {
 		sh.finish(&shimapi.Exit{ExitCode: max(codeOf(err), 125), FinishedAt: time.Now().UTC()})
 		return err
 	}
-	if s.Process.Terminal {
+	if sh.s.Process.Terminal {
 		if len(files) != 1 {
-			cmd.Process.Kill()
+			sh.discard()
+			sh.finish(&shimapi.Exit{ExitCode: 125, FinishedAt: time.Now().UTC()})
 			return errors.New("init sent no pty")
 		}
 		sh.master = files[0]
 		sh.copyOutput(sh.master, shimapi.Stdout, "stdout", nil)
 	} else {
-		sh.copyOutput(outR[0], shimapi.Stdout, "stdout", nil)
-		sh.copyOutput(outR[1], shimapi.Stderr, "stderr", nil)
+		sh.copyOutput(sh.outR[0], shimapi.Stdout, "stdout", nil)
+		sh.copyOutput(sh.outR[1], shimapi.Stderr, "stderr", nil)
 	}
+	// A warm init of a tty container keeps its pipes' write ends (its own stdout, stderr)
+	// until it spawns the workload; the read ends stay open here so that nothing init
+	// writes before then breaks a pipe.
 	go sh.readInit()
 	go sh.waitInit()
 	return nil
@@ -251,8 +347,8 @@ func (sh *shim) listen() (err error) {
 	return err
 }
 
-// serve answers shim.sock until the workload has ended and everything is recorded.
-func (sh *shim) serve() {
+// accept answers shim.sock from now on; requests that need init wait for it to be ready.
+func (sh *shim) accept() {
 	go func() {
 		for {
 			c, err := sh.ln.AcceptUnix()
@@ -262,6 +358,10 @@ func (sh *shim) serve() {
 			go sh.handle(shimapi.NewConn(c))
 		}
 	}()
+}
+
+// serve returns once the workload has ended and everything is recorded.
+func (sh *shim) serve() {
 	<-sh.done
 	// Let answers in flight (wait, exec-wait) reach their clients before we exit.
 	replied := make(chan struct{})
@@ -489,6 +589,11 @@ func (sh *shim) handle(c *shimapi.Conn) {
 	if err := c.ReadJSON(&req); err != nil {
 		c.Close()
 		return
+	}
+	switch req.Op {
+	case shimapi.OpState, shimapi.OpSignal, shimapi.OpWait:
+	default:
+		<-sh.ready // the daemon may ask before init has mounted (its pty comes with ready)
 	}
 	var resp *shimapi.Response
 	switch req.Op {

@@ -24,6 +24,12 @@ type Manager interface {
 	Update(path string, r spec.Resources) error
 	// Add moves a process into the cgroup.
 	Add(path string, pid int) error
+	// Rename gives a cgroup, and the processes in it, another name under the same parent:
+	// no process moves, so it costs none of a migration's kernel grace period. v2
+	// hierarchies refuse it.
+	Rename(from, to string) error
+	// Children lists the names of the cgroup's child cgroups (none if it does not exist).
+	Children(path string) ([]string, error)
 	// AllowAllDevices lifts the device allowlist (--privileged).
 	AllowAllDevices(path string) error
 	// Freeze stops every process in the cgroup and returns once they are frozen; Thaw

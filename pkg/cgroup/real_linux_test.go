@@ -199,6 +199,20 @@ func TestV1Real(t *testing.T) {
 	if got, err := m.Pids(path); err != nil || !slices.Contains(got, c.cmd.Process.Pid) {
 		t.Errorf("Pids = %v, %v; want it to hold %d", got, err, c.cmd.Process.Pid)
 	}
+	// A renamed cgroup keeps its processes (how a warm init becomes a container's).
+	renamed := path + "-renamed"
+	if err := m.Rename(path, renamed); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := m.Pids(renamed); err != nil || !slices.Contains(got, c.cmd.Process.Pid) {
+		t.Errorf("Pids after Rename = %v, %v; want it to hold %d", got, err, c.cmd.Process.Pid)
+	}
+	if kids, err := m.Children(filepath.Dir(path)); err != nil || !slices.Contains(kids, filepath.Base(renamed)) {
+		t.Errorf("Children = %v, %v; want %s", kids, err, filepath.Base(renamed))
+	}
+	if err := m.Rename(renamed, path); err != nil {
+		t.Fatal(err)
+	}
 	if err := m.Freeze(path); err != nil {
 		t.Fatal(err)
 	}
@@ -413,6 +427,13 @@ func TestV2RealCore(t *testing.T) {
 	}
 	if got, err := m.Pids(path); err != nil || !slices.Contains(got, c.cmd.Process.Pid) {
 		t.Errorf("Pids = %v, %v; want it to hold %d", got, err, c.cmd.Process.Pid)
+	}
+	// The kernel renames only v1 cgroups: the engine's warm shims join theirs instead.
+	if err := m.Rename(path, path+"-renamed"); err == nil {
+		t.Error("Rename of a v2 cgroup succeeded; the engine assumes the kernel refuses it")
+	}
+	if kids, err := m.Children(filepath.Dir(path)); err != nil || !slices.Contains(kids, filepath.Base(path)) {
+		t.Errorf("Children = %v, %v; want %s", kids, err, filepath.Base(path))
 	}
 	if err := m.Freeze(path); err != nil {
 		t.Fatal(err)

@@ -241,25 +241,56 @@ func (m *V1) Add(path string, pid int) error {
 	if err != nil {
 		return err
 	}
-	// Each hierarchy's migration waits for an RCU grace period (the kernel's
-	// cgroup_threadgroup_rwsem); done one after the other they cost a container start
-	// ~2 ms per controller, done together about one.
-	var wg sync.WaitGroup
-	errs := make([]error, len(v1Controllers))
-	for i, c := range v1Controllers {
+	// The first migration waits for an RCU grace period (the kernel's
+	// cgroup_threadgroup_rwsem, ~8 ms here); the ones right after it find the period
+	// passed and take ~30 µs. Writers in parallel each wait their own: twice as slow.
+	for _, c := range v1Controllers {
 		if d[c] == "" {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := write(d[c], "cgroup.procs", strconv.Itoa(pid)); err != nil {
-				errs[i] = fmt.Errorf("add pid %d to cgroup %s (%s): %w", pid, path, c, err)
-			}
-		}()
+		if err := write(d[c], "cgroup.procs", strconv.Itoa(pid)); err != nil {
+			return fmt.Errorf("add pid %d to cgroup %s (%s): %w", pid, path, c, err)
+		}
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return nil
+}
+
+func (m *V1) Rename(from, to string) error {
+	src, err := m.dirs(from)
+	if err != nil {
+		return err
+	}
+	dst, err := m.dirs(to)
+	if err != nil {
+		return err
+	}
+	var done []string
+	for _, c := range v1Controllers {
+		if src[c] == "" {
+			continue
+		}
+		if err := os.Rename(src[c], dst[c]); err != nil {
+			for _, c := range done { // all or nothing: a half-renamed cgroup is two
+				os.Rename(dst[c], src[c])
+			}
+			return fmt.Errorf("rename cgroup %s to %s: %w", from, to, err)
+		}
+		done = append(done, c)
+	}
+	return nil
+}
+
+func (m *V1) Children(path string) ([]string, error) {
+	d, err := m.dirs(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range v1Controllers {
+		if d[c] != "" {
+			return subdirs(d[c])
+		}
+	}
+	return nil, nil
 }
 
 func (m *V1) Freeze(path string) error { return m.freezer(path, "FROZEN") }

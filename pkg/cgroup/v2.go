@@ -2,6 +2,7 @@ package cgroup
 
 import (
 	"fmt"
+	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -199,6 +200,29 @@ func (m *V2) Add(path string, pid int) error {
 		return fmt.Errorf("add pid %d to cgroup %s: %w", pid, path, err)
 	}
 	return nil
+}
+
+func (m *V2) Rename(from, to string) error {
+	src, err := m.dir(from)
+	if err != nil {
+		return err
+	}
+	dst, err := m.dir(to)
+	if err != nil {
+		return err
+	}
+	if err := os.Rename(src, dst); err != nil {
+		return fmt.Errorf("rename cgroup %s to %s: %w", from, to, err)
+	}
+	return nil
+}
+
+func (m *V2) Children(path string) ([]string, error) {
+	dir, err := m.dir(path)
+	if err != nil {
+		return nil, err
+	}
+	return subdirs(dir)
 }
 
 func (m *V2) Freeze(path string) error { return m.freeze(path, "1") }

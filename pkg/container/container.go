@@ -1,15 +1,16 @@
 package container
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/mount"
@@ -45,56 +46,158 @@ type Container struct {
 	sock string
 	pid  int
 	tty  bool
+
+	ctl      *shimapi.Channel // until init is ready: the shim reports it there
+	ready    sync.Once
+	readyErr error
 }
 
 // Start creates the container described by s (config.json already saved in s.Dir): it
 // starts the shim detached and returns once init exists in its namespaces, held before
-// the workload. The caller sets up the cgroup and network on PID(), then calls Resume.
+// the workload, and the shim answers. init may still be mounting: the caller sets up the
+// cgroup and network on PID() meanwhile, then calls Ready (or just Resume).
 func Start(ctx context.Context, s *spec.Spec, opts StartOptions) (*Container, error) {
-	exe, err := sealedSelf()
-	if err != nil {
-		return nil, fmt.Errorf("sealed copy of the binary: %w", err)
-	}
-	r, w, err := os.Pipe()
+	shimLog, err := os.OpenFile(filepath.Join(s.Dir, shimapi.ShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	defer r.Close()
+	ctl, _, err := startShim(opts, shimLog, s.Dir)
+	shimLog.Close()
+	if err != nil {
+		return nil, err
+	}
+	return created(ctx, s, ctl)
+}
+
+// startShim starts a detached shim with args and returns its control channel.
+func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Channel, int, error) {
+	exe, err := sealedSelf()
+	if err != nil {
+		return nil, 0, fmt.Errorf("sealed copy of the binary: %w", err)
+	}
+	ours, theirs, err := shimapi.Socketpair()
+	if err != nil {
+		return nil, 0, err
+	}
+	cmd := reexec.Command("minibox-shim", args, theirs, exe)
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
+	// A shim is small and idle: one P, an eager collector.
+	cmd.Env = append([]string{"GOMAXPROCS=1", "GOGC=25", "GODEBUG=madvdontneed=1"}, opts.ShimEnv...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives us, and our terminal's signals
+	err = cmd.Start()
+	theirs.Close()
+	if err != nil {
+		ours.Close()
+		return nil, 0, fmt.Errorf("start shim: %w", err)
+	}
+	pid := cmd.Process.Pid
+	reap(pid, opts.Log)
+	cmd.Process.Release()
+	ctl, err := shimapi.NewChannel(ours)
+	if err != nil {
+		ours.Close()
+		return nil, 0, err
+	}
+	return ctl, pid, nil
+}
+
+// created reads the shim's first report: init's PID.
+func created(ctx context.Context, s *spec.Spec, ctl *shimapi.Channel) (*Container, error) {
+	resp, err := recv(ctx, ctl)
+	if err != nil {
+		ctl.Close()
+		return nil, fmt.Errorf("container %s: shim exited before init was created (see %s): %w",
+			short(s.ID), filepath.Join(s.Dir, shimapi.ShimLog), err)
+	}
+	if err := resp.Err(); err != nil {
+		ctl.Close()
+		return nil, err
+	}
+	return &Container{dir: s.Dir, sock: filepath.Join(s.Dir, shimapi.SocketName), pid: resp.PID, tty: s.Process.Terminal, ctl: ctl}, nil
+}
+
+func recv(ctx context.Context, ctl *shimapi.Channel) (*shimapi.Response, error) {
+	dl, _ := ctx.Deadline()
+	ctl.SetReadDeadline(dl)
+	return ctl.RecvResponse()
+}
+
+// Ready waits for init's setup (mounts, hostname, pty): nil once the workload can be
+// resumed. A failure is the container's end (exit 125, or init's code).
+func (c *Container) Ready(ctx context.Context) error {
+	c.ready.Do(func() {
+		if c.ctl == nil {
+			return // reattached: long past
+		}
+		resp, err := recv(ctx, c.ctl)
+		c.ctl.Close()
+		if err != nil {
+			c.readyErr = fmt.Errorf("container %s: shim exited before init was ready (see %s): %w",
+				short(filepath.Base(c.dir)), filepath.Join(c.dir, shimapi.ShimLog), err)
+			return
+		}
+		c.readyErr = resp.Err()
+	})
+	return c.readyErr
+}
+
+// Warm is a shim started before its container is known, holding an init already cloned
+// into the namespaces of any container ns.FitsWarm accepts. Taking it spares a start
+// two process starts.
+type Warm struct {
+	ctl *shimapi.Channel
+	pid int
+}
+
+// StartWarm starts a warm shim; containers is the daemon's containers directory (it
+// names the daemon in the process list).
+func StartWarm(ctx context.Context, containers string, opts StartOptions) (*Warm, error) {
+	ctl, pid, err := startShim(opts, nil, "--warm", containers)
+	if err != nil {
+		return nil, err
+	}
+	// Made at low priority, so that it never slows a container's start or exit down: its
+	// process group (it has just called setsid) is the shim and, soon, its init. The shim
+	// restores the priority when it is given a container.
+	unix.Setpriority(unix.PRIO_PGRP, pid, warmNice)
+	resp, err := recv(ctx, ctl)
+	if err == nil {
+		err = resp.Err()
+	}
+	if err != nil {
+		ctl.Close()
+		return nil, fmt.Errorf("warm shim: %w", err)
+	}
+	return &Warm{ctl: ctl, pid: resp.PID}, nil
+}
+
+// warmNice is a warm shim's priority until it is given a container.
+const warmNice = 10
+
+// PID is the warm init's PID in the host's namespace.
+func (w *Warm) PID() int { return w.pid }
+
+// Start gives the warm shim the container described by s (ns.FitsWarm(s); config.json
+// saved in s.Dir), as Start does; w is used up, even on error.
+func (w *Warm) Start(ctx context.Context, s *spec.Spec) (*Container, error) {
 	shimLog, err := os.OpenFile(filepath.Join(s.Dir, shimapi.ShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		w.Close()
 		return nil, err
 	}
-	cmd := reexec.Command("minibox-shim", []string{s.Dir}, w, exe)
-	cmd.Stderr = shimLog
-	// A shim is small and idle: one P, an eager collector.
-	cmd.Env = append([]string{"GOMAXPROCS=1", "GOGC=25", "GODEBUG=madvdontneed=1"}, opts.ShimEnv...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives us, and our terminal's signals
-	err = cmd.Start()
-	w.Close()
+	err = w.ctl.Send(&shimapi.InitMsg{Type: shimapi.MsgAssign, ID: s.Dir}, shimLog)
 	shimLog.Close()
 	if err != nil {
-		return nil, fmt.Errorf("start shim: %w", err)
+		w.Close()
+		return nil, fmt.Errorf("warm shim: %w", err)
 	}
-	reap(cmd.Process.Pid, opts.Log)
-	cmd.Process.Release()
-	if dl, ok := ctx.Deadline(); ok {
-		r.SetReadDeadline(dl)
-	}
-	line, err := bufio.NewReader(r).ReadBytes('\n')
-	if err != nil {
-		return nil, fmt.Errorf("container %s: shim exited before init was ready (see %s): %w",
-			short(s.ID), filepath.Join(s.Dir, shimapi.ShimLog), err)
-	}
-	var resp shimapi.Response
-	if err := json.Unmarshal(line, &resp); err != nil {
-		return nil, fmt.Errorf("shim ready message: %w", err)
-	}
-	if err := resp.Err(); err != nil {
-		return nil, err
-	}
-	return &Container{dir: s.Dir, sock: filepath.Join(s.Dir, shimapi.SocketName), pid: resp.PID, tty: s.Process.Terminal}, nil
+	return created(ctx, s, w.ctl)
 }
+
+// Close discards an unused warm shim: it sees its channel close and exits, its init with it.
+func (w *Warm) Close() { w.ctl.Close() }
 
 func short(id string) string {
 	if len(id) > 12 {
@@ -163,6 +266,9 @@ func (c *Container) call(ctx context.Context, req *shimapi.Request) (*shimapi.Re
 // Resume lets the held workload run. A workload that cannot start is a *StartError
 // (Code 126/127) and the container has exited with that code.
 func (c *Container) Resume(ctx context.Context) error {
+	if err := c.Ready(ctx); err != nil {
+		return err
+	}
 	_, err := c.call(ctx, &shimapi.Request{Op: shimapi.OpStart})
 	return err
 }

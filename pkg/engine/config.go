@@ -22,5 +22,6 @@ type Config struct {
 	BridgeSubnet    netip.Prefix
 	Lazy            bool
 	BuildWorkers    int
+	WarmShims       int // shims kept started ahead of containers (0: none)
 	LogLevel        slog.Level
 }

@@ -106,6 +106,7 @@ type containersArea struct {
 	execs    sync.Map   // exec ID -> *execEntry
 	recent   sync.Map   // removed ID -> *api.WaitResult, for a wait that comes late
 	stopping bool
+	warm     warmPool
 }
 
 // stateDoc is state.json.
@@ -355,6 +356,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 		return fmt.Errorf("cgroups: %w", err)
 	}
 	e.cg = cg
+	go e.removeStaleWarm()
 	e.ImageUsers = e.imageUsers
 	e.ContainerLayers = e.ContainerLayerDigests
 	var running []network.Endpoint
@@ -496,6 +498,7 @@ func (e *Engine) closeContainers() {
 		}
 	}
 	e.cmu.Unlock()
+	e.closeWarm()
 	e.kickMu.Lock()
 	close(e.saveKick)
 	e.saveKick = nil

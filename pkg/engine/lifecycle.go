@@ -118,15 +118,8 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		return err
 	}
 	lap("etc+config.json")
-	if err := e.cg.Create(s.CgroupPath, s.Resources); err != nil {
-		cleanup()
-		return fmt.Errorf("container %s: cgroup: %w", r.Name, err)
-	}
-	if r.Request.Privileged {
-		e.cg.AllowAllDevices(s.CgroupPath)
-	}
-	lap("cgroup")
-	shim, err := container.Start(ctx, s, container.StartOptions{Log: e.Log})
+	defer e.fillWarm() // after this start: a new warm shim must not slow it down
+	shim, inCgroup, err := e.startShim(ctx, s)
 	if err != nil {
 		cleanup()
 		return fmt.Errorf("container %s: %w", r.Name, err)
@@ -139,11 +132,19 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		cleanup()
 		return err
 	}
-	lap("shim+init")
-	// Joining the cgroup (a kernel grace period per v1 hierarchy) overlaps the network
-	// and the attach: the workload is still held, so neither can race it.
+	lap("shim")
+	// init mounts the rootfs meanwhile. Joining the cgroup (a kernel grace period) overlaps
+	// the network and the attach: the workload is still held, so neither can race it.
 	joined := make(chan error, 1)
-	go func() { joined <- e.cg.Add(s.CgroupPath, shim.PID()) }()
+	go func() {
+		if !inCgroup {
+			joined <- e.cg.Add(s.CgroupPath, shim.PID())
+			return
+		}
+		joined <- nil
+	}()
+	ready := make(chan error, 1)
+	go func() { ready <- shim.Ready(ctx) }()
 	err = func() error {
 		if nm != nil {
 			ep := network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: addr, Ports: ports}
@@ -159,6 +160,9 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	}()
 	if jerr := <-joined; jerr != nil && err == nil {
 		err = fmt.Errorf("container %s: join cgroup: %w", r.Name, jerr)
+	}
+	if rerr := <-ready; rerr != nil {
+		err = fmt.Errorf("container %s: %w", r.Name, rerr) // the cause of any other failure
 	}
 	if err != nil {
 		return abort(err)
@@ -193,6 +197,30 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	e.startHealth(c)
 	e.Log.Info("container started", "id", r.ID[:12], "pid", shim.PID())
 	return nil
+}
+
+// startShim starts s's shim and init, from the warm pool when it can: then init is already
+// in s's cgroup (inCgroup).
+func (e *Engine) startShim(ctx context.Context, s *spec.Spec) (shim *container.Container, inCgroup bool, err error) {
+	if ws := e.takeWarm(ctx, s); ws != nil {
+		if err := e.placeWarm(ws, s); err != nil {
+			e.discardWarm(ws)
+			return nil, false, fmt.Errorf("cgroup: %w", err)
+		}
+		if s.Privileged {
+			e.cg.AllowAllDevices(s.CgroupPath)
+		}
+		shim, err := ws.w.Start(ctx, s)
+		return shim, true, err
+	}
+	if err := e.cg.Create(s.CgroupPath, s.Resources); err != nil {
+		return nil, false, fmt.Errorf("cgroup: %w", err)
+	}
+	if s.Privileged {
+		e.cg.AllowAllDevices(s.CgroupPath)
+	}
+	shim, err = container.Start(ctx, s, container.StartOptions{Log: e.Log})
+	return shim, false, err
 }
 
 // containerLayerDirs unpacks (or lazily mounts) the record's layers: top first.

@@ -36,3 +36,11 @@ func Attr(s *spec.Spec) *syscall.SysProcAttr {
 	}
 	return a
 }
+
+// Warm are the namespaces of an init cloned before its container is known (a warm shim's):
+// those of every container without a user namespace and with a network namespace of its
+// own ("bridge", "none").
+const Warm = uintptr(unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC | unix.CLONE_NEWNET)
+
+// FitsWarm reports whether s can run in a warm init.
+func FitsWarm(s *spec.Spec) bool { return CloneFlags(s) == Warm && s.UserNS == nil }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -24,6 +25,9 @@ const (
 	// idmapped mounts of what init must see owned by its own IDs, one file per non-empty
 	// IDMapped entry ("" entries were not idmapped and carry none).
 	MsgIDMapped = "idmapped"
+	// MsgAssign (daemon -> warm shim, on the control channel): the container in ID (its
+	// directory) is yours; its shim.log is attached.
+	MsgAssign = "assign"
 )
 
 // InitMsg is one packet between shim and init.
@@ -80,6 +84,32 @@ func Socketpair() (*os.File, *os.File, error) {
 
 // Close closes the channel.
 func (c *Channel) Close() error { return c.c.Close() }
+
+// SetReadDeadline bounds the next receives (zero: none).
+func (c *Channel) SetReadDeadline(t time.Time) error { return c.c.SetReadDeadline(t) }
+
+// SendResponse sends r as one packet: how a shim reports to the daemon on its control
+// channel.
+func (c *Channel) SendResponse(r *Response) error {
+	b, err := json.Marshal(r)
+	if err != nil {
+		return err
+	}
+	return c.SendRaw(b)
+}
+
+// RecvResponse receives one packet sent by SendResponse.
+func (c *Channel) RecvResponse() (*Response, error) {
+	b, err := c.RecvRaw(1 << 16)
+	if err != nil {
+		return nil, err
+	}
+	var r Response
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("shim control channel: %w", err)
+	}
+	return &r, nil
+}
 
 // SendRaw sends b as one packet (the spec).
 func (c *Channel) SendRaw(b []byte) error {
