@@ -49,11 +49,14 @@ func codeOf(err error) int {
 }
 
 type initProc struct {
-	ch       *shimapi.Channel
-	s        *spec.Spec
-	id       *identity
-	env      []string
-	cwd      string
+	ch  *shimapi.Channel
+	s   *spec.Spec
+	id  *identity
+	cwd string
+	// A warm init (in its cgroup from the start) readies the workload's thread while it
+	// mounts: the start only forks.
+	spawner  *spawner
+	spawnErr error
 	master   *os.File // the workload's pty, until handed to the shim
 	slave    *os.File
 	workload int
@@ -119,6 +122,9 @@ func Main(ctx context.Context, args []string) error {
 	}
 	if err != nil {
 		return in.fail(err)
+	}
+	if s.InitInCgroup {
+		in.spawner, in.spawnErr = in.prepareWorkload()
 	}
 	if err := ch.Send(&shimapi.InitMsg{Type: shimapi.MsgReady}, nonNil(in.master)...); err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Silent: true}
@@ -233,36 +239,14 @@ func (in *initProc) start() error {
 	if s.Process.OOMScoreAdj != nil {
 		setOOMScoreAdj(*s.Process.OOMScoreAdj)
 	}
-	if len(s.Process.Args) == 0 {
-		return &runError{codeSetup, errors.New("no command given")}
+	sp, err := in.spawner, in.spawnErr
+	if sp == nil && err == nil {
+		sp, err = in.prepareWorkload()
 	}
-	// The user is resolved here, not in setup, so that every "cannot run" (126/127) comes
-	// from the start request and is recorded as the container's exit.
-	id, err := lookupUser(s.Process.User, openFile("/etc/passwd"), openFile("/etc/group"))
 	if err != nil {
 		return err
 	}
-	in.id = id
-	if in.slave != nil {
-		// The workload owns its terminal, as login(1) would arrange.
-		unix.Fchown(int(in.slave.Fd()), id.UID, 5)
-	}
-	in.env = withDefault(s.Process.Env, "HOME", id.Home)
-	path, err := lookPath(s.Process.Args[0], in.env)
-	if err != nil {
-		return &runError{codeNotFound, err}
-	}
-	stdio := []uintptr{0, 1, 2}
-	if in.slave != nil {
-		fd := in.slave.Fd()
-		stdio = []uintptr{fd, fd, fd}
-	}
-	pid, err := spawn(&proc{
-		path: path, args: s.Process.Args, env: in.env, dir: in.cwd, id: in.id,
-		caps: s.Process.Capabilities, noNewPrivs: s.Process.NoNewPrivs, seccomp: s.Seccomp,
-		files: stdio, tty: in.slave != nil,
-		cgroupNS: true, cgroupMount: s.UserNS == nil, privileged: s.Privileged,
-	})
+	pid, err := sp.fork()
 	if err != nil {
 		return err
 	}
@@ -279,6 +263,41 @@ func (in *initProc) start() error {
 	}
 	in.workload = pid
 	return in.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgStarted, PID: pid})
+}
+
+// prepareWorkload resolves the workload's user and executable and readies a thread to fork
+// it. Its errors (126, 127) are the start request's, so that every "cannot run" is
+// recorded as the container's exit, even when a warm init prepares during setup.
+func (in *initProc) prepareWorkload() (*spawner, error) {
+	s := in.s
+	if len(s.Process.Args) == 0 {
+		return nil, &runError{codeSetup, errors.New("no command given")}
+	}
+	id, err := lookupUser(s.Process.User, openFile("/etc/passwd"), openFile("/etc/group"))
+	if err != nil {
+		return nil, err
+	}
+	in.id = id
+	if in.slave != nil {
+		// The workload owns its terminal, as login(1) would arrange.
+		unix.Fchown(int(in.slave.Fd()), id.UID, 5)
+	}
+	env := withDefault(s.Process.Env, "HOME", id.Home)
+	path, err := lookPath(s.Process.Args[0], env)
+	if err != nil {
+		return nil, &runError{codeNotFound, err}
+	}
+	stdio := []uintptr{0, 1, 2}
+	if in.slave != nil {
+		fd := in.slave.Fd()
+		stdio = []uintptr{fd, fd, fd}
+	}
+	return prepare(&proc{
+		path: path, args: s.Process.Args, env: env, dir: in.cwd, id: id,
+		caps: s.Process.Capabilities, noNewPrivs: s.Process.NoNewPrivs, seccomp: s.Seccomp,
+		files: stdio, tty: in.slave != nil,
+		cgroupNS: true, cgroupMount: s.UserNS == nil, privileged: s.Privileged,
+	}), nil
 }
 
 func (in *initProc) loop(msgs <-chan incoming, sigc <-chan os.Signal) error {

@@ -35,32 +35,55 @@ type proc struct {
 	privileged  bool
 }
 
-// spawn forks p from a fresh thread that takes on p's namespace, credentials, capabilities,
-// no_new_privs and seccomp filter (all per thread), then dies with them: init's own
-// threads keep their privileges for the next exec.
-func spawn(p *proc) (int, error) {
-	type result struct {
-		pid int
-		err error
-	}
-	c := make(chan result, 1)
+// spawn forks p from a fresh thread that takes on p's namespace, credentials,
+// capabilities, no_new_privs and seccomp filter (all per thread), then dies with them:
+// init's own threads keep their privileges for the next exec.
+func spawn(p *proc) (int, error) { return prepare(p).fork() }
+
+// spawner is a thread that has taken on a process's namespace, credentials, capabilities
+// and seccomp filter, and waits to fork it.
+type spawner struct {
+	start chan struct{}
+	done  chan spawned
+}
+
+type spawned struct {
+	pid int
+	err error
+}
+
+func prepare(p *proc) *spawner {
+	sp := &spawner{start: make(chan struct{}), done: make(chan spawned, 1)}
 	go func() {
 		runtime.LockOSThread() // never unlocked: the runtime ends the thread with the goroutine
+		if err := p.prepareThread(); err != nil {
+			sp.done <- spawned{err: err}
+			return
+		}
+		<-sp.start
 		pid, err := p.forkExec()
-		c <- result{pid, err}
+		sp.done <- spawned{pid, err}
 	}()
-	r := <-c
+	return sp
+}
+
+// fork starts the process (or returns why the thread could not be prepared).
+func (sp *spawner) fork() (int, error) {
+	close(sp.start)
+	r := <-sp.done
 	return r.pid, r.err
 }
 
-func (p *proc) forkExec() (int, error) {
+// prepareThread gives the calling (locked) thread p's cgroup namespace, capabilities,
+// credentials, no_new_privs and seccomp filter.
+func (p *proc) prepareThread() error {
 	if p.cgroupNS {
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
-			return 0, fmt.Errorf("unshare cgroup namespace: %w", err)
+			return fmt.Errorf("unshare cgroup namespace: %w", err)
 		}
 		if p.cgroupMount {
 			if err := mountCgroups(!p.privileged); err != nil {
-				return 0, err
+				return err
 			}
 		}
 	}
@@ -73,21 +96,26 @@ func (p *proc) forkExec() (int, error) {
 		// Without no_new_privs the kernel takes a filter only from a CAP_SYS_ADMIN holder:
 		// load it while we still are one (runc's order), before the drop below.
 		if err := seccomp.Load(p.seccomp); err != nil {
-			return 0, fmt.Errorf("load seccomp filter: %w", err)
+			return fmt.Errorf("load seccomp filter: %w", err)
 		}
 	}
 	if err := caps.Apply(set, p.id.UID, p.id.GID, p.id.Groups); err != nil {
-		return 0, err
+		return err
 	}
 	if p.noNewPrivs {
 		if err := unix.Prctl(unix.PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0); err != nil {
-			return 0, fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
+			return fmt.Errorf("prctl(PR_SET_NO_NEW_PRIVS): %w", err)
 		}
 		// Last: the filter binds this thread too, and the fork below must still be allowed.
 		if err := seccomp.Load(p.seccomp); err != nil {
-			return 0, fmt.Errorf("load seccomp filter: %w", err)
+			return fmt.Errorf("load seccomp filter: %w", err)
 		}
 	}
+	return nil
+}
+
+// forkExec forks and execs p from the prepared thread.
+func (p *proc) forkExec() (int, error) {
 	pid, err := syscall.ForkExec(p.path, p.args, &syscall.ProcAttr{
 		Dir:   p.dir,
 		Env:   p.env,

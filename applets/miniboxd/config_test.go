@@ -35,7 +35,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"MINIBOX_BRIDGE_SUBNET", c.BridgeSubnet, netip.MustParsePrefix("172.19.0.0/24")},
 		{"MINIBOX_LAZY", c.Lazy, false},
 		{"MINIBOX_BUILD_WORKERS", c.BuildWorkers, runtime.NumCPU()},
-		{"MINIBOX_WARM_SHIMS", c.WarmShims, 1},
+		{"MINIBOX_WARM_SHIMS", c.WarmShims, 2},
 		{"MINIBOX_LOG_LEVEL", c.LogLevel, slog.LevelInfo},
 	}
 	for _, ch := range checks {

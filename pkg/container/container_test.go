@@ -197,6 +197,12 @@ func TestTrue(t *testing.T) {
 }
 
 func TestNotFoundAndNotRunnable(t *testing.T) {
+	t.Run("cold", func(t *testing.T) { testNotRunnable(t, false) })
+	// A warm init prepares the workload while it mounts: the errors still come from Resume.
+	t.Run("warm", func(t *testing.T) { testNotRunnable(t, true) })
+}
+
+func testNotRunnable(t *testing.T, warm bool) {
 	for _, c := range []struct {
 		args []string
 		user string
@@ -210,7 +216,13 @@ func TestNotFoundAndNotRunnable(t *testing.T) {
 		s := newSpec(t, c.args...)
 		s.Process.User = c.user
 		// Every "cannot run" comes from Resume and is the container's exit code.
-		ct := start(t, s)
+		var ct *container.Container
+		if warm {
+			s.InitInCgroup = true
+			ct = startFromWarm(t, startWarm(t), s)
+		} else {
+			ct = start(t, s)
+		}
 		err := ct.Resume(context.Background())
 		var se *container.StartError
 		if !errors.As(err, &se) || se.Code != c.code || !strings.Contains(se.Msg, c.msg) {

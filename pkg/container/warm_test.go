@@ -74,7 +74,8 @@ func TestWarmRunsContainer(t *testing.T) {
 	if prio, err := unix.Getpriority(unix.PRIO_PROCESS, w.PID()); err != nil || 20-prio != 10 {
 		t.Errorf("warm init's nice = %d, %v; want 10 until it is given a container", 20-prio, err)
 	}
-	s := newSpec(t, "sh", "-c", "echo hello; hostname; readlink /proc/self/fd/0; exit 3")
+	s := newSpec(t, "sh", "-c", "echo hello; hostname; readlink /proc/self/fd/0; grep -c CapEff:.00000000a80425fb /proc/self/status; grep -c Seccomp:.2 /proc/self/status; grep -vc :/$ /proc/self/cgroup; exit 3")
+	s.InitInCgroup = true // the workload's thread is prepared during setup
 	c := startFromWarm(t, w, s)
 	if c.PID() != w.PID() {
 		t.Errorf("container's init %d, want the warm init %d", c.PID(), w.PID())
@@ -92,7 +93,7 @@ func TestWarmRunsContainer(t *testing.T) {
 		t.Fatalf("exit %+v, %v; want code 3", exit, err)
 	}
 	// Without -i the workload reads /dev/null, as from a cold start.
-	if out := logs(t, s.Dir); out["stdout"] != "hello\nbox\n/dev/null\n" {
+	if out := logs(t, s.Dir); out["stdout"] != "hello\nbox\n/dev/null\n1\n1\n0\n" {
 		t.Errorf("stdout %q", out["stdout"])
 	}
 }

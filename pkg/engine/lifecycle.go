@@ -113,13 +113,19 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		return err
 	}
 	os.Remove(filepath.Join(dir, "exit.json"))
+	var settled <-chan struct{} // this run's end is handled: cleaned up, or removed (--rm)
+	defer func() { go e.fillWarmAfter(settled) }()
+	ws := e.takeWarm(ctx, s)
+	s.InitInCgroup = ws != nil
 	if err := s.Save(); err != nil {
+		if ws != nil {
+			e.discardWarm(ws)
+		}
 		cleanup()
 		return err
 	}
 	lap("etc+config.json")
-	defer e.fillWarm() // after this start: a new warm shim must not slow it down
-	shim, inCgroup, err := e.startShim(ctx, s)
+	shim, inCgroup, err := e.startShim(ctx, s, ws)
 	if err != nil {
 		cleanup()
 		return fmt.Errorf("container %s: %w", r.Name, err)
@@ -172,7 +178,11 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	e.cmu.Lock()
 	c.shim = shim
 	c.exited, c.cleaned = make(chan struct{}), make(chan struct{})
+	settled = c.cleaned
 	e.cmu.Unlock()
+	if r.Request.AutoRemove {
+		settled = e.goneCh(c)
+	}
 	ipStr := ""
 	if addr.IsValid() {
 		ipStr = addr.String()
@@ -199,10 +209,10 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	return nil
 }
 
-// startShim starts s's shim and init, from the warm pool when it can: then init is already
-// in s's cgroup (inCgroup).
-func (e *Engine) startShim(ctx context.Context, s *spec.Spec) (shim *container.Container, inCgroup bool, err error) {
-	if ws := e.takeWarm(ctx, s); ws != nil {
+// startShim starts s's shim and init, or hands s to the warm shim ws (nil: none): then
+// init is in s's cgroup before it reads s (inCgroup).
+func (e *Engine) startShim(ctx context.Context, s *spec.Spec, ws *warmShim) (shim *container.Container, inCgroup bool, err error) {
+	if ws != nil {
 		if err := e.placeWarm(ws, s); err != nil {
 			e.discardWarm(ws)
 			return nil, false, fmt.Errorf("cgroup: %w", err)

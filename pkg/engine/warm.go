@@ -37,9 +37,9 @@ type warmShim struct {
 	cgroup string // its own cgroup, renamed to the container's when taken; "" on v2
 }
 
-// How long a start waits for a warm shim being made before making its own (a warm shim is
-// ready ~15 ms after its fill began; a cold start takes ~25 ms).
-const warmWait = 30 * time.Millisecond
+// How long a start waits for a warm shim being made before making its own (a fill takes
+// ~20 ms, most of it a kernel grace period; a cold start ~25 ms).
+const warmWait = 15 * time.Millisecond
 
 // warmCgroupPrefix names this daemon's warm cgroups: daemons on one host (tests) must not
 // take or remove each other's.
@@ -83,6 +83,26 @@ func (e *Engine) takeWarm(ctx context.Context, s *spec.Spec) *warmShim {
 		}
 	}
 }
+
+// fillWarmAfter tops the pool up once a start is over: once its container's end has been
+// handled (settled: cleaned up, or removed for --rm), or it has run for warmAfter. Making
+// a warm shim holds the kernel's cgroup mutex for a grace period (the join) and the mount
+// namespace lock (the clone), which a short-lived container's cleanup and removal would
+// otherwise wait out. settled is nil when the start failed.
+func (e *Engine) fillWarmAfter(settled <-chan struct{}) {
+	if settled != nil {
+		t := time.NewTimer(warmAfter)
+		select {
+		case <-settled:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	e.fillWarm()
+}
+
+// warmAfter is how long a start waits for its container to end before refilling the pool.
+const warmAfter = 100 * time.Millisecond
 
 // fillWarm tops the pool up in the background, once it is wanted.
 func (e *Engine) fillWarm() {

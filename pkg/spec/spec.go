@@ -44,6 +44,10 @@ type Spec struct {
 
 	Resources  Resources `json:"resources"`
 	CgroupPath string    `json:"cgroup_path,omitempty"` // relative, e.g. "minibox/<id>"
+	// InitInCgroup says init is in CgroupPath before it reads the spec (a warm init): it
+	// can prepare the workload's cgroup namespace, credentials and seccomp filter while it
+	// mounts, and only fork at the start.
+	InitInCgroup bool `json:"init_in_cgroup,omitempty"`
 
 	StopSignal string `json:"stop_signal,omitempty"`
 }
