@@ -143,6 +143,10 @@ type attachment struct {
 // warmUp clones an init that waits for its spec, with a stdin pipe whatever the container
 // turns out to want (init swaps in /dev/null when it wants none).
 func (sh *shim) warmUp(ctl *shimapi.Channel) error {
+	// Not the daemon's directory: that would keep it busy for as long as we wait.
+	if err := os.Chdir("/"); err != nil {
+		return err
+	}
 	if err := sh.spawnInit(&syscall.SysProcAttr{Cloneflags: ns.Warm}, true, true); err != nil {
 		return err
 	}
