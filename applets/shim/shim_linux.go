@@ -39,7 +39,7 @@ func Main(ctx context.Context, args []string) error {
 	ready := os.NewFile(3, "ready")
 	unix.CloseOnExec(4) // init runs it by path; nothing in the container may hold it
 	shimapi.CloseInherited(5)
-	sh := &shim{dir: args[0], log: log, execs: map[string]*execProc{}}
+	sh := &shim{dir: args[0], log: log, execs: map[string]*execProc{}, trim: make(chan struct{}, 1)}
 	if err := sh.create(); err != nil {
 		report(ready, &shimapi.Response{Error: err.Error(), Code: codeOf(err)})
 		log.Error("create container", "err", err)
@@ -50,7 +50,7 @@ func Main(ctx context.Context, args []string) error {
 		return err
 	}
 	report(ready, &shimapi.Response{PID: sh.cmd.Process.Pid})
-	shimapi.TrimRSS()
+	go sh.trimmer()
 	sh.serve()
 	return nil
 }
@@ -98,6 +98,7 @@ type shim struct {
 	initDone     chan struct{} // readInit has seen the channel close
 	exitReported chan struct{} // init sent MsgExit
 	reaped       chan error    // init's wait status, once reaped
+	trim         chan struct{} // kicks the trimmer
 }
 
 // attachment is one client receiving the container's output.
@@ -249,6 +250,34 @@ func (sh *shim) listen() (err error) {
 	os.Chmod(shimapi.SocketName, 0o600)
 	sh.logFile, err = os.OpenFile(shimapi.LogName, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	return err
+}
+
+// trimQuiet is how long the shim must have had nothing new to do before it trims: a
+// request or start-up work in flight would fault back in what a trim drops.
+const trimQuiet = 100 * time.Millisecond
+
+// trimmer gives memory back (shimapi.TrimRSS) once set-up is over, and again after each
+// kick, when no other kick came for trimQuiet. It runs in a goroutine of its own that
+// parks right after: ending a goroutine reads the function table, which would fault back
+// in some of what the trim just dropped.
+func (sh *shim) trimmer() {
+	t := time.NewTimer(trimQuiet)
+	for {
+		select {
+		case <-sh.trim:
+			t.Reset(trimQuiet)
+		case <-t.C:
+			shimapi.TrimRSS()
+		}
+	}
+}
+
+// kickTrim asks for a trim once the shim is quiet again.
+func (sh *shim) kickTrim() {
+	select {
+	case sh.trim <- struct{}{}:
+	default:
+	}
 }
 
 // serve answers shim.sock until the workload has ended and everything is recorded.
@@ -510,7 +539,7 @@ func (sh *shim) handle(c *shimapi.Conn) {
 	c.WriteJSON(resp)
 	c.Close()
 	if req.Op == shimapi.OpStart {
-		shimapi.TrimRSS() // once more, now the start path has run too (after answering: not on its clock)
+		sh.kickTrim() // once more, now the start path has run too
 	}
 }
 

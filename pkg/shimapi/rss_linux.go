@@ -19,21 +19,42 @@ import (
 //
 // The shim and init call it once they are set up: both are long-lived re-executions of the
 // whole binary (init's from the sealed memfd, whose pages would otherwise count as shmem).
+// Call it where the caller goes idle next: every page touched after the madvise is
+// faulted back with its neighbours (the kernel maps 64 KiB around a file fault).
 func TrimRSS() {
+	// Ranges first: parsing allocates and runs code that would fault back in right after.
+	var ranges [8][2]uintptr
+	n := readonlyRanges(&ranges)
 	// Package initialisers of the whole binary ran in this process too; what they left
 	// unreachable goes back to the kernel now.
 	debug.FreeOSMemory()
+	for i := 0; i < n; {
+		// Adjacent mappings (text, then rodata) go in one call: no code of ours runs, and
+		// faults back in, between them.
+		lo, hi := ranges[i][0], ranges[i][1]
+		for i++; i < n && ranges[i][0] == hi; i++ {
+			hi = ranges[i][1]
+		}
+		// Raw: no hand-off of our P to another thread (which would run, and fault in, the
+		// scheduler) while the call runs. The mapping is code and constants, not Go memory.
+		unix.RawSyscall(unix.SYS_MADVISE, lo, hi-lo, unix.MADV_DONTNEED)
+	}
+}
+
+// readonlyRanges fills rs with the r-xp and r--p mappings of our executable.
+func readonlyRanges(rs *[8][2]uintptr) int {
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
-		return
+		return 0
 	}
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
-		return
+		return 0
 	}
 	defer f.Close()
+	n := 0
 	sc := bufio.NewScanner(f)
-	for sc.Scan() {
+	for sc.Scan() && n < len(rs) {
 		fields := strings.Fields(sc.Text())
 		if len(fields) < 6 || strings.Join(fields[5:], " ") != exe || (fields[1] != "r-xp" && fields[1] != "r--p") {
 			continue
@@ -47,7 +68,8 @@ func TrimRSS() {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		// A raw call: the mapping is code and constants, not memory Go allocated.
-		unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
+		rs[n] = [2]uintptr{uintptr(start), uintptr(end)}
+		n++
 	}
+	return n
 }
