@@ -3,60 +3,66 @@ package shimapi
 import (
 	"bufio"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
-// TrimRSS drops this process's page-table entries for the read-only parts of its own
-// binary (text, rodata). Start-up touches much of them (the runtime walks the function
-// table, every package's init runs), but an idle shim needs a few pages: after this, its
-// resident set is what it really uses. The pages stay in the page cache, shared with the
-// daemon and every other shim; a later access faults them back in. Writable mappings are
-// never touched: MADV_DONTNEED would revert .data to the file's content.
+// TrimRSS drops this process's page-table entries for the parts of its own binary it
+// only read: text, rodata, and the pages of .data and .noptrdata it never wrote. Start-up
+// touches much of them (the runtime walks the function table; every package's init runs,
+// and some read large tables), but an idle shim needs a few pages: after this, its resident
+// set is what it really uses. The pages stay in the page cache, shared with the daemon and
+// every other shim; a later access faults them back in, unchanged.
 //
 // The shim and init call it once they are set up: both are long-lived re-executions of the
 // whole binary (init's from the sealed memfd, whose pages would otherwise count as shmem).
 // Call it where the caller goes idle next: every page touched after the madvise is
 // faulted back with its neighbours (the kernel maps 64 KiB around a file fault).
 func TrimRSS() {
-	// Ranges first: parsing allocates and runs code that would fault back in right after.
-	var ranges [8][2]uintptr
-	n := readonlyRanges(&ranges)
+	// Mappings first: parsing allocates and runs code that would fault back in right after.
+	m := ownMappings()
 	// Package initialisers of the whole binary ran in this process too; what they left
-	// unreachable goes back to the kernel now.
+	// unreachable goes back to the kernel now. (Its marking reads .data: before the drop.)
 	debug.FreeOSMemory()
-	for i := 0; i < n; {
-		// Adjacent mappings (text, then rodata) go in one call: no code of ours runs, and
-		// faults back in, between them.
-		lo, hi := ranges[i][0], ranges[i][1]
-		for i++; i < n && ranges[i][0] == hi; i++ {
-			hi = ranges[i][1]
-		}
+	if runtime.GOMAXPROCS(0) == 1 {
+		m.dropClean()
+	}
+	m.close()
+	for _, r := range m.ro {
 		// Raw: no hand-off of our P to another thread (which would run, and fault in, the
 		// scheduler) while the call runs. The mapping is code and constants, not Go memory.
-		unix.RawSyscall(unix.SYS_MADVISE, lo, hi-lo, unix.MADV_DONTNEED)
+		unix.RawSyscall(unix.SYS_MADVISE, r[0], r[1]-r[0], unix.MADV_DONTNEED)
 	}
 }
 
-// readonlyRanges fills rs with the r-xp and r--p mappings of our executable.
-func readonlyRanges(rs *[8][2]uintptr) int {
+type mappings struct {
+	ro      [][2]uintptr // read-only mappings of the executable, adjacent ones merged
+	data    [2]uintptr   // its writable, file-backed mapping (.data and .noptrdata)
+	pagemap *os.File
+	entries []uint64 // one pagemap entry per page of data
+}
+
+// ownMappings reads /proc/self/maps for the mappings of our executable.
+func ownMappings() *mappings {
+	m := &mappings{}
 	exe, err := os.Readlink("/proc/self/exe")
 	if err != nil {
-		return 0
+		return m
 	}
 	f, err := os.Open("/proc/self/maps")
 	if err != nil {
-		return 0
+		return m
 	}
 	defer f.Close()
-	n := 0
 	sc := bufio.NewScanner(f)
-	for sc.Scan() && n < len(rs) {
+	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) < 6 || strings.Join(fields[5:], " ") != exe || (fields[1] != "r-xp" && fields[1] != "r--p") {
+		if len(fields) < 6 || strings.Join(fields[5:], " ") != exe {
 			continue
 		}
 		lo, hi, ok := strings.Cut(fields[0], "-")
@@ -68,8 +74,65 @@ func readonlyRanges(rs *[8][2]uintptr) int {
 		if err1 != nil || err2 != nil {
 			continue
 		}
-		rs[n] = [2]uintptr{uintptr(start), uintptr(end)}
-		n++
+		r := [2]uintptr{uintptr(start), uintptr(end)}
+		switch fields[1] {
+		case "r-xp", "r--p":
+			// Adjacent mappings (text, then rodata) go in one call: no code of ours runs,
+			// and faults back in, between them.
+			if n := len(m.ro); n > 0 && m.ro[n-1][1] == r[0] {
+				m.ro[n-1][1] = r[1]
+			} else {
+				m.ro = append(m.ro, r)
+			}
+		case "rw-p":
+			m.data = r
+		}
 	}
-	return n
+	if m.data[1] > m.data[0] {
+		if m.pagemap, err = os.Open("/proc/self/pagemap"); err == nil {
+			m.entries = make([]uint64, (m.data[1]-m.data[0])/uintptr(os.Getpagesize()))
+			m.pagemap.Fd() // blocking mode now, not in dropClean
+		}
+	}
+	return m
+}
+
+func (m *mappings) close() {
+	if m.pagemap != nil {
+		m.pagemap.Close()
+	}
+}
+
+// dropClean drops the pages of the data mapping that are still the file's: this process
+// never wrote them (a write would have made a private copy), so they fault back in as
+// they are. A write between the pagemap read and the madvise would be lost, so nothing
+// else may run meanwhile: one P (ours), no preemption point in between (raw calls only;
+// the shim runs with async preemption off), and the runtime's own threads write runtime
+// state, which is dirty since start-up.
+func (m *mappings) dropClean() {
+	if m.pagemap == nil || len(m.entries) == 0 {
+		return
+	}
+	page := uintptr(os.Getpagesize())
+	fd := m.pagemap.Fd()
+	e := m.entries
+	_, _, errno := unix.RawSyscall6(unix.SYS_PREAD64, fd, uintptr(unsafe.Pointer(&e[0])),
+		uintptr(len(e))*8, m.data[0]/page*8, 0, 0)
+	if errno != 0 {
+		return
+	}
+	// Bit 63: present; bit 61: a file page (a private copy is anonymous).
+	const clean = 1<<63 | 1<<61
+	for i := 0; i < len(e); {
+		if e[i]&clean != clean {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(e) && e[j]&clean == clean {
+			j++
+		}
+		unix.RawSyscall(unix.SYS_MADVISE, m.data[0]+uintptr(i)*page, uintptr(j-i)*page, unix.MADV_DONTNEED)
+		i = j
+	}
 }
