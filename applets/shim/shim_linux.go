@@ -316,11 +316,16 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 	go func() {
 		defer sh.outputs.Done()
 		defer r.Close()
-		buf := make([]byte, 32<<10)
+		// Small until the stream proves busy: most containers write little, and every
+		// running container's shim holds these buffers.
+		buf := make([]byte, 2<<10)
 		var line []byte
 		carry := 0
 		for {
 			n, err := r.Read(buf[carry:])
+			if n == len(buf)-carry && len(buf) < 32<<10 {
+				buf = append(buf, make([]byte, 32<<10-len(buf))...)
+			}
 			n += carry
 			if n > 0 {
 				whole := shimapi.SplitUTF8(buf[:n])
