@@ -58,6 +58,7 @@ type initProc struct {
 	slave    *os.File
 	workload int
 	execs    map[int]string // pid -> exec id
+	trim     *shimapi.Trimmer
 }
 
 type incoming struct {
@@ -142,7 +143,10 @@ func Main(ctx context.Context, args []string) error {
 	if err := in.start(); err != nil {
 		return in.fail(err)
 	}
-	shimapi.TrimRSS() // we idle from now on: keep only what reaping and forwarding touch
+	// We idle from now on: keep only what reaping and forwarding touch. Not at once: a
+	// short-lived workload should not wait for a garbage collection.
+	in.trim = shimapi.NewTrimmer(100 * time.Millisecond)
+	go in.trim.Run()
 	return in.loop(msgs, sigc)
 }
 
@@ -269,6 +273,7 @@ func (in *initProc) start() error {
 
 func (in *initProc) loop(msgs <-chan incoming, sigc <-chan os.Signal) error {
 	for {
+		in.trim.Kick() // after each event, once quiet
 		select {
 		case sig := <-sigc:
 			n := sig.(syscall.Signal)

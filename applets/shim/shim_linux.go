@@ -39,7 +39,8 @@ func Main(ctx context.Context, args []string) error {
 	ready := os.NewFile(3, "ready")
 	unix.CloseOnExec(4) // init runs it by path; nothing in the container may hold it
 	shimapi.CloseInherited(5)
-	sh := &shim{dir: args[0], log: log, execs: map[string]*execProc{}, trim: make(chan struct{}, 1)}
+	sh := &shim{dir: args[0], log: log, execs: map[string]*execProc{},
+		trim: shimapi.NewTrimmer(trimQuiet)}
 	if err := sh.create(); err != nil {
 		report(ready, &shimapi.Response{Error: err.Error(), Code: codeOf(err)})
 		log.Error("create container", "err", err)
@@ -50,10 +51,15 @@ func Main(ctx context.Context, args []string) error {
 		return err
 	}
 	report(ready, &shimapi.Response{PID: sh.cmd.Process.Pid})
-	go sh.trimmer()
+	go sh.trim.Run()
+	sh.trim.Kick()
 	sh.serve()
 	return nil
 }
+
+// trimQuiet is how long the shim must have had nothing new to do before it gives memory
+// back: work in flight would fault back in what a trim drops.
+const trimQuiet = 100 * time.Millisecond
 
 func report(w *os.File, r *shimapi.Response) {
 	b, _ := json.Marshal(r)
@@ -98,7 +104,7 @@ type shim struct {
 	initDone     chan struct{} // readInit has seen the channel close
 	exitReported chan struct{} // init sent MsgExit
 	reaped       chan error    // init's wait status, once reaped
-	trim         chan struct{} // kicks the trimmer
+	trim         *shimapi.Trimmer
 }
 
 // attachment is one client receiving the container's output.
@@ -252,34 +258,6 @@ func (sh *shim) listen() (err error) {
 	return err
 }
 
-// trimQuiet is how long the shim must have had nothing new to do before it trims: a
-// request or start-up work in flight would fault back in what a trim drops.
-const trimQuiet = 100 * time.Millisecond
-
-// trimmer gives memory back (shimapi.TrimRSS) once set-up is over, and again after each
-// kick, when no other kick came for trimQuiet. It runs in a goroutine of its own that
-// parks right after: ending a goroutine reads the function table, which would fault back
-// in some of what the trim just dropped.
-func (sh *shim) trimmer() {
-	t := time.NewTimer(trimQuiet)
-	for {
-		select {
-		case <-sh.trim:
-			t.Reset(trimQuiet)
-		case <-t.C:
-			shimapi.TrimRSS()
-		}
-	}
-}
-
-// kickTrim asks for a trim once the shim is quiet again.
-func (sh *shim) kickTrim() {
-	select {
-	case sh.trim <- struct{}{}:
-	default:
-	}
-}
-
 // serve answers shim.sock until the workload has ended and everything is recorded.
 func (sh *shim) serve() {
 	go func() {
@@ -337,6 +315,7 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 					continue
 				}
 				chunk := buf[:whole]
+				sh.trim.Kick()
 				if x != nil {
 					x.write(stream, chunk)
 				} else {
@@ -398,6 +377,7 @@ func (sh *shim) readInit() {
 		if err != nil {
 			return
 		}
+		sh.trim.Kick()
 		switch m.Type {
 		case shimapi.MsgStarted, shimapi.MsgError:
 			select {
@@ -437,7 +417,10 @@ func (sh *shim) readInit() {
 // waitInit records the end: init's own report of the workload, or how init died (a
 // SIGKILL from stop reaches init itself), once all output is in the log.
 func (sh *shim) waitInit() {
-	go func() { sh.reaped <- sh.cmd.Wait() }()
+	go func() {
+		waitExited(sh.cmd.Process.Pid)
+		sh.reaped <- sh.cmd.Wait()
+	}()
 	var err error
 	select {
 	case <-sh.exitReported:
@@ -481,6 +464,27 @@ func (sh *shim) waitInit() {
 	sh.finish(exit)
 }
 
+// waitExited returns once our child pid has exited, leaving it to be reaped. It waits in
+// the poller on a pidfd: a goroutine blocked in waitid holds a thread of its own for the
+// container's whole life. Without pidfds it returns at once (cmd.Wait then blocks).
+func waitExited(pid int) {
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return
+	}
+	f := os.NewFile(uintptr(fd), "pidfd") // non-blocking: os registers it with the poller
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Read(func(fd uintptr) bool {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+		return err != nil || info.Signo != 0 // an error: let cmd.Wait report it
+	})
+}
+
 // finish records exit, answers waiters and ends the attachments.
 func (sh *shim) finish(exit *shimapi.Exit) {
 	sh.mu.Lock()
@@ -519,6 +523,7 @@ func (sh *shim) finish(exit *shimapi.Exit) {
 func (sh *shim) handle(c *shimapi.Conn) {
 	sh.replies.Add(1)
 	defer sh.replies.Done()
+	defer sh.trim.Kick()
 	var req shimapi.Request
 	if err := c.ReadJSON(&req); err != nil {
 		c.Close()
@@ -543,9 +548,6 @@ func (sh *shim) handle(c *shimapi.Conn) {
 	}
 	c.WriteJSON(resp)
 	c.Close()
-	if req.Op == shimapi.OpStart {
-		sh.kickTrim() // once more, now the start path has run too
-	}
 }
 
 func (sh *shim) do(req *shimapi.Request) *shimapi.Response {

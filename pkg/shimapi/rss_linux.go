@@ -7,6 +7,8 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"sync/atomic"
+	"time"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
@@ -24,11 +26,17 @@ import (
 // Call it where the caller goes idle next: every page touched after the madvise is
 // faulted back with its neighbours (the kernel maps 64 KiB around a file fault).
 func TrimRSS() {
+	trim(true)
+}
+
+func trim(collect bool) {
 	// Mappings first: parsing allocates and runs code that would fault back in right after.
 	m := ownMappings()
-	// Package initialisers of the whole binary ran in this process too; what they left
-	// unreachable goes back to the kernel now. (Its marking reads .data: before the drop.)
-	debug.FreeOSMemory()
+	if collect {
+		// Package initialisers of the whole binary ran in this process too; what they left
+		// unreachable goes back to the kernel now. (Its marking reads .data: before the drop.)
+		debug.FreeOSMemory()
+	}
 	if runtime.GOMAXPROCS(0) == 1 {
 		m.dropClean()
 	}
@@ -38,6 +46,62 @@ func TrimRSS() {
 		// scheduler) while the call runs. The mapping is code and constants, not Go memory.
 		unix.RawSyscall(unix.SYS_MADVISE, r[0], r[1]-r[0], unix.MADV_DONTNEED)
 	}
+}
+
+// Trimmer trims once its process has been quiet for a while after work: TrimRSS after work
+// (Kick), DropRSS after a garbage collection alone (the runtime forces one every two
+// minutes, and its stack scans fault in megabytes of the function table; DropRSS's lack
+// of a collection ends the chain). Run it in a goroutine of its own, which parks right
+// after each trim: ending a goroutine reads the function table, which would fault back in
+// some of what the trim just dropped.
+type Trimmer struct {
+	Quiet  time.Duration // how long nothing new must have happened before a trim
+	kick   chan struct{}
+	worked atomic.Bool // since the last trim: more than a garbage collection
+}
+
+// NewTrimmer returns a Trimmer that waits for quiet periods of quiet.
+func NewTrimmer(quiet time.Duration) *Trimmer {
+	return &Trimmer{Quiet: quiet, kick: make(chan struct{}, 1)}
+}
+
+// Run trims after each Kick and each garbage collection, once quiet; it never returns.
+func (t *Trimmer) Run() {
+	afterGC(t.poke)
+	for range t.kick {
+		for quiet := false; !quiet; {
+			time.Sleep(t.Quiet)
+			select {
+			case <-t.kick:
+			default:
+				quiet = true
+			}
+		}
+		trim(t.worked.Swap(false))
+	}
+}
+
+// Kick asks for a trim once quiet again. It is cheap enough to call per read or request.
+func (t *Trimmer) Kick() {
+	t.worked.Store(true)
+	t.poke()
+}
+
+func (t *Trimmer) poke() {
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+// gcNote's finalizer runs after each garbage collection (it re-arms itself).
+type gcNote struct{ f func() }
+
+func afterGC(f func()) {
+	runtime.SetFinalizer(&gcNote{f}, func(n *gcNote) {
+		n.f()
+		afterGC(n.f)
+	})
 }
 
 type mappings struct {
