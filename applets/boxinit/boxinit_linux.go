@@ -144,7 +144,9 @@ func Main(ctx context.Context, args []string) error {
 		return in.fail(err)
 	}
 	// We idle from now on: keep only what reaping and forwarding touch. Not at once: a
-	// short-lived workload should not wait for a garbage collection.
+	// short-lived workload should not wait for a garbage collection. One P is plenty for
+	// reaping and forwarding, and lets the trims drop clean data pages too.
+	runtime.GOMAXPROCS(1)
 	in.trim = shimapi.NewTrimmer(100 * time.Millisecond)
 	go in.trim.Run()
 	return in.loop(msgs, sigc)
