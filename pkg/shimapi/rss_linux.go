@@ -69,12 +69,15 @@ func NewTrimmer(quiet time.Duration) *Trimmer {
 func (t *Trimmer) Run() {
 	afterGC(t.poke)
 	for range t.kick {
-		for quiet := false; !quiet; {
-			time.Sleep(t.Quiet)
+		// Quiet twice over: after a collection the runtime's monitor thread wakes the
+		// scavenger (which may start a thread) at its next wake-up, which is our timer's.
+		for quiet := 0; quiet < 2; {
+			time.Sleep(t.Quiet / 2)
 			select {
 			case <-t.kick:
+				quiet = 0
 			default:
-				quiet = true
+				quiet++
 			}
 		}
 		trim(t.worked.Swap(false))
