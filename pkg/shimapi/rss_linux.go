@@ -21,10 +21,12 @@ import (
 // set is what it really uses. The pages stay in the page cache, shared with the daemon and
 // every other shim; a later access faults them back in, unchanged.
 //
-// The shim and init call it once they are set up: both are long-lived re-executions of the
-// whole binary (init's from the sealed memfd, whose pages would otherwise count as shmem).
-// Call it where the caller goes idle next: every page touched after the madvise is
-// faulted back with its neighbours (the kernel maps 64 KiB around a file fault).
+// The shim and init run it through a Trimmer once they idle: both are long-lived
+// re-executions of the whole binary (init's from the sealed memfd, whose pages would
+// otherwise count as shmem). Call it where the caller goes idle next: every page touched
+// after the madvise is faulted back with its neighbours (the kernel maps 64 KiB around a
+// file fault). Data pages are dropped only with GOMAXPROCS=1 and GODEBUG=asyncpreemptoff=1
+// (see dropClean).
 func TrimRSS() {
 	trim(true)
 }
@@ -37,7 +39,7 @@ func trim(collect bool) {
 		// unreachable goes back to the kernel now. (Its marking reads .data: before the drop.)
 		debug.FreeOSMemory()
 	}
-	if runtime.GOMAXPROCS(0) == 1 {
+	if runtime.GOMAXPROCS(0) == 1 && strings.Contains(os.Getenv("GODEBUG"), "asyncpreemptoff=1") {
 		m.dropClean()
 	}
 	m.close()
