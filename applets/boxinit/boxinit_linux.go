@@ -61,6 +61,7 @@ type initProc struct {
 	slave    *os.File
 	workload int
 	execs    map[int]string // pid -> exec id
+	trim     *shimapi.Trimmer
 }
 
 type incoming struct {
@@ -153,7 +154,12 @@ func Main(ctx context.Context, args []string) error {
 	if err := in.start(); err != nil {
 		return in.fail(err)
 	}
-	shimapi.TrimRSS() // we idle from now on: keep only what reaping and forwarding touch
+	// We idle from now on: keep only what reaping and forwarding touch. Not at once: a
+	// short-lived workload should not wait for a garbage collection. One P is plenty for
+	// reaping and forwarding, and lets the trims drop clean data pages too.
+	runtime.GOMAXPROCS(1)
+	in.trim = shimapi.NewTrimmer(100 * time.Millisecond)
+	go in.trim.Run()
 	return in.loop(msgs, sigc)
 }
 
@@ -302,6 +308,7 @@ func (in *initProc) prepareWorkload() (*spawner, error) {
 
 func (in *initProc) loop(msgs <-chan incoming, sigc <-chan os.Signal) error {
 	for {
+		in.trim.Kick() // after each event, once quiet
 		select {
 		case sig := <-sigc:
 			n := sig.(syscall.Signal)

@@ -10,6 +10,7 @@
 // init dies with its shim (parent-death signal): a container nobody records never runs on.
 //
 // Memory matters (one shim per container): the daemon starts it with GOMAXPROCS=1 and a
-// low GOGC, it keeps a handful of goroutines and two 32 KiB buffers, and parses nothing it
-// does not need.
+// low GOGC, it keeps a handful of goroutines and small output buffers (grown for a busy
+// stream), parses nothing it does not need, and once quiet gives back what start-up
+// touched (shimapi.TrimRSS).
 package shim

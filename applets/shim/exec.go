@@ -169,6 +169,7 @@ func (sh *shim) execOutput(x *execProc, r *os.File, stream byte) {
 		for {
 			n, err := r.Read(buf)
 			if n > 0 {
+				sh.trim.Kick()
 				x.write(stream, buf[:n])
 			}
 			if err != nil {

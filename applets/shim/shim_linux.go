@@ -49,13 +49,15 @@ func Main(ctx context.Context, args []string) error {
 		return err
 	}
 	defer ctl.Close()
-	sh := &shim{execs: map[string]*execProc{}, attached: map[*attachment]bool{}, ready: make(chan struct{})}
+	sh := &shim{execs: map[string]*execProc{}, attached: map[*attachment]bool{}, ready: make(chan struct{}),
+		trim: shimapi.NewTrimmer(trimQuiet)}
+	go sh.trim.Run()
 	if warm {
 		if err := sh.warmUp(ctl); err != nil {
 			ctl.SendResponse(&shimapi.Response{Error: err.Error()})
 			return err
 		}
-		shimapi.TrimRSS() // we may wait a long time for a container
+		sh.trim.Kick() // we may wait a long time for a container
 		if sh.dir, err = sh.awaitAssignment(ctl); err != nil || sh.dir == "" {
 			sh.discard()
 			return err // the daemon went away, or threw us out
@@ -84,10 +86,14 @@ func Main(ctx context.Context, args []string) error {
 	}
 	ctl.SendResponse(&shimapi.Response{})
 	ctl.Close()
-	shimapi.TrimRSS()
+	sh.trim.Kick()
 	sh.serve()
 	return nil
 }
+
+// trimQuiet is how long the shim must have had nothing new to do before it gives memory
+// back: work in flight would fault back in what a trim drops.
+const trimQuiet = 100 * time.Millisecond
 
 func codeOf(err error) int {
 	var se *shimapi.Error
@@ -131,6 +137,7 @@ type shim struct {
 	initDone     chan struct{} // readInit has seen the channel close
 	exitReported chan struct{} // init sent MsgExit
 	reaped       chan error    // init's wait status, once reaped
+	trim         *shimapi.Trimmer
 }
 
 // attachment is one client receiving the container's output.
@@ -391,11 +398,16 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 	go func() {
 		defer sh.outputs.Done()
 		defer r.Close()
-		buf := make([]byte, 32<<10)
+		// Small until the stream proves busy: most containers write little, and every
+		// running container's shim holds these buffers.
+		buf := make([]byte, 2<<10)
 		var line []byte
 		carry := 0
 		for {
 			n, err := r.Read(buf[carry:])
+			if n == len(buf)-carry && len(buf) < 32<<10 {
+				buf = append(buf, make([]byte, 32<<10-len(buf))...)
+			}
 			n += carry
 			if n > 0 {
 				whole := shimapi.SplitUTF8(buf[:n])
@@ -407,6 +419,7 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 					continue
 				}
 				chunk := buf[:whole]
+				sh.trim.Kick()
 				if x != nil {
 					x.write(stream, chunk)
 				} else {
@@ -468,6 +481,7 @@ func (sh *shim) readInit() {
 		if err != nil {
 			return
 		}
+		sh.trim.Kick()
 		switch m.Type {
 		case shimapi.MsgStarted, shimapi.MsgError:
 			select {
@@ -507,7 +521,10 @@ func (sh *shim) readInit() {
 // waitInit records the end: init's own report of the workload, or how init died (a
 // SIGKILL from stop reaches init itself), once all output is in the log.
 func (sh *shim) waitInit() {
-	go func() { sh.reaped <- sh.cmd.Wait() }()
+	go func() {
+		waitExited(sh.cmd.Process.Pid)
+		sh.reaped <- sh.cmd.Wait()
+	}()
 	var err error
 	select {
 	case <-sh.exitReported:
@@ -551,6 +568,27 @@ func (sh *shim) waitInit() {
 	sh.finish(exit)
 }
 
+// waitExited returns once our child pid has exited, leaving it to be reaped. It waits in
+// the poller on a pidfd: a goroutine blocked in waitid holds a thread of its own for the
+// container's whole life. Without pidfds it returns at once (cmd.Wait then blocks).
+func waitExited(pid int) {
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err != nil {
+		return
+	}
+	f := os.NewFile(uintptr(fd), "pidfd") // non-blocking: os registers it with the poller
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		return
+	}
+	rc.Read(func(fd uintptr) bool {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
+		return err != nil || info.Signo != 0 // an error: let cmd.Wait report it
+	})
+}
+
 // finish records exit, answers waiters and ends the attachments.
 func (sh *shim) finish(exit *shimapi.Exit) {
 	sh.mu.Lock()
@@ -589,6 +627,7 @@ func (sh *shim) finish(exit *shimapi.Exit) {
 func (sh *shim) handle(c *shimapi.Conn) {
 	sh.replies.Add(1)
 	defer sh.replies.Done()
+	defer sh.trim.Kick()
 	var req shimapi.Request
 	if err := c.ReadJSON(&req); err != nil {
 		c.Close()
@@ -618,9 +657,6 @@ func (sh *shim) handle(c *shimapi.Conn) {
 	}
 	c.WriteJSON(resp)
 	c.Close()
-	if req.Op == shimapi.OpStart {
-		shimapi.TrimRSS() // once more, now the start path has run too (after answering: not on its clock)
-	}
 }
 
 func (sh *shim) do(req *shimapi.Request) *shimapi.Response {

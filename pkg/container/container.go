@@ -83,8 +83,9 @@ func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Cha
 	if stderr != nil {
 		cmd.Stderr = stderr
 	}
-	// A shim is small and idle: one P, an eager collector.
-	cmd.Env = append([]string{"GOMAXPROCS=1", "GOGC=25", "GODEBUG=madvdontneed=1"}, opts.ShimEnv...)
+	// A shim is small and idle: one P, an eager collector; no async preemption, which
+	// shimapi.TrimRSS relies on to drop the binary's clean data pages safely.
+	cmd.Env = append([]string{"GOMAXPROCS=1", "GOGC=25", "GODEBUG=madvdontneed=1,asyncpreemptoff=1"}, opts.ShimEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives us, and our terminal's signals
 	err = cmd.Start()
 	theirs.Close()

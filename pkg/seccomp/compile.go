@@ -30,7 +30,7 @@ var kernelRelease = func() string { return "" }
 type arch struct {
 	name  string
 	audit uint32
-	nums  map[string]uint32
+	nums  func() map[string]uint32
 }
 
 var (
@@ -88,7 +88,7 @@ func Compile(p *Profile, caps []string) ([]byte, error) {
 				names = append([]string{s.Name}, names...)
 			}
 			for _, n := range names {
-				if nr, ok := ar.nums[n]; ok { // names of other ABIs are no error, as in Docker
+				if nr, ok := ar.nums()[n]; ok { // names of other ABIs are no error, as in Docker
 					rules[nr] = append(rules[nr], rule{args: s.Args, ret: ret})
 				}
 			}

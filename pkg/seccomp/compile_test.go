@@ -116,7 +116,7 @@ func TestDefaultProfile(t *testing.T) {
 		t.Fatal(err)
 	}
 	x, i := uint32(auditArchX8664), uint32(auditArchI386)
-	n := func(a arch, name string) uint32 { return a.nums[name] }
+	n := func(a arch, name string) uint32 { return a.nums()[name] }
 	const newuser, thread = 0x10000000, 0x003d0f00 // CLONE_NEWUSER; pthread_create's flags
 	for _, c := range []struct {
 		name string
@@ -260,7 +260,7 @@ func TestDockerStyleProfile(t *testing.T) {
 	}
 	boot, _ := Compile(p, []string{"sys_boot"})
 	x, i := uint32(auditArchX8664), uint32(auditArchI386)
-	n := func(a arch, name string) uint32 { return a.nums[name] }
+	n := func(a arch, name string) uint32 { return a.nums()[name] }
 	for _, c := range []struct {
 		name string
 		prog []byte

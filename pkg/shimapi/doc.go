@@ -11,4 +11,8 @@
 //
 // Shim and init: one message per SOCK_SEQPACKET packet (JSON), with file descriptors as
 // SCM_RIGHTS. It leaves out how either side acts on them.
+//
+// Both are long-lived re-executions of the whole binary, one pair per running container:
+// TrimRSS and Trimmer give back, once they idle, the memory start-up and every package's
+// initialiser touched.
 package shimapi

@@ -64,7 +64,7 @@ func NewChannel(f *os.File) (*Channel, error) {
 		c.Close()
 		return nil, fmt.Errorf("init channel is a %T", c)
 	}
-	return &Channel{c: uc, buf: make([]byte, 1<<16), oob: make([]byte, unix.CmsgSpace(4*253))}, nil
+	return &Channel{c: uc, oob: make([]byte, unix.CmsgSpace(4*253))}, nil
 }
 
 // Socketpair makes the two ends of a channel, close-on-exec (ExtraFiles clears that on the child's copy).
@@ -120,24 +120,7 @@ func (c *Channel) SendRaw(b []byte) error {
 // RecvRaw receives one packet of up to max bytes, sized first with MSG_PEEK|MSG_TRUNC so
 // a small spec costs a small buffer.
 func (c *Channel) RecvRaw(max int) ([]byte, error) {
-	rc, err := c.c.SyscallConn()
-	if err != nil {
-		return nil, err
-	}
-	size := 0
-	var perr error
-	err = rc.Read(func(fd uintptr) bool {
-		var n int
-		n, _, perr = unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
-		if perr == unix.EAGAIN {
-			return false
-		}
-		size = n
-		return true
-	})
-	if err == nil {
-		err = perr
-	}
+	size, err := c.next()
 	if err != nil {
 		return nil, err
 	}
@@ -154,6 +137,32 @@ func (c *Channel) RecvRaw(max int) ([]byte, error) {
 	}
 	return b[:n], nil
 }
+
+// next waits for a packet and returns its size (0: the peer closed).
+func (c *Channel) next() (int, error) {
+	rc, err := c.c.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	size := 0
+	var perr error
+	err = rc.Read(func(fd uintptr) bool {
+		var n int
+		n, _, perr = unix.Recvfrom(int(fd), nil, unix.MSG_PEEK|unix.MSG_TRUNC)
+		if perr == unix.EAGAIN {
+			return false
+		}
+		size = n
+		return true
+	})
+	if err == nil {
+		err = perr
+	}
+	return size, err
+}
+
+// maxMsg bounds one InitMsg (an exec's arguments and environment included).
+const maxMsg = 1 << 16
 
 // Send sends m with files as SCM_RIGHTS (the caller still owns and closes them).
 func (c *Channel) Send(m *InitMsg, files ...*os.File) error {
@@ -176,6 +185,14 @@ func (c *Channel) Send(m *InitMsg, files ...*os.File) error {
 // Recv receives one message and the files sent with it. A closed peer is io.EOF-like:
 // net.ErrClosed wrapped.
 func (c *Channel) Recv() (*InitMsg, []*os.File, error) {
+	// Sized per packet: a buffer for the largest would stay allocated in every shim.
+	size, err := c.next()
+	if err != nil {
+		return nil, nil, err
+	}
+	if size > len(c.buf) {
+		c.buf = make([]byte, min(max(size, 512), maxMsg))
+	}
 	n, oobn, _, _, err := c.c.ReadMsgUnix(c.buf, c.oob)
 	if err != nil {
 		return nil, nil, err
