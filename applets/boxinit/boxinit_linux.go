@@ -142,7 +142,7 @@ func Main(ctx context.Context, args []string) error {
 	if err := in.start(); err != nil {
 		return in.fail(err)
 	}
-	shimapi.TrimRSS() // we idle from now on: keep only what reaping and forwarding touch
+	shimapi.TrimRSSLater(nil) // we idle from now on: keep only what reaping and forwarding touch
 	return in.loop(msgs, sigc)
 }
 

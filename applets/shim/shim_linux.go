@@ -510,7 +510,7 @@ func (sh *shim) handle(c *shimapi.Conn) {
 	c.WriteJSON(resp)
 	c.Close()
 	if req.Op == shimapi.OpStart {
-		shimapi.TrimRSS() // once more, now the start path has run too (after answering: not on its clock)
+		shimapi.TrimRSSLater(sh.done) // once more, now the start path has run too (not on its clock)
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"runtime/debug"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -50,4 +51,21 @@ func TrimRSS() {
 		// A raw call: the mapping is code and constants, not memory Go allocated.
 		unix.Syscall(unix.SYS_MADVISE, uintptr(start), uintptr(end-start), unix.MADV_DONTNEED)
 	}
+}
+
+// trimDelay is how long a started workload runs before TrimRSSLater trims.
+const trimDelay = 100 * time.Millisecond
+
+// TrimRSSLater runs TrimRSS a little later, unless done is closed by then (nil: never). Right
+// after a workload starts is when a short one ends, and a trim then (a full GC, then page
+// faults back into the code that reports the exit) held up its exit by milliseconds; a
+// process that is about to exit has nothing to trim for.
+func TrimRSSLater(done <-chan struct{}) {
+	time.AfterFunc(trimDelay, func() {
+		select {
+		case <-done:
+		default:
+			TrimRSS()
+		}
+	})
 }
