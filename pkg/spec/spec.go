@@ -54,6 +54,9 @@ type Rootfs struct {
 	Upper    string   `json:"upper"`
 	Work     string   `json:"work"`
 	ReadOnly bool     `json:"read_only,omitempty"`
+	// Volatile: the upper is thrown away after this run (--rm), so overlayfs need not sync
+	// it at unmount.
+	Volatile bool `json:"volatile,omitempty"`
 }
 
 // Process is the workload (and the defaults every exec inherits).
