@@ -98,6 +98,8 @@ type shim struct {
 	initDone     chan struct{} // readInit has seen the channel close
 	exitReported chan struct{} // init sent MsgExit
 	reaped       chan error    // init's wait status, once reaped
+	gone         chan struct{} // closed once init is reaped (goneCh)
+	syncExit     func()        // makes exit.json durable (serve runs it after the answers)
 }
 
 // attachment is one client receiving the container's output.
@@ -263,7 +265,8 @@ func (sh *shim) serve() {
 		}
 	}()
 	<-sh.done
-	// Let answers in flight (wait, exec-wait) reach their clients before we exit.
+	// Let answers in flight (wait, exec-wait, and wait's word that init is reaped) reach
+	// their clients before we exit.
 	replied := make(chan struct{})
 	go func() { sh.replies.Wait(); close(replied) }()
 	select {
@@ -277,6 +280,11 @@ func (sh *shim) serve() {
 		case <-sh.reaped:
 		case <-time.After(2 * time.Second):
 		}
+	}
+	// Last: with one P, a goroutine in fsync holds it until sysmon takes it back (up to
+	// milliseconds), and nobody waits for this one.
+	if sh.syncExit != nil {
+		sh.syncExit()
 	}
 }
 
@@ -403,7 +411,17 @@ func (sh *shim) readInit() {
 // waitInit records the end: init's own report of the workload, or how init died (a
 // SIGKILL from stop reaches init itself), once all output is in the log.
 func (sh *shim) waitInit() {
-	go func() { sh.reaped <- sh.cmd.Wait() }()
+	go func() {
+		err := sh.cmd.Wait()
+		close(sh.goneCh())
+		sh.reaped <- err
+	}()
+	// The OOM check below needs the host's cgroup layout: learnt while the workload runs,
+	// not on the way to the exit report.
+	var cg cgroup.Manager
+	if sh.s.CgroupPath != "" {
+		cg, _ = cgroup.Open(sh.log)
+	}
 	var err error
 	select {
 	case <-sh.exitReported:
@@ -434,21 +452,41 @@ func (sh *shim) waitInit() {
 	default:
 	}
 	sh.outputs.Wait()
-	if sh.s.CgroupPath != "" {
-		if cg, err := cgroup.Open(sh.log); err == nil {
-			if oom, err := cg.OOMKilled(sh.s.CgroupPath); err == nil && oom {
-				exit.OOMKilled = true
-				if exit.Signal == int(unix.SIGKILL) {
-					exit.ExitCode = 137
-				}
+	if cg != nil {
+		if oom, err := cg.OOMKilled(sh.s.CgroupPath); err == nil && oom {
+			exit.OOMKilled = true
+			if exit.Signal == int(unix.SIGKILL) {
+				exit.ExitCode = 137
 			}
 		}
 	}
-	sh.finish(exit)
+	sh.syncExit = sh.record(exit) // serve runs it, once nobody waits for us
+	close(sh.done)
 }
 
-// finish records exit, answers waiters and ends the attachments.
+// goneCh is closed once init has been reaped.
+func (sh *shim) goneCh() chan struct{} {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.gone == nil {
+		sh.gone = make(chan struct{})
+	}
+	return sh.gone
+}
+
+// finish records exit durably, answers waiters and ends the attachments.
 func (sh *shim) finish(exit *shimapi.Exit) {
+	if sync := sh.record(exit); sync != nil {
+		sync()
+	}
+	if sh.done != nil {
+		close(sh.done)
+	}
+}
+
+// record writes exit.json, answers waiters and ends the attachments; it returns the fsyncs
+// that make the record durable.
+func (sh *shim) record(exit *shimapi.Exit) (sync func()) {
 	sh.mu.Lock()
 	sh.exit, sh.status = exit, shimapi.StatusExited
 	waiters := sh.waiters
@@ -474,12 +512,7 @@ func (sh *shim) finish(exit *shimapi.Exit) {
 	for _, w := range waiters {
 		w <- exit
 	}
-	if sync != nil {
-		sync()
-	}
-	if sh.done != nil {
-		close(sh.done)
-	}
+	return sync
 }
 
 func (sh *shim) handle(c *shimapi.Conn) {
@@ -508,6 +541,12 @@ func (sh *shim) handle(c *shimapi.Conn) {
 		resp = sh.do(&req)
 	}
 	c.WriteJSON(resp)
+	if req.Op == shimapi.OpWait {
+		// A second line once init is reaped: the container's processes and namespaces are
+		// gone then, and its cgroup and directory can go at once.
+		<-sh.goneCh()
+		c.WriteJSON(&shimapi.Response{Reaped: true})
+	}
 	c.Close()
 	if req.Op == shimapi.OpStart {
 		shimapi.TrimRSSLater(sh.done) // once more, now the start path has run too (not on its clock)
