@@ -99,7 +99,7 @@ type shim struct {
 	exitReported chan struct{} // init sent MsgExit
 	reaped       chan error    // init's wait status, once reaped
 	gone         chan struct{} // closed once init is reaped (goneCh)
-	syncExit     func()        // makes exit.json durable (serve runs it after the answers)
+	closeExit    func(bool)    // closes exit.json, durably if true (serve runs it last)
 }
 
 // attachment is one client receiving the container's output.
@@ -282,9 +282,10 @@ func (sh *shim) serve() {
 		}
 	}
 	// Last: with one P, a goroutine in fsync holds it until sysmon takes it back (up to
-	// milliseconds), and nobody waits for this one.
-	if sh.syncExit != nil {
-		sh.syncExit()
+	// milliseconds), and nobody waits for this one. A --rm container's directory is being
+	// removed: its record needs no fsync at all.
+	if sh.closeExit != nil {
+		sh.closeExit(!sh.s.AutoRemove)
 	}
 }
 
@@ -460,7 +461,7 @@ func (sh *shim) waitInit() {
 			}
 		}
 	}
-	sh.syncExit = sh.record(exit) // serve runs it, once nobody waits for us
+	sh.closeExit = sh.record(exit) // serve runs it, once nobody waits for us
 	close(sh.done)
 }
 
@@ -476,17 +477,17 @@ func (sh *shim) goneCh() chan struct{} {
 
 // finish records exit durably, answers waiters and ends the attachments.
 func (sh *shim) finish(exit *shimapi.Exit) {
-	if sync := sh.record(exit); sync != nil {
-		sync()
+	if done := sh.record(exit); done != nil {
+		done(true)
 	}
 	if sh.done != nil {
 		close(sh.done)
 	}
 }
 
-// record writes exit.json, answers waiters and ends the attachments; it returns the fsyncs
-// that make the record durable.
-func (sh *shim) record(exit *shimapi.Exit) (sync func()) {
+// record writes exit.json, answers waiters and ends the attachments; it returns what closes
+// the record (durably when asked).
+func (sh *shim) record(exit *shimapi.Exit) (done func(durable bool)) {
 	sh.mu.Lock()
 	sh.exit, sh.status = exit, shimapi.StatusExited
 	waiters := sh.waiters
@@ -501,7 +502,7 @@ func (sh *shim) record(exit *shimapi.Exit) (sync func()) {
 	// Everything in the directory is final before a waiter hears of the end: the daemon
 	// may remove the directory at once (--rm).
 	// (exit.json before the socket goes: a client that cannot connect reads it.)
-	sync, err := shimapi.WriteExit(".", exit)
+	done, err := shimapi.WriteExit(".", exit)
 	if err != nil {
 		sh.log.Error("write exit.json", "err", err)
 	}
@@ -512,7 +513,7 @@ func (sh *shim) record(exit *shimapi.Exit) (sync func()) {
 	for _, w := range waiters {
 		w <- exit
 	}
-	return sync
+	return done
 }
 
 func (sh *shim) handle(c *shimapi.Conn) {

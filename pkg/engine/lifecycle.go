@@ -318,13 +318,23 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost 
 		c.health.stop()
 	}
 	ranFor := ex.FinishedAt.Sub(r.StartedAt)
-	e.update(c, func(rec *Record) {
+	exited := func(rec *Record) {
 		rec.Status, rec.PID = StatusExited, 0
 		rec.ExitCode, rec.OOMKilled, rec.FinishedAt = ex.ExitCode, ex.OOMKilled, ex.FinishedAt
 		if lost != nil {
 			rec.Error = "shim lost"
 		}
-	})
+	}
+	if r.Request.AutoRemove {
+		// Not saved: the removal a moment later is (a daemon that dies in between finds
+		// the shim gone and removes the container at start).
+		e.cmu.Lock()
+		exited(c.rec)
+		e.gen++
+		e.cmu.Unlock()
+	} else {
+		e.update(c, exited)
+	}
 	// Waiters learn the exit first; the cleanup follows, and what needs it done (rm, the
 	// next start) waits for cleaned.
 	e.cmu.Lock()

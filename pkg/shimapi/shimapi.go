@@ -103,9 +103,9 @@ type Exit struct {
 }
 
 // WriteExit records the workload's exit in dir/exit.json by an atomic rename, and returns
-// the fsyncs that make it durable: the shim runs them after telling its waiters, since a
-// `run --rm` removes the directory at once and nothing needs the record on disk sooner.
-func WriteExit(dir string, e *Exit) (sync func(), err error) {
+// what closes the record, with the fsyncs that make it durable when asked: the shim runs it
+// once nobody waits for it, durably unless the directory goes at once (run --rm).
+func WriteExit(dir string, e *Exit) (done func(durable bool), err error) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, err
@@ -125,10 +125,14 @@ func WriteExit(dir string, e *Exit) (sync func(), err error) {
 		os.Remove(tmp)
 		return nil, err
 	}
-	return func() {
-		f.Sync()
+	return func(durable bool) {
+		if durable {
+			f.Sync()
+		}
 		f.Close()
-		atomicfile.SyncDir(dir)
+		if durable {
+			atomicfile.SyncDir(dir)
+		}
 	}, nil
 }
 

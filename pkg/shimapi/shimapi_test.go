@@ -84,11 +84,11 @@ func TestExitRecord(t *testing.T) {
 		t.Errorf("ReadExit of nothing: %v", err)
 	}
 	e := &Exit{ExitCode: 137, Signal: 9, OOMKilled: true, FinishedAt: time.Unix(5, 0).UTC()}
-	sync, err := WriteExit(dir, e)
+	done, err := WriteExit(dir, e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sync()
+	done(true)
 	b, _ := os.ReadFile(dir + "/" + ExitName)
 	if string(b) != `{"exit_code":137,"signal":9,"oom_killed":true,"finished_at":"1970-01-01T00:00:05Z"}` {
 		t.Errorf("exit.json %s", b)

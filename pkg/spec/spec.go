@@ -46,6 +46,9 @@ type Spec struct {
 	CgroupPath string    `json:"cgroup_path,omitempty"` // relative, e.g. "minibox/<id>"
 
 	StopSignal string `json:"stop_signal,omitempty"`
+	// AutoRemove: the container is removed when this run ends (--rm), so nothing in its
+	// directory needs to survive a crash.
+	AutoRemove bool `json:"auto_remove,omitempty"`
 }
 
 // Rootfs is an overlay of read-only layers under a writable upper directory.
