@@ -212,6 +212,11 @@ func (in *initProc) setup() error {
 			return fmt.Errorf("sethostname %s: %w", s.Hostname, err)
 		}
 	}
+	if s.Rootfs.Volatile {
+		// An upper thrown away after its run needs no crash guard: a second start of it
+		// (after a daemon restart left it created) mounts it as it is.
+		os.RemoveAll(mount.VolatileMarker(s.Rootfs))
+	}
 	if err := mount.Apply(mount.RootfsPlan(s)); err != nil {
 		return err
 	}

@@ -101,7 +101,6 @@ func printWarnings(out *Output, ws []string) {
 func runForeground(ctx context.Context, api *client.Client, out *Output, req *api.CreateRequest) error {
 	var id string
 	stopFwd := func() {}
-	defer func() { stopFwd() }()
 	rs, err := api.ContainerRun(ctx, req, func(got string, warnings []string) {
 		id = got
 		printWarnings(out, warnings)
@@ -109,13 +108,16 @@ func runForeground(ctx context.Context, api *client.Client, out *Output, req *ap
 	}, func(stream, text string) error {
 		return writeStream(out, stream, text)
 	})
-	stopFwd()
 	if err == nil {
+		// Not waited for: signal.Stop is a round trip with the runtime's signal thread per
+		// signal (0.1 ms in all), and we exit now.
+		go stopFwd()
 		if rs.Result.Error != "" {
 			fmt.Fprintf(out.Stderr, "[error] %s\n", rs.Result.Error)
 		}
 		return exitWith(rs.Result.ExitCode)
 	}
+	stopFwd()
 	if id == "" {
 		return runFailed(err)
 	}

@@ -138,6 +138,8 @@ type shim struct {
 	exitReported chan struct{} // init sent MsgExit
 	reaped       chan error    // init's wait status, once reaped
 	trim         *shimapi.Trimmer
+	gone         chan struct{} // closed once init is reaped (goneCh)
+	closeExit    func(bool)    // closes exit.json, durably if true (serve runs it last)
 }
 
 // attachment is one client receiving the container's output.
@@ -374,7 +376,8 @@ func (sh *shim) accept() {
 // serve returns once the workload has ended and everything is recorded.
 func (sh *shim) serve() {
 	<-sh.done
-	// Let answers in flight (wait, exec-wait) reach their clients before we exit.
+	// Let answers in flight (wait, exec-wait, and wait's word that init is reaped) reach
+	// their clients before we exit.
 	replied := make(chan struct{})
 	go func() { sh.replies.Wait(); close(replied) }()
 	select {
@@ -388,6 +391,12 @@ func (sh *shim) serve() {
 		case <-sh.reaped:
 		case <-time.After(2 * time.Second):
 		}
+	}
+	// Last: with one P, a goroutine in fsync holds it until sysmon takes it back (up to
+	// milliseconds), and nobody waits for this one. A --rm container's directory is being
+	// removed: its record needs no fsync at all.
+	if sh.closeExit != nil {
+		sh.closeExit(!sh.s.AutoRemove)
 	}
 }
 
@@ -523,8 +532,16 @@ func (sh *shim) readInit() {
 func (sh *shim) waitInit() {
 	go func() {
 		waitExited(sh.cmd.Process.Pid)
-		sh.reaped <- sh.cmd.Wait()
+		err := sh.cmd.Wait()
+		close(sh.goneCh())
+		sh.reaped <- err
 	}()
+	// The OOM check below needs the host's cgroup layout: learnt while the workload runs,
+	// not on the way to the exit report.
+	var cg cgroup.Manager
+	if sh.s.CgroupPath != "" {
+		cg, _ = cgroup.Open(sh.log)
+	}
 	var err error
 	select {
 	case <-sh.exitReported:
@@ -555,17 +572,16 @@ func (sh *shim) waitInit() {
 	default:
 	}
 	sh.outputs.Wait()
-	if sh.s.CgroupPath != "" {
-		if cg, err := cgroup.Open(sh.log); err == nil {
-			if oom, err := cg.OOMKilled(sh.s.CgroupPath); err == nil && oom {
-				exit.OOMKilled = true
-				if exit.Signal == int(unix.SIGKILL) {
-					exit.ExitCode = 137
-				}
+	if cg != nil {
+		if oom, err := cg.OOMKilled(sh.s.CgroupPath); err == nil && oom {
+			exit.OOMKilled = true
+			if exit.Signal == int(unix.SIGKILL) {
+				exit.ExitCode = 137
 			}
 		}
 	}
-	sh.finish(exit)
+	sh.closeExit = sh.record(exit) // serve runs it, once nobody waits for us
+	close(sh.done)
 }
 
 // waitExited returns once our child pid has exited, leaving it to be reaped. It waits in
@@ -589,8 +605,29 @@ func waitExited(pid int) {
 	})
 }
 
-// finish records exit, answers waiters and ends the attachments.
+// goneCh is closed once init has been reaped.
+func (sh *shim) goneCh() chan struct{} {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if sh.gone == nil {
+		sh.gone = make(chan struct{})
+	}
+	return sh.gone
+}
+
+// finish records exit durably, answers waiters and ends the attachments.
 func (sh *shim) finish(exit *shimapi.Exit) {
+	if done := sh.record(exit); done != nil {
+		done(true)
+	}
+	if sh.done != nil {
+		close(sh.done)
+	}
+}
+
+// record writes exit.json, answers waiters and ends the attachments; it returns what closes
+// the record (durably when asked).
+func (sh *shim) record(exit *shimapi.Exit) (done func(durable bool)) {
 	sh.mu.Lock()
 	sh.exit, sh.status = exit, shimapi.StatusExited
 	waiters := sh.waiters
@@ -605,7 +642,7 @@ func (sh *shim) finish(exit *shimapi.Exit) {
 	// Everything in the directory is final before a waiter hears of the end: the daemon
 	// may remove the directory at once (--rm).
 	// (exit.json before the socket goes: a client that cannot connect reads it.)
-	sync, err := shimapi.WriteExit(".", exit)
+	done, err := shimapi.WriteExit(".", exit)
 	if err != nil {
 		sh.log.Error("write exit.json", "err", err)
 	}
@@ -616,12 +653,7 @@ func (sh *shim) finish(exit *shimapi.Exit) {
 	for _, w := range waiters {
 		w <- exit
 	}
-	if sync != nil {
-		sync()
-	}
-	if sh.done != nil {
-		close(sh.done)
-	}
+	return done
 }
 
 func (sh *shim) handle(c *shimapi.Conn) {
@@ -656,6 +688,12 @@ func (sh *shim) handle(c *shimapi.Conn) {
 		resp = sh.do(&req)
 	}
 	c.WriteJSON(resp)
+	if req.Op == shimapi.OpWait {
+		// A second line once init is reaped: the container's processes and namespaces are
+		// gone then, and its cgroup and directory can go at once.
+		<-sh.goneCh()
+		c.WriteJSON(&shimapi.Response{Reaped: true})
+	}
 	c.Close()
 }
 

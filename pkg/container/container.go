@@ -296,6 +296,25 @@ func (c *Container) Resize(height, width uint16) error {
 	return err
 }
 
+// WaitReaped is Wait that also reports the end of the container's processes: reaped yields
+// true once the shim has reaped init (every process and namespace of the container is
+// gone), false when the shim cannot tell (it is gone, or had finished already).
+func (c *Container) WaitReaped(ctx context.Context) (ex *Exit, reaped <-chan bool, err error) {
+	ex, reaped, err = shimapi.Wait(ctx, c.sock)
+	if err == nil {
+		return ex, reaped, nil
+	}
+	closed := make(chan bool)
+	close(closed)
+	if ctx.Err() != nil {
+		return nil, closed, ctx.Err()
+	}
+	if e, rerr := ReadExit(c.dir); rerr == nil {
+		return e, closed, nil
+	}
+	return nil, closed, fmt.Errorf("wait for container: %w", err)
+}
+
 // Wait returns the workload's exit once it has ended (exit.json is written by then). A shim
 // that died without recording it is an error.
 func (c *Container) Wait(ctx context.Context) (*Exit, error) {

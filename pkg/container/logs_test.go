@@ -81,11 +81,11 @@ func TestReadLogsFollow(t *testing.T) {
 	f.Write(line[10:])
 	f.Close()
 	// The container ends: exit.json appears; follow drains and returns.
-	sync, err := shimapi.WriteExit(dir, &shimapi.Exit{})
+	closeExit, err := shimapi.WriteExit(dir, &shimapi.Exit{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	sync()
+	closeExit(true)
 	select {
 	case got := <-result:
 		if got != "oone\netwo\nothree\n" {

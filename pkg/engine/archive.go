@@ -72,7 +72,12 @@ func (e *Engine) withRootfs(ctx context.Context, ref string, fn func(root string
 			if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 				return err
 			}
-			ov := mount.OverlayMount(spec.Rootfs{Lower: lower, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work")}, target)
+			rootfs := spec.Rootfs{Lower: lower, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work"),
+				Volatile: r.Request.AutoRemove}
+			if rootfs.Volatile {
+				os.RemoveAll(mount.VolatileMarker(rootfs)) // as init does: this upper needs no crash guard
+			}
+			ov := mount.OverlayMount(rootfs, target)
 			if err := unix.Mount(ov.Source, ov.Target, ov.Type, ov.Flags, ov.Data); err != nil {
 				return fmt.Errorf("mount the container's filesystem: %w", err)
 			}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -330,7 +331,7 @@ func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *net
 
 // monitor waits for the workload's end and records it.
 func (e *Engine) monitor(c *ctr, shim *container.Container) {
-	ex, err := shim.Wait(context.Background())
+	ex, reaped, err := shim.WaitReaped(context.Background())
 	r := e.snapshot(c)
 	if err != nil {
 		if rex, rerr := container.ReadExit(e.ctrDir(r.ID)); rerr == nil {
@@ -341,22 +342,37 @@ func (e *Engine) monitor(c *ctr, shim *container.Container) {
 		e.Log.Warn("container shim lost", "id", r.ID[:12], "err", err)
 		ex = &container.Exit{ExitCode: 255, FinishedAt: time.Now().UTC()}
 	}
-	e.finishRun(c, ex, err)
+	e.finishRun(c, ex, reaped, err)
 }
 
-func (e *Engine) finishRun(c *ctr, ex *container.Exit, lost error) {
+// reapWait bounds the wait for a shim to report init reaped.
+const reapWait = 5 * time.Second
+
+// finishRun records the run's end, then cleans up: at once when reaped yields true (the
+// container's processes and namespaces are gone), else after its cgroup could be removed.
+func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost error) {
 	r := e.snapshot(c)
 	if c.health != nil {
 		c.health.stop()
 	}
 	ranFor := ex.FinishedAt.Sub(r.StartedAt)
-	e.update(c, func(rec *Record) {
+	exited := func(rec *Record) {
 		rec.Status, rec.PID = StatusExited, 0
 		rec.ExitCode, rec.OOMKilled, rec.FinishedAt = ex.ExitCode, ex.OOMKilled, ex.FinishedAt
 		if lost != nil {
 			rec.Error = "shim lost"
 		}
-	})
+	}
+	if r.Request.AutoRemove {
+		// Not saved: the removal a moment later is (a daemon that dies in between finds
+		// the shim gone and removes the container at start).
+		e.cmu.Lock()
+		exited(c.rec)
+		e.gen++
+		e.cmu.Unlock()
+	} else {
+		e.update(c, exited)
+	}
 	// Waiters learn the exit first; the cleanup follows, and what needs it done (rm, the
 	// next start) waits for cleaned.
 	e.cmu.Lock()
@@ -369,17 +385,48 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, lost error) {
 		e.net.Detach(context.Background(), r.ID)
 	}
 	t := time.Now()
-	if err := e.cg.Remove(cgroupPath(r.ID)); err != nil {
+	dir := e.ctrDir(r.ID)
+	var early chan error
+	if r.Request.AutoRemove {
+		// A --rm container's directory goes once its processes are gone; what they never
+		// use (its plain files) goes while init is still tearing its namespaces down.
+		early = make(chan error, 1)
+		go func() { early <- removeFiles(dir) }()
+	}
+	gone := false
+	select {
+	case gone = <-reaped:
+	case <-time.After(reapWait):
+	}
+	reapedAfter := time.Since(t)
+	cgErr := make(chan error, 1)
+	go func() { cgErr <- e.cg.Remove(cgroupPath(r.ID)) }()
+	var err error
+	if !gone {
+		// Without the shim's word, the cgroup's removal (retried while tasks exit) is what
+		// says no process is left to use the mounts in the directory.
+		err = <-cgErr
+		cgErr <- err
+	}
+	// A --rm container's whole directory goes now, alongside its cgroup.
+	dirGone := false
+	if early != nil {
+		if <-early == nil {
+			dirGone = removeAll(dir) == nil
+		}
+	} else {
+		container.Cleanup(dir)
+	}
+	if err = <-cgErr; err != nil {
 		e.Log.Warn("remove cgroup", "id", r.ID[:12], "err", err)
 	}
-	container.Cleanup(e.ctrDir(r.ID))
 	close(cleaned)
-	e.Log.Debug("run cleaned up", "id", r.ID[:12], "took", time.Since(t))
-	r = e.snapshot(c)
+	e.Log.Debug("run cleaned up", "id", r.ID[:12], "reaped", gone, "reaped_after", reapedAfter, "took", time.Since(t))
 	if r.Request.AutoRemove {
-		go e.removeContainer(context.Background(), c, true, true)
+		go e.remove(context.Background(), c, true, true, dirGone && err == nil)
 		return
 	}
+	r = e.snapshot(c)
 	e.maybeRestart(c, &r, ranFor)
 }
 
@@ -621,6 +668,12 @@ func (e *Engine) RemoveContainer(ctx context.Context, ref string, force, volumes
 }
 
 func (e *Engine) removeContainer(ctx context.Context, c *ctr, force, volumes bool) error {
+	return e.remove(ctx, c, force, volumes, false)
+}
+
+// remove is removeContainer; filesGone: the run's cleanup already removed the directory and
+// the cgroup (--rm).
+func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone bool) error {
 	c.op.Lock()
 	defer c.op.Unlock()
 	if c.removed != nil {
@@ -646,13 +699,12 @@ func (e *Engine) removeContainer(ctx context.Context, c *ctr, force, volumes boo
 	}
 	e.waitCleaned(c)
 	dir := e.ctrDir(r.ID)
-	if err := detachMountsUnder(dir); err != nil {
-		return err
+	if _, err := os.Lstat(dir); err == nil || !filesGone { // (a start since then made it again)
+		if err := removeRunDir(dir); err != nil {
+			return err
+		}
+		e.cg.Remove(cgroupPath(r.ID))
 	}
-	if err := os.RemoveAll(dir); err != nil {
-		return fmt.Errorf("remove %s: %w", dir, err)
-	}
-	e.cg.Remove(cgroupPath(r.ID))
 	e.cmu.Lock()
 	delete(e.ctrs, r.ID)
 	if e.names[r.Name] == r.ID {
@@ -675,6 +727,53 @@ func (e *Engine) removeContainer(ctx context.Context, c *ctr, force, volumes boo
 	e.Log.Info("container removed", "id", r.ID[:12])
 	e.saveSoon()
 	return nil
+}
+
+// removeRunDir removes a container directory, never through a live mount.
+func removeRunDir(dir string) error {
+	if err := detachMountsUnder(dir); err != nil {
+		return err
+	}
+	if err := removeAll(dir); err != nil {
+		return fmt.Errorf("remove %s: %w", dir, err)
+	}
+	return nil
+}
+
+// removeFiles removes what is no mount point at the top of a container directory (config,
+// /etc files, logs, exit record), after checking that nothing is mounted under it.
+func removeFiles(dir string) error {
+	if err := detachMountsUnder(dir); err != nil {
+		return err
+	}
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	var wg sync.WaitGroup
+	for _, ent := range ents {
+		if !ent.IsDir() {
+			wg.Go(func() { os.Remove(filepath.Join(dir, ent.Name())) })
+		}
+	}
+	wg.Wait()
+	return nil
+}
+
+// removeAll is os.RemoveAll with the top-level entries removed in parallel: where the
+// filesystem is mounted with discard, each freed block (every directory, every file with
+// data) waits for the disk, and a container directory frees a dozen.
+func removeAll(dir string) error {
+	ents, err := os.ReadDir(dir)
+	if err != nil {
+		return os.RemoveAll(dir)
+	}
+	var wg sync.WaitGroup
+	for _, ent := range ents {
+		wg.Go(func() { os.RemoveAll(filepath.Join(dir, ent.Name())) })
+	}
+	wg.Wait()
+	return os.RemoveAll(dir) // what is left, and dir itself
 }
 
 // detachMountsUnder unmounts anything still mounted under dir (never deleting through a

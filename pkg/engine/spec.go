@@ -31,9 +31,10 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 	img, _ := e.imageConfig(r)
 	s := &spec.Spec{
 		ID: r.ID, Dir: dir, Network: req.Network, Privileged: req.Privileged,
-		Rootfs:   spec.Rootfs{Lower: lower, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work"), ReadOnly: req.ReadOnly},
+		Rootfs: spec.Rootfs{Lower: lower, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work"),
+			ReadOnly: req.ReadOnly, Volatile: req.AutoRemove},
 		Hostname: hostnameOf(r), Sysctl: req.Sysctls, ShmSize: req.ShmSizeBytes,
-		CgroupPath: cgroupPath(r.ID), StopSignal: stopSignalOf(r, img),
+		CgroupPath: cgroupPath(r.ID), StopSignal: stopSignalOf(r, img), AutoRemove: req.AutoRemove,
 	}
 	if req.Network != "host" {
 		s.HostsPath = filepath.Join(dir, "hosts")

@@ -180,9 +180,18 @@ func OverlayMount(r spec.Rootfs, target string) Mount {
 		return Mount{Source: "overlay", Target: target, Type: "overlay",
 			Data: "lowerdir=" + strings.Join(r.Lower, ":")}
 	}
-	return Mount{Source: "overlay", Target: target, Type: "overlay",
-		Data: "lowerdir=" + strings.Join(r.Lower, ":") + ",upperdir=" + r.Upper + ",workdir=" + r.Work}
+	data := "lowerdir=" + strings.Join(r.Lower, ":") + ",upperdir=" + r.Upper + ",workdir=" + r.Work
+	if r.Volatile {
+		// Linux 5.10: no syncfs of the upper's filesystem (the host's) when the overlay goes.
+		// That sync, in init's exit, was most of the time from a --rm workload's end to the CLI's.
+		data += ",volatile"
+	}
+	return Mount{Source: "overlay", Target: target, Type: "overlay", Data: data}
 }
+
+// VolatileMarker is what a volatile overlay leaves in its work directory: overlayfs refuses to
+// mount that upper again (it cannot tell a clean unmount from a crash) until it is removed.
+func VolatileMarker(r spec.Rootfs) string { return filepath.Join(r.Work, "work", "incompat") }
 
 func volumePlan(root string, m spec.Mount) []Mount {
 	var plan []Mount

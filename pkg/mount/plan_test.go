@@ -33,6 +33,15 @@ func TestRootfsPlanOverlay(t *testing.T) {
 	}
 }
 
+func TestRootfsPlanVolatile(t *testing.T) {
+	s := testSpec("l1")
+	s.Rootfs.Volatile = true
+	got, _ := find(RootfsPlan(s), KindMount, "rootfs")
+	if want := "lowerdir=l1,upperdir=upper,workdir=work,volatile"; got.Data != want {
+		t.Errorf("overlay data = %q, want %q", got.Data, want)
+	}
+}
+
 func TestRootfsPlanOrder(t *testing.T) {
 	s := testSpec("l1")
 	s.Dir = "/c"

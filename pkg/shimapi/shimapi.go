@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -30,7 +31,7 @@ const (
 	OpSignal     = "signal"      // Signal to init, which forwards it to the workload
 	OpResize     = "resize"      // Height, Width of the container's tty
 	OpAttach     = "attach"      // the connection becomes the container's stdio
-	OpWait       = "wait"        // -> Response.Exit when the workload has ended
+	OpWait       = "wait"        // -> Response.Exit when the workload has ended, then Reaped
 	OpExec       = "exec"        // Exec; the connection becomes its stdio; -> Response.ExecID, PID
 	OpExecResize = "exec-resize" // ExecID, Height, Width
 	OpExecSignal = "exec-signal" // ExecID, Signal
@@ -58,6 +59,9 @@ type Response struct {
 	ExecID string `json:"exec_id,omitempty"`
 	State  *State `json:"state,omitempty"`
 	Exit   *Exit  `json:"exit,omitempty"`
+	// Reaped is OpWait's second line: init has been reaped, so the container's processes
+	// and namespaces are gone (the connection closes after it).
+	Reaped bool `json:"reaped,omitempty"`
 }
 
 // Exec is a process to start inside a running container.
@@ -99,9 +103,9 @@ type Exit struct {
 }
 
 // WriteExit records the workload's exit in dir/exit.json by an atomic rename, and returns
-// the fsyncs that make it durable: the shim runs them after telling its waiters, since a
-// `run --rm` removes the directory at once and nothing needs the record on disk sooner.
-func WriteExit(dir string, e *Exit) (sync func(), err error) {
+// what closes the record, with the fsyncs that make it durable when asked: the shim runs it
+// once nobody waits for it, durably unless the directory goes at once (run --rm).
+func WriteExit(dir string, e *Exit) (done func(durable bool), err error) {
 	b, err := json.Marshal(e)
 	if err != nil {
 		return nil, err
@@ -112,9 +116,7 @@ func WriteExit(dir string, e *Exit) (sync func(), err error) {
 		return nil, err
 	}
 	tmp := f.Name()
-	if err := f.Chmod(0o600); err == nil {
-		_, err = f.Write(b)
-	}
+	_, err = f.Write(b) // CreateTemp made it 0600
 	if err == nil {
 		err = os.Rename(tmp, path)
 	}
@@ -123,10 +125,14 @@ func WriteExit(dir string, e *Exit) (sync func(), err error) {
 		os.Remove(tmp)
 		return nil, err
 	}
-	return func() {
-		f.Sync()
+	return func(durable bool) {
+		if durable {
+			f.Sync()
+		}
 		f.Close()
-		atomicfile.SyncDir(dir)
+		if durable {
+			atomicfile.SyncDir(dir)
+		}
 	}, nil
 }
 
@@ -271,20 +277,54 @@ func ReadFrame(r io.Reader, buf []byte) (byte, []byte, error) {
 
 // CallContext is Call for a request whose response may take long (wait): ctx ends it.
 func CallContext(ctx context.Context, sock string, req *Request) (*Response, error) {
+	resp, c, err := callContext(ctx, sock, req)
+	if c != nil {
+		c.Close()
+	}
+	return resp, err
+}
+
+// Wait is OpWait that also reports init's end: reaped yields true once the shim has reaped
+// init (the container's processes and namespaces are gone), false if the connection ends
+// without that word (the shim is gone, or predates it). ctx ends the wait for the exit, not
+// for reaped.
+func Wait(ctx context.Context, sock string) (exit *Exit, reaped <-chan bool, err error) {
+	resp, c, err := callContext(ctx, sock, &Request{Op: OpWait})
+	if c == nil {
+		return nil, nil, err
+	}
+	if err != nil || resp.Exit == nil {
+		c.Close()
+		if err == nil {
+			err = errors.New("shim answered wait without an exit")
+		}
+		return nil, nil, err
+	}
+	ch := make(chan bool, 1)
+	go func() {
+		var r Response
+		ch <- c.ReadJSON(&r) == nil && r.Reaped
+		c.Close()
+	}()
+	return resp.Exit, ch, nil
+}
+
+// callContext sends req and reads the response; the connection is returned (to close)
+// unless it could not be made.
+func callContext(ctx context.Context, sock string, req *Request) (*Response, *Conn, error) {
 	c, err := Dial(sock)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	defer c.Close()
-	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
-	defer stop()
 	conn := &Conn{UnixConn: c, r: bufio.NewReaderSize(c, 512)}
+	stop := context.AfterFunc(ctx, func() { c.SetDeadline(time.Now()) })
 	resp, err := conn.Do(req)
+	stop()
 	if err != nil {
 		if ctx.Err() != nil {
-			return nil, ctx.Err()
+			return nil, conn, ctx.Err()
 		}
-		return nil, err
+		return nil, conn, err
 	}
-	return resp, resp.Err()
+	return resp, conn, resp.Err()
 }

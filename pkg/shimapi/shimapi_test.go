@@ -2,8 +2,11 @@ package shimapi
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
+	"net"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -81,11 +84,11 @@ func TestExitRecord(t *testing.T) {
 		t.Errorf("ReadExit of nothing: %v", err)
 	}
 	e := &Exit{ExitCode: 137, Signal: 9, OOMKilled: true, FinishedAt: time.Unix(5, 0).UTC()}
-	sync, err := WriteExit(dir, e)
+	done, err := WriteExit(dir, e)
 	if err != nil {
 		t.Fatal(err)
 	}
-	sync()
+	done(true)
 	b, _ := os.ReadFile(dir + "/" + ExitName)
 	if string(b) != `{"exit_code":137,"signal":9,"oom_killed":true,"finished_at":"1970-01-01T00:00:05Z"}` {
 		t.Errorf("exit.json %s", b)
@@ -93,5 +96,46 @@ func TestExitRecord(t *testing.T) {
 	got, err := ReadExit(dir)
 	if err != nil || *got != *e {
 		t.Errorf("ReadExit = %+v %v", got, err)
+	}
+}
+
+// TestWaitReaped: the exit comes first, then the word that init is reaped; a shim that closes
+// without it (gone, or older) leaves the caller unsure.
+func TestWaitReaped(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		second string // written after the exit line, then the connection closes
+		want   bool
+	}{{"reaped", `{"reaped":true}` + "\n", true}, {"closed", "", false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			sock := filepath.Join(t.TempDir(), "s.sock")
+			ln, err := net.Listen("unix", sock)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ln.Close()
+			hold := make(chan struct{})
+			go func() {
+				c, err := ln.Accept()
+				if err != nil {
+					return
+				}
+				defer c.Close()
+				var req Request
+				NewConn(c.(*net.UnixConn)).ReadJSON(&req)
+				c.Write([]byte(`{"exit":{"exit_code":3}}` + "\n"))
+				<-hold
+				c.Write([]byte(tc.second))
+			}()
+			// The exit is returned while the shim still holds the connection open.
+			ex, reaped, err := Wait(context.Background(), sock)
+			if err != nil || ex.ExitCode != 3 {
+				t.Fatalf("Wait = %+v, %v; want exit 3", ex, err)
+			}
+			close(hold)
+			if got := <-reaped; got != tc.want {
+				t.Errorf("reaped = %v, want %v", got, tc.want)
+			}
+		})
 	}
 }

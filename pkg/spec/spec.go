@@ -50,6 +50,9 @@ type Spec struct {
 	InitInCgroup bool `json:"init_in_cgroup,omitempty"`
 
 	StopSignal string `json:"stop_signal,omitempty"`
+	// AutoRemove: the container is removed when this run ends (--rm), so nothing in its
+	// directory needs to survive a crash.
+	AutoRemove bool `json:"auto_remove,omitempty"`
 }
 
 // Rootfs is an overlay of read-only layers under a writable upper directory.
@@ -58,6 +61,9 @@ type Rootfs struct {
 	Upper    string   `json:"upper"`
 	Work     string   `json:"work"`
 	ReadOnly bool     `json:"read_only,omitempty"`
+	// Volatile: the upper is thrown away after this run (--rm), so overlayfs need not sync
+	// it at unmount.
+	Volatile bool `json:"volatile,omitempty"`
 }
 
 // Process is the workload (and the defaults every exec inherits).

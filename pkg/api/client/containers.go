@@ -24,6 +24,10 @@ import (
 // or dropped the connection, and the process's fate is unknown to this stream.
 var errNoResult = errors.New("the daemon's stream ended before the process's exit was reported")
 
+// errResult stops reading a run or exec stream at its result line: nothing follows it, and
+// the end of the chunked body comes in a later write of the daemon's.
+var errResult = errors.New("result line read")
+
 // ContainerList runs GET /containers with filters (project, status, name, label), all
 // containers keyed by full ID.
 func (c *Client) ContainerList(ctx context.Context, filters url.Values) (map[string]api.ContainerSummary, error) {
@@ -129,6 +133,7 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 		switch {
 		case l.ExitCode != nil:
 			rs.Result = &api.WaitResult{ExitCode: *l.ExitCode, OOMKilled: l.OOMKilled, Error: l.Error}
+			return errResult
 		case l.Stream != "":
 			if onOutput != nil {
 				return onOutput(l.Stream, l.Text)
@@ -144,7 +149,7 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 		}
 		return nil
 	})
-	if err != nil {
+	if err != nil && err != errResult {
 		return rs, err
 	}
 	if rs.Result == nil {
