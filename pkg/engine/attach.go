@@ -77,7 +77,7 @@ type RunStarted struct {
 // output is lost.
 // A tty gets the client's size (height, width; 0 = unknown) before the workload starts.
 func (e *Engine) RunContainer(ctx context.Context, req api.CreateRequest, attach, stdin bool, height, width uint16) (*RunStarted, []string, error) {
-	id, warnings, err := e.CreateContainer(ctx, req)
+	id, warnings, err := e.createContainer(ctx, req, !(attach && req.AutoRemove))
 	if err != nil {
 		return nil, nil, err
 	}

@@ -357,6 +357,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 	}
 	e.cg = cg
 	go e.removeStaleWarm()
+	e.removeOrphans(ctx)
 	e.ImageUsers = e.imageUsers
 	e.ContainerLayers = e.ContainerLayerDigests
 	var running []network.Endpoint
@@ -512,6 +513,44 @@ func (e *Engine) closeContainers() {
 		e.net.Close()
 	}
 	e.netMu.Unlock()
+}
+
+// removeOrphans removes the container directories no record names: a foreground
+// `run --rm` whose daemon died before its record reached the disk (createContainer). Its
+// client has lost the run already; what it left (a shim, a cgroup, the directory) goes.
+func (e *Engine) removeOrphans(ctx context.Context) {
+	ents, err := os.ReadDir(e.ctrDir(""))
+	if err != nil {
+		e.Log.Warn("list containers", "err", err)
+		return
+	}
+	for _, ent := range ents {
+		id := ent.Name()
+		e.cmu.RLock()
+		_, known := e.ctrs[id]
+		e.cmu.RUnlock()
+		if known || !ent.IsDir() || len(id) != 64 {
+			continue
+		}
+		dir := e.ctrDir(id)
+		if shim, err := container.Connect(dir); err == nil {
+			shim.Signal(syscall.SIGKILL)
+			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+			shim.Wait(wctx)
+			cancel()
+		}
+		if err := e.cg.Remove(cgroupPath(id)); err != nil {
+			e.Log.Warn("remove orphan cgroup", "id", id[:12], "err", err)
+		}
+		if err := detachMountsUnder(dir); err == nil {
+			err = os.RemoveAll(dir)
+			if err != nil {
+				e.Log.Warn("remove orphan container", "id", id[:12], "err", err)
+				continue
+			}
+		}
+		e.Log.Info("removed a container without a record (a run --rm cut short)", "id", id[:12])
+	}
 }
 
 func cgroupPath(id string) string { return "minibox/" + id }

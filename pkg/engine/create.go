@@ -27,6 +27,14 @@ const (
 // CreateContainer validates req, resolves (or pulls) its image and records a new container
 // in state "created". It returns the ID and warnings.
 func (e *Engine) CreateContainer(ctx context.Context, req api.CreateRequest) (string, []string, error) {
+	return e.createContainer(ctx, req, true)
+}
+
+// createContainer is CreateContainer; durable waits for the record to reach the disk. A
+// foreground `run --rm` need not: its container lives as long as the client's request,
+// and one whose record a crashed daemon never wrote is removed at the next start
+// (removeOrphans).
+func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, durable bool) (string, []string, error) {
 	var warnings []string
 	if err := normalizeRequest(&req, &warnings); err != nil {
 		return "", nil, err
@@ -84,7 +92,9 @@ func (e *Engine) CreateContainer(ctx context.Context, req api.CreateRequest) (st
 	e.names[req.Name] = id
 	e.gen++
 	e.cmu.Unlock()
-	if err := e.saveState(); err != nil {
+	if !durable {
+		e.saveSoon()
+	} else if err := e.saveState(); err != nil {
 		return "", nil, err
 	}
 	// config.json now, so prune sees the layers even before the first start.

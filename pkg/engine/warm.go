@@ -55,6 +55,7 @@ func (e *Engine) takeWarm(ctx context.Context, s *spec.Spec) *warmShim {
 		return nil
 	}
 	p := &e.warm
+	t0 := time.Now()
 	deadline := time.NewTimer(warmWait)
 	defer deadline.Stop()
 	p.mu.Lock()
@@ -64,9 +65,11 @@ func (e *Engine) takeWarm(ctx context.Context, s *spec.Spec) *warmShim {
 		if n := len(p.idle); n > 0 {
 			ws := p.idle[n-1]
 			p.idle = p.idle[:n-1]
+			e.Log.Debug("warm shim taken", "waited", time.Since(t0), "left", n-1)
 			return ws
 		}
 		if p.filling == 0 || p.closed {
+			e.Log.Debug("no warm shim", "waited", time.Since(t0), "filling", p.filling)
 			return nil
 		}
 		filled := p.filled
@@ -76,6 +79,7 @@ func (e *Engine) takeWarm(ctx context.Context, s *spec.Spec) *warmShim {
 			p.mu.Lock()
 		case <-deadline.C:
 			p.mu.Lock()
+			e.Log.Debug("no warm shim", "waited", time.Since(t0), "filling", p.filling)
 			return nil
 		case <-ctx.Done():
 			p.mu.Lock()
@@ -122,6 +126,7 @@ func (e *Engine) fillWarm() {
 }
 
 func (e *Engine) makeWarm() {
+	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	ws, err := e.newWarm(ctx)
@@ -142,6 +147,7 @@ func (e *Engine) makeWarm() {
 		p.idle = append(p.idle, ws)
 	}
 	p.mu.Unlock()
+	e.Log.Debug("warm shim made", "took", time.Since(t0))
 }
 
 func (e *Engine) newWarm(ctx context.Context) (*warmShim, error) {
