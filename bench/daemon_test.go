@@ -60,8 +60,8 @@ func minibox(b *testing.B) string {
 			return
 		}
 		binDir, binPath = dir, filepath.Join(dir, "minibox")
-		// Static, as shipped (make build): a cgo build maps libc into every shim.
-		cmd := exec.Command("go", "build", "-trimpath", "-o", binPath, "..")
+		// Static and stripped, as shipped (make build): a cgo build maps libc into every shim.
+		cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", binPath, "..")
 		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 		out, err := cmd.CombinedOutput()
 		if err != nil {

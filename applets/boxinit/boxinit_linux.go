@@ -89,6 +89,9 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("init channel: %w", err)}
 	}
+	if ch.Empty() {
+		spec.Prewarm() // a warm init: nothing to do until its container comes
+	}
 	raw, err := ch.RecvRaw(4 << 20)
 	if err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("read container spec: %w", err)}
@@ -96,6 +99,11 @@ func Main(ctx context.Context, args []string) error {
 	s, err := spec.Decode(bytes.NewReader(raw))
 	if err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Err: err}
+	}
+	if s.SeccompFile != "" {
+		if s.Seccomp, err = ch.RecvRaw(4 << 20); err != nil {
+			return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("read seccomp program: %w", err)}
+		}
 	}
 	in := &initProc{ch: ch, s: s, execs: map[int]string{}}
 	var stage *os.File

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"sync"
 	"syscall"
 	"time"
@@ -57,7 +58,7 @@ func Main(ctx context.Context, args []string) error {
 			ctl.SendResponse(&shimapi.Response{Error: err.Error()})
 			return err
 		}
-		sh.trim.Kick() // we may wait a long time for a container
+		// Not trimmed while it waits: a start would fault the whole create path back in.
 		if sh.dir, err = sh.awaitAssignment(ctl); err != nil || sh.dir == "" {
 			sh.discard()
 			return err // the daemon went away, or threw us out
@@ -160,7 +161,22 @@ func (sh *shim) warmUp(ctl *shimapi.Channel) error {
 		return err
 	}
 	sh.warmed = ns.Warm
-	return ctl.SendResponse(&shimapi.Response{PID: sh.cmd.Process.Pid})
+	if err := ctl.SendResponse(&shimapi.Response{PID: sh.cmd.Process.Pid}); err != nil {
+		return err
+	}
+	prewarm()
+	return nil
+}
+
+// prewarm runs, once, what a start runs first (decoding a spec, listening on a socket), so
+// that its first-use costs (type caches, page faults, the kernel's somaxconn, read once)
+// are paid while we wait for a container.
+func prewarm() {
+	spec.Prewarm()
+	addr := &net.UnixAddr{Name: "@minibox-prewarm-" + strconv.Itoa(os.Getpid()), Net: "unix"}
+	if ln, err := net.ListenUnix("unix", addr); err == nil {
+		ln.Close()
+	}
 }
 
 // awaitAssignment waits for the daemon to name the container, and takes its shim.log as
@@ -299,9 +315,19 @@ func (sh *shim) create() error {
 	} else if err := sh.spawnInit(ns.Attr(s), !s.Process.Terminal, wantStdin); err != nil {
 		return err
 	}
-	// init reads the spec as soon as its runtime is up (a warm one is waiting for it).
+	// init reads the spec as soon as its runtime is up (a warm one is waiting for it),
+	// then the seccomp program: files init could not open itself in a user namespace.
+	if err := s.ReadSeccomp(); err != nil {
+		return err
+	}
 	if err := sh.ch.SendRaw(raw); err != nil {
 		return fmt.Errorf("send spec to init: %w", err)
+	}
+	if s.SeccompFile != "" {
+		if err := sh.ch.SendRaw(s.Seccomp); err != nil {
+			return fmt.Errorf("send seccomp program to init: %w", err)
+		}
+		s.Seccomp = nil // init's now; the shim has no use for it
 	}
 	if s.UserNS != nil {
 		if err := sh.sendIDMapped(sh.cmd.Process.Pid); err != nil {

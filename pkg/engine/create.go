@@ -97,9 +97,12 @@ func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, dur
 	} else if err := e.saveState(); err != nil {
 		return "", nil, err
 	}
-	// config.json now, so prune sees the layers even before the first start.
-	if s, err := e.buildSpec(rec, nil); err == nil {
-		s.Save()
+	// config.json now, so prune sees the layers even before the first start (a foreground
+	// run starts at once: its start writes it).
+	if durable {
+		if s, err := e.buildSpec(rec, nil); err == nil {
+			s.Save()
+		}
 	}
 	e.Log.Info("container created", "id", id[:12], "name", req.Name, "image", req.Image)
 	return id, warnings, nil

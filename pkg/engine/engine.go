@@ -36,7 +36,7 @@ var Skeleton = []struct {
 }{
 	{".", 0o711}, {"blobs", 0o755}, {"blobs/sha256", 0o755}, {"extracted", 0o755},
 	{"lazy", 0o755}, {"cache", 0o700}, {"layers", 0o700}, {"tmp", 0o700},
-	{"containers", 0o711}, {"volumes", 0o755}, {"volumes/.meta", 0o700},
+	{"containers", 0o711}, {"volumes", 0o755}, {"volumes/.meta", 0o700}, {"seccomp", 0o700},
 }
 
 // MakeSkeleton creates the data root's directories (idempotent).

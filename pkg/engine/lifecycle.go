@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -321,12 +323,25 @@ func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *net
 		s.ResolvPath:   network.ResolvConf(r.Request.DNS, r.Request.DNSSearch, r.Request.DNSOption),
 		s.HostnamePath: []byte(s.Hostname + "\n"),
 	}
+	// Each is a create and a rename in the container directory: together, not one by one.
+	errs := make(chan error, len(files))
 	for p, b := range files {
-		if err := atomicfile.Replace(p, b, 0o644); err != nil {
-			return err
-		}
+		go func() { errs <- replaceIfChanged(p, b) }()
 	}
-	return nil
+	var err error
+	for range files {
+		err = cmp.Or(err, <-errs)
+	}
+	return err
+}
+
+// replaceIfChanged rewrites path unless it already holds b (a restart with the same
+// address and names).
+func replaceIfChanged(path string, b []byte) error {
+	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
+		return nil
+	}
+	return atomicfile.Replace(path, b, 0o644)
 }
 
 // monitor waits for the workload's end and records it.

@@ -1,9 +1,12 @@
 package engine
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"math"
 	"net/netip"
+	"os"
 	"path"
 	"path/filepath"
 	"slices"
@@ -16,6 +19,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -99,6 +103,9 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 		if s.Seccomp, err = compileSeccomp(req, capset); err != nil {
 			return nil, err
 		}
+		if s.SeccompFile, err = e.seccompFile(s.Seccomp); err != nil {
+			return nil, err
+		}
 	}
 	if userns(req, e.Cfg) == "auto" {
 		s.UserNS = &spec.IDMap{HostID: e.Cfg.SubUIDBase, Size: e.Cfg.SubUIDCount}
@@ -174,6 +181,21 @@ func unconfined(req *api.CreateRequest) bool {
 		}
 	}
 	return false
+}
+
+// seccompFile is the shared file holding prog, written once: containers with the same
+// capabilities (almost all) use one program, and a start writes nothing for it.
+func (e *Engine) seccompFile(prog []byte) (string, error) {
+	sum := sha256.Sum256(prog)
+	path := filepath.Join(e.Root, "seccomp", hex.EncodeToString(sum[:])+".bpf")
+	// Named by its content: one of the right size is this program (written by rename).
+	if fi, err := os.Lstat(path); err == nil && fi.Mode().IsRegular() && fi.Size() == int64(len(prog)) {
+		return path, nil
+	}
+	if err := atomicfile.WriteFile(path, prog, 0o600); err != nil {
+		return "", fmt.Errorf("seccomp program: %w", err)
+	}
+	return path, nil
 }
 
 // The default profile compiles in about 2 ms; containers share a capability set, so

@@ -85,6 +85,21 @@ func Socketpair() (*os.File, *os.File, error) {
 // Close closes the channel.
 func (c *Channel) Close() error { return c.c.Close() }
 
+// Empty reports whether no packet is waiting to be received.
+func (c *Channel) Empty() bool {
+	rc, err := c.c.SyscallConn()
+	if err != nil {
+		return false
+	}
+	empty := false
+	rc.Control(func(fd uintptr) {
+		fds := []unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}
+		n, err := unix.Poll(fds, 0)
+		empty = err == nil && n == 0
+	})
+	return empty
+}
+
 // SetReadDeadline bounds the next receives (zero: none).
 func (c *Channel) SetReadDeadline(t time.Time) error { return c.c.SetReadDeadline(t) }
 
