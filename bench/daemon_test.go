@@ -67,6 +67,9 @@ func minibox(b *testing.B) string {
 		if err != nil {
 			binErr = fmt.Errorf("go build: %v\n%s", err, out)
 		}
+		// The fresh binary's pages are still being written back: let the disk settle so
+		// the first measurements do not share it with that.
+		syscall.Sync()
 	})
 	if binErr != nil {
 		b.Fatal(binErr)

@@ -230,7 +230,7 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/fd/4",
 		Args:        []string{"minibox-init"},
-		Env:         []string{"GODEBUG=asyncpreemptoff=1", "GOMAXPROCS=2", "GOGC=50"},
+		Env:         []string{"GODEBUG=asyncpreemptoff=1", "GOMAXPROCS=1", "GOGC=50"},
 		Stdin:       null,
 		Stdout:      null,
 		Stderr:      null,

@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -97,16 +98,19 @@ type containersArea struct {
 	listGen  uint64
 	listJSON []byte
 	saveMu   sync.Mutex
+	saved    []byte // the records as last written (saveMu)
 	saveKick chan struct{}
 	saveDone chan struct{}
-	kickMu   sync.Mutex
-	cg       cgroup.Manager
-	net      *network.Manager
-	netMu    sync.Mutex // the network manager is made lazily
-	execs    sync.Map   // exec ID -> *execEntry
-	recent   sync.Map   // removed ID -> *api.WaitResult, for a wait that comes late
-	stopping bool
-	warm     warmPool
+	// saveClosing ends the saver's wait at shutdown.
+	saveClosing chan struct{}
+	kickMu      sync.Mutex
+	cg          cgroup.Manager
+	net         *network.Manager
+	netMu       sync.Mutex // the network manager is made lazily
+	execs       sync.Map   // exec ID -> *execEntry
+	recent      sync.Map   // removed ID -> *api.WaitResult, for a wait that comes late
+	stopping    bool
+	warm        warmPool
 }
 
 // stateDoc is state.json.
@@ -129,7 +133,7 @@ func (e *Engine) loadContainers() error {
 		e.ctrs[id] = &ctr{rec: r}
 		e.names[r.Name] = id
 	}
-	e.saveKick, e.saveDone = make(chan struct{}, 1), make(chan struct{})
+	e.saveKick, e.saveDone, e.saveClosing = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	go e.saver()
 	if migrate {
 		e.Log.Info("state.json was plaintext: rewriting it encrypted")
@@ -141,14 +145,28 @@ func (e *Engine) loadContainers() error {
 // saver writes state.json in the background, one write for a burst of changes. Only a
 // container's creation waits for its write: every later change can be rebuilt at start
 // from the container's own files (a live shim, exit.json, a missing directory).
+//
+// It waits saveDelay after a change for the ones that follow (a `run --rm` is created,
+// started and removed in tens of milliseconds), and writes nothing when the records are
+// what it last wrote: every write is an fsync, which the host's disk makes everyone wait
+// for.
 func (e *Engine) saver() {
 	defer close(e.saveDone)
 	for range e.saveKick {
-		if err := e.saveState(); err != nil {
+		t := time.NewTimer(saveDelay)
+		select {
+		case <-t.C:
+		case <-e.saveClosing:
+			t.Stop()
+		}
+		if err := e.saveIfChanged(); err != nil {
 			e.Log.Error("save state", "err", err)
 		}
 	}
 }
+
+// saveDelay is how long the saver gathers changes before it writes.
+const saveDelay = 100 * time.Millisecond
 
 func (e *Engine) saveSoon() {
 	e.kickMu.Lock()
@@ -164,7 +182,12 @@ func (e *Engine) saveSoon() {
 
 // saveState writes every record; the snapshot is taken under saveMu so the last write
 // always holds the newest state.
-func (e *Engine) saveState() error {
+func (e *Engine) saveState() error { return e.save(false) }
+
+// saveIfChanged is saveState, skipped when the records are those last written.
+func (e *Engine) saveIfChanged() error { return e.save(true) }
+
+func (e *Engine) save(skipSame bool) error {
 	e.saveMu.Lock()
 	defer e.saveMu.Unlock()
 	e.cmu.RLock()
@@ -177,7 +200,14 @@ func (e *Engine) saveState() error {
 	if err != nil {
 		return err
 	}
-	return e.State.SaveRaw(b)
+	if skipSame && bytes.Equal(b, e.saved) {
+		return nil
+	}
+	if err := e.State.SaveRaw(b); err != nil {
+		return err
+	}
+	e.saved = b
+	return nil
 }
 
 // update changes a record under the lock, bumps the generation and has it persisted soon.
@@ -500,6 +530,7 @@ func (e *Engine) closeContainers() {
 	}
 	e.cmu.Unlock()
 	e.closeWarm()
+	close(e.saveClosing)
 	e.kickMu.Lock()
 	close(e.saveKick)
 	e.saveKick = nil
