@@ -88,6 +88,10 @@ type ctr struct {
 	backoff time.Duration
 	removed chan struct{} // closed once the container is removed
 	gone    chan struct{} // made by waiters (goneCh), closed at removal
+	// ephemeral: a foreground `run --rm`, which lives as long as its client's request.
+	// The background saver leaves it out (it comes and goes between two saves); a
+	// daemon's last save keeps it, and one that died removes what it left (removeOrphans).
+	ephemeral bool
 }
 
 type containersArea struct {
@@ -184,15 +188,19 @@ func (e *Engine) saveSoon() {
 // always holds the newest state.
 func (e *Engine) saveState() error { return e.save(false) }
 
-// saveIfChanged is saveState, skipped when the records are those last written.
+// saveIfChanged is the background saver's: the records but ephemeral ones, not written
+// when they are what it last wrote.
 func (e *Engine) saveIfChanged() error { return e.save(true) }
 
-func (e *Engine) save(skipSame bool) error {
+func (e *Engine) save(background bool) error {
 	e.saveMu.Lock()
 	defer e.saveMu.Unlock()
 	e.cmu.RLock()
 	doc := stateDoc{Containers: make(map[string]*Record, len(e.ctrs))}
 	for id, c := range e.ctrs {
+		if background && c.ephemeral {
+			continue
+		}
 		doc.Containers[id] = c.rec
 	}
 	b, err := json.Marshal(doc)
@@ -200,7 +208,7 @@ func (e *Engine) save(skipSame bool) error {
 	if err != nil {
 		return err
 	}
-	if skipSame && bytes.Equal(b, e.saved) {
+	if background && bytes.Equal(b, e.saved) {
 		return nil
 	}
 	if err := e.State.SaveRaw(b); err != nil {

@@ -88,7 +88,7 @@ func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, dur
 		e.removeVolumes(anon)
 		return "", nil, errdefs.Conflict(fmt.Sprintf("container name %q is already in use by container %s; remove or rename it, or choose another name", req.Name, short12(other)))
 	}
-	e.ctrs[id] = &ctr{rec: rec}
+	e.ctrs[id] = &ctr{rec: rec, ephemeral: !durable}
 	e.names[req.Name] = id
 	e.gen++
 	e.cmu.Unlock()
