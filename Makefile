@@ -38,7 +38,7 @@ test-unit:
 
 bench: build testdata
 	bash scripts/install-deps.sh bench
-	MINIBOX_TEST_PRIVILEGED=1 $(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m ./...
+	MINIBOX_TEST_PRIVILEGED=1 MINIBOX_BENCH_BIN=$(CURDIR)/bin/minibox $(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m ./...
 
 lint:
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting"; exit 1)

@@ -54,6 +54,10 @@ func TestMain(m *testing.M) {
 func minibox(b *testing.B) string {
 	b.Helper()
 	binOnce.Do(func() {
+		if p := os.Getenv("MINIBOX_BENCH_BIN"); p != "" { // a binary already built (make bench)
+			binPath, binErr = filepath.Abs(p)
+			return
+		}
 		dir, err := os.MkdirTemp("", "minibox-bench-bin")
 		if err != nil {
 			binErr = err
