@@ -135,19 +135,20 @@ func (e *Engine) makeWarm() {
 	}
 	p := &e.warm
 	p.mu.Lock()
-	p.filling--
-	close(p.filled)
-	p.filled = make(chan struct{})
 	if ws != nil && p.closed {
 		p.mu.Unlock()
-		e.discardWarm(ws)
-		return
+		e.discardWarm(ws) // before the fill counts as done: closeWarm waits for it
+		p.mu.Lock()
+		ws = nil
 	}
 	if ws != nil {
 		p.idle = append(p.idle, ws)
+		e.Log.Debug("warm shim made", "took", time.Since(t0))
 	}
+	p.filling = max(p.filling-1, 0)
+	close(p.filled)
+	p.filled = make(chan struct{})
 	p.mu.Unlock()
-	e.Log.Debug("warm shim made", "took", time.Since(t0))
 }
 
 func (e *Engine) newWarm(ctx context.Context) (*warmShim, error) {
@@ -198,14 +199,27 @@ func (e *Engine) discardWarm(ws *warmShim) {
 	}
 }
 
-// closeWarm ends the pool (daemon shutdown): the idle shims go, and fills in flight discard
-// what they make.
+// closeWarm ends the pool (daemon shutdown): the idle shims go, and fills in flight
+// discard what they make (waited for a while, so that their cgroups go too).
 func (e *Engine) closeWarm() {
 	p := &e.warm
 	p.mu.Lock()
 	p.closed = true
 	idle := p.idle
 	p.idle = nil
+	deadline := time.After(5 * time.Second)
+	for p.filling > 0 {
+		filled := p.filled
+		p.mu.Unlock()
+		select {
+		case <-filled:
+		case <-deadline:
+			p.mu.Lock()
+			p.filling = 0 // give up: the next daemon removes what is left
+			continue
+		}
+		p.mu.Lock()
+	}
 	p.mu.Unlock()
 	var wg sync.WaitGroup
 	for _, ws := range idle {
