@@ -222,11 +222,19 @@ func compileSeccomp(req *api.CreateRequest, capset []string) ([]byte, error) {
 	return b, nil
 }
 
+// initPids is what init takes of a container's pids limit: its Go runtime's threads (7
+// with one P) and the thread it forks from. --pids-limit N leaves N to the workload, as
+// Docker's (whose workload is PID 1) does.
+const initPids = 8
+
 func resourcesOf(req *api.CreateRequest) spec.Resources {
 	r := spec.Resources{
 		Memory: req.MemoryBytes, MemorySwap: req.MemorySwap, CPUShares: uint64(max(req.CPUShares, 0)),
 		CpusetCpus: req.CpusetCpus, PidsLimit: req.PidsLimit, BlkioWeight: uint16(req.BlkioWeight),
 		IOWeight: uint16(req.IOWeight),
+	}
+	if r.PidsLimit > 0 {
+		r.PidsLimit += initPids
 	}
 	if req.CPUPeriod > 0 {
 		r.CPUPeriod = uint64(req.CPUPeriod)

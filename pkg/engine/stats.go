@@ -2,6 +2,8 @@ package engine
 
 import (
 	"context"
+	"fmt"
+	"os"
 	"runtime"
 	"sync"
 	"time"
@@ -73,6 +75,11 @@ func (e *Engine) Stats(ctx context.Context, refs []string) ([]api.Stats, error) 
 			}
 			s.MemoryUsage, s.MemoryLimit = st.MemoryUsage, st.MemoryLimit
 			s.CPUUsageUsec, s.Pids, s.PidsLimit = st.CPUUsageUsec, st.Pids, st.PidsLimit
+			// The workload's share, as the user asked for it: init's threads are ours.
+			if s.PidsLimit > initPids {
+				s.PidsLimit -= initPids
+			}
+			s.Pids -= min(s.Pids, initThreads(r.PID))
 			s.BlockInput, s.BlockOutput = st.BlockRead, st.BlockWrite
 			s.MemoryPercent = cgroup.MemoryPercent(st, hostMem)
 			now := time.Now()
@@ -88,4 +95,16 @@ func (e *Engine) Stats(ctx context.Context, refs []string) ([]api.Stats, error) 
 		out = append(out, s)
 	}
 	return out, nil
+}
+
+// initThreads counts init's threads (each counts towards the pids controller).
+func initThreads(pid int) uint64 {
+	if pid <= 0 {
+		return 0
+	}
+	ents, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	if err != nil {
+		return 0
+	}
+	return uint64(len(ents))
 }
