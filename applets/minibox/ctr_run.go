@@ -514,12 +514,19 @@ func startAttached(ctx context.Context, cl *client.Client, out *Output, ref stri
 	id := ins.ID
 	stdin = stdin && ins.Config.OpenStdin
 	opts := client.AttachOptions{Stdin: stdin, Stdout: true, Stderr: true}
-	if ins.State.Running || stdin {
-		if !ins.State.Running {
-			if err := cl.ContainerStart(ctx, id); err != nil {
-				return err
-			}
+	if !ins.State.Running && stdin {
+		// Attached before the workload runs: nothing typed or printed is lost in between.
+		rows, cols := 0, 0
+		if ins.Config.Tty {
+			rows, cols = termSize()
 		}
+		att, err := cl.ContainerStartAttach(ctx, id, true, rows, cols)
+		if err != nil {
+			return err
+		}
+		return finishSession(ctx, cl, out, attachedSession(ctx, cl, out, att, id, ins.Config.Tty, stdin, defaultDetachKeys), id)
+	}
+	if ins.State.Running {
 		att, err := cl.ContainerAttach(ctx, id, opts)
 		if err == nil {
 			return finishSession(ctx, cl, out, attachedSession(ctx, cl, out, att, id, ins.Config.Tty, stdin, defaultDetachKeys), id)

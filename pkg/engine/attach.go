@@ -84,16 +84,7 @@ func (e *Engine) RunContainer(ctx context.Context, req api.CreateRequest, attach
 	run := &RunStarted{ID: id}
 	var before BeforeResume
 	if attach {
-		before = func(shim *container.Container) error {
-			if shim.Tty() && height > 0 && width > 0 {
-				if err := shim.Resize(height, width); err != nil {
-					return err
-				}
-			}
-			conn, err := shim.AttachConn(ctx, stdin)
-			run.Conn, run.Tty = conn, shim.Tty()
-			return err
-		}
+		before = attachBefore(ctx, run, stdin, height, width)
 	}
 	if _, err := e.StartContainer(ctx, id, before); err != nil {
 		if run.Conn != nil {
@@ -112,6 +103,48 @@ func (e *Engine) RunContainer(ctx context.Context, req api.CreateRequest, attach
 		return nil, warnings, err
 	}
 	return run, warnings, nil
+}
+
+// attachBefore attaches run to the container's stdio (a tty sized first) before its
+// workload starts.
+func attachBefore(ctx context.Context, run *RunStarted, stdin bool, height, width uint16) BeforeResume {
+	return func(shim *container.Container) error {
+		if shim.Tty() && height > 0 && width > 0 {
+			if err := shim.Resize(height, width); err != nil {
+				return err
+			}
+		}
+		conn, err := shim.AttachConn(ctx, stdin)
+		run.Conn, run.Tty = conn, shim.Tty()
+		return err
+	}
+}
+
+// StartAttached starts a container with its stdio attached before the workload runs
+// (start -a -i: nothing typed or printed is lost between the start and the attach). One
+// that is already running is attached to.
+func (e *Engine) StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*RunStarted, error) {
+	run := &RunStarted{}
+	id, err := e.StartContainer(ctx, ref, attachBefore(ctx, run, stdin, height, width))
+	run.ID = id
+	if err != nil {
+		if run.Conn != nil {
+			run.Conn.Close()
+			run.Conn = nil
+		}
+		var sf *StartFailed
+		if errors.As(err, &sf) {
+			run.Failed = sf
+			return run, nil
+		}
+		return nil, err
+	}
+	if run.Conn == nil { // it was running already
+		if run.Conn, run.Tty, err = e.AttachContainer(ctx, id, stdin); err != nil {
+			return nil, err
+		}
+	}
+	return run, nil
 }
 
 // execEntry is an exec process, kept for inspect and resize.

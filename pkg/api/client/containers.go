@@ -206,6 +206,24 @@ func (c *Client) ContainerRunAttach(ctx context.Context, req *api.CreateRequest,
 	return &Attached{ID: h.Get("X-Minibox-Container-Id"), Conn: conn, Reader: br}, nil
 }
 
+// ContainerStartAttach runs POST /containers/start with Upgrade: tcp (start -a -i): the
+// stream is attached before the workload runs; rows and cols (0: unknown) size a tty.
+func (c *Client) ContainerStartAttach(ctx context.Context, id string, stdin bool, rows, cols int) (*Attached, error) {
+	q := url.Values{"id": {id}, "stdin": {boolStr(stdin)}}
+	if rows > 0 && cols > 0 {
+		q.Set("h", strconv.Itoa(rows))
+		q.Set("w", strconv.Itoa(cols))
+	}
+	conn, br, h, err := c.Upgrade(ctx, "POST", "/containers/start", q, nil)
+	if err != nil {
+		return nil, err
+	}
+	if v := h.Get("X-Minibox-Container-Id"); v != "" {
+		id = v
+	}
+	return &Attached{ID: id, Conn: conn, Reader: br}, nil
+}
+
 // AttachOptions selects the streams of POST /containers/attach.
 type AttachOptions struct {
 	Stdin, Stdout, Stderr bool

@@ -208,6 +208,23 @@ func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *container.Conn, tty bool,
 }
 
 func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
+	if wantsUpgrade(ctx) {
+		// start -a -i: the stream is attached before the workload runs.
+		id, err := requireQuery(ctx, "id")
+		if err != nil {
+			writeError(ctx, err)
+			return
+		}
+		h, w, _ := sizeQuery(ctx)
+		run, err := s.eng.StartAttached(s.daemonCtx(), id, queryBool(ctx, "stdin"), h, w)
+		if err != nil {
+			writeError(ctx, err)
+			return
+		}
+		ctx.Response.Header.Set("X-Minibox-Container-Id", run.ID)
+		s.relay(ctx, run.Conn, run.Tty, run.Failed)
+		return
+	}
 	s.idAction(ctx, func(id string) error {
 		_, err := s.eng.StartContainer(s.daemonCtx(), id, nil)
 		return err
