@@ -360,7 +360,9 @@ func (e *Engine) netManager(ctx context.Context, bridge bool) (*network.Manager,
 		}
 		e.net = m
 	}
-	if bridge {
+	// Once set up, each start need not check it all again (~5 ms of netlink and nftables
+	// round trips): Attach finds a missing or downed bridge and redoes the setup.
+	if bridge && !e.net.Ready() {
 		if err := e.net.EnsureBridge(ctx); err != nil {
 			return nil, fmt.Errorf("bridge: %w", err)
 		}

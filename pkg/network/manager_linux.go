@@ -160,6 +160,14 @@ func (m *Manager) EnsureBridge(ctx context.Context) error {
 	return err
 }
 
+// Ready reports whether the bridge, its address, sysctls and table have been set up by
+// this manager (Attach checks the bridge itself again and redoes it when it is gone).
+func (m *Manager) Ready() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.ready
+}
+
 func (m *Manager) ensureBridge() (*rtnetlink.LinkMessage, error) {
 	br, err := m.bridgeLink()
 	if err != nil {
