@@ -127,7 +127,7 @@ func Main(ctx context.Context, args []string) error {
 	if err == nil && (!s.Process.Stdin || s.Process.Terminal) {
 		// Without -i the workload reads the container's /dev/null, as Docker's does (a
 		// warm init was given a stdin pipe before anyone knew).
-		err = nullStdin()
+		err = toDevNull(0)
 	}
 	if err != nil {
 		return in.fail(err)
@@ -171,13 +171,19 @@ func Main(ctx context.Context, args []string) error {
 	return in.loop(msgs, sigc)
 }
 
-func nullStdin() error {
-	null, err := os.Open(os.DevNull)
+// toDevNull points each of fds at /dev/null.
+func toDevNull(fds ...int) error {
+	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
 	defer null.Close()
-	return unix.Dup3(int(null.Fd()), 0, 0)
+	for _, fd := range fds {
+		if err := unix.Dup3(int(null.Fd()), fd, 0); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func nonNil(f *os.File) []*os.File {
@@ -274,12 +280,7 @@ func (in *initProc) start() error {
 	}
 	// Our stdio is the workload's pipes: let go of them, so they reach EOF when the
 	// container's processes are done with them, not only when init has exited.
-	if null, err := os.OpenFile("/dev/null", os.O_RDWR, 0); err == nil {
-		for fd := range 3 {
-			unix.Dup3(int(null.Fd()), fd, 0)
-		}
-		null.Close()
-	}
+	toDevNull(0, 1, 2)
 	in.workload = pid
 	return in.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgStarted, PID: pid})
 }

@@ -58,7 +58,8 @@ func Main(ctx context.Context, args []string) error {
 			ctl.SendResponse(&shimapi.Response{Error: err.Error()})
 			return err
 		}
-		// Not trimmed while it waits: a start would fault the whole create path back in.
+		// No trim is asked for while it waits (a start would fault the create path back
+		// in); the trimmer still drops what a garbage collection brings back.
 		if sh.dir, err = sh.awaitAssignment(ctl); err != nil || sh.dir == "" {
 			sh.discard()
 			return err // the daemon went away, or threw us out

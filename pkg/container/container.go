@@ -57,7 +57,7 @@ type Container struct {
 // the workload, and the shim answers. init may still be mounting: the caller sets up the
 // cgroup and network on PID() meanwhile, then calls Ready (or just Resume).
 func Start(ctx context.Context, s *spec.Spec, opts StartOptions) (*Container, error) {
-	shimLog, err := os.OpenFile(filepath.Join(s.Dir, shimapi.ShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	shimLog, err := openShimLog(s)
 	if err != nil {
 		return nil, err
 	}
@@ -67,6 +67,11 @@ func Start(ctx context.Context, s *spec.Spec, opts StartOptions) (*Container, er
 		return nil, err
 	}
 	return created(ctx, s, ctl)
+}
+
+// openShimLog opens the container's shim.log, the shim's stderr.
+func openShimLog(s *spec.Spec) (*os.File, error) {
+	return os.OpenFile(filepath.Join(s.Dir, shimapi.ShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 }
 
 // startShim starts a detached shim with args and returns its control channel.
@@ -183,7 +188,7 @@ func (w *Warm) PID() int { return w.pid }
 // Start gives the warm shim the container described by s (ns.FitsWarm(s); config.json
 // saved in s.Dir), as Start does; w is used up, even on error.
 func (w *Warm) Start(ctx context.Context, s *spec.Spec) (*Container, error) {
-	shimLog, err := os.OpenFile(filepath.Join(s.Dir, shimapi.ShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	shimLog, err := openShimLog(s)
 	if err != nil {
 		w.Close()
 		return nil, err

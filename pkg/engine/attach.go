@@ -87,13 +87,7 @@ func (e *Engine) RunContainer(ctx context.Context, req api.CreateRequest, attach
 		before = attachBefore(ctx, run, stdin, height, width)
 	}
 	if _, err := e.StartContainer(ctx, id, before); err != nil {
-		if run.Conn != nil {
-			run.Conn.Close()
-			run.Conn = nil
-		}
-		var sf *StartFailed
-		if errors.As(err, &sf) {
-			run.Failed = sf
+		if run.failed(err) {
 			return run, warnings, nil
 		}
 		// A container that never ran is not kept when it was meant to be removed.
@@ -103,6 +97,21 @@ func (e *Engine) RunContainer(ctx context.Context, req api.CreateRequest, attach
 		return nil, warnings, err
 	}
 	return run, warnings, nil
+}
+
+// failed takes a failed start: the attachment goes, and a workload that could not run
+// (126/127) is recorded in run.Failed (true) rather than being an error of the request.
+func (run *RunStarted) failed(err error) bool {
+	if run.Conn != nil {
+		run.Conn.Close()
+		run.Conn = nil
+	}
+	var sf *StartFailed
+	if errors.As(err, &sf) {
+		run.Failed = sf
+		return true
+	}
+	return false
 }
 
 // attachBefore attaches run to the container's stdio (a tty sized first) before its
@@ -128,13 +137,7 @@ func (e *Engine) StartAttached(ctx context.Context, ref string, stdin bool, heig
 	id, err := e.StartContainer(ctx, ref, attachBefore(ctx, run, stdin, height, width))
 	run.ID = id
 	if err != nil {
-		if run.Conn != nil {
-			run.Conn.Close()
-			run.Conn = nil
-		}
-		var sf *StartFailed
-		if errors.As(err, &sf) {
-			run.Failed = sf
+		if run.failed(err) {
 			return run, nil
 		}
 		return nil, err

@@ -440,10 +440,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 			if serr == nil && st.Status == "created" {
 				// The daemon died between creating init and letting the workload run:
 				// nobody will resume it. It goes, and the container can be started again.
-				shim.Signal(syscall.SIGKILL)
-				wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				shim.Wait(wctx)
-				cancel()
+				killShim(ctx, shim, 5*time.Second)
 				e.cg.Remove(cgroupPath(r.ID))
 				container.Cleanup(e.ctrDir(r.ID))
 				os.Remove(filepath.Join(e.ctrDir(r.ID), "exit.json"))
@@ -575,10 +572,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 		}
 		dir := e.ctrDir(id)
 		if shim, err := container.Connect(dir); err == nil {
-			shim.Signal(syscall.SIGKILL)
-			wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-			shim.Wait(wctx)
-			cancel()
+			killShim(ctx, shim, 5*time.Second)
 		}
 		if err := e.cg.Remove(cgroupPath(id)); err != nil {
 			e.Log.Warn("remove orphan cgroup", "id", id[:12], "err", err)
@@ -592,6 +586,15 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 		}
 		e.Log.Info("removed a container without a record (a run --rm cut short)", "id", id[:12])
 	}
+}
+
+// killShim kills a container (its init, through the shim) and waits up to within for
+// its end to be recorded.
+func killShim(ctx context.Context, shim *container.Container, within time.Duration) {
+	shim.Signal(syscall.SIGKILL)
+	wctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	shim.Wait(wctx)
 }
 
 func cgroupPath(id string) string { return "minibox/" + id }

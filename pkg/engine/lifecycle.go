@@ -134,10 +134,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		return fmt.Errorf("container %s: %w", r.Name, err)
 	}
 	abort := func(err error) error {
-		shim.Signal(syscall.SIGKILL)
-		wctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		shim.Wait(wctx)
-		cancel()
+		killShim(context.Background(), shim, 10*time.Second)
 		cleanup()
 		return err
 	}
@@ -216,21 +213,22 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 // init is in s's cgroup before it reads s (inCgroup).
 func (e *Engine) startShim(ctx context.Context, s *spec.Spec, ws *warmShim) (shim *container.Container, inCgroup bool, err error) {
 	if ws != nil {
-		if err := e.placeWarm(ws, s); err != nil {
+		err = e.placeWarm(ws, s)
+		if err != nil {
 			e.discardWarm(ws)
-			return nil, false, fmt.Errorf("cgroup: %w", err)
 		}
-		if s.Privileged {
-			e.cg.AllowAllDevices(s.CgroupPath)
-		}
-		shim, err := ws.w.Start(ctx, s)
-		return shim, true, err
+	} else {
+		err = e.cg.Create(s.CgroupPath, s.Resources)
 	}
-	if err := e.cg.Create(s.CgroupPath, s.Resources); err != nil {
+	if err != nil {
 		return nil, false, fmt.Errorf("cgroup: %w", err)
 	}
 	if s.Privileged {
 		e.cg.AllowAllDevices(s.CgroupPath)
+	}
+	if ws != nil {
+		shim, err = ws.w.Start(ctx, s)
+		return shim, true, err
 	}
 	shim, err = container.Start(ctx, s, container.StartOptions{Log: e.Log})
 	return shim, false, err
