@@ -577,6 +577,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 		if err := e.cg.Remove(cgroupPath(id)); err != nil {
 			e.Log.Warn("remove orphan cgroup", "id", id[:12], "err", err)
 		}
+		anon := e.orphanAnonVolumes(dir)
 		if err := detachMountsUnder(dir); err == nil {
 			err = os.RemoveAll(dir)
 			if err != nil {
@@ -584,7 +585,9 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 				continue
 			}
 		}
-		e.Log.Info("removed a container without a record (a run --rm cut short)", "id", id[:12])
+		// --rm takes its anonymous volumes along; only its config.json still names them.
+		e.removeVolumes(anon)
+		e.Log.Info("removed a container without a record (a run --rm cut short)", "id", id[:12], "volumes", len(anon))
 	}
 }
 

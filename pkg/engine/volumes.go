@@ -252,6 +252,29 @@ func (e *Engine) removeVolumes(names []string) {
 	}
 }
 
+// orphanAnonVolumes names the anonymous volumes that the spec in dir mounts and no
+// recorded container uses.
+func (e *Engine) orphanAnonVolumes(dir string) []string {
+	s, err := spec.Load(dir)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, m := range s.Mounts {
+		name := filepath.Base(m.Source)
+		if m.Type != "volume" || m.Source != e.volumeDir(name) {
+			continue
+		}
+		b, err := os.ReadFile(e.volumeMetaPath(name))
+		var meta volumeMeta
+		if err != nil || json.Unmarshal(b, &meta) != nil || !meta.Anonymous || len(e.volumeUsers(name)) > 0 {
+			continue
+		}
+		out = append(out, name)
+	}
+	return out
+}
+
 // volumeUsers lists the containers that mount the volume.
 func (e *Engine) volumeUsers(name string) []string {
 	e.cmu.RLock()
