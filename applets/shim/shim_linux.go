@@ -124,6 +124,9 @@ type shim struct {
 	replies sync.WaitGroup // requests being answered
 	ready   chan struct{}  // closed once init is ready or has failed to be
 
+	repliesMu  sync.Mutex // orders replies.Add before serve's Wait
+	repliesEnd bool       // serve is waiting for the replies in flight: count no more
+
 	mu           sync.Mutex
 	status       string
 	startedAt    time.Time
@@ -405,6 +408,9 @@ func (sh *shim) serve() {
 	<-sh.done
 	// Let answers in flight (wait, exec-wait, and wait's word that init is reaped) reach
 	// their clients before we exit.
+	sh.repliesMu.Lock()
+	sh.repliesEnd = true
+	sh.repliesMu.Unlock()
 	replied := make(chan struct{})
 	go func() { sh.replies.Wait(); close(replied) }()
 	select {
@@ -684,8 +690,14 @@ func (sh *shim) record(exit *shimapi.Exit) (done func(durable bool)) {
 }
 
 func (sh *shim) handle(c *shimapi.Conn) {
-	sh.replies.Add(1)
-	defer sh.replies.Done()
+	// A request in the shim's last moments is answered if it can be, but not waited for:
+	// its client reads exit.json if the shim is gone first.
+	sh.repliesMu.Lock()
+	if !sh.repliesEnd {
+		sh.replies.Add(1)
+		defer sh.replies.Done()
+	}
+	sh.repliesMu.Unlock()
 	defer sh.trim.Kick()
 	var req shimapi.Request
 	if err := c.ReadJSON(&req); err != nil {

@@ -138,7 +138,7 @@ func (e *Engine) loadContainers() error {
 		e.names[r.Name] = id
 	}
 	e.saveKick, e.saveDone, e.saveClosing = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
-	go e.saver()
+	go e.saver(e.saveKick) // the field is nil once closed: the saver ranges over its own copy
 	if migrate {
 		e.Log.Info("state.json was plaintext: rewriting it encrypted")
 		return e.saveState()
@@ -154,9 +154,9 @@ func (e *Engine) loadContainers() error {
 // started and removed in tens of milliseconds), and writes nothing when the records are
 // what it last wrote: every write is an fsync, which the host's disk makes everyone wait
 // for.
-func (e *Engine) saver() {
+func (e *Engine) saver(kicks <-chan struct{}) {
 	defer close(e.saveDone)
-	for range e.saveKick {
+	for range kicks {
 		t := time.NewTimer(saveDelay)
 		select {
 		case <-t.C:
@@ -505,6 +505,9 @@ func (e *Engine) openContainers(ctx context.Context) error {
 	}
 	for _, c := range restart {
 		go func(c *ctr) {
+			// An "always" container a user stopped runs again from here, and its policy
+			// with it (Docker's): the stop held until this daemon start only.
+			e.update(c, func(r *Record) { r.UserStopped = false })
 			if err := e.startContainer(context.Background(), c, nil); err != nil {
 				e.Log.Warn("restart policy at daemon start", "id", c.rec.ID[:12], "err", err)
 			}

@@ -59,10 +59,7 @@ func (e *Engine) StartContainer(ctx context.Context, ref string, before BeforeRe
 func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume) (err error) {
 	c.op.Lock()
 	defer c.op.Unlock()
-	if c.restart != nil {
-		c.restart.Stop()
-		c.restart = nil
-	}
+	e.cancelRestart(c)
 	r := e.snapshot(c)
 	if c.shim != nil {
 		return nil
@@ -492,6 +489,20 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 	e.saveSoon()
 }
 
+// cancelRestart stops a pending restart-policy restart and says whether there was one.
+// c.restart is the policy's, set under cmu (a short back-off may fire before its setter
+// returns), so it is cleared under cmu too.
+func (e *Engine) cancelRestart(c *ctr) bool {
+	e.cmu.Lock()
+	defer e.cmu.Unlock()
+	if c.restart == nil {
+		return false
+	}
+	c.restart.Stop()
+	c.restart = nil
+	return true
+}
+
 func (e *Engine) shouldRestartAtBoot(r *Record) bool {
 	policy, max, _ := parseRestart(r.Request.Restart)
 	switch policy {
@@ -519,9 +530,7 @@ func (e *Engine) stopContainer(ctx context.Context, c *ctr, timeout *time.Durati
 	c.op.Lock()
 	defer c.op.Unlock()
 	e.update(c, func(r *Record) { r.UserStopped = true })
-	if c.restart != nil {
-		c.restart.Stop()
-		c.restart = nil
+	if e.cancelRestart(c) {
 		e.update(c, func(r *Record) {
 			if r.Status == StatusRestarting {
 				r.Status = StatusExited
@@ -693,10 +702,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 		return nil
 	}
 	r := e.snapshot(c)
-	if c.restart != nil {
-		c.restart.Stop()
-		c.restart = nil
-	}
+	e.cancelRestart(c)
 	if shim, exited := c.shim, c.exited; shim != nil {
 		if !force {
 			return errdefs.Conflict(fmt.Sprintf("container %s is running: stop it first or remove it with -f", r.Name))

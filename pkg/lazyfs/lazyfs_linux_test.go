@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -167,10 +168,27 @@ func TestMountServesIndex(t *testing.T) {
 	}
 }
 
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
 // A corrupt blob must give EIO and a log line, not a hang or wrong bytes.
 func TestCorruptBlobGivesEIO(t *testing.T) {
 	blob := gzipLayer(t, sample())
-	var logs bytes.Buffer
+	var logs lockedBuffer // the FUSE server writes it, the test reads it
 	log := slog.New(slog.NewTextHandler(&logs, nil))
 	// Index the good blob, then corrupt the stored bytes under the mount: flip a byte in the
 	// middle of big's compressed data.
