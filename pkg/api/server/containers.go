@@ -177,8 +177,8 @@ func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *container.Conn, tty bool,
 	}
 	ctx.HijackSetNoResponse(false)
 	ctx.Hijack(func(c net.Conn) {
-		defer c.Close()
 		if failed != nil {
+			defer lingerClose(c)
 			msg := []byte(failed.Msg + "\n")
 			if tty {
 				c.Write(msg)
@@ -190,21 +190,44 @@ func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *container.Conn, tty bool,
 			}
 			return
 		}
+		defer c.Close()
 		defer conn.Close()
 		stdinDone := make(chan struct{})
 		go func() {
 			defer close(stdinDone)
 			io.Copy(conn, c)
 			conn.CloseWrite()
+			// Whatever the client still sends goes nowhere, but is read: a close with
+			// unread input answers with a reset, which can reach the client before the
+			// end of its output does.
+			io.Copy(io.Discard, c)
 		}()
 		io.Copy(c, conn)
-		if tc, ok := c.(interface{ CloseWrite() error }); ok {
-			tc.CloseWrite()
-		}
+		closeWrite(c)
+		// The client closes once it has read the end; one that does not is cut off.
 		// fasthttp recycles c once this returns: the stdin reader must be done with it.
-		c.SetReadDeadline(time.Now())
+		c.SetReadDeadline(time.Now().Add(lingerTimeout))
 		<-stdinDone
 	})
+}
+
+// lingerTimeout is how long a finished stream waits for its client to close.
+const lingerTimeout = 2 * time.Second
+
+func closeWrite(c net.Conn) {
+	if tc, ok := c.(interface{ CloseWrite() error }); ok {
+		tc.CloseWrite()
+	}
+}
+
+// lingerClose ends our side of c, reads what the client still sends until it closes (or
+// lingerTimeout), then closes c: a close with unread input would reset the connection,
+// and the reset can overtake the last bytes we wrote.
+func lingerClose(c net.Conn) {
+	closeWrite(c)
+	c.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.Copy(io.Discard, c)
+	c.Close()
 }
 
 func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
