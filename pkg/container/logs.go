@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/minibox/minibox/pkg/shimapi"
@@ -17,7 +18,7 @@ import (
 type LogRecord = shimapi.LogRecord
 
 // LogOptions select records. Neither Stdout nor Stderr means both; Tail > 0 keeps the last
-// Tail matching records (0: all); zero Since/Until are unbounded.
+// Tail lines of the matching records (0: all); zero Since/Until are unbounded.
 type LogOptions struct {
 	Follow         bool
 	Tail           int
@@ -67,8 +68,10 @@ func ReadLogs(path string, opts LogOptions, done <-chan struct{}, emit func(LogR
 		return err
 	}
 	defer f.Close()
+	skip := 0 // bytes of the first record's text before the tail's first line
 	if opts.Tail > 0 {
-		off, err := tailOffset(f, opts.Tail, &opts)
+		var off int64
+		off, skip, err = tailOffset(f, opts.Tail, &opts)
 		if err != nil {
 			return err
 		}
@@ -96,6 +99,12 @@ func ReadLogs(path string, opts LogOptions, done <-chan struct{}, emit func(LogR
 			if !opts.Until.IsZero() && rec.Time.After(opts.Until) {
 				return nil
 			}
+			if skip > 0 {
+				rec.Text, skip = rec.Text[min(skip, len(rec.Text)):], 0
+				if rec.Text == "" {
+					continue
+				}
+			}
 			if err := emit(rec); err != nil {
 				return err
 			}
@@ -121,14 +130,18 @@ func ReadLogs(path string, opts LogOptions, done <-chan struct{}, emit func(LogR
 	}
 }
 
-// tailOffset finds where the last n matching records start, reading backwards.
-func tailOffset(f *os.File, n int, opts *LogOptions) (int64, error) {
+// tailOffset finds where the last n lines of the matching records start, reading
+// backwards: the offset of the record that holds the first of them, and how many bytes of
+// that record's text come before it. A record is one read of the container's output, so it
+// may hold many lines (or part of one); a last line without its newline counts.
+func tailOffset(f *os.File, n int, opts *LogOptions) (int64, int, error) {
 	end, err := f.Seek(0, io.SeekEnd)
 	if err != nil {
-		return 0, err
+		return 0, 0, err
 	}
 	const block = 64 << 10
-	var carry []byte // the start of a line cut by the block boundary
+	var carry []byte // the start of a record cut by the block boundary
+	last := true     // the newest matching record: its final newline ends a line, starts none
 	pos := end
 	for pos > 0 {
 		size := int64(block)
@@ -138,11 +151,11 @@ func tailOffset(f *os.File, n int, opts *LogOptions) (int64, error) {
 		pos -= size
 		buf := make([]byte, size, int(size)+len(carry))
 		if _, err := f.ReadAt(buf, pos); err != nil {
-			return 0, err
+			return 0, 0, err
 		}
 		buf = append(buf, carry...)
 		for i := len(buf) - 1; i >= 0; {
-			j := bytes.LastIndexByte(buf[:i], '\n') // end of the previous line
+			j := bytes.LastIndexByte(buf[:i], '\n') // end of the previous record
 			if j < 0 && pos > 0 {
 				carry = append([]byte(nil), buf[:i+1]...)
 				break
@@ -150,8 +163,18 @@ func tailOffset(f *os.File, n int, opts *LogOptions) (int64, error) {
 			line := buf[j+1 : i+1]
 			var rec LogRecord
 			if len(bytes.TrimSpace(line)) > 0 && json.Unmarshal(line, &rec) == nil && opts.match(&rec) {
-				if n--; n == 0 {
-					return pos + int64(j+1), nil
+				text := rec.Text
+				if last {
+					text = strings.TrimSuffix(text, "\n")
+					last = false
+				}
+				// Each newline (but the last) ends the line before the one that follows it.
+				for k := len(text) - 1; k >= 0; k-- {
+					if text[k] == '\n' {
+						if n--; n == 0 {
+							return pos + int64(j+1), k + 1, nil
+						}
+					}
 				}
 			}
 			if j < 0 {
@@ -163,5 +186,5 @@ func tailOffset(f *os.File, n int, opts *LogOptions) (int64, error) {
 			break
 		}
 	}
-	return 0, nil
+	return 0, 0, nil
 }

@@ -1,6 +1,7 @@
 package container
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -63,6 +64,38 @@ func TestReadLogsSelect(t *testing.T) {
 	}
 	if got := collect(t, dir, LogOptions{Stderr: true, Since: t0.Add(1990 * time.Second)}, nil); strings.Count(got, "e") != 3 {
 		t.Errorf("stderr since: %q", got)
+	}
+}
+
+// A record is one read of the output: tail counts the lines inside records, and a line may
+// span two records.
+func TestReadLogsTailCountsLines(t *testing.T) {
+	dir := t.TempDir()
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	writeLog(t, dir,
+		LogRecord{Time: t0, Stream: "stdout", Text: "l1\nl2\nl3\n"},
+		LogRecord{Time: t0, Stream: "stdout", Text: "l4\nl5"},
+		LogRecord{Time: t0, Stream: "stdout", Text: " end\n"})
+	for n, want := range map[int]string{
+		1:  "ol5o end\n",
+		2:  "ol4\nl5o end\n",
+		3:  "ol3\nol4\nl5o end\n",
+		5:  "ol1\nl2\nl3\nol4\nl5o end\n",
+		50: "ol1\nl2\nl3\nol4\nl5o end\n",
+	} {
+		if got := collect(t, dir, LogOptions{Tail: n}, nil); got != want {
+			t.Errorf("tail %d: %q, want %q", n, got, want)
+		}
+	}
+	// A big chunk: the last two of many lines in one record.
+	dir = t.TempDir()
+	var big strings.Builder
+	for i := range 5000 {
+		fmt.Fprintf(&big, "%d\n", i)
+	}
+	writeLog(t, dir, LogRecord{Time: t0, Stream: "stdout", Text: big.String()})
+	if got := collect(t, dir, LogOptions{Tail: 2}, nil); got != "o4998\n4999\n" {
+		t.Errorf("tail 2 of one big record: %q", got)
 	}
 }
 
