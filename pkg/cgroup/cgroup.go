@@ -36,6 +36,9 @@ type Manager interface {
 	// resumes them.
 	Freeze(path string) error
 	Thaw(path string) error
+	// Frozen reports whether the cgroup is frozen (or freezing): the kernel's word on a
+	// pause, which outlives a daemon that had no time to record it.
+	Frozen(path string) (bool, error)
 	Stats(path string) (*Stats, error)
 	// OOMKilled reports whether the kernel's OOM killer has killed a process of the cgroup.
 	OOMKilled(path string) (bool, error)

@@ -162,11 +162,17 @@ func TestContract(t *testing.T) {
 			if got := f.get(t, "freeze", path); got != map[int]string{1: "FROZEN", 2: "1"}[f.m.Version()] {
 				t.Errorf("after Freeze, %q", got)
 			}
+			if frozen, err := f.m.Frozen(path); err != nil || !frozen {
+				t.Errorf("Frozen after Freeze = %v, %v", frozen, err)
+			}
 			if f.m.Version() == 2 {
 				f.set(t, path, "cgroup.events", "populated 1\nfrozen 0\n")
 			}
 			if err := f.m.Thaw(path); err != nil {
 				t.Fatal(err)
+			}
+			if frozen, err := f.m.Frozen(path); err != nil || frozen {
+				t.Errorf("Frozen after Thaw = %v, %v", frozen, err)
 			}
 
 			if err := f.m.Remove(path); err != nil {

@@ -219,8 +219,14 @@ func TestV1Real(t *testing.T) {
 	if st := procState(c.cmd.Process.Pid); !strings.HasPrefix(st, "D") && !strings.HasPrefix(st, "S") {
 		t.Errorf("frozen task state %q, want it stopped in the freezer", st)
 	}
+	if frozen, err := m.Frozen(path); err != nil || !frozen {
+		t.Errorf("Frozen of a frozen cgroup = %v, %v", frozen, err)
+	}
 	if err := m.Thaw(path); err != nil {
 		t.Fatal(err)
+	}
+	if frozen, err := m.Frozen(path); err != nil || frozen {
+		t.Errorf("Frozen of a thawed cgroup = %v, %v", frozen, err)
 	}
 	if err := c.run(); err != nil {
 		t.Fatalf("child: %v\n%s", err, c.out.String())

@@ -298,6 +298,18 @@ func (m *V1) Thaw(path string) error   { return m.freezer(path, "THAWED") }
 
 // freezer writes the state and waits for it: FREEZING means some task has not stopped yet,
 // and writing FROZEN again retries those.
+func (m *V1) Frozen(path string) (bool, error) {
+	d, err := m.dirs(path)
+	if err != nil {
+		return false, err
+	}
+	if d["freezer"] == "" {
+		return false, fmt.Errorf("cgroup %s: no v1 freezer controller", path)
+	}
+	state, err := read(d["freezer"], "freezer.state")
+	return state == "FROZEN" || state == "FREEZING", err
+}
+
 func (m *V1) freezer(path, state string) error {
 	d, err := m.dirs(path)
 	if err != nil {

@@ -229,6 +229,15 @@ func (m *V2) Freeze(path string) error { return m.freeze(path, "1") }
 func (m *V2) Thaw(path string) error   { return m.freeze(path, "0") }
 
 // freeze writes cgroup.freeze and waits for cgroup.events to report the new state.
+func (m *V2) Frozen(path string) (bool, error) {
+	dir, err := m.dir(path)
+	if err != nil {
+		return false, err
+	}
+	v, err := read(dir, "cgroup.freeze")
+	return v == "1", err
+}
+
 func (m *V2) freeze(path, v string) error {
 	dir, err := m.dir(path)
 	if err != nil {

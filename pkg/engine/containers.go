@@ -450,8 +450,14 @@ func (e *Engine) openContainers(ctx context.Context) error {
 			if serr == nil && st.Exit == nil {
 				c.shim = shim
 				c.exited, c.cleaned = make(chan struct{}), make(chan struct{})
+				// Paused is the freezer's word: a pause (or unpause) just before a kill -9
+				// may not have reached state.json.
+				paused := st.Status == "paused" || r.Status == StatusPaused
+				if frozen, ferr := e.cg.Frozen(cgroupPath(r.ID)); ferr == nil {
+					paused = frozen
+				}
 				status := StatusRunning
-				if st.Status == "paused" || r.Status == StatusPaused {
+				if paused {
 					status = StatusPaused
 				}
 				e.update(c, func(r *Record) { r.Status = status; r.PID = shim.PID() })
