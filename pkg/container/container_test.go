@@ -382,27 +382,13 @@ func TestTTYAndResize(t *testing.T) {
 	if err := c.Resize(33, 101); err != nil {
 		t.Fatal(err)
 	}
-	var out bytes.Buffer
-	attached := make(chan error, 1)
-	conn, err := c.AttachConn(context.Background(), false)
-	if err != nil {
-		t.Fatal(err)
+	out, exit := resumeAttached(t, c)
+	if exit.ExitCode != 0 {
+		t.Fatalf("exit %+v", exit)
 	}
-	go func() {
-		_, err := out.ReadFrom(conn)
-		attached <- err
-	}()
-	if err := c.Resume(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	exit, err := c.Wait(context.Background())
-	if err != nil || exit.ExitCode != 0 {
-		t.Fatalf("exit %+v, %v", exit, err)
-	}
-	<-attached
 	want := "33 101\r\n/dev/pts/0\r\ninteractive\r\n"
-	if out.String() != want {
-		t.Errorf("tty output %q, want %q", out.String(), want)
+	if out != want {
+		t.Errorf("tty output %q, want %q", out, want)
 	}
 	if l := logs(t, s.Dir); l["stdout"] != want {
 		t.Errorf("tty log %q", l)
@@ -429,6 +415,28 @@ func TestExecTTY(t *testing.T) {
 	}
 }
 
+// resumeAttached attaches to c's raw stream, lets the workload run and waits for its end:
+// what the stream carried, and the exit.
+func resumeAttached(t *testing.T, c *container.Container) (string, *container.Exit) {
+	t.Helper()
+	conn, err := c.AttachConn(context.Background(), false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	read := make(chan struct{})
+	go func() { out.ReadFrom(conn); close(read) }()
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	exit, err := c.Wait(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-read
+	return out.String(), exit
+}
+
 func TestAttachBeforeResume(t *testing.T) {
 	s := newSpec(t, "sh", "-c", "echo one; echo two >&2; echo three")
 	c := start(t, s)
@@ -444,24 +452,11 @@ func TestAttachBeforeResume(t *testing.T) {
 	}()
 	// Attach is registered once AttachConn returns; Attach above races Resume, so use a
 	// second, synchronous attach for the check.
-	conn2, err := c.AttachConn(context.Background(), false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var raw bytes.Buffer
-	rawDone := make(chan struct{})
-	go func() { raw.ReadFrom(conn2); close(rawDone) }()
-	if err := c.Resume(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := c.Wait(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	<-rawDone
+	raw, _ := resumeAttached(t, c)
 	<-done
 	// Frames: header byte 1 or 2, then payload.
 	var got []string
-	b := raw.Bytes()
+	b := []byte(raw)
 	for len(b) >= 8 {
 		n := int(b[4])<<24 | int(b[5])<<16 | int(b[6])<<8 | int(b[7])
 		got = append(got, string(rune('0'+b[0]))+":"+string(b[8:8+n]))

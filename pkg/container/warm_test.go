@@ -1,7 +1,6 @@
 package container_test
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
@@ -128,22 +127,12 @@ func TestWarmStdinAndTTY(t *testing.T) {
 		if err := c.Resize(33, 101); err != nil {
 			t.Fatal(err)
 		}
-		conn, err := c.AttachConn(context.Background(), false)
-		if err != nil {
-			t.Fatal(err)
+		out, exit := resumeAttached(t, c)
+		if exit.ExitCode != 0 {
+			t.Fatalf("exit %+v", exit)
 		}
-		var out bytes.Buffer
-		read := make(chan struct{})
-		go func() { out.ReadFrom(conn); close(read) }()
-		if err := c.Resume(context.Background()); err != nil {
-			t.Fatal(err)
-		}
-		if exit, err := c.Wait(context.Background()); err != nil || exit.ExitCode != 0 {
-			t.Fatalf("exit %+v, %v", exit, err)
-		}
-		<-read
-		if want := "33 101\r\n/dev/pts/0\r\n"; out.String() != want {
-			t.Errorf("tty output %q, want %q", out.String(), want)
+		if want := "33 101\r\n/dev/pts/0\r\n"; out != want {
+			t.Errorf("tty output %q, want %q", out, want)
 		}
 	})
 }

@@ -587,12 +587,9 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 			e.Log.Warn("remove orphan cgroup", "id", id[:12], "err", err)
 		}
 		anon := e.orphanAnonVolumes(dir)
-		if err := detachMountsUnder(dir); err == nil {
-			err = os.RemoveAll(dir)
-			if err != nil {
-				e.Log.Warn("remove orphan container", "id", id[:12], "err", err)
-				continue
-			}
+		if err := removeRunDir(dir); err != nil {
+			e.Log.Warn("remove orphan container", "id", id[:12], "err", err)
+			continue
 		}
 		// --rm takes its anonymous volumes along; only its config.json still names them.
 		e.removeVolumes(anon)

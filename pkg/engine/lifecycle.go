@@ -409,14 +409,13 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost 
 	case <-time.After(reapWait):
 	}
 	reapedAfter := time.Since(t)
-	cgErr := make(chan error, 1)
-	go func() { cgErr <- e.cg.Remove(cgroupPath(r.ID)) }()
-	var err error
+	cgDone := make(chan struct{})
+	var cgErr error
+	go func() { cgErr = e.cg.Remove(cgroupPath(r.ID)); close(cgDone) }()
 	if !gone {
 		// Without the shim's word, the cgroup's removal (retried while tasks exit) is what
 		// says no process is left to use the mounts in the directory.
-		err = <-cgErr
-		cgErr <- err
+		<-cgDone
 	}
 	// A --rm container's whole directory goes now, alongside its cgroup.
 	dirGone := false
@@ -427,13 +426,14 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost 
 	} else {
 		container.Cleanup(dir)
 	}
-	if err = <-cgErr; err != nil {
-		e.Log.Warn("remove cgroup", "id", r.ID[:12], "err", err)
+	<-cgDone
+	if cgErr != nil {
+		e.Log.Warn("remove cgroup", "id", r.ID[:12], "err", cgErr)
 	}
 	close(cleaned)
 	e.Log.Debug("run cleaned up", "id", r.ID[:12], "reaped", gone, "reaped_after", reapedAfter, "took", time.Since(t))
 	if r.Request.AutoRemove {
-		go e.remove(context.Background(), c, true, true, dirGone && err == nil)
+		go e.remove(context.Background(), c, true, true, dirGone && cgErr == nil)
 		return
 	}
 	r = e.snapshot(c)

@@ -265,9 +265,7 @@ func (e *Engine) orphanAnonVolumes(dir string) []string {
 		if m.Type != "volume" || m.Source != e.volumeDir(name) {
 			continue
 		}
-		b, err := os.ReadFile(e.volumeMetaPath(name))
-		var meta volumeMeta
-		if err != nil || json.Unmarshal(b, &meta) != nil || !meta.Anonymous || len(e.volumeUsers(name)) > 0 {
+		if meta, ok := e.readVolumeMeta(name); !ok || !meta.Anonymous || len(e.volumeUsers(name)) > 0 {
 			continue
 		}
 		out = append(out, name)
@@ -292,19 +290,26 @@ func (e *Engine) volumeUsers(name string) []string {
 	return out
 }
 
+// readVolumeMeta reads a volume's metadata (ok false: missing or unreadable).
+func (e *Engine) readVolumeMeta(name string) (volumeMeta, bool) {
+	var m volumeMeta
+	b, err := os.ReadFile(e.volumeMetaPath(name))
+	if err != nil || json.Unmarshal(b, &m) != nil {
+		return volumeMeta{}, false
+	}
+	return m, true
+}
+
 func (e *Engine) volumeInfo(name string) (api.Volume, error) {
 	st, err := os.Stat(e.volumeDir(name))
 	if err != nil || !st.IsDir() {
 		return api.Volume{}, errdefs.NotFound(fmt.Sprintf("no such volume: %s", name))
 	}
 	v := api.Volume{Name: name, Driver: "local", Mountpoint: e.volumeDir(name), CreatedAt: st.ModTime().UTC(), Labels: map[string]string{}, UsedBy: e.volumeUsers(name)}
-	if b, err := os.ReadFile(e.volumeMetaPath(name)); err == nil {
-		var m volumeMeta
-		if json.Unmarshal(b, &m) == nil {
-			v.CreatedAt, v.Anonymous = m.CreatedAt, m.Anonymous
-			if m.Labels != nil {
-				v.Labels = m.Labels
-			}
+	if m, ok := e.readVolumeMeta(name); ok {
+		v.CreatedAt, v.Anonymous = m.CreatedAt, m.Anonymous
+		if m.Labels != nil {
+			v.Labels = m.Labels
 		}
 	}
 	if v.UsedBy == nil {
