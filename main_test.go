@@ -67,6 +67,15 @@ func TestScripts(t *testing.T) {
 
 var subnetSeq atomic.Int32
 
+// testSubnetBase is the /16 the scripts' subnets come from; MINIBOX_TEST_SUBNET_BASE
+// ("172.28") lets two test runs on one host keep apart.
+func testSubnetBase() string {
+	if b := os.Getenv("MINIBOX_TEST_SUBNET_BASE"); b != "" {
+		return b
+	}
+	return "172.29"
+}
+
 type daemon struct {
 	cmd  *exec.Cmd
 	done chan error
@@ -117,7 +126,7 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 	// subnet (kept across its daemon restarts) unless it names one.
 	subnet := ts.Getenv("BRIDGE_SUBNET")
 	if subnet == "" {
-		subnet = fmt.Sprintf("172.29.%d.0/24", subnetSeq.Add(1)%250)
+		subnet = fmt.Sprintf("%s.%d.0/24", testSubnetBase(), subnetSeq.Add(1)%250)
 		ts.Setenv("BRIDGE_SUBNET", subnet)
 	}
 	cmd.Env = append(cmd.Env, "MINIBOX_BRIDGE_SUBNET="+subnet)
@@ -269,7 +278,7 @@ func cleanupDaemons(token string, ds map[string]*daemon) {
 		unmountUnder(root)
 		// The daemon leaves its bridge address and NAT rules by design; the script's own
 		// subnet goes with the script.
-		if pfx, err := netip.ParsePrefix(lastEnv(d.cmd.Env, "MINIBOX_BRIDGE_SUBNET")); err == nil && strings.HasPrefix(pfx.String(), "172.29.") {
+		if pfx, err := netip.ParsePrefix(lastEnv(d.cmd.Env, "MINIBOX_BRIDGE_SUBNET")); err == nil && strings.HasPrefix(pfx.String(), testSubnetBase()+".") {
 			forgetSubnet(pfx.Masked())
 		}
 	}
