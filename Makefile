@@ -48,9 +48,14 @@ bench: build testdata
 	bash scripts/install-deps.sh bench
 	MINIBOX_TEST_PRIVILEGED=1 MINIBOX_BENCH_BIN=$(CURDIR)/bin/minibox $(GO) test -run '^$$' -bench . -benchtime 1x -count=1 -timeout 30m ./...
 
+# Linters at pinned versions, fetched through the module proxy on first use.
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+DEADCODE    ?= golang.org/x/tools/cmd/deadcode@v0.53.0
 lint:
 	@test -z "$$(gofmt -l . | tee /dev/stderr)" || (echo "gofmt: files above need formatting"; exit 1)
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) ./...
+	@out="$$($(GO) run $(DEADCODE) -test ./...)"; test -z "$$out" || (echo "$$out"; echo "deadcode: unreachable functions above"; exit 1)
 
 demo: deps build testdata
 	bash scripts/demo.sh

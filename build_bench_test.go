@@ -144,7 +144,9 @@ func writeTar(b *testing.B, src, out string) {
 				return err
 			}
 			defer r.Close()
-			_, err = io.Copy(tw, r)
+			if _, err := io.Copy(tw, r); err != nil {
+				return err
+			}
 		}
 		return err
 	})

@@ -3,7 +3,6 @@ package build
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -627,63 +626,4 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	res.Digest, res.ID = md.Digest.String(), cd.Digest.String()
 	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
 	return nil
-}
-
-// InUse reports whether a running build holds cache key key.
-func (bld *Builder) InUse(key string) bool {
-	bld.mu.Lock()
-	defer bld.mu.Unlock()
-	return bld.inUse[key] > 0
-}
-
-// PruneCache removes every layers/<key> no running build holds (prune --build-cache) and
-// returns how many entries and bytes went.
-func (bld *Builder) PruneCache() (int, int64, error) {
-	dir := filepath.Join(bld.Root, "layers")
-	ents, err := os.ReadDir(dir)
-	if errors.Is(err, os.ErrNotExist) {
-		return 0, 0, nil
-	}
-	if err != nil {
-		return 0, 0, err
-	}
-	var n int
-	var freed int64
-	for _, e := range ents {
-		if !e.IsDir() || bld.InUse(e.Name()) {
-			continue
-		}
-		p := filepath.Join(dir, e.Name())
-		size := diskUsage(p)
-		if err := os.RemoveAll(p); err != nil {
-			return n, freed, err
-		}
-		n++
-		freed += size
-	}
-	return n, freed, nil
-}
-
-// CacheUsage is the number of entries and bytes in layers/ (system df).
-func (bld *Builder) CacheUsage() (int, int64) {
-	dir := filepath.Join(bld.Root, "layers")
-	ents, _ := os.ReadDir(dir)
-	n := 0
-	for _, e := range ents {
-		if e.IsDir() {
-			n++
-		}
-	}
-	return n, diskUsage(dir)
-}
-
-func diskUsage(p string) int64 {
-	var n int64
-	filepath.Walk(p, func(_ string, fi os.FileInfo, err error) error {
-		if err == nil && fi.Mode().IsRegular() {
-			n += fi.Size()
-		}
-		return nil
-	})
-	return n
 }

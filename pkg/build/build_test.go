@@ -52,7 +52,9 @@ func tarDir(t testing.TB, dir, out string) {
 				return err
 			}
 			defer src.Close()
-			_, err = io.Copy(tw, src)
+			if _, err := io.Copy(tw, src); err != nil {
+				return err
+			}
 		}
 		return err
 	})

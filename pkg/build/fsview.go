@@ -17,9 +17,6 @@ type view struct {
 	layers []string
 }
 
-// errHidden marks a name a whiteout or an opaque directory removed.
-var errHidden = errors.New("hidden by a whiteout")
-
 // find returns the layer holding rel (slash-separated, relative to the root) and its info.
 func (v *view) find(rel string) (string, fs.FileInfo, error) {
 	rel = cleanRel(rel)

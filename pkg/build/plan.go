@@ -166,7 +166,7 @@ func expand(s string, env envList, args map[string]string) (string, error) {
 			v, ok = args[name]
 		}
 		if !ok {
-			return "", fmt.Errorf("unknown variable ${%s}: declare it with ARG or ENV, or pass --build-arg %s=...", name, name)
+			return "", fmt.Errorf("unknown variable ${%s}: declare it with ARG or ENV, or pass --build-arg %s=VALUE", name, name)
 		}
 		b.WriteString(s[:i])
 		b.WriteString(v)

@@ -80,9 +80,7 @@ func (f fake) get(t *testing.T, key, path string) string {
 	if !ok {
 		t.Fatalf("no file %q in this layout", key)
 	}
-	if strings.Contains(p, "%s") {
-		p = strings.Replace(p, "%s", path, 1)
-	}
+	p = strings.Replace(p, "%s", path, 1)
 	b, err := os.ReadFile(filepath.Join(f.root, p))
 	if err != nil {
 		t.Fatalf("%s: %v", key, err)
@@ -106,7 +104,7 @@ func TestContract(t *testing.T) {
 			if err := f.m.Create(path, r); err != nil {
 				t.Fatal(err)
 			}
-			want := map[string]string{}
+			var want map[string]string
 			if f.m.Version() == 1 {
 				want = map[string]string{"memory": "33554432", "swap": "33554432", "cpu": "50000",
 					"period": "100000", "shares": "512", "cpuset": "1", "mems": "0", "pids": "20",

@@ -7,9 +7,7 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
-	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/minibox/minibox/pkg/api"
@@ -33,15 +31,6 @@ func (e *Engine) running(ref string, allowPaused bool) (*ctr, *container.Contain
 		return nil, nil, errdefs.Conflict(fmt.Sprintf("container %s is paused; unpause it first", c.rec.Name))
 	}
 	return c, shim, nil
-}
-
-// ContainerTty reports whether the container has a terminal.
-func (e *Engine) ContainerTty(ref string) (bool, error) {
-	c, err := e.lookup(ref)
-	if err != nil {
-		return false, err
-	}
-	return e.snapshot(c).Request.Tty, nil
 }
 
 // AttachContainer attaches to a running container's stdio: raw bytes for a tty, else
@@ -332,6 +321,3 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 	}
 	return time.Time{}, errdefs.Invalid(fmt.Sprintf("time %q: expected RFC 3339, Unix time, or a duration such as 10m", s))
 }
-
-// SignalName is a signal's number for the API.
-func SignalName(sig syscall.Signal) string { return strings.TrimPrefix(sig.String(), "signal ") }

@@ -220,9 +220,6 @@ func BuildEnd(res *api.BuildResult, err error) api.BuildEnd {
 	return end
 }
 
-// BuildCacheUsage is the number of layers/ entries and their bytes (system df).
-func (e *Engine) BuildCacheUsage() (int, int64) { return e.Builder.CacheUsage() }
-
 func registryHost(ref string) string {
 	r, err := oci.ParseNormalized(ref)
 	if err != nil {

@@ -99,11 +99,6 @@ func (e *Engine) clearTmp() error {
 	return nil
 }
 
-// TempDir makes a private staging directory under tmp/.
-func (e *Engine) TempDir(pattern string) (string, error) {
-	return os.MkdirTemp(filepath.Join(e.Root, "tmp"), pattern)
-}
-
 // Close flushes state; containers, the bridge, NAT rules and lazy mounts stay. Calling
 // it again does nothing.
 func (e *Engine) Close() {

@@ -197,15 +197,6 @@ func (e *Engine) lazyLayerDir(ctx context.Context, l ocispec.Descriptor) (string
 	return e.lazy.Mount(ctx, l.Digest)
 }
 
-// RootfsLayers is the lower directories of a container of img: lazy when asked (run --lazy
-// or MINIBOX_LAZY=1), else unpacked.
-func (e *Engine) RootfsLayers(ctx context.Context, img *image.Image, lazy bool) ([]string, error) {
-	if lazy {
-		return e.LazyLayerDirs(ctx, img)
-	}
-	return e.Images.LayerDirs(ctx, img)
-}
-
 // usedByContainers is every layer a container record uses: the containers area's answer
 // and the lower directories of every containers/<id>/config.json.
 func (e *Engine) usedByContainers() (map[digest.Digest]bool, error) {

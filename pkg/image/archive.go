@@ -221,7 +221,7 @@ func (a *archive) member(hdr *tar.Header, r io.Reader) error {
 	case tar.TypeLink:
 		a.links[name] = path.Clean(hdr.Linkname)
 		return nil
-	case tar.TypeReg, tar.TypeRegA:
+	case tar.TypeReg:
 	default:
 		return nil
 	}

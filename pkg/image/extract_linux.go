@@ -233,7 +233,7 @@ func (x *extractor) entry(hdr *tar.Header, rel string, r io.Reader, buf []byte) 
 			return &os.PathError{Op: "mkdir", Path: rel, Err: err}
 		}
 		return x.meta(pfd, base, hdr, -1)
-	case tar.TypeReg, tar.TypeRegA, tar.TypeGNUSparse:
+	case tar.TypeReg, tar.TypeGNUSparse:
 		if err := clear(pfd, base, false); err != nil {
 			return err
 		}

@@ -26,6 +26,3 @@ func (r *Regexp) MatchString(s string) bool { return r.get().MatchString(s) }
 
 // FindStringSubmatch is regexp's.
 func (r *Regexp) FindStringSubmatch(s string) []string { return r.get().FindStringSubmatch(s) }
-
-// String is the expression.
-func (r *Regexp) String() string { return r.expr }

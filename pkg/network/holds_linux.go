@@ -3,7 +3,6 @@ package network
 import (
 	"errors"
 	"fmt"
-	"net/netip"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -105,6 +104,3 @@ func (m *Manager) inNS(fn func() error) error {
 	}()
 	return <-errc
 }
-
-// addrPort is a Port's host side as an AddrPort, for matching conntrack entries.
-func (p Port) addrPort() netip.AddrPort { return netip.AddrPortFrom(p.hostIP(), p.HostPort) }

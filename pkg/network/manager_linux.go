@@ -83,9 +83,6 @@ func New(cfg Config, log *slog.Logger) (*Manager, error) {
 	return m, nil
 }
 
-// Config returns the configuration in force (defaults filled in).
-func (m *Manager) Config() Config { return m.cfg }
-
 // Close releases the netlink sockets and every port hold. Rules, veths and the bridge stay:
 // published ports keep answering while the daemon is down.
 func (m *Manager) Close() error {

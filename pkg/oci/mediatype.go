@@ -41,18 +41,6 @@ const (
 	Zstd
 )
 
-// LayerCompression tells how a layer blob of media type mt is compressed; unknown types
-// are sniffed by the reader (pkg/image) from the magic bytes.
-func LayerCompression(mt string) Compression {
-	switch mt {
-	case ocispec.MediaTypeImageLayerGzip, ocispec.MediaTypeImageLayerNonDistributableGzip, DockerLayer, DockerForeignLayer: //nolint:staticcheck // still in the wild
-		return Gzip
-	case LayerZstd, ocispec.MediaTypeImageLayerNonDistributableZstd: //nolint:staticcheck
-		return Zstd
-	}
-	return Uncompressed
-}
-
 // HostPlatform is the platform images are resolved to: this binary's.
 func HostPlatform() ocispec.Platform {
 	return ocispec.Platform{OS: "linux", Architecture: runtime.GOARCH}

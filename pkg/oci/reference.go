@@ -158,6 +158,3 @@ func Familiar(s string) string {
 	}
 	return r.Familiar()
 }
-
-// IsID reports whether s is a full 64-hex image ID (no "sha256:" prefix).
-func IsID(s string) bool { return idRe.MatchString(s) }

@@ -45,13 +45,6 @@ func New(log *slog.Logger) *Client {
 	return &Client{log: log, transport: DefaultTransport(), Parallel: 4, Attempts: 4, Backoff: 500 * time.Millisecond}
 }
 
-// WithTransport replaces the HTTP transport (tests); the loopback rule still applies.
-func (c *Client) WithTransport(t http.RoundTripper) *Client {
-	c2 := *c
-	c2.transport = loopbackOnly{t}
-	return &c2
-}
-
 func (c *Client) options(ctx context.Context, a *Auth) []remote.Option {
 	return []remote.Option{
 		remote.WithContext(ctx),

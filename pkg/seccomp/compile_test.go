@@ -129,7 +129,7 @@ func TestDefaultProfile(t *testing.T) {
 		{"read", prog, x, n(archX8664, "read"), nil, retAllow},
 		{"i386 read", prog, i, n(archI386, "read"), nil, retAllow},
 		{"i386 socketcall", prog, i, n(archI386, "socketcall"), nil, retAllow},
-		{"x32 read", prog, x, x32SyscallBit | 0, nil, retKillProcess},
+		{"x32 read", prog, x, x32SyscallBit, nil, retKillProcess},
 		{"aarch64", prog, 0xc00000b7, 63, nil, retKillProcess},
 		{"unknown nr", prog, x, 999, nil, eperm},
 		{"mount", prog, x, n(archX8664, "mount"), nil, eperm},

@@ -3,11 +3,8 @@ package testutil
 import (
 	"os"
 	"os/exec"
-	"runtime"
 	"strings"
 	"testing"
-
-	"golang.org/x/sys/unix"
 )
 
 // Prerequisite names one thing a privileged test needs.
@@ -76,24 +73,4 @@ func filesystem(name string) bool {
 		exec.Command("modprobe", name).Run()
 	}
 	return false
-}
-
-// NetNS runs fn on a thread in a fresh network namespace; the thread dies afterwards so
-// the namespace never leaks into other goroutines.
-func NetNS(t testing.TB, fn func()) {
-	t.Helper()
-	done := make(chan struct{})
-	var ferr error
-	go func() {
-		defer close(done)
-		runtime.LockOSThread() // never unlocked: the thread exits with the goroutine
-		if ferr = unix.Unshare(unix.CLONE_NEWNET); ferr != nil {
-			return
-		}
-		fn()
-	}()
-	<-done
-	if ferr != nil {
-		t.Fatalf("unshare netns: %v", ferr)
-	}
 }

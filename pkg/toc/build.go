@@ -162,7 +162,7 @@ func (x *Index) readTar(tc *countReader) error {
 			}
 		}
 		switch h.Typeflag {
-		case tar.TypeReg, tar.TypeRegA:
+		case tar.TypeReg:
 			e.Type, e.Size, e.Offset = TypeReg, h.Size, tc.n
 			sum := sha256.New()
 			for e.Size > ChunkSize && int64(len(e.Chunks))*ChunkSize < e.Size {

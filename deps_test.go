@@ -1,0 +1,77 @@
+package main
+
+import (
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/minibox/minibox/"
+
+// depRule forbids packages matching from to depend (directly or not) on any package
+// whose import path contains one of banned.
+type depRule struct {
+	why    string
+	from   func(pkg string) bool
+	banned []string
+}
+
+func under(prefix string) func(string) bool {
+	return func(pkg string) bool { return strings.HasPrefix(pkg, module+prefix) }
+}
+
+func is(names ...string) func(string) bool {
+	return func(pkg string) bool {
+		for _, n := range names {
+			if pkg == module+n {
+				return true
+			}
+		}
+		return false
+	}
+}
+
+var depRules = []depRule{
+	{"imports go down: library packages never reach into the applets", under("pkg/"), []string{module + "applets/"}},
+	{"the engine is one edge's service, not an HTTP server", under("pkg/engine"),
+		[]string{"fasthttp", module + "pkg/api/server", module + "pkg/api/client"}},
+	{"wire types carry no transport", is("pkg/api"), []string{"fasthttp", "net/http"}},
+	{"a container's PID 1 stays small", is("applets/boxinit"),
+		[]string{"fasthttp", "go-fuse", "kong", "net/http", module + "pkg/engine", module + "pkg/api", module + "applets/minibox", module + "applets/miniboxd", module + "applets/shim"}},
+	{"a shim per container stays small", is("applets/shim"),
+		[]string{"fasthttp", "go-fuse", "kong", "net/http", module + "pkg/engine", module + "pkg/api", module + "applets/minibox", module + "applets/miniboxd"}},
+	{"the CLI reaches the daemon only through the client", is("applets/minibox"),
+		[]string{module + "pkg/engine", module + "pkg/api/server", module + "pkg/container", module + "pkg/network", "fasthttp/router"}},
+	{"leaves take the standard library and x/sys only", is("pkg/errdefs", "pkg/atomicfile", "pkg/reexec"),
+		[]string{module, "github.com/", "golang.org/x/net", "golang.org/x/sync"}},
+}
+
+// TestDependencyRules keeps the package layering that docs/ARCHITECTURE.md describes. It
+// never skips: without the go tool the rules cannot be checked, and that is a failure.
+func TestDependencyRules(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.ImportPath}} {{join .Deps " "}}`, "./...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	checked := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		pkg, deps := fields[0], fields[1:]
+		for _, r := range depRules {
+			if !r.from(pkg) {
+				continue
+			}
+			checked++
+			for _, d := range deps {
+				for _, b := range r.banned {
+					if strings.Contains(d, b) && !strings.HasPrefix(d, pkg) {
+						t.Errorf("%s depends on %s (%s)", pkg, d, r.why)
+					}
+				}
+			}
+		}
+	}
+	if checked < len(depRules) {
+		t.Fatalf("only %d packages matched the %d rules: package paths moved?", checked, len(depRules))
+	}
+}
