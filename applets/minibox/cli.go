@@ -47,7 +47,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	code := 0
 	parser, err := kong.New(grammar(args),
 		kong.Name("minibox"),
-		kong.Description("minibox: build images, run containers and compose projects on one Linux host."),
+		kong.Description("minibox: build images and run containers on one Linux host."),
 		kong.Vars{"version": version.String("minibox")},
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(c int) { exited, code = true, c; panic(exitCode(c)) }),

@@ -1,3 +1,3 @@
-// Package client is the API's Go client, used by the CLI and compose: JSON calls,
+// Package client is the API's Go client, used by the CLI: JSON calls,
 // newline-delimited JSON streams, raw archives and upgraded (hijacked) connections.
 package client
