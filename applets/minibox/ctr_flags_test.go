@@ -13,6 +13,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -80,8 +81,8 @@ func TestRunFlagsToRequest(t *testing.T) {
 		{"sizes", []string{"-m", "512", "--memory-swap", "-1", "--shm-size", "1g", "img"}, func(r *api.CreateRequest) {
 			r.MemoryBytes, r.MemorySwap, r.ShmSizeBytes = 512<<20, -1, 1<<30
 		}},
-		{"size suffixes", []string{"-m", "64k", "--memory-swap", "100b", "img"}, func(r *api.CreateRequest) {
-			r.MemoryBytes, r.MemorySwap = 64<<10, 100
+		{"size suffixes", []string{"-m", "6144k", "--memory-swap", "7340032b", "img"}, func(r *api.CreateRequest) {
+			r.MemoryBytes, r.MemorySwap = 6<<20, 7<<20
 		}},
 		{"cpu", []string{"-c", "50", "--cpus", "1.5", "--cpu-shares", "512", "--cpuset-cpus", "0-1", "--pids-limit", "20", "img"}, func(r *api.CreateRequest) {
 			r.CPU, r.CPUs, r.CPUShares, r.CpusetCpus, r.PidsLimit = 50, 1.5, 512, "0-1", 20
@@ -232,7 +233,7 @@ func TestParseDuration(t *testing.T) {
 }
 
 func TestPublishRanges(t *testing.T) {
-	got, err := publishFlag("8000-8001:80-81/udp")
+	got, err := ctrconfig.ParsePublish("8000-8001:80-81/udp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,12 +241,14 @@ func TestPublishRanges(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("publishFlag = %+v, want %+v", got, want)
 	}
-	got, err = publishFlag("[::1]:8080:80")
+	got, err = ctrconfig.ParsePublish("[::1]:8080:80")
 	if err != nil || len(got) != 1 || got[0].HostIP != "::1" || got[0].HostPort != 8080 {
-		t.Errorf("publishFlag([::1]:8080:80) = %+v, %v", got, err)
+		t.Errorf("ParsePublish([::1]:8080:80) = %+v, %v", got, err)
 	}
-	if _, err := publishFlag("8000-8002:80-81"); err == nil {
-		t.Error("ranges of different lengths accepted")
+	for _, p := range []string{"8000-8002:80-81", "8080:80-81"} {
+		if _, err := ctrconfig.ParsePublish(p); err == nil {
+			t.Errorf("ParsePublish(%s): ranges of different lengths accepted", p)
+		}
 	}
 }
 
