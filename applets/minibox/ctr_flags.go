@@ -134,110 +134,127 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 		t := true
 		r.Lazy = &t
 	}
+	steps := []func(*api.CreateRequest) error{
+		func(r *api.CreateRequest) error { return f.envAndLabels(r, getenv) }, f.sizes,
+		func(r *api.CreateRequest) error { return f.storage(r, getenv, warn) }, f.ports, f.security,
+		func(r *api.CreateRequest) (err error) { r.Healthcheck, err = f.healthcheck(); return err },
+	}
+	for _, step := range steps {
+		if err := step(r); err != nil {
+			return nil, err
+		}
+	}
+	r.ExtraHosts, r.Ulimits, r.Tmpfs, r.Restart = f.AddHost, f.Ulimit, f.Tmpfs, f.Restart
+	// The daemon's own validator, so a bad value fails here, before any request.
+	if _, _, err := ctrconfig.Normalize(*r, ctrconfig.Options{}); err != nil {
+		return nil, fieldUsageError(err)
+	}
+	return r, nil
+}
+
+func (f *RunFlags) envAndLabels(r *api.CreateRequest, getenv Env) error {
 	var err error
 	if r.Labels, err = keyValues("--label", f.Label, true); err != nil {
-		return nil, err
+		return err
 	}
 	if r.Sysctls, err = keyValues("--sysctl", f.Sysctl, false); err != nil {
-		return nil, err
+		return err
 	}
 	for _, file := range f.EnvFile {
 		lines, err := readEnvFile(file, getenv)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.Env = append(r.Env, lines...)
 	}
 	r.Env = append(r.Env, envList(f.Env, getenv)...)
-	r.ExtraHosts = f.AddHost
+	return nil
+}
 
-	// Sizes, CPUs.
+// sizes parses the size and CPU flags; their ranges are the validator's.
+func (f *RunFlags) sizes(r *api.CreateRequest) error {
+	var err error
 	if r.MemoryBytes, err = sizeFlag("--memory", f.Memory, false); err != nil {
-		return nil, err
+		return err
 	}
 	if f.OOMScoreAdj != "" {
 		n, err := strconv.Atoi(string(f.OOMScoreAdj))
 		if err != nil {
-			return nil, usageError("--oom-score-adj %s: expected a number from -1000 to 1000", f.OOMScoreAdj)
+			return usageError("--oom-score-adj %s: expected a number from -1000 to 1000", f.OOMScoreAdj)
 		}
 		r.OOMScoreAdj = &n
 	}
 	if r.MemorySwap, err = sizeFlag("--memory-swap", string(f.MemorySwap), true); err != nil {
-		return nil, err
+		return err
 	}
 	if r.ShmSizeBytes, err = sizeFlag("--shm-size", f.ShmSize, false); err != nil {
-		return nil, err
+		return err
 	}
 	if f.CPUPercent != "" {
 		v, err := strconv.ParseFloat(strings.TrimSuffix(f.CPUPercent, "%"), 64)
 		if err != nil {
-			return nil, usageError("--cpu-percent %s: expected a positive number (percent of one CPU)", f.CPUPercent)
+			return usageError("--cpu-percent %s: expected a positive number (percent of one CPU)", f.CPUPercent)
 		}
 		r.CPU = v
 	}
 	if f.CPUs != "" {
 		v, err := strconv.ParseFloat(f.CPUs, 64)
 		if err != nil {
-			return nil, usageError("--cpus %s: expected a positive number of CPUs, like 1.5", f.CPUs)
+			return usageError("--cpus %s: expected a positive number of CPUs, like 1.5", f.CPUs)
 		}
 		r.CPUs = v
 	}
-	r.Ulimits = f.Ulimit
+	return nil
+}
 
-	// Storage.
+func (f *RunFlags) storage(r *api.CreateRequest, getenv Env, warn func(string, ...any)) error {
 	for _, v := range f.Volume {
 		m, err := volumeFlag(v, getenv, warn)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.Mounts = append(r.Mounts, m)
 	}
 	for _, v := range f.Mount {
 		m, err := mountFlag(v, getenv)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.Mounts = append(r.Mounts, m)
 	}
-	r.Tmpfs = f.Tmpfs
+	return nil
+}
 
-	// Network.
+func (f *RunFlags) ports(r *api.CreateRequest) error {
 	for _, p := range f.Publish {
 		bs, err := ctrconfig.ParsePublish(p)
 		if err != nil {
-			return nil, usageError("-p: %v", err)
+			return usageError("-p: %v", err)
 		}
 		r.Publish = append(r.Publish, bs...)
 	}
+	return nil
+}
 
-	// Security: as Docker's CLI does, a seccomp profile file is read here and its content
-	// sent; the daemon reads no file a client names.
+// security reads a seccomp profile file here and sends its content, as Docker's CLI does:
+// the daemon reads no file a client names.
+func (f *RunFlags) security(r *api.CreateRequest) error {
 	for _, o := range f.SecurityOpt {
 		k, v, _ := strings.Cut(o, "=")
 		if k == "seccomp" && v != "" && v != "unconfined" && !strings.HasPrefix(v, "{") {
 			b, err := os.ReadFile(v)
 			if err != nil {
-				return nil, usageError("--security-opt %s: %v; give a seccomp profile file in Docker's format or unconfined", o, unwrapPath(err))
+				return usageError("--security-opt %s: %v; give a seccomp profile file in Docker's format or unconfined", o, unwrapPath(err))
 			}
 			if !json.Valid(b) {
-				return nil, usageError("--security-opt %s: the file is not JSON; give a seccomp profile in Docker's format", o)
+				return usageError("--security-opt %s: the file is not JSON; give a seccomp profile in Docker's format", o)
 			}
 			r.SeccompProfile = json.RawMessage(b)
 			continue
 		}
 		r.SecurityOpt = append(r.SecurityOpt, o)
 	}
-
-	// Lifecycle.
-	r.Restart = f.Restart
-	if r.Healthcheck, err = f.healthcheck(); err != nil {
-		return nil, err
-	}
-	// The daemon's own validator, so a bad value fails here, before any request.
-	if _, _, err := ctrconfig.Normalize(*r, ctrconfig.Options{}); err != nil {
-		return nil, fieldUsageError(err)
-	}
-	return r, nil
+	return nil
 }
 
 // flagOf names the flag that sets an API field, for the CLI's messages.

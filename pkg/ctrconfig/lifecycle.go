@@ -41,7 +41,7 @@ func checkRestart(r *api.CreateRequest, _ *Options, _ *[]string) error {
 		return bad("restart", "%v", err)
 	}
 	if policy != "no" && r.AutoRemove {
-		return bad("restart", "%q cannot be combined with auto_remove (--rm); drop one of them", r.Restart)
+		return bad("restart", "%q cannot be used with --rm (auto_remove); drop one of them", r.Restart)
 	}
 	return nil
 }
