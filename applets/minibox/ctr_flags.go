@@ -3,8 +3,8 @@ package minibox
 import (
 	"bufio"
 	"encoding/json"
+	"errors"
 	"fmt"
-	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,6 +14,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -133,154 +134,155 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 		t := true
 		r.Lazy = &t
 	}
-	switch f.Network {
-	case "", "bridge", "host", "none":
-	default:
-		return nil, usageError("--network %s: unknown mode; use bridge, host or none", f.Network)
+	steps := []func(*api.CreateRequest) error{
+		func(r *api.CreateRequest) error { return f.envAndLabels(r, getenv) }, f.sizes,
+		func(r *api.CreateRequest) error { return f.storage(r, getenv, warn) }, f.ports, f.security,
+		func(r *api.CreateRequest) (err error) { r.Healthcheck, err = f.healthcheck(); return err },
 	}
-	switch f.Pull {
-	case "", "missing", "always", "never":
-	default:
-		return nil, usageError("--pull %s: unknown policy; use missing, always or never", f.Pull)
+	for _, step := range steps {
+		if err := step(r); err != nil {
+			return nil, err
+		}
 	}
-	switch f.Userns {
-	case "", "host", "auto":
-	default:
-		return nil, usageError("--userns %s: unknown mode; use host or auto", f.Userns)
+	r.ExtraHosts, r.Ulimits, r.Tmpfs, r.Restart = f.AddHost, f.Ulimit, f.Tmpfs, f.Restart
+	// The daemon's own validator, so a bad value fails here, before any request.
+	if _, _, err := ctrconfig.Normalize(*r, ctrconfig.Options{}); err != nil {
+		return nil, fieldUsageError(err)
 	}
+	return r, nil
+}
+
+func (f *RunFlags) envAndLabels(r *api.CreateRequest, getenv Env) error {
 	var err error
 	if r.Labels, err = keyValues("--label", f.Label, true); err != nil {
-		return nil, err
+		return err
 	}
 	if r.Sysctls, err = keyValues("--sysctl", f.Sysctl, false); err != nil {
-		return nil, err
+		return err
 	}
 	for _, file := range f.EnvFile {
 		lines, err := readEnvFile(file, getenv)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.Env = append(r.Env, lines...)
 	}
 	r.Env = append(r.Env, envList(f.Env, getenv)...)
-	for _, h := range f.AddHost {
-		name, ip, ok := strings.Cut(h, ":")
-		if !ok || name == "" || ip == "" {
-			return nil, usageError("--add-host %s: expected NAME:IP or NAME:host-gateway", h)
-		}
-		if ip != "host-gateway" {
-			if _, err := netip.ParseAddr(strings.Trim(ip, "[]")); err != nil {
-				return nil, usageError("--add-host %s: %q is not an IP address; expected NAME:IP or NAME:host-gateway", h, ip)
-			}
-		}
-		r.ExtraHosts = append(r.ExtraHosts, h)
-	}
+	return nil
+}
 
-	// Sizes, CPUs.
+// sizes parses the size and CPU flags; their ranges are the validator's.
+func (f *RunFlags) sizes(r *api.CreateRequest) error {
+	var err error
 	if r.MemoryBytes, err = sizeFlag("--memory", f.Memory, false); err != nil {
-		return nil, err
+		return err
 	}
 	if f.OOMScoreAdj != "" {
 		n, err := strconv.Atoi(string(f.OOMScoreAdj))
-		if err != nil || n < -1000 || n > 1000 {
-			return nil, usageError("--oom-score-adj %s: expected a number from -1000 to 1000", f.OOMScoreAdj)
+		if err != nil {
+			return usageError("--oom-score-adj %s: expected a number from -1000 to 1000", f.OOMScoreAdj)
 		}
 		r.OOMScoreAdj = &n
 	}
 	if r.MemorySwap, err = sizeFlag("--memory-swap", string(f.MemorySwap), true); err != nil {
-		return nil, err
+		return err
 	}
 	if r.ShmSizeBytes, err = sizeFlag("--shm-size", f.ShmSize, false); err != nil {
-		return nil, err
+		return err
 	}
 	if f.CPUPercent != "" {
 		v, err := strconv.ParseFloat(strings.TrimSuffix(f.CPUPercent, "%"), 64)
-		if err != nil || v <= 0 {
-			return nil, usageError("--cpu-percent %s: expected a positive number (percent of one CPU)", f.CPUPercent)
+		if err != nil {
+			return usageError("--cpu-percent %s: expected a positive number (percent of one CPU)", f.CPUPercent)
 		}
 		r.CPU = v
 	}
 	if f.CPUs != "" {
 		v, err := strconv.ParseFloat(f.CPUs, 64)
-		if err != nil || v <= 0 {
-			return nil, usageError("--cpus %s: expected a positive number of CPUs, like 1.5", f.CPUs)
+		if err != nil {
+			return usageError("--cpus %s: expected a positive number of CPUs, like 1.5", f.CPUs)
 		}
 		r.CPUs = v
 	}
-	for _, u := range f.Ulimit {
-		if err := checkUlimit(u); err != nil {
-			return nil, err
-		}
-		r.Ulimits = append(r.Ulimits, u)
-	}
+	return nil
+}
 
-	// Storage.
+func (f *RunFlags) storage(r *api.CreateRequest, getenv Env, warn func(string, ...any)) error {
 	for _, v := range f.Volume {
 		m, err := volumeFlag(v, getenv, warn)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.Mounts = append(r.Mounts, m)
 	}
 	for _, v := range f.Mount {
 		m, err := mountFlag(v, getenv)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		r.Mounts = append(r.Mounts, m)
 	}
-	for _, t := range f.Tmpfs {
-		if !strings.HasPrefix(t, "/") {
-			return nil, usageError("--tmpfs %s: the path must be absolute (/run[:size=64m])", t)
-		}
-		r.Tmpfs = append(r.Tmpfs, t)
-	}
+	return nil
+}
 
-	// Network.
+func (f *RunFlags) ports(r *api.CreateRequest) error {
 	for _, p := range f.Publish {
-		bs, err := publishFlag(p)
+		bs, err := ctrconfig.ParsePublish(p)
 		if err != nil {
-			return nil, err
+			return usageError("-p: %v", err)
 		}
 		r.Publish = append(r.Publish, bs...)
 	}
+	return nil
+}
 
-	// Security.
+// security reads a seccomp profile file here and sends its content, as Docker's CLI does:
+// the daemon reads no file a client names.
+func (f *RunFlags) security(r *api.CreateRequest) error {
 	for _, o := range f.SecurityOpt {
 		k, v, _ := strings.Cut(o, "=")
-		if k == "seccomp" && v != "" && v != "unconfined" {
+		if k == "seccomp" && v != "" && v != "unconfined" && !strings.HasPrefix(v, "{") {
 			b, err := os.ReadFile(v)
 			if err != nil {
-				return nil, usageError("--security-opt %s: %v; give a seccomp profile file in Docker's format or unconfined", o, unwrapPath(err))
+				return usageError("--security-opt %s: %v; give a seccomp profile file in Docker's format or unconfined", o, unwrapPath(err))
 			}
 			if !json.Valid(b) {
-				return nil, usageError("--security-opt %s: the file is not JSON; give a seccomp profile in Docker's format", o)
+				return usageError("--security-opt %s: the file is not JSON; give a seccomp profile in Docker's format", o)
 			}
 			r.SeccompProfile = json.RawMessage(b)
 			continue
 		}
-		switch {
-		case k == "seccomp", k == "no-new-privileges", k == "label", k == "apparmor":
-		default:
-			return nil, usageError("--security-opt %s: unknown option; use seccomp=unconfined|<file> or no-new-privileges[=false]", o)
-		}
 		r.SecurityOpt = append(r.SecurityOpt, o)
 	}
+	return nil
+}
 
-	// Lifecycle.
-	if f.Restart != "" {
-		if err := checkRestart(f.Restart); err != nil {
-			return nil, err
+// flagOf names the flag that sets an API field, for the CLI's messages.
+var flagOf = map[string]string{
+	"image": "<image>", "name": "--name", "command": "<command>", "entrypoint": "--entrypoint",
+	"hostname": "--hostname", "labels": "--label", "env": "-e/--env-file", "working_dir": "--workdir",
+	"user": "--user", "mounts": "-v/--mount", "tmpfs": "--tmpfs", "publish": "-p",
+	"network": "--network", "dns": "--dns", "dns_search": "--dns-search", "dns_option": "--dns-option",
+	"extra_hosts": "--add-host", "shm_size_bytes": "--shm-size", "memory_bytes": "--memory",
+	"memory_swap": "--memory-swap", "cpu": "--cpu-percent", "cpus": "--cpus", "cpu_quota": "--cpu-quota",
+	"cpu_period": "--cpu-period", "cpu_shares": "--cpu-shares", "cpuset_cpus": "--cpuset-cpus",
+	"pids_limit": "--pids-limit", "blkio_weight": "--blkio-weight", "ulimits": "--ulimit",
+	"oom_score_adj": "--oom-score-adj", "cap_add": "--cap-add", "cap_drop": "--cap-drop",
+	"security_opt": "--security-opt", "seccomp_profile": "--security-opt", "userns": "--userns",
+	"sysctls": "--sysctl", "restart": "--restart", "healthcheck": "--health-*", "stop_signal": "--stop-signal",
+	"stop_timeout": "--stop-timeout", "pull": "--pull", "platform": "--platform",
+}
+
+// fieldUsageError is a refused field as a usage error (exit 2), with the flag that set it.
+func fieldUsageError(err error) error {
+	var fe *ctrconfig.FieldError
+	if errors.As(err, &fe) {
+		root := strings.FieldsFunc(fe.Field, func(r rune) bool { return r == '[' || r == '.' })[0]
+		if flag, ok := flagOf[root]; ok {
+			return usageError("%s: %v", flag, err)
 		}
-		if f.Rm && f.Restart != "no" {
-			return nil, usageError("--restart %s cannot be used with --rm; drop one of them", f.Restart)
-		}
-		r.Restart = f.Restart
 	}
-	if r.Healthcheck, err = f.healthcheck(); err != nil {
-		return nil, err
-	}
-	return r, nil
+	return usageError("%v", err)
 }
 
 func (f *RunFlags) healthcheck() (*api.Healthcheck, error) {
@@ -296,9 +298,6 @@ func (f *RunFlags) healthcheck() (*api.Healthcheck, error) {
 	h := &api.Healthcheck{Retries: f.HealthRetries}
 	if f.HealthCmd != "" {
 		h.Test = []string{"CMD-SHELL", f.HealthCmd}
-	}
-	if f.HealthRetries < 0 {
-		return nil, usageError("--health-retries %d: expected 0 or more", f.HealthRetries)
 	}
 	for _, d := range []struct {
 		flag, v string
@@ -489,10 +488,7 @@ func volumeFlag(v string, getenv Env, warn func(string, ...any)) (api.MountReque
 	default:
 		return api.MountRequest{}, usageError("-v %s: expected SRC:DST[:ro|rw] or DST", v)
 	}
-	if !strings.HasPrefix(dst, "/") {
-		return api.MountRequest{}, usageError("-v %s: the container path %q must be absolute", v, dst)
-	}
-	m := api.MountRequest{Type: "volume", Target: filepath.Clean(dst)}
+	m := api.MountRequest{Type: "volume", Target: dst}
 	for _, o := range strings.Split(opts, ",") {
 		switch o {
 		case "", "rw", "z", "Z", "rprivate", "private", "rslave", "slave", "rshared", "shared", "nocopy":
@@ -564,12 +560,7 @@ func mountFlag(v string, getenv Env) (api.MountRequest, error) {
 			return m, usageError("--mount %s: unknown key %q; use type, source, target, readonly, tmpfs-size, tmpfs-mode", v, k)
 		}
 	}
-	if m.Target == "" || !strings.HasPrefix(m.Target, "/") {
-		return m, usageError("--mount %s: target must be an absolute container path", v)
-	}
-	m.Target = filepath.Clean(m.Target)
-	switch m.Type {
-	case "bind":
+	if m.Type == "bind" {
 		if m.Source == "" {
 			return m, usageError("--mount %s: a bind mount needs source=<host path>", v)
 		}
@@ -578,135 +569,6 @@ func mountFlag(v string, getenv Env) (api.MountRequest, error) {
 			return m, usageError("--mount %s: %v", v, err)
 		}
 		m.Source = p
-	case "volume":
-	case "tmpfs":
-		if m.Source != "" {
-			return m, usageError("--mount %s: a tmpfs mount takes no source", v)
-		}
-	default:
-		return m, usageError("--mount %s: unknown type %q; use bind, volume or tmpfs", v, m.Type)
 	}
 	return m, nil
-}
-
-// publishFlag parses -p: ctr, host:ctr, ip:host:ctr, ip::ctr, each [/tcp|/udp]; ports may
-// be ranges of equal length (8000-8001:80-81).
-func publishFlag(p string) ([]api.PortBinding, error) {
-	spec, proto, hasProto := strings.Cut(p, "/")
-	if !hasProto {
-		proto = "tcp"
-	}
-	proto = strings.ToLower(proto)
-	if proto != "tcp" && proto != "udp" {
-		return nil, usageError("-p %s: protocol %q; use tcp or udp", p, proto)
-	}
-	var ip, host, ctr string
-	if strings.HasPrefix(spec, "[") { // [::1]:8080:80
-		end := strings.Index(spec, "]")
-		if end < 0 || len(spec) < end+2 || spec[end+1] != ':' {
-			return nil, usageError("-p %s: expected [IP]:HOST:CTR", p)
-		}
-		ip = spec[1:end]
-		rest := strings.Split(spec[end+2:], ":")
-		if len(rest) != 2 {
-			return nil, usageError("-p %s: expected [IP]:HOST:CTR", p)
-		}
-		host, ctr = rest[0], rest[1]
-	} else {
-		parts := strings.Split(spec, ":")
-		switch len(parts) {
-		case 1:
-			ctr = parts[0]
-		case 2:
-			host, ctr = parts[0], parts[1]
-		case 3:
-			ip, host, ctr = parts[0], parts[1], parts[2]
-		default:
-			return nil, usageError("-p %s: expected CTR, HOST:CTR, IP:HOST:CTR or IP::CTR", p)
-		}
-	}
-	if ip != "" {
-		if _, err := netip.ParseAddr(ip); err != nil {
-			return nil, usageError("-p %s: %q is not an IP address", p, ip)
-		}
-	}
-	c0, c1, err := portRange(ctr)
-	if err != nil || c0 == 0 {
-		return nil, usageError("-p %s: container port %q is not a port (1-65535)", p, ctr)
-	}
-	h0, h1 := 0, 0
-	if host != "" {
-		if h0, h1, err = portRange(host); err != nil {
-			return nil, usageError("-p %s: host port %q is not a port (0-65535)", p, host)
-		}
-	}
-	n := c1 - c0
-	if host != "" && h1-h0 != n && !(h0 == h1) {
-		return nil, usageError("-p %s: the host and container ranges differ in length", p)
-	}
-	var out []api.PortBinding
-	for i := 0; i <= n; i++ {
-		b := api.PortBinding{HostIP: ip, ContainerPort: c0 + i, Protocol: proto}
-		if host != "" && h0 != 0 {
-			b.HostPort = h0
-			if h1 != h0 {
-				b.HostPort = h0 + i
-			}
-		}
-		out = append(out, b)
-	}
-	return out, nil
-}
-
-func portRange(s string) (int, int, error) {
-	a, b, isRange := strings.Cut(s, "-")
-	lo, err := strconv.Atoi(a)
-	if err != nil || lo < 0 || lo > 65535 {
-		return 0, 0, fmt.Errorf("bad port")
-	}
-	if !isRange {
-		return lo, lo, nil
-	}
-	hi, err := strconv.Atoi(b)
-	if err != nil || hi < lo || hi > 65535 {
-		return 0, 0, fmt.Errorf("bad port range")
-	}
-	return lo, hi, nil
-}
-
-// checkUlimit accepts name=soft[:hard] with numbers or -1 (unlimited).
-func checkUlimit(u string) error {
-	name, val, ok := strings.Cut(u, "=")
-	if !ok || name == "" || val == "" {
-		return usageError("--ulimit %s: expected NAME=SOFT[:HARD] (nofile=1024:2048)", u)
-	}
-	soft, hard, _ := strings.Cut(val, ":")
-	for _, n := range []string{soft, hard} {
-		if n == "" {
-			continue
-		}
-		if _, err := strconv.ParseInt(n, 10, 64); err != nil {
-			return usageError("--ulimit %s: %q is not a number", u, n)
-		}
-	}
-	return nil
-}
-
-// checkRestart accepts no, on-failure[:N], always, unless-stopped.
-func checkRestart(p string) error {
-	name, n, hasN := strings.Cut(p, ":")
-	switch name {
-	case "no", "always", "unless-stopped":
-		if !hasN {
-			return nil
-		}
-	case "on-failure":
-		if !hasN {
-			return nil
-		}
-		if v, err := strconv.Atoi(n); err == nil && v >= 0 {
-			return nil
-		}
-	}
-	return usageError("--restart %s: expected no, on-failure[:N], always or unless-stopped", p)
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -80,8 +81,8 @@ func TestRunFlagsToRequest(t *testing.T) {
 		{"sizes", []string{"-m", "512", "--memory-swap", "-1", "--shm-size", "1g", "img"}, func(r *api.CreateRequest) {
 			r.MemoryBytes, r.MemorySwap, r.ShmSizeBytes = 512<<20, -1, 1<<30
 		}},
-		{"size suffixes", []string{"-m", "64k", "--memory-swap", "100b", "img"}, func(r *api.CreateRequest) {
-			r.MemoryBytes, r.MemorySwap = 64<<10, 100
+		{"size suffixes", []string{"-m", "6144k", "--memory-swap", "7340032b", "img"}, func(r *api.CreateRequest) {
+			r.MemoryBytes, r.MemorySwap = 6<<20, 7<<20
 		}},
 		{"cpu", []string{"-c", "50", "--cpus", "1.5", "--cpu-shares", "512", "--cpuset-cpus", "0-1", "--pids-limit", "20", "img"}, func(r *api.CreateRequest) {
 			r.CPU, r.CPUs, r.CPUShares, r.CpusetCpus, r.PidsLimit = 50, 1.5, 512, "0-1", 20
@@ -202,6 +203,43 @@ func TestRunFlagsUsageErrors(t *testing.T) {
 	}
 }
 
+// The daemon's validator runs in the CLI: a bad value is a usage error (exit 2) that names
+// the flag and the API field, before any request.
+func TestRunFlagsFieldErrors(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-m", "1k", "img"}, "--memory: memory_bytes: "},
+		{[]string{"--cpus", "1e308", "img"}, "--cpus: cpus: "},
+		{[]string{"--cpuset-cpus", "abc", "img"}, "--cpuset-cpus: cpuset_cpus: "},
+		{[]string{"--dns", "1.1.1.1", "--dns", "not-an-ip", "img"}, "--dns: dns[1]: "},
+		{[]string{"--user=-1", "img"}, "--user: user: "},
+		{[]string{"--platform", "windows/amd64", "img"}, "--platform: platform: "},
+		{[]string{"--hostname", "a\nb", "img"}, "--hostname: hostname: "},
+		{[]string{"--dns-search", "x\nnameserver 1.2.3.4", "img"}, "--dns-search: dns_search[0]: "},
+		{[]string{"--add-host", "h:1.2.3.4\n5.6.7.8 evil", "img"}, "--add-host: extra_hosts[0]: "},
+		{[]string{"--oom-score-adj", "2000", "img"}, "--oom-score-adj: oom_score_adj: "},
+		{[]string{"--blkio-weight", "5", "img"}, "--blkio-weight: blkio_weight: "},
+		{[]string{"--ulimit", "nofile=2048:1024", "img"}, "--ulimit: ulimits[0]: "},
+		{[]string{"--rm", "--restart", "always", "img"}, "--restart: restart: "},
+		{[]string{"--stop-signal", "SIGBOGUS", "img"}, "--stop-signal: stop_signal: "},
+		{[]string{"--health-retries=-1", "img"}, "--health-*: healthcheck.retries: "},
+		{[]string{"--tmpfs", "/run:suid", "img"}, "--tmpfs: tmpfs[0]: "},
+		{[]string{"-v", "data:relative", "img"}, "-v/--mount: mounts[0].target: "},
+		{[]string{"--cap-add", "FLY", "img"}, "--cap-add: cap_add[0]: "},
+		{[]string{"--sysctl", "kernel.panic=1", "img"}, "--sysctl: sysctls[\"kernel.panic\"]: "},
+		{[]string{"--security-opt", "bogus", "img"}, "--security-opt: security_opt[0]: "},
+		{[]string{"-p", "[::1]:8080:80", "img"}, "-p: publish[0].host_ip: "},
+	} {
+		_, _, err := runRequest(t, nil, tc.args...)
+		var ee *errdefs.ExitError
+		if !errors.As(err, &ee) || ee.Code != 2 || !strings.HasPrefix(err.Error(), tc.want) {
+			t.Errorf("run %q: err = %v, want exit 2 with %q", tc.args, err, tc.want)
+		}
+	}
+}
+
 func TestParseSize(t *testing.T) {
 	for in, want := range map[string]int64{"512": 512 << 20, "512m": 512 << 20, "512M": 512 << 20, "512mb": 512 << 20,
 		"1g": 1 << 30, "1.5g": 3 << 29, "10k": 10 << 10, "100b": 100, "2GiB": 2 << 30, "0": 0} {
@@ -232,7 +270,7 @@ func TestParseDuration(t *testing.T) {
 }
 
 func TestPublishRanges(t *testing.T) {
-	got, err := publishFlag("8000-8001:80-81/udp")
+	got, err := ctrconfig.ParsePublish("8000-8001:80-81/udp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -240,12 +278,14 @@ func TestPublishRanges(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("publishFlag = %+v, want %+v", got, want)
 	}
-	got, err = publishFlag("[::1]:8080:80")
+	got, err = ctrconfig.ParsePublish("[::1]:8080:80")
 	if err != nil || len(got) != 1 || got[0].HostIP != "::1" || got[0].HostPort != 8080 {
-		t.Errorf("publishFlag([::1]:8080:80) = %+v, %v", got, err)
+		t.Errorf("ParsePublish([::1]:8080:80) = %+v, %v", got, err)
 	}
-	if _, err := publishFlag("8000-8002:80-81"); err == nil {
-		t.Error("ranges of different lengths accepted")
+	for _, p := range []string{"8000-8002:80-81", "8080:80-81"} {
+		if _, err := ctrconfig.ParsePublish(p); err == nil {
+			t.Errorf("ParsePublish(%s): ranges of different lengths accepted", p)
+		}
 	}
 }
 

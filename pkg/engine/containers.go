@@ -241,10 +241,7 @@ func (e *Engine) snapshot(c *ctr) Record {
 	return *c.rec
 }
 
-var (
-	idRe   = lazyre.New(`^[0-9a-f]{1,64}$`)
-	nameRe = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
-)
+var idRe = lazyre.New(`^[0-9a-f]{1,64}$`)
 
 // lookup finds a container by exact name, full ID or unique ID prefix.
 func (e *Engine) lookup(ref string) (*ctr, error) {

@@ -4,14 +4,16 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path"
 	"path/filepath"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/network"
@@ -35,8 +37,8 @@ func (e *Engine) CreateContainer(ctx context.Context, req api.CreateRequest) (st
 // and one whose record a crashed daemon never wrote is removed at the next start
 // (removeOrphans).
 func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, durable bool) (string, []string, error) {
-	var warnings []string
-	if err := normalizeRequest(&req, &warnings); err != nil {
+	req, warnings, err := ctrconfig.Normalize(req, hostOptions())
+	if err != nil {
 		return "", nil, err
 	}
 	img, err := e.imageForCreate(ctx, &req)
@@ -114,10 +116,9 @@ func (e *Engine) imageForCreate(ctx context.Context, req *api.CreateRequest) (*i
 		return e.ImageOrPull(ctx, req.Image, nil, nil)
 	case "never":
 		return e.Images.Resolve(req.Image)
-	case "always":
+	default: // "always": the validator admits no other
 		return e.PullImage(ctx, req.Image, req.Platform, nil, func(api.PullEvent) error { return nil })
 	}
-	return nil, errdefs.Invalid(fmt.Sprintf("pull policy %q: expected missing, always or never", req.Pull))
 }
 
 func (e *Engine) lazyFor(req *api.CreateRequest) bool {
@@ -127,131 +128,16 @@ func (e *Engine) lazyFor(req *api.CreateRequest) bool {
 	return e.Cfg.Lazy
 }
 
-// normalizeRequest folds the original fields into the new ones and checks what can be
-// checked without the image.
-func normalizeRequest(req *api.CreateRequest, warnings *[]string) error {
-	if strings.TrimSpace(req.Image) == "" {
-		return errdefs.Invalid("image is required")
-	}
-	if req.Name != "" && !nameRe.MatchString(strings.TrimPrefix(req.Name, "/")) {
-		return errdefs.Invalid(fmt.Sprintf("invalid container name %q: use 1-128 of [A-Za-z0-9_.-], starting with a letter or digit", req.Name))
-	}
-	req.Name = strings.TrimPrefix(req.Name, "/")
-	if req.Interactive {
-		req.Tty, req.Stdin = true, true
-	}
-	if req.Restart != "" && req.Restart != "no" && req.AutoRemove {
-		return errdefs.Invalid("--restart and --rm cannot be used together")
-	}
-	if _, _, err := parseRestart(req.Restart); err != nil {
-		return err
-	}
-	switch req.Network {
-	case "", "default":
-		req.Network = "bridge"
-	case "bridge", "host", "none":
-	default:
-		return errdefs.Invalid(fmt.Sprintf("network %q: expected bridge, host or none", req.Network))
-	}
-	if req.MemoryBytes == 0 && req.Memory > 0 {
-		req.MemoryBytes = req.Memory * mib
-	}
-	if req.MemoryBytes < 0 || (req.MemoryBytes > 0 && req.MemoryBytes < 6*mib) {
-		return errdefs.Invalid("memory limit must be at least 6 MiB")
-	}
-	if req.MemorySwap > 0 && req.MemoryBytes > 0 && req.MemorySwap < req.MemoryBytes {
-		return errdefs.Invalid("--memory-swap must be at least --memory (it counts memory plus swap), or -1 for unlimited")
-	}
-	if req.ShmSizeBytes == 0 && req.ShmSize > 0 {
-		req.ShmSizeBytes = req.ShmSize * mib
-	}
-	if req.CpusetCpus == "" {
-		req.CpusetCpus = req.Cpuset
-	}
-	if req.CPUs < 0 || req.CPU < 0 {
-		return errdefs.Invalid("CPU limits must be positive")
-	}
-	if req.IOWeight != 0 && (req.IOWeight < 1 || req.IOWeight > 10000) {
-		return errdefs.Invalid("io_weight must be 1-10000")
-	}
-	if req.BlkioWeight != 0 && (req.BlkioWeight < 10 || req.BlkioWeight > 1000) {
-		return errdefs.Invalid("--blkio-weight must be 10-1000")
-	}
-	for host, ctrPort := range req.Ports {
-		hp, err := strconv.Atoi(host)
-		if err != nil || hp < 0 || hp > 65535 || ctrPort < 1 || ctrPort > 65535 {
-			return errdefs.Invalid(fmt.Sprintf("ports: %q -> %d is not a host port -> container port pair", host, ctrPort))
-		}
-		req.Publish = append(req.Publish, api.PortBinding{HostPort: hp, ContainerPort: ctrPort, Protocol: "tcp"})
-	}
-	req.Ports = nil
-	for i := range req.Publish {
-		p := &req.Publish[i]
-		if p.Protocol == "" {
-			p.Protocol = "tcp"
-		}
-		if p.Protocol != "tcp" && p.Protocol != "udp" {
-			return errdefs.Invalid(fmt.Sprintf("port protocol %q: expected tcp or udp", p.Protocol))
-		}
-		if p.ContainerPort < 1 || p.ContainerPort > 65535 || p.HostPort < 0 || p.HostPort > 65535 {
-			return errdefs.Invalid(fmt.Sprintf("port %d:%d is out of range 1-65535", p.HostPort, p.ContainerPort))
+// hostOptions is what the validator checks against on this host: its CPUs.
+var hostOptions = sync.OnceValue(func() ctrconfig.Options {
+	o := ctrconfig.Options{HostCPUs: runtime.NumCPU()}
+	if b, err := os.ReadFile("/sys/devices/system/cpu/online"); err == nil {
+		if set, err := ctrconfig.ParseCPUSet(string(b)); err == nil {
+			o.OnlineCPUs = set
 		}
 	}
-	if req.Network == "host" && len(req.Publish) > 0 {
-		*warnings = append(*warnings, "published ports are discarded when using host network mode")
-		req.Publish = nil
-	}
-	for _, o := range req.SecurityOpt {
-		k, v, _ := strings.Cut(o, "=")
-		switch {
-		case k == "seccomp" && (v == "unconfined" || v == ""):
-		case k == "no-new-privileges" && (v == "" || v == "true" || v == "false"):
-		case k == "seccomp":
-			// a profile file is read by the CLI and sent as seccomp_profile
-		case k == "label" || k == "apparmor":
-			*warnings = append(*warnings, fmt.Sprintf("security option %q is ignored: minibox has no LSM integration", o))
-		default:
-			return errdefs.Invalid(fmt.Sprintf("security option %q: expected seccomp=unconfined|<profile>, no-new-privileges[=false]", o))
-		}
-	}
-	switch req.UserNS {
-	case "", "host", "auto":
-	default:
-		return errdefs.Invalid(fmt.Sprintf("userns %q: expected host or auto", req.UserNS))
-	}
-	for k := range req.Sysctls {
-		if !namespacedSysctl(k, req.Network == "host") {
-			return errdefs.Invalid(fmt.Sprintf("sysctl %q is not namespaced (allowed: net.* without host network, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)", k))
-		}
-	}
-	for _, u := range req.Ulimits {
-		if _, err := parseUlimit(u); err != nil {
-			return err
-		}
-	}
-	if req.StopSignal != "" {
-		if _, err := ParseSignal(req.StopSignal); err != nil {
-			return err
-		}
-	}
-	for _, m := range req.Mounts {
-		if !path.IsAbs(m.Target) {
-			return errdefs.Invalid(fmt.Sprintf("mount target %q must be an absolute path", m.Target))
-		}
-	}
-	return nil
-}
-
-func namespacedSysctl(k string, hostNet bool) bool {
-	switch {
-	case strings.HasPrefix(k, "net."):
-		return !hostNet
-	case strings.HasPrefix(k, "kernel.shm"), strings.HasPrefix(k, "kernel.msg"), k == "kernel.sem",
-		strings.HasPrefix(k, "fs.mqueue."):
-		return true
-	}
-	return false
-}
+	return o
+})
 
 // commandOf is Entrypoint + (command or Cmd), Docker's rule: a new entrypoint drops the
 // image's Cmd.
@@ -317,6 +203,9 @@ func (e *Engine) publishExposed(req *api.CreateRequest, img *image.Image) error 
 		}
 		if proto == "" {
 			proto = "tcp"
+		}
+		if n < 1 || n > 65535 || proto != "tcp" && proto != "udp" {
+			continue // an image's port the network cannot publish
 		}
 		req.Publish = append(req.Publish, api.PortBinding{ContainerPort: n, Protocol: proto})
 	}

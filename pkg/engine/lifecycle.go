@@ -17,6 +17,7 @@ import (
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/network"
 	"github.com/minibox/minibox/pkg/spec"
@@ -659,8 +660,8 @@ func (e *Engine) PauseContainer(ref string, pause bool) error {
 // RenameContainer gives a container a new unique name.
 func (e *Engine) RenameContainer(ref, name string) error {
 	name = strings.TrimPrefix(name, "/")
-	if !nameRe.MatchString(name) {
-		return errdefs.Invalid(fmt.Sprintf("invalid container name %q: use 1-128 of [A-Za-z0-9_.-], starting with a letter or digit", name))
+	if !ctrconfig.ValidName(name) {
+		return errdefs.Invalid(fmt.Sprintf("invalid container name %q: %s", name, ctrconfig.NameRule))
 	}
 	c, err := e.lookup(ref)
 	if err != nil {

@@ -10,7 +10,6 @@ import (
 	"path"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -20,8 +19,8 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/atomicfile"
-	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/seccomp"
 	"github.com/minibox/minibox/pkg/spec"
@@ -155,12 +154,7 @@ func hasEnv(env []string, key string) bool {
 	return false
 }
 
-func capsOf(req *api.CreateRequest) ([]string, error) {
-	if req.Privileged {
-		return caps.All(), nil
-	}
-	return caps.Merge(caps.Default(), req.CapAdd, req.CapDrop)
-}
+func capsOf(req *api.CreateRequest) ([]string, error) { return ctrconfig.Capabilities(req) }
 
 func noNewPrivs(req *api.CreateRequest) bool {
 	if req.Privileged {
@@ -256,34 +250,8 @@ func resourcesOf(req *api.CreateRequest) spec.Resources {
 	return r
 }
 
-// parseRestart reads no|on-failure[:N]|always|unless-stopped.
-func parseRestart(s string) (policy string, max int, err error) {
-	p, n, hasN := strings.Cut(s, ":")
-	switch p {
-	case "", "no":
-		return "no", 0, nil
-	case "always", "unless-stopped":
-		if hasN {
-			return "", 0, errdefs.Invalid(fmt.Sprintf("restart policy %q takes no count", s))
-		}
-		return p, 0, nil
-	case "on-failure":
-		if hasN {
-			if max, err = strconv.Atoi(n); err != nil || max < 0 {
-				return "", 0, errdefs.Invalid(fmt.Sprintf("restart policy %q: the count must be a whole number", s))
-			}
-		}
-		return p, max, nil
-	}
-	return "", 0, errdefs.Invalid(fmt.Sprintf("restart policy %q: expected no, on-failure[:N], always or unless-stopped", s))
-}
-
-var rlimitNames = map[string]string{
-	"core": "RLIMIT_CORE", "cpu": "RLIMIT_CPU", "data": "RLIMIT_DATA", "fsize": "RLIMIT_FSIZE",
-	"locks": "RLIMIT_LOCKS", "memlock": "RLIMIT_MEMLOCK", "msgqueue": "RLIMIT_MSGQUEUE",
-	"nice": "RLIMIT_NICE", "nofile": "RLIMIT_NOFILE", "nproc": "RLIMIT_NPROC", "rss": "RLIMIT_RSS",
-	"rtprio": "RLIMIT_RTPRIO", "rttime": "RLIMIT_RTTIME", "sigpending": "RLIMIT_SIGPENDING", "stack": "RLIMIT_STACK",
-}
+// parseRestart reads no|on-failure[:N]|always|unless-stopped (the validator's grammar).
+func parseRestart(s string) (policy string, max int, err error) { return ctrconfig.ParseRestart(s) }
 
 var rlimitResource = map[string]int{
 	"RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU, "RLIMIT_DATA": unix.RLIMIT_DATA,
@@ -293,34 +261,13 @@ var rlimitResource = map[string]int{
 	"RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
 }
 
-// parseUlimit reads Docker's "name=soft[:hard]"; -1 is unlimited.
+// parseUlimit reads Docker's "name=soft[:hard]" (the validator's grammar).
 func parseUlimit(s string) (spec.Rlimit, error) {
-	name, vals, ok := strings.Cut(s, "=")
-	typ, known := rlimitNames[strings.ToLower(name)]
-	if !ok || !known {
-		return spec.Rlimit{}, errdefs.Invalid(fmt.Sprintf("ulimit %q: expected <name>=<soft>[:<hard>] with a name such as nofile, nproc, core, memlock", s))
-	}
-	soft, hard, hasHard := strings.Cut(vals, ":")
-	parse := func(v string) (uint64, error) {
-		if v == "-1" || v == "unlimited" {
-			return unix.RLIM_INFINITY, nil
-		}
-		return strconv.ParseUint(v, 10, 64)
-	}
-	sv, err := parse(soft)
+	u, err := ctrconfig.ParseUlimit(s)
 	if err != nil {
-		return spec.Rlimit{}, errdefs.Invalid(fmt.Sprintf("ulimit %q: %q is not a number", s, soft))
+		return spec.Rlimit{}, errdefs.Invalid("ulimit " + err.Error())
 	}
-	hv := sv
-	if hasHard {
-		if hv, err = parse(hard); err != nil {
-			return spec.Rlimit{}, errdefs.Invalid(fmt.Sprintf("ulimit %q: %q is not a number", s, hard))
-		}
-	}
-	if sv > hv {
-		return spec.Rlimit{}, errdefs.Invalid(fmt.Sprintf("ulimit %q: the soft limit exceeds the hard limit", s))
-	}
-	return spec.Rlimit{Type: typ, Soft: sv, Hard: hv}, nil
+	return spec.Rlimit{Type: u.Type, Soft: u.Soft, Hard: u.Hard}, nil
 }
 
 // clampRlimit keeps a limit within the host's hard limit: raising it needs

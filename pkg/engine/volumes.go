@@ -15,8 +15,8 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/atomicfile"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
-	"github.com/minibox/minibox/pkg/lazyre"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
@@ -30,8 +30,6 @@ type MountRecord struct {
 	Options   []string `json:"options,omitempty"`
 	Anonymous bool     `json:"anonymous,omitempty"`
 }
-
-var volumeNameRe = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 
 type volumeMeta struct {
 	Name      string            `json:"name"`
@@ -47,8 +45,8 @@ func (e *Engine) volumeMetaPath(name string) string {
 
 // ensureVolume creates a volume if missing.
 func (e *Engine) ensureVolume(name string, labels map[string]string, anonymous bool) error {
-	if !volumeNameRe.MatchString(name) {
-		return errdefs.Invalid(fmt.Sprintf("invalid volume name %q: use 1-64 of [A-Za-z0-9_.-], starting with a letter or digit", name))
+	if !ctrconfig.ValidVolumeName(name) {
+		return errdefs.Invalid(fmt.Sprintf("invalid volume name %q: %s", name, ctrconfig.VolumeNameRule))
 	}
 	if _, err := os.Stat(e.volumeDir(name)); err == nil {
 		return nil
@@ -244,7 +242,7 @@ func dirEmpty(dir string) bool {
 
 func (e *Engine) removeVolumes(names []string) {
 	for _, n := range names {
-		if !volumeNameRe.MatchString(n) {
+		if !ctrconfig.ValidVolumeName(n) {
 			continue
 		}
 		os.RemoveAll(e.volumeDir(n))
@@ -338,7 +336,7 @@ func (e *Engine) Volumes() ([]api.Volume, error) {
 
 // Volume inspects one volume.
 func (e *Engine) Volume(name string) (api.Volume, error) {
-	if !volumeNameRe.MatchString(name) {
+	if !ctrconfig.ValidVolumeName(name) {
 		return api.Volume{}, errdefs.NotFound(fmt.Sprintf("no such volume: %s", name))
 	}
 	return e.volumeInfo(name)

@@ -2,6 +2,7 @@ package oci
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -76,6 +77,12 @@ func ParseNormalized(s string) (Reference, error) {
 	if r.Domain == "" || !domainRe.MatchString(r.Domain) {
 		return bad("malformed registry name")
 	}
+	if err := checkPort(r.Domain); err != nil {
+		return bad(err.Error())
+	}
+	if strings.ToLower(r.Path) != r.Path {
+		return bad(fmt.Sprintf("repository name %q must be lowercase", r.Path))
+	}
 	if !pathRe.MatchString(r.Path) {
 		return bad("repository names must be lowercase letters, digits and separators")
 	}
@@ -88,11 +95,25 @@ func ParseNormalized(s string) (Reference, error) {
 	return r, nil
 }
 
+// checkPort refuses a registry port outside 1-65535 (the grammar takes any digits).
+func checkPort(domain string) error {
+	i := strings.LastIndexByte(domain, ':')
+	if i < 0 || strings.HasSuffix(domain[:i], ":") || strings.Contains(domain[i:], "]") {
+		return nil // no port, or an IPv6 address's own colons
+	}
+	if n, err := strconv.Atoi(domain[i+1:]); err != nil || n < 1 || n > 65535 {
+		return fmt.Errorf("registry port %s is not in 1-65535", domain[i+1:])
+	}
+	return nil
+}
+
 // splitDomain is Docker's rule: the first component is a registry when it has a '.' or a
-// ':' or is "localhost" (or has uppercase letters, which a path never has).
+// ':' or is "localhost". An uppercase first component without them (UPPER/x) stays in
+// the path, which must be lowercase: a repository, not a registry host, is what such a
+// name means.
 func splitDomain(name string) (domain, path string) {
 	i := strings.IndexByte(name, '/')
-	if i == -1 || (!strings.ContainsAny(name[:i], ".:") && name[:i] != "localhost" && strings.ToLower(name[:i]) == name[:i]) {
+	if i == -1 || (!strings.ContainsAny(name[:i], ".:") && name[:i] != "localhost") {
 		domain, path = DefaultDomain, name
 	} else {
 		domain, path = name[:i], name[i+1:]

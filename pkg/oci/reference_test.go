@@ -22,6 +22,8 @@ func TestParseNormalized(t *testing.T) {
 		"redis@" + d:                   {"docker.io/library/redis@" + d, "redis@" + d},
 		"redis:7@" + d:                 {"docker.io/library/redis:7@" + d, "redis:7@" + d},
 		"my_app.v2__x--y":              {"docker.io/library/my_app.v2__x--y:latest", "my_app.v2__x--y:latest"},
+		"Registry.Example:65535/a":     {"Registry.Example:65535/a:latest", "Registry.Example:65535/a:latest"},
+		"[::1]:5000/a":                 {"[::1]:5000/a:latest", "[::1]:5000/a:latest"},
 	} {
 		r, err := ParseNormalized(in)
 		if err != nil {
@@ -39,6 +41,8 @@ func TestParseNormalizedRefuses(t *testing.T) {
 		"", "Alpine", "alpine:", ":tag", "a//b", "-a", "a/", "alpine:bad/tag", "alpine@sha256:xyz",
 		"0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", "a b", "../x", "a/../b",
 		"alpine:" + string(make([]byte, 200)),
+		"UPPER/x", "Upper", "user/App", "ghcr.io/Org/app", "localhost:99999/x", "localhost:0/x",
+		"registry.example:65536/a/b:1", "[::1]:70000/x",
 	} {
 		if r, err := ParseNormalized(in); !errors.Is(err, errdefs.ErrInvalid) {
 			t.Errorf("ParseNormalized(%q) = %v, %v; want ErrInvalid", in, r, err)

@@ -1,0 +1,212 @@
+package ctrconfig
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/caps"
+	"github.com/minibox/minibox/pkg/lazyre"
+	"github.com/minibox/minibox/pkg/seccomp"
+)
+
+// checkCaps: known capability names (any case, with or without CAP_) or ALL.
+func checkCaps(r *api.CreateRequest, _ *Options, _ *[]string) error {
+	for _, l := range []struct {
+		field string
+		caps  []string
+	}{{"cap_add", r.CapAdd}, {"cap_drop", r.CapDrop}} {
+		for i, c := range l.caps {
+			if strings.EqualFold(strings.TrimSpace(c), "ALL") {
+				continue
+			}
+			if _, err := caps.Normalize(c); err != nil {
+				return bad(idx(l.field, i), "%q is not a capability (CHOWN, NET_ADMIN, SYS_ADMIN, ... or ALL)", c)
+			}
+		}
+	}
+	return nil
+}
+
+// Capabilities is the set the container's processes hold.
+func Capabilities(r *api.CreateRequest) ([]string, error) {
+	if r.Privileged {
+		return caps.All(), nil
+	}
+	return caps.Merge(caps.Default(), r.CapAdd, r.CapDrop)
+}
+
+// cutOpt splits a security option at its first '=' or ':' (Docker's older separator).
+func cutOpt(o string) (k, v string, hasV bool) {
+	if i := strings.IndexAny(o, "=:"); i >= 0 {
+		return o[:i], o[i+1:], true
+	}
+	return o, "", false
+}
+
+// brief shortens a value for a message (a whole seccomp profile is too long).
+func brief(v string) string {
+	if len(v) > 60 {
+		return v[:57] + "..."
+	}
+	return v
+}
+
+// checkSecurityOpt normalizes each option to key[=value]. A seccomp profile comes inline
+// (its JSON, as Docker's CLI sends it after reading the file) and moves to
+// seccomp_profile; a path is refused, since the daemon never reads a host file an API
+// caller names.
+func checkSecurityOpt(r *api.CreateRequest, _ *Options, warn *[]string) error {
+	var out []string
+	for i, o := range r.SecurityOpt {
+		f := idx("security_opt", i)
+		if err := noCtl(f, o); err != nil {
+			return err
+		}
+		k, v, hasV := cutOpt(o)
+		switch {
+		case k == "seccomp" && v == "unconfined":
+			out = append(out, "seccomp=unconfined")
+		case k == "seccomp" && strings.HasPrefix(strings.TrimSpace(v), "{"):
+			if len(r.SeccompProfile) > 0 {
+				return bad(f, "a seccomp profile is given twice (here and in seccomp_profile)")
+			}
+			r.SeccompProfile = json.RawMessage(v)
+		case k == "seccomp":
+			return bad(f, "seccomp=%s: expected seccomp=unconfined or seccomp=<the profile's JSON>; the daemon does not read files (the minibox CLI reads --security-opt seccomp=<file> and sends its content)", brief(v))
+		case k == "no-new-privileges" && !hasV:
+			out = append(out, k)
+		case k == "no-new-privileges" && (v == "true" || v == "false"):
+			out = append(out, k+"="+v)
+		case k == "label" || k == "apparmor":
+			*warn = append(*warn, fmt.Sprintf("security option %q is ignored: minibox has no LSM integration", o))
+			out = append(out, k+"="+v)
+		default:
+			return bad(f, "%q: expected seccomp=unconfined|<profile JSON>, no-new-privileges[=true|false], label=... or apparmor=...", brief(o))
+		}
+	}
+	r.SecurityOpt = out
+	return nil
+}
+
+// checkSeccompProfile compiles the profile for the container's capabilities, as its start
+// will: one that parses but cannot be applied is refused now.
+func checkSeccompProfile(r *api.CreateRequest, _ *Options, _ *[]string) error {
+	if len(r.SeccompProfile) == 0 {
+		return nil
+	}
+	for _, o := range r.SecurityOpt {
+		if o == "seccomp=unconfined" {
+			return bad("security_opt", "seccomp=unconfined conflicts with the seccomp profile given")
+		}
+	}
+	field := "seccomp_profile"
+	p, err := seccomp.Parse(r.SeccompProfile)
+	if err == nil {
+		capset, cerr := Capabilities(r)
+		if cerr != nil {
+			return bad("cap_add", "%v", cerr)
+		}
+		_, err = seccomp.Compile(p, capset)
+	}
+	if err != nil {
+		return bad(field, "the profile cannot be applied: %v", err)
+	}
+	return nil
+}
+
+// sysctlKeyRe: dot-separated words only, so a key cannot climb out of /proc/sys.
+var sysctlKeyRe = lazyre.New(`^[a-z][a-z0-9_]*(\.[A-Za-z0-9_-]+)+$`)
+
+// checkSysctls: only the kernel parameters a container's namespaces own.
+func checkSysctls(r *api.CreateRequest, _ *Options, _ *[]string) error {
+	for _, k := range sortedKeys(r.Sysctls) {
+		f := key("sysctls", k)
+		if !sysctlKeyRe.MatchString(k) {
+			return bad(f, "%q is not a kernel parameter name (net.ipv4.ip_forward)", k)
+		}
+		if !namespacedSysctl(k, r.Network == "host") {
+			return bad(f, "%q is not namespaced (allowed: net.* without host network, kernel.shm*, kernel.msg*, kernel.sem, fs.mqueue.*)", k)
+		}
+		if err := noCtl(f, r.Sysctls[k]); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func namespacedSysctl(k string, hostNet bool) bool {
+	switch {
+	case strings.HasPrefix(k, "net."):
+		return !hostNet
+	case strings.HasPrefix(k, "kernel.shm"), strings.HasPrefix(k, "kernel.msg"), k == "kernel.sem",
+		strings.HasPrefix(k, "fs.mqueue."):
+		return true
+	}
+	return false
+}
+
+func checkUserNS(r *api.CreateRequest, _ *Options, _ *[]string) error {
+	switch r.UserNS {
+	case "", "host", "auto":
+		return nil
+	}
+	return bad("userns", "%q: expected host or auto", r.UserNS)
+}
+
+// RLimitInfinity is an unlimited resource limit (-1 or "unlimited").
+const RLimitInfinity = ^uint64(0)
+
+var rlimitNames = map[string]string{
+	"core": "RLIMIT_CORE", "cpu": "RLIMIT_CPU", "data": "RLIMIT_DATA", "fsize": "RLIMIT_FSIZE",
+	"locks": "RLIMIT_LOCKS", "memlock": "RLIMIT_MEMLOCK", "msgqueue": "RLIMIT_MSGQUEUE",
+	"nice": "RLIMIT_NICE", "nofile": "RLIMIT_NOFILE", "nproc": "RLIMIT_NPROC", "rss": "RLIMIT_RSS",
+	"rtprio": "RLIMIT_RTPRIO", "rttime": "RLIMIT_RTTIME", "sigpending": "RLIMIT_SIGPENDING", "stack": "RLIMIT_STACK",
+}
+
+// Ulimit is one parsed resource limit; Type is the kernel's name (RLIMIT_NOFILE).
+type Ulimit struct {
+	Type       string
+	Soft, Hard uint64
+}
+
+// ParseUlimit reads Docker's "name=soft[:hard]"; -1 or "unlimited" is no limit.
+func ParseUlimit(s string) (Ulimit, error) {
+	name, vals, ok := strings.Cut(s, "=")
+	typ, known := rlimitNames[strings.ToLower(name)]
+	if !ok || !known {
+		return Ulimit{}, fmt.Errorf("%q: expected NAME=SOFT[:HARD] with a name such as nofile, nproc, core, memlock", s)
+	}
+	soft, hard, hasHard := strings.Cut(vals, ":")
+	parse := func(v string) (uint64, error) {
+		if v == "-1" || v == "unlimited" {
+			return RLimitInfinity, nil
+		}
+		return strconv.ParseUint(v, 10, 64)
+	}
+	sv, err := parse(soft)
+	if err != nil {
+		return Ulimit{}, fmt.Errorf("%q: %q is not a number (or -1 for unlimited)", s, soft)
+	}
+	hv := sv
+	if hasHard {
+		if hv, err = parse(hard); err != nil {
+			return Ulimit{}, fmt.Errorf("%q: %q is not a number (or -1 for unlimited)", s, hard)
+		}
+	}
+	if sv > hv {
+		return Ulimit{}, fmt.Errorf("%q: the soft limit exceeds the hard limit", s)
+	}
+	return Ulimit{Type: typ, Soft: sv, Hard: hv}, nil
+}
+
+func checkUlimits(r *api.CreateRequest, _ *Options, _ *[]string) error {
+	for i, u := range r.Ulimits {
+		if _, err := ParseUlimit(u); err != nil {
+			return bad(idx("ulimits", i), "%v", err)
+		}
+	}
+	return nil
+}
