@@ -54,6 +54,7 @@ func TestScripts(t *testing.T) {
 			"wait-for":       waitFor,
 			"registry-start": registryStart,
 			"net":            netCmd,
+			"cp-loop":        cpLoop,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

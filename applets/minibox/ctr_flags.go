@@ -494,11 +494,15 @@ func volumeFlag(v string, getenv Env, warn func(string, ...any)) (api.MountReque
 		case "", "rw", "z", "Z", "rprivate", "private", "rslave", "slave", "rshared", "shared", "nocopy":
 		case "ro":
 			m.ReadOnly = true
+		case "idmap":
+			m.IDMap = true
 		default:
-			return api.MountRequest{}, usageError("-v %s: unknown option %q; use ro or rw", v, o)
+			return api.MountRequest{}, usageError("-v %s: unknown option %q; use ro, rw or idmap", v, o)
 		}
 	}
 	switch {
+	case m.IDMap && !isHostPath(src):
+		return api.MountRequest{}, usageError("-v %s: idmap is for a host path; volumes are idmapped already", v)
 	case src == "":
 		// Anonymous volume.
 	case isHostPath(src):
@@ -538,6 +542,8 @@ func mountFlag(v string, getenv Env) (api.MountRequest, error) {
 				return m, usageError("--mount %s: %s=%s is not a boolean", v, k, val)
 			}
 			m.ReadOnly = b
+		case "idmap":
+			m.IDMap = !hasVal || val == "true" || val == "1"
 		case "tmpfs-size":
 			n, err := parseSize(val)
 			if err != nil {
@@ -557,7 +563,7 @@ func mountFlag(v string, getenv Env) (api.MountRequest, error) {
 			// Accepted for Docker compatibility; minibox binds are recursive and private.
 		case "":
 		default:
-			return m, usageError("--mount %s: unknown key %q; use type, source, target, readonly, tmpfs-size, tmpfs-mode", v, k)
+			return m, usageError("--mount %s: unknown key %q; use type, source, target, readonly, idmap, tmpfs-size, tmpfs-mode", v, k)
 		}
 	}
 	if m.Type == "bind" {

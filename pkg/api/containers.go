@@ -79,10 +79,14 @@ type CreateRequest struct {
 
 // MountRequest is one --mount (or -v, --tmpfs after the CLI parsed it).
 type MountRequest struct {
-	Type      string `json:"type"` // bind, volume, tmpfs
-	Source    string `json:"source,omitempty"`
-	Target    string `json:"target"`
-	ReadOnly  bool   `json:"read_only,omitempty"`
+	Type     string `json:"type"` // bind, volume, tmpfs
+	Source   string `json:"source,omitempty"`
+	Target   string `json:"target"`
+	ReadOnly bool   `json:"read_only,omitempty"`
+	// IDMap asks for an idmapped bind under --userns auto: the container's IDs become the
+	// host's on it (container root writes as host root). Off, a bind keeps the host's
+	// ownership and container root is its mapped, unprivileged host uid there.
+	IDMap     bool   `json:"idmap,omitempty"`
 	TmpfsSize int64  `json:"tmpfs_size,omitempty"`
 	TmpfsMode uint32 `json:"tmpfs_mode,omitempty"`
 }

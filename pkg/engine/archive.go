@@ -11,12 +11,12 @@ import (
 	"path"
 	"path/filepath"
 	"runtime"
-	"syscall"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/inroot"
 	"github.com/minibox/minibox/pkg/mount"
 	"github.com/minibox/minibox/pkg/spec"
 )
@@ -30,11 +30,13 @@ type PathStat struct {
 	LinkTarget string      `json:"linkTarget"`
 }
 
-// withRootfs runs fn with the container's root filesystem visible at root: a running
+// withRootfs runs fn with an O_PATH fd of the container's root filesystem: a running
 // container's through /proc/<pid>/root; a stopped one's overlay mounted in a private mount
 // namespace of a locked thread that dies afterwards, so nothing is ever mounted on the
-// host. fn must do its file work on the calling goroutine.
-func (e *Engine) withRootfs(ctx context.Context, ref string, fn func(root string) error) error {
+// host. Every path fn takes from the container must be resolved from that fd (package
+// inroot), never joined onto a host path: the container may swap its directories for
+// symlinks at any moment.
+func (e *Engine) withRootfs(ctx context.Context, ref string, fn func(root int) error) error {
 	c, err := e.lookup(ref)
 	if err != nil {
 		return err
@@ -45,7 +47,12 @@ func (e *Engine) withRootfs(ctx context.Context, ref string, fn func(root string
 	shim := c.shim
 	e.cmu.RUnlock()
 	if shim != nil {
-		return fn(fmt.Sprintf("/proc/%d/root", shim.PID()))
+		root, err := inroot.OpenRoot(fmt.Sprintf("/proc/%d/root", shim.PID()))
+		if err != nil {
+			return err
+		}
+		defer unix.Close(root)
+		return fn(root)
 	}
 	r := e.snapshot(c)
 	lower, err := e.containerLayerDirs(ctx, &r)
@@ -81,55 +88,54 @@ func (e *Engine) withRootfs(ctx context.Context, ref string, fn func(root string
 			if err := unix.Mount(ov.Source, ov.Target, ov.Type, ov.Flags, ov.Data); err != nil {
 				return fmt.Errorf("mount the container's filesystem: %w", err)
 			}
+			root, err := inroot.OpenRoot(target)
+			if err != nil {
+				return err
+			}
+			defer unix.Close(root)
 			for _, m := range mounts {
 				if m.Type == "tmpfs" {
 					continue
 				}
-				p, err := mount.SecureJoin(target, m.Destination)
+				// The mount point is looked up inside the root and mounted on through its
+				// fd: a volume shared with a running container may hold any symlink.
+				fd, err := inroot.Open(root, m.Destination, unix.O_PATH, true)
 				if err != nil {
-					return err
-				}
-				if _, err := os.Stat(p); err != nil {
 					continue
 				}
-				if err := unix.Mount(m.Source, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+				err = unix.Mount(m.Source, inroot.ProcPath(fd, ""), "", unix.MS_BIND|unix.MS_REC, "")
+				unix.Close(fd)
+				if err != nil {
 					return fmt.Errorf("mount volume %s: %w", m.Destination, err)
 				}
 			}
-			return fn(target)
+			return fn(root)
 		}()
 	}()
 	return <-errc
 }
 
-// resolveIn resolves a container path under root (symlinks stay inside).
-func resolveIn(root, p string, follow bool) (string, error) {
+// openIn opens the container path p (absolute) inside root as an O_PATH fd; follow says
+// whether a symlink as the last component is followed.
+func openIn(root int, p string, follow bool) (int, error) {
 	if !path.IsAbs(p) {
-		return "", errdefs.Invalid(fmt.Sprintf("container path %q must be absolute", p))
+		return -1, errdefs.Invalid(fmt.Sprintf("container path %q must be absolute", p))
 	}
-	clean := path.Clean(p)
-	if follow || clean == "/" {
-		return mount.SecureJoin(root, clean)
-	}
-	// The last component itself is not followed (cp copies a symlink as a symlink).
-	parent, err := mount.SecureJoin(root, path.Dir(clean))
+	fd, err := inroot.Open(root, p, unix.O_PATH, follow)
 	if err != nil {
-		return "", err
+		return -1, inroot.PathError(err, p)
 	}
-	return filepath.Join(parent, path.Base(clean)), nil
+	return fd, nil
 }
 
-func statOf(hostPath, name string) (*PathStat, error) {
-	fi, err := os.Lstat(hostPath)
+func statOf(fd int, name string) (*PathStat, error) {
+	fi, err := inroot.Fstat(fd, path.Base(name))
 	if err != nil {
-		if errors.Is(err, fs.ErrNotExist) {
-			return nil, errdefs.NotFound(fmt.Sprintf("no such file or directory in the container: %s", name))
-		}
 		return nil, err
 	}
 	st := &PathStat{Name: path.Base(name), Size: fi.Size(), Mode: fi.Mode(), Mtime: fi.ModTime().UTC().Format("2006-01-02T15:04:05.999999999Z07:00")}
 	if fi.Mode()&fs.ModeSymlink != 0 {
-		st.LinkTarget, _ = os.Readlink(hostPath)
+		st.LinkTarget, _ = inroot.Readlink(fd)
 	}
 	return st, nil
 }
@@ -137,12 +143,13 @@ func statOf(hostPath, name string) (*PathStat, error) {
 // StatPath describes a path in the container.
 func (e *Engine) StatPath(ctx context.Context, ref, p string) (*PathStat, error) {
 	var st *PathStat
-	err := e.withRootfs(ctx, ref, func(root string) error {
-		hp, err := resolveIn(root, p, false)
+	err := e.withRootfs(ctx, ref, func(root int) error {
+		fd, err := openIn(root, p, false)
 		if err != nil {
 			return err
 		}
-		st, err = statOf(hp, p)
+		defer unix.Close(fd)
+		st, err = statOf(fd, p)
 		return err
 	})
 	return st, err
@@ -150,80 +157,45 @@ func (e *Engine) StatPath(ctx context.Context, ref, p string) (*PathStat, error)
 
 // ArchivePath writes a tar of the container path p (its base name as the root entry) to w.
 func (e *Engine) ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error {
-	return e.withRootfs(ctx, ref, func(root string) error {
-		hp, err := resolveIn(root, p, follow)
+	return e.withRootfs(ctx, ref, func(root int) error {
+		fd, err := openIn(root, p, follow)
 		if err != nil {
 			return err
 		}
-		if _, err := statOf(hp, p); err != nil {
-			return err
-		}
+		defer unix.Close(fd)
 		tw := tar.NewWriter(w)
 		base := path.Base(path.Clean(p))
 		if base == "/" {
 			base = "."
 		}
-		if err := tarTree(tw, hp, base); err != nil {
+		if err := inroot.TarTree(tw, fd, base); err != nil {
 			return err
 		}
 		return tw.Close()
 	})
 }
 
-func tarTree(tw *tar.Writer, hostPath, name string) error {
-	return filepath.Walk(hostPath, func(fp string, fi os.FileInfo, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(hostPath, fp)
-		entry := filepath.ToSlash(filepath.Join(name, rel))
-		link := ""
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			link, _ = os.Readlink(fp)
-		}
-		hdr, err := tar.FileInfoHeader(fi, link)
-		if err != nil {
-			return nil // sockets and the like are skipped
-		}
-		hdr.Name = entry
-		if fi.IsDir() {
-			hdr.Name += "/"
-		}
-		if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-			hdr.Uid, hdr.Gid = int(st.Uid), int(st.Gid)
-		}
-		hdr.Uname, hdr.Gname = "", ""
-		if err := tw.WriteHeader(hdr); err != nil {
-			return err
-		}
-		if fi.Mode().IsRegular() {
-			f, err := os.Open(fp)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(tw, f)
-			f.Close()
-			return err
-		}
-		return nil
-	})
-}
-
 // ExtractArchive unpacks the tar r into the container directory p, which must exist.
 func (e *Engine) ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error {
-	return e.withRootfs(ctx, ref, func(root string) error {
-		hp, err := resolveIn(root, p, true)
+	return e.withRootfs(ctx, ref, func(root int) error {
+		fd, err := openIn(root, p, true)
+		if err != nil {
+			if errors.Is(err, errdefs.ErrNotFound) {
+				return errdefs.NotFound(fmt.Sprintf("destination %s does not exist in the container", p))
+			}
+			return err
+		}
+		st, err := inroot.Fstat(fd, p)
+		unix.Close(fd)
 		if err != nil {
 			return err
 		}
-		fi, err := os.Stat(hp)
-		if err != nil {
-			return errdefs.NotFound(fmt.Sprintf("destination %s does not exist in the container", p))
-		}
-		if !fi.IsDir() {
+		if !st.IsDir() {
 			return errdefs.Invalid(fmt.Sprintf("destination %s in the container is not a directory", p))
 		}
-		if err := image.Extract(ctx, r, hp, image.ExtractOptions{}); err != nil {
+		// The extractor looks p up again from root for every entry: what was checked here
+		// may have been swapped since, and that must still land inside the container.
+		if err := image.ExtractInRoot(ctx, r, root, p, image.ExtractOptions{}); err != nil {
 			return errdefs.Invalid("extract archive: " + err.Error())
 		}
 		return nil

@@ -29,6 +29,7 @@ type MountRecord struct {
 	ReadOnly  bool     `json:"read_only,omitempty"`
 	Options   []string `json:"options,omitempty"`
 	Anonymous bool     `json:"anonymous,omitempty"`
+	IDMap     bool     `json:"idmap,omitempty"` // binds: asked for explicitly (volumes always are)
 }
 
 type volumeMeta struct {
@@ -79,14 +80,17 @@ func (e *Engine) prepareMounts(r *Record) (anon []string, err error) {
 			e.removeVolumes(anon)
 		}
 	}()
-	for _, m := range req.Mounts {
+	for i, m := range req.Mounts {
+		if m.IDMap && m.Type != "bind" {
+			return anon, errdefs.Invalid(fmt.Sprintf("mounts[%d].idmap: only a bind takes idmap (volumes are always idmapped), not %q", i, m.Type))
+		}
 		switch m.Type {
 		case "bind":
 			src, err := e.bindSource(m.Source)
 			if err != nil {
 				return anon, err
 			}
-			if err := add(MountRecord{Type: "bind", Source: src, Target: m.Target, ReadOnly: m.ReadOnly}); err != nil {
+			if err := add(MountRecord{Type: "bind", Source: src, Target: m.Target, ReadOnly: m.ReadOnly, IDMap: m.IDMap}); err != nil {
 				return anon, err
 			}
 		case "volume", "":
@@ -217,7 +221,11 @@ func within(p, dir string) bool {
 func (e *Engine) specMounts(r *Record) ([]spec.Mount, error) {
 	var out []spec.Mount
 	for _, m := range r.Mounts {
-		sm := spec.Mount{Type: m.Type, Source: m.Source, Destination: m.Target, ReadOnly: m.ReadOnly, Options: m.Options}
+		// Volumes live under the data root and belong to minibox's containers alone:
+		// idmapped, a volume reads the same from containers with and without --userns.
+		// A bind is the user's host directory: idmapped only when asked for.
+		sm := spec.Mount{Type: m.Type, Source: m.Source, Destination: m.Target, ReadOnly: m.ReadOnly, Options: m.Options,
+			IDMap: m.Type == "volume" || m.Type == "bind" && m.IDMap}
 		if m.Type == "volume" {
 			sm.Source = e.volumeDir(m.Name)
 			if err := e.ensureVolume(m.Name, nil, m.Anonymous); err != nil {

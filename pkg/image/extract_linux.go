@@ -8,11 +8,11 @@ import (
 	"io"
 	"os"
 	"path"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/inroot"
 	"golang.org/x/sys/unix"
 )
 
@@ -20,6 +20,19 @@ import (
 type ExtractOptions struct {
 	// MaxEntries refuses a tar with more entries (0: DefaultMaxLayerEntries).
 	MaxEntries int
+}
+
+// ExtractInRoot unpacks the tar r into the directory dir of the tree whose root is the fd
+// root (a container's root filesystem, taken as "/"). Unlike a layer, the tree is live: its
+// owner may swap any directory for a symlink at any moment. So every entry's parent is
+// looked up again from root with openat2(RESOLVE_IN_ROOT), and created relative to that
+// fd with *at calls that never follow a last component: a symlink is followed as the
+// container would follow it, and nothing lands outside root. Whiteout names are ordinary
+// names here.
+func ExtractInRoot(ctx context.Context, r io.Reader, root int, dir string, opts ExtractOptions) error {
+	c := path.Clean("/" + dir)
+	x := &extractor{root: root, prefix: strings.TrimPrefix(c, "/"), inRoot: true}
+	return x.extract(ctx, r, opts)
 }
 
 const (
@@ -35,16 +48,20 @@ const (
 // openat2(RESOLVE_BENEATH), so neither "..", an absolute name, a symlink nor a hard link
 // can place anything outside dir: such a tar is refused with ErrInvalid.
 func Extract(ctx context.Context, r io.Reader, dir string, opts ExtractOptions) error {
-	max := opts.MaxEntries
-	if max <= 0 {
-		max = DefaultMaxLayerEntries
-	}
 	root, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return &os.PathError{Op: "open", Path: dir, Err: err}
 	}
 	defer unix.Close(root)
 	x := &extractor{root: root}
+	return x.extract(ctx, r, opts)
+}
+
+func (x *extractor) extract(ctx context.Context, r io.Reader, opts ExtractOptions) error {
+	max := opts.MaxEntries
+	if max <= 0 {
+		max = DefaultMaxLayerEntries
+	}
 	tr := tar.NewReader(r)
 	type dirTimes struct {
 		rel          string
@@ -86,7 +103,7 @@ func Extract(ctx context.Context, r io.Reader, dir string, opts ExtractOptions) 
 		if err != nil {
 			return err
 		}
-		err = unix.UtimesNano(procPath(fd, ""), timespecs(d.atime, d.mtime))
+		err = unix.UtimesNano(inroot.ProcPath(fd, ""), timespecs(d.atime, d.mtime))
 		unix.Close(fd)
 		if err != nil {
 			return fmt.Errorf("set times of %s: %w", d.rel, err)
@@ -115,15 +132,13 @@ func cleanName(name string) (string, error) {
 
 type extractor struct {
 	root int
+	// prefix is the destination inside root ("" for root itself); with inRoot, lookups
+	// resolve as if root were "/" instead of refusing to leave root.
+	prefix string
+	inRoot bool
 }
 
-func procPath(fd int, base string) string {
-	p := "/proc/self/fd/" + strconv.Itoa(fd)
-	if base != "" {
-		p += "/" + base
-	}
-	return p
-}
+var procPath = inroot.ProcPath
 
 func timespecs(atime, mtime time.Time) []unix.Timespec {
 	if atime.IsZero() {
@@ -135,19 +150,20 @@ func timespecs(atime, mtime time.Time) []unix.Timespec {
 // openDir opens rel (a directory inside the root) as an O_PATH fd, never leaving the root;
 // with create, missing directories are made (0755, as tar does for implied parents).
 func (x *extractor) openDir(rel string, create bool) (int, error) {
-	if rel == "" {
-		rel = "."
+	name, resolve := path.Join(x.prefix, rel), uint64(unix.RESOLVE_BENEATH|unix.RESOLVE_NO_MAGICLINKS)
+	if name == "" {
+		name = "."
 	}
-	fd, err := unix.Openat2(x.root, rel, &unix.OpenHow{
-		Flags:   unix.O_PATH | unix.O_DIRECTORY | unix.O_CLOEXEC,
-		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
-	})
+	if x.inRoot {
+		resolve = inroot.Resolve
+	}
+	fd, err := inroot.Openat2(x.root, name, unix.O_PATH|unix.O_DIRECTORY, resolve)
 	switch {
 	case err == nil:
 		return fd, nil
 	case errors.Is(err, unix.EXDEV):
 		return -1, fmt.Errorf("layer entry under %q resolves outside the layer through a symlink: %w", rel, errdefs.ErrInvalid)
-	case errors.Is(err, unix.ENOENT) && create && rel != ".":
+	case errors.Is(err, unix.ENOENT) && create && rel != "":
 		parent, base := path.Split(rel)
 		pfd, err := x.openDir(strings.TrimSuffix(parent, "/"), true)
 		if err != nil {
@@ -162,7 +178,7 @@ func (x *extractor) openDir(rel string, create bool) (int, error) {
 	case errors.Is(err, unix.ENOTDIR), errors.Is(err, unix.ENOENT), errors.Is(err, unix.ELOOP):
 		return -1, fmt.Errorf("layer entry under %q: a parent is not a directory (%v): %w", rel, err, errdefs.ErrInvalid)
 	}
-	return -1, &os.PathError{Op: "openat2", Path: rel, Err: err}
+	return -1, &os.PathError{Op: "openat2", Path: name, Err: err}
 }
 
 // clear removes whatever is at base in pfd, unless keepDir and it is a directory.
@@ -189,11 +205,16 @@ func (x *extractor) entry(hdr *tar.Header, rel string, r io.Reader, buf []byte) 
 		if hdr.Typeflag != tar.TypeDir {
 			return fmt.Errorf("layer entry %q replaces the layer root: %w", hdr.Name, errdefs.ErrInvalid)
 		}
-		return x.meta(x.root, ".", hdr, -1)
+		fd, err := x.openDir("", false)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		return x.meta(fd, ".", hdr, -1)
 	}
 	parent, base := path.Split(rel)
 	parent = strings.TrimSuffix(parent, "/")
-	if base == whiteoutOpaque {
+	if !x.inRoot && base == whiteoutOpaque { // a live tree has no whiteouts
 		fd, err := x.openDir(parent, true)
 		if err != nil {
 			return err
@@ -209,7 +230,7 @@ func (x *extractor) entry(hdr *tar.Header, rel string, r io.Reader, buf []byte) 
 		return err
 	}
 	defer unix.Close(pfd)
-	if strings.HasPrefix(base, whiteoutPrefix) {
+	if !x.inRoot && strings.HasPrefix(base, whiteoutPrefix) {
 		name := base[len(whiteoutPrefix):]
 		if name == "" || name == "." {
 			return fmt.Errorf("layer entry %q is a malformed whiteout: %w", hdr.Name, errdefs.ErrInvalid)
@@ -296,6 +317,24 @@ func (x *extractor) entry(hdr *tar.Header, rel string, r io.Reader, buf []byte) 
 	return nil // pax/GNU extension headers are consumed by archive/tar; others carry nothing
 }
 
+// chmodNoFollow changes the mode of base in pfd, which must not be a symlink: fchmodat
+// would follow one swapped in since base was made.
+func chmodNoFollow(pfd int, base string, mode uint32) error {
+	fd, err := unix.Openat(pfd, base, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return err
+	}
+	if st.Mode&unix.S_IFMT == unix.S_IFLNK {
+		return unix.ELOOP
+	}
+	return unix.Chmod(procPath(fd, ""), mode)
+}
+
 // meta applies owner, mode, xattrs and (for non-directories) times to base in pfd; fd is
 // the open file for regular files, else -1. chown goes first: it clears setuid bits.
 func (x *extractor) meta(pfd int, base string, hdr *tar.Header, fd int) error {
@@ -308,7 +347,7 @@ func (x *extractor) meta(pfd int, base string, hdr *tar.Header, fd int) error {
 		if fd >= 0 {
 			err = unix.Fchmod(fd, uint32(hdr.Mode)&0o7777)
 		} else {
-			err = unix.Fchmodat(pfd, base, uint32(hdr.Mode)&0o7777, 0)
+			err = chmodNoFollow(pfd, base, uint32(hdr.Mode)&0o7777)
 		}
 		if err != nil {
 			return &os.PathError{Op: "chmod", Path: hdr.Name, Err: err}

@@ -4,12 +4,14 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
-	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/inroot"
 )
 
 // Apply runs the plan in order. It must run in a private mount namespace (init's); the
@@ -50,7 +52,7 @@ func apply(m Mount) error {
 		}
 		return remountRO(target, 0)
 	case KindCopyUp:
-		return copyUp(target, m.Source)
+		return copyUp(m.Root, m.Target, m.Source)
 	case KindPivot:
 		return Pivot(m.Root)
 	}
@@ -246,96 +248,123 @@ func SecureJoin(root, path string) (string, error) {
 	return filepath.Join(root, resolved), nil
 }
 
-// copyUp fills the empty volume dir with what the image has at src (Docker's rule for a
-// new volume). A volume with content, or a missing src, is left alone.
-func copyUp(src, dir string) error {
-	d, err := os.Open(dir)
+// copyUp fills the empty volume dir with what the image has at target in root (Docker's
+// rule for a new volume). A volume with content, or a missing target, is left alone. The
+// image side is resolved from a root fd with openat2(RESOLVE_IN_ROOT) and read through
+// fds, the volume side written with *at calls that never follow a symlink: a volume shared
+// with a running container may have any of its names swapped for a symlink meanwhile, and
+// nothing of the host may be read into it nor written through it.
+func copyUp(root, target, dir string) error {
+	dfd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: dir, Err: err}
+	}
+	defer unix.Close(dfd)
+	if names, err := inroot.ReadDirNames(dfd, dir); err != nil || len(names) > 0 {
+		return err
+	}
+	rfd, err := inroot.OpenRoot(root)
 	if err != nil {
 		return err
 	}
-	names, _ := d.Readdirnames(1)
-	d.Close()
-	if len(names) > 0 {
-		return nil
+	defer unix.Close(rfd)
+	sfd, err := inroot.Open(rfd, target, unix.O_PATH|unix.O_DIRECTORY, true)
+	if err != nil {
+		return nil // missing, or no directory: nothing to copy
 	}
-	fi, err := os.Stat(src)
-	if err != nil || !fi.IsDir() {
-		return nil
-	}
-	if err := copyTree(src, dir); err != nil {
+	defer unix.Close(sfd)
+	if err := copyTree(sfd, dfd, target); err != nil {
 		return err
 	}
-	return chown(dir, fi)
+	st, err := inroot.Fstat(sfd, target)
+	if err != nil {
+		return err
+	}
+	return own(dfd, ".", st, dfd)
 }
 
-func copyTree(src, dst string) error {
-	entries, err := os.ReadDir(src)
+// copyTree copies the directory sfd holds into the directory dfd holds.
+func copyTree(sfd, dfd int, name string) error {
+	names, err := inroot.ReadDirNames(sfd, name)
 	if err != nil {
 		return err
 	}
-	for _, e := range entries {
-		s, t := filepath.Join(src, e.Name()), filepath.Join(dst, e.Name())
-		fi, err := os.Lstat(s)
-		if err != nil {
-			return err
-		}
-		switch {
-		case fi.Mode()&os.ModeSymlink != 0:
-			l, err := os.Readlink(s)
-			if err != nil {
-				return err
-			}
-			if err := os.Symlink(l, t); err != nil {
-				return err
-			}
-		case fi.IsDir():
-			if err := os.Mkdir(t, fi.Mode().Perm()); err != nil {
-				return err
-			}
-			if err := copyTree(s, t); err != nil {
-				return err
-			}
-		case fi.Mode().IsRegular():
-			if err := copyFile(s, t, fi.Mode().Perm()); err != nil {
-				return err
-			}
-		default:
-			continue // devices, sockets, fifos: not volume content
-		}
-		if err := chown(t, fi); err != nil {
+	for _, n := range names {
+		if err := copyEntry(sfd, dfd, n, filepath.Join(name, n)); err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
-func copyFile(src, dst string, perm os.FileMode) error {
-	in, err := os.Open(src)
+func copyEntry(sfd, dfd int, n, name string) error {
+	cfd, err := unix.Openat(sfd, n, unix.O_PATH|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return &os.PathError{Op: "open", Path: name, Err: err}
+	}
+	defer unix.Close(cfd)
+	st, err := inroot.Fstat(cfd, n)
 	if err != nil {
 		return err
 	}
-	defer in.Close()
-	out, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, perm)
-	if err != nil {
-		return err
+	ofd := -1
+	switch m := st.Mode(); {
+	case m&fs.ModeSymlink != 0:
+		l, err := inroot.Readlink(cfd)
+		if err != nil {
+			return err
+		}
+		if err := unix.Symlinkat(l, dfd, n); err != nil {
+			return &os.PathError{Op: "symlink", Path: name, Err: err}
+		}
+	case m.IsDir():
+		if err := unix.Mkdirat(dfd, n, 0o700); err != nil {
+			return &os.PathError{Op: "mkdir", Path: name, Err: err}
+		}
+		sub, err := unix.Openat(dfd, n, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return &os.PathError{Op: "open", Path: name, Err: err}
+		}
+		defer unix.Close(sub)
+		if err := copyTree(cfd, sub, name); err != nil {
+			return err
+		}
+		ofd = sub
+	case m.IsRegular():
+		in, err := inroot.OpenFile(cfd, name)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		fd, err := unix.Openat(dfd, n, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
+		if err != nil {
+			return &os.PathError{Op: "create", Path: name, Err: err}
+		}
+		out := os.NewFile(uintptr(fd), name)
+		defer out.Close()
+		if _, err := io.Copy(out, in); err != nil {
+			return err
+		}
+		ofd = fd
+	default:
+		return nil // devices, sockets, fifos: not volume content
 	}
-	if _, err := io.Copy(out, in); err != nil {
-		out.Close()
-		return err
-	}
-	return out.Close()
+	return own(dfd, n, st, ofd)
 }
 
-func chown(path string, fi os.FileInfo) error {
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
+// own gives n in dfd the owner and mode of st; fd is n's own fd (-1 for a symlink, whose
+// mode does not matter). chown goes first: it clears setuid bits.
+func own(dfd int, n string, st *inroot.Stat, fd int) error {
+	sys := st.Sys().(*unix.Stat_t)
+	if err := unix.Fchownat(dfd, n, int(sys.Uid), int(sys.Gid), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &os.PathError{Op: "chown", Path: n, Err: err}
+	}
+	if fd < 0 {
 		return nil
 	}
-	if err := os.Lchown(path, int(st.Uid), int(st.Gid)); err != nil {
-		return err
-	}
-	if fi.Mode()&os.ModeSymlink == 0 {
-		return os.Chmod(path, fi.Mode()&(os.ModePerm|os.ModeSticky|os.ModeSetuid|os.ModeSetgid))
+	// Through the fd: n itself may have been swapped for a symlink since.
+	if err := unix.Chmod(inroot.ProcPath(fd, ""), sys.Mode&0o7777); err != nil {
+		return &os.PathError{Op: "chmod", Path: n, Err: err}
 	}
 	return nil
 }

@@ -106,6 +106,9 @@ type Mount struct {
 	Options     []string `json:"options,omitempty"` // tmpfs: "size=...", "mode=..."
 	// CopyUp fills an empty volume from the image's content at Destination first (Docker's rule).
 	CopyUp bool `json:"copy_up,omitempty"`
+	// IDMap: in a user namespace, the source is mounted idmapped (container IDs are the
+	// host's on it); otherwise it keeps the host's ownership.
+	IDMap bool `json:"idmap,omitempty"`
 }
 
 // IDMap maps container IDs 0..Size-1 to host IDs HostID..HostID+Size-1 (uid and gid alike).
