@@ -30,18 +30,23 @@ func cpLoop(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ctx := context.Background()
 	ok, failed := 0, 0
+	why := map[string]int{} // failures by message, so a failed assertion says what went wrong
+	fail := func(err error) {
+		failed++
+		why[err.Error()]++
+	}
 	switch args[1] {
 	case "get":
 		for range n {
 			body, _, err := c.ArchiveGet(ctx, args[2], args[3])
 			if err != nil {
-				failed++
+				fail(err)
 				continue
 			}
 			b, err := io.ReadAll(body)
 			body.Close()
 			if err != nil {
-				failed++
+				fail(err)
 				continue
 			}
 			ok++
@@ -55,7 +60,7 @@ func cpLoop(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Check(err)
 		for range n {
 			if err := c.ArchivePut(ctx, args[2], args[3], bytes.NewReader(tarball)); err != nil {
-				failed++
+				fail(err)
 				continue
 			}
 			ok++
@@ -64,4 +69,7 @@ func cpLoop(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("cp-loop: unknown mode %q", args[1])
 	}
 	fmt.Fprintf(ts.Stderr(), "ok %d failed %d\n", ok, failed)
+	for msg, n := range why {
+		fmt.Fprintf(ts.Stderr(), "  %d× %s\n", n, msg)
+	}
 }

@@ -22,13 +22,17 @@ func (e *Engine) running(ref string, allowPaused bool) (*ctr, *container.Contain
 		return nil, nil, err
 	}
 	e.cmu.RLock()
-	shim, status := c.shim, c.rec.Status
+	shim, r := c.shim, *c.rec
 	e.cmu.RUnlock()
-	if shim == nil {
-		return nil, nil, errdefs.Conflict(fmt.Sprintf("container %s is not running", c.rec.Name))
+	op := OpExec
+	if allowPaused {
+		op = OpAttach
 	}
-	if status == StatusPaused && !allowPaused {
-		return nil, nil, errdefs.Conflict(fmt.Sprintf("container %s is paused; unpause it first", c.rec.Name))
+	if shim == nil {
+		return nil, nil, &StateError{Name: r.Name, Status: r.Status, Op: op}
+	}
+	if err := allow(&r, op); err != nil {
+		return nil, nil, err
 	}
 	return c, shim, nil
 }

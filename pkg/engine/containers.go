@@ -31,15 +31,6 @@ import (
 	"github.com/minibox/minibox/pkg/network"
 )
 
-// Container states (SPEC §3.4).
-const (
-	StatusCreated    = "created"
-	StatusRunning    = "running"
-	StatusPaused     = "paused"
-	StatusRestarting = "restarting"
-	StatusExited     = "exited"
-)
-
 // Record is one container as state.json keeps it.
 type Record struct {
 	ID          string               `json:"id"`
@@ -441,7 +432,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 				e.cg.Remove(cgroupPath(r.ID))
 				container.Cleanup(e.ctrDir(r.ID))
 				os.Remove(filepath.Join(e.ctrDir(r.ID), "exit.json"))
-				e.update(c, func(r *Record) { r.Status, r.PID = StatusCreated, 0 })
+				e.setStatus(c, StatusCreated, func(r *Record) { r.PID = 0 })
 				continue
 			}
 			if serr == nil && st.Exit == nil {
@@ -457,7 +448,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 				if paused {
 					status = StatusPaused
 				}
-				e.update(c, func(r *Record) { r.Status = status; r.PID = shim.PID() })
+				e.setStatus(c, status, func(r *Record) { r.PID = shim.PID() })
 				if r.IP != "" && r.Request.Network == "bridge" {
 					if a, perr := netip.ParseAddr(r.IP); perr == nil {
 						running = append(running, network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, Ports: r.Ports})
@@ -471,8 +462,8 @@ func (e *Engine) openContainers(ctx context.Context) error {
 		}
 		// The shim is gone: its exit.json tells how the workload ended.
 		ex, rerr := container.ReadExit(e.ctrDir(r.ID))
-		e.update(c, func(r *Record) {
-			r.Status, r.PID = StatusExited, 0
+		e.setStatus(c, StatusExited, func(r *Record) {
+			r.PID = 0
 			if rerr == nil {
 				r.ExitCode, r.OOMKilled, r.FinishedAt = ex.ExitCode, ex.OOMKilled, ex.FinishedAt
 			} else {

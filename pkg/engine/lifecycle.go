@@ -185,8 +185,8 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	if addr.IsValid() {
 		ipStr = addr.String()
 	}
-	e.update(c, func(rec *Record) {
-		rec.Status, rec.PID, rec.StartedAt, rec.FinishedAt = StatusRunning, shim.PID(), started, time.Time{}
+	e.setStatus(c, StatusRunning, func(rec *Record) {
+		rec.PID, rec.StartedAt, rec.FinishedAt = shim.PID(), started, time.Time{}
 		rec.ExitCode, rec.OOMKilled, rec.Error, rec.IP, rec.Ports = 0, false, "", ipStr, ports
 	})
 	lap("record")
@@ -368,7 +368,10 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost 
 	}
 	ranFor := ex.FinishedAt.Sub(r.StartedAt)
 	exited := func(rec *Record) {
-		rec.Status, rec.PID = StatusExited, 0
+		if err := rec.moveTo(StatusExited); err != nil {
+			e.Log.Error("refused status change", "id", r.ID[:12], "err", err)
+		}
+		rec.PID = 0
 		rec.ExitCode, rec.OOMKilled, rec.FinishedAt = ex.ExitCode, ex.OOMKilled, ex.FinishedAt
 		if lost != nil {
 			rec.Error = "shim lost"
@@ -472,7 +475,10 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 	} else {
 		c.backoff = min(c.backoff*2, backoffMax)
 	}
-	c.rec.Status = StatusRestarting
+	if err := c.rec.moveTo(StatusRestarting); err != nil {
+		e.Log.Error("restart policy", "id", r.ID[:12], "err", err)
+		return
+	}
 	c.rec.RestartCount++
 	e.gen++
 	delay := c.backoff
@@ -481,7 +487,7 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 			e.Log.Warn("restart policy: start failed", "id", r.ID[:12], "err", err)
 			e.cmu.Lock()
 			if c.shim == nil && c.rec.Status == StatusRestarting {
-				c.rec.Status = StatusExited
+				c.rec.moveTo(StatusExited) // allowed from restarting
 			}
 			e.cmu.Unlock()
 			e.saveSoon()
@@ -534,7 +540,7 @@ func (e *Engine) stopContainer(ctx context.Context, c *ctr, timeout *time.Durati
 	if e.cancelRestart(c) {
 		e.update(c, func(r *Record) {
 			if r.Status == StatusRestarting {
-				r.Status = StatusExited
+				r.moveTo(StatusExited) // allowed from restarting
 			}
 		})
 	}
@@ -580,7 +586,7 @@ func (e *Engine) thawIfPaused(c *ctr) {
 		e.cg.Thaw(cgroupPath(c.rec.ID))
 		e.update(c, func(r *Record) {
 			if r.Status == StatusPaused {
-				r.Status = StatusRunning
+				r.moveTo(StatusRunning) // allowed from paused
 			}
 		})
 	}
@@ -601,9 +607,13 @@ func (e *Engine) KillContainer(ref, signal string) error {
 	}
 	e.cmu.RLock()
 	shim := c.shim
+	r := *c.rec
 	e.cmu.RUnlock()
 	if shim == nil {
-		return errdefs.Conflict(fmt.Sprintf("container %s is not running", c.rec.Name))
+		return &StateError{Name: r.Name, Status: r.Status, Op: OpKill}
+	}
+	if err := allow(&r, OpKill); err != nil {
+		return err
 	}
 	if sig == syscall.SIGKILL || sig == syscall.SIGTERM {
 		e.update(c, func(r *Record) { r.UserStopped = true })
@@ -639,22 +649,22 @@ func (e *Engine) PauseContainer(ref string, pause bool) error {
 	c.op.Lock()
 	defer c.op.Unlock()
 	r := e.snapshot(c)
-	switch {
-	case pause && r.Status != StatusRunning:
-		return errdefs.Conflict(fmt.Sprintf("container %s is not running", r.Name))
-	case !pause && r.Status != StatusPaused:
-		return errdefs.Conflict(fmt.Sprintf("container %s is not paused", r.Name))
+	op, to := OpUnpause, StatusRunning
+	if pause {
+		op, to = OpPause, StatusPaused
+	}
+	if err := allow(&r, op); err != nil {
+		return err
 	}
 	if pause {
 		if err := e.cg.Freeze(cgroupPath(r.ID)); err != nil {
 			return err
 		}
-		return e.update(c, func(r *Record) { r.Status = StatusPaused })
-	}
-	if err := e.cg.Thaw(cgroupPath(r.ID)); err != nil {
+	} else if err := e.cg.Thaw(cgroupPath(r.ID)); err != nil {
 		return err
 	}
-	return e.update(c, func(r *Record) { r.Status = StatusRunning })
+	e.setStatus(c, to, nil)
+	return nil
 }
 
 // RenameContainer gives a container a new unique name.
@@ -706,7 +716,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 	e.cancelRestart(c)
 	if shim, exited := c.shim, c.exited; shim != nil {
 		if !force {
-			return errdefs.Conflict(fmt.Sprintf("container %s is running: stop it first or remove it with -f", r.Name))
+			return &StateError{Name: r.Name, Status: r.Status, Op: OpRemove}
 		}
 		shim.Signal(syscall.SIGKILL)
 		e.thawIfPaused(c)
