@@ -54,6 +54,8 @@ func TestScripts(t *testing.T) {
 			"wait-for":       waitFor,
 			"registry-start": registryStart,
 			"net":            netCmd,
+			"build-procs":    buildProcsCmd,
+			"procs-gone":     procsGoneCmd,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

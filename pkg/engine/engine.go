@@ -9,6 +9,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/state"
 )
 
@@ -84,19 +86,50 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	return e, nil
 }
 
-// clearTmp empties tmp/: nothing in it survives a daemon (SPEC §2.2 step 3).
+// clearTmp empties tmp/: nothing in it survives a daemon. The build containers a killed
+// daemon left running in it go first.
 func (e *Engine) clearTmp() error {
 	dir := filepath.Join(e.Root, "tmp")
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
+	e.endBuildLeftovers(dir)
 	for _, ent := range ents {
+		// A mount left there is unmounted, not emptied.
+		if err := detachMountsUnder(filepath.Join(dir, ent.Name())); err != nil {
+			e.Log.Warn("clear tmp", "entry", ent.Name(), "err", err)
+			continue
+		}
 		if err := os.RemoveAll(filepath.Join(dir, ent.Name())); err != nil {
 			e.Log.Warn("clear tmp", "entry", ent.Name(), "err", err)
 		}
 	}
 	return nil
+}
+
+// endBuildLeftovers ends the build containers of a daemon that died during a build, one per
+// block directory (tmp/build-*/<block>, where the shim records itself, or, from an older
+// daemon, listens). Their shims end them as soon as their daemon is gone: this is for a shim
+// that could not (stopped, stuck), and before the directories they work in go.
+func (e *Engine) endBuildLeftovers(tmp string) {
+	recs, _ := filepath.Glob(filepath.Join(tmp, "build-*", "*", shimapi.PIDFile))
+	socks, _ := filepath.Glob(filepath.Join(tmp, "build-*", "*", shimapi.SocketName))
+	seen := map[string]bool{}
+	for _, p := range append(recs, socks...) {
+		d := filepath.Dir(p)
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		n, err := container.EndLeftover(d, 10*time.Second)
+		if err != nil {
+			e.Log.Warn("end a build container left by the previous daemon", "dir", d, "err", err)
+		}
+		if n > 0 {
+			e.Log.Info("ended a build container left by the previous daemon", "dir", d, "processes", n)
+		}
+	}
 }
 
 // TempDir makes a private staging directory under tmp/.
