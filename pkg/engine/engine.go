@@ -2,10 +2,13 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
@@ -73,6 +76,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	if err := e.clearTmp(); err != nil {
 		return nil, err
 	}
+	e.removeStaleBuildLocks()
 	for _, area := range []struct {
 		name string
 		open func() error
@@ -128,6 +132,21 @@ func (e *Engine) endBuildLeftovers(tmp string) {
 		}
 		if n > 0 {
 			e.Log.Info("ended a build container left by the previous daemon", "dir", d, "processes", n)
+		}
+	}
+}
+
+// removeStaleBuildLocks removes the layers/<key>.lock files whose cache entry never landed:
+// a build holds its keys' locks from its start, and one cut short leaves them. No build runs
+// yet to hold one; a lock beside its entry stays (prune removes the two together).
+func (e *Engine) removeStaleBuildLocks() {
+	locks, _ := filepath.Glob(filepath.Join(e.Root, "layers", "*.lock"))
+	for _, l := range locks {
+		if _, err := os.Lstat(strings.TrimSuffix(l, ".lock")); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := os.Remove(l); err != nil {
+			e.Log.Warn("remove a stale build cache lock", "path", l, "err", err)
 		}
 	}
 }
