@@ -760,6 +760,38 @@ func TestTiedEndsWithDaemon(t *testing.T) {
 	}
 }
 
+// TestEndLeftoverThroughShim: a container without a shim.pid (a shim of an older daemon) is
+// ended through its shim; a shim that does not answer holds the caller up for no longer
+// than asked.
+func TestEndLeftoverThroughShim(t *testing.T) {
+	s := newSpec(t, "sleep", "100")
+	c := start(t, s)
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Kill(st.ShimPID, unix.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	n, err := container.EndLeftover(s.Dir, 200*time.Millisecond)
+	unix.Kill(st.ShimPID, unix.SIGCONT)
+	if err == nil {
+		t.Errorf("EndLeftover of a stopped shim = %d, nil; want an error", n)
+	}
+	if n, err := container.EndLeftover(s.Dir, 10*time.Second); n != 1 || err != nil {
+		t.Fatalf("EndLeftover = %d, %v", n, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	exit, err := c.Wait(ctx)
+	if err != nil || exit.Signal != int(syscall.SIGKILL) {
+		t.Errorf("Wait = %+v, %v; want killed", exit, err)
+	}
+}
+
 // TestRunOnceHostNetwork is a build container's setup: the host's network namespace.
 func TestRunOnceHostNetwork(t *testing.T) {
 	s := newSpec(t, "sh", "-c", "test -e /sys/class/net/lo && readlink /proc/self/ns/net")

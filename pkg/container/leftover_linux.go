@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"syscall"
 	"time"
@@ -98,20 +99,27 @@ func waitPidfd(f *os.File, deadline time.Time) bool {
 	}
 }
 
-// endThroughShim kills the container in dir through its shim, if one answers there.
+// endThroughShim kills the container in dir through its shim, if one answers there, and
+// waits up to within for init's end: a shim that does not answer in time is left.
 func endThroughShim(dir string, within time.Duration) (int, error) {
-	c, err := Connect(dir)
+	sock := filepath.Join(dir, shimapi.SocketName)
+	c, err := shimapi.Dial(sock)
 	if err != nil {
-		return 0, nil
+		return 0, nil // no shim listens
 	}
-	if err := c.Signal(syscall.SIGKILL); err != nil {
-		return 0, err
-	}
+	c.Close()
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
-	_, reaped, err := c.WaitReaped(ctx)
+	// An exited container refuses the signal: its wait below answers at once.
+	shimapi.CallContext(ctx, sock, &shimapi.Request{Op: shimapi.OpSignal, Signal: int(syscall.SIGKILL)})
+	_, reaped, err := shimapi.Wait(ctx, sock)
 	if err != nil {
-		return 1, err
+		c, derr := shimapi.Dial(sock)
+		if derr != nil {
+			return 1, nil // the shim has gone meanwhile, its container with it
+		}
+		c.Close()
+		return 1, fmt.Errorf("shim in %s: %w", dir, err)
 	}
 	select {
 	case <-reaped:

@@ -120,20 +120,25 @@ func (e *Engine) endBuildLeftovers(tmp string) {
 	recs, _ := filepath.Glob(filepath.Join(tmp, "build-*", "*", shimapi.PIDFile))
 	socks, _ := filepath.Glob(filepath.Join(tmp, "build-*", "*", shimapi.SocketName))
 	seen := map[string]bool{}
+	var wg sync.WaitGroup
 	for _, p := range append(recs, socks...) {
 		d := filepath.Dir(p)
 		if seen[d] {
 			continue
 		}
 		seen[d] = true
-		n, err := container.EndLeftover(d, 10*time.Second)
-		if err != nil {
-			e.Log.Warn("end a build container left by the previous daemon", "dir", d, "err", err)
-		}
-		if n > 0 {
-			e.Log.Info("ended a build container left by the previous daemon", "dir", d, "processes", n)
-		}
+		// Together: each may wait for its processes' exit.
+		wg.Go(func() {
+			n, err := container.EndLeftover(d, 10*time.Second)
+			if err != nil {
+				e.Log.Warn("end a build container left by the previous daemon", "dir", d, "err", err)
+			}
+			if n > 0 {
+				e.Log.Info("ended a build container left by the previous daemon", "dir", d, "processes", n)
+			}
+		})
 	}
+	wg.Wait()
 }
 
 // removeStaleBuildLocks removes the layers/<key>.lock files whose cache entry never landed:
