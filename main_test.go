@@ -55,6 +55,8 @@ func TestScripts(t *testing.T) {
 			"registry-start": registryStart,
 			"net":            netCmd,
 			"cp-loop":        cpLoop,
+			"build-procs":    buildProcsCmd,
+			"procs-gone":     procsGoneCmd,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {

@@ -32,13 +32,18 @@ import (
 // namespaces every container without a user namespace has, and waits on fd 3 for the daemon
 // to name its container.
 //
+// With "--tied <container dir>" (a build's container) the container is tied to the daemon
+// process: the shim records itself and init in the directory's shim.pid, and ends init as
+// soon as fd 3 has no daemon at the other end.
+//
 // On fd 3 the shim reports twice: init's PID once init exists and shim.sock answers (the
 // daemon joins the cgroup, wires the network and attaches meanwhile), then init's readiness
 // (mounts done, workload held) or why it failed.
 func Main(ctx context.Context, args []string) error {
 	warm := len(args) == 2 && args[0] == "--warm"
-	if len(args) != 1 && !warm {
-		return errors.New("usage: minibox-shim <container dir> | --warm <containers dir>")
+	tied := len(args) == 2 && args[0] == "--tied"
+	if len(args) != 1 && !warm && !tied {
+		return errors.New("usage: minibox-shim <container dir> | --tied <container dir> | --warm <containers dir>")
 	}
 	// init is forked from this thread, which lives as long as the process: its parent-death
 	// signal (sent when the forking thread ends) then means "the shim died".
@@ -64,10 +69,20 @@ func Main(ctx context.Context, args []string) error {
 			sh.discard()
 			return err // the daemon went away, or threw us out
 		}
+	} else if tied {
+		sh.dir, sh.tied = args[1], true
+		// Before init exists: whatever befalls us from here, a later daemon finds us.
+		if err := shimapi.RecordProc(sh.dir, "shim", os.Getpid(), true); err != nil {
+			ctl.SendResponse(&shimapi.Response{Error: fmt.Sprintf("record the shim: %v", err)})
+			return err
+		}
 	} else {
 		sh.dir = args[0]
 	}
 	sh.log = slog.New(slog.NewTextHandler(os.Stderr, nil)) // stderr is containers/<id>/shim.log
+	if tied {
+		go sh.watchDaemon(ctl)
+	}
 	if err := sh.create(); err != nil {
 		ctl.SendResponse(&shimapi.Response{Error: err.Error(), Code: codeOf(err)})
 		sh.log.Error("create container", "err", err)
@@ -87,7 +102,9 @@ func Main(ctx context.Context, args []string) error {
 		return err
 	}
 	ctl.SendResponse(&shimapi.Response{})
-	ctl.Close()
+	if !tied {
+		ctl.Close()
+	}
 	sh.trim.Kick()
 	sh.serve()
 	return nil
@@ -106,12 +123,13 @@ func codeOf(err error) int {
 }
 
 type shim struct {
-	dir string
-	log *slog.Logger
-	s   *spec.Spec
-	cmd *exec.Cmd
-	ch  *shimapi.Channel
-	ln  *net.UnixListener
+	dir  string
+	tied bool // ends with the daemon (watchDaemon)
+	log  *slog.Logger
+	s    *spec.Spec
+	cmd  *exec.Cmd
+	ch   *shimapi.Channel
+	ln   *net.UnixListener
 
 	// Made before init starts: its stdio.
 	outR   [2]*os.File // read ends of init's stdout and stderr pipes
@@ -128,6 +146,7 @@ type shim struct {
 	repliesEnd bool       // serve is waiting for the replies in flight: count no more
 
 	mu           sync.Mutex
+	orphaned     bool // tied, and the daemon is gone: init must not run
 	status       string
 	startedAt    time.Time
 	exit         *shimapi.Exit
@@ -269,11 +288,51 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 		cmd.Stdin, sh.stdin = r, w
 		childEnds = append(childEnds, r)
 	}
+	if sh.isOrphaned() {
+		return errors.New("the daemon is gone")
+	}
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start init: %w", err)
 	}
+	sh.mu.Lock()
 	sh.cmd = cmd
+	orphaned := sh.orphaned
+	sh.mu.Unlock()
+	if orphaned {
+		cmd.Process.Kill() // watchDaemon saw the daemon go while we started init
+	}
 	return nil
+}
+
+func (sh *shim) isOrphaned() bool {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	return sh.orphaned
+}
+
+// watchDaemon ends a tied container once its daemon is gone: the daemon sends nothing on
+// the control channel, whose other end closes with the daemon's process however it ends
+// (kill -9 included), or when it is done with the container. init's SIGKILL ends the
+// container's every process; the shim then records the end and exits as usual.
+func (sh *shim) watchDaemon(ctl *shimapi.Channel) {
+	for {
+		_, files, err := ctl.Recv()
+		for _, f := range files {
+			f.Close()
+		}
+		if err != nil {
+			break
+		}
+	}
+	sh.mu.Lock()
+	sh.orphaned = true
+	cmd := sh.cmd
+	sh.mu.Unlock()
+	if cmd != nil {
+		// init is our child: its PID stays its own until we reap it. Once reaped, Kill
+		// does nothing.
+		cmd.Process.Kill()
+	}
 }
 
 // create reads the container's spec, starts its init (or hands the spec to the warm one)
@@ -318,6 +377,11 @@ func (sh *shim) create() error {
 		}
 	} else if err := sh.spawnInit(ns.Attr(s), !s.Process.Terminal, wantStdin); err != nil {
 		return err
+	}
+	if sh.tied {
+		if err := shimapi.RecordProc(sh.dir, "init", sh.cmd.Process.Pid, false); err != nil {
+			return fmt.Errorf("record init: %w", err)
+		}
 	}
 	// init reads the spec as soon as its runtime is up (a warm one is waiting for it),
 	// then the seccomp program: files init could not open itself in a user namespace.

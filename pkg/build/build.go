@@ -605,18 +605,15 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	if err != nil {
 		return err
 	}
-	first := ""
-	if len(req.Tags) > 0 {
-		first = req.Tags[0]
-	}
-	md, err := bld.Images.PutManifest(ctx, first, ocispec.MediaTypeImageManifest, mb, "")
+	md, err := bld.Images.PutBlob(ctx, mb)
 	if err != nil {
 		return fmt.Errorf("store image manifest: %w", err)
 	}
-	for _, t := range req.Tags[min(1, len(req.Tags)):] {
-		if err := bld.Images.SetName(t, md); err != nil {
-			return fmt.Errorf("tag %s: %w", t, err)
-		}
+	md.MediaType = ocispec.MediaTypeImageManifest
+	// Every tag in one write of the index: a build cut short (or refused a tag) leaves
+	// none of them set rather than some.
+	if err := bld.Images.SetNames(req.Tags, md); err != nil {
+		return fmt.Errorf("tag %s: %w", strings.Join(req.Tags, ", "), err)
 	}
 	if bld.OnLayer != nil {
 		for _, d := range fresh {

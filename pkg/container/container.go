@@ -38,6 +38,11 @@ type StartOptions struct {
 	Log *slog.Logger
 	// ShimEnv is added to the shim's environment (tests; GOGC and GOMAXPROCS are set).
 	ShimEnv []string
+	// Tied makes a container that ends with this daemon process (a build's, which nobody
+	// could use after it): its shim ends init once the control channel, kept open until
+	// Close, has no daemon at the other end, and records itself and init in the
+	// container's shim.pid for a later daemon in case it could not.
+	Tied bool
 }
 
 // Container is a handle on a live shim.
@@ -47,7 +52,8 @@ type Container struct {
 	pid  int
 	tty  bool
 
-	ctl      *shimapi.Channel // until init is ready: the shim reports it there
+	ctl      *shimapi.Channel // until init is ready (tied: until Close): the shim reports it there
+	tied     bool
 	ready    sync.Once
 	readyErr error
 }
@@ -61,12 +67,20 @@ func Start(ctx context.Context, s *spec.Spec, opts StartOptions) (*Container, er
 	if err != nil {
 		return nil, err
 	}
-	ctl, _, err := startShim(opts, shimLog, s.Dir)
+	args := []string{s.Dir}
+	if opts.Tied {
+		args = []string{"--tied", s.Dir}
+	}
+	ctl, _, err := startShim(opts, shimLog, args...)
 	shimLog.Close()
 	if err != nil {
 		return nil, err
 	}
-	return created(ctx, s, ctl)
+	c, err := created(ctx, s, ctl)
+	if err == nil {
+		c.tied = opts.Tied
+	}
+	return c, err
 }
 
 // openShimLog opens the container's shim.log, the shim's stderr.
@@ -138,7 +152,9 @@ func (c *Container) Ready(ctx context.Context) error {
 			return // reattached: long past
 		}
 		resp, err := recv(ctx, c.ctl)
-		c.ctl.Close()
+		if !c.tied {
+			c.ctl.Close()
+		}
 		if err != nil {
 			c.readyErr = fmt.Errorf("container %s: shim exited before init was ready (see %s): %w",
 				short(filepath.Base(c.dir)), filepath.Join(c.dir, shimapi.ShimLog), err)
@@ -147,6 +163,14 @@ func (c *Container) Ready(ctx context.Context) error {
 		c.readyErr = resp.Err()
 	})
 	return c.readyErr
+}
+
+// Close lets go of a tied container's shim: it ends its container if it still runs. It
+// does nothing for other containers.
+func (c *Container) Close() {
+	if c.tied {
+		c.ctl.Close()
+	}
 }
 
 // Warm is a shim started before its container is known, holding an init already cloned
@@ -242,6 +266,9 @@ func Cleanup(dir string) error {
 		return errdefs.Conflict(fmt.Sprintf("container in %s is still running", dir))
 	}
 	if err := os.Remove(filepath.Join(dir, shimapi.SocketName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.Remove(filepath.Join(dir, shimapi.PIDFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	err := os.Remove(mount.RootfsDir(&spec.Spec{Dir: dir}))

@@ -21,6 +21,7 @@ import (
 	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/seccomp"
+	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/spec"
 	"github.com/minibox/minibox/pkg/testutil"
 )
@@ -83,12 +84,17 @@ func newSpec(t testing.TB, args ...string) *spec.Spec {
 // start saves s, starts its container and makes sure the test leaves nothing running.
 func start(t testing.TB, s *spec.Spec) *container.Container {
 	t.Helper()
+	return startWith(t, s, container.StartOptions{})
+}
+
+func startWith(t testing.TB, s *spec.Spec, opts container.StartOptions) *container.Container {
+	t.Helper()
 	if err := s.Save(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := container.Start(ctx, s, container.StartOptions{})
+	c, err := container.Start(ctx, s, opts)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -717,6 +723,73 @@ func TestShimDeathEndsContainer(t *testing.T) {
 		t.Errorf("Connect to a dead shim succeeded")
 	}
 	os.Remove(filepath.Join(s.Dir, "shim.sock")) // a killed shim leaves its socket
+}
+
+// TestTiedEndsWithDaemon: a tied container (a build's) ends once its daemon lets go of the
+// control channel, as a daemon's death does, whether its workload runs or init is still
+// held before it; shim.pid names its shim and init meanwhile.
+func TestTiedEndsWithDaemon(t *testing.T) {
+	for _, resume := range []bool{true, false} {
+		t.Run(fmt.Sprintf("resumed=%v", resume), func(t *testing.T) {
+			s := newSpec(t, "sleep", "100")
+			c := startWith(t, s, container.StartOptions{Tied: true})
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			if resume {
+				if err := c.Resume(ctx); err != nil {
+					t.Fatal(err)
+				}
+			} else if err := c.Ready(ctx); err != nil {
+				t.Fatal(err)
+			}
+			st, err := c.State()
+			if err != nil {
+				t.Fatal(err)
+			}
+			recs, err := shimapi.ReadProcs(s.Dir)
+			if err != nil || len(recs) != 2 || recs[0].Name != "shim" || recs[0].PID != st.ShimPID ||
+				recs[1].Name != "init" || recs[1].PID != st.PID {
+				t.Fatalf("shim.pid = %+v, %v; want shim %d, init %d", recs, err, st.ShimPID, st.PID)
+			}
+			c.Close()
+			exit, err := c.Wait(ctx)
+			if err != nil || exit.Signal != int(syscall.SIGKILL) {
+				t.Fatalf("Wait = %+v, %v; want killed", exit, err)
+			}
+		})
+	}
+}
+
+// TestEndLeftoverThroughShim: a container without a shim.pid (a shim of an older daemon) is
+// ended through its shim; a shim that does not answer holds the caller up for no longer
+// than asked.
+func TestEndLeftoverThroughShim(t *testing.T) {
+	s := newSpec(t, "sleep", "100")
+	c := start(t, s)
+	if err := c.Resume(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	st, err := c.State()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Kill(st.ShimPID, unix.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	n, err := container.EndLeftover(s.Dir, 200*time.Millisecond)
+	unix.Kill(st.ShimPID, unix.SIGCONT)
+	if err == nil {
+		t.Errorf("EndLeftover of a stopped shim = %d, nil; want an error", n)
+	}
+	if n, err := container.EndLeftover(s.Dir, 10*time.Second); n != 1 || err != nil {
+		t.Fatalf("EndLeftover = %d, %v", n, err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	exit, err := c.Wait(ctx)
+	if err != nil || exit.Signal != int(syscall.SIGKILL) {
+		t.Errorf("Wait = %+v, %v; want killed", exit, err)
+	}
 }
 
 // TestRunOnceHostNetwork is a build container's setup: the host's network namespace.

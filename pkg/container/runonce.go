@@ -26,11 +26,13 @@ func RunOnce(ctx context.Context, s *spec.Spec, stdout, stderr io.Writer) (code 
 	if err := s.Save(); err != nil {
 		return 0, err
 	}
-	c, err := Start(ctx, s, StartOptions{})
+	// Tied: a build container is of no use to a later daemon, and must not outlive ours.
+	c, err := Start(ctx, s, StartOptions{Tied: true})
 	if err != nil {
 		return 0, err
 	}
 	defer Cleanup(s.Dir)
+	defer c.Close()
 	conn, err := c.AttachConn(ctx, false)
 	if err != nil {
 		c.Signal(syscall.SIGKILL)

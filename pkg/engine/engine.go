@@ -2,13 +2,18 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/state"
 )
 
@@ -71,6 +76,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	if err := e.clearTmp(); err != nil {
 		return nil, err
 	}
+	e.removeStaleBuildLocks()
 	for _, area := range []struct {
 		name string
 		open func() error
@@ -84,19 +90,70 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	return e, nil
 }
 
-// clearTmp empties tmp/: nothing in it survives a daemon (SPEC §2.2 step 3).
+// clearTmp empties tmp/: nothing in it survives a daemon. The build containers a killed
+// daemon left running in it go first.
 func (e *Engine) clearTmp() error {
 	dir := filepath.Join(e.Root, "tmp")
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
+	e.endBuildLeftovers(dir)
 	for _, ent := range ents {
+		// A mount left there is unmounted, not emptied.
+		if err := detachMountsUnder(filepath.Join(dir, ent.Name())); err != nil {
+			e.Log.Warn("clear tmp", "entry", ent.Name(), "err", err)
+			continue
+		}
 		if err := os.RemoveAll(filepath.Join(dir, ent.Name())); err != nil {
 			e.Log.Warn("clear tmp", "entry", ent.Name(), "err", err)
 		}
 	}
 	return nil
+}
+
+// endBuildLeftovers ends the build containers of a daemon that died during a build, one per
+// block directory (tmp/build-*/<block>, where the shim records itself, or, from an older
+// daemon, listens). Their shims end them as soon as their daemon is gone: this is for a shim
+// that could not (stopped, stuck), and before the directories they work in go.
+func (e *Engine) endBuildLeftovers(tmp string) {
+	recs, _ := filepath.Glob(filepath.Join(tmp, "build-*", "*", shimapi.PIDFile))
+	socks, _ := filepath.Glob(filepath.Join(tmp, "build-*", "*", shimapi.SocketName))
+	seen := map[string]bool{}
+	var wg sync.WaitGroup
+	for _, p := range append(recs, socks...) {
+		d := filepath.Dir(p)
+		if seen[d] {
+			continue
+		}
+		seen[d] = true
+		// Together: each may wait for its processes' exit.
+		wg.Go(func() {
+			n, err := container.EndLeftover(d, 10*time.Second)
+			if err != nil {
+				e.Log.Warn("end a build container left by the previous daemon", "dir", d, "err", err)
+			}
+			if n > 0 {
+				e.Log.Info("ended a build container left by the previous daemon", "dir", d, "processes", n)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+// removeStaleBuildLocks removes the layers/<key>.lock files whose cache entry never landed:
+// a build holds its keys' locks from its start, and one cut short leaves them. No build runs
+// yet to hold one; a lock beside its entry stays (prune removes the two together).
+func (e *Engine) removeStaleBuildLocks() {
+	locks, _ := filepath.Glob(filepath.Join(e.Root, "layers", "*.lock"))
+	for _, l := range locks {
+		if _, err := os.Lstat(strings.TrimSuffix(l, ".lock")); !errors.Is(err, fs.ErrNotExist) {
+			continue
+		}
+		if err := os.Remove(l); err != nil {
+			e.Log.Warn("remove a stale build cache lock", "path", l, "err", err)
+		}
+	}
 }
 
 // Close flushes state; containers, the bridge, NAT rules and lazy mounts stay. Calling

@@ -214,13 +214,37 @@ func (s *Store) SetName(name string, manifest ocispec.Descriptor) error {
 	return s.setName(name, manifest, "")
 }
 
+// SetNames points every name at manifest in one write of the index: all of them or, on
+// error, none (a build's tags). No names is an unnamed entry, as SetName("").
+func (s *Store) SetNames(names []string, manifest ocispec.Descriptor) error {
+	return s.setNames(names, manifest, "")
+}
+
 func (s *Store) setName(name string, manifest ocispec.Descriptor, repoDigest digest.Digest) error {
-	if name != "" {
-		n, err := oci.Normalize(name)
-		if err != nil {
-			return err
+	return s.setNames([]string{name}, manifest, repoDigest)
+}
+
+func (s *Store) setNames(names []string, manifest ocispec.Descriptor, repoDigest digest.Digest) error {
+	if len(names) == 0 {
+		names = []string{""}
+	}
+	set := map[string]bool{}
+	var norm []string
+	for _, name := range names {
+		if name == "" && len(names) > 1 {
+			continue // named entries replace the unnamed one
 		}
-		name = n
+		if name != "" {
+			n, err := oci.Normalize(name)
+			if err != nil {
+				return err
+			}
+			name = n
+		}
+		if !set[name] {
+			set[name] = true
+			norm = append(norm, name)
+		}
 	}
 	if !s.content.Exists(manifest.Digest) {
 		return fmt.Errorf("manifest %s: %w", manifest.Digest, errdefs.ErrNotFound)
@@ -228,26 +252,32 @@ func (s *Store) setName(name string, manifest ocispec.Descriptor, repoDigest dig
 	if manifest.MediaType == "" {
 		manifest.MediaType = ocispec.MediaTypeImageManifest
 	}
-	entry := ocispec.Descriptor{MediaType: manifest.MediaType, Digest: manifest.Digest, Size: manifest.Size, Platform: manifest.Platform}
-	entry.Annotations = map[string]string{}
-	if name != "" {
-		entry.Annotations[oci.AnnotationRefName] = name
-		entry.Annotations[oci.AnnotationImageName] = name
-	}
-	if repoDigest != "" {
-		entry.Annotations[annotationRepoDigest] = repoDigest.String()
+	var entries []ocispec.Descriptor
+	named := false
+	for _, name := range norm {
+		entry := ocispec.Descriptor{MediaType: manifest.MediaType, Digest: manifest.Digest, Size: manifest.Size, Platform: manifest.Platform}
+		entry.Annotations = map[string]string{}
+		if name != "" {
+			named = true
+			entry.Annotations[oci.AnnotationRefName] = name
+			entry.Annotations[oci.AnnotationImageName] = name
+		}
+		if repoDigest != "" {
+			entry.Annotations[annotationRepoDigest] = repoDigest.String()
+		}
+		entries = append(entries, entry)
 	}
 	return s.update(func(idx *ocispec.Index) error {
 		out := idx.Manifests[:0]
 		for _, d := range idx.Manifests {
 			n := entryName(d)
-			if (name != "" && n == name) || (name == "" && n == "" && d.Digest == manifest.Digest) {
+			if (n != "" && set[n]) || (set[""] && n == "" && d.Digest == manifest.Digest) {
 				continue
 			}
 			out = append(out, d)
 		}
 		// A named entry replaces an unnamed one for the same manifest (a load, then a tag).
-		if name != "" {
+		if named {
 			keep := out[:0]
 			for _, d := range out {
 				if entryName(d) == "" && d.Digest == manifest.Digest {
@@ -257,7 +287,7 @@ func (s *Store) setName(name string, manifest ocispec.Descriptor, repoDigest dig
 			}
 			out = keep
 		}
-		idx.Manifests = append(out, entry)
+		idx.Manifests = append(out, entries...)
 		return nil
 	})
 }

@@ -254,3 +254,36 @@ func TestLoadWritesNothingByName(t *testing.T) {
 		t.Error("evil3 written beside the data root")
 	}
 }
+
+// TestSetNamesAllOrNone: a build's tags land together; a name refused refuses them all,
+// and the image's unnamed entry gives way to the names.
+func TestSetNamesAllOrNone(t *testing.T) {
+	s := newStore(t)
+	img := importBusy(t, s, "busy", false)
+	md := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: img.ManifestDigest}
+	if err := s.SetNames([]string{"one:1", "Bad Name!"}, md); err == nil {
+		t.Fatalf("SetNames with an invalid name succeeded")
+	}
+	if _, err := s.Resolve("one:1"); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("one:1 was set although another name was refused: %v", err)
+	}
+	if err := s.SetNames(nil, md); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SetNames([]string{"one:1", "two:2", "one:1"}, md); err != nil {
+		t.Fatal(err)
+	}
+	var idx ocispec.Index
+	b, _ := os.ReadFile(filepath.Join(s.Root(), "index.json"))
+	json.Unmarshal(b, &idx)
+	var names []string
+	for _, d := range idx.Manifests {
+		if d.Digest == img.ManifestDigest {
+			names = append(names, entryName(d))
+		}
+	}
+	want := "docker.io/library/busy:latest docker.io/library/one:1 docker.io/library/two:2"
+	if strings.Join(names, " ") != want {
+		t.Errorf("entries for the manifest: %q, want %q", names, want)
+	}
+}
