@@ -58,7 +58,7 @@ func TestScripts(t *testing.T) {
 		Condition: func(cond string) (bool, error) {
 			switch cond {
 			case "privileged":
-				return testutil.Missing(testutil.Root, testutil.Overlay) == "", nil
+				return testutil.Condition(testutil.Missing, testutil.Root, testutil.Overlay)
 			}
 			return false, fmt.Errorf("unknown condition %q", cond)
 		},
