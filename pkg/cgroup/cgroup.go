@@ -17,6 +17,9 @@ import (
 type Manager interface {
 	// Version is 1 or 2.
 	Version() int
+	// Features are what the host's cgroups can limit, probed on the first call (the
+	// daemon's start) and kept: Create and Update skip what is absent.
+	Features() Features
 	// Create makes the cgroup (and its parents) and applies r and the default device
 	// allowlist. Zero fields of r are left at the kernel's defaults.
 	Create(path string, r spec.Resources) error

@@ -27,6 +27,10 @@ func fakeV1(t *testing.T) fake {
 	put(t, filepath.Join(root, "cpuset", "cpuset.cpus"), "0-1\n")
 	put(t, filepath.Join(root, "cpuset", "cpuset.mems"), "0\n")
 	put(t, filepath.Join(root, "memory", "memory.memsw.limit_in_bytes"), "9223372036854771712\n")
+	// The hierarchy roots' files the probe looks for: a CFQ host with CFS bandwidth.
+	for _, f := range []string{"cpu/cpu.shares", "cpu/cpu.cfs_quota_us", "cpu/cpu.rt_runtime_us", "blkio/blkio.weight"} {
+		put(t, filepath.Join(root, f), "0\n")
+	}
 	return fake{NewV1(root), root, map[string]string{
 		"memory":     "memory/%s/memory.limit_in_bytes",
 		"swap":       "memory/%s/memory.memsw.limit_in_bytes",
@@ -49,6 +53,11 @@ func fakeV2(t *testing.T) fake {
 	root := t.TempDir()
 	put(t, filepath.Join(root, "cgroup.controllers"), "cpuset cpu io memory hugetlb pids rdma misc\n")
 	put(t, filepath.Join(root, "memory.swap.max"), "max\n")
+	// The probe looks in "minibox": on cgroupfs these appear once the root enables the
+	// controllers; a fake tree has them from the start.
+	for _, f := range []string{"io.weight", "cpu.max", "memory.swap.max"} {
+		put(t, filepath.Join(root, "minibox", f), "max\n")
+	}
 	return fake{NewV2(root), root, map[string]string{
 		"memory":  "%s/memory.max",
 		"swap":    "%s/memory.swap.max",

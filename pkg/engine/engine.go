@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/state"
 )
 
@@ -21,6 +22,8 @@ type Engine struct {
 	State *state.Store
 
 	closeOnce sync.Once
+	// host is what the host offers, probed once when the containers area opens.
+	host hostprobe.Host
 
 	imagesArea
 	buildArea
