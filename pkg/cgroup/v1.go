@@ -94,7 +94,13 @@ func (m *V1) Create(path string, r spec.Resources) error {
 				return nil
 			}
 		}
-		if err := mkdirs(filepath.Join(m.root, c), rel, init); err != nil {
+		target := rel
+		if c == "pids" {
+			// Only the pids hierarchy needs the workload apart: in the others it shares
+			// the container's cgroup with init, and nothing migrates there.
+			target += "/" + WorkloadName
+		}
+		if err := mkdirs(filepath.Join(m.root, c), target, init); err != nil {
 			return fmt.Errorf("create cgroup %s: %w", path, err)
 		}
 	}
@@ -180,8 +186,12 @@ func (m *V1) Update(path string, r spec.Resources) error {
 		if r.PidsLimit > 0 {
 			v = itoa(r.PidsLimit)
 		}
-		if err := set("pids", "pids.max", v); err != nil {
-			return err
+		dir := d["pids"]
+		if r.WorkloadApart {
+			dir = filepath.Join(dir, WorkloadName)
+		}
+		if err := write(dir, "pids.max", v); err != nil {
+			return fmt.Errorf("cgroup %s: %w", path, err)
 		}
 	}
 	if w := blkioWeight(r); w != 0 && (f.BlkioWeight || f.BlkioBFQWeight) {
@@ -262,6 +272,14 @@ func (m *V1) Add(path string, pid int) error {
 		}
 	}
 	return nil
+}
+
+func (m *V1) Workload(path string, limit int64) *spec.WorkloadCgroup {
+	d, err := m.dirs(path)
+	if err != nil || d["pids"] == "" || !m.Features().Pids {
+		return nil
+	}
+	return &spec.WorkloadCgroup{Version: 1, Dir: filepath.Join(d["pids"], WorkloadName), Parent: d["pids"], Limit: max(limit, 0)}
 }
 
 func (m *V1) Rename(from, to string) error {
@@ -373,6 +391,14 @@ func (m *V1) Stats(path string) (*Stats, error) {
 		if s.PidsLimit, err = readUint(dir, "pids.max"); err != nil {
 			return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
 		}
+		if w := filepath.Join(dir, WorkloadName); exists(w, "pids.current") {
+			if s.WorkloadPids, err = readUint(w, "pids.current"); err != nil {
+				return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
+			}
+			if s.WorkloadPidsLimit, err = readUint(w, "pids.max"); err != nil {
+				return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
+			}
+		}
 	}
 	if dir := d["blkio"]; dir != "" {
 		// The throttle files count every bio whatever the I/O scheduler; the CFQ/BFQ ones
@@ -439,7 +465,7 @@ func (m *V1) Pids(path string) ([]int, error) {
 	// Any hierarchy holds every task; pids and memory exist wherever containers run.
 	for _, c := range []string{"pids", "memory", "freezer", "cpu", "cpuacct", "cpuset", "blkio", "devices"} {
 		if d[c] != "" {
-			p, err := pids(d[c])
+			p, err := treePids(d[c])
 			if err != nil {
 				return nil, fmt.Errorf("cgroup %s: %w", path, err)
 			}

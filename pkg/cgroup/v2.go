@@ -224,6 +224,11 @@ func (m *V2) Add(path string, pid int) error {
 	return nil
 }
 
+// Workload is nil on v2: the workload shares the container's cgroup with init. A child of
+// its own would need init in a leaf beside it and a fork with CLONE_INTO_CGROUP from a
+// thread whose cgroup namespace spans both, which init's spawner thread does not have.
+func (m *V2) Workload(path string, limit int64) *spec.WorkloadCgroup { return nil }
+
 func (m *V2) Rename(from, to string) error {
 	src, err := m.dir(from)
 	if err != nil {
@@ -351,7 +356,7 @@ func (m *V2) Pids(path string) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := pids(dir)
+	p, err := treePids(dir)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup %s: %w", path, err)
 	}
