@@ -60,7 +60,8 @@ type initProc struct {
 	master   *os.File // the workload's pty, until handed to the shim
 	slave    *os.File
 	workload int
-	execs    map[int]string // pid -> exec id
+	execs    map[int]string  // pid -> exec id
+	wcg      *workloadCgroup // nil: the workload shares init's cgroup
 	trim     *shimapi.Trimmer
 }
 
@@ -120,7 +121,10 @@ func Main(ctx context.Context, args []string) error {
 			return in.fail(err)
 		}
 	}
-	err = in.setup()
+	in.wcg, err = openWorkloadCgroup(s.Workload)
+	if err == nil {
+		err = in.setup()
+	}
 	if stage != nil {
 		stage.Close() // pivot_root has detached it; the layers live on in the overlay
 	}
@@ -316,7 +320,7 @@ func (in *initProc) prepareWorkload() (*spawner, error) {
 		path: path, args: s.Process.Args, env: env, dir: in.cwd, id: id,
 		caps: s.Process.Capabilities, noNewPrivs: s.Process.NoNewPrivs, seccomp: s.Seccomp,
 		files: stdio, tty: in.slave != nil,
-		cgroupNS: true, cgroupMount: s.UserNS == nil, privileged: s.Privileged,
+		cgroupNS: true, cgroupMount: s.UserNS == nil, privileged: s.Privileged, cg: in.wcg,
 	}), nil
 }
 
@@ -459,7 +463,7 @@ func (in *initProc) exec(x *shimapi.Exec, files []*os.File) (int, *os.File, erro
 	pid, err := spawn(&proc{
 		path: path, args: x.Args, env: env, dir: dir, id: id,
 		caps: s.Process.Capabilities, noNewPrivs: s.Process.NoNewPrivs, seccomp: s.Seccomp,
-		files: stdio, tty: x.Tty, cgroupNS: true,
+		files: stdio, tty: x.Tty, cgroupNS: true, cg: in.wcg,
 	})
 	if err != nil {
 		if master != nil {

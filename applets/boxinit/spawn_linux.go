@@ -33,6 +33,8 @@ type proc struct {
 	cgroupNS    bool
 	cgroupMount bool // mount /sys/fs/cgroup (the workload, once)
 	privileged  bool
+	// cg is the workload cgroup the process is forked into (nil: init's own).
+	cg *workloadCgroup
 }
 
 // spawn forks p from a fresh thread that takes on p's namespace, credentials,
@@ -45,6 +47,7 @@ func spawn(p *proc) (int, error) { return prepare(p).fork() }
 type spawner struct {
 	start chan struct{}
 	done  chan spawned
+	cg    *workloadCgroup
 }
 
 type spawned struct {
@@ -53,7 +56,7 @@ type spawned struct {
 }
 
 func prepare(p *proc) *spawner {
-	sp := &spawner{start: make(chan struct{}), done: make(chan spawned, 1)}
+	sp := &spawner{start: make(chan struct{}), done: make(chan spawned, 1), cg: p.cg}
 	go func() {
 		runtime.LockOSThread() // never unlocked: the runtime ends the thread with the goroutine
 		if err := p.prepareThread(); err != nil {
@@ -62,6 +65,13 @@ func prepare(p *proc) *spawner {
 		}
 		<-sp.start
 		pid, err := p.forkExec()
+		if p.cg != nil {
+			// Back to init's cgroup before anyone hears of the child: the workload's
+			// count is its own from here on.
+			if lerr := p.cg.leave(); lerr != nil && err == nil {
+				err = lerr
+			}
+		}
 		sp.done <- spawned{pid, err}
 	}()
 	return sp
@@ -69,6 +79,9 @@ func prepare(p *proc) *spawner {
 
 // fork starts the process (or returns why the thread could not be prepared).
 func (sp *spawner) fork() (int, error) {
+	if sp.cg != nil {
+		defer sp.cg.forking()()
+	}
 	close(sp.start)
 	r := <-sp.done
 	return r.pid, r.err
@@ -77,6 +90,13 @@ func (sp *spawner) fork() (int, error) {
 // prepareThread gives the calling (locked) thread p's cgroup namespace, capabilities,
 // credentials, no_new_privs and seccomp filter.
 func (p *proc) prepareThread() error {
+	if p.cg != nil {
+		// First: the cgroup namespace below is then rooted at the workload cgroup, whose
+		// pids.max the container sees as its own.
+		if err := p.cg.enter(); err != nil {
+			return err
+		}
+	}
 	if p.cgroupNS {
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 			return fmt.Errorf("unshare cgroup namespace: %w", err)

@@ -59,7 +59,7 @@ type RunFlags struct {
 	CPUPeriod   int64     `name:"cpu-period" help:"CFS period in microseconds."`
 	CPUShares   int64     `name:"cpu-shares" help:"Relative CPU weight (1024 = default)."`
 	CpusetCpus  string    `name:"cpuset-cpus" help:"CPUs allowed (0-1,3)."`
-	PidsLimit   int64     `name:"pids-limit" help:"Maximum number of processes the workload may have (the cgroup also allows init's threads)."`
+	PidsLimit   int64     `name:"pids-limit" help:"Maximum number of processes the workload (and exec'd processes) may have."`
 	BlkioWeight int       `name:"blkio-weight" help:"Block I/O weight (10-1000)."`
 	Ulimit      []string  `sep:"none" placeholder:"NAME=SOFT[:HARD]" help:"Resource limit (nofile=1024:2048)."`
 	OOMScoreAdj negString `name:"oom-score-adj" help:"OOM killer preference (-1000 to 1000)."`

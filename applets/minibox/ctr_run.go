@@ -90,9 +90,10 @@ func runFailed(err error) error {
 	return &errdefs.ExitError{Code: 125, Err: err}
 }
 
+// printWarnings prints the daemon's warnings as Docker does ("WARNING: ..." on stderr).
 func printWarnings(out *Output, ws []string) {
 	for _, w := range ws {
-		out.Warn("%s", w)
+		fmt.Fprintf(out.Stderr, "WARNING: %s\n", w)
 	}
 }
 

@@ -3,16 +3,39 @@ package minibox
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
+// printInfo prints one "key: value" line per fact, sorted; an object (the host probe) is a
+// heading with its facts indented below it, and a list is space-separated.
 func printInfo(out *Output, info map[string]any) error {
-	keys := make([]string, 0, len(info))
-	for k := range info {
+	printFacts(out, info, "")
+	return nil
+}
+
+func printFacts(out *Output, m map[string]any, indent string) {
+	keys := make([]string, 0, len(m))
+	for k := range m {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	width := 20 - len(indent)
 	for _, k := range keys {
-		fmt.Fprintf(out.Stdout, "%-20s %v\n", k+":", info[k])
+		width = max(width, len(k)+1)
 	}
-	return nil
+	for _, k := range keys {
+		switch v := m[k].(type) {
+		case map[string]any:
+			fmt.Fprintf(out.Stdout, "%s%s:\n", indent, k)
+			printFacts(out, v, indent+"  ")
+		case []any:
+			items := make([]string, len(v))
+			for i, x := range v {
+				items[i] = fmt.Sprint(x)
+			}
+			fmt.Fprintf(out.Stdout, "%s%-*s %s\n", indent, width, k+":", strings.Join(items, " "))
+		default:
+			fmt.Fprintf(out.Stdout, "%s%-*s %v\n", indent, width, k+":", v)
+		}
+	}
 }

@@ -38,4 +38,38 @@ type Info struct {
 	UserNS            string `json:"userns"`
 	Encrypted         bool   `json:"state_encrypted"`
 	PID               int    `json:"pid"`
+	// Host is what the daemon found the host offers, probed once at its start.
+	Host HostInfo `json:"host"`
+}
+
+// HostInfo is the daemon's probe of its host: limits it cannot honour are skipped with a
+// warning in the create answer.
+type HostInfo struct {
+	Cgroup         CgroupInfo `json:"cgroup"`
+	Overlay        bool       `json:"overlay"`
+	IDMappedMounts bool       `json:"idmapped_mounts"`
+	Nftables       bool       `json:"nftables"`
+	FUSE           bool       `json:"fuse"`
+	UserNS         bool       `json:"userns"`
+}
+
+// CgroupInfo is the cgroup layout: the version, the controllers, and which limit files
+// exist (blkio.weight needs a CFQ or BFQ I/O scheduler, memory swap limits need swap
+// accounting, ...).
+type CgroupInfo struct {
+	Version        int      `json:"version"`
+	Controllers    []string `json:"controllers"`
+	BlkioWeight    bool     `json:"blkio_weight"`
+	BlkioBFQWeight bool     `json:"blkio_bfq_weight"`
+	IOWeight       bool     `json:"io_weight"`
+	IOBFQWeight    bool     `json:"io_bfq_weight"`
+	Memory         bool     `json:"memory"`
+	MemorySwap     bool     `json:"memory_swap"`
+	CPUShares      bool     `json:"cpu_shares"`
+	CPUCFS         bool     `json:"cpu_cfs"`
+	CPURT          bool     `json:"cpu_rt"`
+	Cpuset         bool     `json:"cpuset"`
+	Pids           bool     `json:"pids"`
+	Hugetlb        bool     `json:"hugetlb"`
+	Freezer        bool     `json:"freezer"`
 }

@@ -17,13 +17,21 @@ import (
 type Manager interface {
 	// Version is 1 or 2.
 	Version() int
-	// Create makes the cgroup (and its parents) and applies r and the default device
-	// allowlist. Zero fields of r are left at the kernel's defaults.
+	// Features are what the host's cgroups can limit, probed on the first call (the
+	// daemon's start) and kept: Create and Update skip what is absent.
+	Features() Features
+	// Create makes the cgroup (and its parents), and on v1 its workload child in the pids
+	// hierarchy (WorkloadName), and applies r and the default device allowlist. Zero
+	// fields of r are left at the kernel's defaults. On v1 r.PidsLimit goes to the
+	// workload child: init's threads, in the cgroup itself, take none of it.
 	Create(path string, r spec.Resources) error
 	// Update applies the non-zero fields of r to an existing cgroup.
 	Update(path string, r spec.Resources) error
 	// Add moves a process into the cgroup.
 	Add(path string, pid int) error
+	// Workload names the cgroup's workload child for init, or nil when there is none (v2,
+	// or no pids controller); limit is its pids.max (0: none).
+	Workload(path string, limit int64) *spec.WorkloadCgroup
 	// Rename gives a cgroup, and the processes in it, another name under the same parent:
 	// no process moves, so it costs none of a migration's kernel grace period. v2
 	// hierarchies refuse it.
@@ -56,10 +64,16 @@ type Stats struct {
 	MemoryLimit  uint64 `json:"memory_limit"` // 0: none
 	CPUUsageUsec uint64 `json:"cpu_usage_usec"`
 	Pids         uint64 `json:"pids"`
-	PidsLimit    uint64 `json:"pids_limit"`  // 0: none
-	BlockRead    uint64 `json:"block_read"`  // bytes
-	BlockWrite   uint64 `json:"block_write"` // bytes
+	PidsLimit    uint64 `json:"pids_limit"` // 0: none
+	// WorkloadPids and WorkloadPidsLimit are the workload child's (v1), where it has one.
+	WorkloadPids      uint64 `json:"workload_pids"`
+	WorkloadPidsLimit uint64 `json:"workload_pids_limit"`
+	BlockRead         uint64 `json:"block_read"`  // bytes
+	BlockWrite        uint64 `json:"block_write"` // bytes
 }
+
+// WorkloadName is the child of a container's cgroup that holds its workload and execs.
+const WorkloadName = "workload"
 
 // Root is where the host mounts its cgroup hierarchies.
 const Root = "/sys/fs/cgroup"

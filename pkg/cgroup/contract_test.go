@@ -27,6 +27,10 @@ func fakeV1(t *testing.T) fake {
 	put(t, filepath.Join(root, "cpuset", "cpuset.cpus"), "0-1\n")
 	put(t, filepath.Join(root, "cpuset", "cpuset.mems"), "0\n")
 	put(t, filepath.Join(root, "memory", "memory.memsw.limit_in_bytes"), "9223372036854771712\n")
+	// The hierarchy roots' files the probe looks for: a CFQ host with CFS bandwidth.
+	for _, f := range []string{"cpu/cpu.shares", "cpu/cpu.cfs_quota_us", "cpu/cpu.rt_runtime_us", "blkio/blkio.weight"} {
+		put(t, filepath.Join(root, f), "0\n")
+	}
 	return fake{NewV1(root), root, map[string]string{
 		"memory":     "memory/%s/memory.limit_in_bytes",
 		"swap":       "memory/%s/memory.memsw.limit_in_bytes",
@@ -35,7 +39,7 @@ func fakeV1(t *testing.T) fake {
 		"shares":     "cpu/%s/cpu.shares",
 		"cpuset":     "cpuset/%s/cpuset.cpus",
 		"mems":       "cpuset/%s/cpuset.mems",
-		"pids":       "pids/%s/pids.max",
+		"pids":       "pids/%s/workload/pids.max",
 		"io":         "blkio/%s/blkio.weight",
 		"procs":      "pids/%s/cgroup.procs",
 		"memprocs":   "memory/%s/cgroup.procs",
@@ -49,6 +53,11 @@ func fakeV2(t *testing.T) fake {
 	root := t.TempDir()
 	put(t, filepath.Join(root, "cgroup.controllers"), "cpuset cpu io memory hugetlb pids rdma misc\n")
 	put(t, filepath.Join(root, "memory.swap.max"), "max\n")
+	// The probe looks in "minibox": on cgroupfs these appear once the root enables the
+	// controllers; a fake tree has them from the start.
+	for _, f := range []string{"io.weight", "cpu.max", "memory.swap.max"} {
+		put(t, filepath.Join(root, "minibox", f), "max\n")
+	}
 	return fake{NewV2(root), root, map[string]string{
 		"memory":  "%s/memory.max",
 		"swap":    "%s/memory.swap.max",
@@ -100,7 +109,7 @@ func TestContract(t *testing.T) {
 			f := mk(t)
 			const path = "minibox/0123abcd"
 			r := spec.Resources{Memory: 32 << 20, CPUQuota: 50000, CPUShares: 512, CpusetCpus: "1",
-				PidsLimit: 20, BlkioWeight: 500}
+				PidsLimit: 20, BlkioWeight: 500, WorkloadApart: true}
 			if err := f.m.Create(path, r); err != nil {
 				t.Fatal(err)
 			}
@@ -121,7 +130,7 @@ func TestContract(t *testing.T) {
 			}
 
 			// Update changes only what it is given; swap -1 is unlimited.
-			if err := f.m.Update(path, spec.Resources{Memory: 64 << 20, MemorySwap: -1, PidsLimit: -1}); err != nil {
+			if err := f.m.Update(path, spec.Resources{Memory: 64 << 20, MemorySwap: -1, PidsLimit: -1, WorkloadApart: true}); err != nil {
 				t.Fatal(err)
 			}
 			swap := map[int]string{1: "-1", 2: "max"}[f.m.Version()]
@@ -207,6 +216,8 @@ func stats(t *testing.T, f fake, path string) {
 		w("cpuacct", "cpuacct.usage", "1234567890\n")
 		w("pids", "pids.current", "3\n")
 		w("pids", "pids.max", "max\n")
+		w("pids", "workload/pids.current", "2\n")
+		w("pids", "workload/pids.max", "20\n")
 		w("blkio", "blkio.throttle.io_service_bytes_recursive",
 			"8:0 Read 4096\n8:0 Write 8192\n8:0 Sync 1\n8:0 Total 12288\n8:16 Read 1\nTotal 12289\n")
 	} else {
@@ -224,6 +235,9 @@ func stats(t *testing.T, f fake, path string) {
 		t.Fatal(err)
 	}
 	want := Stats{MemoryUsage: 8 << 20, MemoryLimit: 0, CPUUsageUsec: 1234567, Pids: 3, BlockRead: 4097, BlockWrite: 8192}
+	if f.m.Version() == 1 { // the workload's own cgroup in the pids hierarchy
+		want.WorkloadPids, want.WorkloadPidsLimit = 2, 20
+	}
 	if *got != want {
 		t.Errorf("Stats = %+v, want %+v", *got, want)
 	}

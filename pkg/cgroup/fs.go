@@ -91,6 +91,30 @@ func pids(dir string) ([]int, error) {
 	return out, nil
 }
 
+// treePids reads cgroup.procs of dir and of every cgroup below it (a container's workload
+// child).
+func treePids(dir string) ([]int, error) {
+	out, err := pids(dir)
+	if err != nil {
+		return nil, err
+	}
+	kids, err := subdirs(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, k := range kids {
+		p, err := treePids(filepath.Join(dir, k))
+		if errors.Is(err, fs.ErrNotExist) { // a fake tree's cgroup without processes
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, p...)
+	}
+	return out, nil
+}
+
 // mkdirs creates dir and its missing parents below root, calling init on each new one in
 // order from the top (v1 cpuset must be filled level by level).
 func mkdirs(root, rel string, init func(dir, parent string) error) error {

@@ -169,15 +169,40 @@ func TestV1Real(t *testing.T) {
 	if err := m.Create(path, r); err != nil {
 		t.Fatal(err)
 	}
-	for file, want := range map[string]string{
-		"memory/" + path + "/memory.limit_in_bytes":       "67108864",
-		"memory/" + path + "/memory.memsw.limit_in_bytes": "67108864",
-		"cpu/" + path + "/cpu.cfs_quota_us":               "50000",
-		"cpu/" + path + "/cpu.shares":                     "256",
-		"pids/" + path + "/pids.max":                      "50",
-		"cpuset/" + path + "/cpuset.cpus":                 "0",
-		"freezer/" + path + "/freezer.state":              "THAWED",
-	} {
+	want := map[string]string{
+		"memory/" + path + "/memory.limit_in_bytes": "67108864",
+		"cpu/" + path + "/cpu.cfs_quota_us":         "50000",
+		"cpu/" + path + "/cpu.shares":               "256",
+		"pids/" + path + "/pids.max":                "50",
+		"cpuset/" + path + "/cpuset.cpus":           "0",
+		"freezer/" + path + "/freezer.state":        "THAWED",
+	}
+	// What the host lacks is asserted as skipped with a warning, what it has as applied.
+	f := m.Features()
+	warnings := f.Warnings(r)
+	t.Logf("features %+v; warnings %q", f, warnings)
+	warned := func(about string) bool {
+		return slices.ContainsFunc(warnings, func(w string) bool { return strings.Contains(w, about) })
+	}
+	weight := map[bool]string{true: "blkio.weight", false: "blkio.bfq.weight"}[f.BlkioWeight]
+	if f.Weight() {
+		want["blkio/"+path+"/"+weight] = "300"
+	} else {
+		if !warned("Block I/O weight") {
+			t.Errorf("no blkio weight file on this host, but no warning: %q", warnings)
+		}
+		for _, file := range []string{"blkio.weight", "blkio.bfq.weight"} {
+			if exists(filepath.Join(Root, "blkio", path), file) {
+				t.Errorf("probe says no %s, yet the cgroup has one", file)
+			}
+		}
+	}
+	if f.MemorySwap {
+		want["memory/"+path+"/memory.memsw.limit_in_bytes"] = "67108864"
+	} else if !warned("swap limit") {
+		t.Errorf("no memsw on this host, but no warning: %q", warnings)
+	}
+	for file, want := range want {
 		if got, _ := read(Root, file); got != want {
 			t.Errorf("%s = %q, want %q", file, got, want)
 		}
@@ -188,7 +213,7 @@ func TestV1Real(t *testing.T) {
 	if err := m.Update(path, spec.Resources{Memory: 128 << 20}); err != nil { // raising: memsw first
 		t.Fatal(err)
 	}
-	if got, _ := read(Root, "memory/"+path+"/memory.memsw.limit_in_bytes"); got != "134217728" {
+	if got, _ := read(Root, "memory/"+path+"/memory.memsw.limit_in_bytes"); f.MemorySwap && got != "134217728" {
 		t.Errorf("memsw after raising = %s, want 134217728", got)
 	}
 

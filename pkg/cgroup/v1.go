@@ -19,13 +19,22 @@ import (
 var v1Controllers = []string{"memory", "cpu", "cpuacct", "cpuset", "pids", "blkio", "freezer", "devices"}
 
 // V1 manages cgroups on v1 hierarchies under one root.
-type V1 struct{ root string }
+type V1 struct {
+	root  string
+	once  sync.Once
+	feats Features
+}
 
 // NewV1 manages v1 hierarchies at root/<controller> (a controller whose directory is
 // missing is skipped).
 func NewV1(root string) *V1 { return &V1{root: root} }
 
 func (m *V1) Version() int { return 1 }
+
+func (m *V1) Features() Features {
+	m.once.Do(func() { m.feats = m.probe() })
+	return m.feats
+}
 
 func (m *V1) has(c string) bool {
 	fi, err := os.Stat(filepath.Join(m.root, c))
@@ -85,7 +94,13 @@ func (m *V1) Create(path string, r spec.Resources) error {
 				return nil
 			}
 		}
-		if err := mkdirs(filepath.Join(m.root, c), rel, init); err != nil {
+		target := rel
+		if c == "pids" {
+			// Only the pids hierarchy needs the workload apart: in the others it shares
+			// the container's cgroup with init, and nothing migrates there.
+			target += "/" + WorkloadName
+		}
+		if err := mkdirs(filepath.Join(m.root, c), target, init); err != nil {
 			return fmt.Errorf("create cgroup %s: %w", path, err)
 		}
 	}
@@ -119,6 +134,9 @@ func (m *V1) Update(path string, r spec.Resources) error {
 	if err != nil {
 		return err
 	}
+	// What the probe found absent is skipped: the create answer has warned of it
+	// (Features.Warnings), and a start never fails for it.
+	f := m.Features()
 	set := func(c, file, value string) error {
 		if d[c] == "" {
 			return fmt.Errorf("cgroup %s: %s needs the v1 %s controller, which this host lacks", path, file, c)
@@ -128,12 +146,12 @@ func (m *V1) Update(path string, r spec.Resources) error {
 		}
 		return nil
 	}
-	if r.Memory != 0 || r.MemorySwap != 0 {
-		if err := m.memory(d["memory"], path, r); err != nil {
+	if (r.Memory != 0 || r.MemorySwap != 0) && f.Memory {
+		if err := m.memory(d["memory"], path, r, f.MemorySwap); err != nil {
 			return err
 		}
 	}
-	if r.CPUQuota != 0 || r.CPUPeriod != 0 {
+	if (r.CPUQuota != 0 || r.CPUPeriod != 0) && f.CPUCFS {
 		period := r.CPUPeriod
 		if period == 0 {
 			period = 100000
@@ -148,34 +166,38 @@ func (m *V1) Update(path string, r spec.Resources) error {
 			}
 		}
 	}
-	if r.CPUShares != 0 {
+	if r.CPUShares != 0 && f.CPUShares {
 		if err := set("cpu", "cpu.shares", utoa(r.CPUShares)); err != nil {
 			return err
 		}
 	}
-	if r.CpusetCpus != "" {
+	if r.CpusetCpus != "" && f.Cpuset {
 		if err := set("cpuset", "cpuset.cpus", r.CpusetCpus); err != nil {
 			return err
 		}
 	}
-	if r.CpusetMems != "" {
+	if r.CpusetMems != "" && f.Cpuset {
 		if err := set("cpuset", "cpuset.mems", r.CpusetMems); err != nil {
 			return err
 		}
 	}
-	if r.PidsLimit != 0 {
+	if r.PidsLimit != 0 && f.Pids {
 		v := "max"
 		if r.PidsLimit > 0 {
 			v = itoa(r.PidsLimit)
 		}
-		if err := set("pids", "pids.max", v); err != nil {
-			return err
+		dir := d["pids"]
+		if r.WorkloadApart {
+			dir = filepath.Join(dir, WorkloadName)
+		}
+		if err := write(dir, "pids.max", v); err != nil {
+			return fmt.Errorf("cgroup %s: %w", path, err)
 		}
 	}
-	if w := blkioWeight(r); w != 0 {
+	if w := blkioWeight(r); w != 0 && (f.BlkioWeight || f.BlkioBFQWeight) {
 		// Kernels with BFQ instead of CFQ name the file blkio.bfq.weight.
 		file := "blkio.weight"
-		if d["blkio"] != "" && !exists(d["blkio"], file) && exists(d["blkio"], "blkio.bfq.weight") {
+		if !f.BlkioWeight {
 			file = "blkio.bfq.weight"
 		}
 		if err := set("blkio", file, utoa(uint64(w))); err != nil {
@@ -200,10 +222,7 @@ func blkioWeight(r spec.Resources) uint16 {
 // memory sets the limit and memory+swap limit. Unset swap with a memory limit means no
 // swap (memsw = memory), where swap is accounted at all. The kernel keeps memsw >= memory
 // at every step, so when raising, memsw goes first.
-func (m *V1) memory(dir, path string, r spec.Resources) error {
-	if dir == "" {
-		return fmt.Errorf("cgroup %s: memory limits need the v1 memory controller, which this host lacks", path)
-	}
+func (m *V1) memory(dir, path string, r spec.Resources, swapAccounted bool) error {
 	var writes [][2]string
 	if r.Memory != 0 {
 		writes = append(writes, [2]string{"memory.limit_in_bytes", itoa(r.Memory)})
@@ -214,7 +233,7 @@ func (m *V1) memory(dir, path string, r spec.Resources) error {
 	}
 	// Swap accounting (memsw) is a boot-time choice, visible at the hierarchy's root;
 	// without it there is no swap limit to set, as Docker warns and goes on.
-	if swap != 0 && exists(filepath.Join(m.root, "memory"), "memory.memsw.limit_in_bytes") {
+	if swap != 0 && swapAccounted {
 		writes = append(writes, [2]string{"memory.memsw.limit_in_bytes", itoa(swap)})
 	}
 	apply := func(ws [][2]string) error {
@@ -253,6 +272,14 @@ func (m *V1) Add(path string, pid int) error {
 		}
 	}
 	return nil
+}
+
+func (m *V1) Workload(path string, limit int64) *spec.WorkloadCgroup {
+	d, err := m.dirs(path)
+	if err != nil || d["pids"] == "" || !m.Features().Pids {
+		return nil
+	}
+	return &spec.WorkloadCgroup{Version: 1, Dir: filepath.Join(d["pids"], WorkloadName), Parent: d["pids"], Limit: max(limit, 0)}
 }
 
 func (m *V1) Rename(from, to string) error {
@@ -364,6 +391,14 @@ func (m *V1) Stats(path string) (*Stats, error) {
 		if s.PidsLimit, err = readUint(dir, "pids.max"); err != nil {
 			return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
 		}
+		if w := filepath.Join(dir, WorkloadName); exists(w, "pids.current") {
+			if s.WorkloadPids, err = readUint(w, "pids.current"); err != nil {
+				return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
+			}
+			if s.WorkloadPidsLimit, err = readUint(w, "pids.max"); err != nil {
+				return nil, fmt.Errorf("cgroup %s stats: %w", path, err)
+			}
+		}
 	}
 	if dir := d["blkio"]; dir != "" {
 		// The throttle files count every bio whatever the I/O scheduler; the CFQ/BFQ ones
@@ -430,7 +465,7 @@ func (m *V1) Pids(path string) ([]int, error) {
 	// Any hierarchy holds every task; pids and memory exist wherever containers run.
 	for _, c := range []string{"pids", "memory", "freezer", "cpu", "cpuacct", "cpuset", "blkio", "devices"} {
 		if d[c] != "" {
-			p, err := pids(d[c])
+			p, err := treePids(d[c])
 			if err != nil {
 				return nil, fmt.Errorf("cgroup %s: %w", path, err)
 			}

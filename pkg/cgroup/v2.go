@@ -7,18 +7,28 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minibox/minibox/pkg/spec"
 )
 
 // V2 manages cgroups in a unified (v2) hierarchy.
-type V2 struct{ root string }
+type V2 struct {
+	root  string
+	once  sync.Once
+	feats Features
+}
 
 // NewV2 manages the unified hierarchy mounted at root.
 func NewV2(root string) *V2 { return &V2{root: root} }
 
 func (m *V2) Version() int { return 2 }
+
+func (m *V2) Features() Features {
+	m.once.Do(func() { m.feats = m.probe(probeParent) })
+	return m.feats
+}
 
 // wanted are the controllers minibox enables for its cgroups.
 var wanted = []string{"cpuset", "cpu", "io", "memory", "pids"}
@@ -37,9 +47,22 @@ func (m *V2) dir(path string) (string, error) {
 }
 
 func (m *V2) Create(path string, r spec.Resources) error {
-	rel, err := checkPath(path)
+	dir, err := m.makeParent(path)
 	if err != nil {
 		return err
+	}
+	// Devices are a BPF program attached to the cgroup in v2 (attachDevices).
+	if err := attachDevices(dir, false); err != nil {
+		return fmt.Errorf("cgroup %s: device filter: %w", path, err)
+	}
+	return m.Update(path, r)
+}
+
+// makeParent makes path and its parents, each level's controllers enabled by its parent.
+func (m *V2) makeParent(path string) (string, error) {
+	rel, err := checkPath(path)
+	if err != nil {
+		return "", err
 	}
 	var enable []string
 	for _, c := range m.available() {
@@ -54,19 +77,15 @@ func (m *V2) Create(path string, r spec.Resources) error {
 	for _, part := range strings.Split(rel, "/") {
 		if len(enable) > 0 {
 			if err := write(dir, "cgroup.subtree_control", strings.Join(enable, " ")); err != nil {
-				return fmt.Errorf("create cgroup %s: %w", path, err)
+				return "", fmt.Errorf("create cgroup %s: %w", path, err)
 			}
 		}
 		dir = filepath.Join(dir, part)
 		if err := mkdirs(filepath.Dir(dir), part, nil); err != nil {
-			return fmt.Errorf("create cgroup %s: %w", path, err)
+			return "", fmt.Errorf("create cgroup %s: %w", path, err)
 		}
 	}
-	// Devices are a BPF program attached to the cgroup in v2 (attachDevices).
-	if err := attachDevices(dir, false); err != nil {
-		return fmt.Errorf("cgroup %s: device filter: %w", path, err)
-	}
-	return m.Update(path, r)
+	return dir, nil
 }
 
 func (m *V2) AllowAllDevices(path string) error {
@@ -85,13 +104,16 @@ func (m *V2) Update(path string, r spec.Resources) error {
 	if err != nil {
 		return err
 	}
+	// What the probe found absent is skipped: the create answer has warned of it
+	// (Features.Warnings), and a start never fails for it.
+	f := m.Features()
 	set := func(file, value string) error {
 		if err := write(dir, file, value); err != nil {
 			return fmt.Errorf("cgroup %s: %w", path, err)
 		}
 		return nil
 	}
-	if r.Memory != 0 {
+	if r.Memory != 0 && f.Memory {
 		v := "max"
 		if r.Memory > 0 {
 			v = itoa(r.Memory)
@@ -102,12 +124,12 @@ func (m *V2) Update(path string, r spec.Resources) error {
 	}
 	// v2 limits swap alone; Docker's --memory-swap is memory+swap. Unset swap with a
 	// memory limit means none, where swap is accounted (memory.swap.max exists).
-	if swap, ok := swapMax(r); ok && m.swapAccounted(dir) {
+	if swap, ok := swapMax(r); ok && f.MemorySwap {
 		if err := set("memory.swap.max", swap); err != nil {
 			return err
 		}
 	}
-	if r.CPUQuota != 0 || r.CPUPeriod != 0 {
+	if (r.CPUQuota != 0 || r.CPUPeriod != 0) && f.CPUCFS {
 		period := r.CPUPeriod
 		if period == 0 {
 			period = 100000
@@ -120,22 +142,22 @@ func (m *V2) Update(path string, r spec.Resources) error {
 			return err
 		}
 	}
-	if r.CPUShares != 0 {
+	if r.CPUShares != 0 && f.CPUShares {
 		if err := set("cpu.weight", utoa(cpuWeight(r.CPUShares))); err != nil {
 			return err
 		}
 	}
-	if r.CpusetCpus != "" {
+	if r.CpusetCpus != "" && f.Cpuset {
 		if err := set("cpuset.cpus", r.CpusetCpus); err != nil {
 			return err
 		}
 	}
-	if r.CpusetMems != "" {
+	if r.CpusetMems != "" && f.Cpuset {
 		if err := set("cpuset.mems", r.CpusetMems); err != nil {
 			return err
 		}
 	}
-	if r.PidsLimit != 0 {
+	if r.PidsLimit != 0 && f.Pids {
 		v := "max"
 		if r.PidsLimit > 0 {
 			v = itoa(r.PidsLimit)
@@ -144,9 +166,9 @@ func (m *V2) Update(path string, r spec.Resources) error {
 			return err
 		}
 	}
-	if w := ioWeight(r); w != 0 {
+	if w := ioWeight(r); w != 0 && (f.IOWeight || f.IOBFQWeight) {
 		file, v := "io.weight", "default "+utoa(w)
-		if !exists(dir, file) && exists(dir, "io.bfq.weight") {
+		if !f.IOWeight {
 			file, v = "io.bfq.weight", utoa(max(1, min(w, 1000)))
 		}
 		if err := set(file, v); err != nil {
@@ -201,6 +223,11 @@ func (m *V2) Add(path string, pid int) error {
 	}
 	return nil
 }
+
+// Workload is nil on v2: the workload shares the container's cgroup with init. A child of
+// its own would need init in a leaf beside it and a fork with CLONE_INTO_CGROUP from a
+// thread whose cgroup namespace spans both, which init's spawner thread does not have.
+func (m *V2) Workload(path string, limit int64) *spec.WorkloadCgroup { return nil }
 
 func (m *V2) Rename(from, to string) error {
 	src, err := m.dir(from)
@@ -329,7 +356,7 @@ func (m *V2) Pids(path string) ([]int, error) {
 	if err != nil {
 		return nil, err
 	}
-	p, err := pids(dir)
+	p, err := treePids(dir)
 	if err != nil {
 		return nil, fmt.Errorf("cgroup %s: %w", path, err)
 	}

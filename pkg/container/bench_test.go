@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/testutil"
 )
 
 // BenchmarkStartTrue is Start -> Resume -> Wait of `true` in a fresh container (network
@@ -104,7 +105,7 @@ func BenchmarkShimRSS(b *testing.B) {
 func BenchmarkRuncTrue(b *testing.B) {
 	runc, err := exec.LookPath("runc")
 	if err != nil {
-		b.Skip("runc not installed")
+		testutil.Unavailable(b, "runc not installed (apt-get install runc)")
 	}
 	rootfs := busybox(b)
 	bundle := b.TempDir()

@@ -27,6 +27,7 @@ import (
 	"github.com/minibox/minibox/pkg/cgroup"
 	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/lazyre"
 	"github.com/minibox/minibox/pkg/network"
 )
@@ -384,6 +385,9 @@ func (e *Engine) openContainers(ctx context.Context) error {
 		return fmt.Errorf("cgroups: %w", err)
 	}
 	e.cg = cg
+	t := time.Now()
+	e.host = hostprobe.Probe(cg, e.Root)
+	e.Log.Debug("host probed", "took", time.Since(t), "host", fmt.Sprintf("%+v", e.host))
 	go e.removeStaleWarm()
 	e.removeOrphans(ctx)
 	e.ImageUsers = e.imageUsers

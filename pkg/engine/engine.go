@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/state"
 )
@@ -26,6 +27,8 @@ type Engine struct {
 	State *state.Store
 
 	closeOnce sync.Once
+	// host is what the host offers, probed once when the containers area opens.
+	host hostprobe.Host
 
 	imagesArea
 	buildArea

@@ -3,6 +3,7 @@ package engine
 import (
 	"os"
 	"runtime"
+	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -22,15 +23,11 @@ func (e *Engine) Info() api.Info {
 		CPUs: runtime.NumCPU(), MemoryBytes: uint64(si.Totalram) * uint64(si.Unit),
 		Kernel: strings.TrimRight(string(u.Release[:]), "\x00"), BridgeSubnet: e.Cfg.BridgeSubnet.String(),
 		Bridge: "minibox0", Lazy: e.Cfg.Lazy, UserNS: e.Cfg.UserNS, Encrypted: e.Cfg.EncryptionKey != nil,
-		PID: os.Getpid(), CgroupVersion: cgroupVersion(),
+		PID: os.Getpid(), CgroupVersion: strconv.Itoa(e.host.Cgroup.Version),
+		Host: api.HostInfo{Cgroup: api.CgroupInfo(e.host.Cgroup), Overlay: e.host.Overlay,
+			IDMappedMounts: e.host.IDMappedMounts, Nftables: e.host.Nftables, FUSE: e.host.FUSE,
+			UserNS: e.host.UserNS},
 	}
 	e.countContainers(&info)
 	return info
-}
-
-func cgroupVersion() string {
-	if _, err := os.Stat("/sys/fs/cgroup/cgroup.controllers"); err == nil {
-		return "2"
-	}
-	return "1"
 }

@@ -90,7 +90,7 @@ func busyboxTar(t *testing.T) []byte {
 	t.Helper()
 	b, err := os.ReadFile("../../testdata/busybox.tar")
 	if err != nil {
-		t.Skipf("testdata/busybox.tar: %v (make testdata)", err)
+		testutil.Unavailable(t, "testdata/busybox.tar: %v (make testdata)", err)
 	}
 	return b
 }

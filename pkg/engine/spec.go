@@ -110,6 +110,16 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 		s.UserNS = &spec.IDMap{HostID: e.Cfg.SubUIDBase, Size: e.Cfg.SubUIDCount}
 	}
 	s.Resources = resourcesOf(req)
+	if e.cg != nil && s.UserNS == nil {
+		// A user-namespaced init could not write the host's cgroup files.
+		s.Workload = e.cg.Workload(s.CgroupPath, s.Resources.PidsLimit)
+	}
+	s.Resources.WorkloadApart = s.Workload != nil
+	if s.Workload == nil && s.Resources.PidsLimit > 0 {
+		// The workload shares its cgroup with init (v2, user namespaces): leave it N
+		// besides init's threads.
+		s.Resources.PidsLimit += initPids
+	}
 	mounts, err := e.specMounts(r)
 	if err != nil {
 		return nil, err
@@ -216,11 +226,10 @@ func compileSeccomp(req *api.CreateRequest, capset []string) ([]byte, error) {
 	return b, nil
 }
 
-// initPids is what init may take of a container's pids limit: its Go runtime's threads
-// and the thread it forks from. That is 6-7 when idle, but the runtime adds threads while
-// syscalls block: 9 were seen under CPU load, which made `--pids-limit 3 sh -c 'a | b'`
-// fail now and then with 8. --pids-limit N leaves at least N to the workload, as Docker's
-// (whose workload is PID 1) does; stats report the workload's own count and limit.
+// initPids is what init may take of a pids limit where it shares the workload's cgroup
+// (v2, user namespaces): its Go runtime's threads and the thread it forks from, 6-7 when idle and up to 9
+// seen under CPU load. On v1 the workload has a cgroup of its own (spec.WorkloadCgroup)
+// and its limit is exact.
 const initPids = 12
 
 func resourcesOf(req *api.CreateRequest) spec.Resources {
@@ -228,9 +237,6 @@ func resourcesOf(req *api.CreateRequest) spec.Resources {
 		Memory: req.MemoryBytes, MemorySwap: req.MemorySwap, CPUShares: uint64(max(req.CPUShares, 0)),
 		CpusetCpus: req.CpusetCpus, PidsLimit: req.PidsLimit, BlkioWeight: uint16(req.BlkioWeight),
 		IOWeight: uint16(req.IOWeight),
-	}
-	if r.PidsLimit > 0 {
-		r.PidsLimit += initPids
 	}
 	if req.CPUPeriod > 0 {
 		r.CPUPeriod = uint64(req.CPUPeriod)

@@ -75,11 +75,15 @@ func (e *Engine) Stats(ctx context.Context, refs []string) ([]api.Stats, error) 
 			}
 			s.MemoryUsage, s.MemoryLimit = st.MemoryUsage, st.MemoryLimit
 			s.CPUUsageUsec, s.Pids, s.PidsLimit = st.CPUUsageUsec, st.Pids, st.PidsLimit
-			// The workload's share, as the user asked for it: init's threads are ours.
-			if s.PidsLimit > initPids {
-				s.PidsLimit -= initPids
+			if st.WorkloadPids > 0 { // the workload's own cgroup: its figures are exact
+				s.Pids, s.PidsLimit = st.WorkloadPids, st.WorkloadPidsLimit
+			} else {
+				// init shares the workload's cgroup: report the workload's share.
+				if s.PidsLimit > initPids {
+					s.PidsLimit -= initPids
+				}
+				s.Pids -= min(s.Pids, initThreads(r.PID))
 			}
-			s.Pids -= min(s.Pids, initThreads(r.PID))
 			s.BlockInput, s.BlockOutput = st.BlockRead, st.BlockWrite
 			s.MemoryPercent = cgroup.MemoryPercent(st, hostMem)
 			now := time.Now()

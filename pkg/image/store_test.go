@@ -14,6 +14,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/oci"
+	"github.com/minibox/minibox/pkg/testutil"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
@@ -123,7 +124,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 	}
 	// Third-party readers accept the same file as a docker archive and an OCI archive.
 	if _, err := exec.LookPath("skopeo"); err != nil {
-		t.Skip("skopeo not installed")
+		testutil.Unavailable(t, "skopeo not installed (apt-get install skopeo umoci)")
 	}
 	for _, ref := range []string{"docker-archive:" + archive + ":busy:latest", "oci-archive:" + archive + ":latest"} {
 		out, err := exec.Command("skopeo", "inspect", "--raw", ref).CombinedOutput()
@@ -141,10 +142,7 @@ func TestSaveLoadRoundTrip(t *testing.T) {
 // writes them, and oci-archive) and checks umoci reads the data root.
 func TestLoadForeignArchives(t *testing.T) {
 	if _, err := exec.LookPath("skopeo"); err != nil {
-		if os.Getenv("MINIBOX_TEST_PRIVILEGED") == "1" {
-			t.Fatal("skopeo not installed (apt-get install skopeo umoci)")
-		}
-		t.Skip("skopeo not installed")
+		testutil.Unavailable(t, "skopeo not installed (apt-get install skopeo umoci)")
 	}
 	s := newStore(t)
 	a := importBusy(t, s, "busy", true)

@@ -16,6 +16,7 @@ import (
 
 	"github.com/klauspost/compress/zstd"
 	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/testutil"
 	"golang.org/x/sys/unix"
 )
 
@@ -87,7 +88,7 @@ func sum(b []byte) uint64 {
 func TestLazyMatchesUnpacked(t *testing.T) {
 	bb, err := os.ReadFile("../../testdata/busybox.tar")
 	if err != nil {
-		t.Skipf("testdata/busybox.tar: %v (make testdata)", err)
+		testutil.Unavailable(t, "testdata/busybox.tar: %v (make testdata)", err)
 	}
 	var gz bytes.Buffer
 	zw := gzip.NewWriter(&gz)

@@ -57,11 +57,29 @@ type Spec struct {
 	// can prepare the workload's cgroup namespace, credentials and seccomp filter while it
 	// mounts, and only fork at the start.
 	InitInCgroup bool `json:"init_in_cgroup,omitempty"`
+	// Workload is where init puts the processes it forks (the workload, execs): a child of
+	// the container's cgroup whose pids.max is exactly --pids-limit, so init's own threads
+	// take none of it. nil: the host has no pids controller.
+	Workload *WorkloadCgroup `json:"workload_cgroup,omitempty"`
 
 	StopSignal string `json:"stop_signal,omitempty"`
 	// AutoRemove: the container is removed when this run ends (--rm), so nothing in its
 	// directory needs to survive a crash.
 	AutoRemove bool `json:"auto_remove,omitempty"`
+}
+
+// WorkloadCgroup names, by absolute host paths, the cgroup init forks into. Init opens
+// them before pivot_root.
+type WorkloadCgroup struct {
+	// Version 2: Dir is the workload cgroup, forked into with CLONE_INTO_CGROUP. Version
+	// 1: Dir and Parent are the workload's and the container's cgroups in the pids
+	// hierarchy; the forking thread joins Dir, forks, and returns to Parent.
+	Version int    `json:"version"`
+	Dir     string `json:"dir"`
+	Parent  string `json:"parent,omitempty"`
+	// Limit is Dir's pids.max (0: none). On v1 the forking thread counts while it is in
+	// Dir, so init raises pids.max by one around a fork.
+	Limit int64 `json:"limit,omitempty"`
 }
 
 // Rootfs is an overlay of read-only layers under a writable upper directory.
@@ -119,16 +137,19 @@ type IDMap struct {
 
 // Resources are the cgroup limits; zero means unset.
 type Resources struct {
-	Memory      int64  `json:"memory,omitempty"`      // bytes
-	MemorySwap  int64  `json:"memory_swap,omitempty"` // bytes of memory+swap; -1 unlimited
-	CPUQuota    int64  `json:"cpu_quota,omitempty"`   // µs per period
-	CPUPeriod   uint64 `json:"cpu_period,omitempty"`  // µs; 0 = 100000
-	CPUShares   uint64 `json:"cpu_shares,omitempty"`
-	CpusetCpus  string `json:"cpuset_cpus,omitempty"`
-	CpusetMems  string `json:"cpuset_mems,omitempty"`
-	PidsLimit   int64  `json:"pids_limit,omitempty"`   // >0 limit; -1 unlimited
-	BlkioWeight uint16 `json:"blkio_weight,omitempty"` // v1 scale 10-1000
-	IOWeight    uint16 `json:"io_weight,omitempty"`    // v2 scale 1-10000 (db run)
+	Memory     int64  `json:"memory,omitempty"`      // bytes
+	MemorySwap int64  `json:"memory_swap,omitempty"` // bytes of memory+swap; -1 unlimited
+	CPUQuota   int64  `json:"cpu_quota,omitempty"`   // µs per period
+	CPUPeriod  uint64 `json:"cpu_period,omitempty"`  // µs; 0 = 100000
+	CPUShares  uint64 `json:"cpu_shares,omitempty"`
+	CpusetCpus string `json:"cpuset_cpus,omitempty"`
+	CpusetMems string `json:"cpuset_mems,omitempty"`
+	PidsLimit  int64  `json:"pids_limit,omitempty"` // >0 limit; -1 unlimited
+	// WorkloadApart: the workload runs in the cgroup's workload child (v1), whose pids.max
+	// PidsLimit is; otherwise PidsLimit is the cgroup's own.
+	WorkloadApart bool   `json:"workload_apart,omitempty"`
+	BlkioWeight   uint16 `json:"blkio_weight,omitempty"` // v1 scale 10-1000
+	IOWeight      uint16 `json:"io_weight,omitempty"`    // v2 scale 1-10000 (db run)
 }
 
 // Decode reads a spec.

@@ -1,6 +1,7 @@
 package testutil
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"strings"
@@ -31,6 +32,32 @@ func RequirePrivileged(t testing.TB, needs ...Prerequisite) {
 		}
 		t.Skipf("needs %s; set MINIBOX_TEST_PRIVILEGED=1 as root to run", missing)
 	}
+}
+
+// Unavailable skips the test because something it needs is missing (a tool, a test data
+// file, a working `go list`), or fails it when MINIBOX_TEST_PRIVILEGED=1: a run that is
+// meant to cover everything must not pass by skipping.
+func Unavailable(t testing.TB, format string, args ...any) {
+	t.Helper()
+	if Privileged() {
+		t.Fatalf(format+" (MINIBOX_TEST_PRIVILEGED=1: a missing prerequisite fails)", args...)
+	}
+	t.Skipf(format, args...)
+}
+
+// Condition answers a testscript condition that needs prerequisites: true when none is
+// missing, false (the script skips) when one is, and an error (the script fails) when
+// one is missing under MINIBOX_TEST_PRIVILEGED=1. missing is Missing, or a stand-in in
+// tests of this rule.
+func Condition(missing func(...Prerequisite) string, needs ...Prerequisite) (bool, error) {
+	m := missing(needs...)
+	switch {
+	case m == "":
+		return true, nil
+	case Privileged():
+		return false, fmt.Errorf("needs %s, and MINIBOX_TEST_PRIVILEGED=1 makes a missing prerequisite fail", m)
+	}
+	return false, nil
 }
 
 // Missing returns the first prerequisite this host lacks, or "".
