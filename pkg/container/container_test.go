@@ -571,14 +571,6 @@ func TestStopTimeout(t *testing.T) {
 	if err != nil || exit.ExitCode != 137 || time.Since(t0) < 200*time.Millisecond {
 		t.Errorf("Stop = %+v, %v after %v; want 137 after the timeout", exit, err, time.Since(t0))
 	}
-	for in, want := range map[string]syscall.Signal{"": syscall.SIGTERM, "KILL": syscall.SIGKILL, "sigusr1": syscall.SIGUSR1, "2": syscall.SIGINT} {
-		if got, err := container.ParseSignal(in); err != nil || got != want {
-			t.Errorf("ParseSignal(%q) = %v, %v", in, got, err)
-		}
-	}
-	if _, err := container.ParseSignal("NOPE"); err == nil {
-		t.Errorf("ParseSignal(NOPE) succeeded")
-	}
 }
 
 // TestRestart starts an exited container again in the same directory: same upper dir,

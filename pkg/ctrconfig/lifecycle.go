@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/signals"
 )
 
 // ParseRestart reads no|on-failure[:N]|always|unless-stopped; empty is no.
@@ -48,7 +48,7 @@ func checkRestart(r *api.CreateRequest, _ *Options, _ *[]string) error {
 
 func checkStop(r *api.CreateRequest, _ *Options, _ *[]string) error {
 	if r.StopSignal != "" {
-		if _, err := container.ParseSignal(r.StopSignal); err != nil {
+		if _, err := signals.Parse(r.StopSignal); err != nil {
 			return bad("stop_signal", "%q is not a signal (SIGTERM, TERM, 15, RTMIN+3)", r.StopSignal)
 		}
 	}

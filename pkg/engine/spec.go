@@ -19,10 +19,10 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/atomicfile"
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/seccomp"
+	"github.com/minibox/minibox/pkg/signals"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
@@ -291,8 +291,8 @@ func clampRlimit(l spec.Rlimit) spec.Rlimit {
 	return l
 }
 
-// ParseSignal reads KILL, SIGKILL, 9 or RTMIN+3 (pkg/container owns the grammar).
-func ParseSignal(s string) (syscall.Signal, error) { return container.ParseSignal(s) }
+// ParseSignal reads KILL, SIGKILL, 9 or RTMIN+3 (pkg/signals owns the grammar).
+func ParseSignal(s string) (syscall.Signal, error) { return signals.Parse(s) }
 
 func (e *Engine) imageConfig(r *Record) (*ocispec.ImageConfig, error) { return &r.Config, nil }
 
