@@ -268,6 +268,8 @@ func cleanupDaemons(token string, ds map[string]*daemon) {
 				c.JSON(ctx, "POST", "/containers/remove", map[string][]string{"id": {id}, "force": {"1"}, "volumes": {"1"}}, nil, nil)
 			}
 		}
+		// Networks are bridges and rules on the host: they go with the script.
+		c.JSON(ctx, "POST", "/networks/prune", nil, nil, nil)
 		d.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-d.done:

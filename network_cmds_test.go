@@ -373,7 +373,7 @@ func netLeftovers(ts *testscript.TestScript, subnet string) string {
 	ifs, err := net.Interfaces()
 	ts.Check(err)
 	for _, i := range ifs {
-		if !strings.HasPrefix(i.Name, "mb") || len(i.Name) != 14 {
+		if !(strings.HasPrefix(i.Name, "mb") || strings.HasPrefix(i.Name, "mn")) || len(i.Name) != 14 {
 			continue
 		}
 		hw := i.HardwareAddr

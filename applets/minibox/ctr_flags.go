@@ -43,7 +43,9 @@ type RunFlags struct {
 
 	Publish    []string `short:"p" sep:"none" placeholder:"[IP:][HOST:]CTR[/PROTO]" help:"Publish a port; no host port = a random one."`
 	PublishAll bool     `short:"P" name:"publish-all" help:"Publish the image's exposed ports on random ports."`
-	Network    string   `placeholder:"bridge|host|none" help:"Network mode (default bridge)."`
+	Network    []string `sep:"none" placeholder:"bridge|host|none|container:NAME|NET" help:"Network mode (default bridge), or a network's name (repeatable)."`
+	NetAlias   []string `name:"network-alias" sep:"none" help:"A name the container also has on its first network (repeatable)."`
+	IP         string   `name:"ip" help:"IPv4 address on the first network."`
 	DNS        []string `name:"dns" sep:"none" help:"DNS server."`
 	DNSSearch  []string `name:"dns-search" sep:"none" help:"DNS search domain."`
 	DNSOption  []string `name:"dns-option" sep:"none" help:"DNS resolver option."`
@@ -116,7 +118,7 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 		Image: image, Command: command, Name: f.Name, Hostname: f.Hostname,
 		Tty: f.TTY, Stdin: f.Interactive, AutoRemove: f.Rm, Detached: f.Detach,
 		WorkingDir: f.Workdir, User: f.User, ReadOnly: f.ReadOnly, PublishAll: f.PublishAll,
-		Network: f.Network, DNS: f.DNS, DNSSearch: f.DNSSearch, DNSOption: f.DNSOption,
+		NetworkAlias: f.NetAlias, IPAddress: f.IP, DNS: f.DNS, DNSSearch: f.DNSSearch, DNSOption: f.DNSOption,
 		CPUQuota: f.CPUQuota, CPUPeriod: f.CPUPeriod, CPUShares: f.CPUShares, CpusetCpus: f.CpusetCpus,
 		PidsLimit: f.PidsLimit, BlkioWeight: f.BlkioWeight,
 		CapAdd: f.CapAdd, CapDrop: f.CapDrop, Privileged: f.Privileged, UserNS: f.Userns,
@@ -133,10 +135,19 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 		t := true
 		r.Lazy = &t
 	}
-	switch f.Network {
-	case "", "bridge", "host", "none":
-	default:
-		return nil, usageError("--network %s: unknown mode; use bridge, host or none", f.Network)
+	if len(f.Network) > 0 {
+		r.Network = f.Network[0]
+		if len(f.Network) > 1 {
+			r.Networks = f.Network[1:]
+		}
+	}
+	for _, n := range f.Network {
+		if _, ok := strings.CutPrefix(n, "container:"); ok || n == "bridge" || n == "host" || n == "none" {
+			continue
+		}
+		if !dnsLabel(n) {
+			return nil, usageError("--network %q: use bridge, host, none, container:NAME or a network's name (a DNS label)", n)
+		}
 	}
 	switch f.Pull {
 	case "", "missing", "always", "never":
@@ -709,4 +720,17 @@ func checkRestart(p string) error {
 		}
 	}
 	return usageError("--restart %s: expected no, on-failure[:N], always or unless-stopped", p)
+}
+
+// dnsLabel: 1-63 letters, digits and inner dashes, what a network's name must be.
+func dnsLabel(s string) bool {
+	if len(s) == 0 || len(s) > 63 {
+		return false
+	}
+	for i, c := range s {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' && i > 0 && i < len(s)-1) {
+			return false
+		}
+	}
+	return true
 }

@@ -57,11 +57,20 @@ func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, dur
 	if err := e.publishExposed(&req, img); err != nil {
 		return "", nil, err
 	}
+	endpoints, err := e.endpointsFor(&req)
+	if err != nil {
+		return "", nil, err
+	}
+	if target, ok := strings.CutPrefix(req.Network, "container:"); ok {
+		if _, err := e.lookup(target); err != nil {
+			return "", nil, fmt.Errorf("network container:%s: %w", target, err)
+		}
+	}
 	rec := &Record{
 		ID: id, Name: req.Name, Image: req.Image, ImageName: img.Name, ImageID: img.ID.String(),
 		ImageDigest: img.ManifestDigest.String(), Layers: img.Layers, Request: req, Args: args,
 		Created: time.Now().UTC(), Status: StatusCreated, Lazy: e.lazyFor(&req),
-		Config: img.Config.Config, ImageHealth: e.imageHealthcheck(img),
+		Config: img.Config.Config, ImageHealth: e.imageHealthcheck(img), Endpoints: endpoints,
 	}
 	anon, err := e.prepareMounts(rec)
 	if err != nil {
@@ -151,7 +160,13 @@ func normalizeRequest(req *api.CreateRequest, warnings *[]string) error {
 		req.Network = "bridge"
 	case "bridge", "host", "none":
 	default:
-		return errdefs.Invalid(fmt.Sprintf("network %q: expected bridge, host or none", req.Network))
+		if target, ok := strings.CutPrefix(req.Network, "container:"); ok {
+			if target == "" {
+				return errdefs.Invalid("network \"container:\": name the container whose network to share")
+			}
+		} else if network.ValidNetworkName(req.Network) != nil {
+			return errdefs.Invalid(fmt.Sprintf("network %q: expected bridge, host, none, container:<name> or a network's name", req.Network))
+		}
 	}
 	if req.MemoryBytes == 0 && req.Memory > 0 {
 		req.MemoryBytes = req.Memory * mib
@@ -196,6 +211,10 @@ func normalizeRequest(req *api.CreateRequest, warnings *[]string) error {
 		if p.ContainerPort < 1 || p.ContainerPort > 65535 || p.HostPort < 0 || p.HostPort > 65535 {
 			return errdefs.Invalid(fmt.Sprintf("port %d:%d is out of range 1-65535", p.HostPort, p.ContainerPort))
 		}
+	}
+	if strings.HasPrefix(req.Network, "container:") && len(req.Publish) > 0 {
+		*warnings = append(*warnings, "published ports are discarded when sharing another container's network")
+		req.Publish = nil
 	}
 	if req.Network == "host" && len(req.Publish) > 0 {
 		*warnings = append(*warnings, "published ports are discarded when using host network mode")
@@ -301,7 +320,7 @@ func applyDBMode(req *api.CreateRequest) {
 
 // publishExposed adds -P's random host ports for the image's ExposedPorts.
 func (e *Engine) publishExposed(req *api.CreateRequest, img *image.Image) error {
-	if !req.PublishAll || req.Network != "bridge" {
+	if !req.PublishAll || (req.Network != "bridge" && !isUserNetMode(req.Network)) {
 		return nil
 	}
 	keys := make([]string, 0, len(img.Config.Config.ExposedPorts))
