@@ -362,7 +362,7 @@ func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *net
 	name := r.Name
 	files := map[string][]byte{
 		s.HostsPath:    network.HostsFile(ip, s.Hostname, name, r.ID[:12], extra),
-		s.ResolvPath:   network.ResolvConf(r.Request.DNS, r.Request.DNSSearch, r.Request.DNSOption),
+		s.ResolvPath:   network.ResolvConf(e.dnsServers(r), r.Request.DNSSearch, r.Request.DNSOption),
 		s.HostnamePath: []byte(s.Hostname + "\n"),
 	}
 	// Each is a create and a rename in the container directory: together, not one by one.

@@ -58,9 +58,10 @@ type networksArea struct {
 	nets     map[string]*userNet // by id
 	netNames map[string]string   // name -> id
 	netOp    sync.Mutex
-	// names is called after every change of who is on which network with which address
-	// (the DNS name table); nil: nothing to tell.
+	// onNames is called after every change of who is on which network with which
+	// address (the DNS name table); nil until the networks are open.
 	onNames func()
+	namesMu sync.Mutex // one writer of the name table at a time
 }
 
 func (e *Engine) netDir() string { return filepath.Join(e.Root, "networks") }
@@ -792,6 +793,7 @@ func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ctrRef string, f
 // this data root without a record (a create or remove cut short) are removed.
 func (e *Engine) openNetworks(ctx context.Context, running map[string][]network.Endpoint) error {
 	if len(e.nets) == 0 {
+		e.onNames = e.publishNames
 		// Only the bridge listing, to find leftovers; no netlink work at all when there
 		// is nothing to find (a fresh root without networks dir entries has none).
 		if ents, _ := os.ReadDir(e.netDir()); len(ents) == 0 && !e.Cfg.BridgeOnStartup {
@@ -817,6 +819,9 @@ func (e *Engine) openNetworks(ctx context.Context, running map[string][]network.
 			e.Log.Warn("network reconcile", "network", un.rec.Name, "err", err)
 		}
 	}
+	// The resolver (still running, or started now) gets the table as it is now.
+	e.onNames = e.publishNames
+	e.publishNames()
 	owned, err := host.OwnedBridges(e.Root)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
