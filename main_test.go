@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -28,7 +29,7 @@ import (
 func TestMain(m *testing.M) {
 	run := func() { os.Exit(applets.Main(os.Args)) }
 	testscript.Main(m, map[string]func(){
-		"minibox": run, "miniboxd": run, "minibox-shim": run, "minibox-init": run, "minibox-lazyfs": run,
+		"minibox": run, "miniboxd": run, "minibox-shim": run, "minibox-init": run, "minibox-lazyfs": run, "minibox-dns": run,
 	})
 }
 
@@ -281,6 +282,9 @@ func cleanupDaemons(token string, ds map[string]*daemon) {
 				c.JSON(ctx, "POST", "/containers/remove", map[string][]string{"id": {id}, "force": {"1"}, "volumes": {"1"}}, nil, nil)
 			}
 		}
+		// Networks are bridges and rules on the host: they go with the script.
+		c.JSON(ctx, "POST", "/networks/prune", nil, nil, nil)
+		stopResolver(root)
 		d.cmd.Process.Signal(syscall.SIGTERM)
 		select {
 		case <-d.done:
@@ -319,5 +323,21 @@ func unmountUnder(root string) {
 		if len(f) > 4 && strings.HasPrefix(f[4], root+"/") {
 			syscall.Unmount(f[4], syscall.MNT_DETACH)
 		}
+	}
+}
+
+// stopResolver ends the data root's minibox-dns, found by its pid file (it outlives the
+// daemon by design, and exits on its own once no network is left).
+func stopResolver(root string) {
+	b, err := os.ReadFile(filepath.Join(root, "networks", "dns.pid"))
+	if err != nil {
+		return
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return
+	}
+	if cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid)); strings.HasPrefix(string(cmd), "minibox-dns\x00") {
+		syscall.Kill(pid, syscall.SIGTERM)
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/miekg/dns"
 	"github.com/rogpeppe/go-internal/testscript"
 	"golang.org/x/sys/unix"
 )
@@ -44,6 +45,9 @@ import (
 //	                                  address on minibox0 and the table's rules for SUBNET
 //	net free-port VAR...              sets each VAR to a currently free TCP port
 //	net stdout-var VAR REGEXP         sets VAR to the first group of REGEXP in the last stdout
+//	net dns-upstream                  a DNS server on 127.0.0.1 (UDP and TCP) answering
+//	                                  <anything>.upstream.test A 192.0.2.77, NXDOMAIN else;
+//	                                  sets DNS_UPSTREAM to its ip:port (no query leaves the host)
 //
 // Everything it makes is removed when the script ends.
 func netCmd(ts *testscript.TestScript, neg bool, args []string) {
@@ -114,6 +118,8 @@ func netCmd(ts *testscript.TestScript, neg bool, args []string) {
 			ln.Close()
 			ts.Setenv(v, strconv.Itoa(port))
 		}
+	case "dns-upstream":
+		netDNSUpstream(ts)
 	case "stdout-var":
 		if len(args) != 2 {
 			ts.Fatalf("usage: net stdout-var VAR REGEXP")
@@ -373,7 +379,7 @@ func netLeftovers(ts *testscript.TestScript, subnet string) string {
 	ifs, err := net.Interfaces()
 	ts.Check(err)
 	for _, i := range ifs {
-		if !strings.HasPrefix(i.Name, "mb") || len(i.Name) != 14 {
+		if !(strings.HasPrefix(i.Name, "mb") || strings.HasPrefix(i.Name, "mn")) || len(i.Name) != 14 {
 			continue
 		}
 		hw := i.HardwareAddr
@@ -432,4 +438,33 @@ func netEcho(ts *testscript.TestScript) {
 		ts.Fatalf("go build netecho: %v\n%s", err, out)
 	}
 	ts.Setenv("NETECHO", dir)
+}
+
+// netDNSUpstream serves the scripts' upstream DNS on one port of 127.0.0.1, UDP and TCP.
+func netDNSUpstream(ts *testscript.TestScript) {
+	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
+	ts.Check(err)
+	port := pc.LocalAddr().(*net.UDPAddr).Port
+	ln, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
+	if err != nil {
+		pc.Close()
+		ts.Fatalf("dns-upstream: %v", err)
+	}
+	h := dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
+		m := new(dns.Msg)
+		m.SetReply(q)
+		if len(q.Question) == 1 && strings.HasSuffix(strings.ToLower(q.Question[0].Name), ".upstream.test.") {
+			if q.Question[0].Qtype == dns.TypeA {
+				m.Answer = append(m.Answer, &dns.A{Hdr: dns.RR_Header{Name: q.Question[0].Name, Rrtype: dns.TypeA, Class: dns.ClassINET, Ttl: 5}, A: net.IPv4(192, 0, 2, 77)})
+			}
+		} else {
+			m.Rcode = dns.RcodeNameError
+		}
+		w.WriteMsg(m)
+	})
+	udp, tcp := &dns.Server{PacketConn: pc, Handler: h}, &dns.Server{Listener: ln, Handler: h}
+	go udp.ActivateAndServe()
+	go tcp.ActivateAndServe()
+	ts.Defer(func() { udp.Shutdown(); tcp.Shutdown() })
+	ts.Setenv("DNS_UPSTREAM", fmt.Sprintf("127.0.0.1:%d", port))
 }

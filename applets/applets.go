@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/minibox/minibox/applets/boxinit"
+	"github.com/minibox/minibox/applets/dnsd"
 	"github.com/minibox/minibox/applets/lazyfs"
 	"github.com/minibox/minibox/applets/minibox"
 	"github.com/minibox/minibox/applets/miniboxd"
@@ -30,6 +31,7 @@ var (
 		"minibox-shim":   {"minibox-shim", shim.Main},
 		"minibox-init":   {"minibox-init", boxinit.Main},
 		"minibox-lazyfs": {"minibox-lazyfs", lazyfs.Main},
+		"minibox-dns":    {"minibox-dns", dnsd.Main},
 	}
 	// byAlias: "minibox daemon|shim|init|lazyfs".
 	byAlias = map[string]Applet{
@@ -37,6 +39,7 @@ var (
 		"shim":   table["minibox-shim"],
 		"init":   table["minibox-init"],
 		"lazyfs": table["minibox-lazyfs"],
+		"dns":    table["minibox-dns"],
 	}
 )
 

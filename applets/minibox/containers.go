@@ -35,6 +35,7 @@ type ContainerCmds struct {
 	Stats     StatsCmd       `cmd:"" help:"Show containers' resource usage."`
 	Container ContainerGroup `cmd:"" help:"Manage containers: ls run create start stop kill restart rm inspect logs exec attach wait cp rename pause unpause port stats."`
 	Volume    VolumeGroup    `cmd:"" help:"Manage volumes: create ls inspect rm."`
+	Network   NetworkGroup   `cmd:"" help:"Manage networks: create ls inspect rm prune connect disconnect."`
 	DB        DBGroup        `cmd:"" name:"db" help:"Database containers: db run, db shell."`
 }
 

@@ -44,7 +44,9 @@ type RunFlags struct {
 
 	Publish    []string `short:"p" sep:"none" placeholder:"[IP:][HOST:]CTR[/PROTO]" help:"Publish a port; no host port = a random one."`
 	PublishAll bool     `short:"P" name:"publish-all" help:"Publish the image's exposed ports on random ports."`
-	Network    string   `placeholder:"bridge|host|none" help:"Network mode (default bridge)."`
+	Network    []string `sep:"none" placeholder:"bridge|host|none|container:NAME|NET" help:"Network mode (default bridge), or a network's name (repeatable)."`
+	NetAlias   []string `name:"network-alias" sep:"none" help:"A name the container also has on its first network (repeatable)."`
+	IP         string   `name:"ip" help:"IPv4 address on the first network."`
 	DNS        []string `name:"dns" sep:"none" help:"DNS server."`
 	DNSSearch  []string `name:"dns-search" sep:"none" help:"DNS search domain."`
 	DNSOption  []string `name:"dns-option" sep:"none" help:"DNS resolver option."`
@@ -117,7 +119,7 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 		Image: image, Command: command, Name: f.Name, Hostname: f.Hostname,
 		Tty: f.TTY, Stdin: f.Interactive, AutoRemove: f.Rm, Detached: f.Detach,
 		WorkingDir: f.Workdir, User: f.User, ReadOnly: f.ReadOnly, PublishAll: f.PublishAll,
-		Network: f.Network, DNS: f.DNS, DNSSearch: f.DNSSearch, DNSOption: f.DNSOption,
+		NetworkAlias: f.NetAlias, IPAddress: f.IP, DNS: f.DNS, DNSSearch: f.DNSSearch, DNSOption: f.DNSOption,
 		CPUQuota: f.CPUQuota, CPUPeriod: f.CPUPeriod, CPUShares: f.CPUShares, CpusetCpus: f.CpusetCpus,
 		PidsLimit: f.PidsLimit, BlkioWeight: f.BlkioWeight,
 		CapAdd: f.CapAdd, CapDrop: f.CapDrop, Privileged: f.Privileged, UserNS: f.Userns,
@@ -133,6 +135,17 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 	if f.Lazy {
 		t := true
 		r.Lazy = &t
+	}
+	for _, n := range f.Network {
+		if n == "" {
+			return nil, usageError("--network: empty; use bridge, host, none, container:NAME or a network's name")
+		}
+	}
+	if len(f.Network) > 0 {
+		r.Network = f.Network[0]
+	}
+	if len(f.Network) > 1 {
+		r.Networks = f.Network[1:]
 	}
 	steps := []func(*api.CreateRequest) error{
 		func(r *api.CreateRequest) error { return f.envAndLabels(r, getenv) }, f.sizes,

@@ -126,6 +126,30 @@ func LoadConfig(getenv func(string) string) (engine.Config, error) {
 		}
 		c.BridgeSubnet = p.Masked()
 	}
+	if v := env("MINIBOX_NETWORK_POOL"); v != "" {
+		p, err := netip.ParsePrefix(v)
+		if err != nil || !p.Addr().Is4() || p.Bits() < 8 || p.Bits() > 24 {
+			return c, bad("MINIBOX_NETWORK_POOL", "not an IPv4 CIDR from /8 to /24", "an IPv4 CIDR such as 10.210.0.0/16, cut into /24s for networks")
+		}
+		c.NetworkPool = p.Masked()
+	}
+	if v := env("MINIBOX_DNS_UPSTREAM"); v != "" {
+		for _, f := range strings.Split(v, ",") {
+			f = strings.TrimSpace(f)
+			ap, err := netip.ParseAddrPort(f)
+			if err != nil {
+				a, aerr := netip.ParseAddr(f)
+				if aerr != nil {
+					return c, bad("MINIBOX_DNS_UPSTREAM", fmt.Sprintf("%q is not ip or ip:port", f), "comma-separated ip[:port] of DNS servers, e.g. 192.0.2.53,192.0.2.54:5353")
+				}
+				ap = netip.AddrPortFrom(a, 53)
+			}
+			if ap.Port() == 0 {
+				return c, bad("MINIBOX_DNS_UPSTREAM", fmt.Sprintf("%q has port 0", f), "comma-separated ip[:port] of DNS servers")
+			}
+			c.DNSUpstream = append(c.DNSUpstream, ap.String())
+		}
+	}
 	if v := env("MINIBOX_BUILD_WORKERS"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {

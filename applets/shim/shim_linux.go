@@ -375,7 +375,7 @@ func (sh *shim) create() error {
 			sh.stdin.Close() // the workload's stdin: init makes it /dev/null
 			sh.stdin = nil
 		}
-	} else if err := sh.spawnInit(ns.Attr(s), !s.Process.Terminal, wantStdin); err != nil {
+	} else if err := inNetNS(s.NetNSPath, func() error { return sh.spawnInit(ns.Attr(s), !s.Process.Terminal, wantStdin) }); err != nil {
 		return err
 	}
 	if sh.tied {
@@ -404,6 +404,33 @@ func (sh *shim) create() error {
 	}
 	// While init starts up and mounts: our socket and the log.
 	return sh.listen()
+}
+
+// inNetNS runs fn (a clone of init) with this thread in the network namespace at path, and
+// puts the thread back: init inherits the namespace of the thread that clones it. The
+// thread is locked (Main), so nothing else runs on it meanwhile.
+func inNetNS(path string, fn func() error) error {
+	if path == "" {
+		return fn()
+	}
+	target, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("network namespace to join: %w", err)
+	}
+	defer target.Close()
+	own, err := os.Open("/proc/thread-self/ns/net")
+	if err != nil {
+		return err
+	}
+	defer own.Close()
+	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
+		return fmt.Errorf("join network namespace: %w", err)
+	}
+	ferr := fn()
+	if err := unix.Setns(int(own.Fd()), unix.CLONE_NEWNET); err != nil {
+		return errors.Join(ferr, fmt.Errorf("leave network namespace: %w", err))
+	}
+	return ferr
 }
 
 // awaitInit waits for init's setup and starts copying its output. A failure is recorded as

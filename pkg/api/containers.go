@@ -40,6 +40,8 @@ type CreateRequest struct {
 	DNSOption      []string          `json:"dns_option,omitempty"`
 	ExtraHosts     []string          `json:"extra_hosts,omitempty"` // "name:ip" or "name:host-gateway"
 	NetworkAlias   []string          `json:"network_aliases,omitempty"`
+	Networks       []string          `json:"networks,omitempty"`   // more user-defined networks beyond Network
+	IPAddress      string            `json:"ip_address,omitempty"` // --ip on the first user-defined network
 	ShmSizeBytes   int64             `json:"shm_size_bytes,omitempty"`
 	ShmSize        int64             `json:"shm_size,omitempty"` // original: MiB
 	MemoryBytes    int64             `json:"memory_bytes,omitempty"`
@@ -352,6 +354,8 @@ type InspectNetwork struct {
 	MacAddress string              `json:"MacAddress"`
 	Bridge     string              `json:"Bridge"`
 	Ports      map[string][]HostIP `json:"Ports"`
+	// Networks holds each network the container is on, by name.
+	Networks map[string]InspectEndpoint `json:"Networks"`
 }
 
 // HostIP is one published address of a port.

@@ -21,13 +21,47 @@ var (
 // maxHostname is the kernel's limit for sethostname.
 const maxHostname = 64
 
-func checkNetworkMode(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkNetworkMode(r *api.CreateRequest, _ *Options, warn *[]string) error {
 	switch r.Network {
 	case "", "default":
 		r.Network = "bridge"
 	case "bridge", "host", "none":
 	default:
-		return bad("network", "%q: expected bridge, host or none", r.Network)
+		if target, ok := strings.CutPrefix(r.Network, "container:"); ok {
+			if target == "" {
+				return bad("network", "\"container:\": name the container whose network to share")
+			}
+			if len(r.Publish) > 0 {
+				*warn = append(*warn, "published ports are discarded when sharing another container's network")
+				r.Publish = nil
+			}
+		} else if NetworkName(r.Network) != nil {
+			return bad("network", "%q: expected bridge, host, none, container:<name> or a network's name", r.Network)
+		}
+	}
+	for i, n := range r.Networks {
+		if err := NetworkName(n); err != nil && n != "bridge" {
+			return bad(idx("networks", i), "%q: expected a network's name", n)
+		}
+	}
+	return nil
+}
+
+// NetworkName reports whether name can name a user-defined network: a DNS label (1-63
+// letters, digits and inner dashes) that is none of the reserved modes.
+func NetworkName(name string) error {
+	if len(name) == 0 || len(name) > 63 {
+		return bad("name", "network name %q: expected 1 to 63 characters", name)
+	}
+	for i, c := range name {
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' && i > 0 && i < len(name)-1
+		if !ok {
+			return bad("name", "network name %q: expected a DNS label: letters, digits and inner dashes", name)
+		}
+	}
+	switch name {
+	case "bridge", "host", "none", "default":
+		return bad("name", "network name %q is reserved", name)
 	}
 	return nil
 }

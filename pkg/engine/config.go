@@ -20,6 +20,8 @@ type Config struct {
 	IndexLayers     bool
 	EncryptionKey   []byte // 32 bytes, or nil
 	BridgeSubnet    netip.Prefix
+	NetworkPool     netip.Prefix // user-defined networks' /24s come from it; zero: network.DefaultPool
+	DNSUpstream     []string     // "ip:port" servers the embedded resolver forwards to; nil: the host's
 	Lazy            bool
 	BuildWorkers    int
 	WarmShims       int // shims kept started ahead of containers (0: none)

@@ -57,7 +57,10 @@ type Record struct {
 	RestartCount int            `json:"restart_count,omitempty"`
 	UserStopped  bool           `json:"user_stopped,omitempty"`
 	AnonVolumes  []string       `json:"anon_volumes,omitempty"`
-	Lazy         bool           `json:"lazy,omitempty"`
+	// Endpoints are the container's user-defined networks, in the order of their
+	// interfaces.
+	Endpoints []EndpointRecord `json:"endpoints,omitempty"`
+	Lazy      bool             `json:"lazy,omitempty"`
 	// Config is the image's config at create: the container keeps working if the image
 	// is removed.
 	Config ocispec.ImageConfig `json:"image_config"`
@@ -393,6 +396,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 	e.ImageUsers = e.imageUsers
 	e.ContainerLayers = e.ContainerLayerDigests
 	var running []network.Endpoint
+	userRunning := map[string][]network.Endpoint{}
 	var autoRemove, restart []*ctr
 	for _, c := range e.allContainers() {
 		r := e.snapshot(c)
@@ -453,6 +457,11 @@ func (e *Engine) openContainers(ctx context.Context) error {
 					status = StatusPaused
 				}
 				e.setStatus(c, status, func(r *Record) { r.PID = shim.PID() })
+				for _, ep := range r.Endpoints {
+					if a, perr := netip.ParseAddr(ep.IP); perr == nil {
+						userRunning[ep.NetworkID] = append(userRunning[ep.NetworkID], network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, IfName: ep.IfName})
+					}
+				}
 				if r.IP != "" && r.Request.Network == "bridge" {
 					if a, perr := netip.ParseAddr(r.IP); perr == nil {
 						running = append(running, network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, Ports: r.Ports})
@@ -483,6 +492,9 @@ func (e *Engine) openContainers(ctx context.Context) error {
 		} else if e.shouldRestartAtBoot(&r) {
 			restart = append(restart, c)
 		}
+	}
+	if err := e.openNetworks(ctx, userRunning); err != nil {
+		e.Log.Warn("networks", "err", err)
 	}
 	for _, c := range autoRemove {
 		e.removeContainer(ctx, c, true, true)
@@ -547,6 +559,7 @@ func (e *Engine) closeContainers() {
 	if err := e.saveState(); err != nil {
 		e.Log.Error("save state", "err", err)
 	}
+	e.closeNetworks()
 	e.netMu.Lock()
 	if e.net != nil {
 		e.net.Close()

@@ -61,11 +61,20 @@ func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, dur
 	if err := e.publishExposed(&req, img); err != nil {
 		return "", nil, err
 	}
+	endpoints, err := e.endpointsFor(&req)
+	if err != nil {
+		return "", nil, err
+	}
+	if target, ok := strings.CutPrefix(req.Network, "container:"); ok {
+		if _, err := e.lookup(target); err != nil {
+			return "", nil, fmt.Errorf("network container:%s: %w", target, err)
+		}
+	}
 	rec := &Record{
 		ID: id, Name: req.Name, Image: req.Image, ImageName: img.Name, ImageID: img.ID.String(),
 		ImageDigest: img.ManifestDigest.String(), Layers: img.Layers, Request: req, Args: args,
 		Created: time.Now().UTC(), Status: StatusCreated, Lazy: e.lazyFor(&req),
-		Config: img.Config.Config, ImageHealth: e.imageHealthcheck(img),
+		Config: img.Config.Config, ImageHealth: e.imageHealthcheck(img), Endpoints: endpoints,
 	}
 	anon, err := e.prepareMounts(rec)
 	if err != nil {
@@ -189,7 +198,7 @@ func applyDBMode(req *api.CreateRequest) {
 
 // publishExposed adds -P's random host ports for the image's ExposedPorts.
 func (e *Engine) publishExposed(req *api.CreateRequest, img *image.Image) error {
-	if !req.PublishAll || req.Network != "bridge" {
+	if !req.PublishAll || (req.Network != "bridge" && !isUserNetMode(req.Network)) {
 		return nil
 	}
 	keys := make([]string, 0, len(img.Config.Config.ExposedPorts))

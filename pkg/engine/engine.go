@@ -34,6 +34,7 @@ type Engine struct {
 	buildArea
 	lazyArea
 	containersArea
+	networksArea
 }
 
 // Skeleton is the data root's directory tree with modes; tmp/ and containers/ hold
@@ -45,6 +46,7 @@ var Skeleton = []struct {
 	{".", 0o711}, {"blobs", 0o755}, {"blobs/sha256", 0o755}, {"extracted", 0o755},
 	{"lazy", 0o755}, {"cache", 0o700}, {"layers", 0o700}, {"tmp", 0o700},
 	{"containers", 0o711}, {"volumes", 0o755}, {"volumes/.meta", 0o700}, {"seccomp", 0o700},
+	{"networks", 0o700},
 }
 
 // MakeSkeleton creates the data root's directories (idempotent).
@@ -74,6 +76,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	}
 	e.State = st
 	if err := e.loadContainers(); err != nil {
+		return nil, err
+	}
+	if err := e.loadNetworks(); err != nil {
 		return nil, err
 	}
 	if err := e.clearTmp(); err != nil {

@@ -100,11 +100,37 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 			return err
 		}
 	}
+	atts, err := e.userAttachments(&r, nm != nil)
+	if err != nil {
+		if nm != nil {
+			nm.Release(addr)
+		}
+		return err
+	}
+	if len(atts) > 0 && nm == nil {
+		// The first user-defined network is the container's primary one: its address goes
+		// into /etc/hosts and its published ports (none on an internal network).
+		addr = atts[0].ep.Addr
+		if atts[0].port {
+			if atts[0].ep.Ports, err = publishPorts(&r.Request); err != nil {
+				releaseAttachments(atts)
+				return err
+			}
+		}
+	}
+	if err := e.joinContainerNet(&r, s); err != nil {
+		releaseAttachments(atts)
+		return err
+	}
 	cleanup := func() {
 		if nm != nil {
 			nm.Detach(context.Background(), r.ID)
 			nm.Release(addr)
 		}
+		for _, a := range atts {
+			a.m.DetachWait(context.Background(), r.ID)
+		}
+		releaseAttachments(atts)
 		e.cg.Remove(s.CgroupPath)
 		container.Cleanup(dir)
 	}
@@ -157,6 +183,16 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 			}
 			ports = ep.Ports
 		}
+		for i := range atts {
+			a := &atts[i]
+			a.ep.PID = shim.PID()
+			if err := a.m.Attach(ctx, &a.ep); err != nil {
+				return fmt.Errorf("network %s: %w", a.un.rec.Name, err)
+			}
+			if a.port {
+				ports = a.ep.Ports
+			}
+		}
 		if before != nil {
 			return before(shim)
 		}
@@ -188,7 +224,15 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	e.setStatus(c, StatusRunning, func(rec *Record) {
 		rec.PID, rec.StartedAt, rec.FinishedAt = shim.PID(), started, time.Time{}
 		rec.ExitCode, rec.OOMKilled, rec.Error, rec.IP, rec.Ports = 0, false, "", ipStr, ports
+		for _, a := range atts {
+			if a.idx < len(rec.Endpoints) && rec.Endpoints[a.idx].NetworkID == a.un.rec.ID {
+				rec.Endpoints[a.idx].IP = a.ep.Addr.String()
+			}
+		}
 	})
+	if len(atts) > 0 {
+		e.namesChanged()
+	}
 	lap("record")
 	go e.monitor(c, shim)
 	defer lap("resumed")
@@ -298,6 +342,9 @@ func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *net
 		}
 		return nil
 	}
+	if shared, err := e.sharedNetFiles(r, s); shared {
+		return err
+	}
 	var extra []string
 	for _, h := range r.Request.ExtraHosts {
 		name, ip, ok := strings.Cut(h, ":")
@@ -316,7 +363,7 @@ func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *net
 	name := r.Name
 	files := map[string][]byte{
 		s.HostsPath:    network.HostsFile(ip, s.Hostname, name, r.ID[:12], extra),
-		s.ResolvPath:   network.ResolvConf(r.Request.DNS, r.Request.DNSSearch, r.Request.DNSOption),
+		s.ResolvPath:   network.ResolvConf(e.dnsServers(r), r.Request.DNSSearch, r.Request.DNSOption),
 		s.HostnamePath: []byte(s.Hostname + "\n"),
 	}
 	// Each is a create and a rename in the container directory: together, not one by one.
@@ -398,6 +445,10 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost 
 	if e.net != nil && r.Request.Network == "bridge" {
 		e.net.Detach(context.Background(), r.ID)
 	}
+	// User-defined networks' veths are waited for: `rm -f`, `run --rm` and a `network rm`
+	// right after them must find them gone.
+	netDone := make(chan struct{})
+	go func() { defer close(netDone); e.detachUserNets(&r) }()
 	t := time.Now()
 	dir := e.ctrDir(r.ID)
 	var early chan error
@@ -434,6 +485,7 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost 
 	if cgErr != nil {
 		e.Log.Warn("remove cgroup", "id", r.ID[:12], "err", cgErr)
 	}
+	<-netDone
 	close(cleaned)
 	e.Log.Debug("run cleaned up", "id", r.ID[:12], "reaped", gone, "reaped_after", reapedAfter, "took", time.Since(t))
 	if r.Request.AutoRemove {
@@ -687,7 +739,9 @@ func (e *Engine) RenameContainer(ref, name string) error {
 	e.names[name] = c.rec.ID
 	e.gen++
 	e.cmu.Unlock()
-	return e.saveState()
+	err = e.saveState()
+	e.namesChanged()
+	return err
 }
 
 // RemoveContainer deletes a container; a running one needs force (it is killed). With

@@ -251,6 +251,17 @@ func (e *Engine) InspectContainer(ref string) (*api.ContainerInspect, error) {
 			}
 		}
 	}
+	in.NetworkSettings.Networks = e.inspectEndpoints(&r, in.State.Running)
+	if len(r.Endpoints) > 0 && req.Network != "bridge" && in.State.Running {
+		if ep, ok := in.NetworkSettings.Networks[req.Network]; ok {
+			in.NetworkSettings.IPAddress, in.NetworkSettings.Gateway, in.NetworkSettings.MacAddress = ep.IPAddress, ep.Gateway, ep.MacAddress
+		}
+		for _, p := range r.Ports {
+			key := strconv.Itoa(int(p.ContainerPort)) + "/" + p.Proto
+			b := bindingOf(p)
+			in.NetworkSettings.Ports[key] = append(in.NetworkSettings.Ports[key], api.HostIP{HostIP: b.HostIP, HostPort: strconv.Itoa(b.HostPort)})
+		}
+	}
 	in.GraphDriver.Name = "overlay"
 	in.GraphDriver.Data = map[string]string{"UpperDir": filepath.Join(dir, "upper"), "WorkDir": filepath.Join(dir, "work")}
 	return in, nil

@@ -130,7 +130,7 @@ func (m *Manager) Allocate(used []netip.Addr, preferred netip.Addr) (netip.Addr,
 			taken[a] = true
 		}
 	}
-	a, err := allocate(m.cfg.Subnet, func(a netip.Addr) bool { return taken[a] }, preferred)
+	a, err := AllocateIn(m.cfg.Subnet, m.cfg.gateway(), func(a netip.Addr) bool { return taken[a] }, preferred)
 	if err == nil {
 		m.reserved[a] = now
 	}
@@ -192,12 +192,17 @@ func (m *Manager) ensureBridge() (*rtnetlink.LinkMessage, error) {
 func (m *Manager) bridgeLink() (*rtnetlink.LinkMessage, error) {
 	br, err := linkByName(m.rt, m.cfg.Bridge)
 	if errors.Is(err, errdefs.ErrNotFound) {
+		var alias *string
+		if m.cfg.Alias != "" {
+			alias = &m.cfg.Alias
+		}
 		req := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
 			Attributes: &rtnetlink.LinkAttributes{
-				Name: m.cfg.Bridge,
+				Name:  m.cfg.Bridge,
+				Alias: alias,
 				// A fixed MAC: a bridge otherwise takes its lowest port's, and changes it (and
 				// every container's ARP entry for the gateway) as containers come and go.
-				Address: MAC(Gateway(m.cfg.Subnet)),
+				Address: MAC(m.cfg.gateway()),
 				Info:    &rtnetlink.LinkInfo{Kind: "bridge"},
 			}}
 		if err := m.rt.Link.New(req); err != nil && !errors.Is(err, unix.EEXIST) {
@@ -205,12 +210,24 @@ func (m *Manager) bridgeLink() (*rtnetlink.LinkMessage, error) {
 		}
 		m.log.Info("bridge created", "bridge", m.cfg.Bridge, "subnet", m.cfg.Subnet.String())
 		br, err = linkByName(m.rt, m.cfg.Bridge)
+		if err == nil && alias != nil && (br.Attributes.Alias == nil || *br.Attributes.Alias != *alias) {
+			// RTM_NEWLINK leaves IFLA_IFALIAS out: it is set on the link made.
+			if err := m.rt.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: br.Index,
+				Attributes: &rtnetlink.LinkAttributes{Alias: alias}}); err != nil {
+				deleteLink(m.rt, m.cfg.Bridge)
+				return nil, fmt.Errorf("set alias of bridge %s: %w", m.cfg.Bridge, err)
+			}
+			br, err = linkByName(m.rt, m.cfg.Bridge)
+		}
 	}
 	if err != nil {
 		return nil, err
 	}
 	if br.Attributes.Info == nil || br.Attributes.Info.Kind != "bridge" {
 		return nil, errdefs.Conflict(fmt.Sprintf("link %s exists and is not a bridge", m.cfg.Bridge))
+	}
+	if m.cfg.Alias != "" && (br.Attributes.Alias == nil || *br.Attributes.Alias != m.cfg.Alias) {
+		return nil, errdefs.Conflict(fmt.Sprintf("bridge %s exists and belongs to someone else", m.cfg.Bridge))
 	}
 	if br.Flags&unix.IFF_UP == 0 {
 		if err := m.rt.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: br.Index,
@@ -222,7 +239,7 @@ func (m *Manager) bridgeLink() (*rtnetlink.LinkMessage, error) {
 }
 
 func (m *Manager) bridgeAddress(index uint32) error {
-	gw := Gateway(m.cfg.Subnet)
+	gw := m.cfg.gateway()
 	addrs, err := m.rt.Address.List()
 	if err != nil {
 		return fmt.Errorf("list addresses: %w", err)
@@ -324,7 +341,7 @@ func (m *Manager) Attach(ctx context.Context, ep *Endpoint) (err error) {
 			return err
 		}
 	}
-	m.waitDeleted(VethName(ep.ID))
+	m.waitDeleted(m.cfg.vethName(ep.ID))
 	br, err := linkByName(m.rt, m.cfg.Bridge)
 	if !m.ready || err != nil || br.Flags&unix.IFF_UP == 0 {
 		if br, err = m.ensureBridge(); err != nil { // lazily, or recreated if someone removed it
@@ -354,7 +371,7 @@ func (m *Manager) Attach(ctx context.Context, ep *Endpoint) (err error) {
 	m.flushUDP(ports)
 	copy(ep.Ports, ports)
 	m.holds[ep.ID] = hs
-	m.attached[ep.ID] = Endpoint{ID: ep.ID, PID: ep.PID, Addr: ep.Addr, Ports: ports}
+	m.attached[ep.ID] = Endpoint{ID: ep.ID, PID: ep.PID, Addr: ep.Addr, Ports: ports, IfName: ep.IfName, NoRoute: ep.NoRoute}
 	delete(m.reserved, ep.Addr)
 	return nil
 }
@@ -366,8 +383,11 @@ func (m *Manager) validate(ep *Endpoint) error {
 	if ep.PID <= 0 {
 		return errdefs.Invalid(fmt.Sprintf("endpoint %.12s: no pid", ep.ID))
 	}
+	if n := ep.ifName(); len(n) > 15 || strings.ContainsAny(n, "/ \x00") {
+		return errdefs.Invalid(fmt.Sprintf("endpoint %.12s: bad interface name %q", ep.ID, n))
+	}
 	sub := m.cfg.Subnet
-	if !sub.Contains(ep.Addr) || ep.Addr == sub.Addr() || ep.Addr == Gateway(sub) || ep.Addr == broadcast(sub) {
+	if !sub.Contains(ep.Addr) || ep.Addr == sub.Addr() || ep.Addr == m.cfg.gateway() || ep.Addr == broadcast(sub) {
 		return errdefs.Invalid(fmt.Sprintf("endpoint %.12s: address %s is not a host address of %s", ep.ID, ep.Addr, sub))
 	}
 	for _, p := range ep.Ports {
@@ -387,11 +407,11 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 		return fmt.Errorf("container %.12s: network namespace: %w", ep.ID, err)
 	}
 	defer nsf.Close()
-	name, mtu, master := VethName(ep.ID), br.Attributes.MTU, br.Index
+	name, mtu, master, ifname := m.cfg.vethName(ep.ID), br.Attributes.MTU, br.Index, ep.ifName()
 	// The peer is brought up from inside: IFF_UP on a peer created in another namespace
 	// fails with ENOTCONN.
 	peer := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC,
-		Attributes: &rtnetlink.LinkAttributes{Name: "eth0", Address: MAC(ep.Addr), MTU: mtu,
+		Attributes: &rtnetlink.LinkAttributes{Name: ifname, Address: MAC(ep.Addr), MTU: mtu,
 			NetNS: rtnetlink.NetNSForFD(uint32(nsf.Fd()))}}
 	req := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
 		Attributes: &rtnetlink.LinkAttributes{Name: name, MTU: mtu, Master: &master, Address: HostMAC(ep.Addr),
@@ -412,7 +432,7 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 		return fmt.Errorf("container %.12s: dial rtnetlink: %w", ep.ID, err)
 	}
 	defer c.Close()
-	eth0, err := linkByName(c, "eth0")
+	eth0, err := linkByName(c, ifname)
 	if err != nil {
 		return fmt.Errorf("container %.12s: %w", ep.ID, err)
 	}
@@ -428,9 +448,12 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 			return fmt.Errorf("container %.12s: set link %d up: %w", ep.ID, l, err)
 		}
 	}
+	if ep.NoRoute {
+		return nil
+	}
 	if err := c.Route.Add(&rtnetlink.RouteMessage{Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN,
 		Protocol: unix.RTPROT_BOOT, Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_UNICAST,
-		Attributes: rtnetlink.RouteAttributes{Gateway: Gateway(m.cfg.Subnet).AsSlice(), OutIface: eth0.Index}}); err != nil {
+		Attributes: rtnetlink.RouteAttributes{Gateway: m.cfg.gateway().AsSlice(), OutIface: eth0.Index}}); err != nil {
 		return fmt.Errorf("container %.12s: add default route: %w", ep.ID, err)
 	}
 	return nil
@@ -450,17 +473,22 @@ func (m *Manager) setHairpin(name string) error {
 
 // deleteVeth removes a container's veth pair (the peer goes with it); a missing one is fine.
 func (m *Manager) deleteVeth(c *rtnetlink.Conn, id string) error {
+	return deleteLink(c, m.cfg.vethName(id))
+}
+
+// deleteLink removes a link by name; a missing one is fine.
+func deleteLink(c *rtnetlink.Conn, name string) error {
 	_, err := c.Execute(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC,
-		Attributes: &rtnetlink.LinkAttributes{Name: VethName(id)}}, unix.RTM_DELLINK, netlink.Request|netlink.Acknowledge)
+		Attributes: &rtnetlink.LinkAttributes{Name: name}}, unix.RTM_DELLINK, netlink.Request|netlink.Acknowledge)
 	if err != nil && !errors.Is(err, unix.ENODEV) {
-		return fmt.Errorf("delete veth %s: %w", VethName(id), err)
+		return fmt.Errorf("delete link %s: %w", name, err)
 	}
 	return nil
 }
 
 // deleteVethLater starts the removal of a container's veth in the background.
 func (m *Manager) deleteVethLater(id string) {
-	name := VethName(id)
+	name := m.cfg.vethName(id)
 	if _, ok := m.deleting[name]; ok {
 		return
 	}
@@ -562,7 +590,7 @@ func (m *Manager) detach(id string) error {
 	if ep, ok := m.attached[id]; !ok || len(ep.Ports) > 0 { // unknown: look anyway
 		byID, err := m.portRules()
 		errs = append(errs, err)
-		ports, err = m.deleteRules(byID[id])
+		ports, err = m.deleteRules(m.inSubnet(byID[id]))
 		errs = append(errs, err)
 	}
 	closeHolds(m.holds[id])
@@ -571,6 +599,32 @@ func (m *Manager) detach(id string) error {
 	m.flushUDP(ports)
 	delete(m.attached, id)
 	return errors.Join(errs...)
+}
+
+// inSubnet keeps the port rules that DNAT to this Manager's subnet: a container on several
+// networks has its ports on one of them only.
+func (m *Manager) inSubnet(rules []*nftables.Rule) []*nftables.Rule {
+	var out []*nftables.Rule
+	for _, r := range rules {
+		c, _ := userdata.GetString(r.UserData, userdata.TypeComment)
+		if _, addr, _, ok := parseComment(c); ok && m.cfg.Subnet.Contains(addr) {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// DetachWait is Detach, returning once the veth is gone too: the caller may then remove
+// the network at once.
+func (m *Manager) DetachWait(ctx context.Context, id string) error {
+	if len(id) < 12 {
+		return errdefs.Invalid(fmt.Sprintf("endpoint id %q: too short", id))
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	err := m.detach(id)
+	m.waitDeleted(m.cfg.vethName(id))
+	return err
 }
 
 // Reconcile runs at daemon start: every mb* veth, port rule and hold of a container not in
@@ -591,7 +645,7 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 		if len(ep.ID) < 12 || !isVethName(VethName(ep.ID)) || !m.cfg.Subnet.Contains(ep.Addr) {
 			return errdefs.Invalid(fmt.Sprintf("running endpoint %q at %s: bad id or address", ep.ID, ep.Addr))
 		}
-		keep[VethName(ep.ID)] = ep
+		keep[m.cfg.vethName(ep.ID)] = ep
 	}
 	var errs []error
 	var br *rtnetlink.LinkMessage
@@ -610,7 +664,7 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 	seen := map[string]*rtnetlink.LinkMessage{}
 	for i, l := range links {
 		a := l.Attributes
-		if a == nil || !isVethName(a.Name) || a.Info == nil || a.Info.Kind != "veth" {
+		if a == nil || !m.cfg.ownVethName(a.Name) || a.Info == nil || a.Info.Kind != "veth" {
 			continue
 		}
 		onOurs := a.Master == nil || *a.Master == 0 || (br != nil && *a.Master == br.Index)
@@ -625,7 +679,7 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 			continue
 		}
 		m.log.Info("removing stale veth", "veth", a.Name)
-		if err := m.deleteVeth(m.rt, a.Name[len(VethPrefix):]); err != nil {
+		if err := deleteLink(m.rt, a.Name); err != nil {
 			errs = append(errs, err)
 		}
 	}
@@ -658,7 +712,7 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 	var stale []*nftables.Rule
 	var changed []Port
 	for id, rules := range byID {
-		if _, ok := keep[VethName(id)]; ok && len(id) >= 12 {
+		if _, ok := keep[m.cfg.vethName(id)]; ok && len(id) >= 12 {
 			continue
 		}
 		for _, r := range rules {
@@ -672,7 +726,7 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 	errs = append(errs, err)
 	changed = append(changed, ports...)
 	for id, hs := range m.holds {
-		if _, ok := keep[VethName(id)]; !ok {
+		if _, ok := keep[m.cfg.vethName(id)]; !ok {
 			closeHolds(hs)
 			delete(m.holds, id)
 			delete(m.attached, id)
@@ -709,7 +763,8 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 			}
 			m.holds[ep.ID] = hs
 		}
-		m.attached[ep.ID] = Endpoint{ID: ep.ID, PID: ep.PID, Addr: ep.Addr, Ports: append([]Port(nil), ep.Ports...)}
+		m.attached[ep.ID] = Endpoint{ID: ep.ID, PID: ep.PID, Addr: ep.Addr, Ports: append([]Port(nil), ep.Ports...),
+			IfName: ep.IfName, NoRoute: ep.NoRoute}
 	}
 	m.flushUDP(changed)
 	return errors.Join(errs...)
@@ -720,7 +775,7 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 func (m *Manager) Counters(id string) (rx, tx uint64, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	l, err := linkByName(m.rt, VethName(id))
+	l, err := linkByName(m.rt, m.cfg.vethName(id))
 	if err != nil {
 		return 0, 0, err
 	}
@@ -730,7 +785,7 @@ func (m *Manager) Counters(id string) (rx, tx uint64, err error) {
 	if s := l.Attributes.Stats; s != nil {
 		return uint64(s.TXBytes), uint64(s.RXBytes), nil
 	}
-	return 0, 0, fmt.Errorf("veth %s: no statistics", VethName(id))
+	return 0, 0, fmt.Errorf("veth %s: no statistics", m.cfg.vethName(id))
 }
 
 // linkByName asks the kernel for one link by name (RTM_GETLINK with IFLA_IFNAME): no dump.

@@ -1,6 +1,8 @@
 package network
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"net/netip"
 	"strconv"
@@ -29,7 +31,38 @@ type Config struct {
 	// NetNS is a path to the network namespace to manage (e.g. /proc/<pid>/ns/net); empty
 	// means the daemon's own. Tests use it to run a stand-in host in a namespace they made.
 	NetNS string
+
+	// The rest is for user-defined networks, each a Manager of its own on one table.
+
+	// VethKey, when set, names host-side veths "mn" + 12 hex of sha256(VethKey + id): a
+	// container on several networks has one veth on each.
+	VethKey string
+	// Alias is written as the bridge's IFLA_IFALIAS when it is created: it tells a daemon
+	// which bridges are its own (the name is a hash). An existing bridge with another alias
+	// is not taken over.
+	Alias string
+	// Isolate adds forward rules that drop traffic between this bridge and any other
+	// minibox bridge ("mb-*" and PeerBridge, the default one).
+	Isolate    bool
+	PeerBridge string
+	// Internal: no masquerade and nothing forwarded between the bridge and anything else.
+	Internal bool
+	// Gateway is the bridge's address; zero means the subnet's first.
+	Gateway netip.Addr
 }
+
+func (cfg Config) gateway() netip.Addr {
+	if cfg.Gateway.IsValid() {
+		return cfg.Gateway
+	}
+	return Gateway(cfg.Subnet)
+}
+
+// UserVethPrefix starts host-side veths of user-defined networks.
+const UserVethPrefix = "mn"
+
+// UserBridgePrefix starts the names of user-defined networks' bridges.
+const UserBridgePrefix = "mb-"
 
 // Port is one published port (`-p`). JSON keys are the API's (SPEC §3.3).
 type Port struct {
@@ -68,6 +101,18 @@ type Endpoint struct {
 	PID   int        // a process (or thread) in the container's network namespace
 	Addr  netip.Addr // the container's address in the subnet
 	Ports []Port
+	// IfName is the interface's name in the container, "eth0" when empty.
+	IfName string
+	// NoRoute leaves out the default route through the gateway (a second network, or an
+	// internal one).
+	NoRoute bool
+}
+
+func (ep *Endpoint) ifName() string {
+	if ep.IfName == "" {
+		return "eth0"
+	}
+	return ep.IfName
 }
 
 // VethName is the host side of a container's veth pair: "mb" + the first 12 chars of id.
@@ -76,6 +121,31 @@ func VethName(id string) string {
 		id = id[:12]
 	}
 	return VethPrefix + id
+}
+
+// vethName is the host side of a container's veth on this Manager's bridge.
+func (cfg Config) vethName(id string) string {
+	if cfg.VethKey == "" {
+		return VethName(id)
+	}
+	sum := sha256.Sum256([]byte(cfg.VethKey + "\x00" + id))
+	return UserVethPrefix + hex.EncodeToString(sum[:6])
+}
+
+// ownVethName reports whether name is a veth name this kind of Manager makes.
+func (cfg Config) ownVethName(name string) bool {
+	if cfg.VethKey == "" {
+		return isVethName(name)
+	}
+	if len(name) != len(UserVethPrefix)+12 || name[:len(UserVethPrefix)] != UserVethPrefix {
+		return false
+	}
+	for _, c := range name[len(UserVethPrefix):] {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // isVethName reports whether name is "mb" + 12 lowercase hex chars, the only links Reconcile
@@ -131,6 +201,9 @@ func (cfg Config) withDefaults() (Config, error) {
 	}
 	if !cfg.Subnet.Addr().Is4() || cfg.Subnet.Bits() < 8 || cfg.Subnet.Bits() > 29 {
 		return cfg, errdefs.Invalid(fmt.Sprintf("subnet %s: expected an IPv4 prefix /8 to /29", cfg.Subnet))
+	}
+	if cfg.Gateway.IsValid() && !IsHostAddr(cfg.Subnet, cfg.Gateway) {
+		return cfg, errdefs.Invalid(fmt.Sprintf("gateway %s: not a host address of %s", cfg.Gateway, cfg.Subnet))
 	}
 	if cfg.APIPort < 0 || cfg.APIPort > 65535 {
 		return cfg, errdefs.Invalid(fmt.Sprintf("api port %d: out of range", cfg.APIPort))

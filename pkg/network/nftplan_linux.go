@@ -23,6 +23,7 @@ const (
 	chainOutput      = "output"      // nat output: the host's own connections -> ports
 	chainPostrouting = "postrouting" // nat postrouting: masquerade
 	chainInput       = "input"       // filter input: containers to the daemon's API port
+	chainForward     = "forward"     // filter forward: isolation of user-defined networks
 	chainPorts       = "ports"       // regular: DNAT per published port
 )
 
@@ -95,6 +96,7 @@ func tablePlan(cfg Config) plan {
 	p.tags[chainPostrouting] = []string{own, sharedTag, own}
 	p.rules[chainPostrouting] = [][]expr.Any{
 		// nft add rule ip minibox postrouting ip saddr 172.19.0.0/24 oifname != "minibox0" masquerade
+		// (none for an internal network: nothing of it leaves the bridge).
 		cat(saddrIn(cfg.Subnet), ifname(unix.NFT_META_OIFNAME, expr.CmpOpNeq, br), masq()),
 		// nft add rule ip minibox postrouting oifname "minibox0" ct status dnat fib saddr type local masquerade
 		// The host's own connections to a published port (127.0.0.1 included): the container
@@ -104,6 +106,43 @@ func tablePlan(cfg Config) plan {
 		// Hairpin: a container reaching a published port (its own or a peer's) must get the
 		// reply through the host, which undoes the DNAT, not straight over the bridge.
 		cat(ifname(unix.NFT_META_OIFNAME, expr.CmpOpEq, br), saddrIn(cfg.Subnet), ctDNAT(), masq()),
+	}
+	if cfg.Internal {
+		p.rules[chainPostrouting] = p.rules[chainPostrouting][1:]
+		p.tags[chainPostrouting] = p.tags[chainPostrouting][1:]
+	}
+	if cfg.Isolate || cfg.Internal {
+		var fw [][]expr.Any
+		iif := func(op expr.CmpOp, n string) []expr.Any { return ifname(unix.NFT_META_IIFNAME, op, n) }
+		oif := func(op expr.CmpOp, n string) []expr.Any { return ifname(unix.NFT_META_OIFNAME, op, n) }
+		drop := verdict(expr.VerdictDrop)
+		if cfg.Isolate {
+			// nft add rule ip minibox forward iifname "mb-1" oifname != "mb-1" oifname "mb-*" drop
+			// nft add rule ip minibox forward oifname "mb-1" iifname != "mb-1" iifname "mb-*" drop
+			// Bridged traffic inside one network has the bridge as both ends and passes.
+			fw = append(fw,
+				cat(iif(expr.CmpOpEq, br), oif(expr.CmpOpNeq, br), ifprefix(unix.NFT_META_OIFNAME, UserBridgePrefix), drop),
+				cat(oif(expr.CmpOpEq, br), iif(expr.CmpOpNeq, br), ifprefix(unix.NFT_META_IIFNAME, UserBridgePrefix), drop))
+			if cfg.PeerBridge != "" && cfg.PeerBridge != br {
+				// nft add rule ip minibox forward iifname "mb-1" oifname "minibox0" drop (and back)
+				fw = append(fw,
+					cat(iif(expr.CmpOpEq, br), oif(expr.CmpOpEq, cfg.PeerBridge), drop),
+					cat(iif(expr.CmpOpEq, cfg.PeerBridge), oif(expr.CmpOpEq, br), drop))
+			}
+		}
+		if cfg.Internal {
+			// nft add rule ip minibox forward iifname "mb-1" oifname != "mb-1" drop (and back)
+			fw = append(fw,
+				cat(iif(expr.CmpOpEq, br), oif(expr.CmpOpNeq, br), drop),
+				cat(oif(expr.CmpOpEq, br), iif(expr.CmpOpNeq, br), drop))
+		}
+		// Only user-defined networks' Managers make the chain: the default bridge's table
+		// stays as it was.
+		p.chains = append(p.chains, base(chainForward, nftables.ChainTypeFilter, nftables.ChainHookForward, nftables.ChainPriorityFilter))
+		p.rules[chainForward] = fw
+		for range fw {
+			p.tags[chainForward] = append(p.tags[chainForward], own)
+		}
 	}
 	if cfg.APIPort > 0 {
 		// nft add rule ip minibox input iifname "minibox0" tcp dport 8080 drop
@@ -177,6 +216,14 @@ func ifname(key expr.MetaKey, op expr.CmpOp, name string) []expr.Any {
 	return []expr.Any{
 		&expr.Meta{Key: key, Register: 1},
 		&expr.Cmp{Op: op, Register: 1, Data: b},
+	}
+}
+
+// ifprefix is "iifname/oifname prefix*": the kernel compares only len(prefix) bytes.
+func ifprefix(key expr.MetaKey, prefix string) []expr.Any {
+	return []expr.Any{
+		&expr.Meta{Key: key, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte(prefix)},
 	}
 }
 

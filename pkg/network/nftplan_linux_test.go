@@ -242,3 +242,62 @@ func TestParseCT(t *testing.T) {
 		t.Error("matchUDP")
 	}
 }
+
+// A user-defined network's plan: isolation from other minibox bridges and the default one
+// in a forward chain tagged with its subnet; an internal one has no masquerade and forwards
+// nothing in or out.
+func TestTablePlanUserNetwork(t *testing.T) {
+	cfg, _ := Config{Bridge: "mb-abc123", Subnet: netip.MustParsePrefix("10.5.0.0/24"), Isolate: true, PeerBridge: "minibox0"}.withDefaults()
+	p := tablePlan(cfg)
+	if last := p.chains[len(p.chains)-1]; last.Name != "forward" || *last.Hooknum != *nftables.ChainHookForward {
+		t.Fatalf("last chain %s: want the forward hook", last.Name)
+	}
+	fw := p.rules["forward"]
+	if len(fw) != 4 || len(p.tags["forward"]) != 4 {
+		t.Fatalf("forward rules: %d (tags %v), want 4", len(fw), p.tags["forward"])
+	}
+	for _, tag := range p.tags["forward"] {
+		if tag != "minibox subnet 10.5.0.0/24" {
+			t.Errorf("tag %q: want the subnet's", tag)
+		}
+	}
+	// nft add rule ip minibox forward iifname "mb-abc123" oifname != "mb-abc123" oifname "mb-*" drop
+	want := []expr.Any{
+		&expr.Meta{Key: expr.MetaKeyIIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: name16("mb-abc123")},
+		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpNeq, Register: 1, Data: name16("mb-abc123")},
+		&expr.Meta{Key: expr.MetaKeyOIFNAME, Register: 1},
+		&expr.Cmp{Op: expr.CmpOpEq, Register: 1, Data: []byte("mb-")},
+		&expr.Verdict{Kind: expr.VerdictDrop},
+	}
+	if !reflect.DeepEqual(fw[0], want) {
+		t.Errorf("rule 0 = %s\nwant %s", describe(fw[0]), describe(want))
+	}
+	if n := len(p.rules["postrouting"]); n != 3 {
+		t.Errorf("postrouting: %d rules, want 3 (masquerade, host to port, hairpin)", n)
+	}
+
+	cfg.Internal = true
+	p = tablePlan(cfg)
+	if n := len(p.rules["forward"]); n != 6 {
+		t.Errorf("internal forward rules: %d, want 6", n)
+	}
+	for _, r := range p.rules["postrouting"] {
+		if len(r) > 3 {
+			if _, ok := r[len(r)-1].(*expr.Masq); ok && reflect.DeepEqual(r[:3], saddrIn(cfg.Subnet)) {
+				t.Error("internal network still masquerades its subnet out")
+			}
+		}
+	}
+	if len(p.rules["postrouting"]) != len(p.tags["postrouting"]) {
+		t.Error("postrouting rules and tags out of step")
+	}
+	// The default bridge's plan has no forward chain.
+	def, _ := Config{}.withDefaults()
+	for _, c := range tablePlan(def).chains {
+		if c.Name == "forward" {
+			t.Error("default bridge plan has a forward chain")
+		}
+	}
+}

@@ -12,7 +12,7 @@ import (
 // container uses the host's, and user when the spec maps IDs.
 func CloneFlags(s *spec.Spec) uintptr {
 	f := uintptr(unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
-	if s.Network != "host" {
+	if s.Network != "host" && s.NetNSPath == "" {
 		f |= unix.CLONE_NEWNET
 	}
 	if s.UserNS != nil {

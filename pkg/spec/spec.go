@@ -27,9 +27,12 @@ type Spec struct {
 	Hostname string  `json:"hostname"`
 	Mounts   []Mount `json:"mounts,omitempty"` // volumes, binds, tmpfs, in order
 
-	// Network is "bridge" (a new namespace the daemon wires), "none" (new, lo only) or
-	// "host" (the host's namespace).
+	// Network is "bridge" (a new namespace the daemon wires), "none" (new, lo only),
+	// "host" (the host's namespace) or "container" (NetNSPath's).
 	Network string `json:"network"`
+	// NetNSPath is the network namespace init joins instead of a new one (another
+	// container's: /proc/<its init>/ns/net); the shim enters it before it clones init.
+	NetNSPath string `json:"netns_path,omitempty"`
 	// Files bind-mounted over /etc/hosts, /etc/resolv.conf, /etc/hostname when not empty.
 	HostsPath    string `json:"hosts_path,omitempty"`
 	ResolvPath   string `json:"resolv_path,omitempty"`

@@ -54,6 +54,14 @@ func (s *Server) routes() *router.Router {
 	r.POST("/volumes/create", s.volumeCreate)
 	r.POST("/volumes/remove", s.volumeRemove)
 
+	r.GET("/networks", s.networksList)
+	r.GET("/networks/inspect", s.networkInspect)
+	r.POST("/networks/create", s.networkCreate)
+	r.POST("/networks/remove", s.networkRemove)
+	r.POST("/networks/prune", s.networkPrune)
+	r.POST("/networks/connect", s.networkConnect)
+	r.POST("/networks/disconnect", s.networkDisconnect)
+
 	r.NotFound = s.notFound
 	r.MethodNotAllowed = s.methodNotAllowed
 	r.HandleMethodNotAllowed = true

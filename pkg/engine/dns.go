@@ -1,0 +1,148 @@
+package engine
+
+import (
+	"bytes"
+	"encoding/json"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/atomicfile"
+	"github.com/minibox/minibox/pkg/dnstable"
+	"github.com/minibox/minibox/pkg/reexec"
+)
+
+// publishNames writes the name table (networks/names.json) for the embedded resolver and
+// makes sure one runs (or tells the running one to reload). The resolver is a process of
+// its own, so names keep resolving while no daemon runs.
+func (e *Engine) publishNames() {
+	e.namesMu.Lock()
+	defer e.namesMu.Unlock()
+	t := e.nameTable()
+	b, _ := json.MarshalIndent(t, "", "  ")
+	if old, err := os.ReadFile(dnstable.Path(e.Root)); err != nil || !bytes.Equal(old, b) {
+		if err := atomicfile.WriteFile(dnstable.Path(e.Root), b, 0o600); err != nil {
+			e.Log.Warn("write name table", "err", err)
+			return
+		}
+	}
+	e.ensureResolver(len(t.Networks) > 0)
+}
+
+// nameTable lists, per user-defined network, the running containers' names, aliases and
+// short ids with their addresses on it.
+func (e *Engine) nameTable() *dnstable.Table {
+	t := &dnstable.Table{Networks: []dnstable.Network{}, Upstream: e.upstreamDNS()}
+	byID := map[string]int{}
+	for _, un := range e.userNets() {
+		byID[un.rec.ID] = len(t.Networks)
+		t.Networks = append(t.Networks, dnstable.Network{ID: un.rec.ID, Gateway: un.rec.Gateway, Subnet: un.rec.Subnet, Names: map[string][]netip.Addr{}})
+	}
+	e.cmu.RLock()
+	defer e.cmu.RUnlock()
+	for _, c := range e.ctrs {
+		if c.shim == nil {
+			continue
+		}
+		var addrs []netip.Addr
+		defer func() {
+			if len(addrs) > 1 {
+				t.Hosts = append(t.Hosts, addrs)
+			}
+		}()
+		for _, ep := range c.rec.Endpoints {
+			i, ok := byID[ep.NetworkID]
+			a, err := netip.ParseAddr(ep.IP)
+			if !ok || err != nil {
+				continue
+			}
+			addrs = append(addrs, a)
+			n := &t.Networks[i]
+			n.Add(c.rec.Name, a)
+			n.Add(c.rec.ID[:12], a)
+			for _, al := range ep.Aliases {
+				n.Add(al, a)
+			}
+		}
+	}
+	return t
+}
+
+// upstreamDNS is MINIBOX_DNS_UPSTREAM, else the host's resolv.conf servers. The resolver
+// runs on the host: its loopback servers are reachable.
+func (e *Engine) upstreamDNS() []string {
+	if len(e.Cfg.DNSUpstream) > 0 {
+		return e.Cfg.DNSUpstream
+	}
+	b, _ := os.ReadFile("/etc/resolv.conf")
+	var out []string
+	for _, line := range strings.Split(string(b), "\n") {
+		f := strings.Fields(line)
+		if len(f) > 1 && f[0] == "nameserver" {
+			if a, err := netip.ParseAddr(f[1]); err == nil {
+				out = append(out, netip.AddrPortFrom(a.Unmap(), 53).String())
+			}
+		}
+	}
+	return out
+}
+
+// ensureResolver starts minibox-dns (when start) unless one holds the data root's resolver
+// lock; a running one is sent SIGHUP to read the table at once (it exits when the table
+// lists no network).
+func (e *Engine) ensureResolver(start bool) {
+	dir := e.netDir()
+	lock, err := os.OpenFile(filepath.Join(dir, dnstable.LockFile), os.O_CREATE|os.O_RDWR, 0o600)
+	if err != nil {
+		e.Log.Warn("resolver lock", "err", err)
+		return
+	}
+	defer lock.Close()
+	if unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
+		// Running: the pid file names it (checked, since pids are reused).
+		b, _ := os.ReadFile(filepath.Join(dir, dnstable.PIDFile))
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
+			if cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); bytes.HasPrefix(cmd, []byte("minibox-dns\x00")) {
+				syscall.Kill(pid, syscall.SIGHUP)
+			}
+		}
+		return
+	}
+	unix.Flock(int(lock.Fd()), unix.LOCK_UN)
+	if !start {
+		return
+	}
+	logf, err := os.OpenFile(filepath.Join(dir, "dns.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		e.Log.Warn("resolver log", "err", err)
+		return
+	}
+	defer logf.Close()
+	cmd := reexec.Command("minibox-dns", []string{"--root", e.Root})
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Its own session: it outlives the daemon, like the shims.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	if err := cmd.Start(); err != nil {
+		e.Log.Warn("start resolver", "err", err)
+		return
+	}
+	e.Log.Info("resolver started", "pid", cmd.Process.Pid)
+	go cmd.Wait()
+}
+
+// dnsServers is a container's nameservers: --dns, else on a user-defined network the
+// embedded resolver at its gateway, else nil (the host's).
+func (e *Engine) dnsServers(r *Record) []string {
+	if len(r.Request.DNS) > 0 || !isUserNetMode(r.Request.Network) || len(r.Endpoints) == 0 {
+		return r.Request.DNS
+	}
+	if un := e.netByID(r.Endpoints[0].NetworkID); un != nil {
+		return []string{un.rec.Gateway.String()}
+	}
+	return r.Request.DNS
+}
