@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/inroot"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
@@ -161,18 +165,36 @@ var mountpoints = []string{"etc/hosts", "etc/resolv.conf", "etc/hostname", "proc
 func (bx *blockRun) cleanMountpoints() {
 	low := newView(bx.lower)
 	defer low.Close()
+	// The build container wrote the upper dir: "etc" there may be a symlink to anywhere
+	// on the host. Each name is looked at and removed on its parent's fd, reached
+	// without following any symlink.
+	ufd, err := inroot.OpenRoot(bx.upper)
+	if err != nil {
+		return
+	}
+	defer unix.Close(ufd)
 	for i := len(mountpoints) - 1; i >= 0; i-- {
 		m := mountpoints[i]
-		p := filepath.Join(bx.upper, m)
-		fi, err := os.Lstat(p)
-		if err != nil {
-			continue
+		dfd := ufd
+		if dir := parentRel(m); dir != "" {
+			if dfd, err = inroot.Openat2(ufd, dir, unix.O_PATH|unix.O_DIRECTORY, nameResolve); err != nil {
+				continue
+			}
 		}
-		if _, err := low.Lstat(m); err == nil {
-			continue
+		name := path.Base(m)
+		var st unix.Stat_t
+		if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+			if _, err := low.Lstat(m); err != nil {
+				switch {
+				case st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0:
+					unix.Unlinkat(dfd, name, 0)
+				case st.Mode&unix.S_IFMT == unix.S_IFDIR:
+					unix.Unlinkat(dfd, name, unix.AT_REMOVEDIR) // only if empty
+				}
+			}
 		}
-		if (fi.Mode().IsRegular() && fi.Size() == 0) || fi.IsDir() {
-			os.Remove(p) // a directory only goes if empty
+		if dfd != ufd {
+			unix.Close(dfd)
 		}
 	}
 	// Their parents, when creating the mountpoint is all that happened to them: made for
