@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minibox/minibox/pkg/build/parse"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/inroot"
 )
 
 // ctxView is the build context: a directory with symlinks resolved, minus .miniboxignore.
@@ -27,9 +29,13 @@ type copySrc struct {
 	rel    string // in the context or the FROM block's view
 	follow bool   // the source itself is a symlink: copy what it points at, under its name
 	name   string // base name for "dst/" targets
+	// at is where the copy reads in the view: rel, or for a context source the context
+	// path it resolves to on the host (checked to stay in the context).
+	at string
 }
 
-// copySources expands a COPY's sources (globs allowed) against its origin.
+// copySources expands a COPY's sources (globs allowed) against its origin. The caller
+// closes the view.
 func (bx *blockRun) copySources(ip instrPlan) ([]copySrc, *view, error) {
 	in := ip.in
 	srcArgs := ip.args[:len(ip.args)-1]
@@ -40,31 +46,44 @@ func (bx *blockRun) copySources(ip instrPlan) ([]copySrc, *view, error) {
 		for _, s := range srcArgs {
 			matches, err := v.Glob(cleanRel(s))
 			if err != nil {
+				v.Close()
 				return nil, nil, fmt.Errorf("%s: COPY FROM=%s: bad pattern %q: %w", in.Pos, in.From, s, errdefs.ErrInvalid)
 			}
 			if len(matches) == 0 {
+				v.Close()
 				return nil, nil, fmt.Errorf("%s: COPY FROM=%s: %s not found in block %s", in.Pos, in.From, s, in.From)
 			}
 			for _, m := range matches {
 				r, err := v.Resolve(m, true)
 				if err != nil {
+					v.Close()
 					return nil, nil, fmt.Errorf("%s: COPY FROM=%s: %s: %w", in.Pos, in.From, m, err)
 				}
-				out = append(out, copySrc{rel: r, name: path.Base("/" + m)})
+				out = append(out, copySrc{rel: r, at: r, name: path.Base("/" + m)})
 			}
 		}
 		return out, v, nil
 	}
 	cv := bx.ctxView()
-	ctxFS := &view{layers: []string{cv.root}}
+	ctxFS := newView([]string{cv.root})
+	srcs, err := ctxSources(in, cv, ctxFS, srcArgs)
+	if err != nil {
+		ctxFS.Close()
+		return nil, nil, err
+	}
+	return srcs, ctxFS, nil
+}
+
+func ctxSources(in *parse.Instr, cv *ctxView, ctxFS *view, srcArgs []string) ([]copySrc, error) {
+	var out []copySrc
 	for _, s := range srcArgs {
 		clean := path.Clean(filepath.ToSlash(s))
 		if clean == ".." || strings.HasPrefix(clean, "../") {
-			return nil, nil, fmt.Errorf("%s: COPY source %s is outside the build context: %w", in.Pos, s, errdefs.ErrInvalid)
+			return nil, fmt.Errorf("%s: COPY source %s is outside the build context: %w", in.Pos, s, errdefs.ErrInvalid)
 		}
 		matches, err := ctxFS.Glob(cleanRel(clean))
 		if err != nil {
-			return nil, nil, fmt.Errorf("%s: COPY: bad pattern %q: %w", in.Pos, s, errdefs.ErrInvalid)
+			return nil, fmt.Errorf("%s: COPY: bad pattern %q: %w", in.Pos, s, errdefs.ErrInvalid)
 		}
 		n := 0
 		excluded := false
@@ -73,15 +92,16 @@ func (bx *blockRun) copySources(ip instrPlan) ([]copySrc, *view, error) {
 				excluded = true
 				continue
 			}
-			src := copySrc{rel: m, name: path.Base("/" + m)}
+			src := copySrc{rel: m, at: m, name: path.Base("/" + m)}
 			if m != "" {
 				real, err := filepath.EvalSymlinks(cv.abs(m))
 				if err != nil {
-					return nil, nil, fmt.Errorf("%s: COPY source %s: %w", in.Pos, s, err)
+					return nil, fmt.Errorf("%s: COPY source %s: %w", in.Pos, s, err)
 				}
 				if real != cv.root && !strings.HasPrefix(real, cv.root+string(filepath.Separator)) {
-					return nil, nil, fmt.Errorf("%s: COPY source %s is outside the build context: %w", in.Pos, s, errdefs.ErrInvalid)
+					return nil, fmt.Errorf("%s: COPY source %s is outside the build context: %w", in.Pos, s, errdefs.ErrInvalid)
 				}
+				src.at = filepath.ToSlash(strings.TrimPrefix(strings.TrimPrefix(real, cv.root), string(filepath.Separator)))
 				if fi, err := os.Lstat(cv.abs(m)); err == nil && fi.Mode()&fs.ModeSymlink != 0 {
 					src.follow = true
 				}
@@ -94,10 +114,10 @@ func (bx *blockRun) copySources(ip instrPlan) ([]copySrc, *view, error) {
 			if excluded {
 				why = "excluded by " + IgnoreFile
 			}
-			return nil, nil, fmt.Errorf("%s: COPY source %s %s: %w", in.Pos, s, why, errdefs.ErrInvalid)
+			return nil, fmt.Errorf("%s: COPY source %s %s: %w", in.Pos, s, why, errdefs.ErrInvalid)
 		}
 	}
-	return out, ctxFS, nil
+	return out, nil
 }
 
 // copier writes COPY results into a block's upper directory.
@@ -118,7 +138,9 @@ func (bx *blockRun) runCopy(ip instrPlan) error {
 	if err != nil {
 		return err
 	}
+	defer src.Close()
 	c := &copier{upper: bx.upper, target: bx.view(), fromCtx: in.From == ""}
+	defer c.target.Close()
 	if c.fromCtx {
 		c.ignore = bx.ctxView().ignore
 	}
@@ -138,27 +160,38 @@ func (bx *blockRun) runCopy(ip instrPlan) error {
 	}
 	dst = cleanRel(dst)
 	for _, s := range srcs {
-		fi, err := src.statFollow(s)
+		// at is resolved already (no symlink in it), so the node is what it names.
+		n, err := src.lookup(s.at, false)
 		if err != nil {
 			return fmt.Errorf("%s: COPY %s: %w", in.Pos, s.rel, err)
 		}
-		target := dst
-		if !fi.IsDir() {
-			isDir := dirDst
-			if !isDir {
-				if r, err := c.target.Resolve(dst, true); err == nil {
-					if tfi, err := c.target.Lstat(r); err == nil && tfi.IsDir() {
-						isDir = true
-					}
+		err = c.copyTop(src, n, s, dst, dirDst)
+		n.close()
+		if err != nil {
+			return fmt.Errorf("%s: %w", in.Pos, err)
+		}
+	}
+	return nil
+}
+
+// copyTop copies one source node to dst, into it when dst is (or is to be) a directory.
+func (c *copier) copyTop(src *view, n *node, s copySrc, dst string, dirDst bool) error {
+	target := dst
+	if !n.st.IsDir() {
+		isDir := dirDst
+		if !isDir {
+			if r, err := c.target.Resolve(dst, true); err == nil {
+				if tfi, err := c.target.Lstat(r); err == nil && tfi.IsDir() {
+					isDir = true
 				}
 			}
-			if isDir {
-				target = join(dst, s.name)
-			}
 		}
-		if err := c.copy(src, s.rel, s.follow, target, fi, true); err != nil {
-			return fmt.Errorf("%s: COPY %s to /%s: %w", in.Pos, s.rel, target, err)
+		if isDir {
+			target = join(dst, s.name)
 		}
+	}
+	if err := c.copy(src, n, s.at, target, true); err != nil {
+		return fmt.Errorf("COPY %s to /%s: %w", s.rel, target, err)
 	}
 	return nil
 }
@@ -177,56 +210,44 @@ func modeBits(m uint64) fs.FileMode {
 	return out
 }
 
-func (v *view) statFollow(s copySrc) (fs.FileInfo, error) {
-	p, err := v.Real(s.rel)
-	if err != nil {
-		return nil, err
-	}
-	if s.follow {
-		return os.Stat(p)
-	}
-	return os.Lstat(p)
-}
-
-// copy copies src's rel (a file, symlink or directory's contents) to dst in the upper dir.
-// A top-level directory's contents are copied into dst, which keeps its own mode (or is
-// made 0755); directories below it keep theirs.
-func (c *copier) copy(src *view, rel string, follow bool, dst string, fi fs.FileInfo, top bool) error {
-	p, err := src.Real(rel)
-	if err != nil {
-		return err
-	}
+// copy copies n, src's rel (a file, symlink or directory's contents), to dst in the upper
+// dir, reading only through n's fds. A top-level directory's contents are copied into
+// dst, which keeps its own mode (or is made 0755); directories below it keep theirs.
+func (c *copier) copy(src *view, n *node, rel string, dst string, top bool) error {
+	fi := n.st
 	switch {
 	case fi.IsDir():
-		dirFi := fi
-		if top {
-			dirFi = nil
+		var dirFi fs.FileInfo // nil: a top-level directory keeps dst's mode
+		if !top {
+			dirFi = fi
 		}
 		if err := c.mkdirAll(dst, dirFi); err != nil {
 			return err
 		}
-		names, err := src.ReadDir(rel)
+		names, err := src.list(n, rel)
 		if err != nil {
 			return err
 		}
-		for _, n := range names {
-			child := join(rel, n)
+		for _, name := range names {
+			child := join(rel, name)
 			if c.fromCtx && c.ignore.Excluded(child) {
 				continue
 			}
-			cfi, err := src.Lstat(child)
+			cn, err := src.child(n.dirs, name)
 			if err != nil {
-				return err
+				return fmt.Errorf("/%s: %w", child, err)
 			}
-			if err := c.copy(src, child, false, join(dst, n), cfi, false); err != nil {
+			err = c.copy(src, cn, child, join(dst, name), false)
+			cn.close()
+			if err != nil {
 				return err
 			}
 		}
 		return nil
 	case fi.Mode()&fs.ModeSymlink != 0:
-		target, err := os.Readlink(p)
+		target, err := inroot.Readlink(n.fd)
 		if err != nil {
-			return err
+			return &os.PathError{Op: "readlink", Path: "/" + rel, Err: err}
 		}
 		up, err := c.prepare(dst)
 		if err != nil {
@@ -241,17 +262,17 @@ func (c *copier) copy(src *view, rel string, follow bool, dst string, fi fs.File
 		if err != nil {
 			return err
 		}
-		return c.writeFile(p, up, fi)
+		in, err := inroot.OpenFile(n.fd, "/"+rel)
+		if err != nil {
+			return err
+		}
+		defer in.Close()
+		return c.writeFile(in, up, fi)
 	}
 	return nil // sockets, fifos, devices: nothing a context should carry
 }
 
-func (c *copier) writeFile(from, to string, fi fs.FileInfo) error {
-	in, err := os.Open(from)
-	if err != nil {
-		return err
-	}
-	defer in.Close()
+func (c *copier) writeFile(in *os.File, to string, fi fs.FileInfo) error {
 	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY|openNoFollow, 0o600)
 	if err != nil {
 		return err
@@ -413,15 +434,13 @@ func lookupOwner(v *view, spec string) (int, int, error) {
 }
 
 func lookupEtc(v *view, file, name string) ([]string, error) {
-	r, err := v.Resolve(file, true)
-	if err == nil {
-		file = r
-	}
-	p, err := v.Real(file)
-	if err != nil {
+	n, err := v.lookup(file, true)
+	if err != nil || !n.st.Mode().IsRegular() {
+		n.close()
 		return nil, fmt.Errorf("no /%s in the image to find %q: %w", file, name, errdefs.ErrInvalid)
 	}
-	f, err := os.Open(p)
+	f, err := inroot.OpenFile(n.fd, "/"+file)
+	n.close()
 	if err != nil {
 		return nil, err
 	}

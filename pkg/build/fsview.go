@@ -8,52 +8,258 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/inroot"
 )
 
 // view is a read-only merge of layer directories, top first, as overlayfs would show
-// them: a whiteout hides the name below it, an opaque directory everything below it.
-// COPY FROM=, PKG and AUTO-DEPS read through it without mounting anything.
+// them: a whiteout hides the name below it, an opaque directory or a non-directory
+// everything below it. COPY FROM=, PKG and AUTO-DEPS read through it without mounting
+// anything.
+//
+// The layers hold what RUN steps wrote, symlinks included, so nothing here joins a layer
+// path and hands it to the host's lookup (which would follow a symlink in a lower layer
+// out of the tree). A lookup goes one name at a time from fds of the layer directories,
+// and a symlink is read and followed inside the merged view, as the container's kernel
+// would follow it in its root.
 type view struct {
 	layers []string
+	roots  []int // O_PATH fds of layers, opened on first use
+	root   *inroot.Stat
+	err    error
 }
 
-// find returns the layer holding rel (slash-separated, relative to the root) and its info.
-func (v *view) find(rel string) (string, fs.FileInfo, error) {
-	rel = cleanRel(rel)
-	for _, l := range v.layers {
-		fi, err := os.Lstat(filepath.Join(l, rel))
-		if err == nil {
-			if isWhiteout(fi) {
-				return "", nil, fs.ErrNotExist
-			}
-			return l, fi, nil
-		}
-		if hidesBelow(l, rel) {
-			return "", nil, fs.ErrNotExist
-		}
+// newView is a view of layers (top first); Close releases it.
+func newView(layers []string) *view { return &view{layers: layers} }
+
+func (v *view) open() error {
+	if v.roots != nil || v.err != nil {
+		return v.err
 	}
-	return "", nil, fs.ErrNotExist
+	for _, l := range v.layers {
+		fd, err := inroot.OpenRoot(l)
+		if err != nil {
+			v.Close()
+			v.err = err
+			return err
+		}
+		v.roots = append(v.roots, fd)
+	}
+	if len(v.roots) == 0 {
+		v.roots = []int{}
+		v.root = &inroot.Stat{}
+		return nil
+	}
+	v.root, v.err = inroot.Fstat(v.roots[0], "/")
+	return v.err
 }
 
-// hidesBelow reports whether layer l ends the search for rel: an ancestor there is
-// opaque, a whiteout, or not a directory.
-func hidesBelow(l, rel string) bool {
-	dir := rel
-	for dir != "" && dir != "." {
-		dir = parentRel(dir)
-		p := filepath.Join(l, dir)
-		fi, err := os.Lstat(p)
-		if err != nil {
+// Close releases the layers' fds.
+func (v *view) Close() {
+	if v == nil {
+		return
+	}
+	for _, fd := range v.roots {
+		unix.Close(fd)
+	}
+	v.roots = nil
+}
+
+// node is one name of the merged view: its topmost copy and, for a directory, every
+// layer's copy that overlayfs merges into it, top first (dirs[0] is fd).
+type node struct {
+	fd     int
+	st     *inroot.Stat
+	dirs   []int
+	shared bool // the view's roots: not closed with the node
+}
+
+func (n *node) close() {
+	if n == nil || n.shared {
+		return
+	}
+	if n.dirs == nil {
+		unix.Close(n.fd)
+		return
+	}
+	for _, fd := range n.dirs {
+		unix.Close(fd)
+	}
+}
+
+// nameResolve opens a single name below a layer directory fd: never through a symlink or
+// out of the directory, whatever the name is.
+const nameResolve = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
+
+// child looks name up in the merged directory dirs, as overlayfs does.
+func (v *view) child(dirs []int, name string) (*node, error) {
+	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
+		return nil, &fs.PathError{Op: "lookup", Path: name, Err: fs.ErrInvalid}
+	}
+	var n *node
+	for _, d := range dirs {
+		fd, err := inroot.Openat2(d, name, unix.O_PATH|unix.O_NOFOLLOW, nameResolve)
+		if errors.Is(err, unix.ENOENT) {
 			continue
 		}
-		if !fi.IsDir() || isOpaque(p) {
-			return true
+		if err != nil {
+			n.close()
+			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 		}
-		if dir == "" {
+		st, err := inroot.Fstat(fd, name)
+		if err != nil {
+			unix.Close(fd)
+			n.close()
+			return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
+		}
+		if n == nil {
+			if isWhiteout(st) {
+				unix.Close(fd)
+				return nil, fs.ErrNotExist
+			}
+			n = &node{fd: fd, st: st}
+			if !st.IsDir() {
+				return n, nil
+			}
+			n.dirs = []int{fd}
+			if isOpaqueFd(fd) {
+				return n, nil
+			}
+			continue
+		}
+		// Below a directory only directories merge; anything else (a whiteout, a file,
+		// a symlink) hides the layers under it.
+		if !st.IsDir() {
+			unix.Close(fd)
+			break
+		}
+		n.dirs = append(n.dirs, fd)
+		if isOpaqueFd(fd) {
 			break
 		}
 	}
-	return false
+	if n == nil {
+		return nil, fs.ErrNotExist
+	}
+	return n, nil
+}
+
+// walk resolves rel as the container's kernel would in its root: ".." stops at the root,
+// an absolute symlink starts again from it, and a symlink as the last component is
+// followed only if follow. It returns the path reached (no symlink in it except perhaps
+// the last component) and the node there, which the caller closes. A missing name ends
+// the walk with a nil node and the path of what is missing (the rest unresolved), which
+// is what a caller creating it needs.
+func (v *view) walk(rel string, follow bool) (string, *node, error) {
+	if err := v.open(); err != nil {
+		return "", nil, err
+	}
+	root := &node{fd: -1, st: v.root, dirs: v.roots, shared: true}
+	type step struct {
+		name string
+		n    *node
+	}
+	var stack []step
+	cur := func() *node {
+		if len(stack) == 0 {
+			return root
+		}
+		return stack[len(stack)-1].n
+	}
+	curPath := func(more ...string) string {
+		var parts []string
+		for _, s := range stack {
+			parts = append(parts, s.name)
+		}
+		return cleanRel(strings.Join(append(parts, more...), "/"))
+	}
+	closeAll := func() {
+		for _, s := range stack {
+			s.n.close()
+		}
+		stack = nil
+	}
+	parts := strings.Split(cleanRel(rel), "/")
+	links := 0
+	for i := 0; i < len(parts); i++ {
+		p := parts[i]
+		if p == "" || p == "." {
+			continue
+		}
+		if p == ".." {
+			if len(stack) > 0 {
+				stack[len(stack)-1].n.close()
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		parent := cur()
+		if parent.dirs == nil {
+			name := curPath()
+			closeAll()
+			return "", nil, &fs.PathError{Op: "lookup", Path: "/" + name, Err: unix.ENOTDIR}
+		}
+		n, err := v.child(parent.dirs, p)
+		if errors.Is(err, fs.ErrNotExist) {
+			missing := curPath(parts[i:]...)
+			closeAll()
+			return missing, nil, nil
+		}
+		if err != nil {
+			closeAll()
+			return "", nil, err
+		}
+		last := true
+		for _, q := range parts[i+1:] {
+			if q != "" && q != "." {
+				last = false
+				break
+			}
+		}
+		if n.st.Mode()&fs.ModeSymlink == 0 || (last && !follow) {
+			stack = append(stack, step{p, n})
+			if len(curPath()) > unix.PathMax {
+				closeAll()
+				return "", nil, &fs.PathError{Op: "resolve", Path: rel, Err: unix.ENAMETOOLONG}
+			}
+			continue
+		}
+		target, err := inroot.Readlink(n.fd)
+		n.close()
+		if err != nil {
+			closeAll()
+			return "", nil, &fs.PathError{Op: "readlink", Path: "/" + curPath(p), Err: err}
+		}
+		if links++; links > 40 {
+			closeAll()
+			return "", nil, &fs.PathError{Op: "resolve", Path: rel, Err: unix.ELOOP}
+		}
+		if strings.HasPrefix(target, "/") {
+			closeAll()
+		}
+		parts = append(strings.Split(target, "/"), parts[i+1:]...)
+		i = -1
+	}
+	reached := curPath()
+	n := cur()
+	for _, s := range stack[:max(len(stack)-1, 0)] {
+		s.n.close()
+	}
+	return reached, n, nil
+}
+
+// lookup opens rel's node (resolved as walk does); the caller closes it.
+func (v *view) lookup(rel string, follow bool) (*node, error) {
+	_, n, err := v.walk(rel, follow)
+	if err != nil {
+		return nil, err
+	}
+	if n == nil {
+		return nil, &fs.PathError{Op: "lstat", Path: "/" + cleanRel(rel), Err: fs.ErrNotExist}
+	}
+	return n, nil
 }
 
 func parentRel(rel string) string {
@@ -68,44 +274,42 @@ func cleanRel(rel string) string {
 	return rel
 }
 
-// Lstat describes rel in the merged view.
+// Lstat describes rel in the merged view; symlinks before the last component are followed
+// inside the view.
 func (v *view) Lstat(rel string) (fs.FileInfo, error) {
-	_, fi, err := v.find(rel)
-	return fi, err
-}
-
-// Real returns the on-disk path of rel's topmost copy.
-func (v *view) Real(rel string) (string, error) {
-	l, _, err := v.find(rel)
+	n, err := v.lookup(rel, false)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	return filepath.Join(l, cleanRel(rel)), nil
+	defer n.close()
+	return n.st, nil
 }
 
 // ReadDir lists directory rel, merged and sorted.
 func (v *view) ReadDir(rel string) ([]string, error) {
-	rel = cleanRel(rel)
+	n, err := v.lookup(rel, false)
+	if err != nil {
+		return nil, err
+	}
+	defer n.close()
+	if n.dirs == nil {
+		return nil, &fs.PathError{Op: "readdir", Path: rel, Err: errors.New("not a directory")}
+	}
+	return v.list(n, rel)
+}
+
+// list is a directory node's merged entries, sorted: a whiteout hides its name below.
+func (v *view) list(n *node, rel string) ([]string, error) {
 	seen := map[string]bool{}
 	var names []string
-	found := false
-	for _, l := range v.layers {
-		p := filepath.Join(l, rel)
-		fi, err := os.Lstat(p)
+	for _, d := range n.dirs {
+		dfd, err := unix.Openat(d, ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 		if err != nil {
-			if hidesBelow(l, rel) {
-				break
-			}
-			continue
+			return nil, &fs.PathError{Op: "open", Path: rel, Err: err}
 		}
-		if !fi.IsDir() {
-			if !found && !isWhiteout(fi) {
-				return nil, &fs.PathError{Op: "readdir", Path: rel, Err: errors.New("not a directory")}
-			}
-			break
-		}
-		found = true
-		ents, err := os.ReadDir(p)
+		f := os.NewFile(uintptr(dfd), rel)
+		ents, err := f.ReadDir(-1)
+		f.Close()
 		if err != nil {
 			return nil, err
 		}
@@ -115,18 +319,13 @@ func (v *view) ReadDir(rel string) ([]string, error) {
 			}
 			seen[e.Name()] = true
 			if e.Type()&fs.ModeCharDevice != 0 {
-				if info, err := e.Info(); err == nil && isWhiteout(info) {
+				var st unix.Stat_t
+				if unix.Fstatat(d, e.Name(), &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Rdev == 0 {
 					continue
 				}
 			}
 			names = append(names, e.Name())
 		}
-		if isOpaque(p) {
-			break
-		}
-	}
-	if !found {
-		return nil, &fs.PathError{Op: "readdir", Path: rel, Err: fs.ErrNotExist}
 	}
 	sort.Strings(names)
 	return names, nil
@@ -134,53 +333,11 @@ func (v *view) ReadDir(rel string) ([]string, error) {
 
 // Resolve follows symlinks in rel as if the view were the root directory: ".." and
 // absolute links never leave it. The result names no symlink except, when follow is
-// false, the last component.
+// false, the last component; a missing path comes back as it is, for the caller to create.
 func (v *view) Resolve(rel string, follow bool) (string, error) {
-	parts := strings.Split(cleanRel(rel), "/")
-	cur := ""
-	links := 0
-	for i := 0; i < len(parts); i++ {
-		p := parts[i]
-		if p == "" || p == "." {
-			continue
-		}
-		if p == ".." {
-			cur = parentRel(cur)
-			continue
-		}
-		next := p
-		if cur != "" {
-			next = cur + "/" + p
-		}
-		last := i == len(parts)-1
-		real, err := v.Real(next)
-		if err != nil {
-			// Missing: the rest is created by the caller, below cur.
-			return cleanRel(strings.Join(append([]string{next}, parts[i+1:]...), "/")), nil
-		}
-		fi, err := os.Lstat(real)
-		if err != nil {
-			return "", err
-		}
-		if fi.Mode()&fs.ModeSymlink == 0 || (last && !follow) {
-			cur = next
-			continue
-		}
-		if links++; links > 40 {
-			return "", &fs.PathError{Op: "resolve", Path: rel, Err: errors.New("too many levels of symbolic links")}
-		}
-		target, err := os.Readlink(real)
-		if err != nil {
-			return "", err
-		}
-		rest := parts[i+1:]
-		if strings.HasPrefix(target, "/") {
-			cur = ""
-		}
-		parts = append(strings.Split(strings.Trim(target, "/"), "/"), rest...)
-		i = -1
-	}
-	return cur, nil
+	p, n, err := v.walk(rel, follow)
+	n.close()
+	return p, err
 }
 
 // Glob expands pattern (slash-separated, relative) against the view, sorted.

@@ -52,10 +52,11 @@ func (bx *blockRun) blockKey() (string, error) {
 		in := ip.in
 		k.field("instr", in.Keyword, in.Raw, in.Chown, in.Chmod, in.From, strings.Join(ip.args, "\x00"))
 		if in.Keyword == "COPY" && in.From == "" {
-			srcs, _, err := bx.copySources(ip)
+			srcs, v, err := bx.copySources(ip)
 			if err != nil {
 				return "", err
 			}
+			v.Close()
 			for _, s := range srcs {
 				if err := hashTree(k, bx.ctxView(), s.rel, s.follow); err != nil {
 					return "", fmt.Errorf("%s: hash COPY source %s: %w", in.Pos, s.rel, err)

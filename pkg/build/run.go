@@ -8,11 +8,15 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/inroot"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
@@ -35,9 +39,9 @@ type blockRun struct {
 
 func (bx *blockRun) ctxView() *ctxView { return bx.req.ctx }
 
-// view is the block's root as its build container sees it.
+// view is the block's root as its build container sees it; the caller closes it.
 func (bx *blockRun) view() *view {
-	return &view{layers: append([]string{bx.upper}, bx.lower...)}
+	return newView(append([]string{bx.upper}, bx.lower...))
 }
 
 // lowerDirs is a block's overlay lowers: its NEED closure (top first) over its base.
@@ -52,9 +56,9 @@ func lowerDirs(bp *blockPlan) []string {
 	return out
 }
 
-// fullView is a finished block's whole filesystem, for COPY FROM=.
+// fullView is a finished block's whole filesystem, for COPY FROM=; the caller closes it.
 func (bld *Builder) fullView(bp *blockPlan) *view {
-	return &view{layers: append([]string{bp.entry.diff()}, lowerDirs(bp)...)}
+	return newView(append([]string{bp.entry.diff()}, lowerDirs(bp)...))
 }
 
 // runInstrs executes the block's instructions in order, then AUTO-DEPS.
@@ -71,7 +75,9 @@ func (bx *blockRun) runInstrs(ctx context.Context) error {
 			err = bx.runCopy(ip)
 		case "WORKDIR":
 			c := &copier{upper: bx.upper, target: bx.view()}
-			if err = c.mkdirAll(cleanRel(ip.args[0]), nil); err == nil {
+			err = c.mkdirAll(cleanRel(ip.args[0]), nil)
+			c.target.Close()
+			if err == nil {
 				break
 			}
 			// A relative WORKDIR was joined when planning; use the state after it.
@@ -119,7 +125,10 @@ func (bx *blockRun) container(ctx context.Context, argv, env []string, cwd, user
 		return 0, err
 	}
 	// /tmp is 1777 in every build container; a base without one gets it in the layer.
-	if _, err := bx.view().Lstat("tmp"); err != nil {
+	v := bx.view()
+	_, err := v.Lstat("tmp")
+	v.Close()
+	if err != nil {
 		if err := os.Mkdir(filepath.Join(bx.upper, "tmp"), 0o1777); err == nil {
 			os.Chmod(filepath.Join(bx.upper, "tmp"), 0o1777)
 		}
@@ -154,19 +163,38 @@ func (bx *blockRun) container(ctx context.Context, argv, env []string, cwd, user
 var mountpoints = []string{"etc/hosts", "etc/resolv.conf", "etc/hostname", "proc", "dev", "sys", "dev/shm", "dev/pts"}
 
 func (bx *blockRun) cleanMountpoints() {
-	low := &view{layers: bx.lower}
+	low := newView(bx.lower)
+	defer low.Close()
+	// The build container wrote the upper dir: "etc" there may be a symlink to anywhere
+	// on the host. Each name is looked at and removed on its parent's fd, reached
+	// without following any symlink.
+	ufd, err := inroot.OpenRoot(bx.upper)
+	if err != nil {
+		return
+	}
+	defer unix.Close(ufd)
 	for i := len(mountpoints) - 1; i >= 0; i-- {
 		m := mountpoints[i]
-		p := filepath.Join(bx.upper, m)
-		fi, err := os.Lstat(p)
-		if err != nil {
-			continue
+		dfd := ufd
+		if dir := parentRel(m); dir != "" {
+			if dfd, err = inroot.Openat2(ufd, dir, unix.O_PATH|unix.O_DIRECTORY, nameResolve); err != nil {
+				continue
+			}
 		}
-		if _, err := low.Lstat(m); err == nil {
-			continue
+		name := path.Base(m)
+		var st unix.Stat_t
+		if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
+			if _, err := low.Lstat(m); err != nil {
+				switch {
+				case st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0:
+					unix.Unlinkat(dfd, name, 0)
+				case st.Mode&unix.S_IFMT == unix.S_IFDIR:
+					unix.Unlinkat(dfd, name, unix.AT_REMOVEDIR) // only if empty
+				}
+			}
 		}
-		if (fi.Mode().IsRegular() && fi.Size() == 0) || fi.IsDir() {
-			os.Remove(p) // a directory only goes if empty
+		if dfd != ufd {
+			unix.Close(dfd)
 		}
 	}
 	// Their parents, when creating the mountpoint is all that happened to them: made for
@@ -216,6 +244,7 @@ func randomID() string {
 // pkg installs packages with the first package manager the base has (SPEC §4.3).
 func (bx *blockRun) pkg(ctx context.Context, ip instrPlan) error {
 	v := bx.view()
+	defer v.Close()
 	has := func(p string) bool {
 		r, err := v.Resolve(p, true)
 		if err != nil {
@@ -269,6 +298,7 @@ func shellQuote(s string) string {
 func (bx *blockRun) autoDeps(ctx context.Context) error {
 	st := bx.bp.end
 	v := bx.view()
+	defer v.Close()
 	found := false
 	for _, m := range []struct{ file, tool, cmd string }{
 		{"package.json", "npm", "npm install"},

@@ -13,6 +13,7 @@ import (
 	"os"
 	"path"
 	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -275,4 +276,135 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// nameResolve opens one name below a directory fd: never through a symlink, never out.
+const nameResolve = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
+
+// Create resolves p inside root as Open does (symlinks followed inside root, the last one
+// too) and creates what is missing: a directory (0755, less the umask) for each missing
+// component but the last, and the last as a directory when dir, else an empty file
+// (0644). It returns an O_PATH fd of the target, or an O_RDONLY one of a file it created.
+//
+// Each step is one name on a directory fd held open: mkdirat, or openat with O_CREAT|
+// O_EXCL|O_NOFOLLOW, then a lookup that follows no symlink; a symlink met on the way is
+// read and followed from the root fd. A container swapping any of the names for a
+// symlink meanwhile can only move the target elsewhere inside root.
+func Create(root int, p string, dir bool) (int, error) {
+	var stack []int // directories walked into below root
+	cur := func() int {
+		if len(stack) == 0 {
+			return root
+		}
+		return stack[len(stack)-1]
+	}
+	closeAll := func() {
+		for _, fd := range stack {
+			unix.Close(fd)
+		}
+		stack = nil
+	}
+	fail := func(op string, err error) (int, error) {
+		closeAll()
+		return -1, &os.PathError{Op: op, Path: p, Err: err}
+	}
+	rel := relName(p)
+	if rel == "." {
+		fd, err := unix.Openat(root, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fail("open", err)
+		}
+		return fd, nil
+	}
+	parts := strings.Split(rel, "/")
+	links, retries := 0, 0
+	for i := 0; i < len(parts); i++ {
+		c := parts[i]
+		if c == "" || c == "." {
+			continue
+		}
+		if c == ".." {
+			if len(stack) > 0 {
+				unix.Close(stack[len(stack)-1])
+				stack = stack[:len(stack)-1]
+			}
+			continue
+		}
+		last := true
+		for _, q := range parts[i+1:] {
+			if q != "" && q != "." {
+				last = false
+				break
+			}
+		}
+		fd, err := Openat2(cur(), c, unix.O_PATH|unix.O_NOFOLLOW, nameResolve)
+		if errors.Is(err, unix.ENOENT) {
+			// Create it and look again: the lookup decides what the name is, whoever made it.
+			if retries++; retries > 64 {
+				return fail("create", unix.EAGAIN)
+			}
+			if last && !dir {
+				ffd, err := unix.Openat(cur(), c, unix.O_RDONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+				if err == nil {
+					closeAll()
+					return ffd, nil
+				}
+				if !errors.Is(err, unix.EEXIST) {
+					return fail("create", err)
+				}
+			} else if err := unix.Mkdirat(cur(), c, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+				return fail("mkdir", err)
+			}
+			i--
+			continue
+		}
+		if err != nil {
+			return fail("open", err)
+		}
+		var st unix.Stat_t
+		if err := unix.Fstat(fd, &st); err != nil {
+			unix.Close(fd)
+			return fail("stat", err)
+		}
+		switch st.Mode & unix.S_IFMT {
+		case unix.S_IFLNK:
+			target, err := Readlink(fd)
+			unix.Close(fd)
+			if err != nil {
+				return fail("readlink", err)
+			}
+			if links++; links > 40 {
+				return fail("resolve", unix.ELOOP)
+			}
+			if strings.HasPrefix(target, "/") {
+				closeAll()
+			}
+			parts = append(strings.Split(target, "/"), parts[i+1:]...)
+			i = -1
+			continue
+		case unix.S_IFDIR:
+		default:
+			if !last {
+				unix.Close(fd)
+				return fail("open", unix.ENOTDIR)
+			}
+		}
+		if last {
+			closeAll()
+			return fd, nil
+		}
+		stack = append(stack, fd)
+	}
+	// Only "." and ".." were left: the directory reached.
+	if len(stack) == 0 {
+		fd, err := unix.Openat(root, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		if err != nil {
+			return fail("open", err)
+		}
+		return fd, nil
+	}
+	fd := stack[len(stack)-1]
+	stack = stack[:len(stack)-1]
+	closeAll()
+	return fd, nil
 }

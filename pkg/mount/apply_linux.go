@@ -6,6 +6,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path"
 	"path/filepath"
 	"strings"
 
@@ -26,83 +27,164 @@ func Apply(plan []Mount) error {
 }
 
 func apply(m Mount) error {
-	target := m.Target
 	if m.Root != "" && m.Kind != KindPivot {
-		t, err := SecureJoin(m.Root, m.Target)
-		if err != nil {
-			return err
-		}
-		target = t
+		return applyIn(m)
 	}
+	target := m.Target
 	switch m.Kind {
-	case KindSymlink:
-		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-			return err
-		}
-		os.Remove(target)
-		return os.Symlink(m.Source, target)
-	case KindMask:
-		return mask(target)
-	case KindReadonly:
-		if _, err := os.Lstat(target); errors.Is(err, os.ErrNotExist) {
-			return nil
-		}
-		if err := unix.Mount(target, target, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
-			return &os.PathError{Op: "bind", Path: target, Err: err}
-		}
-		return remountRO(target, 0)
-	case KindCopyUp:
-		return copyUp(m.Root, m.Target, m.Source)
 	case KindPivot:
 		return Pivot(m.Root)
-	}
-	if m.Root != "" {
-		if err := mountpoint(m, target); err != nil {
-			return err
-		}
+	case KindSymlink, KindMask, KindReadonly, KindCopyUp:
+		return errors.New("needs a root")
 	}
 	if m.Type == "overlay" && len(m.Data) > 3000 {
 		// mount(2) takes one page of options; 128 layers do not fit. The new mount API
 		// takes each lower layer as its own option (Linux 6.8+).
 		return overlayFsconfig(m.Data, target)
 	}
+	return mountAt(m, target, func() (string, error) { return target, nil })
+}
+
+// mountAt is m's mount(2) on target, then the read-only remount a read-only bind needs,
+// on the path mounted returns (the new mount's root).
+func mountAt(m Mount, target string, mounted func() (string, error)) error {
 	flags := m.Flags
 	if flags&unix.MS_BIND != 0 && flags&unix.MS_REMOUNT == 0 {
 		flags &^= unix.MS_RDONLY // ignored on a new bind: remounted below
 	}
 	if err := unix.Mount(m.Source, target, m.Type, flags, m.Data); err != nil {
-		return &os.PathError{Op: "mount " + m.Type, Path: target, Err: err}
+		return &os.PathError{Op: "mount " + m.Type, Path: m.Target, Err: err}
 	}
 	if m.Flags&unix.MS_BIND != 0 && m.Flags&unix.MS_RDONLY != 0 && m.Flags&unix.MS_REMOUNT == 0 {
-		return remountRO(target, m.Flags&(unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC))
+		p, err := mounted()
+		if err != nil {
+			return err
+		}
+		return remountRO(p, m.Flags&(unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC))
 	}
 	return nil
 }
 
-// mountpoint creates what a mount needs at target: a file for a file bind, else a directory.
-func mountpoint(m Mount, target string) error {
-	if m.Flags&unix.MS_REMOUNT != 0 {
-		return nil
-	}
-	dir := true
-	if m.Flags&unix.MS_BIND != 0 {
-		fi, err := os.Stat(m.Source)
-		if err != nil {
-			return err
-		}
-		dir = fi.IsDir()
-	}
-	if dir {
-		return os.MkdirAll(target, 0o755)
-	}
-	if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
-		return err
-	}
-	f, err := os.OpenFile(target, os.O_CREATE|os.O_RDONLY, 0o644)
+// applyIn runs a step whose target is inside m.Root, the new root filesystem, which a
+// container may have changed (a volume shared with a running container, or written by an
+// earlier run). The target is resolved from a root fd with the kernel's help (openat2
+// RESOLVE_IN_ROOT), created one name at a time on fds (inroot.Create), and acted on
+// through that fd: a mount goes onto /proc/self/fd/<fd>, the very inode resolved, so a
+// name swapped for a symlink between the lookup and the mount cannot lead it outside.
+func applyIn(m Mount) error {
+	rfd, err := inroot.OpenRoot(m.Root)
 	if err != nil {
 		return err
 	}
-	return f.Close()
+	defer unix.Close(rfd)
+	switch m.Kind {
+	case KindSymlink:
+		dfd, err := inroot.Create(rfd, path.Dir(path.Clean("/"+m.Target)), true)
+		if err != nil {
+			return err
+		}
+		defer unix.Close(dfd)
+		name := path.Base(path.Clean("/" + m.Target))
+		if err := unix.Unlinkat(dfd, name, 0); errors.Is(err, unix.EISDIR) {
+			unix.Unlinkat(dfd, name, unix.AT_REMOVEDIR) // only if empty, as os.Remove
+		}
+		if err := unix.Symlinkat(m.Source, dfd, name); err != nil {
+			return &os.PathError{Op: "symlink", Path: m.Target, Err: err}
+		}
+		return nil
+	case KindMask:
+		fd, err := inroot.Open(rfd, m.Target, unix.O_PATH, true)
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		return mask(fd, m.Target)
+	case KindReadonly:
+		fd, err := inroot.Open(rfd, m.Target, unix.O_PATH, true)
+		if errors.Is(err, unix.ENOENT) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		defer unix.Close(fd)
+		p := inroot.ProcPath(fd, "")
+		if err := unix.Mount(p, p, "", unix.MS_BIND|unix.MS_REC, ""); err != nil {
+			return &os.PathError{Op: "bind", Path: m.Target, Err: err}
+		}
+		return remountIn(rfd, m.Target, fd, 0)
+	case KindCopyUp:
+		return copyUp(m.Root, m.Target, m.Source)
+	}
+	var fd int
+	if m.Flags&unix.MS_REMOUNT != 0 {
+		fd, err = inroot.Open(rfd, m.Target, unix.O_PATH, true)
+	} else {
+		dir := true
+		if m.Flags&unix.MS_BIND != 0 {
+			fi, err := os.Stat(m.Source)
+			if err != nil {
+				return err
+			}
+			dir = fi.IsDir()
+		}
+		fd, err = inroot.Create(rfd, m.Target, dir)
+	}
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if m.Type == "overlay" && len(m.Data) > 3000 {
+		return overlayFsconfig(m.Data, inroot.ProcPath(fd, ""))
+	}
+	nfd := -1
+	defer func() {
+		if nfd >= 0 {
+			unix.Close(nfd)
+		}
+	}()
+	return mountAt(m, inroot.ProcPath(fd, ""), func() (string, error) {
+		nfd, err = reopenMounted(rfd, m.Target, fd)
+		return inroot.ProcPath(nfd, ""), err
+	})
+}
+
+// reopenMounted opens the root of the mount just made on before's inode. The fd before
+// still names the covered directory, so the target is looked up again from the root fd;
+// it must come out as the root of another mount than before's, else something was
+// swapped in meanwhile and a remount there would hit the wrong mount.
+func reopenMounted(rfd int, target string, before int) (int, error) {
+	fd, err := inroot.Open(rfd, target, unix.O_PATH, true)
+	if err != nil {
+		return -1, err
+	}
+	var b, a unix.Statx_t
+	if err := unix.Statx(before, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &b); err != nil {
+		unix.Close(fd)
+		return -1, &os.PathError{Op: "statx", Path: target, Err: err}
+	}
+	if err := unix.Statx(fd, "", unix.AT_EMPTY_PATH, unix.STATX_MNT_ID, &a); err != nil {
+		unix.Close(fd)
+		return -1, &os.PathError{Op: "statx", Path: target, Err: err}
+	}
+	if a.Mnt_id == b.Mnt_id || a.Attributes&unix.STATX_ATTR_MOUNT_ROOT == 0 {
+		unix.Close(fd)
+		return -1, &os.PathError{Op: "remount", Path: target, Err: errors.New("the target changed while it was mounted")}
+	}
+	return fd, nil
+}
+
+// remountIn remounts read-only the mount just made on fd's inode.
+func remountIn(rfd int, target string, fd int, keep uintptr) error {
+	nfd, err := reopenMounted(rfd, target, fd)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(nfd)
+	return remountRO(inroot.ProcPath(nfd, ""), keep)
 }
 
 func remountRO(target string, keep uintptr) error {
@@ -124,21 +206,22 @@ func remountRO(target string, keep uintptr) error {
 	return nil
 }
 
-func mask(target string) error {
-	fi, err := os.Stat(target)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
+// mask hides what fd holds: an empty read-only tmpfs over a directory, /dev/null over
+// anything else.
+func mask(fd int, name string) error {
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return &os.PathError{Op: "stat", Path: name, Err: err}
 	}
-	if err != nil {
-		return err
-	}
-	if fi.IsDir() {
+	target := inroot.ProcPath(fd, "")
+	var err error
+	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 		err = unix.Mount("tmpfs", target, "tmpfs", unix.MS_RDONLY, "size=0")
 	} else {
 		err = unix.Mount("/dev/null", target, "", unix.MS_BIND, "")
 	}
 	if err != nil {
-		return &os.PathError{Op: "mask", Path: target, Err: err}
+		return &os.PathError{Op: "mask", Path: name, Err: err}
 	}
 	return nil
 }

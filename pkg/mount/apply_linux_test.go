@@ -1,6 +1,7 @@
 package mount
 
 import (
+	"errors"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -8,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/minibox/minibox/pkg/spec"
 	"github.com/minibox/minibox/pkg/testutil"
 )
 
@@ -97,4 +99,137 @@ func TestPivotRamfs(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+}
+
+// escapePlan mounts into root through /vol: a bind of src (a directory holding a marker),
+// a tmpfs, a file bind and a read-only bind.
+func escapePlan(root, src, file string) []Mount {
+	var plan []Mount
+	plan = append(plan, volumePlan(root, spec.Mount{Type: "bind", Source: src, Destination: "/vol/bind"})...)
+	plan = append(plan, volumePlan(root, spec.Mount{Type: "tmpfs", Destination: "/vol/tmp"})...)
+	plan = append(plan, volumePlan(root, spec.Mount{Type: "bind", Source: file, Destination: "/vol/file"})...)
+	plan = append(plan, volumePlan(root, spec.Mount{Type: "bind", Source: src, Destination: "/vol/ro", ReadOnly: true})...)
+	plan = append(plan, Mount{Kind: KindSymlink, Source: "target", Target: "/vol/link", Root: root})
+	return plan
+}
+
+// isMount reports whether p is the root of a mount.
+func isMount(p string) bool {
+	var stx unix.Statx_t
+	return unix.Statx(unix.AT_FDCWD, p, unix.AT_SYMLINK_NOFOLLOW, 0, &stx) == nil &&
+		stx.Attributes&unix.STATX_ATTR_MOUNT_ROOT != 0
+}
+
+// outsideTouched names what a plan made or mounted under outside, seen from the mount
+// namespace that applied it.
+func outsideTouched(outside string) []string {
+	var got []string
+	for _, n := range []string{"bind", "tmp", "file", "ro", "link"} {
+		p := filepath.Join(outside, n)
+		if _, err := os.Lstat(p); err == nil {
+			got = append(got, n)
+		}
+		if isMount(p) {
+			got = append(got, n+" (mount)")
+		}
+	}
+	return got
+}
+
+func escapeFixture(t *testing.T) (root, outside, src, file string) {
+	t.Helper()
+	root, outside = t.TempDir(), t.TempDir()
+	src = filepath.Join(t.TempDir(), "src")
+	os.Mkdir(src, 0o755)
+	os.WriteFile(filepath.Join(src, "marker"), []byte("bound"), 0o644)
+	file = filepath.Join(t.TempDir(), "file")
+	os.WriteFile(file, []byte("file"), 0o644)
+	return
+}
+
+// TestApplyTargetSymlinkOutside: a mount target whose path goes through a symlink to a
+// host directory (absolute, as a container writes it) is resolved inside the root: the
+// mounts land under root/<that path>, nothing is made or mounted in the host directory.
+func TestApplyTargetSymlinkOutside(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	root, outside, src, file := escapeFixture(t)
+	if err := os.Symlink(outside, filepath.Join(root, "vol")); err != nil {
+		t.Fatal(err)
+	}
+	inside := filepath.Join(root, outside)
+	err := onThread(t, func() error {
+		if err := Apply(escapePlan(root, src, file)); err != nil {
+			return err
+		}
+		if got := outsideTouched(outside); len(got) > 0 {
+			t.Errorf("the plan reached the host directory: %v", got)
+		}
+		if b, err := os.ReadFile(filepath.Join(inside, "bind", "marker")); err != nil || string(b) != "bound" {
+			t.Errorf("bind not inside the root: %q, %v", b, err)
+		}
+		for _, n := range []string{"bind", "tmp", "file", "ro"} {
+			if !isMount(filepath.Join(inside, n)) {
+				t.Errorf("%s is not mounted inside the root", n)
+			}
+		}
+		if err := unix.Access(filepath.Join(inside, "ro"), unix.W_OK); !errors.Is(err, unix.EROFS) {
+			t.Errorf("read-only bind is writable: %v", err)
+		}
+		if l, err := os.Readlink(filepath.Join(inside, "link")); err != nil || l != "target" {
+			t.Errorf("symlink inside the root: %q, %v", l, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestApplyTargetSwapRace: a container (here a goroutine) swaps /vol between a directory
+// and a symlink to a host directory with renameat2(RENAME_EXCHANGE) while init applies
+// the plan. Whatever the timing, nothing is created or mounted in the host directory
+// (a step may fail cleanly instead).
+func TestApplyTargetSwapRace(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	root, outside, src, file := escapeFixture(t)
+	vol, link := filepath.Join(root, "vol"), filepath.Join(root, "vol.link")
+	if err := os.Mkdir(vol, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(outside, link); err != nil {
+		t.Fatal(err)
+	}
+	stop := make(chan struct{})
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+			}
+			unix.Renameat2(unix.AT_FDCWD, vol, unix.AT_FDCWD, link, unix.RENAME_EXCHANGE)
+		}
+	}()
+	defer func() { close(stop); <-done }()
+	plan := escapePlan(root, src, file)
+	applied := 0
+	for i := 0; i < 2000; i++ {
+		var touched []string
+		err := onThread(t, func() error {
+			if Apply(plan) == nil {
+				applied++
+			}
+			touched = outsideTouched(outside)
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(touched) > 0 {
+			t.Fatalf("round %d: the plan reached the host directory: %v", i, touched)
+		}
+	}
+	t.Logf("%d of 2000 rounds applied the whole plan", applied)
 }
