@@ -31,6 +31,9 @@ type blockRun struct {
 	work  string
 	lower []string // top first
 	out   *lineWriter
+	// A Dockerfile RUN's mounts and network ("" = host), for the next container.
+	mounts  []spec.Mount
+	network string
 }
 
 func (bx *blockRun) ctxView() *ctxView { return bx.req.ctx }
@@ -66,7 +69,13 @@ func (bx *blockRun) runInstrs(ctx context.Context) error {
 		var err error
 		switch ip.in.Keyword {
 		case "RUN":
+			if ip.dk != nil {
+				err = bx.dockerRun(ctx, ip)
+				break
+			}
 			err = bx.run(ctx, ip, ip.in.Raw, ip.st.user)
+		case "ADD":
+			err = bx.dockerAdd(ctx, ip)
 		case "COPY":
 			err = bx.runCopy(ip)
 		case "WORKDIR":
@@ -130,6 +139,7 @@ func (bx *blockRun) container(ctx context.Context, argv, env []string, cwd, user
 		Rootfs:   spec.Rootfs{Lower: lower, Upper: bx.upper, Work: work},
 		Hostname: "minibox-build",
 		Network:  "host",
+		Mounts:   bx.mounts,
 		Process: spec.Process{
 			Args: argv, Env: env, Cwd: cwd, User: user,
 			Capabilities: bx.bld.caps,
@@ -142,6 +152,9 @@ func (bx *blockRun) container(ctx context.Context, argv, env []string, cwd, user
 		HostsPath:    filepath.Join(bx.dir, "hosts"),
 		ResolvPath:   filepath.Join(bx.dir, "resolv.conf"),
 		HostnamePath: filepath.Join(bx.dir, "hostname"),
+	}
+	if bx.network != "" {
+		s.Network = bx.network
 	}
 	code, err := bx.bld.Run(ctx, s, bx.out, bx.out)
 	bx.out.flush()
