@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,18 +19,20 @@ import (
 // BuildCmds is the build command (also `image build`, registered by the images group if
 // it wants it).
 type BuildCmds struct {
-	Build BuildCmd `cmd:"" help:"Build an image from a MiniBox file."`
+	Build BuildCmd `cmd:"" help:"Build an image from a MiniBox file or a Dockerfile."`
 }
 
 // BuildCmd is `build [-t name]... [-f file] [--no-cache] [--pull] [--target b]
 // [--build-arg K=V]... [--progress auto|plain|tty] [context]`.
 type BuildCmd struct {
 	Tags      []string `short:"t" name:"tag" help:"Name the image (repeatable)."`
-	File      string   `short:"f" name:"file" help:"The MiniBox file (default <context>/MiniBox)."`
+	File      string   `short:"f" name:"file" help:"The MiniBox file or Dockerfile (default: <context>/MiniBox, else Dockerfile, else Containerfile; - reads a Dockerfile from stdin)."`
 	NoCache   bool     `name:"no-cache" help:"Rebuild every block, ignoring layers/."`
 	Pull      bool     `help:"Pull registry bases again even if present."`
 	Target    string   `help:"Build this block (and what it needs) and make it the image."`
 	BuildArgs []string `name:"build-arg" help:"Set a build argument K=V (K alone: from this environment)."`
+	Labels    []string `name:"label" help:"Set a label on the image, k=v (repeatable)."`
+	Platform  string   `help:"The platform to build for (only this host's, e.g. linux/amd64)."`
 	Progress  string   `default:"auto" enum:"auto,plain,tty" help:"auto, plain (log lines) or tty (live view of running blocks)."`
 	Context   string   `arg:"" optional:"" default:"." help:"The build context directory (on the daemon's host)."`
 }
@@ -42,18 +45,35 @@ func (c BuildCmd) Run(ctx context.Context, api *client.Client, out *Output, env 
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("build context %s is not a directory", c.Context)
 	}
-	file := c.File
-	if file == "" {
+	file, docker := c.File, false
+	var content []byte
+	switch {
+	case file == "-":
+		// Docker's -f -: a Dockerfile on stdin, the context still the directory.
+		if content, err = io.ReadAll(os.Stdin); err != nil {
+			return fmt.Errorf("read the Dockerfile from stdin: %v", err)
+		}
+		file, docker = "Dockerfile", true
+	case file == "":
 		file = filepath.Join(dir, "MiniBox")
-	} else if _, err := os.Stat(file); err != nil && !filepath.IsAbs(file) {
-		// Relative to the working directory first (Docker's rule), else to the context.
-		if _, cerr := os.Stat(filepath.Join(dir, file)); cerr == nil {
-			file = filepath.Join(dir, file)
+		for _, n := range []string{"MiniBox", "Dockerfile", "Containerfile"} {
+			if fi, err := os.Stat(filepath.Join(dir, n)); err == nil && fi.Mode().IsRegular() {
+				file = filepath.Join(dir, n)
+				break
+			}
+		}
+	default:
+		if _, err := os.Stat(file); err != nil && !filepath.IsAbs(file) {
+			// Relative to the working directory first (Docker's rule), else to the context.
+			if _, cerr := os.Stat(filepath.Join(dir, file)); cerr == nil {
+				file = filepath.Join(dir, file)
+			}
 		}
 	}
-	content, err := os.ReadFile(file)
-	if err != nil {
-		return fmt.Errorf("read the MiniBox file: %v; pass its path with -f", err)
+	if content == nil {
+		if content, err = os.ReadFile(file); err != nil {
+			return fmt.Errorf("read the build file: %v; pass its path with -f", err)
+		}
 	}
 	args := map[string]string{}
 	for _, a := range c.BuildArgs {
@@ -70,7 +90,20 @@ func (c BuildCmd) Run(ctx context.Context, api *client.Client, out *Output, env 
 		}
 		args[k] = v
 	}
+	labels := map[string]string{}
+	for _, l := range c.Labels {
+		k, v, _ := strings.Cut(l, "=")
+		if k == "" {
+			return fmt.Errorf("--label %q: expected k=v", l)
+		}
+		labels[k] = v
+	}
 	req := apiBuildRequest(c, dir, filepath.Base(file), string(content), args)
+	req.Dockerfile = docker
+	if len(labels) > 0 {
+		req.Labels = labels
+	}
+	req.Platform = c.Platform
 	regCfg, err := registryConfig(env)
 	if err != nil {
 		return err

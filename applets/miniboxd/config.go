@@ -3,11 +3,11 @@ package miniboxd
 import (
 	"encoding/hex"
 	"fmt"
+	"github.com/minibox/minibox/pkg/build"
 	"log/slog"
 	"net"
 	"net/netip"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 
@@ -33,7 +33,7 @@ func LoadConfig(getenv func(string) string) (engine.Config, error) {
 		DataRoot: "/var/lib/minibox", HTTPAddr: "127.0.0.1:8080", SubUIDBase: 100000,
 		SubUIDCount: 65536, UserNS: "host", IndexOnStartup: true, BridgeOnStartup: true,
 		IndexLayers: true, BridgeSubnet: netip.MustParsePrefix("172.19.0.0/24"),
-		BuildWorkers: runtime.NumCPU(), WarmShims: 2, LogLevel: slog.LevelInfo,
+		BuildWorkers: build.DefaultWorkers, WarmShims: 2, LogLevel: slog.LevelInfo,
 	}
 	bad := func(k, problem, expected string) error {
 		return &ConfigError{k, env(k), problem, expected}

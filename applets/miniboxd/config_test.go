@@ -1,9 +1,9 @@
 package miniboxd
 
 import (
+	"github.com/minibox/minibox/pkg/build"
 	"log/slog"
 	"net/netip"
-	"runtime"
 	"strings"
 	"testing"
 )
@@ -34,7 +34,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"MINIBOX_ENCRYPTION_KEY", c.EncryptionKey == nil, true},
 		{"MINIBOX_BRIDGE_SUBNET", c.BridgeSubnet, netip.MustParsePrefix("172.19.0.0/24")},
 		{"MINIBOX_LAZY", c.Lazy, false},
-		{"MINIBOX_BUILD_WORKERS", c.BuildWorkers, runtime.NumCPU()},
+		{"MINIBOX_BUILD_WORKERS", c.BuildWorkers, build.DefaultWorkers},
 		{"MINIBOX_WARM_SHIMS", c.WarmShims, 2},
 		{"MINIBOX_LOG_LEVEL", c.LogLevel, slog.LevelInfo},
 	}

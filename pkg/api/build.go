@@ -3,8 +3,8 @@ package api
 import "time"
 
 // BuildRequest is POST /containers/build (SPEC §3.3). Image (original) and Tags name the
-// result; MiniBox is the file's content, else the daemon reads File (default "MiniBox")
-// in the context; ContextPath is an absolute directory on the daemon's host, Context (the
+// result; MiniBox is the file's content, else the daemon reads File in the context (by
+// default MiniBox, else Dockerfile, else Containerfile); ContextPath is an absolute directory on the daemon's host, Context (the
 // original's key) its alias.
 type BuildRequest struct {
 	Image       string            `json:"image,omitempty"`
@@ -17,6 +17,11 @@ type BuildRequest struct {
 	Pull        bool              `json:"pull,omitempty"`
 	Target      string            `json:"target,omitempty"`
 	BuildArgs   map[string]string `json:"build_args,omitempty"`
+	// Dockerfile: the file is a Dockerfile (or Containerfile); otherwise its name decides
+	// (Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*), and a MiniBox file is read.
+	Dockerfile bool              `json:"dockerfile,omitempty"`
+	Labels     map[string]string `json:"labels,omitempty"`   // added to the image's labels
+	Platform   string            `json:"platform,omitempty"` // only the daemon's own is built
 }
 
 // Block states in build events and results.

@@ -26,6 +26,7 @@ type baseInfo struct {
 	Digest  string // manifest digest; a tarball's content digest; "scratch"
 	Config  ocispec.Image
 	Health  json.RawMessage // the base config's Healthcheck (Docker's extension), if any
+	Raw     []byte          // the base's config blob as stored
 	Layers  []ocispec.Descriptor
 	DiffIDs []digest.Digest
 	Dirs    []string // top first
@@ -99,6 +100,7 @@ func (bld *Builder) imageBase(ctx context.Context, req *Request, ref string, emi
 	b := &baseInfo{Ref: ref, Digest: img.ManifestDigest.String(), Config: img.Config,
 		Layers: img.Layers, DiffIDs: img.Config.RootFS.DiffIDs, Dirs: dirs}
 	if raw, err := bld.Images.Content().ReadAll(img.ID); err == nil {
+		b.Raw = raw
 		var c struct {
 			Config struct {
 				Healthcheck json.RawMessage

@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -34,7 +33,7 @@ type Builder struct {
 	Images  *image.Store
 	Run     RunFunc  // nil: RUN, PKG and AUTO-DEPS fail
 	Pull    PullFunc // nil: only local bases
-	Workers int      // concurrent blocks; 0 = CPUs
+	Workers int      // concurrent blocks; 0 = DefaultWorkers
 	// OnLayer is called for every layer an image build adds (lazy indexing); nil skips.
 	OnLayer func(ocispec.Descriptor)
 	// HoldKey, if set, marks a cache key as used by this build until release (prune
@@ -48,6 +47,10 @@ type Builder struct {
 	mu    sync.Mutex
 	inUse map[string]int // cache keys running builds hold (prune spares them)
 }
+
+// DefaultWorkers bounds the blocks that run at once when Workers is 0. Blocks mostly wait
+// (on a RUN's processes, on disk), so ready ones all start rather than at most one per CPU.
+const DefaultWorkers = 16
 
 // New returns a builder; the seccomp filter of build containers is compiled once here.
 func New(root string, images *image.Store, run RunFunc, pull PullFunc, log *slog.Logger) (*Builder, error) {
@@ -79,6 +82,10 @@ type Request struct {
 	BuildArgs map[string]string
 	// Puller, if set, pulls bases for this build (with its credentials) instead of Pull.
 	Puller PullFunc
+	// Dockerfile: File is a Dockerfile (or Containerfile), not a MiniBox file.
+	Dockerfile bool
+	Labels     map[string]string // added to the image's labels (--label)
+	Platform   string            // --platform: only the host's is built
 
 	ctx   *ctxView
 	epoch time.Time
@@ -136,72 +143,26 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 		emit(ev)
 	}
 	logf := func(block, line string) { send(Event{Block: block, Line: line}) }
-	if req.FileName == "" {
-		req.FileName = "MiniBox"
-	}
-	if len(strings.TrimSpace(string(req.File))) == 0 {
-		return nil, errdefs.Invalid("MiniBox content is required")
-	}
-	f, err := parse.Parse(req.FileName, req.File)
-	if err != nil {
-		return nil, err
-	}
-	if err := bld.prepareContext(&req); err != nil {
-		return nil, err
-	}
-	args := buildArgs(f, req.BuildArgs)
-	req.epoch = layer.DefaultEpoch
-	if s, ok := args["SOURCE_DATE_EPOCH"]; ok {
-		n, err := strconv.ParseInt(s, 10, 64)
-		if err != nil {
-			return nil, errdefs.Invalid(fmt.Sprintf("SOURCE_DATE_EPOCH=%s: expected seconds since 1970", s))
-		}
-		req.epoch = time.Unix(n, 0).UTC()
-	}
-	sel, target, err := selectBlocks(f, req.Target)
-	if err != nil {
-		return nil, err
-	}
+	var (
+		p         *plan
+		imageBase *baseInfo
+		ds        *dockerPlan
+		err       error
+	)
 	name := ""
 	if len(req.Tags) > 0 {
 		name = req.Tags[0]
 	}
-	logf("build", "START image="+name)
 	workers := bld.Workers
 	if workers <= 0 {
-		workers = runtime.NumCPU()
+		workers = DefaultWorkers
 	}
-	logf("build", fmt.Sprintf("mode=%s blocks=%d workers=%d", f.Format, len(sel), workers))
-
-	// Bases: each distinct reference once.
-	bases := map[string]*baseInfo{}
-	byRef := map[string]*baseInfo{}
-	baseOf := func(w *parse.Word) (*baseInfo, error) {
-		ref, err := expand(w.Text, envList(nil), args)
-		if err != nil {
-			return nil, posErr(w.Pos, err)
-		}
-		if b, ok := byRef[ref]; ok {
-			return b, nil
-		}
-		b, err := bld.resolveBase(ctx, &req, ref, logf)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", w.Pos, err)
-		}
-		byRef[ref] = b
-		return b, nil
-	}
-	imageBase, err := baseOf(f.BaseOf(target))
-	if err != nil {
-		return nil, err
-	}
-	for _, b := range sel {
-		if bases[b.Name], err = baseOf(f.BaseOf(b)); err != nil {
+	if req.Dockerfile {
+		if ds, err = bld.planDockerfile(ctx, &req, logf, name, workers); err != nil {
 			return nil, err
 		}
-	}
-	p, err := newPlan(f, sel, target, args, bases)
-	if err != nil {
+		p, imageBase = ds.plan, ds.target.base
+	} else if p, imageBase, err = bld.planMiniBox(ctx, &req, logf, name, workers); err != nil {
 		return nil, err
 	}
 
@@ -229,7 +190,8 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 		}
 	}()
 	step := 0
-	failed, err := schedule(ctx, order, deps, workers, func(ctx context.Context, n string) error {
+	var failed string
+	failed, err = schedule(ctx, order, deps, workers, func(ctx context.Context, n string) error {
 		bp := p.byName[n]
 		lw := &lineWriter{block: n, emit: logf}
 		rmu.Lock()
@@ -279,7 +241,12 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 		res.Blocks = append(res.Blocks, *results[bp.b.Name])
 	}
 	res.CriticalPath = criticalPath(p, results)
-	if err := bld.finalize(ctx, p, &req, imageBase, res, logf); err != nil {
+	if ds != nil {
+		err = bld.finalizeDocker(ctx, ds, &req, res, logf)
+	} else {
+		err = bld.finalize(ctx, p, &req, imageBase, res, logf)
+	}
+	if err != nil {
 		return nil, err
 	}
 	cached := 0
@@ -296,8 +263,73 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	return res, nil
 }
 
+// planMiniBox parses a MiniBox file and resolves its bases into a plan.
+func (bld *Builder) planMiniBox(ctx context.Context, req *Request, logf func(string, string), name string, workers int) (*plan, *baseInfo, error) {
+	if req.FileName == "" {
+		req.FileName = "MiniBox"
+	}
+	if len(strings.TrimSpace(string(req.File))) == 0 {
+		return nil, nil, errdefs.Invalid("MiniBox content is required")
+	}
+	f, err := parse.Parse(req.FileName, req.File)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := bld.prepareContext(req, IgnoreFile); err != nil {
+		return nil, nil, err
+	}
+	args := buildArgs(f, req.BuildArgs)
+	req.epoch = layer.DefaultEpoch
+	if s, ok := args["SOURCE_DATE_EPOCH"]; ok {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, nil, errdefs.Invalid(fmt.Sprintf("SOURCE_DATE_EPOCH=%s: expected seconds since 1970", s))
+		}
+		req.epoch = time.Unix(n, 0).UTC()
+	}
+	sel, target, err := selectBlocks(f, req.Target)
+	if err != nil {
+		return nil, nil, err
+	}
+	logf("build", "START image="+name)
+	logf("build", fmt.Sprintf("mode=%s blocks=%d workers=%d", f.Format, len(sel), workers))
+
+	// Bases: each distinct reference once.
+	bases := map[string]*baseInfo{}
+	byRef := map[string]*baseInfo{}
+	baseOf := func(w *parse.Word) (*baseInfo, error) {
+		ref, err := expand(w.Text, envList(nil), args)
+		if err != nil {
+			return nil, posErr(w.Pos, err)
+		}
+		if b, ok := byRef[ref]; ok {
+			return b, nil
+		}
+		b, err := bld.resolveBase(ctx, req, ref, logf)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", w.Pos, err)
+		}
+		byRef[ref] = b
+		return b, nil
+	}
+	imageBase, err := baseOf(f.BaseOf(target))
+	if err != nil {
+		return nil, nil, err
+	}
+	for _, b := range sel {
+		if bases[b.Name], err = baseOf(f.BaseOf(b)); err != nil {
+			return nil, nil, err
+		}
+	}
+	p, err := newPlan(f, sel, target, args, bases)
+	if err != nil {
+		return nil, nil, err
+	}
+	return p, imageBase, nil
+}
+
 // prepareContext resolves the context directory and loads its ignore file.
-func (bld *Builder) prepareContext(req *Request) error {
+func (bld *Builder) prepareContext(req *Request, ignoreFiles ...string) error {
 	if req.Context == "" {
 		return errdefs.Invalid("build context is required")
 	}
@@ -308,9 +340,14 @@ func (bld *Builder) prepareContext(req *Request) error {
 	if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
 		return errdefs.Invalid(fmt.Sprintf("build context %s is not a directory", req.Context))
 	}
-	ig, err := LoadIgnore(real)
+	var ig *Ignore
+	if req.Dockerfile {
+		ig, err = LoadDockerIgnore(real, ignoreFiles...)
+	} else {
+		ig, err = LoadIgnore(real)
+	}
 	if err != nil {
-		return fmt.Errorf("read %s: %w", IgnoreFile, err)
+		return fmt.Errorf("read the ignore file: %w", err)
 	}
 	req.Context = real
 	req.ctx = &ctxView{root: real, ignore: ig}
@@ -580,6 +617,7 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 			}
 		}
 	}
+	c.Labels = withLabels(c.Labels, req.Labels)
 	cfg.Config = configWithHealth{ImageConfig: c, Healthcheck: base.Health}
 	if h := p.file.Health; h != nil {
 		hc := healthConfig{Test: h.Test}
@@ -592,6 +630,31 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	if err != nil {
 		return err
 	}
+	if err := bld.writeImage(ctx, req, cb, layers, fresh, res); err != nil {
+		return err
+	}
+	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
+	return nil
+}
+
+// withLabels returns labels with extra set over them (a copy when extra has any).
+func withLabels(labels, extra map[string]string) map[string]string {
+	if len(extra) == 0 {
+		return labels
+	}
+	out := map[string]string{}
+	for k, v := range labels {
+		out[k] = v
+	}
+	for k, v := range extra {
+		out[k] = v
+	}
+	return out
+}
+
+// writeImage stores the config cb and a manifest over layers, sets every tag at once and
+// hands the layers this build wrote (fresh) to OnLayer.
+func (bld *Builder) writeImage(ctx context.Context, req *Request, cb []byte, layers, fresh []ocispec.Descriptor, res *Result) error {
 	cd, err := bld.Images.PutBlob(ctx, cb)
 	if err != nil {
 		return fmt.Errorf("store image config: %w", err)
@@ -621,6 +684,5 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 		}
 	}
 	res.Digest, res.ID = md.Digest.String(), cd.Digest.String()
-	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
 	return nil
 }

@@ -6,6 +6,11 @@
 // names). COPY writes into the upper directory directly, with the context filtered by
 // .miniboxignore. Finalize writes reproducible layers and the image config.
 //
+// A Dockerfile (dockerfile.go) is read with BuildKit's parser and lands on the same DAG:
+// each RUN, COPY, ADD and WORKDIR is a block stacked on the one before it in its stage,
+// COPY --from and RUN --mount from= wait for the stage they read, and only the stages
+// the target needs are planned. Its image gets Docker's config and history.
+//
 // It leaves out parsing (package build/parse), running containers (the caller's RunFunc,
 // package container in the daemon), pulling bases (the caller's PullFunc) and the layer tar
 // format (package layer).

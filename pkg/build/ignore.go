@@ -3,10 +3,15 @@ package build
 import (
 	"bufio"
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
+
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/moby/patternmatcher"
+	"github.com/moby/patternmatcher/ignorefile"
 )
 
 // IgnoreFile is the context's exclusion list.
@@ -16,6 +21,9 @@ const IgnoreFile = ".miniboxignore"
 // above it) decides, so "!" re-includes and an excluded directory excludes its contents.
 type Ignore struct {
 	rules []ignoreRule
+	// docker, when set, decides instead: a .dockerignore, with Docker's own matcher.
+	docker *patternmatcher.PatternMatcher
+	name   string // the ignore file, kept in every image like Docker's .dockerignore
 }
 
 type ignoreRule struct {
@@ -34,6 +42,31 @@ func LoadIgnore(dir string) (*Ignore, error) {
 		return nil, err
 	}
 	return ParseIgnore(b)
+}
+
+// LoadDockerIgnore reads the first of names (then .dockerignore) in dir with Docker's
+// rules; none present ignores nothing.
+func LoadDockerIgnore(dir string, names ...string) (*Ignore, error) {
+	for _, n := range append(names, ".dockerignore") {
+		f, err := os.Open(filepath.Join(dir, n))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		patterns, err := ignorefile.ReadAll(f)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", n, err)
+		}
+		pm, err := patternmatcher.New(patterns)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %v: %w", n, err, errdefs.ErrInvalid)
+		}
+		return &Ignore{docker: pm, name: n}, nil
+	}
+	return &Ignore{}, nil
 }
 
 // ParseIgnore reads patterns, one a line, # comments.
@@ -113,7 +146,18 @@ func globRegexp(p string) string {
 
 // Excluded reports whether rel (slash-separated, relative to the context) is left out.
 func (ig *Ignore) Excluded(rel string) bool {
-	if ig == nil || len(ig.rules) == 0 || rel == "" || rel == "." {
+	if ig == nil || rel == "" || rel == "." {
+		return false
+	}
+	if ig.docker != nil {
+		rel = strings.Trim(filepath.ToSlash(rel), "/")
+		if rel == ig.name {
+			return false
+		}
+		ex, err := ig.docker.MatchesOrParentMatches(rel)
+		return err == nil && ex
+	}
+	if len(ig.rules) == 0 {
 		return false
 	}
 	rel = strings.Trim(filepath.ToSlash(rel), "/")

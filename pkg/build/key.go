@@ -51,7 +51,7 @@ func (bx *blockRun) blockKey() (string, error) {
 	for _, ip := range bp.instrs {
 		in := ip.in
 		k.field("instr", in.Keyword, in.Raw, in.Chown, in.Chmod, in.From, strings.Join(ip.args, "\x00"))
-		if in.Keyword == "COPY" && in.From == "" {
+		if (in.Keyword == "COPY" || in.Keyword == "ADD") && in.From == "" {
 			srcs, v, err := bx.copySources(ip)
 			if err != nil {
 				return "", err
@@ -60,6 +60,20 @@ func (bx *blockRun) blockKey() (string, error) {
 			for _, s := range srcs {
 				if err := hashTree(k, bx.ctxView(), s.rel, s.follow); err != nil {
 					return "", fmt.Errorf("%s: hash COPY source %s: %w", in.Pos, s.rel, err)
+				}
+			}
+		}
+	}
+	for _, ip := range bp.instrs {
+		if ip.dk == nil {
+			continue
+		}
+		k.field("docker", ip.dk.key())
+		for _, m := range ip.dk.Mounts {
+			if m.Type == "bind" && m.From == "" {
+				// A bind of the context is read by the RUN: its content is an input.
+				if err := hashTree(k, bx.ctxView(), m.Source, true); err != nil {
+					return "", fmt.Errorf("%s: hash --mount source %s: %w", ip.in.Pos, m.Source, err)
 				}
 			}
 		}

@@ -57,6 +57,7 @@ type instrPlan struct {
 	in   *parse.Instr
 	args []string // expanded (COPY: sources then destination; WORKDIR, USER: one)
 	st   state
+	dk   *dockerStep // a Dockerfile's RUN or ADD: what it runs and mounts
 }
 
 // blockPlan is a block ready to schedule: its base, its NEED closure, and every

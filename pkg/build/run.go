@@ -35,6 +35,9 @@ type blockRun struct {
 	work  string
 	lower []string // top first
 	out   *lineWriter
+	// A Dockerfile RUN's mounts and network ("" = host), for the next container.
+	mounts  []spec.Mount
+	network string
 }
 
 func (bx *blockRun) ctxView() *ctxView { return bx.req.ctx }
@@ -70,7 +73,13 @@ func (bx *blockRun) runInstrs(ctx context.Context) error {
 		var err error
 		switch ip.in.Keyword {
 		case "RUN":
+			if ip.dk != nil {
+				err = bx.dockerRun(ctx, ip)
+				break
+			}
 			err = bx.run(ctx, ip, ip.in.Raw, ip.st.user)
+		case "ADD":
+			err = bx.dockerAdd(ctx, ip)
 		case "COPY":
 			err = bx.runCopy(ip)
 		case "WORKDIR":
@@ -139,6 +148,7 @@ func (bx *blockRun) container(ctx context.Context, argv, env []string, cwd, user
 		Rootfs:   spec.Rootfs{Lower: lower, Upper: bx.upper, Work: work},
 		Hostname: "minibox-build",
 		Network:  "host",
+		Mounts:   bx.mounts,
 		Process: spec.Process{
 			Args: argv, Env: env, Cwd: cwd, User: user,
 			Capabilities: bx.bld.caps,
@@ -151,6 +161,9 @@ func (bx *blockRun) container(ctx context.Context, argv, env []string, cwd, user
 		HostsPath:    filepath.Join(bx.dir, "hosts"),
 		ResolvPath:   filepath.Join(bx.dir, "resolv.conf"),
 		HostnamePath: filepath.Join(bx.dir, "hostname"),
+	}
+	if bx.network != "" {
+		s.Network = bx.network
 	}
 	code, err := bx.bld.Run(ctx, s, bx.out, bx.out)
 	bx.out.flush()
@@ -174,28 +187,7 @@ func (bx *blockRun) cleanMountpoints() {
 	}
 	defer unix.Close(ufd)
 	for i := len(mountpoints) - 1; i >= 0; i-- {
-		m := mountpoints[i]
-		dfd := ufd
-		if dir := parentRel(m); dir != "" {
-			if dfd, err = inroot.Openat2(ufd, dir, unix.O_PATH|unix.O_DIRECTORY, nameResolve); err != nil {
-				continue
-			}
-		}
-		name := path.Base(m)
-		var st unix.Stat_t
-		if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err == nil {
-			if _, err := low.Lstat(m); err != nil {
-				switch {
-				case st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0:
-					unix.Unlinkat(dfd, name, 0)
-				case st.Mode&unix.S_IFMT == unix.S_IFDIR:
-					unix.Unlinkat(dfd, name, unix.AT_REMOVEDIR) // only if empty
-				}
-			}
-		}
-		if dfd != ufd {
-			unix.Close(dfd)
-		}
+		removePlaceholder(ufd, low, mountpoints[i])
 	}
 	// Their parents, when creating the mountpoint is all that happened to them: made for
 	// it, or copied up unchanged (same mode and owner as below, nothing inside).
@@ -403,4 +395,33 @@ func (w *lineWriter) lines() []string {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return append([]string(nil), w.last...)
+}
+
+// removePlaceholder removes m (relative to the upper dir's fd ufd) when the runtime only
+// made it to mount on: an empty file or an empty directory that the lower layers lack.
+// The build container wrote the upper dir, so m's parents may be symlinks to anywhere on
+// the host: the parent is reached without following any, and m removed on its fd.
+func removePlaceholder(ufd int, low *view, m string) {
+	dfd := ufd
+	if dir := parentRel(m); dir != "" {
+		var err error
+		if dfd, err = inroot.Openat2(ufd, dir, unix.O_PATH|unix.O_DIRECTORY, nameResolve); err != nil {
+			return
+		}
+		defer unix.Close(dfd)
+	}
+	name := path.Base(m)
+	var st unix.Stat_t
+	if err := unix.Fstatat(dfd, name, &st, unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return
+	}
+	if _, err := low.Lstat(m); err == nil {
+		return
+	}
+	switch {
+	case st.Mode&unix.S_IFMT == unix.S_IFREG && st.Size == 0:
+		unix.Unlinkat(dfd, name, 0)
+	case st.Mode&unix.S_IFMT == unix.S_IFDIR:
+		unix.Unlinkat(dfd, name, unix.AT_REMOVEDIR) // only if empty
+	}
 }

@@ -71,10 +71,23 @@ func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth)
 		return nil, err
 	}
 	content := []byte(r.MiniBox)
-	name := "MiniBox"
-	if r.File != "" {
-		name = r.File
+	name := r.File
+	if name == "" && len(strings.TrimSpace(r.MiniBox)) == 0 {
+		// Docker's order after minibox's own: MiniBox, then Dockerfile, then Containerfile.
+		name = "MiniBox"
+		for _, n := range []string{"MiniBox", "Dockerfile", "Containerfile"} {
+			if fi, err := os.Stat(filepath.Join(dir, n)); err == nil && fi.Mode().IsRegular() {
+				name = n
+				break
+			}
+		}
+	} else if name == "" {
+		name = "MiniBox"
+		if r.Dockerfile {
+			name = "Dockerfile"
+		}
 	}
+	docker := r.Dockerfile || IsDockerfileName(name)
 	if len(strings.TrimSpace(r.MiniBox)) == 0 {
 		p := name
 		if !filepath.IsAbs(p) {
@@ -84,11 +97,24 @@ func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth)
 			return nil, err
 		}
 		if content, err = os.ReadFile(p); err != nil || len(strings.TrimSpace(string(content))) == 0 {
-			return nil, errdefs.Invalid(fmt.Sprintf("MiniBox content is required (none sent and %s is missing or empty)", name))
+			what := "MiniBox"
+			if docker {
+				what = "Dockerfile"
+			}
+			return nil, errdefs.Invalid(fmt.Sprintf("%s content is required (none sent and %s is missing or empty)", what, name))
 		}
 	}
-	if _, err := parse.Parse(filepath.Base(name), content); err != nil {
+	if docker {
+		if err := build.CheckDockerfile(filepath.Base(name), content); err != nil {
+			return nil, err
+		}
+	} else if _, err := parse.Parse(filepath.Base(name), content); err != nil {
 		return nil, err
+	}
+	for k := range r.Labels {
+		if k == "" {
+			return nil, errdefs.Invalid("labels: a label needs a key")
+		}
 	}
 	tags := append([]string(nil), r.Tags...)
 	if r.Image != "" && !contains(tags, r.Image) {
@@ -97,7 +123,20 @@ func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth)
 	return &PreparedBuild{auth: auth, req: build.Request{
 		File: content, FileName: filepath.Base(name), Context: dir, Tags: tags,
 		NoCache: r.NoCache, Pull: r.Pull, Target: r.Target, BuildArgs: r.BuildArgs,
+		Dockerfile: docker, Labels: r.Labels, Platform: r.Platform,
 	}}, nil
+}
+
+// IsDockerfileName reports a file that is a Dockerfile by its name: Dockerfile,
+// Containerfile, and their foo.Dockerfile or Dockerfile.foo variants.
+func IsDockerfileName(name string) bool {
+	b := strings.ToLower(filepath.Base(name))
+	for _, n := range []string{"dockerfile", "containerfile"} {
+		if b == n || strings.HasPrefix(b, n+".") || strings.HasSuffix(b, "."+n) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(ss []string, s string) bool {

@@ -12,13 +12,17 @@ import (
 type Format int
 
 const (
-	DAG    Format = iota // BASE, BLOCK, indented instructions
-	Legacy               // BOX/FROM/START-WITH, one step per line
+	DAG        Format = iota // BASE, BLOCK, indented instructions
+	Legacy                   // BOX/FROM/START-WITH, one step per line
+	Dockerfile               // a Dockerfile, read by package build with BuildKit's parser
 )
 
 func (f Format) String() string {
-	if f == Legacy {
+	switch f {
+	case Legacy:
 		return "legacy-linear"
+	case Dockerfile:
+		return "dockerfile"
 	}
 	return "dag"
 }

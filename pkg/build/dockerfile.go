@@ -1,0 +1,976 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/minibox/minibox/pkg/build/parse"
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/layer"
+	"github.com/minibox/minibox/pkg/oci"
+	"github.com/moby/buildkit/frontend/dockerfile/instructions"
+	"github.com/moby/buildkit/frontend/dockerfile/parser"
+	"github.com/moby/buildkit/frontend/dockerfile/shell"
+	digest "github.com/opencontainers/go-digest"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+)
+
+// defaultPath is the PATH of a stage whose base sets none (BuildKit's).
+const defaultPath = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// dockerFile is a parsed Dockerfile: its stages and the ARGs before the first FROM.
+type dockerFile struct {
+	name   string
+	stages []instructions.Stage
+	meta   []instructions.ArgCommand
+	escape rune
+	lines  []string
+}
+
+// CheckDockerfile parses a Dockerfile, reporting its errors as file:line (ErrInvalid).
+func CheckDockerfile(name string, src []byte) error {
+	_, err := parseDockerfile(name, src)
+	return err
+}
+
+func (df *dockerFile) errAt(line int, format string, args ...any) error {
+	msg := fmt.Sprintf(format, args...)
+	if line > 0 && line <= len(df.lines) {
+		msg = strings.TrimSpace(df.lines[line-1]) + ": " + msg
+	}
+	return parse.ErrorList{&parse.Error{Pos: parse.Pos{File: df.name, Line: line, Col: 1}, Msg: msg}}
+}
+
+func lineOf(loc []parser.Range) int {
+	if len(loc) == 0 {
+		return 0
+	}
+	return loc[0].Start.Line
+}
+
+// parseDockerfile reads src with BuildKit's parser and its typed instructions. A
+// "# syntax=" line is accepted and served by this built-in parser: nothing is pulled.
+func parseDockerfile(name string, src []byte) (*dockerFile, error) {
+	df := &dockerFile{name: name, lines: strings.Split(string(src), "\n")}
+	if len(bytes.TrimSpace(src)) == 0 {
+		return nil, errdefs.Invalid(name + ": the Dockerfile is empty")
+	}
+	res, err := parser.Parse(bytes.NewReader(src))
+	if err != nil {
+		var le *parser.LocationError
+		line := 0
+		if errors.As(err, &le) && len(le.Locations) > 0 {
+			line = lineOf(le.Locations[0])
+		}
+		return nil, df.errAt(line, "%v", err)
+	}
+	df.escape = res.EscapeToken
+	for _, n := range res.AST.Children {
+		cmd, err := instructions.ParseInstruction(n)
+		if err != nil {
+			return nil, df.errAt(n.StartLine, "%v", err)
+		}
+		if len(df.stages) == 0 {
+			if a, ok := cmd.(*instructions.ArgCommand); ok {
+				df.meta = append(df.meta, *a)
+				continue
+			}
+		}
+		switch c := cmd.(type) {
+		case *instructions.Stage:
+			df.stages = append(df.stages, *c)
+		case instructions.Command:
+			if len(df.stages) == 0 {
+				return nil, df.errAt(n.StartLine, "%s before the first FROM: only ARG may come first", strings.ToUpper(n.Value))
+			}
+			s := &df.stages[len(df.stages)-1]
+			s.AddCommand(c)
+		default:
+			return nil, df.errAt(n.StartLine, "unexpected instruction %T", cmd)
+		}
+	}
+	if len(df.stages) == 0 {
+		return nil, df.errAt(0, "no FROM: a Dockerfile needs at least one stage")
+	}
+	return df, nil
+}
+
+// lexEnv is what ${NAME} sees: the stage's ENV, then its ARGs (ENV wins, as in Docker).
+type lexEnv struct {
+	env  envList
+	args map[string]string
+}
+
+func (l lexEnv) Get(k string) (string, bool) {
+	if v, ok := l.env.get(k); ok {
+		return v, true
+	}
+	v, ok := l.args[k]
+	return v, ok
+}
+
+func (l lexEnv) Keys() []string {
+	var out []string
+	for _, kv := range l.env {
+		k, _, _ := strings.Cut(kv, "=")
+		out = append(out, k)
+	}
+	for k := range l.args {
+		out = append(out, k)
+	}
+	return out
+}
+
+// dockerConfig is the runtime config of a Docker image, with Docker's extensions.
+type dockerConfig struct {
+	ocispec.ImageConfig
+	Healthcheck json.RawMessage `json:"Healthcheck,omitempty"`
+	OnBuild     []string        `json:"OnBuild,omitempty"`
+	Shell       []string        `json:"Shell,omitempty"`
+}
+
+type dockerImage struct {
+	Created *time.Time `json:"created,omitempty"`
+	Author  string     `json:"author,omitempty"`
+	ocispec.Platform
+	Config  dockerConfig      `json:"config"`
+	RootFS  ocispec.RootFS    `json:"rootfs"`
+	History []ocispec.History `json:"history,omitempty"`
+}
+
+func (c dockerConfig) clone() dockerConfig {
+	b, _ := json.Marshal(c)
+	var out dockerConfig
+	json.Unmarshal(b, &out)
+	return out
+}
+
+// histEntry is one history line: inherited from the base, or an instruction of a stage
+// (bp is its block when it may add a layer).
+type histEntry struct {
+	inherited *ocispec.History
+	createdBy string
+	bp        *blockPlan
+}
+
+// dstage is one stage of the Dockerfile (or an image read by COPY --from / a mount).
+type dstage struct {
+	idx       int
+	name      string // AS name, lower-case
+	label     string // for block names: the name, else the index
+	st        *instructions.Stage
+	line      int
+	fromStage *dstage
+	ref       string // image (or scratch) when fromStage is nil
+	platform  string
+	uses      []*dstage
+
+	planned bool
+	base    *baseInfo
+	chain   []*blockPlan // every block from the root base up, in order
+	cfg     dockerConfig
+	author  string
+	history []histEntry
+}
+
+func (s *dstage) last() *blockPlan { return s.chain[len(s.chain)-1] }
+
+// dockerPlan is a Dockerfile build: the blocks to run and the stage that is the image.
+type dockerPlan struct {
+	plan   *plan
+	target *dstage
+}
+
+// dockerStep is what a RUN adds to its block's key and needs to run.
+type dockerStep struct {
+	Argv    []string      `json:"argv,omitempty"`
+	Env     []string      `json:"env,omitempty"`
+	Network string        `json:"network,omitempty"`
+	Mounts  []dockerMnt   `json:"mounts,omitempty"`
+	Scripts []dockerFile2 `json:"scripts,omitempty"`
+	Unpack  bool          `json:"unpack,omitempty"`
+}
+
+// dockerFile2 is a heredoc run as a script (it starts with #!), mounted at /dev/pipes.
+type dockerFile2 struct {
+	Name string `json:"name"`
+	Data string `json:"data"`
+}
+
+// dockerMnt is a RUN --mount.
+type dockerMnt struct {
+	Type      string  `json:"type"`
+	Target    string  `json:"target"`
+	Source    string  `json:"source,omitempty"`
+	From      string  `json:"from,omitempty"` // block name of the stage, "" = context
+	ReadOnly  bool    `json:"ro,omitempty"`
+	CacheID   string  `json:"id,omitempty"`
+	Mode      *uint64 `json:"mode,omitempty"`
+	UID       *uint64 `json:"uid,omitempty"`
+	GID       *uint64 `json:"gid,omitempty"`
+	fromStage *dstage
+}
+
+func (d *dockerStep) key() string {
+	b, _ := json.Marshal(d)
+	return string(b)
+}
+
+// platformArgs are BuildKit's automatic platform ARGs: this builder builds for its host.
+func platformArgs() map[string]string {
+	hp := oci.HostPlatform()
+	p := hp.OS + "/" + hp.Architecture
+	if hp.Variant != "" {
+		p += "/" + hp.Variant
+	}
+	m := map[string]string{}
+	for _, pre := range []string{"TARGET", "BUILD"} {
+		m[pre+"PLATFORM"], m[pre+"OS"], m[pre+"ARCH"], m[pre+"VARIANT"] = p, hp.OS, hp.Architecture, hp.Variant
+	}
+	return m
+}
+
+// checkPlatform refuses a platform other than the host's: RUN steps run natively.
+func checkPlatform(p string) error {
+	if p == "" {
+		return nil
+	}
+	want, err := oci.ParsePlatform(p)
+	if err != nil {
+		return errdefs.Invalid(fmt.Sprintf("platform %q: %v", p, err))
+	}
+	hp := oci.HostPlatform()
+	if want.OS != hp.OS || want.Architecture != hp.Architecture {
+		return errdefs.Invalid(fmt.Sprintf("platform %s: this builder runs build steps natively and builds %s/%s only", p, hp.OS, hp.Architecture))
+	}
+	return nil
+}
+
+type dockerPlanner struct {
+	bld    *Builder
+	req    *Request
+	df     *dockerFile
+	lex    *shell.Lex
+	global map[string]string // ARGs before FROM, build args and platform ARGs
+	stages []*dstage
+	images map[string]*dstage // COPY --from=<image>
+	bases  map[string]*baseInfo
+	p      *plan
+	logf   func(string, string)
+}
+
+func (dp *dockerPlanner) expandGlobal(s string, line int) (string, error) {
+	out, _, err := dp.lex.ProcessWord(s, lexEnv{args: dp.global})
+	if err != nil {
+		return "", dp.df.errAt(line, "%v", err)
+	}
+	return out, nil
+}
+
+// stageRef finds what a --from or FROM names: a stage by name or index, else an image.
+func (dp *dockerPlanner) stageRef(ref string, self *dstage, line int) (*dstage, error) {
+	if ref == "" {
+		return nil, dp.df.errAt(line, "empty stage or image name")
+	}
+	if n, err := strconv.Atoi(ref); err == nil {
+		if n < 0 || n >= len(dp.stages) {
+			return nil, dp.df.errAt(line, "stage index %d out of range (%d stages)", n, len(dp.stages))
+		}
+		return dp.stages[n], nil
+	}
+	if s := dp.lookupStage(ref, self); s != nil {
+		return s, nil
+	}
+	if s, ok := dp.images[ref]; ok {
+		return s, nil
+	}
+	s := &dstage{idx: -1, label: fmt.Sprintf("image-%d", len(dp.images)+1), ref: ref, line: line, st: &instructions.Stage{BaseName: ref}}
+	dp.images[ref] = s
+	return s, nil
+}
+
+// lookupStage finds a stage by its AS name (case-insensitive), never self.
+func (dp *dockerPlanner) lookupStage(ref string, self *dstage) *dstage {
+	for _, s := range dp.stages {
+		if s != self && s.name != "" && strings.EqualFold(s.name, ref) {
+			return s
+		}
+	}
+	return nil
+}
+
+// planDockerfile parses the Dockerfile and turns the stages the target needs into
+// blocks: one per RUN, COPY, ADD and WORKDIR, each stacked on the one before it in its
+// stage; a stage FROM another continues that one's chain; COPY --from and mounts wait for
+// the stage they read. Stages nobody needs are neither planned, pulled nor built.
+func (bld *Builder) planDockerfile(ctx context.Context, req *Request, logf func(string, string), name string, workers int) (*dockerPlan, error) {
+	if req.FileName == "" {
+		req.FileName = "Dockerfile"
+	}
+	df, err := parseDockerfile(req.FileName, req.File)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkPlatform(req.Platform); err != nil {
+		return nil, err
+	}
+	if err := bld.prepareContext(req, req.FileName+".dockerignore"); err != nil {
+		return nil, err
+	}
+	req.epoch = layer.DefaultEpoch
+	if s, ok := req.BuildArgs["SOURCE_DATE_EPOCH"]; ok {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil {
+			return nil, errdefs.Invalid(fmt.Sprintf("SOURCE_DATE_EPOCH=%s: expected seconds since 1970", s))
+		}
+		req.epoch = time.Unix(n, 0).UTC()
+	}
+	dp := &dockerPlanner{bld: bld, req: req, df: df, lex: shell.NewLex(df.escape), global: platformArgs(),
+		images: map[string]*dstage{}, bases: map[string]*baseInfo{}, logf: logf,
+		p: &plan{file: &parse.File{Name: df.name, Format: parse.Dockerfile}, args: map[string]string{}, byName: map[string]*blockPlan{}}}
+	for _, a := range df.meta {
+		for _, kv := range a.Args {
+			v, given := req.BuildArgs[kv.Key]
+			if !given && kv.Value != nil {
+				if v, err = dp.expandGlobal(*kv.Value, lineOf(a.Location())); err != nil {
+					return nil, err
+				}
+				given = true
+			}
+			if given {
+				dp.global[kv.Key] = v
+			}
+		}
+	}
+	for i := range df.stages {
+		st := &df.stages[i]
+		s := &dstage{idx: i, name: st.Name, label: st.Name, st: st, line: lineOf(st.Location)}
+		if s.label == "" {
+			s.label = strconv.Itoa(i)
+		}
+		dp.stages = append(dp.stages, s)
+	}
+	// References between stages.
+	for _, s := range dp.stages {
+		base, err := dp.expandGlobal(s.st.BaseName, s.line)
+		if err != nil {
+			return nil, err
+		}
+		if s.platform, err = dp.expandGlobal(s.st.Platform, s.line); err != nil {
+			return nil, err
+		}
+		if base == "" {
+			return nil, dp.df.errAt(s.line, "FROM needs an image or a stage")
+		}
+		if s.fromStage = dp.lookupStage(base, s); s.fromStage == nil {
+			s.ref = base
+		}
+		for _, c := range s.st.Commands {
+			var froms []string
+			switch c := c.(type) {
+			case *instructions.CopyCommand:
+				if c.From != "" {
+					froms = append(froms, c.From)
+				}
+			case *instructions.RunCommand:
+				froms = append(froms, runMountFroms(c)...)
+			}
+			for _, f := range froms {
+				f, err := dp.expandGlobal(f, lineOf(c.Location()))
+				if err != nil {
+					return nil, err
+				}
+				ref, err := dp.stageRef(f, nil, lineOf(c.Location()))
+				if err != nil {
+					return nil, err
+				}
+				if ref == s {
+					return nil, dp.df.errAt(lineOf(c.Location()), "circular dependency: stage %s reads from itself", s.label)
+				}
+				s.uses = append(s.uses, ref)
+			}
+		}
+	}
+	target := dp.stages[len(dp.stages)-1]
+	if req.Target != "" {
+		target = nil
+		var names []string
+		for _, s := range dp.stages {
+			if s.name != "" {
+				names = append(names, s.name)
+			}
+			if s.name != "" && strings.EqualFold(s.name, req.Target) {
+				target = s
+			}
+		}
+		if target == nil {
+			return nil, errdefs.Invalid(fmt.Sprintf("target %q is not a stage of %s; stages: %s", req.Target, df.name, strings.Join(names, ", ")))
+		}
+	}
+	// Order the needed stages, dependencies first; a cycle is an error.
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[*dstage]int{}
+	var order []*dstage
+	var stack []*dstage
+	var visit func(s *dstage) error
+	visit = func(s *dstage) error {
+		color[s] = grey
+		stack = append(stack, s)
+		deps := append([]*dstage(nil), s.uses...)
+		if s.fromStage != nil {
+			deps = append([]*dstage{s.fromStage}, deps...)
+		}
+		for _, d := range deps {
+			switch color[d] {
+			case white:
+				if err := visit(d); err != nil {
+					return err
+				}
+			case grey:
+				i := len(stack) - 1
+				for stack[i] != d {
+					i--
+				}
+				var path []string
+				for _, x := range append(append([]*dstage(nil), stack[i:]...), d) {
+					path = append(path, x.label)
+				}
+				return dp.df.errAt(s.line, "circular dependency between stages: %s", strings.Join(path, " -> "))
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[s] = black
+		order = append(order, s)
+		return nil
+	}
+	if err := visit(target); err != nil {
+		return nil, err
+	}
+	logf("build", "START image="+name)
+	for _, s := range order {
+		if err := dp.planStage(ctx, s); err != nil {
+			return nil, err
+		}
+	}
+	logf("build", fmt.Sprintf("mode=%s stages=%d blocks=%d workers=%d", parse.Dockerfile, len(order), len(dp.p.blocks), workers))
+	dp.p.target = target.last()
+	dp.p.image = target.chain
+	return &dockerPlan{plan: dp.p, target: target}, nil
+}
+
+func runMountFroms(c *instructions.RunCommand) []string {
+	// Mount flags are only parsed at expansion; read from= here without expanding.
+	var out []string
+	for _, fl := range mountFlags(c) {
+		for _, field := range strings.Split(fl, ",") {
+			k, v, _ := strings.Cut(strings.TrimSpace(field), "=")
+			if strings.EqualFold(k, "from") && v != "" {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}
+
+// mountFlags returns the --mount values of a RUN, from its source text.
+func mountFlags(c *instructions.RunCommand) []string {
+	var out []string
+	code := c.String()
+	for _, w := range strings.Fields(code) {
+		if v, ok := strings.CutPrefix(w, "--mount="); ok {
+			out = append(out, strings.Trim(v, `"'`))
+		}
+	}
+	return out
+}
+
+func (dp *dockerPlanner) resolveBase(ctx context.Context, ref string, line int) (*baseInfo, error) {
+	if b, ok := dp.bases[ref]; ok {
+		return b, nil
+	}
+	var b *baseInfo
+	var err error
+	if ref == "scratch" {
+		b = &baseInfo{Ref: ref, Digest: "scratch"}
+	} else if b, err = dp.bld.imageBase(ctx, dp.req, ref, dp.logf); err != nil {
+		return nil, dp.df.errAt(line, "%v", err)
+	}
+	dp.bases[ref] = b
+	return b, nil
+}
+
+// planStage plans one stage whose dependencies are planned.
+func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
+	var onbuild []string
+	if par := s.fromStage; par != nil {
+		s.base, s.cfg, s.author = par.base, par.cfg.clone(), par.author
+		s.chain = append([]*blockPlan(nil), par.chain...)
+		s.history = append([]histEntry(nil), par.history...)
+	} else {
+		if err := checkPlatform(s.platform); err != nil {
+			return dp.df.errAt(s.line, "%v", err)
+		}
+		b, err := dp.resolveBase(ctx, s.ref, s.line)
+		if err != nil {
+			return err
+		}
+		s.base = b
+		var img dockerImage
+		if len(b.Raw) > 0 {
+			json.Unmarshal(b.Raw, &img)
+		}
+		s.cfg, s.author = img.Config, img.Author
+		for i := range img.History {
+			s.history = append(s.history, histEntry{inherited: &img.History[i]})
+		}
+	}
+	onbuild, s.cfg.OnBuild = s.cfg.OnBuild, nil
+	env := envList(s.cfg.Env)
+	if _, ok := env.get("PATH"); !ok {
+		k, v, _ := strings.Cut(defaultPath, "=")
+		env = env.set(k, v)
+	}
+	s.cfg.Env = env
+	st := state{env: env, user: s.cfg.User, workdir: s.cfg.WorkingDir}
+	if st.workdir == "" {
+		st.workdir = "/"
+	}
+	var cmds []instructions.Command
+	for _, trig := range onbuild {
+		res, err := parser.Parse(strings.NewReader(trig))
+		if err != nil {
+			return dp.df.errAt(s.line, "ONBUILD trigger %q of the base: %v", trig, err)
+		}
+		for _, n := range res.AST.Children {
+			c, err := instructions.ParseInstruction(n)
+			if err != nil {
+				return dp.df.errAt(s.line, "ONBUILD trigger %q of the base: %v", trig, err)
+			}
+			cmd, ok := c.(instructions.Command)
+			if !ok {
+				return dp.df.errAt(s.line, "ONBUILD trigger %q of the base is not allowed", trig)
+			}
+			cmds = append(cmds, cmd)
+		}
+	}
+	nTriggers := len(cmds)
+	cmds = append(cmds, s.st.Commands...)
+	args := map[string]string{}
+	cmdSet := false
+	own := 0
+	for i, cmd := range cmds {
+		line := lineOf(cmd.Location())
+		if i < nTriggers {
+			line = s.line
+		}
+		errAt := func(format string, a ...any) error { return dp.df.errAt(line, format, a...) }
+		expander := func(word string) (string, error) {
+			out, _, err := dp.lex.ProcessWord(word, lexEnv{env: st.env, args: args})
+			return out, err
+		}
+		if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
+			if err := ex.Expand(expander); err != nil {
+				return errAt("%v", err)
+			}
+		}
+		code := strings.ToUpper(cmd.Name())
+		if sv, ok := cmd.(fmt.Stringer); ok {
+			code = strings.TrimSpace(sv.String())
+		}
+		hist := histEntry{createdBy: code}
+		shellForm := func(c instructions.ShellDependantCmdLine) []string {
+			if !c.PrependShell {
+				return append([]string(nil), c.CmdLine...)
+			}
+			sh := s.cfg.Shell
+			if len(sh) == 0 {
+				sh = []string{"/bin/sh", "-c"}
+			}
+			return append(append([]string(nil), sh...), strings.Join(c.CmdLine, " "))
+		}
+		var step *instrPlan
+		switch c := cmd.(type) {
+		case *instructions.EnvCommand:
+			for _, kv := range c.Env {
+				st.env = st.env.set(kv.Key, kv.Value)
+			}
+			s.cfg.Env = st.env
+		case *instructions.ArgCommand:
+			for _, kv := range c.Args {
+				if v, ok := dp.req.BuildArgs[kv.Key]; ok {
+					args[kv.Key] = v
+				} else if kv.Value != nil {
+					args[kv.Key] = *kv.Value
+				} else if v, ok := dp.global[kv.Key]; ok {
+					args[kv.Key] = v
+				}
+			}
+			continue // not in the image's history (Docker keeps ARG out of it too)
+		case *instructions.LabelCommand:
+			if s.cfg.Labels == nil {
+				s.cfg.Labels = map[string]string{}
+			}
+			for _, kv := range c.Labels {
+				s.cfg.Labels[kv.Key] = kv.Value
+			}
+		case *instructions.MaintainerCommand:
+			s.author = c.Maintainer
+		case *instructions.UserCommand:
+			st.user = c.User
+			s.cfg.User = c.User
+		case *instructions.ExposeCommand:
+			if s.cfg.ExposedPorts == nil {
+				s.cfg.ExposedPorts = map[string]struct{}{}
+			}
+			for _, p := range c.Ports {
+				ps, err := dp.lex.ProcessWords(p, lexEnv{env: st.env, args: args})
+				if err != nil {
+					return errAt("%v", err)
+				}
+				for _, p := range ps {
+					if err := parse.CheckPort(p); err != nil {
+						return errAt("%v", err)
+					}
+					if !strings.Contains(p, "/") {
+						p += "/tcp"
+					}
+					s.cfg.ExposedPorts[strings.ToLower(p)] = struct{}{}
+				}
+			}
+		case *instructions.VolumeCommand:
+			if s.cfg.Volumes == nil {
+				s.cfg.Volumes = map[string]struct{}{}
+			}
+			for _, v := range c.Volumes {
+				if v = strings.TrimSpace(v); v == "" {
+					return errAt("VOLUME with an empty path")
+				}
+				s.cfg.Volumes[v] = struct{}{}
+			}
+		case *instructions.EntrypointCommand:
+			s.cfg.Entrypoint = shellForm(c.ShellDependantCmdLine)
+			if !cmdSet {
+				s.cfg.Cmd = nil // Docker's rule: a new ENTRYPOINT drops an inherited CMD
+			}
+		case *instructions.CmdCommand:
+			s.cfg.Cmd = shellForm(c.ShellDependantCmdLine)
+			cmdSet = true
+		case *instructions.ShellCommand:
+			s.cfg.Shell = append([]string(nil), c.Shell...)
+		case *instructions.HealthCheckCommand:
+			b, err := json.Marshal(c.Health)
+			if err != nil {
+				return errAt("%v", err)
+			}
+			s.cfg.Healthcheck = b
+		case *instructions.StopSignalCommand:
+			s.cfg.StopSignal = c.Signal
+		case *instructions.OnbuildCommand:
+			s.cfg.OnBuild = append(s.cfg.OnBuild, c.Expression)
+		case *instructions.WorkdirCommand:
+			wd := c.Path
+			if !path.IsAbs(wd) {
+				wd = path.Join(st.workdir, wd)
+			}
+			wd = path.Clean(wd)
+			step = &instrPlan{in: &parse.Instr{Keyword: "WORKDIR"}, args: []string{wd}, st: st}
+			st.workdir = wd
+			s.cfg.WorkingDir = wd
+		case *instructions.RunCommand:
+			ip, err := dp.runStep(c, s, st, args, shellForm)
+			if err != nil {
+				return errAt("%v", err)
+			}
+			step = ip
+		case *instructions.CopyCommand:
+			if len(c.SourceContents) > 0 {
+				return errAt("COPY of a heredoc is not supported by this builder; put the file in the context")
+			}
+			if c.Parents || len(c.ExcludePatterns) > 0 {
+				return errAt("COPY --parents and --exclude are not supported by this builder")
+			}
+			ip, err := dp.copyStep("COPY", c.SourcePaths, c.DestPath, c.From, c.Chown, c.Chmod, s, st, args)
+			if err != nil {
+				return errAt("%v", err)
+			}
+			step = ip
+		case *instructions.AddCommand:
+			if len(c.SourceContents) > 0 || len(c.ExcludePatterns) > 0 {
+				return errAt("ADD of a heredoc and ADD --exclude are not supported by this builder")
+			}
+			for _, src := range c.SourcePaths {
+				if strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
+					return errAt("ADD %s: this builder does not download: the daemon's build steps have no network for ADD; fetch the file into the context (or RUN wget) and COPY it", src)
+				}
+			}
+			ip, err := dp.copyStep("ADD", c.SourcePaths, c.DestPath, "", c.Chown, c.Chmod, s, st, args)
+			if err != nil {
+				return errAt("%v", err)
+			}
+			ip.dk = &dockerStep{Unpack: c.Unpack == nil || *c.Unpack}
+			step = ip
+		default:
+			return errAt("instruction %s is not supported by this builder", strings.ToUpper(cmd.Name()))
+		}
+		if step != nil {
+			own++
+			step.in.Pos = parse.Pos{File: dp.df.name, Line: line, Col: 1}
+			step.in.Raw = code
+			hist.bp = dp.addBlock(s, fmt.Sprintf("%s:%d", s.label, own), code, *step)
+		}
+		s.history = append(s.history, hist)
+	}
+	if len(s.chain) == 0 {
+		// A stage of metadata only still has a block, so COPY --from and FROM read it
+		// like any other (an empty layer, left out of the image).
+		dp.addBlock(s, s.label+":0", "(base "+s.base.Ref+")", instrPlan{})
+	}
+	s.planned = true
+	return nil
+}
+
+// addBlock appends a block for one instruction to the stage's chain.
+func (dp *dockerPlanner) addBlock(s *dstage, name, code string, ip instrPlan) *blockPlan {
+	bp := &blockPlan{b: &parse.Block{Name: name, Step: code}, index: len(dp.p.blocks), base: s.base,
+		closure: append([]*blockPlan(nil), s.chain...), start: ip.st, end: ip.st}
+	if ip.in != nil {
+		bp.b.Pos = ip.in.Pos
+		bp.instrs = []instrPlan{ip}
+	}
+	if len(s.chain) > 0 {
+		prev := s.last()
+		bp.deps = append(bp.deps, prev.b.Name)
+		bp.b.Needs = append(bp.b.Needs, parse.Word{Text: prev.b.Name})
+	}
+	if ip.dk != nil {
+		for _, m := range ip.dk.Mounts {
+			if m.fromStage != nil {
+				bp.froms = append(bp.froms, m.fromStage.last())
+			}
+		}
+	}
+	if ip.in != nil && ip.in.From != "" {
+		bp.froms = append(bp.froms, dp.p.byName[ip.in.From])
+	}
+	for _, f := range bp.froms {
+		if !containsStr(bp.deps, f.b.Name) {
+			bp.deps = append(bp.deps, f.b.Name)
+			bp.b.BNeeds = append(bp.b.BNeeds, parse.Word{Text: f.b.Name})
+		}
+	}
+	dp.p.blocks = append(dp.p.blocks, bp)
+	dp.p.byName[name] = bp
+	s.chain = append(s.chain, bp)
+	return bp
+}
+
+func containsStr(ss []string, s string) bool {
+	for _, x := range ss {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// runEnvOf is a RUN's environment: ENV, then the stage's ARGs that ENV does not shadow.
+func runEnvOf(st state, args map[string]string) []string {
+	env := append([]string(nil), st.env...)
+	var extra []string
+	for k, v := range args {
+		if _, ok := st.env.get(k); !ok {
+			extra = append(extra, k+"="+v)
+		}
+	}
+	sort.Strings(extra)
+	return append(env, extra...)
+}
+
+func (dp *dockerPlanner) fromStage(ref string) (*dstage, error) {
+	ref, _, err := dp.lex.ProcessWord(ref, lexEnv{args: dp.global})
+	if err != nil {
+		return nil, err
+	}
+	s, err := dp.stageRef(ref, nil, 0)
+	if err != nil {
+		return nil, err
+	}
+	if !s.planned {
+		if s.idx >= 0 {
+			return nil, fmt.Errorf("stage %s is not built before it is read", s.label)
+		}
+		// An image named by --from: planned here, the first time it is read.
+		if err := dp.planStage(context.Background(), s); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+func (dp *dockerPlanner) copyStep(kw string, srcs []string, dst, from, chown, chmod string, s *dstage, st state, args map[string]string) (*instrPlan, error) {
+	if chmod != "" {
+		if _, err := strconv.ParseUint(chmod, 8, 32); err != nil {
+			return nil, fmt.Errorf("--chmod=%s: expected an octal mode such as 0755", chmod)
+		}
+	}
+	in := &parse.Instr{Keyword: kw, Chown: chown, Chmod: chmod}
+	if from != "" {
+		fs, err := dp.fromStage(from)
+		if err != nil {
+			return nil, err
+		}
+		in.From = fs.last().b.Name
+	}
+	ip := &instrPlan{in: in, args: append(append([]string(nil), srcs...), dst), st: st}
+	_ = args
+	return ip, nil
+}
+
+func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st state, args map[string]string,
+	shellForm func(instructions.ShellDependantCmdLine) []string) (*instrPlan, error) {
+	dk := &dockerStep{Env: runEnvOf(st, args)}
+	switch n := instructions.GetNetwork(c); n {
+	case instructions.NetworkNone:
+		dk.Network = "none"
+	case instructions.NetworkHost, instructions.NetworkDefault, "":
+		dk.Network = "host"
+	default:
+		return nil, fmt.Errorf("--network=%s: expected none or host", n)
+	}
+	if sec := instructions.GetSecurity(c); sec != "" && sec != instructions.SecuritySandbox {
+		return nil, fmt.Errorf("--security=%s is not supported by this builder", sec)
+	}
+	for _, m := range instructions.GetMounts(c) {
+		dm := dockerMnt{Type: string(m.Type), Target: m.Target, Source: m.Source, ReadOnly: m.ReadOnly, CacheID: m.CacheID, Mode: m.Mode, UID: m.UID, GID: m.GID}
+		if dm.Target == "" {
+			return nil, fmt.Errorf("--mount=type=%s needs a target", m.Type)
+		}
+		if !path.IsAbs(dm.Target) {
+			dm.Target = path.Join(st.workdir, dm.Target)
+		}
+		switch m.Type {
+		case instructions.MountTypeCache:
+			if dm.CacheID == "" {
+				dm.CacheID = dm.Target
+			}
+			if m.From != "" {
+				return nil, fmt.Errorf("--mount=type=cache,from= is not supported by this builder")
+			}
+		case instructions.MountTypeBind:
+			if m.From != "" {
+				fs, err := dp.fromStage(m.From)
+				if err != nil {
+					return nil, err
+				}
+				dm.fromStage = fs
+				dm.From = fs.last().b.Name
+			} else {
+				clean := path.Clean("/" + dm.Source)
+				if strings.HasPrefix(path.Clean(dm.Source), "..") {
+					return nil, fmt.Errorf("--mount source %s is outside the build context", m.Source)
+				}
+				dm.Source = strings.TrimPrefix(clean, "/")
+			}
+		case instructions.MountTypeTmpfs:
+		default:
+			return nil, fmt.Errorf("--mount=type=%s is not supported by this builder (bind, cache and tmpfs are)", m.Type)
+		}
+		dk.Mounts = append(dk.Mounts, dm)
+	}
+	cl := c.ShellDependantCmdLine
+	if len(c.Files) > 0 {
+		if len(cl.CmdLine) != 1 || !cl.PrependShell {
+			return nil, fmt.Errorf("a heredoc needs the shell form of RUN")
+		}
+		if h := parser.MustParseHeredoc(cl.CmdLine[0]); h != nil {
+			data := c.Files[0].Data
+			if c.Files[0].Chomp {
+				data = parser.ChompHeredocContent(data)
+			}
+			if strings.HasPrefix(data, "#!") {
+				// A script with its own interpreter: run as a file, as BuildKit does.
+				dk.Scripts = []dockerFile2{{Name: c.Files[0].Name, Data: data}}
+				dk.Argv = []string{path.Join("/dev/pipes", c.Files[0].Name)}
+			} else {
+				cl = instructions.ShellDependantCmdLine{CmdLine: []string{data}, PrependShell: true}
+			}
+		} else {
+			// Heredocs inside a command: the shell reads them.
+			var b strings.Builder
+			b.WriteString(cl.CmdLine[0])
+			for _, f := range c.Files {
+				b.WriteByte('\n')
+				b.WriteString(f.Data)
+				b.WriteString(f.Name)
+			}
+			cl = instructions.ShellDependantCmdLine{CmdLine: []string{b.String()}, PrependShell: true}
+		}
+	}
+	if dk.Argv == nil {
+		dk.Argv = shellForm(cl)
+	}
+	if len(dk.Argv) == 0 {
+		return nil, fmt.Errorf("RUN needs a command")
+	}
+	return &instrPlan{in: &parse.Instr{Keyword: "RUN"}, st: st, dk: dk}, nil
+}
+
+// finalizeDocker writes the target stage as an image with Docker's config and history.
+func (bld *Builder) finalizeDocker(ctx context.Context, dp *dockerPlan, req *Request, res *Result, logf func(string, string)) error {
+	t0 := time.Now()
+	s := dp.target
+	base := s.base
+	layers := append([]ocispec.Descriptor(nil), base.Layers...)
+	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
+	var fresh []ocispec.Descriptor
+	for _, bp := range s.chain {
+		if bp.entry.Entries == 0 {
+			continue
+		}
+		layers = append(layers, bp.entry.descriptor())
+		diffIDs = append(diffIDs, bp.entry.DiffID)
+		fresh = append(fresh, bp.entry.descriptor())
+	}
+	logf("finalize", fmt.Sprintf("writing %d layer(s)", len(layers)))
+	epoch := req.epoch
+	img := dockerImage{Created: &epoch, Author: s.author, Config: s.cfg.clone(),
+		RootFS: ocispec.RootFS{Type: "layers", DiffIDs: diffIDs}}
+	img.Platform = base.Config.Platform
+	if img.OS == "" || base.Digest == "scratch" {
+		hp := oci.HostPlatform()
+		img.OS, img.Architecture, img.Variant = hp.OS, hp.Architecture, hp.Variant
+	}
+	img.Config.Labels = withLabels(img.Config.Labels, req.Labels)
+	if img.RootFS.DiffIDs == nil {
+		img.RootFS.DiffIDs = []digest.Digest{}
+	}
+	for _, h := range s.history {
+		if h.inherited != nil {
+			img.History = append(img.History, *h.inherited)
+			continue
+		}
+		img.History = append(img.History, ocispec.History{Created: &epoch, CreatedBy: h.createdBy, Comment: "minibox build",
+			EmptyLayer: h.bp == nil || h.bp.entry.Entries == 0})
+	}
+	cb, err := json.Marshal(img)
+	if err != nil {
+		return err
+	}
+	if err := bld.writeImage(ctx, req, cb, layers, fresh, res); err != nil {
+		return err
+	}
+	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
+	return nil
+}

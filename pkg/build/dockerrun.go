@@ -1,0 +1,291 @@
+package build
+
+import (
+	"bytes"
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+
+	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/inroot"
+	"github.com/minibox/minibox/pkg/spec"
+	"golang.org/x/sys/unix"
+)
+
+// CacheMountsDir holds RUN --mount=type=cache directories, kept across builds.
+const CacheMountsDir = "cache-mounts"
+
+// step names a Dockerfile instruction in errors: its position and its first line.
+func step(ip instrPlan) string {
+	s := ip.in.Raw
+	if i := strings.IndexByte(s, '\n'); i >= 0 {
+		s = s[:i] + " ..."
+	}
+	if len(s) > 80 {
+		s = s[:77] + "..."
+	}
+	return fmt.Sprintf("%s: %s", ip.in.Pos, s)
+}
+
+// dockerRun runs a Dockerfile RUN: its argv (shell form already wrapped), its mounts,
+// its network.
+func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
+	dk := ip.dk
+	var mounts []spec.Mount
+	for i, m := range dk.Mounts {
+		switch m.Type {
+		case "cache":
+			dir, err := bx.bld.cacheMount(m)
+			if err != nil {
+				return fmt.Errorf("%s: --mount=type=cache: %w", step(ip), err)
+			}
+			mounts = append(mounts, spec.Mount{Type: "bind", Source: dir, Destination: m.Target})
+		case "tmpfs":
+			mounts = append(mounts, spec.Mount{Type: "tmpfs", Destination: m.Target})
+		case "bind":
+			src, err := bx.bindSource(i, m)
+			if err != nil {
+				return fmt.Errorf("%s: --mount=type=bind: %w", step(ip), err)
+			}
+			mounts = append(mounts, spec.Mount{Type: "bind", Source: src, Destination: m.Target, ReadOnly: m.ReadOnly})
+		}
+	}
+	for _, sc := range dk.Scripts {
+		dir := filepath.Join(bx.dir, "pipes")
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		p := filepath.Join(dir, strings.ReplaceAll(sc.Name, "/", "_"))
+		if err := os.WriteFile(p, []byte(sc.Data), 0o755); err != nil {
+			return err
+		}
+		mounts = append(mounts, spec.Mount{Type: "bind", Source: p, Destination: path.Join("/dev/pipes", sc.Name), ReadOnly: true})
+	}
+	bx.mounts, bx.network = mounts, dk.Network
+	code, err := bx.container(ctx, dk.Argv, dk.Env, ip.st.workdir, ip.st.user)
+	bx.mounts, bx.network = nil, ""
+	bx.cleanMountTargets(dk.Mounts)
+	if err != nil {
+		return fmt.Errorf("%s: %w", step(ip), err)
+	}
+	if code != 0 {
+		return fmt.Errorf("%s: exited with code %d", step(ip), code)
+	}
+	return nil
+}
+
+// cacheMount returns the directory of a cache mount, made on first use.
+func (bld *Builder) cacheMount(m dockerMnt) (string, error) {
+	sum := sha256.Sum256([]byte(m.CacheID))
+	dir := filepath.Join(bld.Root, CacheMountsDir, hex.EncodeToString(sum[:]))
+	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
+		return "", err
+	}
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		if os.IsExist(err) {
+			return dir, nil
+		}
+		return "", err
+	}
+	uid, gid := 0, 0
+	if m.UID != nil {
+		uid = int(*m.UID)
+	}
+	if m.GID != nil {
+		gid = int(*m.GID)
+	}
+	if err := os.Lchown(dir, uid, gid); err != nil {
+		return "", err
+	}
+	if m.Mode != nil {
+		return dir, os.Chmod(dir, fs.FileMode(*m.Mode)&fs.ModePerm)
+	}
+	return dir, nil
+}
+
+// bindSource copies what a bind mount shows (from the context, or from a stage) into the
+// block's directory: a RUN may write to it (rw) without touching its origin, and reads a
+// tree resolved inside its root.
+func (bx *blockRun) bindSource(i int, m dockerMnt) (string, error) {
+	var src *view
+	var ign *Ignore
+	if m.From != "" {
+		src = bx.bld.fullView(bx.plan.byName[m.From])
+	} else {
+		src = newView([]string{bx.ctxView().root})
+		ign = bx.ctxView().ignore
+	}
+	defer src.Close()
+	rel, err := src.Resolve(cleanRel(m.Source), true)
+	if err != nil {
+		return "", err
+	}
+	if ign.Excluded(rel) {
+		return "", fmt.Errorf("source %s is excluded by the ignore file", m.Source)
+	}
+	fi, err := src.Lstat(rel)
+	if err != nil {
+		return "", fmt.Errorf("source %s: %w", m.Source, err)
+	}
+	dir := filepath.Join(bx.dir, fmt.Sprintf("mount-%d", i))
+	os.RemoveAll(dir)
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		return "", err
+	}
+	n, err := src.lookup(rel, false)
+	if err != nil {
+		return "", fmt.Errorf("source %s: %w", m.Source, err)
+	}
+	defer n.close()
+	target := newView([]string{dir})
+	defer target.Close()
+	c := &copier{upper: dir, target: target, ignore: ign, fromCtx: ign != nil}
+	if !fi.IsDir() {
+		c.uid, c.gid = owner(fi)
+	}
+	if err := c.copy(src, n, rel, "m", true); err != nil {
+		return "", err
+	}
+	if fi.IsDir() {
+		// The top directory keeps its mode (copy makes a new one 0755 otherwise).
+		os.Chmod(filepath.Join(dir, "m"), fi.Mode()&fs.ModePerm)
+	}
+	return filepath.Join(dir, "m"), nil
+}
+
+// cleanMountTargets removes what the runtime made in the layer only to mount on: an empty
+// directory or file at a mount's target that the lower layers do not have.
+func (bx *blockRun) cleanMountTargets(ms []dockerMnt) {
+	low := newView(bx.lower)
+	defer low.Close()
+	ufd, err := inroot.OpenRoot(bx.upper)
+	if err != nil {
+		return
+	}
+	defer unix.Close(ufd)
+	for _, m := range ms {
+		if rel := cleanRel(m.Target); rel != "" {
+			removePlaceholder(ufd, low, rel)
+		}
+	}
+}
+
+// dockerAdd is ADD of local sources: a tar archive (compressed or not) is unpacked into
+// the destination directory, anything else copied as COPY does.
+func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
+	if !ip.dk.Unpack {
+		return bx.runCopy(ip)
+	}
+	srcs, src, err := bx.copySources(ip)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	// A source is read through the view's fds, never by a host path looked up again.
+	open := func(s copySrc) (*os.File, error) {
+		n, err := src.lookup(s.at, false)
+		if err != nil {
+			return nil, err
+		}
+		defer n.close()
+		if !n.st.Mode().IsRegular() {
+			return nil, fmt.Errorf("%s is not a regular file", s.rel)
+		}
+		return inroot.OpenFile(n.fd, "/"+s.at)
+	}
+	dst := ip.args[len(ip.args)-1]
+	var plain []string
+	var archives []copySrc
+	for _, s := range srcs {
+		if f, err := open(s); err == nil && isTarArchive(f) {
+			archives = append(archives, s)
+		} else {
+			plain = append(plain, s.rel)
+		}
+	}
+	if len(plain) > 0 {
+		d := dst
+		if len(srcs) > 1 && !strings.HasSuffix(d, "/") {
+			d += "/"
+		}
+		cp := ip
+		cp.args = append(plain, d)
+		if err := bx.runCopy(cp); err != nil {
+			return err
+		}
+	}
+	if !path.IsAbs(dst) {
+		dst = path.Join(ip.st.workdir, dst)
+	}
+	for i, a := range archives {
+		staging := filepath.Join(bx.dir, fmt.Sprintf("add-%d", i))
+		os.RemoveAll(staging)
+		if err := os.Mkdir(staging, 0o755); err != nil {
+			return err
+		}
+		f, err := open(a)
+		if err != nil {
+			return err
+		}
+		r, done, err := image.Decompress(f)
+		if err == nil {
+			err = image.Extract(ctx, r, staging, image.ExtractOptions{})
+			done()
+		}
+		f.Close()
+		if err != nil {
+			return fmt.Errorf("%s: unpack %s: %w", step(ip), a.rel, err)
+		}
+		if err := bx.copyUnpacked(ip, staging, dst); err != nil {
+			return fmt.Errorf("%s: unpack %s into %s: %w", step(ip), a.rel, dst, err)
+		}
+		os.RemoveAll(staging)
+	}
+	return nil
+}
+
+// copyUnpacked copies an unpacked archive's staging directory into the block at dst.
+func (bx *blockRun) copyUnpacked(ip instrPlan, staging, dst string) error {
+	target := bx.view()
+	defer target.Close()
+	c := &copier{upper: bx.upper, target: target}
+	if ip.in.Chown != "" {
+		var err error
+		if c.uid, c.gid, err = lookupOwner(target, ip.in.Chown); err != nil {
+			return fmt.Errorf("ADD --chown: %w", err)
+		}
+	}
+	sv := newView([]string{staging})
+	defer sv.Close()
+	n, err := sv.lookup("", false)
+	if err != nil {
+		return err
+	}
+	defer n.close()
+	return c.copy(sv, n, "", cleanRel(dst), true)
+}
+
+// isTarArchive reports a tar file, compressed (gzip, bzip2, xz, zstd) or not; it closes f.
+func isTarArchive(f *os.File) bool {
+	defer f.Close()
+	if fi, err := f.Stat(); err != nil || !fi.Mode().IsRegular() {
+		return false
+	}
+	r, done, err := image.Decompress(f)
+	if err != nil {
+		return false
+	}
+	defer done()
+	var hdr [512]byte
+	if _, err := io.ReadFull(r, hdr[:]); err != nil {
+		return false
+	}
+	return bytes.HasPrefix(hdr[257:], []byte("ustar"))
+}
