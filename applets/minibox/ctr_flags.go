@@ -28,7 +28,7 @@ type RunFlags struct {
 	Rm          bool `help:"Remove the container (and its anonymous volumes) when it exits."`
 
 	Name     string   `help:"Container name."`
-	Hostname string   `help:"Hostname (default: the name, else the 12-character ID)."`
+	Hostname string   `short:"h" help:"Hostname (default: the name, else the 12-character ID)."`
 	Label    []string `short:"l" sep:"none" placeholder:"KEY=VAL" help:"Set a label (repeatable)."`
 	Env      []string `short:"e" sep:"none" placeholder:"KEY[=VAL]" help:"Set an environment variable; KEY alone copies this shell's value (omitted if unset)."`
 	EnvFile  []string `name:"env-file" sep:"none" placeholder:"FILE" help:"Read KEY=VAL lines from a file (# comments)."`
