@@ -27,12 +27,12 @@ type RunFlags struct {
 	TTY         bool `short:"t" name:"tty" help:"Allocate a terminal (raw mode here; Ctrl-P Ctrl-Q detaches)."`
 	Rm          bool `help:"Remove the container (and its anonymous volumes) when it exits."`
 
-	Name     string   `help:"Container name."`
-	Hostname string   `short:"h" help:"Hostname (default: the name, else the 12-character ID)."`
+	Name     string   `placeholder:"NAME" help:"Container name."`
+	Hostname string   `short:"h" placeholder:"NAME" help:"Hostname (default: the name, else the 12-character ID)."`
 	Label    []string `short:"l" sep:"none" placeholder:"KEY=VAL" help:"Set a label (repeatable)."`
 	Env      []string `short:"e" sep:"none" placeholder:"KEY[=VAL]" help:"Set an environment variable; KEY alone copies this shell's value (omitted if unset)."`
 	EnvFile  []string `name:"env-file" sep:"none" placeholder:"FILE" help:"Read KEY=VAL lines from a file (# comments)."`
-	Workdir  string   `short:"w" help:"Working directory inside the container."`
+	Workdir  string   `short:"w" placeholder:"DIR" help:"Working directory inside the container."`
 	User     string   `short:"u" placeholder:"USER[:GROUP]" help:"User (name or UID) and group."`
 	// A pointer: --entrypoint "" (clear the image's) differs from no flag.
 	Entrypoint *string `placeholder:"CMD" help:"Override the image's entrypoint (\"\" clears it)."`
@@ -45,45 +45,45 @@ type RunFlags struct {
 	Publish    []string `short:"p" sep:"none" placeholder:"[IP:][HOST:]CTR[/PROTO]" help:"Publish a port; no host port = a random one."`
 	PublishAll bool     `short:"P" name:"publish-all" help:"Publish the image's exposed ports on random ports."`
 	Network    string   `placeholder:"bridge|host|none" help:"Network mode (default bridge)."`
-	DNS        []string `name:"dns" sep:"none" help:"DNS server."`
-	DNSSearch  []string `name:"dns-search" sep:"none" help:"DNS search domain."`
-	DNSOption  []string `name:"dns-option" sep:"none" help:"DNS resolver option."`
+	DNS        []string `name:"dns" sep:"none" placeholder:"IP" help:"DNS server."`
+	DNSSearch  []string `name:"dns-search" sep:"none" placeholder:"DOMAIN" help:"DNS search domain."`
+	DNSOption  []string `name:"dns-option" sep:"none" placeholder:"OPT" help:"DNS resolver option."`
 	AddHost    []string `name:"add-host" sep:"none" placeholder:"NAME:IP" help:"Add a line to /etc/hosts (IP may be host-gateway)."`
 
 	Memory      string    `short:"m" placeholder:"SIZE" help:"Memory limit (bare number = MiB; b k m g suffixes)."`
 	MemorySwap  negString `name:"memory-swap" placeholder:"SIZE" help:"Memory plus swap limit (-1 = unlimited)."`
 	ShmSize     string    `name:"shm-size" placeholder:"SIZE" help:"Size of /dev/shm (default 64 MiB)."`
 	CPUPercent  string    `short:"c" name:"cpu-percent" placeholder:"N" help:"CPU limit in percent of one CPU."`
-	CPUs        string    `name:"cpus" help:"Number of CPUs (1.5)."`
-	CPUQuota    int64     `name:"cpu-quota" help:"CFS quota in microseconds."`
-	CPUPeriod   int64     `name:"cpu-period" help:"CFS period in microseconds."`
-	CPUShares   int64     `name:"cpu-shares" help:"Relative CPU weight (1024 = default)."`
-	CpusetCpus  string    `name:"cpuset-cpus" help:"CPUs allowed (0-1,3)."`
-	PidsLimit   int64     `name:"pids-limit" help:"Maximum number of processes the workload (and exec'd processes) may have."`
-	BlkioWeight int       `name:"blkio-weight" help:"Block I/O weight (10-1000)."`
+	CPUs        string    `name:"cpus" placeholder:"N" help:"Number of CPUs (1.5)."`
+	CPUQuota    int64     `name:"cpu-quota" placeholder:"USEC" help:"CFS quota in microseconds."`
+	CPUPeriod   int64     `name:"cpu-period" placeholder:"USEC" help:"CFS period in microseconds."`
+	CPUShares   int64     `name:"cpu-shares" placeholder:"N" help:"Relative CPU weight (1024 = default)."`
+	CpusetCpus  string    `name:"cpuset-cpus" placeholder:"LIST" help:"CPUs allowed (0-1,3)."`
+	PidsLimit   int64     `name:"pids-limit" placeholder:"N" help:"Maximum number of processes the workload (and exec'd processes) may have."`
+	BlkioWeight int       `name:"blkio-weight" placeholder:"WEIGHT" help:"Block I/O weight (10-1000)."`
 	Ulimit      []string  `sep:"none" placeholder:"NAME=SOFT[:HARD]" help:"Resource limit (nofile=1024:2048)."`
-	OOMScoreAdj negString `name:"oom-score-adj" help:"OOM killer preference (-1000 to 1000)."`
+	OOMScoreAdj negString `name:"oom-score-adj" placeholder:"N" help:"OOM killer preference (-1000 to 1000)."`
 
-	CapAdd      []string `name:"cap-add" sep:"none" help:"Add a capability."`
-	CapDrop     []string `name:"cap-drop" sep:"none" help:"Drop a capability."`
+	CapAdd      []string `name:"cap-add" sep:"none" placeholder:"CAP" help:"Add a capability."`
+	CapDrop     []string `name:"cap-drop" sep:"none" placeholder:"CAP" help:"Drop a capability."`
 	Privileged  bool     `help:"All capabilities, no seccomp, host devices."`
 	SecurityOpt []string `name:"security-opt" sep:"none" placeholder:"OPT" help:"seccomp=unconfined|<file>, no-new-privileges[=false]."`
 	Userns      string   `name:"userns" placeholder:"host|auto" help:"User namespace mode."`
 	Sysctl      []string `sep:"none" placeholder:"KEY=VAL" help:"Namespaced kernel parameter."`
 
 	Restart           string `placeholder:"POLICY" help:"no, on-failure[:N], always or unless-stopped."`
-	HealthCmd         string `name:"health-cmd" help:"Health probe command (run with /bin/sh -c)."`
+	HealthCmd         string `name:"health-cmd" placeholder:"CMD" help:"Health probe command (run with /bin/sh -c)."`
 	HealthInterval    string `name:"health-interval" placeholder:"DUR" help:"Time between probes (30s)."`
 	HealthTimeout     string `name:"health-timeout" placeholder:"DUR" help:"Probe timeout (30s)."`
-	HealthRetries     int    `name:"health-retries" help:"Failures in a row for unhealthy (3)."`
+	HealthRetries     int    `name:"health-retries" placeholder:"N" help:"Failures in a row for unhealthy (3)."`
 	HealthStartPeriod string `name:"health-start-period" placeholder:"DUR" help:"Grace period for failures after start."`
 	NoHealthcheck     bool   `name:"no-healthcheck" help:"Disable the image's health check."`
-	StopSignal        string `name:"stop-signal" help:"Signal for stop (default SIGTERM)."`
-	StopTimeout       *int   `name:"stop-timeout" help:"Seconds stop waits before SIGKILL (default 10)."`
+	StopSignal        string `name:"stop-signal" placeholder:"SIGNAL" help:"Signal for stop (default SIGTERM)."`
+	StopTimeout       *int   `name:"stop-timeout" placeholder:"SECONDS" help:"Seconds stop waits before SIGKILL (default 10)."`
 
 	Lazy     bool   `help:"Serve the image's layers lazily (FUSE) instead of unpacking them."`
 	Pull     string `placeholder:"missing|always|never" help:"When to pull the image."`
-	Platform string `help:"Platform os/arch of the image to pull."`
+	Platform string `placeholder:"OS/ARCH" help:"Platform os/arch of the image to pull."`
 }
 
 // negString is a flag value that may be a negative number (--memory-swap -1,
