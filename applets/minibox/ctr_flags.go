@@ -44,6 +44,7 @@ type RunFlags struct {
 
 	Publish    []string `short:"p" sep:"none" placeholder:"[IP:][HOST:]CTR[/PROTO]" help:"Publish a port; no host port = a random one."`
 	PublishAll bool     `short:"P" name:"publish-all" help:"Publish the image's exposed ports on random ports."`
+	Expose     []string `sep:"none" placeholder:"PORT[/PROTO]" help:"Expose a port or a range (8000-8010/udp): inspect lists it, -P publishes it."`
 	Network    string   `placeholder:"bridge|host|none" help:"Network mode (default bridge)."`
 	DNS        []string `name:"dns" sep:"none" placeholder:"IP" help:"DNS server."`
 	DNSSearch  []string `name:"dns-search" sep:"none" placeholder:"DOMAIN" help:"DNS search domain."`
@@ -80,6 +81,14 @@ type RunFlags struct {
 	NoHealthcheck     bool   `name:"no-healthcheck" help:"Disable the image's health check."`
 	StopSignal        string `name:"stop-signal" placeholder:"SIGNAL" help:"Signal for stop (default SIGTERM)."`
 	StopTimeout       *int   `name:"stop-timeout" placeholder:"SECONDS" help:"Seconds stop waits before SIGKILL (default 10)."`
+
+	// Docker's client-side flags: they shape this command, not the container.
+	Init       bool     `help:"Accepted for Docker: every minibox container has an init as PID 1."`
+	LabelFile  []string `name:"label-file" sep:"none" placeholder:"FILE" help:"Read KEY=VAL labels from a file (# comments)."`
+	CIDFile    string   `name:"cidfile" placeholder:"FILE" help:"Write the container's ID to FILE (which must not exist)."`
+	Attach     []string `short:"a" sep:"none" placeholder:"STDOUT|STDERR" help:"Print only these streams of a foreground run (repeatable)."`
+	SigProxy   bool     `name:"sig-proxy" default:"true" help:"Forward the signals this command receives to the container (--sig-proxy=false: do not)."`
+	DetachKeys string   `name:"detach-keys" placeholder:"KEYS" help:"Keys that detach from -it (default ctrl-p,ctrl-q)."`
 
 	Lazy     bool   `help:"Serve the image's layers lazily (FUSE) instead of unpacking them."`
 	Pull     string `placeholder:"missing|always|never" help:"When to pull the image."`
@@ -145,6 +154,7 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 		}
 	}
 	r.ExtraHosts, r.Ulimits, r.Tmpfs, r.Restart = f.AddHost, f.Ulimit, f.Tmpfs, f.Restart
+	r.Expose = f.Expose
 	// The daemon's own validator, so a bad value fails here, before any request.
 	if _, _, err := ctrconfig.Normalize(*r, ctrconfig.Options{}); err != nil {
 		return nil, fieldUsageError(err)
@@ -154,7 +164,15 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 
 func (f *RunFlags) envAndLabels(r *api.CreateRequest, getenv Env) error {
 	var err error
-	if r.Labels, err = keyValues("--label", f.Label, true); err != nil {
+	labels := f.Label
+	for _, file := range f.LabelFile {
+		lines, err := readKeyValFile("--label-file", file)
+		if err != nil {
+			return err
+		}
+		labels = append(lines, labels...) // -l wins over the file, as in Docker
+	}
+	if r.Labels, err = keyValues("--label", labels, true); err != nil {
 		return err
 	}
 	if r.Sysctls, err = keyValues("--sysctl", f.Sysctl, false); err != nil {
@@ -263,7 +281,7 @@ var flagOf = map[string]string{
 	"hostname": "--hostname", "labels": "--label", "env": "-e/--env-file", "working_dir": "--workdir",
 	"user": "--user", "mounts": "-v/--mount", "tmpfs": "--tmpfs", "publish": "-p",
 	"network": "--network", "dns": "--dns", "dns_search": "--dns-search", "dns_option": "--dns-option",
-	"extra_hosts": "--add-host", "shm_size_bytes": "--shm-size", "memory_bytes": "--memory",
+	"extra_hosts": "--add-host", "expose": "--expose", "shm_size_bytes": "--shm-size", "memory_bytes": "--memory",
 	"memory_swap": "--memory-swap", "cpu": "--cpu-percent", "cpus": "--cpus", "cpu_quota": "--cpu-quota",
 	"cpu_period": "--cpu-period", "cpu_shares": "--cpu-shares", "cpuset_cpus": "--cpuset-cpus",
 	"pids_limit": "--pids-limit", "blkio_weight": "--blkio-weight", "ulimits": "--ulimit",
@@ -439,6 +457,22 @@ func readEnvFile(path string, getenv Env) ([]string, error) {
 		return nil, usageError("--env-file %s: %v", path, err)
 	}
 	return lines, nil
+}
+
+// readKeyValFile reads --label-file: KEY[=VAL] per line, # comments and blank lines skipped.
+func readKeyValFile(flag, path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageError("%s %s: %v", flag, path, unwrapPath(err))
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(strings.TrimRight(l, "\r"))
+		if l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 func unwrapPath(err error) error {

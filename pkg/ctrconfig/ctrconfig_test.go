@@ -385,3 +385,20 @@ func TestParseRestartAndUlimit(t *testing.T) {
 		t.Errorf("ParseUlimit = %+v, %v", u, err)
 	}
 }
+
+func TestExpose(t *testing.T) {
+	r, _, err := Normalize(api.CreateRequest{Image: "x", Expose: []string{"80", "53/udp", "8000-8002/tcp", "80/tcp"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(r.Expose, " "); got != "80/tcp 53/udp 8000/tcp 8001/tcp 8002/tcp" {
+		t.Errorf("expose = %q", got)
+	}
+	for _, bad := range []string{"0", "80/sctp", "9-1", "x", "1-65535"} {
+		_, _, err := Normalize(api.CreateRequest{Image: "x", Expose: []string{bad}}, Options{})
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "expose[0]" {
+			t.Errorf("--expose %s: %v, want a refusal of expose[0]", bad, err)
+		}
+	}
+}
