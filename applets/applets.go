@@ -74,10 +74,10 @@ func exitCode(err error) int {
 	var ee *errdefs.ExitError
 	if errors.As(err, &ee) {
 		if !ee.Silent && ee.Err != nil {
-			fmt.Fprintln(os.Stderr, "[error]", ee.Err)
+			fmt.Fprintln(os.Stderr, "[error]", errdefs.Message(ee.Err))
 		}
 		return ee.Code
 	}
-	fmt.Fprintln(os.Stderr, "[error]", err)
+	fmt.Fprintln(os.Stderr, "[error]", errdefs.Message(err))
 	return 125
 }

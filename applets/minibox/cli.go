@@ -53,12 +53,13 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		kong.Exit(func(c int) { exited, code = true, c; panic(exitCode(c)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
 		kong.UsageOnError(),
+		kong.PostBuild(func(k *kong.Kong) error { helpShortWhereFree(k); return nil }),
 	)
 	if err != nil {
 		return err
 	}
-	if len(args) == 0 {
-		args = []string{"--help"}
+	if len(args) == 0 || args[0] == "-h" {
+		args = append([]string{"--help"}, args[min(len(args), 1):]...)
 	}
 	defer func() {
 		if r := recover(); r != nil {
@@ -99,6 +100,45 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return &errdefs.ExitError{Code: 1, Err: err}
 	}
 	return nil
+}
+
+// helpShortWhereFree gives -h to help on every command that does not use -h itself, as
+// Docker's CLI does: `run -h myhost` is --hostname, `ps -h` is help. Kong's help flag sits
+// on the root, where it would win over any command's -h, so the root keeps --help only and
+// each command that leaves -h free gets a hidden copy answering to -h.
+func helpShortWhereFree(k *kong.Kong) {
+	hf := k.Model.HelpFlag
+	if hf == nil {
+		return
+	}
+	hf.Short = 0
+	var usesH func(n *kong.Node) bool
+	usesH = func(n *kong.Node) bool {
+		for _, f := range n.Flags {
+			if f.Short == 'h' {
+				return true
+			}
+		}
+		for _, c := range n.Children {
+			if usesH(c) {
+				return true
+			}
+		}
+		return false
+	}
+	var walk func(n *kong.Node)
+	walk = func(n *kong.Node) {
+		for _, c := range n.Children {
+			if c.Type == kong.CommandNode && !usesH(c) {
+				short := *hf
+				short.Short, short.Hidden = 'h', true
+				c.Flags = append(c.Flags, &short)
+				continue // its subcommands inherit the copy
+			}
+			walk(c)
+		}
+	}
+	walk(k.Model.Node)
 }
 
 // grammar is the command line's model for args: the root with only the command args name

@@ -27,12 +27,12 @@ type RunFlags struct {
 	TTY         bool `short:"t" name:"tty" help:"Allocate a terminal (raw mode here; Ctrl-P Ctrl-Q detaches)."`
 	Rm          bool `help:"Remove the container (and its anonymous volumes) when it exits."`
 
-	Name     string   `help:"Container name."`
-	Hostname string   `help:"Hostname (default: the name, else the 12-character ID)."`
+	Name     string   `placeholder:"NAME" help:"Container name."`
+	Hostname string   `short:"h" placeholder:"NAME" help:"Hostname (default: the name, else the 12-character ID)."`
 	Label    []string `short:"l" sep:"none" placeholder:"KEY=VAL" help:"Set a label (repeatable)."`
 	Env      []string `short:"e" sep:"none" placeholder:"KEY[=VAL]" help:"Set an environment variable; KEY alone copies this shell's value (omitted if unset)."`
 	EnvFile  []string `name:"env-file" sep:"none" placeholder:"FILE" help:"Read KEY=VAL lines from a file (# comments)."`
-	Workdir  string   `short:"w" help:"Working directory inside the container."`
+	Workdir  string   `short:"w" placeholder:"DIR" help:"Working directory inside the container."`
 	User     string   `short:"u" placeholder:"USER[:GROUP]" help:"User (name or UID) and group."`
 	// A pointer: --entrypoint "" (clear the image's) differs from no flag.
 	Entrypoint *string `placeholder:"CMD" help:"Override the image's entrypoint (\"\" clears it)."`
@@ -44,48 +44,57 @@ type RunFlags struct {
 
 	Publish    []string `short:"p" sep:"none" placeholder:"[IP:][HOST:]CTR[/PROTO]" help:"Publish a port; no host port = a random one."`
 	PublishAll bool     `short:"P" name:"publish-all" help:"Publish the image's exposed ports on random ports."`
+	Expose     []string `sep:"none" placeholder:"PORT[/PROTO]" help:"Expose a port or a range (8000-8010/udp): inspect lists it, -P publishes it."`
 	Network    []string `sep:"none" placeholder:"bridge|host|none|container:NAME|NET" help:"Network mode (default bridge), or a network's name (repeatable)."`
-	NetAlias   []string `name:"network-alias" sep:"none" help:"A name the container also has on its first network (repeatable)."`
-	IP         string   `name:"ip" help:"IPv4 address on the first network."`
-	DNS        []string `name:"dns" sep:"none" help:"DNS server."`
-	DNSSearch  []string `name:"dns-search" sep:"none" help:"DNS search domain."`
-	DNSOption  []string `name:"dns-option" sep:"none" help:"DNS resolver option."`
+	NetAlias   []string `name:"network-alias" sep:"none" placeholder:"NAME" help:"A name the container also has on its first network (repeatable)."`
+	IP         string   `name:"ip" placeholder:"IPV4" help:"IPv4 address on the first network."`
+	DNS        []string `name:"dns" sep:"none" placeholder:"IP" help:"DNS server."`
+	DNSSearch  []string `name:"dns-search" sep:"none" placeholder:"DOMAIN" help:"DNS search domain."`
+	DNSOption  []string `name:"dns-option" sep:"none" placeholder:"OPT" help:"DNS resolver option."`
 	AddHost    []string `name:"add-host" sep:"none" placeholder:"NAME:IP" help:"Add a line to /etc/hosts (IP may be host-gateway)."`
 
 	Memory      string    `short:"m" placeholder:"SIZE" help:"Memory limit (bare number = MiB; b k m g suffixes)."`
 	MemorySwap  negString `name:"memory-swap" placeholder:"SIZE" help:"Memory plus swap limit (-1 = unlimited)."`
 	ShmSize     string    `name:"shm-size" placeholder:"SIZE" help:"Size of /dev/shm (default 64 MiB)."`
 	CPUPercent  string    `short:"c" name:"cpu-percent" placeholder:"N" help:"CPU limit in percent of one CPU."`
-	CPUs        string    `name:"cpus" help:"Number of CPUs (1.5)."`
-	CPUQuota    int64     `name:"cpu-quota" help:"CFS quota in microseconds."`
-	CPUPeriod   int64     `name:"cpu-period" help:"CFS period in microseconds."`
-	CPUShares   int64     `name:"cpu-shares" help:"Relative CPU weight (1024 = default)."`
-	CpusetCpus  string    `name:"cpuset-cpus" help:"CPUs allowed (0-1,3)."`
-	PidsLimit   int64     `name:"pids-limit" help:"Maximum number of processes the workload (and exec'd processes) may have."`
-	BlkioWeight int       `name:"blkio-weight" help:"Block I/O weight (10-1000)."`
+	CPUs        string    `name:"cpus" placeholder:"N" help:"Number of CPUs (1.5)."`
+	CPUQuota    int64     `name:"cpu-quota" placeholder:"USEC" help:"CFS quota in microseconds."`
+	CPUPeriod   int64     `name:"cpu-period" placeholder:"USEC" help:"CFS period in microseconds."`
+	CPUShares   int64     `name:"cpu-shares" placeholder:"N" help:"Relative CPU weight (1024 = default)."`
+	CpusetCpus  string    `name:"cpuset-cpus" placeholder:"LIST" help:"CPUs allowed (0-1,3)."`
+	PidsLimit   int64     `name:"pids-limit" placeholder:"N" help:"Maximum number of processes the workload (and exec'd processes) may have."`
+	BlkioWeight int       `name:"blkio-weight" placeholder:"WEIGHT" help:"Block I/O weight (10-1000)."`
 	Ulimit      []string  `sep:"none" placeholder:"NAME=SOFT[:HARD]" help:"Resource limit (nofile=1024:2048)."`
-	OOMScoreAdj negString `name:"oom-score-adj" help:"OOM killer preference (-1000 to 1000)."`
+	OOMScoreAdj negString `name:"oom-score-adj" placeholder:"N" help:"OOM killer preference (-1000 to 1000)."`
 
-	CapAdd      []string `name:"cap-add" sep:"none" help:"Add a capability."`
-	CapDrop     []string `name:"cap-drop" sep:"none" help:"Drop a capability."`
+	CapAdd      []string `name:"cap-add" sep:"none" placeholder:"CAP" help:"Add a capability."`
+	CapDrop     []string `name:"cap-drop" sep:"none" placeholder:"CAP" help:"Drop a capability."`
 	Privileged  bool     `help:"All capabilities, no seccomp, host devices."`
 	SecurityOpt []string `name:"security-opt" sep:"none" placeholder:"OPT" help:"seccomp=unconfined|<file>, no-new-privileges[=false]."`
 	Userns      string   `name:"userns" placeholder:"host|auto" help:"User namespace mode."`
 	Sysctl      []string `sep:"none" placeholder:"KEY=VAL" help:"Namespaced kernel parameter."`
 
 	Restart           string `placeholder:"POLICY" help:"no, on-failure[:N], always or unless-stopped."`
-	HealthCmd         string `name:"health-cmd" help:"Health probe command (run with /bin/sh -c)."`
+	HealthCmd         string `name:"health-cmd" placeholder:"CMD" help:"Health probe command (run with /bin/sh -c)."`
 	HealthInterval    string `name:"health-interval" placeholder:"DUR" help:"Time between probes (30s)."`
 	HealthTimeout     string `name:"health-timeout" placeholder:"DUR" help:"Probe timeout (30s)."`
-	HealthRetries     int    `name:"health-retries" help:"Failures in a row for unhealthy (3)."`
+	HealthRetries     int    `name:"health-retries" placeholder:"N" help:"Failures in a row for unhealthy (3)."`
 	HealthStartPeriod string `name:"health-start-period" placeholder:"DUR" help:"Grace period for failures after start."`
 	NoHealthcheck     bool   `name:"no-healthcheck" help:"Disable the image's health check."`
-	StopSignal        string `name:"stop-signal" help:"Signal for stop (default SIGTERM)."`
-	StopTimeout       *int   `name:"stop-timeout" help:"Seconds stop waits before SIGKILL (default 10)."`
+	StopSignal        string `name:"stop-signal" placeholder:"SIGNAL" help:"Signal for stop (default SIGTERM)."`
+	StopTimeout       *int   `name:"stop-timeout" placeholder:"SECONDS" help:"Seconds stop waits before SIGKILL (default 10)."`
+
+	// Docker's client-side flags: they shape this command, not the container.
+	Init       bool     `help:"Accepted for Docker: every minibox container has an init as PID 1."`
+	LabelFile  []string `name:"label-file" sep:"none" placeholder:"FILE" help:"Read KEY=VAL labels from a file (# comments)."`
+	CIDFile    string   `name:"cidfile" placeholder:"FILE" help:"Write the container's ID to FILE (which must not exist)."`
+	Attach     []string `short:"a" sep:"none" placeholder:"STDOUT|STDERR" help:"Print only these streams of a foreground run (repeatable)."`
+	SigProxy   bool     `name:"sig-proxy" default:"true" help:"Forward the signals this command receives to the container (--sig-proxy=false: do not)."`
+	DetachKeys string   `name:"detach-keys" placeholder:"KEYS" help:"Keys that detach from -it (default ctrl-p,ctrl-q)."`
 
 	Lazy     bool   `help:"Serve the image's layers lazily (FUSE) instead of unpacking them."`
 	Pull     string `placeholder:"missing|always|never" help:"When to pull the image."`
-	Platform string `help:"Platform os/arch of the image to pull."`
+	Platform string `placeholder:"OS/ARCH" help:"Platform os/arch of the image to pull."`
 }
 
 // negString is a flag value that may be a negative number (--memory-swap -1,
@@ -158,6 +167,7 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 		}
 	}
 	r.ExtraHosts, r.Ulimits, r.Tmpfs, r.Restart = f.AddHost, f.Ulimit, f.Tmpfs, f.Restart
+	r.Expose = f.Expose
 	// The daemon's own validator, so a bad value fails here, before any request.
 	if _, _, err := ctrconfig.Normalize(*r, ctrconfig.Options{}); err != nil {
 		return nil, fieldUsageError(err)
@@ -167,7 +177,15 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 
 func (f *RunFlags) envAndLabels(r *api.CreateRequest, getenv Env) error {
 	var err error
-	if r.Labels, err = keyValues("--label", f.Label, true); err != nil {
+	labels := f.Label
+	for _, file := range f.LabelFile {
+		lines, err := readKeyValFile("--label-file", file)
+		if err != nil {
+			return err
+		}
+		labels = append(lines, labels...) // -l wins over the file, as in Docker
+	}
+	if r.Labels, err = keyValues("--label", labels, true); err != nil {
 		return err
 	}
 	if r.Sysctls, err = keyValues("--sysctl", f.Sysctl, false); err != nil {
@@ -276,7 +294,7 @@ var flagOf = map[string]string{
 	"hostname": "--hostname", "labels": "--label", "env": "-e/--env-file", "working_dir": "--workdir",
 	"user": "--user", "mounts": "-v/--mount", "tmpfs": "--tmpfs", "publish": "-p",
 	"network": "--network", "dns": "--dns", "dns_search": "--dns-search", "dns_option": "--dns-option",
-	"extra_hosts": "--add-host", "shm_size_bytes": "--shm-size", "memory_bytes": "--memory",
+	"extra_hosts": "--add-host", "expose": "--expose", "shm_size_bytes": "--shm-size", "memory_bytes": "--memory",
 	"memory_swap": "--memory-swap", "cpu": "--cpu-percent", "cpus": "--cpus", "cpu_quota": "--cpu-quota",
 	"cpu_period": "--cpu-period", "cpu_shares": "--cpu-shares", "cpuset_cpus": "--cpuset-cpus",
 	"pids_limit": "--pids-limit", "blkio_weight": "--blkio-weight", "ulimits": "--ulimit",
@@ -452,6 +470,22 @@ func readEnvFile(path string, getenv Env) ([]string, error) {
 		return nil, usageError("--env-file %s: %v", path, err)
 	}
 	return lines, nil
+}
+
+// readKeyValFile reads --label-file: KEY[=VAL] per line, # comments and blank lines skipped.
+func readKeyValFile(flag, path string) ([]string, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, usageError("%s %s: %v", flag, path, unwrapPath(err))
+	}
+	var out []string
+	for _, l := range strings.Split(string(b), "\n") {
+		l = strings.TrimSpace(strings.TrimRight(l, "\r"))
+		if l != "" && !strings.HasPrefix(l, "#") {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 func unwrapPath(err error) error {

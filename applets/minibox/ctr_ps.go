@@ -7,7 +7,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -26,50 +25,131 @@ func sortSlice[T any](s []T, less func(a, b T) bool) {
 
 // ---- ps ---------------------------------------------------------------------------
 
-// PsCmd is `ps [-a] [-q] [--json] [--no-trunc] [--filter k=v]...`.
+// PsCmd is `ps [-a] [-q] [-s] [-n N|-l] [--no-trunc] [--filter k=v]... [--format F|--json]`.
 type PsCmd struct {
 	All     bool     `short:"a" help:"Show all containers (default: running, paused, restarting)."`
 	Quiet   bool     `short:"q" help:"Print only IDs."`
 	JSON    bool     `help:"Print a JSON array of the original's rows."`
 	NoTrunc bool     `name:"no-trunc" help:"Do not shorten IDs and commands."`
-	Filter  []string `short:"f" sep:"none" placeholder:"KEY=VAL" help:"Filter: name=, status=, label=KEY[=VAL], project= (repeatable)."`
+	Filter  []string `short:"f" sep:"none" placeholder:"KEY=VAL" help:"Filter: id, name, status, label=KEY[=VAL], ancestor, exited, health, before, since, project (repeatable)."`
+	Format  string   `placeholder:"TEMPLATE" help:"Go template per container ({{.ID}} {{.Names}} {{.Status}}...), \"table TEMPLATE\" or json."`
+	Last    int      `short:"n" name:"last" default:"-1" placeholder:"N" help:"Show the N last created containers (all states)."`
+	Latest  bool     `short:"l" help:"Show the last created container (all states)."`
+	Size    bool     `short:"s" help:"Show each container's disk size."`
 }
 
-// psFilter is --filter, applied here too so that the result does not depend on which
-// filters the daemon knows.
+// psFilter is --filter, applied here: keys repeat as alternatives, different keys must
+// all hold, as in Docker.
 type psFilter struct {
-	names, statuses, projects []string
-	labels                    []string
+	ids, names, statuses, projects, ancestors, exited, health []string
+	labels                                                    []string
+	before, since                                             []string
+	// resolved by resolve: image digests of ancestors, creation times of before/since
+	ancestorDigests       map[string]bool
+	beforeTime, sinceTime time.Time
+	hasBefore, hasSince   bool
 }
 
-func parsePsFilters(fs []string) (psFilter, url.Values, error) {
+func parsePsFilters(fs []string) (psFilter, error) {
 	var f psFilter
-	q := url.Values{}
 	for _, kv := range fs {
 		k, v, ok := strings.Cut(kv, "=")
 		if !ok {
-			return f, nil, usageError("--filter %s: expected KEY=VALUE (name, status, label, project)", kv)
+			return f, usageError("--filter %s: expected KEY=VALUE (id, name, status, label, ancestor, exited, health, before, since, project)", kv)
 		}
 		switch k {
+		case "id":
+			f.ids = append(f.ids, v)
 		case "name":
 			f.names = append(f.names, v)
 		case "status":
 			switch v {
-			case "created", "running", "paused", "restarting", "exited":
+			case "created", "running", "paused", "restarting", "exited", "removing", "dead":
 			default:
-				return f, nil, usageError("--filter status=%s: use created, running, paused, restarting or exited", v)
+				return f, usageError("--filter status=%s: use created, running, paused, restarting, removing, exited or dead", v)
 			}
 			f.statuses = append(f.statuses, v)
 		case "label":
 			f.labels = append(f.labels, v)
 		case "project":
 			f.projects = append(f.projects, v)
+		case "ancestor":
+			f.ancestors = append(f.ancestors, v)
+		case "exited":
+			if _, err := strconv.Atoi(v); err != nil {
+				return f, usageError("--filter exited=%s: expected an exit code", v)
+			}
+			f.exited = append(f.exited, v)
+		case "health":
+			switch v {
+			case "starting", "healthy", "unhealthy", "none":
+			default:
+				return f, usageError("--filter health=%s: use starting, healthy, unhealthy or none", v)
+			}
+			f.health = append(f.health, v)
+		case "before":
+			f.before = append(f.before, v)
+		case "since":
+			f.since = append(f.since, v)
 		default:
-			return f, nil, usageError("--filter %s: unknown key %q; use name, status, label or project", kv, k)
+			return f, usageError("--filter %s: unknown key %q; use id, name, status, label, ancestor, exited, health, before, since or project", kv, k)
 		}
-		q.Add(k, v)
 	}
-	return f, q, nil
+	return f, nil
+}
+
+// showsAll reports whether the filter asks for stopped containers by itself.
+func (f psFilter) showsAll() bool { return len(f.statuses) > 0 || len(f.exited) > 0 }
+
+// resolve looks up what the filter names: the images of ancestor= (a container made from
+// an image under another name, or by ID, is still its descendant) and the containers of
+// before= and since=.
+func (f *psFilter) resolve(ctx context.Context, cl *client.Client, list map[string]api.ContainerSummary) error {
+	f.ancestorDigests = map[string]bool{}
+	for _, a := range f.ancestors {
+		if im, err := cl.ImageInspect(ctx, a); err == nil {
+			f.ancestorDigests[im.Manifest.Digest] = true
+			for _, d := range im.RepoDigests {
+				if _, dg, ok := strings.Cut(d, "@"); ok {
+					f.ancestorDigests[dg] = true
+				}
+			}
+		}
+	}
+	find := func(key, ref string) (time.Time, error) {
+		var hits []api.ContainerSummary
+		for id, s := range list {
+			if s.Name == ref || id == ref {
+				return s.CreatedAt, nil
+			}
+			if strings.HasPrefix(id, ref) {
+				hits = append(hits, s)
+			}
+		}
+		if len(hits) != 1 {
+			return time.Time{}, usageError("--filter %s=%s: no such container", key, ref)
+		}
+		return hits[0].CreatedAt, nil
+	}
+	for _, b := range f.before {
+		t, err := find("before", b)
+		if err != nil {
+			return err
+		}
+		if !f.hasBefore || t.Before(f.beforeTime) {
+			f.beforeTime, f.hasBefore = t, true
+		}
+	}
+	for _, b := range f.since {
+		t, err := find("since", b)
+		if err != nil {
+			return err
+		}
+		if !f.hasSince || t.After(f.sinceTime) {
+			f.sinceTime, f.hasSince = t, true
+		}
+	}
+	return nil
 }
 
 func anyOf(list []string, match func(string) bool) bool {
@@ -84,14 +164,44 @@ func anyOf(list []string, match func(string) bool) bool {
 	return false
 }
 
+// sameImageName reports whether two image references name the same image (":latest"
+// and Docker Hub's "docker.io/library/" may be left out).
+func sameImageName(a, b string) bool {
+	norm := func(s string) string {
+		s = strings.TrimPrefix(strings.TrimPrefix(s, "docker.io/"), "library/")
+		if i := strings.LastIndexByte(s, ':'); i < 0 || strings.Contains(s[i:], "/") {
+			if !strings.Contains(s, "@") {
+				s += ":latest"
+			}
+		}
+		return s
+	}
+	return norm(a) == norm(b)
+}
+
 func (f psFilter) match(s api.ContainerSummary) bool {
-	if !anyOf(f.names, func(n string) bool { return strings.Contains(s.Name, n) }) {
+	if !anyOf(f.ids, func(id string) bool { return strings.HasPrefix(s.ID, id) }) {
+		return false
+	}
+	if !anyOf(f.names, func(n string) bool { return strings.Contains(s.Name, strings.TrimPrefix(n, "/")) }) {
 		return false
 	}
 	if !anyOf(f.statuses, func(st string) bool { return s.Status == st }) {
 		return false
 	}
 	if !anyOf(f.projects, func(p string) bool { return s.Project == p || s.Labels["minibox.compose.project"] == p }) {
+		return false
+	}
+	if !anyOf(f.ancestors, func(a string) bool { return sameImageName(s.Image, a) || f.ancestorDigests[s.ImageDigest] }) {
+		return false
+	}
+	if !anyOf(f.exited, func(code string) bool { return s.Status == "exited" && strconv.Itoa(s.ExitCode) == code }) {
+		return false
+	}
+	if !anyOf(f.health, func(h string) bool { return s.Health == h || h == "none" && s.Health == "" }) {
+		return false
+	}
+	if f.hasBefore && !s.CreatedAt.Before(f.beforeTime) || f.hasSince && !s.CreatedAt.After(f.sinceTime) {
 		return false
 	}
 	for _, l := range f.labels { // every label filter must hold, as Docker's
@@ -104,7 +214,7 @@ func (f psFilter) match(s api.ContainerSummary) bool {
 	return true
 }
 
-// psCommand is COMMAND: cut to 22 characters plus "..." past 25.
+// psCommand is the original's COMMAND (ps --json): cut to 22 characters plus "..." past 25.
 func psCommand(cmd []string, noTrunc bool) string {
 	s := strings.Join(cmd, " ")
 	if !noTrunc && len([]rune(s)) > 25 {
@@ -113,8 +223,17 @@ func psCommand(cmd []string, noTrunc bool) string {
 	return s
 }
 
-// psPorts is PORTS: "0.0.0.0:8080->80/tcp" sorted, "-" if none.
-func psPorts(s api.ContainerSummary) string {
+// isUp reports whether the container has a process (its ports are published).
+func isUp(status string) bool {
+	return status == "running" || status == "paused" || status == "restarting"
+}
+
+// portsText is PORTS: "0.0.0.0:8080->80/tcp" sorted, "" if none. A stopped container
+// publishes nothing, so lists none (as Docker).
+func portsText(s api.ContainerSummary) string {
+	if !isUp(s.Status) {
+		return ""
+	}
 	var ps []string
 	if len(s.Publish) > 0 {
 		for _, b := range s.Publish {
@@ -132,14 +251,11 @@ func psPorts(s api.ContainerSummary) string {
 			ps = append(ps, fmt.Sprintf("0.0.0.0:%s->%d/tcp", h, c))
 		}
 	}
-	if len(ps) == 0 {
-		return "-"
-	}
 	sort.Strings(ps)
 	return strings.Join(ps, ", ")
 }
 
-// psRow is the original's string row (also the table's cells).
+// psRow is the original's string row (ps --json).
 func psRow(s api.ContainerSummary, noTrunc bool) api.PSRow {
 	id := s.ID
 	if !noTrunc {
@@ -157,20 +273,92 @@ func psRow(s api.ContainerSummary, noTrunc bool) api.PSRow {
 	if !s.CreatedAt.IsZero() {
 		created = s.CreatedAt.Local().Format("2006-01-02 15:04:05")
 	}
+	ports := portsText(s)
+	if ports == "" {
+		ports = "-"
+	}
 	return api.PSRow{ID: id, Name: s.Name, Image: s.Image, Command: psCommand(s.Command, noTrunc),
-		Created: created, Status: s.Status, Health: health, Exit: exit, Ports: psPorts(s)}
+		Created: created, Status: s.Status, Health: health, Exit: exit, Ports: ports}
 }
 
+// psContext is one container for --format, with Docker's field names.
+type psContext struct {
+	header, trunc bool
+	s             api.ContainerSummary
+	now           time.Time
+	size          string
+}
+
+func (c *psContext) setHeader() { c.header = true }
+
+func (c *psContext) pick(title, v string) string {
+	if c.header {
+		return title
+	}
+	return v
+}
+
+func (c *psContext) ID() string {
+	if c.trunc {
+		return c.pick("CONTAINER ID", short(c.s.ID))
+	}
+	return c.pick("CONTAINER ID", c.s.ID)
+}
+func (c *psContext) Image() string   { return c.pick("IMAGE", c.s.Image) }
+func (c *psContext) Command() string { return c.pick("COMMAND", psCommandCell(c.s.Command, !c.trunc)) }
+func (c *psContext) CreatedAt() string {
+	return c.pick("CREATED AT", c.s.CreatedAt.Local().Format("2006-01-02 15:04:05 -0700 MST"))
+}
+func (c *psContext) RunningFor() string { return c.pick("CREATED", sinceText(c.s.CreatedAt, c.now)) }
+func (c *psContext) Ports() string      { return c.pick("PORTS", portsText(c.s)) }
+func (c *psContext) State() string      { return c.pick("STATE", c.s.Status) }
+func (c *psContext) Status() string {
+	return c.pick("STATUS", statusText(c.s.Status, c.s.Health, c.s.ExitCode, c.s.StartedAt, c.s.FinishedAt, c.now))
+}
+func (c *psContext) Size() string   { return c.pick("SIZE", c.size) }
+func (c *psContext) Names() string  { return c.pick("NAMES", c.s.Name) }
+func (c *psContext) Labels() string { return c.pick("LABELS", labelsText(c.s.Labels)) }
+func (c *psContext) Label(k string) string {
+	return c.pick("LABEL", c.s.Labels[k])
+}
+func (c *psContext) Networks() string {
+	n := "bridge"
+	if c.s.IP == "" && !isUp(c.s.Status) {
+		n = ""
+	}
+	return c.pick("NETWORKS", n)
+}
+func (c *psContext) Mounts() string       { return c.pick("MOUNTS", "") }
+func (c *psContext) LocalVolumes() string { return c.pick("LOCAL VOLUMES", "0") }
+func (c *psContext) MarshalJSON() ([]byte, error) {
+	return marshalFields(c)
+}
+
+const psTable = "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}"
+
 func (c *PsCmd) Run(ctx context.Context, api *client.Client, out *Output) error {
-	f, q, err := parsePsFilters(c.Filter)
+	f, err := parsePsFilters(c.Filter)
 	if err != nil {
 		return err
 	}
-	list, err := api.ContainerList(ctx, q)
+	if c.JSON && c.Format != "" {
+		return usageError("--json and --format: give one of them")
+	}
+	list, err := api.ContainerList(ctx, nil)
 	if err != nil {
 		return err
 	}
-	rows := psRows(list, f, c.All)
+	if err := f.resolve(ctx, api, list); err != nil {
+		return err
+	}
+	last := c.Last
+	if c.Latest {
+		last = 1
+	}
+	rows := psRows(list, f, c.All || last > 0)
+	if last >= 0 && last < len(rows) {
+		rows = rows[:last]
+	}
 	if c.JSON {
 		out2 := make([]any, 0, len(rows))
 		for _, s := range rows {
@@ -184,21 +372,55 @@ func (c *PsCmd) Run(ctx context.Context, api *client.Client, out *Output) error 
 		}
 		return nil
 	}
-	if len(rows) == 0 {
-		if c.All {
-			fmt.Fprintln(out.Stdout, "No containers found.")
-		} else {
-			fmt.Fprintln(out.Stdout, "No active containers found. Use -a to see all.")
+	sizes, err := c.sizes(ctx, api, rows)
+	if err != nil {
+		return err
+	}
+	now := time.Now()
+	ctxs := make([]rowContext, len(rows))
+	for i, s := range rows {
+		ctxs[i] = &psContext{trunc: !c.NoTrunc, s: s, now: now, size: sizes[s.ID]}
+	}
+	def := psTable
+	if c.Size {
+		def += "\\t{{.Size}}"
+	}
+	return formatRows(out, c.Format, def, &psContext{}, ctxs)
+}
+
+// sizes is SIZE for -s (or a --format naming .Size): the container's own disk bytes (its
+// upper layer and log), then with its image's, as Docker's "2B (virtual 4.3MB)".
+func (c *PsCmd) sizes(ctx context.Context, cl *client.Client, rows []api.ContainerSummary) (map[string]string, error) {
+	if !c.Size && !strings.Contains(c.Format, ".Size") && c.Format != "json" {
+		return nil, nil
+	}
+	du, err := cl.DiskUsage(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	imgs, err := cl.Images(ctx, true)
+	if err != nil {
+		return nil, err
+	}
+	own := map[string]int64{}
+	for _, it := range du.Items {
+		if it.Kind == "container" {
+			own[it.Name] = it.SizeBytes
 		}
-		return nil
 	}
-	var cells [][]string
+	out := map[string]string{}
 	for _, s := range rows {
-		r := psRow(s, c.NoTrunc)
-		cells = append(cells, []string{r.ID, r.Image, r.Command, r.Created, r.Status, r.Health, r.Exit, r.Ports, r.Name})
+		n := own[short(s.ID)]
+		var img int64
+		for _, im := range imgs {
+			if im.Digest == s.ImageDigest || sameImageName(im.Name, s.Image) {
+				img = im.SizeBytes
+				break
+			}
+		}
+		out[s.ID] = fmt.Sprintf("%s (virtual %s)", humanSize(float64(n)), humanSize(float64(n+img)))
 	}
-	out.Table([]string{"CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "HEALTH", "EXIT", "PORTS", "NAMES"}, cells)
-	return nil
+	return out, nil
 }
 
 // psRows filters and orders the list: newest first; without all only running, paused and
@@ -209,7 +431,7 @@ func psRows(list map[string]api.ContainerSummary, f psFilter, all bool) []api.Co
 		if s.ID == "" {
 			s.ID = id
 		}
-		if !all && len(f.statuses) == 0 && s.Status != "running" && s.Status != "paused" && s.Status != "restarting" {
+		if !all && !f.showsAll() && s.Status != "running" && s.Status != "paused" && s.Status != "restarting" {
 			continue
 		}
 		if !f.match(s) {
@@ -459,6 +681,7 @@ type StatsCmd struct {
 	All        bool     `short:"a" help:"All containers (default: running ones)."`
 	NoStream   bool     `name:"no-stream" help:"Print once and exit."`
 	JSON       bool     `help:"Print JSON arrays (one per line when streaming)."`
+	Format     string   `placeholder:"TEMPLATE" help:"Go template per container ({{.Name}} {{.CPUPerc}} {{.MemUsage}}...), \"table TEMPLATE\" or json."`
 	Containers []string `arg:"" optional:"" name:"container" help:"Containers (default: all running)."`
 }
 
@@ -505,24 +728,54 @@ func (c *StatsCmd) print(out *Output, st []api.Stats, first bool) error {
 	} else if !first {
 		fmt.Fprintln(out.Stdout)
 	}
-	var rows [][]string
-	for _, s := range st {
-		limit := "-"
-		if s.MemoryLimit > 0 {
-			limit = diskSize(int64(s.MemoryLimit))
-		}
-		pids := strconv.FormatUint(s.Pids, 10)
-		rows = append(rows, []string{short(s.ID), s.Name,
-			fmt.Sprintf("%.2f%%", s.CPUPercent),
-			diskSize(int64(s.MemoryUsage)) + " / " + limit,
-			fmt.Sprintf("%.2f%%", s.MemoryPercent),
-			diskSize(int64(s.NetInput)) + " / " + diskSize(int64(s.NetOutput)),
-			diskSize(int64(s.BlockInput)) + " / " + diskSize(int64(s.BlockOutput)),
-			pids})
+	rows := make([]rowContext, len(st))
+	for i, s := range st {
+		rows[i] = &statsContext{s: s}
 	}
-	out.Table([]string{"CONTAINER ID", "NAME", "CPU %", "MEM USAGE / LIMIT", "MEM %", "NET I/O", "BLOCK I/O", "PIDS"}, rows)
-	return nil
+	return formatRows(out, c.Format, statsTable, &statsContext{}, rows)
 }
+
+const statsTable = "table {{.ID}}\\t{{.Name}}\\t{{.CPUPerc}}\\t{{.MemUsage}}\\t{{.MemPerc}}\\t{{.NetIO}}\\t{{.BlockIO}}\\t{{.PIDs}}"
+
+// statsContext is one container's figures for --format, with Docker's field names.
+type statsContext struct {
+	header bool
+	s      api.Stats
+}
+
+func (c *statsContext) setHeader() { c.header = true }
+
+func (c *statsContext) pick(title, v string) string {
+	if c.header {
+		return title
+	}
+	return v
+}
+
+func (c *statsContext) Container() string { return c.pick("CONTAINER", short(c.s.ID)) }
+func (c *statsContext) ID() string        { return c.pick("CONTAINER ID", short(c.s.ID)) }
+func (c *statsContext) Name() string      { return c.pick("NAME", c.s.Name) }
+func (c *statsContext) CPUPerc() string {
+	return c.pick("CPU %", fmt.Sprintf("%.2f%%", c.s.CPUPercent))
+}
+func (c *statsContext) MemUsage() string {
+	limit := "-"
+	if c.s.MemoryLimit > 0 {
+		limit = diskSize(int64(c.s.MemoryLimit))
+	}
+	return c.pick("MEM USAGE / LIMIT", diskSize(int64(c.s.MemoryUsage))+" / "+limit)
+}
+func (c *statsContext) MemPerc() string {
+	return c.pick("MEM %", fmt.Sprintf("%.2f%%", c.s.MemoryPercent))
+}
+func (c *statsContext) NetIO() string {
+	return c.pick("NET I/O", diskSize(int64(c.s.NetInput))+" / "+diskSize(int64(c.s.NetOutput)))
+}
+func (c *statsContext) BlockIO() string {
+	return c.pick("BLOCK I/O", diskSize(int64(c.s.BlockInput))+" / "+diskSize(int64(c.s.BlockOutput)))
+}
+func (c *statsContext) PIDs() string                 { return c.pick("PIDS", strconv.FormatUint(c.s.Pids, 10)) }
+func (c *statsContext) MarshalJSON() ([]byte, error) { return marshalFields(c) }
 
 // printJSON is out.JSON without HTML escaping: "0.0.0.0:80->80/tcp" stays readable.
 func printJSON(out *Output, v any) error {

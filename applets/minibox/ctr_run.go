@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 
 	"github.com/minibox/minibox/pkg/api"
@@ -61,19 +62,99 @@ func (f *RunFlags) requestFor(args []string, env Env, out *Output) (*api.CreateR
 // runContainer runs a container detached, attached over an upgrade (-i/-t), or in the
 // foreground over the ndjson stream, and returns the CLI's exit.
 func runContainer(ctx context.Context, api *client.Client, out *Output, req *api.CreateRequest, f RunFlags) error {
+	cl, err := f.clientSide()
+	if err != nil {
+		return err
+	}
+	cid, err := openCIDFile(f.CIDFile)
+	if err != nil {
+		return err
+	}
+	defer cid.abandon()
 	switch {
 	case f.Detach:
 		created, err := api.ContainerRunDetached(ctx, req)
 		if err != nil {
 			return runFailed(err)
 		}
+		cid.write(created.ID)
 		printWarnings(out, created.Warnings)
 		fmt.Fprintln(out.Stdout, created.ID)
 		return nil
 	case f.Interactive || f.TTY:
-		return runAttached(ctx, api, out, req)
+		return runAttached(ctx, api, out, req, cl, cid)
 	}
-	return runForeground(ctx, api, out, req)
+	return runForeground(ctx, api, out, req, cl, cid)
+}
+
+// runOptions are run's client-side flags, checked.
+type runOptions struct {
+	streams    map[string]bool // -a: the streams printed; nil = all
+	sigProxy   bool
+	detachKeys []byte
+}
+
+func (f *RunFlags) clientSide() (runOptions, error) {
+	o := runOptions{sigProxy: f.SigProxy, detachKeys: defaultDetachKeys}
+	for _, a := range f.Attach {
+		switch s := strings.ToLower(a); s {
+		case "stdout", "stderr", "stdin":
+			if o.streams == nil {
+				o.streams = map[string]bool{}
+			}
+			o.streams[s] = true
+		default:
+			return o, usageError("-a %s: expected STDIN, STDOUT or STDERR", a)
+		}
+	}
+	if o.streams != nil && f.Detach {
+		return o, usageError("-a and -d: a detached container has no stream to attach; drop one of them")
+	}
+	if f.DetachKeys != "" {
+		k, err := parseDetachKeys(f.DetachKeys)
+		if err != nil {
+			return o, usageError("--detach-keys %s: %v", f.DetachKeys, err)
+		}
+		o.detachKeys = k
+	}
+	return o, nil
+}
+
+// cidFile is --cidfile: made (it must not exist, as Docker's) before the container is,
+// written once its ID is known, removed if none came.
+type cidFile struct {
+	f       *os.File
+	written bool
+}
+
+func openCIDFile(path string) (*cidFile, error) {
+	if path == "" {
+		return &cidFile{}, nil
+	}
+	f, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+	if err != nil {
+		if errors.Is(err, os.ErrExist) {
+			return nil, usageError("--cidfile %s: the file exists; remove it or name another", path)
+		}
+		return nil, usageError("--cidfile %s: %v", path, unwrapPath(err))
+	}
+	return &cidFile{f: f}, nil
+}
+
+func (c *cidFile) write(id string) {
+	if c.f == nil || c.written || id == "" {
+		return
+	}
+	c.written = true
+	c.f.WriteString(id)
+	c.f.Close()
+}
+
+func (c *cidFile) abandon() {
+	if c.f != nil && !c.written {
+		c.f.Close()
+		os.Remove(c.f.Name())
+	}
 }
 
 // runFailed is run's exit when the daemon refused before the process ran: 125 (SPEC §1.2),
@@ -99,14 +180,20 @@ func printWarnings(out *Output, ws []string) {
 
 // runForeground reads POST /containers/run's ndjson stream: output to the matching stream,
 // signals forwarded once the ID is known, the exit code from the last line.
-func runForeground(ctx context.Context, api *client.Client, out *Output, req *api.CreateRequest) error {
+func runForeground(ctx context.Context, api *client.Client, out *Output, req *api.CreateRequest, o runOptions, cid *cidFile) error {
 	var id string
 	stopFwd := func() {}
 	rs, err := api.ContainerRun(ctx, req, func(got string, warnings []string) {
 		id = got
+		cid.write(got)
 		printWarnings(out, warnings)
-		stopFwd = forwardTo(func(sig string) { api.ContainerKill(context.WithoutCancel(ctx), got, sig) })
+		if o.sigProxy {
+			stopFwd = forwardTo(func(sig string) { api.ContainerKill(context.WithoutCancel(ctx), got, sig) })
+		}
 	}, func(stream, text string) error {
+		if o.streams != nil && !o.streams[stream] {
+			return nil
+		}
 		return writeStream(out, stream, text)
 	})
 	if err == nil {
@@ -148,7 +235,7 @@ func writeStream(out *Output, stream, text string) error {
 }
 
 // runAttached is run -i/-t: the connection is upgraded, then the exit code is the wait's.
-func runAttached(ctx context.Context, api *client.Client, out *Output, req *api.CreateRequest) error {
+func runAttached(ctx context.Context, api *client.Client, out *Output, req *api.CreateRequest, o runOptions, cid *cidFile) error {
 	rows, cols := 0, 0
 	if req.Tty {
 		rows, cols = termSize()
@@ -158,11 +245,12 @@ func runAttached(ctx context.Context, api *client.Client, out *Output, req *api.
 		return runFailed(err)
 	}
 	id := att.ID
-	s := &session{att: att, out: out, tty: req.Tty, stdin: req.Stdin, detachKeys: defaultDetachKeys,
+	cid.write(id)
+	s := &session{att: att, out: out, tty: req.Tty, stdin: req.Stdin, detachKeys: o.detachKeys,
 		ended: containerEnded(api, id)}
 	if req.Tty {
 		s.resize = func(h, w int) error { return api.ContainerResize(ctx, id, h, w) }
-	} else {
+	} else if o.sigProxy {
 		s.signal = func(sig string) error { return api.ContainerKill(context.WithoutCancel(ctx), id, sig) }
 	}
 	return finishSession(ctx, api, out, s, id)
@@ -229,10 +317,19 @@ func (c *CreateCmd) Run(ctx context.Context, api *client.Client, out *Output, en
 		return err
 	}
 	req.Detached = false
+	if _, err := c.clientSide(); err != nil {
+		return err
+	}
+	cid, err := openCIDFile(c.CIDFile)
+	if err != nil {
+		return err
+	}
+	defer cid.abandon()
 	created, err := api.ContainerCreate(ctx, req)
 	if err != nil {
 		return err
 	}
+	cid.write(created.ID)
 	printWarnings(out, created.Warnings)
 	fmt.Fprintln(out.Stdout, created.ID)
 	return nil

@@ -33,8 +33,13 @@ func TestPsRows(t *testing.T) {
 		t.Fatalf("ps -a rows = %v", rows)
 	}
 	r := psRow(list["b"], false)
-	if r.ID != strings.Repeat("b", 12) || r.Exit != "137" || r.Ports != "0.0.0.0:8080->80/tcp, 127.0.0.1:53->53/udp" || r.Health != "none" {
-		t.Errorf("psRow(exited) = %+v", r)
+	if r.ID != strings.Repeat("b", 12) || r.Exit != "137" || r.Ports != "-" || r.Health != "none" {
+		t.Errorf("psRow(exited) = %+v (a stopped container publishes no port)", r)
+	}
+	up := list["b"]
+	up.Status = "running"
+	if got := psRow(up, false).Ports; got != "0.0.0.0:8080->80/tcp, 127.0.0.1:53->53/udp" {
+		t.Errorf("psRow(running).Ports = %q", got)
 	}
 	if r.Created != now.Local().Format("2006-01-02 15:04:05") {
 		t.Errorf("created = %q", r.Created)
@@ -61,7 +66,7 @@ func TestPsRows(t *testing.T) {
 		{[]string{"project=p1"}, "mid"},
 		{[]string{"label=team=y"}, ""},
 	} {
-		f, _, err := parsePsFilters(tt.filters)
+		f, err := parsePsFilters(tt.filters)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -73,7 +78,7 @@ func TestPsRows(t *testing.T) {
 			t.Errorf("--filter %v = %q, want %q", tt.filters, got, tt.want)
 		}
 	}
-	if _, _, err := parsePsFilters([]string{"color=red"}); err == nil {
+	if _, err := parsePsFilters([]string{"color=red"}); err == nil {
 		t.Error("unknown filter accepted")
 	}
 }

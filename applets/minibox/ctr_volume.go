@@ -40,22 +40,105 @@ func (c *VolumeCreateCmd) Run(ctx context.Context, api *client.Client, out *Outp
 
 type apiVolumeCreate = api.VolumeCreateRequest
 
-// VolumeLsCmd is `volume ls [-q] [--json]`.
+// VolumeLsCmd is `volume ls [-q] [--filter k=v]... [--format F|--json]`.
 type VolumeLsCmd struct {
-	Quiet bool `short:"q" help:"Print only names."`
-	JSON  bool `help:"Print a JSON array."`
+	Quiet  bool     `short:"q" help:"Print only names."`
+	JSON   bool     `help:"Print a JSON array."`
+	Filter []string `short:"f" sep:"none" placeholder:"KEY=VAL" help:"Filter: name=, label=KEY[=VAL], dangling=true|false, driver=local (repeatable)."`
+	Format string   `placeholder:"TEMPLATE" help:"Go template per volume ({{.Name}} {{.Driver}} {{.Mountpoint}} {{.Labels}}), \"table TEMPLATE\" or json."`
 }
 
+// volumeMatch applies volume ls --filter: keys repeat as alternatives, labels must all hold.
+func volumeMatch(filters []string, v api.Volume) (bool, error) {
+	by := map[string][]string{}
+	for _, kv := range filters {
+		k, val, ok := strings.Cut(kv, "=")
+		switch {
+		case !ok:
+			return false, usageError("--filter %s: expected KEY=VALUE (name, label, dangling, driver)", kv)
+		case k == "dangling" && val != "true" && val != "false" && val != "1" && val != "0":
+			return false, usageError("--filter dangling=%s: expected true or false", val)
+		case k != "name" && k != "label" && k != "dangling" && k != "driver":
+			return false, usageError("--filter %s: unknown key %q; use name, label, dangling or driver", kv, k)
+		}
+		by[k] = append(by[k], val)
+	}
+	driver := v.Driver
+	if driver == "" {
+		driver = "local"
+	}
+	ok := anyOf(by["name"], func(n string) bool { return strings.Contains(v.Name, n) }) &&
+		anyOf(by["driver"], func(d string) bool { return d == driver }) &&
+		anyOf(by["dangling"], func(d string) bool { return (d == "true" || d == "1") == (len(v.UsedBy) == 0) })
+	for _, l := range by["label"] {
+		k, want, hasV := strings.Cut(l, "=")
+		got, has := v.Labels[k]
+		ok = ok && has && (!hasV || got == want)
+	}
+	return ok, nil
+}
+
+// volumeContext is one volume for --format, with Docker's field names.
+type volumeContext struct {
+	header bool
+	v      api.Volume
+}
+
+func (c *volumeContext) setHeader() { c.header = true }
+
+func (c *volumeContext) pick(title, v string) string {
+	if c.header {
+		return title
+	}
+	return v
+}
+
+func (c *volumeContext) Name() string { return c.pick("VOLUME NAME", c.v.Name) }
+func (c *volumeContext) Driver() string {
+	d := c.v.Driver
+	if d == "" {
+		d = "local"
+	}
+	return c.pick("DRIVER", d)
+}
+func (c *volumeContext) Mountpoint() string { return c.pick("MOUNTPOINT", c.v.Mountpoint) }
+func (c *volumeContext) Labels() string     { return c.pick("LABELS", labelsText(c.v.Labels)) }
+func (c *volumeContext) Label(k string) string {
+	return c.pick("LABEL", c.v.Labels[k])
+}
+func (c *volumeContext) Scope() string { return c.pick("SCOPE", "local") }
+func (c *volumeContext) UsedBy() string {
+	var ids []string
+	for _, u := range c.v.UsedBy {
+		ids = append(ids, short(u))
+	}
+	if len(ids) == 0 {
+		return c.pick("USED BY", "-")
+	}
+	return c.pick("USED BY", strings.Join(ids, ","))
+}
+func (c *volumeContext) MarshalJSON() ([]byte, error) { return marshalFields(c) }
+
 func (c *VolumeLsCmd) Run(ctx context.Context, cl *client.Client, out *Output) error {
-	vs, err := cl.VolumeList(ctx)
+	if c.JSON && c.Format != "" {
+		return usageError("--json and --format: give one of them")
+	}
+	all, err := cl.VolumeList(ctx)
 	if err != nil {
 		return err
 	}
+	vs := []api.Volume{}
+	for _, v := range all {
+		ok, err := volumeMatch(c.Filter, v)
+		if err != nil {
+			return err
+		}
+		if ok {
+			vs = append(vs, v)
+		}
+	}
 	sortSlice(vs, func(a, b api.Volume) bool { return a.Name < b.Name })
 	if c.JSON {
-		if vs == nil {
-			vs = []api.Volume{}
-		}
 		return printJSON(out, vs)
 	}
 	if c.Quiet {
@@ -64,24 +147,11 @@ func (c *VolumeLsCmd) Run(ctx context.Context, cl *client.Client, out *Output) e
 		}
 		return nil
 	}
-	var rows [][]string
-	for _, v := range vs {
-		driver := v.Driver
-		if driver == "" {
-			driver = "local"
-		}
-		used := "-"
-		if len(v.UsedBy) > 0 {
-			var ids []string
-			for _, u := range v.UsedBy {
-				ids = append(ids, short(u))
-			}
-			used = strings.Join(ids, ",")
-		}
-		rows = append(rows, []string{driver, v.Name, used})
+	rows := make([]rowContext, len(vs))
+	for i, v := range vs {
+		rows[i] = &volumeContext{v: v}
 	}
-	out.Table([]string{"DRIVER", "VOLUME NAME", "USED BY"}, rows)
-	return nil
+	return formatRows(out, c.Format, "table {{.Driver}}\\t{{.Name}}\\t{{.UsedBy}}", &volumeContext{}, rows)
 }
 
 // VolumeInspectCmd is `volume inspect <name>...`.

@@ -9,7 +9,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -304,17 +306,201 @@ func bar(cur, total int64) string {
 
 // ---- images / inspect / tag / rmi ------------------------------------------------
 
-// ImagesCmd is `images [-q] [--json] [-a] [--no-trunc]`.
+// ImagesCmd is `images [-q] [-a] [--digests] [--no-trunc] [--filter k=v]... [--format F|--json]`.
 type ImagesCmd struct {
-	Quiet   bool `short:"q" help:"Print only image IDs."`
-	JSON    bool `help:"Print a JSON array."`
-	All     bool `short:"a" help:"Include unnamed images."`
-	NoTrunc bool `name:"no-trunc" help:"Print full image IDs."`
+	Quiet   bool     `short:"q" help:"Print only image IDs."`
+	JSON    bool     `help:"Print a JSON array."`
+	All     bool     `short:"a" help:"Include unnamed images."`
+	NoTrunc bool     `name:"no-trunc" help:"Print full image IDs."`
+	Digests bool     `help:"Show digests."`
+	Filter  []string `short:"f" sep:"none" placeholder:"KEY=VAL" help:"Filter: dangling=true|false, reference=PATTERN, label=KEY[=VAL], before=IMAGE, since=IMAGE (repeatable)."`
+	Format  string   `placeholder:"TEMPLATE" help:"Go template per image ({{.Repository}} {{.Tag}} {{.ID}} {{.Size}}...), \"table TEMPLATE\" or json."`
+	Repo    string   `arg:"" optional:"" name:"repository" help:"Only images of this repository (REPO[:TAG])."`
 }
 
+// imageFilter is images --filter; keys repeat as alternatives, different keys must all hold.
+type imageFilter struct {
+	dangling   []bool
+	references []string
+	labels     []string
+	before     []string
+	since      []string
+}
+
+func parseImageFilters(fs []string) (imageFilter, error) {
+	var f imageFilter
+	for _, kv := range fs {
+		k, v, ok := strings.Cut(kv, "=")
+		if !ok {
+			return f, usageError("--filter %s: expected KEY=VALUE (dangling, reference, label, before, since)", kv)
+		}
+		switch k {
+		case "dangling":
+			switch v {
+			case "true", "1":
+				f.dangling = append(f.dangling, true)
+			case "false", "0":
+				f.dangling = append(f.dangling, false)
+			default:
+				return f, usageError("--filter dangling=%s: expected true or false", v)
+			}
+		case "reference":
+			if _, err := path.Match(v, ""); err != nil {
+				return f, usageError("--filter reference=%s: %v", v, err)
+			}
+			f.references = append(f.references, v)
+		case "label":
+			f.labels = append(f.labels, v)
+		case "before":
+			f.before = append(f.before, v)
+		case "since":
+			f.since = append(f.since, v)
+		default:
+			return f, usageError("--filter %s: unknown key %q; use dangling, reference, label, before or since", kv, k)
+		}
+	}
+	return f, nil
+}
+
+// referenceMatch is Docker's reference filter: a shell pattern over the familiar name
+// with and without its tag.
+func referenceMatch(pattern string, im api.ImageSummary) bool {
+	if im.Repository == "<none>" {
+		return false
+	}
+	for _, n := range []string{im.Repository, im.Repository + ":" + im.Tag} {
+		if ok, _ := path.Match(pattern, n); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// apply keeps the images that pass; labels and before/since are looked up on the daemon.
+func (f imageFilter) apply(ctx context.Context, cl *client.Client, list []api.ImageSummary) ([]api.ImageSummary, error) {
+	created := func(ref string) (time.Time, error) {
+		im, err := cl.ImageInspect(ctx, ref)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if im.Created == nil {
+			return time.Time{}, nil
+		}
+		return *im.Created, nil
+	}
+	var before, since time.Time
+	for _, b := range f.before {
+		t, err := created(b)
+		if err != nil {
+			return nil, fmt.Errorf("--filter before=%s: %w", b, err)
+		}
+		if before.IsZero() || t.Before(before) {
+			before = t
+		}
+	}
+	for _, b := range f.since {
+		t, err := created(b)
+		if err != nil {
+			return nil, fmt.Errorf("--filter since=%s: %w", b, err)
+		}
+		if t.After(since) {
+			since = t
+		}
+	}
+	labels := map[string]map[string]string{}
+	var out []api.ImageSummary
+	for _, im := range list {
+		if !anyOf(f.references, func(p string) bool { return referenceMatch(p, im) }) {
+			continue
+		}
+		if len(f.dangling) > 0 && !slices.Contains(f.dangling, im.Repository == "<none>") {
+			continue
+		}
+		if len(f.before) > 0 && !im.Created.Before(before) || len(f.since) > 0 && !im.Created.After(since) {
+			continue
+		}
+		if len(f.labels) > 0 {
+			l, ok := labels[im.ID]
+			if !ok {
+				in, err := cl.ImageInspect(ctx, im.ID)
+				if err != nil {
+					return nil, err
+				}
+				l = in.Config.Labels
+				labels[im.ID] = l
+			}
+			okAll := true
+			for _, want := range f.labels {
+				k, v, hasV := strings.Cut(want, "=")
+				got, ok := l[k]
+				okAll = okAll && ok && (!hasV || got == v)
+			}
+			if !okAll {
+				continue
+			}
+		}
+		out = append(out, im)
+	}
+	return out, nil
+}
+
+// imageContext is one image for --format, with Docker's field names.
+type imageContext struct {
+	header, trunc bool
+	im            api.ImageSummary
+	now           time.Time
+}
+
+func (c *imageContext) setHeader() { c.header = true }
+
+func (c *imageContext) pick(title, v string) string {
+	if c.header {
+		return title
+	}
+	return v
+}
+
+func (c *imageContext) ID() string {
+	id := c.im.ID
+	if c.trunc {
+		id = strings.TrimPrefix(id, "sha256:")[:min(12, len(strings.TrimPrefix(id, "sha256:")))]
+	}
+	return c.pick("IMAGE ID", id)
+}
+func (c *imageContext) Repository() string { return c.pick("REPOSITORY", c.im.Repository) }
+func (c *imageContext) Tag() string        { return c.pick("TAG", c.im.Tag) }
+func (c *imageContext) Digest() string {
+	d := c.im.Digest
+	if d == "" {
+		d = "<none>"
+	}
+	return c.pick("DIGEST", d)
+}
+func (c *imageContext) CreatedSince() string {
+	return c.pick("CREATED", sinceText(c.im.Created, c.now))
+}
+func (c *imageContext) CreatedAt() string {
+	return c.pick("CREATED AT", c.im.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"))
+}
+func (c *imageContext) Size() string                 { return c.pick("SIZE", humanSize(float64(c.im.SizeBytes))) }
+func (c *imageContext) MarshalJSON() ([]byte, error) { return marshalFields(c) }
+
 func (c ImagesCmd) Run(ctx context.Context, api *client.Client, out *Output) error {
-	list, err := api.Images(ctx, c.All)
+	f, err := parseImageFilters(c.Filter)
 	if err != nil {
+		return err
+	}
+	if c.JSON && c.Format != "" {
+		return usageError("--json and --format: give one of them")
+	}
+	if c.Repo != "" {
+		f.references = append(f.references, c.Repo)
+	}
+	list, err := api.Images(ctx, c.All || slices.Contains(f.dangling, true))
+	if err != nil {
+		return err
+	}
+	if list, err = f.apply(ctx, api, list); err != nil {
 		return err
 	}
 	sort.SliceStable(list, func(i, j int) bool {
@@ -324,89 +510,43 @@ func (c ImagesCmd) Run(ctx context.Context, api *client.Client, out *Output) err
 		return list[i].Tag < list[j].Tag
 	})
 	if c.JSON {
-		return out.JSON(list)
-	}
-	id := func(s string) string {
-		if c.NoTrunc {
-			return s
+		if list == nil {
+			return out.JSON([]any{})
 		}
-		return strings.TrimPrefix(s, "sha256:")[:12]
+		return out.JSON(list)
 	}
 	if c.Quiet {
 		seen := map[string]bool{}
 		for _, im := range list {
-			if !seen[im.ID] {
-				seen[im.ID] = true
-				fmt.Fprintln(out.Stdout, id(im.ID))
+			id := (&imageContext{trunc: !c.NoTrunc, im: im}).ID()
+			if !seen[id] {
+				seen[id] = true
+				fmt.Fprintln(out.Stdout, id)
 			}
 		}
 		return nil
 	}
-	var rows [][]string
-	for _, im := range list {
-		rows = append(rows, []string{im.Repository, im.Tag, id(im.ID), ago(im.Created), diskSize(im.SizeBytes)})
+	now := time.Now()
+	rows := make([]rowContext, len(list))
+	for i, im := range list {
+		rows[i] = &imageContext{trunc: !c.NoTrunc, im: im, now: now}
 	}
-	out.Table([]string{"REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"}, rows)
-	return nil
+	def := "table {{.Repository}}\\t{{.Tag}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}"
+	if c.Digests {
+		def = "table {{.Repository}}\\t{{.Tag}}\\t{{.Digest}}\\t{{.ID}}\\t{{.CreatedSince}}\\t{{.Size}}"
+	}
+	return formatRows(out, c.Format, def, &imageContext{}, rows)
 }
 
-// ago is Docker's "3 hours ago".
-func ago(t time.Time) string {
-	if t.IsZero() {
-		return "N/A"
-	}
-	d := time.Since(t)
-	switch {
-	case d < time.Minute:
-		return "Less than a minute ago"
-	case d < time.Hour:
-		return plural(int(d.Minutes()), "minute") + " ago"
-	case d < 48*time.Hour:
-		return plural(int(d.Hours()), "hour") + " ago"
-	case d < 14*24*time.Hour:
-		return plural(int(d.Hours()/24), "day") + " ago"
-	case d < 60*24*time.Hour:
-		return plural(int(d.Hours()/24/7), "week") + " ago"
-	case d < 2*365*24*time.Hour:
-		return plural(int(d.Hours()/24/30), "month") + " ago"
-	}
-	return plural(int(d.Hours()/24/365), "year") + " ago"
-}
-
-func plural(n int, unit string) string {
-	if n == 1 {
-		if unit == "hour" {
-			return "An hour"
-		}
-		return "1 " + unit
-	}
-	return fmt.Sprintf("%d %ss", n, unit)
-}
-
-// ImageInspectCmd is `image inspect <image>...`: a JSON array, as docker prints.
+// ImageInspectCmd is `image inspect [-f TEMPLATE] <image>...`: a JSON array, as docker prints.
 type ImageInspectCmd struct {
-	Refs []string `arg:"" name:"image" help:"Images (name, ID prefix or digest)."`
+	Format string   `short:"f" name:"format" placeholder:"TEMPLATE" help:"Go template over each image ({{.Id}}, {{.Config.Env}}, {{json .RootFS}})."`
+	Refs   []string `arg:"" name:"image" help:"Images (name, ID prefix or digest)."`
 }
 
 func (c ImageInspectCmd) Run(ctx context.Context, api *client.Client, out *Output) error {
-	var all []any
-	var failed error
-	for _, r := range c.Refs {
-		v, err := api.ImageInspect(ctx, r)
-		if err != nil {
-			fmt.Fprintf(out.Stderr, "[error] %s: %v\n", r, err)
-			failed = &errdefs.ExitError{Code: 1, Silent: true}
-			continue
-		}
-		all = append(all, v)
-	}
-	if all == nil {
-		all = []any{}
-	}
-	if err := out.JSON(all); err != nil {
-		return err
-	}
-	return failed
+	ic := InspectCmd{Format: c.Format, Type: "image", Objects: c.Refs}
+	return ic.Run(ctx, api, out)
 }
 
 // TagCmd is `tag <src> <dst>`.

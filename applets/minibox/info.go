@@ -2,7 +2,9 @@ package minibox
 
 import (
 	"fmt"
+	"math"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -35,7 +37,23 @@ func printFacts(out *Output, m map[string]any, indent string) {
 			}
 			fmt.Fprintf(out.Stdout, "%s%-*s %s\n", indent, width, k+":", strings.Join(items, " "))
 		default:
-			fmt.Fprintf(out.Stdout, "%s%-*s %v\n", indent, width, k+":", v)
+			fmt.Fprintf(out.Stdout, "%s%-*s %s\n", indent, width, k+":", factText(k, v))
 		}
 	}
+}
+
+// factText is one fact for people: sizes (keys ending in _bytes) as 23.54GiB, whole
+// numbers as digits (JSON gives every number as a float: 2.5276194816e+10).
+func factText(key string, v any) string {
+	f, ok := v.(float64)
+	if !ok {
+		return fmt.Sprint(v)
+	}
+	if strings.HasSuffix(key, "_bytes") && f >= 0 {
+		return bytesSize(f)
+	}
+	if f == math.Trunc(f) && math.Abs(f) < 1e18 {
+		return strconv.FormatInt(int64(f), 10)
+	}
+	return strconv.FormatFloat(f, 'f', -1, 64)
 }

@@ -34,6 +34,7 @@ type CreateRequest struct {
 	Publish        []PortBinding     `json:"publish,omitempty"`
 	Ports          map[string]int    `json:"ports,omitempty"` // original: "host" -> container (TCP, all addresses)
 	PublishAll     bool              `json:"publish_all,omitempty"`
+	Expose         []string          `json:"expose,omitempty"`  // "80", "8000-8010/udp": offered, published by -P
 	Network        string            `json:"network,omitempty"` // bridge (default), host, none
 	DNS            []string          `json:"dns,omitempty"`
 	DNSSearch      []string          `json:"dns_search,omitempty"`

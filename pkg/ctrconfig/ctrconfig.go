@@ -51,7 +51,7 @@ type check func(r *api.CreateRequest, o *Options, warn *[]string) error
 var checks = []check{
 	checkIdentity, checkProcess, checkEnv, checkLabels, checkUser, checkPlatform,
 	checkMemory, checkCPU, checkLimits, checkUlimits,
-	checkNetworkMode, checkHostnames, checkDNS, checkExtraHosts, checkPorts,
+	checkNetworkMode, checkHostnames, checkDNS, checkExtraHosts, checkPorts, checkExpose,
 	checkMounts, checkVolumeMaps, checkTmpfs,
 	checkCaps, checkSecurityOpt, checkSeccompProfile, checkSysctls, checkUserNS,
 	checkRestart, checkStop, checkHealthcheck,

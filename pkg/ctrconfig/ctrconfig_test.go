@@ -144,7 +144,11 @@ func TestNormalizeFields(t *testing.T) {
 
 		// Network.
 		{"network", func(r *api.CreateRequest) { r.Network = "none" }, ""},
-		{"network bad", func(r *api.CreateRequest) { r.Network = "overlay" }, "network"},
+		{"network by name", func(r *api.CreateRequest) { r.Network = "backend" }, ""},
+		{"network share", func(r *api.CreateRequest) { r.Network = "container:db" }, ""},
+		{"network bad", func(r *api.CreateRequest) { r.Network = "not/a-name" }, "network"},
+		{"network share nobody", func(r *api.CreateRequest) { r.Network = "container:" }, "network"},
+		{"networks bad", func(r *api.CreateRequest) { r.Networks = []string{"ok", "-bad"} }, "networks[1]"},
 		{"hostname fqdn", func(r *api.CreateRequest) { r.Hostname = "db-1.example.test" }, ""},
 		{"hostname underscore", func(r *api.CreateRequest) { r.Hostname = "a_b" }, "hostname"},
 		{"hostname leading hyphen", func(r *api.CreateRequest) { r.Hostname = "-a" }, "hostname"},
@@ -383,5 +387,22 @@ func TestParseRestartAndUlimit(t *testing.T) {
 	u, err := ParseUlimit("NOFILE=-1:unlimited")
 	if err != nil || u.Type != "RLIMIT_NOFILE" || u.Soft != RLimitInfinity || u.Hard != RLimitInfinity {
 		t.Errorf("ParseUlimit = %+v, %v", u, err)
+	}
+}
+
+func TestExpose(t *testing.T) {
+	r, _, err := Normalize(api.CreateRequest{Image: "x", Expose: []string{"80", "53/udp", "8000-8002/tcp", "80/tcp"}}, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(r.Expose, " "); got != "80/tcp 53/udp 8000/tcp 8001/tcp 8002/tcp" {
+		t.Errorf("expose = %q", got)
+	}
+	for _, bad := range []string{"0", "80/sctp", "9-1", "x", "1-65535"} {
+		_, _, err := Normalize(api.CreateRequest{Image: "x", Expose: []string{bad}}, Options{})
+		var fe *FieldError
+		if !errors.As(err, &fe) || fe.Field != "expose[0]" {
+			t.Errorf("--expose %s: %v, want a refusal of expose[0]", bad, err)
+		}
 	}
 }

@@ -196,16 +196,18 @@ func applyDBMode(req *api.CreateRequest) {
 	req.Ulimits = append(req.Ulimits, "memlock=-1:-1")
 }
 
-// publishExposed adds -P's random host ports for the image's ExposedPorts.
+// publishExposed adds -P's random host ports for the image's ExposedPorts and --expose.
 func (e *Engine) publishExposed(req *api.CreateRequest, img *image.Image) error {
 	if !req.PublishAll || (req.Network != "bridge" && !isUserNetMode(req.Network)) {
 		return nil
 	}
-	keys := make([]string, 0, len(img.Config.Config.ExposedPorts))
+	keys := make([]string, 0, len(img.Config.Config.ExposedPorts)+len(req.Expose))
 	for p := range img.Config.Config.ExposedPorts {
 		keys = append(keys, p)
 	}
+	keys = append(keys, req.Expose...) // normalised already: "port/proto"
 	slices.Sort(keys)
+	keys = slices.Compact(keys)
 	for _, p := range keys {
 		port, proto, _ := strings.Cut(p, "/")
 		n, err := strconv.Atoi(port)

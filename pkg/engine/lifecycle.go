@@ -179,7 +179,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		if nm != nil {
 			ep := network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: addr, Ports: ports}
 			if err := nm.Attach(ctx, &ep); err != nil {
-				return err
+				return e.namePortHolder(err, r.ID, ports)
 			}
 			ports = ep.Ports
 		}
@@ -960,4 +960,31 @@ func (e *Engine) recentExit(ref string) (*api.WaitResult, bool) {
 		})
 	}
 	return found, found != nil
+}
+
+// namePortHolder adds to a port conflict the container that publishes the port, if one
+// of ours does (the kernel only says the port is taken); another program otherwise.
+func (e *Engine) namePortHolder(err error, self string, want []network.Port) error {
+	if !errors.Is(err, errdefs.ErrConflict) {
+		return err
+	}
+	overlap := func(a, b network.Port) bool {
+		return a.HostPort == b.HostPort && a.Proto == b.Proto &&
+			(!a.HostIP.IsValid() || !b.HostIP.IsValid() || a.HostIP.IsUnspecified() || b.HostIP.IsUnspecified() || a.HostIP == b.HostIP)
+	}
+	e.cmu.RLock()
+	defer e.cmu.RUnlock()
+	for id, c := range e.ctrs {
+		if id == self || c.rec.Status != StatusRunning && c.rec.Status != StatusPaused {
+			continue
+		}
+		for _, held := range c.rec.Ports {
+			for _, w := range want {
+				if w.HostPort != 0 && overlap(held, w) {
+					return errdefs.Conflict(fmt.Sprintf("host port %s is already in use by container %s (%s); stop it or publish another port", w, c.rec.Name, short12(id)))
+				}
+			}
+		}
+	}
+	return errdefs.Conflict(errdefs.Message(err) + " by another program on this host; publish another port")
 }

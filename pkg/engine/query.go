@@ -192,9 +192,12 @@ func (e *Engine) InspectContainer(ref string) (*api.ContainerInspect, error) {
 	if req.Entrypoint != nil {
 		in.Config.Entrypoint = *req.Entrypoint
 	}
-	if len(r.Config.ExposedPorts) > 0 {
+	if len(r.Config.ExposedPorts)+len(req.Expose) > 0 {
 		in.Config.ExposedPorts = map[string]struct{}{}
 		for p := range r.Config.ExposedPorts {
+			in.Config.ExposedPorts[p] = struct{}{}
+		}
+		for _, p := range req.Expose {
 			in.Config.ExposedPorts[p] = struct{}{}
 		}
 	}

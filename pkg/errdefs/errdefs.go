@@ -3,6 +3,7 @@ package errdefs
 import (
 	"errors"
 	"fmt"
+	"strings"
 )
 
 // The kinds. Wrap them with context: fmt.Errorf("container %s: %w", ref, ErrNotFound).
@@ -53,3 +54,30 @@ func (e *ExitError) Error() string {
 }
 
 func (e *ExitError) Unwrap() error { return e.Err }
+
+// noiseKinds are the kinds whose word adds nothing to a message that says what is wrong
+// ("not found", "already exists" and the others still tell something, and stay).
+var noiseKinds = []error{ErrInvalid, ErrConflict}
+
+// Message is err's text for people: the kind words that wrapping appends ("...: invalid",
+// "...: conflict") are dropped where err is of that kind, the rest kept as written. The
+// kind itself stays on err for status codes and errors.Is.
+func Message(err error) string {
+	if err == nil {
+		return ""
+	}
+	msg := err.Error()
+	for _, k := range noiseKinds {
+		if !errors.Is(err, k) {
+			continue
+		}
+		word := k.Error()
+		for _, sep := range []string{": " + word + ":", ": " + word + ";", ": " + word + ","} {
+			msg = strings.ReplaceAll(msg, sep, sep[len(": "+word):])
+		}
+		if t, ok := strings.CutSuffix(msg, ": "+word); ok && t != "" {
+			msg = t
+		}
+	}
+	return msg
+}

@@ -40,7 +40,10 @@ func writeError(ctx *fasthttp.RequestCtx, err error) {
 	writeJSON(ctx, statusOf(err), errorBody(err))
 }
 
-func errorBody(err error) map[string]string { return map[string]string{"error": err.Error()} }
+// errorBody is the error as people read it; the status code carries its kind.
+func errorBody(err error) map[string]string {
+	return map[string]string{"error": errdefs.Message(err)}
+}
 
 // writeJSON answers v as JSON with status.
 func writeJSON(ctx *fasthttp.RequestCtx, status int, v any) {
