@@ -1,5 +1,5 @@
 #!/bin/sh
-# clean-data.sh [DATA_ROOT]: reset a minibox data root (SPEC §6).
+# clean-data.sh [DATA_ROOT]: reset a minibox data root.
 #
 # Default DATA_ROOT: $MINIBOX_DATA_ROOT, else /var/lib/minibox. Refuses / and system
 # directories, and refuses while a daemon holds the data root's lock. Stops the root's

@@ -21,7 +21,7 @@ import (
 	"github.com/minibox/minibox/pkg/spec"
 )
 
-// Exit codes of processes that never ran (SPEC §1.2).
+// Exit codes of processes that never ran.
 const (
 	codeSetup      = 125
 	codeNotRunable = 126

@@ -9,7 +9,7 @@ import (
 )
 
 // TestDeps keeps init small and free of what a container's PID 1 must not carry: it takes
-// only spec, isolation packages and leaves (STYLE.md).
+// only spec, isolation packages and leaves.
 func TestDeps(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {

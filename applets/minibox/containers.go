@@ -62,7 +62,7 @@ type ContainerGroup struct {
 	Stats   StatsCmd   `cmd:"" help:"Show resource usage."`
 }
 
-// eachRef runs fn for every reference, past failures (SPEC §1.1): each success prints the
+// eachRef runs fn for every reference, past failures: each success prints the
 // reference as given, each failure one [error] line; exit 1 if any failed. An unreachable
 // daemon stops at once (every other reference would fail the same way).
 func eachRef(out *Output, refs []string, fn func(ref string) error) error {

@@ -22,7 +22,7 @@ import (
 // defaultDetachKeys is Docker's Ctrl-P Ctrl-Q.
 var defaultDetachKeys = []byte{0x10, 0x11}
 
-// forwarded are the signals passed on to a container run without -t (SPEC §1.1).
+// forwarded are the signals passed on to a container run without -t.
 var forwarded = []os.Signal{syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP, syscall.SIGQUIT, syscall.SIGUSR1, syscall.SIGUSR2}
 
 // session drives one upgraded connection (run -i/-t, exec -i/-t, attach, start -a):
@@ -355,7 +355,7 @@ func exitWith(code int) error {
 }
 
 // notRunnableCode maps a daemon message about a process that could not start: 127 when the
-// program was not found, 126 when it could not run (SPEC §1.2). It is only the fallback
+// program was not found, 126 when it could not run. It is only the fallback
 // when the daemon's own exit code could not be read.
 func notRunnableCode(msg string) int {
 	m := strings.ToLower(msg)

@@ -18,7 +18,7 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// RunFlags are the flags of run, create and db run (SPEC §1.5), each mapped to a field of
+// RunFlags are the flags of run, create and db run, each mapped to a field of
 // api.CreateRequest by request. Slices use sep:"none": a value may hold commas
 // (-e LIST=a,b), so only repeating the flag adds an entry.
 type RunFlags struct {
@@ -116,7 +116,7 @@ func (n *negString) Decode(ctx *kong.DecodeContext) error {
 	return nil
 }
 
-// usageError is a malformed argument: exit 2 with one line (SPEC §1.2).
+// usageError is a malformed argument: exit 2 with one line.
 func usageError(format string, args ...any) error {
 	return &errdefs.ExitError{Code: 2, Err: fmt.Errorf(format, args...)}
 }
@@ -346,7 +346,7 @@ func (f *RunFlags) healthcheck() (*api.Healthcheck, error) {
 	return h, nil
 }
 
-// parseDuration reads 500ms, 30s, 1m30s; a bare integer is seconds (SPEC §1.3).
+// parseDuration reads 500ms, 30s, 1m30s; a bare integer is seconds.
 func parseDuration(s string) (time.Duration, error) {
 	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
 		if n < 0 {
@@ -362,7 +362,7 @@ func parseDuration(s string) (time.Duration, error) {
 }
 
 // parseSize reads a size: a bare number is MiB (the original's unit), else a b/k/m/g
-// suffix, 1024-based (SPEC §1.3).
+// suffix, 1024-based.
 func parseSize(s string) (int64, error) {
 	t := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), "ib")
 	mult := float64(1 << 20)

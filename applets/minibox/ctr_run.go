@@ -157,7 +157,7 @@ func (c *cidFile) abandon() {
 	}
 }
 
-// runFailed is run's exit when the daemon refused before the process ran: 125 (SPEC §1.2),
+// runFailed is run's exit when the daemon refused before the process ran: 125,
 // or 126/127 when the daemon says the program could not run.
 func runFailed(err error) error {
 	var ue *client.UnreachableError
@@ -343,7 +343,7 @@ type DBGroup struct {
 	Shell DBShellCmd `cmd:"" aliases:"console" help:"Open the database's client in a running db container."`
 }
 
-// DBRunCmd is `db run`: run plus exactly the relaxations of SPEC §7.5.
+// DBRunCmd is `db run`: run plus exactly the relaxations a database needs.
 type DBRunCmd struct {
 	RunFlags `embed:""`
 	Data     string   `default:"/var/lib/minibox-data" help:"Path of the data volume <name>-data inside the container."`
@@ -351,7 +351,7 @@ type DBRunCmd struct {
 	Args     []string `arg:"" name:"image" passthrough:"partial" help:"The image, then the command and its arguments."`
 }
 
-// Help lists every relaxation db run makes, as SPEC §7.5 asks.
+// Help lists every relaxation db run makes, so that none is a surprise.
 func (DBRunCmd) Help() string {
 	return `db run is run with exactly these differences, and nothing else:
   - detached unless -i or -t is given

@@ -11,7 +11,7 @@ import (
 	"golang.org/x/term"
 )
 
-// Output is where commands write: data on Stdout, messages on Stderr (SPEC §1.1).
+// Output is where commands write: data on Stdout, messages on Stderr.
 type Output struct {
 	Stdout io.Writer
 	Stderr io.Writer

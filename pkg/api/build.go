@@ -2,7 +2,7 @@ package api
 
 import "time"
 
-// BuildRequest is POST /containers/build (SPEC §3.3). Image (original) and Tags name the
+// BuildRequest is POST /containers/build. Image (original) and Tags name the
 // result; MiniBox is the file's content, else the daemon reads File in the context (by
 // default MiniBox, else Dockerfile, else Containerfile); ContextPath is an absolute directory on the daemon's host, Context (the
 // original's key) its alias.

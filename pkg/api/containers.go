@@ -5,7 +5,7 @@ import (
 	"time"
 )
 
-// CreateRequest is the body of POST /containers/create and /containers/run (SPEC §3.3):
+// CreateRequest is the body of POST /containers/create and /containers/run:
 // each run flag as a snake_case field, plus the original minibox's fields with their
 // original types and units. Byte forms win over the original MiB forms.
 type CreateRequest struct {

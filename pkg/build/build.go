@@ -91,7 +91,7 @@ type Request struct {
 	epoch time.Time
 }
 
-// Event is one line of the build stream (SPEC §3.4): a log line, or a block state change.
+// Event is one line of the build stream: a log line, or a block state change.
 type Event struct {
 	Time       time.Time `json:"time"`
 	Block      string    `json:"block"`
@@ -478,7 +478,7 @@ func criticalPath(p *plan, res map[string]*BlockResult) []string {
 	return path
 }
 
-// FormatDuration prints 12ms, 1.5s, 2m3s (SPEC §4.9).
+// FormatDuration prints 12ms, 1.5s, 2m3s.
 func FormatDuration(d time.Duration) string {
 	switch {
 	case d < time.Second:

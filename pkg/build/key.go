@@ -28,7 +28,7 @@ func (k keyHash) field(parts ...string) {
 	}
 }
 
-// blockKey hashes everything a block's layer depends on (SPEC §4.5): the base digest, the
+// blockKey hashes everything a block's layer depends on: the base digest, the
 // keys of its NEED closure and COPY FROM= blocks, every instruction, the state and args in
 // force, and every COPY source entry. Never the block's name.
 func (bx *blockRun) blockKey() (string, error) {

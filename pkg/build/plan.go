@@ -10,7 +10,7 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// DefaultEnv is the build environment when the base sets none (SPEC §4.4).
+// DefaultEnv is the build environment when the base sets none.
 var DefaultEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"}
 
 // envList is an ordered environment: setting a key keeps its first position, so the

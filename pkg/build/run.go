@@ -172,7 +172,7 @@ func (bx *blockRun) container(ctx context.Context, argv, env []string, cwd, user
 }
 
 // mountpoints are created in the upper dir by the runtime when the base lacks them; they
-// must not enter the layer (SPEC §4.4).
+// must not enter the layer.
 var mountpoints = []string{"etc/hosts", "etc/resolv.conf", "etc/hostname", "proc", "dev", "sys", "dev/shm", "dev/pts"}
 
 func (bx *blockRun) cleanMountpoints() {
@@ -233,7 +233,7 @@ func randomID() string {
 	return hex.EncodeToString(b)
 }
 
-// pkg installs packages with the first package manager the base has (SPEC §4.3).
+// pkg installs packages with the first package manager the base has.
 func (bx *blockRun) pkg(ctx context.Context, ip instrPlan) error {
 	v := bx.view()
 	defer v.Close()
@@ -286,7 +286,7 @@ func shellQuote(s string) string {
 	return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'"
 }
 
-// autoDeps installs dependencies for the manifests present in WORKDIR (SPEC §4.3).
+// autoDeps installs dependencies for the manifests present in WORKDIR.
 func (bx *blockRun) autoDeps(ctx context.Context) error {
 	st := bx.bp.end
 	v := bx.view()

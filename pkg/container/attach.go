@@ -19,7 +19,7 @@ type AttachOptions struct {
 }
 
 // Conn is a raw attach or exec stream: from it, raw tty bytes or 8-byte-header frames
-// (SPEC §3.5, ready to relay to an HTTP client as they are); to it, stdin; CloseWrite is EOF.
+// (ready to relay to an HTTP client as they are); to it, stdin; CloseWrite is EOF.
 type Conn = shimapi.Conn
 
 // AttachConn attaches to the container's stdio and returns the raw stream. Output produced

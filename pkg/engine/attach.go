@@ -38,7 +38,7 @@ func (e *Engine) running(ref string, allowPaused bool) (*ctr, *container.Contain
 }
 
 // AttachContainer attaches to a running container's stdio: raw bytes for a tty, else
-// SPEC §3.5 frames.
+// multiplexed frames.
 func (e *Engine) AttachContainer(ctx context.Context, ref string, stdin bool) (*container.Conn, bool, error) {
 	_, shim, err := e.running(ref, true)
 	if err != nil {
@@ -163,7 +163,7 @@ type ExecStarted struct {
 	Failed *StartFailed
 }
 
-// Exec starts a process in a running, unpaused container (SPEC §7.4).
+// Exec starts a process in a running, unpaused container.
 func (e *Engine) Exec(ctx context.Context, req api.ExecRequest) (*ExecStarted, error) {
 	if req.Interactive {
 		req.Tty, req.Stdin = true, true

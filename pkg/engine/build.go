@@ -222,7 +222,7 @@ func (e *Engine) Build(ctx context.Context, pb *PreparedBuild, emit func(any) er
 		}
 		if err := emit(out); err != nil {
 			failed = true
-			cancel() // the client is gone: stop the build (SPEC §4.4)
+			cancel() // the client is gone: stop the build
 		}
 	}
 	start := time.Now()

@@ -374,7 +374,7 @@ func apiPort(addr string) int {
 	return n
 }
 
-// openContainers reconciles the records with the shims that still live (SPEC §2.2 step 4-5).
+// openContainers reconciles the records with the shims that still live .
 func (e *Engine) openContainers(ctx context.Context) error {
 	// The sealed copy of the binary that inits run from (~20 ms for a large binary) is
 	// made now, off the first run's path.

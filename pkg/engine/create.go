@@ -172,7 +172,7 @@ func commandOf(req *api.CreateRequest, img *image.Image) ([]string, error) {
 	return args, nil
 }
 
-// applyDBMode adds exactly db run's relaxations (SPEC §7.5).
+// applyDBMode adds exactly db run's relaxations.
 func applyDBMode(req *api.CreateRequest) {
 	if req.Data == "" {
 		req.Data = defaultDBData

@@ -13,7 +13,7 @@ import (
 	"github.com/minibox/minibox/pkg/image"
 )
 
-// Health states (SPEC §3.4).
+// Health states.
 const (
 	HealthNone      = "none"
 	HealthStarting  = "starting"

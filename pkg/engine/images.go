@@ -346,7 +346,7 @@ func (e *Engine) CheckRegistryAuth(ctx context.Context, req api.AuthRequest) err
 
 // imagesHostPath checks a daemon-host path (save/load/import ?path=): absolute, symlinks
 // resolved, and equal to or under a MINIBOX_BUILD_PREFIXES entry at a separator boundary
-// (SPEC §10). For a file still to be written, its directory is resolved.
+// For a file still to be written, its directory is resolved.
 func (e *Engine) imagesHostPath(p string, exists bool) (string, error) {
 	if !filepath.IsAbs(p) {
 		return "", errdefs.Invalid(fmt.Sprintf("path %q must be absolute", p))

@@ -272,7 +272,7 @@ func (e *Engine) pruneOptions(buildCache bool) (prune.Options, error) {
 	}, nil
 }
 
-// Prune is `system prune` (SPEC §6).
+// Prune is `system prune`.
 func (e *Engine) Prune(ctx context.Context, buildCache bool) (*api.PruneReport, error) {
 	e.pruneMu.Lock()
 	defer e.pruneMu.Unlock()

@@ -322,7 +322,7 @@ func (e *Engine) usedAddrs(id string) []netip.Addr {
 // writeEtcFiles writes hosts, resolv.conf and hostname into the container directory.
 func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *network.Manager) error {
 	if r.Request.Network == "host" {
-		// The host's own files (SPEC §8), copied like Docker does: a bind of /etc/hosts
+		// The host's own files , copied like Docker does: a bind of /etc/hosts
 		// itself would let the container write the host's. Loopback servers stay: the
 		// container shares the host's network namespace.
 		dir := e.ctrDir(r.ID)

@@ -155,7 +155,7 @@ func (s *Store) Content() *content.Store { return s.content }
 
 func (s *Store) indexPath() string { return filepath.Join(s.root, ocispec.ImageIndexFile) }
 
-// readIndex reads index.json; a missing one is empty (SPEC §6).
+// readIndex reads index.json; a missing one is empty.
 func (s *Store) readIndex() (*ocispec.Index, error) {
 	b, err := os.ReadFile(s.indexPath())
 	if errors.Is(err, fs.ErrNotExist) {

@@ -64,7 +64,7 @@ const UserVethPrefix = "mn"
 // UserBridgePrefix starts the names of user-defined networks' bridges.
 const UserBridgePrefix = "mb-"
 
-// Port is one published port (`-p`). JSON keys are the API's (SPEC §3.3).
+// Port is one published port (`-p`). JSON keys are the API's.
 type Port struct {
 	HostIP        netip.Addr `json:"host_ip,omitzero"` // zero: every address of the host
 	HostPort      uint16     `json:"host_port"`        // 0: a free port is chosen by Attach

@@ -9,7 +9,7 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// ParsePublish parses one `-p` value (SPEC §1.3): ctr, host:ctr, ip:host:ctr or ip::ctr, each
+// ParsePublish parses one `-p` value: ctr, host:ctr, ip:host:ctr or ip::ctr, each
 // with an optional /tcp or /udp. Docker's ranges (8000-8001:80-81, or 80-81 alone) give one
 // Port each. A missing host port is 0: Attach picks a free one.
 func ParsePublish(spec string) ([]Port, error) {

@@ -9,7 +9,7 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// loopbackOnly refuses plain-HTTP requests to anything but loopback (SPEC §10): a
+// loopbackOnly refuses plain-HTTP requests to anything but loopback: a
 // registry elsewhere must speak TLS, and a redirect to plain HTTP elsewhere is refused too.
 type loopbackOnly struct{ next http.RoundTripper }
 

@@ -97,7 +97,7 @@ type RunStream struct {
 	Warnings []string
 }
 
-// ContainerRun runs POST /containers/run as an ndjson stream (SPEC §3.2): onID is called
+// ContainerRun runs POST /containers/run as an ndjson stream: onID is called
 // with the container's ID from the first line (so signals can be forwarded), onOutput
 // with each chunk ("stdout" or "stderr"), and the result is the last line. An in-band
 // error is returned as an error together with what was learnt so far.
@@ -158,7 +158,7 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 	return rs, nil
 }
 
-// Attached is an upgraded connection to a process's stdio (SPEC §3.5). With a tty the
+// Attached is an upgraded connection to a process's stdio. With a tty the
 // bytes are raw both ways; without, reads are frames (use Demux). CloseWrite is stdin's EOF.
 type Attached struct {
 	// ID is the container's ID (run, attach) or the exec's ID (exec).
@@ -299,7 +299,7 @@ func (c *Client) ExecResize(ctx context.Context, execID string, h, w int) error 
 	return c.JSON(ctx, "POST", "/containers/exec/resize", q, nil, nil)
 }
 
-// Frame kinds of a non-tty attach stream (SPEC §3.5).
+// Frame kinds of a non-tty attach stream.
 const (
 	FrameStdout      = 1
 	FrameStderr      = 2

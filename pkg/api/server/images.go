@@ -11,8 +11,8 @@ import (
 	"github.com/minibox/minibox/pkg/registry"
 )
 
-// opContext lives as long as a long operation may: until the daemon shuts down (SPEC
-// §2.2: pulls, pushes, loads are cancelled then) or the caller cancels it.
+// opContext lives as long as a long operation may: until the daemon shuts down
+// (pulls, pushes, loads are cancelled then) or the caller cancels it.
 func (s *Server) opContext() (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -168,7 +168,7 @@ func (s *Server) imageRemove(ctx *fasthttp.RequestCtx) {
 }
 
 // imageSaveGet streams the archive of ?image=... (repeatable) to the client, which
-// writes it (SPEC §11.3: never a daemon-host path chosen by the client, unless allowed).
+// writes it (never a daemon-host path chosen by the client, unless allowed).
 func (s *Server) imageSaveGet(ctx *fasthttp.RequestCtx) {
 	refs := queryStrings(ctx, "image")
 	if err := s.eng.ResolveImages(refs); err != nil {

@@ -2,7 +2,7 @@ package server
 
 import "github.com/fasthttp/router"
 
-// routes is the whole API on one screen (SPEC §3.2). Objects are named by query
+// routes is the whole API on one screen. Objects are named by query
 // parameters, since image references hold slashes.
 func (s *Server) routes() *router.Router {
 	r := router.New()

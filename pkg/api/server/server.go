@@ -62,7 +62,7 @@ func New(eng *engine.Engine, token string, log *slog.Logger) *Server {
 	return s
 }
 
-// bodyLimit is the largest body a route takes (SPEC §3.1); archives have none.
+// bodyLimit is the largest body a route takes; archives have none.
 func bodyLimit(path string) int64 {
 	switch path {
 	case "/containers/run", "/containers/create", "/containers/exec":

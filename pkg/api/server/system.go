@@ -4,7 +4,7 @@ import (
 	"github.com/valyala/fasthttp"
 )
 
-// systemPrune answers POST /system/prune?build_cache: SPEC §6.
+// systemPrune answers POST /system/prune?build_cache.
 func (s *Server) systemPrune(ctx *fasthttp.RequestCtx) {
 	report, err := s.eng.Prune(ctx, queryBool(ctx, "build_cache"))
 	if err != nil {

@@ -11,7 +11,7 @@ import (
 	"github.com/minibox/minibox/pkg/lazyre"
 )
 
-// BlockName is the rule for block names (SPEC §10).
+// BlockName is the rule for block names.
 var BlockName = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 var (
