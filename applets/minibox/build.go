@@ -184,7 +184,7 @@ type buildView interface {
 	failedLines() []string
 }
 
-// buildPlainView prints §4.9 lines, "[block] line", on stderr (stdout carries only the ID).
+// buildPlainView prints the plain progress lines, "[block] line", on stderr (stdout carries only the ID).
 type buildPlainView struct {
 	out *Output
 }
@@ -326,7 +326,7 @@ func (v *buildLiveView) failedLines() []string {
 	return out
 }
 
-// isStateLine reports the engine's own per-block lines (§4.9), which the row replaces.
+// isStateLine reports the engine's own per-block lines, which the row replaces.
 func isStateLine(l string) bool {
 	for _, p := range []string{"START needs=", "CACHED (", "DONE (", "FAILED ("} {
 		if strings.HasPrefix(l, p) {

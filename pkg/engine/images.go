@@ -345,7 +345,7 @@ func (e *Engine) CheckRegistryAuth(ctx context.Context, req api.AuthRequest) err
 }
 
 // imagesHostPath checks a daemon-host path (save/load/import ?path=): absolute, symlinks
-// resolved, and equal to or under a MINIBOX_BUILD_PREFIXES entry at a separator boundary
+// resolved, and equal to or under a MINIBOX_BUILD_PREFIXES entry at a separator boundary.
 // For a file still to be written, its directory is resolved.
 func (e *Engine) imagesHostPath(p string, exists bool) (string, error) {
 	if !filepath.IsAbs(p) {
