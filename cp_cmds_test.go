@@ -3,10 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"strings"
 
 	"github.com/rogpeppe/go-internal/testscript"
 
@@ -69,7 +71,40 @@ func cpLoop(ts *testscript.TestScript, neg bool, args []string) {
 		ts.Fatalf("cp-loop: unknown mode %q", args[1])
 	}
 	fmt.Fprintf(ts.Stderr(), "ok %d failed %d\n", ok, failed)
+	if ok == 0 && n > 0 {
+		describeContainer(ts, c, args[2])
+	}
 	for msg, n := range why {
 		fmt.Fprintf(ts.Stderr(), "  %d× %s\n", n, msg)
+	}
+}
+
+// describeContainer says, when every call failed, in what state the container and its
+// processes were: a container that exited or froze (or a workload stopped) mid-loop shows
+// here, not only as a count of failures.
+func describeContainer(ts *testscript.TestScript, c *client.Client, ref string) {
+	raw, err := c.InspectRaw(context.Background(), "/containers/inspect", "id", ref)
+	if err != nil {
+		fmt.Fprintf(ts.Stderr(), "  inspect: %v\n", err)
+		return
+	}
+	var in struct {
+		State struct {
+			Status   string
+			Pid      int
+			ExitCode int
+		}
+	}
+	json.Unmarshal(raw, &in)
+	fmt.Fprintf(ts.Stderr(), "  container %s, pid %d, exit code %d\n", in.State.Status, in.State.Pid, in.State.ExitCode)
+	if in.State.Pid <= 0 {
+		return
+	}
+	pids := []string{strconv.Itoa(in.State.Pid)}
+	ch, _ := os.ReadFile(fmt.Sprintf("/proc/%d/task/%d/children", in.State.Pid, in.State.Pid))
+	for _, pid := range append(pids, strings.Fields(string(ch))...) {
+		st, _ := os.ReadFile("/proc/" + pid + "/stat")
+		w, _ := os.ReadFile("/proc/" + pid + "/wchan")
+		fmt.Fprintf(ts.Stderr(), "  /proc/%s/stat %s (wchan %s)\n", pid, strings.TrimSpace(string(st)), w)
 	}
 }
