@@ -17,14 +17,21 @@ import (
 
 // cpLoop drives the archive API directly, many times over, without a CLI process each:
 //
-//	cp-loop N get <ctr> <path>        N archive reads; stdout gets every tar read
-//	cp-loop N put <ctr> <dir> <tar>   N archive writes of the tar file into dir
+//	cp-loop [-both] N get <ctr> <path>        N archive reads; stdout gets every tar read
+//	cp-loop [-both] N put <ctr> <dir> <tar>   N archive writes of the tar file into dir
 //
 // Failed calls are counted, not fatal (a racing container makes many fail); stderr gets
-// "ok <n> failed <m>".
+// "ok <n> failed <m>". With -both the loop goes on after N calls until one call has
+// succeeded and one has failed (at most 100×N calls): the container racing the calls shares
+// the CPUs with everything else on the host and may not run at all for the N calls, which
+// would then all meet its swap in the same state and prove nothing about the race.
 func cpLoop(ts *testscript.TestScript, neg bool, args []string) {
+	both := len(args) > 0 && args[0] == "-both"
+	if both {
+		args = args[1:]
+	}
 	if neg || len(args) < 4 {
-		ts.Fatalf("usage: cp-loop N get <ctr> <path> | cp-loop N put <ctr> <dir> <tar>")
+		ts.Fatalf("usage: cp-loop [-both] N get <ctr> <path> | cp-loop [-both] N put <ctr> <dir> <tar>")
 	}
 	n, err := strconv.Atoi(args[0])
 	ts.Check(err)
@@ -32,6 +39,9 @@ func cpLoop(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ctx := context.Background()
 	ok, failed := 0, 0
+	more := func(i int) bool {
+		return i < n || both && (ok == 0 || failed == 0) && i < 100*n
+	}
 	why := map[string]int{} // failures by message, so a failed assertion says what went wrong
 	fail := func(err error) {
 		failed++
@@ -39,7 +49,7 @@ func cpLoop(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	switch args[1] {
 	case "get":
-		for range n {
+		for i := 0; more(i); i++ {
 			body, _, err := c.ArchiveGet(ctx, args[2], args[3])
 			if err != nil {
 				fail(err)
@@ -60,7 +70,7 @@ func cpLoop(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		tarball, err := os.ReadFile(ts.MkAbs(args[4]))
 		ts.Check(err)
-		for range n {
+		for i := 0; more(i); i++ {
 			if err := c.ArchivePut(ctx, args[2], args[3], bytes.NewReader(tarball)); err != nil {
 				fail(err)
 				continue
