@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net"
 	"os"
@@ -363,7 +364,9 @@ func (sh *shim) create() error {
 	}
 	os.Remove(shimapi.ExitName)
 	os.Remove(shimapi.SocketName)
-	if err := os.MkdirAll(mount.RootfsDir(s), 0o700); err != nil {
+	// Mkdir, not MkdirAll: a tied shim whose daemon died before it got here may find its
+	// directory removed by the next daemon, and must not bring it back.
+	if err := os.Mkdir(mount.RootfsDir(s), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
 		return err
 	}
 	wantStdin := s.Process.Stdin && !s.Process.Terminal

@@ -100,33 +100,59 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 
 // clearTmp empties tmp/: nothing in it survives a daemon. The build containers a killed
 // daemon left running in it go first.
+//
+// Each entry is first renamed (to clearingPrefix+name), and only then searched for shims'
+// records. A build shim the killed daemon started just before it died may run only now: it
+// records itself in its directory (by its path) before it makes anything there. One that
+// recorded in time moved along with its directory and is found and ended; one that comes
+// later finds no directory and exits, and cannot create tmp/build-* again behind us.
 func (e *Engine) clearTmp() error {
 	dir := filepath.Join(e.Root, "tmp")
 	ents, err := os.ReadDir(dir)
 	if err != nil {
 		return err
 	}
-	e.endBuildLeftovers(dir)
+	var names []string
 	for _, ent := range ents {
+		name := ent.Name()
+		if !strings.HasPrefix(name, clearingPrefix) {
+			if err := os.Rename(filepath.Join(dir, name), filepath.Join(dir, clearingPrefix+name)); err != nil {
+				e.Log.Warn("clear tmp", "entry", name, "err", err)
+			} else {
+				name = clearingPrefix + name
+			}
+		}
+		names = append(names, name)
+	}
+	e.endBuildLeftovers(dir, names)
+	for _, name := range names {
 		// A mount left there is unmounted, not emptied.
-		if err := detachMountsUnder(filepath.Join(dir, ent.Name())); err != nil {
-			e.Log.Warn("clear tmp", "entry", ent.Name(), "err", err)
+		if err := detachMountsUnder(filepath.Join(dir, name)); err != nil {
+			e.Log.Warn("clear tmp", "entry", name, "err", err)
 			continue
 		}
-		if err := os.RemoveAll(filepath.Join(dir, ent.Name())); err != nil {
-			e.Log.Warn("clear tmp", "entry", ent.Name(), "err", err)
+		if err := os.RemoveAll(filepath.Join(dir, name)); err != nil {
+			e.Log.Warn("clear tmp", "entry", name, "err", err)
 		}
 	}
 	return nil
 }
 
+// clearingPrefix names a tmp/ entry a starting daemon is removing (one a daemon killed
+// while it started did not finish is removed by the next).
+const clearingPrefix = ".clearing-"
+
 // endBuildLeftovers ends the build containers of a daemon that died during a build, one per
-// block directory (tmp/build-*/<block>, where the shim records itself, or, from an older
+// block directory (tmp/<entry>/<block>, where the shim records itself, or, from an older
 // daemon, listens). Their shims end them as soon as their daemon is gone: this is for a shim
 // that could not (stopped, stuck), and before the directories they work in go.
-func (e *Engine) endBuildLeftovers(tmp string) {
-	recs, _ := filepath.Glob(filepath.Join(tmp, "build-*", "*", shimapi.PIDFile))
-	socks, _ := filepath.Glob(filepath.Join(tmp, "build-*", "*", shimapi.SocketName))
+func (e *Engine) endBuildLeftovers(tmp string, entries []string) {
+	var recs, socks []string
+	for _, ent := range entries {
+		r, _ := filepath.Glob(filepath.Join(tmp, ent, "*", shimapi.PIDFile))
+		s, _ := filepath.Glob(filepath.Join(tmp, ent, "*", shimapi.SocketName))
+		recs, socks = append(recs, r...), append(socks, s...)
+	}
 	seen := map[string]bool{}
 	var wg sync.WaitGroup
 	for _, p := range append(recs, socks...) {
