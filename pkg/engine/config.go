@@ -22,6 +22,7 @@ type Config struct {
 	BridgeSubnet    netip.Prefix
 	Lazy            bool
 	BuildWorkers    int
-	WarmShims       int // shims kept started ahead of containers (0: none)
+	WarmShims       int   // shims kept started ahead of containers (0: none)
+	MaxImportSize   int64 // bytes an import or load may read (0: no limit)
 	LogLevel        slog.Level
 }
