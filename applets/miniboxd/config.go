@@ -3,13 +3,14 @@ package miniboxd
 import (
 	"encoding/hex"
 	"fmt"
-	"github.com/minibox/minibox/pkg/build"
 	"log/slog"
 	"net"
 	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/minibox/minibox/pkg/build"
 
 	"github.com/minibox/minibox/pkg/engine"
 )
@@ -34,6 +35,7 @@ func LoadConfig(getenv func(string) string) (engine.Config, error) {
 		SubUIDCount: 65536, UserNS: "host", IndexOnStartup: true, BridgeOnStartup: true,
 		IndexLayers: true, BridgeSubnet: netip.MustParsePrefix("172.19.0.0/24"),
 		BuildWorkers: build.DefaultWorkers, WarmShims: 2, LogLevel: slog.LevelInfo,
+		MaxImportSize: 64 << 30,
 	}
 	bad := func(k, problem, expected string) error {
 		return &ConfigError{k, env(k), problem, expected}
@@ -164,6 +166,13 @@ func LoadConfig(getenv func(string) string) (engine.Config, error) {
 		}
 		c.WarmShims = n
 	}
+	if v := env("MINIBOX_MAX_IMPORT_SIZE"); v != "" {
+		n, err := parseSize(v)
+		if err != nil || n < 1<<20 {
+			return c, bad("MINIBOX_MAX_IMPORT_SIZE", "not a size of at least 1 MiB", "bytes, or a number with K, M, G or T (powers of 1024), e.g. 64G")
+		}
+		c.MaxImportSize = n
+	}
 	level := env("MINIBOX_LOG_LEVEL")
 	if level == "" && env("MINIBOX_DEBUG") == "1" {
 		level = "debug"
@@ -180,6 +189,24 @@ func LoadConfig(getenv func(string) string) (engine.Config, error) {
 		return c, bad("MINIBOX_LOG_LEVEL", "unknown level", "debug, info, warn or error")
 	}
 	return c, nil
+}
+
+// parseSize reads "1048576", "512M", "64G", "1TiB" (powers of 1024).
+func parseSize(v string) (int64, error) {
+	s := strings.ToUpper(strings.TrimSpace(v))
+	s = strings.TrimSuffix(strings.TrimSuffix(s, "B"), "I")
+	shift := 0
+	if s != "" {
+		if i := strings.IndexByte("KMGT", s[len(s)-1]); i >= 0 {
+			shift = 10 * (i + 1)
+			s = s[:len(s)-1]
+		}
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || n > (1<<62)>>shift {
+		return 0, fmt.Errorf("bad size %q", v)
+	}
+	return n << shift, nil
 }
 
 func checkAddr(v string) error {

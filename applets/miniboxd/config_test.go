@@ -36,6 +36,7 @@ func TestConfigDefaults(t *testing.T) {
 		{"MINIBOX_LAZY", c.Lazy, false},
 		{"MINIBOX_BUILD_WORKERS", c.BuildWorkers, build.DefaultWorkers},
 		{"MINIBOX_WARM_SHIMS", c.WarmShims, 2},
+		{"MINIBOX_MAX_IMPORT_SIZE", c.MaxImportSize, int64(64 << 30)},
 		{"MINIBOX_LOG_LEVEL", c.LogLevel, slog.LevelInfo},
 	}
 	for _, ch := range checks {
@@ -52,7 +53,7 @@ func TestConfigValues(t *testing.T) {
 		"MINIBOX_USERNS": "auto", "MINIBOX_INDEX_ON_STARTUP": "0", "MINIBOX_BRIDGE_ON_STARTUP": "0",
 		"MINIBOX_INDEX_LAYERS": "0", "MINIBOX_ENCRYPTION_KEY": strings.Repeat("ab", 32),
 		"MINIBOX_BRIDGE_SUBNET": "10.9.0.5/16", "MINIBOX_LAZY": "1", "MINIBOX_BUILD_WORKERS": "3", "MINIBOX_DEBUG": "1",
-		"MINIBOX_WARM_SHIMS": "0",
+		"MINIBOX_WARM_SHIMS": "0", "MINIBOX_MAX_IMPORT_SIZE": "3g",
 	}))
 	if err != nil {
 		t.Fatal(err)
@@ -60,7 +61,8 @@ func TestConfigValues(t *testing.T) {
 	if c.DataRoot != "/srv/mb" || c.HTTPAddr != "unix:/run/mb.sock" || c.APIToken != "t0k" ||
 		len(c.BuildPrefixes) != 2 || c.SubUIDBase != 200000 || c.SubUIDCount != 1000 || c.UserNS != "auto" ||
 		c.IndexOnStartup || c.BridgeOnStartup || c.IndexLayers || len(c.EncryptionKey) != 32 ||
-		c.BridgeSubnet != netip.MustParsePrefix("10.9.0.0/16") || !c.Lazy || c.BuildWorkers != 3 || c.LogLevel != slog.LevelDebug || c.WarmShims != 0 {
+		c.BridgeSubnet != netip.MustParsePrefix("10.9.0.0/16") || !c.Lazy || c.BuildWorkers != 3 || c.LogLevel != slog.LevelDebug || c.WarmShims != 0 ||
+		c.MaxImportSize != 3<<30 {
 		t.Fatalf("parsed %+v", c)
 	}
 }
@@ -89,6 +91,10 @@ func TestConfigBadValues(t *testing.T) {
 		{"MINIBOX_BUILD_WORKERS", "0", "MINIBOX_BUILD_WORKERS=0: not a positive integer"},
 		{"MINIBOX_WARM_SHIMS", "-1", "MINIBOX_WARM_SHIMS=-1: not an integer from 0 to 64"},
 		{"MINIBOX_WARM_SHIMS", "many", "not an integer from 0 to 64"},
+		{"MINIBOX_MAX_IMPORT_SIZE", "lots", "MINIBOX_MAX_IMPORT_SIZE=lots: not a size of at least 1 MiB"},
+		{"MINIBOX_MAX_IMPORT_SIZE", "1000", "not a size of at least 1 MiB"},
+		{"MINIBOX_MAX_IMPORT_SIZE", "-5G", "not a size"},
+		{"MINIBOX_MAX_IMPORT_SIZE", "99999999T", "not a size"},
 		{"MINIBOX_LOG_LEVEL", "loud", "MINIBOX_LOG_LEVEL=loud: unknown level; expected debug, info, warn or error"},
 	} {
 		_, err := LoadConfig(env(map[string]string{tc.name: tc.value}))

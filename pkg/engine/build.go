@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
@@ -19,6 +21,7 @@ import (
 	"github.com/minibox/minibox/pkg/prune"
 	"github.com/minibox/minibox/pkg/registry"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"golang.org/x/sys/unix"
 )
 
 // buildArea is the builder: MiniBox files to images, with the block cache in layers/.
@@ -56,8 +59,13 @@ type PreparedBuild struct {
 	auth map[string]registry.Auth
 }
 
-// PrepareBuild validates a build request: the context under MINIBOX_BUILD_PREFIXES (after
-// symlinks), the MiniBox content present and parseable.
+// maxBuildFile is the largest MiniBox file the daemon reads from a context (the most a
+// build request may carry inline).
+const maxBuildFile = 64 << 20
+
+// PrepareBuild validates a build request: the context a directory outside the data root
+// and under MINIBOX_BUILD_PREFIXES, the MiniBox content sent or read from a regular file
+// inside the context, and parseable.
 func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth) (*PreparedBuild, error) {
 	ctxPath := r.ContextPath
 	if ctxPath == "" {
@@ -66,17 +74,19 @@ func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth)
 	if ctxPath == "" {
 		return nil, errdefs.Invalid("context_path is required: an absolute directory on the daemon's host")
 	}
-	dir, err := e.buildHostPath(ctxPath)
+	dirfd, dir, err := e.openBuildContext(ctxPath)
 	if err != nil {
 		return nil, err
 	}
+	defer unix.Close(dirfd)
 	content := []byte(r.MiniBox)
 	name := r.File
 	if name == "" && len(strings.TrimSpace(r.MiniBox)) == 0 {
 		// Docker's order after minibox's own: MiniBox, then Dockerfile, then Containerfile.
 		name = "MiniBox"
 		for _, n := range []string{"MiniBox", "Dockerfile", "Containerfile"} {
-			if fi, err := os.Stat(filepath.Join(dir, n)); err == nil && fi.Mode().IsRegular() {
+			var st unix.Stat_t
+			if unix.Fstatat(dirfd, n, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG {
 				name = n
 				break
 			}
@@ -89,19 +99,8 @@ func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth)
 	}
 	docker := r.Dockerfile || IsDockerfileName(name)
 	if len(strings.TrimSpace(r.MiniBox)) == 0 {
-		p := name
-		if !filepath.IsAbs(p) {
-			p = filepath.Join(dir, p)
-		}
-		if p, err = e.buildHostPath(p); err != nil {
+		if content, err = readBuildFile(dirfd, ctxPath, dir, name); err != nil {
 			return nil, err
-		}
-		if content, err = os.ReadFile(p); err != nil || len(strings.TrimSpace(string(content))) == 0 {
-			what := "MiniBox"
-			if docker {
-				what = "Dockerfile"
-			}
-			return nil, errdefs.Invalid(fmt.Sprintf("%s content is required (none sent and %s is missing or empty)", what, name))
 		}
 	}
 	if docker {
@@ -139,6 +138,90 @@ func IsDockerfileName(name string) bool {
 	return false
 }
 
+// openBuildContext opens the context directory (O_PATH) and checks where it lies; it
+// returns the fd and the kernel's name for it.
+func (e *Engine) openBuildContext(p string) (int, string, error) {
+	if err := checkPathString("context_path", p); err != nil {
+		return -1, "", err
+	}
+	fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
+			return -1, "", errdefs.Invalid(fmt.Sprintf("build context %s is not a directory on the daemon's host", p))
+		}
+		return -1, "", openError("context_path", p, err)
+	}
+	dir, err := fdPath(fd)
+	if err == nil {
+		err = e.placeDir("context_path", p, fd)
+	}
+	if err != nil {
+		unix.Close(fd)
+		return -1, "", err
+	}
+	return fd, dir, nil
+}
+
+// readBuildFile reads the MiniBox file name from the context dirfd: relative to the
+// context, or absolute naming a file in it (as given or by its resolved name). The
+// kernel resolves it beneath the context (openat2 RESOLVE_BENEATH), so neither "..", an
+// absolute path elsewhere nor a symlink leading out reads a host file: 403.
+func readBuildFile(dirfd int, given, real, name string) ([]byte, error) {
+	if strings.IndexByte(name, 0) >= 0 {
+		return nil, errdefs.Invalid("file contains a NUL byte")
+	}
+	rel := name
+	if filepath.IsAbs(name) {
+		rel = ""
+		for _, base := range []string{filepath.Clean(given), real} {
+			if r, err := filepath.Rel(base, filepath.Clean(name)); err == nil && r != ".." && !strings.HasPrefix(r, "../") {
+				rel = r
+				break
+			}
+		}
+		if rel == "" {
+			return nil, errdefs.Forbidden(fmt.Sprintf("file %s lies outside the build context %s", name, given))
+		}
+	}
+	fd, err := unix.Openat2(dirfd, rel, &unix.OpenHow{
+		Flags:   unix.O_PATH | unix.O_CLOEXEC,
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_MAGICLINKS,
+	})
+	switch {
+	case errors.Is(err, unix.EXDEV):
+		return nil, errdefs.Forbidden(fmt.Sprintf("file %s lies outside the build context %s", name, given))
+	case errors.Is(err, unix.ENOENT), errors.Is(err, unix.ENOTDIR):
+		return nil, errdefs.Invalid(fmt.Sprintf("MiniBox content is required (none sent and %s is missing or empty)", name))
+	case err != nil:
+		return nil, errdefs.Invalid(fmt.Sprintf("file %s: %v", name, err))
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, err
+	}
+	if st.Mode&unix.S_IFMT != unix.S_IFREG {
+		return nil, errdefs.Invalid(fmt.Sprintf("file %s is a %s, not a MiniBox file", name, kindName(st.Mode)))
+	}
+	if st.Size > maxBuildFile {
+		return nil, errdefs.Invalid(fmt.Sprintf("file %s is larger than %d MiB", name, maxBuildFile>>20))
+	}
+	// The magic link reopens the very regular file checked above.
+	f, err := os.Open("/proc/self/fd/" + strconv.Itoa(fd))
+	if err != nil {
+		return nil, errdefs.Invalid(fmt.Sprintf("file %s: %v", name, err))
+	}
+	defer f.Close()
+	content, err := io.ReadAll(io.LimitReader(f, maxBuildFile))
+	if err != nil {
+		return nil, err
+	}
+	if len(strings.TrimSpace(string(content))) == 0 {
+		return nil, errdefs.Invalid(fmt.Sprintf("MiniBox content is required (none sent and %s is missing or empty)", name))
+	}
+	return content, nil
+}
+
 func contains(ss []string, s string) bool {
 	for _, x := range ss {
 		if x == s {
@@ -146,35 +229,6 @@ func contains(ss []string, s string) bool {
 		}
 	}
 	return false
-}
-
-// buildHostPath checks a daemon-host path for the builder: absolute, existing, symlinks
-// resolved, under MINIBOX_BUILD_PREFIXES at a separator boundary (403 otherwise).
-func (e *Engine) buildHostPath(p string) (string, error) {
-	if !filepath.IsAbs(p) {
-		return "", errdefs.Invalid(fmt.Sprintf("context path %q must be absolute", p))
-	}
-	real, err := filepath.EvalSymlinks(p)
-	if err != nil {
-		return "", errdefs.Invalid(fmt.Sprintf("build context %s does not exist on the daemon's host", p))
-	}
-	if e.Cfg.BuildPrefixes != nil {
-		ok := false
-		for _, pre := range e.Cfg.BuildPrefixes {
-			if rp, err := filepath.EvalSymlinks(pre); err == nil {
-				pre = rp
-			}
-			pre = filepath.Clean(pre)
-			if real == pre || strings.HasPrefix(real, strings.TrimSuffix(pre, "/")+"/") {
-				ok = true
-				break
-			}
-		}
-		if !ok {
-			return "", errdefs.Forbidden(fmt.Sprintf("path %s is outside MINIBOX_BUILD_PREFIXES (%s)", p, strings.Join(e.Cfg.BuildPrefixes, ", ")))
-		}
-	}
-	return real, nil
 }
 
 // Build runs a prepared build, sending each event (api.BuildEvent) to emit; a failing emit

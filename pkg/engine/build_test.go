@@ -8,6 +8,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"golang.org/x/sys/unix"
 )
 
 func TestBuildHostPath(t *testing.T) {
@@ -18,7 +19,7 @@ func TestBuildHostPath(t *testing.T) {
 	}
 	os.Symlink(filepath.Join(dir, "outside"), filepath.Join(allowed, "escape"))
 	os.Symlink(filepath.Join(allowed, "ctx"), filepath.Join(dir, "outside", "in"))
-	e := &Engine{Cfg: Config{BuildPrefixes: []string{allowed + "/"}}}
+	e := &Engine{Root: t.TempDir(), Cfg: Config{BuildPrefixes: []string{allowed + "/"}}}
 	for p, want := range map[string]error{
 		filepath.Join(allowed, "ctx"):       nil,
 		allowed:                             nil,
@@ -29,20 +30,25 @@ func TestBuildHostPath(t *testing.T) {
 		"relative/ctx":                      errdefs.ErrInvalid,
 		filepath.Join(allowed, "missing"):   errdefs.ErrInvalid,
 	} {
-		_, err := e.buildHostPath(p)
+		fd, _, err := e.openBuildContext(p)
 		if (want == nil) != (err == nil) || want != nil && !errors.Is(err, want) {
-			t.Errorf("buildHostPath(%s) = %v, want %v", p, err, want)
+			t.Errorf("openBuildContext(%s) = %v, want %v", p, err, want)
+		}
+		if err == nil {
+			unix.Close(fd)
 		}
 	}
 	// Unset prefixes allow any existing path.
-	if _, err := (&Engine{}).buildHostPath(filepath.Join(dir, "outside")); err != nil {
+	if fd, _, err := (&Engine{Root: t.TempDir()}).openBuildContext(filepath.Join(dir, "outside")); err != nil {
 		t.Errorf("no prefixes: %v", err)
+	} else {
+		unix.Close(fd)
 	}
 }
 
 func TestPrepareBuild(t *testing.T) {
 	dir := t.TempDir()
-	e := &Engine{}
+	e := &Engine{Root: t.TempDir()}
 	if _, err := e.PrepareBuild(api.BuildRequest{ContextPath: dir}, nil); !errors.Is(err, errdefs.ErrInvalid) {
 		t.Errorf("no MiniBox: %v", err)
 	}

@@ -24,6 +24,7 @@ type Config struct {
 	DNSUpstream     []string     // "ip:port" servers the embedded resolver forwards to; nil: the host's
 	Lazy            bool
 	BuildWorkers    int
-	WarmShims       int // shims kept started ahead of containers (0: none)
+	WarmShims       int   // shims kept started ahead of containers (0: none)
+	MaxImportSize   int64 // bytes an import or load may read (0: no limit)
 	LogLevel        slog.Level
 }

@@ -5,9 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"io/fs"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"time"
@@ -35,6 +32,7 @@ func (e *Engine) openImages() error {
 	if err != nil {
 		return fmt.Errorf("open image store: %w", err)
 	}
+	st.MaxLoadSize = e.Cfg.MaxImportSize
 	e.Images = st
 	e.Registry = registry.New(e.Log.With("area", "registry"))
 	return nil
@@ -251,34 +249,32 @@ func (e *Engine) SaveImages(ctx context.Context, w io.Writer, refs []string) err
 }
 
 // SaveImagesToPath is the original's POST /images/save?path: the archive is written on
-// the daemon's host, at a path allowed by MINIBOX_BUILD_PREFIXES.
+// the daemon's host, outside the data root and at a path MINIBOX_BUILD_PREFIXES allows.
+// It lands by rename only when complete; a failed or cancelled save leaves nothing.
 func (e *Engine) SaveImagesToPath(ctx context.Context, refs []string, path string) error {
+	if err := checkPathString("path", path); err != nil {
+		return err
+	}
 	if err := e.ResolveImages(refs); err != nil {
 		return err
 	}
-	p, err := e.imagesHostPath(path, false)
+	t, err := e.createHostFile("path", path)
 	if err != nil {
 		return err
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(p), "."+filepath.Base(p)+".tmp-*")
-	if err != nil {
+	defer t.Abort()
+	if err := e.Images.Save(ctx, t, refs); err != nil {
 		return err
 	}
-	defer os.Remove(tmp.Name())
-	if err := e.Images.Save(ctx, tmp, refs); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), p)
+	return t.Commit("path", path)
 }
 
-// LoadImages reads an archive (any format Store.Load takes).
+// LoadImages reads an archive (any format Store.Load takes) of at most
+// MINIBOX_MAX_IMPORT_SIZE bytes (413 past it).
 func (e *Engine) LoadImages(ctx context.Context, r io.Reader) (api.ImagesLoaded, error) {
-	imgs, err := e.Images.Load(ctx, r)
-	if err != nil {
+	lr := newSizeLimit(ctx, r, e.Cfg.MaxImportSize)
+	imgs, err := e.Images.Load(ctx, lr)
+	if err = lr.result(err); err != nil {
 		return api.ImagesLoaded{}, err
 	}
 	out := api.ImagesLoaded{Loaded: []string{}, IDs: []string{}}
@@ -296,90 +292,55 @@ func (e *Engine) LoadImages(ctx context.Context, r io.Reader) (api.ImagesLoaded,
 	return out, nil
 }
 
-// LoadImagesFromPath loads an archive from the daemon's host (allowed prefixes only).
+// LoadImagesFromPath loads an archive from the daemon's host: a regular file outside
+// the data root (allowed prefixes only).
 func (e *Engine) LoadImagesFromPath(ctx context.Context, path string) (api.ImagesLoaded, error) {
-	p, err := e.imagesHostPath(path, true)
+	f, size, err := e.openHostFile("path", path)
 	if err != nil {
 		return api.ImagesLoaded{}, err
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return api.ImagesLoaded{}, hostPathError(path, err)
-	}
 	defer f.Close()
+	if e.Cfg.MaxImportSize > 0 && size > e.Cfg.MaxImportSize {
+		return api.ImagesLoaded{}, TooLarge(e.Cfg.MaxImportSize)
+	}
 	return e.LoadImages(ctx, f)
 }
 
-// ImportImage turns a rootfs tarball into a one-layer image named name.
+// ImportImage turns a rootfs tarball of at most MINIBOX_MAX_IMPORT_SIZE bytes into a
+// one-layer image named name.
 func (e *Engine) ImportImage(ctx context.Context, r io.Reader, name string) (api.ImageImported, error) {
-	img, err := e.Images.Import(ctx, r, name)
-	if err != nil {
+	lr := newSizeLimit(ctx, r, e.Cfg.MaxImportSize)
+	img, err := e.Images.Import(ctx, lr, name)
+	if err = lr.result(err); err != nil {
 		return api.ImageImported{}, err
 	}
 	e.Log.Info("image imported", "name", img.Name, "id", img.ID.Encoded()[:12])
 	return api.ImageImported{Name: oci.Familiar(img.Name), ID: img.ID.String()}, nil
 }
 
-// ImportImageFromPath imports a rootfs tarball on the daemon's host.
+// ImportImageFromPath imports a rootfs tarball on the daemon's host (a regular file,
+// as for load).
 func (e *Engine) ImportImageFromPath(ctx context.Context, path, name string) (api.ImageImported, error) {
-	p, err := e.imagesHostPath(path, true)
+	f, size, err := e.openHostFile("path", path)
 	if err != nil {
 		return api.ImageImported{}, err
 	}
-	f, err := os.Open(p)
-	if err != nil {
-		return api.ImageImported{}, hostPathError(path, err)
-	}
 	defer f.Close()
+	if e.Cfg.MaxImportSize > 0 && size > e.Cfg.MaxImportSize {
+		return api.ImageImported{}, TooLarge(e.Cfg.MaxImportSize)
+	}
 	return e.ImportImage(ctx, f, name)
 }
 
 // CheckRegistryAuth answers POST /auth: the registry accepts the credentials, or
-// ErrUnauthorized.
+// ErrUnauthorized. A request without a registry is a 400: it never reaches the network.
 func (e *Engine) CheckRegistryAuth(ctx context.Context, req api.AuthRequest) error {
+	host := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(strings.TrimSpace(req.Registry), "https://"), "http://"), "/v1/")
+	host = strings.TrimSuffix(host, "/")
+	if host == "" {
+		return errdefs.Invalid("registry is required: the registry host to log in to, e.g. docker.io")
+	}
 	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
-	host := strings.TrimSuffix(strings.TrimPrefix(strings.TrimPrefix(req.Registry, "https://"), "http://"), "/v1/")
-	host = strings.TrimSuffix(host, "/")
 	return e.Registry.CheckAuth(ctx, host, &registry.Auth{Username: req.Username, Password: req.Password})
-}
-
-// imagesHostPath checks a daemon-host path (save/load/import ?path=): absolute, symlinks
-// resolved, and equal to or under a MINIBOX_BUILD_PREFIXES entry at a separator boundary.
-// For a file still to be written, its directory is resolved.
-func (e *Engine) imagesHostPath(p string, exists bool) (string, error) {
-	if !filepath.IsAbs(p) {
-		return "", errdefs.Invalid(fmt.Sprintf("path %q must be absolute", p))
-	}
-	var resolved string
-	var err error
-	if exists {
-		resolved, err = filepath.EvalSymlinks(p)
-	} else {
-		var dir string
-		dir, err = filepath.EvalSymlinks(filepath.Dir(filepath.Clean(p)))
-		resolved = filepath.Join(dir, filepath.Base(p))
-	}
-	if err != nil {
-		return "", hostPathError(p, err)
-	}
-	if e.Cfg.BuildPrefixes == nil {
-		return resolved, nil
-	}
-	for _, pre := range e.Cfg.BuildPrefixes {
-		if rp, err := filepath.EvalSymlinks(pre); err == nil {
-			pre = rp
-		}
-		if resolved == pre || strings.HasPrefix(resolved, strings.TrimSuffix(pre, "/")+"/") {
-			return resolved, nil
-		}
-	}
-	return "", errdefs.Forbidden(fmt.Sprintf("path %s is outside MINIBOX_BUILD_PREFIXES (%s)", p, strings.Join(e.Cfg.BuildPrefixes, ", ")))
-}
-
-func hostPathError(p string, err error) error {
-	if errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("path %s does not exist on the daemon's host: %w", p, errdefs.ErrNotFound)
-	}
-	return fmt.Errorf("path %s: %w", p, err)
 }

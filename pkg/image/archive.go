@@ -179,6 +179,35 @@ func (s *Store) Load(ctx context.Context, r io.Reader) ([]*Image, error) {
 		return nil, err
 	}
 	defer closeFn()
+	lim := &loadLimit{r: zr, limit: s.MaxLoadSize}
+	imgs, err := s.loadArchive(ctx, lim)
+	if err != nil && lim.tripped {
+		return nil, fmt.Errorf("the archive holds more than %d bytes once decompressed: %w", s.MaxLoadSize, errdefs.ErrTooLarge)
+	}
+	return imgs, err
+}
+
+// loadLimit fails a read once more than limit bytes came through (limit 0: none).
+type loadLimit struct {
+	r           io.Reader
+	limit, read int64
+	tripped     bool
+}
+
+func (l *loadLimit) Read(p []byte) (int, error) {
+	if l.tripped {
+		return 0, errdefs.ErrTooLarge
+	}
+	n, err := l.r.Read(p)
+	l.read += int64(n)
+	if l.limit > 0 && l.read > l.limit {
+		l.tripped = true
+		return 0, errdefs.ErrTooLarge
+	}
+	return n, err
+}
+
+func (s *Store) loadArchive(ctx context.Context, zr io.Reader) ([]*Image, error) {
 	a := &archive{s: s, ctx: ctx, files: map[string][]byte{}, blobs: map[string]digest.Digest{}, links: map[string]string{}, fresh: map[digest.Digest]bool{}}
 	tr := tar.NewReader(zr)
 	for n := 1; ; n++ {

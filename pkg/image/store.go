@@ -39,6 +39,9 @@ type Store struct {
 	OnLayer func(ocispec.Descriptor)
 	// MaxLayerEntries refuses layers with more entries (0: DefaultMaxLayerEntries).
 	MaxLayerEntries int
+	// MaxLoadSize bounds the bytes Load reads after decompression (0: no bound), so a
+	// small compressed archive cannot fill the disk.
+	MaxLoadSize int64
 
 	mu     sync.Mutex // serialises index.json read-modify-write
 	unpack singleflight.Group

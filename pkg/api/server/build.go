@@ -29,8 +29,9 @@ func (s *Server) containerBuild(ctx *fasthttp.RequestCtx) {
 	}
 	// The build outlives this handler (the stream is written after it returns): it runs
 	// until done, the client goes away, or the daemon shuts down.
+	conn := ctx.Conn()
 	streamJSON(ctx, func(emit func(any) error) error {
-		opCtx, cancel := s.opContext()
+		opCtx, cancel := s.opContext(conn)
 		defer cancel()
 		res, err := s.eng.Build(opCtx, pb, emit)
 		emit(engine.BuildEnd(res, err))

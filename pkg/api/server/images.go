@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 
 	"github.com/valyala/fasthttp"
 
@@ -10,20 +9,6 @@ import (
 	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/registry"
 )
-
-// opContext lives as long as a long operation may: until the daemon shuts down
-// (pulls, pushes, loads are cancelled then) or the caller cancels it.
-func (s *Server) opContext() (context.Context, context.CancelFunc) {
-	ctx, cancel := context.WithCancel(context.Background())
-	go func() {
-		select {
-		case <-s.shutdown:
-			cancel()
-		case <-ctx.Done():
-		}
-	}()
-	return ctx, cancel
-}
 
 // registryAuth reads the credentials the CLI sends for ref's registry: X-Registry-Auth,
 // else the matching entry of X-Registry-Config. The daemon keeps none of them.
@@ -115,8 +100,9 @@ func (s *Server) pullOrPush(ctx *fasthttp.RequestCtx, pull bool) {
 			return
 		}
 	}
+	conn := ctx.Conn()
 	streamJSON(ctx, func(emit func(any) error) error {
-		opCtx, cancel := s.opContext()
+		opCtx, cancel := s.opContext(conn)
 		defer cancel()
 		send := func(ev api.PullEvent) error {
 			if err := emit(ev); err != nil {
@@ -178,8 +164,9 @@ func (s *Server) imageSaveGet(ctx *fasthttp.RequestCtx) {
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("application/x-tar")
 	ctx.Response.Header.Set("Content-Disposition", `attachment; filename="images.tar"`)
+	conn := ctx.Conn()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-		opCtx, cancel := s.opContext()
+		opCtx, cancel := s.opContext(conn)
 		defer cancel()
 		if err := s.eng.SaveImages(opCtx, w, refs); err != nil {
 			// The status is sent: cutting the stream short makes the client's tar fail.
@@ -199,7 +186,7 @@ func (s *Server) imageSavePost(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	refs := queryStrings(ctx, "image")
-	opCtx, cancel := s.opContext()
+	opCtx, cancel := s.opContext(ctx.Conn())
 	defer cancel()
 	if err := s.eng.SaveImagesToPath(opCtx, refs, path); err != nil {
 		writeError(ctx, err)
@@ -209,7 +196,7 @@ func (s *Server) imageSavePost(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) imageLoad(ctx *fasthttp.RequestCtx) {
-	opCtx, cancel := s.opContext()
+	opCtx, cancel := s.opContext(ctx.Conn())
 	defer cancel()
 	var out api.ImagesLoaded
 	var err error
@@ -235,7 +222,7 @@ func (s *Server) imageImport(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	opCtx, cancel := s.opContext()
+	opCtx, cancel := s.opContext(ctx.Conn())
 	defer cancel()
 	var out api.ImageImported
 	if path := queryString(ctx, "path"); path != "" {

@@ -153,10 +153,11 @@ func tooLarge(limit int64) error {
 	return errdefs.New(errdefs.ErrTooLarge, fmt.Sprintf("request body is larger than the %d MiB this route accepts", limit>>20))
 }
 
-// bodyReader streams the request body (archives have no size limit).
+// bodyReader streams the request body (archives have no size limit here) under the
+// streamIdle timeout.
 func bodyReader(ctx *fasthttp.RequestCtx) io.Reader {
 	if r := ctx.RequestBodyStream(); r != nil {
-		return r
+		return &idleBody{ctx: ctx, r: r}
 	}
 	return bytes.NewReader(ctx.PostBody())
 }

@@ -18,7 +18,6 @@ import (
 const (
 	headerTimeout = 10 * time.Second
 	callTimeout   = 60 * time.Second
-	archiveTimout = 24 * time.Hour
 	idleTimeout   = 120 * time.Second
 )
 
@@ -56,13 +55,14 @@ func New(eng *engine.Engine, token string, log *slog.Logger) *Server {
 		NoDefaultContentType:          true,
 		DisableHeaderNamesNormalizing: false,
 		CloseOnShutdown:               true,
-		HeaderReceived:                headerReceived,
+		HeaderReceived:                s.headerReceived,
 		Logger:                        fasthttpLogger{log},
 	}
 	return s
 }
 
-// bodyLimit is the largest body a route takes; archives have none.
+// bodyLimit is the largest body a route takes; archives have none here (imports and
+// loads stop at MINIBOX_MAX_IMPORT_SIZE).
 func bodyLimit(path string) int64 {
 	switch path {
 	case "/containers/run", "/containers/create", "/containers/exec":
@@ -82,13 +82,29 @@ func archiveRoute(path string) bool {
 	return false
 }
 
-func headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+// bodyDropped marks (on the request) a body the daemon will not read: the request had
+// no valid token. The client's own value of it is removed first.
+const bodyDropped = "X-Minibox-Body-Dropped"
+
+// headerReceived runs once the headers are in, before fasthttp reads any of the body.
+// A request without a valid token gets its body declared empty here, so it is answered
+// 401 at once rather than after fasthttp waits for the start of a body that may never
+// come. Archive routes get an idle timeout (see idleBody) instead of a total one.
+func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	h.Del(bodyDropped)
+	if s.token != nil && !s.authorizedHeader(h) {
+		if n := h.ContentLength(); n > 0 || n == -1 { // a length, or chunked
+			h.SetContentLength(0)
+			h.Set(bodyDropped, "1")
+		}
+		return fasthttp.RequestConfig{ReadTimeout: callTimeout, MaxRequestBodySize: 1 << 10}
+	}
 	path := string(h.RequestURI())
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
 	}
 	if archiveRoute(path) {
-		return fasthttp.RequestConfig{ReadTimeout: archiveTimout, MaxRequestBodySize: 1 << 20}
+		return fasthttp.RequestConfig{ReadTimeout: streamIdle, MaxRequestBodySize: 1 << 20}
 	}
 	return fasthttp.RequestConfig{ReadTimeout: callTimeout, MaxRequestBodySize: int(bodyLimit(path))}
 }
@@ -98,9 +114,13 @@ func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandle
 	logRequests := s.log.Enabled(context.Background(), slog.LevelDebug)
 	return func(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("X-Content-Type-Options", "nosniff")
-		if s.token != nil && !s.authorized(ctx) {
+		if s.token != nil && !s.authorizedHeader(&ctx.Request.Header) {
 			ctx.Response.Header.Set("WWW-Authenticate", `Bearer realm="minibox"`)
 			writeJSON(ctx, fasthttp.StatusUnauthorized, errorBody(errUnauthorized))
+			if len(ctx.Request.Header.Peek(bodyDropped)) > 0 {
+				// The body is still on its way: the connection cannot serve another request.
+				ctx.Hijack(dropBody(ctx.Conn()))
+			}
 			return
 		}
 		select {
@@ -137,13 +157,13 @@ func (unauthorized) Error() string {
 
 var errUnauthorized = unauthorized{}
 
-// authorized compares the presented token in constant time. A bare token in
+// authorizedHeader compares the presented token in constant time. A bare token in
 // Authorization (without "Bearer ") is refused.
-func (s *Server) authorized(ctx *fasthttp.RequestCtx) bool {
+func (s *Server) authorizedHeader(hdr *fasthttp.RequestHeader) bool {
 	var got []byte
-	if h := ctx.Request.Header.Peek("Authorization"); len(h) > 7 && strings.EqualFold(string(h[:7]), "bearer ") {
+	if h := hdr.Peek("Authorization"); len(h) > 7 && strings.EqualFold(string(h[:7]), "bearer ") {
 		got = h[7:]
-	} else if h := ctx.Request.Header.Peek("X-API-Token"); len(h) > 0 {
+	} else if h := hdr.Peek("X-API-Token"); len(h) > 0 {
 		got = h
 	}
 	return len(got) > 0 && subtle.ConstantTimeCompare(got, s.token) == 1

@@ -1,10 +1,15 @@
 package server
 
 import (
+	"bufio"
+	"context"
 	"encoding/json"
+	"io"
 	"log/slog"
 	"net"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
 	"github.com/valyala/fasthttp/fasthttputil"
@@ -95,5 +100,142 @@ func TestBodyLimits(t *testing.T) {
 	}
 	if resp.StatusCode() != 413 {
 		t.Fatalf("2 MiB body: status %d %s", resp.StatusCode(), resp.Body())
+	}
+}
+
+// rawRequest writes head on a new connection to ln and returns the status line of the
+// answer (or the read error), waiting at most wait.
+func rawRequest(t *testing.T, ln *fasthttputil.InmemoryListener, head string, wait time.Duration) (string, error) {
+	t.Helper()
+	c, err := ln.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	if _, err := io.WriteString(c, head); err != nil {
+		t.Fatal(err)
+	}
+	c.SetReadDeadline(time.Now().Add(wait))
+	line, err := bufio.NewReader(c).ReadString('\n')
+	return strings.TrimSpace(line), err
+}
+
+func serveRaw(t *testing.T, token string) (*Server, *fasthttputil.InmemoryListener) {
+	s := New(nil, token, slog.New(slog.DiscardHandler))
+	ln := fasthttputil.NewInmemoryListener()
+	go s.Serve(ln)
+	t.Cleanup(func() { s.Shutdown(0); ln.Close() })
+	return s, ln
+}
+
+// An upload without a token is answered 401 from its headers: the daemon never waits
+// for a body (before, fasthttp waited for the first 8 KiB of it, up to 24 h).
+func TestUnauthenticatedBodyIsNotAwaited(t *testing.T) {
+	_, ln := serveRaw(t, "s3cret")
+	for _, head := range []string{
+		"POST /images/load HTTP/1.1\r\nHost: m\r\nContent-Length: 100000000\r\n\r\n",
+		"PUT /containers/archive?id=x&path=/ HTTP/1.1\r\nHost: m\r\nContent-Length: 100000000\r\n\r\n",
+		"POST /images/import?name=x HTTP/1.1\r\nHost: m\r\nTransfer-Encoding: chunked\r\n\r\n",
+		"POST /containers/run HTTP/1.1\r\nHost: m\r\nAuthorization: Bearer nope\r\nContent-Length: 4000\r\n\r\n{",
+	} {
+		// A generous wait: the answer comes at once, the old code never answered.
+		line, err := rawRequest(t, ln, head, 30*time.Second)
+		if err != nil || !strings.HasPrefix(line, "HTTP/1.1 401") {
+			t.Errorf("%q: answer %q, %v", strings.SplitN(head, "\r\n", 2)[0], line, err)
+		}
+	}
+}
+
+// A streamed body that stops sending is cut off after streamIdle of silence, not after
+// a fixed total (24 h before).
+func TestStreamedBodyIdleTimeout(t *testing.T) {
+	old := streamIdle
+	streamIdle = 500 * time.Millisecond
+	t.Cleanup(func() { streamIdle = old })
+	s, ln := serveRaw(t, "")
+	if rt := s.headerReceived(headerFor(t, "POST /images/load HTTP/1.1\r\nHost: m\r\nContent-Length: 100000000\r\n\r\n")).ReadTimeout; rt != streamIdle {
+		t.Errorf("archive route read timeout %v, want %v", rt, streamIdle)
+	}
+	got := make(chan error, 1)
+	s.http.Handler = func(ctx *fasthttp.RequestCtx) {
+		_, err := io.ReadAll(bodyReader(ctx))
+		got <- err
+	}
+	c, err := ln.Dial()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	io.WriteString(c, "POST /images/load HTTP/1.1\r\nHost: m\r\nContent-Length: 100000000\r\n\r\n")
+	c.Write(make([]byte, 16<<10)) // past fasthttp's first read, then nothing
+	select {
+	case err := <-got:
+		if err == nil {
+			t.Fatal("a stalled body read to its end")
+		}
+	case <-time.After(60 * time.Second):
+		t.Fatal("a stalled body kept its connection")
+	}
+}
+
+func headerFor(t *testing.T, head string) *fasthttp.RequestHeader {
+	var h fasthttp.RequestHeader
+	if err := h.Read(bufio.NewReader(strings.NewReader(head))); err != nil {
+		t.Fatal(err)
+	}
+	return &h
+}
+
+// Bad input on the host-path and auth routes is a 400 naming the field, decided before
+// anything is opened or any registry is contacted.
+func TestPathAndAuthInput(t *testing.T) {
+	c := serve(t, "")
+	for _, tc := range []struct{ method, uri, body, field string }{
+		{"POST", "/images/import?name=x&path=%2Ftmp%2Fa%00b", "", "path"},
+		{"POST", "/images/load?path=%2Ftmp%2F%00", "", "path"},
+		{"POST", "/images/save?image=x&path=%2Ftmp%2F%00", "", "path"},
+		{"POST", "/images/load?path=rel.tar", "", "path"},
+		{"POST", "/auth", "null", "registry"},
+		{"POST", "/auth", `{"username":"u","password":"p"}`, "registry"},
+		{"POST", "/auth", "", "body"},
+	} {
+		req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+		req.SetRequestURI("http://minibox" + tc.uri)
+		req.Header.SetMethod(tc.method)
+		req.SetBodyString(tc.body)
+		if err := c.Do(req, resp); err != nil {
+			t.Fatal(err)
+		}
+		if resp.StatusCode() != 400 || !strings.Contains(string(resp.Body()), tc.field) {
+			t.Errorf("%s %s %q: %d %s", tc.method, tc.uri, tc.body, resp.StatusCode(), resp.Body())
+		}
+	}
+}
+
+// watchClient notices a client that closed its connection.
+func TestWatchClient(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	client, err := net.Dial("tcp", ln.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	server, err := ln.Accept()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer server.Close()
+	ctx, cancel := context.WithCancel(context.Background())
+	gone := make(chan struct{})
+	stop := watchClient(ctx, server, func() { close(gone) })
+	defer func() { cancel(); stop() }()
+	client.Close()
+	select {
+	case <-gone:
+	case <-time.After(30 * time.Second):
+		t.Fatal("a closed client was not noticed")
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/minibox/minibox/pkg/errdefs"
 )
@@ -144,12 +145,36 @@ func (e *Error) Error() string { return e.Pos.String() + ": " + e.Msg }
 // ErrorList is every problem in a file, in file order. It is an errdefs.ErrInvalid.
 type ErrorList []*Error
 
+// maxListed is how many problems an ErrorList spells out: a file that is not a MiniBox
+// file at all would otherwise be echoed line by line.
+const maxListed = 10
+
 func (l ErrorList) Error() string {
-	s := make([]string, len(l))
+	var s []string
 	for i, e := range l {
-		s[i] = e.Error()
+		if i == maxListed {
+			s = append(s, fmt.Sprintf("(and %d more problems)", len(l)-maxListed))
+			break
+		}
+		s = append(s, e.Error())
 	}
 	return strings.Join(s, "\n")
+}
+
+// maxToken is the most of a word an error message quotes.
+const maxToken = 24
+
+// token is a word as an error message quotes it: cut to maxToken bytes (at a rune
+// boundary), so a message never carries a whole line of the file.
+func token(s string) string {
+	if len(s) <= maxToken {
+		return s
+	}
+	cut := maxToken
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "..."
 }
 
 func (l ErrorList) Is(target error) bool { return target == errdefs.ErrInvalid }

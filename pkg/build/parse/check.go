@@ -9,7 +9,7 @@ func (p *parser) check() {
 	for _, b := range f.Blocks {
 		for _, ref := range append(append([]Word(nil), b.Needs...), b.BNeeds...) {
 			if f.Block(ref.Text) == nil {
-				p.errorf(ref.Pos, "unknown block %q in %s of block %s", ref.Text, refKind(b, ref), b.Name)
+				p.errorf(ref.Pos, "unknown block %q in %s of block %s", token(ref.Text), refKind(b, ref), b.Name)
 			}
 		}
 	}

@@ -15,7 +15,7 @@ func (p *parser) legacy(lines []line) {
 		orig := strings.ToUpper(kw.Text)
 		key, ok := legacyAlias[orig]
 		if !ok {
-			p.errorf(kw.Pos, "unknown directive %q; expected one of %s", kw.Text, strings.Join(legacyKeywords(), ", "))
+			p.errorf(kw.Pos, "unknown directive %q; expected one of %s", token(kw.Text), strings.Join(legacyKeywords(), ", "))
 			continue
 		}
 		switch key {

@@ -141,7 +141,7 @@ func (p *parser) dag(lines []line) {
 				if contains(inBlock, key) {
 					p.errorf(kw.Pos, "%s outside a block: indent it under a BLOCK", key)
 				} else {
-					p.errorf(kw.Pos, "unknown directive %q; expected one of %s", kw.Text, strings.Join(topLevel, ", "))
+					p.errorf(kw.Pos, "unknown directive %q; expected one of %s", token(kw.Text), strings.Join(topLevel, ", "))
 				}
 				continue
 			}
@@ -162,7 +162,7 @@ func (p *parser) dag(lines []line) {
 			continue
 		}
 		if !contains(inBlock, key) {
-			p.errorf(kw.Pos, "unknown instruction %q in block %s; expected one of %s", kw.Text, cur.Name, strings.Join(inBlock, ", "))
+			p.errorf(kw.Pos, "unknown instruction %q in block %s; expected one of %s", token(kw.Text), cur.Name, strings.Join(inBlock, ", "))
 			continue
 		}
 		p.inBlock(cur, key, kw, args, rest)
@@ -174,10 +174,10 @@ func (p *parser) dag(lines []line) {
 
 func (p *parser) block(name Word) *Block {
 	if !BlockName.MatchString(name.Text) {
-		p.errorf(name.Pos, "bad block name %q: use letters, digits, '_', '.', '-', starting with a letter or digit", name.Text)
+		p.errorf(name.Pos, "bad block name %q: use letters, digits, '_', '.', '-', starting with a letter or digit", token(name.Text))
 	}
 	if first := p.f.Block(name.Text); first != nil {
-		p.errorf(name.Pos, "duplicate block %q (first defined at line %d)", name.Text, first.Pos.Line)
+		p.errorf(name.Pos, "duplicate block %q (first defined at line %d)", token(name.Text), first.Pos.Line)
 		return &Block{Name: name.Text, Pos: name.Pos} // parsed but not kept
 	}
 	b := &Block{Name: name.Text, Pos: name.Pos}
@@ -353,14 +353,14 @@ func (p *parser) copyInstr(in *Instr) *Instr {
 				}
 			case "chmod":
 				if _, err := strconv.ParseUint(val, 8, 32); err != nil || val == "" || len(val) > 4 {
-					p.errorf(a.Pos, "COPY --chmod requires an octal mode like 0644, not %q", val)
+					p.errorf(a.Pos, "COPY --chmod requires an octal mode like 0644, not %q", token(val))
 					ok = false
 				}
 				in.Chmod = val
 			case "from":
 				in.From = val
 			default:
-				p.errorf(a.Pos, "COPY: unknown flag --%s; expected --chown, --chmod or --from (FROM=)", name)
+				p.errorf(a.Pos, "COPY: unknown flag --%s; expected --chown, --chmod or --from (FROM=)", token(name))
 				ok = false
 			}
 		default:
@@ -412,7 +412,7 @@ func (p *parser) kvs(key string, kw Word, args []Word, rest string) *Instr {
 	for _, a := range args {
 		k, v, ok := strings.Cut(a.Text, "=")
 		if !ok || k == "" {
-			p.errorf(a.Pos, "%s requires key=value, got %q", key, a.Text)
+			p.errorf(a.Pos, "%s requires key=value, got %q", key, token(a.Text))
 			return nil
 		}
 		in.KVs = append(in.KVs, KV{Key: k, Value: v, HasValue: true, Pos: a.Pos})
@@ -458,10 +458,10 @@ func CheckPort(s string) error {
 	num, proto, has := strings.Cut(s, "/")
 	n, err := strconv.Atoi(num)
 	if err != nil || n < 1 || n > 65535 {
-		return fmt.Errorf("bad port %q; expected a number 1-65535 with an optional /tcp or /udp", s)
+		return fmt.Errorf("bad port %q; expected a number 1-65535 with an optional /tcp or /udp", token(s))
 	}
 	if has && proto != "tcp" && proto != "udp" && proto != "sctp" {
-		return fmt.Errorf("bad protocol in %q; expected tcp or udp", s)
+		return fmt.Errorf("bad protocol in %q; expected tcp or udp", token(s))
 	}
 	return nil
 }
@@ -500,7 +500,7 @@ func (p *parser) health(kw Word, args []Word, rest string) *Health {
 		case "interval", "timeout", "start-period":
 			d, err := ParseDuration(val)
 			if err != nil {
-				p.errorf(a.Pos, "HEALTHCHECK --%s: bad duration %q; expected 30s, 1m30s or a number of seconds", name, val)
+				p.errorf(a.Pos, "HEALTHCHECK --%s: bad duration %q; expected 30s, 1m30s or a number of seconds", name, token(val))
 				return nil
 			}
 			switch name {
@@ -514,7 +514,7 @@ func (p *parser) health(kw Word, args []Word, rest string) *Health {
 		case "retries":
 			n, err := strconv.Atoi(val)
 			if err != nil || n < 0 {
-				p.errorf(a.Pos, "HEALTHCHECK --retries: bad number %q", val)
+				p.errorf(a.Pos, "HEALTHCHECK --retries: bad number %q", token(val))
 				return nil
 			}
 			h.Retries = n

@@ -123,6 +123,23 @@ func TestParseReportsEveryError(t *testing.T) {
 	}
 }
 
+// A file that is not a MiniBox file (say /etc/shadow) must not come back line by line
+// in the error: tokens are cut short and the list stops after a few problems.
+func TestParseErrorsQuoteLittle(t *testing.T) {
+	line := "root:$6$saltsaltsalt$0123456789abcdefghijklmnopqrstuvwxyz:19000:0:99999:7:::"
+	_, err := Parse("f", []byte(strings.Repeat(line+"\n", 30)))
+	if err == nil {
+		t.Fatal("parsed")
+	}
+	msg := err.Error()
+	if strings.Contains(msg, "0123456789abcdef") || strings.Contains(msg, line[:30]) {
+		t.Errorf("the error quotes the file: %s", msg)
+	}
+	if n := strings.Count(msg, "\n") + 1; n > 11 || !strings.Contains(msg, "more problems") {
+		t.Errorf("%d lines of errors:\n%s", n, msg)
+	}
+}
+
 func FuzzParse(f *testing.F) {
 	f.Add([]byte("BASE x\nBLOCK a\n  RUN true\n  COPY FROM=a x y\nHEALTHCHECK --interval\n"))
 	f.Add([]byte("BOX x\nIMPORT-FILE\nSTART [\n\\"))
