@@ -52,7 +52,7 @@ func Load(ctx context.Context, o Options) (*types.Project, error) {
 	}
 	p, err := po.LoadProject(ctx)
 	if err != nil {
-		return nil, err
+		return nil, explain(err, po.ConfigPaths)
 	}
 	if err := checkDependencies(p); err != nil {
 		return nil, err
@@ -135,4 +135,17 @@ func sortedServices(p *types.Project) []string {
 	}
 	slices.Sort(names)
 	return names
+}
+
+// explain makes compose-go's errors name the file and say plainly what is wrong: its
+// consistency errors name no file, and its schema errors say "false schema" for a key the
+// schema does not have.
+func explain(err error, files []string) error {
+	msg := strings.Replace(err.Error(), " false schema", ": unknown key", 1)
+	for _, f := range files {
+		if strings.Contains(msg, f) {
+			return errors.New(msg)
+		}
+	}
+	return fmt.Errorf("%s: %s", strings.Join(files, ", "), msg)
 }
