@@ -260,13 +260,21 @@ func PlanContainer(p *types.Project, s types.ServiceConfig, n int, imageID strin
 // and the image it runs.
 func configHash(req *api.CreateRequest, connects []Connect, imageID string) (string, error) {
 	r := *req
+	notName := func(as []string) []string {
+		return slices.DeleteFunc(slices.Clone(as), func(a string) bool { return a == req.Name })
+	}
 	r.Name = ""
-	r.NetworkAlias = nil
+	r.NetworkAlias = notName(r.NetworkAlias)
+	cs := make([]Connect, len(connects))
+	for i, c := range connects {
+		cs[i] = c
+		cs[i].Aliases = notName(c.Aliases)
+	}
 	b, err := json.Marshal(struct {
 		R        api.CreateRequest
 		Connects []Connect
 		Image    string
-	}{r, connects, imageID})
+	}{r, cs, imageID})
 	if err != nil {
 		return "", err
 	}
