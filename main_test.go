@@ -63,6 +63,9 @@ func TestScripts(t *testing.T) {
 			"cp-loop":        cpLoop,
 			"build-procs":    buildProcsCmd,
 			"procs-gone":     procsGoneCmd,
+			"api":            apiCall,
+			"raw-upload":     rawUpload,
+			"abandon-import": abandonImport,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
