@@ -54,6 +54,9 @@ func TestScripts(t *testing.T) {
 			"wait-for":       waitFor,
 			"registry-start": registryStart,
 			"net":            netCmd,
+			"api":            apiCall,
+			"raw-upload":     rawUpload,
+			"abandon-import": abandonImport,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
