@@ -1,0 +1,394 @@
+//go:build compose
+
+package minibox
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"os/signal"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+
+	"github.com/alecthomas/kong"
+	"golang.org/x/term"
+
+	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/compose"
+)
+
+// ComposeCmd is `compose`: a Compose project's services run through the same API as
+// every other command.
+type ComposeCmd struct {
+	File             []string `short:"f" sep:"none" placeholder:"FILE" help:"Compose file (repeatable, merged in order; default compose.yaml and its override)."`
+	ProjectName      string   `short:"p" name:"project-name" placeholder:"NAME" help:"Project name (default: the project directory's name)."`
+	EnvFile          []string `name:"env-file" sep:"none" placeholder:"FILE" help:"Variables for interpolation (default .env)."`
+	Profile          []string `name:"profile" sep:"none" placeholder:"NAME" help:"Enable a profile (repeatable; default COMPOSE_PROFILES)."`
+	ProjectDirectory string   `name:"project-directory" placeholder:"DIR" help:"Working directory (default: the first file's directory)."`
+
+	Up      ComposeUpCmd      `cmd:"" help:"Create and start the services' containers."`
+	Down    ComposeDownCmd    `cmd:"" help:"Stop and remove the containers and networks (-v: volumes too)."`
+	Ps      ComposePsCmd      `cmd:"" help:"List the project's containers."`
+	Logs    ComposeLogsCmd    `cmd:"" help:"Show the services' output."`
+	Config  ComposeConfigCmd  `cmd:"" help:"Print the resolved, merged project."`
+	Exec    ComposeExecCmd    `cmd:"" help:"Run a command in a service's running container."`
+	Run     ComposeRunCmd     `cmd:"" help:"Run a one-off command in a new container of a service."`
+	Start   ComposeStartCmd   `cmd:"" help:"Start the services' existing containers."`
+	Stop    ComposeStopCmd    `cmd:"" help:"Stop the services' containers."`
+	Restart ComposeRestartCmd `cmd:"" help:"Restart the services' containers."`
+	Rm      ComposeRmCmd      `cmd:"" help:"Remove the services' stopped containers."`
+	Build   ComposeBuildCmd   `cmd:"" help:"Build the services' images."`
+	Pull    ComposePullCmd    `cmd:"" help:"Pull the services' images."`
+	Ls      ComposeLsCmd      `cmd:"" help:"List the projects that have containers."`
+}
+
+// AfterApply hands the project flags to the subcommands.
+func (c *ComposeCmd) AfterApply(kctx *kong.Context) error {
+	kctx.Bind(c)
+	return nil
+}
+
+func (c *ComposeCmd) runner(ctx context.Context, cl *client.Client, out *Output) (*compose.Runner, error) {
+	p, err := compose.Load(ctx, compose.Options{Files: c.File, Name: c.ProjectName, EnvFiles: c.EnvFile,
+		Profiles: c.Profile, WorkingDir: c.ProjectDirectory, Env: os.Environ()})
+	if err != nil {
+		return nil, err
+	}
+	return &compose.Runner{C: cl, P: p, Out: out.Stdout, Progress: out.Stderr}, nil
+}
+
+// ComposeUpCmd is `compose up`.
+type ComposeUpCmd struct {
+	Detach        bool     `short:"d" help:"Leave the containers running in the background."`
+	Build         bool     `help:"Build images before starting."`
+	NoBuild       bool     `name:"no-build" help:"Do not build missing images."`
+	ForceRecreate bool     `name:"force-recreate" help:"Recreate containers even if nothing changed."`
+	RemoveOrphans bool     `name:"remove-orphans" help:"Remove containers of services the file no longer has."`
+	Wait          bool     `help:"Wait until the services are running (healthy, when they have a healthcheck)."`
+	NoDeps        bool     `name:"no-deps" help:"Do not start the named services' dependencies."`
+	Scale         []string `sep:"none" placeholder:"SERVICE=N" help:"Run N containers of a service (repeatable)."`
+	Services      []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	scale := map[string]int{}
+	for _, s := range u.Scale {
+		name, n, ok := strings.Cut(s, "=")
+		v, err := strconv.Atoi(n)
+		if !ok || err != nil || v < 0 {
+			return usageError("--scale %s: expected SERVICE=N", s)
+		}
+		scale[name] = v
+	}
+	err = r.Up(ctx, compose.UpOptions{Build: u.Build, NoBuild: u.NoBuild, ForceRecreate: u.ForceRecreate,
+		RemoveOrphans: u.RemoveOrphans, Wait: u.Wait, Scale: scale, Services: u.Services, NoDeps: u.NoDeps})
+	if err != nil || u.Detach || u.Wait {
+		return err
+	}
+	// Attached: follow the output until every container ended or an interrupt, which
+	// stops them (as Compose does).
+	sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	err = r.Logs(sctx, u.Services, compose.LogsOptions{Follow: true})
+	if sctx.Err() != nil {
+		fmt.Fprintln(out.Stderr, "Gracefully stopping...")
+		return r.Stop(context.WithoutCancel(ctx), u.Services, nil)
+	}
+	return err
+}
+
+// ComposeDownCmd is `compose down`.
+type ComposeDownCmd struct {
+	Volumes       bool `short:"v" help:"Remove the project's named volumes and the containers' anonymous ones."`
+	RemoveOrphans bool `name:"remove-orphans" help:"Remove containers of services the file no longer has."`
+	Timeout       *int `short:"t" placeholder:"SECONDS" help:"Stop timeout (default: each service's stop_grace_period, else 10)."`
+}
+
+func (d *ComposeDownCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	return r.Down(ctx, compose.DownOptions{Volumes: d.Volumes, RemoveOrphans: d.RemoveOrphans, Timeout: d.Timeout})
+}
+
+// ComposePsCmd is `compose ps`.
+type ComposePsCmd struct {
+	All      bool     `short:"a" help:"Also stopped containers."`
+	JSON     bool     `name:"json" help:"One JSON object a line."`
+	Format   string   `help:"json: same as --json."`
+	Quiet    bool     `short:"q" help:"IDs only."`
+	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (p *ComposePsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	if p.Format != "" && p.Format != "json" && p.Format != "table" {
+		return usageError("--format %s: expected json or table", p.Format)
+	}
+	return r.Ps(ctx, p.All, p.JSON || p.Format == "json", p.Quiet, p.Services)
+}
+
+// ComposeLogsCmd is `compose logs`.
+type ComposeLogsCmd struct {
+	Follow   bool     `help:"Follow the output (-f after logs)."`
+	Tail     string   `short:"n" placeholder:"N" help:"Lines from the end of each log (default all)."`
+	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (l *ComposeLogsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	return r.Logs(ctx, l.Services, compose.LogsOptions{Follow: l.Follow, Tail: l.Tail})
+}
+
+// ComposeConfigCmd is `compose config`.
+type ComposeConfigCmd struct {
+	Services bool `help:"Print the services' names."`
+	Volumes  bool `help:"Print the volumes' names."`
+	Quiet    bool `short:"q" help:"Only check the file."`
+}
+
+func (cc *ComposeConfigCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	switch {
+	case cc.Quiet:
+		return nil
+	case cc.Services:
+		for _, n := range r.P.ServiceNames() {
+			fmt.Fprintln(out.Stdout, n)
+		}
+		return nil
+	case cc.Volumes:
+		for _, n := range r.P.VolumeNames() {
+			fmt.Fprintln(out.Stdout, n)
+		}
+		return nil
+	}
+	b, err := r.P.MarshalYAML()
+	if err != nil {
+		return err
+	}
+	_, err = out.Stdout.Write(b)
+	return err
+}
+
+// ComposeExecCmd is `compose exec`.
+type ComposeExecCmd struct {
+	NoTTY   bool     `short:"T" name:"no-tty" help:"Do not allocate a terminal (the default when stdin is not one)."`
+	Detach  bool     `short:"d" help:"Run in the background."`
+	Env     []string `short:"e" sep:"none" placeholder:"KEY[=VAL]" help:"Set an environment variable."`
+	User    string   `short:"u" help:"User."`
+	Workdir string   `short:"w" help:"Working directory."`
+	Index   int      `default:"1" help:"Which container of a scaled service."`
+	Args    []string `arg:"" name:"service" passthrough:"partial" help:"The service, then the command and its arguments."`
+}
+
+func (e *ComposeExecCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output, env Env) error {
+	if len(e.Args) < 2 {
+		return usageError("a service and a command are required; usage: minibox compose exec [flags] SERVICE COMMAND [ARGS...]")
+	}
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	ctr, err := r.ServiceContainer(ctx, e.Args[0], e.Index)
+	if err != nil {
+		return err
+	}
+	tty := !e.NoTTY && !e.Detach && term.IsTerminal(int(os.Stdin.Fd()))
+	ex := &ExecCmd{Detach: e.Detach, Interactive: tty, TTY: tty, Env: e.Env, User: e.User, Workdir: e.Workdir,
+		Args: append([]string{ctr.ID, "--"}, e.Args[1:]...)}
+	return ex.Run(ctx, cl, out, env)
+}
+
+// ComposeRunCmd is `compose run`.
+type ComposeRunCmd struct {
+	Rm     bool     `help:"Remove the container when it exits."`
+	Detach bool     `short:"d" help:"Run in the background and print the container's ID."`
+	NoTTY  bool     `short:"T" name:"no-tty" help:"Do not allocate a terminal (the default when stdin is not one)."`
+	NoDeps bool     `name:"no-deps" help:"Do not start the service's dependencies."`
+	Env    []string `short:"e" sep:"none" placeholder:"KEY=VAL" help:"Set an environment variable."`
+	Args   []string `arg:"" name:"service" passthrough:"partial" help:"The service, then the command and its arguments (default: the service's)."`
+}
+
+func (u *ComposeRunCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	if len(u.Args) == 0 {
+		return usageError("a service is required; usage: minibox compose run [flags] SERVICE [COMMAND...]")
+	}
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	service, cmd := u.Args[0], u.Args[1:]
+	if len(cmd) > 0 && cmd[0] == "--" {
+		cmd = cmd[1:]
+	}
+	s, ok := r.P.Services[service]
+	if !ok {
+		return fmt.Errorf("no such service: %s", service)
+	}
+	ids, err := r.Prepare(ctx, []string{service}, false, false)
+	if err != nil {
+		return err
+	}
+	if !u.NoDeps && len(s.DependsOn) > 0 {
+		var depNames []string
+		for d := range s.DependsOn {
+			depNames = append(depNames, d)
+		}
+		if err := r.Up(ctx, compose.UpOptions{Services: depNames}); err != nil {
+			return err
+		}
+		for d, dep := range s.DependsOn {
+			if err := r.WaitCondition(ctx, d, dep.Condition); err != nil {
+				return err
+			}
+		}
+	}
+	req, err := r.OneOff(service, cmd, ids[service])
+	if err != nil {
+		return err
+	}
+	req.AutoRemove = u.Rm
+	req.Env = append(req.Env, u.Env...)
+	tty := !u.NoTTY && !u.Detach && term.IsTerminal(int(os.Stdin.Fd()))
+	return runContainer(ctx, cl, out, req, RunFlags{Detach: u.Detach, Interactive: tty, TTY: tty, SigProxy: true})
+}
+
+// ComposeStartCmd is `compose start`.
+type ComposeStartCmd struct {
+	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (s *ComposeStartCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	return r.Start(ctx, s.Services)
+}
+
+// ComposeStopCmd is `compose stop`.
+type ComposeStopCmd struct {
+	Timeout  *int     `short:"t" placeholder:"SECONDS" help:"Stop timeout."`
+	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (s *ComposeStopCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	return r.Stop(ctx, s.Services, s.Timeout)
+}
+
+// ComposeRestartCmd is `compose restart`.
+type ComposeRestartCmd struct {
+	Timeout  *int     `short:"t" placeholder:"SECONDS" help:"Stop timeout."`
+	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (s *ComposeRestartCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	return r.Restart(ctx, s.Services, s.Timeout)
+}
+
+// ComposeRmCmd is `compose rm`.
+type ComposeRmCmd struct {
+	Force    bool     `help:"Do not ask (minibox never asks; -f after rm)."`
+	Stop     bool     `short:"s" help:"Stop running containers first."`
+	Volumes  bool     `short:"v" help:"Remove the containers' anonymous volumes."`
+	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (s *ComposeRmCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	return r.Rm(ctx, s.Services, s.Stop, s.Volumes)
+}
+
+// ComposeBuildCmd is `compose build`.
+type ComposeBuildCmd struct {
+	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (s *ComposeBuildCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	return r.Build(ctx, s.Services)
+}
+
+// ComposePullCmd is `compose pull`.
+type ComposePullCmd struct {
+	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (s *ComposePullCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out)
+	if err != nil {
+		return err
+	}
+	return r.Pull(ctx, s.Services)
+}
+
+// ComposeLsCmd is `compose ls`.
+type ComposeLsCmd struct {
+	All bool `short:"a" help:"Also projects with no running container."`
+}
+
+func (s *ComposeLsCmd) Run(ctx context.Context, cl *client.Client, out *Output) error {
+	return compose.Ls(ctx, cl, tabwriter.NewWriter(out.Stdout, 0, 0, 3, ' ', 0), s.All)
+}
+
+// composeArgs gives `compose logs -f` and `compose rm -f` their Docker meaning: kong lets
+// no subcommand reuse a short flag of its parent (compose -f FILE), so -f after those
+// words becomes the long flag.
+func composeArgs(args []string) []string {
+	if len(args) == 0 || args[0] != "compose" {
+		return args
+	}
+	long := ""
+	out := slices.Clone(args)
+	for i := 1; i < len(out); i++ {
+		switch a := out[i]; {
+		case a == "--":
+			return out
+		case long == "" && (a == "logs" || a == "rm"):
+			long = map[string]string{"logs": "--follow", "rm": "--force"}[a]
+		case long == "" && !strings.HasPrefix(a, "-"):
+			return out // another subcommand
+		case long == "" && !strings.Contains(a, "="):
+			i++ // a project flag's value
+		case long != "" && a == "-f":
+			out[i] = long
+		case long != "" && len(a) > 2 && a[0] == '-' && a[1] != '-' && strings.Contains(a, "f"):
+			out[i] = strings.Replace(a, "f", "", 1)
+			out = slices.Insert(out, i+1, long)
+			i++
+		}
+	}
+	return out
+}

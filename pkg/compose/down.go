@@ -1,0 +1,497 @@
+//go:build compose
+
+// Built only with -tags compose until compose-go's package init (its JSON schema
+// compiler, distribution/reference's regexps: about 11 ms and 2 MB in every process of
+// this binary, shims and inits included) is kept off the start path.
+
+package compose
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/url"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"text/tabwriter"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+// orphans are the project's containers of services the file no longer has.
+func (r *Runner) orphans(all []api.ContainerSummary) []api.ContainerSummary {
+	var out []api.ContainerSummary
+	for _, c := range all {
+		if _, ok := r.P.Services[c.Labels[LabelService]]; !ok && c.Labels[LabelOneoff] != "True" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+func (r *Runner) removeOrphans(ctx context.Context, all []api.ContainerSummary, timeout int) error {
+	for _, c := range r.orphans(all) {
+		if err := r.removeContainer(ctx, c, &timeout, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// removeContainer stops (with the service's grace period) and removes c; volumes also
+// removes its anonymous volumes.
+func (r *Runner) removeContainer(ctx context.Context, c api.ContainerSummary, timeout *int, volumes bool) error {
+	if c.Status == "running" || c.Status == "paused" || c.Status == "restarting" {
+		r.event("Container", c.Name, "Stopping")
+		if err := r.C.ContainerStop(ctx, c.ID, timeout); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+			return fmt.Errorf("container %s: %w", c.Name, err)
+		}
+		r.event("Container", c.Name, "Stopped")
+	}
+	r.event("Container", c.Name, "Removing")
+	if err := r.C.ContainerRemove(ctx, c.ID, true, volumes); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		return fmt.Errorf("container %s: %w", c.Name, err)
+	}
+	r.event("Container", c.Name, "Removed")
+	return nil
+}
+
+// DownOptions are `down`'s flags.
+type DownOptions struct {
+	Volumes, RemoveOrphans bool
+	Timeout                *int
+}
+
+// Down stops and removes the project's containers (dependents first), then its
+// networks, and with Volumes its named volumes.
+func (r *Runner) Down(ctx context.Context, o DownOptions) error {
+	all, err := r.Containers(ctx)
+	if err != nil {
+		return err
+	}
+	services, err := order(r.P)
+	if err != nil {
+		return err
+	}
+	err = r.inOrder(services, true, func(name string) error {
+		return r.removeAll(ctx, serviceContainers(all, name), r.timeout(name, o.Timeout), o.Volumes)
+	}, nil)
+	if err != nil {
+		return err
+	}
+	var rest []api.ContainerSummary
+	for _, c := range all {
+		if c.Labels[LabelOneoff] == "True" {
+			rest = append(rest, c)
+		}
+	}
+	if orphans := r.orphans(all); o.RemoveOrphans {
+		rest = append(rest, orphans...)
+	} else if len(orphans) > 0 {
+		r.event("Warning:", "found orphan containers for this project:", "(--remove-orphans removes them)")
+	}
+	if err := r.removeAll(ctx, rest, o.Timeout, o.Volumes); err != nil {
+		return err
+	}
+	for _, key := range sortedKeys(r.P.Networks) {
+		nw := r.P.Networks[key]
+		if nw.External {
+			continue
+		}
+		if _, err := r.C.NetworkInspect(ctx, nw.Name); errors.Is(err, errdefs.ErrNotFound) {
+			continue
+		}
+		r.event("Network", nw.Name, "Removing")
+		if err := r.C.NetworkRemove(ctx, nw.Name); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+			return fmt.Errorf("network %s: %w", nw.Name, err)
+		}
+		r.event("Network", nw.Name, "Removed")
+	}
+	if !o.Volumes {
+		return nil
+	}
+	for _, key := range sortedKeys(r.P.Volumes) {
+		vol := r.P.Volumes[key]
+		if vol.External {
+			continue
+		}
+		if _, err := r.C.VolumeInspect(ctx, vol.Name); errors.Is(err, errdefs.ErrNotFound) {
+			continue
+		}
+		r.event("Volume", vol.Name, "Removing")
+		if err := r.C.VolumeRemove(ctx, vol.Name, false); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+			return fmt.Errorf("volume %s: %w", vol.Name, err)
+		}
+		r.event("Volume", vol.Name, "Removed")
+	}
+	return nil
+}
+
+func (r *Runner) timeout(service string, flag *int) *int {
+	if flag != nil {
+		return flag
+	}
+	if s, ok := r.P.Services[service]; ok {
+		return stopTimeout(s)
+	}
+	return nil
+}
+
+func (r *Runner) removeAll(ctx context.Context, cs []api.ContainerSummary, timeout *int, volumes bool) error {
+	return parallel(cs, func(c api.ContainerSummary) error { return r.removeContainer(ctx, c, timeout, volumes) })
+}
+
+func parallel(cs []api.ContainerSummary, fn func(api.ContainerSummary) error) error {
+	errs := make([]error, len(cs))
+	var wg sync.WaitGroup
+	for i, c := range cs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = fn(c)
+		}()
+	}
+	wg.Wait()
+	return errors.Join(errs...)
+}
+
+// pick is the project's service containers of the named services (all when none).
+func (r *Runner) pick(ctx context.Context, services []string) ([]api.ContainerSummary, error) {
+	for _, s := range services {
+		if _, ok := r.P.Services[s]; !ok {
+			return nil, fmt.Errorf("no such service: %s", s)
+		}
+	}
+	all, err := r.Containers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var out []api.ContainerSummary
+	for _, c := range all {
+		if c.Labels[LabelOneoff] == "True" {
+			continue
+		}
+		if len(services) == 0 || slices.Contains(services, c.Labels[LabelService]) {
+			out = append(out, c)
+		}
+	}
+	return out, nil
+}
+
+// Stop stops the services' containers, dependents first.
+func (r *Runner) Stop(ctx context.Context, services []string, timeout *int) error {
+	cs, err := r.pick(ctx, services)
+	if err != nil {
+		return err
+	}
+	names, err := order(r.P)
+	if err != nil {
+		return err
+	}
+	return r.inOrder(names, true, func(name string) error {
+		return parallel(serviceContainers(cs, name), func(c api.ContainerSummary) error {
+			r.event("Container", c.Name, "Stopping")
+			if err := r.C.ContainerStop(ctx, c.ID, r.timeout(name, timeout)); err != nil {
+				return fmt.Errorf("container %s: %w", c.Name, err)
+			}
+			r.event("Container", c.Name, "Stopped")
+			return nil
+		})
+	}, nil)
+}
+
+// Start starts the services' existing containers, dependencies first.
+func (r *Runner) Start(ctx context.Context, services []string) error {
+	cs, err := r.pick(ctx, services)
+	if err != nil {
+		return err
+	}
+	names, err := order(r.P)
+	if err != nil {
+		return err
+	}
+	return r.inOrder(names, false, func(name string) error {
+		return parallel(serviceContainers(cs, name), func(c api.ContainerSummary) error {
+			r.event("Container", c.Name, "Starting")
+			if err := r.C.ContainerStart(ctx, c.ID); err != nil {
+				return fmt.Errorf("container %s: %w", c.Name, err)
+			}
+			r.event("Container", c.Name, "Started")
+			return nil
+		})
+	}, func(dep string, d types.ServiceDependency) error {
+		if d.Condition == types.ServiceConditionHealthy {
+			return r.WaitCondition(ctx, dep, d.Condition)
+		}
+		return nil
+	})
+}
+
+// Restart restarts the services' containers.
+func (r *Runner) Restart(ctx context.Context, services []string, timeout *int) error {
+	cs, err := r.pick(ctx, services)
+	if err != nil {
+		return err
+	}
+	return parallel(cs, func(c api.ContainerSummary) error {
+		r.event("Container", c.Name, "Restarting")
+		if err := r.C.ContainerRestart(ctx, c.ID, r.timeout(c.Labels[LabelService], timeout)); err != nil {
+			return fmt.Errorf("container %s: %w", c.Name, err)
+		}
+		r.event("Container", c.Name, "Started")
+		return nil
+	})
+}
+
+// Rm removes the services' stopped containers; stop first stops running ones.
+func (r *Runner) Rm(ctx context.Context, services []string, stop, volumes bool) error {
+	cs, err := r.pick(ctx, services)
+	if err != nil {
+		return err
+	}
+	var gone []api.ContainerSummary
+	for _, c := range cs {
+		if c.Status == "running" || c.Status == "paused" || c.Status == "restarting" {
+			if !stop {
+				continue
+			}
+		}
+		gone = append(gone, c)
+	}
+	if len(gone) == 0 {
+		r.event("No", "stopped containers", "")
+		return nil
+	}
+	return r.removeAll(ctx, gone, nil, volumes)
+}
+
+// ServiceContainer is the n-th container of service (exec), running or not.
+func (r *Runner) ServiceContainer(ctx context.Context, service string, n int) (*api.ContainerSummary, error) {
+	cs, err := r.pick(ctx, []string{service})
+	if err != nil {
+		return nil, err
+	}
+	for _, c := range cs {
+		if c.Labels[LabelNumber] == strconv.Itoa(n) {
+			return &c, nil
+		}
+	}
+	return nil, fmt.Errorf("service %q has no container #%d: run \"compose up\" first", service, n)
+}
+
+// OneOff plans `run SERVICE [CMD]`: the service's container with its command replaced,
+// named <project>-<service>-run-<random>, without the service's published ports and
+// without the service's alias (the service's own containers keep the name).
+func (r *Runner) OneOff(service string, cmd []string, imageID string) (*api.CreateRequest, error) {
+	s, ok := r.P.Services[service]
+	if !ok {
+		return nil, fmt.Errorf("no such service: %s", service)
+	}
+	s.Ports = nil
+	s.ContainerName = ""
+	pl, err := PlanContainer(r.P, s, 1, imageID, r.containerOf)
+	if err != nil {
+		return nil, err
+	}
+	req := pl.Request
+	var b [6]byte
+	if _, err := rand.Read(b[:]); err != nil {
+		return nil, err
+	}
+	req.Name = fmt.Sprintf("%s-%s-run-%s", r.P.Name, service, hex.EncodeToString(b[:]))
+	req.NetworkAlias = slices.DeleteFunc(req.NetworkAlias, func(a string) bool { return a == service || strings.HasPrefix(a, r.P.Name+"-"+service+"-") })
+	req.Labels[LabelOneoff] = "True"
+	delete(req.Labels, LabelNumber)
+	if len(cmd) > 0 {
+		req.Command = cmd
+	}
+	return req, nil
+}
+
+// Ps prints the project's containers: a table, or one JSON object a line.
+func (r *Runner) Ps(ctx context.Context, all, asJSON, quiet bool, services []string) error {
+	cs, err := r.Containers(ctx)
+	if err != nil {
+		return err
+	}
+	var rows []api.ContainerSummary
+	for _, c := range cs {
+		if !all && c.Status != "running" && c.Status != "paused" && c.Status != "restarting" {
+			continue
+		}
+		if len(services) > 0 && !slices.Contains(services, c.Labels[LabelService]) {
+			continue
+		}
+		rows = append(rows, c)
+	}
+	switch {
+	case quiet:
+		for _, c := range rows {
+			fmt.Fprintln(r.Out, c.ID)
+		}
+		return nil
+	case asJSON:
+		enc := json.NewEncoder(r.Out)
+		for _, c := range rows {
+			if err := enc.Encode(psJSON{ID: c.ID, Name: c.Name, Image: c.Image, Project: r.P.Name, Service: c.Labels[LabelService],
+				State: c.Status, Health: health(c), ExitCode: c.ExitCode, Status: status(c), Ports: ports(c), Publishers: c.Publish}); err != nil {
+				return err
+			}
+		}
+		return nil
+	}
+	tw := tabwriter.NewWriter(r.Out, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tIMAGE\tSERVICE\tSTATUS\tPORTS")
+	for _, c := range rows {
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Image, c.Labels[LabelService], status(c), ports(c))
+	}
+	return tw.Flush()
+}
+
+type psJSON struct {
+	ID         string            `json:"ID"`
+	Name       string            `json:"Name"`
+	Image      string            `json:"Image"`
+	Project    string            `json:"Project"`
+	Service    string            `json:"Service"`
+	State      string            `json:"State"`
+	Health     string            `json:"Health"`
+	ExitCode   int               `json:"ExitCode"`
+	Status     string            `json:"Status"`
+	Ports      string            `json:"Ports"`
+	Publishers []api.PortBinding `json:"Publishers"`
+}
+
+func health(c api.ContainerSummary) string {
+	if c.Health == "none" {
+		return ""
+	}
+	return c.Health
+}
+
+func status(c api.ContainerSummary) string {
+	s := c.Status
+	if c.Status == "exited" {
+		s = fmt.Sprintf("exited (%d)", c.ExitCode)
+	}
+	if h := health(c); h != "" {
+		s += " (" + h + ")"
+	}
+	return s
+}
+
+func ports(c api.ContainerSummary) string {
+	var out []string
+	for _, p := range c.Publish {
+		ip := p.HostIP
+		if ip == "" {
+			ip = "0.0.0.0"
+		}
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		out = append(out, fmt.Sprintf("%s:%d->%d/%s", ip, p.HostPort, p.ContainerPort, proto))
+	}
+	return strings.Join(out, ", ")
+}
+
+// LogsOptions are `logs`' flags.
+type LogsOptions struct {
+	Follow bool
+	Tail   string
+}
+
+// Logs prints the services' output, each line prefixed "<service> | " (with the
+// container's number when the service has several).
+func (r *Runner) Logs(ctx context.Context, services []string, o LogsOptions) error {
+	cs, err := r.pick(ctx, services)
+	if err != nil {
+		return err
+	}
+	count := map[string]int{}
+	for _, c := range cs {
+		count[c.Labels[LabelService]]++
+	}
+	prefix := map[string]string{}
+	width := 0
+	for _, c := range cs {
+		p := c.Labels[LabelService]
+		if count[p] > 1 {
+			p += "-" + c.Labels[LabelNumber]
+		}
+		prefix[c.ID] = p
+		width = max(width, len(p))
+	}
+	return parallel(cs, func(c api.ContainerSummary) error {
+		var partial strings.Builder
+		return r.C.ContainerLogs(ctx, c.ID, client.LogsOptions{Follow: o.Follow, Tail: o.Tail}, func(l api.LogLine) error {
+			partial.WriteString(l.Text)
+			text := partial.String()
+			i := strings.LastIndexByte(text, '\n')
+			if i < 0 {
+				return nil
+			}
+			partial.Reset()
+			partial.WriteString(text[i+1:])
+			r.mu.Lock()
+			defer r.mu.Unlock()
+			for _, line := range strings.Split(text[:i], "\n") {
+				fmt.Fprintf(r.Out, "%-*s | %s\n", width, prefix[c.ID], line)
+			}
+			return nil
+		})
+	})
+}
+
+// Ls prints the projects that have containers: NAME STATUS CONFIG FILES.
+func Ls(ctx context.Context, c *client.Client, w *tabwriter.Writer, all bool) error {
+	m, err := c.ContainerList(ctx, url.Values{"label": {LabelProject}})
+	if err != nil {
+		return err
+	}
+	type proj struct {
+		states map[string]int
+		files  string
+	}
+	projects := map[string]*proj{}
+	for _, s := range m {
+		name := s.Labels[LabelProject]
+		p := projects[name]
+		if p == nil {
+			p = &proj{states: map[string]int{}}
+			projects[name] = p
+		}
+		p.states[s.Status]++
+		if f := s.Labels[LabelFiles]; f != "" {
+			p.files = f
+		}
+	}
+	names := make([]string, 0, len(projects))
+	for n, p := range projects {
+		if all || p.states["running"] > 0 {
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	fmt.Fprintln(w, "NAME\tSTATUS\tCONFIG FILES")
+	for _, n := range names {
+		p := projects[n]
+		var st []string
+		for _, k := range sortedKeys(p.states) {
+			st = append(st, fmt.Sprintf("%s(%d)", k, p.states[k]))
+		}
+		fmt.Fprintf(w, "%s\t%s\t%s\n", n, strings.Join(st, ", "), p.files)
+	}
+	return w.Flush()
+}

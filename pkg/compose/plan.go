@@ -1,0 +1,363 @@
+//go:build compose
+
+// Built only with -tags compose until compose-go's package init (its JSON schema
+// compiler, distribution/reference's regexps: about 11 ms and 2 MB in every process of
+// this binary, shims and inits included) is kept off the start path.
+
+package compose
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/minibox/minibox/pkg/api"
+)
+
+// Labels Docker Compose puts on what it makes; minibox keeps them so tools that read them
+// (and `compose ls`) find the same things.
+const (
+	LabelProject    = "com.docker.compose.project"
+	LabelService    = "com.docker.compose.service"
+	LabelNumber     = "com.docker.compose.container-number"
+	LabelHash       = "com.docker.compose.config-hash"
+	LabelOneoff     = "com.docker.compose.oneoff"
+	LabelWorkingDir = "com.docker.compose.project.working_dir"
+	LabelFiles      = "com.docker.compose.project.config_files"
+	LabelNetwork    = "com.docker.compose.network"
+	LabelVolume     = "com.docker.compose.volume"
+)
+
+// ContainerName is Compose's <project>-<service>-<n>, or the service's container_name.
+func ContainerName(p *types.Project, s types.ServiceConfig, n int) string {
+	if s.ContainerName != "" {
+		return s.ContainerName
+	}
+	return fmt.Sprintf("%s-%s-%d", p.Name, s.Name, n)
+}
+
+// ImageName is the service's image, or the name Compose gives a built one.
+func ImageName(p *types.Project, s types.ServiceConfig) string {
+	if s.Image != "" {
+		return s.Image
+	}
+	return p.Name + "-" + s.Name
+}
+
+// Connect is a network a container joins after its create (the first one is in the
+// request): the API's create takes aliases and an address for one network only.
+type Connect struct {
+	Network string
+	Aliases []string
+	IP      string
+}
+
+// Plan is one container of a service, as the daemon will be asked to make it.
+type Plan struct {
+	Request  *api.CreateRequest
+	Connects []Connect
+	Hash     string
+}
+
+// PlanContainer maps service s's n-th container onto a create request. containerOf names
+// the container of another service (network_mode: service:x). imageID joins the hash so a
+// rebuilt or re-pulled image recreates the container.
+func PlanContainer(p *types.Project, s types.ServiceConfig, n int, imageID string, containerOf func(service string) string) (*Plan, error) {
+	name := ContainerName(p, s, n)
+	req := &api.CreateRequest{
+		Image:        ImageName(p, s),
+		Name:         name,
+		Detached:     true,
+		Hostname:     s.Hostname,
+		WorkingDir:   s.WorkingDir,
+		User:         s.User,
+		ReadOnly:     s.ReadOnly,
+		Privileged:   s.Privileged,
+		CapAdd:       s.CapAdd,
+		CapDrop:      s.CapDrop,
+		DNS:          s.DNS,
+		DNSSearch:    s.DNSSearch,
+		DNSOption:    s.DNSOpts,
+		Restart:      s.Restart,
+		StopSignal:   s.StopSignal,
+		Tmpfs:        s.Tmpfs,
+		Tty:          s.Tty,
+		Stdin:        s.StdinOpen,
+		SecurityOpt:  s.SecurityOpt,
+		Platform:     s.Platform,
+		PidsLimit:    s.PidsLimit,
+		CPUs:         float64(s.CPUS),
+		CPUShares:    s.CPUShares,
+		CPUQuota:     s.CPUQuota,
+		CPUPeriod:    s.CPUPeriod,
+		CpusetCpus:   s.CPUSet,
+		MemoryBytes:  int64(s.MemLimit),
+		MemorySwap:   int64(s.MemSwapLimit),
+		ShmSizeBytes: int64(s.ShmSize),
+		Project:      p.Name,
+		Service:      s.Name,
+	}
+	if s.Command != nil {
+		req.Command = slices.Clone([]string(s.Command))
+	}
+	if s.Entrypoint != nil {
+		ep := slices.Clone([]string(s.Entrypoint))
+		req.Entrypoint = &ep
+	}
+	if s.OomScoreAdj != 0 {
+		v := int(s.OomScoreAdj)
+		req.OOMScoreAdj = &v
+	}
+	if s.Deploy != nil && s.Deploy.Resources.Limits != nil {
+		l := s.Deploy.Resources.Limits
+		if l.NanoCPUs > 0 {
+			req.CPUs = float64(l.NanoCPUs)
+		}
+		if l.MemoryBytes > 0 {
+			req.MemoryBytes = int64(l.MemoryBytes)
+		}
+		if l.Pids > 0 {
+			req.PidsLimit = l.Pids
+		}
+	}
+	if req.Restart == "" && s.Deploy != nil && s.Deploy.RestartPolicy != nil {
+		switch c := s.Deploy.RestartPolicy.Condition; c {
+		case "any":
+			req.Restart = "always"
+		case "on-failure", "none":
+			req.Restart = c
+			if c == "none" {
+				req.Restart = "no"
+			}
+		}
+	}
+	for k, v := range s.Environment {
+		if v != nil {
+			req.Env = append(req.Env, k+"="+*v)
+		}
+	}
+	slices.Sort(req.Env)
+	req.Labels = map[string]string{}
+	for k, v := range s.Labels {
+		req.Labels[k] = v
+	}
+	for k, v := range s.Sysctls {
+		if req.Sysctls == nil {
+			req.Sysctls = map[string]string{}
+		}
+		req.Sysctls[k] = v
+	}
+	for _, k := range sortedKeys(s.Ulimits) {
+		u := s.Ulimits[k]
+		if u.Single != 0 {
+			req.Ulimits = append(req.Ulimits, fmt.Sprintf("%s=%d", k, u.Single))
+		} else {
+			req.Ulimits = append(req.Ulimits, fmt.Sprintf("%s=%d:%d", k, u.Soft, u.Hard))
+		}
+	}
+	for _, host := range sortedKeys(s.ExtraHosts) {
+		for _, ip := range s.ExtraHosts[host] {
+			req.ExtraHosts = append(req.ExtraHosts, host+":"+ip)
+		}
+	}
+	for _, e := range s.Expose {
+		req.Expose = append(req.Expose, e)
+	}
+	for _, pc := range s.Ports {
+		b, err := portBindings(pc)
+		if err != nil {
+			return nil, fmt.Errorf("services.%s.ports: %w", s.Name, err)
+		}
+		req.Publish = append(req.Publish, b...)
+	}
+	if s.HealthCheck != nil {
+		req.Healthcheck = healthcheck(s.HealthCheck)
+	}
+	if s.StopGracePeriod != nil {
+		t := int(time.Duration(*s.StopGracePeriod).Round(time.Second) / time.Second)
+		req.StopTimeout = &t
+	}
+	for _, v := range s.Volumes {
+		m, err := mount(p, v)
+		if err != nil {
+			return nil, fmt.Errorf("services.%s.volumes: %w", s.Name, err)
+		}
+		req.Mounts = append(req.Mounts, m)
+	}
+	for _, sec := range s.Secrets {
+		def, ok := p.Secrets[sec.Source]
+		if !ok {
+			return nil, fmt.Errorf("services.%s.secrets: unknown secret %q", s.Name, sec.Source)
+		}
+		if def.File == "" {
+			return nil, fmt.Errorf("secrets.%s: only secrets from a file are supported", sec.Source)
+		}
+		target := sec.Target
+		if target == "" {
+			target = sec.Source
+		}
+		if !filepath.IsAbs(target) {
+			target = "/run/secrets/" + target
+		}
+		req.Mounts = append(req.Mounts, api.MountRequest{Type: "bind", Source: def.File, Target: target, ReadOnly: true})
+	}
+	pl := &Plan{Request: req}
+	switch mode := s.NetworkMode; {
+	case mode == "host" || mode == "none":
+		req.Network = mode
+	case strings.HasPrefix(mode, "service:"):
+		req.Network = "container:" + containerOf(strings.TrimPrefix(mode, "service:"))
+	case strings.HasPrefix(mode, "container:"):
+		req.Network = mode
+	case mode != "" && mode != "bridge" && mode != "default":
+		return nil, fmt.Errorf("services.%s.network_mode: %q is not supported (host, none, service:<name>, container:<name>)", s.Name, mode)
+	case mode == "bridge":
+		req.Network = "bridge"
+	default:
+		for i, key := range s.NetworksByPriority() {
+			nw, ok := p.Networks[key]
+			if !ok {
+				return nil, fmt.Errorf("services.%s.networks: unknown network %q", s.Name, key)
+			}
+			c := Connect{Network: nw.Name, Aliases: []string{s.Name}}
+			if name != s.Name {
+				c.Aliases = append(c.Aliases, name)
+			}
+			if cfg := s.Networks[key]; cfg != nil {
+				for _, a := range cfg.Aliases {
+					if !slices.Contains(c.Aliases, a) {
+						c.Aliases = append(c.Aliases, a)
+					}
+				}
+				c.IP = cfg.Ipv4Address
+			}
+			if i == 0 {
+				req.Network, req.NetworkAlias, req.IPAddress = c.Network, c.Aliases, c.IP
+				continue
+			}
+			pl.Connects = append(pl.Connects, c)
+		}
+	}
+	hash, err := configHash(req, pl.Connects, imageID)
+	if err != nil {
+		return nil, err
+	}
+	pl.Hash = hash
+	req.Labels[LabelProject] = p.Name
+	req.Labels[LabelService] = s.Name
+	req.Labels[LabelNumber] = strconv.Itoa(n)
+	req.Labels[LabelHash] = hash
+	req.Labels[LabelOneoff] = "False"
+	req.Labels[LabelWorkingDir] = p.WorkingDir
+	req.Labels[LabelFiles] = strings.Join(p.ComposeFiles, ",")
+	return pl, nil
+}
+
+// configHash is what decides whether `up` keeps a container: the request without the
+// container's own name and number (scaling does not recreate the others), its networks,
+// and the image it runs.
+func configHash(req *api.CreateRequest, connects []Connect, imageID string) (string, error) {
+	r := *req
+	notName := func(as []string) []string {
+		return slices.DeleteFunc(slices.Clone(as), func(a string) bool { return a == req.Name })
+	}
+	r.Name = ""
+	r.NetworkAlias = notName(r.NetworkAlias)
+	cs := make([]Connect, len(connects))
+	for i, c := range connects {
+		cs[i] = c
+		cs[i].Aliases = notName(c.Aliases)
+	}
+	b, err := json.Marshal(struct {
+		R        api.CreateRequest
+		Connects []Connect
+		Image    string
+	}{r, cs, imageID})
+	if err != nil {
+		return "", err
+	}
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+func portBindings(pc types.ServicePortConfig) ([]api.PortBinding, error) {
+	proto := pc.Protocol
+	if proto == "" {
+		proto = "tcp"
+	}
+	b := api.PortBinding{HostIP: pc.HostIP, ContainerPort: int(pc.Target), Protocol: proto}
+	if pc.Published == "" {
+		return []api.PortBinding{b}, nil
+	}
+	// A range publishes its first port: what one replica takes.
+	lo, _, _ := strings.Cut(pc.Published, "-")
+	start, err := strconv.Atoi(lo)
+	if err != nil {
+		return nil, fmt.Errorf("published %q: not a port", pc.Published)
+	}
+	b.HostPort = start
+	return []api.PortBinding{b}, nil
+}
+
+func healthcheck(h *types.HealthCheckConfig) *api.Healthcheck {
+	out := &api.Healthcheck{Test: slices.Clone([]string(h.Test)), Disable: h.Disable}
+	if len(out.Test) > 0 && out.Test[0] == "NONE" {
+		out.Disable = true
+	}
+	if h.Interval != nil {
+		out.Interval = int64(*h.Interval)
+	}
+	if h.Timeout != nil {
+		out.Timeout = int64(*h.Timeout)
+	}
+	if h.StartPeriod != nil {
+		out.StartPeriod = int64(*h.StartPeriod)
+	}
+	if h.Retries != nil {
+		out.Retries = int(*h.Retries)
+	}
+	return out
+}
+
+// mount maps one entry of volumes: binds (compose-go made their sources absolute), named
+// volumes (the project's name for them), anonymous volumes and tmpfs. SELinux relabelling
+// (:z/:Z) has no meaning here and is dropped.
+func mount(p *types.Project, v types.ServiceVolumeConfig) (api.MountRequest, error) {
+	m := api.MountRequest{Type: v.Type, Source: v.Source, Target: v.Target, ReadOnly: v.ReadOnly}
+	switch v.Type {
+	case types.VolumeTypeBind:
+	case types.VolumeTypeVolume:
+		if v.Source != "" {
+			def, ok := p.Volumes[v.Source]
+			if !ok {
+				return m, fmt.Errorf("unknown volume %q: declare it under the top-level volumes", v.Source)
+			}
+			m.Source = def.Name
+		}
+	case types.VolumeTypeTmpfs:
+		if v.Tmpfs != nil {
+			m.TmpfsSize = int64(v.Tmpfs.Size)
+			m.TmpfsMode = uint32(v.Tmpfs.Mode)
+		}
+	default:
+		return m, fmt.Errorf("%s: type %q is not supported (bind, volume, tmpfs)", v.Target, v.Type)
+	}
+	return m, nil
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

@@ -1,0 +1,666 @@
+//go:build compose
+
+// Built only with -tags compose until compose-go's package init (its JSON schema
+// compiler, distribution/reference's regexps: about 11 ms and 2 MB in every process of
+// this binary, shims and inits included) is kept off the start path.
+
+package compose
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/url"
+	"slices"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+// Runner carries out actions on one project through the daemon's API.
+type Runner struct {
+	C *client.Client
+	P *types.Project
+	// Out takes data (ps, logs, config); Progress takes " Container x  Started" lines.
+	Out, Progress io.Writer
+
+	mu sync.Mutex // one line at a time on Out and Progress
+}
+
+func (r *Runner) event(kind, name, state string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	fmt.Fprintf(r.Progress, " %s %s  %s\n", kind, name, state)
+}
+
+// Containers lists the project's containers (one-offs too), sorted by name.
+func (r *Runner) Containers(ctx context.Context) ([]api.ContainerSummary, error) {
+	return projectContainers(ctx, r.C, r.P.Name)
+}
+
+func projectContainers(ctx context.Context, c *client.Client, project string) ([]api.ContainerSummary, error) {
+	m, err := c.ContainerList(ctx, url.Values{"label": {LabelProject + "=" + project}})
+	if err != nil {
+		return nil, err
+	}
+	out := make([]api.ContainerSummary, 0, len(m))
+	for _, s := range m {
+		out = append(out, s)
+	}
+	slices.SortFunc(out, func(a, b api.ContainerSummary) int {
+		if a.Labels[LabelService] != b.Labels[LabelService] {
+			if a.Labels[LabelService] < b.Labels[LabelService] {
+				return -1
+			}
+			return 1
+		}
+		an, _ := strconv.Atoi(a.Labels[LabelNumber])
+		bn, _ := strconv.Atoi(b.Labels[LabelNumber])
+		if an != bn {
+			return an - bn
+		}
+		if a.Name < b.Name {
+			return -1
+		}
+		return 1
+	})
+	return out, nil
+}
+
+// serviceContainers are the project's (not one-off) containers of service.
+func serviceContainers(all []api.ContainerSummary, service string) []api.ContainerSummary {
+	var out []api.ContainerSummary
+	for _, c := range all {
+		if c.Labels[LabelService] == service && c.Labels[LabelOneoff] != "True" {
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// UpOptions are `up`'s flags.
+type UpOptions struct {
+	Build, NoBuild, ForceRecreate, RemoveOrphans, Wait bool
+	Scale                                              map[string]int
+	Services                                           []string // none: all
+	NoDeps                                             bool
+}
+
+// deps are the services s waits for and how: depends_on, and network_mode: service:x.
+func deps(s types.ServiceConfig) map[string]types.ServiceDependency {
+	out := map[string]types.ServiceDependency{}
+	for k, v := range s.DependsOn {
+		out[k] = v
+	}
+	if len(s.NetworkMode) > 8 && s.NetworkMode[:8] == "service:" {
+		if _, ok := out[s.NetworkMode[8:]]; !ok {
+			out[s.NetworkMode[8:]] = types.ServiceDependency{Condition: types.ServiceConditionStarted, Required: true}
+		}
+	}
+	return out
+}
+
+// selected is the services named (with what they depend on unless noDeps), or all.
+func (r *Runner) selected(names []string, noDeps bool) ([]string, error) {
+	all, err := order(r.P)
+	if err != nil {
+		return nil, err
+	}
+	if len(names) == 0 {
+		return all, nil
+	}
+	want := map[string]bool{}
+	var add func(n string) error
+	add = func(n string) error {
+		s, ok := r.P.Services[n]
+		if !ok {
+			return fmt.Errorf("no such service: %s", n)
+		}
+		if want[n] {
+			return nil
+		}
+		want[n] = true
+		if noDeps {
+			return nil
+		}
+		for d := range deps(s) {
+			if _, ok := r.P.Services[d]; ok {
+				if err := add(d); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	}
+	for _, n := range names {
+		if err := add(n); err != nil {
+			return nil, err
+		}
+	}
+	var out []string
+	for _, n := range all {
+		if want[n] {
+			out = append(out, n)
+		}
+	}
+	return out, nil
+}
+
+func (r *Runner) replicas(s types.ServiceConfig, scale map[string]int) int {
+	if n, ok := scale[s.Name]; ok {
+		return n
+	}
+	return s.GetScale()
+}
+
+// Prepare makes what the services need before any container: the networks and volumes
+// they use, and their images (built or pulled). Nothing is started, so a failure here
+// leaves no container behind.
+func (r *Runner) Prepare(ctx context.Context, services []string, build, noBuild bool) (map[string]string, error) {
+	if err := r.ensureNetworks(ctx, services); err != nil {
+		return nil, err
+	}
+	if err := r.ensureVolumes(ctx, services); err != nil {
+		return nil, err
+	}
+	ids := map[string]string{}
+	for _, n := range services {
+		id, err := r.ensureImage(ctx, r.P.Services[n], build, noBuild)
+		if err != nil {
+			return nil, err
+		}
+		ids[n] = id
+	}
+	return ids, nil
+}
+
+// Up creates or recreates what changed and starts the services, each as soon as what it
+// depends on holds.
+func (r *Runner) Up(ctx context.Context, o UpOptions) error {
+	for name := range o.Scale {
+		if _, ok := r.P.Services[name]; !ok {
+			return fmt.Errorf("--scale: no such service: %s", name)
+		}
+	}
+	services, err := r.selected(o.Services, o.NoDeps)
+	if err != nil {
+		return err
+	}
+	for _, n := range services {
+		if _, err := PlanContainer(r.P, r.P.Services[n], 1, "", func(string) string { return "" }); err != nil {
+			return fmt.Errorf("%s: %w", r.P.Name, err)
+		}
+	}
+	images, err := r.Prepare(ctx, services, o.Build, o.NoBuild)
+	if err != nil {
+		return err
+	}
+	existing, err := r.Containers(ctx)
+	if err != nil {
+		return err
+	}
+	err = r.inOrder(services, false, func(name string) error {
+		return r.converge(ctx, r.P.Services[name], existing, images[name], o)
+	}, func(dep string, d types.ServiceDependency) error {
+		return r.WaitCondition(ctx, dep, d.Condition)
+	})
+	if err != nil {
+		return err
+	}
+	if o.RemoveOrphans {
+		if err := r.removeOrphans(ctx, existing, 10); err != nil {
+			return err
+		}
+	} else if orphans := r.orphans(existing); len(orphans) > 0 {
+		r.event("Warning:", "found orphan containers for this project:", "(--remove-orphans removes them)")
+	}
+	if o.Wait {
+		for _, n := range services {
+			s := r.P.Services[n]
+			cond := types.ServiceConditionStarted
+			if s.HealthCheck != nil && !s.HealthCheck.Disable {
+				cond = types.ServiceConditionHealthy
+			}
+			if err := r.WaitCondition(ctx, n, cond); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// inOrder runs fn for each service in its own goroutine once what it depends on is done
+// (and its condition holds); reverse runs each once its dependents are done (down).
+func (r *Runner) inOrder(services []string, reverse bool, fn func(string) error, cond func(string, types.ServiceDependency) error) error {
+	done := map[string]chan struct{}{}
+	errs := map[string]*error{}
+	for _, n := range services {
+		done[n] = make(chan struct{})
+		errs[n] = new(error)
+	}
+	waitFor := map[string]map[string]types.ServiceDependency{}
+	for _, n := range services {
+		for d, dep := range deps(r.P.Services[n]) {
+			if _, ok := done[d]; !ok {
+				continue
+			}
+			if reverse {
+				if waitFor[d] == nil {
+					waitFor[d] = map[string]types.ServiceDependency{}
+				}
+				waitFor[d][n] = types.ServiceDependency{Required: true}
+			} else {
+				if waitFor[n] == nil {
+					waitFor[n] = map[string]types.ServiceDependency{}
+				}
+				waitFor[n][d] = dep
+			}
+		}
+	}
+	var wg sync.WaitGroup
+	for _, n := range services {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer close(done[n])
+			for _, d := range sortedKeys(waitFor[n]) {
+				<-done[d]
+				if *errs[d] != nil && !reverse {
+					if waitFor[n][d].Required {
+						*errs[n] = fmt.Errorf("service %s not started: dependency %s failed", n, d)
+						return
+					}
+					continue
+				}
+				if cond != nil {
+					if err := cond(d, waitFor[n][d]); err != nil {
+						if waitFor[n][d].Required {
+							*errs[n] = err
+							return
+						}
+					}
+				}
+			}
+			*errs[n] = fn(n)
+		}()
+	}
+	wg.Wait()
+	var all []error
+	for _, n := range services {
+		if e := *errs[n]; e != nil {
+			all = append(all, e)
+		}
+	}
+	if len(all) > 0 {
+		return all[0]
+	}
+	return nil
+}
+
+// converge brings one service to its replicas: kept when its hash is the same, recreated
+// when it changed, removed above the count.
+func (r *Runner) converge(ctx context.Context, s types.ServiceConfig, existing []api.ContainerSummary, imageID string, o UpOptions) error {
+	have := map[int]api.ContainerSummary{}
+	var extra []api.ContainerSummary
+	for _, c := range serviceContainers(existing, s.Name) {
+		n, err := strconv.Atoi(c.Labels[LabelNumber])
+		if _, dup := have[n]; err != nil || dup {
+			extra = append(extra, c)
+			continue
+		}
+		have[n] = c
+	}
+	want := r.replicas(s, o.Scale)
+	if want > 1 && s.ContainerName != "" {
+		return fmt.Errorf("services.%s: container_name %q allows one container, not %d", s.Name, s.ContainerName, want)
+	}
+	for n, c := range have {
+		if n < 1 || n > want {
+			extra = append(extra, c)
+		}
+	}
+	var wg sync.WaitGroup
+	errs := make([]error, want+1)
+	for n := 1; n <= want; n++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[n] = r.convergeOne(ctx, s, n, have, imageID, o.ForceRecreate)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	for _, c := range extra {
+		if err := r.removeContainer(ctx, c, nil, false); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, have map[int]api.ContainerSummary, imageID string, force bool) error {
+	pl, err := PlanContainer(r.P, s, n, imageID, r.containerOf)
+	if err != nil {
+		return err
+	}
+	name := pl.Request.Name
+	if c, ok := have[n]; ok {
+		if c.Labels[LabelHash] == pl.Hash && !force {
+			if c.Status == "running" {
+				r.event("Container", c.Name, "Running")
+				return nil
+			}
+			r.event("Container", c.Name, "Starting")
+			if err := r.C.ContainerStart(ctx, c.ID); err != nil {
+				return fmt.Errorf("container %s: %w", c.Name, err)
+			}
+			r.event("Container", c.Name, "Started")
+			return nil
+		}
+		r.event("Container", c.Name, "Recreate")
+		if err := r.removeContainer(ctx, c, stopTimeout(s), false); err != nil {
+			return err
+		}
+	} else {
+		r.event("Container", name, "Creating")
+	}
+	created, err := r.C.ContainerCreate(ctx, pl.Request)
+	if err != nil {
+		return fmt.Errorf("container %s: %w", name, err)
+	}
+	for _, cn := range pl.Connects {
+		if err := r.C.NetworkConnect(ctx, &api.NetworkConnectRequest{Network: cn.Network, Container: created.ID, Aliases: cn.Aliases, IP: cn.IP}); err != nil {
+			return fmt.Errorf("container %s: network %s: %w", name, cn.Network, err)
+		}
+	}
+	r.event("Container", name, "Created")
+	r.event("Container", name, "Starting")
+	if err := r.C.ContainerStart(ctx, created.ID); err != nil {
+		return fmt.Errorf("container %s: %w", name, err)
+	}
+	r.event("Container", name, "Started")
+	return nil
+}
+
+// containerOf is the container network_mode: service:x joins.
+func (r *Runner) containerOf(service string) string {
+	s, ok := r.P.Services[service]
+	if !ok {
+		return service
+	}
+	return ContainerName(r.P, s, 1)
+}
+
+func stopTimeout(s types.ServiceConfig) *int {
+	if s.StopGracePeriod == nil {
+		return nil
+	}
+	t := int(time.Duration(*s.StopGracePeriod) / time.Second)
+	return &t
+}
+
+// WaitCondition holds until service's containers satisfy condition: started (nothing to
+// wait for once up ran), healthy (polling inspect, bounded by the healthcheck's own
+// timing), or completed successfully (exit 0).
+func (r *Runner) WaitCondition(ctx context.Context, service, condition string) error {
+	all, err := r.Containers(ctx)
+	if err != nil {
+		return err
+	}
+	cs := serviceContainers(all, service)
+	s := r.P.Services[service]
+	for _, c := range cs {
+		switch condition {
+		case types.ServiceConditionHealthy:
+			if err := r.waitHealthy(ctx, s, c); err != nil {
+				return err
+			}
+		case types.ServiceConditionCompletedSuccessfully:
+			r.event("Container", c.Name, "Waiting")
+			res, err := r.C.ContainerWait(ctx, c.ID, client.WaitNotRunning)
+			if err != nil {
+				return fmt.Errorf("container %s: %w", c.Name, err)
+			}
+			if res.ExitCode != 0 {
+				return fmt.Errorf("service %q didn't complete successfully: exit %d", service, res.ExitCode)
+			}
+			r.event("Container", c.Name, "Exited")
+		}
+	}
+	return nil
+}
+
+func (r *Runner) waitHealthy(ctx context.Context, s types.ServiceConfig, c api.ContainerSummary) error {
+	r.event("Container", c.Name, "Waiting")
+	limit := 60 * time.Second
+	if h := s.HealthCheck; h != nil {
+		var per, start time.Duration = 30 * time.Second, 0
+		if h.Interval != nil {
+			per = time.Duration(*h.Interval)
+		}
+		if h.Timeout != nil {
+			per += time.Duration(*h.Timeout)
+		}
+		if h.StartPeriod != nil {
+			start = time.Duration(*h.StartPeriod)
+		}
+		retries := 3
+		if h.Retries != nil {
+			retries = int(*h.Retries)
+		}
+		limit = max(limit, start+per*time.Duration(retries+2))
+	}
+	deadline := time.Now().Add(limit)
+	for {
+		in, err := r.C.ContainerInspect(ctx, c.ID)
+		if err != nil {
+			return fmt.Errorf("container %s: %w", c.Name, err)
+		}
+		if in.State.Health == nil {
+			return fmt.Errorf("container %s has no healthcheck: service_healthy cannot hold", c.Name)
+		}
+		switch in.State.Health.Status {
+		case "healthy":
+			r.event("Container", c.Name, "Healthy")
+			return nil
+		case "unhealthy":
+			return fmt.Errorf("dependency failed to start: container %s is unhealthy", c.Name)
+		}
+		if !in.State.Running && !in.State.Restarting {
+			return fmt.Errorf("dependency failed to start: container %s exited (%d)", c.Name, in.State.ExitCode)
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("dependency failed to start: container %s is not healthy after %s", c.Name, limit)
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
+// ensureNetworks creates the project's networks the services use, and checks external
+// ones exist.
+func (r *Runner) ensureNetworks(ctx context.Context, services []string) error {
+	used := map[string]bool{}
+	for _, n := range services {
+		s := r.P.Services[n]
+		if s.NetworkMode != "" {
+			continue
+		}
+		for k := range s.Networks {
+			used[k] = true
+		}
+	}
+	for _, key := range sortedKeys(used) {
+		nw, ok := r.P.Networks[key]
+		if !ok {
+			return fmt.Errorf("network %q is used but not declared under the top-level networks", key)
+		}
+		_, err := r.C.NetworkInspect(ctx, nw.Name)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, errdefs.ErrNotFound) {
+			return err
+		}
+		if nw.External {
+			return fmt.Errorf("networks.%s: external network %q not found", key, nw.Name)
+		}
+		req := &api.NetworkCreateRequest{Name: nw.Name, Internal: nw.Internal,
+			Labels: map[string]string{LabelProject: r.P.Name, LabelNetwork: key}}
+		for k, v := range nw.Labels {
+			req.Labels[k] = v
+		}
+		if len(nw.Ipam.Config) > 0 && nw.Ipam.Config[0] != nil {
+			req.Subnet, req.Gateway = nw.Ipam.Config[0].Subnet, nw.Ipam.Config[0].Gateway
+		}
+		r.event("Network", nw.Name, "Creating")
+		if _, err := r.C.NetworkCreate(ctx, req); err != nil && !errors.Is(err, errdefs.ErrConflict) {
+			return fmt.Errorf("networks.%s: %w", key, err)
+		}
+		r.event("Network", nw.Name, "Created")
+	}
+	return nil
+}
+
+// ensureVolumes creates the project's named volumes the services mount.
+func (r *Runner) ensureVolumes(ctx context.Context, services []string) error {
+	used := map[string]bool{}
+	for _, n := range services {
+		for _, v := range r.P.Services[n].Volumes {
+			if v.Type == types.VolumeTypeVolume && v.Source != "" {
+				used[v.Source] = true
+			}
+		}
+	}
+	for _, key := range sortedKeys(used) {
+		vol, ok := r.P.Volumes[key]
+		if !ok {
+			return fmt.Errorf("volume %q is used but not declared under the top-level volumes", key)
+		}
+		_, err := r.C.VolumeInspect(ctx, vol.Name)
+		if err == nil {
+			continue
+		}
+		if !errors.Is(err, errdefs.ErrNotFound) {
+			return err
+		}
+		if vol.External {
+			return fmt.Errorf("volumes.%s: external volume %q not found", key, vol.Name)
+		}
+		labels := map[string]string{LabelProject: r.P.Name, LabelVolume: key}
+		for k, v := range vol.Labels {
+			labels[k] = v
+		}
+		r.event("Volume", strconv.Quote(vol.Name), "Creating")
+		if _, err := r.C.VolumeCreate(ctx, &api.VolumeCreateRequest{Name: vol.Name, Labels: labels}); err != nil {
+			return fmt.Errorf("volumes.%s: %w", key, err)
+		}
+		r.event("Volume", strconv.Quote(vol.Name), "Created")
+	}
+	return nil
+}
+
+// ensureImage builds (when asked, or when a service with build has no image yet) or
+// pulls (when missing) the service's image and returns its ID.
+func (r *Runner) ensureImage(ctx context.Context, s types.ServiceConfig, build, noBuild bool) (string, error) {
+	name := ImageName(r.P, s)
+	in, err := r.C.ImageInspect(ctx, name)
+	if err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		return "", err
+	}
+	missing := err != nil
+	switch {
+	case s.Build != nil && !noBuild && (build || missing):
+		if err := r.build(ctx, s); err != nil {
+			return "", err
+		}
+	case missing && s.PullPolicy == types.PullPolicyNever:
+		return "", fmt.Errorf("services.%s: image %s is missing and pull_policy is never", s.Name, name)
+	case missing || s.PullPolicy == types.PullPolicyAlways:
+		if err := r.pull(ctx, s); err != nil {
+			return "", err
+		}
+	default:
+		return in.ID, nil
+	}
+	in, err = r.C.ImageInspect(ctx, name)
+	if err != nil {
+		return "", fmt.Errorf("services.%s: image %s: %w", s.Name, name, err)
+	}
+	return in.ID, nil
+}
+
+func (r *Runner) build(ctx context.Context, s types.ServiceConfig) error {
+	b := s.Build
+	name := ImageName(r.P, s)
+	req := api.BuildRequest{Tags: []string{name}, ContextPath: b.Context, File: b.Dockerfile, Target: b.Target,
+		NoCache: b.NoCache, Pull: b.Pull, Labels: b.Labels}
+	for k, v := range b.Args {
+		if v != nil {
+			if req.BuildArgs == nil {
+				req.BuildArgs = map[string]string{}
+			}
+			req.BuildArgs[k] = *v
+		}
+	}
+	r.event("Image", name, "Building")
+	if _, err := r.C.Build(ctx, req, "", nil); err != nil {
+		return fmt.Errorf("services.%s.build: %w", s.Name, err)
+	}
+	r.event("Image", name, "Built")
+	return nil
+}
+
+func (r *Runner) pull(ctx context.Context, s types.ServiceConfig) error {
+	name := ImageName(r.P, s)
+	r.event("Image", name, "Pulling")
+	if _, err := r.C.ImagePull(ctx, name, s.Platform, "", nil); err != nil {
+		return fmt.Errorf("services.%s: pull %s: %w", s.Name, name, err)
+	}
+	r.event("Image", name, "Pulled")
+	return nil
+}
+
+// Build builds the services that have a build section.
+func (r *Runner) Build(ctx context.Context, services []string) error {
+	names, err := r.selected(services, true)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if s := r.P.Services[n]; s.Build != nil {
+			if err := r.build(ctx, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Pull pulls the images of the services that have no build section.
+func (r *Runner) Pull(ctx context.Context, services []string) error {
+	names, err := r.selected(services, true)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if s := r.P.Services[n]; s.Build == nil {
+			if err := r.pull(ctx, s); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
