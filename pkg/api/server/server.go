@@ -142,11 +142,24 @@ func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandle
 			}
 		}()
 		next(ctx)
+		if ctx.Response.StatusCode() >= 400 && !ctx.Hijacked() && uploadUnread(ctx) {
+			// Refused before its body was read (a bad name, a size over the limit): a
+			// close with unread input resets the connection, and the client would see
+			// "connection reset" instead of the answer.
+			ctx.Hijack(dropBody(ctx.Conn()))
+		}
 		if logRequests {
 			s.log.Debug("request", "method", string(ctx.Method()), "uri", string(ctx.RequestURI()),
 				"status", ctx.Response.StatusCode(), "duration", time.Since(start))
 		}
 	}
+}
+
+// uploadUnread reports a streamed upload (an archive route with a body) that the handler
+// may have left unread.
+func uploadUnread(ctx *fasthttp.RequestCtx) bool {
+	n := ctx.Request.Header.ContentLength()
+	return (n > 0 || n == -1) && archiveRoute(string(ctx.Path()))
 }
 
 type unauthorized struct{}
