@@ -773,7 +773,9 @@ func TestEndLeftoverThroughShim(t *testing.T) {
 	if err == nil {
 		t.Errorf("EndLeftover of a stopped shim = %d, nil; want an error", n)
 	}
-	if n, err := container.EndLeftover(s.Dir, 10*time.Second); n != 1 || err != nil {
+	// The first call's request may still reach the shim once it runs again, and end the
+	// container before this call looks: then there is nothing left for it (0).
+	if n, err := container.EndLeftover(s.Dir, 10*time.Second); n > 1 || err != nil {
 		t.Fatalf("EndLeftover = %d, %v", n, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
