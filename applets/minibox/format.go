@@ -77,11 +77,13 @@ func statusText(status, health string, exitCode int, started, finished, now time
 	case "dead":
 		return "Dead"
 	}
-	if started.IsZero() {
+	// An exit is an exit even when the start time was lost (a daemon killed before it
+	// saved the start); only a container that never ended and never started is Created.
+	if status == "created" || started.IsZero() && finished.IsZero() {
 		return "Created"
 	}
 	if finished.IsZero() {
-		return ""
+		return fmt.Sprintf("Exited (%d)", exitCode)
 	}
 	return fmt.Sprintf("Exited (%d) %s ago", exitCode, humanDuration(now.Sub(finished)))
 }

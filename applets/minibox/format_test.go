@@ -47,6 +47,7 @@ func TestStatusText(t *testing.T) {
 		{"exited", "", 0, start, end, "Exited (0) 2 minutes ago"},
 		{"exited", "", 137, start, end, "Exited (137) 2 minutes ago"},
 		{"created", "", 0, time.Time{}, time.Time{}, "Created"},
+		{"exited", "", 0, time.Time{}, now.Add(-3 * time.Second), "Exited (0) 3 seconds ago"}, // start time lost to a kill -9
 	} {
 		if got := statusText(tt.status, tt.health, tt.code, tt.started, tt.ended, now); got != tt.want {
 			t.Errorf("statusText(%s, %s) = %q, want %q", tt.status, tt.health, got, tt.want)
