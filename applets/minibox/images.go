@@ -679,6 +679,10 @@ type ImportCmd struct {
 }
 
 func (c ImportCmd) Run(ctx context.Context, api *client.Client, out *Output) error {
+	// The daemon's own check, before any byte of the archive is sent.
+	if _, err := oci.ParseNormalized(c.Name); err != nil {
+		return err
+	}
 	src := c.File
 	if src == "-" {
 		src = ""
