@@ -160,10 +160,17 @@ type VolumeInspectCmd struct {
 }
 
 func (c *VolumeInspectCmd) Run(ctx context.Context, api *client.Client, out *Output) error {
+	return inspectEach(out, c.Names, func(n string) (any, error) { return api.VolumeInspect(ctx, n) })
+}
+
+// inspectEach prints one JSON list of what inspect returns for each name; a name that
+// fails is reported on stderr and the others still print (exit 1 then). An unreachable
+// daemon ends it at once.
+func inspectEach(out *Output, names []string, inspect func(string) (any, error)) error {
 	all := []any{}
 	failed := false
-	for _, n := range c.Names {
-		v, err := api.VolumeInspect(ctx, n)
+	for _, n := range names {
+		v, err := inspect(n)
 		if err != nil {
 			var ue *client.UnreachableError
 			if errors.As(err, &ue) {

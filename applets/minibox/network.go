@@ -2,13 +2,11 @@ package minibox
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
-	"github.com/minibox/minibox/pkg/errdefs"
 )
 
 // NetworkGroup is `network create|ls|inspect|rm|prune|connect|disconnect`.
@@ -95,28 +93,7 @@ type NetworkInspectCmd struct {
 }
 
 func (c *NetworkInspectCmd) Run(ctx context.Context, cl *client.Client, out *Output) error {
-	all := []any{}
-	failed := false
-	for _, n := range c.Names {
-		v, err := cl.NetworkInspect(ctx, n)
-		if err != nil {
-			var ue *client.UnreachableError
-			if errors.As(err, &ue) {
-				return err
-			}
-			fmt.Fprintf(out.Stderr, "[error] %s: %v\n", n, err)
-			failed = true
-			continue
-		}
-		all = append(all, v)
-	}
-	if err := printJSON(out, all); err != nil {
-		return err
-	}
-	if failed {
-		return &errdefs.ExitError{Code: 1, Silent: true}
-	}
-	return nil
+	return inspectEach(out, c.Names, func(n string) (any, error) { return cl.NetworkInspect(ctx, n) })
 }
 
 // NetworkRmCmd is `network rm NAME...`.
