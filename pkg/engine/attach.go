@@ -13,6 +13,7 @@ import (
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/spec"
 )
 
 // running returns the container's live shim, or a 409-kind error.
@@ -178,7 +179,7 @@ func (e *Engine) Exec(ctx context.Context, req api.ExecRequest) (*ExecStarted, e
 	r := e.snapshot(c)
 	env := req.Env
 	if s, err := e.buildSpec(&r, nil); err == nil {
-		env = mergeEnv(s.Process.Env, req.Env)
+		env = spec.MergeEnv(s.Process.Env, req.Env)
 		if req.Tty && !hasEnv(env, "TERM") {
 			env = append(env, "TERM=xterm")
 		}
