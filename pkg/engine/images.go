@@ -252,7 +252,7 @@ func (e *Engine) SaveImages(ctx context.Context, w io.Writer, refs []string) err
 // the daemon's host, outside the data root and at a path MINIBOX_BUILD_PREFIXES allows.
 // It lands by rename only when complete; a failed or cancelled save leaves nothing.
 func (e *Engine) SaveImagesToPath(ctx context.Context, refs []string, path string) error {
-	if err := checkPathString("path", path); err != nil {
+	if err := CheckHostPath("path", path); err != nil {
 		return err
 	}
 	if err := e.ResolveImages(refs); err != nil {
