@@ -336,19 +336,8 @@ func (bld *Builder) planDockerfile(ctx context.Context, req *Request, logf func(
 	dp := &dockerPlanner{bld: bld, req: req, df: df, lex: shell.NewLex(df.escape), global: platformArgs(),
 		images: map[string]*dstage{}, bases: map[string]*baseInfo{}, logf: logf,
 		p: &plan{file: &parse.File{Name: df.name, Format: parse.Dockerfile}, args: map[string]string{}, byName: map[string]*blockPlan{}}}
-	for _, a := range df.meta {
-		for _, kv := range a.Args {
-			v, given := req.BuildArgs[kv.Key]
-			if !given && kv.Value != nil {
-				if v, err = dp.expandGlobal(*kv.Value, lineOf(a.Location())); err != nil {
-					return nil, err
-				}
-				given = true
-			}
-			if given {
-				dp.global[kv.Key] = v
-			}
-		}
+	if err := dp.globalArgs(); err != nil {
+		return nil, err
 	}
 	for i := range df.stages {
 		st := &df.stages[i]
@@ -358,104 +347,17 @@ func (bld *Builder) planDockerfile(ctx context.Context, req *Request, logf func(
 		}
 		dp.stages = append(dp.stages, s)
 	}
-	// References between stages.
 	for _, s := range dp.stages {
-		base, err := dp.expandGlobal(s.st.BaseName, s.line)
-		if err != nil {
+		if err := dp.linkStage(s); err != nil {
 			return nil, err
 		}
-		if s.platform, err = dp.expandGlobal(s.st.Platform, s.line); err != nil {
-			return nil, err
-		}
-		if base == "" {
-			return nil, dp.df.errAt(s.line, "FROM needs an image or a stage")
-		}
-		if s.fromStage = dp.lookupStage(base, s); s.fromStage == nil {
-			s.ref = base
-		}
-		for _, c := range s.st.Commands {
-			var froms []string
-			switch c := c.(type) {
-			case *instructions.CopyCommand:
-				if c.From != "" {
-					froms = append(froms, c.From)
-				}
-			case *instructions.RunCommand:
-				froms = append(froms, runMountFroms(c)...)
-			}
-			for _, f := range froms {
-				f, err := dp.expandGlobal(f, lineOf(c.Location()))
-				if err != nil {
-					return nil, err
-				}
-				ref, err := dp.stageRef(f, nil, lineOf(c.Location()))
-				if err != nil {
-					return nil, err
-				}
-				if ref == s {
-					return nil, dp.df.errAt(lineOf(c.Location()), "circular dependency: stage %s reads from itself", s.label)
-				}
-				s.uses = append(s.uses, ref)
-			}
-		}
 	}
-	target := dp.stages[len(dp.stages)-1]
-	if req.Target != "" {
-		target = nil
-		var names []string
-		for _, s := range dp.stages {
-			if s.name != "" {
-				names = append(names, s.name)
-			}
-			if s.name != "" && strings.EqualFold(s.name, req.Target) {
-				target = s
-			}
-		}
-		if target == nil {
-			return nil, errdefs.Invalid(fmt.Sprintf("target %q is not a stage of %s; stages: %s", req.Target, df.name, strings.Join(names, ", ")))
-		}
+	target, err := dp.targetStage()
+	if err != nil {
+		return nil, err
 	}
-	// Order the needed stages, dependencies first; a cycle is an error.
-	const (
-		white = iota
-		grey
-		black
-	)
-	color := map[*dstage]int{}
-	var order []*dstage
-	var stack []*dstage
-	var visit func(s *dstage) error
-	visit = func(s *dstage) error {
-		color[s] = grey
-		stack = append(stack, s)
-		deps := append([]*dstage(nil), s.uses...)
-		if s.fromStage != nil {
-			deps = append([]*dstage{s.fromStage}, deps...)
-		}
-		for _, d := range deps {
-			switch color[d] {
-			case white:
-				if err := visit(d); err != nil {
-					return err
-				}
-			case grey:
-				i := len(stack) - 1
-				for stack[i] != d {
-					i--
-				}
-				var path []string
-				for _, x := range append(append([]*dstage(nil), stack[i:]...), d) {
-					path = append(path, x.label)
-				}
-				return dp.df.errAt(s.line, "circular dependency between stages: %s", strings.Join(path, " -> "))
-			}
-		}
-		stack = stack[:len(stack)-1]
-		color[s] = black
-		order = append(order, s)
-		return nil
-	}
-	if err := visit(target); err != nil {
+	order, err := dp.stageOrder(target)
+	if err != nil {
 		return nil, err
 	}
 	logf("build", "START image="+name)
@@ -509,6 +411,135 @@ func (dp *dockerPlanner) resolveBase(ctx context.Context, ref string, line int) 
 	}
 	dp.bases[ref] = b
 	return b, nil
+}
+
+// globalArgs evaluates the ARGs before the first FROM: --build-arg, else their default.
+func (dp *dockerPlanner) globalArgs() error {
+	for _, a := range dp.df.meta {
+		for _, kv := range a.Args {
+			v, given := dp.req.BuildArgs[kv.Key]
+			if !given && kv.Value != nil {
+				var err error
+				if v, err = dp.expandGlobal(*kv.Value, lineOf(a.Location())); err != nil {
+					return err
+				}
+				given = true
+			}
+			if given {
+				dp.global[kv.Key] = v
+			}
+		}
+	}
+	return nil
+}
+
+// linkStage resolves the stage's FROM (another stage or an image) and the stages its
+// COPY --from and RUN --mount read.
+func (dp *dockerPlanner) linkStage(s *dstage) error {
+	base, err := dp.expandGlobal(s.st.BaseName, s.line)
+	if err != nil {
+		return err
+	}
+	if s.platform, err = dp.expandGlobal(s.st.Platform, s.line); err != nil {
+		return err
+	}
+	if base == "" {
+		return dp.df.errAt(s.line, "FROM needs an image or a stage")
+	}
+	if s.fromStage = dp.lookupStage(base, s); s.fromStage == nil {
+		s.ref = base
+	}
+	for _, c := range s.st.Commands {
+		var froms []string
+		switch c := c.(type) {
+		case *instructions.CopyCommand:
+			if c.From != "" {
+				froms = append(froms, c.From)
+			}
+		case *instructions.RunCommand:
+			froms = append(froms, runMountFroms(c)...)
+		}
+		for _, f := range froms {
+			f, err := dp.expandGlobal(f, lineOf(c.Location()))
+			if err != nil {
+				return err
+			}
+			ref, err := dp.stageRef(f, nil, lineOf(c.Location()))
+			if err != nil {
+				return err
+			}
+			if ref == s {
+				return dp.df.errAt(lineOf(c.Location()), "circular dependency: stage %s reads from itself", s.label)
+			}
+			s.uses = append(s.uses, ref)
+		}
+	}
+	return nil
+}
+
+// targetStage is --target's stage, or the last one.
+func (dp *dockerPlanner) targetStage() (*dstage, error) {
+	if dp.req.Target == "" {
+		return dp.stages[len(dp.stages)-1], nil
+	}
+	var names []string
+	for _, s := range dp.stages {
+		if s.name == "" {
+			continue
+		}
+		if strings.EqualFold(s.name, dp.req.Target) {
+			return s, nil
+		}
+		names = append(names, s.name)
+	}
+	return nil, errdefs.Invalid(fmt.Sprintf("target %q is not a stage of %s; stages: %s", dp.req.Target, dp.df.name, strings.Join(names, ", ")))
+}
+
+// stageOrder lists the stages target needs, dependencies first; a cycle is an error that
+// names it.
+func (dp *dockerPlanner) stageOrder(target *dstage) ([]*dstage, error) {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[*dstage]int{}
+	var order, stack []*dstage
+	var visit func(s *dstage) error
+	visit = func(s *dstage) error {
+		color[s] = grey
+		stack = append(stack, s)
+		deps := append([]*dstage(nil), s.uses...)
+		if s.fromStage != nil {
+			deps = append([]*dstage{s.fromStage}, deps...)
+		}
+		for _, d := range deps {
+			switch color[d] {
+			case white:
+				if err := visit(d); err != nil {
+					return err
+				}
+			case grey:
+				i := len(stack) - 1
+				for stack[i] != d {
+					i--
+				}
+				var path []string
+				for _, x := range append(append([]*dstage(nil), stack[i:]...), d) {
+					path = append(path, x.label)
+				}
+				return dp.df.errAt(s.line, "circular dependency between stages: %s", strings.Join(path, " -> "))
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[s] = black
+		order = append(order, s)
+		return nil
+	}
+	if err := visit(target); err != nil {
+		return nil, err
+	}
+	return order, nil
 }
 
 // planStage plans one stage whose dependencies are planned.
