@@ -245,36 +245,14 @@ func (x *extractor) entry(hdr *tar.Header, rel string, r io.Reader, buf []byte) 
 	}
 	parent, base := path.Split(rel)
 	parent = strings.TrimSuffix(parent, "/")
-	if !x.inRoot && base == whiteoutOpaque { // a live tree has no whiteouts
-		fd, err := x.openDir(parent, true)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		if err := unix.Setxattr(procPath(fd, ""), opaqueXattr, []byte("y"), 0); err != nil {
-			return fmt.Errorf("mark %s opaque: %w", parent, err)
-		}
-		return nil
+	if !x.inRoot && strings.HasPrefix(base, whiteoutPrefix) { // a live tree has no whiteouts
+		return x.whiteout(hdr, parent, base)
 	}
 	pfd, err := x.openDir(parent, true)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(pfd)
-	if !x.inRoot && strings.HasPrefix(base, whiteoutPrefix) {
-		name := base[len(whiteoutPrefix):]
-		if name == "" || name == "." {
-			return fmt.Errorf("layer entry %q is a malformed whiteout: %w", hdr.Name, errdefs.ErrInvalid)
-		}
-		if err := clear(pfd, name, false); err != nil {
-			return err
-		}
-		// overlayfs: a whiteout is a character device with device number 0/0.
-		if err := unix.Mknodat(pfd, name, unix.S_IFCHR, 0); err != nil {
-			return &os.PathError{Op: "mknod whiteout", Path: path.Join(parent, name), Err: err}
-		}
-		return nil
-	}
 	mode := uint32(hdr.Mode) & 0o7777
 	switch hdr.Typeflag {
 	case tar.TypeDir:
@@ -310,30 +288,7 @@ func (x *extractor) entry(hdr *tar.Header, rel string, r io.Reader, buf []byte) 
 		}
 		return x.meta(pfd, base, hdr, -1)
 	case tar.TypeLink:
-		target, err := cleanName(hdr.Linkname)
-		if err != nil {
-			return fmt.Errorf("hard link %q: %w", hdr.Name, err)
-		}
-		if target == "" {
-			return fmt.Errorf("hard link %q points at the layer root: %w", hdr.Name, errdefs.ErrInvalid)
-		}
-		tparent, tbase := path.Split(target)
-		tfd, err := x.openDir(strings.TrimSuffix(tparent, "/"), false)
-		if err != nil {
-			return fmt.Errorf("hard link %q to %q: %w", hdr.Name, hdr.Linkname, err)
-		}
-		defer unix.Close(tfd)
-		if target == rel {
-			return nil
-		}
-		if err := clear(pfd, base, false); err != nil {
-			return err
-		}
-		// Flags 0: a link to a symlink links the symlink itself, never what it points at.
-		if err := unix.Linkat(tfd, tbase, pfd, base, 0); err != nil {
-			return fmt.Errorf("hard link %q to %q: %v: %w", hdr.Name, hdr.Linkname, err, errdefs.ErrInvalid)
-		}
-		return nil
+		return x.hardLink(hdr, rel, pfd, base)
 	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		if x.asCaller {
 			return nil
@@ -349,6 +304,62 @@ func (x *extractor) entry(hdr *tar.Header, rel string, r io.Reader, buf []byte) 
 		return x.meta(pfd, base, hdr, -1)
 	}
 	return nil // pax/GNU extension headers are consumed by archive/tar; others carry nothing
+}
+
+// whiteout turns an AUFS whiteout entry (base in parent) into overlayfs' form: an opaque
+// directory's xattr, or a 0/0 character device in place of the deleted name.
+func (x *extractor) whiteout(hdr *tar.Header, parent, base string) error {
+	fd, err := x.openDir(parent, true)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if base == whiteoutOpaque {
+		if err := unix.Setxattr(procPath(fd, ""), opaqueXattr, []byte("y"), 0); err != nil {
+			return fmt.Errorf("mark %s opaque: %w", parent, err)
+		}
+		return nil
+	}
+	name := base[len(whiteoutPrefix):]
+	if name == "" || name == "." {
+		return fmt.Errorf("layer entry %q is a malformed whiteout: %w", hdr.Name, errdefs.ErrInvalid)
+	}
+	if err := clear(fd, name, false); err != nil {
+		return err
+	}
+	if err := unix.Mknodat(fd, name, unix.S_IFCHR, 0); err != nil {
+		return &os.PathError{Op: "mknod whiteout", Path: path.Join(parent, name), Err: err}
+	}
+	return nil
+}
+
+// hardLink makes base in pfd (the entry rel) a hard link to the entry's target, which must
+// already be inside the tree.
+func (x *extractor) hardLink(hdr *tar.Header, rel string, pfd int, base string) error {
+	target, err := cleanName(hdr.Linkname)
+	if err != nil {
+		return fmt.Errorf("hard link %q: %w", hdr.Name, err)
+	}
+	if target == "" {
+		return fmt.Errorf("hard link %q points at the layer root: %w", hdr.Name, errdefs.ErrInvalid)
+	}
+	tparent, tbase := path.Split(target)
+	tfd, err := x.openDir(strings.TrimSuffix(tparent, "/"), false)
+	if err != nil {
+		return fmt.Errorf("hard link %q to %q: %w", hdr.Name, hdr.Linkname, err)
+	}
+	defer unix.Close(tfd)
+	if target == rel {
+		return nil
+	}
+	if err := clear(pfd, base, false); err != nil {
+		return err
+	}
+	// Flags 0: a link to a symlink links the symlink itself, never what it points at.
+	if err := unix.Linkat(tfd, tbase, pfd, base, 0); err != nil {
+		return fmt.Errorf("hard link %q to %q: %v: %w", hdr.Name, hdr.Linkname, err, errdefs.ErrInvalid)
+	}
+	return nil
 }
 
 // chmodNoFollow changes the mode of base in pfd, which must not be a symlink: fchmodat
