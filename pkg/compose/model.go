@@ -291,7 +291,7 @@ func (l *loader) extendOne(services map[string]any, name, file string, resets []
 		}
 	}
 	if ref == "" {
-		return fmt.Errorf("%s: expected a service's name, or service: and file:", at)
+		return fmt.Errorf("%s: expected the name of a service, or a mapping with service (and file)", at)
 	}
 	var base any
 	if from == "" {
