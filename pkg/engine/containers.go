@@ -518,6 +518,8 @@ func (e *Engine) openContainers(ctx context.Context) error {
 			}
 		}
 	}
+	// The resolver (still running, or started now) gets the table as it is now.
+	e.publishNames()
 	for _, c := range restart {
 		go func(c *ctr) {
 			// An "always" container a user stopped runs again from here, and its policy

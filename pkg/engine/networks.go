@@ -820,9 +820,7 @@ func (e *Engine) openNetworks(ctx context.Context, running map[string][]network.
 			e.Log.Warn("network reconcile", "network", un.rec.Name, "err", err)
 		}
 	}
-	// The resolver (still running, or started now) gets the table as it is now.
 	e.onNames = e.publishNames
-	e.publishNames()
 	owned, err := host.OwnedBridges(e.Root)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
