@@ -356,6 +356,9 @@ func (e *Engine) netManager(ctx context.Context, bridge bool) (*network.Manager,
 	// Once set up, each start need not check it all again (~5 ms of netlink and nftables
 	// round trips): Attach finds a missing or downed bridge and redoes the setup.
 	if bridge && !e.net.Ready() {
+		if err := e.net.ClaimSubnet(e.Root); err != nil {
+			return nil, fmt.Errorf("bridge: %w", err)
+		}
 		if err := e.net.EnsureBridge(ctx); err != nil {
 			return nil, fmt.Errorf("bridge: %w", err)
 		}
@@ -498,6 +501,9 @@ func (e *Engine) openContainers(ctx context.Context) error {
 	if len(running) > 0 || e.Cfg.BridgeOnStartup {
 		if bridge, err = e.netManager(ctx, false); err != nil {
 			return err
+		}
+		if err := bridge.ClaimSubnet(e.Root); err != nil {
+			return fmt.Errorf("MINIBOX_BRIDGE_SUBNET: %w", err)
 		}
 		running = e.adoptLive(bridge, "", running)
 	}
