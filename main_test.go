@@ -144,11 +144,19 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	// Scripts run in parallel and their daemons share minibox0: each script gets its own
 	// subnet (kept across its daemon restarts) unless it names one.
-	subnet := ts.Getenv("BRIDGE_SUBNET")
+	// Each data root has its own: daemons of two roots never share a subnet.
+	key := "BRIDGE_SUBNET_" + strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return r
+		}
+		return '_'
+	}, filepath.Base(root))
+	subnet := ts.Getenv(key)
 	if subnet == "" {
 		subnet = fmt.Sprintf("%s.%d.0/24", testSubnetBase(), subnetSeq.Add(1)%250)
-		ts.Setenv("BRIDGE_SUBNET", subnet)
+		ts.Setenv(key, subnet)
 	}
+	ts.Setenv("BRIDGE_SUBNET", subnet)
 	cmd.Env = append(cmd.Env, "MINIBOX_BRIDGE_SUBNET="+subnet)
 	cmd.Env = append(cmd.Env, extra...)
 	cmd.Stdout, cmd.Stderr = logf, logf

@@ -409,6 +409,8 @@ func netLeftovers(ts *testscript.TestScript, subnet string) string {
 func forgetSubnet(subnet netip.Prefix) {
 	gw := subnet.Addr().Next()
 	exec.Command("ip", "addr", "del", netip.PrefixFrom(gw, subnet.Bits()).String(), "dev", "minibox0").Run()
+	// The daemon's claim on the subnet (pkg/network.ClaimDir).
+	os.Remove("/run/minibox/subnets/" + strings.ReplaceAll(subnet.String(), "/", "_"))
 	out, err := exec.Command("nft", "-a", "list", "table", "ip", "minibox").Output()
 	if err != nil {
 		return

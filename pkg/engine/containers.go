@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -355,6 +356,9 @@ func (e *Engine) netManager(ctx context.Context, bridge bool) (*network.Manager,
 	// Once set up, each start need not check it all again (~5 ms of netlink and nftables
 	// round trips): Attach finds a missing or downed bridge and redoes the setup.
 	if bridge && !e.net.Ready() {
+		if err := e.net.ClaimSubnet(e.Root); err != nil {
+			return nil, fmt.Errorf("bridge: %w", err)
+		}
 		if err := e.net.EnsureBridge(ctx); err != nil {
 			return nil, fmt.Errorf("bridge: %w", err)
 		}
@@ -457,15 +461,15 @@ func (e *Engine) openContainers(ctx context.Context) error {
 					status = StatusPaused
 				}
 				e.setStatus(c, status, func(r *Record) { r.PID = shim.PID() })
+				// The record's addresses and ports may lag the start (or be a previous
+				// run's): adoptLive takes what the host holds for the container instead.
 				for _, ep := range r.Endpoints {
-					if a, perr := netip.ParseAddr(ep.IP); perr == nil {
-						userRunning[ep.NetworkID] = append(userRunning[ep.NetworkID], network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, IfName: ep.IfName})
-					}
+					a, _ := netip.ParseAddr(ep.IP)
+					userRunning[ep.NetworkID] = append(userRunning[ep.NetworkID], network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, IfName: ep.IfName})
 				}
-				if r.IP != "" && r.Request.Network == "bridge" {
-					if a, perr := netip.ParseAddr(r.IP); perr == nil {
-						running = append(running, network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, Ports: r.Ports})
-					}
+				if r.Request.Network == "bridge" {
+					a, _ := netip.ParseAddr(r.IP)
+					running = append(running, network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, Ports: r.Ports})
 				}
 				go e.monitor(c, shim)
 				e.startHealth(c)
@@ -493,17 +497,24 @@ func (e *Engine) openContainers(ctx context.Context) error {
 			restart = append(restart, c)
 		}
 	}
+	var bridge *network.Manager
+	if len(running) > 0 || e.Cfg.BridgeOnStartup {
+		if bridge, err = e.netManager(ctx, false); err != nil {
+			return err
+		}
+		if err := bridge.ClaimSubnet(e.Root); err != nil {
+			return fmt.Errorf("MINIBOX_BRIDGE_SUBNET: %w", err)
+		}
+		running = e.adoptLive(bridge, "", running)
+	}
 	if err := e.openNetworks(ctx, userRunning); err != nil {
 		e.Log.Warn("networks", "err", err)
 	}
 	for _, c := range autoRemove {
 		e.removeContainer(ctx, c, true, true)
 	}
-	if len(running) > 0 || e.Cfg.BridgeOnStartup {
-		m, err := e.netManager(ctx, false)
-		if err != nil {
-			return err
-		}
+	if bridge != nil {
+		m := bridge
 		if err := m.Reconcile(ctx, running); err != nil {
 			e.Log.Warn("network reconcile", "err", err)
 		}
@@ -513,6 +524,8 @@ func (e *Engine) openContainers(ctx context.Context) error {
 			}
 		}
 	}
+	// The resolver (still running, or started now) gets the table as it is now.
+	e.publishNames()
 	for _, c := range restart {
 		go func(c *ctr) {
 			// An "always" container a user stopped runs again from here, and its policy
@@ -524,6 +537,48 @@ func (e *Engine) openContainers(ctx context.Context) error {
 		}(c)
 	}
 	return nil
+}
+
+// adoptLive puts what the host holds for reattached containers on one network (netID ""
+// is the default bridge) into eps and into their records: addresses and published ports.
+// An endpoint left without an address (no veth, none recorded) cannot be kept: it is
+// dropped, and Reconcile then removes whatever is left of it.
+func (e *Engine) adoptLive(m *network.Manager, netID string, eps []network.Endpoint) []network.Endpoint {
+	live, err := m.AdoptLive(eps)
+	if err != nil {
+		e.Log.Warn("read live endpoints", "network", netID, "err", err)
+		live = eps
+	}
+	out := live[:0]
+	for _, ep := range live {
+		if !ep.Addr.IsValid() {
+			e.Log.Warn("a running container has no address to keep", "id", ep.ID[:12], "network", netID)
+			continue
+		}
+		out = append(out, ep)
+		e.cmu.RLock()
+		c := e.ctrs[ep.ID]
+		e.cmu.RUnlock()
+		if c == nil {
+			continue
+		}
+		ip := ep.Addr.String()
+		r := e.snapshot(c)
+		if netID == "" {
+			if r.IP != ip || !slices.Equal(r.Ports, ep.Ports) {
+				e.update(c, func(rec *Record) { rec.IP, rec.Ports = ip, slices.Clone(ep.Ports) })
+			}
+			continue
+		}
+		if i := slices.IndexFunc(r.Endpoints, func(x EndpointRecord) bool { return x.NetworkID == netID }); i >= 0 && r.Endpoints[i].IP != ip {
+			e.update(c, func(rec *Record) {
+				if i < len(rec.Endpoints) && rec.Endpoints[i].NetworkID == netID {
+					rec.Endpoints[i].IP = ip
+				}
+			})
+		}
+	}
+	return out
 }
 
 func (e *Engine) allContainers() []*ctr {

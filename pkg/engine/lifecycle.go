@@ -230,7 +230,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 			}
 		}
 	})
-	if len(atts) > 0 {
+	if len(atts) > 0 || nm != nil {
 		e.namesChanged()
 	}
 	lap("record")
@@ -444,6 +444,7 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost 
 	e.Log.Info("container exited", "id", r.ID[:12], "exit_code", ex.ExitCode, "oom_killed", ex.OOMKilled)
 	if e.net != nil && r.Request.Network == "bridge" {
 		e.net.Detach(context.Background(), r.ID)
+		e.namesChanged()
 	}
 	// User-defined networks' veths are waited for: `rm -f`, `run --rm` and a `network rm`
 	// right after them must find them gone.

@@ -816,13 +816,11 @@ func (e *Engine) openNetworks(ctx context.Context, running map[string][]network.
 			errs = append(errs, fmt.Errorf("network %s: %w", un.rec.Name, err))
 			continue
 		}
-		if err := m.Reconcile(ctx, running[un.rec.ID]); err != nil {
+		if err := m.Reconcile(ctx, e.adoptLive(m, un.rec.ID, running[un.rec.ID])); err != nil {
 			e.Log.Warn("network reconcile", "network", un.rec.Name, "err", err)
 		}
 	}
-	// The resolver (still running, or started now) gets the table as it is now.
 	e.onNames = e.publishNames
-	e.publishNames()
 	owned, err := host.OwnedBridges(e.Root)
 	if err != nil {
 		return errors.Join(append(errs, err)...)

@@ -627,6 +627,48 @@ func (m *Manager) DetachWait(ctx context.Context, id string) error {
 	return err
 }
 
+// AdoptLive returns running with what the host holds for each of them on this network:
+// the address its veth carries (in the host side's MAC) and the ports its rules publish.
+// The daemon saves a started container's record in the background, so one killed right
+// after a start left a record without them (or with a previous run's); given that record,
+// Reconcile would take the live container's veth and rules for stale ones. The host's
+// state is what the container uses, so it wins; the record fills in what the host lacks.
+func (m *Manager) AdoptLive(running []Endpoint) ([]Endpoint, error) {
+	if len(running) == 0 {
+		return nil, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	links, err := m.rt.Link.List()
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	veths := map[string]netip.Addr{}
+	for _, l := range links {
+		a := l.Attributes
+		if a == nil || !m.cfg.ownVethName(a.Name) || a.Info == nil || a.Info.Kind != "veth" {
+			continue
+		}
+		if addr, ok := hostMACAddr(a.Address); ok && m.cfg.Subnet.Contains(addr) {
+			veths[a.Name] = addr
+		}
+	}
+	byID, err := m.portRules()
+	if err != nil {
+		return nil, err
+	}
+	ports := map[string][]Port{}
+	for id, rules := range byID {
+		for _, r := range m.inSubnet(rules) {
+			c, _ := userdata.GetString(r.UserData, userdata.TypeComment)
+			if _, _, p, ok := parseComment(c); ok {
+				ports[id] = append(ports[id], p)
+			}
+		}
+	}
+	return adoptLive(m.cfg, running, veths, ports), nil
+}
+
 // Reconcile runs at daemon start: every mb* veth, port rule and hold of a container not in
 // running goes (only those of the Manager's subnet: a veth's host-side MAC and a rule's
 // comment carry the container's address, and daemons with other subnets may share the
