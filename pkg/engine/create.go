@@ -119,6 +119,7 @@ func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, dur
 		}
 	}
 	e.Log.Info("container created", "id", id[:12], "name", req.Name, "image", req.Image)
+	e.containerEvent(rec, "create", nil)
 	return id, warnings, nil
 }
 
