@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/minibox/minibox/pkg/build"
+	"github.com/minibox/minibox/pkg/logfile"
 
 	"github.com/minibox/minibox/pkg/engine"
 )
@@ -36,6 +37,8 @@ func LoadConfig(getenv func(string) string) (engine.Config, error) {
 		IndexLayers: true, BridgeSubnet: netip.MustParsePrefix("172.19.0.0/24"),
 		BuildWorkers: build.DefaultWorkers, WarmShims: 2, LogLevel: slog.LevelInfo,
 		MaxImportSize: 64 << 30,
+		// Docker's local driver keeps 5 files of 20 MiB: a chatty container cannot fill the disk.
+		ContainerLog: logfile.Config{Driver: logfile.DriverLocal, MaxSize: 20 << 20, MaxFiles: 5},
 	}
 	bad := func(k, problem, expected string) error {
 		return &ConfigError{k, env(k), problem, expected}
@@ -172,6 +175,26 @@ func LoadConfig(getenv func(string) string) (engine.Config, error) {
 			return c, bad("MINIBOX_MAX_IMPORT_SIZE", "not a size of at least 1 MiB", "bytes, or a number with K, M, G or T (powers of 1024), e.g. 64G")
 		}
 		c.MaxImportSize = n
+	}
+	if v := env("MINIBOX_LOG_DRIVER"); v != "" {
+		if !logfile.ValidDriver(v) {
+			return c, bad("MINIBOX_LOG_DRIVER", "unknown log driver", "local, json-file or none (how containers' output is kept)")
+		}
+		c.ContainerLog.Driver = v
+	}
+	if v := env("MINIBOX_LOG_MAX_SIZE"); v != "" {
+		n, err := logfile.ParseSize(v)
+		if err != nil {
+			return c, bad("MINIBOX_LOG_MAX_SIZE", "not a size", "bytes per container log file before it rotates, with k, m or g (e.g. 10m; 0: never rotate)")
+		}
+		c.ContainerLog.MaxSize = n
+	}
+	if v := env("MINIBOX_LOG_MAX_FILE"); v != "" {
+		n, err := logfile.ParseMaxFile(v)
+		if err != nil {
+			return c, bad("MINIBOX_LOG_MAX_FILE", "not a number from 1 to 1000", "how many files a rotated container log keeps, the current one included (e.g. 3)")
+		}
+		c.ContainerLog.MaxFiles = n
 	}
 	level := env("MINIBOX_LOG_LEVEL")
 	if level == "" && env("MINIBOX_DEBUG") == "1" {

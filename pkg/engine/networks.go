@@ -239,6 +239,7 @@ func (e *Engine) CreateNetwork(ctx context.Context, req api.NetworkCreateRequest
 			return nil, err
 		}
 		e.Log.Info("network created", "name", rec.Name, "id", rec.ID[:12], "subnet", rec.Subnet.String(), "bridge", rec.Bridge)
+		e.publish(Event{Type: EventNetwork, Action: "create", ID: rec.ID, Attributes: map[string]string{"name": rec.Name}})
 		e.namesChanged()
 		return e.networkInfo(un), nil
 	}
@@ -405,6 +406,7 @@ func (e *Engine) removeNetwork(ctx context.Context, un *userNet) error {
 	e.nmu.Unlock()
 	m.Close()
 	e.Log.Info("network removed", "name", un.rec.Name, "id", un.rec.ID[:12])
+	e.publish(Event{Type: EventNetwork, Action: "destroy", ID: un.rec.ID, Attributes: map[string]string{"name": un.rec.Name}})
 	e.namesChanged()
 	return nil
 }
@@ -744,6 +746,7 @@ func (e *Engine) ConnectNetwork(ctx context.Context, req api.NetworkConnectReque
 		return err
 	}
 	e.Log.Info("container connected", "id", r.ID[:12], "network", un.rec.Name, "ip", ep.IP)
+	e.publish(Event{Type: EventNetwork, Action: "connect", ID: un.rec.ID, Attributes: map[string]string{"name": un.rec.Name, "container": r.ID}})
 	e.namesChanged()
 	return nil
 }
@@ -785,6 +788,7 @@ func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ctrRef string, f
 		return err
 	}
 	e.Log.Info("container disconnected", "id", r.ID[:12], "network", un.rec.Name)
+	e.publish(Event{Type: EventNetwork, Action: "disconnect", ID: un.rec.ID, Attributes: map[string]string{"name": un.rec.Name, "container": r.ID}})
 	e.namesChanged()
 	return nil
 }

@@ -37,6 +37,7 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 			ReadOnly: req.ReadOnly, Volatile: req.AutoRemove},
 		Hostname: hostnameOf(r), Sysctl: req.Sysctls, ShmSize: req.ShmSizeBytes,
 		CgroupPath: cgroupPath(r.ID), StopSignal: stopSignalOf(r, img), AutoRemove: req.AutoRemove,
+		Log: logConfigOf(req),
 	}
 	if req.Network != "host" {
 		s.HostsPath = filepath.Join(dir, "hosts")
