@@ -244,3 +244,7 @@ func (f *fakeServices) DiskUsage(ctx context.Context, verbose bool) (*api.DiskUs
 func (f *fakeServices) Prune(ctx context.Context, buildCache bool) (*api.PruneReport, error) {
 	return &api.PruneReport{}, f.called("Prune")
 }
+
+func (f *fakeServices) LogDetails(ref string) (string, error) {
+	return "", f.called("LogDetails")
+}

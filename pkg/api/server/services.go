@@ -35,6 +35,7 @@ type Containers interface {
 	InspectContainer(ref string) (*api.ContainerInspect, error)
 	ListContainersJSON(f engine.ContainerFilter) ([]byte, error)
 	Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(api.LogLine) error) error
+	LogDetails(ref string) (string, error)
 	Stats(ctx context.Context, refs []string) ([]api.Stats, error)
 	Exec(ctx context.Context, req api.ExecRequest) (*engine.ExecStarted, error)
 	InspectExec(ctx context.Context, id string, wait bool) (*api.ExecInspect, error)
