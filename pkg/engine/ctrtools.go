@@ -354,4 +354,3 @@ func (e *Engine) UpdateContainer(ref string, u UpdateOptions) ([]string, error) 
 	e.containerEvent(&r, "update", nil)
 	return warnings, nil
 }
-
