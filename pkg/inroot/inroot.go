@@ -217,11 +217,33 @@ func Walk(fd int, name string, fn func(fd int, name string, st *Stat) error) err
 // TarTree writes the tree fd holds to tw, its root entry named name. Owners are the
 // numeric ones on disk; sockets and the like are skipped; hard links are kept as links
 // within the tree.
-func TarTree(tw *tar.Writer, fd int, name string) error {
+func TarTree(tw *tar.Writer, fd int, name string) error { return tarTree(tw, fd, name, 0, false) }
+
+// TarTreeOneFS is TarTree that stays on the filesystem dev: a directory of another one (a
+// mount point: a volume, /proc) is written empty, any other entry of another one left out.
+// The root entry itself is left out, as `docker export` does.
+func TarTreeOneFS(tw *tar.Writer, fd int, name string, dev uint64) error {
+	return tarTree(tw, fd, name, dev, true)
+}
+
+// Dev is the device of the filesystem that holds the entry.
+func (s *Stat) Dev() uint64 { return s.st.Dev }
+
+// Rdev is the device a device node stands for (0/0 for an overlay whiteout).
+func (s *Stat) Rdev() uint64 { return s.st.Rdev }
+
+func tarTree(tw *tar.Writer, fd int, name string, dev uint64, oneFS bool) error {
 	type ino struct{ dev, ino uint64 }
 	links := map[ino]string{}
 	buf := make([]byte, 1<<20)
 	return Walk(fd, name, func(fd int, entry string, st *Stat) error {
+		if oneFS && entry == name {
+			return nil // the root: its entries are the archive's top level
+		}
+		other := oneFS && st.st.Dev != dev
+		if other && !st.IsDir() {
+			return nil
+		}
 		link := ""
 		if st.Mode()&fs.ModeSymlink != 0 {
 			var err error
@@ -246,6 +268,12 @@ func TarTree(tw *tar.Writer, fd int, name string) error {
 			} else {
 				links[k] = entry
 			}
+		}
+		if other {
+			if err := tw.WriteHeader(hdr); err != nil {
+				return err
+			}
+			return fs.SkipDir
 		}
 		if hdr.Typeflag != tar.TypeReg {
 			return tw.WriteHeader(hdr)
