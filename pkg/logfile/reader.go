@@ -6,8 +6,12 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -108,16 +112,16 @@ func Read(path string, opts Options, ended func() bool, done <-chan struct{}, em
 		if err != nil {
 			return err
 		}
-		if w == nil || last {
+		if w == nil {
 			return nil
 		}
 		// Rotated: the writer is done with our file (it renames only after its last
 		// write there), so what we read is all of it; the newer files follow.
-		if next, moved := rd.rotated(path); moved {
-			for _, name := range next {
-				nf, err := os.Open(name)
-				if err != nil {
-					continue
+		if rd.rotated(path) {
+			for {
+				nf, err := successor(path, rd.f)
+				if err != nil || nf == nil {
+					break
 				}
 				rd.f.Close()
 				rd.reset(nf, 0)
@@ -128,6 +132,9 @@ func Read(path string, opts Options, ended func() bool, done <-chan struct{}, em
 				}
 			}
 			continue
+		}
+		if last {
+			return nil
 		}
 		if ended() {
 			last = true // one more pass picks up what landed before the end
@@ -140,19 +147,23 @@ func Read(path string, opts Options, ended func() bool, done <-chan struct{}, em
 }
 
 // existing lists the log's files, oldest first; the current one is always last (it may
-// not exist yet).
+// not exist yet). The directory is listed rather than probed .1, .2, ... in turn: while the
+// writer rotates, a number in the middle is briefly missing.
 func existing(path string) []string {
-	var older []string
-	for i := 1; ; i++ {
-		name := RotatedName(path, i)
-		if _, err := os.Lstat(name); err != nil {
-			break
+	ents, _ := os.ReadDir(filepath.Dir(path))
+	prefix := filepath.Base(path) + "."
+	var nums []int
+	for _, e := range ents {
+		if rest, ok := strings.CutPrefix(e.Name(), prefix); ok {
+			if n, err := strconv.Atoi(rest); err == nil && n > 0 {
+				nums = append(nums, n)
+			}
 		}
-		older = append(older, name)
 	}
-	out := make([]string, 0, len(older)+1)
-	for i := len(older) - 1; i >= 0; i-- {
-		out = append(out, older[i])
+	slices.Sort(nums)
+	out := make([]string, 0, len(nums)+1)
+	for i := len(nums) - 1; i >= 0; i-- {
+		out = append(out, RotatedName(path, nums[i]))
 	}
 	return append(out, path)
 }
@@ -284,22 +295,50 @@ func streamName(s byte) string {
 
 // rotated reports whether path is no longer the file being read, and then the files that
 // came after ours, oldest first (our file may have been shifted more than once meanwhile).
-func (rd *reader) rotated(path string) ([]string, bool) {
+func (rd *reader) rotated(path string) bool {
 	cur, err := os.Stat(path)
 	if err != nil {
-		return nil, false // between the rename and the new file: the next event tells
+		return false // between the rename and the new file: the next event tells
 	}
 	ours, err := rd.f.Stat()
-	if err != nil || os.SameFile(cur, ours) {
-		return nil, false
+	return err == nil && !os.SameFile(cur, ours)
+}
+
+// successor opens the file written after ours, or returns nil when ours is the current
+// one. Names shift while the writer rotates, so the name after ours is opened first and
+// then ours is checked to still hold the name before it: if not, a rotation came between
+// and the lookup is made again. Ours rotated out of existence (a slow reader, max-file
+// reached) continues with the oldest file left.
+func successor(path string, f *os.File) (*os.File, error) {
+	ours, err := f.Stat()
+	if err != nil {
+		return nil, err
 	}
-	files := existing(path)
-	for i, name := range files {
-		if st, err := os.Stat(name); err == nil && os.SameFile(st, ours) {
-			return files[i+1:], true
+	for range 100 {
+		files := existing(path)
+		i := slices.IndexFunc(files, func(name string) bool {
+			st, err := os.Stat(name)
+			return err == nil && os.SameFile(st, ours)
+		})
+		if i == len(files)-1 {
+			return nil, nil
 		}
+		next, err := os.Open(files[i+1])
+		if errors.Is(err, os.ErrNotExist) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if i < 0 {
+			return next, nil
+		}
+		if st, err := os.Stat(files[i]); err == nil && os.SameFile(st, ours) {
+			return next, nil
+		}
+		next.Close()
 	}
-	return files, true // ours is gone (max-file 1, or shifted out): all that remains is newer
+	return nil, fmt.Errorf("log %s rotates faster than it can be followed", path)
 }
 
 // tailStart finds where the last n lines of the matching records start: the file, the

@@ -248,3 +248,27 @@ func (f *fakeServices) Prune(ctx context.Context, buildCache bool) (*api.PruneRe
 func (f *fakeServices) LogDetails(ref string) (string, error) {
 	return "", f.called("LogDetails")
 }
+
+func (f *fakeServices) ContainerTop(ref string) (*engine.TopResult, error) {
+	return &engine.TopResult{}, f.called("ContainerTop")
+}
+
+func (f *fakeServices) ContainerChanges(ctx context.Context, ref string) ([]engine.Change, error) {
+	return nil, f.called("ContainerChanges")
+}
+
+func (f *fakeServices) ExportContainer(ctx context.Context, ref string, w io.Writer) error {
+	return f.called("ExportContainer")
+}
+
+func (f *fakeServices) UpdateContainer(ref string, u engine.UpdateOptions) ([]string, error) {
+	return nil, f.called("UpdateContainer")
+}
+
+func (f *fakeServices) ImageHistory(ref string) ([]engine.HistoryItem, error) {
+	return nil, f.called("ImageHistory")
+}
+
+func (f *fakeServices) Events(ctx context.Context, since, until time.Time, filter engine.EventFilter, emit func(engine.Event) error) error {
+	return f.called("Events")
+}

@@ -44,6 +44,10 @@ type Containers interface {
 	StatPath(ctx context.Context, ref, p string) (*engine.PathStat, error)
 	ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error
 	ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error
+	ContainerTop(ref string) (*engine.TopResult, error)
+	ContainerChanges(ctx context.Context, ref string) ([]engine.Change, error)
+	ExportContainer(ctx context.Context, ref string, w io.Writer) error
+	UpdateContainer(ref string, u engine.UpdateOptions) ([]string, error)
 }
 
 // Images is the image store and the registries.
@@ -62,6 +66,7 @@ type Images interface {
 	LoadImagesFromPath(ctx context.Context, path string) (api.ImagesLoaded, error)
 	SaveImages(ctx context.Context, w io.Writer, refs []string) error
 	SaveImagesToPath(ctx context.Context, refs []string, path string) error
+	ImageHistory(ref string) ([]engine.HistoryItem, error)
 }
 
 // Builds turns a build request into an image.
@@ -94,6 +99,7 @@ type System interface {
 	Info() api.Info
 	DiskUsage(ctx context.Context, verbose bool) (*api.DiskUsage, error)
 	Prune(ctx context.Context, buildCache bool) (*api.PruneReport, error)
+	Events(ctx context.Context, since, until time.Time, f engine.EventFilter, emit func(engine.Event) error) error
 }
 
 // Services is every service the API serves.
