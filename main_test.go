@@ -45,6 +45,8 @@ func TestScripts(t *testing.T) {
 			env.Setenv("BUSYBOX_TAR", busybox)
 			env.Setenv("MINIBOX_CONFIG", filepath.Join(env.WorkDir, ".minibox"))
 			env.Setenv("NO_COLOR", "1")
+			scripts, _ := filepath.Abs("scripts")
+			env.Setenv("SCRIPTS", scripts)
 			// Networks made without a subnet (compose's) come from the top of this run's
 			// /16, clear of the bridges' /24s (.0 to .249).
 			env.Setenv("NETWORK_POOL", testSubnetBase()+".252.0/22")

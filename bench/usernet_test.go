@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"os"
@@ -15,6 +16,7 @@ import (
 	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 
+	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/testutil"
 )
 
@@ -22,6 +24,8 @@ import (
 // (bridge, address, rules, record, and back), CLI and daemon included, beside its peer: the
 // bridge and its address made and removed with iproute2 (`ip link add`, `ip addr add`,
 // `ip link del`: three processes, no rules, no record). Medians of 30 each, interleaved.
+// Beside them, for the parts: the same create + rm through the API from this process (no
+// CLI process), and one CLI call that asks the daemon next to nothing (`network ls -q`).
 func BenchmarkNetworkCreateRemove(b *testing.B) {
 	testutil.RequirePrivileged(b, testutil.Overlay)
 	d := startNetDaemon(b)
@@ -34,8 +38,19 @@ func BenchmarkNetworkCreateRemove(b *testing.B) {
 		}
 		return time.Since(t)
 	}
+	ctx := context.Background()
+	viaAPI := func(name string) time.Duration {
+		t := time.Now()
+		if _, err := d.api.NetworkCreate(ctx, &api.NetworkCreateRequest{Name: name, Subnet: "10.234.9.0/24"}); err != nil {
+			b.Fatalf("create %s: %v", name, err)
+		}
+		if err := d.api.NetworkRemove(ctx, name); err != nil {
+			b.Fatalf("rm %s: %v", name, err)
+		}
+		return time.Since(t)
+	}
 	const n = 30
-	var mb, ip []time.Duration
+	var mb, ip, apiT, cli []time.Duration
 	for i := 0; b.Loop(); i++ {
 		for j := 0; j < n; j++ {
 			name := "bn" + strconv.Itoa(i*n+j)
@@ -43,12 +58,16 @@ func BenchmarkNetworkCreateRemove(b *testing.B) {
 			ip = append(ip, timed(exec.Command("ip", "link", "add", "mbbench0", "type", "bridge"),
 				exec.Command("ip", "addr", "add", "10.234.10.1/24", "dev", "mbbench0"),
 				exec.Command("ip", "link", "del", "mbbench0")))
+			apiT = append(apiT, viaAPI("ba"+strconv.Itoa(i*n+j)))
+			cli = append(cli, timed(mbCmd(b, d, "network", "ls", "-q")))
 		}
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
 	b.ReportMetric(ms(median(mb)), "ms-create+rm")
 	b.ReportMetric(ms(median(ip)), "ms-iproute2")
 	b.ReportMetric(float64(median(mb))/float64(median(ip)), "minibox/iproute2")
+	b.ReportMetric(ms(median(apiT)), "ms-api-create+rm")
+	b.ReportMetric(ms(median(cli)), "ms-cli-call")
 }
 
 // BenchmarkRunUserNetwork: `run --rm busybox true` on a user-defined network beside the

@@ -506,6 +506,10 @@ func (e *Engine) openContainers(ctx context.Context) error {
 			return fmt.Errorf("MINIBOX_BRIDGE_SUBNET: %w", err)
 		}
 		running = e.adoptLive(bridge, "", running)
+	} else {
+		// A daemon of this root killed with nothing on the bridge left its address, rules
+		// and claim there: they go now (a file read when there is nothing to find).
+		e.releaseBridge(ctx)
 	}
 	if err := e.openNetworks(ctx, userRunning); err != nil {
 		e.Log.Warn("networks", "err", err)
@@ -615,11 +619,54 @@ func (e *Engine) closeContainers() {
 		e.Log.Error("save state", "err", err)
 	}
 	e.closeNetworks()
+	e.releaseBridge(context.Background())
 	e.netMu.Lock()
 	if e.net != nil {
 		e.net.Close()
 	}
 	e.netMu.Unlock()
+}
+
+// bridgeInUse reports whether a container of this root is (or is being) on the default
+// bridge: running, paused or restarting.
+func (e *Engine) bridgeInUse() bool {
+	e.cmu.RLock()
+	defer e.cmu.RUnlock()
+	for _, c := range e.ctrs {
+		if c.rec.Request.Network != "bridge" {
+			continue
+		}
+		switch c.rec.Status {
+		case StatusRunning, StatusPaused, StatusRestarting:
+			return true
+		}
+		if c.shim != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// releaseBridge takes this root's address, rules and claim off the shared default bridge
+// when no container of the root is on it (at shutdown, at a start after a kill, at
+// `system prune`). A later start on the bridge sets them up again.
+func (e *Engine) releaseBridge(ctx context.Context) {
+	// Only a subnet claimed for this root: the same subnet may be another root's, if this
+	// daemon never set its bridge up (claims are made then).
+	if network.ClaimedBy(e.Cfg.BridgeSubnet) != e.Root || e.bridgeInUse() {
+		return
+	}
+	m, err := e.netManager(ctx, false)
+	if err != nil {
+		e.Log.Warn("release default bridge", "err", err)
+		return
+	}
+	if err := m.ReleaseSubnet(e.Root); err != nil {
+		e.Log.Warn("release default bridge", "err", err)
+		return
+	}
+	e.Log.Info("default bridge released", "subnet", e.Cfg.BridgeSubnet.String())
+	e.namesChanged()
 }
 
 // removeOrphans removes the container directories no record names: a foreground

@@ -59,6 +59,8 @@ type networksArea struct {
 	nets     map[string]*userNet // by id
 	netNames map[string]string   // name -> id
 	netOp    sync.Mutex
+	// netClosing counts the Managers of removed networks still closing.
+	netClosing sync.WaitGroup
 	// onNames is called after every change of who is on which network with which
 	// address (the DNS name table); nil until the networks are open.
 	onNames func()
@@ -229,7 +231,7 @@ func (e *Engine) CreateNetwork(ctx context.Context, req api.NetworkCreateRequest
 			rec.Gateway = network.Gateway(subnet)
 		}
 		rec.Bridge = network.BridgeName(e.Root, rec.ID)
-		un, err := e.makeNetwork(ctx, host, rec)
+		un, err := e.makeNetwork(ctx, rec)
 		var lost *subnetTaken
 		if errors.As(err, &lost) && auto && try < 8 {
 			used = append(used, hostSubnet{p: lost.p, what: lost.what})
@@ -259,7 +261,7 @@ func (s *subnetTaken) Is(t error) bool { return t == errdefs.ErrConflict }
 
 // makeNetwork sets up rec's bridge and rules and writes its record; on error it takes
 // them away again.
-func (e *Engine) makeNetwork(ctx context.Context, host *network.Manager, rec netRecord) (_ *userNet, err error) {
+func (e *Engine) makeNetwork(ctx context.Context, rec netRecord) (_ *userNet, err error) {
 	m, err := network.New(e.netConfig(&rec), e.Log.With("area", "network", "network", rec.Name))
 	if err != nil {
 		return nil, err
@@ -277,17 +279,18 @@ func (e *Engine) makeNetwork(ctx context.Context, host *network.Manager, rec net
 	}
 	// Two daemons may pick one free subnet at once: whoever sees another device with it
 	// now backs off.
-	after, err := host.HostSubnets()
+	h, taken, err := m.ForeignOverlap()
 	if err != nil {
 		return nil, err
 	}
-	for _, h := range after {
-		if h.Dev != rec.Bridge && h.Prefix.Overlaps(rec.Subnet) {
-			return nil, &subnetTaken{p: rec.Subnet, what: h.Prefix.String() + " on " + h.Dev}
-		}
+	if taken {
+		return nil, &subnetTaken{p: rec.Subnet, what: h.Prefix.String() + " on " + h.Dev}
 	}
 	b, _ := json.MarshalIndent(rec, "", "  ")
-	if err := atomicfile.WriteFile(e.netRecordPath(rec.ID), b, 0o600); err != nil {
+	// No fsync, the rename suffices: a power cut right after the create may lose the
+	// record (loadNetworks skips an unreadable one), as it loses the bridge; the fsync
+	// cost more than the rest of the create.
+	if err := atomicfile.Replace(e.netRecordPath(rec.ID), b, 0o600); err != nil {
 		return nil, err
 	}
 	un := &userNet{rec: rec, m: m}
@@ -404,7 +407,13 @@ func (e *Engine) removeNetwork(ctx context.Context, un *userNet) error {
 		delete(e.netNames, un.rec.Name)
 	}
 	e.nmu.Unlock()
-	m.Close()
+	// Close waits for the kernel to finish releasing the bridge, which need not hold up the
+	// answer; a daemon's shutdown waits for it (closeNetworks).
+	e.netClosing.Add(1)
+	go func() {
+		defer e.netClosing.Done()
+		m.Close()
+	}()
 	e.Log.Info("network removed", "name", un.rec.Name, "id", un.rec.ID[:12])
 	e.publish(Event{Type: EventNetwork, Action: "destroy", ID: un.rec.ID, Attributes: map[string]string{"name": un.rec.Name}})
 	e.namesChanged()
@@ -852,6 +861,7 @@ func (e *Engine) openNetworks(ctx context.Context, running map[string][]network.
 
 // closeNetworks releases the Managers; bridges, veths and rules stay.
 func (e *Engine) closeNetworks() {
+	e.netClosing.Wait()
 	e.nmu.Lock()
 	defer e.nmu.Unlock()
 	for _, un := range e.nets {

@@ -1,12 +1,14 @@
 package network
 
 import (
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
 
+	"github.com/jsimonetti/rtnetlink/v2"
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/atomicfile"
@@ -75,4 +77,44 @@ func (m *Manager) ClaimSubnet(root string) error {
 func dirExists(p string) bool {
 	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
+}
+
+// ClaimedBy names the data root whose claim on subnet is on record ("" when none).
+func ClaimedBy(subnet netip.Prefix) string {
+	b, _ := os.ReadFile(claimPath(subnet))
+	return strings.TrimSpace(string(b))
+}
+
+// ReleaseSubnet takes back what this Manager added to a shared bridge for root once nothing of
+// root uses it: every rule of its subnet (port rules included) in one transaction, its
+// gateway address on the bridge and root's claim on the subnet. The bridge, the table and
+// other subnets' addresses and rules stay: other daemons use them. What is gone is fine.
+func (m *Manager) ReleaseSubnet(root string) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.waitDeletes()
+	for id, hs := range m.holds {
+		closeHolds(hs)
+		delete(m.holds, id)
+	}
+	clear(m.attached)
+	m.ready = false
+	errs := []error{m.deleteOwnRules()}
+	if br, err := linkByName(m.rt, m.cfg.Bridge); err == nil {
+		gw := m.cfg.gateway()
+		err := m.rt.Address.Delete(&rtnetlink.AddressMessage{Family: unix.AF_INET,
+			PrefixLength: uint8(m.cfg.Subnet.Bits()), Index: br.Index,
+			Attributes: &rtnetlink.AddressAttributes{Address: gw.AsSlice(), Local: gw.AsSlice()}})
+		if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
+			errs = append(errs, fmt.Errorf("remove %s from %s: %w", gw, m.cfg.Bridge, err))
+		}
+	} else if !errors.Is(err, errdefs.ErrNotFound) {
+		errs = append(errs, err)
+	}
+	if ClaimedBy(m.cfg.Subnet) == root {
+		if err := os.Remove(claimPath(m.cfg.Subnet)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			errs = append(errs, err)
+		}
+	}
+	return errors.Join(errs...)
 }
