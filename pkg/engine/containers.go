@@ -99,8 +99,13 @@ type containersArea struct {
 	listJSON []byte
 	saveMu   sync.Mutex
 	saved    []byte // the records as last written (saveMu)
-	saveKick chan struct{}
-	saveDone chan struct{}
+	// The last write, when it was a full one (ephemeral records included): the generation
+	// it held and its error (saveMu).
+	savedFull bool
+	savedGen  uint64
+	saveErr   error
+	saveKick  chan struct{}
+	saveDone  chan struct{}
 	// saveClosing ends the saver's wait at shutdown.
 	saveClosing chan struct{}
 	kickMu      sync.Mutex
@@ -181,8 +186,20 @@ func (e *Engine) saveSoon() {
 }
 
 // saveState writes every record; the snapshot is taken under saveMu so the last write
-// always holds the newest state.
-func (e *Engine) saveState() error { return e.save(false) }
+// always holds the newest state. Callers that change records at once (a compose project's
+// creates) share writes: one that waited for saveMu while another wrote a snapshot
+// holding its change returns that write's result instead of writing (and fsyncing) again.
+func (e *Engine) saveState() error {
+	e.cmu.RLock()
+	want := e.gen
+	e.cmu.RUnlock()
+	e.saveMu.Lock()
+	defer e.saveMu.Unlock()
+	if e.savedFull && e.savedGen >= want {
+		return e.saveErr
+	}
+	return e.saveLocked(false)
+}
 
 // saveIfChanged is the background saver's: the records but ephemeral ones, not written
 // when they are what it last wrote.
@@ -191,7 +208,12 @@ func (e *Engine) saveIfChanged() error { return e.save(true) }
 func (e *Engine) save(background bool) error {
 	e.saveMu.Lock()
 	defer e.saveMu.Unlock()
+	return e.saveLocked(background)
+}
+
+func (e *Engine) saveLocked(background bool) (err error) {
 	e.cmu.RLock()
+	gen := e.gen
 	doc := stateDoc{Containers: make(map[string]*Record, len(e.ctrs))}
 	for id, c := range e.ctrs {
 		if background && c.ephemeral {
@@ -207,7 +229,13 @@ func (e *Engine) save(background bool) error {
 	if background && bytes.Equal(b, e.saved) {
 		return nil
 	}
-	if err := e.State.SaveRaw(b); err != nil {
+	err = e.State.SaveRaw(b)
+	if background {
+		e.savedFull = e.savedFull && err != nil // a background write leaves ephemeral records out
+	} else {
+		e.savedFull, e.savedGen, e.saveErr = true, gen, err
+	}
+	if err != nil {
 		return err
 	}
 	e.saved = b

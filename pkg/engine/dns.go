@@ -25,8 +25,13 @@ import (
 // makes sure one runs (or tells the running one to reload). The resolver is a process of
 // its own, so names keep resolving while no daemon runs.
 func (e *Engine) publishNames() {
+	want := e.namesReq.Add(1)
 	e.namesMu.Lock()
 	defer e.namesMu.Unlock()
+	if e.namesDone >= want {
+		return // a table built after this caller's change was written while it waited
+	}
+	covers := e.namesReq.Load()
 	t := e.nameTable()
 	b, _ := json.MarshalIndent(t, "", "  ")
 	if old, err := os.ReadFile(dnstable.Path(e.Root)); err != nil || !bytes.Equal(old, b) {
@@ -37,6 +42,7 @@ func (e *Engine) publishNames() {
 			return
 		}
 	}
+	e.namesDone = covers
 	e.ensureResolver(len(t.Networks) > 0)
 }
 

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/minibox/minibox/pkg/api"
@@ -65,6 +66,10 @@ type networksArea struct {
 	// address (the DNS name table); nil until the networks are open.
 	onNames func()
 	namesMu sync.Mutex // one writer of the name table at a time
+	// namesReq counts publishNames calls; namesDone is the count the last table written
+	// covered (namesMu): containers starting at once share one write.
+	namesReq  atomic.Uint64
+	namesDone uint64
 }
 
 func (e *Engine) netDir() string { return filepath.Join(e.Root, "networks") }
