@@ -252,7 +252,7 @@ func BenchmarkFootprint(b *testing.B) {
 	root := b.TempDir()
 	d, _ := startDaemon(b, root)
 	importBusybox(b, d)
-	time.Sleep(2 * time.Second)
+	time.Sleep(5 * time.Second) // idle: no request for a while
 	idleFresh := rssKB(d.cmd.Process.Pid)
 	if out, err := podman("import", "../testdata/busybox.tar", "localhost/busybox"); err != nil {
 		b.Fatalf("podman import: %v %s", err, out)
@@ -299,7 +299,7 @@ func BenchmarkFootprint(b *testing.B) {
 			d.cli(b, "rm", "-f", id)
 		}
 		podman("rm", "-af", "-t", "0")
-		time.Sleep(2 * time.Second)
+		time.Sleep(5 * time.Second)
 		idleAfter := rssKB(d.cmd.Process.Pid)
 		mib := func(kb int) float64 { return float64(kb) / 1024 }
 		b.ReportMetric(mib(medianInt(pair)), "MiB-pss-per-container")
