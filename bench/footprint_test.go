@@ -3,9 +3,10 @@ package bench
 import (
 	"archive/tar"
 	"bytes"
+	"errors"
 	"fmt"
 	"io"
-	"math/rand/v2"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -317,9 +318,9 @@ func BenchmarkFootprint(b *testing.B) {
 	}
 }
 
-// writeRootfs writes a rootfs tar of about size bytes: busybox.tar's entries, then
-// directories of files from 4 to 256 KiB, half incompressible (binaries) and half
-// text-like, as a distribution image's tree.
+// writeRootfs writes a rootfs tar of about size bytes: busybox.tar's entries, then the
+// host's /usr in lexical order (binaries, libraries, headers: a distribution's tree, which
+// compresses as images do) until size is reached.
 func writeRootfs(b *testing.B, path string, size int64) {
 	b.Helper()
 	f, err := os.Create(path)
@@ -334,6 +335,7 @@ func writeRootfs(b *testing.B, path string, size int64) {
 	}
 	defer bb.Close()
 	tr := tar.NewReader(bb)
+	seen := map[string]bool{} // podman refuses a tar that names a path twice
 	for {
 		h, err := tr.Next()
 		if err == io.EOF {
@@ -342,36 +344,53 @@ func writeRootfs(b *testing.B, path string, size int64) {
 		if err != nil {
 			b.Fatal(err)
 		}
+		seen[strings.Trim(h.Name, "./")] = true
 		tw.WriteHeader(h)
 		io.Copy(tw, tr)
 	}
-	rng := rand.New(rand.NewPCG(7, 11))
-	buf := make([]byte, 256<<10)
-	mtime := time.Unix(1700000000, 0)
 	var written int64
-	for i := 0; written < size; i++ {
-		if i%200 == 0 {
-			tw.WriteHeader(&tar.Header{Name: fmt.Sprintf("usr/share/big%03d/", i/200), Typeflag: tar.TypeDir, Mode: 0o755, ModTime: mtime})
+	errFull := errors.New("full")
+	err = filepath.WalkDir("/usr", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || seen[strings.TrimPrefix(p, "/")] {
+			return nil
 		}
-		n := 4<<10 + rng.IntN(252<<10)
-		p := buf[:n]
-		for j := 0; j+8 <= n; j += 8 {
-			v := rng.Uint64()
-			for k := 0; k < 8; k++ {
-				p[j+k] = byte(v >> (8 * k))
+		if written >= size {
+			return errFull
+		}
+		fi, err := d.Info()
+		if err != nil {
+			return nil
+		}
+		link := ""
+		var data []byte
+		switch {
+		case d.Type()&fs.ModeSymlink != 0:
+			link, _ = os.Readlink(p)
+		case d.Type().IsRegular():
+			if data, err = os.ReadFile(p); err != nil {
+				return nil
 			}
+		case !d.IsDir():
+			return nil
 		}
-		if i%2 == 1 {
-			for j := range p {
-				p[j] = "etaoin shrdlu\n"[p[j]%14]
-			}
+		h, err := tar.FileInfoHeader(fi, link)
+		if err != nil {
+			return nil
 		}
-		h := &tar.Header{Name: fmt.Sprintf("usr/share/big%03d/f%05d", i/200, i), Mode: 0o644, Size: int64(n), ModTime: mtime, Typeflag: tar.TypeReg}
+		h.Name, h.Size = strings.TrimPrefix(p, "/"), int64(len(data))
+		h.Uname, h.Gname = "", ""
+		if d.IsDir() {
+			h.Name += "/"
+		}
 		if err := tw.WriteHeader(h); err != nil {
-			b.Fatal(err)
+			return err
 		}
-		tw.Write(p)
-		written += int64(n)
+		tw.Write(data)
+		written += int64(len(data))
+		return nil
+	})
+	if err != nil && err != errFull {
+		b.Fatal(err)
 	}
 	if err := tw.Close(); err != nil {
 		b.Fatal(err)
@@ -399,8 +418,8 @@ func BenchmarkImportFirstRun(b *testing.B) {
 		name := fmt.Sprintf("big%d", i)
 		settleDisk()
 		imp := d.cli(b, "import", tarball, name)
-		first := d.cli(b, "run", "--rm", "--network", "none", name, "true")
-		second := d.cli(b, "run", "--rm", "--network", "none", name, "true")
+		first := d.cli(b, "run", "--rm", "--network", "none", name, "/bin/true")
+		second := d.cli(b, "run", "--rm", "--network", "none", name, "/bin/true")
 		settleDisk()
 		t := time.Now()
 		gz := exec.Command("gzip", "-6", "-c", tarball)
@@ -416,12 +435,12 @@ func BenchmarkImportFirstRun(b *testing.B) {
 		}
 		pimp := time.Since(t)
 		t = time.Now()
-		if out, err := podman("run", "--rm", "--network", "none", "localhost/"+name, "true"); err != nil {
+		if out, err := podman("run", "--rm", "--network", "none", "localhost/"+name, "/bin/true"); err != nil {
 			b.Fatalf("podman run: %v %s", err, out)
 		}
 		pfirst := time.Since(t)
 		t = time.Now()
-		podman("run", "--rm", "--network", "none", "localhost/"+name, "true")
+		podman("run", "--rm", "--network", "none", "localhost/"+name, "/bin/true")
 		psecond := time.Since(t)
 		b.ReportMetric(mb/imp.Seconds(), "import-MB/s")
 		b.ReportMetric(mb/gzipT.Seconds(), "gzip6-MB/s")
