@@ -58,9 +58,26 @@ func (e *Engine) openLazy() error {
 			if prev != nil {
 				prev(d)
 			}
+			// Unpacked now, beside its indexing, unless containers start lazily by default:
+			// the first run then only mounts, as Docker's and Podman's do after a pull or
+			// load. (An import has unpacked its layer already.) Failures are not the pull's:
+			// the first run unpacks again and says why.
+			var unpacked chan struct{}
+			if !e.Cfg.Lazy {
+				unpacked = make(chan struct{})
+				go func() {
+					defer close(unpacked)
+					if _, err := e.Images.Unpack(context.Background(), d); err != nil {
+						e.Log.Warn("layer not unpacked", "layer", short(d.Digest), "err", err)
+					}
+				}()
+			}
 			// Indexing failures are not the pull's: the layer is then unpacked, not lazy.
 			if err := e.indexLayer(d); err != nil {
 				e.Log.Warn("layer not indexed; it will be unpacked instead of served lazily", "layer", short(d.Digest), "err", err)
+			}
+			if unpacked != nil {
+				<-unpacked
 			}
 		}
 	}
