@@ -203,6 +203,23 @@ func (e *Engine) LazyLayerDirs(ctx context.Context, img *image.Image) ([]string,
 	return dirs, nil
 }
 
+// lazyWarnings says which of img's layers --lazy cannot serve in place, and why: they are
+// unpacked instead (the start would otherwise fall back without a word).
+func (e *Engine) lazyWarnings(img *image.Image) []string {
+	var ws []string
+	for _, l := range img.Layers {
+		x, err := e.layerIndex(l.Digest)
+		switch {
+		case err != nil:
+			ws = append(ws, fmt.Sprintf("--lazy: layer %s cannot be served lazily (%v); it is unpacked instead", short(l.Digest), err))
+		case !x.Seekable:
+			ws = append(ws, fmt.Sprintf("--lazy: layer %s cannot be served lazily (%s, %d MB, with no place to start reading near each file); it is unpacked instead",
+				short(l.Digest), x.Compression, x.BlobSize>>20))
+		}
+	}
+	return ws
+}
+
 func (e *Engine) lazyLayerDir(ctx context.Context, l ocispec.Descriptor) (string, error) {
 	x, err := e.layerIndex(l.Digest)
 	if err != nil || !x.Seekable {

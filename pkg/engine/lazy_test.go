@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -370,5 +373,37 @@ func TestPruneDuringImport(t *testing.T) {
 	}
 	if r, _ := e.Prune(ctx, false); r.BlobsRemoved != 0 {
 		t.Errorf("prune after the import removed %d blobs", r.BlobsRemoved)
+	}
+}
+
+// --lazy says which layers it cannot serve in place: a single gzip stream of a large file
+// after another has no place to start reading near it; an imported plain tar has.
+func TestLazyWarnings(t *testing.T) {
+	e := testEngine(t, nil)
+	ctx := context.Background()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 6<<20/16)
+	for _, name := range []string{"a", "b"} {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(big))})
+		tw.Write(big)
+	}
+	tw.Close()
+	zw.Close()
+	img, err := e.Images.Import(ctx, bytes.NewReader(buf.Bytes()), "onestream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := e.lazyWarnings(img)
+	if len(ws) != 1 || !strings.Contains(ws[0], "cannot be served lazily") || !strings.Contains(ws[0], short(img.Layers[0].Digest)) {
+		t.Errorf("warnings for a single-stream layer: %q", ws)
+	}
+	img, err = e.Images.Import(ctx, bytes.NewReader(busyboxTar(t)), "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws := e.lazyWarnings(img); len(ws) != 0 {
+		t.Errorf("warnings for an imported plain tar: %q", ws)
 	}
 }
