@@ -116,7 +116,7 @@ func Main(ctx context.Context, args []string) error {
 		// It may wait for minutes: it gives back what start-up touched meanwhile.
 		trim = shimapi.NewTrimmer(100 * time.Millisecond)
 		go trim.Run()
-		trim.Kick()
+		trim.Nudge()
 	}
 	raw, err := ch.RecvRaw(4 << 20)
 	if err != nil {

@@ -66,7 +66,7 @@ func Main(ctx context.Context, args []string) error {
 		}
 		// A warm pair may wait for minutes: it gives back what start-up touched, as a
 		// running shim does. The start faults the create path back in from the page cache.
-		sh.trim.Kick()
+		sh.trim.Nudge()
 		if sh.dir, err = sh.awaitAssignment(ctl); err != nil || sh.dir == "" {
 			sh.discard()
 			return err // the daemon went away, or threw us out
