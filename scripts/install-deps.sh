@@ -3,7 +3,7 @@
 set -euo pipefail
 packages=(busybox-static nftables iproute2 fuse3 kmod ca-certificates curl skopeo umoci)
 # `install-deps.sh bench`: also the baselines the benchmarks compare with.
-[ "${1:-}" = bench ] && packages+=(runc wrk)
+[ "${1:-}" = bench ] && packages+=(runc wrk podman conmon)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -110,8 +110,13 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("init channel: %w", err)}
 	}
+	var trim *shimapi.Trimmer
 	if ch.Empty() {
 		spec.Prewarm() // a warm init: nothing to do until its container comes
+		// It may wait for minutes: it gives back what start-up touched meanwhile.
+		trim = shimapi.NewTrimmer(100 * time.Millisecond)
+		go trim.Run()
+		trim.Nudge()
 	}
 	raw, err := ch.RecvRaw(4 << 20)
 	if err != nil {
@@ -126,7 +131,7 @@ func Main(ctx context.Context, args []string) error {
 			return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("read seccomp program: %w", err)}
 		}
 	}
-	in := &initProc{ch: ch, s: s, execs: map[int]string{}}
+	in := &initProc{ch: ch, s: s, execs: map[int]string{}, trim: trim}
 	var stage *os.File
 	if s.UserNS != nil {
 		m, files, err := ch.Recv()
@@ -190,8 +195,10 @@ func Main(ctx context.Context, args []string) error {
 	// short-lived workload should not wait for a garbage collection. One P is plenty for
 	// reaping and forwarding, and lets the trims drop clean data pages too.
 	runtime.GOMAXPROCS(1)
-	in.trim = shimapi.NewTrimmer(100 * time.Millisecond)
-	go in.trim.Run()
+	if in.trim == nil {
+		in.trim = shimapi.NewTrimmer(100 * time.Millisecond)
+		go in.trim.Run()
+	}
 	return in.loop(msgs, sigc)
 }
 

@@ -694,12 +694,62 @@ func (c ImportCmd) Run(ctx context.Context, api *client.Client, out *Output) err
 		return err
 	}
 	defer closeFn()
+	var p *importProgress
+	if f, ok := out.Stderr.(*os.File); ok && out.Terminal() && term.IsTerminal(int(f.Fd())) {
+		p = &importProgress{r: r, w: f, start: time.Now()}
+		if st, ok := r.(*os.File); ok {
+			if fi, err := st.Stat(); err == nil && fi.Mode().IsRegular() {
+				p.total = fi.Size()
+			}
+		}
+		r = p
+	}
 	res, err := api.ImageImport(ctx, bufio.NewReaderSize(r, 1<<20), c.Name)
+	if p != nil {
+		p.end()
+	}
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(out.Stdout, res.ID)
 	return nil
+}
+
+// importProgress shows on a terminal how much of the tarball the daemon has taken, redrawn
+// in place at most ten times a second. The daemon unpacks and compresses as it reads, so
+// this is the import's progress, not only the upload's.
+type importProgress struct {
+	r     io.Reader
+	w     io.Writer
+	n     int64
+	total int64 // 0: unknown (stdin)
+	start time.Time
+	last  time.Time
+}
+
+func (p *importProgress) Read(b []byte) (int, error) {
+	n, err := p.r.Read(b)
+	p.n += int64(n)
+	if now := time.Now(); now.Sub(p.last) >= 100*time.Millisecond {
+		p.last = now
+		p.draw()
+	}
+	return n, err
+}
+
+func (p *importProgress) draw() {
+	rate := float64(p.n) / max(time.Since(p.start).Seconds(), 0.001)
+	if p.total > 0 {
+		fmt.Fprintf(p.w, "\r\x1b[2KImporting  %s  %s/s", bar(p.n, p.total), humanSize(rate))
+	} else {
+		fmt.Fprintf(p.w, "\r\x1b[2KImporting  %s  %s/s", humanSize(float64(p.n)), humanSize(rate))
+	}
+}
+
+// end leaves the last figures on their line.
+func (p *importProgress) end() {
+	p.draw()
+	fmt.Fprintln(p.w)
 }
 
 func openInput(path string) (io.Reader, func(), error) {

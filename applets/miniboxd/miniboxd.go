@@ -15,6 +15,7 @@ import (
 	"github.com/minibox/minibox/pkg/api/server"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/version"
 )
 
@@ -69,7 +70,12 @@ func Main(ctx context.Context, args []string) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
+	// Idle, the daemon gives back what start-up and its last requests touched (the
+	// binary's pages, freed heap): each accepted connection is work that puts off a trim.
+	trim := shimapi.NewTrimmer(idleTrimQuiet)
+	go trim.Run()
+	trim.Kick()
+	go func() { served <- srv.Serve(kickListener{ln, trim}) }()
 	log.Info("Daemon listening on " + cfg.HTTPAddr)
 	select {
 	case err := <-served:
@@ -85,6 +91,22 @@ func Main(ctx context.Context, args []string) error {
 	}
 	eng.Close()
 	return nil
+}
+
+// idleTrimQuiet is how long the daemon must have accepted no connection before it trims:
+// longer than the gap between the commands of a script, so a busy one never pays for it.
+const idleTrimQuiet = 2 * time.Second
+
+// kickListener tells the trimmer about each connection it accepts.
+type kickListener struct {
+	net.Listener
+	trim *shimapi.Trimmer
+}
+
+func (l kickListener) Accept() (net.Conn, error) {
+	c, err := l.Listener.Accept()
+	l.trim.Kick()
+	return c, err
 }
 
 func exit1(err error) error { return &errdefs.ExitError{Code: 1, Err: err} }

@@ -65,8 +65,9 @@ func Main(ctx context.Context, args []string) error {
 			ctl.SendResponse(&shimapi.Response{Error: err.Error()})
 			return err
 		}
-		// No trim is asked for while it waits (a start would fault the create path back
-		// in); the trimmer still drops what a garbage collection brings back.
+		// A warm pair may wait for minutes: it gives back what start-up touched, as a
+		// running shim does. The start faults the create path back in from the page cache.
+		sh.trim.Nudge()
 		if sh.dir, err = sh.awaitAssignment(ctl); err != nil || sh.dir == "" {
 			sh.discard()
 			return err // the daemon went away, or threw us out

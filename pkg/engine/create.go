@@ -59,6 +59,9 @@ func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, dur
 	e.applyLogDefaults(&req)
 	// Limits this host cannot honour are skipped at start: say so now.
 	warnings = append(warnings, e.host.Cgroup.Warnings(resourcesOf(&req))...)
+	if req.Lazy != nil && *req.Lazy {
+		warnings = append(warnings, e.lazyWarnings(img)...)
+	}
 	if err := e.publishExposed(&req, img); err != nil {
 		return "", nil, err
 	}

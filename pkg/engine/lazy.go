@@ -58,9 +58,26 @@ func (e *Engine) openLazy() error {
 			if prev != nil {
 				prev(d)
 			}
+			// Unpacked now, beside its indexing, unless containers start lazily by default:
+			// the first run then only mounts, as Docker's and Podman's do after a pull or
+			// load. (An import has unpacked its layer already.) Failures are not the pull's:
+			// the first run unpacks again and says why.
+			var unpacked chan struct{}
+			if !e.Cfg.Lazy {
+				unpacked = make(chan struct{})
+				go func() {
+					defer close(unpacked)
+					if _, err := e.Images.Unpack(context.Background(), d); err != nil {
+						e.Log.Warn("layer not unpacked", "layer", short(d.Digest), "err", err)
+					}
+				}()
+			}
 			// Indexing failures are not the pull's: the layer is then unpacked, not lazy.
 			if err := e.indexLayer(d); err != nil {
 				e.Log.Warn("layer not indexed; it will be unpacked instead of served lazily", "layer", short(d.Digest), "err", err)
+			}
+			if unpacked != nil {
+				<-unpacked
 			}
 		}
 	}
@@ -184,6 +201,23 @@ func (e *Engine) LazyLayerDirs(ctx context.Context, img *image.Image) ([]string,
 		dirs[len(dirs)-1-i] = dir
 	}
 	return dirs, nil
+}
+
+// lazyWarnings says which of img's layers --lazy cannot serve in place, and why: they are
+// unpacked instead (the start would otherwise fall back without a word).
+func (e *Engine) lazyWarnings(img *image.Image) []string {
+	var ws []string
+	for _, l := range img.Layers {
+		x, err := e.layerIndex(l.Digest)
+		switch {
+		case err != nil:
+			ws = append(ws, fmt.Sprintf("--lazy: layer %s cannot be served lazily (%v); it is unpacked instead", short(l.Digest), err))
+		case !x.Seekable:
+			ws = append(ws, fmt.Sprintf("--lazy: layer %s cannot be served lazily (%s, %d MB, with no place to start reading near each file); it is unpacked instead",
+				short(l.Digest), x.Compression, x.BlobSize>>20))
+		}
+	}
+	return ws
 }
 
 func (e *Engine) lazyLayerDir(ctx context.Context, l ocispec.Descriptor) (string, error) {

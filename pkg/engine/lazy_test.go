@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"archive/tar"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"errors"
 	"io"
@@ -9,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -106,6 +109,11 @@ func TestLazyLayerDirsAndPrune(t *testing.T) {
 	layer := img.Layers[0].Digest
 	if _, err := os.Stat(toc.Path(e.blobPath(layer))); err != nil {
 		t.Errorf("import did not index its layer (OnLayer hook): %v", err)
+	}
+	// Import unpacks the layer too (for runs that are not lazy): what is checked below is
+	// that a lazy start does not.
+	if err := os.RemoveAll(filepath.Join(e.Root, "extracted", layer.Encoded())); err != nil {
+		t.Fatal(err)
 	}
 	dirs, err := e.LazyLayerDirs(ctx, img)
 	if err != nil {
@@ -378,5 +386,37 @@ func TestPruneDuringImport(t *testing.T) {
 	}
 	if r, _ := e.Prune(ctx, false); r.BlobsRemoved != 0 {
 		t.Errorf("prune after the import removed %d blobs", r.BlobsRemoved)
+	}
+}
+
+// --lazy says which layers it cannot serve in place: a single gzip stream of a large file
+// after another has no place to start reading near it; an imported plain tar has.
+func TestLazyWarnings(t *testing.T) {
+	e := testEngine(t, nil)
+	ctx := context.Background()
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(zw)
+	big := bytes.Repeat([]byte("0123456789abcdef"), 6<<20/16)
+	for _, name := range []string{"a", "b"} {
+		tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(big))})
+		tw.Write(big)
+	}
+	tw.Close()
+	zw.Close()
+	img, err := e.Images.Import(ctx, bytes.NewReader(buf.Bytes()), "onestream")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ws := e.lazyWarnings(img)
+	if len(ws) != 1 || !strings.Contains(ws[0], "cannot be served lazily") || !strings.Contains(ws[0], short(img.Layers[0].Digest)) {
+		t.Errorf("warnings for a single-stream layer: %q", ws)
+	}
+	img, err = e.Images.Import(ctx, bytes.NewReader(busyboxTar(t)), "plain")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ws := e.lazyWarnings(img); len(ws) != 0 {
+		t.Errorf("warnings for an imported plain tar: %q", ws)
 	}
 }

@@ -302,3 +302,10 @@ func (m *memberStream) Read(p []byte) (int, error) {
 		return n, nil
 	}
 }
+
+// Compressed records that the blob of an index built from the plain tar is compressed as
+// c, decompression starting at checkpoints, and judges again whether it is seekable.
+func (x *Index) Compressed(c string, checkpoints []Checkpoint) {
+	x.Compression, x.Checkpoints = c, checkpoints
+	x.Seekable = x.seekable()
+}
