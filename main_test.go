@@ -62,6 +62,7 @@ func TestScripts(t *testing.T) {
 			"net":            netCmd,
 			"cp-loop":        cpLoop,
 			"build-procs":    buildProcsCmd,
+			"http-serve":     httpServe,
 			"procs-gone":     procsGoneCmd,
 			"api":            apiCall,
 			"raw-upload":     rawUpload,

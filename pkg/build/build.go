@@ -357,8 +357,8 @@ func (bld *Builder) prepareContext(req *Request, ignoreFiles ...string) error {
 // runBlock computes a block's key and either reuses layers/<key> or builds it.
 func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blockPlan, tmp string,
 	lw *lineWriter, send func(Event), step int, releases *[]func()) (string, error) {
-	bx := &blockRun{bld: bld, plan: p, req: req, bp: bp, out: lw}
-	key, err := bx.blockKey()
+	bx := &blockRun{bld: bld, plan: p, req: req, bp: bp, out: lw, tmp: tmp}
+	key, err := bx.blockKey(ctx)
 	if err != nil {
 		return "FAILED", err
 	}

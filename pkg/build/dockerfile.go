@@ -197,6 +197,11 @@ type dockerStep struct {
 	Mounts  []dockerMnt   `json:"mounts,omitempty"`
 	Scripts []dockerFile2 `json:"scripts,omitempty"`
 	Unpack  bool          `json:"unpack,omitempty"`
+	// ADD's downloads: the URLs, and the digest the one URL must have (--checksum).
+	URLs     []string `json:"urls,omitempty"`
+	Checksum string   `json:"checksum,omitempty"`
+	// COPY and ADD heredocs: files written from the Dockerfile itself.
+	Inline []dockerFile2 `json:"inline,omitempty"`
 }
 
 // dockerFile2 is a heredoc run as a script (it starts with #!), mounted at /dev/pipes.
@@ -216,6 +221,8 @@ type dockerMnt struct {
 	Mode      *uint64 `json:"mode,omitempty"`
 	UID       *uint64 `json:"uid,omitempty"`
 	GID       *uint64 `json:"gid,omitempty"`
+	Required  bool    `json:"required,omitempty"`
+	Env       string  `json:"env,omitempty"` // a secret given as this variable too
 	fromStage *dstage
 }
 
@@ -793,28 +800,25 @@ func (dp *dockerPlanner) stepInstruction(cmd instructions.Command, s *dstage, st
 	case *instructions.RunCommand:
 		return dp.runStep(c, s, *st, args, s.shellForm)
 	case *instructions.CopyCommand:
-		if len(c.SourceContents) > 0 {
-			return nil, fmt.Errorf("COPY of a heredoc is not supported by this builder; put the file in the context")
-		}
 		if c.Parents || len(c.ExcludePatterns) > 0 {
 			return nil, fmt.Errorf("COPY --parents and --exclude are not supported by this builder")
 		}
-		return dp.copyStep("COPY", c.SourcePaths, c.DestPath, c.From, c.Chown, c.Chmod, s, *st, args)
-	case *instructions.AddCommand:
-		if len(c.SourceContents) > 0 || len(c.ExcludePatterns) > 0 {
-			return nil, fmt.Errorf("ADD of a heredoc and ADD --exclude are not supported by this builder")
-		}
 		for _, src := range c.SourcePaths {
-			if strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
-				return nil, fmt.Errorf("ADD %s: this builder does not download: the daemon's build steps have no network for ADD; fetch the file into the context (or RUN wget) and COPY it", src)
+			if isRemoteSource(src) {
+				return nil, fmt.Errorf("COPY cannot take a URL (%s): ADD downloads", src)
 			}
 		}
-		ip, err := dp.copyStep("ADD", c.SourcePaths, c.DestPath, "", c.Chown, c.Chmod, s, *st, args)
+		dst := multiDest(c.DestPath, len(c.SourcePaths)+len(c.SourceContents))
+		ip, err := dp.copyStep("COPY", c.SourcePaths, dst, c.From, c.Chown, c.Chmod, s, *st, args)
 		if err != nil {
 			return nil, err
 		}
-		ip.dk = &dockerStep{Unpack: c.Unpack == nil || *c.Unpack}
+		if len(c.SourceContents) > 0 {
+			ip.dk = &dockerStep{Inline: inlineFiles(c.SourceContents)}
+		}
 		return ip, nil
+	case *instructions.AddCommand:
+		return dp.addStep(c, s, st, args)
 	}
 	return nil, fmt.Errorf("instruction %s is not supported by this builder", strings.ToUpper(cmd.Name()))
 }

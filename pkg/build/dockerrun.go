@@ -180,6 +180,9 @@ func (bx *blockRun) cleanMountTargets(ms []dockerMnt) {
 // dockerAdd is ADD of local sources: a tar archive (compressed or not) is unpacked into
 // the destination directory, anything else copied as COPY does.
 func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
+	if len(ip.args) < 2 {
+		return nil // downloads and heredocs only
+	}
 	if !ip.dk.Unpack {
 		return bx.runCopy(ip)
 	}
