@@ -86,6 +86,9 @@ type Request struct {
 	Dockerfile bool
 	Labels     map[string]string // added to the image's labels (--label)
 	Platform   string            // --platform: only the host's is built
+	// Secrets by id, for RUN --mount=type=secret: written to the block's temporary
+	// directory while the RUN runs, never to a layer, never hashed into a key.
+	Secrets map[string][]byte
 
 	ctx   *ctxView
 	epoch time.Time

@@ -590,6 +590,17 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 				return errAt("%v", err)
 			}
 		}
+		if ex, ok := cmd.(instructions.SupportsSingleWordExpansionRaw); ok {
+			// Heredocs of COPY and ADD: variables expand, quotes stay (BuildKit's lexer).
+			raw := shell.NewLex(dp.df.escape)
+			raw.SkipProcessQuotes = true
+			if err := ex.ExpandRaw(func(word string) (string, error) {
+				out, _, err := raw.ProcessWord(word, lexEnv{env: st.env, args: args})
+				return out, err
+			}); err != nil {
+				return errAt("%v", err)
+			}
+		}
 		code := strings.ToUpper(cmd.Name())
 		if sv, ok := cmd.(fmt.Stringer); ok {
 			code = strings.TrimSpace(sv.String())
@@ -936,6 +947,13 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st state
 	}
 	for _, m := range instructions.GetMounts(c) {
 		dm := dockerMnt{Type: string(m.Type), Target: m.Target, Source: m.Source, ReadOnly: m.ReadOnly, CacheID: m.CacheID, Mode: m.Mode, UID: m.UID, GID: m.GID}
+		switch m.Type {
+		case instructions.MountTypeSSH:
+			return nil, fmt.Errorf("--mount=type=ssh: no SSH agent was given to this build (minibox build forwards none); put what the step fetches over SSH in the build context, or pass a key with --secret")
+		case instructions.MountTypeSecret:
+			dk.Mounts = append(dk.Mounts, secretMount(m, st.workdir))
+			continue
+		}
 		if dm.Target == "" {
 			return nil, fmt.Errorf("--mount=type=%s needs a target", m.Type)
 		}
@@ -967,7 +985,7 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st state
 			}
 		case instructions.MountTypeTmpfs:
 		default:
-			return nil, fmt.Errorf("--mount=type=%s is not supported by this builder (bind, cache and tmpfs are)", m.Type)
+			return nil, fmt.Errorf("--mount=type=%s is not supported by this builder (bind, cache, tmpfs and secret are)", m.Type)
 		}
 		dk.Mounts = append(dk.Mounts, dm)
 	}
@@ -1007,6 +1025,31 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st state
 		return nil, fmt.Errorf("RUN needs a command")
 	}
 	return &instrPlan{in: &parse.Instr{Keyword: "RUN"}, st: st, dk: dk}, nil
+}
+
+// secretMount is a RUN's secret: its id (id=, else src=, else the target's name), the
+// file it is mounted as (target=, else /run/secrets/<id>, none when only env= is asked
+// for) and the variable it is given as. Only these go into the key, never the content.
+func secretMount(m *instructions.Mount, workdir string) dockerMnt {
+	dm := dockerMnt{Type: "secret", CacheID: m.CacheID, Target: m.Target, Required: m.Required, Mode: m.Mode, UID: m.UID, GID: m.GID, ReadOnly: true}
+	if m.Source != "" {
+		dm.CacheID = m.Source
+	}
+	if dm.CacheID == "" {
+		dm.CacheID = path.Base(m.Target)
+	}
+	if m.Env != nil {
+		dm.Env = *m.Env
+		if dm.Env == "" {
+			dm.Env = dm.CacheID
+		}
+	} else if dm.Target == "" {
+		dm.Target = "/run/secrets/" + path.Base(dm.CacheID)
+	}
+	if dm.Target != "" && !path.IsAbs(dm.Target) {
+		dm.Target = path.Join(workdir, dm.Target)
+	}
+	return dm
 }
 
 // finalizeDocker writes the target stage as an image with Docker's config and history.
