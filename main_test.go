@@ -64,6 +64,7 @@ func TestScripts(t *testing.T) {
 			"net":            netCmd,
 			"cp-loop":        cpLoop,
 			"build-procs":    buildProcsCmd,
+			"http-serve":     httpServe,
 			"procs-gone":     procsGoneCmd,
 			"api":            apiCall,
 			"raw-upload":     rawUpload,

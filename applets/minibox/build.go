@@ -33,6 +33,7 @@ type BuildCmd struct {
 	BuildArgs []string `name:"build-arg" help:"Set a build argument K=V (K alone: from this environment)."`
 	Labels    []string `name:"label" help:"Set a label on the image, k=v (repeatable)."`
 	Platform  string   `help:"The platform to build for (only this host's, e.g. linux/amd64)."`
+	Secrets   []string `name:"secret" sep:"none" help:"A secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR (id alone: the variable ID); kept out of the image and the cache."`
 	Progress  string   `default:"auto" enum:"auto,plain,tty" help:"auto, plain (log lines) or tty (live view of running blocks)."`
 	Context   string   `arg:"" optional:"" default:"." help:"The build context directory (on the daemon's host)."`
 }
@@ -59,6 +60,9 @@ func (c BuildCmd) Run(ctx context.Context, api *client.Client, out *Output, env 
 		req.Labels = labels
 	}
 	req.Platform = c.Platform
+	if req.Secrets, err = readSecrets(c.Secrets); err != nil {
+		return err
+	}
 	regCfg, err := registryConfig(env)
 	if err != nil {
 		return err
@@ -148,6 +152,56 @@ func (c BuildCmd) argsAndLabels() (args, labels map[string]string, err error) {
 		labels[k] = v
 	}
 	return args, labels, nil
+}
+
+// readSecrets reads --secret values as Docker's CLI takes them: id=ID with src=FILE
+// (source= too), or env=VAR; with neither, the variable named ID.
+func readSecrets(specs []string) (map[string][]byte, error) {
+	if len(specs) == 0 {
+		return nil, nil
+	}
+	out := map[string][]byte{}
+	for _, sp := range specs {
+		var id, src, env string
+		for _, f := range strings.Split(sp, ",") {
+			k, v, _ := strings.Cut(f, "=")
+			switch strings.ToLower(strings.TrimSpace(k)) {
+			case "id":
+				id = v
+			case "src", "source":
+				src = v
+			case "env":
+				env = v
+			case "type":
+				if v != "file" && v != "env" {
+					return nil, fmt.Errorf("--secret %q: type must be file or env", sp)
+				}
+			default:
+				return nil, fmt.Errorf("--secret %q: unknown field %q (id, src, env, type)", sp, k)
+			}
+		}
+		if id == "" {
+			return nil, fmt.Errorf("--secret %q: expected id=ID,src=FILE or id=ID,env=VAR", sp)
+		}
+		switch {
+		case src != "":
+			b, err := os.ReadFile(src)
+			if err != nil {
+				return nil, fmt.Errorf("--secret %s: %v", id, err)
+			}
+			out[id] = b
+		default:
+			if env == "" {
+				env = id
+			}
+			v, ok := os.LookupEnv(env)
+			if !ok {
+				return nil, fmt.Errorf("--secret %s: the variable %s is not set (give src=FILE or env=VAR)", id, env)
+			}
+			out[id] = []byte(v)
+		}
+	}
+	return out, nil
 }
 
 func apiBuildRequest(c BuildCmd, dir, name, content string, args map[string]string) api.BuildRequest {

@@ -22,6 +22,9 @@ type BuildRequest struct {
 	Dockerfile bool              `json:"dockerfile,omitempty"`
 	Labels     map[string]string `json:"labels,omitempty"`   // added to the image's labels
 	Platform   string            `json:"platform,omitempty"` // only the daemon's own is built
+	// Secrets are what RUN --mount=type=secret,id=<id> reads (--secret on the CLI): by id,
+	// the content. They reach neither the image nor the cache key.
+	Secrets map[string][]byte `json:"secrets,omitempty"`
 }
 
 // Block states in build events and results.

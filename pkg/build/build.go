@@ -86,6 +86,9 @@ type Request struct {
 	Dockerfile bool
 	Labels     map[string]string // added to the image's labels (--label)
 	Platform   string            // --platform: only the host's is built
+	// Secrets by id, for RUN --mount=type=secret: written to the block's temporary
+	// directory while the RUN runs, never to a layer, never hashed into a key.
+	Secrets map[string][]byte
 
 	ctx   *ctxView
 	epoch time.Time
@@ -357,8 +360,8 @@ func (bld *Builder) prepareContext(req *Request, ignoreFiles ...string) error {
 // runBlock computes a block's key and either reuses layers/<key> or builds it.
 func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blockPlan, tmp string,
 	lw *lineWriter, send func(Event), step int, releases *[]func()) (string, error) {
-	bx := &blockRun{bld: bld, plan: p, req: req, bp: bp, out: lw}
-	key, err := bx.blockKey()
+	bx := &blockRun{bld: bld, plan: p, req: req, bp: bp, out: lw, tmp: tmp}
+	key, err := bx.blockKey(ctx)
 	if err != nil {
 		return "FAILED", err
 	}

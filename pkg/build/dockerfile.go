@@ -197,6 +197,11 @@ type dockerStep struct {
 	Mounts  []dockerMnt   `json:"mounts,omitempty"`
 	Scripts []dockerFile2 `json:"scripts,omitempty"`
 	Unpack  bool          `json:"unpack,omitempty"`
+	// ADD's downloads: the URLs, and the digest the one URL must have (--checksum).
+	URLs     []string `json:"urls,omitempty"`
+	Checksum string   `json:"checksum,omitempty"`
+	// COPY and ADD heredocs: files written from the Dockerfile itself.
+	Inline []dockerFile2 `json:"inline,omitempty"`
 }
 
 // dockerFile2 is a heredoc run as a script (it starts with #!), mounted at /dev/pipes.
@@ -216,6 +221,8 @@ type dockerMnt struct {
 	Mode      *uint64 `json:"mode,omitempty"`
 	UID       *uint64 `json:"uid,omitempty"`
 	GID       *uint64 `json:"gid,omitempty"`
+	Required  bool    `json:"required,omitempty"`
+	Env       string  `json:"env,omitempty"` // a secret given as this variable too
 	fromStage *dstage
 }
 
@@ -583,6 +590,17 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 				return errAt("%v", err)
 			}
 		}
+		if ex, ok := cmd.(instructions.SupportsSingleWordExpansionRaw); ok {
+			// Heredocs of COPY and ADD: variables expand, quotes stay (BuildKit's lexer).
+			raw := shell.NewLex(dp.df.escape)
+			raw.SkipProcessQuotes = true
+			if err := ex.ExpandRaw(func(word string) (string, error) {
+				out, _, err := raw.ProcessWord(word, lexEnv{env: st.env, args: args})
+				return out, err
+			}); err != nil {
+				return errAt("%v", err)
+			}
+		}
 		code := strings.ToUpper(cmd.Name())
 		if sv, ok := cmd.(fmt.Stringer); ok {
 			code = strings.TrimSpace(sv.String())
@@ -793,28 +811,25 @@ func (dp *dockerPlanner) stepInstruction(cmd instructions.Command, s *dstage, st
 	case *instructions.RunCommand:
 		return dp.runStep(c, s, *st, args, s.shellForm)
 	case *instructions.CopyCommand:
-		if len(c.SourceContents) > 0 {
-			return nil, fmt.Errorf("COPY of a heredoc is not supported by this builder; put the file in the context")
-		}
 		if c.Parents || len(c.ExcludePatterns) > 0 {
 			return nil, fmt.Errorf("COPY --parents and --exclude are not supported by this builder")
 		}
-		return dp.copyStep("COPY", c.SourcePaths, c.DestPath, c.From, c.Chown, c.Chmod, s, *st, args)
-	case *instructions.AddCommand:
-		if len(c.SourceContents) > 0 || len(c.ExcludePatterns) > 0 {
-			return nil, fmt.Errorf("ADD of a heredoc and ADD --exclude are not supported by this builder")
-		}
 		for _, src := range c.SourcePaths {
-			if strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
-				return nil, fmt.Errorf("ADD %s: this builder does not download: the daemon's build steps have no network for ADD; fetch the file into the context (or RUN wget) and COPY it", src)
+			if isRemoteSource(src) {
+				return nil, fmt.Errorf("COPY cannot take a URL (%s): ADD downloads", src)
 			}
 		}
-		ip, err := dp.copyStep("ADD", c.SourcePaths, c.DestPath, "", c.Chown, c.Chmod, s, *st, args)
+		dst := multiDest(c.DestPath, len(c.SourcePaths)+len(c.SourceContents))
+		ip, err := dp.copyStep("COPY", c.SourcePaths, dst, c.From, c.Chown, c.Chmod, s, *st, args)
 		if err != nil {
 			return nil, err
 		}
-		ip.dk = &dockerStep{Unpack: c.Unpack == nil || *c.Unpack}
+		if len(c.SourceContents) > 0 {
+			ip.dk = &dockerStep{Inline: inlineFiles(c.SourceContents)}
+		}
 		return ip, nil
+	case *instructions.AddCommand:
+		return dp.addStep(c, s, st, args)
 	}
 	return nil, fmt.Errorf("instruction %s is not supported by this builder", strings.ToUpper(cmd.Name()))
 }
@@ -932,6 +947,13 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st state
 	}
 	for _, m := range instructions.GetMounts(c) {
 		dm := dockerMnt{Type: string(m.Type), Target: m.Target, Source: m.Source, ReadOnly: m.ReadOnly, CacheID: m.CacheID, Mode: m.Mode, UID: m.UID, GID: m.GID}
+		switch m.Type {
+		case instructions.MountTypeSSH:
+			return nil, fmt.Errorf("--mount=type=ssh: no SSH agent was given to this build (minibox build forwards none); put what the step fetches over SSH in the build context, or pass a key with --secret")
+		case instructions.MountTypeSecret:
+			dk.Mounts = append(dk.Mounts, secretMount(m, st.workdir))
+			continue
+		}
 		if dm.Target == "" {
 			return nil, fmt.Errorf("--mount=type=%s needs a target", m.Type)
 		}
@@ -963,7 +985,7 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st state
 			}
 		case instructions.MountTypeTmpfs:
 		default:
-			return nil, fmt.Errorf("--mount=type=%s is not supported by this builder (bind, cache and tmpfs are)", m.Type)
+			return nil, fmt.Errorf("--mount=type=%s is not supported by this builder (bind, cache, tmpfs and secret are)", m.Type)
 		}
 		dk.Mounts = append(dk.Mounts, dm)
 	}
@@ -1003,6 +1025,31 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st state
 		return nil, fmt.Errorf("RUN needs a command")
 	}
 	return &instrPlan{in: &parse.Instr{Keyword: "RUN"}, st: st, dk: dk}, nil
+}
+
+// secretMount is a RUN's secret: its id (id=, else src=, else the target's name), the
+// file it is mounted as (target=, else /run/secrets/<id>, none when only env= is asked
+// for) and the variable it is given as. Only these go into the key, never the content.
+func secretMount(m *instructions.Mount, workdir string) dockerMnt {
+	dm := dockerMnt{Type: "secret", CacheID: m.CacheID, Target: m.Target, Required: m.Required, Mode: m.Mode, UID: m.UID, GID: m.GID, ReadOnly: true}
+	if m.Source != "" {
+		dm.CacheID = m.Source
+	}
+	if dm.CacheID == "" {
+		dm.CacheID = path.Base(m.Target)
+	}
+	if m.Env != nil {
+		dm.Env = *m.Env
+		if dm.Env == "" {
+			dm.Env = dm.CacheID
+		}
+	} else if dm.Target == "" {
+		dm.Target = "/run/secrets/" + path.Base(dm.CacheID)
+	}
+	if dm.Target != "" && !path.IsAbs(dm.Target) {
+		dm.Target = path.Join(workdir, dm.Target)
+	}
+	return dm
 }
 
 // finalizeDocker writes the target stage as an image with Docker's config and history.

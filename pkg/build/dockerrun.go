@@ -11,6 +11,7 @@ import (
 	"os"
 	"path"
 	"path/filepath"
+	"strconv"
 	"strings"
 
 	"github.com/minibox/minibox/pkg/image"
@@ -39,8 +40,21 @@ func step(ip instrPlan) string {
 func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 	dk := ip.dk
 	var mounts []spec.Mount
+	env := dk.Env
+	defer os.RemoveAll(filepath.Join(bx.dir, "secrets"))
 	for i, m := range dk.Mounts {
 		switch m.Type {
+		case "secret":
+			mnt, v, err := bx.secret(i, m)
+			if err != nil {
+				return fmt.Errorf("%s: %w", step(ip), err)
+			}
+			if mnt != nil {
+				mounts = append(mounts, *mnt)
+			}
+			if v != "" {
+				env = append(append([]string(nil), env...), m.Env+"="+v)
+			}
 		case "cache":
 			dir, err := bx.bld.cacheMount(m)
 			if err != nil {
@@ -69,7 +83,7 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 		mounts = append(mounts, spec.Mount{Type: "bind", Source: p, Destination: path.Join("/dev/pipes", sc.Name), ReadOnly: true})
 	}
 	bx.mounts, bx.network = mounts, dk.Network
-	code, err := bx.container(ctx, dk.Argv, dk.Env, ip.st.workdir, ip.st.user)
+	code, err := bx.container(ctx, dk.Argv, env, ip.st.workdir, ip.st.user)
 	bx.mounts, bx.network = nil, ""
 	bx.cleanMountTargets(dk.Mounts)
 	if err != nil {
@@ -79,6 +93,53 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 		return fmt.Errorf("%s: exited with code %d", step(ip), code)
 	}
 	return nil
+}
+
+// secret writes a build secret to a file of its own in the block's directory (outside
+// the layer; removed after the RUN) to be bind-mounted read-only, and returns its value
+// when the RUN asks for it as a variable. A secret that was not given is skipped unless
+// required.
+func (bx *blockRun) secret(i int, m dockerMnt) (*spec.Mount, string, error) {
+	data, ok := bx.req.Secrets[m.CacheID]
+	if !ok {
+		if m.Required {
+			return nil, "", fmt.Errorf("--mount=type=secret: secret %q is required but was not given (minibox build --secret id=%s,src=FILE)", m.CacheID, m.CacheID)
+		}
+		return nil, "", nil
+	}
+	var v string
+	if m.Env != "" {
+		v = string(data)
+	}
+	if m.Target == "" {
+		return nil, v, nil
+	}
+	dir := filepath.Join(bx.dir, "secrets")
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, "", err
+	}
+	p := filepath.Join(dir, strconv.Itoa(i))
+	os.Remove(p)
+	if err := os.WriteFile(p, data, 0o400); err != nil {
+		return nil, "", err
+	}
+	uid, gid, mode := 0, 0, fs.FileMode(0o400)
+	if m.UID != nil {
+		uid = int(*m.UID)
+	}
+	if m.GID != nil {
+		gid = int(*m.GID)
+	}
+	if m.Mode != nil {
+		mode = fs.FileMode(*m.Mode) & fs.ModePerm
+	}
+	if err := os.Lchown(p, uid, gid); err != nil {
+		return nil, "", err
+	}
+	if err := os.Chmod(p, mode); err != nil {
+		return nil, "", err
+	}
+	return &spec.Mount{Type: "bind", Source: p, Destination: m.Target, ReadOnly: true}, v, nil
 }
 
 // cacheMount returns the directory of a cache mount, made on first use.
@@ -161,7 +222,8 @@ func (bx *blockRun) bindSource(i int, m dockerMnt) (string, error) {
 }
 
 // cleanMountTargets removes what the runtime made in the layer only to mount on: an empty
-// directory or file at a mount's target that the lower layers do not have.
+// directory or file at a mount's target, and its empty parents, that the lower layers do
+// not have.
 func (bx *blockRun) cleanMountTargets(ms []dockerMnt) {
 	low := newView(bx.lower)
 	defer low.Close()
@@ -171,7 +233,9 @@ func (bx *blockRun) cleanMountTargets(ms []dockerMnt) {
 	}
 	defer unix.Close(ufd)
 	for _, m := range ms {
-		if rel := cleanRel(m.Target); rel != "" {
+		// The target, then the directories made only to hold it (/run/secrets, /run):
+		// each goes only while empty and absent below.
+		for rel := cleanRel(m.Target); rel != ""; rel = parentRel(rel) {
 			removePlaceholder(ufd, low, rel)
 		}
 	}
@@ -180,6 +244,9 @@ func (bx *blockRun) cleanMountTargets(ms []dockerMnt) {
 // dockerAdd is ADD of local sources: a tar archive (compressed or not) is unpacked into
 // the destination directory, anything else copied as COPY does.
 func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
+	if len(ip.args) < 2 {
+		return nil // downloads and heredocs only
+	}
 	if !ip.dk.Unpack {
 		return bx.runCopy(ip)
 	}

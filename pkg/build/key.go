@@ -1,6 +1,7 @@
 package build
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
@@ -31,7 +32,7 @@ func (k keyHash) field(parts ...string) {
 // blockKey hashes everything a block's layer depends on: the base digest, the
 // keys of its NEED closure and COPY FROM= blocks, every instruction, the state and args in
 // force, and every COPY source entry. Never the block's name.
-func (bx *blockRun) blockKey() (string, error) {
+func (bx *blockRun) blockKey(ctx context.Context) (string, error) {
 	bp, p := bx.bp, bx.plan
 	k := keyHash{sha256.New()}
 	k.field(keyVersion, "base", bp.base.Digest)
@@ -69,6 +70,9 @@ func (bx *blockRun) blockKey() (string, error) {
 			continue
 		}
 		k.field("docker", ip.dk.key())
+		if err := bx.remoteKeys(ctx, k, ip); err != nil {
+			return "", err
+		}
 		for _, m := range ip.dk.Mounts {
 			if m.Type == "bind" && m.From == "" {
 				// A bind of the context is read by the RUN: its content is an input.

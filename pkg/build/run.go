@@ -38,6 +38,9 @@ type blockRun struct {
 	// A Dockerfile RUN's mounts and network ("" = host), for the next container.
 	mounts  []spec.Mount
 	network string
+	// tmp is the build's temporary directory; downloads are ADD's fetched URLs.
+	tmp       string
+	downloads map[string]download1
 }
 
 func (bx *blockRun) ctxView() *ctxView { return bx.req.ctx }
@@ -79,9 +82,16 @@ func (bx *blockRun) runInstrs(ctx context.Context) error {
 			}
 			err = bx.run(ctx, ip, ip.in.Raw, ip.st.user)
 		case "ADD":
-			err = bx.dockerAdd(ctx, ip)
+			if err = bx.dockerAdd(ctx, ip); err == nil {
+				err = bx.copyExtras(ctx, ip)
+			}
 		case "COPY":
-			err = bx.runCopy(ip)
+			if len(ip.args) > 1 {
+				err = bx.runCopy(ip)
+			}
+			if err == nil {
+				err = bx.copyExtras(ctx, ip)
+			}
 		case "WORKDIR":
 			c := &copier{upper: bx.upper, target: bx.view()}
 			err = c.mkdirAll(cleanRel(ip.args[0]), nil)

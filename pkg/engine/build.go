@@ -63,6 +63,9 @@ type PreparedBuild struct {
 // build request may carry inline).
 const maxBuildFile = 64 << 20
 
+// maxSecret is the largest build secret (BuildKit's limit).
+const maxSecret = 500 << 10
+
 // PrepareBuild validates a build request: the context a directory outside the data root
 // and under MINIBOX_BUILD_PREFIXES, the MiniBox content sent or read from a regular file
 // inside the context, and parseable.
@@ -115,6 +118,14 @@ func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth)
 			return nil, errdefs.Invalid("labels: a label needs a key")
 		}
 	}
+	for id, v := range r.Secrets {
+		if id == "" || strings.ContainsAny(id, "/\x00") || id == "." || id == ".." {
+			return nil, errdefs.Invalid(fmt.Sprintf("secrets: id %q: expected a name without /", id))
+		}
+		if len(v) > maxSecret {
+			return nil, errdefs.Invalid(fmt.Sprintf("secrets: %s is larger than %d KiB", id, maxSecret>>10))
+		}
+	}
 	tags := append([]string(nil), r.Tags...)
 	if r.Image != "" && !contains(tags, r.Image) {
 		tags = append([]string{r.Image}, tags...)
@@ -122,7 +133,7 @@ func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth)
 	return &PreparedBuild{auth: auth, req: build.Request{
 		File: content, FileName: filepath.Base(name), Context: dir, Tags: tags,
 		NoCache: r.NoCache, Pull: r.Pull, Target: r.Target, BuildArgs: r.BuildArgs,
-		Dockerfile: docker, Labels: r.Labels, Platform: r.Platform,
+		Dockerfile: docker, Labels: r.Labels, Platform: r.Platform, Secrets: r.Secrets,
 	}}, nil
 }
 
