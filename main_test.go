@@ -50,6 +50,10 @@ func TestScripts(t *testing.T) {
 			// Networks made without a subnet (compose's) come from the top of this run's
 			// /16, clear of the bridges' /24s (.0 to .249).
 			env.Setenv("NETWORK_POOL", testSubnetBase()+".252.0/22")
+			// Debian's docker.io CLI (scripts/install-deps.sh), not another one on PATH;
+			// its config (HttpHeaders) stays in the script's directory.
+			env.Setenv("DOCKER", "/usr/bin/docker")
+			env.Setenv("DOCKER_CONFIG", filepath.Join(env.WorkDir, ".docker"))
 			ds := map[string]*daemon{}
 			env.Values["daemons"] = ds
 			env.Defer(func() { cleanupDaemons(env.Getenv("MINIBOX_API_TOKEN"), ds) })
@@ -161,6 +165,17 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	ts.Setenv("BRIDGE_SUBNET", subnet)
 	cmd.Env = append(cmd.Env, "MINIBOX_BRIDGE_SUBNET="+subnet)
+	// Docker's API on a socket of its own, in a short directory (a socket path holds 107
+	// bytes; $WORK is longer): the docker CLI finds it through DOCKER_HOST.
+	dockerSock := ts.Getenv("DOCKER_SOCK")
+	if dockerSock == "" {
+		dir, err := os.MkdirTemp("", "mbd")
+		ts.Check(err)
+		ts.Defer(func() { os.RemoveAll(dir) })
+		dockerSock = filepath.Join(dir, "docker.sock")
+		ts.Setenv("DOCKER_SOCK", dockerSock)
+	}
+	cmd.Env = append(cmd.Env, "MINIBOX_DOCKER_API=unix://"+dockerSock)
 	cmd.Env = append(cmd.Env, extra...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	if neg {
@@ -181,6 +196,12 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Setenv("MINIBOX_DATA_ROOT", root)
 	ts.Setenv("MINIBOX_HTTP_ADDR", addr)
 	ts.Setenv("DAEMON_PID", fmt.Sprint(cmd.Process.Pid))
+	ts.Setenv("MINIBOX_DOCKER_API", lastEnv(cmd.Env, "MINIBOX_DOCKER_API"))
+	if v := lastEnv(cmd.Env, "MINIBOX_DOCKER_API"); strings.HasPrefix(v, "unix://") {
+		ts.Setenv("DOCKER_HOST", v)
+	} else if v != "" && v != "off" {
+		ts.Setenv("DOCKER_HOST", "tcp://"+v)
+	}
 	c, _ := client.New(api, ts.Getenv("MINIBOX_API_TOKEN"))
 	deadline := time.Now().Add(20 * time.Second)
 	for {

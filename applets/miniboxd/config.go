@@ -52,6 +52,9 @@ func LoadConfig(getenv func(string) string) (engine.Config, error) {
 			return c, &ConfigError{s.name, v, problem, expected}
 		}
 	}
+	if err := dockerAPIConfig(&c, env("MINIBOX_DOCKER_API")); err != nil {
+		return c, err
+	}
 	if uint64(c.SubUIDBase)+uint64(c.SubUIDCount) >= 1<<32 {
 		return c, &ConfigError{"MINIBOX_SUBUID_COUNT", env("MINIBOX_SUBUID_COUNT"),
 			fmt.Sprintf("base %d + count %d reaches 2^32", c.SubUIDBase, c.SubUIDCount),
@@ -247,6 +250,67 @@ func flag(v string, dst *bool) (string, string) {
 		return "not 0 or 1", "0 or 1"
 	}
 	return "", ""
+}
+
+// maxSocketPath is the longest path a unix socket address holds (sun_path less its NUL).
+const maxSocketPath = 107
+
+// dockerAPIConfig reads MINIBOX_DOCKER_API: unix:///path (or unix:/path), host:port (or
+// tcp://host:port; it needs MINIBOX_API_TOKEN), or off. Unset, the socket sits beside the
+// daemon's own: /run/minibox/docker.sock for the default data root, else in the
+// directory of MINIBOX_HTTP_ADDR's socket, else in the data root, so that two daemons
+// never share one.
+func dockerAPIConfig(c *engine.Config, v string) error {
+	const expected = "unix:///path/docker.sock, host:port (with MINIBOX_API_TOKEN) or off"
+	bad := func(problem string) error { return &ConfigError{"MINIBOX_DOCKER_API", v, problem, expected} }
+	switch {
+	case v == "off":
+		c.DockerAPI = ""
+		return nil
+	case v == "":
+		p := filepath.Join(c.DataRoot, "docker.sock")
+		if sock, ok := strings.CutPrefix(c.HTTPAddr, "unix:"); ok {
+			p = filepath.Join(filepath.Dir(sock), "docker.sock")
+		} else if c.DataRoot == "/var/lib/minibox" {
+			p = "/run/minibox/docker.sock"
+		}
+		if len(p) > maxSocketPath {
+			return &ConfigError{"MINIBOX_DOCKER_API", "", fmt.Sprintf("unset, and the default socket %s is longer than %d bytes: set MINIBOX_DOCKER_API", p, maxSocketPath), expected}
+		}
+		c.DockerAPI = "unix:" + p
+		return nil
+	}
+	if p, ok := strings.CutPrefix(v, "unix://"); ok {
+		v = "unix:" + p
+	}
+	if p, ok := strings.CutPrefix(v, "unix:"); ok {
+		if !filepath.IsAbs(p) {
+			return bad("socket path is not absolute")
+		}
+		if len(p) > maxSocketPath {
+			return bad(fmt.Sprintf("socket path longer than %d bytes", maxSocketPath))
+		}
+		if c.HTTPAddr == "unix:"+filepath.Clean(p) {
+			return bad("the same socket as MINIBOX_HTTP_ADDR")
+		}
+		c.DockerAPI = "unix:" + filepath.Clean(p)
+		return nil
+	}
+	addr := strings.TrimPrefix(v, "tcp://")
+	if strings.HasPrefix(addr, "unix:") {
+		return bad("socket path is not absolute")
+	}
+	if err := checkAddr(addr); err != nil {
+		return bad(err.Error())
+	}
+	if c.APIToken == "" {
+		return bad("a TCP address needs MINIBOX_API_TOKEN (the docker CLI sends it from \"HttpHeaders\" in its config.json)")
+	}
+	if addr == c.HTTPAddr {
+		return bad("the same address as MINIBOX_HTTP_ADDR")
+	}
+	c.DockerAPI = addr
+	return nil
 }
 
 // parseSize reads "1048576", "512M", "64G", "1TiB" (powers of 1024).

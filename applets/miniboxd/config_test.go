@@ -116,3 +116,38 @@ func TestIsLoopback(t *testing.T) {
 		}
 	}
 }
+
+func TestConfigDockerAPI(t *testing.T) {
+	long := "/srv/" + strings.Repeat("d", 120)
+	cases := []struct {
+		env          map[string]string
+		want, errHas string
+	}{
+		{nil, "unix:/run/minibox/docker.sock", ""},
+		{map[string]string{"MINIBOX_DATA_ROOT": "/srv/mb"}, "unix:/srv/mb/docker.sock", ""},
+		{map[string]string{"MINIBOX_HTTP_ADDR": "unix:/run/mb/api.sock"}, "unix:/run/mb/docker.sock", ""},
+		{map[string]string{"MINIBOX_DOCKER_API": "off"}, "", ""},
+		{map[string]string{"MINIBOX_DOCKER_API": "unix:///tmp/d.sock"}, "unix:/tmp/d.sock", ""},
+		{map[string]string{"MINIBOX_DOCKER_API": "unix:/tmp/d.sock"}, "unix:/tmp/d.sock", ""},
+		{map[string]string{"MINIBOX_DOCKER_API": "127.0.0.1:2375", "MINIBOX_API_TOKEN": "t"}, "127.0.0.1:2375", ""},
+		{map[string]string{"MINIBOX_DOCKER_API": "tcp://127.0.0.1:2375", "MINIBOX_API_TOKEN": "t"}, "127.0.0.1:2375", ""},
+		{map[string]string{"MINIBOX_DOCKER_API": "127.0.0.1:2375"}, "", "needs MINIBOX_API_TOKEN"},
+		{map[string]string{"MINIBOX_DOCKER_API": "unix://relative.sock"}, "", "not absolute"},
+		{map[string]string{"MINIBOX_DOCKER_API": "nonsense"}, "", "MINIBOX_DOCKER_API=nonsense"},
+		{map[string]string{"MINIBOX_DOCKER_API": "127.0.0.1:8080", "MINIBOX_API_TOKEN": "t"}, "", "same address"},
+		{map[string]string{"MINIBOX_DOCKER_API": "unix://" + long + "/d.sock"}, "", "longer than 107"},
+		{map[string]string{"MINIBOX_DATA_ROOT": long}, "", "set MINIBOX_DOCKER_API"},
+	}
+	for _, c := range cases {
+		cfg, err := LoadConfig(env(c.env))
+		if c.errHas != "" {
+			if err == nil || !strings.Contains(err.Error(), c.errHas) {
+				t.Errorf("%v: err = %v, want one containing %q", c.env, err, c.errHas)
+			}
+			continue
+		}
+		if err != nil || cfg.DockerAPI != c.want {
+			t.Errorf("%v: DockerAPI = %q, %v; want %q", c.env, cfg.DockerAPI, err, c.want)
+		}
+	}
+}

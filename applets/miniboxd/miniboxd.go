@@ -8,11 +8,15 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"os/user"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"github.com/minibox/minibox/pkg/api/server"
+	"github.com/minibox/minibox/pkg/dockerapi"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimapi"
@@ -59,17 +63,27 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return exit1(fmt.Errorf("miniboxd: listen on %s: %w", cfg.HTTPAddr, err))
 	}
+	var dockerLn net.Listener
+	if cfg.DockerAPI != "" {
+		if dockerLn, err = listenDocker(cfg.DockerAPI); err != nil {
+			ln.Close()
+			return exit1(fmt.Errorf("miniboxd: MINIBOX_DOCKER_API: listen on %s: %w", cfg.DockerAPI, err))
+		}
+	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	eng, err := engine.New(ctx, cfg, log)
 	if err != nil {
 		ln.Close()
+		if dockerLn != nil {
+			dockerLn.Close()
+		}
 		return exit1(fmt.Errorf("miniboxd: %w", err))
 	}
 	srv := server.New(eng, cfg.APIToken, log)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
-	served := make(chan error, 1)
+	served := make(chan error, 2)
 	// Idle, the daemon gives back what start-up and its last requests touched (the
 	// binary's pages, freed heap): each accepted connection is work that puts off a trim.
 	trim := shimapi.NewTrimmer(idleTrimQuiet)
@@ -77,6 +91,12 @@ func Main(ctx context.Context, args []string) error {
 	trim.Kick()
 	go func() { served <- srv.Serve(kickListener{ln, trim}) }()
 	log.Info("Daemon listening on " + cfg.HTTPAddr)
+	var dsrv *dockerapi.Server
+	if dockerLn != nil {
+		dsrv = dockerapi.New(eng, cfg.APIToken, log)
+		go func() { served <- dsrv.Serve(kickListener{dockerLn, trim}) }()
+		log.Info("Docker API listening on " + cfg.DockerAPI)
+	}
 	select {
 	case err := <-served:
 		eng.Close()
@@ -86,6 +106,9 @@ func Main(ctx context.Context, args []string) error {
 	log.Info("[daemon] shutdown requested")
 	go func() { <-sigs; log.Warn("second signal: exiting now"); lock.Release(); os.Exit(1) }()
 	cancel() // builds, pulls and pushes stop
+	if dsrv != nil {
+		go dsrv.Shutdown(shutdownGrace)
+	}
 	if err := srv.Shutdown(shutdownGrace); err != nil {
 		log.Warn("shutdown", "err", err)
 	}
@@ -125,4 +148,29 @@ func listen(addr string) (net.Listener, error) {
 		return ln, os.Chmod(path, 0o660)
 	}
 	return net.Listen("tcp", addr)
+}
+
+// listenDocker binds Docker's API: a unix socket is made 0660 and given to the group
+// minibox when there is one (its members may drive the daemon), else it stays root's.
+func listenDocker(addr string) (net.Listener, error) {
+	path, ok := strings.CutPrefix(addr, "unix:")
+	if !ok {
+		return net.Listen("tcp", addr)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	ln, err := listen(addr)
+	if err != nil {
+		return nil, err
+	}
+	if g, err := user.LookupGroup("minibox"); err == nil {
+		if gid, err := strconv.Atoi(g.Gid); err == nil {
+			if err := os.Chown(path, 0, gid); err != nil {
+				ln.Close()
+				return nil, err
+			}
+		}
+	}
+	return ln, nil
 }

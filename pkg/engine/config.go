@@ -13,6 +13,7 @@ type Config struct {
 	DataRoot        string
 	HTTPAddr        string // "host:port" or "unix:/path"
 	APIToken        string
+	DockerAPI       string   // Docker's Engine API: "unix:/path", "host:port" or "" (off)
 	BuildPrefixes   []string // allowed roots of daemon-host paths; nil = any path
 	SubUIDBase      uint32
 	SubUIDCount     uint32

@@ -1,0 +1,601 @@
+package dockerapi
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/netip"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	units "github.com/docker/go-units"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/api/types/mount"
+	"github.com/moby/moby/api/types/network"
+	"github.com/moby/moby/api/types/storage"
+	"github.com/valyala/fasthttp"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+// containerList answers GET /containers/json. The unfiltered answer is kept for one
+// engine generation and one second (its "Up 3 seconds" changes with time).
+func (s *Server) containerList(ctx *fasthttp.RequestCtx) {
+	f, err := filters(ctx)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	all := queryBool(ctx, "all")
+	limit, err := queryInt(ctx, "limit", -1)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	now := time.Now()
+	plain := len(f) == 0 && limit <= 0
+	key := now.Unix()<<1 | boolBit(all)
+	if plain {
+		s.lmu.Lock()
+		if s.listValid && s.listGen == s.eng.ListGeneration() && s.listKey == key {
+			b := s.listBody
+			s.lmu.Unlock()
+			ctx.SetContentType("application/json")
+			ctx.SetBody(b)
+			return
+		}
+		s.lmu.Unlock()
+	}
+	listed, gen := s.eng.ListContainers(engine.ContainerFilter{})
+	out := make([]container.Summary, 0, len(listed))
+	for i := range listed {
+		l := &listed[i]
+		if !all && l.Status != "running" && l.Status != "paused" && len(f["status"]) == 0 {
+			continue
+		}
+		if !matchContainer(l, f) {
+			continue
+		}
+		out = append(out, summaryOf(l, now))
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Created != out[j].Created {
+			return out[i].Created > out[j].Created
+		}
+		return out[i].ID < out[j].ID
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	b, err := json.Marshal(out)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	if plain {
+		s.lmu.Lock()
+		s.listValid, s.listGen, s.listKey, s.listBody = true, gen, key, b
+		s.lmu.Unlock()
+	}
+	ctx.SetContentType("application/json")
+	ctx.SetBody(b)
+}
+
+func boolBit(b bool) int64 {
+	if b {
+		return 1
+	}
+	return 0
+}
+
+// matchContainer applies Docker's list filters: id, name, label, status, exited,
+// ancestor, network, health, is-task (never).
+func matchContainer(l *engine.Listed, f map[string][]string) bool {
+	anyOf := func(key string, ok func(v string) bool) bool {
+		vs, set := f[key]
+		if !set {
+			return true
+		}
+		for _, v := range vs {
+			if ok(v) {
+				return true
+			}
+		}
+		return false
+	}
+	for _, l2 := range f["label"] {
+		k, v, hasV := strings.Cut(l2, "=")
+		got, ok := l.Labels[k]
+		if !ok || hasV && got != v {
+			return false
+		}
+	}
+	return anyOf("id", func(v string) bool { return strings.HasPrefix(l.ID, v) }) &&
+		anyOf("name", func(v string) bool { return strings.Contains(l.Name, strings.TrimPrefix(v, "/")) }) &&
+		anyOf("status", func(v string) bool { return l.Status == v }) &&
+		anyOf("exited", func(v string) bool { return l.Status == "exited" && strconv.Itoa(l.ExitCode) == v }) &&
+		anyOf("ancestor", func(v string) bool {
+			return l.Image == v || l.Image == v+":latest" || strings.HasPrefix(l.ImageID, v) || strings.HasPrefix(l.ImageID, "sha256:"+v)
+		}) &&
+		anyOf("network", func(v string) bool { return l.NetworkMode == v }) &&
+		anyOf("health", func(v string) bool { return l.Health == v || v == "none" && l.Health == "" }) &&
+		anyOf("is-task", func(v string) bool { return v == "false" })
+}
+
+func summaryOf(l *engine.Listed, now time.Time) container.Summary {
+	s := container.Summary{
+		ID: l.ID, Names: []string{"/" + l.Name}, Image: l.Image, ImageID: l.ImageID,
+		Command: strings.Join(l.Command, " "), Created: l.CreatedAt.Unix(), Labels: l.Labels,
+		State: container.ContainerState(l.Status), Status: statusText(l, now), Ports: []container.PortSummary{},
+		Mounts: []container.MountPoint{},
+	}
+	s.HostConfig.NetworkMode = networkMode(l.NetworkMode)
+	for _, p := range l.Publish {
+		ps := container.PortSummary{PrivatePort: uint16(p.ContainerPort), PublicPort: uint16(p.HostPort), Type: p.Protocol}
+		if a, err := netip.ParseAddr(p.HostIP); err == nil {
+			ps.IP = a
+		}
+		if l.Status != "running" && l.Status != "paused" {
+			ps.PublicPort, ps.IP = 0, netip.Addr{}
+		}
+		s.Ports = append(s.Ports, ps)
+	}
+	eps := map[string]*network.EndpointSettings{}
+	if ip, err := netip.ParseAddr(l.IP); err == nil {
+		eps[s.HostConfig.NetworkMode] = &network.EndpointSettings{IPAddress: ip, IPPrefixLen: 24}
+	} else if s.HostConfig.NetworkMode != "" {
+		eps[s.HostConfig.NetworkMode] = &network.EndpointSettings{}
+	}
+	s.NetworkSettings = &container.NetworkSettingsSummary{Networks: eps}
+	if l.Health != "" && l.Health != "none" {
+		s.Health = &container.HealthSummary{Status: container.HealthStatus(l.Health)}
+	}
+	for _, m := range l.Mounts {
+		s.Mounts = append(s.Mounts, container.MountPoint{Type: mount.Type(m.Type), Name: m.Name, Source: m.Source,
+			Destination: m.Target, RW: !m.ReadOnly, Driver: volumeDriver(m.Type)})
+	}
+	return s
+}
+
+func volumeDriver(typ string) string {
+	if typ == "volume" {
+		return "local"
+	}
+	return ""
+}
+
+// networkMode is minibox's network as Docker names it: its bridge is Docker's "bridge".
+func networkMode(n string) string {
+	if n == "" {
+		return "bridge"
+	}
+	return n
+}
+
+// statusText is docker ps's STATUS column.
+func statusText(l *engine.Listed, now time.Time) string {
+	switch l.Status {
+	case "running", "paused":
+		s := "Up " + units.HumanDuration(now.Sub(l.StartedAt))
+		if l.Health != "" && l.Health != "none" {
+			if l.Health == "starting" {
+				s += " (health: starting)"
+			} else {
+				s += " (" + l.Health + ")"
+			}
+		}
+		if l.Status == "paused" {
+			s += " (Paused)"
+		}
+		return s
+	case "restarting":
+		return fmt.Sprintf("Restarting (%d) %s ago", l.ExitCode, units.HumanDuration(now.Sub(l.FinishedAt)))
+	case "exited":
+		if l.FinishedAt.IsZero() {
+			return fmt.Sprintf("Exited (%d)", l.ExitCode)
+		}
+		return fmt.Sprintf("Exited (%d) %s ago", l.ExitCode, units.HumanDuration(now.Sub(l.FinishedAt)))
+	case "created":
+		return "Created"
+	}
+	return l.Status
+}
+
+func (s *Server) containerCreate(ctx *fasthttp.RequestCtx) {
+	var in container.CreateRequest
+	if err := decodeJSON(ctx, &in); err != nil {
+		writeError(ctx, err)
+		return
+	}
+	req, warn, err := createRequest(query(ctx, "name"), &in)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	id, w2, err := s.eng.CreateContainer(s.ctx, req)
+	if err != nil {
+		if errors.Is(err, errdefs.ErrNotFound) && strings.Contains(strings.ToLower(errdefs.Message(err)), "image") {
+			// The docker CLI pulls on exactly this answer.
+			writeErr(ctx, fasthttp.StatusNotFound, "No such image: "+fullRef(req.Image))
+			return
+		}
+		writeError(ctx, err)
+		return
+	}
+	warn = append(warn, w2...)
+	if warn == nil {
+		warn = []string{}
+	}
+	writeJSON(ctx, fasthttp.StatusCreated, container.CreateResponse{ID: id, Warnings: warn})
+}
+
+// fullRef adds the tag Docker shows: busybox -> busybox:latest.
+func fullRef(ref string) string {
+	if strings.Contains(ref, "@") {
+		return ref
+	}
+	if i := strings.LastIndexByte(ref, ':'); i < 0 || strings.Contains(ref[i:], "/") {
+		return ref + ":latest"
+	}
+	return ref
+}
+
+func (s *Server) containerInspect(ctx *fasthttp.RequestCtx) {
+	in, err := s.eng.InspectContainer(param(ctx, "id"))
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	out := inspectOf(in)
+	if versionBelow(ctx, "1.44") {
+		// Clients before 1.44 read the default network's address at the top of
+		// NetworkSettings (docker inspect -f '{{.NetworkSettings.IPAddress}}').
+		writeJSON(ctx, fasthttp.StatusOK, legacyInspect{InspectResponse: out, NetworkSettings: legacyNetworkSettings{
+			NetworkSettings: out.NetworkSettings, Bridge: in.NetworkSettings.Bridge, IPAddress: in.NetworkSettings.IPAddress,
+			Gateway: in.NetworkSettings.Gateway, MacAddress: in.NetworkSettings.MacAddress, IPPrefixLen: prefixLen(in.NetworkSettings.IPAddress)}})
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+type legacyInspect struct {
+	*container.InspectResponse
+	NetworkSettings legacyNetworkSettings
+}
+
+type legacyNetworkSettings struct {
+	*container.NetworkSettings
+	Bridge      string
+	IPAddress   string
+	IPPrefixLen int
+	Gateway     string
+	MacAddress  string
+}
+
+func prefixLen(ip string) int {
+	if ip == "" {
+		return 0
+	}
+	return 24
+}
+
+func inspectOf(in *api.ContainerInspect) *container.InspectResponse {
+	out := &container.InspectResponse{
+		ID: in.ID, Created: in.Created.UTC().Format(time.RFC3339Nano), Path: in.Path, Args: in.Args,
+		Image: in.Image, ResolvConfPath: in.ResolvConfPath, HostnamePath: in.HostnamePath, HostsPath: in.HostsPath,
+		LogPath: in.LogPath, Name: in.Name, RestartCount: in.RestartCount, Driver: "overlay2", Platform: "linux",
+		ExecIDs: nil, Mounts: []container.MountPoint{},
+		GraphDriver: &storage.DriverData{Name: "overlay2", Data: in.GraphDriver.Data},
+	}
+	st := in.State
+	out.State = &container.State{Status: container.ContainerState(st.Status), Running: st.Running, Paused: st.Paused,
+		Restarting: st.Restarting, OOMKilled: st.OOMKilled, Dead: st.Dead, Pid: st.Pid, ExitCode: st.ExitCode,
+		Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt}
+	if h := st.Health; h != nil {
+		out.State.Health = &container.Health{Status: container.HealthStatus(h.Status), FailingStreak: h.FailingStreak}
+		for _, p := range h.Log {
+			out.State.Health.Log = append(out.State.Health.Log, &container.HealthcheckResult{Start: p.Start, End: p.End, ExitCode: p.ExitCode, Output: p.Output})
+		}
+	}
+	c := in.Config
+	out.Config = &container.Config{Hostname: c.Hostname, User: c.User, Tty: c.Tty, OpenStdin: c.OpenStdin,
+		StdinOnce: c.OpenStdin, AttachStdin: c.OpenStdin, AttachStdout: true, AttachStderr: true, Env: c.Env, Cmd: c.Cmd,
+		Image: c.Image, WorkingDir: c.WorkingDir, Entrypoint: c.Entrypoint, Labels: c.Labels, StopSignal: c.StopSignal}
+	if len(c.ExposedPorts) > 0 {
+		out.Config.ExposedPorts = network.PortSet{}
+		for p := range c.ExposedPorts {
+			if pp, err := network.ParsePort(p); err == nil {
+				out.Config.ExposedPorts[pp] = struct{}{}
+			}
+		}
+	}
+	if h := c.Healthcheck; h != nil {
+		out.Config.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: time.Duration(h.Interval),
+			Timeout: time.Duration(h.Timeout), StartPeriod: time.Duration(h.StartPeriod), Retries: h.Retries}
+	}
+	h := in.HostConfig
+	out.HostConfig = &container.HostConfig{
+		NetworkMode: container.NetworkMode(networkMode(h.NetworkMode)), Privileged: h.Privileged,
+		ReadonlyRootfs: h.ReadonlyRootfs, AutoRemove: h.AutoRemove, CapAdd: h.CapAdd, CapDrop: h.CapDrop,
+		OomScoreAdj: h.OomScoreAdj, ShmSize: h.ShmSize, Sysctls: h.Sysctls, SecurityOpt: h.SecurityOpt,
+		UsernsMode: container.UsernsMode(h.UsernsMode), ExtraHosts: h.ExtraHosts, Binds: h.Binds,
+		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyMode(restartName(h.RestartPolicy.Name)), MaximumRetryCount: h.RestartPolicy.MaximumRetryCount},
+		LogConfig:     container.LogConfig{Type: "json-file", Config: map[string]string{}},
+		PortBindings:  network.PortMap{},
+	}
+	out.HostConfig.Resources = container.Resources{Memory: h.Memory, MemorySwap: h.MemorySwap, NanoCPUs: h.NanoCpus,
+		CPUQuota: h.CpuQuota, CPUPeriod: h.CpuPeriod, CPUShares: h.CpuShares, CpusetCpus: h.CpusetCpus,
+		BlkioWeight: uint16(h.BlkioWeight)}
+	if h.PidsLimit > 0 {
+		v := h.PidsLimit
+		out.HostConfig.PidsLimit = &v
+	}
+	for _, d := range h.Dns {
+		if a, err := netip.ParseAddr(d); err == nil {
+			out.HostConfig.DNS = append(out.HostConfig.DNS, a)
+		}
+	}
+	for _, p := range h.PortBindings {
+		proto := p.Protocol
+		if proto == "" {
+			proto = "tcp"
+		}
+		port, ok := network.PortFrom(uint16(p.ContainerPort), network.IPProtocol(proto))
+		if !ok {
+			continue
+		}
+		b := network.PortBinding{}
+		if p.HostPort != 0 {
+			b.HostPort = strconv.Itoa(p.HostPort)
+		}
+		if a, err := netip.ParseAddr(p.HostIP); err == nil {
+			b.HostIP = a
+		}
+		out.HostConfig.PortBindings[port] = append(out.HostConfig.PortBindings[port], b)
+	}
+	for _, m := range in.Mounts {
+		out.Mounts = append(out.Mounts, container.MountPoint{Type: mount.Type(m.Type), Name: m.Name, Source: m.Source,
+			Destination: m.Destination, RW: m.RW, Driver: volumeDriver(m.Type)})
+	}
+	ns := in.NetworkSettings
+	out.NetworkSettings = &container.NetworkSettings{Ports: network.PortMap{}, Networks: map[string]*network.EndpointSettings{}}
+	for key, bs := range ns.Ports {
+		p, err := network.ParsePort(key)
+		if err != nil {
+			continue
+		}
+		var list []network.PortBinding
+		for _, b := range bs {
+			pb := network.PortBinding{HostPort: b.HostPort}
+			pb.HostIP, _ = netip.ParseAddr(b.HostIP)
+			list = append(list, pb)
+		}
+		out.NetworkSettings.Ports[p] = list
+	}
+	if h.NetworkMode == "bridge" || h.NetworkMode == "" {
+		ep := &network.EndpointSettings{NetworkID: "bridge"}
+		ep.IPAddress, _ = netip.ParseAddr(ns.IPAddress)
+		ep.Gateway, _ = netip.ParseAddr(ns.Gateway)
+		if ep.IPAddress.IsValid() {
+			ep.IPPrefixLen = 24
+		}
+		ep.MacAddress = mac(ns.MacAddress)
+		out.NetworkSettings.Networks["bridge"] = ep
+	}
+	for name, e := range ns.Networks {
+		ep := &network.EndpointSettings{NetworkID: e.NetworkID, Aliases: e.Aliases}
+		ep.IPAddress, _ = netip.ParseAddr(e.IPAddress)
+		ep.Gateway, _ = netip.ParseAddr(e.Gateway)
+		ep.MacAddress = mac(e.MacAddress)
+		ep.IPPrefixLen = e.IPPrefixLen
+		out.NetworkSettings.Networks[name] = ep
+	}
+	return out
+}
+
+func restartName(n string) string {
+	if n == "" {
+		return "no"
+	}
+	return n
+}
+
+// idAction runs fn on the container of the path and answers 204.
+func (s *Server) idAction(ctx *fasthttp.RequestCtx, fn func(id string) error) {
+	if err := fn(param(ctx, "id")); err != nil {
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+// status is a container's status, for the 304 answers of start and stop.
+func (s *Server) status(id string) (string, error) {
+	in, err := s.eng.InspectContainer(id)
+	if err != nil {
+		return "", err
+	}
+	return in.State.Status, nil
+}
+
+func stopTimeout(ctx *fasthttp.RequestCtx) (*time.Duration, error) {
+	t := query(ctx, "t")
+	if t == "" {
+		t = query(ctx, "timeout")
+	}
+	if t == "" {
+		return nil, nil
+	}
+	n, err := strconv.Atoi(t)
+	if err != nil {
+		return nil, errdefs.Invalid(fmt.Sprintf("query parameter t: %q is not a number of seconds", t))
+	}
+	if n < 0 { // -1: wait for ever
+		n = 1 << 30
+	}
+	d := time.Duration(n) * time.Second
+	return &d, nil
+}
+
+func (s *Server) containerStop(ctx *fasthttp.RequestCtx) {
+	id := param(ctx, "id")
+	st, err := s.status(id)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	if st != "running" && st != "paused" && st != "restarting" {
+		ctx.SetStatusCode(fasthttp.StatusNotModified)
+		return
+	}
+	s.idAction(ctx, func(id string) error {
+		t, err := stopTimeout(ctx)
+		if err != nil {
+			return err
+		}
+		return s.eng.StopContainer(s.ctx, id, t)
+	})
+}
+
+func (s *Server) containerRestart(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error {
+		t, err := stopTimeout(ctx)
+		if err != nil {
+			return err
+		}
+		return s.eng.RestartContainer(s.ctx, id, t)
+	})
+}
+
+func (s *Server) containerKill(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error {
+		st, err := s.status(id)
+		if err != nil {
+			return err
+		}
+		if st != "running" && st != "paused" && st != "restarting" {
+			return errdefs.Conflict(fmt.Sprintf("cannot kill container: %s: container %s is not running", id, id))
+		}
+		return s.eng.KillContainer(id, query(ctx, "signal"))
+	})
+}
+
+func (s *Server) containerPause(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error { return s.eng.PauseContainer(id, true) })
+}
+
+func (s *Server) containerUnpause(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error { return s.eng.PauseContainer(id, false) })
+}
+
+func (s *Server) containerRename(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error {
+		name := strings.TrimPrefix(query(ctx, "name"), "/")
+		if name == "" {
+			return errdefs.Invalid("query parameter name is required")
+		}
+		return s.eng.RenameContainer(id, name)
+	})
+}
+
+func (s *Server) containerDelete(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error {
+		if queryBool(ctx, "link") {
+			return errdefs.Invalid("links are not supported by minibox")
+		}
+		return s.eng.RemoveContainer(s.ctx, id, queryBool(ctx, "force"), queryBool(ctx, "v"))
+	})
+}
+
+// containerWait answers once the condition holds: not-running (default), next-exit
+// or removed. The status line goes out at once, as dockerd does, so that a client
+// knows its wait is registered before it starts the container.
+func (s *Server) containerWait(ctx *fasthttp.RequestCtx) {
+	id, cond := param(ctx, "id"), query(ctx, "condition")
+	switch cond {
+	case "", "not-running", "next-exit", "removed":
+	default:
+		writeErr(ctx, fasthttp.StatusBadRequest, fmt.Sprintf("invalid condition: %q (expected not-running, next-exit or removed)", cond))
+		return
+	}
+	if _, err := s.eng.InspectContainer(id); err != nil {
+		writeError(ctx, err)
+		return
+	}
+	eng, dctx := s.eng, s.ctx
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType("application/json")
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		// The headers must reach the client now (it starts the container once they
+		// have), and fasthttp sends them with the first chunk: a space, which JSON
+		// decoders skip.
+		w.WriteByte(' ')
+		w.Flush()
+		res, err := eng.WaitContainer(dctx, id, cond)
+		out := container.WaitResponse{StatusCode: -1}
+		switch {
+		case err != nil:
+			out.Error = &container.WaitExitError{Message: errdefs.Message(err)}
+		default:
+			out.StatusCode = int64(res.ExitCode)
+			if res.Error != "" {
+				out.Error = &container.WaitExitError{Message: res.Error}
+			}
+		}
+		json.NewEncoder(w).Encode(out)
+		w.Flush()
+	})
+}
+
+func (s *Server) containerPrune(ctx *fasthttp.RequestCtx) {
+	f, err := filters(ctx)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	listed, _ := s.eng.ListContainers(engine.ContainerFilter{})
+	out := container.PruneReport{ContainersDeleted: []string{}}
+	for i := range listed {
+		l := &listed[i]
+		if l.Status != "exited" && l.Status != "created" {
+			continue
+		}
+		if !matchContainer(l, map[string][]string{"label": f["label"]}) {
+			continue
+		}
+		if until := f["until"]; len(until) > 0 {
+			t, err := engine.ParseTime(until[0], time.Now())
+			if err != nil {
+				writeError(ctx, err)
+				return
+			}
+			if !l.CreatedAt.Before(t) {
+				continue
+			}
+		}
+		if err := s.eng.RemoveContainer(s.ctx, l.ID, false, false); err == nil {
+			out.ContainersDeleted = append(out.ContainersDeleted, l.ID)
+		}
+	}
+	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+// waitCtx ends with the daemon or after d.
+func (s *Server) waitCtx(d time.Duration) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(s.ctx, d)
+}
+
+func mac(s string) network.HardwareAddr {
+	hw, err := net.ParseMAC(s)
+	if err != nil {
+		return nil
+	}
+	return network.HardwareAddr(hw)
+}

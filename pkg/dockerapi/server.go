@@ -1,0 +1,273 @@
+package dockerapi
+
+import (
+	"context"
+	"crypto/rand"
+	"crypto/subtle"
+	"encoding/hex"
+	"fmt"
+	"log/slog"
+	"net"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/minibox/minibox/pkg/engine"
+)
+
+// MaxVersion and MinVersion bound the API versions served: the newest is the one of the
+// wire types; 1.24 is the oldest Docker itself still answered.
+const (
+	MaxVersion = "1.57"
+	MinVersion = "1.24"
+)
+
+const (
+	headerTimeout = 10 * time.Second
+	callTimeout   = 60 * time.Second
+	idleTimeout   = 120 * time.Second
+	// streamIdle is how long an archive or image upload may send nothing.
+	streamIdle = 60 * time.Second
+)
+
+// Server serves Docker's Engine API for one engine.
+type Server struct {
+	eng      *engine.Engine
+	log      *slog.Logger
+	token    []byte
+	http     *fasthttp.Server
+	shutdown chan struct{}
+	ctx      context.Context
+	cancel   context.CancelFunc
+	// pending holds attachments made to a container before its start (docker run
+	// attaches, then starts): the start hands them the container's stdio.
+	pmu     sync.Mutex
+	pending map[string][]*pendingAttach
+	// listCache is the unfiltered container list of one engine generation.
+	lmu       sync.Mutex
+	listGen   uint64
+	listBody  []byte
+	listKey   int64
+	listValid bool
+	// execs are Docker's exec instances (id -> *execConfig); emu guards their fields.
+	execs sync.Map
+	emu   sync.Mutex
+}
+
+// randomID is a 64-hex-digit ID, as Docker's.
+func randomID() string {
+	var b [32]byte
+	rand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
+
+// New builds the server; token "" means no authentication.
+func New(eng *engine.Engine, token string, log *slog.Logger) *Server {
+	s := &Server{eng: eng, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
+	s.ctx, s.cancel = context.WithCancel(context.Background())
+	if token != "" {
+		s.token = []byte(token)
+	}
+	r := s.routes()
+	s.http = &fasthttp.Server{
+		Handler:                      s.middleware(r.Handler),
+		Name:                         "miniboxd",
+		ReadTimeout:                  headerTimeout,
+		IdleTimeout:                  idleTimeout,
+		StreamRequestBody:            true,
+		MaxRequestBodySize:           1 << 20,
+		DisablePreParseMultipartForm: true,
+		NoDefaultDate:                true,
+		NoDefaultContentType:         true,
+		CloseOnShutdown:              true,
+		HeaderReceived:               s.headerReceived,
+		Logger:                       fasthttpLogger{log},
+	}
+	return s
+}
+
+// bodyLimit is the largest JSON body a route takes; archives stream without one.
+func bodyLimit(path string) int {
+	if strings.HasSuffix(path, "/create") {
+		return 4 << 20
+	}
+	return 1 << 20
+}
+
+// streamedBody reports routes whose body is an archive of any size.
+func streamedBody(path string) bool {
+	return strings.HasSuffix(path, "/archive") || path == "/build" || path == "/images/load" ||
+		strings.HasPrefix(path, "/images/create") || strings.HasSuffix(path, "/attach") || strings.HasSuffix(path, "/start")
+}
+
+// headerReceived runs once the headers are in, before any of the body is read: a
+// request without the token is answered 401 without its body.
+func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfig {
+	if s.token != nil && !s.authorized(h) {
+		if n := h.ContentLength(); n > 0 || n == -1 {
+			h.SetContentLength(0)
+			h.Set(bodyDropped, "1")
+		}
+		return fasthttp.RequestConfig{ReadTimeout: callTimeout, MaxRequestBodySize: 1 << 10}
+	}
+	h.Del(bodyDropped)
+	path, _ := splitVersion(string(h.RequestURI()))
+	if i := strings.IndexByte(path, '?'); i >= 0 {
+		path = path[:i]
+	}
+	if streamedBody(path) {
+		return fasthttp.RequestConfig{ReadTimeout: streamIdle, MaxRequestBodySize: 1 << 20}
+	}
+	return fasthttp.RequestConfig{ReadTimeout: callTimeout, MaxRequestBodySize: bodyLimit(path)}
+}
+
+// bodyDropped marks a request whose body the daemon will not read (no valid token).
+const bodyDropped = "X-Minibox-Body-Dropped"
+
+// authorized compares the token in constant time: "Authorization: Bearer <token>" or
+// "X-API-Token: <token>", either of which the docker CLI sends from HttpHeaders in its
+// config.json.
+func (s *Server) authorized(hdr *fasthttp.RequestHeader) bool {
+	var got []byte
+	if h := hdr.Peek("Authorization"); len(h) > 7 && strings.EqualFold(string(h[:7]), "bearer ") {
+		got = h[7:]
+	} else if h := hdr.Peek("X-API-Token"); len(h) > 0 {
+		got = h
+	}
+	return len(got) > 0 && subtle.ConstantTimeCompare(got, s.token) == 1
+}
+
+// splitVersion takes a /v1.NN prefix off a request URI; version is "" without one.
+func splitVersion(uri string) (rest, version string) {
+	if len(uri) < 3 || uri[0] != '/' || uri[1] != 'v' || uri[2] < '0' || uri[2] > '9' {
+		return uri, ""
+	}
+	end := strings.IndexByte(uri[1:], '/')
+	if end < 0 {
+		return uri, ""
+	}
+	return uri[1+end:], uri[2 : 1+end]
+}
+
+type versionKey struct{}
+
+// apiVersion is the version the client asked for (the newest without a prefix).
+func apiVersion(ctx *fasthttp.RequestCtx) string {
+	if v, ok := ctx.UserValue(versionKey{}).(string); ok {
+		return v
+	}
+	return MaxVersion
+}
+
+// versionBelow reports a request made for an API older than v.
+func versionBelow(ctx *fasthttp.RequestCtx, v string) bool {
+	return compareVersions(apiVersion(ctx), v) < 0
+}
+
+// compareVersions orders "1.41" against "1.9" numerically.
+func compareVersions(a, b string) int {
+	as, bs := strings.Split(a, "."), strings.Split(b, ".")
+	for i := 0; i < len(as) || i < len(bs); i++ {
+		var x, y int
+		if i < len(as) {
+			x, _ = strconv.Atoi(as[i])
+		}
+		if i < len(bs) {
+			y, _ = strconv.Atoi(bs[i])
+		}
+		if x != y {
+			if x < y {
+				return -1
+			}
+			return 1
+		}
+	}
+	return 0
+}
+
+func validVersion(v string) bool {
+	maj, min, ok := strings.Cut(v, ".")
+	if !ok {
+		return false
+	}
+	_, e1 := strconv.Atoi(maj)
+	_, e2 := strconv.Atoi(min)
+	return e1 == nil && e2 == nil
+}
+
+// middleware checks the token, strips and checks the version prefix, sets Docker's
+// common headers and keeps a panic in one request from taking the daemon down.
+func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandler {
+	logRequests := s.log.Enabled(context.Background(), slog.LevelDebug)
+	return func(ctx *fasthttp.RequestCtx) {
+		h := &ctx.Response.Header
+		h.Set("Api-Version", MaxVersion)
+		h.Set("Server", "Docker/minibox (linux)")
+		h.Set("Ostype", "linux")
+		if s.token != nil && !s.authorized(&ctx.Request.Header) {
+			h.Set("WWW-Authenticate", `Bearer realm="minibox"`)
+			writeErr(ctx, fasthttp.StatusUnauthorized, "missing or wrong API token: send it as \"Authorization: Bearer <token>\" (in the docker CLI's config.json: \"HttpHeaders\": {\"Authorization\": \"Bearer <token>\"})")
+			if len(ctx.Request.Header.Peek(bodyDropped)) > 0 {
+				ctx.Hijack(dropBody(ctx.Conn()))
+			}
+			return
+		}
+		rest, v := splitVersion(string(ctx.Request.RequestURI()))
+		if v != "" {
+			switch {
+			case !validVersion(v):
+				writeErr(ctx, fasthttp.StatusBadRequest, fmt.Sprintf("API version %q is not a version such as 1.41", v))
+				return
+			case compareVersions(v, MinVersion) < 0:
+				writeErr(ctx, fasthttp.StatusBadRequest, fmt.Sprintf("client version %s is too old. Minimum supported API version is %s, please upgrade your client to a newer version", v, MinVersion))
+				return
+			case compareVersions(v, MaxVersion) > 0:
+				writeErr(ctx, fasthttp.StatusBadRequest, fmt.Sprintf("client version %s is too new. Maximum supported API version is %s", v, MaxVersion))
+				return
+			}
+			ctx.SetUserValue(versionKey{}, v)
+			ctx.Request.SetRequestURI(rest)
+		}
+		select {
+		case <-s.shutdown:
+			writeErr(ctx, fasthttp.StatusServiceUnavailable, "the daemon is shutting down")
+			return
+		default:
+		}
+		start := time.Now()
+		defer func() {
+			if r := recover(); r != nil {
+				s.log.Error("panic in docker API request", "uri", string(ctx.RequestURI()), "panic", r, "stack", string(debug.Stack()))
+				ctx.ResetBody()
+				writeErr(ctx, fasthttp.StatusInternalServerError, fmt.Sprintf("internal error: %v", r))
+			}
+		}()
+		next(ctx)
+		if logRequests {
+			s.log.Debug("docker API request", "method", string(ctx.Method()), "uri", string(ctx.RequestURI()),
+				"version", v, "status", ctx.Response.StatusCode(), "duration", time.Since(start))
+		}
+	}
+}
+
+// Serve answers on ln until Shutdown.
+func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(hostFixListener{ln}) }
+
+// Shutdown stops accepting, lets requests finish for up to grace, then closes streams.
+func (s *Server) Shutdown(grace time.Duration) error {
+	close(s.shutdown)
+	s.cancel()
+	ctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	return s.http.ShutdownWithContext(ctx)
+}
+
+type fasthttpLogger struct{ log *slog.Logger }
+
+func (l fasthttpLogger) Printf(format string, args ...any) {
+	l.log.Debug("fasthttp (docker API)", "msg", strings.TrimSpace(fmt.Sprintf(format, args...)))
+}

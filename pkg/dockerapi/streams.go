@@ -1,0 +1,664 @@
+package dockerapi
+
+import (
+	"bufio"
+	"context"
+	"encoding/base64"
+	"encoding/binary"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/moby/moby/api/types/container"
+	"github.com/valyala/fasthttp"
+
+	"github.com/minibox/minibox/pkg/api"
+	mbcontainer "github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+const (
+	rawStream         = "application/vnd.docker.raw-stream"
+	multiplexedStream = "application/vnd.docker.multiplexed-stream"
+)
+
+// streamType is the Content-Type of a container's stdio stream: multiplexed frames
+// without a tty (from API 1.42; raw-stream before, with the same frames).
+func streamType(ctx *fasthttp.RequestCtx, tty bool) string {
+	if tty || versionBelow(ctx, "1.42") {
+		return rawStream
+	}
+	return multiplexedStream
+}
+
+// pendingAttach is an attachment made before the container's start.
+type pendingAttach struct {
+	stdin bool
+	got   chan *mbcontainer.Conn // one value; nil when the start failed
+}
+
+// hijack answers 101 (or 200 to a client that did not ask to upgrade) and hands the
+// connection to fn once the headers are out.
+func hijack(ctx *fasthttp.RequestCtx, contentType string, fn func(c net.Conn)) {
+	if strings.EqualFold(string(ctx.Request.Header.Peek("Upgrade")), "tcp") {
+		ctx.SetStatusCode(fasthttp.StatusSwitchingProtocols)
+		ctx.Response.Header.Set("Connection", "Upgrade")
+		ctx.Response.Header.Set("Upgrade", "tcp")
+	} else {
+		ctx.SetStatusCode(fasthttp.StatusOK)
+	}
+	ctx.Response.Header.Set("Content-Type", contentType)
+	ctx.HijackSetNoResponse(false)
+	raw := ctx.Conn()
+	ctx.Hijack(func(c net.Conn) { fn(halfCloser{Conn: c, raw: raw}) })
+}
+
+// halfCloser lets a hijacked connection (fasthttp's wrapper, which reads what it had
+// buffered first) half-close the socket under it: the client reads the end of the
+// output while it may still send input.
+type halfCloser struct {
+	net.Conn
+	raw net.Conn
+}
+
+func (h halfCloser) CloseWrite() error {
+	if cw, ok := h.raw.(interface{ CloseWrite() error }); ok {
+		return cw.CloseWrite()
+	}
+	return nil
+}
+
+// relay copies the process's output to the client until it ends, and the client's
+// input to the process (when in is set) until the client half-closes.
+func relay(c net.Conn, conn *mbcontainer.Conn, in io.Reader) { relayThen(c, conn, in, nil) }
+
+// relayThen is relay; ended (if set) runs between the end of the output and the end of
+// the stream, so that what the client asks next (an exec's exit code) is known.
+func relayThen(c net.Conn, conn *mbcontainer.Conn, in io.Reader, ended func()) {
+	defer c.Close()
+	defer conn.Close()
+	stdinDone := make(chan struct{})
+	go func() {
+		defer close(stdinDone)
+		if in != nil {
+			io.Copy(conn, in)
+			conn.CloseWrite()
+		}
+		// Whatever else the client sends is read: a close with unread input resets the
+		// connection, and the reset can overtake the end of the output.
+		io.Copy(io.Discard, c)
+	}()
+	io.Copy(c, conn)
+	if ended != nil {
+		ended()
+	}
+	closeWrite(c)
+	c.SetReadDeadline(time.Now().Add(lingerTimeout))
+	<-stdinDone
+}
+
+func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
+	id := param(ctx, "id")
+	in, err := s.eng.InspectContainer(id)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	if !queryBool(ctx, "stream") && !queryBool(ctx, "logs") {
+		writeErr(ctx, fasthttp.StatusBadRequest, "attach needs stream=1 (or logs=1)")
+		return
+	}
+	id, tty := in.ID, in.Config.Tty
+	stdin := queryBool(ctx, "stdin") && in.Config.OpenStdin
+	if !queryBool(ctx, "stream") { // logs=1 alone: the log so far, then the end
+		s.writeLogs(ctx, id, tty, engine.LogsOptions{Stdout: queryBool(ctx, "stdout"), Stderr: queryBool(ctx, "stderr")}, false)
+		return
+	}
+	if in.State.Running {
+		conn, _, err := s.eng.AttachContainer(s.ctx, id, stdin)
+		if err != nil {
+			writeError(ctx, err)
+			return
+		}
+		hijack(ctx, streamType(ctx, tty), func(c net.Conn) {
+			var r io.Reader
+			if stdin {
+				r = c
+			}
+			relay(c, conn, r)
+		})
+		return
+	}
+	// Not running: the attachment waits for the start (docker run attaches first).
+	p := &pendingAttach{stdin: stdin, got: make(chan *mbcontainer.Conn, 1)}
+	s.pmu.Lock()
+	s.pending[id] = append(s.pending[id], p)
+	s.pmu.Unlock()
+	done := s.ctx.Done()
+	hijack(ctx, streamType(ctx, tty), func(c net.Conn) {
+		// Input typed before the start is kept in a pipe until the process takes it.
+		var pr *io.PipeReader
+		if stdin {
+			var pw *io.PipeWriter
+			pr, pw = io.Pipe()
+			go func() { _, err := io.Copy(pw, c); pw.CloseWithError(err) }()
+		}
+		var conn *mbcontainer.Conn
+		select {
+		case conn = <-p.got:
+		case <-done:
+		}
+		if conn == nil {
+			s.dropPending(id, p)
+			if pr != nil {
+				pr.Close()
+			}
+			c.Close()
+			return
+		}
+		if pr != nil {
+			relay(c, conn, pr)
+			pr.Close()
+			return
+		}
+		relay(c, conn, nil)
+	})
+}
+
+func (s *Server) dropPending(id string, p *pendingAttach) {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	list := s.pending[id]
+	for i, q := range list {
+		if q == p {
+			s.pending[id] = append(list[:i:i], list[i+1:]...)
+			break
+		}
+	}
+	if len(s.pending[id]) == 0 {
+		delete(s.pending, id)
+	}
+}
+
+func (s *Server) takePending(id string) []*pendingAttach {
+	s.pmu.Lock()
+	defer s.pmu.Unlock()
+	ps := s.pending[id]
+	delete(s.pending, id)
+	return ps
+}
+
+func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
+	in, err := s.eng.InspectContainer(param(ctx, "id"))
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	if in.State.Running {
+		ctx.SetStatusCode(fasthttp.StatusNotModified)
+		return
+	}
+	id := in.ID
+	ps := s.takePending(id)
+	var before engine.BeforeResume
+	if len(ps) > 0 {
+		before = func(shim *mbcontainer.Container) error {
+			for _, p := range ps {
+				conn, err := shim.AttachConn(s.ctx, p.stdin)
+				if err != nil {
+					return err
+				}
+				p.got <- conn
+			}
+			return nil
+		}
+	}
+	_, err = s.eng.StartContainer(s.ctx, id, before)
+	for _, p := range ps {
+		select {
+		case p.got <- nil: // the start failed before this one was attached
+		default:
+		}
+	}
+	if err != nil {
+		if in.HostConfig.AutoRemove {
+			// dockerd removes an --rm container whose start failed; the client waits for it.
+			s.eng.RemoveContainer(s.ctx, id, true, true)
+		}
+		var sf *engine.StartFailed
+		if errors.As(err, &sf) {
+			writeErr(ctx, fasthttp.StatusBadRequest, "failed to create task for container: "+sf.Msg)
+			return
+		}
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusNoContent)
+}
+
+func (s *Server) containerResize(ctx *fasthttp.RequestCtx) {
+	s.idAction(ctx, func(id string) error {
+		h, w, err := sizeQuery(ctx)
+		if err != nil {
+			return err
+		}
+		return s.eng.ResizeContainer(id, h, w)
+	})
+}
+
+func sizeQuery(ctx *fasthttp.RequestCtx) (uint16, uint16, error) {
+	h, err1 := strconv.ParseUint(query(ctx, "h"), 10, 16)
+	w, err2 := strconv.ParseUint(query(ctx, "w"), 10, 16)
+	if err1 != nil || err2 != nil {
+		return 0, 0, errdefs.Invalid("query parameters h and w must be numbers of rows and columns")
+	}
+	return uint16(h), uint16(w), nil
+}
+
+func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
+	in, err := s.eng.InspectContainer(param(ctx, "id"))
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	opts := engine.LogsOptions{Follow: queryBool(ctx, "follow"), Stdout: queryBool(ctx, "stdout"), Stderr: queryBool(ctx, "stderr")}
+	if !opts.Stdout && !opts.Stderr {
+		writeErr(ctx, fasthttp.StatusBadRequest, "you must choose at least one stream (stdout=1 or stderr=1)")
+		return
+	}
+	if t := query(ctx, "tail"); t != "" && t != "all" {
+		n, err := strconv.Atoi(t)
+		if err != nil || n < 0 {
+			writeErr(ctx, fasthttp.StatusBadRequest, "tail: expected a number of lines or all")
+			return
+		}
+		opts.Tail = n
+		if n == 0 {
+			opts.Tail = -1
+		}
+	}
+	now := time.Now()
+	if opts.Since, err = parseDockerTime(query(ctx, "since"), now); err == nil {
+		opts.Until, err = parseDockerTime(query(ctx, "until"), now)
+	}
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	s.writeLogs(ctx, in.ID, in.Config.Tty, opts, queryBool(ctx, "timestamps"))
+}
+
+// parseDockerTime reads the client's since/until: Unix seconds with a fraction (what
+// the CLI sends), else what the engine reads. 0 is unset.
+func parseDockerTime(v string, now time.Time) (time.Time, error) {
+	if v == "" || v == "0" {
+		return time.Time{}, nil
+	}
+	return engine.ParseTime(v, now)
+}
+
+// writeLogs streams the log: frames without a tty, raw bytes with one.
+func (s *Server) writeLogs(ctx *fasthttp.RequestCtx, id string, tty bool, opts engine.LogsOptions, timestamps bool) {
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType(streamType(ctx, tty))
+	eng, done := s.eng, s.shutdown
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		var line []byte
+		eng.Logs(id, opts, done, func(l api.LogLine) error {
+			if opts.Tail < 0 {
+				return nil
+			}
+			line = line[:0]
+			if timestamps {
+				line = append(l.Time.UTC().AppendFormat(line, time.RFC3339Nano), ' ')
+			}
+			line = append(line, l.Text...)
+			if !tty {
+				var hdr [8]byte
+				hdr[0] = 1
+				if l.Stream == "stderr" {
+					hdr[0] = 2
+				}
+				binary.BigEndian.PutUint32(hdr[4:], uint32(len(line)))
+				w.Write(hdr[:])
+			}
+			w.Write(line)
+			return w.Flush()
+		})
+	})
+}
+
+// containerStats answers GET /containers/{id}/stats: one sample with stream=0 (or
+// one-shot=1), else one a second until the client leaves.
+func (s *Server) containerStats(ctx *fasthttp.RequestCtx) {
+	id := param(ctx, "id")
+	stream := !ctx.QueryArgs().Has("stream") || queryBool(ctx, "stream")
+	first, err := s.eng.Stats(s.ctx, []string{id})
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	prev := statsOf(first[0], nil)
+	if !stream {
+		if !queryBool(ctx, "one-shot") {
+			// Without one-shot, dockerd takes two samples so that precpu is set.
+			select {
+			case <-time.After(time.Second):
+			case <-s.shutdown:
+			}
+			if next, err := s.eng.Stats(s.ctx, []string{id}); err == nil {
+				prev = statsOf(next[0], prev)
+			}
+		}
+		writeJSON(ctx, fasthttp.StatusOK, prev)
+		return
+	}
+	eng, done, dctx := s.eng, s.shutdown, s.ctx
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType("application/json")
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		enc := json.NewEncoder(w)
+		cur := prev
+		for {
+			if enc.Encode(cur) != nil || w.Flush() != nil {
+				return
+			}
+			select {
+			case <-time.After(time.Second):
+			case <-done:
+				return
+			}
+			next, err := eng.Stats(dctx, []string{id})
+			if err != nil {
+				return
+			}
+			cur = statsOf(next[0], cur)
+		}
+	})
+}
+
+func statsOf(st api.Stats, prev *container.StatsResponse) *container.StatsResponse {
+	out := &container.StatsResponse{ID: st.ID, Name: "/" + st.Name, OSType: "linux", Read: st.Read,
+		NumProcs: uint32(st.Pids),
+		CPUStats: container.CPUStats{CPUUsage: container.CPUUsage{TotalUsage: st.CPUUsageUsec * 1000},
+			SystemUsage: systemCPUUsage(), OnlineCPUs: uint32(st.OnlineCPUs)},
+		MemoryStats: container.MemoryStats{Usage: st.MemoryUsage, Limit: st.MemoryLimit, Stats: map[string]uint64{}},
+		PidsStats:   container.PidsStats{Current: st.Pids, Limit: st.PidsLimit},
+		Networks:    map[string]container.NetworkStats{"eth0": {RxBytes: st.NetInput, TxBytes: st.NetOutput}},
+		BlkioStats: container.BlkioStats{IoServiceBytesRecursive: []container.BlkioStatEntry{
+			{Op: "read", Value: st.BlockInput}, {Op: "write", Value: st.BlockOutput}}},
+	}
+	if prev != nil {
+		out.PreRead, out.PreCPUStats = prev.Read, prev.CPUStats
+	}
+	return out
+}
+
+// systemCPUUsage is the host's CPU time in nanoseconds, as dockerd reports it (from the
+// first line of /proc/stat, in USER_HZ ticks of 10 ms).
+func systemCPUUsage() uint64 {
+	f, err := os.Open("/proc/stat")
+	if err != nil {
+		return 0
+	}
+	defer f.Close()
+	line, err := bufio.NewReader(f).ReadString('\n')
+	if err != nil || !strings.HasPrefix(line, "cpu ") {
+		return 0
+	}
+	var total uint64
+	for _, field := range strings.Fields(line)[1:8] {
+		n, _ := strconv.ParseUint(field, 10, 64)
+		total += n
+	}
+	return total * (1e9 / 100)
+}
+
+// execs are Docker's two-step execs: created here, run by the engine at start.
+type execConfig struct {
+	id, ctr  string
+	req      api.ExecRequest
+	engineID string // once started
+	started  bool
+}
+
+func (s *Server) execCreate(ctx *fasthttp.RequestCtx) {
+	var in container.ExecCreateRequest
+	if err := decodeJSON(ctx, &in); err != nil {
+		writeError(ctx, err)
+		return
+	}
+	c, err := s.eng.InspectContainer(param(ctx, "id"))
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	if !c.State.Running {
+		writeErr(ctx, fasthttp.StatusConflict, fmt.Sprintf("container %s is not running", c.ID))
+		return
+	}
+	if c.State.Paused {
+		writeErr(ctx, fasthttp.StatusConflict, fmt.Sprintf("container %s is paused, unpause the container before exec", c.ID))
+		return
+	}
+	if len(in.Cmd) == 0 {
+		writeErr(ctx, fasthttp.StatusBadRequest, "No exec command specified")
+		return
+	}
+	x := &execConfig{id: randomID(), ctr: c.ID, req: api.ExecRequest{ID: c.ID, Command: in.Cmd, Tty: in.Tty,
+		Stdin: in.AttachStdin, Env: in.Env, User: in.User, WorkingDir: in.WorkingDir}}
+	if in.ConsoleSize != nil {
+		x.req.Height, x.req.Width = uint16(in.ConsoleSize[0]), uint16(in.ConsoleSize[1])
+	}
+	s.execs.Store(x.id, x)
+	// Docker keeps exec records with their container; an hour is plenty for a client to
+	// start one and read its exit code.
+	time.AfterFunc(time.Hour, func() { s.execs.Delete(x.id) })
+	writeJSON(ctx, fasthttp.StatusCreated, container.ExecCreateResponse{ID: x.id})
+}
+
+func (s *Server) execOf(ctx *fasthttp.RequestCtx) (*execConfig, bool) {
+	v, ok := s.execs.Load(param(ctx, "id"))
+	if !ok {
+		writeErr(ctx, fasthttp.StatusNotFound, "No such exec instance: "+param(ctx, "id"))
+		return nil, false
+	}
+	return v.(*execConfig), true
+}
+
+func (s *Server) execStart(ctx *fasthttp.RequestCtx) {
+	x, ok := s.execOf(ctx)
+	if !ok {
+		return
+	}
+	var in container.ExecStartRequest
+	if err := decodeJSON(ctx, &in); err != nil {
+		writeError(ctx, err)
+		return
+	}
+	s.emu.Lock()
+	if x.started {
+		s.emu.Unlock()
+		writeErr(ctx, fasthttp.StatusConflict, "exec "+x.id+" has already been started")
+		return
+	}
+	x.started = true
+	s.emu.Unlock()
+	req := x.req
+	req.Detach = in.Detach
+	if in.ConsoleSize != nil {
+		req.Height, req.Width = uint16(in.ConsoleSize[0]), uint16(in.ConsoleSize[1])
+	}
+	started, err := s.eng.Exec(s.ctx, req)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	s.emu.Lock()
+	x.engineID = started.ID
+	s.emu.Unlock()
+	if in.Detach {
+		ctx.SetStatusCode(fasthttp.StatusOK)
+		return
+	}
+	eng, dctx := s.eng, s.ctx
+	hijack(ctx, streamType(ctx, req.Tty), func(c net.Conn) {
+		if started.Failed != nil {
+			msg := []byte(started.Failed.Msg + "\n")
+			if !req.Tty {
+				var hdr [8]byte
+				hdr[0] = 2
+				binary.BigEndian.PutUint32(hdr[4:], uint32(len(msg)))
+				msg = append(hdr[:], msg...)
+			}
+			c.Write(msg)
+			closeWrite(c)
+			c.SetReadDeadline(time.Now().Add(lingerTimeout))
+			io.Copy(io.Discard, c)
+			c.Close()
+			return
+		}
+		var r io.Reader
+		if req.Stdin {
+			r = c
+		}
+		relayThen(c, started.Conn, r, func() {
+			wctx, cancel := context.WithTimeout(dctx, 10*time.Second)
+			defer cancel()
+			eng.WaitExec(wctx, started.ID)
+		})
+	})
+}
+
+func (s *Server) execResize(ctx *fasthttp.RequestCtx) {
+	x, ok := s.execOf(ctx)
+	if !ok {
+		return
+	}
+	h, w, err := sizeQuery(ctx)
+	if err == nil {
+		s.emu.Lock()
+		eid := x.engineID
+		s.emu.Unlock()
+		if eid == "" {
+			err = errdefs.Conflict("exec " + x.id + " is not running")
+		} else {
+			err = s.eng.ResizeExec(eid, h, w)
+		}
+	}
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+}
+
+func (s *Server) execInspect(ctx *fasthttp.RequestCtx) {
+	x, ok := s.execOf(ctx)
+	if !ok {
+		return
+	}
+	s.emu.Lock()
+	eid := x.engineID
+	s.emu.Unlock()
+	out := container.ExecInspectResponse{ID: x.id, ContainerID: x.ctr, OpenStdin: x.req.Stdin, OpenStdout: true,
+		OpenStderr: true, ProcessConfig: &container.ExecProcessConfig{Tty: x.req.Tty, Entrypoint: x.req.Command[0],
+			Arguments: x.req.Command[1:], User: x.req.User}}
+	if eid != "" {
+		in, err := s.eng.InspectExec(s.ctx, eid, false)
+		if err != nil {
+			writeError(ctx, err)
+			return
+		}
+		out.Running, out.Pid = in.Running, in.PID
+		if !in.Running {
+			code := in.ExitCode
+			out.ExitCode = &code
+		}
+	}
+	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+// pathStatHeader is Docker's stat of an archive path, as a header.
+const pathStatHeader = "X-Docker-Container-Path-Stat"
+
+func (s *Server) statHeader(ctx *fasthttp.RequestCtx) (id, path string, ok bool) {
+	id, path = param(ctx, "id"), query(ctx, "path")
+	if path == "" {
+		writeErr(ctx, fasthttp.StatusBadRequest, "query parameter path is required")
+		return "", "", false
+	}
+	st, err := s.eng.StatPath(s.ctx, id, path)
+	if err != nil {
+		writeError(ctx, err)
+		return "", "", false
+	}
+	b, _ := json.Marshal(container.PathStat{Name: st.Name, Size: st.Size, Mode: st.Mode, Mtime: parseMtime(st.Mtime), LinkTarget: st.LinkTarget})
+	ctx.Response.Header.Set(pathStatHeader, base64.StdEncoding.EncodeToString(b))
+	return id, path, true
+}
+
+func parseMtime(s string) time.Time {
+	t, _ := time.Parse(time.RFC3339Nano, s)
+	return t
+}
+
+func (s *Server) archiveHead(ctx *fasthttp.RequestCtx) {
+	if _, _, ok := s.statHeader(ctx); ok {
+		ctx.SetStatusCode(fasthttp.StatusOK)
+	}
+}
+
+func (s *Server) archiveGet(ctx *fasthttp.RequestCtx) {
+	id, path, ok := s.statHeader(ctx)
+	if !ok {
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType("application/x-tar")
+	eng, dctx := s.eng, s.ctx
+	pr, pw := io.Pipe()
+	// Docker's archive of a symlink is the link itself unless the path ends in "/.".
+	go func() { pw.CloseWithError(eng.ArchivePath(dctx, id, path, false, pw)) }()
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer pr.Close()
+		io.Copy(w, pr)
+		w.Flush()
+	})
+}
+
+func (s *Server) archivePut(ctx *fasthttp.RequestCtx) {
+	id, path := param(ctx, "id"), query(ctx, "path")
+	if path == "" {
+		writeErr(ctx, fasthttp.StatusBadRequest, "query parameter path is required")
+		return
+	}
+	st, err := s.eng.StatPath(s.ctx, id, path)
+	if err == nil && !st.Mode.IsDir() {
+		err = errdefs.Invalid("extraction point is not a directory")
+	}
+	if err == nil {
+		err = s.eng.ExtractArchive(s.ctx, id, path, bodyReader(ctx))
+	}
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+}
+
+// containerTop is not in the engine yet.
+func (s *Server) containerTop(ctx *fasthttp.RequestCtx) {
+	if _, err := s.eng.InspectContainer(param(ctx, "id")); err != nil {
+		writeError(ctx, err)
+		return
+	}
+	writeErr(ctx, fasthttp.StatusNotImplemented, "top is not supported by minibox yet")
+}
