@@ -346,7 +346,9 @@ func TestV1PidsLimit(t *testing.T) {
 	}
 }
 
-// A quota of 50% holds a busy loop near half a CPU, measured from cpuacct.usage.
+// A quota of 50% holds a busy loop to at most about half a CPU, measured from
+// cpuacct.usage. Only the ceiling is the quota's doing: on a busy host the loop may get
+// less, and then the kernel never had to throttle it.
 func TestV1CPUQuota(t *testing.T) {
 	m := realV1(t)
 	path := testCgroup(t, m)
@@ -367,8 +369,11 @@ func TestV1CPUQuota(t *testing.T) {
 	const spun = 2 * time.Second
 	share := float64(after.CPUUsageUsec-before.CPUUsageUsec) / float64(spun.Microseconds())
 	t.Logf("busy loop used %.2f of a CPU over its %s", share, spun)
-	if share < 0.35 || share > 0.6 {
-		t.Errorf("busy loop under a 50%% quota used %.2f of a CPU, want about 0.5", share)
+	if share > 0.6 {
+		t.Errorf("busy loop under a 50%% quota used %.2f of a CPU, want at most about 0.5", share)
+	}
+	if q, _ := read(Root, "cpu/"+path+"/cpu.cfs_quota_us"); q != "50000" {
+		t.Errorf("cpu.cfs_quota_us = %q, want 50000", q)
 	}
 }
 
