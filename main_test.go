@@ -67,6 +67,7 @@ func TestScripts(t *testing.T) {
 			"api":            apiCall,
 			"raw-upload":     rawUpload,
 			"abandon-import": abandonImport,
+			"docker-go-client": dockerGoClient,
 		},
 		Condition: func(cond string) (bool, error) {
 			switch cond {
