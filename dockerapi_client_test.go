@@ -21,7 +21,7 @@ import (
 func dockerGoClient(ts *testscript.TestScript, neg bool, args []string) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	c, err := client.New(client.WithHost(ts.Getenv("DOCKER_HOST")), client.WithAPIVersionNegotiation())
+	c, err := client.New(client.WithHost(ts.Getenv("DOCKER_HOST")))
 	ts.Check(err)
 	defer c.Close()
 	check := func(ok bool, format string, a ...any) {
