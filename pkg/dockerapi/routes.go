@@ -66,6 +66,8 @@ func (s *Server) routes() *router.Router {
 	r.POST("/volumes/prune", s.volumePrune)
 	r.DELETE("/volumes/{name}", s.volumeDelete)
 
+	r.POST("/build", s.build)
+
 	r.NotFound = s.notFound
 	r.MethodNotAllowed = s.notFound
 	r.HandleMethodNotAllowed = true

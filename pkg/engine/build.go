@@ -82,6 +82,12 @@ func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth)
 		return nil, err
 	}
 	defer unix.Close(dirfd)
+	return e.prepareBuild(r, auth, dirfd, ctxPath, dir)
+}
+
+// prepareBuild is PrepareBuild once the context is open (dirfd, resolved as dir).
+func (e *Engine) prepareBuild(r api.BuildRequest, auth map[string]registry.Auth, dirfd int, ctxPath, dir string) (*PreparedBuild, error) {
+	var err error
 	content := []byte(r.MiniBox)
 	name := r.File
 	if name == "" && len(strings.TrimSpace(r.MiniBox)) == 0 {
