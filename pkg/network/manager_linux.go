@@ -315,13 +315,15 @@ func (m *Manager) writeTableOnce() error {
 	for _, c := range p.chains {
 		// The shared rules are alike for every Manager: a chain that has as many as the plan
 		// keeps them (rewriting them at each start made two daemons race for their handles).
+		// A chain the plan has none for keeps what an older daemon, still running, wrote
+		// there and relies on.
 		want := 0
 		for _, tag := range p.tags[c.Name] {
 			if tag == sharedTag {
 				want++
 			}
 		}
-		keepShared := len(shared[c.Name]) == want
+		keepShared := want == 0 || len(shared[c.Name]) == want
 		if !keepShared {
 			for _, r := range shared[c.Name] {
 				if err := m.nft.DelRule(r.rule(p.table)); err != nil {
