@@ -315,13 +315,15 @@ func (m *Manager) writeTableOnce() error {
 	for _, c := range p.chains {
 		// The shared rules are alike for every Manager: a chain that has as many as the plan
 		// keeps them (rewriting them at each start made two daemons race for their handles).
+		// A chain the plan has none for keeps what an older daemon, still running, wrote
+		// there and relies on.
 		want := 0
 		for _, tag := range p.tags[c.Name] {
 			if tag == sharedTag {
 				want++
 			}
 		}
-		keepShared := len(shared[c.Name]) == want
+		keepShared := want == 0 || len(shared[c.Name]) == want
 		if !keepShared {
 			for _, r := range shared[c.Name] {
 				if err := m.nft.DelRule(r.rule(p.table)); err != nil {
@@ -509,20 +511,67 @@ func deleteLink(c *rtnetlink.Conn, name string) error {
 	return nil
 }
 
-// deleteVethLater starts the removal of a container's veth in the background.
+// deleteVethLater starts the removal of a container's veth in the background. Waiting even
+// for its unlisting (RTM_DELLINK) would cost a stop ~20 ms: a veth pair is announced gone
+// only after its RCU wait.
 func (m *Manager) deleteVethLater(id string) {
-	name := m.cfg.vethName(id)
-	if _, ok := m.deleting[name]; ok {
-		return
+	m.deleteLinkLater(m.cfg.vethName(id), false)
+}
+
+// deleteLinkLater starts removing link name on its own connection and returns a channel
+// closed once the removal ended or, with watch, once the kernel has unlisted the link (its
+// name and addresses are gone then), whichever comes first. Unregistering a device waits
+// for RCU grace periods; for a bridge about half of them come after the unlisting, which is
+// left to the background (waitDeleted and Close wait for it). The kernel announces the
+// unlisting on RTNLGRP_LINK; nothing is polled.
+func (m *Manager) deleteLinkLater(name string, watch bool) <-chan struct{} {
+	if done, ok := m.deleting[name]; ok {
+		return done
+	}
+	unlisted := make(chan struct{})
+	var once sync.Once
+	gone := func() { once.Do(func() { close(unlisted) }) }
+	nsfd := 0
+	if m.ns != nil {
+		nsfd = int(m.ns.Fd())
+	}
+	// Without events, the removal's own answer says when it is gone.
+	var events *netlink.Conn
+	if watch {
+		events, _ = netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: nsfd, Groups: unix.RTMGRP_LINK})
+	}
+	if events != nil {
+		go func() {
+			for {
+				msgs, err := events.Receive()
+				if err != nil {
+					return // closed, or the events overflowed: the removal's answer decides
+				}
+				for _, msg := range msgs {
+					var l rtnetlink.LinkMessage
+					// AF_UNSPEC: the link's own removal (AF_BRIDGE ones are about bridge ports).
+					if msg.Header.Type == unix.RTM_DELLINK && l.UnmarshalBinary(msg.Data) == nil &&
+						l.Family == unix.AF_UNSPEC && l.Attributes != nil && l.Attributes.Name == name {
+						gone()
+						return
+					}
+				}
+			}
+		}()
 	}
 	done := make(chan struct{})
 	m.deleting[name] = done
 	go func() {
 		defer close(done)
-		if err := m.deleteVeth(m.rtDel, id); err != nil {
-			m.log.Warn("remove veth", "veth", name, "err", err)
+		if err := deleteLink(m.rtDel, name); err != nil {
+			m.log.Warn("remove link", "link", name, "err", err)
 		}
+		if events != nil {
+			events.Close()
+		}
+		gone()
 	}()
+	return unlisted
 }
 
 // waitDeleted waits until a background removal of veth name (if any) is done.

@@ -189,7 +189,7 @@ func (m *Manager) Remove(ctx context.Context) error {
 				}
 			}
 		}
-		errs = append(errs, m.deleteBridge(br.Index))
+		errs = append(errs, m.deleteBridge())
 	case !errors.Is(err, errdefs.ErrNotFound):
 		errs = append(errs, err)
 	}
@@ -240,52 +240,11 @@ func (m *Manager) deleteOwnRules() error {
 // deleteBridge deletes the bridge and returns once the kernel has unlisted it (its name and
 // subnet are free then). Unregistering a bridge waits for RCU grace periods twice: once
 // before it is unlisted (~17 ms here, the bridge's own teardown) and once after (another
-// ~17 ms, releasing the device); the second is left to the background, as Detach leaves a
-// veth's. The kernel announces the unlisting on RTNLGRP_LINK; nothing is polled.
-func (m *Manager) deleteBridge(index uint32) error {
-	name := m.cfg.Bridge
-	nsfd := 0
-	if m.ns != nil {
-		nsfd = int(m.ns.Fd())
+// ~17 ms, releasing the device); the second is left to the background, as a veth's is.
+func (m *Manager) deleteBridge() error {
+	<-m.deleteLinkLater(m.cfg.Bridge, true)
+	if _, err := linkByName(m.rt, m.cfg.Bridge); !errors.Is(err, errdefs.ErrNotFound) {
+		return fmt.Errorf("bridge %s is still there after its removal (see the log): %v", m.cfg.Bridge, err)
 	}
-	events, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: nsfd, Groups: unix.RTMGRP_LINK})
-	if err != nil { // without events, wait for the whole removal
-		return deleteLink(m.rt, name)
-	}
-	unlisted := make(chan struct{})
-	go func() {
-		defer events.Close()
-		for {
-			msgs, err := events.Receive()
-			if err != nil {
-				return // closed, or the events overflowed: the removal's answer decides
-			}
-			for _, msg := range msgs {
-				var l rtnetlink.LinkMessage
-				// AF_UNSPEC: the link's own removal (AF_BRIDGE ones are about bridge ports).
-				if msg.Header.Type == unix.RTM_DELLINK && l.UnmarshalBinary(msg.Data) == nil && l.Index == index && l.Family == unix.AF_UNSPEC {
-					close(unlisted)
-					return
-				}
-			}
-		}
-	}()
-	done := make(chan struct{})
-	var derr error
-	m.deleting[name] = done
-	go func() {
-		defer close(done)
-		derr = deleteLink(m.rtDel, name)
-		events.Close() // ends the reader if the event never came
-		if derr != nil {
-			m.log.Warn("remove bridge", "bridge", name, "err", derr)
-		}
-	}()
-	select {
-	case <-unlisted:
-		return nil
-	case <-done:
-		delete(m.deleting, name)
-		return derr
-	}
+	return nil
 }
