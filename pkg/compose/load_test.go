@@ -192,3 +192,38 @@ func TestLoadErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestLoadOriginal: the original dialect's keys, and its meanings in minibox-compose files
+// only.
+func TestLoadOriginal(t *testing.T) {
+	const body = "services:\n  db:\n    image: busybox\n    db_mode: true\n    shm_size: 64\n  web:\n    image: busybox\n    data: /d\n"
+	for _, c := range []struct {
+		file string
+		shm  int64
+	}{{"minibox-compose.yaml", 64 << 20}, {"compose.yaml", 64}} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, c.file), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, err := Load(context.Background(), Options{WorkingDir: dir, Name: "legacy"})
+		if err != nil {
+			t.Fatalf("%s: %v", c.file, err)
+		}
+		db := p.Services["db"]
+		if int64(db.ShmSize) != c.shm {
+			t.Errorf("%s: shm_size = %d, want %d", c.file, db.ShmSize, c.shm)
+		}
+		if on, data := dbMode(db); !on || data != DefaultDBData {
+			t.Errorf("%s: db_mode = %v at %q, want on at %s", c.file, on, data, DefaultDBData)
+		}
+		if on, data := dbMode(p.Services["web"]); on || data != "/d" {
+			t.Errorf("%s: web db_mode = %v at %q, want off at /d", c.file, on, data)
+		}
+		for svc, target := range map[string]string{"db": DefaultDBData, "web": "/d"} {
+			vols := p.Services[svc].Volumes
+			if len(vols) != 1 || vols[0].Source != svc+"-data" || vols[0].Target != target || p.Volumes[svc+"-data"].Name != "legacy-"+svc+"-data" {
+				t.Errorf("%s: %s volumes = %+v, top level %+v", c.file, svc, vols, p.Volumes)
+			}
+		}
+	}
+}

@@ -28,6 +28,7 @@ import (
 type loader struct {
 	env     map[string]string
 	workDir string
+	warnf   func(string)
 }
 
 func (l *loader) lookup(k string) (string, bool) {
@@ -210,6 +211,9 @@ func (l *loader) readFile(file string, seen []string) (map[string]any, [][]strin
 		cfg, err := interpolation.Interpolate(d.dict, interpolation.Options{LookupValue: l.lookup, Substitute: template.Substitute})
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", file, err)
+		}
+		if err := l.original(cfg, file); err != nil {
+			return nil, nil, err
 		}
 		if err := l.extends(cfg, file, d.resets, seen); err != nil {
 			return nil, nil, err
@@ -490,6 +494,9 @@ func (l *loader) project(dict map[string]any, name string, files []string) (*typ
 		return nil, fmt.Errorf("%s: %w", at, err)
 	}
 	if err := validation.Validate(dict); err != nil {
+		return nil, fmt.Errorf("%s: %w", at, err)
+	}
+	if err := originalData(dict, name); err != nil {
 		return nil, fmt.Errorf("%s: %w", at, err)
 	}
 	if err := normalize(dict, name, l.env); err != nil {

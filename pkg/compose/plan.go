@@ -28,6 +28,9 @@ const (
 	LabelFiles      = "com.docker.compose.project.config_files"
 	LabelNetwork    = "com.docker.compose.network"
 	LabelVolume     = "com.docker.compose.volume"
+	// The original minibox's labels, for what reads them.
+	labelOrigProject = "minibox.compose.project"
+	labelOrigService = "minibox.compose.service"
 )
 
 // ContainerName is Compose's <project>-<service>-<n>, or the service's container_name.
@@ -105,6 +108,11 @@ func PlanContainer(p *types.Project, s types.ServiceConfig, n int, imageID strin
 	if s.Entrypoint != nil {
 		ep := slices.Clone([]string(s.Entrypoint))
 		req.Entrypoint = &ep
+	}
+	if db, data := dbMode(s); db {
+		// The data volume is the service's (originalData mounted it at data): the engine
+		// adds db run's relaxations and no volume of its own.
+		req.DBMode, req.Data = true, data
 	}
 	if s.OomScoreAdj != 0 {
 		v := int(s.OomScoreAdj)
@@ -247,6 +255,7 @@ func PlanContainer(p *types.Project, s types.ServiceConfig, n int, imageID strin
 	pl.Hash = hash
 	req.Labels[LabelProject] = p.Name
 	req.Labels[LabelService] = s.Name
+	req.Labels[labelOrigProject], req.Labels[labelOrigService] = p.Name, s.Name
 	req.Labels[LabelNumber] = strconv.Itoa(n)
 	req.Labels[LabelHash] = hash
 	req.Labels[LabelOneoff] = "False"

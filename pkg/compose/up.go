@@ -5,7 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -162,6 +164,9 @@ func (r *Runner) Prepare(ctx context.Context, services []string, build, noBuild 
 		return nil, err
 	}
 	if err := r.ensureVolumes(ctx, services); err != nil {
+		return nil, err
+	}
+	if err := r.ensureBindSources(services); err != nil {
 		return nil, err
 	}
 	ids := map[string]string{}
@@ -562,6 +567,25 @@ func (r *Runner) ensureVolumes(ctx context.Context, services []string) error {
 			return fmt.Errorf("volumes.%s: %w", key, err)
 		}
 		r.event("Volume", strconv.Quote(vol.Name), "Created")
+	}
+	return nil
+}
+
+// ensureBindSources makes the missing source directories of the binds that ask for it
+// (create_host_path: the short syntax's default), as Compose does.
+func (r *Runner) ensureBindSources(services []string) error {
+	for _, n := range services {
+		for i, v := range r.P.Services[n].Volumes {
+			if v.Type != types.VolumeTypeBind || v.Bind == nil || !bool(v.Bind.CreateHostPath) {
+				continue
+			}
+			if _, err := os.Lstat(v.Source); !errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err := os.MkdirAll(v.Source, 0o755); err != nil {
+				return fmt.Errorf("services.%s.volumes[%d]: %w", n, i, err)
+			}
+		}
 	}
 	return nil
 }
