@@ -89,14 +89,19 @@ services:
     ports: ["1000:1000"]
     dns: !reset []
 `,
-	"proj/.env":         "DB_NAME=shopdb\nVERSION=2.0\n",
-	"proj/web.env":      "FROM_FILE=1\n",
-	"proj/token.txt":    "s3cret",
-	"common/base.yaml":  "services:\n  base:\n    image: busybox\n    working_dir: /app\n    volumes: [./conf:/conf]\n    dns: [1.1.1.1]\n",
-	"proj/other.env":    "DB_NAME=otherdb\n",
-	"proj/second.yaml":  "services:\n  db:\n    environment: {EXTRA: \"2\"}\n",
-	"proj/web/MiniBox":  "FROM busybox\n",
-	"proj/static/index": "hi\n",
+	"proj/.env":           "DB_NAME=shopdb\nVERSION=2.0\n",
+	"proj/web.env":        "FROM_FILE=1\n",
+	"proj/token.txt":      "s3cret",
+	"common/base.yaml":    "services:\n  base:\n    image: busybox\n    working_dir: /app\n    volumes: [./conf:/conf]\n    dns: [1.1.1.1]\n",
+	"proj/other.env":      "DB_NAME=otherdb\n",
+	"proj/second.yaml":    "services:\n  db:\n    environment: {EXTRA: \"2\"}\n",
+	"proj/web/MiniBox":    "FROM busybox\n",
+	"proj/static/index":   "hi\n",
+	"inc/compose.yaml":    "include:\n  - ../lib/db/compose.yaml\n  - path: [../lib/cache.yaml]\n    project_directory: ../lib\n    env_file: ../lib/cache.env\nservices:\n  web:\n    image: busybox\n    depends_on: [db, cache]\n    volumes: [./www:/www]\n",
+	"lib/db/compose.yaml": "services:\n  db:\n    image: busybox:${DB_TAG}\n    volumes: [./init:/init, dbdata:/data]\nvolumes:\n  dbdata: {}\n",
+	"lib/db/.env":         "DB_TAG=1.36\n",
+	"lib/cache.yaml":      "services:\n  cache:\n    image: busybox\n    environment: [\"MODE=${CACHE_MODE}\"]\n    volumes: [./conf:/conf]\n",
+	"lib/cache.env":       "CACHE_MODE=lru\n",
 }
 
 func writeFixture(t *testing.T) string {
@@ -124,6 +129,7 @@ func TestLoadMatchesComposeGo(t *testing.T) {
 		{WorkingDir: proj, Profiles: []string{"cache", "tools"}},
 		{WorkingDir: proj, EnvFiles: []string{filepath.Join(proj, "other.env")}, Name: "other"},
 		{Files: []string{filepath.Join(proj, "compose.yaml"), filepath.Join(proj, "second.yaml")}},
+		{WorkingDir: filepath.Join(dir, "inc")},
 	}
 	for i, o := range cases {
 		o.Env = env

@@ -29,6 +29,8 @@ type loader struct {
 	env     map[string]string
 	workDir string
 	warnf   func(string)
+	// including holds the files whose include: is being loaded, to catch cycles.
+	including []string
 }
 
 func (l *loader) lookup(k string) (string, bool) {
@@ -236,10 +238,22 @@ func (l *loader) mergeFile(dict map[string]any, file string) (map[string]any, er
 	if err != nil {
 		return nil, err
 	}
+	included, err := l.includes(cfg, file)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkFile(cfg, file); err != nil {
 		return nil, err
 	}
 	delete(cfg, "version") // obsolete, and ignored by Compose too
+	if len(included) > 0 {
+		if err := conflicts(cfg, included, file); err != nil {
+			return nil, err
+		}
+		if dict, err = override.Merge(dict, included); err != nil {
+			return nil, fmt.Errorf("%s: include: %w", file, err)
+		}
+	}
 	for _, p := range resets {
 		reset(dict, p)
 	}
@@ -374,8 +388,6 @@ func checkFile(cfg map[string]any, file string) error {
 	for _, k := range sortedKeys(c) {
 		switch {
 		case k == "version", k == "name", strings.HasPrefix(k, "x-"):
-		case k == "include":
-			return fmt.Errorf("%s: include: not supported; pass the files with -f instead", file)
 		default:
 			f, ok := fieldsOf(reflect.TypeFor[types.Project]())[k]
 			if !ok {
