@@ -587,49 +587,10 @@ func normalize(dict map[string]any, project string, env map[string]string) error
 			s = map[string]any{}
 			services[name] = s
 		}
-		if _, ok := s["network_mode"]; !ok {
-			if n, _ := s["networks"].(map[string]any); len(n) == 0 {
-				s["networks"] = map[string]any{"default": nil}
-				usesDefault = true
-			} else if _, ok := n["default"]; ok {
-				usesDefault = true
-			}
+		if defaultNetwork(s) {
+			usesDefault = true
 		}
-		deps, _ := s["depends_on"].(map[string]any)
-		if deps == nil {
-			deps = map[string]any{}
-		}
-		implied := func(svc string, restart bool) {
-			if _, ok := deps[svc]; !ok {
-				deps[svc] = map[string]any{"condition": types.ServiceConditionStarted, "restart": restart, "required": true}
-			}
-		}
-		if links, ok := s["links"].([]any); ok {
-			for _, e := range links {
-				if str, ok := e.(string); ok {
-					svc, _, _ := strings.Cut(str, ":")
-					implied(svc, true)
-				}
-			}
-		}
-		for _, ns := range []string{"network_mode", "ipc", "pid"} {
-			if v, ok := s[ns].(string); ok {
-				if svc, ok := strings.CutPrefix(v, types.ServicePrefix); ok {
-					implied(svc, true)
-				}
-			}
-		}
-		if vf, ok := s["volumes_from"].([]any); ok {
-			for _, e := range vf {
-				if str, ok := e.(string); ok && !strings.HasPrefix(str, types.ContainerPrefix) {
-					svc, _, _ := strings.Cut(str, ":")
-					implied(svc, false)
-				}
-			}
-		}
-		if len(deps) > 0 {
-			s["depends_on"] = deps
-		}
+		impliedDependencies(s)
 		if b, ok := s["build"].(map[string]any); ok {
 			if b["context"] == nil {
 				b["context"] = "."
@@ -660,8 +621,8 @@ func normalize(dict map[string]any, project string, env map[string]string) error
 			s["pull_policy"] = types.PullPolicyMissing
 		}
 	}
-	nets, _ := dict["networks"].(map[string]any)
 	if usesDefault {
+		nets, _ := dict["networks"].(map[string]any)
 		if nets == nil {
 			nets = map[string]any{}
 			dict["networks"] = nets
@@ -670,6 +631,65 @@ func normalize(dict map[string]any, project string, env map[string]string) error
 			nets["default"] = nil
 		}
 	}
+	return nameResources(dict, project)
+}
+
+// defaultNetwork puts a service that names no network (and has no network_mode) on the
+// default one, and says whether the service is on it.
+func defaultNetwork(s map[string]any) bool {
+	if _, ok := s["network_mode"]; ok {
+		return false
+	}
+	n, _ := s["networks"].(map[string]any)
+	if len(n) == 0 {
+		s["networks"] = map[string]any{"default": nil}
+		return true
+	}
+	_, ok := n["default"]
+	return ok
+}
+
+// impliedDependencies adds the depends_on entries that links, network_mode/ipc/pid:
+// service: and volumes_from imply.
+func impliedDependencies(s map[string]any) {
+	deps, _ := s["depends_on"].(map[string]any)
+	if deps == nil {
+		deps = map[string]any{}
+	}
+	implied := func(svc string, restart bool) {
+		if _, ok := deps[svc]; !ok {
+			deps[svc] = map[string]any{"condition": types.ServiceConditionStarted, "restart": restart, "required": true}
+		}
+	}
+	links, _ := s["links"].([]any)
+	for _, e := range links {
+		if str, ok := e.(string); ok {
+			svc, _, _ := strings.Cut(str, ":")
+			implied(svc, true)
+		}
+	}
+	for _, ns := range []string{"network_mode", "ipc", "pid"} {
+		if v, ok := s[ns].(string); ok {
+			if svc, ok := strings.CutPrefix(v, types.ServicePrefix); ok {
+				implied(svc, true)
+			}
+		}
+	}
+	vf, _ := s["volumes_from"].([]any)
+	for _, e := range vf {
+		if str, ok := e.(string); ok && !strings.HasPrefix(str, types.ContainerPrefix) {
+			svc, _, _ := strings.Cut(str, ":")
+			implied(svc, false)
+		}
+	}
+	if len(deps) > 0 {
+		s["depends_on"] = deps
+	}
+}
+
+// nameResources names the project's networks, volumes, secrets and configs
+// <project>_<key>, external ones by their key, unless named already.
+func nameResources(dict map[string]any, project string) error {
 	for _, section := range []string{"networks", "volumes", "secrets", "configs"} {
 		top, ok := dict[section].(map[string]any)
 		if !ok {
