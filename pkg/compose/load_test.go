@@ -4,11 +4,16 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/distribution/reference"
 	"github.com/google/go-cmp/cmp"
+	"github.com/opencontainers/go-digest"
 )
 
 // A project that exercises what real files use: anchors and merge keys, extends (same
@@ -230,6 +235,47 @@ func TestLoadOriginal(t *testing.T) {
 			if len(vols) != 1 || vols[0].Source != svc+"-data" || vols[0].Target != target || p.Volumes[svc+"-data"].Name != "legacy-"+svc+"-data" {
 				t.Errorf("%s: %s volumes = %+v, top level %+v", c.file, svc, vols, p.Volumes)
 			}
+		}
+	}
+}
+
+// TestImagesResolved runs compose-go's digest pinning over the stand-in for
+// distribution/reference the build links (go.mod replaces it): short names are
+// normalised, a tag kept, a digested image left alone, a bad name refused.
+func TestImagesResolved(t *testing.T) {
+	const sum = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	p := &types.Project{Services: types.Services{}}
+	for name, image := range map[string]string{"a": "busybox", "b": "localhost:5000/team/app:1.2", "c": "alpine@" + sum} {
+		s := types.ServiceConfig{Name: name}
+		s.Image = image
+		p.Services[name] = s
+	}
+	var asked []string
+	var mu sync.Mutex
+	out, err := p.WithImagesResolved(func(n reference.Named) (digest.Digest, error) {
+		mu.Lock()
+		asked = append(asked, n.String())
+		mu.Unlock()
+		return digest.Digest(sum), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(asked)
+	if want := []string{"docker.io/library/busybox:latest", "localhost:5000/team/app:1.2"}; !slices.Equal(asked, want) {
+		t.Errorf("resolver asked for %v, want %v", asked, want)
+	}
+	for svc, want := range map[string]string{"a": "docker.io/library/busybox:latest@" + sum, "b": "localhost:5000/team/app:1.2@" + sum, "c": "docker.io/library/alpine@" + sum} {
+		if got := out.Services[svc].Image; got != want {
+			t.Errorf("%s: image %q, want %q", svc, got, want)
+		}
+	}
+	for _, bad := range []string{"docker.io/UPPER/x", "a:b:c", "x@sha256:12", "-x"} {
+		s := types.ServiceConfig{Name: "a"}
+		s.Image = bad
+		p := &types.Project{Services: types.Services{"a": s}}
+		if _, err := p.WithImagesResolved(func(reference.Named) (digest.Digest, error) { return sum, nil }); err == nil {
+			t.Errorf("%q: no error", bad)
 		}
 	}
 }
