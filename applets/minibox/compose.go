@@ -51,7 +51,7 @@ func (c *ComposeCmd) AfterApply(kctx *kong.Context) error {
 
 func (c *ComposeCmd) runner(ctx context.Context, cl *client.Client, out *Output) (*compose.Runner, error) {
 	p, err := compose.Load(ctx, compose.Options{Files: c.File, Name: c.ProjectName, EnvFiles: c.EnvFile,
-		Profiles: c.Profile, WorkingDir: c.ProjectDirectory, Env: os.Environ()})
+		Profiles: c.Profile, WorkingDir: c.ProjectDirectory, Env: os.Environ(), Warn: func(m string) { out.Warn("%s", m) }})
 	if err != nil {
 		return nil, err
 	}

@@ -97,6 +97,9 @@ func (r *Runner) Down(ctx context.Context, o DownOptions) error {
 	if err := r.removeAll(ctx, rest, o.Timeout, o.Volumes); err != nil {
 		return err
 	}
+	if err := r.removeProjectFiles(); err != nil {
+		return err
+	}
 	for _, key := range sortedKeys(r.P.Networks) {
 		nw := r.P.Networks[key]
 		if nw.External {

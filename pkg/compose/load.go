@@ -31,11 +31,13 @@ type Options struct {
 	Profiles   []string
 	WorkingDir string
 	Env        []string // KEY=VALUE, the CLI's environment
+	Warn       func(msg string)
 }
 
-// The names Docker Compose looks for, in its order of preference.
+// The names looked for, in order: the original minibox's, then Docker Compose's in its
+// order of preference.
 var (
-	defaultFiles  = []string{"compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"}
+	defaultFiles  = []string{"minibox-compose.yaml", "minibox-compose.yml", "compose.yaml", "compose.yml", "docker-compose.yml", "docker-compose.yaml"}
 	overrideFiles = []string{"compose.override.yml", "compose.override.yaml", "docker-compose.override.yml", "docker-compose.override.yaml"}
 )
 
@@ -76,7 +78,7 @@ func Load(ctx context.Context, o Options) (*types.Project, error) {
 			}
 		}
 	}
-	l := &loader{env: env, workDir: workDir}
+	l := &loader{env: env, workDir: workDir, warnf: o.Warn}
 	name, err := l.projectName(o.Name, files)
 	if err != nil {
 		return nil, err
@@ -160,7 +162,7 @@ func configFiles(o Options, env map[string]string, cwd string) ([]string, error)
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
-			return nil, errors.New("no configuration file provided: not found (looked for compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml here and in the parent directories)")
+			return nil, errors.New("no configuration file provided: not found (looked for minibox-compose.yaml, minibox-compose.yml, compose.yaml, compose.yml, docker-compose.yml, docker-compose.yaml here and in the parent directories)")
 		}
 		dir = parent
 	}

@@ -4,11 +4,16 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/cli"
+	"github.com/compose-spec/compose-go/v2/types"
+	"github.com/distribution/reference"
 	"github.com/google/go-cmp/cmp"
+	"github.com/opencontainers/go-digest"
 )
 
 // A project that exercises what real files use: anchors and merge keys, extends (same
@@ -89,14 +94,19 @@ services:
     ports: ["1000:1000"]
     dns: !reset []
 `,
-	"proj/.env":         "DB_NAME=shopdb\nVERSION=2.0\n",
-	"proj/web.env":      "FROM_FILE=1\n",
-	"proj/token.txt":    "s3cret",
-	"common/base.yaml":  "services:\n  base:\n    image: busybox\n    working_dir: /app\n    volumes: [./conf:/conf]\n    dns: [1.1.1.1]\n",
-	"proj/other.env":    "DB_NAME=otherdb\n",
-	"proj/second.yaml":  "services:\n  db:\n    environment: {EXTRA: \"2\"}\n",
-	"proj/web/MiniBox":  "FROM busybox\n",
-	"proj/static/index": "hi\n",
+	"proj/.env":           "DB_NAME=shopdb\nVERSION=2.0\n",
+	"proj/web.env":        "FROM_FILE=1\n",
+	"proj/token.txt":      "s3cret",
+	"common/base.yaml":    "services:\n  base:\n    image: busybox\n    working_dir: /app\n    volumes: [./conf:/conf]\n    dns: [1.1.1.1]\n",
+	"proj/other.env":      "DB_NAME=otherdb\n",
+	"proj/second.yaml":    "services:\n  db:\n    environment: {EXTRA: \"2\"}\n",
+	"proj/web/MiniBox":    "FROM busybox\n",
+	"proj/static/index":   "hi\n",
+	"inc/compose.yaml":    "include:\n  - ../lib/db/compose.yaml\n  - path: [../lib/cache.yaml]\n    project_directory: ../lib\n    env_file: ../lib/cache.env\nservices:\n  web:\n    image: busybox\n    depends_on: [db, cache]\n    volumes: [./www:/www]\n",
+	"lib/db/compose.yaml": "services:\n  db:\n    image: busybox:${DB_TAG}\n    volumes: [./init:/init, dbdata:/data]\nvolumes:\n  dbdata: {}\n",
+	"lib/db/.env":         "DB_TAG=1.36\n",
+	"lib/cache.yaml":      "services:\n  cache:\n    image: busybox\n    environment: [\"MODE=${CACHE_MODE}\"]\n    volumes: [./conf:/conf]\n",
+	"lib/cache.env":       "CACHE_MODE=lru\n",
 }
 
 func writeFixture(t *testing.T) string {
@@ -124,6 +134,7 @@ func TestLoadMatchesComposeGo(t *testing.T) {
 		{WorkingDir: proj, Profiles: []string{"cache", "tools"}},
 		{WorkingDir: proj, EnvFiles: []string{filepath.Join(proj, "other.env")}, Name: "other"},
 		{Files: []string{filepath.Join(proj, "compose.yaml"), filepath.Join(proj, "second.yaml")}},
+		{WorkingDir: filepath.Join(dir, "inc")},
 	}
 	for i, o := range cases {
 		o.Env = env
@@ -189,6 +200,82 @@ func TestLoadErrors(t *testing.T) {
 		_, err := Load(context.Background(), Options{Files: []string{f}})
 		if err == nil || !strings.Contains(err.Error(), c.want) || !strings.Contains(err.Error(), "bad.yaml") {
 			t.Errorf("%q: err = %v, want it to name bad.yaml and say %q", c.file, err, c.want)
+		}
+	}
+}
+
+// TestLoadOriginal: the original dialect's keys, and its meanings in minibox-compose files
+// only.
+func TestLoadOriginal(t *testing.T) {
+	const body = "services:\n  db:\n    image: busybox\n    db_mode: true\n    shm_size: 64\n  web:\n    image: busybox\n    data: /d\n"
+	for _, c := range []struct {
+		file string
+		shm  int64
+	}{{"minibox-compose.yaml", 64 << 20}, {"compose.yaml", 64}} {
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, c.file), []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		p, err := Load(context.Background(), Options{WorkingDir: dir, Name: "legacy"})
+		if err != nil {
+			t.Fatalf("%s: %v", c.file, err)
+		}
+		db := p.Services["db"]
+		if int64(db.ShmSize) != c.shm {
+			t.Errorf("%s: shm_size = %d, want %d", c.file, db.ShmSize, c.shm)
+		}
+		if on, data := dbMode(db); !on || data != DefaultDBData {
+			t.Errorf("%s: db_mode = %v at %q, want on at %s", c.file, on, data, DefaultDBData)
+		}
+		if on, data := dbMode(p.Services["web"]); on || data != "/d" {
+			t.Errorf("%s: web db_mode = %v at %q, want off at /d", c.file, on, data)
+		}
+		for svc, target := range map[string]string{"db": DefaultDBData, "web": "/d"} {
+			vols := p.Services[svc].Volumes
+			if len(vols) != 1 || vols[0].Source != svc+"-data" || vols[0].Target != target || p.Volumes[svc+"-data"].Name != "legacy-"+svc+"-data" {
+				t.Errorf("%s: %s volumes = %+v, top level %+v", c.file, svc, vols, p.Volumes)
+			}
+		}
+	}
+}
+
+// TestImagesResolved runs compose-go's digest pinning over the stand-in for
+// distribution/reference the build links (go.mod replaces it): short names are
+// normalised, a tag kept, a digested image left alone, a bad name refused.
+func TestImagesResolved(t *testing.T) {
+	const sum = "sha256:1111111111111111111111111111111111111111111111111111111111111111"
+	p := &types.Project{Services: types.Services{}}
+	for name, image := range map[string]string{"a": "busybox", "b": "localhost:5000/team/app:1.2", "c": "alpine@" + sum} {
+		s := types.ServiceConfig{Name: name}
+		s.Image = image
+		p.Services[name] = s
+	}
+	var asked []string
+	var mu sync.Mutex
+	out, err := p.WithImagesResolved(func(n reference.Named) (digest.Digest, error) {
+		mu.Lock()
+		asked = append(asked, n.String())
+		mu.Unlock()
+		return digest.Digest(sum), nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	slices.Sort(asked)
+	if want := []string{"docker.io/library/busybox:latest", "localhost:5000/team/app:1.2"}; !slices.Equal(asked, want) {
+		t.Errorf("resolver asked for %v, want %v", asked, want)
+	}
+	for svc, want := range map[string]string{"a": "docker.io/library/busybox:latest@" + sum, "b": "localhost:5000/team/app:1.2@" + sum, "c": "docker.io/library/alpine@" + sum} {
+		if got := out.Services[svc].Image; got != want {
+			t.Errorf("%s: image %q, want %q", svc, got, want)
+		}
+	}
+	for _, bad := range []string{"docker.io/UPPER/x", "a:b:c", "x@sha256:12", "-x"} {
+		s := types.ServiceConfig{Name: "a"}
+		s.Image = bad
+		p := &types.Project{Services: types.Services{"a": s}}
+		if _, err := p.WithImagesResolved(func(reference.Named) (digest.Digest, error) { return sum, nil }); err == nil {
+			t.Errorf("%q: no error", bad)
 		}
 	}
 }

@@ -28,6 +28,9 @@ import (
 type loader struct {
 	env     map[string]string
 	workDir string
+	warnf   func(string)
+	// including holds the files whose include: is being loaded, to catch cycles.
+	including []string
 }
 
 func (l *loader) lookup(k string) (string, bool) {
@@ -211,6 +214,9 @@ func (l *loader) readFile(file string, seen []string) (map[string]any, [][]strin
 		if err != nil {
 			return nil, nil, fmt.Errorf("%s: %w", file, err)
 		}
+		if err := l.original(cfg, file); err != nil {
+			return nil, nil, err
+		}
 		if err := l.extends(cfg, file, d.resets, seen); err != nil {
 			return nil, nil, err
 		}
@@ -232,10 +238,22 @@ func (l *loader) mergeFile(dict map[string]any, file string) (map[string]any, er
 	if err != nil {
 		return nil, err
 	}
+	included, err := l.includes(cfg, file)
+	if err != nil {
+		return nil, err
+	}
 	if err := checkFile(cfg, file); err != nil {
 		return nil, err
 	}
 	delete(cfg, "version") // obsolete, and ignored by Compose too
+	if len(included) > 0 {
+		if err := conflicts(cfg, included, file); err != nil {
+			return nil, err
+		}
+		if dict, err = override.Merge(dict, included); err != nil {
+			return nil, fmt.Errorf("%s: include: %w", file, err)
+		}
+	}
 	for _, p := range resets {
 		reset(dict, p)
 	}
@@ -370,8 +388,6 @@ func checkFile(cfg map[string]any, file string) error {
 	for _, k := range sortedKeys(c) {
 		switch {
 		case k == "version", k == "name", strings.HasPrefix(k, "x-"):
-		case k == "include":
-			return fmt.Errorf("%s: include: not supported; pass the files with -f instead", file)
 		default:
 			f, ok := fieldsOf(reflect.TypeFor[types.Project]())[k]
 			if !ok {
@@ -492,6 +508,9 @@ func (l *loader) project(dict map[string]any, name string, files []string) (*typ
 	if err := validation.Validate(dict); err != nil {
 		return nil, fmt.Errorf("%s: %w", at, err)
 	}
+	if err := originalData(dict, name); err != nil {
+		return nil, fmt.Errorf("%s: %w", at, err)
+	}
 	if err := normalize(dict, name, l.env); err != nil {
 		return nil, fmt.Errorf("%s: %w", at, err)
 	}
@@ -568,49 +587,10 @@ func normalize(dict map[string]any, project string, env map[string]string) error
 			s = map[string]any{}
 			services[name] = s
 		}
-		if _, ok := s["network_mode"]; !ok {
-			if n, _ := s["networks"].(map[string]any); len(n) == 0 {
-				s["networks"] = map[string]any{"default": nil}
-				usesDefault = true
-			} else if _, ok := n["default"]; ok {
-				usesDefault = true
-			}
+		if defaultNetwork(s) {
+			usesDefault = true
 		}
-		deps, _ := s["depends_on"].(map[string]any)
-		if deps == nil {
-			deps = map[string]any{}
-		}
-		implied := func(svc string, restart bool) {
-			if _, ok := deps[svc]; !ok {
-				deps[svc] = map[string]any{"condition": types.ServiceConditionStarted, "restart": restart, "required": true}
-			}
-		}
-		if links, ok := s["links"].([]any); ok {
-			for _, e := range links {
-				if str, ok := e.(string); ok {
-					svc, _, _ := strings.Cut(str, ":")
-					implied(svc, true)
-				}
-			}
-		}
-		for _, ns := range []string{"network_mode", "ipc", "pid"} {
-			if v, ok := s[ns].(string); ok {
-				if svc, ok := strings.CutPrefix(v, types.ServicePrefix); ok {
-					implied(svc, true)
-				}
-			}
-		}
-		if vf, ok := s["volumes_from"].([]any); ok {
-			for _, e := range vf {
-				if str, ok := e.(string); ok && !strings.HasPrefix(str, types.ContainerPrefix) {
-					svc, _, _ := strings.Cut(str, ":")
-					implied(svc, false)
-				}
-			}
-		}
-		if len(deps) > 0 {
-			s["depends_on"] = deps
-		}
+		impliedDependencies(s)
 		if b, ok := s["build"].(map[string]any); ok {
 			if b["context"] == nil {
 				b["context"] = "."
@@ -641,8 +621,8 @@ func normalize(dict map[string]any, project string, env map[string]string) error
 			s["pull_policy"] = types.PullPolicyMissing
 		}
 	}
-	nets, _ := dict["networks"].(map[string]any)
 	if usesDefault {
+		nets, _ := dict["networks"].(map[string]any)
 		if nets == nil {
 			nets = map[string]any{}
 			dict["networks"] = nets
@@ -651,6 +631,65 @@ func normalize(dict map[string]any, project string, env map[string]string) error
 			nets["default"] = nil
 		}
 	}
+	return nameResources(dict, project)
+}
+
+// defaultNetwork puts a service that names no network (and has no network_mode) on the
+// default one, and says whether the service is on it.
+func defaultNetwork(s map[string]any) bool {
+	if _, ok := s["network_mode"]; ok {
+		return false
+	}
+	n, _ := s["networks"].(map[string]any)
+	if len(n) == 0 {
+		s["networks"] = map[string]any{"default": nil}
+		return true
+	}
+	_, ok := n["default"]
+	return ok
+}
+
+// impliedDependencies adds the depends_on entries that links, network_mode/ipc/pid:
+// service: and volumes_from imply.
+func impliedDependencies(s map[string]any) {
+	deps, _ := s["depends_on"].(map[string]any)
+	if deps == nil {
+		deps = map[string]any{}
+	}
+	implied := func(svc string, restart bool) {
+		if _, ok := deps[svc]; !ok {
+			deps[svc] = map[string]any{"condition": types.ServiceConditionStarted, "restart": restart, "required": true}
+		}
+	}
+	links, _ := s["links"].([]any)
+	for _, e := range links {
+		if str, ok := e.(string); ok {
+			svc, _, _ := strings.Cut(str, ":")
+			implied(svc, true)
+		}
+	}
+	for _, ns := range []string{"network_mode", "ipc", "pid"} {
+		if v, ok := s[ns].(string); ok {
+			if svc, ok := strings.CutPrefix(v, types.ServicePrefix); ok {
+				implied(svc, true)
+			}
+		}
+	}
+	vf, _ := s["volumes_from"].([]any)
+	for _, e := range vf {
+		if str, ok := e.(string); ok && !strings.HasPrefix(str, types.ContainerPrefix) {
+			svc, _, _ := strings.Cut(str, ":")
+			implied(svc, false)
+		}
+	}
+	if len(deps) > 0 {
+		s["depends_on"] = deps
+	}
+}
+
+// nameResources names the project's networks, volumes, secrets and configs
+// <project>_<key>, external ones by their key, unless named already.
+func nameResources(dict map[string]any, project string) error {
 	for _, section := range []string{"networks", "volumes", "secrets", "configs"} {
 		top, ok := dict[section].(map[string]any)
 		if !ok {

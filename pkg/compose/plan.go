@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -28,6 +27,9 @@ const (
 	LabelFiles      = "com.docker.compose.project.config_files"
 	LabelNetwork    = "com.docker.compose.network"
 	LabelVolume     = "com.docker.compose.volume"
+	// The original minibox's labels, for what reads them.
+	labelOrigProject = "minibox.compose.project"
+	labelOrigService = "minibox.compose.service"
 )
 
 // ContainerName is Compose's <project>-<service>-<n>, or the service's container_name.
@@ -66,6 +68,43 @@ type Plan struct {
 // rebuilt or re-pulled image recreates the container.
 func PlanContainer(p *types.Project, s types.ServiceConfig, n int, imageID string, containerOf func(service string) string) (*Plan, error) {
 	name := ContainerName(p, s, n)
+	req := baseRequest(p, s, name)
+	resources(req, s)
+	environment(req, s)
+	if err := publish(req, s); err != nil {
+		return nil, err
+	}
+	if err := mounts(req, p, s); err != nil {
+		return nil, err
+	}
+	pl := &Plan{Request: req}
+	if err := networks(pl, p, s, name, containerOf); err != nil {
+		return nil, err
+	}
+	// What a secret or config from the environment or inline holds joins the hash: its
+	// file's path stays the same when it changes.
+	files, err := projectFiles(p, s)
+	if err != nil {
+		return nil, err
+	}
+	hash, err := configHash(req, pl.Connects, imageID, files)
+	if err != nil {
+		return nil, err
+	}
+	pl.Hash = hash
+	req.Labels[LabelProject] = p.Name
+	req.Labels[LabelService] = s.Name
+	req.Labels[labelOrigProject], req.Labels[labelOrigService] = p.Name, s.Name
+	req.Labels[LabelNumber] = strconv.Itoa(n)
+	req.Labels[LabelHash] = hash
+	req.Labels[LabelOneoff] = "False"
+	req.Labels[LabelWorkingDir] = p.WorkingDir
+	req.Labels[LabelFiles] = strings.Join(p.ComposeFiles, ",")
+	return pl, nil
+}
+
+// baseRequest is the service's keys that map one to one onto the request.
+func baseRequest(p *types.Project, s types.ServiceConfig, name string) *api.CreateRequest {
 	req := &api.CreateRequest{
 		Image:        ImageName(p, s),
 		Name:         name,
@@ -106,12 +145,31 @@ func PlanContainer(p *types.Project, s types.ServiceConfig, n int, imageID strin
 		ep := slices.Clone([]string(s.Entrypoint))
 		req.Entrypoint = &ep
 	}
+	if db, data := dbMode(s); db {
+		// The data volume is the service's (originalData mounted it at data): the engine
+		// adds db run's relaxations and no volume of its own.
+		req.DBMode, req.Data = true, data
+	}
 	if s.OomScoreAdj != 0 {
 		v := int(s.OomScoreAdj)
 		req.OOMScoreAdj = &v
 	}
-	if s.Deploy != nil && s.Deploy.Resources.Limits != nil {
-		l := s.Deploy.Resources.Limits
+	if s.HealthCheck != nil {
+		req.Healthcheck = healthcheck(s.HealthCheck)
+	}
+	if s.StopGracePeriod != nil {
+		t := int(time.Duration(*s.StopGracePeriod).Round(time.Second) / time.Second)
+		req.StopTimeout = &t
+	}
+	return req
+}
+
+// resources applies deploy's limits and restart policy over the service-level keys.
+func resources(req *api.CreateRequest, s types.ServiceConfig) {
+	if s.Deploy == nil {
+		return
+	}
+	if l := s.Deploy.Resources.Limits; l != nil {
 		if l.NanoCPUs > 0 {
 			req.CPUs = float64(l.NanoCPUs)
 		}
@@ -122,17 +180,20 @@ func PlanContainer(p *types.Project, s types.ServiceConfig, n int, imageID strin
 			req.PidsLimit = l.Pids
 		}
 	}
-	if req.Restart == "" && s.Deploy != nil && s.Deploy.RestartPolicy != nil {
+	if req.Restart == "" && s.Deploy.RestartPolicy != nil {
 		switch c := s.Deploy.RestartPolicy.Condition; c {
 		case "any":
 			req.Restart = "always"
-		case "on-failure", "none":
+		case "on-failure":
 			req.Restart = c
-			if c == "none" {
-				req.Restart = "no"
-			}
+		case "none":
+			req.Restart = "no"
 		}
 	}
+}
+
+// environment is the variables, labels, sysctls, ulimits, extra hosts and exposed ports.
+func environment(req *api.CreateRequest, s types.ServiceConfig) {
 	for k, v := range s.Environment {
 		if v != nil {
 			req.Env = append(req.Env, k+"="+*v)
@@ -162,103 +223,87 @@ func PlanContainer(p *types.Project, s types.ServiceConfig, n int, imageID strin
 			req.ExtraHosts = append(req.ExtraHosts, host+":"+ip)
 		}
 	}
-	for _, e := range s.Expose {
-		req.Expose = append(req.Expose, e)
-	}
+	req.Expose = append(req.Expose, s.Expose...)
+}
+
+func publish(req *api.CreateRequest, s types.ServiceConfig) error {
 	for _, pc := range s.Ports {
 		b, err := portBindings(pc)
 		if err != nil {
-			return nil, fmt.Errorf("services.%s.ports: %w", s.Name, err)
+			return fmt.Errorf("services.%s.ports: %w", s.Name, err)
 		}
 		req.Publish = append(req.Publish, b...)
 	}
-	if s.HealthCheck != nil {
-		req.Healthcheck = healthcheck(s.HealthCheck)
-	}
-	if s.StopGracePeriod != nil {
-		t := int(time.Duration(*s.StopGracePeriod).Round(time.Second) / time.Second)
-		req.StopTimeout = &t
-	}
+	return nil
+}
+
+// mounts is volumes, then secrets (at /run/secrets/<name> unless given a target), then
+// configs (at /<name> unless given one), each a read-only bind of its file.
+func mounts(req *api.CreateRequest, p *types.Project, s types.ServiceConfig) error {
 	for _, v := range s.Volumes {
 		m, err := mount(p, v)
 		if err != nil {
-			return nil, fmt.Errorf("services.%s.volumes: %w", s.Name, err)
+			return fmt.Errorf("services.%s.volumes: %w", s.Name, err)
 		}
 		req.Mounts = append(req.Mounts, m)
 	}
-	for _, sec := range s.Secrets {
-		def, ok := p.Secrets[sec.Source]
-		if !ok {
-			return nil, fmt.Errorf("services.%s.secrets: unknown secret %q", s.Name, sec.Source)
+	for _, f := range fileRefs(p, s) {
+		src, err := f.source(p)
+		if err != nil {
+			return err
 		}
-		if def.File == "" {
-			return nil, fmt.Errorf("secrets.%s: only secrets from a file are supported", sec.Source)
-		}
-		target := sec.Target
-		if target == "" {
-			target = sec.Source
-		}
-		if !filepath.IsAbs(target) {
-			target = "/run/secrets/" + target
-		}
-		req.Mounts = append(req.Mounts, api.MountRequest{Type: "bind", Source: def.File, Target: target, ReadOnly: true})
+		req.Mounts = append(req.Mounts, api.MountRequest{Type: "bind", Source: src, Target: f.target, ReadOnly: true})
 	}
-	pl := &Plan{Request: req}
+	return nil
+}
+
+// networks sets the request's network (network_mode, or the first of the service's
+// networks with its aliases and address) and the others the container joins after.
+func networks(pl *Plan, p *types.Project, s types.ServiceConfig, name string, containerOf func(string) string) error {
+	req := pl.Request
 	switch mode := s.NetworkMode; {
-	case mode == "host" || mode == "none":
+	case mode == "host" || mode == "none" || mode == "bridge":
 		req.Network = mode
+		return nil
 	case strings.HasPrefix(mode, "service:"):
 		req.Network = "container:" + containerOf(strings.TrimPrefix(mode, "service:"))
+		return nil
 	case strings.HasPrefix(mode, "container:"):
 		req.Network = mode
-	case mode != "" && mode != "bridge" && mode != "default":
-		return nil, fmt.Errorf("services.%s.network_mode: %q is not supported (host, none, service:<name>, container:<name>)", s.Name, mode)
-	case mode == "bridge":
-		req.Network = "bridge"
-	default:
-		for i, key := range s.NetworksByPriority() {
-			nw, ok := p.Networks[key]
-			if !ok {
-				return nil, fmt.Errorf("services.%s.networks: unknown network %q", s.Name, key)
-			}
-			c := Connect{Network: nw.Name, Aliases: []string{s.Name}}
-			if name != s.Name {
-				c.Aliases = append(c.Aliases, name)
-			}
-			if cfg := s.Networks[key]; cfg != nil {
-				for _, a := range cfg.Aliases {
-					if !slices.Contains(c.Aliases, a) {
-						c.Aliases = append(c.Aliases, a)
-					}
-				}
-				c.IP = cfg.Ipv4Address
-			}
-			if i == 0 {
-				req.Network, req.NetworkAlias, req.IPAddress = c.Network, c.Aliases, c.IP
-				continue
-			}
-			pl.Connects = append(pl.Connects, c)
+		return nil
+	case mode != "" && mode != "default":
+		return fmt.Errorf("services.%s.network_mode: %q is not supported (host, none, service:<name>, container:<name>)", s.Name, mode)
+	}
+	for i, key := range s.NetworksByPriority() {
+		nw, ok := p.Networks[key]
+		if !ok {
+			return fmt.Errorf("services.%s.networks: unknown network %q", s.Name, key)
 		}
+		c := Connect{Network: nw.Name, Aliases: []string{s.Name}}
+		if name != s.Name {
+			c.Aliases = append(c.Aliases, name)
+		}
+		if cfg := s.Networks[key]; cfg != nil {
+			for _, a := range cfg.Aliases {
+				if !slices.Contains(c.Aliases, a) {
+					c.Aliases = append(c.Aliases, a)
+				}
+			}
+			c.IP = cfg.Ipv4Address
+		}
+		if i == 0 {
+			req.Network, req.NetworkAlias, req.IPAddress = c.Network, c.Aliases, c.IP
+			continue
+		}
+		pl.Connects = append(pl.Connects, c)
 	}
-	hash, err := configHash(req, pl.Connects, imageID)
-	if err != nil {
-		return nil, err
-	}
-	pl.Hash = hash
-	req.Labels[LabelProject] = p.Name
-	req.Labels[LabelService] = s.Name
-	req.Labels[LabelNumber] = strconv.Itoa(n)
-	req.Labels[LabelHash] = hash
-	req.Labels[LabelOneoff] = "False"
-	req.Labels[LabelWorkingDir] = p.WorkingDir
-	req.Labels[LabelFiles] = strings.Join(p.ComposeFiles, ",")
-	return pl, nil
+	return nil
 }
 
 // configHash is what decides whether `up` keeps a container: the request without the
 // container's own name and number (scaling does not recreate the others), its networks,
 // and the image it runs.
-func configHash(req *api.CreateRequest, connects []Connect, imageID string) (string, error) {
+func configHash(req *api.CreateRequest, connects []Connect, imageID string, files map[string][]byte) (string, error) {
 	r := *req
 	notName := func(as []string) []string {
 		return slices.DeleteFunc(slices.Clone(as), func(a string) bool { return a == req.Name })
@@ -270,11 +315,17 @@ func configHash(req *api.CreateRequest, connects []Connect, imageID string) (str
 		cs[i] = c
 		cs[i].Aliases = notName(c.Aliases)
 	}
+	sums := map[string]string{}
+	for path, b := range files {
+		sum := sha256.Sum256(b)
+		sums[path] = hex.EncodeToString(sum[:])
+	}
 	b, err := json.Marshal(struct {
 		R        api.CreateRequest
 		Connects []Connect
 		Image    string
-	}{r, cs, imageID})
+		Files    map[string]string `json:",omitempty"`
+	}{r, cs, imageID, sums})
 	if err != nil {
 		return "", err
 	}

@@ -7,6 +7,8 @@ import (
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/compose-spec/compose-go/v2/types"
 )
 
 const planFile = `services:
@@ -33,8 +35,10 @@ volumes: {data: {}}
 secrets: {token: {file: ./token.txt}}
 `
 
-func TestPlanContainer(t *testing.T) {
-	dir := t.TempDir()
+// planProject loads planFile as project proj and plans app's second container.
+func planProject(t *testing.T) (dir string, r *Runner, pl *Plan) {
+	t.Helper()
+	dir = t.TempDir()
 	for name, body := range map[string]string{"compose.yaml": planFile, "app.env": "FROM_FILE=1\n", "token.txt": "s3cret"} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(body), 0o644); err != nil {
 			t.Fatal(err)
@@ -44,11 +48,16 @@ func TestPlanContainer(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r := &Runner{P: p}
-	pl, err := PlanContainer(p, p.Services["app"], 2, "sha256:x", r.containerOf)
+	r = &Runner{P: p}
+	pl, err = PlanContainer(p, p.Services["app"], 2, "sha256:x", r.containerOf)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return dir, r, pl
+}
+
+func TestPlanContainer(t *testing.T) {
+	_, _, pl := planProject(t)
 	q := pl.Request
 	if q.Name != "proj-app-2" || q.Labels[LabelNumber] != "2" || q.Labels[LabelProject] != "proj" || q.Labels[LabelHash] != pl.Hash {
 		t.Errorf("name/labels: %s %v", q.Name, q.Labels)
@@ -62,31 +71,64 @@ func TestPlanContainer(t *testing.T) {
 	if len(q.Publish) != 1 || q.Publish[0].HostPort != 8080 || q.Publish[0].Protocol != "udp" || q.Publish[0].HostIP != "127.0.0.1" {
 		t.Errorf("publish %+v", q.Publish)
 	}
+	if q.CPUs != 0.5 || q.MemoryBytes != 64<<20 || q.PidsLimit != 50 || *q.StopTimeout != 3 || q.Ulimits[0] != "nofile=10:20" || q.ExtraHosts[0] != "h:1.2.3.4" {
+		t.Errorf("limits %+v", q)
+	}
+}
+
+func TestPlanNetworks(t *testing.T) {
+	_, r, pl := planProject(t)
+	q := pl.Request
 	if q.Network != "proj_back" || len(pl.Connects) != 1 || pl.Connects[0].Network != "proj_front" ||
 		pl.Connects[0].IP != "10.9.0.5" || !slices.Contains(pl.Connects[0].Aliases, "www") || !slices.Contains(q.NetworkAlias, "app") {
 		t.Errorf("network %s aliases %v connects %+v", q.Network, q.NetworkAlias, pl.Connects)
 	}
+	side, err := PlanContainer(r.P, r.P.Services["side"], 1, "", r.containerOf)
+	if err != nil || side.Request.Network != "container:proj-app-1" {
+		t.Errorf("network_mode service: %v %v", side.Request.Network, err)
+	}
+}
+
+func TestPlanMounts(t *testing.T) {
+	dir, _, pl := planProject(t)
 	var kinds []string
-	for _, m := range q.Mounts {
+	for _, m := range pl.Request.Mounts {
 		kinds = append(kinds, m.Type+":"+m.Source+":"+m.Target)
 	}
 	want := []string{"bind:" + filepath.Join(dir, "src") + ":/src", "volume:proj_data:/data", "tmpfs::/t", "bind:" + filepath.Join(dir, "token.txt") + ":/run/secrets/token"}
 	if !slices.Equal(kinds, want) {
 		t.Errorf("mounts %v, want %v", kinds, want)
 	}
-	if q.CPUs != 0.5 || q.MemoryBytes != 64<<20 || q.PidsLimit != 50 || *q.StopTimeout != 3 || q.Ulimits[0] != "nofile=10:20" || q.ExtraHosts[0] != "h:1.2.3.4" {
-		t.Errorf("limits %+v", q)
-	}
-	// The number does not change the hash: scaling keeps the other containers.
+}
+
+// TestPlanHash: the number does not change the hash (scaling keeps the other
+// containers); another image, or another value of a secret from the environment, does.
+func TestPlanHash(t *testing.T) {
+	_, r, pl := planProject(t)
+	p := r.P
 	pl1, _ := PlanContainer(p, p.Services["app"], 1, "sha256:x", r.containerOf)
 	pl3, _ := PlanContainer(p, p.Services["app"], 1, "sha256:y", r.containerOf)
 	if pl1.Hash != pl.Hash || pl3.Hash == pl.Hash {
 		t.Errorf("hash: same config %v, other image %v", pl1.Hash == pl.Hash, pl3.Hash != pl.Hash)
 	}
-	side, err := PlanContainer(p, p.Services["side"], 1, "", r.containerOf)
-	if err != nil || side.Request.Network != "container:proj-app-1" {
-		t.Errorf("network_mode service: %v %v", side.Request.Network, err)
+	p.Secrets["token"] = types.SecretConfig{Environment: "TOKEN"}
+	p.Environment["TOKEN"] = "one"
+	a, err := PlanContainer(p, p.Services["app"], 1, "sha256:x", r.containerOf)
+	if err != nil {
+		t.Fatal(err)
 	}
+	p.Environment["TOKEN"] = "two"
+	b, _ := PlanContainer(p, p.Services["app"], 1, "sha256:x", r.containerOf)
+	if a.Hash == b.Hash || a.Request.Mounts[3].Source != filepath.Join(runtimeDir(p), "secrets", "token") {
+		t.Errorf("secret from the environment: hash changed %v, source %s", a.Hash != b.Hash, a.Request.Mounts[3].Source)
+	}
+	delete(p.Environment, "TOKEN")
+	if _, err := PlanContainer(p, p.Services["app"], 1, "sha256:x", r.containerOf); err == nil || !strings.Contains(err.Error(), "TOKEN is not set") {
+		t.Errorf("unset variable: %v", err)
+	}
+}
+
+func TestLoadNoFile(t *testing.T) {
 	if _, err := Load(context.Background(), Options{WorkingDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "no configuration file") {
 		t.Errorf("no file: %v", err)
 	}

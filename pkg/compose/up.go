@@ -5,9 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/url"
+	"os"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -164,6 +167,12 @@ func (r *Runner) Prepare(ctx context.Context, services []string, build, noBuild 
 	if err := r.ensureVolumes(ctx, services); err != nil {
 		return nil, err
 	}
+	if err := r.ensureBindSources(services); err != nil {
+		return nil, err
+	}
+	if err := r.writeProjectFiles(services); err != nil {
+		return nil, err
+	}
 	ids := map[string]string{}
 	for _, n := range services {
 		id, err := r.ensureImage(ctx, r.P.Services[n], build, noBuild)
@@ -191,6 +200,9 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 		if _, err := PlanContainer(r.P, r.P.Services[n], 1, "", func(string) string { return "" }); err != nil {
 			return fmt.Errorf("%s: %w", r.P.Name, err)
 		}
+	}
+	if err := r.checkPorts(ctx, services); err != nil {
+		return err
 	}
 	images, err := r.Prepare(ctx, services, o.Build, o.NoBuild)
 	if err != nil {
@@ -228,6 +240,66 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 		}
 	}
 	return nil
+}
+
+// checkPorts refuses, before anything is made, a published host port that a running
+// container of another project (or none) holds: otherwise the services before the one
+// that needs it would start, and up would fail halfway.
+func (r *Runner) checkPorts(ctx context.Context, services []string) error {
+	running, err := r.C.ContainerList(ctx, url.Values{"status": {"running"}})
+	if err != nil {
+		return err
+	}
+	held := map[string]api.ContainerSummary{} // "port/proto" -> holder
+	hostIPs := map[string][]string{}
+	for _, c := range running {
+		if c.Labels[LabelProject] == r.P.Name {
+			continue // this project's own: kept or recreated by this up
+		}
+		for _, b := range c.Publish {
+			if b.HostPort == 0 {
+				continue
+			}
+			k := portKey(b)
+			held[k] = c
+			hostIPs[k] = append(hostIPs[k], b.HostIP)
+		}
+	}
+	file := strings.Join(r.P.ComposeFiles, ", ")
+	for _, n := range services {
+		for i, pc := range r.P.Services[n].Ports {
+			bs, err := portBindings(pc)
+			if err != nil || len(bs) == 0 || bs[0].HostPort == 0 {
+				continue
+			}
+			k := portKey(bs[0])
+			c, ok := held[k]
+			if !ok || !slices.ContainsFunc(hostIPs[k], func(ip string) bool { return overlaps(ip, bs[0].HostIP) }) {
+				continue
+			}
+			owner := "no project"
+			if p := c.Labels[LabelProject]; p != "" {
+				owner = "project " + p
+			}
+			return fmt.Errorf("%s: services.%s.ports[%d]: host port %s is already taken by container %s (%s); nothing was started", file, n, i, k, c.Name, owner)
+		}
+	}
+	return nil
+}
+
+func portKey(b api.PortBinding) string {
+	proto := b.Protocol
+	if proto == "" {
+		proto = "tcp"
+	}
+	return strconv.Itoa(b.HostPort) + "/" + proto
+}
+
+// overlaps says whether two host addresses of one port collide: the same, or either
+// every address.
+func overlaps(a, b string) bool {
+	wild := func(ip string) bool { return ip == "" || ip == "0.0.0.0" || ip == "::" }
+	return a == b || wild(a) || wild(b)
 }
 
 // inOrder runs fn for each service in its own goroutine once what it depends on is done
@@ -562,6 +634,25 @@ func (r *Runner) ensureVolumes(ctx context.Context, services []string) error {
 			return fmt.Errorf("volumes.%s: %w", key, err)
 		}
 		r.event("Volume", strconv.Quote(vol.Name), "Created")
+	}
+	return nil
+}
+
+// ensureBindSources makes the missing source directories of the binds that ask for it
+// (create_host_path: the short syntax's default), as Compose does.
+func (r *Runner) ensureBindSources(services []string) error {
+	for _, n := range services {
+		for i, v := range r.P.Services[n].Volumes {
+			if v.Type != types.VolumeTypeBind || v.Bind == nil || !bool(v.Bind.CreateHostPath) {
+				continue
+			}
+			if _, err := os.Lstat(v.Source); !errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			if err := os.MkdirAll(v.Source, 0o755); err != nil {
+				return fmt.Errorf("services.%s.volumes[%d]: %w", n, i, err)
+			}
+		}
 	}
 	return nil
 }

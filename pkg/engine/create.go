@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path"
 	"path/filepath"
 	"runtime"
 	"slices"
@@ -182,7 +183,10 @@ func applyDBMode(req *api.CreateRequest) {
 	if req.Data == "" {
 		req.Data = defaultDBData
 	}
-	req.Mounts = append(req.Mounts, api.MountRequest{Type: "volume", Source: req.Name + "-data", Target: req.Data})
+	// A mount the caller put at the data path already (compose's data volume) is the one.
+	if !slices.ContainsFunc(req.Mounts, func(m api.MountRequest) bool { return path.Clean(m.Target) == path.Clean(req.Data) }) {
+		req.Mounts = append(req.Mounts, api.MountRequest{Type: "volume", Source: req.Name + "-data", Target: req.Data})
+	}
 	if req.ShmSizeBytes == 0 {
 		req.ShmSizeBytes = defaultDBShmSize
 	}
