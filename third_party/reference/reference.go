@@ -194,3 +194,93 @@ func parseNormalized(s string) (ref, error) {
 	r.name = domain + "/" + path
 	return r, nil
 }
+
+// NamedTagged is a name with a tag.
+type NamedTagged interface {
+	Named
+	Tag() string
+}
+
+// ParseNormalizedNamed parses s as a name, normalised (docker.io/library/ for short
+// names), keeping its tag and digest as given.
+func ParseNormalizedNamed(s string) (Named, error) {
+	r, err := parseNormalized(s)
+	if err != nil {
+		return nil, err
+	}
+	return typed(r), nil
+}
+
+// IsNameOnly reports a name with neither tag nor digest.
+func IsNameOnly(n Named) bool {
+	_, tagged := n.(Tagged)
+	_, digested := n.(Digested)
+	return !tagged && !digested
+}
+
+// TagNameOnly adds the tag latest to a name with neither tag nor digest.
+func TagNameOnly(n Named) Named {
+	if !IsNameOnly(n) {
+		return n
+	}
+	return typed(ref{name: n.Name(), tag: defaultTag})
+}
+
+// WithTag returns name with tag t (keeping a digest it has).
+func WithTag(name Named, t string) (NamedTagged, error) {
+	if !grammar().tag.MatchString(t) {
+		return nil, ErrTagInvalidFormat
+	}
+	r := ref{name: name.Name(), tag: t}
+	if d, ok := name.(Digested); ok {
+		r.dig = d.Digest()
+	}
+	return typed(r).(NamedTagged), nil
+}
+
+// FamiliarName is the name as the docker CLI shows it: without docker.io/, and without
+// library/ for an official image.
+func FamiliarName(n Named) string {
+	name := n.Name()
+	if rest, ok := strings.CutPrefix(name, defaultDomain+"/"); ok {
+		name = rest
+		if r, ok := strings.CutPrefix(name, officialRepo); ok && !strings.ContainsRune(r, '/') {
+			name = r
+		}
+	}
+	return name
+}
+
+// FamiliarString is the reference as the docker CLI shows it.
+func FamiliarString(r Reference) string {
+	n, ok := r.(Named)
+	if !ok {
+		return r.String()
+	}
+	s := FamiliarName(n)
+	if t, ok := r.(Tagged); ok {
+		s += ":" + t.Tag()
+	}
+	if d, ok := r.(Digested); ok {
+		s += "@" + d.Digest().String()
+	}
+	return s
+}
+
+// digestReference is a reference that is only a digest (an image ID).
+type digestReference digest.Digest
+
+func (d digestReference) String() string        { return string(d) }
+func (d digestReference) Digest() digest.Digest { return digest.Digest(d) }
+
+// ParseAnyReference parses an image ID (64 hex digits, or sha256:<hex>) as a digest
+// reference, anything else as a normalised name.
+func ParseAnyReference(s string) (Reference, error) {
+	if len(s) == 64 && strings.Trim(s, "0123456789abcdef") == "" {
+		return digestReference("sha256:" + s), nil
+	}
+	if d, err := digest.Parse(s); err == nil {
+		return digestReference(d), nil
+	}
+	return ParseNormalizedNamed(s)
+}
