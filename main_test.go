@@ -49,6 +49,11 @@ func TestScripts(t *testing.T) {
 			// its config (HttpHeaders) stays in the script's directory.
 			env.Setenv("DOCKER", "/usr/bin/docker")
 			env.Setenv("DOCKER_CONFIG", filepath.Join(env.WorkDir, ".docker"))
+			scripts, _ := filepath.Abs("scripts")
+			env.Setenv("SCRIPTS", scripts)
+			// Networks made without a subnet (compose's) come from the top of this run's
+			// /16, clear of the bridges' /24s (.0 to .249).
+			env.Setenv("NETWORK_POOL", testSubnetBase()+".252.0/22")
 			ds := map[string]*daemon{}
 			env.Values["daemons"] = ds
 			env.Defer(func() { cleanupDaemons(env.Getenv("MINIBOX_API_TOKEN"), ds) })
@@ -145,11 +150,19 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	// Scripts run in parallel and their daemons share minibox0: each script gets its own
 	// subnet (kept across its daemon restarts) unless it names one.
-	subnet := ts.Getenv("BRIDGE_SUBNET")
+	// Each data root has its own: daemons of two roots never share a subnet.
+	key := "BRIDGE_SUBNET_" + strings.Map(func(r rune) rune {
+		if 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || '0' <= r && r <= '9' {
+			return r
+		}
+		return '_'
+	}, filepath.Base(root))
+	subnet := ts.Getenv(key)
 	if subnet == "" {
 		subnet = fmt.Sprintf("%s.%d.0/24", testSubnetBase(), subnetSeq.Add(1)%250)
-		ts.Setenv("BRIDGE_SUBNET", subnet)
+		ts.Setenv(key, subnet)
 	}
+	ts.Setenv("BRIDGE_SUBNET", subnet)
 	cmd.Env = append(cmd.Env, "MINIBOX_BRIDGE_SUBNET="+subnet)
 	// Docker's API on a socket of its own, in a short directory (a socket path holds 107
 	// bytes; $WORK is longer): the docker CLI finds it through DOCKER_HOST.

@@ -38,6 +38,9 @@ import (
 //	                                  every port rule of minibox's table for SUBNET; with -w,
 //	                                  waits up to SECS for there to be none
 //	net veth-exists NAME              succeeds when the link exists
+//	net subnet-traces SUBNET          prints what a daemon adds to the host for SUBNET: its
+//	                                  claim, an address of SUBNET on any link, the table's
+//	                                  rules tagged for SUBNET and its port rules
 //	net port-taken tcp|udp PORT       holds 0.0.0.0:PORT (0: a free one) until the script
 //	                                  ends; sets TAKEN_PORT
 //	net own-subnet SUBNET             when the script ends (after its containers), removes
@@ -95,6 +98,11 @@ func netCmd(ts *testscript.TestScript, neg bool, args []string) {
 			}
 			time.Sleep(50 * time.Millisecond)
 		}
+	case "subnet-traces":
+		if len(args) != 1 {
+			ts.Fatalf("usage: net subnet-traces SUBNET")
+		}
+		ts.Stdout().Write([]byte(subnetTraces(ts, args[0])))
 	case "veth-exists":
 		err := exec.Command("ip", "link", "show", "dev", args[0]).Run()
 		if (err == nil) == neg {
@@ -402,6 +410,41 @@ func netLeftovers(ts *testscript.TestScript, subnet string) string {
 	return b.String()
 }
 
+// subnetTraces lists the claim, addresses, static rules and port rules of subnet.
+func subnetTraces(ts *testscript.TestScript, subnet string) string {
+	pfx, err := netip.ParsePrefix(subnet)
+	ts.Check(err)
+	var b strings.Builder
+	if owner, err := os.ReadFile("/run/minibox/subnets/" + strings.ReplaceAll(pfx.String(), "/", "_")); err == nil {
+		fmt.Fprintf(&b, "claim %s\n", strings.TrimSpace(string(owner)))
+	}
+	out, err := exec.Command("ip", "-o", "-4", "addr", "show").Output()
+	ts.Check(err)
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.Fields(l)
+		if len(f) >= 4 && f[2] == "inet" {
+			if p, err := netip.ParsePrefix(f[3]); err == nil && pfx.Overlaps(p) {
+				fmt.Fprintf(&b, "address %s dev %s\n", f[3], strings.TrimSuffix(f[1], ":"))
+			}
+		}
+	}
+	out, err = exec.Command("nft", "list", "table", "ip", "minibox").CombinedOutput()
+	if err != nil && !strings.Contains(string(out), "No such file") {
+		ts.Fatalf("nft list table: %v %s", err, out)
+	}
+	for _, l := range strings.Split(string(out), "\n") {
+		if strings.Contains(l, `comment "minibox subnet `+pfx.String()+`"`) {
+			fmt.Fprintf(&b, "rule %s\n", strings.TrimSpace(l))
+		}
+	}
+	for _, m := range commentRE.FindAllStringSubmatch(string(out), -1) {
+		if ap, err := netip.ParseAddrPort(m[3]); err == nil && pfx.Contains(ap.Addr()) {
+			fmt.Fprintf(&b, "port rule %s\n", m[0])
+		}
+	}
+	return b.String()
+}
+
 // forgetSubnet removes the gateway address of subnet from minibox0 and the static rules
 // minibox tagged "minibox subnet <subnet>" (pkg/network's subnetTag): the daemon leaves
 // both on purpose, the test removes them so the host ends as it began. Only this script
@@ -409,6 +452,8 @@ func netLeftovers(ts *testscript.TestScript, subnet string) string {
 func forgetSubnet(subnet netip.Prefix) {
 	gw := subnet.Addr().Next()
 	exec.Command("ip", "addr", "del", netip.PrefixFrom(gw, subnet.Bits()).String(), "dev", "minibox0").Run()
+	// The daemon's claim on the subnet (pkg/network.ClaimDir).
+	os.Remove("/run/minibox/subnets/" + strings.ReplaceAll(subnet.String(), "/", "_"))
 	out, err := exec.Command("nft", "-a", "list", "table", "ip", "minibox").Output()
 	if err != nil {
 		return

@@ -34,6 +34,8 @@ var benchSubnet = netip.MustParsePrefix("172.30.84.0/24")
 func forgetBenchSubnet() {
 	gw := benchSubnet.Addr().Next()
 	exec.Command("ip", "addr", "del", netip.PrefixFrom(gw, benchSubnet.Bits()).String(), "dev", "minibox0").Run()
+	// The daemon's claim on the subnet (pkg/network.ClaimDir).
+	os.Remove("/run/minibox/subnets/" + strings.ReplaceAll(benchSubnet.String(), "/", "_"))
 	out, err := exec.Command("nft", "-a", "list", "table", "ip", "minibox").Output()
 	if err != nil {
 		return

@@ -4,8 +4,9 @@
 # Default DATA_ROOT: $MINIBOX_DATA_ROOT, else /var/lib/minibox. Refuses / and system
 # directories, and refuses while a daemon holds the data root's lock. Stops the root's
 # lazyfs server (by the PID in its lock file), unmounts everything mounted under the root
-# (deepest first, lazily), then removes and recreates it. Containers' network leftovers are
-# cleaned by the next daemon start.
+# (deepest first, lazily), then removes and recreates it. What the root's daemons added to
+# the host's network (an address, rules and a claim on minibox0, user-defined networks'
+# bridges) goes too; containers' veths are cleaned by the next daemon start.
 set -eu
 
 die() { echo "[error] clean-data: $*" >&2; exit 1; }
@@ -40,6 +41,52 @@ if [ -e "$root/miniboxd.lock" ]; then
 		die "a miniboxd (pid $(head -c 32 "$root/miniboxd.lock" | tr -dc 0-9)) is using $root; stop it first"
 	fi
 fi
+
+# What the root's daemons added to the host's network and no daemon of the root will take
+# back once it is reset: its subnet's gateway address and rules on the shared minibox0 and
+# its claim on that subnet (a daemon releases them itself at shutdown unless containers still
+# ran), and its user-defined networks' bridges with their rules. Other roots' stay.
+rules_of() { # SUBNET: "chain handle" of each rule of minibox's table for SUBNET
+	command -v nft >/dev/null || return 0
+	nft -a list table ip minibox 2>/dev/null | awk -v s="$1" '
+		function n(ip, a) { split(ip, a, "."); return ((a[1] * 256 + a[2]) * 256 + a[3]) * 256 + a[4] }
+		BEGIN { split(s, p, "/"); d = 2 ^ (32 - p[2]); net = int(n(p[1]) / d) }
+		$1 == "chain" { chain = $2 }
+		/# handle / {
+			h = $NF
+			if (index($0, "comment \"minibox subnet " s "\"")) { print chain, h; next }
+			# a port rule: comment "<id> <host>:<port>/<proto> <addr>:<port>"
+			if (chain == "ports" && match($0, /comment "[0-9a-f]+ [^ ]+ [0-9.]+:[0-9]+"/)) {
+				c = substr($0, RSTART, RLENGTH); split(c, f, " "); split(f[3], ap, ":")
+				if (int(n(ap[1]) / d) == net) print chain, h
+			}
+		}'
+}
+drop_rules() { # SUBNET
+	rules_of "$1" | while read -r chain handle; do
+		nft delete rule ip minibox "$chain" handle "$handle" 2>/dev/null || true
+	done
+}
+for claim in /run/minibox/subnets/*; do
+	[ -f "$claim" ] && [ "$(cat "$claim")" = "$root" ] || continue
+	subnet=$(basename "$claim" | tr _ /)
+	gw=$(echo "$subnet" | awk -F'[./]' '{ print $1 "." $2 "." $3 "." $4 + 1 "/" $5 }')
+	ip addr del "$gw" dev minibox0 2>/dev/null || true
+	drop_rules "$subnet"
+	rm -f -- "$claim"
+	echo "..  released $subnet on minibox0" >&2
+done
+ip -o -d link show type bridge 2>/dev/null | awk -v a="minibox:" -v r=":$root" '
+	{ for (i = 1; i < NF; i++) if ($i == "alias" && index($(i + 1), a) == 1 && substr($(i + 1), length($(i + 1)) - length(r) + 1) == r) { sub(/:$/, "", $2); print $2 } }' |
+	while read -r br; do
+		for p in $(ip -o -4 addr show dev "$br" | awk '{ print $4 }'); do
+			drop_rules "$(echo "$p" | awk -F'[./]' '{
+				m = 2 ^ (32 - $5); v = int(((($1 * 256 + $2) * 256 + $3) * 256 + $4) / m) * m
+				printf "%d.%d.%d.%d/%d", int(v / 16777216), int(v / 65536) % 256, int(v / 256) % 256, v % 256, $5 }')"
+		done
+		ip link del "$br" 2>/dev/null || true
+		echo "..  removed bridge $br" >&2
+	done
 
 # The lazyfs server of this root: its PID is in its lock, which it holds while alive.
 lock="$root/lazy/.lazyfs.lock"

@@ -442,7 +442,7 @@ func (in *initProc) exec(x *shimapi.Exec, files []*os.File) (int, *os.File, erro
 		}
 		id = u
 	}
-	env := mergeEnv(s.Process.Env, x.Env)
+	env := spec.MergeEnv(s.Process.Env, x.Env)
 	env = withDefault(env, "HOME", id.Home)
 	dir := x.Cwd
 	if dir == "" {
@@ -492,23 +492,4 @@ func (in *initProc) exec(x *shimapi.Exec, files []*os.File) (int, *os.File, erro
 		return 0, nil, err
 	}
 	return pid, master, nil
-}
-
-// mergeEnv is base with over's variables replacing or added (later wins, as Docker's -e).
-func mergeEnv(base, over []string) []string {
-	if len(over) == 0 {
-		return base
-	}
-	out := make([]string, 0, len(base)+len(over))
-	idx := map[string]int{}
-	for _, e := range append(base[:len(base):len(base)], over...) {
-		k, _, _ := strings.Cut(e, "=")
-		if i, ok := idx[k]; ok {
-			out[i] = e
-			continue
-		}
-		idx[k] = len(out)
-		out = append(out, e)
-	}
-	return out
 }

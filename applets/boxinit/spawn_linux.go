@@ -275,7 +275,7 @@ func setRlimits(limits []spec.Rlimit) error {
 		unix.RLIMIT_CORE:   {Type: "RLIMIT_CORE"},
 	}
 	for _, l := range limits {
-		r, ok := rlimitNames[l.Type]
+		r, ok := spec.RlimitResources[l.Type]
 		if !ok {
 			return fmt.Errorf("unknown rlimit %s", l.Type)
 		}
@@ -298,15 +298,6 @@ func setRlimits(limits []spec.Rlimit) error {
 		}
 	}
 	return nil
-}
-
-var rlimitNames = map[string]int{
-	"RLIMIT_AS": unix.RLIMIT_AS, "RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU,
-	"RLIMIT_DATA": unix.RLIMIT_DATA, "RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS,
-	"RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK, "RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE,
-	"RLIMIT_NICE": unix.RLIMIT_NICE, "RLIMIT_NOFILE": unix.RLIMIT_NOFILE, "RLIMIT_NPROC": unix.RLIMIT_NPROC,
-	"RLIMIT_RSS": unix.RLIMIT_RSS, "RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO, "RLIMIT_RTTIME": unix.RLIMIT_RTTIME,
-	"RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
 }
 
 // setOOMScoreAdj sets init's score, inherited by everything it forks. Lowering it needs

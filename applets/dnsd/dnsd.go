@@ -1,5 +1,5 @@
-// Package dnsd is minibox-dns: the embedded resolver of user-defined networks, one
-// detached process per data root. It serves the name table the daemon writes
+// Package dnsd is minibox-dns: the embedded resolver of minibox's networks (the default
+// bridge and the user-defined ones), one detached process per data root. It serves the name table the daemon writes
 // (networks/names.json) on each network's gateway, port 53, UDP and TCP, and forwards other
 // names upstream. It outlives the daemon, so names resolve while no daemon runs; it exits
 // when the table lists no network.
@@ -29,10 +29,21 @@ import (
 // poll is how often the table's file is looked at besides the daemon's SIGHUP.
 const poll = 500 * time.Millisecond
 
-// Main runs the resolver: minibox-dns --root <data root>.
+// Main runs the resolver: minibox-dns --root <data root> [--ready-fd N]. The fd, when
+// given, is closed once the resolver listens on the table's networks (or leaves).
 func Main(ctx context.Context, args []string) error {
-	if len(args) != 2 || args[0] != "--root" || !filepath.IsAbs(args[1]) {
-		return errors.New("usage: minibox-dns --root <absolute data root>")
+	usage := errors.New("usage: minibox-dns --root <absolute data root> [--ready-fd N]")
+	if (len(args) != 2 && len(args) != 4) || args[0] != "--root" || !filepath.IsAbs(args[1]) {
+		return usage
+	}
+	var ready *os.File
+	if len(args) == 4 {
+		fd, err := strconv.Atoi(args[3])
+		if args[2] != "--ready-fd" || err != nil || fd < 3 {
+			return usage
+		}
+		ready = os.NewFile(uintptr(fd), "ready")
+		defer ready.Close()
 	}
 	root := args[1]
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
@@ -80,6 +91,10 @@ func Main(ctx context.Context, args []string) error {
 				last = time.Time{}
 				continue
 			}
+		}
+		if ready != nil {
+			ready.Close()
+			ready = nil
 		}
 		select {
 		case <-hup:

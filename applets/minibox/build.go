@@ -45,58 +45,13 @@ func (c BuildCmd) Run(ctx context.Context, api *client.Client, out *Output, env 
 	if fi, err := os.Stat(dir); err != nil || !fi.IsDir() {
 		return fmt.Errorf("build context %s is not a directory", c.Context)
 	}
-	file, docker := c.File, false
-	var content []byte
-	switch {
-	case file == "-":
-		// Docker's -f -: a Dockerfile on stdin, the context still the directory.
-		if content, err = io.ReadAll(os.Stdin); err != nil {
-			return fmt.Errorf("read the Dockerfile from stdin: %v", err)
-		}
-		file, docker = "Dockerfile", true
-	case file == "":
-		file = filepath.Join(dir, "MiniBox")
-		for _, n := range []string{"MiniBox", "Dockerfile", "Containerfile"} {
-			if fi, err := os.Stat(filepath.Join(dir, n)); err == nil && fi.Mode().IsRegular() {
-				file = filepath.Join(dir, n)
-				break
-			}
-		}
-	default:
-		if _, err := os.Stat(file); err != nil && !filepath.IsAbs(file) {
-			// Relative to the working directory first (Docker's rule), else to the context.
-			if _, cerr := os.Stat(filepath.Join(dir, file)); cerr == nil {
-				file = filepath.Join(dir, file)
-			}
-		}
+	file, content, docker, err := c.buildFile(dir)
+	if err != nil {
+		return err
 	}
-	if content == nil {
-		if content, err = os.ReadFile(file); err != nil {
-			return fmt.Errorf("read the build file: %v; pass its path with -f", err)
-		}
-	}
-	args := map[string]string{}
-	for _, a := range c.BuildArgs {
-		k, v, ok := strings.Cut(a, "=")
-		if !ok {
-			val, set := os.LookupEnv(k)
-			if !set {
-				continue // Docker's rule: an unset K is left out
-			}
-			v = val
-		}
-		if k == "" {
-			return fmt.Errorf("--build-arg %q: expected K=V", a)
-		}
-		args[k] = v
-	}
-	labels := map[string]string{}
-	for _, l := range c.Labels {
-		k, v, _ := strings.Cut(l, "=")
-		if k == "" {
-			return fmt.Errorf("--label %q: expected k=v", l)
-		}
-		labels[k] = v
+	args, labels, err := c.argsAndLabels()
+	if err != nil {
+		return err
 	}
 	req := apiBuildRequest(c, dir, filepath.Base(file), string(content), args)
 	req.Dockerfile = docker
@@ -132,6 +87,67 @@ func (c BuildCmd) Run(ctx context.Context, api *client.Client, out *Output, env 
 	out.OK("Built %s %s in %s", name, res.Digest, buildMS(res.DurationMS))
 	fmt.Fprintln(out.Stdout, res.ID)
 	return nil
+}
+
+// buildFile finds and reads the build file: -f - (a Dockerfile on stdin), -f relative to
+// the working directory then the context, or the context's MiniBox, Dockerfile or
+// Containerfile. docker reports a Dockerfile read from stdin.
+func (c BuildCmd) buildFile(dir string) (file string, content []byte, docker bool, err error) {
+	file = c.File
+	switch {
+	case file == "-":
+		if content, err = io.ReadAll(os.Stdin); err != nil {
+			return "", nil, false, fmt.Errorf("read the Dockerfile from stdin: %v", err)
+		}
+		return "Dockerfile", content, true, nil
+	case file == "":
+		file = filepath.Join(dir, "MiniBox")
+		for _, n := range []string{"MiniBox", "Dockerfile", "Containerfile"} {
+			if fi, err := os.Stat(filepath.Join(dir, n)); err == nil && fi.Mode().IsRegular() {
+				file = filepath.Join(dir, n)
+				break
+			}
+		}
+	default:
+		if _, err := os.Stat(file); err != nil && !filepath.IsAbs(file) {
+			// Relative to the working directory first (Docker's rule), else to the context.
+			if _, cerr := os.Stat(filepath.Join(dir, file)); cerr == nil {
+				file = filepath.Join(dir, file)
+			}
+		}
+	}
+	if content, err = os.ReadFile(file); err != nil {
+		return "", nil, false, fmt.Errorf("read the build file: %v; pass its path with -f", err)
+	}
+	return file, content, false, nil
+}
+
+// argsAndLabels reads --build-arg (K alone: from this environment, left out when unset,
+// as Docker does) and --label.
+func (c BuildCmd) argsAndLabels() (args, labels map[string]string, err error) {
+	args, labels = map[string]string{}, map[string]string{}
+	for _, a := range c.BuildArgs {
+		k, v, ok := strings.Cut(a, "=")
+		if !ok {
+			val, set := os.LookupEnv(k)
+			if !set {
+				continue
+			}
+			v = val
+		}
+		if k == "" {
+			return nil, nil, fmt.Errorf("--build-arg %q: expected K=V", a)
+		}
+		args[k] = v
+	}
+	for _, l := range c.Labels {
+		k, v, _ := strings.Cut(l, "=")
+		if k == "" {
+			return nil, nil, fmt.Errorf("--label %q: expected k=v", l)
+		}
+		labels[k] = v
+	}
+	return args, labels, nil
 }
 
 func apiBuildRequest(c BuildCmd, dir, name, content string, args map[string]string) api.BuildRequest {

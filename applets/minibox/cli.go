@@ -27,6 +27,7 @@ type CLI struct {
 	BuildCmds     `embed:""`
 	SystemCmds    `embed:""`
 
+	Compose ComposeCmd `cmd:"" help:"Run a Compose project: up, down, ps, logs, config, exec, run, start, stop, restart, rm, build, pull, ls."`
 	Ping    PingCmd    `cmd:"" help:"Check that the daemon answers."`
 	Info    InfoCmd    `cmd:"" help:"Show the daemon's facts."`
 	Version VersionCmd `cmd:"" help:"Print the CLI's and the daemon's versions."`
@@ -73,7 +74,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 			}
 		}
 	}()
-	kctx, perr := parser.Parse(args)
+	kctx, perr := parser.Parse(composeArgs(args))
 	if perr != nil {
 		fmt.Fprintf(stderr, "[error] %v\n", perr)
 		var pe *kong.ParseError

@@ -33,6 +33,11 @@ type ContainerCmds struct {
 	Unpause   UnpauseCmd     `cmd:"" help:"Thaw paused containers."`
 	Port      PortCmd        `cmd:"" help:"Show a container's published ports."`
 	Stats     StatsCmd       `cmd:"" help:"Show containers' resource usage."`
+	Top       TopCmd         `cmd:"" help:"Show a running container's processes."`
+	Diff      DiffCmd        `cmd:"" help:"Show what a container changed in its filesystem (A added, C changed, D deleted)."`
+	Export    ExportCmd      `cmd:"" help:"Write a container's filesystem as a tar."`
+	Update    UpdateCmd      `cmd:"" help:"Change containers' limits and restart policy, live."`
+	Events    EventsCmd      `cmd:"" help:"Stream container, image, network and volume events."`
 	Container ContainerGroup `cmd:"" help:"Manage containers: ls run create start stop kill restart rm inspect logs exec attach wait cp rename pause unpause port stats."`
 	Volume    VolumeGroup    `cmd:"" help:"Manage volumes: create ls inspect rm."`
 	Network   NetworkGroup   `cmd:"" help:"Manage networks: create ls inspect rm prune connect disconnect."`
@@ -60,6 +65,10 @@ type ContainerGroup struct {
 	Unpause UnpauseCmd `cmd:"" help:"Thaw containers."`
 	Port    PortCmd    `cmd:"" help:"Show published ports."`
 	Stats   StatsCmd   `cmd:"" help:"Show resource usage."`
+	Top     TopCmd     `cmd:"" help:"Show a container's processes."`
+	Diff    DiffCmd    `cmd:"" help:"Show a container's filesystem changes."`
+	Export  ExportCmd  `cmd:"" help:"Write a container's filesystem as a tar."`
+	Update  UpdateCmd  `cmd:"" help:"Change containers' limits."`
 }
 
 // eachRef runs fn for every reference, past failures: each success prints the

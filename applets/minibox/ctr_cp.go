@@ -12,10 +12,11 @@ import (
 	"path/filepath"
 	"strings"
 	"syscall"
-	"time"
 
 	"github.com/minibox/minibox/pkg/api/client"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/image"
+	"golang.org/x/sys/unix"
 )
 
 // CpCmd is `cp [-L] <src> <dst>`: one side <ctr>:<path>, the other a host path or "-"
@@ -137,21 +138,17 @@ func resolveInContainer(ctx context.Context, cl *client.Client, ctr, p string) (
 }
 
 // extractTar writes a tar whose root entry is root into dir: the root renamed to newRoot,
-// or, when newRoot is "", only its contents. No entry may land outside dir, nor be written
-// through a symbolic link.
+// or, when newRoot is "", only its contents. The extractor of image layers does the
+// writing, with dir as the root it resolves in (openat2 RESOLVE_IN_ROOT): no entry lands
+// outside dir, whatever links the destination or the archive hold. Files take the
+// caller's owner; device nodes are not copied to the host.
 func extractTar(r io.Reader, dir, root, newRoot string) error {
-	tr := tar.NewReader(r)
-	type dirTime struct {
-		path string
-		t    time.Time
-		mode fs.FileMode
-	}
-	var dirs []dirTime
-	base, err := filepath.Abs(dir)
+	fd, err := unix.Open(dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return err
+		return &os.PathError{Op: "open", Path: dir, Err: err}
 	}
-	mapName := func(name string) (string, bool, error) {
+	defer unix.Close(fd)
+	rename := func(name string) (string, bool, error) {
 		n := path.Clean(strings.TrimPrefix(name, "./"))
 		if path.IsAbs(n) || n == ".." || strings.HasPrefix(n, "../") {
 			return "", false, fmt.Errorf("archive entry %q points outside its directory", name)
@@ -167,118 +164,14 @@ func extractTar(r io.Reader, dir, root, newRoot string) error {
 			return "", false, fmt.Errorf("archive entry %q is not under %q", name, root)
 		}
 		if newRoot == "" {
-			if rest == "" {
-				return "", false, nil // the root itself: its contents go into dir
-			}
-			return filepath.Join(base, filepath.FromSlash(rest)), true, nil
+			// The root itself is dir: only its contents are written.
+			return rest, rest != "", nil
 		}
-		return filepath.Join(base, newRoot, filepath.FromSlash(rest)), true, nil
+		return path.Join(newRoot, rest), true, nil
 	}
-	for {
-		h, err := tr.Next()
-		if err == io.EOF {
-			break
-		}
-		if err != nil {
-			return fmt.Errorf("read the container's archive: %w", err)
-		}
-		target, ok, err := mapName(h.Name)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			continue
-		}
-		if err := noLinksBetween(base, filepath.Dir(target)); err != nil {
-			return err
-		}
-		mode := fs.FileMode(h.Mode).Perm() | fs.FileMode(h.Mode)&(fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky)
-		switch h.Typeflag {
-		case tar.TypeDir:
-			if fi, err := os.Lstat(target); err == nil && !fi.IsDir() {
-				if err := os.Remove(target); err != nil {
-					return err
-				}
-			}
-			if err := os.MkdirAll(target, 0o700); err != nil {
-				return err
-			}
-			// Its mode is set at the end: a read-only directory must still take its entries.
-			dirs = append(dirs, dirTime{target, h.ModTime, mode})
-		case tar.TypeReg:
-			// Replace, never write through, whatever is there (a link could point anywhere).
-			if fi, err := os.Lstat(target); err == nil && !fi.Mode().IsRegular() {
-				if err := os.RemoveAll(target); err != nil {
-					return err
-				}
-			}
-			f, err := os.OpenFile(target, os.O_CREATE|os.O_WRONLY|os.O_TRUNC|syscall.O_NOFOLLOW, 0o600)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(f, tr)
-			if cerr := f.Close(); err == nil {
-				err = cerr
-			}
-			if err != nil {
-				return fmt.Errorf("write %s: %w", target, err)
-			}
-			if err := os.Chmod(target, mode); err != nil {
-				return err
-			}
-			os.Chtimes(target, h.ModTime, h.ModTime)
-		case tar.TypeSymlink:
-			os.RemoveAll(target)
-			if err := os.Symlink(h.Linkname, target); err != nil {
-				return err
-			}
-		case tar.TypeLink:
-			src, ok, err := mapName(h.Linkname)
-			if err != nil || !ok {
-				return fmt.Errorf("archive entry %q links outside the copy", h.Name)
-			}
-			os.RemoveAll(target)
-			if err := os.Link(src, target); err != nil {
-				return err
-			}
-		default:
-			// Devices, FIFOs: cp of special files is not supported on the host side.
-			continue
-		}
-	}
-	// Directory modes and times last: writing into a directory changes its mtime.
-	for i := len(dirs) - 1; i >= 0; i-- {
-		if err := os.Chmod(dirs[i].path, dirs[i].mode); err != nil {
-			return err
-		}
-		os.Chtimes(dirs[i].path, dirs[i].t, dirs[i].t)
-	}
-	return nil
-}
-
-// noLinksBetween fails if any directory from base down to dir is a symbolic link, so no
-// entry is written somewhere a link in the destination points to.
-func noLinksBetween(base, dir string) error {
-	rel, err := filepath.Rel(base, dir)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return fmt.Errorf("%s is outside %s", dir, base)
-	}
-	if rel == "." {
-		return nil
-	}
-	p := base
-	for _, part := range strings.Split(rel, string(filepath.Separator)) {
-		p = filepath.Join(p, part)
-		fi, err := os.Lstat(p)
-		if errors.Is(err, fs.ErrNotExist) {
-			return os.MkdirAll(dir, 0o755)
-		}
-		if err != nil {
-			return err
-		}
-		if fi.Mode()&fs.ModeSymlink != 0 {
-			return fmt.Errorf("%s is a symbolic link; cp does not write through links", p)
-		}
+	err = image.ExtractInRoot(context.Background(), r, fd, "/", image.ExtractOptions{Rename: rename, AsCaller: true})
+	if err != nil {
+		return fmt.Errorf("copy into %s: %w", dir, err)
 	}
 	return nil
 }

@@ -74,15 +74,17 @@ type RunFlags struct {
 	Userns      string   `name:"userns" placeholder:"host|auto" help:"User namespace mode."`
 	Sysctl      []string `sep:"none" placeholder:"KEY=VAL" help:"Namespaced kernel parameter."`
 
-	Restart           string `placeholder:"POLICY" help:"no, on-failure[:N], always or unless-stopped."`
-	HealthCmd         string `name:"health-cmd" placeholder:"CMD" help:"Health probe command (run with /bin/sh -c)."`
-	HealthInterval    string `name:"health-interval" placeholder:"DUR" help:"Time between probes (30s)."`
-	HealthTimeout     string `name:"health-timeout" placeholder:"DUR" help:"Probe timeout (30s)."`
-	HealthRetries     int    `name:"health-retries" placeholder:"N" help:"Failures in a row for unhealthy (3)."`
-	HealthStartPeriod string `name:"health-start-period" placeholder:"DUR" help:"Grace period for failures after start."`
-	NoHealthcheck     bool   `name:"no-healthcheck" help:"Disable the image's health check."`
-	StopSignal        string `name:"stop-signal" placeholder:"SIGNAL" help:"Signal for stop (default SIGTERM)."`
-	StopTimeout       *int   `name:"stop-timeout" placeholder:"SECONDS" help:"Seconds stop waits before SIGKILL (default 10)."`
+	Restart           string   `placeholder:"POLICY" help:"no, on-failure[:N], always or unless-stopped."`
+	HealthCmd         string   `name:"health-cmd" placeholder:"CMD" help:"Health probe command (run with /bin/sh -c)."`
+	HealthInterval    string   `name:"health-interval" placeholder:"DUR" help:"Time between probes (30s)."`
+	HealthTimeout     string   `name:"health-timeout" placeholder:"DUR" help:"Probe timeout (30s)."`
+	HealthRetries     int      `name:"health-retries" placeholder:"N" help:"Failures in a row for unhealthy (3)."`
+	HealthStartPeriod string   `name:"health-start-period" placeholder:"DUR" help:"Grace period for failures after start."`
+	NoHealthcheck     bool     `name:"no-healthcheck" help:"Disable the image's health check."`
+	StopSignal        string   `name:"stop-signal" placeholder:"SIGNAL" help:"Signal for stop (default SIGTERM)."`
+	StopTimeout       *int     `name:"stop-timeout" placeholder:"SECONDS" help:"Seconds stop waits before SIGKILL (default 10)."`
+	LogDriver         string   `name:"log-driver" placeholder:"DRIVER" help:"How the output is kept: local (default), json-file or none."`
+	LogOpt            []string `name:"log-opt" sep:"none" placeholder:"KEY=VAL" help:"Log option: max-size=10m, max-file=3, labels=K1,K2, env=V1,V2 (repeatable)."`
 
 	// Docker's client-side flags: they shape this command, not the container.
 	Init       bool     `help:"Accepted for Docker: every minibox container has an init as PID 1."`
@@ -186,6 +188,10 @@ func (f *RunFlags) envAndLabels(r *api.CreateRequest, getenv Env) error {
 		labels = append(lines, labels...) // -l wins over the file, as in Docker
 	}
 	if r.Labels, err = keyValues("--label", labels, true); err != nil {
+		return err
+	}
+	r.LogDriver = f.LogDriver
+	if r.LogOpts, err = keyValues("--log-opt", f.LogOpt, false); err != nil {
 		return err
 	}
 	if r.Sysctls, err = keyValues("--sysctl", f.Sysctl, false); err != nil {

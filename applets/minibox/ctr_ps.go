@@ -571,6 +571,7 @@ type LogsCmd struct {
 	Timestamps bool   `short:"t" help:"Prefix each line with its time (RFC 3339)."`
 	Since      string `placeholder:"T" help:"Only after T: RFC 3339, Unix time, or a duration ago (10m)."`
 	Until      string `placeholder:"T" help:"Only before T."`
+	Details    bool   `help:"Prefix each line with the labels and variables --log-opt labels=/env= name."`
 	Container  string `arg:"" name:"container" help:"The container."`
 }
 
@@ -593,7 +594,7 @@ func parseLogTime(s string, now time.Time) (time.Time, error) {
 }
 
 func (c *LogsCmd) Run(ctx context.Context, cl *client.Client, out *Output) error {
-	o := client.LogsOptions{Follow: c.Follow, Timestamps: c.Timestamps}
+	o := client.LogsOptions{Follow: c.Follow, Timestamps: c.Timestamps, Details: c.Details}
 	if c.Tail != "all" && c.Tail != "" {
 		if n, err := strconv.Atoi(c.Tail); err != nil || n < 0 {
 			return usageError("--tail %s: expected a number of lines or all", c.Tail)
@@ -616,6 +617,7 @@ func (c *LogsCmd) Run(ctx context.Context, cl *client.Client, out *Output) error
 		o.Until = until.UTC().Format(time.RFC3339Nano)
 	}
 	w := newLogWriter(out, c.Timestamps)
+	w.details = c.Details
 	write := func(l api.LogLine) error {
 		// The same bounds here: a record on the edge is in or out the same way everywhere.
 		if !since.IsZero() && l.Time.Before(since) {
@@ -632,11 +634,13 @@ func (c *LogsCmd) Run(ctx context.Context, cl *client.Client, out *Output) error
 	return cl.ContainerLogs(ctx, c.Container, o, write)
 }
 
-// logWriter writes records to their own stream; with timestamps each line (not each
-// chunk) starts with the time of the chunk it begins in.
+// logWriter writes records to their own stream; with timestamps (and details) each line,
+// not each chunk, starts with the time (and attributes) of the chunk it begins in, as
+// Docker prints them: time, then attributes, then the line.
 type logWriter struct {
 	out        *Output
 	timestamps bool
+	details    bool
 	midLine    map[string]bool
 }
 
@@ -649,16 +653,22 @@ func (w *logWriter) write(l api.LogLine) error {
 	if l.Stream == "stderr" {
 		dst = w.out.Stderr
 	}
-	if !w.timestamps {
+	if !w.timestamps && !w.details {
 		_, err := io.WriteString(dst, l.Text)
 		return err
 	}
-	stamp := l.Time.UTC().Format(time.RFC3339Nano) + " "
+	prefix := ""
+	if w.timestamps {
+		prefix = l.Time.UTC().Format(time.RFC3339Nano) + " "
+	}
+	if w.details {
+		prefix += l.Details + " "
+	}
 	var b strings.Builder
 	text := l.Text
 	for text != "" {
 		if !w.midLine[l.Stream] {
-			b.WriteString(stamp)
+			b.WriteString(prefix)
 		}
 		i := strings.IndexByte(text, '\n')
 		if i < 0 {

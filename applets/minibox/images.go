@@ -29,17 +29,18 @@ import (
 
 // ImageCmds are the image commands, top-level (Docker's short forms) and as `image <sub>`.
 type ImageCmds struct {
-	Pull   PullCmd    `cmd:"" help:"Pull an image from a registry."`
-	Push   PushCmd    `cmd:"" help:"Push an image to a registry."`
-	Images ImagesCmd  `cmd:"" help:"List images."`
-	Tag    TagCmd     `cmd:"" help:"Give an image another name."`
-	Rmi    RmiCmd     `cmd:"" help:"Remove image names (blobs go at prune)."`
-	Save   SaveCmd    `cmd:"" help:"Write images to a tar (OCI layout and docker archive in one)."`
-	Load   LoadCmd    `cmd:"" help:"Load images from a tar (docker, podman, OCI or minibox archives)."`
-	Import ImportCmd  `cmd:"" help:"Make a one-layer image from a rootfs tarball."`
-	Login  LoginCmd   `cmd:"" help:"Store credentials for a registry."`
-	Logout LogoutCmd  `cmd:"" help:"Forget the credentials for a registry."`
-	Image  ImageGroup `cmd:"" help:"Manage images: ls pull push tag rm inspect save load import."`
+	Pull    PullCmd    `cmd:"" help:"Pull an image from a registry."`
+	Push    PushCmd    `cmd:"" help:"Push an image to a registry."`
+	Images  ImagesCmd  `cmd:"" help:"List images."`
+	Tag     TagCmd     `cmd:"" help:"Give an image another name."`
+	Rmi     RmiCmd     `cmd:"" help:"Remove image names (blobs go at prune)."`
+	Save    SaveCmd    `cmd:"" help:"Write images to a tar (OCI layout and docker archive in one)."`
+	Load    LoadCmd    `cmd:"" help:"Load images from a tar (docker, podman, OCI or minibox archives)."`
+	Import  ImportCmd  `cmd:"" help:"Make a one-layer image from a rootfs tarball."`
+	History HistoryCmd `cmd:"" help:"Show the steps that built an image."`
+	Login   LoginCmd   `cmd:"" help:"Store credentials for a registry."`
+	Logout  LogoutCmd  `cmd:"" help:"Forget the credentials for a registry."`
+	Image   ImageGroup `cmd:"" help:"Manage images: ls pull push tag rm inspect save load import."`
 }
 
 // ImageGroup is `image <sub>`.
@@ -50,6 +51,7 @@ type ImageGroup struct {
 	Tag     TagCmd          `cmd:"" help:"Give an image another name."`
 	Rm      RmiCmd          `cmd:"" aliases:"remove" help:"Remove image names."`
 	Inspect ImageInspectCmd `cmd:"" help:"Show images' details as JSON."`
+	History HistoryCmd      `cmd:"" help:"Show the steps that built an image."`
 	Save    SaveCmd         `cmd:"" help:"Write images to a tar."`
 	Load    LoadCmd         `cmd:"" help:"Load images from a tar."`
 	Import  ImportCmd       `cmd:"" help:"Make a one-layer image from a rootfs tarball."`

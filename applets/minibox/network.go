@@ -27,7 +27,7 @@ type NetworkCreateCmd struct {
 	Internal bool     `help:"No route out: containers reach only each other."`
 	Label    []string `short:"l" sep:"none" placeholder:"KEY=VAL" help:"Set a label (repeatable)."`
 	Driver   string   `short:"d" default:"bridge" help:"Driver (bridge)."`
-	Name     string   `arg:"" name:"name" help:"Network name (a DNS label)."`
+	Name     string   `arg:"" name:"name" help:"Network name (letters, digits, inner dashes and underscores)."`
 }
 
 func (c *NetworkCreateCmd) Run(ctx context.Context, cl *client.Client, out *Output) error {

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/minibox/minibox/pkg/build"
+	"github.com/minibox/minibox/pkg/logfile"
 
 	"github.com/minibox/minibox/pkg/engine"
 )
@@ -36,162 +37,220 @@ func LoadConfig(getenv func(string) string) (engine.Config, error) {
 		IndexLayers: true, BridgeSubnet: netip.MustParsePrefix("172.19.0.0/24"),
 		BuildWorkers: build.DefaultWorkers, WarmShims: 2, LogLevel: slog.LevelInfo,
 		MaxImportSize: 64 << 30,
+		// Docker's local driver keeps 5 files of 20 MiB: a chatty container cannot fill the disk.
+		ContainerLog: logfile.Config{Driver: logfile.DriverLocal, MaxSize: 20 << 20, MaxFiles: 5},
 	}
-	bad := func(k, problem, expected string) error {
-		return &ConfigError{k, env(k), problem, expected}
-	}
-	if v := env("MINIBOX_DATA_ROOT"); v != "" {
-		if !filepath.IsAbs(v) {
-			return c, bad("MINIBOX_DATA_ROOT", "not an absolute path", "an absolute directory such as /var/lib/minibox")
+	for _, s := range settings {
+		v := env(s.name)
+		if v == "" {
+			continue
 		}
-		v = filepath.Clean(v)
-		if systemDirs[v] {
-			return c, bad("MINIBOX_DATA_ROOT", "a system directory", "a dedicated directory such as /var/lib/minibox")
-		}
-		c.DataRoot = v
-	}
-	if v := env("MINIBOX_HTTP_ADDR"); v != "" {
-		if err := checkAddr(v); err != nil {
-			return c, bad("MINIBOX_HTTP_ADDR", err.Error(), "host:port (\":8080\" = all interfaces) or unix:<path>")
-		}
-		c.HTTPAddr = v
-	}
-	if v := env("MINIBOX_API_TOKEN"); v != "" {
-		for _, r := range v {
-			if r <= ' ' || r > '~' {
-				return c, &ConfigError{"MINIBOX_API_TOKEN", "<hidden>", "contains a space or a non-printable character", "printable ASCII without spaces"}
+		if problem, expected := s.set(&c, v); problem != "" {
+			if s.secret {
+				v = "<hidden>"
 			}
+			return c, &ConfigError{s.name, v, problem, expected}
 		}
-		c.APIToken = v
 	}
+	// Its default depends on the data root and the native API's address.
 	if err := dockerAPIConfig(&c, env("MINIBOX_DOCKER_API")); err != nil {
 		return c, err
 	}
-	if v := env("MINIBOX_BUILD_PREFIXES"); v != "" {
+	if uint64(c.SubUIDBase)+uint64(c.SubUIDCount) >= 1<<32 {
+		return c, &ConfigError{"MINIBOX_SUBUID_COUNT", env("MINIBOX_SUBUID_COUNT"),
+			fmt.Sprintf("base %d + count %d reaches 2^32", c.SubUIDBase, c.SubUIDCount),
+			"MINIBOX_SUBUID_BASE + MINIBOX_SUBUID_COUNT below 4294967296"}
+	}
+	level := env("MINIBOX_LOG_LEVEL")
+	if level == "" && env("MINIBOX_DEBUG") == "1" {
+		level = "debug"
+	}
+	levels := map[string]slog.Level{"": slog.LevelInfo, "info": slog.LevelInfo, "debug": slog.LevelDebug,
+		"warn": slog.LevelWarn, "error": slog.LevelError}
+	l, ok := levels[level]
+	if !ok {
+		return c, &ConfigError{"MINIBOX_LOG_LEVEL", level, "unknown level", "debug, info, warn or error"}
+	}
+	c.LogLevel = l
+	return c, nil
+}
+
+// setting is one daemon variable: set parses a non-empty value into the config, or says
+// what is wrong with it and what was expected. A secret's value is never echoed.
+type setting struct {
+	name   string
+	secret bool
+	set    func(c *engine.Config, v string) (problem, expected string)
+}
+
+// settings are the daemon's variables, in the order they are checked.
+var settings = []setting{
+	{name: "MINIBOX_DATA_ROOT", set: func(c *engine.Config, v string) (string, string) {
+		if !filepath.IsAbs(v) {
+			return "not an absolute path", "an absolute directory such as /var/lib/minibox"
+		}
+		if v = filepath.Clean(v); systemDirs[v] {
+			return "a system directory", "a dedicated directory such as /var/lib/minibox"
+		}
+		c.DataRoot = v
+		return "", ""
+	}},
+	{name: "MINIBOX_HTTP_ADDR", set: func(c *engine.Config, v string) (string, string) {
+		if err := checkAddr(v); err != nil {
+			return err.Error(), "host:port (\":8080\" = all interfaces) or unix:<path>"
+		}
+		c.HTTPAddr = v
+		return "", ""
+	}},
+	{name: "MINIBOX_API_TOKEN", secret: true, set: func(c *engine.Config, v string) (string, string) {
+		for _, r := range v {
+			if r <= ' ' || r > '~' {
+				return "contains a space or a non-printable character", "printable ASCII without spaces"
+			}
+		}
+		c.APIToken = v
+		return "", ""
+	}},
+	{name: "MINIBOX_BUILD_PREFIXES", set: func(c *engine.Config, v string) (string, string) {
 		for _, p := range strings.Split(v, ",") {
 			if p = strings.TrimSpace(p); p == "" {
 				continue
 			}
 			if !filepath.IsAbs(p) {
-				return c, bad("MINIBOX_BUILD_PREFIXES", fmt.Sprintf("%q is not absolute", p), "a comma-separated list of absolute directories")
+				return fmt.Sprintf("%q is not absolute", p), "a comma-separated list of absolute directories"
 			}
 			if r, err := filepath.EvalSymlinks(p); err == nil {
 				p = r
 			}
 			c.BuildPrefixes = append(c.BuildPrefixes, filepath.Clean(p))
 		}
-	}
-	for _, u := range []struct {
-		name string
-		dst  *uint32
-	}{{"MINIBOX_SUBUID_BASE", &c.SubUIDBase}, {"MINIBOX_SUBUID_COUNT", &c.SubUIDCount}} {
-		if v := env(u.name); v != "" {
-			n, err := strconv.ParseUint(v, 10, 32)
-			if err != nil || n < 1 {
-				return c, bad(u.name, "not a positive integer", "an integer of at least 1")
-			}
-			*u.dst = uint32(n)
-		}
-	}
-	if uint64(c.SubUIDBase)+uint64(c.SubUIDCount) >= 1<<32 {
-		return c, bad("MINIBOX_SUBUID_COUNT", fmt.Sprintf("base %d + count %d reaches 2^32", c.SubUIDBase, c.SubUIDCount), "MINIBOX_SUBUID_BASE + MINIBOX_SUBUID_COUNT below 4294967296")
-	}
-	if v := env("MINIBOX_USERNS"); v != "" {
+		return "", ""
+	}},
+	{name: "MINIBOX_SUBUID_BASE", set: func(c *engine.Config, v string) (string, string) { return positiveUint32(v, &c.SubUIDBase) }},
+	{name: "MINIBOX_SUBUID_COUNT", set: func(c *engine.Config, v string) (string, string) { return positiveUint32(v, &c.SubUIDCount) }},
+	{name: "MINIBOX_USERNS", set: func(c *engine.Config, v string) (string, string) {
 		if v != "host" && v != "auto" {
-			return c, bad("MINIBOX_USERNS", "unknown mode", "host or auto")
+			return "unknown mode", "host or auto"
 		}
 		c.UserNS = v
-	}
-	for _, b := range []struct {
-		name string
-		dst  *bool
-	}{{"MINIBOX_INDEX_ON_STARTUP", &c.IndexOnStartup}, {"MINIBOX_BRIDGE_ON_STARTUP", &c.BridgeOnStartup},
-		{"MINIBOX_INDEX_LAYERS", &c.IndexLayers}, {"MINIBOX_LAZY", &c.Lazy}} {
-		switch env(b.name) {
-		case "":
-		case "0":
-			*b.dst = false
-		case "1":
-			*b.dst = true
-		default:
-			return c, bad(b.name, "not 0 or 1", "0 or 1")
-		}
-	}
-	if v := env("MINIBOX_ENCRYPTION_KEY"); v != "" {
+		return "", ""
+	}},
+	{name: "MINIBOX_INDEX_ON_STARTUP", set: func(c *engine.Config, v string) (string, string) { return flag(v, &c.IndexOnStartup) }},
+	{name: "MINIBOX_BRIDGE_ON_STARTUP", set: func(c *engine.Config, v string) (string, string) { return flag(v, &c.BridgeOnStartup) }},
+	{name: "MINIBOX_INDEX_LAYERS", set: func(c *engine.Config, v string) (string, string) { return flag(v, &c.IndexLayers) }},
+	{name: "MINIBOX_LAZY", set: func(c *engine.Config, v string) (string, string) { return flag(v, &c.Lazy) }},
+	{name: "MINIBOX_ENCRYPTION_KEY", secret: true, set: func(c *engine.Config, v string) (string, string) {
 		k, err := hex.DecodeString(v)
 		if err != nil || len(k) != 32 {
-			return c, &ConfigError{"MINIBOX_ENCRYPTION_KEY", "<hidden>", fmt.Sprintf("%d characters, not 64 hex digits", len(v)), "64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`"}
+			return fmt.Sprintf("%d characters, not 64 hex digits", len(v)), "64 hex characters (32 bytes), e.g. from `openssl rand -hex 32`"
 		}
 		c.EncryptionKey = k
-	}
-	if v := env("MINIBOX_BRIDGE_SUBNET"); v != "" {
+		return "", ""
+	}},
+	{name: "MINIBOX_BRIDGE_SUBNET", set: func(c *engine.Config, v string) (string, string) {
 		p, err := netip.ParsePrefix(v)
 		if err != nil || !p.Addr().Is4() || p.Bits() < 8 || p.Bits() > 29 {
-			return c, bad("MINIBOX_BRIDGE_SUBNET", "not an IPv4 CIDR from /8 to /29", "an IPv4 CIDR such as 172.19.0.0/24")
+			return "not an IPv4 CIDR from /8 to /29", "an IPv4 CIDR such as 172.19.0.0/24"
 		}
 		c.BridgeSubnet = p.Masked()
-	}
-	if v := env("MINIBOX_NETWORK_POOL"); v != "" {
+		return "", ""
+	}},
+	{name: "MINIBOX_NETWORK_POOL", set: func(c *engine.Config, v string) (string, string) {
 		p, err := netip.ParsePrefix(v)
 		if err != nil || !p.Addr().Is4() || p.Bits() < 8 || p.Bits() > 24 {
-			return c, bad("MINIBOX_NETWORK_POOL", "not an IPv4 CIDR from /8 to /24", "an IPv4 CIDR such as 10.210.0.0/16, cut into /24s for networks")
+			return "not an IPv4 CIDR from /8 to /24", "an IPv4 CIDR such as 10.210.0.0/16, cut into /24s for networks"
 		}
 		c.NetworkPool = p.Masked()
-	}
-	if v := env("MINIBOX_DNS_UPSTREAM"); v != "" {
+		return "", ""
+	}},
+	{name: "MINIBOX_DNS_UPSTREAM", set: func(c *engine.Config, v string) (string, string) {
 		for _, f := range strings.Split(v, ",") {
 			f = strings.TrimSpace(f)
 			ap, err := netip.ParseAddrPort(f)
 			if err != nil {
 				a, aerr := netip.ParseAddr(f)
 				if aerr != nil {
-					return c, bad("MINIBOX_DNS_UPSTREAM", fmt.Sprintf("%q is not ip or ip:port", f), "comma-separated ip[:port] of DNS servers, e.g. 192.0.2.53,192.0.2.54:5353")
+					return fmt.Sprintf("%q is not ip or ip:port", f), "comma-separated ip[:port] of DNS servers, e.g. 192.0.2.53,192.0.2.54:5353"
 				}
 				ap = netip.AddrPortFrom(a, 53)
 			}
 			if ap.Port() == 0 {
-				return c, bad("MINIBOX_DNS_UPSTREAM", fmt.Sprintf("%q has port 0", f), "comma-separated ip[:port] of DNS servers")
+				return fmt.Sprintf("%q has port 0", f), "comma-separated ip[:port] of DNS servers"
 			}
 			c.DNSUpstream = append(c.DNSUpstream, ap.String())
 		}
-	}
-	if v := env("MINIBOX_BUILD_WORKERS"); v != "" {
+		return "", ""
+	}},
+	{name: "MINIBOX_BUILD_WORKERS", set: func(c *engine.Config, v string) (string, string) {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 {
-			return c, bad("MINIBOX_BUILD_WORKERS", "not a positive integer", "an integer of at least 1")
+			return "not a positive integer", "an integer of at least 1"
 		}
 		c.BuildWorkers = n
-	}
-	if v := env("MINIBOX_WARM_SHIMS"); v != "" {
+		return "", ""
+	}},
+	{name: "MINIBOX_WARM_SHIMS", set: func(c *engine.Config, v string) (string, string) {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 0 || n > 64 {
-			return c, bad("MINIBOX_WARM_SHIMS", "not an integer from 0 to 64", "how many shims to keep started ahead of containers (0: none)")
+			return "not an integer from 0 to 64", "how many shims to keep started ahead of containers (0: none)"
 		}
 		c.WarmShims = n
-	}
-	if v := env("MINIBOX_MAX_IMPORT_SIZE"); v != "" {
+		return "", ""
+	}},
+	{name: "MINIBOX_MAX_IMPORT_SIZE", set: func(c *engine.Config, v string) (string, string) {
 		n, err := parseSize(v)
 		if err != nil || n < 1<<20 {
-			return c, bad("MINIBOX_MAX_IMPORT_SIZE", "not a size of at least 1 MiB", "bytes, or a number with K, M, G or T (powers of 1024), e.g. 64G")
+			return "not a size of at least 1 MiB", "bytes, or a number with K, M, G or T (powers of 1024), e.g. 64G"
 		}
 		c.MaxImportSize = n
+		return "", ""
+	}},
+	{name: "MINIBOX_LOG_DRIVER", set: func(c *engine.Config, v string) (string, string) {
+		if !logfile.ValidDriver(v) {
+			return "unknown log driver", "local, json-file or none (how containers' output is kept)"
+		}
+		c.ContainerLog.Driver = v
+		return "", ""
+	}},
+	{name: "MINIBOX_LOG_MAX_SIZE", set: func(c *engine.Config, v string) (string, string) {
+		n, err := logfile.ParseSize(v)
+		if err != nil {
+			return "not a size", "bytes per container log file before it rotates, with k, m or g (e.g. 10m; 0: never rotate)"
+		}
+		c.ContainerLog.MaxSize = n
+		return "", ""
+	}},
+	{name: "MINIBOX_LOG_MAX_FILE", set: func(c *engine.Config, v string) (string, string) {
+		n, err := logfile.ParseMaxFile(v)
+		if err != nil {
+			return "not a number from 1 to 1000", "how many files a rotated container log keeps, the current one included (e.g. 3)"
+		}
+		c.ContainerLog.MaxFiles = n
+		return "", ""
+	}},
+}
+
+// positiveUint32 parses an integer from 1 to 2^32-1 into dst.
+func positiveUint32(v string, dst *uint32) (string, string) {
+	n, err := strconv.ParseUint(v, 10, 32)
+	if err != nil || n < 1 {
+		return "not a positive integer", "an integer of at least 1"
 	}
-	level := env("MINIBOX_LOG_LEVEL")
-	if level == "" && env("MINIBOX_DEBUG") == "1" {
-		level = "debug"
-	}
-	switch level {
-	case "", "info":
-	case "debug":
-		c.LogLevel = slog.LevelDebug
-	case "warn":
-		c.LogLevel = slog.LevelWarn
-	case "error":
-		c.LogLevel = slog.LevelError
+	*dst = uint32(n)
+	return "", ""
+}
+
+// flag parses 0 or 1 into dst.
+func flag(v string, dst *bool) (string, string) {
+	switch v {
+	case "0":
+		*dst = false
+	case "1":
+		*dst = true
 	default:
-		return c, bad("MINIBOX_LOG_LEVEL", "unknown level", "debug, info, warn or error")
+		return "not 0 or 1", "0 or 1"
 	}
-	return c, nil
+	return "", ""
 }
 
 // maxSocketPath is the longest path a unix socket address holds (sun_path less its NUL).

@@ -95,6 +95,10 @@ func TestConfigBadValues(t *testing.T) {
 		{"MINIBOX_MAX_IMPORT_SIZE", "1000", "not a size of at least 1 MiB"},
 		{"MINIBOX_MAX_IMPORT_SIZE", "-5G", "not a size"},
 		{"MINIBOX_MAX_IMPORT_SIZE", "99999999T", "not a size"},
+		{"MINIBOX_LOG_DRIVER", "syslog", "MINIBOX_LOG_DRIVER=syslog: unknown log driver; expected local, json-file or none"},
+		{"MINIBOX_LOG_MAX_SIZE", "ten", "MINIBOX_LOG_MAX_SIZE=ten: not a size"},
+		{"MINIBOX_LOG_MAX_SIZE", "-1m", "not a size"},
+		{"MINIBOX_LOG_MAX_FILE", "0", "MINIBOX_LOG_MAX_FILE=0: not a number from 1 to 1000"},
 		{"MINIBOX_LOG_LEVEL", "loud", "MINIBOX_LOG_LEVEL=loud: unknown level; expected debug, info, warn or error"},
 	} {
 		_, err := LoadConfig(env(map[string]string{tc.name: tc.value}))

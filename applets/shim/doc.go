@@ -3,8 +3,8 @@
 //
 // It clones init (from the sealed copy of the binary the daemon passes as fd 4) into the
 // container's new namespaces, holds it until the daemon's start request, reports init's
-// PID on fd 3, copies stdout and stderr (or the pty) into container.log as JSON lines and to
-// attached clients, serves shim.sock (state, start, signal, resize, attach, exec, wait),
+// PID on fd 3, copies stdout and stderr (or the pty) into container.log (pkg/logfile: binary records,
+// rotated as the spec says) and to attached clients, serves shim.sock (state, start, signal, resize, attach, exec, wait),
 // writes exit.json atomically when the workload ends, and exits. With a user namespace it
 // also makes the idmapped mounts init needs (only real root can) and passes them over.
 // init dies with its shim (parent-death signal): a container nobody records never runs on.

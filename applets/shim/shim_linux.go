@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/cgroup"
+	"github.com/minibox/minibox/pkg/logfile"
 	"github.com/minibox/minibox/pkg/mount"
 	"github.com/minibox/minibox/pkg/ns"
 	"github.com/minibox/minibox/pkg/shimapi"
@@ -136,7 +137,7 @@ type shim struct {
 	outR   [2]*os.File // read ends of init's stdout and stderr pipes
 	warmed uintptr     // a warm init's clone flags (0: init is cloned for its container)
 
-	logFile *os.File
+	logw    *logfile.Writer
 	master  *os.File // the workload's pty
 	stdin   *os.File // write end of the workload's stdin pipe (-i without a tty)
 	outputs sync.WaitGroup
@@ -480,7 +481,7 @@ func (sh *shim) listen() (err error) {
 	}
 	sh.ln.SetUnlinkOnClose(false)
 	os.Chmod(shimapi.SocketName, 0o600)
-	sh.logFile, err = os.OpenFile(shimapi.LogName, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	sh.logw, err = logfile.Open(shimapi.LogName, sh.s.Log)
 	return err
 }
 
@@ -535,14 +536,14 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 		defer sh.outputs.Done()
 		defer r.Close()
 		// Small until the stream proves busy: most containers write little, and every
-		// running container's shim holds these buffers.
+		// running container's shim holds these buffers. A stream that fills 32 KiB reads
+		// gets 256 KiB ones and a 1 MiB pipe, so a flood costs a few syscalls per MiB.
 		buf := make([]byte, 2<<10)
-		var line []byte
 		carry := 0
 		for {
 			n, err := r.Read(buf[carry:])
-			if n == len(buf)-carry && len(buf) < 32<<10 {
-				buf = append(buf, make([]byte, 32<<10-len(buf))...)
+			if n == len(buf)-carry {
+				buf = growOutput(r, buf)
 			}
 			n += carry
 			if n > 0 {
@@ -559,8 +560,7 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 				if x != nil {
 					x.write(stream, chunk)
 				} else {
-					line = shimapi.AppendLog(line[:0], time.Now(), name, chunk)
-					sh.logFile.Write(line)
+					sh.logw.Write(stream, chunk)
 					sh.broadcast(stream, chunk)
 				}
 				carry = copy(buf, buf[whole:n])
@@ -570,6 +570,21 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 			}
 		}
 	}()
+}
+
+// growOutput gives a busy stream a bigger buffer (2 KiB, then 32 KiB, then 256 KiB) and,
+// past 32 KiB, a bigger pipe, so that one read takes what the workload wrote meanwhile.
+func growOutput(r *os.File, buf []byte) []byte {
+	switch len(buf) {
+	case 2 << 10:
+		return append(buf, make([]byte, 30<<10)...)
+	case 32 << 10:
+		if sc, err := r.SyscallConn(); err == nil {
+			sc.Control(func(fd uintptr) { unix.FcntlInt(fd, unix.F_SETPIPE_SZ, 1<<20) })
+		}
+		return append(buf, make([]byte, 224<<10)...)
+	}
+	return buf
 }
 
 func (sh *shim) broadcast(stream byte, p []byte) {

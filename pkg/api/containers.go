@@ -71,13 +71,17 @@ type CreateRequest struct {
 	Healthcheck    *Healthcheck      `json:"healthcheck,omitempty"`
 	StopSignal     string            `json:"stop_signal,omitempty"`
 	StopTimeout    *int              `json:"stop_timeout,omitempty"` // seconds
-	Lazy           *bool             `json:"lazy,omitempty"`
-	Pull           string            `json:"pull,omitempty"` // missing (default), always, never
-	Platform       string            `json:"platform,omitempty"`
-	DBMode         bool              `json:"db_mode,omitempty"`
-	Data           string            `json:"data,omitempty"` // db_mode: data path (/var/lib/minibox-data)
-	Project        string            `json:"project,omitempty"`
-	Service        string            `json:"service,omitempty"`
+	// LogDriver is local (binary records, the daemon's default), json-file or none; LogOpts
+	// are Docker's --log-opt: max-size, max-file, labels, env. Empty: the daemon's defaults.
+	LogDriver string            `json:"log_driver,omitempty"`
+	LogOpts   map[string]string `json:"log_opts,omitempty"`
+	Lazy      *bool             `json:"lazy,omitempty"`
+	Pull      string            `json:"pull,omitempty"` // missing (default), always, never
+	Platform  string            `json:"platform,omitempty"`
+	DBMode    bool              `json:"db_mode,omitempty"`
+	Data      string            `json:"data,omitempty"` // db_mode: data path (/var/lib/minibox-data)
+	Project   string            `json:"project,omitempty"`
+	Service   string            `json:"service,omitempty"`
 }
 
 // MountRequest is one --mount (or -v, --tmpfs after the CLI parsed it).
@@ -162,6 +166,20 @@ type WaitResult struct {
 	Error     string `json:"error,omitempty"`
 }
 
+// Frames: a run or exec stream (and, with LogFramesType, a logs stream) read without JSON
+// when the client's Accept names the type. Each frame is an 8-byte header (kind, 3 zero
+// bytes, payload length big-endian) and the payload. In a log stream each output payload
+// starts with the record's time (int64 nanoseconds, big-endian).
+const (
+	FramesType    = "application/vnd.minibox.frames"
+	LogFramesType = "application/vnd.minibox.log-frames"
+
+	FrameStdout byte = 1
+	FrameStderr byte = 2
+	FrameError  byte = 3 // the stream ends with this error message
+	FrameEvent  byte = 4 // one JSON event: what a JSON line of the stream would be
+)
+
 // RunEvent is one line of a non-detached, non-upgraded run stream: first {"id"}, then
 // output chunks, last the WaitResult.
 type RunEvent struct {
@@ -203,6 +221,9 @@ type LogLine struct {
 	Time   time.Time `json:"time"`
 	Stream string    `json:"stream"`
 	Text   string    `json:"text"`
+	// Details (with details=1): the attributes --log-opt labels=/env= name, as
+	// "k=v,k2=v2" (Docker's form), shown before each line.
+	Details string `json:"details,omitempty"`
 }
 
 // Stats is one container's figures (original keys).

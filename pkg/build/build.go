@@ -540,24 +540,9 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	}
 	c := base.Config.Config
 	c.Env = nil
-	st := state{workdir: "/"}
-	if p.target != nil {
-		st = p.target.end
-	} else {
-		st.env = append(envList(nil), base.env()...)
-		if len(st.env) == 0 {
-			st.env = append(envList(nil), DefaultEnv...)
-		}
-		for _, in := range p.file.Env {
-			for _, kv := range in.KVs {
-				v, err := expand(kv.Value, st.env, p.args)
-				if err != nil {
-					return posErr(kv.Pos, err)
-				}
-				st.env = st.env.set(kv.Key, v)
-			}
-		}
-		st.user, st.workdir = c.User, c.WorkingDir
+	st, err := finalState(p, base, c)
+	if err != nil {
+		return err
 	}
 	c.Env = append([]string(nil), st.env...)
 	c.User = st.user
@@ -568,55 +553,13 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 		c.Cmd = cmd
 	}
 	topEnv := envList(c.Env)
-	if len(p.file.Ports) > 0 {
-		ports := map[string]struct{}{}
-		for k := range c.ExposedPorts {
-			ports[k] = struct{}{}
-		}
-		for _, w := range p.file.Ports {
-			s, err := expand(w.Text, topEnv, p.args)
-			if err != nil {
-				return posErr(w.Pos, err)
-			}
-			if err := parse.CheckPort(s); err != nil {
-				return posErr(w.Pos, err)
-			}
-			if !strings.Contains(s, "/") {
-				s += "/tcp"
-			}
-			ports[s] = struct{}{}
-		}
-		c.ExposedPorts = ports
+	if c.ExposedPorts, err = fileExposedPorts(p, c.ExposedPorts, topEnv); err != nil {
+		return err
 	}
-	if len(p.file.Labels) > 0 {
-		labels := map[string]string{}
-		for k, v := range c.Labels {
-			labels[k] = v
-		}
-		for _, in := range p.file.Labels {
-			for _, kv := range in.KVs {
-				v, err := expand(kv.Value, topEnv, p.args)
-				if err != nil {
-					return posErr(kv.Pos, err)
-				}
-				labels[kv.Key] = v
-			}
-		}
-		c.Labels = labels
+	if c.Labels, err = fileLabels(p, c.Labels, topEnv); err != nil {
+		return err
 	}
-	for _, bp := range p.image {
-		for _, ip := range bp.instrs {
-			if ip.in.Keyword != "VOLUME" {
-				continue
-			}
-			if c.Volumes == nil {
-				c.Volumes = map[string]struct{}{}
-			}
-			for _, v := range ip.args {
-				c.Volumes[v] = struct{}{}
-			}
-		}
-	}
+	c.Volumes = fileVolumes(p, c.Volumes)
 	c.Labels = withLabels(c.Labels, req.Labels)
 	cfg.Config = configWithHealth{ImageConfig: c, Healthcheck: base.Health}
 	if h := p.file.Health; h != nil {
@@ -635,6 +578,93 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	}
 	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
 	return nil
+}
+
+// finalState is the environment, user and workdir the image keeps: the target block's,
+// or (an image of the base and top-level settings only) the base's with the file's ENV.
+func finalState(p *plan, base *baseInfo, c ocispec.ImageConfig) (state, error) {
+	if p.target != nil {
+		return p.target.end, nil
+	}
+	st := state{env: append(envList(nil), base.env()...)}
+	if len(st.env) == 0 {
+		st.env = append(envList(nil), DefaultEnv...)
+	}
+	for _, in := range p.file.Env {
+		for _, kv := range in.KVs {
+			v, err := expand(kv.Value, st.env, p.args)
+			if err != nil {
+				return st, posErr(kv.Pos, err)
+			}
+			st.env = st.env.set(kv.Key, v)
+		}
+	}
+	st.user, st.workdir = c.User, c.WorkingDir
+	return st, nil
+}
+
+// fileExposedPorts adds the file's EXPOSE ports to the inherited ones.
+func fileExposedPorts(p *plan, inherited map[string]struct{}, env envList) (map[string]struct{}, error) {
+	if len(p.file.Ports) == 0 {
+		return inherited, nil
+	}
+	ports := map[string]struct{}{}
+	for k := range inherited {
+		ports[k] = struct{}{}
+	}
+	for _, w := range p.file.Ports {
+		s, err := expand(w.Text, env, p.args)
+		if err != nil {
+			return nil, posErr(w.Pos, err)
+		}
+		if err := parse.CheckPort(s); err != nil {
+			return nil, posErr(w.Pos, err)
+		}
+		if !strings.Contains(s, "/") {
+			s += "/tcp"
+		}
+		ports[s] = struct{}{}
+	}
+	return ports, nil
+}
+
+// fileLabels sets the file's LABELs over the inherited ones.
+func fileLabels(p *plan, inherited map[string]string, env envList) (map[string]string, error) {
+	if len(p.file.Labels) == 0 {
+		return inherited, nil
+	}
+	labels := map[string]string{}
+	for k, v := range inherited {
+		labels[k] = v
+	}
+	for _, in := range p.file.Labels {
+		for _, kv := range in.KVs {
+			v, err := expand(kv.Value, env, p.args)
+			if err != nil {
+				return nil, posErr(kv.Pos, err)
+			}
+			labels[kv.Key] = v
+		}
+	}
+	return labels, nil
+}
+
+// fileVolumes adds the VOLUMEs of the image's blocks to the inherited ones.
+func fileVolumes(p *plan, vols map[string]struct{}) map[string]struct{} {
+	for _, bp := range p.image {
+		for _, ip := range bp.instrs {
+			if ip.in.Keyword != "VOLUME" {
+				continue
+			}
+			if vols == nil {
+				vols = map[string]struct{}{}
+			}
+			for _, v := range ip.args {
+				vols[v] = struct{}{}
+			}
+		}
+	}
+	return vols
 }
 
 // withLabels returns labels with extra set over them (a copy when extra has any).

@@ -336,19 +336,8 @@ func (bld *Builder) planDockerfile(ctx context.Context, req *Request, logf func(
 	dp := &dockerPlanner{bld: bld, req: req, df: df, lex: shell.NewLex(df.escape), global: platformArgs(),
 		images: map[string]*dstage{}, bases: map[string]*baseInfo{}, logf: logf,
 		p: &plan{file: &parse.File{Name: df.name, Format: parse.Dockerfile}, args: map[string]string{}, byName: map[string]*blockPlan{}}}
-	for _, a := range df.meta {
-		for _, kv := range a.Args {
-			v, given := req.BuildArgs[kv.Key]
-			if !given && kv.Value != nil {
-				if v, err = dp.expandGlobal(*kv.Value, lineOf(a.Location())); err != nil {
-					return nil, err
-				}
-				given = true
-			}
-			if given {
-				dp.global[kv.Key] = v
-			}
-		}
+	if err := dp.globalArgs(); err != nil {
+		return nil, err
 	}
 	for i := range df.stages {
 		st := &df.stages[i]
@@ -358,104 +347,17 @@ func (bld *Builder) planDockerfile(ctx context.Context, req *Request, logf func(
 		}
 		dp.stages = append(dp.stages, s)
 	}
-	// References between stages.
 	for _, s := range dp.stages {
-		base, err := dp.expandGlobal(s.st.BaseName, s.line)
-		if err != nil {
+		if err := dp.linkStage(s); err != nil {
 			return nil, err
 		}
-		if s.platform, err = dp.expandGlobal(s.st.Platform, s.line); err != nil {
-			return nil, err
-		}
-		if base == "" {
-			return nil, dp.df.errAt(s.line, "FROM needs an image or a stage")
-		}
-		if s.fromStage = dp.lookupStage(base, s); s.fromStage == nil {
-			s.ref = base
-		}
-		for _, c := range s.st.Commands {
-			var froms []string
-			switch c := c.(type) {
-			case *instructions.CopyCommand:
-				if c.From != "" {
-					froms = append(froms, c.From)
-				}
-			case *instructions.RunCommand:
-				froms = append(froms, runMountFroms(c)...)
-			}
-			for _, f := range froms {
-				f, err := dp.expandGlobal(f, lineOf(c.Location()))
-				if err != nil {
-					return nil, err
-				}
-				ref, err := dp.stageRef(f, nil, lineOf(c.Location()))
-				if err != nil {
-					return nil, err
-				}
-				if ref == s {
-					return nil, dp.df.errAt(lineOf(c.Location()), "circular dependency: stage %s reads from itself", s.label)
-				}
-				s.uses = append(s.uses, ref)
-			}
-		}
 	}
-	target := dp.stages[len(dp.stages)-1]
-	if req.Target != "" {
-		target = nil
-		var names []string
-		for _, s := range dp.stages {
-			if s.name != "" {
-				names = append(names, s.name)
-			}
-			if s.name != "" && strings.EqualFold(s.name, req.Target) {
-				target = s
-			}
-		}
-		if target == nil {
-			return nil, errdefs.Invalid(fmt.Sprintf("target %q is not a stage of %s; stages: %s", req.Target, df.name, strings.Join(names, ", ")))
-		}
+	target, err := dp.targetStage()
+	if err != nil {
+		return nil, err
 	}
-	// Order the needed stages, dependencies first; a cycle is an error.
-	const (
-		white = iota
-		grey
-		black
-	)
-	color := map[*dstage]int{}
-	var order []*dstage
-	var stack []*dstage
-	var visit func(s *dstage) error
-	visit = func(s *dstage) error {
-		color[s] = grey
-		stack = append(stack, s)
-		deps := append([]*dstage(nil), s.uses...)
-		if s.fromStage != nil {
-			deps = append([]*dstage{s.fromStage}, deps...)
-		}
-		for _, d := range deps {
-			switch color[d] {
-			case white:
-				if err := visit(d); err != nil {
-					return err
-				}
-			case grey:
-				i := len(stack) - 1
-				for stack[i] != d {
-					i--
-				}
-				var path []string
-				for _, x := range append(append([]*dstage(nil), stack[i:]...), d) {
-					path = append(path, x.label)
-				}
-				return dp.df.errAt(s.line, "circular dependency between stages: %s", strings.Join(path, " -> "))
-			}
-		}
-		stack = stack[:len(stack)-1]
-		color[s] = black
-		order = append(order, s)
-		return nil
-	}
-	if err := visit(target); err != nil {
+	order, err := dp.stageOrder(target)
+	if err != nil {
 		return nil, err
 	}
 	logf("build", "START image="+name)
@@ -511,31 +413,141 @@ func (dp *dockerPlanner) resolveBase(ctx context.Context, ref string, line int) 
 	return b, nil
 }
 
-// planStage plans one stage whose dependencies are planned.
-func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
-	var onbuild []string
-	if par := s.fromStage; par != nil {
-		s.base, s.cfg, s.author = par.base, par.cfg.clone(), par.author
-		s.chain = append([]*blockPlan(nil), par.chain...)
-		s.history = append([]histEntry(nil), par.history...)
-	} else {
-		if err := checkPlatform(s.platform); err != nil {
-			return dp.df.errAt(s.line, "%v", err)
-		}
-		b, err := dp.resolveBase(ctx, s.ref, s.line)
-		if err != nil {
-			return err
-		}
-		s.base = b
-		var img dockerImage
-		if len(b.Raw) > 0 {
-			json.Unmarshal(b.Raw, &img)
-		}
-		s.cfg, s.author = img.Config, img.Author
-		for i := range img.History {
-			s.history = append(s.history, histEntry{inherited: &img.History[i]})
+// globalArgs evaluates the ARGs before the first FROM: --build-arg, else their default.
+func (dp *dockerPlanner) globalArgs() error {
+	for _, a := range dp.df.meta {
+		for _, kv := range a.Args {
+			v, given := dp.req.BuildArgs[kv.Key]
+			if !given && kv.Value != nil {
+				var err error
+				if v, err = dp.expandGlobal(*kv.Value, lineOf(a.Location())); err != nil {
+					return err
+				}
+				given = true
+			}
+			if given {
+				dp.global[kv.Key] = v
+			}
 		}
 	}
+	return nil
+}
+
+// linkStage resolves the stage's FROM (another stage or an image) and the stages its
+// COPY --from and RUN --mount read.
+func (dp *dockerPlanner) linkStage(s *dstage) error {
+	base, err := dp.expandGlobal(s.st.BaseName, s.line)
+	if err != nil {
+		return err
+	}
+	if s.platform, err = dp.expandGlobal(s.st.Platform, s.line); err != nil {
+		return err
+	}
+	if base == "" {
+		return dp.df.errAt(s.line, "FROM needs an image or a stage")
+	}
+	if s.fromStage = dp.lookupStage(base, s); s.fromStage == nil {
+		s.ref = base
+	}
+	for _, c := range s.st.Commands {
+		var froms []string
+		switch c := c.(type) {
+		case *instructions.CopyCommand:
+			if c.From != "" {
+				froms = append(froms, c.From)
+			}
+		case *instructions.RunCommand:
+			froms = append(froms, runMountFroms(c)...)
+		}
+		for _, f := range froms {
+			f, err := dp.expandGlobal(f, lineOf(c.Location()))
+			if err != nil {
+				return err
+			}
+			ref, err := dp.stageRef(f, nil, lineOf(c.Location()))
+			if err != nil {
+				return err
+			}
+			if ref == s {
+				return dp.df.errAt(lineOf(c.Location()), "circular dependency: stage %s reads from itself", s.label)
+			}
+			s.uses = append(s.uses, ref)
+		}
+	}
+	return nil
+}
+
+// targetStage is --target's stage, or the last one.
+func (dp *dockerPlanner) targetStage() (*dstage, error) {
+	if dp.req.Target == "" {
+		return dp.stages[len(dp.stages)-1], nil
+	}
+	var names []string
+	for _, s := range dp.stages {
+		if s.name == "" {
+			continue
+		}
+		if strings.EqualFold(s.name, dp.req.Target) {
+			return s, nil
+		}
+		names = append(names, s.name)
+	}
+	return nil, errdefs.Invalid(fmt.Sprintf("target %q is not a stage of %s; stages: %s", dp.req.Target, dp.df.name, strings.Join(names, ", ")))
+}
+
+// stageOrder lists the stages target needs, dependencies first; a cycle is an error that
+// names it.
+func (dp *dockerPlanner) stageOrder(target *dstage) ([]*dstage, error) {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[*dstage]int{}
+	var order, stack []*dstage
+	var visit func(s *dstage) error
+	visit = func(s *dstage) error {
+		color[s] = grey
+		stack = append(stack, s)
+		deps := append([]*dstage(nil), s.uses...)
+		if s.fromStage != nil {
+			deps = append([]*dstage{s.fromStage}, deps...)
+		}
+		for _, d := range deps {
+			switch color[d] {
+			case white:
+				if err := visit(d); err != nil {
+					return err
+				}
+			case grey:
+				i := len(stack) - 1
+				for stack[i] != d {
+					i--
+				}
+				var path []string
+				for _, x := range append(append([]*dstage(nil), stack[i:]...), d) {
+					path = append(path, x.label)
+				}
+				return dp.df.errAt(s.line, "circular dependency between stages: %s", strings.Join(path, " -> "))
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[s] = black
+		order = append(order, s)
+		return nil
+	}
+	if err := visit(target); err != nil {
+		return nil, err
+	}
+	return order, nil
+}
+
+// planStage plans one stage whose dependencies are planned.
+func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
+	if err := dp.stageBase(ctx, s); err != nil {
+		return err
+	}
+	var onbuild []string
 	onbuild, s.cfg.OnBuild = s.cfg.OnBuild, nil
 	env := envList(s.cfg.Env)
 	if _, ok := env.get("PATH"); !ok {
@@ -547,23 +559,9 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 	if st.workdir == "" {
 		st.workdir = "/"
 	}
-	var cmds []instructions.Command
-	for _, trig := range onbuild {
-		res, err := parser.Parse(strings.NewReader(trig))
-		if err != nil {
-			return dp.df.errAt(s.line, "ONBUILD trigger %q of the base: %v", trig, err)
-		}
-		for _, n := range res.AST.Children {
-			c, err := instructions.ParseInstruction(n)
-			if err != nil {
-				return dp.df.errAt(s.line, "ONBUILD trigger %q of the base: %v", trig, err)
-			}
-			cmd, ok := c.(instructions.Command)
-			if !ok {
-				return dp.df.errAt(s.line, "ONBUILD trigger %q of the base is not allowed", trig)
-			}
-			cmds = append(cmds, cmd)
-		}
+	cmds, err := dp.onbuildCommands(s, onbuild)
+	if err != nil {
+		return err
 	}
 	nTriggers := len(cmds)
 	cmds = append(cmds, s.st.Commands...)
@@ -589,142 +587,20 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 		if sv, ok := cmd.(fmt.Stringer); ok {
 			code = strings.TrimSpace(sv.String())
 		}
-		hist := histEntry{createdBy: code}
-		shellForm := func(c instructions.ShellDependantCmdLine) []string {
-			if !c.PrependShell {
-				return append([]string(nil), c.CmdLine...)
-			}
-			sh := s.cfg.Shell
-			if len(sh) == 0 {
-				sh = []string{"/bin/sh", "-c"}
-			}
-			return append(append([]string(nil), sh...), strings.Join(c.CmdLine, " "))
-		}
-		var step *instrPlan
-		switch c := cmd.(type) {
-		case *instructions.EnvCommand:
-			for _, kv := range c.Env {
-				st.env = st.env.set(kv.Key, kv.Value)
-			}
-			s.cfg.Env = st.env
-		case *instructions.ArgCommand:
-			for _, kv := range c.Args {
-				if v, ok := dp.req.BuildArgs[kv.Key]; ok {
-					args[kv.Key] = v
-				} else if kv.Value != nil {
-					args[kv.Key] = *kv.Value
-				} else if v, ok := dp.global[kv.Key]; ok {
-					args[kv.Key] = v
-				}
-			}
+		if c, ok := cmd.(*instructions.ArgCommand); ok {
+			dp.setArgs(c, args)
 			continue // not in the image's history (Docker keeps ARG out of it too)
-		case *instructions.LabelCommand:
-			if s.cfg.Labels == nil {
-				s.cfg.Labels = map[string]string{}
-			}
-			for _, kv := range c.Labels {
-				s.cfg.Labels[kv.Key] = kv.Value
-			}
-		case *instructions.MaintainerCommand:
-			s.author = c.Maintainer
-		case *instructions.UserCommand:
-			st.user = c.User
-			s.cfg.User = c.User
-		case *instructions.ExposeCommand:
-			if s.cfg.ExposedPorts == nil {
-				s.cfg.ExposedPorts = map[string]struct{}{}
-			}
-			for _, p := range c.Ports {
-				ps, err := dp.lex.ProcessWords(p, lexEnv{env: st.env, args: args})
-				if err != nil {
-					return errAt("%v", err)
-				}
-				for _, p := range ps {
-					if err := parse.CheckPort(p); err != nil {
-						return errAt("%v", err)
-					}
-					if !strings.Contains(p, "/") {
-						p += "/tcp"
-					}
-					s.cfg.ExposedPorts[strings.ToLower(p)] = struct{}{}
-				}
-			}
-		case *instructions.VolumeCommand:
-			if s.cfg.Volumes == nil {
-				s.cfg.Volumes = map[string]struct{}{}
-			}
-			for _, v := range c.Volumes {
-				if v = strings.TrimSpace(v); v == "" {
-					return errAt("VOLUME with an empty path")
-				}
-				s.cfg.Volumes[v] = struct{}{}
-			}
-		case *instructions.EntrypointCommand:
-			s.cfg.Entrypoint = shellForm(c.ShellDependantCmdLine)
-			if !cmdSet {
-				s.cfg.Cmd = nil // Docker's rule: a new ENTRYPOINT drops an inherited CMD
-			}
-		case *instructions.CmdCommand:
-			s.cfg.Cmd = shellForm(c.ShellDependantCmdLine)
-			cmdSet = true
-		case *instructions.ShellCommand:
-			s.cfg.Shell = append([]string(nil), c.Shell...)
-		case *instructions.HealthCheckCommand:
-			b, err := json.Marshal(c.Health)
-			if err != nil {
-				return errAt("%v", err)
-			}
-			s.cfg.Healthcheck = b
-		case *instructions.StopSignalCommand:
-			s.cfg.StopSignal = c.Signal
-		case *instructions.OnbuildCommand:
-			s.cfg.OnBuild = append(s.cfg.OnBuild, c.Expression)
-		case *instructions.WorkdirCommand:
-			wd := c.Path
-			if !path.IsAbs(wd) {
-				wd = path.Join(st.workdir, wd)
-			}
-			wd = path.Clean(wd)
-			step = &instrPlan{in: &parse.Instr{Keyword: "WORKDIR"}, args: []string{wd}, st: st}
-			st.workdir = wd
-			s.cfg.WorkingDir = wd
-		case *instructions.RunCommand:
-			ip, err := dp.runStep(c, s, st, args, shellForm)
-			if err != nil {
-				return errAt("%v", err)
-			}
-			step = ip
-		case *instructions.CopyCommand:
-			if len(c.SourceContents) > 0 {
-				return errAt("COPY of a heredoc is not supported by this builder; put the file in the context")
-			}
-			if c.Parents || len(c.ExcludePatterns) > 0 {
-				return errAt("COPY --parents and --exclude are not supported by this builder")
-			}
-			ip, err := dp.copyStep("COPY", c.SourcePaths, c.DestPath, c.From, c.Chown, c.Chmod, s, st, args)
-			if err != nil {
-				return errAt("%v", err)
-			}
-			step = ip
-		case *instructions.AddCommand:
-			if len(c.SourceContents) > 0 || len(c.ExcludePatterns) > 0 {
-				return errAt("ADD of a heredoc and ADD --exclude are not supported by this builder")
-			}
-			for _, src := range c.SourcePaths {
-				if strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
-					return errAt("ADD %s: this builder does not download: the daemon's build steps have no network for ADD; fetch the file into the context (or RUN wget) and COPY it", src)
-				}
-			}
-			ip, err := dp.copyStep("ADD", c.SourcePaths, c.DestPath, "", c.Chown, c.Chmod, s, st, args)
-			if err != nil {
-				return errAt("%v", err)
-			}
-			ip.dk = &dockerStep{Unpack: c.Unpack == nil || *c.Unpack}
-			step = ip
-		default:
-			return errAt("instruction %s is not supported by this builder", strings.ToUpper(cmd.Name()))
 		}
-		if step != nil {
+		hist := histEntry{createdBy: code}
+		handled, err := dp.configInstruction(cmd, s, &st, args, &cmdSet)
+		if err != nil {
+			return errAt("%v", err)
+		}
+		if !handled {
+			step, err := dp.stepInstruction(cmd, s, &st, args)
+			if err != nil {
+				return errAt("%v", err)
+			}
 			own++
 			step.in.Pos = parse.Pos{File: dp.df.name, Line: line, Col: 1}
 			step.in.Raw = code
@@ -739,6 +615,208 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 	}
 	s.planned = true
 	return nil
+}
+
+// stageBase starts the stage from its parent stage or from its base image's config and
+// history.
+func (dp *dockerPlanner) stageBase(ctx context.Context, s *dstage) error {
+	if par := s.fromStage; par != nil {
+		s.base, s.cfg, s.author = par.base, par.cfg.clone(), par.author
+		s.chain = append([]*blockPlan(nil), par.chain...)
+		s.history = append([]histEntry(nil), par.history...)
+		return nil
+	}
+	if err := checkPlatform(s.platform); err != nil {
+		return dp.df.errAt(s.line, "%v", err)
+	}
+	b, err := dp.resolveBase(ctx, s.ref, s.line)
+	if err != nil {
+		return err
+	}
+	s.base = b
+	var img dockerImage
+	if len(b.Raw) > 0 {
+		json.Unmarshal(b.Raw, &img)
+	}
+	s.cfg, s.author = img.Config, img.Author
+	for i := range img.History {
+		s.history = append(s.history, histEntry{inherited: &img.History[i]})
+	}
+	return nil
+}
+
+// onbuildCommands parses the base's ONBUILD triggers, which run first in the stage.
+func (dp *dockerPlanner) onbuildCommands(s *dstage, triggers []string) ([]instructions.Command, error) {
+	var cmds []instructions.Command
+	for _, trig := range triggers {
+		res, err := parser.Parse(strings.NewReader(trig))
+		if err != nil {
+			return nil, dp.df.errAt(s.line, "ONBUILD trigger %q of the base: %v", trig, err)
+		}
+		for _, n := range res.AST.Children {
+			c, err := instructions.ParseInstruction(n)
+			if err != nil {
+				return nil, dp.df.errAt(s.line, "ONBUILD trigger %q of the base: %v", trig, err)
+			}
+			cmd, ok := c.(instructions.Command)
+			if !ok {
+				return nil, dp.df.errAt(s.line, "ONBUILD trigger %q of the base is not allowed", trig)
+			}
+			cmds = append(cmds, cmd)
+		}
+	}
+	return cmds, nil
+}
+
+// setArgs gives each declared ARG its value: --build-arg, else its default, else the
+// value of the global ARG of that name.
+func (dp *dockerPlanner) setArgs(c *instructions.ArgCommand, args map[string]string) {
+	for _, kv := range c.Args {
+		if v, ok := dp.req.BuildArgs[kv.Key]; ok {
+			args[kv.Key] = v
+		} else if kv.Value != nil {
+			args[kv.Key] = *kv.Value
+		} else if v, ok := dp.global[kv.Key]; ok {
+			args[kv.Key] = v
+		}
+	}
+}
+
+// shellForm is a command line as the image runs it: exec form as is, shell form through
+// the stage's SHELL.
+func (s *dstage) shellForm(c instructions.ShellDependantCmdLine) []string {
+	if !c.PrependShell {
+		return append([]string(nil), c.CmdLine...)
+	}
+	sh := s.cfg.Shell
+	if len(sh) == 0 {
+		sh = []string{"/bin/sh", "-c"}
+	}
+	return append(append([]string(nil), sh...), strings.Join(c.CmdLine, " "))
+}
+
+// configInstruction applies an instruction that changes only the image's config; false
+// means cmd makes a block.
+func (dp *dockerPlanner) configInstruction(cmd instructions.Command, s *dstage, st *state, args map[string]string, cmdSet *bool) (bool, error) {
+	switch c := cmd.(type) {
+	case *instructions.EnvCommand:
+		for _, kv := range c.Env {
+			st.env = st.env.set(kv.Key, kv.Value)
+		}
+		s.cfg.Env = st.env
+	case *instructions.LabelCommand:
+		if s.cfg.Labels == nil {
+			s.cfg.Labels = map[string]string{}
+		}
+		for _, kv := range c.Labels {
+			s.cfg.Labels[kv.Key] = kv.Value
+		}
+	case *instructions.MaintainerCommand:
+		s.author = c.Maintainer
+	case *instructions.UserCommand:
+		st.user = c.User
+		s.cfg.User = c.User
+	case *instructions.ExposeCommand:
+		return true, dp.expose(c, s, st, args)
+	case *instructions.VolumeCommand:
+		if s.cfg.Volumes == nil {
+			s.cfg.Volumes = map[string]struct{}{}
+		}
+		for _, v := range c.Volumes {
+			if v = strings.TrimSpace(v); v == "" {
+				return true, fmt.Errorf("VOLUME with an empty path")
+			}
+			s.cfg.Volumes[v] = struct{}{}
+		}
+	case *instructions.EntrypointCommand:
+		s.cfg.Entrypoint = s.shellForm(c.ShellDependantCmdLine)
+		if !*cmdSet {
+			s.cfg.Cmd = nil // Docker's rule: a new ENTRYPOINT drops an inherited CMD
+		}
+	case *instructions.CmdCommand:
+		s.cfg.Cmd = s.shellForm(c.ShellDependantCmdLine)
+		*cmdSet = true
+	case *instructions.ShellCommand:
+		s.cfg.Shell = append([]string(nil), c.Shell...)
+	case *instructions.HealthCheckCommand:
+		b, err := json.Marshal(c.Health)
+		if err != nil {
+			return true, err
+		}
+		s.cfg.Healthcheck = b
+	case *instructions.StopSignalCommand:
+		s.cfg.StopSignal = c.Signal
+	case *instructions.OnbuildCommand:
+		s.cfg.OnBuild = append(s.cfg.OnBuild, c.Expression)
+	default:
+		return false, nil
+	}
+	return true, nil
+}
+
+// expose adds EXPOSE's ports, expanded and checked, as Docker keys them ("80/tcp").
+func (dp *dockerPlanner) expose(c *instructions.ExposeCommand, s *dstage, st *state, args map[string]string) error {
+	if s.cfg.ExposedPorts == nil {
+		s.cfg.ExposedPorts = map[string]struct{}{}
+	}
+	for _, p := range c.Ports {
+		ps, err := dp.lex.ProcessWords(p, lexEnv{env: st.env, args: args})
+		if err != nil {
+			return err
+		}
+		for _, p := range ps {
+			if err := parse.CheckPort(p); err != nil {
+				return err
+			}
+			if !strings.Contains(p, "/") {
+				p += "/tcp"
+			}
+			s.cfg.ExposedPorts[strings.ToLower(p)] = struct{}{}
+		}
+	}
+	return nil
+}
+
+// stepInstruction plans an instruction that makes a block: WORKDIR, RUN, COPY, ADD.
+func (dp *dockerPlanner) stepInstruction(cmd instructions.Command, s *dstage, st *state, args map[string]string) (*instrPlan, error) {
+	switch c := cmd.(type) {
+	case *instructions.WorkdirCommand:
+		wd := c.Path
+		if !path.IsAbs(wd) {
+			wd = path.Join(st.workdir, wd)
+		}
+		wd = path.Clean(wd)
+		step := &instrPlan{in: &parse.Instr{Keyword: "WORKDIR"}, args: []string{wd}, st: *st}
+		st.workdir = wd
+		s.cfg.WorkingDir = wd
+		return step, nil
+	case *instructions.RunCommand:
+		return dp.runStep(c, s, *st, args, s.shellForm)
+	case *instructions.CopyCommand:
+		if len(c.SourceContents) > 0 {
+			return nil, fmt.Errorf("COPY of a heredoc is not supported by this builder; put the file in the context")
+		}
+		if c.Parents || len(c.ExcludePatterns) > 0 {
+			return nil, fmt.Errorf("COPY --parents and --exclude are not supported by this builder")
+		}
+		return dp.copyStep("COPY", c.SourcePaths, c.DestPath, c.From, c.Chown, c.Chmod, s, *st, args)
+	case *instructions.AddCommand:
+		if len(c.SourceContents) > 0 || len(c.ExcludePatterns) > 0 {
+			return nil, fmt.Errorf("ADD of a heredoc and ADD --exclude are not supported by this builder")
+		}
+		for _, src := range c.SourcePaths {
+			if strings.Contains(src, "://") || strings.HasPrefix(src, "git@") {
+				return nil, fmt.Errorf("ADD %s: this builder does not download: the daemon's build steps have no network for ADD; fetch the file into the context (or RUN wget) and COPY it", src)
+			}
+		}
+		ip, err := dp.copyStep("ADD", c.SourcePaths, c.DestPath, "", c.Chown, c.Chmod, s, *st, args)
+		if err != nil {
+			return nil, err
+		}
+		ip.dk = &dockerStep{Unpack: c.Unpack == nil || *c.Unpack}
+		return ip, nil
+	}
+	return nil, fmt.Errorf("instruction %s is not supported by this builder", strings.ToUpper(cmd.Name()))
 }
 
 // addBlock appends a block for one instruction to the stage's chain.

@@ -251,17 +251,15 @@ func topo(blocks []*blockPlan, deps func(*blockPlan) []string, byName map[string
 	return out
 }
 
-func (p *plan) expandBlock(bp *blockPlan) error {
-	f, b := p.file, bp.b
-	bp.deps = names(parse.Deps(b))
-	// NEED closure: every block reachable through NEED, ordered deps first.
+// needClosure is every block reachable from b through NEED, dependencies first.
+func (p *plan) needClosure(b *parse.Block) []*blockPlan {
 	inClosure := map[string]bool{}
 	var walk func(x *parse.Block)
 	walk = func(x *parse.Block) {
 		for _, n := range x.Needs {
 			if !inClosure[n.Text] {
 				inClosure[n.Text] = true
-				walk(f.Block(n.Text))
+				walk(p.file.Block(n.Text))
 			}
 		}
 	}
@@ -272,7 +270,13 @@ func (p *plan) expandBlock(bp *blockPlan) error {
 			cl = append(cl, x)
 		}
 	}
-	bp.closure = topo(cl, func(x *blockPlan) []string { return names(x.b.Needs) }, p.byName)
+	return topo(cl, func(x *blockPlan) []string { return names(x.b.Needs) }, p.byName)
+}
+
+func (p *plan) expandBlock(bp *blockPlan) error {
+	f, b := p.file, bp.b
+	bp.deps = names(parse.Deps(b))
+	bp.closure = p.needClosure(b)
 
 	// State at the start: base, top-level ENV, then what the NEEDs leave (later wins).
 	st := state{workdir: "/"}

@@ -102,6 +102,32 @@ func (f fake) set(t *testing.T, path, file, s string) {
 	put(t, filepath.Join(f.root, path, file), s)
 }
 
+// freezeThaw freezes and thaws the cgroup at path, checking what each leaves.
+func freezeThaw(t *testing.T, f fake, path string) {
+	t.Helper()
+	if f.m.Version() == 2 {
+		f.set(t, path, "cgroup.events", "populated 1\nfrozen 1\n")
+	}
+	if err := f.m.Freeze(path); err != nil {
+		t.Fatal(err)
+	}
+	if got := f.get(t, "freeze", path); got != map[int]string{1: "FROZEN", 2: "1"}[f.m.Version()] {
+		t.Errorf("after Freeze, %q", got)
+	}
+	if frozen, err := f.m.Frozen(path); err != nil || !frozen {
+		t.Errorf("Frozen after Freeze = %v, %v", frozen, err)
+	}
+	if f.m.Version() == 2 {
+		f.set(t, path, "cgroup.events", "populated 1\nfrozen 0\n")
+	}
+	if err := f.m.Thaw(path); err != nil {
+		t.Fatal(err)
+	}
+	if frozen, err := f.m.Frozen(path); err != nil || frozen {
+		t.Errorf("Frozen after Thaw = %v, %v", frozen, err)
+	}
+}
+
 // The contract both versions keep, on fake trees; what differs is only file names and units.
 func TestContract(t *testing.T) {
 	for name, mk := range map[string]func(*testing.T) fake{"v1": fakeV1, "v2": fakeV2} {
@@ -160,27 +186,7 @@ func TestContract(t *testing.T) {
 
 			stats(t, f, path)
 
-			if f.m.Version() == 2 {
-				f.set(t, path, "cgroup.events", "populated 1\nfrozen 1\n")
-			}
-			if err := f.m.Freeze(path); err != nil {
-				t.Fatal(err)
-			}
-			if got := f.get(t, "freeze", path); got != map[int]string{1: "FROZEN", 2: "1"}[f.m.Version()] {
-				t.Errorf("after Freeze, %q", got)
-			}
-			if frozen, err := f.m.Frozen(path); err != nil || !frozen {
-				t.Errorf("Frozen after Freeze = %v, %v", frozen, err)
-			}
-			if f.m.Version() == 2 {
-				f.set(t, path, "cgroup.events", "populated 1\nfrozen 0\n")
-			}
-			if err := f.m.Thaw(path); err != nil {
-				t.Fatal(err)
-			}
-			if frozen, err := f.m.Frozen(path); err != nil || frozen {
-				t.Errorf("Frozen after Thaw = %v, %v", frozen, err)
-			}
+			freezeThaw(t, f, path)
 
 			if err := f.m.Remove(path); err != nil {
 				t.Fatal(err)

@@ -217,6 +217,21 @@ func TestV1Real(t *testing.T) {
 		t.Errorf("memsw after raising = %s, want 134217728", got)
 	}
 
+	v1Tasks(t, m, path)
+	if err := m.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range v1Controllers {
+		if _, err := os.Stat(filepath.Join(Root, c, path)); err == nil {
+			t.Errorf("%s/%s left after Remove", c, path)
+		}
+	}
+}
+
+// v1Tasks runs a child in the cgroup at path and checks membership, rename, freeze and
+// the stats it leaves.
+func v1Tasks(t *testing.T, m Manager, path string) {
+	t.Helper()
 	c := startChild(t, "spin 300ms")
 	if err := m.Add(path, c.cmd.Process.Pid); err != nil {
 		t.Fatal(err)
@@ -269,14 +284,6 @@ func TestV1Real(t *testing.T) {
 	}
 	if oom, err := m.OOMKilled(path); err != nil || oom {
 		t.Errorf("OOMKilled = %v, %v; want false", oom, err)
-	}
-	if err := m.Remove(path); err != nil {
-		t.Fatal(err)
-	}
-	for _, c := range v1Controllers {
-		if _, err := os.Stat(filepath.Join(Root, c, path)); err == nil {
-			t.Errorf("%s/%s left after Remove", c, path)
-		}
 	}
 }
 

@@ -134,65 +134,62 @@ func (m *V1) Update(path string, r spec.Resources) error {
 	if err != nil {
 		return err
 	}
-	// What the probe found absent is skipped: the create answer has warned of it
-	// (Features.Warnings), and a start never fails for it.
 	f := m.Features()
-	set := func(c, file, value string) error {
-		if d[c] == "" {
-			return fmt.Errorf("cgroup %s: %s needs the v1 %s controller, which this host lacks", path, file, c)
-		}
-		if err := write(d[c], file, value); err != nil {
-			return fmt.Errorf("cgroup %s: %w", path, err)
-		}
-		return nil
-	}
 	if (r.Memory != 0 || r.MemorySwap != 0) && f.Memory {
 		if err := m.memory(d["memory"], path, r, f.MemorySwap); err != nil {
 			return err
 		}
 	}
+	for _, w := range v1Writes(r, f) {
+		dir := d[w.controller]
+		if dir == "" {
+			return fmt.Errorf("cgroup %s: %s needs the v1 %s controller, which this host lacks", path, w.file, w.controller)
+		}
+		if err := write(filepath.Join(dir, w.sub), w.file, w.value); err != nil {
+			return fmt.Errorf("cgroup %s: %w", path, err)
+		}
+	}
+	return nil
+}
+
+// v1Write is one value for one file of a controller's cgroup (or its child sub).
+type v1Write struct{ controller, sub, file, value string }
+
+// v1Writes plans the files r sets, memory aside (its order depends on the current
+// limits). What the probe found absent is skipped: the create answer has warned of it
+// (Features.Warnings), and a start never fails for it.
+func v1Writes(r spec.Resources, f Features) []v1Write {
+	var ws []v1Write
+	add := func(c, file, value string) { ws = append(ws, v1Write{controller: c, file: file, value: value}) }
 	if (r.CPUQuota != 0 || r.CPUPeriod != 0) && f.CPUCFS {
 		period := r.CPUPeriod
 		if period == 0 {
 			period = 100000
 		}
 		// The period first: a quota is checked against the current period.
-		if err := set("cpu", "cpu.cfs_period_us", utoa(period)); err != nil {
-			return err
-		}
+		add("cpu", "cpu.cfs_period_us", utoa(period))
 		if r.CPUQuota != 0 {
-			if err := set("cpu", "cpu.cfs_quota_us", itoa(r.CPUQuota)); err != nil {
-				return err
-			}
+			add("cpu", "cpu.cfs_quota_us", itoa(r.CPUQuota))
 		}
 	}
 	if r.CPUShares != 0 && f.CPUShares {
-		if err := set("cpu", "cpu.shares", utoa(r.CPUShares)); err != nil {
-			return err
-		}
+		add("cpu", "cpu.shares", utoa(r.CPUShares))
 	}
 	if r.CpusetCpus != "" && f.Cpuset {
-		if err := set("cpuset", "cpuset.cpus", r.CpusetCpus); err != nil {
-			return err
-		}
+		add("cpuset", "cpuset.cpus", r.CpusetCpus)
 	}
 	if r.CpusetMems != "" && f.Cpuset {
-		if err := set("cpuset", "cpuset.mems", r.CpusetMems); err != nil {
-			return err
-		}
+		add("cpuset", "cpuset.mems", r.CpusetMems)
 	}
 	if r.PidsLimit != 0 && f.Pids {
-		v := "max"
+		w := v1Write{controller: "pids", file: "pids.max", value: "max"}
 		if r.PidsLimit > 0 {
-			v = itoa(r.PidsLimit)
+			w.value = itoa(r.PidsLimit)
 		}
-		dir := d["pids"]
 		if r.WorkloadApart {
-			dir = filepath.Join(dir, WorkloadName)
+			w.sub = WorkloadName
 		}
-		if err := write(dir, "pids.max", v); err != nil {
-			return fmt.Errorf("cgroup %s: %w", path, err)
-		}
+		ws = append(ws, w)
 	}
 	if w := blkioWeight(r); w != 0 && (f.BlkioWeight || f.BlkioBFQWeight) {
 		// Kernels with BFQ instead of CFQ name the file blkio.bfq.weight.
@@ -200,11 +197,9 @@ func (m *V1) Update(path string, r spec.Resources) error {
 		if !f.BlkioWeight {
 			file = "blkio.bfq.weight"
 		}
-		if err := set("blkio", file, utoa(uint64(w))); err != nil {
-			return err
-		}
+		add("blkio", file, utoa(uint64(w)))
 	}
-	return nil
+	return ws
 }
 
 // blkioWeight is the v1 weight (10-1000), converting a v2 io weight (1-10000) when only

@@ -104,78 +104,63 @@ func (m *V2) Update(path string, r spec.Resources) error {
 	if err != nil {
 		return err
 	}
-	// What the probe found absent is skipped: the create answer has warned of it
-	// (Features.Warnings), and a start never fails for it.
-	f := m.Features()
-	set := func(file, value string) error {
-		if err := write(dir, file, value); err != nil {
+	for _, w := range v2Writes(r, m.Features()) {
+		if err := write(dir, w.file, w.value); err != nil {
 			return fmt.Errorf("cgroup %s: %w", path, err)
 		}
-		return nil
 	}
+	return nil
+}
+
+// fileWrite is one value for one interface file of a cgroup.
+type fileWrite struct{ file, value string }
+
+// v2Writes plans the files r sets, in order. What the probe found absent is skipped: the
+// create answer has warned of it (Features.Warnings), and a start never fails for it.
+func v2Writes(r spec.Resources, f Features) []fileWrite {
+	var ws []fileWrite
+	add := func(file, value string) { ws = append(ws, fileWrite{file, value}) }
 	if r.Memory != 0 && f.Memory {
-		v := "max"
-		if r.Memory > 0 {
-			v = itoa(r.Memory)
-		}
-		if err := set("memory.max", v); err != nil {
-			return err
-		}
+		add("memory.max", maxOr(r.Memory))
 	}
 	// v2 limits swap alone; Docker's --memory-swap is memory+swap. Unset swap with a
 	// memory limit means none, where swap is accounted (memory.swap.max exists).
 	if swap, ok := swapMax(r); ok && f.MemorySwap {
-		if err := set("memory.swap.max", swap); err != nil {
-			return err
-		}
+		add("memory.swap.max", swap)
 	}
 	if (r.CPUQuota != 0 || r.CPUPeriod != 0) && f.CPUCFS {
 		period := r.CPUPeriod
 		if period == 0 {
 			period = 100000
 		}
-		quota := "max"
-		if r.CPUQuota > 0 {
-			quota = itoa(r.CPUQuota)
-		}
-		if err := set("cpu.max", quota+" "+utoa(period)); err != nil {
-			return err
-		}
+		add("cpu.max", maxOr(r.CPUQuota)+" "+utoa(period))
 	}
 	if r.CPUShares != 0 && f.CPUShares {
-		if err := set("cpu.weight", utoa(cpuWeight(r.CPUShares))); err != nil {
-			return err
-		}
+		add("cpu.weight", utoa(cpuWeight(r.CPUShares)))
 	}
 	if r.CpusetCpus != "" && f.Cpuset {
-		if err := set("cpuset.cpus", r.CpusetCpus); err != nil {
-			return err
-		}
+		add("cpuset.cpus", r.CpusetCpus)
 	}
 	if r.CpusetMems != "" && f.Cpuset {
-		if err := set("cpuset.mems", r.CpusetMems); err != nil {
-			return err
-		}
+		add("cpuset.mems", r.CpusetMems)
 	}
 	if r.PidsLimit != 0 && f.Pids {
-		v := "max"
-		if r.PidsLimit > 0 {
-			v = itoa(r.PidsLimit)
-		}
-		if err := set("pids.max", v); err != nil {
-			return err
-		}
+		add("pids.max", maxOr(r.PidsLimit))
 	}
-	if w := ioWeight(r); w != 0 && (f.IOWeight || f.IOBFQWeight) {
-		file, v := "io.weight", "default "+utoa(w)
-		if !f.IOWeight {
-			file, v = "io.bfq.weight", utoa(max(1, min(w, 1000)))
-		}
-		if err := set(file, v); err != nil {
-			return err
-		}
+	if w := ioWeight(r); w != 0 && f.IOWeight {
+		add("io.weight", "default "+utoa(w))
+	} else if w != 0 && f.IOBFQWeight {
+		add("io.bfq.weight", utoa(max(1, min(w, 1000))))
 	}
-	return nil
+	return ws
+}
+
+// maxOr is a limit as v2 writes it: the number, or "max" for a negative one (unlimited).
+func maxOr(v int64) string {
+	if v > 0 {
+		return itoa(v)
+	}
+	return "max"
 }
 
 func (m *V2) swapAccounted(dir string) bool {

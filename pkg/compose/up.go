@@ -1,9 +1,3 @@
-//go:build compose
-
-// Built only with -tags compose until compose-go's package init (its JSON schema
-// compiler, distribution/reference's regexps: about 11 ms and 2 MB in every process of
-// this binary, shims and inits included) is kept off the start path.
-
 package compose
 
 import (

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/logfile"
 	"github.com/minibox/minibox/pkg/testutil"
 )
 
@@ -139,13 +140,14 @@ func BenchmarkRuncTrue(b *testing.B) {
 	b.ReportMetric(float64(times[len(times)/2].Microseconds())/1000, "median-ms")
 }
 
-// BenchmarkLogThroughput: a workload writing 64 MiB of text; the shim logs every byte as
-// JSON lines. Reports MB/s of workload output.
+// BenchmarkLogThroughput: a workload writing 64 MiB of text; the shim logs every byte in
+// the local format. Reports MB/s of workload output.
 func BenchmarkLogThroughput(b *testing.B) {
 	const size = 64 << 20
 	b.SetBytes(size)
 	for i := 0; i < b.N; i++ {
 		s := newSpec(b, "sh", "-c", "head -c 50331648 /dev/urandom | base64")
+		s.Log = logfile.Config{Driver: logfile.DriverLocal}
 		c := start(b, s)
 		if err := c.Resume(context.Background()); err != nil {
 			b.Fatal(err)

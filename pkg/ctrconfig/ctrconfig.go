@@ -54,7 +54,7 @@ var checks = []check{
 	checkNetworkMode, checkHostnames, checkDNS, checkExtraHosts, checkPorts, checkExpose,
 	checkMounts, checkVolumeMaps, checkTmpfs,
 	checkCaps, checkSecurityOpt, checkSeccompProfile, checkSysctls, checkUserNS,
-	checkRestart, checkStop, checkHealthcheck,
+	checkRestart, checkStop, checkHealthcheck, checkLog,
 }
 
 // Normalize returns req validated and in its normal form (the original MiB fields folded

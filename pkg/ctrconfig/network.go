@@ -47,16 +47,18 @@ func checkNetworkMode(r *api.CreateRequest, _ *Options, warn *[]string) error {
 	return nil
 }
 
-// NetworkName reports whether name can name a user-defined network: a DNS label (1-63
-// letters, digits and inner dashes) that is none of the reserved modes.
+// NetworkName reports whether name can name a user-defined network: 1-63 letters, digits
+// and inner dashes or underscores (Compose names its networks <project>_<name>, and Docker
+// takes them; the name never reaches DNS or a device name, the bridge is named after the
+// network's ID), none of the reserved modes.
 func NetworkName(name string) error {
 	if len(name) == 0 || len(name) > 63 {
 		return bad("name", "network name %q: expected 1 to 63 characters", name)
 	}
 	for i, c := range name {
-		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' && i > 0 && i < len(name)-1
+		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || (c == '-' || c == '_') && i > 0 && i < len(name)-1
 		if !ok {
-			return bad("name", "network name %q: expected a DNS label: letters, digits and inner dashes", name)
+			return bad("name", "network name %q: expected letters, digits and inner dashes or underscores", name)
 		}
 	}
 	switch name {

@@ -10,6 +10,7 @@ import (
 	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/lazyre"
 	"github.com/minibox/minibox/pkg/seccomp"
+	"github.com/minibox/minibox/pkg/spec"
 )
 
 // checkCaps: known capability names (any case, with or without CAP_) or ALL.
@@ -159,13 +160,6 @@ func checkUserNS(r *api.CreateRequest, _ *Options, _ *[]string) error {
 // RLimitInfinity is an unlimited resource limit (-1 or "unlimited").
 const RLimitInfinity = ^uint64(0)
 
-var rlimitNames = map[string]string{
-	"core": "RLIMIT_CORE", "cpu": "RLIMIT_CPU", "data": "RLIMIT_DATA", "fsize": "RLIMIT_FSIZE",
-	"locks": "RLIMIT_LOCKS", "memlock": "RLIMIT_MEMLOCK", "msgqueue": "RLIMIT_MSGQUEUE",
-	"nice": "RLIMIT_NICE", "nofile": "RLIMIT_NOFILE", "nproc": "RLIMIT_NPROC", "rss": "RLIMIT_RSS",
-	"rtprio": "RLIMIT_RTPRIO", "rttime": "RLIMIT_RTTIME", "sigpending": "RLIMIT_SIGPENDING", "stack": "RLIMIT_STACK",
-}
-
 // Ulimit is one parsed resource limit; Type is the kernel's name (RLIMIT_NOFILE).
 type Ulimit struct {
 	Type       string
@@ -175,7 +169,8 @@ type Ulimit struct {
 // ParseUlimit reads Docker's "name=soft[:hard]"; -1 or "unlimited" is no limit.
 func ParseUlimit(s string) (Ulimit, error) {
 	name, vals, ok := strings.Cut(s, "=")
-	typ, known := rlimitNames[strings.ToLower(name)]
+	typ := "RLIMIT_" + strings.ToUpper(name)
+	_, known := spec.RlimitResources[typ]
 	if !ok || !known {
 		return Ulimit{}, fmt.Errorf("%q: expected NAME=SOFT[:HARD] with a name such as nofile, nproc, core, memlock", s)
 	}

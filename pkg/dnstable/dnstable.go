@@ -1,6 +1,7 @@
 // Package dnstable is the name table the daemon writes for the embedded resolver
-// (networks/names.json): per user-defined network, its gateway (where the resolver
-// listens), its subnet (who may ask) and the names of the containers on it.
+// (networks/names.json): per network (the default bridge, id "bridge", and each
+// user-defined one), its gateway (where the resolver listens), its subnet (who may ask)
+// and the names of the containers on it.
 package dnstable
 
 import (

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"github.com/minibox/minibox/pkg/logfile"
+
 	"context"
 	"errors"
 	"fmt"
@@ -13,6 +15,7 @@ import (
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/spec"
 )
 
 // running returns the container's live shim, or a 409-kind error.
@@ -178,7 +181,7 @@ func (e *Engine) Exec(ctx context.Context, req api.ExecRequest) (*ExecStarted, e
 	r := e.snapshot(c)
 	env := req.Env
 	if s, err := e.buildSpec(&r, nil); err == nil {
-		env = mergeEnv(s.Process.Env, req.Env)
+		env = spec.MergeEnv(s.Process.Env, req.Env)
 		if req.Tty && !hasEnv(env, "TERM") {
 			env = append(env, "TERM=xterm")
 		}
@@ -281,15 +284,21 @@ type LogsOptions struct {
 	Tail           int // 0: all
 	Since, Until   time.Time
 	Stdout, Stderr bool
+	// Details adds to each record the labels and variables --log-opt labels=/env= name.
+	Details bool
 }
 
 // Logs emits the container's log records; with Follow it ends once the container exited.
+// A container whose log driver is none has no log: that is an error, not an empty one.
 func (e *Engine) Logs(ref string, opts LogsOptions, done <-chan struct{}, emit func(api.LogLine) error) error {
 	c, err := e.lookup(ref)
 	if err != nil {
 		return err
 	}
 	r := e.snapshot(c)
+	if r.Request.LogDriver == logfile.DriverNone {
+		return errdefs.Invalid("container " + r.Name + " keeps no log: its log driver is none (create it with --log-driver local or json-file to keep its output)")
+	}
 	dir := e.ctrDir(r.ID)
 	follow := opts.Follow
 	e.cmu.RLock()
@@ -298,11 +307,33 @@ func (e *Engine) Logs(ref string, opts LogsOptions, done <-chan struct{}, emit f
 	if !live {
 		follow = false // nothing more will come
 	}
+	details := ""
+	if opts.Details {
+		details = e.logDetailsOf(&r)
+	}
 	return container.ReadLogs(filepath.Join(dir, "container.log"), container.LogOptions{
 		Follow: follow, Tail: opts.Tail, Since: opts.Since, Until: opts.Until, Stdout: opts.Stdout, Stderr: opts.Stderr,
 	}, done, func(l container.LogRecord) error {
-		return emit(api.LogLine{Time: l.Time, Stream: l.Stream, Text: l.Text})
+		return emit(api.LogLine{Time: l.Time, Stream: l.Stream, Text: l.Text, Details: details})
 	})
+}
+
+// LogDetails is what `logs --details` shows before each of the container's lines.
+func (e *Engine) LogDetails(ref string) (string, error) {
+	c, err := e.lookup(ref)
+	if err != nil {
+		return "", err
+	}
+	r := e.snapshot(c)
+	return e.logDetailsOf(&r), nil
+}
+
+func (e *Engine) logDetailsOf(r *Record) string {
+	var env []string
+	if s, _ := e.buildSpec(r, nil); s != nil {
+		env = s.Process.Env
+	}
+	return logDetails(&r.Request, env)
 }
 
 // ParseTime reads RFC 3339, Unix time (with fraction) or a duration ago ("10m").

@@ -141,7 +141,7 @@ func IsDockerfileName(name string) bool {
 // openBuildContext opens the context directory (O_PATH) and checks where it lies; it
 // returns the fd and the kernel's name for it.
 func (e *Engine) openBuildContext(p string) (int, string, error) {
-	if err := checkPathString("context_path", p); err != nil {
+	if err := CheckHostPath("context_path", p); err != nil {
 		return -1, "", err
 	}
 	fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)

@@ -1,6 +1,8 @@
 package engine
 
 import (
+	"github.com/minibox/minibox/pkg/logfile"
+
 	"log/slog"
 	"net/netip"
 )
@@ -28,4 +30,7 @@ type Config struct {
 	WarmShims       int   // shims kept started ahead of containers (0: none)
 	MaxImportSize   int64 // bytes an import or load may read (0: no limit)
 	LogLevel        slog.Level
+	// ContainerLog is how a container's output is kept when its create names no driver or
+	// rotation (MINIBOX_LOG_DRIVER, MINIBOX_LOG_MAX_SIZE, MINIBOX_LOG_MAX_FILE).
+	ContainerLog logfile.Config
 }

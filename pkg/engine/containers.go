@@ -13,6 +13,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -98,8 +99,13 @@ type containersArea struct {
 	listJSON []byte
 	saveMu   sync.Mutex
 	saved    []byte // the records as last written (saveMu)
-	saveKick chan struct{}
-	saveDone chan struct{}
+	// The last write, when it was a full one (ephemeral records included): the generation
+	// it held and its error (saveMu).
+	savedFull bool
+	savedGen  uint64
+	saveErr   error
+	saveKick  chan struct{}
+	saveDone  chan struct{}
 	// saveClosing ends the saver's wait at shutdown.
 	saveClosing chan struct{}
 	kickMu      sync.Mutex
@@ -180,8 +186,20 @@ func (e *Engine) saveSoon() {
 }
 
 // saveState writes every record; the snapshot is taken under saveMu so the last write
-// always holds the newest state.
-func (e *Engine) saveState() error { return e.save(false) }
+// always holds the newest state. Callers that change records at once (a compose project's
+// creates) share writes: one that waited for saveMu while another wrote a snapshot
+// holding its change returns that write's result instead of writing (and fsyncing) again.
+func (e *Engine) saveState() error {
+	e.cmu.RLock()
+	want := e.gen
+	e.cmu.RUnlock()
+	e.saveMu.Lock()
+	defer e.saveMu.Unlock()
+	if e.savedFull && e.savedGen >= want {
+		return e.saveErr
+	}
+	return e.saveLocked(false)
+}
 
 // saveIfChanged is the background saver's: the records but ephemeral ones, not written
 // when they are what it last wrote.
@@ -190,7 +208,12 @@ func (e *Engine) saveIfChanged() error { return e.save(true) }
 func (e *Engine) save(background bool) error {
 	e.saveMu.Lock()
 	defer e.saveMu.Unlock()
+	return e.saveLocked(background)
+}
+
+func (e *Engine) saveLocked(background bool) (err error) {
 	e.cmu.RLock()
+	gen := e.gen
 	doc := stateDoc{Containers: make(map[string]*Record, len(e.ctrs))}
 	for id, c := range e.ctrs {
 		if background && c.ephemeral {
@@ -206,7 +229,13 @@ func (e *Engine) save(background bool) error {
 	if background && bytes.Equal(b, e.saved) {
 		return nil
 	}
-	if err := e.State.SaveRaw(b); err != nil {
+	err = e.State.SaveRaw(b)
+	if background {
+		e.savedFull = e.savedFull && err != nil // a background write leaves ephemeral records out
+	} else {
+		e.savedFull, e.savedGen, e.saveErr = true, gen, err
+	}
+	if err != nil {
 		return err
 	}
 	e.saved = b
@@ -355,6 +384,9 @@ func (e *Engine) netManager(ctx context.Context, bridge bool) (*network.Manager,
 	// Once set up, each start need not check it all again (~5 ms of netlink and nftables
 	// round trips): Attach finds a missing or downed bridge and redoes the setup.
 	if bridge && !e.net.Ready() {
+		if err := e.net.ClaimSubnet(e.Root); err != nil {
+			return nil, fmt.Errorf("bridge: %w", err)
+		}
 		if err := e.net.EnsureBridge(ctx); err != nil {
 			return nil, fmt.Errorf("bridge: %w", err)
 		}
@@ -457,15 +489,15 @@ func (e *Engine) openContainers(ctx context.Context) error {
 					status = StatusPaused
 				}
 				e.setStatus(c, status, func(r *Record) { r.PID = shim.PID() })
+				// The record's addresses and ports may lag the start (or be a previous
+				// run's): adoptLive takes what the host holds for the container instead.
 				for _, ep := range r.Endpoints {
-					if a, perr := netip.ParseAddr(ep.IP); perr == nil {
-						userRunning[ep.NetworkID] = append(userRunning[ep.NetworkID], network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, IfName: ep.IfName})
-					}
+					a, _ := netip.ParseAddr(ep.IP)
+					userRunning[ep.NetworkID] = append(userRunning[ep.NetworkID], network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, IfName: ep.IfName})
 				}
-				if r.IP != "" && r.Request.Network == "bridge" {
-					if a, perr := netip.ParseAddr(r.IP); perr == nil {
-						running = append(running, network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, Ports: r.Ports})
-					}
+				if r.Request.Network == "bridge" {
+					a, _ := netip.ParseAddr(r.IP)
+					running = append(running, network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, Ports: r.Ports})
 				}
 				go e.monitor(c, shim)
 				e.startHealth(c)
@@ -493,17 +525,28 @@ func (e *Engine) openContainers(ctx context.Context) error {
 			restart = append(restart, c)
 		}
 	}
+	var bridge *network.Manager
+	if len(running) > 0 || e.Cfg.BridgeOnStartup {
+		if bridge, err = e.netManager(ctx, false); err != nil {
+			return err
+		}
+		if err := bridge.ClaimSubnet(e.Root); err != nil {
+			return fmt.Errorf("MINIBOX_BRIDGE_SUBNET: %w", err)
+		}
+		running = e.adoptLive(bridge, "", running)
+	} else {
+		// A daemon of this root killed with nothing on the bridge left its address, rules
+		// and claim there: they go now (a file read when there is nothing to find).
+		e.releaseBridge(ctx)
+	}
 	if err := e.openNetworks(ctx, userRunning); err != nil {
 		e.Log.Warn("networks", "err", err)
 	}
 	for _, c := range autoRemove {
 		e.removeContainer(ctx, c, true, true)
 	}
-	if len(running) > 0 || e.Cfg.BridgeOnStartup {
-		m, err := e.netManager(ctx, false)
-		if err != nil {
-			return err
-		}
+	if bridge != nil {
+		m := bridge
 		if err := m.Reconcile(ctx, running); err != nil {
 			e.Log.Warn("network reconcile", "err", err)
 		}
@@ -513,6 +556,8 @@ func (e *Engine) openContainers(ctx context.Context) error {
 			}
 		}
 	}
+	// The resolver (still running, or started now) gets the table as it is now.
+	e.publishNames()
 	for _, c := range restart {
 		go func(c *ctr) {
 			// An "always" container a user stopped runs again from here, and its policy
@@ -524,6 +569,48 @@ func (e *Engine) openContainers(ctx context.Context) error {
 		}(c)
 	}
 	return nil
+}
+
+// adoptLive puts what the host holds for reattached containers on one network (netID ""
+// is the default bridge) into eps and into their records: addresses and published ports.
+// An endpoint left without an address (no veth, none recorded) cannot be kept: it is
+// dropped, and Reconcile then removes whatever is left of it.
+func (e *Engine) adoptLive(m *network.Manager, netID string, eps []network.Endpoint) []network.Endpoint {
+	live, err := m.AdoptLive(eps)
+	if err != nil {
+		e.Log.Warn("read live endpoints", "network", netID, "err", err)
+		live = eps
+	}
+	out := live[:0]
+	for _, ep := range live {
+		if !ep.Addr.IsValid() {
+			e.Log.Warn("a running container has no address to keep", "id", ep.ID[:12], "network", netID)
+			continue
+		}
+		out = append(out, ep)
+		e.cmu.RLock()
+		c := e.ctrs[ep.ID]
+		e.cmu.RUnlock()
+		if c == nil {
+			continue
+		}
+		ip := ep.Addr.String()
+		r := e.snapshot(c)
+		if netID == "" {
+			if r.IP != ip || !slices.Equal(r.Ports, ep.Ports) {
+				e.update(c, func(rec *Record) { rec.IP, rec.Ports = ip, slices.Clone(ep.Ports) })
+			}
+			continue
+		}
+		if i := slices.IndexFunc(r.Endpoints, func(x EndpointRecord) bool { return x.NetworkID == netID }); i >= 0 && r.Endpoints[i].IP != ip {
+			e.update(c, func(rec *Record) {
+				if i < len(rec.Endpoints) && rec.Endpoints[i].NetworkID == netID {
+					rec.Endpoints[i].IP = ip
+				}
+			})
+		}
+	}
+	return out
 }
 
 func (e *Engine) allContainers() []*ctr {
@@ -560,11 +647,54 @@ func (e *Engine) closeContainers() {
 		e.Log.Error("save state", "err", err)
 	}
 	e.closeNetworks()
+	e.releaseBridge(context.Background())
 	e.netMu.Lock()
 	if e.net != nil {
 		e.net.Close()
 	}
 	e.netMu.Unlock()
+}
+
+// bridgeInUse reports whether a container of this root is (or is being) on the default
+// bridge: running, paused or restarting.
+func (e *Engine) bridgeInUse() bool {
+	e.cmu.RLock()
+	defer e.cmu.RUnlock()
+	for _, c := range e.ctrs {
+		if c.rec.Request.Network != "bridge" {
+			continue
+		}
+		switch c.rec.Status {
+		case StatusRunning, StatusPaused, StatusRestarting:
+			return true
+		}
+		if c.shim != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// releaseBridge takes this root's address, rules and claim off the shared default bridge
+// when no container of the root is on it (at shutdown, at a start after a kill, at
+// `system prune`). A later start on the bridge sets them up again.
+func (e *Engine) releaseBridge(ctx context.Context) {
+	// Only a subnet claimed for this root: the same subnet may be another root's, if this
+	// daemon never set its bridge up (claims are made then).
+	if network.ClaimedBy(e.Cfg.BridgeSubnet) != e.Root || e.bridgeInUse() {
+		return
+	}
+	m, err := e.netManager(ctx, false)
+	if err != nil {
+		e.Log.Warn("release default bridge", "err", err)
+		return
+	}
+	if err := m.ReleaseSubnet(e.Root); err != nil {
+		e.Log.Warn("release default bridge", "err", err)
+		return
+	}
+	e.Log.Info("default bridge released", "subnet", e.Cfg.BridgeSubnet.String())
+	e.namesChanged()
 }
 
 // removeOrphans removes the container directories no record names: a foreground

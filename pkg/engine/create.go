@@ -56,6 +56,7 @@ func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, dur
 	if req.DBMode {
 		applyDBMode(&req)
 	}
+	e.applyLogDefaults(&req)
 	// Limits this host cannot honour are skipped at start: say so now.
 	warnings = append(warnings, e.host.Cgroup.Warnings(resourcesOf(&req))...)
 	if err := e.publishExposed(&req, img); err != nil {
@@ -118,6 +119,7 @@ func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, dur
 		}
 	}
 	e.Log.Info("container created", "id", id[:12], "name", req.Name, "image", req.Image)
+	e.containerEvent(rec, "create", nil)
 	return id, warnings, nil
 }
 

@@ -3,17 +3,21 @@ package engine
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/dnstable"
+	"github.com/minibox/minibox/pkg/network"
 	"github.com/minibox/minibox/pkg/reexec"
 )
 
@@ -21,24 +25,40 @@ import (
 // makes sure one runs (or tells the running one to reload). The resolver is a process of
 // its own, so names keep resolving while no daemon runs.
 func (e *Engine) publishNames() {
+	want := e.namesReq.Add(1)
 	e.namesMu.Lock()
 	defer e.namesMu.Unlock()
+	if e.namesDone >= want {
+		return // a table built after this caller's change was written while it waited
+	}
+	covers := e.namesReq.Load()
 	t := e.nameTable()
 	b, _ := json.MarshalIndent(t, "", "  ")
 	if old, err := os.ReadFile(dnstable.Path(e.Root)); err != nil || !bytes.Equal(old, b) {
-		if err := atomicfile.WriteFile(dnstable.Path(e.Root), b, 0o600); err != nil {
+		// No fsync: every daemon start writes the table again, and a start or stop on
+		// the default bridge should not wait for the disk.
+		if err := atomicfile.Replace(dnstable.Path(e.Root), b, 0o600); err != nil {
 			e.Log.Warn("write name table", "err", err)
 			return
 		}
 	}
+	e.namesDone = covers
 	e.ensureResolver(len(t.Networks) > 0)
 }
 
-// nameTable lists, per user-defined network, the running containers' names, aliases and
-// short ids with their addresses on it.
+// nameTable lists, per network (the default bridge while this daemon has it set up, and
+// each user-defined one), the running containers' names, aliases and short ids with their
+// addresses on it.
 func (e *Engine) nameTable() *dnstable.Table {
 	t := &dnstable.Table{Networks: []dnstable.Network{}, Upstream: e.upstreamDNS()}
 	byID := map[string]int{}
+	bridge := -1
+	if e.bridgeReady() {
+		// The resolver listens on the gateway address, which only a set-up bridge has.
+		bridge = len(t.Networks)
+		t.Networks = append(t.Networks, dnstable.Network{ID: "bridge", Gateway: network.Gateway(e.Cfg.BridgeSubnet),
+			Subnet: e.Cfg.BridgeSubnet, Names: map[string][]netip.Addr{}})
+	}
 	for _, un := range e.userNets() {
 		byID[un.rec.ID] = len(t.Networks)
 		t.Networks = append(t.Networks, dnstable.Network{ID: un.rec.ID, Gateway: un.rec.Gateway, Subnet: un.rec.Subnet, Names: map[string][]netip.Addr{}})
@@ -55,6 +75,12 @@ func (e *Engine) nameTable() *dnstable.Table {
 				t.Hosts = append(t.Hosts, addrs)
 			}
 		}()
+		if a, err := netip.ParseAddr(c.rec.IP); err == nil && bridge >= 0 && c.rec.Request.Network == "bridge" {
+			addrs = append(addrs, a)
+			n := &t.Networks[bridge]
+			n.Add(c.rec.Name, a)
+			n.Add(c.rec.ID[:12], a)
+		}
 		for _, ep := range c.rec.Endpoints {
 			i, ok := byID[ep.NetworkID]
 			a, err := netip.ParseAddr(ep.IP)
@@ -123,22 +149,54 @@ func (e *Engine) ensureResolver(start bool) {
 		return
 	}
 	defer logf.Close()
-	cmd := reexec.Command("minibox-dns", []string{"--root", e.Root})
-	cmd.Stdout, cmd.Stderr = logf, logf
-	// Its own session: it outlives the daemon, like the shims.
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
-	if err := cmd.Start(); err != nil {
+	// It closes its end of the pipe once it listens: the first containers may ask at once.
+	rd, wr, err := os.Pipe()
+	if err != nil {
 		e.Log.Warn("start resolver", "err", err)
 		return
 	}
-	e.Log.Info("resolver started", "pid", cmd.Process.Pid)
+	defer rd.Close()
+	cmd := reexec.Command("minibox-dns", []string{"--root", e.Root, "--ready-fd", "3"}, wr)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	// Its own session: it outlives the daemon, like the shims.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
+	err = cmd.Start()
+	wr.Close()
+	if err != nil {
+		e.Log.Warn("start resolver", "err", err)
+		return
+	}
 	go cmd.Wait()
+	rd.SetReadDeadline(time.Now().Add(resolverReadyWait))
+	if _, err := rd.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
+		e.Log.Warn("resolver not ready", "pid", cmd.Process.Pid, "err", err)
+		return
+	}
+	e.Log.Info("resolver started", "pid", cmd.Process.Pid)
 }
 
-// dnsServers is a container's nameservers: --dns, else on a user-defined network the
-// embedded resolver at its gateway, else nil (the host's).
+// resolverReadyWait bounds the wait for a new resolver to listen.
+const resolverReadyWait = 5 * time.Second
+
+// bridgeReady reports whether this daemon has set the default bridge up.
+func (e *Engine) bridgeReady() bool {
+	e.netMu.Lock()
+	m := e.net
+	e.netMu.Unlock()
+	return m != nil && m.Ready()
+}
+
+// dnsServers is a container's nameservers: --dns, else the embedded resolver at the
+// gateway of its first network (the default bridge's, or a user-defined one's), else nil
+// (the host's).
 func (e *Engine) dnsServers(r *Record) []string {
-	if len(r.Request.DNS) > 0 || !isUserNetMode(r.Request.Network) || len(r.Endpoints) == 0 {
+	if len(r.Request.DNS) > 0 {
+		return r.Request.DNS
+	}
+	if r.Request.Network == "bridge" {
+		return []string{network.Gateway(e.Cfg.BridgeSubnet).String()}
+	}
+	if !isUserNetMode(r.Request.Network) || len(r.Endpoints) == 0 {
 		return r.Request.DNS
 	}
 	if un := e.netByID(r.Endpoints[0].NetworkID); un != nil {

@@ -35,6 +35,7 @@ type Engine struct {
 	lazyArea
 	containersArea
 	networksArea
+	eventsArea
 }
 
 // Skeleton is the data root's directory tree with modes; tmp/ and containers/ hold

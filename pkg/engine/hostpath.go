@@ -26,8 +26,9 @@ type fileID struct{ dev, ino uint64 }
 
 func idOf(st *unix.Stat_t) fileID { return fileID{uint64(st.Dev), st.Ino} }
 
-// checkPathString refuses what no lookup should see: empty, NUL bytes, relative paths.
-func checkPathString(param, p string) error {
+// CheckHostPath refuses a host path no lookup should see: empty, NUL bytes, relative. The
+// API edge calls it too, so such a request is a 400 before anything is opened.
+func CheckHostPath(param, p string) error {
 	switch {
 	case p == "":
 		return errdefs.Invalid(fmt.Sprintf("%s is required", param))
@@ -155,7 +156,7 @@ func (e *Engine) placeFD(param, p string, fd int, st *unix.Stat_t) error {
 // (a device, FIFO or directory is a 400 naming param). A FIFO or device is never
 // opened for reading: the type is checked on an O_PATH fd first.
 func (e *Engine) openHostFile(param, p string) (*os.File, int64, error) {
-	if err := checkPathString(param, p); err != nil {
+	if err := CheckHostPath(param, p); err != nil {
 		return nil, 0, err
 	}
 	fd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
@@ -195,7 +196,7 @@ type hostTarget struct {
 // root and under MINIBOX_BUILD_PREFIXES when set; p itself absent or a regular file
 // (a symbolic link, directory, device or FIFO there is refused, 400).
 func (e *Engine) createHostFile(param, p string) (*hostTarget, error) {
-	if err := checkPathString(param, p); err != nil {
+	if err := CheckHostPath(param, p); err != nil {
 		return nil, err
 	}
 	base := filepath.Base(p)

@@ -163,6 +163,7 @@ func (e *Engine) PullImage(ctx context.Context, ref, platform string, auth *regi
 		d = img.RepoDigest
 	}
 	e.Log.Info("image pulled", "ref", r.String(), "digest", d.String())
+	e.imageEvent(img.ID.String(), r.Familiar(), "pull")
 	return img, emit(api.PullEvent{Ref: r.Familiar(), Status: api.PullDone, Digest: d.String()})
 }
 
@@ -203,7 +204,15 @@ func (e *Engine) ImageOrPull(ctx context.Context, ref string, auth *registry.Aut
 
 // TagImage names the image src resolves to dst.
 func (e *Engine) TagImage(src, dst string) (*image.Image, error) {
-	return e.Images.Tag(src, dst)
+	img, err := e.Images.Tag(src, dst)
+	if err == nil {
+		e.imageEvent(img.ID.String(), oci.Familiar(img.Name), "tag")
+	}
+	return img, err
+}
+
+func (e *Engine) imageEvent(id, name, action string) {
+	e.publish(Event{Type: EventImage, Action: action, ID: id, Attributes: map[string]string{"name": name}})
 }
 
 // RemoveImage removes a name (or an unnamed image by ID). An image a container uses, or
@@ -225,6 +234,10 @@ func (e *Engine) RemoveImage(ref string, force bool) ([]string, error) {
 	}
 	for i, n := range names {
 		names[i] = oci.Familiar(n)
+		e.imageEvent(img.ID.String(), names[i], "untag")
+	}
+	if _, err := e.Images.Resolve(img.ID.String()); err != nil {
+		e.imageEvent(img.ID.String(), ref, "delete")
 	}
 	return names, nil
 }
@@ -252,7 +265,7 @@ func (e *Engine) SaveImages(ctx context.Context, w io.Writer, refs []string) err
 // the daemon's host, outside the data root and at a path MINIBOX_BUILD_PREFIXES allows.
 // It lands by rename only when complete; a failed or cancelled save leaves nothing.
 func (e *Engine) SaveImagesToPath(ctx context.Context, refs []string, path string) error {
-	if err := checkPathString("path", path); err != nil {
+	if err := CheckHostPath("path", path); err != nil {
 		return err
 	}
 	if err := e.ResolveImages(refs); err != nil {
@@ -315,6 +328,7 @@ func (e *Engine) ImportImage(ctx context.Context, r io.Reader, name string) (api
 		return api.ImageImported{}, err
 	}
 	e.Log.Info("image imported", "name", img.Name, "id", img.ID.Encoded()[:12])
+	e.imageEvent(img.ID.String(), oci.Familiar(img.Name), "import")
 	return api.ImageImported{Name: oci.Familiar(img.Name), ID: img.ID.String()}, nil
 }
 

@@ -285,6 +285,7 @@ func (e *Engine) Prune(ctx context.Context, buildCache bool) (*api.PruneReport, 
 		return nil, err
 	}
 	r := plan.Apply(e.Log)
+	e.releaseBridge(ctx)
 	e.Log.Info("system prune", "blobs", r.BlobsRemoved, "fuse_mounts", r.FuseMountsKilled, "extracted", r.ExtractedRemoved,
 		"tmp", r.TmpRemoved, "build_cache", r.BuildCacheRemoved, "bytes", r.BytesFreed)
 	out := api.PruneReport(r)

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -230,10 +231,13 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 			}
 		}
 	})
-	if len(atts) > 0 {
+	if len(atts) > 0 || nm != nil {
 		e.namesChanged()
 	}
 	lap("record")
+	if snap := e.snapshot(c); true {
+		e.containerEvent(&snap, "start", nil)
+	}
 	go e.monitor(c, shim)
 	defer lap("resumed")
 	if err := shim.Resume(ctx); err != nil {
@@ -442,8 +446,13 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost 
 	cleaned := c.cleaned
 	e.cmu.Unlock()
 	e.Log.Info("container exited", "id", r.ID[:12], "exit_code", ex.ExitCode, "oom_killed", ex.OOMKilled)
+	if ex.OOMKilled {
+		e.containerEvent(&r, "oom", nil)
+	}
+	e.containerEvent(&r, "die", map[string]string{"exitCode": strconv.Itoa(ex.ExitCode)})
 	if e.net != nil && r.Request.Network == "bridge" {
 		e.net.Detach(context.Background(), r.ID)
+		e.namesChanged()
 	}
 	// User-defined networks' veths are waited for: `rm -f`, `run --rm` and a `network rm`
 	// right after them must find them gone.
@@ -716,6 +725,7 @@ func (e *Engine) PauseContainer(ref string, pause bool) error {
 		return err
 	}
 	e.setStatus(c, to, nil)
+	e.containerEvent(&r, map[bool]string{true: "pause", false: "unpause"}[pause], nil)
 	return nil
 }
 
@@ -741,6 +751,8 @@ func (e *Engine) RenameContainer(ref, name string) error {
 	e.cmu.Unlock()
 	err = e.saveState()
 	e.namesChanged()
+	r := e.snapshot(c)
+	e.containerEvent(&r, "rename", nil)
 	return err
 }
 
@@ -755,7 +767,12 @@ func (e *Engine) RemoveContainer(ctx context.Context, ref string, force, volumes
 }
 
 func (e *Engine) removeContainer(ctx context.Context, c *ctr, force, volumes bool) error {
-	return e.remove(ctx, c, force, volumes, false)
+	r := e.snapshot(c)
+	err := e.remove(ctx, c, force, volumes, false)
+	if err == nil {
+		e.containerEvent(&r, "destroy", nil)
+	}
+	return err
 }
 
 // remove is removeContainer; filesGone: the run's cleanup already removed the directory and

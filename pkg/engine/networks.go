@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/minibox/minibox/pkg/api"
@@ -59,10 +60,16 @@ type networksArea struct {
 	nets     map[string]*userNet // by id
 	netNames map[string]string   // name -> id
 	netOp    sync.Mutex
+	// netClosing counts the Managers of removed networks still closing.
+	netClosing sync.WaitGroup
 	// onNames is called after every change of who is on which network with which
 	// address (the DNS name table); nil until the networks are open.
 	onNames func()
 	namesMu sync.Mutex // one writer of the name table at a time
+	// namesReq counts publishNames calls; namesDone is the count the last table written
+	// covered (namesMu): containers starting at once share one write.
+	namesReq  atomic.Uint64
+	namesDone uint64
 }
 
 func (e *Engine) netDir() string { return filepath.Join(e.Root, "networks") }
@@ -229,7 +236,7 @@ func (e *Engine) CreateNetwork(ctx context.Context, req api.NetworkCreateRequest
 			rec.Gateway = network.Gateway(subnet)
 		}
 		rec.Bridge = network.BridgeName(e.Root, rec.ID)
-		un, err := e.makeNetwork(ctx, host, rec)
+		un, err := e.makeNetwork(ctx, rec)
 		var lost *subnetTaken
 		if errors.As(err, &lost) && auto && try < 8 {
 			used = append(used, hostSubnet{p: lost.p, what: lost.what})
@@ -239,6 +246,7 @@ func (e *Engine) CreateNetwork(ctx context.Context, req api.NetworkCreateRequest
 			return nil, err
 		}
 		e.Log.Info("network created", "name", rec.Name, "id", rec.ID[:12], "subnet", rec.Subnet.String(), "bridge", rec.Bridge)
+		e.publish(Event{Type: EventNetwork, Action: "create", ID: rec.ID, Attributes: map[string]string{"name": rec.Name}})
 		e.namesChanged()
 		return e.networkInfo(un), nil
 	}
@@ -258,7 +266,7 @@ func (s *subnetTaken) Is(t error) bool { return t == errdefs.ErrConflict }
 
 // makeNetwork sets up rec's bridge and rules and writes its record; on error it takes
 // them away again.
-func (e *Engine) makeNetwork(ctx context.Context, host *network.Manager, rec netRecord) (_ *userNet, err error) {
+func (e *Engine) makeNetwork(ctx context.Context, rec netRecord) (_ *userNet, err error) {
 	m, err := network.New(e.netConfig(&rec), e.Log.With("area", "network", "network", rec.Name))
 	if err != nil {
 		return nil, err
@@ -276,17 +284,18 @@ func (e *Engine) makeNetwork(ctx context.Context, host *network.Manager, rec net
 	}
 	// Two daemons may pick one free subnet at once: whoever sees another device with it
 	// now backs off.
-	after, err := host.HostSubnets()
+	h, taken, err := m.ForeignOverlap()
 	if err != nil {
 		return nil, err
 	}
-	for _, h := range after {
-		if h.Dev != rec.Bridge && h.Prefix.Overlaps(rec.Subnet) {
-			return nil, &subnetTaken{p: rec.Subnet, what: h.Prefix.String() + " on " + h.Dev}
-		}
+	if taken {
+		return nil, &subnetTaken{p: rec.Subnet, what: h.Prefix.String() + " on " + h.Dev}
 	}
 	b, _ := json.MarshalIndent(rec, "", "  ")
-	if err := atomicfile.WriteFile(e.netRecordPath(rec.ID), b, 0o600); err != nil {
+	// No fsync, the rename suffices: a power cut right after the create may lose the
+	// record (loadNetworks skips an unreadable one), as it loses the bridge; the fsync
+	// cost more than the rest of the create.
+	if err := atomicfile.Replace(e.netRecordPath(rec.ID), b, 0o600); err != nil {
 		return nil, err
 	}
 	un := &userNet{rec: rec, m: m}
@@ -403,8 +412,15 @@ func (e *Engine) removeNetwork(ctx context.Context, un *userNet) error {
 		delete(e.netNames, un.rec.Name)
 	}
 	e.nmu.Unlock()
-	m.Close()
+	// Close waits for the kernel to finish releasing the bridge, which need not hold up the
+	// answer; a daemon's shutdown waits for it (closeNetworks).
+	e.netClosing.Add(1)
+	go func() {
+		defer e.netClosing.Done()
+		m.Close()
+	}()
 	e.Log.Info("network removed", "name", un.rec.Name, "id", un.rec.ID[:12])
+	e.publish(Event{Type: EventNetwork, Action: "destroy", ID: un.rec.ID, Attributes: map[string]string{"name": un.rec.Name}})
 	e.namesChanged()
 	return nil
 }
@@ -744,6 +760,7 @@ func (e *Engine) ConnectNetwork(ctx context.Context, req api.NetworkConnectReque
 		return err
 	}
 	e.Log.Info("container connected", "id", r.ID[:12], "network", un.rec.Name, "ip", ep.IP)
+	e.publish(Event{Type: EventNetwork, Action: "connect", ID: un.rec.ID, Attributes: map[string]string{"name": un.rec.Name, "container": r.ID}})
 	e.namesChanged()
 	return nil
 }
@@ -785,6 +802,7 @@ func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ctrRef string, f
 		return err
 	}
 	e.Log.Info("container disconnected", "id", r.ID[:12], "network", un.rec.Name)
+	e.publish(Event{Type: EventNetwork, Action: "disconnect", ID: un.rec.ID, Attributes: map[string]string{"name": un.rec.Name, "container": r.ID}})
 	e.namesChanged()
 	return nil
 }
@@ -816,13 +834,11 @@ func (e *Engine) openNetworks(ctx context.Context, running map[string][]network.
 			errs = append(errs, fmt.Errorf("network %s: %w", un.rec.Name, err))
 			continue
 		}
-		if err := m.Reconcile(ctx, running[un.rec.ID]); err != nil {
+		if err := m.Reconcile(ctx, e.adoptLive(m, un.rec.ID, running[un.rec.ID])); err != nil {
 			e.Log.Warn("network reconcile", "network", un.rec.Name, "err", err)
 		}
 	}
-	// The resolver (still running, or started now) gets the table as it is now.
 	e.onNames = e.publishNames
-	e.publishNames()
 	owned, err := host.OwnedBridges(e.Root)
 	if err != nil {
 		return errors.Join(append(errs, err)...)
@@ -850,6 +866,7 @@ func (e *Engine) openNetworks(ctx context.Context, running map[string][]network.
 
 // closeNetworks releases the Managers; bridges, veths and rules stay.
 func (e *Engine) closeNetworks() {
+	e.netClosing.Wait()
 	e.nmu.Lock()
 	defer e.nmu.Unlock()
 	for _, un := range e.nets {

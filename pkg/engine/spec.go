@@ -9,7 +9,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -38,6 +37,7 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 			ReadOnly: req.ReadOnly, Volatile: req.AutoRemove},
 		Hostname: hostnameOf(r), Sysctl: req.Sysctls, ShmSize: req.ShmSizeBytes,
 		CgroupPath: cgroupPath(r.ID), StopSignal: stopSignalOf(r, img), AutoRemove: req.AutoRemove,
+		Log: logConfigOf(req),
 	}
 	if req.Network != "host" {
 		s.HostsPath = filepath.Join(dir, "hosts")
@@ -55,9 +55,9 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 	// Environment: image, then the request (later wins), then defaults.
 	env := []string{}
 	if img != nil {
-		env = mergeEnv(env, img.Env)
+		env = spec.MergeEnv(env, img.Env)
 	}
-	env = mergeEnv(env, req.Env)
+	env = spec.MergeEnv(env, req.Env)
 	if !hasEnv(env, "PATH") {
 		env = append(env, defaultPath)
 	}
@@ -143,16 +143,6 @@ func userns(req *api.CreateRequest, cfg Config) string {
 		return req.UserNS
 	}
 	return cfg.UserNS
-}
-
-func mergeEnv(base, add []string) []string {
-	out := slices.Clone(base)
-	for _, kv := range add {
-		k, _, _ := strings.Cut(kv, "=")
-		out = slices.DeleteFunc(out, func(o string) bool { ok, _, _ := strings.Cut(o, "="); return ok == k })
-		out = append(out, kv)
-	}
-	return out
 }
 
 func hasEnv(env []string, key string) bool {
@@ -259,14 +249,6 @@ func resourcesOf(req *api.CreateRequest) spec.Resources {
 // parseRestart reads no|on-failure[:N]|always|unless-stopped (the validator's grammar).
 func parseRestart(s string) (policy string, max int, err error) { return ctrconfig.ParseRestart(s) }
 
-var rlimitResource = map[string]int{
-	"RLIMIT_CORE": unix.RLIMIT_CORE, "RLIMIT_CPU": unix.RLIMIT_CPU, "RLIMIT_DATA": unix.RLIMIT_DATA,
-	"RLIMIT_FSIZE": unix.RLIMIT_FSIZE, "RLIMIT_LOCKS": unix.RLIMIT_LOCKS, "RLIMIT_MEMLOCK": unix.RLIMIT_MEMLOCK,
-	"RLIMIT_MSGQUEUE": unix.RLIMIT_MSGQUEUE, "RLIMIT_NICE": unix.RLIMIT_NICE, "RLIMIT_NOFILE": unix.RLIMIT_NOFILE,
-	"RLIMIT_NPROC": unix.RLIMIT_NPROC, "RLIMIT_RSS": unix.RLIMIT_RSS, "RLIMIT_RTPRIO": unix.RLIMIT_RTPRIO,
-	"RLIMIT_RTTIME": unix.RLIMIT_RTTIME, "RLIMIT_SIGPENDING": unix.RLIMIT_SIGPENDING, "RLIMIT_STACK": unix.RLIMIT_STACK,
-}
-
 // parseUlimit reads Docker's "name=soft[:hard]" (the validator's grammar).
 func parseUlimit(s string) (spec.Rlimit, error) {
 	u, err := ctrconfig.ParseUlimit(s)
@@ -279,7 +261,7 @@ func parseUlimit(s string) (spec.Rlimit, error) {
 // clampRlimit keeps a limit within the host's hard limit: raising it needs
 // CAP_SYS_RESOURCE, which even root may lack.
 func clampRlimit(l spec.Rlimit) spec.Rlimit {
-	res, ok := rlimitResource[l.Type]
+	res, ok := spec.RlimitResources[l.Type]
 	if !ok {
 		return l
 	}

@@ -358,6 +358,7 @@ func (e *Engine) CreateVolume(req api.VolumeCreateRequest) (api.Volume, error) {
 	if err := e.ensureVolume(req.Name, req.Labels, false); err != nil {
 		return api.Volume{}, err
 	}
+	e.publish(Event{Type: EventVolume, Action: "create", ID: req.Name, Attributes: map[string]string{"name": req.Name}})
 	return e.volumeInfo(req.Name)
 }
 
@@ -373,5 +374,6 @@ func (e *Engine) RemoveVolume(name string, force bool) error {
 		return err
 	}
 	os.Remove(e.volumeMetaPath(name))
+	e.publish(Event{Type: EventVolume, Action: "destroy", ID: name, Attributes: map[string]string{"name": name}})
 	return nil
 }

@@ -20,6 +20,13 @@ import (
 type ExtractOptions struct {
 	// MaxEntries refuses a tar with more entries (0: DefaultMaxLayerEntries).
 	MaxEntries int
+	// Rename maps each entry's name, and a hard link's target, before it is placed; ok
+	// false skips the entry (a hard link to a skipped name is refused).
+	Rename func(name string) (newName string, ok bool, err error)
+	// AsCaller is for copies onto the caller's own files (cp to the host): entries take the
+	// caller's owner, xattrs and device nodes are dropped, and directory modes are set
+	// last so that a read-only directory still takes its entries.
+	AsCaller bool
 }
 
 // ExtractInRoot unpacks the tar r into the directory dir of the tree whose root is the fd
@@ -31,7 +38,7 @@ type ExtractOptions struct {
 // names here.
 func ExtractInRoot(ctx context.Context, r io.Reader, root int, dir string, opts ExtractOptions) error {
 	c := path.Clean("/" + dir)
-	x := &extractor{root: root, prefix: strings.TrimPrefix(c, "/"), inRoot: true}
+	x := &extractor{root: root, prefix: strings.TrimPrefix(c, "/"), inRoot: true, asCaller: opts.AsCaller}
 	return x.extract(ctx, r, opts)
 }
 
@@ -66,6 +73,7 @@ func (x *extractor) extract(ctx context.Context, r io.Reader, opts ExtractOption
 	type dirTimes struct {
 		rel          string
 		atime, mtime time.Time
+		mode         uint32
 	}
 	var dirs []dirTimes
 	buf := make([]byte, 1<<20)
@@ -85,6 +93,23 @@ func (x *extractor) extract(ctx context.Context, r io.Reader, opts ExtractOption
 				return err
 			}
 		}
+		if opts.Rename != nil {
+			name, ok, err := opts.Rename(hdr.Name)
+			if err != nil {
+				return err
+			}
+			if !ok {
+				continue
+			}
+			hdr.Name = name
+			if hdr.Typeflag == tar.TypeLink {
+				target, ok, err := opts.Rename(hdr.Linkname)
+				if err != nil || !ok {
+					return fmt.Errorf("hard link %q points outside the copy: %w", hdr.Name, errdefs.ErrInvalid)
+				}
+				hdr.Linkname = target
+			}
+		}
 		rel, err := cleanName(hdr.Name)
 		if err != nil {
 			return err
@@ -93,7 +118,7 @@ func (x *extractor) extract(ctx context.Context, r io.Reader, opts ExtractOption
 			return err
 		}
 		if hdr.Typeflag == tar.TypeDir {
-			dirs = append(dirs, dirTimes{rel, hdr.AccessTime, hdr.ModTime})
+			dirs = append(dirs, dirTimes{rel, hdr.AccessTime, hdr.ModTime, uint32(hdr.Mode) & 0o7777})
 		}
 	}
 	// Directory mtimes last: creating their children changed them.
@@ -103,7 +128,12 @@ func (x *extractor) extract(ctx context.Context, r io.Reader, opts ExtractOption
 		if err != nil {
 			return err
 		}
-		err = unix.UtimesNano(inroot.ProcPath(fd, ""), timespecs(d.atime, d.mtime))
+		if x.asCaller {
+			err = unix.Chmod(inroot.ProcPath(fd, ""), d.mode)
+		}
+		if err == nil {
+			err = unix.UtimesNano(inroot.ProcPath(fd, ""), timespecs(d.atime, d.mtime))
+		}
 		unix.Close(fd)
 		if err != nil {
 			return fmt.Errorf("set times of %s: %w", d.rel, err)
@@ -134,8 +164,9 @@ type extractor struct {
 	root int
 	// prefix is the destination inside root ("" for root itself); with inRoot, lookups
 	// resolve as if root were "/" instead of refusing to leave root.
-	prefix string
-	inRoot bool
+	prefix   string
+	inRoot   bool
+	asCaller bool
 }
 
 var procPath = inroot.ProcPath
@@ -214,36 +245,14 @@ func (x *extractor) entry(hdr *tar.Header, rel string, r io.Reader, buf []byte) 
 	}
 	parent, base := path.Split(rel)
 	parent = strings.TrimSuffix(parent, "/")
-	if !x.inRoot && base == whiteoutOpaque { // a live tree has no whiteouts
-		fd, err := x.openDir(parent, true)
-		if err != nil {
-			return err
-		}
-		defer unix.Close(fd)
-		if err := unix.Setxattr(procPath(fd, ""), opaqueXattr, []byte("y"), 0); err != nil {
-			return fmt.Errorf("mark %s opaque: %w", parent, err)
-		}
-		return nil
+	if !x.inRoot && strings.HasPrefix(base, whiteoutPrefix) { // a live tree has no whiteouts
+		return x.whiteout(hdr, parent, base)
 	}
 	pfd, err := x.openDir(parent, true)
 	if err != nil {
 		return err
 	}
 	defer unix.Close(pfd)
-	if !x.inRoot && strings.HasPrefix(base, whiteoutPrefix) {
-		name := base[len(whiteoutPrefix):]
-		if name == "" || name == "." {
-			return fmt.Errorf("layer entry %q is a malformed whiteout: %w", hdr.Name, errdefs.ErrInvalid)
-		}
-		if err := clear(pfd, name, false); err != nil {
-			return err
-		}
-		// overlayfs: a whiteout is a character device with device number 0/0.
-		if err := unix.Mknodat(pfd, name, unix.S_IFCHR, 0); err != nil {
-			return &os.PathError{Op: "mknod whiteout", Path: path.Join(parent, name), Err: err}
-		}
-		return nil
-	}
 	mode := uint32(hdr.Mode) & 0o7777
 	switch hdr.Typeflag {
 	case tar.TypeDir:
@@ -279,31 +288,11 @@ func (x *extractor) entry(hdr *tar.Header, rel string, r io.Reader, buf []byte) 
 		}
 		return x.meta(pfd, base, hdr, -1)
 	case tar.TypeLink:
-		target, err := cleanName(hdr.Linkname)
-		if err != nil {
-			return fmt.Errorf("hard link %q: %w", hdr.Name, err)
-		}
-		if target == "" {
-			return fmt.Errorf("hard link %q points at the layer root: %w", hdr.Name, errdefs.ErrInvalid)
-		}
-		tparent, tbase := path.Split(target)
-		tfd, err := x.openDir(strings.TrimSuffix(tparent, "/"), false)
-		if err != nil {
-			return fmt.Errorf("hard link %q to %q: %w", hdr.Name, hdr.Linkname, err)
-		}
-		defer unix.Close(tfd)
-		if target == rel {
+		return x.hardLink(hdr, rel, pfd, base)
+	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
+		if x.asCaller {
 			return nil
 		}
-		if err := clear(pfd, base, false); err != nil {
-			return err
-		}
-		// Flags 0: a link to a symlink links the symlink itself, never what it points at.
-		if err := unix.Linkat(tfd, tbase, pfd, base, 0); err != nil {
-			return fmt.Errorf("hard link %q to %q: %v: %w", hdr.Name, hdr.Linkname, err, errdefs.ErrInvalid)
-		}
-		return nil
-	case tar.TypeChar, tar.TypeBlock, tar.TypeFifo:
 		if err := clear(pfd, base, false); err != nil {
 			return err
 		}
@@ -315,6 +304,62 @@ func (x *extractor) entry(hdr *tar.Header, rel string, r io.Reader, buf []byte) 
 		return x.meta(pfd, base, hdr, -1)
 	}
 	return nil // pax/GNU extension headers are consumed by archive/tar; others carry nothing
+}
+
+// whiteout turns an AUFS whiteout entry (base in parent) into overlayfs' form: an opaque
+// directory's xattr, or a 0/0 character device in place of the deleted name.
+func (x *extractor) whiteout(hdr *tar.Header, parent, base string) error {
+	fd, err := x.openDir(parent, true)
+	if err != nil {
+		return err
+	}
+	defer unix.Close(fd)
+	if base == whiteoutOpaque {
+		if err := unix.Setxattr(procPath(fd, ""), opaqueXattr, []byte("y"), 0); err != nil {
+			return fmt.Errorf("mark %s opaque: %w", parent, err)
+		}
+		return nil
+	}
+	name := base[len(whiteoutPrefix):]
+	if name == "" || name == "." {
+		return fmt.Errorf("layer entry %q is a malformed whiteout: %w", hdr.Name, errdefs.ErrInvalid)
+	}
+	if err := clear(fd, name, false); err != nil {
+		return err
+	}
+	if err := unix.Mknodat(fd, name, unix.S_IFCHR, 0); err != nil {
+		return &os.PathError{Op: "mknod whiteout", Path: path.Join(parent, name), Err: err}
+	}
+	return nil
+}
+
+// hardLink makes base in pfd (the entry rel) a hard link to the entry's target, which must
+// already be inside the tree.
+func (x *extractor) hardLink(hdr *tar.Header, rel string, pfd int, base string) error {
+	target, err := cleanName(hdr.Linkname)
+	if err != nil {
+		return fmt.Errorf("hard link %q: %w", hdr.Name, err)
+	}
+	if target == "" {
+		return fmt.Errorf("hard link %q points at the layer root: %w", hdr.Name, errdefs.ErrInvalid)
+	}
+	tparent, tbase := path.Split(target)
+	tfd, err := x.openDir(strings.TrimSuffix(tparent, "/"), false)
+	if err != nil {
+		return fmt.Errorf("hard link %q to %q: %w", hdr.Name, hdr.Linkname, err)
+	}
+	defer unix.Close(tfd)
+	if target == rel {
+		return nil
+	}
+	if err := clear(pfd, base, false); err != nil {
+		return err
+	}
+	// Flags 0: a link to a symlink links the symlink itself, never what it points at.
+	if err := unix.Linkat(tfd, tbase, pfd, base, 0); err != nil {
+		return fmt.Errorf("hard link %q to %q: %v: %w", hdr.Name, hdr.Linkname, err, errdefs.ErrInvalid)
+	}
+	return nil
 }
 
 // chmodNoFollow changes the mode of base in pfd, which must not be a symlink: fchmodat
@@ -339,6 +384,9 @@ func chmodNoFollow(pfd int, base string, mode uint32) error {
 // the open file for regular files, else -1. chown goes first: it clears setuid bits.
 func (x *extractor) meta(pfd int, base string, hdr *tar.Header, fd int) error {
 	symlink := hdr.Typeflag == tar.TypeSymlink
+	if x.asCaller {
+		return x.callerMeta(pfd, base, hdr, fd)
+	}
 	if err := unix.Fchownat(pfd, base, hdr.Uid, hdr.Gid, unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &os.PathError{Op: "chown", Path: hdr.Name, Err: err}
 	}
@@ -373,6 +421,30 @@ func (x *extractor) meta(pfd int, base string, hdr *tar.Header, fd int) error {
 	}
 	if hdr.Typeflag == tar.TypeDir {
 		return nil
+	}
+	if err := unix.UtimesNanoAt(pfd, base, timespecs(hdr.AccessTime, hdr.ModTime), unix.AT_SYMLINK_NOFOLLOW); err != nil {
+		return &os.PathError{Op: "set times", Path: hdr.Name, Err: err}
+	}
+	return nil
+}
+
+// callerMeta is meta for AsCaller: mode and times only; a directory's mode waits until
+// its entries are in.
+func (x *extractor) callerMeta(pfd int, base string, hdr *tar.Header, fd int) error {
+	switch hdr.Typeflag {
+	case tar.TypeDir:
+		return nil
+	case tar.TypeSymlink:
+	default:
+		var err error
+		if fd >= 0 {
+			err = unix.Fchmod(fd, uint32(hdr.Mode)&0o7777)
+		} else {
+			err = chmodNoFollow(pfd, base, uint32(hdr.Mode)&0o7777)
+		}
+		if err != nil {
+			return &os.PathError{Op: "chmod", Path: hdr.Name, Err: err}
+		}
 	}
 	if err := unix.UtimesNanoAt(pfd, base, timespecs(hdr.AccessTime, hdr.ModTime), unix.AT_SYMLINK_NOFOLLOW); err != nil {
 		return &os.PathError{Op: "set times", Path: hdr.Name, Err: err}

@@ -217,11 +217,33 @@ func Walk(fd int, name string, fn func(fd int, name string, st *Stat) error) err
 // TarTree writes the tree fd holds to tw, its root entry named name. Owners are the
 // numeric ones on disk; sockets and the like are skipped; hard links are kept as links
 // within the tree.
-func TarTree(tw *tar.Writer, fd int, name string) error {
+func TarTree(tw *tar.Writer, fd int, name string) error { return tarTree(tw, fd, name, 0, false) }
+
+// TarTreeOneFS is TarTree that stays on the filesystem dev: a directory of another one (a
+// mount point: a volume, /proc) is written empty, any other entry of another one left out.
+// The root entry itself is left out, as `docker export` does.
+func TarTreeOneFS(tw *tar.Writer, fd int, name string, dev uint64) error {
+	return tarTree(tw, fd, name, dev, true)
+}
+
+// Dev is the device of the filesystem that holds the entry.
+func (s *Stat) Dev() uint64 { return s.st.Dev }
+
+// Rdev is the device a device node stands for (0/0 for an overlay whiteout).
+func (s *Stat) Rdev() uint64 { return s.st.Rdev }
+
+func tarTree(tw *tar.Writer, fd int, name string, dev uint64, oneFS bool) error {
 	type ino struct{ dev, ino uint64 }
 	links := map[ino]string{}
 	buf := make([]byte, 1<<20)
 	return Walk(fd, name, func(fd int, entry string, st *Stat) error {
+		if oneFS && entry == name {
+			return nil // the root: its entries are the archive's top level
+		}
+		other := oneFS && st.st.Dev != dev
+		if other && !st.IsDir() {
+			return nil
+		}
 		link := ""
 		if st.Mode()&fs.ModeSymlink != 0 {
 			var err error
@@ -246,6 +268,12 @@ func TarTree(tw *tar.Writer, fd int, name string) error {
 			} else {
 				links[k] = entry
 			}
+		}
+		if other {
+			if err := tw.WriteHeader(hdr); err != nil {
+				return err
+			}
+			return fs.SkipDir
 		}
 		if hdr.Typeflag != tar.TypeReg {
 			return tw.WriteHeader(hdr)
@@ -280,6 +308,37 @@ func (zeros) Read(p []byte) (int, error) {
 
 // nameResolve opens one name below a directory fd: never through a symlink, never out.
 const nameResolve = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
+
+// onlyDots reports whether parts hold nothing but "" and ".": the name before them is the
+// last one.
+func onlyDots(parts []string) bool {
+	for _, q := range parts {
+		if q != "" && q != "." {
+			return false
+		}
+	}
+	return true
+}
+
+// createName makes the missing name c in dirfd: an empty file, returned open O_RDONLY, when
+// file, else a directory (fd -1). A name someone else made meanwhile is no error: the
+// caller looks it up again. op names what failed.
+func createName(dirfd int, c string, file bool) (fd int, op string, err error) {
+	if file {
+		fd, err := unix.Openat(dirfd, c, unix.O_RDONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
+		if err == nil {
+			return fd, "", nil
+		}
+		if !errors.Is(err, unix.EEXIST) {
+			return -1, "create", err
+		}
+		return -1, "", nil
+	}
+	if err := unix.Mkdirat(dirfd, c, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
+		return -1, "mkdir", err
+	}
+	return -1, "", nil
+}
 
 // Create resolves p inside root as Open does (symlinks followed inside root, the last one
 // too) and creates what is missing: a directory (0755, less the umask) for each missing
@@ -330,30 +389,20 @@ func Create(root int, p string, dir bool) (int, error) {
 			}
 			continue
 		}
-		last := true
-		for _, q := range parts[i+1:] {
-			if q != "" && q != "." {
-				last = false
-				break
-			}
-		}
+		last := onlyDots(parts[i+1:])
 		fd, err := Openat2(cur(), c, unix.O_PATH|unix.O_NOFOLLOW, nameResolve)
 		if errors.Is(err, unix.ENOENT) {
 			// Create it and look again: the lookup decides what the name is, whoever made it.
 			if retries++; retries > 64 {
 				return fail("create", unix.EAGAIN)
 			}
-			if last && !dir {
-				ffd, err := unix.Openat(cur(), c, unix.O_RDONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o644)
-				if err == nil {
-					closeAll()
-					return ffd, nil
-				}
-				if !errors.Is(err, unix.EEXIST) {
-					return fail("create", err)
-				}
-			} else if err := unix.Mkdirat(cur(), c, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
-				return fail("mkdir", err)
+			ffd, op, err := createName(cur(), c, last && !dir)
+			if err != nil {
+				return fail(op, err)
+			}
+			if ffd >= 0 {
+				closeAll()
+				return ffd, nil
 			}
 			i--
 			continue

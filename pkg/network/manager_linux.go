@@ -37,6 +37,7 @@ type Manager struct {
 	mu       sync.Mutex
 	rt       *rtnetlink.Conn
 	nft      *nftables.Conn
+	nfq      *netlink.Conn       // rule dumps (listRules); dialled when first needed
 	holds    map[string][]*hold  // by container id
 	attached map[string]Endpoint // by container id
 	reserved map[netip.Addr]time.Time
@@ -102,6 +103,9 @@ func (m *Manager) Close() error {
 	}
 	if m.nft != nil {
 		m.nft.CloseLasting()
+	}
+	if m.nfq != nil {
+		m.nfq.Close()
 	}
 	if m.ns != nil {
 		m.ns.Close()
@@ -280,39 +284,58 @@ func (m *Manager) writeTable() error {
 func (m *Manager) writeTableOnce() error {
 	p := tablePlan(m.cfg)
 	own := subnetTag(m.cfg.Subnet)
-	var del []*nftables.Rule
+	have, err := m.listRules()
+	if err != nil {
+		return err
+	}
+	static := map[string]*nftables.Chain{}
 	for _, c := range p.chains {
-		if c.Name == chainPorts {
-			continue
-		}
-		rules, err := m.nft.GetRules(p.table, c)
-		if errors.Is(err, unix.ENOENT) {
-			continue // no table or chain yet
-		}
-		if err != nil {
-			return err
-		}
-		for _, r := range rules {
-			tag, _ := userdata.GetString(r.UserData, userdata.TypeComment)
-			if tag == "" || tag == sharedTag || tag == own {
-				r.Table, r.Chain = p.table, c
-				del = append(del, r)
-			}
+		if c.Name != chainPorts {
+			static[c.Name] = c
 		}
 	}
 	m.nft.AddTable(p.table)
 	for _, c := range p.chains {
 		m.nft.AddChain(c)
 	}
-	for _, r := range del {
-		if err := m.nft.DelRule(r); err != nil {
-			return err
+	shared := map[string][]ruleRef{}
+	for _, r := range have {
+		if _, ok := static[r.chain]; !ok {
+			continue
+		}
+		switch r.comment() {
+		case sharedTag:
+			shared[r.chain] = append(shared[r.chain], r)
+		case "", own: // untagged: an older layout
+			if err := m.nft.DelRule(r.rule(p.table)); err != nil {
+				return err
+			}
 		}
 	}
 	for _, c := range p.chains {
+		// The shared rules are alike for every Manager: a chain that has as many as the plan
+		// keeps them (rewriting them at each start made two daemons race for their handles).
+		want := 0
+		for _, tag := range p.tags[c.Name] {
+			if tag == sharedTag {
+				want++
+			}
+		}
+		keepShared := len(shared[c.Name]) == want
+		if !keepShared {
+			for _, r := range shared[c.Name] {
+				if err := m.nft.DelRule(r.rule(p.table)); err != nil {
+					return err
+				}
+			}
+		}
 		for i, e := range p.rules[c.Name] {
+			tag := p.tags[c.Name][i]
+			if tag == sharedTag && keepShared {
+				continue
+			}
 			m.nft.AddRule(&nftables.Rule{Table: p.table, Chain: c, Exprs: e,
-				UserData: userdata.AppendString(nil, userdata.TypeComment, p.tags[c.Name][i])})
+				UserData: userdata.AppendString(nil, userdata.TypeComment, tag)})
 		}
 	}
 	return m.nft.Flush()
@@ -533,18 +556,17 @@ func (m *Manager) addRules(id string, addr netip.Addr, ports []Port) error {
 
 // portRules lists the ports chain's rules that minibox wrote, by container id.
 func (m *Manager) portRules() (map[string][]*nftables.Rule, error) {
-	rules, err := m.nft.GetRules(m.tableRef(), m.chainRef(chainPorts))
+	rules, err := m.listRules()
 	if err != nil {
-		if errors.Is(err, unix.ENOENT) {
-			return nil, nil // no table yet: nothing to find
-		}
-		return nil, fmt.Errorf("list port rules: %w", err)
+		return nil, err
 	}
 	byID := map[string][]*nftables.Rule{}
 	for _, r := range rules {
-		c, _ := userdata.GetString(r.UserData, userdata.TypeComment)
-		if id, _, _, ok := parseComment(c); ok {
-			byID[id] = append(byID[id], r)
+		if r.chain != chainPorts {
+			continue
+		}
+		if id, _, _, ok := parseComment(r.comment()); ok {
+			byID[id] = append(byID[id], r.rule(m.tableRef()))
 		}
 	}
 	return byID, nil
@@ -625,6 +647,48 @@ func (m *Manager) DetachWait(ctx context.Context, id string) error {
 	err := m.detach(id)
 	m.waitDeleted(m.cfg.vethName(id))
 	return err
+}
+
+// AdoptLive returns running with what the host holds for each of them on this network:
+// the address its veth carries (in the host side's MAC) and the ports its rules publish.
+// The daemon saves a started container's record in the background, so one killed right
+// after a start left a record without them (or with a previous run's); given that record,
+// Reconcile would take the live container's veth and rules for stale ones. The host's
+// state is what the container uses, so it wins; the record fills in what the host lacks.
+func (m *Manager) AdoptLive(running []Endpoint) ([]Endpoint, error) {
+	if len(running) == 0 {
+		return nil, nil
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	links, err := m.rt.Link.List()
+	if err != nil {
+		return nil, fmt.Errorf("list links: %w", err)
+	}
+	veths := map[string]netip.Addr{}
+	for _, l := range links {
+		a := l.Attributes
+		if a == nil || !m.cfg.ownVethName(a.Name) || a.Info == nil || a.Info.Kind != "veth" {
+			continue
+		}
+		if addr, ok := hostMACAddr(a.Address); ok && m.cfg.Subnet.Contains(addr) {
+			veths[a.Name] = addr
+		}
+	}
+	byID, err := m.portRules()
+	if err != nil {
+		return nil, err
+	}
+	ports := map[string][]Port{}
+	for id, rules := range byID {
+		for _, r := range m.inSubnet(rules) {
+			c, _ := userdata.GetString(r.UserData, userdata.TypeComment)
+			if _, _, p, ok := parseComment(c); ok {
+				ports[id] = append(ports[id], p)
+			}
+		}
+	}
+	return adoptLive(m.cfg, running, veths, ports), nil
 }
 
 // Reconcile runs at daemon start: every mb* veth, port rule and hold of a container not in

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -213,3 +214,29 @@ func (cfg Config) withDefaults() (Config, error) {
 
 // Gateway is the bridge's address: the first of the subnet.
 func Gateway(subnet netip.Prefix) netip.Addr { return subnet.Masked().Addr().Next() }
+
+// adoptLive is AdoptLive's decision: veths holds the address of each of the network's
+// veths (by name), ports the ports of each container's rules (by id).
+func adoptLive(cfg Config, running []Endpoint, veths map[string]netip.Addr, ports map[string][]Port) []Endpoint {
+	out := make([]Endpoint, 0, len(running))
+	for _, ep := range running {
+		if a, ok := veths[cfg.vethName(ep.ID)]; ok {
+			ep.Addr = a
+		}
+		if ps := ports[ep.ID]; len(ps) > 0 {
+			// The rules' host ports are this run's (a random one differs from run to
+			// run); a recorded mapping without a rule (a flushed table) is kept.
+			merged := slices.Clone(ps)
+			for _, rp := range ep.Ports {
+				if !slices.ContainsFunc(ps, func(p Port) bool {
+					return p.ContainerPort == rp.ContainerPort && p.Proto == rp.Proto && p.HostIP == rp.HostIP
+				}) {
+					merged = append(merged, rp)
+				}
+			}
+			ep.Ports = merged
+		}
+		out = append(out, ep)
+	}
+	return out
+}

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -260,7 +261,16 @@ func TestReconcilePrivileged(t *testing.T) {
 	}
 	e.m = m
 	t.Cleanup(func() { m.Close() })
-	if err := m.Reconcile(ctx, []Endpoint{live.ep}); err != nil {
+	// The saved record lagged the start: no address, no ports. The host has both.
+	lagging := Endpoint{ID: live.ep.ID, PID: live.ep.PID}
+	adopted, err := m.AdoptLive([]Endpoint{lagging})
+	if err != nil {
+		t.Fatalf("AdoptLive: %v", err)
+	}
+	if len(adopted) != 1 || adopted[0].Addr != live.ep.Addr || !slices.Equal(adopted[0].Ports, live.ep.Ports) {
+		t.Fatalf("AdoptLive: %+v, want address %s and ports %v", adopted, live.ep.Addr, live.ep.Ports)
+	}
+	if err := m.Reconcile(ctx, adopted); err != nil {
 		t.Fatalf("Reconcile: %v", err)
 	}
 	if links := e.mbLinks(); len(links) != 1 || links[0] != VethName(live.ep.ID) {

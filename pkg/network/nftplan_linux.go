@@ -93,7 +93,9 @@ func tablePlan(cfg Config) plan {
 	p.tags[chainGuard] = []string{sharedTag}
 	p.tags[chainPrerouting] = []string{sharedTag}
 	p.tags[chainOutput] = []string{sharedTag}
-	p.tags[chainPostrouting] = []string{own, sharedTag, own}
+	// The middle rule names the bridge: on a user-defined network's it is that network's own,
+	// and on minibox0 each daemon keeps a copy of its own (so one's leaving keeps the others').
+	p.tags[chainPostrouting] = []string{own, own, own}
 	p.rules[chainPostrouting] = [][]expr.Any{
 		// nft add rule ip minibox postrouting ip saddr 172.19.0.0/24 oifname != "minibox0" masquerade
 		// (none for an internal network: nothing of it leaves the bridge).

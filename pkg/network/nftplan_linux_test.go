@@ -10,6 +10,7 @@ import (
 	"github.com/google/nftables/expr"
 	"github.com/google/nftables/userdata"
 	"github.com/mdlayher/netlink"
+	"github.com/mdlayher/netlink/nltest"
 	"golang.org/x/sys/unix"
 )
 
@@ -180,8 +181,18 @@ func TestWriteTableBatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The rule dump: one request for the whole table, not one per chain.
+	var dumps int
+	nfq := nltest.Dial(func(req []netlink.Message) ([]netlink.Message, error) {
+		for _, m := range req {
+			if int(m.Header.Type)&0xff == unix.NFT_MSG_GETRULE && m.Header.Flags&netlink.Dump != 0 {
+				dumps++
+			}
+		}
+		return nil, nil // a fresh host: no rules
+	})
 	cfg, _ := Config{APIPort: 8080}.withDefaults()
-	m := &Manager{cfg: cfg, nft: nft}
+	m := &Manager{cfg: cfg, nft: nft, nfq: nfq}
 	if err := m.writeTable(); err != nil {
 		t.Fatal(err)
 	}
@@ -190,6 +201,9 @@ func TestWriteTableBatch(t *testing.T) {
 		"newrule", "newrule", "newrule", "newrule", "newrule", "newrule", "newrule", "batch-end"}
 	if !reflect.DeepEqual(types, want) {
 		t.Errorf("batch:\n got %v\nwant %v", types, want)
+	}
+	if dumps != 1 {
+		t.Errorf("%d rule dumps, want 1", dumps)
 	}
 }
 

@@ -6,8 +6,8 @@ import (
 	"fmt"
 	"net/netip"
 
-	"github.com/google/nftables"
-	"github.com/google/nftables/userdata"
+	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/mdlayher/netlink"
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -20,21 +20,14 @@ type HostSubnet struct {
 }
 
 // HostSubnets lists the managed namespace's IPv4 interface prefixes and main-table routes
-// (the default route left out): a new network's subnet must overlap none of them.
+// (the default route left out): a new network's subnet must overlap none of them. Only the
+// links that carry one are looked up for their names (a dump of every link, with a host
+// full of veths, cost as much as the rest of a network's creation).
 func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	links, err := m.rt.Link.List()
-	if err != nil {
-		return nil, fmt.Errorf("list links: %w", err)
-	}
-	names := map[uint32]string{}
-	for _, l := range links {
-		if l.Attributes != nil {
-			names[l.Index] = l.Attributes.Name
-		}
-	}
 	var out []HostSubnet
+	var index []uint32
 	addrs, err := m.rt.Address.List()
 	if err != nil {
 		return nil, fmt.Errorf("list addresses: %w", err)
@@ -47,7 +40,8 @@ func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 		if !ok || ip.IsLoopback() {
 			continue
 		}
-		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(a.PrefixLength)).Masked(), Dev: names[a.Index]})
+		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(a.PrefixLength)).Masked()})
+		index = append(index, a.Index)
 	}
 	routes, err := m.rt.Route.List()
 	if err != nil {
@@ -61,9 +55,51 @@ func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 		if !ok {
 			continue
 		}
-		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(r.DstLength)).Masked(), Dev: names[r.Attributes.OutIface]})
+		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(r.DstLength)).Masked()})
+		index = append(index, r.Attributes.OutIface)
+	}
+	names := map[uint32]string{}
+	for i := range out {
+		n, ok := names[index[i]]
+		if !ok && index[i] != 0 {
+			if l, err := m.rt.Link.Get(index[i]); err == nil && l.Attributes != nil {
+				n = l.Attributes.Name
+			}
+			names[index[i]] = n
+		}
+		out[i].Dev = n
 	}
 	return out, nil
+}
+
+// ForeignOverlap returns an IPv4 address prefix on a link other than this Manager's bridge
+// that overlaps its subnet: another daemon that picked the same free subnet at the same
+// time.
+func (m *Manager) ForeignOverlap() (HostSubnet, bool, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	br, err := linkByName(m.rt, m.cfg.Bridge)
+	if err != nil {
+		return HostSubnet{}, false, err
+	}
+	addrs, err := m.rt.Address.List()
+	if err != nil {
+		return HostSubnet{}, false, fmt.Errorf("list addresses: %w", err)
+	}
+	for _, a := range addrs {
+		if a.Family != unix.AF_INET || a.Attributes == nil || a.Index == br.Index {
+			continue
+		}
+		ip, ok := netip.AddrFromSlice(a.Attributes.Address.To4())
+		if p := netip.PrefixFrom(ip, int(a.PrefixLength)).Masked(); ok && p.Overlaps(m.cfg.Subnet) {
+			h := HostSubnet{Prefix: p}
+			if l, err := m.rt.Link.Get(a.Index); err == nil && l.Attributes != nil {
+				h.Dev = l.Attributes.Name
+			}
+			return h, true, nil
+		}
+	}
+	return HostSubnet{}, false, nil
 }
 
 // OwnedBridge is a user-defined network's bridge found on the host.
@@ -118,8 +154,10 @@ func (m *Manager) DeleteLink(name string) error {
 }
 
 // Remove takes a user-defined network off the host: its veths (waiting for them), its port
-// rules, its static rules (those tagged with its subnet) and its bridge. What is already
-// gone is fine. The Manager stays usable only for Close.
+// rules and static rules (those tagged with its subnet) in one transaction, and its bridge.
+// It returns once the bridge is gone from the host's list of links; the kernel's release of
+// the device runs on (Close waits for it). What is already gone is fine. The Manager stays
+// usable only for Close.
 func (m *Manager) Remove(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -131,30 +169,27 @@ func (m *Manager) Remove(ctx context.Context) error {
 		errs = append(errs, m.detach(id))
 	}
 	m.waitDeletes()
-	byID, err := m.portRules()
-	errs = append(errs, err)
-	var rules []*nftables.Rule
-	for _, rs := range byID {
-		rules = append(rules, m.inSubnet(rs)...)
-	}
-	_, err = m.deleteRules(rules)
-	errs = append(errs, err)
-	errs = append(errs, m.deleteStatic())
+	errs = append(errs, m.deleteOwnRules())
 	br, err := linkByName(m.rt, m.cfg.Bridge)
 	switch {
 	case err == nil:
 		if m.cfg.Alias != "" && (br.Attributes.Alias == nil || *br.Attributes.Alias != m.cfg.Alias) {
 			break // not ours (any more): leave it
 		}
-		// Veths left on it (a container the records lost) go with the network.
-		if links, lerr := m.rt.Link.List(); lerr == nil {
-			for _, l := range links {
-				if l.Attributes != nil && l.Attributes.Master != nil && *l.Attributes.Master == br.Index && m.cfg.ownVethName(l.Attributes.Name) {
+		// Veths left on it (a container the records lost) go with the network. The kernel
+		// lists only the bridge's ports (a dump filtered by IFLA_MASTER).
+		master := br.Index
+		msgs, lerr := m.rt.Execute(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC,
+			Attributes: &rtnetlink.LinkAttributes{Master: &master}}, unix.RTM_GETLINK, netlink.Request|netlink.Dump)
+		if lerr == nil {
+			for _, msg := range msgs {
+				if l, ok := msg.(*rtnetlink.LinkMessage); ok && l.Attributes != nil && l.Attributes.Master != nil &&
+					*l.Attributes.Master == br.Index && m.cfg.ownVethName(l.Attributes.Name) {
 					errs = append(errs, deleteLink(m.rt, l.Attributes.Name))
 				}
 			}
 		}
-		errs = append(errs, deleteLink(m.rt, m.cfg.Bridge))
+		errs = append(errs, m.deleteBridge(br.Index))
 	case !errors.Is(err, errdefs.ErrNotFound):
 		errs = append(errs, err)
 	}
@@ -162,37 +197,95 @@ func (m *Manager) Remove(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// deleteStatic removes the static rules tagged with this Manager's subnet.
-func (m *Manager) deleteStatic() error {
-	p := tablePlan(m.cfg)
+// deleteOwnRules removes, in one transaction, the port rules that DNAT to this Manager's
+// subnet and the static rules tagged with it. A rule someone else removed meanwhile fails
+// the transaction as a whole: it is listed and tried again.
+func (m *Manager) deleteOwnRules() error {
+	t := m.tableRef()
 	own := subnetTag(m.cfg.Subnet)
-	n := 0
-	for _, c := range p.chains {
-		if c.Name == chainPorts {
-			continue
+	var err error
+	for try := 0; try < 5; try++ {
+		var rules []ruleRef
+		if rules, err = m.listRules(); err != nil {
+			return err
 		}
-		rules, err := m.nft.GetRules(p.table, c)
-		if errors.Is(err, unix.ENOENT) {
-			continue
-		}
-		if err != nil {
-			return fmt.Errorf("list rules of chain %s: %w", c.Name, err)
-		}
+		n := 0
 		for _, r := range rules {
-			if tag, _ := userdata.GetString(r.UserData, userdata.TypeComment); tag == own {
-				r.Table, r.Chain = p.table, c
-				if err := m.nft.DelRule(r); err != nil {
-					return err
+			c := r.comment()
+			if r.chain == chainPorts {
+				if _, addr, _, ok := parseComment(c); !ok || !m.cfg.Subnet.Contains(addr) {
+					continue
 				}
-				n++
+			} else if c != own {
+				continue
 			}
+			if err = m.nft.DelRule(r.rule(t)); err != nil {
+				return err
+			}
+			n++
+		}
+		if n == 0 {
+			return nil
+		}
+		if err = m.nft.Flush(); err == nil || !errors.Is(err, unix.ENOENT) {
+			break
 		}
 	}
-	if n == 0 {
-		return nil
-	}
-	if err := m.nft.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
+	if err != nil {
 		return fmt.Errorf("delete rules of %s: %w", m.cfg.Subnet, err)
 	}
 	return nil
+}
+
+// deleteBridge deletes the bridge and returns once the kernel has unlisted it (its name and
+// subnet are free then). Unregistering a bridge waits for RCU grace periods twice: once
+// before it is unlisted (~17 ms here, the bridge's own teardown) and once after (another
+// ~17 ms, releasing the device); the second is left to the background, as Detach leaves a
+// veth's. The kernel announces the unlisting on RTNLGRP_LINK; nothing is polled.
+func (m *Manager) deleteBridge(index uint32) error {
+	name := m.cfg.Bridge
+	nsfd := 0
+	if m.ns != nil {
+		nsfd = int(m.ns.Fd())
+	}
+	events, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: nsfd, Groups: unix.RTMGRP_LINK})
+	if err != nil { // without events, wait for the whole removal
+		return deleteLink(m.rt, name)
+	}
+	unlisted := make(chan struct{})
+	go func() {
+		defer events.Close()
+		for {
+			msgs, err := events.Receive()
+			if err != nil {
+				return // closed, or the events overflowed: the removal's answer decides
+			}
+			for _, msg := range msgs {
+				var l rtnetlink.LinkMessage
+				// AF_UNSPEC: the link's own removal (AF_BRIDGE ones are about bridge ports).
+				if msg.Header.Type == unix.RTM_DELLINK && l.UnmarshalBinary(msg.Data) == nil && l.Index == index && l.Family == unix.AF_UNSPEC {
+					close(unlisted)
+					return
+				}
+			}
+		}
+	}()
+	done := make(chan struct{})
+	var derr error
+	m.deleting[name] = done
+	go func() {
+		defer close(done)
+		derr = deleteLink(m.rtDel, name)
+		events.Close() // ends the reader if the event never came
+		if derr != nil {
+			m.log.Warn("remove bridge", "bridge", name, "err", derr)
+		}
+	}()
+	select {
+	case <-unlisted:
+		return nil
+	case <-done:
+		delete(m.deleting, name)
+		return derr
+	}
 }

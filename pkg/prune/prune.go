@@ -79,20 +79,41 @@ type Report struct {
 
 // Make scans o.Root and plans the prune. It removes nothing.
 func Make(o Options) (*Plan, error) {
-	p := &Plan{}
-	keep := func(d digest.Digest) bool { return o.Referenced[d] || o.Used[d] }
-	held := func(path string) bool {
-		if o.Busy != nil && o.Busy(path) {
-			return true
+	m := &planner{o: o, p: &Plan{}}
+	for _, step := range []func() error{m.blobs, m.lazyAndCache, m.extracted, m.tmp, m.buildCache} {
+		if err := step(); err != nil {
+			return nil, err
 		}
-		return !o.Since.IsZero() && changedSince(path, o.Since)
 	}
+	m.p.count()
+	return m.p, nil
+}
 
-	// Blobs and their indexes.
-	blobDir := filepath.Join(o.Root, "blobs", "sha256")
+// planner holds one Make's options and the plan it fills, one data root area per method.
+type planner struct {
+	o Options
+	p *Plan
+}
+
+func (m *planner) add(a Action) { m.p.Actions = append(m.p.Actions, a) }
+
+// keep reports a digest an image or a container still wants.
+func (m *planner) keep(d digest.Digest) bool { return m.o.Referenced[d] || m.o.Used[d] }
+
+// held reports a path a running operation holds, or one changed since the cutoff.
+func (m *planner) held(path string) bool {
+	if m.o.Busy != nil && m.o.Busy(path) {
+		return true
+	}
+	return !m.o.Since.IsZero() && changedSince(path, m.o.Since)
+}
+
+// blobs plans unwanted blobs with their indexes, and indexes whose blob is gone.
+func (m *planner) blobs() error {
+	blobDir := filepath.Join(m.o.Root, "blobs", "sha256")
 	names, err := readDir(blobDir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	present := map[string]bool{}
 	for _, n := range names {
@@ -100,31 +121,34 @@ func Make(o Options) (*Plan, error) {
 	}
 	for _, n := range names {
 		if hex, ok := strings.CutSuffix(n, toc.Suffix); ok {
-			if !present[hex] && !held(filepath.Join(blobDir, n)) {
-				p.Actions = append(p.Actions, Action{Kind: OrphanTOC, Paths: []string{filepath.Join(blobDir, n)}})
+			if !present[hex] && !m.held(filepath.Join(blobDir, n)) {
+				m.add(Action{Kind: OrphanTOC, Paths: []string{filepath.Join(blobDir, n)}})
 			}
 			continue
 		}
 		d := digest.NewDigestFromEncoded(digest.SHA256, n)
-		if d.Validate() != nil || keep(d) {
+		if d.Validate() != nil || m.keep(d) {
 			continue // not a blob name (a writer's temp file), or still wanted
 		}
 		path := filepath.Join(blobDir, n)
-		if held(path) {
+		if m.held(path) {
 			continue
 		}
 		paths := []string{path}
 		if present[n+toc.Suffix] {
 			paths = append(paths, path+toc.Suffix)
 		}
-		p.Actions = append(p.Actions, Action{Kind: Blob, Digest: d, Paths: paths})
+		m.add(Action{Kind: Blob, Digest: d, Paths: paths})
 	}
+	return nil
+}
 
-	// Lazy mounts, then caches nobody mounts.
-	lazyDir, cacheDir := filepath.Join(o.Root, "lazy"), filepath.Join(o.Root, "cache")
-	names, err = readDir(lazyDir)
+// lazyAndCache plans lazy mounts, then caches nobody mounts.
+func (m *planner) lazyAndCache() error {
+	lazyDir, cacheDir := filepath.Join(m.o.Root, "lazy"), filepath.Join(m.o.Root, "cache")
+	names, err := readDir(lazyDir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	mountedOrKept := map[string]bool{}
 	for _, n := range names {
@@ -136,83 +160,88 @@ func Make(o Options) (*Plan, error) {
 		// Not Busy: the mount point itself is in mountinfo. A mount in use is one whose layer
 		// a container record uses (Used), whatever opens it.
 		stale := isStale(dir)
-		if !stale && keep(d) {
+		if !stale && m.keep(d) {
 			mountedOrKept[n] = true
 			continue
 		}
-		p.Actions = append(p.Actions, Action{Kind: Mount, Digest: d, Stale: stale, Live: stale || isMount(dir),
+		m.add(Action{Kind: Mount, Digest: d, Stale: stale, Live: stale || isMount(dir),
 			Paths: []string{dir, filepath.Join(cacheDir, n)}})
 		mountedOrKept[n] = true
 	}
 	names, err = readDir(cacheDir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, n := range names {
 		d := digest.NewDigestFromEncoded(digest.SHA256, n)
-		if d.Validate() != nil || mountedOrKept[n] || keep(d) || held(filepath.Join(cacheDir, n)) {
+		if d.Validate() != nil || mountedOrKept[n] || m.keep(d) || m.held(filepath.Join(cacheDir, n)) {
 			continue
 		}
-		p.Actions = append(p.Actions, Action{Kind: Cache, Digest: d, Paths: []string{filepath.Join(cacheDir, n)}})
+		m.add(Action{Kind: Cache, Digest: d, Paths: []string{filepath.Join(cacheDir, n)}})
 	}
+	return nil
+}
 
-	// Extracted layers.
-	exDir := filepath.Join(o.Root, "extracted")
-	names, err = readDir(exDir)
+// extracted plans unpacked layers nobody wants.
+func (m *planner) extracted() error {
+	exDir := filepath.Join(m.o.Root, "extracted")
+	names, err := readDir(exDir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, n := range names {
 		d := digest.NewDigestFromEncoded(digest.SHA256, n)
 		path := filepath.Join(exDir, n)
-		if d.Validate() != nil || keep(d) || held(path) {
+		if d.Validate() != nil || m.keep(d) || m.held(path) {
 			continue
 		}
-		p.Actions = append(p.Actions, Action{Kind: Extracted, Digest: d, Paths: []string{path}})
+		m.add(Action{Kind: Extracted, Digest: d, Paths: []string{path}})
 	}
+	return nil
+}
 
-	// tmp/: everything no running operation holds.
-	tmpDir := filepath.Join(o.Root, "tmp")
-	names, err = readDir(tmpDir)
+// tmp plans everything in tmp/ that no running operation holds.
+func (m *planner) tmp() error {
+	tmpDir := filepath.Join(m.o.Root, "tmp")
+	names, err := readDir(tmpDir)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	for _, n := range names {
 		path := filepath.Join(tmpDir, n)
-		if held(path) {
+		if m.held(path) {
 			continue
 		}
-		p.Actions = append(p.Actions, Action{Kind: Tmp, Paths: []string{path}})
+		m.add(Action{Kind: Tmp, Paths: []string{path}})
 	}
+	return nil
+}
 
-	// layers/: the build cache.
-	if o.BuildCache {
-		layersDir := filepath.Join(o.Root, "layers")
-		names, err = readDir(layersDir)
-		if err != nil {
-			return nil, err
-		}
-		for _, n := range names {
-			if strings.HasSuffix(n, lockSuffix) {
-				continue
-			}
-			path := filepath.Join(layersDir, n)
-			heldLayer := false
-			if o.HeldLayer != nil {
-				heldLayer = o.HeldLayer(n)
-			}
-			if heldLayer || layerLocked(layersDir, n) || held(path) {
-				continue
-			}
-			paths := []string{path}
-			if _, err := os.Lstat(path + lockSuffix); err == nil {
-				paths = append(paths, path+lockSuffix)
-			}
-			p.Actions = append(p.Actions, Action{Kind: BuildCache, Key: n, Paths: paths})
-		}
+// buildCache plans layers/, the build cache, when asked to.
+func (m *planner) buildCache() error {
+	if !m.o.BuildCache {
+		return nil
 	}
-	p.count()
-	return p, nil
+	layersDir := filepath.Join(m.o.Root, "layers")
+	names, err := readDir(layersDir)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if strings.HasSuffix(n, lockSuffix) {
+			continue
+		}
+		path := filepath.Join(layersDir, n)
+		if (m.o.HeldLayer != nil && m.o.HeldLayer(n)) || layerLocked(layersDir, n) || m.held(path) {
+			continue
+		}
+		paths := []string{path}
+		if _, err := os.Lstat(path + lockSuffix); err == nil {
+			paths = append(paths, path+lockSuffix)
+		}
+		m.add(Action{Kind: BuildCache, Key: n, Paths: paths})
+	}
+	return nil
 }
 
 // count fills the bytes each action, the plan and its build cache part free, counting an

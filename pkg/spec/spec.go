@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/minibox/minibox/pkg/atomicfile"
+	"github.com/minibox/minibox/pkg/logfile"
 )
 
 // FileName is the spec's name inside the container directory.
@@ -69,6 +70,10 @@ type Spec struct {
 	// AutoRemove: the container is removed when this run ends (--rm), so nothing in its
 	// directory needs to survive a crash.
 	AutoRemove bool `json:"auto_remove,omitempty"`
+
+	// Log is how the shim keeps the container's output (driver, rotation); the zero value
+	// is JSON lines, never rotated, as every shim wrote before log drivers.
+	Log logfile.Config `json:"log,omitzero"`
 }
 
 // WorkloadCgroup names, by absolute host paths, the cgroup init forks into. Init opens

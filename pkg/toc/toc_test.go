@@ -122,29 +122,36 @@ func TestBuildAndRead(t *testing.T) {
 					t.Errorf("%s: read %d bytes, %v", e.Name, len(got), err)
 				}
 			}
-			tool, _ := x.Lookup("bin/tool")
-			if tool.Mode != 0o4755 || tool.UID != 1000 || tool.GID != 100 || string(tool.Xattrs["security.capability"]) != "\x01\x00\xff" {
-				t.Errorf("bin/tool = %+v", tool)
-			}
-			if e, _ := x.Lookup("bin/link"); e.Type != TypeLink || e.Linkname != "bin/tool" {
-				t.Errorf("bin/link = %+v", e)
-			}
-			if e, _ := x.Lookup("bin/sh"); e.Type != TypeSymlink || e.Linkname != "tool" {
-				t.Errorf("bin/sh = %+v", e)
-			}
-			if e, _ := x.Lookup("dev/null"); e.Type != TypeChar || e.Devmajor != 1 || e.Devminor != 3 {
-				t.Errorf("dev/null = %+v", e)
-			}
-			if e, ok := x.Lookup("gone/old"); !ok || e.Type != TypeWhiteout {
-				t.Errorf("gone/old = %+v", e)
-			}
-			if e, _ := x.Lookup("opq"); !e.Opaque || e.Mode != 0o700 {
-				t.Errorf("opq = %+v", e)
-			}
-			if e, ok := x.Lookup("."); !ok || e.Type != TypeDir {
-				t.Errorf(". = %+v", e)
-			}
+			checkSpecialEntries(t, x)
 		})
+	}
+}
+
+// checkSpecialEntries checks what the sample layer holds besides file contents: owners,
+// modes, xattrs, links, devices, whiteouts, opaque directories and the root.
+func checkSpecialEntries(t *testing.T, x *Index) {
+	t.Helper()
+	tool, _ := x.Lookup("bin/tool")
+	if tool.Mode != 0o4755 || tool.UID != 1000 || tool.GID != 100 || string(tool.Xattrs["security.capability"]) != "\x01\x00\xff" {
+		t.Errorf("bin/tool = %+v", tool)
+	}
+	if e, _ := x.Lookup("bin/link"); e.Type != TypeLink || e.Linkname != "bin/tool" {
+		t.Errorf("bin/link = %+v", e)
+	}
+	if e, _ := x.Lookup("bin/sh"); e.Type != TypeSymlink || e.Linkname != "tool" {
+		t.Errorf("bin/sh = %+v", e)
+	}
+	if e, _ := x.Lookup("dev/null"); e.Type != TypeChar || e.Devmajor != 1 || e.Devminor != 3 {
+		t.Errorf("dev/null = %+v", e)
+	}
+	if e, ok := x.Lookup("gone/old"); !ok || e.Type != TypeWhiteout {
+		t.Errorf("gone/old = %+v", e)
+	}
+	if e, _ := x.Lookup("opq"); !e.Opaque || e.Mode != 0o700 {
+		t.Errorf("opq = %+v", e)
+	}
+	if e, ok := x.Lookup("."); !ok || e.Type != TypeDir {
+		t.Errorf(". = %+v", e)
 	}
 }
 

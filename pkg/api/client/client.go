@@ -143,16 +143,28 @@ func (c *Client) JSONNoTimeout(ctx context.Context, method, path string, query u
 	return nil
 }
 
-// Stream reads a newline-delimited JSON stream, calling onLine for each line. A line
-// {"error": ...} ends it with that error; so does a stream that ends before done reports
-// that its last line arrived (done may be nil: any clean end is success).
-func (c *Client) Stream(ctx context.Context, method, path string, query url.Values, body io.Reader, contentType string, onLine func([]byte) error) error {
-	resp, err := c.Raw(ctx, method, path, query, body, contentType)
+// rawAccept is Raw with an Accept header (a stream format the daemon may answer in).
+func (c *Client) rawAccept(ctx context.Context, method, path string, query url.Values, body io.Reader, contentType, accept string) (*http.Response, error) {
+	req, err := c.request(ctx, method, path, query, body, contentType)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	defer resp.Body.Close()
-	sc := bufio.NewScanner(resp.Body)
+	req.Header.Set("Accept", accept)
+	resp, err := c.http.Do(req)
+	if err != nil {
+		return nil, c.transportError(err)
+	}
+	if resp.StatusCode/100 != 2 {
+		defer resp.Body.Close()
+		return nil, responseError(resp)
+	}
+	return resp, nil
+}
+
+// readLines calls onLine for each line of a newline-delimited JSON stream; a line
+// {"error": ...} ends it with that error.
+func readLines(body io.Reader, onLine func([]byte) error) error {
+	sc := bufio.NewScanner(body)
 	sc.Buffer(make([]byte, 64<<10), 16<<20)
 	for sc.Scan() {
 		line := sc.Bytes()
@@ -175,6 +187,18 @@ func (c *Client) Stream(ctx context.Context, method, path string, query url.Valu
 		return fmt.Errorf("the daemon's stream broke off: %w", err)
 	}
 	return nil
+}
+
+// Stream reads a newline-delimited JSON stream, calling onLine for each line. A line
+// {"error": ...} ends it with that error; so does a stream that ends before done reports
+// that its last line arrived (done may be nil: any clean end is success).
+func (c *Client) Stream(ctx context.Context, method, path string, query url.Values, body io.Reader, contentType string, onLine func([]byte) error) error {
+	resp, err := c.Raw(ctx, method, path, query, body, contentType)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	return readLines(resp.Body, onLine)
 }
 
 // DaemonError is a non-2xx answer or an in-band error line.

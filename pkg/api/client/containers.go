@@ -125,7 +125,7 @@ func (c *Client) Exec(ctx context.Context, req *api.ExecRequest, onID func(id st
 
 func (c *Client) runStream(ctx context.Context, path string, body []byte, onID func(id string, warnings []string), onOutput func(stream, text string) error) (*RunStream, error) {
 	rs := &RunStream{}
-	err := c.Stream(ctx, "POST", path, nil, bytes.NewReader(body), "application/json", func(line []byte) error {
+	onLine := func(line []byte) error {
 		var l runLine
 		if err := json.Unmarshal(line, &l); err != nil {
 			return fmt.Errorf("the daemon sent a line that is not a run event: %q", line)
@@ -148,7 +148,35 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 			}
 		}
 		return nil
-	})
+	}
+	// Frames: the output arrives as the container wrote it, not as JSON strings.
+	resp, err := c.rawAccept(ctx, "POST", path, nil, bytes.NewReader(body), "application/json", api.FramesType)
+	if err != nil {
+		return rs, err
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Type") == api.FramesType {
+		err = readFrames(resp.Body, func(kind byte, p []byte) error {
+			switch kind {
+			case api.FrameStdout, api.FrameStderr:
+				if onOutput == nil {
+					return nil
+				}
+				stream := "stdout"
+				if kind == api.FrameStderr {
+					stream = "stderr"
+				}
+				return onOutput(stream, string(p))
+			case api.FrameError:
+				return &DaemonError{Message: string(p)}
+			case api.FrameEvent:
+				return onLine(p)
+			}
+			return nil
+		})
+	} else {
+		err = readLines(resp.Body, onLine) // a daemon from before frames
+	}
 	if err != nil && err != errResult {
 		return rs, err
 	}
@@ -156,6 +184,32 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 		return rs, errNoResult
 	}
 	return rs, nil
+}
+
+// readFrames calls onFrame for each frame of r until EOF; p is valid only during the call.
+func readFrames(r io.Reader, onFrame func(kind byte, p []byte) error) error {
+	br := bufio.NewReaderSize(r, 256<<10)
+	var hdr [8]byte
+	var buf []byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return fmt.Errorf("the daemon's stream broke off: %w", err)
+		}
+		n := binary.BigEndian.Uint32(hdr[4:])
+		if uint32(cap(buf)) < n {
+			buf = make([]byte, n)
+		}
+		buf = buf[:n]
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return fmt.Errorf("the daemon's stream broke off inside a frame: %w", err)
+		}
+		if err := onFrame(hdr[0], buf); err != nil {
+			return err
+		}
+	}
 }
 
 // Attached is an upgraded connection to a process's stdio. With a tty the
@@ -434,6 +488,8 @@ type LogsOptions struct {
 	Timestamps bool
 	// Stdout and Stderr select streams; both false means both.
 	Stdout, Stderr bool
+	// Details asks for the attributes --log-opt labels=/env= name (api.LogLine.Details).
+	Details bool
 }
 
 // ContainerLogs runs GET /containers/logs?format=json and calls onLine for each record
@@ -455,16 +511,44 @@ func (c *Client) ContainerLogs(ctx context.Context, id string, o LogsOptions, on
 	if o.Timestamps {
 		q.Set("timestamps", "1")
 	}
+	if o.Details {
+		q.Set("details", "1")
+	}
 	if o.Stdout || o.Stderr {
 		q.Set("stdout", boolStr(o.Stdout))
 		q.Set("stderr", boolStr(o.Stderr))
 	}
-	return c.Stream(ctx, "GET", "/containers/logs", q, nil, "", func(line []byte) error {
-		var l api.LogLine
-		if err := json.Unmarshal(line, &l); err != nil {
-			return fmt.Errorf("the daemon sent a line that is not a log record: %q", line)
+	resp, err := c.rawAccept(ctx, "GET", "/containers/logs", q, nil, "", api.LogFramesType)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.Header.Get("Content-Type") != api.LogFramesType {
+		// A daemon from before frames: JSON lines.
+		return readLines(resp.Body, func(line []byte) error {
+			var l api.LogLine
+			if err := json.Unmarshal(line, &l); err != nil {
+				return fmt.Errorf("the daemon sent a line that is not a log record: %q", line)
+			}
+			return onLine(l)
+		})
+	}
+	details := resp.Header.Get("X-Minibox-Log-Details")
+	return readFrames(resp.Body, func(kind byte, p []byte) error {
+		switch kind {
+		case api.FrameStdout, api.FrameStderr:
+			if len(p) < 8 {
+				return fmt.Errorf("the daemon sent a log frame of %d bytes, too short for its time", len(p))
+			}
+			l := api.LogLine{Stream: "stdout", Time: time.Unix(0, int64(binary.BigEndian.Uint64(p[:8]))), Text: string(p[8:]), Details: details}
+			if kind == api.FrameStderr {
+				l.Stream = "stderr"
+			}
+			return onLine(l)
+		case api.FrameError:
+			return &DaemonError{Message: string(p)}
 		}
-		return onLine(l)
+		return nil
 	})
 }
 

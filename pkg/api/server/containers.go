@@ -5,7 +5,6 @@ import (
 	"context"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"io"
 	"net"
 	"strconv"
@@ -99,18 +98,18 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	eng := s.eng
-	streamJSON(ctx, func(emit func(any) error) error {
-		if err := emit(api.RunEvent{ID: run.ID, Warnings: warnings}); err != nil {
+	streamRun(ctx, func(st *eventStream) error {
+		if err := st.emit(api.RunEvent{ID: run.ID, Warnings: warnings}); err != nil {
 			if run.Conn != nil {
 				run.Conn.Close()
 			}
 			return err
 		}
 		if run.Failed != nil {
-			emit(api.RunEvent{Stream: "stderr", Text: run.Failed.Msg + "\n"})
-			return emit(api.WaitResult{ExitCode: run.Failed.Code})
+			st.output(api.FrameStderr, []byte(run.Failed.Msg+"\n"))
+			return st.emit(api.WaitResult{ExitCode: run.Failed.Code})
 		}
-		if err := pumpEvents(run.Conn, run.Tty, emit); err != nil {
+		if err := st.pump(run.Conn, run.Tty); err != nil {
 			return err
 		}
 		cond := "" // --rm: the answer comes once the container is gone, as Docker's
@@ -121,48 +120,8 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			return err
 		}
-		return emit(res)
+		return st.emit(res)
 	})
-}
-
-// pumpEvents turns an attach stream into {"stream","text"} lines until it ends.
-func pumpEvents(conn *container.Conn, tty bool, emit func(any) error) error {
-	defer conn.Close()
-	if tty {
-		buf := make([]byte, 32<<10)
-		for {
-			n, err := conn.Read(buf)
-			if n > 0 {
-				if eerr := emit(api.RunEvent{Stream: "stdout", Text: string(buf[:n])}); eerr != nil {
-					return eerr
-				}
-			}
-			if err != nil {
-				return nil
-			}
-		}
-	}
-	var hdr [8]byte
-	for {
-		if _, err := io.ReadFull(conn, hdr[:]); err != nil {
-			return nil
-		}
-		n := binary.BigEndian.Uint32(hdr[4:])
-		p := make([]byte, n)
-		if _, err := io.ReadFull(conn, p); err != nil {
-			return nil
-		}
-		stream := "stdout"
-		switch hdr[0] {
-		case 2:
-			stream = "stderr"
-		case 3:
-			return errors.New(string(p))
-		}
-		if err := emit(api.RunEvent{Stream: stream, Text: string(p)}); err != nil {
-			return err
-		}
-	}
 }
 
 // relay answers 101 and copies between the client's connection and the process's stream:
@@ -365,7 +324,7 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 	}
 	now := time.Now()
 	opts := engine.LogsOptions{Follow: queryBool(ctx, "follow") || queryBool(ctx, "f"),
-		Stdout: queryBool(ctx, "stdout"), Stderr: queryBool(ctx, "stderr")}
+		Stdout: queryBool(ctx, "stdout"), Stderr: queryBool(ctx, "stderr"), Details: queryBool(ctx, "details")}
 	if t := queryString(ctx, "tail"); t != "" && t != "all" {
 		n, err := strconv.Atoi(t)
 		if err != nil || n < 0 {
@@ -391,6 +350,10 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 	}
 	asJSON := queryString(ctx, "format") == "json"
 	timestamps := queryBool(ctx, "timestamps")
+	if wantsFrames(ctx, api.LogFramesType) {
+		s.logFrames(ctx, id, opts)
+		return
+	}
 	if asJSON {
 		ctx.SetContentType("application/x-ndjson")
 	} else {
@@ -410,6 +373,9 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 				if timestamps {
 					w.WriteString(l.Time.UTC().Format(time.RFC3339Nano) + " ")
 				}
+				if opts.Details {
+					w.WriteString(l.Details + " ")
+				}
 				w.WriteString(l.Text)
 			}
 			return w.Flush()
@@ -418,6 +384,49 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 			enc.Encode(errorBody(err))
 			w.Flush()
 		}
+	})
+}
+
+// logFrames answers GET /containers/logs as frames: each record's time and bytes as the
+// log holds them, no JSON. --details' attributes, the same for every record of a
+// container, come once in the X-Minibox-Log-Details header.
+func (s *Server) logFrames(ctx *fasthttp.RequestCtx, id string, opts engine.LogsOptions) {
+	ctx.SetContentType(api.LogFramesType)
+	if opts.Details {
+		if d, err := s.eng.LogDetails(id); err == nil {
+			ctx.Response.Header.Set("X-Minibox-Log-Details", d)
+		}
+	}
+	done := s.shutdown
+	eng := s.eng
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		var hdr [16]byte
+		err := eng.Logs(id, opts, done, func(l api.LogLine) error {
+			if opts.Tail < 0 {
+				return nil
+			}
+			if l.Stream == "stderr" {
+				hdr[0] = api.FrameStderr
+			} else {
+				hdr[0] = api.FrameStdout
+			}
+			binary.BigEndian.PutUint32(hdr[4:8], uint32(8+len(l.Text)))
+			binary.BigEndian.PutUint64(hdr[8:16], uint64(l.Time.UnixNano()))
+			w.Write(hdr[:])
+			w.WriteString(l.Text)
+			if opts.Follow {
+				return w.Flush() // live: now, not once the buffer fills
+			}
+			return nil
+		})
+		if err != nil {
+			msg := errdefs.Message(err)
+			hdr[0] = api.FrameError
+			binary.BigEndian.PutUint32(hdr[4:8], uint32(len(msg)))
+			w.Write(hdr[:8])
+			w.WriteString(msg)
+		}
+		w.Flush()
 	})
 }
 
@@ -489,22 +498,22 @@ func (s *Server) containerExec(ctx *fasthttp.RequestCtx) {
 		s.relay(ctx, x.Conn, x.Tty, x.Failed)
 	default:
 		eng := s.eng
-		streamJSON(ctx, func(emit func(any) error) error {
-			if err := emit(api.ExecCreated{ExecID: x.ID}); err != nil {
+		streamRun(ctx, func(st *eventStream) error {
+			if err := st.emit(api.ExecCreated{ExecID: x.ID}); err != nil {
 				return err
 			}
 			if x.Failed != nil {
-				emit(api.RunEvent{Stream: "stderr", Text: x.Failed.Msg + "\n"})
-				return emit(api.WaitResult{ExitCode: x.Failed.Code})
+				st.output(api.FrameStderr, []byte(x.Failed.Msg+"\n"))
+				return st.emit(api.WaitResult{ExitCode: x.Failed.Code})
 			}
-			if err := pumpEvents(x.Conn, x.Tty, emit); err != nil {
+			if err := st.pump(x.Conn, x.Tty); err != nil {
 				return err
 			}
 			code, err := eng.WaitExec(s.daemonCtx(), x.ID)
 			if err != nil {
 				return err
 			}
-			return emit(api.WaitResult{ExitCode: code})
+			return st.emit(api.WaitResult{ExitCode: code})
 		})
 	}
 }

@@ -2,10 +2,13 @@ package server
 
 import (
 	"bufio"
+	"strings"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/registry"
 )
@@ -32,6 +35,10 @@ func (s *Server) auth(ctx *fasthttp.RequestCtx) {
 	var req api.AuthRequest
 	if err := decodeJSON(ctx, &req); err != nil {
 		writeError(ctx, err)
+		return
+	}
+	if strings.TrimSpace(req.Registry) == "" {
+		writeError(ctx, errdefs.Invalid("registry is required: the registry host to log in to, e.g. docker.io"))
 		return
 	}
 	if err := s.eng.CheckRegistryAuth(ctx, req); err != nil {
@@ -95,7 +102,7 @@ func (s *Server) pullOrPush(ctx *fasthttp.RequestCtx, pull bool) {
 		return
 	}
 	if !pull {
-		if _, err := s.eng.Images.Resolve(ref); err != nil {
+		if err := s.eng.ResolveImages([]string{ref}); err != nil {
 			writeError(ctx, err)
 			return
 		}
@@ -157,6 +164,10 @@ func (s *Server) imageRemove(ctx *fasthttp.RequestCtx) {
 // writes it (never a daemon-host path chosen by the client, unless allowed).
 func (s *Server) imageSaveGet(ctx *fasthttp.RequestCtx) {
 	refs := queryStrings(ctx, "image")
+	if len(refs) == 0 {
+		writeError(ctx, errdefs.Invalid("missing query parameter image: name at least one image to save"))
+		return
+	}
 	if err := s.eng.ResolveImages(refs); err != nil {
 		writeError(ctx, err)
 		return
@@ -186,6 +197,14 @@ func (s *Server) imageSavePost(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	refs := queryStrings(ctx, "image")
+	if len(refs) == 0 {
+		writeError(ctx, errdefs.Invalid("missing query parameter image: name at least one image to save"))
+		return
+	}
+	if err := engine.CheckHostPath("path", path); err != nil {
+		writeError(ctx, err)
+		return
+	}
 	opCtx, cancel := s.opContext(ctx.Conn())
 	defer cancel()
 	if err := s.eng.SaveImagesToPath(opCtx, refs, path); err != nil {
@@ -201,6 +220,10 @@ func (s *Server) imageLoad(ctx *fasthttp.RequestCtx) {
 	var out api.ImagesLoaded
 	var err error
 	if path := queryString(ctx, "path"); path != "" {
+		if err := engine.CheckHostPath("path", path); err != nil {
+			writeError(ctx, err)
+			return
+		}
 		out, err = s.eng.LoadImagesFromPath(opCtx, path)
 	} else {
 		out, err = s.eng.LoadImages(opCtx, bodyReader(ctx))
@@ -226,6 +249,10 @@ func (s *Server) imageImport(ctx *fasthttp.RequestCtx) {
 	defer cancel()
 	var out api.ImageImported
 	if path := queryString(ctx, "path"); path != "" {
+		if err := engine.CheckHostPath("path", path); err != nil {
+			writeError(ctx, err)
+			return
+		}
 		out, err = s.eng.ImportImageFromPath(opCtx, path, name)
 	} else {
 		out, err = s.eng.ImportImage(opCtx, bodyReader(ctx), name)

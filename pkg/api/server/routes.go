@@ -48,6 +48,12 @@ func (s *Server) routes() *router.Router {
 	r.GET("/containers/exec/inspect", s.execInspect)
 	r.GET("/containers/archive", s.archiveGet)
 	r.PUT("/containers/archive", s.archivePut)
+	r.GET("/containers/top", s.containerTop)
+	r.GET("/containers/changes", s.containerChanges)
+	r.GET("/containers/export", s.containerExport)
+	r.POST("/containers/update", s.containerUpdate)
+	r.GET("/images/history", s.imageHistory)
+	r.GET("/events", s.events)
 
 	r.GET("/volumes", s.volumesList)
 	r.GET("/volumes/inspect", s.volumeInspect)

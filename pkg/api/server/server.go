@@ -11,8 +11,6 @@ import (
 	"time"
 
 	"github.com/valyala/fasthttp"
-
-	"github.com/minibox/minibox/pkg/engine"
 )
 
 const (
@@ -23,7 +21,7 @@ const (
 
 // Server serves the API of one engine.
 type Server struct {
-	eng      *engine.Engine
+	eng      Services
 	log      *slog.Logger
 	token    []byte
 	apiPort  int
@@ -35,8 +33,9 @@ type Server struct {
 	cancel context.CancelFunc
 }
 
-// New builds the server; token "" means no authentication.
-func New(eng *engine.Engine, token string, log *slog.Logger) *Server {
+// New builds the server over eng (the engine, or fakes in tests); token "" means no
+// authentication.
+func New(eng Services, token string, log *slog.Logger) *Server {
 	s := &Server{eng: eng, log: log, shutdown: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {

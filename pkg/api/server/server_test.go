@@ -15,9 +15,10 @@ import (
 	"github.com/valyala/fasthttp/fasthttputil"
 )
 
-// serve runs a server (no engine: only routes that need none are called) in memory.
+// serve runs a server in memory over services that fail every call: these tests decide at
+// the edge, before any service is reached.
 func serve(t *testing.T, token string) *fasthttp.Client {
-	s := New(nil, token, slog.New(slog.DiscardHandler))
+	s := New(&fakeServices{err: errFake}, token, slog.New(slog.DiscardHandler))
 	ln := fasthttputil.NewInmemoryListener()
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Shutdown(0); ln.Close() })

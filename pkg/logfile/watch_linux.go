@@ -1,4 +1,4 @@
-package container
+package logfile
 
 import (
 	"os"
@@ -10,10 +10,9 @@ import (
 
 // watcher wakes a follower when the log grows or the container directory changes (exit.json).
 type watcher struct {
-	f     *os.File
-	buf   []byte
-	ended bool
-	stop  func() bool
+	f    *os.File
+	buf  []byte
+	stop func() bool
 }
 
 func watch(path string, done <-chan struct{}) (*watcher, error) {

@@ -1,0 +1,71 @@
+package network
+
+import (
+	"context"
+	"errors"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"github.com/minibox/minibox/pkg/errdefs"
+)
+
+// Remove of a user-defined network, with a container still on it that published a port:
+// when it returns, the bridge is gone from the host's links and every rule of the network's
+// subnet from the table, while the default bridge's rules and container stay as they were.
+func TestRemoveUserNetworkPrivileged(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	if err := e.m.EnsureBridge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	a := e.container("a", "172.19.0.2", Port{HostPort: 8093, ContainerPort: 80, Proto: "tcp"})
+	e.attach(a)
+	before := e.host.nft(t, "list", "table", "ip", e.cfg.Table)
+
+	ucfg := e.cfg
+	ucfg.Bridge, ucfg.Subnet, ucfg.Alias = "mbu"+randHex(6), netip.MustParsePrefix("10.5.0.0/24"), "minibox:"+randHex(12)+":/test"
+	ucfg.Isolate, ucfg.PeerBridge, ucfg.VethKey = true, e.cfg.Bridge, randHex(8)
+	u, err := New(ucfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { u.Close() })
+	if err := u.EnsureBridge(ctx); err != nil {
+		t.Fatal(err)
+	}
+	b := e.container("b", "10.5.0.2", Port{HostPort: 8094, ContainerPort: 80, Proto: "tcp"})
+	if err := u.Attach(ctx, &b.ep); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := e.host.tcpHello("127.0.0.1:8094"); err != nil || got != "b 10.5.0.1" {
+		t.Fatalf("published port on the user network: %q, %v", got, err)
+	}
+	// The user network's table write left the default bridge's rules alone.
+	if got, err := e.host.tcpHello("127.0.0.1:8093"); err != nil || got != "a 172.19.0.1" {
+		t.Errorf("default bridge's published port after the user network's setup: %q, %v", got, err)
+	}
+
+	if err := u.Remove(ctx); err != nil {
+		t.Fatalf("Remove: %v", err)
+	}
+	if _, err := linkByName(e.host.rtnl(t), ucfg.Bridge); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("bridge %s after Remove: %v", ucfg.Bridge, err)
+	}
+	after := e.host.nft(t, "list", "table", "ip", e.cfg.Table)
+	if strings.Contains(after, "10.5.0.") || strings.Contains(after, ucfg.Bridge) {
+		t.Errorf("rules of the removed network left:\n%s", after)
+	}
+	for _, line := range strings.Split(before, "\n") {
+		if strings.Contains(line, "172.19.0.") && !strings.Contains(after, strings.TrimSpace(line)) {
+			t.Errorf("default bridge's rule gone: %s", line)
+		}
+	}
+	if links := e.mbLinks(); len(links) != 1 || links[0] != VethName(a.ep.ID) {
+		t.Errorf("veths after Remove: %v, want a's only", links)
+	}
+	if got, err := e.host.tcpHello("127.0.0.1:8093"); err != nil || got != "a 172.19.0.1" {
+		t.Errorf("default bridge's published port after Remove: %q, %v", got, err)
+	}
+	u.Close() // waits for the kernel to release the bridge
+}
