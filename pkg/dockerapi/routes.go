@@ -43,6 +43,8 @@ func (s *Server) routes() *router.Router {
 	r.POST("/exec/{id}/resize", s.execResize)
 	r.GET("/exec/{id}/json", s.execInspect)
 
+	s.routesNetVol(r)
+
 	r.NotFound = s.notFound
 	r.MethodNotAllowed = s.notFound
 	r.HandleMethodNotAllowed = true
