@@ -8,7 +8,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/fasthttp/router"
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/volume"
 	"github.com/valyala/fasthttp"
@@ -570,21 +569,4 @@ func (s *Server) volumePrune(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	writeJSON(ctx, fasthttp.StatusOK, out)
-}
-
-// routesNetVol adds the network and volume routes.
-func (s *Server) routesNetVol(r *router.Router) {
-	r.GET("/networks", s.networkList)
-	r.GET("/networks/{id}", s.networkInspect)
-	r.POST("/networks/create", s.networkCreate)
-	r.POST("/networks/prune", s.networkPrune)
-	r.DELETE("/networks/{id}", s.networkDelete)
-	r.POST("/networks/{id}/connect", s.networkConnect)
-	r.POST("/networks/{id}/disconnect", s.networkDisconnect)
-
-	r.GET("/volumes", s.volumeList)
-	r.GET("/volumes/{name}", s.volumeInspect)
-	r.POST("/volumes/create", s.volumeCreate)
-	r.POST("/volumes/prune", s.volumePrune)
-	r.DELETE("/volumes/{name}", s.volumeDelete)
 }

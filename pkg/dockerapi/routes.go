@@ -43,7 +43,7 @@ func (s *Server) routes() *router.Router {
 	r.POST("/exec/{id}/resize", s.execResize)
 	r.GET("/exec/{id}/json", s.execInspect)
 
-	s.routesNetVol(r)
+	s.moreRoutes(r)
 
 	r.NotFound = s.notFound
 	r.MethodNotAllowed = s.notFound

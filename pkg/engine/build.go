@@ -79,6 +79,13 @@ func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth)
 		return nil, err
 	}
 	defer unix.Close(dirfd)
+	return prepareBuildIn(dirfd, ctxPath, dir, r, auth)
+}
+
+// prepareBuildIn reads and checks the build file of the context dirfd (named given by
+// the caller, dir by the kernel) and the rest of the request.
+func prepareBuildIn(dirfd int, ctxPath, dir string, r api.BuildRequest, auth map[string]registry.Auth) (*PreparedBuild, error) {
+	var err error
 	content := []byte(r.MiniBox)
 	name := r.File
 	if name == "" && len(strings.TrimSpace(r.MiniBox)) == 0 {
