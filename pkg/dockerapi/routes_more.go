@@ -20,4 +20,10 @@ func (s *Server) moreRoutes(r *router.Router) {
 	r.DELETE("/volumes/{name}", s.volumeDelete)
 
 	r.POST("/build", s.build)
+	r.GET("/events", s.events)
+	r.GET("/system/df", s.systemDF)
+	r.POST("/auth", s.auth)
+	r.GET("/containers/{id}/changes", s.containerChanges)
+	r.GET("/containers/{id}/export", s.containerExport)
+	r.POST("/containers/{id}/update", s.containerUpdate)
 }
