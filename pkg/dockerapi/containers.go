@@ -2,7 +2,6 @@ package dockerapi
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -585,11 +584,6 @@ func (s *Server) containerPrune(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	writeJSON(ctx, fasthttp.StatusOK, out)
-}
-
-// waitCtx ends with the daemon or after d.
-func (s *Server) waitCtx(d time.Duration) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(s.ctx, d)
 }
 
 func mac(s string) network.HardwareAddr {

@@ -43,6 +43,15 @@ func (s *Server) routes() *router.Router {
 	r.POST("/exec/{id}/resize", s.execResize)
 	r.GET("/exec/{id}/json", s.execInspect)
 
+	r.GET("/images/json", s.imageList)
+	r.POST("/images/create", s.imageCreate)
+	r.GET("/images/get", s.imageSaveMany)
+	r.POST("/images/load", s.imageLoad)
+	r.POST("/images/prune", s.imagePrune)
+	r.GET("/images/{rest:*}", s.imageRoute)
+	r.POST("/images/{rest:*}", s.imageRoute)
+	r.DELETE("/images/{rest:*}", s.imageRoute)
+
 	s.moreRoutes(r)
 
 	r.NotFound = s.notFound

@@ -1,0 +1,128 @@
+package bench
+
+import (
+	"context"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/valyala/fasthttp"
+
+	"github.com/minibox/minibox/pkg/testutil"
+)
+
+// dockerCLI is Debian's docker.io client (scripts/install-deps.sh).
+const dockerCLI = "/usr/bin/docker"
+
+// startDockerDaemon is startDaemon with Docker's API on a socket of the data root.
+func startDockerDaemon(b *testing.B) (*daemonProc, string) {
+	root := b.TempDir()
+	sock := filepath.Join(root, "docker.sock")
+	d, _ := startDaemon(b, root, "MINIBOX_BRIDGE_ON_STARTUP=0", "MINIBOX_DOCKER_API=unix://"+sock)
+	importBusybox(b, d)
+	return d, sock
+}
+
+// BenchmarkDockerRunTrue: `docker run --rm --network none busybox true` through miniboxd's
+// Docker API against `minibox run --rm --network none busybox true`, alternated in the
+// same run (goal: at most 1.5x; docker against dockerd took 257 ms here).
+func BenchmarkDockerRunTrue(b *testing.B) {
+	testutil.RequirePrivileged(b, testutil.Overlay)
+	if _, err := os.Stat(dockerCLI); err != nil {
+		b.Fatalf("%s: run scripts/install-deps.sh (docker.io)", dockerCLI)
+	}
+	d, sock := startDockerDaemon(b)
+	bin := minibox(b)
+	cfg := b.TempDir()
+	run := func(name string, args ...string) time.Duration {
+		cmd := exec.Command(name, args...)
+		cmd.Env = append(os.Environ(), "MINIBOX_API=http://"+d.addr, "DOCKER_HOST=unix://"+sock, "DOCKER_CONFIG="+cfg)
+		t := time.Now()
+		if out, err := cmd.CombinedOutput(); err != nil {
+			b.Fatalf("%s %v: %v %s", name, args, err, out)
+		}
+		return time.Since(t)
+	}
+	mbArgs := []string{"run", "--rm", "--network", "none", "busybox", "true"}
+	run(bin, mbArgs...) // unpack the layer once
+	run(dockerCLI, mbArgs...)
+	for i := 0; i < b.N; i++ {
+		var mb, dk []time.Duration
+		for j := 0; j < 15; j++ {
+			mb = append(mb, run(bin, mbArgs...))
+			dk = append(dk, run(dockerCLI, mbArgs...))
+		}
+		ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+		b.ReportMetric(ms(median(dk)), "ms-docker-run")
+		b.ReportMetric(ms(median(mb)), "ms-minibox-run")
+		b.ReportMetric(ms(median(dk))/ms(median(mb)), "ratio-docker-vs-minibox")
+		b.ReportMetric(ms(median(dk))/dockerRunMs, "ratio-vs-dockerd-257ms")
+	}
+}
+
+// BenchmarkDockerContainerList: GET /v1.41/containers/json?all=1 with 50 containers
+// through the Docker API on its unix socket (goal: above 20k req/s), beside the native
+// GET /containers of the same daemon, in the same run.
+func BenchmarkDockerContainerList(b *testing.B) {
+	testutil.RequirePrivileged(b, testutil.Overlay)
+	d, sock := startDockerDaemon(b)
+	for i := 0; i < 50; i++ {
+		var out struct{ ID string }
+		if err := d.api.JSON(context.Background(), "POST", "/containers/create", nil,
+			map[string]any{"image": "busybox", "command": []string{"true"}, "network": "none"}, &out); err != nil {
+			b.Fatal(err)
+		}
+	}
+	for i := 0; i < b.N; i++ {
+		rps, p99 := loadUnix(sock, "/v1.41/containers/json?all=1", 16, 3*time.Second)
+		native, _ := load(d.addr, "/containers", 16, 3*time.Second)
+		b.ReportMetric(rps, "docker-list-req/s")
+		b.ReportMetric(float64(p99.Microseconds()), "docker-p99-µs")
+		b.ReportMetric(rps/native, "ratio-vs-native-list")
+		b.ReportMetric(rps/dockerdList50, "ratio-vs-dockerd-50")
+		b.Logf("GET /containers/json with 50 containers: %.0f req/s (native API %.0f), p99 %v", rps, native, p99)
+	}
+}
+
+// loadUnix is load over a unix socket: conns clients, each one request at a time.
+func loadUnix(sock, path string, conns int, dur time.Duration) (float64, time.Duration) {
+	var total atomic.Int64
+	lat := make([][]time.Duration, conns)
+	var wg sync.WaitGroup
+	deadline := time.Now().Add(dur)
+	for i := 0; i < conns; i++ {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			hc := &fasthttp.HostClient{Addr: "docker", MaxConns: 1,
+				Dial: func(string) (net.Conn, error) { return net.Dial("unix", sock) }}
+			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
+			req.SetRequestURI("http://docker" + path)
+			for time.Now().Before(deadline) {
+				t := time.Now()
+				if err := hc.Do(req, resp); err != nil || resp.StatusCode() != 200 {
+					return
+				}
+				lat[i] = append(lat[i], time.Since(t))
+				total.Add(1)
+			}
+		}(i)
+	}
+	wg.Wait()
+	var all []time.Duration
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
+	var p99 time.Duration
+	if len(all) > 0 {
+		p99 = all[len(all)*99/100]
+	}
+	return float64(total.Load()) / dur.Seconds(), p99
+}

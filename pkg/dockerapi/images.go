@@ -1,0 +1,391 @@
+package dockerapi
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"net/url"
+	"strings"
+	"time"
+
+	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
+	"github.com/moby/moby/api/types/image"
+	"github.com/moby/moby/api/types/jsonstream"
+	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/valyala/fasthttp"
+
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/oci"
+	"github.com/minibox/minibox/pkg/registry"
+)
+
+// imageRoute dispatches /images/<name>[/json|/tag|/push|/history|/get]: a name holds
+// slashes, so the router hands over the rest of the path.
+func (s *Server) imageRoute(ctx *fasthttp.RequestCtx) {
+	rest, _ := url.PathUnescape(param(ctx, "rest"))
+	method := string(ctx.Method())
+	for _, suffix := range []string{"/json", "/tag", "/push", "/history", "/get"} {
+		if name, ok := strings.CutSuffix(rest, suffix); ok && name != "" {
+			switch {
+			case suffix == "/json" && method == "GET":
+				s.imageInspect(ctx, name)
+				return
+			case suffix == "/tag" && method == "POST":
+				s.imageTag(ctx, name)
+				return
+			case suffix == "/push" && method == "POST":
+				s.imagePush(ctx, name)
+				return
+			case suffix == "/history" && method == "GET":
+				s.imageHistory(ctx, name)
+				return
+			case suffix == "/get" && method == "GET":
+				s.imageSave(ctx, []string{name})
+				return
+			}
+		}
+	}
+	if method == "DELETE" && rest != "" {
+		s.imageDelete(ctx, rest)
+		return
+	}
+	s.notFound(ctx)
+}
+
+func (s *Server) imageList(ctx *fasthttp.RequestCtx) {
+	f, err := filters(ctx)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	list, err := s.eng.ListImages(queryBool(ctx, "all"))
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	byID := map[string]*image.Summary{}
+	var order []string
+	for _, im := range list {
+		sum := byID[im.ID]
+		if sum == nil {
+			sum = &image.Summary{ID: im.ID, Created: im.Created.Unix(), Size: im.SizeBytes, Labels: map[string]string{},
+				RepoTags: []string{}, RepoDigests: []string{}, Containers: -1, SharedSize: -1}
+			byID[im.ID] = sum
+			order = append(order, im.ID)
+		}
+		if im.Repository != "<none>" && im.Tag != "<none>" {
+			sum.RepoTags = append(sum.RepoTags, im.Repository+":"+im.Tag)
+		}
+		if im.Repository != "<none>" && im.Digest != "" {
+			sum.RepoDigests = append(sum.RepoDigests, im.Repository+"@"+im.Digest)
+		}
+	}
+	out := make([]image.Summary, 0, len(order))
+	for _, id := range order {
+		sum := byID[id]
+		if refs := f["reference"]; len(refs) > 0 && !matchReference(sum.RepoTags, refs) {
+			continue
+		}
+		if d := f["dangling"]; len(d) > 0 && (d[0] == "true") != (len(sum.RepoTags) == 0) {
+			continue
+		}
+		out = append(out, *sum)
+	}
+	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+// matchReference is the reference filter: a repository, or repository:tag.
+func matchReference(tags, refs []string) bool {
+	for _, t := range tags {
+		repo, _, _ := strings.Cut(t, ":")
+		for _, r := range refs {
+			if r == t || r == repo {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func (s *Server) imageInspect(ctx *fasthttp.RequestCtx, name string) {
+	in, err := s.eng.InspectImage(name)
+	if err != nil {
+		writeImageError(ctx, name, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, imageInspectOf(in))
+}
+
+// writeImageError says "No such image" as Docker does; clients match on it.
+func writeImageError(ctx *fasthttp.RequestCtx, name string, err error) {
+	if statusOf(err) == fasthttp.StatusNotFound {
+		writeErr(ctx, fasthttp.StatusNotFound, "No such image: "+name)
+		return
+	}
+	writeError(ctx, err)
+}
+
+func imageInspectOf(in *api.ImageInspect) image.InspectResponse {
+	out := image.InspectResponse{ID: in.ID, RepoTags: in.RepoTags, RepoDigests: in.RepoDigests, Author: in.Author,
+		Architecture: in.Architecture, Variant: in.Variant, Os: in.OS, Size: in.Size,
+		RootFS: image.RootFS{Type: in.RootFS.Type, Layers: in.RootFS.Layers}}
+	if out.RepoTags == nil {
+		out.RepoTags = []string{}
+	}
+	if out.RepoDigests == nil {
+		out.RepoDigests = []string{}
+	}
+	if in.Created != nil {
+		out.Created = in.Created.UTC().Format(time.RFC3339Nano)
+	}
+	c := in.Config
+	cfg := &dockerspec.DockerOCIImageConfig{}
+	cfg.User, cfg.Env, cfg.Entrypoint, cfg.Cmd, cfg.WorkingDir, cfg.Labels, cfg.StopSignal =
+		c.User, c.Env, c.Entrypoint, c.Cmd, c.WorkingDir, c.Labels, c.StopSignal
+	cfg.ExposedPorts, cfg.Volumes = c.ExposedPorts, c.Volumes
+	if h := c.Healthcheck; h != nil {
+		cfg.Healthcheck = &dockerspec.HealthcheckConfig{Test: h.Test, Interval: time.Duration(h.Interval),
+			Timeout: time.Duration(h.Timeout), StartPeriod: time.Duration(h.StartPeriod), Retries: h.Retries}
+	}
+	out.Config = cfg
+	if in.Manifest.Digest != "" {
+		out.Descriptor = &ocispec.Descriptor{MediaType: in.Manifest.MediaType}
+		out.Descriptor.Digest = digestOf(in.Manifest.Digest)
+	}
+	return out
+}
+
+func (s *Server) imageHistory(ctx *fasthttp.RequestCtx, name string) {
+	in, err := s.eng.InspectImage(name)
+	if err != nil {
+		writeImageError(ctx, name, err)
+		return
+	}
+	out := []image.HistoryResponseItem{}
+	// Docker lists the newest step first; only the top one carries the image's ID.
+	for i := len(in.History) - 1; i >= 0; i-- {
+		h := in.History[i]
+		item := image.HistoryResponseItem{ID: "<missing>", CreatedBy: h.CreatedBy, Comment: h.Comment, Tags: []string{}}
+		if h.Created != nil {
+			item.Created = h.Created.Unix()
+		}
+		if i == len(in.History)-1 {
+			item.ID, item.Tags = in.ID, in.RepoTags
+		}
+		out = append(out, item)
+	}
+	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+func (s *Server) imageTag(ctx *fasthttp.RequestCtx, name string) {
+	repo, tag := query(ctx, "repo"), query(ctx, "tag")
+	if repo == "" {
+		writeErr(ctx, fasthttp.StatusBadRequest, "query parameter repo is required")
+		return
+	}
+	dst := repo
+	if tag != "" {
+		dst += ":" + tag
+	}
+	if _, err := s.eng.TagImage(name, dst); err != nil {
+		writeImageError(ctx, name, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusCreated)
+}
+
+func (s *Server) imageDelete(ctx *fasthttp.RequestCtx, name string) {
+	force := queryBool(ctx, "force")
+	if in, err := s.eng.InspectImage(name); err == nil && len(in.RepoTags) > 1 && !strings.HasPrefix(in.ID, name) && !strings.HasPrefix(in.ID, "sha256:"+name) {
+		// One name of several goes alone, as docker rmi untags: the image stays for the
+		// others and for the containers that use it.
+		force = true
+	}
+	names, err := s.eng.RemoveImage(name, force)
+	if err != nil {
+		writeImageError(ctx, name, err)
+		return
+	}
+	out := []image.DeleteResponse{}
+	for _, n := range names {
+		out = append(out, image.DeleteResponse{Untagged: n})
+	}
+	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+// registryAuth reads X-Registry-Auth (base64 JSON, Docker's encoding).
+func registryAuth(ctx *fasthttp.RequestCtx) (*registry.Auth, error) {
+	return registry.DecodeAuthHeader(string(ctx.Request.Header.Peek("X-Registry-Auth")))
+}
+
+// imageCreate is POST /images/create: a pull (fromImage) with Docker's progress stream.
+func (s *Server) imageCreate(ctx *fasthttp.RequestCtx) {
+	from, tag := query(ctx, "fromImage"), query(ctx, "tag")
+	if from == "" {
+		if query(ctx, "fromSrc") != "" {
+			writeErr(ctx, fasthttp.StatusNotImplemented, "import (fromSrc) is not supported by minibox's Docker API; use minibox import")
+			return
+		}
+		writeErr(ctx, fasthttp.StatusBadRequest, "query parameter fromImage is required")
+		return
+	}
+	ref := from
+	if tag != "" {
+		if strings.HasPrefix(tag, "sha256:") {
+			ref += "@" + tag
+		} else {
+			ref += ":" + tag
+		}
+	}
+	if _, err := oci.ParseNormalized(ref); err != nil {
+		writeError(ctx, err)
+		return
+	}
+	auth, err := registryAuth(ctx)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	platform := query(ctx, "platform")
+	eng, dctx := s.eng, s.ctx
+	streamJSON(ctx, func(emit func(any) error) {
+		emit(jsonstream.Message{Status: "Pulling from " + oci.Familiar(ref), ID: tagOf(ref)})
+		_, err := eng.PullImage(dctx, ref, platform, auth, func(ev api.PullEvent) error {
+			return emit(progressOf(ev))
+		})
+		if err != nil {
+			emit(jsonstream.Message{Error: &jsonstream.Error{Message: errdefs.Message(err)}})
+			return
+		}
+		emit(jsonstream.Message{Status: "Status: Downloaded newer image for " + oci.Familiar(ref)})
+	})
+}
+
+func tagOf(ref string) string {
+	if i := strings.LastIndexAny(ref, ":@"); i >= 0 && !strings.Contains(ref[i:], "/") {
+		return ref[i+1:]
+	}
+	return "latest"
+}
+
+// progressOf turns one engine pull or push event into Docker's progress message.
+func progressOf(ev api.PullEvent) jsonstream.Message {
+	m := jsonstream.Message{ID: short(ev.Layer)}
+	switch ev.Status {
+	case "waiting":
+		m.Status = "Waiting"
+	case "downloading":
+		m.Status, m.Progress = "Downloading", &jsonstream.Progress{Current: ev.Current, Total: ev.Total}
+	case "uploading":
+		m.Status, m.Progress = "Pushing", &jsonstream.Progress{Current: ev.Current, Total: ev.Total}
+	case "exists":
+		m.Status = "Already exists"
+	case "complete":
+		m.Status = "Pull complete"
+	case "retrying":
+		m.Status = "Retrying"
+	case api.PullDone:
+		m.ID, m.Status = "", "Digest: "+ev.Digest
+	default:
+		m.Status = ev.Status
+	}
+	return m
+}
+
+func short(d string) string {
+	d = strings.TrimPrefix(d, "sha256:")
+	if len(d) > 12 {
+		return d[:12]
+	}
+	return d
+}
+
+func (s *Server) imagePush(ctx *fasthttp.RequestCtx, name string) {
+	ref := name
+	if tag := query(ctx, "tag"); tag != "" {
+		ref += ":" + tag
+	}
+	auth, err := registryAuth(ctx)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	if _, err := s.eng.InspectImage(ref); err != nil {
+		writeImageError(ctx, ref, err)
+		return
+	}
+	eng, dctx := s.eng, s.ctx
+	streamJSON(ctx, func(emit func(any) error) {
+		emit(jsonstream.Message{Status: "The push refers to repository [" + oci.Familiar(ref) + "]"})
+		dgst, err := eng.PushImage(dctx, ref, auth, func(ev api.PullEvent) error {
+			m := progressOf(ev)
+			if ev.Status == "complete" {
+				m.Status = "Pushed"
+			}
+			return emit(m)
+		})
+		if err != nil {
+			emit(jsonstream.Message{Error: &jsonstream.Error{Message: errdefs.Message(err)}})
+			return
+		}
+		emit(jsonstream.Message{Status: fmt.Sprintf("%s: digest: %s", tagOf(ref), dgst)})
+	})
+}
+
+// imageSaveMany is GET /images/get?names=a&names=b.
+func (s *Server) imageSaveMany(ctx *fasthttp.RequestCtx) {
+	var names []string
+	for _, v := range ctx.QueryArgs().PeekMulti("names") {
+		names = append(names, string(v))
+	}
+	s.imageSave(ctx, names)
+}
+
+func (s *Server) imageSave(ctx *fasthttp.RequestCtx, names []string) {
+	if err := s.eng.ResolveImages(names); err != nil {
+		writeError(ctx, err)
+		return
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType("application/x-tar")
+	eng, dctx := s.eng, s.ctx
+	pr, pw := io.Pipe()
+	go func() { pw.CloseWithError(eng.SaveImages(dctx, pw, names)) }()
+	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer pr.Close()
+		io.Copy(w, pr)
+		w.Flush()
+	})
+}
+
+func (s *Server) imageLoad(ctx *fasthttp.RequestCtx) {
+	res, err := s.eng.LoadImages(s.ctx, bodyReader(ctx))
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	var b strings.Builder
+	for _, n := range res.Loaded {
+		fmt.Fprintf(&b, "{\"stream\":%q}\n", "Loaded image: "+oci.Familiar(n)+"\n")
+	}
+	if len(res.Loaded) == 0 {
+		for _, id := range res.IDs {
+			fmt.Fprintf(&b, "{\"stream\":%q}\n", "Loaded image ID: "+id+"\n")
+		}
+	}
+	ctx.SetStatusCode(fasthttp.StatusOK)
+	ctx.SetContentType("application/json")
+	ctx.SetBodyString(b.String())
+}
+
+// imagePrune removes dangling images (unnamed ones: minibox keeps none by name), then
+// the blobs nothing uses.
+func (s *Server) imagePrune(ctx *fasthttp.RequestCtx) {
+	report, err := s.eng.Prune(s.ctx, false)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	writeJSON(ctx, fasthttp.StatusOK, image.PruneReport{ImagesDeleted: []image.DeleteResponse{}, SpaceReclaimed: uint64(report.BytesFreed)})
+}
