@@ -52,6 +52,7 @@ func LoadConfig(getenv func(string) string) (engine.Config, error) {
 			return c, &ConfigError{s.name, v, problem, expected}
 		}
 	}
+	// Its default depends on the data root and the native API's address.
 	if err := dockerAPIConfig(&c, env("MINIBOX_DOCKER_API")); err != nil {
 		return c, err
 	}

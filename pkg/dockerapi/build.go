@@ -3,110 +3,172 @@ package dockerapi
 import (
 	"encoding/json"
 	"fmt"
+	"strconv"
 	"strings"
 
+	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/registry"
 )
 
-// buildMessage is one line of Docker's classic build stream: text, the image ID (aux),
-// or the error (both shapes: clients read one or the other).
+// buildMessage is one line of Docker's build stream. The legacy "error" string beside
+// errorDetail is what older clients (docker-py, compose 1.x) look for.
 type buildMessage struct {
-	Stream      string           `json:"stream,omitempty"`
-	Aux         *json.RawMessage `json:"aux,omitempty"`
-	Error       string           `json:"error,omitempty"`
-	ErrorDetail *struct {
-		Message string `json:"message"`
-	} `json:"errorDetail,omitempty"`
+	jsonstream.Message
+	ErrorMessage string `json:"error,omitempty"`
 }
 
-// build is POST /build: the body is the context as a tar with the Dockerfile in it; the
-// engine builds it as it builds its own, and the stream says what each step printed.
-func (s *Server) build(ctx *fasthttp.RequestCtx) {
-	req := api.BuildRequest{Tags: nil, File: query(ctx, "dockerfile"), Dockerfile: true, NoCache: queryBool(ctx, "nocache"),
-		Pull: queryBool(ctx, "pull"), Target: query(ctx, "target"), Platform: query(ctx, "platform")}
-	if req.File == "" {
-		req.File = "Dockerfile"
-	}
-	if strings.HasPrefix(query(ctx, "remote"), "http") || strings.HasPrefix(query(ctx, "remote"), "git") {
-		writeErr(ctx, fasthttp.StatusNotImplemented, "remote build contexts are not supported by minibox; send the context")
-		return
+// buildRequestOf reads POST /build's query: the tags, the Dockerfile's name in the
+// context, build args, labels, target, platform, nocache, pull and q. Options the
+// classic builder has and minibox's builder cannot honour are a 400 naming the
+// parameter when set to anything but their default.
+func buildRequestOf(ctx *fasthttp.RequestCtx) (api.BuildRequest, bool, error) {
+	req := api.BuildRequest{File: query(ctx, "dockerfile"), Target: query(ctx, "target"), Platform: query(ctx, "platform"),
+		NoCache: queryBool(ctx, "nocache"), Pull: queryBool(ctx, "pull")}
+	quiet := queryBool(ctx, "q")
+	bad := func(format string, args ...any) (api.BuildRequest, bool, error) {
+		return api.BuildRequest{}, false, errdefs.Invalid(fmt.Sprintf(format, args...))
 	}
 	for _, t := range ctx.QueryArgs().PeekMulti("t") {
-		req.Tags = append(req.Tags, string(t))
-	}
-	if v := query(ctx, "buildargs"); v != "" {
-		var args map[string]*string
-		if err := json.Unmarshal([]byte(v), &args); err != nil {
-			writeErr(ctx, fasthttp.StatusBadRequest, "query parameter buildargs: expected a JSON object of strings")
-			return
+		ref, err := oci.ParseNormalized(string(t))
+		if err != nil {
+			return bad("query parameter t: %q is not an image name: %s", t, errdefs.Message(err))
 		}
-		req.BuildArgs = map[string]string{}
-		for k, p := range args {
-			if p != nil {
-				req.BuildArgs[k] = *p
+		req.Tags = append(req.Tags, ref.String())
+	}
+	if v := query(ctx, "buildargs"); v != "" && v != "null" {
+		var m map[string]*string
+		if err := json.Unmarshal([]byte(v), &m); err != nil {
+			return bad("query parameter buildargs: expected a JSON object of strings: %v", err)
+		}
+		for k, val := range m {
+			// A null value (--build-arg NAME with NAME unset on the client) leaves the
+			// ARG's default, as dockerd does.
+			if val != nil {
+				if req.BuildArgs == nil {
+					req.BuildArgs = map[string]string{}
+				}
+				req.BuildArgs[k] = *val
 			}
 		}
 	}
-	if v := query(ctx, "labels"); v != "" {
+	if v := query(ctx, "labels"); v != "" && v != "null" {
 		if err := json.Unmarshal([]byte(v), &req.Labels); err != nil {
-			writeErr(ctx, fasthttp.StatusBadRequest, "query parameter labels: expected a JSON object of strings")
-			return
+			return bad("query parameter labels: expected a JSON object of strings: %v", err)
 		}
 	}
-	auth, err := registry.DecodeConfigHeader(string(ctx.Request.Header.Peek("X-Registry-Config")))
+	switch {
+	case query(ctx, "remote") != "":
+		return bad("query parameter remote: building from a URL is not supported by minibox; send the context as a tar")
+	case query(ctx, "version") == "2":
+		return bad("query parameter version: BuildKit sessions are not supported by minibox (Builder-Version 1); unset DOCKER_BUILDKIT or set it to 0")
+	case query(ctx, "outputs") != "" && query(ctx, "outputs") != "null" && query(ctx, "outputs") != "[]":
+		return bad("query parameter outputs: build outputs other than an image are not supported by minibox")
+	case queryBool(ctx, "squash"):
+		return bad("query parameter squash: not supported by minibox")
+	}
+	if m := query(ctx, "networkmode"); m != "" && m != "default" {
+		return bad("query parameter networkmode: %s is not supported by minibox's builder (default only)", m)
+	}
+	for _, p := range []string{"memory", "memswap", "cpushares", "cpuperiod", "cpuquota", "shmsize"} {
+		if v := query(ctx, p); v != "" && v != "0" {
+			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
+				return bad("query parameter %s: %q is not an integer", p, v)
+			}
+			return bad("query parameter %s: resource limits of build steps are not supported by minibox", p)
+		}
+	}
+	for _, p := range []string{"cpusetcpus", "cpusetmems", "cgroupparent", "extrahosts"} {
+		if v := query(ctx, p); v != "" {
+			return bad("query parameter %s: not supported by minibox's builder", p)
+		}
+	}
+	if v := query(ctx, "ulimits"); v != "" && v != "null" && v != "[]" {
+		return bad("query parameter ulimits: ulimits of build steps are not supported by minibox")
+	}
+	if v := query(ctx, "isolation"); v != "" && v != "default" {
+		return bad("query parameter isolation: %s is not supported by minibox", v)
+	}
+	return req, quiet, nil
+}
+
+// build is POST /build: the body is the context as a tar, unpacked into the data root's
+// tmp/ and built by the engine's builder; the answer streams Docker's JSON messages
+// ({"stream"}, {"aux":{"ID"}}, {"errorDetail"}).
+func (s *Server) build(ctx *fasthttp.RequestCtx) {
+	req, quiet, err := buildRequestOf(ctx)
+	var auth map[string]registry.Auth
+	if err == nil {
+		auth, err = registry.DecodeConfigHeader(string(ctx.Request.Header.Peek("X-Registry-Config")))
+	}
 	if err != nil {
 		writeError(ctx, err)
 		return
 	}
-	pb, cleanup, err := s.eng.PrepareBuildFromArchive(s.ctx, req, auth, bodyReader(ctx))
+	tc, err := s.eng.UnpackBuildContext(s.ctx, bodyReader(ctx))
 	if err != nil {
 		writeError(ctx, err)
 		return
 	}
-	quiet := queryBool(ctx, "q")
-	eng, dctx := s.eng, s.ctx
+	pb, err := s.eng.PrepareTarBuild(tc, req, auth)
+	if err != nil {
+		tc.Close()
+		writeError(ctx, err)
+		return
+	}
+	conn := ctx.Conn()
 	streamJSON(ctx, func(emit func(any) error) {
-		defer cleanup()
-		lastBlock := ""
-		res, err := eng.Build(dctx, pb, func(v any) error {
+		defer tc.Close()
+		opCtx, cancel := s.opContext(conn)
+		defer cancel()
+		say := func(line string) error { return emit(buildMessage{Message: jsonstream.Message{Stream: line}}) }
+		res, err := s.eng.Build(opCtx, pb, func(v any) error {
 			ev, ok := v.(api.BuildEvent)
 			if !ok || quiet {
 				return nil
 			}
-			switch {
-			case ev.Line != nil:
-				if ev.Block != lastBlock {
-					lastBlock = ev.Block
-					if err := emit(buildMessage{Stream: "Step " + ev.Block + "\n"}); err != nil {
-						return err
-					}
-				}
-				return emit(buildMessage{Stream: " ---> " + strings.TrimRight(*ev.Line, "\n") + "\n"})
-			case ev.State == api.BlockCached:
-				return emit(buildMessage{Stream: "Step " + ev.Block + ": using cache\n"})
+			if line, ok := buildLine(&ev); ok {
+				return say(line)
 			}
 			return nil
 		})
 		if err != nil {
 			msg := errdefs.Message(err)
-			emit(buildMessage{Error: msg, ErrorDetail: &struct {
-				Message string `json:"message"`
-			}{msg}})
+			emit(buildMessage{Message: jsonstream.Message{Error: &jsonstream.Error{Message: msg}}, ErrorMessage: msg})
 			return
 		}
 		aux := json.RawMessage(fmt.Sprintf(`{"ID":%q}`, res.ID))
-		emit(buildMessage{Aux: &aux})
+		emit(buildMessage{Message: jsonstream.Message{Aux: &aux}})
 		if quiet {
-			emit(buildMessage{Stream: res.ID + "\n"})
+			say(res.ID + "\n")
 			return
 		}
-		emit(buildMessage{Stream: "Successfully built " + short(res.ID) + "\n"})
+		say("Successfully built " + shortID(res.ID) + "\n")
 		for _, t := range res.Tags {
-			emit(buildMessage{Stream: "Successfully tagged " + t + "\n"})
+			say("Successfully tagged " + oci.Familiar(t) + "\n")
 		}
 	})
+}
+
+// buildLine renders one log line of the builder as the minibox CLI prints it:
+// "[block] line". The builder writes each block's state changes as lines of their own,
+// so its state events add nothing here.
+func buildLine(ev *api.BuildEvent) (string, bool) {
+	if ev.Line == nil {
+		return "", false
+	}
+	return "[" + ev.Block + "] " + strings.TrimRight(*ev.Line, "\n") + "\n", true
+}
+
+// shortID is the 12 hex digits of an image ID, as "Successfully built" shows it.
+func shortID(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		id = id[:12]
+	}
+	return id
 }

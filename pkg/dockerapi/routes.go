@@ -52,21 +52,7 @@ func (s *Server) routes() *router.Router {
 	r.POST("/images/{rest:*}", s.imageRoute)
 	r.DELETE("/images/{rest:*}", s.imageRoute)
 
-	r.GET("/networks", s.networkList)
-	r.GET("/networks/{id}", s.networkInspect)
-	r.POST("/networks/create", s.networkCreate)
-	r.POST("/networks/prune", s.networkPrune)
-	r.DELETE("/networks/{id}", s.networkDelete)
-	r.POST("/networks/{id}/connect", s.networkConnect)
-	r.POST("/networks/{id}/disconnect", s.networkDisconnect)
-
-	r.GET("/volumes", s.volumeList)
-	r.GET("/volumes/{name}", s.volumeInspect)
-	r.POST("/volumes/create", s.volumeCreate)
-	r.POST("/volumes/prune", s.volumePrune)
-	r.DELETE("/volumes/{name}", s.volumeDelete)
-
-	r.POST("/build", s.build)
+	s.moreRoutes(r)
 
 	r.NotFound = s.notFound
 	r.MethodNotAllowed = s.notFound

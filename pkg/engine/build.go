@@ -82,11 +82,12 @@ func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth)
 		return nil, err
 	}
 	defer unix.Close(dirfd)
-	return e.prepareBuild(r, auth, dirfd, ctxPath, dir)
+	return prepareBuildIn(dirfd, ctxPath, dir, r, auth)
 }
 
-// prepareBuild is PrepareBuild once the context is open (dirfd, resolved as dir).
-func (e *Engine) prepareBuild(r api.BuildRequest, auth map[string]registry.Auth, dirfd int, ctxPath, dir string) (*PreparedBuild, error) {
+// prepareBuildIn reads and checks the build file of the context dirfd (named given by
+// the caller, dir by the kernel) and the rest of the request.
+func prepareBuildIn(dirfd int, ctxPath, dir string, r api.BuildRequest, auth map[string]registry.Auth) (*PreparedBuild, error) {
 	var err error
 	content := []byte(r.MiniBox)
 	name := r.File

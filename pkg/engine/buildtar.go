@@ -1,7 +1,12 @@
 package engine
 
 import (
+	"bufio"
+	"bytes"
+	"compress/bzip2"
+	"compress/gzip"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -16,32 +21,77 @@ import (
 	"github.com/minibox/minibox/pkg/registry"
 )
 
-// PrepareBuildFromArchive prepares a build whose context comes as a tar stream (Docker's
-// POST /build) rather than a directory of the host: the tar is unpacked, entry by entry
-// resolved by the kernel below a fresh directory of the data root's tmp, and the build
-// file is read from there. r's context fields are ignored. The caller runs cleanup once
-// the build is over (it removes the unpacked context).
-func (e *Engine) PrepareBuildFromArchive(ctx context.Context, r api.BuildRequest, auth map[string]registry.Auth, tarStream io.Reader) (*PreparedBuild, func(), error) {
-	dir, err := os.MkdirTemp(filepath.Join(e.Root, "tmp"), "build-context-")
+// TarContext is a build context sent as a tar (Docker's POST /build), unpacked into a
+// private directory of tmp/. Close removes it.
+type TarContext struct {
+	dir string
+	// fd is held until Close: prune leaves alone a tmp/ entry the daemon holds open.
+	fd int
+}
+
+// UnpackBuildContext unpacks a tar stream (plain, gzip or bzip2) of at most
+// MINIBOX_MAX_IMPORT_SIZE bytes once decompressed (413 past it). Entries are created
+// beneath the new directory only (the kernel resolves each inside it), with the daemon's
+// ownership, without device nodes: a context is files for COPY, not a filesystem.
+func (e *Engine) UnpackBuildContext(ctx context.Context, r io.Reader) (*TarContext, error) {
+	br := bufio.NewReaderSize(r, 64<<10)
+	magic, _ := br.Peek(6)
+	var src io.Reader = br
+	switch {
+	case bytes.HasPrefix(magic, []byte{0x1f, 0x8b}):
+		zr, err := gzip.NewReader(br)
+		if err != nil {
+			return nil, errdefs.Invalid("build context: " + err.Error())
+		}
+		defer zr.Close()
+		src = zr
+	case bytes.HasPrefix(magic, []byte("BZh")):
+		src = bzip2.NewReader(br)
+	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}), bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
+		return nil, errdefs.Invalid("build context: xz and zstd are not supported; send a plain, gzip or bzip2 tar")
+	}
+	dir, err := os.MkdirTemp(filepath.Join(e.Root, "tmp"), "context-")
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	cleanup := func() { os.RemoveAll(dir) }
-	root, err := inroot.OpenRoot(dir)
+	fd, err := inroot.OpenRoot(dir)
 	if err != nil {
-		cleanup()
-		return nil, nil, err
+		os.RemoveAll(dir)
+		return nil, err
 	}
-	defer unix.Close(root)
-	if err := image.ExtractInRoot(ctx, tarStream, root, "/", image.ExtractOptions{}); err != nil {
-		cleanup()
-		return nil, nil, errdefs.Invalid(fmt.Sprintf("build context: %v", err))
+	t := &TarContext{dir: dir, fd: fd}
+	lr := newSizeLimit(ctx, src, e.Cfg.MaxImportSize)
+	err = image.ExtractInRoot(ctx, lr, fd, "/", image.ExtractOptions{AsCaller: true})
+	if err == nil {
+		// The tar's end padding, and gzip's checksum, still within the limit.
+		_, err = io.Copy(io.Discard, lr)
 	}
-	r.Context, r.ContextPath = "", ""
-	pb, err := e.prepareBuild(r, auth, root, dir, dir)
-	if err != nil {
-		cleanup()
-		return nil, nil, err
+	if err = lr.result(err); err != nil {
+		t.Close()
+		if errors.Is(err, errdefs.ErrTooLarge) || errors.Is(err, errdefs.ErrInvalid) || ctx.Err() != nil {
+			return nil, err
+		}
+		return nil, fmt.Errorf("unpack the build context: %w", err)
 	}
-	return pb, cleanup, nil
+	return t, nil
+}
+
+// Close removes the unpacked context.
+func (t *TarContext) Close() error {
+	if t.fd >= 0 {
+		unix.Close(t.fd)
+		t.fd = -1
+	}
+	return os.RemoveAll(t.dir)
+}
+
+// PrepareTarBuild checks a build of the unpacked context t, as PrepareBuild does for a
+// directory of the host (r's context paths are ignored). The build file is a Dockerfile
+// (File, relative to the context; Dockerfile when empty) read beneath the context.
+func (e *Engine) PrepareTarBuild(t *TarContext, r api.BuildRequest, auth map[string]registry.Auth) (*PreparedBuild, error) {
+	r.ContextPath, r.Context, r.MiniBox, r.Dockerfile = t.dir, "", "", true
+	if r.File == "" {
+		r.File = "Dockerfile"
+	}
+	return prepareBuildIn(t.fd, t.dir, t.dir, r, auth)
 }
