@@ -151,5 +151,10 @@ func (r *Runner) writeProjectFiles(services []string) error {
 
 // removeProjectFiles removes what writeProjectFiles wrote (down).
 func (r *Runner) removeProjectFiles() error {
-	return os.RemoveAll(runtimeDir(r.P))
+	dir := runtimeDir(r.P)
+	if err := os.RemoveAll(dir); err != nil {
+		return err
+	}
+	os.Remove(filepath.Dir(dir)) // the last project's: an error says another's is there
+	return nil
 }
