@@ -144,161 +144,211 @@ type dfImage struct {
 }
 
 func (s *Server) systemDF(ctx *fasthttp.RequestCtx) {
+	want, err := dfTypes(ctx)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	du, err := s.eng.DiskUsage(s.ctx, true)
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	d := &dfReport{want: want, du: du, sizes: map[string]int64{}}
+	for _, it := range du.Items {
+		d.sizes[it.Kind+"/"+it.Name] = it.SizeBytes
+	}
+	d.containers(s.eng)
+	if d.wants("image") {
+		if err := d.images(s.eng); err != nil {
+			writeError(ctx, err)
+			return
+		}
+	}
+	if d.wants("volume") {
+		if err := d.volumes(s.eng); err != nil {
+			writeError(ctx, err)
+			return
+		}
+	}
+	if d.wants("build-cache") {
+		for _, it := range du.Items {
+			if it.Kind == "build_cache" {
+				d.cache = append(d.cache, build.CacheRecord{ID: it.Name, Type: "regular", Description: it.Detail, Size: it.SizeBytes})
+			}
+		}
+	}
+	verbose := queryBool(ctx, "verbose")
+	out := diskUsage{}
+	if versionBelow(ctx, "1.53") && !(verbose && !versionBelow(ctx, "1.52")) {
+		d.legacy(&out, versionBelow(ctx, "1.44"))
+	}
+	if !versionBelow(ctx, "1.52") {
+		d.usage(&out, verbose)
+	}
+	writeJSON(ctx, fasthttp.StatusOK, out)
+}
+
+// dfTypes reads the type filter (none: every kind).
+func dfTypes(ctx *fasthttp.RequestCtx) (map[string]bool, error) {
 	want := map[string]bool{}
 	for _, t := range ctx.QueryArgs().PeekMulti("type") {
 		switch v := system.DiskUsageObject(t); v {
 		case system.ContainerObject, system.ImageObject, system.VolumeObject, system.BuildCacheObject:
 			want[string(v)] = true
 		default:
-			writeErr(ctx, fasthttp.StatusBadRequest, fmt.Sprintf("query parameter type: %q is not container, image, volume or build-cache", t))
-			return
+			return nil, errdefs.Invalid(fmt.Sprintf("query parameter type: %q is not container, image, volume or build-cache", t))
 		}
 	}
-	all := len(want) == 0
-	verbose := queryBool(ctx, "verbose")
-	du, err := s.eng.DiskUsage(s.ctx, true)
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	sizes := map[string]int64{}
-	for _, it := range du.Items {
-		sizes[it.Kind+"/"+it.Name] = it.SizeBytes
-	}
+	return want, nil
+}
+
+// dfReport gathers what system/df answers, one kind of object per method.
+type dfReport struct {
+	want  map[string]bool
+	du    *api.DiskUsage
+	sizes map[string]int64 // kind/name -> bytes
+
+	users      map[string]int64 // image ID -> containers using it
+	ctrs       []container.Summary
+	running    int64
+	imgs       []image.Summary
+	activeImgs int64
+	imgReclaim int64
+	imgSize    int64
+	vols       []volume.Volume
+	activeVols int64
+	volSize    int64
+	volReclaim int64
+	cache      []build.CacheRecord
+}
+
+func (d *dfReport) wants(kind string) bool { return len(d.want) == 0 || d.want[kind] }
+
+func (d *dfReport) containers(eng *engine.Engine) {
 	now := time.Now()
-	listed, _ := s.eng.ListContainers(engine.ContainerFilter{})
-	users := map[string]int64{}
-	var ctrs []container.Summary
-	running := int64(0)
+	listed, _ := eng.ListContainers(engine.ContainerFilter{})
+	d.users = map[string]int64{}
 	for i := range listed {
 		l := &listed[i]
-		users[strings.TrimPrefix(l.ImageID, "sha256:")]++
+		d.users[strings.TrimPrefix(l.ImageID, "sha256:")]++
 		c := summaryOf(l, now)
-		c.SizeRw = sizes["container/"+l.ID[:min(12, len(l.ID))]]
+		c.SizeRw = d.sizes["container/"+l.ID[:min(12, len(l.ID))]]
 		if l.Status == "running" || l.Status == "paused" || l.Status == "restarting" {
-			running++
+			d.running++
 		}
-		ctrs = append(ctrs, c)
+		d.ctrs = append(d.ctrs, c)
 	}
-	var imgs []image.Summary
-	var activeImages, imageReclaim, imageSize int64
-	if all || want["image"] {
-		list, err := s.eng.ListImages(false)
-		if err != nil {
-			writeError(ctx, err)
-			return
+}
+
+// images lists each image once with all its names, and how many containers use it.
+func (d *dfReport) images(eng *engine.Engine) error {
+	list, err := eng.ListImages(false)
+	if err != nil {
+		return err
+	}
+	seen := map[string]int{}
+	for _, in := range list {
+		tag := ""
+		if in.Repository != "<none>" && in.Tag != "<none>" {
+			tag = in.Repository + ":" + in.Tag
 		}
-		seen := map[string]int{}
-		for _, in := range list {
-			n := users[strings.TrimPrefix(in.ID, "sha256:")]
-			tag := ""
-			if in.Repository != "<none>" && in.Tag != "<none>" {
-				tag = in.Repository + ":" + in.Tag
-			}
-			if i, ok := seen[in.ID]; ok { // one image, several names
-				if tag != "" {
-					imgs[i].RepoTags = append(imgs[i].RepoTags, tag)
-				}
-				continue
-			}
-			seen[in.ID] = len(imgs)
-			sum := image.Summary{ID: in.ID, Created: in.Created.Unix(), Size: in.SizeBytes, SharedSize: 0,
-				Containers: n, RepoTags: []string{}, RepoDigests: []string{}, Labels: map[string]string{}}
+		if i, ok := seen[in.ID]; ok { // one image, several names
 			if tag != "" {
-				sum.RepoTags = append(sum.RepoTags, tag)
+				d.imgs[i].RepoTags = append(d.imgs[i].RepoTags, tag)
 			}
-			imgs = append(imgs, sum)
+			continue
 		}
-		for i := range imgs {
-			imageSize += imgs[i].Size
-			if imgs[i].Containers > 0 {
-				activeImages++
-			} else {
-				imageReclaim += imgs[i].Size
-			}
+		seen[in.ID] = len(d.imgs)
+		sum := image.Summary{ID: in.ID, Created: in.Created.Unix(), Size: in.SizeBytes, SharedSize: 0,
+			Containers: d.users[strings.TrimPrefix(in.ID, "sha256:")], RepoTags: []string{}, RepoDigests: []string{}, Labels: map[string]string{}}
+		if tag != "" {
+			sum.RepoTags = append(sum.RepoTags, tag)
+		}
+		d.imgs = append(d.imgs, sum)
+	}
+	for i := range d.imgs {
+		d.imgSize += d.imgs[i].Size
+		if d.imgs[i].Containers > 0 {
+			d.activeImgs++
+		} else {
+			d.imgReclaim += d.imgs[i].Size
 		}
 	}
-	var vols []volume.Volume
-	var activeVols, volSize, volReclaim int64
-	if all || want["volume"] {
-		vs, err := s.eng.Volumes()
-		if err != nil {
-			writeError(ctx, err)
-			return
-		}
-		for i := range vs {
-			v := volumeOf(&vs[i])
-			size := sizes["volume/"+vs[i].Name]
-			v.UsageData = &volume.UsageData{Size: size, RefCount: int64(len(vs[i].UsedBy))}
-			volSize += size
-			if len(vs[i].UsedBy) > 0 {
-				activeVols++
-			} else {
-				volReclaim += size
-			}
-			vols = append(vols, v)
-		}
+	return nil
+}
+
+func (d *dfReport) volumes(eng *engine.Engine) error {
+	vs, err := eng.Volumes()
+	if err != nil {
+		return err
 	}
-	var cache []build.CacheRecord
-	if all || want["build-cache"] {
-		for _, it := range du.Items {
-			if it.Kind == "build_cache" {
-				cache = append(cache, build.CacheRecord{ID: it.Name, Type: "regular", Description: it.Detail, Size: it.SizeBytes})
+	for i := range vs {
+		v := volumeOf(&vs[i])
+		size := d.sizes["volume/"+vs[i].Name]
+		v.UsageData = &volume.UsageData{Size: size, RefCount: int64(len(vs[i].UsedBy))}
+		d.volSize += size
+		if len(vs[i].UsedBy) > 0 {
+			d.activeVols++
+		} else {
+			d.volReclaim += size
+		}
+		d.vols = append(d.vols, v)
+	}
+	return nil
+}
+
+// legacy fills the per-object shape of API versions before 1.53.
+func (d *dfReport) legacy(out *diskUsage, virtualSize bool) {
+	if d.wants("image") {
+		legacy := make([]dfImage, len(d.imgs))
+		for i := range d.imgs {
+			legacy[i] = dfImage{Summary: d.imgs[i]}
+			if virtualSize {
+				legacy[i].VirtualSize = d.imgs[i].Size
 			}
 		}
+		// The CLI takes the reclaimable part as LayersSize less the images in use.
+		out.LayersSize, out.Images = d.imgSize, &legacy
 	}
-	out := diskUsage{}
-	if versionBelow(ctx, "1.53") && !(verbose && !versionBelow(ctx, "1.52")) {
-		if all || want["image"] {
-			legacy := make([]dfImage, len(imgs))
-			for i := range imgs {
-				legacy[i] = dfImage{Summary: imgs[i]}
-				if versionBelow(ctx, "1.44") {
-					legacy[i].VirtualSize = imgs[i].Size
-				}
-			}
-			// The CLI takes the reclaimable part as LayersSize less the images in use.
-			out.LayersSize, out.Images = imageSize, &legacy
-		}
-		if all || want["container"] {
-			out.Containers = nonNil(ctrs)
-		}
-		if all || want["volume"] {
-			out.Volumes = nonNil(vols)
-		}
-		if all || want["build-cache"] {
-			out.BuildCache = nonNil(cache)
-		}
+	if d.wants("container") {
+		out.Containers = nonNil(d.ctrs)
 	}
-	if !versionBelow(ctx, "1.52") {
-		if all || want["image"] {
-			out.ImageUsage = &image.DiskUsage{ActiveCount: activeImages, TotalCount: int64(len(imgs)), TotalSize: du.Images.SizeBytes, Reclaimable: imageReclaim}
-		}
-		if all || want["container"] {
-			out.CtrUsage = &container.DiskUsage{ActiveCount: running, TotalCount: int64(len(ctrs)), TotalSize: du.Containers.SizeBytes, Reclaimable: du.Containers.ReclaimableBytes}
-		}
-		if all || want["volume"] {
-			out.VolUsage = &volume.DiskUsage{ActiveCount: activeVols, TotalCount: int64(len(vols)), TotalSize: volSize, Reclaimable: volReclaim}
-		}
-		if all || want["build-cache"] {
-			out.BuildUsage = &build.DiskUsage{TotalCount: int64(len(cache)), TotalSize: du.BuildCache.SizeBytes, Reclaimable: du.BuildCache.ReclaimableBytes}
-		}
+	if d.wants("volume") {
+		out.Volumes = nonNil(d.vols)
+	}
+	if d.wants("build-cache") {
+		out.BuildCache = nonNil(d.cache)
+	}
+}
+
+// usage fills the per-kind totals of API 1.52 and later (with the objects when verbose).
+func (d *dfReport) usage(out *diskUsage, verbose bool) {
+	du := d.du
+	if d.wants("image") {
+		out.ImageUsage = &image.DiskUsage{ActiveCount: d.activeImgs, TotalCount: int64(len(d.imgs)), TotalSize: du.Images.SizeBytes, Reclaimable: d.imgReclaim}
 		if verbose {
-			if out.ImageUsage != nil {
-				out.ImageUsage.Items = imgs
-			}
-			if out.CtrUsage != nil {
-				out.CtrUsage.Items = ctrs
-			}
-			if out.VolUsage != nil {
-				out.VolUsage.Items = vols
-			}
-			if out.BuildUsage != nil {
-				out.BuildUsage.Items = cache
-			}
+			out.ImageUsage.Items = d.imgs
 		}
 	}
-	writeJSON(ctx, fasthttp.StatusOK, out)
+	if d.wants("container") {
+		out.CtrUsage = &container.DiskUsage{ActiveCount: d.running, TotalCount: int64(len(d.ctrs)), TotalSize: du.Containers.SizeBytes, Reclaimable: du.Containers.ReclaimableBytes}
+		if verbose {
+			out.CtrUsage.Items = d.ctrs
+		}
+	}
+	if d.wants("volume") {
+		out.VolUsage = &volume.DiskUsage{ActiveCount: d.activeVols, TotalCount: int64(len(d.vols)), TotalSize: d.volSize, Reclaimable: d.volReclaim}
+		if verbose {
+			out.VolUsage.Items = d.vols
+		}
+	}
+	if d.wants("build-cache") {
+		out.BuildUsage = &build.DiskUsage{TotalCount: int64(len(d.cache)), TotalSize: du.BuildCache.SizeBytes, Reclaimable: du.BuildCache.ReclaimableBytes}
+		if verbose {
+			out.BuildUsage.Items = d.cache
+		}
+	}
 }
 
 func nonNil[T any](s []T) *[]T {

@@ -156,8 +156,10 @@ func (e *Engine) Events(ctx context.Context, since, until time.Time, f EventFilt
 		e.evMu.Unlock()
 	}()
 	for i := range past {
+		// Times are taken before the history's lock, so its order is only nearly theirs:
+		// skip a later event rather than stop at it.
 		if !until.IsZero() && past[i].Time.After(until) {
-			return nil
+			continue
 		}
 		if f.match(&past[i]) {
 			if err := emit(past[i]); err != nil {
