@@ -760,7 +760,6 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 		}
 		keep[m.cfg.vethName(ep.ID)] = ep
 	}
-	var errs []error
 	var br *rtnetlink.LinkMessage
 	if len(running) > 0 {
 		var err error
@@ -770,10 +769,25 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 	} else {
 		br, _ = linkByName(m.rt, m.cfg.Bridge) // nil if gone: then orphans have no master
 	}
+	seen, errs, err := m.pruneVeths(keep, br)
+	if err != nil {
+		return err
+	}
+	errs = append(errs, m.restoreVeths(keep, seen, br)...)
+	changed, err := m.reconcileRules(keep, running)
+	errs = append(errs, err)
+	m.flushUDP(changed)
+	return errors.Join(errs...)
+}
+
+// pruneVeths removes the veths of this subnet on our bridge (or on none) that belong to
+// no running endpoint, and returns the ones that do, by name.
+func (m *Manager) pruneVeths(keep map[string]Endpoint, br *rtnetlink.LinkMessage) (map[string]*rtnetlink.LinkMessage, []error, error) {
 	links, err := m.rt.Link.List()
 	if err != nil {
-		return fmt.Errorf("list links: %w", err)
+		return nil, nil, fmt.Errorf("list links: %w", err)
 	}
+	var errs []error
 	seen := map[string]*rtnetlink.LinkMessage{}
 	for i, l := range links {
 		a := l.Attributes
@@ -796,6 +810,13 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 			errs = append(errs, err)
 		}
 	}
+	return seen, errs, nil
+}
+
+// restoreVeths re-creates the veth of a running endpoint that lost it (while its process
+// lives) and puts back on the bridge one whose bridge was re-created.
+func (m *Manager) restoreVeths(keep map[string]Endpoint, seen map[string]*rtnetlink.LinkMessage, br *rtnetlink.LinkMessage) []error {
+	var errs []error
 	for name, ep := range keep {
 		l, ok := seen[name]
 		switch {
@@ -818,12 +839,18 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 			}
 		}
 	}
+	return errs
+}
+
+// reconcileRules deletes this subnet's port rules and holds of containers not running,
+// and re-adds the missing rules and holds of running ones; it returns the ports whose
+// rules changed.
+func (m *Manager) reconcileRules(keep map[string]Endpoint, running []Endpoint) ([]Port, error) {
 	byID, err := m.portRules()
 	if err != nil {
-		return errors.Join(append(errs, err)...)
+		return nil, err
 	}
 	var stale []*nftables.Rule
-	var changed []Port
 	for id, rules := range byID {
 		if _, ok := keep[m.cfg.vethName(id)]; ok && len(id) >= 12 {
 			continue
@@ -835,9 +862,8 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 			}
 		}
 	}
-	ports, err := m.deleteRules(stale)
-	errs = append(errs, err)
-	changed = append(changed, ports...)
+	changed, err := m.deleteRules(stale)
+	errs := []error{err}
 	for id, hs := range m.holds {
 		if _, ok := keep[m.cfg.vethName(id)]; !ok {
 			closeHolds(hs)
@@ -862,25 +888,30 @@ func (m *Manager) Reconcile(ctx context.Context, running []Endpoint) error {
 		}
 		changed = append(changed, missing...)
 		if _, held := m.holds[ep.ID]; !held {
-			var hs []*hold
-			for _, p := range ep.Ports {
-				if p.HostPort == 0 {
-					continue
-				}
-				h, err := m.bindHold(p)
-				if err != nil {
-					m.log.Warn("cannot hold published port", "id", ep.ID[:12], "port", p.String(), "err", err)
-					continue
-				}
-				hs = append(hs, h)
-			}
-			m.holds[ep.ID] = hs
+			m.holds[ep.ID] = m.holdPorts(ep)
 		}
 		m.attached[ep.ID] = Endpoint{ID: ep.ID, PID: ep.PID, Addr: ep.Addr, Ports: append([]Port(nil), ep.Ports...),
 			IfName: ep.IfName, NoRoute: ep.NoRoute}
 	}
-	m.flushUDP(changed)
-	return errors.Join(errs...)
+	return changed, errors.Join(errs...)
+}
+
+// holdPorts binds each published port of ep, so nothing else takes it; a port something
+// else holds is logged and skipped.
+func (m *Manager) holdPorts(ep Endpoint) []*hold {
+	var hs []*hold
+	for _, p := range ep.Ports {
+		if p.HostPort == 0 {
+			continue
+		}
+		h, err := m.bindHold(p)
+		if err != nil {
+			m.log.Warn("cannot hold published port", "id", ep.ID[:12], "port", p.String(), "err", err)
+			continue
+		}
+		hs = append(hs, h)
+	}
+	return hs
 }
 
 // Counters returns a container's traffic as the container sees it: rx is what it received
