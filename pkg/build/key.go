@@ -134,7 +134,9 @@ func hashTree(k keyHash, v *ctxView, rel string, follow bool) error {
 		sort.Strings(names)
 		for _, n := range names {
 			child := join(rel, n)
-			if v.ignore.Excluded(child) {
+			if v.ignore.Excluded(child) && !(v.ignore.Descend(child) && isDirAt(v.abs(child))) {
+				// An excluded directory that an exception may reach into is walked:
+				// what it takes back is an input (the rest hashes no content).
 				continue
 			}
 			if err := hashTree(k, v, child, false); err != nil {
