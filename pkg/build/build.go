@@ -39,7 +39,10 @@ type Builder struct {
 	// HoldKey, if set, marks a cache key as used by this build until release (prune
 	// --build-cache spares it); the daemon passes prune.HoldLayer.
 	HoldKey func(key string) (release func(), err error)
-	Log     *slog.Logger
+	// HoldCacheMount, if set, marks cache-mounts/<name> as used by a running RUN until
+	// release (a prune of the build cache spares it); the daemon passes prune.HoldCacheMount.
+	HoldCacheMount func(name string) (release func(), err error)
+	Log            *slog.Logger
 
 	caps    []string
 	seccomp []byte
