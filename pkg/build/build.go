@@ -711,7 +711,7 @@ func (bld *Builder) writeImage(ctx context.Context, req *Request, cb []byte, lay
 	md.MediaType = ocispec.MediaTypeImageManifest
 	// Every tag in one write of the index: a build cut short (or refused a tag) leaves
 	// none of them set rather than some.
-	if err := bld.Images.SetNames(req.Tags, md); err != nil {
+	if err := bld.Images.SetBuiltNames(req.Tags, md, time.Now()); err != nil {
 		return fmt.Errorf("tag %s: %w", strings.Join(req.Tags, ", "), err)
 	}
 	if bld.OnLayer != nil {

@@ -63,6 +63,10 @@ func summary(img *image.Image) api.ImageSummary {
 	if img.Config.Created != nil {
 		s.Created = *img.Config.Created
 	}
+	if img.Built != nil {
+		// A build's config keeps a fixed time (reproducible digests); its age is this.
+		s.Created = *img.Built
+	}
 	if r, err := oci.ParseNormalized(img.Name); err == nil {
 		s.Repository = r.FamiliarName()
 		if r.Tag != "" {
