@@ -507,6 +507,7 @@ type healthConfig struct {
 type configWithHealth struct {
 	ocispec.ImageConfig
 	Healthcheck json.RawMessage `json:"Healthcheck,omitempty"`
+	Shell       []string        `json:"Shell,omitempty"`
 }
 
 // imageConfig is ocispec.Image plus Docker's Healthcheck, which the OCI struct lacks.
@@ -555,8 +556,18 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	if st.workdir != "" && (st.workdir != "/" || c.WorkingDir != "") {
 		c.WorkingDir = st.workdir
 	}
-	if cmd := p.file.Start.Cmd(); cmd != nil {
+	shell := fileShell(p.file, base)
+	if ep := p.file.Entrypoint; ep != nil {
+		c.Entrypoint = ep.Argv(shell)
+		if p.file.Start == nil {
+			c.Cmd = nil // Docker's rule: a new ENTRYPOINT drops an inherited CMD
+		}
+	}
+	if cmd := p.file.Start.Argv(shell); cmd != nil {
 		c.Cmd = cmd
+	}
+	if w := p.file.StopSignal; w != nil {
+		c.StopSignal = w.Text
 	}
 	topEnv := envList(c.Env)
 	if c.ExposedPorts, err = fileExposedPorts(p, c.ExposedPorts, topEnv); err != nil {
@@ -567,7 +578,7 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	}
 	c.Volumes = fileVolumes(p, c.Volumes)
 	c.Labels = withLabels(c.Labels, req.Labels)
-	cfg.Config = configWithHealth{ImageConfig: c, Healthcheck: base.Health}
+	cfg.Config = configWithHealth{ImageConfig: c, Healthcheck: base.Health, Shell: shell}
 	if h := p.file.Health; h != nil {
 		hc := healthConfig{Test: h.Test}
 		if h.Test[0] != "NONE" {
@@ -584,6 +595,23 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	}
 	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
 	return nil
+}
+
+// fileShell is the shell of shell forms: the file's SHELL, else the base image's.
+func fileShell(f *parse.File, base *baseInfo) []string {
+	if len(f.Shell) > 0 {
+		return f.Shell
+	}
+	if base == nil || len(base.Raw) == 0 {
+		return nil
+	}
+	var img struct {
+		Config struct {
+			Shell []string `json:"Shell"`
+		} `json:"config"`
+	}
+	json.Unmarshal(base.Raw, &img)
+	return img.Config.Shell
 }
 
 // finalState is the environment, user and workdir the image keeps: the target block's,
