@@ -165,8 +165,8 @@ func TestParseImageSettings(t *testing.T) {
 		t.Errorf("stop signal %+v", f.StopSignal)
 	}
 	for src, want := range map[string]string{
-		"BASE busybox\nSHELL /bin/bash -c\n":   `MiniBox:2:1: SHELL requires a JSON array`,
-		"BASE busybox\nSTOPSIGNAL SIGNOPE\n":   `MiniBox:2:12: STOPSIGNAL: invalid signal`,
+		"BASE busybox\nSHELL /bin/bash -c\n":    `MiniBox:2:1: SHELL requires a JSON array`,
+		"BASE busybox\nSTOPSIGNAL SIGNOPE\n":    `MiniBox:2:12: STOPSIGNAL: invalid signal`,
 		"BASE busybox\nENTRYPOINT [\"a\", 1]\n": `MiniBox:2:1: ENTRYPOINT requires words or a JSON array`,
 	} {
 		_, err := Parse("MiniBox", []byte(src))
