@@ -579,6 +579,7 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	c.Volumes = fileVolumes(p, c.Volumes)
 	c.Labels = withLabels(c.Labels, req.Labels)
 	cfg.Config = configWithHealth{ImageConfig: c, Healthcheck: base.Health, Shell: shell}
+	cfg.History = miniBoxHistory(p, base, epoch)
 	if h := p.file.Health; h != nil {
 		hc := healthConfig{Test: h.Test}
 		if h.Test[0] != "NONE" {
@@ -595,6 +596,67 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	}
 	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
 	return nil
+}
+
+// miniBoxHistory is Docker's history of the image: the base's entries, then one per
+// block of the image, created_by naming the block and its instructions (an ENV-only block
+// is an empty layer, as Docker marks config-only steps). The base's entries keep what
+// they did but not when: the image's digest depends on the base's layers and steps, not
+// on when a base was imported into this data root.
+func miniBoxHistory(p *plan, base *baseInfo, epoch time.Time) []ocispec.History {
+	var out []ocispec.History
+	if base != nil && len(base.Raw) > 0 {
+		var img struct {
+			History []ocispec.History `json:"history"`
+		}
+		json.Unmarshal(base.Raw, &img)
+		for _, h := range img.History {
+			h.Created = nil
+			out = append(out, h)
+		}
+	}
+	for _, bp := range p.image {
+		var steps []string
+		for _, ip := range bp.instrs {
+			steps = append(steps, instrText(ip))
+		}
+		out = append(out, ocispec.History{Created: &epoch, CreatedBy: "BLOCK " + bp.b.Name + ": " + strings.Join(steps, "; "),
+			Comment: "minibox build", EmptyLayer: bp.entry.Entries == 0})
+	}
+	return out
+}
+
+// instrText is an instruction as written: its keyword and arguments.
+func instrText(ip instrPlan) string {
+	in := ip.in
+	if in.Raw != "" && in.Keyword == "RUN" {
+		return "RUN " + in.Raw
+	}
+	var b strings.Builder
+	b.WriteString(in.Keyword)
+	if in.Chown != "" {
+		b.WriteString(" --chown=" + in.Chown)
+	}
+	if in.Chmod != "" {
+		b.WriteString(" --chmod=" + in.Chmod)
+	}
+	if in.From != "" {
+		b.WriteString(" FROM=" + in.From)
+	}
+	for _, a := range ip.args {
+		b.WriteString(" " + a)
+	}
+	if len(ip.args) == 0 {
+		for _, kv := range in.KVs {
+			b.WriteString(" " + kv.Key + "=" + kv.Value)
+		}
+		if len(in.KVs) == 0 {
+			for _, w := range in.Args {
+				b.WriteString(" " + w.Text)
+			}
+		}
+	}
+	return b.String()
 }
 
 // fileShell is the shell of shell forms: the file's SHELL, else the base image's.
