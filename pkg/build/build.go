@@ -398,6 +398,11 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blo
 	}
 	send(Event{Block: bp.b.Name, State: "START"})
 	lw.engine(fmt.Sprintf("START needs=%s workdir=%s", strings.Join(needs, ","), bp.start.workdir))
+	if p.file.Format == parse.Dockerfile && len(bp.instrs) > 0 && bp.instrs[0].in.Raw != "" {
+		// The instruction, as BuildKit's progress names each step (the live view's row
+		// shows it until the step prints).
+		lw.engine(stepText(bp.instrs[0]))
+	}
 	if p.file.Format == parse.Legacy {
 		lw.engine(" ---> Building...")
 	}

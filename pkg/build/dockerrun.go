@@ -23,8 +23,8 @@ import (
 // CacheMountsDir holds RUN --mount=type=cache directories, kept across builds.
 const CacheMountsDir = "cache-mounts"
 
-// step names a Dockerfile instruction in errors: its position and its first line.
-func step(ip instrPlan) string {
+// stepText names a Dockerfile instruction in errors: its position and its first line.
+func stepText(ip instrPlan) string {
 	s := ip.in.Raw
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i] + " ..."
@@ -47,7 +47,7 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 		case "secret":
 			mnt, v, err := bx.secret(i, m)
 			if err != nil {
-				return fmt.Errorf("%s: %w", step(ip), err)
+				return fmt.Errorf("%s: %w", stepText(ip), err)
 			}
 			if mnt != nil {
 				mounts = append(mounts, *mnt)
@@ -58,7 +58,7 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 		case "cache":
 			dir, release, err := bx.bld.cacheMount(m)
 			if err != nil {
-				return fmt.Errorf("%s: --mount=type=cache: %w", step(ip), err)
+				return fmt.Errorf("%s: --mount=type=cache: %w", stepText(ip), err)
 			}
 			defer release()
 			mounts = append(mounts, spec.Mount{Type: "bind", Source: dir, Destination: m.Target})
@@ -67,7 +67,7 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 		case "bind":
 			src, err := bx.bindSource(i, m)
 			if err != nil {
-				return fmt.Errorf("%s: --mount=type=bind: %w", step(ip), err)
+				return fmt.Errorf("%s: --mount=type=bind: %w", stepText(ip), err)
 			}
 			mounts = append(mounts, spec.Mount{Type: "bind", Source: src, Destination: m.Target, ReadOnly: m.ReadOnly})
 		}
@@ -88,10 +88,10 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 	bx.mounts, bx.network = nil, ""
 	bx.cleanMountTargets(dk.Mounts)
 	if err != nil {
-		return fmt.Errorf("%s: %w", step(ip), err)
+		return fmt.Errorf("%s: %w", stepText(ip), err)
 	}
 	if code != 0 {
-		return fmt.Errorf("%s: exited with code %d", step(ip), code)
+		return fmt.Errorf("%s: exited with code %d", stepText(ip), code)
 	}
 	return nil
 }
@@ -325,10 +325,10 @@ func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
 		}
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("%s: unpack %s: %w", step(ip), a.rel, err)
+			return fmt.Errorf("%s: unpack %s: %w", stepText(ip), a.rel, err)
 		}
 		if err := bx.copyUnpacked(ip, staging, dst); err != nil {
-			return fmt.Errorf("%s: unpack %s into %s: %w", step(ip), a.rel, dst, err)
+			return fmt.Errorf("%s: unpack %s into %s: %w", stepText(ip), a.rel, dst, err)
 		}
 		os.RemoveAll(staging)
 	}
