@@ -42,7 +42,19 @@ type ImageConfig struct {
 	WorkingDir   string              `json:"WorkingDir,omitempty"`
 	Labels       map[string]string   `json:"Labels,omitempty"`
 	StopSignal   string              `json:"StopSignal,omitempty"`
-	Healthcheck  *Healthcheck        `json:"Healthcheck,omitempty"` // Docker's extension
+	// Docker's extensions of the OCI config.
+	Healthcheck *ImageHealthcheck `json:"Healthcheck,omitempty"`
+	OnBuild     []string          `json:"OnBuild,omitempty"` // ONBUILD triggers, run when the image is a base
+	Shell       []string          `json:"Shell,omitempty"`
+}
+
+// ImageHealthcheck is an image's HEALTHCHECK as Docker shows it; durations in nanoseconds.
+type ImageHealthcheck struct {
+	Test        []string `json:"Test,omitempty"`
+	Interval    int64    `json:"Interval,omitempty"`
+	Timeout     int64    `json:"Timeout,omitempty"`
+	StartPeriod int64    `json:"StartPeriod,omitempty"`
+	Retries     int      `json:"Retries,omitempty"`
 }
 
 // ImageRootFS lists the layers' uncompressed digests (diff_ids).

@@ -67,7 +67,26 @@ func (bld *Builder) resolveBase(ctx context.Context, req *Request, ref string, e
 		return nil, err
 	}
 	emit("base", fmt.Sprintf("%s: ready (%s)", ref, FormatDuration(time.Since(start))))
+	if n := len(onBuildOf(b.Raw)); n > 0 {
+		// Docker runs ONBUILD for a Dockerfile's FROM only; say so rather than drop them
+		// without a word.
+		emit("base", fmt.Sprintf("%s: its %d ONBUILD trigger(s) run only when a Dockerfile builds FROM it; a MiniBox BASE does not run them", ref, n))
+	}
 	return b, nil
+}
+
+// onBuildOf reads the ONBUILD triggers of an image config blob.
+func onBuildOf(raw []byte) []string {
+	if len(raw) == 0 {
+		return nil
+	}
+	var img struct {
+		Config struct {
+			OnBuild []string `json:"OnBuild"`
+		} `json:"config"`
+	}
+	json.Unmarshal(raw, &img)
+	return img.Config.OnBuild
 }
 
 func (bld *Builder) imageBase(ctx context.Context, req *Request, ref string, emit func(block, line string)) (*baseInfo, error) {

@@ -39,7 +39,10 @@ type Builder struct {
 	// HoldKey, if set, marks a cache key as used by this build until release (prune
 	// --build-cache spares it); the daemon passes prune.HoldLayer.
 	HoldKey func(key string) (release func(), err error)
-	Log     *slog.Logger
+	// HoldCacheMount, if set, marks cache-mounts/<name> as used by a running RUN until
+	// release (a prune of the build cache spares it); the daemon passes prune.HoldCacheMount.
+	HoldCacheMount func(name string) (release func(), err error)
+	Log            *slog.Logger
 
 	caps    []string
 	seccomp []byte
@@ -395,6 +398,11 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blo
 	}
 	send(Event{Block: bp.b.Name, State: "START"})
 	lw.engine(fmt.Sprintf("START needs=%s workdir=%s", strings.Join(needs, ","), bp.start.workdir))
+	if p.file.Format == parse.Dockerfile && len(bp.instrs) > 0 && bp.instrs[0].in.Raw != "" {
+		// The instruction, as BuildKit's progress names each step (the live view's row
+		// shows it until the step prints).
+		lw.engine(stepText(bp.instrs[0]))
+	}
 	if p.file.Format == parse.Legacy {
 		lw.engine(" ---> Building...")
 	}
@@ -504,6 +512,7 @@ type healthConfig struct {
 type configWithHealth struct {
 	ocispec.ImageConfig
 	Healthcheck json.RawMessage `json:"Healthcheck,omitempty"`
+	Shell       []string        `json:"Shell,omitempty"`
 }
 
 // imageConfig is ocispec.Image plus Docker's Healthcheck, which the OCI struct lacks.
@@ -552,8 +561,18 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	if st.workdir != "" && (st.workdir != "/" || c.WorkingDir != "") {
 		c.WorkingDir = st.workdir
 	}
-	if cmd := p.file.Start.Cmd(); cmd != nil {
+	shell := fileShell(p.file, base)
+	if ep := p.file.Entrypoint; ep != nil {
+		c.Entrypoint = ep.Argv(shell)
+		if p.file.Start == nil {
+			c.Cmd = nil // Docker's rule: a new ENTRYPOINT drops an inherited CMD
+		}
+	}
+	if cmd := p.file.Start.Argv(shell); cmd != nil {
 		c.Cmd = cmd
+	}
+	if w := p.file.StopSignal; w != nil {
+		c.StopSignal = w.Text
 	}
 	topEnv := envList(c.Env)
 	if c.ExposedPorts, err = fileExposedPorts(p, c.ExposedPorts, topEnv); err != nil {
@@ -564,7 +583,8 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	}
 	c.Volumes = fileVolumes(p, c.Volumes)
 	c.Labels = withLabels(c.Labels, req.Labels)
-	cfg.Config = configWithHealth{ImageConfig: c, Healthcheck: base.Health}
+	cfg.Config = configWithHealth{ImageConfig: c, Healthcheck: base.Health, Shell: shell}
+	cfg.History = miniBoxHistory(p, base, epoch)
 	if h := p.file.Health; h != nil {
 		hc := healthConfig{Test: h.Test}
 		if h.Test[0] != "NONE" {
@@ -581,6 +601,84 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	}
 	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
 	return nil
+}
+
+// miniBoxHistory is Docker's history of the image: the base's entries, then one per
+// block of the image, created_by naming the block and its instructions (an ENV-only block
+// is an empty layer, as Docker marks config-only steps). The base's entries keep what
+// they did but not when: the image's digest depends on the base's layers and steps, not
+// on when a base was imported into this data root.
+func miniBoxHistory(p *plan, base *baseInfo, epoch time.Time) []ocispec.History {
+	var out []ocispec.History
+	if base != nil && len(base.Raw) > 0 {
+		var img struct {
+			History []ocispec.History `json:"history"`
+		}
+		json.Unmarshal(base.Raw, &img)
+		for _, h := range img.History {
+			h.Created = nil
+			out = append(out, h)
+		}
+	}
+	for _, bp := range p.image {
+		var steps []string
+		for _, ip := range bp.instrs {
+			steps = append(steps, instrText(ip))
+		}
+		out = append(out, ocispec.History{Created: &epoch, CreatedBy: "BLOCK " + bp.b.Name + ": " + strings.Join(steps, "; "),
+			Comment: "minibox build", EmptyLayer: bp.entry.Entries == 0})
+	}
+	return out
+}
+
+// instrText is an instruction as written: its keyword and arguments.
+func instrText(ip instrPlan) string {
+	in := ip.in
+	if in.Raw != "" && in.Keyword == "RUN" {
+		return "RUN " + in.Raw
+	}
+	var b strings.Builder
+	b.WriteString(in.Keyword)
+	if in.Chown != "" {
+		b.WriteString(" --chown=" + in.Chown)
+	}
+	if in.Chmod != "" {
+		b.WriteString(" --chmod=" + in.Chmod)
+	}
+	if in.From != "" {
+		b.WriteString(" FROM=" + in.From)
+	}
+	for _, a := range ip.args {
+		b.WriteString(" " + a)
+	}
+	if len(ip.args) == 0 {
+		for _, kv := range in.KVs {
+			b.WriteString(" " + kv.Key + "=" + kv.Value)
+		}
+		if len(in.KVs) == 0 {
+			for _, w := range in.Args {
+				b.WriteString(" " + w.Text)
+			}
+		}
+	}
+	return b.String()
+}
+
+// fileShell is the shell of shell forms: the file's SHELL, else the base image's.
+func fileShell(f *parse.File, base *baseInfo) []string {
+	if len(f.Shell) > 0 {
+		return f.Shell
+	}
+	if base == nil || len(base.Raw) == 0 {
+		return nil
+	}
+	var img struct {
+		Config struct {
+			Shell []string `json:"Shell"`
+		} `json:"config"`
+	}
+	json.Unmarshal(base.Raw, &img)
+	return img.Config.Shell
 }
 
 // finalState is the environment, user and workdir the image keeps: the target block's,
@@ -708,7 +806,7 @@ func (bld *Builder) writeImage(ctx context.Context, req *Request, cb []byte, lay
 	md.MediaType = ocispec.MediaTypeImageManifest
 	// Every tag in one write of the index: a build cut short (or refused a tag) leaves
 	// none of them set rather than some.
-	if err := bld.Images.SetNames(req.Tags, md); err != nil {
+	if err := bld.Images.SetBuiltNames(req.Tags, md, time.Now()); err != nil {
 		return fmt.Errorf("tag %s: %w", strings.Join(req.Tags, ", "), err)
 	}
 	if bld.OnLayer != nil {

@@ -88,7 +88,7 @@ func ctxSources(in *parse.Instr, cv *ctxView, ctxFS *view, srcArgs []string) ([]
 		n := 0
 		excluded := false
 		for _, m := range matches {
-			if cv.ignore.Excluded(m) {
+			if cv.ignore.Excluded(m) && !(cv.ignore.Descend(m) && isDirAt(cv.abs(m))) {
 				excluded = true
 				continue
 			}
@@ -118,6 +118,12 @@ func ctxSources(in *parse.Instr, cv *ctxView, ctxFS *view, srcArgs []string) ([]
 		}
 	}
 	return out, nil
+}
+
+// isDirAt reports a directory (a context path, for the ignore rules: not followed).
+func isDirAt(p string) bool {
+	fi, err := os.Lstat(p)
+	return err == nil && fi.IsDir()
 }
 
 // copier writes COPY results into a block's upper directory.
@@ -230,12 +236,17 @@ func (c *copier) copy(src *view, n *node, rel string, dst string, top bool) erro
 		}
 		for _, name := range names {
 			child := join(rel, name)
-			if c.fromCtx && c.ignore.Excluded(child) {
+			excluded := c.fromCtx && c.ignore.Excluded(child)
+			if excluded && !c.ignore.Descend(child) {
 				continue
 			}
 			cn, err := src.child(n.dirs, name)
 			if err != nil {
 				return fmt.Errorf("/%s: %w", child, err)
+			}
+			if excluded && !(cn.st.IsDir() && c.keepsSome(src, cn, child)) {
+				cn.close()
+				continue
 			}
 			err = c.copy(src, cn, child, join(dst, name), false)
 			cn.close()
@@ -270,6 +281,34 @@ func (c *copier) copy(src *view, n *node, rel string, dst string, top bool) erro
 		return c.writeFile(in, up, fi)
 	}
 	return nil // sockets, fifos, devices: nothing a context should carry
+}
+
+// keepsSome reports whether the excluded directory n (at rel) holds anything an
+// exception of the ignore file takes back; only then is it copied, with just that.
+func (c *copier) keepsSome(src *view, n *node, rel string) bool {
+	names, err := src.list(n, rel)
+	if err != nil {
+		return false
+	}
+	for _, name := range names {
+		child := join(rel, name)
+		if !c.ignore.Excluded(child) {
+			return true
+		}
+		if !c.ignore.Descend(child) {
+			continue
+		}
+		cn, err := src.child(n.dirs, name)
+		if err != nil {
+			continue
+		}
+		keep := cn.st.IsDir() && c.keepsSome(src, cn, child)
+		cn.close()
+		if keep {
+			return true
+		}
+	}
+	return false
 }
 
 func (c *copier) writeFile(in *os.File, to string, fi fs.FileInfo) error {

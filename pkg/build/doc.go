@@ -9,7 +9,10 @@
 // A Dockerfile (dockerfile.go) is read with BuildKit's parser and lands on the same DAG:
 // each RUN, COPY, ADD and WORKDIR is a block stacked on the one before it in its stage,
 // COPY --from and RUN --mount from= wait for the stage they read, and only the stages
-// the target needs are planned. Its image gets Docker's config and history.
+// the target needs are planned. Its image gets Docker's config and history. ADD of an
+// http(s) URL is downloaded by the daemon (dockeradd.go: checked against --checksum, which
+// then stands for the content in the key); heredocs of COPY and ADD are written from the
+// Dockerfile; RUN --mount=type=secret reads Request.Secrets, which reach no layer and no key.
 //
 // It leaves out parsing (package build/parse), running containers (the caller's RunFunc,
 // package container in the daemon), pulling bases (the caller's PullFunc) and the layer tar

@@ -125,12 +125,12 @@ func (bx *blockRun) fetchURL(ctx context.Context, ip instrPlan, u string) (strin
 	bx.out.engine("downloading " + u)
 	d, err := download(ctx, u, p, algo.Hash())
 	if err != nil {
-		return "", "", fmt.Errorf("%s: %w", step(ip), err)
+		return "", "", fmt.Errorf("%s: %w", stepText(ip), err)
 	}
 	got := digest.NewDigestFromEncoded(algo, d)
 	if ip.dk.Checksum != "" && got.String() != ip.dk.Checksum {
 		os.Remove(p)
-		return "", "", fmt.Errorf("%s: checksum mismatch for %s: the download is %s, --checksum wants %s", step(ip), u, got, ip.dk.Checksum)
+		return "", "", fmt.Errorf("%s: checksum mismatch for %s: the download is %s, --checksum wants %s", stepText(ip), u, got, ip.dk.Checksum)
 	}
 	if bx.downloads == nil {
 		bx.downloads = map[string]download1{}

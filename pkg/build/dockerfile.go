@@ -582,7 +582,10 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 		}
 		errAt := func(format string, a ...any) error { return dp.df.errAt(line, format, a...) }
 		expander := func(word string) (string, error) {
-			out, _, err := dp.lex.ProcessWord(word, lexEnv{env: st.env, args: args})
+			out, unmatched, err := dp.lex.ProcessWord(word, lexEnv{env: st.env, args: args})
+			if err == nil {
+				err = dp.argBeforeDecl(s, unmatched, line)
+			}
 			return out, err
 		}
 		if ex, ok := cmd.(instructions.SupportsSingleWordExpansion); ok {
@@ -595,7 +598,10 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 			raw := shell.NewLex(dp.df.escape)
 			raw.SkipProcessQuotes = true
 			if err := ex.ExpandRaw(func(word string) (string, error) {
-				out, _, err := raw.ProcessWord(word, lexEnv{env: st.env, args: args})
+				out, unmatched, err := raw.ProcessWord(word, lexEnv{env: st.env, args: args})
+				if err == nil {
+					err = dp.argBeforeDecl(s, unmatched, line)
+				}
 				return out, err
 			}); err != nil {
 				return errAt("%v", err)
@@ -632,6 +638,33 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 		dp.addBlock(s, s.label+":0", "(base "+s.base.Ref+")", instrPlan{})
 	}
 	s.planned = true
+	return nil
+}
+
+// argBeforeDecl refuses a variable the builder expands (not a RUN's shell) that names an
+// ARG not yet in force: one the stage declares on a later line, or a global ARG (before
+// FROM) the stage has not declared. Docker would expand it to nothing, silently.
+func (dp *dockerPlanner) argBeforeDecl(s *dstage, unmatched map[string]struct{}, line int) error {
+	for name := range unmatched {
+		for _, c := range s.st.Commands {
+			a, ok := c.(*instructions.ArgCommand)
+			if !ok || lineOf(a.Location()) <= line {
+				continue
+			}
+			for _, kv := range a.Args {
+				if kv.Key == name {
+					return fmt.Errorf("$%s is used before its ARG (line %d) declares it", name, lineOf(a.Location()))
+				}
+			}
+		}
+		for _, a := range dp.df.meta {
+			for _, kv := range a.Args {
+				if kv.Key == name {
+					return fmt.Errorf("$%s is a global ARG (line %d): a stage sees it only after its own \"ARG %s\"", name, lineOf(a.Location()), name)
+				}
+			}
+		}
+	}
 	return nil
 }
 

@@ -23,8 +23,8 @@ import (
 // CacheMountsDir holds RUN --mount=type=cache directories, kept across builds.
 const CacheMountsDir = "cache-mounts"
 
-// step names a Dockerfile instruction in errors: its position and its first line.
-func step(ip instrPlan) string {
+// stepText names a Dockerfile instruction in errors: its position and its first line.
+func stepText(ip instrPlan) string {
 	s := ip.in.Raw
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i] + " ..."
@@ -47,7 +47,7 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 		case "secret":
 			mnt, v, err := bx.secret(i, m)
 			if err != nil {
-				return fmt.Errorf("%s: %w", step(ip), err)
+				return fmt.Errorf("%s: %w", stepText(ip), err)
 			}
 			if mnt != nil {
 				mounts = append(mounts, *mnt)
@@ -56,17 +56,18 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 				env = append(append([]string(nil), env...), m.Env+"="+v)
 			}
 		case "cache":
-			dir, err := bx.bld.cacheMount(m)
+			dir, release, err := bx.bld.cacheMount(m)
 			if err != nil {
-				return fmt.Errorf("%s: --mount=type=cache: %w", step(ip), err)
+				return fmt.Errorf("%s: --mount=type=cache: %w", stepText(ip), err)
 			}
+			defer release()
 			mounts = append(mounts, spec.Mount{Type: "bind", Source: dir, Destination: m.Target})
 		case "tmpfs":
 			mounts = append(mounts, spec.Mount{Type: "tmpfs", Destination: m.Target})
 		case "bind":
 			src, err := bx.bindSource(i, m)
 			if err != nil {
-				return fmt.Errorf("%s: --mount=type=bind: %w", step(ip), err)
+				return fmt.Errorf("%s: --mount=type=bind: %w", stepText(ip), err)
 			}
 			mounts = append(mounts, spec.Mount{Type: "bind", Source: src, Destination: m.Target, ReadOnly: m.ReadOnly})
 		}
@@ -87,10 +88,10 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 	bx.mounts, bx.network = nil, ""
 	bx.cleanMountTargets(dk.Mounts)
 	if err != nil {
-		return fmt.Errorf("%s: %w", step(ip), err)
+		return fmt.Errorf("%s: %w", stepText(ip), err)
 	}
 	if code != 0 {
-		return fmt.Errorf("%s: exited with code %d", step(ip), code)
+		return fmt.Errorf("%s: exited with code %d", stepText(ip), code)
 	}
 	return nil
 }
@@ -142,18 +143,34 @@ func (bx *blockRun) secret(i int, m dockerMnt) (*spec.Mount, string, error) {
 	return &spec.Mount{Type: "bind", Source: p, Destination: m.Target, ReadOnly: true}, v, nil
 }
 
-// cacheMount returns the directory of a cache mount, made on first use.
-func (bld *Builder) cacheMount(m dockerMnt) (string, error) {
+// cacheMount returns the directory of a cache mount, made on first use, held (against a
+// prune of the build cache) until release.
+func (bld *Builder) cacheMount(m dockerMnt) (dir string, release func(), err error) {
 	sum := sha256.Sum256([]byte(m.CacheID))
-	dir := filepath.Join(bld.Root, CacheMountsDir, hex.EncodeToString(sum[:]))
+	name := hex.EncodeToString(sum[:])
+	release = func() {}
+	if bld.HoldCacheMount != nil {
+		if release, err = bld.HoldCacheMount(name); err != nil {
+			return "", nil, err
+		}
+	}
+	dir = filepath.Join(bld.Root, CacheMountsDir, name)
+	if err := bld.makeCacheMount(m, dir); err != nil {
+		release()
+		return "", nil, err
+	}
+	return dir, release, nil
+}
+
+func (bld *Builder) makeCacheMount(m dockerMnt, dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
-		return "", err
+		return err
 	}
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		if os.IsExist(err) {
-			return dir, nil
+			return nil
 		}
-		return "", err
+		return err
 	}
 	uid, gid := 0, 0
 	if m.UID != nil {
@@ -163,12 +180,12 @@ func (bld *Builder) cacheMount(m dockerMnt) (string, error) {
 		gid = int(*m.GID)
 	}
 	if err := os.Lchown(dir, uid, gid); err != nil {
-		return "", err
+		return err
 	}
 	if m.Mode != nil {
-		return dir, os.Chmod(dir, fs.FileMode(*m.Mode)&fs.ModePerm)
+		return os.Chmod(dir, fs.FileMode(*m.Mode)&fs.ModePerm)
 	}
-	return dir, nil
+	return nil
 }
 
 // bindSource copies what a bind mount shows (from the context, or from a stage) into the
@@ -308,10 +325,10 @@ func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
 		}
 		f.Close()
 		if err != nil {
-			return fmt.Errorf("%s: unpack %s: %w", step(ip), a.rel, err)
+			return fmt.Errorf("%s: unpack %s: %w", stepText(ip), a.rel, err)
 		}
 		if err := bx.copyUnpacked(ip, staging, dst); err != nil {
-			return fmt.Errorf("%s: unpack %s into %s: %w", step(ip), a.rel, dst, err)
+			return fmt.Errorf("%s: unpack %s into %s: %w", stepText(ip), a.rel, dst, err)
 		}
 		os.RemoveAll(staging)
 	}

@@ -177,6 +177,40 @@ func (ig *Ignore) Excluded(rel string) bool {
 	return excluded
 }
 
+// Descend reports whether an excluded directory rel may still hold paths that a "!"
+// exception of a .dockerignore takes back: the copy and the key then walk into it, as
+// Docker's does, keeping only what is re-included (and the directories above it).
+func (ig *Ignore) Descend(rel string) bool {
+	if ig == nil || ig.docker == nil || !ig.docker.Exclusions() {
+		return false
+	}
+	parts := strings.Split(strings.Trim(filepath.ToSlash(rel), "/"), "/")
+	for _, p := range ig.docker.Patterns() {
+		if p.Exclusion() && mayMatchBelow(strings.Split(p.String(), "/"), parts) {
+			return true
+		}
+	}
+	return false
+}
+
+// mayMatchBelow reports whether a pattern (split on /) can match a path below the
+// directory dir: each of dir's names matches the pattern's element at its depth, and
+// the pattern goes deeper (or reaches a "**", which matches at any depth).
+func mayMatchBelow(pat, dir []string) bool {
+	for i, d := range dir {
+		if i >= len(pat) {
+			return false
+		}
+		if strings.Contains(pat[i], "**") {
+			return true
+		}
+		if ok, err := filepath.Match(pat[i], d); err != nil || !ok {
+			return false
+		}
+	}
+	return len(pat) > len(dir)
+}
+
 // match tests the rule against the path prefix parts[:i+1].
 func (r ignoreRule) match(parts []string, i int) bool {
 	if r.anchored {

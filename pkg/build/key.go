@@ -12,6 +12,8 @@ import (
 	"os"
 	"sort"
 	"strings"
+
+	"github.com/minibox/minibox/pkg/build/parse"
 )
 
 // keyVersion changes whenever what a key covers changes, so old entries stop matching.
@@ -49,6 +51,9 @@ func (bx *blockRun) blockKey(ctx context.Context) (string, error) {
 	}
 	sort.Strings(args)
 	k.field("args", strings.Join(args, "\x00"))
+	if sh := p.file.Shell; len(sh) > 0 && p.file.Format != parse.Dockerfile {
+		k.field("shell", strings.Join(sh, "\x00")) // a MiniBox SHELL runs every RUN
+	}
 	for _, ip := range bp.instrs {
 		in := ip.in
 		k.field("instr", in.Keyword, in.Raw, in.Chown, in.Chmod, in.From, strings.Join(ip.args, "\x00"))
@@ -134,7 +139,9 @@ func hashTree(k keyHash, v *ctxView, rel string, follow bool) error {
 		sort.Strings(names)
 		for _, n := range names {
 			child := join(rel, n)
-			if v.ignore.Excluded(child) {
+			if v.ignore.Excluded(child) && !(v.ignore.Descend(child) && isDirAt(v.abs(child))) {
+				// An excluded directory that an exception may reach into is walked:
+				// what it takes back is an input (the rest hashes no content).
 				continue
 			}
 			if err := hashTree(k, v, child, false); err != nil {

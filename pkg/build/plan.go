@@ -10,8 +10,10 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// DefaultEnv is the build environment when the base sets none.
-var DefaultEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root"}
+// DefaultEnv is the build environment when the base sets none. No HOME: init sets it
+// from the user's passwd entry at run time (as Docker does), so a USER's image does not
+// keep root's.
+var DefaultEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
 
 // envList is an ordered environment: setting a key keeps its first position, so the
 // image's Env order is stable across builds.

@@ -116,7 +116,11 @@ func (bx *blockRun) runInstrs(ctx context.Context) error {
 
 // run runs cmd with /bin/sh -c in a build container.
 func (bx *blockRun) run(ctx context.Context, ip instrPlan, cmd, user string) error {
-	code, err := bx.container(ctx, []string{"/bin/sh", "-c", cmd}, bx.plan.runEnv(ip.st), ip.st.workdir, user)
+	argv := []string{"/bin/sh", "-c", cmd}
+	if sh := bx.plan.file.Shell; len(sh) > 0 {
+		argv = append(append([]string(nil), sh...), cmd)
+	}
+	code, err := bx.container(ctx, argv, bx.plan.runEnv(ip.st), ip.st.workdir, user)
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", ip.in.Pos, ip.in.Keyword, err)
 	}

@@ -692,6 +692,10 @@ func (r *Runner) build(ctx context.Context, s types.ServiceConfig) error {
 	name := ImageName(r.P, s)
 	req := api.BuildRequest{Tags: []string{name}, ContextPath: b.Context, File: b.Dockerfile, Target: b.Target,
 		NoCache: b.NoCache, Pull: b.Pull, Labels: b.Labels}
+	if b.DockerfileInline != "" {
+		// dockerfile_inline: the Dockerfile is the text itself, the context still the directory.
+		req.MiniBox, req.File, req.Dockerfile = b.DockerfileInline, "", true
+	}
 	for k, v := range b.Args {
 		if v != nil {
 			if req.BuildArgs == nil {

@@ -37,6 +37,7 @@ func (e *Engine) openBuild() error {
 	}
 	b.Workers = e.Cfg.BuildWorkers
 	b.HoldKey = func(key string) (func(), error) { return prune.HoldLayer(e.Root, key) }
+	b.HoldCacheMount = func(name string) (func(), error) { return prune.HoldCacheMount(e.Root, name) }
 	if e.Cfg.IndexLayers {
 		// New layers are indexed at finalize so lazy serving never waits for it.
 		b.OnLayer = func(d ocispec.Descriptor) {

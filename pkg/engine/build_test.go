@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/minibox/minibox/pkg/api"
@@ -62,5 +63,32 @@ func TestPrepareBuild(t *testing.T) {
 	}
 	if pb.req.FileName != "Other" || len(pb.req.Tags) != 2 || pb.req.Tags[0] != "img:1" {
 		t.Errorf("prepared %+v", pb.req)
+	}
+}
+
+// Build secrets are checked at the edge: an id that is no plain name or a value over the
+// limit is a 400 naming the field; good ones reach the builder's request.
+func TestPrepareBuildSecrets(t *testing.T) {
+	dir := t.TempDir()
+	e := &Engine{Root: t.TempDir()}
+	df := "FROM scratch\n"
+	for _, bad := range []map[string][]byte{{"": []byte("x")}, {"a/b": []byte("x")}, {"..": []byte("x")}, {"big": make([]byte, maxSecret+1)}} {
+		_, err := e.PrepareBuild(api.BuildRequest{ContextPath: dir, MiniBox: df, Dockerfile: true, Secrets: bad}, nil)
+		if !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), "secrets:") {
+			t.Errorf("secrets %q: %v, want a 400 naming secrets", func() []string {
+				var ks []string
+				for k := range bad {
+					ks = append(ks, k)
+				}
+				return ks
+			}(), err)
+		}
+	}
+	pb, err := e.PrepareBuild(api.BuildRequest{ContextPath: dir, MiniBox: df, Dockerfile: true, Secrets: map[string][]byte{"token": []byte("v")}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(pb.req.Secrets["token"]) != "v" {
+		t.Errorf("secrets not passed on: %+v", pb.req.Secrets)
 	}
 }

@@ -76,6 +76,25 @@ func (e *Engine) imageHealthcheck(img *image.Image) *api.Healthcheck {
 	return &api.Healthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
 }
 
+// imageDockerExtras reads Docker's OnBuild and Shell extensions from the image's config
+// blob (the OCI config struct has neither).
+func (e *Engine) imageDockerExtras(img *image.Image) (onBuild, shell []string) {
+	b, err := e.Images.Content().ReadAll(img.ID)
+	if err != nil {
+		return nil, nil
+	}
+	var cfg struct {
+		Config struct {
+			OnBuild []string
+			Shell   []string
+		} `json:"config"`
+	}
+	if json.Unmarshal(b, &cfg) != nil {
+		return nil, nil
+	}
+	return cfg.Config.OnBuild, cfg.Config.Shell
+}
+
 // healthcheckOf is --health-*, else the image's HEALTHCHECK, else the original's labels
 // mini.healthcheck.cmd/.interval; nil when there is none or it is disabled.
 func healthcheckOf(r *Record) *api.Healthcheck {

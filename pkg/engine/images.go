@@ -63,6 +63,10 @@ func summary(img *image.Image) api.ImageSummary {
 	if img.Config.Created != nil {
 		s.Created = *img.Config.Created
 	}
+	if img.Built != nil {
+		// A build's config keeps a fixed time (reproducible digests); its age is this.
+		s.Created = *img.Built
+	}
 	if r, err := oci.ParseNormalized(img.Name); err == nil {
 		s.Repository = r.FamiliarName()
 		if r.Tag != "" {
@@ -91,11 +95,14 @@ func (e *Engine) InspectImage(ref string) (*api.ImageInspect, error) {
 		Architecture: c.Architecture, Variant: c.Variant, OS: c.OS, Size: img.Size,
 		Config: api.ImageConfig{User: c.Config.User, ExposedPorts: c.Config.ExposedPorts, Env: c.Config.Env,
 			Entrypoint: c.Config.Entrypoint, Cmd: c.Config.Cmd, Volumes: c.Config.Volumes,
-			WorkingDir: c.Config.WorkingDir, Labels: c.Config.Labels, StopSignal: c.Config.StopSignal,
-			Healthcheck: e.imageHealthcheck(img)},
+			WorkingDir: c.Config.WorkingDir, Labels: c.Config.Labels, StopSignal: c.Config.StopSignal},
 		RootFS:   api.ImageRootFS{Type: c.RootFS.Type, Layers: []string{}},
 		Manifest: api.ImageManifestInfo{Digest: img.ManifestDigest.String(), MediaType: img.Manifest.MediaType},
 	}
+	if h := e.imageHealthcheck(img); h != nil {
+		out.Config.Healthcheck = &api.ImageHealthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
+	}
+	out.Config.OnBuild, out.Config.Shell = e.imageDockerExtras(img)
 	for _, d := range c.RootFS.DiffIDs {
 		out.RootFS.Layers = append(out.RootFS.Layers, d.String())
 	}

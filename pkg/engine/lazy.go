@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sync/singleflight"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/lazyfs"
@@ -326,6 +327,26 @@ func (e *Engine) Prune(ctx context.Context, buildCache bool) (*api.PruneReport, 
 	return &out, nil
 }
 
+// PruneBuildCache is `builder prune`: the build cache alone, the block cache (layers/)
+// and RUN --mount=type=cache directories (cache-mounts/), except what running builds hold.
+func (e *Engine) PruneBuildCache(ctx context.Context) (*api.PruneReport, error) {
+	e.pruneMu.Lock()
+	defer e.pruneMu.Unlock()
+	o, err := e.pruneOptions(true)
+	if err != nil {
+		return nil, err
+	}
+	o.OnlyBuildCache = true
+	plan, err := prune.Make(o)
+	if err != nil {
+		return nil, err
+	}
+	r := plan.Apply(e.Log)
+	e.Log.Info("builder prune", "build_cache", r.BuildCacheRemoved, "bytes", r.BuildCacheBytesFreed)
+	out := api.PruneReport(r)
+	return &out, nil
+}
+
 // DiskUsage is `system df`: sizes per kind, and what a prune with --build-cache would free.
 func (e *Engine) DiskUsage(ctx context.Context, verbose bool) (*api.DiskUsage, error) {
 	o, err := e.pruneOptions(true)
@@ -398,6 +419,9 @@ func (e *Engine) DiskUsage(ctx context.Context, verbose bool) (*api.DiskUsage, e
 	}
 	for _, n := range list("layers") {
 		add(&du.BuildCache, "build_cache", n, filepath.Join(e.Root, "layers", n), "")
+	}
+	for _, n := range list(build.CacheMountsDir) {
+		add(&du.BuildCache, "build_cache", n, filepath.Join(e.Root, build.CacheMountsDir, n), "cache mount")
 	}
 	for _, n := range list("extracted") {
 		add(&du.Extracted, "extracted", n[:min(12, len(n))], filepath.Join(e.Root, "extracted", n), "")

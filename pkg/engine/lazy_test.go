@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/lazyfs"
 	"github.com/minibox/minibox/pkg/spec"
@@ -418,5 +419,32 @@ func TestLazyWarnings(t *testing.T) {
 	}
 	if ws := e.lazyWarnings(img); len(ws) != 0 {
 		t.Errorf("warnings for an imported plain tar: %q", ws)
+	}
+}
+
+// PruneBuildCache (builder prune) removes the block cache and the cache mounts and
+// nothing else: an orphaned blob and tmp/ stay for system prune.
+func TestPruneBuildCache(t *testing.T) {
+	e := testEngine(t, nil)
+	orphan := filepath.Join(e.Root, "blobs", "sha256", "ab"+string(bytes.Repeat([]byte("0"), 62)))
+	mount := filepath.Join(e.Root, build.CacheMountsDir, "c0ffee", "pkg")
+	block := filepath.Join(e.Root, "layers", "k1", "meta.json")
+	for _, p := range []string{orphan, mount, block, filepath.Join(e.Root, "tmp", "junk")} {
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	r, err := e.PruneBuildCache(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.BuildCacheRemoved != 2 || r.BlobsRemoved != 0 || r.TmpRemoved != 0 {
+		t.Errorf("report %+v", r)
+	}
+	for p, want := range map[string]bool{orphan: true, filepath.Join(e.Root, "tmp", "junk"): true, mount: false, block: false} {
+		if _, err := os.Stat(p); (err == nil) != want {
+			t.Errorf("%s: kept %v, want %v", p, err == nil, want)
+		}
 	}
 }

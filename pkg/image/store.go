@@ -104,6 +104,9 @@ type Image struct {
 	// RepoDigest is the digest the registry knows this image by (an index's when the
 	// image was pulled through one), "" when it never came from a registry.
 	RepoDigest digest.Digest
+	// Built is when a build made this image (nil otherwise). It lives in index.json, not
+	// in the config, so a build's digest stays reproducible while `images` shows its age.
+	Built *time.Time
 
 	manifestSize int64
 }
@@ -119,6 +122,9 @@ func (img *Image) ManifestDescriptor() ocispec.Descriptor {
 
 // Annotation keeping the digest the image was pulled by (an index's when multi-platform).
 const annotationRepoDigest = "io.minibox.image.repo-digest"
+
+// Annotation keeping when a build made the image (RFC 3339).
+const annotationBuilt = "io.minibox.image.built"
 
 // Open opens (creating if needed) the image store in data root root.
 func Open(root string, log *slog.Logger) (*Store, error) {
@@ -220,14 +226,19 @@ func (s *Store) SetName(name string, manifest ocispec.Descriptor) error {
 // SetNames points every name at manifest in one write of the index: all of them or, on
 // error, none (a build's tags). No names is an unnamed entry, as SetName("").
 func (s *Store) SetNames(names []string, manifest ocispec.Descriptor) error {
-	return s.setNames(names, manifest, "")
+	return s.setNames(names, manifest, "", nil)
+}
+
+// SetBuiltNames is SetNames for an image a build made at built, which the entries keep.
+func (s *Store) SetBuiltNames(names []string, manifest ocispec.Descriptor, built time.Time) error {
+	return s.setNames(names, manifest, "", &built)
 }
 
 func (s *Store) setName(name string, manifest ocispec.Descriptor, repoDigest digest.Digest) error {
-	return s.setNames([]string{name}, manifest, repoDigest)
+	return s.setNames([]string{name}, manifest, repoDigest, nil)
 }
 
-func (s *Store) setNames(names []string, manifest ocispec.Descriptor, repoDigest digest.Digest) error {
+func (s *Store) setNames(names []string, manifest ocispec.Descriptor, repoDigest digest.Digest, built *time.Time) error {
 	if len(names) == 0 {
 		names = []string{""}
 	}
@@ -267,6 +278,9 @@ func (s *Store) setNames(names []string, manifest ocispec.Descriptor, repoDigest
 		}
 		if repoDigest != "" {
 			entry.Annotations[annotationRepoDigest] = repoDigest.String()
+		}
+		if built != nil {
+			entry.Annotations[annotationBuilt] = built.UTC().Format(time.RFC3339Nano)
 		}
 		entries = append(entries, entry)
 	}
@@ -374,6 +388,9 @@ func (s *Store) load(d ocispec.Descriptor) (*Image, error) {
 	if rd := d.Annotations[annotationRepoDigest]; rd != "" {
 		img.RepoDigest = digest.Digest(rd)
 	}
+	if t, err := time.Parse(time.RFC3339Nano, d.Annotations[annotationBuilt]); err == nil {
+		img.Built = &t
+	}
 	b, err := s.content.ReadAll(d.Digest)
 	if err != nil {
 		return nil, fmt.Errorf("image %s: manifest: %w", img.Name, err)
@@ -438,7 +455,7 @@ func (s *Store) Tag(src, dst string) (*Image, error) {
 	if n.Digest != "" {
 		return nil, fmt.Errorf("tag %s: a target cannot carry a digest: %w", dst, errdefs.ErrInvalid)
 	}
-	if err := s.setName(n.String(), img.ManifestDescriptor(), img.RepoDigest); err != nil {
+	if err := s.setNames([]string{n.String()}, img.ManifestDescriptor(), img.RepoDigest, img.Built); err != nil {
 		return nil, err
 	}
 	return s.Resolve(n.String())

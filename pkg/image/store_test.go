@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/oci"
@@ -283,5 +284,33 @@ func TestSetNamesAllOrNone(t *testing.T) {
 	want := "docker.io/library/busy:latest docker.io/library/one:1 docker.io/library/two:2"
 	if strings.Join(names, " ") != want {
 		t.Errorf("entries for the manifest: %q, want %q", names, want)
+	}
+}
+
+// TestBuiltTime: a build's time is kept in index.json (not in the config, whose digest
+// stays reproducible), read back with the image and kept by a new tag.
+func TestBuiltTime(t *testing.T) {
+	s := newStore(t)
+	img := importBusy(t, s, "busy", false)
+	if img.Built != nil {
+		t.Fatalf("an imported image has a build time: %v", img.Built)
+	}
+	md := ocispec.Descriptor{MediaType: ocispec.MediaTypeImageManifest, Digest: img.ManifestDigest}
+	at := time.Date(2026, 5, 4, 3, 2, 1, 0, time.UTC)
+	if err := s.SetBuiltNames([]string{"built:1"}, md, at); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Resolve("built:1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Built == nil || !got.Built.Equal(at) || got.ID != img.ID {
+		t.Errorf("built:1: Built %v, ID %s; want %v, %s", got.Built, got.ID, at, img.ID)
+	}
+	if _, err := s.Tag("built:1", "retagged:2"); err != nil {
+		t.Fatal(err)
+	}
+	if got, err = s.Resolve("retagged:2"); err != nil || got.Built == nil || !got.Built.Equal(at) {
+		t.Errorf("a tag of a built image lost its build time: %v %v", got, err)
 	}
 }

@@ -4,8 +4,9 @@
 //
 // It removes orphaned blobs (with their .index.json), stale or unused lazy mounts (detached
 // lazily, with their lazy/ and cache/ directories), extracted layers no image or container
-// uses, tmp/ entries no running operation holds and, with BuildCache, layers/ entries no
-// running build holds. It never looks at volumes/, containers/, state.json, index.json or
+// uses, tmp/ entries no running operation holds and, with BuildCache, layers/ entries and
+// cache-mounts/ directories no running build holds (OnlyBuildCache: those alone, for
+// builder prune). It never looks at volumes/, containers/, state.json, index.json or
 // the lock. Which blobs are referenced or used is the caller's input: this package does not
 // read index.json or container records.
 package prune

@@ -26,7 +26,11 @@ const (
 	Extracted  Kind = "extracted"   // extracted/<hex>
 	Tmp        Kind = "tmp"         // a tmp/ entry
 	BuildCache Kind = "build-cache" // layers/<key> (and its .lock)
+	CacheMount Kind = "cache-mount" // cache-mounts/<hex> (and its .lock): RUN --mount=type=cache
 )
+
+// cacheMountsDir holds the builder's RUN --mount=type=cache directories.
+const cacheMountsDir = "cache-mounts"
 
 // Options are the facts Make needs from the rest of the daemon.
 type Options struct {
@@ -35,8 +39,10 @@ type Options struct {
 	Referenced map[digest.Digest]bool
 	// Used is every blob (layer) a container record uses, running or stopped.
 	Used map[digest.Digest]bool
-	// BuildCache also removes layers/ entries.
+	// BuildCache also removes layers/ entries and cache-mounts/ directories.
 	BuildCache bool
+	// OnlyBuildCache plans the build cache alone (builder prune).
+	OnlyBuildCache bool
 	// Since is when the oldest running operation (pull, load, import, save, build) began;
 	// anything changed since may be its work in progress and is kept. Zero: none running.
 	Since time.Time
@@ -80,7 +86,12 @@ type Report struct {
 // Make scans o.Root and plans the prune. It removes nothing.
 func Make(o Options) (*Plan, error) {
 	m := &planner{o: o, p: &Plan{}}
-	for _, step := range []func() error{m.blobs, m.lazyAndCache, m.extracted, m.tmp, m.buildCache} {
+	steps := []func() error{m.blobs, m.lazyAndCache, m.extracted, m.tmp, m.buildCache, m.cacheMounts}
+	if o.OnlyBuildCache {
+		m.o.BuildCache = true
+		steps = []func() error{m.buildCache, m.cacheMounts}
+	}
+	for _, step := range steps {
 		if err := step(); err != nil {
 			return nil, err
 		}
@@ -244,6 +255,34 @@ func (m *planner) buildCache() error {
 	return nil
 }
 
+// cacheMounts plans cache-mounts/, the directories RUN --mount=type=cache keeps across
+// builds, with the build cache; one a running RUN holds (its .lock) stays.
+func (m *planner) cacheMounts() error {
+	if !m.o.BuildCache {
+		return nil
+	}
+	dir := filepath.Join(m.o.Root, cacheMountsDir)
+	names, err := readDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, n := range names {
+		if strings.HasSuffix(n, lockSuffix) {
+			continue
+		}
+		path := filepath.Join(dir, n)
+		if layerLocked(dir, n) || m.held(path) {
+			continue
+		}
+		paths := []string{path}
+		if _, err := os.Lstat(path + lockSuffix); err == nil {
+			paths = append(paths, path+lockSuffix)
+		}
+		m.add(Action{Kind: CacheMount, Key: n, Paths: paths})
+	}
+	return nil
+}
+
 // count fills the bytes each action, the plan and its build cache part free, counting an
 // inode only when all its links are removed.
 func (p *Plan) count() {
@@ -257,7 +296,7 @@ func (p *Plan) count() {
 			}
 			own.walk(path)
 			all.walk(path)
-			if a.Kind == BuildCache {
+			if a.Kind == BuildCache || a.Kind == CacheMount {
 				bc.walk(path)
 			}
 		}
@@ -286,7 +325,7 @@ func (p *Plan) Apply(log *slog.Logger) Report {
 				continue
 			}
 			pre.walk(path)
-			if a.Kind == BuildCache {
+			if a.Kind == BuildCache || a.Kind == CacheMount {
 				preBC.walk(path)
 			}
 		}
@@ -313,7 +352,7 @@ func (p *Plan) Apply(log *slog.Logger) Report {
 			r.ExtractedRemoved++
 		case Tmp:
 			r.TmpRemoved++
-		case BuildCache:
+		case BuildCache, CacheMount:
 			r.BuildCacheRemoved++
 		}
 		log.Debug("pruned", "kind", a.Kind, "path", a.Paths[0])

@@ -30,6 +30,25 @@ func HoldLayer(root, key string) (release func(), err error) {
 	return func() { f.Close() }, nil
 }
 
+// HoldCacheMount marks cache-mounts/<name> as in use by a running RUN until release: a
+// shared flock on cache-mounts/<name>.lock. Taken before the directory is made, so a
+// prune either removed it before (the RUN makes a new one) or leaves it alone.
+func HoldCacheMount(root, name string) (release func(), err error) {
+	dir := filepath.Join(root, cacheMountsDir)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	f, err := os.OpenFile(filepath.Join(dir, name+lockSuffix), os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return nil, err
+	}
+	if err := unix.Flock(int(f.Fd()), unix.LOCK_SH); err != nil {
+		f.Close()
+		return nil, &os.PathError{Op: "flock", Path: f.Name(), Err: err}
+	}
+	return func() { f.Close() }, nil
+}
+
 // layerLocked reports whether a build holds layers/<key>.lock.
 func layerLocked(layersDir, key string) bool {
 	f, err := os.Open(filepath.Join(layersDir, key+lockSuffix))

@@ -212,3 +212,54 @@ func TestUnescape(t *testing.T) {
 		t.Errorf("unescape = %q", got)
 	}
 }
+
+// TestCacheMounts: RUN --mount=type=cache directories go with the build cache (system
+// prune --build-cache, builder prune), not without it; one a running RUN holds stays;
+// builder prune touches nothing else.
+func TestCacheMounts(t *testing.T) {
+	tr := fixture(t)
+	tr.file("cache-mounts/"+hex("apt")+"/archives/pkg.deb", strings.Repeat("d", 20000))
+	tr.file("cache-mounts/"+hex("go")+"/mod/x", "x")
+	p, err := Make(opts(tr))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range p.Summary() {
+		if strings.Contains(s, "cache-mounts") {
+			t.Errorf("a prune without the build cache plans %s", s)
+		}
+	}
+	release, err := HoldCacheMount(tr.root, hex("go"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer release()
+	o := opts(tr)
+	o.OnlyBuildCache = true
+	if p, err = Make(o); err != nil {
+		t.Fatal(err)
+	}
+	for _, a := range p.Actions {
+		if a.Kind != BuildCache && a.Kind != CacheMount {
+			t.Errorf("builder prune plans %s %s", a.Kind, a.Paths[0])
+		}
+	}
+	r := p.Apply(slog.New(slog.DiscardHandler))
+	// key1, key2 and the apt cache mount; the go one is held.
+	if r.BuildCacheRemoved != 3 || r.BuildCacheBytesFreed < 30000 || r.BlobsRemoved != 0 || r.TmpRemoved != 0 {
+		t.Errorf("report %+v", r)
+	}
+	if tr.exists("cache-mounts/"+hex("apt")) || !tr.exists("cache-mounts/"+hex("go")+"/mod/x") {
+		t.Error("apt cache mount kept or the held go cache mount removed")
+	}
+	if !tr.exists("tmp/stray") || !tr.exists("blobs/sha256/"+hex("orphan")) {
+		t.Error("builder prune removed more than the build cache")
+	}
+	release()
+	o = opts(tr)
+	o.BuildCache = true
+	p, _ = Make(o)
+	if p.Apply(slog.New(slog.DiscardHandler)); tr.exists("cache-mounts/"+hex("go")) || tr.exists("cache-mounts/"+hex("go")+".lock") {
+		t.Error("system prune --build-cache left the released cache mount")
+	}
+}

@@ -50,10 +50,15 @@ type File struct {
 	Args   []*Instr // top-level ARG, in order
 	Env    []*Instr // top-level ENV, in order
 	Start  *Start
-	Health *Health
-	Ports  []Word   // PORT/EXPOSE anywhere, file order
-	Labels []*Instr // LABEL anywhere, file order
-	Blocks []*Block
+	// Entrypoint, Shell and StopSignal are the image's, as a Dockerfile's ENTRYPOINT,
+	// SHELL and STOPSIGNAL set them (nil: the base's).
+	Entrypoint *Start
+	Shell      []string
+	StopSignal *Word
+	Health     *Health
+	Ports      []Word   // PORT/EXPOSE anywhere, file order
+	Labels     []*Instr // LABEL anywhere, file order
+	Blocks     []*Block
 }
 
 // Block is a node of the build DAG.
@@ -95,7 +100,11 @@ type Start struct {
 }
 
 // Cmd returns the image's Cmd; nil means keep the base's.
-func (s *Start) Cmd() []string {
+func (s *Start) Cmd() []string { return s.Argv(nil) }
+
+// Argv is the command as the image keeps it: the exec form as is, the shell form run by
+// shell (nil: /bin/sh -c); nil means keep the base's.
+func (s *Start) Argv(shell []string) []string {
 	if s == nil {
 		return nil
 	}
@@ -105,7 +114,10 @@ func (s *Start) Cmd() []string {
 	if s.Shell == "" {
 		return nil
 	}
-	return []string{"/bin/sh", "-c", s.Shell}
+	if len(shell) == 0 {
+		shell = []string{"/bin/sh", "-c"}
+	}
+	return append(append([]string(nil), shell...), s.Shell)
 }
 
 // Health is a HEALTHCHECK: Test in the OCI/Docker form ("NONE", "CMD", "CMD-SHELL").

@@ -9,13 +9,14 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/lazyre"
+	"github.com/minibox/minibox/pkg/signals"
 )
 
 // BlockName is the rule for block names.
 var BlockName = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 var (
-	topLevel = []string{"BASE", "BLOCK", "START", "HEALTHCHECK", "PORT", "EXPOSE", "LABEL", "ARG", "ENV"}
+	topLevel = []string{"BASE", "BLOCK", "START", "ENTRYPOINT", "SHELL", "STOPSIGNAL", "HEALTHCHECK", "PORT", "EXPOSE", "LABEL", "ARG", "ENV"}
 	inBlock  = []string{"BASE", "NEED", "BNEED", "RUN", "COPY", "WORKDIR", "ENV", "USER", "VOLUME", "PKG", "AUTO-DEPS", "PORT", "EXPOSE", "LABEL"}
 	// legacy keywords and what they mean in the DAG format.
 	legacyAlias = map[string]string{
@@ -197,6 +198,26 @@ func (p *parser) top(key string, kw Word, args []Word, rest string) {
 		p.f.Base = &w
 	case "START":
 		p.f.Start = p.start(kw, rest)
+	case "ENTRYPOINT":
+		p.f.Entrypoint = p.start(kw, rest)
+	case "SHELL":
+		var sh []string
+		if err := json.Unmarshal([]byte(rest), &sh); err != nil || len(sh) == 0 {
+			p.errorf(kw.Pos, `SHELL requires a JSON array of strings, such as ["/bin/bash", "-c"]`)
+			return
+		}
+		p.f.Shell = sh
+	case "STOPSIGNAL":
+		if len(args) != 1 {
+			p.errorf(kw.Pos, "STOPSIGNAL requires one signal, such as SIGQUIT")
+			return
+		}
+		if _, err := signals.Parse(args[0].Text); err != nil {
+			p.errorf(args[0].Pos, "STOPSIGNAL: %v", err)
+			return
+		}
+		w := args[0]
+		p.f.StopSignal = &w
 	case "HEALTHCHECK":
 		if h := p.health(kw, args, rest); h != nil {
 			p.f.Health = h
@@ -470,7 +491,7 @@ func (p *parser) start(kw Word, rest string) *Start {
 	s := &Start{Pos: kw.Pos}
 	if strings.HasPrefix(rest, "[") {
 		if err := json.Unmarshal([]byte(rest), &s.Exec); err != nil {
-			p.errorf(kw.Pos, "START requires words or a JSON array of strings: %v", err)
+			p.errorf(kw.Pos, "%s requires words or a JSON array of strings: %v", strings.ToUpper(kw.Text), err)
 			return nil
 		}
 		if s.Exec == nil {

@@ -147,3 +147,31 @@ func FuzzParse(f *testing.F) {
 		Parse("f", b) // must never panic
 	})
 }
+
+// TestParseImageSettings: ENTRYPOINT, SHELL and STOPSIGNAL, as a Dockerfile has them.
+func TestParseImageSettings(t *testing.T) {
+	src := "BASE busybox\nSHELL [\"/bin/sh\", \"-ec\"]\nENTRYPOINT exec /app/run\nSTART [\"--serve\"]\nSTOPSIGNAL SIGQUIT\nBLOCK a\n  RUN true\n"
+	f, err := Parse("MiniBox", []byte(src))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(f.Entrypoint.Argv(f.Shell), "|"); got != "/bin/sh|-ec|exec /app/run" {
+		t.Errorf("entrypoint %q", got)
+	}
+	if got := strings.Join(f.Start.Argv(f.Shell), "|"); got != "--serve" {
+		t.Errorf("start %q", got)
+	}
+	if f.StopSignal == nil || f.StopSignal.Text != "SIGQUIT" {
+		t.Errorf("stop signal %+v", f.StopSignal)
+	}
+	for src, want := range map[string]string{
+		"BASE busybox\nSHELL /bin/bash -c\n":    `MiniBox:2:1: SHELL requires a JSON array`,
+		"BASE busybox\nSTOPSIGNAL SIGNOPE\n":    `MiniBox:2:12: STOPSIGNAL: invalid signal`,
+		"BASE busybox\nENTRYPOINT [\"a\", 1]\n": `MiniBox:2:1: ENTRYPOINT requires words or a JSON array`,
+	} {
+		_, err := Parse("MiniBox", []byte(src))
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q: error %v, want %q", src, err, want)
+		}
+	}
+}
