@@ -434,3 +434,18 @@ type InspectMount struct {
 	Destination string `json:"Destination"`
 	RW          bool   `json:"RW"`
 }
+
+// CommitRequest is the body of POST /containers/commit.
+type CommitRequest struct {
+	Container string   `json:"container"`
+	Reference string   `json:"reference,omitempty"` // the new image's name; empty: unnamed
+	Comment   string   `json:"comment,omitempty"`
+	Author    string   `json:"author,omitempty"`
+	Changes   []string `json:"changes,omitempty"` // Dockerfile instructions: CMD, ENV, ...
+	Pause     bool     `json:"pause"`
+}
+
+// Committed answers POST /containers/commit.
+type Committed struct {
+	ID string `json:"id"`
+}
