@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -96,6 +97,16 @@ func Main(ctx context.Context, args []string) error {
 	// root of the calling thread's fs struct: keep the main goroutine on one thread.
 	runtime.LockOSThread()
 	nameSelf()
+	if os.Getpid() != 1 {
+		// The host's or another container's PID namespace (--pid): orphans of the
+		// workload come back to us to be reaped, not to that namespace's PID 1.
+		unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	}
+	if unix.Getppid() == 0 {
+		// Another container's PID namespace: the shim cloned us without a death signal
+		// (its check of our parent would fail here); die with it all the same.
+		unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	}
 	shimapi.CloseInherited(4) // the shim passes 0-3 only; anything else must not reach the workload
 	// Every signal is ours to forward; SIGCHLD drives the reaper. Notify takes milliseconds
 	// (a round trip with the runtime's signal thread per signal, 64 of them), so it runs
@@ -252,7 +263,7 @@ func (in *initProc) setup() error {
 			return fmt.Errorf("sysctl %s=%s: %w", k, v, err)
 		}
 	}
-	if s.Hostname != "" {
+	if s.Hostname != "" && s.NewNS(spec.NSUTS) {
 		if err := unix.Sethostname([]byte(s.Hostname)); err != nil {
 			return fmt.Errorf("sethostname %s: %w", s.Hostname, err)
 		}
@@ -325,6 +336,9 @@ func (in *initProc) prepareWorkload() (*spawner, error) {
 		return nil, &runError{codeSetup, errors.New("no command given")}
 	}
 	id, err := lookupUser(s.Process.User, openFile("/etc/passwd"), openFile("/etc/group"))
+	if err == nil {
+		id, err = withGroups(id, s.Process.GroupAdd, openFile("/etc/group"))
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -347,7 +361,7 @@ func (in *initProc) prepareWorkload() (*spawner, error) {
 		path: path, args: s.Process.Args, env: env, dir: in.cwd, id: id,
 		caps: s.Process.Capabilities, noNewPrivs: s.Process.NoNewPrivs, seccomp: s.Seccomp,
 		files: stdio, tty: in.slave != nil,
-		cgroupNS: true, cgroupMount: s.UserNS == nil, privileged: s.Privileged, cg: in.wcg,
+		cgroupNS: !s.HostNS(spec.NSCgroup), cgroupMount: s.UserNS == nil, privileged: s.Privileged, cg: in.wcg,
 	}), nil
 }
 
@@ -362,6 +376,9 @@ func (in *initProc) loop(msgs <-chan incoming, sigc <-chan os.Signal) error {
 				continue
 			}
 			if exit := in.reap(); exit != nil {
+				if os.Getpid() != 1 {
+					killChildren()
+				}
 				in.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExit, Exit: exit})
 				if exit.ExitCode == 0 {
 					return nil
@@ -374,6 +391,34 @@ func (in *initProc) loop(msgs <-chan incoming, sigc <-chan os.Signal) error {
 				continue
 			}
 			in.handle(m.m, m.files)
+		}
+	}
+}
+
+// killChildren kills and reaps what the workload left behind when init is not PID 1 of
+// its namespace (--pid host or container:<name>), where the kernel would not: as a
+// subreaper, init is the parent of every orphan, so its children are all of them.
+func killChildren() {
+	for range 100 {
+		// Each thread lists the children it forked (or was handed as a reaper).
+		var pids []string
+		tasks, _ := os.ReadDir("/proc/self/task")
+		for _, t := range tasks {
+			b, _ := os.ReadFile("/proc/self/task/" + t.Name() + "/children")
+			pids = append(pids, strings.Fields(string(b))...)
+		}
+		if len(pids) == 0 {
+			return
+		}
+		for _, p := range pids {
+			if pid, err := strconv.Atoi(p); err == nil {
+				unix.Kill(pid, unix.SIGKILL)
+			}
+		}
+		for _, p := range pids {
+			if pid, err := strconv.Atoi(p); err == nil {
+				unix.Wait4(pid, nil, 0, nil)
+			}
 		}
 	}
 }
@@ -444,6 +489,9 @@ func (in *initProc) exec(x *shimapi.Exec, files []*os.File) (int, *os.File, erro
 	id := in.id
 	if x.User != "" {
 		u, err := lookupUser(x.User, openFile("/etc/passwd"), openFile("/etc/group"))
+		if err == nil {
+			u, err = withGroups(u, s.Process.GroupAdd, openFile("/etc/group"))
+		}
 		if err != nil {
 			return 0, nil, err
 		}
@@ -490,7 +538,7 @@ func (in *initProc) exec(x *shimapi.Exec, files []*os.File) (int, *os.File, erro
 	pid, err := spawn(&proc{
 		path: path, args: x.Args, env: env, dir: dir, id: id,
 		caps: s.Process.Capabilities, noNewPrivs: s.Process.NoNewPrivs, seccomp: s.Seccomp,
-		files: stdio, tty: x.Tty, cgroupNS: true, cg: in.wcg,
+		files: stdio, tty: x.Tty, cgroupNS: !s.HostNS(spec.NSCgroup), cg: in.wcg,
 	})
 	if err != nil {
 		if master != nil {

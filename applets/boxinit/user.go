@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -94,6 +95,40 @@ func lookupUser(spec string, passwd, group func() (io.ReadCloser, error)) (*iden
 		})
 	}
 	return id, nil
+}
+
+// withGroups returns id with the --group-add groups (names from the container's group
+// file, or numbers) among its supplementary groups.
+func withGroups(id *identity, add []string, group func() (io.ReadCloser, error)) (*identity, error) {
+	if len(add) == 0 {
+		return id, nil
+	}
+	out := *id
+	out.Groups = append([]int(nil), id.Groups...)
+	for _, g := range add {
+		gid, err := strconv.Atoi(g)
+		if err != nil {
+			found := false
+			scan(group, func(f []string) bool {
+				if len(f) < 3 || f[0] != g {
+					return false
+				}
+				gid, err = strconv.Atoi(f[2])
+				found = err == nil
+				return true
+			})
+			if !found {
+				return nil, &errNoUser{fmt.Sprintf("unable to find group %s: no matching entries in group file", g)}
+			}
+		}
+		if gid < 0 {
+			return nil, &errNoUser{fmt.Sprintf("unable to find group %s: not a group ID", g)}
+		}
+		if !slices.Contains(out.Groups, gid) {
+			out.Groups = append(out.Groups, gid)
+		}
+	}
+	return &out, nil
 }
 
 // scan calls fn with the colon-separated fields of each line until it returns true.

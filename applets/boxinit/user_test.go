@@ -3,6 +3,7 @@ package boxinit
 import (
 	"io"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -46,5 +47,22 @@ func TestWithDefault(t *testing.T) {
 	}
 	if got := withDefault(env, "TERM", "xterm"); got[2] != "TERM=xterm" || len(env) != 2 {
 		t.Errorf("withDefault = %v", got)
+	}
+}
+
+func TestWithGroups(t *testing.T) {
+	groups := func() (io.ReadCloser, error) {
+		return io.NopCloser(strings.NewReader("root:x:0:\naudio:x:29:\nusers:x:100:user\n")), nil
+	}
+	id := &identity{UID: 1000, GID: 1000, Groups: []int{100}}
+	got, err := withGroups(id, []string{"audio", "4242", "users"}, groups)
+	if err != nil || !slices.Equal(got.Groups, []int{100, 29, 4242}) {
+		t.Errorf("withGroups = %+v, %v; want groups 100 29 4242", got, err)
+	}
+	if !slices.Equal(id.Groups, []int{100}) {
+		t.Errorf("withGroups changed its argument: %v", id.Groups)
+	}
+	if _, err := withGroups(id, []string{"nosuch"}, groups); err == nil || !strings.HasPrefix(err.Error(), "unable to find group nosuch") {
+		t.Errorf("withGroups(nosuch) error = %v", err)
 	}
 }

@@ -19,7 +19,8 @@ import (
 // BuildCmds is the build command (also `image build`, registered by the images group if
 // it wants it).
 type BuildCmds struct {
-	Build BuildCmd `cmd:"" help:"Build an image from a MiniBox file or a Dockerfile."`
+	Build   BuildCmd     `cmd:"" help:"Build an image from a MiniBox file or a Dockerfile."`
+	Builder BuilderGroup `cmd:"" help:"Manage the build cache: prune."`
 }
 
 // BuildCmd is `build [-t name]... [-f file] [--no-cache] [--pull] [--target b]

@@ -32,7 +32,9 @@ type CLI struct {
 	Info    InfoCmd    `cmd:"" help:"Show the daemon's facts."`
 	Version VersionCmd `cmd:"" help:"Print the CLI's and the daemon's versions."`
 	Daemon  DaemonCmd  `cmd:"" help:"Run the daemon (same as miniboxd)."`
-	Help    HelpCmd    `cmd:"" help:"Show help for a command." hidden:""`
+
+	Completion CompletionCmd `cmd:"" help:"Print a shell completion script: bash, zsh or fish." detail:"${completion_help}"`
+	Help       HelpCmd       `cmd:"" help:"Show help for a command." hidden:""`
 }
 
 // Main runs the CLI and returns an *errdefs.ExitError for non-zero exits.
@@ -49,7 +51,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	parser, err := kong.New(grammar(args),
 		kong.Name("minibox"),
 		kong.Description("minibox: build images and run containers on one Linux host."),
-		kong.Vars{"version": version.String("minibox")},
+		kong.Vars{"version": version.String("minibox"), "completion_help": completionHelp},
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(c int) { exited, code = true, c; panic(exitCode(c)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),

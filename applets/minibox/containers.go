@@ -38,37 +38,40 @@ type ContainerCmds struct {
 	Export    ExportCmd      `cmd:"" help:"Write a container's filesystem as a tar."`
 	Update    UpdateCmd      `cmd:"" help:"Change containers' limits and restart policy, live."`
 	Events    EventsCmd      `cmd:"" help:"Stream container, image, network and volume events."`
-	Container ContainerGroup `cmd:"" help:"Manage containers: ls run create start stop kill restart rm inspect logs exec attach wait cp rename pause unpause port stats."`
-	Volume    VolumeGroup    `cmd:"" help:"Manage volumes: create ls inspect rm."`
+	Commit    CommitCmd      `cmd:"" help:"Make an image of a container's changes."`
+	Container ContainerGroup `cmd:"" help:"Manage containers: ls run create start stop kill restart rm inspect logs exec attach wait cp rename pause unpause port stats top diff export update commit prune."`
+	Volume    VolumeGroup    `cmd:"" help:"Manage volumes: create ls inspect rm prune."`
 	Network   NetworkGroup   `cmd:"" help:"Manage networks: create ls inspect rm prune connect disconnect."`
 	DB        DBGroup        `cmd:"" name:"db" help:"Database containers: db run, db shell."`
 }
 
 // ContainerGroup is `container <sub>` under Docker's names.
 type ContainerGroup struct {
-	Ls      PsCmd      `cmd:"" aliases:"list,ps" help:"List containers."`
-	Run     RunCmd     `cmd:"" help:"Create and start a container."`
-	Create  CreateCmd  `cmd:"" help:"Create a container."`
-	Start   StartCmd   `cmd:"" help:"Start containers."`
-	Stop    StopCmd    `cmd:"" help:"Stop containers."`
-	Kill    KillCmd    `cmd:"" help:"Send a signal to containers."`
-	Restart RestartCmd `cmd:"" help:"Restart containers."`
-	Rm      RmCmd      `cmd:"" aliases:"remove" help:"Remove containers."`
-	Inspect InspectCmd `cmd:"" help:"Show containers as JSON."`
-	Logs    LogsCmd    `cmd:"" help:"Show a container's output."`
-	Exec    ExecCmd    `cmd:"" help:"Run a command in a running container."`
-	Attach  AttachCmd  `cmd:"" help:"Attach to a running container."`
-	Wait    WaitCmd    `cmd:"" help:"Wait for containers to stop."`
-	Cp      CpCmd      `cmd:"" help:"Copy files between a container and the host."`
-	Rename  RenameCmd  `cmd:"" help:"Rename a container."`
-	Pause   PauseCmd   `cmd:"" help:"Freeze containers."`
-	Unpause UnpauseCmd `cmd:"" help:"Thaw containers."`
-	Port    PortCmd    `cmd:"" help:"Show published ports."`
-	Stats   StatsCmd   `cmd:"" help:"Show resource usage."`
-	Top     TopCmd     `cmd:"" help:"Show a container's processes."`
-	Diff    DiffCmd    `cmd:"" help:"Show a container's filesystem changes."`
-	Export  ExportCmd  `cmd:"" help:"Write a container's filesystem as a tar."`
-	Update  UpdateCmd  `cmd:"" help:"Change containers' limits."`
+	Ls      PsCmd             `cmd:"" aliases:"list,ps" help:"List containers."`
+	Run     RunCmd            `cmd:"" help:"Create and start a container."`
+	Create  CreateCmd         `cmd:"" help:"Create a container."`
+	Start   StartCmd          `cmd:"" help:"Start containers."`
+	Stop    StopCmd           `cmd:"" help:"Stop containers."`
+	Kill    KillCmd           `cmd:"" help:"Send a signal to containers."`
+	Restart RestartCmd        `cmd:"" help:"Restart containers."`
+	Rm      RmCmd             `cmd:"" aliases:"remove" help:"Remove containers."`
+	Inspect InspectCmd        `cmd:"" help:"Show containers as JSON."`
+	Logs    LogsCmd           `cmd:"" help:"Show a container's output."`
+	Exec    ExecCmd           `cmd:"" help:"Run a command in a running container."`
+	Attach  AttachCmd         `cmd:"" help:"Attach to a running container."`
+	Wait    WaitCmd           `cmd:"" help:"Wait for containers to stop."`
+	Cp      CpCmd             `cmd:"" help:"Copy files between a container and the host."`
+	Rename  RenameCmd         `cmd:"" help:"Rename a container."`
+	Pause   PauseCmd          `cmd:"" help:"Freeze containers."`
+	Unpause UnpauseCmd        `cmd:"" help:"Thaw containers."`
+	Port    PortCmd           `cmd:"" help:"Show published ports."`
+	Stats   StatsCmd          `cmd:"" help:"Show resource usage."`
+	Top     TopCmd            `cmd:"" help:"Show a container's processes."`
+	Diff    DiffCmd           `cmd:"" help:"Show a container's filesystem changes."`
+	Export  ExportCmd         `cmd:"" help:"Write a container's filesystem as a tar."`
+	Update  UpdateCmd         `cmd:"" help:"Change containers' limits."`
+	Commit  CommitCmd         `cmd:"" help:"Make an image of a container's changes."`
+	Prune   ContainerPruneCmd `cmd:"" help:"Remove all stopped containers."`
 }
 
 // eachRef runs fn for every reference, past failures: each success prints the

@@ -54,6 +54,7 @@ type RunFlags struct {
 	AddHost    []string `name:"add-host" sep:"none" placeholder:"NAME:IP" help:"Add a line to /etc/hosts (IP may be host-gateway)."`
 
 	Memory      string    `short:"m" placeholder:"SIZE" help:"Memory limit (bare number = MiB; b k m g suffixes)."`
+	MemoryRes   string    `name:"memory-reservation" placeholder:"SIZE" help:"Soft memory limit, kept under memory pressure (bare number = MiB)."`
 	MemorySwap  negString `name:"memory-swap" placeholder:"SIZE" help:"Memory plus swap limit (-1 = unlimited)."`
 	ShmSize     string    `name:"shm-size" placeholder:"SIZE" help:"Size of /dev/shm (default 64 MiB)."`
 	CPUPercent  string    `short:"c" name:"cpu-percent" placeholder:"N" help:"CPU limit in percent of one CPU."`
@@ -73,6 +74,15 @@ type RunFlags struct {
 	SecurityOpt []string `name:"security-opt" sep:"none" placeholder:"OPT" help:"seccomp=unconfined|<file>, no-new-privileges[=false]."`
 	Userns      string   `name:"userns" placeholder:"host|auto" help:"User namespace mode."`
 	Sysctl      []string `sep:"none" placeholder:"KEY=VAL" help:"Namespaced kernel parameter."`
+	Device      []string `sep:"none" placeholder:"HOST[:CTR][:rwm]" help:"Add a host device node, with the cgroup permissions r, w, m (repeatable)."`
+	GPUs        string   `name:"gpus" placeholder:"all|N|device=ID" help:"Add the host's NVIDIA GPUs."`
+	GroupAdd    []string `name:"group-add" sep:"none" placeholder:"GROUP" help:"Add a supplementary group of the workload (repeatable)."`
+	IPC         string   `name:"ipc" placeholder:"MODE" help:"IPC namespace: private, shareable, host, none or container:NAME."`
+	PID         string   `name:"pid" placeholder:"MODE" help:"PID namespace: host or container:NAME (default: its own)."`
+	UTS         string   `name:"uts" placeholder:"MODE" help:"UTS namespace: host (default: its own)."`
+	CgroupNS    string   `name:"cgroupns" placeholder:"MODE" help:"Cgroup namespace: private (default) or host."`
+	VolumesFrom []string `name:"volumes-from" sep:"none" placeholder:"CTR[:ro|rw]" help:"Mount the volumes and binds of another container (repeatable)."`
+	Link        []string `name:"link" sep:"none" placeholder:"CTR[:ALIAS]" help:"Resolve ALIAS to a container on the default bridge (repeatable)."`
 
 	Restart           string   `placeholder:"POLICY" help:"no, on-failure[:N], always or unless-stopped."`
 	HealthCmd         string   `name:"health-cmd" placeholder:"CMD" help:"Health probe command (run with /bin/sh -c)."`
@@ -135,6 +145,8 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 		PidsLimit: f.PidsLimit, BlkioWeight: f.BlkioWeight,
 		CapAdd: f.CapAdd, CapDrop: f.CapDrop, Privileged: f.Privileged, UserNS: f.Userns,
 		StopSignal: f.StopSignal, StopTimeout: f.StopTimeout, Pull: f.Pull, Platform: f.Platform,
+		Devices: f.Device, GPUs: f.GPUs, GroupAdd: f.GroupAdd, IPC: f.IPC, PID: f.PID, UTS: f.UTS,
+		CgroupNS: f.CgroupNS, VolumesFrom: f.VolumesFrom, Links: f.Link,
 	}
 	if f.Entrypoint != nil {
 		ep := []string{}
@@ -227,6 +239,9 @@ func (f *RunFlags) sizes(r *api.CreateRequest) error {
 	if r.ShmSizeBytes, err = sizeFlag("--shm-size", f.ShmSize, false); err != nil {
 		return err
 	}
+	if r.MemoryReservation, err = sizeFlag("--memory-reservation", f.MemoryRes, false); err != nil {
+		return err
+	}
 	if f.CPUPercent != "" {
 		v, err := strconv.ParseFloat(strings.TrimSuffix(f.CPUPercent, "%"), 64)
 		if err != nil {
@@ -308,6 +323,9 @@ var flagOf = map[string]string{
 	"security_opt": "--security-opt", "seccomp_profile": "--security-opt", "userns": "--userns",
 	"sysctls": "--sysctl", "restart": "--restart", "healthcheck": "--health-*", "stop_signal": "--stop-signal",
 	"stop_timeout": "--stop-timeout", "pull": "--pull", "platform": "--platform",
+	"devices": "--device", "gpus": "--gpus", "ipc": "--ipc", "pid": "--pid", "uts": "--uts",
+	"cgroupns": "--cgroupns", "group_add": "--group-add", "volumes_from": "--volumes-from",
+	"memory_reservation": "--memory-reservation", "links": "--link",
 }
 
 // fieldUsageError is a refused field as a usage error (exit 2), with the flag that set it.

@@ -17,6 +17,7 @@ type VolumeGroup struct {
 	Ls      VolumeLsCmd      `cmd:"" aliases:"list" help:"List volumes."`
 	Inspect VolumeInspectCmd `cmd:"" help:"Show volumes as JSON."`
 	Rm      VolumeRmCmd      `cmd:"" aliases:"remove" help:"Remove volumes (-f: even if containers refer to them)."`
+	Prune   VolumePruneCmd   `cmd:"" help:"Remove anonymous volumes no container uses (-a: named ones too)."`
 }
 
 // VolumeCreateCmd is `volume create [-l K=V]... [name]`.

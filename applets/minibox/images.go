@@ -40,7 +40,7 @@ type ImageCmds struct {
 	History HistoryCmd `cmd:"" help:"Show the steps that built an image."`
 	Login   LoginCmd   `cmd:"" help:"Store credentials for a registry."`
 	Logout  LogoutCmd  `cmd:"" help:"Forget the credentials for a registry."`
-	Image   ImageGroup `cmd:"" help:"Manage images: ls pull push tag rm inspect save load import."`
+	Image   ImageGroup `cmd:"" help:"Manage images: ls pull push tag rm inspect history save load import prune."`
 }
 
 // ImageGroup is `image <sub>`.
@@ -55,6 +55,7 @@ type ImageGroup struct {
 	Save    SaveCmd         `cmd:"" help:"Write images to a tar."`
 	Load    LoadCmd         `cmd:"" help:"Load images from a tar."`
 	Import  ImportCmd       `cmd:"" help:"Make a one-layer image from a rootfs tarball."`
+	Prune   ImagePruneCmd   `cmd:"" help:"Remove dangling images (-a: every image no container uses)."`
 }
 
 // ---- credentials: $MINIBOX_CONFIG/config.json in Docker's format -------------------

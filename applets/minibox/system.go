@@ -20,19 +20,27 @@ type SystemCmds struct {
 
 // SystemGroup holds the system subcommands.
 type SystemGroup struct {
-	Prune SystemPruneCmd `cmd:"" help:"Remove orphaned blobs, stale lazy mounts, unused extracted layers and tmp/ (--build-cache: also the DAG build cache under layers/)."`
+	Prune SystemPruneCmd `cmd:"" help:"Remove stopped containers, unused networks, dangling images (-a: unused ones), the build cache (--volumes: unused anonymous volumes), after a prompt (-f: none). From a script without those flags: only orphaned blobs, stale lazy mounts, unused extracted layers and tmp/ (--build-cache: also layers/)."`
 	DF    SystemDFCmd    `cmd:"" name:"df" help:"Show disk usage by kind and what prune would reclaim."`
 	Info  InfoCmd        `cmd:"" help:"Show the daemon's facts."`
 }
 
-// SystemPruneCmd is `system prune [--build-cache] [--json]`; --build-cache (the root's
-// flag, see SystemCmds) also clears the DAG build cache under layers/, so the next build is
-// a full one. It never prompts.
+// SystemPruneCmd is `system prune [-a] [--volumes] [-f] [--filter K=V]`, Docker's, which
+// a person at a terminal gets too. Without a terminal and without Docker's flags it is the
+// original's `system prune [--build-cache] [--json]`, which scripts of the original rely
+// on: it never prompts and removes only what nothing references (blobs, lazy mounts,
+// extracted layers, tmp/; --build-cache, the root's flag, see SystemCmds, also layers/).
 type SystemPruneCmd struct {
-	JSON bool `help:"Print the report as JSON."`
+	All        bool `short:"a" help:"Remove every image no container uses, not only dangling ones."`
+	Volumes    bool `help:"Remove unused anonymous volumes too."`
+	pruneFlags `embed:""`
+	JSON       bool `help:"Print the report as JSON."`
 }
 
 func (c SystemPruneCmd) Run(ctx context.Context, api *client.Client, out *Output, kctx *kong.Context) error {
+	if c.Force || c.All || c.Volumes || len(c.Filter) > 0 || stdinTerminal() {
+		return c.dockerSystemPrune(ctx, api, out)
+	}
 	buildCache := false
 	for _, f := range kctx.Flags() {
 		if f.Name == "build-cache" {

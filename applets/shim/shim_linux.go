@@ -265,7 +265,12 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 	}
 	// Without its shim a container has no log, no exit record and no way to be stopped
 	// through the daemon: it dies with it rather than run on unseen.
-	cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	// Not when init joins another container's PID namespace: Go's child checks that its
+	// parent is alive by getppid(), which is 0 there (the shim is outside), and would kill
+	// itself. Init sets it then (boxinit).
+	if p := sh.s; p == nil || p.NewNS(spec.NSPID) || p.HostNS(spec.NSPID) {
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	}
 	var childEnds []*os.File
 	defer func() {
 		for _, f := range childEnds {
@@ -380,7 +385,7 @@ func (sh *shim) create() error {
 			sh.stdin.Close() // the workload's stdin: init makes it /dev/null
 			sh.stdin = nil
 		}
-	} else if err := inNetNS(s.NetNSPath, func() error { return sh.spawnInit(ns.Attr(s), !s.Process.Terminal, wantStdin) }); err != nil {
+	} else if err := inNamespaces(ns.Joins(s), func() error { return sh.spawnInit(ns.Attr(s), !s.Process.Terminal, wantStdin) }); err != nil {
 		return err
 	}
 	if sh.tied {
@@ -411,31 +416,45 @@ func (sh *shim) create() error {
 	return sh.listen()
 }
 
-// inNetNS runs fn (a clone of init) with this thread in the network namespace at path, and
-// puts the thread back: init inherits the namespace of the thread that clones it. The
-// thread is locked (Main), so nothing else runs on it meanwhile.
-func inNetNS(path string, fn func() error) error {
-	if path == "" {
-		return fn()
+// nsFlags are setns(2)'s flags by namespace kind.
+var nsFlags = map[string]int{"net": unix.CLONE_NEWNET, "ipc": unix.CLONE_NEWIPC, "uts": unix.CLONE_NEWUTS, "pid": unix.CLONE_NEWPID}
+
+// inNamespaces runs fn (a clone of init) with this thread in the namespaces joins names
+// (another container's: --network, --ipc, --pid container:<name>), and puts the thread
+// back: init inherits the namespaces of the thread that clones it (for pid, the thread's
+// namespace for children). The thread is locked (Main), so nothing else runs on it
+// meanwhile.
+func inNamespaces(joins [][2]string, fn func() error) (err error) {
+	for _, j := range joins {
+		kind, path := j[0], j[1]
+		target, err := os.Open(path)
+		if err != nil {
+			return fmt.Errorf("%s namespace to join: %w", kind, err)
+		}
+		// pid_for_children is what a pid join changes, and what must be restored.
+		ownName := kind
+		if kind == "pid" {
+			ownName = "pid_for_children"
+		}
+		own, err := os.Open("/proc/thread-self/ns/" + ownName)
+		if err != nil {
+			target.Close()
+			return err
+		}
+		err = unix.Setns(int(target.Fd()), nsFlags[kind])
+		target.Close()
+		if err != nil {
+			own.Close()
+			return fmt.Errorf("join %s namespace: %w", kind, err)
+		}
+		defer func() {
+			if rerr := unix.Setns(int(own.Fd()), nsFlags[kind]); rerr != nil {
+				err = errors.Join(err, fmt.Errorf("leave %s namespace: %w", kind, rerr))
+			}
+			own.Close()
+		}()
 	}
-	target, err := os.Open(path)
-	if err != nil {
-		return fmt.Errorf("network namespace to join: %w", err)
-	}
-	defer target.Close()
-	own, err := os.Open("/proc/thread-self/ns/net")
-	if err != nil {
-		return err
-	}
-	defer own.Close()
-	if err := unix.Setns(int(target.Fd()), unix.CLONE_NEWNET); err != nil {
-		return fmt.Errorf("join network namespace: %w", err)
-	}
-	ferr := fn()
-	if err := unix.Setns(int(own.Fd()), unix.CLONE_NEWNET); err != nil {
-		return errors.Join(ferr, fmt.Errorf("leave network namespace: %w", err))
-	}
-	return ferr
+	return fn()
 }
 
 // awaitInit waits for init's setup and starts copying its output. A failure is recorded as

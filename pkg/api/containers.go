@@ -75,13 +75,36 @@ type CreateRequest struct {
 	// are Docker's --log-opt: max-size, max-file, labels, env. Empty: the daemon's defaults.
 	LogDriver string            `json:"log_driver,omitempty"`
 	LogOpts   map[string]string `json:"log_opts,omitempty"`
-	Lazy      *bool             `json:"lazy,omitempty"`
-	Pull      string            `json:"pull,omitempty"` // missing (default), always, never
-	Platform  string            `json:"platform,omitempty"`
-	DBMode    bool              `json:"db_mode,omitempty"`
-	Data      string            `json:"data,omitempty"` // db_mode: data path (/var/lib/minibox-data)
-	Project   string            `json:"project,omitempty"`
-	Service   string            `json:"service,omitempty"`
+	// Devices are --device: "HOST[:CONTAINER][:rwm]", a host device node made available
+	// inside with a cgroup rule of those permissions (default rwm).
+	Devices []string `json:"devices,omitempty"`
+	// GPUs is --gpus: all, a count, or device=0,1 (NVIDIA device nodes of the host).
+	GPUs string `json:"gpus,omitempty"`
+	// The namespaces a container shares instead of new ones: IPC private (default) |
+	// shareable | host | container:<name>; PID host | container:<name>; UTS host;
+	// CgroupNS private (default) | host.
+	IPC      string `json:"ipc,omitempty"`
+	PID      string `json:"pid,omitempty"`
+	UTS      string `json:"uts,omitempty"`
+	CgroupNS string `json:"cgroupns,omitempty"`
+	// GroupAdd are supplementary groups of the workload (names from the container's
+	// /etc/group, or numbers).
+	GroupAdd []string `json:"group_add,omitempty"`
+	// VolumesFrom are "<container>[:ro|rw]": that container's volumes and binds, mounted
+	// at the same places.
+	VolumesFrom []string `json:"volumes_from,omitempty"`
+	// MemoryReservation is the soft memory limit in bytes (--memory-reservation).
+	MemoryReservation int64 `json:"memory_reservation,omitempty"`
+	// Links are --link "<container>[:alias]": the alias resolves to that container on the
+	// default bridge.
+	Links    []string `json:"links,omitempty"`
+	Lazy     *bool    `json:"lazy,omitempty"`
+	Pull     string   `json:"pull,omitempty"` // missing (default), always, never
+	Platform string   `json:"platform,omitempty"`
+	DBMode   bool     `json:"db_mode,omitempty"`
+	Data     string   `json:"data,omitempty"` // db_mode: data path (/var/lib/minibox-data)
+	Project  string   `json:"project,omitempty"`
+	Service  string   `json:"service,omitempty"`
 }
 
 // MountRequest is one --mount (or -v, --tmpfs after the CLI parsed it).
@@ -361,6 +384,23 @@ type InspectHostConfig struct {
 	UsernsMode     string            `json:"UsernsMode"`
 	Dns            []string          `json:"Dns"`
 	ExtraHosts     []string          `json:"ExtraHosts"`
+	// What the container shares (Docker's names and values).
+	IpcMode           string          `json:"IpcMode"`
+	PidMode           string          `json:"PidMode"`
+	UTSMode           string          `json:"UTSMode"`
+	CgroupnsMode      string          `json:"CgroupnsMode"`
+	GroupAdd          []string        `json:"GroupAdd"`
+	VolumesFrom       []string        `json:"VolumesFrom"`
+	Links             []string        `json:"Links"`
+	MemoryReservation int64           `json:"MemoryReservation"`
+	Devices           []DeviceMapping `json:"Devices"`
+}
+
+// DeviceMapping is one --device as Docker's inspect shows it.
+type DeviceMapping struct {
+	PathOnHost        string `json:"PathOnHost"`
+	PathInContainer   string `json:"PathInContainer"`
+	CgroupPermissions string `json:"CgroupPermissions"`
 }
 
 // RestartPolicy is --restart.
@@ -393,4 +433,19 @@ type InspectMount struct {
 	Source      string `json:"Source"`
 	Destination string `json:"Destination"`
 	RW          bool   `json:"RW"`
+}
+
+// CommitRequest is the body of POST /containers/commit.
+type CommitRequest struct {
+	Container string   `json:"container"`
+	Reference string   `json:"reference,omitempty"` // the new image's name; empty: unnamed
+	Comment   string   `json:"comment,omitempty"`
+	Author    string   `json:"author,omitempty"`
+	Changes   []string `json:"changes,omitempty"` // Dockerfile instructions: CMD, ENV, ...
+	Pause     bool     `json:"pause"`
+}
+
+// Committed answers POST /containers/commit.
+type Committed struct {
+	ID string `json:"id"`
 }

@@ -64,12 +64,15 @@ type CgroupInfo struct {
 	IOWeight       bool     `json:"io_weight"`
 	IOBFQWeight    bool     `json:"io_bfq_weight"`
 	Memory         bool     `json:"memory"`
-	MemorySwap     bool     `json:"memory_swap"`
-	CPUShares      bool     `json:"cpu_shares"`
-	CPUCFS         bool     `json:"cpu_cfs"`
-	CPURT          bool     `json:"cpu_rt"`
-	Cpuset         bool     `json:"cpuset"`
-	Pids           bool     `json:"pids"`
-	Hugetlb        bool     `json:"hugetlb"`
-	Freezer        bool     `json:"freezer"`
+	// MemoryReservation: soft memory limits; Devices: a device allowlist.
+	MemoryReservation bool `json:"memory_reservation"`
+	Devices           bool `json:"devices"`
+	MemorySwap        bool `json:"memory_swap"`
+	CPUShares         bool `json:"cpu_shares"`
+	CPUCFS            bool `json:"cpu_cfs"`
+	CPURT             bool `json:"cpu_rt"`
+	Cpuset            bool `json:"cpuset"`
+	Pids              bool `json:"pids"`
+	Hugetlb           bool `json:"hugetlb"`
+	Freezer           bool `json:"freezer"`
 }

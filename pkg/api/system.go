@@ -44,3 +44,19 @@ type UsageItem struct {
 	Reclaimable bool   `json:"reclaimable"`
 	Detail      string `json:"detail,omitempty"`
 }
+
+// PruneResult answers POST /containers/prune, /images/prune, /volumes/prune and
+// /build/prune: what went, and the disk bytes freed.
+type PruneResult struct {
+	ContainersDeleted []string       `json:"containers_deleted,omitempty"`
+	ImagesDeleted     []ImageDeleted `json:"images_deleted,omitempty"`
+	VolumesDeleted    []string       `json:"volumes_deleted,omitempty"`
+	CachesDeleted     []string       `json:"caches_deleted,omitempty"`
+	SpaceReclaimed    int64          `json:"space_reclaimed"`
+}
+
+// ImageDeleted is one line of an image removal: a name untagged or an image deleted.
+type ImageDeleted struct {
+	Untagged string `json:"untagged,omitempty"`
+	Deleted  string `json:"deleted,omitempty"`
+}

@@ -10,21 +10,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// attachDevices attaches the device allowlist (or, with all, an allow-everything program)
-// to a v2 cgroup directory. Attaching without BPF_F_ALLOW_MULTI replaces the program
+// attachDevices attaches a program allowing the device rules (DefaultDevices, those plus
+// --device's, or "a" for everything) to a v2 cgroup directory. Attaching without BPF_F_ALLOW_MULTI replaces the program
 // attached before, which is how --privileged lifts the default. On a directory that is not
 // cgroup2 (a fake tree in tests) there is nothing to attach to.
-func attachDevices(dir string, all bool) error {
+func attachDevices(dir string, rules []string) error {
 	var st unix.Statfs_t
 	if err := unix.Statfs(dir, &st); err != nil {
 		return &os.PathError{Op: "statfs", Path: dir, Err: err}
 	}
 	if st.Type != unix.CGROUP2_SUPER_MAGIC {
 		return nil
-	}
-	rules := DefaultDevices
-	if all {
-		rules = []string{"a"}
 	}
 	prog, err := deviceProgram(rules)
 	if err != nil {

@@ -21,6 +21,10 @@ type Features struct {
 	IOWeight       bool `json:"io_weight"`
 	IOBFQWeight    bool `json:"io_bfq_weight"`
 	Memory         bool `json:"memory"`
+	// MemoryReservation is a soft limit: memory.soft_limit_in_bytes (v1), memory.low (v2).
+	MemoryReservation bool `json:"memory_reservation"`
+	// Devices is a device allowlist: the v1 devices controller; v2's BPF filter is core.
+	Devices bool `json:"devices"`
 	// MemorySwap is swap accounting: memory.memsw.* on v1, memory.swap.max on v2.
 	MemorySwap bool `json:"memory_swap"`
 	CPUShares  bool `json:"cpu_shares"`
@@ -45,6 +49,12 @@ func (f Features) Warnings(r spec.Resources) []string {
 		w = append(w, "Your kernel does not support memory limit capabilities or the cgroup is not mounted. Limitation discarded.")
 	} else if r.Memory > 0 && r.MemorySwap != -1 && !f.MemorySwap {
 		w = append(w, "Your kernel does not support swap limit capabilities or the cgroup is not mounted. Memory limited without swap.")
+	}
+	if r.MemoryReservation > 0 && !f.MemoryReservation {
+		w = append(w, "Your kernel does not support memory soft limit capabilities or the cgroup is not mounted. Limitation discarded.")
+	}
+	if len(r.Devices) > 0 && !f.Devices {
+		w = append(w, "Your kernel does not support the devices cgroup or it is not mounted. Device permissions discarded.")
 	}
 	if (r.CPUQuota != 0 || r.CPUPeriod != 0) && !f.CPUCFS {
 		w = append(w, "Your kernel does not support CPU CFS scheduler. CPU period/quota discarded.")
@@ -81,6 +91,8 @@ func (m *V1) probe() Features {
 	f.BlkioBFQWeight = at("blkio", "blkio.bfq.weight")
 	f.Memory = m.has("memory")
 	f.MemorySwap = at("memory", "memory.memsw.limit_in_bytes")
+	f.MemoryReservation = at("memory", "memory.soft_limit_in_bytes")
+	f.Devices = m.has("devices")
 	f.CPUShares = at("cpu", "cpu.shares")
 	f.CPUCFS = at("cpu", "cpu.cfs_quota_us")
 	f.CPURT = at("cpu", "cpu.rt_runtime_us")
@@ -95,15 +107,17 @@ func (m *V1) probe() Features {
 // with them enabled (the root cgroup has none of io.weight, memory.swap.max, cpu.max). It
 // makes parent as Create would; when that fails, what the controllers imply is kept.
 func (m *V2) probe(parent string) Features {
-	f := Features{Version: 2, Controllers: m.available(), Freezer: true} // cgroup.freeze is core
+	f := Features{Version: 2, Controllers: m.available(), Freezer: true, Devices: true} // cgroup.freeze and BPF device filters are core
 	has := func(c string) bool { return slices.Contains(f.Controllers, c) }
 	f.Memory, f.CPUShares, f.CPUCFS, f.Cpuset, f.Pids, f.Hugetlb = has("memory"), has("cpu"), has("cpu"), has("cpuset"), has("pids"), has("hugetlb")
 	dir := filepath.Join(m.root, parent)
 	if _, err := m.makeParent(parent); err != nil {
 		// Without a cgroup to look in, trust the controllers and let Update find out.
 		f.IOWeight, f.MemorySwap = has("io"), has("memory") && exists(m.root, "memory.swap.max")
+		f.MemoryReservation = has("memory")
 		return f
 	}
+	f.MemoryReservation = has("memory") && exists(dir, "memory.low")
 	f.IOWeight = has("io") && exists(dir, "io.weight")
 	f.IOBFQWeight = has("io") && exists(dir, "io.bfq.weight")
 	f.MemorySwap = has("memory") && m.swapAccounted(dir)

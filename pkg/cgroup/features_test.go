@@ -37,7 +37,7 @@ func TestProbeV2Lacking(t *testing.T) {
 	m := NewV2(root)
 	f := m.Features()
 	want := Features{Version: 2, Controllers: []string{"cpu", "io", "memory", "pids"}, Freezer: true,
-		Memory: true, CPUShares: true, CPUCFS: true, Pids: true}
+		Memory: true, CPUShares: true, CPUCFS: true, Pids: true, Devices: true}
 	if !slices.Equal(f.Controllers, want.Controllers) {
 		t.Errorf("Controllers = %v, want %v", f.Controllers, want.Controllers)
 	}
@@ -48,15 +48,15 @@ func TestProbeV2Lacking(t *testing.T) {
 	if got, _ := read(root, "cgroup.subtree_control"); got != "+cpu +io +memory +pids" {
 		t.Errorf("root subtree_control = %q: the probe must look where controllers are enabled", got)
 	}
-	r := spec.Resources{Memory: 32 << 20, PidsLimit: 5, IOWeight: 800, CpusetCpus: "0"}
+	r := spec.Resources{Memory: 32 << 20, PidsLimit: 5, IOWeight: 800, CpusetCpus: "0", MemoryReservation: 16 << 20}
 	w := f.Warnings(r)
-	for _, s := range []string{"Block I/O weight", "swap limit", "cpuset"} {
+	for _, s := range []string{"Block I/O weight", "swap limit", "cpuset", "memory soft limit"} {
 		if !slices.ContainsFunc(w, func(x string) bool { return strings.Contains(x, s) }) {
 			t.Errorf("Warnings = %q, want one about %s", w, s)
 		}
 	}
-	if len(w) != 3 {
-		t.Errorf("Warnings = %q, want 3", w)
+	if len(w) != 4 {
+		t.Errorf("Warnings = %q, want 4", w)
 	}
 	const path = "minibox/c"
 	if err := m.Create(path, r); err != nil {
@@ -103,5 +103,26 @@ func TestProbeV1Lacking(t *testing.T) {
 		if exists(root, file) {
 			t.Errorf("%s written on a host without it", file)
 		}
+	}
+}
+
+// The soft limit and extra device rules are planned where the host has them.
+func TestWritesReservationAndDevices(t *testing.T) {
+	r := spec.Resources{MemoryReservation: 64 << 20, Devices: []string{"c 10:229 rw"}}
+	v1 := v1Writes(r, Features{MemoryReservation: true, Devices: true})
+	want1 := []v1Write{{controller: "memory", file: "memory.soft_limit_in_bytes", value: "67108864"},
+		{controller: "devices", file: "devices.allow", value: "c 10:229 rw"}}
+	if !reflect.DeepEqual(v1, want1) {
+		t.Errorf("v1Writes = %+v, want %+v", v1, want1)
+	}
+	if w := v1Writes(r, Features{}); len(w) != 0 {
+		t.Errorf("v1Writes without the files = %+v, want none", w)
+	}
+	v2 := v2Writes(r, Features{MemoryReservation: true})
+	if want := []fileWrite{{"memory.low", "67108864"}}; !reflect.DeepEqual(v2, want) {
+		t.Errorf("v2Writes = %+v, want %+v", v2, want)
+	}
+	if _, err := deviceProgram(append(DefaultDevices, r.Devices...)); err != nil {
+		t.Errorf("deviceProgram with a --device rule: %v", err)
 	}
 }

@@ -191,6 +191,14 @@ func v1Writes(r spec.Resources, f Features) []v1Write {
 		}
 		ws = append(ws, w)
 	}
+	if r.MemoryReservation != 0 && f.MemoryReservation {
+		add("memory", "memory.soft_limit_in_bytes", itoa(r.MemoryReservation))
+	}
+	if f.Devices {
+		for _, d := range r.Devices {
+			add("devices", "devices.allow", d)
+		}
+	}
 	if w := blkioWeight(r); w != 0 && (f.BlkioWeight || f.BlkioBFQWeight) {
 		// Kernels with BFQ instead of CFQ name the file blkio.bfq.weight.
 		file := "blkio.weight"

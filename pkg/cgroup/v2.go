@@ -52,7 +52,7 @@ func (m *V2) Create(path string, r spec.Resources) error {
 		return err
 	}
 	// Devices are a BPF program attached to the cgroup in v2 (attachDevices).
-	if err := attachDevices(dir, false); err != nil {
+	if err := attachDevices(dir, DefaultDevices); err != nil {
 		return fmt.Errorf("cgroup %s: device filter: %w", path, err)
 	}
 	return m.Update(path, r)
@@ -93,7 +93,7 @@ func (m *V2) AllowAllDevices(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := attachDevices(dir, true); err != nil {
+	if err := attachDevices(dir, []string{"a"}); err != nil {
 		return fmt.Errorf("cgroup %s: device filter: %w", path, err)
 	}
 	return nil
@@ -107,6 +107,12 @@ func (m *V2) Update(path string, r spec.Resources) error {
 	for _, w := range v2Writes(r, m.Features()) {
 		if err := write(dir, w.file, w.value); err != nil {
 			return fmt.Errorf("cgroup %s: %w", path, err)
+		}
+	}
+	if len(r.Devices) > 0 {
+		// The filter attached by Create is replaced by one that also allows these.
+		if err := attachDevices(dir, append(slices.Clip(DefaultDevices), r.Devices...)); err != nil {
+			return fmt.Errorf("cgroup %s: device filter: %w", path, err)
 		}
 	}
 	return nil
@@ -127,6 +133,9 @@ func v2Writes(r spec.Resources, f Features) []fileWrite {
 	// memory limit means none, where swap is accounted (memory.swap.max exists).
 	if swap, ok := swapMax(r); ok && f.MemorySwap {
 		add("memory.swap.max", swap)
+	}
+	if r.MemoryReservation != 0 && f.MemoryReservation {
+		add("memory.low", itoa(r.MemoryReservation))
 	}
 	if (r.CPUQuota != 0 || r.CPUPeriod != 0) && f.CPUCFS {
 		period := r.CPUPeriod

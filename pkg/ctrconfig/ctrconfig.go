@@ -51,8 +51,8 @@ type check func(r *api.CreateRequest, o *Options, warn *[]string) error
 var checks = []check{
 	checkIdentity, checkProcess, checkEnv, checkLabels, checkUser, checkPlatform,
 	checkMemory, checkCPU, checkLimits, checkUlimits,
-	checkNetworkMode, checkHostnames, checkDNS, checkExtraHosts, checkPorts, checkExpose,
-	checkMounts, checkVolumeMaps, checkTmpfs,
+	checkNetworkMode, checkNamespaces, checkHostnames, checkDNS, checkExtraHosts, checkPorts, checkExpose,
+	checkMounts, checkVolumeMaps, checkTmpfs, checkDevices, checkShares,
 	checkCaps, checkSecurityOpt, checkSeccompProfile, checkSysctls, checkUserNS,
 	checkRestart, checkStop, checkHealthcheck, checkLog,
 }

@@ -60,6 +60,7 @@ func checkMemory(r *api.CreateRequest, _ *Options, _ *[]string) error {
 		{"memory_swap", r.MemorySwap, []span{{-1, maxBytes}}, "memory plus swap in bytes, up to 1 PiB (-1: unlimited swap)"},
 		{"shm_size", r.ShmSize, []span{{0, maxBytes / mib}}, "a number of MiB (0: the default 64 MiB)"},
 		{"shm_size_bytes", r.ShmSizeBytes, []span{{0, maxBytes}}, "a number of bytes up to 1 PiB (0: the default 64 MiB)"},
+		{"memory_reservation", r.MemoryReservation, []span{unset, {minMemory, maxBytes}}, "a number of bytes from 6 MiB to 1 PiB (0: none)"},
 	})
 	if err != nil {
 		return err
@@ -69,6 +70,9 @@ func checkMemory(r *api.CreateRequest, _ *Options, _ *[]string) error {
 	}
 	if r.ShmSizeBytes == 0 {
 		r.ShmSizeBytes = r.ShmSize * mib
+	}
+	if r.MemoryReservation > 0 && r.MemoryBytes > 0 && r.MemoryReservation > r.MemoryBytes {
+		return bad("memory_reservation", "%d is more than the memory limit %d; the minimum memory limit can not be less than the memory reservation", r.MemoryReservation, r.MemoryBytes)
 	}
 	if r.MemorySwap > 0 {
 		if r.MemoryBytes == 0 {

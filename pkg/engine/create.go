@@ -58,6 +58,9 @@ func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, dur
 		applyDBMode(&req)
 	}
 	e.applyLogDefaults(&req)
+	if err := e.checkShares(&req); err != nil {
+		return "", nil, err
+	}
 	// Limits this host cannot honour are skipped at start: say so now.
 	warnings = append(warnings, e.host.Cgroup.Warnings(resourcesOf(&req))...)
 	if req.Lazy != nil && *req.Lazy {

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/atomicfile"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/dnstable"
 	"github.com/minibox/minibox/pkg/network"
 	"github.com/minibox/minibox/pkg/reexec"
@@ -65,6 +66,9 @@ func (e *Engine) nameTable() *dnstable.Table {
 	}
 	e.cmu.RLock()
 	defer e.cmu.RUnlock()
+	if bridge >= 0 {
+		e.linkNames(&t.Networks[bridge])
+	}
 	for _, c := range e.ctrs {
 		if c.shim == nil {
 			continue
@@ -203,4 +207,28 @@ func (e *Engine) dnsServers(r *Record) []string {
 		return []string{un.rec.Gateway.String()}
 	}
 	return r.Request.DNS
+}
+
+// linkNames adds each running container's --link aliases on the default bridge: the
+// alias resolves to the linked container while both run there. Called with cmu held.
+func (e *Engine) linkNames(n *dnstable.Network) {
+	for _, c := range e.ctrs {
+		if c.shim == nil || c.rec.Request.Network != "bridge" {
+			continue
+		}
+		for _, l := range c.rec.Request.Links {
+			name, alias := ctrconfig.ParseLink(l)
+			id, ok := e.names[strings.TrimPrefix(name, "/")]
+			if !ok {
+				id = name
+			}
+			t := e.ctrs[id]
+			if t == nil || t.shim == nil || t.rec.Request.Network != "bridge" {
+				continue
+			}
+			if a, err := netip.ParseAddr(t.rec.IP); err == nil {
+				n.Add(alias, a)
+			}
+		}
+	}
 }

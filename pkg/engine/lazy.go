@@ -327,26 +327,6 @@ func (e *Engine) Prune(ctx context.Context, buildCache bool) (*api.PruneReport, 
 	return &out, nil
 }
 
-// PruneBuildCache is `builder prune`: the build cache alone, the block cache (layers/)
-// and RUN --mount=type=cache directories (cache-mounts/), except what running builds hold.
-func (e *Engine) PruneBuildCache(ctx context.Context) (*api.PruneReport, error) {
-	e.pruneMu.Lock()
-	defer e.pruneMu.Unlock()
-	o, err := e.pruneOptions(true)
-	if err != nil {
-		return nil, err
-	}
-	o.OnlyBuildCache = true
-	plan, err := prune.Make(o)
-	if err != nil {
-		return nil, err
-	}
-	r := plan.Apply(e.Log)
-	e.Log.Info("builder prune", "build_cache", r.BuildCacheRemoved, "bytes", r.BuildCacheBytesFreed)
-	out := api.PruneReport(r)
-	return &out, nil
-}
-
 // DiskUsage is `system df`: sizes per kind, and what a prune with --build-cache would free.
 func (e *Engine) DiskUsage(ctx context.Context, verbose bool) (*api.DiskUsage, error) {
 	o, err := e.pruneOptions(true)

@@ -123,7 +123,12 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		releaseAttachments(atts)
 		return err
 	}
+	if err := e.joinNamespaces(&r, s); err != nil {
+		releaseAttachments(atts)
+		return err
+	}
 	cleanup := func() {
+		unmountShm(dir)
 		if nm != nil {
 			nm.Detach(context.Background(), r.ID)
 			nm.Release(addr)
@@ -141,6 +146,10 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		return err
 	}
 	os.Remove(filepath.Join(dir, "exit.json"))
+	if err := mountShm(s); err != nil {
+		cleanup()
+		return err
+	}
 	var settled <-chan struct{} // this run's end is handled: cleaned up, or removed (--rm)
 	defer func() { go e.fillWarmAfter(settled) }()
 	ws := e.takeWarm(ctx, s)
@@ -473,6 +482,8 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost 
 	case <-time.After(reapWait):
 	}
 	reapedAfter := time.Since(t)
+	e.killLeftovers(&r)
+	unmountShm(dir)
 	cgDone := make(chan struct{})
 	var cgErr error
 	go func() { cgErr = e.cg.Remove(cgroupPath(r.ID)); close(cgDone) }()
@@ -633,6 +644,7 @@ func (e *Engine) stopContainer(ctx context.Context, c *ctr, timeout *time.Durati
 		}
 	}
 	shim.Signal(syscall.SIGKILL)
+	e.killLeftovers(&r)
 	e.thawIfPaused(c)
 	select {
 	case <-exited:
@@ -683,6 +695,7 @@ func (e *Engine) KillContainer(ref, signal string) error {
 		return err
 	}
 	if sig == syscall.SIGKILL {
+		e.killLeftovers(&r)
 		e.thawIfPaused(c)
 	}
 	return nil
@@ -790,6 +803,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 			return &StateError{Name: r.Name, Status: r.Status, Op: OpRemove}
 		}
 		shim.Signal(syscall.SIGKILL)
+		e.killLeftovers(&r)
 		e.thawIfPaused(c)
 		select {
 		case <-exited:

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/network"
 )
 
@@ -216,6 +217,24 @@ func (e *Engine) InspectContainer(ref string) (*api.ContainerInspect, error) {
 		RestartPolicy: api.RestartPolicy{Name: policy, MaximumRetryCount: max},
 		PortBindings:  req.Publish, Sysctls: req.Sysctls, SecurityOpt: req.SecurityOpt,
 		UsernsMode: req.UserNS, Dns: req.DNS, ExtraHosts: req.ExtraHosts,
+		IpcMode: req.IPC, PidMode: req.PID, UTSMode: req.UTS, CgroupnsMode: req.CgroupNS,
+		GroupAdd: req.GroupAdd, VolumesFrom: req.VolumesFrom, MemoryReservation: req.MemoryReservation,
+		Devices: []api.DeviceMapping{},
+	}
+	if in.HostConfig.IpcMode == "" {
+		in.HostConfig.IpcMode = "private"
+	}
+	if in.HostConfig.CgroupnsMode == "" {
+		in.HostConfig.CgroupnsMode = "private"
+	}
+	for _, l := range req.Links {
+		name, alias := ctrconfig.ParseLink(l)
+		in.HostConfig.Links = append(in.HostConfig.Links, "/"+strings.TrimPrefix(name, "/")+":/"+r.Name+"/"+alias)
+	}
+	for _, d := range req.Devices {
+		if dev, err := ctrconfig.ParseDevice(d); err == nil {
+			in.HostConfig.Devices = append(in.HostConfig.Devices, api.DeviceMapping{PathOnHost: dev.Host, PathInContainer: dev.Container, CgroupPermissions: dev.Perms})
+		}
 	}
 	if in.HostConfig.ShmSize == 0 {
 		in.HostConfig.ShmSize = 64 * mib

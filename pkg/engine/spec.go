@@ -110,6 +110,9 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 		s.UserNS = &spec.IDMap{HostID: e.Cfg.SubUIDBase, Size: e.Cfg.SubUIDCount}
 	}
 	s.Resources = resourcesOf(req)
+	if err := e.shareSpec(r, s); err != nil {
+		return nil, err
+	}
 	if e.cg != nil && s.UserNS == nil {
 		// A user-namespaced init could not write the host's cgroup files.
 		s.Workload = e.cg.Workload(s.CgroupPath, s.Resources.PidsLimit)
@@ -129,6 +132,10 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 }
 
 func hostnameOf(r *Record) string {
+	if r.Request.UTS == ctrconfig.NSHost {
+		h, _ := os.Hostname()
+		return h
+	}
 	if r.Request.Hostname != "" {
 		return r.Request.Hostname
 	}
@@ -226,7 +233,7 @@ func resourcesOf(req *api.CreateRequest) spec.Resources {
 	r := spec.Resources{
 		Memory: req.MemoryBytes, MemorySwap: req.MemorySwap, CPUShares: uint64(max(req.CPUShares, 0)),
 		CpusetCpus: req.CpusetCpus, PidsLimit: req.PidsLimit, BlkioWeight: uint16(req.BlkioWeight),
-		IOWeight: uint16(req.IOWeight),
+		IOWeight: uint16(req.IOWeight), MemoryReservation: req.MemoryReservation,
 	}
 	if req.CPUPeriod > 0 {
 		r.CPUPeriod = uint64(req.CPUPeriod)

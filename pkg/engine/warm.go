@@ -51,7 +51,8 @@ func (e *Engine) warmCgroupPrefix() string {
 // takeWarm returns a warm shim for s, or nil: s does not fit one (user namespace, host
 // network), the pool is off, or none is ready soon enough.
 func (e *Engine) takeWarm(ctx context.Context, s *spec.Spec) *warmShim {
-	if e.Cfg.WarmShims <= 0 || !ns.FitsWarm(s) {
+	// A shareable /dev/shm is mounted on the host after a warm init copied its mounts.
+	if e.Cfg.WarmShims <= 0 || !ns.FitsWarm(s) || s.ShmPath != "" && s.ShmPath != "/dev/shm" {
 		return nil
 	}
 	p := &e.warm

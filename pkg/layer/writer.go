@@ -32,6 +32,9 @@ const MediaType = "application/vnd.oci.image.layer.v1.tar+gzip"
 type Options struct {
 	Epoch time.Time // mtime of every entry; zero = DefaultEpoch
 	Level int       // gzip level; 0 = gzip.DefaultCompression
+	// Skip, if set, leaves out the entries whose path (relative, "etc/hosts") it names,
+	// with what is below them.
+	Skip func(path string) bool
 }
 
 // Member is one gzip member of the blob: where it starts in the compressed stream and which
@@ -107,6 +110,9 @@ func Plan(dir string, opts Options) ([]Entry, error) {
 			child := name
 			if rel != "" {
 				child = rel + "/" + name
+			}
+			if opts.Skip != nil && opts.Skip(child) {
+				continue
 			}
 			fi, err := os.Lstat(p)
 			if err != nil {

@@ -132,9 +132,21 @@ func RootfsPlan(s *spec.Spec) []Mount {
 			plan = append(plan, in(Mount{Kind: KindSymlink, Source: l[0], Target: l[1]}))
 		}
 	}
+	for _, d := range s.Devices {
+		if s.Privileged && strings.HasPrefix(d.Path, "/dev/") && d.Path == d.HostPath {
+			continue // the host's /dev is there already
+		}
+		plan = append(plan, in(Mount{Source: d.HostPath, Target: d.Path, Flags: bind}))
+	}
+	switch {
+	case s.NoShm:
+	case s.ShmPath != "":
+		plan = append(plan, in(Mount{Source: s.ShmPath, Target: "/dev/shm", Flags: bind | nosuid | nodev | noexec}))
+	default:
+		plan = append(plan, in(Mount{Source: "shm", Target: "/dev/shm", Type: "tmpfs", Flags: nosuid | nodev | noexec,
+			Data: fmt.Sprintf("mode=1777,size=%d", shm)}))
+	}
 	plan = append(plan,
-		in(Mount{Source: "shm", Target: "/dev/shm", Type: "tmpfs", Flags: nosuid | nodev | noexec,
-			Data: fmt.Sprintf("mode=1777,size=%d", shm)}),
 		in(Mount{Source: "mqueue", Target: "/dev/mqueue", Type: "mqueue", Flags: nosuid | nodev | noexec}),
 		in(Mount{Source: "sysfs", Target: "/sys", Type: "sysfs", Flags: sysFlags}),
 	)

@@ -8,10 +8,18 @@ import (
 	"github.com/minibox/minibox/pkg/spec"
 )
 
-// CloneFlags are the namespaces init starts in: pid, mount, uts, ipc, network unless the
-// container uses the host's, and user when the spec maps IDs.
+// CloneFlags are the namespaces init starts in: mount; pid, uts, ipc and network unless the
+// container shares the host's or joins another container's; user when the spec maps IDs.
 func CloneFlags(s *spec.Spec) uintptr {
-	f := uintptr(unix.CLONE_NEWPID | unix.CLONE_NEWNS | unix.CLONE_NEWUTS | unix.CLONE_NEWIPC)
+	f := uintptr(unix.CLONE_NEWNS)
+	for _, k := range [...]struct {
+		kind string
+		flag uintptr
+	}{{spec.NSPID, unix.CLONE_NEWPID}, {spec.NSUTS, unix.CLONE_NEWUTS}, {spec.NSIPC, unix.CLONE_NEWIPC}} {
+		if s.NewNS(k.kind) {
+			f |= k.flag
+		}
+	}
 	if s.Network != "host" && s.NetNSPath == "" {
 		f |= unix.CLONE_NEWNET
 	}
@@ -19,6 +27,22 @@ func CloneFlags(s *spec.Spec) uintptr {
 		f |= unix.CLONE_NEWUSER
 	}
 	return f
+}
+
+// Joins are the namespaces the thread that clones init enters first, other containers'
+// (init inherits them): kind ("net", "ipc", "pid", "uts") and path. The pid namespace is
+// last: joining it changes only the namespace of the children to come.
+func Joins(s *spec.Spec) [][2]string {
+	var out [][2]string
+	if s.NetNSPath != "" {
+		out = append(out, [2]string{"net", s.NetNSPath})
+	}
+	for _, kind := range []string{spec.NSIPC, spec.NSUTS, spec.NSPID} {
+		if p := s.Namespaces[kind]; p != "" && p != spec.NSHost {
+			out = append(out, [2]string{kind, p})
+		}
+	}
+	return out
 }
 
 // Attr is the SysProcAttr that clones init into its namespaces.

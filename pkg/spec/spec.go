@@ -34,6 +34,14 @@ type Spec struct {
 	// NetNSPath is the network namespace init joins instead of a new one (another
 	// container's: /proc/<its init>/ns/net); the shim enters it before it clones init.
 	NetNSPath string `json:"netns_path,omitempty"`
+	// Namespaces are init's namespaces other than new ones, by kind ("ipc", "pid", "uts",
+	// "cgroup"): "host" shares the host's, a path (/proc/<pid>/ns/<kind>) joins another
+	// container's. The network's is Network and NetNSPath.
+	Namespaces map[string]string `json:"namespaces,omitempty"`
+	// Devices are host device nodes made available in the container (--device): bound
+	// over a file at Path; the cgroup rule that lets the workload use them is in
+	// Resources.Devices.
+	Devices []Device `json:"devices,omitempty"`
 	// Files bind-mounted over /etc/hosts, /etc/resolv.conf, /etc/hostname when not empty.
 	HostsPath    string `json:"hosts_path,omitempty"`
 	ResolvPath   string `json:"resolv_path,omitempty"`
@@ -44,6 +52,11 @@ type Spec struct {
 	ReadonlyPaths []string          `json:"readonly_paths,omitempty"`
 	Sysctl        map[string]string `json:"sysctl,omitempty"`
 	ShmSize       int64             `json:"shm_size,omitempty"` // bytes of /dev/shm; 0 = 64 MiB
+	// ShmPath is a host directory bound over /dev/shm instead of a tmpfs of its own: the
+	// tmpfs of a --ipc shareable container, which those joining its IPC namespace share.
+	// NoShm: no /dev/shm at all (--ipc none).
+	ShmPath string `json:"shm_path,omitempty"`
+	NoShm   bool   `json:"no_shm,omitempty"`
 	// Seccomp is a compiled BPF program (struct sock_filter, 8 bytes each, native byte
 	// order), loaded last by init and by every exec; empty = unconfined. It is kept in
 	// SeccompFile, not in config.json: Docker's profile compiles to 17 KB, which made the
@@ -114,7 +127,32 @@ type Process struct {
 	NoNewPrivs   bool     `json:"no_new_privs"`
 	Rlimits      []Rlimit `json:"rlimits,omitempty"`
 	OOMScoreAdj  *int     `json:"oom_score_adj,omitempty"`
+	// GroupAdd are more supplementary groups (names from the container's /etc/group, or
+	// numbers), for the workload and every exec.
+	GroupAdd []string `json:"group_add,omitempty"`
 }
+
+// Device is one host device node inside the container.
+type Device struct {
+	HostPath string `json:"host_path"`
+	Path     string `json:"path"`
+}
+
+// Namespace kinds of Spec.Namespaces, and the value that shares the host's.
+const (
+	NSIPC    = "ipc"
+	NSPID    = "pid"
+	NSUTS    = "uts"
+	NSCgroup = "cgroup"
+	NSHost   = "host"
+)
+
+// HostNS reports whether the container shares the host's namespace of kind.
+func (s *Spec) HostNS(kind string) bool { return s.Namespaces[kind] == NSHost }
+
+// NewNS reports whether init starts in a new namespace of kind (neither the host's nor
+// another container's).
+func (s *Spec) NewNS(kind string) bool { return s.Namespaces[kind] == "" }
 
 // Rlimit is one setrlimit(2) call; Type is "RLIMIT_NOFILE" etc.
 type Rlimit struct {
@@ -158,6 +196,11 @@ type Resources struct {
 	WorkloadApart bool   `json:"workload_apart,omitempty"`
 	BlkioWeight   uint16 `json:"blkio_weight,omitempty"` // v1 scale 10-1000
 	IOWeight      uint16 `json:"io_weight,omitempty"`    // v2 scale 1-10000 (db run)
+	// MemoryReservation is the soft limit in bytes: memory.soft_limit_in_bytes (v1),
+	// memory.low (v2).
+	MemoryReservation int64 `json:"memory_reservation,omitempty"`
+	// Devices are device rules allowed beyond the default list, "c 10:229 rwm" (--device).
+	Devices []string `json:"devices,omitempty"`
 }
 
 // Decode reads a spec.

@@ -33,3 +33,29 @@ func (c *Client) DiskUsage(ctx context.Context, verbose bool) (*api.DiskUsage, e
 	}
 	return &du, nil
 }
+
+// PruneObjects runs POST /<kind>/prune, kind one of containers, images, volumes, build:
+// all is -a, filters Docker's --filter values.
+func (c *Client) PruneObjects(ctx context.Context, kind string, all bool, filters []string) (*api.PruneResult, error) {
+	q := url.Values{}
+	if all {
+		q.Set("all", "1")
+	}
+	for _, f := range filters {
+		q.Add("filter", f)
+	}
+	var r api.PruneResult
+	if err := c.JSONNoTimeout(ctx, "POST", "/"+kind+"/prune", q, nil, &r); err != nil {
+		return nil, err
+	}
+	return &r, nil
+}
+
+// Commit runs POST /containers/commit and returns the new image's ID.
+func (c *Client) Commit(ctx context.Context, req *api.CommitRequest) (string, error) {
+	var r api.Committed
+	if err := c.JSONNoTimeout(ctx, "POST", "/containers/commit", nil, req, &r); err != nil {
+		return "", err
+	}
+	return r.ID, nil
+}

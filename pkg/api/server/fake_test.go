@@ -272,3 +272,23 @@ func (f *fakeServices) ImageHistory(ref string) ([]engine.HistoryItem, error) {
 func (f *fakeServices) Events(ctx context.Context, since, until time.Time, filter engine.EventFilter, emit func(engine.Event) error) error {
 	return f.called("Events")
 }
+
+func (f *fakeServices) PruneContainers(ctx context.Context, fl engine.PruneFilter) (*engine.PruneResult, error) {
+	return &engine.PruneResult{}, f.called("PruneContainers")
+}
+
+func (f *fakeServices) PruneImages(ctx context.Context, all bool, fl engine.PruneFilter) (*engine.PruneResult, error) {
+	return &engine.PruneResult{}, f.called("PruneImages")
+}
+
+func (f *fakeServices) PruneVolumes(ctx context.Context, all bool, fl engine.PruneFilter) (*engine.PruneResult, error) {
+	return &engine.PruneResult{}, f.called("PruneVolumes")
+}
+
+func (f *fakeServices) PruneBuildCache(ctx context.Context, fl engine.PruneFilter) (*engine.PruneResult, error) {
+	return &engine.PruneResult{}, f.called("PruneBuildCache")
+}
+
+func (f *fakeServices) CommitContainer(ctx context.Context, ref string, o engine.CommitOptions) (string, error) {
+	return "sha256:x", f.called("CommitContainer")
+}

@@ -52,6 +52,11 @@ func (s *Server) routes() *router.Router {
 	r.GET("/containers/changes", s.containerChanges)
 	r.GET("/containers/export", s.containerExport)
 	r.POST("/containers/update", s.containerUpdate)
+	r.POST("/containers/commit", s.containerCommit)
+	r.POST("/containers/prune", s.containerPrune)
+	r.POST("/images/prune", s.imagePrune)
+	r.POST("/volumes/prune", s.volumePrune)
+	r.POST("/build/prune", s.buildPrune)
 	r.GET("/images/history", s.imageHistory)
 	r.GET("/events", s.events)
 

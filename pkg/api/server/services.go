@@ -48,6 +48,8 @@ type Containers interface {
 	ContainerChanges(ctx context.Context, ref string) ([]engine.Change, error)
 	ExportContainer(ctx context.Context, ref string, w io.Writer) error
 	UpdateContainer(ref string, u engine.UpdateOptions) ([]string, error)
+	PruneContainers(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
+	CommitContainer(ctx context.Context, ref string, o engine.CommitOptions) (string, error)
 }
 
 // Images is the image store and the registries.
@@ -67,12 +69,14 @@ type Images interface {
 	SaveImages(ctx context.Context, w io.Writer, refs []string) error
 	SaveImagesToPath(ctx context.Context, refs []string, path string) error
 	ImageHistory(ref string) ([]engine.HistoryItem, error)
+	PruneImages(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
 // Builds turns a build request into an image.
 type Builds interface {
 	PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth) (*engine.PreparedBuild, error)
 	Build(ctx context.Context, pb *engine.PreparedBuild, emit func(any) error) (*api.BuildResult, error)
+	PruneBuildCache(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
 // Volumes is named volumes.
@@ -81,6 +85,7 @@ type Volumes interface {
 	Volume(name string) (api.Volume, error)
 	Volumes() ([]api.Volume, error)
 	RemoveVolume(name string, force bool) error
+	PruneVolumes(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
 // Networks is user-defined networks and the containers on them.
