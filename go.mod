@@ -5,6 +5,7 @@ go 1.26.8
 require (
 	github.com/alecthomas/kong v1.17.0
 	github.com/compose-spec/compose-go/v2 v2.16.2
+	github.com/distribution/reference v0.6.0
 	github.com/docker/go-units v0.5.0
 	github.com/fasthttp/router v1.5.4
 	github.com/go-viper/mapstructure/v2 v2.5.0
@@ -38,7 +39,6 @@ require (
 	github.com/containerd/errdefs v1.0.0 // indirect
 	github.com/containerd/errdefs/pkg v0.3.0 // indirect
 	github.com/containerd/typeurl/v2 v2.3.0 // indirect
-	github.com/distribution/reference v0.6.0 // indirect
 	github.com/docker/cli v29.8.2+incompatible // indirect
 	github.com/docker/docker-credential-helpers v0.9.9 // indirect
 	github.com/docker/go-connections v0.8.2 // indirect
@@ -67,4 +67,8 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
+// compose-go's types and Docker's Go client import distribution/reference, whose package
+// init compiles its grammar's regular expressions: about 400 KB and milliseconds in every
+// process of the binary, each container's shim and init included. third_party/reference
+// has the same API and answers, parsed by hand, with nothing done at init.
 replace github.com/distribution/reference => ./third_party/reference
