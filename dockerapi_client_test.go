@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"time"
 
@@ -42,6 +43,20 @@ func dockerGoClient(ts *testscript.TestScript, neg bool, args []string) {
 		}
 	}
 	check(found, "image list has no busybox:latest: %+v", imgs.Items)
+
+	// Tagging: the client parses and normalises both names itself (distribution/reference,
+	// which third_party/reference stands in for) before it sends repo and tag.
+	_, err = c.ImageTag(ctx, client.ImageTagOptions{Source: "busybox", Target: "localhost:5000/team/bb"})
+	ts.Check(err)
+	tagged, err := c.ImageInspect(ctx, "localhost:5000/team/bb:latest")
+	ts.Check(err)
+	check(slices.Contains(tagged.RepoTags, "localhost:5000/team/bb:latest"), "tagged image: %+v", tagged.RepoTags)
+	_, err = c.ImageTag(ctx, client.ImageTagOptions{Source: "busybox", Target: "BusyBox:x"})
+	check(err != nil && strings.Contains(err.Error(), "repository name (library/BusyBox) must be lowercase"), "uppercase tag target: %v", err)
+	_, err = c.ImageTag(ctx, client.ImageTagOptions{Source: "busybox", Target: "bb@sha256:" + strings.Repeat("ab", 32)})
+	check(err != nil && strings.Contains(err.Error(), "refusing to create a tag with a digest reference"), "digest tag target: %v", err)
+	_, err = c.ImageRemove(ctx, "localhost:5000/team/bb:latest", client.ImageRemoveOptions{})
+	ts.Check(err)
 
 	// Create, attach before the start, wait, start: output apart, the exit code.
 	cr, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{Name: "goclient",

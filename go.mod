@@ -67,4 +67,8 @@ require (
 	google.golang.org/protobuf v1.36.12 // indirect
 )
 
+// compose-go's types and Docker's Go client import distribution/reference, whose package
+// init compiles its grammar's regular expressions: about 400 KB and milliseconds in every
+// process of the binary, each container's shim and init included. third_party/reference
+// has the same API and answers, parsed by hand, with nothing done at init.
 replace github.com/distribution/reference => ./third_party/reference

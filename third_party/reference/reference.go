@@ -1,51 +1,59 @@
-// Package reference stands in for github.com/distribution/reference in minibox's build
-// (go.mod replaces it): compose-go's types import it for one helper minibox never calls,
-// and the original compiles its grammar's regular expressions in package init, which
-// every process of minibox's one binary (each container's shim and init included) would
-// pay, about 3 ms and 400 KB each. This package has the part of the API compose-go uses,
-// with Docker's grammar and normalisation, compiled on first use.
+// Package reference parses and builds image references (name, tag, digest) as Docker
+// and the OCI distribution spec write them, with Docker Hub's normalisation
+// ("ubuntu" is "docker.io/library/ubuntu").
+//
+// It stands in for github.com/distribution/reference in minibox's build (go.mod replaces
+// the module): compose-go's types and Docker's Go client import it, and the original
+// compiles its grammar's regular expressions in package init, which every process of
+// minibox's one binary (each container's shim and init included) would pay, about 3 ms
+// and 400 KB each. This package has the original's API, types, results and errors, but
+// does no work at init: the grammar (grammar.go) is matched by hand. The original's
+// exported *regexp.Regexp variables are therefore not provided.
 package reference
 
 import (
 	"errors"
-	"fmt"
-	"regexp"
 	"strings"
-	"sync"
 
 	"github.com/opencontainers/go-digest"
 )
 
 const (
-	defaultDomain = "docker.io"
-	officialRepo  = "library/"
-	defaultTag    = "latest"
-	maxNameLength = 255
+	// RepositoryNameTotalLengthMax is the longest a repository path may be (the domain
+	// is not counted).
+	RepositoryNameTotalLengthMax = 255
+
+	// NameTotalLengthMax is the old name of RepositoryNameTotalLengthMax.
+	//
+	// Deprecated: use [RepositoryNameTotalLengthMax] instead.
+	NameTotalLengthMax = RepositoryNameTotalLengthMax
 )
 
-// Errors as the original names them.
 var (
+	// ErrReferenceInvalidFormat is returned for a string that is not a reference.
 	ErrReferenceInvalidFormat = errors.New("invalid reference format")
-	ErrTagInvalidFormat       = errors.New("invalid tag format")
-	ErrDigestInvalidFormat    = errors.New("invalid digest format")
-	ErrNameContainsUppercase  = errors.New("repository name must be lowercase")
-	ErrNameEmpty              = errors.New("repository name must have at least one component")
-	ErrNameTooLong            = fmt.Errorf("repository name must not be more than %v characters", maxNameLength)
+	// ErrTagInvalidFormat is returned for a string that is not a tag.
+	ErrTagInvalidFormat = errors.New("invalid tag format")
+	// ErrDigestInvalidFormat is returned for a string that is not a digest.
+	ErrDigestInvalidFormat = errors.New("invalid digest format")
+	// ErrNameContainsUppercase is returned for a reference that would be valid in
+	// lower case.
+	ErrNameContainsUppercase = errors.New("repository name must be lowercase")
+	// ErrNameEmpty is returned for an empty reference.
+	ErrNameEmpty = errors.New("repository name must have at least one component")
+	// ErrNameTooLong is returned when the repository path is longer than
+	// RepositoryNameTotalLengthMax.
+	ErrNameTooLong = errors.New("repository name must not be more than 255 characters")
+	// ErrNameNotCanonical is returned by ParseNamed for a name that is not written in
+	// its normalised form.
+	ErrNameNotCanonical = errors.New("repository name must be canonical")
 )
 
-// The grammar every Docker tool shares.
-var grammar = sync.OnceValue(func() (g struct{ domain, path, tag, digest *regexp.Regexp }) {
-	comp := `[a-z0-9]+(?:(?:[._]|__|[-]+)[a-z0-9]+)*`
-	dom := `(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])`
-	g.domain = regexp.MustCompile(`^(?:` + dom + `(?:\.` + dom + `)*|\[[a-fA-F0-9:]+\])(?::[0-9]+)?$`)
-	g.path = regexp.MustCompile(`^` + comp + `(?:/` + comp + `)*$`)
-	g.tag = regexp.MustCompile(`^[\w][\w.-]{0,127}$`)
-	g.digest = regexp.MustCompile(`^[a-z0-9]+(?:[.+_-][a-z0-9]+)*:[a-zA-Z0-9=_-]{32,}$`)
-	return g
-})
-
-// Reference is an image reference.
-type Reference interface{ String() string }
+// Reference is any image reference.
+type Reference interface {
+	// String returns the full reference.
+	String() string
+}
 
 // Named is a reference with a repository name.
 type Named interface {
@@ -56,6 +64,12 @@ type Named interface {
 // Tagged is a reference with a tag.
 type Tagged interface {
 	Reference
+	Tag() string
+}
+
+// NamedTagged is a named reference with a tag.
+type NamedTagged interface {
+	Named
 	Tag() string
 }
 
@@ -71,216 +85,197 @@ type Canonical interface {
 	Digest() digest.Digest
 }
 
-// ref is a parsed reference; the types below give it the methods of what it holds, so a
-// type assertion to Tagged or Canonical says what the original's would.
-type ref struct {
-	name, tag string
-	dig       digest.Digest
+// Field wraps a Reference so that it encodes as text.
+type Field struct {
+	reference Reference
 }
 
-func (r ref) Name() string { return r.name }
-func (r ref) String() string {
-	s := r.name
-	if r.tag != "" {
-		s += ":" + r.tag
+// AsField wraps reference in a Field.
+func AsField(reference Reference) Field { return Field{reference} }
+
+// Reference returns the wrapped reference.
+func (f Field) Reference() Reference { return f.reference }
+
+// MarshalText returns the reference's string.
+func (f Field) MarshalText() ([]byte, error) { return []byte(f.reference.String()), nil }
+
+// UnmarshalText parses p with Parse.
+func (f *Field) UnmarshalText(p []byte) error {
+	r, err := Parse(string(p))
+	if err != nil {
+		return err
 	}
-	if r.dig != "" {
-		s += "@" + r.dig.String()
-	}
-	return s
+	f.reference = r
+	return nil
 }
 
-type taggedRef struct{ ref }
+// The concrete types. Which interfaces a value satisfies tells its caller what it
+// holds, so each combination of tag and digest is its own type.
+type (
+	// repo is a bare name.
+	repo struct{ domain, path string }
+	// tagged is a name with a tag.
+	tagged struct {
+		repo
+		tag string
+	}
+	// pinned is a name with a digest.
+	pinned struct {
+		repo
+		digest digest.Digest
+	}
+	// taggedPinned is a name with a tag and a digest.
+	taggedPinned struct {
+		repo
+		tag    string
+		digest digest.Digest
+	}
+	// digestOnly is a digest without a name.
+	digestOnly digest.Digest
+)
 
-func (r taggedRef) Tag() string { return r.tag }
+func (r repo) Name() string {
+	if r.domain == "" {
+		return r.path
+	}
+	return r.domain + "/" + r.path
+}
+func (r repo) String() string { return r.Name() }
+func (r repo) Domain() string { return r.domain }
+func (r repo) Path() string   { return r.path }
 
-type canonicalRef struct{ ref }
+func (t tagged) String() string { return t.Name() + ":" + t.tag }
+func (t tagged) Tag() string    { return t.tag }
 
-func (r canonicalRef) Digest() digest.Digest { return r.dig }
+func (p pinned) String() string        { return p.Name() + "@" + string(p.digest) }
+func (p pinned) Digest() digest.Digest { return p.digest }
 
-type fullRef struct{ ref }
+func (t taggedPinned) String() string        { return t.Name() + ":" + t.tag + "@" + string(t.digest) }
+func (t taggedPinned) Tag() string           { return t.tag }
+func (t taggedPinned) Digest() digest.Digest { return t.digest }
 
-func (r fullRef) Tag() string           { return r.tag }
-func (r fullRef) Digest() digest.Digest { return r.dig }
+func (d digestOnly) String() string        { return string(d) }
+func (d digestOnly) Digest() digest.Digest { return digest.Digest(d) }
 
-// typed wraps r in the type that has the methods of what r holds.
-func typed(r ref) Named {
+// build returns the type that fits what r carries.
+func build(r repo, tag string, dgst digest.Digest) Named {
 	switch {
-	case r.tag != "" && r.dig != "":
-		return fullRef{r}
-	case r.dig != "":
-		return canonicalRef{r}
-	case r.tag != "":
-		return taggedRef{r}
+	case tag != "" && dgst != "":
+		return taggedPinned{r, tag, dgst}
+	case tag != "":
+		return tagged{r, tag}
+	case dgst != "":
+		return pinned{r, dgst}
 	}
 	return r
 }
 
-// ParseDockerRef parses s as Docker does: normalised (docker.io/library/ for short
-// names), with the tag latest when it has neither tag nor digest, and without its tag
-// when it has a digest.
-func ParseDockerRef(s string) (Named, error) {
-	r, err := parseNormalized(s)
+// repoOf returns the domain and path of a Named, whatever its implementation.
+func repoOf(named Named) repo {
+	if r, ok := named.(interface {
+		Domain() string
+		Path() string
+	}); ok {
+		return repo{r.Domain(), r.Path()}
+	}
+	domain, path, ok := splitName(named.Name())
+	if !ok {
+		return repo{"", named.Name()}
+	}
+	return repo{domain, path}
+}
+
+// Domain returns the domain part of named ("" when it has none).
+func Domain(named Named) string { return repoOf(named).domain }
+
+// Path returns named's name without its domain.
+func Path(named Named) string { return repoOf(named).path }
+
+// Parse parses s as a reference without normalising it: "ubuntu" stays "ubuntu".
+func Parse(s string) (Reference, error) {
+	p, ok := splitReference(s)
+	if !ok {
+		if s == "" {
+			return nil, ErrNameEmpty
+		}
+		if _, ok := splitReference(strings.ToLower(s)); ok {
+			return nil, ErrNameContainsUppercase
+		}
+		return nil, ErrReferenceInvalidFormat
+	}
+	if len(p.remote) > RepositoryNameTotalLengthMax {
+		return nil, ErrNameTooLong
+	}
+	var dgst digest.Digest
+	if p.digest != "" {
+		var err error
+		if dgst, err = digest.Parse(p.digest); err != nil {
+			return nil, err
+		}
+	}
+	return build(repo{p.domain, p.remote}, p.tag, dgst), nil
+}
+
+// ParseNamed parses s as a name that must already be in normalised form (as
+// ParseNormalizedNamed would write it).
+func ParseNamed(s string) (Named, error) {
+	named, err := ParseNormalizedNamed(s)
 	if err != nil {
 		return nil, err
 	}
-	if r.dig != "" {
-		r.tag = ""
-	} else if r.tag == "" {
-		r.tag = defaultTag
+	if named.String() != s {
+		return nil, ErrNameNotCanonical
 	}
-	return typed(r), nil
+	return named, nil
 }
 
-// WithDigest returns name with digest d.
-func WithDigest(name Named, d digest.Digest) (Canonical, error) {
-	if !grammar().digest.MatchString(d.String()) {
-		return nil, ErrDigestInvalidFormat
+// WithName returns the bare name s, unnormalised.
+func WithName(s string) (Named, error) {
+	domain, path, ok := splitName(s)
+	if !ok {
+		return nil, ErrReferenceInvalidFormat
 	}
-	r := ref{name: name.Name(), dig: d}
-	if t, ok := name.(Tagged); ok {
-		r.tag = t.Tag()
+	if len(path) > RepositoryNameTotalLengthMax {
+		return nil, ErrNameTooLong
 	}
-	return typed(r).(Canonical), nil
+	return repo{domain, path}, nil
 }
 
-func parseNormalized(s string) (ref, error) {
-	g := grammar()
-	var r ref
-	rest := s
-	if i := strings.IndexByte(rest, '@'); i >= 0 {
-		d := rest[i+1:]
-		if !g.digest.MatchString(d) {
-			return r, ErrDigestInvalidFormat
-		}
-		r.dig = digest.Digest(d)
-		if err := r.dig.Validate(); err != nil {
-			return r, err
-		}
-		rest = rest[:i]
-	}
-	if i := strings.LastIndexByte(rest, ':'); i >= 0 && i > strings.LastIndexByte(rest, '/') {
-		r.tag = rest[i+1:]
-		if !g.tag.MatchString(r.tag) {
-			return r, ErrTagInvalidFormat
-		}
-		rest = rest[:i]
-	}
-	if rest == "" {
-		return r, ErrNameEmpty
-	}
-	domain, path := defaultDomain, rest
-	// The first component is a registry when it has a '.' or a ':', is localhost, or has
-	// an uppercase letter (no repository may).
-	if i := strings.IndexByte(rest, '/'); i >= 0 && (strings.ContainsAny(rest[:i], ".:") || rest[:i] == "localhost" || strings.ToLower(rest[:i]) != rest[:i]) {
-		domain, path = rest[:i], rest[i+1:]
-	}
-	if domain == "index.docker.io" {
-		domain = defaultDomain
-	}
-	if domain == defaultDomain && !strings.ContainsRune(path, '/') {
-		path = officialRepo + path
-	}
-	switch {
-	case !g.domain.MatchString(domain):
-		return r, ErrReferenceInvalidFormat
-	case strings.ToLower(path) != path:
-		return r, ErrNameContainsUppercase
-	case !g.path.MatchString(path):
-		return r, ErrReferenceInvalidFormat
-	case len(domain)+1+len(path) > maxNameLength:
-		return r, ErrNameTooLong
-	}
-	r.name = domain + "/" + path
-	return r, nil
-}
-
-// NamedTagged is a name with a tag.
-type NamedTagged interface {
-	Named
-	Tag() string
-}
-
-// ParseNormalizedNamed parses s as a name, normalised (docker.io/library/ for short
-// names), keeping its tag and digest as given.
-func ParseNormalizedNamed(s string) (Named, error) {
-	r, err := parseNormalized(s)
-	if err != nil {
-		return nil, err
-	}
-	return typed(r), nil
-}
-
-// IsNameOnly reports a name with neither tag nor digest.
-func IsNameOnly(n Named) bool {
-	_, tagged := n.(Tagged)
-	_, digested := n.(Digested)
-	return !tagged && !digested
-}
-
-// TagNameOnly adds the tag latest to a name with neither tag nor digest.
-func TagNameOnly(n Named) Named {
-	if !IsNameOnly(n) {
-		return n
-	}
-	return typed(ref{name: n.Name(), tag: defaultTag})
-}
-
-// WithTag returns name with tag t (keeping a digest it has).
-func WithTag(name Named, t string) (NamedTagged, error) {
-	if !grammar().tag.MatchString(t) {
+// WithTag returns name with tag; a digest that name carries is kept.
+func WithTag(name Named, tag string) (NamedTagged, error) {
+	if !validTag(tag) {
 		return nil, ErrTagInvalidFormat
 	}
-	r := ref{name: name.Name(), tag: t}
-	if d, ok := name.(Digested); ok {
-		r.dig = d.Digest()
+	r := nameParts(name)
+	if c, ok := name.(Canonical); ok {
+		return taggedPinned{r, tag, c.Digest()}, nil
 	}
-	return typed(r).(NamedTagged), nil
+	return tagged{r, tag}, nil
 }
 
-// FamiliarName is the name as the docker CLI shows it: without docker.io/, and without
-// library/ for an official image.
-func FamiliarName(n Named) string {
-	name := n.Name()
-	if rest, ok := strings.CutPrefix(name, defaultDomain+"/"); ok {
-		name = rest
-		if r, ok := strings.CutPrefix(name, officialRepo); ok && !strings.ContainsRune(r, '/') {
-			name = r
-		}
+// WithDigest returns name with dgst; a tag that name carries is kept.
+func WithDigest(name Named, dgst digest.Digest) (Canonical, error) {
+	if !validDigest(string(dgst)) {
+		return nil, ErrDigestInvalidFormat
 	}
-	return name
+	r := nameParts(name)
+	if t, ok := name.(Tagged); ok {
+		return taggedPinned{r, t.Tag(), dgst}, nil
+	}
+	return pinned{r, dgst}, nil
 }
 
-// FamiliarString is the reference as the docker CLI shows it.
-func FamiliarString(r Reference) string {
-	n, ok := r.(Named)
-	if !ok {
-		return r.String()
+// nameParts is how WithTag and WithDigest take a name apart: a Named of another
+// package that does not tell its domain keeps its whole name as the path.
+func nameParts(name Named) repo {
+	if r, ok := name.(interface {
+		Domain() string
+		Path() string
+	}); ok {
+		return repo{r.Domain(), r.Path()}
 	}
-	s := FamiliarName(n)
-	if t, ok := r.(Tagged); ok {
-		s += ":" + t.Tag()
-	}
-	if d, ok := r.(Digested); ok {
-		s += "@" + d.Digest().String()
-	}
-	return s
+	return repo{path: name.Name()}
 }
 
-// digestReference is a reference that is only a digest (an image ID).
-type digestReference digest.Digest
-
-func (d digestReference) String() string        { return string(d) }
-func (d digestReference) Digest() digest.Digest { return digest.Digest(d) }
-
-// ParseAnyReference parses an image ID (64 hex digits, or sha256:<hex>) as a digest
-// reference, anything else as a normalised name.
-func ParseAnyReference(s string) (Reference, error) {
-	if len(s) == 64 && strings.Trim(s, "0123456789abcdef") == "" {
-		return digestReference("sha256:" + s), nil
-	}
-	if d, err := digest.Parse(s); err == nil {
-		return digestReference(d), nil
-	}
-	return ParseNormalizedNamed(s)
-}
+// TrimNamed returns ref's name without tag or digest.
+func TrimNamed(ref Named) Named { return repoOf(ref) }
