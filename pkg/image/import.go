@@ -105,6 +105,44 @@ func (s *Store) stage(what string) (string, func(), error) {
 	}, nil
 }
 
+// layerStream reads a layer as it arrives: a compressed one is decompressed while its
+// bytes go to the blob writer w as they are; a plain tar is compressed into w (in gzip
+// members) by the returned compressor, fed by the caller.
+func layerStream(magic []byte, br *bufio.Reader, w io.Writer) (plain io.Reader, finish func() error, mediaType string, comp *memberCompressor, err error) {
+	switch detect(magic) {
+	case oci.Gzip:
+		zr, err := gzip.NewReader(io.TeeReader(br, w))
+		if err != nil {
+			return nil, nil, "", nil, fmt.Errorf("gzip: %v: %w", err, errdefs.ErrInvalid)
+		}
+		return zr, zr.Close, ocispec.MediaTypeImageLayerGzip, nil, nil
+	case oci.Zstd:
+		zr, err := zstd.NewReader(io.TeeReader(br, w))
+		if err != nil {
+			return nil, nil, "", nil, fmt.Errorf("zstd: %v: %w", err, errdefs.ErrInvalid)
+		}
+		return zr, func() error { zr.Close(); return nil }, oci.LayerZstd, nil, nil
+	}
+	return br, func() error { return nil }, ocispec.MediaTypeImageLayerGzip, newMemberCompressor(w), nil
+}
+
+// checkTar reads r as a tar, refusing what is not one and a tar bomb.
+func (s *Store) checkTar(r io.Reader) error {
+	tr := tar.NewReader(r)
+	for n := 1; ; n++ {
+		_, err := tr.Next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("not a tar archive: %v: %w", err, errdefs.ErrInvalid)
+		}
+		if n > s.maxEntries() {
+			return fmt.Errorf("tarball has more than %d entries, refusing it as a tar bomb: %w", s.maxEntries(), errdefs.ErrInvalid)
+		}
+	}
+}
+
 // ingestLayerTar stores a layer tar as a blob and returns its descriptor and diff_id,
 // with the layer unpacked (and, for a plain tar, indexed) on the way.
 func (s *Store) ingestLayerTar(ctx context.Context, r io.Reader) (*ingested, error) {
@@ -126,43 +164,11 @@ func (s *Store) ingestLayerTar(ctx context.Context, r io.Reader) (*ingested, err
 			release()
 		}
 	}()
-	mediaType := ocispec.MediaTypeImageLayerGzip
-	var plain io.Reader
-	var finish func() error
-	var comp *memberCompressor
-	switch detect(magic) {
-	case oci.Gzip:
-		zr, err := gzip.NewReader(io.TeeReader(br, w))
-		if err != nil {
-			return nil, fmt.Errorf("gzip: %v: %w", err, errdefs.ErrInvalid)
-		}
-		plain, finish = zr, zr.Close
-	case oci.Zstd:
-		zr, err := zstd.NewReader(io.TeeReader(br, w))
-		if err != nil {
-			return nil, fmt.Errorf("zstd: %v: %w", err, errdefs.ErrInvalid)
-		}
-		mediaType = oci.LayerZstd
-		plain, finish = zr, func() error { zr.Close(); return nil }
-	default:
-		comp = newMemberCompressor(w)
-		plain, finish = br, func() error { return nil }
+	plain, finish, mediaType, comp, err := layerStream(magic, br, w)
+	if err != nil {
+		return nil, err
 	}
-	check := consume(func(r io.Reader) error {
-		tr := tar.NewReader(r)
-		for n := 1; ; n++ {
-			_, err := tr.Next()
-			if err == io.EOF {
-				return nil
-			}
-			if err != nil {
-				return fmt.Errorf("not a tar archive: %v: %w", err, errdefs.ErrInvalid)
-			}
-			if n > s.maxEntries() {
-				return fmt.Errorf("tarball has more than %d entries, refusing it as a tar bomb: %w", s.maxEntries(), errdefs.ErrInvalid)
-			}
-		}
-	})
+	check := consume(s.checkTar)
 	// Unpacking and indexing are the first run's and --lazy's: what they refuse is
 	// refused there, as when a layer is unpacked on first use.
 	unpack := consume(func(r io.Reader) error {
