@@ -129,18 +129,9 @@ func Main(ctx context.Context, args []string) error {
 		go trim.Run()
 		trim.Nudge()
 	}
-	raw, err := ch.RecvRaw(4 << 20)
-	if err != nil {
-		return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("read container spec: %w", err)}
-	}
-	s, err := spec.Decode(bytes.NewReader(raw))
+	s, err := receiveSpec(ch)
 	if err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Err: err}
-	}
-	if s.SeccompFile != "" {
-		if s.Seccomp, err = ch.RecvRaw(4 << 20); err != nil {
-			return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("read seccomp program: %w", err)}
-		}
 	}
 	in := &initProc{ch: ch, s: s, execs: map[int]string{}, trim: trim}
 	var stage *os.File
@@ -184,20 +175,8 @@ func Main(ctx context.Context, args []string) error {
 	msgs := make(chan incoming, 4)
 	go in.read(msgs)
 	<-notified
-	for started := false; !started; {
-		select {
-		case m := <-msgs:
-			if m.err != nil {
-				return &errdefs.ExitError{Code: codeSetup, Silent: true} // the shim is gone before go
-			}
-			started = m.m.Type == shimapi.MsgGo
-		case sig := <-sigc:
-			if n := sig.(syscall.Signal); n != unix.SIGCHLD && n != unix.SIGURG && n != unix.SIGWINCH {
-				// Stopped before it ran: end as the signal would have ended the workload.
-				ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExit, Exit: &shimapi.Exit{ExitCode: 128 + int(n), Signal: int(n)}})
-				return &errdefs.ExitError{Code: 128 + int(n), Silent: true}
-			}
-		}
+	if err := waitForGo(ch, msgs, sigc); err != nil {
+		return err
 	}
 	if err := in.start(); err != nil {
 		return in.fail(err)
@@ -211,6 +190,46 @@ func Main(ctx context.Context, args []string) error {
 		go in.trim.Run()
 	}
 	return in.loop(msgs, sigc)
+}
+
+// receiveSpec reads the container's spec from the shim, and its seccomp program when it
+// has one.
+func receiveSpec(ch *shimapi.Channel) (*spec.Spec, error) {
+	raw, err := ch.RecvRaw(4 << 20)
+	if err != nil {
+		return nil, fmt.Errorf("read container spec: %w", err)
+	}
+	s, err := spec.Decode(bytes.NewReader(raw))
+	if err != nil {
+		return nil, err
+	}
+	if s.SeccompFile != "" {
+		if s.Seccomp, err = ch.RecvRaw(4 << 20); err != nil {
+			return nil, fmt.Errorf("read seccomp program: %w", err)
+		}
+	}
+	return s, nil
+}
+
+// waitForGo holds the workload until the shim says go. A signal meanwhile ends init as
+// it would have ended the workload; the shim leaving ends it in silence.
+func waitForGo(ch *shimapi.Channel, msgs <-chan incoming, sigc <-chan os.Signal) error {
+	for {
+		select {
+		case m := <-msgs:
+			if m.err != nil {
+				return &errdefs.ExitError{Code: codeSetup, Silent: true} // the shim is gone before go
+			}
+			if m.m.Type == shimapi.MsgGo {
+				return nil
+			}
+		case sig := <-sigc:
+			if n := sig.(syscall.Signal); n != unix.SIGCHLD && n != unix.SIGURG && n != unix.SIGWINCH {
+				ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExit, Exit: &shimapi.Exit{ExitCode: 128 + int(n), Signal: int(n)}})
+				return &errdefs.ExitError{Code: 128 + int(n), Silent: true}
+			}
+		}
+	}
 }
 
 // toDevNull points each of fds at /dev/null.
