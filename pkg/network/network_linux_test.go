@@ -55,33 +55,7 @@ func TestNetworkPrivileged(t *testing.T) {
 			t.Errorf("%s: got %q, %v; want %q", what, got, err, want)
 		}
 	}
-	t.Run("inside", func(t *testing.T) {
-		c := c1.rtnl(t)
-		eth0, err := linkByName(c, "eth0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(eth0.Attributes.Address, MAC(c1.ep.Addr)) || eth0.Flags&unix.IFF_UP == 0 {
-			t.Errorf("eth0: mac %s flags %#x", eth0.Attributes.Address, eth0.Flags)
-		}
-		lo, err := linkByName(c, "lo")
-		if err != nil || lo.Flags&unix.IFF_UP == 0 {
-			t.Errorf("lo not up: %v", err)
-		}
-		routes, err := c.Route.List()
-		if err != nil {
-			t.Fatal(err)
-		}
-		def := false
-		for _, r := range routes {
-			if r.DstLength == 0 && r.Attributes.Gateway.Equal(gw.AsSlice()) {
-				def = true
-			}
-		}
-		if !def {
-			t.Errorf("no default route via %s", gw)
-		}
-	})
+	t.Run("inside", func(t *testing.T) { checkInside(t, c1, gw) })
 	t.Run("container to container", func(t *testing.T) {
 		got, err := c1.tcpHello("172.19.0.3:80")
 		expect("c1 -> c2", got, err, "c2 172.19.0.2")
@@ -132,63 +106,14 @@ func TestNetworkPrivileged(t *testing.T) {
 			t.Errorf("container reached the daemon's API port: %q", got)
 		}
 	})
-	t.Run("port taken", func(t *testing.T) {
-		c3 := e.container("c3", "172.19.0.4", Port{HostPort: 8080, ContainerPort: 80, Proto: "tcp"})
-		err := e.m.Attach(ctx, &c3.ep)
-		if !errors.Is(err, errdefs.ErrConflict) || err.Error() != "host port 0.0.0.0:8080/tcp is already in use" {
-			t.Errorf("Attach with a taken port: %v", err)
-		}
-		// Something else holding a port: the same answer.
-		var ln net.Listener
-		e.host.do(func() { ln, err = net.Listen("tcp4", "127.0.0.1:7070") })
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		c3.ep.Ports = []Port{{HostPort: 7070, ContainerPort: 80, Proto: "tcp"}}
-		if err := e.m.Attach(ctx, &c3.ep); !errors.Is(err, errdefs.ErrConflict) {
-			t.Errorf("Attach onto a listening port: %v", err)
-		}
-		for _, l := range e.mbLinks() {
-			if l == VethName(c3.ep.ID) {
-				t.Errorf("failed Attach left veth %s", l)
-			}
-		}
-	})
+	t.Run("port taken", func(t *testing.T) { checkPortTaken(t, e) })
 	t.Run("counters", func(t *testing.T) {
 		rx, tx, err := e.m.Counters(c1.ep.ID)
 		if err != nil || rx == 0 || tx == 0 {
 			t.Errorf("Counters = %d, %d, %v", rx, tx, err)
 		}
 	})
-	t.Run("detach", func(t *testing.T) {
-		for range 2 { // idempotent
-			if err := e.m.Detach(ctx, c1.ep.ID); err != nil {
-				t.Fatalf("Detach: %v", err)
-			}
-		}
-		if n := e.portRuleCount(); n != 1 { // c2's
-			t.Errorf("%d port rules left, want 1", n)
-		}
-		for _, l := range e.mbLinks() {
-			if l == VethName(c1.ep.ID) {
-				t.Errorf("veth %s left", l)
-			}
-		}
-		var err error
-		e.host.do(func() {
-			var ln net.Listener
-			if ln, err = net.Listen("tcp4", ":8080"); err == nil {
-				ln.Close()
-			}
-		})
-		if err != nil {
-			t.Errorf("host port still held after Detach: %v", err)
-		}
-		if _, err := e.host.tcpHello("127.0.0.1:8080"); err == nil {
-			t.Error("published port still answers after Detach")
-		}
-	})
+	t.Run("detach", func(t *testing.T) { checkDetach(t, e, c1) })
 	if err := e.m.Detach(ctx, c2.ep.ID); err != nil {
 		t.Fatal(err)
 	}
@@ -204,6 +129,94 @@ func TestNetworkPrivileged(t *testing.T) {
 			t.Errorf("the real host's ruleset changed")
 		}
 	})
+}
+
+// checkInside: the container's eth0 has its MAC and is up, lo is up, and the default
+// route goes through the gateway.
+func checkInside(t *testing.T, c1 *container, gw netip.Addr) {
+	c := c1.rtnl(t)
+	eth0, err := linkByName(c, "eth0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(eth0.Attributes.Address, MAC(c1.ep.Addr)) || eth0.Flags&unix.IFF_UP == 0 {
+		t.Errorf("eth0: mac %s flags %#x", eth0.Attributes.Address, eth0.Flags)
+	}
+	lo, err := linkByName(c, "lo")
+	if err != nil || lo.Flags&unix.IFF_UP == 0 {
+		t.Errorf("lo not up: %v", err)
+	}
+	routes, err := c.Route.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	def := false
+	for _, r := range routes {
+		if r.DstLength == 0 && r.Attributes.Gateway.Equal(gw.AsSlice()) {
+			def = true
+		}
+	}
+	if !def {
+		t.Errorf("no default route via %s", gw)
+	}
+}
+
+// checkPortTaken: a host port another container or another process holds is a conflict,
+// and the failed attach leaves no veth.
+func checkPortTaken(t *testing.T, e *env) {
+	ctx := context.Background()
+	c3 := e.container("c3", "172.19.0.4", Port{HostPort: 8080, ContainerPort: 80, Proto: "tcp"})
+	err := e.m.Attach(ctx, &c3.ep)
+	if !errors.Is(err, errdefs.ErrConflict) || err.Error() != "host port 0.0.0.0:8080/tcp is already in use" {
+		t.Errorf("Attach with a taken port: %v", err)
+	}
+	// Something else holding a port: the same answer.
+	var ln net.Listener
+	e.host.do(func() { ln, err = net.Listen("tcp4", "127.0.0.1:7070") })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	c3.ep.Ports = []Port{{HostPort: 7070, ContainerPort: 80, Proto: "tcp"}}
+	if err := e.m.Attach(ctx, &c3.ep); !errors.Is(err, errdefs.ErrConflict) {
+		t.Errorf("Attach onto a listening port: %v", err)
+	}
+	for _, l := range e.mbLinks() {
+		if l == VethName(c3.ep.ID) {
+			t.Errorf("failed Attach left veth %s", l)
+		}
+	}
+}
+
+// checkDetach: detaching (twice) removes the veth, the rules and the port hold.
+func checkDetach(t *testing.T, e *env, c1 *container) {
+	ctx := context.Background()
+	for range 2 { // idempotent
+		if err := e.m.Detach(ctx, c1.ep.ID); err != nil {
+			t.Fatalf("Detach: %v", err)
+		}
+	}
+	if n := e.portRuleCount(); n != 1 { // c2's
+		t.Errorf("%d port rules left, want 1", n)
+	}
+	for _, l := range e.mbLinks() {
+		if l == VethName(c1.ep.ID) {
+			t.Errorf("veth %s left", l)
+		}
+	}
+	var err error
+	e.host.do(func() {
+		var ln net.Listener
+		if ln, err = net.Listen("tcp4", ":8080"); err == nil {
+			ln.Close()
+		}
+	})
+	if err != nil {
+		t.Errorf("host port still held after Detach: %v", err)
+	}
+	if _, err := e.host.tcpHello("127.0.0.1:8080"); err == nil {
+		t.Error("published port still answers after Detach")
+	}
 }
 
 // zeroCounters drops counters, and the real host's own minibox table: daemons of other
