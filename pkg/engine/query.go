@@ -166,16 +166,7 @@ func (e *Engine) InspectContainer(ref string) (*api.ContainerInspect, error) {
 		OOMKilled: r.OOMKilled, Pid: r.PID, ExitCode: r.ExitCode, Error: r.Error,
 		StartedAt: dockerTime(r.StartedAt), FinishedAt: dockerTime(r.FinishedAt),
 	}
-	if healthcheckOf(&r) != nil {
-		status, failing, log := h.snapshot()
-		if !in.State.Running && status == HealthStarting {
-			status = HealthNone
-		}
-		if log == nil {
-			log = []api.HealthProbe{}
-		}
-		in.State.Health = &api.InspectHealth{Status: status, FailingStreak: failing, Log: log}
-	}
+	in.State.Health = inspectHealth(&r, h, in.State.Running)
 	s, _ := e.buildSpec(&r, nil)
 	env, user, cwd := []string{}, req.User, req.WorkingDir
 	if s != nil {
@@ -202,43 +193,7 @@ func (e *Engine) InspectContainer(ref string) (*api.ContainerInspect, error) {
 			in.Config.ExposedPorts[p] = struct{}{}
 		}
 	}
-	policy, max, _ := parseRestart(req.Restart)
-	oom := 0
-	if req.OOMScoreAdj != nil {
-		oom = *req.OOMScoreAdj
-	}
-	res := resourcesOf(req)
-	in.HostConfig = api.InspectHostConfig{
-		NetworkMode: req.Network, Privileged: req.Privileged, ReadonlyRootfs: req.ReadOnly,
-		AutoRemove: req.AutoRemove, CapAdd: req.CapAdd, CapDrop: req.CapDrop, Memory: req.MemoryBytes,
-		MemorySwap: req.MemorySwap, NanoCpus: int64(req.CPUs * 1e9), CpuQuota: res.CPUQuota,
-		CpuPeriod: req.CPUPeriod, CpuShares: req.CPUShares, CpusetCpus: req.CpusetCpus,
-		PidsLimit: req.PidsLimit, BlkioWeight: req.BlkioWeight, ShmSize: req.ShmSizeBytes, OomScoreAdj: oom,
-		RestartPolicy: api.RestartPolicy{Name: policy, MaximumRetryCount: max},
-		PortBindings:  req.Publish, Sysctls: req.Sysctls, SecurityOpt: req.SecurityOpt,
-		UsernsMode: req.UserNS, Dns: req.DNS, ExtraHosts: req.ExtraHosts,
-		IpcMode: req.IPC, PidMode: req.PID, UTSMode: req.UTS, CgroupnsMode: req.CgroupNS,
-		GroupAdd: req.GroupAdd, VolumesFrom: req.VolumesFrom, MemoryReservation: req.MemoryReservation,
-		Devices: []api.DeviceMapping{},
-	}
-	if in.HostConfig.IpcMode == "" {
-		in.HostConfig.IpcMode = "private"
-	}
-	if in.HostConfig.CgroupnsMode == "" {
-		in.HostConfig.CgroupnsMode = "private"
-	}
-	for _, l := range req.Links {
-		name, alias := ctrconfig.ParseLink(l)
-		in.HostConfig.Links = append(in.HostConfig.Links, "/"+strings.TrimPrefix(name, "/")+":/"+r.Name+"/"+alias)
-	}
-	for _, d := range req.Devices {
-		if dev, err := ctrconfig.ParseDevice(d); err == nil {
-			in.HostConfig.Devices = append(in.HostConfig.Devices, api.DeviceMapping{PathOnHost: dev.Host, PathInContainer: dev.Container, CgroupPermissions: dev.Perms})
-		}
-	}
-	if in.HostConfig.ShmSize == 0 {
-		in.HostConfig.ShmSize = 64 * mib
-	}
+	in.HostConfig = inspectHostConfig(&r)
 	for _, m := range r.Mounts {
 		in.Mounts = append(in.Mounts, api.InspectMount{Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Target, RW: !m.ReadOnly})
 		if m.Type == "bind" {
@@ -252,41 +207,108 @@ func (e *Engine) InspectContainer(ref string) (*api.ContainerInspect, error) {
 	if in.Mounts == nil {
 		in.Mounts = []api.InspectMount{}
 	}
-	in.NetworkSettings = api.InspectNetwork{Ports: map[string][]api.HostIP{}}
+	in.NetworkSettings = e.inspectNetwork(&r, in.State.Running)
+	in.GraphDriver.Name = "overlay"
+	in.GraphDriver.Data = map[string]string{"UpperDir": filepath.Join(dir, "upper"), "WorkDir": filepath.Join(dir, "work")}
+	return in, nil
+}
+
+// inspectHealth is the health section: nil without a healthcheck; a stopped container
+// that never finished starting shows none.
+func inspectHealth(r *Record, h *healthState, running bool) *api.InspectHealth {
+	if healthcheckOf(r) == nil {
+		return nil
+	}
+	status, failing, log := h.snapshot()
+	if !running && status == HealthStarting {
+		status = HealthNone
+	}
+	if log == nil {
+		log = []api.HealthProbe{}
+	}
+	return &api.InspectHealth{Status: status, FailingStreak: failing, Log: log}
+}
+
+// inspectHostConfig is the HostConfig section, as Docker names its fields.
+func inspectHostConfig(r *Record) api.InspectHostConfig {
+	req := &r.Request
+	policy, max, _ := parseRestart(req.Restart)
+	oom := 0
+	if req.OOMScoreAdj != nil {
+		oom = *req.OOMScoreAdj
+	}
+	res := resourcesOf(req)
+	hc := api.InspectHostConfig{
+		NetworkMode: req.Network, Privileged: req.Privileged, ReadonlyRootfs: req.ReadOnly,
+		AutoRemove: req.AutoRemove, CapAdd: req.CapAdd, CapDrop: req.CapDrop, Memory: req.MemoryBytes,
+		MemorySwap: req.MemorySwap, NanoCpus: int64(req.CPUs * 1e9), CpuQuota: res.CPUQuota,
+		CpuPeriod: req.CPUPeriod, CpuShares: req.CPUShares, CpusetCpus: req.CpusetCpus,
+		PidsLimit: req.PidsLimit, BlkioWeight: req.BlkioWeight, ShmSize: req.ShmSizeBytes, OomScoreAdj: oom,
+		RestartPolicy: api.RestartPolicy{Name: policy, MaximumRetryCount: max},
+		PortBindings:  req.Publish, Sysctls: req.Sysctls, SecurityOpt: req.SecurityOpt,
+		UsernsMode: req.UserNS, Dns: req.DNS, ExtraHosts: req.ExtraHosts,
+		IpcMode: req.IPC, PidMode: req.PID, UTSMode: req.UTS, CgroupnsMode: req.CgroupNS,
+		GroupAdd: req.GroupAdd, VolumesFrom: req.VolumesFrom, MemoryReservation: req.MemoryReservation,
+		Devices: []api.DeviceMapping{},
+	}
+	if hc.IpcMode == "" {
+		hc.IpcMode = "private"
+	}
+	if hc.CgroupnsMode == "" {
+		hc.CgroupnsMode = "private"
+	}
+	for _, l := range req.Links {
+		name, alias := ctrconfig.ParseLink(l)
+		hc.Links = append(hc.Links, "/"+strings.TrimPrefix(name, "/")+":/"+r.Name+"/"+alias)
+	}
+	for _, d := range req.Devices {
+		if dev, err := ctrconfig.ParseDevice(d); err == nil {
+			hc.Devices = append(hc.Devices, api.DeviceMapping{PathOnHost: dev.Host, PathInContainer: dev.Container, CgroupPermissions: dev.Perms})
+		}
+	}
+	if hc.ShmSize == 0 {
+		hc.ShmSize = 64 * mib
+	}
+	return hc
+}
+
+// inspectNetwork is the NetworkSettings section: the primary network's address and the
+// published ports while running, every network's endpoint.
+func (e *Engine) inspectNetwork(r *Record, running bool) api.InspectNetwork {
+	req := &r.Request
+	ns := api.InspectNetwork{Ports: map[string][]api.HostIP{}}
 	if req.Network == "bridge" {
-		in.NetworkSettings.Bridge = "minibox0"
-		if in.State.Running && r.IP != "" {
-			in.NetworkSettings.IPAddress = r.IP
-			in.NetworkSettings.Gateway = network.Gateway(e.Cfg.BridgeSubnet).String()
+		ns.Bridge = "minibox0"
+		if running && r.IP != "" {
+			ns.IPAddress = r.IP
+			ns.Gateway = network.Gateway(e.Cfg.BridgeSubnet).String()
 			if a, err := parseAddr(r.IP); err == nil {
-				in.NetworkSettings.MacAddress = macString(network.MAC(a))
+				ns.MacAddress = macString(network.MAC(a))
 			}
 		}
 		for _, p := range r.Request.Publish {
-			in.NetworkSettings.Ports[strconv.Itoa(p.ContainerPort)+"/"+p.Protocol] = nil
+			ns.Ports[strconv.Itoa(p.ContainerPort)+"/"+p.Protocol] = nil
 		}
-		if in.State.Running {
+		if running {
 			for _, p := range r.Ports {
 				key := strconv.Itoa(int(p.ContainerPort)) + "/" + p.Proto
 				b := bindingOf(p)
-				in.NetworkSettings.Ports[key] = append(in.NetworkSettings.Ports[key], api.HostIP{HostIP: b.HostIP, HostPort: strconv.Itoa(b.HostPort)})
+				ns.Ports[key] = append(ns.Ports[key], api.HostIP{HostIP: b.HostIP, HostPort: strconv.Itoa(b.HostPort)})
 			}
 		}
 	}
-	in.NetworkSettings.Networks = e.inspectEndpoints(&r, in.State.Running)
-	if len(r.Endpoints) > 0 && req.Network != "bridge" && in.State.Running {
-		if ep, ok := in.NetworkSettings.Networks[req.Network]; ok {
-			in.NetworkSettings.IPAddress, in.NetworkSettings.Gateway, in.NetworkSettings.MacAddress = ep.IPAddress, ep.Gateway, ep.MacAddress
+	ns.Networks = e.inspectEndpoints(r, running)
+	if len(r.Endpoints) > 0 && req.Network != "bridge" && running {
+		if ep, ok := ns.Networks[req.Network]; ok {
+			ns.IPAddress, ns.Gateway, ns.MacAddress = ep.IPAddress, ep.Gateway, ep.MacAddress
 		}
 		for _, p := range r.Ports {
 			key := strconv.Itoa(int(p.ContainerPort)) + "/" + p.Proto
 			b := bindingOf(p)
-			in.NetworkSettings.Ports[key] = append(in.NetworkSettings.Ports[key], api.HostIP{HostIP: b.HostIP, HostPort: strconv.Itoa(b.HostPort)})
+			ns.Ports[key] = append(ns.Ports[key], api.HostIP{HostIP: b.HostIP, HostPort: strconv.Itoa(b.HostPort)})
 		}
 	}
-	in.GraphDriver.Name = "overlay"
-	in.GraphDriver.Data = map[string]string{"UpperDir": filepath.Join(dir, "upper"), "WorkDir": filepath.Join(dir, "work")}
-	return in, nil
+	return ns
 }
 
 func dockerTime(t time.Time) string {
