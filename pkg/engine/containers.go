@@ -427,104 +427,11 @@ func (e *Engine) openContainers(ctx context.Context) error {
 	e.removeOrphans(ctx)
 	e.ImageUsers = e.imageUsers
 	e.ContainerLayers = e.ContainerLayerDigests
-	var running []network.Endpoint
-	userRunning := map[string][]network.Endpoint{}
-	var autoRemove, restart []*ctr
+	rs := &restoreSet{userRunning: map[string][]network.Endpoint{}}
 	for _, c := range e.allContainers() {
-		r := e.snapshot(c)
-		if _, err := os.Stat(e.ctrDir(r.ID)); errors.Is(err, fs.ErrNotExist) {
-			// Removed, but the daemon stopped before the record's removal was written.
-			e.cmu.Lock()
-			delete(e.ctrs, r.ID)
-			if e.names[r.Name] == r.ID {
-				delete(e.names, r.Name)
-			}
-			e.gen++
-			e.cmu.Unlock()
-			e.saveSoon()
-			continue
-		}
-		switch r.Status {
-		case StatusRunning, StatusPaused, StatusRestarting:
-		case StatusCreated:
-			// Started, but the daemon stopped before "running" was written: a live shim
-			// (or its exit.json) says so.
-			if _, err := os.Stat(filepath.Join(e.ctrDir(r.ID), "shim.sock")); err != nil {
-				if _, err := container.ReadExit(e.ctrDir(r.ID)); err != nil {
-					continue
-				}
-			}
-		default:
-			if r.Request.AutoRemove && r.Status == StatusExited {
-				autoRemove = append(autoRemove, c)
-			} else if e.shouldRestartAtBoot(&r) {
-				restart = append(restart, c)
-			}
-			continue
-		}
-		shim, err := container.Connect(e.ctrDir(r.ID))
-		if err == nil {
-			st, serr := shim.State()
-			if serr == nil && st.Status == "created" {
-				// The daemon died between creating init and letting the workload run:
-				// nobody will resume it. It goes, and the container can be started again.
-				killShim(ctx, shim, 5*time.Second)
-				e.cg.Remove(cgroupPath(r.ID))
-				container.Cleanup(e.ctrDir(r.ID))
-				os.Remove(filepath.Join(e.ctrDir(r.ID), "exit.json"))
-				e.setStatus(c, StatusCreated, func(r *Record) { r.PID = 0 })
-				continue
-			}
-			if serr == nil && st.Exit == nil {
-				c.shim = shim
-				c.exited, c.cleaned = make(chan struct{}), make(chan struct{})
-				// Paused is the freezer's word: a pause (or unpause) just before a kill -9
-				// may not have reached state.json.
-				paused := st.Status == "paused" || r.Status == StatusPaused
-				if frozen, ferr := e.cg.Frozen(cgroupPath(r.ID)); ferr == nil {
-					paused = frozen
-				}
-				status := StatusRunning
-				if paused {
-					status = StatusPaused
-				}
-				e.setStatus(c, status, func(r *Record) { r.PID = shim.PID() })
-				// The record's addresses and ports may lag the start (or be a previous
-				// run's): adoptLive takes what the host holds for the container instead.
-				for _, ep := range r.Endpoints {
-					a, _ := netip.ParseAddr(ep.IP)
-					userRunning[ep.NetworkID] = append(userRunning[ep.NetworkID], network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, IfName: ep.IfName})
-				}
-				if r.Request.Network == "bridge" {
-					a, _ := netip.ParseAddr(r.IP)
-					running = append(running, network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, Ports: r.Ports})
-				}
-				go e.monitor(c, shim)
-				e.startHealth(c)
-				e.Log.Info("container reattached", "id", r.ID[:12], "pid", shim.PID())
-				continue
-			}
-		}
-		// The shim is gone: its exit.json tells how the workload ended.
-		ex, rerr := container.ReadExit(e.ctrDir(r.ID))
-		e.setStatus(c, StatusExited, func(r *Record) {
-			r.PID = 0
-			if rerr == nil {
-				r.ExitCode, r.OOMKilled, r.FinishedAt = ex.ExitCode, ex.OOMKilled, ex.FinishedAt
-			} else {
-				r.ExitCode, r.Error, r.FinishedAt = 255, "shim lost", time.Now().UTC()
-			}
-		})
-		container.Cleanup(e.ctrDir(r.ID))
-		e.cg.Remove(cgroupPath(r.ID))
-		e.Log.Info("container ended while the daemon was down", "id", r.ID[:12], "exit_code", e.snapshot(c).ExitCode)
-		r = e.snapshot(c)
-		if r.Request.AutoRemove {
-			autoRemove = append(autoRemove, c)
-		} else if e.shouldRestartAtBoot(&r) {
-			restart = append(restart, c)
-		}
+		e.restoreContainer(ctx, c, rs)
 	}
+	running, autoRemove, restart, userRunning := rs.running, rs.autoRemove, rs.restart, rs.userRunning
 	var bridge *network.Manager
 	if len(running) > 0 || e.Cfg.BridgeOnStartup {
 		if bridge, err = e.netManager(ctx, false); err != nil {
@@ -569,6 +476,113 @@ func (e *Engine) openContainers(ctx context.Context) error {
 		}(c)
 	}
 	return nil
+}
+
+// restoreSet is what openContainers learns from the records and the live shims: the
+// endpoints to keep on the default bridge and on each user network, and the containers to
+// remove (--rm) or restart (their policy) once the networks are back.
+type restoreSet struct {
+	running             []network.Endpoint
+	userRunning         map[string][]network.Endpoint
+	autoRemove, restart []*ctr
+}
+
+// restoreContainer reconciles one record with its shim: a live one is reattached, a gone
+// one's exit is recorded from exit.json, and a record whose directory is gone is dropped.
+func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
+	r := e.snapshot(c)
+	if _, err := os.Stat(e.ctrDir(r.ID)); errors.Is(err, fs.ErrNotExist) {
+		// Removed, but the daemon stopped before the record's removal was written.
+		e.cmu.Lock()
+		delete(e.ctrs, r.ID)
+		if e.names[r.Name] == r.ID {
+			delete(e.names, r.Name)
+		}
+		e.gen++
+		e.cmu.Unlock()
+		e.saveSoon()
+		return
+	}
+	switch r.Status {
+	case StatusRunning, StatusPaused, StatusRestarting:
+	case StatusCreated:
+		// Started, but the daemon stopped before "running" was written: a live shim
+		// (or its exit.json) says so.
+		if _, err := os.Stat(filepath.Join(e.ctrDir(r.ID), "shim.sock")); err != nil {
+			if _, err := container.ReadExit(e.ctrDir(r.ID)); err != nil {
+				return
+			}
+		}
+	default:
+		if r.Request.AutoRemove && r.Status == StatusExited {
+			rs.autoRemove = append(rs.autoRemove, c)
+		} else if e.shouldRestartAtBoot(&r) {
+			rs.restart = append(rs.restart, c)
+		}
+		return
+	}
+	shim, err := container.Connect(e.ctrDir(r.ID))
+	if err == nil {
+		st, serr := shim.State()
+		if serr == nil && st.Status == "created" {
+			// The daemon died between creating init and letting the workload run:
+			// nobody will resume it. It goes, and the container can be started again.
+			killShim(ctx, shim, 5*time.Second)
+			e.cg.Remove(cgroupPath(r.ID))
+			container.Cleanup(e.ctrDir(r.ID))
+			os.Remove(filepath.Join(e.ctrDir(r.ID), "exit.json"))
+			e.setStatus(c, StatusCreated, func(r *Record) { r.PID = 0 })
+			return
+		}
+		if serr == nil && st.Exit == nil {
+			c.shim = shim
+			c.exited, c.cleaned = make(chan struct{}), make(chan struct{})
+			// Paused is the freezer's word: a pause (or unpause) just before a kill -9
+			// may not have reached state.json.
+			paused := st.Status == "paused" || r.Status == StatusPaused
+			if frozen, ferr := e.cg.Frozen(cgroupPath(r.ID)); ferr == nil {
+				paused = frozen
+			}
+			status := StatusRunning
+			if paused {
+				status = StatusPaused
+			}
+			e.setStatus(c, status, func(r *Record) { r.PID = shim.PID() })
+			// The record's addresses and ports may lag the start (or be a previous
+			// run's): adoptLive takes what the host holds for the container instead.
+			for _, ep := range r.Endpoints {
+				a, _ := netip.ParseAddr(ep.IP)
+				rs.userRunning[ep.NetworkID] = append(rs.userRunning[ep.NetworkID], network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, IfName: ep.IfName})
+			}
+			if r.Request.Network == "bridge" {
+				a, _ := netip.ParseAddr(r.IP)
+				rs.running = append(rs.running, network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, Ports: r.Ports})
+			}
+			go e.monitor(c, shim)
+			e.startHealth(c)
+			e.Log.Info("container reattached", "id", r.ID[:12], "pid", shim.PID())
+			return
+		}
+	}
+	// The shim is gone: its exit.json tells how the workload ended.
+	ex, rerr := container.ReadExit(e.ctrDir(r.ID))
+	e.setStatus(c, StatusExited, func(r *Record) {
+		r.PID = 0
+		if rerr == nil {
+			r.ExitCode, r.OOMKilled, r.FinishedAt = ex.ExitCode, ex.OOMKilled, ex.FinishedAt
+		} else {
+			r.ExitCode, r.Error, r.FinishedAt = 255, "shim lost", time.Now().UTC()
+		}
+	})
+	container.Cleanup(e.ctrDir(r.ID))
+	e.cg.Remove(cgroupPath(r.ID))
+	e.Log.Info("container ended while the daemon was down", "id", r.ID[:12], "exit_code", e.snapshot(c).ExitCode)
+	r = e.snapshot(c)
+	if r.Request.AutoRemove {
+		rs.autoRemove = append(rs.autoRemove, c)
+	} else if e.shouldRestartAtBoot(&r) {
+		rs.restart = append(rs.restart, c)
+	}
 }
 
 // adoptLive puts what the host holds for reattached containers on one network (netID ""
