@@ -58,6 +58,105 @@ func (e *Engine) StartContainer(ctx context.Context, ref string, before BeforeRe
 	return c.rec.ID, e.startContainer(ctx, c, before)
 }
 
+// startNet is what a start plans for the container's networks before its shim exists:
+// the default bridge's manager and address (nm nil when not on it), its published ports,
+// and its user-network attachments.
+type startNet struct {
+	nm    *network.Manager
+	addr  netip.Addr
+	ports []network.Port
+	atts  []netAttachment
+}
+
+// release gives back what planStartNetwork allocated, before anything was attached.
+func (sn *startNet) release() {
+	if sn.nm != nil {
+		sn.nm.Release(sn.addr)
+	}
+	releaseAttachments(sn.atts)
+}
+
+// planStartNetwork allocates the container's addresses; on failure nothing stays held.
+func (e *Engine) planStartNetwork(ctx context.Context, r *Record) (*startNet, error) {
+	sn := &startNet{}
+	var err error
+	if r.Request.Network == "bridge" {
+		if sn.nm, err = e.netManager(ctx, true); err != nil {
+			return nil, err
+		}
+		prev, _ := netip.ParseAddr(r.IP)
+		if sn.addr, err = sn.nm.Allocate(e.usedAddrs(r.ID), prev); err != nil {
+			return nil, err
+		}
+		if sn.ports, err = publishPorts(&r.Request); err != nil {
+			sn.nm.Release(sn.addr)
+			return nil, err
+		}
+	}
+	if sn.atts, err = e.userAttachments(r, sn.nm != nil); err != nil {
+		if sn.nm != nil {
+			sn.nm.Release(sn.addr)
+		}
+		return nil, err
+	}
+	if len(sn.atts) > 0 && sn.nm == nil {
+		// The first user-defined network is the container's primary one: its address goes
+		// into /etc/hosts and its published ports (none on an internal network).
+		sn.addr = sn.atts[0].ep.Addr
+		if sn.atts[0].port {
+			if sn.atts[0].ep.Ports, err = publishPorts(&r.Request); err != nil {
+				releaseAttachments(sn.atts)
+				return nil, err
+			}
+		}
+	}
+	return sn, nil
+}
+
+// attachStartNetwork wires the shim's network namespace to the bridge and the user
+// networks, then runs before; sn.ports becomes the ports as published.
+func (e *Engine) attachStartNetwork(ctx context.Context, r *Record, sn *startNet, shim *container.Container, before BeforeResume) error {
+	if sn.nm != nil {
+		ep := network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: sn.addr, Ports: sn.ports}
+		if err := sn.nm.Attach(ctx, &ep); err != nil {
+			return e.namePortHolder(err, r.ID, sn.ports)
+		}
+		sn.ports = ep.Ports
+	}
+	for i := range sn.atts {
+		a := &sn.atts[i]
+		a.ep.PID = shim.PID()
+		if err := a.m.Attach(ctx, &a.ep); err != nil {
+			return fmt.Errorf("network %s: %w", a.un.rec.Name, err)
+		}
+		if a.port {
+			sn.ports = a.ep.Ports
+		}
+	}
+	if before != nil {
+		return before(shim)
+	}
+	return nil
+}
+
+// markRunning records a started run: its process, time, address, published ports, and
+// each user network's address.
+func (e *Engine) markRunning(c *ctr, pid int, started time.Time, addr netip.Addr, ports []network.Port, atts []netAttachment) {
+	ipStr := ""
+	if addr.IsValid() {
+		ipStr = addr.String()
+	}
+	e.setStatus(c, StatusRunning, func(rec *Record) {
+		rec.PID, rec.StartedAt, rec.FinishedAt = pid, started, time.Time{}
+		rec.ExitCode, rec.OOMKilled, rec.Error, rec.IP, rec.Ports = 0, false, "", ipStr, ports
+		for _, a := range atts {
+			if a.idx < len(rec.Endpoints) && rec.Endpoints[a.idx].NetworkID == a.un.rec.ID {
+				rec.Endpoints[a.idx].IP = a.ep.Addr.String()
+			}
+		}
+	})
+}
+
 func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume) (err error) {
 	c.op.Lock()
 	defer c.op.Unlock()
@@ -83,48 +182,17 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	if err != nil {
 		return err
 	}
-	var (
-		nm    *network.Manager
-		addr  netip.Addr
-		ports []network.Port
-	)
-	if r.Request.Network == "bridge" {
-		if nm, err = e.netManager(ctx, true); err != nil {
-			return err
-		}
-		prev, _ := netip.ParseAddr(r.IP)
-		if addr, err = nm.Allocate(e.usedAddrs(r.ID), prev); err != nil {
-			return err
-		}
-		if ports, err = publishPorts(&r.Request); err != nil {
-			nm.Release(addr)
-			return err
-		}
-	}
-	atts, err := e.userAttachments(&r, nm != nil)
+	sn, err := e.planStartNetwork(ctx, &r)
 	if err != nil {
-		if nm != nil {
-			nm.Release(addr)
-		}
 		return err
 	}
-	if len(atts) > 0 && nm == nil {
-		// The first user-defined network is the container's primary one: its address goes
-		// into /etc/hosts and its published ports (none on an internal network).
-		addr = atts[0].ep.Addr
-		if atts[0].port {
-			if atts[0].ep.Ports, err = publishPorts(&r.Request); err != nil {
-				releaseAttachments(atts)
-				return err
-			}
-		}
-	}
+	nm, addr, atts := sn.nm, sn.addr, sn.atts
 	if err := e.joinContainerNet(&r, s); err != nil {
-		releaseAttachments(atts)
+		sn.release()
 		return err
 	}
 	if err := e.joinNamespaces(&r, s); err != nil {
-		releaseAttachments(atts)
+		sn.release()
 		return err
 	}
 	cleanup := func() {
@@ -185,29 +253,8 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	}()
 	ready := make(chan error, 1)
 	go func() { ready <- shim.Ready(ctx) }()
-	err = func() error {
-		if nm != nil {
-			ep := network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: addr, Ports: ports}
-			if err := nm.Attach(ctx, &ep); err != nil {
-				return e.namePortHolder(err, r.ID, ports)
-			}
-			ports = ep.Ports
-		}
-		for i := range atts {
-			a := &atts[i]
-			a.ep.PID = shim.PID()
-			if err := a.m.Attach(ctx, &a.ep); err != nil {
-				return fmt.Errorf("network %s: %w", a.un.rec.Name, err)
-			}
-			if a.port {
-				ports = a.ep.Ports
-			}
-		}
-		if before != nil {
-			return before(shim)
-		}
-		return nil
-	}()
+	err = e.attachStartNetwork(ctx, &r, sn, shim, before)
+	ports := sn.ports
 	if jerr := <-joined; jerr != nil && err == nil {
 		err = fmt.Errorf("container %s: join cgroup: %w", r.Name, jerr)
 	}
@@ -227,19 +274,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	if r.Request.AutoRemove {
 		settled = e.goneCh(c)
 	}
-	ipStr := ""
-	if addr.IsValid() {
-		ipStr = addr.String()
-	}
-	e.setStatus(c, StatusRunning, func(rec *Record) {
-		rec.PID, rec.StartedAt, rec.FinishedAt = shim.PID(), started, time.Time{}
-		rec.ExitCode, rec.OOMKilled, rec.Error, rec.IP, rec.Ports = 0, false, "", ipStr, ports
-		for _, a := range atts {
-			if a.idx < len(rec.Endpoints) && rec.Endpoints[a.idx].NetworkID == a.un.rec.ID {
-				rec.Endpoints[a.idx].IP = a.ep.Addr.String()
-			}
-		}
-	})
+	e.markRunning(c, shim.PID(), started, addr, ports, atts)
 	if len(atts) > 0 || nm != nil {
 		e.namesChanged()
 	}
