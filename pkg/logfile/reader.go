@@ -118,18 +118,21 @@ func Read(path string, opts Options, ended func() bool, done <-chan struct{}, em
 		// Rotated: the writer is done with our file (it renames only after its last
 		// write there), so what we read is all of it; the newer files follow.
 		if rd.rotated(path) {
-			for {
-				nf, err := successor(path, rd.f)
-				if err != nil || nf == nil {
-					break
-				}
+			// The writer renames a file only after its last write there, which may have
+			// come after our drain: read ours to its end once more, then move on to the
+			// next file (drained at the top of the loop, and so on along the chain).
+			if err := rd.drain(); err == errStop {
+				return nil
+			} else if err != nil {
+				return err
+			}
+			nf, err := successor(path, rd.f)
+			if err != nil {
+				return err
+			}
+			if nf != nil {
 				rd.f.Close()
 				rd.reset(nf, 0)
-				if err := rd.drain(); err == errStop {
-					return nil
-				} else if err != nil {
-					return err
-				}
 			}
 			continue
 		}
