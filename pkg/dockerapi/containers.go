@@ -42,15 +42,13 @@ func (s *Server) containerList(ctx *fasthttp.RequestCtx) {
 	plain := len(f) == 0 && limit <= 0
 	key := now.Unix()<<1 | boolBit(all)
 	if plain {
-		s.lmu.Lock()
-		if s.listValid && s.listGen == s.eng.ListGeneration() && s.listKey == key {
-			b := s.listBody
-			s.lmu.Unlock()
+		if c := s.list.Load(); c != nil && c.key == key && c.gen == s.eng.ListGeneration() {
+			// The cached bytes are never written to again: the response takes them as
+			// they are, without a copy.
 			ctx.SetContentType("application/json")
-			ctx.SetBody(b)
+			ctx.Response.SetBodyRaw(c.body)
 			return
 		}
-		s.lmu.Unlock()
 	}
 	listed, gen := s.eng.ListContainers(engine.ContainerFilter{})
 	out := make([]container.Summary, 0, len(listed))
@@ -79,12 +77,18 @@ func (s *Server) containerList(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if plain {
-		s.lmu.Lock()
-		s.listValid, s.listGen, s.listKey, s.listBody = true, gen, key, b
-		s.lmu.Unlock()
+		s.list.Store(&listCache{gen: gen, key: key, body: b})
 	}
 	ctx.SetContentType("application/json")
-	ctx.SetBody(b)
+	ctx.Response.SetBodyRaw(b)
+}
+
+// listCache is one answer to the unfiltered list: the engine's generation and the
+// second (with the all bit) it was made for.
+type listCache struct {
+	gen  uint64
+	key  int64
+	body []byte
 }
 
 func boolBit(b bool) int64 {
