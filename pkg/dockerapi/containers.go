@@ -140,20 +140,32 @@ func summaryOf(l *engine.Listed, now time.Time) container.Summary {
 		Mounts: []container.MountPoint{},
 	}
 	s.HostConfig.NetworkMode = networkMode(l.NetworkMode)
-	for _, p := range l.Publish {
-		ps := container.PortSummary{PrivatePort: uint16(p.ContainerPort), PublicPort: uint16(p.HostPort), Type: p.Protocol}
-		if a, err := netip.ParseAddr(p.HostIP); err == nil {
-			ps.IP = a
+	if l.Status == "running" || l.Status == "paused" {
+		// dockerd lists the ports of a running container only (it drops them at the
+		// stop): each published binding, and each exposed port without one as "80/tcp".
+		bound := map[string]bool{}
+		for _, p := range l.Publish {
+			ps := container.PortSummary{PrivatePort: uint16(p.ContainerPort), PublicPort: uint16(p.HostPort), Type: p.Protocol}
+			if a, err := netip.ParseAddr(p.HostIP); err == nil {
+				ps.IP = a
+			}
+			s.Ports = append(s.Ports, ps)
+			bound[strconv.Itoa(p.ContainerPort)+"/"+p.Protocol] = true
 		}
-		if l.Status != "running" && l.Status != "paused" {
-			ps.PublicPort, ps.IP = 0, netip.Addr{}
+		for _, e := range l.Exposed {
+			if pp, err := network.ParsePort(e); err == nil && !bound[pp.String()] {
+				s.Ports = append(s.Ports, container.PortSummary{PrivatePort: pp.Num(), Type: string(pp.Proto())})
+			}
 		}
-		s.Ports = append(s.Ports, ps)
 	}
 	eps := map[string]*network.EndpointSettings{}
-	if ip, err := netip.ParseAddr(l.IP); err == nil {
-		eps[s.HostConfig.NetworkMode] = &network.EndpointSettings{IPAddress: ip, IPPrefixLen: 24}
-	} else if s.HostConfig.NetworkMode != "" {
+	for name, e := range l.Networks {
+		ep := &network.EndpointSettings{NetworkID: e.NetworkID, IPPrefixLen: e.IPPrefixLen, MacAddress: mac(e.MacAddress)}
+		ep.IPAddress, _ = netip.ParseAddr(e.IPAddress)
+		ep.Gateway, _ = netip.ParseAddr(e.Gateway)
+		eps[name] = ep
+	}
+	if len(eps) == 0 && s.HostConfig.NetworkMode != "" {
 		eps[s.HostConfig.NetworkMode] = &network.EndpointSettings{}
 	}
 	s.NetworkSettings = &container.NetworkSettingsSummary{Networks: eps}
