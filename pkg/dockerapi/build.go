@@ -8,6 +8,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/registry"
 )
@@ -69,27 +70,16 @@ func (s *Server) build(ctx *fasthttp.RequestCtx) {
 	}
 	quiet := queryBool(ctx, "q")
 	eng, dctx := s.eng, s.ctx
+	steps := newStepPrinter(pb.DockerfileSteps())
 	streamJSON(ctx, func(emit func(any) error) {
 		defer cleanup()
-		lastBlock := ""
+		text := func(s string) error { return emit(buildMessage{Stream: s}) }
 		res, err := eng.Build(dctx, pb, func(v any) error {
 			ev, ok := v.(api.BuildEvent)
 			if !ok || quiet {
 				return nil
 			}
-			switch {
-			case ev.Line != nil:
-				if ev.Block != lastBlock {
-					lastBlock = ev.Block
-					if err := emit(buildMessage{Stream: "Step " + ev.Block + "\n"}); err != nil {
-						return err
-					}
-				}
-				return emit(buildMessage{Stream: " ---> " + strings.TrimRight(*ev.Line, "\n") + "\n"})
-			case ev.State == api.BlockCached:
-				return emit(buildMessage{Stream: "Step " + ev.Block + ": using cache\n"})
-			}
-			return nil
+			return steps.event(ev, text)
 		})
 		if err != nil {
 			msg := errdefs.Message(err)
@@ -104,9 +94,90 @@ func (s *Server) build(ctx *fasthttp.RequestCtx) {
 			emit(buildMessage{Stream: res.ID + "\n"})
 			return
 		}
+		steps.rest(text)
 		emit(buildMessage{Stream: "Successfully built " + short(res.ID) + "\n"})
 		for _, t := range res.Tags {
-			emit(buildMessage{Stream: "Successfully tagged " + t + "\n"})
+			emit(buildMessage{Stream: "Successfully tagged " + fullRef(t) + "\n"})
 		}
 	})
+}
+
+// stepPrinter turns the engine's build events into the classic builder's stream:
+// "Step 2/5 : RUN ..." as each instruction is reached (the ones that only set the
+// config with the next one that runs, or at the end), what the steps print, and
+// " ---> Using cache" for a cached one. The builder's own lines (a block's start and
+// end, the build's summary) are not Docker's and stay out.
+type stepPrinter struct {
+	steps   []engine.BuildStep
+	printed []bool
+	byBlock map[string]int
+	// Per block, the builder line that follows a state change and is left out.
+	skip map[string]string
+}
+
+func newStepPrinter(steps []engine.BuildStep) *stepPrinter {
+	p := &stepPrinter{steps: steps, printed: make([]bool, len(steps)), byBlock: map[string]int{}, skip: map[string]string{}}
+	for i, s := range steps {
+		if s.Block != "" {
+			p.byBlock[s.Block] = i
+		}
+	}
+	return p
+}
+
+// upTo prints the steps of i's stage (and the ARGs before the first FROM) up to i.
+func (p *stepPrinter) upTo(i int, text func(string) error) error {
+	for j := 0; j <= i; j++ {
+		if p.printed[j] || p.steps[j].Stage != p.steps[i].Stage && p.steps[j].Stage >= 0 {
+			continue
+		}
+		p.printed[j] = true
+		if err := text(fmt.Sprintf("Step %d/%d : %s\n", j+1, len(p.steps), p.steps[j].Text)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rest prints the steps not reached by a block: the config set at the end.
+func (p *stepPrinter) rest(text func(string) error) {
+	for i := range p.steps {
+		if !p.printed[i] {
+			p.upTo(i, text)
+		}
+	}
+}
+
+func (p *stepPrinter) event(ev api.BuildEvent, text func(string) error) error {
+	if len(p.steps) == 0 { // no Dockerfile steps known: the output as it comes
+		if ev.Line != nil {
+			return text(*ev.Line + "\n")
+		}
+		return nil
+	}
+	i, ok := p.byBlock[ev.Block]
+	if !ok {
+		return nil // the build's own blocks (base, finalize, summary) or a trigger's
+	}
+	switch {
+	case ev.Line != nil:
+		line := *ev.Line
+		if pre, ok := p.skip[ev.Block]; ok && strings.HasPrefix(line, pre) {
+			delete(p.skip, ev.Block)
+			return nil
+		}
+		return text(line + "\n")
+	case ev.State == api.BlockStart:
+		p.skip[ev.Block] = "START "
+		return p.upTo(i, text)
+	case ev.State == api.BlockCached:
+		p.skip[ev.Block] = ev.State + " "
+		if err := p.upTo(i, text); err != nil {
+			return err
+		}
+		return text(" ---> Using cache\n")
+	default: // DONE, FAILED
+		p.skip[ev.Block] = ev.State + " "
+	}
+	return nil
 }
