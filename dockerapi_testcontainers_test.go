@@ -54,12 +54,18 @@ func testcontainersGo(ts *testscript.TestScript, neg bool, args []string) {
 	ts.Check(err)
 	ep, err := ctr.PortEndpoint(ctx, "8080/tcp", "http")
 	ts.Check(err)
-	resp, err := http.Get(ep + "/index.html")
+	mapped, err := ctr.MappedPort(ctx, "8080/tcp")
 	ts.Check(err)
-	body, _ := io.ReadAll(resp.Body)
-	resp.Body.Close()
-	if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != "hello from tc" {
-		ts.Fatalf("GET %s/index.html: %d %q", ep, resp.StatusCode, body)
+	// The endpoint Testcontainers chose (the bridge's gateway when it finds itself in a
+	// container, else localhost), and the loopback address a host test dials.
+	for _, url := range []string{ep, "http://127.0.0.1:" + mapped.Port()} {
+		resp, err := http.Get(url + "/index.html")
+		ts.Check(err)
+		body, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != 200 || strings.TrimSpace(string(body)) != "hello from tc" {
+			ts.Fatalf("GET %s/index.html: %d %q", url, resp.StatusCode, body)
+		}
 	}
 	logs, err := ctr.Logs(ctx)
 	ts.Check(err)
