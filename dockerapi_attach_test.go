@@ -189,6 +189,9 @@ func dockerAttachList(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	check(len(nets) == 2 && s.NetworkSettings.Networks["bridge"] != nil && s.NetworkSettings.Networks["listnet"] != nil,
 		"list networks: %v", nets)
+	byNet, err := c.ContainerList(ctx, client.ContainerListOptions{Filters: make(client.Filters).Add("network", "listnet")})
+	ts.Check(err)
+	check(len(byNet.Items) == 1 && byNet.Items[0].ID == id, "list filtered by a second network: %+v", byNet.Items)
 	var ports []string
 	for _, p := range s.Ports {
 		switch {

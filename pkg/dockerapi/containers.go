@@ -127,7 +127,17 @@ func matchContainer(l *engine.Listed, f map[string][]string) bool {
 		anyOf("ancestor", func(v string) bool {
 			return l.Image == v || l.Image == v+":latest" || strings.HasPrefix(l.ImageID, v) || strings.HasPrefix(l.ImageID, "sha256:"+v)
 		}) &&
-		anyOf("network", func(v string) bool { return l.NetworkMode == v }) &&
+		anyOf("network", func(v string) bool {
+			if l.NetworkMode == v {
+				return true
+			}
+			for name, ep := range l.Networks {
+				if name == v || ep.NetworkID != "" && strings.HasPrefix(ep.NetworkID, v) {
+					return true
+				}
+			}
+			return false
+		}) &&
 		anyOf("health", func(v string) bool { return l.Health == v || v == "none" && l.Health == "" }) &&
 		anyOf("is-task", func(v string) bool { return v == "false" })
 }
