@@ -42,15 +42,13 @@ func (s *Server) containerList(ctx *fasthttp.RequestCtx) {
 	plain := len(f) == 0 && limit <= 0
 	key := now.Unix()<<1 | boolBit(all)
 	if plain {
-		s.lmu.Lock()
-		if s.listValid && s.listGen == s.eng.ListGeneration() && s.listKey == key {
-			b := s.listBody
-			s.lmu.Unlock()
+		if c := s.list.Load(); c != nil && c.key == key && c.gen == s.eng.ListGeneration() {
+			// The cached bytes are never written to again: the response takes them as
+			// they are, without a copy.
 			ctx.SetContentType("application/json")
-			ctx.SetBody(b)
+			ctx.Response.SetBodyRaw(c.body)
 			return
 		}
-		s.lmu.Unlock()
 	}
 	listed, gen := s.eng.ListContainers(engine.ContainerFilter{})
 	out := make([]container.Summary, 0, len(listed))
@@ -79,12 +77,18 @@ func (s *Server) containerList(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if plain {
-		s.lmu.Lock()
-		s.listValid, s.listGen, s.listKey, s.listBody = true, gen, key, b
-		s.lmu.Unlock()
+		s.list.Store(&listCache{gen: gen, key: key, body: b})
 	}
 	ctx.SetContentType("application/json")
-	ctx.SetBody(b)
+	ctx.Response.SetBodyRaw(b)
+}
+
+// listCache is one answer to the unfiltered list: the engine's generation and the
+// second (with the all bit) it was made for.
+type listCache struct {
+	gen  uint64
+	key  int64
+	body []byte
 }
 
 func boolBit(b bool) int64 {
@@ -123,7 +127,17 @@ func matchContainer(l *engine.Listed, f map[string][]string) bool {
 		anyOf("ancestor", func(v string) bool {
 			return l.Image == v || l.Image == v+":latest" || strings.HasPrefix(l.ImageID, v) || strings.HasPrefix(l.ImageID, "sha256:"+v)
 		}) &&
-		anyOf("network", func(v string) bool { return l.NetworkMode == v }) &&
+		anyOf("network", func(v string) bool {
+			if l.NetworkMode == v {
+				return true
+			}
+			for name, ep := range l.Networks {
+				if name == v || ep.NetworkID != "" && strings.HasPrefix(ep.NetworkID, v) {
+					return true
+				}
+			}
+			return false
+		}) &&
 		anyOf("health", func(v string) bool { return l.Health == v || v == "none" && l.Health == "" }) &&
 		anyOf("is-task", func(v string) bool { return v == "false" })
 }
@@ -136,20 +150,32 @@ func summaryOf(l *engine.Listed, now time.Time) container.Summary {
 		Mounts: []container.MountPoint{},
 	}
 	s.HostConfig.NetworkMode = networkMode(l.NetworkMode)
-	for _, p := range l.Publish {
-		ps := container.PortSummary{PrivatePort: uint16(p.ContainerPort), PublicPort: uint16(p.HostPort), Type: p.Protocol}
-		if a, err := netip.ParseAddr(p.HostIP); err == nil {
-			ps.IP = a
+	if l.Status == "running" || l.Status == "paused" {
+		// dockerd lists the ports of a running container only (it drops them at the
+		// stop): each published binding, and each exposed port without one as "80/tcp".
+		bound := map[string]bool{}
+		for _, p := range l.Publish {
+			ps := container.PortSummary{PrivatePort: uint16(p.ContainerPort), PublicPort: uint16(p.HostPort), Type: p.Protocol}
+			if a, err := netip.ParseAddr(p.HostIP); err == nil {
+				ps.IP = a
+			}
+			s.Ports = append(s.Ports, ps)
+			bound[strconv.Itoa(p.ContainerPort)+"/"+p.Protocol] = true
 		}
-		if l.Status != "running" && l.Status != "paused" {
-			ps.PublicPort, ps.IP = 0, netip.Addr{}
+		for _, e := range l.Exposed {
+			if pp, err := network.ParsePort(e); err == nil && !bound[pp.String()] {
+				s.Ports = append(s.Ports, container.PortSummary{PrivatePort: pp.Num(), Type: string(pp.Proto())})
+			}
 		}
-		s.Ports = append(s.Ports, ps)
 	}
 	eps := map[string]*network.EndpointSettings{}
-	if ip, err := netip.ParseAddr(l.IP); err == nil {
-		eps[s.HostConfig.NetworkMode] = &network.EndpointSettings{IPAddress: ip, IPPrefixLen: 24}
-	} else if s.HostConfig.NetworkMode != "" {
+	for name, e := range l.Networks {
+		ep := &network.EndpointSettings{NetworkID: e.NetworkID, IPPrefixLen: e.IPPrefixLen, MacAddress: mac(e.MacAddress)}
+		ep.IPAddress, _ = netip.ParseAddr(e.IPAddress)
+		ep.Gateway, _ = netip.ParseAddr(e.Gateway)
+		eps[name] = ep
+	}
+	if len(eps) == 0 && s.HostConfig.NetworkMode != "" {
 		eps[s.HostConfig.NetworkMode] = &network.EndpointSettings{}
 	}
 	s.NetworkSettings = &container.NetworkSettingsSummary{Networks: eps}

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -34,6 +35,15 @@ const (
 	streamIdle = 60 * time.Second
 )
 
+var (
+	hdrAPIVersion  = []byte("Api-Version")
+	hdrMaxVersion  = []byte(MaxVersion)
+	hdrServer      = []byte("Server")
+	hdrServerValue = []byte("Docker/minibox (linux)")
+	hdrOstype      = []byte("Ostype")
+	hdrLinux       = []byte("linux")
+)
+
 // Server serves Docker's Engine API for one engine.
 type Server struct {
 	eng      *engine.Engine
@@ -47,12 +57,8 @@ type Server struct {
 	// attaches, then starts): the start hands them the container's stdio.
 	pmu     sync.Mutex
 	pending map[string][]*pendingAttach
-	// listCache is the unfiltered container list of one engine generation.
-	lmu       sync.Mutex
-	listGen   uint64
-	listBody  []byte
-	listKey   int64
-	listValid bool
+	// list is the unfiltered container list of one engine generation and second.
+	list atomic.Pointer[listCache]
 	// execs are Docker's exec instances (id -> *execConfig); emu guards their fields.
 	execs sync.Map
 	emu   sync.Mutex
@@ -83,9 +89,11 @@ func New(eng *engine.Engine, token string, log *slog.Logger) *Server {
 		DisablePreParseMultipartForm: true,
 		NoDefaultDate:                true,
 		NoDefaultContentType:         true,
-		CloseOnShutdown:              true,
-		HeaderReceived:               s.headerReceived,
-		Logger:                       fasthttpLogger{log},
+		// A list of 50 containers (32 KiB) goes out with its header in one write.
+		WriteBufferSize: 64 << 10,
+		CloseOnShutdown: true,
+		HeaderReceived:  s.headerReceived,
+		Logger:          fasthttpLogger{log},
 	}
 	return s
 }
@@ -115,6 +123,9 @@ func (s *Server) headerReceived(h *fasthttp.RequestHeader) fasthttp.RequestConfi
 		return fasthttp.RequestConfig{ReadTimeout: callTimeout, MaxRequestBodySize: 1 << 10}
 	}
 	h.Del(bodyDropped)
+	if m := h.Method(); string(m) == fasthttp.MethodGet || string(m) == fasthttp.MethodHead {
+		return fasthttp.RequestConfig{ReadTimeout: callTimeout, MaxRequestBodySize: 1 << 20}
+	}
 	path, _ := splitVersion(string(h.RequestURI()))
 	if i := strings.IndexByte(path, '?'); i >= 0 {
 		path = path[:i]
@@ -205,9 +216,10 @@ func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandle
 	logRequests := s.log.Enabled(context.Background(), slog.LevelDebug)
 	return func(ctx *fasthttp.RequestCtx) {
 		h := &ctx.Response.Header
-		h.Set("Api-Version", MaxVersion)
-		h.Set("Server", "Docker/minibox (linux)")
-		h.Set("Ostype", "linux")
+		// Canonical names set as bytes: no normalising and no copy per request.
+		h.SetCanonical(hdrAPIVersion, hdrMaxVersion)
+		h.SetCanonical(hdrServer, hdrServerValue)
+		h.SetCanonical(hdrOstype, hdrLinux)
 		if s.token != nil && !s.authorized(&ctx.Request.Header) {
 			h.Set("WWW-Authenticate", `Bearer realm="minibox"`)
 			writeErr(ctx, fasthttp.StatusUnauthorized, "missing or wrong API token: send it as \"Authorization: Bearer <token>\" (in the docker CLI's config.json: \"HttpHeaders\": {\"Authorization\": \"Bearer <token>\"})")
@@ -216,7 +228,14 @@ func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandle
 			}
 			return
 		}
-		rest, v := splitVersion(string(ctx.Request.RequestURI()))
+		var v string
+		if uri := ctx.Request.RequestURI(); len(uri) > 2 && uri[1] == 'v' {
+			var rest string
+			rest, v = splitVersion(string(uri))
+			if v != "" {
+				ctx.Request.SetRequestURI(rest)
+			}
+		}
 		if v != "" {
 			switch {
 			case !validVersion(v):
@@ -230,7 +249,6 @@ func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandle
 				return
 			}
 			ctx.SetUserValue(versionKey{}, v)
-			ctx.Request.SetRequestURI(rest)
 		}
 		select {
 		case <-s.shutdown:

@@ -75,13 +75,52 @@ func (h halfCloser) CloseWrite() error {
 	return nil
 }
 
+// outputs is the part of a container's output a client asked for.
+type outputs struct{ stdout, stderr, tty bool }
+
+var allOutput = outputs{stdout: true, stderr: true}
+
+// copyOutput copies the process's output to w: all of it, or only the frames of the
+// streams selected (with a tty there is one stream, stdout).
+func copyOutput(w io.Writer, r io.Reader, o outputs) {
+	switch {
+	case o.tty && !o.stdout, !o.tty && !o.stdout && !o.stderr:
+		io.Copy(io.Discard, r)
+		return
+	case o.tty || o.stdout && o.stderr:
+		io.Copy(w, r)
+		return
+	}
+	var hdr [8]byte
+	buf := make([]byte, 32<<10)
+	for {
+		if _, err := io.ReadFull(r, hdr[:]); err != nil {
+			return
+		}
+		n := int64(binary.BigEndian.Uint32(hdr[4:]))
+		keep := hdr[0] == 1 && o.stdout || hdr[0] == 2 && o.stderr || hdr[0] == 3
+		dst := io.Discard
+		if keep {
+			if _, err := w.Write(hdr[:]); err != nil {
+				return
+			}
+			dst = w
+		}
+		if _, err := io.CopyBuffer(dst, io.LimitReader(r, n), buf); err != nil {
+			return
+		}
+	}
+}
+
 // relay copies the process's output to the client until it ends, and the client's
 // input to the process (when in is set) until the client half-closes.
-func relay(c net.Conn, conn *mbcontainer.Conn, in io.Reader) { relayThen(c, conn, in, nil) }
+func relay(c net.Conn, conn *mbcontainer.Conn, in io.Reader, o outputs) {
+	relayThen(c, conn, in, o, nil)
+}
 
 // relayThen is relay; ended (if set) runs between the end of the output and the end of
 // the stream, so that what the client asks next (an exec's exit code) is known.
-func relayThen(c net.Conn, conn *mbcontainer.Conn, in io.Reader, ended func()) {
+func relayThen(c net.Conn, conn *mbcontainer.Conn, in io.Reader, o outputs, ended func()) {
 	defer c.Close()
 	defer conn.Close()
 	stdinDone := make(chan struct{})
@@ -95,7 +134,7 @@ func relayThen(c net.Conn, conn *mbcontainer.Conn, in io.Reader, ended func()) {
 		// connection, and the reset can overtake the end of the output.
 		io.Copy(io.Discard, c)
 	}()
-	io.Copy(c, conn)
+	copyOutput(c, conn, o)
 	if ended != nil {
 		ended()
 	}
@@ -111,29 +150,49 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	if !queryBool(ctx, "stream") && !queryBool(ctx, "logs") {
+	stream, logs := queryBool(ctx, "stream"), queryBool(ctx, "logs")
+	if !stream && !logs {
 		writeErr(ctx, fasthttp.StatusBadRequest, "attach needs stream=1 (or logs=1)")
 		return
 	}
 	id, tty := in.ID, in.Config.Tty
 	stdin := queryBool(ctx, "stdin") && in.Config.OpenStdin
-	if !queryBool(ctx, "stream") { // logs=1 alone: the log so far, then the end
-		s.writeLogs(ctx, id, tty, engine.LogsOptions{Stdout: queryBool(ctx, "stdout"), Stderr: queryBool(ctx, "stderr")}, false)
+	out := outputs{stdout: queryBool(ctx, "stdout"), stderr: queryBool(ctx, "stderr"), tty: tty}
+	logOpts := engine.LogsOptions{Stdout: out.stdout, Stderr: out.stderr}
+	if !stream { // logs=1 alone: the log so far, then the end
+		s.writeLogs(ctx, id, tty, logOpts, false)
 		return
 	}
+	// replay writes the log so far (logs=1) ahead of the live output, as dockerd does.
+	eng, done := s.eng, s.shutdown
+	replay := func(c net.Conn) {
+		if logs && (out.stdout || out.stderr) {
+			bw := bufio.NewWriter(c)
+			copyLogs(bw, eng, id, tty, logOpts, false, done)
+			bw.Flush()
+		}
+	}
 	if in.State.Running {
+		if logs {
+			// The log first, then the attachment: a container that ends in between has
+			// all its output in the log, and the stream just ends.
+			hijack(ctx, streamType(ctx, tty), func(c net.Conn) {
+				replay(c)
+				conn, _, err := eng.AttachContainer(s.ctx, id, stdin)
+				if err != nil {
+					endStream(c)
+					return
+				}
+				relay(c, conn, inputOf(c, stdin), out)
+			})
+			return
+		}
 		conn, _, err := s.eng.AttachContainer(s.ctx, id, stdin)
 		if err != nil {
 			writeError(ctx, err)
 			return
 		}
-		hijack(ctx, streamType(ctx, tty), func(c net.Conn) {
-			var r io.Reader
-			if stdin {
-				r = c
-			}
-			relay(c, conn, r)
-		})
+		hijack(ctx, streamType(ctx, tty), func(c net.Conn) { relay(c, conn, inputOf(c, stdin), out) })
 		return
 	}
 	// Not running: the attachment waits for the start (docker run attaches first).
@@ -141,8 +200,9 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 	s.pmu.Lock()
 	s.pending[id] = append(s.pending[id], p)
 	s.pmu.Unlock()
-	done := s.ctx.Done()
+	raw := ctx.Conn()
 	hijack(ctx, streamType(ctx, tty), func(c net.Conn) {
+		replay(c)
 		// Input typed before the start is kept in a pipe until the process takes it.
 		var pr *io.PipeReader
 		if stdin {
@@ -150,13 +210,23 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 			pr, pw = io.Pipe()
 			go func() { _, err := io.Copy(pw, c); pw.CloseWithError(err) }()
 		}
+		left, stopWatch := hangup(raw)
 		var conn *mbcontainer.Conn
+		got := false
 		select {
 		case conn = <-p.got:
+			got = true
 		case <-done:
+		case <-left:
 		}
+		stopWatch()
 		if conn == nil {
-			s.dropPending(id, p)
+			if !got && !s.dropPending(id, p) {
+				// The start took this attachment already: it hands over one value.
+				if late := <-p.got; late != nil {
+					late.Close()
+				}
+			}
 			if pr != nil {
 				pr.Close()
 			}
@@ -164,27 +234,48 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		if pr != nil {
-			relay(c, conn, pr)
+			relay(c, conn, pr, out)
 			pr.Close()
 			return
 		}
-		relay(c, conn, nil)
+		relay(c, conn, nil, out)
 	})
 }
 
-func (s *Server) dropPending(id string, p *pendingAttach) {
+// inputOf is the client's side of the connection as the process's stdin, or nil.
+func inputOf(c net.Conn, stdin bool) io.Reader {
+	if stdin {
+		return c
+	}
+	return nil
+}
+
+// endStream ends a hijacked stream with nothing more to send.
+func endStream(c net.Conn) {
+	closeWrite(c)
+	c.SetReadDeadline(time.Now().Add(lingerTimeout))
+	io.Copy(io.Discard, c)
+	c.Close()
+}
+
+// dropPending takes p off the container's waiting attachments; false when the start
+// took it already.
+func (s *Server) dropPending(id string, p *pendingAttach) bool {
 	s.pmu.Lock()
 	defer s.pmu.Unlock()
 	list := s.pending[id]
+	found := false
 	for i, q := range list {
 		if q == p {
 			s.pending[id] = append(list[:i:i], list[i+1:]...)
+			found = true
 			break
 		}
 	}
 	if len(s.pending[id]) == 0 {
 		delete(s.pending, id)
 	}
+	return found
 }
 
 func (s *Server) takePending(id string) []*pendingAttach {
@@ -310,28 +401,33 @@ func (s *Server) writeLogs(ctx *fasthttp.RequestCtx, id string, tty bool, opts e
 	ctx.SetContentType(streamType(ctx, tty))
 	eng, done := s.eng, s.shutdown
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-		var line []byte
-		eng.Logs(id, opts, done, func(l api.LogLine) error {
-			if opts.Tail < 0 {
-				return nil
+		copyLogs(w, eng, id, tty, opts, timestamps, done)
+	})
+}
+
+// copyLogs writes the container's log to w as the client reads it, each line flushed.
+func copyLogs(w *bufio.Writer, eng *engine.Engine, id string, tty bool, opts engine.LogsOptions, timestamps bool, done <-chan struct{}) {
+	var line []byte
+	eng.Logs(id, opts, done, func(l api.LogLine) error {
+		if opts.Tail < 0 {
+			return nil
+		}
+		line = line[:0]
+		if timestamps {
+			line = append(l.Time.UTC().AppendFormat(line, time.RFC3339Nano), ' ')
+		}
+		line = append(line, l.Text...)
+		if !tty {
+			var hdr [8]byte
+			hdr[0] = 1
+			if l.Stream == "stderr" {
+				hdr[0] = 2
 			}
-			line = line[:0]
-			if timestamps {
-				line = append(l.Time.UTC().AppendFormat(line, time.RFC3339Nano), ' ')
-			}
-			line = append(line, l.Text...)
-			if !tty {
-				var hdr [8]byte
-				hdr[0] = 1
-				if l.Stream == "stderr" {
-					hdr[0] = 2
-				}
-				binary.BigEndian.PutUint32(hdr[4:], uint32(len(line)))
-				w.Write(hdr[:])
-			}
-			w.Write(line)
-			return w.Flush()
-		})
+			binary.BigEndian.PutUint32(hdr[4:], uint32(len(line)))
+			w.Write(hdr[:])
+		}
+		w.Write(line)
+		return w.Flush()
 	})
 }
 
@@ -525,11 +621,7 @@ func (s *Server) execStart(ctx *fasthttp.RequestCtx) {
 			c.Close()
 			return
 		}
-		var r io.Reader
-		if req.Stdin {
-			r = c
-		}
-		relayThen(c, started.Conn, r, func() {
+		relayThen(c, started.Conn, inputOf(c, req.Stdin), allOutput, func() {
 			wctx, cancel := context.WithTimeout(dctx, 10*time.Second)
 			defer cancel()
 			eng.WaitExec(wctx, started.ID)

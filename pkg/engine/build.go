@@ -341,3 +341,28 @@ func registryHost(ref string) string {
 }
 
 func shortLayer(l string) string { return short12(l) }
+
+// BuildStep is one instruction of a Dockerfile build, for an edge that shows Docker's
+// classic "Step 2/5 : RUN ..." lines: its text, its stage (-1 before the first FROM)
+// and the block of the build's events it becomes ("" when it only sets the config).
+type BuildStep struct {
+	Text  string
+	Stage int
+	Block string
+}
+
+// DockerfileSteps is the build's Dockerfile as steps; nil for a MiniBox file.
+func (pb *PreparedBuild) DockerfileSteps() []BuildStep {
+	if !pb.req.Dockerfile {
+		return nil
+	}
+	steps, err := build.DockerfileSteps(pb.req.FileName, pb.req.File)
+	if err != nil {
+		return nil
+	}
+	out := make([]BuildStep, len(steps))
+	for i, s := range steps {
+		out[i] = BuildStep{Text: s.Text, Stage: s.Stage, Block: s.Block}
+	}
+	return out
+}

@@ -84,6 +84,9 @@ type ctr struct {
 	backoff time.Duration
 	removed chan struct{} // closed once the container is removed
 	gone    chan struct{} // made by waiters (goneCh), closed at removal
+	// runs is made by a wait for the next exit of a container that is not running, and
+	// closed when its next run begins.
+	runs chan struct{}
 	// ephemeral: a foreground `run --rm`, which lives as long as its client's request.
 	// The background saver leaves it out (it comes and goes between two saves); a
 	// daemon's last save keeps it, and one that died removes what it left (removeOrphans).
@@ -296,6 +299,15 @@ func (e *Engine) lookup(ref string) (*ctr, error) {
 		}
 	}
 	return nil, errdefs.NotFound(fmt.Sprintf("no such container: %s", ref))
+}
+
+// wakeRuns wakes the waits for a next exit: a run began, or a pending restart was
+// called off (e.cmu held).
+func (c *ctr) wakeRuns() {
+	if c.runs != nil {
+		close(c.runs)
+		c.runs = nil
+	}
 }
 
 // goneCh is closed when the container is removed.

@@ -270,6 +270,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	c.shim = shim
 	c.exited, c.cleaned = make(chan struct{}), make(chan struct{})
 	settled = c.cleaned
+	c.wakeRuns()
 	e.cmu.Unlock()
 	if r.Request.AutoRemove {
 		settled = e.goneCh(c)
@@ -595,6 +596,7 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 			e.cmu.Lock()
 			if c.shim == nil && c.rec.Status == StatusRestarting {
 				c.rec.moveTo(StatusExited) // allowed from restarting
+				c.wakeRuns()
 			}
 			e.cmu.Unlock()
 			e.saveSoon()
@@ -648,6 +650,7 @@ func (e *Engine) stopContainer(ctx context.Context, c *ctr, timeout *time.Durati
 		e.update(c, func(r *Record) {
 			if r.Status == StatusRestarting {
 				r.moveTo(StatusExited) // allowed from restarting
+				c.wakeRuns()
 			}
 		})
 	}
@@ -960,17 +963,18 @@ func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*api
 	case "", "not-running":
 	case "next-exit":
 		for {
-			e.cmu.RLock()
+			e.cmu.Lock()
 			exited, removed, running := c.exited, c.removed, c.shim != nil
 			status := c.rec.Status
-			e.cmu.RUnlock()
 			// A container that already ran and stopped answers with that exit (a client
 			// that started it just before asking must not wait forever); one never
-			// started, or restarting, is waited for.
+			// started, or restarting, is waited for: its next start wakes this wait.
 			if removed != nil || !running && status == StatusExited {
+				e.cmu.Unlock()
 				break
 			}
 			if running {
+				e.cmu.Unlock()
 				select {
 				case <-exited:
 				case <-ctx.Done():
@@ -978,8 +982,14 @@ func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*api
 				}
 				break
 			}
-			select { // not running yet: check again soon
-			case <-time.After(50 * time.Millisecond):
+			if c.runs == nil {
+				c.runs = make(chan struct{})
+			}
+			runs := c.runs
+			e.cmu.Unlock()
+			select {
+			case <-runs:
+			case <-e.goneCh(c):
 			case <-ctx.Done():
 				return nil, ctx.Err()
 			}

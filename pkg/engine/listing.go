@@ -1,6 +1,10 @@
 package engine
 
-import "github.com/minibox/minibox/pkg/api"
+import (
+	"slices"
+
+	"github.com/minibox/minibox/pkg/api"
+)
 
 // Listed is one container as a list shows it, with what a summary leaves out: another
 // edge (Docker's API) needs the image ID, the network mode and the mounts.
@@ -9,21 +13,51 @@ type Listed struct {
 	ImageID     string
 	NetworkMode string
 	Mounts      []MountRecord
+	// Networks are its endpoints by network name (the default bridge as "bridge"), with
+	// their addresses while it runs; Exposed its exposed ports ("80/tcp"), the image's and
+	// its own.
+	Networks map[string]api.InspectEndpoint
+	Exposed  []string
 }
 
 // ListContainers returns the containers f selects and the generation of the list
 // (bumped on every change), so that an edge can cache what it makes of it.
 func (e *Engine) ListContainers(f ContainerFilter) ([]Listed, uint64) {
 	e.cmu.RLock()
-	defer e.cmu.RUnlock()
 	out := make([]Listed, 0, len(e.ctrs))
+	recs := make([]Record, 0, len(e.ctrs))
 	for _, c := range e.ctrs {
 		if f.match(c.rec) {
 			out = append(out, Listed{ContainerSummary: summaryOf(c.rec, c.health), ImageID: c.rec.ImageID,
-				NetworkMode: c.rec.Request.Network, Mounts: c.rec.Mounts})
+				NetworkMode: c.rec.Request.Network, Mounts: c.rec.Mounts, Exposed: exposedOf(c.rec)})
+			recs = append(recs, *c.rec)
 		}
 	}
-	return out, e.gen
+	gen := e.gen
+	e.cmu.RUnlock()
+	// Network names come from the networks' own lock, which is not taken under cmu.
+	for i := range out {
+		out[i].Networks = e.inspectEndpoints(&recs[i], out[i].Status == StatusRunning || out[i].Status == StatusPaused)
+	}
+	return out, gen
+}
+
+// exposedOf is the container's exposed ports, sorted: the image's and --expose.
+func exposedOf(r *Record) []string {
+	if len(r.Config.ExposedPorts)+len(r.Request.Expose) == 0 {
+		return nil
+	}
+	out := make([]string, 0, len(r.Config.ExposedPorts)+len(r.Request.Expose))
+	for p := range r.Config.ExposedPorts {
+		out = append(out, p)
+	}
+	for _, p := range r.Request.Expose {
+		if !slices.Contains(out, p) {
+			out = append(out, p)
+		}
+	}
+	slices.Sort(out)
+	return out
 }
 
 // ListGeneration is the generation ListContainers would return now.
