@@ -16,6 +16,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/api/dockershape"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -29,7 +30,7 @@ func sortSlice[T any](s []T, less func(a, b T) bool) {
 type PsCmd struct {
 	All     bool     `short:"a" help:"Show all containers (default: running, paused, restarting)."`
 	Quiet   bool     `short:"q" help:"Print only IDs."`
-	JSON    bool     `help:"Print a JSON array of the original's rows."`
+	JSON    bool     `help:"Print a JSON array of Docker's container summaries (GET /containers/json)."`
 	NoTrunc bool     `name:"no-trunc" help:"Do not shorten IDs and commands."`
 	Filter  []string `short:"f" sep:"none" placeholder:"KEY=VAL" help:"Filter: id, name, status, label=KEY[=VAL], ancestor, exited, health, before, since, project (repeatable)."`
 	Format  string   `placeholder:"TEMPLATE" help:"Go template per container ({{.ID}} {{.Names}} {{.Status}}...), \"table TEMPLATE\" or json."`
@@ -255,7 +256,7 @@ func portsText(s api.ContainerSummary) string {
 	return strings.Join(ps, ", ")
 }
 
-// psRow is the original's string row (ps --json).
+// psRow is the original's string row (ps -q prints its ID).
 func psRow(s api.ContainerSummary, noTrunc bool) api.PSRow {
 	id := s.ID
 	if !noTrunc {
@@ -360,9 +361,11 @@ func (c *PsCmd) Run(ctx context.Context, api *client.Client, out *Output) error 
 		rows = rows[:last]
 	}
 	if c.JSON {
+		// Docker's shape (GET /containers/json), as the Docker-compatible API lists them.
+		now := time.Now()
 		out2 := make([]any, 0, len(rows))
 		for _, s := range rows {
-			out2 = append(out2, psRow(s, c.NoTrunc))
+			out2 = append(out2, dockershape.Summary(&s, statusText(s.Status, s.Health, s.ExitCode, s.StartedAt, s.FinishedAt, now)))
 		}
 		return printJSON(out, out2)
 	}
@@ -549,7 +552,7 @@ func (c *InspectCmd) find(ctx context.Context, api *client.Client, ref string) (
 		if c.Type != "" && c.Type != k.kind {
 			continue
 		}
-		raw, err := api.InspectRaw(ctx, k.path, k.key, ref)
+		raw, err := c.inspect(ctx, api, k.kind, k.path, k.key, ref)
 		if err == nil {
 			return raw, nil
 		}
@@ -560,6 +563,20 @@ func (c *InspectCmd) find(ctx context.Context, api *client.Client, ref string) (
 		}
 	}
 	return nil, fmt.Errorf("no such object: %s; \"minibox ps -a\", \"minibox images\" and \"minibox volume ls\" list them", ref)
+}
+
+// inspect is one object's answer; a container's in Docker's shape (with the top-level
+// NetworkSettings.IPAddress that docker inspect printed before API 1.44, which scripts
+// still read).
+func (c *InspectCmd) inspect(ctx context.Context, cl *client.Client, kind, path, key, ref string) (json.RawMessage, error) {
+	if kind != "container" {
+		return cl.InspectRaw(ctx, path, key, ref)
+	}
+	in, err := cl.ContainerInspect(ctx, ref)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(dockershape.InspectLegacy(in))
 }
 
 // ---- logs -------------------------------------------------------------------------
@@ -690,7 +707,7 @@ func (w *logWriter) write(l api.LogLine) error {
 type StatsCmd struct {
 	All        bool     `short:"a" help:"All containers (default: running ones)."`
 	NoStream   bool     `name:"no-stream" help:"Print once and exit."`
-	JSON       bool     `help:"Print JSON arrays (one per line when streaming)."`
+	JSON       bool     `help:"Print JSON arrays of docker stats --format json objects (one array per line when streaming)."`
 	Format     string   `placeholder:"TEMPLATE" help:"Go template per container ({{.Name}} {{.CPUPerc}} {{.MemUsage}}...), \"table TEMPLATE\" or json."`
 	Containers []string `arg:"" optional:"" name:"container" help:"Containers (default: all running)."`
 }
@@ -723,10 +740,15 @@ func (c *StatsCmd) print(out *Output, st []api.Stats, first bool) error {
 	}
 	sortSlice(st, func(a, b api.Stats) bool { return a.Name < b.Name })
 	if c.JSON {
-		if c.NoStream {
-			return printJSON(out, st)
+		// Docker's docker stats --format json fields, as an array per sample.
+		rows := make([]*statsContext, len(st))
+		for i, s := range st {
+			rows[i] = &statsContext{s: s}
 		}
-		b, err := json.Marshal(st)
+		if c.NoStream {
+			return printJSON(out, rows)
+		}
+		b, err := json.Marshal(rows)
 		if err != nil {
 			return err
 		}

@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
 	"net/netip"
 	"sort"
 	"strconv"
@@ -16,10 +15,9 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/api/types/mount"
 	"github.com/moby/moby/api/types/network"
-	"github.com/moby/moby/api/types/storage"
 	"github.com/valyala/fasthttp"
 
-	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/dockershape"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
@@ -149,7 +147,7 @@ func summaryOf(l *engine.Listed, now time.Time) container.Summary {
 		State: container.ContainerState(l.Status), Status: statusText(l, now), Ports: []container.PortSummary{},
 		Mounts: []container.MountPoint{},
 	}
-	s.HostConfig.NetworkMode = networkMode(l.NetworkMode)
+	s.HostConfig.NetworkMode = dockershape.NetworkMode(l.NetworkMode)
 	if l.Status == "running" || l.Status == "paused" {
 		// dockerd lists the ports of a running container only (it drops them at the
 		// stop): each published binding, and each exposed port without one as "80/tcp".
@@ -170,7 +168,7 @@ func summaryOf(l *engine.Listed, now time.Time) container.Summary {
 	}
 	eps := map[string]*network.EndpointSettings{}
 	for name, e := range l.Networks {
-		ep := &network.EndpointSettings{NetworkID: e.NetworkID, IPPrefixLen: e.IPPrefixLen, MacAddress: mac(e.MacAddress)}
+		ep := &network.EndpointSettings{NetworkID: e.NetworkID, IPPrefixLen: e.IPPrefixLen, MacAddress: dockershape.MAC(e.MacAddress)}
 		ep.IPAddress, _ = netip.ParseAddr(e.IPAddress)
 		ep.Gateway, _ = netip.ParseAddr(e.Gateway)
 		eps[name] = ep
@@ -184,24 +182,9 @@ func summaryOf(l *engine.Listed, now time.Time) container.Summary {
 	}
 	for _, m := range l.Mounts {
 		s.Mounts = append(s.Mounts, container.MountPoint{Type: mount.Type(m.Type), Name: m.Name, Source: m.Source,
-			Destination: m.Target, RW: !m.ReadOnly, Driver: volumeDriver(m.Type)})
+			Destination: m.Target, RW: !m.ReadOnly, Driver: dockershape.VolumeDriver(m.Type)})
 	}
 	return s
-}
-
-func volumeDriver(typ string) string {
-	if typ == "volume" {
-		return "local"
-	}
-	return ""
-}
-
-// networkMode is minibox's network as Docker names it: its bridge is Docker's "bridge".
-func networkMode(n string) string {
-	if n == "" {
-		return "bridge"
-	}
-	return n
 }
 
 // statusText is docker ps's STATUS column.
@@ -278,158 +261,11 @@ func (s *Server) containerInspect(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	out := inspectOf(in)
 	if versionBelow(ctx, "1.44") {
-		// Clients before 1.44 read the default network's address at the top of
-		// NetworkSettings (docker inspect -f '{{.NetworkSettings.IPAddress}}').
-		writeJSON(ctx, fasthttp.StatusOK, legacyInspect{InspectResponse: out, NetworkSettings: legacyNetworkSettings{
-			NetworkSettings: out.NetworkSettings, Bridge: in.NetworkSettings.Bridge, IPAddress: in.NetworkSettings.IPAddress,
-			Gateway: in.NetworkSettings.Gateway, MacAddress: in.NetworkSettings.MacAddress, IPPrefixLen: prefixLen(in.NetworkSettings.IPAddress)}})
+		writeJSON(ctx, fasthttp.StatusOK, dockershape.InspectLegacy(in))
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusOK, out)
-}
-
-type legacyInspect struct {
-	*container.InspectResponse
-	NetworkSettings legacyNetworkSettings
-}
-
-type legacyNetworkSettings struct {
-	*container.NetworkSettings
-	Bridge      string
-	IPAddress   string
-	IPPrefixLen int
-	Gateway     string
-	MacAddress  string
-}
-
-func prefixLen(ip string) int {
-	if ip == "" {
-		return 0
-	}
-	return 24
-}
-
-func inspectOf(in *api.ContainerInspect) *container.InspectResponse {
-	out := &container.InspectResponse{
-		ID: in.ID, Created: in.Created.UTC().Format(time.RFC3339Nano), Path: in.Path, Args: in.Args,
-		Image: in.Image, ResolvConfPath: in.ResolvConfPath, HostnamePath: in.HostnamePath, HostsPath: in.HostsPath,
-		LogPath: in.LogPath, Name: in.Name, RestartCount: in.RestartCount, Driver: "overlay2", Platform: "linux",
-		ExecIDs: nil, Mounts: []container.MountPoint{},
-		GraphDriver: &storage.DriverData{Name: "overlay2", Data: in.GraphDriver.Data},
-	}
-	st := in.State
-	out.State = &container.State{Status: container.ContainerState(st.Status), Running: st.Running, Paused: st.Paused,
-		Restarting: st.Restarting, OOMKilled: st.OOMKilled, Dead: st.Dead, Pid: st.Pid, ExitCode: st.ExitCode,
-		Error: st.Error, StartedAt: st.StartedAt, FinishedAt: st.FinishedAt}
-	if h := st.Health; h != nil {
-		out.State.Health = &container.Health{Status: container.HealthStatus(h.Status), FailingStreak: h.FailingStreak}
-		for _, p := range h.Log {
-			out.State.Health.Log = append(out.State.Health.Log, &container.HealthcheckResult{Start: p.Start, End: p.End, ExitCode: p.ExitCode, Output: p.Output})
-		}
-	}
-	c := in.Config
-	out.Config = &container.Config{Hostname: c.Hostname, User: c.User, Tty: c.Tty, OpenStdin: c.OpenStdin,
-		StdinOnce: c.OpenStdin, AttachStdin: c.OpenStdin, AttachStdout: true, AttachStderr: true, Env: c.Env, Cmd: c.Cmd,
-		Image: c.Image, WorkingDir: c.WorkingDir, Entrypoint: c.Entrypoint, Labels: c.Labels, StopSignal: c.StopSignal}
-	if len(c.ExposedPorts) > 0 {
-		out.Config.ExposedPorts = network.PortSet{}
-		for p := range c.ExposedPorts {
-			if pp, err := network.ParsePort(p); err == nil {
-				out.Config.ExposedPorts[pp] = struct{}{}
-			}
-		}
-	}
-	if h := c.Healthcheck; h != nil {
-		out.Config.Healthcheck = &container.HealthConfig{Test: h.Test, Interval: time.Duration(h.Interval),
-			Timeout: time.Duration(h.Timeout), StartPeriod: time.Duration(h.StartPeriod), Retries: h.Retries}
-	}
-	h := in.HostConfig
-	out.HostConfig = &container.HostConfig{
-		NetworkMode: container.NetworkMode(networkMode(h.NetworkMode)), Privileged: h.Privileged,
-		ReadonlyRootfs: h.ReadonlyRootfs, AutoRemove: h.AutoRemove, CapAdd: h.CapAdd, CapDrop: h.CapDrop,
-		OomScoreAdj: h.OomScoreAdj, ShmSize: h.ShmSize, Sysctls: h.Sysctls, SecurityOpt: h.SecurityOpt,
-		UsernsMode: container.UsernsMode(h.UsernsMode), ExtraHosts: h.ExtraHosts, Binds: h.Binds,
-		RestartPolicy: container.RestartPolicy{Name: container.RestartPolicyMode(restartName(h.RestartPolicy.Name)), MaximumRetryCount: h.RestartPolicy.MaximumRetryCount},
-		LogConfig:     container.LogConfig{Type: "json-file", Config: map[string]string{}},
-		PortBindings:  network.PortMap{},
-	}
-	out.HostConfig.Resources = container.Resources{Memory: h.Memory, MemorySwap: h.MemorySwap, NanoCPUs: h.NanoCpus,
-		CPUQuota: h.CpuQuota, CPUPeriod: h.CpuPeriod, CPUShares: h.CpuShares, CpusetCpus: h.CpusetCpus,
-		BlkioWeight: uint16(h.BlkioWeight)}
-	if h.PidsLimit > 0 {
-		v := h.PidsLimit
-		out.HostConfig.PidsLimit = &v
-	}
-	for _, d := range h.Dns {
-		if a, err := netip.ParseAddr(d); err == nil {
-			out.HostConfig.DNS = append(out.HostConfig.DNS, a)
-		}
-	}
-	for _, p := range h.PortBindings {
-		proto := p.Protocol
-		if proto == "" {
-			proto = "tcp"
-		}
-		port, ok := network.PortFrom(uint16(p.ContainerPort), network.IPProtocol(proto))
-		if !ok {
-			continue
-		}
-		b := network.PortBinding{}
-		if p.HostPort != 0 {
-			b.HostPort = strconv.Itoa(p.HostPort)
-		}
-		if a, err := netip.ParseAddr(p.HostIP); err == nil {
-			b.HostIP = a
-		}
-		out.HostConfig.PortBindings[port] = append(out.HostConfig.PortBindings[port], b)
-	}
-	for _, m := range in.Mounts {
-		out.Mounts = append(out.Mounts, container.MountPoint{Type: mount.Type(m.Type), Name: m.Name, Source: m.Source,
-			Destination: m.Destination, RW: m.RW, Driver: volumeDriver(m.Type)})
-	}
-	ns := in.NetworkSettings
-	out.NetworkSettings = &container.NetworkSettings{Ports: network.PortMap{}, Networks: map[string]*network.EndpointSettings{}}
-	for key, bs := range ns.Ports {
-		p, err := network.ParsePort(key)
-		if err != nil {
-			continue
-		}
-		var list []network.PortBinding
-		for _, b := range bs {
-			pb := network.PortBinding{HostPort: b.HostPort}
-			pb.HostIP, _ = netip.ParseAddr(b.HostIP)
-			list = append(list, pb)
-		}
-		out.NetworkSettings.Ports[p] = list
-	}
-	if h.NetworkMode == "bridge" || h.NetworkMode == "" {
-		ep := &network.EndpointSettings{NetworkID: "bridge"}
-		ep.IPAddress, _ = netip.ParseAddr(ns.IPAddress)
-		ep.Gateway, _ = netip.ParseAddr(ns.Gateway)
-		if ep.IPAddress.IsValid() {
-			ep.IPPrefixLen = 24
-		}
-		ep.MacAddress = mac(ns.MacAddress)
-		out.NetworkSettings.Networks["bridge"] = ep
-	}
-	for name, e := range ns.Networks {
-		ep := &network.EndpointSettings{NetworkID: e.NetworkID, Aliases: e.Aliases}
-		ep.IPAddress, _ = netip.ParseAddr(e.IPAddress)
-		ep.Gateway, _ = netip.ParseAddr(e.Gateway)
-		ep.MacAddress = mac(e.MacAddress)
-		ep.IPPrefixLen = e.IPPrefixLen
-		out.NetworkSettings.Networks[name] = ep
-	}
-	return out
-}
-
-func restartName(n string) string {
-	if n == "" {
-		return "no"
-	}
-	return n
+	writeJSON(ctx, fasthttp.StatusOK, dockershape.Inspect(in))
 }
 
 // idAction runs fn on the container of the path and answers 204.
@@ -610,12 +446,4 @@ func (s *Server) containerPrune(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	writeJSON(ctx, fasthttp.StatusOK, out)
-}
-
-func mac(s string) network.HardwareAddr {
-	hw, err := net.ParseMAC(s)
-	if err != nil {
-		return nil
-	}
-	return network.HardwareAddr(hw)
 }

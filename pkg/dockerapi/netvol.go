@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/dockershape"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -119,7 +120,7 @@ func networkOfAPI(n *api.Network) network.Inspect {
 		out.IPAM.Config = append(out.IPAM.Config, c)
 	}
 	for id, c := range n.Containers {
-		ep := network.EndpointResource{Name: c.Name, EndpointID: endpointID(n.ID, id), MacAddress: mac(c.MacAddress)}
+		ep := network.EndpointResource{Name: c.Name, EndpointID: endpointID(n.ID, id), MacAddress: dockershape.MAC(c.MacAddress)}
 		ep.IPv4Address, _ = netip.ParsePrefix(c.IPv4Address)
 		out.Containers[id] = ep
 	}
