@@ -174,10 +174,30 @@ type stepPrinter struct {
 	byBlock map[string]int
 	// Per block, the builder line that follows a state change and is left out.
 	skip map[string]string
+	// Blocks that started and whose naming line ("file:line:col: instruction") is due.
+	naming map[string]bool
+}
+
+// isStepName reports the builder's line naming a step: "file:line:col: instruction".
+func isStepName(line string) bool {
+	pos, _, ok := strings.Cut(line, ": ")
+	if !ok {
+		return false
+	}
+	parts := strings.Split(pos, ":")
+	if len(parts) < 3 {
+		return false
+	}
+	for _, n := range parts[len(parts)-2:] {
+		if n == "" || strings.Trim(n, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
 }
 
 func newStepPrinter(steps []engine.BuildStep) *stepPrinter {
-	p := &stepPrinter{steps: steps, printed: make([]bool, len(steps)), byBlock: map[string]int{}, skip: map[string]string{}}
+	p := &stepPrinter{steps: steps, printed: make([]bool, len(steps)), byBlock: map[string]int{}, skip: map[string]string{}, naming: map[string]bool{}}
 	for i, s := range steps {
 		if s.Block != "" {
 			p.byBlock[s.Block] = i
@@ -227,9 +247,15 @@ func (p *stepPrinter) event(ev api.BuildEvent, text func(string) error) error {
 			delete(p.skip, ev.Block)
 			return nil
 		}
+		if p.naming[ev.Block] && isStepName(line) {
+			// The builder names the step ("Dockerfile:3:1: RUN ..."): the Step line did.
+			delete(p.naming, ev.Block)
+			return nil
+		}
 		return text(line + "\n")
 	case ev.State == api.BlockStart:
 		p.skip[ev.Block] = "START "
+		p.naming[ev.Block] = true
 		return p.upTo(i, text)
 	case ev.State == api.BlockCached:
 		p.skip[ev.Block] = ev.State + " "
