@@ -105,14 +105,10 @@ func (r *Runner) Down(ctx context.Context, o DownOptions) error {
 		if nw.External {
 			continue
 		}
-		if _, err := r.C.NetworkInspect(ctx, nw.Name); errors.Is(err, errdefs.ErrNotFound) {
-			continue
+		exists := func() error { _, err := r.C.NetworkInspect(ctx, nw.Name); return err }
+		if err := r.removeResource("Network", nw.Name, exists, func() error { return r.C.NetworkRemove(ctx, nw.Name) }); err != nil {
+			return err
 		}
-		r.event("Network", nw.Name, "Removing")
-		if err := r.C.NetworkRemove(ctx, nw.Name); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-			return fmt.Errorf("network %s: %w", nw.Name, err)
-		}
-		r.event("Network", nw.Name, "Removed")
 	}
 	if !o.Volumes {
 		return nil
@@ -122,14 +118,10 @@ func (r *Runner) Down(ctx context.Context, o DownOptions) error {
 		if vol.External {
 			continue
 		}
-		if _, err := r.C.VolumeInspect(ctx, vol.Name); errors.Is(err, errdefs.ErrNotFound) {
-			continue
+		exists := func() error { _, err := r.C.VolumeInspect(ctx, vol.Name); return err }
+		if err := r.removeResource("Volume", vol.Name, exists, func() error { return r.C.VolumeRemove(ctx, vol.Name, false) }); err != nil {
+			return err
 		}
-		r.event("Volume", vol.Name, "Removing")
-		if err := r.C.VolumeRemove(ctx, vol.Name, false); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
-			return fmt.Errorf("volume %s: %w", vol.Name, err)
-		}
-		r.event("Volume", vol.Name, "Removed")
 	}
 	return nil
 }
@@ -491,4 +483,18 @@ func Ls(ctx context.Context, c *client.Client, w *tabwriter.Writer, all bool) er
 		fmt.Fprintf(w, "%s\t%s\t%s\n", n, strings.Join(st, ", "), p.files)
 	}
 	return w.Flush()
+}
+
+// removeResource removes one of the project's networks or volumes (kind names it in the
+// output): one already gone is skipped, one that goes meanwhile is no error.
+func (r *Runner) removeResource(kind, name string, exists, remove func() error) error {
+	if errors.Is(exists(), errdefs.ErrNotFound) {
+		return nil
+	}
+	r.event(kind, name, "Removing")
+	if err := remove(); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+		return fmt.Errorf("%s %s: %w", strings.ToLower(kind), name, err)
+	}
+	r.event(kind, name, "Removed")
+	return nil
 }

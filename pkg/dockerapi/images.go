@@ -119,7 +119,7 @@ func (s *Server) imageInspect(ctx *fasthttp.RequestCtx, name string) {
 
 // writeImageError says "No such image" as Docker does; clients match on it.
 func writeImageError(ctx *fasthttp.RequestCtx, name string, err error) {
-	if statusOf(err) == fasthttp.StatusNotFound {
+	if errdefs.HTTPStatus(err) == fasthttp.StatusNotFound {
 		writeErr(ctx, fasthttp.StatusNotFound, "No such image: "+name)
 		return
 	}

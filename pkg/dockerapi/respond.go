@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -18,27 +17,6 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// statusOf maps an engine error's kind to Docker's status code for it.
-func statusOf(err error) int {
-	switch {
-	case errors.Is(err, errdefs.ErrInvalid):
-		return fasthttp.StatusBadRequest
-	case errors.Is(err, errdefs.ErrUnauthorized):
-		return fasthttp.StatusUnauthorized
-	case errors.Is(err, errdefs.ErrForbidden):
-		return fasthttp.StatusForbidden
-	case errors.Is(err, errdefs.ErrNotFound):
-		return fasthttp.StatusNotFound
-	case errors.Is(err, errdefs.ErrConflict), errors.Is(err, errdefs.ErrAlreadyExists):
-		return fasthttp.StatusConflict
-	case errors.Is(err, errdefs.ErrTooLarge):
-		return fasthttp.StatusRequestEntityTooLarge
-	case errors.Is(err, errdefs.ErrUnavailable):
-		return fasthttp.StatusServiceUnavailable
-	}
-	return fasthttp.StatusInternalServerError
-}
-
 // errorResponse is Docker's error body.
 type errorResponse struct {
 	Message string `json:"message"`
@@ -46,7 +24,7 @@ type errorResponse struct {
 
 // writeError answers err in Docker's shape with the status of its kind.
 func writeError(ctx *fasthttp.RequestCtx, err error) {
-	writeErr(ctx, statusOf(err), errdefs.Message(err))
+	writeErr(ctx, errdefs.HTTPStatus(err), errdefs.Message(err))
 }
 
 func writeErr(ctx *fasthttp.RequestCtx, status int, msg string) {

@@ -81,3 +81,25 @@ func Message(err error) string {
 	}
 	return msg
 }
+
+// HTTPStatus is the HTTP status code of err's kind, the same for every API edge (minibox's
+// own and the Docker-compatible one); an error of no kind is 500.
+func HTTPStatus(err error) int {
+	switch {
+	case errors.Is(err, ErrInvalid):
+		return 400 // Bad Request
+	case errors.Is(err, ErrUnauthorized):
+		return 401 // Unauthorized
+	case errors.Is(err, ErrForbidden):
+		return 403 // Forbidden
+	case errors.Is(err, ErrNotFound):
+		return 404 // Not Found
+	case errors.Is(err, ErrConflict), errors.Is(err, ErrAlreadyExists):
+		return 409 // Conflict
+	case errors.Is(err, ErrTooLarge):
+		return 413 // Request Entity Too Large
+	case errors.Is(err, ErrUnavailable):
+		return 503 // Service Unavailable
+	}
+	return 500
+}

@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -14,30 +13,9 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// statusOf maps an error's kind to its HTTP status.
-func statusOf(err error) int {
-	switch {
-	case errors.Is(err, errdefs.ErrInvalid):
-		return fasthttp.StatusBadRequest
-	case errors.Is(err, errdefs.ErrUnauthorized):
-		return fasthttp.StatusUnauthorized
-	case errors.Is(err, errdefs.ErrForbidden):
-		return fasthttp.StatusForbidden
-	case errors.Is(err, errdefs.ErrNotFound):
-		return fasthttp.StatusNotFound
-	case errors.Is(err, errdefs.ErrConflict), errors.Is(err, errdefs.ErrAlreadyExists):
-		return fasthttp.StatusConflict
-	case errors.Is(err, errdefs.ErrTooLarge):
-		return fasthttp.StatusRequestEntityTooLarge
-	case errors.Is(err, errdefs.ErrUnavailable):
-		return fasthttp.StatusServiceUnavailable
-	}
-	return fasthttp.StatusInternalServerError
-}
-
 // writeError answers {"error": "..."} with the status of err's kind.
 func writeError(ctx *fasthttp.RequestCtx, err error) {
-	writeJSON(ctx, statusOf(err), errorBody(err))
+	writeJSON(ctx, errdefs.HTTPStatus(err), errorBody(err))
 }
 
 // errorBody is the error as people read it; the status code carries its kind.

@@ -2,7 +2,6 @@ package server
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -210,33 +209,5 @@ func TestPathAndAuthInput(t *testing.T) {
 		if resp.StatusCode() != 400 || !strings.Contains(string(resp.Body()), tc.field) {
 			t.Errorf("%s %s %q: %d %s", tc.method, tc.uri, tc.body, resp.StatusCode(), resp.Body())
 		}
-	}
-}
-
-// watchClient notices a client that closed its connection.
-func TestWatchClient(t *testing.T) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	client, err := net.Dial("tcp", ln.Addr().String())
-	if err != nil {
-		t.Fatal(err)
-	}
-	server, err := ln.Accept()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer server.Close()
-	ctx, cancel := context.WithCancel(context.Background())
-	gone := make(chan struct{})
-	stop := watchClient(ctx, server, func() { close(gone) })
-	defer func() { cancel(); stop() }()
-	client.Close()
-	select {
-	case <-gone:
-	case <-time.After(30 * time.Second):
-		t.Fatal("a closed client was not noticed")
 	}
 }
