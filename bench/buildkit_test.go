@@ -35,6 +35,7 @@ type buildkitPeer struct {
 	dockerLog  bytes.Buffer
 	forward    string   // the iptables FORWARD policy before the start ("" without iptables)
 	made       []string // host directories dockerd or runc create that did not exist before
+	cgroup     string   // the cgroup parent of BuildKit's steps, a name of this run's own
 }
 
 // iptablesForward returns the FORWARD chain's policy, "" when iptables is not installed.
@@ -85,7 +86,7 @@ func startBuildKitPeer(b *testing.B) (*buildkitPeer, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &buildkitPeer{dir: dir, sock: filepath.Join(dir, "docker.sock")}
+	p := &buildkitPeer{dir: dir, sock: filepath.Join(dir, "docker.sock"), cgroup: filepath.Base(dir)}
 	b.Cleanup(func() { p.stop(b) })
 	if p.forward, err = iptablesForward(); err != nil {
 		return nil, err
@@ -137,7 +138,7 @@ disabled_plugins = ["io.containerd.grpc.v1.cri"]
 		"--data-root", filepath.Join(dir, "data"), "--exec-root", filepath.Join(dir, "exec"),
 		"--pidfile", filepath.Join(dir, "docker.pid"), "-H", "unix://"+p.sock,
 		"--containerd", ctdSock, "--iptables=false", "--ip-forward=false", "--ip-masq=false",
-		"--bridge=none", "--log-level", "warn")
+		"--bridge=none", "--cgroup-parent", "/"+p.cgroup, "--log-level", "warn")
 	p.dockerd.Stdout, p.dockerd.Stderr = &p.dockerLog, &p.dockerLog
 	if err := p.dockerd.Start(); err != nil {
 		return nil, err
@@ -198,6 +199,14 @@ func (p *buildkitPeer) stop(b *testing.B) {
 		os.Remove(filepath.Join(d, "plugins"))
 		os.Remove(d)
 	}
+	// BuildKit's steps ran in cgroups under p.cgroup (in every v1 hierarchy, or v2's).
+	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", p.cgroup))
+	dirs = append(dirs, filepath.Join("/sys/fs/cgroup", p.cgroup))
+	for _, d := range dirs {
+		if err := removeCgroupTree(d); err != nil {
+			b.Errorf("remove BuildKit's cgroup %s: %v", d, err)
+		}
+	}
 	if p.forward == "" {
 		return
 	}
@@ -210,6 +219,26 @@ func (p *buildkitPeer) stop(b *testing.B) {
 		out, err := exec.Command("iptables", "-P", "FORWARD", p.forward).CombinedOutput()
 		b.Errorf("dockerd changed the iptables FORWARD policy from %s to %s; restored (%v %s)", p.forward, now, err, out)
 	}
+}
+
+// removeCgroupTree removes cgroup directory d and those under it, deepest first (a
+// cgroup directory goes with rmdir once it has no children and no tasks).
+func removeCgroupTree(d string) error {
+	ents, err := os.ReadDir(d)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	for _, e := range ents {
+		if e.IsDir() {
+			if err := removeCgroupTree(filepath.Join(d, e.Name())); err != nil {
+				return err
+			}
+		}
+	}
+	return syscall.Rmdir(d)
 }
 
 // build times `docker build` of ctxDir on the peer and checks, from BuildKit's plain
