@@ -14,7 +14,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	# docker.io brings dockerd, which must never start here: it sets the FORWARD policy
-	# to DROP and takes /run/docker.sock. Only its CLI is used (against miniboxd).
+	# to DROP and takes /run/docker.sock. Its CLI is used against miniboxd; the build
+	# benchmark starts a private dockerd (BuildKit) and containerd of its own, without
+	# iptables, on a temporary directory.
 	# A policy-rc.d forbids every service start during the install; the units are masked
 	# so that nothing (socket activation included) starts it later. nginx (a benchmark's
 	# server, run by the bench itself) must not take the host's port 80 either.
