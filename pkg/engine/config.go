@@ -33,4 +33,8 @@ type Config struct {
 	// ContainerLog is how a container's output is kept when its create names no driver or
 	// rotation (MINIBOX_LOG_DRIVER, MINIBOX_LOG_MAX_SIZE, MINIBOX_LOG_MAX_FILE).
 	ContainerLog logfile.Config
+	// GPUDriverRoot is where --gpus finds the NVIDIA driver (its dev/ nodes, libraries and
+	// tools), as the NVIDIA container toolkit's driver root: a driver installed in a
+	// container, as the GPU operator's /run/nvidia/driver. "": the host's root.
+	GPUDriverRoot string
 }

@@ -195,6 +195,10 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		sn.release()
 		return err
 	}
+	if err := writeLdConf(s); err != nil {
+		sn.release()
+		return err
+	}
 	cleanup := func() {
 		unmountShm(dir)
 		if nm != nil {
