@@ -405,8 +405,10 @@ func (s *Server) networkConnect(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if n, err := s.eng.Network(req.Network); err == nil && n.Predefined {
-		s.connectPredefined(ctx, n.Name, in.Container)
-		return
+		if !s.connectPredefined(ctx, n.Name, in.Container) {
+			return
+		}
+		req.Network = n.Name
 	}
 	if err := s.eng.ConnectNetwork(s.ctx, req); err != nil {
 		writeError(ctx, err)
@@ -415,29 +417,29 @@ func (s *Server) networkConnect(ctx *fasthttp.RequestCtx) {
 	ctx.SetStatusCode(fasthttp.StatusOK)
 }
 
-// connectPredefined answers a connect to bridge, host or none with dockerd's status and
-// words where dockerd refuses it too. The one such connect dockerd allows, a container of
-// a user-defined network joining the default bridge, minibox refuses with 501: a
-// container is on the default bridge only as its network mode, chosen at create (the
-// bridge gives it eth0, its default route, its published ports and its address in the
-// engine's records), and user-defined networks are the only ones added beside it.
-func (s *Server) connectPredefined(ctx *fasthttp.RequestCtx, netName, ref string) {
+// connectPredefined answers a connect to host or none, or to bridge of a container
+// already on it or sharing another namespace, with dockerd's status and words; a
+// container of a user-defined network joins the default bridge (reports whether the
+// caller goes on with the connect).
+func (s *Server) connectPredefined(ctx *fasthttp.RequestCtx, netName, ref string) bool {
 	c, err := s.eng.InspectContainer(ref)
 	if err != nil {
 		writeError(ctx, err)
-		return
+		return false
 	}
 	mode, name := c.HostConfig.NetworkMode, strings.TrimPrefix(c.Name, "/")
+	_, onBridge := c.NetworkSettings.Networks["bridge"]
 	switch {
 	case netName == "host" || mode == "host" || strings.HasPrefix(mode, "container:"):
 		writeErr(ctx, fasthttp.StatusBadRequest, "container sharing network namespace with another container or host cannot be connected to any other network")
 	case netName == "none" || mode == "none":
 		writeErr(ctx, fasthttp.StatusBadRequest, "container cannot be connected to multiple networks with one of the networks in private (none) mode")
-	case mode == "bridge":
+	case mode == "bridge" || mode == "default" || onBridge:
 		writeErr(ctx, fasthttp.StatusForbidden, fmt.Sprintf("endpoint with name %s already exists in network bridge", name))
 	default:
-		writeErr(ctx, fasthttp.StatusNotImplemented, fmt.Sprintf("network bridge: container %s was created on network %s, and minibox puts a container on the default bridge only when it is created there (docker run --network bridge); connect it to a user-defined network instead", name, mode))
+		return true
 	}
+	return false
 }
 
 func (s *Server) networkDisconnect(ctx *fasthttp.RequestCtx) {
