@@ -61,6 +61,16 @@ func TestEventsReplayBounds(t *testing.T) {
 	if got := ids(collect(t, e, past[0].Time, past[2].Time, EventFilter{"volume": {"b"}}, 0)); got != "b" {
 		t.Errorf("filter volume=b: got %q", got)
 	}
+	// The docker CLI sends --until 0s as whole seconds, now rounded down: what happened
+	// since the start of the current second is not replayed (by dockerd either). A
+	// script that wants all of its events takes until with a fraction.
+	if sec := past[2].Time.Truncate(time.Second); !sec.Equal(past[2].Time) {
+		for _, ev := range collect(t, e, past[0].Time.Truncate(time.Second), sec, EventFilter{}, 0) {
+			if ev.Time.After(sec) {
+				t.Errorf("until %v (whole seconds) replayed %s at %v", sec, ev.ID, ev.Time)
+			}
+		}
+	}
 }
 
 // Events published while a stream with an until a little ahead is replaying and
