@@ -45,7 +45,7 @@ var depRules = []depRule{
 	{"a shim per container stays small", is("applets/shim"),
 		[]string{"fasthttp", "go-fuse", "kong", "net/http", "github.com/moby/moby/", module + "pkg/engine", module + "pkg/api", module + "pkg/dockerapi", module + "applets/minibox", module + "applets/miniboxd"}},
 	{"the CLI reaches the daemon only through the client", is("applets/minibox"),
-		[]string{module + "pkg/engine", module + "pkg/api/server", module + "pkg/dockerapi", module + "pkg/container", module + "pkg/network", "fasthttp/router"}},
+		[]string{module + "pkg/engine", module + "pkg/api/server", module + "pkg/dockerapi", module + "pkg/shimclient", module + "pkg/network", "fasthttp/router"}},
 	{"every process of the binary pays its packages' init: compose-go's loader and its JSON-schema compiler stay out (pkg/compose loads with its own pipeline)",
 		func(pkg string) bool { return pkg == strings.TrimSuffix(module, "/") },
 		[]string{"santhosh-tekuri/jsonschema", "compose-go/v2/loader", "compose-go/v2/schema", "compose-go/v2/cli"}},

@@ -15,6 +15,6 @@
 // Dockerfile; RUN --mount=type=secret reads Request.Secrets, which reach no layer and no key.
 //
 // It leaves out parsing (package build/parse), running containers (the caller's RunFunc,
-// package container in the daemon), pulling bases (the caller's PullFunc) and the layer tar
+// package shimclient in the daemon), pulling bases (the caller's PullFunc) and the layer tar
 // format (package layer).
 package build

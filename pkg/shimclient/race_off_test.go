@@ -1,5 +1,5 @@
 //go:build !race
 
-package container_test
+package shimclient_test
 
 const raceEnabled = false

@@ -1,4 +1,4 @@
-package container_test
+package shimclient_test
 
 import (
 	"context"
@@ -11,17 +11,17 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
 // startWarm makes a warm shim whose init the test ends, used or not.
-func startWarm(t *testing.T) *container.Warm {
+func startWarm(t *testing.T) *shimclient.Warm {
 	t.Helper()
 	busybox(t) // privileged tests only
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	w, err := container.StartWarm(ctx, t.TempDir(), container.StartOptions{})
+	w, err := shimclient.StartWarm(ctx, t.TempDir(), shimclient.StartOptions{})
 	if err != nil {
 		t.Fatalf("StartWarm: %v", err)
 	}
@@ -46,7 +46,7 @@ func waitExited(t testing.TB, pid int) {
 	t.Errorf("process %d still runs", pid)
 }
 
-func startFromWarm(t *testing.T, w *container.Warm, s *spec.Spec) *container.Container {
+func startFromWarm(t *testing.T, w *shimclient.Warm, s *spec.Spec) *shimclient.Container {
 	t.Helper()
 	if err := s.Save(); err != nil {
 		t.Fatal(err)
@@ -62,7 +62,7 @@ func startFromWarm(t *testing.T, w *container.Warm, s *spec.Spec) *container.Con
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		c.Wait(ctx)
-		container.Cleanup(s.Dir)
+		shimclient.Cleanup(s.Dir)
 		assertNoMounts(t, s.Dir)
 	})
 	return c
@@ -164,7 +164,7 @@ func TestWarmMisfit(t *testing.T) {
 		t.Errorf("error %q does not say why", err)
 	}
 	waitExited(t, w.PID())
-	container.Cleanup(s.Dir)
+	shimclient.Cleanup(s.Dir)
 }
 
 // A setup failure (a bind source that does not exist) reaches Ready, after Start has
@@ -177,7 +177,7 @@ func TestSetupFailureAtReady(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := container.Start(ctx, s, container.StartOptions{})
+	c, err := shimclient.Start(ctx, s, shimclient.StartOptions{})
 	if err != nil {
 		t.Fatalf("Start: %v (the failure belongs to Ready)", err)
 	}
@@ -191,6 +191,6 @@ func TestSetupFailureAtReady(t *testing.T) {
 		t.Errorf("exit %+v, %v; want 125", exit, err)
 	}
 	waitGone(t, s.Dir+"/shim.sock")
-	container.Cleanup(s.Dir)
+	shimclient.Cleanup(s.Dir)
 	assertNoMounts(t, s.Dir)
 }

@@ -1,4 +1,4 @@
-package container_test
+package shimclient_test
 
 import (
 	"os"

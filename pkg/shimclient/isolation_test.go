@@ -1,4 +1,4 @@
-package container_test
+package shimclient_test
 
 import (
 	"context"
@@ -16,7 +16,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/cgroup"
-	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
@@ -141,14 +141,14 @@ func TestOutlivesStarter(t *testing.T) {
 	if err != nil {
 		t.Fatalf("starter: %v: %s", err, out)
 	}
-	c, err := container.Connect(s.Dir)
+	c, err := shimclient.Connect(s.Dir)
 	if err != nil {
 		t.Fatalf("Connect after the starter died: %v", err)
 	}
 	t.Cleanup(func() { c.Signal(syscall.SIGKILL); c.Wait(context.Background()); assertNoMounts(t, s.Dir) })
 	waitLog(t, s.Dir, "alive\n")
 	var buf strings.Builder
-	p, err := c.Exec(context.Background(), container.ExecSpec{Args: []string{"echo", "exec works"}}, container.AttachOptions{Stdout: &buf})
+	p, err := c.Exec(context.Background(), shimclient.ExecSpec{Args: []string{"echo", "exec works"}}, shimclient.AttachOptions{Stdout: &buf})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +169,7 @@ func starter(dir string) int {
 	if err != nil {
 		return 1
 	}
-	c, err := container.Start(context.Background(), s, container.StartOptions{})
+	c, err := shimclient.Start(context.Background(), s, shimclient.StartOptions{})
 	if err != nil {
 		os.Stderr.WriteString(err.Error())
 		return 1
@@ -242,7 +242,7 @@ func TestNoLeakedFDs(t *testing.T) {
 			t.Errorf("tty %v: workload fds %q, want 0 1 2 and ls's own 3", tty, out)
 		}
 		var b strings.Builder
-		p, err := c.Exec(context.Background(), container.ExecSpec{Args: []string{"ls", "/proc/self/fd"}, Tty: tty}, container.AttachOptions{Stdout: &b})
+		p, err := c.Exec(context.Background(), shimclient.ExecSpec{Args: []string{"ls", "/proc/self/fd"}, Tty: tty}, shimclient.AttachOptions{Stdout: &b})
 		if err != nil {
 			t.Fatal(err)
 		}

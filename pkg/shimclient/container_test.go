@@ -1,4 +1,4 @@
-package container_test
+package shimclient_test
 
 import (
 	"bytes"
@@ -19,9 +19,9 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/caps"
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/seccomp"
 	"github.com/minibox/minibox/pkg/shimapi"
+	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/spec"
 	"github.com/minibox/minibox/pkg/testutil"
 )
@@ -82,19 +82,19 @@ func newSpec(t testing.TB, args ...string) *spec.Spec {
 }
 
 // start saves s, starts its container and makes sure the test leaves nothing running.
-func start(t testing.TB, s *spec.Spec) *container.Container {
+func start(t testing.TB, s *spec.Spec) *shimclient.Container {
 	t.Helper()
-	return startWith(t, s, container.StartOptions{})
+	return startWith(t, s, shimclient.StartOptions{})
 }
 
-func startWith(t testing.TB, s *spec.Spec, opts container.StartOptions) *container.Container {
+func startWith(t testing.TB, s *spec.Spec, opts shimclient.StartOptions) *shimclient.Container {
 	t.Helper()
 	if err := s.Save(); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := container.Start(ctx, s, opts)
+	c, err := shimclient.Start(ctx, s, opts)
 	if err != nil {
 		t.Fatalf("Start: %v", err)
 	}
@@ -106,7 +106,7 @@ func startWith(t testing.TB, s *spec.Spec, opts container.StartOptions) *contain
 		defer cancel()
 		c.Wait(ctx)
 		waitGone(t, filepath.Join(s.Dir, "shim.sock"))
-		container.Cleanup(s.Dir)
+		shimclient.Cleanup(s.Dir)
 		assertNoMounts(t, s.Dir)
 		// A shim's stderr is shim.log: a panic or a race report there fails the test.
 		if b, _ := os.ReadFile(filepath.Join(s.Dir, "shim.log")); bytes.Contains(b, []byte("panic")) || bytes.Contains(b, []byte("DATA RACE")) {
@@ -139,7 +139,7 @@ func assertNoMounts(t testing.TB, dir string) {
 }
 
 // run starts s, lets it run and returns its exit and log.
-func run(t *testing.T, s *spec.Spec) (*container.Exit, map[string]string) {
+func run(t *testing.T, s *spec.Spec) (*shimclient.Exit, map[string]string) {
 	t.Helper()
 	c := start(t, s)
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
@@ -156,7 +156,7 @@ func run(t *testing.T, s *spec.Spec) (*container.Exit, map[string]string) {
 
 func logs(t testing.TB, dir string) map[string]string {
 	out := map[string]string{}
-	err := container.ReadLogs(filepath.Join(dir, "container.log"), container.LogOptions{}, nil, func(r container.LogRecord) error {
+	err := shimclient.ReadLogs(filepath.Join(dir, "container.log"), shimclient.LogOptions{}, nil, func(r shimclient.LogRecord) error {
 		out[r.Stream] += r.Text
 		return nil
 	})
@@ -174,12 +174,12 @@ func TestOutputAndExitCode(t *testing.T) {
 	if out["stdout"] != "hello\nbox\n" || out["stderr"] != "oops\n" {
 		t.Errorf("logs = %q", out)
 	}
-	if e, err := container.ReadExit(newSpecDir(t, exit)); err != nil && e != nil {
+	if e, err := shimclient.ReadExit(newSpecDir(t, exit)); err != nil && e != nil {
 		t.Error(err)
 	}
 }
 
-func newSpecDir(t *testing.T, _ *container.Exit) string { return t.TempDir() }
+func newSpecDir(t *testing.T, _ *shimclient.Exit) string { return t.TempDir() }
 
 func TestLogUTF8(t *testing.T) {
 	// The euro sign is cut between two writes; the lone \xff is invalid.
@@ -196,7 +196,7 @@ func TestTrue(t *testing.T) {
 	if exit.ExitCode != 0 {
 		t.Errorf("exit = %+v", exit)
 	}
-	e, err := container.ReadExit(s.Dir)
+	e, err := shimclient.ReadExit(s.Dir)
 	if err != nil || e.ExitCode != 0 || e.FinishedAt.IsZero() {
 		t.Errorf("ReadExit = %+v, %v", e, err)
 	}
@@ -222,7 +222,7 @@ func testNotRunnable(t *testing.T, warm bool) {
 		s := newSpec(t, c.args...)
 		s.Process.User = c.user
 		// Every "cannot run" comes from Resume and is the container's exit code.
-		var ct *container.Container
+		var ct *shimclient.Container
 		if warm {
 			s.InitInCgroup = true
 			ct = startFromWarm(t, startWarm(t), s)
@@ -230,7 +230,7 @@ func testNotRunnable(t *testing.T, warm bool) {
 			ct = start(t, s)
 		}
 		err := ct.Resume(context.Background())
-		var se *container.StartError
+		var se *shimclient.StartError
 		if !errors.As(err, &se) || se.Code != c.code || !strings.Contains(se.Msg, c.msg) {
 			t.Errorf("%v as %q: %v, want code %d %q", c.args, c.user, err, c.code, c.msg)
 			continue
@@ -290,7 +290,7 @@ func waitLog(t testing.TB, dir, want string) {
 	defer cancel()
 	var got string
 	found := errors.New("found")
-	err := container.ReadLogs(filepath.Join(dir, "container.log"), container.LogOptions{Follow: true}, ctx.Done(), func(r container.LogRecord) error {
+	err := shimclient.ReadLogs(filepath.Join(dir, "container.log"), shimclient.LogOptions{Follow: true}, ctx.Done(), func(r shimclient.LogRecord) error {
 		got += r.Text
 		if strings.Contains(got, want) {
 			return found
@@ -327,10 +327,10 @@ func TestExec(t *testing.T) {
 		t.Fatal(err)
 	}
 	var stdout, stderr bytes.Buffer
-	p, err := c.Exec(context.Background(), container.ExecSpec{
+	p, err := c.Exec(context.Background(), shimclient.ExecSpec{
 		Args: []string{"sh", "-c", "echo $FOO $BAR; id -u; id -G; pwd; echo err >&2; exit 5"},
 		Env:  []string{"BAR=exec"}, User: "user", Cwd: "/tmp",
-	}, container.AttachOptions{Stdout: &stdout, Stderr: &stderr})
+	}, shimclient.AttachOptions{Stdout: &stdout, Stderr: &stderr})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -346,24 +346,24 @@ func TestExec(t *testing.T) {
 	}
 	// Stdin, and EOF on its close.
 	stdout.Reset()
-	p, err = c.Exec(context.Background(), container.ExecSpec{Args: []string{"cat"}},
-		container.AttachOptions{Stdin: strings.NewReader("piped\n"), Stdout: &stdout})
+	p, err = c.Exec(context.Background(), shimclient.ExecSpec{Args: []string{"cat"}},
+		shimclient.AttachOptions{Stdin: strings.NewReader("piped\n"), Stdout: &stdout})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if exit, err := p.Wait(context.Background()); err != nil || exit.ExitCode != 0 || stdout.String() != "piped\n" {
 		t.Errorf("cat: %+v %v %q", exit, err, stdout.String())
 	}
-	_, err = c.Exec(context.Background(), container.ExecSpec{Args: []string{"nosuch"}}, container.AttachOptions{})
-	var se *container.StartError
+	_, err = c.Exec(context.Background(), shimclient.ExecSpec{Args: []string{"nosuch"}}, shimclient.AttachOptions{})
+	var se *shimclient.StartError
 	if !errors.As(err, &se) || se.Code != 127 {
 		t.Errorf("exec nosuch: %v, want code 127", err)
 	}
-	_, err = c.Exec(context.Background(), container.ExecSpec{Args: []string{"true"}, Cwd: "/nonexistent"}, container.AttachOptions{})
+	_, err = c.Exec(context.Background(), shimclient.ExecSpec{Args: []string{"true"}, Cwd: "/nonexistent"}, shimclient.AttachOptions{})
 	if !errors.As(err, &se) || se.Code != 126 || !strings.Contains(se.Msg, "chdir") {
 		t.Errorf("exec -w /nonexistent: %v, want code 126", err)
 	}
-	_, err = c.Exec(context.Background(), container.ExecSpec{Args: []string{"true"}, User: "ghost"}, container.AttachOptions{})
+	_, err = c.Exec(context.Background(), shimclient.ExecSpec{Args: []string{"true"}, User: "ghost"}, shimclient.AttachOptions{})
 	if !errors.As(err, &se) || se.Code != 126 || !strings.Contains(se.Msg, "unable to find user ghost") {
 		t.Errorf("exec -u ghost: %v, want code 126", err)
 	}
@@ -408,8 +408,8 @@ func TestExecTTY(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	p, err := c.Exec(context.Background(), container.ExecSpec{Args: []string{"sh", "-c", "stty size; tty"}, Tty: true, Height: 20, Width: 70},
-		container.AttachOptions{Stdout: &out})
+	p, err := c.Exec(context.Background(), shimclient.ExecSpec{Args: []string{"sh", "-c", "stty size; tty"}, Tty: true, Height: 20, Width: 70},
+		shimclient.AttachOptions{Stdout: &out})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -423,7 +423,7 @@ func TestExecTTY(t *testing.T) {
 
 // resumeAttached attaches to c's raw stream, lets the workload run and waits for its end:
 // what the stream carried, and the exit.
-func resumeAttached(t *testing.T, c *container.Container) (string, *container.Exit) {
+func resumeAttached(t *testing.T, c *shimclient.Container) (string, *shimclient.Exit) {
 	t.Helper()
 	conn, err := c.AttachConn(context.Background(), false)
 	if err != nil {
@@ -454,7 +454,7 @@ func TestAttachBeforeResume(t *testing.T) {
 	}
 	conn.Close()
 	go func() {
-		done <- c.Attach(context.Background(), container.AttachOptions{Stdout: &stdout, Stderr: &stderr})
+		done <- c.Attach(context.Background(), shimclient.AttachOptions{Stdout: &stdout, Stderr: &stderr})
 	}()
 	// Attach is registered once AttachConn returns; Attach above races Resume, so use a
 	// second, synchronous attach for the check.
@@ -490,7 +490,7 @@ func TestReconnect(t *testing.T) {
 	}
 	pid := c.PID()
 	c = nil // the daemon forgot it (crash, restart)
-	c2, err := container.Connect(s.Dir)
+	c2, err := shimclient.Connect(s.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -510,10 +510,10 @@ func TestReconnect(t *testing.T) {
 		t.Errorf("exit %+v %v", exit, err)
 	}
 	waitGone(t, filepath.Join(s.Dir, "shim.sock"))
-	if _, err := container.Connect(s.Dir); err == nil {
+	if _, err := shimclient.Connect(s.Dir); err == nil {
 		t.Errorf("Connect to an exited container succeeded")
 	}
-	if e, err := container.ReadExit(s.Dir); err != nil || e.ExitCode != 143 {
+	if e, err := shimclient.ReadExit(s.Dir); err != nil || e.ExitCode != 143 {
 		t.Errorf("ReadExit %+v %v", e, err)
 	}
 }
@@ -525,7 +525,7 @@ func TestLogsFollowEndsAtExit(t *testing.T) {
 		t.Fatal(err)
 	}
 	var got []string
-	err := container.ReadLogs(filepath.Join(s.Dir, "container.log"), container.LogOptions{Follow: true}, nil, func(r container.LogRecord) error {
+	err := shimclient.ReadLogs(filepath.Join(s.Dir, "container.log"), shimclient.LogOptions{Follow: true}, nil, func(r shimclient.LogRecord) error {
 		got = append(got, r.Stream+":"+r.Text)
 		return nil
 	})
@@ -533,7 +533,7 @@ func TestLogsFollowEndsAtExit(t *testing.T) {
 		t.Errorf("follow: %q, %v", got, err)
 	}
 	var tail []string
-	container.ReadLogs(filepath.Join(s.Dir, "container.log"), container.LogOptions{Tail: 2, Stdout: true}, nil, func(r container.LogRecord) error {
+	shimclient.ReadLogs(filepath.Join(s.Dir, "container.log"), shimclient.LogOptions{Tail: 2, Stdout: true}, nil, func(r shimclient.LogRecord) error {
 		tail = append(tail, r.Text)
 		return nil
 	})
@@ -545,7 +545,7 @@ func TestLogsFollowEndsAtExit(t *testing.T) {
 func TestRunOnce(t *testing.T) {
 	s := newSpec(t, "sh", "-c", "echo built > /made; cat /made; echo e >&2; exit 4")
 	var stdout, stderr bytes.Buffer
-	code, err := container.RunOnce(context.Background(), s, &stdout, &stderr)
+	code, err := shimclient.RunOnce(context.Background(), s, &stdout, &stderr)
 	if err != nil || code != 4 || stdout.String() != "built\n" || stderr.String() != "e\n" {
 		t.Errorf("RunOnce = %d, %v, %q, %q", code, err, stdout.String(), stderr.String())
 	}
@@ -630,7 +630,7 @@ func TestManyExecs(t *testing.T) {
 			before = rss()
 		}
 		var out bytes.Buffer
-		p, err := c.Exec(context.Background(), container.ExecSpec{Args: []string{"echo", strconv.Itoa(i)}}, container.AttachOptions{Stdout: &out})
+		p, err := c.Exec(context.Background(), shimclient.ExecSpec{Args: []string{"echo", strconv.Itoa(i)}}, shimclient.AttachOptions{Stdout: &out})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -672,10 +672,10 @@ func TestDoubleStartRefused(t *testing.T) {
 	if err := c.Resume(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := container.Start(context.Background(), s, container.StartOptions{}); err == nil || !strings.Contains(err.Error(), "already running") {
+	if _, err := shimclient.Start(context.Background(), s, shimclient.StartOptions{}); err == nil || !strings.Contains(err.Error(), "already running") {
 		t.Errorf("second Start: %v", err)
 	}
-	if err := container.Cleanup(s.Dir); err == nil {
+	if err := shimclient.Cleanup(s.Dir); err == nil {
 		t.Errorf("Cleanup of a running container succeeded")
 	}
 	if st, err := c.State(); err != nil || st.Status != "running" {
@@ -711,7 +711,7 @@ func TestShimDeathEndsContainer(t *testing.T) {
 	if err != nil || n != 1 {
 		t.Fatalf("init still running 5 s after its shim was killed (%d, %v)", n, err)
 	}
-	if _, err := container.Connect(s.Dir); err == nil {
+	if _, err := shimclient.Connect(s.Dir); err == nil {
 		t.Errorf("Connect to a dead shim succeeded")
 	}
 	os.Remove(filepath.Join(s.Dir, "shim.sock")) // a killed shim leaves its socket
@@ -724,7 +724,7 @@ func TestTiedEndsWithDaemon(t *testing.T) {
 	for _, resume := range []bool{true, false} {
 		t.Run(fmt.Sprintf("resumed=%v", resume), func(t *testing.T) {
 			s := newSpec(t, "sleep", "100")
-			c := startWith(t, s, container.StartOptions{Tied: true})
+			c := startWith(t, s, shimclient.StartOptions{Tied: true})
 			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 			defer cancel()
 			if resume {
@@ -768,14 +768,14 @@ func TestEndLeftoverThroughShim(t *testing.T) {
 	if err := unix.Kill(st.ShimPID, unix.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
-	n, err := container.EndLeftover(s.Dir, 200*time.Millisecond)
+	n, err := shimclient.EndLeftover(s.Dir, 200*time.Millisecond)
 	unix.Kill(st.ShimPID, unix.SIGCONT)
 	if err == nil {
 		t.Errorf("EndLeftover of a stopped shim = %d, nil; want an error", n)
 	}
 	// The first call's request may still reach the shim once it runs again, and end the
 	// container before this call looks: then there is nothing left for it (0).
-	if n, err := container.EndLeftover(s.Dir, 10*time.Second); n > 1 || err != nil {
+	if n, err := shimclient.EndLeftover(s.Dir, 10*time.Second); n > 1 || err != nil {
 		t.Fatalf("EndLeftover = %d, %v", n, err)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -791,12 +791,12 @@ func TestRunOnceHostNetwork(t *testing.T) {
 	s := newSpec(t, "sh", "-c", "test -e /sys/class/net/lo && readlink /proc/self/ns/net")
 	s.Network = "host"
 	var stdout, stderr bytes.Buffer
-	code, err := container.RunOnce(context.Background(), s, &stdout, &stderr)
+	code, err := shimclient.RunOnce(context.Background(), s, &stdout, &stderr)
 	host, _ := os.Readlink("/proc/self/ns/net")
 	if err != nil || code != 0 || strings.TrimSpace(stdout.String()) != host {
 		t.Errorf("RunOnce = %d, %v, %q (host %s), %q", code, err, stdout.String(), host, stderr.String())
 	}
-	if _, err := container.RunOnce(context.Background(), &spec.Spec{Network: "bridge"}, nil, nil); err == nil {
+	if _, err := shimclient.RunOnce(context.Background(), &spec.Spec{Network: "bridge"}, nil, nil); err == nil {
 		t.Errorf("RunOnce with a bridge network succeeded")
 	}
 }

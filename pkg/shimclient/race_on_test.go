@@ -1,6 +1,6 @@
 //go:build race
 
-package container_test
+package shimclient_test
 
 // raceEnabled: the race detector's shadow memory makes memory figures meaningless.
 const raceEnabled = true

@@ -1,4 +1,4 @@
-package container_test
+package shimclient_test
 
 import (
 	"context"
@@ -13,7 +13,7 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// TestMain makes the test binary the shim and init too: the container package re-executes
+// TestMain makes the test binary the shim and init too: the shimclient package re-executes
 // /proc/self/exe as minibox-shim, which runs init by argv[0] minibox-init.
 func TestMain(m *testing.M) {
 	var main func(context.Context, []string) error

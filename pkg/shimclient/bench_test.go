@@ -1,4 +1,4 @@
-package container_test
+package shimclient_test
 
 import (
 	"context"
@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/logfile"
+	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/testutil"
 )
 
@@ -37,7 +37,7 @@ func BenchmarkStartTrue(b *testing.B) {
 		if err := s.Save(); err != nil {
 			b.Fatal(err)
 		}
-		c, err := container.Start(context.Background(), &s, container.StartOptions{})
+		c, err := shimclient.Start(context.Background(), &s, shimclient.StartOptions{})
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -48,7 +48,7 @@ func BenchmarkStartTrue(b *testing.B) {
 		if err != nil || exit.ExitCode != 0 {
 			b.Fatalf("exit %+v %v", exit, err)
 		}
-		container.Cleanup(s.Dir)
+		shimclient.Cleanup(s.Dir)
 		times = append(times, time.Since(t0))
 	}
 	sort.Slice(times, func(i, j int) bool { return times[i] < times[j] })
@@ -62,7 +62,7 @@ func BenchmarkShimRSS(b *testing.B) {
 	const n = 10
 	for i := 0; i < b.N; i++ {
 		sum := map[string]float64{}
-		var cs []*container.Container
+		var cs []*shimclient.Container
 		for j := 0; j < n; j++ {
 			s := newSpec(b, "sh", "-c", "echo hi; sleep 100")
 			c := start(b, s)
