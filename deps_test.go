@@ -49,7 +49,9 @@ var depRules = []depRule{
 	{"every process of the binary pays its packages' init: compose-go's loader and its JSON-schema compiler stay out (pkg/compose loads with its own pipeline)",
 		func(pkg string) bool { return pkg == strings.TrimSuffix(module, "/") },
 		[]string{"santhosh-tekuri/jsonschema", "compose-go/v2/loader", "compose-go/v2/schema", "compose-go/v2/cli"}},
-	{"leaves take the standard library and x/sys only", is("pkg/errdefs", "pkg/atomicfile", "pkg/reexec"),
+	{"the shim's protocol and files are spoken by init and the shim: no HTTP, no engine", is("pkg/shimapi", "pkg/shimfiles"),
+		[]string{"fasthttp", "net/http", module + "pkg/engine", module + "pkg/api"}},
+	{"leaves take the standard library and x/sys only", is("pkg/errdefs", "pkg/atomicfile", "pkg/reexec", "pkg/rsstrim"),
 		[]string{module, "github.com/", "golang.org/x/net", "golang.org/x/sync"}},
 }
 

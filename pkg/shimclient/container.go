@@ -16,6 +16,7 @@ import (
 	"github.com/minibox/minibox/pkg/mount"
 	"github.com/minibox/minibox/pkg/reexec"
 	"github.com/minibox/minibox/pkg/shimapi"
+	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
@@ -85,7 +86,7 @@ func Start(ctx context.Context, s *spec.Spec, opts StartOptions) (*Container, er
 
 // openShimLog opens the container's shim.log, the shim's stderr.
 func openShimLog(s *spec.Spec) (*os.File, error) {
-	return os.OpenFile(filepath.Join(s.Dir, shimapi.ShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	return os.OpenFile(filepath.Join(s.Dir, shimfiles.ShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 }
 
 // startShim starts a detached shim with args and returns its control channel.
@@ -103,7 +104,7 @@ func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Cha
 		cmd.Stderr = stderr
 	}
 	// A shim is small and idle: one P, an eager collector; no async preemption, which
-	// shimapi.TrimRSS relies on to drop the binary's clean data pages safely.
+	// rsstrim.Trim relies on to drop the binary's clean data pages safely.
 	cmd.Env = append([]string{"GOMAXPROCS=1", "GOGC=25", "GODEBUG=madvdontneed=1,asyncpreemptoff=1"}, opts.ShimEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives us, and our terminal's signals
 	err = cmd.Start()
@@ -129,13 +130,13 @@ func created(ctx context.Context, s *spec.Spec, ctl *shimapi.Channel) (*Containe
 	if err != nil {
 		ctl.Close()
 		return nil, fmt.Errorf("container %s: shim exited before init was created (see %s): %w",
-			short(s.ID), filepath.Join(s.Dir, shimapi.ShimLog), err)
+			short(s.ID), filepath.Join(s.Dir, shimfiles.ShimLog), err)
 	}
 	if err := resp.Err(); err != nil {
 		ctl.Close()
 		return nil, err
 	}
-	return &Container{dir: s.Dir, sock: filepath.Join(s.Dir, shimapi.SocketName), pid: resp.PID, tty: s.Process.Terminal, ctl: ctl}, nil
+	return &Container{dir: s.Dir, sock: filepath.Join(s.Dir, shimfiles.SocketName), pid: resp.PID, tty: s.Process.Terminal, ctl: ctl}, nil
 }
 
 func recv(ctx context.Context, ctl *shimapi.Channel) (*shimapi.Response, error) {
@@ -157,7 +158,7 @@ func (c *Container) Ready(ctx context.Context) error {
 		}
 		if err != nil {
 			c.readyErr = fmt.Errorf("container %s: shim exited before init was ready (see %s): %w",
-				short(filepath.Base(c.dir)), filepath.Join(c.dir, shimapi.ShimLog), err)
+				short(filepath.Base(c.dir)), filepath.Join(c.dir, shimfiles.ShimLog), err)
 			return
 		}
 		c.readyErr = resp.Err()
@@ -239,7 +240,7 @@ func short(id string) string {
 // Connect reconnects to the live shim of the container in dir (after a daemon restart).
 // A container whose shim is gone is errdefs.ErrNotFound: read its exit with ReadExit.
 func Connect(dir string) (*Container, error) {
-	c := &Container{dir: dir, sock: filepath.Join(dir, shimapi.SocketName)}
+	c := &Container{dir: dir, sock: filepath.Join(dir, shimfiles.SocketName)}
 	st, err := c.State()
 	if err != nil {
 		return nil, fmt.Errorf("shim of %s: %w", dir, errors.Join(errdefs.ErrNotFound, err))
@@ -250,7 +251,7 @@ func Connect(dir string) (*Container, error) {
 
 // ReadExit reads dir/exit.json; errdefs.ErrNotFound if the workload has no recorded end.
 func ReadExit(dir string) (*Exit, error) {
-	e, err := shimapi.ReadExit(dir)
+	e, err := shimfiles.ReadExit(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return nil, fmt.Errorf("exit record of %s: %w", dir, errdefs.ErrNotFound)
 	}
@@ -260,15 +261,15 @@ func ReadExit(dir string) (*Exit, error) {
 // Cleanup removes what a dead container leaves in dir: its socket and the empty rootfs
 // mount point. Nothing is mounted on the host (mounts lived in the container's namespace).
 func Cleanup(dir string) error {
-	if c, err := shimapi.Dial(filepath.Join(dir, shimapi.SocketName)); err == nil {
+	if c, err := shimapi.Dial(filepath.Join(dir, shimfiles.SocketName)); err == nil {
 		c.Close()
 		// Its rootfs mount point is in use in the container's namespace.
 		return errdefs.Conflict(fmt.Sprintf("container in %s is still running", dir))
 	}
-	if err := os.Remove(filepath.Join(dir, shimapi.SocketName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(filepath.Join(dir, shimfiles.SocketName)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
-	if err := os.Remove(filepath.Join(dir, shimapi.PIDFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+	if err := os.Remove(filepath.Join(dir, shimfiles.PIDFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
 		return err
 	}
 	err := os.Remove(mount.RootfsDir(&spec.Spec{Dir: dir}))

@@ -20,8 +20,8 @@ import (
 
 	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/seccomp"
-	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/shimclient"
+	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
 	"github.com/minibox/minibox/pkg/testutil"
 )
@@ -738,7 +738,7 @@ func TestTiedEndsWithDaemon(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			recs, err := shimapi.ReadProcs(s.Dir)
+			recs, err := shimfiles.ReadProcs(s.Dir)
 			if err != nil || len(recs) != 2 || recs[0].Name != "shim" || recs[0].PID != st.ShimPID ||
 				recs[1].Name != "init" || recs[1].PID != st.PID {
 				t.Fatalf("shim.pid = %+v, %v; want shim %d, init %d", recs, err, st.ShimPID, st.PID)

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/shimapi"
+	"github.com/minibox/minibox/pkg/shimfiles"
 )
 
 // EndLeftover ends the processes of a tied container (StartOptions.Tied) whose daemon died,
@@ -22,7 +23,7 @@ import (
 // mounts). It waits up to within for them to exit. A directory without a record (a shim of
 // an older daemon) is ended through its shim's socket. Nothing of dir is removed.
 func EndLeftover(dir string, within time.Duration) (ended int, err error) {
-	recs, err := shimapi.ReadProcs(dir)
+	recs, err := shimfiles.ReadProcs(dir)
 	if errors.Is(err, os.ErrNotExist) {
 		return endThroughShim(dir, within)
 	}
@@ -31,7 +32,7 @@ func EndLeftover(dir string, within time.Duration) (ended int, err error) {
 	}
 	sort.SliceStable(recs, func(i, j int) bool { return recs[i].Name == "init" && recs[j].Name != "init" })
 	type killed struct {
-		r  shimapi.ProcRecord
+		r  shimfiles.ProcRecord
 		fd *os.File
 	}
 	var ks []killed
@@ -66,7 +67,7 @@ func EndLeftover(dir string, within time.Duration) (ended int, err error) {
 // pidfdOf opens a pidfd on r's process; nil when that process is gone. The start time is
 // read after the pidfd is open: if it matches, the pidfd is r's process (a PID reused in
 // between would show its own, later, start time).
-func pidfdOf(r shimapi.ProcRecord) (*os.File, error) {
+func pidfdOf(r shimfiles.ProcRecord) (*os.File, error) {
 	fd, err := unix.PidfdOpen(r.PID, 0)
 	if err == unix.ESRCH {
 		return nil, nil
@@ -75,7 +76,7 @@ func pidfdOf(r shimapi.ProcRecord) (*os.File, error) {
 		return nil, fmt.Errorf("pidfd of %s %d: %w", r.Name, r.PID, err)
 	}
 	f := os.NewFile(uintptr(fd), "pidfd")
-	start, err := shimapi.ProcStart(r.PID)
+	start, err := shimfiles.ProcStart(r.PID)
 	if err != nil || start != r.Start {
 		f.Close()
 		return nil, nil // gone, or another process's PID now
@@ -102,7 +103,7 @@ func waitPidfd(f *os.File, deadline time.Time) bool {
 // endThroughShim kills the container in dir through its shim, if one answers there, and
 // waits up to within for init's end: a shim that does not answer in time is left.
 func endThroughShim(dir string, within time.Duration) (int, error) {
-	sock := filepath.Join(dir, shimapi.SocketName)
+	sock := filepath.Join(dir, shimfiles.SocketName)
 	c, err := shimapi.Dial(sock)
 	if err != nil {
 		return 0, nil // no shim listens

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/minibox/minibox/pkg/shimapi"
+	"github.com/minibox/minibox/pkg/shimfiles"
 )
 
 // TestEndLeftover: the recorded processes are killed and waited for; a record whose PID now
@@ -25,18 +25,18 @@ func TestEndLeftover(t *testing.T) {
 		return cmd
 	}
 	shim, init, other := start(), start(), start()
-	if err := shimapi.RecordProc(dir, "shim", shim.Process.Pid, true); err != nil {
+	if err := shimfiles.RecordProc(dir, "shim", shim.Process.Pid, true); err != nil {
 		t.Fatal(err)
 	}
-	if err := shimapi.RecordProc(dir, "init", init.Process.Pid, false); err != nil {
+	if err := shimfiles.RecordProc(dir, "init", init.Process.Pid, false); err != nil {
 		t.Fatal(err)
 	}
 	// A stale line: other's PID with another start time, as after the PID's reuse.
-	st, err := shimapi.ProcStart(other.Process.Pid)
+	st, err := shimfiles.ProcStart(other.Process.Pid)
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := os.OpenFile(filepath.Join(dir, shimapi.PIDFile), os.O_WRONLY|os.O_APPEND, 0)
+	f, err := os.OpenFile(filepath.Join(dir, shimfiles.PIDFile), os.O_WRONLY|os.O_APPEND, 0)
 	if err != nil {
 		t.Fatal(err)
 	}

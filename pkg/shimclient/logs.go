@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 
 	"github.com/minibox/minibox/pkg/logfile"
-	"github.com/minibox/minibox/pkg/shimapi"
+	"github.com/minibox/minibox/pkg/shimfiles"
 )
 
 // LogRecord is one chunk of a container's output.
@@ -19,7 +19,7 @@ type LogOptions = logfile.Options
 // (inotify, no polling) until the container has exited (its exit.json appears beside the
 // log), done is closed, or emit fails; what was written before the end is always emitted.
 func ReadLogs(path string, opts LogOptions, done <-chan struct{}, emit func(LogRecord) error) error {
-	exit := filepath.Join(filepath.Dir(path), shimapi.ExitName)
+	exit := filepath.Join(filepath.Dir(path), shimfiles.ExitName)
 	exited := func() bool {
 		_, err := os.Stat(exit)
 		return err == nil

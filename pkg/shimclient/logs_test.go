@@ -8,25 +8,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minibox/minibox/pkg/logfile"
 	"github.com/minibox/minibox/pkg/shimapi"
+	"github.com/minibox/minibox/pkg/shimfiles"
 )
 
 func writeLog(t *testing.T, dir string, recs ...LogRecord) {
 	t.Helper()
-	f, err := os.OpenFile(filepath.Join(dir, shimapi.LogName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	f, err := os.OpenFile(filepath.Join(dir, shimfiles.LogName), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer f.Close()
 	for i := range recs {
-		f.Write(shimapi.AppendLogLine(nil, &recs[i]))
+		f.Write(logfile.AppendJSONLine(nil, &recs[i]))
 	}
 }
 
 func collect(t *testing.T, dir string, opts LogOptions, done <-chan struct{}) string {
 	t.Helper()
 	var b strings.Builder
-	err := ReadLogs(filepath.Join(dir, shimapi.LogName), opts, done, func(r LogRecord) error {
+	err := ReadLogs(filepath.Join(dir, shimfiles.LogName), opts, done, func(r LogRecord) error {
 		b.WriteString(r.Stream[3:4] + r.Text) // "o" or "e"
 		return nil
 	})
@@ -107,14 +109,14 @@ func TestReadLogsFollow(t *testing.T) {
 	go func() { result <- collect(t, dir, LogOptions{Follow: true}, nil) }()
 	writeLog(t, dir, LogRecord{Time: now, Stream: "stderr", Text: "two\n"})
 	// A half-written line is held until its end arrives.
-	f, _ := os.OpenFile(filepath.Join(dir, shimapi.LogName), os.O_WRONLY|os.O_APPEND, 0)
-	line := shimapi.AppendLogLine(nil, &LogRecord{Time: now, Stream: "stdout", Text: "three\n"})
+	f, _ := os.OpenFile(filepath.Join(dir, shimfiles.LogName), os.O_WRONLY|os.O_APPEND, 0)
+	line := logfile.AppendJSONLine(nil, &LogRecord{Time: now, Stream: "stdout", Text: "three\n"})
 	f.Write(line[:10])
 	time.Sleep(20 * time.Millisecond)
 	f.Write(line[10:])
 	f.Close()
 	// The container ends: exit.json appears; follow drains and returns.
-	closeExit, err := shimapi.WriteExit(dir, &shimapi.Exit{})
+	closeExit, err := shimfiles.WriteExit(dir, &shimapi.Exit{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -128,7 +130,7 @@ func TestReadLogsFollow(t *testing.T) {
 		t.Fatal("follow did not end after exit.json appeared")
 	}
 	// done ends a follow of a live container too.
-	os.Remove(filepath.Join(dir, shimapi.ExitName))
+	os.Remove(filepath.Join(dir, shimfiles.ExitName))
 	done := make(chan struct{})
 	go func() { result <- collect(t, dir, LogOptions{Follow: true, Tail: 1}, done) }()
 	time.Sleep(20 * time.Millisecond)

@@ -1,4 +1,4 @@
-package shimapi
+package rsstrim
 
 import (
 	"bufio"
@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// TrimRSS drops this process's page-table entries for the parts of its own binary it
+// Trim drops this process's page-table entries for the parts of its own binary it
 // only read: text, rodata, and the pages of .data and .noptrdata it never wrote. Start-up
 // touches much of them (the runtime walks the function table; every package's init runs,
 // and some read large tables), but an idle shim needs a few pages: after this, its resident
@@ -27,7 +27,7 @@ import (
 // after the madvise is faulted back with its neighbours (the kernel maps 64 KiB around a
 // file fault). Data pages are dropped only with GOMAXPROCS=1 and GODEBUG=asyncpreemptoff=1
 // (see dropClean).
-func TrimRSS() {
+func Trim() {
 	trim(true)
 }
 
@@ -50,10 +50,10 @@ func trim(collect bool) {
 	}
 }
 
-// Trimmer trims once its process has been quiet for a while after work: TrimRSS after work
-// (Kick), DropRSS after a garbage collection alone (the runtime forces one every two
-// minutes, and its stack scans fault in megabytes of the function table; DropRSS's lack
-// of a collection ends the chain). Run it in a goroutine of its own, which parks right
+// Trimmer trims once its process has been quiet for a while after work: Trim after work
+// (Kick), and after a garbage collection alone a trim without a collection of its own (the
+// runtime forces one every two minutes, and its stack scans fault in megabytes of the
+// function table; leaving out the collection ends the chain). Run it in a goroutine of its own, which parks right
 // after each trim: ending a goroutine reads the function table, which would fault back in
 // some of what the trim just dropped.
 type Trimmer struct {

@@ -1,25 +1,25 @@
-package shimapi
+package logfile
 
 import (
 	"time"
 	"unicode/utf8"
 )
 
-// LogRecord is one line of container.log: one chunk of output.
-type LogRecord struct {
+// Record is one chunk of a container's output; the JSON format stores it as one line.
+type Record struct {
 	Time   time.Time `json:"time"`   // RFC 3339 with nanoseconds
 	Stream string    `json:"stream"` // "stdout" or "stderr" (a tty is all stdout)
 	Text   string    `json:"text"`
 }
 
-// AppendLogLine appends r as one JSON line. Invalid UTF-8 becomes U+FFFD.
-func AppendLogLine(b []byte, r *LogRecord) []byte {
-	return AppendLog(b, r.Time, r.Stream, []byte(r.Text))
+// AppendJSONLine appends r as one JSON line. Invalid UTF-8 becomes U+FFFD.
+func AppendJSONLine(b []byte, r *Record) []byte {
+	return AppendJSON(b, r.Time, r.Stream, []byte(r.Text))
 }
 
-// AppendLog appends one JSON line for a chunk of a stream, without allocating: the shim
+// AppendJSON appends one JSON line for a chunk of a stream, without allocating: the shim
 // calls it for every read of the container's output.
-func AppendLog(b []byte, t time.Time, stream string, p []byte) []byte {
+func AppendJSON(b []byte, t time.Time, stream string, p []byte) []byte {
 	b = append(b, `{"time":"`...)
 	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","stream":"`...)

@@ -1,4 +1,4 @@
-package shimapi
+package rsstrim
 
 import (
 	"encoding/binary"
@@ -9,16 +9,16 @@ import (
 )
 
 // Initialised globals live in the binary's writable file mapping (.noptrdata), which
-// TrimRSS partly drops: what was written must survive, what was not must read back as is.
+// Trim partly drops: what was written must survive, what was not must read back as is.
 // (unwritten is large: a fault on a neighbour maps 64 KiB around it.)
 var (
 	written   = [4096 * 4]byte{1, 2, 3}
 	unwritten = [256 << 10]byte{4, 5, 6}
 )
 
-func TestTrimRSSKeepsWrites(t *testing.T) {
+func TestTrimKeepsWrites(t *testing.T) {
 	defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(1))
-	// What TrimRSS checks before dropping data pages (the runtime read the real setting at
+	// What Trim checks before dropping data pages (the runtime read the real setting at
 	// start-up: this test's goroutines stay put meanwhile, so the race is not exercised).
 	t.Setenv("GODEBUG", "asyncpreemptoff=1")
 	written[0], written[len(written)-1] = 7, 8
@@ -26,11 +26,11 @@ func TestTrimRSSKeepsWrites(t *testing.T) {
 	for _, b := range unwritten {
 		sum += int(b)
 	}
-	TrimRSS()
+	Trim()
 	// A page in the middle of unwritten, read above, is no longer mapped (before it is read
 	// again below).
 	if resident(t, &unwritten[len(unwritten)/2]) {
-		t.Errorf("clean data page still resident after TrimRSS")
+		t.Errorf("clean data page still resident after Trim")
 	}
 	if written[0] != 7 || written[1] != 2 || written[len(written)-1] != 8 {
 		t.Errorf("written data lost: %v ... %v", written[:3], written[len(written)-1])

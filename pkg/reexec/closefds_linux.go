@@ -1,4 +1,4 @@
-package shimapi
+package reexec
 
 import (
 	"os"
