@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/build/ignore"
 	"github.com/minibox/minibox/pkg/build/parse"
 	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -281,7 +282,7 @@ func (bld *Builder) planMiniBox(ctx context.Context, req *Request, logf func(str
 	if err != nil {
 		return nil, nil, err
 	}
-	if err := bld.prepareContext(req, IgnoreFile); err != nil {
+	if err := bld.prepareContext(req, ignore.MiniBoxFile); err != nil {
 		return nil, nil, err
 	}
 	args := buildArgs(f, req.BuildArgs)
@@ -346,11 +347,11 @@ func (bld *Builder) prepareContext(req *Request, ignoreFiles ...string) error {
 	if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
 		return errdefs.Invalid(fmt.Sprintf("build context %s is not a directory", req.Context))
 	}
-	var ig *Ignore
+	var ig *ignore.Rules
 	if req.Dockerfile {
-		ig, err = LoadDockerIgnore(real, ignoreFiles...)
+		ig, err = ignore.LoadDocker(real, ignoreFiles...)
 	} else {
-		ig, err = LoadIgnore(real)
+		ig, err = ignore.Load(real)
 	}
 	if err != nil {
 		return fmt.Errorf("read the ignore file: %w", err)

@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minibox/minibox/pkg/build/ignore"
 	"github.com/minibox/minibox/pkg/build/parse"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/inroot"
@@ -19,7 +20,7 @@ import (
 // ctxView is the build context: a directory with symlinks resolved, minus .miniboxignore.
 type ctxView struct {
 	root   string
-	ignore *Ignore
+	ignore *ignore.Rules
 }
 
 func (c *ctxView) abs(rel string) string { return filepath.Join(c.root, filepath.FromSlash(rel)) }
@@ -112,7 +113,7 @@ func ctxSources(in *parse.Instr, cv *ctxView, ctxFS *view, srcArgs []string) ([]
 		if n == 0 {
 			why := "not found in the build context"
 			if excluded {
-				why = "excluded by " + IgnoreFile
+				why = "excluded by " + ignore.MiniBoxFile
 			}
 			return nil, fmt.Errorf("%s: COPY source %s %s: %w", in.Pos, s, why, errdefs.ErrInvalid)
 		}
@@ -133,7 +134,7 @@ type copier struct {
 	uid, gid int
 	chmod    fs.FileMode
 	hasMode  bool
-	ignore   *Ignore // context only
+	ignore   *ignore.Rules // context only
 	fromCtx  bool
 }
 

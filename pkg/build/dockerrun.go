@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minibox/minibox/pkg/build/ignore"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/inroot"
 	"github.com/minibox/minibox/pkg/spec"
@@ -193,7 +194,7 @@ func (bld *Builder) makeCacheMount(m dockerMnt, dir string) error {
 // tree resolved inside its root.
 func (bx *blockRun) bindSource(i int, m dockerMnt) (string, error) {
 	var src *view
-	var ign *Ignore
+	var ign *ignore.Rules
 	if m.From != "" {
 		src = bx.bld.fullView(bx.plan.byName[m.From])
 	} else {

@@ -1,4 +1,4 @@
-package build
+package ignore
 
 import (
 	"bufio"
@@ -14,39 +14,39 @@ import (
 	"github.com/moby/patternmatcher/ignorefile"
 )
 
-// IgnoreFile is the context's exclusion list.
-const IgnoreFile = ".miniboxignore"
+// MiniBoxFile is the context's exclusion list of a MiniBox file's build.
+const MiniBoxFile = ".miniboxignore"
 
-// Ignore is a parsed .miniboxignore: the last pattern matching a path (or any directory
+// Rules is a parsed .miniboxignore: the last pattern matching a path (or any directory
 // above it) decides, so "!" re-includes and an excluded directory excludes its contents.
-type Ignore struct {
-	rules []ignoreRule
+type Rules struct {
+	rules []rule
 	// docker, when set, decides instead: a .dockerignore, with Docker's own matcher.
 	docker *patternmatcher.PatternMatcher
 	name   string // the ignore file, kept in every image like Docker's .dockerignore
 }
 
-type ignoreRule struct {
+type rule struct {
 	neg      bool
 	anchored bool // has a '/': matched against the whole path; else against each name
 	re       *regexp.Regexp
 }
 
-// LoadIgnore reads dir/.miniboxignore; a missing file ignores nothing.
-func LoadIgnore(dir string) (*Ignore, error) {
-	b, err := os.ReadFile(filepath.Join(dir, IgnoreFile))
+// Load reads dir/.miniboxignore; a missing file ignores nothing.
+func Load(dir string) (*Rules, error) {
+	b, err := os.ReadFile(filepath.Join(dir, MiniBoxFile))
 	if os.IsNotExist(err) {
-		return &Ignore{}, nil
+		return &Rules{}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	return ParseIgnore(b)
+	return Parse(b)
 }
 
-// LoadDockerIgnore reads the first of names (then .dockerignore) in dir with Docker's
+// LoadDocker reads the first of names (then .dockerignore) in dir with Docker's
 // rules; none present ignores nothing.
-func LoadDockerIgnore(dir string, names ...string) (*Ignore, error) {
+func LoadDocker(dir string, names ...string) (*Rules, error) {
 	for _, n := range append(names, ".dockerignore") {
 		f, err := os.Open(filepath.Join(dir, n))
 		if os.IsNotExist(err) {
@@ -64,21 +64,21 @@ func LoadDockerIgnore(dir string, names ...string) (*Ignore, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: %v: %w", n, err, errdefs.ErrInvalid)
 		}
-		return &Ignore{docker: pm, name: n}, nil
+		return &Rules{docker: pm, name: n}, nil
 	}
-	return &Ignore{}, nil
+	return &Rules{}, nil
 }
 
-// ParseIgnore reads patterns, one a line, # comments.
-func ParseIgnore(b []byte) (*Ignore, error) {
-	ig := &Ignore{}
+// Parse reads patterns, one a line, # comments.
+func Parse(b []byte) (*Rules, error) {
+	ig := &Rules{}
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		p := strings.TrimSpace(sc.Text())
 		if p == "" || strings.HasPrefix(p, "#") {
 			continue
 		}
-		r := ignoreRule{}
+		r := rule{}
 		if strings.HasPrefix(p, "!") {
 			r.neg, p = true, strings.TrimSpace(p[1:])
 		}
@@ -145,7 +145,7 @@ func globRegexp(p string) string {
 }
 
 // Excluded reports whether rel (slash-separated, relative to the context) is left out.
-func (ig *Ignore) Excluded(rel string) bool {
+func (ig *Rules) Excluded(rel string) bool {
 	if ig == nil || rel == "" || rel == "." {
 		return false
 	}
@@ -161,7 +161,7 @@ func (ig *Ignore) Excluded(rel string) bool {
 		return false
 	}
 	rel = strings.Trim(filepath.ToSlash(rel), "/")
-	if rel == IgnoreFile {
+	if rel == MiniBoxFile {
 		return false // the builder reads it; COPY . still gets it, as Docker's .dockerignore
 	}
 	parts := strings.Split(rel, "/")
@@ -180,7 +180,7 @@ func (ig *Ignore) Excluded(rel string) bool {
 // Descend reports whether an excluded directory rel may still hold paths that a "!"
 // exception of a .dockerignore takes back: the copy and the key then walk into it, as
 // Docker's does, keeping only what is re-included (and the directories above it).
-func (ig *Ignore) Descend(rel string) bool {
+func (ig *Rules) Descend(rel string) bool {
 	if ig == nil || ig.docker == nil || !ig.docker.Exclusions() {
 		return false
 	}
@@ -212,7 +212,7 @@ func mayMatchBelow(pat, dir []string) bool {
 }
 
 // match tests the rule against the path prefix parts[:i+1].
-func (r ignoreRule) match(parts []string, i int) bool {
+func (r rule) match(parts []string, i int) bool {
 	if r.anchored {
 		return r.re.MatchString(strings.Join(parts[:i+1], "/"))
 	}
