@@ -196,6 +196,10 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 			r()
 		}
 	}()
+	done := make(built, len(p.blocks))
+	for _, bp := range p.blocks {
+		done[bp] = &blockOut{}
+	}
 	step := 0
 	var failed string
 	failed, err = schedule(ctx, order, deps, workers, func(ctx context.Context, n string) error {
@@ -208,18 +212,19 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 		rmu.Unlock()
 		bt := time.Now()
 		var rel []func()
-		state, err := bld.runBlock(ctx, p, &req, bp, tmp, lw, send, stepNo, &rel)
+		state, err := bld.runBlock(ctx, p, done, &req, bp, tmp, lw, send, stepNo, &rel)
 		rmu.Lock()
 		releases = append(releases, rel...)
 		rmu.Unlock()
 		d := time.Since(bt)
 		rmu.Lock()
-		results[n] = &BlockResult{Name: n, State: state, DurationMS: d.Milliseconds(), Key: bp.key}
-		if bp.entry != nil {
-			results[n].Layer = bp.entry.Digest.String()
+		out := done[bp]
+		results[n] = &BlockResult{Name: n, State: state, DurationMS: d.Milliseconds(), Key: out.key}
+		if out.entry != nil {
+			results[n].Layer = out.entry.Digest.String()
 		}
-		if bp.key != "" {
-			held = append(held, bp.key)
+		if out.key != "" {
+			held = append(held, out.key)
 		}
 		rmu.Unlock()
 		if err != nil {
@@ -249,9 +254,9 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	}
 	res.CriticalPath = criticalPath(p, results)
 	if ds != nil {
-		err = bld.finalizeDocker(ctx, ds, &req, res, logf)
+		err = bld.finalizeDocker(ctx, ds, done, &req, res, logf)
 	} else {
-		err = bld.finalize(ctx, p, &req, imageBase, res, logf)
+		err = bld.finalize(ctx, p, done, &req, imageBase, res, logf)
 	}
 	if err != nil {
 		return nil, err
@@ -362,14 +367,14 @@ func (bld *Builder) prepareContext(req *Request, ignoreFiles ...string) error {
 }
 
 // runBlock computes a block's key and either reuses layers/<key> or builds it.
-func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blockPlan, tmp string,
+func (bld *Builder) runBlock(ctx context.Context, p *plan, done built, req *Request, bp *blockPlan, tmp string,
 	lw *lineWriter, send func(Event), step int, releases *[]func()) (string, error) {
-	bx := &blockRun{bld: bld, plan: p, req: req, bp: bp, out: lw, tmp: tmp}
+	bx := &blockRun{bld: bld, plan: p, built: done, req: req, bp: bp, out: lw, tmp: tmp}
 	key, err := bx.blockKey(ctx)
 	if err != nil {
 		return "FAILED", err
 	}
-	bp.key = key
+	done[bp].key = key
 	bld.hold(key)
 	if bld.HoldKey != nil {
 		release, err := bld.HoldKey(key)
@@ -390,7 +395,7 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blo
 			if err := bld.ensureBlob(ctx, e, req.epoch); err != nil {
 				return "FAILED", err
 			}
-			bp.entry = e
+			done[bp].entry = e
 			if p.file.Format == parse.Legacy {
 				lw.engine(" ---> Using cache")
 			}
@@ -410,7 +415,7 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blo
 	bx.dir = filepath.Join(tmp, bp.b.Name)
 	bx.upper = filepath.Join(bx.dir, "upper")
 	bx.work = filepath.Join(bx.dir, "work")
-	bx.lower = lowerDirs(bp)
+	bx.lower = done.lowerDirs(bp)
 	if err := os.MkdirAll(bx.upper, 0o755); err != nil {
 		return "FAILED", err
 	}
@@ -424,7 +429,7 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blo
 	if err != nil {
 		return "FAILED", err
 	}
-	bp.entry = e
+	done[bp].entry = e
 	return "DONE", nil
 }
 
@@ -527,7 +532,7 @@ type imageConfig struct {
 
 // finalize writes the image: base layers, the target's NEED closure, the target; a config
 // that inherits the base's and adds the file's settings; the manifest; the names.
-func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *baseInfo, res *Result, logf func(string, string)) error {
+func (bld *Builder) finalize(ctx context.Context, p *plan, done built, req *Request, base *baseInfo, res *Result, logf func(string, string)) error {
 	t0 := time.Now()
 	layers := append([]ocispec.Descriptor(nil), base.Layers...)
 	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
@@ -536,12 +541,13 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 		fresh = append(fresh, base.Layers...)
 	}
 	for _, bp := range p.image {
-		if bp.entry.Entries == 0 {
+		e := done[bp].entry
+		if e.Entries == 0 {
 			continue // ENV-only blocks add nothing to the filesystem
 		}
-		layers = append(layers, bp.entry.descriptor())
-		diffIDs = append(diffIDs, bp.entry.DiffID)
-		fresh = append(fresh, bp.entry.descriptor())
+		layers = append(layers, e.descriptor())
+		diffIDs = append(diffIDs, e.DiffID)
+		fresh = append(fresh, e.descriptor())
 	}
 	logf("finalize", fmt.Sprintf("writing %d layer(s)", len(layers)))
 	epoch := req.epoch
@@ -585,7 +591,7 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 	c.Volumes = fileVolumes(p, c.Volumes)
 	c.Labels = withLabels(c.Labels, req.Labels)
 	cfg.Config = configWithHealth{ImageConfig: c, Healthcheck: base.Health, Shell: shell}
-	cfg.History = miniBoxHistory(p, base, epoch)
+	cfg.History = miniBoxHistory(p, done, base, epoch)
 	if h := p.file.Health; h != nil {
 		hc := healthConfig{Test: h.Test}
 		if h.Test[0] != "NONE" {
@@ -609,7 +615,7 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *b
 // is an empty layer, as Docker marks config-only steps). The base's entries keep what
 // they did but not when: the image's digest depends on the base's layers and steps, not
 // on when a base was imported into this data root.
-func miniBoxHistory(p *plan, base *baseInfo, epoch time.Time) []ocispec.History {
+func miniBoxHistory(p *plan, done built, base *baseInfo, epoch time.Time) []ocispec.History {
 	var out []ocispec.History
 	if base != nil && len(base.Raw) > 0 {
 		var img struct {
@@ -627,7 +633,7 @@ func miniBoxHistory(p *plan, base *baseInfo, epoch time.Time) []ocispec.History 
 			steps = append(steps, instrText(ip))
 		}
 		out = append(out, ocispec.History{Created: &epoch, CreatedBy: "BLOCK " + bp.b.Name + ": " + strings.Join(steps, "; "),
-			Comment: "minibox build", EmptyLayer: bp.entry.Entries == 0})
+			Comment: "minibox build", EmptyLayer: done[bp].entry.Entries == 0})
 	}
 	return out
 }

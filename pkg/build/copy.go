@@ -43,7 +43,7 @@ func (bx *blockRun) copySources(ip instrPlan) ([]copySrc, *view, error) {
 	var out []copySrc
 	if in.From != "" {
 		from := bx.plan.byName[in.From]
-		v := bx.bld.fullView(from)
+		v := bx.built.view(from)
 		for _, s := range srcArgs {
 			matches, err := v.Glob(cleanRel(s))
 			if err != nil {

@@ -1086,7 +1086,7 @@ func secretMount(m *instructions.Mount, workdir string) dockerMnt {
 }
 
 // finalizeDocker writes the target stage as an image with Docker's config and history.
-func (bld *Builder) finalizeDocker(ctx context.Context, dp *dockerPlan, req *Request, res *Result, logf func(string, string)) error {
+func (bld *Builder) finalizeDocker(ctx context.Context, dp *dockerPlan, done built, req *Request, res *Result, logf func(string, string)) error {
 	t0 := time.Now()
 	s := dp.target
 	base := s.base
@@ -1094,12 +1094,13 @@ func (bld *Builder) finalizeDocker(ctx context.Context, dp *dockerPlan, req *Req
 	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
 	var fresh []ocispec.Descriptor
 	for _, bp := range s.chain {
-		if bp.entry.Entries == 0 {
+		e := done[bp].entry
+		if e.Entries == 0 {
 			continue
 		}
-		layers = append(layers, bp.entry.descriptor())
-		diffIDs = append(diffIDs, bp.entry.DiffID)
-		fresh = append(fresh, bp.entry.descriptor())
+		layers = append(layers, e.descriptor())
+		diffIDs = append(diffIDs, e.DiffID)
+		fresh = append(fresh, e.descriptor())
 	}
 	logf("finalize", fmt.Sprintf("writing %d layer(s)", len(layers)))
 	epoch := req.epoch
@@ -1120,7 +1121,7 @@ func (bld *Builder) finalizeDocker(ctx context.Context, dp *dockerPlan, req *Req
 			continue
 		}
 		img.History = append(img.History, ocispec.History{Created: &epoch, CreatedBy: h.createdBy, Comment: "minibox build",
-			EmptyLayer: h.bp == nil || h.bp.entry.Entries == 0})
+			EmptyLayer: h.bp == nil || done[h.bp].entry.Entries == 0})
 	}
 	cb, err := json.Marshal(img)
 	if err != nil {

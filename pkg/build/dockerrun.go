@@ -196,7 +196,7 @@ func (bx *blockRun) bindSource(i int, m dockerMnt) (string, error) {
 	var src *view
 	var ign *ignore.Rules
 	if m.From != "" {
-		src = bx.bld.fullView(bx.plan.byName[m.From])
+		src = bx.built.view(bx.plan.byName[m.From])
 	} else {
 		src = newView([]string{bx.ctxView().root})
 		ign = bx.ctxView().ignore

@@ -39,10 +39,10 @@ func (bx *blockRun) blockKey(ctx context.Context) (string, error) {
 	k := keyHash{sha256.New()}
 	k.field(keyVersion, "base", bp.base.Digest)
 	for _, c := range bp.closure {
-		k.field("need", c.key)
+		k.field("need", bx.built[c].key)
 	}
 	for _, f := range bp.froms {
-		k.field("from", f.key)
+		k.field("from", bx.built[f].key)
 	}
 	k.field("env", strings.Join(bp.start.env, "\x00"), "user", bp.start.user, "workdir", bp.start.workdir)
 	var args []string

@@ -75,10 +75,6 @@ type blockPlan struct {
 	end     state
 	instrs  []instrPlan
 	auto    bool // AUTO-DEPS present
-
-	// set by the build
-	key   string
-	entry *cacheEntry
 }
 
 // plan holds the whole build: blocks to build (file order) and the target.

@@ -28,6 +28,7 @@ type RunFunc func(ctx context.Context, s *spec.Spec, stdout, stderr io.Writer) (
 type blockRun struct {
 	bld   *Builder
 	plan  *plan
+	built built // what the blocks before it produced
 	req   *Request
 	bp    *blockPlan
 	dir   string // tmp/build-*/<block>: upper/, work/, hosts, resolv.conf, hostname
@@ -50,11 +51,22 @@ func (bx *blockRun) view() *view {
 	return newView(append([]string{bx.upper}, bx.lower...))
 }
 
+// blockOut is what building a block produced: its cache key and its layer.
+type blockOut struct {
+	key   string
+	entry *cacheEntry
+}
+
+// built maps each block of a build to what it produced. Its keys are set before the
+// build starts; each value is written by its block alone, and read by the blocks that
+// wait for it, after it finished.
+type built map[*blockPlan]*blockOut
+
 // lowerDirs is a block's overlay lowers: its NEED closure (top first) over its base.
-func lowerDirs(bp *blockPlan) []string {
+func (b built) lowerDirs(bp *blockPlan) []string {
 	var out []string
 	for i := len(bp.closure) - 1; i >= 0; i-- {
-		out = append(out, bp.closure[i].entry.diff())
+		out = append(out, b[bp.closure[i]].entry.diff())
 	}
 	if bp.base != nil {
 		out = append(out, bp.base.Dirs...)
@@ -62,9 +74,9 @@ func lowerDirs(bp *blockPlan) []string {
 	return out
 }
 
-// fullView is a finished block's whole filesystem, for COPY FROM=; the caller closes it.
-func (bld *Builder) fullView(bp *blockPlan) *view {
-	return newView(append([]string{bp.entry.diff()}, lowerDirs(bp)...))
+// view is a finished block's whole filesystem, for COPY FROM=; the caller closes it.
+func (b built) view(bp *blockPlan) *view {
+	return newView(append([]string{b[bp].entry.diff()}, b.lowerDirs(bp)...))
 }
 
 // runInstrs executes the block's instructions in order, then AUTO-DEPS.
