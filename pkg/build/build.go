@@ -151,8 +151,8 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	}
 	logf := func(block, line string) { send(Event{Block: block, Line: line}) }
 	var (
-		p         *plan
-		imageBase *baseInfo
+		p         *XPlan
+		imageBase *XBase
 		ds        *dockerPlan
 		err       error
 	)
@@ -183,10 +183,10 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	var rmu sync.Mutex
 	writers := map[string]*lineWriter{}
 	deps := map[string][]string{}
-	order := make([]string, len(p.blocks))
-	for i, bp := range p.blocks {
-		order[i] = bp.b.Name
-		deps[bp.b.Name] = bp.deps
+	order := make([]string, len(p.Blocks))
+	for i, bp := range p.Blocks {
+		order[i] = bp.Def.Name
+		deps[bp.Def.Name] = bp.Deps
 	}
 	var held []string
 	var releases []func()
@@ -196,14 +196,14 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 			r()
 		}
 	}()
-	done := make(built, len(p.blocks))
-	for _, bp := range p.blocks {
+	done := make(built, len(p.Blocks))
+	for _, bp := range p.Blocks {
 		done[bp] = &blockOut{}
 	}
 	step := 0
 	var failed string
 	failed, err = schedule(ctx, order, deps, workers, func(ctx context.Context, n string) error {
-		bp := p.byName[n]
+		bp := p.ByName[n]
 		lw := &lineWriter{block: n, emit: logf}
 		rmu.Lock()
 		writers[n] = lw
@@ -249,8 +249,8 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 
 	// Finalize.
 	res := &Result{Image: name, Tags: req.Tags}
-	for _, bp := range p.blocks {
-		res.Blocks = append(res.Blocks, *results[bp.b.Name])
+	for _, bp := range p.Blocks {
+		res.Blocks = append(res.Blocks, *results[bp.Def.Name])
 	}
 	res.CriticalPath = criticalPath(p, results)
 	if ds != nil {
@@ -276,7 +276,7 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 }
 
 // planMiniBox parses a MiniBox file and resolves its bases into a plan.
-func (bld *Builder) planMiniBox(ctx context.Context, req *Request, logf func(string, string), name string, workers int) (*plan, *baseInfo, error) {
+func (bld *Builder) planMiniBox(ctx context.Context, req *Request, logf func(string, string), name string, workers int) (*XPlan, *XBase, error) {
 	if req.FileName == "" {
 		req.FileName = "MiniBox"
 	}
@@ -307,10 +307,10 @@ func (bld *Builder) planMiniBox(ctx context.Context, req *Request, logf func(str
 	logf("build", fmt.Sprintf("mode=%s blocks=%d workers=%d", f.Format, len(sel), workers))
 
 	// Bases: each distinct reference once.
-	bases := map[string]*baseInfo{}
-	byRef := map[string]*baseInfo{}
-	baseOf := func(w *parse.Word) (*baseInfo, error) {
-		ref, err := expand(w.Text, envList(nil), args)
+	bases := map[string]*XBase{}
+	byRef := map[string]*XBase{}
+	baseOf := func(w *parse.Word) (*XBase, error) {
+		ref, err := expand(w.Text, XEnv(nil), args)
 		if err != nil {
 			return nil, posErr(w.Pos, err)
 		}
@@ -367,7 +367,7 @@ func (bld *Builder) prepareContext(req *Request, ignoreFiles ...string) error {
 }
 
 // runBlock computes a block's key and either reuses layers/<key> or builds it.
-func (bld *Builder) runBlock(ctx context.Context, p *plan, done built, req *Request, bp *blockPlan, tmp string,
+func (bld *Builder) runBlock(ctx context.Context, p *XPlan, done built, req *Request, bp *XBlock, tmp string,
 	lw *lineWriter, send func(Event), step int, releases *[]func()) (string, error) {
 	bx := &blockRun{bld: bld, plan: p, built: done, req: req, bp: bp, out: lw, tmp: tmp}
 	key, err := bx.blockKey(ctx)
@@ -384,11 +384,11 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, done built, req *Requ
 		*releases = append(*releases, release)
 	}
 	var needs []string
-	for _, n := range bp.b.Needs {
+	for _, n := range bp.Def.Needs {
 		needs = append(needs, n.Text)
 	}
-	if p.file.Format == parse.Legacy {
-		lw.engine(fmt.Sprintf("Step %d/%d: %s", blockIndex(p, bp)+1, len(p.blocks), bp.b.Step))
+	if p.File.Format == parse.Legacy {
+		lw.engine(fmt.Sprintf("Step %d/%d: %s", blockIndex(p, bp)+1, len(p.Blocks), bp.Def.Step))
 	}
 	if !req.NoCache {
 		if e := bld.lookup(key); e != nil {
@@ -396,23 +396,23 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, done built, req *Requ
 				return "FAILED", err
 			}
 			done[bp].entry = e
-			if p.file.Format == parse.Legacy {
+			if p.File.Format == parse.Legacy {
 				lw.engine(" ---> Using cache")
 			}
 			return "CACHED", nil
 		}
 	}
-	send(Event{Block: bp.b.Name, State: "START"})
-	lw.engine(fmt.Sprintf("START needs=%s workdir=%s", strings.Join(needs, ","), bp.start.workdir))
-	if p.file.Format == parse.Dockerfile && len(bp.instrs) > 0 && bp.instrs[0].in.Raw != "" {
+	send(Event{Block: bp.Def.Name, State: "START"})
+	lw.engine(fmt.Sprintf("START needs=%s workdir=%s", strings.Join(needs, ","), bp.Start.Workdir))
+	if p.File.Format == parse.Dockerfile && len(bp.Instrs) > 0 && bp.Instrs[0].In.Raw != "" {
 		// The instruction, as BuildKit's progress names each step (the live view's row
 		// shows it until the step prints).
-		lw.engine(stepText(bp.instrs[0]))
+		lw.engine(stepText(bp.Instrs[0]))
 	}
-	if p.file.Format == parse.Legacy {
+	if p.File.Format == parse.Legacy {
 		lw.engine(" ---> Building...")
 	}
-	bx.dir = filepath.Join(tmp, bp.b.Name)
+	bx.dir = filepath.Join(tmp, bp.Def.Name)
 	bx.upper = filepath.Join(bx.dir, "upper")
 	bx.work = filepath.Join(bx.dir, "work")
 	bx.lower = done.lowerDirs(bp)
@@ -433,8 +433,8 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, done built, req *Requ
 	return "DONE", nil
 }
 
-func blockIndex(p *plan, bp *blockPlan) int {
-	for i, x := range p.blocks {
+func blockIndex(p *XPlan, bp *XBlock) int {
+	for i, x := range p.Blocks {
 		if x == bp {
 			return i
 		}
@@ -442,13 +442,13 @@ func blockIndex(p *plan, bp *blockPlan) int {
 	return 0
 }
 
-func autoInstr(bp *blockPlan) *parse.Instr {
-	for _, in := range bp.b.Instrs {
+func autoInstr(bp *XBlock) *parse.Instr {
+	for _, in := range bp.Def.Instrs {
 		if in.Keyword == "AUTO-DEPS" {
 			return in
 		}
 	}
-	return &parse.Instr{Keyword: "AUTO-DEPS", Pos: bp.b.Pos}
+	return &parse.Instr{Keyword: "AUTO-DEPS", Pos: bp.Def.Pos}
 }
 
 func (bld *Builder) hold(key string) {
@@ -469,14 +469,14 @@ func (bld *Builder) release(keys []string) {
 
 // criticalPath is the chain of blocks, each waiting on the one before, with the largest
 // total time: what bounds the build's wall time.
-func criticalPath(p *plan, res map[string]*BlockResult) []string {
+func criticalPath(p *XPlan, res map[string]*BlockResult) []string {
 	best := map[string]int64{}
 	prev := map[string]string{}
 	var last string
-	for _, bp := range topo(p.blocks, func(x *blockPlan) []string { return x.deps }, p.byName) {
-		n := bp.b.Name
+	for _, bp := range topo(p.Blocks, func(x *XBlock) []string { return x.Deps }, p.ByName) {
+		n := bp.Def.Name
 		var b int64
-		for _, d := range bp.deps {
+		for _, d := range bp.Deps {
 			if v, ok := best[d]; ok && (v > b || prev[n] == "") {
 				if v >= b {
 					b, prev[n] = v, d
@@ -532,7 +532,7 @@ type imageConfig struct {
 
 // finalize writes the image: base layers, the target's NEED closure, the target; a config
 // that inherits the base's and adds the file's settings; the manifest; the names.
-func (bld *Builder) finalize(ctx context.Context, p *plan, done built, req *Request, base *baseInfo, res *Result, logf func(string, string)) error {
+func (bld *Builder) finalize(ctx context.Context, p *XPlan, done built, req *Request, base *XBase, res *Result, logf func(string, string)) error {
 	t0 := time.Now()
 	layers := append([]ocispec.Descriptor(nil), base.Layers...)
 	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
@@ -540,7 +540,7 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, done built, req *Requ
 	if base.Built {
 		fresh = append(fresh, base.Layers...)
 	}
-	for _, bp := range p.image {
+	for _, bp := range p.Image {
 		e := done[bp].entry
 		if e.Entries == 0 {
 			continue // ENV-only blocks add nothing to the filesystem
@@ -563,25 +563,25 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, done built, req *Requ
 	if err != nil {
 		return err
 	}
-	c.Env = append([]string(nil), st.env...)
-	c.User = st.user
-	if st.workdir != "" && (st.workdir != "/" || c.WorkingDir != "") {
-		c.WorkingDir = st.workdir
+	c.Env = append([]string(nil), st.Env...)
+	c.User = st.User
+	if st.Workdir != "" && (st.Workdir != "/" || c.WorkingDir != "") {
+		c.WorkingDir = st.Workdir
 	}
-	shell := fileShell(p.file, base)
-	if ep := p.file.Entrypoint; ep != nil {
+	shell := fileShell(p.File, base)
+	if ep := p.File.Entrypoint; ep != nil {
 		c.Entrypoint = ep.Argv(shell)
-		if p.file.Start == nil {
+		if p.File.Start == nil {
 			c.Cmd = nil // Docker's rule: a new ENTRYPOINT drops an inherited CMD
 		}
 	}
-	if cmd := p.file.Start.Argv(shell); cmd != nil {
+	if cmd := p.File.Start.Argv(shell); cmd != nil {
 		c.Cmd = cmd
 	}
-	if w := p.file.StopSignal; w != nil {
+	if w := p.File.StopSignal; w != nil {
 		c.StopSignal = w.Text
 	}
-	topEnv := envList(c.Env)
+	topEnv := XEnv(c.Env)
 	if c.ExposedPorts, err = fileExposedPorts(p, c.ExposedPorts, topEnv); err != nil {
 		return err
 	}
@@ -592,7 +592,7 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, done built, req *Requ
 	c.Labels = withLabels(c.Labels, req.Labels)
 	cfg.Config = configWithHealth{ImageConfig: c, Healthcheck: base.Health, Shell: shell}
 	cfg.History = miniBoxHistory(p, done, base, epoch)
-	if h := p.file.Health; h != nil {
+	if h := p.File.Health; h != nil {
 		hc := healthConfig{Test: h.Test}
 		if h.Test[0] != "NONE" {
 			hc.Interval, hc.Timeout, hc.StartPeriod, hc.Retries = h.Interval, h.Timeout, h.StartPeriod, h.Retries
@@ -615,7 +615,7 @@ func (bld *Builder) finalize(ctx context.Context, p *plan, done built, req *Requ
 // is an empty layer, as Docker marks config-only steps). The base's entries keep what
 // they did but not when: the image's digest depends on the base's layers and steps, not
 // on when a base was imported into this data root.
-func miniBoxHistory(p *plan, done built, base *baseInfo, epoch time.Time) []ocispec.History {
+func miniBoxHistory(p *XPlan, done built, base *XBase, epoch time.Time) []ocispec.History {
 	var out []ocispec.History
 	if base != nil && len(base.Raw) > 0 {
 		var img struct {
@@ -627,20 +627,20 @@ func miniBoxHistory(p *plan, done built, base *baseInfo, epoch time.Time) []ocis
 			out = append(out, h)
 		}
 	}
-	for _, bp := range p.image {
+	for _, bp := range p.Image {
 		var steps []string
-		for _, ip := range bp.instrs {
+		for _, ip := range bp.Instrs {
 			steps = append(steps, instrText(ip))
 		}
-		out = append(out, ocispec.History{Created: &epoch, CreatedBy: "BLOCK " + bp.b.Name + ": " + strings.Join(steps, "; "),
+		out = append(out, ocispec.History{Created: &epoch, CreatedBy: "BLOCK " + bp.Def.Name + ": " + strings.Join(steps, "; "),
 			Comment: "minibox build", EmptyLayer: done[bp].entry.Entries == 0})
 	}
 	return out
 }
 
 // instrText is an instruction as written: its keyword and arguments.
-func instrText(ip instrPlan) string {
-	in := ip.in
+func instrText(ip XInstr) string {
+	in := ip.In
 	if in.Raw != "" && in.Keyword == "RUN" {
 		return "RUN " + in.Raw
 	}
@@ -655,10 +655,10 @@ func instrText(ip instrPlan) string {
 	if in.From != "" {
 		b.WriteString(" FROM=" + in.From)
 	}
-	for _, a := range ip.args {
+	for _, a := range ip.Args {
 		b.WriteString(" " + a)
 	}
-	if len(ip.args) == 0 {
+	if len(ip.Args) == 0 {
 		for _, kv := range in.KVs {
 			b.WriteString(" " + kv.Key + "=" + kv.Value)
 		}
@@ -672,7 +672,7 @@ func instrText(ip instrPlan) string {
 }
 
 // fileShell is the shell of shell forms: the file's SHELL, else the base image's.
-func fileShell(f *parse.File, base *baseInfo) []string {
+func fileShell(f *parse.File, base *XBase) []string {
 	if len(f.Shell) > 0 {
 		return f.Shell
 	}
@@ -690,38 +690,38 @@ func fileShell(f *parse.File, base *baseInfo) []string {
 
 // finalState is the environment, user and workdir the image keeps: the target block's,
 // or (an image of the base and top-level settings only) the base's with the file's ENV.
-func finalState(p *plan, base *baseInfo, c ocispec.ImageConfig) (state, error) {
-	if p.target != nil {
-		return p.target.end, nil
+func finalState(p *XPlan, base *XBase, c ocispec.ImageConfig) (XState, error) {
+	if p.Target != nil {
+		return p.Target.End, nil
 	}
-	st := state{env: append(envList(nil), base.env()...)}
-	if len(st.env) == 0 {
-		st.env = append(envList(nil), DefaultEnv...)
+	st := XState{Env: append(XEnv(nil), base.Env()...)}
+	if len(st.Env) == 0 {
+		st.Env = append(XEnv(nil), DefaultEnv...)
 	}
-	for _, in := range p.file.Env {
+	for _, in := range p.File.Env {
 		for _, kv := range in.KVs {
-			v, err := expand(kv.Value, st.env, p.args)
+			v, err := expand(kv.Value, st.Env, p.Args)
 			if err != nil {
 				return st, posErr(kv.Pos, err)
 			}
-			st.env = st.env.set(kv.Key, v)
+			st.Env = st.Env.Set(kv.Key, v)
 		}
 	}
-	st.user, st.workdir = c.User, c.WorkingDir
+	st.User, st.Workdir = c.User, c.WorkingDir
 	return st, nil
 }
 
 // fileExposedPorts adds the file's EXPOSE ports to the inherited ones.
-func fileExposedPorts(p *plan, inherited map[string]struct{}, env envList) (map[string]struct{}, error) {
-	if len(p.file.Ports) == 0 {
+func fileExposedPorts(p *XPlan, inherited map[string]struct{}, env XEnv) (map[string]struct{}, error) {
+	if len(p.File.Ports) == 0 {
 		return inherited, nil
 	}
 	ports := map[string]struct{}{}
 	for k := range inherited {
 		ports[k] = struct{}{}
 	}
-	for _, w := range p.file.Ports {
-		s, err := expand(w.Text, env, p.args)
+	for _, w := range p.File.Ports {
+		s, err := expand(w.Text, env, p.Args)
 		if err != nil {
 			return nil, posErr(w.Pos, err)
 		}
@@ -737,17 +737,17 @@ func fileExposedPorts(p *plan, inherited map[string]struct{}, env envList) (map[
 }
 
 // fileLabels sets the file's LABELs over the inherited ones.
-func fileLabels(p *plan, inherited map[string]string, env envList) (map[string]string, error) {
-	if len(p.file.Labels) == 0 {
+func fileLabels(p *XPlan, inherited map[string]string, env XEnv) (map[string]string, error) {
+	if len(p.File.Labels) == 0 {
 		return inherited, nil
 	}
 	labels := map[string]string{}
 	for k, v := range inherited {
 		labels[k] = v
 	}
-	for _, in := range p.file.Labels {
+	for _, in := range p.File.Labels {
 		for _, kv := range in.KVs {
-			v, err := expand(kv.Value, env, p.args)
+			v, err := expand(kv.Value, env, p.Args)
 			if err != nil {
 				return nil, posErr(kv.Pos, err)
 			}
@@ -758,16 +758,16 @@ func fileLabels(p *plan, inherited map[string]string, env envList) (map[string]s
 }
 
 // fileVolumes adds the VOLUMEs of the image's blocks to the inherited ones.
-func fileVolumes(p *plan, vols map[string]struct{}) map[string]struct{} {
-	for _, bp := range p.image {
-		for _, ip := range bp.instrs {
-			if ip.in.Keyword != "VOLUME" {
+func fileVolumes(p *XPlan, vols map[string]struct{}) map[string]struct{} {
+	for _, bp := range p.Image {
+		for _, ip := range bp.Instrs {
+			if ip.In.Keyword != "VOLUME" {
 				continue
 			}
 			if vols == nil {
 				vols = map[string]struct{}{}
 			}
-			for _, v := range ip.args {
+			for _, v := range ip.Args {
 				vols[v] = struct{}{}
 			}
 		}

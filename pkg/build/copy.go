@@ -37,12 +37,12 @@ type copySrc struct {
 
 // copySources expands a COPY's sources (globs allowed) against its origin. The caller
 // closes the view.
-func (bx *blockRun) copySources(ip instrPlan) ([]copySrc, *view, error) {
-	in := ip.in
-	srcArgs := ip.args[:len(ip.args)-1]
+func (bx *blockRun) copySources(ip XInstr) ([]copySrc, *view, error) {
+	in := ip.In
+	srcArgs := ip.Args[:len(ip.Args)-1]
 	var out []copySrc
 	if in.From != "" {
-		from := bx.plan.byName[in.From]
+		from := bx.plan.ByName[in.From]
 		v := bx.built.view(from)
 		for _, s := range srcArgs {
 			matches, err := v.Glob(cleanRel(s))
@@ -139,8 +139,8 @@ type copier struct {
 }
 
 // runCopy executes one COPY instruction.
-func (bx *blockRun) runCopy(ip instrPlan) error {
-	in := ip.in
+func (bx *blockRun) runCopy(ip XInstr) error {
+	in := ip.In
 	srcs, src, err := bx.copySources(ip)
 	if err != nil {
 		return err
@@ -160,10 +160,10 @@ func (bx *blockRun) runCopy(ip instrPlan) error {
 		m, _ := strconv.ParseUint(in.Chmod, 8, 32)
 		c.chmod, c.hasMode = fs.FileMode(m)&fs.ModePerm|modeBits(m), true
 	}
-	dst := ip.args[len(ip.args)-1]
+	dst := ip.Args[len(ip.Args)-1]
 	dirDst := strings.HasSuffix(dst, "/") || len(srcs) > 1 || dst == "." || strings.HasSuffix(dst, "/.")
 	if !path.IsAbs(dst) {
-		dst = path.Join(ip.st.workdir, dst)
+		dst = path.Join(ip.State.Workdir, dst)
 	}
 	dst = cleanRel(dst)
 	for _, s := range srcs {

@@ -61,17 +61,17 @@ func multiDest(dst string, n int) string {
 
 // inlineFiles are a COPY's or ADD's heredocs, expanded already where the delimiter was
 // unquoted.
-func inlineFiles(cs []instructions.SourceContent) []dockerFile2 {
-	out := make([]dockerFile2, 0, len(cs))
+func inlineFiles(cs []instructions.SourceContent) []XScript {
+	out := make([]XScript, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, dockerFile2{Name: c.Path, Data: c.Data})
+		out = append(out, XScript{Name: c.Path, Data: c.Data})
 	}
 	return out
 }
 
 // addStep plans ADD: local sources as COPY does (archives unpacked), http(s) files
 // downloaded by the daemon (checked against --checksum), heredocs; git sources refused.
-func (dp *dockerPlanner) addStep(c *instructions.AddCommand, s *dstage, st *state, args map[string]string) (*instrPlan, error) {
+func (dp *dockerPlanner) addStep(c *instructions.AddCommand, s *dstage, st *XState, args map[string]string) (*XInstr, error) {
 	if len(c.ExcludePatterns) > 0 {
 		return nil, fmt.Errorf("ADD --exclude is not supported by this builder")
 	}
@@ -86,7 +86,7 @@ func (dp *dockerPlanner) addStep(c *instructions.AddCommand, s *dstage, st *stat
 			local = append(local, src)
 		}
 	}
-	dk := &dockerStep{Unpack: c.Unpack == nil || *c.Unpack, URLs: urls, Inline: inlineFiles(c.SourceContents)}
+	dk := &XStep{Unpack: c.Unpack == nil || *c.Unpack, URLs: urls, Inline: inlineFiles(c.SourceContents)}
 	if c.Checksum != "" {
 		if len(c.SourcePaths) != 1 || len(urls) != 1 {
 			return nil, fmt.Errorf("--checksum=%s needs exactly one http(s) source", c.Checksum)
@@ -102,25 +102,25 @@ func (dp *dockerPlanner) addStep(c *instructions.AddCommand, s *dstage, st *stat
 	if err != nil {
 		return nil, err
 	}
-	ip.dk = dk
+	ip.Step = dk
 	return ip, nil
 }
 
 // fetchURL downloads an ADD URL once per block run into the build's temporary
 // directory, returning the file and its digest; a --checksum that does not match is an
 // error naming the instruction.
-func (bx *blockRun) fetchURL(ctx context.Context, ip instrPlan, u string) (string, digest.Digest, error) {
+func (bx *blockRun) fetchURL(ctx context.Context, ip XInstr, u string) (string, digest.Digest, error) {
 	if f, ok := bx.downloads[u]; ok {
 		return f.path, f.dgst, nil
 	}
-	dir := filepath.Join(bx.tmp, "downloads", bx.bp.b.Name)
+	dir := filepath.Join(bx.tmp, "downloads", bx.bp.Def.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", "", err
 	}
 	p := filepath.Join(dir, strconv.Itoa(len(bx.downloads)))
 	algo := digest.SHA256
-	if ip.dk.Checksum != "" {
-		algo = digest.Digest(ip.dk.Checksum).Algorithm()
+	if ip.Step.Checksum != "" {
+		algo = digest.Digest(ip.Step.Checksum).Algorithm()
 	}
 	bx.out.engine("downloading " + u)
 	d, err := download(ctx, u, p, algo.Hash())
@@ -128,9 +128,9 @@ func (bx *blockRun) fetchURL(ctx context.Context, ip instrPlan, u string) (strin
 		return "", "", fmt.Errorf("%s: %w", stepText(ip), err)
 	}
 	got := digest.NewDigestFromEncoded(algo, d)
-	if ip.dk.Checksum != "" && got.String() != ip.dk.Checksum {
+	if ip.Step.Checksum != "" && got.String() != ip.Step.Checksum {
 		os.Remove(p)
-		return "", "", fmt.Errorf("%s: checksum mismatch for %s: the download is %s, --checksum wants %s", stepText(ip), u, got, ip.dk.Checksum)
+		return "", "", fmt.Errorf("%s: checksum mismatch for %s: the download is %s, --checksum wants %s", stepText(ip), u, got, ip.Step.Checksum)
 	}
 	if bx.downloads == nil {
 		bx.downloads = map[string]download1{}
@@ -179,11 +179,11 @@ func download(ctx context.Context, u, p string, h hash.Hash) (string, error) {
 
 // remoteKeys adds what an ADD's downloads contribute to its block's key: the checksum
 // when one is given (nothing is fetched for a cached block), else the content fetched.
-func (bx *blockRun) remoteKeys(ctx context.Context, k keyHash, ip instrPlan) error {
-	if ip.dk.Checksum != "" {
+func (bx *blockRun) remoteKeys(ctx context.Context, k keyHash, ip XInstr) error {
+	if ip.Step.Checksum != "" {
 		return nil // in dk.key() already
 	}
-	for _, u := range ip.dk.URLs {
+	for _, u := range ip.Step.URLs {
 		_, d, err := bx.fetchURL(ctx, ip, u)
 		if err != nil {
 			return err
@@ -196,8 +196,8 @@ func (bx *blockRun) remoteKeys(ctx context.Context, k keyHash, ip instrPlan) err
 // copyExtras copies what an ADD or COPY takes from elsewhere than the context: ADD's
 // downloads (never unpacked, 0600 as Docker leaves them) and heredocs (0644), staged in
 // the block's directory and copied as COPY copies.
-func (bx *blockRun) copyExtras(ctx context.Context, ip instrPlan) error {
-	if ip.dk == nil || len(ip.dk.URLs)+len(ip.dk.Inline) == 0 {
+func (bx *blockRun) copyExtras(ctx context.Context, ip XInstr) error {
+	if ip.Step == nil || len(ip.Step.URLs)+len(ip.Step.Inline) == 0 {
 		return nil
 	}
 	staging := filepath.Join(bx.dir, "extras")
@@ -207,7 +207,7 @@ func (bx *blockRun) copyExtras(ctx context.Context, ip instrPlan) error {
 	}
 	defer os.RemoveAll(staging)
 	var srcs []copySrc
-	for i, u := range ip.dk.URLs {
+	for i, u := range ip.Step.URLs {
 		p, _, err := bx.fetchURL(ctx, ip, u)
 		if err != nil {
 			return err
@@ -222,7 +222,7 @@ func (bx *blockRun) copyExtras(ctx context.Context, ip instrPlan) error {
 		}
 		srcs = append(srcs, copySrc{rel: u, at: at + "/" + name, name: name})
 	}
-	for i, f := range ip.dk.Inline {
+	for i, f := range ip.Step.Inline {
 		at := fmt.Sprintf("h%d", i)
 		name := path.Base("/" + f.Name)
 		if err := os.Mkdir(filepath.Join(staging, at), 0o755); err != nil {
@@ -234,13 +234,13 @@ func (bx *blockRun) copyExtras(ctx context.Context, ip instrPlan) error {
 		os.Chmod(filepath.Join(staging, at, name), 0o644) // past the umask
 		srcs = append(srcs, copySrc{rel: "<<" + f.Name, at: at + "/" + name, name: name})
 	}
-	return bx.copyStaged(ip, staging, srcs, len(ip.args)-1+len(srcs))
+	return bx.copyStaged(ip, staging, srcs, len(ip.Args)-1+len(srcs))
 }
 
 // copyStaged copies srcs from dir into the block at the instruction's destination:
 // owner --chown (else root), mode --chmod (else the staged file's).
-func (bx *blockRun) copyStaged(ip instrPlan, dir string, srcs []copySrc, total int) error {
-	in := ip.in
+func (bx *blockRun) copyStaged(ip XInstr, dir string, srcs []copySrc, total int) error {
+	in := ip.In
 	src := newView([]string{dir})
 	defer src.Close()
 	c := &copier{upper: bx.upper, target: bx.view()}
@@ -255,10 +255,10 @@ func (bx *blockRun) copyStaged(ip instrPlan, dir string, srcs []copySrc, total i
 		m, _ := strconv.ParseUint(in.Chmod, 8, 32)
 		c.chmod, c.hasMode = os.FileMode(m)&os.ModePerm|modeBits(m), true
 	}
-	dst := ip.args[len(ip.args)-1]
+	dst := ip.Args[len(ip.Args)-1]
 	dirDst := strings.HasSuffix(dst, "/") || total > 1 || dst == "." || strings.HasSuffix(dst, "/.")
 	if !path.IsAbs(dst) {
-		dst = path.Join(ip.st.workdir, dst)
+		dst = path.Join(ip.State.Workdir, dst)
 	}
 	dst = cleanRel(dst)
 	for _, s := range srcs {

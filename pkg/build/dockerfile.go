@@ -105,12 +105,12 @@ func parseDockerfile(name string, src []byte) (*dockerFile, error) {
 
 // lexEnv is what ${NAME} sees: the stage's ENV, then its ARGs (ENV wins, as in Docker).
 type lexEnv struct {
-	env  envList
+	env  XEnv
 	args map[string]string
 }
 
 func (l lexEnv) Get(k string) (string, bool) {
-	if v, ok := l.env.get(k); ok {
+	if v, ok := l.env.Get(k); ok {
 		return v, true
 	}
 	v, ok := l.args[k]
@@ -158,7 +158,7 @@ func (c dockerConfig) clone() dockerConfig {
 type histEntry struct {
 	inherited *ocispec.History
 	createdBy string
-	bp        *blockPlan
+	bp        *XBlock
 }
 
 // dstage is one stage of the Dockerfile (or an image read by COPY --from / a mount).
@@ -174,44 +174,44 @@ type dstage struct {
 	uses      []*dstage
 
 	planned bool
-	base    *baseInfo
-	chain   []*blockPlan // every block from the root base up, in order
+	base    *XBase
+	chain   []*XBlock // every block from the root base up, in order
 	cfg     dockerConfig
 	author  string
 	history []histEntry
 }
 
-func (s *dstage) last() *blockPlan { return s.chain[len(s.chain)-1] }
+func (s *dstage) last() *XBlock { return s.chain[len(s.chain)-1] }
 
 // dockerPlan is a Dockerfile build: the blocks to run and the stage that is the image.
 type dockerPlan struct {
-	plan   *plan
+	plan   *XPlan
 	target *dstage
 }
 
 // dockerStep is what a RUN adds to its block's key and needs to run.
-type dockerStep struct {
-	Argv    []string      `json:"argv,omitempty"`
-	Env     []string      `json:"env,omitempty"`
-	Network string        `json:"network,omitempty"`
-	Mounts  []dockerMnt   `json:"mounts,omitempty"`
-	Scripts []dockerFile2 `json:"scripts,omitempty"`
-	Unpack  bool          `json:"unpack,omitempty"`
+type XStep struct {
+	Argv    []string  `json:"argv,omitempty"`
+	Env     []string  `json:"env,omitempty"`
+	Network string    `json:"network,omitempty"`
+	Mounts  []XMount  `json:"mounts,omitempty"`
+	Scripts []XScript `json:"scripts,omitempty"`
+	Unpack  bool      `json:"unpack,omitempty"`
 	// ADD's downloads: the URLs, and the digest the one URL must have (--checksum).
 	URLs     []string `json:"urls,omitempty"`
 	Checksum string   `json:"checksum,omitempty"`
 	// COPY and ADD heredocs: files written from the Dockerfile itself.
-	Inline []dockerFile2 `json:"inline,omitempty"`
+	Inline []XScript `json:"inline,omitempty"`
 }
 
 // dockerFile2 is a heredoc run as a script (it starts with #!), mounted at /dev/pipes.
-type dockerFile2 struct {
+type XScript struct {
 	Name string `json:"name"`
 	Data string `json:"data"`
 }
 
 // dockerMnt is a RUN --mount.
-type dockerMnt struct {
+type XMount struct {
 	Type      string  `json:"type"`
 	Target    string  `json:"target"`
 	Source    string  `json:"source,omitempty"`
@@ -226,7 +226,7 @@ type dockerMnt struct {
 	fromStage *dstage
 }
 
-func (d *dockerStep) key() string {
+func (d *XStep) Key() string {
 	b, _ := json.Marshal(d)
 	return string(b)
 }
@@ -269,8 +269,8 @@ type dockerPlanner struct {
 	global map[string]string // ARGs before FROM, build args and platform ARGs
 	stages []*dstage
 	images map[string]*dstage // COPY --from=<image>
-	bases  map[string]*baseInfo
-	p      *plan
+	bases  map[string]*XBase
+	p      *XPlan
 	logf   func(string, string)
 }
 
@@ -341,8 +341,8 @@ func (bld *Builder) planDockerfile(ctx context.Context, req *Request, logf func(
 		req.epoch = time.Unix(n, 0).UTC()
 	}
 	dp := &dockerPlanner{bld: bld, req: req, df: df, lex: shell.NewLex(df.escape), global: platformArgs(),
-		images: map[string]*dstage{}, bases: map[string]*baseInfo{}, logf: logf,
-		p: &plan{file: &parse.File{Name: df.name, Format: parse.Dockerfile}, args: map[string]string{}, byName: map[string]*blockPlan{}}}
+		images: map[string]*dstage{}, bases: map[string]*XBase{}, logf: logf,
+		p: &XPlan{File: &parse.File{Name: df.name, Format: parse.Dockerfile}, Args: map[string]string{}, ByName: map[string]*XBlock{}}}
 	if err := dp.globalArgs(); err != nil {
 		return nil, err
 	}
@@ -373,9 +373,9 @@ func (bld *Builder) planDockerfile(ctx context.Context, req *Request, logf func(
 			return nil, err
 		}
 	}
-	logf("build", fmt.Sprintf("mode=%s stages=%d blocks=%d workers=%d", parse.Dockerfile, len(order), len(dp.p.blocks), workers))
-	dp.p.target = target.last()
-	dp.p.image = target.chain
+	logf("build", fmt.Sprintf("mode=%s stages=%d blocks=%d workers=%d", parse.Dockerfile, len(order), len(dp.p.Blocks), workers))
+	dp.p.Target = target.last()
+	dp.p.Image = target.chain
 	return &dockerPlan{plan: dp.p, target: target}, nil
 }
 
@@ -405,14 +405,14 @@ func mountFlags(c *instructions.RunCommand) []string {
 	return out
 }
 
-func (dp *dockerPlanner) resolveBase(ctx context.Context, ref string, line int) (*baseInfo, error) {
+func (dp *dockerPlanner) resolveBase(ctx context.Context, ref string, line int) (*XBase, error) {
 	if b, ok := dp.bases[ref]; ok {
 		return b, nil
 	}
-	var b *baseInfo
+	var b *XBase
 	var err error
 	if ref == "scratch" {
-		b = &baseInfo{Ref: ref, Digest: "scratch"}
+		b = &XBase{Ref: ref, Digest: "scratch"}
 	} else if b, err = dp.bld.imageBase(ctx, dp.req, ref, dp.logf); err != nil {
 		return nil, dp.df.errAt(line, "%v", err)
 	}
@@ -556,15 +556,15 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 	}
 	var onbuild []string
 	onbuild, s.cfg.OnBuild = s.cfg.OnBuild, nil
-	env := envList(s.cfg.Env)
-	if _, ok := env.get("PATH"); !ok {
+	env := XEnv(s.cfg.Env)
+	if _, ok := env.Get("PATH"); !ok {
 		k, v, _ := strings.Cut(defaultPath, "=")
-		env = env.set(k, v)
+		env = env.Set(k, v)
 	}
 	s.cfg.Env = env
-	st := state{env: env, user: s.cfg.User, workdir: s.cfg.WorkingDir}
-	if st.workdir == "" {
-		st.workdir = "/"
+	st := XState{Env: env, User: s.cfg.User, Workdir: s.cfg.WorkingDir}
+	if st.Workdir == "" {
+		st.Workdir = "/"
 	}
 	cmds, err := dp.onbuildCommands(s, onbuild)
 	if err != nil {
@@ -582,7 +582,7 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 		}
 		errAt := func(format string, a ...any) error { return dp.df.errAt(line, format, a...) }
 		expander := func(word string) (string, error) {
-			out, unmatched, err := dp.lex.ProcessWord(word, lexEnv{env: st.env, args: args})
+			out, unmatched, err := dp.lex.ProcessWord(word, lexEnv{env: st.Env, args: args})
 			if err == nil {
 				err = dp.argBeforeDecl(s, unmatched, line)
 			}
@@ -598,7 +598,7 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 			raw := shell.NewLex(dp.df.escape)
 			raw.SkipProcessQuotes = true
 			if err := ex.ExpandRaw(func(word string) (string, error) {
-				out, unmatched, err := raw.ProcessWord(word, lexEnv{env: st.env, args: args})
+				out, unmatched, err := raw.ProcessWord(word, lexEnv{env: st.Env, args: args})
 				if err == nil {
 					err = dp.argBeforeDecl(s, unmatched, line)
 				}
@@ -626,8 +626,8 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 				return errAt("%v", err)
 			}
 			own++
-			step.in.Pos = parse.Pos{File: dp.df.name, Line: line, Col: 1}
-			step.in.Raw = code
+			step.In.Pos = parse.Pos{File: dp.df.name, Line: line, Col: 1}
+			step.In.Raw = code
 			hist.bp = dp.addBlock(s, fmt.Sprintf("%s:%d", s.label, own), code, *step)
 		}
 		s.history = append(s.history, hist)
@@ -635,7 +635,7 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 	if len(s.chain) == 0 {
 		// A stage of metadata only still has a block, so COPY --from and FROM read it
 		// like any other (an empty layer, left out of the image).
-		dp.addBlock(s, s.label+":0", "(base "+s.base.Ref+")", instrPlan{})
+		dp.addBlock(s, s.label+":0", "(base "+s.base.Ref+")", XInstr{})
 	}
 	s.planned = true
 	return nil
@@ -673,7 +673,7 @@ func (dp *dockerPlanner) argBeforeDecl(s *dstage, unmatched map[string]struct{},
 func (dp *dockerPlanner) stageBase(ctx context.Context, s *dstage) error {
 	if par := s.fromStage; par != nil {
 		s.base, s.cfg, s.author = par.base, par.cfg.clone(), par.author
-		s.chain = append([]*blockPlan(nil), par.chain...)
+		s.chain = append([]*XBlock(nil), par.chain...)
 		s.history = append([]histEntry(nil), par.history...)
 		return nil
 	}
@@ -748,13 +748,13 @@ func (s *dstage) shellForm(c instructions.ShellDependantCmdLine) []string {
 
 // configInstruction applies an instruction that changes only the image's config; false
 // means cmd makes a block.
-func (dp *dockerPlanner) configInstruction(cmd instructions.Command, s *dstage, st *state, args map[string]string, cmdSet *bool) (bool, error) {
+func (dp *dockerPlanner) configInstruction(cmd instructions.Command, s *dstage, st *XState, args map[string]string, cmdSet *bool) (bool, error) {
 	switch c := cmd.(type) {
 	case *instructions.EnvCommand:
 		for _, kv := range c.Env {
-			st.env = st.env.set(kv.Key, kv.Value)
+			st.Env = st.Env.Set(kv.Key, kv.Value)
 		}
-		s.cfg.Env = st.env
+		s.cfg.Env = st.Env
 	case *instructions.LabelCommand:
 		if s.cfg.Labels == nil {
 			s.cfg.Labels = map[string]string{}
@@ -765,7 +765,7 @@ func (dp *dockerPlanner) configInstruction(cmd instructions.Command, s *dstage, 
 	case *instructions.MaintainerCommand:
 		s.author = c.Maintainer
 	case *instructions.UserCommand:
-		st.user = c.User
+		st.User = c.User
 		s.cfg.User = c.User
 	case *instructions.ExposeCommand:
 		return true, dp.expose(c, s, st, args)
@@ -806,12 +806,12 @@ func (dp *dockerPlanner) configInstruction(cmd instructions.Command, s *dstage, 
 }
 
 // expose adds EXPOSE's ports, expanded and checked, as Docker keys them ("80/tcp").
-func (dp *dockerPlanner) expose(c *instructions.ExposeCommand, s *dstage, st *state, args map[string]string) error {
+func (dp *dockerPlanner) expose(c *instructions.ExposeCommand, s *dstage, st *XState, args map[string]string) error {
 	if s.cfg.ExposedPorts == nil {
 		s.cfg.ExposedPorts = map[string]struct{}{}
 	}
 	for _, p := range c.Ports {
-		ps, err := dp.lex.ProcessWords(p, lexEnv{env: st.env, args: args})
+		ps, err := dp.lex.ProcessWords(p, lexEnv{env: st.Env, args: args})
 		if err != nil {
 			return err
 		}
@@ -829,16 +829,16 @@ func (dp *dockerPlanner) expose(c *instructions.ExposeCommand, s *dstage, st *st
 }
 
 // stepInstruction plans an instruction that makes a block: WORKDIR, RUN, COPY, ADD.
-func (dp *dockerPlanner) stepInstruction(cmd instructions.Command, s *dstage, st *state, args map[string]string) (*instrPlan, error) {
+func (dp *dockerPlanner) stepInstruction(cmd instructions.Command, s *dstage, st *XState, args map[string]string) (*XInstr, error) {
 	switch c := cmd.(type) {
 	case *instructions.WorkdirCommand:
 		wd := c.Path
 		if !path.IsAbs(wd) {
-			wd = path.Join(st.workdir, wd)
+			wd = path.Join(st.Workdir, wd)
 		}
 		wd = path.Clean(wd)
-		step := &instrPlan{in: &parse.Instr{Keyword: "WORKDIR"}, args: []string{wd}, st: *st}
-		st.workdir = wd
+		step := &XInstr{In: &parse.Instr{Keyword: "WORKDIR"}, Args: []string{wd}, State: *st}
+		st.Workdir = wd
 		s.cfg.WorkingDir = wd
 		return step, nil
 	case *instructions.RunCommand:
@@ -858,7 +858,7 @@ func (dp *dockerPlanner) stepInstruction(cmd instructions.Command, s *dstage, st
 			return nil, err
 		}
 		if len(c.SourceContents) > 0 {
-			ip.dk = &dockerStep{Inline: inlineFiles(c.SourceContents)}
+			ip.Step = &XStep{Inline: inlineFiles(c.SourceContents)}
 		}
 		return ip, nil
 	case *instructions.AddCommand:
@@ -868,36 +868,36 @@ func (dp *dockerPlanner) stepInstruction(cmd instructions.Command, s *dstage, st
 }
 
 // addBlock appends a block for one instruction to the stage's chain.
-func (dp *dockerPlanner) addBlock(s *dstage, name, code string, ip instrPlan) *blockPlan {
-	bp := &blockPlan{b: &parse.Block{Name: name, Step: code}, index: len(dp.p.blocks), base: s.base,
-		closure: append([]*blockPlan(nil), s.chain...), start: ip.st, end: ip.st}
-	if ip.in != nil {
-		bp.b.Pos = ip.in.Pos
-		bp.instrs = []instrPlan{ip}
+func (dp *dockerPlanner) addBlock(s *dstage, name, code string, ip XInstr) *XBlock {
+	bp := &XBlock{Def: &parse.Block{Name: name, Step: code}, Index: len(dp.p.Blocks), Base: s.base,
+		Closure: append([]*XBlock(nil), s.chain...), Start: ip.State, End: ip.State}
+	if ip.In != nil {
+		bp.Def.Pos = ip.In.Pos
+		bp.Instrs = []XInstr{ip}
 	}
 	if len(s.chain) > 0 {
 		prev := s.last()
-		bp.deps = append(bp.deps, prev.b.Name)
-		bp.b.Needs = append(bp.b.Needs, parse.Word{Text: prev.b.Name})
+		bp.Deps = append(bp.Deps, prev.Def.Name)
+		bp.Def.Needs = append(bp.Def.Needs, parse.Word{Text: prev.Def.Name})
 	}
-	if ip.dk != nil {
-		for _, m := range ip.dk.Mounts {
+	if ip.Step != nil {
+		for _, m := range ip.Step.Mounts {
 			if m.fromStage != nil {
-				bp.froms = append(bp.froms, m.fromStage.last())
+				bp.Froms = append(bp.Froms, m.fromStage.last())
 			}
 		}
 	}
-	if ip.in != nil && ip.in.From != "" {
-		bp.froms = append(bp.froms, dp.p.byName[ip.in.From])
+	if ip.In != nil && ip.In.From != "" {
+		bp.Froms = append(bp.Froms, dp.p.ByName[ip.In.From])
 	}
-	for _, f := range bp.froms {
-		if !containsStr(bp.deps, f.b.Name) {
-			bp.deps = append(bp.deps, f.b.Name)
-			bp.b.BNeeds = append(bp.b.BNeeds, parse.Word{Text: f.b.Name})
+	for _, f := range bp.Froms {
+		if !containsStr(bp.Deps, f.Def.Name) {
+			bp.Deps = append(bp.Deps, f.Def.Name)
+			bp.Def.BNeeds = append(bp.Def.BNeeds, parse.Word{Text: f.Def.Name})
 		}
 	}
-	dp.p.blocks = append(dp.p.blocks, bp)
-	dp.p.byName[name] = bp
+	dp.p.Blocks = append(dp.p.Blocks, bp)
+	dp.p.ByName[name] = bp
 	s.chain = append(s.chain, bp)
 	return bp
 }
@@ -912,11 +912,11 @@ func containsStr(ss []string, s string) bool {
 }
 
 // runEnvOf is a RUN's environment: ENV, then the stage's ARGs that ENV does not shadow.
-func runEnvOf(st state, args map[string]string) []string {
-	env := append([]string(nil), st.env...)
+func runEnvOf(st XState, args map[string]string) []string {
+	env := append([]string(nil), st.Env...)
 	var extra []string
 	for k, v := range args {
-		if _, ok := st.env.get(k); !ok {
+		if _, ok := st.Env.Get(k); !ok {
 			extra = append(extra, k+"="+v)
 		}
 	}
@@ -945,7 +945,7 @@ func (dp *dockerPlanner) fromStage(ref string) (*dstage, error) {
 	return s, nil
 }
 
-func (dp *dockerPlanner) copyStep(kw string, srcs []string, dst, from, chown, chmod string, s *dstage, st state, args map[string]string) (*instrPlan, error) {
+func (dp *dockerPlanner) copyStep(kw string, srcs []string, dst, from, chown, chmod string, s *dstage, st XState, args map[string]string) (*XInstr, error) {
 	if chmod != "" {
 		if _, err := strconv.ParseUint(chmod, 8, 32); err != nil {
 			return nil, fmt.Errorf("--chmod=%s: expected an octal mode such as 0755", chmod)
@@ -957,16 +957,16 @@ func (dp *dockerPlanner) copyStep(kw string, srcs []string, dst, from, chown, ch
 		if err != nil {
 			return nil, err
 		}
-		in.From = fs.last().b.Name
+		in.From = fs.last().Def.Name
 	}
-	ip := &instrPlan{in: in, args: append(append([]string(nil), srcs...), dst), st: st}
+	ip := &XInstr{In: in, Args: append(append([]string(nil), srcs...), dst), State: st}
 	_ = args
 	return ip, nil
 }
 
-func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st state, args map[string]string,
-	shellForm func(instructions.ShellDependantCmdLine) []string) (*instrPlan, error) {
-	dk := &dockerStep{Env: runEnvOf(st, args)}
+func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st XState, args map[string]string,
+	shellForm func(instructions.ShellDependantCmdLine) []string) (*XInstr, error) {
+	dk := &XStep{Env: runEnvOf(st, args)}
 	switch n := instructions.GetNetwork(c); n {
 	case instructions.NetworkNone:
 		dk.Network = "none"
@@ -979,19 +979,19 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st state
 		return nil, fmt.Errorf("--security=%s is not supported by this builder", sec)
 	}
 	for _, m := range instructions.GetMounts(c) {
-		dm := dockerMnt{Type: string(m.Type), Target: m.Target, Source: m.Source, ReadOnly: m.ReadOnly, CacheID: m.CacheID, Mode: m.Mode, UID: m.UID, GID: m.GID}
+		dm := XMount{Type: string(m.Type), Target: m.Target, Source: m.Source, ReadOnly: m.ReadOnly, CacheID: m.CacheID, Mode: m.Mode, UID: m.UID, GID: m.GID}
 		switch m.Type {
 		case instructions.MountTypeSSH:
 			return nil, fmt.Errorf("--mount=type=ssh: no SSH agent was given to this build (minibox build forwards none); put what the step fetches over SSH in the build context, or pass a key with --secret")
 		case instructions.MountTypeSecret:
-			dk.Mounts = append(dk.Mounts, secretMount(m, st.workdir))
+			dk.Mounts = append(dk.Mounts, secretMount(m, st.Workdir))
 			continue
 		}
 		if dm.Target == "" {
 			return nil, fmt.Errorf("--mount=type=%s needs a target", m.Type)
 		}
 		if !path.IsAbs(dm.Target) {
-			dm.Target = path.Join(st.workdir, dm.Target)
+			dm.Target = path.Join(st.Workdir, dm.Target)
 		}
 		switch m.Type {
 		case instructions.MountTypeCache:
@@ -1008,7 +1008,7 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st state
 					return nil, err
 				}
 				dm.fromStage = fs
-				dm.From = fs.last().b.Name
+				dm.From = fs.last().Def.Name
 			} else {
 				clean := path.Clean("/" + dm.Source)
 				if strings.HasPrefix(path.Clean(dm.Source), "..") {
@@ -1034,7 +1034,7 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st state
 			}
 			if strings.HasPrefix(data, "#!") {
 				// A script with its own interpreter: run as a file, as BuildKit does.
-				dk.Scripts = []dockerFile2{{Name: c.Files[0].Name, Data: data}}
+				dk.Scripts = []XScript{{Name: c.Files[0].Name, Data: data}}
 				dk.Argv = []string{path.Join("/dev/pipes", c.Files[0].Name)}
 			} else {
 				cl = instructions.ShellDependantCmdLine{CmdLine: []string{data}, PrependShell: true}
@@ -1057,14 +1057,14 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st state
 	if len(dk.Argv) == 0 {
 		return nil, fmt.Errorf("RUN needs a command")
 	}
-	return &instrPlan{in: &parse.Instr{Keyword: "RUN"}, st: st, dk: dk}, nil
+	return &XInstr{In: &parse.Instr{Keyword: "RUN"}, State: st, Step: dk}, nil
 }
 
 // secretMount is a RUN's secret: its id (id=, else src=, else the target's name), the
 // file it is mounted as (target=, else /run/secrets/<id>, none when only env= is asked
 // for) and the variable it is given as. Only these go into the key, never the content.
-func secretMount(m *instructions.Mount, workdir string) dockerMnt {
-	dm := dockerMnt{Type: "secret", CacheID: m.CacheID, Target: m.Target, Required: m.Required, Mode: m.Mode, UID: m.UID, GID: m.GID, ReadOnly: true}
+func secretMount(m *instructions.Mount, workdir string) XMount {
+	dm := XMount{Type: "secret", CacheID: m.CacheID, Target: m.Target, Required: m.Required, Mode: m.Mode, UID: m.UID, GID: m.GID, ReadOnly: true}
 	if m.Source != "" {
 		dm.CacheID = m.Source
 	}

@@ -25,21 +25,21 @@ import (
 const CacheMountsDir = "cache-mounts"
 
 // stepText names a Dockerfile instruction in errors: its position and its first line.
-func stepText(ip instrPlan) string {
-	s := ip.in.Raw
+func stepText(ip XInstr) string {
+	s := ip.In.Raw
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i] + " ..."
 	}
 	if len(s) > 80 {
 		s = s[:77] + "..."
 	}
-	return fmt.Sprintf("%s: %s", ip.in.Pos, s)
+	return fmt.Sprintf("%s: %s", ip.In.Pos, s)
 }
 
 // dockerRun runs a Dockerfile RUN: its argv (shell form already wrapped), its mounts,
 // its network.
-func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
-	dk := ip.dk
+func (bx *blockRun) dockerRun(ctx context.Context, ip XInstr) error {
+	dk := ip.Step
 	var mounts []spec.Mount
 	env := dk.Env
 	defer os.RemoveAll(filepath.Join(bx.dir, "secrets"))
@@ -85,7 +85,7 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 		mounts = append(mounts, spec.Mount{Type: "bind", Source: p, Destination: path.Join("/dev/pipes", sc.Name), ReadOnly: true})
 	}
 	bx.mounts, bx.network = mounts, dk.Network
-	code, err := bx.container(ctx, dk.Argv, env, ip.st.workdir, ip.st.user)
+	code, err := bx.container(ctx, dk.Argv, env, ip.State.Workdir, ip.State.User)
 	bx.mounts, bx.network = nil, ""
 	bx.cleanMountTargets(dk.Mounts)
 	if err != nil {
@@ -101,7 +101,7 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 // the layer; removed after the RUN) to be bind-mounted read-only, and returns its value
 // when the RUN asks for it as a variable. A secret that was not given is skipped unless
 // required.
-func (bx *blockRun) secret(i int, m dockerMnt) (*spec.Mount, string, error) {
+func (bx *blockRun) secret(i int, m XMount) (*spec.Mount, string, error) {
 	data, ok := bx.req.Secrets[m.CacheID]
 	if !ok {
 		if m.Required {
@@ -146,7 +146,7 @@ func (bx *blockRun) secret(i int, m dockerMnt) (*spec.Mount, string, error) {
 
 // cacheMount returns the directory of a cache mount, made on first use, held (against a
 // prune of the build cache) until release.
-func (bld *Builder) cacheMount(m dockerMnt) (dir string, release func(), err error) {
+func (bld *Builder) cacheMount(m XMount) (dir string, release func(), err error) {
 	sum := sha256.Sum256([]byte(m.CacheID))
 	name := hex.EncodeToString(sum[:])
 	release = func() {}
@@ -163,7 +163,7 @@ func (bld *Builder) cacheMount(m dockerMnt) (dir string, release func(), err err
 	return dir, release, nil
 }
 
-func (bld *Builder) makeCacheMount(m dockerMnt, dir string) error {
+func (bld *Builder) makeCacheMount(m XMount, dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return err
 	}
@@ -192,11 +192,11 @@ func (bld *Builder) makeCacheMount(m dockerMnt, dir string) error {
 // bindSource copies what a bind mount shows (from the context, or from a stage) into the
 // block's directory: a RUN may write to it (rw) without touching its origin, and reads a
 // tree resolved inside its root.
-func (bx *blockRun) bindSource(i int, m dockerMnt) (string, error) {
+func (bx *blockRun) bindSource(i int, m XMount) (string, error) {
 	var src *view
 	var ign *ignore.Rules
 	if m.From != "" {
-		src = bx.built.view(bx.plan.byName[m.From])
+		src = bx.built.view(bx.plan.ByName[m.From])
 	} else {
 		src = newView([]string{bx.ctxView().root})
 		ign = bx.ctxView().ignore
@@ -242,7 +242,7 @@ func (bx *blockRun) bindSource(i int, m dockerMnt) (string, error) {
 // cleanMountTargets removes what the runtime made in the layer only to mount on: an empty
 // directory or file at a mount's target, and its empty parents, that the lower layers do
 // not have.
-func (bx *blockRun) cleanMountTargets(ms []dockerMnt) {
+func (bx *blockRun) cleanMountTargets(ms []XMount) {
 	low := newView(bx.lower)
 	defer low.Close()
 	ufd, err := inroot.OpenRoot(bx.upper)
@@ -261,11 +261,11 @@ func (bx *blockRun) cleanMountTargets(ms []dockerMnt) {
 
 // dockerAdd is ADD of local sources: a tar archive (compressed or not) is unpacked into
 // the destination directory, anything else copied as COPY does.
-func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
-	if len(ip.args) < 2 {
+func (bx *blockRun) dockerAdd(ctx context.Context, ip XInstr) error {
+	if len(ip.Args) < 2 {
 		return nil // downloads and heredocs only
 	}
-	if !ip.dk.Unpack {
+	if !ip.Step.Unpack {
 		return bx.runCopy(ip)
 	}
 	srcs, src, err := bx.copySources(ip)
@@ -285,7 +285,7 @@ func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
 		}
 		return inroot.OpenFile(n.fd, "/"+s.at)
 	}
-	dst := ip.args[len(ip.args)-1]
+	dst := ip.Args[len(ip.Args)-1]
 	var plain []string
 	var archives []copySrc
 	for _, s := range srcs {
@@ -301,13 +301,13 @@ func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
 			d += "/"
 		}
 		cp := ip
-		cp.args = append(plain, d)
+		cp.Args = append(plain, d)
 		if err := bx.runCopy(cp); err != nil {
 			return err
 		}
 	}
 	if !path.IsAbs(dst) {
-		dst = path.Join(ip.st.workdir, dst)
+		dst = path.Join(ip.State.Workdir, dst)
 	}
 	for i, a := range archives {
 		staging := filepath.Join(bx.dir, fmt.Sprintf("add-%d", i))
@@ -337,13 +337,13 @@ func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
 }
 
 // copyUnpacked copies an unpacked archive's staging directory into the block at dst.
-func (bx *blockRun) copyUnpacked(ip instrPlan, staging, dst string) error {
+func (bx *blockRun) copyUnpacked(ip XInstr, staging, dst string) error {
 	target := bx.view()
 	defer target.Close()
 	c := &copier{upper: bx.upper, target: target}
-	if ip.in.Chown != "" {
+	if ip.In.Chown != "" {
 		var err error
-		if c.uid, c.gid, err = lookupOwner(target, ip.in.Chown); err != nil {
+		if c.uid, c.gid, err = lookupOwner(target, ip.In.Chown); err != nil {
 			return fmt.Errorf("ADD --chown: %w", err)
 		}
 	}

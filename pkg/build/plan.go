@@ -17,9 +17,9 @@ var DefaultEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bi
 
 // envList is an ordered environment: setting a key keeps its first position, so the
 // image's Env order is stable across builds.
-type envList []string
+type XEnv []string
 
-func (e envList) get(k string) (string, bool) {
+func (e XEnv) Get(k string) (string, bool) {
 	for _, kv := range e {
 		if key, v, _ := strings.Cut(kv, "="); key == k {
 			return v, true
@@ -28,63 +28,63 @@ func (e envList) get(k string) (string, bool) {
 	return "", false
 }
 
-func (e envList) set(k, v string) envList {
+func (e XEnv) Set(k, v string) XEnv {
 	for i, kv := range e {
 		if key, _, _ := strings.Cut(kv, "="); key == k {
-			out := append(envList(nil), e...)
+			out := append(XEnv(nil), e...)
 			out[i] = k + "=" + v
 			return out
 		}
 	}
-	return append(append(envList(nil), e...), k+"="+v)
+	return append(append(XEnv(nil), e...), k+"="+v)
 }
 
-func (e envList) merge(o envList) envList {
+func (e XEnv) Merge(o XEnv) XEnv {
 	for _, kv := range o {
 		k, v, _ := strings.Cut(kv, "=")
-		e = e.set(k, v)
+		e = e.Set(k, v)
 	}
 	return e
 }
 
 // state is what is in force at a point of a block: ENV, USER, WORKDIR.
-type state struct {
-	env     envList
-	user    string
-	workdir string
+type XState struct {
+	Env     XEnv
+	User    string
+	Workdir string
 }
 
 // instrPlan is one instruction with its arguments expanded and the state before it.
-type instrPlan struct {
-	in   *parse.Instr
-	args []string // expanded (COPY: sources then destination; WORKDIR, USER: one)
-	st   state
-	dk   *dockerStep // a Dockerfile's RUN or ADD: what it runs and mounts
+type XInstr struct {
+	In    *parse.Instr
+	Args  []string // expanded (COPY: sources then destination; WORKDIR, USER: one)
+	State XState
+	Step  *XStep // a Dockerfile's RUN or ADD: what it runs and mounts
 }
 
-// blockPlan is a block ready to schedule: its base, its NEED closure, and every
+// XBlock is a block ready to schedule: its base, its NEED closure, and every
 // instruction expanded.
-type blockPlan struct {
-	b       *parse.Block
-	index   int // file order
-	base    *baseInfo
-	closure []*blockPlan // NEED closure, dependency order, not including this block
-	froms   []*blockPlan // COPY FROM= blocks, in instruction order
-	deps    []string     // NEED + BNEED names, for the scheduler
-	start   state
-	end     state
-	instrs  []instrPlan
-	auto    bool // AUTO-DEPS present
+type XBlock struct {
+	Def      *parse.Block
+	Index    int // file order
+	Base     *XBase
+	Closure  []*XBlock // NEED closure, dependency order, not including this block
+	Froms    []*XBlock // COPY FROM= blocks, in instruction order
+	Deps     []string  // NEED + BNEED names, for the scheduler
+	Start    XState
+	End      XState
+	Instrs   []XInstr
+	AutoDeps bool // AUTO-DEPS present
 }
 
 // plan holds the whole build: blocks to build (file order) and the target.
-type plan struct {
-	file   *parse.File
-	args   map[string]string // ARG defaults overridden by build args
-	blocks []*blockPlan      // the ones this build runs, file order
-	byName map[string]*blockPlan
-	target *blockPlan   // nil when the file has no block
-	image  []*blockPlan // target's NEED closure then the target: the image's layers
+type XPlan struct {
+	File   *parse.File
+	Args   map[string]string // ARG defaults overridden by build args
+	Blocks []*XBlock         // the ones this build runs, file order
+	ByName map[string]*XBlock
+	Target *XBlock   // nil when the file has no block
+	Image  []*XBlock // target's NEED closure then the target: the image's layers
 }
 
 // selectBlocks returns the blocks a build runs: all of them, or what target reaches.
@@ -144,7 +144,7 @@ func buildArgs(f *parse.File, given map[string]string) map[string]string {
 }
 
 // expand replaces ${NAME} with the ENV in force or the build arg; unknown names are errors.
-func expand(s string, env envList, args map[string]string) (string, error) {
+func expand(s string, env XEnv, args map[string]string) (string, error) {
 	if !strings.Contains(s, "${") {
 		return s, nil
 	}
@@ -160,7 +160,7 @@ func expand(s string, env envList, args map[string]string) (string, error) {
 			return "", fmt.Errorf("unterminated ${ in %q", s)
 		}
 		name := s[i+2 : i+j]
-		v, ok := env.get(name)
+		v, ok := env.Get(name)
 		if !ok {
 			v, ok = args[name]
 		}
@@ -179,19 +179,19 @@ func posErr(pos parse.Pos, err error) error {
 
 // newPlan expands every block in file order (each block's NEEDs come first in a valid
 // file's dependency order, which topo guarantees). bases maps each block to its base.
-func newPlan(f *parse.File, sel []*parse.Block, target *parse.Block, args map[string]string, bases map[string]*baseInfo) (*plan, error) {
-	p := &plan{file: f, args: args, byName: map[string]*blockPlan{}}
+func newPlan(f *parse.File, sel []*parse.Block, target *parse.Block, args map[string]string, bases map[string]*XBase) (*XPlan, error) {
+	p := &XPlan{File: f, Args: args, ByName: map[string]*XBlock{}}
 	index := map[string]int{}
 	for i, b := range f.Blocks {
 		index[b.Name] = i
 	}
 	for _, b := range sel {
-		bp := &blockPlan{b: b, index: index[b.Name], base: bases[b.Name]}
-		p.blocks = append(p.blocks, bp)
-		p.byName[b.Name] = bp
+		bp := &XBlock{Def: b, Index: index[b.Name], Base: bases[b.Name]}
+		p.Blocks = append(p.Blocks, bp)
+		p.ByName[b.Name] = bp
 	}
 	var errs parse.ErrorList
-	for _, bp := range topo(p.blocks, func(bp *blockPlan) []string { return names(parse.Deps(bp.b)) }, p.byName) {
+	for _, bp := range topo(p.Blocks, func(bp *XBlock) []string { return names(parse.Deps(bp.Def)) }, p.ByName) {
 		if err := p.expandBlock(bp); err != nil {
 			if pe, ok := err.(*parse.Error); ok {
 				errs = append(errs, pe)
@@ -204,8 +204,8 @@ func newPlan(f *parse.File, sel []*parse.Block, target *parse.Block, args map[st
 		return nil, errs
 	}
 	if target != nil {
-		p.target = p.byName[target.Name]
-		p.image = append(append([]*blockPlan(nil), p.target.closure...), p.target)
+		p.Target = p.ByName[target.Name]
+		p.Image = append(append([]*XBlock(nil), p.Target.Closure...), p.Target)
 	}
 	return p, nil
 }
@@ -219,13 +219,13 @@ func names(ws []parse.Word) []string {
 }
 
 // topo orders blocks so deps come first, picking the earliest in file order among ready ones.
-func topo(blocks []*blockPlan, deps func(*blockPlan) []string, byName map[string]*blockPlan) []*blockPlan {
+func topo(blocks []*XBlock, deps func(*XBlock) []string, byName map[string]*XBlock) []*XBlock {
 	done := map[string]bool{}
-	var out []*blockPlan
+	var out []*XBlock
 	for len(out) < len(blocks) {
 		progress := false
 		for _, bp := range blocks {
-			if done[bp.b.Name] {
+			if done[bp.Def.Name] {
 				continue
 			}
 			ready := true
@@ -236,7 +236,7 @@ func topo(blocks []*blockPlan, deps func(*blockPlan) []string, byName map[string
 				}
 			}
 			if ready {
-				done[bp.b.Name] = true
+				done[bp.Def.Name] = true
 				out = append(out, bp)
 				progress = true
 				break // restart from the top: file order among the ready
@@ -250,68 +250,68 @@ func topo(blocks []*blockPlan, deps func(*blockPlan) []string, byName map[string
 }
 
 // needClosure is every block reachable from b through NEED, dependencies first.
-func (p *plan) needClosure(b *parse.Block) []*blockPlan {
+func (p *XPlan) needClosure(b *parse.Block) []*XBlock {
 	inClosure := map[string]bool{}
 	var walk func(x *parse.Block)
 	walk = func(x *parse.Block) {
 		for _, n := range x.Needs {
 			if !inClosure[n.Text] {
 				inClosure[n.Text] = true
-				walk(p.file.Block(n.Text))
+				walk(p.File.Block(n.Text))
 			}
 		}
 	}
 	walk(b)
-	var cl []*blockPlan
-	for _, x := range p.blocks {
-		if inClosure[x.b.Name] {
+	var cl []*XBlock
+	for _, x := range p.Blocks {
+		if inClosure[x.Def.Name] {
 			cl = append(cl, x)
 		}
 	}
-	return topo(cl, func(x *blockPlan) []string { return names(x.b.Needs) }, p.byName)
+	return topo(cl, func(x *XBlock) []string { return names(x.Def.Needs) }, p.ByName)
 }
 
-func (p *plan) expandBlock(bp *blockPlan) error {
-	f, b := p.file, bp.b
-	bp.deps = names(parse.Deps(b))
-	bp.closure = p.needClosure(b)
+func (p *XPlan) expandBlock(bp *XBlock) error {
+	f, b := p.File, bp.Def
+	bp.Deps = names(parse.Deps(b))
+	bp.Closure = p.needClosure(b)
 
 	// State at the start: base, top-level ENV, then what the NEEDs leave (later wins).
-	st := state{workdir: "/"}
-	if bp.base != nil {
-		st.env = append(envList(nil), bp.base.env()...)
-		st.user = bp.base.Config.Config.User
-		if wd := bp.base.Config.Config.WorkingDir; wd != "" {
-			st.workdir = wd
+	st := XState{Workdir: "/"}
+	if bp.Base != nil {
+		st.Env = append(XEnv(nil), bp.Base.Env()...)
+		st.User = bp.Base.Config.Config.User
+		if wd := bp.Base.Config.Config.WorkingDir; wd != "" {
+			st.Workdir = wd
 		}
 	}
-	if len(st.env) == 0 {
-		st.env = append(envList(nil), DefaultEnv...)
+	if len(st.Env) == 0 {
+		st.Env = append(XEnv(nil), DefaultEnv...)
 	}
 	for _, in := range f.Env {
 		for _, kv := range in.KVs {
-			v, err := expand(kv.Value, st.env, p.args)
+			v, err := expand(kv.Value, st.Env, p.Args)
 			if err != nil {
 				return posErr(kv.Pos, err)
 			}
-			st.env = st.env.set(kv.Key, v)
+			st.Env = st.Env.Set(kv.Key, v)
 		}
 	}
 	for _, n := range b.Needs {
-		d := p.byName[n.Text]
-		st.env = st.env.merge(d.end.env)
-		if d.end.user != "" {
-			st.user = d.end.user
+		d := p.ByName[n.Text]
+		st.Env = st.Env.Merge(d.End.Env)
+		if d.End.User != "" {
+			st.User = d.End.User
 		}
-		if d.end.workdir != "/" && d.end.workdir != "" {
-			st.workdir = d.end.workdir
+		if d.End.Workdir != "/" && d.End.Workdir != "" {
+			st.Workdir = d.End.Workdir
 		}
 	}
-	bp.start = st
+	bp.Start = st
 	for _, in := range b.Instrs {
-		ip := instrPlan{in: in, st: st}
+		ip := XInstr{In: in, State: st}
 		ex := func(w parse.Word) (string, error) {
-			s, err := expand(w.Text, st.env, p.args)
+			s, err := expand(w.Text, st.Env, p.Args)
 			if err != nil {
 				return "", posErr(w.Pos, err)
 			}
@@ -324,51 +324,51 @@ func (p *plan) expandBlock(bp *blockPlan) error {
 				if err != nil {
 					return err
 				}
-				ip.args = append(ip.args, s)
+				ip.Args = append(ip.Args, s)
 			}
 		case "PKG":
 			for _, w := range in.Args {
-				ip.args = append(ip.args, w.Text)
+				ip.Args = append(ip.Args, w.Text)
 			}
 		}
 		switch in.Keyword {
 		case "WORKDIR":
-			wd := ip.args[0]
+			wd := ip.Args[0]
 			if !path.IsAbs(wd) {
-				wd = path.Join(st.workdir, wd)
+				wd = path.Join(st.Workdir, wd)
 			}
-			st.workdir = path.Clean(wd)
+			st.Workdir = path.Clean(wd)
 		case "USER":
-			st.user = ip.args[0]
+			st.User = ip.Args[0]
 		case "ENV":
 			for _, kv := range in.KVs {
-				v, err := expand(kv.Value, st.env, p.args)
+				v, err := expand(kv.Value, st.Env, p.Args)
 				if err != nil {
 					return posErr(kv.Pos, err)
 				}
-				st.env = st.env.set(kv.Key, v)
+				st.Env = st.Env.Set(kv.Key, v)
 			}
 		case "COPY":
 			if in.From != "" {
-				bp.froms = append(bp.froms, p.byName[in.From])
+				bp.Froms = append(bp.Froms, p.ByName[in.From])
 			}
 		case "AUTO-DEPS":
-			bp.auto = true
+			bp.AutoDeps = true
 			continue // runs after the other instructions
 		}
-		bp.instrs = append(bp.instrs, ip)
+		bp.Instrs = append(bp.Instrs, ip)
 	}
-	bp.end = st
+	bp.End = st
 	return nil
 }
 
 // runEnv is the environment of a build container: the state's ENV plus build args not
 // shadowed by it, sorted after the ENV for a stable order.
-func (p *plan) runEnv(st state) []string {
-	env := append([]string(nil), st.env...)
+func (p *XPlan) runEnv(st XState) []string {
+	env := append([]string(nil), st.Env...)
 	var extra []string
-	for k, v := range p.args {
-		if _, ok := st.env.get(k); !ok {
+	for k, v := range p.Args {
+		if _, ok := st.Env.Get(k); !ok {
 			extra = append(extra, k+"="+v)
 		}
 	}

@@ -27,10 +27,10 @@ type RunFunc func(ctx context.Context, s *spec.Spec, stdout, stderr io.Writer) (
 // blockRun is one block being built.
 type blockRun struct {
 	bld   *Builder
-	plan  *plan
+	plan  *XPlan
 	built built // what the blocks before it produced
 	req   *Request
-	bp    *blockPlan
+	bp    *XBlock
 	dir   string // tmp/build-*/<block>: upper/, work/, hosts, resolv.conf, hostname
 	upper string
 	work  string
@@ -60,45 +60,45 @@ type blockOut struct {
 // built maps each block of a build to what it produced. Its keys are set before the
 // build starts; each value is written by its block alone, and read by the blocks that
 // wait for it, after it finished.
-type built map[*blockPlan]*blockOut
+type built map[*XBlock]*blockOut
 
 // lowerDirs is a block's overlay lowers: its NEED closure (top first) over its base.
-func (b built) lowerDirs(bp *blockPlan) []string {
+func (b built) lowerDirs(bp *XBlock) []string {
 	var out []string
-	for i := len(bp.closure) - 1; i >= 0; i-- {
-		out = append(out, b[bp.closure[i]].entry.diff())
+	for i := len(bp.Closure) - 1; i >= 0; i-- {
+		out = append(out, b[bp.Closure[i]].entry.diff())
 	}
-	if bp.base != nil {
-		out = append(out, bp.base.Dirs...)
+	if bp.Base != nil {
+		out = append(out, bp.Base.Dirs...)
 	}
 	return out
 }
 
 // view is a finished block's whole filesystem, for COPY FROM=; the caller closes it.
-func (b built) view(bp *blockPlan) *view {
+func (b built) view(bp *XBlock) *view {
 	return newView(append([]string{b[bp].entry.diff()}, b.lowerDirs(bp)...))
 }
 
 // runInstrs executes the block's instructions in order, then AUTO-DEPS.
 func (bx *blockRun) runInstrs(ctx context.Context) error {
-	for _, ip := range bx.bp.instrs {
+	for _, ip := range bx.bp.Instrs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		var err error
-		switch ip.in.Keyword {
+		switch ip.In.Keyword {
 		case "RUN":
-			if ip.dk != nil {
+			if ip.Step != nil {
 				err = bx.dockerRun(ctx, ip)
 				break
 			}
-			err = bx.run(ctx, ip, ip.in.Raw, ip.st.user)
+			err = bx.run(ctx, ip, ip.In.Raw, ip.State.User)
 		case "ADD":
 			if err = bx.dockerAdd(ctx, ip); err == nil {
 				err = bx.copyExtras(ctx, ip)
 			}
 		case "COPY":
-			if len(ip.args) > 1 {
+			if len(ip.Args) > 1 {
 				err = bx.runCopy(ip)
 			}
 			if err == nil {
@@ -106,13 +106,13 @@ func (bx *blockRun) runInstrs(ctx context.Context) error {
 			}
 		case "WORKDIR":
 			c := &copier{upper: bx.upper, target: bx.view()}
-			err = c.mkdirAll(cleanRel(ip.args[0]), nil)
+			err = c.mkdirAll(cleanRel(ip.Args[0]), nil)
 			c.target.Close()
 			if err == nil {
 				break
 			}
 			// A relative WORKDIR was joined when planning; use the state after it.
-			err = fmt.Errorf("%s: WORKDIR %s: %w", ip.in.Pos, ip.args[0], err)
+			err = fmt.Errorf("%s: WORKDIR %s: %w", ip.In.Pos, ip.Args[0], err)
 		case "PKG":
 			err = bx.pkg(ctx, ip)
 		}
@@ -120,24 +120,24 @@ func (bx *blockRun) runInstrs(ctx context.Context) error {
 			return err
 		}
 	}
-	if bx.bp.auto {
+	if bx.bp.AutoDeps {
 		return bx.autoDeps(ctx)
 	}
 	return nil
 }
 
 // run runs cmd with /bin/sh -c in a build container.
-func (bx *blockRun) run(ctx context.Context, ip instrPlan, cmd, user string) error {
+func (bx *blockRun) run(ctx context.Context, ip XInstr, cmd, user string) error {
 	argv := []string{"/bin/sh", "-c", cmd}
-	if sh := bx.plan.file.Shell; len(sh) > 0 {
+	if sh := bx.plan.File.Shell; len(sh) > 0 {
 		argv = append(append([]string(nil), sh...), cmd)
 	}
-	code, err := bx.container(ctx, argv, bx.plan.runEnv(ip.st), ip.st.workdir, user)
+	code, err := bx.container(ctx, argv, bx.plan.runEnv(ip.State), ip.State.Workdir, user)
 	if err != nil {
-		return fmt.Errorf("%s: %s: %w", ip.in.Pos, ip.in.Keyword, err)
+		return fmt.Errorf("%s: %s: %w", ip.In.Pos, ip.In.Keyword, err)
 	}
 	if code != 0 {
-		return fmt.Errorf("%s: %s exited with code %d", ip.in.Pos, ip.in.Keyword, code)
+		return fmt.Errorf("%s: %s exited with code %d", ip.In.Pos, ip.In.Keyword, code)
 	}
 	return nil
 }
@@ -260,7 +260,7 @@ func randomID() string {
 }
 
 // pkg installs packages with the first package manager the base has.
-func (bx *blockRun) pkg(ctx context.Context, ip instrPlan) error {
+func (bx *blockRun) pkg(ctx context.Context, ip XInstr) error {
 	v := bx.view()
 	defer v.Close()
 	has := func(p string) bool {
@@ -272,7 +272,7 @@ func (bx *blockRun) pkg(ctx context.Context, ip instrPlan) error {
 		return err == nil && !fi.IsDir()
 	}
 	var script string
-	names := ip.args
+	names := ip.Args
 	quoteAll := func(format string) []string {
 		out := make([]string, len(names))
 		for i, n := range names {
@@ -299,7 +299,7 @@ func (bx *blockRun) pkg(ctx context.Context, ip instrPlan) error {
 		}
 	}
 	if script == "" {
-		return fmt.Errorf("%s: PKG needs apk, apt-get or dnf; %s has none", ip.in.Pos, bx.bp.base.Ref)
+		return fmt.Errorf("%s: PKG needs apk, apt-get or dnf; %s has none", ip.In.Pos, bx.bp.Base.Ref)
 	}
 	bx.out.engine("---> pkg: " + script)
 	return bx.run(ctx, ip, script, "0")
@@ -314,7 +314,7 @@ func shellQuote(s string) string {
 
 // autoDeps installs dependencies for the manifests present in WORKDIR.
 func (bx *blockRun) autoDeps(ctx context.Context) error {
-	st := bx.bp.end
+	st := bx.bp.End
 	v := bx.view()
 	defer v.Close()
 	found := false
@@ -324,7 +324,7 @@ func (bx *blockRun) autoDeps(ctx context.Context) error {
 		{"go.mod", "go", "go mod download"},
 		{"Cargo.toml", "cargo", "cargo build"},
 	} {
-		if _, err := v.Lstat(join(cleanRel(st.workdir), m.file)); err != nil {
+		if _, err := v.Lstat(join(cleanRel(st.Workdir), m.file)); err != nil {
 			continue
 		}
 		found = true
@@ -337,19 +337,19 @@ func (bx *blockRun) autoDeps(ctx context.Context) error {
 			}
 		}
 		bx.out.engine(fmt.Sprintf("---> auto-deps: detected %s → running %s", m.file, cmd))
-		ip := instrPlan{in: autoInstr(bx.bp), st: st}
-		if err := bx.run(ctx, ip, cmd, st.user); err != nil {
+		ip := XInstr{In: autoInstr(bx.bp), State: st}
+		if err := bx.run(ctx, ip, cmd, st.User); err != nil {
 			return err
 		}
 	}
 	if !found {
-		bx.out.engine("---> auto-deps: no package.json, requirements.txt, go.mod or Cargo.toml in " + st.workdir)
+		bx.out.engine("---> auto-deps: no package.json, requirements.txt, go.mod or Cargo.toml in " + st.Workdir)
 	}
 	return nil
 }
 
-func (bx *blockRun) inPath(v *view, st state, tool string) bool {
-	pathEnv, _ := st.env.get("PATH")
+func (bx *blockRun) inPath(v *view, st XState, tool string) bool {
+	pathEnv, _ := st.Env.Get("PATH")
 	for _, d := range strings.Split(pathEnv, ":") {
 		if d == "" {
 			continue
