@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/build/graph"
 	"github.com/minibox/minibox/pkg/build/ignore"
 	"github.com/minibox/minibox/pkg/build/parse"
 	"github.com/minibox/minibox/pkg/caps"
@@ -151,8 +152,8 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	}
 	logf := func(block, line string) { send(Event{Block: block, Line: line}) }
 	var (
-		p         *XPlan
-		imageBase *XBase
+		p         *graph.Plan
+		imageBase *graph.Base
 		ds        *dockerPlan
 		err       error
 	)
@@ -276,7 +277,7 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 }
 
 // planMiniBox parses a MiniBox file and resolves its bases into a plan.
-func (bld *Builder) planMiniBox(ctx context.Context, req *Request, logf func(string, string), name string, workers int) (*XPlan, *XBase, error) {
+func (bld *Builder) planMiniBox(ctx context.Context, req *Request, logf func(string, string), name string, workers int) (*graph.Plan, *graph.Base, error) {
 	if req.FileName == "" {
 		req.FileName = "MiniBox"
 	}
@@ -307,10 +308,10 @@ func (bld *Builder) planMiniBox(ctx context.Context, req *Request, logf func(str
 	logf("build", fmt.Sprintf("mode=%s blocks=%d workers=%d", f.Format, len(sel), workers))
 
 	// Bases: each distinct reference once.
-	bases := map[string]*XBase{}
-	byRef := map[string]*XBase{}
-	baseOf := func(w *parse.Word) (*XBase, error) {
-		ref, err := expand(w.Text, XEnv(nil), args)
+	bases := map[string]*graph.Base{}
+	byRef := map[string]*graph.Base{}
+	baseOf := func(w *parse.Word) (*graph.Base, error) {
+		ref, err := expand(w.Text, graph.Env(nil), args)
 		if err != nil {
 			return nil, posErr(w.Pos, err)
 		}
@@ -367,7 +368,7 @@ func (bld *Builder) prepareContext(req *Request, ignoreFiles ...string) error {
 }
 
 // runBlock computes a block's key and either reuses layers/<key> or builds it.
-func (bld *Builder) runBlock(ctx context.Context, p *XPlan, done built, req *Request, bp *XBlock, tmp string,
+func (bld *Builder) runBlock(ctx context.Context, p *graph.Plan, done built, req *Request, bp *graph.Block, tmp string,
 	lw *lineWriter, send func(Event), step int, releases *[]func()) (string, error) {
 	bx := &blockRun{bld: bld, plan: p, built: done, req: req, bp: bp, out: lw, tmp: tmp}
 	key, err := bx.blockKey(ctx)
@@ -433,7 +434,7 @@ func (bld *Builder) runBlock(ctx context.Context, p *XPlan, done built, req *Req
 	return "DONE", nil
 }
 
-func blockIndex(p *XPlan, bp *XBlock) int {
+func blockIndex(p *graph.Plan, bp *graph.Block) int {
 	for i, x := range p.Blocks {
 		if x == bp {
 			return i
@@ -442,7 +443,7 @@ func blockIndex(p *XPlan, bp *XBlock) int {
 	return 0
 }
 
-func autoInstr(bp *XBlock) *parse.Instr {
+func autoInstr(bp *graph.Block) *parse.Instr {
 	for _, in := range bp.Def.Instrs {
 		if in.Keyword == "AUTO-DEPS" {
 			return in
@@ -469,11 +470,11 @@ func (bld *Builder) release(keys []string) {
 
 // criticalPath is the chain of blocks, each waiting on the one before, with the largest
 // total time: what bounds the build's wall time.
-func criticalPath(p *XPlan, res map[string]*BlockResult) []string {
+func criticalPath(p *graph.Plan, res map[string]*BlockResult) []string {
 	best := map[string]int64{}
 	prev := map[string]string{}
 	var last string
-	for _, bp := range topo(p.Blocks, func(x *XBlock) []string { return x.Deps }, p.ByName) {
+	for _, bp := range graph.Order(p.Blocks, func(x *graph.Block) []string { return x.Deps }, p.ByName) {
 		n := bp.Def.Name
 		var b int64
 		for _, d := range bp.Deps {
@@ -532,7 +533,7 @@ type imageConfig struct {
 
 // finalize writes the image: base layers, the target's NEED closure, the target; a config
 // that inherits the base's and adds the file's settings; the manifest; the names.
-func (bld *Builder) finalize(ctx context.Context, p *XPlan, done built, req *Request, base *XBase, res *Result, logf func(string, string)) error {
+func (bld *Builder) finalize(ctx context.Context, p *graph.Plan, done built, req *Request, base *graph.Base, res *Result, logf func(string, string)) error {
 	t0 := time.Now()
 	layers := append([]ocispec.Descriptor(nil), base.Layers...)
 	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
@@ -581,7 +582,7 @@ func (bld *Builder) finalize(ctx context.Context, p *XPlan, done built, req *Req
 	if w := p.File.StopSignal; w != nil {
 		c.StopSignal = w.Text
 	}
-	topEnv := XEnv(c.Env)
+	topEnv := graph.Env(c.Env)
 	if c.ExposedPorts, err = fileExposedPorts(p, c.ExposedPorts, topEnv); err != nil {
 		return err
 	}
@@ -615,7 +616,7 @@ func (bld *Builder) finalize(ctx context.Context, p *XPlan, done built, req *Req
 // is an empty layer, as Docker marks config-only steps). The base's entries keep what
 // they did but not when: the image's digest depends on the base's layers and steps, not
 // on when a base was imported into this data root.
-func miniBoxHistory(p *XPlan, done built, base *XBase, epoch time.Time) []ocispec.History {
+func miniBoxHistory(p *graph.Plan, done built, base *graph.Base, epoch time.Time) []ocispec.History {
 	var out []ocispec.History
 	if base != nil && len(base.Raw) > 0 {
 		var img struct {
@@ -639,7 +640,7 @@ func miniBoxHistory(p *XPlan, done built, base *XBase, epoch time.Time) []ocispe
 }
 
 // instrText is an instruction as written: its keyword and arguments.
-func instrText(ip XInstr) string {
+func instrText(ip graph.Instr) string {
 	in := ip.In
 	if in.Raw != "" && in.Keyword == "RUN" {
 		return "RUN " + in.Raw
@@ -672,7 +673,7 @@ func instrText(ip XInstr) string {
 }
 
 // fileShell is the shell of shell forms: the file's SHELL, else the base image's.
-func fileShell(f *parse.File, base *XBase) []string {
+func fileShell(f *parse.File, base *graph.Base) []string {
 	if len(f.Shell) > 0 {
 		return f.Shell
 	}
@@ -690,13 +691,13 @@ func fileShell(f *parse.File, base *XBase) []string {
 
 // finalState is the environment, user and workdir the image keeps: the target block's,
 // or (an image of the base and top-level settings only) the base's with the file's ENV.
-func finalState(p *XPlan, base *XBase, c ocispec.ImageConfig) (XState, error) {
+func finalState(p *graph.Plan, base *graph.Base, c ocispec.ImageConfig) (graph.State, error) {
 	if p.Target != nil {
 		return p.Target.End, nil
 	}
-	st := XState{Env: append(XEnv(nil), base.Env()...)}
+	st := graph.State{Env: append(graph.Env(nil), base.Env()...)}
 	if len(st.Env) == 0 {
-		st.Env = append(XEnv(nil), DefaultEnv...)
+		st.Env = append(graph.Env(nil), DefaultEnv...)
 	}
 	for _, in := range p.File.Env {
 		for _, kv := range in.KVs {
@@ -712,7 +713,7 @@ func finalState(p *XPlan, base *XBase, c ocispec.ImageConfig) (XState, error) {
 }
 
 // fileExposedPorts adds the file's EXPOSE ports to the inherited ones.
-func fileExposedPorts(p *XPlan, inherited map[string]struct{}, env XEnv) (map[string]struct{}, error) {
+func fileExposedPorts(p *graph.Plan, inherited map[string]struct{}, env graph.Env) (map[string]struct{}, error) {
 	if len(p.File.Ports) == 0 {
 		return inherited, nil
 	}
@@ -737,7 +738,7 @@ func fileExposedPorts(p *XPlan, inherited map[string]struct{}, env XEnv) (map[st
 }
 
 // fileLabels sets the file's LABELs over the inherited ones.
-func fileLabels(p *XPlan, inherited map[string]string, env XEnv) (map[string]string, error) {
+func fileLabels(p *graph.Plan, inherited map[string]string, env graph.Env) (map[string]string, error) {
 	if len(p.File.Labels) == 0 {
 		return inherited, nil
 	}
@@ -758,7 +759,7 @@ func fileLabels(p *XPlan, inherited map[string]string, env XEnv) (map[string]str
 }
 
 // fileVolumes adds the VOLUMEs of the image's blocks to the inherited ones.
-func fileVolumes(p *XPlan, vols map[string]struct{}) map[string]struct{} {
+func fileVolumes(p *graph.Plan, vols map[string]struct{}) map[string]struct{} {
 	for _, bp := range p.Image {
 		for _, ip := range bp.Instrs {
 			if ip.In.Keyword != "VOLUME" {

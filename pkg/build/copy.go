@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minibox/minibox/pkg/build/graph"
 	"github.com/minibox/minibox/pkg/build/ignore"
 	"github.com/minibox/minibox/pkg/build/parse"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -37,7 +38,7 @@ type copySrc struct {
 
 // copySources expands a COPY's sources (globs allowed) against its origin. The caller
 // closes the view.
-func (bx *blockRun) copySources(ip XInstr) ([]copySrc, *view, error) {
+func (bx *blockRun) copySources(ip graph.Instr) ([]copySrc, *view, error) {
 	in := ip.In
 	srcArgs := ip.Args[:len(ip.Args)-1]
 	var out []copySrc
@@ -139,7 +140,7 @@ type copier struct {
 }
 
 // runCopy executes one COPY instruction.
-func (bx *blockRun) runCopy(ip XInstr) error {
+func (bx *blockRun) runCopy(ip graph.Instr) error {
 	in := ip.In
 	srcs, src, err := bx.copySources(ip)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"github.com/minibox/minibox/pkg/build/graph"
 	"hash"
 	"io"
 	"net/http"
@@ -61,17 +62,17 @@ func multiDest(dst string, n int) string {
 
 // inlineFiles are a COPY's or ADD's heredocs, expanded already where the delimiter was
 // unquoted.
-func inlineFiles(cs []instructions.SourceContent) []XScript {
-	out := make([]XScript, 0, len(cs))
+func inlineFiles(cs []instructions.SourceContent) []graph.Script {
+	out := make([]graph.Script, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, XScript{Name: c.Path, Data: c.Data})
+		out = append(out, graph.Script{Name: c.Path, Data: c.Data})
 	}
 	return out
 }
 
 // addStep plans ADD: local sources as COPY does (archives unpacked), http(s) files
 // downloaded by the daemon (checked against --checksum), heredocs; git sources refused.
-func (dp *dockerPlanner) addStep(c *instructions.AddCommand, s *dstage, st *XState, args map[string]string) (*XInstr, error) {
+func (dp *dockerPlanner) addStep(c *instructions.AddCommand, s *dstage, st *graph.State, args map[string]string) (*graph.Instr, error) {
 	if len(c.ExcludePatterns) > 0 {
 		return nil, fmt.Errorf("ADD --exclude is not supported by this builder")
 	}
@@ -86,7 +87,7 @@ func (dp *dockerPlanner) addStep(c *instructions.AddCommand, s *dstage, st *XSta
 			local = append(local, src)
 		}
 	}
-	dk := &XStep{Unpack: c.Unpack == nil || *c.Unpack, URLs: urls, Inline: inlineFiles(c.SourceContents)}
+	dk := &graph.Step{Unpack: c.Unpack == nil || *c.Unpack, URLs: urls, Inline: inlineFiles(c.SourceContents)}
 	if c.Checksum != "" {
 		if len(c.SourcePaths) != 1 || len(urls) != 1 {
 			return nil, fmt.Errorf("--checksum=%s needs exactly one http(s) source", c.Checksum)
@@ -109,7 +110,7 @@ func (dp *dockerPlanner) addStep(c *instructions.AddCommand, s *dstage, st *XSta
 // fetchURL downloads an ADD URL once per block run into the build's temporary
 // directory, returning the file and its digest; a --checksum that does not match is an
 // error naming the instruction.
-func (bx *blockRun) fetchURL(ctx context.Context, ip XInstr, u string) (string, digest.Digest, error) {
+func (bx *blockRun) fetchURL(ctx context.Context, ip graph.Instr, u string) (string, digest.Digest, error) {
 	if f, ok := bx.downloads[u]; ok {
 		return f.path, f.dgst, nil
 	}
@@ -179,7 +180,7 @@ func download(ctx context.Context, u, p string, h hash.Hash) (string, error) {
 
 // remoteKeys adds what an ADD's downloads contribute to its block's key: the checksum
 // when one is given (nothing is fetched for a cached block), else the content fetched.
-func (bx *blockRun) remoteKeys(ctx context.Context, k keyHash, ip XInstr) error {
+func (bx *blockRun) remoteKeys(ctx context.Context, k keyHash, ip graph.Instr) error {
 	if ip.Step.Checksum != "" {
 		return nil // in dk.key() already
 	}
@@ -196,7 +197,7 @@ func (bx *blockRun) remoteKeys(ctx context.Context, k keyHash, ip XInstr) error 
 // copyExtras copies what an ADD or COPY takes from elsewhere than the context: ADD's
 // downloads (never unpacked, 0600 as Docker leaves them) and heredocs (0644), staged in
 // the block's directory and copied as COPY copies.
-func (bx *blockRun) copyExtras(ctx context.Context, ip XInstr) error {
+func (bx *blockRun) copyExtras(ctx context.Context, ip graph.Instr) error {
 	if ip.Step == nil || len(ip.Step.URLs)+len(ip.Step.Inline) == 0 {
 		return nil
 	}
@@ -239,7 +240,7 @@ func (bx *blockRun) copyExtras(ctx context.Context, ip XInstr) error {
 
 // copyStaged copies srcs from dir into the block at the instruction's destination:
 // owner --chown (else root), mode --chmod (else the staged file's).
-func (bx *blockRun) copyStaged(ip XInstr, dir string, srcs []copySrc, total int) error {
+func (bx *blockRun) copyStaged(ip graph.Instr, dir string, srcs []copySrc, total int) error {
 	in := ip.In
 	src := newView([]string{dir})
 	defer src.Close()

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/minibox/minibox/pkg/build/graph"
 	"github.com/minibox/minibox/pkg/build/parse"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/layer"
@@ -105,7 +106,7 @@ func parseDockerfile(name string, src []byte) (*dockerFile, error) {
 
 // lexEnv is what ${NAME} sees: the stage's ENV, then its ARGs (ENV wins, as in Docker).
 type lexEnv struct {
-	env  XEnv
+	env  graph.Env
 	args map[string]string
 }
 
@@ -158,7 +159,7 @@ func (c dockerConfig) clone() dockerConfig {
 type histEntry struct {
 	inherited *ocispec.History
 	createdBy string
-	bp        *XBlock
+	bp        *graph.Block
 }
 
 // dstage is one stage of the Dockerfile (or an image read by COPY --from / a mount).
@@ -174,61 +175,19 @@ type dstage struct {
 	uses      []*dstage
 
 	planned bool
-	base    *XBase
-	chain   []*XBlock // every block from the root base up, in order
+	base    *graph.Base
+	chain   []*graph.Block // every block from the root base up, in order
 	cfg     dockerConfig
 	author  string
 	history []histEntry
 }
 
-func (s *dstage) last() *XBlock { return s.chain[len(s.chain)-1] }
+func (s *dstage) last() *graph.Block { return s.chain[len(s.chain)-1] }
 
 // dockerPlan is a Dockerfile build: the blocks to run and the stage that is the image.
 type dockerPlan struct {
-	plan   *XPlan
+	plan   *graph.Plan
 	target *dstage
-}
-
-// dockerStep is what a RUN adds to its block's key and needs to run.
-type XStep struct {
-	Argv    []string  `json:"argv,omitempty"`
-	Env     []string  `json:"env,omitempty"`
-	Network string    `json:"network,omitempty"`
-	Mounts  []XMount  `json:"mounts,omitempty"`
-	Scripts []XScript `json:"scripts,omitempty"`
-	Unpack  bool      `json:"unpack,omitempty"`
-	// ADD's downloads: the URLs, and the digest the one URL must have (--checksum).
-	URLs     []string `json:"urls,omitempty"`
-	Checksum string   `json:"checksum,omitempty"`
-	// COPY and ADD heredocs: files written from the Dockerfile itself.
-	Inline []XScript `json:"inline,omitempty"`
-}
-
-// dockerFile2 is a heredoc run as a script (it starts with #!), mounted at /dev/pipes.
-type XScript struct {
-	Name string `json:"name"`
-	Data string `json:"data"`
-}
-
-// dockerMnt is a RUN --mount.
-type XMount struct {
-	Type      string  `json:"type"`
-	Target    string  `json:"target"`
-	Source    string  `json:"source,omitempty"`
-	From      string  `json:"from,omitempty"` // block name of the stage, "" = context
-	ReadOnly  bool    `json:"ro,omitempty"`
-	CacheID   string  `json:"id,omitempty"`
-	Mode      *uint64 `json:"mode,omitempty"`
-	UID       *uint64 `json:"uid,omitempty"`
-	GID       *uint64 `json:"gid,omitempty"`
-	Required  bool    `json:"required,omitempty"`
-	Env       string  `json:"env,omitempty"` // a secret given as this variable too
-	fromStage *dstage
-}
-
-func (d *XStep) Key() string {
-	b, _ := json.Marshal(d)
-	return string(b)
 }
 
 // platformArgs are BuildKit's automatic platform ARGs: this builder builds for its host.
@@ -269,8 +228,8 @@ type dockerPlanner struct {
 	global map[string]string // ARGs before FROM, build args and platform ARGs
 	stages []*dstage
 	images map[string]*dstage // COPY --from=<image>
-	bases  map[string]*XBase
-	p      *XPlan
+	bases  map[string]*graph.Base
+	p      *graph.Plan
 	logf   func(string, string)
 }
 
@@ -341,8 +300,8 @@ func (bld *Builder) planDockerfile(ctx context.Context, req *Request, logf func(
 		req.epoch = time.Unix(n, 0).UTC()
 	}
 	dp := &dockerPlanner{bld: bld, req: req, df: df, lex: shell.NewLex(df.escape), global: platformArgs(),
-		images: map[string]*dstage{}, bases: map[string]*XBase{}, logf: logf,
-		p: &XPlan{File: &parse.File{Name: df.name, Format: parse.Dockerfile}, Args: map[string]string{}, ByName: map[string]*XBlock{}}}
+		images: map[string]*dstage{}, bases: map[string]*graph.Base{}, logf: logf,
+		p: &graph.Plan{File: &parse.File{Name: df.name, Format: parse.Dockerfile}, Args: map[string]string{}, ByName: map[string]*graph.Block{}}}
 	if err := dp.globalArgs(); err != nil {
 		return nil, err
 	}
@@ -405,14 +364,14 @@ func mountFlags(c *instructions.RunCommand) []string {
 	return out
 }
 
-func (dp *dockerPlanner) resolveBase(ctx context.Context, ref string, line int) (*XBase, error) {
+func (dp *dockerPlanner) resolveBase(ctx context.Context, ref string, line int) (*graph.Base, error) {
 	if b, ok := dp.bases[ref]; ok {
 		return b, nil
 	}
-	var b *XBase
+	var b *graph.Base
 	var err error
 	if ref == "scratch" {
-		b = &XBase{Ref: ref, Digest: "scratch"}
+		b = &graph.Base{Ref: ref, Digest: "scratch"}
 	} else if b, err = dp.bld.imageBase(ctx, dp.req, ref, dp.logf); err != nil {
 		return nil, dp.df.errAt(line, "%v", err)
 	}
@@ -556,13 +515,13 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 	}
 	var onbuild []string
 	onbuild, s.cfg.OnBuild = s.cfg.OnBuild, nil
-	env := XEnv(s.cfg.Env)
+	env := graph.Env(s.cfg.Env)
 	if _, ok := env.Get("PATH"); !ok {
 		k, v, _ := strings.Cut(defaultPath, "=")
 		env = env.Set(k, v)
 	}
 	s.cfg.Env = env
-	st := XState{Env: env, User: s.cfg.User, Workdir: s.cfg.WorkingDir}
+	st := graph.State{Env: env, User: s.cfg.User, Workdir: s.cfg.WorkingDir}
 	if st.Workdir == "" {
 		st.Workdir = "/"
 	}
@@ -635,7 +594,7 @@ func (dp *dockerPlanner) planStage(ctx context.Context, s *dstage) error {
 	if len(s.chain) == 0 {
 		// A stage of metadata only still has a block, so COPY --from and FROM read it
 		// like any other (an empty layer, left out of the image).
-		dp.addBlock(s, s.label+":0", "(base "+s.base.Ref+")", XInstr{})
+		dp.addBlock(s, s.label+":0", "(base "+s.base.Ref+")", graph.Instr{})
 	}
 	s.planned = true
 	return nil
@@ -673,7 +632,7 @@ func (dp *dockerPlanner) argBeforeDecl(s *dstage, unmatched map[string]struct{},
 func (dp *dockerPlanner) stageBase(ctx context.Context, s *dstage) error {
 	if par := s.fromStage; par != nil {
 		s.base, s.cfg, s.author = par.base, par.cfg.clone(), par.author
-		s.chain = append([]*XBlock(nil), par.chain...)
+		s.chain = append([]*graph.Block(nil), par.chain...)
 		s.history = append([]histEntry(nil), par.history...)
 		return nil
 	}
@@ -748,7 +707,7 @@ func (s *dstage) shellForm(c instructions.ShellDependantCmdLine) []string {
 
 // configInstruction applies an instruction that changes only the image's config; false
 // means cmd makes a block.
-func (dp *dockerPlanner) configInstruction(cmd instructions.Command, s *dstage, st *XState, args map[string]string, cmdSet *bool) (bool, error) {
+func (dp *dockerPlanner) configInstruction(cmd instructions.Command, s *dstage, st *graph.State, args map[string]string, cmdSet *bool) (bool, error) {
 	switch c := cmd.(type) {
 	case *instructions.EnvCommand:
 		for _, kv := range c.Env {
@@ -806,7 +765,7 @@ func (dp *dockerPlanner) configInstruction(cmd instructions.Command, s *dstage, 
 }
 
 // expose adds EXPOSE's ports, expanded and checked, as Docker keys them ("80/tcp").
-func (dp *dockerPlanner) expose(c *instructions.ExposeCommand, s *dstage, st *XState, args map[string]string) error {
+func (dp *dockerPlanner) expose(c *instructions.ExposeCommand, s *dstage, st *graph.State, args map[string]string) error {
 	if s.cfg.ExposedPorts == nil {
 		s.cfg.ExposedPorts = map[string]struct{}{}
 	}
@@ -829,7 +788,7 @@ func (dp *dockerPlanner) expose(c *instructions.ExposeCommand, s *dstage, st *XS
 }
 
 // stepInstruction plans an instruction that makes a block: WORKDIR, RUN, COPY, ADD.
-func (dp *dockerPlanner) stepInstruction(cmd instructions.Command, s *dstage, st *XState, args map[string]string) (*XInstr, error) {
+func (dp *dockerPlanner) stepInstruction(cmd instructions.Command, s *dstage, st *graph.State, args map[string]string) (*graph.Instr, error) {
 	switch c := cmd.(type) {
 	case *instructions.WorkdirCommand:
 		wd := c.Path
@@ -837,7 +796,7 @@ func (dp *dockerPlanner) stepInstruction(cmd instructions.Command, s *dstage, st
 			wd = path.Join(st.Workdir, wd)
 		}
 		wd = path.Clean(wd)
-		step := &XInstr{In: &parse.Instr{Keyword: "WORKDIR"}, Args: []string{wd}, State: *st}
+		step := &graph.Instr{In: &parse.Instr{Keyword: "WORKDIR"}, Args: []string{wd}, State: *st}
 		st.Workdir = wd
 		s.cfg.WorkingDir = wd
 		return step, nil
@@ -858,7 +817,7 @@ func (dp *dockerPlanner) stepInstruction(cmd instructions.Command, s *dstage, st
 			return nil, err
 		}
 		if len(c.SourceContents) > 0 {
-			ip.Step = &XStep{Inline: inlineFiles(c.SourceContents)}
+			ip.Step = &graph.Step{Inline: inlineFiles(c.SourceContents)}
 		}
 		return ip, nil
 	case *instructions.AddCommand:
@@ -868,12 +827,12 @@ func (dp *dockerPlanner) stepInstruction(cmd instructions.Command, s *dstage, st
 }
 
 // addBlock appends a block for one instruction to the stage's chain.
-func (dp *dockerPlanner) addBlock(s *dstage, name, code string, ip XInstr) *XBlock {
-	bp := &XBlock{Def: &parse.Block{Name: name, Step: code}, Index: len(dp.p.Blocks), Base: s.base,
-		Closure: append([]*XBlock(nil), s.chain...), Start: ip.State, End: ip.State}
+func (dp *dockerPlanner) addBlock(s *dstage, name, code string, ip graph.Instr) *graph.Block {
+	bp := &graph.Block{Def: &parse.Block{Name: name, Step: code}, Index: len(dp.p.Blocks), Base: s.base,
+		Closure: append([]*graph.Block(nil), s.chain...), Start: ip.State, End: ip.State}
 	if ip.In != nil {
 		bp.Def.Pos = ip.In.Pos
-		bp.Instrs = []XInstr{ip}
+		bp.Instrs = []graph.Instr{ip}
 	}
 	if len(s.chain) > 0 {
 		prev := s.last()
@@ -882,8 +841,8 @@ func (dp *dockerPlanner) addBlock(s *dstage, name, code string, ip XInstr) *XBlo
 	}
 	if ip.Step != nil {
 		for _, m := range ip.Step.Mounts {
-			if m.fromStage != nil {
-				bp.Froms = append(bp.Froms, m.fromStage.last())
+			if m.Type == "bind" && m.From != "" {
+				bp.Froms = append(bp.Froms, dp.p.ByName[m.From])
 			}
 		}
 	}
@@ -912,7 +871,7 @@ func containsStr(ss []string, s string) bool {
 }
 
 // runEnvOf is a RUN's environment: ENV, then the stage's ARGs that ENV does not shadow.
-func runEnvOf(st XState, args map[string]string) []string {
+func runEnvOf(st graph.State, args map[string]string) []string {
 	env := append([]string(nil), st.Env...)
 	var extra []string
 	for k, v := range args {
@@ -945,7 +904,7 @@ func (dp *dockerPlanner) fromStage(ref string) (*dstage, error) {
 	return s, nil
 }
 
-func (dp *dockerPlanner) copyStep(kw string, srcs []string, dst, from, chown, chmod string, s *dstage, st XState, args map[string]string) (*XInstr, error) {
+func (dp *dockerPlanner) copyStep(kw string, srcs []string, dst, from, chown, chmod string, s *dstage, st graph.State, args map[string]string) (*graph.Instr, error) {
 	if chmod != "" {
 		if _, err := strconv.ParseUint(chmod, 8, 32); err != nil {
 			return nil, fmt.Errorf("--chmod=%s: expected an octal mode such as 0755", chmod)
@@ -959,14 +918,14 @@ func (dp *dockerPlanner) copyStep(kw string, srcs []string, dst, from, chown, ch
 		}
 		in.From = fs.last().Def.Name
 	}
-	ip := &XInstr{In: in, Args: append(append([]string(nil), srcs...), dst), State: st}
+	ip := &graph.Instr{In: in, Args: append(append([]string(nil), srcs...), dst), State: st}
 	_ = args
 	return ip, nil
 }
 
-func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st XState, args map[string]string,
-	shellForm func(instructions.ShellDependantCmdLine) []string) (*XInstr, error) {
-	dk := &XStep{Env: runEnvOf(st, args)}
+func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st graph.State, args map[string]string,
+	shellForm func(instructions.ShellDependantCmdLine) []string) (*graph.Instr, error) {
+	dk := &graph.Step{Env: runEnvOf(st, args)}
 	switch n := instructions.GetNetwork(c); n {
 	case instructions.NetworkNone:
 		dk.Network = "none"
@@ -979,7 +938,7 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st XStat
 		return nil, fmt.Errorf("--security=%s is not supported by this builder", sec)
 	}
 	for _, m := range instructions.GetMounts(c) {
-		dm := XMount{Type: string(m.Type), Target: m.Target, Source: m.Source, ReadOnly: m.ReadOnly, CacheID: m.CacheID, Mode: m.Mode, UID: m.UID, GID: m.GID}
+		dm := graph.Mount{Type: string(m.Type), Target: m.Target, Source: m.Source, ReadOnly: m.ReadOnly, CacheID: m.CacheID, Mode: m.Mode, UID: m.UID, GID: m.GID}
 		switch m.Type {
 		case instructions.MountTypeSSH:
 			return nil, fmt.Errorf("--mount=type=ssh: no SSH agent was given to this build (minibox build forwards none); put what the step fetches over SSH in the build context, or pass a key with --secret")
@@ -1007,7 +966,6 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st XStat
 				if err != nil {
 					return nil, err
 				}
-				dm.fromStage = fs
 				dm.From = fs.last().Def.Name
 			} else {
 				clean := path.Clean("/" + dm.Source)
@@ -1034,7 +992,7 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st XStat
 			}
 			if strings.HasPrefix(data, "#!") {
 				// A script with its own interpreter: run as a file, as BuildKit does.
-				dk.Scripts = []XScript{{Name: c.Files[0].Name, Data: data}}
+				dk.Scripts = []graph.Script{{Name: c.Files[0].Name, Data: data}}
 				dk.Argv = []string{path.Join("/dev/pipes", c.Files[0].Name)}
 			} else {
 				cl = instructions.ShellDependantCmdLine{CmdLine: []string{data}, PrependShell: true}
@@ -1057,14 +1015,14 @@ func (dp *dockerPlanner) runStep(c *instructions.RunCommand, s *dstage, st XStat
 	if len(dk.Argv) == 0 {
 		return nil, fmt.Errorf("RUN needs a command")
 	}
-	return &XInstr{In: &parse.Instr{Keyword: "RUN"}, State: st, Step: dk}, nil
+	return &graph.Instr{In: &parse.Instr{Keyword: "RUN"}, State: st, Step: dk}, nil
 }
 
 // secretMount is a RUN's secret: its id (id=, else src=, else the target's name), the
 // file it is mounted as (target=, else /run/secrets/<id>, none when only env= is asked
 // for) and the variable it is given as. Only these go into the key, never the content.
-func secretMount(m *instructions.Mount, workdir string) XMount {
-	dm := XMount{Type: "secret", CacheID: m.CacheID, Target: m.Target, Required: m.Required, Mode: m.Mode, UID: m.UID, GID: m.GID, ReadOnly: true}
+func secretMount(m *instructions.Mount, workdir string) graph.Mount {
+	dm := graph.Mount{Type: "secret", CacheID: m.CacheID, Target: m.Target, Required: m.Required, Mode: m.Mode, UID: m.UID, GID: m.GID, ReadOnly: true}
 	if m.Source != "" {
 		dm.CacheID = m.Source
 	}

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minibox/minibox/pkg/build/graph"
 	"github.com/minibox/minibox/pkg/build/ignore"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/inroot"
@@ -25,7 +26,7 @@ import (
 const CacheMountsDir = "cache-mounts"
 
 // stepText names a Dockerfile instruction in errors: its position and its first line.
-func stepText(ip XInstr) string {
+func stepText(ip graph.Instr) string {
 	s := ip.In.Raw
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i] + " ..."
@@ -38,7 +39,7 @@ func stepText(ip XInstr) string {
 
 // dockerRun runs a Dockerfile RUN: its argv (shell form already wrapped), its mounts,
 // its network.
-func (bx *blockRun) dockerRun(ctx context.Context, ip XInstr) error {
+func (bx *blockRun) dockerRun(ctx context.Context, ip graph.Instr) error {
 	dk := ip.Step
 	var mounts []spec.Mount
 	env := dk.Env
@@ -101,7 +102,7 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip XInstr) error {
 // the layer; removed after the RUN) to be bind-mounted read-only, and returns its value
 // when the RUN asks for it as a variable. A secret that was not given is skipped unless
 // required.
-func (bx *blockRun) secret(i int, m XMount) (*spec.Mount, string, error) {
+func (bx *blockRun) secret(i int, m graph.Mount) (*spec.Mount, string, error) {
 	data, ok := bx.req.Secrets[m.CacheID]
 	if !ok {
 		if m.Required {
@@ -146,7 +147,7 @@ func (bx *blockRun) secret(i int, m XMount) (*spec.Mount, string, error) {
 
 // cacheMount returns the directory of a cache mount, made on first use, held (against a
 // prune of the build cache) until release.
-func (bld *Builder) cacheMount(m XMount) (dir string, release func(), err error) {
+func (bld *Builder) cacheMount(m graph.Mount) (dir string, release func(), err error) {
 	sum := sha256.Sum256([]byte(m.CacheID))
 	name := hex.EncodeToString(sum[:])
 	release = func() {}
@@ -163,7 +164,7 @@ func (bld *Builder) cacheMount(m XMount) (dir string, release func(), err error)
 	return dir, release, nil
 }
 
-func (bld *Builder) makeCacheMount(m XMount, dir string) error {
+func (bld *Builder) makeCacheMount(m graph.Mount, dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return err
 	}
@@ -192,7 +193,7 @@ func (bld *Builder) makeCacheMount(m XMount, dir string) error {
 // bindSource copies what a bind mount shows (from the context, or from a stage) into the
 // block's directory: a RUN may write to it (rw) without touching its origin, and reads a
 // tree resolved inside its root.
-func (bx *blockRun) bindSource(i int, m XMount) (string, error) {
+func (bx *blockRun) bindSource(i int, m graph.Mount) (string, error) {
 	var src *view
 	var ign *ignore.Rules
 	if m.From != "" {
@@ -242,7 +243,7 @@ func (bx *blockRun) bindSource(i int, m XMount) (string, error) {
 // cleanMountTargets removes what the runtime made in the layer only to mount on: an empty
 // directory or file at a mount's target, and its empty parents, that the lower layers do
 // not have.
-func (bx *blockRun) cleanMountTargets(ms []XMount) {
+func (bx *blockRun) cleanMountTargets(ms []graph.Mount) {
 	low := newView(bx.lower)
 	defer low.Close()
 	ufd, err := inroot.OpenRoot(bx.upper)
@@ -261,7 +262,7 @@ func (bx *blockRun) cleanMountTargets(ms []XMount) {
 
 // dockerAdd is ADD of local sources: a tar archive (compressed or not) is unpacked into
 // the destination directory, anything else copied as COPY does.
-func (bx *blockRun) dockerAdd(ctx context.Context, ip XInstr) error {
+func (bx *blockRun) dockerAdd(ctx context.Context, ip graph.Instr) error {
 	if len(ip.Args) < 2 {
 		return nil // downloads and heredocs only
 	}
@@ -337,7 +338,7 @@ func (bx *blockRun) dockerAdd(ctx context.Context, ip XInstr) error {
 }
 
 // copyUnpacked copies an unpacked archive's staging directory into the block at dst.
-func (bx *blockRun) copyUnpacked(ip XInstr, staging, dst string) error {
+func (bx *blockRun) copyUnpacked(ip graph.Instr, staging, dst string) error {
 	target := bx.view()
 	defer target.Close()
 	c := &copier{upper: bx.upper, target: target}

@@ -3,9 +3,9 @@ package build
 import (
 	"fmt"
 	"path"
-	"sort"
 	"strings"
 
+	"github.com/minibox/minibox/pkg/build/graph"
 	"github.com/minibox/minibox/pkg/build/parse"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
@@ -14,78 +14,6 @@ import (
 // from the user's passwd entry at run time (as Docker does), so a USER's image does not
 // keep root's.
 var DefaultEnv = []string{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"}
-
-// envList is an ordered environment: setting a key keeps its first position, so the
-// image's Env order is stable across builds.
-type XEnv []string
-
-func (e XEnv) Get(k string) (string, bool) {
-	for _, kv := range e {
-		if key, v, _ := strings.Cut(kv, "="); key == k {
-			return v, true
-		}
-	}
-	return "", false
-}
-
-func (e XEnv) Set(k, v string) XEnv {
-	for i, kv := range e {
-		if key, _, _ := strings.Cut(kv, "="); key == k {
-			out := append(XEnv(nil), e...)
-			out[i] = k + "=" + v
-			return out
-		}
-	}
-	return append(append(XEnv(nil), e...), k+"="+v)
-}
-
-func (e XEnv) Merge(o XEnv) XEnv {
-	for _, kv := range o {
-		k, v, _ := strings.Cut(kv, "=")
-		e = e.Set(k, v)
-	}
-	return e
-}
-
-// state is what is in force at a point of a block: ENV, USER, WORKDIR.
-type XState struct {
-	Env     XEnv
-	User    string
-	Workdir string
-}
-
-// instrPlan is one instruction with its arguments expanded and the state before it.
-type XInstr struct {
-	In    *parse.Instr
-	Args  []string // expanded (COPY: sources then destination; WORKDIR, USER: one)
-	State XState
-	Step  *XStep // a Dockerfile's RUN or ADD: what it runs and mounts
-}
-
-// XBlock is a block ready to schedule: its base, its NEED closure, and every
-// instruction expanded.
-type XBlock struct {
-	Def      *parse.Block
-	Index    int // file order
-	Base     *XBase
-	Closure  []*XBlock // NEED closure, dependency order, not including this block
-	Froms    []*XBlock // COPY FROM= blocks, in instruction order
-	Deps     []string  // NEED + BNEED names, for the scheduler
-	Start    XState
-	End      XState
-	Instrs   []XInstr
-	AutoDeps bool // AUTO-DEPS present
-}
-
-// plan holds the whole build: blocks to build (file order) and the target.
-type XPlan struct {
-	File   *parse.File
-	Args   map[string]string // ARG defaults overridden by build args
-	Blocks []*XBlock         // the ones this build runs, file order
-	ByName map[string]*XBlock
-	Target *XBlock   // nil when the file has no block
-	Image  []*XBlock // target's NEED closure then the target: the image's layers
-}
 
 // selectBlocks returns the blocks a build runs: all of them, or what target reaches.
 func selectBlocks(f *parse.File, target string) ([]*parse.Block, *parse.Block, error) {
@@ -144,7 +72,7 @@ func buildArgs(f *parse.File, given map[string]string) map[string]string {
 }
 
 // expand replaces ${NAME} with the ENV in force or the build arg; unknown names are errors.
-func expand(s string, env XEnv, args map[string]string) (string, error) {
+func expand(s string, env graph.Env, args map[string]string) (string, error) {
 	if !strings.Contains(s, "${") {
 		return s, nil
 	}
@@ -179,20 +107,20 @@ func posErr(pos parse.Pos, err error) error {
 
 // newPlan expands every block in file order (each block's NEEDs come first in a valid
 // file's dependency order, which topo guarantees). bases maps each block to its base.
-func newPlan(f *parse.File, sel []*parse.Block, target *parse.Block, args map[string]string, bases map[string]*XBase) (*XPlan, error) {
-	p := &XPlan{File: f, Args: args, ByName: map[string]*XBlock{}}
+func newPlan(f *parse.File, sel []*parse.Block, target *parse.Block, args map[string]string, bases map[string]*graph.Base) (*graph.Plan, error) {
+	p := &graph.Plan{File: f, Args: args, ByName: map[string]*graph.Block{}}
 	index := map[string]int{}
 	for i, b := range f.Blocks {
 		index[b.Name] = i
 	}
 	for _, b := range sel {
-		bp := &XBlock{Def: b, Index: index[b.Name], Base: bases[b.Name]}
+		bp := &graph.Block{Def: b, Index: index[b.Name], Base: bases[b.Name]}
 		p.Blocks = append(p.Blocks, bp)
 		p.ByName[b.Name] = bp
 	}
 	var errs parse.ErrorList
-	for _, bp := range topo(p.Blocks, func(bp *XBlock) []string { return names(parse.Deps(bp.Def)) }, p.ByName) {
-		if err := p.expandBlock(bp); err != nil {
+	for _, bp := range graph.Order(p.Blocks, func(bp *graph.Block) []string { return names(parse.Deps(bp.Def)) }, p.ByName) {
+		if err := expandBlock(p, bp); err != nil {
 			if pe, ok := err.(*parse.Error); ok {
 				errs = append(errs, pe)
 				continue
@@ -205,7 +133,7 @@ func newPlan(f *parse.File, sel []*parse.Block, target *parse.Block, args map[st
 	}
 	if target != nil {
 		p.Target = p.ByName[target.Name]
-		p.Image = append(append([]*XBlock(nil), p.Target.Closure...), p.Target)
+		p.Image = append(append([]*graph.Block(nil), p.Target.Closure...), p.Target)
 	}
 	return p, nil
 }
@@ -218,39 +146,8 @@ func names(ws []parse.Word) []string {
 	return out
 }
 
-// topo orders blocks so deps come first, picking the earliest in file order among ready ones.
-func topo(blocks []*XBlock, deps func(*XBlock) []string, byName map[string]*XBlock) []*XBlock {
-	done := map[string]bool{}
-	var out []*XBlock
-	for len(out) < len(blocks) {
-		progress := false
-		for _, bp := range blocks {
-			if done[bp.Def.Name] {
-				continue
-			}
-			ready := true
-			for _, d := range deps(bp) {
-				if _, in := byName[d]; in && !done[d] {
-					ready = false
-					break
-				}
-			}
-			if ready {
-				done[bp.Def.Name] = true
-				out = append(out, bp)
-				progress = true
-				break // restart from the top: file order among the ready
-			}
-		}
-		if !progress {
-			break // a cycle; the parser already reported it
-		}
-	}
-	return out
-}
-
 // needClosure is every block reachable from b through NEED, dependencies first.
-func (p *XPlan) needClosure(b *parse.Block) []*XBlock {
+func needClosure(p *graph.Plan, b *parse.Block) []*graph.Block {
 	inClosure := map[string]bool{}
 	var walk func(x *parse.Block)
 	walk = func(x *parse.Block) {
@@ -262,31 +159,31 @@ func (p *XPlan) needClosure(b *parse.Block) []*XBlock {
 		}
 	}
 	walk(b)
-	var cl []*XBlock
+	var cl []*graph.Block
 	for _, x := range p.Blocks {
 		if inClosure[x.Def.Name] {
 			cl = append(cl, x)
 		}
 	}
-	return topo(cl, func(x *XBlock) []string { return names(x.Def.Needs) }, p.ByName)
+	return graph.Order(cl, func(x *graph.Block) []string { return names(x.Def.Needs) }, p.ByName)
 }
 
-func (p *XPlan) expandBlock(bp *XBlock) error {
+func expandBlock(p *graph.Plan, bp *graph.Block) error {
 	f, b := p.File, bp.Def
 	bp.Deps = names(parse.Deps(b))
-	bp.Closure = p.needClosure(b)
+	bp.Closure = needClosure(p, b)
 
 	// State at the start: base, top-level ENV, then what the NEEDs leave (later wins).
-	st := XState{Workdir: "/"}
+	st := graph.State{Workdir: "/"}
 	if bp.Base != nil {
-		st.Env = append(XEnv(nil), bp.Base.Env()...)
+		st.Env = append(graph.Env(nil), bp.Base.Env()...)
 		st.User = bp.Base.Config.Config.User
 		if wd := bp.Base.Config.Config.WorkingDir; wd != "" {
 			st.Workdir = wd
 		}
 	}
 	if len(st.Env) == 0 {
-		st.Env = append(XEnv(nil), DefaultEnv...)
+		st.Env = append(graph.Env(nil), DefaultEnv...)
 	}
 	for _, in := range f.Env {
 		for _, kv := range in.KVs {
@@ -309,7 +206,7 @@ func (p *XPlan) expandBlock(bp *XBlock) error {
 	}
 	bp.Start = st
 	for _, in := range b.Instrs {
-		ip := XInstr{In: in, State: st}
+		ip := graph.Instr{In: in, State: st}
 		ex := func(w parse.Word) (string, error) {
 			s, err := expand(w.Text, st.Env, p.Args)
 			if err != nil {
@@ -360,18 +257,4 @@ func (p *XPlan) expandBlock(bp *XBlock) error {
 	}
 	bp.End = st
 	return nil
-}
-
-// runEnv is the environment of a build container: the state's ENV plus build args not
-// shadowed by it, sorted after the ENV for a stable order.
-func (p *XPlan) runEnv(st XState) []string {
-	env := append([]string(nil), st.Env...)
-	var extra []string
-	for k, v := range p.Args {
-		if _, ok := st.Env.Get(k); !ok {
-			extra = append(extra, k+"="+v)
-		}
-	}
-	sort.Strings(extra)
-	return append(env, extra...)
 }

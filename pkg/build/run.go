@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/minibox/minibox/pkg/build/graph"
 	"io"
 	"os"
 	"path"
@@ -27,10 +28,10 @@ type RunFunc func(ctx context.Context, s *spec.Spec, stdout, stderr io.Writer) (
 // blockRun is one block being built.
 type blockRun struct {
 	bld   *Builder
-	plan  *XPlan
+	plan  *graph.Plan
 	built built // what the blocks before it produced
 	req   *Request
-	bp    *XBlock
+	bp    *graph.Block
 	dir   string // tmp/build-*/<block>: upper/, work/, hosts, resolv.conf, hostname
 	upper string
 	work  string
@@ -60,10 +61,10 @@ type blockOut struct {
 // built maps each block of a build to what it produced. Its keys are set before the
 // build starts; each value is written by its block alone, and read by the blocks that
 // wait for it, after it finished.
-type built map[*XBlock]*blockOut
+type built map[*graph.Block]*blockOut
 
 // lowerDirs is a block's overlay lowers: its NEED closure (top first) over its base.
-func (b built) lowerDirs(bp *XBlock) []string {
+func (b built) lowerDirs(bp *graph.Block) []string {
 	var out []string
 	for i := len(bp.Closure) - 1; i >= 0; i-- {
 		out = append(out, b[bp.Closure[i]].entry.diff())
@@ -75,7 +76,7 @@ func (b built) lowerDirs(bp *XBlock) []string {
 }
 
 // view is a finished block's whole filesystem, for COPY FROM=; the caller closes it.
-func (b built) view(bp *XBlock) *view {
+func (b built) view(bp *graph.Block) *view {
 	return newView(append([]string{b[bp].entry.diff()}, b.lowerDirs(bp)...))
 }
 
@@ -127,12 +128,12 @@ func (bx *blockRun) runInstrs(ctx context.Context) error {
 }
 
 // run runs cmd with /bin/sh -c in a build container.
-func (bx *blockRun) run(ctx context.Context, ip XInstr, cmd, user string) error {
+func (bx *blockRun) run(ctx context.Context, ip graph.Instr, cmd, user string) error {
 	argv := []string{"/bin/sh", "-c", cmd}
 	if sh := bx.plan.File.Shell; len(sh) > 0 {
 		argv = append(append([]string(nil), sh...), cmd)
 	}
-	code, err := bx.container(ctx, argv, bx.plan.runEnv(ip.State), ip.State.Workdir, user)
+	code, err := bx.container(ctx, argv, bx.plan.RunEnv(ip.State), ip.State.Workdir, user)
 	if err != nil {
 		return fmt.Errorf("%s: %s: %w", ip.In.Pos, ip.In.Keyword, err)
 	}
@@ -260,7 +261,7 @@ func randomID() string {
 }
 
 // pkg installs packages with the first package manager the base has.
-func (bx *blockRun) pkg(ctx context.Context, ip XInstr) error {
+func (bx *blockRun) pkg(ctx context.Context, ip graph.Instr) error {
 	v := bx.view()
 	defer v.Close()
 	has := func(p string) bool {
@@ -337,7 +338,7 @@ func (bx *blockRun) autoDeps(ctx context.Context) error {
 			}
 		}
 		bx.out.engine(fmt.Sprintf("---> auto-deps: detected %s → running %s", m.file, cmd))
-		ip := XInstr{In: autoInstr(bx.bp), State: st}
+		ip := graph.Instr{In: autoInstr(bx.bp), State: st}
 		if err := bx.run(ctx, ip, cmd, st.User); err != nil {
 			return err
 		}
@@ -348,7 +349,7 @@ func (bx *blockRun) autoDeps(ctx context.Context) error {
 	return nil
 }
 
-func (bx *blockRun) inPath(v *view, st XState, tool string) bool {
+func (bx *blockRun) inPath(v *view, st graph.State, tool string) bool {
 	pathEnv, _ := st.Env.Get("PATH")
 	for _, d := range strings.Split(pathEnv, ":") {
 		if d == "" {
