@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/build/dockerfile"
 	"github.com/minibox/minibox/pkg/build/graph"
 	"github.com/minibox/minibox/pkg/build/ignore"
 	"github.com/minibox/minibox/pkg/build/parse"
@@ -154,7 +155,7 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	var (
 		p         *graph.Plan
 		imageBase *graph.Base
-		ds        *dockerPlan
+		ds        *dockerfile.Plan
 		err       error
 	)
 	name := ""
@@ -169,7 +170,7 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 		if ds, err = bld.planDockerfile(ctx, &req, logf, name, workers); err != nil {
 			return nil, err
 		}
-		p, imageBase = ds.plan, ds.target.base
+		p, imageBase = ds.Graph, ds.Base()
 	} else if p, imageBase, err = bld.planMiniBox(ctx, &req, logf, name, workers); err != nil {
 		return nil, err
 	}

@@ -6,15 +6,12 @@
 // names). COPY writes into the upper directory directly, with the context filtered by
 // .miniboxignore. Finalize writes reproducible layers and the image config.
 //
-// A Dockerfile (dockerfile.go) is read with BuildKit's parser and lands on the same DAG:
-// each RUN, COPY, ADD and WORKDIR is a block stacked on the one before it in its stage,
-// COPY --from and RUN --mount from= wait for the stage they read, and only the stages
-// the target needs are planned. Its image gets Docker's config and history. ADD of an
-// http(s) URL is downloaded by the daemon (dockeradd.go: checked against --checksum, which
-// then stands for the content in the key); heredocs of COPY and ADD are written from the
-// Dockerfile; RUN --mount=type=secret reads Request.Secrets, which reach no layer and no key.
+// A Dockerfile is planned onto the same graph by package build/dockerfile; this package
+// runs its steps (a RUN's mounts and secrets, ADD's downloads) and writes its image with
+// Docker's config and history.
 //
-// It leaves out parsing (package build/parse), running containers (the caller's RunFunc,
-// package shimclient in the daemon), pulling bases (the caller's PullFunc) and the layer tar
-// format (package layer).
+// It leaves out parsing (package build/parse), the graph's types (package build/graph),
+// the context's ignore rules (package build/ignore), running containers (the caller's
+// RunFunc, package shimclient in the daemon), pulling bases (the caller's PullFunc) and
+// the layer tar format (package layer).
 package build

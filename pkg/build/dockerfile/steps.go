@@ -1,4 +1,4 @@
-package build
+package dockerfile
 
 import (
 	"bytes"
@@ -9,34 +9,34 @@ import (
 	"github.com/moby/buildkit/frontend/dockerfile/parser"
 )
 
-// DockerStep is one instruction of a Dockerfile as Docker's classic builder counts
+// Step is one instruction of a Dockerfile as Docker's classic builder counts
 // them: its text as written, its stage (-1 for an ARG before the first FROM), and the
 // block the planner makes of it ("" for an instruction that only sets the config).
-type DockerStep struct {
+type Step struct {
 	Text  string
 	Stage int
 	Block string
 }
 
-// DockerfileSteps lists a Dockerfile's instructions in order with their blocks, named
+// Steps lists a Dockerfile's instructions in order with their blocks, named
 // as planStage names them. ONBUILD triggers of a base image, which come first in their
 // stage, are not in the file: blocks they add shift the names of the stage's own.
-func DockerfileSteps(name string, src []byte) ([]DockerStep, error) {
-	if _, err := parseDockerfile(name, src); err != nil {
+func Steps(name string, src []byte) ([]Step, error) {
+	if _, err := Parse(name, src); err != nil {
 		return nil, err
 	}
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
 		return nil, err
 	}
-	var out []DockerStep
+	var out []Step
 	stage, own, label := -1, 0, ""
 	for _, n := range res.AST.Children {
 		cmd, err := instructions.ParseInstruction(n)
 		if err != nil {
 			return nil, err
 		}
-		st := DockerStep{Text: n.Original, Stage: stage}
+		st := Step{Text: n.Original, Stage: stage}
 		switch c := cmd.(type) {
 		case *instructions.Stage:
 			stage, own, label = stage+1, 0, c.Name

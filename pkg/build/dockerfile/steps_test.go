@@ -1,17 +1,17 @@
-package build
+package dockerfile
 
 import (
 	"reflect"
 	"testing"
 )
 
-func TestDockerfileSteps(t *testing.T) {
+func TestSteps(t *testing.T) {
 	src := "ARG V=1\nFROM busybox AS base\nENV A=1\nRUN echo \\\n  hi\nWORKDIR /w\nFROM base\nCOPY --from=base /w /x\nCMD [\"true\"]\n"
-	got, err := DockerfileSteps("Dockerfile", []byte(src))
+	got, err := Steps("Dockerfile", []byte(src))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []DockerStep{
+	want := []Step{
 		{Text: "ARG V=1", Stage: -1},
 		{Text: "FROM busybox AS base", Stage: 0},
 		{Text: "ENV A=1", Stage: 0},
