@@ -51,6 +51,8 @@ var depRules = []depRule{
 		[]string{"santhosh-tekuri/jsonschema", "compose-go/v2/loader", "compose-go/v2/schema", "compose-go/v2/cli"}},
 	{"the shim's protocol and files are spoken by init and the shim: no HTTP, no engine", is("pkg/shimapi", "pkg/shimfiles"),
 		[]string{"fasthttp", "net/http", module + "pkg/engine", module + "pkg/api"}},
+	{"the build's frontends and graph only plan: they run nothing, store nothing and know no engine", is("pkg/build/graph", "pkg/build/dockerfile", "pkg/build/miniboxfile", "pkg/build/ignore"),
+		[]string{module + "pkg/engine", module + "pkg/shimclient", module + "pkg/image", module + "pkg/content", module + "pkg/registry", module + "pkg/spec", "net/http", "fasthttp"}},
 	{"leaves take the standard library and x/sys only", is("pkg/errdefs", "pkg/atomicfile", "pkg/reexec", "pkg/rsstrim"),
 		[]string{module, "github.com/", "golang.org/x/net", "golang.org/x/sync"}},
 }

@@ -15,12 +15,12 @@ import (
 	"github.com/minibox/minibox/pkg/build/dockerfile"
 	"github.com/minibox/minibox/pkg/build/graph"
 	"github.com/minibox/minibox/pkg/build/ignore"
+	"github.com/minibox/minibox/pkg/build/miniboxfile"
 	"github.com/minibox/minibox/pkg/build/parse"
 	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/layer"
-	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/seccomp"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
@@ -153,10 +153,10 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	}
 	logf := func(block, line string) { send(Event{Block: block, Line: line}) }
 	var (
-		p         *graph.Plan
-		imageBase *graph.Base
-		ds        *dockerfile.Plan
-		err       error
+		p   *graph.Plan
+		ds  *dockerfile.Plan
+		mp  *miniboxfile.Plan
+		err error
 	)
 	name := ""
 	if len(req.Tags) > 0 {
@@ -170,9 +170,12 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 		if ds, err = bld.planDockerfile(ctx, &req, logf, name, workers); err != nil {
 			return nil, err
 		}
-		p, imageBase = ds.Graph, ds.Base()
-	} else if p, imageBase, err = bld.planMiniBox(ctx, &req, logf, name, workers); err != nil {
-		return nil, err
+		p = ds.Graph
+	} else {
+		if mp, err = bld.planMiniBox(ctx, &req, logf, name, workers); err != nil {
+			return nil, err
+		}
+		p = mp.Graph
 	}
 
 	// Blocks.
@@ -258,7 +261,7 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	if ds != nil {
 		err = bld.finalizeDocker(ctx, ds, done, &req, res, logf)
 	} else {
-		err = bld.finalize(ctx, p, done, &req, imageBase, res, logf)
+		err = bld.finalize(ctx, mp, done, &req, res, logf)
 	}
 	if err != nil {
 		return nil, err
@@ -277,69 +280,39 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	return res, nil
 }
 
-// planMiniBox parses a MiniBox file and resolves its bases into a plan.
-func (bld *Builder) planMiniBox(ctx context.Context, req *Request, logf func(string, string), name string, workers int) (*graph.Plan, *graph.Base, error) {
+// planMiniBox parses a MiniBox file, readies the context and has the MiniBox frontend
+// plan it.
+func (bld *Builder) planMiniBox(ctx context.Context, req *Request, logf func(string, string), name string, workers int) (*miniboxfile.Plan, error) {
 	if req.FileName == "" {
 		req.FileName = "MiniBox"
 	}
 	if len(strings.TrimSpace(string(req.File))) == 0 {
-		return nil, nil, errdefs.Invalid("MiniBox content is required")
+		return nil, errdefs.Invalid("MiniBox content is required")
 	}
 	f, err := parse.Parse(req.FileName, req.File)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := bld.prepareContext(req, ignore.MiniBoxFile); err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	args := buildArgs(f, req.BuildArgs)
+	args := miniboxfile.Args(f, req.BuildArgs)
 	req.epoch = layer.DefaultEpoch
 	if s, ok := args["SOURCE_DATE_EPOCH"]; ok {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return nil, nil, errdefs.Invalid(fmt.Sprintf("SOURCE_DATE_EPOCH=%s: expected seconds since 1970", s))
+			return nil, errdefs.Invalid(fmt.Sprintf("SOURCE_DATE_EPOCH=%s: expected seconds since 1970", s))
 		}
 		req.epoch = time.Unix(n, 0).UTC()
 	}
-	sel, target, err := selectBlocks(f, req.Target)
-	if err != nil {
-		return nil, nil, err
-	}
-	logf("build", "START image="+name)
-	logf("build", fmt.Sprintf("mode=%s blocks=%d workers=%d", f.Format, len(sel), workers))
-
-	// Bases: each distinct reference once.
-	bases := map[string]*graph.Base{}
-	byRef := map[string]*graph.Base{}
-	baseOf := func(w *parse.Word) (*graph.Base, error) {
-		ref, err := expand(w.Text, graph.Env(nil), args)
-		if err != nil {
-			return nil, posErr(w.Pos, err)
-		}
-		if b, ok := byRef[ref]; ok {
-			return b, nil
-		}
-		b, err := bld.resolveBase(ctx, req, ref, logf)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", w.Pos, err)
-		}
-		byRef[ref] = b
-		return b, nil
-	}
-	imageBase, err := baseOf(f.BaseOf(target))
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, b := range sel {
-		if bases[b.Name], err = baseOf(f.BaseOf(b)); err != nil {
-			return nil, nil, err
-		}
-	}
-	p, err := newPlan(f, sel, target, args, bases)
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, imageBase, nil
+	return miniboxfile.PlanFile(ctx, f, miniboxfile.Options{Args: args, Target: req.Target,
+		ResolveBase: func(ctx context.Context, ref string) (*graph.Base, error) {
+			return bld.resolveBase(ctx, req, ref, logf)
+		},
+		Begin: func(blocks int) {
+			logf("build", "START image="+name)
+			logf("build", fmt.Sprintf("mode=%s blocks=%d workers=%d", f.Format, blocks, workers))
+		}})
 }
 
 // prepareContext resolves the context directory and loads its ignore file.
@@ -508,290 +481,6 @@ func FormatDuration(d time.Duration) string {
 	return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
 }
 
-// healthConfig is Docker's Healthcheck (durations in ns), kept in the config's extension.
-type healthConfig struct {
-	Test        []string      `json:"Test"`
-	Interval    time.Duration `json:"Interval,omitempty"`
-	Timeout     time.Duration `json:"Timeout,omitempty"`
-	StartPeriod time.Duration `json:"StartPeriod,omitempty"`
-	Retries     int           `json:"Retries,omitempty"`
-}
-
-type configWithHealth struct {
-	ocispec.ImageConfig
-	Healthcheck json.RawMessage `json:"Healthcheck,omitempty"`
-	Shell       []string        `json:"Shell,omitempty"`
-}
-
-// imageConfig is ocispec.Image plus Docker's Healthcheck, which the OCI struct lacks.
-type imageConfig struct {
-	Created *time.Time `json:"created,omitempty"`
-	ocispec.Platform
-	Config  configWithHealth  `json:"config,omitempty"`
-	RootFS  ocispec.RootFS    `json:"rootfs"`
-	History []ocispec.History `json:"history,omitempty"`
-}
-
-// finalize writes the image: base layers, the target's NEED closure, the target; a config
-// that inherits the base's and adds the file's settings; the manifest; the names.
-func (bld *Builder) finalize(ctx context.Context, p *graph.Plan, done built, req *Request, base *graph.Base, res *Result, logf func(string, string)) error {
-	t0 := time.Now()
-	layers := append([]ocispec.Descriptor(nil), base.Layers...)
-	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
-	var fresh []ocispec.Descriptor
-	if base.Built {
-		fresh = append(fresh, base.Layers...)
-	}
-	for _, bp := range p.Image {
-		e := done[bp].entry
-		if e.Entries == 0 {
-			continue // ENV-only blocks add nothing to the filesystem
-		}
-		layers = append(layers, e.descriptor())
-		diffIDs = append(diffIDs, e.DiffID)
-		fresh = append(fresh, e.descriptor())
-	}
-	logf("finalize", fmt.Sprintf("writing %d layer(s)", len(layers)))
-	epoch := req.epoch
-	cfg := imageConfig{Created: &epoch, RootFS: ocispec.RootFS{Type: "layers", DiffIDs: diffIDs}}
-	cfg.Platform = base.Config.Platform
-	if cfg.OS == "" || base.Digest == "scratch" || len(base.Layers) == 0 {
-		hp := oci.HostPlatform()
-		cfg.OS, cfg.Architecture, cfg.Variant = hp.OS, hp.Architecture, hp.Variant
-	}
-	c := base.Config.Config
-	c.Env = nil
-	st, err := finalState(p, base, c)
-	if err != nil {
-		return err
-	}
-	c.Env = append([]string(nil), st.Env...)
-	c.User = st.User
-	if st.Workdir != "" && (st.Workdir != "/" || c.WorkingDir != "") {
-		c.WorkingDir = st.Workdir
-	}
-	shell := fileShell(p.File, base)
-	if ep := p.File.Entrypoint; ep != nil {
-		c.Entrypoint = ep.Argv(shell)
-		if p.File.Start == nil {
-			c.Cmd = nil // Docker's rule: a new ENTRYPOINT drops an inherited CMD
-		}
-	}
-	if cmd := p.File.Start.Argv(shell); cmd != nil {
-		c.Cmd = cmd
-	}
-	if w := p.File.StopSignal; w != nil {
-		c.StopSignal = w.Text
-	}
-	topEnv := graph.Env(c.Env)
-	if c.ExposedPorts, err = fileExposedPorts(p, c.ExposedPorts, topEnv); err != nil {
-		return err
-	}
-	if c.Labels, err = fileLabels(p, c.Labels, topEnv); err != nil {
-		return err
-	}
-	c.Volumes = fileVolumes(p, c.Volumes)
-	c.Labels = withLabels(c.Labels, req.Labels)
-	cfg.Config = configWithHealth{ImageConfig: c, Healthcheck: base.Health, Shell: shell}
-	cfg.History = miniBoxHistory(p, done, base, epoch)
-	if h := p.File.Health; h != nil {
-		hc := healthConfig{Test: h.Test}
-		if h.Test[0] != "NONE" {
-			hc.Interval, hc.Timeout, hc.StartPeriod, hc.Retries = h.Interval, h.Timeout, h.StartPeriod, h.Retries
-		}
-		cfg.Config.Healthcheck, _ = json.Marshal(hc)
-	}
-	cb, err := json.Marshal(cfg)
-	if err != nil {
-		return err
-	}
-	if err := bld.writeImage(ctx, req, cb, layers, fresh, res); err != nil {
-		return err
-	}
-	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
-	return nil
-}
-
-// miniBoxHistory is Docker's history of the image: the base's entries, then one per
-// block of the image, created_by naming the block and its instructions (an ENV-only block
-// is an empty layer, as Docker marks config-only steps). The base's entries keep what
-// they did but not when: the image's digest depends on the base's layers and steps, not
-// on when a base was imported into this data root.
-func miniBoxHistory(p *graph.Plan, done built, base *graph.Base, epoch time.Time) []ocispec.History {
-	var out []ocispec.History
-	if base != nil && len(base.Raw) > 0 {
-		var img struct {
-			History []ocispec.History `json:"history"`
-		}
-		json.Unmarshal(base.Raw, &img)
-		for _, h := range img.History {
-			h.Created = nil
-			out = append(out, h)
-		}
-	}
-	for _, bp := range p.Image {
-		var steps []string
-		for _, ip := range bp.Instrs {
-			steps = append(steps, instrText(ip))
-		}
-		out = append(out, ocispec.History{Created: &epoch, CreatedBy: "BLOCK " + bp.Def.Name + ": " + strings.Join(steps, "; "),
-			Comment: "minibox build", EmptyLayer: done[bp].entry.Entries == 0})
-	}
-	return out
-}
-
-// instrText is an instruction as written: its keyword and arguments.
-func instrText(ip graph.Instr) string {
-	in := ip.In
-	if in.Raw != "" && in.Keyword == "RUN" {
-		return "RUN " + in.Raw
-	}
-	var b strings.Builder
-	b.WriteString(in.Keyword)
-	if in.Chown != "" {
-		b.WriteString(" --chown=" + in.Chown)
-	}
-	if in.Chmod != "" {
-		b.WriteString(" --chmod=" + in.Chmod)
-	}
-	if in.From != "" {
-		b.WriteString(" FROM=" + in.From)
-	}
-	for _, a := range ip.Args {
-		b.WriteString(" " + a)
-	}
-	if len(ip.Args) == 0 {
-		for _, kv := range in.KVs {
-			b.WriteString(" " + kv.Key + "=" + kv.Value)
-		}
-		if len(in.KVs) == 0 {
-			for _, w := range in.Args {
-				b.WriteString(" " + w.Text)
-			}
-		}
-	}
-	return b.String()
-}
-
-// fileShell is the shell of shell forms: the file's SHELL, else the base image's.
-func fileShell(f *parse.File, base *graph.Base) []string {
-	if len(f.Shell) > 0 {
-		return f.Shell
-	}
-	if base == nil || len(base.Raw) == 0 {
-		return nil
-	}
-	var img struct {
-		Config struct {
-			Shell []string `json:"Shell"`
-		} `json:"config"`
-	}
-	json.Unmarshal(base.Raw, &img)
-	return img.Config.Shell
-}
-
-// finalState is the environment, user and workdir the image keeps: the target block's,
-// or (an image of the base and top-level settings only) the base's with the file's ENV.
-func finalState(p *graph.Plan, base *graph.Base, c ocispec.ImageConfig) (graph.State, error) {
-	if p.Target != nil {
-		return p.Target.End, nil
-	}
-	st := graph.State{Env: append(graph.Env(nil), base.Env()...)}
-	if len(st.Env) == 0 {
-		st.Env = append(graph.Env(nil), DefaultEnv...)
-	}
-	for _, in := range p.File.Env {
-		for _, kv := range in.KVs {
-			v, err := expand(kv.Value, st.Env, p.Args)
-			if err != nil {
-				return st, posErr(kv.Pos, err)
-			}
-			st.Env = st.Env.Set(kv.Key, v)
-		}
-	}
-	st.User, st.Workdir = c.User, c.WorkingDir
-	return st, nil
-}
-
-// fileExposedPorts adds the file's EXPOSE ports to the inherited ones.
-func fileExposedPorts(p *graph.Plan, inherited map[string]struct{}, env graph.Env) (map[string]struct{}, error) {
-	if len(p.File.Ports) == 0 {
-		return inherited, nil
-	}
-	ports := map[string]struct{}{}
-	for k := range inherited {
-		ports[k] = struct{}{}
-	}
-	for _, w := range p.File.Ports {
-		s, err := expand(w.Text, env, p.Args)
-		if err != nil {
-			return nil, posErr(w.Pos, err)
-		}
-		if err := parse.CheckPort(s); err != nil {
-			return nil, posErr(w.Pos, err)
-		}
-		if !strings.Contains(s, "/") {
-			s += "/tcp"
-		}
-		ports[s] = struct{}{}
-	}
-	return ports, nil
-}
-
-// fileLabels sets the file's LABELs over the inherited ones.
-func fileLabels(p *graph.Plan, inherited map[string]string, env graph.Env) (map[string]string, error) {
-	if len(p.File.Labels) == 0 {
-		return inherited, nil
-	}
-	labels := map[string]string{}
-	for k, v := range inherited {
-		labels[k] = v
-	}
-	for _, in := range p.File.Labels {
-		for _, kv := range in.KVs {
-			v, err := expand(kv.Value, env, p.Args)
-			if err != nil {
-				return nil, posErr(kv.Pos, err)
-			}
-			labels[kv.Key] = v
-		}
-	}
-	return labels, nil
-}
-
-// fileVolumes adds the VOLUMEs of the image's blocks to the inherited ones.
-func fileVolumes(p *graph.Plan, vols map[string]struct{}) map[string]struct{} {
-	for _, bp := range p.Image {
-		for _, ip := range bp.Instrs {
-			if ip.In.Keyword != "VOLUME" {
-				continue
-			}
-			if vols == nil {
-				vols = map[string]struct{}{}
-			}
-			for _, v := range ip.Args {
-				vols[v] = struct{}{}
-			}
-		}
-	}
-	return vols
-}
-
-// withLabels returns labels with extra set over them (a copy when extra has any).
-func withLabels(labels, extra map[string]string) map[string]string {
-	if len(extra) == 0 {
-		return labels
-	}
-	out := map[string]string{}
-	for k, v := range labels {
-		out[k] = v
-	}
-	for k, v := range extra {
-		out[k] = v
-	}
-	return out
-}
-
 // writeImage stores the config cb and a manifest over layers, sets every tag at once and
 // hands the layers this build wrote (fresh) to OnLayer.
 func (bld *Builder) writeImage(ctx context.Context, req *Request, cb []byte, layers, fresh []ocispec.Descriptor, res *Result) error {
@@ -824,5 +513,37 @@ func (bld *Builder) writeImage(ctx context.Context, req *Request, cb []byte, lay
 		}
 	}
 	res.Digest, res.ID = md.Digest.String(), cd.Digest.String()
+	return nil
+}
+
+// finalize writes a MiniBox file's image: base layers, the target's NEED closure, the
+// target; the frontend's config; the manifest; the names.
+func (bld *Builder) finalize(ctx context.Context, mp *miniboxfile.Plan, done built, req *Request, res *Result, logf func(string, string)) error {
+	t0 := time.Now()
+	base := mp.Base()
+	layers := append([]ocispec.Descriptor(nil), base.Layers...)
+	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
+	var fresh []ocispec.Descriptor
+	if base.Built {
+		fresh = append(fresh, base.Layers...)
+	}
+	for _, bp := range mp.Graph.Image {
+		e := done[bp].entry
+		if e.Entries == 0 {
+			continue // ENV-only blocks add nothing to the filesystem
+		}
+		layers = append(layers, e.descriptor())
+		diffIDs = append(diffIDs, e.DiffID)
+		fresh = append(fresh, e.descriptor())
+	}
+	logf("finalize", fmt.Sprintf("writing %d layer(s)", len(layers)))
+	cb, err := mp.Config(req.epoch, diffIDs, req.Labels, func(bp *graph.Block) bool { return done[bp].entry.Entries == 0 })
+	if err != nil {
+		return err
+	}
+	if err := bld.writeImage(ctx, req, cb, layers, fresh, res); err != nil {
+		return err
+	}
+	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
 	return nil
 }

@@ -1,4 +1,4 @@
-// Package build turns a parsed MiniBox file into an OCI image. Blocks form a DAG: a block
+// Package build runs a build graph and writes its OCI image. Blocks form a DAG: a block
 // starts as soon as every block it NEEDs or BNEEDs has finished, up to a worker limit (no
 // waves). Each block runs in a build container over an overlay of its base and the layers
 // of its NEED closure; the container's upper directory becomes the block's layer, cached
@@ -6,9 +6,11 @@
 // names). COPY writes into the upper directory directly, with the context filtered by
 // .miniboxignore. Finalize writes reproducible layers and the image config.
 //
-// A Dockerfile is planned onto the same graph by package build/dockerfile; this package
-// runs its steps (a RUN's mounts and secrets, ADD's downloads) and writes its image with
-// Docker's config and history.
+// Two frontends make the graph: package build/miniboxfile from a MiniBox file, package
+// build/dockerfile from a Dockerfile. This package picks one per request, readies the
+// context, resolves bases for them (local, pulled, or a rootfs tarball), runs the steps
+// (RUN, PKG, AUTO-DEPS, COPY; a Dockerfile RUN's mounts and secrets, ADD's downloads),
+// and writes the image with the config its frontend gives.
 //
 // It leaves out parsing (package build/parse), the graph's types (package build/graph),
 // the context's ignore rules (package build/ignore), running containers (the caller's

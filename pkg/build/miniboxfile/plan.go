@@ -1,6 +1,7 @@
-package build
+package miniboxfile
 
 import (
+	"context"
 	"fmt"
 	"path"
 	"strings"
@@ -55,8 +56,8 @@ func selectBlocks(f *parse.File, target string) ([]*parse.Block, *parse.Block, e
 	return out, t, nil
 }
 
-// buildArgs merges ARG defaults with the request's values (which win).
-func buildArgs(f *parse.File, given map[string]string) map[string]string {
+// Args merges ARG defaults with the request's values (which win).
+func Args(f *parse.File, given map[string]string) map[string]string {
 	args := map[string]string{}
 	for _, in := range f.Args {
 		for _, kv := range in.KVs {
@@ -257,4 +258,69 @@ func expandBlock(p *graph.Plan, bp *graph.Block) error {
 	}
 	bp.End = st
 	return nil
+}
+
+// Plan is a MiniBox file's build: the blocks to run (Graph) and the base of the image.
+type Plan struct {
+	Graph *graph.Plan
+	base  *graph.Base
+}
+
+// Base is the image's base: the target's, or the file's for a file without blocks.
+func (p *Plan) Base() *graph.Base { return p.base }
+
+// Options are what planning takes besides the file.
+type Options struct {
+	Args   map[string]string // Args(file, build args)
+	Target string            // the block that is the image; "" for the last
+	// ResolveBase finds, pulls or unpacks a base: scratch, a tarball, an image.
+	ResolveBase func(ctx context.Context, ref string) (*graph.Base, error)
+	// Begin is called with the number of blocks to build, before their bases resolve.
+	Begin func(blocks int)
+}
+
+// PlanFile selects the blocks the target needs, resolves each distinct base once and
+// expands every block.
+func PlanFile(ctx context.Context, f *parse.File, opts Options) (*Plan, error) {
+	args := opts.Args
+	sel, target, err := selectBlocks(f, opts.Target)
+	if err != nil {
+		return nil, err
+	}
+	if opts.Begin != nil {
+		opts.Begin(len(sel))
+	}
+
+	// Bases: each distinct reference once.
+	bases := map[string]*graph.Base{}
+	byRef := map[string]*graph.Base{}
+	baseOf := func(w *parse.Word) (*graph.Base, error) {
+		ref, err := expand(w.Text, graph.Env(nil), args)
+		if err != nil {
+			return nil, posErr(w.Pos, err)
+		}
+		if b, ok := byRef[ref]; ok {
+			return b, nil
+		}
+		b, err := opts.ResolveBase(ctx, ref)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", w.Pos, err)
+		}
+		byRef[ref] = b
+		return b, nil
+	}
+	imageBase, err := baseOf(f.BaseOf(target))
+	if err != nil {
+		return nil, err
+	}
+	for _, b := range sel {
+		if bases[b.Name], err = baseOf(f.BaseOf(b)); err != nil {
+			return nil, err
+		}
+	}
+	p, err := newPlan(f, sel, target, args, bases)
+	if err != nil {
+		return nil, err
+	}
+	return &Plan{Graph: p, base: imageBase}, nil
 }
