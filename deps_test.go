@@ -53,6 +53,8 @@ var depRules = []depRule{
 		[]string{"fasthttp", "net/http", module + "pkg/engine", module + "pkg/api"}},
 	{"the build's frontends and graph only plan: they run nothing, store nothing and know no engine", is("pkg/build/graph", "pkg/build/dockerfile", "pkg/build/miniboxfile", "pkg/build/ignore"),
 		[]string{module + "pkg/engine", module + "pkg/shimclient", module + "pkg/image", module + "pkg/content", module + "pkg/registry", module + "pkg/spec", "net/http", "fasthttp"}},
+	{"loading a Compose project reads files only: it neither runs nor reaches the daemon", is("pkg/compose/loader"),
+		[]string{module + "pkg/api", module + "pkg/engine", "net/http", "fasthttp"}},
 	{"leaves take the standard library and x/sys only", is("pkg/errdefs", "pkg/atomicfile", "pkg/reexec", "pkg/rsstrim"),
 		[]string{module, "github.com/", "golang.org/x/net", "golang.org/x/sync"}},
 }

@@ -1,4 +1,4 @@
-package compose
+package loader
 
 import (
 	"context"
@@ -224,10 +224,10 @@ func TestLoadOriginal(t *testing.T) {
 		if int64(db.ShmSize) != c.shm {
 			t.Errorf("%s: shm_size = %d, want %d", c.file, db.ShmSize, c.shm)
 		}
-		if on, data := dbMode(db); !on || data != DefaultDBData {
+		if on, data := DBMode(db); !on || data != DefaultDBData {
 			t.Errorf("%s: db_mode = %v at %q, want on at %s", c.file, on, data, DefaultDBData)
 		}
-		if on, data := dbMode(p.Services["web"]); on || data != "/d" {
+		if on, data := DBMode(p.Services["web"]); on || data != "/d" {
 			t.Errorf("%s: web db_mode = %v at %q, want off at /d", c.file, on, data)
 		}
 		for svc, target := range map[string]string{"db": DefaultDBData, "web": "/d"} {

@@ -1,4 +1,4 @@
-package compose
+package loader
 
 import (
 	"fmt"
@@ -138,8 +138,8 @@ func originalData(dict map[string]any, project string) error {
 	return nil
 }
 
-// dbMode is the service's db_mode and its data path.
-func dbMode(s types.ServiceConfig) (bool, string) {
+// DBMode is the service's db_mode and its data path.
+func DBMode(s types.ServiceConfig) (bool, string) {
 	db, _ := s.Extensions[extDBMode].(bool)
 	data, _ := s.Extensions[extData].(string)
 	return db, data

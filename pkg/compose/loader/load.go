@@ -1,12 +1,17 @@
-// Package compose runs Compose projects on minibox: a file is loaded (compose-go's types
-// and transforms, our own pipeline), turned into a plan of create requests, and carried
-// out through the native API's client only.
+// Package loader loads a Compose project: it finds the files (-f, COMPOSE_FILE, the
+// defaults), reads them with the environment for interpolation (.env, --env-file),
+// follows include and extends, merges them, applies profiles, normalizes names and
+// defaults, and checks what ties services to each other and to the top-level sections,
+// naming the file and the key. The result is compose-go's types.Project.
 //
 // compose-go's loader is not used: it validates through a JSON schema whose package init
 // compiles every meta-schema (about 9 ms and 1.7 MB in every process of this binary, each
 // container's shim and init included). This loader checks what matters instead: unknown
-// keys and wrong types, naming the file and the key.
-package compose
+// keys and wrong types, naming the file and the key. The original minibox dialect
+// (minibox-compose.yaml, db_mode, data) is rewritten into Compose while loading.
+//
+// It leaves out running the project (package compose).
+package loader
 
 import (
 	"context"
@@ -327,15 +332,15 @@ func checkDependencies(p *types.Project) error {
 			}
 		}
 	}
-	if _, err := order(p); err != nil {
+	if _, err := Order(p); err != nil {
 		return fmt.Errorf("%s: %w", file, err)
 	}
 	return nil
 }
 
-// order returns the services so that each comes after what it depends on; a cycle is an
+// Order returns the services so that each comes after what it depends on; a cycle is an
 // error that spells it out.
-func order(p *types.Project) ([]string, error) {
+func Order(p *types.Project) ([]string, error) {
 	const (
 		unseen = iota
 		visiting
