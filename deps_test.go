@@ -51,7 +51,7 @@ var depRules = []depRule{
 		[]string{"santhosh-tekuri/jsonschema", "compose-go/v2/loader", "compose-go/v2/schema", "compose-go/v2/cli"}},
 	{"the shim's protocol and files are spoken by init and the shim: no HTTP, no engine", is("pkg/shimapi", "pkg/shimfiles"),
 		[]string{"fasthttp", "net/http", module + "pkg/engine", module + "pkg/api"}},
-	{"the build's frontends and graph only plan: they run nothing, store nothing and know no engine", is("pkg/build/graph", "pkg/build/dockerfile", "pkg/build/miniboxfile", "pkg/build/ignore"),
+	{"the build's frontends, graph, ignore rules and layer view run nothing, store nothing and know no engine", is("pkg/build/graph", "pkg/build/dockerfile", "pkg/build/miniboxfile", "pkg/build/ignore", "pkg/build/layerview"),
 		[]string{module + "pkg/engine", module + "pkg/shimclient", module + "pkg/image", module + "pkg/content", module + "pkg/registry", module + "pkg/spec", "net/http", "fasthttp"}},
 	{"loading a Compose project reads files only: it neither runs nor reaches the daemon", is("pkg/compose/loader"),
 		[]string{module + "pkg/api", module + "pkg/engine", "net/http", "fasthttp"}},

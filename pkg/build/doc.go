@@ -13,7 +13,8 @@
 // and writes the image with the config its frontend gives.
 //
 // It leaves out parsing (package build/parse), the graph's types (package build/graph),
-// the context's ignore rules (package build/ignore), running containers (the caller's
+// the context's ignore rules (package build/ignore), reading a stack of layers (package
+// build/layerview), running containers (the caller's
 // RunFunc, package shimclient in the daemon), pulling bases (the caller's PullFunc) and
 // the layer tar format (package layer).
 package build

@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"github.com/minibox/minibox/pkg/build/graph"
+	"github.com/minibox/minibox/pkg/build/layerview"
 	"hash"
 	"io"
 	"net/http"
@@ -164,7 +165,7 @@ func (bx *blockRun) copyExtras(ctx context.Context, ip graph.Instr) error {
 // owner --chown (else root), mode --chmod (else the staged file's).
 func (bx *blockRun) copyStaged(ip graph.Instr, dir string, srcs []copySrc, total int) error {
 	in := ip.In
-	src := newView([]string{dir})
+	src := layerview.New([]string{dir})
 	defer src.Close()
 	c := &copier{upper: bx.upper, target: bx.view()}
 	defer c.target.Close()
@@ -183,14 +184,14 @@ func (bx *blockRun) copyStaged(ip graph.Instr, dir string, srcs []copySrc, total
 	if !path.IsAbs(dst) {
 		dst = path.Join(ip.State.Workdir, dst)
 	}
-	dst = cleanRel(dst)
+	dst = layerview.CleanRel(dst)
 	for _, s := range srcs {
-		n, err := src.lookup(s.at, false)
+		n, err := src.Lookup(s.at, false)
 		if err != nil {
 			return fmt.Errorf("%s: %s %s: %w", in.Pos, in.Keyword, s.rel, err)
 		}
 		err = c.copyTop(src, n, s, dst, dirDst)
-		n.close()
+		n.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.Pos, err)
 		}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/build/graph"
 	"github.com/minibox/minibox/pkg/build/ignore"
+	"github.com/minibox/minibox/pkg/build/layerview"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/inroot"
 	"github.com/minibox/minibox/pkg/spec"
@@ -194,16 +195,16 @@ func (bld *Builder) makeCacheMount(m graph.Mount, dir string) error {
 // block's directory: a RUN may write to it (rw) without touching its origin, and reads a
 // tree resolved inside its root.
 func (bx *blockRun) bindSource(i int, m graph.Mount) (string, error) {
-	var src *view
+	var src *layerview.View
 	var ign *ignore.Rules
 	if m.From != "" {
 		src = bx.built.view(bx.plan.ByName[m.From])
 	} else {
-		src = newView([]string{bx.ctxView().root})
+		src = layerview.New([]string{bx.ctxView().root})
 		ign = bx.ctxView().ignore
 	}
 	defer src.Close()
-	rel, err := src.Resolve(cleanRel(m.Source), true)
+	rel, err := src.Resolve(layerview.CleanRel(m.Source), true)
 	if err != nil {
 		return "", err
 	}
@@ -219,16 +220,16 @@ func (bx *blockRun) bindSource(i int, m graph.Mount) (string, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return "", err
 	}
-	n, err := src.lookup(rel, false)
+	n, err := src.Lookup(rel, false)
 	if err != nil {
 		return "", fmt.Errorf("source %s: %w", m.Source, err)
 	}
-	defer n.close()
-	target := newView([]string{dir})
+	defer n.Close()
+	target := layerview.New([]string{dir})
 	defer target.Close()
 	c := &copier{upper: dir, target: target, ignore: ign, fromCtx: ign != nil}
 	if !fi.IsDir() {
-		c.uid, c.gid = owner(fi)
+		c.uid, c.gid = layerview.Owner(fi)
 	}
 	if err := c.copy(src, n, rel, "m", true); err != nil {
 		return "", err
@@ -244,7 +245,7 @@ func (bx *blockRun) bindSource(i int, m graph.Mount) (string, error) {
 // directory or file at a mount's target, and its empty parents, that the lower layers do
 // not have.
 func (bx *blockRun) cleanMountTargets(ms []graph.Mount) {
-	low := newView(bx.lower)
+	low := layerview.New(bx.lower)
 	defer low.Close()
 	ufd, err := inroot.OpenRoot(bx.upper)
 	if err != nil {
@@ -254,7 +255,7 @@ func (bx *blockRun) cleanMountTargets(ms []graph.Mount) {
 	for _, m := range ms {
 		// The target, then the directories made only to hold it (/run/secrets, /run):
 		// each goes only while empty and absent below.
-		for rel := cleanRel(m.Target); rel != ""; rel = parentRel(rel) {
+		for rel := layerview.CleanRel(m.Target); rel != ""; rel = layerview.ParentRel(rel) {
 			removePlaceholder(ufd, low, rel)
 		}
 	}
@@ -276,15 +277,15 @@ func (bx *blockRun) dockerAdd(ctx context.Context, ip graph.Instr) error {
 	defer src.Close()
 	// A source is read through the view's fds, never by a host path looked up again.
 	open := func(s copySrc) (*os.File, error) {
-		n, err := src.lookup(s.at, false)
+		n, err := src.Lookup(s.at, false)
 		if err != nil {
 			return nil, err
 		}
-		defer n.close()
-		if !n.st.Mode().IsRegular() {
+		defer n.Close()
+		if !n.Stat().Mode().IsRegular() {
 			return nil, fmt.Errorf("%s is not a regular file", s.rel)
 		}
-		return inroot.OpenFile(n.fd, "/"+s.at)
+		return inroot.OpenFile(n.FD(), "/"+s.at)
 	}
 	dst := ip.Args[len(ip.Args)-1]
 	var plain []string
@@ -348,14 +349,14 @@ func (bx *blockRun) copyUnpacked(ip graph.Instr, staging, dst string) error {
 			return fmt.Errorf("ADD --chown: %w", err)
 		}
 	}
-	sv := newView([]string{staging})
+	sv := layerview.New([]string{staging})
 	defer sv.Close()
-	n, err := sv.lookup("", false)
+	n, err := sv.Lookup("", false)
 	if err != nil {
 		return err
 	}
-	defer n.close()
-	return c.copy(sv, n, "", cleanRel(dst), true)
+	defer n.Close()
+	return c.copy(sv, n, "", layerview.CleanRel(dst), true)
 }
 
 // isTarArchive reports a tar file, compressed (gzip, bzip2, xz, zstd) or not; it closes f.

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"github.com/minibox/minibox/pkg/build/layerview"
 	"hash"
 	"io"
 	"io/fs"
@@ -138,7 +139,7 @@ func hashTree(k keyHash, v *ctxView, rel string, follow bool) error {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			child := join(rel, n)
+			child := layerview.Join(rel, n)
 			if v.ignore.Excluded(child) && !(v.ignore.Descend(child) && isDirAt(v.abs(child))) {
 				// An excluded directory that an exception may reach into is walked:
 				// what it takes back is an input (the rest hashes no content).

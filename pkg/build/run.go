@@ -7,6 +7,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"github.com/minibox/minibox/pkg/build/graph"
+	"github.com/minibox/minibox/pkg/build/layerview"
 	"io"
 	"os"
 	"path"
@@ -48,8 +49,8 @@ type blockRun struct {
 func (bx *blockRun) ctxView() *ctxView { return bx.req.ctx }
 
 // view is the block's root as its build container sees it; the caller closes it.
-func (bx *blockRun) view() *view {
-	return newView(append([]string{bx.upper}, bx.lower...))
+func (bx *blockRun) view() *layerview.View {
+	return layerview.New(append([]string{bx.upper}, bx.lower...))
 }
 
 // blockOut is what building a block produced: its cache key and its layer.
@@ -76,8 +77,8 @@ func (b built) lowerDirs(bp *graph.Block) []string {
 }
 
 // view is a finished block's whole filesystem, for COPY FROM=; the caller closes it.
-func (b built) view(bp *graph.Block) *view {
-	return newView(append([]string{b[bp].entry.diff()}, b.lowerDirs(bp)...))
+func (b built) view(bp *graph.Block) *layerview.View {
+	return layerview.New(append([]string{b[bp].entry.diff()}, b.lowerDirs(bp)...))
 }
 
 // runInstrs executes the block's instructions in order, then AUTO-DEPS.
@@ -107,7 +108,7 @@ func (bx *blockRun) runInstrs(ctx context.Context) error {
 			}
 		case "WORKDIR":
 			c := &copier{upper: bx.upper, target: bx.view()}
-			err = c.mkdirAll(cleanRel(ip.Args[0]), nil)
+			err = c.mkdirAll(layerview.CleanRel(ip.Args[0]), nil)
 			c.target.Close()
 			if err == nil {
 				break
@@ -203,7 +204,7 @@ func (bx *blockRun) container(ctx context.Context, argv, env []string, cwd, user
 var mountpoints = []string{"etc/hosts", "etc/resolv.conf", "etc/hostname", "proc", "dev", "sys", "dev/shm", "dev/pts"}
 
 func (bx *blockRun) cleanMountpoints() {
-	low := newView(bx.lower)
+	low := layerview.New(bx.lower)
 	defer low.Close()
 	// The build container wrote the upper dir: "etc" there may be a symlink to anywhere
 	// on the host. Each name is looked at and removed on its parent's fd, reached
@@ -221,12 +222,12 @@ func (bx *blockRun) cleanMountpoints() {
 	for _, d := range []string{"dev", "etc"} {
 		p := filepath.Join(bx.upper, d)
 		fi, err := os.Lstat(p)
-		if err != nil || !fi.IsDir() || isOpaque(p) {
+		if err != nil || !fi.IsDir() || layerview.IsOpaque(p) {
 			continue
 		}
 		if lfi, err := low.Lstat(d); err == nil {
-			u1, g1 := owner(fi)
-			u2, g2 := owner(lfi)
+			u1, g1 := layerview.Owner(fi)
+			u2, g2 := layerview.Owner(lfi)
 			if lfi.Mode() != fi.Mode() || u1 != u2 || g1 != g2 {
 				continue
 			}
@@ -325,7 +326,7 @@ func (bx *blockRun) autoDeps(ctx context.Context) error {
 		{"go.mod", "go", "go mod download"},
 		{"Cargo.toml", "cargo", "cargo build"},
 	} {
-		if _, err := v.Lstat(join(cleanRel(st.Workdir), m.file)); err != nil {
+		if _, err := v.Lstat(layerview.Join(layerview.CleanRel(st.Workdir), m.file)); err != nil {
 			continue
 		}
 		found = true
@@ -349,13 +350,13 @@ func (bx *blockRun) autoDeps(ctx context.Context) error {
 	return nil
 }
 
-func (bx *blockRun) inPath(v *view, st graph.State, tool string) bool {
+func (bx *blockRun) inPath(v *layerview.View, st graph.State, tool string) bool {
 	pathEnv, _ := st.Env.Get("PATH")
 	for _, d := range strings.Split(pathEnv, ":") {
 		if d == "" {
 			continue
 		}
-		r, err := v.Resolve(join(cleanRel(d), tool), true)
+		r, err := v.Resolve(layerview.Join(layerview.CleanRel(d), tool), true)
 		if err != nil {
 			continue
 		}
@@ -428,11 +429,11 @@ func (w *lineWriter) lines() []string {
 // made it to mount on: an empty file or an empty directory that the lower layers lack.
 // The build container wrote the upper dir, so m's parents may be symlinks to anywhere on
 // the host: the parent is reached without following any, and m removed on its fd.
-func removePlaceholder(ufd int, low *view, m string) {
+func removePlaceholder(ufd int, low *layerview.View, m string) {
 	dfd := ufd
-	if dir := parentRel(m); dir != "" {
+	if dir := layerview.ParentRel(m); dir != "" {
 		var err error
-		if dfd, err = inroot.Openat2(ufd, dir, unix.O_PATH|unix.O_DIRECTORY, nameResolve); err != nil {
+		if dfd, err = inroot.Openat2(ufd, dir, unix.O_PATH|unix.O_DIRECTORY, layerview.NameResolve); err != nil {
 			return
 		}
 		defer unix.Close(dfd)

@@ -1,4 +1,4 @@
-package build
+package layerview
 
 import (
 	"errors"
@@ -14,7 +14,7 @@ import (
 	"github.com/minibox/minibox/pkg/inroot"
 )
 
-// view is a read-only merge of layer directories, top first, as overlayfs would show
+// View is a read-only merge of layer directories, top first, as overlayfs would show
 // them: a whiteout hides the name below it, an opaque directory or a non-directory
 // everything below it. COPY FROM=, PKG and AUTO-DEPS read through it without mounting
 // anything.
@@ -24,17 +24,17 @@ import (
 // out of the tree). A lookup goes one name at a time from fds of the layer directories,
 // and a symlink is read and followed inside the merged view, as the container's kernel
 // would follow it in its root.
-type view struct {
+type View struct {
 	layers []string
 	roots  []int // O_PATH fds of layers, opened on first use
 	root   *inroot.Stat
 	err    error
 }
 
-// newView is a view of layers (top first); Close releases it.
-func newView(layers []string) *view { return &view{layers: layers} }
+// New is a view of layers (top first); Close releases it.
+func New(layers []string) *View { return &View{layers: layers} }
 
-func (v *view) open() error {
+func (v *View) open() error {
 	if v.roots != nil || v.err != nil {
 		return v.err
 	}
@@ -57,7 +57,7 @@ func (v *view) open() error {
 }
 
 // Close releases the layers' fds.
-func (v *view) Close() {
+func (v *View) Close() {
 	if v == nil {
 		return
 	}
@@ -67,16 +67,16 @@ func (v *view) Close() {
 	v.roots = nil
 }
 
-// node is one name of the merged view: its topmost copy and, for a directory, every
+// Node is one name of the merged view: its topmost copy and, for a directory, every
 // layer's copy that overlayfs merges into it, top first (dirs[0] is fd).
-type node struct {
+type Node struct {
 	fd     int
 	st     *inroot.Stat
 	dirs   []int
 	shared bool // the view's roots: not closed with the node
 }
 
-func (n *node) close() {
+func (n *Node) Close() {
 	if n == nil || n.shared {
 		return
 	}
@@ -89,37 +89,46 @@ func (n *node) close() {
 	}
 }
 
-// nameResolve opens a single name below a layer directory fd: never through a symlink or
+// FD is the node's topmost copy, opened O_PATH (or as a directory), valid until Close.
+func (n *Node) FD() int { return n.fd }
+
+// Stat is the node's topmost copy's stat.
+func (n *Node) Stat() *inroot.Stat { return n.st }
+
+// ChildOf looks name up in the directory n, as overlayfs merges it.
+func (v *View) ChildOf(n *Node, name string) (*Node, error) { return v.child(n.dirs, name) }
+
+// NameResolve opens a single name below a layer directory fd: never through a symlink or
 // out of the directory, whatever the name is.
-const nameResolve = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
+const NameResolve = unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS
 
 // child looks name up in the merged directory dirs, as overlayfs does.
-func (v *view) child(dirs []int, name string) (*node, error) {
+func (v *View) child(dirs []int, name string) (*Node, error) {
 	if name == "" || name == "." || name == ".." || strings.Contains(name, "/") {
 		return nil, &fs.PathError{Op: "lookup", Path: name, Err: fs.ErrInvalid}
 	}
-	var n *node
+	var n *Node
 	for _, d := range dirs {
-		fd, err := inroot.Openat2(d, name, unix.O_PATH|unix.O_NOFOLLOW, nameResolve)
+		fd, err := inroot.Openat2(d, name, unix.O_PATH|unix.O_NOFOLLOW, NameResolve)
 		if errors.Is(err, unix.ENOENT) {
 			continue
 		}
 		if err != nil {
-			n.close()
+			n.Close()
 			return nil, &fs.PathError{Op: "open", Path: name, Err: err}
 		}
 		st, err := inroot.Fstat(fd, name)
 		if err != nil {
 			unix.Close(fd)
-			n.close()
+			n.Close()
 			return nil, &fs.PathError{Op: "stat", Path: name, Err: err}
 		}
 		if n == nil {
-			if isWhiteout(st) {
+			if IsWhiteout(st) {
 				unix.Close(fd)
 				return nil, fs.ErrNotExist
 			}
-			n = &node{fd: fd, st: st}
+			n = &Node{fd: fd, st: st}
 			if !st.IsDir() {
 				return n, nil
 			}
@@ -152,17 +161,17 @@ func (v *view) child(dirs []int, name string) (*node, error) {
 // the last component) and the node there, which the caller closes. A missing name ends
 // the walk with a nil node and the path of what is missing (the rest unresolved), which
 // is what a caller creating it needs.
-func (v *view) walk(rel string, follow bool) (string, *node, error) {
+func (v *View) walk(rel string, follow bool) (string, *Node, error) {
 	if err := v.open(); err != nil {
 		return "", nil, err
 	}
-	root := &node{fd: -1, st: v.root, dirs: v.roots, shared: true}
+	root := &Node{fd: -1, st: v.root, dirs: v.roots, shared: true}
 	type step struct {
 		name string
-		n    *node
+		n    *Node
 	}
 	var stack []step
-	cur := func() *node {
+	cur := func() *Node {
 		if len(stack) == 0 {
 			return root
 		}
@@ -173,15 +182,15 @@ func (v *view) walk(rel string, follow bool) (string, *node, error) {
 		for _, s := range stack {
 			parts = append(parts, s.name)
 		}
-		return cleanRel(strings.Join(append(parts, more...), "/"))
+		return CleanRel(strings.Join(append(parts, more...), "/"))
 	}
 	closeAll := func() {
 		for _, s := range stack {
-			s.n.close()
+			s.n.Close()
 		}
 		stack = nil
 	}
-	parts := strings.Split(cleanRel(rel), "/")
+	parts := strings.Split(CleanRel(rel), "/")
 	links := 0
 	for i := 0; i < len(parts); i++ {
 		p := parts[i]
@@ -190,7 +199,7 @@ func (v *view) walk(rel string, follow bool) (string, *node, error) {
 		}
 		if p == ".." {
 			if len(stack) > 0 {
-				stack[len(stack)-1].n.close()
+				stack[len(stack)-1].n.Close()
 				stack = stack[:len(stack)-1]
 			}
 			continue
@@ -227,7 +236,7 @@ func (v *view) walk(rel string, follow bool) (string, *node, error) {
 			continue
 		}
 		target, err := inroot.Readlink(n.fd)
-		n.close()
+		n.Close()
 		if err != nil {
 			closeAll()
 			return "", nil, &fs.PathError{Op: "readlink", Path: "/" + curPath(p), Err: err}
@@ -245,61 +254,63 @@ func (v *view) walk(rel string, follow bool) (string, *node, error) {
 	reached := curPath()
 	n := cur()
 	for _, s := range stack[:max(len(stack)-1, 0)] {
-		s.n.close()
+		s.n.Close()
 	}
 	return reached, n, nil
 }
 
-// lookup opens rel's node (resolved as walk does); the caller closes it.
-func (v *view) lookup(rel string, follow bool) (*node, error) {
+// Lookup opens rel's node (resolved as walk does); the caller closes it.
+func (v *View) Lookup(rel string, follow bool) (*Node, error) {
 	_, n, err := v.walk(rel, follow)
 	if err != nil {
 		return nil, err
 	}
 	if n == nil {
-		return nil, &fs.PathError{Op: "lstat", Path: "/" + cleanRel(rel), Err: fs.ErrNotExist}
+		return nil, &fs.PathError{Op: "lstat", Path: "/" + CleanRel(rel), Err: fs.ErrNotExist}
 	}
 	return n, nil
 }
 
-func parentRel(rel string) string {
+// ParentRel is rel's directory ("" at the top).
+func ParentRel(rel string) string {
 	if i := strings.LastIndexByte(rel, '/'); i >= 0 {
 		return rel[:i]
 	}
 	return ""
 }
 
-func cleanRel(rel string) string {
+// CleanRel is a path as the view takes it: slash-separated, cleaned, relative to the root.
+func CleanRel(rel string) string {
 	rel = strings.TrimPrefix(path.Clean("/"+filepath.ToSlash(rel)), "/")
 	return rel
 }
 
 // Lstat describes rel in the merged view; symlinks before the last component are followed
 // inside the view.
-func (v *view) Lstat(rel string) (fs.FileInfo, error) {
-	n, err := v.lookup(rel, false)
+func (v *View) Lstat(rel string) (fs.FileInfo, error) {
+	n, err := v.Lookup(rel, false)
 	if err != nil {
 		return nil, err
 	}
-	defer n.close()
+	defer n.Close()
 	return n.st, nil
 }
 
 // ReadDir lists directory rel, merged and sorted.
-func (v *view) ReadDir(rel string) ([]string, error) {
-	n, err := v.lookup(rel, false)
+func (v *View) ReadDir(rel string) ([]string, error) {
+	n, err := v.Lookup(rel, false)
 	if err != nil {
 		return nil, err
 	}
-	defer n.close()
+	defer n.Close()
 	if n.dirs == nil {
 		return nil, &fs.PathError{Op: "readdir", Path: rel, Err: errors.New("not a directory")}
 	}
-	return v.list(n, rel)
+	return v.List(n, rel)
 }
 
-// list is a directory node's merged entries, sorted: a whiteout hides its name below.
-func (v *view) list(n *node, rel string) ([]string, error) {
+// List is a directory node's merged entries, sorted: a whiteout hides its name below.
+func (v *View) List(n *Node, rel string) ([]string, error) {
 	seen := map[string]bool{}
 	var names []string
 	for _, d := range n.dirs {
@@ -334,15 +345,15 @@ func (v *view) list(n *node, rel string) ([]string, error) {
 // Resolve follows symlinks in rel as if the view were the root directory: ".." and
 // absolute links never leave it. The result names no symlink except, when follow is
 // false, the last component; a missing path comes back as it is, for the caller to create.
-func (v *view) Resolve(rel string, follow bool) (string, error) {
+func (v *View) Resolve(rel string, follow bool) (string, error) {
 	p, n, err := v.walk(rel, follow)
-	n.close()
+	n.Close()
 	return p, err
 }
 
 // Glob expands pattern (slash-separated, relative) against the view, sorted.
-func (v *view) Glob(pattern string) ([]string, error) {
-	pattern = cleanRel(pattern)
+func (v *View) Glob(pattern string) ([]string, error) {
+	pattern = CleanRel(pattern)
 	if pattern == "" {
 		return []string{""}, nil
 	}
@@ -358,7 +369,7 @@ func (v *view) Glob(pattern string) ([]string, error) {
 		var next []string
 		for _, dir := range cur {
 			if !hasMeta(part) {
-				c := join(dir, part)
+				c := Join(dir, part)
 				if _, err := v.Lstat(c); err == nil {
 					next = append(next, c)
 				}
@@ -372,7 +383,7 @@ func (v *view) Glob(pattern string) ([]string, error) {
 				if ok, err := path.Match(part, n); err != nil {
 					return nil, err
 				} else if ok {
-					next = append(next, join(dir, n))
+					next = append(next, Join(dir, n))
 				}
 			}
 		}
@@ -384,7 +395,8 @@ func (v *view) Glob(pattern string) ([]string, error) {
 
 func hasMeta(s string) bool { return strings.ContainsAny(s, `*?[\`) }
 
-func join(dir, name string) string {
+// Join is name in dir, both as the view takes them.
+func Join(dir, name string) string {
 	if dir == "" {
 		return name
 	}

@@ -1,4 +1,4 @@
-package build
+package layerview
 
 import (
 	"io/fs"
@@ -20,8 +20,8 @@ func statOf(fi fs.FileInfo) (rdev uint64, uid, gid uint32, ok bool) {
 	return 0, 0, 0, false
 }
 
-// isWhiteout: overlayfs records a deleted lower name as a 0/0 character device.
-func isWhiteout(fi fs.FileInfo) bool {
+// IsWhiteout: overlayfs records a deleted lower name as a 0/0 character device.
+func IsWhiteout(fi fs.FileInfo) bool {
 	if fi.Mode()&fs.ModeCharDevice == 0 {
 		return false
 	}
@@ -31,7 +31,8 @@ func isWhiteout(fi fs.FileInfo) bool {
 
 var opaqueAttrs = []string{"trusted.overlay.opaque", "user.overlay.opaque"}
 
-func isOpaque(p string) bool {
+// IsOpaque reports a directory overlayfs marked opaque (it hides what is below it).
+func IsOpaque(p string) bool {
 	buf := make([]byte, 2)
 	for _, name := range opaqueAttrs {
 		if n, err := unix.Lgetxattr(p, name, buf); err == nil && n == 1 && buf[0] == 'y' {
@@ -53,15 +54,15 @@ func isOpaqueFd(fd int) bool {
 	return false
 }
 
-func setOpaque(p string) error {
+// SetOpaque marks the directory p opaque, as overlayfs does for a directory made anew.
+func SetOpaque(p string) error {
 	return unix.Lsetxattr(p, "trusted.overlay.opaque", []byte("y"), 0)
 }
 
-func owner(fi fs.FileInfo) (int, int) {
+// Owner is fi's uid and gid (0, 0 when unknown).
+func Owner(fi fs.FileInfo) (int, int) {
 	if _, uid, gid, ok := statOf(fi); ok {
 		return int(uid), int(gid)
 	}
 	return 0, 0
 }
-
-const openNoFollow = unix.O_NOFOLLOW
