@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/build"
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/testutil"
 )
 
@@ -93,7 +93,7 @@ func benchBuilder(b *testing.B) *build.Builder {
 	if err != nil {
 		b.Fatal(err)
 	}
-	bld, err := build.New(root, imgs, container.RunOnce, nil, nil)
+	bld, err := build.New(root, imgs, shimclient.RunOnce, nil, nil)
 	if err != nil {
 		b.Fatal(err)
 	}

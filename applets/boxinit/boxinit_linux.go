@@ -18,6 +18,8 @@ import (
 
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/mount"
+	"github.com/minibox/minibox/pkg/reexec"
+	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/spec"
 )
@@ -64,7 +66,7 @@ type initProc struct {
 	workload int
 	execs    map[int]string  // pid -> exec id
 	wcg      *workloadCgroup // nil: the workload shares init's cgroup
-	trim     *shimapi.Trimmer
+	trim     *rsstrim.Trimmer
 	// remountRO is a read-only root's remount, put off until ldconfig has run (--gpus).
 	remountRO *mount.Mount
 }
@@ -109,7 +111,7 @@ func Main(ctx context.Context, args []string) error {
 		// (its check of our parent would fail here); die with it all the same.
 		unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
 	}
-	shimapi.CloseInherited(4) // the shim passes 0-3 only; anything else must not reach the workload
+	reexec.CloseInherited(4) // the shim passes 0-3 only; anything else must not reach the workload
 	// Every signal is ours to forward; SIGCHLD drives the reaper. Notify takes milliseconds
 	// (a round trip with the runtime's signal thread per signal, 64 of them), so it runs
 	// while we wait for the spec and mount; the workload starts only after it is done.
@@ -123,11 +125,11 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("init channel: %w", err)}
 	}
-	var trim *shimapi.Trimmer
+	var trim *rsstrim.Trimmer
 	if ch.Empty() {
 		spec.Prewarm() // a warm init: nothing to do until its container comes
 		// It may wait for minutes: it gives back what start-up touched meanwhile.
-		trim = shimapi.NewTrimmer(100 * time.Millisecond)
+		trim = rsstrim.NewTrimmer(100 * time.Millisecond)
 		go trim.Run()
 		trim.Nudge()
 	}
@@ -188,7 +190,7 @@ func Main(ctx context.Context, args []string) error {
 	// reaping and forwarding, and lets the trims drop clean data pages too.
 	runtime.GOMAXPROCS(1)
 	if in.trim == nil {
-		in.trim = shimapi.NewTrimmer(100 * time.Millisecond)
+		in.trim = rsstrim.NewTrimmer(100 * time.Millisecond)
 		go in.trim.Run()
 	}
 	return in.loop(msgs, sigc)

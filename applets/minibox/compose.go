@@ -16,6 +16,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api/client"
 	"github.com/minibox/minibox/pkg/compose"
+	"github.com/minibox/minibox/pkg/compose/loader"
 )
 
 // ComposeCmd is `compose`: a Compose project's services run through the same API as
@@ -50,7 +51,7 @@ func (c *ComposeCmd) AfterApply(kctx *kong.Context) error {
 }
 
 func (c *ComposeCmd) runner(ctx context.Context, cl *client.Client, out *Output) (*compose.Runner, error) {
-	p, err := compose.Load(ctx, compose.Options{Files: c.File, Name: c.ProjectName, EnvFiles: c.EnvFile,
+	p, err := loader.Load(ctx, loader.Options{Files: c.File, Name: c.ProjectName, EnvFiles: c.EnvFile,
 		Profiles: c.Profile, WorkingDir: c.ProjectDirectory, Env: os.Environ(), Warn: func(m string) { out.Warn("%s", m) }})
 	if err != nil {
 		return nil, err

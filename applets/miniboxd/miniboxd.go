@@ -19,7 +19,7 @@ import (
 	"github.com/minibox/minibox/pkg/dockerapi"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
-	"github.com/minibox/minibox/pkg/shimapi"
+	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/version"
 )
 
@@ -86,7 +86,7 @@ func Main(ctx context.Context, args []string) error {
 	served := make(chan error, 2)
 	// Idle, the daemon gives back what start-up and its last requests touched (the
 	// binary's pages, freed heap): each accepted connection is work that puts off a trim.
-	trim := shimapi.NewTrimmer(idleTrimQuiet)
+	trim := rsstrim.NewTrimmer(idleTrimQuiet)
 	go trim.Run()
 	trim.Kick()
 	go func() { served <- srv.Serve(kickListener{ln, trim}) }()
@@ -123,7 +123,7 @@ const idleTrimQuiet = 2 * time.Second
 // kickListener tells the trimmer about each connection it accepts.
 type kickListener struct {
 	net.Listener
-	trim *shimapi.Trimmer
+	trim *rsstrim.Trimmer
 }
 
 func (l kickListener) Accept() (net.Conn, error) {

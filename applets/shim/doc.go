@@ -12,5 +12,5 @@
 // Memory matters (one shim per container): the daemon starts it with GOMAXPROCS=1 and a
 // low GOGC, it keeps a handful of goroutines and small output buffers (grown for a busy
 // stream), parses nothing it does not need, and once quiet gives back what start-up
-// touched (shimapi.TrimRSS).
+// touched (rsstrim.Trim).
 package shim

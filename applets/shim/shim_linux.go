@@ -24,7 +24,10 @@ import (
 	"github.com/minibox/minibox/pkg/logfile"
 	"github.com/minibox/minibox/pkg/mount"
 	"github.com/minibox/minibox/pkg/ns"
+	"github.com/minibox/minibox/pkg/reexec"
+	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/shimapi"
+	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
@@ -51,14 +54,14 @@ func Main(ctx context.Context, args []string) error {
 	// signal (sent when the forking thread ends) then means "the shim died".
 	runtime.LockOSThread()
 	unix.CloseOnExec(4) // init runs it by path; nothing in the container may hold it
-	shimapi.CloseInherited(5)
+	reexec.CloseInherited(5)
 	ctl, err := shimapi.NewChannel(os.NewFile(3, "control"))
 	if err != nil {
 		return err
 	}
 	defer ctl.Close()
 	sh := &shim{execs: map[string]*execProc{}, attached: map[*attachment]bool{}, ready: make(chan struct{}),
-		trim: shimapi.NewTrimmer(trimQuiet)}
+		trim: rsstrim.NewTrimmer(trimQuiet)}
 	go sh.trim.Run()
 	if warm {
 		if err := sh.warmUp(ctl); err != nil {
@@ -75,7 +78,7 @@ func Main(ctx context.Context, args []string) error {
 	} else if tied {
 		sh.dir, sh.tied = args[1], true
 		// Before init exists: whatever befalls us from here, a later daemon finds us.
-		if err := shimapi.RecordProc(sh.dir, "shim", os.Getpid(), true); err != nil {
+		if err := shimfiles.RecordProc(sh.dir, "shim", os.Getpid(), true); err != nil {
 			ctl.SendResponse(&shimapi.Response{Error: fmt.Sprintf("record the shim: %v", err)})
 			return err
 		}
@@ -92,7 +95,7 @@ func Main(ctx context.Context, args []string) error {
 		sh.discard()
 		if sh.ln != nil {
 			sh.ln.Close()
-			os.Remove(shimapi.SocketName)
+			os.Remove(shimfiles.SocketName)
 		}
 		return err
 	}
@@ -164,7 +167,7 @@ type shim struct {
 	initDone     chan struct{} // readInit has seen the channel close
 	exitReported chan struct{} // init sent MsgExit
 	reaped       chan error    // init's wait status, once reaped
-	trim         *shimapi.Trimmer
+	trim         *rsstrim.Trimmer
 	gone         chan struct{} // closed once init is reaped (goneCh)
 	closeExit    func(bool)    // closes exit.json, durably if true (serve runs it last)
 }
@@ -365,12 +368,12 @@ func (sh *shim) create() error {
 		return err
 	}
 	// A second shim for a live container would take its socket away: refuse.
-	if c, err := shimapi.Dial(shimapi.SocketName); err == nil {
+	if c, err := shimapi.Dial(shimfiles.SocketName); err == nil {
 		c.Close()
 		return errors.New("container is already running (its shim answers on shim.sock)")
 	}
-	os.Remove(shimapi.ExitName)
-	os.Remove(shimapi.SocketName)
+	os.Remove(shimfiles.ExitName)
+	os.Remove(shimfiles.SocketName)
 	// Mkdir, not MkdirAll: a tied shim whose daemon died before it got here may find its
 	// directory removed by the next daemon, and must not bring it back.
 	if err := os.Mkdir(mount.RootfsDir(s), 0o700); err != nil && !errors.Is(err, fs.ErrExist) {
@@ -389,7 +392,7 @@ func (sh *shim) create() error {
 		return err
 	}
 	if sh.tied {
-		if err := shimapi.RecordProc(sh.dir, "init", sh.cmd.Process.Pid, false); err != nil {
+		if err := shimfiles.RecordProc(sh.dir, "init", sh.cmd.Process.Pid, false); err != nil {
 			return fmt.Errorf("record init: %w", err)
 		}
 	}
@@ -495,13 +498,13 @@ func (sh *shim) awaitInit() error {
 }
 
 func (sh *shim) listen() (err error) {
-	sh.ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: shimapi.SocketName, Net: "unix"})
+	sh.ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: shimfiles.SocketName, Net: "unix"})
 	if err != nil {
 		return err
 	}
 	sh.ln.SetUnlinkOnClose(false)
-	os.Chmod(shimapi.SocketName, 0o600)
-	sh.logw, err = logfile.Open(shimapi.LogName, sh.s.Log)
+	os.Chmod(shimfiles.SocketName, 0o600)
+	sh.logw, err = logfile.Open(shimfiles.LogName, sh.s.Log)
 	return err
 }
 
@@ -567,7 +570,7 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 			}
 			n += carry
 			if n > 0 {
-				whole := shimapi.SplitUTF8(buf[:n])
+				whole := logfile.SplitUTF8(buf[:n])
 				if err != nil {
 					whole = n // the stream ended: nothing more will complete it
 				}
@@ -804,13 +807,13 @@ func (sh *shim) record(exit *shimapi.Exit) (done func(durable bool)) {
 	// Everything in the directory is final before a waiter hears of the end: the daemon
 	// may remove the directory at once (--rm).
 	// (exit.json before the socket goes: a client that cannot connect reads it.)
-	done, err := shimapi.WriteExit(".", exit)
+	done, err := shimfiles.WriteExit(".", exit)
 	if err != nil {
 		sh.log.Error("write exit.json", "err", err)
 	}
 	if sh.ln != nil {
 		sh.ln.Close()
-		os.Remove(shimapi.SocketName)
+		os.Remove(shimfiles.SocketName)
 	}
 	for _, w := range waiters {
 		w <- exit

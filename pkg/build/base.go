@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/minibox/minibox/pkg/build/graph"
 	"io"
 	"os"
 	"path/filepath"
@@ -19,27 +20,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
-// baseInfo is a resolved BASE: what the key hashes, what the image inherits, and the
-// unpacked layers build containers stack on.
-type baseInfo struct {
-	Ref     string
-	Digest  string // manifest digest; a tarball's content digest; "scratch"
-	Config  ocispec.Image
-	Health  json.RawMessage // the base config's Healthcheck (Docker's extension), if any
-	Raw     []byte          // the base's config blob as stored
-	Layers  []ocispec.Descriptor
-	DiffIDs []digest.Digest
-	Dirs    []string // top first
-	Built   bool     // a tarball's layer, written by this builder: indexed like block layers
-}
-
-func (b *baseInfo) env() []string {
-	if b == nil {
-		return nil
-	}
-	return b.Config.Config.Env
-}
-
 func isTarball(ref string) bool {
 	for _, s := range []string{".tar", ".tar.gz", ".tgz"} {
 		if strings.HasSuffix(ref, s) {
@@ -51,13 +31,13 @@ func isTarball(ref string) bool {
 
 // resolveBase turns a BASE reference into a baseInfo: scratch, a rootfs tarball in the
 // context, a local image, or one pulled (always with pull).
-func (bld *Builder) resolveBase(ctx context.Context, req *Request, ref string, emit func(block, line string)) (*baseInfo, error) {
+func (bld *Builder) resolveBase(ctx context.Context, req *Request, ref string, emit func(block, line string)) (*graph.Base, error) {
 	start := time.Now()
-	var b *baseInfo
+	var b *graph.Base
 	var err error
 	switch {
 	case ref == "scratch":
-		b = &baseInfo{Ref: ref, Digest: "scratch"}
+		b = &graph.Base{Ref: ref, Digest: "scratch"}
 	case isTarball(ref) && !strings.Contains(ref, "://"):
 		b, err = bld.tarballBase(ctx, req, ref, emit)
 	default:
@@ -89,7 +69,7 @@ func onBuildOf(raw []byte) []string {
 	return img.Config.OnBuild
 }
 
-func (bld *Builder) imageBase(ctx context.Context, req *Request, ref string, emit func(block, line string)) (*baseInfo, error) {
+func (bld *Builder) imageBase(ctx context.Context, req *Request, ref string, emit func(block, line string)) (*graph.Base, error) {
 	var img *image.Image
 	var err error
 	if !req.Pull {
@@ -116,7 +96,7 @@ func (bld *Builder) imageBase(ctx context.Context, req *Request, ref string, emi
 	if err != nil {
 		return nil, fmt.Errorf("BASE %s: unpack: %w", ref, err)
 	}
-	b := &baseInfo{Ref: ref, Digest: img.ManifestDigest.String(), Config: img.Config,
+	b := &graph.Base{Ref: ref, Digest: img.ManifestDigest.String(), Config: img.Config,
 		Layers: img.Layers, DiffIDs: img.Config.RootFS.DiffIDs, Dirs: dirs}
 	if raw, err := bld.Images.Content().ReadAll(img.ID); err == nil {
 		b.Raw = raw
@@ -134,7 +114,7 @@ func (bld *Builder) imageBase(ctx context.Context, req *Request, ref string, emi
 
 // tarballBase unpacks a rootfs tarball from the context into the layer cache (keyed by
 // its content digest) and writes it as a reproducible layer.
-func (bld *Builder) tarballBase(ctx context.Context, req *Request, ref string, emit func(block, line string)) (*baseInfo, error) {
+func (bld *Builder) tarballBase(ctx context.Context, req *Request, ref string, emit func(block, line string)) (*graph.Base, error) {
 	p := filepath.Join(req.Context, filepath.FromSlash(ref))
 	real, err := filepath.EvalSymlinks(p)
 	if err != nil {
@@ -183,7 +163,7 @@ func (bld *Builder) tarballBase(ctx context.Context, req *Request, ref string, e
 	} else if err := bld.ensureBlob(ctx, e, epoch); err != nil {
 		return nil, err
 	}
-	b := &baseInfo{Ref: ref, Digest: "sha256:" + sum, Dirs: []string{e.diff()}, Built: true}
+	b := &graph.Base{Ref: ref, Digest: "sha256:" + sum, Dirs: []string{e.diff()}, Built: true}
 	b.Layers = []ocispec.Descriptor{e.descriptor()}
 	b.DiffIDs = []digest.Digest{e.DiffID}
 	return b, nil

@@ -12,12 +12,15 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/build/dockerfile"
+	"github.com/minibox/minibox/pkg/build/graph"
+	"github.com/minibox/minibox/pkg/build/ignore"
+	"github.com/minibox/minibox/pkg/build/miniboxfile"
 	"github.com/minibox/minibox/pkg/build/parse"
 	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/layer"
-	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/seccomp"
 	digest "github.com/opencontainers/go-digest"
 	"github.com/opencontainers/image-spec/specs-go"
@@ -153,10 +156,10 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	}
 	logf := func(block, line string) { send(Event{Block: block, Line: line}) }
 	var (
-		p         *plan
-		imageBase *baseInfo
-		ds        *dockerPlan
-		err       error
+		p   *graph.Plan
+		ds  *dockerfile.Plan
+		mp  *miniboxfile.Plan
+		err error
 	)
 	name := ""
 	if len(req.Tags) > 0 {
@@ -170,9 +173,12 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 		if ds, err = bld.planDockerfile(ctx, &req, logf, name, workers); err != nil {
 			return nil, err
 		}
-		p, imageBase = ds.plan, ds.target.base
-	} else if p, imageBase, err = bld.planMiniBox(ctx, &req, logf, name, workers); err != nil {
-		return nil, err
+		p = ds.Graph
+	} else {
+		if mp, err = bld.planMiniBox(ctx, &req, logf, name, workers); err != nil {
+			return nil, err
+		}
+		p = mp.Graph
 	}
 
 	// Blocks.
@@ -185,10 +191,10 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	var rmu sync.Mutex
 	writers := map[string]*lineWriter{}
 	deps := map[string][]string{}
-	order := make([]string, len(p.blocks))
-	for i, bp := range p.blocks {
-		order[i] = bp.b.Name
-		deps[bp.b.Name] = bp.deps
+	order := make([]string, len(p.Blocks))
+	for i, bp := range p.Blocks {
+		order[i] = bp.Def.Name
+		deps[bp.Def.Name] = bp.Deps
 	}
 	var held []string
 	var releases []func()
@@ -198,10 +204,14 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 			r()
 		}
 	}()
+	done := make(built, len(p.Blocks))
+	for _, bp := range p.Blocks {
+		done[bp] = &blockOut{}
+	}
 	step := 0
 	var failed string
 	failed, err = schedule(ctx, order, deps, workers, func(ctx context.Context, n string) error {
-		bp := p.byName[n]
+		bp := p.ByName[n]
 		lw := &lineWriter{block: n, emit: logf}
 		rmu.Lock()
 		writers[n] = lw
@@ -210,18 +220,19 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 		rmu.Unlock()
 		bt := time.Now()
 		var rel []func()
-		state, err := bld.runBlock(ctx, p, &req, bp, tmp, lw, send, stepNo, &rel)
+		state, err := bld.runBlock(ctx, p, done, &req, bp, tmp, lw, send, stepNo, &rel)
 		rmu.Lock()
 		releases = append(releases, rel...)
 		rmu.Unlock()
 		d := time.Since(bt)
 		rmu.Lock()
-		results[n] = &BlockResult{Name: n, State: state, DurationMS: d.Milliseconds(), Key: bp.key}
-		if bp.entry != nil {
-			results[n].Layer = bp.entry.Digest.String()
+		out := done[bp]
+		results[n] = &BlockResult{Name: n, State: state, DurationMS: d.Milliseconds(), Key: out.key}
+		if out.entry != nil {
+			results[n].Layer = out.entry.Digest.String()
 		}
-		if bp.key != "" {
-			held = append(held, bp.key)
+		if out.key != "" {
+			held = append(held, out.key)
 		}
 		rmu.Unlock()
 		if err != nil {
@@ -247,14 +258,14 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 
 	// Finalize.
 	res := &Result{Image: name, Tags: req.Tags}
-	for _, bp := range p.blocks {
-		res.Blocks = append(res.Blocks, *results[bp.b.Name])
+	for _, bp := range p.Blocks {
+		res.Blocks = append(res.Blocks, *results[bp.Def.Name])
 	}
 	res.CriticalPath = criticalPath(p, results)
 	if ds != nil {
-		err = bld.finalizeDocker(ctx, ds, &req, res, logf)
+		err = bld.finalizeDocker(ctx, ds, done, &req, res, logf)
 	} else {
-		err = bld.finalize(ctx, p, &req, imageBase, res, logf)
+		err = bld.finalize(ctx, mp, done, &req, res, logf)
 	}
 	if err != nil {
 		return nil, err
@@ -273,69 +284,39 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	return res, nil
 }
 
-// planMiniBox parses a MiniBox file and resolves its bases into a plan.
-func (bld *Builder) planMiniBox(ctx context.Context, req *Request, logf func(string, string), name string, workers int) (*plan, *baseInfo, error) {
+// planMiniBox parses a MiniBox file, readies the context and has the MiniBox frontend
+// plan it.
+func (bld *Builder) planMiniBox(ctx context.Context, req *Request, logf func(string, string), name string, workers int) (*miniboxfile.Plan, error) {
 	if req.FileName == "" {
 		req.FileName = "MiniBox"
 	}
 	if len(strings.TrimSpace(string(req.File))) == 0 {
-		return nil, nil, errdefs.Invalid("MiniBox content is required")
+		return nil, errdefs.Invalid("MiniBox content is required")
 	}
 	f, err := parse.Parse(req.FileName, req.File)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	if err := bld.prepareContext(req, IgnoreFile); err != nil {
-		return nil, nil, err
+	if err := bld.prepareContext(req, ignore.MiniBoxFile); err != nil {
+		return nil, err
 	}
-	args := buildArgs(f, req.BuildArgs)
+	args := miniboxfile.Args(f, req.BuildArgs)
 	req.epoch = layer.DefaultEpoch
 	if s, ok := args["SOURCE_DATE_EPOCH"]; ok {
 		n, err := strconv.ParseInt(s, 10, 64)
 		if err != nil {
-			return nil, nil, errdefs.Invalid(fmt.Sprintf("SOURCE_DATE_EPOCH=%s: expected seconds since 1970", s))
+			return nil, errdefs.Invalid(fmt.Sprintf("SOURCE_DATE_EPOCH=%s: expected seconds since 1970", s))
 		}
 		req.epoch = time.Unix(n, 0).UTC()
 	}
-	sel, target, err := selectBlocks(f, req.Target)
-	if err != nil {
-		return nil, nil, err
-	}
-	logf("build", "START image="+name)
-	logf("build", fmt.Sprintf("mode=%s blocks=%d workers=%d", f.Format, len(sel), workers))
-
-	// Bases: each distinct reference once.
-	bases := map[string]*baseInfo{}
-	byRef := map[string]*baseInfo{}
-	baseOf := func(w *parse.Word) (*baseInfo, error) {
-		ref, err := expand(w.Text, envList(nil), args)
-		if err != nil {
-			return nil, posErr(w.Pos, err)
-		}
-		if b, ok := byRef[ref]; ok {
-			return b, nil
-		}
-		b, err := bld.resolveBase(ctx, req, ref, logf)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %w", w.Pos, err)
-		}
-		byRef[ref] = b
-		return b, nil
-	}
-	imageBase, err := baseOf(f.BaseOf(target))
-	if err != nil {
-		return nil, nil, err
-	}
-	for _, b := range sel {
-		if bases[b.Name], err = baseOf(f.BaseOf(b)); err != nil {
-			return nil, nil, err
-		}
-	}
-	p, err := newPlan(f, sel, target, args, bases)
-	if err != nil {
-		return nil, nil, err
-	}
-	return p, imageBase, nil
+	return miniboxfile.PlanFile(ctx, f, miniboxfile.Options{Args: args, Target: req.Target,
+		ResolveBase: func(ctx context.Context, ref string) (*graph.Base, error) {
+			return bld.resolveBase(ctx, req, ref, logf)
+		},
+		Begin: func(blocks int) {
+			logf("build", "START image="+name)
+			logf("build", fmt.Sprintf("mode=%s blocks=%d workers=%d", f.Format, blocks, workers))
+		}})
 }
 
 // prepareContext resolves the context directory and loads its ignore file.
@@ -350,11 +331,11 @@ func (bld *Builder) prepareContext(req *Request, ignoreFiles ...string) error {
 	if fi, err := os.Stat(real); err != nil || !fi.IsDir() {
 		return errdefs.Invalid(fmt.Sprintf("build context %s is not a directory", req.Context))
 	}
-	var ig *Ignore
+	var ig *ignore.Rules
 	if req.Dockerfile {
-		ig, err = LoadDockerIgnore(real, ignoreFiles...)
+		ig, err = ignore.LoadDocker(real, ignoreFiles...)
 	} else {
-		ig, err = LoadIgnore(real)
+		ig, err = ignore.Load(real)
 	}
 	if err != nil {
 		return fmt.Errorf("read the ignore file: %w", err)
@@ -365,14 +346,14 @@ func (bld *Builder) prepareContext(req *Request, ignoreFiles ...string) error {
 }
 
 // runBlock computes a block's key and either reuses layers/<key> or builds it.
-func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blockPlan, tmp string,
+func (bld *Builder) runBlock(ctx context.Context, p *graph.Plan, done built, req *Request, bp *graph.Block, tmp string,
 	lw *lineWriter, send func(Event), step int, releases *[]func()) (string, error) {
-	bx := &blockRun{bld: bld, plan: p, req: req, bp: bp, out: lw, tmp: tmp}
+	bx := &blockRun{bld: bld, plan: p, built: done, req: req, bp: bp, out: lw, tmp: tmp}
 	key, err := bx.blockKey(ctx)
 	if err != nil {
 		return "FAILED", err
 	}
-	bp.key = key
+	done[bp].key = key
 	bld.hold(key)
 	if bld.HoldKey != nil {
 		release, err := bld.HoldKey(key)
@@ -382,37 +363,37 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blo
 		*releases = append(*releases, release)
 	}
 	var needs []string
-	for _, n := range bp.b.Needs {
+	for _, n := range bp.Def.Needs {
 		needs = append(needs, n.Text)
 	}
-	if p.file.Format == parse.Legacy {
-		lw.engine(fmt.Sprintf("Step %d/%d: %s", blockIndex(p, bp)+1, len(p.blocks), bp.b.Step))
+	if p.File.Format == parse.Legacy {
+		lw.engine(fmt.Sprintf("Step %d/%d: %s", blockIndex(p, bp)+1, len(p.Blocks), bp.Def.Step))
 	}
 	if !req.NoCache {
 		if e := bld.lookup(key); e != nil {
 			if err := bld.ensureBlob(ctx, e, req.epoch); err != nil {
 				return "FAILED", err
 			}
-			bp.entry = e
-			if p.file.Format == parse.Legacy {
+			done[bp].entry = e
+			if p.File.Format == parse.Legacy {
 				lw.engine(" ---> Using cache")
 			}
 			return "CACHED", nil
 		}
 	}
-	send(Event{Block: bp.b.Name, State: "START", Title: blockTitle(p, bp)})
-	lw.engine(fmt.Sprintf("START needs=%s workdir=%s", strings.Join(needs, ","), bp.start.workdir))
+	send(Event{Block: bp.Def.Name, State: "START", Title: blockTitle(p, bp)})
+	lw.engine(fmt.Sprintf("START needs=%s workdir=%s", strings.Join(needs, ","), bp.Start.Workdir))
 	if t := blockTitle(p, bp); t != "" {
 		// The instruction, as BuildKit's plain progress names each step.
 		lw.engine(t)
 	}
-	if p.file.Format == parse.Legacy {
+	if p.File.Format == parse.Legacy {
 		lw.engine(" ---> Building...")
 	}
-	bx.dir = filepath.Join(tmp, bp.b.Name)
+	bx.dir = filepath.Join(tmp, bp.Def.Name)
 	bx.upper = filepath.Join(bx.dir, "upper")
 	bx.work = filepath.Join(bx.dir, "work")
-	bx.lower = lowerDirs(bp)
+	bx.lower = done.lowerDirs(bp)
 	if err := os.MkdirAll(bx.upper, 0o755); err != nil {
 		return "FAILED", err
 	}
@@ -426,20 +407,20 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blo
 	if err != nil {
 		return "FAILED", err
 	}
-	bp.entry = e
+	done[bp].entry = e
 	return "DONE", nil
 }
 
 // blockTitle is a Dockerfile step's file:line and instruction, "" for other blocks.
-func blockTitle(p *plan, bp *blockPlan) string {
-	if p.file.Format == parse.Dockerfile && len(bp.instrs) > 0 && bp.instrs[0].in.Raw != "" {
-		return stepText(bp.instrs[0])
+func blockTitle(p *graph.Plan, bp *graph.Block) string {
+	if p.File.Format == parse.Dockerfile && len(bp.Instrs) > 0 && bp.Instrs[0].In.Raw != "" {
+		return stepText(bp.Instrs[0])
 	}
 	return ""
 }
 
-func blockIndex(p *plan, bp *blockPlan) int {
-	for i, x := range p.blocks {
+func blockIndex(p *graph.Plan, bp *graph.Block) int {
+	for i, x := range p.Blocks {
 		if x == bp {
 			return i
 		}
@@ -447,13 +428,13 @@ func blockIndex(p *plan, bp *blockPlan) int {
 	return 0
 }
 
-func autoInstr(bp *blockPlan) *parse.Instr {
-	for _, in := range bp.b.Instrs {
+func autoInstr(bp *graph.Block) *parse.Instr {
+	for _, in := range bp.Def.Instrs {
 		if in.Keyword == "AUTO-DEPS" {
 			return in
 		}
 	}
-	return &parse.Instr{Keyword: "AUTO-DEPS", Pos: bp.b.Pos}
+	return &parse.Instr{Keyword: "AUTO-DEPS", Pos: bp.Def.Pos}
 }
 
 func (bld *Builder) hold(key string) {
@@ -474,14 +455,14 @@ func (bld *Builder) release(keys []string) {
 
 // criticalPath is the chain of blocks, each waiting on the one before, with the largest
 // total time: what bounds the build's wall time.
-func criticalPath(p *plan, res map[string]*BlockResult) []string {
+func criticalPath(p *graph.Plan, res map[string]*BlockResult) []string {
 	best := map[string]int64{}
 	prev := map[string]string{}
 	var last string
-	for _, bp := range topo(p.blocks, func(x *blockPlan) []string { return x.deps }, p.byName) {
-		n := bp.b.Name
+	for _, bp := range graph.Order(p.Blocks, func(x *graph.Block) []string { return x.Deps }, p.ByName) {
+		n := bp.Def.Name
 		var b int64
-		for _, d := range bp.deps {
+		for _, d := range bp.Deps {
 			if v, ok := best[d]; ok && (v > b || prev[n] == "") {
 				if v >= b {
 					b, prev[n] = v, d
@@ -509,289 +490,6 @@ func FormatDuration(d time.Duration) string {
 		return fmt.Sprintf("%.1fs", d.Seconds())
 	}
 	return fmt.Sprintf("%dm%ds", int(d.Minutes()), int(d.Seconds())%60)
-}
-
-// healthConfig is Docker's Healthcheck (durations in ns), kept in the config's extension.
-type healthConfig struct {
-	Test        []string      `json:"Test"`
-	Interval    time.Duration `json:"Interval,omitempty"`
-	Timeout     time.Duration `json:"Timeout,omitempty"`
-	StartPeriod time.Duration `json:"StartPeriod,omitempty"`
-	Retries     int           `json:"Retries,omitempty"`
-}
-
-type configWithHealth struct {
-	ocispec.ImageConfig
-	Healthcheck json.RawMessage `json:"Healthcheck,omitempty"`
-	Shell       []string        `json:"Shell,omitempty"`
-}
-
-// imageConfig is ocispec.Image plus Docker's Healthcheck, which the OCI struct lacks.
-type imageConfig struct {
-	Created *time.Time `json:"created,omitempty"`
-	ocispec.Platform
-	Config  configWithHealth  `json:"config,omitempty"`
-	RootFS  ocispec.RootFS    `json:"rootfs"`
-	History []ocispec.History `json:"history,omitempty"`
-}
-
-// finalize writes the image: base layers, the target's NEED closure, the target; a config
-// that inherits the base's and adds the file's settings; the manifest; the names.
-func (bld *Builder) finalize(ctx context.Context, p *plan, req *Request, base *baseInfo, res *Result, logf func(string, string)) error {
-	t0 := time.Now()
-	layers := append([]ocispec.Descriptor(nil), base.Layers...)
-	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
-	var fresh []ocispec.Descriptor
-	if base.Built {
-		fresh = append(fresh, base.Layers...)
-	}
-	for _, bp := range p.image {
-		if bp.entry.Entries == 0 {
-			continue // ENV-only blocks add nothing to the filesystem
-		}
-		layers = append(layers, bp.entry.descriptor())
-		diffIDs = append(diffIDs, bp.entry.DiffID)
-		fresh = append(fresh, bp.entry.descriptor())
-	}
-	logf("finalize", fmt.Sprintf("writing %d layer(s)", len(layers)))
-	epoch := req.epoch
-	cfg := imageConfig{Created: &epoch, RootFS: ocispec.RootFS{Type: "layers", DiffIDs: diffIDs}}
-	cfg.Platform = base.Config.Platform
-	if cfg.OS == "" || base.Digest == "scratch" || len(base.Layers) == 0 {
-		hp := oci.HostPlatform()
-		cfg.OS, cfg.Architecture, cfg.Variant = hp.OS, hp.Architecture, hp.Variant
-	}
-	c := base.Config.Config
-	c.Env = nil
-	st, err := finalState(p, base, c)
-	if err != nil {
-		return err
-	}
-	c.Env = append([]string(nil), st.env...)
-	c.User = st.user
-	if st.workdir != "" && (st.workdir != "/" || c.WorkingDir != "") {
-		c.WorkingDir = st.workdir
-	}
-	shell := fileShell(p.file, base)
-	if ep := p.file.Entrypoint; ep != nil {
-		c.Entrypoint = ep.Argv(shell)
-		if p.file.Start == nil {
-			c.Cmd = nil // Docker's rule: a new ENTRYPOINT drops an inherited CMD
-		}
-	}
-	if cmd := p.file.Start.Argv(shell); cmd != nil {
-		c.Cmd = cmd
-	}
-	if w := p.file.StopSignal; w != nil {
-		c.StopSignal = w.Text
-	}
-	topEnv := envList(c.Env)
-	if c.ExposedPorts, err = fileExposedPorts(p, c.ExposedPorts, topEnv); err != nil {
-		return err
-	}
-	if c.Labels, err = fileLabels(p, c.Labels, topEnv); err != nil {
-		return err
-	}
-	c.Volumes = fileVolumes(p, c.Volumes)
-	c.Labels = withLabels(c.Labels, req.Labels)
-	cfg.Config = configWithHealth{ImageConfig: c, Healthcheck: base.Health, Shell: shell}
-	cfg.History = miniBoxHistory(p, base, epoch)
-	if h := p.file.Health; h != nil {
-		hc := healthConfig{Test: h.Test}
-		if h.Test[0] != "NONE" {
-			hc.Interval, hc.Timeout, hc.StartPeriod, hc.Retries = h.Interval, h.Timeout, h.StartPeriod, h.Retries
-		}
-		cfg.Config.Healthcheck, _ = json.Marshal(hc)
-	}
-	cb, err := json.Marshal(cfg)
-	if err != nil {
-		return err
-	}
-	if err := bld.writeImage(ctx, req, cb, layers, fresh, res); err != nil {
-		return err
-	}
-	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
-	return nil
-}
-
-// miniBoxHistory is Docker's history of the image: the base's entries, then one per
-// block of the image, created_by naming the block and its instructions (an ENV-only block
-// is an empty layer, as Docker marks config-only steps). The base's entries keep what
-// they did but not when: the image's digest depends on the base's layers and steps, not
-// on when a base was imported into this data root.
-func miniBoxHistory(p *plan, base *baseInfo, epoch time.Time) []ocispec.History {
-	var out []ocispec.History
-	if base != nil && len(base.Raw) > 0 {
-		var img struct {
-			History []ocispec.History `json:"history"`
-		}
-		json.Unmarshal(base.Raw, &img)
-		for _, h := range img.History {
-			h.Created = nil
-			out = append(out, h)
-		}
-	}
-	for _, bp := range p.image {
-		var steps []string
-		for _, ip := range bp.instrs {
-			steps = append(steps, instrText(ip))
-		}
-		out = append(out, ocispec.History{Created: &epoch, CreatedBy: "BLOCK " + bp.b.Name + ": " + strings.Join(steps, "; "),
-			Comment: "minibox build", EmptyLayer: bp.entry.Entries == 0})
-	}
-	return out
-}
-
-// instrText is an instruction as written: its keyword and arguments.
-func instrText(ip instrPlan) string {
-	in := ip.in
-	if in.Raw != "" && in.Keyword == "RUN" {
-		return "RUN " + in.Raw
-	}
-	var b strings.Builder
-	b.WriteString(in.Keyword)
-	if in.Chown != "" {
-		b.WriteString(" --chown=" + in.Chown)
-	}
-	if in.Chmod != "" {
-		b.WriteString(" --chmod=" + in.Chmod)
-	}
-	if in.From != "" {
-		b.WriteString(" FROM=" + in.From)
-	}
-	for _, a := range ip.args {
-		b.WriteString(" " + a)
-	}
-	if len(ip.args) == 0 {
-		for _, kv := range in.KVs {
-			b.WriteString(" " + kv.Key + "=" + kv.Value)
-		}
-		if len(in.KVs) == 0 {
-			for _, w := range in.Args {
-				b.WriteString(" " + w.Text)
-			}
-		}
-	}
-	return b.String()
-}
-
-// fileShell is the shell of shell forms: the file's SHELL, else the base image's.
-func fileShell(f *parse.File, base *baseInfo) []string {
-	if len(f.Shell) > 0 {
-		return f.Shell
-	}
-	if base == nil || len(base.Raw) == 0 {
-		return nil
-	}
-	var img struct {
-		Config struct {
-			Shell []string `json:"Shell"`
-		} `json:"config"`
-	}
-	json.Unmarshal(base.Raw, &img)
-	return img.Config.Shell
-}
-
-// finalState is the environment, user and workdir the image keeps: the target block's,
-// or (an image of the base and top-level settings only) the base's with the file's ENV.
-func finalState(p *plan, base *baseInfo, c ocispec.ImageConfig) (state, error) {
-	if p.target != nil {
-		return p.target.end, nil
-	}
-	st := state{env: append(envList(nil), base.env()...)}
-	if len(st.env) == 0 {
-		st.env = append(envList(nil), DefaultEnv...)
-	}
-	for _, in := range p.file.Env {
-		for _, kv := range in.KVs {
-			v, err := expand(kv.Value, st.env, p.args)
-			if err != nil {
-				return st, posErr(kv.Pos, err)
-			}
-			st.env = st.env.set(kv.Key, v)
-		}
-	}
-	st.user, st.workdir = c.User, c.WorkingDir
-	return st, nil
-}
-
-// fileExposedPorts adds the file's EXPOSE ports to the inherited ones.
-func fileExposedPorts(p *plan, inherited map[string]struct{}, env envList) (map[string]struct{}, error) {
-	if len(p.file.Ports) == 0 {
-		return inherited, nil
-	}
-	ports := map[string]struct{}{}
-	for k := range inherited {
-		ports[k] = struct{}{}
-	}
-	for _, w := range p.file.Ports {
-		s, err := expand(w.Text, env, p.args)
-		if err != nil {
-			return nil, posErr(w.Pos, err)
-		}
-		if err := parse.CheckPort(s); err != nil {
-			return nil, posErr(w.Pos, err)
-		}
-		if !strings.Contains(s, "/") {
-			s += "/tcp"
-		}
-		ports[s] = struct{}{}
-	}
-	return ports, nil
-}
-
-// fileLabels sets the file's LABELs over the inherited ones.
-func fileLabels(p *plan, inherited map[string]string, env envList) (map[string]string, error) {
-	if len(p.file.Labels) == 0 {
-		return inherited, nil
-	}
-	labels := map[string]string{}
-	for k, v := range inherited {
-		labels[k] = v
-	}
-	for _, in := range p.file.Labels {
-		for _, kv := range in.KVs {
-			v, err := expand(kv.Value, env, p.args)
-			if err != nil {
-				return nil, posErr(kv.Pos, err)
-			}
-			labels[kv.Key] = v
-		}
-	}
-	return labels, nil
-}
-
-// fileVolumes adds the VOLUMEs of the image's blocks to the inherited ones.
-func fileVolumes(p *plan, vols map[string]struct{}) map[string]struct{} {
-	for _, bp := range p.image {
-		for _, ip := range bp.instrs {
-			if ip.in.Keyword != "VOLUME" {
-				continue
-			}
-			if vols == nil {
-				vols = map[string]struct{}{}
-			}
-			for _, v := range ip.args {
-				vols[v] = struct{}{}
-			}
-		}
-	}
-	return vols
-}
-
-// withLabels returns labels with extra set over them (a copy when extra has any).
-func withLabels(labels, extra map[string]string) map[string]string {
-	if len(extra) == 0 {
-		return labels
-	}
-	out := map[string]string{}
-	for k, v := range labels {
-		out[k] = v
-	}
-	for k, v := range extra {
-		out[k] = v
-	}
-	return out
 }
 
 // writeImage stores the config cb and a manifest over layers, sets every tag at once and
@@ -826,5 +524,37 @@ func (bld *Builder) writeImage(ctx context.Context, req *Request, cb []byte, lay
 		}
 	}
 	res.Digest, res.ID = md.Digest.String(), cd.Digest.String()
+	return nil
+}
+
+// finalize writes a MiniBox file's image: base layers, the target's NEED closure, the
+// target; the frontend's config; the manifest; the names.
+func (bld *Builder) finalize(ctx context.Context, mp *miniboxfile.Plan, done built, req *Request, res *Result, logf func(string, string)) error {
+	t0 := time.Now()
+	base := mp.Base()
+	layers := append([]ocispec.Descriptor(nil), base.Layers...)
+	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
+	var fresh []ocispec.Descriptor
+	if base.Built {
+		fresh = append(fresh, base.Layers...)
+	}
+	for _, bp := range mp.Graph.Image {
+		e := done[bp].entry
+		if e.Entries == 0 {
+			continue // ENV-only blocks add nothing to the filesystem
+		}
+		layers = append(layers, e.descriptor())
+		diffIDs = append(diffIDs, e.DiffID)
+		fresh = append(fresh, e.descriptor())
+	}
+	logf("finalize", fmt.Sprintf("writing %d layer(s)", len(layers)))
+	cb, err := mp.Config(req.epoch, diffIDs, req.Labels, func(bp *graph.Block) bool { return done[bp].entry.Entries == 0 })
+	if err != nil {
+		return err
+	}
+	if err := bld.writeImage(ctx, req, cb, layers, fresh, res); err != nil {
+		return err
+	}
+	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/minibox/minibox/pkg/build/layerview"
 	"io"
 	"os"
 	"path/filepath"
@@ -191,7 +192,7 @@ func TestBuildCopyReproducibleAndCached(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		v := &view{layers: dirs}
+		v := layerview.New(dirs)
 		for _, want := range []string{"app/conf/a.conf", "app/conf/b.conf", "app/secret", "var/www/index.html", "docs/README.md", "docs/NOTES.md", "bin/busybox"} {
 			if _, err := v.Lstat(want); err != nil {
 				t.Errorf("image lacks /%s", want)
@@ -201,7 +202,7 @@ func TestBuildCopyReproducibleAndCached(t *testing.T) {
 			t.Errorf("ignored file copied")
 		}
 		fi, _ := v.Lstat("app/secret")
-		if uid, gid := owner(fi); fi == nil || uid != 1000 || gid != 1000 || fi.Mode().Perm() != 0o600 {
+		if uid, gid := layerview.Owner(fi); fi == nil || uid != 1000 || gid != 1000 || fi.Mode().Perm() != 0o600 {
 			t.Errorf("secret %v %d:%d", fi.Mode(), uid, gid)
 		}
 
@@ -368,7 +369,7 @@ func TestBuildKeyIgnoresNames(t *testing.T) {
 	}
 	img, _ := b.Images.Resolve(res.Digest)
 	dirs, _ := b.Images.LayerDirs(context.Background(), img)
-	fi, err := (&view{layers: dirs}).Lstat("app")
+	fi, err := layerview.New(dirs).Lstat("app")
 	if err != nil || fi.Mode().Perm() != 0o755 {
 		t.Errorf("COPY . /app made /app %v (%v), want 0755 whatever the context's mode", fi.Mode(), err)
 	}
@@ -401,7 +402,7 @@ func TestBuildPerBlockBase(t *testing.T) {
 		t.Errorf("%d layers, %d blocks", len(img.Layers), len(res.Blocks))
 	}
 	dirs, _ := b.Images.LayerDirs(context.Background(), img)
-	v := &view{layers: dirs}
+	v := layerview.New(dirs)
 	if _, err := v.Lstat("srv/g.txt"); err != nil {
 		t.Errorf("COPY FROM= a scratch block: %v", err)
 	}

@@ -3,6 +3,7 @@ package build
 import (
 	"bufio"
 	"fmt"
+	"golang.org/x/sys/unix"
 	"io"
 	"io/fs"
 	"os"
@@ -11,6 +12,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minibox/minibox/pkg/build/graph"
+	"github.com/minibox/minibox/pkg/build/ignore"
+	"github.com/minibox/minibox/pkg/build/layerview"
 	"github.com/minibox/minibox/pkg/build/parse"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/inroot"
@@ -19,7 +23,7 @@ import (
 // ctxView is the build context: a directory with symlinks resolved, minus .miniboxignore.
 type ctxView struct {
 	root   string
-	ignore *Ignore
+	ignore *ignore.Rules
 }
 
 func (c *ctxView) abs(rel string) string { return filepath.Join(c.root, filepath.FromSlash(rel)) }
@@ -36,15 +40,15 @@ type copySrc struct {
 
 // copySources expands a COPY's sources (globs allowed) against its origin. The caller
 // closes the view.
-func (bx *blockRun) copySources(ip instrPlan) ([]copySrc, *view, error) {
-	in := ip.in
-	srcArgs := ip.args[:len(ip.args)-1]
+func (bx *blockRun) copySources(ip graph.Instr) ([]copySrc, *layerview.View, error) {
+	in := ip.In
+	srcArgs := ip.Args[:len(ip.Args)-1]
 	var out []copySrc
 	if in.From != "" {
-		from := bx.plan.byName[in.From]
-		v := bx.bld.fullView(from)
+		from := bx.plan.ByName[in.From]
+		v := bx.built.view(from)
 		for _, s := range srcArgs {
-			matches, err := v.Glob(cleanRel(s))
+			matches, err := v.Glob(layerview.CleanRel(s))
 			if err != nil {
 				v.Close()
 				return nil, nil, fmt.Errorf("%s: COPY FROM=%s: bad pattern %q: %w", in.Pos, in.From, s, errdefs.ErrInvalid)
@@ -65,7 +69,7 @@ func (bx *blockRun) copySources(ip instrPlan) ([]copySrc, *view, error) {
 		return out, v, nil
 	}
 	cv := bx.ctxView()
-	ctxFS := newView([]string{cv.root})
+	ctxFS := layerview.New([]string{cv.root})
 	srcs, err := ctxSources(in, cv, ctxFS, srcArgs)
 	if err != nil {
 		ctxFS.Close()
@@ -74,14 +78,14 @@ func (bx *blockRun) copySources(ip instrPlan) ([]copySrc, *view, error) {
 	return srcs, ctxFS, nil
 }
 
-func ctxSources(in *parse.Instr, cv *ctxView, ctxFS *view, srcArgs []string) ([]copySrc, error) {
+func ctxSources(in *parse.Instr, cv *ctxView, ctxFS *layerview.View, srcArgs []string) ([]copySrc, error) {
 	var out []copySrc
 	for _, s := range srcArgs {
 		clean := path.Clean(filepath.ToSlash(s))
 		if clean == ".." || strings.HasPrefix(clean, "../") {
 			return nil, fmt.Errorf("%s: COPY source %s is outside the build context: %w", in.Pos, s, errdefs.ErrInvalid)
 		}
-		matches, err := ctxFS.Glob(cleanRel(clean))
+		matches, err := ctxFS.Glob(layerview.CleanRel(clean))
 		if err != nil {
 			return nil, fmt.Errorf("%s: COPY: bad pattern %q: %w", in.Pos, s, errdefs.ErrInvalid)
 		}
@@ -112,7 +116,7 @@ func ctxSources(in *parse.Instr, cv *ctxView, ctxFS *view, srcArgs []string) ([]
 		if n == 0 {
 			why := "not found in the build context"
 			if excluded {
-				why = "excluded by " + IgnoreFile
+				why = "excluded by " + ignore.MiniBoxFile
 			}
 			return nil, fmt.Errorf("%s: COPY source %s %s: %w", in.Pos, s, why, errdefs.ErrInvalid)
 		}
@@ -129,17 +133,17 @@ func isDirAt(p string) bool {
 // copier writes COPY results into a block's upper directory.
 type copier struct {
 	upper    string
-	target   *view // upper + lowers: what the build container sees
+	target   *layerview.View // upper + lowers: what the build container sees
 	uid, gid int
 	chmod    fs.FileMode
 	hasMode  bool
-	ignore   *Ignore // context only
+	ignore   *ignore.Rules // context only
 	fromCtx  bool
 }
 
 // runCopy executes one COPY instruction.
-func (bx *blockRun) runCopy(ip instrPlan) error {
-	in := ip.in
+func (bx *blockRun) runCopy(ip graph.Instr) error {
+	in := ip.In
 	srcs, src, err := bx.copySources(ip)
 	if err != nil {
 		return err
@@ -159,20 +163,20 @@ func (bx *blockRun) runCopy(ip instrPlan) error {
 		m, _ := strconv.ParseUint(in.Chmod, 8, 32)
 		c.chmod, c.hasMode = fs.FileMode(m)&fs.ModePerm|modeBits(m), true
 	}
-	dst := ip.args[len(ip.args)-1]
+	dst := ip.Args[len(ip.Args)-1]
 	dirDst := strings.HasSuffix(dst, "/") || len(srcs) > 1 || dst == "." || strings.HasSuffix(dst, "/.")
 	if !path.IsAbs(dst) {
-		dst = path.Join(ip.st.workdir, dst)
+		dst = path.Join(ip.State.Workdir, dst)
 	}
-	dst = cleanRel(dst)
+	dst = layerview.CleanRel(dst)
 	for _, s := range srcs {
 		// at is resolved already (no symlink in it), so the node is what it names.
-		n, err := src.lookup(s.at, false)
+		n, err := src.Lookup(s.at, false)
 		if err != nil {
 			return fmt.Errorf("%s: COPY %s: %w", in.Pos, s.rel, err)
 		}
 		err = c.copyTop(src, n, s, dst, dirDst)
-		n.close()
+		n.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.Pos, err)
 		}
@@ -181,9 +185,9 @@ func (bx *blockRun) runCopy(ip instrPlan) error {
 }
 
 // copyTop copies one source node to dst, into it when dst is (or is to be) a directory.
-func (c *copier) copyTop(src *view, n *node, s copySrc, dst string, dirDst bool) error {
+func (c *copier) copyTop(src *layerview.View, n *layerview.Node, s copySrc, dst string, dirDst bool) error {
 	target := dst
-	if !n.st.IsDir() {
+	if !n.Stat().IsDir() {
 		isDir := dirDst
 		if !isDir {
 			if r, err := c.target.Resolve(dst, true); err == nil {
@@ -193,7 +197,7 @@ func (c *copier) copyTop(src *view, n *node, s copySrc, dst string, dirDst bool)
 			}
 		}
 		if isDir {
-			target = join(dst, s.name)
+			target = layerview.Join(dst, s.name)
 		}
 	}
 	if err := c.copy(src, n, s.at, target, true); err != nil {
@@ -219,8 +223,8 @@ func modeBits(m uint64) fs.FileMode {
 // copy copies n, src's rel (a file, symlink or directory's contents), to dst in the upper
 // dir, reading only through n's fds. A top-level directory's contents are copied into
 // dst, which keeps its own mode (or is made 0755); directories below it keep theirs.
-func (c *copier) copy(src *view, n *node, rel string, dst string, top bool) error {
-	fi := n.st
+func (c *copier) copy(src *layerview.View, n *layerview.Node, rel string, dst string, top bool) error {
+	fi := n.Stat()
 	switch {
 	case fi.IsDir():
 		var dirFi fs.FileInfo // nil: a top-level directory keeps dst's mode
@@ -230,33 +234,33 @@ func (c *copier) copy(src *view, n *node, rel string, dst string, top bool) erro
 		if err := c.mkdirAll(dst, dirFi); err != nil {
 			return err
 		}
-		names, err := src.list(n, rel)
+		names, err := src.List(n, rel)
 		if err != nil {
 			return err
 		}
 		for _, name := range names {
-			child := join(rel, name)
+			child := layerview.Join(rel, name)
 			excluded := c.fromCtx && c.ignore.Excluded(child)
 			if excluded && !c.ignore.Descend(child) {
 				continue
 			}
-			cn, err := src.child(n.dirs, name)
+			cn, err := src.ChildOf(n, name)
 			if err != nil {
 				return fmt.Errorf("/%s: %w", child, err)
 			}
-			if excluded && !(cn.st.IsDir() && c.keepsSome(src, cn, child)) {
-				cn.close()
+			if excluded && !(cn.Stat().IsDir() && c.keepsSome(src, cn, child)) {
+				cn.Close()
 				continue
 			}
-			err = c.copy(src, cn, child, join(dst, name), false)
-			cn.close()
+			err = c.copy(src, cn, child, layerview.Join(dst, name), false)
+			cn.Close()
 			if err != nil {
 				return err
 			}
 		}
 		return nil
 	case fi.Mode()&fs.ModeSymlink != 0:
-		target, err := inroot.Readlink(n.fd)
+		target, err := inroot.Readlink(n.FD())
 		if err != nil {
 			return &os.PathError{Op: "readlink", Path: "/" + rel, Err: err}
 		}
@@ -273,7 +277,7 @@ func (c *copier) copy(src *view, n *node, rel string, dst string, top bool) erro
 		if err != nil {
 			return err
 		}
-		in, err := inroot.OpenFile(n.fd, "/"+rel)
+		in, err := inroot.OpenFile(n.FD(), "/"+rel)
 		if err != nil {
 			return err
 		}
@@ -285,25 +289,25 @@ func (c *copier) copy(src *view, n *node, rel string, dst string, top bool) erro
 
 // keepsSome reports whether the excluded directory n (at rel) holds anything an
 // exception of the ignore file takes back; only then is it copied, with just that.
-func (c *copier) keepsSome(src *view, n *node, rel string) bool {
-	names, err := src.list(n, rel)
+func (c *copier) keepsSome(src *layerview.View, n *layerview.Node, rel string) bool {
+	names, err := src.List(n, rel)
 	if err != nil {
 		return false
 	}
 	for _, name := range names {
-		child := join(rel, name)
+		child := layerview.Join(rel, name)
 		if !c.ignore.Excluded(child) {
 			return true
 		}
 		if !c.ignore.Descend(child) {
 			continue
 		}
-		cn, err := src.child(n.dirs, name)
+		cn, err := src.ChildOf(n, name)
 		if err != nil {
 			continue
 		}
-		keep := cn.st.IsDir() && c.keepsSome(src, cn, child)
-		cn.close()
+		keep := cn.Stat().IsDir() && c.keepsSome(src, cn, child)
+		cn.Close()
 		if keep {
 			return true
 		}
@@ -312,7 +316,7 @@ func (c *copier) keepsSome(src *view, n *node, rel string) bool {
 }
 
 func (c *copier) writeFile(in *os.File, to string, fi fs.FileInfo) error {
-	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY|openNoFollow, 0o600)
+	out, err := os.OpenFile(to, os.O_CREATE|os.O_EXCL|os.O_WRONLY|unix.O_NOFOLLOW, 0o600)
 	if err != nil {
 		return err
 	}
@@ -341,7 +345,7 @@ func (c *copier) mode(fi fs.FileInfo) fs.FileMode {
 // creates it in the upper dir, clears whatever the upper dir has at the name (a whiteout
 // or an older file) and returns the path to create.
 func (c *copier) prepare(dst string) (string, error) {
-	dir, err := c.target.Resolve(parentRel(dst), true)
+	dir, err := c.target.Resolve(layerview.ParentRel(dst), true)
 	if err != nil {
 		return "", err
 	}
@@ -353,7 +357,7 @@ func (c *copier) prepare(dst string) (string, error) {
 	if fi, err := os.Lstat(up); err == nil {
 		if fi.IsDir() {
 			if err := os.Remove(up); err != nil {
-				return "", fmt.Errorf("cannot replace directory /%s with a file", join(dir, name))
+				return "", fmt.Errorf("cannot replace directory /%s with a file", layerview.Join(dir, name))
 			}
 		} else if err := os.Remove(up); err != nil {
 			return "", err
@@ -377,7 +381,7 @@ func (c *copier) mkdirAll(rel string, fi fs.FileInfo) error {
 		if p == "" {
 			continue
 		}
-		cur = join(cur, p)
+		cur = layerview.Join(cur, p)
 		last := i == len(parts)-1
 		up := filepath.Join(c.upper, filepath.FromSlash(cur))
 		ufi, err := os.Lstat(up)
@@ -391,7 +395,7 @@ func (c *copier) mkdirAll(rel string, fi fs.FileInfo) error {
 		}
 		opaque := false
 		if err == nil {
-			if !isWhiteout(ufi) {
+			if !layerview.IsWhiteout(ufi) {
 				return fmt.Errorf("/%s exists and is not a directory", cur)
 			}
 			os.Remove(up)
@@ -404,14 +408,14 @@ func (c *copier) mkdirAll(rel string, fi fs.FileInfo) error {
 					return fmt.Errorf("/%s exists and is not a directory", cur)
 				}
 				mode = lfi.Mode() & (fs.ModePerm | fs.ModeSticky | fs.ModeSetgid)
-				uid, gid = owner(lfi)
+				uid, gid = layerview.Owner(lfi)
 			}
 		}
 		if err := os.Mkdir(up, 0o700); err != nil {
 			return err
 		}
 		if opaque {
-			if err := setOpaque(up); err != nil {
+			if err := layerview.SetOpaque(up); err != nil {
 				return err
 			}
 		}
@@ -439,7 +443,7 @@ func (c *copier) own(p string, fi fs.FileInfo) error {
 }
 
 // lookupOwner resolves "user[:group]" (names or numbers) in the container's /etc files.
-func lookupOwner(v *view, spec string) (int, int, error) {
+func lookupOwner(v *layerview.View, spec string) (int, int, error) {
 	u, g, hasGroup := strings.Cut(spec, ":")
 	uid, gid := -1, -1
 	if n, err := strconv.Atoi(u); err == nil {
@@ -472,14 +476,14 @@ func lookupOwner(v *view, spec string) (int, int, error) {
 	return uid, gid, nil
 }
 
-func lookupEtc(v *view, file, name string) ([]string, error) {
-	n, err := v.lookup(file, true)
-	if err != nil || !n.st.Mode().IsRegular() {
-		n.close()
+func lookupEtc(v *layerview.View, file, name string) ([]string, error) {
+	n, err := v.Lookup(file, true)
+	if err != nil || !n.Stat().Mode().IsRegular() {
+		n.Close()
 		return nil, fmt.Errorf("no /%s in the image to find %q: %w", file, name, errdefs.ErrInvalid)
 	}
-	f, err := inroot.OpenFile(n.fd, "/"+file)
-	n.close()
+	f, err := inroot.OpenFile(n.FD(), "/"+file)
+	n.Close()
 	if err != nil {
 		return nil, err
 	}

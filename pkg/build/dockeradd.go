@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha256"
 	"fmt"
+	"github.com/minibox/minibox/pkg/build/graph"
+	"github.com/minibox/minibox/pkg/build/layerview"
 	"hash"
 	"io"
 	"net/http"
@@ -14,30 +16,8 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/moby/buildkit/frontend/dockerfile/instructions"
 	digest "github.com/opencontainers/go-digest"
 )
-
-// isGitSource reports a source ADD would clone: git@host:..., git:// or ssh:// URLs, a
-// github.com/ path, or an http(s) URL of a repository (path ending in .git).
-func isGitSource(src string) bool {
-	switch {
-	case strings.HasPrefix(src, "git@"), strings.HasPrefix(src, "git://"), strings.HasPrefix(src, "ssh://"),
-		strings.HasPrefix(src, "github.com/"):
-		return true
-	case strings.HasPrefix(src, "http://"), strings.HasPrefix(src, "https://"):
-		u, err := url.Parse(src)
-		return err == nil && strings.HasSuffix(u.Path, ".git")
-	}
-	return false
-}
-
-// isHTTPSource reports a file ADD downloads.
-func isHTTPSource(src string) bool {
-	return (strings.HasPrefix(src, "http://") || strings.HasPrefix(src, "https://")) && !isGitSource(src)
-}
-
-func isRemoteSource(src string) bool { return isHTTPSource(src) || isGitSource(src) }
 
 // urlFileName is the name a download gets in a destination directory: the URL path's
 // last element (BuildKit's rule).
@@ -50,77 +30,21 @@ func urlFileName(src string) string {
 	return "__unnamed__"
 }
 
-// multiDest makes dst a directory ("dst/") when an instruction copies several sources
-// into it, as Docker requires and does.
-func multiDest(dst string, n int) string {
-	if n > 1 && !strings.HasSuffix(dst, "/") {
-		return dst + "/"
-	}
-	return dst
-}
-
-// inlineFiles are a COPY's or ADD's heredocs, expanded already where the delimiter was
-// unquoted.
-func inlineFiles(cs []instructions.SourceContent) []dockerFile2 {
-	out := make([]dockerFile2, 0, len(cs))
-	for _, c := range cs {
-		out = append(out, dockerFile2{Name: c.Path, Data: c.Data})
-	}
-	return out
-}
-
-// addStep plans ADD: local sources as COPY does (archives unpacked), http(s) files
-// downloaded by the daemon (checked against --checksum), heredocs; git sources refused.
-func (dp *dockerPlanner) addStep(c *instructions.AddCommand, s *dstage, st *state, args map[string]string) (*instrPlan, error) {
-	if len(c.ExcludePatterns) > 0 {
-		return nil, fmt.Errorf("ADD --exclude is not supported by this builder")
-	}
-	var local, urls []string
-	for _, src := range c.SourcePaths {
-		switch {
-		case isGitSource(src):
-			return nil, fmt.Errorf("ADD %s: adding a git repository is not supported by this builder; clone it into the build context (or in a RUN step) and COPY it", src)
-		case isHTTPSource(src):
-			urls = append(urls, src)
-		default:
-			local = append(local, src)
-		}
-	}
-	dk := &dockerStep{Unpack: c.Unpack == nil || *c.Unpack, URLs: urls, Inline: inlineFiles(c.SourceContents)}
-	if c.Checksum != "" {
-		if len(c.SourcePaths) != 1 || len(urls) != 1 {
-			return nil, fmt.Errorf("--checksum=%s needs exactly one http(s) source", c.Checksum)
-		}
-		d, err := digest.Parse(c.Checksum)
-		if err != nil {
-			return nil, fmt.Errorf("--checksum=%s: expected sha256:<64 hex digits> (or sha384, sha512): %v", c.Checksum, err)
-		}
-		dk.Checksum = d.String()
-	}
-	dst := multiDest(c.DestPath, len(c.SourcePaths)+len(c.SourceContents))
-	ip, err := dp.copyStep("ADD", local, dst, "", c.Chown, c.Chmod, s, *st, args)
-	if err != nil {
-		return nil, err
-	}
-	ip.dk = dk
-	return ip, nil
-}
-
 // fetchURL downloads an ADD URL once per block run into the build's temporary
 // directory, returning the file and its digest; a --checksum that does not match is an
 // error naming the instruction.
-func (bx *blockRun) fetchURL(ctx context.Context, ip instrPlan, u string) (string, digest.Digest, error) {
+func (bx *blockRun) fetchURL(ctx context.Context, ip graph.Instr, u string) (string, digest.Digest, error) {
 	if f, ok := bx.downloads[u]; ok {
 		return f.path, f.dgst, nil
 	}
-	dir := filepath.Join(bx.tmp, "downloads", bx.bp.b.Name)
+	dir := filepath.Join(bx.tmp, "downloads", bx.bp.Def.Name)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return "", "", err
 	}
 	p := filepath.Join(dir, strconv.Itoa(len(bx.downloads)))
 	algo := digest.SHA256
-	if ip.dk.Checksum != "" {
-		algo = digest.Digest(ip.dk.Checksum).Algorithm()
+	if ip.Step.Checksum != "" {
+		algo = digest.Digest(ip.Step.Checksum).Algorithm()
 	}
 	bx.out.engine("downloading " + u)
 	d, err := download(ctx, u, p, algo.Hash())
@@ -128,9 +52,9 @@ func (bx *blockRun) fetchURL(ctx context.Context, ip instrPlan, u string) (strin
 		return "", "", fmt.Errorf("%s: %w", stepText(ip), err)
 	}
 	got := digest.NewDigestFromEncoded(algo, d)
-	if ip.dk.Checksum != "" && got.String() != ip.dk.Checksum {
+	if ip.Step.Checksum != "" && got.String() != ip.Step.Checksum {
 		os.Remove(p)
-		return "", "", fmt.Errorf("%s: checksum mismatch for %s: the download is %s, --checksum wants %s", stepText(ip), u, got, ip.dk.Checksum)
+		return "", "", fmt.Errorf("%s: checksum mismatch for %s: the download is %s, --checksum wants %s", stepText(ip), u, got, ip.Step.Checksum)
 	}
 	if bx.downloads == nil {
 		bx.downloads = map[string]download1{}
@@ -179,11 +103,11 @@ func download(ctx context.Context, u, p string, h hash.Hash) (string, error) {
 
 // remoteKeys adds what an ADD's downloads contribute to its block's key: the checksum
 // when one is given (nothing is fetched for a cached block), else the content fetched.
-func (bx *blockRun) remoteKeys(ctx context.Context, k keyHash, ip instrPlan) error {
-	if ip.dk.Checksum != "" {
+func (bx *blockRun) remoteKeys(ctx context.Context, k keyHash, ip graph.Instr) error {
+	if ip.Step.Checksum != "" {
 		return nil // in dk.key() already
 	}
-	for _, u := range ip.dk.URLs {
+	for _, u := range ip.Step.URLs {
 		_, d, err := bx.fetchURL(ctx, ip, u)
 		if err != nil {
 			return err
@@ -196,8 +120,8 @@ func (bx *blockRun) remoteKeys(ctx context.Context, k keyHash, ip instrPlan) err
 // copyExtras copies what an ADD or COPY takes from elsewhere than the context: ADD's
 // downloads (never unpacked, 0600 as Docker leaves them) and heredocs (0644), staged in
 // the block's directory and copied as COPY copies.
-func (bx *blockRun) copyExtras(ctx context.Context, ip instrPlan) error {
-	if ip.dk == nil || len(ip.dk.URLs)+len(ip.dk.Inline) == 0 {
+func (bx *blockRun) copyExtras(ctx context.Context, ip graph.Instr) error {
+	if ip.Step == nil || len(ip.Step.URLs)+len(ip.Step.Inline) == 0 {
 		return nil
 	}
 	staging := filepath.Join(bx.dir, "extras")
@@ -207,7 +131,7 @@ func (bx *blockRun) copyExtras(ctx context.Context, ip instrPlan) error {
 	}
 	defer os.RemoveAll(staging)
 	var srcs []copySrc
-	for i, u := range ip.dk.URLs {
+	for i, u := range ip.Step.URLs {
 		p, _, err := bx.fetchURL(ctx, ip, u)
 		if err != nil {
 			return err
@@ -222,7 +146,7 @@ func (bx *blockRun) copyExtras(ctx context.Context, ip instrPlan) error {
 		}
 		srcs = append(srcs, copySrc{rel: u, at: at + "/" + name, name: name})
 	}
-	for i, f := range ip.dk.Inline {
+	for i, f := range ip.Step.Inline {
 		at := fmt.Sprintf("h%d", i)
 		name := path.Base("/" + f.Name)
 		if err := os.Mkdir(filepath.Join(staging, at), 0o755); err != nil {
@@ -234,14 +158,14 @@ func (bx *blockRun) copyExtras(ctx context.Context, ip instrPlan) error {
 		os.Chmod(filepath.Join(staging, at, name), 0o644) // past the umask
 		srcs = append(srcs, copySrc{rel: "<<" + f.Name, at: at + "/" + name, name: name})
 	}
-	return bx.copyStaged(ip, staging, srcs, len(ip.args)-1+len(srcs))
+	return bx.copyStaged(ip, staging, srcs, len(ip.Args)-1+len(srcs))
 }
 
 // copyStaged copies srcs from dir into the block at the instruction's destination:
 // owner --chown (else root), mode --chmod (else the staged file's).
-func (bx *blockRun) copyStaged(ip instrPlan, dir string, srcs []copySrc, total int) error {
-	in := ip.in
-	src := newView([]string{dir})
+func (bx *blockRun) copyStaged(ip graph.Instr, dir string, srcs []copySrc, total int) error {
+	in := ip.In
+	src := layerview.New([]string{dir})
 	defer src.Close()
 	c := &copier{upper: bx.upper, target: bx.view()}
 	defer c.target.Close()
@@ -255,19 +179,19 @@ func (bx *blockRun) copyStaged(ip instrPlan, dir string, srcs []copySrc, total i
 		m, _ := strconv.ParseUint(in.Chmod, 8, 32)
 		c.chmod, c.hasMode = os.FileMode(m)&os.ModePerm|modeBits(m), true
 	}
-	dst := ip.args[len(ip.args)-1]
+	dst := ip.Args[len(ip.Args)-1]
 	dirDst := strings.HasSuffix(dst, "/") || total > 1 || dst == "." || strings.HasSuffix(dst, "/.")
 	if !path.IsAbs(dst) {
-		dst = path.Join(ip.st.workdir, dst)
+		dst = path.Join(ip.State.Workdir, dst)
 	}
-	dst = cleanRel(dst)
+	dst = layerview.CleanRel(dst)
 	for _, s := range srcs {
-		n, err := src.lookup(s.at, false)
+		n, err := src.Lookup(s.at, false)
 		if err != nil {
 			return fmt.Errorf("%s: %s %s: %w", in.Pos, in.Keyword, s.rel, err)
 		}
 		err = c.copyTop(src, n, s, dst, dirDst)
-		n.close()
+		n.Close()
 		if err != nil {
 			return fmt.Errorf("%s: %w", in.Pos, err)
 		}

@@ -14,6 +14,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minibox/minibox/pkg/build/graph"
+	"github.com/minibox/minibox/pkg/build/ignore"
+	"github.com/minibox/minibox/pkg/build/layerview"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/inroot"
 	"github.com/minibox/minibox/pkg/spec"
@@ -24,21 +27,21 @@ import (
 const CacheMountsDir = "cache-mounts"
 
 // stepText names a Dockerfile instruction in errors: its position and its first line.
-func stepText(ip instrPlan) string {
-	s := ip.in.Raw
+func stepText(ip graph.Instr) string {
+	s := ip.In.Raw
 	if i := strings.IndexByte(s, '\n'); i >= 0 {
 		s = s[:i] + " ..."
 	}
 	if len(s) > 80 {
 		s = s[:77] + "..."
 	}
-	return fmt.Sprintf("%s: %s", ip.in.Pos, s)
+	return fmt.Sprintf("%s: %s", ip.In.Pos, s)
 }
 
 // dockerRun runs a Dockerfile RUN: its argv (shell form already wrapped), its mounts,
 // its network.
-func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
-	dk := ip.dk
+func (bx *blockRun) dockerRun(ctx context.Context, ip graph.Instr) error {
+	dk := ip.Step
 	var mounts []spec.Mount
 	env := dk.Env
 	defer os.RemoveAll(filepath.Join(bx.dir, "secrets"))
@@ -84,7 +87,7 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 		mounts = append(mounts, spec.Mount{Type: "bind", Source: p, Destination: path.Join("/dev/pipes", sc.Name), ReadOnly: true})
 	}
 	bx.mounts, bx.network = mounts, dk.Network
-	code, err := bx.container(ctx, dk.Argv, env, ip.st.workdir, ip.st.user)
+	code, err := bx.container(ctx, dk.Argv, env, ip.State.Workdir, ip.State.User)
 	bx.mounts, bx.network = nil, ""
 	bx.cleanMountTargets(dk.Mounts)
 	if err != nil {
@@ -100,7 +103,7 @@ func (bx *blockRun) dockerRun(ctx context.Context, ip instrPlan) error {
 // the layer; removed after the RUN) to be bind-mounted read-only, and returns its value
 // when the RUN asks for it as a variable. A secret that was not given is skipped unless
 // required.
-func (bx *blockRun) secret(i int, m dockerMnt) (*spec.Mount, string, error) {
+func (bx *blockRun) secret(i int, m graph.Mount) (*spec.Mount, string, error) {
 	data, ok := bx.req.Secrets[m.CacheID]
 	if !ok {
 		if m.Required {
@@ -145,7 +148,7 @@ func (bx *blockRun) secret(i int, m dockerMnt) (*spec.Mount, string, error) {
 
 // cacheMount returns the directory of a cache mount, made on first use, held (against a
 // prune of the build cache) until release.
-func (bld *Builder) cacheMount(m dockerMnt) (dir string, release func(), err error) {
+func (bld *Builder) cacheMount(m graph.Mount) (dir string, release func(), err error) {
 	sum := sha256.Sum256([]byte(m.CacheID))
 	name := hex.EncodeToString(sum[:])
 	release = func() {}
@@ -162,7 +165,7 @@ func (bld *Builder) cacheMount(m dockerMnt) (dir string, release func(), err err
 	return dir, release, nil
 }
 
-func (bld *Builder) makeCacheMount(m dockerMnt, dir string) error {
+func (bld *Builder) makeCacheMount(m graph.Mount, dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o700); err != nil {
 		return err
 	}
@@ -191,17 +194,17 @@ func (bld *Builder) makeCacheMount(m dockerMnt, dir string) error {
 // bindSource copies what a bind mount shows (from the context, or from a stage) into the
 // block's directory: a RUN may write to it (rw) without touching its origin, and reads a
 // tree resolved inside its root.
-func (bx *blockRun) bindSource(i int, m dockerMnt) (string, error) {
-	var src *view
-	var ign *Ignore
+func (bx *blockRun) bindSource(i int, m graph.Mount) (string, error) {
+	var src *layerview.View
+	var ign *ignore.Rules
 	if m.From != "" {
-		src = bx.bld.fullView(bx.plan.byName[m.From])
+		src = bx.built.view(bx.plan.ByName[m.From])
 	} else {
-		src = newView([]string{bx.ctxView().root})
+		src = layerview.New([]string{bx.ctxView().root})
 		ign = bx.ctxView().ignore
 	}
 	defer src.Close()
-	rel, err := src.Resolve(cleanRel(m.Source), true)
+	rel, err := src.Resolve(layerview.CleanRel(m.Source), true)
 	if err != nil {
 		return "", err
 	}
@@ -217,16 +220,16 @@ func (bx *blockRun) bindSource(i int, m dockerMnt) (string, error) {
 	if err := os.Mkdir(dir, 0o755); err != nil {
 		return "", err
 	}
-	n, err := src.lookup(rel, false)
+	n, err := src.Lookup(rel, false)
 	if err != nil {
 		return "", fmt.Errorf("source %s: %w", m.Source, err)
 	}
-	defer n.close()
-	target := newView([]string{dir})
+	defer n.Close()
+	target := layerview.New([]string{dir})
 	defer target.Close()
 	c := &copier{upper: dir, target: target, ignore: ign, fromCtx: ign != nil}
 	if !fi.IsDir() {
-		c.uid, c.gid = owner(fi)
+		c.uid, c.gid = layerview.Owner(fi)
 	}
 	if err := c.copy(src, n, rel, "m", true); err != nil {
 		return "", err
@@ -241,8 +244,8 @@ func (bx *blockRun) bindSource(i int, m dockerMnt) (string, error) {
 // cleanMountTargets removes what the runtime made in the layer only to mount on: an empty
 // directory or file at a mount's target, and its empty parents, that the lower layers do
 // not have.
-func (bx *blockRun) cleanMountTargets(ms []dockerMnt) {
-	low := newView(bx.lower)
+func (bx *blockRun) cleanMountTargets(ms []graph.Mount) {
+	low := layerview.New(bx.lower)
 	defer low.Close()
 	ufd, err := inroot.OpenRoot(bx.upper)
 	if err != nil {
@@ -252,7 +255,7 @@ func (bx *blockRun) cleanMountTargets(ms []dockerMnt) {
 	for _, m := range ms {
 		// The target, then the directories made only to hold it (/run/secrets, /run):
 		// each goes only while empty and absent below.
-		for rel := cleanRel(m.Target); rel != ""; rel = parentRel(rel) {
+		for rel := layerview.CleanRel(m.Target); rel != ""; rel = layerview.ParentRel(rel) {
 			removePlaceholder(ufd, low, rel)
 		}
 	}
@@ -260,11 +263,11 @@ func (bx *blockRun) cleanMountTargets(ms []dockerMnt) {
 
 // dockerAdd is ADD of local sources: a tar archive (compressed or not) is unpacked into
 // the destination directory, anything else copied as COPY does.
-func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
-	if len(ip.args) < 2 {
+func (bx *blockRun) dockerAdd(ctx context.Context, ip graph.Instr) error {
+	if len(ip.Args) < 2 {
 		return nil // downloads and heredocs only
 	}
-	if !ip.dk.Unpack {
+	if !ip.Step.Unpack {
 		return bx.runCopy(ip)
 	}
 	srcs, src, err := bx.copySources(ip)
@@ -274,17 +277,17 @@ func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
 	defer src.Close()
 	// A source is read through the view's fds, never by a host path looked up again.
 	open := func(s copySrc) (*os.File, error) {
-		n, err := src.lookup(s.at, false)
+		n, err := src.Lookup(s.at, false)
 		if err != nil {
 			return nil, err
 		}
-		defer n.close()
-		if !n.st.Mode().IsRegular() {
+		defer n.Close()
+		if !n.Stat().Mode().IsRegular() {
 			return nil, fmt.Errorf("%s is not a regular file", s.rel)
 		}
-		return inroot.OpenFile(n.fd, "/"+s.at)
+		return inroot.OpenFile(n.FD(), "/"+s.at)
 	}
-	dst := ip.args[len(ip.args)-1]
+	dst := ip.Args[len(ip.Args)-1]
 	var plain []string
 	var archives []copySrc
 	for _, s := range srcs {
@@ -300,13 +303,13 @@ func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
 			d += "/"
 		}
 		cp := ip
-		cp.args = append(plain, d)
+		cp.Args = append(plain, d)
 		if err := bx.runCopy(cp); err != nil {
 			return err
 		}
 	}
 	if !path.IsAbs(dst) {
-		dst = path.Join(ip.st.workdir, dst)
+		dst = path.Join(ip.State.Workdir, dst)
 	}
 	for i, a := range archives {
 		staging := filepath.Join(bx.dir, fmt.Sprintf("add-%d", i))
@@ -336,24 +339,24 @@ func (bx *blockRun) dockerAdd(ctx context.Context, ip instrPlan) error {
 }
 
 // copyUnpacked copies an unpacked archive's staging directory into the block at dst.
-func (bx *blockRun) copyUnpacked(ip instrPlan, staging, dst string) error {
+func (bx *blockRun) copyUnpacked(ip graph.Instr, staging, dst string) error {
 	target := bx.view()
 	defer target.Close()
 	c := &copier{upper: bx.upper, target: target}
-	if ip.in.Chown != "" {
+	if ip.In.Chown != "" {
 		var err error
-		if c.uid, c.gid, err = lookupOwner(target, ip.in.Chown); err != nil {
+		if c.uid, c.gid, err = lookupOwner(target, ip.In.Chown); err != nil {
 			return fmt.Errorf("ADD --chown: %w", err)
 		}
 	}
-	sv := newView([]string{staging})
+	sv := layerview.New([]string{staging})
 	defer sv.Close()
-	n, err := sv.lookup("", false)
+	n, err := sv.Lookup("", false)
 	if err != nil {
 		return err
 	}
-	defer n.close()
-	return c.copy(sv, n, "", cleanRel(dst), true)
+	defer n.Close()
+	return c.copy(sv, n, "", layerview.CleanRel(dst), true)
 }
 
 // isTarArchive reports a tar file, compressed (gzip, bzip2, xz, zstd) or not; it closes f.

@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"fmt"
+	"github.com/minibox/minibox/pkg/build/layerview"
 	"hash"
 	"io"
 	"io/fs"
@@ -37,26 +38,26 @@ func (k keyHash) field(parts ...string) {
 func (bx *blockRun) blockKey(ctx context.Context) (string, error) {
 	bp, p := bx.bp, bx.plan
 	k := keyHash{sha256.New()}
-	k.field(keyVersion, "base", bp.base.Digest)
-	for _, c := range bp.closure {
-		k.field("need", c.key)
+	k.field(keyVersion, "base", bp.Base.Digest)
+	for _, c := range bp.Closure {
+		k.field("need", bx.built[c].key)
 	}
-	for _, f := range bp.froms {
-		k.field("from", f.key)
+	for _, f := range bp.Froms {
+		k.field("from", bx.built[f].key)
 	}
-	k.field("env", strings.Join(bp.start.env, "\x00"), "user", bp.start.user, "workdir", bp.start.workdir)
+	k.field("env", strings.Join(bp.Start.Env, "\x00"), "user", bp.Start.User, "workdir", bp.Start.Workdir)
 	var args []string
-	for a, v := range p.args {
+	for a, v := range p.Args {
 		args = append(args, a+"="+v)
 	}
 	sort.Strings(args)
 	k.field("args", strings.Join(args, "\x00"))
-	if sh := p.file.Shell; len(sh) > 0 && p.file.Format != parse.Dockerfile {
+	if sh := p.File.Shell; len(sh) > 0 && p.File.Format != parse.Dockerfile {
 		k.field("shell", strings.Join(sh, "\x00")) // a MiniBox SHELL runs every RUN
 	}
-	for _, ip := range bp.instrs {
-		in := ip.in
-		k.field("instr", in.Keyword, in.Raw, in.Chown, in.Chmod, in.From, strings.Join(ip.args, "\x00"))
+	for _, ip := range bp.Instrs {
+		in := ip.In
+		k.field("instr", in.Keyword, in.Raw, in.Chown, in.Chmod, in.From, strings.Join(ip.Args, "\x00"))
 		if (in.Keyword == "COPY" || in.Keyword == "ADD") && in.From == "" {
 			srcs, v, err := bx.copySources(ip)
 			if err != nil {
@@ -70,24 +71,24 @@ func (bx *blockRun) blockKey(ctx context.Context) (string, error) {
 			}
 		}
 	}
-	for _, ip := range bp.instrs {
-		if ip.dk == nil {
+	for _, ip := range bp.Instrs {
+		if ip.Step == nil {
 			continue
 		}
-		k.field("docker", ip.dk.key())
+		k.field("docker", ip.Step.Key())
 		if err := bx.remoteKeys(ctx, k, ip); err != nil {
 			return "", err
 		}
-		for _, m := range ip.dk.Mounts {
+		for _, m := range ip.Step.Mounts {
 			if m.Type == "bind" && m.From == "" {
 				// A bind of the context is read by the RUN: its content is an input.
 				if err := hashTree(k, bx.ctxView(), m.Source, true); err != nil {
-					return "", fmt.Errorf("%s: hash --mount source %s: %w", ip.in.Pos, m.Source, err)
+					return "", fmt.Errorf("%s: hash --mount source %s: %w", ip.In.Pos, m.Source, err)
 				}
 			}
 		}
 	}
-	if bp.auto {
+	if bp.AutoDeps {
 		k.field("auto-deps")
 	}
 	return hex.EncodeToString(k.h.Sum(nil)), nil
@@ -138,7 +139,7 @@ func hashTree(k keyHash, v *ctxView, rel string, follow bool) error {
 		}
 		sort.Strings(names)
 		for _, n := range names {
-			child := join(rel, n)
+			child := layerview.Join(rel, n)
 			if v.ignore.Excluded(child) && !(v.ignore.Descend(child) && isDirAt(v.abs(child))) {
 				// An excluded directory that an exception may reach into is walked:
 				// what it takes back is an input (the rest hashes no content).

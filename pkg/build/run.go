@@ -6,6 +6,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"github.com/minibox/minibox/pkg/build/graph"
+	"github.com/minibox/minibox/pkg/build/layerview"
 	"io"
 	"os"
 	"path"
@@ -27,9 +29,10 @@ type RunFunc func(ctx context.Context, s *spec.Spec, stdout, stderr io.Writer) (
 // blockRun is one block being built.
 type blockRun struct {
 	bld   *Builder
-	plan  *plan
+	plan  *graph.Plan
+	built built // what the blocks before it produced
 	req   *Request
-	bp    *blockPlan
+	bp    *graph.Block
 	dir   string // tmp/build-*/<block>: upper/, work/, hosts, resolv.conf, hostname
 	upper string
 	work  string
@@ -46,47 +49,58 @@ type blockRun struct {
 func (bx *blockRun) ctxView() *ctxView { return bx.req.ctx }
 
 // view is the block's root as its build container sees it; the caller closes it.
-func (bx *blockRun) view() *view {
-	return newView(append([]string{bx.upper}, bx.lower...))
+func (bx *blockRun) view() *layerview.View {
+	return layerview.New(append([]string{bx.upper}, bx.lower...))
 }
 
+// blockOut is what building a block produced: its cache key and its layer.
+type blockOut struct {
+	key   string
+	entry *cacheEntry
+}
+
+// built maps each block of a build to what it produced. Its keys are set before the
+// build starts; each value is written by its block alone, and read by the blocks that
+// wait for it, after it finished.
+type built map[*graph.Block]*blockOut
+
 // lowerDirs is a block's overlay lowers: its NEED closure (top first) over its base.
-func lowerDirs(bp *blockPlan) []string {
+func (b built) lowerDirs(bp *graph.Block) []string {
 	var out []string
-	for i := len(bp.closure) - 1; i >= 0; i-- {
-		out = append(out, bp.closure[i].entry.diff())
+	for i := len(bp.Closure) - 1; i >= 0; i-- {
+		out = append(out, b[bp.Closure[i]].entry.diff())
 	}
-	if bp.base != nil {
-		out = append(out, bp.base.Dirs...)
+	if bp.Base != nil {
+		out = append(out, bp.Base.Dirs...)
 	}
 	return out
 }
 
-// fullView is a finished block's whole filesystem, for COPY FROM=; the caller closes it.
-func (bld *Builder) fullView(bp *blockPlan) *view {
-	return newView(append([]string{bp.entry.diff()}, lowerDirs(bp)...))
+// view is a finished block's whole filesystem, for COPY FROM=; the caller closes it.
+func (b built) view(bp *graph.Block) *layerview.View {
+	return layerview.New(append([]string{b[bp].entry.diff()}, b.lowerDirs(bp)...))
 }
 
 // runInstrs executes the block's instructions in order, then AUTO-DEPS.
 func (bx *blockRun) runInstrs(ctx context.Context) error {
-	for _, ip := range bx.bp.instrs {
+	for _, ip := range bx.bp.Instrs {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
 		var err error
-		switch ip.in.Keyword {
+		switch ip.In.Keyword {
 		case "RUN":
-			if ip.dk != nil {
+			if ip.Step != nil {
 				err = bx.dockerRun(ctx, ip)
 				break
 			}
-			err = bx.run(ctx, ip, ip.in.Raw, ip.st.user)
+			err = bx.run(ctx, ip, ip.In.Raw, ip.State.User)
 		case "ADD":
 			if err = bx.dockerAdd(ctx, ip); err == nil {
 				err = bx.copyExtras(ctx, ip)
 			}
 		case "COPY":
-			if len(ip.args) > 1 {
+			if len(ip.Args) > 1 {
 				err = bx.runCopy(ip)
 			}
 			if err == nil {
@@ -94,13 +108,13 @@ func (bx *blockRun) runInstrs(ctx context.Context) error {
 			}
 		case "WORKDIR":
 			c := &copier{upper: bx.upper, target: bx.view()}
-			err = c.mkdirAll(cleanRel(ip.args[0]), nil)
+			err = c.mkdirAll(layerview.CleanRel(ip.Args[0]), nil)
 			c.target.Close()
 			if err == nil {
 				break
 			}
 			// A relative WORKDIR was joined when planning; use the state after it.
-			err = fmt.Errorf("%s: WORKDIR %s: %w", ip.in.Pos, ip.args[0], err)
+			err = fmt.Errorf("%s: WORKDIR %s: %w", ip.In.Pos, ip.Args[0], err)
 		case "PKG":
 			err = bx.pkg(ctx, ip)
 		}
@@ -108,24 +122,24 @@ func (bx *blockRun) runInstrs(ctx context.Context) error {
 			return err
 		}
 	}
-	if bx.bp.auto {
+	if bx.bp.AutoDeps {
 		return bx.autoDeps(ctx)
 	}
 	return nil
 }
 
 // run runs cmd with /bin/sh -c in a build container.
-func (bx *blockRun) run(ctx context.Context, ip instrPlan, cmd, user string) error {
+func (bx *blockRun) run(ctx context.Context, ip graph.Instr, cmd, user string) error {
 	argv := []string{"/bin/sh", "-c", cmd}
-	if sh := bx.plan.file.Shell; len(sh) > 0 {
+	if sh := bx.plan.File.Shell; len(sh) > 0 {
 		argv = append(append([]string(nil), sh...), cmd)
 	}
-	code, err := bx.container(ctx, argv, bx.plan.runEnv(ip.st), ip.st.workdir, user)
+	code, err := bx.container(ctx, argv, bx.plan.RunEnv(ip.State), ip.State.Workdir, user)
 	if err != nil {
-		return fmt.Errorf("%s: %s: %w", ip.in.Pos, ip.in.Keyword, err)
+		return fmt.Errorf("%s: %s: %w", ip.In.Pos, ip.In.Keyword, err)
 	}
 	if code != 0 {
-		return fmt.Errorf("%s: %s exited with code %d", ip.in.Pos, ip.in.Keyword, code)
+		return fmt.Errorf("%s: %s exited with code %d", ip.In.Pos, ip.In.Keyword, code)
 	}
 	return nil
 }
@@ -190,7 +204,7 @@ func (bx *blockRun) container(ctx context.Context, argv, env []string, cwd, user
 var mountpoints = []string{"etc/hosts", "etc/resolv.conf", "etc/hostname", "proc", "dev", "sys", "dev/shm", "dev/pts"}
 
 func (bx *blockRun) cleanMountpoints() {
-	low := newView(bx.lower)
+	low := layerview.New(bx.lower)
 	defer low.Close()
 	// The build container wrote the upper dir: "etc" there may be a symlink to anywhere
 	// on the host. Each name is looked at and removed on its parent's fd, reached
@@ -208,12 +222,12 @@ func (bx *blockRun) cleanMountpoints() {
 	for _, d := range []string{"dev", "etc"} {
 		p := filepath.Join(bx.upper, d)
 		fi, err := os.Lstat(p)
-		if err != nil || !fi.IsDir() || isOpaque(p) {
+		if err != nil || !fi.IsDir() || layerview.IsOpaque(p) {
 			continue
 		}
 		if lfi, err := low.Lstat(d); err == nil {
-			u1, g1 := owner(fi)
-			u2, g2 := owner(lfi)
+			u1, g1 := layerview.Owner(fi)
+			u2, g2 := layerview.Owner(lfi)
 			if lfi.Mode() != fi.Mode() || u1 != u2 || g1 != g2 {
 				continue
 			}
@@ -248,7 +262,7 @@ func randomID() string {
 }
 
 // pkg installs packages with the first package manager the base has.
-func (bx *blockRun) pkg(ctx context.Context, ip instrPlan) error {
+func (bx *blockRun) pkg(ctx context.Context, ip graph.Instr) error {
 	v := bx.view()
 	defer v.Close()
 	has := func(p string) bool {
@@ -260,7 +274,7 @@ func (bx *blockRun) pkg(ctx context.Context, ip instrPlan) error {
 		return err == nil && !fi.IsDir()
 	}
 	var script string
-	names := ip.args
+	names := ip.Args
 	quoteAll := func(format string) []string {
 		out := make([]string, len(names))
 		for i, n := range names {
@@ -287,7 +301,7 @@ func (bx *blockRun) pkg(ctx context.Context, ip instrPlan) error {
 		}
 	}
 	if script == "" {
-		return fmt.Errorf("%s: PKG needs apk, apt-get or dnf; %s has none", ip.in.Pos, bx.bp.base.Ref)
+		return fmt.Errorf("%s: PKG needs apk, apt-get or dnf; %s has none", ip.In.Pos, bx.bp.Base.Ref)
 	}
 	bx.out.engine("---> pkg: " + script)
 	return bx.run(ctx, ip, script, "0")
@@ -302,7 +316,7 @@ func shellQuote(s string) string {
 
 // autoDeps installs dependencies for the manifests present in WORKDIR.
 func (bx *blockRun) autoDeps(ctx context.Context) error {
-	st := bx.bp.end
+	st := bx.bp.End
 	v := bx.view()
 	defer v.Close()
 	found := false
@@ -312,7 +326,7 @@ func (bx *blockRun) autoDeps(ctx context.Context) error {
 		{"go.mod", "go", "go mod download"},
 		{"Cargo.toml", "cargo", "cargo build"},
 	} {
-		if _, err := v.Lstat(join(cleanRel(st.workdir), m.file)); err != nil {
+		if _, err := v.Lstat(layerview.Join(layerview.CleanRel(st.Workdir), m.file)); err != nil {
 			continue
 		}
 		found = true
@@ -325,24 +339,24 @@ func (bx *blockRun) autoDeps(ctx context.Context) error {
 			}
 		}
 		bx.out.engine(fmt.Sprintf("---> auto-deps: detected %s → running %s", m.file, cmd))
-		ip := instrPlan{in: autoInstr(bx.bp), st: st}
-		if err := bx.run(ctx, ip, cmd, st.user); err != nil {
+		ip := graph.Instr{In: autoInstr(bx.bp), State: st}
+		if err := bx.run(ctx, ip, cmd, st.User); err != nil {
 			return err
 		}
 	}
 	if !found {
-		bx.out.engine("---> auto-deps: no package.json, requirements.txt, go.mod or Cargo.toml in " + st.workdir)
+		bx.out.engine("---> auto-deps: no package.json, requirements.txt, go.mod or Cargo.toml in " + st.Workdir)
 	}
 	return nil
 }
 
-func (bx *blockRun) inPath(v *view, st state, tool string) bool {
-	pathEnv, _ := st.env.get("PATH")
+func (bx *blockRun) inPath(v *layerview.View, st graph.State, tool string) bool {
+	pathEnv, _ := st.Env.Get("PATH")
 	for _, d := range strings.Split(pathEnv, ":") {
 		if d == "" {
 			continue
 		}
-		r, err := v.Resolve(join(cleanRel(d), tool), true)
+		r, err := v.Resolve(layerview.Join(layerview.CleanRel(d), tool), true)
 		if err != nil {
 			continue
 		}
@@ -415,11 +429,11 @@ func (w *lineWriter) lines() []string {
 // made it to mount on: an empty file or an empty directory that the lower layers lack.
 // The build container wrote the upper dir, so m's parents may be symlinks to anywhere on
 // the host: the parent is reached without following any, and m removed on its fd.
-func removePlaceholder(ufd int, low *view, m string) {
+func removePlaceholder(ufd int, low *layerview.View, m string) {
 	dfd := ufd
-	if dir := parentRel(m); dir != "" {
+	if dir := layerview.ParentRel(m); dir != "" {
 		var err error
-		if dfd, err = inroot.Openat2(ufd, dir, unix.O_PATH|unix.O_DIRECTORY, nameResolve); err != nil {
+		if dfd, err = inroot.Openat2(ufd, dir, unix.O_PATH|unix.O_DIRECTORY, layerview.NameResolve); err != nil {
 			return
 		}
 		defer unix.Close(dfd)

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/minibox/minibox/pkg/compose/loader"
 	"net/url"
 	"slices"
 	"sort"
@@ -73,7 +74,7 @@ func (r *Runner) Down(ctx context.Context, o DownOptions) error {
 	if err != nil {
 		return err
 	}
-	services, err := order(r.P)
+	services, err := loader.Order(r.P)
 	if err != nil {
 		return err
 	}
@@ -183,7 +184,7 @@ func (r *Runner) Stop(ctx context.Context, services []string, timeout *int) erro
 	if err != nil {
 		return err
 	}
-	names, err := order(r.P)
+	names, err := loader.Order(r.P)
 	if err != nil {
 		return err
 	}
@@ -205,7 +206,7 @@ func (r *Runner) Start(ctx context.Context, services []string) error {
 	if err != nil {
 		return err
 	}
-	names, err := order(r.P)
+	names, err := loader.Order(r.P)
 	if err != nil {
 		return err
 	}

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"github.com/minibox/minibox/pkg/compose/loader"
 	"slices"
 	"strconv"
 	"strings"
@@ -145,7 +146,7 @@ func baseRequest(p *types.Project, s types.ServiceConfig, name string) *api.Crea
 		ep := slices.Clone([]string(s.Entrypoint))
 		req.Entrypoint = &ep
 	}
-	if db, data := dbMode(s); db {
+	if db, data := loader.DBMode(s); db {
 		// The data volume is the service's (originalData mounted it at data): the engine
 		// adds db run's relaxations and no volume of its own.
 		req.DBMode, req.Data = true, data

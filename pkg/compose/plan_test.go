@@ -2,6 +2,7 @@ package compose
 
 import (
 	"context"
+	"github.com/minibox/minibox/pkg/compose/loader"
 	"os"
 	"path/filepath"
 	"slices"
@@ -44,7 +45,7 @@ func planProject(t *testing.T) (dir string, r *Runner, pl *Plan) {
 			t.Fatal(err)
 		}
 	}
-	p, err := Load(context.Background(), Options{WorkingDir: dir, Name: "proj"})
+	p, err := loader.Load(context.Background(), loader.Options{WorkingDir: dir, Name: "proj"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -129,7 +130,7 @@ func TestPlanHash(t *testing.T) {
 }
 
 func TestLoadNoFile(t *testing.T) {
-	if _, err := Load(context.Background(), Options{WorkingDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "no configuration file") {
+	if _, err := loader.Load(context.Background(), loader.Options{WorkingDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "no configuration file") {
 		t.Errorf("no file: %v", err)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/minibox/minibox/pkg/compose/loader"
 	"io"
 	"io/fs"
 	"net/url"
@@ -106,7 +107,7 @@ func deps(s types.ServiceConfig) map[string]types.ServiceDependency {
 
 // selected is the services named (with what they depend on unless noDeps), or all.
 func (r *Runner) selected(names []string, noDeps bool) ([]string, error) {
-	all, err := order(r.P)
+	all, err := loader.Order(r.P)
 	if err != nil {
 		return nil, err
 	}

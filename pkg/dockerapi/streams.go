@@ -19,9 +19,9 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
-	mbcontainer "github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/shimclient"
 )
 
 const (
@@ -41,7 +41,7 @@ func streamType(ctx *fasthttp.RequestCtx, tty bool) string {
 // pendingAttach is an attachment made before the container's start.
 type pendingAttach struct {
 	stdin bool
-	got   chan *mbcontainer.Conn // one value; nil when the start failed
+	got   chan *shimclient.Conn // one value; nil when the start failed
 }
 
 // hijack answers 101 (or 200 to a client that did not ask to upgrade) and hands the
@@ -112,13 +112,13 @@ func copyOutput(w io.Writer, r io.Reader, o outputs) {
 
 // relay copies the process's output to the client until it ends, and the client's
 // input to the process (when in is set) until the client half-closes.
-func relay(c net.Conn, conn *mbcontainer.Conn, in io.Reader, o outputs) {
+func relay(c net.Conn, conn *shimclient.Conn, in io.Reader, o outputs) {
 	relayThen(c, conn, in, o, nil)
 }
 
 // relayThen is relay; ended (if set) runs between the end of the output and the end of
 // the stream, so that what the client asks next (an exec's exit code) is known.
-func relayThen(c net.Conn, conn *mbcontainer.Conn, in io.Reader, o outputs, ended func()) {
+func relayThen(c net.Conn, conn *shimclient.Conn, in io.Reader, o outputs, ended func()) {
 	defer c.Close()
 	defer conn.Close()
 	stdinDone := make(chan struct{})
@@ -194,7 +194,7 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	// Not running: the attachment waits for the start (docker run attaches first).
-	p := &pendingAttach{stdin: stdin, got: make(chan *mbcontainer.Conn, 1)}
+	p := &pendingAttach{stdin: stdin, got: make(chan *shimclient.Conn, 1)}
 	s.pmu.Lock()
 	s.pending[id] = append(s.pending[id], p)
 	s.pmu.Unlock()
@@ -209,7 +209,7 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 			go func() { _, err := io.Copy(pw, c); pw.CloseWithError(err) }()
 		}
 		left, stopWatch := hangup(raw)
-		var conn *mbcontainer.Conn
+		var conn *shimclient.Conn
 		got := false
 		select {
 		case conn = <-p.got:
@@ -298,7 +298,7 @@ func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
 	ps := s.takePending(id)
 	var before engine.BeforeResume
 	if len(ps) > 0 {
-		before = func(shim *mbcontainer.Container) error {
+		before = func(shim *shimclient.Container) error {
 			for _, p := range ps {
 				conn, err := shim.AttachConn(s.ctx, p.stdin)
 				if err != nil {

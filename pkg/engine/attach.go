@@ -14,13 +14,13 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
 // running returns the container's live shim, or a 409-kind error.
-func (e *Engine) running(ref string, allowPaused bool) (*ctr, *container.Container, error) {
+func (e *Engine) running(ref string, allowPaused bool) (*ctr, *shimclient.Container, error) {
 	c, err := e.lookup(ref)
 	if err != nil {
 		return nil, nil, err
@@ -43,7 +43,7 @@ func (e *Engine) running(ref string, allowPaused bool) (*ctr, *container.Contain
 
 // AttachContainer attaches to a running container's stdio: raw bytes for a tty, else
 // multiplexed frames.
-func (e *Engine) AttachContainer(ctx context.Context, ref string, stdin bool) (*container.Conn, bool, error) {
+func (e *Engine) AttachContainer(ctx context.Context, ref string, stdin bool) (*shimclient.Conn, bool, error) {
 	_, shim, err := e.running(ref, true)
 	if err != nil {
 		return nil, false, err
@@ -65,7 +65,7 @@ func (e *Engine) ResizeContainer(ref string, h, w uint16) error {
 type RunStarted struct {
 	ID   string
 	Tty  bool
-	Conn *container.Conn // nil when detached
+	Conn *shimclient.Conn // nil when detached
 	// Failed is set when the workload could not run (exit 126/127); Conn is nil then.
 	Failed *StartFailed
 }
@@ -114,7 +114,7 @@ func (run *RunStarted) failed(err error) bool {
 // attachBefore attaches run to the container's stdio (a tty sized first) before its
 // workload starts.
 func attachBefore(ctx context.Context, run *RunStarted, stdin bool, height, width uint16) BeforeResume {
-	return func(shim *container.Container) error {
+	return func(shim *shimclient.Container) error {
 		if shim.Tty() && height > 0 && width > 0 {
 			if err := shim.Resize(height, width); err != nil {
 				return err
@@ -151,7 +151,7 @@ func (e *Engine) StartAttached(ctx context.Context, ref string, stdin bool, heig
 type execEntry struct {
 	id        string
 	ctrID     string
-	proc      *container.ExecProcess
+	proc      *shimclient.ExecProcess
 	done      chan struct{}
 	exitCode  int
 	running   bool
@@ -163,7 +163,7 @@ type execEntry struct {
 type ExecStarted struct {
 	ID     string
 	Tty    bool
-	Conn   *container.Conn
+	Conn   *shimclient.Conn
 	Failed *StartFailed
 }
 
@@ -187,14 +187,14 @@ func (e *Engine) Exec(ctx context.Context, req api.ExecRequest) (*ExecStarted, e
 			env = append(env, "TERM=xterm")
 		}
 	}
-	spec := container.ExecSpec{Args: req.Command, Env: env, Cwd: req.WorkingDir, User: req.User,
+	spec := shimclient.ExecSpec{Args: req.Command, Env: env, Cwd: req.WorkingDir, User: req.User,
 		Tty: req.Tty, Stdin: req.Stdin && !req.Detach, Height: req.Height, Width: req.Width}
 	ent := &execEntry{id: newID(), ctrID: r.ID, done: make(chan struct{}), running: true, startedAt: time.Now()}
 	e.execs.Store(ent.id, ent)
 	time.AfterFunc(time.Hour, func() { <-ent.done; e.execs.Delete(ent.id) })
 	proc, conn, err := shim.ExecConn(context.Background(), spec)
 	if err != nil {
-		var se *container.StartError
+		var se *shimclient.StartError
 		if errors.As(err, &se) && se.Code != 0 {
 			ent.finish(se.Code)
 			return &ExecStarted{ID: ent.id, Tty: req.Tty, Failed: &StartFailed{Code: se.Code, Msg: se.Msg}}, nil
@@ -213,7 +213,7 @@ func (e *Engine) Exec(ctx context.Context, req api.ExecRequest) (*ExecStarted, e
 		ent.finish(code)
 	}()
 	if req.Detach { // nobody reads its output: drain it so the process never blocks
-		go func(c *container.Conn) { io.Copy(io.Discard, c); c.Close() }(conn)
+		go func(c *shimclient.Conn) { io.Copy(io.Discard, c); c.Close() }(conn)
 		conn = nil
 	}
 	return &ExecStarted{ID: ent.id, Tty: req.Tty, Conn: conn}, nil
@@ -312,9 +312,9 @@ func (e *Engine) Logs(ref string, opts LogsOptions, done <-chan struct{}, emit f
 	if opts.Details {
 		details = e.logDetailsOf(&r)
 	}
-	return container.ReadLogs(filepath.Join(dir, "container.log"), container.LogOptions{
+	return shimclient.ReadLogs(filepath.Join(dir, "container.log"), shimclient.LogOptions{
 		Follow: follow, Tail: opts.Tail, Since: opts.Since, Until: opts.Until, Stdout: opts.Stdout, Stderr: opts.Stderr,
-	}, done, func(l container.LogRecord) error {
+	}, done, func(l shimclient.LogRecord) error {
 		return emit(api.LogLine{Time: l.Time, Stream: l.Stream, Text: l.Text, Details: details})
 	})
 }

@@ -14,12 +14,12 @@ import (
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/build/parse"
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/prune"
 	"github.com/minibox/minibox/pkg/registry"
+	"github.com/minibox/minibox/pkg/shimclient"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 )
@@ -31,7 +31,7 @@ type buildArea struct {
 
 func (e *Engine) openBuild() error {
 	log := e.Log.With("area", "build")
-	b, err := build.New(e.Root, e.Images, container.RunOnce, nil, log)
+	b, err := build.New(e.Root, e.Images, shimclient.RunOnce, nil, log)
 	if err != nil {
 		return err
 	}

@@ -26,11 +26,11 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/cgroup"
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/lazyre"
 	"github.com/minibox/minibox/pkg/network"
+	"github.com/minibox/minibox/pkg/shimclient"
 )
 
 // Record is one container as state.json keeps it.
@@ -78,7 +78,7 @@ type Record struct {
 type ctr struct {
 	op   sync.Mutex // serialises start, stop, remove of this container
 	rec  *Record
-	shim *container.Container // nil unless running or paused
+	shim *shimclient.Container // nil unless running or paused
 	// exited is closed when the current run ends (nil when not running); cleaned once
 	// its cgroup, veth and socket are gone.
 	exited  chan struct{}
@@ -427,7 +427,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 	// The sealed copy of the binary that inits run from (~20 ms for a large binary) is
 	// made now, off the first run's path.
 	go func() {
-		if err := container.Prepare(); err != nil {
+		if err := shimclient.Prepare(); err != nil {
 			e.Log.Warn("sealed copy of the binary", "err", err)
 		}
 	}()
@@ -525,7 +525,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 		// Started, but the daemon stopped before "running" was written: a live shim
 		// (or its exit.json) says so.
 		if _, err := os.Stat(filepath.Join(e.ctrDir(r.ID), "shim.sock")); err != nil {
-			if _, err := container.ReadExit(e.ctrDir(r.ID)); err != nil {
+			if _, err := shimclient.ReadExit(e.ctrDir(r.ID)); err != nil {
 				return
 			}
 		}
@@ -537,7 +537,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 		}
 		return
 	}
-	shim, err := container.Connect(e.ctrDir(r.ID))
+	shim, err := shimclient.Connect(e.ctrDir(r.ID))
 	if err == nil {
 		st, serr := shim.State()
 		if serr == nil && st.Status == "created" {
@@ -545,7 +545,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 			// nobody will resume it. It goes, and the container can be started again.
 			killShim(ctx, shim, 5*time.Second)
 			e.cg.Remove(cgroupPath(r.ID))
-			container.Cleanup(e.ctrDir(r.ID))
+			shimclient.Cleanup(e.ctrDir(r.ID))
 			os.Remove(filepath.Join(e.ctrDir(r.ID), "exit.json"))
 			e.setStatus(c, StatusCreated, func(r *Record) { r.PID = 0 })
 			return
@@ -585,7 +585,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 		}
 	}
 	// The shim is gone: its exit.json tells how the workload ended.
-	ex, rerr := container.ReadExit(e.ctrDir(r.ID))
+	ex, rerr := shimclient.ReadExit(e.ctrDir(r.ID))
 	e.setStatus(c, StatusExited, func(r *Record) {
 		r.PID = 0
 		if rerr == nil {
@@ -594,7 +594,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 			r.ExitCode, r.Error, r.FinishedAt = 255, "shim lost", time.Now().UTC()
 		}
 	})
-	container.Cleanup(e.ctrDir(r.ID))
+	shimclient.Cleanup(e.ctrDir(r.ID))
 	e.cg.Remove(cgroupPath(r.ID))
 	e.Log.Info("container ended while the daemon was down", "id", r.ID[:12], "exit_code", e.snapshot(c).ExitCode)
 	r = e.snapshot(c)
@@ -749,7 +749,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 			continue
 		}
 		dir := e.ctrDir(id)
-		if shim, err := container.Connect(dir); err == nil {
+		if shim, err := shimclient.Connect(dir); err == nil {
 			killShim(ctx, shim, 5*time.Second)
 		}
 		if err := e.cg.Remove(cgroupPath(id)); err != nil {
@@ -768,7 +768,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 
 // killShim kills a container (its init, through the shim) and waits up to within for
 // its end to be recorded.
-func killShim(ctx context.Context, shim *container.Container, within time.Duration) {
+func killShim(ctx context.Context, shim *shimclient.Container, within time.Duration) {
 	shim.Signal(syscall.SIGKILL)
 	wctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()

@@ -12,9 +12,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/hostprobe"
-	"github.com/minibox/minibox/pkg/shimapi"
+	"github.com/minibox/minibox/pkg/shimclient"
+	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/state"
 )
 
@@ -150,8 +150,8 @@ const clearingPrefix = ".clearing-"
 func (e *Engine) endBuildLeftovers(tmp string, entries []string) {
 	var recs, socks []string
 	for _, ent := range entries {
-		r, _ := filepath.Glob(filepath.Join(tmp, ent, "*", shimapi.PIDFile))
-		s, _ := filepath.Glob(filepath.Join(tmp, ent, "*", shimapi.SocketName))
+		r, _ := filepath.Glob(filepath.Join(tmp, ent, "*", shimfiles.PIDFile))
+		s, _ := filepath.Glob(filepath.Join(tmp, ent, "*", shimfiles.SocketName))
 		recs, socks = append(recs, r...), append(socks, s...)
 	}
 	seen := map[string]bool{}
@@ -164,7 +164,7 @@ func (e *Engine) endBuildLeftovers(tmp string, entries []string) {
 		seen[d] = true
 		// Together: each may wait for its processes' exit.
 		wg.Go(func() {
-			n, err := container.EndLeftover(d, 10*time.Second)
+			n, err := shimclient.EndLeftover(d, 10*time.Second)
 			if err != nil {
 				e.Log.Warn("end a build container left by the previous daemon", "dir", d, "err", err)
 			}

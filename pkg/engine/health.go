@@ -9,8 +9,8 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/shimclient"
 )
 
 // Health states.
@@ -235,13 +235,13 @@ func probeArgs(test []string) []string {
 
 // runProbe runs one probe like exec (inside every namespace, with the container's
 // seccomp and capabilities); a timeout counts as a failure.
-func (e *Engine) runProbe(ctx context.Context, shim *container.Container, args []string, timeout time.Duration) api.HealthProbe {
+func (e *Engine) runProbe(ctx context.Context, shim *shimclient.Container, args []string, timeout time.Duration) api.HealthProbe {
 	p := api.HealthProbe{Start: time.Now().UTC(), ExitCode: -1}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var out bytes.Buffer
 	lw := &limitedWriter{w: &out, n: healthOutputMax}
-	proc, err := shim.Exec(ctx, container.ExecSpec{Args: args}, container.AttachOptions{Stdout: lw, Stderr: lw})
+	proc, err := shim.Exec(ctx, shimclient.ExecSpec{Args: args}, shimclient.AttachOptions{Stdout: lw, Stderr: lw})
 	if err != nil {
 		p.End, p.Output = time.Now().UTC(), err.Error()
 		return p

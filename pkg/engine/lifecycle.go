@@ -18,10 +18,10 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/atomicfile"
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/network"
+	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
@@ -47,7 +47,7 @@ func (e *StartFailed) Is(t error) bool { return t == errdefs.ErrInvalid }
 
 // BeforeResume runs between the container's creation and its workload's start (attach
 // here to lose no output).
-type BeforeResume func(shim *container.Container) error
+type BeforeResume func(shim *shimclient.Container) error
 
 // StartContainer starts a created or exited container; a running one is left alone.
 func (e *Engine) StartContainer(ctx context.Context, ref string, before BeforeResume) (string, error) {
@@ -138,7 +138,7 @@ func (e *Engine) planStartNetwork(ctx context.Context, r *Record) (*startNet, er
 
 // attachStartNetwork wires the shim's network namespace to the bridge and the user
 // networks, then runs before; sn.ports becomes the ports as published.
-func (e *Engine) attachStartNetwork(ctx context.Context, r *Record, sn *startNet, shim *container.Container, before BeforeResume) error {
+func (e *Engine) attachStartNetwork(ctx context.Context, r *Record, sn *startNet, shim *shimclient.Container, before BeforeResume) error {
 	if sn.nm != nil {
 		ep := network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: sn.addr, Ports: sn.ports}
 		if err := sn.nm.Attach(ctx, &ep); err != nil {
@@ -243,7 +243,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 			sn.bnm.Release(sn.bridge.Addr)
 		}
 		e.cg.Remove(s.CgroupPath)
-		container.Cleanup(dir)
+		shimclient.Cleanup(dir)
 	}
 	lap("layers+spec+addr")
 	if err := e.writeEtcFiles(&r, s, addr, nm); err != nil {
@@ -332,7 +332,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	go e.monitor(c, shim)
 	defer lap("resumed")
 	if err := shim.Resume(ctx); err != nil {
-		var se *container.StartError
+		var se *shimclient.StartError
 		if errors.As(err, &se) && se.Code != 0 {
 			<-c.exited // the monitor records the exit (126/127)
 			return &StartFailed{Code: se.Code, Msg: se.Msg}
@@ -348,7 +348,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 
 // startShim starts s's shim and init, or hands s to the warm shim ws (nil: none): then
 // init is in s's cgroup before it reads s (inCgroup).
-func (e *Engine) startShim(ctx context.Context, s *spec.Spec, ws *warmShim) (shim *container.Container, inCgroup bool, err error) {
+func (e *Engine) startShim(ctx context.Context, s *spec.Spec, ws *warmShim) (shim *shimclient.Container, inCgroup bool, err error) {
 	if ws != nil {
 		err = e.placeWarm(ws, s)
 		if err != nil {
@@ -367,7 +367,7 @@ func (e *Engine) startShim(ctx context.Context, s *spec.Spec, ws *warmShim) (shi
 		shim, err = ws.w.Start(ctx, s)
 		return shim, true, err
 	}
-	shim, err = container.Start(ctx, s, container.StartOptions{Log: e.Log})
+	shim, err = shimclient.Start(ctx, s, shimclient.StartOptions{Log: e.Log})
 	return shim, false, err
 }
 
@@ -488,17 +488,17 @@ func replaceIfChanged(path string, b []byte) error {
 }
 
 // monitor waits for the workload's end and records it.
-func (e *Engine) monitor(c *ctr, shim *container.Container) {
+func (e *Engine) monitor(c *ctr, shim *shimclient.Container) {
 	ex, reaped, err := shim.WaitReaped(context.Background())
 	r := e.snapshot(c)
 	if err != nil {
-		if rex, rerr := container.ReadExit(e.ctrDir(r.ID)); rerr == nil {
+		if rex, rerr := shimclient.ReadExit(e.ctrDir(r.ID)); rerr == nil {
 			ex, err = rex, nil
 		}
 	}
 	if err != nil {
 		e.Log.Warn("container shim lost", "id", r.ID[:12], "err", err)
-		ex = &container.Exit{ExitCode: 255, FinishedAt: time.Now().UTC()}
+		ex = &shimclient.Exit{ExitCode: 255, FinishedAt: time.Now().UTC()}
 	}
 	e.finishRun(c, ex, reaped, err)
 }
@@ -508,7 +508,7 @@ const reapWait = 5 * time.Second
 
 // finishRun records the run's end, then cleans up: at once when reaped yields true (the
 // container's processes and namespaces are gone), else after its cgroup could be removed.
-func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost error) {
+func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost error) {
 	r := e.snapshot(c)
 	if c.health != nil {
 		c.health.stop()
@@ -586,7 +586,7 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost 
 			dirGone = removeAll(dir) == nil
 		}
 	} else {
-		container.Cleanup(dir)
+		shimclient.Cleanup(dir)
 	}
 	<-cgDone
 	if cgErr != nil {

@@ -10,12 +10,12 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/ns"
+	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
-// warmPool keeps shims started ahead of their containers (container.Warm), each holding an
+// warmPool keeps shims started ahead of their containers (shimclient.Warm), each holding an
 // init already cloned into fresh namespaces and, on cgroup v1, already in a cgroup of its
 // own. A start that takes one renames that cgroup to the container's instead of moving init
 // into a new one (a migration waits for a kernel RCU grace period, ~8 ms here), and spares
@@ -33,7 +33,7 @@ type warmPool struct {
 }
 
 type warmShim struct {
-	w      *container.Warm
+	w      *shimclient.Warm
 	cgroup string // its own cgroup, renamed to the container's when taken; "" on v2
 }
 
@@ -153,7 +153,7 @@ func (e *Engine) makeWarm() {
 }
 
 func (e *Engine) newWarm(ctx context.Context) (*warmShim, error) {
-	w, err := container.StartWarm(ctx, e.ctrDir(""), container.StartOptions{Log: e.Log})
+	w, err := shimclient.StartWarm(ctx, e.ctrDir(""), shimclient.StartOptions{Log: e.Log})
 	if err != nil {
 		return nil, err
 	}

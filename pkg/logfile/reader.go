@@ -14,12 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
-
-	"github.com/minibox/minibox/pkg/shimapi"
 )
-
-// Record is one chunk of a container's output.
-type Record = shimapi.LogRecord
 
 // Options select records. Neither Stdout nor Stderr means both; Tail > 0 keeps the last
 // Tail lines of the matching records (0: all); zero Since/Until are unbounded.

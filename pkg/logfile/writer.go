@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
-
-	"github.com/minibox/minibox/pkg/shimapi"
 )
 
 // A local record: header, the output as written, then its length again (for reading
@@ -102,7 +100,7 @@ func (w *Writer) Write(stream byte, p []byte) error {
 	if stream == Stderr {
 		name = "stderr"
 	}
-	w.line = shimapi.AppendLog(w.line[:0], now, name, p)
+	w.line = AppendJSON(w.line[:0], now, name, p)
 	w.rotateFor(int64(len(w.line)))
 	_, err := w.f.Write(w.line)
 	w.size += int64(len(w.line))

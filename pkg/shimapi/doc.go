@@ -10,9 +10,6 @@
 // response when the process ends.
 //
 // Shim and init: one message per SOCK_SEQPACKET packet (JSON), with file descriptors as
-// SCM_RIGHTS. It leaves out how either side acts on them.
-//
-// Both are long-lived re-executions of the whole binary, one pair per running container:
-// TrimRSS and Trimmer give back, once they idle, the memory start-up and every package's
-// initialiser touched.
+// SCM_RIGHTS. It leaves out how either side acts on them, the files a shim leaves in the
+// container's directory (package shimfiles) and the log's format (package logfile).
 package shimapi

@@ -6,22 +6,9 @@ import (
 	"encoding/binary"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"io"
 	"net"
-	"os"
-	"path/filepath"
 	"time"
-
-	"github.com/minibox/minibox/pkg/atomicfile"
-)
-
-// File names inside the container directory.
-const (
-	SocketName = "shim.sock"
-	ExitName   = "exit.json"
-	LogName    = "container.log"
-	ShimLog    = "shim.log"
 )
 
 // Ops a Request may carry.
@@ -100,54 +87,6 @@ type Exit struct {
 	Signal     int       `json:"signal"`    // 0 unless killed by a signal
 	OOMKilled  bool      `json:"oom_killed"`
 	FinishedAt time.Time `json:"finished_at"`
-}
-
-// WriteExit records the workload's exit in dir/exit.json by an atomic rename, and returns
-// what closes the record, with the fsyncs that make it durable when asked: the shim runs it
-// once nobody waits for it, durably unless the directory goes at once (run --rm).
-func WriteExit(dir string, e *Exit) (done func(durable bool), err error) {
-	b, err := json.Marshal(e)
-	if err != nil {
-		return nil, err
-	}
-	path := filepath.Join(dir, ExitName)
-	f, err := os.CreateTemp(dir, "."+ExitName+".tmp-*")
-	if err != nil {
-		return nil, err
-	}
-	tmp := f.Name()
-	_, err = f.Write(b) // CreateTemp made it 0600
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		f.Close()
-		os.Remove(tmp)
-		return nil, err
-	}
-	return func(durable bool) {
-		if durable {
-			f.Sync()
-		}
-		f.Close()
-		if durable {
-			atomicfile.SyncDir(dir)
-		}
-	}, nil
-}
-
-// ReadExit reads dir/exit.json; os.ErrNotExist when the workload has not ended (or the
-// container never started).
-func ReadExit(dir string) (*Exit, error) {
-	b, err := os.ReadFile(filepath.Join(dir, ExitName))
-	if err != nil {
-		return nil, err
-	}
-	var e Exit
-	if err := json.Unmarshal(b, &e); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ExitName), err)
-	}
-	return &e, nil
 }
 
 // Error is a failed Response as a Go error; Code is 126/127 for processes that could not run.

@@ -15,9 +15,9 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/shimclient"
 )
 
 func (s *Server) containersList(ctx *fasthttp.RequestCtx) {
@@ -157,7 +157,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 
 // relay answers 101 and copies between the client's connection and the process's stream:
 // output until it ends, stdin until the client half-closes.
-func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *container.Conn, tty bool, failed *engine.StartFailed) {
+func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *shimclient.Conn, tty bool, failed *engine.StartFailed) {
 	ctx.SetStatusCode(fasthttp.StatusSwitchingProtocols)
 	ctx.Response.Header.Set("Connection", "Upgrade")
 	ctx.Response.Header.Set("Upgrade", "tcp")

@@ -9,10 +9,10 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/registry"
+	"github.com/minibox/minibox/pkg/shimclient"
 )
 
 // fakeServices answers every call with err, after noting which method was called: the
@@ -45,8 +45,8 @@ func (f *fakeServices) StartAttached(ctx context.Context, ref string, stdin bool
 	return &engine.RunStarted{}, f.called("StartAttached")
 }
 
-func (f *fakeServices) AttachContainer(ctx context.Context, ref string, stdin bool) (*container.Conn, bool, error) {
-	return &container.Conn{}, false, f.called("AttachContainer")
+func (f *fakeServices) AttachContainer(ctx context.Context, ref string, stdin bool) (*shimclient.Conn, bool, error) {
+	return &shimclient.Conn{}, false, f.called("AttachContainer")
 }
 
 func (f *fakeServices) StopContainer(ctx context.Context, ref string, timeout *time.Duration) error {

@@ -11,7 +11,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/shimclient"
 )
 
 // wantsFrames: the client reads a run, exec or logs stream as binary frames (api.FramesType,
@@ -93,7 +93,7 @@ func streamRun(ctx *fasthttp.RequestCtx, produce func(s *eventStream) error) {
 
 // pump sends an attach stream's output until it ends. The shim's frames are the wire's:
 // in frames mode they pass through as read, in big chunks, never decoded.
-func (s *eventStream) pump(conn *container.Conn, tty bool) error {
+func (s *eventStream) pump(conn *shimclient.Conn, tty bool) error {
 	defer conn.Close()
 	if s.frames && !tty {
 		return s.passFrames(conn)
@@ -137,7 +137,7 @@ func (s *eventStream) pump(conn *container.Conn, tty bool) error {
 
 // passFrames copies the shim's frames as they come, checking each header on the way (an
 // engine-error frame ends the stream as the error), and flushes after every read.
-func (s *eventStream) passFrames(conn *container.Conn) error {
+func (s *eventStream) passFrames(conn *shimclient.Conn) error {
 	buf := make([]byte, 256<<10)
 	var hdr [8]byte
 	hdrN := 0        // bytes of the next header seen so far

@@ -8,10 +8,10 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/registry"
+	"github.com/minibox/minibox/pkg/shimclient"
 )
 
 // The handlers reach the daemon only through these interfaces, one per service, so that
@@ -23,7 +23,7 @@ type Containers interface {
 	RunContainer(ctx context.Context, req api.CreateRequest, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error)
 	StartContainer(ctx context.Context, ref string, before engine.BeforeResume) (string, error)
 	StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*engine.RunStarted, error)
-	AttachContainer(ctx context.Context, ref string, stdin bool) (*container.Conn, bool, error)
+	AttachContainer(ctx context.Context, ref string, stdin bool) (*shimclient.Conn, bool, error)
 	StopContainer(ctx context.Context, ref string, timeout *time.Duration) error
 	RestartContainer(ctx context.Context, ref string, timeout *time.Duration) error
 	KillContainer(ref, signal string) error

@@ -1,5 +1,0 @@
-//go:build !race
-
-package container_test
-
-const raceEnabled = false

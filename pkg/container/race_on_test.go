@@ -1,6 +1,0 @@
-//go:build race
-
-package container_test
-
-// raceEnabled: the race detector's shadow memory makes memory figures meaningless.
-const raceEnabled = true

@@ -1,0 +1,213 @@
+package rsstrim
+
+import (
+	"bufio"
+	"os"
+	"runtime"
+	"runtime/debug"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+	"unsafe"
+
+	"golang.org/x/sys/unix"
+)
+
+// Trim drops this process's page-table entries for the parts of its own binary it
+// only read: text, rodata, and the pages of .data and .noptrdata it never wrote. Start-up
+// touches much of them (the runtime walks the function table; every package's init runs,
+// and some read large tables), but an idle shim needs a few pages: after this, its resident
+// set is what it really uses. The pages stay in the page cache, shared with the daemon and
+// every other shim; a later access faults them back in, unchanged.
+//
+// The shim and init run it through a Trimmer once they idle: both are long-lived
+// re-executions of the whole binary (init's from the sealed memfd, whose pages would
+// otherwise count as shmem). Call it where the caller goes idle next: every page touched
+// after the madvise is faulted back with its neighbours (the kernel maps 64 KiB around a
+// file fault). Data pages are dropped only with GOMAXPROCS=1 and GODEBUG=asyncpreemptoff=1
+// (see dropClean).
+func Trim() {
+	trim(true)
+}
+
+func trim(collect bool) {
+	// Mappings first: parsing allocates and runs code that would fault back in right after.
+	m := ownMappings()
+	if collect {
+		// Package initialisers of the whole binary ran in this process too; what they left
+		// unreachable goes back to the kernel now. (Its marking reads .data: before the drop.)
+		debug.FreeOSMemory()
+	}
+	if runtime.GOMAXPROCS(0) == 1 && strings.Contains(os.Getenv("GODEBUG"), "asyncpreemptoff=1") {
+		m.dropClean()
+	}
+	m.close()
+	for _, r := range m.ro {
+		// Raw: no hand-off of our P to another thread (which would run, and fault in, the
+		// scheduler) while the call runs. The mapping is code and constants, not Go memory.
+		unix.RawSyscall(unix.SYS_MADVISE, r[0], r[1]-r[0], unix.MADV_DONTNEED)
+	}
+}
+
+// Trimmer trims once its process has been quiet for a while after work: Trim after work
+// (Kick), and after a garbage collection alone a trim without a collection of its own (the
+// runtime forces one every two minutes, and its stack scans fault in megabytes of the
+// function table; leaving out the collection ends the chain). Run it in a goroutine of its own, which parks right
+// after each trim: ending a goroutine reads the function table, which would fault back in
+// some of what the trim just dropped.
+type Trimmer struct {
+	Quiet  time.Duration // how long nothing new must have happened before a trim
+	kick   chan struct{}
+	worked atomic.Bool // since the last trim: more than a garbage collection
+}
+
+// NewTrimmer returns a Trimmer that waits for quiet periods of quiet.
+func NewTrimmer(quiet time.Duration) *Trimmer {
+	return &Trimmer{Quiet: quiet, kick: make(chan struct{}, 1)}
+}
+
+// Run trims after each Kick and each garbage collection, once quiet; it never returns.
+func (t *Trimmer) Run() {
+	afterGC(t.poke)
+	for range t.kick {
+		// Quiet twice over: after a collection the runtime's monitor thread wakes the
+		// scavenger (which may start a thread) at its next wake-up, which is our timer's.
+		for quiet := 0; quiet < 2; {
+			time.Sleep(t.Quiet / 2)
+			select {
+			case <-t.kick:
+				quiet = 0
+			default:
+				quiet++
+			}
+		}
+		trim(t.worked.Swap(false))
+	}
+}
+
+// Kick asks for a trim once quiet again. It is cheap enough to call per read or request.
+func (t *Trimmer) Kick() {
+	t.worked.Store(true)
+	t.poke()
+}
+
+// Nudge asks for a trim once quiet without a garbage collection (unless Kick asked for
+// one since the last trim): for a process that has allocated little since start-up, such
+// as a warm shim or init waiting for its container, a collection gives back little heap
+// and leaves the collector's own structures resident (about 0.5 MB here).
+func (t *Trimmer) Nudge() { t.poke() }
+
+func (t *Trimmer) poke() {
+	select {
+	case t.kick <- struct{}{}:
+	default:
+	}
+}
+
+// gcNote's finalizer runs after each garbage collection (it re-arms itself).
+type gcNote struct{ f func() }
+
+func afterGC(f func()) {
+	runtime.SetFinalizer(&gcNote{f}, func(n *gcNote) {
+		n.f()
+		afterGC(n.f)
+	})
+}
+
+type mappings struct {
+	ro      [][2]uintptr // read-only mappings of the executable, adjacent ones merged
+	data    [2]uintptr   // its writable, file-backed mapping (.data and .noptrdata)
+	pagemap *os.File
+	entries []uint64 // one pagemap entry per page of data
+}
+
+// ownMappings reads /proc/self/maps for the mappings of our executable.
+func ownMappings() *mappings {
+	m := &mappings{}
+	exe, err := os.Readlink("/proc/self/exe")
+	if err != nil {
+		return m
+	}
+	f, err := os.Open("/proc/self/maps")
+	if err != nil {
+		return m
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) < 6 || strings.Join(fields[5:], " ") != exe {
+			continue
+		}
+		lo, hi, ok := strings.Cut(fields[0], "-")
+		if !ok {
+			continue
+		}
+		start, err1 := strconv.ParseUint(lo, 16, 64)
+		end, err2 := strconv.ParseUint(hi, 16, 64)
+		if err1 != nil || err2 != nil {
+			continue
+		}
+		r := [2]uintptr{uintptr(start), uintptr(end)}
+		switch fields[1] {
+		case "r-xp", "r--p":
+			// Adjacent mappings (text, then rodata) go in one call: no code of ours runs,
+			// and faults back in, between them.
+			if n := len(m.ro); n > 0 && m.ro[n-1][1] == r[0] {
+				m.ro[n-1][1] = r[1]
+			} else {
+				m.ro = append(m.ro, r)
+			}
+		case "rw-p":
+			m.data = r
+		}
+	}
+	if m.data[1] > m.data[0] {
+		if m.pagemap, err = os.Open("/proc/self/pagemap"); err == nil {
+			m.entries = make([]uint64, (m.data[1]-m.data[0])/uintptr(os.Getpagesize()))
+			m.pagemap.Fd() // blocking mode now, not in dropClean
+		}
+	}
+	return m
+}
+
+func (m *mappings) close() {
+	if m.pagemap != nil {
+		m.pagemap.Close()
+	}
+}
+
+// dropClean drops the pages of the data mapping that are still the file's: this process
+// never wrote them (a write would have made a private copy), so they fault back in as
+// they are. A write between the pagemap read and the madvise would be lost, so nothing
+// else may run meanwhile: one P (ours), no preemption point in between (raw calls only;
+// the shim runs with async preemption off), and the runtime's own threads write runtime
+// state, which is dirty since start-up.
+func (m *mappings) dropClean() {
+	if m.pagemap == nil || len(m.entries) == 0 {
+		return
+	}
+	page := uintptr(os.Getpagesize())
+	fd := m.pagemap.Fd()
+	e := m.entries
+	_, _, errno := unix.RawSyscall6(unix.SYS_PREAD64, fd, uintptr(unsafe.Pointer(&e[0])),
+		uintptr(len(e))*8, m.data[0]/page*8, 0, 0)
+	if errno != 0 {
+		return
+	}
+	// Bit 63: present; bit 61: a file page (a private copy is anonymous).
+	const clean = 1<<63 | 1<<61
+	for i := 0; i < len(e); {
+		if e[i]&clean != clean {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(e) && e[j]&clean == clean {
+			j++
+		}
+		unix.RawSyscall(unix.SYS_MADVISE, m.data[0]+uintptr(i)*page, uintptr(j-i)*page, unix.MADV_DONTNEED)
+		i = j
+	}
+}

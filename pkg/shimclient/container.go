@@ -1,0 +1,369 @@
+package shimclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/mount"
+	"github.com/minibox/minibox/pkg/reexec"
+	"github.com/minibox/minibox/pkg/shimapi"
+	"github.com/minibox/minibox/pkg/shimfiles"
+	"github.com/minibox/minibox/pkg/spec"
+)
+
+// Exit is how a container's workload (or an exec) ended: exit.json.
+type Exit = shimapi.Exit
+
+// State is a container as its shim reports it.
+type State = shimapi.State
+
+// ExecSpec is a process to run in a running container; empty User, Cwd use the container's.
+type ExecSpec = shimapi.Exec
+
+// StartError is a process that could not run: Code 126 (not runnable, unknown user) or 127
+// (not found); other failures have Code 0 (the CLI's 125).
+type StartError = shimapi.Error
+
+// StartOptions tune Start.
+type StartOptions struct {
+	// Log receives the daemon-side messages (the shim logs to containers/<id>/shim.log).
+	Log *slog.Logger
+	// ShimEnv is added to the shim's environment (tests; GOGC and GOMAXPROCS are set).
+	ShimEnv []string
+	// Tied makes a container that ends with this daemon process (a build's, which nobody
+	// could use after it): its shim ends init once the control channel, kept open until
+	// Close, has no daemon at the other end, and records itself and init in the
+	// container's shim.pid for a later daemon in case it could not.
+	Tied bool
+}
+
+// Container is a handle on a live shim.
+type Container struct {
+	dir  string
+	sock string
+	pid  int
+	tty  bool
+
+	ctl      *shimapi.Channel // until init is ready (tied: until Close): the shim reports it there
+	tied     bool
+	ready    sync.Once
+	readyErr error
+}
+
+// Start creates the container described by s (config.json already saved in s.Dir): it
+// starts the shim detached and returns once init exists in its namespaces, held before
+// the workload, and the shim answers. init may still be mounting: the caller sets up the
+// cgroup and network on PID() meanwhile, then calls Ready (or just Resume).
+func Start(ctx context.Context, s *spec.Spec, opts StartOptions) (*Container, error) {
+	shimLog, err := openShimLog(s)
+	if err != nil {
+		return nil, err
+	}
+	args := []string{s.Dir}
+	if opts.Tied {
+		args = []string{"--tied", s.Dir}
+	}
+	ctl, _, err := startShim(opts, shimLog, args...)
+	shimLog.Close()
+	if err != nil {
+		return nil, err
+	}
+	c, err := created(ctx, s, ctl)
+	if err == nil {
+		c.tied = opts.Tied
+	}
+	return c, err
+}
+
+// openShimLog opens the container's shim.log, the shim's stderr.
+func openShimLog(s *spec.Spec) (*os.File, error) {
+	return os.OpenFile(filepath.Join(s.Dir, shimfiles.ShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+}
+
+// startShim starts a detached shim with args and returns its control channel.
+func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Channel, int, error) {
+	exe, err := sealedSelf()
+	if err != nil {
+		return nil, 0, fmt.Errorf("sealed copy of the binary: %w", err)
+	}
+	ours, theirs, err := shimapi.Socketpair()
+	if err != nil {
+		return nil, 0, err
+	}
+	cmd := reexec.Command("minibox-shim", args, theirs, exe)
+	if stderr != nil {
+		cmd.Stderr = stderr
+	}
+	// A shim is small and idle: one P, an eager collector; no async preemption, which
+	// rsstrim.Trim relies on to drop the binary's clean data pages safely.
+	cmd.Env = append([]string{"GOMAXPROCS=1", "GOGC=25", "GODEBUG=madvdontneed=1,asyncpreemptoff=1"}, opts.ShimEnv...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives us, and our terminal's signals
+	err = cmd.Start()
+	theirs.Close()
+	if err != nil {
+		ours.Close()
+		return nil, 0, fmt.Errorf("start shim: %w", err)
+	}
+	pid := cmd.Process.Pid
+	reap(pid, opts.Log)
+	cmd.Process.Release()
+	ctl, err := shimapi.NewChannel(ours)
+	if err != nil {
+		ours.Close()
+		return nil, 0, err
+	}
+	return ctl, pid, nil
+}
+
+// created reads the shim's first report: init's PID.
+func created(ctx context.Context, s *spec.Spec, ctl *shimapi.Channel) (*Container, error) {
+	resp, err := recv(ctx, ctl)
+	if err != nil {
+		ctl.Close()
+		return nil, fmt.Errorf("container %s: shim exited before init was created (see %s): %w",
+			short(s.ID), filepath.Join(s.Dir, shimfiles.ShimLog), err)
+	}
+	if err := resp.Err(); err != nil {
+		ctl.Close()
+		return nil, err
+	}
+	return &Container{dir: s.Dir, sock: filepath.Join(s.Dir, shimfiles.SocketName), pid: resp.PID, tty: s.Process.Terminal, ctl: ctl}, nil
+}
+
+func recv(ctx context.Context, ctl *shimapi.Channel) (*shimapi.Response, error) {
+	dl, _ := ctx.Deadline()
+	ctl.SetReadDeadline(dl)
+	return ctl.RecvResponse()
+}
+
+// Ready waits for init's setup (mounts, hostname, pty): nil once the workload can be
+// resumed. A failure is the container's end (exit 125, or init's code).
+func (c *Container) Ready(ctx context.Context) error {
+	c.ready.Do(func() {
+		if c.ctl == nil {
+			return // reattached: long past
+		}
+		resp, err := recv(ctx, c.ctl)
+		if !c.tied {
+			c.ctl.Close()
+		}
+		if err != nil {
+			c.readyErr = fmt.Errorf("container %s: shim exited before init was ready (see %s): %w",
+				short(filepath.Base(c.dir)), filepath.Join(c.dir, shimfiles.ShimLog), err)
+			return
+		}
+		c.readyErr = resp.Err()
+	})
+	return c.readyErr
+}
+
+// Close lets go of a tied container's shim: it ends its container if it still runs. It
+// does nothing for other containers.
+func (c *Container) Close() {
+	if c.tied {
+		c.ctl.Close()
+	}
+}
+
+// Warm is a shim started before its container is known, holding an init already cloned
+// into the namespaces of any container ns.FitsWarm accepts. Taking it spares a start
+// two process starts.
+type Warm struct {
+	ctl *shimapi.Channel
+	pid int
+}
+
+// StartWarm starts a warm shim; containers is the daemon's containers directory (it
+// names the daemon in the process list).
+func StartWarm(ctx context.Context, containers string, opts StartOptions) (*Warm, error) {
+	ctl, pid, err := startShim(opts, nil, "--warm", containers)
+	if err != nil {
+		return nil, err
+	}
+	// Made at low priority, so that it never slows a container's start or exit down: its
+	// process group (it has just called setsid) is the shim and, soon, its init. The shim
+	// restores the priority when it is given a container.
+	unix.Setpriority(unix.PRIO_PGRP, pid, warmNice)
+	resp, err := recv(ctx, ctl)
+	if err == nil {
+		err = resp.Err()
+	}
+	if err != nil {
+		ctl.Close()
+		return nil, fmt.Errorf("warm shim: %w", err)
+	}
+	return &Warm{ctl: ctl, pid: resp.PID}, nil
+}
+
+// warmNice is a warm shim's priority until it is given a container.
+const warmNice = 10
+
+// PID is the warm init's PID in the host's namespace.
+func (w *Warm) PID() int { return w.pid }
+
+// Start gives the warm shim the container described by s (ns.FitsWarm(s); config.json
+// saved in s.Dir), as Start does; w is used up, even on error.
+func (w *Warm) Start(ctx context.Context, s *spec.Spec) (*Container, error) {
+	shimLog, err := openShimLog(s)
+	if err != nil {
+		w.Close()
+		return nil, err
+	}
+	err = w.ctl.Send(&shimapi.InitMsg{Type: shimapi.MsgAssign, ID: s.Dir}, shimLog)
+	shimLog.Close()
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("warm shim: %w", err)
+	}
+	return created(ctx, s, w.ctl)
+}
+
+// Close discards an unused warm shim: it sees its channel close and exits, its init with it.
+func (w *Warm) Close() { w.ctl.Close() }
+
+func short(id string) string {
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
+
+// Connect reconnects to the live shim of the container in dir (after a daemon restart).
+// A container whose shim is gone is errdefs.ErrNotFound: read its exit with ReadExit.
+func Connect(dir string) (*Container, error) {
+	c := &Container{dir: dir, sock: filepath.Join(dir, shimfiles.SocketName)}
+	st, err := c.State()
+	if err != nil {
+		return nil, fmt.Errorf("shim of %s: %w", dir, errors.Join(errdefs.ErrNotFound, err))
+	}
+	c.pid, c.tty = st.PID, st.Tty
+	return c, nil
+}
+
+// ReadExit reads dir/exit.json; errdefs.ErrNotFound if the workload has no recorded end.
+func ReadExit(dir string) (*Exit, error) {
+	e, err := shimfiles.ReadExit(dir)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, fmt.Errorf("exit record of %s: %w", dir, errdefs.ErrNotFound)
+	}
+	return e, err
+}
+
+// Cleanup removes what a dead container leaves in dir: its socket and the empty rootfs
+// mount point. Nothing is mounted on the host (mounts lived in the container's namespace).
+func Cleanup(dir string) error {
+	if c, err := shimapi.Dial(filepath.Join(dir, shimfiles.SocketName)); err == nil {
+		c.Close()
+		// Its rootfs mount point is in use in the container's namespace.
+		return errdefs.Conflict(fmt.Sprintf("container in %s is still running", dir))
+	}
+	if err := os.Remove(filepath.Join(dir, shimfiles.SocketName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	if err := os.Remove(filepath.Join(dir, shimfiles.PIDFile)); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return err
+	}
+	err := os.Remove(mount.RootfsDir(&spec.Spec{Dir: dir}))
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("remove rootfs mount point: %w", err)
+	}
+	return nil
+}
+
+// PID is init's PID in the host's namespace: the target of cgroup and network setup.
+func (c *Container) PID() int { return c.pid }
+
+// Dir is the container directory.
+func (c *Container) Dir() string { return c.dir }
+
+// Tty reports whether the workload has a terminal.
+func (c *Container) Tty() bool { return c.tty }
+
+func (c *Container) call(ctx context.Context, req *shimapi.Request) (*shimapi.Response, error) {
+	dl, _ := ctx.Deadline()
+	resp, _, err := shimapi.Call(c.sock, req, false, dl)
+	if err != nil && resp == nil {
+		return nil, fmt.Errorf("shim: %w", err)
+	}
+	return resp, err
+}
+
+// Resume lets the held workload run. A workload that cannot start is a *StartError
+// (Code 126/127) and the container has exited with that code.
+func (c *Container) Resume(ctx context.Context) error {
+	if err := c.Ready(ctx); err != nil {
+		return err
+	}
+	_, err := c.call(ctx, &shimapi.Request{Op: shimapi.OpStart})
+	return err
+}
+
+// State asks the shim.
+func (c *Container) State() (*State, error) {
+	resp, err := c.call(context.Background(), &shimapi.Request{Op: shimapi.OpState})
+	if err != nil {
+		return nil, err
+	}
+	return resp.State, nil
+}
+
+// Signal sends sig to init, which forwards it to the workload (SIGKILL ends init and so
+// the whole container). It goes through the shim: never to a stored, reusable PID.
+func (c *Container) Signal(sig syscall.Signal) error {
+	_, err := c.call(context.Background(), &shimapi.Request{Op: shimapi.OpSignal, Signal: int(sig)})
+	return err
+}
+
+// Resize sets the container's terminal size.
+func (c *Container) Resize(height, width uint16) error {
+	_, err := c.call(context.Background(), &shimapi.Request{Op: shimapi.OpResize, Height: height, Width: width})
+	return err
+}
+
+// WaitReaped is Wait that also reports the end of the container's processes: reaped yields
+// true once the shim has reaped init (every process and namespace of the container is
+// gone), false when the shim cannot tell (it is gone, or had finished already).
+func (c *Container) WaitReaped(ctx context.Context) (ex *Exit, reaped <-chan bool, err error) {
+	ex, reaped, err = shimapi.Wait(ctx, c.sock)
+	if err == nil {
+		return ex, reaped, nil
+	}
+	closed := make(chan bool)
+	close(closed)
+	if ctx.Err() != nil {
+		return nil, closed, ctx.Err()
+	}
+	if e, rerr := ReadExit(c.dir); rerr == nil {
+		return e, closed, nil
+	}
+	return nil, closed, fmt.Errorf("wait for container: %w", err)
+}
+
+// Wait returns the workload's exit once it has ended (exit.json is written by then). A shim
+// that died without recording it is an error.
+func (c *Container) Wait(ctx context.Context) (*Exit, error) {
+	resp, err := shimapi.CallContext(ctx, c.sock, &shimapi.Request{Op: shimapi.OpWait})
+	if err == nil && resp.Exit != nil {
+		return resp.Exit, nil
+	}
+	if ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	// The shim may have finished between our calls: its record is on disk.
+	if e, rerr := ReadExit(c.dir); rerr == nil {
+		return e, nil
+	}
+	if err == nil {
+		err = errors.New("no exit status")
+	}
+	return nil, fmt.Errorf("wait for container: %w", err)
+}

@@ -1,0 +1,5 @@
+//go:build !race
+
+package shimclient_test
+
+const raceEnabled = false
