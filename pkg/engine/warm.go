@@ -60,7 +60,7 @@ const maxAnnounced = 32
 
 // announceFor is how long announced starts keep the pool above its size: starts that do
 // not come by then (the client failed, or its containers do not fit a warm pair) leave.
-const announceFor = 10 * time.Second
+const announceFor = 30 * time.Second
 
 // warmCgroupPrefix names this daemon's warm cgroups: daemons on one host (tests) must not
 // take or remove each other's.
