@@ -50,10 +50,15 @@ type warmShim struct {
 	cgroup string // its own cgroup, renamed to the container's when taken; "" on v2
 }
 
-// How long a start waits at most for a warm shim being made that no other start waits
-// for, before making its own. A fill in flight is ahead of a cold start begun now (both
-// start a shim and an init), so this only bounds a fill that hangs.
-const warmWait = time.Second
+// How long a start waits for a warm shim being made before making its own (a fill takes
+// ~20 ms, most of it a kernel grace period; a cold start ~25 ms).
+const warmWait = 15 * time.Millisecond
+
+// How long an announced start waits at most for a warm shim being made that no other
+// start waits for: the pair was made for it, and is ahead of a cold start begun now (both
+// start a shim and an init) that would share the CPUs with the rest of the burst. This
+// only bounds a fill that hangs.
+const announcedWait = time.Second
 
 // maxAnnounced bounds the pairs an announcement adds (each holds a shim and an init).
 const maxAnnounced = 32
@@ -78,14 +83,16 @@ func (e *Engine) takeWarm(ctx context.Context, s *spec.Spec) *warmShim {
 	}
 	p := &e.warm
 	t0 := time.Now()
-	deadline := time.NewTimer(warmWait)
-	defer deadline.Stop()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.wanted = true
+	wait := warmWait
 	if p.announced > 0 {
 		p.announced-- // this is one of them, warm or not
+		wait = announcedWait
 	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
 	for {
 		if n := len(p.idle); n > 0 {
 			ws := p.idle[n-1]
