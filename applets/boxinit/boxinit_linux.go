@@ -129,7 +129,7 @@ func Main(ctx context.Context, args []string) error {
 	if ch.Empty() {
 		spec.Prewarm() // a warm init: nothing to do until its container comes
 		// It may wait for minutes: it gives back what start-up touched meanwhile.
-		trim = rsstrim.NewTrimmer(100 * time.Millisecond)
+		trim = rsstrim.NewTrimmer(rsstrim.PairQuiet)
 		go trim.Run()
 		trim.Nudge()
 	}
@@ -190,7 +190,7 @@ func Main(ctx context.Context, args []string) error {
 	// reaping and forwarding, and lets the trims drop clean data pages too.
 	runtime.GOMAXPROCS(1)
 	if in.trim == nil {
-		in.trim = rsstrim.NewTrimmer(100 * time.Millisecond)
+		in.trim = rsstrim.NewTrimmer(rsstrim.PairQuiet)
 		go in.trim.Run()
 	}
 	return in.loop(msgs, sigc)

@@ -117,8 +117,8 @@ func Main(ctx context.Context, args []string) error {
 }
 
 // trimQuiet is how long the shim must have had nothing new to do before it gives memory
-// back: work in flight would fault back in what a trim drops.
-const trimQuiet = 100 * time.Millisecond
+// back.
+const trimQuiet = rsstrim.PairQuiet
 
 func codeOf(err error) int {
 	var se *shimapi.Error

@@ -175,12 +175,19 @@ func (r *Runner) Prepare(ctx context.Context, services []string, build, noBuild 
 		return nil, err
 	}
 	ids := map[string]string{}
+	present := map[string]string{} // image name -> ID, for services that share an image
 	for _, n := range services {
-		id, err := r.ensureImage(ctx, r.P.Services[n], build, noBuild)
+		s := r.P.Services[n]
+		name := ImageName(r.P, s)
+		if id, ok := present[name]; ok && s.Build == nil && s.PullPolicy != types.PullPolicyAlways {
+			ids[n] = id
+			continue
+		}
+		id, err := r.ensureImage(ctx, s, build, noBuild)
 		if err != nil {
 			return nil, err
 		}
-		ids[n] = id
+		ids[n], present[name] = id, id
 	}
 	return ids, nil
 }
@@ -205,13 +212,24 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 	if err := r.checkPorts(ctx, services); err != nil {
 		return err
 	}
+	existing, err := r.Containers(ctx)
+	if err != nil {
+		return err
+	}
+	// The daemon readies a warm shim for each container to start while the networks,
+	// images and containers are made; a build first would only share the CPUs with them.
+	building := o.Build || slices.ContainsFunc(services, func(n string) bool {
+		return r.P.Services[n].PullPolicy == types.PullPolicyAlways || r.P.Services[n].PullPolicy == types.PullPolicyBuild
+	})
+	if !building {
+		r.announce(ctx, services, existing, o)
+	}
 	images, err := r.Prepare(ctx, services, o.Build, o.NoBuild)
 	if err != nil {
 		return err
 	}
-	existing, err := r.Containers(ctx)
-	if err != nil {
-		return err
+	if building {
+		r.announce(ctx, services, existing, o)
 	}
 	err = r.inOrder(services, false, func(name string) error {
 		return r.converge(ctx, r.P.Services[name], existing, images[name], o)
@@ -241,6 +259,40 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 		}
 	}
 	return nil
+}
+
+// announce tells the daemon how many containers this up is about to start in namespaces
+// of their own (those a warm shim fits): it readies that many meanwhile. Only a hint: an
+// error changes nothing but speed.
+func (r *Runner) announce(ctx context.Context, services []string, existing []api.ContainerSummary, o UpOptions) {
+	n := 0
+	for _, name := range services {
+		s := r.P.Services[name]
+		if !fitsWarm(s) {
+			continue
+		}
+		running := 0
+		for _, c := range serviceContainers(existing, name) {
+			if c.Status == "running" && !o.ForceRecreate {
+				running++ // kept unless its configuration changed
+			}
+		}
+		n += max(r.replicas(s, o.Scale)-running, 0)
+	}
+	if n > 0 {
+		r.C.ContainerPrewarm(ctx, n)
+	}
+}
+
+// fitsWarm says whether s's containers get namespaces of their own, as a warm shim's init
+// has: not the host's or another container's, no user namespace.
+func fitsWarm(s types.ServiceConfig) bool {
+	switch s.NetworkMode {
+	case "", "bridge", "none", "default":
+	default:
+		return false
+	}
+	return s.Pid == "" && (s.Ipc == "" || s.Ipc == "private") && s.Uts == "" && s.UserNSMode == ""
 }
 
 // checkPorts refuses, before anything is made, a published host port that a running

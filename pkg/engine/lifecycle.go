@@ -257,6 +257,8 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	}
 	var settled <-chan struct{} // this run's end is handled: cleaned up, or removed (--rm)
 	defer func() { go e.fillWarmAfter(settled) }()
+	e.startBegins()
+	defer e.startEnds()
 	ws := e.takeWarm(ctx, s)
 	s.InitInCgroup = ws != nil
 	if err := s.Save(); err != nil {
@@ -289,8 +291,9 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		joined <- nil
 	}()
 	ready := make(chan error, 1)
-	go func() { ready <- shim.Ready(ctx) }()
+	go func() { err := shim.Ready(ctx); lap("init ready"); ready <- err }()
 	err = e.attachStartNetwork(ctx, &r, sn, shim, before)
+	lap("network attached")
 	ports := sn.ports
 	if jerr := <-joined; jerr != nil && err == nil {
 		err = fmt.Errorf("container %s: join cgroup: %w", r.Name, jerr)

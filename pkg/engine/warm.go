@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"runtime"
 	"strings"
 	"sync"
 	"time"
@@ -22,14 +23,26 @@ import (
 // the shim's and init's process starts (~5 ms each).
 //
 // The pool fills only once a container has started that could have used it: a daemon that
-// runs no containers pays nothing for it.
+// runs no containers pays nothing for it. A client about to start several containers at
+// once (compose up) announces them (Prewarm): the pool then fills up to that many while the
+// client still creates them, so that each start finds a pair instead of paying a cold one.
 type warmPool struct {
 	mu      sync.Mutex
 	idle    []*warmShim
 	filling int
+	waiting int           // starts waiting for a fill in flight, each for one of its own
 	filled  chan struct{} // closed (and replaced) whenever a fill ends
 	wanted  bool
 	closed  bool
+	// announced is how many announced starts have not taken their pair yet, until
+	// announcedUntil; the pool's size is the larger of it and Cfg.WarmShims.
+	announced      int
+	announcedUntil time.Time
+	// starting counts starts in flight; refills wait while they keep every CPU busy
+	// (deferred says one did), so that a burst of starts does not share the CPUs with
+	// pairs made for later.
+	starting int
+	deferred bool
 }
 
 type warmShim struct {
@@ -40,6 +53,19 @@ type warmShim struct {
 // How long a start waits for a warm shim being made before making its own (a fill takes
 // ~20 ms, most of it a kernel grace period; a cold start ~25 ms).
 const warmWait = 15 * time.Millisecond
+
+// How long an announced start waits at most for a warm shim being made that no other
+// start waits for: the pair was made for it, and is ahead of a cold start begun now (both
+// start a shim and an init) that would share the CPUs with the rest of the burst. This
+// only bounds a fill that hangs.
+const announcedWait = time.Second
+
+// maxAnnounced bounds the pairs an announcement adds (each holds a shim and an init).
+const maxAnnounced = 32
+
+// announceFor is how long announced starts keep the pool above its size: starts that do
+// not come by then (the client failed, or its containers do not fit a warm pair) leave.
+const announceFor = 30 * time.Second
 
 // warmCgroupPrefix names this daemon's warm cgroups: daemons on one host (tests) must not
 // take or remove each other's.
@@ -57,11 +83,16 @@ func (e *Engine) takeWarm(ctx context.Context, s *spec.Spec) *warmShim {
 	}
 	p := &e.warm
 	t0 := time.Now()
-	deadline := time.NewTimer(warmWait)
-	defer deadline.Stop()
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.wanted = true
+	wait := warmWait
+	if p.announced > 0 {
+		p.announced-- // this is one of them, warm or not
+		wait = announcedWait
+	}
+	deadline := time.NewTimer(wait)
+	defer deadline.Stop()
 	for {
 		if n := len(p.idle); n > 0 {
 			ws := p.idle[n-1]
@@ -69,23 +100,92 @@ func (e *Engine) takeWarm(ctx context.Context, s *spec.Spec) *warmShim {
 			e.Log.Debug("warm shim taken", "waited", time.Since(t0), "left", n-1)
 			return ws
 		}
-		if p.filling == 0 || p.closed {
+		// Each fill in flight is waited for by one start at most: the others start cold
+		// at once rather than queue behind a pair that another start takes.
+		if p.filling <= p.waiting || p.closed {
 			e.Log.Debug("no warm shim", "waited", time.Since(t0), "filling", p.filling)
 			return nil
 		}
 		filled := p.filled
+		p.waiting++
 		p.mu.Unlock()
 		select {
 		case <-filled:
 			p.mu.Lock()
+			p.waiting--
 		case <-deadline.C:
 			p.mu.Lock()
+			p.waiting--
 			e.Log.Debug("no warm shim", "waited", time.Since(t0), "filling", p.filling)
 			return nil
 		case <-ctx.Done():
 			p.mu.Lock()
+			p.waiting--
 			return nil
 		}
+	}
+}
+
+// Prewarm announces n starts about to come: the pool fills up to n pairs now (when it is
+// on), and goes back to its size as they are taken or once announceFor has passed.
+func (e *Engine) Prewarm(n int) {
+	if e.Cfg.WarmShims <= 0 || n <= 0 {
+		return
+	}
+	p := &e.warm
+	p.mu.Lock()
+	p.wanted = true
+	p.announced = min(max(p.announced, n), maxAnnounced)
+	p.announcedUntil = time.Now().Add(announceFor)
+	p.mu.Unlock()
+	e.fillWarm()
+	time.AfterFunc(announceFor+time.Second, e.shrinkWarm)
+}
+
+// size is how many pairs the pool holds: its configured size, or more while announced
+// starts are to come. p.mu is held.
+func (e *Engine) warmSize(p *warmPool) int {
+	if p.announced > 0 && time.Now().After(p.announcedUntil) {
+		p.announced = 0
+	}
+	return max(e.Cfg.WarmShims, p.announced)
+}
+
+// shrinkWarm ends the idle pairs above the pool's size once an announcement is over.
+func (e *Engine) shrinkWarm() {
+	p := &e.warm
+	p.mu.Lock()
+	var extra []*warmShim
+	if n := e.warmSize(p); len(p.idle) > n {
+		extra = append(extra, p.idle[n:]...)
+		p.idle = p.idle[:n]
+	}
+	p.mu.Unlock()
+	for _, ws := range extra {
+		e.discardWarm(ws)
+	}
+}
+
+// startBegins and startEnds count a start in flight; the last of a burst that kept
+// every CPU busy runs the refill it put off.
+func (e *Engine) startBegins() {
+	p := &e.warm
+	p.mu.Lock()
+	p.starting++
+	p.mu.Unlock()
+}
+
+func (e *Engine) startEnds() {
+	p := &e.warm
+	p.mu.Lock()
+	p.starting--
+	refill := p.deferred && p.starting < runtime.NumCPU()
+	if refill {
+		p.deferred = false
+	}
+	p.mu.Unlock()
+	if refill {
+		e.fillWarm()
 	}
 }
 
@@ -120,7 +220,13 @@ func (e *Engine) fillWarm() {
 	if p.filled == nil {
 		p.filled = make(chan struct{})
 	}
-	for len(p.idle)+p.filling < e.Cfg.WarmShims {
+	// Starts in flight on every CPU: a pair made now would slow them all down, and is
+	// needed only by a start after them.
+	if p.starting >= runtime.NumCPU() && p.announced == 0 {
+		p.deferred = true
+		return
+	}
+	for len(p.idle)+p.filling < e.warmSize(p) {
 		p.filling++
 		go e.makeWarm()
 	}

@@ -50,6 +50,13 @@ func trim(collect bool) {
 	}
 }
 
+// PairQuiet is how long a shim or an init must have had nothing new to do before it
+// trims: work in flight would fault back in what a trim drops. Longer than a burst of
+// starts takes (compose up): a trim of the first containers' pairs would share the CPUs
+// with the starts of the others. Longer too than a warm pair usually waits before a start
+// takes it, which then finds its pages still mapped instead of faulting them back.
+const PairQuiet = 300 * time.Millisecond
+
 // Trimmer trims once its process has been quiet for a while after work: Trim after work
 // (Kick), and after a garbage collection alone a trim without a collection of its own (the
 // runtime forces one every two minutes, and its stack scans fault in megabytes of the

@@ -404,6 +404,11 @@ func (c *Client) ContainerStart(ctx context.Context, id string) error {
 	return c.JSONNoTimeout(ctx, "POST", "/containers/start", url.Values{"id": {id}}, nil, nil)
 }
 
+// ContainerPrewarm runs POST /containers/prewarm: n containers are about to start.
+func (c *Client) ContainerPrewarm(ctx context.Context, n int) error {
+	return c.JSON(ctx, "POST", "/containers/prewarm", url.Values{"count": {strconv.Itoa(n)}}, nil, nil)
+}
+
 // ContainerStop runs POST /containers/stop; t is the grace in seconds (nil: the
 // container's own stop timeout).
 func (c *Client) ContainerStop(ctx context.Context, id string, t *int) error {

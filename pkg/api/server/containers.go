@@ -244,6 +244,19 @@ func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
 	})
 }
 
+// containerPrewarm announces count starts about to come (compose up): the daemon readies
+// that many warm shims meanwhile.
+func (s *Server) containerPrewarm(ctx *fasthttp.RequestCtx) {
+	action(ctx, "count", func(v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return errdefs.Invalid("count: expected a number of containers from 1 to 1000")
+		}
+		s.eng.Prewarm(n)
+		return nil
+	})
+}
+
 func stopTimeout(ctx *fasthttp.RequestCtx) (*time.Duration, error) {
 	t := queryString(ctx, "t")
 	if t == "" {

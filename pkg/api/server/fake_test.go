@@ -41,6 +41,8 @@ func (f *fakeServices) StartContainer(ctx context.Context, ref string, before en
 	return "", f.called("StartContainer")
 }
 
+func (f *fakeServices) Prewarm(n int) { f.called("Prewarm") }
+
 func (f *fakeServices) StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*engine.RunStarted, error) {
 	return &engine.RunStarted{}, f.called("StartAttached")
 }

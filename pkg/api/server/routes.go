@@ -31,6 +31,7 @@ func (s *Server) routes() *router.Router {
 	r.POST("/containers/create", s.containerCreate)
 	r.POST("/containers/run", s.containerRun)
 	r.POST("/containers/start", s.containerStart)
+	r.POST("/containers/prewarm", s.containerPrewarm)
 	r.POST("/containers/stop", s.containerStop)
 	r.POST("/containers/restart", s.containerRestart)
 	r.POST("/containers/kill", s.containerKill)

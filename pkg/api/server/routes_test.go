@@ -182,3 +182,18 @@ func TestRoutesRefuseBadBodies(t *testing.T) {
 		}
 	}
 }
+
+// Prewarm takes a count of containers about to start: anything else is a 400 naming it,
+// and the engine is not reached.
+func TestPrewarmCount(t *testing.T) {
+	for uri, want := range map[string]int{"?count=3": 204, "": 400, "?count=0": 400, "?count=x": 400, "?count=1001": 400} {
+		f := &fakeServices{}
+		status, body := do(t, serveFake(t, f), "POST", "/containers/prewarm"+uri, "")
+		if status != want || want == 400 && !strings.Contains(body, "count") {
+			t.Errorf("%s: %d %s, want %d", uri, status, body, want)
+		}
+		if called := len(f.calls) > 0; called != (want == 204) {
+			t.Errorf("%s: engine calls %v", uri, f.calls)
+		}
+	}
+}

@@ -22,6 +22,7 @@ type Containers interface {
 	CreateContainer(ctx context.Context, req api.CreateRequest) (string, []string, error)
 	RunContainer(ctx context.Context, req api.CreateRequest, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error)
 	StartContainer(ctx context.Context, ref string, before engine.BeforeResume) (string, error)
+	Prewarm(n int)
 	StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*engine.RunStarted, error)
 	AttachContainer(ctx context.Context, ref string, stdin bool) (*shimclient.Conn, bool, error)
 	StopContainer(ctx context.Context, ref string, timeout *time.Duration) error
