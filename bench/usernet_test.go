@@ -31,7 +31,9 @@ import (
 // rtnetlink, until the kernel announces it unlisted (what `network rm` waits for; `ip link
 // del` waits longer, for the device's release). Medians of 30 each, interleaved. Beside
 // them, for the parts: the same create + rm through the API from this process (no CLI
-// process), and one CLI call that asks the daemon next to nothing (`network ls -q`).
+// process), one API call that asks the daemon next to nothing (the network list: what a
+// request costs), and one CLI call doing the same (`network ls -q`: what a CLI process
+// costs).
 func BenchmarkNetworkCreateRemove(b *testing.B) {
 	testutil.RequirePrivileged(b, testutil.Overlay)
 	d := startNetDaemon(b)
@@ -61,7 +63,7 @@ func BenchmarkNetworkCreateRemove(b *testing.B) {
 	}
 	defer rt.Close()
 	const n = 30
-	var mb, ip, apiT, cli, kern []time.Duration
+	var mb, ip, apiT, apiCall, cli, kern []time.Duration
 	for i := 0; b.Loop(); i++ {
 		for j := 0; j < n; j++ {
 			name := "bn" + strconv.Itoa(i*n+j)
@@ -70,6 +72,11 @@ func BenchmarkNetworkCreateRemove(b *testing.B) {
 				exec.Command("ip", "addr", "add", "10.234.10.1/24", "dev", "mbbench0"),
 				exec.Command("ip", "link", "del", "mbbench0")))
 			apiT = append(apiT, viaAPI("ba"+strconv.Itoa(i*n+j)))
+			t := time.Now()
+			if _, err := d.api.NetworkList(ctx); err != nil {
+				b.Fatal(err)
+			}
+			apiCall = append(apiCall, time.Since(t))
 			cli = append(cli, timed(mbCmd(b, d, "network", "ls", "-q")))
 			kern = append(kern, kernelBridge(b, rt, "mbbenchk0", netip.MustParsePrefix("10.234.11.1/24")))
 		}
@@ -79,6 +86,7 @@ func BenchmarkNetworkCreateRemove(b *testing.B) {
 	b.ReportMetric(ms(median(ip)), "ms-iproute2")
 	b.ReportMetric(float64(median(mb))/float64(median(ip)), "minibox/iproute2")
 	b.ReportMetric(ms(median(apiT)), "ms-api-create+rm")
+	b.ReportMetric(ms(median(apiCall)), "ms-api-call")
 	b.ReportMetric(ms(median(cli)), "ms-cli-call")
 	b.ReportMetric(ms(median(kern)), "ms-kernel-floor")
 	b.ReportMetric(float64(median(apiT))/float64(median(kern)), "api/kernel-floor")
