@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"runtime"
@@ -13,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jsimonetti/rtnetlink/v2"
+	"github.com/mdlayher/netlink"
 	"github.com/miekg/dns"
 	"golang.org/x/sys/unix"
 
@@ -21,11 +24,16 @@ import (
 )
 
 // BenchmarkNetworkCreateRemove: `network create` + `network rm` of a user-defined network
-// (bridge, address, rules, record, and back), CLI and daemon included, beside its peer: the
-// bridge and its address made and removed with iproute2 (`ip link add`, `ip addr add`,
-// `ip link del`: three processes, no rules, no record). Medians of 30 each, interleaved.
-// Beside them, for the parts: the same create + rm through the API from this process (no
-// CLI process), and one CLI call that asks the daemon next to nothing (`network ls -q`).
+// (bridge, address, rules, record, and back), CLI and daemon included, beside its peers:
+// the bridge and its address made and removed with iproute2 (`ip link add`, `ip addr add`,
+// `ip link del`: three processes, no rules, no record), and the kernel's floor: the same
+// bridge made up with its alias and address, and removed, from this process through
+// rtnetlink, until the kernel announces it unlisted (what `network rm` waits for; `ip link
+// del` waits longer, for the device's release). Medians of 30 each, interleaved. Beside
+// them, for the parts: the same create + rm through the API from this process (no CLI
+// process), one API call that asks the daemon next to nothing (the network list: what a
+// request costs), and one CLI call doing the same (`network ls -q`: what a CLI process
+// costs).
 func BenchmarkNetworkCreateRemove(b *testing.B) {
 	testutil.RequirePrivileged(b, testutil.Overlay)
 	d := startNetDaemon(b)
@@ -49,8 +57,13 @@ func BenchmarkNetworkCreateRemove(b *testing.B) {
 		}
 		return time.Since(t)
 	}
+	rt, err := rtnetlink.Dial(nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer rt.Close()
 	const n = 30
-	var mb, ip, apiT, cli []time.Duration
+	var mb, ip, apiT, apiCall, cli, kern []time.Duration
 	for i := 0; b.Loop(); i++ {
 		for j := 0; j < n; j++ {
 			name := "bn" + strconv.Itoa(i*n+j)
@@ -59,7 +72,13 @@ func BenchmarkNetworkCreateRemove(b *testing.B) {
 				exec.Command("ip", "addr", "add", "10.234.10.1/24", "dev", "mbbench0"),
 				exec.Command("ip", "link", "del", "mbbench0")))
 			apiT = append(apiT, viaAPI("ba"+strconv.Itoa(i*n+j)))
+			t := time.Now()
+			if _, err := d.api.NetworkList(ctx); err != nil {
+				b.Fatal(err)
+			}
+			apiCall = append(apiCall, time.Since(t))
 			cli = append(cli, timed(mbCmd(b, d, "network", "ls", "-q")))
+			kern = append(kern, kernelBridge(b, rt, "mbbenchk0", netip.MustParsePrefix("10.234.11.1/24")))
 		}
 	}
 	ms := func(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
@@ -67,7 +86,63 @@ func BenchmarkNetworkCreateRemove(b *testing.B) {
 	b.ReportMetric(ms(median(ip)), "ms-iproute2")
 	b.ReportMetric(float64(median(mb))/float64(median(ip)), "minibox/iproute2")
 	b.ReportMetric(ms(median(apiT)), "ms-api-create+rm")
+	b.ReportMetric(ms(median(apiCall)), "ms-api-call")
 	b.ReportMetric(ms(median(cli)), "ms-cli-call")
+	b.ReportMetric(ms(median(kern)), "ms-kernel-floor")
+	b.ReportMetric(float64(median(apiT))/float64(median(kern)), "api/kernel-floor")
+}
+
+// kernelBridge makes bridge name up, with an alias and address gw, and removes it, through
+// rtnetlink from this process; it returns once the kernel announced the bridge unlisted.
+func kernelBridge(b *testing.B, rt *rtnetlink.Conn, name string, gw netip.Prefix) time.Duration {
+	events, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{Groups: unix.RTMGRP_LINK})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer events.Close()
+	t := time.Now()
+	if err := rt.Link.New(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
+		Attributes: &rtnetlink.LinkAttributes{Name: name, Info: &rtnetlink.LinkInfo{Kind: "bridge"}}}); err != nil {
+		b.Fatalf("create bridge %s: %v", name, err)
+	}
+	msgs, err := rt.Execute(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Attributes: &rtnetlink.LinkAttributes{Name: name}},
+		unix.RTM_GETLINK, netlink.Request)
+	if err != nil || len(msgs) != 1 {
+		b.Fatalf("get bridge %s: %v", name, err)
+	}
+	index := msgs[0].(*rtnetlink.LinkMessage).Index
+	alias := "minibox bench"
+	if err := rt.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: index, Attributes: &rtnetlink.LinkAttributes{Alias: &alias}}); err != nil {
+		b.Fatalf("alias of %s: %v", name, err)
+	}
+	a := gw.Addr().AsSlice()
+	if err := rt.Address.New(&rtnetlink.AddressMessage{Family: unix.AF_INET, PrefixLength: uint8(gw.Bits()), Index: index,
+		Attributes: &rtnetlink.AddressAttributes{Address: a, Local: a}}); err != nil {
+		b.Fatalf("address of %s: %v", name, err)
+	}
+	deleted := make(chan error, 1)
+	go func() {
+		_, err := rt.Execute(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Attributes: &rtnetlink.LinkAttributes{Name: name}},
+			unix.RTM_DELLINK, netlink.Request|netlink.Acknowledge)
+		deleted <- err
+	}()
+	for {
+		ms, err := events.Receive()
+		if err != nil {
+			b.Fatalf("link events: %v", err)
+		}
+		for _, m := range ms {
+			var l rtnetlink.LinkMessage
+			if m.Header.Type == unix.RTM_DELLINK && l.UnmarshalBinary(m.Data) == nil && l.Family == unix.AF_UNSPEC &&
+				l.Attributes != nil && l.Attributes.Name == name {
+				el := time.Since(t)
+				if err := <-deleted; err != nil { // the next round reuses the name
+					b.Fatalf("delete bridge %s: %v", name, err)
+				}
+				return el
+			}
+		}
+	}
 }
 
 // BenchmarkRunUserNetwork: `run --rm busybox true` on a user-defined network beside the

@@ -235,11 +235,11 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 			nm.Release(addr)
 		}
 		for _, a := range atts {
-			a.m.DetachWait(context.Background(), r.ID)
+			a.m.Detach(context.Background(), r.ID)
 		}
 		releaseAttachments(atts)
 		if sn.bnm != nil {
-			sn.bnm.DetachWait(context.Background(), r.ID)
+			sn.bnm.Detach(context.Background(), r.ID)
 			sn.bnm.Release(sn.bridge.Addr)
 		}
 		e.cg.Remove(s.CgroupPath)
@@ -549,14 +549,22 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 		e.containerEvent(&r, "oom", nil)
 	}
 	e.containerEvent(&r, "die", map[string]string{"exitCode": strconv.Itoa(ex.ExitCode)})
-	if e.net != nil && (r.Request.Network == "bridge" || r.Bridge != nil) {
-		e.net.Detach(context.Background(), r.ID)
-		e.namesChanged()
-	}
-	// User-defined networks' veths are waited for: `rm -f`, `run --rm` and a `network rm`
-	// right after them must find them gone.
+	// The veths are waited for (while the rest is cleaned up): `rm -f`, `run --rm` and a
+	// `network rm` right after them must find them gone.
 	netDone := make(chan struct{})
-	go func() { defer close(netDone); e.detachUserNets(&r) }()
+	bridge := e.net
+	onBridge := bridge != nil && (r.Request.Network == "bridge" || r.Bridge != nil)
+	go func() {
+		defer close(netDone)
+		if onBridge {
+			if err := bridge.Detach(context.Background(), r.ID); err != nil {
+				e.Log.Warn("detach from the bridge", "id", r.ID[:12], "err", err)
+			}
+		}
+		if e.detachUserNets(&r) || onBridge {
+			e.namesChanged()
+		}
+	}()
 	t := time.Now()
 	dir := e.ctrDir(r.ID)
 	var early chan error

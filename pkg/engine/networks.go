@@ -60,8 +60,9 @@ type networksArea struct {
 	nets     map[string]*userNet // by id
 	netNames map[string]string   // name -> id
 	netOp    sync.Mutex
-	// netClosing counts the Managers of removed networks still closing.
-	netClosing sync.WaitGroup
+	// netBackground counts what network operations left running after their answer: the
+	// Managers of removed networks closing, name tables of created ones being published.
+	netBackground sync.WaitGroup
 	// onNames is called after every change of who is on which network with which
 	// address (the DNS name table); nil until the networks are open.
 	onNames func()
@@ -218,7 +219,7 @@ func (e *Engine) CreateNetwork(ctx context.Context, req api.NetworkCreateRequest
 	}
 	auto := !subnet.IsValid()
 	if !auto {
-		if o, ok := overlap(subnet, used); ok {
+		if o, ok := overlap(host, subnet, used); ok {
 			return nil, errdefs.Conflict(fmt.Sprintf("subnet %s overlaps %s", subnet, o))
 		}
 	}
@@ -245,9 +246,17 @@ func (e *Engine) CreateNetwork(ctx context.Context, req api.NetworkCreateRequest
 		if err != nil {
 			return nil, err
 		}
+		e.setNet(un, true)
 		e.Log.Info("network created", "name", rec.Name, "id", rec.ID[:12], "subnet", rec.Subnet.String(), "bridge", rec.Bridge)
 		e.publish(Event{Type: EventNetwork, Action: "create", ID: rec.ID, Attributes: map[string]string{"name": rec.Name}})
-		e.namesChanged()
+		// The resolver learns of the network in the background (~1 ms, more when it has to
+		// be started): nothing asks it before a container joins, and a container's start
+		// publishes the names again, waiting for this, before its process runs.
+		e.netBackground.Add(1)
+		go func() {
+			defer e.netBackground.Done()
+			e.namesChanged()
+		}()
 		return e.networkInfo(un), nil
 	}
 }
@@ -265,21 +274,36 @@ func (s *subnetTaken) Error() string {
 func (s *subnetTaken) Is(t error) bool { return t == errdefs.ErrConflict }
 
 // makeNetwork sets up rec's bridge and rules and writes its record; on error it takes
-// them away again.
+// them away again. The caller puts the network in the books.
 func (e *Engine) makeNetwork(ctx context.Context, rec netRecord) (_ *userNet, err error) {
 	m, err := network.New(e.netConfig(&rec), e.Log.With("area", "network", "network", rec.Name))
 	if err != nil {
 		return nil, err
 	}
+	// The record is written while the kernel makes the bridge: a daemon killed before the
+	// answer finds it and makes what is missing (as for any network at start), one killed
+	// before the record finds a bridge of its root that no record names and removes it.
+	// No fsync, the rename suffices: a power cut right after the create may lose the
+	// record (loadNetworks skips an unreadable one), as it loses the bridge; the fsync cost
+	// more than the rest of the create.
+	b, _ := json.MarshalIndent(rec, "", "  ")
+	saved := make(chan error, 1)
+	go func() { saved <- atomicfile.Replace(e.netRecordPath(rec.ID), b, 0o600) }()
 	defer func() {
+		if serr := <-saved; err == nil {
+			err = serr
+		}
 		if err != nil {
 			if rerr := m.Remove(context.Background()); rerr != nil {
 				e.Log.Warn("undo network", "name", rec.Name, "err", rerr)
 			}
 			m.Close()
+			if rerr := os.Remove(e.netRecordPath(rec.ID)); rerr != nil && !errors.Is(rerr, os.ErrNotExist) {
+				e.Log.Warn("undo network record", "name", rec.Name, "err", rerr)
+			}
 		}
 	}()
-	if err := m.EnsureBridge(ctx); err != nil {
+	if err := m.CreateBridge(ctx); err != nil {
 		return nil, fmt.Errorf("network %s: %w", rec.Name, err)
 	}
 	// Two daemons may pick one free subnet at once: whoever sees another device with it
@@ -289,26 +313,15 @@ func (e *Engine) makeNetwork(ctx context.Context, rec netRecord) (_ *userNet, er
 		return nil, err
 	}
 	if taken {
-		return nil, &subnetTaken{p: rec.Subnet, what: h.Prefix.String() + " on " + h.Dev}
+		return nil, &subnetTaken{p: rec.Subnet, what: h.Prefix.String() + " on " + m.LinkName(h.Index)}
 	}
-	b, _ := json.MarshalIndent(rec, "", "  ")
-	// No fsync, the rename suffices: a power cut right after the create may lose the
-	// record (loadNetworks skips an unreadable one), as it loses the bridge; the fsync
-	// cost more than the rest of the create.
-	if err := atomicfile.Replace(e.netRecordPath(rec.ID), b, 0o600); err != nil {
-		return nil, err
-	}
-	un := &userNet{rec: rec, m: m}
-	e.nmu.Lock()
-	e.nets[rec.ID] = un
-	e.netNames[rec.Name] = rec.ID
-	e.nmu.Unlock()
-	return un, nil
+	return &userNet{rec: rec, m: m}, nil
 }
 
 type hostSubnet struct {
 	p    netip.Prefix
 	what string
+	link uint32 // the host's link it is on; named only for a message
 }
 
 func prefixes(hs []hostSubnet) []netip.Prefix {
@@ -319,9 +332,12 @@ func prefixes(hs []hostSubnet) []netip.Prefix {
 	return out
 }
 
-func overlap(p netip.Prefix, used []hostSubnet) (string, bool) {
+func overlap(host *network.Manager, p netip.Prefix, used []hostSubnet) (string, bool) {
 	for _, u := range used {
 		if u.p.Overlaps(p) {
+			if n := host.LinkName(u.link); n != "" {
+				return u.what + " on " + n, true
+			}
 			return u.what, true
 		}
 	}
@@ -337,17 +353,13 @@ func (e *Engine) usedSubnets(host *network.Manager, skip string) ([]hostSubnet, 
 	}
 	var used []hostSubnet
 	for _, h := range hs {
-		what := h.Prefix.String()
-		if h.Dev != "" {
-			what += " on " + h.Dev
-		}
-		used = append(used, hostSubnet{h.Prefix, what})
+		used = append(used, hostSubnet{p: h.Prefix, what: h.Prefix.String(), link: h.Index})
 	}
-	used = append(used, hostSubnet{e.Cfg.BridgeSubnet, e.Cfg.BridgeSubnet.String() + " of the default bridge network"})
+	used = append(used, hostSubnet{p: e.Cfg.BridgeSubnet, what: e.Cfg.BridgeSubnet.String() + " of the default bridge network"})
 	e.nmu.RLock()
 	for id, un := range e.nets {
 		if id != skip {
-			used = append(used, hostSubnet{un.rec.Subnet, un.rec.Subnet.String() + " of network " + un.rec.Name})
+			used = append(used, hostSubnet{p: un.rec.Subnet, what: un.rec.Subnet.String() + " of network " + un.rec.Name})
 		}
 	}
 	e.nmu.RUnlock()
@@ -400,29 +412,49 @@ func (e *Engine) removeNetwork(ctx context.Context, un *userNet) error {
 	if err != nil {
 		return err
 	}
-	if err := m.Remove(ctx); err != nil {
+	// Out of the books first: the name table without it is written while the kernel tears
+	// the bridge down (most of a removal's time), and nothing new joins it meanwhile. The
+	// record goes last: a daemon killed before finds it and makes bridge and rules again.
+	e.setNet(un, false)
+	names := make(chan struct{})
+	go func() { defer close(names); e.namesChanged() }()
+	err = m.Remove(ctx)
+	if err == nil {
+		if err = os.Remove(e.netRecordPath(un.rec.ID)); errors.Is(err, os.ErrNotExist) {
+			err = nil
+		}
+	}
+	<-names
+	if err != nil {
+		e.setNet(un, true)
+		e.namesChanged()
 		return fmt.Errorf("network %s: %w", un.rec.Name, err)
 	}
-	if err := os.Remove(e.netRecordPath(un.rec.ID)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return err
-	}
-	e.nmu.Lock()
-	delete(e.nets, un.rec.ID)
-	if e.netNames[un.rec.Name] == un.rec.ID {
-		delete(e.netNames, un.rec.Name)
-	}
-	e.nmu.Unlock()
 	// Close waits for the kernel to finish releasing the bridge, which need not hold up the
 	// answer; a daemon's shutdown waits for it (closeNetworks).
-	e.netClosing.Add(1)
+	e.netBackground.Add(1)
 	go func() {
-		defer e.netClosing.Done()
+		defer e.netBackground.Done()
 		m.Close()
 	}()
 	e.Log.Info("network removed", "name", un.rec.Name, "id", un.rec.ID[:12])
 	e.publish(Event{Type: EventNetwork, Action: "destroy", ID: un.rec.ID, Attributes: map[string]string{"name": un.rec.Name}})
-	e.namesChanged()
 	return nil
+}
+
+// setNet puts a network in the books (by id and name) or takes it out.
+func (e *Engine) setNet(un *userNet, in bool) {
+	e.nmu.Lock()
+	defer e.nmu.Unlock()
+	if in {
+		e.nets[un.rec.ID] = un
+		e.netNames[un.rec.Name] = un.rec.ID
+		return
+	}
+	delete(e.nets, un.rec.ID)
+	if e.netNames[un.rec.Name] == un.rec.ID {
+		delete(e.netNames, un.rec.Name)
+	}
 }
 
 // PruneNetworks removes every user-defined network no container is on.
@@ -864,7 +896,7 @@ func (e *Engine) disconnectBridge(ctx context.Context, ctrRef string, force bool
 	running := c.shim != nil
 	e.cmu.RUnlock()
 	if running && e.net != nil {
-		if err := e.net.DetachWait(ctx, r.ID); err != nil {
+		if err := e.net.Detach(ctx, r.ID); err != nil {
 			return err
 		}
 	}
@@ -904,7 +936,7 @@ func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ctrRef string, f
 		return errdefs.Conflict(fmt.Sprintf("container %s is not on network %s", r.Name, un.rec.Name))
 	}
 	if un.m != nil {
-		if err := un.m.DetachWait(ctx, r.ID); err != nil {
+		if err := un.m.Detach(ctx, r.ID); err != nil {
 			return err
 		}
 	}
@@ -979,7 +1011,7 @@ func (e *Engine) openNetworks(ctx context.Context, running map[string][]network.
 
 // closeNetworks releases the Managers; bridges, veths and rules stay.
 func (e *Engine) closeNetworks() {
-	e.netClosing.Wait()
+	e.netBackground.Wait()
 	e.nmu.Lock()
 	defer e.nmu.Unlock()
 	for _, un := range e.nets {
@@ -1037,21 +1069,18 @@ func releaseAttachments(atts []netAttachment) {
 
 // detachUserNets takes a container that ended off its user-defined networks, waiting for
 // its veths to go.
-func (e *Engine) detachUserNets(r *Record) {
-	changed := false
+func (e *Engine) detachUserNets(r *Record) (changed bool) {
 	for _, ep := range r.Endpoints {
 		un := e.netByID(ep.NetworkID)
 		if un == nil || un.m == nil {
 			continue
 		}
-		if err := un.m.DetachWait(context.Background(), r.ID); err != nil {
+		if err := un.m.Detach(context.Background(), r.ID); err != nil {
 			e.Log.Warn("detach from network", "id", r.ID[:12], "network", un.rec.Name, "err", err)
 		}
 		changed = true
 	}
-	if changed {
-		e.namesChanged()
-	}
+	return changed
 }
 
 // joinContainerNet points a `--network container:<name>` spec at the other container's

@@ -41,10 +41,12 @@ type Manager struct {
 	holds    map[string][]*hold  // by container id
 	attached map[string]Endpoint // by container id
 	reserved map[netip.Addr]time.Time
-	ready    bool // EnsureBridge ran since New
+	ready    bool   // EnsureBridge ran since New
+	brIndex  uint32 // the bridge's index once this Manager made or found it
 	// Unregistering a device waits for RCU grace periods (~20 ms here), so Detach leaves the
-	// veth's removal to a goroutine on a connection of its own; whatever needs the name again
-	// (Attach of the same id, Reconcile, Close) waits for it first.
+	// veth's removal to a goroutine on a connection of its own (dialled when first needed);
+	// whatever needs the name again (Attach of the same id, Reconcile, Close) waits for it
+	// first.
 	rtDel    *rtnetlink.Conn
 	deleting map[string]chan struct{} // by veth name; closed once gone
 	flushes  sync.WaitGroup           // UDP conntrack flushes in flight (they use m.ns)
@@ -70,10 +72,6 @@ func New(cfg Config, log *slog.Logger) (*Manager, error) {
 		nsfd = int(m.ns.Fd())
 	}
 	if m.rt, err = rtnetlink.Dial(&netlink.Config{NetNS: nsfd}); err != nil {
-		m.Close()
-		return nil, fmt.Errorf("dial rtnetlink: %w", err)
-	}
-	if m.rtDel, err = rtnetlink.Dial(&netlink.Config{NetNS: nsfd}); err != nil {
 		m.Close()
 		return nil, fmt.Errorf("dial rtnetlink: %w", err)
 	}
@@ -177,12 +175,7 @@ func (m *Manager) ensureBridge() (*rtnetlink.LinkMessage, error) {
 	if err := m.bridgeAddress(br.Index); err != nil {
 		return nil, err
 	}
-	if err := m.sysctl("net/ipv4/ip_forward", "1"); err != nil {
-		return nil, err
-	}
-	// route_localnet lets DNATed connections from 127.0.0.1 leave through the bridge; it is
-	// set on the bridge only (the guard chain drops what it would otherwise let in).
-	if err := m.sysctl("net/ipv4/conf/"+m.cfg.Bridge+"/route_localnet", "1"); err != nil {
+	if err := m.bridgeSysctls(); err != nil {
 		return nil, err
 	}
 	if err := m.writeTable(); err != nil {
@@ -192,35 +185,21 @@ func (m *Manager) ensureBridge() (*rtnetlink.LinkMessage, error) {
 	return br, nil
 }
 
+func (m *Manager) bridgeSysctls() error {
+	if err := m.sysctl("net/ipv4/ip_forward", "1"); err != nil {
+		return err
+	}
+	// route_localnet lets DNATed connections from 127.0.0.1 leave through the bridge; it is
+	// set on the bridge only (the guard chain drops what it would otherwise let in).
+	return m.sysctl("net/ipv4/conf/"+m.cfg.Bridge+"/route_localnet", "1")
+}
+
 // bridgeLink returns the bridge, created and up.
 func (m *Manager) bridgeLink() (*rtnetlink.LinkMessage, error) {
 	br, err := linkByName(m.rt, m.cfg.Bridge)
 	if errors.Is(err, errdefs.ErrNotFound) {
-		var alias *string
-		if m.cfg.Alias != "" {
-			alias = &m.cfg.Alias
-		}
-		req := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
-			Attributes: &rtnetlink.LinkAttributes{
-				Name:  m.cfg.Bridge,
-				Alias: alias,
-				// A fixed MAC: a bridge otherwise takes its lowest port's, and changes it (and
-				// every container's ARP entry for the gateway) as containers come and go.
-				Address: MAC(m.cfg.gateway()),
-				Info:    &rtnetlink.LinkInfo{Kind: "bridge"},
-			}}
-		if err := m.rt.Link.New(req); err != nil && !errors.Is(err, unix.EEXIST) {
-			return nil, fmt.Errorf("create bridge %s: %w", m.cfg.Bridge, err)
-		}
-		m.log.Info("bridge created", "bridge", m.cfg.Bridge, "subnet", m.cfg.Subnet.String())
-		br, err = linkByName(m.rt, m.cfg.Bridge)
-		if err == nil && alias != nil && (br.Attributes.Alias == nil || *br.Attributes.Alias != *alias) {
-			// RTM_NEWLINK leaves IFLA_IFALIAS out: it is set on the link made.
-			if err := m.rt.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: br.Index,
-				Attributes: &rtnetlink.LinkAttributes{Alias: alias}}); err != nil {
-				deleteLink(m.rt, m.cfg.Bridge)
-				return nil, fmt.Errorf("set alias of bridge %s: %w", m.cfg.Bridge, err)
-			}
+		br, err = m.newBridge()
+		if errors.Is(err, unix.EEXIST) { // made meanwhile (another daemon's minibox0)
 			br, err = linkByName(m.rt, m.cfg.Bridge)
 		}
 	}
@@ -239,6 +218,40 @@ func (m *Manager) bridgeLink() (*rtnetlink.LinkMessage, error) {
 			return nil, fmt.Errorf("set bridge %s up: %w", m.cfg.Bridge, err)
 		}
 	}
+	m.brIndex = br.Index
+	return br, nil
+}
+
+// newBridge creates the bridge, up, with its alias; an existing link of that name is an
+// error wrapping EEXIST. The link returned is as the kernel listed it before the alias.
+func (m *Manager) newBridge() (*rtnetlink.LinkMessage, error) {
+	req := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
+		Attributes: &rtnetlink.LinkAttributes{
+			Name: m.cfg.Bridge,
+			// A fixed MAC: a bridge otherwise takes its lowest port's, and changes it (and
+			// every container's ARP entry for the gateway) as containers come and go.
+			Address: MAC(m.cfg.gateway()),
+			Info:    &rtnetlink.LinkInfo{Kind: "bridge"},
+		}}
+	if err := m.rt.Link.New(req); err != nil {
+		return nil, fmt.Errorf("create bridge %s: %w", m.cfg.Bridge, err)
+	}
+	m.log.Info("bridge created", "bridge", m.cfg.Bridge, "subnet", m.cfg.Subnet.String())
+	br, err := linkByName(m.rt, m.cfg.Bridge)
+	if err != nil {
+		return nil, err
+	}
+	if m.cfg.Alias != "" {
+		// RTM_NEWLINK leaves IFLA_IFALIAS out: it is set on the link made.
+		alias := m.cfg.Alias
+		if err := m.rt.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: br.Index,
+			Attributes: &rtnetlink.LinkAttributes{Alias: &alias}}); err != nil {
+			deleteLink(m.rt, m.cfg.Bridge)
+			return nil, fmt.Errorf("set alias of bridge %s: %w", m.cfg.Bridge, err)
+		}
+		br.Attributes.Alias = &alias
+	}
+	m.brIndex = br.Index
 	return br, nil
 }
 
@@ -254,8 +267,13 @@ func (m *Manager) bridgeAddress(index uint32) error {
 			return nil
 		}
 	}
-	bc := broadcast(m.cfg.Subnet)
-	err = m.rt.Address.New(&rtnetlink.AddressMessage{Family: unix.AF_INET,
+	return m.addBridgeAddress(index)
+}
+
+// addBridgeAddress gives the bridge its gateway address; having it already is fine.
+func (m *Manager) addBridgeAddress(index uint32) error {
+	gw, bc := m.cfg.gateway(), broadcast(m.cfg.Subnet)
+	err := m.rt.Address.New(&rtnetlink.AddressMessage{Family: unix.AF_INET,
 		PrefixLength: uint8(m.cfg.Subnet.Bits()), Index: index,
 		Attributes: &rtnetlink.AddressAttributes{Address: gw.AsSlice(), Local: gw.AsSlice(), Broadcast: bc.AsSlice()}})
 	if err != nil && !errors.Is(err, unix.EEXIST) {
@@ -362,7 +380,7 @@ func (m *Manager) Attach(ctx context.Context, ep *Endpoint) (err error) {
 		}
 	}
 	if _, ok := m.attached[ep.ID]; ok { // attached again (a restart): start from scratch
-		if err := m.detach(ep.ID); err != nil {
+		if _, err := m.detach(ep.ID); err != nil {
 			return err
 		}
 	}
@@ -511,29 +529,32 @@ func deleteLink(c *rtnetlink.Conn, name string) error {
 	return nil
 }
 
-// deleteVethLater starts the removal of a container's veth in the background. Waiting even
-// for its unlisting (RTM_DELLINK) would cost a stop ~20 ms: a veth pair is announced gone
-// only after its RCU wait.
-func (m *Manager) deleteVethLater(id string) {
-	m.deleteLinkLater(m.cfg.vethName(id), false)
-}
-
 // deleteLinkLater starts removing link name on its own connection and returns a channel
-// closed once the removal ended or, with watch, once the kernel has unlisted the link (its
-// name and addresses are gone then), whichever comes first. Unregistering a device waits
+// that gets one value once the removal ended (false) or, with watch, once the kernel has
+// announced the link unlisted (true: its name and addresses are gone), whichever comes first. Unregistering a device waits
 // for RCU grace periods; for a bridge about half of them come after the unlisting, which is
 // left to the background (waitDeleted and Close wait for it). The kernel announces the
 // unlisting on RTNLGRP_LINK; nothing is polled.
-func (m *Manager) deleteLinkLater(name string, watch bool) <-chan struct{} {
+func (m *Manager) deleteLinkLater(name string, watch bool) <-chan bool {
+	unlisted := make(chan bool, 1)
 	if done, ok := m.deleting[name]; ok {
-		return done
+		go func() { <-done; unlisted <- false }()
+		return unlisted
 	}
-	unlisted := make(chan struct{})
 	var once sync.Once
-	gone := func() { once.Do(func() { close(unlisted) }) }
+	gone := func(announced bool) { once.Do(func() { unlisted <- announced }) }
 	nsfd := 0
 	if m.ns != nil {
 		nsfd = int(m.ns.Fd())
+	}
+	if m.rtDel == nil {
+		c, err := rtnetlink.Dial(&netlink.Config{NetNS: nsfd})
+		if err != nil {
+			m.log.Warn("remove link", "link", name, "err", err)
+			unlisted <- false
+			return unlisted
+		}
+		m.rtDel = c
 	}
 	// Without events, the removal's own answer says when it is gone.
 	var events *netlink.Conn
@@ -552,7 +573,7 @@ func (m *Manager) deleteLinkLater(name string, watch bool) <-chan struct{} {
 					// AF_UNSPEC: the link's own removal (AF_BRIDGE ones are about bridge ports).
 					if msg.Header.Type == unix.RTM_DELLINK && l.UnmarshalBinary(msg.Data) == nil &&
 						l.Family == unix.AF_UNSPEC && l.Attributes != nil && l.Attributes.Name == name {
-						gone()
+						gone(true)
 						return
 					}
 				}
@@ -561,15 +582,23 @@ func (m *Manager) deleteLinkLater(name string, watch bool) <-chan struct{} {
 	}
 	done := make(chan struct{})
 	m.deleting[name] = done
+	rtDel := m.rtDel
 	go func() {
-		defer close(done)
-		if err := deleteLink(m.rtDel, name); err != nil {
+		if err := deleteLink(rtDel, name); err != nil {
 			m.log.Warn("remove link", "link", name, "err", err)
 		}
 		if events != nil {
 			events.Close()
 		}
-		gone()
+		gone(false)
+		close(done)
+		// Off the books (a daemon removes thousands of containers in its life), unless
+		// someone waiting took it off already and a new removal of the name came since.
+		m.mu.Lock()
+		if m.deleting[name] == done {
+			delete(m.deleting, name)
+		}
+		m.mu.Unlock()
 	}()
 	return unlisted
 }
@@ -643,19 +672,26 @@ func (m *Manager) deleteRules(rules []*nftables.Rule) ([]Port, error) {
 	return ports, nil
 }
 
-// Detach removes a container's rules and port holds, and starts removing its veth (the
-// kernel takes a while to unregister a device; nothing waits for it but a later use of the
-// same name). It is idempotent.
+// Detach removes a container's rules and port holds and its veth pair, and returns once the
+// kernel has unlisted the veth: it is off the bridge, and the container's address (on the
+// peer) is gone with it, so a network rm that follows finds nothing of it. The kernel's
+// release of the device runs on in the background (~20 ms of RCU waits here, where the
+// unlisting takes ~2 ms); a later use of the name, Reconcile and Close wait for it. It is
+// idempotent.
 func (m *Manager) Detach(ctx context.Context, id string) error {
 	if len(id) < 12 {
 		return errdefs.Invalid(fmt.Sprintf("endpoint id %q: too short", id))
 	}
 	m.mu.Lock()
-	defer m.mu.Unlock()
-	return m.detach(id)
+	unlisted, err := m.detach(id)
+	m.mu.Unlock()
+	// Waited for without the lock: other containers' starts and stops on the bridge go on.
+	<-unlisted
+	return err
 }
 
-func (m *Manager) detach(id string) error {
+// detach is Detach without the wait: the channel tells when the veth is unlisted.
+func (m *Manager) detach(id string) (<-chan bool, error) {
 	var errs []error
 	var ports []Port
 	if ep, ok := m.attached[id]; !ok || len(ep.Ports) > 0 { // unknown: look anyway
@@ -666,10 +702,10 @@ func (m *Manager) detach(id string) error {
 	}
 	closeHolds(m.holds[id])
 	delete(m.holds, id)
-	m.deleteVethLater(id)
+	unlisted := m.deleteLinkLater(m.cfg.vethName(id), true)
 	m.flushUDP(ports)
 	delete(m.attached, id)
-	return errors.Join(errs...)
+	return unlisted, errors.Join(errs...)
 }
 
 // inSubnet keeps the port rules that DNAT to this Manager's subnet: a container on several
@@ -683,19 +719,6 @@ func (m *Manager) inSubnet(rules []*nftables.Rule) []*nftables.Rule {
 		}
 	}
 	return out
-}
-
-// DetachWait is Detach, returning once the veth is gone too: the caller may then remove
-// the network at once.
-func (m *Manager) DetachWait(ctx context.Context, id string) error {
-	if len(id) < 12 {
-		return errdefs.Invalid(fmt.Sprintf("endpoint id %q: too short", id))
-	}
-	m.mu.Lock()
-	defer m.mu.Unlock()
-	err := m.detach(id)
-	m.waitDeleted(m.cfg.vethName(id))
-	return err
 }
 
 // AdoptLive returns running with what the host holds for each of them on this network:

@@ -16,18 +16,17 @@ import (
 // HostSubnet is an IPv4 prefix the host already uses: an interface's address or a route.
 type HostSubnet struct {
 	Prefix netip.Prefix
-	Dev    string // the link's name, when known
+	Index  uint32 // the link's index (LinkName names it), 0 when unknown
 }
 
 // HostSubnets lists the managed namespace's IPv4 interface prefixes and main-table routes
-// (the default route left out): a new network's subnet must overlap none of them. Only the
-// links that carry one are looked up for their names (a dump of every link, with a host
-// full of veths, cost as much as the rest of a network's creation).
+// (the default route left out): a new network's subnet must overlap none of them. The links
+// are not looked up for their names: only an error message needs one (LinkName), and a
+// lookup per link cost as much as the rest of a network's creation.
 func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []HostSubnet
-	var index []uint32
 	addrs, err := m.rt.Address.List()
 	if err != nil {
 		return nil, fmt.Errorf("list addresses: %w", err)
@@ -40,8 +39,7 @@ func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 		if !ok || ip.IsLoopback() {
 			continue
 		}
-		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(a.PrefixLength)).Masked()})
-		index = append(index, a.Index)
+		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(a.PrefixLength)).Masked(), Index: a.Index})
 	}
 	routes, err := m.rt.Route.List()
 	if err != nil {
@@ -55,21 +53,22 @@ func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 		if !ok {
 			continue
 		}
-		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(r.DstLength)).Masked()})
-		index = append(index, r.Attributes.OutIface)
-	}
-	names := map[uint32]string{}
-	for i := range out {
-		n, ok := names[index[i]]
-		if !ok && index[i] != 0 {
-			if l, err := m.rt.Link.Get(index[i]); err == nil && l.Attributes != nil {
-				n = l.Attributes.Name
-			}
-			names[index[i]] = n
-		}
-		out[i].Dev = n
+		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(r.DstLength)).Masked(), Index: r.Attributes.OutIface})
 	}
 	return out, nil
+}
+
+// LinkName names the link with index i ("" when unknown or gone).
+func (m *Manager) LinkName(i uint32) string {
+	if i == 0 {
+		return ""
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if l, err := m.rt.Link.Get(i); err == nil && l.Attributes != nil {
+		return l.Attributes.Name
+	}
+	return ""
 }
 
 // ForeignOverlap returns an IPv4 address prefix on a link other than this Manager's bridge
@@ -78,28 +77,63 @@ func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 func (m *Manager) ForeignOverlap() (HostSubnet, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	br, err := linkByName(m.rt, m.cfg.Bridge)
-	if err != nil {
-		return HostSubnet{}, false, err
+	index := m.brIndex
+	if index == 0 {
+		br, err := linkByName(m.rt, m.cfg.Bridge)
+		if err != nil {
+			return HostSubnet{}, false, err
+		}
+		index = br.Index
 	}
 	addrs, err := m.rt.Address.List()
 	if err != nil {
 		return HostSubnet{}, false, fmt.Errorf("list addresses: %w", err)
 	}
 	for _, a := range addrs {
-		if a.Family != unix.AF_INET || a.Attributes == nil || a.Index == br.Index {
+		if a.Family != unix.AF_INET || a.Attributes == nil || a.Index == index {
 			continue
 		}
 		ip, ok := netip.AddrFromSlice(a.Attributes.Address.To4())
 		if p := netip.PrefixFrom(ip, int(a.PrefixLength)).Masked(); ok && p.Overlaps(m.cfg.Subnet) {
-			h := HostSubnet{Prefix: p}
-			if l, err := m.rt.Link.Get(a.Index); err == nil && l.Attributes != nil {
-				h.Dev = l.Attributes.Name
-			}
-			return h, true, nil
+			return HostSubnet{Prefix: p, Index: a.Index}, true, nil
 		}
 	}
 	return HostSubnet{}, false, nil
+}
+
+// CreateBridge is EnsureBridge for a network made just now, in fewer round trips: the
+// bridge is created outright (one that exists already takes EnsureBridge's path), its
+// address is added without listing the host's first, and the sysctls are written while
+// the kernel commits the rules. The rules come after the address: a daemon killed in
+// between finds the bridge by its alias and removes it with its subnet's rules.
+func (m *Manager) CreateBridge(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	br, err := m.newBridge()
+	if errors.Is(err, unix.EEXIST) {
+		_, err = m.ensureBridge()
+		return err
+	}
+	if err != nil {
+		return err
+	}
+	if err := m.addBridgeAddress(br.Index); err != nil {
+		return err
+	}
+	tableErr := make(chan error, 1)
+	go func() { tableErr <- m.writeTable() }()
+	err = m.bridgeSysctls()
+	if terr := <-tableErr; err == nil {
+		err = terr
+	}
+	if err != nil {
+		return err
+	}
+	m.ready = true
+	return nil
 }
 
 // OwnedBridge is a user-defined network's bridge found on the host.
@@ -156,8 +190,10 @@ func (m *Manager) DeleteLink(name string) error {
 // Remove takes a user-defined network off the host: its veths (waiting for them), its port
 // rules and static rules (those tagged with its subnet) in one transaction, and its bridge.
 // It returns once the bridge is gone from the host's list of links; the kernel's release of
-// the device runs on (Close waits for it). What is already gone is fine. The Manager stays
-// usable only for Close.
+// the device runs on (Close waits for it). The rules go while the kernel tears the bridge
+// down (most of a removal's time): the caller removes the network's record only after
+// Remove, so a daemon killed in between finds the record and makes bridge and rules again.
+// What is already gone is fine. The Manager stays usable only for Close.
 func (m *Manager) Remove(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -165,15 +201,18 @@ func (m *Manager) Remove(ctx context.Context) error {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var errs []error
+	// Veths still being released (containers that left) need not hold up the bridge's
+	// removal: they are off it once unlisted, which Detach waited for.
 	for id := range m.attached {
-		errs = append(errs, m.detach(id))
+		unlisted, err := m.detach(id)
+		<-unlisted
+		errs = append(errs, err)
 	}
-	m.waitDeletes()
-	errs = append(errs, m.deleteOwnRules())
 	br, err := linkByName(m.rt, m.cfg.Bridge)
 	switch {
 	case err == nil:
 		if m.cfg.Alias != "" && (br.Attributes.Alias == nil || *br.Attributes.Alias != m.cfg.Alias) {
+			errs = append(errs, m.deleteOwnRules())
 			break // not ours (any more): leave it
 		}
 		// Veths left on it (a container the records lost) go with the network. The kernel
@@ -189,8 +228,15 @@ func (m *Manager) Remove(ctx context.Context) error {
 				}
 			}
 		}
-		errs = append(errs, m.deleteBridge())
-	case !errors.Is(err, errdefs.ErrNotFound):
+		unlisted := m.deleteLinkLater(m.cfg.Bridge, true)
+		errs = append(errs, m.deleteOwnRules())
+		announced := <-unlisted
+		if !announced { // the kernel's word was missed (or the removal failed): ask it
+			errs = append(errs, m.bridgeGone())
+		}
+	case errors.Is(err, errdefs.ErrNotFound):
+		errs = append(errs, m.deleteOwnRules())
+	default:
 		errs = append(errs, err)
 	}
 	m.ready = false
@@ -237,12 +283,11 @@ func (m *Manager) deleteOwnRules() error {
 	return nil
 }
 
-// deleteBridge deletes the bridge and returns once the kernel has unlisted it (its name and
-// subnet are free then). Unregistering a bridge waits for RCU grace periods twice: once
-// before it is unlisted (~17 ms here, the bridge's own teardown) and once after (another
-// ~17 ms, releasing the device); the second is left to the background, as a veth's is.
-func (m *Manager) deleteBridge() error {
-	<-m.deleteLinkLater(m.cfg.Bridge, true)
+// bridgeGone checks that the kernel has unlisted the bridge (its name and subnet are free
+// then). Unregistering a bridge waits for RCU grace periods twice: once before it is
+// unlisted (~17 ms here, the bridge's own teardown) and once after (another ~17 ms, releasing the
+// device); the second is left to the background (waitDeleted and Close wait for it).
+func (m *Manager) bridgeGone() error {
 	if _, err := linkByName(m.rt, m.cfg.Bridge); !errors.Is(err, errdefs.ErrNotFound) {
 		return fmt.Errorf("bridge %s is still there after its removal (see the log): %v", m.cfg.Bridge, err)
 	}
