@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -278,6 +279,40 @@ func TestBuildErrors(t *testing.T) {
 	}
 }
 
+// meeting is a barrier for fakeRun's "meet N"; cancelled counts the "wait-for-cancel"
+// runs the build cancelled.
+var (
+	meeting   barrier
+	cancelled atomic.Int32
+)
+
+type barrier struct {
+	mu   sync.Mutex
+	n    int
+	full chan struct{}
+}
+
+// arrive waits until n arrivals are in, or a minute has passed (false).
+func (b *barrier) arrive(n int) bool {
+	b.mu.Lock()
+	if b.full == nil {
+		b.full = make(chan struct{})
+	}
+	full := b.full
+	b.n++
+	if b.n == n {
+		close(full)
+		b.n, b.full = 0, nil
+	}
+	b.mu.Unlock()
+	select {
+	case <-full:
+		return true
+	case <-time.After(time.Minute):
+		return false
+	}
+}
+
 // fakeRun stands in for container.RunOnce: "sleep N" sleeps, "fail" exits 3 after output,
 // anything else writes the command into /ran in the upper dir.
 func fakeRun(ctx context.Context, s *spec.Spec, stdout, stderr io.Writer) (int, error) {
@@ -292,6 +327,25 @@ func fakeRun(ctx context.Context, s *spec.Spec, stdout, stderr io.Writer) (int, 
 			return 137, nil
 		}
 		return 0, nil
+	case strings.HasPrefix(cmd, "meet "):
+		// Returns once N blocks are in "meet N" at the same time: only blocks that run
+		// in parallel can pass it.
+		var n int
+		fmt.Sscan(strings.TrimPrefix(cmd, "meet "), &n)
+		if meeting.arrive(n) {
+			return 0, nil
+		}
+		return 1, nil
+	case cmd == "wait-for-cancel":
+		// Ends only when the build cancels it; the bound only keeps a broken build from
+		// hanging the test.
+		select {
+		case <-ctx.Done():
+			cancelled.Add(1)
+			return 137, nil
+		case <-time.After(time.Minute):
+			return 1, nil
+		}
 	case cmd == "fail":
 		for i := range 30 {
 			fmt.Fprintf(stdout, "line %d\n", i)
@@ -313,25 +367,22 @@ func TestBuildParallelAndFailure(t *testing.T) {
 	ctxDir := newContext(t, nil)
 	b := newTestBuilder(t, fakeRun)
 	b.Workers = 3
-	file := "BASE base.tar\nBLOCK a\n  RUN sleep 0.5\nBLOCK b\n  RUN sleep 0.5\nBLOCK c\n  RUN sleep 0.5\nBLOCK d\n  NEED a\n  BNEED b c\n  RUN echo hi\n"
+	// Three independent blocks must all be running at once to pass their barrier.
+	file := "BASE base.tar\nBLOCK a\n  RUN meet 3\nBLOCK b\n  RUN meet 3\nBLOCK c\n  RUN meet 3\nBLOCK d\n  NEED a\n  BNEED b c\n  RUN echo hi\n"
 	if _, err := b.Build(context.Background(), Request{File: []byte("BASE base.tar\n"), Context: ctxDir}, func(Event) {}); err != nil {
 		t.Fatal(err) // unpacks the base, which is not what this test times
 	}
-	t0 := time.Now()
 	var ev events
 	res, err := b.Build(context.Background(), Request{File: []byte(file), Context: ctxDir}, ev.add)
 	if err != nil {
-		t.Fatal(err, ev.text())
-	}
-	if d := time.Since(t0); d > 900*time.Millisecond {
-		t.Errorf("three independent 0.5 s blocks took %v", d)
+		t.Fatal("three independent blocks did not run at once: ", err, ev.text())
 	}
 	if len(res.CriticalPath) != 2 || res.CriticalPath[1] != "d" {
 		t.Errorf("critical path %v", res.CriticalPath)
 	}
 
 	var ev2 events
-	_, err = b.Build(context.Background(), Request{File: []byte("BASE base.tar\nBLOCK slow\n  RUN sleep 5\nBLOCK bad\n  RUN fail\nBLOCK after\n  NEED bad\n  RUN echo never\n"), Context: ctxDir}, ev2.add)
+	_, err = b.Build(context.Background(), Request{File: []byte("BASE base.tar\nBLOCK slow\n  RUN wait-for-cancel\nBLOCK bad\n  RUN fail\nBLOCK after\n  NEED bad\n  RUN echo never\n"), Context: ctxDir}, ev2.add)
 	var be *BlockError
 	if !errors.As(err, &be) || be.Block != "bad" || len(be.LastLines) != 20 || be.LastLines[19] != "no newline at the end" {
 		t.Fatalf("error %#v", err)
@@ -342,8 +393,8 @@ func TestBuildParallelAndFailure(t *testing.T) {
 	if st := ev2.states(); st["after"] != "" || st["slow"] != "FAILED" {
 		t.Errorf("states after failure %v", st)
 	}
-	if d := time.Since(t0); d > 4*time.Second {
-		t.Errorf("failure did not cancel the slow block (%v)", d)
+	if n := cancelled.Load(); n != 1 {
+		t.Errorf("the failure cancelled %d running blocks, want the slow one", n)
 	}
 }
 
