@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -50,16 +51,30 @@ func trim(collect bool) {
 	}
 }
 
+// RuntimeEnv is the Go runtime's environment for a shim or an init, with limit as
+// GOMEMLIMIT. One P; no async preemption (TrimRSS relies on both to drop clean data
+// pages). No collection of the runtime's own choosing (GOGC=off): a cycle it starts by
+// itself, on allocation or its every-two-minutes one, leaves about 400 KiB of collector
+// state resident for good, where the Trimmer's forced collection (after work, once
+// quiet) leaves none; the limit bounds what work that never goes quiet accumulates.
+func RuntimeEnv(limit string) []string {
+	return []string{"GOMAXPROCS=1", "GOGC=off", "GOMEMLIMIT=" + limit, "GODEBUG=madvdontneed=1,asyncpreemptoff=1"}
+}
+
 // Trimmer trims once its process has been quiet for a while after work: TrimRSS after work
-// (Kick), DropRSS after a garbage collection alone (the runtime forces one every two
-// minutes, and its stack scans fault in megabytes of the function table; DropRSS's lack
-// of a collection ends the chain). Run it in a goroutine of its own, which parks right
+// (Kick; collecting only once enough was allocated), a trim without a collection after a
+// garbage collection alone (one the runtime starts itself, at the memory limit, or with
+// GOGC set the one it forces every two minutes: its stack scans fault in megabytes of the
+// function table; the trim's lack of a collection ends the chain). Run it in a goroutine of its own, which parks right
 // after each trim: ending a goroutine reads the function table, which would fault back in
 // some of what the trim just dropped.
 type Trimmer struct {
 	Quiet  time.Duration // how long nothing new must have happened before a trim
 	kick   chan struct{}
 	worked atomic.Bool // since the last trim: more than a garbage collection
+	// Run's own: the heap's cumulative allocations at the last collection, and the
+	// runtime's count of collections then.
+	collectedAt, cycles uint64
 }
 
 // NewTrimmer returns a Trimmer that waits for quiet periods of quiet.
@@ -82,8 +97,30 @@ func (t *Trimmer) Run() {
 				quiet++
 			}
 		}
-		trim(t.worked.Swap(false))
+		trim(t.worked.Swap(false) && t.garbageWorthIt())
 	}
+}
+
+// collectAfter is how much must have been allocated since the last collection before a
+// trim collects: the first collection leaves about 600 KiB of collector state resident
+// for good (measured in a shim: more than the few hundred KiB of garbage a start leaves),
+// so a process that allocated less keeps its garbage instead.
+const collectAfter = 1 << 20
+
+// garbageWorthIt says whether enough was allocated since the last collection that
+// collecting gives back more than it costs.
+func (t *Trimmer) garbageWorthIt() bool {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	allocs, cycles := s[0].Value.Uint64(), s[1].Value.Uint64()
+	if cycles != t.cycles { // the runtime collected on its own (the memory limit) since
+		t.cycles, t.collectedAt = cycles, allocs
+	}
+	if allocs-t.collectedAt < collectAfter {
+		return false
+	}
+	t.collectedAt, t.cycles = allocs, cycles+1
+	return true
 }
 
 // Kick asks for a trim once quiet again. It is cheap enough to call per read or request.

@@ -52,3 +52,30 @@ func resident(t *testing.T, p *byte) bool {
 	}
 	return binary.LittleEndian.Uint64(e[:])>>63 == 1
 }
+
+var sink []byte
+
+// A trim collects only once a collection would give back more than the collector's own
+// state costs: after collectAfter bytes of allocation since the last collection, whoever
+// started it.
+func TestTrimmerCollectsOnlyAfterEnoughAllocation(t *testing.T) {
+	tr := NewTrimmer(0)
+	tr.garbageWorthIt() // whatever the test binary allocated before
+	if tr.garbageWorthIt() {
+		t.Errorf("collects with nothing allocated since the last collection")
+	}
+	for i := 0; i < 2*collectAfter/4096; i++ {
+		sink = make([]byte, 4096)
+	}
+	if !tr.garbageWorthIt() {
+		t.Errorf("does not collect after %d bytes allocated", 2*collectAfter)
+	}
+	runtime.GC() // the count of the collection the trim would have made
+	for i := 0; i < 2*collectAfter/4096; i++ {
+		sink = make([]byte, 4096)
+	}
+	runtime.GC() // one of the runtime's own, after the allocation
+	if tr.garbageWorthIt() {
+		t.Errorf("collects again right after the runtime collected on its own")
+	}
+}
