@@ -1,18 +1,16 @@
 // Command linked links every package minibox's binary links and runs their package
-// initialisers, then collects once, says it is up and sleeps, as an idle shim or init
-// would without doing anything of its own: the floor of a process of that binary.
+// initialisers, then says it is up and sleeps, as an idle shim or init would before doing
+// anything of its own: the floor of a process of that binary.
 package main
 
 import (
 	"os"
-	"runtime/debug"
 	"time"
 
 	_ "github.com/minibox/minibox/applets"
 )
 
 func main() {
-	debug.FreeOSMemory()
 	os.Stdout.Write([]byte("up\n"))
 	time.Sleep(time.Hour)
 }
