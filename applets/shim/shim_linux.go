@@ -256,7 +256,7 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/fd/4",
 		Args:        []string{"minibox-init"},
-		Env:         shimapi.RuntimeEnv("16MiB"), // room for a spec and a seccomp program of 4 MiB each
+		Env:         shimapi.RuntimeEnv("32MiB"), // room for a spec and a seccomp program of 4 MiB each, decoded
 		Stdin:       null,
 		Stdout:      null,
 		Stderr:      null,

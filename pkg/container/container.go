@@ -205,8 +205,9 @@ func StartWarm(ctx context.Context, containers string, opts StartOptions) (*Warm
 
 // shimMemLimit is a shim's GOMEMLIMIT: what the runtime counts at rest (about 6 MiB, most
 // of it reserved, not resident) and a busy stream's buffers, with room to spare, so that a
-// flood of output is collected now and then rather than all the time.
-const shimMemLimit = "16MiB"
+// flood of output that never goes quiet is collected now and then rather than all the
+// time, and holds a few MiB of garbage at most.
+const shimMemLimit = "12MiB"
 
 // warmNice is a warm shim's priority until it is given a container.
 const warmNice = 10
