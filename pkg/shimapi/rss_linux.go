@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -61,7 +62,7 @@ func RuntimeEnv(limit string) []string {
 }
 
 // Trimmer trims once its process has been quiet for a while after work: TrimRSS after work
-// (Kick; collecting only once enough was allocated), a trim without a collection after a
+// (Kick; collecting only once the heap grew enough), a trim without a collection after a
 // garbage collection alone (one the runtime starts itself, at the memory limit, or with
 // GOGC set the one it forces every two minutes: its stack scans fault in megabytes of the
 // function table; the trim's lack of a collection ends the chain). Run it in a goroutine of its own, which parks right
@@ -71,14 +72,15 @@ type Trimmer struct {
 	Quiet  time.Duration // how long nothing new must have happened before a trim
 	kick   chan struct{}
 	worked atomic.Bool // since the last trim: more than a garbage collection
-	// Run's own: the heap's cumulative allocations at the last collection, and the
+	// Run's own: the heap's size after the last collection (or when made), and the
 	// runtime's count of collections then.
-	collectedAt, cycles uint64
+	heapAt, cycles uint64
 }
 
 // NewTrimmer returns a Trimmer that waits for quiet periods of quiet.
 func NewTrimmer(quiet time.Duration) *Trimmer {
-	return &Trimmer{Quiet: quiet, kick: make(chan struct{}, 1)}
+	heap, cycles := heapNow()
+	return &Trimmer{Quiet: quiet, kick: make(chan struct{}, 1), heapAt: heap, cycles: cycles}
 }
 
 // Run trims after each Kick and each garbage collection, once quiet; it never returns.
@@ -100,28 +102,29 @@ func (t *Trimmer) Run() {
 	}
 }
 
-// collectAfter is how much must have been allocated since the last collection before a
-// trim collects: the first collection leaves about 600 KiB of collector state resident
-// for good (measured in a shim: more than the few hundred KiB of garbage a start leaves),
-// so a process that allocated less keeps its garbage instead.
+// collectAfter is how much the heap must have grown since the last collection before a
+// trim collects: the first collection leaves about 600 KiB of collector state resident for
+// good (more after a second), more than the few hundred KiB of garbage a start leaves, so
+// a process whose heap grew less keeps its garbage instead.
 const collectAfter = 1 << 20
 
-// garbageWorthIt says whether enough was allocated since the last collection that
-// collecting gives back more than it costs.
+// garbageWorthIt says whether the heap grew enough since the last collection (or since
+// the Trimmer was made) that collecting gives back more than it costs.
 func (t *Trimmer) garbageWorthIt() bool {
-	// Not runtime/metrics: its package initialiser would cost every process of the binary
-	// 15 KB; stopping the world of an idle process with one P costs microseconds.
-	var ms runtime.MemStats
-	runtime.ReadMemStats(&ms)
-	allocs, cycles := ms.TotalAlloc, uint64(ms.NumGC)
-	if cycles != t.cycles { // the runtime collected on its own (the memory limit) since
-		t.cycles, t.collectedAt = cycles, allocs
+	heap, cycles := heapNow()
+	if cycles != t.cycles { // collected since, by a trim or the runtime (the limit)
+		t.cycles, t.heapAt = cycles, heap
 	}
-	if allocs-t.collectedAt < collectAfter {
-		return false
-	}
-	t.collectedAt, t.cycles = allocs, cycles+1
-	return true
+	return heap >= t.heapAt+collectAfter
+}
+
+// heapNow returns the bytes of heap objects, live or not yet collected, and the count of
+// collections. Through runtime/metrics (its initialiser costs every process 15 KB), not
+// runtime.ReadMemStats: that one leaves about 500 KiB more resident here.
+func heapNow() (heap, cycles uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/frees:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64() - s[1].Value.Uint64(), s[2].Value.Uint64()
 }
 
 // Kick asks for a trim once quiet again. It is cheap enough to call per read or request.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"testing"
 	"unsafe"
 )
@@ -56,25 +57,30 @@ func resident(t *testing.T, p *byte) bool {
 var sink []byte
 
 // A trim collects only once a collection would give back more than the collector's own
-// state costs: after collectAfter bytes of allocation since the last collection, whoever
-// started it.
-func TestTrimmerCollectsOnlyAfterEnoughAllocation(t *testing.T) {
+// state costs: once the heap grew by collectAfter since the last collection, whoever made
+// it, or since the Trimmer was made.
+func TestTrimmerCollectsOnlyAfterEnoughGrowth(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no collection but the test's
+	runtime.GC()
 	tr := NewTrimmer(0)
-	tr.garbageWorthIt() // whatever the test binary allocated before
 	if tr.garbageWorthIt() {
-		t.Errorf("collects with nothing allocated since the last collection")
+		t.Errorf("collects with nothing allocated since the Trimmer was made")
 	}
-	for i := 0; i < 2*collectAfter/4096; i++ {
-		sink = make([]byte, 4096)
+	garbage := func() {
+		for i := 0; i < 2*collectAfter/4096; i++ {
+			sink = make([]byte, 4096)
+		}
 	}
+	garbage()
 	if !tr.garbageWorthIt() {
-		t.Errorf("does not collect after %d bytes allocated", 2*collectAfter)
+		t.Errorf("does not collect after %d bytes of garbage", 2*collectAfter)
 	}
-	runtime.GC() // the count of the collection the trim would have made
-	for i := 0; i < 2*collectAfter/4096; i++ {
-		sink = make([]byte, 4096)
+	runtime.GC() // the trim's collection
+	if tr.garbageWorthIt() {
+		t.Errorf("collects again right after a collection")
 	}
-	runtime.GC() // one of the runtime's own, after the allocation
+	garbage()
+	runtime.GC() // one of the runtime's own, after the garbage
 	if tr.garbageWorthIt() {
 		t.Errorf("collects again right after the runtime collected on its own")
 	}
