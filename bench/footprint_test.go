@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/testutil"
 )
 
@@ -243,6 +244,47 @@ func medianInt(v []int) int {
 	return s[len(s)/2]
 }
 
+// goFloor builds testdata/floor/<name>, starts n copies of it with a shim's runtime
+// environment, and returns the median PSS and anonymous memory (KiB) of one once they
+// idle: n copies share the binary's pages as n shims do.
+func goFloor(b *testing.B, name string, n int) (pss, anon int) {
+	b.Helper()
+	bin := filepath.Join(b.TempDir(), name)
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", bin, "./testdata/floor/"+name)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		b.Fatalf("go build %s: %v\n%s", name, err, out)
+	}
+	var procs []*exec.Cmd
+	defer func() {
+		for _, p := range procs {
+			p.Process.Kill()
+			p.Wait()
+		}
+	}()
+	for i := 0; i < n; i++ {
+		p := exec.Command(bin)
+		p.Env = rsstrim.RuntimeEnv("16MiB")
+		out, err := p.StdoutPipe()
+		if err != nil {
+			b.Fatal(err)
+		}
+		if err := p.Start(); err != nil {
+			b.Fatal(err)
+		}
+		procs = append(procs, p)
+		if _, err := io.ReadFull(out, make([]byte, 3)); err != nil { // "up\n": started
+			b.Fatalf("%s: %v", name, err)
+		}
+	}
+	var pv, av []int
+	for _, p := range procs {
+		pv = append(pv, pssKB(p.Process.Pid))
+		av = append(av, procKB(fmt.Sprintf("/proc/%d/smaps_rollup", p.Process.Pid), "Anonymous"))
+	}
+	return medianInt(pv), medianInt(av)
+}
+
 // BenchmarkFootprint: the memory a running container costs (PSS of its shim and init,
 // from smaps_rollup, median of 10 sleeping containers) beside podman's conmon for the same
 // 10 containers; what a waiting warm pair costs; the daemon's resident set when idle.
@@ -313,6 +355,14 @@ func BenchmarkFootprint(b *testing.B) {
 		b.Logf("PSS per running container: %.2f MiB (shim %.2f + init %.2f; goal 1.5); podman's conmon %.2f MiB in the same run",
 			mib(medianInt(pair)), mib(medianInt(shimV)), mib(medianInt(initV)), mib(medianInt(conmon)))
 		b.Logf("warm pairs waiting: %d, PSS %v KiB (goal: 2 MiB a pair)", len(warm), warm)
+		// What a Go process costs here before it does anything: the floor under each of a
+		// container's two (shim and init).
+		minPSS, minAnon := goFloor(b, "minimal", n)
+		linkPSS, linkAnon := goFloor(b, "linked", n)
+		b.ReportMetric(mib(minPSS), "MiB-pss-go-floor")
+		b.ReportMetric(mib(linkPSS), "MiB-pss-binary-floor")
+		b.Logf("floor of an idle Go process (%d copies): a static program that sleeps %.2f MiB PSS (%.2f anonymous); one that links and initialises minibox's packages %.2f MiB PSS (%.2f anonymous)",
+			n, mib(minPSS), mib(minAnon), mib(linkPSS), mib(linkAnon))
 		b.Logf("daemon RSS idle: %.1f MiB after start and an import, %.1f MiB after the runs (goal 12; dockerd 80 + containerd 41 measured earlier, not installed here)",
 			mib(idleFresh), mib(idleAfter))
 	}

@@ -5,6 +5,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -57,21 +58,36 @@ func trim(collect bool) {
 // takes it, which then finds its pages still mapped instead of faulting them back.
 const PairQuiet = 300 * time.Millisecond
 
+// RuntimeEnv is the Go runtime's environment for a shim or an init, with limit as
+// GOMEMLIMIT. One P; no async preemption (Trim relies on both to drop clean data
+// pages). No collection of the runtime's own choosing (GOGC=off): a cycle it starts by
+// itself, on allocation or its every-two-minutes one, leaves about 400 KiB of collector
+// state resident for good, where the Trimmer's forced collection (after work, once
+// quiet) leaves none; the limit bounds what work that never goes quiet accumulates.
+func RuntimeEnv(limit string) []string {
+	return []string{"GOMAXPROCS=1", "GOGC=off", "GOMEMLIMIT=" + limit, "GODEBUG=madvdontneed=1,asyncpreemptoff=1"}
+}
+
 // Trimmer trims once its process has been quiet for a while after work: Trim after work
-// (Kick), and after a garbage collection alone a trim without a collection of its own (the
-// runtime forces one every two minutes, and its stack scans fault in megabytes of the
-// function table; leaving out the collection ends the chain). Run it in a goroutine of its own, which parks right
+// (Kick; collecting only once the heap grew enough), a trim without a collection after a
+// garbage collection alone (one the runtime starts itself, at the memory limit, or with
+// GOGC set the one it forces every two minutes: its stack scans fault in megabytes of the
+// function table; the trim's lack of a collection ends the chain). Run it in a goroutine of its own, which parks right
 // after each trim: ending a goroutine reads the function table, which would fault back in
 // some of what the trim just dropped.
 type Trimmer struct {
 	Quiet  time.Duration // how long nothing new must have happened before a trim
 	kick   chan struct{}
 	worked atomic.Bool // since the last trim: more than a garbage collection
+	// Run's own: the heap's size after the last collection (or when made), and the
+	// runtime's count of collections then.
+	heapAt, cycles uint64
 }
 
 // NewTrimmer returns a Trimmer that waits for quiet periods of quiet.
 func NewTrimmer(quiet time.Duration) *Trimmer {
-	return &Trimmer{Quiet: quiet, kick: make(chan struct{}, 1)}
+	heap, cycles := heapNow()
+	return &Trimmer{Quiet: quiet, kick: make(chan struct{}, 1), heapAt: heap, cycles: cycles}
 }
 
 // Run trims after each Kick and each garbage collection, once quiet; it never returns.
@@ -89,8 +105,33 @@ func (t *Trimmer) Run() {
 				quiet++
 			}
 		}
-		trim(t.worked.Swap(false))
+		trim(t.worked.Swap(false) && t.garbageWorthIt())
 	}
+}
+
+// collectAfter is how much the heap must have grown since the last collection before a
+// trim collects: the first collection leaves about 600 KiB of collector state resident for
+// good (more after a second), more than the few hundred KiB of garbage a start leaves, so
+// a process whose heap grew less keeps its garbage instead.
+const collectAfter = 1 << 20
+
+// garbageWorthIt says whether the heap grew enough since the last collection (or since
+// the Trimmer was made) that collecting gives back more than it costs.
+func (t *Trimmer) garbageWorthIt() bool {
+	heap, cycles := heapNow()
+	if cycles != t.cycles { // collected since, by a trim or the runtime (the limit)
+		t.cycles, t.heapAt = cycles, heap
+	}
+	return heap >= t.heapAt+collectAfter
+}
+
+// heapNow returns the bytes of heap objects, live or not yet collected, and the count of
+// collections. Through runtime/metrics (its initialiser costs every process 15 KB), not
+// runtime.ReadMemStats: that one leaves about 500 KiB more resident here.
+func heapNow() (heap, cycles uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/frees:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+	metrics.Read(s)
+	return s[0].Value.Uint64() - s[1].Value.Uint64(), s[2].Value.Uint64()
 }
 
 // Kick asks for a trim once quiet again. It is cheap enough to call per read or request.

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"testing"
 	"unsafe"
 )
@@ -51,4 +52,36 @@ func resident(t *testing.T, p *byte) bool {
 		t.Fatal(err)
 	}
 	return binary.LittleEndian.Uint64(e[:])>>63 == 1
+}
+
+var sink []byte
+
+// A trim collects only once a collection would give back more than the collector's own
+// state costs: once the heap grew by collectAfter since the last collection, whoever made
+// it, or since the Trimmer was made.
+func TestTrimmerCollectsOnlyAfterEnoughGrowth(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no collection but the test's
+	runtime.GC()
+	tr := NewTrimmer(0)
+	if tr.garbageWorthIt() {
+		t.Errorf("collects with nothing allocated since the Trimmer was made")
+	}
+	garbage := func() {
+		for i := 0; i < 2*collectAfter/4096; i++ {
+			sink = make([]byte, 4096)
+		}
+	}
+	garbage()
+	if !tr.garbageWorthIt() {
+		t.Errorf("does not collect after %d bytes of garbage", 2*collectAfter)
+	}
+	runtime.GC() // the trim's collection
+	if tr.garbageWorthIt() {
+		t.Errorf("collects again right after a collection")
+	}
+	garbage()
+	runtime.GC() // one of the runtime's own, after the garbage
+	if tr.garbageWorthIt() {
+		t.Errorf("collects again right after the runtime collected on its own")
+	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/mount"
 	"github.com/minibox/minibox/pkg/reexec"
+	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
@@ -37,7 +38,7 @@ type StartError = shimapi.Error
 type StartOptions struct {
 	// Log receives the daemon-side messages (the shim logs to containers/<id>/shim.log).
 	Log *slog.Logger
-	// ShimEnv is added to the shim's environment (tests; GOGC and GOMAXPROCS are set).
+	// ShimEnv is added to the shim's environment (tests; rsstrim.RuntimeEnv is set).
 	ShimEnv []string
 	// Tied makes a container that ends with this daemon process (a build's, which nobody
 	// could use after it): its shim ends init once the control channel, kept open until
@@ -103,9 +104,9 @@ func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Cha
 	if stderr != nil {
 		cmd.Stderr = stderr
 	}
-	// A shim is small and idle: one P, an eager collector; no async preemption, which
-	// rsstrim.Trim relies on to drop the binary's clean data pages safely.
-	cmd.Env = append([]string{"GOMAXPROCS=1", "GOGC=25", "GODEBUG=madvdontneed=1,asyncpreemptoff=1"}, opts.ShimEnv...)
+	// A shim is small and mostly idle (rsstrim.RuntimeEnv); the limit leaves room for a
+	// busy stream's buffers.
+	cmd.Env = append(rsstrim.RuntimeEnv(shimMemLimit), opts.ShimEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives us, and our terminal's signals
 	err = cmd.Start()
 	theirs.Close()
@@ -203,6 +204,12 @@ func StartWarm(ctx context.Context, containers string, opts StartOptions) (*Warm
 	}
 	return &Warm{ctl: ctl, pid: resp.PID}, nil
 }
+
+// shimMemLimit is a shim's GOMEMLIMIT: what the runtime counts at rest (about 6 MiB, most
+// of it reserved, not resident) and a busy stream's buffers, with room to spare, so that a
+// flood of output that never goes quiet is collected now and then rather than all the
+// time, and holds a few MiB of garbage at most.
+const shimMemLimit = "12MiB"
 
 // warmNice is a warm shim's priority until it is given a container.
 const warmNice = 10
