@@ -264,7 +264,7 @@ func goFloor(b *testing.B, name string, n int) (pss, anon int) {
 	}()
 	for i := 0; i < n; i++ {
 		p := exec.Command(bin)
-		p.Env = rsstrim.RuntimeEnv("16MiB")
+		p.Env = rsstrim.RuntimeEnv("off", "16MiB")
 		out, err := p.StdoutPipe()
 		if err != nil {
 			b.Fatal(err)

@@ -259,7 +259,7 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/fd/4",
 		Args:        []string{"minibox-init"},
-		Env:         rsstrim.RuntimeEnv("32MiB"), // room for a spec and a seccomp program of 4 MiB each, decoded
+		Env:         rsstrim.RuntimeEnv("off", "32MiB"), // room for a spec and a seccomp program of 4 MiB each, decoded
 		Stdin:       null,
 		Stdout:      null,
 		Stderr:      null,

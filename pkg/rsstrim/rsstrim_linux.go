@@ -58,14 +58,15 @@ func trim(collect bool) {
 // takes it, which then finds its pages still mapped instead of faulting them back.
 const PairQuiet = 300 * time.Millisecond
 
-// RuntimeEnv is the Go runtime's environment for a shim or an init, with limit as
-// GOMEMLIMIT. One P; no async preemption (Trim relies on both to drop clean data
-// pages). No collection of the runtime's own choosing (GOGC=off): a cycle it starts by
-// itself, on allocation or its every-two-minutes one, leaves about 400 KiB of collector
-// state resident for good, where the Trimmer's forced collection (after work, once
-// quiet) leaves none; the limit bounds what work that never goes quiet accumulates.
-func RuntimeEnv(limit string) []string {
-	return []string{"GOMAXPROCS=1", "GOGC=off", "GOMEMLIMIT=" + limit, "GODEBUG=madvdontneed=1,asyncpreemptoff=1"}
+// RuntimeEnv is the Go runtime's environment for a shim or an init: gogc as GOGC, limit as
+// GOMEMLIMIT. One P; no async preemption (Trim relies on both to drop clean data pages).
+// Init runs with GOGC=off: a cycle the runtime starts by itself, on allocation or its
+// every-two-minutes one, leaves about 400 KiB of collector state resident for good, where
+// the Trimmer's forced collection (after work, once quiet) leaves none; the limit bounds
+// what work that never goes quiet accumulates. The shim keeps a low GOGC: with GOGC=off a
+// burst of execs (health probes) left it about 5 MiB larger for good.
+func RuntimeEnv(gogc, limit string) []string {
+	return []string{"GOMAXPROCS=1", "GOGC=" + gogc, "GOMEMLIMIT=" + limit, "GODEBUG=madvdontneed=1,asyncpreemptoff=1"}
 }
 
 // Trimmer trims once its process has been quiet for a while after work: Trim after work
@@ -86,7 +87,7 @@ type Trimmer struct {
 
 // NewTrimmer returns a Trimmer that waits for quiet periods of quiet.
 func NewTrimmer(quiet time.Duration) *Trimmer {
-	heap, cycles := heapNow()
+	heap, cycles, _ := heapNow()
 	return &Trimmer{Quiet: quiet, kick: make(chan struct{}, 1), heapAt: heap, cycles: cycles}
 }
 
@@ -118,9 +119,12 @@ const collectAfter = 1 << 20
 // garbageWorthIt says whether the heap grew enough since the last collection (or since
 // the Trimmer was made) that collecting gives back more than it costs.
 func (t *Trimmer) garbageWorthIt() bool {
-	heap, cycles := heapNow()
-	if cycles != t.cycles { // collected since, by a trim or the runtime (the limit)
-		t.cycles, t.heapAt = cycles, heap
+	heap, cycles, live := heapNow()
+	if cycles != t.cycles {
+		// Collected since, by a trim or by the runtime (at the limit): the growth counts
+		// from what that collection left, not from now, or a burst that reached the limit
+		// would keep its garbage for good.
+		t.cycles, t.heapAt = cycles, live
 	}
 	return heap >= t.heapAt+collectAfter
 }
@@ -128,10 +132,11 @@ func (t *Trimmer) garbageWorthIt() bool {
 // heapNow returns the bytes of heap objects, live or not yet collected, and the count of
 // collections. Through runtime/metrics (its initialiser costs every process 15 KB), not
 // runtime.ReadMemStats: that one leaves about 500 KiB more resident here.
-func heapNow() (heap, cycles uint64) {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/frees:bytes"}, {Name: "/gc/cycles/total:gc-cycles"}}
+func heapNow() (heap, cycles, liveAfterGC uint64) {
+	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/frees:bytes"}, {Name: "/gc/cycles/total:gc-cycles"},
+		{Name: "/gc/heap/live:bytes"}}
 	metrics.Read(s)
-	return s[0].Value.Uint64() - s[1].Value.Uint64(), s[2].Value.Uint64()
+	return s[0].Value.Uint64() - s[1].Value.Uint64(), s[2].Value.Uint64(), s[3].Value.Uint64()
 }
 
 // Kick asks for a trim once quiet again. It is cheap enough to call per read or request.

@@ -106,7 +106,7 @@ func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Cha
 	}
 	// A shim is small and mostly idle (rsstrim.RuntimeEnv); the limit leaves room for a
 	// busy stream's buffers.
-	cmd.Env = append(rsstrim.RuntimeEnv(shimMemLimit), opts.ShimEnv...)
+	cmd.Env = append(rsstrim.RuntimeEnv("25", shimMemLimit), opts.ShimEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives us, and our terminal's signals
 	err = cmd.Start()
 	theirs.Close()
