@@ -17,7 +17,9 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/valyala/fasthttp"
 
+	"github.com/minibox/minibox/pkg/api/ctrreq"
 	"github.com/minibox/minibox/pkg/api/dockershape"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
@@ -227,7 +229,13 @@ func (s *Server) containerCreate(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	id, w2, err := s.eng.CreateContainer(s.ctx, req)
+	cfg, w1, err := ctrreq.Normalize(req, ctrconfig.HostOptions())
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	warn = append(warn, w1...)
+	id, w2, err := s.eng.CreateContainer(s.ctx, cfg)
 	if err != nil {
 		if errors.Is(err, errdefs.ErrNotFound) && strings.Contains(strings.ToLower(errdefs.Message(err)), "image") {
 			// The docker CLI pulls on exactly this answer.

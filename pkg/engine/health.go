@@ -10,6 +10,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/image"
 )
 
@@ -53,7 +54,7 @@ func (h *healthState) snapshot() (string, int, []api.HealthProbe) {
 }
 
 // imageHealthcheck reads Docker's Healthcheck extension from the image's config blob.
-func (e *Engine) imageHealthcheck(img *image.Image) *api.Healthcheck {
+func (e *Engine) imageHealthcheck(img *image.Image) *ctrconfig.Healthcheck {
 	b, err := e.Images.Content().ReadAll(img.ID)
 	if err != nil {
 		return nil
@@ -73,7 +74,7 @@ func (e *Engine) imageHealthcheck(img *image.Image) *api.Healthcheck {
 		return nil
 	}
 	h := cfg.Config.Healthcheck
-	return &api.Healthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
+	return &ctrconfig.Healthcheck{Test: h.Test, Interval: time.Duration(h.Interval), Timeout: time.Duration(h.Timeout), StartPeriod: time.Duration(h.StartPeriod), Retries: h.Retries}
 }
 
 // imageDockerExtras reads Docker's OnBuild and Shell extensions from the image's config
@@ -97,8 +98,8 @@ func (e *Engine) imageDockerExtras(img *image.Image) (onBuild, shell []string) {
 
 // healthcheckOf is --health-*, else the image's HEALTHCHECK, else the original's labels
 // mini.healthcheck.cmd/.interval; nil when there is none or it is disabled.
-func healthcheckOf(r *Record) *api.Healthcheck {
-	h := r.Request.Healthcheck
+func healthcheckOf(r *Record) *ctrconfig.Healthcheck {
+	h := r.Conf.Healthcheck
 	if h != nil && (h.Disable || len(h.Test) == 1 && h.Test[0] == "NONE") {
 		return nil
 	}
@@ -106,12 +107,12 @@ func healthcheckOf(r *Record) *api.Healthcheck {
 		base := r.ImageHealth
 		if base == nil {
 			if cmd := labelOf(r, "mini.healthcheck.cmd"); cmd != "" {
-				base = &api.Healthcheck{Test: []string{"CMD-SHELL", cmd}}
+				base = &ctrconfig.Healthcheck{Test: []string{"CMD-SHELL", cmd}}
 				if iv := labelOf(r, "mini.healthcheck.interval"); iv != "" {
 					if d, err := time.ParseDuration(iv); err == nil {
-						base.Interval = int64(d)
+						base.Interval = d
 					} else if n, err := strconv.Atoi(iv); err == nil {
-						base.Interval = int64(time.Duration(n) * time.Second)
+						base.Interval = time.Duration(n) * time.Second
 					}
 				}
 			}
@@ -140,7 +141,7 @@ func healthcheckOf(r *Record) *api.Healthcheck {
 }
 
 func labelOf(r *Record, k string) string {
-	if v, ok := r.Request.Labels[k]; ok {
+	if v, ok := r.Conf.Labels[k]; ok {
 		return v
 	}
 	return r.Config.Labels[k]
@@ -211,9 +212,9 @@ func (e *Engine) startHealth(c *ctr) {
 	}()
 }
 
-func durationOr(ns int64, d time.Duration) time.Duration {
-	if ns > 0 {
-		return time.Duration(ns)
+func durationOr(v, d time.Duration) time.Duration {
+	if v > 0 {
+		return v
 	}
 	return d
 }

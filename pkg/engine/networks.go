@@ -471,7 +471,7 @@ func (e *Engine) predefinedNetworks() []api.Network {
 		Bridge: network.DefaultBridge, Labels: map[string]string{}, Containers: map[string]api.NetworkContainer{}}
 	e.cmu.RLock()
 	for _, c := range e.ctrs {
-		if c.rec.Request.Network == "bridge" {
+		if c.rec.Conf.Network == "bridge" {
 			nc := api.NetworkContainer{Name: c.rec.Name}
 			if c.shim != nil && c.rec.IP != "" {
 				if a, err := netip.ParseAddr(c.rec.IP); err == nil {
@@ -533,7 +533,7 @@ func (e *Engine) networkInfo(un *userNet) *api.Network {
 
 // endpointsFor turns a create request's networks into endpoint records: Network (when a
 // user-defined one) first, then Networks. Aliases and --ip go with the first.
-func (e *Engine) endpointsFor(req *api.CreateRequest) ([]EndpointRecord, error) {
+func (e *Engine) endpointsFor(req *ctrconfig.Config) ([]EndpointRecord, error) {
 	var names []string
 	if isUserNetMode(req.Network) {
 		names = append(names, req.Network)
@@ -714,12 +714,12 @@ func (e *Engine) ConnectNetwork(ctx context.Context, req api.NetworkConnectReque
 		return errdefs.NotFound("container " + req.Container + " was removed")
 	}
 	r := e.snapshot(c)
-	switch mode := r.Request.Network; {
+	switch mode := r.Conf.Network; {
 	case mode == "host" || mode == "none" || strings.HasPrefix(mode, "container:"):
 		return errdefs.Conflict(fmt.Sprintf("container %s uses network mode %s: it cannot join a network", r.Name, mode))
 	}
 	taken := map[string]bool{}
-	if r.Request.Network == "bridge" {
+	if r.Conf.Network == "bridge" {
 		taken["eth0"] = true
 	}
 	for _, o := range r.Endpoints {
@@ -944,7 +944,7 @@ func (e *Engine) detachUserNets(r *Record) {
 // joinContainerNet points a `--network container:<name>` spec at the other container's
 // network namespace; that container must be running.
 func (e *Engine) joinContainerNet(r *Record, s *spec.Spec) error {
-	target, ok := strings.CutPrefix(r.Request.Network, "container:")
+	target, ok := strings.CutPrefix(r.Conf.Network, "container:")
 	if !ok {
 		return nil
 	}
@@ -969,7 +969,7 @@ func (e *Engine) joinContainerNet(r *Record, s *spec.Spec) error {
 // sharedNetFiles copies /etc/hosts and resolv.conf of the container whose network a
 // `container:<name>` one shares: the same addresses and resolver.
 func (e *Engine) sharedNetFiles(r *Record, s *spec.Spec) (bool, error) {
-	target, ok := strings.CutPrefix(r.Request.Network, "container:")
+	target, ok := strings.CutPrefix(r.Conf.Network, "container:")
 	if !ok {
 		return false, nil
 	}
@@ -994,7 +994,7 @@ func (e *Engine) sharedNetFiles(r *Record, s *spec.Spec) (bool, error) {
 // its address, gateway and MAC while the container runs.
 func (e *Engine) inspectEndpoints(r *Record, running bool) map[string]api.InspectEndpoint {
 	out := map[string]api.InspectEndpoint{}
-	if r.Request.Network == "bridge" {
+	if r.Conf.Network == "bridge" {
 		ep := api.InspectEndpoint{NetworkID: "bridge", Aliases: []string{}, Interface: "eth0"}
 		if running && r.IP != "" {
 			if a, err := netip.ParseAddr(r.IP); err == nil {

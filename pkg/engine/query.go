@@ -23,7 +23,7 @@ func (f ContainerFilter) empty() bool {
 }
 
 func (f ContainerFilter) match(r *Record) bool {
-	if f.Project != "" && r.Request.Project != f.Project && r.Request.Labels["minibox.compose.project"] != f.Project {
+	if f.Project != "" && r.Conf.Project != f.Project && r.Conf.Labels["minibox.compose.project"] != f.Project {
 		return false
 	}
 	if f.Status != "" && r.Status != f.Status {
@@ -47,14 +47,14 @@ func labels(r *Record) map[string]string {
 	for k, v := range r.Config.Labels {
 		out[k] = v
 	}
-	for k, v := range r.Request.Labels {
+	for k, v := range r.Conf.Labels {
 		out[k] = v
 	}
-	if r.Request.Project != "" {
-		out["minibox.compose.project"] = r.Request.Project
+	if r.Conf.Project != "" {
+		out["minibox.compose.project"] = r.Conf.Project
 	}
-	if r.Request.Service != "" {
-		out["minibox.compose.service"] = r.Request.Service
+	if r.Conf.Service != "" {
+		out["minibox.compose.service"] = r.Conf.Service
 	}
 	return out
 }
@@ -101,7 +101,7 @@ func summaryOf(r *Record, h *healthState) api.ContainerSummary {
 		ID: r.ID, Name: r.Name, Image: displayImage(r), ImageDigest: r.ImageDigest, Command: r.Args,
 		PID: r.PID, Status: r.Status, Health: health, CreatedAt: r.Created, StartedAt: r.StartedAt,
 		FinishedAt: r.FinishedAt, ExitCode: r.ExitCode, OOMKilled: r.OOMKilled, Ports: map[string]int{},
-		Publish: []api.PortBinding{}, Project: r.Request.Project, Service: r.Request.Service, IP: r.IP,
+		Publish: []api.PortBinding{}, Project: r.Conf.Project, Service: r.Conf.Service, IP: r.IP,
 		Labels: labels(r), RestartCount: r.RestartCount,
 	}
 	if s.Command == nil {
@@ -115,7 +115,9 @@ func summaryOf(r *Record, h *healthState) api.ContainerSummary {
 			}
 		}
 	} else {
-		s.Publish = append(s.Publish, r.Request.Publish...)
+		for _, p := range r.Conf.Publish {
+			s.Publish = append(s.Publish, requestedBinding(p))
+		}
 	}
 	return s
 }
@@ -126,6 +128,37 @@ func bindingOf(p network.Port) api.PortBinding {
 		ip = p.HostIP.String()
 	}
 	return api.PortBinding{HostIP: ip, HostPort: int(p.HostPort), ContainerPort: int(p.ContainerPort), Protocol: p.Proto}
+}
+
+// requestedBinding is a port as the create request named it: an empty host address for
+// every address.
+func requestedBinding(p network.Port) api.PortBinding {
+	b := api.PortBinding{HostPort: int(p.HostPort), ContainerPort: int(p.ContainerPort), Protocol: p.Proto}
+	if p.HostIP.IsValid() {
+		b.HostIP = p.HostIP.String()
+	}
+	return b
+}
+
+// requestedBindings are the ports as the create request named them.
+func requestedBindings(ps []network.Port) []api.PortBinding {
+	if ps == nil {
+		return nil
+	}
+	out := make([]api.PortBinding, 0, len(ps))
+	for _, p := range ps {
+		out = append(out, requestedBinding(p))
+	}
+	return out
+}
+
+// wireHealthcheck is a health check in the API's shape (nanoseconds).
+func wireHealthcheck(h *ctrconfig.Healthcheck) *api.Healthcheck {
+	if h == nil {
+		return nil
+	}
+	return &api.Healthcheck{Test: h.Test, Interval: int64(h.Interval), Timeout: int64(h.Timeout),
+		StartPeriod: int64(h.StartPeriod), Retries: h.Retries, Disable: h.Disable}
 }
 
 func displayImage(r *Record) string {
@@ -146,7 +179,7 @@ func (e *Engine) InspectContainer(ref string) (*api.ContainerInspect, error) {
 	h := c.health
 	e.cmu.RUnlock()
 	dir := e.ctrDir(r.ID)
-	req := &r.Request
+	req := &r.Conf
 	in := &api.ContainerInspect{
 		ID: r.ID, Created: r.Created, Image: r.ImageID, Name: "/" + r.Name, RestartCount: r.RestartCount,
 		LogPath: filepath.Join(dir, "container.log"),
@@ -175,7 +208,7 @@ func (e *Engine) InspectContainer(ref string) (*api.ContainerInspect, error) {
 	in.Config = api.InspectConfig{
 		Hostname: hostnameOf(&r), User: user, Tty: req.Tty, OpenStdin: req.Stdin, Env: env,
 		Cmd: req.Command, Image: displayImage(&r), WorkingDir: cwd, Labels: labels(&r),
-		StopSignal: stopSignalOf(&r, &r.Config), Healthcheck: healthcheckOf(&r),
+		StopSignal: stopSignalOf(&r, &r.Config), Healthcheck: wireHealthcheck(healthcheckOf(&r)),
 	}
 	if in.Config.Cmd == nil && req.Entrypoint == nil {
 		in.Config.Cmd = r.Config.Cmd
@@ -231,21 +264,21 @@ func inspectHealth(r *Record, h *healthState, running bool) *api.InspectHealth {
 
 // inspectHostConfig is the HostConfig section, as Docker names its fields.
 func inspectHostConfig(r *Record) api.InspectHostConfig {
-	req := &r.Request
-	policy, max, _ := parseRestart(req.Restart)
+	req := &r.Conf
+	policy, max := req.Restart.Name, req.Restart.MaxRetries
 	oom := 0
 	if req.OOMScoreAdj != nil {
 		oom = *req.OOMScoreAdj
 	}
-	res := resourcesOf(req)
+	res := resourcesOf(&req.Resources)
 	hc := api.InspectHostConfig{
 		NetworkMode: req.Network, Privileged: req.Privileged, ReadonlyRootfs: req.ReadOnly,
-		AutoRemove: req.AutoRemove, CapAdd: req.CapAdd, CapDrop: req.CapDrop, Memory: req.MemoryBytes,
+		AutoRemove: req.AutoRemove, CapAdd: req.CapAdd, CapDrop: req.CapDrop, Memory: req.Memory,
 		MemorySwap: req.MemorySwap, NanoCpus: int64(req.CPUs * 1e9), CpuQuota: res.CPUQuota,
 		CpuPeriod: req.CPUPeriod, CpuShares: req.CPUShares, CpusetCpus: req.CpusetCpus,
-		PidsLimit: req.PidsLimit, BlkioWeight: req.BlkioWeight, ShmSize: req.ShmSizeBytes, OomScoreAdj: oom,
+		PidsLimit: req.PidsLimit, BlkioWeight: req.BlkioWeight, ShmSize: req.ShmSize, OomScoreAdj: oom,
 		RestartPolicy: api.RestartPolicy{Name: policy, MaximumRetryCount: max},
-		PortBindings:  req.Publish, Sysctls: req.Sysctls, SecurityOpt: req.SecurityOpt,
+		PortBindings:  requestedBindings(req.Publish), Sysctls: req.Sysctls, SecurityOpt: req.SecurityOpt,
 		UsernsMode: req.UserNS, Dns: req.DNS, ExtraHosts: req.ExtraHosts,
 		IpcMode: req.IPC, PidMode: req.PID, UTSMode: req.UTS, CgroupnsMode: req.CgroupNS,
 		GroupAdd: req.GroupAdd, VolumesFrom: req.VolumesFrom, MemoryReservation: req.MemoryReservation,
@@ -261,10 +294,8 @@ func inspectHostConfig(r *Record) api.InspectHostConfig {
 		name, alias := ctrconfig.ParseLink(l)
 		hc.Links = append(hc.Links, "/"+strings.TrimPrefix(name, "/")+":/"+r.Name+"/"+alias)
 	}
-	for _, d := range req.Devices {
-		if dev, err := ctrconfig.ParseDevice(d); err == nil {
-			hc.Devices = append(hc.Devices, api.DeviceMapping{PathOnHost: dev.Host, PathInContainer: dev.Container, CgroupPermissions: dev.Perms})
-		}
+	for _, dev := range req.Devices {
+		hc.Devices = append(hc.Devices, api.DeviceMapping{PathOnHost: dev.Host, PathInContainer: dev.Container, CgroupPermissions: dev.Perms})
 	}
 	if hc.ShmSize == 0 {
 		hc.ShmSize = 64 * mib
@@ -275,7 +306,7 @@ func inspectHostConfig(r *Record) api.InspectHostConfig {
 // inspectNetwork is the NetworkSettings section: the primary network's address and the
 // published ports while running, every network's endpoint.
 func (e *Engine) inspectNetwork(r *Record, running bool) api.InspectNetwork {
-	req := &r.Request
+	req := &r.Conf
 	ns := api.InspectNetwork{Ports: map[string][]api.HostIP{}}
 	if req.Network == "bridge" {
 		ns.Bridge = "minibox0"
@@ -286,8 +317,8 @@ func (e *Engine) inspectNetwork(r *Record, running bool) api.InspectNetwork {
 				ns.MacAddress = macString(network.MAC(a))
 			}
 		}
-		for _, p := range r.Request.Publish {
-			ns.Ports[strconv.Itoa(p.ContainerPort)+"/"+p.Protocol] = nil
+		for _, p := range r.Conf.Publish {
+			ns.Ports[p.Key()] = nil
 		}
 		if running {
 			for _, p := range r.Ports {

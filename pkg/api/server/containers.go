@@ -14,7 +14,9 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/ctrreq"
 	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
@@ -41,7 +43,13 @@ func (s *Server) containerCreate(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	id, warnings, err := s.eng.CreateContainer(s.daemonCtx(), req)
+	cfg, warnings, err := ctrreq.Normalize(req, ctrconfig.HostOptions())
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	id, more, err := s.eng.CreateContainer(s.daemonCtx(), cfg)
+	warnings = append(warnings, more...)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -68,9 +76,15 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	if req.Interactive {
 		req.Tty, req.Stdin = true, true
 	}
+	cfg, warnings, err := ctrreq.Normalize(req, ctrconfig.HostOptions())
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
 	upgrade := wantsUpgrade(ctx)
 	if req.Detached && !upgrade {
-		run, warnings, err := s.eng.RunContainer(s.daemonCtx(), req, false, false, 0, 0)
+		run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, false, false, 0, 0)
+		warnings = append(warnings, more...)
 		if err != nil {
 			writeError(ctx, err)
 			return
@@ -87,7 +101,8 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	}
 	// ?h=&w= size a tty before its workload starts (a later resize would race it).
 	h, w, _ := sizeQuery(ctx)
-	run, warnings, err := s.eng.RunContainer(s.daemonCtx(), req, true, upgrade && req.Stdin, h, w)
+	run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, true, upgrade && req.Stdin, h, w)
+	warnings = append(warnings, more...)
 	if err != nil {
 		writeError(ctx, err)
 		return

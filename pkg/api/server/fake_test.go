@@ -10,6 +10,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/registry"
@@ -29,11 +30,11 @@ func (f *fakeServices) called(name string) error {
 	return f.err
 }
 
-func (f *fakeServices) CreateContainer(ctx context.Context, req api.CreateRequest) (string, []string, error) {
+func (f *fakeServices) CreateContainer(ctx context.Context, cfg ctrconfig.Config) (string, []string, error) {
 	return "", nil, f.called("CreateContainer")
 }
 
-func (f *fakeServices) RunContainer(ctx context.Context, req api.CreateRequest, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error) {
+func (f *fakeServices) RunContainer(ctx context.Context, cfg ctrconfig.Config, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error) {
 	return &engine.RunStarted{}, nil, f.called("RunContainer")
 }
 

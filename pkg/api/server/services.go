@@ -9,6 +9,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/container"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/registry"
@@ -19,8 +20,8 @@ import (
 
 // Containers is the life of containers: create, run, stop, remove, and what they hold.
 type Containers interface {
-	CreateContainer(ctx context.Context, req api.CreateRequest) (string, []string, error)
-	RunContainer(ctx context.Context, req api.CreateRequest, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error)
+	CreateContainer(ctx context.Context, cfg ctrconfig.Config) (string, []string, error)
+	RunContainer(ctx context.Context, cfg ctrconfig.Config, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error)
 	StartContainer(ctx context.Context, ref string, before engine.BeforeResume) (string, error)
 	StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*engine.RunStarted, error)
 	AttachContainer(ctx context.Context, ref string, stdin bool) (*container.Conn, bool, error)
