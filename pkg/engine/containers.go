@@ -125,9 +125,9 @@ type containersArea struct {
 	execs       sync.Map   // exec ID -> *execEntry
 	recent      sync.Map   // removed ID -> *api.WaitResult, for a wait that comes late
 	stopping    bool
-	// refused are the IDs of records that failed their migration at load: their
-	// directories are not orphans.
-	refused map[string]bool
+	// refused are the records that failed their migration at load, by ID: saved back
+	// unchanged, and their directories are not orphans.
+	refused map[string]*Record
 	warm    warmPool
 }
 
@@ -144,7 +144,7 @@ func (e *Engine) loadContainers() error {
 	}
 	e.ctrs = map[string]*ctr{}
 	e.names = map[string]string{}
-	e.refused = map[string]bool{}
+	e.refused = map[string]*Record{}
 	old := 0
 	for id, r := range doc.Containers {
 		if r == nil || r.ID != id {
@@ -153,11 +153,12 @@ func (e *Engine) loadContainers() error {
 		if r.Schema < ctrconfig.SchemaVersion {
 			old++
 			if err := e.migrateRecord(r); err != nil {
-				// Kept out of memory, but nothing of it is removed: its directory stays
-				// (removeOrphans skips it) and the old state.json is kept beside.
-				e.Log.Error("container record refused: its configuration does not pass the validator; its files are kept",
+				// Left out of the containers, but nothing of it is lost: every save writes
+				// it back as it was, its directory stays (removeOrphans skips it), and the
+				// next start tries again.
+				e.Log.Error("container record refused: its configuration does not pass the validator; its record and files are kept",
 					"id", id, "name", r.Name, "err", err)
-				e.refused[id] = true
+				e.refused[id] = r
 				continue
 			}
 		}
@@ -280,7 +281,10 @@ func (e *Engine) save(background bool) error {
 func (e *Engine) saveLocked(background bool) (err error) {
 	e.cmu.RLock()
 	gen := e.gen
-	doc := stateDoc{Containers: make(map[string]*Record, len(e.ctrs))}
+	doc := stateDoc{Containers: make(map[string]*Record, len(e.ctrs)+len(e.refused))}
+	for id, r := range e.refused {
+		doc.Containers[id] = r
+	}
 	for id, c := range e.ctrs {
 		if background && c.ephemeral {
 			continue
@@ -799,7 +803,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 		id := ent.Name()
 		e.cmu.RLock()
 		_, known := e.ctrs[id]
-		known = known || e.refused[id]
+		known = known || e.refused[id] != nil
 		e.cmu.RUnlock()
 		if known || !ent.IsDir() || len(id) != 64 {
 			continue
