@@ -18,6 +18,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api/ctrreq"
+	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/api/dockershape"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
@@ -264,7 +265,7 @@ func fullRef(ref string) string {
 }
 
 func (s *Server) containerInspect(ctx *fasthttp.RequestCtx) {
-	in, err := s.eng.InspectContainer(param(ctx, "id"))
+	in, err := ctrview.Inspect(s.eng.InspectContainer(param(ctx, "id")))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -287,7 +288,7 @@ func (s *Server) idAction(ctx *fasthttp.RequestCtx, fn func(id string) error) {
 
 // status is a container's status, for the 304 answers of start and stop.
 func (s *Server) status(id string) (string, error) {
-	in, err := s.eng.InspectContainer(id)
+	in, err := ctrview.Inspect(s.eng.InspectContainer(id))
 	if err != nil {
 		return "", err
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/ctrview"
 	mbcontainer "github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -145,7 +146,7 @@ func relayThen(c net.Conn, conn *mbcontainer.Conn, in io.Reader, o outputs, ende
 
 func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 	id := param(ctx, "id")
-	in, err := s.eng.InspectContainer(id)
+	in, err := ctrview.Inspect(s.eng.InspectContainer(id))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -287,7 +288,7 @@ func (s *Server) takePending(id string) []*pendingAttach {
 }
 
 func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
-	in, err := s.eng.InspectContainer(param(ctx, "id"))
+	in, err := ctrview.Inspect(s.eng.InspectContainer(param(ctx, "id")))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -354,7 +355,7 @@ func sizeQuery(ctx *fasthttp.RequestCtx) (uint16, uint16, error) {
 }
 
 func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
-	in, err := s.eng.InspectContainer(param(ctx, "id"))
+	in, err := ctrview.Inspect(s.eng.InspectContainer(param(ctx, "id")))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -531,7 +532,7 @@ func (s *Server) execCreate(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	c, err := s.eng.InspectContainer(param(ctx, "id"))
+	c, err := ctrview.Inspect(s.eng.InspectContainer(param(ctx, "id")))
 	if err != nil {
 		writeError(ctx, err)
 		return

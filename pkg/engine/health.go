@@ -8,7 +8,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/image"
@@ -34,7 +33,7 @@ type healthState struct {
 	mu      sync.Mutex
 	status  string
 	failing int
-	log     []api.HealthProbe
+	log     []HealthProbe
 	cancel  context.CancelFunc
 }
 
@@ -44,13 +43,13 @@ func (h *healthState) stop() {
 	}
 }
 
-func (h *healthState) snapshot() (string, int, []api.HealthProbe) {
+func (h *healthState) snapshot() (string, int, []HealthProbe) {
 	if h == nil {
 		return HealthNone, 0, nil
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.status, h.failing, append([]api.HealthProbe(nil), h.log...)
+	return h.status, h.failing, append([]HealthProbe(nil), h.log...)
 }
 
 // imageHealthcheck reads Docker's Healthcheck extension from the image's config blob.
@@ -147,6 +146,13 @@ func labelOf(r *Record, k string) string {
 	return r.Config.Labels[k]
 }
 
+// HealthProbe is one probe's result.
+type HealthProbe struct {
+	Start, End time.Time
+	ExitCode   int
+	Output     string
+}
+
 // startHealth runs the container's probe in the background while it runs.
 func (e *Engine) startHealth(c *ctr) {
 	r := e.snapshot(c)
@@ -236,8 +242,8 @@ func probeArgs(test []string) []string {
 
 // runProbe runs one probe like exec (inside every namespace, with the container's
 // seccomp and capabilities); a timeout counts as a failure.
-func (e *Engine) runProbe(ctx context.Context, shim *container.Container, args []string, timeout time.Duration) api.HealthProbe {
-	p := api.HealthProbe{Start: time.Now().UTC(), ExitCode: -1}
+func (e *Engine) runProbe(ctx context.Context, shim *container.Container, args []string, timeout time.Duration) HealthProbe {
+	p := HealthProbe{Start: time.Now().UTC(), ExitCode: -1}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var out bytes.Buffer

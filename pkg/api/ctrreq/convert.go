@@ -67,13 +67,3 @@ func PortOf(p api.PortBinding) netport.Port {
 	}
 	return out
 }
-
-// BindingOf is a port in the API's shape; the zero host address is left empty, as the
-// request that asked for every address left it.
-func BindingOf(p netport.Port) api.PortBinding {
-	b := api.PortBinding{HostPort: int(p.HostPort), ContainerPort: int(p.ContainerPort), Protocol: p.Proto}
-	if p.HostIP.IsValid() {
-		b.HostIP = p.HostIP.String()
-	}
-	return b
-}

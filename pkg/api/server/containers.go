@@ -15,6 +15,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/ctrreq"
+	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
@@ -34,7 +35,7 @@ func (s *Server) containersList(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) containerInspect(ctx *fasthttp.RequestCtx) {
-	answer(ctx, "id", s.eng.InspectContainer)
+	answer(ctx, "id", func(id string) (*api.ContainerInspect, error) { return ctrview.Inspect(s.eng.InspectContainer(id)) })
 }
 
 func (s *Server) containerCreate(ctx *fasthttp.RequestCtx) {

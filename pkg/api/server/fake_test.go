@@ -82,8 +82,8 @@ func (f *fakeServices) ResizeContainer(ref string, h, w uint16) error {
 	return f.called("ResizeContainer")
 }
 
-func (f *fakeServices) InspectContainer(ref string) (*api.ContainerInspect, error) {
-	return &api.ContainerInspect{}, f.called("InspectContainer")
+func (f *fakeServices) InspectContainer(ref string) (*engine.ContainerDetails, error) {
+	return &engine.ContainerDetails{}, f.called("InspectContainer")
 }
 
 func (f *fakeServices) ListContainersJSON(filter engine.ContainerFilter) ([]byte, error) {

@@ -33,7 +33,7 @@ type Containers interface {
 	RemoveContainer(ctx context.Context, ref string, force, volumes bool) error
 	RenameContainer(ref, name string) error
 	ResizeContainer(ref string, h, w uint16) error
-	InspectContainer(ref string) (*api.ContainerInspect, error)
+	InspectContainer(ref string) (*engine.ContainerDetails, error)
 	ListContainersJSON(f engine.ContainerFilter) ([]byte, error)
 	Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(api.LogLine) error) error
 	LogDetails(ref string) (string, error)
