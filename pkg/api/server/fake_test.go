@@ -21,6 +21,7 @@ import (
 type fakeServices struct {
 	err   error
 	calls []string
+	cfg   ctrconfig.Config // the last configuration a create or run was given
 }
 
 var errFake = errors.New("fake failure")
@@ -31,10 +32,12 @@ func (f *fakeServices) called(name string) error {
 }
 
 func (f *fakeServices) CreateContainer(ctx context.Context, cfg ctrconfig.Config) (string, []string, error) {
+	f.cfg = cfg
 	return "", nil, f.called("CreateContainer")
 }
 
 func (f *fakeServices) RunContainer(ctx context.Context, cfg ctrconfig.Config, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error) {
+	f.cfg = cfg
 	return &engine.RunStarted{}, nil, f.called("RunContainer")
 }
 
