@@ -123,7 +123,7 @@ type containersArea struct {
 	net         *network.Manager
 	netMu       sync.Mutex // the network manager is made lazily
 	execs       sync.Map   // exec ID -> *execEntry
-	recent      sync.Map   // removed ID -> *api.WaitResult, for a wait that comes late
+	recent      sync.Map   // removed ID -> *WaitResult, for a wait that comes late
 	stopping    bool
 	// refused are the records that failed their migration at load, by ID: saved back
 	// unchanged, and their directories are not orphans.

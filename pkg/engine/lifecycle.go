@@ -15,7 +15,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/container"
 	"github.com/minibox/minibox/pkg/ctrconfig"
@@ -871,7 +870,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 	e.gen++
 	e.cmu.Unlock()
 	cpuSamples.Delete(r.ID)
-	res := &api.WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
+	res := &WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
 	e.recent.Store(r.ID, res)
 	time.AfterFunc(recentKeep, func() { e.recent.Delete(r.ID) })
 	if volumes {
@@ -948,8 +947,15 @@ func detachMountsUnder(dir string) error {
 	return nil
 }
 
+// WaitResult is how a container's run ended.
+type WaitResult struct {
+	ExitCode  int
+	OOMKilled bool
+	Error     string
+}
+
 // WaitContainer waits for a condition: not-running (default), next-exit or removed.
-func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*api.WaitResult, error) {
+func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*WaitResult, error) {
 	c, err := e.lookup(ref)
 	if err != nil {
 		if errors.Is(err, errdefs.ErrNotFound) {
@@ -1014,22 +1020,22 @@ func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*api
 		}
 	}
 	r := e.snapshot(c)
-	res := &api.WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
+	res := &WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
 	if r.Error != "" {
 		res.Error = r.Error
 	}
 	return res, nil
 }
 
-func (e *Engine) recentExit(ref string) (*api.WaitResult, bool) {
+func (e *Engine) recentExit(ref string) (*WaitResult, bool) {
 	if v, ok := e.recent.Load(ref); ok {
-		return v.(*api.WaitResult), true
+		return v.(*WaitResult), true
 	}
-	var found *api.WaitResult
+	var found *WaitResult
 	if idRe.MatchString(ref) {
 		e.recent.Range(func(k, v any) bool {
 			if strings.HasPrefix(k.(string), ref) {
-				found = v.(*api.WaitResult)
+				found = v.(*WaitResult)
 				return false
 			}
 			return true

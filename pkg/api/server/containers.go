@@ -61,6 +61,11 @@ func (s *Server) containerCreate(ctx *fasthttp.RequestCtx) {
 	writeJSON(ctx, fasthttp.StatusCreated, api.Created{ID: id, Warnings: warnings})
 }
 
+// waitResult is the API's shape of how a run ended.
+func waitResult(r *engine.WaitResult) api.WaitResult {
+	return api.WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled, Error: r.Error}
+}
+
 // daemonCtx is a context that lives past the handler (the daemon's own).
 func (s *Server) daemonCtx() context.Context { return s.ctx }
 
@@ -136,7 +141,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			return err
 		}
-		return st.emit(res)
+		return st.emit(waitResult(res))
 	})
 }
 
@@ -328,7 +333,12 @@ func answer[T any](ctx *fasthttp.RequestCtx, param string, fn func(v string) (T,
 
 func (s *Server) containerWait(ctx *fasthttp.RequestCtx) {
 	answer(ctx, "id", func(id string) (*api.WaitResult, error) {
-		return s.eng.WaitContainer(s.daemonCtx(), id, queryString(ctx, "condition"))
+		res, err := s.eng.WaitContainer(s.daemonCtx(), id, queryString(ctx, "condition"))
+		if err != nil {
+			return nil, err
+		}
+		w := waitResult(res)
+		return &w, nil
 	})
 }
 

@@ -69,8 +69,8 @@ func (f *fakeServices) PauseContainer(ref string, pause bool) error {
 	return f.called("PauseContainer")
 }
 
-func (f *fakeServices) WaitContainer(ctx context.Context, ref, condition string) (*api.WaitResult, error) {
-	return &api.WaitResult{}, f.called("WaitContainer")
+func (f *fakeServices) WaitContainer(ctx context.Context, ref, condition string) (*engine.WaitResult, error) {
+	return &engine.WaitResult{}, f.called("WaitContainer")
 }
 
 func (f *fakeServices) RemoveContainer(ctx context.Context, ref string, force, volumes bool) error {

@@ -29,7 +29,7 @@ type Containers interface {
 	RestartContainer(ctx context.Context, ref string, timeout *time.Duration) error
 	KillContainer(ref, signal string) error
 	PauseContainer(ref string, pause bool) error
-	WaitContainer(ctx context.Context, ref, condition string) (*api.WaitResult, error)
+	WaitContainer(ctx context.Context, ref, condition string) (*engine.WaitResult, error)
 	RemoveContainer(ctx context.Context, ref string, force, volumes bool) error
 	RenameContainer(ref, name string) error
 	ResizeContainer(ref string, h, w uint16) error
