@@ -22,7 +22,7 @@ import (
 )
 
 // dockerAttachList checks, with Docker's Go client, what attach and the container list
-// do beyond the common path: the stdout/stderr selection, logs=1 with stream=1, an
+// do beyond the common path: the stdout/stderr selection (of attach and of exec), logs=1 with stream=1, an
 // attachment whose client leaves before the start, every network of a container in the
 // list, and ports listed only while a container runs.
 func dockerAttachList(ts *testscript.TestScript, neg bool, args []string) {
@@ -72,8 +72,38 @@ func dockerAttachList(ts *testscript.TestScript, neg bool, args []string) {
 		remove(id)
 	}
 
+	// An exec streams only what its create attached (AttachStdout, AttachStderr); with a
+	// tty there is one stream, stdout. What is left out the process still writes freely.
+	id := create(&container.Config{Cmd: []string{"sleep", "1000"}}, nil)
+	start(id)
+	for _, sel := range []struct {
+		stdout, stderr, tty bool
+		out, err            string
+	}{{true, false, false, "out\n", ""}, {false, true, false, "", "err\n"}, {false, false, false, "", ""},
+		{false, true, true, "", ""}, {true, false, true, "out\r\nerr\r\n", ""}} {
+		ex, err := c.ExecCreate(ctx, id, client.ExecCreateOptions{Cmd: []string{"sh", "-c", "echo out; echo err >&2; exit 4"},
+			AttachStdout: sel.stdout, AttachStderr: sel.stderr, TTY: sel.tty})
+		ts.Check(err)
+		ea, err := c.ExecAttach(ctx, ex.ID, client.ExecAttachOptions{TTY: sel.tty})
+		ts.Check(err)
+		var stdout, stderr bytes.Buffer
+		if sel.tty {
+			_, err = io.Copy(&stdout, ea.Reader)
+		} else {
+			_, err = stdcopy.StdCopy(&stdout, &stderr, ea.Reader)
+		}
+		ts.Check(err)
+		ea.Close()
+		check(stdout.String() == sel.out && stderr.String() == sel.err, "exec AttachStdout=%v AttachStderr=%v Tty=%v: got %q and %q",
+			sel.stdout, sel.stderr, sel.tty, stdout.String(), stderr.String())
+		ei, err := c.ExecInspect(ctx, ex.ID, client.ExecInspectOptions{})
+		ts.Check(err)
+		check(!ei.Running && ei.ExitCode == 4, "exec inspect after the stream: %+v", ei)
+	}
+	remove(id)
+
 	// logs=1 with stream=1: what was printed before the attach, then what follows.
-	id := create(&container.Config{Cmd: []string{"sh", "-c", "echo first; read x; echo \"second $x\""}, OpenStdin: true}, nil)
+	id = create(&container.Config{Cmd: []string{"sh", "-c", "echo first; read x; echo \"second $x\""}, OpenStdin: true}, nil)
 	start(id)
 	for deadline := time.Now().Add(time.Minute); ; time.Sleep(20 * time.Millisecond) {
 		lr, err := c.ContainerLogs(ctx, id, client.ContainerLogsOptions{ShowStdout: true})

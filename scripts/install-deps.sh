@@ -4,7 +4,7 @@ set -euo pipefail
 packages=(busybox-static nftables iproute2 fuse3 kmod ca-certificates curl skopeo umoci procps
 	docker.io docker-compose python3-docker)
 # `install-deps.sh bench`: also the baselines the benchmarks compare with.
-[ "${1:-}" = bench ] && packages+=(runc wrk podman conmon)
+[ "${1:-}" = bench ] && packages+=(runc wrk podman conmon nginx-light)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -14,9 +14,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 	export DEBIAN_FRONTEND=noninteractive
 	apt-get update -qq
 	# docker.io brings dockerd, which must never start here: it sets the FORWARD policy
-	# to DROP and takes /run/docker.sock. Only its CLI is used (against miniboxd).
+	# to DROP and takes /run/docker.sock. Its CLI is used against miniboxd; the build
+	# benchmark starts a private dockerd (BuildKit) and containerd of its own, without
+	# iptables, on a temporary directory.
 	# A policy-rc.d forbids every service start during the install; the units are masked
-	# so that nothing (socket activation included) starts it later.
+	# so that nothing (socket activation included) starts it later. nginx (a benchmark's
+	# server, run by the bench itself) must not take the host's port 80 either.
 	policy_made=
 	if [ ! -e /usr/sbin/policy-rc.d ]; then
 		printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d
@@ -24,7 +27,7 @@ if [ ${#missing[@]} -gt 0 ]; then
 		policy_made=1
 	fi
 	if command -v systemctl >/dev/null; then
-		systemctl mask docker.service docker.socket containerd.service >/dev/null 2>&1 || true
+		systemctl mask docker.service docker.socket containerd.service nginx.service >/dev/null 2>&1 || true
 	fi
 	apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 	[ -z "$policy_made" ] || rm -f /usr/sbin/policy-rc.d

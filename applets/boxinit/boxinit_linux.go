@@ -65,6 +65,8 @@ type initProc struct {
 	execs    map[int]string  // pid -> exec id
 	wcg      *workloadCgroup // nil: the workload shares init's cgroup
 	trim     *shimapi.Trimmer
+	// remountRO is a read-only root's remount, put off until ldconfig has run (--gpus).
+	remountRO *mount.Mount
 }
 
 type incoming struct {
@@ -292,7 +294,7 @@ func (in *initProc) setup() error {
 		// (after a daemon restart left it created) mounts it as it is.
 		os.RemoveAll(mount.VolatileMarker(s.Rootfs))
 	}
-	if err := mount.Apply(mount.RootfsPlan(s)); err != nil {
+	if err := mount.Apply(in.splitLdconfig(mount.RootfsPlan(s))); err != nil {
 		return err
 	}
 	if s.Process.Terminal {
@@ -324,6 +326,9 @@ func (in *initProc) start() error {
 	}
 	if s.Process.OOMScoreAdj != nil {
 		setOOMScoreAdj(*s.Process.OOMScoreAdj)
+	}
+	if err := in.ldconfig(); err != nil {
+		return err
 	}
 	sp, err := in.spawner, in.spawnErr
 	if sp == nil && err == nil {

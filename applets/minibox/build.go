@@ -282,6 +282,7 @@ type buildLiveView struct {
 
 type buildRow struct {
 	name   string
+	title  string // a Dockerfile step's file:line and instruction
 	state  string
 	start  time.Time
 	dur    time.Duration
@@ -321,6 +322,9 @@ func (v *buildLiveView) event(ev api.BuildEvent) {
 	switch {
 	case ev.State != "":
 		r.state, force = ev.State, true
+		if ev.Title != "" {
+			r.title = ev.Title
+		}
 		if ev.State == api.BlockStart {
 			r.start = time.Now()
 		}
@@ -331,8 +335,8 @@ func (v *buildLiveView) event(ev api.BuildEvent) {
 			v.fail = r
 		}
 	case ev.Line != nil:
-		if isStateLine(*ev.Line) {
-			return // the row shows the state already
+		if isStateLine(*ev.Line) || *ev.Line == r.title {
+			return // the row shows the state and the step already
 		}
 		r.line = *ev.Line
 		r.output = append(r.output, *ev.Line)
@@ -369,12 +373,19 @@ func (v *buildLiveView) draw(force bool) {
 		if state == api.BlockStart {
 			state = "RUNNING"
 		}
-		line := r.line
-		if len(line) > 60 {
-			line = line[:57] + "..."
+		if r.title == "" {
+			fmt.Fprintf(v.out.Stderr, "  %-*s  %-7s %6s  %s\n", width, r.name, state, buildMS(d.Milliseconds()), clip(r.line, 60))
+			v.drawn++
+			continue
 		}
-		fmt.Fprintf(v.out.Stderr, "  %-*s  %-7s %6s  %s\n", width, r.name, state, buildMS(d.Milliseconds()), line)
+		// A Dockerfile step: its instruction on the row, and while it runs (or after it
+		// failed) its last output line under it, as BuildKit's view does.
+		fmt.Fprintf(v.out.Stderr, "  %-*s  %-7s %6s  %s\n", width, r.name, state, buildMS(d.Milliseconds()), clip(r.title, 80))
 		v.drawn++
+		if r.line != "" && (r.state == api.BlockStart || r.state == api.BlockFailed) {
+			fmt.Fprintf(v.out.Stderr, "  %-*s  > %s\n", width, "", clip(r.line, 78))
+			v.drawn++
+		}
 	}
 }
 
@@ -391,10 +402,20 @@ func (v *buildLiveView) failedLines() []string {
 		return nil
 	}
 	out := []string{fmt.Sprintf("--- last output of block %s:", v.fail.name)}
+	if v.fail.title != "" {
+		out = append(out, "["+v.fail.name+"] "+v.fail.title)
+	}
 	for _, l := range v.fail.output {
 		out = append(out, "["+v.fail.name+"] "+l)
 	}
 	return out
+}
+
+func clip(s string, n int) string {
+	if len(s) > n {
+		return s[:n-3] + "..."
+	}
+	return s
 }
 
 // isStateLine reports the engine's own per-block lines, which the row replaces.

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -124,6 +125,14 @@ var settings = []setting{
 			}
 			c.BuildPrefixes = append(c.BuildPrefixes, filepath.Clean(p))
 		}
+		return "", ""
+	}},
+	{name: "MINIBOX_GPU_DRIVER_ROOT", set: func(c *engine.Config, v string) (string, string) {
+		fi, err := os.Stat(v)
+		if !filepath.IsAbs(v) || err != nil || !fi.IsDir() {
+			return "not an existing absolute directory", "the directory the NVIDIA driver is installed under (its dev/, usr/lib, usr/bin), e.g. /run/nvidia/driver"
+		}
+		c.GPUDriverRoot = filepath.Clean(v)
 		return "", ""
 	}},
 	{name: "MINIBOX_SUBUID_BASE", set: func(c *engine.Config, v string) (string, string) { return positiveUint32(v, &c.SubUIDBase) }},

@@ -99,6 +99,8 @@ func TestConfigBadValues(t *testing.T) {
 		{"MINIBOX_LOG_MAX_SIZE", "ten", "MINIBOX_LOG_MAX_SIZE=ten: not a size"},
 		{"MINIBOX_LOG_MAX_SIZE", "-1m", "not a size"},
 		{"MINIBOX_LOG_MAX_FILE", "0", "MINIBOX_LOG_MAX_FILE=0: not a number from 1 to 1000"},
+		{"MINIBOX_GPU_DRIVER_ROOT", "run/nvidia/driver", "MINIBOX_GPU_DRIVER_ROOT=run/nvidia/driver: not an existing absolute directory"},
+		{"MINIBOX_GPU_DRIVER_ROOT", "/nonexistent/driver", "not an existing absolute directory"},
 		{"MINIBOX_LOG_LEVEL", "loud", "MINIBOX_LOG_LEVEL=loud: unknown level; expected debug, info, warn or error"},
 	} {
 		_, err := LoadConfig(env(map[string]string{tc.name: tc.value}))

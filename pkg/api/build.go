@@ -43,6 +43,7 @@ type BuildEvent struct {
 	Line       *string    `json:"line,omitempty"`
 	State      string     `json:"state,omitempty"`
 	DurationMS *int64     `json:"duration_ms,omitempty"`
+	Title      string     `json:"title,omitempty"` // with a state: the Dockerfile step's file:line and instruction
 }
 
 // BuildEnd is the last line: {"result": ...} or {"error", "block", "last_lines"}.

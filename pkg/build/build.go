@@ -104,6 +104,9 @@ type Event struct {
 	Line       string    `json:"line,omitempty"`
 	State      string    `json:"state,omitempty"` // START CACHED DONE FAILED
 	DurationMS int64     `json:"duration_ms,omitempty"`
+	// Title names a Dockerfile step with its state ("Dockerfile:3:1: RUN make"), for a
+	// live view's row, cached steps included.
+	Title string `json:"title,omitempty"`
 }
 
 // BlockResult is one block's outcome.
@@ -222,11 +225,12 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 		}
 		rmu.Unlock()
 		if err != nil {
-			send(Event{Block: n, State: "FAILED", DurationMS: d.Milliseconds()})
-			logf(n, fmt.Sprintf("FAILED (%s): %v", FormatDuration(d), err))
+			send(Event{Block: n, State: "FAILED", DurationMS: d.Milliseconds(), Title: blockTitle(p, bp)})
+			// The error itself ends the build's output, once.
+			logf(n, fmt.Sprintf("FAILED (%s)", FormatDuration(d)))
 			return err
 		}
-		send(Event{Block: n, State: state, DurationMS: d.Milliseconds()})
+		send(Event{Block: n, State: state, DurationMS: d.Milliseconds(), Title: blockTitle(p, bp)})
 		logf(n, fmt.Sprintf("%s (%s)", state, FormatDuration(d)))
 		return nil
 	})
@@ -396,12 +400,11 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blo
 			return "CACHED", nil
 		}
 	}
-	send(Event{Block: bp.b.Name, State: "START"})
+	send(Event{Block: bp.b.Name, State: "START", Title: blockTitle(p, bp)})
 	lw.engine(fmt.Sprintf("START needs=%s workdir=%s", strings.Join(needs, ","), bp.start.workdir))
-	if p.file.Format == parse.Dockerfile && len(bp.instrs) > 0 && bp.instrs[0].in.Raw != "" {
-		// The instruction, as BuildKit's progress names each step (the live view's row
-		// shows it until the step prints).
-		lw.engine(stepText(bp.instrs[0]))
+	if t := blockTitle(p, bp); t != "" {
+		// The instruction, as BuildKit's plain progress names each step.
+		lw.engine(t)
 	}
 	if p.file.Format == parse.Legacy {
 		lw.engine(" ---> Building...")
@@ -425,6 +428,14 @@ func (bld *Builder) runBlock(ctx context.Context, p *plan, req *Request, bp *blo
 	}
 	bp.entry = e
 	return "DONE", nil
+}
+
+// blockTitle is a Dockerfile step's file:line and instruction, "" for other blocks.
+func blockTitle(p *plan, bp *blockPlan) string {
+	if p.file.Format == parse.Dockerfile && len(bp.instrs) > 0 && bp.instrs[0].in.Raw != "" {
+		return stepText(bp.instrs[0])
+	}
+	return ""
 }
 
 func blockIndex(p *plan, bp *blockPlan) int {

@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/api/dockershape"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
@@ -405,14 +406,41 @@ func (s *Server) networkConnect(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if n, err := s.eng.Network(req.Network); err == nil && n.Predefined {
-		writeErr(ctx, fasthttp.StatusBadRequest, fmt.Sprintf("network %s: containers join a predefined network when they are created; connect joins user-defined networks", n.Name))
-		return
+		if !s.connectPredefined(ctx, n.Name, in.Container) {
+			return
+		}
+		req.Network = n.Name
 	}
 	if err := s.eng.ConnectNetwork(s.ctx, req); err != nil {
 		writeError(ctx, err)
 		return
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
+}
+
+// connectPredefined answers a connect to host or none, or to bridge of a container
+// already on it or sharing another namespace, with dockerd's status and words; a
+// container of a user-defined network joins the default bridge (reports whether the
+// caller goes on with the connect).
+func (s *Server) connectPredefined(ctx *fasthttp.RequestCtx, netName, ref string) bool {
+	c, err := ctrview.Inspect(s.eng.InspectContainer(ref))
+	if err != nil {
+		writeError(ctx, err)
+		return false
+	}
+	mode, name := c.HostConfig.NetworkMode, strings.TrimPrefix(c.Name, "/")
+	_, onBridge := c.NetworkSettings.Networks["bridge"]
+	switch {
+	case netName == "host" || mode == "host" || strings.HasPrefix(mode, "container:"):
+		writeErr(ctx, fasthttp.StatusBadRequest, "container sharing network namespace with another container or host cannot be connected to any other network")
+	case netName == "none" || mode == "none":
+		writeErr(ctx, fasthttp.StatusBadRequest, "container cannot be connected to multiple networks with one of the networks in private (none) mode")
+	case mode == "bridge" || mode == "default" || onBridge:
+		writeErr(ctx, fasthttp.StatusForbidden, fmt.Sprintf("endpoint with name %s already exists in network bridge", name))
+	default:
+		return true
+	}
+	return false
 }
 
 func (s *Server) networkDisconnect(ctx *fasthttp.RequestCtx) {

@@ -79,8 +79,6 @@ func (h halfCloser) CloseWrite() error {
 // outputs is the part of a container's output a client asked for.
 type outputs struct{ stdout, stderr, tty bool }
 
-var allOutput = outputs{stdout: true, stderr: true}
-
 // copyOutput copies the process's output to w: all of it, or only the frames of the
 // streams selected (with a tty there is one stream, stdout).
 func copyOutput(w io.Writer, r io.Reader, o outputs) {
@@ -524,6 +522,8 @@ type execConfig struct {
 	req      api.ExecRequest
 	engineID string // once started
 	started  bool
+	// out is what the client attaches to: AttachStdout and AttachStderr of the create.
+	out outputs
 }
 
 func (s *Server) execCreate(ctx *fasthttp.RequestCtx) {
@@ -550,7 +550,8 @@ func (s *Server) execCreate(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	x := &execConfig{id: randomID(), ctr: c.ID, req: api.ExecRequest{ID: c.ID, Command: in.Cmd, Tty: in.Tty,
-		Stdin: in.AttachStdin, Env: in.Env, User: in.User, WorkingDir: in.WorkingDir}}
+		Stdin: in.AttachStdin, Env: in.Env, User: in.User, WorkingDir: in.WorkingDir},
+		out: outputs{stdout: in.AttachStdout, stderr: in.AttachStderr, tty: in.Tty}}
 	if in.ConsoleSize != nil {
 		x.req.Height, x.req.Width = uint16(in.ConsoleSize[0]), uint16(in.ConsoleSize[1])
 	}
@@ -622,7 +623,8 @@ func (s *Server) execStart(ctx *fasthttp.RequestCtx) {
 			c.Close()
 			return
 		}
-		relayThen(c, started.Conn, inputOf(c, req.Stdin), allOutput, func() {
+		// What is not attached is read and dropped: the process may still write it.
+		relayThen(c, started.Conn, inputOf(c, req.Stdin), x.out, func() {
 			wctx, cancel := context.WithTimeout(dctx, 10*time.Second)
 			defer cancel()
 			eng.WaitExec(wctx, started.ID)
@@ -661,8 +663,8 @@ func (s *Server) execInspect(ctx *fasthttp.RequestCtx) {
 	s.emu.Lock()
 	eid := x.engineID
 	s.emu.Unlock()
-	out := container.ExecInspectResponse{ID: x.id, ContainerID: x.ctr, OpenStdin: x.req.Stdin, OpenStdout: true,
-		OpenStderr: true, ProcessConfig: &container.ExecProcessConfig{Tty: x.req.Tty, Entrypoint: x.req.Command[0],
+	out := container.ExecInspectResponse{ID: x.id, ContainerID: x.ctr, OpenStdin: x.req.Stdin, OpenStdout: x.out.stdout,
+		OpenStderr: x.out.stderr, ProcessConfig: &container.ExecProcessConfig{Tty: x.req.Tty, Entrypoint: x.req.Command[0],
 			Arguments: x.req.Command[1:], User: x.req.User}}
 	if eid != "" {
 		in, err := s.eng.InspectExec(s.ctx, eid, false)

@@ -10,6 +10,7 @@ import (
 	"io"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -337,6 +338,23 @@ func (e *Engine) logDetailsOf(r *Record) string {
 	return logDetails(&r.Conf, env)
 }
 
+// parseUnixTime reads seconds with an optional fraction ("1733500000.123456789", what
+// Docker's clients send) exactly: a float64 keeps only about a quarter of a microsecond
+// of today's times, enough to move an until past an event stamped just before it.
+func parseUnixTime(s string) (time.Time, bool) {
+	secs, frac, _ := strings.Cut(s, ".")
+	if secs == "" || len(frac) > 20 || strings.Trim(secs, "0123456789") != "" || strings.Trim(frac, "0123456789") != "" {
+		return time.Time{}, false
+	}
+	sec, err := strconv.ParseInt(secs, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	frac = (frac + "000000000")[:9] // nanoseconds: padded, or cut past the ninth digit
+	nsec, _ := strconv.ParseInt(frac, 10, 64)
+	return time.Unix(sec, nsec), true
+}
+
 // ParseTime reads RFC 3339, Unix time (with fraction) or a duration ago ("10m").
 func ParseTime(s string, now time.Time) (time.Time, error) {
 	if s == "" {
@@ -348,9 +366,8 @@ func ParseTime(s string, now time.Time) (time.Time, error) {
 	if t, err := time.Parse("2006-01-02", s); err == nil {
 		return t, nil
 	}
-	if f, err := strconv.ParseFloat(s, 64); err == nil {
-		sec := int64(f)
-		return time.Unix(sec, int64((f-float64(sec))*1e9)), nil
+	if t, ok := parseUnixTime(s); ok {
+		return t, nil
 	}
 	if d, err := time.ParseDuration(s); err == nil {
 		return now.Add(-d), nil

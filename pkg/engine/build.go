@@ -284,7 +284,7 @@ func (e *Engine) Build(ctx context.Context, pb *PreparedBuild, emit func(any) er
 		if failed {
 			return
 		}
-		out := api.BuildEvent{Block: ev.Block, State: ev.State}
+		out := api.BuildEvent{Block: ev.Block, State: ev.State, Title: ev.Title}
 		if ev.State == "" {
 			t := ev.Time
 			line := ev.Line

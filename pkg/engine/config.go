@@ -38,4 +38,8 @@ type Config struct {
 	// existed holds (schema 0) into a Config: the API edge's validator, which the engine
 	// does not link. Nil refuses such records (they are kept on disk).
 	MigrateConfig func(legacy []byte) (ctrconfig.Config, error)
+	// GPUDriverRoot is where --gpus finds the NVIDIA driver (its dev/ nodes, libraries and
+	// tools), as the NVIDIA container toolkit's driver root: a driver installed in a
+	// container, as the GPU operator's /run/nvidia/driver. "": the host's root.
+	GPUDriverRoot string
 }

@@ -68,7 +68,11 @@ type Record struct {
 	// Endpoints are the container's user-defined networks, in the order of their
 	// interfaces.
 	Endpoints []EndpointRecord `json:"endpoints,omitempty"`
-	Lazy      bool             `json:"lazy,omitempty"`
+	// Bridge is the default bridge joined after the create by a container of a
+	// user-defined network (docker network connect bridge): one more interface, never
+	// the primary one. Replaced whole, never changed in place (snapshots share it).
+	Bridge *EndpointRecord `json:"bridge,omitempty"`
+	Lazy   bool            `json:"lazy,omitempty"`
 	// Config is the image's config at create: the container keeps working if the image
 	// is removed.
 	Config ocispec.ImageConfig `json:"image_config"`
@@ -636,6 +640,10 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 			if r.Conf.Network == "bridge" {
 				a, _ := netip.ParseAddr(r.IP)
 				rs.running = append(rs.running, network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, Ports: r.Ports})
+			}
+			if b := r.Bridge; b != nil {
+				a, _ := netip.ParseAddr(b.IP)
+				rs.running = append(rs.running, network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, IfName: b.IfName, NoRoute: true})
 			}
 			go e.monitor(c, shim)
 			e.startHealth(c)

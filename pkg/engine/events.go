@@ -1,14 +1,15 @@
 package engine
 
 import (
-	"fmt"
-
-	"github.com/minibox/minibox/pkg/errdefs"
-
 	"context"
+	"fmt"
+	"slices"
+	"sort"
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/minibox/minibox/pkg/errdefs"
 )
 
 // Event is one thing that happened to an object, as `events` streams it.
@@ -48,13 +49,15 @@ type eventsArea struct {
 }
 
 // publish records ev and hands it to every subscriber (one too slow to keep up loses it,
-// rather than holding the engine up).
+// rather than holding the engine up). The time is taken under the lock, so the history
+// is in time order and an event stamped before a moment is published before it: Events
+// can tell when its replay and its subscription together hold all up to until.
 func (e *Engine) publish(ev Event) {
+	e.evMu.Lock()
+	defer e.evMu.Unlock()
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
-	e.evMu.Lock()
-	defer e.evMu.Unlock()
 	if len(e.evPast) >= eventsKept {
 		e.evPast = append(e.evPast[:0], e.evPast[len(e.evPast)-eventsKept/2:]...)
 	}
@@ -127,7 +130,8 @@ func (f EventFilter) match(ev *Event) bool {
 
 // Events emits the events between since and until that match f: first those already past
 // (from the daemon's recent memory), then live ones. Zero since: only live ones; zero until:
-// until ctx ends. An until in the past ends once the past is replayed.
+// until ctx ends. An until in the past ends once the past is replayed. Both bounds are
+// inclusive, to the nanosecond, as dockerd's.
 func (e *Engine) Events(ctx context.Context, since, until time.Time, f EventFilter, emit func(Event) error) error {
 	if err := CheckEventFilter(f); err != nil {
 		return err
@@ -135,6 +139,8 @@ func (e *Engine) Events(ctx context.Context, since, until time.Time, f EventFilt
 	if !since.IsZero() && !until.IsZero() && until.Before(since) {
 		return invalidf("until (%s) is before since (%s)", until.Format(time.RFC3339Nano), since.Format(time.RFC3339Nano))
 	}
+	// The history and the subscription are taken under one lock: every event is in
+	// exactly one of them.
 	ch := make(chan Event, 256)
 	e.evMu.Lock()
 	if e.evSubs == nil {
@@ -143,11 +149,8 @@ func (e *Engine) Events(ctx context.Context, since, until time.Time, f EventFilt
 	e.evSubs[ch] = struct{}{}
 	var past []Event
 	if !since.IsZero() {
-		for _, ev := range e.evPast {
-			if !ev.Time.Before(since) {
-				past = append(past, ev)
-			}
-		}
+		i := sort.Search(len(e.evPast), func(i int) bool { return !e.evPast[i].Time.Before(since) })
+		past = slices.Clone(e.evPast[i:])
 	}
 	e.evMu.Unlock()
 	defer func() {
@@ -155,45 +158,72 @@ func (e *Engine) Events(ctx context.Context, since, until time.Time, f EventFilt
 		delete(e.evSubs, ch)
 		e.evMu.Unlock()
 	}()
-	for i := range past {
-		// Times are taken before the history's lock, so its order is only nearly theirs:
-		// skip a later event rather than stop at it.
-		if !until.IsZero() && past[i].Time.After(until) {
-			continue
+	send := func(ev *Event) error {
+		if f.match(ev) {
+			return emit(*ev)
 		}
-		if f.match(&past[i]) {
-			if err := emit(past[i]); err != nil {
-				return err
-			}
+		return nil
+	}
+	for i := range past {
+		if !until.IsZero() && past[i].Time.After(until) {
+			break // in time order: the rest is later still
+		}
+		if err := send(&past[i]); err != nil {
+			return err
 		}
 	}
 	var end <-chan time.Time
 	if !until.IsZero() {
-		d := time.Until(until)
-		if d <= 0 {
-			return nil
+		if d := time.Until(until); d > 0 {
+			t := time.NewTimer(d)
+			defer t.Stop()
+			end = t.C
+		} else {
+			return e.drainUntil(ch, until, send)
 		}
-		t := time.NewTimer(d)
-		defer t.Stop()
-		end = t.C
 	}
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-end:
-			return nil
+			return e.drainUntil(ch, until, send)
 		case ev := <-ch:
 			if !until.IsZero() && ev.Time.After(until) {
 				return nil
 			}
-			if f.match(&ev) {
-				if err := emit(ev); err != nil {
-					return err
-				}
+			if err := send(&ev); err != nil {
+				return err
 			}
 		}
 	}
+}
+
+// drainUntil emits what the subscription already holds up to until, once until has
+// passed. Publishing stamps and sends under evMu, so what ch holds under it is every
+// event stamped up to until that the replay did not have: ending at the timer alone
+// could leave some behind, as select picks at random among ready cases.
+func (e *Engine) drainUntil(ch chan Event, until time.Time, send func(*Event) error) error {
+	var held []Event
+	e.evMu.Lock()
+	for more := true; more; {
+		select {
+		case ev := <-ch:
+			held = append(held, ev)
+		default:
+			more = false
+		}
+	}
+	e.evMu.Unlock()
+	for i := range held {
+		if held[i].Time.After(until) {
+			break
+		}
+		if err := send(&held[i]); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func invalidf(format string, args ...any) error {

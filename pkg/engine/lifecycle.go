@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -65,12 +66,19 @@ type startNet struct {
 	addr  netip.Addr
 	ports []network.Port
 	atts  []netAttachment
+	// bridge is the default bridge's endpoint of a user-network container that joined
+	// it (Record.Bridge), on manager bnm.
+	bnm    *network.Manager
+	bridge network.Endpoint
 }
 
 // release gives back what planStartNetwork allocated, before anything was attached.
 func (sn *startNet) release() {
 	if sn.nm != nil {
 		sn.nm.Release(sn.addr)
+	}
+	if sn.bnm != nil {
+		sn.bnm.Release(sn.bridge.Addr)
 	}
 	releaseAttachments(sn.atts)
 }
@@ -109,6 +117,21 @@ func (e *Engine) planStartNetwork(ctx context.Context, r *Record) (*startNet, er
 			}
 		}
 	}
+	if b := r.Bridge; b != nil && sn.nm == nil {
+		bnm, err := e.netManager(ctx, true)
+		var addr netip.Addr
+		if err == nil {
+			prev, _ := netip.ParseAddr(b.IP)
+			addr, err = bnm.Allocate(e.usedAddrs(r.ID), prev)
+		}
+		if err != nil {
+			sn.release()
+			return nil, fmt.Errorf("network bridge: %w", err)
+		}
+		// The default route stays with the user networks unless none of them gives one.
+		routed := slices.ContainsFunc(sn.atts, func(a netAttachment) bool { return !a.ep.NoRoute })
+		sn.bnm, sn.bridge = bnm, network.Endpoint{ID: r.ID, Addr: addr, IfName: b.IfName, NoRoute: routed}
+	}
 	return sn, nil
 }
 
@@ -130,6 +153,12 @@ func (e *Engine) attachStartNetwork(ctx context.Context, r *Record, sn *startNet
 		}
 		if a.port {
 			sn.ports = a.ep.Ports
+		}
+	}
+	if sn.bnm != nil {
+		sn.bridge.PID = shim.PID()
+		if err := sn.bnm.Attach(ctx, &sn.bridge); err != nil {
+			return fmt.Errorf("network bridge: %w", err)
 		}
 	}
 	if before != nil {
@@ -194,6 +223,10 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		sn.release()
 		return err
 	}
+	if err := writeLdConf(s); err != nil {
+		sn.release()
+		return err
+	}
 	cleanup := func() {
 		unmountShm(dir)
 		if nm != nil {
@@ -204,6 +237,10 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 			a.m.DetachWait(context.Background(), r.ID)
 		}
 		releaseAttachments(atts)
+		if sn.bnm != nil {
+			sn.bnm.DetachWait(context.Background(), r.ID)
+			sn.bnm.Release(sn.bridge.Addr)
+		}
 		e.cg.Remove(s.CgroupPath)
 		container.Cleanup(dir)
 	}
@@ -274,8 +311,17 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	if r.Conf.AutoRemove {
 		settled = e.goneCh(c)
 	}
+	if sn.bnm != nil {
+		e.update(c, func(rec *Record) {
+			if b := rec.Bridge; b != nil {
+				nb := *b
+				nb.IP = sn.bridge.Addr.String()
+				rec.Bridge = &nb
+			}
+		})
+	}
 	e.markRunning(c, shim.PID(), started, addr, ports, atts)
-	if len(atts) > 0 || nm != nil {
+	if len(atts) > 0 || nm != nil || sn.bnm != nil {
 		e.namesChanged()
 	}
 	lap("record")
@@ -362,6 +408,11 @@ func (e *Engine) usedAddrs(id string) []netip.Addr {
 		}
 		if a, err := netip.ParseAddr(c.rec.IP); err == nil {
 			out = append(out, a)
+		}
+		if b := c.rec.Bridge; b != nil {
+			if a, err := netip.ParseAddr(b.IP); err == nil {
+				out = append(out, a)
+			}
 		}
 	}
 	return out
@@ -494,7 +545,7 @@ func (e *Engine) finishRun(c *ctr, ex *container.Exit, reaped <-chan bool, lost 
 		e.containerEvent(&r, "oom", nil)
 	}
 	e.containerEvent(&r, "die", map[string]string{"exitCode": strconv.Itoa(ex.ExitCode)})
-	if e.net != nil && r.Conf.Network == "bridge" {
+	if e.net != nil && (r.Conf.Network == "bridge" || r.Bridge != nil) {
 		e.net.Detach(context.Background(), r.ID)
 		e.namesChanged()
 	}

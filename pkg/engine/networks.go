@@ -471,10 +471,14 @@ func (e *Engine) predefinedNetworks() []api.Network {
 		Bridge: network.DefaultBridge, Labels: map[string]string{}, Containers: map[string]api.NetworkContainer{}}
 	e.cmu.RLock()
 	for _, c := range e.ctrs {
-		if c.rec.Conf.Network == "bridge" {
+		ip := c.rec.IP
+		if c.rec.Bridge != nil {
+			ip = c.rec.Bridge.IP
+		}
+		if c.rec.Conf.Network == "bridge" || c.rec.Bridge != nil {
 			nc := api.NetworkContainer{Name: c.rec.Name}
-			if c.shim != nil && c.rec.IP != "" {
-				if a, err := netip.ParseAddr(c.rec.IP); err == nil {
+			if c.shim != nil && ip != "" {
+				if a, err := netip.ParseAddr(ip); err == nil {
 					nc.IPv4Address = netip.PrefixFrom(a, e.Cfg.BridgeSubnet.Bits()).String()
 					nc.MacAddress = macString(network.MAC(a))
 				}
@@ -689,6 +693,9 @@ func (e *Engine) ConnectNetwork(ctx context.Context, req api.NetworkConnectReque
 	if req.Network == "" || req.Container == "" {
 		return errdefs.Invalid("network and container are required")
 	}
+	if req.Network == "bridge" {
+		return e.connectBridge(ctx, req)
+	}
 	un, err := e.findNetwork(req.Network)
 	if err != nil {
 		return err
@@ -722,18 +729,16 @@ func (e *Engine) ConnectNetwork(ctx context.Context, req api.NetworkConnectReque
 	if r.Conf.Network == "bridge" {
 		taken["eth0"] = true
 	}
+	if r.Bridge != nil {
+		taken[r.Bridge.IfName] = true
+	}
 	for _, o := range r.Endpoints {
 		if o.NetworkID == un.rec.ID {
 			return errdefs.Conflict(fmt.Sprintf("container %s is already on network %s", r.Name, un.rec.Name))
 		}
 		taken[o.IfName] = true
 	}
-	for i := 0; ; i++ {
-		if n := "eth" + strconv.Itoa(i); !taken[n] {
-			ep.IfName = n
-			break
-		}
-	}
+	ep.IfName = freeIfName(taken)
 	e.cmu.RLock()
 	shim := c.shim
 	e.cmu.RUnlock()
@@ -765,12 +770,120 @@ func (e *Engine) ConnectNetwork(ctx context.Context, req api.NetworkConnectReque
 	return nil
 }
 
+func freeIfName(taken map[string]bool) string {
+	for i := 0; ; i++ {
+		if n := "eth" + strconv.Itoa(i); !taken[n] {
+			return n
+		}
+	}
+}
+
+// connectBridge puts a container of a user-defined network on the default bridge as well
+// (docker network connect bridge): one more interface, without the default route while
+// a user network gives one; its published ports stay where they are.
+func (e *Engine) connectBridge(ctx context.Context, req api.NetworkConnectRequest) error {
+	c, err := e.lookup(req.Container)
+	if err != nil {
+		return err
+	}
+	switch {
+	case len(req.Aliases) > 0:
+		return errdefs.Invalid("network-scoped alias is supported only for containers in user defined networks")
+	case req.IP != "":
+		return errdefs.Invalid("user specified IP address is supported on user defined networks only")
+	}
+	c.op.Lock()
+	defer c.op.Unlock()
+	if c.removed != nil {
+		return errdefs.NotFound("container " + req.Container + " was removed")
+	}
+	r := e.snapshot(c)
+	if r.Conf.Network == "bridge" || r.Bridge != nil {
+		return errdefs.Conflict(fmt.Sprintf("container %s is already on network bridge", r.Name))
+	}
+	if !isUserNetMode(r.Conf.Network) {
+		return errdefs.Conflict(fmt.Sprintf("container %s uses network mode %s: it cannot join a network", r.Name, r.Conf.Network))
+	}
+	taken := map[string]bool{}
+	routed := false
+	for _, o := range r.Endpoints {
+		taken[o.IfName] = true
+		if un := e.netByID(o.NetworkID); un != nil && !un.rec.Internal {
+			routed = true
+		}
+	}
+	ep := EndpointRecord{NetworkID: "bridge", IfName: freeIfName(taken)}
+	e.cmu.RLock()
+	shim := c.shim
+	e.cmu.RUnlock()
+	if shim != nil {
+		m, err := e.netManager(ctx, true)
+		if err != nil {
+			return err
+		}
+		addr, err := m.Allocate(e.usedAddrs(r.ID), netip.Addr{})
+		if err != nil {
+			return err
+		}
+		nep := network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: addr, IfName: ep.IfName, NoRoute: routed}
+		if err := m.Attach(ctx, &nep); err != nil {
+			m.Release(addr)
+			return err
+		}
+		ep.IP = addr.String()
+	}
+	e.update(c, func(rec *Record) { rec.Bridge = &ep })
+	if err := e.saveState(); err != nil {
+		return err
+	}
+	e.Log.Info("container connected", "id", r.ID[:12], "network", "bridge", "ip", ep.IP)
+	e.publish(Event{Type: EventNetwork, Action: "connect", ID: "bridge", Attributes: map[string]string{"name": "bridge", "container": r.ID}})
+	e.namesChanged()
+	return nil
+}
+
+// disconnectBridge takes a container of a user-defined network off the default bridge it
+// joined with connectBridge.
+func (e *Engine) disconnectBridge(ctx context.Context, ctrRef string, force bool) error {
+	c, err := e.lookup(ctrRef)
+	if err != nil {
+		return err
+	}
+	c.op.Lock()
+	defer c.op.Unlock()
+	r := e.snapshot(c)
+	switch {
+	case r.Conf.Network == "bridge":
+		return errdefs.Invalid("the default bridge network cannot be disconnected from a container created on it; create the container on a user-defined network instead")
+	case r.Bridge == nil && force:
+		return nil
+	case r.Bridge == nil:
+		return errdefs.Conflict(fmt.Sprintf("container %s is not on network bridge", r.Name))
+	}
+	e.cmu.RLock()
+	running := c.shim != nil
+	e.cmu.RUnlock()
+	if running && e.net != nil {
+		if err := e.net.DetachWait(ctx, r.ID); err != nil {
+			return err
+		}
+	}
+	e.update(c, func(rec *Record) { rec.Bridge = nil })
+	if err := e.saveState(); err != nil {
+		return err
+	}
+	e.Log.Info("container disconnected", "id", r.ID[:12], "network", "bridge")
+	e.publish(Event{Type: EventNetwork, Action: "disconnect", ID: "bridge", Attributes: map[string]string{"name": "bridge", "container": r.ID}})
+	e.namesChanged()
+	return nil
+}
+
 // DisconnectNetwork takes a container off a user-defined network; it returns once the
 // interface, its rules and its address are gone. force: a container that is not on it
 // is no error.
 func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ctrRef string, force bool) error {
 	if netRef == "bridge" {
-		return errdefs.Invalid("the default bridge network cannot be disconnected; create the container on a user-defined network instead")
+		return e.disconnectBridge(ctx, ctrRef, force)
 	}
 	un, err := e.findNetwork(netRef)
 	if err != nil {
@@ -998,6 +1111,16 @@ func (e *Engine) inspectEndpoints(r *Record, running bool) map[string]api.Inspec
 		ep := api.InspectEndpoint{NetworkID: "bridge", Aliases: []string{}, Interface: "eth0"}
 		if running && r.IP != "" {
 			if a, err := netip.ParseAddr(r.IP); err == nil {
+				ep.IPAddress, ep.IPPrefixLen = a.String(), e.Cfg.BridgeSubnet.Bits()
+				ep.Gateway, ep.MacAddress = network.Gateway(e.Cfg.BridgeSubnet).String(), macString(network.MAC(a))
+			}
+		}
+		out["bridge"] = ep
+	}
+	if rb := r.Bridge; rb != nil {
+		ep := api.InspectEndpoint{NetworkID: "bridge", Aliases: []string{}, Interface: rb.IfName}
+		if running && rb.IP != "" {
+			if a, err := netip.ParseAddr(rb.IP); err == nil {
 				ep.IPAddress, ep.IPPrefixLen = a.String(), e.Cfg.BridgeSubnet.Bits()
 				ep.Gateway, ep.MacAddress = network.Gateway(e.Cfg.BridgeSubnet).String(), macString(network.MAC(a))
 			}

@@ -6,8 +6,6 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"slices"
-	"sort"
 	"strconv"
 	"strings"
 
@@ -15,7 +13,6 @@ import (
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
-	"github.com/minibox/minibox/pkg/lazyre"
 	"github.com/minibox/minibox/pkg/mount"
 	"github.com/minibox/minibox/pkg/spec"
 )
@@ -46,7 +43,7 @@ func (e *Engine) checkShares(req *ctrconfig.Config) error {
 		}
 	}
 	if req.GPUs != nil {
-		if _, _, err := gpuDevices(req.GPUs); err != nil {
+		if _, _, _, err := gpuDevices(e.gpuRoot(), req.GPUs); err != nil {
 			return &ctrconfig.FieldError{Field: "gpus", Msg: err.Error()}
 		}
 	}
@@ -137,60 +134,13 @@ func unwrapPath(err error) error {
 	return err
 }
 
-var nvidiaRe = lazyre.New(`^nvidia([0-9]+)$`)
-
-// gpuDevices are the NVIDIA device nodes a --gpus value selects: the GPUs and the
-// control nodes the driver needs beside them.
-func gpuDevices(req *ctrconfig.GPURequest) ([]spec.Device, []string, error) {
-	if _, err := os.Stat("/dev/nvidiactl"); err != nil {
-		return nil, nil, fmt.Errorf("could not select device driver \"\" with capabilities: [[gpu]]: this host has no NVIDIA GPU (/dev/nvidiactl: %v)", unwrapPath(err))
+// gpuRoot is where the host's NVIDIA driver lives: its device nodes under dev/, its
+// libraries and tools at their usual paths.
+func (e *Engine) gpuRoot() string {
+	if e.Cfg.GPUDriverRoot != "" {
+		return e.Cfg.GPUDriverRoot
 	}
-	ents, _ := os.ReadDir("/dev")
-	var gpus []int
-	for _, e := range ents {
-		if m := nvidiaRe.FindStringSubmatch(e.Name()); m != nil {
-			n, _ := strconv.Atoi(m[1])
-			gpus = append(gpus, n)
-		}
-	}
-	sort.Ints(gpus)
-	var pick []int
-	switch {
-	case len(req.IDs) > 0:
-		for _, id := range req.IDs {
-			n, _ := strconv.Atoi(id)
-			if !slices.Contains(gpus, n) {
-				return nil, nil, fmt.Errorf("GPU %s: no /dev/nvidia%s on this host (it has %d GPUs)", id, id, len(gpus))
-			}
-			pick = append(pick, n)
-		}
-	case req.Count < 0:
-		pick = gpus
-	default:
-		if req.Count > len(gpus) {
-			return nil, nil, fmt.Errorf("%d GPUs requested; this host has %d", req.Count, len(gpus))
-		}
-		pick = gpus[:req.Count]
-	}
-	paths := []string{"/dev/nvidiactl"}
-	for _, n := range pick {
-		paths = append(paths, "/dev/nvidia"+strconv.Itoa(n))
-	}
-	for _, p := range []string{"/dev/nvidia-uvm", "/dev/nvidia-uvm-tools", "/dev/nvidia-modeset"} {
-		if _, err := os.Stat(p); err == nil {
-			paths = append(paths, p)
-		}
-	}
-	var devs []spec.Device
-	var rules []string
-	for _, p := range paths {
-		d, rule, err := hostDevice(ctrconfig.Device{Host: p, Container: p, Perms: "rw"})
-		if err != nil {
-			return nil, nil, err
-		}
-		devs, rules = append(devs, d), append(rules, rule)
-	}
-	return devs, rules, nil
+	return "/"
 }
 
 // shareSpec fills in what the container shares: host namespaces, devices, groups, the
@@ -223,11 +173,12 @@ func (e *Engine) shareSpec(r *Record, s *spec.Spec) error {
 		s.Devices, s.Resources.Devices = append(s.Devices, dev), append(s.Resources.Devices, rule)
 	}
 	if req.GPUs != nil {
-		devs, rules, err := gpuDevices(req.GPUs)
+		devs, rules, drv, err := gpuDevices(e.gpuRoot(), req.GPUs)
 		if err != nil {
 			return errdefs.Invalid("gpus: " + err.Error())
 		}
 		s.Devices, s.Resources.Devices = append(s.Devices, devs...), append(s.Resources.Devices, rules...)
+		s.Driver = drv
 	}
 	return nil
 }

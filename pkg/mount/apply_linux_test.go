@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -232,4 +233,58 @@ func TestApplyTargetSwapRace(t *testing.T) {
 		}
 	}
 	t.Logf("%d of 2000 rounds applied the whole plan", applied)
+}
+
+// TestApplyDriver: --gpus' driver steps on a real root whose library directory is a
+// symlink to a host directory (absolute, as an image may hold): the files, the names and
+// the loader's file land inside the root, read-only, and nothing in the host directory.
+func TestApplyDriver(t *testing.T) {
+	testutil.RequirePrivileged(t)
+	root, outside, _, _ := escapeFixture(t)
+	host := t.TempDir()
+	lib := filepath.Join(host, "libcuda.so.5")
+	os.WriteFile(lib, []byte("ELF"), 0o644)
+	conf := filepath.Join(host, "ld.conf")
+	os.WriteFile(conf, []byte("/gpu/lib\n"), 0o644)
+	os.MkdirAll(filepath.Join(root, "gpu"), 0o755)
+	if err := os.Symlink(outside, filepath.Join(root, "gpu", "lib")); err != nil {
+		t.Fatal(err)
+	}
+	s := &spec.Spec{Driver: &spec.Driver{
+		Files:  []spec.DriverFile{{HostPath: lib, Path: "/gpu/lib/libcuda.so.5"}},
+		Links:  []spec.Link{{Path: "/gpu/lib/libcuda.so.1", Target: "libcuda.so.5"}},
+		LdConf: conf,
+	}}
+	var plan []Mount
+	for _, m := range RootfsPlan(s) {
+		if m.Root != "" && (strings.HasPrefix(m.Target, "/gpu/") || m.Target == spec.LdConfPath) {
+			m.Root = root
+			plan = append(plan, m)
+		}
+	}
+	if len(plan) != 3 {
+		t.Fatalf("driver steps: %v", plan)
+	}
+	inside := filepath.Join(root, outside)
+	err := onThread(t, func() error {
+		if err := Apply(plan); err != nil {
+			return err
+		}
+		if ents, _ := os.ReadDir(outside); len(ents) > 0 {
+			t.Errorf("the plan reached the host directory: %v", ents)
+		}
+		if b, err := os.ReadFile(filepath.Join(inside, "libcuda.so.1")); err != nil || string(b) != "ELF" {
+			t.Errorf("library by its name: %q, %v", b, err)
+		}
+		if err := unix.Access(filepath.Join(inside, "libcuda.so.5"), unix.W_OK); !errors.Is(err, unix.EROFS) {
+			t.Errorf("driver file is writable: %v", err)
+		}
+		if b, err := os.ReadFile(filepath.Join(root, spec.LdConfPath)); err != nil || string(b) != "/gpu/lib\n" {
+			t.Errorf("loader file: %q, %v", b, err)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 }

@@ -153,6 +153,17 @@ func RootfsPlan(s *spec.Spec) []Mount {
 	for _, m := range s.Mounts {
 		plan = append(plan, volumePlan(root, m)...)
 	}
+	if d := s.Driver; d != nil {
+		for _, f := range d.Files {
+			plan = append(plan, in(Mount{Source: f.HostPath, Target: f.Path, Flags: bind | rec | nosuid | nodev | unix.MS_RDONLY}))
+		}
+		for _, l := range d.Links {
+			plan = append(plan, in(Mount{Kind: KindSymlink, Source: l.Target, Target: l.Path}))
+		}
+		if d.LdConf != "" {
+			plan = append(plan, in(Mount{Source: d.LdConf, Target: spec.LdConfPath, Flags: bind | nosuid | nodev | noexec | unix.MS_RDONLY}))
+		}
+	}
 	for _, f := range []struct{ src, dst string }{
 		{s.HostsPath, "/etc/hosts"}, {s.ResolvPath, "/etc/resolv.conf"}, {s.HostnamePath, "/etc/hostname"},
 	} {

@@ -150,3 +150,51 @@ func TestSecureJoin(t *testing.T) {
 		t.Errorf("symlink loop resolved")
 	}
 }
+
+// TestRootfsPlanDriver: --gpus' driver files are bound read-only (executable: tools are
+// among them) after the volumes, then the libraries' names and the loader's file, all
+// inside the root.
+func TestRootfsPlanDriver(t *testing.T) {
+	s := testSpec("l1")
+	s.Dir = "/c"
+	s.Mounts = []spec.Mount{{Type: "bind", Source: "/src", Destination: "/usr/lib"}}
+	s.HostsPath = "/c/hosts"
+	s.Driver = &spec.Driver{
+		Files:  []spec.DriverFile{{HostPath: "/usr/lib/libcuda.so.5", Path: "/usr/lib/libcuda.so.5"}, {HostPath: "/usr/bin/nvidia-smi", Path: "/usr/bin/nvidia-smi"}},
+		Links:  []spec.Link{{Path: "/usr/lib/libcuda.so.1", Target: "libcuda.so.5"}},
+		LdConf: "/c/gpu-ld.so.conf",
+	}
+	plan := RootfsPlan(s)
+	var order []int
+	for _, k := range []struct {
+		kind   Kind
+		target string
+	}{
+		{KindMount, "/usr/lib"}, {KindMount, "/usr/lib/libcuda.so.5"}, {KindMount, "/usr/bin/nvidia-smi"},
+		{KindSymlink, "/usr/lib/libcuda.so.1"}, {KindMount, spec.LdConfPath}, {KindMount, "/etc/hosts"},
+	} {
+		m, i := find(plan, k.kind, k.target)
+		if i < 0 {
+			t.Fatalf("no %v step for %s in %v", k.kind, k.target, plan)
+		}
+		if m.Root != "/c/rootfs" {
+			t.Errorf("%s is not resolved in the root: %+v", k.target, m)
+		}
+		order = append(order, i)
+	}
+	for i := 1; i < len(order); i++ {
+		if order[i] <= order[i-1] {
+			t.Errorf("steps out of order: %v", order)
+		}
+	}
+	smi, _ := find(plan, KindMount, "/usr/bin/nvidia-smi")
+	if smi.Source != "/usr/bin/nvidia-smi" || smi.Flags&unix.MS_RDONLY == 0 || smi.Flags&unix.MS_BIND == 0 || smi.Flags&unix.MS_NOEXEC != 0 {
+		t.Errorf("driver file = %+v, want a read-only bind that can run", smi)
+	}
+	if l, _ := find(plan, KindSymlink, "/usr/lib/libcuda.so.1"); l.Source != "libcuda.so.5" {
+		t.Errorf("library name = %+v", l)
+	}
+	if c, _ := find(plan, KindMount, spec.LdConfPath); c.Source != "/c/gpu-ld.so.conf" || c.Flags&unix.MS_RDONLY == 0 {
+		t.Errorf("loader file = %+v", c)
+	}
+}

@@ -42,6 +42,8 @@ type Spec struct {
 	// over a file at Path; the cgroup rule that lets the workload use them is in
 	// Resources.Devices.
 	Devices []Device `json:"devices,omitempty"`
+	// Driver is the host's GPU driver that --gpus brings in beside the device nodes.
+	Driver *Driver `json:"driver,omitempty"`
 	// Files bind-mounted over /etc/hosts, /etc/resolv.conf, /etc/hostname when not empty.
 	HostsPath    string `json:"hosts_path,omitempty"`
 	ResolvPath   string `json:"resolv_path,omitempty"`
@@ -136,6 +138,36 @@ type Process struct {
 type Device struct {
 	HostPath string `json:"host_path"`
 	Path     string `json:"path"`
+}
+
+// Driver is a host driver's user-space files (the NVIDIA libraries and tools), as the
+// NVIDIA container toolkit brings them in: each file bound read-only at its host path,
+// the names the libraries go by made as symlinks beside them, a loader configuration
+// naming their directories, and the image's ldconfig run before the workload so that
+// the loader's cache knows them.
+type Driver struct {
+	Files []DriverFile `json:"files,omitempty"`
+	Links []Link       `json:"links,omitempty"`
+	// Dirs are the library directories; LdConf, a host file bound at LdConfPath, lists them.
+	Dirs   []string `json:"dirs,omitempty"`
+	LdConf string   `json:"ld_conf,omitempty"`
+	// Ldconfig: init runs the image's ldconfig (when it has one) before the workload.
+	Ldconfig bool `json:"ldconfig,omitempty"`
+}
+
+// LdConfPath is where a Driver's loader configuration lands in the container.
+const LdConfPath = "/etc/ld.so.conf.d/000-minibox-gpu.conf"
+
+// DriverFile is a host file (or directory) bound read-only at Path in the container.
+type DriverFile struct {
+	HostPath string `json:"host_path"`
+	Path     string `json:"path"`
+}
+
+// Link is a symlink made at Path in the container, pointing at Target.
+type Link struct {
+	Path   string `json:"path"`
+	Target string `json:"target"`
 }
 
 // Namespace kinds of Spec.Namespaces, and the value that shares the host's.

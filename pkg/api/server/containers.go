@@ -9,6 +9,7 @@ import (
 	"net"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -31,7 +32,37 @@ func (s *Server) containersList(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	ctx.SetContentType("application/json")
-	ctx.SetBody(b)
+	// Only the unfiltered answer is cached by the engine, so only it is kept compressed.
+	if len(b) >= gzipMin && len(ctx.URI().QueryString()) == 0 && ctx.Request.Header.HasAcceptEncoding("gzip") {
+		ctx.Response.Header.SetContentEncoding("gzip")
+		ctx.Response.SetBodyRaw(s.listGzip.of(b))
+		return
+	}
+	// The engine's answer is not written to again: no copy.
+	ctx.Response.SetBodyRaw(b)
+}
+
+// gzipMin is the body size from which compressing a list pays for itself on loopback.
+const gzipMin = 16 << 10
+
+// gzipCache holds the compressed form of the last list answer. The engine hands back the
+// same cached slice until the list changes, so the slice's address names its version; src
+// keeps that slice alive, so the address cannot be reused by another answer.
+type gzipCache struct {
+	mu  sync.Mutex
+	src []byte
+	gz  []byte
+}
+
+func (c *gzipCache) of(b []byte) []byte {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.src) == len(b) && &c.src[0] == &b[0] {
+		return c.gz
+	}
+	gz := fasthttp.AppendGzipBytesLevel(nil, b, fasthttp.CompressBestSpeed)
+	c.src, c.gz = b, gz
+	return gz
 }
 
 func (s *Server) containerInspect(ctx *fasthttp.RequestCtx) {

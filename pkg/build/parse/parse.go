@@ -162,6 +162,10 @@ func (p *parser) dag(lines []line) {
 			p.errorf(kw.Pos, "instruction outside a block: %s is indented but no BLOCK is open", kw.Text)
 			continue
 		}
+		if !contains(inBlock, key) && contains(topLevel, key) {
+			p.errorf(kw.Pos, "%s belongs at the top level of the file, not inside block %s: write it unindented", token(kw.Text), cur.Name)
+			continue
+		}
 		if !contains(inBlock, key) {
 			p.errorf(kw.Pos, "unknown instruction %q in block %s; expected one of %s", token(kw.Text), cur.Name, strings.Join(inBlock, ", "))
 			continue

@@ -86,6 +86,7 @@ func TestParseErrors(t *testing.T) {
 		{"unindented", "BASE x\nBLOCK a\nRUN true\n", "MiniBox:3:1: RUN outside a block"},
 		{"requires", "BASE x\nBLOCK a\n  COPY onlyone\n", "MiniBox:3:3: COPY requires at least one source and a destination"},
 		{"duplicate", "BASE x\nBLOCK a\n  RUN true\nBLOCK a\n", "MiniBox:4:7: duplicate block \"a\" (first defined at line 2)"},
+		{"top-level in a block", "BASE x\nBLOCK a\n  HEALTHCHECK CMD true\n", "MiniBox:3:3: HEALTHCHECK belongs at the top level of the file, not inside block a"},
 		{"unknown need", "BASE x\nBLOCK a\n  NEED nope\n", "MiniBox:3:8: unknown block \"nope\" in NEED of block a"},
 		{"unknown from", "BASE x\nBLOCK a\n  COPY FROM=zz /a /b\n", "unknown block \"zz\" in COPY FROM= of block a"},
 		{"cycle", "BASE x\nBLOCK a\n  NEED b\nBLOCK b\n  NEED a\n", "MiniBox:5:8: cycle: a -> b -> a"},
