@@ -38,6 +38,8 @@ var depRules = []depRule{
 	{"Docker's API is a second edge over the engine: it converts and calls the engine, not the native API", under("pkg/dockerapi"),
 		[]string{module + "pkg/api/server", module + "pkg/api/client", "github.com/moby/moby/client"}},
 	{"wire types carry no transport", is("pkg/api"), []string{"fasthttp", "net/http"}},
+	{"a container's configuration is the engine's own model: no wire types (pkg/api/ctrreq converts at the edge), and a leaf the CLI may link", is("pkg/ctrconfig", "pkg/netport"),
+		[]string{module + "pkg/api", module + "pkg/network", module + "pkg/engine", "github.com/moby/moby/", "fasthttp"}},
 	{"Docker's shapes are a conversion between wire types: no transport, no engine", is("pkg/api/dockershape"),
 		[]string{"fasthttp", "net/http", module + "pkg/engine", module + "pkg/api/server", module + "pkg/api/client", module + "pkg/dockerapi", "github.com/moby/moby/client"}},
 	{"a container's PID 1 stays small", is("applets/boxinit"),

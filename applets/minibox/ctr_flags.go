@@ -14,6 +14,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/ctrreq"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
@@ -183,7 +184,7 @@ func (f *RunFlags) request(getenv Env, image string, command []string, warn func
 	r.ExtraHosts, r.Ulimits, r.Tmpfs, r.Restart = f.AddHost, f.Ulimit, f.Tmpfs, f.Restart
 	r.Expose = f.Expose
 	// The daemon's own validator, so a bad value fails here, before any request.
-	if _, _, err := ctrconfig.Normalize(*r, ctrconfig.Options{}); err != nil {
+	if _, _, err := ctrreq.Normalize(*r, ctrconfig.Options{}); err != nil {
 		return nil, fieldUsageError(err)
 	}
 	return r, nil
@@ -279,7 +280,7 @@ func (f *RunFlags) storage(r *api.CreateRequest, getenv Env, warn func(string, .
 
 func (f *RunFlags) ports(r *api.CreateRequest) error {
 	for _, p := range f.Publish {
-		bs, err := ctrconfig.ParsePublish(p)
+		bs, err := ctrreq.ParsePublish(p)
 		if err != nil {
 			return usageError("-p: %v", err)
 		}

@@ -13,7 +13,7 @@ import (
 	"github.com/alecthomas/kong"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/api/ctrreq"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -271,7 +271,7 @@ func TestParseDuration(t *testing.T) {
 }
 
 func TestPublishRanges(t *testing.T) {
-	got, err := ctrconfig.ParsePublish("8000-8001:80-81/udp")
+	got, err := ctrreq.ParsePublish("8000-8001:80-81/udp")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,12 +279,12 @@ func TestPublishRanges(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Errorf("publishFlag = %+v, want %+v", got, want)
 	}
-	got, err = ctrconfig.ParsePublish("[::1]:8080:80")
+	got, err = ctrreq.ParsePublish("[::1]:8080:80")
 	if err != nil || len(got) != 1 || got[0].HostIP != "::1" || got[0].HostPort != 8080 {
 		t.Errorf("ParsePublish([::1]:8080:80) = %+v, %v", got, err)
 	}
 	for _, p := range []string{"8000-8002:80-81", "8080:80-81"} {
-		if _, err := ctrconfig.ParsePublish(p); err == nil {
+		if _, err := ctrreq.ParsePublish(p); err == nil {
 			t.Errorf("ParsePublish(%s): ranges of different lengths accepted", p)
 		}
 	}

@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/minibox/minibox/pkg/api/ctrreq"
 	"github.com/minibox/minibox/pkg/api/server"
 	"github.com/minibox/minibox/pkg/dockerapi"
 	"github.com/minibox/minibox/pkg/engine"
@@ -72,6 +73,7 @@ func Main(ctx context.Context, args []string) error {
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	cfg.MigrateConfig = ctrreq.Migrate // the engine does not link the API's validator
 	eng, err := engine.New(ctx, cfg, log)
 	if err != nil {
 		ln.Close()

@@ -3,19 +3,15 @@ package ctrconfig
 import (
 	"fmt"
 	"math"
-	"strconv"
-	"strings"
-
-	"github.com/minibox/minibox/pkg/api"
 )
 
 const (
 	mib = 1 << 20
 	// minMemory is the smallest memory limit a container starts with (Docker's 6 MiB).
 	minMemory = 6 * mib
-	// maxBytes bounds sizes: more than any host has, so a larger figure is a mistake (and
+	// MaxBytes bounds sizes: more than any host has, so a larger figure is a mistake (and
 	// a MiB figure times 2^20 would overflow).
-	maxBytes = 1 << 50
+	MaxBytes = 1 << 50
 	// maxCPUs bounds --cpus when the host is unknown.
 	maxCPUs = 4096
 	// The kernel's CFS limits: a period of 1 ms to 1 s, a quota of at least 1 ms and at
@@ -45,7 +41,7 @@ func checkInts(rules []intRule) error {
 			ok = ok || r.v >= s.lo && r.v <= s.hi
 		}
 		if !ok {
-			return bad(r.field, "%d is out of range; expected %s", r.v, r.expect)
+			return Bad(r.field, "%d is out of range; expected %s", r.v, r.expect)
 		}
 	}
 	return nil
@@ -53,41 +49,58 @@ func checkInts(rules []intRule) error {
 
 var unset = span{0, 0}
 
-func checkMemory(r *api.CreateRequest, _ *Options, _ *[]string) error {
-	err := checkInts([]intRule{
-		{"memory", r.Memory, []span{unset, {minMemory / mib, maxBytes / mib}}, "a number of MiB from 6 to 2^30 (0: no limit)"},
-		{"memory_bytes", r.MemoryBytes, []span{unset, {minMemory, maxBytes}}, "a number of bytes from 6 MiB to 1 PiB (0: no limit)"},
-		{"memory_swap", r.MemorySwap, []span{{-1, maxBytes}}, "memory plus swap in bytes, up to 1 PiB (-1: unlimited swap)"},
-		{"shm_size", r.ShmSize, []span{{0, maxBytes / mib}}, "a number of MiB (0: the default 64 MiB)"},
-		{"shm_size_bytes", r.ShmSizeBytes, []span{{0, maxBytes}}, "a number of bytes up to 1 PiB (0: the default 64 MiB)"},
-		{"memory_reservation", r.MemoryReservation, []span{unset, {minMemory, maxBytes}}, "a number of bytes from 6 MiB to 1 PiB (0: none)"},
-	})
-	if err != nil {
+// CheckMiB checks a size given in MiB (the original API's memory and shm_size) before it
+// is folded into bytes.
+func CheckMiB(field string, v int64, minMiB int64) error {
+	if minMiB > 0 {
+		return checkInts([]intRule{{field, v, []span{unset, {minMiB, MaxBytes / mib}}, "a number of MiB from 6 to 2^30 (0: no limit)"}})
+	}
+	return checkInts([]intRule{{field, v, []span{{0, MaxBytes / mib}}, "a number of MiB (0: the default 64 MiB)"}})
+}
+
+// MinMemoryMiB is the smallest memory limit in MiB.
+const MinMemoryMiB = minMemory / mib
+
+// CheckResources checks the limits as create and update set them; cpusetField names the
+// field the cpuset came from (cpuset_cpus, or the original cpuset).
+func CheckResources(r *Resources, o Options, cpusetField string) error {
+	rules := []intRule{
+		{"memory_bytes", r.Memory, []span{unset, {minMemory, MaxBytes}}, "a number of bytes from 6 MiB to 1 PiB (0: no limit)"},
+		{"memory_swap", r.MemorySwap, []span{{-1, MaxBytes}}, "memory plus swap in bytes, up to 1 PiB (-1: unlimited swap)"},
+		{"shm_size_bytes", r.ShmSize, []span{{0, MaxBytes}}, "a number of bytes up to 1 PiB (0: the default 64 MiB)"},
+		{"memory_reservation", r.MemoryReservation, []span{unset, {minMemory, MaxBytes}}, "a number of bytes from 6 MiB to 1 PiB (0: none)"},
+	}
+	if err := checkInts(rules); err != nil {
 		return err
 	}
-	if r.MemoryBytes == 0 {
-		r.MemoryBytes = r.Memory * mib
-	}
-	if r.ShmSizeBytes == 0 {
-		r.ShmSizeBytes = r.ShmSize * mib
-	}
-	if r.MemoryReservation > 0 && r.MemoryBytes > 0 && r.MemoryReservation > r.MemoryBytes {
-		return bad("memory_reservation", "%d is more than the memory limit %d; the minimum memory limit can not be less than the memory reservation", r.MemoryReservation, r.MemoryBytes)
+	if r.MemoryReservation > 0 && r.Memory > 0 && r.MemoryReservation > r.Memory {
+		return Bad("memory_reservation", "%d is more than the memory limit %d; the minimum memory limit can not be less than the memory reservation", r.MemoryReservation, r.Memory)
 	}
 	if r.MemorySwap > 0 {
-		if r.MemoryBytes == 0 {
-			return bad("memory_swap", "is set without a memory limit; set memory too (memory_swap counts memory plus swap)")
+		if r.Memory == 0 {
+			return Bad("memory_swap", "is set without a memory limit; set memory too (memory_swap counts memory plus swap)")
 		}
-		if r.MemorySwap < r.MemoryBytes {
-			return bad("memory_swap", "%d is less than the memory limit %d; it counts memory plus swap (-1: unlimited swap)", r.MemorySwap, r.MemoryBytes)
+		if r.MemorySwap < r.Memory {
+			return Bad("memory_swap", "%d is less than the memory limit %d; it counts memory plus swap (-1: unlimited swap)", r.MemorySwap, r.Memory)
 		}
 	}
-	return nil
+	if err := checkCPU(r, o, cpusetField); err != nil {
+		return err
+	}
+	limits := []intRule{
+		{"pids_limit", r.PidsLimit, []span{{-1, maxPids}}, fmt.Sprintf("a number of processes up to %d (0 or -1: no limit)", maxPids)},
+		{"blkio_weight", int64(r.BlkioWeight), []span{unset, {10, 1000}}, "a weight from 10 to 1000"},
+		{"io_weight", int64(r.IOWeight), []span{unset, {1, 10000}}, "a weight from 1 to 10000"},
+	}
+	if r.OOMScoreAdj != nil {
+		limits = append(limits, intRule{"oom_score_adj", int64(*r.OOMScoreAdj), []span{{-1000, 1000}}, "-1000 to 1000"})
+	}
+	return checkInts(limits)
 }
 
 // checkCPU: Docker's rule is 0 < cpus <= the host's CPUs; the quota it makes must be at
 // least the kernel's 1 ms.
-func checkCPU(r *api.CreateRequest, o *Options, _ *[]string) error {
+func checkCPU(r *Resources, o Options, cpusetField string) error {
 	err := checkInts([]intRule{
 		{"cpu_shares", r.CPUShares, []span{unset, {2, 262144}}, "a weight from 2 to 262144 (1024 is the default)"},
 		{"cpu_period", r.CPUPeriod, []span{unset, {minCFS, maxCFSPeriod}}, "microseconds from 1000 to 1000000"},
@@ -110,69 +123,29 @@ func checkCPU(r *api.CreateRequest, o *Options, _ *[]string) error {
 		unit       string
 	}{
 		{"cpus", r.CPUs, 1, hostCPUs, "CPUs"},
-		{"cpu", r.CPU, 100, 100 * hostCPUs, "percent of one CPU"},
+		{"cpu", r.CPUPercent, 100, 100 * hostCPUs, "percent of one CPU"},
 	} {
 		if c.v == 0 {
 			continue
 		}
 		if math.IsNaN(c.v) || math.IsInf(c.v, 0) || c.v < 0 || c.v > c.hi {
-			return bad(c.field, "%v is out of range; expected more than 0 and at most %v %s", c.v, c.hi, c.unit)
+			return Bad(c.field, "%v is out of range; expected more than 0 and at most %v %s", c.v, c.hi, c.unit)
 		}
 		if c.v/c.per*period < minCFS {
-			return bad(c.field, "%v %s is less than the kernel's minimum quota of 1 ms per %v µs period", c.v, c.unit, period)
+			return Bad(c.field, "%v %s is less than the kernel's minimum quota of 1 ms per %v µs period", c.v, c.unit, period)
 		}
-	}
-	if r.CpusetCpus == "" {
-		r.CpusetCpus = r.Cpuset
-	}
-	field := "cpuset_cpus"
-	if r.Cpuset == r.CpusetCpus && r.Cpuset != "" {
-		field = "cpuset"
 	}
 	if r.CpusetCpus == "" {
 		return nil
 	}
 	set, err := ParseCPUSet(r.CpusetCpus)
 	if err != nil {
-		return bad(field, "%v", err)
+		return Bad(cpusetField, "%v", err)
 	}
 	for c := range set {
 		if o.OnlineCPUs != nil && !o.OnlineCPUs[c] {
-			return bad(field, "CPU %d is not online on this host", c)
+			return Bad(cpusetField, "CPU %d is not online on this host", c)
 		}
 	}
 	return nil
-}
-
-// ParseCPUSet reads the kernel's CPU list syntax ("0-3,5"), as in cpuset.cpus and
-// /sys/devices/system/cpu/online.
-func ParseCPUSet(s string) (map[int]bool, error) {
-	set := map[int]bool{}
-	for _, part := range strings.Split(strings.TrimSpace(s), ",") {
-		a, b, isRange := strings.Cut(part, "-")
-		lo, err1 := strconv.ParseUint(a, 10, 16)
-		hi, err2 := lo, error(nil)
-		if isRange {
-			hi, err2 = strconv.ParseUint(b, 10, 16)
-		}
-		if err1 != nil || err2 != nil || hi < lo || hi >= 8192 {
-			return nil, fmt.Errorf("%q is not a CPU list; expected numbers and ranges such as 0-3,5", s)
-		}
-		for c := lo; c <= hi; c++ {
-			set[int(c)] = true
-		}
-	}
-	return set, nil
-}
-
-func checkLimits(r *api.CreateRequest, _ *Options, _ *[]string) error {
-	rules := []intRule{
-		{"pids_limit", r.PidsLimit, []span{{-1, maxPids}}, fmt.Sprintf("a number of processes up to %d (0 or -1: no limit)", maxPids)},
-		{"blkio_weight", int64(r.BlkioWeight), []span{unset, {10, 1000}}, "a weight from 10 to 1000"},
-		{"io_weight", int64(r.IOWeight), []span{unset, {1, 10000}}, "a weight from 1 to 10000"},
-	}
-	if r.OOMScoreAdj != nil {
-		rules = append(rules, intRule{"oom_score_adj", int64(*r.OOMScoreAdj), []span{{-1000, 1000}}, "-1000 to 1000"})
-	}
-	return checkInts(rules)
 }

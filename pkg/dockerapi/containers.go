@@ -17,7 +17,10 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/valyala/fasthttp"
 
+	"github.com/minibox/minibox/pkg/api/ctrreq"
+	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/api/dockershape"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
@@ -227,7 +230,13 @@ func (s *Server) containerCreate(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	id, w2, err := s.eng.CreateContainer(s.ctx, req)
+	cfg, w1, err := ctrreq.Normalize(req, ctrconfig.HostOptions())
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	warn = append(warn, w1...)
+	id, w2, err := s.eng.CreateContainer(s.ctx, cfg)
 	if err != nil {
 		if errors.Is(err, errdefs.ErrNotFound) && strings.Contains(strings.ToLower(errdefs.Message(err)), "image") {
 			// The docker CLI pulls on exactly this answer.
@@ -256,7 +265,7 @@ func fullRef(ref string) string {
 }
 
 func (s *Server) containerInspect(ctx *fasthttp.RequestCtx) {
-	in, err := s.eng.InspectContainer(param(ctx, "id"))
+	in, err := ctrview.Inspect(s.eng.InspectContainer(param(ctx, "id")))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -279,7 +288,7 @@ func (s *Server) idAction(ctx *fasthttp.RequestCtx, fn func(id string) error) {
 
 // status is a container's status, for the 304 answers of start and stop.
 func (s *Server) status(id string) (string, error) {
-	in, err := s.eng.InspectContainer(id)
+	in, err := ctrview.Inspect(s.eng.InspectContainer(id))
 	if err != nil {
 		return "", err
 	}

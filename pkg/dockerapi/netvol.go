@@ -13,6 +13,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/api/dockershape"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
@@ -422,7 +423,7 @@ func (s *Server) networkConnect(ctx *fasthttp.RequestCtx) {
 // container of a user-defined network joins the default bridge (reports whether the
 // caller goes on with the connect).
 func (s *Server) connectPredefined(ctx *fasthttp.RequestCtx, netName, ref string) bool {
-	c, err := s.eng.InspectContainer(ref)
+	c, err := ctrview.Inspect(s.eng.InspectContainer(ref))
 	if err != nil {
 		writeError(ctx, err)
 		return false

@@ -19,6 +19,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -143,7 +144,7 @@ func relayThen(c net.Conn, conn *shimclient.Conn, in io.Reader, o outputs, ended
 
 func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 	id := param(ctx, "id")
-	in, err := s.eng.InspectContainer(id)
+	in, err := ctrview.Inspect(s.eng.InspectContainer(id))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -285,7 +286,7 @@ func (s *Server) takePending(id string) []*pendingAttach {
 }
 
 func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
-	in, err := s.eng.InspectContainer(param(ctx, "id"))
+	in, err := ctrview.Inspect(s.eng.InspectContainer(param(ctx, "id")))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -352,7 +353,7 @@ func sizeQuery(ctx *fasthttp.RequestCtx) (uint16, uint16, error) {
 }
 
 func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
-	in, err := s.eng.InspectContainer(param(ctx, "id"))
+	in, err := ctrview.Inspect(s.eng.InspectContainer(param(ctx, "id")))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -531,7 +532,7 @@ func (s *Server) execCreate(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	c, err := s.eng.InspectContainer(param(ctx, "id"))
+	c, err := ctrview.Inspect(s.eng.InspectContainer(param(ctx, "id")))
 	if err != nil {
 		writeError(ctx, err)
 		return

@@ -80,7 +80,7 @@ func (e *Engine) withRootfs(ctx context.Context, ref string, fn func(root int) e
 				return err
 			}
 			rootfs := spec.Rootfs{Lower: lower, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work"),
-				Volatile: r.Request.AutoRemove}
+				Volatile: r.Conf.AutoRemove}
 			if rootfs.Volatile {
 				os.RemoveAll(mount.VolatileMarker(rootfs)) // as init does: this upper needs no crash guard
 			}

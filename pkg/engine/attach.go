@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/logfile"
 
 	"context"
@@ -73,7 +74,7 @@ type RunStarted struct {
 // RunContainer creates and starts a container; unless detached it attaches first, so no
 // output is lost.
 // A tty gets the client's size (height, width; 0 = unknown) before the workload starts.
-func (e *Engine) RunContainer(ctx context.Context, req api.CreateRequest, attach, stdin bool, height, width uint16) (*RunStarted, []string, error) {
+func (e *Engine) RunContainer(ctx context.Context, req ctrconfig.Config, attach, stdin bool, height, width uint16) (*RunStarted, []string, error) {
 	id, warnings, err := e.createContainer(ctx, req, !(attach && req.AutoRemove))
 	if err != nil {
 		return nil, nil, err
@@ -88,7 +89,7 @@ func (e *Engine) RunContainer(ctx context.Context, req api.CreateRequest, attach
 			return run, warnings, nil
 		}
 		// A container that never ran is not kept when it was meant to be removed.
-		if c, lerr := e.lookup(id); lerr == nil && c.rec.Request.AutoRemove {
+		if c, lerr := e.lookup(id); lerr == nil && c.rec.Conf.AutoRemove {
 			e.removeContainer(context.Background(), c, true, true)
 		}
 		return nil, warnings, err
@@ -297,7 +298,7 @@ func (e *Engine) Logs(ref string, opts LogsOptions, done <-chan struct{}, emit f
 		return err
 	}
 	r := e.snapshot(c)
-	if r.Request.LogDriver == logfile.DriverNone {
+	if r.Conf.LogDriver == logfile.DriverNone {
 		return errdefs.Invalid("container " + r.Name + " keeps no log: its log driver is none (create it with --log-driver local or json-file to keep its output)")
 	}
 	dir := e.ctrDir(r.ID)
@@ -334,7 +335,7 @@ func (e *Engine) logDetailsOf(r *Record) string {
 	if s, _ := e.buildSpec(r, nil); s != nil {
 		env = s.Process.Env
 	}
-	return logDetails(&r.Request, env)
+	return logDetails(&r.Conf, env)
 }
 
 // parseUnixTime reads seconds with an optional fraction ("1733500000.123456789", what

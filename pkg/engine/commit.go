@@ -108,7 +108,7 @@ func (e *Engine) CommitContainer(ctx context.Context, ref string, o CommitOption
 
 // commitConfig puts the container's own settings into the image config.
 func commitConfig(c *ocispec.ImageConfig, r *Record) error {
-	req := &r.Request
+	req := &r.Conf
 	if req.Entrypoint != nil {
 		c.Entrypoint = slices.Clone(*req.Entrypoint)
 		c.Cmd = nil

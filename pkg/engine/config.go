@@ -1,6 +1,7 @@
 package engine
 
 import (
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/logfile"
 
 	"log/slog"
@@ -33,6 +34,10 @@ type Config struct {
 	// ContainerLog is how a container's output is kept when its create names no driver or
 	// rotation (MINIBOX_LOG_DRIVER, MINIBOX_LOG_MAX_SIZE, MINIBOX_LOG_MAX_FILE).
 	ContainerLog logfile.Config
+	// MigrateConfig turns the create request a record written before ctrconfig.Config
+	// existed holds (schema 0) into a Config: the API edge's validator, which the engine
+	// does not link. Nil refuses such records (they are kept on disk).
+	MigrateConfig func(legacy []byte) (ctrconfig.Config, error)
 	// GPUDriverRoot is where --gpus finds the NVIDIA driver (its dev/ nodes, libraries and
 	// tools), as the NVIDIA container toolkit's driver root: a driver installed in a
 	// container, as the GPU operator's /run/nvidia/driver. "": the host's root.

@@ -25,7 +25,9 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/cgroup"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/lazyre"
@@ -42,9 +44,14 @@ type Record struct {
 	ImageID     string               `json:"image_id"`   // config digest
 	ImageDigest string               `json:"image_digest"`
 	Layers      []ocispec.Descriptor `json:"layers"` // bottom first
-	Request     api.CreateRequest    `json:"request"`
-	Args        []string             `json:"args"` // entrypoint + command, resolved at create
-	Created     time.Time            `json:"created_at"`
+	// Schema is the version of Conf (ctrconfig.SchemaVersion). A record of schema 0 was
+	// written before Conf existed: it holds the API's create request in Legacy instead,
+	// and is migrated once at load.
+	Schema  int              `json:"schema,omitempty"`
+	Conf    ctrconfig.Config `json:"config"`
+	Legacy  json.RawMessage  `json:"request,omitempty"`
+	Args    []string         `json:"args"` // entrypoint + command, resolved at create
+	Created time.Time        `json:"created_at"`
 
 	Status       string         `json:"status"`
 	PID          int            `json:"pid,omitempty"`
@@ -71,7 +78,7 @@ type Record struct {
 	Config ocispec.ImageConfig `json:"image_config"`
 	Mounts []MountRecord       `json:"mounts,omitempty"`
 	// ImageHealth is the image's HEALTHCHECK (Docker's config extension).
-	ImageHealth *api.Healthcheck `json:"image_health,omitempty"`
+	ImageHealth *ctrconfig.Healthcheck `json:"image_health,omitempty"`
 }
 
 // ctr is a container in memory: its record (guarded by e.cmu) and live handles.
@@ -120,9 +127,12 @@ type containersArea struct {
 	net         *network.Manager
 	netMu       sync.Mutex // the network manager is made lazily
 	execs       sync.Map   // exec ID -> *execEntry
-	recent      sync.Map   // removed ID -> *api.WaitResult, for a wait that comes late
+	recent      sync.Map   // removed ID -> *WaitResult, for a wait that comes late
 	stopping    bool
-	warm        warmPool
+	// refused are the records that failed their migration at load, by ID: saved back
+	// unchanged, and their directories are not orphans.
+	refused map[string]*Record
+	warm    warmPool
 }
 
 // stateDoc is state.json.
@@ -138,20 +148,74 @@ func (e *Engine) loadContainers() error {
 	}
 	e.ctrs = map[string]*ctr{}
 	e.names = map[string]string{}
+	e.refused = map[string]*Record{}
+	old := 0
 	for id, r := range doc.Containers {
 		if r == nil || r.ID != id {
 			continue
+		}
+		if r.Schema < ctrconfig.SchemaVersion {
+			old++
+			if err := e.migrateRecord(r); err != nil {
+				// Left out of the containers, but nothing of it is lost: every save writes
+				// it back as it was, its directory stays (removeOrphans skips it), and the
+				// next start tries again.
+				e.Log.Error("container record refused: its configuration does not pass the validator; its record and files are kept",
+					"id", id, "name", r.Name, "err", err)
+				e.refused[id] = r
+				continue
+			}
 		}
 		e.ctrs[id] = &ctr{rec: r}
 		e.names[r.Name] = id
 	}
 	e.saveKick, e.saveDone, e.saveClosing = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
 	go e.saver(e.saveKick) // the field is nil once closed: the saver ranges over its own copy
+	if old > 0 {
+		// The file as the older daemon wrote it, for a downgrade or a refused record.
+		if err := keepOldState(filepath.Join(e.Root, "state.json")); err != nil {
+			return err
+		}
+		e.Log.Info("container records migrated to the current configuration schema", "records", old-len(e.refused),
+			"refused", len(e.refused), "schema", ctrconfig.SchemaVersion)
+		return e.saveState()
+	}
 	if migrate {
 		e.Log.Info("state.json was plaintext: rewriting it encrypted")
 		return e.saveState()
 	}
 	return nil
+}
+
+// migrateRecord gives a record of schema 0 its Config: the create request it holds, run
+// through the validator once.
+func (e *Engine) migrateRecord(r *Record) error {
+	if len(r.Legacy) == 0 {
+		return errors.New("the record holds no configuration")
+	}
+	if e.Cfg.MigrateConfig == nil {
+		return errors.New("this daemon cannot read records of schema 0")
+	}
+	cfg, err := e.Cfg.MigrateConfig(r.Legacy)
+	if err != nil {
+		return err
+	}
+	r.Conf, r.Schema, r.Legacy = cfg, ctrconfig.SchemaVersion, nil
+	return nil
+}
+
+// keepOldState copies state.json to state.json.schema0 (as it is, sealed or not), once:
+// a later start keeps the first copy.
+func keepOldState(path string) error {
+	dst := path + ".schema0"
+	if _, err := os.Lstat(dst); err == nil {
+		return nil
+	}
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return err
+	}
+	return atomicfile.WriteFile(dst, b, 0o600)
 }
 
 // saver writes state.json in the background, one write for a burst of changes. Only a
@@ -221,7 +285,10 @@ func (e *Engine) save(background bool) error {
 func (e *Engine) saveLocked(background bool) (err error) {
 	e.cmu.RLock()
 	gen := e.gen
-	doc := stateDoc{Containers: make(map[string]*Record, len(e.ctrs))}
+	doc := stateDoc{Containers: make(map[string]*Record, len(e.ctrs)+len(e.refused))}
+	for id, r := range e.refused {
+		doc.Containers[id] = r
+	}
 	for id, c := range e.ctrs {
 		if background && c.ephemeral {
 			continue
@@ -530,7 +597,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 			}
 		}
 	default:
-		if r.Request.AutoRemove && r.Status == StatusExited {
+		if r.Conf.AutoRemove && r.Status == StatusExited {
 			rs.autoRemove = append(rs.autoRemove, c)
 		} else if e.shouldRestartAtBoot(&r) {
 			rs.restart = append(rs.restart, c)
@@ -570,7 +637,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 				a, _ := netip.ParseAddr(ep.IP)
 				rs.userRunning[ep.NetworkID] = append(rs.userRunning[ep.NetworkID], network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, IfName: ep.IfName})
 			}
-			if r.Request.Network == "bridge" {
+			if r.Conf.Network == "bridge" {
 				a, _ := netip.ParseAddr(r.IP)
 				rs.running = append(rs.running, network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: a, Ports: r.Ports})
 			}
@@ -598,7 +665,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 	e.cg.Remove(cgroupPath(r.ID))
 	e.Log.Info("container ended while the daemon was down", "id", r.ID[:12], "exit_code", e.snapshot(c).ExitCode)
 	r = e.snapshot(c)
-	if r.Request.AutoRemove {
+	if r.Conf.AutoRemove {
 		rs.autoRemove = append(rs.autoRemove, c)
 	} else if e.shouldRestartAtBoot(&r) {
 		rs.restart = append(rs.restart, c)
@@ -695,7 +762,7 @@ func (e *Engine) bridgeInUse() bool {
 	e.cmu.RLock()
 	defer e.cmu.RUnlock()
 	for _, c := range e.ctrs {
-		if c.rec.Request.Network != "bridge" {
+		if c.rec.Conf.Network != "bridge" {
 			continue
 		}
 		switch c.rec.Status {
@@ -744,6 +811,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 		id := ent.Name()
 		e.cmu.RLock()
 		_, known := e.ctrs[id]
+		known = known || e.refused[id] != nil
 		e.cmu.RUnlock()
 		if known || !ent.IsDir() || len(id) != 64 {
 			continue

@@ -6,17 +6,16 @@ import (
 	"os"
 	"path"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/netport"
 	"github.com/minibox/minibox/pkg/network"
 )
 
@@ -27,9 +26,10 @@ const (
 	defaultPath      = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
-// CreateContainer validates req, resolves (or pulls) its image and records a new container
-// in state "created". It returns the ID and warnings.
-func (e *Engine) CreateContainer(ctx context.Context, req api.CreateRequest) (string, []string, error) {
+// CreateContainer resolves (or pulls) the image of req, a configuration the edge's
+// validator produced, and records a new container in state "created". It returns the ID
+// and warnings.
+func (e *Engine) CreateContainer(ctx context.Context, req ctrconfig.Config) (string, []string, error) {
 	return e.createContainer(ctx, req, true)
 }
 
@@ -37,11 +37,9 @@ func (e *Engine) CreateContainer(ctx context.Context, req api.CreateRequest) (st
 // foreground `run --rm` need not: its container lives as long as the client's request,
 // and one whose record a crashed daemon never wrote is removed at the next start
 // (removeOrphans).
-func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, durable bool) (string, []string, error) {
-	req, warnings, err := ctrconfig.Normalize(req, hostOptions())
-	if err != nil {
-		return "", nil, err
-	}
+func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, durable bool) (string, []string, error) {
+	req = req.Clone()
+	var warnings []string
 	img, err := e.imageForCreate(ctx, &req)
 	if err != nil {
 		return "", nil, err
@@ -62,7 +60,7 @@ func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, dur
 		return "", nil, err
 	}
 	// Limits this host cannot honour are skipped at start: say so now.
-	warnings = append(warnings, e.host.Cgroup.Warnings(resourcesOf(&req))...)
+	warnings = append(warnings, e.host.Cgroup.Warnings(resourcesOf(&req.Resources))...)
 	if req.Lazy != nil && *req.Lazy {
 		warnings = append(warnings, e.lazyWarnings(img)...)
 	}
@@ -80,7 +78,7 @@ func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, dur
 	}
 	rec := &Record{
 		ID: id, Name: req.Name, Image: req.Image, ImageName: img.Name, ImageID: img.ID.String(),
-		ImageDigest: img.ManifestDigest.String(), Layers: img.Layers, Request: req, Args: args,
+		ImageDigest: img.ManifestDigest.String(), Layers: img.Layers, Schema: ctrconfig.SchemaVersion, Conf: req, Args: args,
 		Created: time.Now().UTC(), Status: StatusCreated, Lazy: e.lazyFor(&req),
 		Config: img.Config.Config, ImageHealth: e.imageHealthcheck(img), Endpoints: endpoints,
 	}
@@ -130,7 +128,7 @@ func (e *Engine) createContainer(ctx context.Context, req api.CreateRequest, dur
 	return id, warnings, nil
 }
 
-func (e *Engine) imageForCreate(ctx context.Context, req *api.CreateRequest) (*image.Image, error) {
+func (e *Engine) imageForCreate(ctx context.Context, req *ctrconfig.Config) (*image.Image, error) {
 	switch req.Pull {
 	case "", "missing":
 		return e.ImageOrPull(ctx, req.Image, nil, nil)
@@ -141,27 +139,16 @@ func (e *Engine) imageForCreate(ctx context.Context, req *api.CreateRequest) (*i
 	}
 }
 
-func (e *Engine) lazyFor(req *api.CreateRequest) bool {
+func (e *Engine) lazyFor(req *ctrconfig.Config) bool {
 	if req.Lazy != nil {
 		return *req.Lazy
 	}
 	return e.Cfg.Lazy
 }
 
-// hostOptions is what the validator checks against on this host: its CPUs.
-var hostOptions = sync.OnceValue(func() ctrconfig.Options {
-	o := ctrconfig.Options{HostCPUs: runtime.NumCPU()}
-	if b, err := os.ReadFile("/sys/devices/system/cpu/online"); err == nil {
-		if set, err := ctrconfig.ParseCPUSet(string(b)); err == nil {
-			o.OnlineCPUs = set
-		}
-	}
-	return o
-})
-
 // commandOf is Entrypoint + (command or Cmd), Docker's rule: a new entrypoint drops the
 // image's Cmd.
-func commandOf(req *api.CreateRequest, img *image.Image) ([]string, error) {
+func commandOf(req *ctrconfig.Config, img *image.Image) ([]string, error) {
 	entry := img.Config.Config.Entrypoint
 	cmd := img.Config.Config.Cmd
 	if req.Entrypoint != nil {
@@ -182,16 +169,16 @@ func commandOf(req *api.CreateRequest, img *image.Image) ([]string, error) {
 }
 
 // applyDBMode adds exactly db run's relaxations.
-func applyDBMode(req *api.CreateRequest) {
+func applyDBMode(req *ctrconfig.Config) {
 	if req.Data == "" {
 		req.Data = defaultDBData
 	}
 	// A mount the caller put at the data path already (compose's data volume) is the one.
-	if !slices.ContainsFunc(req.Mounts, func(m api.MountRequest) bool { return path.Clean(m.Target) == path.Clean(req.Data) }) {
-		req.Mounts = append(req.Mounts, api.MountRequest{Type: "volume", Source: req.Name + "-data", Target: req.Data})
+	if !slices.ContainsFunc(req.Mounts, func(m ctrconfig.Mount) bool { return path.Clean(m.Target) == path.Clean(req.Data) }) {
+		req.Mounts = append(req.Mounts, ctrconfig.Mount{Type: "volume", Source: req.Name + "-data", Target: req.Data})
 	}
-	if req.ShmSizeBytes == 0 {
-		req.ShmSizeBytes = defaultDBShmSize
+	if req.ShmSize == 0 {
+		req.ShmSize = defaultDBShmSize
 	}
 	if req.OOMScoreAdj == nil {
 		v := -900
@@ -205,11 +192,11 @@ func applyDBMode(req *api.CreateRequest) {
 			req.CapAdd = append(req.CapAdd, c)
 		}
 	}
-	req.Ulimits = append(req.Ulimits, "memlock=-1:-1")
+	req.Ulimits = append(req.Ulimits, ctrconfig.Ulimit{Type: "RLIMIT_MEMLOCK", Soft: ctrconfig.RLimitInfinity, Hard: ctrconfig.RLimitInfinity})
 }
 
 // publishExposed adds -P's random host ports for the image's ExposedPorts and --expose.
-func (e *Engine) publishExposed(req *api.CreateRequest, img *image.Image) error {
+func (e *Engine) publishExposed(req *ctrconfig.Config, img *image.Image) error {
 	if !req.PublishAll || (req.Network != "bridge" && !isUserNetMode(req.Network)) {
 		return nil
 	}
@@ -232,33 +219,14 @@ func (e *Engine) publishExposed(req *api.CreateRequest, img *image.Image) error 
 		if n < 1 || n > 65535 || proto != "tcp" && proto != "udp" {
 			continue // an image's port the network cannot publish
 		}
-		req.Publish = append(req.Publish, api.PortBinding{ContainerPort: n, Protocol: proto})
+		req.Publish = append(req.Publish, netport.Port{ContainerPort: uint16(n), Proto: proto})
 	}
 	return nil
 }
 
-// publishPorts turns the request's bindings into the network's.
-func publishPorts(req *api.CreateRequest) ([]network.Port, error) {
-	var out []network.Port
-	for _, p := range req.Publish {
-		s := strconv.Itoa(p.ContainerPort) + "/" + p.Protocol
-		switch {
-		case p.HostIP != "":
-			hp := ""
-			if p.HostPort > 0 {
-				hp = strconv.Itoa(p.HostPort)
-			}
-			s = p.HostIP + ":" + hp + ":" + s
-		case p.HostPort > 0:
-			s = strconv.Itoa(p.HostPort) + ":" + s
-		}
-		ports, err := network.ParsePublish(s)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, ports...)
-	}
-	return out, nil
+// publishPorts is the ports to publish: the configuration holds them parsed.
+func publishPorts(req *ctrconfig.Config) ([]network.Port, error) {
+	return slices.Clone(req.Publish), nil
 }
 
 var (

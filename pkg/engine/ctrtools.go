@@ -300,40 +300,44 @@ func (e *Engine) UpdateContainer(ref string, u UpdateOptions) ([]string, error) 
 	c.op.Lock()
 	defer c.op.Unlock()
 	r := e.snapshot(c)
-	req := r.Request
 	set := func(dst *int64, v *int64) {
 		if v != nil {
 			*dst = *v
 		}
 	}
-	set(&req.MemoryBytes, u.MemoryBytes)
-	set(&req.MemorySwap, u.MemorySwap)
-	set(&req.CPUShares, u.CPUShares)
-	set(&req.CPUQuota, u.CPUQuota)
-	set(&req.CPUPeriod, u.CPUPeriod)
-	set(&req.PidsLimit, u.PidsLimit)
-	if u.MemoryBytes != nil {
-		req.Memory = 0
-	}
+	res := r.Conf.Resources
+	set(&res.Memory, u.MemoryBytes)
+	set(&res.MemorySwap, u.MemorySwap)
+	set(&res.CPUShares, u.CPUShares)
+	set(&res.CPUQuota, u.CPUQuota)
+	set(&res.CPUPeriod, u.CPUPeriod)
+	set(&res.PidsLimit, u.PidsLimit)
 	if u.CPUs != nil {
-		req.CPUs, req.CPU = *u.CPUs, 0
+		res.CPUs, res.CPUPercent = *u.CPUs, 0
 	}
 	if u.CpusetCpus != nil {
-		req.CpusetCpus, req.Cpuset = *u.CpusetCpus, ""
+		res.CpusetCpus = *u.CpusetCpus
 	}
-	if u.Restart != nil {
-		req.Restart = *u.Restart
-	}
-	norm, warnings, err := ctrconfig.Normalize(req, hostOptions())
-	if err != nil {
+	if err := ctrconfig.CheckResources(&res, ctrconfig.HostOptions(), "cpuset_cpus"); err != nil {
 		return nil, err
 	}
-	warnings = append(warnings, e.host.Cgroup.Warnings(resourcesOf(&norm))...)
+	restart := r.Conf.Restart
+	if u.Restart != nil {
+		name, max, err := ctrconfig.ParseRestart(*u.Restart)
+		if err != nil {
+			return nil, ctrconfig.Bad("restart", "%v", err)
+		}
+		if name != "no" && r.Conf.AutoRemove {
+			return nil, ctrconfig.Bad("restart", "%q cannot be used with --rm (auto_remove); drop one of them", *u.Restart)
+		}
+		restart = ctrconfig.RestartPolicy{Name: name, MaxRetries: max}
+	}
+	warnings := e.host.Cgroup.Warnings(resourcesOf(&res))
 	e.cmu.RLock()
 	running := c.shim != nil
 	e.cmu.RUnlock()
 	if running {
-		res := resourcesOf(&norm)
+		res := resourcesOf(&res)
 		if u.MemoryBytes != nil && *u.MemoryBytes == 0 {
 			res.Memory = -1 // 0 in update lifts the limit
 		}
@@ -342,11 +346,7 @@ func (e *Engine) UpdateContainer(ref string, u UpdateOptions) ([]string, error) 
 		}
 	}
 	e.update(c, func(rec *Record) {
-		rec.Request.MemoryBytes, rec.Request.Memory, rec.Request.MemorySwap = norm.MemoryBytes, norm.Memory, norm.MemorySwap
-		rec.Request.CPUs, rec.Request.CPU, rec.Request.CPUShares = norm.CPUs, norm.CPU, norm.CPUShares
-		rec.Request.CPUQuota, rec.Request.CPUPeriod = norm.CPUQuota, norm.CPUPeriod
-		rec.Request.CpusetCpus, rec.Request.Cpuset, rec.Request.PidsLimit = norm.CpusetCpus, norm.Cpuset, norm.PidsLimit
-		rec.Request.Restart = norm.Restart
+		rec.Conf.Resources, rec.Conf.Restart = res, restart
 	})
 	if err := e.saveState(); err != nil {
 		return nil, err

@@ -79,7 +79,7 @@ func (e *Engine) nameTable() *dnstable.Table {
 				t.Hosts = append(t.Hosts, addrs)
 			}
 		}()
-		if a, err := netip.ParseAddr(c.rec.IP); err == nil && bridge >= 0 && c.rec.Request.Network == "bridge" {
+		if a, err := netip.ParseAddr(c.rec.IP); err == nil && bridge >= 0 && c.rec.Conf.Network == "bridge" {
 			addrs = append(addrs, a)
 			n := &t.Networks[bridge]
 			n.Add(c.rec.Name, a)
@@ -194,36 +194,36 @@ func (e *Engine) bridgeReady() bool {
 // gateway of its first network (the default bridge's, or a user-defined one's), else nil
 // (the host's).
 func (e *Engine) dnsServers(r *Record) []string {
-	if len(r.Request.DNS) > 0 {
-		return r.Request.DNS
+	if len(r.Conf.DNS) > 0 {
+		return r.Conf.DNS
 	}
-	if r.Request.Network == "bridge" {
+	if r.Conf.Network == "bridge" {
 		return []string{network.Gateway(e.Cfg.BridgeSubnet).String()}
 	}
-	if !isUserNetMode(r.Request.Network) || len(r.Endpoints) == 0 {
-		return r.Request.DNS
+	if !isUserNetMode(r.Conf.Network) || len(r.Endpoints) == 0 {
+		return r.Conf.DNS
 	}
 	if un := e.netByID(r.Endpoints[0].NetworkID); un != nil {
 		return []string{un.rec.Gateway.String()}
 	}
-	return r.Request.DNS
+	return r.Conf.DNS
 }
 
 // linkNames adds each running container's --link aliases on the default bridge: the
 // alias resolves to the linked container while both run there. Called with cmu held.
 func (e *Engine) linkNames(n *dnstable.Network) {
 	for _, c := range e.ctrs {
-		if c.shim == nil || c.rec.Request.Network != "bridge" {
+		if c.shim == nil || c.rec.Conf.Network != "bridge" {
 			continue
 		}
-		for _, l := range c.rec.Request.Links {
+		for _, l := range c.rec.Conf.Links {
 			name, alias := ctrconfig.ParseLink(l)
 			id, ok := e.names[strings.TrimPrefix(name, "/")]
 			if !ok {
 				id = name
 			}
 			t := e.ctrs[id]
-			if t == nil || t.shim == nil || t.rec.Request.Network != "bridge" {
+			if t == nil || t.shim == nil || t.rec.Conf.Network != "bridge" {
 				continue
 			}
 			if a, err := netip.ParseAddr(t.rec.IP); err == nil {

@@ -72,7 +72,7 @@ func (e *Engine) publish(ev Event) {
 
 func (e *Engine) containerEvent(r *Record, action string, extra map[string]string) {
 	attrs := map[string]string{"name": r.Name, "image": r.Image}
-	for k, v := range r.Request.Labels {
+	for k, v := range r.Conf.Labels {
 		attrs[k] = v
 	}
 	for k, v := range extra {

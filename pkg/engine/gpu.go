@@ -30,8 +30,8 @@ var nvidiaRe = lazyre.New(`^nvidia([0-9]+)$`)
 // gpuDevices are what a --gpus value selects on the host whose driver lives at root
 // (MINIBOX_GPU_DRIVER_ROOT, "/" by default): device nodes with their cgroup rules, and
 // the driver's files.
-func gpuDevices(root, v string) ([]spec.Device, []string, *spec.Driver, error) {
-	nodes, err := gpuNodes(root, v)
+func gpuDevices(root string, req *ctrconfig.GPURequest) ([]spec.Device, []string, *spec.Driver, error) {
+	nodes, err := gpuNodes(root, req)
 	if err != nil {
 		return nil, nil, nil, err
 	}
@@ -80,11 +80,7 @@ func gpuNode(rfd int, p string) (spec.Device, string, error) {
 
 // gpuNodes are the device nodes under root/dev a --gpus value selects: /dev/nvidiactl,
 // the chosen /dev/nvidiaN, and the unified memory and modeset nodes when there.
-func gpuNodes(root, v string) ([]string, error) {
-	req, err := ctrconfig.ParseGPUs(v)
-	if err != nil {
-		return nil, err
-	}
+func gpuNodes(root string, req *ctrconfig.GPURequest) ([]string, error) {
 	dev := filepath.Join(root, "dev")
 	if _, err := os.Stat(filepath.Join(dev, "nvidiactl")); err != nil {
 		return nil, fmt.Errorf("could not select device driver \"\" with capabilities: [[gpu]]: this host has no NVIDIA GPU (/dev/nvidiactl: %v)", unwrapPath(err))

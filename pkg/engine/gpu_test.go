@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/spec"
 	"github.com/minibox/minibox/pkg/testutil"
 )
@@ -39,7 +40,7 @@ func fakeTree(t *testing.T, root string, entries map[string]string) {
 
 func TestGPUNodes(t *testing.T) {
 	root := t.TempDir()
-	if _, err := gpuNodes(root, "all"); err == nil || !strings.Contains(err.Error(), "this host has no NVIDIA GPU") {
+	if _, err := gpuNodes(root, gpus(t, "all")); err == nil || !strings.Contains(err.Error(), "this host has no NVIDIA GPU") {
 		t.Fatalf("no nvidiactl: %v", err)
 	}
 	fakeTree(t, root, map[string]string{
@@ -56,7 +57,7 @@ func TestGPUNodes(t *testing.T) {
 		{v: "device=3", err: "GPU 3: no /dev/nvidia3 on this host (it has 3 GPUs)"},
 		{v: "4", err: "4 GPUs requested; this host has 3"},
 	} {
-		got, err := gpuNodes(root, c.v)
+		got, err := gpuNodes(root, gpus(t, c.v))
 		if c.err != "" {
 			if err == nil || !strings.Contains(err.Error(), c.err) {
 				t.Errorf("%s: error %v, want %q", c.v, err, c.err)
@@ -154,7 +155,7 @@ func TestGPUDevices(t *testing.T) {
 		}
 	}
 	fakeTree(t, root, map[string]string{"usr/bin/nvidia-smi": "x"})
-	devs, rules, drv, err := gpuDevices(root, "all")
+	devs, rules, drv, err := gpuDevices(root, gpus(t, "all"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -171,7 +172,17 @@ func TestGPUDevices(t *testing.T) {
 	}
 	os.Remove(filepath.Join(root, "dev/nvidia0"))
 	os.WriteFile(filepath.Join(root, "dev/nvidia0"), nil, 0o644)
-	if _, _, _, err := gpuDevices(root, "all"); err == nil || !strings.Contains(err.Error(), `"/dev/nvidia0": not a character device`) {
+	if _, _, _, err := gpuDevices(root, gpus(t, "all")); err == nil || !strings.Contains(err.Error(), `"/dev/nvidia0": not a character device`) {
 		t.Errorf("regular file as a node: %v", err)
 	}
+}
+
+// gpus is a --gpus value as the validator parses it.
+func gpus(t *testing.T, v string) *ctrconfig.GPURequest {
+	t.Helper()
+	g, err := ctrconfig.ParseGPUs(v)
+	if err != nil {
+		t.Fatalf("--gpus %s: %v", v, err)
+	}
+	return &g
 }

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
@@ -33,7 +33,7 @@ type healthState struct {
 	mu      sync.Mutex
 	status  string
 	failing int
-	log     []api.HealthProbe
+	log     []HealthProbe
 	cancel  context.CancelFunc
 }
 
@@ -43,17 +43,17 @@ func (h *healthState) stop() {
 	}
 }
 
-func (h *healthState) snapshot() (string, int, []api.HealthProbe) {
+func (h *healthState) snapshot() (string, int, []HealthProbe) {
 	if h == nil {
 		return HealthNone, 0, nil
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	return h.status, h.failing, append([]api.HealthProbe(nil), h.log...)
+	return h.status, h.failing, append([]HealthProbe(nil), h.log...)
 }
 
 // imageHealthcheck reads Docker's Healthcheck extension from the image's config blob.
-func (e *Engine) imageHealthcheck(img *image.Image) *api.Healthcheck {
+func (e *Engine) imageHealthcheck(img *image.Image) *ctrconfig.Healthcheck {
 	b, err := e.Images.Content().ReadAll(img.ID)
 	if err != nil {
 		return nil
@@ -73,7 +73,7 @@ func (e *Engine) imageHealthcheck(img *image.Image) *api.Healthcheck {
 		return nil
 	}
 	h := cfg.Config.Healthcheck
-	return &api.Healthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
+	return &ctrconfig.Healthcheck{Test: h.Test, Interval: time.Duration(h.Interval), Timeout: time.Duration(h.Timeout), StartPeriod: time.Duration(h.StartPeriod), Retries: h.Retries}
 }
 
 // imageDockerExtras reads Docker's OnBuild and Shell extensions from the image's config
@@ -97,8 +97,8 @@ func (e *Engine) imageDockerExtras(img *image.Image) (onBuild, shell []string) {
 
 // healthcheckOf is --health-*, else the image's HEALTHCHECK, else the original's labels
 // mini.healthcheck.cmd/.interval; nil when there is none or it is disabled.
-func healthcheckOf(r *Record) *api.Healthcheck {
-	h := r.Request.Healthcheck
+func healthcheckOf(r *Record) *ctrconfig.Healthcheck {
+	h := r.Conf.Healthcheck
 	if h != nil && (h.Disable || len(h.Test) == 1 && h.Test[0] == "NONE") {
 		return nil
 	}
@@ -106,12 +106,12 @@ func healthcheckOf(r *Record) *api.Healthcheck {
 		base := r.ImageHealth
 		if base == nil {
 			if cmd := labelOf(r, "mini.healthcheck.cmd"); cmd != "" {
-				base = &api.Healthcheck{Test: []string{"CMD-SHELL", cmd}}
+				base = &ctrconfig.Healthcheck{Test: []string{"CMD-SHELL", cmd}}
 				if iv := labelOf(r, "mini.healthcheck.interval"); iv != "" {
 					if d, err := time.ParseDuration(iv); err == nil {
-						base.Interval = int64(d)
+						base.Interval = d
 					} else if n, err := strconv.Atoi(iv); err == nil {
-						base.Interval = int64(time.Duration(n) * time.Second)
+						base.Interval = time.Duration(n) * time.Second
 					}
 				}
 			}
@@ -140,10 +140,17 @@ func healthcheckOf(r *Record) *api.Healthcheck {
 }
 
 func labelOf(r *Record, k string) string {
-	if v, ok := r.Request.Labels[k]; ok {
+	if v, ok := r.Conf.Labels[k]; ok {
 		return v
 	}
 	return r.Config.Labels[k]
+}
+
+// HealthProbe is one probe's result.
+type HealthProbe struct {
+	Start, End time.Time
+	ExitCode   int
+	Output     string
 }
 
 // startHealth runs the container's probe in the background while it runs.
@@ -211,9 +218,9 @@ func (e *Engine) startHealth(c *ctr) {
 	}()
 }
 
-func durationOr(ns int64, d time.Duration) time.Duration {
-	if ns > 0 {
-		return time.Duration(ns)
+func durationOr(v, d time.Duration) time.Duration {
+	if v > 0 {
+		return v
 	}
 	return d
 }
@@ -235,8 +242,8 @@ func probeArgs(test []string) []string {
 
 // runProbe runs one probe like exec (inside every namespace, with the container's
 // seccomp and capabilities); a timeout counts as a failure.
-func (e *Engine) runProbe(ctx context.Context, shim *shimclient.Container, args []string, timeout time.Duration) api.HealthProbe {
-	p := api.HealthProbe{Start: time.Now().UTC(), ExitCode: -1}
+func (e *Engine) runProbe(ctx context.Context, shim *shimclient.Container, args []string, timeout time.Duration) HealthProbe {
+	p := HealthProbe{Start: time.Now().UTC(), ExitCode: -1}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	var out bytes.Buffer

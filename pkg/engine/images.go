@@ -100,7 +100,7 @@ func (e *Engine) InspectImage(ref string) (*api.ImageInspect, error) {
 		Manifest: api.ImageManifestInfo{Digest: img.ManifestDigest.String(), MediaType: img.Manifest.MediaType},
 	}
 	if h := e.imageHealthcheck(img); h != nil {
-		out.Config.Healthcheck = &api.ImageHealthcheck{Test: h.Test, Interval: h.Interval, Timeout: h.Timeout, StartPeriod: h.StartPeriod, Retries: h.Retries}
+		out.Config.Healthcheck = &api.ImageHealthcheck{Test: h.Test, Interval: int64(h.Interval), Timeout: int64(h.Timeout), StartPeriod: int64(h.StartPeriod), Retries: h.Retries}
 	}
 	out.Config.OnBuild, out.Config.Shell = e.imageDockerExtras(img)
 	for _, d := range c.RootFS.DiffIDs {

@@ -16,7 +16,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -88,7 +87,7 @@ func (sn *startNet) release() {
 func (e *Engine) planStartNetwork(ctx context.Context, r *Record) (*startNet, error) {
 	sn := &startNet{}
 	var err error
-	if r.Request.Network == "bridge" {
+	if r.Conf.Network == "bridge" {
 		if sn.nm, err = e.netManager(ctx, true); err != nil {
 			return nil, err
 		}
@@ -96,7 +95,7 @@ func (e *Engine) planStartNetwork(ctx context.Context, r *Record) (*startNet, er
 		if sn.addr, err = sn.nm.Allocate(e.usedAddrs(r.ID), prev); err != nil {
 			return nil, err
 		}
-		if sn.ports, err = publishPorts(&r.Request); err != nil {
+		if sn.ports, err = publishPorts(&r.Conf); err != nil {
 			sn.nm.Release(sn.addr)
 			return nil, err
 		}
@@ -112,7 +111,7 @@ func (e *Engine) planStartNetwork(ctx context.Context, r *Record) (*startNet, er
 		// into /etc/hosts and its published ports (none on an internal network).
 		sn.addr = sn.atts[0].ep.Addr
 		if sn.atts[0].port {
-			if sn.atts[0].ep.Ports, err = publishPorts(&r.Request); err != nil {
+			if sn.atts[0].ep.Ports, err = publishPorts(&r.Conf); err != nil {
 				releaseAttachments(sn.atts)
 				return nil, err
 			}
@@ -312,7 +311,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	settled = c.cleaned
 	c.wakeRuns()
 	e.cmu.Unlock()
-	if r.Request.AutoRemove {
+	if r.Conf.AutoRemove {
 		settled = e.goneCh(c)
 	}
 	if sn.bnm != nil {
@@ -424,7 +423,7 @@ func (e *Engine) usedAddrs(id string) []netip.Addr {
 
 // writeEtcFiles writes hosts, resolv.conf and hostname into the container directory.
 func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *network.Manager) error {
-	if r.Request.Network == "host" {
+	if r.Conf.Network == "host" {
 		// The host's own files , copied like Docker does: a bind of /etc/hosts
 		// itself would let the container write the host's. Loopback servers stay: the
 		// container shares the host's network namespace.
@@ -449,7 +448,7 @@ func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *net
 		return err
 	}
 	var extra []string
-	for _, h := range r.Request.ExtraHosts {
+	for _, h := range r.Conf.ExtraHosts {
 		name, ip, ok := strings.Cut(h, ":")
 		if !ok {
 			return errdefs.Invalid(fmt.Sprintf("--add-host %q: expected name:ip", h))
@@ -466,7 +465,7 @@ func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *net
 	name := r.Name
 	files := map[string][]byte{
 		s.HostsPath:    network.HostsFile(ip, s.Hostname, name, r.ID[:12], extra),
-		s.ResolvPath:   network.ResolvConf(e.dnsServers(r), r.Request.DNSSearch, r.Request.DNSOption),
+		s.ResolvPath:   network.ResolvConf(e.dnsServers(r), r.Conf.DNSSearch, r.Conf.DNSOption),
 		s.HostnamePath: []byte(s.Hostname + "\n"),
 	}
 	// Each is a create and a rename in the container directory: together, not one by one.
@@ -527,7 +526,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 			rec.Error = "shim lost"
 		}
 	}
-	if r.Request.AutoRemove {
+	if r.Conf.AutoRemove {
 		// Not saved: the removal a moment later is (a daemon that dies in between finds
 		// the shim gone and removes the container at start).
 		e.cmu.Lock()
@@ -553,7 +552,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	// `network rm` right after them must find them gone.
 	netDone := make(chan struct{})
 	bridge := e.net
-	onBridge := bridge != nil && (r.Request.Network == "bridge" || r.Bridge != nil)
+	onBridge := bridge != nil && (r.Conf.Network == "bridge" || r.Bridge != nil)
 	go func() {
 		defer close(netDone)
 		if onBridge {
@@ -568,7 +567,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	t := time.Now()
 	dir := e.ctrDir(r.ID)
 	var early chan error
-	if r.Request.AutoRemove {
+	if r.Conf.AutoRemove {
 		// A --rm container's directory goes once its processes are gone; what they never
 		// use (its plain files) goes while init is still tearing its namespaces down.
 		early = make(chan error, 1)
@@ -606,7 +605,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	<-netDone
 	close(cleaned)
 	e.Log.Debug("run cleaned up", "id", r.ID[:12], "reaped", gone, "reaped_after", reapedAfter, "took", time.Since(t))
-	if r.Request.AutoRemove {
+	if r.Conf.AutoRemove {
 		go e.remove(context.Background(), c, true, true, dirGone && cgErr == nil)
 		return
 	}
@@ -627,7 +626,7 @@ func (e *Engine) waitCleaned(c *ctr) {
 // maybeRestart applies the restart policy, with back-off doubling from 100 ms to a
 // minute, reset after 10 s of running.
 func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
-	policy, max, _ := parseRestart(r.Request.Restart)
+	policy, max := r.Conf.Restart.Name, r.Conf.Restart.MaxRetries
 	restart := false
 	switch policy {
 	case "always", "unless-stopped":
@@ -682,7 +681,7 @@ func (e *Engine) cancelRestart(c *ctr) bool {
 }
 
 func (e *Engine) shouldRestartAtBoot(r *Record) bool {
-	policy, max, _ := parseRestart(r.Request.Restart)
+	policy, max := r.Conf.Restart.Name, r.Conf.Restart.MaxRetries
 	switch policy {
 	case "always":
 		return true
@@ -722,8 +721,8 @@ func (e *Engine) stopContainer(ctx context.Context, c *ctr, timeout *time.Durati
 		return nil
 	}
 	t := defaultStopTimeout
-	if r.Request.StopTimeout != nil {
-		t = time.Duration(*r.Request.StopTimeout) * time.Second
+	if r.Conf.StopTimeout != nil {
+		t = time.Duration(*r.Conf.StopTimeout) * time.Second
 	}
 	if timeout != nil {
 		t = *timeout
@@ -933,7 +932,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 	e.gen++
 	e.cmu.Unlock()
 	cpuSamples.Delete(r.ID)
-	res := &api.WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
+	res := &WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
 	e.recent.Store(r.ID, res)
 	time.AfterFunc(recentKeep, func() { e.recent.Delete(r.ID) })
 	if volumes {
@@ -1010,8 +1009,15 @@ func detachMountsUnder(dir string) error {
 	return nil
 }
 
+// WaitResult is how a container's run ended.
+type WaitResult struct {
+	ExitCode  int
+	OOMKilled bool
+	Error     string
+}
+
 // WaitContainer waits for a condition: not-running (default), next-exit or removed.
-func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*api.WaitResult, error) {
+func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*WaitResult, error) {
 	c, err := e.lookup(ref)
 	if err != nil {
 		if errors.Is(err, errdefs.ErrNotFound) {
@@ -1076,22 +1082,22 @@ func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*api
 		}
 	}
 	r := e.snapshot(c)
-	res := &api.WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
+	res := &WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
 	if r.Error != "" {
 		res.Error = r.Error
 	}
 	return res, nil
 }
 
-func (e *Engine) recentExit(ref string) (*api.WaitResult, bool) {
+func (e *Engine) recentExit(ref string) (*WaitResult, bool) {
 	if v, ok := e.recent.Load(ref); ok {
-		return v.(*api.WaitResult), true
+		return v.(*WaitResult), true
 	}
-	var found *api.WaitResult
+	var found *WaitResult
 	if idRe.MatchString(ref) {
 		e.recent.Range(func(k, v any) bool {
 			if strings.HasPrefix(k.(string), ref) {
-				found = v.(*api.WaitResult)
+				found = v.(*WaitResult)
 				return false
 			}
 			return true

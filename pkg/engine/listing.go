@@ -29,7 +29,7 @@ func (e *Engine) ListContainers(f ContainerFilter) ([]Listed, uint64) {
 	for _, c := range e.ctrs {
 		if f.match(c.rec) {
 			out = append(out, Listed{ContainerSummary: summaryOf(c.rec, c.health), ImageID: c.rec.ImageID,
-				NetworkMode: c.rec.Request.Network, Mounts: c.rec.Mounts, Exposed: exposedOf(c.rec)})
+				NetworkMode: c.rec.Conf.Network, Mounts: c.rec.Mounts, Exposed: exposedOf(c.rec)})
 			recs = append(recs, *c.rec)
 		}
 	}
@@ -44,14 +44,14 @@ func (e *Engine) ListContainers(f ContainerFilter) ([]Listed, uint64) {
 
 // exposedOf is the container's exposed ports, sorted: the image's and --expose.
 func exposedOf(r *Record) []string {
-	if len(r.Config.ExposedPorts)+len(r.Request.Expose) == 0 {
+	if len(r.Config.ExposedPorts)+len(r.Conf.Expose) == 0 {
 		return nil
 	}
-	out := make([]string, 0, len(r.Config.ExposedPorts)+len(r.Request.Expose))
+	out := make([]string, 0, len(r.Config.ExposedPorts)+len(r.Conf.Expose))
 	for p := range r.Config.ExposedPorts {
 		out = append(out, p)
 	}
-	for _, p := range r.Request.Expose {
+	for _, p := range r.Conf.Expose {
 		if !slices.Contains(out, p) {
 			out = append(out, p)
 		}

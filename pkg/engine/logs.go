@@ -6,13 +6,13 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/logfile"
 )
 
 // applyLogDefaults writes the daemon's log driver and rotation into a new container's
 // request, so that it keeps them whatever later daemons default to.
-func (e *Engine) applyLogDefaults(req *api.CreateRequest) {
+func (e *Engine) applyLogDefaults(req *ctrconfig.Config) {
 	d := e.Cfg.ContainerLog
 	if d.Driver == "" {
 		d.Driver = logfile.DriverLocal
@@ -40,7 +40,7 @@ func (e *Engine) applyLogDefaults(req *api.CreateRequest) {
 
 // logConfigOf is the shim's view of a container's log. A record from before log drivers
 // has no driver: its shim wrote JSON lines, and so does the next one.
-func logConfigOf(req *api.CreateRequest) logfile.Config {
+func logConfigOf(req *ctrconfig.Config) logfile.Config {
 	c := logfile.Config{Driver: req.LogDriver}
 	if c.Driver == "" {
 		c.Driver = logfile.DriverJSON
@@ -60,7 +60,7 @@ func logConfigOf(req *api.CreateRequest) logfile.Config {
 // logDetails is what `logs --details` shows before each line: the labels and variables
 // that --log-opt labels=... and env=... name, as Docker prints them (key=value, sorted,
 // comma-separated, values URL-escaped); "" when none.
-func logDetails(req *api.CreateRequest, env []string) string {
+func logDetails(req *ctrconfig.Config, env []string) string {
 	attrs := map[string]string{}
 	for _, k := range splitNames(req.LogOpts["labels"]) {
 		if v, ok := req.Labels[k]; ok {

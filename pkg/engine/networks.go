@@ -507,7 +507,7 @@ func (e *Engine) predefinedNetworks() []api.Network {
 		if c.rec.Bridge != nil {
 			ip = c.rec.Bridge.IP
 		}
-		if c.rec.Request.Network == "bridge" || c.rec.Bridge != nil {
+		if c.rec.Conf.Network == "bridge" || c.rec.Bridge != nil {
 			nc := api.NetworkContainer{Name: c.rec.Name}
 			if c.shim != nil && ip != "" {
 				if a, err := netip.ParseAddr(ip); err == nil {
@@ -569,7 +569,7 @@ func (e *Engine) networkInfo(un *userNet) *api.Network {
 
 // endpointsFor turns a create request's networks into endpoint records: Network (when a
 // user-defined one) first, then Networks. Aliases and --ip go with the first.
-func (e *Engine) endpointsFor(req *api.CreateRequest) ([]EndpointRecord, error) {
+func (e *Engine) endpointsFor(req *ctrconfig.Config) ([]EndpointRecord, error) {
 	var names []string
 	if isUserNetMode(req.Network) {
 		names = append(names, req.Network)
@@ -753,12 +753,12 @@ func (e *Engine) ConnectNetwork(ctx context.Context, req api.NetworkConnectReque
 		return errdefs.NotFound("container " + req.Container + " was removed")
 	}
 	r := e.snapshot(c)
-	switch mode := r.Request.Network; {
+	switch mode := r.Conf.Network; {
 	case mode == "host" || mode == "none" || strings.HasPrefix(mode, "container:"):
 		return errdefs.Conflict(fmt.Sprintf("container %s uses network mode %s: it cannot join a network", r.Name, mode))
 	}
 	taken := map[string]bool{}
-	if r.Request.Network == "bridge" {
+	if r.Conf.Network == "bridge" {
 		taken["eth0"] = true
 	}
 	if r.Bridge != nil {
@@ -830,11 +830,11 @@ func (e *Engine) connectBridge(ctx context.Context, req api.NetworkConnectReques
 		return errdefs.NotFound("container " + req.Container + " was removed")
 	}
 	r := e.snapshot(c)
-	if r.Request.Network == "bridge" || r.Bridge != nil {
+	if r.Conf.Network == "bridge" || r.Bridge != nil {
 		return errdefs.Conflict(fmt.Sprintf("container %s is already on network bridge", r.Name))
 	}
-	if !isUserNetMode(r.Request.Network) {
-		return errdefs.Conflict(fmt.Sprintf("container %s uses network mode %s: it cannot join a network", r.Name, r.Request.Network))
+	if !isUserNetMode(r.Conf.Network) {
+		return errdefs.Conflict(fmt.Sprintf("container %s uses network mode %s: it cannot join a network", r.Name, r.Conf.Network))
 	}
 	taken := map[string]bool{}
 	routed := false
@@ -885,7 +885,7 @@ func (e *Engine) disconnectBridge(ctx context.Context, ctrRef string, force bool
 	defer c.op.Unlock()
 	r := e.snapshot(c)
 	switch {
-	case r.Request.Network == "bridge":
+	case r.Conf.Network == "bridge":
 		return errdefs.Invalid("the default bridge network cannot be disconnected from a container created on it; create the container on a user-defined network instead")
 	case r.Bridge == nil && force:
 		return nil
@@ -1086,7 +1086,7 @@ func (e *Engine) detachUserNets(r *Record) (changed bool) {
 // joinContainerNet points a `--network container:<name>` spec at the other container's
 // network namespace; that container must be running.
 func (e *Engine) joinContainerNet(r *Record, s *spec.Spec) error {
-	target, ok := strings.CutPrefix(r.Request.Network, "container:")
+	target, ok := strings.CutPrefix(r.Conf.Network, "container:")
 	if !ok {
 		return nil
 	}
@@ -1111,7 +1111,7 @@ func (e *Engine) joinContainerNet(r *Record, s *spec.Spec) error {
 // sharedNetFiles copies /etc/hosts and resolv.conf of the container whose network a
 // `container:<name>` one shares: the same addresses and resolver.
 func (e *Engine) sharedNetFiles(r *Record, s *spec.Spec) (bool, error) {
-	target, ok := strings.CutPrefix(r.Request.Network, "container:")
+	target, ok := strings.CutPrefix(r.Conf.Network, "container:")
 	if !ok {
 		return false, nil
 	}
@@ -1136,7 +1136,7 @@ func (e *Engine) sharedNetFiles(r *Record, s *spec.Spec) (bool, error) {
 // its address, gateway and MAC while the container runs.
 func (e *Engine) inspectEndpoints(r *Record, running bool) map[string]api.InspectEndpoint {
 	out := map[string]api.InspectEndpoint{}
-	if r.Request.Network == "bridge" {
+	if r.Conf.Network == "bridge" {
 		ep := api.InspectEndpoint{NetworkID: "bridge", Aliases: []string{}, Interface: "eth0"}
 		if running && r.IP != "" {
 			if a, err := netip.ParseAddr(r.IP); err == nil {

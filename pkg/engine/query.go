@@ -2,10 +2,8 @@ package engine
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"strconv"
 	"strings"
-	"time"
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/ctrconfig"
@@ -23,7 +21,7 @@ func (f ContainerFilter) empty() bool {
 }
 
 func (f ContainerFilter) match(r *Record) bool {
-	if f.Project != "" && r.Request.Project != f.Project && r.Request.Labels["minibox.compose.project"] != f.Project {
+	if f.Project != "" && r.Conf.Project != f.Project && r.Conf.Labels["minibox.compose.project"] != f.Project {
 		return false
 	}
 	if f.Status != "" && r.Status != f.Status {
@@ -47,14 +45,14 @@ func labels(r *Record) map[string]string {
 	for k, v := range r.Config.Labels {
 		out[k] = v
 	}
-	for k, v := range r.Request.Labels {
+	for k, v := range r.Conf.Labels {
 		out[k] = v
 	}
-	if r.Request.Project != "" {
-		out["minibox.compose.project"] = r.Request.Project
+	if r.Conf.Project != "" {
+		out["minibox.compose.project"] = r.Conf.Project
 	}
-	if r.Request.Service != "" {
-		out["minibox.compose.service"] = r.Request.Service
+	if r.Conf.Service != "" {
+		out["minibox.compose.service"] = r.Conf.Service
 	}
 	return out
 }
@@ -101,7 +99,7 @@ func summaryOf(r *Record, h *healthState) api.ContainerSummary {
 		ID: r.ID, Name: r.Name, Image: displayImage(r), ImageDigest: r.ImageDigest, Command: r.Args,
 		PID: r.PID, Status: r.Status, Health: health, CreatedAt: r.Created, StartedAt: r.StartedAt,
 		FinishedAt: r.FinishedAt, ExitCode: r.ExitCode, OOMKilled: r.OOMKilled, Ports: map[string]int{},
-		Publish: []api.PortBinding{}, Project: r.Request.Project, Service: r.Request.Service, IP: r.IP,
+		Publish: []api.PortBinding{}, Project: r.Conf.Project, Service: r.Conf.Service, IP: r.IP,
 		Labels: labels(r), RestartCount: r.RestartCount,
 	}
 	if s.Command == nil {
@@ -115,7 +113,9 @@ func summaryOf(r *Record, h *healthState) api.ContainerSummary {
 			}
 		}
 	} else {
-		s.Publish = append(s.Publish, r.Request.Publish...)
+		for _, p := range r.Conf.Publish {
+			s.Publish = append(s.Publish, requestedBinding(p))
+		}
 	}
 	return s
 }
@@ -128,6 +128,16 @@ func bindingOf(p network.Port) api.PortBinding {
 	return api.PortBinding{HostIP: ip, HostPort: int(p.HostPort), ContainerPort: int(p.ContainerPort), Protocol: p.Proto}
 }
 
+// requestedBinding is a port as the create request named it: an empty host address for
+// every address.
+func requestedBinding(p network.Port) api.PortBinding {
+	b := api.PortBinding{HostPort: int(p.HostPort), ContainerPort: int(p.ContainerPort), Protocol: p.Proto}
+	if p.HostIP.IsValid() {
+		b.HostIP = p.HostIP.String()
+	}
+	return b
+}
+
 func displayImage(r *Record) string {
 	if r.Image != "" {
 		return r.Image
@@ -135,8 +145,41 @@ func displayImage(r *Record) string {
 	return r.ImageName
 }
 
-// InspectContainer is Docker's inspect shape.
-func (e *Engine) InspectContainer(ref string) (*api.ContainerInspect, error) {
+// ContainerDetails is one container as the engine knows it, for an edge to show in its
+// own shape (pkg/api/ctrview makes the native API's inspect answer of it).
+type ContainerDetails struct {
+	Record
+	Dir     string // the container's directory in the data root
+	Running bool   // running or paused
+	// The workload's process as it starts: the image's environment, user and working
+	// directory with the container's applied.
+	Env        []string
+	User       string
+	WorkingDir string
+	Hostname   string
+	Image      string            // as the user named it, else the normalized reference
+	Labels     map[string]string // the image's, then the container's
+	StopSignal string
+	CPUQuota   int64 // the quota the limits come to (--cpus, the original -c or --cpu-quota)
+	// Healthcheck is the probe that runs (the container's, else the image's); nil: none.
+	// Health is its state then.
+	Healthcheck *ctrconfig.Healthcheck
+	Health      *HealthReport
+	// Gateway and MAC are the default bridge's, while the container runs on it.
+	Gateway, MAC string
+	// Endpoints are its networks by name, with their addresses while it runs.
+	Endpoints map[string]api.InspectEndpoint
+}
+
+// HealthReport is a health check's state: its status, failures in a row and last probes.
+type HealthReport struct {
+	Status        string
+	FailingStreak int
+	Log           []HealthProbe
+}
+
+// InspectContainer returns what the engine knows of one container.
+func (e *Engine) InspectContainer(ref string) (*ContainerDetails, error) {
 	c, err := e.lookup(ref)
 	if err != nil {
 		return nil, err
@@ -145,175 +188,27 @@ func (e *Engine) InspectContainer(ref string) (*api.ContainerInspect, error) {
 	r := *c.rec
 	h := c.health
 	e.cmu.RUnlock()
-	dir := e.ctrDir(r.ID)
-	req := &r.Request
-	in := &api.ContainerInspect{
-		ID: r.ID, Created: r.Created, Image: r.ImageID, Name: "/" + r.Name, RestartCount: r.RestartCount,
-		LogPath: filepath.Join(dir, "container.log"),
+	d := &ContainerDetails{Record: r, Dir: e.ctrDir(r.ID), Running: r.Status == StatusRunning || r.Status == StatusPaused}
+	d.Env, d.User, d.WorkingDir = []string{}, r.Conf.User, r.Conf.WorkingDir
+	if s, _ := e.buildSpec(&r, nil); s != nil {
+		d.Env, d.User, d.WorkingDir = s.Process.Env, s.Process.User, s.Process.Cwd
 	}
-	if len(r.Args) > 0 {
-		in.Path, in.Args = r.Args[0], r.Args[1:]
-	}
-	if in.Args == nil {
-		in.Args = []string{}
-	}
-	if req.Network != "host" {
-		in.HostnamePath, in.HostsPath, in.ResolvConfPath = filepath.Join(dir, "hostname"), filepath.Join(dir, "hosts"), filepath.Join(dir, "resolv.conf")
-	}
-	in.State = api.InspectState{
-		Status: r.Status, Running: r.Status == StatusRunning || r.Status == StatusPaused,
-		Paused: r.Status == StatusPaused, Restarting: r.Status == StatusRestarting,
-		OOMKilled: r.OOMKilled, Pid: r.PID, ExitCode: r.ExitCode, Error: r.Error,
-		StartedAt: dockerTime(r.StartedAt), FinishedAt: dockerTime(r.FinishedAt),
-	}
-	in.State.Health = inspectHealth(&r, h, in.State.Running)
-	s, _ := e.buildSpec(&r, nil)
-	env, user, cwd := []string{}, req.User, req.WorkingDir
-	if s != nil {
-		env, user, cwd = s.Process.Env, s.Process.User, s.Process.Cwd
-	}
-	in.Config = api.InspectConfig{
-		Hostname: hostnameOf(&r), User: user, Tty: req.Tty, OpenStdin: req.Stdin, Env: env,
-		Cmd: req.Command, Image: displayImage(&r), WorkingDir: cwd, Labels: labels(&r),
-		StopSignal: stopSignalOf(&r, &r.Config), Healthcheck: healthcheckOf(&r),
-	}
-	if in.Config.Cmd == nil && req.Entrypoint == nil {
-		in.Config.Cmd = r.Config.Cmd
-	}
-	in.Config.Entrypoint = r.Config.Entrypoint
-	if req.Entrypoint != nil {
-		in.Config.Entrypoint = *req.Entrypoint
-	}
-	if len(r.Config.ExposedPorts)+len(req.Expose) > 0 {
-		in.Config.ExposedPorts = map[string]struct{}{}
-		for p := range r.Config.ExposedPorts {
-			in.Config.ExposedPorts[p] = struct{}{}
+	d.Hostname, d.Image, d.Labels, d.StopSignal = hostnameOf(&r), displayImage(&r), labels(&r), stopSignalOf(&r, &r.Config)
+	d.CPUQuota = resourcesOf(&r.Conf.Resources).CPUQuota
+	if d.Healthcheck = healthcheckOf(&r); d.Healthcheck != nil {
+		// A stopped container that never finished starting shows none.
+		status, failing, log := h.snapshot()
+		if !d.Running && status == HealthStarting {
+			status = HealthNone
 		}
-		for _, p := range req.Expose {
-			in.Config.ExposedPorts[p] = struct{}{}
+		d.Health = &HealthReport{Status: status, FailingStreak: failing, Log: log}
+	}
+	if r.Conf.Network == "bridge" && d.Running && r.IP != "" {
+		d.Gateway = network.Gateway(e.Cfg.BridgeSubnet).String()
+		if a, err := parseAddr(r.IP); err == nil {
+			d.MAC = macString(network.MAC(a))
 		}
 	}
-	in.HostConfig = inspectHostConfig(&r)
-	for _, m := range r.Mounts {
-		in.Mounts = append(in.Mounts, api.InspectMount{Type: m.Type, Name: m.Name, Source: m.Source, Destination: m.Target, RW: !m.ReadOnly})
-		if m.Type == "bind" {
-			mode := ""
-			if m.ReadOnly {
-				mode = ":ro"
-			}
-			in.HostConfig.Binds = append(in.HostConfig.Binds, m.Source+":"+m.Target+mode)
-		}
-	}
-	if in.Mounts == nil {
-		in.Mounts = []api.InspectMount{}
-	}
-	in.NetworkSettings = e.inspectNetwork(&r, in.State.Running)
-	in.GraphDriver.Name = "overlay"
-	in.GraphDriver.Data = map[string]string{"UpperDir": filepath.Join(dir, "upper"), "WorkDir": filepath.Join(dir, "work")}
-	return in, nil
-}
-
-// inspectHealth is the health section: nil without a healthcheck; a stopped container
-// that never finished starting shows none.
-func inspectHealth(r *Record, h *healthState, running bool) *api.InspectHealth {
-	if healthcheckOf(r) == nil {
-		return nil
-	}
-	status, failing, log := h.snapshot()
-	if !running && status == HealthStarting {
-		status = HealthNone
-	}
-	if log == nil {
-		log = []api.HealthProbe{}
-	}
-	return &api.InspectHealth{Status: status, FailingStreak: failing, Log: log}
-}
-
-// inspectHostConfig is the HostConfig section, as Docker names its fields.
-func inspectHostConfig(r *Record) api.InspectHostConfig {
-	req := &r.Request
-	policy, max, _ := parseRestart(req.Restart)
-	oom := 0
-	if req.OOMScoreAdj != nil {
-		oom = *req.OOMScoreAdj
-	}
-	res := resourcesOf(req)
-	hc := api.InspectHostConfig{
-		NetworkMode: req.Network, Privileged: req.Privileged, ReadonlyRootfs: req.ReadOnly,
-		AutoRemove: req.AutoRemove, CapAdd: req.CapAdd, CapDrop: req.CapDrop, Memory: req.MemoryBytes,
-		MemorySwap: req.MemorySwap, NanoCpus: int64(req.CPUs * 1e9), CpuQuota: res.CPUQuota,
-		CpuPeriod: req.CPUPeriod, CpuShares: req.CPUShares, CpusetCpus: req.CpusetCpus,
-		PidsLimit: req.PidsLimit, BlkioWeight: req.BlkioWeight, ShmSize: req.ShmSizeBytes, OomScoreAdj: oom,
-		RestartPolicy: api.RestartPolicy{Name: policy, MaximumRetryCount: max},
-		PortBindings:  req.Publish, Sysctls: req.Sysctls, SecurityOpt: req.SecurityOpt,
-		UsernsMode: req.UserNS, Dns: req.DNS, ExtraHosts: req.ExtraHosts,
-		IpcMode: req.IPC, PidMode: req.PID, UTSMode: req.UTS, CgroupnsMode: req.CgroupNS,
-		GroupAdd: req.GroupAdd, VolumesFrom: req.VolumesFrom, MemoryReservation: req.MemoryReservation,
-		Devices: []api.DeviceMapping{},
-	}
-	if hc.IpcMode == "" {
-		hc.IpcMode = "private"
-	}
-	if hc.CgroupnsMode == "" {
-		hc.CgroupnsMode = "private"
-	}
-	for _, l := range req.Links {
-		name, alias := ctrconfig.ParseLink(l)
-		hc.Links = append(hc.Links, "/"+strings.TrimPrefix(name, "/")+":/"+r.Name+"/"+alias)
-	}
-	for _, d := range req.Devices {
-		if dev, err := ctrconfig.ParseDevice(d); err == nil {
-			hc.Devices = append(hc.Devices, api.DeviceMapping{PathOnHost: dev.Host, PathInContainer: dev.Container, CgroupPermissions: dev.Perms})
-		}
-	}
-	if hc.ShmSize == 0 {
-		hc.ShmSize = 64 * mib
-	}
-	return hc
-}
-
-// inspectNetwork is the NetworkSettings section: the primary network's address and the
-// published ports while running, every network's endpoint.
-func (e *Engine) inspectNetwork(r *Record, running bool) api.InspectNetwork {
-	req := &r.Request
-	ns := api.InspectNetwork{Ports: map[string][]api.HostIP{}}
-	if req.Network == "bridge" {
-		ns.Bridge = "minibox0"
-		if running && r.IP != "" {
-			ns.IPAddress = r.IP
-			ns.Gateway = network.Gateway(e.Cfg.BridgeSubnet).String()
-			if a, err := parseAddr(r.IP); err == nil {
-				ns.MacAddress = macString(network.MAC(a))
-			}
-		}
-		for _, p := range r.Request.Publish {
-			ns.Ports[strconv.Itoa(p.ContainerPort)+"/"+p.Protocol] = nil
-		}
-		if running {
-			for _, p := range r.Ports {
-				key := strconv.Itoa(int(p.ContainerPort)) + "/" + p.Proto
-				b := bindingOf(p)
-				ns.Ports[key] = append(ns.Ports[key], api.HostIP{HostIP: b.HostIP, HostPort: strconv.Itoa(b.HostPort)})
-			}
-		}
-	}
-	ns.Networks = e.inspectEndpoints(r, running)
-	if len(r.Endpoints) > 0 && req.Network != "bridge" && running {
-		if ep, ok := ns.Networks[req.Network]; ok {
-			ns.IPAddress, ns.Gateway, ns.MacAddress = ep.IPAddress, ep.Gateway, ep.MacAddress
-		}
-		for _, p := range r.Ports {
-			key := strconv.Itoa(int(p.ContainerPort)) + "/" + p.Proto
-			b := bindingOf(p)
-			ns.Ports[key] = append(ns.Ports[key], api.HostIP{HostIP: b.HostIP, HostPort: strconv.Itoa(b.HostPort)})
-		}
-	}
-	return ns
-}
-
-func dockerTime(t time.Time) string {
-	if t.IsZero() {
-		return "0001-01-01T00:00:00Z"
-	}
-	return t.UTC().Format(time.RFC3339Nano)
+	d.Endpoints = e.inspectEndpoints(&r, d.Running)
+	return d, nil
 }

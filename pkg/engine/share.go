@@ -11,7 +11,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/mount"
@@ -25,7 +24,7 @@ import (
 // checkShares checks, at create, what the validator cannot know: that the devices exist
 // on this host, that the containers named exist, and that shared namespaces do not meet
 // the daemon's default user namespace. It adds --volumes-from's mounts to req.
-func (e *Engine) checkShares(req *api.CreateRequest) error {
+func (e *Engine) checkShares(req *ctrconfig.Config) error {
 	usernsAuto := userns(req, e.Cfg) == "auto"
 	for _, m := range []struct{ field, v string }{{"ipc", req.IPC}, {"pid", req.PID}, {"uts", req.UTS}} {
 		target, joins := ctrconfig.ContainerNS(m.v)
@@ -43,7 +42,7 @@ func (e *Engine) checkShares(req *api.CreateRequest) error {
 			return &ctrconfig.FieldError{Field: fmt.Sprintf("devices[%d]", i), Msg: err.Error()}
 		}
 	}
-	if req.GPUs != "" {
+	if req.GPUs != nil {
 		if _, _, _, err := gpuDevices(e.gpuRoot(), req.GPUs); err != nil {
 			return &ctrconfig.FieldError{Field: "gpus", Msg: err.Error()}
 		}
@@ -60,7 +59,7 @@ func (e *Engine) checkShares(req *api.CreateRequest) error {
 // volumesFrom adds the volumes and binds of each --volumes-from container at the same
 // targets, read-only when asked (or when they were), unless the request mounts there
 // itself.
-func (e *Engine) volumesFrom(req *api.CreateRequest) error {
+func (e *Engine) volumesFrom(req *ctrconfig.Config) error {
 	taken := map[string]bool{}
 	for _, m := range req.Mounts {
 		taken[path.Clean(m.Target)] = true
@@ -93,7 +92,7 @@ func (e *Engine) volumesFrom(req *api.CreateRequest) error {
 			if mode != "" {
 				ro = mode == "ro"
 			}
-			mr := api.MountRequest{Type: m.Type, Source: m.Source, Target: m.Target, ReadOnly: ro, IDMap: m.IDMap}
+			mr := ctrconfig.Mount{Type: m.Type, Source: m.Source, Target: m.Target, ReadOnly: ro, IDMap: m.IDMap}
 			if m.Type == "volume" {
 				mr.Source = m.Name
 			}
@@ -105,11 +104,7 @@ func (e *Engine) volumesFrom(req *api.CreateRequest) error {
 
 // hostDevice resolves one --device on this host: the node (symlinks followed, as
 // /dev/disk/by-id names are) and its cgroup rule.
-func hostDevice(s string) (spec.Device, string, error) {
-	d, err := ctrconfig.ParseDevice(s)
-	if err != nil {
-		return spec.Device{}, "", err
-	}
+func hostDevice(d ctrconfig.Device) (spec.Device, string, error) {
 	host, err := filepath.EvalSymlinks(d.Host)
 	if err != nil {
 		return spec.Device{}, "", fmt.Errorf("error gathering device information while adding custom device %q: %w", d.Host, unwrapPath(err))
@@ -151,7 +146,7 @@ func (e *Engine) gpuRoot() string {
 // shareSpec fills in what the container shares: host namespaces, devices, groups, the
 // soft memory limit. Other containers' namespaces are joined at start (joinNamespaces).
 func (e *Engine) shareSpec(r *Record, s *spec.Spec) error {
-	req := &r.Request
+	req := &r.Conf
 	ns := map[string]string{}
 	for kind, mode := range map[string]string{spec.NSIPC: req.IPC, spec.NSPID: req.PID, spec.NSUTS: req.UTS, spec.NSCgroup: req.CgroupNS} {
 		if mode == ctrconfig.NSHost {
@@ -177,7 +172,7 @@ func (e *Engine) shareSpec(r *Record, s *spec.Spec) error {
 		}
 		s.Devices, s.Resources.Devices = append(s.Devices, dev), append(s.Resources.Devices, rule)
 	}
-	if req.GPUs != "" {
+	if req.GPUs != nil {
 		devs, rules, drv, err := gpuDevices(e.gpuRoot(), req.GPUs)
 		if err != nil {
 			return errdefs.Invalid("gpus: " + err.Error())
@@ -192,7 +187,7 @@ func (e *Engine) shareSpec(r *Record, s *spec.Spec) error {
 // container:<name> join; each must be running, and an IPC donor shareable (Docker's rule:
 // its /dev/shm is then on the host, for the joiner to bind).
 func (e *Engine) joinNamespaces(r *Record, s *spec.Spec) error {
-	for _, j := range []struct{ kind, mode string }{{spec.NSIPC, r.Request.IPC}, {spec.NSPID, r.Request.PID}} {
+	for _, j := range []struct{ kind, mode string }{{spec.NSIPC, r.Conf.IPC}, {spec.NSPID, r.Conf.PID}} {
 		target, ok := ctrconfig.ContainerNS(j.mode)
 		if !ok {
 			continue
@@ -212,7 +207,7 @@ func (e *Engine) joinNamespaces(r *Record, s *spec.Spec) error {
 			return errdefs.Conflict(fmt.Sprintf("cannot join %s of a non running container: %s", strings.ToUpper(j.kind), t.Name))
 		}
 		if j.kind == spec.NSIPC {
-			switch t.Request.IPC {
+			switch t.Conf.IPC {
 			case ctrconfig.NSShareable:
 				s.ShmPath = filepath.Join(e.ctrDir(t.ID), "shm")
 			case ctrconfig.NSHost:
@@ -262,7 +257,7 @@ func unmountShm(dir string) {
 // namespace of its own (--pid host or container:<name>), on SIGKILL and after its end:
 // the kernel kills a namespace's processes with its PID 1, not with another process.
 func (e *Engine) killLeftovers(r *Record) {
-	if r.Request.PID == "" {
+	if r.Conf.PID == "" {
 		return
 	}
 	pids, _ := e.cg.Pids(cgroupPath(r.ID))

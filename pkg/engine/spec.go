@@ -16,7 +16,6 @@ import (
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"golang.org/x/sys/unix"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -28,14 +27,14 @@ import (
 // buildSpec turns a record into the container's config.json for one start; lower is the
 // layer directories, top first (nil while only recording the create).
 func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
-	req := &r.Request
+	req := &r.Conf
 	dir := e.ctrDir(r.ID)
 	img, _ := e.imageConfig(r)
 	s := &spec.Spec{
 		ID: r.ID, Dir: dir, Network: req.Network, Privileged: req.Privileged,
 		Rootfs: spec.Rootfs{Lower: lower, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work"),
 			ReadOnly: req.ReadOnly, Volatile: req.AutoRemove},
-		Hostname: hostnameOf(r), Sysctl: req.Sysctls, ShmSize: req.ShmSizeBytes,
+		Hostname: hostnameOf(r), Sysctl: req.Sysctls, ShmSize: req.ShmSize,
 		CgroupPath: cgroupPath(r.ID), StopSignal: stopSignalOf(r, img), AutoRemove: req.AutoRemove,
 		Log: logConfigOf(req),
 	}
@@ -92,11 +91,7 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 		Capabilities: capset, NoNewPrivs: noNewPrivs(req), OOMScoreAdj: req.OOMScoreAdj,
 	}
 	for _, u := range req.Ulimits {
-		l, err := parseUlimit(u)
-		if err != nil {
-			return nil, err
-		}
-		s.Process.Rlimits = append(s.Process.Rlimits, clampRlimit(l))
+		s.Process.Rlimits = append(s.Process.Rlimits, clampRlimit(spec.Rlimit{Type: u.Type, Soft: u.Soft, Hard: u.Hard}))
 	}
 	if !req.Privileged && !unconfined(req) {
 		if s.Seccomp, err = compileSeccomp(req, capset); err != nil {
@@ -109,7 +104,7 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 	if userns(req, e.Cfg) == "auto" {
 		s.UserNS = &spec.IDMap{HostID: e.Cfg.SubUIDBase, Size: e.Cfg.SubUIDCount}
 	}
-	s.Resources = resourcesOf(req)
+	s.Resources = resourcesOf(&req.Resources)
 	if err := e.shareSpec(r, s); err != nil {
 		return nil, err
 	}
@@ -132,12 +127,12 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 }
 
 func hostnameOf(r *Record) string {
-	if r.Request.UTS == ctrconfig.NSHost {
+	if r.Conf.UTS == ctrconfig.NSHost {
 		h, _ := os.Hostname()
 		return h
 	}
-	if r.Request.Hostname != "" {
-		return r.Request.Hostname
+	if r.Conf.Hostname != "" {
+		return r.Conf.Hostname
 	}
 	if len(r.Name) <= 63 && !strings.ContainsAny(r.Name, "_.") {
 		return r.Name
@@ -145,7 +140,7 @@ func hostnameOf(r *Record) string {
 	return r.ID[:12]
 }
 
-func userns(req *api.CreateRequest, cfg Config) string {
+func userns(req *ctrconfig.Config, cfg Config) string {
 	if req.UserNS != "" {
 		return req.UserNS
 	}
@@ -161,9 +156,11 @@ func hasEnv(env []string, key string) bool {
 	return false
 }
 
-func capsOf(req *api.CreateRequest) ([]string, error) { return ctrconfig.Capabilities(req) }
+func capsOf(req *ctrconfig.Config) ([]string, error) {
+	return ctrconfig.Capabilities(req.Privileged, req.CapAdd, req.CapDrop)
+}
 
-func noNewPrivs(req *api.CreateRequest) bool {
+func noNewPrivs(req *ctrconfig.Config) bool {
 	if req.Privileged {
 		return false
 	}
@@ -175,7 +172,7 @@ func noNewPrivs(req *api.CreateRequest) bool {
 	return true
 }
 
-func unconfined(req *api.CreateRequest) bool {
+func unconfined(req *ctrconfig.Config) bool {
 	for _, o := range req.SecurityOpt {
 		if o == "seccomp=unconfined" || o == "seccomp:unconfined" {
 			return true
@@ -203,7 +200,7 @@ func (e *Engine) seccompFile(prog []byte) (string, error) {
 // the program is kept per set.
 var seccompCache sync.Map // caps joined -> []byte
 
-func compileSeccomp(req *api.CreateRequest, capset []string) ([]byte, error) {
+func compileSeccomp(req *ctrconfig.Config, capset []string) ([]byte, error) {
 	if len(req.SeccompProfile) > 0 {
 		p, err := seccomp.Parse(req.SeccompProfile)
 		if err != nil {
@@ -229,9 +226,9 @@ func compileSeccomp(req *api.CreateRequest, capset []string) ([]byte, error) {
 // and its limit is exact.
 const initPids = 12
 
-func resourcesOf(req *api.CreateRequest) spec.Resources {
+func resourcesOf(req *ctrconfig.Resources) spec.Resources {
 	r := spec.Resources{
-		Memory: req.MemoryBytes, MemorySwap: req.MemorySwap, CPUShares: uint64(max(req.CPUShares, 0)),
+		Memory: req.Memory, MemorySwap: req.MemorySwap, CPUShares: uint64(max(req.CPUShares, 0)),
 		CpusetCpus: req.CpusetCpus, PidsLimit: req.PidsLimit, BlkioWeight: uint16(req.BlkioWeight),
 		IOWeight: uint16(req.IOWeight), MemoryReservation: req.MemoryReservation,
 	}
@@ -247,22 +244,10 @@ func resourcesOf(req *api.CreateRequest) spec.Resources {
 		r.CPUQuota = req.CPUQuota
 	case req.CPUs > 0:
 		r.CPUQuota = int64(math.Round(req.CPUs * float64(period)))
-	case req.CPU > 0: // the original -c: percent of one CPU
-		r.CPUQuota = int64(math.Round(req.CPU / 100 * float64(period)))
+	case req.CPUPercent > 0: // the original -c: percent of one CPU
+		r.CPUQuota = int64(math.Round(req.CPUPercent / 100 * float64(period)))
 	}
 	return r
-}
-
-// parseRestart reads no|on-failure[:N]|always|unless-stopped (the validator's grammar).
-func parseRestart(s string) (policy string, max int, err error) { return ctrconfig.ParseRestart(s) }
-
-// parseUlimit reads Docker's "name=soft[:hard]" (the validator's grammar).
-func parseUlimit(s string) (spec.Rlimit, error) {
-	u, err := ctrconfig.ParseUlimit(s)
-	if err != nil {
-		return spec.Rlimit{}, errdefs.Invalid("ulimit " + err.Error())
-	}
-	return spec.Rlimit{Type: u.Type, Soft: u.Soft, Hard: u.Hard}, nil
 }
 
 // clampRlimit keeps a limit within the host's hard limit: raising it needs
@@ -286,8 +271,8 @@ func ParseSignal(s string) (syscall.Signal, error) { return signals.Parse(s) }
 func (e *Engine) imageConfig(r *Record) (*ocispec.ImageConfig, error) { return &r.Config, nil }
 
 func stopSignalOf(r *Record, img *ocispec.ImageConfig) string {
-	if r.Request.StopSignal != "" {
-		return r.Request.StopSignal
+	if r.Conf.StopSignal != "" {
+		return r.Conf.StopSignal
 	}
 	if img != nil && img.StopSignal != "" {
 		return img.StopSignal

@@ -92,7 +92,7 @@ func (e *Engine) Stats(ctx context.Context, refs []string) ([]api.Stats, error) 
 				s.CPUPercent = cgroup.CPUPercent(&cgroup.Stats{CPUUsageUsec: prev.usage}, st, now.Sub(prev.at))
 			}
 			cpuSamples.Store(r.ID, cpuSample{at: now, usage: st.CPUUsageUsec})
-			if r.Request.Network == "bridge" && e.net != nil {
+			if r.Conf.Network == "bridge" && e.net != nil {
 				s.NetInput, s.NetOutput, _ = e.net.Counters(r.ID)
 			}
 		}

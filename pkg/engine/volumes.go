@@ -62,7 +62,7 @@ func (e *Engine) ensureVolume(name string, labels map[string]string, anonymous b
 // prepareMounts resolves the request's -v, --mount, --tmpfs, the original maps and the
 // image's VOLUMEs into the record, creating volumes and missing bind sources.
 func (e *Engine) prepareMounts(r *Record) (anon []string, err error) {
-	req := &r.Request
+	req := &r.Conf
 	var ms []MountRecord
 	add := func(m MountRecord) error {
 		m.Target = path.Clean(m.Target)

@@ -53,13 +53,13 @@ func (m *Manager) bindHold(p Port) (*hold, error) {
 		if err != nil {
 			return fmt.Errorf("hold port %s: socket: %w", p, err)
 		}
-		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: p.hostIP().As4(), Port: int(p.HostPort)}); err != nil {
+		if err := unix.Bind(fd, &unix.SockaddrInet4{Addr: p.BindIP().As4(), Port: int(p.HostPort)}); err != nil {
 			unix.Close(fd)
 			switch {
 			case errors.Is(err, unix.EADDRINUSE):
 				return errdefs.Conflict(fmt.Sprintf("host port %s is already in use", p))
 			case errors.Is(err, unix.EADDRNOTAVAIL):
-				return errdefs.Invalid(fmt.Sprintf("host port %s: %s is not an address of this host", p, p.hostIP()))
+				return errdefs.Invalid(fmt.Sprintf("host port %s: %s is not an address of this host", p, p.BindIP()))
 			}
 			return fmt.Errorf("hold port %s: %w", p, err)
 		}

@@ -6,9 +6,9 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/netport"
 )
 
 // Defaults of Config.
@@ -65,36 +65,9 @@ const UserVethPrefix = "mn"
 // UserBridgePrefix starts the names of user-defined networks' bridges.
 const UserBridgePrefix = "mb-"
 
-// Port is one published port (`-p`). JSON keys are the API's.
-type Port struct {
-	HostIP        netip.Addr `json:"host_ip,omitzero"` // zero: every address of the host
-	HostPort      uint16     `json:"host_port"`        // 0: a free port is chosen by Attach
-	ContainerPort uint16     `json:"container_port"`
-	Proto         string     `json:"protocol"` // "tcp" or "udp"
-}
-
-// hostIP is the address a Port binds, 0.0.0.0 for "all".
-func (p Port) hostIP() netip.Addr {
-	if p.HostIP.IsValid() {
-		return p.HostIP
-	}
-	return netip.IPv4Unspecified()
-}
-
-// String is Docker's `port` form of the host side: 0.0.0.0:8080/tcp.
-func (p Port) String() string {
-	return netip.AddrPortFrom(p.hostIP(), p.HostPort).String() + "/" + p.Proto
-}
-
-// PortLine is the `minibox port` line of a mapping: "80/tcp -> 0.0.0.0:8080".
-func (p Port) PortLine() string {
-	return strconv.Itoa(int(p.ContainerPort)) + "/" + p.Proto + " -> " + netip.AddrPortFrom(p.hostIP(), p.HostPort).String()
-}
-
-// PSColumn is the mapping as `ps` shows it, like Docker: "0.0.0.0:8080->80/tcp".
-func (p Port) PSColumn() string {
-	return netip.AddrPortFrom(p.hostIP(), p.HostPort).String() + "->" + strconv.Itoa(int(p.ContainerPort)) + "/" + p.Proto
-}
+// Port is one published port (`-p`); the type lives in a leaf package so a container's
+// configuration can hold it without linking the network.
+type Port = netport.Port
 
 // Endpoint is one container's attachment to the bridge.
 type Endpoint struct {

@@ -15,6 +15,9 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/ctrreq"
+	"github.com/minibox/minibox/pkg/api/ctrview"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -63,7 +66,7 @@ func (c *gzipCache) of(b []byte) []byte {
 }
 
 func (s *Server) containerInspect(ctx *fasthttp.RequestCtx) {
-	answer(ctx, "id", s.eng.InspectContainer)
+	answer(ctx, "id", func(id string) (*api.ContainerInspect, error) { return ctrview.Inspect(s.eng.InspectContainer(id)) })
 }
 
 func (s *Server) containerCreate(ctx *fasthttp.RequestCtx) {
@@ -72,7 +75,13 @@ func (s *Server) containerCreate(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	id, warnings, err := s.eng.CreateContainer(s.daemonCtx(), req)
+	cfg, warnings, err := ctrreq.Normalize(req, ctrconfig.HostOptions())
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
+	id, more, err := s.eng.CreateContainer(s.daemonCtx(), cfg)
+	warnings = append(warnings, more...)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -81,6 +90,11 @@ func (s *Server) containerCreate(ctx *fasthttp.RequestCtx) {
 		warnings = []string{}
 	}
 	writeJSON(ctx, fasthttp.StatusCreated, api.Created{ID: id, Warnings: warnings})
+}
+
+// waitResult is the API's shape of how a run ended.
+func waitResult(r *engine.WaitResult) api.WaitResult {
+	return api.WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled, Error: r.Error}
 }
 
 // daemonCtx is a context that lives past the handler (the daemon's own).
@@ -99,9 +113,15 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	if req.Interactive {
 		req.Tty, req.Stdin = true, true
 	}
+	cfg, warnings, err := ctrreq.Normalize(req, ctrconfig.HostOptions())
+	if err != nil {
+		writeError(ctx, err)
+		return
+	}
 	upgrade := wantsUpgrade(ctx)
 	if req.Detached && !upgrade {
-		run, warnings, err := s.eng.RunContainer(s.daemonCtx(), req, false, false, 0, 0)
+		run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, false, false, 0, 0)
+		warnings = append(warnings, more...)
 		if err != nil {
 			writeError(ctx, err)
 			return
@@ -118,7 +138,8 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	}
 	// ?h=&w= size a tty before its workload starts (a later resize would race it).
 	h, w, _ := sizeQuery(ctx)
-	run, warnings, err := s.eng.RunContainer(s.daemonCtx(), req, true, upgrade && req.Stdin, h, w)
+	run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, true, upgrade && req.Stdin, h, w)
+	warnings = append(warnings, more...)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -151,7 +172,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			return err
 		}
-		return st.emit(res)
+		return st.emit(waitResult(res))
 	})
 }
 
@@ -356,7 +377,12 @@ func answer[T any](ctx *fasthttp.RequestCtx, param string, fn func(v string) (T,
 
 func (s *Server) containerWait(ctx *fasthttp.RequestCtx) {
 	answer(ctx, "id", func(id string) (*api.WaitResult, error) {
-		return s.eng.WaitContainer(s.daemonCtx(), id, queryString(ctx, "condition"))
+		res, err := s.eng.WaitContainer(s.daemonCtx(), id, queryString(ctx, "condition"))
+		if err != nil {
+			return nil, err
+		}
+		w := waitResult(res)
+		return &w, nil
 	})
 }
 

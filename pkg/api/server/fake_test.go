@@ -9,6 +9,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/registry"
@@ -20,6 +21,7 @@ import (
 type fakeServices struct {
 	err   error
 	calls []string
+	cfg   ctrconfig.Config // the last configuration a create or run was given
 }
 
 var errFake = errors.New("fake failure")
@@ -29,11 +31,13 @@ func (f *fakeServices) called(name string) error {
 	return f.err
 }
 
-func (f *fakeServices) CreateContainer(ctx context.Context, req api.CreateRequest) (string, []string, error) {
+func (f *fakeServices) CreateContainer(ctx context.Context, cfg ctrconfig.Config) (string, []string, error) {
+	f.cfg = cfg
 	return "", nil, f.called("CreateContainer")
 }
 
-func (f *fakeServices) RunContainer(ctx context.Context, req api.CreateRequest, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error) {
+func (f *fakeServices) RunContainer(ctx context.Context, cfg ctrconfig.Config, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error) {
+	f.cfg = cfg
 	return &engine.RunStarted{}, nil, f.called("RunContainer")
 }
 
@@ -67,8 +71,8 @@ func (f *fakeServices) PauseContainer(ref string, pause bool) error {
 	return f.called("PauseContainer")
 }
 
-func (f *fakeServices) WaitContainer(ctx context.Context, ref, condition string) (*api.WaitResult, error) {
-	return &api.WaitResult{}, f.called("WaitContainer")
+func (f *fakeServices) WaitContainer(ctx context.Context, ref, condition string) (*engine.WaitResult, error) {
+	return &engine.WaitResult{}, f.called("WaitContainer")
 }
 
 func (f *fakeServices) RemoveContainer(ctx context.Context, ref string, force, volumes bool) error {
@@ -83,8 +87,8 @@ func (f *fakeServices) ResizeContainer(ref string, h, w uint16) error {
 	return f.called("ResizeContainer")
 }
 
-func (f *fakeServices) InspectContainer(ref string) (*api.ContainerInspect, error) {
-	return &api.ContainerInspect{}, f.called("InspectContainer")
+func (f *fakeServices) InspectContainer(ref string) (*engine.ContainerDetails, error) {
+	return &engine.ContainerDetails{}, f.called("InspectContainer")
 }
 
 func (f *fakeServices) ListContainersJSON(filter engine.ContainerFilter) ([]byte, error) {

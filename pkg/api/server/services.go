@@ -8,6 +8,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/registry"
@@ -19,8 +20,8 @@ import (
 
 // Containers is the life of containers: create, run, stop, remove, and what they hold.
 type Containers interface {
-	CreateContainer(ctx context.Context, req api.CreateRequest) (string, []string, error)
-	RunContainer(ctx context.Context, req api.CreateRequest, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error)
+	CreateContainer(ctx context.Context, cfg ctrconfig.Config) (string, []string, error)
+	RunContainer(ctx context.Context, cfg ctrconfig.Config, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error)
 	StartContainer(ctx context.Context, ref string, before engine.BeforeResume) (string, error)
 	Prewarm(n int)
 	StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*engine.RunStarted, error)
@@ -29,11 +30,11 @@ type Containers interface {
 	RestartContainer(ctx context.Context, ref string, timeout *time.Duration) error
 	KillContainer(ref, signal string) error
 	PauseContainer(ref string, pause bool) error
-	WaitContainer(ctx context.Context, ref, condition string) (*api.WaitResult, error)
+	WaitContainer(ctx context.Context, ref, condition string) (*engine.WaitResult, error)
 	RemoveContainer(ctx context.Context, ref string, force, volumes bool) error
 	RenameContainer(ref, name string) error
 	ResizeContainer(ref string, h, w uint16) error
-	InspectContainer(ref string) (*api.ContainerInspect, error)
+	InspectContainer(ref string) (*engine.ContainerDetails, error)
 	ListContainersJSON(f engine.ContainerFilter) ([]byte, error)
 	Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(api.LogLine) error) error
 	LogDetails(ref string) (string, error)

@@ -1,42 +1,18 @@
-package ctrconfig
+package ctrreq
 
 import (
-	"fmt"
 	"math"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/signals"
 )
 
-// ParseRestart reads no|on-failure[:N]|always|unless-stopped; empty is no.
-func ParseRestart(s string) (policy string, max int, err error) {
-	p, n, hasN := strings.Cut(s, ":")
-	switch p {
-	case "", "no", "always", "unless-stopped":
-		if hasN {
-			return "", 0, fmt.Errorf("%q: only on-failure takes a count", s)
-		}
-		if p == "" {
-			p = "no"
-		}
-		return p, 0, nil
-	case "on-failure":
-		if hasN {
-			if max, err = strconv.Atoi(n); err != nil || max < 0 {
-				return "", 0, fmt.Errorf("%q: the count must be a whole number, 0 or more", s)
-			}
-		}
-		return p, max, nil
-	}
-	return "", 0, fmt.Errorf("%q: expected no, on-failure[:N], always or unless-stopped", s)
-}
-
-func checkRestart(r *api.CreateRequest, _ *Options, _ *[]string) error {
-	policy, _, err := ParseRestart(r.Restart)
+func checkRestart(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
+	policy, _, err := ctrconfig.ParseRestart(r.Restart)
 	if err != nil {
 		return bad("restart", "%v", err)
 	}
@@ -46,7 +22,7 @@ func checkRestart(r *api.CreateRequest, _ *Options, _ *[]string) error {
 	return nil
 }
 
-func checkStop(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkStop(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	if r.StopSignal != "" {
 		if _, err := signals.Parse(r.StopSignal); err != nil {
 			return bad("stop_signal", "%q is not a signal (SIGTERM, TERM, 15, RTMIN+3)", r.StopSignal)
@@ -60,7 +36,7 @@ func checkStop(r *api.CreateRequest, _ *Options, _ *[]string) error {
 
 // checkHealthcheck: Docker's test forms (empty: the image's), durations of 0 (the
 // default) or at least 1 ms.
-func checkHealthcheck(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkHealthcheck(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	h := r.Healthcheck
 	if h == nil {
 		return nil

@@ -1,9 +1,10 @@
-package ctrconfig
+package ctrreq
 
 import (
 	"strings"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/logfile"
 )
 
@@ -16,7 +17,7 @@ var logOpts = map[string]string{
 }
 
 // checkLog: a known driver, known options with valid values, none of them for none.
-func checkLog(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkLog(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	if r.LogDriver != "" && !logfile.ValidDriver(r.LogDriver) {
 		return bad("log_driver", "%q is not a log driver minibox has; expected local, json-file or none", r.LogDriver)
 	}

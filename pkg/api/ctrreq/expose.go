@@ -1,10 +1,11 @@
-package ctrconfig
+package ctrreq
 
 import (
 	"strconv"
 	"strings"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 )
 
 // maxExposed bounds the ports --expose may list once ranges are expanded.
@@ -12,7 +13,7 @@ const maxExposed = 1024
 
 // checkExpose normalises --expose to "port/proto" entries, ranges expanded: the ports the
 // container offers, shown by inspect and published by -P with the image's own.
-func checkExpose(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkExpose(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	if len(r.Expose) == 0 {
 		return nil
 	}

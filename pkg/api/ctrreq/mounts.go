@@ -1,4 +1,4 @@
-package ctrconfig
+package ctrreq
 
 import (
 	"path"
@@ -7,20 +7,14 @@ import (
 	"strings"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/lazyre"
 )
 
 var (
-	volumeNameRe = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$`)
 	// A tmpfs size: bytes, a k/m/g suffix or a percentage of memory (tmpfs(5)).
 	tmpfsSizeRe = lazyre.New(`^[0-9]+[kKmMgG%]?$`)
 )
-
-// VolumeNameRule says what a volume name may be.
-const VolumeNameRule = "use 1-64 of [A-Za-z0-9_.-], starting with a letter or digit"
-
-// ValidVolumeName reports whether s is a valid volume name.
-func ValidVolumeName(s string) bool { return volumeNameRe.MatchString(s) }
 
 // target checks a mount's container path and returns it cleaned: "/" itself is the
 // root filesystem and cannot be a mount.
@@ -35,7 +29,7 @@ func target(field, p string) (string, error) {
 	return p, nil
 }
 
-func checkMounts(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkMounts(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	for i := range r.Mounts {
 		m := &r.Mounts[i]
 		f := idx("mounts", i)
@@ -56,14 +50,14 @@ func checkMounts(r *api.CreateRequest, _ *Options, _ *[]string) error {
 				return err
 			}
 		case "volume":
-			if m.Source != "" && !ValidVolumeName(m.Source) {
-				return bad(f+".source", "%q is not a volume name: %s", m.Source, VolumeNameRule)
+			if m.Source != "" && !ctrconfig.ValidVolumeName(m.Source) {
+				return bad(f+".source", "%q is not a volume name: %s", m.Source, ctrconfig.VolumeNameRule)
 			}
 		case "tmpfs":
 			if m.Source != "" {
 				return bad(f+".source", "a tmpfs mount takes no source")
 			}
-			if m.TmpfsSize < 0 || m.TmpfsSize > maxBytes {
+			if m.TmpfsSize < 0 || m.TmpfsSize > ctrconfig.MaxBytes {
 				return bad(f+".tmpfs_size", "%d: expected a number of bytes up to 1 PiB (0: the default)", m.TmpfsSize)
 			}
 			if m.TmpfsMode > 0o7777 {
@@ -78,7 +72,7 @@ func checkMounts(r *api.CreateRequest, _ *Options, _ *[]string) error {
 
 // checkVolumeMaps checks the original volumes (host path -> container path[:ro|rw]) and
 // named_volumes (name -> container path[:ro|rw]).
-func checkVolumeMaps(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkVolumeMaps(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	for _, src := range sortedKeys(r.Volumes) {
 		f := key("volumes", src)
 		if err := absPath(f, src); err != nil {
@@ -90,8 +84,8 @@ func checkVolumeMaps(r *api.CreateRequest, _ *Options, _ *[]string) error {
 	}
 	for _, name := range sortedKeys(r.NamedVolumes) {
 		f := key("named_volumes", name)
-		if !ValidVolumeName(name) {
-			return bad(f, "%q is not a volume name: %s", name, VolumeNameRule)
+		if !ctrconfig.ValidVolumeName(name) {
+			return bad(f, "%q is not a volume name: %s", name, ctrconfig.VolumeNameRule)
 		}
 		if _, err := target(f, trimMode(r.NamedVolumes[name])); err != nil {
 			return err
@@ -119,7 +113,7 @@ var (
 )
 
 // checkTmpfs: "/path[:opt,opt=value]".
-func checkTmpfs(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkTmpfs(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	for i, t := range r.Tmpfs {
 		f := idx("tmpfs", i)
 		p, opts, _ := strings.Cut(t, ":")

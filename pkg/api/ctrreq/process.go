@@ -1,4 +1,4 @@
-package ctrconfig
+package ctrreq
 
 import (
 	"path"
@@ -7,23 +7,17 @@ import (
 	"strings"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/lazyre"
 	"github.com/minibox/minibox/pkg/oci"
 )
 
 var (
-	nameRe = lazyre.New(`^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$`)
 	// A user or group name: what useradd accepts (a leading letter or _, at most 32).
 	userNameRe = lazyre.New(`^[A-Za-z_][A-Za-z0-9_.-]{0,30}\$?$`)
 )
 
-// ValidName reports whether s (without a leading "/") is a valid container name.
-func ValidName(s string) bool { return nameRe.MatchString(s) }
-
-// NameRule says what ValidName accepts.
-const NameRule = "use 1-128 of [A-Za-z0-9_.-], starting with a letter or digit"
-
-func checkIdentity(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkIdentity(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	if strings.TrimSpace(r.Image) == "" {
 		return bad("image", "is required")
 	}
@@ -31,8 +25,8 @@ func checkIdentity(r *api.CreateRequest, _ *Options, _ *[]string) error {
 		return err
 	}
 	r.Name = strings.TrimPrefix(r.Name, "/")
-	if r.Name != "" && !ValidName(r.Name) {
-		return bad("name", "%q is not a container name: %s", r.Name, NameRule)
+	if r.Name != "" && !ctrconfig.ValidName(r.Name) {
+		return bad("name", "%q is not a container name: %s", r.Name, ctrconfig.NameRule)
 	}
 	switch r.Pull {
 	case "", "missing", "always", "never":
@@ -53,7 +47,7 @@ func checkIdentity(r *api.CreateRequest, _ *Options, _ *[]string) error {
 }
 
 // checkProcess is the workload's argv and working directory.
-func checkProcess(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkProcess(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	if r.Interactive {
 		r.Tty, r.Stdin = true, true
 	}
@@ -88,7 +82,7 @@ func absPath(field, p string) error {
 
 // checkEnv: KEY=VAL entries (a bare KEY is Docker's too); the value may hold line breaks,
 // the key may not, and no part a NUL (execve cannot carry it).
-func checkEnv(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkEnv(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	for i, kv := range r.Env {
 		f := idx("env", i)
 		k, _, _ := strings.Cut(kv, "=")
@@ -105,7 +99,7 @@ func checkEnv(r *api.CreateRequest, _ *Options, _ *[]string) error {
 	return nil
 }
 
-func checkLabels(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkLabels(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	for k, v := range r.Labels {
 		f := key("labels", k)
 		if k == "" {
@@ -122,7 +116,7 @@ func checkLabels(r *api.CreateRequest, _ *Options, _ *[]string) error {
 }
 
 // checkUser: name|uid[:name|gid]; an ID is 0 to 2^32-2 (-1 is the kernel's "none").
-func checkUser(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkUser(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	if r.User == "" {
 		return nil
 	}
@@ -141,7 +135,7 @@ func userPart(s string) bool {
 }
 
 // checkPlatform: a container runs on this host's platform only; pull may fetch others.
-func checkPlatform(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkPlatform(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	if r.Platform == "" || r.Platform == "linux" {
 		return nil
 	}

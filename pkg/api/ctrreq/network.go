@@ -1,4 +1,4 @@
-package ctrconfig
+package ctrreq
 
 import (
 	"fmt"
@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/lazyre"
 )
 
@@ -21,7 +22,7 @@ var (
 // maxHostname is the kernel's limit for sethostname.
 const maxHostname = 64
 
-func checkNetworkMode(r *api.CreateRequest, _ *Options, warn *[]string) error {
+func checkNetworkMode(r *api.CreateRequest, _ *ctrconfig.Options, warn *[]string) error {
 	switch r.Network {
 	case "", "default":
 		r.Network = "bridge"
@@ -35,42 +36,21 @@ func checkNetworkMode(r *api.CreateRequest, _ *Options, warn *[]string) error {
 				*warn = append(*warn, "published ports are discarded when sharing another container's network")
 				r.Publish = nil
 			}
-		} else if NetworkName(r.Network) != nil {
+		} else if ctrconfig.NetworkName(r.Network) != nil {
 			return bad("network", "%q: expected bridge, host, none, container:<name> or a network's name", r.Network)
 		}
 	}
 	for i, n := range r.Networks {
-		if err := NetworkName(n); err != nil && n != "bridge" {
+		if err := ctrconfig.NetworkName(n); err != nil && n != "bridge" {
 			return bad(idx("networks", i), "%q: expected a network's name", n)
 		}
 	}
 	return nil
 }
 
-// NetworkName reports whether name can name a user-defined network: 1-63 letters, digits
-// and inner dashes or underscores (Compose names its networks <project>_<name>, and Docker
-// takes them; the name never reaches DNS or a device name, the bridge is named after the
-// network's ID), none of the reserved modes.
-func NetworkName(name string) error {
-	if len(name) == 0 || len(name) > 63 {
-		return bad("name", "network name %q: expected 1 to 63 characters", name)
-	}
-	for i, c := range name {
-		ok := 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || (c == '-' || c == '_') && i > 0 && i < len(name)-1
-		if !ok {
-			return bad("name", "network name %q: expected letters, digits and inner dashes or underscores", name)
-		}
-	}
-	switch name {
-	case "bridge", "host", "none", "default":
-		return bad("name", "network name %q is reserved", name)
-	}
-	return nil
-}
-
 // checkHostnames: the hostname goes to /etc/hostname, /etc/hosts and sethostname; the
 // aliases to /etc/hosts.
-func checkHostnames(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkHostnames(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	if r.Hostname != "" && (len(r.Hostname) > maxHostname || !hostnameRe.MatchString(r.Hostname)) {
 		return bad("hostname", "%q is not a hostname: expected dot-separated labels of letters, digits and inner hyphens, at most %d characters", r.Hostname, maxHostname)
 	}
@@ -86,7 +66,7 @@ func checkHostnames(r *api.CreateRequest, _ *Options, _ *[]string) error {
 var searchDomainRe = lazyre.New(`^(([a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9_-]*[a-zA-Z0-9])\.)*([A-Za-z0-9]|[A-Za-z0-9][A-Za-z0-9_-]*[A-Za-z0-9])\.?$`)
 
 // checkDNS: each value is one word of resolv.conf.
-func checkDNS(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkDNS(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	for i, s := range r.DNS {
 		f := idx("dns", i)
 		if err := token(f, s); err != nil {
@@ -111,7 +91,7 @@ func checkDNS(r *api.CreateRequest, _ *Options, _ *[]string) error {
 
 // checkExtraHosts takes name:ip or name=ip (ip may be [v6] or host-gateway) and normalizes
 // it to name:ip.
-func checkExtraHosts(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkExtraHosts(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	for i, h := range r.ExtraHosts {
 		f := idx("extra_hosts", i)
 		sep := ":"
@@ -138,7 +118,7 @@ func checkExtraHosts(r *api.CreateRequest, _ *Options, _ *[]string) error {
 
 // checkPorts folds the original ports map into publish and checks each binding: the
 // network publishes IPv4 addresses, TCP or UDP.
-func checkPorts(r *api.CreateRequest, _ *Options, warn *[]string) error {
+func checkPorts(r *api.CreateRequest, _ *ctrconfig.Options, warn *[]string) error {
 	for _, host := range sortedKeys(r.Ports) {
 		ctr := r.Ports[host]
 		hp, err := strconv.Atoi(host)

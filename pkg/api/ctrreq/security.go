@@ -1,20 +1,19 @@
-package ctrconfig
+package ctrreq
 
 import (
 	"encoding/json"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/caps"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/lazyre"
 	"github.com/minibox/minibox/pkg/seccomp"
-	"github.com/minibox/minibox/pkg/spec"
 )
 
 // checkCaps: known capability names (any case, with or without CAP_) or ALL.
-func checkCaps(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkCaps(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	for _, l := range []struct {
 		field string
 		caps  []string
@@ -29,14 +28,6 @@ func checkCaps(r *api.CreateRequest, _ *Options, _ *[]string) error {
 		}
 	}
 	return nil
-}
-
-// Capabilities is the set the container's processes hold.
-func Capabilities(r *api.CreateRequest) ([]string, error) {
-	if r.Privileged {
-		return caps.All(), nil
-	}
-	return caps.Merge(caps.Default(), r.CapAdd, r.CapDrop)
 }
 
 // cutOpt splits a security option at its first '=' or ':' (Docker's older separator).
@@ -59,7 +50,7 @@ func brief(v string) string {
 // (its JSON, as Docker's CLI sends it after reading the file) and moves to
 // seccomp_profile; a path is refused, since the daemon never reads a host file an API
 // caller names.
-func checkSecurityOpt(r *api.CreateRequest, _ *Options, warn *[]string) error {
+func checkSecurityOpt(r *api.CreateRequest, _ *ctrconfig.Options, warn *[]string) error {
 	var out []string
 	for i, o := range r.SecurityOpt {
 		f := idx("security_opt", i)
@@ -94,7 +85,7 @@ func checkSecurityOpt(r *api.CreateRequest, _ *Options, warn *[]string) error {
 
 // checkSeccompProfile compiles the profile for the container's capabilities, as its start
 // will: one that parses but cannot be applied is refused now.
-func checkSeccompProfile(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkSeccompProfile(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	if len(r.SeccompProfile) == 0 {
 		return nil
 	}
@@ -106,7 +97,7 @@ func checkSeccompProfile(r *api.CreateRequest, _ *Options, _ *[]string) error {
 	field := "seccomp_profile"
 	p, err := seccomp.Parse(r.SeccompProfile)
 	if err == nil {
-		capset, cerr := Capabilities(r)
+		capset, cerr := ctrconfig.Capabilities(r.Privileged, r.CapAdd, r.CapDrop)
 		if cerr != nil {
 			return bad("cap_add", "%v", cerr)
 		}
@@ -122,7 +113,7 @@ func checkSeccompProfile(r *api.CreateRequest, _ *Options, _ *[]string) error {
 var sysctlKeyRe = lazyre.New(`^[a-z][a-z0-9_]*(\.[A-Za-z0-9_-]+)+$`)
 
 // checkSysctls: only the kernel parameters a container's namespaces own.
-func checkSysctls(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkSysctls(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	for _, k := range sortedKeys(r.Sysctls) {
 		f := key("sysctls", k)
 		if !sysctlKeyRe.MatchString(k) {
@@ -149,7 +140,7 @@ func namespacedSysctl(k string, hostNet bool) bool {
 	return false
 }
 
-func checkUserNS(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkUserNS(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	switch r.UserNS {
 	case "", "host", "auto":
 		return nil
@@ -157,49 +148,9 @@ func checkUserNS(r *api.CreateRequest, _ *Options, _ *[]string) error {
 	return bad("userns", "%q: expected host or auto", r.UserNS)
 }
 
-// RLimitInfinity is an unlimited resource limit (-1 or "unlimited").
-const RLimitInfinity = ^uint64(0)
-
-// Ulimit is one parsed resource limit; Type is the kernel's name (RLIMIT_NOFILE).
-type Ulimit struct {
-	Type       string
-	Soft, Hard uint64
-}
-
-// ParseUlimit reads Docker's "name=soft[:hard]"; -1 or "unlimited" is no limit.
-func ParseUlimit(s string) (Ulimit, error) {
-	name, vals, ok := strings.Cut(s, "=")
-	typ := "RLIMIT_" + strings.ToUpper(name)
-	_, known := spec.RlimitResources[typ]
-	if !ok || !known {
-		return Ulimit{}, fmt.Errorf("%q: expected NAME=SOFT[:HARD] with a name such as nofile, nproc, core, memlock", s)
-	}
-	soft, hard, hasHard := strings.Cut(vals, ":")
-	parse := func(v string) (uint64, error) {
-		if v == "-1" || v == "unlimited" {
-			return RLimitInfinity, nil
-		}
-		return strconv.ParseUint(v, 10, 64)
-	}
-	sv, err := parse(soft)
-	if err != nil {
-		return Ulimit{}, fmt.Errorf("%q: %q is not a number (or -1 for unlimited)", s, soft)
-	}
-	hv := sv
-	if hasHard {
-		if hv, err = parse(hard); err != nil {
-			return Ulimit{}, fmt.Errorf("%q: %q is not a number (or -1 for unlimited)", s, hard)
-		}
-	}
-	if sv > hv {
-		return Ulimit{}, fmt.Errorf("%q: the soft limit exceeds the hard limit", s)
-	}
-	return Ulimit{Type: typ, Soft: sv, Hard: hv}, nil
-}
-
-func checkUlimits(r *api.CreateRequest, _ *Options, _ *[]string) error {
+func checkUlimits(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	for i, u := range r.Ulimits {
-		if _, err := ParseUlimit(u); err != nil {
+		if _, err := ctrconfig.ParseUlimit(u); err != nil {
 			return bad(idx("ulimits", i), "%v", err)
 		}
 	}

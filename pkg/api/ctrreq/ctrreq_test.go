@@ -1,4 +1,4 @@
-package ctrconfig
+package ctrreq
 
 import (
 	"encoding/json"
@@ -10,7 +10,9 @@ import (
 	"testing"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/netport"
 )
 
 func intp(n int) *int { return &n }
@@ -272,7 +274,7 @@ func TestNormalizeFields(t *testing.T) {
 		{"healthcheck negative start", func(r *api.CreateRequest) { r.Healthcheck = &api.Healthcheck{StartPeriod: -1} }, "healthcheck.start_period"},
 		{"healthcheck negative retries", func(r *api.CreateRequest) { r.Healthcheck = &api.Healthcheck{Retries: -1} }, "healthcheck.retries"},
 	}
-	opts := Options{HostCPUs: 2, OnlineCPUs: map[int]bool{0: true, 1: true}}
+	opts := ctrconfig.Options{HostCPUs: 2, OnlineCPUs: map[int]bool{0: true, 1: true}}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := api.CreateRequest{Image: "busybox"}
@@ -284,9 +286,9 @@ func TestNormalizeFields(t *testing.T) {
 				}
 				return
 			}
-			var fe *FieldError
+			var fe *ctrconfig.FieldError
 			if !errors.As(err, &fe) {
-				t.Fatalf("err = %v, want a FieldError for %s", err, tt.field)
+				t.Fatalf("err = %v, want a ctrconfig.FieldError for %s", err, tt.field)
 			}
 			if fe.Field != tt.field {
 				t.Errorf("field = %q, want %q (%v)", fe.Field, tt.field, err)
@@ -302,28 +304,30 @@ func TestNormalizeForms(t *testing.T) {
 	in := api.CreateRequest{
 		Image: "busybox", Name: "/web", Interactive: true, Memory: 64, ShmSize: 128, Cpuset: "0",
 		Ports:       map[string]int{"8080": 80},
-		Publish:     []api.PortBinding{{ContainerPort: 53, Protocol: "UDP"}},
+		Publish:     []api.PortBinding{{ContainerPort: 53, Protocol: "UDP"}, {HostIP: "0.0.0.0", HostPort: 81, ContainerPort: 80}},
 		ExtraHosts:  []string{"a=10.0.0.1", "b:[::1]"},
 		SecurityOpt: []string{"no-new-privileges:false", `seccomp:{"defaultAction":"SCMP_ACT_ALLOW"}`},
 		Mounts:      []api.MountRequest{{Target: "/data/"}},
 	}
 	keep := clone(in)
-	out, warnings, err := Normalize(in, Options{})
+	out, warnings, err := Normalize(in, ctrconfig.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(warnings) != 0 {
 		t.Errorf("warnings = %q", warnings)
 	}
-	want := in
-	want.Name, want.Tty, want.Stdin, want.Network = "web", true, true, "bridge"
-	want.MemoryBytes, want.ShmSizeBytes, want.CpusetCpus = 64<<20, 128<<20, "0"
-	want.Ports = nil
-	want.Publish = []api.PortBinding{{ContainerPort: 53, Protocol: "udp"}, {HostPort: 8080, ContainerPort: 80, Protocol: "tcp"}}
-	want.ExtraHosts = []string{"a:10.0.0.1", "b:::1"}
-	want.SecurityOpt = []string{"no-new-privileges=false"}
-	want.SeccompProfile = json.RawMessage(`{"defaultAction":"SCMP_ACT_ALLOW"}`)
-	want.Mounts = []api.MountRequest{{Type: "volume", Target: "/data"}}
+	want := ctrconfig.Config{
+		Image: "busybox", Name: "web", Tty: true, Stdin: true, Network: "bridge",
+		Resources: ctrconfig.Resources{Memory: 64 << 20, ShmSize: 128 << 20, CpusetCpus: "0"},
+		Publish: []netport.Port{{ContainerPort: 53, Proto: "udp"}, {HostPort: 81, ContainerPort: 80, Proto: "tcp"},
+			{HostPort: 8080, ContainerPort: 80, Proto: "tcp"}},
+		ExtraHosts:     []string{"a:10.0.0.1", "b:::1"},
+		SecurityOpt:    []string{"no-new-privileges=false"},
+		SeccompProfile: json.RawMessage(`{"defaultAction":"SCMP_ACT_ALLOW"}`),
+		Mounts:         []ctrconfig.Mount{{Type: "volume", Target: "/data"}},
+		Restart:        ctrconfig.RestartPolicy{Name: "no"},
+	}
 	if !reflect.DeepEqual(out, want) {
 		g, _ := json.Marshal(out)
 		w, _ := json.Marshal(want)
@@ -335,7 +339,7 @@ func TestNormalizeForms(t *testing.T) {
 
 	// Host network drops published ports with a warning; label is ignored with one.
 	out, warnings, err = Normalize(api.CreateRequest{Image: "x", Network: "host", Publish: []api.PortBinding{{ContainerPort: 80}},
-		SecurityOpt: []string{"label=disable"}}, Options{})
+		SecurityOpt: []string{"label=disable"}}, ctrconfig.Options{})
 	if err != nil || out.Publish != nil || len(warnings) != 2 {
 		t.Errorf("host network: publish %v, warnings %q, err %v", out.Publish, warnings, err)
 	}
@@ -347,11 +351,11 @@ func TestNormalizeUnknownHost(t *testing.T) {
 		{Image: "x", CPUs: 1e308},
 		{Image: "x", CPU: math.Inf(1)},
 	} {
-		if _, _, err := Normalize(r, Options{}); !errors.Is(err, errdefs.ErrInvalid) {
+		if _, _, err := Normalize(r, ctrconfig.Options{}); !errors.Is(err, errdefs.ErrInvalid) {
 			t.Errorf("Normalize(%+v) = %v, want invalid", r, err)
 		}
 	}
-	if _, _, err := Normalize(api.CreateRequest{Image: "x", CPUs: 64, CpusetCpus: "0-63"}, Options{}); err != nil {
+	if _, _, err := Normalize(api.CreateRequest{Image: "x", CPUs: 64, CpusetCpus: "0-63"}, ctrconfig.Options{}); err != nil {
 		t.Errorf("64 CPUs on an unknown host: %v", err)
 	}
 }
@@ -377,21 +381,8 @@ func TestParsePublish(t *testing.T) {
 	}
 }
 
-func TestParseRestartAndUlimit(t *testing.T) {
-	for in, want := range map[string]string{"": "no/0", "no": "no/0", "always": "always/0", "on-failure": "on-failure/0", "on-failure:5": "on-failure/5"} {
-		p, n, err := ParseRestart(in)
-		if err != nil || p+"/"+string(rune('0'+n)) != want {
-			t.Errorf("ParseRestart(%q) = %s %d %v, want %s", in, p, n, err, want)
-		}
-	}
-	u, err := ParseUlimit("NOFILE=-1:unlimited")
-	if err != nil || u.Type != "RLIMIT_NOFILE" || u.Soft != RLimitInfinity || u.Hard != RLimitInfinity {
-		t.Errorf("ParseUlimit = %+v, %v", u, err)
-	}
-}
-
 func TestExpose(t *testing.T) {
-	r, _, err := Normalize(api.CreateRequest{Image: "x", Expose: []string{"80", "53/udp", "8000-8002/tcp", "80/tcp"}}, Options{})
+	r, _, err := Normalize(api.CreateRequest{Image: "x", Expose: []string{"80", "53/udp", "8000-8002/tcp", "80/tcp"}}, ctrconfig.Options{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -399,8 +390,8 @@ func TestExpose(t *testing.T) {
 		t.Errorf("expose = %q", got)
 	}
 	for _, bad := range []string{"0", "80/sctp", "9-1", "x", "1-65535"} {
-		_, _, err := Normalize(api.CreateRequest{Image: "x", Expose: []string{bad}}, Options{})
-		var fe *FieldError
+		_, _, err := Normalize(api.CreateRequest{Image: "x", Expose: []string{bad}}, ctrconfig.Options{})
+		var fe *ctrconfig.FieldError
 		if !errors.As(err, &fe) || fe.Field != "expose[0]" {
 			t.Errorf("--expose %s: %v, want a refusal of expose[0]", bad, err)
 		}
