@@ -1,6 +1,7 @@
 package compose
 
 import (
+	"path"
 	"slices"
 	"strings"
 
@@ -15,12 +16,22 @@ import (
 // links, and the soft memory limit. The loader refused the values that cannot be honoured.
 func shares(req *api.CreateRequest, p *types.Project, s types.ServiceConfig, containerOf func(string) string) {
 	for _, d := range s.Devices {
-		v := d.Source
-		if d.Target != "" && d.Target != d.Source {
-			v += ":" + d.Target
+		target, perms := d.Target, d.Permissions
+		if target == "" {
+			target = d.Source
+		} else if !path.IsAbs(target) {
+			// "/dev/fuse:r": the loader let only permissions through here.
+			target, perms = d.Source, target
 		}
-		if d.Permissions != "" && d.Permissions != "rwm" {
-			v += ":" + d.Permissions
+		if perms == "" {
+			perms = "rwm"
+		}
+		v := d.Source
+		if target != d.Source {
+			v += ":" + target
+		}
+		if perms != "rwm" {
+			v += ":" + perms
 		}
 		req.Devices = append(req.Devices, v)
 	}

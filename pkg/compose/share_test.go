@@ -13,7 +13,7 @@ import (
 const shareFile = `services:
   base:
     image: busybox
-    devices: ["/dev/null:/dev/mynull:rw", {source: /dev/zero, target: /dev/zero, permissions: r}, /dev/full]
+    devices: ["/dev/null:/dev/mynull:rw", {source: /dev/zero, target: /dev/zero, permissions: r}, /dev/full, "/dev/fuse:rw"]
     group_add: [audio, "4242"]
     mem_reservation: 32M
     init: true
@@ -56,7 +56,7 @@ func TestPlanShares(t *testing.T) {
 		return pl
 	}
 	b := plan("base").Request
-	if !slices.Equal(b.Devices, []string{"/dev/null:/dev/mynull:rw", "/dev/zero:r", "/dev/full"}) {
+	if !slices.Equal(b.Devices, []string{"/dev/null:/dev/mynull:rw", "/dev/zero:r", "/dev/full", "/dev/fuse:rw"}) {
 		t.Errorf("devices %q", b.Devices)
 	}
 	if !slices.Equal(b.GroupAdd, []string{"audio", "4242"}) || b.MemoryReservation != 32<<20 || b.CgroupNS != "host" || b.GPUs != "" {

@@ -15,8 +15,12 @@ import (
 // honour, so that none is dropped silently; at is "services.<name>".
 func checkShares(p *types.Project, s types.ServiceConfig, at string) error {
 	for i, d := range s.Devices {
-		if !path.IsAbs(d.Source) || !path.IsAbs(d.Target) {
+		if !path.IsAbs(d.Source) {
 			return fmt.Errorf("%s.devices[%d]: %q: expected a host device path (/dev/fuse[:/dev/fuse][:rwm]); CDI device names are not supported", at, i, d.Source)
+		}
+		// "/dev/fuse:r" is the source and its permissions, as run's --device reads it.
+		if d.Target != "" && !path.IsAbs(d.Target) && !devicePerms(d.Target) {
+			return fmt.Errorf("%s.devices[%d]: target %q: expected an absolute path in the container", at, i, d.Target)
 		}
 		if d.Permissions != "" && !devicePerms(d.Permissions) {
 			return fmt.Errorf("%s.devices[%d]: permissions %q: expected a combination of r, w and m", at, i, d.Permissions)
@@ -210,7 +214,7 @@ func GPUs(s types.ServiceConfig) string {
 }
 
 func devicePerms(p string) bool {
-	if len(p) > 3 {
+	if p == "" || len(p) > 3 {
 		return false
 	}
 	for i, c := range p {

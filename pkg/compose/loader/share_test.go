@@ -94,6 +94,7 @@ func TestLoadSharesRefused(t *testing.T) {
 		{"    cgroup: other\n", `services.web.cgroup: "other"`},
 		{"    devices: [vendor.com/gpu=all]\n", `services.web.devices[0]: "vendor.com/gpu=all"`},
 		{"    devices: [{source: /dev/null, target: /dev/null, permissions: x}]\n", `services.web.devices[0]: permissions "x"`},
+		{"    devices: [\"/dev/null:dev/x\"]\n", `services.web.devices[0]: target "dev/x": expected an absolute path`},
 		{"    group_add: [\"a:b\"]\n", `services.web.group_add[0]`},
 		{"    volumes_from: [nosuch]\n", `services.web.volumes_from[0]: unknown service "nosuch"`},
 		{"    volumes_from: [\"a:rx\"]\n", `services.web.volumes_from[0]: "a:rx"`},
