@@ -69,7 +69,8 @@ func shares(req *api.CreateRequest, p *types.Project, s types.ServiceConfig, con
 			if alias == "" {
 				alias = svc
 			}
-			req.Links = append(req.Links, containerOf(svc)+":"+alias)
+			// By name: the alias follows the service's container when it is recreated.
+			req.Links = append(req.Links, ContainerName(p, p.Services[svc], 1)+":"+alias)
 		}
 		req.Links = append(req.Links, s.ExternalLinks...)
 	}
