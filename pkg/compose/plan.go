@@ -72,6 +72,7 @@ func PlanContainer(p *types.Project, s types.ServiceConfig, n int, imageID strin
 	req := baseRequest(p, s, name)
 	resources(req, s)
 	environment(req, s)
+	shares(req, p, s, containerOf)
 	if err := publish(req, s); err != nil {
 		return nil, err
 	}
@@ -283,6 +284,11 @@ func networks(pl *Plan, p *types.Project, s types.ServiceConfig, name string, co
 		c := Connect{Network: nw.Name, Aliases: []string{s.Name}}
 		if name != s.Name {
 			c.Aliases = append(c.Aliases, name)
+		}
+		for _, a := range linkAliases(p, s, key) {
+			if !slices.Contains(c.Aliases, a) {
+				c.Aliases = append(c.Aliases, a)
+			}
 		}
 		if cfg := s.Networks[key]; cfg != nil {
 			for _, a := range cfg.Aliases {

@@ -268,7 +268,7 @@ func (r *Runner) announce(ctx context.Context, services []string, existing []api
 	n := 0
 	for _, name := range services {
 		s := r.P.Services[name]
-		if !fitsWarm(s) {
+		if !fitsWarm(s) || ipcJoined(r.P, name) {
 			continue
 		}
 		running := 0
@@ -285,14 +285,15 @@ func (r *Runner) announce(ctx context.Context, services []string, existing []api
 }
 
 // fitsWarm says whether s's containers get namespaces of their own, as a warm shim's init
-// has: not the host's or another container's, no user namespace.
+// has: not the host's or another container's, no user namespace. A service whose IPC
+// another joins is shareable, which does not fit either.
 func fitsWarm(s types.ServiceConfig) bool {
 	switch s.NetworkMode {
 	case "", "bridge", "none", "default":
 	default:
 		return false
 	}
-	return s.Pid == "" && (s.Ipc == "" || s.Ipc == "private") && s.Uts == "" && s.UserNSMode == ""
+	return s.Pid == "" && (s.Ipc == "" || s.Ipc == "private") && s.Uts == "" && s.Cgroup != "host" && s.UserNSMode == ""
 }
 
 // checkPorts refuses, before anything is made, a published host port that a running
@@ -445,13 +446,17 @@ func (r *Runner) converge(ctx context.Context, s types.ServiceConfig, existing [
 			extra = append(extra, c)
 		}
 	}
+	containerOf, err := r.liveContainerOf(ctx, s)
+	if err != nil {
+		return err
+	}
 	var wg sync.WaitGroup
 	errs := make([]error, want+1)
 	for n := 1; n <= want; n++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[n] = r.convergeOne(ctx, s, n, have, imageID, o.ForceRecreate)
+			errs[n] = r.convergeOne(ctx, s, n, have, imageID, o.ForceRecreate, containerOf)
 		}()
 	}
 	wg.Wait()
@@ -466,8 +471,8 @@ func (r *Runner) converge(ctx context.Context, s types.ServiceConfig, existing [
 	return nil
 }
 
-func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, have map[int]api.ContainerSummary, imageID string, force bool) error {
-	pl, err := PlanContainer(r.P, s, n, imageID, r.containerOf)
+func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, have map[int]api.ContainerSummary, imageID string, force bool, containerOf func(string) string) error {
+	pl, err := PlanContainer(r.P, s, n, imageID, containerOf)
 	if err != nil {
 		return err
 	}
@@ -511,6 +516,36 @@ func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, 
 }
 
 // containerOf is the container network_mode: service:x joins.
+// liveContainerOf names the containers of the services s refers to (network_mode, ipc,
+// pid, volumes_from) by their IDs, once they converged: the IDs join s's hash, so
+// that s is recreated when one of them was, instead of keeping the namespaces or volumes
+// of a container that is gone.
+func (r *Runner) liveContainerOf(ctx context.Context, s types.ServiceConfig) (func(string) string, error) {
+	refs := len(s.VolumesFrom) > 0
+	for _, m := range []string{s.NetworkMode, s.Ipc, s.Pid} {
+		refs = refs || strings.HasPrefix(m, types.ServicePrefix)
+	}
+	if !refs {
+		return r.containerOf, nil
+	}
+	all, err := r.Containers(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ids := map[string]string{}
+	for _, c := range all {
+		if c.Labels[LabelNumber] == "1" && c.Labels[LabelOneoff] != "True" {
+			ids[c.Labels[LabelService]] = c.ID
+		}
+	}
+	return func(service string) string {
+		if id, ok := ids[service]; ok {
+			return id
+		}
+		return r.containerOf(service)
+	}, nil
+}
+
 func (r *Runner) containerOf(service string) string {
 	s, ok := r.P.Services[service]
 	if !ok {

@@ -287,6 +287,9 @@ func checkProject(p *types.Project) error {
 				return fmt.Errorf("%s: %s.network_mode: unknown service %q", file, at, svc)
 			}
 		}
+		if err := checkShares(p, s, at); err != nil {
+			return fmt.Errorf("%s: %w", file, err)
+		}
 		for _, n := range sortedKeys(s.Networks) {
 			if _, ok := p.Networks[n]; !ok {
 				return fmt.Errorf("%s: %s.networks: undefined network %q: declare it under the top-level networks", file, at, n)
