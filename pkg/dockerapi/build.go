@@ -62,39 +62,49 @@ func buildRequestOf(ctx *fasthttp.RequestCtx) (api.BuildRequest, bool, error) {
 			return bad("query parameter labels: expected a JSON object of strings: %v", err)
 		}
 	}
+	if err := refuseUnsupportedBuildOptions(ctx); err != nil {
+		return api.BuildRequest{}, false, err
+	}
+	return req, quiet, nil
+}
+
+// refuseUnsupportedBuildOptions is a 400 naming the first of POST /build's parameters
+// that is set to anything but its default and that minibox's builder cannot honour.
+func refuseUnsupportedBuildOptions(ctx *fasthttp.RequestCtx) error {
+	invalid := func(format string, args ...any) error { return errdefs.Invalid(fmt.Sprintf(format, args...)) }
 	switch {
 	case query(ctx, "remote") != "":
-		return bad("query parameter remote: building from a URL is not supported by minibox; send the context as a tar")
+		return invalid("query parameter remote: building from a URL is not supported by minibox; send the context as a tar")
 	case query(ctx, "version") == "2":
-		return bad("query parameter version: BuildKit sessions are not supported by minibox (Builder-Version 1); unset DOCKER_BUILDKIT or set it to 0")
+		return invalid("query parameter version: BuildKit sessions are not supported by minibox (Builder-Version 1); unset DOCKER_BUILDKIT or set it to 0")
 	case query(ctx, "outputs") != "" && query(ctx, "outputs") != "null" && query(ctx, "outputs") != "[]":
-		return bad("query parameter outputs: build outputs other than an image are not supported by minibox")
+		return invalid("query parameter outputs: build outputs other than an image are not supported by minibox")
 	case queryBool(ctx, "squash"):
-		return bad("query parameter squash: not supported by minibox")
+		return invalid("query parameter squash: not supported by minibox")
 	}
 	if m := query(ctx, "networkmode"); m != "" && m != "default" {
-		return bad("query parameter networkmode: %s is not supported by minibox's builder (default only)", m)
+		return invalid("query parameter networkmode: %s is not supported by minibox's builder (default only)", m)
 	}
 	for _, p := range []string{"memory", "memswap", "cpushares", "cpuperiod", "cpuquota", "shmsize"} {
 		if v := query(ctx, p); v != "" && v != "0" {
 			if _, err := strconv.ParseInt(v, 10, 64); err != nil {
-				return bad("query parameter %s: %q is not an integer", p, v)
+				return invalid("query parameter %s: %q is not an integer", p, v)
 			}
-			return bad("query parameter %s: resource limits of build steps are not supported by minibox", p)
+			return invalid("query parameter %s: resource limits of build steps are not supported by minibox", p)
 		}
 	}
 	for _, p := range []string{"cpusetcpus", "cpusetmems", "cgroupparent", "extrahosts"} {
 		if v := query(ctx, p); v != "" {
-			return bad("query parameter %s: not supported by minibox's builder", p)
+			return invalid("query parameter %s: not supported by minibox's builder", p)
 		}
 	}
 	if v := query(ctx, "ulimits"); v != "" && v != "null" && v != "[]" {
-		return bad("query parameter ulimits: ulimits of build steps are not supported by minibox")
+		return invalid("query parameter ulimits: ulimits of build steps are not supported by minibox")
 	}
 	if v := query(ctx, "isolation"); v != "" && v != "default" {
-		return bad("query parameter isolation: %s is not supported by minibox", v)
+		return invalid("query parameter isolation: %s is not supported by minibox", v)
 	}
-	return req, quiet, nil
+	return nil
 }
 
 // build is POST /build: the body is the context as a tar, unpacked into the data root's

@@ -185,6 +185,18 @@ func (e *Engine) markRunning(c *ctr, pid int, started time.Time, addr netip.Addr
 	})
 }
 
+// prepareShared points the spec at what the container shares with others (another
+// container's network or namespaces) and writes the loader's configuration (--gpus).
+func (e *Engine) prepareShared(r *Record, s *spec.Spec) error {
+	if err := e.joinContainerNet(r, s); err != nil {
+		return err
+	}
+	if err := e.joinNamespaces(r, s); err != nil {
+		return err
+	}
+	return writeLdConf(s)
+}
+
 func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume) (err error) {
 	c.op.Lock()
 	defer c.op.Unlock()
@@ -215,15 +227,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		return err
 	}
 	nm, addr, atts := sn.nm, sn.addr, sn.atts
-	if err := e.joinContainerNet(&r, s); err != nil {
-		sn.release()
-		return err
-	}
-	if err := e.joinNamespaces(&r, s); err != nil {
-		sn.release()
-		return err
-	}
-	if err := writeLdConf(s); err != nil {
+	if err := e.prepareShared(&r, s); err != nil {
 		sn.release()
 		return err
 	}

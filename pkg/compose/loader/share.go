@@ -14,6 +14,18 @@ import (
 // volumes_from, links, external_links, gpus and reserved devices that minibox cannot
 // honour, so that none is dropped silently; at is "services.<name>".
 func checkShares(p *types.Project, s types.ServiceConfig, at string) error {
+	for _, check := range []func(*types.Project, types.ServiceConfig, string) error{
+		checkDevices, checkNamespaces, checkGroupsAndVolumes, checkLinks, checkGPUs,
+	} {
+		if err := check(p, s, at); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkDevices checks devices: host device paths with their permissions.
+func checkDevices(p *types.Project, s types.ServiceConfig, at string) error {
 	for i, d := range s.Devices {
 		if !path.IsAbs(d.Source) {
 			return fmt.Errorf("%s.devices[%d]: %q: expected a host device path (/dev/fuse[:/dev/fuse][:rwm]); CDI device names are not supported", at, i, d.Source)
@@ -26,6 +38,11 @@ func checkShares(p *types.Project, s types.ServiceConfig, at string) error {
 			return fmt.Errorf("%s.devices[%d]: permissions %q: expected a combination of r, w and m", at, i, d.Permissions)
 		}
 	}
+	return nil
+}
+
+// checkNamespaces checks ipc, pid, uts and cgroup: a mode, or another service or container to join.
+func checkNamespaces(p *types.Project, s types.ServiceConfig, at string) error {
 	for _, ns := range []struct {
 		key, v  string
 		allowed []string
@@ -62,6 +79,11 @@ func checkShares(p *types.Project, s types.ServiceConfig, at string) error {
 	if s.Uts == "host" && s.Hostname != "" {
 		return fmt.Errorf("%s.uts: host: the host's hostname is shared, so hostname cannot be set too", at)
 	}
+	return nil
+}
+
+// checkGroupsAndVolumes checks group_add and volumes_from.
+func checkGroupsAndVolumes(p *types.Project, s types.ServiceConfig, at string) error {
 	for i, g := range s.GroupAdd {
 		if g == "" || strings.ContainsAny(g, ": \t\n") {
 			return fmt.Errorf("%s.group_add[%d]: %q: expected a group name or number", at, i, g)
@@ -82,6 +104,11 @@ func checkShares(p *types.Project, s types.ServiceConfig, at string) error {
 			return err
 		}
 	}
+	return nil
+}
+
+// checkLinks checks links and external_links: where an alias can be given.
+func checkLinks(p *types.Project, s types.ServiceConfig, at string) error {
 	for i, l := range s.Links {
 		svc, alias, _ := strings.Cut(l, ":")
 		key := fmt.Sprintf("%s.links[%d]", at, i)
@@ -110,6 +137,11 @@ func checkShares(p *types.Project, s types.ServiceConfig, at string) error {
 			return fmt.Errorf("%s: %q: a container outside the project can be linked only with network_mode: bridge; put it on a shared external network and use its name or a network alias", key, l)
 		}
 	}
+	return nil
+}
+
+// checkGPUs checks gpus and reserved devices: one NVIDIA GPU request.
+func checkGPUs(p *types.Project, s types.ServiceConfig, at string) error {
 	gpus := 0
 	for i, g := range s.Gpus {
 		if err := gpuRequest(g, fmt.Sprintf("%s.gpus[%d]", at, i), false); err != nil {
