@@ -8,71 +8,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/moby/moby/api/types/build"
-	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/events"
-	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/registry"
 	"github.com/moby/moby/api/types/system"
-	"github.com/moby/moby/api/types/volume"
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
-
-// eventMessage is Docker's event; clients of API 1.51 and older also get the status, id
-// and from fields dockerd filled for container and image events (compose 1.x reads them).
-type eventMessage struct {
-	Status string `json:"status,omitempty"`
-	ID     string `json:"id,omitempty"`
-	From   string `json:"from,omitempty"`
-	events.Message
-}
-
-func eventOf(ev *engine.Event, legacy bool) eventMessage {
-	out := eventMessage{Message: events.Message{Type: events.Type(ev.Type), Action: events.Action(ev.Action),
-		Actor: events.Actor{ID: ev.ID, Attributes: ev.Attributes}, Scope: "local",
-		Time: ev.Time.Unix(), TimeNano: ev.Time.UnixNano()}}
-	if out.Actor.Attributes == nil {
-		out.Actor.Attributes = map[string]string{}
-	}
-	if legacy && (ev.Type == engine.EventContainer || ev.Type == engine.EventImage) {
-		out.Status, out.ID = ev.Action, ev.ID
-		if ev.Type == engine.EventContainer {
-			out.From = ev.Attributes["image"]
-		}
-	}
-	return out
-}
-
-// eventFilterOf converts Docker's event filters to the engine's; scope=local is every
-// event minibox has.
-func eventFilterOf(f map[string][]string) (engine.EventFilter, error) {
-	out := engine.EventFilter{}
-	for k, vs := range f {
-		if k == "scope" {
-			for _, v := range vs {
-				if v != "local" && v != "swarm" {
-					return nil, errdefs.Invalid(fmt.Sprintf("invalid filter 'scope=%s': expected local or swarm", v))
-				}
-			}
-			if len(vs) == 1 && vs[0] == "swarm" {
-				out["type"] = append(out["type"], "none") // no swarm events: nothing matches
-			}
-			continue
-		}
-		out[k] = vs
-	}
-	if vs := out["type"]; len(vs) == 1 && vs[0] == "none" {
-		return out, nil
-	}
-	if err := engine.CheckEventFilter(out); err != nil {
-		return nil, errdefs.Invalid("filters: " + errdefs.Message(err))
-	}
-	return out, nil
-}
 
 // events streams GET /events: the recent past from since, then live events, until until
 // or the client leaves.
@@ -82,15 +26,15 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 	f, err := filters(ctx)
 	var ef engine.EventFilter
 	if err == nil {
-		ef, err = eventFilterOf(f)
+		ef, err = dockerconv.EventFilter(f)
 	}
 	if err == nil {
-		if since, err = parseDockerTime(query(ctx, "since"), now); err != nil {
+		if since, err = dockerconv.ParseTime(query(ctx, "since"), now); err != nil {
 			err = errdefs.Invalid("query parameter since: " + errdefs.Message(err))
 		}
 	}
 	if err == nil {
-		if until, err = parseDockerTime(query(ctx, "until"), now); err != nil {
+		if until, err = dockerconv.ParseTime(query(ctx, "until"), now); err != nil {
 			err = errdefs.Invalid("query parameter until: " + errdefs.Message(err))
 		}
 	}
@@ -114,33 +58,12 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 		defer cancel()
 		enc := json.NewEncoder(w)
 		s.eng.Events(opCtx, since, until, ef, func(ev engine.Event) error {
-			if err := enc.Encode(eventOf(&ev, legacy)); err != nil {
+			if err := enc.Encode(dockerconv.Event(&ev, legacy)); err != nil {
 				return err
 			}
 			return w.Flush()
 		})
 	})
-}
-
-// diskUsage is GET /system/df in both shapes: the per-object lists (LayersSize, Images,
-// ...) up to API 1.52, the per-kind totals (ImageUsage, ...) from 1.52.
-type diskUsage struct {
-	LayersSize int64                `json:"LayersSize,omitempty"`
-	Images     *[]dfImage           `json:"Images,omitempty"`
-	Containers *[]container.Summary `json:"Containers,omitempty"`
-	Volumes    *[]volume.Volume     `json:"Volumes,omitempty"`
-	BuildCache *[]build.CacheRecord `json:"BuildCache,omitempty"`
-	ImageUsage *image.DiskUsage     `json:"ImageUsage,omitempty"`
-	CtrUsage   *container.DiskUsage `json:"ContainerUsage,omitempty"`
-	VolUsage   *volume.DiskUsage    `json:"VolumeUsage,omitempty"`
-	BuildUsage *build.DiskUsage     `json:"BuildCacheUsage,omitempty"`
-}
-
-// dfImage carries VirtualSize for clients older than API 1.44, which count an image in
-// use from it.
-type dfImage struct {
-	image.Summary
-	VirtualSize int64 `json:"VirtualSize,omitempty"`
 }
 
 func (s *Server) systemDF(ctx *fasthttp.RequestCtx) {
@@ -154,39 +77,28 @@ func (s *Server) systemDF(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	d := &dfReport{want: want, du: du, sizes: map[string]int64{}}
-	for _, it := range du.Items {
-		d.sizes[it.Kind+"/"+it.Name] = it.SizeBytes
-	}
-	d.containers(s.eng)
-	if d.wants("image") {
-		if err := d.images(s.eng); err != nil {
+	d := dockerconv.NewDiskReport(want, du)
+	listed, _ := s.eng.ListContainers(engine.ContainerFilter{})
+	d.Containers(listed, time.Now())
+	if d.Wants("image") {
+		list, err := s.eng.ListImages(false)
+		if err != nil {
 			writeError(ctx, err)
 			return
 		}
+		d.Images(list)
 	}
-	if d.wants("volume") {
-		if err := d.volumes(s.eng); err != nil {
+	if d.Wants("volume") {
+		vs, err := s.eng.Volumes()
+		if err != nil {
 			writeError(ctx, err)
 			return
 		}
-	}
-	if d.wants("build-cache") {
-		for _, it := range du.Items {
-			if it.Kind == "build_cache" {
-				d.cache = append(d.cache, build.CacheRecord{ID: it.Name, Type: "regular", Description: it.Detail, Size: it.SizeBytes})
-			}
-		}
+		d.Volumes(vs)
 	}
 	verbose := queryBool(ctx, "verbose")
-	out := diskUsage{}
-	if versionBelow(ctx, "1.53") && !(verbose && !versionBelow(ctx, "1.52")) {
-		d.legacy(&out, versionBelow(ctx, "1.44"))
-	}
-	if !versionBelow(ctx, "1.52") {
-		d.usage(&out, verbose)
-	}
-	writeJSON(ctx, fasthttp.StatusOK, out)
+	legacy := versionBelow(ctx, "1.53") && !(verbose && !versionBelow(ctx, "1.52"))
+	writeJSON(ctx, fasthttp.StatusOK, d.Answer(legacy, versionBelow(ctx, "1.44"), !versionBelow(ctx, "1.52"), verbose))
 }
 
 // dfTypes reads the type filter (none: every kind).
@@ -201,161 +113,6 @@ func dfTypes(ctx *fasthttp.RequestCtx) (map[string]bool, error) {
 		}
 	}
 	return want, nil
-}
-
-// dfReport gathers what system/df answers, one kind of object per method.
-type dfReport struct {
-	want  map[string]bool
-	du    *api.DiskUsage
-	sizes map[string]int64 // kind/name -> bytes
-
-	users      map[string]int64 // image ID -> containers using it
-	ctrs       []container.Summary
-	running    int64
-	imgs       []image.Summary
-	activeImgs int64
-	imgReclaim int64
-	imgSize    int64
-	vols       []volume.Volume
-	activeVols int64
-	volSize    int64
-	volReclaim int64
-	cache      []build.CacheRecord
-}
-
-func (d *dfReport) wants(kind string) bool { return len(d.want) == 0 || d.want[kind] }
-
-func (d *dfReport) containers(eng *engine.Engine) {
-	now := time.Now()
-	listed, _ := eng.ListContainers(engine.ContainerFilter{})
-	d.users = map[string]int64{}
-	for i := range listed {
-		l := &listed[i]
-		d.users[strings.TrimPrefix(l.ImageID, "sha256:")]++
-		c := summaryOf(l, now)
-		c.SizeRw = d.sizes["container/"+l.ID[:min(12, len(l.ID))]]
-		if l.Status == "running" || l.Status == "paused" || l.Status == "restarting" {
-			d.running++
-		}
-		d.ctrs = append(d.ctrs, c)
-	}
-}
-
-// images lists each image once with all its names, and how many containers use it.
-func (d *dfReport) images(eng *engine.Engine) error {
-	list, err := eng.ListImages(false)
-	if err != nil {
-		return err
-	}
-	seen := map[string]int{}
-	for _, in := range list {
-		tag := ""
-		if in.Repository != "<none>" && in.Tag != "<none>" {
-			tag = in.Repository + ":" + in.Tag
-		}
-		if i, ok := seen[in.ID]; ok { // one image, several names
-			if tag != "" {
-				d.imgs[i].RepoTags = append(d.imgs[i].RepoTags, tag)
-			}
-			continue
-		}
-		seen[in.ID] = len(d.imgs)
-		sum := image.Summary{ID: in.ID, Created: in.Created.Unix(), Size: in.SizeBytes, SharedSize: 0,
-			Containers: d.users[strings.TrimPrefix(in.ID, "sha256:")], RepoTags: []string{}, RepoDigests: []string{}, Labels: map[string]string{}}
-		if tag != "" {
-			sum.RepoTags = append(sum.RepoTags, tag)
-		}
-		d.imgs = append(d.imgs, sum)
-	}
-	for i := range d.imgs {
-		d.imgSize += d.imgs[i].Size
-		if d.imgs[i].Containers > 0 {
-			d.activeImgs++
-		} else {
-			d.imgReclaim += d.imgs[i].Size
-		}
-	}
-	return nil
-}
-
-func (d *dfReport) volumes(eng *engine.Engine) error {
-	vs, err := eng.Volumes()
-	if err != nil {
-		return err
-	}
-	for i := range vs {
-		v := volumeOf(&vs[i])
-		size := d.sizes["volume/"+vs[i].Name]
-		v.UsageData = &volume.UsageData{Size: size, RefCount: int64(len(vs[i].UsedBy))}
-		d.volSize += size
-		if len(vs[i].UsedBy) > 0 {
-			d.activeVols++
-		} else {
-			d.volReclaim += size
-		}
-		d.vols = append(d.vols, v)
-	}
-	return nil
-}
-
-// legacy fills the per-object shape of API versions before 1.53.
-func (d *dfReport) legacy(out *diskUsage, virtualSize bool) {
-	if d.wants("image") {
-		legacy := make([]dfImage, len(d.imgs))
-		for i := range d.imgs {
-			legacy[i] = dfImage{Summary: d.imgs[i]}
-			if virtualSize {
-				legacy[i].VirtualSize = d.imgs[i].Size
-			}
-		}
-		// The CLI takes the reclaimable part as LayersSize less the images in use.
-		out.LayersSize, out.Images = d.imgSize, &legacy
-	}
-	if d.wants("container") {
-		out.Containers = nonNil(d.ctrs)
-	}
-	if d.wants("volume") {
-		out.Volumes = nonNil(d.vols)
-	}
-	if d.wants("build-cache") {
-		out.BuildCache = nonNil(d.cache)
-	}
-}
-
-// usage fills the per-kind totals of API 1.52 and later (with the objects when verbose).
-func (d *dfReport) usage(out *diskUsage, verbose bool) {
-	du := d.du
-	if d.wants("image") {
-		out.ImageUsage = &image.DiskUsage{ActiveCount: d.activeImgs, TotalCount: int64(len(d.imgs)), TotalSize: du.Images.SizeBytes, Reclaimable: d.imgReclaim}
-		if verbose {
-			out.ImageUsage.Items = d.imgs
-		}
-	}
-	if d.wants("container") {
-		out.CtrUsage = &container.DiskUsage{ActiveCount: d.running, TotalCount: int64(len(d.ctrs)), TotalSize: du.Containers.SizeBytes, Reclaimable: du.Containers.ReclaimableBytes}
-		if verbose {
-			out.CtrUsage.Items = d.ctrs
-		}
-	}
-	if d.wants("volume") {
-		out.VolUsage = &volume.DiskUsage{ActiveCount: d.activeVols, TotalCount: int64(len(d.vols)), TotalSize: d.volSize, Reclaimable: d.volReclaim}
-		if verbose {
-			out.VolUsage.Items = d.vols
-		}
-	}
-	if d.wants("build-cache") {
-		out.BuildUsage = &build.DiskUsage{TotalCount: int64(len(d.cache)), TotalSize: du.BuildCache.SizeBytes, Reclaimable: du.BuildCache.ReclaimableBytes}
-		if verbose {
-			out.BuildUsage.Items = d.cache
-		}
-	}
-}
-
-func nonNil[T any](s []T) *[]T {
-	if s == nil {
-		s = []T{}
-	}
-	return &s
 }
 
 // auth is POST /auth: the engine logs in to the registry once to check the credentials

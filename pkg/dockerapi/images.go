@@ -6,15 +6,13 @@ import (
 	"io"
 	"net/url"
 	"strings"
-	"time"
 
-	dockerspec "github.com/moby/docker-image-spec/specs-go/v1"
 	"github.com/moby/moby/api/types/image"
 	"github.com/moby/moby/api/types/jsonstream"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/registry"
@@ -84,7 +82,7 @@ func (s *Server) imageList(ctx *fasthttp.RequestCtx) {
 	out := make([]image.Summary, 0, len(order))
 	for _, id := range order {
 		sum := byID[id]
-		if refs := f["reference"]; len(refs) > 0 && !matchReference(sum.RepoTags, refs) {
+		if refs := f["reference"]; len(refs) > 0 && !dockerconv.MatchReference(sum.RepoTags, refs) {
 			continue
 		}
 		if d := f["dangling"]; len(d) > 0 && (d[0] == "true") != (len(sum.RepoTags) == 0) {
@@ -95,26 +93,13 @@ func (s *Server) imageList(ctx *fasthttp.RequestCtx) {
 	writeJSON(ctx, fasthttp.StatusOK, out)
 }
 
-// matchReference is the reference filter: a repository, or repository:tag.
-func matchReference(tags, refs []string) bool {
-	for _, t := range tags {
-		repo, _, _ := strings.Cut(t, ":")
-		for _, r := range refs {
-			if r == t || r == repo {
-				return true
-			}
-		}
-	}
-	return false
-}
-
 func (s *Server) imageInspect(ctx *fasthttp.RequestCtx, name string) {
 	in, err := s.eng.InspectImage(name)
 	if err != nil {
 		writeImageError(ctx, name, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusOK, imageInspectOf(in))
+	writeJSON(ctx, fasthttp.StatusOK, dockerconv.ImageInspect(in))
 }
 
 // writeImageError says "No such image" as Docker does; clients match on it.
@@ -124,36 +109,6 @@ func writeImageError(ctx *fasthttp.RequestCtx, name string, err error) {
 		return
 	}
 	writeError(ctx, err)
-}
-
-func imageInspectOf(in *api.ImageInspect) image.InspectResponse {
-	out := image.InspectResponse{ID: in.ID, RepoTags: in.RepoTags, RepoDigests: in.RepoDigests, Author: in.Author,
-		Architecture: in.Architecture, Variant: in.Variant, Os: in.OS, Size: in.Size,
-		RootFS: image.RootFS{Type: in.RootFS.Type, Layers: in.RootFS.Layers}}
-	if out.RepoTags == nil {
-		out.RepoTags = []string{}
-	}
-	if out.RepoDigests == nil {
-		out.RepoDigests = []string{}
-	}
-	if in.Created != nil {
-		out.Created = in.Created.UTC().Format(time.RFC3339Nano)
-	}
-	c := in.Config
-	cfg := &dockerspec.DockerOCIImageConfig{}
-	cfg.User, cfg.Env, cfg.Entrypoint, cfg.Cmd, cfg.WorkingDir, cfg.Labels, cfg.StopSignal =
-		c.User, c.Env, c.Entrypoint, c.Cmd, c.WorkingDir, c.Labels, c.StopSignal
-	cfg.ExposedPorts, cfg.Volumes = c.ExposedPorts, c.Volumes
-	if h := c.Healthcheck; h != nil {
-		cfg.Healthcheck = &dockerspec.HealthcheckConfig{Test: h.Test, Interval: time.Duration(h.Interval),
-			Timeout: time.Duration(h.Timeout), StartPeriod: time.Duration(h.StartPeriod), Retries: h.Retries}
-	}
-	out.Config = cfg
-	if in.Manifest.Digest != "" {
-		out.Descriptor = &ocispec.Descriptor{MediaType: in.Manifest.MediaType}
-		out.Descriptor.Digest = digestOf(in.Manifest.Digest)
-	}
-	return out
 }
 
 func (s *Server) imageHistory(ctx *fasthttp.RequestCtx, name string) {
@@ -250,9 +205,9 @@ func (s *Server) imageCreate(ctx *fasthttp.RequestCtx) {
 	platform := query(ctx, "platform")
 	eng, dctx := s.eng, s.ctx
 	streamJSON(ctx, func(emit func(any) error) {
-		emit(jsonstream.Message{Status: "Pulling from " + oci.Familiar(ref), ID: tagOf(ref)})
+		emit(jsonstream.Message{Status: "Pulling from " + oci.Familiar(ref), ID: dockerconv.Tag(ref)})
 		_, err := eng.PullImage(dctx, ref, platform, auth, func(ev api.PullEvent) error {
-			return emit(progressOf(ev))
+			return emit(dockerconv.Progress(ev))
 		})
 		if err != nil {
 			emit(jsonstream.Message{Error: &jsonstream.Error{Message: errdefs.Message(err)}})
@@ -260,45 +215,6 @@ func (s *Server) imageCreate(ctx *fasthttp.RequestCtx) {
 		}
 		emit(jsonstream.Message{Status: "Status: Downloaded newer image for " + oci.Familiar(ref)})
 	})
-}
-
-func tagOf(ref string) string {
-	if i := strings.LastIndexAny(ref, ":@"); i >= 0 && !strings.Contains(ref[i:], "/") {
-		return ref[i+1:]
-	}
-	return "latest"
-}
-
-// progressOf turns one engine pull or push event into Docker's progress message.
-func progressOf(ev api.PullEvent) jsonstream.Message {
-	m := jsonstream.Message{ID: short(ev.Layer)}
-	switch ev.Status {
-	case "waiting":
-		m.Status = "Waiting"
-	case "downloading":
-		m.Status, m.Progress = "Downloading", &jsonstream.Progress{Current: ev.Current, Total: ev.Total}
-	case "uploading":
-		m.Status, m.Progress = "Pushing", &jsonstream.Progress{Current: ev.Current, Total: ev.Total}
-	case "exists":
-		m.Status = "Already exists"
-	case "complete":
-		m.Status = "Pull complete"
-	case "retrying":
-		m.Status = "Retrying"
-	case api.PullDone:
-		m.ID, m.Status = "", "Digest: "+ev.Digest
-	default:
-		m.Status = ev.Status
-	}
-	return m
-}
-
-func short(d string) string {
-	d = strings.TrimPrefix(d, "sha256:")
-	if len(d) > 12 {
-		return d[:12]
-	}
-	return d
 }
 
 func (s *Server) imagePush(ctx *fasthttp.RequestCtx, name string) {
@@ -319,7 +235,7 @@ func (s *Server) imagePush(ctx *fasthttp.RequestCtx, name string) {
 	streamJSON(ctx, func(emit func(any) error) {
 		emit(jsonstream.Message{Status: "The push refers to repository [" + oci.Familiar(ref) + "]"})
 		dgst, err := eng.PushImage(dctx, ref, auth, func(ev api.PullEvent) error {
-			m := progressOf(ev)
+			m := dockerconv.Progress(ev)
 			if ev.Status == "complete" {
 				m.Status = "Pushed"
 			}
@@ -329,7 +245,7 @@ func (s *Server) imagePush(ctx *fasthttp.RequestCtx, name string) {
 			emit(jsonstream.Message{Error: &jsonstream.Error{Message: errdefs.Message(err)}})
 			return
 		}
-		emit(jsonstream.Message{Status: fmt.Sprintf("%s: digest: %s", tagOf(ref), dgst)})
+		emit(jsonstream.Message{Status: fmt.Sprintf("%s: digest: %s", dockerconv.Tag(ref), dgst)})
 	})
 }
 

@@ -3,8 +3,6 @@ package dockerapi
 import (
 	"errors"
 	"fmt"
-	"net/netip"
-	"sort"
 	"strings"
 	"time"
 
@@ -14,143 +12,22 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/ctrview"
-	"github.com/minibox/minibox/pkg/api/dockershape"
+	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// checkFilterKeys refuses a filter key the route does not take, as dockerd does
-// ("invalid filter 'x'"), so that a typo is not an empty answer.
-func checkFilterKeys(f map[string][]string, keys ...string) error {
-	for k := range f {
-		ok := false
-		for _, want := range keys {
-			ok = ok || k == want
-		}
-		if !ok {
-			return errdefs.Invalid(fmt.Sprintf("invalid filter '%s': filters takes %s", k, strings.Join(keys, ", ")))
-		}
-	}
-	return nil
-}
-
-// matchAny is true without values, else when one value matches.
-func matchAny(vs []string, ok func(string) bool) bool {
-	if len(vs) == 0 {
-		return true
-	}
-	for _, v := range vs {
-		if ok(v) {
-			return true
-		}
-	}
-	return false
-}
-
-// matchLabels requires every label filter: "key" present, or "key=value".
-func matchLabels(have map[string]string, want []string) bool {
-	for _, l := range want {
-		k, v, hasV := strings.Cut(l, "=")
-		got, ok := have[k]
-		if !ok || hasV && got != v {
-			return false
-		}
-	}
-	return true
-}
-
-// boolFilter reads a filter that takes true/false (dangling, all): nil when absent.
-func boolFilter(f map[string][]string, key string) (*bool, error) {
-	vs := f[key]
-	if len(vs) == 0 {
-		return nil, nil
-	}
-	var out *bool
-	for _, v := range vs {
-		var b bool
-		switch strings.ToLower(v) {
-		case "true", "1":
-			b = true
-		case "false", "0":
-		default:
-			return nil, errdefs.Invalid(fmt.Sprintf("invalid filter '%s=%s': expected true or false", key, v))
-		}
-		if out != nil && *out != b {
-			return nil, errdefs.Invalid(fmt.Sprintf("invalid filter '%s': both true and false", key))
-		}
-		out = &b
-	}
-	return out, nil
-}
-
-// untilFilter reads prune's until filter (a time or a duration before now).
-func untilFilter(f map[string][]string) (time.Time, error) {
-	if len(f["until"]) == 0 {
-		return time.Time{}, nil
-	}
-	if len(f["until"]) > 1 {
-		return time.Time{}, errdefs.Invalid("invalid filter 'until': give one value")
-	}
-	t, err := parseDockerTime(f["until"][0], time.Now())
-	if err != nil {
-		return time.Time{}, errdefs.Invalid("invalid filter 'until': " + errdefs.Message(err))
-	}
-	return t, nil
-}
-
 // ---- networks -----------------------------------------------------------------------
-
-// networkOfAPI converts the engine's network to Docker's. The bridge device is shown only
-// for the predefined bridge, as dockerd does: a user network's Options are the ones it
-// was created with (compose compares them with its file on every up).
-func networkOfAPI(n *api.Network) network.Inspect {
-	out := network.Inspect{Network: network.Network{Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local",
-		Driver: n.Driver, EnableIPv4: n.Driver == "bridge", Internal: n.Internal, Attachable: !n.Predefined,
-		Labels: n.Labels, Options: map[string]string{},
-		IPAM: network.IPAM{Driver: "default", Options: map[string]string{}, Config: []network.IPAMConfig{}}},
-		Containers: map[string]network.EndpointResource{}}
-	if out.Labels == nil {
-		out.Labels = map[string]string{}
-	}
-	if n.Predefined && n.Bridge != "" {
-		out.Options["com.docker.network.bridge.name"] = n.Bridge
-		out.Options["com.docker.network.bridge.default_bridge"] = "true"
-	}
-	if p, err := netip.ParsePrefix(n.Subnet); err == nil {
-		c := network.IPAMConfig{Subnet: p}
-		c.Gateway, _ = netip.ParseAddr(n.Gateway)
-		out.IPAM.Config = append(out.IPAM.Config, c)
-	}
-	for id, c := range n.Containers {
-		ep := network.EndpointResource{Name: c.Name, EndpointID: endpointID(n.ID, id), MacAddress: dockershape.MAC(c.MacAddress)}
-		ep.IPv4Address, _ = netip.ParsePrefix(c.IPv4Address)
-		out.Containers[id] = ep
-	}
-	return out
-}
-
-// endpointID names a container's endpoint on a network, stably (Docker's is a random
-// 64-hex ID; clients only compare it).
-func endpointID(netID, ctrID string) string {
-	n, c := netID, ctrID
-	if len(n) > 32 {
-		n = n[:32]
-	}
-	if len(c) > 32 {
-		c = c[:32]
-	}
-	return n + c
-}
 
 var networkFilterKeys = []string{"dangling", "driver", "id", "label", "name", "scope", "type"}
 
 func (s *Server) networkList(ctx *fasthttp.RequestCtx) {
 	f, err := filters(ctx)
 	if err == nil {
-		err = checkFilterKeys(f, networkFilterKeys...)
+		err = dockerconv.CheckFilterKeys(f, networkFilterKeys...)
 	}
 	var dangling *bool
 	if err == nil {
-		dangling, err = boolFilter(f, "dangling")
+		dangling, err = dockerconv.BoolFilter(f, "dangling")
 	}
 	if err == nil {
 		for _, t := range f["type"] {
@@ -171,16 +48,16 @@ func (s *Server) networkList(ctx *fasthttp.RequestCtx) {
 	out := []network.Summary{}
 	for i := range list {
 		n := &list[i]
-		if !matchAny(f["name"], func(v string) bool { return strings.Contains(n.Name, v) }) ||
-			!matchAny(f["id"], func(v string) bool { return strings.HasPrefix(n.ID, v) }) ||
-			!matchAny(f["driver"], func(v string) bool { return n.Driver == v }) ||
-			!matchAny(f["scope"], func(v string) bool { return v == "local" }) ||
-			!matchLabels(n.Labels, f["label"]) ||
-			!matchAny(f["type"], func(v string) bool { return v == "custom" && !n.Predefined || v == "builtin" && n.Predefined }) ||
+		if !dockerconv.MatchAny(f["name"], func(v string) bool { return strings.Contains(n.Name, v) }) ||
+			!dockerconv.MatchAny(f["id"], func(v string) bool { return strings.HasPrefix(n.ID, v) }) ||
+			!dockerconv.MatchAny(f["driver"], func(v string) bool { return n.Driver == v }) ||
+			!dockerconv.MatchAny(f["scope"], func(v string) bool { return v == "local" }) ||
+			!dockerconv.MatchLabels(n.Labels, f["label"]) ||
+			!dockerconv.MatchAny(f["type"], func(v string) bool { return v == "custom" && !n.Predefined || v == "builtin" && n.Predefined }) ||
 			dangling != nil && *dangling != (!n.Predefined && len(n.Containers) == 0) {
 			continue
 		}
-		out = append(out, network.Summary{Network: networkOfAPI(n).Network})
+		out = append(out, network.Summary{Network: dockerconv.Network(n).Network})
 	}
 	writeJSON(ctx, fasthttp.StatusOK, out)
 }
@@ -195,98 +72,15 @@ func (s *Server) networkInspect(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusOK, networkOfAPI(n))
-}
-
-// networkCreateRequest is Docker's create body (the wire types leave it to the client).
-type networkCreateRequest struct {
-	Name           string
-	CheckDuplicate *bool
-	Driver         string
-	Scope          string
-	EnableIPv4     *bool
-	EnableIPv6     *bool
-	IPAM           *network.IPAM
-	Internal       bool
-	Attachable     bool
-	Ingress        bool
-	ConfigOnly     bool
-	ConfigFrom     *network.ConfigReference
-	Options        map[string]string
-	Labels         map[string]string
-}
-
-// networkCreateOf checks Docker's create body and converts it; what minibox's bridge
-// networks cannot do is a 400 naming the field.
-func networkCreateOf(in *networkCreateRequest) (api.NetworkCreateRequest, error) {
-	bad := func(format string, args ...any) (api.NetworkCreateRequest, error) {
-		return api.NetworkCreateRequest{}, errdefs.Invalid(fmt.Sprintf(format, args...))
-	}
-	switch {
-	case strings.TrimSpace(in.Name) == "":
-		return bad("Name: a network name is required")
-	case in.Driver != "" && in.Driver != "bridge":
-		return bad("Driver: %s is not supported by minibox (bridge only)", in.Driver)
-	case in.Scope != "" && in.Scope != "local":
-		return bad("Scope: %s is not supported by minibox (local only)", in.Scope)
-	case in.EnableIPv4 != nil && !*in.EnableIPv4:
-		return bad("EnableIPv4: minibox's networks are IPv4 networks")
-	case in.EnableIPv6 != nil && *in.EnableIPv6:
-		return bad("EnableIPv6: IPv6 networks are not supported by minibox")
-	case in.Ingress:
-		return bad("Ingress: swarm's ingress network is not supported by minibox")
-	case in.ConfigOnly || in.ConfigFrom != nil && in.ConfigFrom.Network != "":
-		return bad("ConfigOnly, ConfigFrom: configuration-only networks are not supported by minibox")
-	}
-	if len(in.Options) > 0 {
-		keys := make([]string, 0, len(in.Options))
-		for k := range in.Options {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
-		return bad("Options: minibox's bridge networks take no driver options (got %s)", strings.Join(keys, ", "))
-	}
-	req := api.NetworkCreateRequest{Name: in.Name, Driver: "bridge", Internal: in.Internal, Labels: in.Labels}
-	if in.IPAM == nil {
-		return req, nil
-	}
-	if in.IPAM.Driver != "" && in.IPAM.Driver != "default" {
-		return bad("IPAM.Driver: %s is not supported by minibox (default only)", in.IPAM.Driver)
-	}
-	if len(in.IPAM.Options) > 0 {
-		return bad("IPAM.Options: IPAM options are not supported by minibox")
-	}
-	if len(in.IPAM.Config) > 1 {
-		return bad("IPAM.Config: minibox's networks have one subnet")
-	}
-	if len(in.IPAM.Config) == 1 {
-		c := in.IPAM.Config[0]
-		switch {
-		case c.Subnet.IsValid() && !c.Subnet.Addr().Is4():
-			return bad("IPAM.Config.Subnet: %s is not an IPv4 subnet", c.Subnet)
-		case c.IPRange.IsValid():
-			return bad("IPAM.Config.IPRange: address ranges are not supported by minibox")
-		case len(c.AuxAddress) > 0:
-			return bad("IPAM.Config.AuxiliaryAddresses: not supported by minibox")
-		case c.Gateway.IsValid() && !c.Subnet.IsValid():
-			return bad("IPAM.Config.Gateway: needs a Subnet")
-		}
-		if c.Subnet.IsValid() {
-			req.Subnet = c.Subnet.String()
-		}
-		if c.Gateway.IsValid() {
-			req.Gateway = c.Gateway.String()
-		}
-	}
-	return req, nil
+	writeJSON(ctx, fasthttp.StatusOK, dockerconv.Network(n))
 }
 
 func (s *Server) networkCreate(ctx *fasthttp.RequestCtx) {
-	var in networkCreateRequest
+	var in dockerconv.NetworkCreateRequest
 	err := decodeJSON(ctx, &in)
 	var req api.NetworkCreateRequest
 	if err == nil {
-		req, err = networkCreateOf(&in)
+		req, err = dockerconv.NetworkCreate(&in)
 	}
 	if err != nil {
 		writeError(ctx, err)
@@ -319,11 +113,11 @@ func (s *Server) networkDelete(ctx *fasthttp.RequestCtx) {
 func (s *Server) networkPrune(ctx *fasthttp.RequestCtx) {
 	f, err := filters(ctx)
 	if err == nil {
-		err = checkFilterKeys(f, "label", "label!", "until")
+		err = dockerconv.CheckFilterKeys(f, "label", "label!", "until")
 	}
 	var until time.Time
 	if err == nil {
-		until, err = untilFilter(f)
+		until, err = dockerconv.UntilFilter(f)
 	}
 	if err != nil {
 		writeError(ctx, err)
@@ -349,7 +143,7 @@ func (s *Server) networkPrune(ctx *fasthttp.RequestCtx) {
 	}
 	for i := range list {
 		n := &list[i]
-		if n.Predefined || len(n.Containers) > 0 || !matchLabels(n.Labels, f["label"]) || !notLabels(n.Labels, f["label!"]) ||
+		if n.Predefined || len(n.Containers) > 0 || !dockerconv.MatchLabels(n.Labels, f["label"]) || !dockerconv.NotLabels(n.Labels, f["label!"]) ||
 			!until.IsZero() && !n.Created.Before(until) {
 			continue
 		}
@@ -361,16 +155,6 @@ func (s *Server) networkPrune(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	writeJSON(ctx, fasthttp.StatusOK, out)
-}
-
-// notLabels is the label! filter: none of the labels may match.
-func notLabels(have map[string]string, not []string) bool {
-	for _, l := range not {
-		if matchLabels(have, []string{l}) {
-			return false
-		}
-	}
-	return true
 }
 
 func (s *Server) networkConnect(ctx *fasthttp.RequestCtx) {
@@ -462,34 +246,14 @@ func (s *Server) networkDisconnect(ctx *fasthttp.RequestCtx) {
 
 // ---- volumes ------------------------------------------------------------------------
 
-// volumeOf converts the engine's volume; usage (size and users) is df's, as in dockerd.
-func volumeOf(v *api.Volume) volume.Volume {
-	out := volume.Volume{Name: v.Name, Driver: "local", Mountpoint: v.Mountpoint, Labels: v.Labels, Scope: "local",
-		Options: map[string]string{}}
-	if !v.CreatedAt.IsZero() {
-		out.CreatedAt = v.CreatedAt.Format(time.RFC3339)
-	}
-	if out.Labels == nil {
-		out.Labels = map[string]string{}
-	}
-	if v.Anonymous {
-		// dockerd marks the volumes it named itself.
-		out.Labels = map[string]string{"com.docker.volume.anonymous": ""}
-		for k, val := range v.Labels {
-			out.Labels[k] = val
-		}
-	}
-	return out
-}
-
 func (s *Server) volumeList(ctx *fasthttp.RequestCtx) {
 	f, err := filters(ctx)
 	if err == nil {
-		err = checkFilterKeys(f, "dangling", "driver", "label", "name")
+		err = dockerconv.CheckFilterKeys(f, "dangling", "driver", "label", "name")
 	}
 	var dangling *bool
 	if err == nil {
-		dangling, err = boolFilter(f, "dangling")
+		dangling, err = dockerconv.BoolFilter(f, "dangling")
 	}
 	if err != nil {
 		writeError(ctx, err)
@@ -503,13 +267,13 @@ func (s *Server) volumeList(ctx *fasthttp.RequestCtx) {
 	out := volume.ListResponse{Volumes: []volume.Volume{}, Warnings: []string{}}
 	for i := range vs {
 		v := &vs[i]
-		if !matchAny(f["name"], func(n string) bool { return strings.Contains(v.Name, n) }) ||
-			!matchAny(f["driver"], func(d string) bool { return d == "local" }) ||
-			!matchLabels(v.Labels, f["label"]) ||
+		if !dockerconv.MatchAny(f["name"], func(n string) bool { return strings.Contains(v.Name, n) }) ||
+			!dockerconv.MatchAny(f["driver"], func(d string) bool { return d == "local" }) ||
+			!dockerconv.MatchLabels(v.Labels, f["label"]) ||
 			dangling != nil && *dangling != (len(v.UsedBy) == 0) {
 			continue
 		}
-		out.Volumes = append(out.Volumes, volumeOf(v))
+		out.Volumes = append(out.Volumes, dockerconv.Volume(v))
 	}
 	writeJSON(ctx, fasthttp.StatusOK, out)
 }
@@ -520,7 +284,7 @@ func (s *Server) volumeInspect(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusOK, volumeOf(&v))
+	writeJSON(ctx, fasthttp.StatusOK, dockerconv.Volume(&v))
 }
 
 func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
@@ -544,7 +308,7 @@ func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
 	// `docker volume create` rely on it).
 	if in.Name != "" {
 		if v, err := s.eng.Volume(in.Name); err == nil {
-			writeJSON(ctx, fasthttp.StatusCreated, volumeOf(&v))
+			writeJSON(ctx, fasthttp.StatusCreated, dockerconv.Volume(&v))
 			return
 		}
 	}
@@ -553,7 +317,7 @@ func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusCreated, volumeOf(&v))
+	writeJSON(ctx, fasthttp.StatusCreated, dockerconv.Volume(&v))
 }
 
 func (s *Server) volumeDelete(ctx *fasthttp.RequestCtx) {
@@ -569,11 +333,11 @@ func (s *Server) volumeDelete(ctx *fasthttp.RequestCtx) {
 func (s *Server) volumePrune(ctx *fasthttp.RequestCtx) {
 	f, err := filters(ctx)
 	if err == nil {
-		err = checkFilterKeys(f, "label", "label!", "all")
+		err = dockerconv.CheckFilterKeys(f, "label", "label!", "all")
 	}
 	var all *bool
 	if err == nil {
-		all, err = boolFilter(f, "all")
+		all, err = dockerconv.BoolFilter(f, "all")
 	}
 	if err != nil {
 		writeError(ctx, err)
@@ -587,7 +351,7 @@ func (s *Server) volumePrune(ctx *fasthttp.RequestCtx) {
 	}
 	out := volume.PruneReport{VolumesDeleted: []string{}}
 	for _, v := range vs {
-		if len(v.UsedBy) > 0 || !v.Anonymous && !named || !matchLabels(v.Labels, f["label"]) || !notLabels(v.Labels, f["label!"]) {
+		if len(v.UsedBy) > 0 || !v.Anonymous && !named || !dockerconv.MatchLabels(v.Labels, f["label"]) || !dockerconv.NotLabels(v.Labels, f["label!"]) {
 			continue
 		}
 		if err := s.eng.RemoveVolume(v.Name, false); err == nil {

@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	digest "github.com/opencontainers/go-digest"
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -186,5 +185,3 @@ func dropBody(raw net.Conn) fasthttp.HijackHandler {
 		io.CopyN(io.Discard, c, 1<<20)
 	}
 }
-
-func digestOf(s string) digest.Digest { return digest.Digest(s) }

@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,6 +16,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/engine"
 )
 
@@ -176,38 +176,7 @@ func apiVersion(ctx *fasthttp.RequestCtx) string {
 
 // versionBelow reports a request made for an API older than v.
 func versionBelow(ctx *fasthttp.RequestCtx, v string) bool {
-	return compareVersions(apiVersion(ctx), v) < 0
-}
-
-// compareVersions orders "1.41" against "1.9" numerically.
-func compareVersions(a, b string) int {
-	as, bs := strings.Split(a, "."), strings.Split(b, ".")
-	for i := 0; i < len(as) || i < len(bs); i++ {
-		var x, y int
-		if i < len(as) {
-			x, _ = strconv.Atoi(as[i])
-		}
-		if i < len(bs) {
-			y, _ = strconv.Atoi(bs[i])
-		}
-		if x != y {
-			if x < y {
-				return -1
-			}
-			return 1
-		}
-	}
-	return 0
-}
-
-func validVersion(v string) bool {
-	maj, min, ok := strings.Cut(v, ".")
-	if !ok {
-		return false
-	}
-	_, e1 := strconv.Atoi(maj)
-	_, e2 := strconv.Atoi(min)
-	return e1 == nil && e2 == nil
+	return dockerconv.CompareVersions(apiVersion(ctx), v) < 0
 }
 
 // middleware checks the token, strips and checks the version prefix, sets Docker's
@@ -238,13 +207,13 @@ func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandle
 		}
 		if v != "" {
 			switch {
-			case !validVersion(v):
+			case !dockerconv.ValidVersion(v):
 				writeErr(ctx, fasthttp.StatusBadRequest, fmt.Sprintf("API version %q is not a version such as 1.41", v))
 				return
-			case compareVersions(v, MinVersion) < 0:
+			case dockerconv.CompareVersions(v, MinVersion) < 0:
 				writeErr(ctx, fasthttp.StatusBadRequest, fmt.Sprintf("client version %s is too old. Minimum supported API version is %s, please upgrade your client to a newer version", v, MinVersion))
 				return
-			case compareVersions(v, MaxVersion) > 0:
+			case dockerconv.CompareVersions(v, MaxVersion) > 0:
 				writeErr(ctx, fasthttp.StatusBadRequest, fmt.Sprintf("client version %s is too new. Maximum supported API version is %s", v, MaxVersion))
 				return
 			}

@@ -20,6 +20,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/ctrview"
+	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -375,23 +376,14 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 		}
 	}
 	now := time.Now()
-	if opts.Since, err = parseDockerTime(query(ctx, "since"), now); err == nil {
-		opts.Until, err = parseDockerTime(query(ctx, "until"), now)
+	if opts.Since, err = dockerconv.ParseTime(query(ctx, "since"), now); err == nil {
+		opts.Until, err = dockerconv.ParseTime(query(ctx, "until"), now)
 	}
 	if err != nil {
 		writeError(ctx, err)
 		return
 	}
 	s.writeLogs(ctx, in.ID, in.Config.Tty, opts, queryBool(ctx, "timestamps"))
-}
-
-// parseDockerTime reads the client's since/until: Unix seconds with a fraction (what
-// the CLI sends), else what the engine reads. 0 is unset.
-func parseDockerTime(v string, now time.Time) (time.Time, error) {
-	if v == "" || v == "0" {
-		return time.Time{}, nil
-	}
-	return engine.ParseTime(v, now)
 }
 
 // writeLogs streams the log: frames without a tty, raw bytes with one.
@@ -440,7 +432,7 @@ func (s *Server) containerStats(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	prev := statsOf(first[0], nil)
+	prev := dockerconv.Stats(first[0], nil, systemCPUUsage())
 	if !stream {
 		if !queryBool(ctx, "one-shot") {
 			// Without one-shot, dockerd takes two samples so that precpu is set.
@@ -449,7 +441,7 @@ func (s *Server) containerStats(ctx *fasthttp.RequestCtx) {
 			case <-s.shutdown:
 			}
 			if next, err := s.eng.Stats(s.ctx, []string{id}); err == nil {
-				prev = statsOf(next[0], prev)
+				prev = dockerconv.Stats(next[0], prev, systemCPUUsage())
 			}
 		}
 		writeJSON(ctx, fasthttp.StatusOK, prev)
@@ -474,26 +466,9 @@ func (s *Server) containerStats(ctx *fasthttp.RequestCtx) {
 			if err != nil {
 				return
 			}
-			cur = statsOf(next[0], cur)
+			cur = dockerconv.Stats(next[0], cur, systemCPUUsage())
 		}
 	})
-}
-
-func statsOf(st api.Stats, prev *container.StatsResponse) *container.StatsResponse {
-	out := &container.StatsResponse{ID: st.ID, Name: "/" + st.Name, OSType: "linux", Read: st.Read,
-		NumProcs: uint32(st.Pids),
-		CPUStats: container.CPUStats{CPUUsage: container.CPUUsage{TotalUsage: st.CPUUsageUsec * 1000},
-			SystemUsage: systemCPUUsage(), OnlineCPUs: uint32(st.OnlineCPUs)},
-		MemoryStats: container.MemoryStats{Usage: st.MemoryUsage, Limit: st.MemoryLimit, Stats: map[string]uint64{}},
-		PidsStats:   container.PidsStats{Current: st.Pids, Limit: st.PidsLimit},
-		Networks:    map[string]container.NetworkStats{"eth0": {RxBytes: st.NetInput, TxBytes: st.NetOutput}},
-		BlkioStats: container.BlkioStats{IoServiceBytesRecursive: []container.BlkioStatEntry{
-			{Op: "read", Value: st.BlockInput}, {Op: "write", Value: st.BlockOutput}}},
-	}
-	if prev != nil {
-		out.PreRead, out.PreCPUStats = prev.Read, prev.CPUStats
-	}
-	return out
 }
 
 // systemCPUUsage is the host's CPU time in nanoseconds, as dockerd reports it (from the
@@ -695,14 +670,9 @@ func (s *Server) statHeader(ctx *fasthttp.RequestCtx) (id, path string, ok bool)
 		writeError(ctx, err)
 		return "", "", false
 	}
-	b, _ := json.Marshal(container.PathStat{Name: st.Name, Size: st.Size, Mode: st.Mode, Mtime: parseMtime(st.Mtime), LinkTarget: st.LinkTarget})
+	b, _ := json.Marshal(container.PathStat{Name: st.Name, Size: st.Size, Mode: st.Mode, Mtime: dockerconv.ParseMtime(st.Mtime), LinkTarget: st.LinkTarget})
 	ctx.Response.Header.Set(pathStatHeader, base64.StdEncoding.EncodeToString(b))
 	return id, path, true
-}
-
-func parseMtime(s string) time.Time {
-	t, _ := time.Parse(time.RFC3339Nano, s)
-	return t
 }
 
 func (s *Server) archiveHead(ctx *fasthttp.RequestCtx) {

@@ -1,4 +1,4 @@
-package dockerapi
+package dockerconv
 
 import (
 	"fmt"
@@ -15,10 +15,10 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// createRequest converts Docker's create body into the engine's request. Options
+// CreateRequest converts Docker's create body into the engine's request. Options
 // minibox does not have become warnings (as dockerd warns about limits a host lacks);
 // values it cannot take are a 400 naming the field.
-func createRequest(name string, in *container.CreateRequest) (api.CreateRequest, []string, error) {
+func CreateRequest(name string, in *container.CreateRequest) (api.CreateRequest, []string, error) {
 	var warn []string
 	if in.Config == nil {
 		in.Config = &container.Config{}
