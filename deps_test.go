@@ -39,6 +39,8 @@ var depRules = []depRule{
 		[]string{module + "pkg/api/server", module + "pkg/api/client", "github.com/moby/moby/client"}},
 	{"Docker's API conversions are pure: no transport and no server, so they are tested without a daemon", is("pkg/dockerapi/dockerconv"),
 		[]string{"fasthttp", module + "pkg/api/server", module + "pkg/api/client", module + "pkg/dockerapi", "github.com/moby/moby/client"}},
+	{"the raw connections under Docker's API know no routes, wire types or engine", is("pkg/dockerapi/rawconn"),
+		[]string{"fasthttp", "net/http", module + "pkg/api", module + "pkg/engine", module + "pkg/dockerapi", "github.com/moby/moby/"}},
 	{"wire types carry no transport", is("pkg/api"), []string{"fasthttp", "net/http"}},
 	{"a container's configuration is the engine's own model: no wire types (pkg/api/ctrreq converts at the edge), and a leaf the CLI may link", is("pkg/ctrconfig", "pkg/netport"),
 		[]string{module + "pkg/api", module + "pkg/network", module + "pkg/engine", "github.com/moby/moby/", "fasthttp"}},

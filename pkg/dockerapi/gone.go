@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 
+	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
 	"github.com/minibox/minibox/pkg/peerwatch"
 )
 
@@ -11,9 +12,6 @@ import (
 // stream): it ends when the client closes its connection, or the daemon shuts down.
 func (s *Server) opContext(conn net.Conn) (context.Context, context.CancelFunc) {
 	ctx, cancel := context.WithCancel(s.ctx)
-	if hc, ok := conn.(*hostFixConn); ok {
-		conn = hc.Conn
-	}
-	stop := peerwatch.Watch(ctx, conn, cancel)
+	stop := peerwatch.Watch(ctx, rawconn.Unwrap(conn), cancel)
 	return ctx, func() { cancel(); stop() }
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -170,17 +171,11 @@ func streamJSON(ctx *fasthttp.RequestCtx, produce func(emit func(any) error)) {
 // lingerTimeout is how long a finished stream waits for its client to close.
 const lingerTimeout = 2 * time.Second
 
-func closeWrite(c net.Conn) {
-	if tc, ok := c.(interface{ CloseWrite() error }); ok {
-		tc.CloseWrite()
-	}
-}
-
 // dropBody ends the connection of a request answered before its body was read, once the
 // answer is out, reading a little of what still comes so the close does not reset it.
 func dropBody(raw net.Conn) fasthttp.HijackHandler {
 	return func(c net.Conn) {
-		closeWrite(raw)
+		rawconn.CloseWrite(raw)
 		c.SetReadDeadline(time.Now().Add(lingerTimeout))
 		io.CopyN(io.Discard, c, 1<<20)
 	}

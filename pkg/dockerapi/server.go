@@ -17,6 +17,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
+	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
 	"github.com/minibox/minibox/pkg/engine"
 )
 
@@ -242,7 +243,7 @@ func (s *Server) middleware(next fasthttp.RequestHandler) fasthttp.RequestHandle
 }
 
 // Serve answers on ln until Shutdown.
-func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(hostFixListener{ln}) }
+func (s *Server) Serve(ln net.Listener) error { return s.http.Serve(rawconn.Listener(ln)) }
 
 // Shutdown stops accepting, lets requests finish for up to grace, then closes streams.
 func (s *Server) Shutdown(grace time.Duration) error {

@@ -21,6 +21,7 @@ import (
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
+	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -138,7 +139,7 @@ func relayThen(c net.Conn, conn *shimclient.Conn, in io.Reader, o outputs, ended
 	if ended != nil {
 		ended()
 	}
-	closeWrite(c)
+	rawconn.CloseWrite(c)
 	c.SetReadDeadline(time.Now().Add(lingerTimeout))
 	<-stdinDone
 }
@@ -210,7 +211,7 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 			pr, pw = io.Pipe()
 			go func() { _, err := io.Copy(pw, c); pw.CloseWithError(err) }()
 		}
-		left, stopWatch := hangup(raw)
+		left, stopWatch := rawconn.Hangup(raw)
 		var conn *shimclient.Conn
 		got := false
 		select {
@@ -252,7 +253,7 @@ func inputOf(c net.Conn, stdin bool) io.Reader {
 
 // endStream ends a hijacked stream with nothing more to send.
 func endStream(c net.Conn) {
-	closeWrite(c)
+	rawconn.CloseWrite(c)
 	c.SetReadDeadline(time.Now().Add(lingerTimeout))
 	io.Copy(io.Discard, c)
 	c.Close()
@@ -592,7 +593,7 @@ func (s *Server) execStart(ctx *fasthttp.RequestCtx) {
 				msg = append(hdr[:], msg...)
 			}
 			c.Write(msg)
-			closeWrite(c)
+			rawconn.CloseWrite(c)
 			c.SetReadDeadline(time.Now().Add(lingerTimeout))
 			io.Copy(io.Discard, c)
 			c.Close()

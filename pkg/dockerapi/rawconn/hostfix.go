@@ -1,4 +1,4 @@
-package dockerapi
+package rawconn
 
 import (
 	"bytes"

@@ -1,4 +1,4 @@
-package dockerapi
+package rawconn
 
 import (
 	"net"
@@ -8,17 +8,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// hangup reports when the client of c closes its end of the connection entirely. A
+// Hangup reports when the client of c closes its end of the connection entirely. A
 // half-close is not leaving: the docker CLI half-closes at once when it has no input to
 // send. A unix socket tells the two apart (POLLHUP comes only once both directions are
 // shut); over TCP a peer's close looks like a half-close, and only a reset is seen. stop
 // ends the watch; it must be called.
-func hangup(c net.Conn) (left <-chan struct{}, stop func()) {
+func Hangup(c net.Conn) (left <-chan struct{}, stop func()) {
 	gone := make(chan struct{})
 	noop := func() {}
-	if hf, ok := c.(*hostFixConn); ok {
-		c = hf.Conn
-	}
+	c = Unwrap(c)
 	sc, ok := c.(syscall.Conn)
 	if !ok {
 		return gone, noop
