@@ -150,6 +150,12 @@ func load(addr, path string, conns int, dur time.Duration) (rps float64, p99 tim
 
 // loadWith is load with request headers (key, value pairs).
 func loadWith(addr, path string, header []string, conns int, dur time.Duration) (rps float64, p99 time.Duration) {
+	client := func() *fasthttp.HostClient { return &fasthttp.HostClient{Addr: addr, MaxConns: 1} }
+	return loadClients(client, "http://"+addr+path, header, conns, dur)
+}
+
+// loadClients runs conns clients made by client, each one GET of uri at a time, for dur.
+func loadClients(client func() *fasthttp.HostClient, uri string, header []string, conns int, dur time.Duration) (rps float64, p99 time.Duration) {
 	var total atomic.Int64
 	lat := make([][]time.Duration, conns)
 	var wg sync.WaitGroup
@@ -158,9 +164,9 @@ func loadWith(addr, path string, header []string, conns int, dur time.Duration) 
 		wg.Add(1)
 		go func(i int) {
 			defer wg.Done()
-			hc := &fasthttp.HostClient{Addr: addr, MaxConns: 1}
+			hc := client()
 			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			req.SetRequestURI("http://" + addr + path)
+			req.SetRequestURI(uri)
 			for h := 0; h+1 < len(header); h += 2 {
 				req.Header.Set(header[h], header[h+1])
 			}

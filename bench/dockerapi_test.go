@@ -6,9 +6,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"sort"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -98,37 +95,8 @@ func BenchmarkDockerContainerList(b *testing.B) {
 
 // loadUnix is load over a unix socket: conns clients, each one request at a time.
 func loadUnix(sock, path string, conns int, dur time.Duration) (float64, time.Duration) {
-	var total atomic.Int64
-	lat := make([][]time.Duration, conns)
-	var wg sync.WaitGroup
-	deadline := time.Now().Add(dur)
-	for i := 0; i < conns; i++ {
-		wg.Add(1)
-		go func(i int) {
-			defer wg.Done()
-			hc := &fasthttp.HostClient{Addr: "docker", MaxConns: 1,
-				Dial: func(string) (net.Conn, error) { return net.Dial("unix", sock) }}
-			req, resp := fasthttp.AcquireRequest(), fasthttp.AcquireResponse()
-			req.SetRequestURI("http://docker" + path)
-			for time.Now().Before(deadline) {
-				t := time.Now()
-				if err := hc.Do(req, resp); err != nil || resp.StatusCode() != 200 {
-					return
-				}
-				lat[i] = append(lat[i], time.Since(t))
-				total.Add(1)
-			}
-		}(i)
+	client := func() *fasthttp.HostClient {
+		return &fasthttp.HostClient{Addr: "docker", MaxConns: 1, Dial: func(string) (net.Conn, error) { return net.Dial("unix", sock) }}
 	}
-	wg.Wait()
-	var all []time.Duration
-	for _, l := range lat {
-		all = append(all, l...)
-	}
-	sort.Slice(all, func(i, j int) bool { return all[i] < all[j] })
-	var p99 time.Duration
-	if len(all) > 0 {
-		p99 = all[len(all)*99/100]
-	}
-	return float64(total.Load()) / dur.Seconds(), p99
+	return loadClients(client, "http://docker"+path, nil, conns, dur)
 }

@@ -263,9 +263,11 @@ func (bld *Builder) Build(ctx context.Context, req Request, emit func(Event)) (*
 	}
 	res.CriticalPath = criticalPath(p, results)
 	if ds != nil {
-		err = bld.finalizeDocker(ctx, ds, done, &req, res, logf)
+		// The target stage, with Docker's config and history.
+		err = bld.finalize(ctx, ds, ds.Layers(), done, &req, res, logf)
 	} else {
-		err = bld.finalize(ctx, mp, done, &req, res, logf)
+		// The target's NEED closure and the target.
+		err = bld.finalize(ctx, mp, mp.Graph.Image, done, &req, res, logf)
 	}
 	if err != nil {
 		return nil, err
@@ -527,18 +529,25 @@ func (bld *Builder) writeImage(ctx context.Context, req *Request, cb []byte, lay
 	return nil
 }
 
-// finalize writes a MiniBox file's image: base layers, the target's NEED closure, the
-// target; the frontend's config; the manifest; the names.
-func (bld *Builder) finalize(ctx context.Context, mp *miniboxfile.Plan, done built, req *Request, res *Result, logf func(string, string)) error {
+// imagePlan is what both frontends' plans give the last step: the base the image starts
+// from and the image config over the layers.
+type imagePlan interface {
+	Base() *graph.Base
+	Config(created time.Time, diffIDs []digest.Digest, labels map[string]string, empty func(*graph.Block) bool) ([]byte, error)
+}
+
+// finalize writes the image: the base's layers, then those of blocks (in order); the
+// frontend's config; the manifest; the names.
+func (bld *Builder) finalize(ctx context.Context, plan imagePlan, blocks []*graph.Block, done built, req *Request, res *Result, logf func(string, string)) error {
 	t0 := time.Now()
-	base := mp.Base()
+	base := plan.Base()
 	layers := append([]ocispec.Descriptor(nil), base.Layers...)
 	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
 	var fresh []ocispec.Descriptor
 	if base.Built {
 		fresh = append(fresh, base.Layers...)
 	}
-	for _, bp := range mp.Graph.Image {
+	for _, bp := range blocks {
 		e := done[bp].entry
 		if e.Entries == 0 {
 			continue // ENV-only blocks add nothing to the filesystem
@@ -548,7 +557,7 @@ func (bld *Builder) finalize(ctx context.Context, mp *miniboxfile.Plan, done bui
 		fresh = append(fresh, e.descriptor())
 	}
 	logf("finalize", fmt.Sprintf("writing %d layer(s)", len(layers)))
-	cb, err := mp.Config(req.epoch, diffIDs, req.Labels, func(bp *graph.Block) bool { return done[bp].entry.Entries == 0 })
+	cb, err := plan.Config(req.epoch, diffIDs, req.Labels, func(bp *graph.Block) bool { return done[bp].entry.Entries == 0 })
 	if err != nil {
 		return err
 	}

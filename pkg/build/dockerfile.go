@@ -11,8 +11,6 @@ import (
 	"github.com/minibox/minibox/pkg/build/parse"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/layer"
-	digest "github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
 
 // CheckDockerfile parses a Dockerfile, reporting its errors as file:line (ErrInvalid).
@@ -60,32 +58,4 @@ func (bld *Builder) planDockerfile(ctx context.Context, req *Request, logf func(
 	}
 	logf("build", fmt.Sprintf("mode=%s stages=%d blocks=%d workers=%d", parse.Dockerfile, dp.Stages, len(dp.Graph.Blocks), workers))
 	return dp, nil
-}
-
-// finalizeDocker writes the target stage as an image with Docker's config and history.
-func (bld *Builder) finalizeDocker(ctx context.Context, dp *dockerfile.Plan, done built, req *Request, res *Result, logf func(string, string)) error {
-	t0 := time.Now()
-	base := dp.Base()
-	layers := append([]ocispec.Descriptor(nil), base.Layers...)
-	diffIDs := append([]digest.Digest(nil), base.DiffIDs...)
-	var fresh []ocispec.Descriptor
-	for _, bp := range dp.Layers() {
-		e := done[bp].entry
-		if e.Entries == 0 {
-			continue
-		}
-		layers = append(layers, e.descriptor())
-		diffIDs = append(diffIDs, e.DiffID)
-		fresh = append(fresh, e.descriptor())
-	}
-	logf("finalize", fmt.Sprintf("writing %d layer(s)", len(layers)))
-	cb, err := dp.Config(req.epoch, diffIDs, req.Labels, func(bp *graph.Block) bool { return done[bp].entry.Entries == 0 })
-	if err != nil {
-		return err
-	}
-	if err := bld.writeImage(ctx, req, cb, layers, fresh, res); err != nil {
-		return err
-	}
-	logf("finalize", fmt.Sprintf("done (%s)", FormatDuration(time.Since(t0))))
-	return nil
 }
