@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -303,23 +304,33 @@ func (rd *reader) rotated(path string) bool {
 }
 
 // successor opens the file written after ours, or returns nil when ours is the current
-// one. Names shift while the writer rotates, so the name after ours is opened first and
-// then ours is checked to still hold the name before it: if not, a rotation came between
-// and the lookup is made again. Ours rotated out of existence (a slow reader, max-file
-// reached) continues with the oldest file left.
+// one. Names shift while the writer rotates (oldest first, the current file last), so the
+// name after ours in a listing may be opened only after a rotation moved another file
+// there. What was opened is kept only if, afterwards, ours still holds its number k and
+// the opened name is k-1, or k-2 with k-1 empty (the writer is between the two renames):
+// names only grow, so ours unmoved means its successor did not move past it either. Ours
+// rotated out of existence (a slow reader, max-file reached) continues with the oldest
+// file left.
 func successor(path string, f *os.File) (*os.File, error) {
-	ours, err := f.Stat()
-	if err != nil {
-		return nil, err
-	}
 	for range 100 {
+		ours, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
 		files := existing(path)
-		i := slices.IndexFunc(files, func(name string) bool {
-			st, err := os.Stat(name)
-			return err == nil && os.SameFile(st, ours)
-		})
+		i := slices.IndexFunc(files, func(name string) bool { return sameFile(name, ours) })
 		if i == len(files)-1 {
 			return nil, nil
+		}
+		if i < 0 && linked(ours) {
+			continue // renamed while the names were looked at
+		}
+		if i < 0 {
+			next, err := os.Open(files[0])
+			if errors.Is(err, os.ErrNotExist) {
+				continue
+			}
+			return next, err
 		}
 		next, err := os.Open(files[i+1])
 		if errors.Is(err, os.ErrNotExist) {
@@ -328,15 +339,39 @@ func successor(path string, f *os.File) (*os.File, error) {
 		if err != nil {
 			return nil, err
 		}
-		if i < 0 {
-			return next, nil
-		}
-		if st, err := os.Stat(files[i]); err == nil && os.SameFile(st, ours) {
+		k, n := rotation(path, files[i]), rotation(path, files[i+1])
+		adjacent := n == k-1 || (n == k-2 && !exists(RotatedName(path, k-1)))
+		if adjacent && sameFile(files[i], ours) {
 			return next, nil
 		}
 		next.Close()
 	}
 	return nil, fmt.Errorf("log %s rotates faster than it can be followed", path)
+}
+
+// rotation is the number of a log file's name: 0 for the current file, N for path.N.
+func rotation(path, name string) int {
+	n, err := strconv.Atoi(strings.TrimPrefix(name, path+"."))
+	if name == path || err != nil {
+		return 0
+	}
+	return n
+}
+
+func sameFile(name string, fi os.FileInfo) bool {
+	st, err := os.Stat(name)
+	return err == nil && os.SameFile(st, fi)
+}
+
+func exists(name string) bool {
+	_, err := os.Lstat(name)
+	return err == nil
+}
+
+// linked says whether a file still has a name (a rotated-away one has none).
+func linked(fi os.FileInfo) bool {
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	return !ok || st.Nlink > 0
 }
 
 // tailStart finds where the last n lines of the matching records start: the file, the
