@@ -61,6 +61,12 @@ var depRules = []depRule{
 		[]string{module + "pkg/engine", module + "pkg/shimclient", module + "pkg/image", module + "pkg/content", module + "pkg/registry", module + "pkg/spec", "net/http", "fasthttp"}},
 	{"loading a Compose project reads files only: it neither runs nor reaches the daemon", is("pkg/compose/loader"),
 		[]string{module + "pkg/api", module + "pkg/engine", "net/http", "fasthttp"}},
+	{"the image and build services speak their own types and know no engine above them: no wire types, no HTTP server (net/http comes in only with pkg/registry's client)", is("pkg/engine/imagesvc", "pkg/engine/buildsvc"),
+		[]string{module + "pkg/api", module + "pkg/dockerapi", module + "pkg/engine", "fasthttp", "github.com/moby/moby/"}},
+	{"the image and build services' conversions to the native API's wire types are pure: no transport, no server", is("pkg/api/imgconv"),
+		[]string{"fasthttp", module + "pkg/api/server", module + "pkg/api/client", module + "pkg/dockerapi", "github.com/moby/moby/"}},
+	{"daemon-host paths are opened by the kernel's rules alone: no engine, no wire types, no HTTP", is("pkg/hostpath"),
+		[]string{module + "pkg/engine", module + "pkg/api", "net/http", "fasthttp"}},
 	{"leaves take the standard library and x/sys only", is("pkg/errdefs", "pkg/atomicfile", "pkg/reexec", "pkg/rsstrim"),
 		[]string{module, "github.com/", "golang.org/x/net", "golang.org/x/sync"}},
 }

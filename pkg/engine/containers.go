@@ -508,8 +508,6 @@ func (e *Engine) openContainers(ctx context.Context) error {
 	e.Log.Debug("host probed", "took", time.Since(t), "host", fmt.Sprintf("%+v", e.host))
 	go e.removeStaleWarm()
 	e.removeOrphans(ctx)
-	e.ImageUsers = e.imageUsers
-	e.ContainerLayers = e.ContainerLayerDigests
 	rs := &restoreSet{userRunning: map[string][]network.Endpoint{}}
 	for _, c := range e.allContainers() {
 		e.restoreContainer(ctx, c, rs)

@@ -13,13 +13,15 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/hostprobe"
+	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/state"
 )
 
-// Engine is the daemon's state and services. Each area (images, build, lazy layers,
-// containers) keeps its fields in its own embedded struct, defined in its own file.
+// Engine is the daemon's state and services. Each area of its own (containers, networks,
+// events) keeps its fields in its own embedded struct, defined in its own file; the image
+// and build services are their own packages, embedded by pointer (imagewire.go).
 type Engine struct {
 	Root  string
 	Cfg   Config
@@ -30,9 +32,10 @@ type Engine struct {
 	// host is what the host offers, probed once when the containers area opens.
 	host hostprobe.Host
 
-	imagesArea
-	buildArea
-	lazyArea
+	// Images is the image service's store, which the containers core reads.
+	Images *image.Store
+	*imageService
+	*buildService
 	containersArea
 	networksArea
 	eventsArea
@@ -89,7 +92,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	for _, area := range []struct {
 		name string
 		open func() error
-	}{{"images", e.openImages}, {"build", e.openBuild}, {"lazy", e.openLazy}, {"containers", func() error { return e.openContainers(ctx) }}} {
+	}{{"images", e.openImages}, {"build", e.openBuild}, {"containers", func() error { return e.openContainers(ctx) }}} {
 		t := time.Now()
 		if err := area.open(); err != nil {
 			return nil, err

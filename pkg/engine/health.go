@@ -3,13 +3,11 @@ package engine
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
-	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
 
@@ -50,49 +48,6 @@ func (h *healthState) snapshot() (string, int, []HealthProbe) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	return h.status, h.failing, append([]HealthProbe(nil), h.log...)
-}
-
-// imageHealthcheck reads Docker's Healthcheck extension from the image's config blob.
-func (e *Engine) imageHealthcheck(img *image.Image) *ctrconfig.Healthcheck {
-	b, err := e.Images.Content().ReadAll(img.ID)
-	if err != nil {
-		return nil
-	}
-	var cfg struct {
-		Config struct {
-			Healthcheck *struct {
-				Test        []string
-				Interval    int64
-				Timeout     int64
-				StartPeriod int64
-				Retries     int
-			}
-		} `json:"config"`
-	}
-	if json.Unmarshal(b, &cfg) != nil || cfg.Config.Healthcheck == nil {
-		return nil
-	}
-	h := cfg.Config.Healthcheck
-	return &ctrconfig.Healthcheck{Test: h.Test, Interval: time.Duration(h.Interval), Timeout: time.Duration(h.Timeout), StartPeriod: time.Duration(h.StartPeriod), Retries: h.Retries}
-}
-
-// imageDockerExtras reads Docker's OnBuild and Shell extensions from the image's config
-// blob (the OCI config struct has neither).
-func (e *Engine) imageDockerExtras(img *image.Image) (onBuild, shell []string) {
-	b, err := e.Images.Content().ReadAll(img.ID)
-	if err != nil {
-		return nil, nil
-	}
-	var cfg struct {
-		Config struct {
-			OnBuild []string
-			Shell   []string
-		} `json:"config"`
-	}
-	if json.Unmarshal(b, &cfg) != nil {
-		return nil, nil
-	}
-	return cfg.Config.OnBuild, cfg.Config.Shell
 }
 
 // healthcheckOf is --health-*, else the image's HEALTHCHECK, else the original's labels

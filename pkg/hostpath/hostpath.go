@@ -1,4 +1,7 @@
-package engine
+// Package hostpath opens the daemon-host paths an API caller names (images save, load and
+// import ?path, a build's context): each is resolved by the kernel and placed outside the
+// data root and under MINIBOX_BUILD_PREFIXES before anything is read or written through it.
+package hostpath
 
 import (
 	"context"
@@ -15,8 +18,7 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// Daemon-host paths an API caller names (images save/load/import ?path, the build
-// context and file) are resolved by the kernel: opened with O_PATH, then placed by
+// Daemon-host paths an API caller names are resolved by the kernel: opened with O_PATH, then placed by
 // walking the ".." chain of the opened directory and comparing device and inode, so
 // neither symlinks, "..", nor a bind mount of the data root let a caller name the
 // daemon's own files. What is read or written afterwards goes through those fds.
@@ -26,9 +28,9 @@ type fileID struct{ dev, ino uint64 }
 
 func idOf(st *unix.Stat_t) fileID { return fileID{uint64(st.Dev), st.Ino} }
 
-// CheckHostPath refuses a host path no lookup should see: empty, NUL bytes, relative. The
+// Check refuses a host path no lookup should see: empty, NUL bytes, relative. The
 // API edge calls it too, so such a request is a 400 before anything is opened.
-func CheckHostPath(param, p string) error {
+func Check(param, p string) error {
 	switch {
 	case p == "":
 		return errdefs.Invalid(fmt.Sprintf("%s is required", param))
@@ -40,22 +42,22 @@ func CheckHostPath(param, p string) error {
 	return nil
 }
 
-// openError turns a failed lookup of p into a 404 (missing) or a 400 naming param.
-func openError(param, p string, err error) error {
+// OpenError turns a failed lookup of p into a 404 (missing) or a 400 naming param.
+func OpenError(param, p string, err error) error {
 	if errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("%s %s does not exist on the daemon's host: %w", param, p, errdefs.ErrNotFound)
 	}
 	return errdefs.Invalid(fmt.Sprintf("%s %s: %v", param, p, err))
 }
 
-// fdPath is the kernel's name of what fd refers to (for messages and the builder,
+// FDPath is the kernel's name of what fd refers to (for messages and the builder,
 // which takes the context as a path).
-func fdPath(fd int) (string, error) {
+func FDPath(fd int) (string, error) {
 	return os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
 }
 
-// kindName names a file type for error messages.
-func kindName(mode uint32) string {
+// KindName names a file type for error messages.
+func KindName(mode uint32) string {
 	switch mode & unix.S_IFMT {
 	case unix.S_IFDIR:
 		return "directory"
@@ -73,16 +75,23 @@ func kindName(mode uint32) string {
 	return "regular file"
 }
 
-// placeDir checks the directory dirfd against the data root (never, 403) and
+// Places is where daemon-host paths may lie: never in the data root Root; under one of
+// Prefixes (MINIBOX_BUILD_PREFIXES) when it is not nil.
+type Places struct {
+	Root     string
+	Prefixes []string
+}
+
+// PlaceDir checks the directory dirfd against the data root (never, 403) and
 // MINIBOX_BUILD_PREFIXES (must lie under one when set, 403), by walking its ancestry.
-func (e *Engine) placeDir(param, p string, dirfd int) error {
+func (pl Places) PlaceDir(param, p string, dirfd int) error {
 	var rootSt unix.Stat_t
-	if err := unix.Stat(e.Root, &rootSt); err != nil {
+	if err := unix.Stat(pl.Root, &rootSt); err != nil {
 		return fmt.Errorf("stat data root: %w", err)
 	}
 	root := idOf(&rootSt)
 	prefixes := map[fileID]bool{}
-	for _, pre := range e.Cfg.BuildPrefixes {
+	for _, pre := range pl.Prefixes {
 		var st unix.Stat_t
 		if unix.Stat(pre, &st) == nil {
 			prefixes[idOf(&st)] = true
@@ -91,7 +100,7 @@ func (e *Engine) placeDir(param, p string, dirfd int) error {
 	underPrefix := false
 	cur, err := unix.Openat(dirfd, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return openError(param, p, err)
+		return OpenError(param, p, err)
 	}
 	defer func() { unix.Close(cur) }()
 	var st unix.Stat_t
@@ -108,7 +117,7 @@ func (e *Engine) placeDir(param, p string, dirfd int) error {
 		}
 		parent, err := unix.Openat(cur, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 		if err != nil {
-			return openError(param, p, err)
+			return OpenError(param, p, err)
 		}
 		var pst unix.Stat_t
 		if err := unix.Fstat(parent, &pst); err != nil {
@@ -122,8 +131,8 @@ func (e *Engine) placeDir(param, p string, dirfd int) error {
 		}
 		st = pst
 	}
-	if e.Cfg.BuildPrefixes != nil && !underPrefix {
-		return errdefs.Forbidden(fmt.Sprintf("%s %s is outside MINIBOX_BUILD_PREFIXES (%s)", param, p, strings.Join(e.Cfg.BuildPrefixes, ", ")))
+	if pl.Prefixes != nil && !underPrefix {
+		return errdefs.Forbidden(fmt.Sprintf("%s %s is outside MINIBOX_BUILD_PREFIXES (%s)", param, p, strings.Join(pl.Prefixes, ", ")))
 	}
 	return nil
 }
@@ -131,11 +140,11 @@ func (e *Engine) placeDir(param, p string, dirfd int) error {
 // placeFD places an opened file (fd, with stat st): a directory by its own ancestry,
 // anything else by that of the directory holding it. The holding directory is found
 // from the kernel's name for fd and accepted only if its entry is that very inode.
-func (e *Engine) placeFD(param, p string, fd int, st *unix.Stat_t) error {
+func (pl Places) placeFD(param, p string, fd int, st *unix.Stat_t) error {
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return e.placeDir(param, p, fd)
+		return pl.PlaceDir(param, p, fd)
 	}
-	real, err := fdPath(fd)
+	real, err := FDPath(fd)
 	if err != nil {
 		return err
 	}
@@ -148,43 +157,43 @@ func (e *Engine) placeFD(param, p string, fd int, st *unix.Stat_t) error {
 	if err := unix.Fstatat(dirfd, filepath.Base(real), &entry, unix.AT_SYMLINK_NOFOLLOW); err != nil || idOf(&entry) != idOf(st) {
 		return errdefs.Invalid(fmt.Sprintf("%s %s changed while it was opened", param, p))
 	}
-	return e.placeDir(param, p, dirfd)
+	return pl.PlaceDir(param, p, dirfd)
 }
 
-// openHostFile opens a daemon-host file to read (load and import ?path): absolute,
+// OpenFile opens a daemon-host file to read (load and import ?path): absolute,
 // outside the data root, under MINIBOX_BUILD_PREFIXES when set, and a regular file
 // (a device, FIFO or directory is a 400 naming param). A FIFO or device is never
 // opened for reading: the type is checked on an O_PATH fd first.
-func (e *Engine) openHostFile(param, p string) (*os.File, int64, error) {
-	if err := CheckHostPath(param, p); err != nil {
+func (pl Places) OpenFile(param, p string) (*os.File, int64, error) {
+	if err := Check(param, p); err != nil {
 		return nil, 0, err
 	}
 	fd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, 0, openError(param, p, err)
+		return nil, 0, OpenError(param, p, err)
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, 0, err
 	}
-	if err := e.placeFD(param, p, fd, &st); err != nil {
+	if err := pl.placeFD(param, p, fd, &st); err != nil {
 		return nil, 0, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, 0, errdefs.Invalid(fmt.Sprintf("%s %s is a %s; only a regular file is accepted", param, p, kindName(st.Mode)))
+		return nil, 0, errdefs.Invalid(fmt.Sprintf("%s %s is a %s; only a regular file is accepted", param, p, KindName(st.Mode)))
 	}
 	// Reopening through the fd's magic link reaches the very inode checked above.
 	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_RDONLY, 0)
 	if err != nil {
-		return nil, 0, openError(param, p, err)
+		return nil, 0, OpenError(param, p, err)
 	}
 	return f, st.Size, nil
 }
 
-// hostTarget is a file being written on the daemon's host: a temporary file in the
+// Target is a file being written on the daemon's host: a temporary file in the
 // target's directory (held by fd), renamed over the target only when complete.
-type hostTarget struct {
+type Target struct {
 	*os.File
 	dirfd int
 	tmp   string
@@ -192,11 +201,11 @@ type hostTarget struct {
 	done  bool
 }
 
-// createHostFile starts writing p (images save ?path): its directory outside the data
+// Create starts writing p (images save ?path): its directory outside the data
 // root and under MINIBOX_BUILD_PREFIXES when set; p itself absent or a regular file
 // (a symbolic link, directory, device or FIFO there is refused, 400).
-func (e *Engine) createHostFile(param, p string) (*hostTarget, error) {
-	if err := CheckHostPath(param, p); err != nil {
+func (pl Places) Create(param, p string) (*Target, error) {
+	if err := Check(param, p); err != nil {
 		return nil, err
 	}
 	base := filepath.Base(p)
@@ -205,7 +214,7 @@ func (e *Engine) createHostFile(param, p string) (*hostTarget, error) {
 	}
 	dirfd, err := unix.Open(filepath.Dir(p), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, openError(param, filepath.Dir(p), err)
+		return nil, OpenError(param, filepath.Dir(p), err)
 	}
 	ok := false
 	defer func() {
@@ -213,7 +222,7 @@ func (e *Engine) createHostFile(param, p string) (*hostTarget, error) {
 			unix.Close(dirfd)
 		}
 	}()
-	if err := e.placeDir(param, p, dirfd); err != nil {
+	if err := pl.PlaceDir(param, p, dirfd); err != nil {
 		return nil, err
 	}
 	if err := checkTarget(param, p, dirfd, base); err != nil {
@@ -238,7 +247,7 @@ func (e *Engine) createHostFile(param, p string) (*hostTarget, error) {
 		break
 	}
 	ok = true
-	return &hostTarget{File: f, dirfd: dirfd, tmp: tmp, base: base}, nil
+	return &Target{File: f, dirfd: dirfd, tmp: tmp, base: base}, nil
 }
 
 // checkTarget accepts an absent target or a regular file to replace.
@@ -249,16 +258,16 @@ func checkTarget(param, p string, dirfd int, base string) error {
 		return nil
 	}
 	if err != nil {
-		return openError(param, p, err)
+		return OpenError(param, p, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return errdefs.Invalid(fmt.Sprintf("%s %s is a %s; only a new or regular file is replaced", param, p, kindName(st.Mode)))
+		return errdefs.Invalid(fmt.Sprintf("%s %s is a %s; only a new or regular file is replaced", param, p, KindName(st.Mode)))
 	}
 	return nil
 }
 
 // Commit syncs the file and renames it over the target.
-func (t *hostTarget) Commit(param, p string) error {
+func (t *Target) Commit(param, p string) error {
 	defer t.Abort()
 	if err := t.Sync(); err != nil {
 		return err
@@ -274,7 +283,7 @@ func (t *hostTarget) Commit(param, p string) error {
 }
 
 // Abort removes the temporary file unless it was committed; calling it again does nothing.
-func (t *hostTarget) Abort() {
+func (t *Target) Abort() {
 	if t.dirfd < 0 {
 		return
 	}
@@ -290,9 +299,9 @@ type randReader struct{}
 
 func (randReader) Read(b []byte) (int, error) { return unix.Getrandom(b, 0) }
 
-// sizeLimit bounds what an import or load reads (MINIBOX_MAX_IMPORT_SIZE) and stops
+// Limited bounds what an import or load reads (MINIBOX_MAX_IMPORT_SIZE) and stops
 // when ctx ends; tripped tells a failure caused by the limit from others.
-type sizeLimit struct {
+type Limited struct {
 	ctx     context.Context
 	r       io.Reader
 	left    int64
@@ -300,14 +309,15 @@ type sizeLimit struct {
 	tripped bool
 }
 
-func newSizeLimit(ctx context.Context, r io.Reader, limit int64) *sizeLimit {
+// Limit reads r up to limit bytes (0: no limit) while ctx lasts.
+func Limit(ctx context.Context, r io.Reader, limit int64) *Limited {
 	if limit <= 0 {
 		limit = 1<<63 - 1
 	}
-	return &sizeLimit{ctx: ctx, r: r, left: limit, limit: limit}
+	return &Limited{ctx: ctx, r: r, left: limit, limit: limit}
 }
 
-func (l *sizeLimit) Read(p []byte) (int, error) {
+func (l *Limited) Read(p []byte) (int, error) {
 	if err := l.ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -329,16 +339,16 @@ func (l *sizeLimit) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (l *sizeLimit) err() error { return TooLarge(l.limit) }
+func (l *Limited) err() error { return TooLarge(l.limit) }
 
 // TooLarge is the 413 of an archive over MINIBOX_MAX_IMPORT_SIZE.
 func TooLarge(limit int64) error {
 	return errdefs.New(errdefs.ErrTooLarge, fmt.Sprintf("the archive is larger than MINIBOX_MAX_IMPORT_SIZE (%d bytes)", limit))
 }
 
-// result replaces err by the limit's 413 when the limit caused it (the stores wrap
+// Result replaces err by the limit's 413 when the limit caused it (the stores wrap
 // read errors in their own kinds).
-func (l *sizeLimit) result(err error) error {
+func (l *Limited) Result(err error) error {
 	if err != nil && l.tripped {
 		return l.err()
 	}
