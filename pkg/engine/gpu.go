@@ -16,6 +16,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/inroot"
 	"github.com/minibox/minibox/pkg/lazyre"
 	"github.com/minibox/minibox/pkg/spec"
@@ -301,7 +302,7 @@ func (f *driverFinder) inRoot(fd int) (string, error) {
 
 // realPath is the host path the kernel has for fd.
 func realPath(fd int) (string, error) {
-	p, err := fdPath(fd)
+	p, err := hostpath.FDPath(fd)
 	if err != nil {
 		return "", err
 	}
