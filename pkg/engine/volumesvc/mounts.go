@@ -34,7 +34,9 @@ type Mount struct {
 // image's VOLUMEs (imageVolumes) into the container's mounts, creating volumes and missing
 // bind sources. anon are the anonymous volumes it made: the container's to take along.
 // On an error, those are removed again.
-func (s *Service) Resolve(conf *ctrconfig.Config, imageVolumes map[string]struct{}) (ms []Mount, anon []string, err error) {
+func (s *Service) Resolve(conf *ctrconfig.Config, imageVolumes map[string]struct{}) (_ []Mount, _ []string, err error) {
+	var ms []Mount
+	var anon []string // kept apart from the results: a failed return clears those first
 	add := func(m Mount) error {
 		m.Target = path.Clean(m.Target)
 		if !path.IsAbs(m.Target) {
@@ -59,7 +61,6 @@ func (s *Service) Resolve(conf *ctrconfig.Config, imageVolumes map[string]struct
 	defer func() {
 		if err != nil {
 			s.Discard(anon)
-			ms, anon = nil, nil
 		}
 	}()
 	for i, m := range conf.Mounts {
