@@ -69,7 +69,9 @@ func TestBuild(t *testing.T) {
 				}
 			}},
 		{name: "the image's directory, user and stop signal",
-			ctr: func(c *Container) { c.Image.WorkingDir, c.Image.User, c.Image.StopSignal = "/srv", "1000:1000", "SIGQUIT" },
+			ctr: func(c *Container) {
+				c.Image.WorkingDir, c.Image.User, c.Image.StopSignal = "/srv", "1000:1000", "SIGQUIT"
+			},
 			check: func(t *testing.T, s *spec.Spec) {
 				if s.Process.Cwd != "/srv" || s.Process.User != "1000:1000" || s.StopSignal != "SIGQUIT" {
 					t.Errorf("cwd %q user %q stop %q", s.Process.Cwd, s.Process.User, s.StopSignal)
