@@ -312,7 +312,7 @@ func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	v, err := s.eng.CreateVolume(api.VolumeCreateRequest{Name: in.Name, Labels: in.Labels})
+	v, err := s.eng.CreateVolume(in.Name, in.Labels)
 	if err != nil {
 		writeError(ctx, err)
 		return

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -32,10 +33,14 @@ type Engine struct {
 	// host is what the host offers, probed once when the containers area opens.
 	host hostprobe.Host
 
+	// vols is the volume service (pkg/engine/volumesvc).
+	vols *volumesvc.Service
+
 	// Images is the image service's store, which the containers core reads.
 	Images *image.Store
 	*imageService
 	*buildService
+
 	containersArea
 	networksArea
 	eventsArea
@@ -74,6 +79,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	if err := MakeSkeleton(e.Root); err != nil {
 		return nil, fmt.Errorf("data root %s: %w", e.Root, err)
 	}
+	e.openVolumes()
 	st, err := state.Open(filepath.Join(e.Root, "state.json"), cfg.EncryptionKey)
 	if err != nil {
 		return nil, err

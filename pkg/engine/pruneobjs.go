@@ -3,18 +3,17 @@ package engine
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"sort"
-	"strings"
 	"time"
 
 	"github.com/minibox/minibox/pkg/prune"
 )
 
-// Docker's prune commands for the engine's own objects: stopped containers and unused
-// volumes (images and the build cache are the image service's). Each removes through the
-// engine's own remove paths (events, records) and says what went and how many bytes it freed.
+// Docker's prune commands for the engine's own objects: stopped containers here, unused
+// volumes in volumes.go (images and the build cache are the image service's). Each removes
+// through the engine's own remove paths (events, records) and says what went and how many
+// bytes it freed.
 
 // The filter and the result are pkg/prune's, shared with the image and build services.
 type (
@@ -60,37 +59,5 @@ func (e *Engine) PruneContainers(ctx context.Context, f PruneFilter) (*PruneResu
 	}
 	sort.Strings(res.Containers)
 	e.publish(Event{Type: EventContainer, Action: "prune", Attributes: map[string]string{"reclaimed": fmt.Sprint(res.SpaceReclaimed)}})
-	return res, nil
-}
-
-// PruneVolumes removes the volumes no container (running or stopped) mounts: anonymous
-// ones only, or with all named ones too (Docker's rule since its API 1.42).
-func (e *Engine) PruneVolumes(ctx context.Context, all bool, f PruneFilter) (*PruneResult, error) {
-	ents, err := os.ReadDir(filepath.Join(e.Root, "volumes"))
-	if err != nil {
-		return nil, err
-	}
-	res := &PruneResult{}
-	for _, ent := range ents {
-		name := ent.Name()
-		if !ent.IsDir() || strings.HasPrefix(name, ".") {
-			continue
-		}
-		meta, _ := e.readVolumeMeta(name)
-		if !meta.Anonymous && !all {
-			continue
-		}
-		if !f.Match(meta.CreatedAt, meta.Labels) || len(e.volumeUsers(name)) > 0 {
-			continue
-		}
-		size := prune.DiskBytes(e.volumeDir(name))
-		if err := e.RemoveVolume(name, false); err != nil {
-			e.Log.Warn("volume prune", "volume", name, "err", err)
-			continue
-		}
-		res.Volumes = append(res.Volumes, name)
-		res.SpaceReclaimed += size
-	}
-	e.publish(Event{Type: EventVolume, Action: "prune", Attributes: map[string]string{"reclaimed": fmt.Sprint(res.SpaceReclaimed)}})
 	return res, nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/prune"
 	"github.com/minibox/minibox/pkg/registry"
@@ -199,15 +200,15 @@ func (f *fakeServices) Build(ctx context.Context, pb *buildsvc.PreparedBuild, em
 	return &build.Result{}, f.called("Build")
 }
 
-func (f *fakeServices) CreateVolume(req api.VolumeCreateRequest) (api.Volume, error) {
-	return api.Volume{}, f.called("CreateVolume")
+func (f *fakeServices) CreateVolume(name string, labels map[string]string) (volumesvc.Volume, error) {
+	return volumesvc.Volume{}, f.called("CreateVolume")
 }
 
-func (f *fakeServices) Volume(name string) (api.Volume, error) {
-	return api.Volume{}, f.called("Volume")
+func (f *fakeServices) Volume(name string) (volumesvc.Volume, error) {
+	return volumesvc.Volume{}, f.called("Volume")
 }
 
-func (f *fakeServices) Volumes() ([]api.Volume, error) {
+func (f *fakeServices) Volumes() ([]volumesvc.Volume, error) {
 	return nil, f.called("Volumes")
 }
 

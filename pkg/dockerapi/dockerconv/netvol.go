@@ -12,6 +12,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/dockershape"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -141,7 +142,7 @@ func NetworkCreate(in *NetworkCreateRequest) (api.NetworkCreateRequest, error) {
 }
 
 // Volume converts the engine's volume; usage (size and users) is df's, as in dockerd.
-func Volume(v *api.Volume) volume.Volume {
+func Volume(v *volumesvc.Volume) volume.Volume {
 	out := volume.Volume{Name: v.Name, Driver: "local", Mountpoint: v.Mountpoint, Labels: v.Labels, Scope: "local",
 		Options: map[string]string{}}
 	if !v.CreatedAt.IsZero() {

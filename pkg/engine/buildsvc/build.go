@@ -20,8 +20,8 @@ import (
 
 	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/build/parse"
+	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/errdefs"
-	"github.com/minibox/minibox/pkg/hostpath"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/prune"
@@ -66,7 +66,7 @@ type Service struct {
 	log     *slog.Logger
 	store   *image.Store
 	pull    func(ctx context.Context, ref string, auth *registry.Auth, progress func(PullProgress)) (*image.Image, error)
-	places  hostpath.Places
+	places  hostpath.Policy
 	builder *build.Builder
 }
 
@@ -95,7 +95,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		log.Info("MINIBOX_BUILD_PREFIXES is unset: builds may use any context path on this host")
 	}
 	return &Service{cfg: cfg, log: log, store: d.Store, pull: d.Pull, builder: b,
-		places: hostpath.Places{Root: cfg.Root, Prefixes: cfg.BuildPrefixes}}, nil
+		places: hostpath.New(cfg.Root, cfg.BuildPrefixes)}, nil
 }
 
 // Request is a build as its caller asks for it. Image (the original's key) and Tags name

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/errdefs"
-	"github.com/minibox/minibox/pkg/hostpath"
 	"golang.org/x/sys/unix"
 )
 
@@ -130,7 +130,7 @@ func TestBuildFileStaysInTheContext(t *testing.T) {
 
 // bare is a service that only checks requests: no builder, no store.
 func bare(root string, prefixes []string) *Service {
-	return &Service{cfg: Config{Root: root, BuildPrefixes: prefixes}, places: hostpath.Places{Root: root, Prefixes: prefixes}}
+	return &Service{cfg: Config{Root: root, BuildPrefixes: prefixes}, places: hostpath.New(root, prefixes)}
 }
 
 func wantKind(t *testing.T, what string, err, kind error) {

@@ -14,8 +14,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/errdefs"
-	"github.com/minibox/minibox/pkg/hostpath"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/inroot"
 	"github.com/minibox/minibox/pkg/registry"
@@ -60,7 +60,7 @@ func (s *Service) UnpackBuildContext(ctx context.Context, r io.Reader) (*TarCont
 		return nil, err
 	}
 	t := &TarContext{dir: dir, fd: fd}
-	lr := hostpath.Limit(ctx, src, s.cfg.MaxImportSize)
+	lr := hostpath.NewSizeLimit(ctx, src, s.cfg.MaxImportSize)
 	err = image.ExtractInRoot(ctx, lr, fd, "/", image.ExtractOptions{AsCaller: true})
 	if err == nil {
 		// The tar's end padding, and gzip's checksum, still within the limit.

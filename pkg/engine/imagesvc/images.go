@@ -13,8 +13,8 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/errdefs"
-	"github.com/minibox/minibox/pkg/hostpath"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/registry"
@@ -279,7 +279,7 @@ type Loaded struct {
 // LoadImages reads an archive (any format Store.Load takes) of at most
 // MINIBOX_MAX_IMPORT_SIZE bytes (413 past it).
 func (s *Service) LoadImages(ctx context.Context, r io.Reader) (Loaded, error) {
-	lr := hostpath.Limit(ctx, r, s.cfg.MaxImportSize)
+	lr := hostpath.NewSizeLimit(ctx, r, s.cfg.MaxImportSize)
 	imgs, err := s.store.Load(ctx, lr)
 	if err = lr.Result(err); err != nil {
 		return Loaded{}, err
@@ -302,7 +302,7 @@ func (s *Service) LoadImages(ctx context.Context, r io.Reader) (Loaded, error) {
 // LoadImagesFromPath loads an archive from the daemon's host: a regular file outside
 // the data root (allowed prefixes only).
 func (s *Service) LoadImagesFromPath(ctx context.Context, path string) (Loaded, error) {
-	f, size, err := s.places.OpenFile("path", path)
+	f, size, err := s.places.Open("path", path)
 	if err != nil {
 		return Loaded{}, err
 	}
@@ -316,7 +316,7 @@ func (s *Service) LoadImagesFromPath(ctx context.Context, path string) (Loaded, 
 // ImportImage turns a rootfs tarball of at most MINIBOX_MAX_IMPORT_SIZE bytes into a
 // one-layer image named name.
 func (s *Service) ImportImage(ctx context.Context, r io.Reader, name string) (*image.Image, error) {
-	lr := hostpath.Limit(ctx, r, s.cfg.MaxImportSize)
+	lr := hostpath.NewSizeLimit(ctx, r, s.cfg.MaxImportSize)
 	img, err := s.store.Import(ctx, lr, name)
 	if err = lr.Result(err); err != nil {
 		return nil, err
@@ -329,7 +329,7 @@ func (s *Service) ImportImage(ctx context.Context, r io.Reader, name string) (*i
 // ImportImageFromPath imports a rootfs tarball on the daemon's host (a regular file,
 // as for load).
 func (s *Service) ImportImageFromPath(ctx context.Context, path, name string) (*image.Image, error) {
-	f, size, err := s.places.OpenFile("path", path)
+	f, size, err := s.places.Open("path", path)
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	ggregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/opencontainers/go-digest"
 )
@@ -72,7 +73,7 @@ func TestImagesHostPaths(t *testing.T) {
 	e := imagesService(t)
 	allowed, outside := t.TempDir(), t.TempDir()
 	e.cfg.BuildPrefixes = []string{allowed}
-	e.places.Prefixes = e.cfg.BuildPrefixes
+	e.places = hostpath.New(e.cfg.Root, e.cfg.BuildPrefixes)
 	os.WriteFile(filepath.Join(outside, "rootfs.tar"), rootfsTar(t), 0o644)
 	os.Symlink(filepath.Join(outside, "rootfs.tar"), filepath.Join(allowed, "link.tar"))
 	os.WriteFile(filepath.Join(allowed, "rootfs.tar"), rootfsTar(t), 0o644)

@@ -19,7 +19,7 @@ import (
 	"github.com/opencontainers/go-digest"
 	"golang.org/x/sync/singleflight"
 
-	"github.com/minibox/minibox/pkg/hostpath"
+	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/lazyfs"
 	"github.com/minibox/minibox/pkg/reexec"
@@ -75,7 +75,7 @@ type Service struct {
 	log        *slog.Logger
 	store      *image.Store
 	reg        *registry.Client
-	places     hostpath.Places
+	places     hostpath.Policy
 	ctrs       Containers
 	publish    func(Event)
 	afterPrune func(ctx context.Context)
@@ -102,7 +102,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 	}
 	st.MaxLoadSize = cfg.MaxImportSize
 	s := &Service{cfg: cfg, log: log, store: st, reg: registry.New(log.With("area", "registry")),
-		places: hostpath.Places{Root: cfg.Root, Prefixes: cfg.BuildPrefixes},
+		places: hostpath.New(cfg.Root, cfg.BuildPrefixes),
 		ctrs:   d.Containers, publish: d.Publish, afterPrune: d.AfterPrune}
 	s.openLazy()
 	return s, nil

@@ -1,6 +1,5 @@
-// Package hostpath opens the daemon-host paths an API caller names (images save, load and
-// import ?path, a build's context): each is resolved by the kernel and placed outside the
-// data root and under MINIBOX_BUILD_PREFIXES before anything is read or written through it.
+// Package hostpath resolves the daemon-host paths an API caller names (images
+// save/load/import ?path, the build context and file) with the kernel's help.
 package hostpath
 
 import (
@@ -18,10 +17,22 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// Daemon-host paths an API caller names are resolved by the kernel: opened with O_PATH, then placed by
-// walking the ".." chain of the opened directory and comparing device and inode, so
-// neither symlinks, "..", nor a bind mount of the data root let a caller name the
-// daemon's own files. What is read or written afterwards goes through those fds.
+// A path is opened with O_PATH, then placed by walking the ".." chain of the opened
+// directory and comparing device and inode, so neither symlinks, "..", nor a bind mount
+// of the data root let a caller name the daemon's own files. What is read or written
+// afterwards goes through those fds.
+
+// Policy says where a caller's path may lie: never in the data root, and under one of
+// the allowed prefixes (MINIBOX_BUILD_PREFIXES) when there are any.
+type Policy struct {
+	root     string
+	prefixes []string
+}
+
+// New is the policy of the data root root; prefixes nil allows any path outside it.
+func New(root string, prefixes []string) Policy {
+	return Policy{root: root, prefixes: prefixes}
+}
 
 // fileID is a file's identity: its device and inode.
 type fileID struct{ dev, ino uint64 }
@@ -75,23 +86,16 @@ func KindName(mode uint32) string {
 	return "regular file"
 }
 
-// Places is where daemon-host paths may lie: never in the data root Root; under one of
-// Prefixes (MINIBOX_BUILD_PREFIXES) when it is not nil.
-type Places struct {
-	Root     string
-	Prefixes []string
-}
-
 // PlaceDir checks the directory dirfd against the data root (never, 403) and
 // MINIBOX_BUILD_PREFIXES (must lie under one when set, 403), by walking its ancestry.
-func (pl Places) PlaceDir(param, p string, dirfd int) error {
+func (pol Policy) PlaceDir(param, p string, dirfd int) error {
 	var rootSt unix.Stat_t
-	if err := unix.Stat(pl.Root, &rootSt); err != nil {
+	if err := unix.Stat(pol.root, &rootSt); err != nil {
 		return fmt.Errorf("stat data root: %w", err)
 	}
 	root := idOf(&rootSt)
 	prefixes := map[fileID]bool{}
-	for _, pre := range pl.Prefixes {
+	for _, pre := range pol.prefixes {
 		var st unix.Stat_t
 		if unix.Stat(pre, &st) == nil {
 			prefixes[idOf(&st)] = true
@@ -131,8 +135,8 @@ func (pl Places) PlaceDir(param, p string, dirfd int) error {
 		}
 		st = pst
 	}
-	if pl.Prefixes != nil && !underPrefix {
-		return errdefs.Forbidden(fmt.Sprintf("%s %s is outside MINIBOX_BUILD_PREFIXES (%s)", param, p, strings.Join(pl.Prefixes, ", ")))
+	if pol.prefixes != nil && !underPrefix {
+		return errdefs.Forbidden(fmt.Sprintf("%s %s is outside MINIBOX_BUILD_PREFIXES (%s)", param, p, strings.Join(pol.prefixes, ", ")))
 	}
 	return nil
 }
@@ -140,9 +144,9 @@ func (pl Places) PlaceDir(param, p string, dirfd int) error {
 // placeFD places an opened file (fd, with stat st): a directory by its own ancestry,
 // anything else by that of the directory holding it. The holding directory is found
 // from the kernel's name for fd and accepted only if its entry is that very inode.
-func (pl Places) placeFD(param, p string, fd int, st *unix.Stat_t) error {
+func (pol Policy) placeFD(param, p string, fd int, st *unix.Stat_t) error {
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return pl.PlaceDir(param, p, fd)
+		return pol.PlaceDir(param, p, fd)
 	}
 	real, err := FDPath(fd)
 	if err != nil {
@@ -157,14 +161,14 @@ func (pl Places) placeFD(param, p string, fd int, st *unix.Stat_t) error {
 	if err := unix.Fstatat(dirfd, filepath.Base(real), &entry, unix.AT_SYMLINK_NOFOLLOW); err != nil || idOf(&entry) != idOf(st) {
 		return errdefs.Invalid(fmt.Sprintf("%s %s changed while it was opened", param, p))
 	}
-	return pl.PlaceDir(param, p, dirfd)
+	return pol.PlaceDir(param, p, dirfd)
 }
 
-// OpenFile opens a daemon-host file to read (load and import ?path): absolute,
+// Open opens a daemon-host file to read (load and import ?path): absolute,
 // outside the data root, under MINIBOX_BUILD_PREFIXES when set, and a regular file
 // (a device, FIFO or directory is a 400 naming param). A FIFO or device is never
 // opened for reading: the type is checked on an O_PATH fd first.
-func (pl Places) OpenFile(param, p string) (*os.File, int64, error) {
+func (pol Policy) Open(param, p string) (*os.File, int64, error) {
 	if err := Check(param, p); err != nil {
 		return nil, 0, err
 	}
@@ -177,7 +181,7 @@ func (pl Places) OpenFile(param, p string) (*os.File, int64, error) {
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, 0, err
 	}
-	if err := pl.placeFD(param, p, fd, &st); err != nil {
+	if err := pol.placeFD(param, p, fd, &st); err != nil {
 		return nil, 0, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
@@ -204,7 +208,7 @@ type Target struct {
 // Create starts writing p (images save ?path): its directory outside the data
 // root and under MINIBOX_BUILD_PREFIXES when set; p itself absent or a regular file
 // (a symbolic link, directory, device or FIFO there is refused, 400).
-func (pl Places) Create(param, p string) (*Target, error) {
+func (pol Policy) Create(param, p string) (*Target, error) {
 	if err := Check(param, p); err != nil {
 		return nil, err
 	}
@@ -222,7 +226,7 @@ func (pl Places) Create(param, p string) (*Target, error) {
 			unix.Close(dirfd)
 		}
 	}()
-	if err := pl.PlaceDir(param, p, dirfd); err != nil {
+	if err := pol.PlaceDir(param, p, dirfd); err != nil {
 		return nil, err
 	}
 	if err := checkTarget(param, p, dirfd, base); err != nil {
@@ -299,9 +303,9 @@ type randReader struct{}
 
 func (randReader) Read(b []byte) (int, error) { return unix.Getrandom(b, 0) }
 
-// Limited bounds what an import or load reads (MINIBOX_MAX_IMPORT_SIZE) and stops
+// SizeLimit bounds what an import or load reads (MINIBOX_MAX_IMPORT_SIZE) and stops
 // when ctx ends; tripped tells a failure caused by the limit from others.
-type Limited struct {
+type SizeLimit struct {
 	ctx     context.Context
 	r       io.Reader
 	left    int64
@@ -309,15 +313,14 @@ type Limited struct {
 	tripped bool
 }
 
-// Limit reads r up to limit bytes (0: no limit) while ctx lasts.
-func Limit(ctx context.Context, r io.Reader, limit int64) *Limited {
+func NewSizeLimit(ctx context.Context, r io.Reader, limit int64) *SizeLimit {
 	if limit <= 0 {
 		limit = 1<<63 - 1
 	}
-	return &Limited{ctx: ctx, r: r, left: limit, limit: limit}
+	return &SizeLimit{ctx: ctx, r: r, left: limit, limit: limit}
 }
 
-func (l *Limited) Read(p []byte) (int, error) {
+func (l *SizeLimit) Read(p []byte) (int, error) {
 	if err := l.ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -339,7 +342,7 @@ func (l *Limited) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (l *Limited) err() error { return TooLarge(l.limit) }
+func (l *SizeLimit) err() error { return TooLarge(l.limit) }
 
 // TooLarge is the 413 of an archive over MINIBOX_MAX_IMPORT_SIZE.
 func TooLarge(limit int64) error {
@@ -348,7 +351,7 @@ func TooLarge(limit int64) error {
 
 // Result replaces err by the limit's 413 when the limit caused it (the stores wrap
 // read errors in their own kinds).
-func (l *Limited) Result(err error) error {
+func (l *SizeLimit) Result(err error) error {
 	if err != nil && l.tripped {
 		return l.err()
 	}
