@@ -35,6 +35,8 @@ var depRules = []depRule{
 	{"imports go down: library packages never reach into the applets", under("pkg/"), []string{module + "applets/"}},
 	{"the engine is one edge's service, not an HTTP server", under("pkg/engine"),
 		[]string{"fasthttp", module + "pkg/api/server", module + "pkg/api/client", module + "pkg/dockerapi", "github.com/moby/moby/"}},
+	{"the networks service speaks its own types and never reaches up into the engine or out to an edge", is("pkg/engine/netsvc"),
+		[]string{"fasthttp", "net/http", module + "pkg/api", module + "pkg/engine", module + "pkg/dockerapi", "github.com/moby/moby/"}},
 	{"Docker's API is a second edge over the engine: it converts and calls the engine, not the native API", under("pkg/dockerapi"),
 		[]string{module + "pkg/api/server", module + "pkg/api/client", "github.com/moby/moby/client"}},
 	{"Docker's API conversions are pure: no transport and no server, so they are tested without a daemon", is("pkg/dockerapi/dockerconv"),

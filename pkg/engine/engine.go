@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/shimfiles"
@@ -34,7 +35,7 @@ type Engine struct {
 	buildArea
 	lazyArea
 	containersArea
-	networksArea
+	nets *netsvc.Service
 	eventsArea
 }
 
