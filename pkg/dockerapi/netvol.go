@@ -10,7 +10,6 @@ import (
 	"github.com/moby/moby/api/types/volume"
 	"github.com/valyala/fasthttp"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
@@ -311,7 +310,7 @@ func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	v, err := s.eng.CreateVolume(api.VolumeCreateRequest{Name: in.Name, Labels: in.Labels})
+	v, err := s.eng.CreateVolume(in.Name, in.Labels)
 	if err != nil {
 		writeError(ctx, err)
 		return

@@ -59,7 +59,7 @@ func (e *Engine) withRootfs(ctx context.Context, ref string, fn func(root int) e
 	if err != nil {
 		return err
 	}
-	mounts, err := e.specMounts(&r)
+	mounts, err := e.vols.SpecMounts(r.Mounts)
 	if err != nil {
 		return err
 	}

@@ -829,7 +829,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 			continue
 		}
 		// --rm takes its anonymous volumes along; only its config.json still names them.
-		e.removeVolumes(anon)
+		e.vols.Discard(anon)
 		e.Log.Info("removed a container without a record (a run --rm cut short)", "id", id[:12], "volumes", len(anon))
 	}
 }

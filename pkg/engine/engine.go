@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/shimfiles"
@@ -30,6 +31,9 @@ type Engine struct {
 	closeOnce sync.Once
 	// host is what the host offers, probed once when the containers area opens.
 	host hostprobe.Host
+
+	// vols is the volume service (pkg/engine/volumesvc).
+	vols *volumesvc.Service
 
 	imagesArea
 	buildArea
@@ -72,6 +76,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	if err := MakeSkeleton(e.Root); err != nil {
 		return nil, fmt.Errorf("data root %s: %w", e.Root, err)
 	}
+	e.openVolumes()
 	st, err := state.Open(filepath.Join(e.Root, "state.json"), cfg.EncryptionKey)
 	if err != nil {
 		return nil, err

@@ -19,9 +19,11 @@ import (
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/network"
 	"github.com/minibox/minibox/pkg/shimclient"
+	"github.com/minibox/minibox/pkg/signals"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
@@ -195,7 +197,7 @@ func (e *Engine) prepareShared(r *Record, s *spec.Spec) error {
 	if err := e.joinNamespaces(r, s); err != nil {
 		return err
 	}
-	return writeLdConf(s)
+	return runspec.WriteLdConf(s)
 }
 
 func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume) (err error) {
@@ -233,7 +235,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		return err
 	}
 	cleanup := func() {
-		unmountShm(dir)
+		runspec.UnmountShm(dir)
 		if nm != nil {
 			nm.Detach(context.Background(), r.ID)
 			nm.Release(addr)
@@ -255,7 +257,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		return err
 	}
 	os.Remove(filepath.Join(dir, "exit.json"))
-	if err := mountShm(s); err != nil {
+	if err := runspec.MountShm(s); err != nil {
 		cleanup()
 		return err
 	}
@@ -585,7 +587,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	}
 	reapedAfter := time.Since(t)
 	e.killLeftovers(&r)
-	unmountShm(dir)
+	runspec.UnmountShm(dir)
 	cgDone := make(chan struct{})
 	var cgErr error
 	go func() { cgErr = e.cg.Remove(cgroupPath(r.ID)); close(cgDone) }()
@@ -732,7 +734,7 @@ func (e *Engine) stopContainer(ctx context.Context, c *ctr, timeout *time.Durati
 	if timeout != nil {
 		t = *timeout
 	}
-	sig, err := ParseSignal(stopSignalOf(&r, &r.Config))
+	sig, err := signals.Parse(runspec.StopSignal(&r.Conf, &r.Config))
 	if err != nil {
 		sig = syscall.SIGTERM
 	}
@@ -778,7 +780,7 @@ func (e *Engine) KillContainer(ref, signal string) error {
 	if signal == "" {
 		signal = "KILL"
 	}
-	sig, err := ParseSignal(signal)
+	sig, err := signals.Parse(signal)
 	if err != nil {
 		return err
 	}
@@ -941,7 +943,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 	e.recent.Store(r.ID, res)
 	time.AfterFunc(recentKeep, func() { e.recent.Delete(r.ID) })
 	if volumes {
-		e.removeVolumes(r.AnonVolumes)
+		e.vols.Discard(r.AnonVolumes)
 	}
 	e.Log.Info("container removed", "id", r.ID[:12])
 	e.saveSoon()

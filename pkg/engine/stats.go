@@ -12,6 +12,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/cgroup"
+	"github.com/minibox/minibox/pkg/engine/runspec"
 )
 
 // cpuSample is the last CPU reading of a container, for the percentage.
@@ -79,8 +80,8 @@ func (e *Engine) Stats(ctx context.Context, refs []string) ([]api.Stats, error) 
 				s.Pids, s.PidsLimit = st.WorkloadPids, st.WorkloadPidsLimit
 			} else {
 				// init shares the workload's cgroup: report the workload's share.
-				if s.PidsLimit > initPids {
-					s.PidsLimit -= initPids
+				if s.PidsLimit > runspec.InitPids {
+					s.PidsLimit -= runspec.InitPids
 				}
 				s.Pids -= min(s.Pids, initThreads(r.PID))
 			}

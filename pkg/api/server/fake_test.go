@@ -12,6 +12,7 @@ import (
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/registry"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -196,15 +197,15 @@ func (f *fakeServices) Build(ctx context.Context, pb *engine.PreparedBuild, emit
 	return &api.BuildResult{}, f.called("Build")
 }
 
-func (f *fakeServices) CreateVolume(req api.VolumeCreateRequest) (api.Volume, error) {
-	return api.Volume{}, f.called("CreateVolume")
+func (f *fakeServices) CreateVolume(name string, labels map[string]string) (volumesvc.Volume, error) {
+	return volumesvc.Volume{}, f.called("CreateVolume")
 }
 
-func (f *fakeServices) Volume(name string) (api.Volume, error) {
-	return api.Volume{}, f.called("Volume")
+func (f *fakeServices) Volume(name string) (volumesvc.Volume, error) {
+	return volumesvc.Volume{}, f.called("Volume")
 }
 
-func (f *fakeServices) Volumes() ([]api.Volume, error) {
+func (f *fakeServices) Volumes() ([]volumesvc.Volume, error) {
 	return nil, f.called("Volumes")
 }
 

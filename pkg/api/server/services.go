@@ -11,6 +11,7 @@ import (
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/registry"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -84,9 +85,9 @@ type Builds interface {
 
 // Volumes is named volumes.
 type Volumes interface {
-	CreateVolume(req api.VolumeCreateRequest) (api.Volume, error)
-	Volume(name string) (api.Volume, error)
-	Volumes() ([]api.Volume, error)
+	CreateVolume(name string, labels map[string]string) (volumesvc.Volume, error)
+	Volume(name string) (volumesvc.Volume, error)
+	Volumes() ([]volumesvc.Volume, error)
 	RemoveVolume(name string, force bool) error
 	PruneVolumes(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -277,7 +278,7 @@ func TestEventFilter(t *testing.T) {
 }
 
 func TestVolumeAndNetwork(t *testing.T) {
-	v := Volume(&api.Volume{Name: "v", Anonymous: true, Labels: map[string]string{"x": "y"}})
+	v := Volume(&volumesvc.Volume{Name: "v", Anonymous: true, Labels: map[string]string{"x": "y"}})
 	if _, ok := v.Labels["com.docker.volume.anonymous"]; !ok || v.Labels["x"] != "y" || v.Driver != "local" || v.CreatedAt != "" {
 		t.Errorf("Volume = %+v", v)
 	}
@@ -298,7 +299,7 @@ func TestDiskReport(t *testing.T) {
 	du := &api.DiskUsage{Items: []api.UsageItem{{Kind: "volume", Name: "v1", SizeBytes: 10}, {Kind: "build_cache", Name: "b", SizeBytes: 5}}}
 	d := NewDiskReport(map[string]bool{"volume": true, "build-cache": true}, du)
 	d.Containers(nil, time.Now())
-	d.Volumes([]api.Volume{{Name: "v1", UsedBy: []string{"c"}}, {Name: "v2"}})
+	d.Volumes([]volumesvc.Volume{{Name: "v1", UsedBy: []string{"c"}}, {Name: "v2"}})
 	out := d.Answer(true, false, true, false)
 	if out.Images != nil || out.Containers != nil || out.Volumes == nil || len(*out.Volumes) != 2 || out.BuildCache == nil || len(*out.BuildCache) != 1 {
 		t.Fatalf("legacy shape = %+v", out)

@@ -9,8 +9,8 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/volume"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -137,7 +137,7 @@ func NetworkCreate(in *NetworkCreateRequest) (netsvc.CreateOptions, error) {
 }
 
 // Volume converts the engine's volume; usage (size and users) is df's, as in dockerd.
-func Volume(v *api.Volume) volume.Volume {
+func Volume(v *volumesvc.Volume) volume.Volume {
 	out := volume.Volume{Name: v.Name, Driver: "local", Mountpoint: v.Mountpoint, Labels: v.Labels, Scope: "local",
 		Options: map[string]string{}}
 	if !v.CreatedAt.IsZero() {
