@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
@@ -66,7 +67,7 @@ func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, dura
 	if err := e.publishExposed(&req, img); err != nil {
 		return "", nil, err
 	}
-	endpoints, err := e.endpointsFor(&req)
+	endpoints, err := e.nets.EndpointsFor(&req)
 	if err != nil {
 		return "", nil, err
 	}
@@ -196,7 +197,7 @@ func applyDBMode(req *ctrconfig.Config) {
 
 // publishExposed adds -P's random host ports for the image's ExposedPorts and --expose.
 func (e *Engine) publishExposed(req *ctrconfig.Config, img *image.Image) error {
-	if !req.PublishAll || (req.Network != "bridge" && !isUserNetMode(req.Network)) {
+	if !req.PublishAll || (req.Network != "bridge" && !netsvc.IsUserNetwork(req.Network)) {
 		return nil
 	}
 	keys := make([]string, 0, len(img.Config.Config.ExposedPorts)+len(req.Expose))

@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/image"
@@ -42,7 +43,7 @@ type Engine struct {
 	*buildService
 
 	containersArea
-	networksArea
+	nets *netsvc.Service
 	eventsArea
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/prune"
@@ -97,12 +98,12 @@ type Volumes interface {
 
 // Networks is user-defined networks and the containers on them.
 type Networks interface {
-	CreateNetwork(ctx context.Context, req api.NetworkCreateRequest) (*api.Network, error)
-	Network(ref string) (*api.Network, error)
-	Networks() ([]api.Network, error)
+	CreateNetwork(ctx context.Context, o netsvc.CreateOptions) (*netsvc.Network, error)
+	Network(ref string) (*netsvc.Network, error)
+	Networks() ([]netsvc.Network, error)
 	RemoveNetwork(ctx context.Context, ref string) error
-	PruneNetworks(ctx context.Context) (*api.NetworkPruneResult, error)
-	ConnectNetwork(ctx context.Context, req api.NetworkConnectRequest) error
+	PruneNetworks(ctx context.Context) ([]string, error)
+	ConnectNetwork(ctx context.Context, o netsvc.ConnectOptions) error
 	DisconnectNetwork(ctx context.Context, netRef, ctrRef string, force bool) error
 }
 
