@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/opencontainers/go-digest"
 )
 
 // makeRoot makes the directories of a data root the service works in (the daemon's
@@ -55,5 +57,9 @@ func rootfsTar(t *testing.T) []byte {
 // users is a containers core whose containers use the images and layers it names.
 type users struct {
 	images map[string][]string // config digest → container names
-	layers map[string]bool
+	layers map[digest.Digest]bool
 }
+
+func (u users) ImageUsers(id digest.Digest) []string { return u.images[id.String()] }
+
+func (u users) ContainerLayers() (map[digest.Digest]bool, error) { return u.layers, nil }

@@ -15,6 +15,7 @@ import (
 	ggregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/prune"
 	"github.com/opencontainers/go-digest"
 )
 
@@ -102,12 +103,44 @@ func TestImagesHostPaths(t *testing.T) {
 	}
 }
 
-func (u users) ImageUsers(id digest.Digest) []string { return u.images[id.String()] }
-
-func (u users) ContainerLayers() (map[digest.Digest]bool, error) {
-	m := map[digest.Digest]bool{}
-	for d := range u.layers {
-		m[digest.Digest(d)] = true
+// Prune keeps the layers the containers core says a container uses, though no image
+// names them any more, and removes them once none does; image prune keeps an image in use.
+func TestPruneKeepsLayersContainersUse(t *testing.T) {
+	ctx := context.Background()
+	var pruned []string
+	e := openService(t, Config{}, Deps{Publish: func(ev Event) {
+		if ev.Action == "prune" {
+			pruned = append(pruned, ev.Attributes["reclaimed"])
+		}
+	}})
+	img, err := e.ImportImage(ctx, bytes.NewReader(rootfsTar(t)), "busy")
+	if err != nil {
+		t.Fatal(err)
 	}
-	return m, nil
+	layer := img.Layers[0].Digest
+	e.ctrs = users{images: map[string][]string{img.ID.String(): {"web"}}, layers: map[digest.Digest]bool{layer: true}}
+	res, err := e.PruneImages(ctx, true, prune.Filter{})
+	if err != nil || len(res.Images) != 0 {
+		t.Fatalf("image prune of an image in use = %+v, %v", res, err)
+	}
+	if _, err := e.RemoveImage("busy", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Prune(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(e.blobPath(layer)); err != nil {
+		t.Errorf("a layer a container uses was pruned: %v", err)
+	}
+	e.ctrs = users{}
+	r, err := e.Prune(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(e.blobPath(layer)); err == nil || r.BlobsRemoved == 0 {
+		t.Errorf("an unused layer was kept: %+v", r)
+	}
+	if len(pruned) != 1 {
+		t.Errorf("image prune events: %q", pruned)
+	}
 }

@@ -111,10 +111,6 @@ func New(cfg Config, d Deps) (*Service, error) {
 // Store is the image store, for the containers core (resolve, unpack) and the builder.
 func (s *Service) Store() *image.Store { return s.store }
 
-// Started is closed once the start-up work (stale mounts detached, background
-// indexing) is done.
-func (s *Service) Started() <-chan struct{} { return s.startup }
-
 func (s *Service) event(id, name, action string) {
 	s.emit(Event{Action: action, ID: id, Attributes: map[string]string{"name": name}})
 }
