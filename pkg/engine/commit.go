@@ -12,6 +12,7 @@ import (
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
+	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/layer"
 	"github.com/minibox/minibox/pkg/oci"
@@ -82,7 +83,7 @@ func (e *Engine) CommitContainer(ctx context.Context, ref string, o CommitOption
 	now := time.Now().UTC()
 	res, err := layer.Write(w, filepath.Join(e.ctrDir(r.ID), "upper"), layer.Options{Epoch: now,
 		// The mount points of the files the engine writes for each run, as diff hides them.
-		Skip: func(p string) bool { return hiddenFromDiff["/"+p] }})
+		Skip: func(p string) bool { return ctrio.HiddenFromDiff("/" + p) }})
 	if err != nil {
 		return "", fmt.Errorf("commit %s: %w", r.Name, err)
 	}

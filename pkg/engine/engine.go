@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/shimfiles"
@@ -35,7 +37,10 @@ type Engine struct {
 	lazyArea
 	containersArea
 	networksArea
-	eventsArea
+
+	events *events.Bus
+	files  *ctrio.Files
+	stats  *ctrio.Sampler
 }
 
 // Skeleton is the data root's directory tree with modes; tmp/ and containers/ hold
@@ -76,6 +81,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 		return nil, err
 	}
 	e.State = st
+	e.openServices()
 	if err := e.loadContainers(); err != nil {
 		return nil, err
 	}

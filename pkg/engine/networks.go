@@ -1134,10 +1134,10 @@ func (e *Engine) sharedNetFiles(r *Record, s *spec.Spec) (bool, error) {
 
 // inspectEndpoints is a container's .NetworkSettings.Networks: each network by name, with
 // its address, gateway and MAC while the container runs.
-func (e *Engine) inspectEndpoints(r *Record, running bool) map[string]api.InspectEndpoint {
-	out := map[string]api.InspectEndpoint{}
+func (e *Engine) inspectEndpoints(r *Record, running bool) map[string]Endpoint {
+	out := map[string]Endpoint{}
 	if r.Conf.Network == "bridge" {
-		ep := api.InspectEndpoint{NetworkID: "bridge", Aliases: []string{}, Interface: "eth0"}
+		ep := Endpoint{NetworkID: "bridge", Aliases: []string{}, Interface: "eth0"}
 		if running && r.IP != "" {
 			if a, err := netip.ParseAddr(r.IP); err == nil {
 				ep.IPAddress, ep.IPPrefixLen = a.String(), e.Cfg.BridgeSubnet.Bits()
@@ -1147,7 +1147,7 @@ func (e *Engine) inspectEndpoints(r *Record, running bool) map[string]api.Inspec
 		out["bridge"] = ep
 	}
 	if rb := r.Bridge; rb != nil {
-		ep := api.InspectEndpoint{NetworkID: "bridge", Aliases: []string{}, Interface: rb.IfName}
+		ep := Endpoint{NetworkID: "bridge", Aliases: []string{}, Interface: rb.IfName}
 		if running && rb.IP != "" {
 			if a, err := netip.ParseAddr(rb.IP); err == nil {
 				ep.IPAddress, ep.IPPrefixLen = a.String(), e.Cfg.BridgeSubnet.Bits()
@@ -1161,7 +1161,7 @@ func (e *Engine) inspectEndpoints(r *Record, running bool) map[string]api.Inspec
 		if un == nil {
 			continue
 		}
-		ep := api.InspectEndpoint{NetworkID: un.rec.ID, Aliases: append([]string{}, rep.Aliases...), Interface: rep.IfName}
+		ep := Endpoint{NetworkID: un.rec.ID, Aliases: append([]string{}, rep.Aliases...), Interface: rep.IfName}
 		if running && rep.IP != "" {
 			if a, err := netip.ParseAddr(rep.IP); err == nil {
 				ep.IPAddress, ep.IPPrefixLen = a.String(), un.rec.Subnet.Bits()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/seccomp"
 	"github.com/minibox/minibox/pkg/signals"
@@ -36,7 +37,7 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 			ReadOnly: req.ReadOnly, Volatile: req.AutoRemove},
 		Hostname: hostnameOf(r), Sysctl: req.Sysctls, ShmSize: req.ShmSize,
 		CgroupPath: cgroupPath(r.ID), StopSignal: stopSignalOf(r, img), AutoRemove: req.AutoRemove,
-		Log: logConfigOf(req),
+		Log: ctrio.LogConfig(req),
 	}
 	if req.Network != "host" {
 		s.HostsPath = filepath.Join(dir, "hosts")

@@ -1,0 +1,64 @@
+package engine
+
+import (
+	"time"
+
+	"github.com/minibox/minibox/pkg/oci"
+)
+
+// HistoryItem is one step of an image's history; History lists them newest first.
+type HistoryItem struct {
+	ID        string // the image's ID on the newest step, "<missing>" below it (Docker's)
+	Created   time.Time
+	CreatedBy string
+	Comment   string
+	Size      int64 // the step's layer (compressed, as stored); 0 for a step without one
+	Tags      []string
+}
+
+// ImageHistory lists the steps that built an image.
+func (e *Engine) ImageHistory(ref string) ([]HistoryItem, error) {
+	img, err := e.Images.Resolve(ref)
+	if err != nil {
+		return nil, err
+	}
+	var out []HistoryItem
+	layer := 0
+	hist := img.Config.History
+	if len(hist) == 0 { // an imported image: one step per layer
+		for range img.Layers {
+			out = append(out, HistoryItem{CreatedBy: "", Comment: "imported"})
+		}
+		for i := range out {
+			out[i].Size = img.Layers[i].Size
+			if img.Config.Created != nil {
+				out[i].Created = *img.Config.Created
+			}
+		}
+	} else {
+		for _, h := range hist {
+			it := HistoryItem{CreatedBy: h.CreatedBy, Comment: h.Comment}
+			if h.Created != nil {
+				it.Created = *h.Created
+			}
+			if !h.EmptyLayer && layer < len(img.Layers) {
+				it.Size = img.Layers[layer].Size
+				layer++
+			}
+			out = append(out, it)
+		}
+	}
+	for i, j := 0, len(out)-1; i < j; i, j = i+1, j-1 {
+		out[i], out[j] = out[j], out[i]
+	}
+	for i := range out {
+		out[i].ID = "<missing>"
+	}
+	if len(out) > 0 {
+		out[0].ID = img.ID.String()
+		if img.Name != "" {
+			out[0].Tags = []string{oci.Familiar(img.Name)}
+		}
+	}
+	return out, nil
+}
