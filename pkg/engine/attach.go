@@ -3,6 +3,7 @@ package engine
 import (
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/logfile"
 
 	"context"
@@ -185,7 +186,7 @@ func (e *Engine) Exec(ctx context.Context, req api.ExecRequest) (*ExecStarted, e
 	env := req.Env
 	if s, err := e.buildSpec(&r, nil); err == nil {
 		env = spec.MergeEnv(s.Process.Env, req.Env)
-		if req.Tty && !hasEnv(env, "TERM") {
+		if req.Tty && !runspec.HasEnv(env, "TERM") {
 			env = append(env, "TERM=xterm")
 		}
 	}

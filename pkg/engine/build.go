@@ -14,6 +14,7 @@ import (
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/build/parse"
+	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/oci"
@@ -160,7 +161,7 @@ func IsDockerfileName(name string) bool {
 // openBuildContext opens the context directory (O_PATH) and checks where it lies; it
 // returns the fd and the kernel's name for it.
 func (e *Engine) openBuildContext(p string) (int, string, error) {
-	if err := CheckHostPath("context_path", p); err != nil {
+	if err := hostpath.Check("context_path", p); err != nil {
 		return -1, "", err
 	}
 	fd, err := unix.Open(p, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
@@ -168,11 +169,11 @@ func (e *Engine) openBuildContext(p string) (int, string, error) {
 		if errors.Is(err, unix.ENOENT) || errors.Is(err, unix.ENOTDIR) {
 			return -1, "", errdefs.Invalid(fmt.Sprintf("build context %s is not a directory on the daemon's host", p))
 		}
-		return -1, "", openError("context_path", p, err)
+		return -1, "", hostpath.OpenError("context_path", p, err)
 	}
-	dir, err := fdPath(fd)
+	dir, err := hostpath.FDPath(fd)
 	if err == nil {
-		err = e.placeDir("context_path", p, fd)
+		err = e.hostPaths().PlaceDir("context_path", p, fd)
 	}
 	if err != nil {
 		unix.Close(fd)
@@ -220,7 +221,7 @@ func readBuildFile(dirfd int, given, real, name string) ([]byte, error) {
 		return nil, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, errdefs.Invalid(fmt.Sprintf("file %s is a %s, not a MiniBox file", name, kindName(st.Mode)))
+		return nil, errdefs.Invalid(fmt.Sprintf("file %s is a %s, not a MiniBox file", name, hostpath.KindName(st.Mode)))
 	}
 	if st.Size > maxBuildFile {
 		return nil, errdefs.Invalid(fmt.Sprintf("file %s is larger than %d MiB", name, maxBuildFile>>20))

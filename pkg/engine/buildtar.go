@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/inroot"
@@ -60,13 +61,13 @@ func (e *Engine) UnpackBuildContext(ctx context.Context, r io.Reader) (*TarConte
 		return nil, err
 	}
 	t := &TarContext{dir: dir, fd: fd}
-	lr := newSizeLimit(ctx, src, e.Cfg.MaxImportSize)
+	lr := hostpath.NewSizeLimit(ctx, src, e.Cfg.MaxImportSize)
 	err = image.ExtractInRoot(ctx, lr, fd, "/", image.ExtractOptions{AsCaller: true})
 	if err == nil {
 		// The tar's end padding, and gzip's checksum, still within the limit.
 		_, err = io.Copy(io.Discard, lr)
 	}
-	if err = lr.result(err); err != nil {
+	if err = lr.Result(err); err != nil {
 		t.Close()
 		if errors.Is(err, errdefs.ErrTooLarge) || errors.Is(err, errdefs.ErrInvalid) || ctx.Err() != nil {
 			return nil, err

@@ -529,7 +529,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 		// and claim there: they go now (a file read when there is nothing to find).
 		e.releaseBridge(ctx)
 	}
-	if err := e.openNetworks(ctx, userRunning); err != nil {
+	if err := e.nets.Open(ctx, userRunning, e.adoptLive); err != nil {
 		e.Log.Warn("networks", "err", err)
 	}
 	for _, c := range autoRemove {
@@ -547,7 +547,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 		}
 	}
 	// The resolver (still running, or started now) gets the table as it is now.
-	e.publishNames()
+	e.nets.PublishNames()
 	for _, c := range restart {
 		go func(c *ctr) {
 			// An "always" container a user stopped runs again from here, and its policy
@@ -745,7 +745,7 @@ func (e *Engine) closeContainers() {
 	if err := e.saveState(); err != nil {
 		e.Log.Error("save state", "err", err)
 	}
-	e.closeNetworks()
+	e.nets.Close()
 	e.releaseBridge(context.Background())
 	e.netMu.Lock()
 	if e.net != nil {
@@ -827,7 +827,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 			continue
 		}
 		// --rm takes its anonymous volumes along; only its config.json still names them.
-		e.removeVolumes(anon)
+		e.vols.Discard(anon)
 		e.Log.Info("removed a container without a record (a run --rm cut short)", "id", id[:12], "volumes", len(anon))
 	}
 }

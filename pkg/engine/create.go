@@ -14,6 +14,8 @@ import (
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/netport"
@@ -24,7 +26,6 @@ const (
 	mib              = 1 << 20
 	defaultDBData    = "/var/lib/minibox-data"
 	defaultDBShmSize = 256 * mib
-	defaultPath      = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
 // CreateContainer resolves (or pulls) the image of req, a configuration the edge's
@@ -61,14 +62,14 @@ func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, dura
 		return "", nil, err
 	}
 	// Limits this host cannot honour are skipped at start: say so now.
-	warnings = append(warnings, e.host.Cgroup.Warnings(resourcesOf(&req.Resources))...)
+	warnings = append(warnings, e.host.Cgroup.Warnings(runspec.Resources(&req.Resources))...)
 	if req.Lazy != nil && *req.Lazy {
 		warnings = append(warnings, e.lazyWarnings(img)...)
 	}
 	if err := e.publishExposed(&req, img); err != nil {
 		return "", nil, err
 	}
-	endpoints, err := e.endpointsFor(&req)
+	endpoints, err := e.nets.EndpointsFor(&req)
 	if err != nil {
 		return "", nil, err
 	}
@@ -83,11 +84,11 @@ func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, dura
 		Created: time.Now().UTC(), Status: StatusCreated, Lazy: e.lazyFor(&req),
 		Config: img.Config.Config, ImageHealth: e.imageHealthcheck(img), Endpoints: endpoints,
 	}
-	anon, err := e.prepareMounts(rec)
+	mounts, anon, err := e.vols.Resolve(&rec.Conf, rec.Config.Volumes)
 	if err != nil {
 		return "", nil, err
 	}
-	rec.AnonVolumes = anon
+	rec.Mounts, rec.AnonVolumes = mounts, anon
 	dir := e.ctrDir(id)
 	// upper/ is the overlay root's inode: 0755 like an image root, or non-root users could
 	// not traverse "/". The container directory (0700) keeps host users out.
@@ -105,7 +106,7 @@ func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, dura
 	if other, taken := e.names[req.Name]; taken {
 		e.cmu.Unlock()
 		os.RemoveAll(dir)
-		e.removeVolumes(anon)
+		e.vols.Discard(anon)
 		return "", nil, errdefs.Conflict(fmt.Sprintf("container name %q is already in use by container %s; remove or rename it, or choose another name", req.Name, short12(other)))
 	}
 	e.ctrs[id] = &ctr{rec: rec, ephemeral: !durable}
@@ -198,7 +199,7 @@ func applyDBMode(req *ctrconfig.Config) {
 
 // publishExposed adds -P's random host ports for the image's ExposedPorts and --expose.
 func (e *Engine) publishExposed(req *ctrconfig.Config, img *image.Image) error {
-	if !req.PublishAll || (req.Network != "bridge" && !isUserNetMode(req.Network)) {
+	if !req.PublishAll || (req.Network != "bridge" && !netsvc.IsUserNetwork(req.Network)) {
 		return nil
 	}
 	keys := make([]string, 0, len(img.Config.Config.ExposedPorts)+len(req.Expose))

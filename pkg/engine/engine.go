@@ -14,6 +14,8 @@ import (
 
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/shimfiles"
@@ -32,11 +34,14 @@ type Engine struct {
 	// host is what the host offers, probed once when the containers area opens.
 	host hostprobe.Host
 
+	// vols is the volume service (pkg/engine/volumesvc).
+	vols *volumesvc.Service
+
 	imagesArea
 	buildArea
 	lazyArea
 	containersArea
-	networksArea
+	nets *netsvc.Service
 
 	events *events.Bus
 	files  *ctrio.Files
@@ -76,6 +81,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	if err := MakeSkeleton(e.Root); err != nil {
 		return nil, fmt.Errorf("data root %s: %w", e.Root, err)
 	}
+	e.openVolumes()
 	st, err := state.Open(filepath.Join(e.Root, "state.json"), cfg.EncryptionKey)
 	if err != nil {
 		return nil, err

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/oci"
@@ -272,13 +273,13 @@ func (e *Engine) SaveImages(ctx context.Context, w io.Writer, refs []string) err
 // the daemon's host, outside the data root and at a path MINIBOX_BUILD_PREFIXES allows.
 // It lands by rename only when complete; a failed or cancelled save leaves nothing.
 func (e *Engine) SaveImagesToPath(ctx context.Context, refs []string, path string) error {
-	if err := CheckHostPath("path", path); err != nil {
+	if err := hostpath.Check("path", path); err != nil {
 		return err
 	}
 	if err := e.ResolveImages(refs); err != nil {
 		return err
 	}
-	t, err := e.createHostFile("path", path)
+	t, err := e.hostPaths().Create("path", path)
 	if err != nil {
 		return err
 	}
@@ -292,9 +293,9 @@ func (e *Engine) SaveImagesToPath(ctx context.Context, refs []string, path strin
 // LoadImages reads an archive (any format Store.Load takes) of at most
 // MINIBOX_MAX_IMPORT_SIZE bytes (413 past it).
 func (e *Engine) LoadImages(ctx context.Context, r io.Reader) (api.ImagesLoaded, error) {
-	lr := newSizeLimit(ctx, r, e.Cfg.MaxImportSize)
+	lr := hostpath.NewSizeLimit(ctx, r, e.Cfg.MaxImportSize)
 	imgs, err := e.Images.Load(ctx, lr)
-	if err = lr.result(err); err != nil {
+	if err = lr.Result(err); err != nil {
 		return api.ImagesLoaded{}, err
 	}
 	out := api.ImagesLoaded{Loaded: []string{}, IDs: []string{}}
@@ -315,13 +316,13 @@ func (e *Engine) LoadImages(ctx context.Context, r io.Reader) (api.ImagesLoaded,
 // LoadImagesFromPath loads an archive from the daemon's host: a regular file outside
 // the data root (allowed prefixes only).
 func (e *Engine) LoadImagesFromPath(ctx context.Context, path string) (api.ImagesLoaded, error) {
-	f, size, err := e.openHostFile("path", path)
+	f, size, err := e.hostPaths().Open("path", path)
 	if err != nil {
 		return api.ImagesLoaded{}, err
 	}
 	defer f.Close()
 	if e.Cfg.MaxImportSize > 0 && size > e.Cfg.MaxImportSize {
-		return api.ImagesLoaded{}, TooLarge(e.Cfg.MaxImportSize)
+		return api.ImagesLoaded{}, hostpath.TooLarge(e.Cfg.MaxImportSize)
 	}
 	return e.LoadImages(ctx, f)
 }
@@ -329,9 +330,9 @@ func (e *Engine) LoadImagesFromPath(ctx context.Context, path string) (api.Image
 // ImportImage turns a rootfs tarball of at most MINIBOX_MAX_IMPORT_SIZE bytes into a
 // one-layer image named name.
 func (e *Engine) ImportImage(ctx context.Context, r io.Reader, name string) (api.ImageImported, error) {
-	lr := newSizeLimit(ctx, r, e.Cfg.MaxImportSize)
+	lr := hostpath.NewSizeLimit(ctx, r, e.Cfg.MaxImportSize)
 	img, err := e.Images.Import(ctx, lr, name)
-	if err = lr.result(err); err != nil {
+	if err = lr.Result(err); err != nil {
 		return api.ImageImported{}, err
 	}
 	e.Log.Info("image imported", "name", img.Name, "id", img.ID.Encoded()[:12])
@@ -342,13 +343,13 @@ func (e *Engine) ImportImage(ctx context.Context, r io.Reader, name string) (api
 // ImportImageFromPath imports a rootfs tarball on the daemon's host (a regular file,
 // as for load).
 func (e *Engine) ImportImageFromPath(ctx context.Context, path, name string) (api.ImageImported, error) {
-	f, size, err := e.openHostFile("path", path)
+	f, size, err := e.hostPaths().Open("path", path)
 	if err != nil {
 		return api.ImageImported{}, err
 	}
 	defer f.Close()
 	if e.Cfg.MaxImportSize > 0 && size > e.Cfg.MaxImportSize {
-		return api.ImageImported{}, TooLarge(e.Cfg.MaxImportSize)
+		return api.ImageImported{}, hostpath.TooLarge(e.Cfg.MaxImportSize)
 	}
 	return e.ImportImage(ctx, f, name)
 }

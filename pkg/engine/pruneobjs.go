@@ -199,38 +199,6 @@ func (e *Engine) PruneImages(ctx context.Context, all bool, f PruneFilter) (*Pru
 	return res, nil
 }
 
-// PruneVolumes removes the volumes no container (running or stopped) mounts: anonymous
-// ones only, or with all named ones too (Docker's rule since its API 1.42).
-func (e *Engine) PruneVolumes(ctx context.Context, all bool, f PruneFilter) (*PruneResult, error) {
-	ents, err := os.ReadDir(filepath.Join(e.Root, "volumes"))
-	if err != nil {
-		return nil, err
-	}
-	res := &PruneResult{}
-	for _, ent := range ents {
-		name := ent.Name()
-		if !ent.IsDir() || strings.HasPrefix(name, ".") {
-			continue
-		}
-		meta, _ := e.readVolumeMeta(name)
-		if !meta.Anonymous && !all {
-			continue
-		}
-		if !f.match(meta.CreatedAt, meta.Labels) || len(e.volumeUsers(name)) > 0 {
-			continue
-		}
-		size := prune.DiskBytes(e.volumeDir(name))
-		if err := e.RemoveVolume(name, false); err != nil {
-			e.Log.Warn("volume prune", "volume", name, "err", err)
-			continue
-		}
-		res.Volumes = append(res.Volumes, name)
-		res.SpaceReclaimed += size
-	}
-	e.publish(Event{Type: EventVolume, Action: "prune", Attributes: map[string]string{"reclaimed": fmt.Sprint(res.SpaceReclaimed)}})
-	return res, nil
-}
-
 // PruneBuildCache is `builder prune`: the build cache alone, the block cache (layers/)
 // and RUN --mount=type=cache directories (cache-mounts/), except what running builds hold;
 // with until, only those last changed before it.

@@ -6,6 +6,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine/health"
+	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/network"
 )
 
@@ -159,8 +160,8 @@ func (e *Engine) InspectContainer(ref string) (*ContainerDetails, error) {
 	if s, _ := e.buildSpec(&r, nil); s != nil {
 		d.Env, d.User, d.WorkingDir = s.Process.Env, s.Process.User, s.Process.Cwd
 	}
-	d.Hostname, d.Image, d.Labels, d.StopSignal = hostnameOf(&r), displayImage(&r), labels(&r), stopSignalOf(&r, &r.Config)
-	d.CPUQuota = resourcesOf(&r.Conf.Resources).CPUQuota
+	d.Hostname, d.Image, d.Labels, d.StopSignal = hostnameOf(&r), displayImage(&r), labels(&r), runspec.StopSignal(&r.Conf, &r.Config)
+	d.CPUQuota = runspec.Resources(&r.Conf.Resources).CPUQuota
 	if d.Healthcheck = healthcheckOf(&r); d.Healthcheck != nil {
 		// A stopped container that never finished starting shows none.
 		rep := h.Report()

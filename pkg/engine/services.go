@@ -13,6 +13,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/health"
+	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -41,7 +42,7 @@ const (
 func (e *Engine) openServices() {
 	e.events = events.New()
 	e.files = ctrio.NewFiles(rootfsOf{e})
-	e.stats = ctrio.NewSampler(statsSource{e}, initPids)
+	e.stats = ctrio.NewSampler(statsSource{e}, runspec.InitPids)
 }
 
 // openWarm makes the warm pool once the cgroups are open.
@@ -168,7 +169,7 @@ func (o rootfsOf) WithRootfs(ctx context.Context, ref string, fn func(root int) 
 	if err != nil {
 		return err
 	}
-	mounts, err := e.specMounts(&r)
+	mounts, err := e.vols.SpecMounts(r.Mounts)
 	if err != nil {
 		return err
 	}

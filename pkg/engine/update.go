@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/runspec"
 )
 
 // UpdateOptions are the limits `update` changes; nil fields stay as they are.
@@ -62,12 +63,12 @@ func (e *Engine) UpdateContainer(ref string, u UpdateOptions) ([]string, error) 
 		}
 		restart = ctrconfig.RestartPolicy{Name: name, MaxRetries: max}
 	}
-	warnings := e.host.Cgroup.Warnings(resourcesOf(&res))
+	warnings := e.host.Cgroup.Warnings(runspec.Resources(&res))
 	e.cmu.RLock()
 	running := c.shim != nil
 	e.cmu.RUnlock()
 	if running {
-		res := resourcesOf(&res)
+		res := runspec.Resources(&res)
 		if u.MemoryBytes != nil && *u.MemoryBytes == 0 {
 			res.Memory = -1 // 0 in update lifts the limit
 		}

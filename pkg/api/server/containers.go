@@ -652,36 +652,3 @@ func (s *Server) execInspect(ctx *fasthttp.RequestCtx) {
 		return s.eng.InspectExec(s.daemonCtx(), id, queryBool(ctx, "wait"))
 	})
 }
-
-func (s *Server) volumesList(ctx *fasthttp.RequestCtx) {
-	vs, err := s.eng.Volumes()
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusOK, vs)
-}
-
-func (s *Server) volumeInspect(ctx *fasthttp.RequestCtx) {
-	answer(ctx, "name", s.eng.Volume)
-}
-
-func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
-	var req api.VolumeCreateRequest
-	if len(ctx.PostBody()) > 0 {
-		if err := decodeJSON(ctx, &req); err != nil {
-			writeError(ctx, err)
-			return
-		}
-	}
-	v, err := s.eng.CreateVolume(req)
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusCreated, v)
-}
-
-func (s *Server) volumeRemove(ctx *fasthttp.RequestCtx) {
-	action(ctx, "name", func(name string) error { return s.eng.RemoveVolume(name, queryBool(ctx, "force")) })
-}

@@ -13,6 +13,8 @@ import (
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/registry"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -200,15 +202,15 @@ func (f *fakeServices) Build(ctx context.Context, pb *engine.PreparedBuild, emit
 	return &api.BuildResult{}, f.called("Build")
 }
 
-func (f *fakeServices) CreateVolume(req api.VolumeCreateRequest) (api.Volume, error) {
-	return api.Volume{}, f.called("CreateVolume")
+func (f *fakeServices) CreateVolume(name string, labels map[string]string) (volumesvc.Volume, error) {
+	return volumesvc.Volume{}, f.called("CreateVolume")
 }
 
-func (f *fakeServices) Volume(name string) (api.Volume, error) {
-	return api.Volume{}, f.called("Volume")
+func (f *fakeServices) Volume(name string) (volumesvc.Volume, error) {
+	return volumesvc.Volume{}, f.called("Volume")
 }
 
-func (f *fakeServices) Volumes() ([]api.Volume, error) {
+func (f *fakeServices) Volumes() ([]volumesvc.Volume, error) {
 	return nil, f.called("Volumes")
 }
 
@@ -216,15 +218,15 @@ func (f *fakeServices) RemoveVolume(name string, force bool) error {
 	return f.called("RemoveVolume")
 }
 
-func (f *fakeServices) CreateNetwork(ctx context.Context, req api.NetworkCreateRequest) (*api.Network, error) {
-	return &api.Network{}, f.called("CreateNetwork")
+func (f *fakeServices) CreateNetwork(ctx context.Context, o netsvc.CreateOptions) (*netsvc.Network, error) {
+	return &netsvc.Network{}, f.called("CreateNetwork")
 }
 
-func (f *fakeServices) Network(ref string) (*api.Network, error) {
-	return &api.Network{}, f.called("Network")
+func (f *fakeServices) Network(ref string) (*netsvc.Network, error) {
+	return &netsvc.Network{}, f.called("Network")
 }
 
-func (f *fakeServices) Networks() ([]api.Network, error) {
+func (f *fakeServices) Networks() ([]netsvc.Network, error) {
 	return nil, f.called("Networks")
 }
 
@@ -232,11 +234,11 @@ func (f *fakeServices) RemoveNetwork(ctx context.Context, ref string) error {
 	return f.called("RemoveNetwork")
 }
 
-func (f *fakeServices) PruneNetworks(ctx context.Context) (*api.NetworkPruneResult, error) {
-	return &api.NetworkPruneResult{}, f.called("PruneNetworks")
+func (f *fakeServices) PruneNetworks(ctx context.Context) ([]string, error) {
+	return []string{}, f.called("PruneNetworks")
 }
 
-func (f *fakeServices) ConnectNetwork(ctx context.Context, req api.NetworkConnectRequest) error {
+func (f *fakeServices) ConnectNetwork(ctx context.Context, o netsvc.ConnectOptions) error {
 	return f.called("ConnectNetwork")
 }
 

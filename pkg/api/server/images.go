@@ -7,7 +7,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/registry"
@@ -201,7 +201,7 @@ func (s *Server) imageSavePost(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, errdefs.Invalid("missing query parameter image: name at least one image to save"))
 		return
 	}
-	if err := engine.CheckHostPath("path", path); err != nil {
+	if err := hostpath.Check("path", path); err != nil {
 		writeError(ctx, err)
 		return
 	}
@@ -220,7 +220,7 @@ func (s *Server) imageLoad(ctx *fasthttp.RequestCtx) {
 	var out api.ImagesLoaded
 	var err error
 	if path := queryString(ctx, "path"); path != "" {
-		if err := engine.CheckHostPath("path", path); err != nil {
+		if err := hostpath.Check("path", path); err != nil {
 			writeError(ctx, err)
 			return
 		}
@@ -249,7 +249,7 @@ func (s *Server) imageImport(ctx *fasthttp.RequestCtx) {
 	defer cancel()
 	var out api.ImageImported
 	if path := queryString(ctx, "path"); path != "" {
-		if err := engine.CheckHostPath("path", path); err != nil {
+		if err := hostpath.Check("path", path); err != nil {
 			writeError(ctx, err)
 			return
 		}

@@ -12,6 +12,8 @@ import (
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/registry"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -86,21 +88,21 @@ type Builds interface {
 
 // Volumes is named volumes.
 type Volumes interface {
-	CreateVolume(req api.VolumeCreateRequest) (api.Volume, error)
-	Volume(name string) (api.Volume, error)
-	Volumes() ([]api.Volume, error)
+	CreateVolume(name string, labels map[string]string) (volumesvc.Volume, error)
+	Volume(name string) (volumesvc.Volume, error)
+	Volumes() ([]volumesvc.Volume, error)
 	RemoveVolume(name string, force bool) error
 	PruneVolumes(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
 // Networks is user-defined networks and the containers on them.
 type Networks interface {
-	CreateNetwork(ctx context.Context, req api.NetworkCreateRequest) (*api.Network, error)
-	Network(ref string) (*api.Network, error)
-	Networks() ([]api.Network, error)
+	CreateNetwork(ctx context.Context, o netsvc.CreateOptions) (*netsvc.Network, error)
+	Network(ref string) (*netsvc.Network, error)
+	Networks() ([]netsvc.Network, error)
 	RemoveNetwork(ctx context.Context, ref string) error
-	PruneNetworks(ctx context.Context) (*api.NetworkPruneResult, error)
-	ConnectNetwork(ctx context.Context, req api.NetworkConnectRequest) error
+	PruneNetworks(ctx context.Context) ([]string, error)
+	ConnectNetwork(ctx context.Context, o netsvc.ConnectOptions) error
 	DisconnectNetwork(ctx context.Context, netRef, ctrRef string, force bool) error
 }
 

@@ -1,4 +1,6 @@
-package engine
+// Package hostpath resolves the daemon-host paths an API caller names (images
+// save/load/import ?path, the build context and file) with the kernel's help.
+package hostpath
 
 import (
 	"context"
@@ -15,20 +17,31 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// Daemon-host paths an API caller names (images save/load/import ?path, the build
-// context and file) are resolved by the kernel: opened with O_PATH, then placed by
-// walking the ".." chain of the opened directory and comparing device and inode, so
-// neither symlinks, "..", nor a bind mount of the data root let a caller name the
-// daemon's own files. What is read or written afterwards goes through those fds.
+// A path is opened with O_PATH, then placed by walking the ".." chain of the opened
+// directory and comparing device and inode, so neither symlinks, "..", nor a bind mount
+// of the data root let a caller name the daemon's own files. What is read or written
+// afterwards goes through those fds.
+
+// Policy says where a caller's path may lie: never in the data root, and under one of
+// the allowed prefixes (MINIBOX_BUILD_PREFIXES) when there are any.
+type Policy struct {
+	root     string
+	prefixes []string
+}
+
+// New is the policy of the data root root; prefixes nil allows any path outside it.
+func New(root string, prefixes []string) Policy {
+	return Policy{root: root, prefixes: prefixes}
+}
 
 // fileID is a file's identity: its device and inode.
 type fileID struct{ dev, ino uint64 }
 
 func idOf(st *unix.Stat_t) fileID { return fileID{uint64(st.Dev), st.Ino} }
 
-// CheckHostPath refuses a host path no lookup should see: empty, NUL bytes, relative. The
+// Check refuses a host path no lookup should see: empty, NUL bytes, relative. The
 // API edge calls it too, so such a request is a 400 before anything is opened.
-func CheckHostPath(param, p string) error {
+func Check(param, p string) error {
 	switch {
 	case p == "":
 		return errdefs.Invalid(fmt.Sprintf("%s is required", param))
@@ -40,22 +53,22 @@ func CheckHostPath(param, p string) error {
 	return nil
 }
 
-// openError turns a failed lookup of p into a 404 (missing) or a 400 naming param.
-func openError(param, p string, err error) error {
+// OpenError turns a failed lookup of p into a 404 (missing) or a 400 naming param.
+func OpenError(param, p string, err error) error {
 	if errors.Is(err, unix.ENOENT) {
 		return fmt.Errorf("%s %s does not exist on the daemon's host: %w", param, p, errdefs.ErrNotFound)
 	}
 	return errdefs.Invalid(fmt.Sprintf("%s %s: %v", param, p, err))
 }
 
-// fdPath is the kernel's name of what fd refers to (for messages and the builder,
+// FDPath is the kernel's name of what fd refers to (for messages and the builder,
 // which takes the context as a path).
-func fdPath(fd int) (string, error) {
+func FDPath(fd int) (string, error) {
 	return os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
 }
 
-// kindName names a file type for error messages.
-func kindName(mode uint32) string {
+// KindName names a file type for error messages.
+func KindName(mode uint32) string {
 	switch mode & unix.S_IFMT {
 	case unix.S_IFDIR:
 		return "directory"
@@ -73,16 +86,16 @@ func kindName(mode uint32) string {
 	return "regular file"
 }
 
-// placeDir checks the directory dirfd against the data root (never, 403) and
+// PlaceDir checks the directory dirfd against the data root (never, 403) and
 // MINIBOX_BUILD_PREFIXES (must lie under one when set, 403), by walking its ancestry.
-func (e *Engine) placeDir(param, p string, dirfd int) error {
+func (pol Policy) PlaceDir(param, p string, dirfd int) error {
 	var rootSt unix.Stat_t
-	if err := unix.Stat(e.Root, &rootSt); err != nil {
+	if err := unix.Stat(pol.root, &rootSt); err != nil {
 		return fmt.Errorf("stat data root: %w", err)
 	}
 	root := idOf(&rootSt)
 	prefixes := map[fileID]bool{}
-	for _, pre := range e.Cfg.BuildPrefixes {
+	for _, pre := range pol.prefixes {
 		var st unix.Stat_t
 		if unix.Stat(pre, &st) == nil {
 			prefixes[idOf(&st)] = true
@@ -91,7 +104,7 @@ func (e *Engine) placeDir(param, p string, dirfd int) error {
 	underPrefix := false
 	cur, err := unix.Openat(dirfd, ".", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return openError(param, p, err)
+		return OpenError(param, p, err)
 	}
 	defer func() { unix.Close(cur) }()
 	var st unix.Stat_t
@@ -108,7 +121,7 @@ func (e *Engine) placeDir(param, p string, dirfd int) error {
 		}
 		parent, err := unix.Openat(cur, "..", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC|unix.O_NOFOLLOW, 0)
 		if err != nil {
-			return openError(param, p, err)
+			return OpenError(param, p, err)
 		}
 		var pst unix.Stat_t
 		if err := unix.Fstat(parent, &pst); err != nil {
@@ -122,8 +135,8 @@ func (e *Engine) placeDir(param, p string, dirfd int) error {
 		}
 		st = pst
 	}
-	if e.Cfg.BuildPrefixes != nil && !underPrefix {
-		return errdefs.Forbidden(fmt.Sprintf("%s %s is outside MINIBOX_BUILD_PREFIXES (%s)", param, p, strings.Join(e.Cfg.BuildPrefixes, ", ")))
+	if pol.prefixes != nil && !underPrefix {
+		return errdefs.Forbidden(fmt.Sprintf("%s %s is outside MINIBOX_BUILD_PREFIXES (%s)", param, p, strings.Join(pol.prefixes, ", ")))
 	}
 	return nil
 }
@@ -131,11 +144,11 @@ func (e *Engine) placeDir(param, p string, dirfd int) error {
 // placeFD places an opened file (fd, with stat st): a directory by its own ancestry,
 // anything else by that of the directory holding it. The holding directory is found
 // from the kernel's name for fd and accepted only if its entry is that very inode.
-func (e *Engine) placeFD(param, p string, fd int, st *unix.Stat_t) error {
+func (pol Policy) placeFD(param, p string, fd int, st *unix.Stat_t) error {
 	if st.Mode&unix.S_IFMT == unix.S_IFDIR {
-		return e.placeDir(param, p, fd)
+		return pol.PlaceDir(param, p, fd)
 	}
-	real, err := fdPath(fd)
+	real, err := FDPath(fd)
 	if err != nil {
 		return err
 	}
@@ -148,43 +161,43 @@ func (e *Engine) placeFD(param, p string, fd int, st *unix.Stat_t) error {
 	if err := unix.Fstatat(dirfd, filepath.Base(real), &entry, unix.AT_SYMLINK_NOFOLLOW); err != nil || idOf(&entry) != idOf(st) {
 		return errdefs.Invalid(fmt.Sprintf("%s %s changed while it was opened", param, p))
 	}
-	return e.placeDir(param, p, dirfd)
+	return pol.PlaceDir(param, p, dirfd)
 }
 
-// openHostFile opens a daemon-host file to read (load and import ?path): absolute,
+// Open opens a daemon-host file to read (load and import ?path): absolute,
 // outside the data root, under MINIBOX_BUILD_PREFIXES when set, and a regular file
 // (a device, FIFO or directory is a 400 naming param). A FIFO or device is never
 // opened for reading: the type is checked on an O_PATH fd first.
-func (e *Engine) openHostFile(param, p string) (*os.File, int64, error) {
-	if err := CheckHostPath(param, p); err != nil {
+func (pol Policy) Open(param, p string) (*os.File, int64, error) {
+	if err := Check(param, p); err != nil {
 		return nil, 0, err
 	}
 	fd, err := unix.Open(p, unix.O_PATH|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, 0, openError(param, p, err)
+		return nil, 0, OpenError(param, p, err)
 	}
 	defer unix.Close(fd)
 	var st unix.Stat_t
 	if err := unix.Fstat(fd, &st); err != nil {
 		return nil, 0, err
 	}
-	if err := e.placeFD(param, p, fd, &st); err != nil {
+	if err := pol.placeFD(param, p, fd, &st); err != nil {
 		return nil, 0, err
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return nil, 0, errdefs.Invalid(fmt.Sprintf("%s %s is a %s; only a regular file is accepted", param, p, kindName(st.Mode)))
+		return nil, 0, errdefs.Invalid(fmt.Sprintf("%s %s is a %s; only a regular file is accepted", param, p, KindName(st.Mode)))
 	}
 	// Reopening through the fd's magic link reaches the very inode checked above.
 	f, err := os.OpenFile("/proc/self/fd/"+strconv.Itoa(fd), os.O_RDONLY, 0)
 	if err != nil {
-		return nil, 0, openError(param, p, err)
+		return nil, 0, OpenError(param, p, err)
 	}
 	return f, st.Size, nil
 }
 
-// hostTarget is a file being written on the daemon's host: a temporary file in the
+// Target is a file being written on the daemon's host: a temporary file in the
 // target's directory (held by fd), renamed over the target only when complete.
-type hostTarget struct {
+type Target struct {
 	*os.File
 	dirfd int
 	tmp   string
@@ -192,11 +205,11 @@ type hostTarget struct {
 	done  bool
 }
 
-// createHostFile starts writing p (images save ?path): its directory outside the data
+// Create starts writing p (images save ?path): its directory outside the data
 // root and under MINIBOX_BUILD_PREFIXES when set; p itself absent or a regular file
 // (a symbolic link, directory, device or FIFO there is refused, 400).
-func (e *Engine) createHostFile(param, p string) (*hostTarget, error) {
-	if err := CheckHostPath(param, p); err != nil {
+func (pol Policy) Create(param, p string) (*Target, error) {
+	if err := Check(param, p); err != nil {
 		return nil, err
 	}
 	base := filepath.Base(p)
@@ -205,7 +218,7 @@ func (e *Engine) createHostFile(param, p string) (*hostTarget, error) {
 	}
 	dirfd, err := unix.Open(filepath.Dir(p), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return nil, openError(param, filepath.Dir(p), err)
+		return nil, OpenError(param, filepath.Dir(p), err)
 	}
 	ok := false
 	defer func() {
@@ -213,7 +226,7 @@ func (e *Engine) createHostFile(param, p string) (*hostTarget, error) {
 			unix.Close(dirfd)
 		}
 	}()
-	if err := e.placeDir(param, p, dirfd); err != nil {
+	if err := pol.PlaceDir(param, p, dirfd); err != nil {
 		return nil, err
 	}
 	if err := checkTarget(param, p, dirfd, base); err != nil {
@@ -238,7 +251,7 @@ func (e *Engine) createHostFile(param, p string) (*hostTarget, error) {
 		break
 	}
 	ok = true
-	return &hostTarget{File: f, dirfd: dirfd, tmp: tmp, base: base}, nil
+	return &Target{File: f, dirfd: dirfd, tmp: tmp, base: base}, nil
 }
 
 // checkTarget accepts an absent target or a regular file to replace.
@@ -249,16 +262,16 @@ func checkTarget(param, p string, dirfd int, base string) error {
 		return nil
 	}
 	if err != nil {
-		return openError(param, p, err)
+		return OpenError(param, p, err)
 	}
 	if st.Mode&unix.S_IFMT != unix.S_IFREG {
-		return errdefs.Invalid(fmt.Sprintf("%s %s is a %s; only a new or regular file is replaced", param, p, kindName(st.Mode)))
+		return errdefs.Invalid(fmt.Sprintf("%s %s is a %s; only a new or regular file is replaced", param, p, KindName(st.Mode)))
 	}
 	return nil
 }
 
 // Commit syncs the file and renames it over the target.
-func (t *hostTarget) Commit(param, p string) error {
+func (t *Target) Commit(param, p string) error {
 	defer t.Abort()
 	if err := t.Sync(); err != nil {
 		return err
@@ -274,7 +287,7 @@ func (t *hostTarget) Commit(param, p string) error {
 }
 
 // Abort removes the temporary file unless it was committed; calling it again does nothing.
-func (t *hostTarget) Abort() {
+func (t *Target) Abort() {
 	if t.dirfd < 0 {
 		return
 	}
@@ -290,9 +303,9 @@ type randReader struct{}
 
 func (randReader) Read(b []byte) (int, error) { return unix.Getrandom(b, 0) }
 
-// sizeLimit bounds what an import or load reads (MINIBOX_MAX_IMPORT_SIZE) and stops
+// SizeLimit bounds what an import or load reads (MINIBOX_MAX_IMPORT_SIZE) and stops
 // when ctx ends; tripped tells a failure caused by the limit from others.
-type sizeLimit struct {
+type SizeLimit struct {
 	ctx     context.Context
 	r       io.Reader
 	left    int64
@@ -300,14 +313,14 @@ type sizeLimit struct {
 	tripped bool
 }
 
-func newSizeLimit(ctx context.Context, r io.Reader, limit int64) *sizeLimit {
+func NewSizeLimit(ctx context.Context, r io.Reader, limit int64) *SizeLimit {
 	if limit <= 0 {
 		limit = 1<<63 - 1
 	}
-	return &sizeLimit{ctx: ctx, r: r, left: limit, limit: limit}
+	return &SizeLimit{ctx: ctx, r: r, left: limit, limit: limit}
 }
 
-func (l *sizeLimit) Read(p []byte) (int, error) {
+func (l *SizeLimit) Read(p []byte) (int, error) {
 	if err := l.ctx.Err(); err != nil {
 		return 0, err
 	}
@@ -329,16 +342,16 @@ func (l *sizeLimit) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func (l *sizeLimit) err() error { return TooLarge(l.limit) }
+func (l *SizeLimit) err() error { return TooLarge(l.limit) }
 
 // TooLarge is the 413 of an archive over MINIBOX_MAX_IMPORT_SIZE.
 func TooLarge(limit int64) error {
 	return errdefs.New(errdefs.ErrTooLarge, fmt.Sprintf("the archive is larger than MINIBOX_MAX_IMPORT_SIZE (%d bytes)", limit))
 }
 
-// result replaces err by the limit's 413 when the limit caused it (the stores wrap
+// Result replaces err by the limit's 413 when the limit caused it (the stores wrap
 // read errors in their own kinds).
-func (l *sizeLimit) result(err error) error {
+func (l *SizeLimit) Result(err error) error {
 	if err != nil && l.tripped {
 		return l.err()
 	}

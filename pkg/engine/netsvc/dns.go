@@ -1,4 +1,4 @@
-package engine
+package netsvc
 
 import (
 	"bytes"
@@ -22,70 +22,78 @@ import (
 	"github.com/minibox/minibox/pkg/reexec"
 )
 
-// publishNames writes the name table (networks/names.json) for the embedded resolver and
+// NamesChanged tells the name table's keeper that names or addresses changed (nothing
+// before Open).
+func (s *Service) NamesChanged() {
+	if s.publishing.Load() {
+		s.PublishNames()
+	}
+}
+
+// PublishNames writes the name table (networks/names.json) for the embedded resolver and
 // makes sure one runs (or tells the running one to reload). The resolver is a process of
 // its own, so names keep resolving while no daemon runs.
-func (e *Engine) publishNames() {
-	want := e.namesReq.Add(1)
-	e.namesMu.Lock()
-	defer e.namesMu.Unlock()
-	if e.namesDone >= want {
+func (s *Service) PublishNames() {
+	want := s.namesReq.Add(1)
+	s.namesMu.Lock()
+	defer s.namesMu.Unlock()
+	if s.namesDone >= want {
 		return // a table built after this caller's change was written while it waited
 	}
-	covers := e.namesReq.Load()
-	t := e.nameTable()
+	covers := s.namesReq.Load()
+	t := s.nameTable()
 	b, _ := json.MarshalIndent(t, "", "  ")
-	if old, err := os.ReadFile(dnstable.Path(e.Root)); err != nil || !bytes.Equal(old, b) {
+	if old, err := os.ReadFile(dnstable.Path(s.cfg.Root)); err != nil || !bytes.Equal(old, b) {
 		// No fsync: every daemon start writes the table again, and a start or stop on
 		// the default bridge should not wait for the disk.
-		if err := atomicfile.Replace(dnstable.Path(e.Root), b, 0o600); err != nil {
-			e.Log.Warn("write name table", "err", err)
+		if err := atomicfile.Replace(dnstable.Path(s.cfg.Root), b, 0o600); err != nil {
+			s.log.Warn("write name table", "err", err)
 			return
 		}
 	}
-	e.namesDone = covers
-	e.ensureResolver(len(t.Networks) > 0)
+	s.namesDone = covers
+	s.ensureResolver(len(t.Networks) > 0)
 }
 
 // nameTable lists, per network (the default bridge while this daemon has it set up, and
 // each user-defined one), the running containers' names, aliases and short ids with their
 // addresses on it.
-func (e *Engine) nameTable() *dnstable.Table {
-	t := &dnstable.Table{Networks: []dnstable.Network{}, Upstream: e.upstreamDNS()}
+func (s *Service) nameTable() *dnstable.Table {
+	t := &dnstable.Table{Networks: []dnstable.Network{}, Upstream: s.upstreamDNS()}
 	byID := map[string]int{}
 	bridge := -1
-	if e.bridgeReady() {
+	if s.bridgeReady() {
 		// The resolver listens on the gateway address, which only a set-up bridge has.
 		bridge = len(t.Networks)
-		t.Networks = append(t.Networks, dnstable.Network{ID: "bridge", Gateway: network.Gateway(e.Cfg.BridgeSubnet),
-			Subnet: e.Cfg.BridgeSubnet, Names: map[string][]netip.Addr{}})
+		sub := s.cfg.BridgeSubnet
+		t.Networks = append(t.Networks, dnstable.Network{ID: "bridge", Gateway: network.Gateway(sub),
+			Subnet: sub, Names: map[string][]netip.Addr{}})
 	}
-	for _, un := range e.userNets() {
+	for _, un := range s.userNets() {
 		byID[un.rec.ID] = len(t.Networks)
 		t.Networks = append(t.Networks, dnstable.Network{ID: un.rec.ID, Gateway: un.rec.Gateway, Subnet: un.rec.Subnet, Names: map[string][]netip.Addr{}})
 	}
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
-	if bridge >= 0 {
-		e.linkNames(&t.Networks[bridge])
-	}
-	for _, c := range e.ctrs {
-		if c.shim == nil {
-			continue
-		}
+	// --link aliases on the default bridge resolve to the linked container while both
+	// run there: the running ones there, by name and id, and their links.
+	type link struct{ target, alias string }
+	var links []link
+	onBridge := map[string]netip.Addr{}
+	s.ctrs.Visit(true, func(c *Container) {
 		var addrs []netip.Addr
-		defer func() {
-			if len(addrs) > 1 {
-				t.Hosts = append(t.Hosts, addrs)
-			}
-		}()
-		if a, err := netip.ParseAddr(c.rec.IP); err == nil && bridge >= 0 && c.rec.Conf.Network == "bridge" {
+		if a, err := netip.ParseAddr(c.IP); err == nil && bridge >= 0 && c.Mode == "bridge" {
 			addrs = append(addrs, a)
 			n := &t.Networks[bridge]
-			n.Add(c.rec.Name, a)
-			n.Add(c.rec.ID[:12], a)
+			n.Add(c.Name, a)
+			n.Add(c.ID[:12], a)
+			onBridge[c.Name], onBridge[c.ID] = a, a
 		}
-		for _, ep := range c.rec.Endpoints {
+		if bridge >= 0 && c.Mode == "bridge" {
+			for _, l := range c.Links {
+				name, alias := ctrconfig.ParseLink(l)
+				links = append(links, link{strings.TrimPrefix(name, "/"), alias})
+			}
+		}
+		for _, ep := range c.Endpoints {
 			i, ok := byID[ep.NetworkID]
 			a, err := netip.ParseAddr(ep.IP)
 			if !ok || err != nil {
@@ -93,11 +101,19 @@ func (e *Engine) nameTable() *dnstable.Table {
 			}
 			addrs = append(addrs, a)
 			n := &t.Networks[i]
-			n.Add(c.rec.Name, a)
-			n.Add(c.rec.ID[:12], a)
+			n.Add(c.Name, a)
+			n.Add(c.ID[:12], a)
 			for _, al := range ep.Aliases {
 				n.Add(al, a)
 			}
+		}
+		if len(addrs) > 1 {
+			t.Hosts = append(t.Hosts, addrs)
+		}
+	})
+	for _, l := range links {
+		if a, ok := onBridge[l.target]; ok {
+			t.Networks[bridge].Add(l.alias, a)
 		}
 	}
 	return t
@@ -105,9 +121,9 @@ func (e *Engine) nameTable() *dnstable.Table {
 
 // upstreamDNS is MINIBOX_DNS_UPSTREAM, else the host's resolv.conf servers. The resolver
 // runs on the host: its loopback servers are reachable.
-func (e *Engine) upstreamDNS() []string {
-	if len(e.Cfg.DNSUpstream) > 0 {
-		return e.Cfg.DNSUpstream
+func (s *Service) upstreamDNS() []string {
+	if len(s.cfg.DNSUpstream) > 0 {
+		return s.cfg.DNSUpstream
 	}
 	b, _ := os.ReadFile("/etc/resolv.conf")
 	var out []string
@@ -125,11 +141,11 @@ func (e *Engine) upstreamDNS() []string {
 // ensureResolver starts minibox-dns (when start) unless one holds the data root's resolver
 // lock; a running one is sent SIGHUP to read the table at once (it exits when the table
 // lists no network).
-func (e *Engine) ensureResolver(start bool) {
-	dir := e.netDir()
+func (s *Service) ensureResolver(start bool) {
+	dir := s.dir()
 	lock, err := os.OpenFile(filepath.Join(dir, dnstable.LockFile), os.O_CREATE|os.O_RDWR, 0o600)
 	if err != nil {
-		e.Log.Warn("resolver lock", "err", err)
+		s.log.Warn("resolver lock", "err", err)
 		return
 	}
 	defer lock.Close()
@@ -149,86 +165,51 @@ func (e *Engine) ensureResolver(start bool) {
 	}
 	logf, err := os.OpenFile(filepath.Join(dir, "dns.log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
 	if err != nil {
-		e.Log.Warn("resolver log", "err", err)
+		s.log.Warn("resolver log", "err", err)
 		return
 	}
 	defer logf.Close()
 	// It closes its end of the pipe once it listens: the first containers may ask at once.
 	rd, wr, err := os.Pipe()
 	if err != nil {
-		e.Log.Warn("start resolver", "err", err)
+		s.log.Warn("start resolver", "err", err)
 		return
 	}
 	defer rd.Close()
-	cmd := reexec.Command("minibox-dns", []string{"--root", e.Root, "--ready-fd", "3"}, wr)
+	cmd := reexec.Command("minibox-dns", []string{"--root", s.cfg.Root, "--ready-fd", "3"}, wr)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	// Its own session: it outlives the daemon, like the shims.
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	err = cmd.Start()
 	wr.Close()
 	if err != nil {
-		e.Log.Warn("start resolver", "err", err)
+		s.log.Warn("start resolver", "err", err)
 		return
 	}
 	go cmd.Wait()
 	rd.SetReadDeadline(time.Now().Add(resolverReadyWait))
 	if _, err := rd.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
-		e.Log.Warn("resolver not ready", "pid", cmd.Process.Pid, "err", err)
+		s.log.Warn("resolver not ready", "pid", cmd.Process.Pid, "err", err)
 		return
 	}
-	e.Log.Info("resolver started", "pid", cmd.Process.Pid)
+	s.log.Info("resolver started", "pid", cmd.Process.Pid)
 }
 
 // resolverReadyWait bounds the wait for a new resolver to listen.
 const resolverReadyWait = 5 * time.Second
 
-// bridgeReady reports whether this daemon has set the default bridge up.
-func (e *Engine) bridgeReady() bool {
-	e.netMu.Lock()
-	m := e.net
-	e.netMu.Unlock()
-	return m != nil && m.Ready()
-}
-
-// dnsServers is a container's nameservers: --dns, else the embedded resolver at the
-// gateway of its first network (the default bridge's, or a user-defined one's), else nil
-// (the host's).
-func (e *Engine) dnsServers(r *Record) []string {
-	if len(r.Conf.DNS) > 0 {
-		return r.Conf.DNS
+// Nameservers is the embedded resolver's address for a container on network mode and
+// endpoints eps: the gateway of its first network (the default bridge's, or a
+// user-defined one's); nil when it has none (the host's servers then).
+func (s *Service) Nameservers(mode string, eps []Endpoint) []string {
+	if mode == "bridge" {
+		return []string{network.Gateway(s.cfg.BridgeSubnet).String()}
 	}
-	if r.Conf.Network == "bridge" {
-		return []string{network.Gateway(e.Cfg.BridgeSubnet).String()}
+	if !IsUserNetwork(mode) || len(eps) == 0 {
+		return nil
 	}
-	if !isUserNetMode(r.Conf.Network) || len(r.Endpoints) == 0 {
-		return r.Conf.DNS
-	}
-	if un := e.netByID(r.Endpoints[0].NetworkID); un != nil {
+	if un := s.byID(eps[0].NetworkID); un != nil {
 		return []string{un.rec.Gateway.String()}
 	}
-	return r.Conf.DNS
-}
-
-// linkNames adds each running container's --link aliases on the default bridge: the
-// alias resolves to the linked container while both run there. Called with cmu held.
-func (e *Engine) linkNames(n *dnstable.Network) {
-	for _, c := range e.ctrs {
-		if c.shim == nil || c.rec.Conf.Network != "bridge" {
-			continue
-		}
-		for _, l := range c.rec.Conf.Links {
-			name, alias := ctrconfig.ParseLink(l)
-			id, ok := e.names[strings.TrimPrefix(name, "/")]
-			if !ok {
-				id = name
-			}
-			t := e.ctrs[id]
-			if t == nil || t.shim == nil || t.rec.Conf.Network != "bridge" {
-				continue
-			}
-			if a, err := netip.ParseAddr(t.rec.IP); err == nil {
-				n.Add(alias, a)
-			}
-		}
-	}
+	return nil
 }

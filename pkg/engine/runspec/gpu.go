@@ -1,4 +1,4 @@
-package engine
+package runspec
 
 import (
 	"errors"
@@ -301,7 +301,7 @@ func (f *driverFinder) inRoot(fd int) (string, error) {
 
 // realPath is the host path the kernel has for fd.
 func realPath(fd int) (string, error) {
-	p, err := fdPath(fd)
+	p, err := os.Readlink("/proc/self/fd/" + strconv.Itoa(fd))
 	if err != nil {
 		return "", err
 	}
@@ -324,8 +324,8 @@ func matchAny(patterns []string, name string) bool {
 // directories; init binds it into /etc/ld.so.conf.d.
 const ldConfName = "gpu-ld.so.conf"
 
-// writeLdConf writes the loader configuration of a container that has a GPU driver.
-func writeLdConf(s *spec.Spec) error {
+// WriteLdConf writes the loader configuration of a container that has a GPU driver.
+func WriteLdConf(s *spec.Spec) error {
 	d := s.Driver
 	if d == nil || len(d.Dirs) == 0 {
 		return nil

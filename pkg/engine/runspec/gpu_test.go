@@ -1,4 +1,4 @@
-package engine
+package runspec
 
 import (
 	"os"
@@ -134,7 +134,7 @@ func TestGPUDriver(t *testing.T) {
 	}
 
 	s := &spec.Spec{Dir: t.TempDir(), Driver: d}
-	if err := writeLdConf(s); err != nil {
+	if err := WriteLdConf(s); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(s.Driver.LdConf)
