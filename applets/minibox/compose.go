@@ -300,6 +300,7 @@ func (s *ComposeStopCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 // ComposeRestartCmd is `compose restart`.
 type ComposeRestartCmd struct {
 	Timeout  *int     `short:"t" placeholder:"SECONDS" help:"Stop timeout."`
+	NoDeps   bool     `name:"no-deps" help:"Do not restart the services that depend on these with restart: true."`
 	Services []string `arg:"" optional:"" help:"Services (default: all)."`
 }
 
@@ -308,7 +309,7 @@ func (s *ComposeRestartCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.C
 	if err != nil {
 		return err
 	}
-	return r.Restart(ctx, s.Services, s.Timeout)
+	return r.Restart(ctx, s.Services, s.Timeout, s.NoDeps)
 }
 
 // ComposeRmCmd is `compose rm`.
