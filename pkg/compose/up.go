@@ -97,6 +97,33 @@ type UpOptions struct {
 	Scale                                              map[string]int
 	Services                                           []string // none: all
 	NoDeps                                             bool
+	// Listing, when set, is the daemon's containers asked for before the project was
+	// loaded (ListContainers), so that the warm shims are asked for as soon as it is.
+	Listing *Listing
+}
+
+// Listing is a listing of every container on the daemon, under way.
+type Listing struct {
+	done chan struct{}
+	m    map[string]api.ContainerSummary
+	err  error
+}
+
+// ListContainers starts listing every container: it needs no project, so a command asks
+// for it first and loads its project meanwhile.
+func ListContainers(ctx context.Context, c *client.Client) *Listing {
+	l := &Listing{done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		l.m, l.err = c.ContainerList(ctx, nil)
+	}()
+	return l
+}
+
+// Wait returns the listing once it came.
+func (l *Listing) Wait() (map[string]api.ContainerSummary, error) {
+	<-l.done
+	return l.m, l.err
 }
 
 // deps are the services s waits for and how: depends_on, and network_mode: service:x.
@@ -236,7 +263,10 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 	}
 	// One listing serves the port check (every running container) and this project's
 	// containers.
-	all, err := r.C.ContainerList(ctx, nil)
+	if o.Listing == nil {
+		o.Listing = ListContainers(ctx, r.C)
+	}
+	all, err := o.Listing.Wait()
 	if err != nil {
 		return err
 	}
