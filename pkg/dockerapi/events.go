@@ -15,6 +15,7 @@ import (
 	"github.com/minibox/minibox/pkg/api/imgconv"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/errdefs"
 	mbregistry "github.com/minibox/minibox/pkg/registry"
 )
@@ -25,7 +26,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 	now := time.Now()
 	var since, until time.Time
 	f, err := filters(ctx)
-	var ef engine.EventFilter
+	var ef events.Filter
 	if err == nil {
 		ef, err = dockerconv.EventFilter(f)
 	}
@@ -58,7 +59,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 		opCtx, cancel := s.opContext(conn)
 		defer cancel()
 		enc := json.NewEncoder(w)
-		s.eng.Events(opCtx, since, until, ef, func(ev engine.Event) error {
+		s.eng.Events(opCtx, since, until, ef, func(ev events.Event) error {
 			if err := enc.Encode(dockerconv.Event(&ev, legacy)); err != nil {
 				return err
 			}

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/logfile"
 
@@ -336,7 +337,7 @@ func (e *Engine) logDetailsOf(r *Record) string {
 	if s, _ := e.buildSpec(r, nil); s != nil {
 		env = s.Process.Env
 	}
-	return logDetails(&r.Conf, env)
+	return ctrio.LogDetails(&r.Conf, env)
 }
 
 // parseUnixTime reads seconds with an optional fraction ("1733500000.123456789", what

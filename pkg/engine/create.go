@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -55,7 +56,7 @@ func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, dura
 	if req.DBMode {
 		applyDBMode(&req)
 	}
-	e.applyLogDefaults(&req)
+	ctrio.ApplyLogDefaults(&req, e.Cfg.ContainerLog)
 	if err := e.checkShares(&req); err != nil {
 		return "", nil, err
 	}

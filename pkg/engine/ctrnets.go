@@ -9,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/network"
@@ -130,12 +129,12 @@ func (e *Engine) dnsServers(r *Record) []string {
 
 // inspectEndpoints is a container's .NetworkSettings.Networks: each network by name, with
 // its address, gateway and MAC while the container runs.
-func (e *Engine) inspectEndpoints(r *Record, running bool) map[string]api.InspectEndpoint {
+func (e *Engine) inspectEndpoints(r *Record, running bool) map[string]Endpoint {
 	c := netsvc.Container{ID: r.ID, Name: r.Name, Mode: r.Conf.Network, IP: r.IP, Bridge: r.Bridge, Endpoints: r.Endpoints}
 	views := e.nets.InspectEndpoints(&c, running)
-	out := make(map[string]api.InspectEndpoint, len(views))
+	out := make(map[string]Endpoint, len(views))
 	for name, v := range views {
-		ep := api.InspectEndpoint{NetworkID: v.NetworkID, Aliases: v.Aliases, Interface: v.Interface}
+		ep := Endpoint{NetworkID: v.NetworkID, Aliases: v.Aliases, Interface: v.Interface}
 		if v.Addr.IsValid() {
 			ep.IPAddress, ep.IPPrefixLen = v.Addr.Addr().String(), v.Addr.Bits()
 			ep.Gateway, ep.MacAddress = v.Gateway.String(), v.MAC.String()

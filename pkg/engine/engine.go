@@ -12,6 +12,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/hostprobe"
@@ -21,9 +23,9 @@ import (
 	"github.com/minibox/minibox/pkg/state"
 )
 
-// Engine is the daemon's state and services. Each area of its own (containers, networks,
-// events) keeps its fields in its own embedded struct, defined in its own file; the image
-// and build services are their own packages, embedded by pointer (imagewire.go).
+// Engine is the daemon's state and services. The containers core keeps its fields in
+// containersArea; the services are their own packages, the image and build services
+// embedded by pointer so their methods are the engine's (imagewire.go).
 type Engine struct {
 	Root  string
 	Cfg   Config
@@ -44,7 +46,10 @@ type Engine struct {
 
 	containersArea
 	nets *netsvc.Service
-	eventsArea
+
+	events *events.Bus
+	files  *ctrio.Files
+	stats  *ctrio.Sampler
 }
 
 // Skeleton is the data root's directory tree with modes; tmp/ and containers/ hold
@@ -86,6 +91,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 		return nil, err
 	}
 	e.State = st
+	e.openServices()
 	if err := e.loadContainers(); err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/oci"
@@ -104,7 +105,7 @@ func (e *Engine) CommitContainer(ctx context.Context, ref string, o CommitOption
 	img, err := e.imageService.Commit(ctx, imagesvc.Container{ID: r.ID, Name: r.Name, ImageID: r.ImageID,
 		UpperDir: filepath.Join(e.ctrDir(r.ID), "upper"), CreatedBy: strings.Join(r.Args, " "), Config: &r.Conf,
 		// The mount points of the files the engine writes for each run, as diff hides them.
-		Skip: func(p string) bool { return hiddenFromDiff["/"+p] }},
+		Skip: func(p string) bool { return ctrio.HiddenFromDiff("/" + p) }},
 		imagesvc.CommitOptions{Reference: o.Reference, Comment: o.Comment, Author: o.Author, Changes: o.Changes})
 	if err != nil {
 		return "", err

@@ -20,6 +20,7 @@ import (
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/runspec"
+	"github.com/minibox/minibox/pkg/engine/warmpool"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/network"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -262,14 +263,14 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		return err
 	}
 	var settled <-chan struct{} // this run's end is handled: cleaned up, or removed (--rm)
-	defer func() { go e.fillWarmAfter(settled) }()
-	e.startBegins()
-	defer e.startEnds()
-	ws := e.takeWarm(ctx, s)
+	defer func() { go e.warm.FillAfter(settled) }()
+	e.warm.StartBegins()
+	defer e.warm.StartEnds()
+	ws := e.warm.Take(ctx, s)
 	s.InitInCgroup = ws != nil
 	if err := s.Save(); err != nil {
 		if ws != nil {
-			e.discardWarm(ws)
+			e.warm.Discard(ws)
 		}
 		cleanup()
 		return err
@@ -357,11 +358,11 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 
 // startShim starts s's shim and init, or hands s to the warm shim ws (nil: none): then
 // init is in s's cgroup before it reads s (inCgroup).
-func (e *Engine) startShim(ctx context.Context, s *spec.Spec, ws *warmShim) (shim *shimclient.Container, inCgroup bool, err error) {
+func (e *Engine) startShim(ctx context.Context, s *spec.Spec, ws *warmpool.Pair[*shimclient.Warm]) (shim *shimclient.Container, inCgroup bool, err error) {
 	if ws != nil {
-		err = e.placeWarm(ws, s)
+		err = e.warm.Place(ws, s)
 		if err != nil {
-			e.discardWarm(ws)
+			e.warm.Discard(ws)
 		}
 	} else {
 		err = e.cg.Create(s.CgroupPath, s.Resources)
@@ -373,7 +374,7 @@ func (e *Engine) startShim(ctx context.Context, s *spec.Spec, ws *warmShim) (shi
 		e.cg.AllowAllDevices(s.CgroupPath)
 	}
 	if ws != nil {
-		shim, err = ws.w.Start(ctx, s)
+		shim, err = ws.Shim().Start(ctx, s)
 		return shim, true, err
 	}
 	shim, err = shimclient.Start(ctx, s, shimclient.StartOptions{Log: e.Log})
@@ -519,9 +520,7 @@ const reapWait = 5 * time.Second
 // container's processes and namespaces are gone), else after its cgroup could be removed.
 func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost error) {
 	r := e.snapshot(c)
-	if c.health != nil {
-		c.health.stop()
-	}
+	c.health.Stop()
 	ranFor := ex.FinishedAt.Sub(r.StartedAt)
 	exited := func(rec *Record) {
 		if err := rec.moveTo(StatusExited); err != nil {
@@ -938,7 +937,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 	}
 	e.gen++
 	e.cmu.Unlock()
-	cpuSamples.Delete(r.ID)
+	e.stats.Forget(r.ID)
 	res := &WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
 	e.recent.Store(r.ID, res)
 	time.AfterFunc(recentKeep, func() { e.recent.Delete(r.ID) })

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/spec"
@@ -31,7 +32,7 @@ func (e *Engine) buildSpec(r *Record, lower []string) (*spec.Spec, error) {
 	}
 	c := &runspec.Container{
 		ID: r.ID, Name: r.Name, Dir: e.ctrDir(r.ID), Conf: &r.Conf, Image: &r.Config, Args: r.Args,
-		Lower: lower, CgroupPath: cgroupPath(r.ID), Log: logConfigOf(&r.Conf), Mounts: mounts, Devices: devs,
+		Lower: lower, CgroupPath: cgroupPath(r.ID), Log: ctrio.LogConfig(&r.Conf), Mounts: mounts, Devices: devs,
 	}
 	s, err := runspec.Build(c, e.specHost(&r.Conf))
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -26,27 +27,75 @@ import (
 func (s *Server) containersList(ctx *fasthttp.RequestCtx) {
 	f := engine.ContainerFilter{Project: queryString(ctx, "project"), Status: queryString(ctx, "status"),
 		Name: queryString(ctx, "name"), Labels: queryStrings(ctx, "label")}
-	b, err := s.eng.ListContainersJSON(f)
-	if err != nil {
-		writeError(ctx, err)
-		return
+	// Only the unfiltered answer is cached, and so kept compressed.
+	plain := len(ctx.URI().QueryString()) == 0
+	var b []byte
+	if plain {
+		b = s.list.at(s.eng.ListGeneration())
+	}
+	if b == nil {
+		sums, gen := s.eng.Summaries(f)
+		out := make(map[string]api.ContainerSummary, len(sums))
+		for i := range sums {
+			out[sums[i].ID] = ctrview.Summary(&sums[i])
+		}
+		var err error
+		if b, err = json.Marshal(out); err != nil {
+			writeError(ctx, err)
+			return
+		}
+		if plain {
+			s.list.keep(gen, b)
+		}
 	}
 	ctx.SetContentType("application/json")
-	// Only the unfiltered answer is cached by the engine, so only it is kept compressed.
-	if len(b) >= gzipMin && len(ctx.URI().QueryString()) == 0 && ctx.Request.Header.HasAcceptEncoding("gzip") {
+	if plain && len(b) >= gzipMin && ctx.Request.Header.HasAcceptEncoding("gzip") {
 		ctx.Response.Header.SetContentEncoding("gzip")
 		ctx.Response.SetBodyRaw(s.listGzip.of(b))
 		return
 	}
-	// The engine's answer is not written to again: no copy.
+	// A cached answer is not written to again: no copy.
 	ctx.Response.SetBodyRaw(b)
+}
+
+// listCache holds the last unfiltered list answer with the engine's generation it was
+// made at: a list of a thousand containers takes far longer to encode than to send, and
+// most lists find nothing changed.
+type listCache struct {
+	last atomic.Pointer[listAnswer]
+}
+
+type listAnswer struct {
+	gen  uint64
+	body []byte
+}
+
+// at returns the answer made at generation gen, or nil.
+func (c *listCache) at(gen uint64) []byte {
+	if a := c.last.Load(); a != nil && a.gen == gen {
+		return a.body
+	}
+	return nil
+}
+
+// keep stores the answer made at gen, unless a later one is there already.
+func (c *listCache) keep(gen uint64, body []byte) {
+	for {
+		old := c.last.Load()
+		if old != nil && old.gen >= gen {
+			return
+		}
+		if c.last.CompareAndSwap(old, &listAnswer{gen: gen, body: body}) {
+			return
+		}
+	}
 }
 
 // gzipMin is the body size from which compressing a list pays for itself on loopback.
 const gzipMin = 16 << 10
 
-// gzipCache holds the compressed form of the last list answer. The engine hands back the
-// same cached slice until the list changes, so the slice's address names its version; src
+// gzipCache holds the compressed form of the last list answer. The list cache hands back
+// the same slice until the list changes, so the slice's address names its version; src
 // keeps that slice alive, so the address cannot be reused by another answer.
 type gzipCache struct {
 	mu  sync.Mutex

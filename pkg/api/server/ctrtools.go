@@ -12,6 +12,7 @@ import (
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/imgconv"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -102,7 +103,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 	if err == nil {
 		until, err = engine.ParseTime(queryString(ctx, "until"), now)
 	}
-	f := engine.EventFilter{}
+	f := events.Filter{}
 	for _, v := range ctx.QueryArgs().PeekMulti("filter") {
 		k, val, ok := strings.Cut(string(v), "=")
 		if !ok || k == "" || val == "" {
@@ -112,7 +113,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 		f[k] = append(f[k], val)
 	}
 	if err == nil {
-		err = engine.CheckEventFilter(f)
+		err = events.CheckFilter(f)
 	}
 	if err != nil {
 		writeError(ctx, err)
@@ -123,7 +124,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		enc := json.NewEncoder(w)
 		w.Flush() // the headers now: the first event may be long in coming
-		err := eng.Events(dctx, since, until, f, func(ev engine.Event) error {
+		err := eng.Events(dctx, since, until, f, func(ev events.Event) error {
 			if err := enc.Encode(api.Event{Type: ev.Type, Action: ev.Action, ID: ev.ID, Attributes: ev.Attributes, Time: ev.Time}); err != nil {
 				return err
 			}

@@ -13,6 +13,8 @@ import (
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
@@ -97,15 +99,18 @@ func (f *fakeServices) InspectContainer(ref string) (*engine.ContainerDetails, e
 	return &engine.ContainerDetails{}, f.called("InspectContainer")
 }
 
-func (f *fakeServices) ListContainersJSON(filter engine.ContainerFilter) ([]byte, error) {
-	return nil, f.called("ListContainersJSON")
+func (f *fakeServices) Summaries(filter engine.ContainerFilter) ([]engine.Summary, uint64) {
+	f.called("Summaries")
+	return nil, 0
 }
+
+func (f *fakeServices) ListGeneration() uint64 { return 0 }
 
 func (f *fakeServices) Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(api.LogLine) error) error {
 	return f.called("Logs")
 }
 
-func (f *fakeServices) Stats(ctx context.Context, refs []string) ([]api.Stats, error) {
+func (f *fakeServices) Stats(ctx context.Context, refs []string) ([]ctrio.Stats, error) {
 	return nil, f.called("Stats")
 }
 
@@ -125,8 +130,8 @@ func (f *fakeServices) ResizeExec(id string, h, w uint16) error {
 	return f.called("ResizeExec")
 }
 
-func (f *fakeServices) StatPath(ctx context.Context, ref, p string) (*engine.PathStat, error) {
-	return &engine.PathStat{}, f.called("StatPath")
+func (f *fakeServices) StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error) {
+	return &ctrio.PathStat{}, f.called("StatPath")
 }
 
 func (f *fakeServices) ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error {
@@ -245,8 +250,8 @@ func (f *fakeServices) DisconnectNetwork(ctx context.Context, netRef, ctrRef str
 	return f.called("DisconnectNetwork")
 }
 
-func (f *fakeServices) Info() api.Info {
-	return api.Info{}
+func (f *fakeServices) Info() engine.Info {
+	return engine.Info{}
 }
 
 func (f *fakeServices) DiskUsage(ctx context.Context, verbose bool) (*imagesvc.DiskUsage, error) {
@@ -261,11 +266,11 @@ func (f *fakeServices) LogDetails(ref string) (string, error) {
 	return "", f.called("LogDetails")
 }
 
-func (f *fakeServices) ContainerTop(ref string) (*engine.TopResult, error) {
-	return &engine.TopResult{}, f.called("ContainerTop")
+func (f *fakeServices) ContainerTop(ref string) (*ctrio.TopResult, error) {
+	return &ctrio.TopResult{}, f.called("ContainerTop")
 }
 
-func (f *fakeServices) ContainerChanges(ctx context.Context, ref string) ([]engine.Change, error) {
+func (f *fakeServices) ContainerChanges(ctx context.Context, ref string) ([]ctrio.Change, error) {
 	return nil, f.called("ContainerChanges")
 }
 
@@ -281,7 +286,7 @@ func (f *fakeServices) ImageHistory(ref string) ([]imagesvc.HistoryItem, error) 
 	return nil, f.called("ImageHistory")
 }
 
-func (f *fakeServices) Events(ctx context.Context, since, until time.Time, filter engine.EventFilter, emit func(engine.Event) error) error {
+func (f *fakeServices) Events(ctx context.Context, since, until time.Time, filter events.Filter, emit func(events.Event) error) error {
 	return f.called("Events")
 }
 

@@ -12,6 +12,8 @@ import (
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
@@ -41,19 +43,20 @@ type Containers interface {
 	RenameContainer(ref, name string) error
 	ResizeContainer(ref string, h, w uint16) error
 	InspectContainer(ref string) (*engine.ContainerDetails, error)
-	ListContainersJSON(f engine.ContainerFilter) ([]byte, error)
+	Summaries(f engine.ContainerFilter) ([]engine.Summary, uint64)
+	ListGeneration() uint64
 	Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(api.LogLine) error) error
 	LogDetails(ref string) (string, error)
-	Stats(ctx context.Context, refs []string) ([]api.Stats, error)
+	Stats(ctx context.Context, refs []string) ([]ctrio.Stats, error)
 	Exec(ctx context.Context, req api.ExecRequest) (*engine.ExecStarted, error)
 	InspectExec(ctx context.Context, id string, wait bool) (*api.ExecInspect, error)
 	WaitExec(ctx context.Context, id string) (int, error)
 	ResizeExec(id string, h, w uint16) error
-	StatPath(ctx context.Context, ref, p string) (*engine.PathStat, error)
+	StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error)
 	ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error
 	ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error
-	ContainerTop(ref string) (*engine.TopResult, error)
-	ContainerChanges(ctx context.Context, ref string) ([]engine.Change, error)
+	ContainerTop(ref string) (*ctrio.TopResult, error)
+	ContainerChanges(ctx context.Context, ref string) ([]ctrio.Change, error)
 	ExportContainer(ctx context.Context, ref string, w io.Writer) error
 	UpdateContainer(ref string, u engine.UpdateOptions) ([]string, error)
 	PruneContainers(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
@@ -109,10 +112,10 @@ type Networks interface {
 
 // System is the daemon as a whole: what it is, what it stores, and pruning.
 type System interface {
-	Info() api.Info
+	Info() engine.Info
 	DiskUsage(ctx context.Context, verbose bool) (*imagesvc.DiskUsage, error)
 	Prune(ctx context.Context, buildCache bool) (*prune.Report, error)
-	Events(ctx context.Context, since, until time.Time, f engine.EventFilter, emit func(engine.Event) error) error
+	Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error
 }
 
 // Services is every service the API serves.

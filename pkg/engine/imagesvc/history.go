@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/health"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/oci"
 )
@@ -72,22 +73,7 @@ func (s *Service) ImageHealthcheck(img *image.Image) *ctrconfig.Healthcheck {
 	if err != nil {
 		return nil
 	}
-	var cfg struct {
-		Config struct {
-			Healthcheck *struct {
-				Test        []string
-				Interval    int64
-				Timeout     int64
-				StartPeriod int64
-				Retries     int
-			}
-		} `json:"config"`
-	}
-	if json.Unmarshal(b, &cfg) != nil || cfg.Config.Healthcheck == nil {
-		return nil
-	}
-	h := cfg.Config.Healthcheck
-	return &ctrconfig.Healthcheck{Test: h.Test, Interval: time.Duration(h.Interval), Timeout: time.Duration(h.Timeout), StartPeriod: time.Duration(h.StartPeriod), Retries: h.Retries}
+	return health.FromImageConfig(b)
 }
 
 // dockerExtras reads Docker's OnBuild and Shell extensions from the image's config blob

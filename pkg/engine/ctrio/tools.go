@@ -1,4 +1,4 @@
-package engine
+package ctrio
 
 import (
 	"archive/tar"
@@ -8,7 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -16,9 +16,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/minibox/minibox/pkg/ctrconfig"
-	"github.com/minibox/minibox/pkg/engine/runspec"
-	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/inroot"
 )
 
@@ -30,23 +27,10 @@ type TopResult struct {
 	Processes [][]string
 }
 
-// ContainerTop lists the processes of a running container: those in its cgroup.
-func (e *Engine) ContainerTop(ref string) (*TopResult, error) {
-	c, err := e.lookup(ref)
-	if err != nil {
-		return nil, err
-	}
-	r := e.snapshot(c)
-	e.cmu.RLock()
-	running := c.shim != nil
-	e.cmu.RUnlock()
-	if !running {
-		return nil, errdefs.Conflict(fmt.Sprintf("container %s is not running", r.Name))
-	}
-	pids, err := e.cg.Pids(cgroupPath(r.ID))
-	if err != nil {
-		return nil, err
-	}
+// Top lists the processes pids (a running container's, those in its cgroup) as ps -ef
+// shows them, in PID order; one that ended meanwhile is left out.
+func Top(pids []int) *TopResult {
+	pids = slices.Clone(pids)
 	sort.Ints(pids)
 	res := &TopResult{Titles: []string{"UID", "PID", "PPID", "C", "STIME", "TTY", "TIME", "CMD"}}
 	for _, pid := range pids {
@@ -54,7 +38,7 @@ func (e *Engine) ContainerTop(ref string) (*TopResult, error) {
 			res.Processes = append(res.Processes, row)
 		}
 	}
-	return res, nil
+	return res
 }
 
 // clockTicks is USER_HZ, 100 on every Linux the kernel ABI supports for /proc.
@@ -129,19 +113,10 @@ type Change struct {
 	Path string
 }
 
-// ContainerChanges lists what the container changed in its filesystem (its overlay's
-// upper directory): A for a path the image lacks, C for one it has, D for a whiteout.
-// Sorted by path.
-func (e *Engine) ContainerChanges(ctx context.Context, ref string) ([]Change, error) {
-	c, err := e.lookup(ref)
-	if err != nil {
-		return nil, err
-	}
-	r := e.snapshot(c)
-	lower, err := e.containerLayerDirs(ctx, &r)
-	if err != nil {
-		return nil, err
-	}
+// Changes lists what a container changed in its filesystem, its overlay's upper directory
+// upper over the image's layers lower: A for a path the image lacks, C for one it has, D for
+// a whiteout. Sorted by path.
+func Changes(upper string, lower []string) ([]Change, error) {
 	var lowerFDs []int
 	for _, d := range lower {
 		if fd, err := inroot.OpenRoot(d); err == nil {
@@ -158,16 +133,16 @@ func (e *Engine) ContainerChanges(ctx context.Context, ref string) ([]Change, er
 		}
 		return false
 	}
-	upper, err := inroot.OpenRoot(filepath.Join(e.ctrDir(r.ID), "upper"))
+	upperFD, err := inroot.OpenRoot(upper)
 	if err != nil {
 		if errors.Is(err, os.ErrNotExist) {
 			return []Change{}, nil
 		}
 		return nil, err
 	}
-	defer unix.Close(upper)
+	defer unix.Close(upperFD)
 	out := []Change{}
-	err = inroot.Walk(upper, "/", func(fd int, name string, st *inroot.Stat) error {
+	err = inroot.Walk(upperFD, "/", func(fd int, name string, st *inroot.Stat) error {
 		if name == "/" {
 			return nil
 		}
@@ -193,7 +168,10 @@ func (e *Engine) ContainerChanges(ctx context.Context, ref string) ([]Change, er
 	return out, nil
 }
 
-// hiddenFromDiff are files the daemon bind-mounts over, not the container's changes.
+// HiddenFromDiff says whether the container path p is one the daemon bind-mounts over
+// for each run: not a change of the container's (diff and commit leave it out).
+func HiddenFromDiff(p string) bool { return hiddenFromDiff[p] }
+
 var hiddenFromDiff = map[string]bool{"/etc/hosts": true, "/etc/hostname": true, "/etc/resolv.conf": true}
 
 // ---- export ---------------------------------------------------------------------------
@@ -201,8 +179,8 @@ var hiddenFromDiff = map[string]bool{"/etc/hosts": true, "/etc/hostname": true, 
 // ExportContainer writes the container's filesystem as a tar (entries relative, as
 // `docker export`): the image with the container's changes, without its volumes, bind
 // mounts and kernel filesystems (their mount points are kept, empty).
-func (e *Engine) ExportContainer(ctx context.Context, ref string, w io.Writer) error {
-	return e.withRootfs(ctx, ref, func(root int) error {
+func (f *Files) ExportContainer(ctx context.Context, ref string, w io.Writer) error {
+	return f.rootfs.WithRootfs(ctx, ref, func(root int) error {
 		rootSt, err := inroot.Fstat(root, ".")
 		if err != nil {
 			return err
@@ -213,85 +191,4 @@ func (e *Engine) ExportContainer(ctx context.Context, ref string, w io.Writer) e
 		}
 		return tw.Close()
 	})
-}
-
-// ---- update ---------------------------------------------------------------------------
-
-// UpdateOptions are the limits `update` changes; nil fields stay as they are.
-type UpdateOptions struct {
-	MemoryBytes *int64
-	MemorySwap  *int64
-	CPUs        *float64
-	CPUShares   *int64
-	CPUQuota    *int64
-	CPUPeriod   *int64
-	CpusetCpus  *string
-	PidsLimit   *int64
-	Restart     *string
-}
-
-// UpdateContainer changes a container's limits and restart policy: checked as create
-// checks them, applied to the running container's cgroup at once, and kept for its next
-// starts. It returns create's warnings (limits this host cannot apply).
-func (e *Engine) UpdateContainer(ref string, u UpdateOptions) ([]string, error) {
-	c, err := e.lookup(ref)
-	if err != nil {
-		return nil, err
-	}
-	c.op.Lock()
-	defer c.op.Unlock()
-	r := e.snapshot(c)
-	set := func(dst *int64, v *int64) {
-		if v != nil {
-			*dst = *v
-		}
-	}
-	res := r.Conf.Resources
-	set(&res.Memory, u.MemoryBytes)
-	set(&res.MemorySwap, u.MemorySwap)
-	set(&res.CPUShares, u.CPUShares)
-	set(&res.CPUQuota, u.CPUQuota)
-	set(&res.CPUPeriod, u.CPUPeriod)
-	set(&res.PidsLimit, u.PidsLimit)
-	if u.CPUs != nil {
-		res.CPUs, res.CPUPercent = *u.CPUs, 0
-	}
-	if u.CpusetCpus != nil {
-		res.CpusetCpus = *u.CpusetCpus
-	}
-	if err := ctrconfig.CheckResources(&res, ctrconfig.HostOptions(), "cpuset_cpus"); err != nil {
-		return nil, err
-	}
-	restart := r.Conf.Restart
-	if u.Restart != nil {
-		name, max, err := ctrconfig.ParseRestart(*u.Restart)
-		if err != nil {
-			return nil, ctrconfig.Bad("restart", "%v", err)
-		}
-		if name != "no" && r.Conf.AutoRemove {
-			return nil, ctrconfig.Bad("restart", "%q cannot be used with --rm (auto_remove); drop one of them", *u.Restart)
-		}
-		restart = ctrconfig.RestartPolicy{Name: name, MaxRetries: max}
-	}
-	warnings := e.host.Cgroup.Warnings(runspec.Resources(&res))
-	e.cmu.RLock()
-	running := c.shim != nil
-	e.cmu.RUnlock()
-	if running {
-		res := runspec.Resources(&res)
-		if u.MemoryBytes != nil && *u.MemoryBytes == 0 {
-			res.Memory = -1 // 0 in update lifts the limit
-		}
-		if err := e.cg.Update(cgroupPath(r.ID), res); err != nil {
-			return nil, fmt.Errorf("update the running container's limits: %w", err)
-		}
-	}
-	e.update(c, func(rec *Record) {
-		rec.Conf.Resources, rec.Conf.Restart = res, restart
-	})
-	if err := e.saveState(); err != nil {
-		return nil, err
-	}
-	e.containerEvent(&r, "update", nil)
-	return warnings, nil
 }

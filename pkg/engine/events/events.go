@@ -1,4 +1,6 @@
-package engine
+// Package events is the daemon's event bus: what happened to containers, images,
+// networks and volumes, kept for a while for --since and handed to live subscribers.
+package events
 
 import (
 	"context"
@@ -24,15 +26,15 @@ type Event struct {
 
 // Object types of events.
 const (
-	EventContainer = "container"
-	EventImage     = "image"
-	EventNetwork   = "network"
-	EventVolume    = "volume"
+	Container = "container"
+	Image     = "image"
+	Network   = "network"
+	Volume    = "volume"
 )
 
-// EventFilter selects events as Docker's --filter does: each key's values are alternatives,
+// Filter selects events as Docker's --filter does: each key's values are alternatives,
 // keys are all required. Keys: type, event, container, image, network, volume, label.
-type EventFilter map[string][]string
+type Filter map[string][]string
 
 // eventKeys are the filter keys Events takes.
 var eventKeys = map[string]bool{"type": true, "event": true, "container": true, "image": true,
@@ -41,28 +43,31 @@ var eventKeys = map[string]bool{"type": true, "event": true, "container": true, 
 // eventsKept is how many past events a --since can replay (Docker keeps 256 in memory).
 const eventsKept = 1024
 
-// eventsArea is the event bus: the recent past and the live subscribers.
-type eventsArea struct {
-	evMu   sync.Mutex
-	evPast []Event
-	evSubs map[chan Event]struct{}
+// Bus is the event bus: the recent past and the live subscribers. The zero Bus is ready.
+type Bus struct {
+	mu   sync.Mutex
+	past []Event
+	subs map[chan Event]struct{}
 }
 
-// publish records ev and hands it to every subscriber (one too slow to keep up loses it,
+// New returns an empty bus.
+func New() *Bus { return &Bus{} }
+
+// Publish records ev and hands it to every subscriber (one too slow to keep up loses it,
 // rather than holding the engine up). The time is taken under the lock, so the history
 // is in time order and an event stamped before a moment is published before it: Events
 // can tell when its replay and its subscription together hold all up to until.
-func (e *Engine) publish(ev Event) {
-	e.evMu.Lock()
-	defer e.evMu.Unlock()
+func (b *Bus) Publish(ev Event) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
 	if ev.Time.IsZero() {
 		ev.Time = time.Now()
 	}
-	if len(e.evPast) >= eventsKept {
-		e.evPast = append(e.evPast[:0], e.evPast[len(e.evPast)-eventsKept/2:]...)
+	if len(b.past) >= eventsKept {
+		b.past = append(b.past[:0], b.past[len(b.past)-eventsKept/2:]...)
 	}
-	e.evPast = append(e.evPast, ev)
-	for ch := range e.evSubs {
+	b.past = append(b.past, ev)
+	for ch := range b.subs {
 		select {
 		case ch <- ev:
 		default:
@@ -70,19 +75,8 @@ func (e *Engine) publish(ev Event) {
 	}
 }
 
-func (e *Engine) containerEvent(r *Record, action string, extra map[string]string) {
-	attrs := map[string]string{"name": r.Name, "image": r.Image}
-	for k, v := range r.Conf.Labels {
-		attrs[k] = v
-	}
-	for k, v := range extra {
-		attrs[k] = v
-	}
-	e.publish(Event{Type: EventContainer, Action: action, ID: r.ID, Attributes: attrs})
-}
-
-// CheckEventFilter refuses keys Events does not know and malformed values.
-func CheckEventFilter(f EventFilter) error {
+// CheckFilter refuses keys Events does not know and malformed values.
+func CheckFilter(f Filter) error {
 	for k, vs := range f {
 		if !eventKeys[k] {
 			return invalidf("filter %q: unknown key; expected type, event, container, image, network, volume or label", k)
@@ -90,7 +84,7 @@ func CheckEventFilter(f EventFilter) error {
 		if k == "type" {
 			for _, v := range vs {
 				switch v {
-				case EventContainer, EventImage, EventNetwork, EventVolume:
+				case Container, Image, Network, Volume:
 				default:
 					return invalidf("filter type=%s: expected container, image, network or volume", v)
 				}
@@ -100,7 +94,7 @@ func CheckEventFilter(f EventFilter) error {
 	return nil
 }
 
-func (f EventFilter) match(ev *Event) bool {
+func (f Filter) match(ev *Event) bool {
 	for k, vs := range f {
 		ok := false
 		for _, v := range vs {
@@ -111,7 +105,7 @@ func (f EventFilter) match(ev *Event) bool {
 				ok = ev.Action == v
 			case "container", "image", "network", "volume":
 				ok = ev.Type == k && (ev.ID == v || ev.Attributes["name"] == v || len(v) >= 3 && strings.HasPrefix(ev.ID, v)) ||
-					k == "image" && ev.Type == EventContainer && ev.Attributes["image"] == v
+					k == "image" && ev.Type == Container && ev.Attributes["image"] == v
 			case "label":
 				lk, lv, has := strings.Cut(v, "=")
 				got, present := ev.Attributes[lk]
@@ -132,8 +126,8 @@ func (f EventFilter) match(ev *Event) bool {
 // (from the daemon's recent memory), then live ones. Zero since: only live ones; zero until:
 // until ctx ends. An until in the past ends once the past is replayed. Both bounds are
 // inclusive, to the nanosecond, as dockerd's.
-func (e *Engine) Events(ctx context.Context, since, until time.Time, f EventFilter, emit func(Event) error) error {
-	if err := CheckEventFilter(f); err != nil {
+func (b *Bus) Events(ctx context.Context, since, until time.Time, f Filter, emit func(Event) error) error {
+	if err := CheckFilter(f); err != nil {
 		return err
 	}
 	if !since.IsZero() && !until.IsZero() && until.Before(since) {
@@ -142,21 +136,21 @@ func (e *Engine) Events(ctx context.Context, since, until time.Time, f EventFilt
 	// The history and the subscription are taken under one lock: every event is in
 	// exactly one of them.
 	ch := make(chan Event, 256)
-	e.evMu.Lock()
-	if e.evSubs == nil {
-		e.evSubs = map[chan Event]struct{}{}
+	b.mu.Lock()
+	if b.subs == nil {
+		b.subs = map[chan Event]struct{}{}
 	}
-	e.evSubs[ch] = struct{}{}
+	b.subs[ch] = struct{}{}
 	var past []Event
 	if !since.IsZero() {
-		i := sort.Search(len(e.evPast), func(i int) bool { return !e.evPast[i].Time.Before(since) })
-		past = slices.Clone(e.evPast[i:])
+		i := sort.Search(len(b.past), func(i int) bool { return !b.past[i].Time.Before(since) })
+		past = slices.Clone(b.past[i:])
 	}
-	e.evMu.Unlock()
+	b.mu.Unlock()
 	defer func() {
-		e.evMu.Lock()
-		delete(e.evSubs, ch)
-		e.evMu.Unlock()
+		b.mu.Lock()
+		delete(b.subs, ch)
+		b.mu.Unlock()
 	}()
 	send := func(ev *Event) error {
 		if f.match(ev) {
@@ -179,7 +173,7 @@ func (e *Engine) Events(ctx context.Context, since, until time.Time, f EventFilt
 			defer t.Stop()
 			end = t.C
 		} else {
-			return e.drainUntil(ch, until, send)
+			return b.drainUntil(ch, until, send)
 		}
 	}
 	for {
@@ -187,7 +181,7 @@ func (e *Engine) Events(ctx context.Context, since, until time.Time, f EventFilt
 		case <-ctx.Done():
 			return nil
 		case <-end:
-			return e.drainUntil(ch, until, send)
+			return b.drainUntil(ch, until, send)
 		case ev := <-ch:
 			if !until.IsZero() && ev.Time.After(until) {
 				return nil
@@ -200,12 +194,12 @@ func (e *Engine) Events(ctx context.Context, since, until time.Time, f EventFilt
 }
 
 // drainUntil emits what the subscription already holds up to until, once until has
-// passed. Publishing stamps and sends under evMu, so what ch holds under it is every
+// passed. Publishing stamps and sends under mu, so what ch holds under it is every
 // event stamped up to until that the replay did not have: ending at the timer alone
 // could leave some behind, as select picks at random among ready cases.
-func (e *Engine) drainUntil(ch chan Event, until time.Time, send func(*Event) error) error {
+func (b *Bus) drainUntil(ch chan Event, until time.Time, send func(*Event) error) error {
 	var held []Event
-	e.evMu.Lock()
+	b.mu.Lock()
 	for more := true; more; {
 		select {
 		case ev := <-ch:
@@ -214,7 +208,7 @@ func (e *Engine) drainUntil(ch chan Event, until time.Time, send func(*Event) er
 			more = false
 		}
 	}
-	e.evMu.Unlock()
+	b.mu.Unlock()
 	for i := range held {
 		if held[i].Time.After(until) {
 			break

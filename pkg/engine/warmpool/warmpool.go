@@ -1,4 +1,7 @@
-package engine
+// Package warmpool keeps shims started ahead of their containers, each holding an init
+// already cloned into fresh namespaces (and, on cgroup v1, in a cgroup of its own), so that
+// a start takes one instead of paying for two process starts and a cgroup migration.
+package warmpool
 
 import (
 	"context"
@@ -6,17 +9,48 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"log/slog"
 	"runtime"
 	"strings"
 	"sync"
 	"time"
 
 	"github.com/minibox/minibox/pkg/ns"
-	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
-// warmPool keeps shims started ahead of their containers (shimclient.Warm), each holding an
+// Shim is a warm shim as the pool handles it: its init's PID (moved into a cgroup), and
+// Close to end one that is not used.
+type Shim interface {
+	PID() int
+	Close()
+}
+
+// Cgroups is what the pool does with cgroups: the warm inits' own on v1, renamed or
+// left for the container's.
+type Cgroups interface {
+	Version() int
+	Create(path string, r spec.Resources) error
+	Update(path string, r spec.Resources) error
+	Add(path string, pid int) error
+	Rename(from, to string) error
+	Remove(path string) error
+	Children(path string) ([]string, error)
+}
+
+// Config is what a pool needs.
+type Config[S Shim] struct {
+	// Size is how many pairs the pool keeps once wanted; 0 turns it off.
+	Size int
+	// Root names the pool's cgroups, so that daemons of other data roots leave them be.
+	Root    string
+	Cgroups Cgroups
+	// StartShim starts one warm shim.
+	StartShim func(ctx context.Context) (S, error)
+	Log       *slog.Logger
+}
+
+// Pool keeps shims started ahead of their containers (shimclient.Warm), each holding an
 // init already cloned into fresh namespaces and, on cgroup v1, already in a cgroup of its
 // own. A start that takes one renames that cgroup to the container's instead of moving init
 // into a new one (a migration waits for a kernel RCU grace period, ~8 ms here), and spares
@@ -26,16 +60,17 @@ import (
 // runs no containers pays nothing for it. A client about to start several containers at
 // once (compose up) announces them (Prewarm): the pool then fills up to that many while the
 // client still creates them, so that each start finds a pair instead of paying a cold one.
-type warmPool struct {
+type Pool[S Shim] struct {
+	cfg     Config[S]
 	mu      sync.Mutex
-	idle    []*warmShim
+	idle    []*Pair[S]
 	filling int
 	waiting int           // starts waiting for a fill in flight, each for one of its own
 	filled  chan struct{} // closed (and replaced) whenever a fill ends
 	wanted  bool
 	closed  bool
 	// announced is how many announced starts have not taken their pair yet, until
-	// announcedUntil; the pool's size is the larger of it and Cfg.WarmShims.
+	// announcedUntil; the pool's size is the larger of it and cfg.Size.
 	announced      int
 	announcedUntil time.Time
 	// starting counts starts in flight; refills wait while they keep every CPU busy
@@ -45,9 +80,18 @@ type warmPool struct {
 	deferred bool
 }
 
-type warmShim struct {
-	w      *shimclient.Warm
+// Pair is a warm shim and its init, taken from the pool for one start.
+type Pair[S Shim] struct {
+	shim   S
 	cgroup string // its own cgroup, renamed to the container's when taken; "" on v2
+}
+
+// Shim is the pair's shim, to hand the container to.
+func (ws *Pair[S]) Shim() S { return ws.shim }
+
+// New returns a pool that fills once a start could have used it.
+func New[S Shim](cfg Config[S]) *Pool[S] {
+	return &Pool[S]{cfg: cfg}
 }
 
 // How long a start waits for a warm shim being made before making its own (a fill takes
@@ -67,21 +111,20 @@ const maxAnnounced = 32
 // not come by then (the client failed, or its containers do not fit a warm pair) leave.
 const announceFor = 30 * time.Second
 
-// warmCgroupPrefix names this daemon's warm cgroups: daemons on one host (tests) must not
+// cgroupPrefix names this daemon's warm cgroups: daemons on one host (tests) must not
 // take or remove each other's.
-func (e *Engine) warmCgroupPrefix() string {
-	sum := sha256.Sum256([]byte(e.Root))
+func (p *Pool[S]) cgroupPrefix() string {
+	sum := sha256.Sum256([]byte(p.cfg.Root))
 	return "minibox/warm-" + hex.EncodeToString(sum[:4]) + "-"
 }
 
-// takeWarm returns a warm shim for s, or nil: s does not fit one (user namespace, host
+// Take returns a warm pair for s, or nil: s does not fit one (user namespace, host
 // network), the pool is off, or none is ready soon enough.
-func (e *Engine) takeWarm(ctx context.Context, s *spec.Spec) *warmShim {
+func (p *Pool[S]) Take(ctx context.Context, s *spec.Spec) *Pair[S] {
 	// A shareable /dev/shm is mounted on the host after a warm init copied its mounts.
-	if e.Cfg.WarmShims <= 0 || !ns.FitsWarm(s) || s.ShmPath != "" && s.ShmPath != "/dev/shm" {
+	if p == nil || p.cfg.Size <= 0 || !ns.FitsWarm(s) || s.ShmPath != "" && s.ShmPath != "/dev/shm" {
 		return nil
 	}
-	p := &e.warm
 	t0 := time.Now()
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -97,13 +140,13 @@ func (e *Engine) takeWarm(ctx context.Context, s *spec.Spec) *warmShim {
 		if n := len(p.idle); n > 0 {
 			ws := p.idle[n-1]
 			p.idle = p.idle[:n-1]
-			e.Log.Debug("warm shim taken", "waited", time.Since(t0), "left", n-1)
+			p.cfg.Log.Debug("warm shim taken", "waited", time.Since(t0), "left", n-1)
 			return ws
 		}
 		// Each fill in flight is waited for by one start at most: the others start cold
 		// at once rather than queue behind a pair that another start takes.
 		if p.filling <= p.waiting || p.closed {
-			e.Log.Debug("no warm shim", "waited", time.Since(t0), "filling", p.filling)
+			p.cfg.Log.Debug("no warm shim", "waited", time.Since(t0), "filling", p.filling)
 			return nil
 		}
 		filled := p.filled
@@ -116,7 +159,7 @@ func (e *Engine) takeWarm(ctx context.Context, s *spec.Spec) *warmShim {
 		case <-deadline.C:
 			p.mu.Lock()
 			p.waiting--
-			e.Log.Debug("no warm shim", "waited", time.Since(t0), "filling", p.filling)
+			p.cfg.Log.Debug("no warm shim", "waited", time.Since(t0), "filling", p.filling)
 			return nil
 		case <-ctx.Done():
 			p.mu.Lock()
@@ -128,55 +171,58 @@ func (e *Engine) takeWarm(ctx context.Context, s *spec.Spec) *warmShim {
 
 // Prewarm announces n starts about to come: the pool fills up to n pairs now (when it is
 // on), and goes back to its size as they are taken or once announceFor has passed.
-func (e *Engine) Prewarm(n int) {
-	if e.Cfg.WarmShims <= 0 || n <= 0 {
+func (p *Pool[S]) Prewarm(n int) {
+	if p == nil || p.cfg.Size <= 0 || n <= 0 {
 		return
 	}
-	p := &e.warm
 	p.mu.Lock()
 	p.wanted = true
 	p.announced = min(max(p.announced, n), maxAnnounced)
 	p.announcedUntil = time.Now().Add(announceFor)
 	p.mu.Unlock()
-	e.fillWarm()
-	time.AfterFunc(announceFor+time.Second, e.shrinkWarm)
+	p.fill()
+	time.AfterFunc(announceFor+time.Second, p.shrink)
 }
 
 // size is how many pairs the pool holds: its configured size, or more while announced
 // starts are to come. p.mu is held.
-func (e *Engine) warmSize(p *warmPool) int {
+func (p *Pool[S]) size() int {
 	if p.announced > 0 && time.Now().After(p.announcedUntil) {
 		p.announced = 0
 	}
-	return max(e.Cfg.WarmShims, p.announced)
+	return max(p.cfg.Size, p.announced)
 }
 
-// shrinkWarm ends the idle pairs above the pool's size once an announcement is over.
-func (e *Engine) shrinkWarm() {
-	p := &e.warm
+// shrink ends the idle pairs above the pool's size once an announcement is over.
+func (p *Pool[S]) shrink() {
 	p.mu.Lock()
-	var extra []*warmShim
-	if n := e.warmSize(p); len(p.idle) > n {
+	var extra []*Pair[S]
+	if n := p.size(); len(p.idle) > n {
 		extra = append(extra, p.idle[n:]...)
 		p.idle = p.idle[:n]
 	}
 	p.mu.Unlock()
 	for _, ws := range extra {
-		e.discardWarm(ws)
+		p.Discard(ws)
 	}
 }
 
-// startBegins and startEnds count a start in flight; the last of a burst that kept
+// StartBegins and StartEnds count a start in flight; the last of a burst that kept
 // every CPU busy runs the refill it put off.
-func (e *Engine) startBegins() {
-	p := &e.warm
+func (p *Pool[S]) StartBegins() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	p.starting++
 	p.mu.Unlock()
 }
 
-func (e *Engine) startEnds() {
-	p := &e.warm
+// StartEnds: see StartBegins.
+func (p *Pool[S]) StartEnds() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	p.starting--
 	refill := p.deferred && p.starting < runtime.NumCPU()
@@ -185,16 +231,19 @@ func (e *Engine) startEnds() {
 	}
 	p.mu.Unlock()
 	if refill {
-		e.fillWarm()
+		p.fill()
 	}
 }
 
-// fillWarmAfter tops the pool up once a start is over: once its container's end has been
+// FillAfter tops the pool up once a start is over: once its container's end has been
 // handled (settled: cleaned up, or removed for --rm), or it has run for warmAfter. Making
 // a warm shim holds the kernel's cgroup mutex for a grace period (the join) and the mount
 // namespace lock (the clone), which a short-lived container's cleanup and removal would
 // otherwise wait out. settled is nil when the start failed.
-func (e *Engine) fillWarmAfter(settled <-chan struct{}) {
+func (p *Pool[S]) FillAfter(settled <-chan struct{}) {
+	if p == nil {
+		return
+	}
 	if settled != nil {
 		t := time.NewTimer(warmAfter)
 		select {
@@ -203,15 +252,14 @@ func (e *Engine) fillWarmAfter(settled <-chan struct{}) {
 		}
 		t.Stop()
 	}
-	e.fillWarm()
+	p.fill()
 }
 
 // warmAfter is how long a start waits for its container to end before refilling the pool.
 const warmAfter = 100 * time.Millisecond
 
-// fillWarm tops the pool up in the background, once it is wanted.
-func (e *Engine) fillWarm() {
-	p := &e.warm
+// fill tops the pool up in the background, once it is wanted.
+func (p *Pool[S]) fill() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.wanted || p.closed {
@@ -226,31 +274,30 @@ func (e *Engine) fillWarm() {
 		p.deferred = true
 		return
 	}
-	for len(p.idle)+p.filling < e.warmSize(p) {
+	for len(p.idle)+p.filling < p.size() {
 		p.filling++
-		go e.makeWarm()
+		go p.make()
 	}
 }
 
-func (e *Engine) makeWarm() {
+func (p *Pool[S]) make() {
 	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	ws, err := e.newWarm(ctx)
+	ws, err := p.newPair(ctx)
 	if err != nil {
-		e.Log.Warn("warm shim", "err", err)
+		p.cfg.Log.Warn("warm shim", "err", err)
 	}
-	p := &e.warm
 	p.mu.Lock()
 	if ws != nil && p.closed {
 		p.mu.Unlock()
-		e.discardWarm(ws) // before the fill counts as done: closeWarm waits for it
+		p.Discard(ws) // before the fill counts as done: Close waits for it
 		p.mu.Lock()
 		ws = nil
 	}
 	if ws != nil {
 		p.idle = append(p.idle, ws)
-		e.Log.Debug("warm shim made", "took", time.Since(t0))
+		p.cfg.Log.Debug("warm shim made", "took", time.Since(t0))
 	}
 	p.filling = max(p.filling-1, 0)
 	close(p.filled)
@@ -258,58 +305,62 @@ func (e *Engine) makeWarm() {
 	p.mu.Unlock()
 }
 
-func (e *Engine) newWarm(ctx context.Context) (*warmShim, error) {
-	w, err := shimclient.StartWarm(ctx, e.ctrDir(""), shimclient.StartOptions{Log: e.Log})
+func (p *Pool[S]) newPair(ctx context.Context) (*Pair[S], error) {
+	w, err := p.cfg.StartShim(ctx)
 	if err != nil {
 		return nil, err
 	}
-	ws := &warmShim{w: w}
-	if e.cg.Version() != 1 {
+	ws := &Pair[S]{shim: w}
+	cg := p.cfg.Cgroups
+	if cg.Version() != 1 {
 		return ws, nil // v2 cannot rename: the start moves init into its cgroup
 	}
-	ws.cgroup = e.warmCgroupPrefix() + rand.Text()[:12]
-	if err := e.cg.Create(ws.cgroup, spec.Resources{}); err != nil {
-		e.discardWarm(ws)
+	ws.cgroup = p.cgroupPrefix() + rand.Text()[:12]
+	if err := cg.Create(ws.cgroup, spec.Resources{}); err != nil {
+		p.Discard(ws)
 		return nil, err
 	}
-	if err := e.cg.Add(ws.cgroup, w.PID()); err != nil {
-		e.discardWarm(ws)
+	if err := cg.Add(ws.cgroup, w.PID()); err != nil {
+		p.Discard(ws)
 		return nil, err
 	}
 	return ws, nil
 }
 
-// placeWarm puts a taken warm init into s's cgroup, limits applied: a rename on v1, a new
+// Place puts a taken warm init into s's cgroup, limits applied: a rename on v1, a new
 // cgroup and a move otherwise (or when the rename fails).
-func (e *Engine) placeWarm(ws *warmShim, s *spec.Spec) error {
+func (p *Pool[S]) Place(ws *Pair[S], s *spec.Spec) error {
+	cg := p.cfg.Cgroups
 	if ws.cgroup != "" {
-		err := e.cg.Rename(ws.cgroup, s.CgroupPath)
+		err := cg.Rename(ws.cgroup, s.CgroupPath)
 		if err == nil {
 			ws.cgroup = ""
-			return e.cg.Update(s.CgroupPath, s.Resources)
+			return cg.Update(s.CgroupPath, s.Resources)
 		}
-		e.Log.Warn("warm cgroup", "err", err)
+		p.cfg.Log.Warn("warm cgroup", "err", err)
 	}
-	if err := e.cg.Create(s.CgroupPath, s.Resources); err != nil {
+	if err := cg.Create(s.CgroupPath, s.Resources); err != nil {
 		return err
 	}
-	return e.cg.Add(s.CgroupPath, ws.w.PID())
+	return cg.Add(s.CgroupPath, ws.shim.PID())
 }
 
-// discardWarm ends an unused warm shim and removes its cgroup once its init has left it.
-func (e *Engine) discardWarm(ws *warmShim) {
-	ws.w.Close()
+// Discard ends an unused warm shim and removes its cgroup once its init has left it.
+func (p *Pool[S]) Discard(ws *Pair[S]) {
+	ws.shim.Close()
 	if ws.cgroup != "" {
-		if err := e.cg.Remove(ws.cgroup); err != nil {
-			e.Log.Warn("remove warm cgroup", "err", err)
+		if err := p.cfg.Cgroups.Remove(ws.cgroup); err != nil {
+			p.cfg.Log.Warn("remove warm cgroup", "err", err)
 		}
 	}
 }
 
-// closeWarm ends the pool (daemon shutdown): the idle shims go, and fills in flight
+// Close ends the pool (daemon shutdown): the idle shims go, and fills in flight
 // discard what they make (waited for a while, so that their cgroups go too).
-func (e *Engine) closeWarm() {
-	p := &e.warm
+func (p *Pool[S]) Close() {
+	if p == nil {
+		return
+	}
 	p.mu.Lock()
 	p.closed = true
 	idle := p.idle
@@ -331,28 +382,28 @@ func (e *Engine) closeWarm() {
 	var wg sync.WaitGroup
 	for _, ws := range idle {
 		wg.Add(1)
-		go func() { defer wg.Done(); e.discardWarm(ws) }()
+		go func() { defer wg.Done(); p.Discard(ws) }()
 	}
 	wg.Wait()
 }
 
-// removeStaleWarm removes the warm cgroups a previous daemon on this data root left (killed:
+// RemoveStale removes the warm cgroups a previous daemon on this data root left (killed:
 // its warm shims saw their channel close and exited).
-func (e *Engine) removeStaleWarm() {
-	prefix := e.warmCgroupPrefix()
+func (p *Pool[S]) RemoveStale() {
+	prefix := p.cgroupPrefix()
 	parent, base, _ := strings.Cut(prefix, "/")
-	kids, err := e.cg.Children(parent)
+	kids, err := p.cfg.Cgroups.Children(parent)
 	if err != nil {
-		e.Log.Warn("list warm cgroups", "err", err)
+		p.cfg.Log.Warn("list warm cgroups", "err", err)
 		return
 	}
 	var errs []error
 	for _, k := range kids {
 		if strings.HasPrefix(k, base) {
-			errs = append(errs, e.cg.Remove(parent+"/"+k))
+			errs = append(errs, p.cfg.Cgroups.Remove(parent+"/"+k))
 		}
 	}
 	if err := errors.Join(errs...); err != nil {
-		e.Log.Warn("remove stale warm cgroups", "err", err)
+		p.cfg.Log.Warn("remove stale warm cgroups", "err", err)
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package events
 
 import (
 	"context"
@@ -9,10 +9,10 @@ import (
 )
 
 // collect runs Events; each emit takes at least slow (a client that reads slowly).
-func collect(t *testing.T, e *Engine, since, until time.Time, f EventFilter, slow time.Duration) []Event {
+func collect(t *testing.T, b *Bus, since, until time.Time, f Filter, slow time.Duration) []Event {
 	t.Helper()
 	var got []Event
-	if err := e.Events(context.Background(), since, until, f, func(ev Event) error {
+	if err := b.Events(context.Background(), since, until, f, func(ev Event) error {
 		got = append(got, ev)
 		if slow > 0 {
 			time.Sleep(slow)
@@ -27,11 +27,11 @@ func collect(t *testing.T, e *Engine, since, until time.Time, f EventFilter, slo
 // The replay bounds are inclusive to the nanosecond, as dockerd's: an until equal to an
 // event's time keeps it, one a nanosecond before drops it.
 func TestEventsReplayBounds(t *testing.T) {
-	e := &Engine{}
+	b := New()
 	for _, name := range []string{"a", "b", "c"} {
-		e.publish(Event{Type: EventVolume, Action: "create", ID: name, Attributes: map[string]string{"name": name}})
+		b.Publish(Event{Type: Volume, Action: "create", ID: name, Attributes: map[string]string{"name": name}})
 	}
-	past := append([]Event(nil), e.evPast...)
+	past := append([]Event(nil), b.past...)
 	for i := 1; i < len(past); i++ {
 		if past[i].Time.Before(past[i-1].Time) {
 			t.Fatalf("history out of time order: %v after %v", past[i].Time, past[i-1].Time)
@@ -54,18 +54,18 @@ func TestEventsReplayBounds(t *testing.T) {
 		{past[2].Time.Add(time.Nanosecond), past[2].Time.Add(time.Nanosecond), ""},
 	}
 	for _, c := range cases {
-		if got := ids(collect(t, e, c.since, c.until, EventFilter{}, 0)); got != c.want {
+		if got := ids(collect(t, b, c.since, c.until, Filter{}, 0)); got != c.want {
 			t.Errorf("since %v until %v: got %q, want %q", c.since, c.until, got, c.want)
 		}
 	}
-	if got := ids(collect(t, e, past[0].Time, past[2].Time, EventFilter{"volume": {"b"}}, 0)); got != "b" {
+	if got := ids(collect(t, b, past[0].Time, past[2].Time, Filter{"volume": {"b"}}, 0)); got != "b" {
 		t.Errorf("filter volume=b: got %q", got)
 	}
 	// The docker CLI sends --until 0s as whole seconds, now rounded down: what happened
 	// since the start of the current second is not replayed (by dockerd either). A
 	// script that wants all of its events takes until with a fraction.
 	if sec := past[2].Time.Truncate(time.Second); !sec.Equal(past[2].Time) {
-		for _, ev := range collect(t, e, past[0].Time.Truncate(time.Second), sec, EventFilter{}, 0) {
+		for _, ev := range collect(t, b, past[0].Time.Truncate(time.Second), sec, Filter{}, 0) {
 			if ev.Time.After(sec) {
 				t.Errorf("until %v (whole seconds) replayed %s at %v", sec, ev.ID, ev.Time)
 			}
@@ -78,7 +78,7 @@ func TestEventsReplayBounds(t *testing.T) {
 // whether it was in the history, in the subscription when the timer fired, or live.
 // The stream reads slowly, so events wait in its subscription when until comes.
 func TestEventsUntilHandOff(t *testing.T) {
-	e := &Engine{}
+	b := New()
 	for round := 0; round < 20; round++ {
 		since := time.Now()
 		until := since.Add(5 * time.Millisecond)
@@ -90,21 +90,21 @@ func TestEventsUntilHandOff(t *testing.T) {
 			go func() {
 				defer wg.Done()
 				for n := 0; n < 50; n++ {
-					e.publish(Event{Type: EventContainer, Action: "start", ID: fmt.Sprintf("r%d-w%d-%d", round, w, n)})
+					b.Publish(Event{Type: Container, Action: "start", ID: fmt.Sprintf("r%d-w%d-%d", round, w, n)})
 					time.Sleep(200 * time.Microsecond)
 				}
 			}()
 		}
-		got := collect(t, e, since, until, EventFilter{}, 100*time.Microsecond)
+		got := collect(t, b, since, until, Filter{}, 100*time.Microsecond)
 		wg.Wait()
-		e.evMu.Lock()
+		b.mu.Lock()
 		var want []Event
-		for _, ev := range e.evPast {
+		for _, ev := range b.past {
 			if !ev.Time.Before(since) && !ev.Time.After(until) {
 				want = append(want, ev)
 			}
 		}
-		e.evMu.Unlock()
+		b.mu.Unlock()
 		seen := map[string]int{}
 		for _, ev := range got {
 			seen[ev.ID]++
@@ -117,29 +117,6 @@ func TestEventsUntilHandOff(t *testing.T) {
 				t.Fatalf("round %d: %s (at %v, until %v) emitted %d times, want once; %d of %d emitted",
 					round, ev.ID, ev.Time, until, seen[ev.ID], len(got), len(want))
 			}
-		}
-	}
-}
-
-// Docker's clients send since and until as seconds with nine digits of fraction; the
-// time read must be that nanosecond, not the nearest float64.
-func TestParseTimeUnixExact(t *testing.T) {
-	now := time.Now()
-	for in, want := range map[string]time.Time{
-		"1796584829.034078273":  time.Unix(1796584829, 34078273),
-		"1796584829.999999999":  time.Unix(1796584829, 999999999),
-		"1796584829":            time.Unix(1796584829, 0),
-		"1796584829.5":          time.Unix(1796584829, 500000000),
-		"1796584829.0340782739": time.Unix(1796584829, 34078273),
-	} {
-		got, err := ParseTime(in, now)
-		if err != nil || !got.Equal(want) {
-			t.Errorf("ParseTime(%q) = %v, %v; want %v", in, got, err, want)
-		}
-	}
-	for _, bad := range []string{".5", "17965x", "1796584829.-5"} {
-		if got, err := ParseTime(bad, now); err == nil {
-			t.Errorf("ParseTime(%q) = %v, want an error", bad, got)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package ctrio
 
 import (
 	"net/url"
@@ -10,10 +10,9 @@ import (
 	"github.com/minibox/minibox/pkg/logfile"
 )
 
-// applyLogDefaults writes the daemon's log driver and rotation into a new container's
-// request, so that it keeps them whatever later daemons default to.
-func (e *Engine) applyLogDefaults(req *ctrconfig.Config) {
-	d := e.Cfg.ContainerLog
+// ApplyLogDefaults writes the daemon's log driver and rotation d into a new container's
+// configuration, so that it keeps them whatever later daemons default to.
+func ApplyLogDefaults(req *ctrconfig.Config, d logfile.Config) {
 	if d.Driver == "" {
 		d.Driver = logfile.DriverLocal
 	}
@@ -38,9 +37,9 @@ func (e *Engine) applyLogDefaults(req *ctrconfig.Config) {
 	}
 }
 
-// logConfigOf is the shim's view of a container's log. A record from before log drivers
+// LogConfig is the shim's view of a container's log. A record from before log drivers
 // has no driver: its shim wrote JSON lines, and so does the next one.
-func logConfigOf(req *ctrconfig.Config) logfile.Config {
+func LogConfig(req *ctrconfig.Config) logfile.Config {
 	c := logfile.Config{Driver: req.LogDriver}
 	if c.Driver == "" {
 		c.Driver = logfile.DriverJSON
@@ -57,10 +56,10 @@ func logConfigOf(req *ctrconfig.Config) logfile.Config {
 	return c
 }
 
-// logDetails is what `logs --details` shows before each line: the labels and variables
+// LogDetails is what `logs --details` shows before each line: the labels and variables
 // that --log-opt labels=... and env=... name, as Docker prints them (key=value, sorted,
 // comma-separated, values URL-escaped); "" when none.
-func logDetails(req *ctrconfig.Config, env []string) string {
+func LogDetails(req *ctrconfig.Config, env []string) string {
 	attrs := map[string]string{}
 	for _, k := range splitNames(req.LogOpts["labels"]) {
 		if v, ok := req.Labels[k]; ok {

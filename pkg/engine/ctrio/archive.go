@@ -1,4 +1,7 @@
-package engine
+// Package ctrio reads a container's files and figures for the daemon: cp's stat, archive
+// and extract and export (through pkg/inroot, from an fd of its root), diff, top, stats, and
+// what its logs are kept and shown with.
+package ctrio
 
 import (
 	"archive/tar"
@@ -9,7 +12,6 @@ import (
 	"io/fs"
 	"os"
 	"path"
-	"path/filepath"
 	"runtime"
 
 	"golang.org/x/sys/unix"
@@ -30,45 +32,38 @@ type PathStat struct {
 	LinkTarget string      `json:"linkTarget"`
 }
 
-// withRootfs runs fn with an O_PATH fd of the container's root filesystem: a running
-// container's through /proc/<pid>/root; a stopped one's overlay mounted in a private mount
-// namespace of a locked thread that dies afterwards, so nothing is ever mounted on the
-// host. Every path fn takes from the container must be resolved from that fd (package
-// inroot), never joined onto a host path: the container may swap its directories for
-// symlinks at any moment.
-func (e *Engine) withRootfs(ctx context.Context, ref string, fn func(root int) error) error {
-	c, err := e.lookup(ref)
+// Rootfs opens a container's root filesystem for fn, as an O_PATH fd: the engine knows
+// whether it runs (then through /proc/<pid>/root, RunningRootfs) or not (then its overlay
+// mounted privately, StoppedRootfs), and holds the container still meanwhile. Every path
+// fn takes from the container must be resolved from that fd (package inroot), never
+// joined onto a host path: the container may swap its directories for symlinks at any
+// moment.
+type Rootfs interface {
+	WithRootfs(ctx context.Context, ref string, fn func(root int) error) error
+}
+
+// Files reads and writes a container's files: cp's stat, archive and extract, and export.
+type Files struct {
+	rootfs Rootfs
+}
+
+// NewFiles returns the file operations on the containers rootfs opens.
+func NewFiles(rootfs Rootfs) *Files { return &Files{rootfs: rootfs} }
+
+// RunningRootfs runs fn with an O_PATH fd of the root of the running process pid.
+func RunningRootfs(pid int, fn func(root int) error) error {
+	root, err := inroot.OpenRoot(fmt.Sprintf("/proc/%d/root", pid))
 	if err != nil {
 		return err
 	}
-	c.op.Lock()
-	defer c.op.Unlock()
-	e.cmu.RLock()
-	shim := c.shim
-	e.cmu.RUnlock()
-	if shim != nil {
-		root, err := inroot.OpenRoot(fmt.Sprintf("/proc/%d/root", shim.PID()))
-		if err != nil {
-			return err
-		}
-		defer unix.Close(root)
-		return fn(root)
-	}
-	r := e.snapshot(c)
-	lower, err := e.containerLayerDirs(ctx, &r)
-	if err != nil {
-		return err
-	}
-	mounts, err := e.vols.SpecMounts(r.Mounts)
-	if err != nil {
-		return err
-	}
-	dir := e.ctrDir(r.ID)
-	target, err := os.MkdirTemp(filepath.Join(e.Root, "tmp"), "cp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(target)
+	defer unix.Close(root)
+	return fn(root)
+}
+
+// StoppedRootfs runs fn with an O_PATH fd of a stopped container's filesystem: rootfs's
+// overlay and the mounts (tmpfs left out) mounted on target, in a private mount namespace
+// of a locked thread that dies afterwards, so nothing is ever mounted on the host.
+func StoppedRootfs(rootfs spec.Rootfs, mounts []spec.Mount, target string, fn func(root int) error) error {
 	errc := make(chan error, 1)
 	go func() {
 		runtime.LockOSThread() // never unlocked: the thread and its mount namespace die with us
@@ -79,8 +74,6 @@ func (e *Engine) withRootfs(ctx context.Context, ref string, fn func(root int) e
 			if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
 				return err
 			}
-			rootfs := spec.Rootfs{Lower: lower, Upper: filepath.Join(dir, "upper"), Work: filepath.Join(dir, "work"),
-				Volatile: r.Conf.AutoRemove}
 			if rootfs.Volatile {
 				os.RemoveAll(mount.VolatileMarker(rootfs)) // as init does: this upper needs no crash guard
 			}
@@ -141,9 +134,9 @@ func statOf(fd int, name string) (*PathStat, error) {
 }
 
 // StatPath describes a path in the container.
-func (e *Engine) StatPath(ctx context.Context, ref, p string) (*PathStat, error) {
+func (f *Files) StatPath(ctx context.Context, ref, p string) (*PathStat, error) {
 	var st *PathStat
-	err := e.withRootfs(ctx, ref, func(root int) error {
+	err := f.rootfs.WithRootfs(ctx, ref, func(root int) error {
 		fd, err := openIn(root, p, false)
 		if err != nil {
 			return err
@@ -156,8 +149,8 @@ func (e *Engine) StatPath(ctx context.Context, ref, p string) (*PathStat, error)
 }
 
 // ArchivePath writes a tar of the container path p (its base name as the root entry) to w.
-func (e *Engine) ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error {
-	return e.withRootfs(ctx, ref, func(root int) error {
+func (f *Files) ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error {
+	return f.rootfs.WithRootfs(ctx, ref, func(root int) error {
 		fd, err := openIn(root, p, follow)
 		if err != nil {
 			return err
@@ -176,8 +169,8 @@ func (e *Engine) ArchivePath(ctx context.Context, ref, p string, follow bool, w 
 }
 
 // ExtractArchive unpacks the tar r into the container directory p, which must exist.
-func (e *Engine) ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error {
-	return e.withRootfs(ctx, ref, func(root int) error {
+func (f *Files) ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error {
+	return f.rootfs.WithRootfs(ctx, ref, func(root int) error {
 		fd, err := openIn(root, p, true)
 		if err != nil {
 			if errors.Is(err, errdefs.ErrNotFound) {
