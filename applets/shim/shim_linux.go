@@ -174,7 +174,14 @@ type shim struct {
 
 // attachment is one client receiving the container's output.
 type attachment struct {
-	conn *shimapi.Conn
+	conn *shimapi.Conn // the daemon's connection
+	// out is where the output goes: conn, or the client's own connection once the daemon
+	// has handed it over (direct).
+	out    net.Conn
+	direct bool
+	// held (an attachment asked to be held) is closed once the daemon has said where its
+	// output goes; nil when never held.
+	held chan struct{}
 	mu   sync.Mutex
 	dead bool
 }
@@ -565,9 +572,15 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 		carry := 0
 		for {
 			n, err := r.Read(buf[carry:])
-			if n == len(buf)-carry {
+			drained := n < len(buf)-carry
+			if !drained {
 				buf = growOutput(r, buf)
 			}
+			// A busy stream whose pipe one read emptied: most programs write in small
+			// pieces (4 KiB for stdio and head), each of which would cost a read, a log
+			// record and a frame. A short pause lets them gather in the (1 MiB) pipe, so
+			// that one of each carries many; the pause is far below what anyone sees.
+			pause := drained && err == nil && len(buf) == maxOutput && n < maxOutput/4
 			n += carry
 			if n > 0 {
 				whole := logfile.SplitUTF8(buf[:n])
@@ -591,9 +604,20 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 			if err != nil {
 				return
 			}
+			if pause {
+				// In the thread, not the poller: its timers wake no sooner than 1 ms.
+				unix.Nanosleep(&unix.Timespec{Nsec: outputPause.Nanoseconds()}, nil)
+			}
 		}
 	}()
 }
+
+// maxOutput is a busy stream's buffer; outputPause lets a busy stream's small writes
+// gather in its pipe (at 1 MiB per pause the pipe still passes several GB/s).
+const (
+	maxOutput   = 256 << 10
+	outputPause = 200 * time.Microsecond
+)
 
 // growOutput gives a busy stream a bigger buffer (2 KiB, then 32 KiB, then 256 KiB) and,
 // past 32 KiB, a bigger pipe, so that one read takes what the workload wrote meanwhile.
@@ -605,7 +629,7 @@ func growOutput(r *os.File, buf []byte) []byte {
 		if sc, err := r.SyscallConn(); err == nil {
 			sc.Control(func(fd uintptr) { unix.FcntlInt(fd, unix.F_SETPIPE_SZ, 1<<20) })
 		}
-		return append(buf, make([]byte, 224<<10)...)
+		return append(buf, make([]byte, maxOutput-len(buf))...)
 	}
 	return buf
 }
@@ -627,24 +651,79 @@ func (sh *shim) broadcast(stream byte, p []byte) {
 }
 
 func (a *attachment) write(tty bool, stream byte, p []byte) error {
+	if a.held != nil {
+		<-a.held // the daemon answers at once; a daemon that goes away resolves it too
+	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	if a.dead {
 		return net.ErrClosed
 	}
 	// A client that stops reading must not stall the container for long.
-	a.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	a.out.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	var err error
 	if tty {
-		_, err = a.conn.Write(p)
+		_, err = a.out.Write(p)
 	} else {
-		err = shimapi.WriteFrame(a.conn, stream, p)
+		err = shimapi.WriteFrame(a.out, stream, p)
 	}
 	if err != nil {
 		a.dead = true
-		a.conn.Close()
+		a.close()
 	}
 	return err
+}
+
+// close drops a.mu's attachment. A handed-over client connection is only closed here, not
+// shut down: the daemon, which holds it too, still writes the end of the stream to it
+// once this attachment's connection has ended.
+func (a *attachment) close() {
+	if a.direct {
+		a.out.Close()
+	}
+	a.conn.Close()
+}
+
+// end ends a.mu's attachment once the output has: its client reads to the end.
+func (a *attachment) end() {
+	a.dead = true
+	if a.direct {
+		a.out.Close()
+	}
+	a.conn.CloseWrite()
+}
+
+// resolve waits for the daemon to say where a held attachment's output goes, then lets
+// the output through and, with stdin, copies the client's input to the container.
+func (sh *shim) resolve(a *attachment, stdin bool) {
+	f, err := a.conn.ReadResolution()
+	a.mu.Lock()
+	switch {
+	case err != nil:
+		a.dead = true
+		a.conn.Close()
+	case f != nil:
+		nc, ferr := net.FileConn(f)
+		f.Close()
+		switch {
+		case ferr != nil:
+			a.dead = true
+			a.conn.Close()
+		case a.dead: // the output ended meanwhile
+			nc.Close()
+		default:
+			a.out, a.direct = nc, true
+		}
+	}
+	src, dead := io.Reader(a.conn), a.dead
+	if a.direct {
+		src = a.out
+	}
+	a.mu.Unlock()
+	close(a.held)
+	if stdin && !dead {
+		sh.copyStdin(src)
+	}
 }
 
 // readInit handles init's messages after ready.
@@ -799,8 +878,7 @@ func (sh *shim) record(exit *shimapi.Exit) (done func(durable bool)) {
 	sh.waiters = nil
 	for a := range sh.attached {
 		a.mu.Lock()
-		a.dead = true
-		a.conn.CloseWrite()
+		a.end()
 		a.mu.Unlock()
 	}
 	sh.mu.Unlock()
@@ -938,9 +1016,13 @@ func (sh *shim) wait() *shimapi.Exit {
 	return <-c
 }
 
-// attach makes c a client of the container's output (and its stdin when asked).
+// attach makes c a client of the container's output (and its stdin when asked). A held
+// attachment (req.Handoff) writes nothing until the daemon has resolved it (resolve).
 func (sh *shim) attach(c *shimapi.Conn, req *shimapi.Request) bool {
-	a := &attachment{conn: c}
+	a := &attachment{conn: c, out: c}
+	if req.Handoff {
+		a.held = make(chan struct{})
+	}
 	sh.mu.Lock()
 	if sh.status == shimapi.StatusExited {
 		sh.mu.Unlock()
@@ -949,7 +1031,7 @@ func (sh *shim) attach(c *shimapi.Conn, req *shimapi.Request) bool {
 	sh.attached[a] = true
 	// The response goes out under the lock so no output frame can precede it.
 	a.mu.Lock()
-	err := c.WriteJSON(&shimapi.Response{})
+	err := c.WriteJSON(&shimapi.Response{Handoff: req.Handoff})
 	a.mu.Unlock()
 	sh.mu.Unlock()
 	if err != nil {
@@ -957,28 +1039,38 @@ func (sh *shim) attach(c *shimapi.Conn, req *shimapi.Request) bool {
 		delete(sh.attached, a)
 		sh.mu.Unlock()
 		c.Close()
+		if a.held != nil {
+			close(a.held)
+		}
 		return true
 	}
+	if a.held != nil {
+		go sh.resolve(a, req.Stdin)
+	} else if req.Stdin {
+		go sh.copyStdin(c)
+	}
+	return true
+}
+
+// copyStdin copies an attached client's input to the container's stdin (or its tty).
+func (sh *shim) copyStdin(src io.Reader) {
 	in := sh.stdin
 	if sh.master != nil {
 		in = sh.master
 	}
-	if !req.Stdin || in == nil {
-		return true
+	if in == nil {
+		return
 	}
-	go func() {
-		io.Copy(in, c)
-		// The client's half-close is the workload's EOF (docker run -i); a tty stays open.
-		if in == sh.stdin {
-			sh.mu.Lock()
-			if sh.stdin != nil {
-				sh.stdin.Close()
-				sh.stdin = nil
-			}
-			sh.mu.Unlock()
+	io.Copy(in, src)
+	// The client's half-close is the workload's EOF (docker run -i); a tty stays open.
+	if in == sh.stdin {
+		sh.mu.Lock()
+		if sh.stdin != nil {
+			sh.stdin.Close()
+			sh.stdin = nil
 		}
-	}()
-	return true
+		sh.mu.Unlock()
+	}
 }
 
 // keepExited is how many ended exec processes keep their record for a late exec-wait:

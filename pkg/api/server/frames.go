@@ -7,10 +7,12 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
 
@@ -190,4 +192,43 @@ func (s *eventStream) passFrames(conn *shimclient.Conn) error {
 			return nil
 		}
 	}
+}
+
+// runDirect answers a foreground run whose output the shim writes to the client's
+// connection itself, sparing the copy through the daemon: the daemon writes the head of
+// the frames stream (the ID) and, once the shim has ended its attachment, its end (the
+// result, after the removal for --rm). The body ends with the connection.
+func (s *Server) runDirect(ctx *fasthttp.RequestCtx, client *net.UnixConn, run *engine.RunStarted, warnings []string, autoRemove bool) {
+	ctx.HijackSetNoResponse(true)
+	eng := s.eng
+	ctx.Hijack(func(c net.Conn) {
+		defer run.Conn.Close()
+		w := bufio.NewWriterSize(c, 512)
+		w.WriteString("HTTP/1.1 200 OK\r\nContent-Type: " + api.FramesType + "\r\nConnection: close\r\n\r\n")
+		st := &eventStream{w: w, frames: true}
+		if err := st.emit(api.RunEvent{ID: run.ID, Warnings: warnings}); err != nil {
+			return
+		}
+		if err := run.Conn.HandOff(client); err != nil {
+			if err := st.pump(run.Conn, false); err != nil {
+				st.frame(api.FrameError, []byte(err.Error()))
+				w.Flush()
+				return
+			}
+		} else {
+			// Nothing comes on it: the shim ends it once the last output is written.
+			io.Copy(io.Discard, run.Conn)
+		}
+		cond := "" // --rm: the answer comes once the container is gone, as Docker's
+		if autoRemove {
+			cond = "removed"
+		}
+		res, err := eng.WaitContainer(s.daemonCtx(), run.ID, cond)
+		if err != nil {
+			st.frame(api.FrameError, []byte(err.Error()))
+			w.Flush()
+			return
+		}
+		st.emit(waitResult(res))
+	})
 }
