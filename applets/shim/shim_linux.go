@@ -179,11 +179,14 @@ type attachment struct {
 	// has handed it over (direct).
 	out    net.Conn
 	direct bool
-	// held (an attachment asked to be held) is closed once the daemon has said where its
-	// output goes; nil when never held.
-	held chan struct{}
-	mu   sync.Mutex
-	dead bool
+	// held: the daemon has not yet said where the output goes (resolve); until it does,
+	// the output waits in pending, in the order it came, and resolved is open.
+	held     bool
+	pending  []byte
+	ending   bool // the output ended while held: resolve ends the attachment
+	resolved chan struct{}
+	mu       sync.Mutex
+	dead     bool
 }
 
 // warmUp clones an init that waits for its spec, with a stdin pipe whatever the container
@@ -651,10 +654,19 @@ func (sh *shim) broadcast(stream byte, p []byte) {
 }
 
 func (a *attachment) write(tty bool, stream byte, p []byte) error {
-	if a.held != nil {
-		<-a.held // the daemon answers at once; a daemon that goes away resolves it too
-	}
 	a.mu.Lock()
+	if a.held && !a.dead {
+		// The daemon answers within moments. Keeping the output meanwhile, rather than
+		// stalling the copiers, keeps stdout and stderr in the order they came.
+		if len(a.pending) < maxPending {
+			a.pending = appendOutput(a.pending, tty, stream, p)
+			a.mu.Unlock()
+			return nil
+		}
+		a.mu.Unlock()
+		<-a.resolved
+		a.mu.Lock()
+	}
 	defer a.mu.Unlock()
 	if a.dead {
 		return net.ErrClosed
@@ -674,6 +686,17 @@ func (a *attachment) write(tty bool, stream byte, p []byte) error {
 	return err
 }
 
+// maxPending bounds what a held attachment keeps; past it, the copiers wait.
+const maxPending = 256 << 10
+
+// appendOutput appends p as the attachment's stream carries it: raw for a tty, else a frame.
+func appendOutput(b []byte, tty bool, stream byte, p []byte) []byte {
+	if !tty {
+		b = append(b, stream, 0, 0, 0, byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p)))
+	}
+	return append(b, p...)
+}
+
 // close drops a.mu's attachment. A handed-over client connection is only closed here, not
 // shut down: the daemon, which holds it too, still writes the end of the stream to it
 // once this attachment's connection has ended.
@@ -684,8 +707,13 @@ func (a *attachment) close() {
 	a.conn.Close()
 }
 
-// end ends a.mu's attachment once the output has: its client reads to the end.
+// end ends a.mu's attachment once the output has: its client reads to the end. A held
+// one ends once resolved, after what it keeps.
 func (a *attachment) end() {
+	if a.held && !a.dead {
+		a.ending = true
+		return
+	}
 	a.dead = true
 	if a.direct {
 		a.out.Close()
@@ -693,8 +721,9 @@ func (a *attachment) end() {
 	a.conn.CloseWrite()
 }
 
-// resolve waits for the daemon to say where a held attachment's output goes, then lets
-// the output through and, with stdin, copies the client's input to the container.
+// resolve waits for the daemon to say where a held attachment's output goes, sends what
+// it kept there, and from then lets the output through; with stdin, it then copies the
+// client's input to the container.
 func (sh *shim) resolve(a *attachment, stdin bool) {
 	f, err := a.conn.ReadResolution()
 	a.mu.Lock()
@@ -705,22 +734,30 @@ func (sh *shim) resolve(a *attachment, stdin bool) {
 	case f != nil:
 		nc, ferr := net.FileConn(f)
 		f.Close()
-		switch {
-		case ferr != nil:
+		if ferr != nil {
 			a.dead = true
 			a.conn.Close()
-		case a.dead: // the output ended meanwhile
-			nc.Close()
-		default:
+		} else {
 			a.out, a.direct = nc, true
 		}
+	}
+	if !a.dead && len(a.pending) > 0 {
+		a.out.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := a.out.Write(a.pending); err != nil {
+			a.dead = true
+			a.close()
+		}
+	}
+	a.held, a.pending = false, nil
+	if a.ending && !a.dead {
+		a.end()
 	}
 	src, dead := io.Reader(a.conn), a.dead
 	if a.direct {
 		src = a.out
 	}
 	a.mu.Unlock()
-	close(a.held)
+	close(a.resolved)
 	if stdin && !dead {
 		sh.copyStdin(src)
 	}
@@ -1017,11 +1054,11 @@ func (sh *shim) wait() *shimapi.Exit {
 }
 
 // attach makes c a client of the container's output (and its stdin when asked). A held
-// attachment (req.Handoff) writes nothing until the daemon has resolved it (resolve).
+// attachment (req.Handoff) keeps the output until the daemon has resolved it (resolve).
 func (sh *shim) attach(c *shimapi.Conn, req *shimapi.Request) bool {
-	a := &attachment{conn: c, out: c}
-	if req.Handoff {
-		a.held = make(chan struct{})
+	a := &attachment{conn: c, out: c, held: req.Handoff}
+	if a.held {
+		a.resolved = make(chan struct{})
 	}
 	sh.mu.Lock()
 	if sh.status == shimapi.StatusExited {
@@ -1038,13 +1075,13 @@ func (sh *shim) attach(c *shimapi.Conn, req *shimapi.Request) bool {
 		sh.mu.Lock()
 		delete(sh.attached, a)
 		sh.mu.Unlock()
+		a.mu.Lock()
+		a.dead = true // for a copier that took it from the list meanwhile
+		a.mu.Unlock()
 		c.Close()
-		if a.held != nil {
-			close(a.held)
-		}
 		return true
 	}
-	if a.held != nil {
+	if a.held {
 		go sh.resolve(a, req.Stdin)
 	} else if req.Stdin {
 		go sh.copyStdin(c)
