@@ -724,7 +724,7 @@ func (a *attachment) end() {
 // resolve waits for the daemon to say where a held attachment's output goes, sends what
 // it kept there, and from then lets the output through; with stdin, it then copies the
 // client's input to the container.
-func (sh *shim) resolve(a *attachment, stdin bool) {
+func (sh *shim) resolve(a *attachment, stdin, counted bool) {
 	f, err := a.conn.ReadResolution()
 	a.mu.Lock()
 	switch {
@@ -758,6 +758,9 @@ func (sh *shim) resolve(a *attachment, stdin bool) {
 	}
 	a.mu.Unlock()
 	close(a.resolved)
+	if counted {
+		sh.replies.Done()
+	}
 	if stdin && !dead {
 		sh.copyStdin(src)
 	}
@@ -1082,7 +1085,14 @@ func (sh *shim) attach(c *shimapi.Conn, req *shimapi.Request) bool {
 		return true
 	}
 	if a.held {
-		go sh.resolve(a, req.Stdin)
+		// The shim stays until it is resolved: what it keeps must reach someone.
+		sh.repliesMu.Lock()
+		counted := !sh.repliesEnd
+		if counted {
+			sh.replies.Add(1)
+		}
+		sh.repliesMu.Unlock()
+		go sh.resolve(a, req.Stdin, counted)
 	} else if req.Stdin {
 		go sh.copyStdin(c)
 	}

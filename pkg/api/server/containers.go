@@ -138,10 +138,8 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	}
 	// ?h=&w= size a tty before its workload starts (a later resize would race it).
 	h, w, _ := sizeQuery(ctx)
-	// A foreground run's output can go from the shim straight to a client on the unix
-	// socket (runDirect); over TCP it passes through here.
-	client, local := ctx.Conn().(*net.UnixConn)
-	held := local && !upgrade && !req.Tty && wantsFrames(ctx, api.FramesType)
+	// A foreground run's frames need no daemon in their way (runDirect).
+	held := !upgrade && !req.Tty && wantsFrames(ctx, api.FramesType)
 	att := engine.RunAttach{Output: true, Stdin: upgrade && req.Stdin, Held: held}
 	run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, att, h, w)
 	warnings = append(warnings, more...)
@@ -150,7 +148,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	if held && run.Conn != nil && run.Conn.Held {
-		s.runDirect(ctx, client, run, warnings, req.AutoRemove)
+		s.runDirect(ctx, run, warnings, req.AutoRemove)
 		return
 	}
 	if upgrade {
