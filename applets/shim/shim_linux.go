@@ -575,15 +575,9 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 		carry := 0
 		for {
 			n, err := r.Read(buf[carry:])
-			drained := n < len(buf)-carry
-			if !drained {
+			if n == len(buf)-carry {
 				buf = growOutput(r, buf)
 			}
-			// A busy stream whose pipe one read emptied: most programs write in small
-			// pieces (4 KiB for stdio and head), each of which would cost a read, a log
-			// record and a frame. A short pause lets them gather in the (1 MiB) pipe, so
-			// that one of each carries many; the pause is far below what anyone sees.
-			pause := drained && err == nil && len(buf) == maxOutput && n < maxOutput/4
 			n += carry
 			if n > 0 {
 				whole := logfile.SplitUTF8(buf[:n])
@@ -607,20 +601,12 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 			if err != nil {
 				return
 			}
-			if pause {
-				// In the thread, not the poller: its timers wake no sooner than 1 ms.
-				unix.Nanosleep(&unix.Timespec{Nsec: outputPause.Nanoseconds()}, nil)
-			}
 		}
 	}()
 }
 
-// maxOutput is a busy stream's buffer; outputPause lets a busy stream's small writes
-// gather in its pipe (at 1 MiB per pause the pipe still passes several GB/s).
-const (
-	maxOutput   = 256 << 10
-	outputPause = 200 * time.Microsecond
-)
+// maxOutput is a busy stream's buffer.
+const maxOutput = 256 << 10
 
 // growOutput gives a busy stream a bigger buffer (2 KiB, then 32 KiB, then 256 KiB) and,
 // past 32 KiB, a bigger pipe, so that one read takes what the workload wrote meanwhile.
