@@ -44,7 +44,7 @@ func (f *fakeServices) CreateContainer(ctx context.Context, cfg ctrconfig.Config
 	return "", nil, f.called("CreateContainer")
 }
 
-func (f *fakeServices) RunContainer(ctx context.Context, cfg ctrconfig.Config, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error) {
+func (f *fakeServices) RunContainer(ctx context.Context, cfg ctrconfig.Config, att engine.RunAttach, height, width uint16) (*engine.RunStarted, []string, error) {
 	f.cfg = cfg
 	return &engine.RunStarted{}, nil, f.called("RunContainer")
 }

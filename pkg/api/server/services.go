@@ -29,7 +29,7 @@ import (
 // Containers is the life of containers: create, run, stop, remove, and what they hold.
 type Containers interface {
 	CreateContainer(ctx context.Context, cfg ctrconfig.Config) (string, []string, error)
-	RunContainer(ctx context.Context, cfg ctrconfig.Config, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error)
+	RunContainer(ctx context.Context, cfg ctrconfig.Config, att engine.RunAttach, height, width uint16) (*engine.RunStarted, []string, error)
 	StartContainer(ctx context.Context, ref string, before engine.BeforeResume) (string, error)
 	Prewarm(n int)
 	StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*engine.RunStarted, error)
