@@ -18,7 +18,6 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/valyala/fasthttp"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
@@ -400,7 +399,7 @@ func (s *Server) writeLogs(ctx *fasthttp.RequestCtx, id string, tty bool, opts e
 // copyLogs writes the container's log to w as the client reads it, each line flushed.
 func copyLogs(w *bufio.Writer, eng *engine.Engine, id string, tty bool, opts engine.LogsOptions, timestamps bool, done <-chan struct{}) {
 	var line []byte
-	eng.Logs(id, opts, done, func(l api.LogLine) error {
+	eng.Logs(id, opts, done, func(l engine.LogLine) error {
 		if opts.Tail < 0 {
 			return nil
 		}
@@ -495,7 +494,7 @@ func systemCPUUsage() uint64 {
 // execs are Docker's two-step execs: created here, run by the engine at start.
 type execConfig struct {
 	id, ctr  string
-	req      api.ExecRequest
+	req      engine.ExecOptions
 	engineID string // once started
 	started  bool
 	// out is what the client attaches to: AttachStdout and AttachStderr of the create.
@@ -525,7 +524,7 @@ func (s *Server) execCreate(ctx *fasthttp.RequestCtx) {
 		writeErr(ctx, fasthttp.StatusBadRequest, "No exec command specified")
 		return
 	}
-	x := &execConfig{id: randomID(), ctr: c.ID, req: api.ExecRequest{ID: c.ID, Command: in.Cmd, Tty: in.Tty,
+	x := &execConfig{id: randomID(), ctr: c.ID, req: engine.ExecOptions{ID: c.ID, Command: in.Cmd, Tty: in.Tty,
 		Stdin: in.AttachStdin, Env: in.Env, User: in.User, WorkingDir: in.WorkingDir},
 		out: outputs{stdout: in.AttachStdout, stderr: in.AttachStderr, tty: in.Tty}}
 	if in.ConsoleSize != nil {

@@ -16,7 +16,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/spec"
@@ -183,11 +182,27 @@ type ExecStarted struct {
 	Failed *StartFailed
 }
 
+// ExecOptions say what Exec runs in a container, and how.
+type ExecOptions struct {
+	ID            string // the container
+	Command       []string
+	Tty, Stdin    bool
+	Env           []string // added to the container's
+	User          string
+	WorkingDir    string
+	Detach        bool   // nobody reads the output
+	Height, Width uint16 // a tty's size; 0 = unknown
+}
+
+// ExecState is an exec process's state: its exit code once it ended.
+type ExecState struct {
+	Running  bool
+	ExitCode int
+	PID      int
+}
+
 // Exec starts a process in a running, unpaused container.
-func (e *Engine) Exec(ctx context.Context, req api.ExecRequest) (*ExecStarted, error) {
-	if req.Interactive {
-		req.Tty, req.Stdin = true, true
-	}
+func (e *Engine) Exec(ctx context.Context, req ExecOptions) (*ExecStarted, error) {
 	if len(req.Command) == 0 {
 		return nil, errdefs.Invalid("exec needs a command")
 	}
@@ -253,7 +268,7 @@ func (e *Engine) execEntry(id string) (*execEntry, error) {
 }
 
 // InspectExec reports an exec process; with wait it returns once the process has ended.
-func (e *Engine) InspectExec(ctx context.Context, id string, wait bool) (*api.ExecInspect, error) {
+func (e *Engine) InspectExec(ctx context.Context, id string, wait bool) (*ExecState, error) {
 	x, err := e.execEntry(id)
 	if err != nil {
 		return nil, err
@@ -267,7 +282,7 @@ func (e *Engine) InspectExec(ctx context.Context, id string, wait bool) (*api.Ex
 	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	out := &api.ExecInspect{Running: x.running, ExitCode: x.exitCode}
+	out := &ExecState{Running: x.running, ExitCode: x.exitCode}
 	if x.proc != nil {
 		out.PID = x.proc.PID()
 	}
@@ -305,9 +320,19 @@ type LogsOptions struct {
 	Details bool
 }
 
+// LogLine is one record of a container's log.
+type LogLine struct {
+	Time   time.Time
+	Stream string // stdout or stderr
+	Text   string
+	// Details (with LogsOptions.Details): the attributes --log-opt labels=/env= name, as
+	// "k=v,k2=v2" (Docker's form).
+	Details string
+}
+
 // Logs emits the container's log records; with Follow it ends once the container exited.
 // A container whose log driver is none has no log: that is an error, not an empty one.
-func (e *Engine) Logs(ref string, opts LogsOptions, done <-chan struct{}, emit func(api.LogLine) error) error {
+func (e *Engine) Logs(ref string, opts LogsOptions, done <-chan struct{}, emit func(LogLine) error) error {
 	c, err := e.lookup(ref)
 	if err != nil {
 		return err
@@ -331,7 +356,7 @@ func (e *Engine) Logs(ref string, opts LogsOptions, done <-chan struct{}, emit f
 	return shimclient.ReadLogs(filepath.Join(dir, "container.log"), shimclient.LogOptions{
 		Follow: follow, Tail: opts.Tail, Since: opts.Since, Until: opts.Until, Stdout: opts.Stdout, Stderr: opts.Stderr,
 	}, done, func(l shimclient.LogRecord) error {
-		return emit(api.LogLine{Time: l.Time, Stream: l.Stream, Text: l.Text, Details: details})
+		return emit(LogLine{Time: l.Time, Stream: l.Stream, Text: l.Text, Details: details})
 	})
 }
 

@@ -489,12 +489,12 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 	eng := s.eng
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		enc := json.NewEncoder(w)
-		err := eng.Logs(id, opts, done, func(l api.LogLine) error {
+		err := eng.Logs(id, opts, done, func(l engine.LogLine) error {
 			if opts.Tail < 0 {
 				return nil
 			}
 			if asJSON {
-				enc.Encode(l)
+				enc.Encode(api.LogLine{Time: l.Time, Stream: l.Stream, Text: l.Text, Details: l.Details})
 			} else {
 				if timestamps {
 					w.WriteString(l.Time.UTC().Format(time.RFC3339Nano) + " ")
@@ -527,7 +527,7 @@ func (s *Server) logFrames(ctx *fasthttp.RequestCtx, id string, opts engine.Logs
 	eng := s.eng
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		var hdr [16]byte
-		err := eng.Logs(id, opts, done, func(l api.LogLine) error {
+		err := eng.Logs(id, opts, done, func(l engine.LogLine) error {
 			if opts.Tail < 0 {
 				return nil
 			}
@@ -607,7 +607,8 @@ func (s *Server) containerExec(ctx *fasthttp.RequestCtx) {
 	if !upgrade {
 		req.Stdin = false
 	}
-	x, err := s.eng.Exec(s.daemonCtx(), req)
+	x, err := s.eng.Exec(s.daemonCtx(), engine.ExecOptions{ID: req.ID, Command: req.Command, Tty: req.Tty, Stdin: req.Stdin,
+		Env: req.Env, User: req.User, WorkingDir: req.WorkingDir, Detach: req.Detach, Height: req.Height, Width: req.Width})
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -656,6 +657,10 @@ func (s *Server) execResize(ctx *fasthttp.RequestCtx) {
 
 func (s *Server) execInspect(ctx *fasthttp.RequestCtx) {
 	answer(ctx, "exec_id", func(id string) (*api.ExecInspect, error) {
-		return s.eng.InspectExec(s.daemonCtx(), id, queryBool(ctx, "wait"))
+		x, err := s.eng.InspectExec(s.daemonCtx(), id, queryBool(ctx, "wait"))
+		if err != nil {
+			return nil, err
+		}
+		return &api.ExecInspect{Running: x.Running, ExitCode: x.ExitCode, PID: x.PID}, nil
 	})
 }

@@ -8,7 +8,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
@@ -106,7 +105,7 @@ func (f *fakeServices) Summaries(filter engine.ContainerFilter) ([]engine.Summar
 
 func (f *fakeServices) ListGeneration() uint64 { return 0 }
 
-func (f *fakeServices) Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(api.LogLine) error) error {
+func (f *fakeServices) Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(engine.LogLine) error) error {
 	return f.called("Logs")
 }
 
@@ -114,12 +113,12 @@ func (f *fakeServices) Stats(ctx context.Context, refs []string) ([]ctrio.Stats,
 	return nil, f.called("Stats")
 }
 
-func (f *fakeServices) Exec(ctx context.Context, req api.ExecRequest) (*engine.ExecStarted, error) {
+func (f *fakeServices) Exec(ctx context.Context, req engine.ExecOptions) (*engine.ExecStarted, error) {
 	return &engine.ExecStarted{}, f.called("Exec")
 }
 
-func (f *fakeServices) InspectExec(ctx context.Context, id string, wait bool) (*api.ExecInspect, error) {
-	return &api.ExecInspect{}, f.called("InspectExec")
+func (f *fakeServices) InspectExec(ctx context.Context, id string, wait bool) (*engine.ExecState, error) {
+	return &engine.ExecState{}, f.called("InspectExec")
 }
 
 func (f *fakeServices) WaitExec(ctx context.Context, id string) (int, error) {

@@ -7,7 +7,6 @@ import (
 
 	"github.com/opencontainers/go-digest"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
@@ -45,11 +44,11 @@ type Containers interface {
 	InspectContainer(ref string) (*engine.ContainerDetails, error)
 	Summaries(f engine.ContainerFilter) ([]engine.Summary, uint64)
 	ListGeneration() uint64
-	Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(api.LogLine) error) error
+	Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(engine.LogLine) error) error
 	LogDetails(ref string) (string, error)
 	Stats(ctx context.Context, refs []string) ([]ctrio.Stats, error)
-	Exec(ctx context.Context, req api.ExecRequest) (*engine.ExecStarted, error)
-	InspectExec(ctx context.Context, id string, wait bool) (*api.ExecInspect, error)
+	Exec(ctx context.Context, req engine.ExecOptions) (*engine.ExecStarted, error)
+	InspectExec(ctx context.Context, id string, wait bool) (*engine.ExecState, error)
 	WaitExec(ctx context.Context, id string) (int, error)
 	ResizeExec(id string, h, w uint16) error
 	StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error)
