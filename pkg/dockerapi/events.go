@@ -91,7 +91,7 @@ func (s *Server) systemDF(ctx *fasthttp.RequestCtx) {
 		d.Images(imgconv.Summaries(list))
 	}
 	if d.Wants("volume") {
-		vs, err := s.eng.Volumes()
+		vs, err := s.vols.List()
 		if err != nil {
 			writeError(ctx, err)
 			return

@@ -257,7 +257,7 @@ func (s *Server) volumeList(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	vs, err := s.eng.Volumes()
+	vs, err := s.vols.List()
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -277,7 +277,7 @@ func (s *Server) volumeList(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) volumeInspect(ctx *fasthttp.RequestCtx) {
-	v, err := s.eng.Volume(param(ctx, "name"))
+	v, err := s.vols.Inspect(param(ctx, "name"))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -305,12 +305,12 @@ func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
 	// dockerd answers an existing name with that volume, not a conflict (compose and
 	// `docker volume create` rely on it).
 	if in.Name != "" {
-		if v, err := s.eng.Volume(in.Name); err == nil {
+		if v, err := s.vols.Inspect(in.Name); err == nil {
 			writeJSON(ctx, fasthttp.StatusCreated, dockerconv.Volume(&v))
 			return
 		}
 	}
-	v, err := s.eng.CreateVolume(in.Name, in.Labels)
+	v, err := s.vols.Create(in.Name, in.Labels)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -319,7 +319,7 @@ func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) volumeDelete(ctx *fasthttp.RequestCtx) {
-	if err := s.eng.RemoveVolume(param(ctx, "name"), queryBool(ctx, "force")); err != nil {
+	if err := s.vols.Remove(param(ctx, "name"), queryBool(ctx, "force")); err != nil {
 		writeError(ctx, err)
 		return
 	}
@@ -342,7 +342,7 @@ func (s *Server) volumePrune(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	named := all != nil && *all || all == nil && versionBelow(ctx, "1.42")
-	vs, err := s.eng.Volumes()
+	vs, err := s.vols.List()
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -352,7 +352,7 @@ func (s *Server) volumePrune(ctx *fasthttp.RequestCtx) {
 		if len(v.UsedBy) > 0 || !v.Anonymous && !named || !dockerconv.MatchLabels(v.Labels, f["label"]) || !dockerconv.NotLabels(v.Labels, f["label!"]) {
 			continue
 		}
-		if err := s.eng.RemoveVolume(v.Name, false); err == nil {
+		if err := s.vols.Remove(v.Name, false); err == nil {
 			out.VolumesDeleted = append(out.VolumesDeleted, v.Name)
 		} else if !errors.Is(err, errdefs.ErrConflict) && !errors.Is(err, errdefs.ErrNotFound) {
 			writeError(ctx, err)

@@ -19,6 +19,7 @@ import (
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 )
 
 // MaxVersion and MinVersion bound the API versions served: the newest is the one of the
@@ -48,6 +49,7 @@ var (
 // Server serves Docker's Engine API for one engine.
 type Server struct {
 	eng      *engine.Engine
+	vols     volumes
 	log      *slog.Logger
 	token    []byte
 	http     *fasthttp.Server
@@ -72,9 +74,18 @@ func randomID() string {
 	return hex.EncodeToString(b[:])
 }
 
-// New builds the server; token "" means no authentication.
-func New(eng *engine.Engine, token string, log *slog.Logger) *Server {
-	s := &Server{eng: eng, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
+// volumes is the volume service (pkg/engine/volumesvc) as Docker's volume routes use it.
+type volumes interface {
+	Create(name string, labels map[string]string) (volumesvc.Volume, error)
+	Inspect(name string) (volumesvc.Volume, error)
+	List() ([]volumesvc.Volume, error)
+	Remove(name string, force bool) error
+}
+
+// New builds the server over the engine and the services the daemon hands it; token ""
+// means no authentication.
+func New(eng *engine.Engine, vols volumes, token string, log *slog.Logger) *Server {
+	s := &Server{eng: eng, vols: vols, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {
 		s.token = []byte(token)

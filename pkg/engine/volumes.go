@@ -45,19 +45,9 @@ func (e *Engine) orphanAnonVolumes(dir string) []string {
 	return e.vols.Orphans(s.Mounts)
 }
 
-// Volumes lists every volume.
-func (e *Engine) Volumes() ([]volumesvc.Volume, error) { return e.vols.List() }
-
-// Volume inspects one volume.
-func (e *Engine) Volume(name string) (volumesvc.Volume, error) { return e.vols.Inspect(name) }
-
-// CreateVolume makes a named volume (a random 64-hex name when name is "").
-func (e *Engine) CreateVolume(name string, labels map[string]string) (volumesvc.Volume, error) {
-	return e.vols.Create(name, labels)
-}
-
-// RemoveVolume deletes a volume; one a container uses needs force.
-func (e *Engine) RemoveVolume(name string, force bool) error { return e.vols.Remove(name, force) }
+// VolumeService is the volume service the engine opened: the daemon hands it to the HTTP
+// layers, which list, inspect, create and remove volumes through it.
+func (e *Engine) VolumeService() *volumesvc.Service { return e.vols }
 
 // PruneVolumes removes the volumes no container mounts: anonymous ones, or with all named
 // ones too.

@@ -205,20 +205,23 @@ func (f *fakeServices) Build(ctx context.Context, pb *buildsvc.PreparedBuild, em
 	return &build.Result{}, f.called("Build")
 }
 
-func (f *fakeServices) CreateVolume(name string, labels map[string]string) (volumesvc.Volume, error) {
-	return volumesvc.Volume{}, f.called("CreateVolume")
+// fakeVolumes is the volume service of fakeServices: its calls are noted there.
+type fakeVolumes struct{ f *fakeServices }
+
+func (v fakeVolumes) Create(name string, labels map[string]string) (volumesvc.Volume, error) {
+	return volumesvc.Volume{}, v.f.called("CreateVolume")
 }
 
-func (f *fakeServices) Volume(name string) (volumesvc.Volume, error) {
-	return volumesvc.Volume{}, f.called("Volume")
+func (v fakeVolumes) Inspect(name string) (volumesvc.Volume, error) {
+	return volumesvc.Volume{}, v.f.called("Volume")
 }
 
-func (f *fakeServices) Volumes() ([]volumesvc.Volume, error) {
-	return nil, f.called("Volumes")
+func (v fakeVolumes) List() ([]volumesvc.Volume, error) {
+	return nil, v.f.called("Volumes")
 }
 
-func (f *fakeServices) RemoveVolume(name string, force bool) error {
-	return f.called("RemoveVolume")
+func (v fakeVolumes) Remove(name string, force bool) error {
+	return v.f.called("RemoveVolume")
 }
 
 func (f *fakeServices) CreateNetwork(ctx context.Context, o netsvc.CreateOptions) (*netsvc.Network, error) {

@@ -14,9 +14,17 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
+// faked is a fake engine whose calls are noted in a fakeServices.
+type faked interface {
+	Services
+	fake() *fakeServices
+}
+
+func (f *fakeServices) fake() *fakeServices { return f }
+
 // serveFake runs a server over f in memory.
-func serveFake(t *testing.T, f Services) *fasthttp.Client {
-	s := New(f, "", slog.New(slog.DiscardHandler))
+func serveFake(t *testing.T, f faked) *fasthttp.Client {
+	s := New(f, fakeVolumes{f.fake()}, "", slog.New(slog.DiscardHandler))
 	ln := fasthttputil.NewInmemoryListener()
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Shutdown(0); ln.Close() })

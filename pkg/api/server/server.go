@@ -22,6 +22,7 @@ const (
 // Server serves the API of one engine.
 type Server struct {
 	eng      Services
+	vols     Volumes
 	log      *slog.Logger
 	token    []byte
 	apiPort  int
@@ -38,10 +39,10 @@ type Server struct {
 	list listCache
 }
 
-// New builds the server over eng (the engine, or fakes in tests); token "" means no
-// authentication.
-func New(eng Services, token string, log *slog.Logger) *Server {
-	s := &Server{eng: eng, log: log, shutdown: make(chan struct{})}
+// New builds the server over eng (the engine, or fakes in tests) and the services the
+// daemon hands it; token "" means no authentication.
+func New(eng Services, vols Volumes, token string, log *slog.Logger) *Server {
+	s := &Server{eng: eng, vols: vols, log: log, shutdown: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {
 		s.token = []byte(token)

@@ -17,7 +17,8 @@ import (
 // serve runs a server in memory over services that fail every call: these tests decide at
 // the edge, before any service is reached.
 func serve(t *testing.T, token string) *fasthttp.Client {
-	s := New(&fakeServices{err: errFake}, token, slog.New(slog.DiscardHandler))
+	f := &fakeServices{err: errFake}
+	s := New(f, fakeVolumes{f}, token, slog.New(slog.DiscardHandler))
 	ln := fasthttputil.NewInmemoryListener()
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Shutdown(0); ln.Close() })
@@ -121,7 +122,7 @@ func rawRequest(t *testing.T, ln *fasthttputil.InmemoryListener, head string, wa
 }
 
 func serveRaw(t *testing.T, token string) (*Server, *fasthttputil.InmemoryListener) {
-	s := New(nil, token, slog.New(slog.DiscardHandler))
+	s := New(nil, nil, token, slog.New(slog.DiscardHandler))
 	ln := fasthttputil.NewInmemoryListener()
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Shutdown(0); ln.Close() })

@@ -89,14 +89,16 @@ type Builds interface {
 	PruneBuildCache(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
-// Volumes is named volumes.
+// Volumes is named volumes: the volume service (pkg/engine/volumesvc) itself, handed to
+// New by the daemon's wiring. Pruning is the engine's (it knows which containers use one).
 type Volumes interface {
-	CreateVolume(name string, labels map[string]string) (volumesvc.Volume, error)
-	Volume(name string) (volumesvc.Volume, error)
-	Volumes() ([]volumesvc.Volume, error)
-	RemoveVolume(name string, force bool) error
-	PruneVolumes(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
+	Create(name string, labels map[string]string) (volumesvc.Volume, error)
+	Inspect(name string) (volumesvc.Volume, error)
+	List() ([]volumesvc.Volume, error)
+	Remove(name string, force bool) error
 }
+
+var _ Volumes = (*volumesvc.Service)(nil)
 
 // Networks is user-defined networks and the containers on them.
 type Networks interface {
@@ -115,14 +117,14 @@ type System interface {
 	DiskUsage(ctx context.Context, verbose bool) (*imagesvc.DiskUsage, error)
 	Prune(ctx context.Context, buildCache bool) (*prune.Report, error)
 	Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error
+	PruneVolumes(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
-// Services is every service the API serves.
+// Services is every service the API serves through the engine.
 type Services interface {
 	Containers
 	Images
 	Builds
-	Volumes
 	Networks
 	System
 }

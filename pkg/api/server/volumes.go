@@ -8,7 +8,7 @@ import (
 )
 
 func (s *Server) volumesList(ctx *fasthttp.RequestCtx) {
-	vs, err := s.eng.Volumes()
+	vs, err := s.vols.List()
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -22,7 +22,7 @@ func (s *Server) volumesList(ctx *fasthttp.RequestCtx) {
 
 func (s *Server) volumeInspect(ctx *fasthttp.RequestCtx) {
 	answer(ctx, "name", func(name string) (api.Volume, error) {
-		v, err := s.eng.Volume(name)
+		v, err := s.vols.Inspect(name)
 		return apiVolume(&v), err
 	})
 }
@@ -35,7 +35,7 @@ func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	v, err := s.eng.CreateVolume(req.Name, req.Labels)
+	v, err := s.vols.Create(req.Name, req.Labels)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -44,7 +44,7 @@ func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) volumeRemove(ctx *fasthttp.RequestCtx) {
-	action(ctx, "name", func(name string) error { return s.eng.RemoveVolume(name, queryBool(ctx, "force")) })
+	action(ctx, "name", func(name string) error { return s.vols.Remove(name, queryBool(ctx, "force")) })
 }
 
 // apiVolume is the engine's volume on the native API's wire (a local volume: minibox has
