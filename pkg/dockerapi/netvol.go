@@ -40,11 +40,7 @@ func (s *Server) networkList(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	list, err := s.eng.Networks()
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
+	list := s.nets.List()
 	out := []network.Summary{}
 	for i := range list {
 		n := &list[i]
@@ -67,7 +63,7 @@ func (s *Server) networkInspect(ctx *fasthttp.RequestCtx) {
 		writeErr(ctx, fasthttp.StatusNotFound, fmt.Sprintf("network %s not found in scope %s (minibox has local networks only)", param(ctx, "id"), sc))
 		return
 	}
-	n, err := s.eng.Network(param(ctx, "id"))
+	n, err := s.nets.Inspect(param(ctx, "id"))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -86,7 +82,7 @@ func (s *Server) networkCreate(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	n, err := s.eng.CreateNetwork(s.ctx, req)
+	n, err := s.nets.Create(s.ctx, req)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -97,11 +93,11 @@ func (s *Server) networkCreate(ctx *fasthttp.RequestCtx) {
 func (s *Server) networkDelete(ctx *fasthttp.RequestCtx) {
 	ref := param(ctx, "id")
 	// dockerd answers 403 for its predefined networks.
-	if n, err := s.eng.Network(ref); err == nil && n.Predefined {
+	if n, err := s.nets.Inspect(ref); err == nil && n.Predefined {
 		writeErr(ctx, fasthttp.StatusForbidden, fmt.Sprintf("%s is a pre-defined network and cannot be removed", n.Name))
 		return
 	}
-	if err := s.eng.RemoveNetwork(s.ctx, ref); err != nil {
+	if err := s.nets.Remove(s.ctx, ref); err != nil {
 		writeError(ctx, err)
 		return
 	}
@@ -125,7 +121,7 @@ func (s *Server) networkPrune(ctx *fasthttp.RequestCtx) {
 	}
 	out := network.PruneReport{NetworksDeleted: []string{}}
 	if len(f) == 0 {
-		removed, err := s.eng.PruneNetworks(s.ctx)
+		removed, err := s.nets.Prune(s.ctx)
 		out.NetworksDeleted = append(out.NetworksDeleted, removed...)
 		if err != nil && len(out.NetworksDeleted) == 0 {
 			writeError(ctx, err)
@@ -134,18 +130,14 @@ func (s *Server) networkPrune(ctx *fasthttp.RequestCtx) {
 		writeJSON(ctx, fasthttp.StatusOK, out)
 		return
 	}
-	list, err := s.eng.Networks()
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
+	list := s.nets.List()
 	for i := range list {
 		n := &list[i]
 		if n.Predefined || len(n.Containers) > 0 || !dockerconv.MatchLabels(n.Labels, f["label"]) || !dockerconv.NotLabels(n.Labels, f["label!"]) ||
 			!until.IsZero() && !n.Created.Before(until) {
 			continue
 		}
-		if err := s.eng.RemoveNetwork(s.ctx, n.ID); err == nil {
+		if err := s.nets.Remove(s.ctx, n.ID); err == nil {
 			out.NetworksDeleted = append(out.NetworksDeleted, n.Name)
 		} else if !errors.Is(err, errdefs.ErrConflict) && !errors.Is(err, errdefs.ErrNotFound) {
 			writeError(ctx, err)
@@ -187,13 +179,13 @@ func (s *Server) networkConnect(ctx *fasthttp.RequestCtx) {
 		writeErr(ctx, fasthttp.StatusBadRequest, bad)
 		return
 	}
-	if n, err := s.eng.Network(req.Network); err == nil && n.Predefined {
+	if n, err := s.nets.Inspect(req.Network); err == nil && n.Predefined {
 		if !s.connectPredefined(ctx, n.Name, in.Container) {
 			return
 		}
 		req.Network = n.Name
 	}
-	if err := s.eng.ConnectNetwork(s.ctx, req); err != nil {
+	if err := s.nets.Connect(s.ctx, req); err != nil {
 		writeError(ctx, err)
 		return
 	}
@@ -235,7 +227,7 @@ func (s *Server) networkDisconnect(ctx *fasthttp.RequestCtx) {
 		writeErr(ctx, fasthttp.StatusBadRequest, "Container: a container is required")
 		return
 	}
-	if err := s.eng.DisconnectNetwork(s.ctx, param(ctx, "id"), in.Container, in.Force); err != nil {
+	if err := s.nets.Disconnect(s.ctx, param(ctx, "id"), in.Container, in.Force); err != nil {
 		writeError(ctx, err)
 		return
 	}

@@ -19,6 +19,7 @@ import (
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 )
 
@@ -50,6 +51,7 @@ var (
 type Server struct {
 	eng      *engine.Engine
 	vols     volumes
+	nets     networks
 	log      *slog.Logger
 	token    []byte
 	http     *fasthttp.Server
@@ -82,10 +84,21 @@ type volumes interface {
 	Remove(name string, force bool) error
 }
 
+// networks is the network service (pkg/engine/netsvc) as Docker's network routes use it.
+type networks interface {
+	Create(ctx context.Context, o netsvc.CreateOptions) (*netsvc.Network, error)
+	Inspect(ref string) (*netsvc.Network, error)
+	List() []netsvc.Network
+	Remove(ctx context.Context, ref string) error
+	Prune(ctx context.Context) ([]string, error)
+	Connect(ctx context.Context, o netsvc.ConnectOptions) error
+	Disconnect(ctx context.Context, netRef, ctrRef string, force bool) error
+}
+
 // New builds the server over the engine and the services the daemon hands it; token ""
 // means no authentication.
-func New(eng *engine.Engine, vols volumes, token string, log *slog.Logger) *Server {
-	s := &Server{eng: eng, vols: vols, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
+func New(eng *engine.Engine, vols volumes, nets networks, token string, log *slog.Logger) *Server {
+	s := &Server{eng: eng, vols: vols, nets: nets, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {
 		s.token = []byte(token)

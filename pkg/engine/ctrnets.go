@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -85,27 +84,9 @@ func (n netCtrs) Edit(ref string, fn func(c *netsvc.Container) (bool, error)) er
 	return e.saveState()
 }
 
-// The API's network operations are the networks service's.
-
-func (e *Engine) CreateNetwork(ctx context.Context, o netsvc.CreateOptions) (*netsvc.Network, error) {
-	return e.nets.Create(ctx, o)
-}
-
-func (e *Engine) Network(ref string) (*netsvc.Network, error) { return e.nets.Inspect(ref) }
-
-func (e *Engine) Networks() ([]netsvc.Network, error) { return e.nets.List(), nil }
-
-func (e *Engine) RemoveNetwork(ctx context.Context, ref string) error { return e.nets.Remove(ctx, ref) }
-
-func (e *Engine) PruneNetworks(ctx context.Context) ([]string, error) { return e.nets.Prune(ctx) }
-
-func (e *Engine) ConnectNetwork(ctx context.Context, o netsvc.ConnectOptions) error {
-	return e.nets.Connect(ctx, o)
-}
-
-func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ctrRef string, force bool) error {
-	return e.nets.Disconnect(ctx, netRef, ctrRef, force)
-}
+// NetworkService is the network service the engine opened: the daemon hands it to the
+// HTTP layers, which create, list, remove, connect and disconnect through it.
+func (e *Engine) NetworkService() *netsvc.Service { return e.nets }
 
 // namesChanged tells the name table's keeper that names or addresses changed.
 func (e *Engine) namesChanged() { e.nets.NamesChanged() }

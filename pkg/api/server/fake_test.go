@@ -224,32 +224,36 @@ func (v fakeVolumes) Remove(name string, force bool) error {
 	return v.f.called("RemoveVolume")
 }
 
-func (f *fakeServices) CreateNetwork(ctx context.Context, o netsvc.CreateOptions) (*netsvc.Network, error) {
-	return &netsvc.Network{}, f.called("CreateNetwork")
+// fakeNetworks is the network service of fakeServices: its calls are noted there.
+type fakeNetworks struct{ f *fakeServices }
+
+func (n fakeNetworks) Create(ctx context.Context, o netsvc.CreateOptions) (*netsvc.Network, error) {
+	return &netsvc.Network{}, n.f.called("CreateNetwork")
 }
 
-func (f *fakeServices) Network(ref string) (*netsvc.Network, error) {
-	return &netsvc.Network{}, f.called("Network")
+func (n fakeNetworks) Inspect(ref string) (*netsvc.Network, error) {
+	return &netsvc.Network{}, n.f.called("Network")
 }
 
-func (f *fakeServices) Networks() ([]netsvc.Network, error) {
-	return nil, f.called("Networks")
+func (n fakeNetworks) List() []netsvc.Network {
+	n.f.called("Networks")
+	return nil
 }
 
-func (f *fakeServices) RemoveNetwork(ctx context.Context, ref string) error {
-	return f.called("RemoveNetwork")
+func (n fakeNetworks) Remove(ctx context.Context, ref string) error {
+	return n.f.called("RemoveNetwork")
 }
 
-func (f *fakeServices) PruneNetworks(ctx context.Context) ([]string, error) {
-	return []string{}, f.called("PruneNetworks")
+func (n fakeNetworks) Prune(ctx context.Context) ([]string, error) {
+	return []string{}, n.f.called("PruneNetworks")
 }
 
-func (f *fakeServices) ConnectNetwork(ctx context.Context, o netsvc.ConnectOptions) error {
-	return f.called("ConnectNetwork")
+func (n fakeNetworks) Connect(ctx context.Context, o netsvc.ConnectOptions) error {
+	return n.f.called("ConnectNetwork")
 }
 
-func (f *fakeServices) DisconnectNetwork(ctx context.Context, netRef, ctrRef string, force bool) error {
-	return f.called("DisconnectNetwork")
+func (n fakeNetworks) Disconnect(ctx context.Context, netRef, ctrRef string, force bool) error {
+	return n.f.called("DisconnectNetwork")
 }
 
 func (f *fakeServices) Info() engine.Info {

@@ -8,11 +8,7 @@ import (
 )
 
 func (s *Server) networksList(ctx *fasthttp.RequestCtx) {
-	ns, err := s.eng.Networks()
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
+	ns := s.nets.List()
 	out := make([]api.Network, len(ns))
 	for i := range ns {
 		out[i] = wireNetwork(&ns[i])
@@ -22,7 +18,7 @@ func (s *Server) networksList(ctx *fasthttp.RequestCtx) {
 
 func (s *Server) networkInspect(ctx *fasthttp.RequestCtx) {
 	answer(ctx, "name", func(ref string) (*api.Network, error) {
-		n, err := s.eng.Network(ref)
+		n, err := s.nets.Inspect(ref)
 		if err != nil {
 			return nil, err
 		}
@@ -37,7 +33,7 @@ func (s *Server) networkCreate(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	n, err := s.eng.CreateNetwork(s.daemonCtx(), netsvc.CreateOptions{Name: req.Name, Driver: req.Driver,
+	n, err := s.nets.Create(s.daemonCtx(), netsvc.CreateOptions{Name: req.Name, Driver: req.Driver,
 		Subnet: req.Subnet, Gateway: req.Gateway, Internal: req.Internal, Labels: req.Labels})
 	if err != nil {
 		writeError(ctx, err)
@@ -47,11 +43,11 @@ func (s *Server) networkCreate(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) networkRemove(ctx *fasthttp.RequestCtx) {
-	action(ctx, "name", func(name string) error { return s.eng.RemoveNetwork(s.daemonCtx(), name) })
+	action(ctx, "name", func(name string) error { return s.nets.Remove(s.daemonCtx(), name) })
 }
 
 func (s *Server) networkPrune(ctx *fasthttp.RequestCtx) {
-	removed, err := s.eng.PruneNetworks(s.daemonCtx())
+	removed, err := s.nets.Prune(s.daemonCtx())
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -66,7 +62,7 @@ func (s *Server) networkConnect(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	o := netsvc.ConnectOptions{Network: req.Network, Container: req.Container, Aliases: req.Aliases, IP: req.IP}
-	if err := s.eng.ConnectNetwork(s.daemonCtx(), o); err != nil {
+	if err := s.nets.Connect(s.daemonCtx(), o); err != nil {
 		writeError(ctx, err)
 		return
 	}
@@ -79,7 +75,7 @@ func (s *Server) networkDisconnect(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			return err
 		}
-		return s.eng.DisconnectNetwork(s.daemonCtx(), net, ctr, queryBool(ctx, "force"))
+		return s.nets.Disconnect(s.daemonCtx(), net, ctr, queryBool(ctx, "force"))
 	})
 }
 

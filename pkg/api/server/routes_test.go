@@ -24,7 +24,7 @@ func (f *fakeServices) fake() *fakeServices { return f }
 
 // serveFake runs a server over f in memory.
 func serveFake(t *testing.T, f faked) *fasthttp.Client {
-	s := New(f, fakeVolumes{f.fake()}, "", slog.New(slog.DiscardHandler))
+	s := New(f, fakeVolumes{f.fake()}, fakeNetworks{f.fake()}, "", slog.New(slog.DiscardHandler))
 	ln := fasthttputil.NewInmemoryListener()
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Shutdown(0); ln.Close() })
@@ -92,7 +92,6 @@ var serviceRoutes = []route{
 	{"GET", "/volumes/inspect?name=v", "", "Volume"},
 	{"POST", "/volumes/create", `{"name":"v"}`, "CreateVolume"},
 	{"POST", "/volumes/remove?name=v", "", "RemoveVolume"},
-	{"GET", "/networks", "", "Networks"},
 	{"GET", "/networks/inspect?name=n", "", "Network"},
 	{"POST", "/networks/create", `{"name":"n"}`, "CreateNetwork"},
 	{"POST", "/networks/remove?name=n", "", "RemoveNetwork"},

@@ -100,16 +100,19 @@ type Volumes interface {
 
 var _ Volumes = (*volumesvc.Service)(nil)
 
-// Networks is user-defined networks and the containers on them.
+// Networks is user-defined networks and the containers on them: the network service
+// (pkg/engine/netsvc) itself, handed to New by the daemon's wiring.
 type Networks interface {
-	CreateNetwork(ctx context.Context, o netsvc.CreateOptions) (*netsvc.Network, error)
-	Network(ref string) (*netsvc.Network, error)
-	Networks() ([]netsvc.Network, error)
-	RemoveNetwork(ctx context.Context, ref string) error
-	PruneNetworks(ctx context.Context) ([]string, error)
-	ConnectNetwork(ctx context.Context, o netsvc.ConnectOptions) error
-	DisconnectNetwork(ctx context.Context, netRef, ctrRef string, force bool) error
+	Create(ctx context.Context, o netsvc.CreateOptions) (*netsvc.Network, error)
+	Inspect(ref string) (*netsvc.Network, error)
+	List() []netsvc.Network
+	Remove(ctx context.Context, ref string) error
+	Prune(ctx context.Context) ([]string, error)
+	Connect(ctx context.Context, o netsvc.ConnectOptions) error
+	Disconnect(ctx context.Context, netRef, ctrRef string, force bool) error
 }
+
+var _ Networks = (*netsvc.Service)(nil)
 
 // System is the daemon as a whole: what it is, what it stores, and pruning.
 type System interface {
@@ -125,7 +128,6 @@ type Services interface {
 	Containers
 	Images
 	Builds
-	Networks
 	System
 }
 
