@@ -82,7 +82,8 @@ func Main(ctx context.Context, args []string) error {
 		}
 		return exit1(fmt.Errorf("miniboxd: %w", err))
 	}
-	srv := server.New(eng, eng.VolumeService(), eng.NetworkService(), cfg.APIToken, log)
+	srv := server.New(eng, server.Backing{Volumes: eng.VolumeService(), Networks: eng.NetworkService(),
+		Images: eng.ImageService(), Builds: eng.BuildService()}, cfg.APIToken, log)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	served := make(chan error, 2)
@@ -95,7 +96,8 @@ func Main(ctx context.Context, args []string) error {
 	log.Info("Daemon listening on " + cfg.HTTPAddr)
 	var dsrv *dockerapi.Server
 	if dockerLn != nil {
-		dsrv = dockerapi.New(eng, eng.VolumeService(), eng.NetworkService(), cfg.APIToken, log)
+		dsrv = dockerapi.New(eng, dockerapi.Backing{Volumes: eng.VolumeService(), Networks: eng.NetworkService(),
+			Images: eng.ImageService(), Builds: eng.BuildService()}, cfg.APIToken, log)
 		go func() { served <- dsrv.Serve(kickListener{dockerLn, trim}) }()
 		log.Info("Docker API listening on " + cfg.DockerAPI)
 	}

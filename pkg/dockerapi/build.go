@@ -121,12 +121,12 @@ func (s *Server) build(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	tc, err := s.eng.UnpackBuildContext(s.ctx, bodyReader(ctx))
+	tc, err := s.builds.UnpackBuildContext(s.ctx, bodyReader(ctx))
 	if err != nil {
 		writeError(ctx, err)
 		return
 	}
-	pb, err := s.eng.PrepareTarBuild(tc, imgconv.BuildRequest(req), auth)
+	pb, err := s.builds.PrepareTarBuild(tc, imgconv.BuildRequest(req), auth)
 	if err != nil {
 		tc.Close()
 		writeError(ctx, err)
@@ -139,7 +139,7 @@ func (s *Server) build(ctx *fasthttp.RequestCtx) {
 		opCtx, cancel := s.opContext(conn)
 		defer cancel()
 		say := func(line string) error { return emit(buildMessage{Message: jsonstream.Message{Stream: line}}) }
-		res, err := s.eng.Build(opCtx, pb, func(ev build.Event) error {
+		res, err := s.builds.Build(opCtx, pb, func(ev build.Event) error {
 			if quiet {
 				return nil
 			}

@@ -83,7 +83,7 @@ func (s *Server) systemDF(ctx *fasthttp.RequestCtx) {
 	listed, _ := s.eng.ListContainers(engine.ContainerFilter{})
 	d.Containers(listed, time.Now())
 	if d.Wants("image") {
-		list, err := s.eng.ListImages(false)
+		list, err := s.imgs.ListImages(false)
 		if err != nil {
 			writeError(ctx, err)
 			return
@@ -147,7 +147,7 @@ func (s *Server) auth(ctx *fasthttp.RequestCtx) {
 	if reg == "" {
 		reg = "docker.io" // dockerd's default, the CLI's https://index.docker.io/v1/
 	}
-	if err := s.eng.CheckRegistryAuth(s.ctx, reg, mbregistry.Auth{Username: user, Password: pass}); err != nil {
+	if err := s.imgs.CheckRegistryAuth(s.ctx, reg, mbregistry.Auth{Username: user, Password: pass}); err != nil {
 		writeError(ctx, err)
 		return
 	}

@@ -59,7 +59,7 @@ func (s *Server) imageList(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	rows, err := s.eng.ListImages(queryBool(ctx, "all"))
+	rows, err := s.imgs.ListImages(queryBool(ctx, "all"))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -108,7 +108,7 @@ func (s *Server) imageInspect(ctx *fasthttp.RequestCtx, name string) {
 // inspectImage is the image service's inspect in the native API's shape, which
 // dockerconv turns into Docker's.
 func (s *Server) inspectImage(name string) (*api.ImageInspect, error) {
-	d, err := s.eng.InspectImage(name)
+	d, err := s.imgs.InspectImage(name)
 	if err != nil {
 		return nil, err
 	}
@@ -156,7 +156,7 @@ func (s *Server) imageTag(ctx *fasthttp.RequestCtx, name string) {
 	if tag != "" {
 		dst += ":" + tag
 	}
-	if _, err := s.eng.TagImage(name, dst); err != nil {
+	if _, err := s.imgs.TagImage(name, dst); err != nil {
 		writeImageError(ctx, name, err)
 		return
 	}
@@ -170,7 +170,7 @@ func (s *Server) imageDelete(ctx *fasthttp.RequestCtx, name string) {
 		// others and for the containers that use it.
 		force = true
 	}
-	names, err := s.eng.RemoveImage(name, force)
+	names, err := s.imgs.RemoveImage(name, force)
 	if err != nil {
 		writeImageError(ctx, name, err)
 		return
@@ -216,10 +216,10 @@ func (s *Server) imageCreate(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	platform := query(ctx, "platform")
-	eng, dctx := s.eng, s.ctx
+	imgs, dctx := s.imgs, s.ctx
 	streamJSON(ctx, func(emit func(any) error) {
 		emit(jsonstream.Message{Status: "Pulling from " + oci.Familiar(ref), ID: dockerconv.Tag(ref)})
-		_, err := eng.PullImage(dctx, ref, platform, auth, func(ev imagesvc.PullEvent) error {
+		_, err := imgs.PullImage(dctx, ref, platform, auth, func(ev imagesvc.PullEvent) error {
 			return emit(dockerconv.Progress(imgconv.PullEvent(ev)))
 		})
 		if err != nil {
@@ -244,10 +244,10 @@ func (s *Server) imagePush(ctx *fasthttp.RequestCtx, name string) {
 		writeImageError(ctx, ref, err)
 		return
 	}
-	eng, dctx := s.eng, s.ctx
+	imgs, dctx := s.imgs, s.ctx
 	streamJSON(ctx, func(emit func(any) error) {
 		emit(jsonstream.Message{Status: "The push refers to repository [" + oci.Familiar(ref) + "]"})
-		dgst, err := eng.PushImage(dctx, ref, auth, func(ev imagesvc.PullEvent) error {
+		dgst, err := imgs.PushImage(dctx, ref, auth, func(ev imagesvc.PullEvent) error {
 			m := dockerconv.Progress(imgconv.PullEvent(ev))
 			if ev.Status == "complete" {
 				m.Status = "Pushed"
@@ -272,15 +272,15 @@ func (s *Server) imageSaveMany(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) imageSave(ctx *fasthttp.RequestCtx, names []string) {
-	if err := s.eng.ResolveImages(names); err != nil {
+	if err := s.imgs.ResolveImages(names); err != nil {
 		writeError(ctx, err)
 		return
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("application/x-tar")
-	eng, dctx := s.eng, s.ctx
+	imgs, dctx := s.imgs, s.ctx
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(eng.SaveImages(dctx, pw, names)) }()
+	go func() { pw.CloseWithError(imgs.SaveImages(dctx, pw, names)) }()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer pr.Close()
 		io.Copy(w, pr)
@@ -289,7 +289,7 @@ func (s *Server) imageSave(ctx *fasthttp.RequestCtx, names []string) {
 }
 
 func (s *Server) imageLoad(ctx *fasthttp.RequestCtx) {
-	res, err := s.eng.LoadImages(s.ctx, bodyReader(ctx))
+	res, err := s.imgs.LoadImages(s.ctx, bodyReader(ctx))
 	if err != nil {
 		writeError(ctx, err)
 		return

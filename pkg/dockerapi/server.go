@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"runtime/debug"
@@ -14,13 +15,19 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/opencontainers/go-digest"
 	"github.com/valyala/fasthttp"
 
+	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/buildsvc"
+	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
+	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/registry"
 )
 
 // MaxVersion and MinVersion bound the API versions served: the newest is the one of the
@@ -52,6 +59,8 @@ type Server struct {
 	eng      *engine.Engine
 	vols     volumes
 	nets     networks
+	imgs     images
+	builds   builds
 	log      *slog.Logger
 	token    []byte
 	http     *fasthttp.Server
@@ -95,10 +104,39 @@ type networks interface {
 	Disconnect(ctx context.Context, netRef, ctrRef string, force bool) error
 }
 
+// images is the image service (pkg/engine/imagesvc) as Docker's image routes use it.
+type images interface {
+	ListImages(all bool) ([]imagesvc.Summary, error)
+	InspectImage(ref string) (*imagesvc.Details, error)
+	TagImage(src, dst string) (*image.Image, error)
+	RemoveImage(ref string, force bool) ([]string, error)
+	ResolveImages(refs []string) error
+	PullImage(ctx context.Context, ref, platform string, auth *registry.Auth, emit func(imagesvc.PullEvent) error) (*image.Image, error)
+	PushImage(ctx context.Context, ref string, auth *registry.Auth, emit func(imagesvc.PullEvent) error) (digest.Digest, error)
+	SaveImages(ctx context.Context, w io.Writer, refs []string) error
+	LoadImages(ctx context.Context, r io.Reader) (imagesvc.Loaded, error)
+	CheckRegistryAuth(ctx context.Context, reg string, auth registry.Auth) error
+}
+
+// builds is the build service (pkg/engine/buildsvc) as Docker's build route uses it.
+type builds interface {
+	UnpackBuildContext(ctx context.Context, r io.Reader) (*buildsvc.TarContext, error)
+	PrepareTarBuild(t *buildsvc.TarContext, r buildsvc.Request, auth map[string]registry.Auth) (*buildsvc.PreparedBuild, error)
+	Build(ctx context.Context, pb *buildsvc.PreparedBuild, emit func(build.Event) error) (*build.Result, error)
+}
+
+// Backing are the services the daemon's wiring hands the server beside the engine.
+type Backing struct {
+	Volumes  volumes
+	Networks networks
+	Images   images
+	Builds   builds
+}
+
 // New builds the server over the engine and the services the daemon hands it; token ""
 // means no authentication.
-func New(eng *engine.Engine, vols volumes, nets networks, token string, log *slog.Logger) *Server {
-	s := &Server{eng: eng, vols: vols, nets: nets, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
+func New(eng *engine.Engine, b Backing, token string, log *slog.Logger) *Server {
+	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {
 		s.token = []byte(token)

@@ -22,6 +22,14 @@ type (
 	buildService = buildsvc.Service
 )
 
+// ImageService is the image service the engine opened, for the daemon to hand to the HTTP
+// layers.
+func (e *Engine) ImageService() *imagesvc.Service { return e.imageService }
+
+// BuildService is the build service the engine opened, for the daemon to hand to the HTTP
+// layers.
+func (e *Engine) BuildService() *buildsvc.Service { return e.buildService }
+
 // openImages opens the image service (the store, the registry client, lazy layers); the
 // containers core answers its questions about what containers use.
 func (e *Engine) openImages() error {

@@ -23,7 +23,7 @@ func (s *Server) containerBuild(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	pb, err := s.eng.PrepareBuild(imgconv.BuildRequest(req), auth)
+	pb, err := s.builds.PrepareBuild(imgconv.BuildRequest(req), auth)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -34,7 +34,7 @@ func (s *Server) containerBuild(ctx *fasthttp.RequestCtx) {
 	streamJSON(ctx, func(emit func(any) error) error {
 		opCtx, cancel := s.opContext(conn)
 		defer cancel()
-		res, err := s.eng.Build(opCtx, pb, func(ev build.Event) error { return emit(imgconv.BuildEvent(ev)) })
+		res, err := s.builds.Build(opCtx, pb, func(ev build.Event) error { return emit(imgconv.BuildEvent(ev)) })
 		emit(imgconv.BuildEnd(res, err))
 		return nil
 	})

@@ -28,7 +28,7 @@ func (s *Server) containerTop(ctx *fasthttp.RequestCtx) {
 
 func (s *Server) imageHistory(ctx *fasthttp.RequestCtx) {
 	answer(ctx, "name", func(name string) ([]api.HistoryItem, error) {
-		h, err := s.eng.ImageHistory(name)
+		h, err := s.imgs.ImageHistory(name)
 		if err != nil {
 			return nil, err
 		}

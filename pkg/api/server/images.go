@@ -44,7 +44,7 @@ func (s *Server) auth(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, errdefs.Invalid("registry is required: the registry host to log in to, e.g. docker.io"))
 		return
 	}
-	if err := s.eng.CheckRegistryAuth(ctx, req.Registry, registry.Auth{Username: req.Username, Password: req.Password}); err != nil {
+	if err := s.imgs.CheckRegistryAuth(ctx, req.Registry, registry.Auth{Username: req.Username, Password: req.Password}); err != nil {
 		writeError(ctx, err)
 		return
 	}
@@ -52,7 +52,7 @@ func (s *Server) auth(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) imagesList(ctx *fasthttp.RequestCtx) {
-	list, err := s.eng.ListImages(queryBool(ctx, "all"))
+	list, err := s.imgs.ListImages(queryBool(ctx, "all"))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -66,7 +66,7 @@ func (s *Server) imageInspect(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	out, err := s.eng.InspectImage(ref)
+	out, err := s.imgs.InspectImage(ref)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -105,7 +105,7 @@ func (s *Server) pullOrPush(ctx *fasthttp.RequestCtx, pull bool) {
 		return
 	}
 	if !pull {
-		if err := s.eng.ResolveImages([]string{ref}); err != nil {
+		if err := s.imgs.ResolveImages([]string{ref}); err != nil {
 			writeError(ctx, err)
 			return
 		}
@@ -122,10 +122,10 @@ func (s *Server) pullOrPush(ctx *fasthttp.RequestCtx, pull bool) {
 			return nil
 		}
 		if pull {
-			_, err := s.eng.PullImage(opCtx, ref, platform, auth, send)
+			_, err := s.imgs.PullImage(opCtx, ref, platform, auth, send)
 			return err
 		}
-		_, err := s.eng.PushImage(opCtx, ref, auth, send)
+		_, err := s.imgs.PushImage(opCtx, ref, auth, send)
 		return err
 	})
 }
@@ -141,7 +141,7 @@ func (s *Server) imageTag(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	img, err := s.eng.TagImage(src, dst)
+	img, err := s.imgs.TagImage(src, dst)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -155,7 +155,7 @@ func (s *Server) imageRemove(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	names, err := s.eng.RemoveImage(ref, queryBool(ctx, "force"))
+	names, err := s.imgs.RemoveImage(ref, queryBool(ctx, "force"))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -171,7 +171,7 @@ func (s *Server) imageSaveGet(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, errdefs.Invalid("missing query parameter image: name at least one image to save"))
 		return
 	}
-	if err := s.eng.ResolveImages(refs); err != nil {
+	if err := s.imgs.ResolveImages(refs); err != nil {
 		writeError(ctx, err)
 		return
 	}
@@ -182,7 +182,7 @@ func (s *Server) imageSaveGet(ctx *fasthttp.RequestCtx) {
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		opCtx, cancel := s.opContext(conn)
 		defer cancel()
-		if err := s.eng.SaveImages(opCtx, w, refs); err != nil {
+		if err := s.imgs.SaveImages(opCtx, w, refs); err != nil {
 			// The status is sent: cutting the stream short makes the client's tar fail.
 			s.log.Warn("image save failed mid-stream", "images", refs, "err", err)
 			return
@@ -210,7 +210,7 @@ func (s *Server) imageSavePost(ctx *fasthttp.RequestCtx) {
 	}
 	opCtx, cancel := s.opContext(ctx.Conn())
 	defer cancel()
-	if err := s.eng.SaveImagesToPath(opCtx, refs, path); err != nil {
+	if err := s.imgs.SaveImagesToPath(opCtx, refs, path); err != nil {
 		writeError(ctx, err)
 		return
 	}
@@ -227,9 +227,9 @@ func (s *Server) imageLoad(ctx *fasthttp.RequestCtx) {
 			writeError(ctx, err)
 			return
 		}
-		out, err = s.eng.LoadImagesFromPath(opCtx, path)
+		out, err = s.imgs.LoadImagesFromPath(opCtx, path)
 	} else {
-		out, err = s.eng.LoadImages(opCtx, bodyReader(ctx))
+		out, err = s.imgs.LoadImages(opCtx, bodyReader(ctx))
 	}
 	if err != nil {
 		writeError(ctx, err)
@@ -256,9 +256,9 @@ func (s *Server) imageImport(ctx *fasthttp.RequestCtx) {
 			writeError(ctx, err)
 			return
 		}
-		out, err = s.eng.ImportImageFromPath(opCtx, path, name)
+		out, err = s.imgs.ImportImageFromPath(opCtx, path, name)
 	} else {
-		out, err = s.eng.ImportImage(opCtx, bodyReader(ctx), name)
+		out, err = s.imgs.ImportImage(opCtx, bodyReader(ctx), name)
 	}
 	if err != nil {
 		writeError(ctx, err)

@@ -41,13 +41,13 @@ func (s *Server) containerPrune(ctx *fasthttp.RequestCtx) {
 	})
 }
 
-func (s *Server) imagePrune(ctx *fasthttp.RequestCtx) { s.pruneWith(ctx, s.eng.PruneImages) }
+func (s *Server) imagePrune(ctx *fasthttp.RequestCtx) { s.pruneWith(ctx, s.imgs.PruneImages) }
 
 func (s *Server) volumePrune(ctx *fasthttp.RequestCtx) { s.pruneWith(ctx, s.eng.PruneVolumes) }
 
 func (s *Server) buildPrune(ctx *fasthttp.RequestCtx) {
 	s.pruneWith(ctx, func(c context.Context, _ bool, f engine.PruneFilter) (*engine.PruneResult, error) {
-		return s.eng.PruneBuildCache(c, f)
+		return s.imgs.PruneBuildCache(c, f)
 	})
 }
 

@@ -24,6 +24,8 @@ type Server struct {
 	eng      Services
 	vols     Volumes
 	nets     Networks
+	imgs     Images
+	builds   Builds
 	log      *slog.Logger
 	token    []byte
 	apiPort  int
@@ -42,8 +44,8 @@ type Server struct {
 
 // New builds the server over eng (the engine, or fakes in tests) and the services the
 // daemon hands it; token "" means no authentication.
-func New(eng Services, vols Volumes, nets Networks, token string, log *slog.Logger) *Server {
-	s := &Server{eng: eng, vols: vols, nets: nets, log: log, shutdown: make(chan struct{})}
+func New(eng Services, b Backing, token string, log *slog.Logger) *Server {
+	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, log: log, shutdown: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {
 		s.token = []byte(token)

@@ -23,7 +23,8 @@ import (
 )
 
 // The handlers reach the daemon only through these interfaces, one per service, so that
-// they are tested with fakes and without root; *engine.Engine provides them all.
+// they are tested with fakes and without root; *engine.Engine provides Services, the
+// services it opened provide the rest.
 
 // Containers is the life of containers: create, run, stop, remove, and what they hold.
 type Containers interface {
@@ -80,14 +81,18 @@ type Images interface {
 	SaveImagesToPath(ctx context.Context, refs []string, path string) error
 	ImageHistory(ref string) ([]imagesvc.HistoryItem, error)
 	PruneImages(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
+	PruneBuildCache(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
 }
+
+var _ Images = (*imagesvc.Service)(nil)
 
 // Builds is the build service (pkg/engine/buildsvc): a build request into an image.
 type Builds interface {
 	PrepareBuild(r buildsvc.Request, auth map[string]registry.Auth) (*buildsvc.PreparedBuild, error)
 	Build(ctx context.Context, pb *buildsvc.PreparedBuild, emit func(build.Event) error) (*build.Result, error)
-	PruneBuildCache(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
 }
+
+var _ Builds = (*buildsvc.Service)(nil)
 
 // Volumes is named volumes: the volume service (pkg/engine/volumesvc) itself, handed to
 // New by the daemon's wiring. Pruning is the engine's (it knows which containers use one).
@@ -123,12 +128,19 @@ type System interface {
 	PruneVolumes(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
-// Services is every service the API serves through the engine.
+// Services is what the API serves through the engine: containers and the daemon as a
+// whole. The other services come in Backing.
 type Services interface {
 	Containers
-	Images
-	Builds
 	System
+}
+
+// Backing are the services the daemon's wiring hands the server beside the engine.
+type Backing struct {
+	Volumes  Volumes
+	Networks Networks
+	Images   Images
+	Builds   Builds
 }
 
 var _ Services = (*engine.Engine)(nil)
