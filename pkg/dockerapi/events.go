@@ -74,7 +74,7 @@ func (s *Server) systemDF(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	du, err := s.eng.DiskUsage(s.ctx, true)
+	du, err := s.imgs.DiskUsage(s.ctx, true)
 	if err != nil {
 		writeError(ctx, err)
 		return

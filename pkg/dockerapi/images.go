@@ -311,7 +311,7 @@ func (s *Server) imageLoad(ctx *fasthttp.RequestCtx) {
 // imagePrune removes dangling images (unnamed ones: minibox keeps none by name), then
 // the blobs nothing uses.
 func (s *Server) imagePrune(ctx *fasthttp.RequestCtx) {
-	report, err := s.eng.Prune(s.ctx, false)
+	report, err := s.imgs.Prune(s.ctx, false)
 	if err != nil {
 		writeError(ctx, err)
 		return

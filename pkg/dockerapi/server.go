@@ -27,6 +27,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/prune"
 	"github.com/minibox/minibox/pkg/registry"
 )
 
@@ -116,6 +117,8 @@ type images interface {
 	SaveImages(ctx context.Context, w io.Writer, refs []string) error
 	LoadImages(ctx context.Context, r io.Reader) (imagesvc.Loaded, error)
 	CheckRegistryAuth(ctx context.Context, reg string, auth registry.Auth) error
+	DiskUsage(ctx context.Context, verbose bool) (*imagesvc.DiskUsage, error)
+	Prune(ctx context.Context, buildCache bool) (*prune.Report, error)
 }
 
 // builds is the build service (pkg/engine/buildsvc) as Docker's build route uses it.

@@ -12,8 +12,10 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/hostprobe"
@@ -41,8 +43,10 @@ type Engine struct {
 
 	// Images is the image service's store, which the containers core reads.
 	Images *image.Store
-	*imageService
-	*buildService
+	// imageService and buildService (pkg/engine/imagesvc, buildsvc) are handed to the
+	// HTTP layers by the daemon (ImageService, BuildService).
+	imageService *imagesvc.Service
+	buildService *buildsvc.Service
 
 	containersArea
 	nets *netsvc.Service

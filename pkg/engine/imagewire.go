@@ -15,13 +15,6 @@ import (
 	"github.com/minibox/minibox/pkg/registry"
 )
 
-// The image service (pkg/engine/imagesvc) and the build service (pkg/engine/buildsvc) are
-// embedded in Engine by these names, so their methods are the engine's for the API edges.
-type (
-	imageService = imagesvc.Service
-	buildService = buildsvc.Service
-)
-
 // ImageService is the image service the engine opened, for the daemon to hand to the HTTP
 // layers.
 func (e *Engine) ImageService() *imagesvc.Service { return e.imageService }
@@ -50,7 +43,7 @@ func (e *Engine) openImages() error {
 func (e *Engine) openBuild() error {
 	d := buildsvc.Deps{Log: e.Log, Store: e.Images, Pull: e.pullForBuild}
 	if e.Cfg.IndexLayers {
-		d.IndexLayer = e.IndexLayer
+		d.IndexLayer = e.imageService.IndexLayer
 	}
 	b, err := buildsvc.New(buildsvc.Config{Root: e.Root, Workers: e.Cfg.BuildWorkers, BuildPrefixes: e.Cfg.BuildPrefixes,
 		MaxImportSize: e.Cfg.MaxImportSize}, d)
@@ -63,7 +56,7 @@ func (e *Engine) openBuild() error {
 
 // pullForBuild pulls a build's base image for this host's platform.
 func (e *Engine) pullForBuild(ctx context.Context, ref string, auth *registry.Auth, progress func(buildsvc.PullProgress)) (*image.Image, error) {
-	return e.PullImage(ctx, ref, "", auth, func(ev imagesvc.PullEvent) error {
+	return e.imageService.PullImage(ctx, ref, "", auth, func(ev imagesvc.PullEvent) error {
 		progress(buildsvc.PullProgress{Layer: ev.Layer, Status: ev.Status, Done: ev.Status == imagesvc.PullDone, Digest: ev.Digest})
 		return nil
 	})

@@ -82,6 +82,10 @@ type Images interface {
 	ImageHistory(ref string) ([]imagesvc.HistoryItem, error)
 	PruneImages(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 	PruneBuildCache(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
+	// DiskUsage and Prune are the whole daemon's: the image service knows what is stored
+	// and what uses it.
+	DiskUsage(ctx context.Context, verbose bool) (*imagesvc.DiskUsage, error)
+	Prune(ctx context.Context, buildCache bool) (*prune.Report, error)
 }
 
 var _ Images = (*imagesvc.Service)(nil)
@@ -122,8 +126,6 @@ var _ Networks = (*netsvc.Service)(nil)
 // System is the daemon as a whole: what it is, what it stores, and pruning.
 type System interface {
 	Info() engine.Info
-	DiskUsage(ctx context.Context, verbose bool) (*imagesvc.DiskUsage, error)
-	Prune(ctx context.Context, buildCache bool) (*prune.Report, error)
 	Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error
 	PruneVolumes(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 }

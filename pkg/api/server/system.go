@@ -8,7 +8,7 @@ import (
 
 // systemPrune answers POST /system/prune?build_cache.
 func (s *Server) systemPrune(ctx *fasthttp.RequestCtx) {
-	report, err := s.eng.Prune(ctx, queryBool(ctx, "build_cache"))
+	report, err := s.imgs.Prune(ctx, queryBool(ctx, "build_cache"))
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -18,7 +18,7 @@ func (s *Server) systemPrune(ctx *fasthttp.RequestCtx) {
 
 // systemDF answers GET /system/df[?verbose].
 func (s *Server) systemDF(ctx *fasthttp.RequestCtx) {
-	du, err := s.eng.DiskUsage(ctx, queryBool(ctx, "verbose"))
+	du, err := s.imgs.DiskUsage(ctx, queryBool(ctx, "verbose"))
 	if err != nil {
 		writeError(ctx, err)
 		return
