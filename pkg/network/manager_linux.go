@@ -42,8 +42,11 @@ type Manager struct {
 	holds    map[string][]*hold  // by container id
 	attached map[string]Endpoint // by container id
 	reserved map[netip.Addr]time.Time
-	ready    bool   // EnsureBridge ran since New
-	brIndex  uint32 // the bridge's index once this Manager made or found it
+	ready    bool // EnsureBridge ran since New
+	// overlapSeen is what CreateBridge's look at other links' addresses found, for the
+	// ForeignOverlap that follows it.
+	overlapSeen *overlap
+	brIndex     uint32 // the bridge's index once this Manager made or found it
 	// Unregistering a device waits for RCU grace periods (~20 ms here), so Detach leaves the
 	// veth's removal to goroutines on a connection of their own; whatever needs the name
 	// again (Attach of the same id, Reconcile, Close) waits for it first.

@@ -90,10 +90,15 @@ func (m *Manager) LinkName(i uint32) string {
 
 // ForeignOverlap returns an IPv4 address prefix on a link other than this Manager's bridge
 // that overlaps its subnet: another daemon that picked the same free subnet at the same
-// time.
+// time. Right after CreateBridge it is what CreateBridge saw once the bridge had its
+// address (it looks while the kernel commits the rules).
 func (m *Manager) ForeignOverlap() (HostSubnet, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if r := m.overlapSeen; r != nil {
+		m.overlapSeen = nil
+		return r.h, r.taken, r.err
+	}
 	index := m.brIndex
 	if index == 0 {
 		br, err := linkByName(m.rt, m.cfg.Bridge)
@@ -102,6 +107,17 @@ func (m *Manager) ForeignOverlap() (HostSubnet, bool, error) {
 		}
 		index = br.Index
 	}
+	return m.foreignOverlap(index)
+}
+
+// overlap is a ForeignOverlap answer kept for later.
+type overlap struct {
+	h     HostSubnet
+	taken bool
+	err   error
+}
+
+func (m *Manager) foreignOverlap(index uint32) (HostSubnet, bool, error) {
 	addrs, err := ipv4Addrs(m.rt)
 	if err != nil {
 		return HostSubnet{}, false, err
@@ -123,7 +139,8 @@ func (m *Manager) ForeignOverlap() (HostSubnet, bool, error) {
 // the bridge; the bridge is created outright (one that exists already takes
 // EnsureBridge's path) and echoed back by the kernel (no lookup after); its alias and
 // route_localnet go in one request; its address is added without listing the host's
-// first; ip_forward is checked while the kernel commits the rules. The rules come after
+// first; ip_forward and other links' addresses (ForeignOverlap) are checked while the
+// kernel commits the rules. The rules come after
 // the address: a daemon killed in between finds the bridge by its alias and removes it
 // with its subnet's rules.
 func (m *Manager) CreateBridge(ctx context.Context) error {
@@ -156,6 +173,11 @@ func (m *Manager) CreateBridge(ctx context.Context) error {
 	}
 	fwd := make(chan error, 1)
 	go func() { fwd <- m.sysctl("net/ipv4/ip_forward", "1") }()
+	seen := make(chan overlap, 1)
+	go func() {
+		h, taken, err := m.foreignOverlap(index)
+		seen <- overlap{h, taken, err}
+	}()
 	err = have.err
 	if err == nil {
 		err = m.writeTableFrom(have.rules)
@@ -168,9 +190,11 @@ func (m *Manager) CreateBridge(ctx context.Context) error {
 	if ferr := <-fwd; err == nil {
 		err = ferr
 	}
+	o := <-seen
 	if err != nil {
 		return err
 	}
+	m.overlapSeen = &o
 	m.ready = true
 	return nil
 }
@@ -366,7 +390,7 @@ func (m *Manager) Remove(ctx context.Context) error {
 	default:
 		errs = append(errs, err)
 	}
-	m.ready = false
+	m.ready, m.overlapSeen = false, nil
 	return errors.Join(errs...)
 }
 
