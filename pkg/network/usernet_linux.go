@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"strconv"
+	"strings"
 
 	"github.com/jsimonetti/rtnetlink/v2"
 	"github.com/mdlayher/netlink"
@@ -359,6 +362,11 @@ func (m *Manager) Remove(ctx context.Context) error {
 		<-unlisted
 		errs = append(errs, err)
 	}
+	if m.bareOwnBridge() {
+		errs = append(errs, m.deleteBridge())
+		m.ready, m.overlapSeen = false, nil
+		return errors.Join(errs...)
+	}
 	br, err := linkByName(m.rt, m.cfg.Bridge)
 	switch {
 	case err == nil:
@@ -379,12 +387,7 @@ func (m *Manager) Remove(ctx context.Context) error {
 				}
 			}
 		}
-		unlisted := m.deleteLinkLater(m.cfg.Bridge)
-		errs = append(errs, m.deleteOwnRules())
-		announced := <-unlisted
-		if !announced { // the kernel's word was missed (or the removal failed): ask it
-			errs = append(errs, m.bridgeGone())
-		}
+		errs = append(errs, m.deleteBridge())
 	case errors.Is(err, errdefs.ErrNotFound):
 		errs = append(errs, m.deleteOwnRules())
 	default:
@@ -392,6 +395,36 @@ func (m *Manager) Remove(ctx context.Context) error {
 	}
 	m.ready, m.overlapSeen = false, nil
 	return errors.Join(errs...)
+}
+
+// deleteBridge removes the bridge and, while the kernel tears it down, the network's rules;
+// it returns once the bridge is unlisted.
+func (m *Manager) deleteBridge() error {
+	unlisted := m.deleteLinkLater(m.cfg.Bridge)
+	err := m.deleteOwnRules()
+	if announced := <-unlisted; !announced { // the kernel's word was missed (or the removal failed): ask it
+		err = errors.Join(err, m.bridgeGone())
+	}
+	return err
+}
+
+// bareOwnBridge reports, from sysfs, that the bridge is still the one this Manager made or
+// checked (same name, same index: the kernel does not hand an index out again soon) and
+// has no port left, so Remove may delete it without asking rtnetlink first. A link query
+// waits for the RTNL lock, which any removal of a bridge on the host holds for an RCU
+// barrier (~15 ms); sysfs does not. Anything else (a managed namespace other than the
+// daemon's, whose links this /sys does not show) takes the rtnetlink path.
+func (m *Manager) bareOwnBridge() bool {
+	if m.brIndex == 0 || m.ns != nil || m.cfg.Alias == "" {
+		return false
+	}
+	dir := "/sys/class/net/" + m.cfg.Bridge
+	b, err := os.ReadFile(dir + "/ifindex")
+	if err != nil || strings.TrimSpace(string(b)) != strconv.FormatUint(uint64(m.brIndex), 10) {
+		return false
+	}
+	ports, err := os.ReadDir(dir + "/brif")
+	return err == nil && len(ports) == 0
 }
 
 // deleteOwnRules removes, in one transaction, the port rules that DNAT to this Manager's
