@@ -306,11 +306,14 @@ func (m *Manager) writeTableOnce() error {
 	if err != nil {
 		return err
 	}
-	return m.writeTableFrom(have)
+	return m.writeTableFrom(have, true)
 }
 
-// writeTableFrom is writeTableOnce given the table's rules as listed.
-func (m *Manager) writeTableFrom(have []ruleRef) error {
+// writeTableFrom is writeTableOnce given the table's rules as listed. Unless all, the table
+// and the chains the listing shows rules in are taken as they are (not declared again: a
+// message and an acknowledgement less each); one deleted meanwhile fails the transaction
+// with ENOENT, and the caller writes the whole table again.
+func (m *Manager) writeTableFrom(have []ruleRef, all bool) error {
 	p := tablePlan(m.cfg)
 	own := subnetTag(m.cfg.Subnet)
 	static := map[string]*nftables.Chain{}
@@ -319,9 +322,19 @@ func (m *Manager) writeTableFrom(have []ruleRef) error {
 			static[c.Name] = c
 		}
 	}
-	m.nft.AddTable(p.table)
+	listed := map[string]bool{} // chains with rules, taken as they are unless all
+	if !all {
+		for _, r := range have {
+			listed[r.chain] = true
+		}
+	}
+	if len(listed) == 0 {
+		m.nft.AddTable(p.table)
+	}
 	for _, c := range p.chains {
-		m.nft.AddChain(c)
+		if !listed[c.Name] {
+			m.nft.AddChain(c)
+		}
 	}
 	shared := map[string][]ruleRef{}
 	for _, r := range have {

@@ -142,10 +142,10 @@ func (m *Manager) foreignOverlap(index uint32) (HostSubnet, bool, error) {
 // the bridge; the bridge is created outright (one that exists already takes
 // EnsureBridge's path) and echoed back by the kernel (no lookup after); its alias and
 // route_localnet go in one request; its address is added without listing the host's
-// first; ip_forward and other links' addresses (ForeignOverlap) are checked while the
-// kernel commits the rules. The rules come after
-// the address: a daemon killed in between finds the bridge by its alias and removes it
-// with its subnet's rules.
+// first; the table and the chains the listing showed are not declared again; ip_forward
+// and other links' addresses (ForeignOverlap) are checked while the kernel commits the
+// rules. The rules come after the address: a daemon killed in between finds the bridge by
+// its alias and removes it with its subnet's rules.
 func (m *Manager) CreateBridge(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -183,7 +183,7 @@ func (m *Manager) CreateBridge(ctx context.Context) error {
 	}()
 	err = have.err
 	if err == nil {
-		err = m.writeTableFrom(have.rules)
+		err = m.writeTableFrom(have.rules, false)
 	}
 	if errors.Is(err, unix.ENOENT) { // another daemon changed the shared rules meanwhile
 		err = m.writeTable()
