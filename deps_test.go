@@ -1,7 +1,12 @@
 package main
 
 import (
+	"go/parser"
+	"go/token"
+	"os"
 	"os/exec"
+	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -9,7 +14,8 @@ import (
 const module = "github.com/minibox/minibox/"
 
 // depRule forbids packages matching from to depend (directly or not) on any package
-// whose import path contains one of banned.
+// whose import path contains one of banned; a banned path ending in "$" is that package
+// alone (pkg/engine$: the engine, not its services below it).
 type depRule struct {
 	why    string
 	from   func(pkg string) bool
@@ -35,6 +41,9 @@ var depRules = []depRule{
 	{"imports go down: library packages never reach into the applets", under("pkg/"), []string{module + "applets/"}},
 	{"the engine is one edge's service, not an HTTP server", under("pkg/engine"),
 		[]string{"fasthttp", module + "pkg/api/server", module + "pkg/api/client", module + "pkg/dockerapi", "github.com/moby/moby/"}},
+	{"the engine's services speak the engine's own types: no wire types, no HTTP, and never the engine above them", is("pkg/engine/hostpath", "pkg/engine/volumesvc", "pkg/engine/runspec", "pkg/engine/netsvc",
+		"pkg/engine/events", "pkg/engine/warmpool", "pkg/engine/health", "pkg/engine/ctrio"),
+		[]string{module + "pkg/api", module + "pkg/dockerapi", "fasthttp", "net/http", "github.com/moby/moby/", module + "pkg/engine$"}},
 	{"Docker's API is a second edge over the engine: it converts and calls the engine, not the native API", under("pkg/dockerapi"),
 		[]string{module + "pkg/api/server", module + "pkg/api/client", "github.com/moby/moby/client"}},
 	{"Docker's API conversions are pure: no transport and no server, so they are tested without a daemon", is("pkg/dockerapi/dockerconv"),
@@ -61,6 +70,10 @@ var depRules = []depRule{
 		[]string{module + "pkg/engine", module + "pkg/shimclient", module + "pkg/image", module + "pkg/content", module + "pkg/registry", module + "pkg/spec", "net/http", "fasthttp"}},
 	{"loading a Compose project reads files only: it neither runs nor reaches the daemon", is("pkg/compose/loader"),
 		[]string{module + "pkg/api", module + "pkg/engine", "net/http", "fasthttp"}},
+	{"the image and build services speak their own types and know no engine above them: no wire types, no HTTP server (net/http comes in only with pkg/registry's client)", is("pkg/engine/imagesvc", "pkg/engine/buildsvc"),
+		[]string{module + "pkg/api", module + "pkg/dockerapi", module + "pkg/engine$", "fasthttp", "github.com/moby/moby/"}},
+	{"the image and build services' conversions to the native API's wire types are pure: no transport, no server", is("pkg/api/imgconv"),
+		[]string{"fasthttp", module + "pkg/api/server", module + "pkg/api/client", module + "pkg/dockerapi", "github.com/moby/moby/"}},
 	{"leaves take the standard library and x/sys only", is("pkg/errdefs", "pkg/atomicfile", "pkg/reexec", "pkg/rsstrim"),
 		[]string{module, "github.com/", "golang.org/x/net", "golang.org/x/sync"}},
 }
@@ -83,6 +96,12 @@ func TestDependencyRules(t *testing.T) {
 			checked++
 			for _, d := range deps {
 				for _, b := range r.banned {
+					if exact, ok := strings.CutSuffix(b, "$"); ok {
+						if d == exact {
+							t.Errorf("%s depends on %s (%s)", pkg, d, r.why)
+						}
+						continue
+					}
 					if strings.Contains(d, b) && !strings.HasPrefix(d, pkg) {
 						t.Errorf("%s depends on %s (%s)", pkg, d, r.why)
 					}
@@ -92,5 +111,49 @@ func TestDependencyRules(t *testing.T) {
 	}
 	if checked < len(depRules) {
 		t.Fatalf("only %d packages matched the %d rules: package paths moved?", checked, len(depRules))
+	}
+}
+
+// engineWireFiles are the files of pkg/engine that still take or return the native API's
+// wire types (pkg/api); the services moving out of the engine take theirs off the list. No
+// other file of pkg/engine or its packages may import pkg/api: the engine converts nothing,
+// its edges do (pkg/api/server, pkg/dockerapi).
+var engineWireFiles = map[string]bool{
+	"pkg/engine/attach.go": true,
+}
+
+// TestEngineSpeaksItsOwnTypes holds pkg/engine, all of it, to its own types, but for the
+// files listed in engineWireFiles. Checked per file: the package as a whole still links
+// pkg/api through them.
+func TestEngineSpeaksItsOwnTypes(t *testing.T) {
+	out, err := exec.Command("go", "list", "-f", `{{.Dir}} {{join .GoFiles " "}}`, "./pkg/engine/...").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	wd, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := 0
+	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
+		fields := strings.Fields(line)
+		for _, name := range fields[1:] {
+			path := filepath.Join(fields[0], name)
+			rel, _ := filepath.Rel(wd, path)
+			f, err := parser.ParseFile(token.NewFileSet(), path, nil, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			files++
+			for _, imp := range f.Imports {
+				p, _ := strconv.Unquote(imp.Path.Value)
+				if (p == module+"pkg/api" || strings.HasPrefix(p, module+"pkg/api/")) && !engineWireFiles[filepath.ToSlash(rel)] {
+					t.Errorf("%s imports %s: the engine returns its own types, its edges convert them", rel, p)
+				}
+			}
+		}
+	}
+	if files == 0 {
+		t.Fatal("no file of pkg/engine found: package paths moved?")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"slices"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/alecthomas/kong"
@@ -44,8 +45,23 @@ func Main(ctx context.Context, args []string) error {
 
 type exitCode int
 
+// traceTime is MINIBOX_TRACE's clock, as precise as the daemon's debug log can be matched.
+const traceTime = "15:04:05.000000"
+
+// tracer writes MINIBOX_TRACE's lines: when a command's steps happened, to match against
+// the daemon's debug log.
+func tracer(on bool, w io.Writer) func(what string) {
+	if !on {
+		return func(string) {}
+	}
+	return func(what string) { fmt.Fprintf(w, "[trace] %s %s\n", time.Now().UTC().Format(traceTime), what) }
+}
+
 // Run is Main with its streams and environment given (tests use it).
 func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) (err error) {
+	trace := tracer(getenv("MINIBOX_TRACE") != "", stderr)
+	trace("command started")
+	defer func() { trace("command done") }()
 	exited := false
 	code := 0
 	parser, err := kong.New(grammar(args),
@@ -90,6 +106,12 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	api, err := client.New(getenv("MINIBOX_API"), getenv("MINIBOX_API_TOKEN"))
 	if err != nil {
 		return &errdefs.ExitError{Code: 1, Err: err}
+	}
+	trace("arguments parsed")
+	if getenv("MINIBOX_TRACE") != "" {
+		api.Trace = func(sent time.Time, method, path string, status int, took time.Duration) {
+			fmt.Fprintf(stderr, "[trace] %s %s %s -> %d in %s\n", sent.UTC().Format(traceTime), method, path, status, took.Round(time.Microsecond))
+		}
 	}
 	out := newOutput(stdout, stderr)
 	env := Env(getenv)

@@ -73,6 +73,7 @@ type ComposeUpCmd struct {
 }
 
 func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	listing := compose.ListContainers(ctx, cl) // while the file loads
 	r, err := c.runner(ctx, cl, out)
 	if err != nil {
 		return err
@@ -87,7 +88,7 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 		scale[name] = v
 	}
 	err = r.Up(ctx, compose.UpOptions{Build: u.Build, NoBuild: u.NoBuild, ForceRecreate: u.ForceRecreate,
-		RemoveOrphans: u.RemoveOrphans, Wait: u.Wait, Scale: scale, Services: u.Services, NoDeps: u.NoDeps})
+		RemoveOrphans: u.RemoveOrphans, Wait: u.Wait, Scale: scale, Services: u.Services, NoDeps: u.NoDeps, Listing: listing})
 	if err != nil || u.Detach || u.Wait {
 		return err
 	}
@@ -300,6 +301,7 @@ func (s *ComposeStopCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 // ComposeRestartCmd is `compose restart`.
 type ComposeRestartCmd struct {
 	Timeout  *int     `short:"t" placeholder:"SECONDS" help:"Stop timeout."`
+	NoDeps   bool     `name:"no-deps" help:"Do not restart the services that depend on these with restart: true."`
 	Services []string `arg:"" optional:"" help:"Services (default: all)."`
 }
 
@@ -308,7 +310,7 @@ func (s *ComposeRestartCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.C
 	if err != nil {
 		return err
 	}
-	return r.Restart(ctx, s.Services, s.Timeout)
+	return r.Restart(ctx, s.Services, s.Timeout, s.NoDeps)
 }
 
 // ComposeRmCmd is `compose rm`.

@@ -227,20 +227,50 @@ func (r *Runner) Start(ctx context.Context, services []string) error {
 	})
 }
 
-// Restart restarts the services' containers.
-func (r *Runner) Restart(ctx context.Context, services []string, timeout *int) error {
-	cs, err := r.pick(ctx, services)
+// Restart restarts the services' containers. Named services take along the services
+// that depend on them with restart: true (unless noDeps), each restarted once what it
+// depends on was, as Compose does.
+func (r *Runner) Restart(ctx context.Context, services []string, timeout *int, noDeps bool) error {
+	named := services
+	if len(services) > 0 && !noDeps {
+		named = r.restartDependents(services)
+	}
+	cs, err := r.pick(ctx, named)
 	if err != nil {
 		return err
 	}
-	return parallel(cs, func(c api.ContainerSummary) error {
+	restart := func(c api.ContainerSummary) error {
 		r.event("Container", c.Name, "Restarting")
 		if err := r.C.ContainerRestart(ctx, c.ID, r.timeout(c.Labels[LabelService], timeout)); err != nil {
 			return fmt.Errorf("container %s: %w", c.Name, err)
 		}
 		r.event("Container", c.Name, "Started")
 		return nil
-	})
+	}
+	if len(named) == len(services) {
+		return parallel(cs, restart)
+	}
+	order, err := r.selected(named, true)
+	if err != nil {
+		return err
+	}
+	return r.inOrder(order, false, func(name string) error {
+		return parallel(serviceContainers(cs, name), restart)
+	}, nil)
+}
+
+// restartDependents is services and, transitively, the services that depend on one of
+// them with restart: true.
+func (r *Runner) restartDependents(services []string) []string {
+	out := slices.Clone(services)
+	for i := 0; i < len(out); i++ {
+		for _, n := range sortedKeys(r.P.Services) {
+			if d, ok := r.P.Services[n].DependsOn[out[i]]; ok && d.Restart && !slices.Contains(out, n) {
+				out = append(out, n)
+			}
+		}
+	}
+	return out
 }
 
 // Rm removes the services' stopped containers; stop first stops running ones.

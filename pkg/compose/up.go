@@ -48,9 +48,17 @@ func projectContainers(ctx context.Context, c *client.Client, project string) ([
 	if err != nil {
 		return nil, err
 	}
+	return ofProject(m, project), nil
+}
+
+// ofProject picks project's containers out of a listing, sorted by service, number and
+// name.
+func ofProject(m map[string]api.ContainerSummary, project string) []api.ContainerSummary {
 	out := make([]api.ContainerSummary, 0, len(m))
 	for _, s := range m {
-		out = append(out, s)
+		if s.Labels[LabelProject] == project {
+			out = append(out, s)
+		}
 	}
 	slices.SortFunc(out, func(a, b api.ContainerSummary) int {
 		if a.Labels[LabelService] != b.Labels[LabelService] {
@@ -69,7 +77,7 @@ func projectContainers(ctx context.Context, c *client.Client, project string) ([
 		}
 		return 1
 	})
-	return out, nil
+	return out
 }
 
 // serviceContainers are the project's (not one-off) containers of service.
@@ -89,6 +97,33 @@ type UpOptions struct {
 	Scale                                              map[string]int
 	Services                                           []string // none: all
 	NoDeps                                             bool
+	// Listing, when set, is the daemon's containers asked for before the project was
+	// loaded (ListContainers), so that the warm shims are asked for as soon as it is.
+	Listing *Listing
+}
+
+// Listing is a listing of every container on the daemon, under way.
+type Listing struct {
+	done chan struct{}
+	m    map[string]api.ContainerSummary
+	err  error
+}
+
+// ListContainers starts listing every container: it needs no project, so a command asks
+// for it first and loads its project meanwhile.
+func ListContainers(ctx context.Context, c *client.Client) *Listing {
+	l := &Listing{done: make(chan struct{})}
+	go func() {
+		defer close(l.done)
+		l.m, l.err = c.ContainerList(ctx, nil)
+	}()
+	return l
+}
+
+// Wait returns the listing once it came.
+func (l *Listing) Wait() (map[string]api.ContainerSummary, error) {
+	<-l.done
+	return l.m, l.err
 }
 
 // deps are the services s waits for and how: depends_on, and network_mode: service:x.
@@ -160,20 +195,37 @@ func (r *Runner) replicas(s types.ServiceConfig, scale map[string]int) int {
 
 // Prepare makes what the services need before any container: the networks and volumes
 // they use, and their images (built or pulled). Nothing is started, so a failure here
-// leaves no container behind.
+// leaves no container behind. The networks, the volumes and the images are made at once:
+// a network's bridge takes the longest, and the image lookups need not wait for it.
 func (r *Runner) Prepare(ctx context.Context, services []string, build, noBuild bool) (map[string]string, error) {
-	if err := r.ensureNetworks(ctx, services); err != nil {
+	var wg sync.WaitGroup
+	var nerr, verr error
+	wg.Add(2)
+	go func() {
+		defer wg.Done()
+		nerr = r.ensureNetworks(ctx, services)
+	}()
+	go func() {
+		defer wg.Done()
+		if verr = r.ensureVolumes(ctx, services); verr != nil {
+			return
+		}
+		if verr = r.ensureBindSources(services); verr != nil {
+			return
+		}
+		verr = r.writeProjectFiles(services)
+	}()
+	ids, ierr := r.ensureImages(ctx, services, build, noBuild)
+	wg.Wait()
+	if err := errors.Join(nerr, verr, ierr); err != nil {
 		return nil, err
 	}
-	if err := r.ensureVolumes(ctx, services); err != nil {
-		return nil, err
-	}
-	if err := r.ensureBindSources(services); err != nil {
-		return nil, err
-	}
-	if err := r.writeProjectFiles(services); err != nil {
-		return nil, err
-	}
+	return ids, nil
+}
+
+// ensureImages finds (or builds, or pulls) each service's image, once for services that
+// share one.
+func (r *Runner) ensureImages(ctx context.Context, services []string, build, noBuild bool) (map[string]string, error) {
 	ids := map[string]string{}
 	present := map[string]string{} // image name -> ID, for services that share an image
 	for _, n := range services {
@@ -209,21 +261,33 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 			return fmt.Errorf("%s: %w", r.P.Name, err)
 		}
 	}
-	if err := r.checkPorts(ctx, services); err != nil {
-		return err
+	// One listing serves the port check (every running container) and this project's
+	// containers.
+	if o.Listing == nil {
+		o.Listing = ListContainers(ctx, r.C)
 	}
-	existing, err := r.Containers(ctx)
+	all, err := o.Listing.Wait()
 	if err != nil {
 		return err
 	}
+	if err := r.checkPorts(services, all); err != nil {
+		return err
+	}
+	existing := ofProject(all, r.P.Name)
 	// The daemon readies a warm shim for each container to start while the networks,
 	// images and containers are made; a build first would only share the CPUs with them.
 	building := o.Build || slices.ContainsFunc(services, func(n string) bool {
 		return r.P.Services[n].PullPolicy == types.PullPolicyAlways || r.P.Services[n].PullPolicy == types.PullPolicyBuild
 	})
+	var announced sync.WaitGroup
 	if !building {
-		r.announce(ctx, services, existing, o)
+		announced.Add(1)
+		go func() {
+			defer announced.Done()
+			r.announce(ctx, services, existing, o)
+		}()
 	}
+	defer announced.Wait()
 	images, err := r.Prepare(ctx, services, o.Build, o.NoBuild)
 	if err != nil {
 		return err
@@ -231,8 +295,9 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 	if building {
 		r.announce(ctx, services, existing, o)
 	}
+	cv := &convergence{o: o, existing: existing, changed: map[string]bool{}}
 	err = r.inOrder(services, false, func(name string) error {
-		return r.converge(ctx, r.P.Services[name], existing, images[name], o)
+		return r.converge(ctx, r.P.Services[name], cv, images[name])
 	}, func(dep string, d types.ServiceDependency) error {
 		return r.WaitCondition(ctx, dep, d.Condition)
 	})
@@ -299,14 +364,13 @@ func fitsWarm(s types.ServiceConfig) bool {
 // checkPorts refuses, before anything is made, a published host port that a running
 // container of another project (or none) holds: otherwise the services before the one
 // that needs it would start, and up would fail halfway.
-func (r *Runner) checkPorts(ctx context.Context, services []string) error {
-	running, err := r.C.ContainerList(ctx, url.Values{"status": {"running"}})
-	if err != nil {
-		return err
-	}
+func (r *Runner) checkPorts(services []string, all map[string]api.ContainerSummary) error {
 	held := map[string]api.ContainerSummary{} // "port/proto" -> holder
 	hostIPs := map[string][]string{}
-	for _, c := range running {
+	for _, c := range all {
+		if c.Status != "running" {
+			continue
+		}
 		if c.Labels[LabelProject] == r.P.Name {
 			continue // this project's own: kept or recreated by this up
 		}
@@ -424,12 +488,42 @@ func (r *Runner) inOrder(services []string, reverse bool, fn func(string) error,
 	return nil
 }
 
+// convergence is what one up shares between its services: its options, the containers
+// there were, and which services it changed (a container created, recreated or started),
+// which restarts the running containers of the services that depend on them with
+// restart: true.
+type convergence struct {
+	o        UpOptions
+	existing []api.ContainerSummary
+	mu       sync.Mutex
+	changed  map[string]bool
+}
+
+func (cv *convergence) change(service string) {
+	cv.mu.Lock()
+	cv.changed[service] = true
+	cv.mu.Unlock()
+}
+
+// restartFor names a dependency of s with restart: true that this up changed, or "".
+// inOrder runs s only once its dependencies converged.
+func (cv *convergence) restartFor(s types.ServiceConfig) string {
+	cv.mu.Lock()
+	defer cv.mu.Unlock()
+	for _, d := range sortedKeys(s.DependsOn) {
+		if s.DependsOn[d].Restart && cv.changed[d] {
+			return d
+		}
+	}
+	return ""
+}
+
 // converge brings one service to its replicas: kept when its hash is the same, recreated
 // when it changed, removed above the count.
-func (r *Runner) converge(ctx context.Context, s types.ServiceConfig, existing []api.ContainerSummary, imageID string, o UpOptions) error {
+func (r *Runner) converge(ctx context.Context, s types.ServiceConfig, cv *convergence, imageID string) error {
 	have := map[int]api.ContainerSummary{}
 	var extra []api.ContainerSummary
-	for _, c := range serviceContainers(existing, s.Name) {
+	for _, c := range serviceContainers(cv.existing, s.Name) {
 		n, err := strconv.Atoi(c.Labels[LabelNumber])
 		if _, dup := have[n]; err != nil || dup {
 			extra = append(extra, c)
@@ -437,7 +531,7 @@ func (r *Runner) converge(ctx context.Context, s types.ServiceConfig, existing [
 		}
 		have[n] = c
 	}
-	want := r.replicas(s, o.Scale)
+	want := r.replicas(s, cv.o.Scale)
 	if want > 1 && s.ContainerName != "" {
 		return fmt.Errorf("services.%s: container_name %q allows one container, not %d", s.Name, s.ContainerName, want)
 	}
@@ -450,13 +544,14 @@ func (r *Runner) converge(ctx context.Context, s types.ServiceConfig, existing [
 	if err != nil {
 		return err
 	}
+	restart := cv.restartFor(s)
 	var wg sync.WaitGroup
 	errs := make([]error, want+1)
 	for n := 1; n <= want; n++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			errs[n] = r.convergeOne(ctx, s, n, have, imageID, o.ForceRecreate, containerOf)
+			errs[n] = r.convergeOne(ctx, s, n, have, imageID, cv, restart, containerOf)
 		}()
 	}
 	wg.Wait()
@@ -471,23 +566,34 @@ func (r *Runner) converge(ctx context.Context, s types.ServiceConfig, existing [
 	return nil
 }
 
-func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, have map[int]api.ContainerSummary, imageID string, force bool, containerOf func(string) string) error {
+// convergeOne brings s's n-th container to its plan. restart names a dependency this up
+// changed that s restarts with: a container kept running is restarted then.
+func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, have map[int]api.ContainerSummary, imageID string, cv *convergence, restart string, containerOf func(string) string) error {
 	pl, err := PlanContainer(r.P, s, n, imageID, containerOf)
 	if err != nil {
 		return err
 	}
 	name := pl.Request.Name
 	if c, ok := have[n]; ok {
-		if c.Labels[LabelHash] == pl.Hash && !force {
-			if c.Status == "running" {
+		if c.Labels[LabelHash] == pl.Hash && !cv.o.ForceRecreate {
+			switch {
+			case c.Status == "running" && restart == "":
 				r.event("Container", c.Name, "Running")
 				return nil
+			case c.Status == "running":
+				r.event("Container", c.Name, "Restarting")
+				if err := r.C.ContainerRestart(ctx, c.ID, stopTimeout(s)); err != nil {
+					return fmt.Errorf("container %s: restart after %s: %w", c.Name, restart, err)
+				}
+				r.event("Container", c.Name, "Restarted")
+			default:
+				r.event("Container", c.Name, "Starting")
+				if err := r.C.ContainerStart(ctx, c.ID); err != nil {
+					return fmt.Errorf("container %s: %w", c.Name, err)
+				}
+				r.event("Container", c.Name, "Started")
 			}
-			r.event("Container", c.Name, "Starting")
-			if err := r.C.ContainerStart(ctx, c.ID); err != nil {
-				return fmt.Errorf("container %s: %w", c.Name, err)
-			}
-			r.event("Container", c.Name, "Started")
+			cv.change(s.Name)
 			return nil
 		}
 		r.event("Container", c.Name, "Recreate")
@@ -496,6 +602,16 @@ func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, 
 		}
 	} else {
 		r.event("Container", name, "Creating")
+	}
+	cv.change(s.Name)
+	if len(pl.Connects) == 0 {
+		// Created and started in one request: no round trip between the two.
+		if _, err := r.C.ContainerRunDetached(ctx, pl.Request); err != nil {
+			return fmt.Errorf("container %s: %w", name, err)
+		}
+		r.event("Container", name, "Created")
+		r.event("Container", name, "Started")
+		return nil
 	}
 	created, err := r.C.ContainerCreate(ctx, pl.Request)
 	if err != nil {
@@ -566,6 +682,9 @@ func stopTimeout(s types.ServiceConfig) *int {
 // wait for once up ran), healthy (polling inspect, bounded by the healthcheck's own
 // timing), or completed successfully (exit 0).
 func (r *Runner) WaitCondition(ctx context.Context, service, condition string) error {
+	if condition != types.ServiceConditionHealthy && condition != types.ServiceConditionCompletedSuccessfully {
+		return nil // started: up returned once it was
+	}
 	all, err := r.Containers(ctx)
 	if err != nil {
 		return err
@@ -680,8 +799,12 @@ func (r *Runner) ensureNetworks(ctx context.Context, services []string) error {
 			req.Subnet, req.Gateway = nw.Ipam.Config[0].Subnet, nw.Ipam.Config[0].Gateway
 		}
 		r.event("Network", nw.Name, "Creating")
-		if _, err := r.C.NetworkCreate(ctx, req); err != nil && !errors.Is(err, errdefs.ErrConflict) {
-			return fmt.Errorf("networks.%s: %w", key, err)
+		if _, err := r.C.NetworkCreate(ctx, req); err != nil {
+			// A conflict is fine when another up made the network meanwhile; not when it
+			// is the subnet's.
+			if _, ierr := r.C.NetworkInspect(ctx, nw.Name); !errors.Is(err, errdefs.ErrConflict) || ierr != nil {
+				return fmt.Errorf("networks.%s: %w", key, err)
+			}
 		}
 		r.event("Network", nw.Name, "Created")
 	}

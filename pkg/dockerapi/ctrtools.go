@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
 )
 
 // containerChanges is GET /containers/{id}/changes: what the container changed in its
@@ -24,9 +25,9 @@ func (s *Server) containerChanges(ctx *fasthttp.RequestCtx) {
 	for _, c := range ch {
 		k := container.ChangeModify
 		switch c.Kind {
-		case engine.ChangeAdd:
+		case ctrio.ChangeAdd:
 			k = container.ChangeAdd
-		case engine.ChangeDelete:
+		case ctrio.ChangeDelete:
 			k = container.ChangeDelete
 		}
 		out = append(out, container.FilesystemChange{Kind: k, Path: c.Path})

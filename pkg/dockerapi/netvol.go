@@ -10,9 +10,9 @@ import (
 	"github.com/moby/moby/api/types/volume"
 	"github.com/valyala/fasthttp"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -78,7 +78,7 @@ func (s *Server) networkInspect(ctx *fasthttp.RequestCtx) {
 func (s *Server) networkCreate(ctx *fasthttp.RequestCtx) {
 	var in dockerconv.NetworkCreateRequest
 	err := decodeJSON(ctx, &in)
-	var req api.NetworkCreateRequest
+	var req netsvc.CreateOptions
 	if err == nil {
 		req, err = dockerconv.NetworkCreate(&in)
 	}
@@ -125,10 +125,8 @@ func (s *Server) networkPrune(ctx *fasthttp.RequestCtx) {
 	}
 	out := network.PruneReport{NetworksDeleted: []string{}}
 	if len(f) == 0 {
-		res, err := s.eng.PruneNetworks(s.ctx)
-		if res != nil {
-			out.NetworksDeleted = append(out.NetworksDeleted, res.Removed...)
-		}
+		removed, err := s.eng.PruneNetworks(s.ctx)
+		out.NetworksDeleted = append(out.NetworksDeleted, removed...)
 		if err != nil && len(out.NetworksDeleted) == 0 {
 			writeError(ctx, err)
 			return
@@ -163,7 +161,7 @@ func (s *Server) networkConnect(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	req := api.NetworkConnectRequest{Network: param(ctx, "id"), Container: in.Container}
+	req := netsvc.ConnectOptions{Network: param(ctx, "id"), Container: in.Container}
 	var bad string
 	if in.Container == "" {
 		bad = "Container: a container is required"
@@ -312,7 +310,7 @@ func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	v, err := s.eng.CreateVolume(api.VolumeCreateRequest{Name: in.Name, Labels: in.Labels})
+	v, err := s.eng.CreateVolume(in.Name, in.Labels)
 	if err != nil {
 		writeError(ctx, err)
 		return

@@ -433,7 +433,7 @@ func (s *Server) containerStats(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	prev := dockerconv.Stats(first[0], nil, systemCPUUsage())
+	prev := dockerconv.Stats(&first[0], nil, systemCPUUsage())
 	if !stream {
 		if !queryBool(ctx, "one-shot") {
 			// Without one-shot, dockerd takes two samples so that precpu is set.
@@ -442,7 +442,7 @@ func (s *Server) containerStats(ctx *fasthttp.RequestCtx) {
 			case <-s.shutdown:
 			}
 			if next, err := s.eng.Stats(s.ctx, []string{id}); err == nil {
-				prev = dockerconv.Stats(next[0], prev, systemCPUUsage())
+				prev = dockerconv.Stats(&next[0], prev, systemCPUUsage())
 			}
 		}
 		writeJSON(ctx, fasthttp.StatusOK, prev)
@@ -467,7 +467,7 @@ func (s *Server) containerStats(ctx *fasthttp.RequestCtx) {
 			if err != nil {
 				return
 			}
-			cur = dockerconv.Stats(next[0], cur, systemCPUUsage())
+			cur = dockerconv.Stats(&next[0], cur, systemCPUUsage())
 		}
 	})
 }

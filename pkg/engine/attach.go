@@ -2,6 +2,8 @@ package engine
 
 import (
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/logfile"
 
 	"context"
@@ -71,18 +73,27 @@ type RunStarted struct {
 	Failed *StartFailed
 }
 
+// RunAttach says whether and how RunContainer attaches its caller to the container's stdio.
+type RunAttach struct {
+	Output bool // false: detached
+	Stdin  bool
+	// Held: the shim holds the output until the caller hands it the client's connection
+	// (RunStarted.Conn.HandOff, when Conn.Held) or reads the stream itself.
+	Held bool
+}
+
 // RunContainer creates and starts a container; unless detached it attaches first, so no
 // output is lost.
 // A tty gets the client's size (height, width; 0 = unknown) before the workload starts.
-func (e *Engine) RunContainer(ctx context.Context, req ctrconfig.Config, attach, stdin bool, height, width uint16) (*RunStarted, []string, error) {
-	id, warnings, err := e.createContainer(ctx, req, !(attach && req.AutoRemove))
+func (e *Engine) RunContainer(ctx context.Context, req ctrconfig.Config, att RunAttach, height, width uint16) (*RunStarted, []string, error) {
+	id, warnings, err := e.createContainer(ctx, req, !(att.Output && req.AutoRemove))
 	if err != nil {
 		return nil, nil, err
 	}
 	run := &RunStarted{ID: id}
 	var before BeforeResume
-	if attach {
-		before = attachBefore(ctx, run, stdin, height, width)
+	if att.Output {
+		before = attachBefore(ctx, run, att.Stdin, att.Held, height, width)
 	}
 	if _, err := e.StartContainer(ctx, id, before); err != nil {
 		if run.failed(err) {
@@ -114,14 +125,18 @@ func (run *RunStarted) failed(err error) bool {
 
 // attachBefore attaches run to the container's stdio (a tty sized first) before its
 // workload starts.
-func attachBefore(ctx context.Context, run *RunStarted, stdin bool, height, width uint16) BeforeResume {
+func attachBefore(ctx context.Context, run *RunStarted, stdin, held bool, height, width uint16) BeforeResume {
 	return func(shim *shimclient.Container) error {
 		if shim.Tty() && height > 0 && width > 0 {
 			if err := shim.Resize(height, width); err != nil {
 				return err
 			}
 		}
-		conn, err := shim.AttachConn(ctx, stdin)
+		attach := shim.AttachConn
+		if held {
+			attach = shim.AttachHeld
+		}
+		conn, err := attach(ctx, stdin)
 		run.Conn, run.Tty = conn, shim.Tty()
 		return err
 	}
@@ -132,7 +147,7 @@ func attachBefore(ctx context.Context, run *RunStarted, stdin bool, height, widt
 // that is already running is attached to.
 func (e *Engine) StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*RunStarted, error) {
 	run := &RunStarted{}
-	id, err := e.StartContainer(ctx, ref, attachBefore(ctx, run, stdin, height, width))
+	id, err := e.StartContainer(ctx, ref, attachBefore(ctx, run, stdin, false, height, width))
 	run.ID = id
 	if err != nil {
 		if run.failed(err) {
@@ -184,7 +199,7 @@ func (e *Engine) Exec(ctx context.Context, req api.ExecRequest) (*ExecStarted, e
 	env := req.Env
 	if s, err := e.buildSpec(&r, nil); err == nil {
 		env = spec.MergeEnv(s.Process.Env, req.Env)
-		if req.Tty && !hasEnv(env, "TERM") {
+		if req.Tty && !runspec.HasEnv(env, "TERM") {
 			env = append(env, "TERM=xterm")
 		}
 	}
@@ -335,7 +350,7 @@ func (e *Engine) logDetailsOf(r *Record) string {
 	if s, _ := e.buildSpec(r, nil); s != nil {
 		env = s.Process.Env
 	}
-	return logDetails(&r.Conf, env)
+	return ctrio.LogDetails(&r.Conf, env)
 }
 
 // parseUnixTime reads seconds with an optional fraction ("1733500000.123456789", what

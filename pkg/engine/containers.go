@@ -24,10 +24,11 @@ import (
 	"github.com/opencontainers/go-digest"
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/cgroup"
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/health"
+	"github.com/minibox/minibox/pkg/engine/warmpool"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/lazyre"
@@ -90,7 +91,7 @@ type ctr struct {
 	// its cgroup, veth and socket are gone.
 	exited  chan struct{}
 	cleaned chan struct{}
-	health  *healthState
+	health  *health.Checker
 	restart *time.Timer // a pending restart-policy restart
 	backoff time.Duration
 	removed chan struct{} // closed once the container is removed
@@ -105,14 +106,12 @@ type ctr struct {
 }
 
 type containersArea struct {
-	cmu      sync.RWMutex
-	ctrs     map[string]*ctr // by full ID
-	names    map[string]string
-	gen      uint64 // bumped on every change; keys the list cache
-	listGen  uint64
-	listJSON []byte
-	saveMu   sync.Mutex
-	saved    []byte // the records as last written (saveMu)
+	cmu    sync.RWMutex
+	ctrs   map[string]*ctr // by full ID
+	names  map[string]string
+	gen    uint64 // bumped on every change; keys the edges' list caches
+	saveMu sync.Mutex
+	saved  []byte // the records as last written (saveMu)
 	// The last write, when it was a full one (ephemeral records included): the generation
 	// it held and its error (saveMu).
 	savedFull bool
@@ -132,7 +131,7 @@ type containersArea struct {
 	// refused are the records that failed their migration at load, by ID: saved back
 	// unchanged, and their directories are not orphans.
 	refused map[string]*Record
-	warm    warmPool
+	warm    *warmpool.Pool[*shimclient.Warm]
 }
 
 // stateDoc is state.json.
@@ -432,7 +431,7 @@ func (e *Engine) imageUsers(id digest.Digest) []string {
 	return names
 }
 
-func (e *Engine) countContainers(info *api.Info) {
+func (e *Engine) countContainers(info *Info) {
 	e.cmu.RLock()
 	for _, c := range e.ctrs {
 		info.Containers++
@@ -506,10 +505,9 @@ func (e *Engine) openContainers(ctx context.Context) error {
 	t := time.Now()
 	e.host = hostprobe.Probe(cg, e.Root)
 	e.Log.Debug("host probed", "took", time.Since(t), "host", fmt.Sprintf("%+v", e.host))
-	go e.removeStaleWarm()
+	e.openWarm()
+	go e.warm.RemoveStale()
 	e.removeOrphans(ctx)
-	e.ImageUsers = e.imageUsers
-	e.ContainerLayers = e.ContainerLayerDigests
 	rs := &restoreSet{userRunning: map[string][]network.Endpoint{}}
 	for _, c := range e.allContainers() {
 		e.restoreContainer(ctx, c, rs)
@@ -529,7 +527,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 		// and claim there: they go now (a file read when there is nothing to find).
 		e.releaseBridge(ctx)
 	}
-	if err := e.openNetworks(ctx, userRunning); err != nil {
+	if err := e.nets.Open(ctx, userRunning, e.adoptLive); err != nil {
 		e.Log.Warn("networks", "err", err)
 	}
 	for _, c := range autoRemove {
@@ -547,7 +545,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 		}
 	}
 	// The resolver (still running, or started now) gets the table as it is now.
-	e.publishNames()
+	e.nets.PublishNames()
 	for _, c := range restart {
 		go func(c *ctr) {
 			// An "always" container a user stopped runs again from here, and its policy
@@ -732,12 +730,10 @@ func (e *Engine) closeContainers() {
 		if c.restart != nil {
 			c.restart.Stop()
 		}
-		if c.health != nil {
-			c.health.stop()
-		}
+		c.health.Stop()
 	}
 	e.cmu.Unlock()
-	e.closeWarm()
+	e.warm.Close()
 	close(e.saveClosing)
 	e.kickMu.Lock()
 	close(e.saveKick)
@@ -747,7 +743,7 @@ func (e *Engine) closeContainers() {
 	if err := e.saveState(); err != nil {
 		e.Log.Error("save state", "err", err)
 	}
-	e.closeNetworks()
+	e.nets.Close()
 	e.releaseBridge(context.Background())
 	e.netMu.Lock()
 	if e.net != nil {
@@ -829,7 +825,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 			continue
 		}
 		// --rm takes its anonymous volumes along; only its config.json still names them.
-		e.removeVolumes(anon)
+		e.vols.Discard(anon)
 		e.Log.Info("removed a container without a record (a run --rm cut short)", "id", id[:12], "volumes", len(anon))
 	}
 }

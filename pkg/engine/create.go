@@ -11,8 +11,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/netport"
@@ -23,7 +25,6 @@ const (
 	mib              = 1 << 20
 	defaultDBData    = "/var/lib/minibox-data"
 	defaultDBShmSize = 256 * mib
-	defaultPath      = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 )
 
 // CreateContainer resolves (or pulls) the image of req, a configuration the edge's
@@ -55,19 +56,19 @@ func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, dura
 	if req.DBMode {
 		applyDBMode(&req)
 	}
-	e.applyLogDefaults(&req)
+	ctrio.ApplyLogDefaults(&req, e.Cfg.ContainerLog)
 	if err := e.checkShares(&req); err != nil {
 		return "", nil, err
 	}
 	// Limits this host cannot honour are skipped at start: say so now.
-	warnings = append(warnings, e.host.Cgroup.Warnings(resourcesOf(&req.Resources))...)
+	warnings = append(warnings, e.host.Cgroup.Warnings(runspec.Resources(&req.Resources))...)
 	if req.Lazy != nil && *req.Lazy {
-		warnings = append(warnings, e.lazyWarnings(img)...)
+		warnings = append(warnings, e.LazyWarnings(img)...)
 	}
 	if err := e.publishExposed(&req, img); err != nil {
 		return "", nil, err
 	}
-	endpoints, err := e.endpointsFor(&req)
+	endpoints, err := e.nets.EndpointsFor(&req)
 	if err != nil {
 		return "", nil, err
 	}
@@ -80,13 +81,13 @@ func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, dura
 		ID: id, Name: req.Name, Image: req.Image, ImageName: img.Name, ImageID: img.ID.String(),
 		ImageDigest: img.ManifestDigest.String(), Layers: img.Layers, Schema: ctrconfig.SchemaVersion, Conf: req, Args: args,
 		Created: time.Now().UTC(), Status: StatusCreated, Lazy: e.lazyFor(&req),
-		Config: img.Config.Config, ImageHealth: e.imageHealthcheck(img), Endpoints: endpoints,
+		Config: img.Config.Config, ImageHealth: e.ImageHealthcheck(img), Endpoints: endpoints,
 	}
-	anon, err := e.prepareMounts(rec)
+	mounts, anon, err := e.vols.Resolve(&rec.Conf, rec.Config.Volumes)
 	if err != nil {
 		return "", nil, err
 	}
-	rec.AnonVolumes = anon
+	rec.Mounts, rec.AnonVolumes = mounts, anon
 	dir := e.ctrDir(id)
 	// upper/ is the overlay root's inode: 0755 like an image root, or non-root users could
 	// not traverse "/". The container directory (0700) keeps host users out.
@@ -104,7 +105,7 @@ func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, dura
 	if other, taken := e.names[req.Name]; taken {
 		e.cmu.Unlock()
 		os.RemoveAll(dir)
-		e.removeVolumes(anon)
+		e.vols.Discard(anon)
 		return "", nil, errdefs.Conflict(fmt.Sprintf("container name %q is already in use by container %s; remove or rename it, or choose another name", req.Name, short12(other)))
 	}
 	e.ctrs[id] = &ctr{rec: rec, ephemeral: !durable}
@@ -135,7 +136,7 @@ func (e *Engine) imageForCreate(ctx context.Context, req *ctrconfig.Config) (*im
 	case "never":
 		return e.Images.Resolve(req.Image)
 	default: // "always": the validator admits no other
-		return e.PullImage(ctx, req.Image, req.Platform, nil, func(api.PullEvent) error { return nil })
+		return e.PullImage(ctx, req.Image, req.Platform, nil, nil)
 	}
 }
 
@@ -197,7 +198,7 @@ func applyDBMode(req *ctrconfig.Config) {
 
 // publishExposed adds -P's random host ports for the image's ExposedPorts and --expose.
 func (e *Engine) publishExposed(req *ctrconfig.Config, img *image.Image) error {
-	if !req.PublishAll || (req.Network != "bridge" && !isUserNetMode(req.Network)) {
+	if !req.PublishAll || (req.Network != "bridge" && !netsvc.IsUserNetwork(req.Network)) {
 		return nil
 	}
 	keys := make([]string, 0, len(img.Config.Config.ExposedPorts)+len(req.Expose))

@@ -12,14 +12,20 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/hostprobe"
+	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/state"
 )
 
-// Engine is the daemon's state and services. Each area (images, build, lazy layers,
-// containers) keeps its fields in its own embedded struct, defined in its own file.
+// Engine is the daemon's state and services. The containers core keeps its fields in
+// containersArea; the services are their own packages, the image and build services
+// embedded by pointer so their methods are the engine's (imagewire.go).
 type Engine struct {
 	Root  string
 	Cfg   Config
@@ -30,12 +36,20 @@ type Engine struct {
 	// host is what the host offers, probed once when the containers area opens.
 	host hostprobe.Host
 
-	imagesArea
-	buildArea
-	lazyArea
+	// vols is the volume service (pkg/engine/volumesvc).
+	vols *volumesvc.Service
+
+	// Images is the image service's store, which the containers core reads.
+	Images *image.Store
+	*imageService
+	*buildService
+
 	containersArea
-	networksArea
-	eventsArea
+	nets *netsvc.Service
+
+	events *events.Bus
+	files  *ctrio.Files
+	stats  *ctrio.Sampler
 }
 
 // Skeleton is the data root's directory tree with modes; tmp/ and containers/ hold
@@ -71,11 +85,13 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	if err := MakeSkeleton(e.Root); err != nil {
 		return nil, fmt.Errorf("data root %s: %w", e.Root, err)
 	}
+	e.openVolumes()
 	st, err := state.Open(filepath.Join(e.Root, "state.json"), cfg.EncryptionKey)
 	if err != nil {
 		return nil, err
 	}
 	e.State = st
+	e.openServices()
 	if err := e.loadContainers(); err != nil {
 		return nil, err
 	}
@@ -89,7 +105,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	for _, area := range []struct {
 		name string
 		open func() error
-	}{{"images", e.openImages}, {"build", e.openBuild}, {"lazy", e.openLazy}, {"containers", func() error { return e.openContainers(ctx) }}} {
+	}{{"images", e.openImages}, {"build", e.openBuild}, {"containers", func() error { return e.openContainers(ctx) }}} {
 		t := time.Now()
 		if err := area.open(); err != nil {
 			return nil, err

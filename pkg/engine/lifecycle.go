@@ -18,9 +18,13 @@ import (
 
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/runspec"
+	"github.com/minibox/minibox/pkg/engine/warmpool"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/network"
 	"github.com/minibox/minibox/pkg/shimclient"
+	"github.com/minibox/minibox/pkg/signals"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
@@ -65,7 +69,7 @@ type startNet struct {
 	nm    *network.Manager
 	addr  netip.Addr
 	ports []network.Port
-	atts  []netAttachment
+	atts  []netsvc.Attachment
 	// bridge is the default bridge's endpoint of a user-network container that joined
 	// it (Record.Bridge), on manager bnm.
 	bnm    *network.Manager
@@ -80,7 +84,7 @@ func (sn *startNet) release() {
 	if sn.bnm != nil {
 		sn.bnm.Release(sn.bridge.Addr)
 	}
-	releaseAttachments(sn.atts)
+	netsvc.Release(sn.atts)
 }
 
 // planStartNetwork allocates the container's addresses; on failure nothing stays held.
@@ -100,7 +104,7 @@ func (e *Engine) planStartNetwork(ctx context.Context, r *Record) (*startNet, er
 			return nil, err
 		}
 	}
-	if sn.atts, err = e.userAttachments(r, sn.nm != nil); err != nil {
+	if sn.atts, err = e.nets.Attachments(r.ID, r.Name, r.Endpoints, sn.nm != nil); err != nil {
 		if sn.nm != nil {
 			sn.nm.Release(sn.addr)
 		}
@@ -109,10 +113,10 @@ func (e *Engine) planStartNetwork(ctx context.Context, r *Record) (*startNet, er
 	if len(sn.atts) > 0 && sn.nm == nil {
 		// The first user-defined network is the container's primary one: its address goes
 		// into /etc/hosts and its published ports (none on an internal network).
-		sn.addr = sn.atts[0].ep.Addr
-		if sn.atts[0].port {
-			if sn.atts[0].ep.Ports, err = publishPorts(&r.Conf); err != nil {
-				releaseAttachments(sn.atts)
+		sn.addr = sn.atts[0].Endpoint.Addr
+		if sn.atts[0].Primary {
+			if sn.atts[0].Endpoint.Ports, err = publishPorts(&r.Conf); err != nil {
+				netsvc.Release(sn.atts)
 				return nil, err
 			}
 		}
@@ -129,7 +133,7 @@ func (e *Engine) planStartNetwork(ctx context.Context, r *Record) (*startNet, er
 			return nil, fmt.Errorf("network bridge: %w", err)
 		}
 		// The default route stays with the user networks unless none of them gives one.
-		routed := slices.ContainsFunc(sn.atts, func(a netAttachment) bool { return !a.ep.NoRoute })
+		routed := slices.ContainsFunc(sn.atts, func(a netsvc.Attachment) bool { return !a.Endpoint.NoRoute })
 		sn.bnm, sn.bridge = bnm, network.Endpoint{ID: r.ID, Addr: addr, IfName: b.IfName, NoRoute: routed}
 	}
 	return sn, nil
@@ -147,12 +151,12 @@ func (e *Engine) attachStartNetwork(ctx context.Context, r *Record, sn *startNet
 	}
 	for i := range sn.atts {
 		a := &sn.atts[i]
-		a.ep.PID = shim.PID()
-		if err := a.m.Attach(ctx, &a.ep); err != nil {
-			return fmt.Errorf("network %s: %w", a.un.rec.Name, err)
+		a.Endpoint.PID = shim.PID()
+		if err := a.Attach(ctx); err != nil {
+			return err
 		}
-		if a.port {
-			sn.ports = a.ep.Ports
+		if a.Primary {
+			sn.ports = a.Endpoint.Ports
 		}
 	}
 	if sn.bnm != nil {
@@ -169,7 +173,7 @@ func (e *Engine) attachStartNetwork(ctx context.Context, r *Record, sn *startNet
 
 // markRunning records a started run: its process, time, address, published ports, and
 // each user network's address.
-func (e *Engine) markRunning(c *ctr, pid int, started time.Time, addr netip.Addr, ports []network.Port, atts []netAttachment) {
+func (e *Engine) markRunning(c *ctr, pid int, started time.Time, addr netip.Addr, ports []network.Port, atts []netsvc.Attachment) {
 	ipStr := ""
 	if addr.IsValid() {
 		ipStr = addr.String()
@@ -178,8 +182,8 @@ func (e *Engine) markRunning(c *ctr, pid int, started time.Time, addr netip.Addr
 		rec.PID, rec.StartedAt, rec.FinishedAt = pid, started, time.Time{}
 		rec.ExitCode, rec.OOMKilled, rec.Error, rec.IP, rec.Ports = 0, false, "", ipStr, ports
 		for _, a := range atts {
-			if a.idx < len(rec.Endpoints) && rec.Endpoints[a.idx].NetworkID == a.un.rec.ID {
-				rec.Endpoints[a.idx].IP = a.ep.Addr.String()
+			if a.Index < len(rec.Endpoints) && rec.Endpoints[a.Index].NetworkID == a.NetworkID {
+				rec.Endpoints[a.Index].IP = a.Endpoint.Addr.String()
 			}
 		}
 	})
@@ -194,7 +198,7 @@ func (e *Engine) prepareShared(r *Record, s *spec.Spec) error {
 	if err := e.joinNamespaces(r, s); err != nil {
 		return err
 	}
-	return writeLdConf(s)
+	return runspec.WriteLdConf(s)
 }
 
 func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume) (err error) {
@@ -232,15 +236,15 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		return err
 	}
 	cleanup := func() {
-		unmountShm(dir)
+		runspec.UnmountShm(dir)
 		if nm != nil {
 			nm.Detach(context.Background(), r.ID)
 			nm.Release(addr)
 		}
 		for _, a := range atts {
-			a.m.Detach(context.Background(), r.ID)
+			a.Detach(context.Background())
 		}
-		releaseAttachments(atts)
+		netsvc.Release(atts)
 		if sn.bnm != nil {
 			sn.bnm.Detach(context.Background(), r.ID)
 			sn.bnm.Release(sn.bridge.Addr)
@@ -254,19 +258,19 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		return err
 	}
 	os.Remove(filepath.Join(dir, "exit.json"))
-	if err := mountShm(s); err != nil {
+	if err := runspec.MountShm(s); err != nil {
 		cleanup()
 		return err
 	}
 	var settled <-chan struct{} // this run's end is handled: cleaned up, or removed (--rm)
-	defer func() { go e.fillWarmAfter(settled) }()
-	e.startBegins()
-	defer e.startEnds()
-	ws := e.takeWarm(ctx, s)
+	defer func() { go e.warm.FillAfter(settled) }()
+	e.warm.StartBegins()
+	defer e.warm.StartEnds()
+	ws := e.warm.Take(ctx, s)
 	s.InitInCgroup = ws != nil
 	if err := s.Save(); err != nil {
 		if ws != nil {
-			e.discardWarm(ws)
+			e.warm.Discard(ws)
 		}
 		cleanup()
 		return err
@@ -354,11 +358,11 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 
 // startShim starts s's shim and init, or hands s to the warm shim ws (nil: none): then
 // init is in s's cgroup before it reads s (inCgroup).
-func (e *Engine) startShim(ctx context.Context, s *spec.Spec, ws *warmShim) (shim *shimclient.Container, inCgroup bool, err error) {
+func (e *Engine) startShim(ctx context.Context, s *spec.Spec, ws *warmpool.Pair[*shimclient.Warm]) (shim *shimclient.Container, inCgroup bool, err error) {
 	if ws != nil {
-		err = e.placeWarm(ws, s)
+		err = e.warm.Place(ws, s)
 		if err != nil {
-			e.discardWarm(ws)
+			e.warm.Discard(ws)
 		}
 	} else {
 		err = e.cg.Create(s.CgroupPath, s.Resources)
@@ -370,7 +374,7 @@ func (e *Engine) startShim(ctx context.Context, s *spec.Spec, ws *warmShim) (shi
 		e.cg.AllowAllDevices(s.CgroupPath)
 	}
 	if ws != nil {
-		shim, err = ws.w.Start(ctx, s)
+		shim, err = ws.Shim().Start(ctx, s)
 		return shim, true, err
 	}
 	shim, err = shimclient.Start(ctx, s, shimclient.StartOptions{Log: e.Log})
@@ -386,7 +390,7 @@ func (e *Engine) containerLayerDirs(ctx context.Context, r *Record) ([]string, e
 			err error
 		)
 		if r.Lazy {
-			d, err = e.lazyLayerDir(ctx, l)
+			d, err = e.LazyLayerDir(ctx, l)
 		} else {
 			d, err = e.Images.Unpack(ctx, l)
 		}
@@ -516,9 +520,7 @@ const reapWait = 5 * time.Second
 // container's processes and namespaces are gone), else after its cgroup could be removed.
 func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost error) {
 	r := e.snapshot(c)
-	if c.health != nil {
-		c.health.stop()
-	}
+	c.health.Stop()
 	ranFor := ex.FinishedAt.Sub(r.StartedAt)
 	exited := func(rec *Record) {
 		if err := rec.moveTo(StatusExited); err != nil {
@@ -564,7 +566,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 				e.Log.Warn("detach from the bridge", "id", r.ID[:12], "err", err)
 			}
 		}
-		if e.detachUserNets(&r) || onBridge {
+		if e.nets.Detach(r.ID, r.Endpoints) || onBridge {
 			e.namesChanged()
 		}
 	}()
@@ -584,7 +586,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	}
 	reapedAfter := time.Since(t)
 	e.killLeftovers(&r)
-	unmountShm(dir)
+	runspec.UnmountShm(dir)
 	cgDone := make(chan struct{})
 	var cgErr error
 	go func() { cgErr = e.cg.Remove(cgroupPath(r.ID)); close(cgDone) }()
@@ -731,7 +733,7 @@ func (e *Engine) stopContainer(ctx context.Context, c *ctr, timeout *time.Durati
 	if timeout != nil {
 		t = *timeout
 	}
-	sig, err := ParseSignal(stopSignalOf(&r, &r.Config))
+	sig, err := signals.Parse(runspec.StopSignal(&r.Conf, &r.Config))
 	if err != nil {
 		sig = syscall.SIGTERM
 	}
@@ -777,7 +779,7 @@ func (e *Engine) KillContainer(ref, signal string) error {
 	if signal == "" {
 		signal = "KILL"
 	}
-	sig, err := ParseSignal(signal)
+	sig, err := signals.Parse(signal)
 	if err != nil {
 		return err
 	}
@@ -935,12 +937,12 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 	}
 	e.gen++
 	e.cmu.Unlock()
-	cpuSamples.Delete(r.ID)
+	e.stats.Forget(r.ID)
 	res := &WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
 	e.recent.Store(r.ID, res)
 	time.AfterFunc(recentKeep, func() { e.recent.Delete(r.ID) })
 	if volumes {
-		e.removeVolumes(r.AnonVolumes)
+		e.vols.Discard(r.AnonVolumes)
 	}
 	e.Log.Info("container removed", "id", r.ID[:12])
 	e.saveSoon()

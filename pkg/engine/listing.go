@@ -2,21 +2,19 @@ package engine
 
 import (
 	"slices"
-
-	"github.com/minibox/minibox/pkg/api"
 )
 
 // Listed is one container as a list shows it, with what a summary leaves out: another
 // edge (Docker's API) needs the image ID, the network mode and the mounts.
 type Listed struct {
-	api.ContainerSummary
+	Summary
 	ImageID     string
 	NetworkMode string
 	Mounts      []MountRecord
 	// Networks are its endpoints by network name (the default bridge as "bridge"), with
 	// their addresses while it runs; Exposed its exposed ports ("80/tcp"), the image's and
 	// its own.
-	Networks map[string]api.InspectEndpoint
+	Networks map[string]Endpoint
 	Exposed  []string
 }
 
@@ -28,7 +26,7 @@ func (e *Engine) ListContainers(f ContainerFilter) ([]Listed, uint64) {
 	recs := make([]Record, 0, len(e.ctrs))
 	for _, c := range e.ctrs {
 		if f.match(c.rec) {
-			out = append(out, Listed{ContainerSummary: summaryOf(c.rec, c.health), ImageID: c.rec.ImageID,
+			out = append(out, Listed{Summary: summaryOf(c.rec, c.health), ImageID: c.rec.ImageID,
 				NetworkMode: c.rec.Conf.Network, Mounts: c.rec.Mounts, Exposed: exposedOf(c.rec)})
 			recs = append(recs, *c.rec)
 		}
@@ -58,6 +56,20 @@ func exposedOf(r *Record) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// Summaries returns the containers f selects as a list shows them, and the generation of
+// the list (see ListContainers).
+func (e *Engine) Summaries(f ContainerFilter) ([]Summary, uint64) {
+	e.cmu.RLock()
+	defer e.cmu.RUnlock()
+	out := make([]Summary, 0, len(e.ctrs))
+	for _, c := range e.ctrs {
+		if f.match(c.rec) {
+			out = append(out, summaryOf(c.rec, c.health))
+		}
+	}
+	return out, e.gen
 }
 
 // ListGeneration is the generation ListContainers would return now.

@@ -1,12 +1,12 @@
 package engine
 
 import (
-	"encoding/json"
-	"strconv"
 	"strings"
+	"time"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/health"
+	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/network"
 )
 
@@ -14,10 +14,6 @@ import (
 type ContainerFilter struct {
 	Project, Status, Name string
 	Labels                []string // "k" or "k=v"
-}
-
-func (f ContainerFilter) empty() bool {
-	return f.Project == "" && f.Status == "" && f.Name == "" && len(f.Labels) == 0
 }
 
 func (f ContainerFilter) match(r *Record) bool {
@@ -57,85 +53,51 @@ func labels(r *Record) map[string]string {
 	return out
 }
 
-// ListContainersJSON answers GET /containers: {"<id>": summary} of every container. The
-// unfiltered answer is cached until something changes.
-func (e *Engine) ListContainersJSON(f ContainerFilter) ([]byte, error) {
-	e.cmu.RLock()
-	if f.empty() && e.listJSON != nil && e.listGen == e.gen {
-		b := e.listJSON
-		e.cmu.RUnlock()
-		return b, nil
-	}
-	gen := e.gen
-	out := make(map[string]api.ContainerSummary, len(e.ctrs))
-	for id, c := range e.ctrs {
-		if f.match(c.rec) {
-			out[id] = summaryOf(c.rec, c.health)
-		}
-	}
-	e.cmu.RUnlock()
-	b, err := json.Marshal(out)
-	if err != nil {
-		return nil, err
-	}
-	if f.empty() {
-		e.cmu.Lock()
-		if e.gen == gen {
-			e.listJSON, e.listGen = b, gen
-		}
-		e.cmu.Unlock()
-	}
-	return b, nil
+// Summary is one container as a list shows it.
+type Summary struct {
+	ID, Name    string
+	Image       string // as the user named it, else the normalized reference
+	ImageDigest string
+	Command     []string
+	PID         int
+	Status      string
+	Health      string // health.None when it has no check, or is stopped before its first
+	CreatedAt   time.Time
+	StartedAt   time.Time
+	FinishedAt  time.Time
+	ExitCode    int
+	OOMKilled   bool
+	// Ports are its published ports: those bound while it runs (or is paused), else those
+	// its create asked for (a zero host address: every address).
+	Ports            []network.Port
+	Project, Service string
+	IP               string
+	Labels           map[string]string
+	RestartCount     int
 }
 
-func summaryOf(r *Record, h *healthState) api.ContainerSummary {
-	health, _, _ := h.snapshot()
-	if r.Status != StatusRunning && r.Status != StatusPaused {
-		if h == nil || health == HealthStarting {
-			health = HealthNone
-		}
+// Running says whether the container runs (or is paused): its ports are bound then.
+func (s *Summary) Running() bool { return s.Status == StatusRunning || s.Status == StatusPaused }
+
+func summaryOf(r *Record, h *health.Checker) Summary {
+	hs := h.Report().Status
+	running := r.Status == StatusRunning || r.Status == StatusPaused
+	if !running && (h == nil || hs == health.Starting) {
+		hs = health.None
 	}
-	s := api.ContainerSummary{
+	s := Summary{
 		ID: r.ID, Name: r.Name, Image: displayImage(r), ImageDigest: r.ImageDigest, Command: r.Args,
-		PID: r.PID, Status: r.Status, Health: health, CreatedAt: r.Created, StartedAt: r.StartedAt,
-		FinishedAt: r.FinishedAt, ExitCode: r.ExitCode, OOMKilled: r.OOMKilled, Ports: map[string]int{},
-		Publish: []api.PortBinding{}, Project: r.Conf.Project, Service: r.Conf.Service, IP: r.IP,
+		PID: r.PID, Status: r.Status, Health: hs, CreatedAt: r.Created, StartedAt: r.StartedAt,
+		FinishedAt: r.FinishedAt, ExitCode: r.ExitCode, OOMKilled: r.OOMKilled,
+		Project: r.Conf.Project, Service: r.Conf.Service, IP: r.IP,
 		Labels: labels(r), RestartCount: r.RestartCount,
 	}
-	if s.Command == nil {
-		s.Command = []string{}
-	}
-	if r.Status == StatusRunning || r.Status == StatusPaused {
-		for _, p := range r.Ports {
-			s.Publish = append(s.Publish, bindingOf(p))
-			if p.Proto == "tcp" {
-				s.Ports[strconv.Itoa(int(p.HostPort))] = int(p.ContainerPort)
-			}
-		}
+	if running {
+		s.Ports = r.Ports
 	} else {
-		for _, p := range r.Conf.Publish {
-			s.Publish = append(s.Publish, requestedBinding(p))
-		}
+		s.Ports = r.Conf.Publish
 	}
 	return s
-}
-
-func bindingOf(p network.Port) api.PortBinding {
-	ip := "0.0.0.0"
-	if p.HostIP.IsValid() {
-		ip = p.HostIP.String()
-	}
-	return api.PortBinding{HostIP: ip, HostPort: int(p.HostPort), ContainerPort: int(p.ContainerPort), Protocol: p.Proto}
-}
-
-// requestedBinding is a port as the create request named it: an empty host address for
-// every address.
-func requestedBinding(p network.Port) api.PortBinding {
-	b := api.PortBinding{HostPort: int(p.HostPort), ContainerPort: int(p.ContainerPort), Protocol: p.Proto}
-	if p.HostIP.IsValid() {
-		b.HostIP = p.HostIP.String()
-	}
-	return b
 }
 
 func displayImage(r *Record) string {
@@ -164,18 +126,23 @@ type ContainerDetails struct {
 	// Healthcheck is the probe that runs (the container's, else the image's); nil: none.
 	// Health is its state then.
 	Healthcheck *ctrconfig.Healthcheck
-	Health      *HealthReport
+	Health      *health.Report
 	// Gateway and MAC are the default bridge's, while the container runs on it.
 	Gateway, MAC string
 	// Endpoints are its networks by name, with their addresses while it runs.
-	Endpoints map[string]api.InspectEndpoint
+	Endpoints map[string]Endpoint
 }
 
-// HealthReport is a health check's state: its status, failures in a row and last probes.
-type HealthReport struct {
-	Status        string
-	FailingStreak int
-	Log           []HealthProbe
+// Endpoint is a container's place on one network: its address, gateway and MAC while it
+// runs.
+type Endpoint struct {
+	NetworkID   string
+	IPAddress   string
+	IPPrefixLen int
+	Gateway     string
+	MacAddress  string
+	Aliases     []string
+	Interface   string
 }
 
 // InspectContainer returns what the engine knows of one container.
@@ -193,15 +160,15 @@ func (e *Engine) InspectContainer(ref string) (*ContainerDetails, error) {
 	if s, _ := e.buildSpec(&r, nil); s != nil {
 		d.Env, d.User, d.WorkingDir = s.Process.Env, s.Process.User, s.Process.Cwd
 	}
-	d.Hostname, d.Image, d.Labels, d.StopSignal = hostnameOf(&r), displayImage(&r), labels(&r), stopSignalOf(&r, &r.Config)
-	d.CPUQuota = resourcesOf(&r.Conf.Resources).CPUQuota
+	d.Hostname, d.Image, d.Labels, d.StopSignal = hostnameOf(&r), displayImage(&r), labels(&r), runspec.StopSignal(&r.Conf, &r.Config)
+	d.CPUQuota = runspec.Resources(&r.Conf.Resources).CPUQuota
 	if d.Healthcheck = healthcheckOf(&r); d.Healthcheck != nil {
 		// A stopped container that never finished starting shows none.
-		status, failing, log := h.snapshot()
-		if !d.Running && status == HealthStarting {
-			status = HealthNone
+		rep := h.Report()
+		if !d.Running && rep.Status == health.Starting {
+			rep.Status = health.None
 		}
-		d.Health = &HealthReport{Status: status, FailingStreak: failing, Log: log}
+		d.Health = &rep
 	}
 	if r.Conf.Network == "bridge" && d.Running && r.IP != "" {
 		d.Gateway = network.Gateway(e.Cfg.BridgeSubnet).String()

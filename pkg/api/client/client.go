@@ -32,6 +32,10 @@ type Client struct {
 	http    *http.Client
 	// Headers are added to every request (registry credentials).
 	Headers http.Header
+	// Trace, when set, is told of each request once its answer's headers came: when it
+	// was sent, what, and how long the answer took (MINIBOX_TRACE; to line a command's
+	// requests up with the daemon's debug log).
+	Trace func(sent time.Time, method, path string, status int, took time.Duration)
 }
 
 // New parses MINIBOX_API-style addresses: http://host[:port] or unix:///path.
@@ -98,7 +102,15 @@ func (c *Client) Raw(ctx context.Context, method, path string, query url.Values,
 	if err != nil {
 		return nil, err
 	}
+	sent := time.Now()
 	resp, err := c.http.Do(req)
+	if c.Trace != nil {
+		status := 0
+		if err == nil {
+			status = resp.StatusCode
+		}
+		c.Trace(sent, method, req.URL.RequestURI(), status, time.Since(sent))
+	}
 	if err != nil {
 		return nil, c.transportError(err)
 	}

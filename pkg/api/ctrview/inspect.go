@@ -157,7 +157,7 @@ func requested(p netport.Port) api.PortBinding {
 // published ports while running, every network's endpoint.
 func networkSettings(d *engine.ContainerDetails) api.InspectNetwork {
 	req := &d.Conf
-	ns := api.InspectNetwork{Ports: map[string][]api.HostIP{}, Networks: d.Endpoints}
+	ns := api.InspectNetwork{Ports: map[string][]api.HostIP{}, Networks: Endpoints(d.Endpoints)}
 	live := func() {
 		for _, p := range d.Ports {
 			ns.Ports[p.Key()] = append(ns.Ports[p.Key()], api.HostIP{HostIP: p.BindIP().String(), HostPort: strconv.Itoa(int(p.HostPort))})

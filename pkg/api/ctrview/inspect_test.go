@@ -10,6 +10,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/health"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/netport"
 )
@@ -24,7 +25,7 @@ func TestInspect(t *testing.T) {
 				Devices:   []ctrconfig.Device{{Host: "/dev/fuse", Container: "/dev/fuse", Perms: "rwm"}}}},
 		Dir: "/r/containers/abc", Running: true, Env: []string{"A=1"}, CPUQuota: 50000, Gateway: "10.0.0.1",
 		Healthcheck: &ctrconfig.Healthcheck{Test: []string{"CMD", "true"}, Interval: 2 * time.Second},
-		Health:      &engine.HealthReport{Status: "healthy"},
+		Health:      &health.Report{Status: "healthy"},
 	}
 	in, err := Inspect(d, nil)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/valyala/fasthttp"
@@ -26,27 +27,75 @@ import (
 func (s *Server) containersList(ctx *fasthttp.RequestCtx) {
 	f := engine.ContainerFilter{Project: queryString(ctx, "project"), Status: queryString(ctx, "status"),
 		Name: queryString(ctx, "name"), Labels: queryStrings(ctx, "label")}
-	b, err := s.eng.ListContainersJSON(f)
-	if err != nil {
-		writeError(ctx, err)
-		return
+	// Only the unfiltered answer is cached, and so kept compressed.
+	plain := len(ctx.URI().QueryString()) == 0
+	var b []byte
+	if plain {
+		b = s.list.at(s.eng.ListGeneration())
+	}
+	if b == nil {
+		sums, gen := s.eng.Summaries(f)
+		out := make(map[string]api.ContainerSummary, len(sums))
+		for i := range sums {
+			out[sums[i].ID] = ctrview.Summary(&sums[i])
+		}
+		var err error
+		if b, err = json.Marshal(out); err != nil {
+			writeError(ctx, err)
+			return
+		}
+		if plain {
+			s.list.keep(gen, b)
+		}
 	}
 	ctx.SetContentType("application/json")
-	// Only the unfiltered answer is cached by the engine, so only it is kept compressed.
-	if len(b) >= gzipMin && len(ctx.URI().QueryString()) == 0 && ctx.Request.Header.HasAcceptEncoding("gzip") {
+	if plain && len(b) >= gzipMin && ctx.Request.Header.HasAcceptEncoding("gzip") {
 		ctx.Response.Header.SetContentEncoding("gzip")
 		ctx.Response.SetBodyRaw(s.listGzip.of(b))
 		return
 	}
-	// The engine's answer is not written to again: no copy.
+	// A cached answer is not written to again: no copy.
 	ctx.Response.SetBodyRaw(b)
+}
+
+// listCache holds the last unfiltered list answer with the engine's generation it was
+// made at: a list of a thousand containers takes far longer to encode than to send, and
+// most lists find nothing changed.
+type listCache struct {
+	last atomic.Pointer[listAnswer]
+}
+
+type listAnswer struct {
+	gen  uint64
+	body []byte
+}
+
+// at returns the answer made at generation gen, or nil.
+func (c *listCache) at(gen uint64) []byte {
+	if a := c.last.Load(); a != nil && a.gen == gen {
+		return a.body
+	}
+	return nil
+}
+
+// keep stores the answer made at gen, unless a later one is there already.
+func (c *listCache) keep(gen uint64, body []byte) {
+	for {
+		old := c.last.Load()
+		if old != nil && old.gen >= gen {
+			return
+		}
+		if c.last.CompareAndSwap(old, &listAnswer{gen: gen, body: body}) {
+			return
+		}
+	}
 }
 
 // gzipMin is the body size from which compressing a list pays for itself on loopback.
 const gzipMin = 16 << 10
 
-// gzipCache holds the compressed form of the last list answer. The engine hands back the
-// same cached slice until the list changes, so the slice's address names its version; src
+// gzipCache holds the compressed form of the last list answer. The list cache hands back
+// the same slice until the list changes, so the slice's address names its version; src
 // keeps that slice alive, so the address cannot be reused by another answer.
 type gzipCache struct {
 	mu  sync.Mutex
@@ -120,7 +169,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	}
 	upgrade := wantsUpgrade(ctx)
 	if req.Detached && !upgrade {
-		run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, false, false, 0, 0)
+		run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, engine.RunAttach{}, 0, 0)
 		warnings = append(warnings, more...)
 		if err != nil {
 			writeError(ctx, err)
@@ -138,10 +187,17 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	}
 	// ?h=&w= size a tty before its workload starts (a later resize would race it).
 	h, w, _ := sizeQuery(ctx)
-	run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, true, upgrade && req.Stdin, h, w)
+	// A foreground run's frames need no daemon in their way (runDirect).
+	held := !upgrade && !req.Tty && wantsFrames(ctx, api.FramesType)
+	att := engine.RunAttach{Output: true, Stdin: upgrade && req.Stdin, Held: held}
+	run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, att, h, w)
 	warnings = append(warnings, more...)
 	if err != nil {
 		writeError(ctx, err)
+		return
+	}
+	if held && run.Conn != nil && run.Conn.Held {
+		s.runDirect(ctx, run, warnings, req.AutoRemove)
 		return
 	}
 	if upgrade {
@@ -602,37 +658,4 @@ func (s *Server) execInspect(ctx *fasthttp.RequestCtx) {
 	answer(ctx, "exec_id", func(id string) (*api.ExecInspect, error) {
 		return s.eng.InspectExec(s.daemonCtx(), id, queryBool(ctx, "wait"))
 	})
-}
-
-func (s *Server) volumesList(ctx *fasthttp.RequestCtx) {
-	vs, err := s.eng.Volumes()
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusOK, vs)
-}
-
-func (s *Server) volumeInspect(ctx *fasthttp.RequestCtx) {
-	answer(ctx, "name", s.eng.Volume)
-}
-
-func (s *Server) volumeCreate(ctx *fasthttp.RequestCtx) {
-	var req api.VolumeCreateRequest
-	if len(ctx.PostBody()) > 0 {
-		if err := decodeJSON(ctx, &req); err != nil {
-			writeError(ctx, err)
-			return
-		}
-	}
-	v, err := s.eng.CreateVolume(req)
-	if err != nil {
-		writeError(ctx, err)
-		return
-	}
-	writeJSON(ctx, fasthttp.StatusCreated, v)
-}
-
-func (s *Server) volumeRemove(ctx *fasthttp.RequestCtx) {
-	action(ctx, "name", func(name string) error { return s.eng.RemoveVolume(name, queryBool(ctx, "force")) })
 }

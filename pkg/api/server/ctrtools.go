@@ -10,7 +10,9 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/imgconv"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -30,11 +32,7 @@ func (s *Server) imageHistory(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]api.HistoryItem, len(h))
-		for i, it := range h {
-			out[i] = api.HistoryItem{ID: it.ID, Created: it.Created, CreatedBy: it.CreatedBy, Comment: it.Comment, Size: it.Size, Tags: it.Tags}
-		}
-		return out, nil
+		return imgconv.History(h), nil
 	})
 }
 
@@ -105,7 +103,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 	if err == nil {
 		until, err = engine.ParseTime(queryString(ctx, "until"), now)
 	}
-	f := engine.EventFilter{}
+	f := events.Filter{}
 	for _, v := range ctx.QueryArgs().PeekMulti("filter") {
 		k, val, ok := strings.Cut(string(v), "=")
 		if !ok || k == "" || val == "" {
@@ -115,7 +113,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 		f[k] = append(f[k], val)
 	}
 	if err == nil {
-		err = engine.CheckEventFilter(f)
+		err = events.CheckFilter(f)
 	}
 	if err != nil {
 		writeError(ctx, err)
@@ -126,7 +124,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		enc := json.NewEncoder(w)
 		w.Flush() // the headers now: the first event may be long in coming
-		err := eng.Events(dctx, since, until, f, func(ev engine.Event) error {
+		err := eng.Events(dctx, since, until, f, func(ev events.Event) error {
 			if err := enc.Encode(api.Event{Type: ev.Type, Action: ev.Action, ID: ev.ID, Attributes: ev.Attributes, Time: ev.Time}); err != nil {
 				return err
 			}

@@ -7,6 +7,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/version"
 )
 
@@ -23,7 +24,7 @@ func (s *Server) version(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) info(ctx *fasthttp.RequestCtx) {
-	writeJSON(ctx, fasthttp.StatusOK, s.eng.Info())
+	writeJSON(ctx, fasthttp.StatusOK, infoOf(s.eng.Info()))
 }
 
 func (s *Server) notFound(ctx *fasthttp.RequestCtx) {
@@ -32,4 +33,18 @@ func (s *Server) notFound(ctx *fasthttp.RequestCtx) {
 
 func (s *Server) methodNotAllowed(ctx *fasthttp.RequestCtx) {
 	writeJSON(ctx, fasthttp.StatusMethodNotAllowed, map[string]string{"error": fmt.Sprintf("method %s is not allowed on %s", ctx.Method(), ctx.Path())})
+}
+
+// infoOf is GET /info's answer.
+func infoOf(in engine.Info) api.Info {
+	h := in.Host
+	return api.Info{
+		Version: in.Version, DataRoot: in.DataRoot, Containers: in.Containers, ContainersRunning: in.ContainersRunning,
+		ContainersPaused: in.ContainersPaused, ContainersStopped: in.ContainersStopped, Images: in.Images,
+		CgroupVersion: in.CgroupVersion, Kernel: in.Kernel, OS: in.OS, Arch: in.Arch, CPUs: in.CPUs,
+		MemoryBytes: in.MemoryBytes, Bridge: in.Bridge, BridgeSubnet: in.BridgeSubnet, Lazy: in.Lazy,
+		UserNS: in.UserNS, Encrypted: in.Encrypted, PID: in.PID,
+		Host: api.HostInfo{Cgroup: api.CgroupInfo(h.Cgroup), Overlay: h.Overlay, IDMappedMounts: h.IDMappedMounts,
+			Nftables: h.Nftables, FUSE: h.FUSE, UserNS: h.UserNS},
+	}
 }

@@ -54,7 +54,6 @@ var serviceRoutes = []route{
 	{"POST", "/images/tag?image=x&target=y", "", "TagImage"},
 	{"POST", "/images/remove?image=x", "", "RemoveImage"},
 	{"GET", "/images/save?image=x", "", "ResolveImages"},
-	{"GET", "/containers", "", "ListContainersJSON"},
 	{"GET", "/containers/inspect?id=c", "", "InspectContainer"},
 	{"POST", "/containers/create", `{"image":"x"}`, "CreateContainer"},
 	{"POST", "/containers/start?id=c", "", "StartContainer"},

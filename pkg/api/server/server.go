@@ -34,6 +34,8 @@ type Server struct {
 	// listGzip serves GET /containers compressed to clients that accept it (Go's
 	// net/http and the docker CLI do): a list of 1000 containers is 8x smaller.
 	listGzip gzipCache
+	// list caches GET /containers by the engine's generation.
+	list listCache
 }
 
 // New builds the server over eng (the engine, or fakes in tests); token "" means no

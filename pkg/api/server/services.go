@@ -8,9 +8,17 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/buildsvc"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/imagesvc"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/prune"
 	"github.com/minibox/minibox/pkg/registry"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
@@ -21,7 +29,7 @@ import (
 // Containers is the life of containers: create, run, stop, remove, and what they hold.
 type Containers interface {
 	CreateContainer(ctx context.Context, cfg ctrconfig.Config) (string, []string, error)
-	RunContainer(ctx context.Context, cfg ctrconfig.Config, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error)
+	RunContainer(ctx context.Context, cfg ctrconfig.Config, att engine.RunAttach, height, width uint16) (*engine.RunStarted, []string, error)
 	StartContainer(ctx context.Context, ref string, before engine.BeforeResume) (string, error)
 	Prewarm(n int)
 	StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*engine.RunStarted, error)
@@ -35,78 +43,79 @@ type Containers interface {
 	RenameContainer(ref, name string) error
 	ResizeContainer(ref string, h, w uint16) error
 	InspectContainer(ref string) (*engine.ContainerDetails, error)
-	ListContainersJSON(f engine.ContainerFilter) ([]byte, error)
+	Summaries(f engine.ContainerFilter) ([]engine.Summary, uint64)
+	ListGeneration() uint64
 	Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(api.LogLine) error) error
 	LogDetails(ref string) (string, error)
-	Stats(ctx context.Context, refs []string) ([]api.Stats, error)
+	Stats(ctx context.Context, refs []string) ([]ctrio.Stats, error)
 	Exec(ctx context.Context, req api.ExecRequest) (*engine.ExecStarted, error)
 	InspectExec(ctx context.Context, id string, wait bool) (*api.ExecInspect, error)
 	WaitExec(ctx context.Context, id string) (int, error)
 	ResizeExec(id string, h, w uint16) error
-	StatPath(ctx context.Context, ref, p string) (*engine.PathStat, error)
+	StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error)
 	ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error
 	ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error
-	ContainerTop(ref string) (*engine.TopResult, error)
-	ContainerChanges(ctx context.Context, ref string) ([]engine.Change, error)
+	ContainerTop(ref string) (*ctrio.TopResult, error)
+	ContainerChanges(ctx context.Context, ref string) ([]ctrio.Change, error)
 	ExportContainer(ctx context.Context, ref string, w io.Writer) error
 	UpdateContainer(ref string, u engine.UpdateOptions) ([]string, error)
 	PruneContainers(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
 	CommitContainer(ctx context.Context, ref string, o engine.CommitOptions) (string, error)
 }
 
-// Images is the image store and the registries.
+// Images is the image service (pkg/engine/imagesvc): the image store and the registries.
 type Images interface {
-	ListImages(all bool) ([]api.ImageSummary, error)
-	InspectImage(ref string) (*api.ImageInspect, error)
+	ListImages(all bool) ([]imagesvc.Summary, error)
+	InspectImage(ref string) (*imagesvc.Details, error)
 	ResolveImages(refs []string) error
 	TagImage(src, dst string) (*image.Image, error)
 	RemoveImage(ref string, force bool) ([]string, error)
-	PullImage(ctx context.Context, ref, platform string, auth *registry.Auth, emit func(api.PullEvent) error) (*image.Image, error)
-	PushImage(ctx context.Context, ref string, auth *registry.Auth, emit func(api.PullEvent) error) (digest.Digest, error)
-	CheckRegistryAuth(ctx context.Context, req api.AuthRequest) error
-	ImportImage(ctx context.Context, r io.Reader, name string) (api.ImageImported, error)
-	ImportImageFromPath(ctx context.Context, path, name string) (api.ImageImported, error)
-	LoadImages(ctx context.Context, r io.Reader) (api.ImagesLoaded, error)
-	LoadImagesFromPath(ctx context.Context, path string) (api.ImagesLoaded, error)
+	PullImage(ctx context.Context, ref, platform string, auth *registry.Auth, emit func(imagesvc.PullEvent) error) (*image.Image, error)
+	PushImage(ctx context.Context, ref string, auth *registry.Auth, emit func(imagesvc.PullEvent) error) (digest.Digest, error)
+	CheckRegistryAuth(ctx context.Context, reg string, auth registry.Auth) error
+	ImportImage(ctx context.Context, r io.Reader, name string) (*image.Image, error)
+	ImportImageFromPath(ctx context.Context, path, name string) (*image.Image, error)
+	LoadImages(ctx context.Context, r io.Reader) (imagesvc.Loaded, error)
+	LoadImagesFromPath(ctx context.Context, path string) (imagesvc.Loaded, error)
 	SaveImages(ctx context.Context, w io.Writer, refs []string) error
 	SaveImagesToPath(ctx context.Context, refs []string, path string) error
-	ImageHistory(ref string) ([]engine.HistoryItem, error)
+	ImageHistory(ref string) ([]imagesvc.HistoryItem, error)
 	PruneImages(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
-// Builds turns a build request into an image.
+// Builds is the build service (pkg/engine/buildsvc): a build request into an image.
 type Builds interface {
-	PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth) (*engine.PreparedBuild, error)
-	Build(ctx context.Context, pb *engine.PreparedBuild, emit func(any) error) (*api.BuildResult, error)
+	PrepareBuild(r buildsvc.Request, auth map[string]registry.Auth) (*buildsvc.PreparedBuild, error)
+	Build(ctx context.Context, pb *buildsvc.PreparedBuild, emit func(build.Event) error) (*build.Result, error)
 	PruneBuildCache(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
 // Volumes is named volumes.
 type Volumes interface {
-	CreateVolume(req api.VolumeCreateRequest) (api.Volume, error)
-	Volume(name string) (api.Volume, error)
-	Volumes() ([]api.Volume, error)
+	CreateVolume(name string, labels map[string]string) (volumesvc.Volume, error)
+	Volume(name string) (volumesvc.Volume, error)
+	Volumes() ([]volumesvc.Volume, error)
 	RemoveVolume(name string, force bool) error
 	PruneVolumes(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
 // Networks is user-defined networks and the containers on them.
 type Networks interface {
-	CreateNetwork(ctx context.Context, req api.NetworkCreateRequest) (*api.Network, error)
-	Network(ref string) (*api.Network, error)
-	Networks() ([]api.Network, error)
+	CreateNetwork(ctx context.Context, o netsvc.CreateOptions) (*netsvc.Network, error)
+	Network(ref string) (*netsvc.Network, error)
+	Networks() ([]netsvc.Network, error)
 	RemoveNetwork(ctx context.Context, ref string) error
-	PruneNetworks(ctx context.Context) (*api.NetworkPruneResult, error)
-	ConnectNetwork(ctx context.Context, req api.NetworkConnectRequest) error
+	PruneNetworks(ctx context.Context) ([]string, error)
+	ConnectNetwork(ctx context.Context, o netsvc.ConnectOptions) error
 	DisconnectNetwork(ctx context.Context, netRef, ctrRef string, force bool) error
 }
 
 // System is the daemon as a whole: what it is, what it stores, and pruning.
 type System interface {
-	Info() api.Info
-	DiskUsage(ctx context.Context, verbose bool) (*api.DiskUsage, error)
-	Prune(ctx context.Context, buildCache bool) (*api.PruneReport, error)
-	Events(ctx context.Context, since, until time.Time, f engine.EventFilter, emit func(engine.Event) error) error
+	Info() engine.Info
+	DiskUsage(ctx context.Context, verbose bool) (*imagesvc.DiskUsage, error)
+	Prune(ctx context.Context, buildCache bool) (*prune.Report, error)
+	Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error
 }
 
 // Services is every service the API serves.

@@ -7,6 +7,9 @@ import (
 	"io"
 	"time"
 
+	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/ctrview"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/valyala/fasthttp"
 )
 
@@ -21,10 +24,10 @@ func (s *Server) containerStats(ctx *fasthttp.RequestCtx) {
 	}
 	if !stream {
 		if single {
-			writeJSON(ctx, fasthttp.StatusOK, first[0])
+			writeJSON(ctx, fasthttp.StatusOK, ctrview.Stats(&first[0]))
 			return
 		}
-		writeJSON(ctx, fasthttp.StatusOK, first)
+		writeJSON(ctx, fasthttp.StatusOK, statsOf(first))
 		return
 	}
 	eng, done, dctx := s.eng, s.shutdown, s.daemonCtx()
@@ -33,9 +36,9 @@ func (s *Server) containerStats(ctx *fasthttp.RequestCtx) {
 		enc := json.NewEncoder(w)
 		cur := first
 		for {
-			var v any = cur
+			var v any = statsOf(cur)
 			if single && len(cur) == 1 {
-				v = cur[0]
+				v = ctrview.Stats(&cur[0])
 			}
 			if enc.Encode(v) != nil || w.Flush() != nil {
 				return
@@ -54,6 +57,14 @@ func (s *Server) containerStats(ctx *fasthttp.RequestCtx) {
 			cur = next
 		}
 	})
+}
+
+func statsOf(in []ctrio.Stats) []api.Stats {
+	out := make([]api.Stats, len(in))
+	for i := range in {
+		out[i] = ctrview.Stats(&in[i])
+	}
+	return out
 }
 
 func (s *Server) archiveGet(ctx *fasthttp.RequestCtx) {

@@ -241,6 +241,10 @@ func (l *loader) nameIn(file string) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if l.parsed == nil {
+		l.parsed = map[string][]doc{}
+	}
+	l.parsed[file] = docs
 	name := ""
 	for _, d := range docs {
 		if s, ok := d.dict["name"].(string); ok {

@@ -31,6 +31,18 @@ type loader struct {
 	warnf   func(string)
 	// including holds the files whose include: is being loaded, to catch cycles.
 	including []string
+	// parsed holds the documents of files already decoded to find the project's name,
+	// each taken by the file's first read: every command decodes its files once.
+	parsed map[string][]doc
+}
+
+// docs are file's documents: those decoded earlier (once), else read now.
+func (l *loader) docs(file string) ([]doc, error) {
+	if d, ok := l.parsed[file]; ok {
+		delete(l.parsed, file)
+		return d, nil
+	}
+	return readYAML(file)
 }
 
 func (l *loader) lookup(k string) (string, bool) {
@@ -203,7 +215,7 @@ func reset(dict map[string]any, p []string) {
 // readFile is one file read and interpolated, its documents merged, its services'
 // extends applied; relative paths are left as written.
 func (l *loader) readFile(file string, seen []string) (map[string]any, [][]string, error) {
-	docs, err := readYAML(file)
+	docs, err := l.docs(file)
 	if err != nil {
 		return nil, nil, err
 	}

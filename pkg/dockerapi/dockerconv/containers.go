@@ -73,13 +73,9 @@ func Summary(l *engine.Listed, now time.Time) container.Summary {
 		// dockerd lists the ports of a running container only (it drops them at the
 		// stop): each published binding, and each exposed port without one as "80/tcp".
 		bound := map[string]bool{}
-		for _, p := range l.Publish {
-			ps := container.PortSummary{PrivatePort: uint16(p.ContainerPort), PublicPort: uint16(p.HostPort), Type: p.Protocol}
-			if a, err := netip.ParseAddr(p.HostIP); err == nil {
-				ps.IP = a
-			}
-			s.Ports = append(s.Ports, ps)
-			bound[strconv.Itoa(p.ContainerPort)+"/"+p.Protocol] = true
+		for _, p := range l.Ports {
+			s.Ports = append(s.Ports, container.PortSummary{IP: p.BindIP(), PrivatePort: p.ContainerPort, PublicPort: p.HostPort, Type: p.Proto})
+			bound[strconv.Itoa(int(p.ContainerPort))+"/"+p.Proto] = true
 		}
 		for _, e := range l.Exposed {
 			if pp, err := network.ParsePort(e); err == nil && !bound[pp.String()] {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 )
 
 // DiskUsage is GET /system/df in both shapes: the per-object lists (LayersSize, Images,
@@ -124,7 +125,7 @@ func (d *DiskReport) Images(list []api.ImageSummary) {
 }
 
 // Volumes adds every volume with its size and users.
-func (d *DiskReport) Volumes(vs []api.Volume) {
+func (d *DiskReport) Volumes(vs []volumesvc.Volume) {
 	for i := range vs {
 		v := Volume(&vs[i])
 		size := d.sizes["volume/"+vs[i].Name]

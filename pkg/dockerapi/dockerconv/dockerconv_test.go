@@ -2,6 +2,7 @@ package dockerconv
 
 import (
 	"errors"
+	"net"
 	"net/netip"
 	"strings"
 	"testing"
@@ -12,7 +13,10 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/netport"
 )
 
 func port(t *testing.T, s string) network.Port {
@@ -95,7 +99,7 @@ func TestNetworkCreate(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		in   NetworkCreateRequest
-		want api.NetworkCreateRequest
+		want netsvc.CreateOptions
 		err  string
 	}{
 		{name: "no name", in: NetworkCreateRequest{}, err: "Name:"},
@@ -105,10 +109,10 @@ func TestNetworkCreate(t *testing.T) {
 		{name: "two subnets", in: NetworkCreateRequest{Name: "n", IPAM: &network.IPAM{Config: []network.IPAMConfig{{}, {}}}}, err: "IPAM.Config:"},
 		{name: "IPv6 subnet", in: NetworkCreateRequest{Name: "n", IPAM: &network.IPAM{Config: []network.IPAMConfig{{Subnet: netip.MustParsePrefix("fd00::/64")}}}}, err: "IPAM.Config.Subnet:"},
 		{name: "gateway alone", in: NetworkCreateRequest{Name: "n", IPAM: &network.IPAM{Config: []network.IPAMConfig{{Gateway: netip.MustParseAddr("10.9.0.1")}}}}, err: "IPAM.Config.Gateway:"},
-		{name: "plain", in: NetworkCreateRequest{Name: "n", Internal: true}, want: api.NetworkCreateRequest{Name: "n", Driver: "bridge", Internal: true}},
+		{name: "plain", in: NetworkCreateRequest{Name: "n", Internal: true}, want: netsvc.CreateOptions{Name: "n", Driver: "bridge", Internal: true}},
 		{name: "subnet", in: NetworkCreateRequest{Name: "n", Driver: "bridge", IPAM: &network.IPAM{Driver: "default", Config: []network.IPAMConfig{
 			{Subnet: netip.MustParsePrefix("10.9.0.0/24"), Gateway: netip.MustParseAddr("10.9.0.254")}}}},
-			want: api.NetworkCreateRequest{Name: "n", Driver: "bridge", Subnet: "10.9.0.0/24", Gateway: "10.9.0.254"}},
+			want: netsvc.CreateOptions{Name: "n", Driver: "bridge", Subnet: "10.9.0.0/24", Gateway: "10.9.0.254"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := NetworkCreate(&tc.in)
@@ -229,14 +233,14 @@ func TestSummary(t *testing.T) {
 		status string
 		ports  int
 	}{
-		{l: engine.Listed{ContainerSummary: api.ContainerSummary{Status: "created"}}, status: "Created"},
-		{l: engine.Listed{ContainerSummary: api.ContainerSummary{Status: "exited", ExitCode: 3}}, status: "Exited (3)"},
-		{l: engine.Listed{ContainerSummary: api.ContainerSummary{Status: "exited", ExitCode: 1, FinishedAt: now.Add(-2 * time.Hour),
-			Publish: []api.PortBinding{{ContainerPort: 80, HostPort: 8080, Protocol: "tcp"}}}}, status: "Exited (1) 2 hours ago"},
-		{l: engine.Listed{ContainerSummary: api.ContainerSummary{Status: "running", StartedAt: now.Add(-time.Minute), Health: "starting",
-			Publish: []api.PortBinding{{ContainerPort: 80, HostPort: 8080, Protocol: "tcp"}}}, Exposed: []string{"80/tcp", "53/udp"}},
+		{l: engine.Listed{Summary: engine.Summary{Status: "created"}}, status: "Created"},
+		{l: engine.Listed{Summary: engine.Summary{Status: "exited", ExitCode: 3}}, status: "Exited (3)"},
+		{l: engine.Listed{Summary: engine.Summary{Status: "exited", ExitCode: 1, FinishedAt: now.Add(-2 * time.Hour),
+			Ports: []netport.Port{{ContainerPort: 80, HostPort: 8080, Proto: "tcp"}}}}, status: "Exited (1) 2 hours ago"},
+		{l: engine.Listed{Summary: engine.Summary{Status: "running", StartedAt: now.Add(-time.Minute), Health: "starting",
+			Ports: []netport.Port{{ContainerPort: 80, HostPort: 8080, Proto: "tcp"}}}, Exposed: []string{"80/tcp", "53/udp"}},
 			status: "Up About a minute (health: starting)", ports: 2},
-		{l: engine.Listed{ContainerSummary: api.ContainerSummary{Status: "paused", StartedAt: now.Add(-time.Minute), Health: "healthy"}},
+		{l: engine.Listed{Summary: engine.Summary{Status: "paused", StartedAt: now.Add(-time.Minute), Health: "healthy"}},
 			status: "Up About a minute (healthy) (Paused)"},
 	} {
 		s := Summary(&tc.l, now)
@@ -244,7 +248,7 @@ func TestSummary(t *testing.T) {
 			t.Errorf("Summary(%s) = status %q ports %+v; want %q and %d ports", tc.l.Status, s.Status, s.Ports, tc.status, tc.ports)
 		}
 	}
-	l := engine.Listed{ContainerSummary: api.ContainerSummary{ID: "abcdef", Name: "web", Status: "running", Labels: map[string]string{"a": "1"}}, NetworkMode: "bridge"}
+	l := engine.Listed{Summary: engine.Summary{ID: "abcdef", Name: "web", Status: "running", Labels: map[string]string{"a": "1"}}, NetworkMode: "bridge"}
 	for _, tc := range []struct {
 		f    map[string][]string
 		want bool
@@ -275,17 +279,19 @@ func TestEventFilter(t *testing.T) {
 }
 
 func TestVolumeAndNetwork(t *testing.T) {
-	v := Volume(&api.Volume{Name: "v", Anonymous: true, Labels: map[string]string{"x": "y"}})
+	v := Volume(&volumesvc.Volume{Name: "v", Anonymous: true, Labels: map[string]string{"x": "y"}})
 	if _, ok := v.Labels["com.docker.volume.anonymous"]; !ok || v.Labels["x"] != "y" || v.Driver != "local" || v.CreatedAt != "" {
 		t.Errorf("Volume = %+v", v)
 	}
-	n := Network(&api.Network{Name: "bridge", ID: "n1", Driver: "bridge", Predefined: true, Bridge: "minibox0", Subnet: "10.88.0.0/16", Gateway: "10.88.0.1",
-		Containers: map[string]api.NetworkContainer{"c1": {Name: "web", IPv4Address: "10.88.0.2/16"}}})
+	n := Network(&netsvc.Network{Name: "bridge", ID: "n1", Driver: "bridge", Predefined: true, Bridge: "minibox0",
+		Subnet: netip.MustParsePrefix("10.88.0.0/16"), Gateway: netip.MustParseAddr("10.88.0.1"),
+		Containers: map[string]netsvc.Member{"c1": {Name: "web", Addr: netip.MustParsePrefix("10.88.0.2/16"), MAC: net.HardwareAddr{2, 0x42, 10, 88, 0, 2}}}})
 	if n.Options["com.docker.network.bridge.name"] != "minibox0" || n.Attachable || len(n.IPAM.Config) != 1 ||
-		n.Containers["c1"].EndpointID != "n1c1" || n.Containers["c1"].IPv4Address.String() != "10.88.0.2/16" {
+		n.Containers["c1"].EndpointID != "n1c1" || n.Containers["c1"].IPv4Address.String() != "10.88.0.2/16" ||
+		n.Containers["c1"].MacAddress.String() != "02:42:0a:58:00:02" || n.IPAM.Config[0].Gateway.String() != "10.88.0.1" {
 		t.Errorf("Network = %+v", n)
 	}
-	if u := Network(&api.Network{Name: "u", Driver: "bridge", Bridge: "br-1"}); len(u.Options) != 0 || !u.Attachable || u.Labels == nil {
+	if u := Network(&netsvc.Network{Name: "u", Driver: "bridge", Bridge: "br-1"}); len(u.Options) != 0 || !u.Attachable || u.Labels == nil {
 		t.Errorf("user network = %+v", u)
 	}
 }
@@ -294,7 +300,7 @@ func TestDiskReport(t *testing.T) {
 	du := &api.DiskUsage{Items: []api.UsageItem{{Kind: "volume", Name: "v1", SizeBytes: 10}, {Kind: "build_cache", Name: "b", SizeBytes: 5}}}
 	d := NewDiskReport(map[string]bool{"volume": true, "build-cache": true}, du)
 	d.Containers(nil, time.Now())
-	d.Volumes([]api.Volume{{Name: "v1", UsedBy: []string{"c"}}, {Name: "v2"}})
+	d.Volumes([]volumesvc.Volume{{Name: "v1", UsedBy: []string{"c"}}, {Name: "v2"}})
 	out := d.Answer(true, false, true, false)
 	if out.Images != nil || out.Containers != nil || out.Volumes == nil || len(*out.Volumes) != 2 || out.BuildCache == nil || len(*out.BuildCache) != 1 {
 		t.Fatalf("legacy shape = %+v", out)

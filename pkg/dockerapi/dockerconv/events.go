@@ -5,7 +5,7 @@ import (
 
 	"github.com/moby/moby/api/types/events"
 
-	"github.com/minibox/minibox/pkg/engine"
+	engevents "github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -19,16 +19,16 @@ type EventMessage struct {
 }
 
 // Event converts the engine's event; legacy adds the fields of API 1.51 and older.
-func Event(ev *engine.Event, legacy bool) EventMessage {
+func Event(ev *engevents.Event, legacy bool) EventMessage {
 	out := EventMessage{Message: events.Message{Type: events.Type(ev.Type), Action: events.Action(ev.Action),
 		Actor: events.Actor{ID: ev.ID, Attributes: ev.Attributes}, Scope: "local",
 		Time: ev.Time.Unix(), TimeNano: ev.Time.UnixNano()}}
 	if out.Actor.Attributes == nil {
 		out.Actor.Attributes = map[string]string{}
 	}
-	if legacy && (ev.Type == engine.EventContainer || ev.Type == engine.EventImage) {
+	if legacy && (ev.Type == engevents.Container || ev.Type == engevents.Image) {
 		out.Status, out.ID = ev.Action, ev.ID
-		if ev.Type == engine.EventContainer {
+		if ev.Type == engevents.Container {
 			out.From = ev.Attributes["image"]
 		}
 	}
@@ -37,8 +37,8 @@ func Event(ev *engine.Event, legacy bool) EventMessage {
 
 // EventFilter converts Docker's event filters to the engine's; scope=local is every
 // event minibox has.
-func EventFilter(f map[string][]string) (engine.EventFilter, error) {
-	out := engine.EventFilter{}
+func EventFilter(f map[string][]string) (engevents.Filter, error) {
+	out := engevents.Filter{}
 	for k, vs := range f {
 		if k == "scope" {
 			for _, v := range vs {
@@ -56,7 +56,7 @@ func EventFilter(f map[string][]string) (engine.EventFilter, error) {
 	if vs := out["type"]; len(vs) == 1 && vs[0] == "none" {
 		return out, nil
 	}
-	if err := engine.CheckEventFilter(out); err != nil {
+	if err := engevents.CheckFilter(out); err != nil {
 		return nil, errdefs.Invalid("filters: " + errdefs.Message(err))
 	}
 	return out, nil

@@ -2,7 +2,6 @@ package dockerconv
 
 import (
 	"fmt"
-	"net/netip"
 	"sort"
 	"strings"
 	"time"
@@ -10,15 +9,15 @@ import (
 	"github.com/moby/moby/api/types/network"
 	"github.com/moby/moby/api/types/volume"
 
-	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/api/dockershape"
+	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
 // Network converts the engine's network to Docker's. The bridge device is shown only
 // for the predefined bridge, as dockerd does: a user network's Options are the ones it
 // was created with (compose compares them with its file on every up).
-func Network(n *api.Network) network.Inspect {
+func Network(n *netsvc.Network) network.Inspect {
 	out := network.Inspect{Network: network.Network{Name: n.Name, ID: n.ID, Created: n.Created, Scope: "local",
 		Driver: n.Driver, EnableIPv4: n.Driver == "bridge", Internal: n.Internal, Attachable: !n.Predefined,
 		Labels: n.Labels, Options: map[string]string{},
@@ -31,15 +30,12 @@ func Network(n *api.Network) network.Inspect {
 		out.Options["com.docker.network.bridge.name"] = n.Bridge
 		out.Options["com.docker.network.bridge.default_bridge"] = "true"
 	}
-	if p, err := netip.ParsePrefix(n.Subnet); err == nil {
-		c := network.IPAMConfig{Subnet: p}
-		c.Gateway, _ = netip.ParseAddr(n.Gateway)
-		out.IPAM.Config = append(out.IPAM.Config, c)
+	if n.Subnet.IsValid() {
+		out.IPAM.Config = append(out.IPAM.Config, network.IPAMConfig{Subnet: n.Subnet, Gateway: n.Gateway})
 	}
 	for id, c := range n.Containers {
-		ep := network.EndpointResource{Name: c.Name, EndpointID: endpointID(n.ID, id), MacAddress: dockershape.MAC(c.MacAddress)}
-		ep.IPv4Address, _ = netip.ParsePrefix(c.IPv4Address)
-		out.Containers[id] = ep
+		out.Containers[id] = network.EndpointResource{Name: c.Name, EndpointID: endpointID(n.ID, id), IPv4Address: c.Addr,
+			MacAddress: network.HardwareAddr(c.MAC)}
 	}
 	return out
 }
@@ -77,9 +73,9 @@ type NetworkCreateRequest struct {
 
 // NetworkCreate checks Docker's create body and converts it; what minibox's bridge
 // networks cannot do is a 400 naming the field.
-func NetworkCreate(in *NetworkCreateRequest) (api.NetworkCreateRequest, error) {
-	bad := func(format string, args ...any) (api.NetworkCreateRequest, error) {
-		return api.NetworkCreateRequest{}, errdefs.Invalid(fmt.Sprintf(format, args...))
+func NetworkCreate(in *NetworkCreateRequest) (netsvc.CreateOptions, error) {
+	bad := func(format string, args ...any) (netsvc.CreateOptions, error) {
+		return netsvc.CreateOptions{}, errdefs.Invalid(fmt.Sprintf(format, args...))
 	}
 	switch {
 	case strings.TrimSpace(in.Name) == "":
@@ -105,7 +101,7 @@ func NetworkCreate(in *NetworkCreateRequest) (api.NetworkCreateRequest, error) {
 		sort.Strings(keys)
 		return bad("Options: minibox's bridge networks take no driver options (got %s)", strings.Join(keys, ", "))
 	}
-	req := api.NetworkCreateRequest{Name: in.Name, Driver: "bridge", Internal: in.Internal, Labels: in.Labels}
+	req := netsvc.CreateOptions{Name: in.Name, Driver: "bridge", Internal: in.Internal, Labels: in.Labels}
 	if in.IPAM == nil {
 		return req, nil
 	}
@@ -141,7 +137,7 @@ func NetworkCreate(in *NetworkCreateRequest) (api.NetworkCreateRequest, error) {
 }
 
 // Volume converts the engine's volume; usage (size and users) is df's, as in dockerd.
-func Volume(v *api.Volume) volume.Volume {
+func Volume(v *volumesvc.Volume) volume.Volume {
 	out := volume.Volume{Name: v.Name, Driver: "local", Mountpoint: v.Mountpoint, Labels: v.Labels, Scope: "local",
 		Options: map[string]string{}}
 	if !v.CreatedAt.IsZero() {

@@ -3,13 +3,13 @@ package dockerconv
 import (
 	"github.com/moby/moby/api/types/container"
 
-	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
 )
 
 // Stats converts one sample of the engine's stats; prev gives the previous sample (the
 // client computes CPU use from the two) and systemUsage is the host's CPU time in
 // nanoseconds.
-func Stats(st api.Stats, prev *container.StatsResponse, systemUsage uint64) *container.StatsResponse {
+func Stats(st *ctrio.Stats, prev *container.StatsResponse, systemUsage uint64) *container.StatsResponse {
 	out := &container.StatsResponse{ID: st.ID, Name: "/" + st.Name, OSType: "linux", Read: st.Read,
 		NumProcs: uint32(st.Pids),
 		CPUStats: container.CPUStats{CPUUsage: container.CPUUsage{TotalUsage: st.CPUUsageUsec * 1000},

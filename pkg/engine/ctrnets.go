@@ -1,0 +1,194 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/network"
+	"github.com/minibox/minibox/pkg/spec"
+)
+
+// EndpointRecord is a container's place on a user-defined network, kept in its record.
+type EndpointRecord = netsvc.Endpoint
+
+// loadNetworks opens the networks service: the records of the user-defined networks
+// (Open wires them once the containers are known).
+func (e *Engine) loadNetworks() error {
+	s, err := netsvc.New(netsvc.Config{Root: e.Root, BridgeSubnet: e.Cfg.BridgeSubnet, Pool: e.Cfg.NetworkPool,
+		APIPort: apiPort(e.Cfg.HTTPAddr), DNSUpstream: e.Cfg.DNSUpstream, BridgeOnStartup: e.Cfg.BridgeOnStartup},
+		netsvc.Deps{Log: e.Log, NewManager: network.New, DefaultBridge: e.netManager, BridgeReady: e.bridgeReady,
+			Publish: func(action, id string, attrs map[string]string) {
+				e.publish(Event{Type: EventNetwork, Action: action, ID: id, Attributes: attrs})
+			},
+			Containers: netCtrs{e}})
+	if err != nil {
+		return err
+	}
+	e.nets = s
+	return nil
+}
+
+// netCtrs is the containers as the networks service sees them.
+type netCtrs struct{ e *Engine }
+
+func netView(c *ctr) netsvc.Container {
+	r := c.rec
+	v := netsvc.Container{ID: r.ID, Name: r.Name, Mode: r.Conf.Network, IP: r.IP, Bridge: r.Bridge,
+		Endpoints: r.Endpoints, Links: r.Conf.Links}
+	if c.shim != nil {
+		v.PID = c.shim.PID()
+	}
+	return v
+}
+
+func (n netCtrs) Visit(running bool, fn func(c *netsvc.Container)) {
+	e := n.e
+	e.cmu.RLock()
+	defer e.cmu.RUnlock()
+	for _, c := range e.ctrs {
+		if running && c.shim == nil {
+			continue
+		}
+		v := netView(c)
+		fn(&v)
+	}
+}
+
+func (n netCtrs) Edit(ref string, fn func(c *netsvc.Container) (bool, error)) error {
+	e := n.e
+	c, err := e.lookup(ref)
+	if err != nil {
+		return err
+	}
+	c.op.Lock()
+	defer c.op.Unlock()
+	if c.removed != nil {
+		return errdefs.NotFound("container " + ref + " was removed")
+	}
+	e.cmu.RLock()
+	v := netView(c)
+	e.cmu.RUnlock()
+	v.Endpoints = slices.Clone(v.Endpoints)
+	changed, err := fn(&v)
+	if err != nil || !changed {
+		return err
+	}
+	// Bridge is replaced whole, never changed in place (snapshots share it).
+	e.update(c, func(rec *Record) { rec.Endpoints, rec.Bridge = v.Endpoints, v.Bridge })
+	return e.saveState()
+}
+
+// The API's network operations are the networks service's.
+
+func (e *Engine) CreateNetwork(ctx context.Context, o netsvc.CreateOptions) (*netsvc.Network, error) {
+	return e.nets.Create(ctx, o)
+}
+
+func (e *Engine) Network(ref string) (*netsvc.Network, error) { return e.nets.Inspect(ref) }
+
+func (e *Engine) Networks() ([]netsvc.Network, error) { return e.nets.List(), nil }
+
+func (e *Engine) RemoveNetwork(ctx context.Context, ref string) error { return e.nets.Remove(ctx, ref) }
+
+func (e *Engine) PruneNetworks(ctx context.Context) ([]string, error) { return e.nets.Prune(ctx) }
+
+func (e *Engine) ConnectNetwork(ctx context.Context, o netsvc.ConnectOptions) error {
+	return e.nets.Connect(ctx, o)
+}
+
+func (e *Engine) DisconnectNetwork(ctx context.Context, netRef, ctrRef string, force bool) error {
+	return e.nets.Disconnect(ctx, netRef, ctrRef, force)
+}
+
+// namesChanged tells the name table's keeper that names or addresses changed.
+func (e *Engine) namesChanged() { e.nets.NamesChanged() }
+
+// bridgeReady reports whether this daemon has set the default bridge up.
+func (e *Engine) bridgeReady() bool {
+	e.netMu.Lock()
+	m := e.net
+	e.netMu.Unlock()
+	return m != nil && m.Ready()
+}
+
+// dnsServers is a container's nameservers: --dns, else the embedded resolver at the
+// gateway of its first network, else nil (the host's).
+func (e *Engine) dnsServers(r *Record) []string {
+	if len(r.Conf.DNS) > 0 {
+		return r.Conf.DNS
+	}
+	return e.nets.Nameservers(r.Conf.Network, r.Endpoints)
+}
+
+// inspectEndpoints is a container's .NetworkSettings.Networks: each network by name, with
+// its address, gateway and MAC while the container runs.
+func (e *Engine) inspectEndpoints(r *Record, running bool) map[string]Endpoint {
+	c := netsvc.Container{ID: r.ID, Name: r.Name, Mode: r.Conf.Network, IP: r.IP, Bridge: r.Bridge, Endpoints: r.Endpoints}
+	views := e.nets.InspectEndpoints(&c, running)
+	out := make(map[string]Endpoint, len(views))
+	for name, v := range views {
+		ep := Endpoint{NetworkID: v.NetworkID, Aliases: v.Aliases, Interface: v.Interface}
+		if v.Addr.IsValid() {
+			ep.IPAddress, ep.IPPrefixLen = v.Addr.Addr().String(), v.Addr.Bits()
+			ep.Gateway, ep.MacAddress = v.Gateway.String(), v.MAC.String()
+		}
+		out[name] = ep
+	}
+	return out
+}
+
+// joinContainerNet points a `--network container:<name>` spec at the other container's
+// network namespace; that container must be running.
+func (e *Engine) joinContainerNet(r *Record, s *spec.Spec) error {
+	target, ok := strings.CutPrefix(r.Conf.Network, "container:")
+	if !ok {
+		return nil
+	}
+	c, err := e.lookup(target)
+	if err != nil {
+		return fmt.Errorf("network container:%s: %w", target, err)
+	}
+	t := e.snapshot(c)
+	if t.ID == r.ID {
+		return errdefs.Invalid("network container:" + target + ": a container cannot join its own network")
+	}
+	e.cmu.RLock()
+	shim := c.shim
+	e.cmu.RUnlock()
+	if shim == nil {
+		return errdefs.Conflict(fmt.Sprintf("network container:%s: container %s is not running", target, t.Name))
+	}
+	s.Network, s.NetNSPath = "container", "/proc/"+strconv.Itoa(shim.PID())+"/ns/net"
+	return nil
+}
+
+// sharedNetFiles copies /etc/hosts and resolv.conf of the container whose network a
+// `container:<name>` one shares: the same addresses and resolver.
+func (e *Engine) sharedNetFiles(r *Record, s *spec.Spec) (bool, error) {
+	target, ok := strings.CutPrefix(r.Conf.Network, "container:")
+	if !ok {
+		return false, nil
+	}
+	c, err := e.lookup(target)
+	if err != nil {
+		return true, err
+	}
+	src := e.ctrDir(e.snapshot(c).ID)
+	for _, f := range []struct{ name, dst string }{{"hosts", s.HostsPath}, {"resolv.conf", s.ResolvPath}} {
+		b, err := os.ReadFile(filepath.Join(src, f.name))
+		if err != nil {
+			return true, err
+		}
+		if err := replaceIfChanged(f.dst, b); err != nil {
+			return true, err
+		}
+	}
+	return true, replaceIfChanged(s.HostnamePath, []byte(s.Hostname+"\n"))
+}

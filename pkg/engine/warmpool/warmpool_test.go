@@ -1,0 +1,170 @@
+package warmpool
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/minibox/minibox/pkg/spec"
+)
+
+type fakeShim struct {
+	pid    int
+	mu     *sync.Mutex
+	closed *[]int
+}
+
+func (s *fakeShim) PID() int { return s.pid }
+func (s *fakeShim) Close() {
+	s.mu.Lock()
+	*s.closed = append(*s.closed, s.pid)
+	s.mu.Unlock()
+}
+
+// fakeCgroups records cgroups by path (a v1 host unless version says otherwise).
+type fakeCgroups struct {
+	version int
+	mu      sync.Mutex
+	groups  map[string][]int // path -> PIDs
+	renamed int
+}
+
+func (f *fakeCgroups) Version() int { return f.version }
+func (f *fakeCgroups) Create(path string, r spec.Resources) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.groups[path] = nil
+	return nil
+}
+func (f *fakeCgroups) Update(path string, r spec.Resources) error { return nil }
+func (f *fakeCgroups) Add(path string, pid int) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.groups[path] = append(f.groups[path], pid)
+	return nil
+}
+func (f *fakeCgroups) Rename(from, to string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.groups[to] = f.groups[from]
+	delete(f.groups, from)
+	f.renamed++
+	return nil
+}
+func (f *fakeCgroups) Remove(path string) error {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	delete(f.groups, path)
+	return nil
+}
+func (f *fakeCgroups) Children(path string) ([]string, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for p := range f.groups {
+		if rest, ok := strings.CutPrefix(p, path+"/"); ok {
+			out = append(out, rest)
+		}
+	}
+	return out, nil
+}
+
+func newPool(t *testing.T, size, version int) (*Pool[*fakeShim], *fakeCgroups, *[]int) {
+	cg := &fakeCgroups{version: version, groups: map[string][]int{}}
+	var mu sync.Mutex
+	var closed []int
+	next := 100
+	p := New(Config[*fakeShim]{Size: size, Root: t.TempDir(), Cgroups: cg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		StartShim: func(context.Context) (*fakeShim, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			next++
+			return &fakeShim{pid: next, mu: &mu, closed: &closed}, nil
+		}})
+	return p, cg, &closed
+}
+
+// fillNow waits for the fills in flight.
+func fillNow[S Shim](p *Pool[S]) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.filling > 0 {
+		f := p.filled
+		p.mu.Unlock()
+		<-f
+		p.mu.Lock()
+	}
+}
+
+// On cgroup v1 a taken pair's cgroup is renamed to the container's (no migration); the
+// pool fills only once announced or used; Close ends the idle pairs and their cgroups.
+func TestPoolV1(t *testing.T) {
+	p, cg, closed := newPool(t, 1, 1)
+	s := &spec.Spec{CgroupPath: "minibox/c1"}
+	if ws := p.Take(context.Background(), s); ws != nil {
+		t.Fatal("an empty pool has no pair to give")
+	}
+	p.Prewarm(3)
+	fillNow(p)
+	if n := len(p.idle); n != 3 {
+		t.Fatalf("announced 3 starts: %d pairs", n)
+	}
+	ws := p.Take(context.Background(), s)
+	if ws == nil {
+		t.Fatal("no pair taken")
+	}
+	if err := p.Place(ws, s); err != nil {
+		t.Fatal(err)
+	}
+	if cg.renamed != 1 || !slices.Equal(cg.groups["minibox/c1"], []int{ws.Shim().PID()}) {
+		t.Fatalf("the pair's cgroup is not the container's: %v", cg.groups)
+	}
+	p.Close()
+	if len(*closed) != 2 {
+		t.Fatalf("closed %v, want the 2 idle pairs", *closed)
+	}
+	if kids, _ := cg.Children("minibox"); len(kids) != 1 || kids[0] != "c1" {
+		t.Fatalf("left cgroups %v, want only the container's", kids)
+	}
+}
+
+// A spec that does not fit a warm init (host network, a user namespace) starts cold.
+func TestPoolFits(t *testing.T) {
+	p, _, _ := newPool(t, 1, 2)
+	p.Prewarm(1)
+	fillNow(p)
+	if ws := p.Take(context.Background(), &spec.Spec{Network: "host"}); ws != nil {
+		t.Fatal("a host-network container took a warm pair")
+	}
+	if ws := p.Take(context.Background(), &spec.Spec{}); ws == nil {
+		t.Fatal("no pair for a container that fits")
+	} else {
+		p.Discard(ws)
+	}
+	p.Close()
+	var nilPool *Pool[*fakeShim]
+	if nilPool.Take(context.Background(), &spec.Spec{}) != nil {
+		t.Fatal("a nil pool gives pairs")
+	}
+	nilPool.Prewarm(1)
+	nilPool.Close()
+}
+
+// RemoveStale removes this data root's warm cgroups only.
+func TestRemoveStale(t *testing.T) {
+	p, cg, _ := newPool(t, 1, 1)
+	mine := p.cgroupPrefix() + "abc"
+	cg.groups[mine] = nil
+	cg.groups["minibox/warm-other-abc"] = nil
+	p.RemoveStale()
+	if _, ok := cg.groups[mine]; ok {
+		t.Fatal("own stale cgroup left")
+	}
+	if _, ok := cg.groups["minibox/warm-other-abc"]; !ok {
+		t.Fatal("another daemon's cgroup removed")
+	}
+}
