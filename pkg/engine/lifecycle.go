@@ -391,7 +391,7 @@ func (e *Engine) containerLayerDirs(ctx context.Context, r *Record) ([]string, e
 			err error
 		)
 		if r.Lazy {
-			d, err = e.lazyLayerDir(ctx, l)
+			d, err = e.LazyLayerDir(ctx, l)
 		} else {
 			d, err = e.Images.Unpack(ctx, l)
 		}
@@ -671,8 +671,8 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 }
 
 // cancelRestart stops a pending restart-policy restart and says whether there was one.
-// c.restart is the policy's, set under cmu (a short back-off may fire before its setter
-// returns), so it is cleared under cmu too.
+// c.restart is the policy's, set under the store's lock (a short back-off may fire before its setter
+// returns), so it is cleared under it too.
 func (e *Engine) cancelRestart(c *ctr) bool {
 	e.store.Lock()
 	defer e.store.Unlock()

@@ -33,7 +33,7 @@ func (e *Engine) ListContainers(f ContainerFilter) ([]Listed, uint64) {
 	}
 	gen := e.store.GenerationLocked()
 	e.store.RUnlock()
-	// Network names come from the networks' own lock, which is not taken under cmu.
+	// Network names come from the networks' own lock, which is not taken under the store's.
 	for i := range out {
 		out[i].Networks = e.inspectEndpoints(&recs[i], out[i].Status == StatusRunning || out[i].Status == StatusPaused)
 	}
