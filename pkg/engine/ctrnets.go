@@ -50,9 +50,9 @@ func netView(c *ctr) netsvc.Container {
 
 func (n netCtrs) Visit(running bool, fn func(c *netsvc.Container)) {
 	e := n.e
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
-	for _, c := range e.ctrs {
+	e.store.RLock()
+	defer e.store.RUnlock()
+	for _, c := range e.store.AllLocked() {
 		if running && c.shim == nil {
 			continue
 		}
@@ -72,9 +72,9 @@ func (n netCtrs) Edit(ref string, fn func(c *netsvc.Container) (bool, error)) er
 	if c.removed != nil {
 		return errdefs.NotFound("container " + ref + " was removed")
 	}
-	e.cmu.RLock()
+	e.store.RLock()
 	v := netView(c)
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	v.Endpoints = slices.Clone(v.Endpoints)
 	changed, err := fn(&v)
 	if err != nil || !changed {
@@ -82,7 +82,7 @@ func (n netCtrs) Edit(ref string, fn func(c *netsvc.Container) (bool, error)) er
 	}
 	// Bridge is replaced whole, never changed in place (snapshots share it).
 	e.update(c, func(rec *Record) { rec.Endpoints, rec.Bridge = v.Endpoints, v.Bridge })
-	return e.saveState()
+	return e.store.Save()
 }
 
 // The API's network operations are the networks service's.
@@ -159,9 +159,9 @@ func (e *Engine) joinContainerNet(r *Record, s *spec.Spec) error {
 	if t.ID == r.ID {
 		return errdefs.Invalid("network container:" + target + ": a container cannot join its own network")
 	}
-	e.cmu.RLock()
+	e.store.RLock()
 	shim := c.shim
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if shim == nil {
 		return errdefs.Conflict(fmt.Sprintf("network container:%s: container %s is not running", target, t.Name))
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/ctrstore"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
@@ -313,12 +314,12 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	}
 	lap("cgroup+network+attach")
 	started := time.Now().UTC()
-	e.cmu.Lock()
+	e.store.Lock()
 	c.shim = shim
 	c.exited, c.cleaned = make(chan struct{}), make(chan struct{})
 	settled = c.cleaned
 	c.wakeRuns()
-	e.cmu.Unlock()
+	e.store.Unlock()
 	if r.Conf.AutoRemove {
 		settled = e.goneCh(c)
 	}
@@ -410,10 +411,10 @@ func (e *Engine) containerLayerDirs(ctx context.Context, r *Record) ([]string, e
 
 // usedAddrs is the addresses of every running container but id.
 func (e *Engine) usedAddrs(id string) []netip.Addr {
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
+	e.store.RLock()
+	defer e.store.RUnlock()
 	var out []netip.Addr
-	for oid, c := range e.ctrs {
+	for oid, c := range e.store.AllLocked() {
 		if oid == id || c.shim == nil {
 			continue
 		}
@@ -523,7 +524,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	c.health.Stop()
 	ranFor := ex.FinishedAt.Sub(r.StartedAt)
 	exited := func(rec *Record) {
-		if err := rec.moveTo(StatusExited); err != nil {
+		if err := moveTo(rec, StatusExited); err != nil {
 			e.Log.Error("refused status change", "id", r.ID[:12], "err", err)
 		}
 		rec.PID = 0
@@ -535,20 +536,17 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	if r.Conf.AutoRemove {
 		// Not saved: the removal a moment later is (a daemon that dies in between finds
 		// the shim gone and removes the container at start).
-		e.cmu.Lock()
-		exited(c.rec)
-		e.gen++
-		e.cmu.Unlock()
+		e.store.Change(func() { exited(c.rec) })
 	} else {
 		e.update(c, exited)
 	}
 	// Waiters learn the exit first; the cleanup follows, and what needs it done (rm, the
 	// next start) waits for cleaned.
-	e.cmu.Lock()
+	e.store.Lock()
 	c.shim = nil
 	close(c.exited)
 	cleaned := c.cleaned
-	e.cmu.Unlock()
+	e.store.Unlock()
 	e.Log.Info("container exited", "id", r.ID[:12], "exit_code", ex.ExitCode, "oom_killed", ex.OOMKilled)
 	if ex.OOMKilled {
 		e.containerEvent(&r, "oom", nil)
@@ -621,9 +619,9 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 
 // waitCleaned waits for the cleanup of the container's last run.
 func (e *Engine) waitCleaned(c *ctr) {
-	e.cmu.RLock()
+	e.store.RLock()
 	cl := c.cleaned
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if cl != nil {
 		<-cl
 	}
@@ -640,8 +638,8 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 	case "on-failure":
 		restart = !r.UserStopped && r.ExitCode != 0 && (max == 0 || r.RestartCount < max)
 	}
-	e.cmu.Lock()
-	defer e.cmu.Unlock()
+	e.store.Lock()
+	defer e.store.Unlock()
 	if !restart || e.stopping || c.removed != nil {
 		return
 	}
@@ -650,34 +648,34 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 	} else {
 		c.backoff = min(c.backoff*2, backoffMax)
 	}
-	if err := c.rec.moveTo(StatusRestarting); err != nil {
+	if err := moveTo(c.rec, StatusRestarting); err != nil {
 		e.Log.Error("restart policy", "id", r.ID[:12], "err", err)
 		return
 	}
 	c.rec.RestartCount++
-	e.gen++
+	e.store.ChangedLocked()
 	delay := c.backoff
 	c.restart = time.AfterFunc(delay, func() {
 		if err := e.startContainer(context.Background(), c, nil); err != nil {
 			e.Log.Warn("restart policy: start failed", "id", r.ID[:12], "err", err)
-			e.cmu.Lock()
+			e.store.Lock()
 			if c.shim == nil && c.rec.Status == StatusRestarting {
-				c.rec.moveTo(StatusExited) // allowed from restarting
+				moveTo(c.rec, StatusExited) // allowed from restarting
 				c.wakeRuns()
 			}
-			e.cmu.Unlock()
-			e.saveSoon()
+			e.store.Unlock()
+			e.store.SaveSoon()
 		}
 	})
-	e.saveSoon()
+	e.store.SaveSoon()
 }
 
 // cancelRestart stops a pending restart-policy restart and says whether there was one.
-// c.restart is the policy's, set under cmu (a short back-off may fire before its setter
-// returns), so it is cleared under cmu too.
+// c.restart is the policy's, set under the store's lock (a short back-off may fire before its setter
+// returns), so it is cleared under it too.
 func (e *Engine) cancelRestart(c *ctr) bool {
-	e.cmu.Lock()
-	defer e.cmu.Unlock()
+	e.store.Lock()
+	defer e.store.Unlock()
 	if c.restart == nil {
 		return false
 	}
@@ -716,7 +714,7 @@ func (e *Engine) stopContainer(ctx context.Context, c *ctr, timeout *time.Durati
 	if e.cancelRestart(c) {
 		e.update(c, func(r *Record) {
 			if r.Status == StatusRestarting {
-				r.moveTo(StatusExited) // allowed from restarting
+				moveTo(r, StatusExited) // allowed from restarting
 				c.wakeRuns()
 			}
 		})
@@ -764,7 +762,7 @@ func (e *Engine) thawIfPaused(c *ctr) {
 		e.cg.Thaw(cgroupPath(c.rec.ID))
 		e.update(c, func(r *Record) {
 			if r.Status == StatusPaused {
-				r.moveTo(StatusRunning) // allowed from paused
+				moveTo(r, StatusRunning) // allowed from paused
 			}
 		})
 	}
@@ -783,10 +781,10 @@ func (e *Engine) KillContainer(ref, signal string) error {
 	if err != nil {
 		return err
 	}
-	e.cmu.RLock()
+	e.store.RLock()
 	shim := c.shim
 	r := *c.rec
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if shim == nil {
 		return &StateError{Name: r.Name, Status: r.Status, Op: OpKill}
 	}
@@ -857,17 +855,10 @@ func (e *Engine) RenameContainer(ref, name string) error {
 	if err != nil {
 		return err
 	}
-	e.cmu.Lock()
-	if other, ok := e.names[name]; ok && other != c.rec.ID {
-		e.cmu.Unlock()
+	other, err := e.store.Rename(c.rec, name)
+	if other != "" {
 		return errdefs.Conflict(fmt.Sprintf("container name %q is already in use by container %s", name, short12(other)))
 	}
-	delete(e.names, c.rec.Name)
-	c.rec.Name = name
-	e.names[name] = c.rec.ID
-	e.gen++
-	e.cmu.Unlock()
-	err = e.saveState()
 	e.namesChanged()
 	r := e.snapshot(c)
 	e.containerEvent(&r, "rename", nil)
@@ -925,18 +916,13 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 		}
 		e.cg.Remove(cgroupPath(r.ID))
 	}
-	e.cmu.Lock()
-	delete(e.ctrs, r.ID)
-	if e.names[r.Name] == r.ID {
-		delete(e.names, r.Name)
-	}
-	c.removed = make(chan struct{})
-	close(c.removed)
-	if c.gone != nil {
-		close(c.gone)
-	}
-	e.gen++
-	e.cmu.Unlock()
+	e.store.Delete(r.ID, func() {
+		c.removed = make(chan struct{})
+		close(c.removed)
+		if c.gone != nil {
+			close(c.gone)
+		}
+	})
 	e.stats.Forget(r.ID)
 	res := &WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
 	e.recent.Store(r.ID, res)
@@ -945,7 +931,6 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 		e.vols.Discard(r.AnonVolumes)
 	}
 	e.Log.Info("container removed", "id", r.ID[:12])
-	e.saveSoon()
 	return nil
 }
 
@@ -1037,18 +1022,18 @@ func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*Wai
 	case "", "not-running":
 	case "next-exit":
 		for {
-			e.cmu.Lock()
+			e.store.Lock()
 			exited, removed, running := c.exited, c.removed, c.shim != nil
 			status := c.rec.Status
 			// A container that already ran and stopped answers with that exit (a client
 			// that started it just before asking must not wait forever); one never
 			// started, or restarting, is waited for: its next start wakes this wait.
 			if removed != nil || !running && status == StatusExited {
-				e.cmu.Unlock()
+				e.store.Unlock()
 				break
 			}
 			if running {
-				e.cmu.Unlock()
+				e.store.Unlock()
 				select {
 				case <-exited:
 				case <-ctx.Done():
@@ -1060,7 +1045,7 @@ func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*Wai
 				c.runs = make(chan struct{})
 			}
 			runs := c.runs
-			e.cmu.Unlock()
+			e.store.Unlock()
 			select {
 			case <-runs:
 			case <-e.goneCh(c):
@@ -1077,9 +1062,9 @@ func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*Wai
 	default:
 		return nil, errdefs.Invalid(fmt.Sprintf("wait condition %q: expected not-running, next-exit or removed", condition))
 	}
-	e.cmu.RLock()
+	e.store.RLock()
 	exited := c.exited
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if exited != nil && condition != "removed" {
 		select {
 		case <-exited:
@@ -1100,7 +1085,7 @@ func (e *Engine) recentExit(ref string) (*WaitResult, bool) {
 		return v.(*WaitResult), true
 	}
 	var found *WaitResult
-	if idRe.MatchString(ref) {
+	if ctrstore.IsIDPrefix(ref) {
 		e.recent.Range(func(k, v any) bool {
 			if strings.HasPrefix(k.(string), ref) {
 				found = v.(*WaitResult)
@@ -1122,9 +1107,9 @@ func (e *Engine) namePortHolder(err error, self string, want []network.Port) err
 		return a.HostPort == b.HostPort && a.Proto == b.Proto &&
 			(!a.HostIP.IsValid() || !b.HostIP.IsValid() || a.HostIP.IsUnspecified() || b.HostIP.IsUnspecified() || a.HostIP == b.HostIP)
 	}
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
-	for id, c := range e.ctrs {
+	e.store.RLock()
+	defer e.store.RUnlock()
+	for id, c := range e.store.AllLocked() {
 		if id == self || c.rec.Status != StatusRunning && c.rec.Status != StatusPaused {
 			continue
 		}

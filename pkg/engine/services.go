@@ -106,17 +106,17 @@ func (e *Engine) startHealth(c *ctr) {
 		return
 	}
 	h := health.NewChecker(hc)
-	e.cmu.Lock()
+	e.store.Lock()
 	c.health.Stop()
 	c.health = h
 	shim := c.shim
-	e.gen++
-	e.cmu.Unlock()
+	e.store.ChangedLocked()
+	e.store.Unlock()
 	if shim == nil {
 		h.Stop()
 		return
 	}
-	h.Run(probeExec{shim}, e.touch)
+	h.Run(probeExec{shim}, e.store.Touch)
 }
 
 // probeExec runs health probes as exec does.
@@ -158,9 +158,9 @@ func (o rootfsOf) WithRootfs(ctx context.Context, ref string, fn func(root int) 
 	}
 	c.op.Lock()
 	defer c.op.Unlock()
-	e.cmu.RLock()
+	e.store.RLock()
 	shim := c.shim
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if shim != nil {
 		return ctrio.RunningRootfs(shim.PID(), fn)
 	}
@@ -210,9 +210,9 @@ func (e *Engine) ContainerTop(ref string) (*ctrio.TopResult, error) {
 		return nil, err
 	}
 	r := e.snapshot(c)
-	e.cmu.RLock()
+	e.store.RLock()
 	running := c.shim != nil
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if !running {
 		return nil, errdefs.Conflict(fmt.Sprintf("container %s is not running", r.Name))
 	}
