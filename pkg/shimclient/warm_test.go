@@ -21,7 +21,7 @@ func startWarm(t *testing.T) *shimclient.Warm {
 	busybox(t) // privileged tests only
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	w, err := shimclient.StartWarm(ctx, t.TempDir(), shimclient.StartOptions{})
+	w, err := shimclient.StartWarm(ctx, t.TempDir(), t.TempDir(), shimclient.StartOptions{})
 	if err != nil {
 		t.Fatalf("StartWarm: %v", err)
 	}
