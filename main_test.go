@@ -108,8 +108,9 @@ func testSubnetBase() string {
 }
 
 type daemon struct {
-	cmd  *exec.Cmd
-	done chan error
+	cmd     *exec.Cmd
+	done    chan error
+	sockDir string // the API socket's directory (MINIBOX_HTTP_ADDR=unix:), removed last
 }
 
 func daemons(ts *testscript.TestScript) map[string]*daemon {
@@ -139,6 +140,20 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 	}
 	port := freePort(ts)
 	addr := fmt.Sprintf("127.0.0.1:%d", port)
+	api, sockDir := "http://"+addr, ""
+	// MINIBOX_HTTP_ADDR=unix: serves the API on a unix socket (in a short directory, as
+	// Docker's below) instead of TCP, and points MINIBOX_API at it.
+	for i, a := range extra {
+		if a == "MINIBOX_HTTP_ADDR=unix:" {
+			dir, err := os.MkdirTemp("", "mba")
+			ts.Check(err)
+			sockDir = dir
+			sock := filepath.Join(dir, "minibox.sock")
+			addr, api = "unix:"+sock, "unix://"+sock
+			extra = append(extra[:i:i], extra[i+1:]...)
+			break
+		}
+	}
 	bin, err := exec.LookPath("miniboxd")
 	if err != nil {
 		// testscript puts its commands on the script's PATH, not ours.
@@ -191,10 +206,9 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 		return
 	}
 	ts.Check(cmd.Start())
-	d := &daemon{cmd: cmd, done: make(chan error, 1)}
+	d := &daemon{cmd: cmd, done: make(chan error, 1), sockDir: sockDir}
 	go func() { d.done <- cmd.Wait(); logf.Close() }()
 	daemons(ts)[root] = d
-	api := "http://" + addr
 	ts.Setenv("MINIBOX_API", api)
 	ts.Setenv("DATA_ROOT", root)
 	ts.Setenv("MINIBOX_DATA_ROOT", root)
@@ -289,6 +303,9 @@ func waitFor(ts *testscript.TestScript, neg bool, args []string) {
 // the data roots.
 func cleanupDaemons(token string, ds map[string]*daemon) {
 	for root, d := range ds {
+		if d.sockDir != "" {
+			defer os.RemoveAll(d.sockDir)
+		}
 		select {
 		case err := <-d.done:
 			d.done <- err
@@ -307,6 +324,9 @@ func cleanupDaemons(token string, ds map[string]*daemon) {
 		for _, kv := range d.cmd.Env {
 			if v, ok := strings.CutPrefix(kv, "MINIBOX_HTTP_ADDR="); ok {
 				api = "http://" + v
+				if sock, ok := strings.CutPrefix(v, "unix:"); ok {
+					api = "unix://" + sock
+				}
 			}
 		}
 		c, _ := client.New(api, token)

@@ -86,6 +86,9 @@ type daemonProc struct {
 	addr string
 	root string
 	api  *client.Client
+	// url is MINIBOX_API for a CLI: http://addr, or unix:///path with
+	// MINIBOX_HTTP_ADDR=unix:/path among startDaemon's env.
+	url string
 }
 
 func freeAddr(b *testing.B) string {
@@ -108,16 +111,26 @@ func startDaemon(b *testing.B, root string, env ...string) (*daemonProc, time.Du
 	cmd.Env = append(cmd.Env, env...)
 	var logs bytes.Buffer
 	cmd.Stderr = &logs
-	c, _ := client.New("http://"+addr, "")
+	url := "http://" + addr
+	for _, kv := range env {
+		if sock, ok := strings.CutPrefix(kv, "MINIBOX_HTTP_ADDR=unix:"); ok {
+			url = "unix://" + sock
+		}
+	}
+	c, _ := client.New(url, "")
 	start := time.Now()
 	if err := cmd.Start(); err != nil {
 		b.Fatal(err)
 	}
-	d := &daemonProc{cmd: cmd, addr: addr, root: root, api: c}
+	d := &daemonProc{cmd: cmd, addr: addr, root: root, api: c, url: url}
 	b.Cleanup(func() { d.stop() })
 	hc := &fasthttp.HostClient{Addr: addr}
 	for {
 		code, _, err := hc.Get(nil, "http://"+addr+"/ping")
+		if url != "http://"+addr {
+			_, err = c.Ping(context.Background())
+			code = 200
+		}
 		if err == nil && code == 200 {
 			return d, time.Since(start)
 		}
@@ -340,7 +353,7 @@ func importBusybox(b *testing.B, d *daemonProc) {
 		b.Fatalf("%s: run `make testdata` first", tarball)
 	}
 	cmd := exec.Command(minibox(b), "import", tarball, "busybox")
-	cmd.Env = append(os.Environ(), "MINIBOX_API=http://"+d.addr)
+	cmd.Env = append(os.Environ(), "MINIBOX_API="+d.url)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		b.Fatalf("import: %v %s", err, out)
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"strings"
 
@@ -190,11 +189,11 @@ func runForeground(ctx context.Context, api *client.Client, out *Output, req *ap
 		if o.sigProxy {
 			stopFwd = forwardTo(func(sig string) { api.ContainerKill(context.WithoutCancel(ctx), got, sig) })
 		}
-	}, func(stream, text string) error {
+	}, func(stream string, p []byte) error {
 		if o.streams != nil && !o.streams[stream] {
 			return nil
 		}
-		return writeStream(out, stream, text)
+		return writeStream(out, stream, p)
 	})
 	if err == nil {
 		// Not waited for: signal.Stop is a round trip with the runtime's signal thread per
@@ -225,12 +224,12 @@ func runForeground(ctx context.Context, api *client.Client, out *Output, req *ap
 	return &errdefs.ExitError{Code: 125, Silent: true}
 }
 
-func writeStream(out *Output, stream, text string) error {
+func writeStream(out *Output, stream string, p []byte) error {
 	w := out.Stdout
 	if stream == "stderr" {
 		w = out.Stderr
 	}
-	_, err := io.WriteString(w, text)
+	_, err := w.Write(p)
 	return err
 }
 
@@ -525,7 +524,7 @@ func (c *ExecCmd) Run(ctx context.Context, cl *client.Client, out *Output, env E
 		}
 		return execExit(ctx, cl, execID, res.engineErr)
 	}
-	rs, err := cl.Exec(ctx, req, nil, func(stream, text string) error { return writeStream(out, stream, text) })
+	rs, err := cl.Exec(ctx, req, nil, func(stream string, p []byte) error { return writeStream(out, stream, p) })
 	if err == nil {
 		if rs.Result.Error != "" {
 			fmt.Fprintf(out.Stderr, "[error] %s\n", rs.Result.Error)

@@ -175,9 +175,19 @@ type shim struct {
 
 // attachment is one client receiving the container's output.
 type attachment struct {
-	conn *shimapi.Conn
-	mu   sync.Mutex
-	dead bool
+	conn *shimapi.Conn // the daemon's connection
+	// out is where the output goes: conn, or the client's own connection once the daemon
+	// has handed it over (direct).
+	out    net.Conn
+	direct bool
+	// held: the daemon has not yet said where the output goes (resolve); until it does,
+	// the output waits in pending, in the order it came, and resolved is open.
+	held     bool
+	pending  []byte
+	ending   bool // the output ended while held: resolve ends the attachment
+	resolved chan struct{}
+	mu       sync.Mutex
+	dead     bool
 }
 
 // warmUp clones an init that waits for its spec, with a stdin pipe whatever the container
@@ -606,6 +616,9 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 	}()
 }
 
+// maxOutput is a busy stream's buffer.
+const maxOutput = 256 << 10
+
 // growOutput gives a busy stream a bigger buffer (2 KiB, then 32 KiB, then 256 KiB) and,
 // past 32 KiB, a bigger pipe, so that one read takes what the workload wrote meanwhile.
 func growOutput(r *os.File, buf []byte) []byte {
@@ -616,7 +629,7 @@ func growOutput(r *os.File, buf []byte) []byte {
 		if sc, err := r.SyscallConn(); err == nil {
 			sc.Control(func(fd uintptr) { unix.FcntlInt(fd, unix.F_SETPIPE_SZ, 1<<20) })
 		}
-		return append(buf, make([]byte, 224<<10)...)
+		return append(buf, make([]byte, maxOutput-len(buf))...)
 	}
 	return buf
 }
@@ -639,23 +652,115 @@ func (sh *shim) broadcast(stream byte, p []byte) {
 
 func (a *attachment) write(tty bool, stream byte, p []byte) error {
 	a.mu.Lock()
+	if a.held && !a.dead {
+		// The daemon answers within moments. Keeping the output meanwhile, rather than
+		// stalling the copiers, keeps stdout and stderr in the order they came.
+		if len(a.pending) < maxPending {
+			a.pending = appendOutput(a.pending, tty, stream, p)
+			a.mu.Unlock()
+			return nil
+		}
+		a.mu.Unlock()
+		<-a.resolved
+		a.mu.Lock()
+	}
 	defer a.mu.Unlock()
 	if a.dead {
 		return net.ErrClosed
 	}
 	// A client that stops reading must not stall the container for long.
-	a.conn.SetWriteDeadline(time.Now().Add(10 * time.Second))
+	a.out.SetWriteDeadline(time.Now().Add(10 * time.Second))
 	var err error
 	if tty {
-		_, err = a.conn.Write(p)
+		_, err = a.out.Write(p)
 	} else {
-		err = shimapi.WriteFrame(a.conn, stream, p)
+		err = shimapi.WriteFrame(a.out, stream, p)
 	}
 	if err != nil {
 		a.dead = true
-		a.conn.Close()
+		a.close()
 	}
 	return err
+}
+
+// maxPending bounds what a held attachment keeps; past it, the copiers wait.
+const maxPending = 256 << 10
+
+// appendOutput appends p as the attachment's stream carries it: raw for a tty, else a frame.
+func appendOutput(b []byte, tty bool, stream byte, p []byte) []byte {
+	if !tty {
+		b = append(b, stream, 0, 0, 0, byte(len(p)>>24), byte(len(p)>>16), byte(len(p)>>8), byte(len(p)))
+	}
+	return append(b, p...)
+}
+
+// close drops a.mu's attachment. A handed-over client connection is only closed here, not
+// shut down: the daemon, which holds it too, still writes the end of the stream to it
+// once this attachment's connection has ended.
+func (a *attachment) close() {
+	if a.direct {
+		a.out.Close()
+	}
+	a.conn.Close()
+}
+
+// end ends a.mu's attachment once the output has: its client reads to the end. A held
+// one ends once resolved, after what it keeps.
+func (a *attachment) end() {
+	if a.held && !a.dead {
+		a.ending = true
+		return
+	}
+	a.dead = true
+	if a.direct {
+		a.out.Close()
+	}
+	a.conn.CloseWrite()
+}
+
+// resolve waits for the daemon to say where a held attachment's output goes, sends what
+// it kept there, and from then lets the output through; with stdin, it then copies the
+// client's input to the container.
+func (sh *shim) resolve(a *attachment, stdin, counted bool) {
+	f, err := a.conn.ReadResolution()
+	a.mu.Lock()
+	switch {
+	case err != nil:
+		a.dead = true
+		a.conn.Close()
+	case f != nil:
+		nc, ferr := net.FileConn(f)
+		f.Close()
+		if ferr != nil {
+			a.dead = true
+			a.conn.Close()
+		} else {
+			a.out, a.direct = nc, true
+		}
+	}
+	if !a.dead && len(a.pending) > 0 {
+		a.out.SetWriteDeadline(time.Now().Add(10 * time.Second))
+		if _, err := a.out.Write(a.pending); err != nil {
+			a.dead = true
+			a.close()
+		}
+	}
+	a.held, a.pending = false, nil
+	if a.ending && !a.dead {
+		a.end()
+	}
+	src, dead := io.Reader(a.conn), a.dead
+	if a.direct {
+		src = a.out
+	}
+	a.mu.Unlock()
+	close(a.resolved)
+	if counted {
+		sh.replies.Done()
+	}
+	if stdin && !dead {
+		sh.copyStdin(src)
+	}
 }
 
 // readInit handles init's messages after ready.
@@ -810,8 +915,7 @@ func (sh *shim) record(exit *shimapi.Exit) (done func(durable bool)) {
 	sh.waiters = nil
 	for a := range sh.attached {
 		a.mu.Lock()
-		a.dead = true
-		a.conn.CloseWrite()
+		a.end()
 		a.mu.Unlock()
 	}
 	sh.mu.Unlock()
@@ -949,9 +1053,13 @@ func (sh *shim) wait() *shimapi.Exit {
 	return <-c
 }
 
-// attach makes c a client of the container's output (and its stdin when asked).
+// attach makes c a client of the container's output (and its stdin when asked). A held
+// attachment (req.Handoff) keeps the output until the daemon has resolved it (resolve).
 func (sh *shim) attach(c *shimapi.Conn, req *shimapi.Request) bool {
-	a := &attachment{conn: c}
+	a := &attachment{conn: c, out: c, held: req.Handoff}
+	if a.held {
+		a.resolved = make(chan struct{})
+	}
 	sh.mu.Lock()
 	if sh.status == shimapi.StatusExited {
 		sh.mu.Unlock()
@@ -960,36 +1068,53 @@ func (sh *shim) attach(c *shimapi.Conn, req *shimapi.Request) bool {
 	sh.attached[a] = true
 	// The response goes out under the lock so no output frame can precede it.
 	a.mu.Lock()
-	err := c.WriteJSON(&shimapi.Response{})
+	err := c.WriteJSON(&shimapi.Response{Handoff: req.Handoff})
 	a.mu.Unlock()
 	sh.mu.Unlock()
 	if err != nil {
 		sh.mu.Lock()
 		delete(sh.attached, a)
 		sh.mu.Unlock()
+		a.mu.Lock()
+		a.dead = true // for a copier that took it from the list meanwhile
+		a.mu.Unlock()
 		c.Close()
 		return true
 	}
+	if a.held {
+		// The shim stays until it is resolved: what it keeps must reach someone.
+		sh.repliesMu.Lock()
+		counted := !sh.repliesEnd
+		if counted {
+			sh.replies.Add(1)
+		}
+		sh.repliesMu.Unlock()
+		go sh.resolve(a, req.Stdin, counted)
+	} else if req.Stdin {
+		go sh.copyStdin(c)
+	}
+	return true
+}
+
+// copyStdin copies an attached client's input to the container's stdin (or its tty).
+func (sh *shim) copyStdin(src io.Reader) {
 	in := sh.stdin
 	if sh.master != nil {
 		in = sh.master
 	}
-	if !req.Stdin || in == nil {
-		return true
+	if in == nil {
+		return
 	}
-	go func() {
-		io.Copy(in, c)
-		// The client's half-close is the workload's EOF (docker run -i); a tty stays open.
-		if in == sh.stdin {
-			sh.mu.Lock()
-			if sh.stdin != nil {
-				sh.stdin.Close()
-				sh.stdin = nil
-			}
-			sh.mu.Unlock()
+	io.Copy(in, src)
+	// The client's half-close is the workload's EOF (docker run -i); a tty stays open.
+	if in == sh.stdin {
+		sh.mu.Lock()
+		if sh.stdin != nil {
+			sh.stdin.Close()
+			sh.stdin = nil
 		}
-	}()
-	return true
+		sh.mu.Unlock()
+	}
 }
 
 // keepExited is how many ended exec processes keep their record for a late exec-wait:

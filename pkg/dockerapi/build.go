@@ -9,6 +9,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/imgconv"
+	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/oci"
@@ -124,7 +126,7 @@ func (s *Server) build(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	pb, err := s.eng.PrepareTarBuild(tc, req, auth)
+	pb, err := s.eng.PrepareTarBuild(tc, imgconv.BuildRequest(req), auth)
 	if err != nil {
 		tc.Close()
 		writeError(ctx, err)
@@ -137,12 +139,11 @@ func (s *Server) build(ctx *fasthttp.RequestCtx) {
 		opCtx, cancel := s.opContext(conn)
 		defer cancel()
 		say := func(line string) error { return emit(buildMessage{Message: jsonstream.Message{Stream: line}}) }
-		res, err := s.eng.Build(opCtx, pb, func(v any) error {
-			ev, ok := v.(api.BuildEvent)
-			if !ok || quiet {
+		res, err := s.eng.Build(opCtx, pb, func(ev build.Event) error {
+			if quiet {
 				return nil
 			}
-			return steps.Event(ev, say)
+			return steps.Event(imgconv.BuildEvent(ev), say)
 		})
 		if err != nil {
 			msg := errdefs.Message(err)

@@ -12,11 +12,12 @@ import (
 	"github.com/moby/moby/api/types/system"
 	"github.com/valyala/fasthttp"
 
-	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/imgconv"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/errdefs"
+	mbregistry "github.com/minibox/minibox/pkg/registry"
 )
 
 // events streams GET /events: the recent past from since, then live events, until until
@@ -78,7 +79,7 @@ func (s *Server) systemDF(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	d := dockerconv.NewDiskReport(want, du)
+	d := dockerconv.NewDiskReport(want, imgconv.DiskUsage(du))
 	listed, _ := s.eng.ListContainers(engine.ContainerFilter{})
 	d.Containers(listed, time.Now())
 	if d.Wants("image") {
@@ -87,7 +88,7 @@ func (s *Server) systemDF(ctx *fasthttp.RequestCtx) {
 			writeError(ctx, err)
 			return
 		}
-		d.Images(list)
+		d.Images(imgconv.Summaries(list))
 	}
 	if d.Wants("volume") {
 		vs, err := s.eng.Volumes()
@@ -146,7 +147,7 @@ func (s *Server) auth(ctx *fasthttp.RequestCtx) {
 	if reg == "" {
 		reg = "docker.io" // dockerd's default, the CLI's https://index.docker.io/v1/
 	}
-	if err := s.eng.CheckRegistryAuth(s.ctx, api.AuthRequest{Registry: reg, Username: user, Password: pass}); err != nil {
+	if err := s.eng.CheckRegistryAuth(s.ctx, reg, mbregistry.Auth{Username: user, Password: pass}); err != nil {
 		writeError(ctx, err)
 		return
 	}

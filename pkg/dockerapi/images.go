@@ -12,7 +12,9 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/imgconv"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
+	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/registry"
@@ -57,11 +59,12 @@ func (s *Server) imageList(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	list, err := s.eng.ListImages(queryBool(ctx, "all"))
+	rows, err := s.eng.ListImages(queryBool(ctx, "all"))
 	if err != nil {
 		writeError(ctx, err)
 		return
 	}
+	list := imgconv.Summaries(rows)
 	byID := map[string]*image.Summary{}
 	var order []string
 	for _, im := range list {
@@ -94,12 +97,22 @@ func (s *Server) imageList(ctx *fasthttp.RequestCtx) {
 }
 
 func (s *Server) imageInspect(ctx *fasthttp.RequestCtx, name string) {
-	in, err := s.eng.InspectImage(name)
+	in, err := s.inspectImage(name)
 	if err != nil {
 		writeImageError(ctx, name, err)
 		return
 	}
 	writeJSON(ctx, fasthttp.StatusOK, dockerconv.ImageInspect(in))
+}
+
+// inspectImage is the image service's inspect in the native API's shape, which
+// dockerconv turns into Docker's.
+func (s *Server) inspectImage(name string) (*api.ImageInspect, error) {
+	d, err := s.eng.InspectImage(name)
+	if err != nil {
+		return nil, err
+	}
+	return imgconv.Inspect(d), nil
 }
 
 // writeImageError says "No such image" as Docker does; clients match on it.
@@ -112,7 +125,7 @@ func writeImageError(ctx *fasthttp.RequestCtx, name string, err error) {
 }
 
 func (s *Server) imageHistory(ctx *fasthttp.RequestCtx, name string) {
-	in, err := s.eng.InspectImage(name)
+	in, err := s.inspectImage(name)
 	if err != nil {
 		writeImageError(ctx, name, err)
 		return
@@ -152,7 +165,7 @@ func (s *Server) imageTag(ctx *fasthttp.RequestCtx, name string) {
 
 func (s *Server) imageDelete(ctx *fasthttp.RequestCtx, name string) {
 	force := queryBool(ctx, "force")
-	if in, err := s.eng.InspectImage(name); err == nil && len(in.RepoTags) > 1 && !strings.HasPrefix(in.ID, name) && !strings.HasPrefix(in.ID, "sha256:"+name) {
+	if in, err := s.inspectImage(name); err == nil && len(in.RepoTags) > 1 && !strings.HasPrefix(in.ID, name) && !strings.HasPrefix(in.ID, "sha256:"+name) {
 		// One name of several goes alone, as docker rmi untags: the image stays for the
 		// others and for the containers that use it.
 		force = true
@@ -206,8 +219,8 @@ func (s *Server) imageCreate(ctx *fasthttp.RequestCtx) {
 	eng, dctx := s.eng, s.ctx
 	streamJSON(ctx, func(emit func(any) error) {
 		emit(jsonstream.Message{Status: "Pulling from " + oci.Familiar(ref), ID: dockerconv.Tag(ref)})
-		_, err := eng.PullImage(dctx, ref, platform, auth, func(ev api.PullEvent) error {
-			return emit(dockerconv.Progress(ev))
+		_, err := eng.PullImage(dctx, ref, platform, auth, func(ev imagesvc.PullEvent) error {
+			return emit(dockerconv.Progress(imgconv.PullEvent(ev)))
 		})
 		if err != nil {
 			emit(jsonstream.Message{Error: &jsonstream.Error{Message: errdefs.Message(err)}})
@@ -227,15 +240,15 @@ func (s *Server) imagePush(ctx *fasthttp.RequestCtx, name string) {
 		writeError(ctx, err)
 		return
 	}
-	if _, err := s.eng.InspectImage(ref); err != nil {
+	if _, err := s.inspectImage(ref); err != nil {
 		writeImageError(ctx, ref, err)
 		return
 	}
 	eng, dctx := s.eng, s.ctx
 	streamJSON(ctx, func(emit func(any) error) {
 		emit(jsonstream.Message{Status: "The push refers to repository [" + oci.Familiar(ref) + "]"})
-		dgst, err := eng.PushImage(dctx, ref, auth, func(ev api.PullEvent) error {
-			m := dockerconv.Progress(ev)
+		dgst, err := eng.PushImage(dctx, ref, auth, func(ev imagesvc.PullEvent) error {
+			m := dockerconv.Progress(imgconv.PullEvent(ev))
 			if ev.Status == "complete" {
 				m.Status = "Pushed"
 			}
@@ -282,10 +295,10 @@ func (s *Server) imageLoad(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	var b strings.Builder
-	for _, n := range res.Loaded {
+	for _, n := range res.Names {
 		fmt.Fprintf(&b, "{\"stream\":%q}\n", "Loaded image: "+oci.Familiar(n)+"\n")
 	}
-	if len(res.Loaded) == 0 {
+	if len(res.Names) == 0 {
 		for _, id := range res.IDs {
 			fmt.Fprintf(&b, "{\"stream\":%q}\n", "Loaded image ID: "+id+"\n")
 		}

@@ -73,18 +73,27 @@ type RunStarted struct {
 	Failed *StartFailed
 }
 
+// RunAttach says whether and how RunContainer attaches its caller to the container's stdio.
+type RunAttach struct {
+	Output bool // false: detached
+	Stdin  bool
+	// Held: the shim holds the output until the caller hands it the client's connection
+	// (RunStarted.Conn.HandOff, when Conn.Held) or reads the stream itself.
+	Held bool
+}
+
 // RunContainer creates and starts a container; unless detached it attaches first, so no
 // output is lost.
 // A tty gets the client's size (height, width; 0 = unknown) before the workload starts.
-func (e *Engine) RunContainer(ctx context.Context, req ctrconfig.Config, attach, stdin bool, height, width uint16) (*RunStarted, []string, error) {
-	id, warnings, err := e.createContainer(ctx, req, !(attach && req.AutoRemove))
+func (e *Engine) RunContainer(ctx context.Context, req ctrconfig.Config, att RunAttach, height, width uint16) (*RunStarted, []string, error) {
+	id, warnings, err := e.createContainer(ctx, req, !(att.Output && req.AutoRemove))
 	if err != nil {
 		return nil, nil, err
 	}
 	run := &RunStarted{ID: id}
 	var before BeforeResume
-	if attach {
-		before = attachBefore(ctx, run, stdin, height, width)
+	if att.Output {
+		before = attachBefore(ctx, run, att.Stdin, att.Held, height, width)
 	}
 	if _, err := e.StartContainer(ctx, id, before); err != nil {
 		if run.failed(err) {
@@ -116,14 +125,18 @@ func (run *RunStarted) failed(err error) bool {
 
 // attachBefore attaches run to the container's stdio (a tty sized first) before its
 // workload starts.
-func attachBefore(ctx context.Context, run *RunStarted, stdin bool, height, width uint16) BeforeResume {
+func attachBefore(ctx context.Context, run *RunStarted, stdin, held bool, height, width uint16) BeforeResume {
 	return func(shim *shimclient.Container) error {
 		if shim.Tty() && height > 0 && width > 0 {
 			if err := shim.Resize(height, width); err != nil {
 				return err
 			}
 		}
-		conn, err := shim.AttachConn(ctx, stdin)
+		attach := shim.AttachConn
+		if held {
+			attach = shim.AttachHeld
+		}
+		conn, err := attach(ctx, stdin)
 		run.Conn, run.Tty = conn, shim.Tty()
 		return err
 	}
@@ -134,7 +147,7 @@ func attachBefore(ctx context.Context, run *RunStarted, stdin bool, height, widt
 // that is already running is attached to.
 func (e *Engine) StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*RunStarted, error) {
 	run := &RunStarted{}
-	id, err := e.StartContainer(ctx, ref, attachBefore(ctx, run, stdin, height, width))
+	id, err := e.StartContainer(ctx, ref, attachBefore(ctx, run, stdin, false, height, width))
 	run.ID = id
 	if err != nil {
 		if run.failed(err) {

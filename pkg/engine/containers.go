@@ -508,8 +508,6 @@ func (e *Engine) openContainers(ctx context.Context) error {
 	e.openWarm()
 	go e.warm.RemoveStale()
 	e.removeOrphans(ctx)
-	e.ImageUsers = e.imageUsers
-	e.ContainerLayers = e.ContainerLayerDigests
 	rs := &restoreSet{userRunning: map[string][]network.Endpoint{}}
 	for _, c := range e.allContainers() {
 		e.restoreContainer(ctx, c, rs)

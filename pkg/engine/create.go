@@ -11,7 +11,6 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
@@ -64,7 +63,7 @@ func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, dura
 	// Limits this host cannot honour are skipped at start: say so now.
 	warnings = append(warnings, e.host.Cgroup.Warnings(runspec.Resources(&req.Resources))...)
 	if req.Lazy != nil && *req.Lazy {
-		warnings = append(warnings, e.lazyWarnings(img)...)
+		warnings = append(warnings, e.LazyWarnings(img)...)
 	}
 	if err := e.publishExposed(&req, img); err != nil {
 		return "", nil, err
@@ -82,7 +81,7 @@ func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, dura
 		ID: id, Name: req.Name, Image: req.Image, ImageName: img.Name, ImageID: img.ID.String(),
 		ImageDigest: img.ManifestDigest.String(), Layers: img.Layers, Schema: ctrconfig.SchemaVersion, Conf: req, Args: args,
 		Created: time.Now().UTC(), Status: StatusCreated, Lazy: e.lazyFor(&req),
-		Config: img.Config.Config, ImageHealth: e.imageHealthcheck(img), Endpoints: endpoints,
+		Config: img.Config.Config, ImageHealth: e.ImageHealthcheck(img), Endpoints: endpoints,
 	}
 	mounts, anon, err := e.vols.Resolve(&rec.Conf, rec.Config.Volumes)
 	if err != nil {
@@ -137,7 +136,7 @@ func (e *Engine) imageForCreate(ctx context.Context, req *ctrconfig.Config) (*im
 	case "never":
 		return e.Images.Resolve(req.Image)
 	default: // "always": the validator admits no other
-		return e.PullImage(ctx, req.Image, req.Platform, nil, func(api.PullEvent) error { return nil })
+		return e.PullImage(ctx, req.Image, req.Platform, nil, nil)
 	}
 }
 

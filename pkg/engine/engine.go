@@ -17,13 +17,15 @@ import (
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/hostprobe"
+	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/state"
 )
 
-// Engine is the daemon's state and services. Each area (images, build, lazy layers,
-// containers) keeps its fields in its own embedded struct, defined in its own file.
+// Engine is the daemon's state and services. The containers core keeps its fields in
+// containersArea; the services are their own packages, the image and build services
+// embedded by pointer so their methods are the engine's (imagewire.go).
 type Engine struct {
 	Root  string
 	Cfg   Config
@@ -37,9 +39,11 @@ type Engine struct {
 	// vols is the volume service (pkg/engine/volumesvc).
 	vols *volumesvc.Service
 
-	imagesArea
-	buildArea
-	lazyArea
+	// Images is the image service's store, which the containers core reads.
+	Images *image.Store
+	*imageService
+	*buildService
+
 	containersArea
 	nets *netsvc.Service
 
@@ -101,7 +105,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 	for _, area := range []struct {
 		name string
 		open func() error
-	}{{"images", e.openImages}, {"build", e.openBuild}, {"lazy", e.openLazy}, {"containers", func() error { return e.openContainers(ctx) }}} {
+	}{{"images", e.openImages}, {"build", e.openBuild}, {"containers", func() error { return e.openContainers(ctx) }}} {
 		t := time.Now()
 		if err := area.open(); err != nil {
 			return nil, err

@@ -390,7 +390,7 @@ func (e *Engine) containerLayerDirs(ctx context.Context, r *Record) ([]string, e
 			err error
 		)
 		if r.Lazy {
-			d, err = e.lazyLayerDir(ctx, l)
+			d, err = e.LazyLayerDir(ctx, l)
 		} else {
 			d, err = e.Images.Unpack(ctx, l)
 		}

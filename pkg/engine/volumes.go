@@ -62,7 +62,7 @@ func (e *Engine) RemoveVolume(name string, force bool) error { return e.vols.Rem
 // PruneVolumes removes the volumes no container mounts: anonymous ones, or with all named
 // ones too.
 func (e *Engine) PruneVolumes(ctx context.Context, all bool, f PruneFilter) (*PruneResult, error) {
-	r, err := e.vols.Prune(all, f.match, func(name string, err error) {
+	r, err := e.vols.Prune(all, f.Match, func(name string, err error) {
 		e.Log.Warn("volume prune", "volume", name, "err", err)
 	})
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"errors"
 	"io"
 	"net"
+	"sync"
 	"time"
 )
 
@@ -32,9 +33,13 @@ type Request struct {
 	Height uint16 `json:"height,omitempty"`
 	Width  uint16 `json:"width,omitempty"`
 	// Stdin: the attach client sends stdin (and its half-close closes the container's).
-	Stdin  bool   `json:"stdin,omitempty"`
-	Exec   *Exec  `json:"exec,omitempty"`
-	ExecID string `json:"exec_id,omitempty"`
+	Stdin bool `json:"stdin,omitempty"`
+	// Handoff (attach): hold the output until the daemon either hands over its client's
+	// connection, for the shim to write to directly, or lets it come through this one
+	// (Conn.HandOff, Conn.Relay).
+	Handoff bool   `json:"handoff,omitempty"`
+	Exec    *Exec  `json:"exec,omitempty"`
+	ExecID  string `json:"exec_id,omitempty"`
 }
 
 // Response answers a Request. Code is 126 or 127 when a process could not be started
@@ -49,6 +54,9 @@ type Response struct {
 	// Reaped is OpWait's second line: init has been reaped, so the container's processes
 	// and namespaces are gone (the connection closes after it).
 	Reaped bool `json:"reaped,omitempty"`
+	// Handoff: the attachment holds its output as Request.Handoff asked (a shim from
+	// before handoffs does not, and streams through the connection at once).
+	Handoff bool `json:"handoff,omitempty"`
 }
 
 // Exec is a process to start inside a running container.
@@ -126,6 +134,7 @@ func Call(sock string, req *Request, keep bool, deadline time.Time) (*Response, 
 		return resp, nil, err
 	}
 	c.SetDeadline(time.Time{})
+	conn.Held = resp.Handoff
 	return resp, conn, nil
 }
 
@@ -133,12 +142,37 @@ func Call(sock string, req *Request, keep bool, deadline time.Time) (*Response, 
 type Conn struct {
 	*net.UnixConn
 	r *bufio.Reader
+	// Held: the shim holds this attachment's output until HandOff or Relay; the first
+	// read, write or CloseWrite relays.
+	Held     bool
+	resolved sync.Once
 }
 
 // NewConn wraps a server-side connection.
 func NewConn(c *net.UnixConn) *Conn { return &Conn{UnixConn: c, r: bufio.NewReaderSize(c, 512)} }
 
-func (c *Conn) Read(p []byte) (int, error) { return c.r.Read(p) }
+func (c *Conn) Read(p []byte) (int, error) {
+	if c.Held {
+		c.Relay()
+	}
+	return c.r.Read(p)
+}
+
+// Write sends stdin (after relaying a held attachment).
+func (c *Conn) Write(p []byte) (int, error) {
+	if c.Held {
+		c.Relay()
+	}
+	return c.UnixConn.Write(p)
+}
+
+// CloseWrite ends stdin (after relaying a held attachment).
+func (c *Conn) CloseWrite() error {
+	if c.Held {
+		c.Relay()
+	}
+	return c.UnixConn.CloseWrite()
+}
 
 // Do writes req and reads one response line.
 func (c *Conn) Do(req *Request) (*Response, error) {

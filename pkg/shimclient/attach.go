@@ -25,8 +25,19 @@ type Conn = shimapi.Conn
 // AttachConn attaches to the container's stdio and returns the raw stream. Output produced
 // after this returns is never lost to it (attach before Resume to see everything).
 func (c *Container) AttachConn(ctx context.Context, stdin bool) (*Conn, error) {
+	return c.attachConn(ctx, &shimapi.Request{Op: shimapi.OpAttach, Stdin: stdin})
+}
+
+// AttachHeld is AttachConn for a stream that may be handed over: the shim holds the output
+// until the caller hands it the client's connection (Conn.HandOff) or reads (Conn.Relay).
+// A shim that cannot hold streams at once (the Conn's Held is false then).
+func (c *Container) AttachHeld(ctx context.Context, stdin bool) (*Conn, error) {
+	return c.attachConn(ctx, &shimapi.Request{Op: shimapi.OpAttach, Stdin: stdin, Handoff: true})
+}
+
+func (c *Container) attachConn(ctx context.Context, req *shimapi.Request) (*Conn, error) {
 	dl, _ := ctx.Deadline()
-	_, conn, err := shimapi.Call(c.sock, &shimapi.Request{Op: shimapi.OpAttach, Stdin: stdin}, true, dl)
+	_, conn, err := shimapi.Call(c.sock, req, true, dl)
 	return conn, err
 }
 

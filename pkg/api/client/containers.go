@@ -99,9 +99,10 @@ type RunStream struct {
 
 // ContainerRun runs POST /containers/run as an ndjson stream: onID is called
 // with the container's ID from the first line (so signals can be forwarded), onOutput
-// with each chunk ("stdout" or "stderr"), and the result is the last line. An in-band
-// error is returned as an error together with what was learnt so far.
-func (c *Client) ContainerRun(ctx context.Context, req *api.CreateRequest, onID func(id string, warnings []string), onOutput func(stream, text string) error) (*RunStream, error) {
+// with each chunk ("stdout" or "stderr"; p is valid only during the call), and the result
+// is the last line. An in-band error is returned as an error together with what was
+// learnt so far.
+func (c *Client) ContainerRun(ctx context.Context, req *api.CreateRequest, onID func(id string, warnings []string), onOutput func(stream string, p []byte) error) (*RunStream, error) {
 	r := *req
 	r.Detached = false
 	b, err := json.Marshal(&r)
@@ -113,7 +114,7 @@ func (c *Client) ContainerRun(ctx context.Context, req *api.CreateRequest, onID 
 
 // Exec runs POST /containers/exec without an upgrade: an ndjson stream like run's, first
 // line {"exec_id"}.
-func (c *Client) Exec(ctx context.Context, req *api.ExecRequest, onID func(id string, warnings []string), onOutput func(stream, text string) error) (*RunStream, error) {
+func (c *Client) Exec(ctx context.Context, req *api.ExecRequest, onID func(id string, warnings []string), onOutput func(stream string, p []byte) error) (*RunStream, error) {
 	r := *req
 	r.Detach = false
 	b, err := json.Marshal(&r)
@@ -123,7 +124,7 @@ func (c *Client) Exec(ctx context.Context, req *api.ExecRequest, onID func(id st
 	return c.runStream(ctx, "/containers/exec", b, onID, onOutput)
 }
 
-func (c *Client) runStream(ctx context.Context, path string, body []byte, onID func(id string, warnings []string), onOutput func(stream, text string) error) (*RunStream, error) {
+func (c *Client) runStream(ctx context.Context, path string, body []byte, onID func(id string, warnings []string), onOutput func(stream string, p []byte) error) (*RunStream, error) {
 	rs := &RunStream{}
 	onLine := func(line []byte) error {
 		var l runLine
@@ -136,7 +137,7 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 			return errResult
 		case l.Stream != "":
 			if onOutput != nil {
-				return onOutput(l.Stream, l.Text)
+				return onOutput(l.Stream, []byte(l.Text))
 			}
 		case l.ID != "" || l.ExecID != "":
 			rs.ID, rs.Warnings = l.ID, l.Warnings
@@ -156,7 +157,7 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 	}
 	defer resp.Body.Close()
 	if resp.Header.Get("Content-Type") == api.FramesType {
-		err = readFrames(resp.Body, func(kind byte, p []byte) error {
+		err = readStream(resp.Body, func(kind byte, p []byte) error {
 			switch kind {
 			case api.FrameStdout, api.FrameStderr:
 				if onOutput == nil {
@@ -166,7 +167,7 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 				if kind == api.FrameStderr {
 					stream = "stderr"
 				}
-				return onOutput(stream, string(p))
+				return onOutput(stream, p)
 			case api.FrameError:
 				return &DaemonError{Message: string(p)}
 			case api.FrameEvent:
@@ -184,6 +185,50 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 		return rs, errNoResult
 	}
 	return rs, nil
+}
+
+// readStream is readFrames for a run or exec stream: an output frame's payload is passed
+// on in the pieces the read buffer holds, straight from it (no copy of its own), the
+// other frames whole.
+func readStream(r io.Reader, onFrame func(kind byte, p []byte) error) error {
+	br := bufio.NewReaderSize(r, 256<<10)
+	var hdr [8]byte
+	var buf []byte
+	for {
+		if _, err := io.ReadFull(br, hdr[:]); err != nil {
+			if err == io.EOF {
+				return nil
+			}
+			return fmt.Errorf("the daemon's stream broke off: %w", err)
+		}
+		n := int(binary.BigEndian.Uint32(hdr[4:]))
+		if kind := hdr[0]; kind == api.FrameStdout || kind == api.FrameStderr {
+			for n > 0 {
+				if br.Buffered() == 0 {
+					if _, err := br.Peek(1); err != nil {
+						return fmt.Errorf("the daemon's stream broke off inside a frame: %w", err)
+					}
+				}
+				p, _ := br.Peek(min(n, br.Buffered()))
+				if err := onFrame(kind, p); err != nil {
+					return err
+				}
+				br.Discard(len(p))
+				n -= len(p)
+			}
+			continue
+		}
+		if cap(buf) < n {
+			buf = make([]byte, n)
+		}
+		buf = buf[:n]
+		if _, err := io.ReadFull(br, buf); err != nil {
+			return fmt.Errorf("the daemon's stream broke off inside a frame: %w", err)
+		}
+		if err := onFrame(hdr[0], buf); err != nil {
+			return err
+		}
+	}
 }
 
 // readFrames calls onFrame for each frame of r until EOF; p is valid only during the call.

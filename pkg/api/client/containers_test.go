@@ -44,7 +44,7 @@ func TestContainerRunStream(t *testing.T) {
 	var id string
 	var out bytes.Buffer
 	rs, err := c.ContainerRun(context.Background(), &api.CreateRequest{Image: "busybox", Detached: true},
-		func(s string, _ []string) { id = s }, func(stream, text string) error { fmt.Fprintf(&out, "%s:%s", stream, text); return nil })
+		func(s string, _ []string) { id = s }, func(stream string, p []byte) error { fmt.Fprintf(&out, "%s:%s", stream, p); return nil })
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -4,7 +4,8 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/api/imgconv"
+	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/registry"
 )
 
@@ -22,7 +23,7 @@ func (s *Server) containerBuild(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	pb, err := s.eng.PrepareBuild(req, auth)
+	pb, err := s.eng.PrepareBuild(imgconv.BuildRequest(req), auth)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -33,8 +34,8 @@ func (s *Server) containerBuild(ctx *fasthttp.RequestCtx) {
 	streamJSON(ctx, func(emit func(any) error) error {
 		opCtx, cancel := s.opContext(conn)
 		defer cancel()
-		res, err := s.eng.Build(opCtx, pb, emit)
-		emit(engine.BuildEnd(res, err))
+		res, err := s.eng.Build(opCtx, pb, func(ev build.Event) error { return emit(imgconv.BuildEvent(ev)) })
+		emit(imgconv.BuildEnd(res, err))
 		return nil
 	})
 }

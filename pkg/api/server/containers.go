@@ -169,7 +169,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	}
 	upgrade := wantsUpgrade(ctx)
 	if req.Detached && !upgrade {
-		run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, false, false, 0, 0)
+		run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, engine.RunAttach{}, 0, 0)
 		warnings = append(warnings, more...)
 		if err != nil {
 			writeError(ctx, err)
@@ -187,10 +187,17 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	}
 	// ?h=&w= size a tty before its workload starts (a later resize would race it).
 	h, w, _ := sizeQuery(ctx)
-	run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, true, upgrade && req.Stdin, h, w)
+	// A foreground run's frames need no daemon in their way (runDirect).
+	held := !upgrade && !req.Tty && wantsFrames(ctx, api.FramesType)
+	att := engine.RunAttach{Output: true, Stdin: upgrade && req.Stdin, Held: held}
+	run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, att, h, w)
 	warnings = append(warnings, more...)
 	if err != nil {
 		writeError(ctx, err)
+		return
+	}
+	if held && run.Conn != nil && run.Conn.Held {
+		s.runDirect(ctx, run, warnings, req.AutoRemove)
 		return
 	}
 	if upgrade {

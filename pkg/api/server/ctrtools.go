@@ -10,6 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/imgconv"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -31,11 +32,7 @@ func (s *Server) imageHistory(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			return nil, err
 		}
-		out := make([]api.HistoryItem, len(h))
-		for i, it := range h {
-			out[i] = api.HistoryItem{ID: it.ID, Created: it.Created, CreatedBy: it.CreatedBy, Comment: it.Comment, Size: it.Size, Tags: it.Tags}
-		}
-		return out, nil
+		return imgconv.History(h), nil
 	})
 }
 

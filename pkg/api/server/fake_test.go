@@ -9,13 +9,17 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/prune"
 	"github.com/minibox/minibox/pkg/registry"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
@@ -40,7 +44,7 @@ func (f *fakeServices) CreateContainer(ctx context.Context, cfg ctrconfig.Config
 	return "", nil, f.called("CreateContainer")
 }
 
-func (f *fakeServices) RunContainer(ctx context.Context, cfg ctrconfig.Config, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error) {
+func (f *fakeServices) RunContainer(ctx context.Context, cfg ctrconfig.Config, att engine.RunAttach, height, width uint16) (*engine.RunStarted, []string, error) {
 	f.cfg = cfg
 	return &engine.RunStarted{}, nil, f.called("RunContainer")
 }
@@ -138,12 +142,12 @@ func (f *fakeServices) ExtractArchive(ctx context.Context, ref, p string, r io.R
 	return f.called("ExtractArchive")
 }
 
-func (f *fakeServices) ListImages(all bool) ([]api.ImageSummary, error) {
+func (f *fakeServices) ListImages(all bool) ([]imagesvc.Summary, error) {
 	return nil, f.called("ListImages")
 }
 
-func (f *fakeServices) InspectImage(ref string) (*api.ImageInspect, error) {
-	return &api.ImageInspect{}, f.called("InspectImage")
+func (f *fakeServices) InspectImage(ref string) (*imagesvc.Details, error) {
+	return &imagesvc.Details{Image: &image.Image{}}, f.called("InspectImage")
 }
 
 func (f *fakeServices) ResolveImages(refs []string) error {
@@ -158,32 +162,32 @@ func (f *fakeServices) RemoveImage(ref string, force bool) ([]string, error) {
 	return nil, f.called("RemoveImage")
 }
 
-func (f *fakeServices) PullImage(ctx context.Context, ref, platform string, auth *registry.Auth, emit func(api.PullEvent) error) (*image.Image, error) {
+func (f *fakeServices) PullImage(ctx context.Context, ref, platform string, auth *registry.Auth, emit func(imagesvc.PullEvent) error) (*image.Image, error) {
 	return &image.Image{}, f.called("PullImage")
 }
 
-func (f *fakeServices) PushImage(ctx context.Context, ref string, auth *registry.Auth, emit func(api.PullEvent) error) (digest.Digest, error) {
+func (f *fakeServices) PushImage(ctx context.Context, ref string, auth *registry.Auth, emit func(imagesvc.PullEvent) error) (digest.Digest, error) {
 	return "", f.called("PushImage")
 }
 
-func (f *fakeServices) CheckRegistryAuth(ctx context.Context, req api.AuthRequest) error {
+func (f *fakeServices) CheckRegistryAuth(ctx context.Context, reg string, auth registry.Auth) error {
 	return f.called("CheckRegistryAuth")
 }
 
-func (f *fakeServices) ImportImage(ctx context.Context, r io.Reader, name string) (api.ImageImported, error) {
-	return api.ImageImported{}, f.called("ImportImage")
+func (f *fakeServices) ImportImage(ctx context.Context, r io.Reader, name string) (*image.Image, error) {
+	return &image.Image{}, f.called("ImportImage")
 }
 
-func (f *fakeServices) ImportImageFromPath(ctx context.Context, path, name string) (api.ImageImported, error) {
-	return api.ImageImported{}, f.called("ImportImageFromPath")
+func (f *fakeServices) ImportImageFromPath(ctx context.Context, path, name string) (*image.Image, error) {
+	return &image.Image{}, f.called("ImportImageFromPath")
 }
 
-func (f *fakeServices) LoadImages(ctx context.Context, r io.Reader) (api.ImagesLoaded, error) {
-	return api.ImagesLoaded{}, f.called("LoadImages")
+func (f *fakeServices) LoadImages(ctx context.Context, r io.Reader) (imagesvc.Loaded, error) {
+	return imagesvc.Loaded{}, f.called("LoadImages")
 }
 
-func (f *fakeServices) LoadImagesFromPath(ctx context.Context, path string) (api.ImagesLoaded, error) {
-	return api.ImagesLoaded{}, f.called("LoadImagesFromPath")
+func (f *fakeServices) LoadImagesFromPath(ctx context.Context, path string) (imagesvc.Loaded, error) {
+	return imagesvc.Loaded{}, f.called("LoadImagesFromPath")
 }
 
 func (f *fakeServices) SaveImages(ctx context.Context, w io.Writer, refs []string) error {
@@ -194,12 +198,12 @@ func (f *fakeServices) SaveImagesToPath(ctx context.Context, refs []string, path
 	return f.called("SaveImagesToPath")
 }
 
-func (f *fakeServices) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth) (*engine.PreparedBuild, error) {
-	return &engine.PreparedBuild{}, f.called("PrepareBuild")
+func (f *fakeServices) PrepareBuild(r buildsvc.Request, auth map[string]registry.Auth) (*buildsvc.PreparedBuild, error) {
+	return &buildsvc.PreparedBuild{}, f.called("PrepareBuild")
 }
 
-func (f *fakeServices) Build(ctx context.Context, pb *engine.PreparedBuild, emit func(any) error) (*api.BuildResult, error) {
-	return &api.BuildResult{}, f.called("Build")
+func (f *fakeServices) Build(ctx context.Context, pb *buildsvc.PreparedBuild, emit func(build.Event) error) (*build.Result, error) {
+	return &build.Result{}, f.called("Build")
 }
 
 func (f *fakeServices) CreateVolume(name string, labels map[string]string) (volumesvc.Volume, error) {
@@ -250,12 +254,12 @@ func (f *fakeServices) Info() engine.Info {
 	return engine.Info{}
 }
 
-func (f *fakeServices) DiskUsage(ctx context.Context, verbose bool) (*api.DiskUsage, error) {
-	return &api.DiskUsage{}, f.called("DiskUsage")
+func (f *fakeServices) DiskUsage(ctx context.Context, verbose bool) (*imagesvc.DiskUsage, error) {
+	return &imagesvc.DiskUsage{}, f.called("DiskUsage")
 }
 
-func (f *fakeServices) Prune(ctx context.Context, buildCache bool) (*api.PruneReport, error) {
-	return &api.PruneReport{}, f.called("Prune")
+func (f *fakeServices) Prune(ctx context.Context, buildCache bool) (*prune.Report, error) {
+	return &prune.Report{}, f.called("Prune")
 }
 
 func (f *fakeServices) LogDetails(ref string) (string, error) {
@@ -278,7 +282,7 @@ func (f *fakeServices) UpdateContainer(ref string, u engine.UpdateOptions) ([]st
 	return nil, f.called("UpdateContainer")
 }
 
-func (f *fakeServices) ImageHistory(ref string) ([]engine.HistoryItem, error) {
+func (f *fakeServices) ImageHistory(ref string) ([]imagesvc.HistoryItem, error) {
 	return nil, f.called("ImageHistory")
 }
 

@@ -3,14 +3,18 @@ package server
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"io"
+	"net"
 
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/peerwatch"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
 
@@ -190,4 +194,50 @@ func (s *eventStream) passFrames(conn *shimclient.Conn) error {
 			return nil
 		}
 	}
+}
+
+// runDirect answers a foreground run whose output does not pass through the daemon's
+// memory: the shim's frames are the stream's. A client on the unix socket gets its
+// connection handed to the shim, which writes to it itself; over TCP (where the handoff
+// does not apply) the kernel moves the frames from the shim's connection to the client's
+// (splice). The daemon writes the head of the stream (the ID) and, once the shim has
+// ended its attachment, its end (the result, after the removal for --rm). The body ends
+// with the connection.
+func (s *Server) runDirect(ctx *fasthttp.RequestCtx, run *engine.RunStarted, warnings []string, autoRemove bool) {
+	raw := ctx.Conn()
+	ctx.HijackSetNoResponse(true)
+	eng := s.eng
+	ctx.Hijack(func(c net.Conn) {
+		defer run.Conn.Close()
+		w := bufio.NewWriterSize(c, 512)
+		w.WriteString("HTTP/1.1 200 OK\r\nContent-Type: " + api.FramesType + "\r\nConnection: close\r\n\r\n")
+		st := &eventStream{w: w, frames: true}
+		if err := st.emit(api.RunEvent{ID: run.ID, Warnings: warnings}); err != nil {
+			return
+		}
+		if uc, ok := raw.(*net.UnixConn); ok && run.Conn.HandOff(uc) == nil {
+			// Nothing comes on it: the shim ends it once the last output is written.
+			io.Copy(io.Discard, run.Conn)
+		} else if run.Conn.Relay() == nil {
+			// Held until now, the attachment has nothing in run.Conn's read buffer: the
+			// socket itself is the stream. (A client gone shows when the result is sent.)
+			io.Copy(raw, run.Conn.UnixConn)
+		}
+		cond := "" // --rm: the answer comes once the container is gone, as Docker's
+		if autoRemove {
+			cond = "removed"
+		}
+		// A client that left (the shim found it gone, or it closes meanwhile) waits for
+		// nothing more.
+		wctx, cancel := context.WithCancel(s.daemonCtx())
+		stop := peerwatch.Watch(wctx, raw, cancel)
+		defer func() { cancel(); stop() }()
+		res, err := eng.WaitContainer(wctx, run.ID, cond)
+		if err != nil {
+			st.frame(api.FrameError, []byte(err.Error()))
+			w.Flush()
+			return
+		}
+		st.emit(waitResult(res))
+	})
 }

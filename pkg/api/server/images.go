@@ -7,8 +7,11 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/api/imgconv"
 	"github.com/minibox/minibox/pkg/engine/hostpath"
+	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/registry"
 )
@@ -41,7 +44,7 @@ func (s *Server) auth(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, errdefs.Invalid("registry is required: the registry host to log in to, e.g. docker.io"))
 		return
 	}
-	if err := s.eng.CheckRegistryAuth(ctx, req); err != nil {
+	if err := s.eng.CheckRegistryAuth(ctx, req.Registry, registry.Auth{Username: req.Username, Password: req.Password}); err != nil {
 		writeError(ctx, err)
 		return
 	}
@@ -54,7 +57,7 @@ func (s *Server) imagesList(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusOK, list)
+	writeJSON(ctx, fasthttp.StatusOK, imgconv.Summaries(list))
 }
 
 func (s *Server) imageInspect(ctx *fasthttp.RequestCtx) {
@@ -68,7 +71,7 @@ func (s *Server) imageInspect(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusOK, out)
+	writeJSON(ctx, fasthttp.StatusOK, imgconv.Inspect(out))
 }
 
 func (s *Server) imagePull(ctx *fasthttp.RequestCtx) {
@@ -111,8 +114,8 @@ func (s *Server) pullOrPush(ctx *fasthttp.RequestCtx, pull bool) {
 	streamJSON(ctx, func(emit func(any) error) error {
 		opCtx, cancel := s.opContext(conn)
 		defer cancel()
-		send := func(ev api.PullEvent) error {
-			if err := emit(ev); err != nil {
+		send := func(ev imagesvc.PullEvent) error {
+			if err := emit(imgconv.PullEvent(ev)); err != nil {
 				cancel() // the client went away: stop downloading for nobody
 				return err
 			}
@@ -143,7 +146,7 @@ func (s *Server) imageTag(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusCreated, api.ImageTagged{Name: oci.Familiar(img.Name), ID: img.ID.String()})
+	writeJSON(ctx, fasthttp.StatusCreated, imgconv.Tagged(img))
 }
 
 func (s *Server) imageRemove(ctx *fasthttp.RequestCtx) {
@@ -217,7 +220,7 @@ func (s *Server) imageSavePost(ctx *fasthttp.RequestCtx) {
 func (s *Server) imageLoad(ctx *fasthttp.RequestCtx) {
 	opCtx, cancel := s.opContext(ctx.Conn())
 	defer cancel()
-	var out api.ImagesLoaded
+	var out imagesvc.Loaded
 	var err error
 	if path := queryString(ctx, "path"); path != "" {
 		if err := hostpath.Check("path", path); err != nil {
@@ -232,7 +235,7 @@ func (s *Server) imageLoad(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusOK, out)
+	writeJSON(ctx, fasthttp.StatusOK, imgconv.Loaded(out))
 }
 
 func (s *Server) imageImport(ctx *fasthttp.RequestCtx) {
@@ -247,7 +250,7 @@ func (s *Server) imageImport(ctx *fasthttp.RequestCtx) {
 	}
 	opCtx, cancel := s.opContext(ctx.Conn())
 	defer cancel()
-	var out api.ImageImported
+	var out *image.Image
 	if path := queryString(ctx, "path"); path != "" {
 		if err := hostpath.Check("path", path); err != nil {
 			writeError(ctx, err)
@@ -261,5 +264,5 @@ func (s *Server) imageImport(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusCreated, out)
+	writeJSON(ctx, fasthttp.StatusCreated, imgconv.Imported(out))
 }

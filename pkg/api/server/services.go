@@ -8,13 +8,17 @@ import (
 	"github.com/opencontainers/go-digest"
 
 	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/image"
+	"github.com/minibox/minibox/pkg/prune"
 	"github.com/minibox/minibox/pkg/registry"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
@@ -25,7 +29,7 @@ import (
 // Containers is the life of containers: create, run, stop, remove, and what they hold.
 type Containers interface {
 	CreateContainer(ctx context.Context, cfg ctrconfig.Config) (string, []string, error)
-	RunContainer(ctx context.Context, cfg ctrconfig.Config, attach, stdin bool, height, width uint16) (*engine.RunStarted, []string, error)
+	RunContainer(ctx context.Context, cfg ctrconfig.Config, att engine.RunAttach, height, width uint16) (*engine.RunStarted, []string, error)
 	StartContainer(ctx context.Context, ref string, before engine.BeforeResume) (string, error)
 	Prewarm(n int)
 	StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*engine.RunStarted, error)
@@ -59,30 +63,30 @@ type Containers interface {
 	CommitContainer(ctx context.Context, ref string, o engine.CommitOptions) (string, error)
 }
 
-// Images is the image store and the registries.
+// Images is the image service (pkg/engine/imagesvc): the image store and the registries.
 type Images interface {
-	ListImages(all bool) ([]api.ImageSummary, error)
-	InspectImage(ref string) (*api.ImageInspect, error)
+	ListImages(all bool) ([]imagesvc.Summary, error)
+	InspectImage(ref string) (*imagesvc.Details, error)
 	ResolveImages(refs []string) error
 	TagImage(src, dst string) (*image.Image, error)
 	RemoveImage(ref string, force bool) ([]string, error)
-	PullImage(ctx context.Context, ref, platform string, auth *registry.Auth, emit func(api.PullEvent) error) (*image.Image, error)
-	PushImage(ctx context.Context, ref string, auth *registry.Auth, emit func(api.PullEvent) error) (digest.Digest, error)
-	CheckRegistryAuth(ctx context.Context, req api.AuthRequest) error
-	ImportImage(ctx context.Context, r io.Reader, name string) (api.ImageImported, error)
-	ImportImageFromPath(ctx context.Context, path, name string) (api.ImageImported, error)
-	LoadImages(ctx context.Context, r io.Reader) (api.ImagesLoaded, error)
-	LoadImagesFromPath(ctx context.Context, path string) (api.ImagesLoaded, error)
+	PullImage(ctx context.Context, ref, platform string, auth *registry.Auth, emit func(imagesvc.PullEvent) error) (*image.Image, error)
+	PushImage(ctx context.Context, ref string, auth *registry.Auth, emit func(imagesvc.PullEvent) error) (digest.Digest, error)
+	CheckRegistryAuth(ctx context.Context, reg string, auth registry.Auth) error
+	ImportImage(ctx context.Context, r io.Reader, name string) (*image.Image, error)
+	ImportImageFromPath(ctx context.Context, path, name string) (*image.Image, error)
+	LoadImages(ctx context.Context, r io.Reader) (imagesvc.Loaded, error)
+	LoadImagesFromPath(ctx context.Context, path string) (imagesvc.Loaded, error)
 	SaveImages(ctx context.Context, w io.Writer, refs []string) error
 	SaveImagesToPath(ctx context.Context, refs []string, path string) error
-	ImageHistory(ref string) ([]engine.HistoryItem, error)
+	ImageHistory(ref string) ([]imagesvc.HistoryItem, error)
 	PruneImages(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
-// Builds turns a build request into an image.
+// Builds is the build service (pkg/engine/buildsvc): a build request into an image.
 type Builds interface {
-	PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth) (*engine.PreparedBuild, error)
-	Build(ctx context.Context, pb *engine.PreparedBuild, emit func(any) error) (*api.BuildResult, error)
+	PrepareBuild(r buildsvc.Request, auth map[string]registry.Auth) (*buildsvc.PreparedBuild, error)
+	Build(ctx context.Context, pb *buildsvc.PreparedBuild, emit func(build.Event) error) (*build.Result, error)
 	PruneBuildCache(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
@@ -109,8 +113,8 @@ type Networks interface {
 // System is the daemon as a whole: what it is, what it stores, and pruning.
 type System interface {
 	Info() engine.Info
-	DiskUsage(ctx context.Context, verbose bool) (*api.DiskUsage, error)
-	Prune(ctx context.Context, buildCache bool) (*api.PruneReport, error)
+	DiskUsage(ctx context.Context, verbose bool) (*imagesvc.DiskUsage, error)
+	Prune(ctx context.Context, buildCache bool) (*prune.Report, error)
 	Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error
 }
 

@@ -2,6 +2,8 @@ package server
 
 import (
 	"github.com/valyala/fasthttp"
+
+	"github.com/minibox/minibox/pkg/api/imgconv"
 )
 
 // systemPrune answers POST /system/prune?build_cache.
@@ -11,7 +13,7 @@ func (s *Server) systemPrune(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusOK, report)
+	writeJSON(ctx, fasthttp.StatusOK, imgconv.PruneReport(report))
 }
 
 // systemDF answers GET /system/df[?verbose].
@@ -21,5 +23,5 @@ func (s *Server) systemDF(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	writeJSON(ctx, fasthttp.StatusOK, du)
+	writeJSON(ctx, fasthttp.StatusOK, imgconv.DiskUsage(du))
 }

@@ -5,7 +5,7 @@ import (
 	"strings"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/buildsvc"
 )
 
 // ShortID is the 12 hex digits of an image ID, as "Successfully built" shows it.
@@ -23,7 +23,7 @@ func ShortID(id string) string {
 // " ---> Using cache" for a cached one. The builder's own lines (a block's start and
 // end, the build's summary) are not Docker's and stay out.
 type StepPrinter struct {
-	steps   []engine.BuildStep
+	steps   []buildsvc.BuildStep
 	printed []bool
 	byBlock map[string]int
 	// Per block, the builder line that follows a state change and is left out.
@@ -51,7 +51,7 @@ func isStepName(line string) bool {
 }
 
 // NewStepPrinter prints the steps of a Dockerfile as its build runs.
-func NewStepPrinter(steps []engine.BuildStep) *StepPrinter {
+func NewStepPrinter(steps []buildsvc.BuildStep) *StepPrinter {
 	p := &StepPrinter{steps: steps, printed: make([]bool, len(steps)), byBlock: map[string]int{}, skip: map[string]string{}, naming: map[string]bool{}}
 	for i, s := range steps {
 		if s.Block != "" {

@@ -1,17 +1,23 @@
-package engine
+// Package buildsvc is the daemon's build service: a build request checked at its edge
+// (the context a directory of the daemon's host outside the data root and under
+// MINIBOX_BUILD_PREFIXES, or a tar it unpacks; the build file read beneath the context),
+// then run by pkg/build into the image store. It speaks its own types and pkg/build's:
+// the API edges convert.
+package buildsvc
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/build/parse"
 	"github.com/minibox/minibox/pkg/engine/hostpath"
@@ -25,33 +31,95 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// buildArea is the builder: MiniBox files to images, with the block cache in layers/.
-type buildArea struct {
-	Builder *build.Builder
+// Config is what the build service reads of the daemon's configuration.
+type Config struct {
+	Root          string   // the data root
+	Workers       int      // blocks built at the same time (0: the builder's default)
+	BuildPrefixes []string // allowed roots of build contexts; nil: any path
+	MaxImportSize int64    // bytes a context sent as a tar may hold once unpacked (0: no limit)
 }
 
-func (e *Engine) openBuild() error {
-	log := e.Log.With("area", "build")
-	b, err := build.New(e.Root, e.Images, shimclient.RunOnce, nil, log)
-	if err != nil {
-		return err
+// PullProgress is one step of a base image's pull: a layer's new status, or Done with
+// the pulled image's digest.
+type PullProgress struct {
+	Layer  string
+	Status string
+	Done   bool
+	Digest string
+}
+
+// Deps are the build service's collaborators.
+type Deps struct {
+	Log   *slog.Logger
+	Store *image.Store // where built images and their layers land
+	// Pull pulls a base image for this host's platform (the image service's pull).
+	Pull func(ctx context.Context, ref string, auth *registry.Auth, progress func(PullProgress)) (*image.Image, error)
+	// IndexLayer, when set, indexes each new layer as it lands, so lazy serving never
+	// waits for it.
+	IndexLayer func(ocispec.Descriptor) error
+}
+
+// Service runs builds: MiniBox files and Dockerfiles to images, with the block cache in
+// layers/.
+type Service struct {
+	cfg     Config
+	log     *slog.Logger
+	store   *image.Store
+	pull    func(ctx context.Context, ref string, auth *registry.Auth, progress func(PullProgress)) (*image.Image, error)
+	places  hostpath.Policy
+	builder *build.Builder
+}
+
+// New opens the builder on cfg.Root (whose skeleton exists).
+func New(cfg Config, d Deps) (*Service, error) {
+	log := d.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
 	}
-	b.Workers = e.Cfg.BuildWorkers
-	b.HoldKey = func(key string) (func(), error) { return prune.HoldLayer(e.Root, key) }
-	b.HoldCacheMount = func(name string) (func(), error) { return prune.HoldCacheMount(e.Root, name) }
-	if e.Cfg.IndexLayers {
-		// New layers are indexed at finalize so lazy serving never waits for it.
-		b.OnLayer = func(d ocispec.Descriptor) {
-			if err := e.indexLayer(d); err != nil {
-				log.Warn("index built layer", "layer", d.Digest.String(), "err", err)
+	log = log.With("area", "build")
+	b, err := build.New(cfg.Root, d.Store, shimclient.RunOnce, nil, log)
+	if err != nil {
+		return nil, err
+	}
+	b.Workers = cfg.Workers
+	b.HoldKey = func(key string) (func(), error) { return prune.HoldLayer(cfg.Root, key) }
+	b.HoldCacheMount = func(name string) (func(), error) { return prune.HoldCacheMount(cfg.Root, name) }
+	if d.IndexLayer != nil {
+		b.OnLayer = func(desc ocispec.Descriptor) {
+			if err := d.IndexLayer(desc); err != nil {
+				log.Warn("index built layer", "layer", desc.Digest.String(), "err", err)
 			}
 		}
 	}
-	if e.Cfg.BuildPrefixes == nil {
+	if cfg.BuildPrefixes == nil {
 		log.Info("MINIBOX_BUILD_PREFIXES is unset: builds may use any context path on this host")
 	}
-	e.Builder = b
-	return nil
+	return &Service{cfg: cfg, log: log, store: d.Store, pull: d.Pull, builder: b,
+		places: hostpath.New(cfg.Root, cfg.BuildPrefixes)}, nil
+}
+
+// Request is a build as its caller asks for it. Image (the original's key) and Tags name
+// the result; Content is the build file's content, else the daemon reads File in the
+// context (by default MiniBox, else Dockerfile, else Containerfile); ContextPath is an
+// absolute directory on the daemon's host.
+type Request struct {
+	ContextPath string
+	Content     string
+	File        string
+	// Dockerfile: the file is a Dockerfile (or Containerfile); otherwise its name decides
+	// (Dockerfile, Containerfile, *.Dockerfile, Dockerfile.*), and a MiniBox file is read.
+	Dockerfile bool
+	Image      string
+	Tags       []string
+	NoCache    bool
+	Pull       bool
+	Target     string
+	BuildArgs  map[string]string
+	Labels     map[string]string // added to the image's labels
+	Platform   string            // only the daemon's own is built
+	// Secrets are what RUN --mount=type=secret,id=<id> reads: by id, the content. They
+	// reach neither the image nor the cache key.
+	Secrets map[string][]byte
 }
 
 // PreparedBuild is a build request checked before its stream starts, so bad input is a
@@ -71,15 +139,12 @@ const maxSecret = 500 << 10
 // PrepareBuild validates a build request: the context a directory outside the data root
 // and under MINIBOX_BUILD_PREFIXES, the MiniBox content sent or read from a regular file
 // inside the context, and parseable.
-func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth) (*PreparedBuild, error) {
+func (s *Service) PrepareBuild(r Request, auth map[string]registry.Auth) (*PreparedBuild, error) {
 	ctxPath := r.ContextPath
-	if ctxPath == "" {
-		ctxPath = r.Context
-	}
 	if ctxPath == "" {
 		return nil, errdefs.Invalid("context_path is required: an absolute directory on the daemon's host")
 	}
-	dirfd, dir, err := e.openBuildContext(ctxPath)
+	dirfd, dir, err := s.openBuildContext(ctxPath)
 	if err != nil {
 		return nil, err
 	}
@@ -89,11 +154,11 @@ func (e *Engine) PrepareBuild(r api.BuildRequest, auth map[string]registry.Auth)
 
 // prepareBuildIn reads and checks the build file of the context dirfd (named given by
 // the caller, dir by the kernel) and the rest of the request.
-func prepareBuildIn(dirfd int, ctxPath, dir string, r api.BuildRequest, auth map[string]registry.Auth) (*PreparedBuild, error) {
+func prepareBuildIn(dirfd int, ctxPath, dir string, r Request, auth map[string]registry.Auth) (*PreparedBuild, error) {
 	var err error
-	content := []byte(r.MiniBox)
+	content := []byte(r.Content)
 	name := r.File
-	if name == "" && len(strings.TrimSpace(r.MiniBox)) == 0 {
+	if name == "" && len(strings.TrimSpace(r.Content)) == 0 {
 		// Docker's order after minibox's own: MiniBox, then Dockerfile, then Containerfile.
 		name = "MiniBox"
 		for _, n := range []string{"MiniBox", "Dockerfile", "Containerfile"} {
@@ -110,7 +175,7 @@ func prepareBuildIn(dirfd int, ctxPath, dir string, r api.BuildRequest, auth map
 		}
 	}
 	docker := r.Dockerfile || IsDockerfileName(name)
-	if len(strings.TrimSpace(r.MiniBox)) == 0 {
+	if len(strings.TrimSpace(r.Content)) == 0 {
 		if content, err = readBuildFile(dirfd, ctxPath, dir, name); err != nil {
 			return nil, err
 		}
@@ -136,7 +201,7 @@ func prepareBuildIn(dirfd int, ctxPath, dir string, r api.BuildRequest, auth map
 		}
 	}
 	tags := append([]string(nil), r.Tags...)
-	if r.Image != "" && !contains(tags, r.Image) {
+	if r.Image != "" && !slices.Contains(tags, r.Image) {
 		tags = append([]string{r.Image}, tags...)
 	}
 	return &PreparedBuild{auth: auth, req: build.Request{
@@ -160,7 +225,7 @@ func IsDockerfileName(name string) bool {
 
 // openBuildContext opens the context directory (O_PATH) and checks where it lies; it
 // returns the fd and the kernel's name for it.
-func (e *Engine) openBuildContext(p string) (int, string, error) {
+func (s *Service) openBuildContext(p string) (int, string, error) {
 	if err := hostpath.Check("context_path", p); err != nil {
 		return -1, "", err
 	}
@@ -173,7 +238,7 @@ func (e *Engine) openBuildContext(p string) (int, string, error) {
 	}
 	dir, err := hostpath.FDPath(fd)
 	if err == nil {
-		err = e.hostPaths().PlaceDir("context_path", p, fd)
+		err = s.places.PlaceDir("context_path", p, fd)
 	}
 	if err != nil {
 		unix.Close(fd)
@@ -242,21 +307,12 @@ func readBuildFile(dirfd int, given, real, name string) ([]byte, error) {
 	return content, nil
 }
 
-func contains(ss []string, s string) bool {
-	for _, x := range ss {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// Build runs a prepared build, sending each event (api.BuildEvent) to emit; a failing emit
-// (the client went away) cancels the build. A failed block is a *build.BlockError.
-func (e *Engine) Build(ctx context.Context, pb *PreparedBuild, emit func(any) error) (*api.BuildResult, error) {
+// Build runs a prepared build, sending each event to emit; a failing emit (the client
+// went away) cancels the build. A failed block is a *build.BlockError.
+func (s *Service) Build(ctx context.Context, pb *PreparedBuild, emit func(build.Event) error) (*build.Result, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	done := e.Images.Begin()
+	done := s.store.Begin()
 	defer done()
 	req := pb.req
 	req.Puller = func(ctx context.Context, ref string, progress func(string)) (*image.Image, error) {
@@ -265,19 +321,18 @@ func (e *Engine) Build(ctx context.Context, pb *PreparedBuild, emit func(any) er
 			auth = registry.ForRegistry(pb.auth, host)
 		}
 		last := map[string]string{}
-		return e.PullImage(ctx, ref, "", auth, func(ev api.PullEvent) error {
+		return s.pull(ctx, ref, auth, func(ev PullProgress) {
 			// One line per layer state change, not per byte count.
 			if ev.Layer != "" && last[ev.Layer] == ev.Status {
-				return nil
+				return
 			}
 			last[ev.Layer] = ev.Status
 			switch {
-			case ev.Status == api.PullDone:
+			case ev.Done:
 				progress("pulled " + ev.Digest)
 			case ev.Layer != "":
-				progress(shortLayer(ev.Layer) + " " + ev.Status)
+				progress(short12(ev.Layer) + " " + ev.Status)
 			}
-			return nil
 		})
 	}
 	failed := false
@@ -285,52 +340,19 @@ func (e *Engine) Build(ctx context.Context, pb *PreparedBuild, emit func(any) er
 		if failed {
 			return
 		}
-		out := api.BuildEvent{Block: ev.Block, State: ev.State, Title: ev.Title}
-		if ev.State == "" {
-			t := ev.Time
-			line := ev.Line
-			out.Time, out.Line = &t, &line
-		} else if ev.State != api.BlockStart {
-			d := ev.DurationMS
-			out.DurationMS = &d
-		}
-		if err := emit(out); err != nil {
+		if err := emit(ev); err != nil {
 			failed = true
 			cancel() // the client is gone: stop the build
 		}
 	}
 	start := time.Now()
-	res, err := e.Builder.Build(ctx, req, send)
+	res, err := s.builder.Build(ctx, req, send)
 	if err != nil {
-		e.Log.Info("build failed", "tags", strings.Join(req.Tags, ","), "err", err)
+		s.log.Info("build failed", "tags", strings.Join(req.Tags, ","), "err", err)
 		return nil, err
 	}
-	e.Log.Info("image built", "tags", strings.Join(req.Tags, ","), "digest", res.Digest, "duration", time.Since(start).Round(time.Millisecond))
-	out := &api.BuildResult{Image: res.Image, Tags: res.Tags, Digest: res.Digest, ID: res.ID,
-		CriticalPath: res.CriticalPath, DurationMS: res.DurationMS}
-	if out.Tags == nil {
-		out.Tags = []string{}
-	}
-	for _, b := range res.Blocks {
-		out.Blocks = append(out.Blocks, api.BuildBlock{Name: b.Name, State: b.State, DurationMS: b.DurationMS, Key: b.Key, Layer: b.Layer})
-	}
-	return out, nil
-}
-
-// BuildEnd turns a build's outcome into the stream's last line.
-func BuildEnd(res *api.BuildResult, err error) api.BuildEnd {
-	if err == nil {
-		return api.BuildEnd{Result: res}
-	}
-	end := api.BuildEnd{Error: err.Error()}
-	var be *build.BlockError
-	if errors.As(err, &be) {
-		end.Block, end.LastLines = be.Block, be.LastLines
-		if end.LastLines == nil {
-			end.LastLines = []string{}
-		}
-	}
-	return end
+	s.log.Info("image built", "tags", strings.Join(req.Tags, ","), "digest", res.Digest, "duration", time.Since(start).Round(time.Millisecond))
+	return res, nil
 }
 
 func registryHost(ref string) string {
@@ -341,7 +363,14 @@ func registryHost(ref string) string {
 	return r.Domain
 }
 
-func shortLayer(l string) string { return short12(l) }
+// short12 is an ID or digest as shown: 12 hex characters, without "sha256:".
+func short12(id string) string {
+	id = strings.TrimPrefix(id, "sha256:")
+	if len(id) > 12 {
+		return id[:12]
+	}
+	return id
+}
 
 // BuildStep is one instruction of a Dockerfile build, for an edge that shows Docker's
 // classic "Step 2/5 : RUN ..." lines: its text, its stage (-1 before the first FROM)

@@ -1,115 +1,121 @@
-package engine
+package imagesvc
 
 import (
 	"context"
 	"encoding/json"
 	"fmt"
 	"maps"
-	"path/filepath"
 	"slices"
 	"strings"
 	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/layer"
 	"github.com/minibox/minibox/pkg/oci"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
 // CommitOptions are `commit`'s: the new image's name (empty: unnamed), the history
-// comment (-m) and author (-a), Dockerfile instructions to apply (-c), and whether a
-// running container is frozen while its filesystem is read (--pause, Docker's default).
+// comment (-m) and author (-a), and Dockerfile instructions to apply (-c).
 type CommitOptions struct {
 	Reference string
 	Comment   string
 	Author    string
 	Changes   []string
-	Pause     bool
+}
+
+// Container is what a commit reads of a container, handed by the containers core (which
+// freezes a running container while its filesystem is read, if asked to).
+type Container struct {
+	ID      string
+	Name    string
+	ImageID string // the container's image, by config digest
+	// UpperDir is the container's overlay upper directory: what it changed.
+	UpperDir string
+	// Skip names the paths (relative to the root, without a leading "/") that are not the
+	// container's changes: the mount points of the files the engine writes for each run.
+	Skip func(path string) bool
+	// CreatedBy is the container's command, for the new history step.
+	CreatedBy string
+	// Config is the container's configuration; its settings go into the image's config.
+	Config *ctrconfig.Config
 }
 
 // commitChanges are the instructions -c takes, as Docker's commit does (but ONBUILD, which
 // an OCI image config cannot hold).
 var commitChanges = []string{"CMD", "ENTRYPOINT", "ENV", "EXPOSE", "LABEL", "STOPSIGNAL", "USER", "VOLUME", "WORKDIR"}
 
-// CommitContainer makes a new image of the container's image plus one layer: what the
-// container changed (its overlay upper directory, whiteouts as the OCI spells them). The
-// image's config is the container's (its command, environment, labels), then the changes.
-// It returns the new image's ID.
-func (e *Engine) CommitContainer(ctx context.Context, ref string, o CommitOptions) (string, error) {
-	if o.Reference != "" {
-		if _, err := oci.ParseNormalized(o.Reference); err != nil {
-			return "", errdefs.Invalid(fmt.Sprintf("reference %q: %v", o.Reference, err))
-		}
+// Commit makes a new image of the container's image plus one layer: what the container
+// changed (its overlay upper directory, whiteouts as the OCI spells them). The image's
+// config is the container's (its command, environment, labels), then the changes. It
+// returns the new image.
+func (s *Service) Commit(ctx context.Context, c Container, o CommitOptions) (*image.Image, error) {
+	if err := CheckReference(o.Reference); err != nil {
+		return nil, err
 	}
-	c, err := e.lookup(ref)
+	img, err := s.store.Resolve(c.ImageID)
 	if err != nil {
-		return "", err
-	}
-	r := e.snapshot(c)
-	img, err := e.Images.Resolve(r.ImageID)
-	if err != nil {
-		return "", fmt.Errorf("commit %s: its image %s: %w", r.Name, short12(r.ImageID), err)
+		return nil, fmt.Errorf("commit %s: its image %s: %w", c.Name, short12(c.ImageID), err)
 	}
 	cfg := img.Config
 	cfg.History = slices.Clone(cfg.History)
 	cfg.RootFS.DiffIDs = slices.Clone(cfg.RootFS.DiffIDs)
-	if err := commitConfig(&cfg.Config, &r); err != nil {
-		return "", err
-	}
+	commitConfig(&cfg.Config, c.Config)
 	for _, ch := range o.Changes {
 		if err := applyChange(&cfg.Config, ch); err != nil {
-			return "", err
+			return nil, err
 		}
 	}
-	if o.Pause {
-		e.cmu.RLock()
-		running := c.shim != nil
-		e.cmu.RUnlock()
-		if running && r.Status != StatusPaused {
-			if err := e.cg.Freeze(cgroupPath(r.ID)); err == nil {
-				defer e.cg.Thaw(cgroupPath(r.ID))
-			}
-		}
-	}
-	defer e.Images.Begin()() // prune keeps the blob being written
-	w, err := e.Images.Content().Writer(ctx)
+	defer s.store.Begin()() // prune keeps the blob being written
+	w, err := s.store.Content().Writer(ctx)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer w.Close()
 	now := time.Now().UTC()
-	res, err := layer.Write(w, filepath.Join(e.ctrDir(r.ID), "upper"), layer.Options{Epoch: now,
-		// The mount points of the files the engine writes for each run, as diff hides them.
-		Skip: func(p string) bool { return ctrio.HiddenFromDiff("/" + p) }})
+	res, err := layer.Write(w, c.UpperDir, layer.Options{Epoch: now, Skip: c.Skip})
 	if err != nil {
-		return "", fmt.Errorf("commit %s: %w", r.Name, err)
+		return nil, fmt.Errorf("commit %s: %w", c.Name, err)
 	}
 	if _, err := w.Commit(res.Digest, res.Size); err != nil {
-		return "", err
+		return nil, err
 	}
 	desc := ocispec.Descriptor{MediaType: layer.MediaType, Digest: res.Digest, Size: res.Size}
 	cfg.Created, cfg.Author = &now, o.Author
 	cfg.RootFS.DiffIDs = append(cfg.RootFS.DiffIDs, res.DiffID)
 	cfg.History = append(cfg.History, ocispec.History{Created: &now, Author: o.Author, Comment: o.Comment,
-		CreatedBy: strings.Join(r.Args, " ")})
+		CreatedBy: c.CreatedBy})
 	layers := append(slices.Clone(img.Layers), desc)
-	out, err := e.Images.Commit(ctx, o.Reference, cfg, layers)
+	out, err := s.store.Commit(ctx, o.Reference, cfg, layers)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
-	e.Images.LayerLanded(desc)
-	id := out.ID.String()
-	e.Log.Info("container committed", "id", r.ID[:12], "image", short12(id), "name", o.Reference)
-	e.containerEvent(&r, "commit", map[string]string{"comment": o.Comment, "imageID": id, "imageRef": oci.Familiar(out.Name)})
-	return id, nil
+	s.store.LayerLanded(desc)
+	s.log.Info("container committed", "id", short12(c.ID), "image", short12(out.ID.String()), "name", o.Reference)
+	return out, nil
+}
+
+// CheckReference checks a commit's new name ("" names nothing): a 400 naming it when it
+// is not an image name.
+func CheckReference(ref string) error {
+	if ref == "" {
+		return nil
+	}
+	if _, err := oci.ParseNormalized(ref); err != nil {
+		return errdefs.Invalid(fmt.Sprintf("reference %q: %v", ref, err))
+	}
+	return nil
 }
 
 // commitConfig puts the container's own settings into the image config.
-func commitConfig(c *ocispec.ImageConfig, r *Record) error {
-	req := &r.Conf
+func commitConfig(c *ocispec.ImageConfig, req *ctrconfig.Config) {
+	if req == nil {
+		return
+	}
 	if req.Entrypoint != nil {
 		c.Entrypoint = slices.Clone(*req.Entrypoint)
 		c.Cmd = nil
@@ -137,7 +143,6 @@ func commitConfig(c *ocispec.ImageConfig, r *Record) error {
 	for _, p := range req.Expose {
 		addPort(c, p)
 	}
-	return nil
 }
 
 func addPort(c *ocispec.ImageConfig, p string) {

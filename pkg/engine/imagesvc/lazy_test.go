@@ -1,4 +1,4 @@
-package engine
+package imagesvc
 
 import (
 	"archive/tar"
@@ -19,6 +19,7 @@ import (
 	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/lazyfs"
+	"github.com/minibox/minibox/pkg/prune"
 	"github.com/minibox/minibox/pkg/spec"
 	"github.com/minibox/minibox/pkg/testutil"
 	"github.com/minibox/minibox/pkg/toc"
@@ -39,25 +40,21 @@ func TestLazyfsServerProcess(t *testing.T) {
 	os.Exit(0)
 }
 
-// testEngine opens an engine on a fresh data root whose lazyfs server is this test binary;
+// testEngine opens a service on a fresh data root whose lazyfs server is this test binary;
 // cleanup kills the server by its PID and detaches every mount under the root.
-func testEngine(t *testing.T, mut func(*Config)) *Engine {
+func testEngine(t *testing.T, mut func(*Config)) *Service {
 	t.Helper()
 	testutil.RequirePrivileged(t, testutil.FUSE, testutil.Overlay)
 	root := t.TempDir()
-	cfg := Config{DataRoot: root, IndexOnStartup: true, IndexLayers: true, UserNS: "host"}
-	if mut != nil {
-		mut(&cfg)
-	}
-	e, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug})))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.lazy.Command = func() *exec.Cmd {
+	cfg := Config{Root: root, IndexOnStartup: true, LazyCommand: func() *exec.Cmd {
 		cmd := exec.Command(os.Args[0], "-test.run=^TestLazyfsServerProcess$")
 		cmd.Env = append(os.Environ(), lazyServerEnv+"="+root)
 		return cmd
+	}}
+	if mut != nil {
+		mut(&cfg)
 	}
+	e := openService(t, cfg, Deps{Log: slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelDebug}))})
 	t.Cleanup(func() {
 		<-e.startup
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
@@ -69,19 +66,16 @@ func testEngine(t *testing.T, mut func(*Config)) *Engine {
 		for _, ent := range ents {
 			unix.Unmount(filepath.Join(root, "lazy", ent.Name()), unix.MNT_DETACH)
 		}
-		closeEngine(e)
 	})
 	return e
 }
 
-var closed = map[*Engine]bool{}
-
-// closeEngine closes e once (Engine.Close is not idempotent).
-func closeEngine(e *Engine) {
-	if !closed[e] {
-		closed[e] = true
-		e.Close()
-	}
+// reopen opens another service on e's data root with cfg's indexing, as a daemon
+// restarted on it: e's start-up work is done first.
+func reopen(t *testing.T, e *Service, indexOnStartup bool) *Service {
+	t.Helper()
+	<-e.startup
+	return openService(t, Config{Root: e.cfg.Root, IndexOnStartup: indexOnStartup, LazyCommand: e.cfg.LazyCommand}, Deps{})
 }
 
 type testWriter struct{ t *testing.T }
@@ -93,7 +87,7 @@ func (w testWriter) Write(p []byte) (int, error) {
 
 func busyboxTar(t *testing.T) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../testdata/busybox.tar")
+	b, err := os.ReadFile("../../../testdata/busybox.tar")
 	if err != nil {
 		testutil.Unavailable(t, "testdata/busybox.tar: %v (make testdata)", err)
 	}
@@ -103,7 +97,7 @@ func busyboxTar(t *testing.T) []byte {
 func TestLazyLayerDirsAndPrune(t *testing.T) {
 	e := testEngine(t, nil)
 	ctx := context.Background()
-	img, err := e.Images.Import(ctx, bytes.NewReader(busyboxTar(t)), "busybox:lazy")
+	img, err := e.store.Import(ctx, bytes.NewReader(busyboxTar(t)), "busybox:lazy")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,17 +107,17 @@ func TestLazyLayerDirsAndPrune(t *testing.T) {
 	}
 	// Import unpacks the layer too (for runs that are not lazy): what is checked below is
 	// that a lazy start does not.
-	if err := os.RemoveAll(filepath.Join(e.Root, "extracted", layer.Encoded())); err != nil {
+	if err := os.RemoveAll(filepath.Join(e.cfg.Root, "extracted", layer.Encoded())); err != nil {
 		t.Fatal(err)
 	}
 	dirs, err := e.LazyLayerDirs(ctx, img)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(dirs) != 1 || dirs[0] != filepath.Join(e.Root, "lazy", layer.Encoded()) {
+	if len(dirs) != 1 || dirs[0] != filepath.Join(e.cfg.Root, "lazy", layer.Encoded()) {
 		t.Fatalf("lazy dirs %v", dirs)
 	}
-	if _, err := os.Stat(filepath.Join(e.Root, "extracted", layer.Encoded())); err == nil {
+	if _, err := os.Stat(filepath.Join(e.cfg.Root, "extracted", layer.Encoded())); err == nil {
 		t.Error("lazy start unpacked the layer")
 	}
 	want, _ := os.ReadFile("/bin/busybox")
@@ -157,7 +151,7 @@ func TestLazyLayerDirsAndPrune(t *testing.T) {
 	}
 
 	pruneLazyAfterRemove(t, e, layer, dirs)
-	if _, err := os.Stat(filepath.Join(e.Root, "index.json")); err != nil {
+	if _, err := os.Stat(filepath.Join(e.cfg.Root, "index.json")); err != nil {
 		t.Errorf("index.json: %v", err)
 	}
 }
@@ -165,17 +159,17 @@ func TestLazyLayerDirsAndPrune(t *testing.T) {
 // pruneLazyAfterRemove removes the image of a lazy layer: a stopped container still using
 // the layer keeps it; once the container is gone, prune removes the blob, its index, mount
 // and cache.
-func pruneLazyAfterRemove(t *testing.T, e *Engine, layer digest.Digest, dirs []string) {
+func pruneLazyAfterRemove(t *testing.T, e *Service, layer digest.Digest, dirs []string) {
 	t.Helper()
 	ctx := context.Background()
 	// A (stopped) container using the layer keeps it after rmi.
-	cdir := filepath.Join(e.Root, "containers", "c1")
+	cdir := filepath.Join(e.cfg.Root, "containers", "c1")
 	os.MkdirAll(cdir, 0o700)
 	s := &spec.Spec{ID: "c1", Dir: cdir, Rootfs: spec.Rootfs{Lower: dirs}}
 	if err := s.Save(); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Images.Remove("busybox:lazy", false); err != nil {
+	if _, err := e.store.Remove("busybox:lazy", false); err != nil {
 		t.Fatal(err)
 	}
 	r, err := e.Prune(ctx, false)
@@ -201,7 +195,7 @@ func pruneLazyAfterRemove(t *testing.T, e *Engine, layer digest.Digest, dirs []s
 	if r.BlobsRemoved != 1 || r.FuseMountsKilled != 1 || r.BytesFreed < 1<<20 {
 		t.Errorf("prune after the container went: %+v (want the layer blob and its mount)", r)
 	}
-	for _, p := range []string{e.blobPath(layer), toc.Path(e.blobPath(layer)), dirs[0], filepath.Join(e.Root, "cache", layer.Encoded())} {
+	for _, p := range []string{e.blobPath(layer), toc.Path(e.blobPath(layer)), dirs[0], filepath.Join(e.cfg.Root, "cache", layer.Encoded())} {
 		if _, err := os.Lstat(p); err == nil {
 			t.Errorf("%s left after prune", p)
 		}
@@ -211,10 +205,10 @@ func pruneLazyAfterRemove(t *testing.T, e *Engine, layer digest.Digest, dirs []s
 // A corrupt index.json: prune fails (500) and removes nothing.
 func TestPruneCorruptIndex(t *testing.T) {
 	e := testEngine(t, nil)
-	orphan := filepath.Join(e.Root, "blobs", "sha256", "ab"+string(bytes.Repeat([]byte("0"), 62)))
+	orphan := filepath.Join(e.cfg.Root, "blobs", "sha256", "ab"+string(bytes.Repeat([]byte("0"), 62)))
 	os.WriteFile(orphan, []byte("x"), 0o644)
-	os.WriteFile(filepath.Join(e.Root, "tmp", "junk"), []byte("x"), 0o644)
-	os.WriteFile(filepath.Join(e.Root, "index.json"), []byte("{not json"), 0o644)
+	os.WriteFile(filepath.Join(e.cfg.Root, "tmp", "junk"), []byte("x"), 0o644)
+	os.WriteFile(filepath.Join(e.cfg.Root, "index.json"), []byte("{not json"), 0o644)
 	_, err := e.Prune(context.Background(), true)
 	if err == nil {
 		t.Fatal("prune with a corrupt index.json succeeded")
@@ -224,7 +218,7 @@ func TestPruneCorruptIndex(t *testing.T) {
 			t.Errorf("corrupt index.json maps to %v, want a 500", k)
 		}
 	}
-	for _, p := range []string{orphan, filepath.Join(e.Root, "tmp", "junk")} {
+	for _, p := range []string{orphan, filepath.Join(e.cfg.Root, "tmp", "junk")} {
 		if _, err := os.Stat(p); err != nil {
 			t.Errorf("%s removed despite the error", p)
 		}
@@ -237,19 +231,14 @@ func TestIndexOnStartup(t *testing.T) {
 	for _, on := range []bool{true, false} {
 		e := testEngine(t, nil)
 		ctx := context.Background()
-		img, err := e.Images.Import(ctx, bytes.NewReader(busyboxTar(t)), "busybox:idx")
+		img, err := e.store.Import(ctx, bytes.NewReader(busyboxTar(t)), "busybox:idx")
 		if err != nil {
 			t.Fatal(err)
 		}
 		<-e.startup
 		idx := toc.Path(e.blobPath(img.Layers[0].Digest))
 		os.Remove(idx)
-		closeEngine(e)
-		e2, err := New(ctx, Config{DataRoot: e.Root, IndexOnStartup: on, UserNS: "host"}, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		e2.lazy.Command = e.lazy.Command
+		e2 := reopen(t, e, on)
 		<-e2.startup
 		_, err = os.Stat(idx)
 		if on && err != nil {
@@ -258,14 +247,13 @@ func TestIndexOnStartup(t *testing.T) {
 		if !on && err == nil {
 			t.Errorf("INDEX_ON_STARTUP=0: indexed at start-up")
 		}
-		img2, _ := e2.Images.Resolve("busybox:idx")
+		img2, _ := e2.store.Resolve("busybox:idx")
 		if _, err := e2.LazyLayerDirs(ctx, img2); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := os.Stat(idx); err != nil {
 			t.Errorf("no index after the first lazy start: %v", err)
 		}
-		closeEngine(e2)
 	}
 }
 
@@ -275,7 +263,7 @@ func TestIndexOnStartup(t *testing.T) {
 func TestLazyMountsAcrossRestartsAndStale(t *testing.T) {
 	e := testEngine(t, nil)
 	ctx := context.Background()
-	img, err := e.Images.Import(ctx, bytes.NewReader(busyboxTar(t)), "busybox:stale")
+	img, err := e.store.Import(ctx, bytes.NewReader(busyboxTar(t)), "busybox:stale")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -283,15 +271,8 @@ func TestLazyMountsAcrossRestartsAndStale(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	<-e.startup
-	closeEngine(e)
-
-	// "Restart": a new engine on the same root; the mount still answers.
-	e2, err := New(ctx, Config{DataRoot: e.Root, UserNS: "host"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
-	e2.lazy.Command = e.lazy.Command
+	// "Restart": a new service on the same root; the mount still answers.
+	e2 := reopen(t, e, false)
 	<-e2.startup
 	if _, err := os.ReadFile(filepath.Join(dirs[0], "etc/passwd")); err != nil {
 		t.Fatalf("lazy mount after restart: %v", err)
@@ -335,16 +316,11 @@ func TestLazyMountsAcrossRestartsAndStale(t *testing.T) {
 	for !lazyfs.Stale(dirs[0]) {
 		time.Sleep(10 * time.Millisecond)
 	}
-	closeEngine(e2)
-	e3, err := New(ctx, Config{DataRoot: e.Root, UserNS: "host"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	e3 := reopen(t, e2, false)
 	<-e3.startup
 	if lazyfs.Stale(dirs[0]) || lazyfs.Mounted(dirs[0]) {
 		t.Error("stale mount not detached at start-up")
 	}
-	closeEngine(e3)
 }
 
 // A prune while an import is half-way keeps the import's staged blob; the import then
@@ -359,7 +335,7 @@ func TestPruneDuringImport(t *testing.T) {
 	}
 	done := make(chan result, 1)
 	go func() {
-		_, err := e.Images.Import(ctx, pr, "busybox:racing")
+		_, err := e.store.Import(ctx, pr, "busybox:racing")
 		done <- result{err}
 	}()
 	// Feed half, prune, feed the rest.
@@ -378,11 +354,11 @@ func TestPruneDuringImport(t *testing.T) {
 	if res := <-done; res.err != nil {
 		t.Fatalf("import after a concurrent prune: %v", res.err)
 	}
-	img, err := e.Images.Resolve("busybox:racing")
+	img, err := e.store.Resolve("busybox:racing")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Images.LayerDirs(ctx, img); err != nil {
+	if _, err := e.store.LayerDirs(ctx, img); err != nil {
 		t.Errorf("unpack after a concurrent prune: %v", err)
 	}
 	if r, _ := e.Prune(ctx, false); r.BlobsRemoved != 0 {
@@ -405,19 +381,19 @@ func TestLazyWarnings(t *testing.T) {
 	}
 	tw.Close()
 	zw.Close()
-	img, err := e.Images.Import(ctx, bytes.NewReader(buf.Bytes()), "onestream")
+	img, err := e.store.Import(ctx, bytes.NewReader(buf.Bytes()), "onestream")
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws := e.lazyWarnings(img)
+	ws := e.LazyWarnings(img)
 	if len(ws) != 1 || !strings.Contains(ws[0], "cannot be served lazily") || !strings.Contains(ws[0], short(img.Layers[0].Digest)) {
 		t.Errorf("warnings for a single-stream layer: %q", ws)
 	}
-	img, err = e.Images.Import(ctx, bytes.NewReader(busyboxTar(t)), "plain")
+	img, err = e.store.Import(ctx, bytes.NewReader(busyboxTar(t)), "plain")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ws := e.lazyWarnings(img); len(ws) != 0 {
+	if ws := e.LazyWarnings(img); len(ws) != 0 {
 		t.Errorf("warnings for an imported plain tar: %q", ws)
 	}
 }
@@ -426,23 +402,23 @@ func TestLazyWarnings(t *testing.T) {
 // nothing else: an orphaned blob and tmp/ stay for system prune.
 func TestPruneBuildCache(t *testing.T) {
 	e := testEngine(t, nil)
-	orphan := filepath.Join(e.Root, "blobs", "sha256", "ab"+string(bytes.Repeat([]byte("0"), 62)))
-	mount := filepath.Join(e.Root, build.CacheMountsDir, "c0ffee", "pkg")
-	block := filepath.Join(e.Root, "layers", "k1", "meta.json")
-	for _, p := range []string{orphan, mount, block, filepath.Join(e.Root, "tmp", "junk")} {
+	orphan := filepath.Join(e.cfg.Root, "blobs", "sha256", "ab"+string(bytes.Repeat([]byte("0"), 62)))
+	mount := filepath.Join(e.cfg.Root, build.CacheMountsDir, "c0ffee", "pkg")
+	block := filepath.Join(e.cfg.Root, "layers", "k1", "meta.json")
+	for _, p := range []string{orphan, mount, block, filepath.Join(e.cfg.Root, "tmp", "junk")} {
 		os.MkdirAll(filepath.Dir(p), 0o755)
 		if err := os.WriteFile(p, []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	r, err := e.PruneBuildCache(context.Background(), PruneFilter{})
+	r, err := e.PruneBuildCache(context.Background(), prune.Filter{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if len(r.BuildCache) != 2 {
 		t.Errorf("report %+v", r)
 	}
-	for p, want := range map[string]bool{orphan: true, filepath.Join(e.Root, "tmp", "junk"): true, mount: false, block: false} {
+	for p, want := range map[string]bool{orphan: true, filepath.Join(e.cfg.Root, "tmp", "junk"): true, mount: false, block: false} {
 		if _, err := os.Stat(p); (err == nil) != want {
 			t.Errorf("%s: kept %v, want %v", p, err == nil, want)
 		}

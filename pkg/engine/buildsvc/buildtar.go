@@ -1,4 +1,4 @@
-package engine
+package buildsvc
 
 import (
 	"bufio"
@@ -14,7 +14,6 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
@@ -34,7 +33,7 @@ type TarContext struct {
 // MINIBOX_MAX_IMPORT_SIZE bytes once decompressed (413 past it). Entries are created
 // beneath the new directory only (the kernel resolves each inside it), with the daemon's
 // ownership, without device nodes: a context is files for COPY, not a filesystem.
-func (e *Engine) UnpackBuildContext(ctx context.Context, r io.Reader) (*TarContext, error) {
+func (s *Service) UnpackBuildContext(ctx context.Context, r io.Reader) (*TarContext, error) {
 	br := bufio.NewReaderSize(r, 64<<10)
 	magic, _ := br.Peek(6)
 	var src io.Reader = br
@@ -51,7 +50,7 @@ func (e *Engine) UnpackBuildContext(ctx context.Context, r io.Reader) (*TarConte
 	case bytes.HasPrefix(magic, []byte{0xfd, '7', 'z', 'X', 'Z', 0}), bytes.HasPrefix(magic, []byte{0x28, 0xb5, 0x2f, 0xfd}):
 		return nil, errdefs.Invalid("build context: xz and zstd are not supported; send a plain, gzip or bzip2 tar")
 	}
-	dir, err := os.MkdirTemp(filepath.Join(e.Root, "tmp"), "context-")
+	dir, err := os.MkdirTemp(filepath.Join(s.cfg.Root, "tmp"), "context-")
 	if err != nil {
 		return nil, err
 	}
@@ -61,7 +60,7 @@ func (e *Engine) UnpackBuildContext(ctx context.Context, r io.Reader) (*TarConte
 		return nil, err
 	}
 	t := &TarContext{dir: dir, fd: fd}
-	lr := hostpath.NewSizeLimit(ctx, src, e.Cfg.MaxImportSize)
+	lr := hostpath.NewSizeLimit(ctx, src, s.cfg.MaxImportSize)
 	err = image.ExtractInRoot(ctx, lr, fd, "/", image.ExtractOptions{AsCaller: true})
 	if err == nil {
 		// The tar's end padding, and gzip's checksum, still within the limit.
@@ -89,8 +88,8 @@ func (t *TarContext) Close() error {
 // PrepareTarBuild checks a build of the unpacked context t, as PrepareBuild does for a
 // directory of the host (r's context paths are ignored). The build file is a Dockerfile
 // (File, relative to the context; Dockerfile when empty) read beneath the context.
-func (e *Engine) PrepareTarBuild(t *TarContext, r api.BuildRequest, auth map[string]registry.Auth) (*PreparedBuild, error) {
-	r.ContextPath, r.Context, r.MiniBox, r.Dockerfile = t.dir, "", "", true
+func (s *Service) PrepareTarBuild(t *TarContext, r Request, auth map[string]registry.Auth) (*PreparedBuild, error) {
+	r.ContextPath, r.Content, r.Dockerfile = t.dir, "", true
 	if r.File == "" {
 		r.File = "Dockerfile"
 	}

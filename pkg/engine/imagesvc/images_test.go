@@ -1,13 +1,11 @@
-package engine
+package imagesvc
 
 import (
-	"archive/tar"
 	"bytes"
 	"context"
 	"errors"
 	"io"
 	"log"
-	"log/slog"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -15,76 +13,54 @@ import (
 	"testing"
 
 	ggregistry "github.com/google/go-containerregistry/pkg/registry"
-	"github.com/minibox/minibox/pkg/api"
+	"github.com/minibox/minibox/pkg/engine/hostpath"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/prune"
 	"github.com/opencontainers/go-digest"
 )
-
-func imagesEngine(t *testing.T) *Engine {
-	t.Helper()
-	e := &Engine{Root: t.TempDir(), Log: slog.New(slog.DiscardHandler)}
-	if err := e.openImages(); err != nil {
-		t.Fatal(err)
-	}
-	return e
-}
-
-func rootfsTar(t *testing.T) []byte {
-	var b bytes.Buffer
-	tw := tar.NewWriter(&b)
-	tw.WriteHeader(&tar.Header{Name: "hello", Mode: 0o644, Size: 2, Typeflag: tar.TypeReg})
-	tw.Write([]byte("hi"))
-	tw.Close()
-	return b.Bytes()
-}
 
 func TestImagesPushPullEvents(t *testing.T) {
 	srv := httptest.NewServer(ggregistry.New(ggregistry.Logger(log.New(io.Discard, "", 0))))
 	t.Cleanup(srv.Close)
 	ref := strings.TrimPrefix(srv.URL, "http://") + "/e2e/app:1"
 	ctx := context.Background()
-	a, b := imagesEngine(t), imagesEngine(t)
+	a, b := imagesService(t), imagesService(t)
 	imp, err := a.ImportImage(ctx, bytes.NewReader(rootfsTar(t)), ref)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var pushed []api.PullEvent
-	if _, err := a.PushImage(ctx, ref, nil, func(ev api.PullEvent) error { pushed = append(pushed, ev); return nil }); err != nil {
+	var pushed []PullEvent
+	if _, err := a.PushImage(ctx, ref, nil, func(ev PullEvent) error { pushed = append(pushed, ev); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	var pulled []api.PullEvent
-	if _, err := b.PullImage(ctx, ref, "", nil, func(ev api.PullEvent) error { pulled = append(pulled, ev); return nil }); err != nil {
+	var pulled []PullEvent
+	if _, err := b.PullImage(ctx, ref, "", nil, func(ev PullEvent) error { pulled = append(pulled, ev); return nil }); err != nil {
 		t.Fatal(err)
 	}
-	for name, evs := range map[string][]api.PullEvent{"push": pushed, "pull": pulled} {
+	for name, evs := range map[string][]PullEvent{"push": pushed, "pull": pulled} {
 		last := evs[len(evs)-1]
-		if last.Status != api.PullDone || !strings.HasPrefix(last.Digest, "sha256:") || last.Ref != ref {
+		if last.Status != PullDone || !strings.HasPrefix(last.Digest, "sha256:") || last.Ref != ref {
 			t.Errorf("%s: last event %+v, want done with a digest", name, last)
 		}
 	}
 	list, err := b.ListImages(false)
-	if err != nil || len(list) != 1 || list[0].ID != imp.ID || list[0].Name != ref || list[0].Tag != "1" {
+	if err != nil || len(list) != 1 || list[0].ID != imp.ID || list[0].Ref != ref || list[0].Tag != "1" {
 		t.Errorf("ListImages after pull = %+v, %v", list, err)
 	}
 	ins, err := b.InspectImage(ref)
-	if err != nil || len(ins.RepoTags) != 1 || len(ins.RootFS.Layers) != 1 {
+	if err != nil || len(ins.RepoTags) != 1 || len(ins.Config.RootFS.DiffIDs) != 1 {
 		t.Errorf("InspectImage = %+v, %v", ins, err)
 	}
 }
 
 func TestImagesRemoveInUse(t *testing.T) {
-	e := imagesEngine(t)
+	e := imagesService(t)
 	ctx := context.Background()
 	imp, err := e.ImportImage(ctx, bytes.NewReader(rootfsTar(t)), "busy")
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.ImageUsers = func(id digest.Digest) []string {
-		if id.String() == imp.ID {
-			return []string{"web"}
-		}
-		return nil
-	}
+	e.ctrs = users{images: map[string][]string{imp.ID.String(): {"web"}}}
 	if _, err := e.RemoveImage("busy", false); !errors.Is(err, errdefs.ErrConflict) || !strings.Contains(err.Error(), "web") {
 		t.Fatalf("RemoveImage of an image in use = %v, want a conflict naming the container", err)
 	}
@@ -95,9 +71,10 @@ func TestImagesRemoveInUse(t *testing.T) {
 }
 
 func TestImagesHostPaths(t *testing.T) {
-	e := imagesEngine(t)
+	e := imagesService(t)
 	allowed, outside := t.TempDir(), t.TempDir()
-	e.Cfg.BuildPrefixes = []string{allowed}
+	e.cfg.BuildPrefixes = []string{allowed}
+	e.places = hostpath.New(e.cfg.Root, e.cfg.BuildPrefixes)
 	os.WriteFile(filepath.Join(outside, "rootfs.tar"), rootfsTar(t), 0o644)
 	os.Symlink(filepath.Join(outside, "rootfs.tar"), filepath.Join(allowed, "link.tar"))
 	os.WriteFile(filepath.Join(allowed, "rootfs.tar"), rootfsTar(t), 0o644)
@@ -121,7 +98,49 @@ func TestImagesHostPaths(t *testing.T) {
 		t.Fatal(err)
 	}
 	res, err := e.LoadImagesFromPath(ctx, out)
-	if err != nil || len(res.Loaded) != 1 || res.Loaded[0] != "x:latest" {
+	if err != nil || len(res.Names) != 1 || res.Names[0] != "x:latest" {
 		t.Errorf("load = %+v, %v", res, err)
+	}
+}
+
+// Prune keeps the layers the containers core says a container uses, though no image
+// names them any more, and removes them once none does; image prune keeps an image in use.
+func TestPruneKeepsLayersContainersUse(t *testing.T) {
+	ctx := context.Background()
+	var pruned []string
+	e := openService(t, Config{}, Deps{Publish: func(ev Event) {
+		if ev.Action == "prune" {
+			pruned = append(pruned, ev.Attributes["reclaimed"])
+		}
+	}})
+	img, err := e.ImportImage(ctx, bytes.NewReader(rootfsTar(t)), "busy")
+	if err != nil {
+		t.Fatal(err)
+	}
+	layer := img.Layers[0].Digest
+	e.ctrs = users{images: map[string][]string{img.ID.String(): {"web"}}, layers: map[digest.Digest]bool{layer: true}}
+	res, err := e.PruneImages(ctx, true, prune.Filter{})
+	if err != nil || len(res.Images) != 0 {
+		t.Fatalf("image prune of an image in use = %+v, %v", res, err)
+	}
+	if _, err := e.RemoveImage("busy", true); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Prune(ctx, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(e.blobPath(layer)); err != nil {
+		t.Errorf("a layer a container uses was pruned: %v", err)
+	}
+	e.ctrs = users{}
+	r, err := e.Prune(ctx, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(e.blobPath(layer)); err == nil || r.BlobsRemoved == 0 {
+		t.Errorf("an unused layer was kept: %+v", r)
+	}
+	if len(pruned) != 1 {
+		t.Errorf("image prune events: %q", pruned)
 	}
 }

@@ -1,9 +1,8 @@
-package engine
+package imagesvc
 
 import (
 	"slices"
 	"testing"
-	"time"
 
 	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 )
@@ -34,35 +33,6 @@ func TestApplyChange(t *testing.T) {
 	for _, bad := range []string{"RUN echo", "CMD", `ENV A="x`, "FROM x"} {
 		if err := applyChange(c, bad); err == nil {
 			t.Errorf("applyChange(%q) accepted", bad)
-		}
-	}
-}
-
-func TestPruneFilter(t *testing.T) {
-	now := time.Date(2026, 1, 2, 0, 0, 0, 0, time.UTC)
-	f, err := ParsePruneFilter([]string{"until=24h", "label=a", "label!=b=2"}, now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	old := now.Add(-48 * time.Hour)
-	for _, c := range []struct {
-		created time.Time
-		labels  map[string]string
-		want    bool
-	}{
-		{old, map[string]string{"a": "x"}, true},
-		{now, map[string]string{"a": "x"}, false},
-		{old, map[string]string{}, false},
-		{old, map[string]string{"a": "", "b": "2"}, false},
-		{old, map[string]string{"a": "", "b": "3"}, true},
-	} {
-		if got := f.match(c.created, c.labels); got != c.want {
-			t.Errorf("match(%v, %v) = %v, want %v", c.created, c.labels, got, c.want)
-		}
-	}
-	for _, bad := range []string{"bogus=1", "until=soon", "label"} {
-		if _, err := ParsePruneFilter([]string{bad}, now); err == nil {
-			t.Errorf("ParsePruneFilter(%q) accepted", bad)
 		}
 	}
 }

@@ -1,4 +1,4 @@
-package engine
+package imagesvc
 
 import (
 	"archive/tar"
@@ -14,23 +14,17 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/registry"
 	"github.com/minibox/minibox/pkg/testutil"
 )
 
 // hostPathEngine is an image engine with one image, "busy", and a directory beside the
 // data root for archives.
-func hostPathEngine(t *testing.T) (*Engine, string) {
+func hostPathEngine(t *testing.T) (*Service, string) {
 	t.Helper()
 	base := t.TempDir()
-	e := &Engine{Root: filepath.Join(base, "root"), Log: imagesEngine(t).Log}
-	if err := MakeSkeleton(e.Root); err != nil {
-		t.Fatal(err)
-	}
-	if err := e.openImages(); err != nil {
-		t.Fatal(err)
-	}
+	e := openService(t, Config{Root: filepath.Join(base, "root")}, Deps{})
 	if _, err := e.ImportImage(context.Background(), bytes.NewReader(rootfsTar(t)), "busy"); err != nil {
 		t.Fatal(err)
 	}
@@ -46,9 +40,9 @@ func wantKind(t *testing.T, what string, err, kind error) {
 	}
 }
 
-func tmpEmpty(t *testing.T, e *Engine) {
+func tmpEmpty(t *testing.T, e *Service) {
 	t.Helper()
-	if ents, _ := os.ReadDir(filepath.Join(e.Root, "tmp")); len(ents) != 0 {
+	if ents, _ := os.ReadDir(filepath.Join(e.cfg.Root, "tmp")); len(ents) != 0 {
 		t.Errorf("tmp/ has leftovers: %v", ents)
 	}
 }
@@ -56,19 +50,19 @@ func tmpEmpty(t *testing.T, e *Engine) {
 func TestHostPathsRefuseTheDataRoot(t *testing.T) {
 	e, out := hostPathEngine(t)
 	ctx := context.Background()
-	index := filepath.Join(e.Root, "index.json")
+	index := filepath.Join(e.cfg.Root, "index.json")
 	before, err := os.ReadFile(index)
 	if err != nil {
 		t.Fatal(err)
 	}
 	link := filepath.Join(out, "link")
-	os.Symlink(e.Root, link)
+	os.Symlink(e.cfg.Root, link)
 	for _, p := range []string{index, filepath.Join(link, "index.json"), filepath.Join(out, "..", "root", "index.json"),
-		filepath.Join(e.Root, "blobs", "new.tar"), filepath.Join(e.Root, "tmp", "x.tar")} {
+		filepath.Join(e.cfg.Root, "blobs", "new.tar"), filepath.Join(e.cfg.Root, "tmp", "x.tar")} {
 		wantKind(t, "save "+p, e.SaveImagesToPath(ctx, []string{"busy"}, p), errdefs.ErrForbidden)
 	}
-	for _, p := range []string{index, filepath.Join(link, "index.json"), filepath.Join(e.Root, "state.json")} {
-		os.WriteFile(filepath.Join(e.Root, "state.json"), []byte("{}"), 0o600)
+	for _, p := range []string{index, filepath.Join(link, "index.json"), filepath.Join(e.cfg.Root, "state.json")} {
+		os.WriteFile(filepath.Join(e.cfg.Root, "state.json"), []byte("{}"), 0o600)
 		_, err := e.LoadImagesFromPath(ctx, p)
 		wantKind(t, "load "+p, err, errdefs.ErrForbidden)
 		_, err = e.ImportImageFromPath(ctx, p, "x")
@@ -88,7 +82,7 @@ func TestHostPathsRefuseTheDataRoot(t *testing.T) {
 	if testutil.Missing(testutil.Root) == "" {
 		mnt := filepath.Join(out, "mnt")
 		os.Mkdir(mnt, 0o755)
-		if err := unix.Mount(e.Root, mnt, "", unix.MS_BIND, ""); err != nil {
+		if err := unix.Mount(e.cfg.Root, mnt, "", unix.MS_BIND, ""); err != nil {
 			t.Fatal(err)
 		}
 		defer unix.Unmount(mnt, unix.MNT_DETACH)
@@ -206,7 +200,7 @@ func TestImportSizeLimit(t *testing.T) {
 	e, out := hostPathEngine(t)
 	ctx := context.Background()
 	big := append(rootfsTar(t), make([]byte, 64<<10)...)
-	e.Cfg.MaxImportSize = 32 << 10
+	e.cfg.MaxImportSize = 32 << 10
 	_, err := e.ImportImage(ctx, bytes.NewReader(big), "big")
 	wantKind(t, "import over the limit", err, errdefs.ErrTooLarge)
 	var archive bytes.Buffer
@@ -221,63 +215,28 @@ func TestImportSizeLimit(t *testing.T) {
 	zw := gzip.NewWriter(&gz)
 	zw.Write(archive.Bytes())
 	zw.Close()
-	e.Images.MaxLoadSize = e.Cfg.MaxImportSize
+	e.store.MaxLoadSize = e.cfg.MaxImportSize
 	_, err = e.LoadImages(ctx, bytes.NewReader(gz.Bytes()))
 	wantKind(t, "load of a gzip over the limit once decompressed", err, errdefs.ErrTooLarge)
 	p := filepath.Join(out, "big.tar")
 	os.WriteFile(p, big, 0o644)
 	_, err = e.ImportImageFromPath(ctx, p, "big")
 	wantKind(t, "import of a file over the limit", err, errdefs.ErrTooLarge)
-	if _, err := e.Images.Resolve("big"); !errors.Is(err, errdefs.ErrNotFound) {
+	if _, err := e.store.Resolve("big"); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Errorf("an image over the limit was named: %v", err)
 	}
 	tmpEmpty(t, e)
 	// Exactly at the limit is fine.
-	e.Cfg.MaxImportSize = int64(len(big))
+	e.cfg.MaxImportSize = int64(len(big))
 	if _, err := e.ImportImage(ctx, bytes.NewReader(big), "big"); err != nil {
 		t.Fatal(err)
 	}
 }
 
-func TestBuildFileStaysInTheContext(t *testing.T) {
-	e := &Engine{Root: t.TempDir()}
-	dir := t.TempDir()
-	ctxDir := filepath.Join(dir, "ctx")
-	os.Mkdir(ctxDir, 0o755)
-	os.WriteFile(filepath.Join(ctxDir, "MiniBox"), []byte("BASE scratch\n"), 0o644)
-	secret := filepath.Join(dir, "secret")
-	os.WriteFile(secret, []byte("root:$6$saltsaltsaltsalt$hashhashhashhashhashhashhash:19000:0:99999:7:::\n"), 0o600)
-	os.Symlink(secret, filepath.Join(ctxDir, "Linked"))
-	for _, f := range []string{"/etc/shadow", "/etc/passwd", secret, "../secret", "Linked", filepath.Join(ctxDir, "..", "secret")} {
-		_, err := e.PrepareBuild(api.BuildRequest{ContextPath: ctxDir, File: f}, nil)
-		wantKind(t, "file "+f, err, errdefs.ErrForbidden)
-		if err != nil && strings.Contains(err.Error(), "hash") {
-			t.Errorf("file %s: the error quotes the file: %v", f, err)
-		}
-	}
-	// Inside the context, absolute or relative, is read.
-	for _, f := range []string{"MiniBox", filepath.Join(ctxDir, "MiniBox"), "./MiniBox"} {
-		if _, err := e.PrepareBuild(api.BuildRequest{ContextPath: ctxDir, File: f}, nil); err != nil {
-			t.Errorf("file %s: %v", f, err)
-		}
-	}
-	// A FIFO in the context is refused without being opened for reading.
-	unix.Mkfifo(filepath.Join(ctxDir, "Fifo"), 0o644)
-	_, err := e.PrepareBuild(api.BuildRequest{ContextPath: ctxDir, File: "Fifo"}, nil)
-	wantKind(t, "fifo", err, errdefs.ErrInvalid)
-	// A context in the data root is refused.
-	_, err = e.PrepareBuild(api.BuildRequest{ContextPath: e.Root, MiniBox: "BASE scratch\n"}, nil)
-	wantKind(t, "context in the data root", err, errdefs.ErrForbidden)
-	_, err = e.PrepareBuild(api.BuildRequest{ContextPath: "/tmp/\x00", MiniBox: "BASE scratch\n"}, nil)
-	if !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), "context_path") {
-		t.Errorf("NUL in the context: %v", err)
-	}
-}
-
 func TestRegistryAuthNeedsARegistry(t *testing.T) {
-	e := imagesEngine(t)
-	for _, req := range []api.AuthRequest{{}, {Registry: " "}, {Registry: "https://"}, {Username: "u", Password: "p"}} {
-		err := e.CheckRegistryAuth(context.Background(), req)
+	e := imagesService(t)
+	for _, req := range []struct{ Registry, Username, Password string }{{}, {Registry: " "}, {Registry: "https://"}, {Username: "u", Password: "p"}} {
+		err := e.CheckRegistryAuth(context.Background(), req.Registry, registry.Auth{Username: req.Username, Password: req.Password})
 		if !errors.Is(err, errdefs.ErrInvalid) || !strings.Contains(err.Error(), "registry") {
 			t.Errorf("%+v: %v, want a 400 naming registry", req, err)
 		}

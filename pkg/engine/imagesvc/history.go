@@ -1,12 +1,16 @@
-package engine
+package imagesvc
 
 import (
+	"encoding/json"
 	"time"
 
+	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/health"
+	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/oci"
 )
 
-// HistoryItem is one step of an image's history; History lists them newest first.
+// HistoryItem is one step of an image's history; ImageHistory lists them newest first.
 type HistoryItem struct {
 	ID        string // the image's ID on the newest step, "<missing>" below it (Docker's)
 	Created   time.Time
@@ -17,8 +21,8 @@ type HistoryItem struct {
 }
 
 // ImageHistory lists the steps that built an image.
-func (e *Engine) ImageHistory(ref string) ([]HistoryItem, error) {
-	img, err := e.Images.Resolve(ref)
+func (s *Service) ImageHistory(ref string) ([]HistoryItem, error) {
+	img, err := s.store.Resolve(ref)
 	if err != nil {
 		return nil, err
 	}
@@ -61,4 +65,32 @@ func (e *Engine) ImageHistory(ref string) ([]HistoryItem, error) {
 		}
 	}
 	return out, nil
+}
+
+// ImageHealthcheck reads Docker's Healthcheck extension from the image's config blob.
+func (s *Service) ImageHealthcheck(img *image.Image) *ctrconfig.Healthcheck {
+	b, err := s.store.Content().ReadAll(img.ID)
+	if err != nil {
+		return nil
+	}
+	return health.FromImageConfig(b)
+}
+
+// dockerExtras reads Docker's OnBuild and Shell extensions from the image's config blob
+// (the OCI config struct has neither).
+func (s *Service) dockerExtras(img *image.Image) (onBuild, shell []string) {
+	b, err := s.store.Content().ReadAll(img.ID)
+	if err != nil {
+		return nil, nil
+	}
+	var cfg struct {
+		Config struct {
+			OnBuild []string
+			Shell   []string
+		} `json:"config"`
+	}
+	if json.Unmarshal(b, &cfg) != nil {
+		return nil, nil
+	}
+	return cfg.Config.OnBuild, cfg.Config.Shell
 }

@@ -1,4 +1,4 @@
-package engine
+package imagesvc
 
 import (
 	"bytes"
@@ -48,7 +48,7 @@ func bigStore(b *testing.B) (root string, big digest.Digest) {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	bb, err := os.ReadFile("../../testdata/busybox.tar")
+	bb, err := os.ReadFile("../../../testdata/busybox.tar")
 	if err != nil {
 		b.Skipf("testdata/busybox.tar: %v (make testdata)", err)
 	}
@@ -91,7 +91,7 @@ func BenchmarkDaemonStart500MB(b *testing.B) {
 	testutil.RequirePrivileged(b, testutil.FUSE, testutil.Overlay)
 	root, big := bigStore(b)
 	bin := filepath.Join(b.TempDir(), "minibox")
-	if out, err := exec.Command("go", "build", "-o", bin, "../..").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-o", bin, "../../..").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
 	os.Symlink("minibox", filepath.Join(filepath.Dir(bin), "miniboxd"))
