@@ -22,6 +22,7 @@ import (
 	"github.com/minibox/minibox/pkg/cgroup"
 	"github.com/minibox/minibox/pkg/engine/ctrstore"
 	"github.com/minibox/minibox/pkg/engine/health"
+	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
 	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/network"
@@ -504,7 +505,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 			e.Log.Warn("remove orphan cgroup", "id", id[:12], "err", err)
 		}
 		anon := e.orphanAnonVolumes(dir)
-		if err := removeRunDir(dir); err != nil {
+		if err := rundir.Remove(dir); err != nil {
 			e.Log.Warn("remove orphan container", "id", id[:12], "err", err)
 			continue
 		}

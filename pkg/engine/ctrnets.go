@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/network"
 	"github.com/minibox/minibox/pkg/spec"
@@ -186,9 +187,9 @@ func (e *Engine) sharedNetFiles(r *Record, s *spec.Spec) (bool, error) {
 		if err != nil {
 			return true, err
 		}
-		if err := replaceIfChanged(f.dst, b); err != nil {
+		if err := rundir.ReplaceIfChanged(f.dst, b); err != nil {
 			return true, err
 		}
 	}
-	return true, replaceIfChanged(s.HostnamePath, []byte(s.Hostname+"\n"))
+	return true, rundir.ReplaceIfChanged(s.HostnamePath, []byte(s.Hostname+"\n"))
 }

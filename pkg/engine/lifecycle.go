@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -12,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
@@ -20,6 +18,7 @@ import (
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine/ctrstore"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -480,22 +479,13 @@ func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *net
 	// Each is a create and a rename in the container directory: together, not one by one.
 	errs := make(chan error, len(files))
 	for p, b := range files {
-		go func() { errs <- replaceIfChanged(p, b) }()
+		go func() { errs <- rundir.ReplaceIfChanged(p, b) }()
 	}
 	var err error
 	for range files {
 		err = cmp.Or(err, <-errs)
 	}
 	return err
-}
-
-// replaceIfChanged rewrites path unless it already holds b (a restart with the same
-// address and names).
-func replaceIfChanged(path string, b []byte) error {
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
-		return nil
-	}
-	return atomicfile.Replace(path, b, 0o644)
 }
 
 // monitor waits for the workload's end and records it.
@@ -575,7 +565,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 		// A --rm container's directory goes once its processes are gone; what they never
 		// use (its plain files) goes while init is still tearing its namespaces down.
 		early = make(chan error, 1)
-		go func() { early <- removeFiles(dir) }()
+		go func() { early <- rundir.RemoveFiles(dir) }()
 	}
 	gone := false
 	select {
@@ -597,7 +587,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	dirGone := false
 	if early != nil {
 		if <-early == nil {
-			dirGone = removeAll(dir) == nil
+			dirGone = rundir.RemoveAll(dir) == nil
 		}
 	} else {
 		shimclient.Cleanup(dir)
@@ -911,7 +901,7 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 	e.waitCleaned(c)
 	dir := e.ctrDir(r.ID)
 	if _, err := os.Lstat(dir); err == nil || !filesGone { // (a start since then made it again)
-		if err := removeRunDir(dir); err != nil {
+		if err := rundir.Remove(dir); err != nil {
 			return err
 		}
 		e.cg.Remove(cgroupPath(r.ID))
@@ -931,72 +921,6 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 		e.vols.Discard(r.AnonVolumes)
 	}
 	e.Log.Info("container removed", "id", r.ID[:12])
-	return nil
-}
-
-// removeRunDir removes a container directory, never through a live mount.
-func removeRunDir(dir string) error {
-	if err := detachMountsUnder(dir); err != nil {
-		return err
-	}
-	if err := removeAll(dir); err != nil {
-		return fmt.Errorf("remove %s: %w", dir, err)
-	}
-	return nil
-}
-
-// removeFiles removes what is no mount point at the top of a container directory (config,
-// /etc files, logs, exit record), after checking that nothing is mounted under it.
-func removeFiles(dir string) error {
-	if err := detachMountsUnder(dir); err != nil {
-		return err
-	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	var wg sync.WaitGroup
-	for _, ent := range ents {
-		if !ent.IsDir() {
-			wg.Go(func() { os.Remove(filepath.Join(dir, ent.Name())) })
-		}
-	}
-	wg.Wait()
-	return nil
-}
-
-// removeAll is os.RemoveAll with the top-level entries removed in parallel: where the
-// filesystem is mounted with discard, each freed block (every directory, every file with
-// data) waits for the disk, and a container directory frees a dozen.
-func removeAll(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return os.RemoveAll(dir)
-	}
-	var wg sync.WaitGroup
-	for _, ent := range ents {
-		wg.Go(func() { os.RemoveAll(filepath.Join(dir, ent.Name())) })
-	}
-	wg.Wait()
-	return os.RemoveAll(dir) // what is left, and dir itself
-}
-
-// detachMountsUnder unmounts anything still mounted under dir (never deleting through a
-// live mount).
-func detachMountsUnder(dir string) error {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	lines := strings.Split(string(b), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		f := strings.Fields(lines[i])
-		if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
-			if err := syscall.Unmount(f[4], syscall.MNT_DETACH); err != nil {
-				return fmt.Errorf("unmount %s: %w", f[4], err)
-			}
-		}
-	}
 	return nil
 }
 
