@@ -70,6 +70,7 @@ func TestScripts(t *testing.T) {
 			"build-procs":        buildProcsCmd,
 			"http-serve":         httpServe,
 			"procs-gone":         procsGoneCmd,
+			"warm-procs":         warmProcsCmd,
 			"api":                apiCall,
 			"raw-upload":         rawUpload,
 			"abandon-import":     abandonImport,

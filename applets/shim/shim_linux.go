@@ -45,10 +45,10 @@ import (
 // daemon joins the cgroup, wires the network and attaches meanwhile), then init's readiness
 // (mounts done, workload held) or why it failed.
 func Main(ctx context.Context, args []string) error {
-	warm := len(args) == 2 && args[0] == "--warm"
+	warm := len(args) == 3 && args[0] == "--warm"
 	tied := len(args) == 2 && args[0] == "--tied"
 	if len(args) != 1 && !warm && !tied {
-		return errors.New("usage: minibox-shim <container dir> | --tied <container dir> | --warm <containers dir>")
+		return errors.New("usage: minibox-shim <container dir> | --tied <container dir> | --warm <containers dir> <record dir>")
 	}
 	// init is forked from this thread, which lives as long as the process: its parent-death
 	// signal (sent when the forking thread ends) then means "the shim died".
@@ -64,8 +64,9 @@ func Main(ctx context.Context, args []string) error {
 		trim: rsstrim.NewTrimmer(trimQuiet)}
 	go sh.trim.Run()
 	if warm {
-		if err := sh.warmUp(ctl); err != nil {
+		if err := sh.warmUp(ctl, args[2]); err != nil {
 			ctl.SendResponse(&shimapi.Response{Error: err.Error()})
+			sh.discard()
 			return err
 		}
 		// A warm pair may wait for minutes: it gives back what start-up touched, as a
@@ -190,14 +191,24 @@ type attachment struct {
 }
 
 // warmUp clones an init that waits for its spec, with a stdin pipe whatever the container
-// turns out to want (init swaps in /dev/null when it wants none).
-func (sh *shim) warmUp(ctl *shimapi.Channel) error {
+// turns out to want (init swaps in /dev/null when it wants none). The shim and init are
+// recorded in record (shimfiles.PIDFile), the shim before init exists, for a later daemon
+// to end them by should theirs die without doing so; the daemon removes the record when it
+// gives us a container.
+func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
 	// Not the daemon's directory: that would keep it busy for as long as we wait.
 	if err := os.Chdir("/"); err != nil {
 		return err
 	}
+	// A record gone already is a daemon gone (the next one cleared it): nothing to warm.
+	if err := shimfiles.RecordProc(record, "shim", os.Getpid(), true); err != nil {
+		return fmt.Errorf("record the warm shim: %w", err)
+	}
 	if err := sh.spawnInit(&syscall.SysProcAttr{Cloneflags: ns.Warm}, true, true); err != nil {
 		return err
+	}
+	if err := shimfiles.RecordProc(record, "init", sh.cmd.Process.Pid, false); err != nil {
+		return fmt.Errorf("record the warm init: %w", err)
 	}
 	sh.warmed = ns.Warm
 	if err := ctl.SendResponse(&shimapi.Response{PID: sh.cmd.Process.Pid}); err != nil {

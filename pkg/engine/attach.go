@@ -27,9 +27,9 @@ func (e *Engine) running(ref string, allowPaused bool) (*ctr, *shimclient.Contai
 	if err != nil {
 		return nil, nil, err
 	}
-	e.cmu.RLock()
+	e.store.RLock()
 	shim, r := c.shim, *c.rec
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	op := OpExec
 	if allowPaused {
 		op = OpAttach
@@ -343,9 +343,9 @@ func (e *Engine) Logs(ref string, opts LogsOptions, done <-chan struct{}, emit f
 	}
 	dir := e.ctrDir(r.ID)
 	follow := opts.Follow
-	e.cmu.RLock()
+	e.store.RLock()
 	live := c.shim != nil
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if !live {
 		follow = false // nothing more will come
 	}

@@ -1,11 +1,7 @@
 package engine
 
 import (
-	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -22,67 +18,21 @@ import (
 	"time"
 
 	"github.com/opencontainers/go-digest"
-	ocispec "github.com/opencontainers/image-spec/specs-go/v1"
 
-	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/cgroup"
-	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/ctrstore"
 	"github.com/minibox/minibox/pkg/engine/health"
+	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
-	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/hostprobe"
-	"github.com/minibox/minibox/pkg/lazyre"
 	"github.com/minibox/minibox/pkg/network"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
 
-// Record is one container as state.json keeps it.
-type Record struct {
-	ID          string               `json:"id"`
-	Name        string               `json:"name"`
-	Image       string               `json:"image"`      // as the user named it
-	ImageName   string               `json:"image_name"` // normalised reference, if any
-	ImageID     string               `json:"image_id"`   // config digest
-	ImageDigest string               `json:"image_digest"`
-	Layers      []ocispec.Descriptor `json:"layers"` // bottom first
-	// Schema is the version of Conf (ctrconfig.SchemaVersion). A record of schema 0 was
-	// written before Conf existed: it holds the API's create request in Legacy instead,
-	// and is migrated once at load.
-	Schema  int              `json:"schema,omitempty"`
-	Conf    ctrconfig.Config `json:"config"`
-	Legacy  json.RawMessage  `json:"request,omitempty"`
-	Args    []string         `json:"args"` // entrypoint + command, resolved at create
-	Created time.Time        `json:"created_at"`
+// Record is one container as state.json keeps it (pkg/engine/ctrstore).
+type Record = ctrstore.Record
 
-	Status       string         `json:"status"`
-	PID          int            `json:"pid,omitempty"`
-	StartedAt    time.Time      `json:"started_at,omitzero"`
-	FinishedAt   time.Time      `json:"finished_at,omitzero"`
-	ExitCode     int            `json:"exit_code"`
-	OOMKilled    bool           `json:"oom_killed,omitempty"`
-	Error        string         `json:"error,omitempty"`
-	IP           string         `json:"ip,omitempty"`
-	Ports        []network.Port `json:"ports,omitempty"`
-	RestartCount int            `json:"restart_count,omitempty"`
-	UserStopped  bool           `json:"user_stopped,omitempty"`
-	AnonVolumes  []string       `json:"anon_volumes,omitempty"`
-	// Endpoints are the container's user-defined networks, in the order of their
-	// interfaces.
-	Endpoints []EndpointRecord `json:"endpoints,omitempty"`
-	// Bridge is the default bridge joined after the create by a container of a
-	// user-defined network (docker network connect bridge): one more interface, never
-	// the primary one. Replaced whole, never changed in place (snapshots share it).
-	Bridge *EndpointRecord `json:"bridge,omitempty"`
-	Lazy   bool            `json:"lazy,omitempty"`
-	// Config is the image's config at create: the container keeps working if the image
-	// is removed.
-	Config ocispec.ImageConfig `json:"image_config"`
-	Mounts []MountRecord       `json:"mounts,omitempty"`
-	// ImageHealth is the image's HEALTHCHECK (Docker's config extension).
-	ImageHealth *ctrconfig.Healthcheck `json:"image_health,omitempty"`
-}
-
-// ctr is a container in memory: its record (guarded by e.cmu) and live handles.
+// ctr is a container in memory: its record and live handles, guarded by the store's lock.
 type ctr struct {
 	op   sync.Mutex // serialises start, stop, remove of this container
 	rec  *Record
@@ -99,280 +49,46 @@ type ctr struct {
 	// runs is made by a wait for the next exit of a container that is not running, and
 	// closed when its next run begins.
 	runs chan struct{}
-	// ephemeral: a foreground `run --rm`, which lives as long as its client's request.
-	// The background saver leaves it out (it comes and goes between two saves); a
-	// daemon's last save keeps it, and one that died removes what it left (removeOrphans).
-	ephemeral bool
 }
 
 type containersArea struct {
-	cmu    sync.RWMutex
-	ctrs   map[string]*ctr // by full ID
-	names  map[string]string
-	gen    uint64 // bumped on every change; keys the edges' list caches
-	saveMu sync.Mutex
-	saved  []byte // the records as last written (saveMu)
-	// The last write, when it was a full one (ephemeral records included): the generation
-	// it held and its error (saveMu).
-	savedFull bool
-	savedGen  uint64
-	saveErr   error
-	saveKick  chan struct{}
-	saveDone  chan struct{}
-	// saveClosing ends the saver's wait at shutdown.
-	saveClosing chan struct{}
-	kickMu      sync.Mutex
-	cg          cgroup.Manager
-	net         *network.Manager
-	netMu       sync.Mutex // the network manager is made lazily
-	execs       sync.Map   // exec ID -> *execEntry
-	recent      sync.Map   // removed ID -> *WaitResult, for a wait that comes late
-	stopping    bool
-	// refused are the records that failed their migration at load, by ID: saved back
-	// unchanged, and their directories are not orphans.
-	refused map[string]*Record
-	warm    *warmpool.Pool[*shimclient.Warm]
+	// store is the records' table and state.json; its lock guards each ctr's fields too.
+	store    *ctrstore.Store[*ctr]
+	cg       cgroup.Manager
+	net      *network.Manager
+	netMu    sync.Mutex // the network manager is made lazily
+	execs    sync.Map   // exec ID -> *execEntry
+	recent   sync.Map   // removed ID -> *WaitResult, for a wait that comes late
+	stopping bool
+	warm     *warmpool.Pool[*shimclient.Warm]
 }
 
-// stateDoc is state.json.
-type stateDoc struct {
-	Containers map[string]*Record `json:"containers"`
-}
-
+// loadContainers opens the records' store: state.json, its old records migrated.
 func (e *Engine) loadContainers() error {
-	var doc stateDoc
-	migrate, err := e.State.Load(&doc)
-	if err != nil {
-		return err
-	}
-	e.ctrs = map[string]*ctr{}
-	e.names = map[string]string{}
-	e.refused = map[string]*Record{}
-	old := 0
-	for id, r := range doc.Containers {
-		if r == nil || r.ID != id {
-			continue
-		}
-		if r.Schema < ctrconfig.SchemaVersion {
-			old++
-			if err := e.migrateRecord(r); err != nil {
-				// Left out of the containers, but nothing of it is lost: every save writes
-				// it back as it was, its directory stays (removeOrphans skips it), and the
-				// next start tries again.
-				e.Log.Error("container record refused: its configuration does not pass the validator; its record and files are kept",
-					"id", id, "name", r.Name, "err", err)
-				e.refused[id] = r
-				continue
-			}
-		}
-		e.ctrs[id] = &ctr{rec: r}
-		e.names[r.Name] = id
-	}
-	e.saveKick, e.saveDone, e.saveClosing = make(chan struct{}, 1), make(chan struct{}), make(chan struct{})
-	go e.saver(e.saveKick) // the field is nil once closed: the saver ranges over its own copy
-	if old > 0 {
-		// The file as the older daemon wrote it, for a downgrade or a refused record.
-		if err := keepOldState(filepath.Join(e.Root, "state.json")); err != nil {
-			return err
-		}
-		e.Log.Info("container records migrated to the current configuration schema", "records", old-len(e.refused),
-			"refused", len(e.refused), "schema", ctrconfig.SchemaVersion)
-		return e.saveState()
-	}
-	if migrate {
-		e.Log.Info("state.json was plaintext: rewriting it encrypted")
-		return e.saveState()
-	}
-	return nil
-}
-
-// migrateRecord gives a record of schema 0 its Config: the create request it holds, run
-// through the validator once.
-func (e *Engine) migrateRecord(r *Record) error {
-	if len(r.Legacy) == 0 {
-		return errors.New("the record holds no configuration")
-	}
-	if e.Cfg.MigrateConfig == nil {
-		return errors.New("this daemon cannot read records of schema 0")
-	}
-	cfg, err := e.Cfg.MigrateConfig(r.Legacy)
-	if err != nil {
-		return err
-	}
-	r.Conf, r.Schema, r.Legacy = cfg, ctrconfig.SchemaVersion, nil
-	return nil
-}
-
-// keepOldState copies state.json to state.json.schema0 (as it is, sealed or not), once:
-// a later start keeps the first copy.
-func keepOldState(path string) error {
-	dst := path + ".schema0"
-	if _, err := os.Lstat(dst); err == nil {
-		return nil
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return err
-	}
-	return atomicfile.WriteFile(dst, b, 0o600)
-}
-
-// saver writes state.json in the background, one write for a burst of changes. Only a
-// container's creation waits for its write: every later change can be rebuilt at start
-// from the container's own files (a live shim, exit.json, a missing directory).
-//
-// It waits saveDelay after a change for the ones that follow (a `run --rm` is created,
-// started and removed in tens of milliseconds), and writes nothing when the records are
-// what it last wrote: every write is an fsync, which the host's disk makes everyone wait
-// for.
-func (e *Engine) saver(kicks <-chan struct{}) {
-	defer close(e.saveDone)
-	for range kicks {
-		t := time.NewTimer(saveDelay)
-		select {
-		case <-t.C:
-		case <-e.saveClosing:
-			t.Stop()
-		}
-		if err := e.saveIfChanged(); err != nil {
-			e.Log.Error("save state", "err", err)
-		}
-	}
-}
-
-// saveDelay is how long the saver gathers changes before it writes.
-const saveDelay = 100 * time.Millisecond
-
-func (e *Engine) saveSoon() {
-	e.kickMu.Lock()
-	defer e.kickMu.Unlock()
-	if e.saveKick == nil {
-		return // closed: Close writes the final state itself
-	}
-	select {
-	case e.saveKick <- struct{}{}:
-	default: // a write is already due and will include this change
-	}
-}
-
-// saveState writes every record; the snapshot is taken under saveMu so the last write
-// always holds the newest state. Callers that change records at once (a compose project's
-// creates) share writes: one that waited for saveMu while another wrote a snapshot
-// holding its change returns that write's result instead of writing (and fsyncing) again.
-func (e *Engine) saveState() error {
-	e.cmu.RLock()
-	want := e.gen
-	e.cmu.RUnlock()
-	e.saveMu.Lock()
-	defer e.saveMu.Unlock()
-	if e.savedFull && e.savedGen >= want {
-		return e.saveErr
-	}
-	return e.saveLocked(false)
-}
-
-// saveIfChanged is the background saver's: the records but ephemeral ones, not written
-// when they are what it last wrote.
-func (e *Engine) saveIfChanged() error { return e.save(true) }
-
-func (e *Engine) save(background bool) error {
-	e.saveMu.Lock()
-	defer e.saveMu.Unlock()
-	return e.saveLocked(background)
-}
-
-func (e *Engine) saveLocked(background bool) (err error) {
-	e.cmu.RLock()
-	gen := e.gen
-	doc := stateDoc{Containers: make(map[string]*Record, len(e.ctrs)+len(e.refused))}
-	for id, r := range e.refused {
-		doc.Containers[id] = r
-	}
-	for id, c := range e.ctrs {
-		if background && c.ephemeral {
-			continue
-		}
-		doc.Containers[id] = c.rec
-	}
-	b, err := json.Marshal(doc)
-	e.cmu.RUnlock()
-	if err != nil {
-		return err
-	}
-	if background && bytes.Equal(b, e.saved) {
-		return nil
-	}
-	err = e.State.SaveRaw(b)
-	if background {
-		e.savedFull = e.savedFull && err != nil // a background write leaves ephemeral records out
-	} else {
-		e.savedFull, e.savedGen, e.saveErr = true, gen, err
-	}
-	if err != nil {
-		return err
-	}
-	e.saved = b
-	return nil
+	s, err := ctrstore.Open(ctrstore.Config[*ctr]{State: e.State, Path: filepath.Join(e.Root, "state.json"),
+		Migrate: e.Cfg.MigrateConfig, Log: e.Log, Wrap: func(r *Record) *ctr { return &ctr{rec: r} }})
+	e.store = s
+	return err
 }
 
 // update changes a record under the lock, bumps the generation and has it persisted soon.
 func (e *Engine) update(c *ctr, fn func(r *Record)) error {
-	e.cmu.Lock()
-	fn(c.rec)
-	e.gen++
-	e.cmu.Unlock()
-	e.saveSoon()
+	e.store.Update(c.rec, fn)
 	return nil
-}
-
-func (e *Engine) touch() {
-	e.cmu.Lock()
-	e.gen++
-	e.cmu.Unlock()
 }
 
 // snapshot copies a record for reading outside the lock.
 func (e *Engine) snapshot(c *ctr) Record {
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
+	e.store.RLock()
+	defer e.store.RUnlock()
 	return *c.rec
 }
 
-var idRe = lazyre.New(`^[0-9a-f]{1,64}$`)
-
 // lookup finds a container by exact name, full ID or unique ID prefix.
-func (e *Engine) lookup(ref string) (*ctr, error) {
-	ref = strings.TrimPrefix(ref, "/")
-	if ref == "" {
-		return nil, errdefs.Invalid("a container ID or name is required")
-	}
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
-	if id, ok := e.names[ref]; ok {
-		return e.ctrs[id], nil
-	}
-	if c, ok := e.ctrs[ref]; ok {
-		return c, nil
-	}
-	if idRe.MatchString(ref) {
-		var found *ctr
-		for id, c := range e.ctrs {
-			if strings.HasPrefix(id, ref) {
-				if found != nil {
-					return nil, errdefs.Conflict(fmt.Sprintf("container ID prefix %q is ambiguous; give more characters", ref))
-				}
-				found = c
-			}
-		}
-		if found != nil {
-			return found, nil
-		}
-	}
-	return nil, errdefs.NotFound(fmt.Sprintf("no such container: %s", ref))
-}
+func (e *Engine) lookup(ref string) (*ctr, error) { return e.store.Lookup(ref) }
 
 // wakeRuns wakes the waits for a next exit: a run began, or a pending restart was
-// called off (e.cmu held).
+// called off (the store's lock held).
 func (c *ctr) wakeRuns() {
 	if c.runs != nil {
 		close(c.runs)
@@ -382,8 +98,8 @@ func (c *ctr) wakeRuns() {
 
 // goneCh is closed when the container is removed.
 func (e *Engine) goneCh(c *ctr) <-chan struct{} {
-	e.cmu.Lock()
-	defer e.cmu.Unlock()
+	e.store.Lock()
+	defer e.store.Unlock()
 	if c.gone == nil {
 		c.gone = make(chan struct{})
 		if c.removed != nil {
@@ -393,20 +109,16 @@ func (e *Engine) goneCh(c *ctr) <-chan struct{} {
 	return c.gone
 }
 
-func newID() string {
-	b := make([]byte, 32)
-	rand.Read(b)
-	return hex.EncodeToString(b)
-}
+func newID() string { return ctrstore.NewID() }
 
 func (e *Engine) ctrDir(id string) string { return filepath.Join(e.Root, "containers", id) }
 
 // ContainerLayerDigests is every layer a container (running or stopped) uses: prune keeps them.
 func (e *Engine) ContainerLayerDigests() (map[digest.Digest]bool, error) {
 	used := map[digest.Digest]bool{}
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
-	for _, c := range e.ctrs {
+	e.store.RLock()
+	defer e.store.RUnlock()
+	for _, c := range e.store.AllLocked() {
 		for _, l := range c.rec.Layers {
 			used[l.Digest] = true
 		}
@@ -419,10 +131,10 @@ func (e *Engine) ContainerLayerDigests() (map[digest.Digest]bool, error) {
 
 // imageUsers names the containers created from the image with config digest id.
 func (e *Engine) imageUsers(id digest.Digest) []string {
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
+	e.store.RLock()
+	defer e.store.RUnlock()
 	var names []string
-	for _, c := range e.ctrs {
+	for _, c := range e.store.AllLocked() {
 		if c.rec.ImageID == id.String() {
 			names = append(names, c.rec.Name)
 		}
@@ -432,8 +144,8 @@ func (e *Engine) imageUsers(id digest.Digest) []string {
 }
 
 func (e *Engine) countContainers(info *Info) {
-	e.cmu.RLock()
-	for _, c := range e.ctrs {
+	e.store.RLock()
+	for _, c := range e.store.AllLocked() {
 		info.Containers++
 		switch c.rec.Status {
 		case StatusRunning, StatusRestarting:
@@ -444,7 +156,7 @@ func (e *Engine) countContainers(info *Info) {
 			info.ContainersStopped++
 		}
 	}
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if e.Images != nil {
 		if imgs, err := e.Images.List(); err == nil {
 			info.Images = len(imgs)
@@ -574,14 +286,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 	r := e.snapshot(c)
 	if _, err := os.Stat(e.ctrDir(r.ID)); errors.Is(err, fs.ErrNotExist) {
 		// Removed, but the daemon stopped before the record's removal was written.
-		e.cmu.Lock()
-		delete(e.ctrs, r.ID)
-		if e.names[r.Name] == r.ID {
-			delete(e.names, r.Name)
-		}
-		e.gen++
-		e.cmu.Unlock()
-		e.saveSoon()
+		e.store.Delete(r.ID, nil)
 		return
 	}
 	switch r.Status {
@@ -687,10 +392,8 @@ func (e *Engine) adoptLive(m *network.Manager, netID string, eps []network.Endpo
 			continue
 		}
 		out = append(out, ep)
-		e.cmu.RLock()
-		c := e.ctrs[ep.ID]
-		e.cmu.RUnlock()
-		if c == nil {
+		c, ok := e.store.Get(ep.ID)
+		if !ok {
 			continue
 		}
 		ip := ep.Addr.String()
@@ -712,35 +415,21 @@ func (e *Engine) adoptLive(m *network.Manager, netID string, eps []network.Endpo
 	return out
 }
 
-func (e *Engine) allContainers() []*ctr {
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
-	out := make([]*ctr, 0, len(e.ctrs))
-	for _, c := range e.ctrs {
-		out = append(out, c)
-	}
-	return out
-}
+func (e *Engine) allContainers() []*ctr { return e.store.List() }
 
 // closeContainers stops health probes and restart timers; containers keep running.
 func (e *Engine) closeContainers() {
-	e.cmu.Lock()
+	e.store.Lock()
 	e.stopping = true
-	for _, c := range e.ctrs {
+	for _, c := range e.store.AllLocked() {
 		if c.restart != nil {
 			c.restart.Stop()
 		}
 		c.health.Stop()
 	}
-	e.cmu.Unlock()
+	e.store.Unlock()
 	e.warm.Close()
-	close(e.saveClosing)
-	e.kickMu.Lock()
-	close(e.saveKick)
-	e.saveKick = nil
-	e.kickMu.Unlock()
-	<-e.saveDone
-	if err := e.saveState(); err != nil {
+	if err := e.store.Close(); err != nil {
 		e.Log.Error("save state", "err", err)
 	}
 	e.nets.Close()
@@ -755,9 +444,9 @@ func (e *Engine) closeContainers() {
 // bridgeInUse reports whether a container of this root is (or is being) on the default
 // bridge: running, paused or restarting.
 func (e *Engine) bridgeInUse() bool {
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
-	for _, c := range e.ctrs {
+	e.store.RLock()
+	defer e.store.RUnlock()
+	for _, c := range e.store.AllLocked() {
 		if c.rec.Conf.Network != "bridge" {
 			continue
 		}
@@ -805,11 +494,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 	}
 	for _, ent := range ents {
 		id := ent.Name()
-		e.cmu.RLock()
-		_, known := e.ctrs[id]
-		known = known || e.refused[id] != nil
-		e.cmu.RUnlock()
-		if known || !ent.IsDir() || len(id) != 64 {
+		if e.store.Known(id) || !ent.IsDir() || len(id) != 64 {
 			continue
 		}
 		dir := e.ctrDir(id)
@@ -820,7 +505,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 			e.Log.Warn("remove orphan cgroup", "id", id[:12], "err", err)
 		}
 		anon := e.orphanAnonVolumes(dir)
-		if err := removeRunDir(dir); err != nil {
+		if err := rundir.Remove(dir); err != nil {
 			e.Log.Warn("remove orphan container", "id", id[:12], "err", err)
 			continue
 		}

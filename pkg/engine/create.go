@@ -101,20 +101,11 @@ func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, dura
 		os.Chmod(d.path, d.mode)
 	}
 	// Claim the name and record the container in one step: names are unique.
-	e.cmu.Lock()
-	if other, taken := e.names[req.Name]; taken {
-		e.cmu.Unlock()
+	if other, err := e.store.Add(rec, &ctr{rec: rec}, durable); other != "" {
 		os.RemoveAll(dir)
 		e.vols.Discard(anon)
 		return "", nil, errdefs.Conflict(fmt.Sprintf("container name %q is already in use by container %s; remove or rename it, or choose another name", req.Name, short12(other)))
-	}
-	e.ctrs[id] = &ctr{rec: rec, ephemeral: !durable}
-	e.names[req.Name] = id
-	e.gen++
-	e.cmu.Unlock()
-	if !durable {
-		e.saveSoon()
-	} else if err := e.saveState(); err != nil {
+	} else if err != nil {
 		return "", nil, err
 	}
 	// config.json now, so prune sees the layers even before the first start (a foreground
@@ -244,10 +235,7 @@ func (e *Engine) generateName(id string) string {
 		if i > 0 {
 			name += "_" + strconv.Itoa(i)
 		}
-		e.cmu.RLock()
-		_, taken := e.names[name]
-		e.cmu.RUnlock()
-		if !taken {
+		if _, taken := e.store.NameOwner(name); !taken {
 			return name
 		}
 	}

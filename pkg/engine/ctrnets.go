@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/network"
 	"github.com/minibox/minibox/pkg/spec"
@@ -49,9 +50,9 @@ func netView(c *ctr) netsvc.Container {
 
 func (n netCtrs) Visit(running bool, fn func(c *netsvc.Container)) {
 	e := n.e
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
-	for _, c := range e.ctrs {
+	e.store.RLock()
+	defer e.store.RUnlock()
+	for _, c := range e.store.AllLocked() {
 		if running && c.shim == nil {
 			continue
 		}
@@ -71,9 +72,9 @@ func (n netCtrs) Edit(ref string, fn func(c *netsvc.Container) (bool, error)) er
 	if c.removed != nil {
 		return errdefs.NotFound("container " + ref + " was removed")
 	}
-	e.cmu.RLock()
+	e.store.RLock()
 	v := netView(c)
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	v.Endpoints = slices.Clone(v.Endpoints)
 	changed, err := fn(&v)
 	if err != nil || !changed {
@@ -81,7 +82,7 @@ func (n netCtrs) Edit(ref string, fn func(c *netsvc.Container) (bool, error)) er
 	}
 	// Bridge is replaced whole, never changed in place (snapshots share it).
 	e.update(c, func(rec *Record) { rec.Endpoints, rec.Bridge = v.Endpoints, v.Bridge })
-	return e.saveState()
+	return e.store.Save()
 }
 
 // NetworkService is the network service the engine opened: the daemon hands it to the
@@ -140,9 +141,9 @@ func (e *Engine) joinContainerNet(r *Record, s *spec.Spec) error {
 	if t.ID == r.ID {
 		return errdefs.Invalid("network container:" + target + ": a container cannot join its own network")
 	}
-	e.cmu.RLock()
+	e.store.RLock()
 	shim := c.shim
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if shim == nil {
 		return errdefs.Conflict(fmt.Sprintf("network container:%s: container %s is not running", target, t.Name))
 	}
@@ -167,9 +168,9 @@ func (e *Engine) sharedNetFiles(r *Record, s *spec.Spec) (bool, error) {
 		if err != nil {
 			return true, err
 		}
-		if err := replaceIfChanged(f.dst, b); err != nil {
+		if err := rundir.ReplaceIfChanged(f.dst, b); err != nil {
 			return true, err
 		}
 	}
-	return true, replaceIfChanged(s.HostnamePath, []byte(s.Hostname+"\n"))
+	return true, rundir.ReplaceIfChanged(s.HostnamePath, []byte(s.Hostname+"\n"))
 }

@@ -17,6 +17,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/image"
@@ -148,7 +149,7 @@ func (e *Engine) clearTmp() error {
 	e.endBuildLeftovers(dir, names)
 	for _, name := range names {
 		// A mount left there is unmounted, not emptied.
-		if err := detachMountsUnder(filepath.Join(dir, name)); err != nil {
+		if err := rundir.DetachMountsUnder(filepath.Join(dir, name)); err != nil {
 			e.Log.Warn("clear tmp", "entry", name, "err", err)
 			continue
 		}

@@ -94,9 +94,9 @@ func (e *Engine) CommitContainer(ctx context.Context, ref string, o CommitOption
 	}
 	r := e.snapshot(c)
 	if o.Pause {
-		e.cmu.RLock()
+		e.store.RLock()
 		running := c.shim != nil
-		e.cmu.RUnlock()
+		e.store.RUnlock()
 		if running && r.Status != StatusPaused {
 			if err := e.cg.Freeze(cgroupPath(r.ID)); err == nil {
 				defer e.cg.Thaw(cgroupPath(r.ID))

@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -12,13 +11,14 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"time"
 
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/ctrstore"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -313,12 +313,12 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	}
 	lap("cgroup+network+attach")
 	started := time.Now().UTC()
-	e.cmu.Lock()
+	e.store.Lock()
 	c.shim = shim
 	c.exited, c.cleaned = make(chan struct{}), make(chan struct{})
 	settled = c.cleaned
 	c.wakeRuns()
-	e.cmu.Unlock()
+	e.store.Unlock()
 	if r.Conf.AutoRemove {
 		settled = e.goneCh(c)
 	}
@@ -410,10 +410,10 @@ func (e *Engine) containerLayerDirs(ctx context.Context, r *Record) ([]string, e
 
 // usedAddrs is the addresses of every running container but id.
 func (e *Engine) usedAddrs(id string) []netip.Addr {
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
+	e.store.RLock()
+	defer e.store.RUnlock()
 	var out []netip.Addr
-	for oid, c := range e.ctrs {
+	for oid, c := range e.store.AllLocked() {
 		if oid == id || c.shim == nil {
 			continue
 		}
@@ -479,22 +479,13 @@ func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *net
 	// Each is a create and a rename in the container directory: together, not one by one.
 	errs := make(chan error, len(files))
 	for p, b := range files {
-		go func() { errs <- replaceIfChanged(p, b) }()
+		go func() { errs <- rundir.ReplaceIfChanged(p, b) }()
 	}
 	var err error
 	for range files {
 		err = cmp.Or(err, <-errs)
 	}
 	return err
-}
-
-// replaceIfChanged rewrites path unless it already holds b (a restart with the same
-// address and names).
-func replaceIfChanged(path string, b []byte) error {
-	if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
-		return nil
-	}
-	return atomicfile.Replace(path, b, 0o644)
 }
 
 // monitor waits for the workload's end and records it.
@@ -523,7 +514,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	c.health.Stop()
 	ranFor := ex.FinishedAt.Sub(r.StartedAt)
 	exited := func(rec *Record) {
-		if err := rec.moveTo(StatusExited); err != nil {
+		if err := moveTo(rec, StatusExited); err != nil {
 			e.Log.Error("refused status change", "id", r.ID[:12], "err", err)
 		}
 		rec.PID = 0
@@ -535,20 +526,17 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	if r.Conf.AutoRemove {
 		// Not saved: the removal a moment later is (a daemon that dies in between finds
 		// the shim gone and removes the container at start).
-		e.cmu.Lock()
-		exited(c.rec)
-		e.gen++
-		e.cmu.Unlock()
+		e.store.Change(func() { exited(c.rec) })
 	} else {
 		e.update(c, exited)
 	}
 	// Waiters learn the exit first; the cleanup follows, and what needs it done (rm, the
 	// next start) waits for cleaned.
-	e.cmu.Lock()
+	e.store.Lock()
 	c.shim = nil
 	close(c.exited)
 	cleaned := c.cleaned
-	e.cmu.Unlock()
+	e.store.Unlock()
 	e.Log.Info("container exited", "id", r.ID[:12], "exit_code", ex.ExitCode, "oom_killed", ex.OOMKilled)
 	if ex.OOMKilled {
 		e.containerEvent(&r, "oom", nil)
@@ -577,7 +565,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 		// A --rm container's directory goes once its processes are gone; what they never
 		// use (its plain files) goes while init is still tearing its namespaces down.
 		early = make(chan error, 1)
-		go func() { early <- removeFiles(dir) }()
+		go func() { early <- rundir.RemoveFiles(dir) }()
 	}
 	gone := false
 	select {
@@ -599,7 +587,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	dirGone := false
 	if early != nil {
 		if <-early == nil {
-			dirGone = removeAll(dir) == nil
+			dirGone = rundir.RemoveAll(dir) == nil
 		}
 	} else {
 		shimclient.Cleanup(dir)
@@ -621,9 +609,9 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 
 // waitCleaned waits for the cleanup of the container's last run.
 func (e *Engine) waitCleaned(c *ctr) {
-	e.cmu.RLock()
+	e.store.RLock()
 	cl := c.cleaned
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if cl != nil {
 		<-cl
 	}
@@ -640,8 +628,8 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 	case "on-failure":
 		restart = !r.UserStopped && r.ExitCode != 0 && (max == 0 || r.RestartCount < max)
 	}
-	e.cmu.Lock()
-	defer e.cmu.Unlock()
+	e.store.Lock()
+	defer e.store.Unlock()
 	if !restart || e.stopping || c.removed != nil {
 		return
 	}
@@ -650,34 +638,34 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 	} else {
 		c.backoff = min(c.backoff*2, backoffMax)
 	}
-	if err := c.rec.moveTo(StatusRestarting); err != nil {
+	if err := moveTo(c.rec, StatusRestarting); err != nil {
 		e.Log.Error("restart policy", "id", r.ID[:12], "err", err)
 		return
 	}
 	c.rec.RestartCount++
-	e.gen++
+	e.store.ChangedLocked()
 	delay := c.backoff
 	c.restart = time.AfterFunc(delay, func() {
 		if err := e.startContainer(context.Background(), c, nil); err != nil {
 			e.Log.Warn("restart policy: start failed", "id", r.ID[:12], "err", err)
-			e.cmu.Lock()
+			e.store.Lock()
 			if c.shim == nil && c.rec.Status == StatusRestarting {
-				c.rec.moveTo(StatusExited) // allowed from restarting
+				moveTo(c.rec, StatusExited) // allowed from restarting
 				c.wakeRuns()
 			}
-			e.cmu.Unlock()
-			e.saveSoon()
+			e.store.Unlock()
+			e.store.SaveSoon()
 		}
 	})
-	e.saveSoon()
+	e.store.SaveSoon()
 }
 
 // cancelRestart stops a pending restart-policy restart and says whether there was one.
-// c.restart is the policy's, set under cmu (a short back-off may fire before its setter
-// returns), so it is cleared under cmu too.
+// c.restart is the policy's, set under the store's lock (a short back-off may fire before its setter
+// returns), so it is cleared under it too.
 func (e *Engine) cancelRestart(c *ctr) bool {
-	e.cmu.Lock()
-	defer e.cmu.Unlock()
+	e.store.Lock()
+	defer e.store.Unlock()
 	if c.restart == nil {
 		return false
 	}
@@ -716,7 +704,7 @@ func (e *Engine) stopContainer(ctx context.Context, c *ctr, timeout *time.Durati
 	if e.cancelRestart(c) {
 		e.update(c, func(r *Record) {
 			if r.Status == StatusRestarting {
-				r.moveTo(StatusExited) // allowed from restarting
+				moveTo(r, StatusExited) // allowed from restarting
 				c.wakeRuns()
 			}
 		})
@@ -764,7 +752,7 @@ func (e *Engine) thawIfPaused(c *ctr) {
 		e.cg.Thaw(cgroupPath(c.rec.ID))
 		e.update(c, func(r *Record) {
 			if r.Status == StatusPaused {
-				r.moveTo(StatusRunning) // allowed from paused
+				moveTo(r, StatusRunning) // allowed from paused
 			}
 		})
 	}
@@ -783,10 +771,10 @@ func (e *Engine) KillContainer(ref, signal string) error {
 	if err != nil {
 		return err
 	}
-	e.cmu.RLock()
+	e.store.RLock()
 	shim := c.shim
 	r := *c.rec
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if shim == nil {
 		return &StateError{Name: r.Name, Status: r.Status, Op: OpKill}
 	}
@@ -857,17 +845,10 @@ func (e *Engine) RenameContainer(ref, name string) error {
 	if err != nil {
 		return err
 	}
-	e.cmu.Lock()
-	if other, ok := e.names[name]; ok && other != c.rec.ID {
-		e.cmu.Unlock()
+	other, err := e.store.Rename(c.rec, name)
+	if other != "" {
 		return errdefs.Conflict(fmt.Sprintf("container name %q is already in use by container %s", name, short12(other)))
 	}
-	delete(e.names, c.rec.Name)
-	c.rec.Name = name
-	e.names[name] = c.rec.ID
-	e.gen++
-	e.cmu.Unlock()
-	err = e.saveState()
 	e.namesChanged()
 	r := e.snapshot(c)
 	e.containerEvent(&r, "rename", nil)
@@ -920,23 +901,18 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 	e.waitCleaned(c)
 	dir := e.ctrDir(r.ID)
 	if _, err := os.Lstat(dir); err == nil || !filesGone { // (a start since then made it again)
-		if err := removeRunDir(dir); err != nil {
+		if err := rundir.Remove(dir); err != nil {
 			return err
 		}
 		e.cg.Remove(cgroupPath(r.ID))
 	}
-	e.cmu.Lock()
-	delete(e.ctrs, r.ID)
-	if e.names[r.Name] == r.ID {
-		delete(e.names, r.Name)
-	}
-	c.removed = make(chan struct{})
-	close(c.removed)
-	if c.gone != nil {
-		close(c.gone)
-	}
-	e.gen++
-	e.cmu.Unlock()
+	e.store.Delete(r.ID, func() {
+		c.removed = make(chan struct{})
+		close(c.removed)
+		if c.gone != nil {
+			close(c.gone)
+		}
+	})
 	e.stats.Forget(r.ID)
 	res := &WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
 	e.recent.Store(r.ID, res)
@@ -945,73 +921,6 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 		e.vols.Discard(r.AnonVolumes)
 	}
 	e.Log.Info("container removed", "id", r.ID[:12])
-	e.saveSoon()
-	return nil
-}
-
-// removeRunDir removes a container directory, never through a live mount.
-func removeRunDir(dir string) error {
-	if err := detachMountsUnder(dir); err != nil {
-		return err
-	}
-	if err := removeAll(dir); err != nil {
-		return fmt.Errorf("remove %s: %w", dir, err)
-	}
-	return nil
-}
-
-// removeFiles removes what is no mount point at the top of a container directory (config,
-// /etc files, logs, exit record), after checking that nothing is mounted under it.
-func removeFiles(dir string) error {
-	if err := detachMountsUnder(dir); err != nil {
-		return err
-	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	var wg sync.WaitGroup
-	for _, ent := range ents {
-		if !ent.IsDir() {
-			wg.Go(func() { os.Remove(filepath.Join(dir, ent.Name())) })
-		}
-	}
-	wg.Wait()
-	return nil
-}
-
-// removeAll is os.RemoveAll with the top-level entries removed in parallel: where the
-// filesystem is mounted with discard, each freed block (every directory, every file with
-// data) waits for the disk, and a container directory frees a dozen.
-func removeAll(dir string) error {
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return os.RemoveAll(dir)
-	}
-	var wg sync.WaitGroup
-	for _, ent := range ents {
-		wg.Go(func() { os.RemoveAll(filepath.Join(dir, ent.Name())) })
-	}
-	wg.Wait()
-	return os.RemoveAll(dir) // what is left, and dir itself
-}
-
-// detachMountsUnder unmounts anything still mounted under dir (never deleting through a
-// live mount).
-func detachMountsUnder(dir string) error {
-	b, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		return nil
-	}
-	lines := strings.Split(string(b), "\n")
-	for i := len(lines) - 1; i >= 0; i-- {
-		f := strings.Fields(lines[i])
-		if len(f) > 4 && (f[4] == dir || strings.HasPrefix(f[4], dir+"/")) {
-			if err := syscall.Unmount(f[4], syscall.MNT_DETACH); err != nil {
-				return fmt.Errorf("unmount %s: %w", f[4], err)
-			}
-		}
-	}
 	return nil
 }
 
@@ -1037,18 +946,18 @@ func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*Wai
 	case "", "not-running":
 	case "next-exit":
 		for {
-			e.cmu.Lock()
+			e.store.Lock()
 			exited, removed, running := c.exited, c.removed, c.shim != nil
 			status := c.rec.Status
 			// A container that already ran and stopped answers with that exit (a client
 			// that started it just before asking must not wait forever); one never
 			// started, or restarting, is waited for: its next start wakes this wait.
 			if removed != nil || !running && status == StatusExited {
-				e.cmu.Unlock()
+				e.store.Unlock()
 				break
 			}
 			if running {
-				e.cmu.Unlock()
+				e.store.Unlock()
 				select {
 				case <-exited:
 				case <-ctx.Done():
@@ -1060,7 +969,7 @@ func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*Wai
 				c.runs = make(chan struct{})
 			}
 			runs := c.runs
-			e.cmu.Unlock()
+			e.store.Unlock()
 			select {
 			case <-runs:
 			case <-e.goneCh(c):
@@ -1077,9 +986,9 @@ func (e *Engine) WaitContainer(ctx context.Context, ref, condition string) (*Wai
 	default:
 		return nil, errdefs.Invalid(fmt.Sprintf("wait condition %q: expected not-running, next-exit or removed", condition))
 	}
-	e.cmu.RLock()
+	e.store.RLock()
 	exited := c.exited
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if exited != nil && condition != "removed" {
 		select {
 		case <-exited:
@@ -1100,7 +1009,7 @@ func (e *Engine) recentExit(ref string) (*WaitResult, bool) {
 		return v.(*WaitResult), true
 	}
 	var found *WaitResult
-	if idRe.MatchString(ref) {
+	if ctrstore.IsIDPrefix(ref) {
 		e.recent.Range(func(k, v any) bool {
 			if strings.HasPrefix(k.(string), ref) {
 				found = v.(*WaitResult)
@@ -1122,9 +1031,9 @@ func (e *Engine) namePortHolder(err error, self string, want []network.Port) err
 		return a.HostPort == b.HostPort && a.Proto == b.Proto &&
 			(!a.HostIP.IsValid() || !b.HostIP.IsValid() || a.HostIP.IsUnspecified() || b.HostIP.IsUnspecified() || a.HostIP == b.HostIP)
 	}
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
-	for id, c := range e.ctrs {
+	e.store.RLock()
+	defer e.store.RUnlock()
+	for id, c := range e.store.AllLocked() {
 		if id == self || c.rec.Status != StatusRunning && c.rec.Status != StatusPaused {
 			continue
 		}

@@ -21,19 +21,19 @@ type Listed struct {
 // ListContainers returns the containers f selects and the generation of the list
 // (bumped on every change), so that an edge can cache what it makes of it.
 func (e *Engine) ListContainers(f ContainerFilter) ([]Listed, uint64) {
-	e.cmu.RLock()
-	out := make([]Listed, 0, len(e.ctrs))
-	recs := make([]Record, 0, len(e.ctrs))
-	for _, c := range e.ctrs {
+	e.store.RLock()
+	out := make([]Listed, 0, e.store.LenLocked())
+	recs := make([]Record, 0, e.store.LenLocked())
+	for _, c := range e.store.AllLocked() {
 		if f.match(c.rec) {
 			out = append(out, Listed{Summary: summaryOf(c.rec, c.health), ImageID: c.rec.ImageID,
 				NetworkMode: c.rec.Conf.Network, Mounts: c.rec.Mounts, Exposed: exposedOf(c.rec)})
 			recs = append(recs, *c.rec)
 		}
 	}
-	gen := e.gen
-	e.cmu.RUnlock()
-	// Network names come from the networks' own lock, which is not taken under cmu.
+	gen := e.store.GenerationLocked()
+	e.store.RUnlock()
+	// Network names come from the networks' own lock, which is not taken under the store's.
 	for i := range out {
 		out[i].Networks = e.inspectEndpoints(&recs[i], out[i].Status == StatusRunning || out[i].Status == StatusPaused)
 	}
@@ -61,20 +61,18 @@ func exposedOf(r *Record) []string {
 // Summaries returns the containers f selects as a list shows them, and the generation of
 // the list (see ListContainers).
 func (e *Engine) Summaries(f ContainerFilter) ([]Summary, uint64) {
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
-	out := make([]Summary, 0, len(e.ctrs))
-	for _, c := range e.ctrs {
+	e.store.RLock()
+	defer e.store.RUnlock()
+	out := make([]Summary, 0, e.store.LenLocked())
+	for _, c := range e.store.AllLocked() {
 		if f.match(c.rec) {
 			out = append(out, summaryOf(c.rec, c.health))
 		}
 	}
-	return out, e.gen
+	return out, e.store.GenerationLocked()
 }
 
 // ListGeneration is the generation ListContainers would return now.
 func (e *Engine) ListGeneration() uint64 {
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
-	return e.gen
+	return e.store.Generation()
 }

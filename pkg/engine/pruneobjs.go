@@ -35,8 +35,8 @@ func (e *Engine) PruneContainers(ctx context.Context, f PruneFilter) (*PruneResu
 		dir string
 	}
 	var cands []cand
-	e.cmu.RLock()
-	for id, c := range e.ctrs {
+	e.store.RLock()
+	for id, c := range e.store.AllLocked() {
 		r := c.rec
 		if c.shim != nil || (r.Status != StatusCreated && r.Status != StatusExited) || c.removed != nil {
 			continue
@@ -46,7 +46,7 @@ func (e *Engine) PruneContainers(ctx context.Context, f PruneFilter) (*PruneResu
 		}
 		cands = append(cands, cand{id, e.ctrDir(id)})
 	}
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	res := &PruneResult{}
 	for _, c := range cands {
 		size := prune.DiskBytes(filepath.Join(c.dir, "upper"))

@@ -151,10 +151,10 @@ func (e *Engine) InspectContainer(ref string) (*ContainerDetails, error) {
 	if err != nil {
 		return nil, err
 	}
-	e.cmu.RLock()
+	e.store.RLock()
 	r := *c.rec
 	h := c.health
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	d := &ContainerDetails{Record: r, Dir: e.ctrDir(r.ID), Running: r.Status == StatusRunning || r.Status == StatusPaused}
 	d.Env, d.User, d.WorkingDir = []string{}, r.Conf.User, r.Conf.WorkingDir
 	if s, _ := e.buildSpec(&r, nil); s != nil {

@@ -115,11 +115,11 @@ func (e *Engine) joinNamespaces(r *Record, s *spec.Spec) error {
 		}
 		t := e.snapshot(c)
 		d := runspec.Donor{Ref: target, ID: t.ID, Name: t.Name, Dir: e.ctrDir(t.ID), IPC: t.Conf.IPC}
-		e.cmu.RLock()
+		e.store.RLock()
 		if c.shim != nil {
 			d.InitPID = c.shim.PID()
 		}
-		e.cmu.RUnlock()
+		e.store.RUnlock()
 		if err := runspec.Join(s, j.kind, d); err != nil {
 			return err
 		}

@@ -50,7 +50,8 @@ func (e *Engine) openWarm() {
 	e.warm = warmpool.New(warmpool.Config[*shimclient.Warm]{
 		Size: e.Cfg.WarmShims, Root: e.Root, Cgroups: e.cg, Log: e.Log,
 		StartShim: func(ctx context.Context) (*shimclient.Warm, error) {
-			return shimclient.StartWarm(ctx, e.ctrDir(""), shimclient.StartOptions{Log: e.Log})
+			// Recorded under tmp/, whose leftovers the next daemon ends (clearTmp).
+			return shimclient.StartWarm(ctx, e.ctrDir(""), filepath.Join(e.Root, "tmp", "warm"), shimclient.StartOptions{Log: e.Log})
 		},
 	})
 }
@@ -106,17 +107,17 @@ func (e *Engine) startHealth(c *ctr) {
 		return
 	}
 	h := health.NewChecker(hc)
-	e.cmu.Lock()
+	e.store.Lock()
 	c.health.Stop()
 	c.health = h
 	shim := c.shim
-	e.gen++
-	e.cmu.Unlock()
+	e.store.ChangedLocked()
+	e.store.Unlock()
 	if shim == nil {
 		h.Stop()
 		return
 	}
-	h.Run(probeExec{shim}, e.touch)
+	h.Run(probeExec{shim}, e.store.Touch)
 }
 
 // probeExec runs health probes as exec does.
@@ -158,9 +159,9 @@ func (o rootfsOf) WithRootfs(ctx context.Context, ref string, fn func(root int) 
 	}
 	c.op.Lock()
 	defer c.op.Unlock()
-	e.cmu.RLock()
+	e.store.RLock()
 	shim := c.shim
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if shim != nil {
 		return ctrio.RunningRootfs(shim.PID(), fn)
 	}
@@ -210,9 +211,9 @@ func (e *Engine) ContainerTop(ref string) (*ctrio.TopResult, error) {
 		return nil, err
 	}
 	r := e.snapshot(c)
-	e.cmu.RLock()
+	e.store.RLock()
 	running := c.shim != nil
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if !running {
 		return nil, errdefs.Conflict(fmt.Sprintf("container %s is not running", r.Name))
 	}

@@ -99,7 +99,7 @@ func allow(r *Record, op Op) error {
 
 // moveTo changes r's status. A move the table does not allow is a bug in the engine,
 // not in the request: it is refused, and the caller logs it.
-func (r *Record) moveTo(to string) error {
+func moveTo(r *Record, to string) error {
 	if !canMove(r.Status, to) {
 		return &StateError{Name: r.Name, Status: r.Status, To: to}
 	}
@@ -110,7 +110,7 @@ func (r *Record) moveTo(to string) error {
 // setStatus moves c's record to status to under the record lock.
 func (e *Engine) setStatus(c *ctr, to string, also func(r *Record)) {
 	e.update(c, func(r *Record) {
-		if err := r.moveTo(to); err != nil {
+		if err := moveTo(r, to); err != nil {
 			e.Log.Error("refused status change", "id", r.ID[:12], "err", err)
 		}
 		if also != nil { // what happened (an exit code, a PID) is recorded either way

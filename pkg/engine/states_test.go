@@ -22,7 +22,7 @@ func TestStatusMoves(t *testing.T) {
 		for _, to := range statuses {
 			want := from == to || allowed[[2]string{from, to}]
 			r := &Record{Name: "c", Status: from}
-			err := r.moveTo(to)
+			err := moveTo(r, to)
 			if want {
 				if err != nil || r.Status != to {
 					t.Errorf("%s -> %s: %v (status %s), want the move", from, to, err, r.Status)

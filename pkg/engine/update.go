@@ -64,9 +64,9 @@ func (e *Engine) UpdateContainer(ref string, u UpdateOptions) ([]string, error) 
 		restart = ctrconfig.RestartPolicy{Name: name, MaxRetries: max}
 	}
 	warnings := e.host.Cgroup.Warnings(runspec.Resources(&res))
-	e.cmu.RLock()
+	e.store.RLock()
 	running := c.shim != nil
-	e.cmu.RUnlock()
+	e.store.RUnlock()
 	if running {
 		res := runspec.Resources(&res)
 		if u.MemoryBytes != nil && *u.MemoryBytes == 0 {
@@ -79,7 +79,7 @@ func (e *Engine) UpdateContainer(ref string, u UpdateOptions) ([]string, error) 
 	e.update(c, func(rec *Record) {
 		rec.Conf.Resources, rec.Conf.Restart = res, restart
 	})
-	if err := e.saveState(); err != nil {
+	if err := e.store.Save(); err != nil {
 		return nil, err
 	}
 	e.containerEvent(&r, "update", nil)

@@ -20,10 +20,10 @@ func (e *Engine) openVolumes() {
 
 // volumeUsers lists, sorted, the containers that mount the volume.
 func (e *Engine) volumeUsers(name string) []string {
-	e.cmu.RLock()
-	defer e.cmu.RUnlock()
+	e.store.RLock()
+	defer e.store.RUnlock()
 	var out []string
-	for _, c := range e.ctrs {
+	for _, c := range e.store.AllLocked() {
 		for _, m := range c.rec.Mounts {
 			if m.Type == "volume" && m.Name == name {
 				out = append(out, c.rec.Name)

@@ -38,17 +38,19 @@ type Manager struct {
 	rt       *rtnetlink.Conn
 	nft      *nftables.Conn
 	nfq      *netlink.Conn       // rule dumps (listRules); dialled when first needed
+	rl       *netlink.Conn       // rtnetlink requests rtnetlink.Conn cannot make; dialled when first needed
 	holds    map[string][]*hold  // by container id
 	attached map[string]Endpoint // by container id
 	reserved map[netip.Addr]time.Time
-	ready    bool   // EnsureBridge ran since New
-	brIndex  uint32 // the bridge's index once this Manager made or found it
+	ready    bool // EnsureBridge ran since New
+	// overlapSeen is what CreateBridge's look at other links' addresses found, for the
+	// ForeignOverlap that follows it.
+	overlapSeen *overlap
+	brIndex     uint32 // the bridge's index once this Manager made or found it
 	// Unregistering a device waits for RCU grace periods (~20 ms here), so Detach leaves the
-	// veth's removal to a goroutine on a connection of its own (dialled when first needed);
-	// whatever needs the name again (Attach of the same id, Reconcile, Close) waits for it
-	// first.
-	rtDel    *rtnetlink.Conn
-	deleting map[string]chan struct{} // by veth name; closed once gone
+	// veth's removal to goroutines on a connection of their own; whatever needs the name
+	// again (Attach of the same id, Reconcile, Close) waits for it first.
+	deleting map[string]chan struct{} // by link name; closed once gone
 	flushes  sync.WaitGroup           // UDP conntrack flushes in flight (they use m.ns)
 }
 
@@ -96,14 +98,14 @@ func (m *Manager) Close() error {
 	if m.rt != nil {
 		m.rt.Close()
 	}
-	if m.rtDel != nil {
-		m.rtDel.Close()
-	}
 	if m.nft != nil {
 		m.nft.CloseLasting()
 	}
 	if m.nfq != nil {
 		m.nfq.Close()
+	}
+	if m.rl != nil {
+		m.rl.Close()
 	}
 	if m.ns != nil {
 		m.ns.Close()
@@ -300,21 +302,39 @@ func (m *Manager) writeTable() error {
 }
 
 func (m *Manager) writeTableOnce() error {
-	p := tablePlan(m.cfg)
-	own := subnetTag(m.cfg.Subnet)
 	have, err := m.listRules()
 	if err != nil {
 		return err
 	}
+	return m.writeTableFrom(have, true)
+}
+
+// writeTableFrom is writeTableOnce given the table's rules as listed. Unless all, the table
+// and the chains the listing shows rules in are taken as they are (not declared again: a
+// message and an acknowledgement less each); one deleted meanwhile fails the transaction
+// with ENOENT, and the caller writes the whole table again.
+func (m *Manager) writeTableFrom(have []ruleRef, all bool) error {
+	p := tablePlan(m.cfg)
+	own := subnetTag(m.cfg.Subnet)
 	static := map[string]*nftables.Chain{}
 	for _, c := range p.chains {
 		if c.Name != chainPorts {
 			static[c.Name] = c
 		}
 	}
-	m.nft.AddTable(p.table)
+	listed := map[string]bool{} // chains with rules, taken as they are unless all
+	if !all {
+		for _, r := range have {
+			listed[r.chain] = true
+		}
+	}
+	if len(listed) == 0 {
+		m.nft.AddTable(p.table)
+	}
 	for _, c := range p.chains {
-		m.nft.AddChain(c)
+		if !listed[c.Name] {
+			m.nft.AddChain(c)
+		}
 	}
 	shared := map[string][]ruleRef{}
 	for _, r := range have {
@@ -529,68 +549,71 @@ func deleteLink(c *rtnetlink.Conn, name string) error {
 	return nil
 }
 
-// deleteLinkLater starts removing link name on its own connection and returns a channel
-// that gets one value once the removal ended (false) or, with watch, once the kernel has
-// announced the link unlisted (true: its name and addresses are gone), whichever comes first. Unregistering a device waits
-// for RCU grace periods; for a bridge about half of them come after the unlisting, which is
-// left to the background (waitDeleted and Close wait for it). The kernel announces the
-// unlisting on RTNLGRP_LINK; nothing is polled.
-func (m *Manager) deleteLinkLater(name string, watch bool) <-chan bool {
+// deleteLinkLater starts removing link name on a connection of its own and returns a
+// channel that gets one value once the kernel has unlisted the link (true: its name and
+// addresses are gone) or, failing that, once the removal ended (false). Unregistering a
+// device waits for RCU grace periods; for a bridge about half of them come after the
+// unlisting, which is left to the background (waitDeleted and Close wait for it).
+//
+// The kernel handles the request within the sender's sendmsg, release included, and
+// acknowledges it only then; asked for an echo (NLM_F_ECHO), it sends the requester its
+// RTM_DELLINK notification the moment the link is unlisted, which a second goroutine
+// reads from the same socket meanwhile. Nothing is polled, and no socket of ours listens
+// to every link event of the host.
+func (m *Manager) deleteLinkLater(name string) <-chan bool {
 	unlisted := make(chan bool, 1)
 	if done, ok := m.deleting[name]; ok {
 		go func() { <-done; unlisted <- false }()
 		return unlisted
 	}
-	var once sync.Once
-	gone := func(announced bool) { once.Do(func() { unlisted <- announced }) }
-	nsfd := 0
-	if m.ns != nil {
-		nsfd = int(m.ns.Fd())
+	c, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: m.nsfd()})
+	if err != nil {
+		m.log.Warn("remove link", "link", name, "err", err)
+		unlisted <- false
+		return unlisted
 	}
-	if m.rtDel == nil {
-		c, err := rtnetlink.Dial(&netlink.Config{NetNS: nsfd})
-		if err != nil {
-			m.log.Warn("remove link", "link", name, "err", err)
-			unlisted <- false
-			return unlisted
-		}
-		m.rtDel = c
-	}
-	// Without events, the removal's own answer says when it is gone.
-	var events *netlink.Conn
-	if watch {
-		events, _ = netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: nsfd, Groups: unix.RTMGRP_LINK})
-	}
-	if events != nil {
-		go func() {
-			for {
-				msgs, err := events.Receive()
-				if err != nil {
-					return // closed, or the events overflowed: the removal's answer decides
-				}
-				for _, msg := range msgs {
-					var l rtnetlink.LinkMessage
-					// AF_UNSPEC: the link's own removal (AF_BRIDGE ones are about bridge ports).
-					if msg.Header.Type == unix.RTM_DELLINK && l.UnmarshalBinary(msg.Data) == nil &&
-						l.Family == unix.AF_UNSPEC && l.Attributes != nil && l.Attributes.Name == name {
-						gone(true)
-						return
-					}
-				}
-			}
-		}()
+	req, err := (&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Attributes: &rtnetlink.LinkAttributes{Name: name}}).MarshalBinary()
+	if err != nil {
+		c.Close()
+		unlisted <- false
+		return unlisted
 	}
 	done := make(chan struct{})
 	m.deleting[name] = done
-	rtDel := m.rtDel
 	go func() {
-		if err := deleteLink(rtDel, name); err != nil {
+		// A failed send gets no answer: closing the socket ends the reader.
+		if _, err := c.Send(netlink.Message{Header: netlink.Header{Type: unix.RTM_DELLINK,
+			Flags: netlink.Request | netlink.Acknowledge | netlink.Echo}, Data: req}); err != nil {
 			m.log.Warn("remove link", "link", name, "err", err)
+			c.Close()
 		}
-		if events != nil {
-			events.Close()
+	}()
+	go func() {
+		announced := false
+		for acked := false; !acked; {
+			msgs, err := c.Receive()
+			if err != nil {
+				if !errors.Is(err, unix.ENODEV) && !errors.Is(err, net.ErrClosed) && !errors.Is(err, os.ErrClosed) {
+					m.log.Warn("remove link", "link", name, "err", err)
+				}
+				break
+			}
+			for _, msg := range msgs {
+				switch msg.Header.Type {
+				case unix.RTM_DELLINK:
+					if !announced {
+						announced = true
+						unlisted <- true
+					}
+				case netlink.Error:
+					acked = true
+				}
+			}
 		}
-		gone(false)
+		c.Close()
+		if !announced {
+			unlisted <- false
+		}
 		close(done)
 		// Off the books (a daemon removes thousands of containers in its life), unless
 		// someone waiting took it off already and a new removal of the name came since.
@@ -601,6 +624,14 @@ func (m *Manager) deleteLinkLater(name string, watch bool) <-chan bool {
 		m.mu.Unlock()
 	}()
 	return unlisted
+}
+
+// nsfd is the managed namespace's fd for netlink.Config (0: the daemon's own).
+func (m *Manager) nsfd() int {
+	if m.ns == nil {
+		return 0
+	}
+	return int(m.ns.Fd())
 }
 
 // waitDeleted waits until a background removal of veth name (if any) is done.
@@ -702,7 +733,7 @@ func (m *Manager) detach(id string) (<-chan bool, error) {
 	}
 	closeHolds(m.holds[id])
 	delete(m.holds, id)
-	unlisted := m.deleteLinkLater(m.cfg.vethName(id), true)
+	unlisted := m.deleteLinkLater(m.cfg.vethName(id))
 	m.flushUDP(ports)
 	delete(m.attached, id)
 	return unlisted, errors.Join(errs...)

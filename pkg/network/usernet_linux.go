@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
+	"strconv"
+	"strings"
 
 	"github.com/jsimonetti/rtnetlink/v2"
 	"github.com/mdlayher/netlink"
@@ -27,9 +30,9 @@ func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	var out []HostSubnet
-	addrs, err := m.rt.Address.List()
+	addrs, err := ipv4Addrs(m.rt)
 	if err != nil {
-		return nil, fmt.Errorf("list addresses: %w", err)
+		return nil, err
 	}
 	for _, a := range addrs {
 		if a.Family != unix.AF_INET || a.Attributes == nil {
@@ -41,7 +44,8 @@ func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 		}
 		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(a.PrefixLength)).Masked(), Index: a.Index})
 	}
-	routes, err := m.rt.Route.List()
+	// Only IPv4 ones: the kernel dumps one family's when asked.
+	routes, err := m.rt.Route.ListMatch(&rtnetlink.RouteMessage{Family: unix.AF_INET})
 	if err != nil {
 		return nil, fmt.Errorf("list routes: %w", err)
 	}
@@ -54,6 +58,22 @@ func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 			continue
 		}
 		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(r.DstLength)).Masked(), Index: r.Attributes.OutIface})
+	}
+	return out, nil
+}
+
+// ipv4Addrs lists the namespace's IPv4 addresses: the kernel dumps one family's when
+// asked (a host's IPv6 ones, a link-local address per veth, are most of the full list).
+func ipv4Addrs(c *rtnetlink.Conn) ([]rtnetlink.AddressMessage, error) {
+	msgs, err := c.Execute(&rtnetlink.AddressMessage{Family: unix.AF_INET}, unix.RTM_GETADDR, netlink.Request|netlink.Dump)
+	if err != nil {
+		return nil, fmt.Errorf("list addresses: %w", err)
+	}
+	out := make([]rtnetlink.AddressMessage, 0, len(msgs))
+	for _, msg := range msgs {
+		if a, ok := msg.(*rtnetlink.AddressMessage); ok {
+			out = append(out, *a)
+		}
 	}
 	return out, nil
 }
@@ -73,10 +93,15 @@ func (m *Manager) LinkName(i uint32) string {
 
 // ForeignOverlap returns an IPv4 address prefix on a link other than this Manager's bridge
 // that overlaps its subnet: another daemon that picked the same free subnet at the same
-// time.
+// time. Right after CreateBridge it is what CreateBridge saw once the bridge had its
+// address (it looks while the kernel commits the rules).
 func (m *Manager) ForeignOverlap() (HostSubnet, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	if r := m.overlapSeen; r != nil {
+		m.overlapSeen = nil
+		return r.h, r.taken, r.err
+	}
 	index := m.brIndex
 	if index == 0 {
 		br, err := linkByName(m.rt, m.cfg.Bridge)
@@ -85,9 +110,20 @@ func (m *Manager) ForeignOverlap() (HostSubnet, bool, error) {
 		}
 		index = br.Index
 	}
-	addrs, err := m.rt.Address.List()
+	return m.foreignOverlap(index)
+}
+
+// overlap is a ForeignOverlap answer kept for later.
+type overlap struct {
+	h     HostSubnet
+	taken bool
+	err   error
+}
+
+func (m *Manager) foreignOverlap(index uint32) (HostSubnet, bool, error) {
+	addrs, err := ipv4Addrs(m.rt)
 	if err != nil {
-		return HostSubnet{}, false, fmt.Errorf("list addresses: %w", err)
+		return HostSubnet{}, false, err
 	}
 	for _, a := range addrs {
 		if a.Family != unix.AF_INET || a.Attributes == nil || a.Index == index {
@@ -101,18 +137,32 @@ func (m *Manager) ForeignOverlap() (HostSubnet, bool, error) {
 	return HostSubnet{}, false, nil
 }
 
-// CreateBridge is EnsureBridge for a network made just now, in fewer round trips: the
-// bridge is created outright (one that exists already takes EnsureBridge's path), its
-// address is added without listing the host's first, and the sysctls are written while
-// the kernel commits the rules. The rules come after the address: a daemon killed in
-// between finds the bridge by its alias and removes it with its subnet's rules.
+// CreateBridge is EnsureBridge for a network made just now, in fewer round trips and with
+// the independent steps overlapped: the table's rules are listed while the kernel makes
+// the bridge; the bridge is created outright (one that exists already takes
+// EnsureBridge's path) and echoed back by the kernel (no lookup after); its alias and
+// route_localnet go in one request; its address is added without listing the host's
+// first; the table and the chains the listing showed are not declared again; ip_forward
+// and other links' addresses (ForeignOverlap) are checked while the kernel commits the
+// rules. The rules come after the address: a daemon killed in between finds the bridge by
+// its alias and removes it with its subnet's rules.
 func (m *Manager) CreateBridge(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	br, err := m.newBridge()
+	type listed struct {
+		rules []ruleRef
+		err   error
+	}
+	dump := make(chan listed, 1)
+	go func() {
+		rules, err := m.listRules()
+		dump <- listed{rules, err}
+	}()
+	index, err := m.createBridgeLink()
+	have := <-dump // the dump's socket is free again past this point
 	if errors.Is(err, unix.EEXIST) {
 		_, err = m.ensureBridge()
 		return err
@@ -120,20 +170,124 @@ func (m *Manager) CreateBridge(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := m.addBridgeAddress(br.Index); err != nil {
+	m.brIndex = index
+	if err := m.addBridgeAddress(index); err != nil {
 		return err
 	}
-	tableErr := make(chan error, 1)
-	go func() { tableErr <- m.writeTable() }()
-	err = m.bridgeSysctls()
-	if terr := <-tableErr; err == nil {
-		err = terr
+	fwd := make(chan error, 1)
+	go func() { fwd <- m.sysctl("net/ipv4/ip_forward", "1") }()
+	seen := make(chan overlap, 1)
+	go func() {
+		h, taken, err := m.foreignOverlap(index)
+		seen <- overlap{h, taken, err}
+	}()
+	err = have.err
+	if err == nil {
+		err = m.writeTableFrom(have.rules, false)
 	}
+	if errors.Is(err, unix.ENOENT) { // another daemon changed the shared rules meanwhile
+		err = m.writeTable()
+	} else if err != nil {
+		err = fmt.Errorf("write nftables table %s: %w", m.cfg.Table, err)
+	}
+	if ferr := <-fwd; err == nil {
+		err = ferr
+	}
+	o := <-seen
 	if err != nil {
 		return err
 	}
+	m.overlapSeen = &o
 	m.ready = true
 	return nil
+}
+
+// createBridgeLink creates the bridge, up, with its fixed MAC (see newBridge), and sets
+// its alias and route_localnet; it returns the bridge's index, from the kernel's echo of
+// the link it made. An existing link of that name is an error wrapping EEXIST.
+func (m *Manager) createBridgeLink() (uint32, error) {
+	if m.rl == nil {
+		c, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: m.nsfd()})
+		if err != nil {
+			return 0, fmt.Errorf("dial rtnetlink: %w", err)
+		}
+		m.rl = c
+	}
+	req, err := (&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
+		Attributes: &rtnetlink.LinkAttributes{Name: m.cfg.Bridge, Address: MAC(m.cfg.gateway()),
+			Info: &rtnetlink.LinkInfo{Kind: "bridge"}}}).MarshalBinary()
+	if err != nil {
+		return 0, err
+	}
+	sent, err := m.rl.Send(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWLINK,
+		Flags: netlink.Request | netlink.Create | netlink.Excl | netlink.Acknowledge | netlink.Echo}, Data: req})
+	if err != nil {
+		return 0, fmt.Errorf("create bridge %s: %w", m.cfg.Bridge, err)
+	}
+	// The echo comes before the acknowledgement (an error comes alone).
+	var index uint32
+	for acked := false; !acked; {
+		msgs, err := m.rl.Receive()
+		if err != nil {
+			return 0, fmt.Errorf("create bridge %s: %w", m.cfg.Bridge, err)
+		}
+		for _, msg := range msgs {
+			var l rtnetlink.LinkMessage
+			switch {
+			case msg.Header.Sequence != sent.Header.Sequence:
+			case msg.Header.Type == netlink.Error:
+				acked = true
+			case msg.Header.Type == unix.RTM_NEWLINK && l.UnmarshalBinary(msg.Data) == nil && l.Attributes != nil &&
+				l.Attributes.Name == m.cfg.Bridge:
+				index = l.Index
+			}
+		}
+	}
+	if index == 0 { // a kernel without echo for RTM_NEWLINK (before 6.3)
+		br, err := linkByName(m.rt, m.cfg.Bridge)
+		if err != nil {
+			return 0, err
+		}
+		index = br.Index
+	}
+	m.log.Info("bridge created", "bridge", m.cfg.Bridge, "subnet", m.cfg.Subnet.String())
+	// RTM_NEWLINK leaves IFLA_IFALIAS and IFLA_AF_SPEC out: they are set on the link made.
+	set := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: index, Attributes: &rtnetlink.LinkAttributes{}}
+	if m.cfg.Alias != "" {
+		alias := m.cfg.Alias
+		set.Attributes.Alias = &alias
+	}
+	b, err := set.MarshalBinary()
+	if err == nil {
+		b = append(b, routeLocalnetAttr()...)
+		_, err = m.rl.Execute(netlink.Message{Header: netlink.Header{Type: unix.RTM_SETLINK,
+			Flags: netlink.Request | netlink.Acknowledge}, Data: b})
+	}
+	if err != nil {
+		deleteLink(m.rt, m.cfg.Bridge)
+		return 0, fmt.Errorf("set alias and route_localnet of bridge %s: %w", m.cfg.Bridge, err)
+	}
+	return index, nil
+}
+
+// routeLocalnetAttr is IFLA_AF_SPEC { AF_INET { IFLA_INET_CONF { ROUTE_LOCALNET: 1 } } }:
+// the bridge's net.ipv4.conf.<bridge>.route_localnet (see bridgeSysctls) set through
+// rtnetlink with the alias, instead of a write to /proc/sys once the bridge exists.
+func routeLocalnetAttr() []byte {
+	const ipv4DevconfRouteLocalnet = 26 // IPV4_DEVCONF_ROUTE_LOCALNET
+	ae := netlink.NewAttributeEncoder()
+	ae.Nested(unix.IFLA_AF_SPEC, func(ae *netlink.AttributeEncoder) error {
+		ae.Nested(unix.AF_INET, func(ae *netlink.AttributeEncoder) error {
+			ae.Nested(unix.IFLA_INET_CONF, func(ae *netlink.AttributeEncoder) error {
+				ae.Uint32(ipv4DevconfRouteLocalnet, 1)
+				return nil
+			})
+			return nil
+		})
+		return nil
+	})
+	b, _ := ae.Encode()
+	return b
 }
 
 // OwnedBridge is a user-defined network's bridge found on the host.
@@ -208,6 +362,11 @@ func (m *Manager) Remove(ctx context.Context) error {
 		<-unlisted
 		errs = append(errs, err)
 	}
+	if m.bareOwnBridge() {
+		errs = append(errs, m.deleteBridge())
+		m.ready, m.overlapSeen = false, nil
+		return errors.Join(errs...)
+	}
 	br, err := linkByName(m.rt, m.cfg.Bridge)
 	switch {
 	case err == nil:
@@ -228,19 +387,44 @@ func (m *Manager) Remove(ctx context.Context) error {
 				}
 			}
 		}
-		unlisted := m.deleteLinkLater(m.cfg.Bridge, true)
-		errs = append(errs, m.deleteOwnRules())
-		announced := <-unlisted
-		if !announced { // the kernel's word was missed (or the removal failed): ask it
-			errs = append(errs, m.bridgeGone())
-		}
+		errs = append(errs, m.deleteBridge())
 	case errors.Is(err, errdefs.ErrNotFound):
 		errs = append(errs, m.deleteOwnRules())
 	default:
 		errs = append(errs, err)
 	}
-	m.ready = false
+	m.ready, m.overlapSeen = false, nil
 	return errors.Join(errs...)
+}
+
+// deleteBridge removes the bridge and, while the kernel tears it down, the network's rules;
+// it returns once the bridge is unlisted.
+func (m *Manager) deleteBridge() error {
+	unlisted := m.deleteLinkLater(m.cfg.Bridge)
+	err := m.deleteOwnRules()
+	if announced := <-unlisted; !announced { // the kernel's word was missed (or the removal failed): ask it
+		err = errors.Join(err, m.bridgeGone())
+	}
+	return err
+}
+
+// bareOwnBridge reports, from sysfs, that the bridge is still the one this Manager made or
+// checked (same name, same index: the kernel does not hand an index out again soon) and
+// has no port left, so Remove may delete it without asking rtnetlink first. A link query
+// waits for the RTNL lock, which any removal of a bridge on the host holds for an RCU
+// barrier (~15 ms); sysfs does not. Anything else (a managed namespace other than the
+// daemon's, whose links this /sys does not show) takes the rtnetlink path.
+func (m *Manager) bareOwnBridge() bool {
+	if m.brIndex == 0 || m.ns != nil || m.cfg.Alias == "" {
+		return false
+	}
+	dir := "/sys/class/net/" + m.cfg.Bridge
+	b, err := os.ReadFile(dir + "/ifindex")
+	if err != nil || strings.TrimSpace(string(b)) != strconv.FormatUint(uint64(m.brIndex), 10) {
+		return false
+	}
+	ports, err := os.ReadDir(dir + "/brif")
+	return err == nil && len(ports) == 0
 }
 
 // deleteOwnRules removes, in one transaction, the port rules that DNAT to this Manager's

@@ -1,18 +1,24 @@
 package network
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// Remove of a user-defined network, with a container still on it that published a port:
-// when it returns, the bridge is gone from the host's links and every rule of the network's
-// subnet from the table, while the default bridge's rules and container stay as they were.
+// CreateBridge makes a user-defined network's bridge up, with its alias, address, MAC,
+// route_localnet and rules (a published port answers on 127.0.0.1). Remove of it, with a
+// container still on it that published a port: when it returns, the bridge is gone from
+// the host's links and every rule of the network's subnet from the table, while the
+// default bridge's rules and container stay as they were.
 func TestRemoveUserNetworkPrivileged(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
@@ -31,8 +37,33 @@ func TestRemoveUserNetworkPrivileged(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { u.Close() })
-	if err := u.EnsureBridge(ctx); err != nil {
+	if err := u.CreateBridge(ctx); err != nil {
 		t.Fatal(err)
+	}
+	if !u.Ready() {
+		t.Error("CreateBridge left the Manager not ready")
+	}
+	br, err := linkByName(e.host.rtnl(t), ucfg.Bridge)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := br.Attributes; br.Flags&unix.IFF_UP == 0 || a.Alias == nil || *a.Alias != ucfg.Alias ||
+		a.Info == nil || a.Info.Kind != "bridge" || !bytes.Equal(a.Address, MAC(netip.MustParseAddr("10.5.0.1"))) {
+		t.Errorf("bridge as made: flags %#x alias %v info %+v mac %s", br.Flags, a.Alias, a.Info, a.Address)
+	}
+	var fwd, rl []byte
+	e.host.do(func() {
+		fwd, _ = readFile("/proc/sys/net/ipv4/ip_forward")
+		rl, _ = readFile("/proc/sys/net/ipv4/conf/" + ucfg.Bridge + "/route_localnet")
+	})
+	if strings.TrimSpace(string(fwd)) != "1" || strings.TrimSpace(string(rl)) != "1" {
+		t.Errorf("ip_forward=%q route_localnet=%q", fwd, rl)
+	}
+	if subs, err := u.HostSubnets(); err != nil || !slices.Contains(subs, HostSubnet{Prefix: ucfg.Subnet, Index: br.Index}) {
+		t.Errorf("host subnets after CreateBridge: %v, %v", subs, err)
+	}
+	if h, taken, err := u.ForeignOverlap(); err != nil || taken {
+		t.Errorf("ForeignOverlap of its own address: %v %v %v", h, taken, err)
 	}
 	b := e.container("b", "10.5.0.2", Port{HostPort: 8094, ContainerPort: 80, Proto: "tcp"})
 	if err := u.Attach(ctx, &b.ep); err != nil {

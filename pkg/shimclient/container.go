@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -73,10 +74,13 @@ func Start(ctx context.Context, s *spec.Spec, opts StartOptions) (*Container, er
 	if opts.Tied {
 		args = []string{"--tied", s.Dir}
 	}
-	ctl, _, err := startShim(opts, shimLog, args...)
+	ctl, _, pidfd, err := startShim(opts, shimLog, args...)
 	shimLog.Close()
 	if err != nil {
 		return nil, err
+	}
+	if pidfd != nil {
+		pidfd.Close()
 	}
 	c, err := created(ctx, s, ctl)
 	if err == nil {
@@ -90,15 +94,16 @@ func openShimLog(s *spec.Spec) (*os.File, error) {
 	return os.OpenFile(filepath.Join(s.Dir, shimfiles.ShimLog), os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
 }
 
-// startShim starts a detached shim with args and returns its control channel.
-func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Channel, int, error) {
+// startShim starts a detached shim with args and returns its control channel and a pidfd
+// on it (nil if the kernel has none).
+func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Channel, int, *os.File, error) {
 	exe, err := sealedSelf()
 	if err != nil {
-		return nil, 0, fmt.Errorf("sealed copy of the binary: %w", err)
+		return nil, 0, nil, fmt.Errorf("sealed copy of the binary: %w", err)
 	}
 	ours, theirs, err := shimapi.Socketpair()
 	if err != nil {
-		return nil, 0, err
+		return nil, 0, nil, err
 	}
 	cmd := reexec.Command("minibox-shim", args, theirs, exe)
 	if stderr != nil {
@@ -112,17 +117,26 @@ func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Cha
 	theirs.Close()
 	if err != nil {
 		ours.Close()
-		return nil, 0, fmt.Errorf("start shim: %w", err)
+		return nil, 0, nil, fmt.Errorf("start shim: %w", err)
 	}
 	pid := cmd.Process.Pid
+	// Opened before reap runs: until then the PID is our unreaped child's, nobody else's.
+	var pidfd *os.File
+	if fd, err := unix.PidfdOpen(pid, 0); err == nil {
+		pidfd = os.NewFile(uintptr(fd), "pidfd")
+	}
 	reap(pid, opts.Log)
 	cmd.Process.Release()
 	ctl, err := shimapi.NewChannel(ours)
 	if err != nil {
 		ours.Close()
-		return nil, 0, err
+		if pidfd != nil {
+			unix.PidfdSendSignal(int(pidfd.Fd()), unix.SIGKILL, nil, 0)
+			pidfd.Close()
+		}
+		return nil, 0, nil, err
 	}
-	return ctl, pid, nil
+	return ctl, pid, pidfd, nil
 }
 
 // created reads the shim's first report: init's PID.
@@ -178,31 +192,65 @@ func (c *Container) Close() {
 // Warm is a shim started before its container is known, holding an init already cloned
 // into the namespaces of any container ns.FitsWarm accepts. Taking it spares a start
 // two process starts.
+//
+// Until it is given a container, the pair is recorded in a directory of its own (the shim
+// writes its and init's PIDs there, shimfiles.PIDFile), made before the shim starts: a
+// daemon that dies without ending it leaves a record the next daemon ends it by.
 type Warm struct {
-	ctl *shimapi.Channel
-	pid int
+	ctl    *shimapi.Channel
+	pid    int
+	record string     // the pair's record directory; "" once handed a container
+	shimfd *os.File   // pidfd on the shim, nil without pidfds
+	initfd *os.File   // pidfd on init, nil without pidfds
+	mu     sync.Mutex // orders Close and Start
 }
 
 // StartWarm starts a warm shim; containers is the daemon's containers directory (it
-// names the daemon in the process list).
-func StartWarm(ctx context.Context, containers string, opts StartOptions) (*Warm, error) {
-	ctl, pid, err := startShim(opts, nil, "--warm", containers)
+// names the daemon in the process list), records the directory the pair's own record
+// directory is made in. A ctx cancelled or past its deadline ends the pair being made
+// (shim and init, by PID) and returns once both are gone.
+func StartWarm(ctx context.Context, containers, records string, opts StartOptions) (*Warm, error) {
+	if err := os.MkdirAll(records, 0o700); err != nil {
+		return nil, err
+	}
+	record, err := os.MkdirTemp(records, "pair-")
 	if err != nil {
 		return nil, err
 	}
+	ctl, pid, shimfd, err := startShim(opts, nil, "--warm", containers, record)
+	if err != nil {
+		os.Remove(record)
+		return nil, err
+	}
+	w := &Warm{ctl: ctl, record: record, shimfd: shimfd}
 	// Made at low priority, so that it never slows a container's start or exit down: its
 	// process group (it has just called setsid) is the shim and, soon, its init. The shim
 	// restores the priority when it is given a container.
 	unix.Setpriority(unix.PRIO_PGRP, pid, warmNice)
-	resp, err := recv(ctx, ctl)
+	dl, _ := ctx.Deadline()
+	ctl.SetReadDeadline(dl)
+	stop := context.AfterFunc(ctx, func() { ctl.SetReadDeadline(time.Now()) })
+	resp, err := ctl.RecvResponse()
+	stop()
 	if err == nil {
 		err = resp.Err()
 	}
+	if err == nil {
+		w.pid = resp.PID
+		// The shim recorded init before it reported it.
+		if recs, rerr := shimfiles.ReadProcs(record); rerr == nil {
+			for _, r := range recs {
+				if r.Name == "init" && r.PID == resp.PID {
+					w.initfd, _ = pidfdOf(r)
+				}
+			}
+		}
+	}
 	if err != nil {
-		ctl.Close()
+		w.Close()
 		return nil, fmt.Errorf("warm shim: %w", err)
 	}
-	return &Warm{ctl: ctl, pid: resp.PID}, nil
+	return w, nil
 }
 
 // shimMemLimit is a shim's GOMEMLIMIT: what the runtime counts at rest (about 6 MiB, most
@@ -213,6 +261,9 @@ const shimMemLimit = "12MiB"
 
 // warmNice is a warm shim's priority until it is given a container.
 const warmNice = 10
+
+// warmEndWithin bounds how long Close waits for a discarded pair's processes to exit.
+const warmEndWithin = 10 * time.Second
 
 // PID is the warm init's PID in the host's namespace.
 func (w *Warm) PID() int { return w.pid }
@@ -225,17 +276,65 @@ func (w *Warm) Start(ctx context.Context, s *spec.Spec) (*Container, error) {
 		w.Close()
 		return nil, err
 	}
-	err = w.ctl.Send(&shimapi.InitMsg{Type: shimapi.MsgAssign, ID: s.Dir}, shimLog)
-	shimLog.Close()
+	defer shimLog.Close()
+	// The record goes before the shim learns of its container: from then on the pair is
+	// the container's, which a later daemon must not end. Should we die in between, the
+	// shim sees its channel close and ends itself.
+	w.mu.Lock()
+	err = os.RemoveAll(w.record)
+	if err == nil {
+		w.record = ""
+		w.closeFds()
+	}
+	w.mu.Unlock()
 	if err != nil {
 		w.Close()
+		return nil, fmt.Errorf("warm shim: %w", err)
+	}
+	err = w.ctl.Send(&shimapi.InitMsg{Type: shimapi.MsgAssign, ID: s.Dir}, shimLog)
+	if err != nil {
+		w.ctl.Close()
 		return nil, fmt.Errorf("warm shim: %w", err)
 	}
 	return created(ctx, s, w.ctl)
 }
 
-// Close discards an unused warm shim: it sees its channel close and exits, its init with it.
-func (w *Warm) Close() { w.ctl.Close() }
+// Close discards an unused warm shim: it sees its channel close and exits, its init with
+// it; init and the shim are killed as well (by pidfd, or by their record), and Close
+// returns once they have exited and their record is gone.
+func (w *Warm) Close() {
+	w.ctl.Close()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.record == "" {
+		return // handed a container, or closed already
+	}
+	var fds []*os.File
+	for _, f := range []*os.File{w.initfd, w.shimfd} { // init first: its shim would report it
+		if f != nil {
+			unix.PidfdSendSignal(int(f.Fd()), unix.SIGKILL, nil, 0)
+			fds = append(fds, f)
+		}
+	}
+	// What the pidfds do not cover (no pidfd for init yet: the pair was being made).
+	EndLeftover(w.record, warmEndWithin)
+	deadline := time.Now().Add(warmEndWithin)
+	for _, f := range fds {
+		waitPidfd(f, deadline)
+	}
+	w.closeFds()
+	os.RemoveAll(w.record)
+	w.record = ""
+}
+
+func (w *Warm) closeFds() {
+	for _, f := range []*os.File{w.initfd, w.shimfd} {
+		if f != nil {
+			f.Close()
+		}
+	}
+	w.initfd, w.shimfd = nil, nil
+}
 
 func short(id string) string {
 	if len(id) > 12 {

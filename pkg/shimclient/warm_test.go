@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,16 +13,23 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/shimclient"
+	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
 )
 
 // startWarm makes a warm shim whose init the test ends, used or not.
 func startWarm(t *testing.T) *shimclient.Warm {
 	t.Helper()
+	return startWarmIn(t, t.TempDir())
+}
+
+// startWarmIn is startWarm with the pair recorded under records.
+func startWarmIn(t *testing.T, records string) *shimclient.Warm {
+	t.Helper()
 	busybox(t) // privileged tests only
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	w, err := shimclient.StartWarm(ctx, t.TempDir(), shimclient.StartOptions{})
+	w, err := shimclient.StartWarm(ctx, t.TempDir(), records, shimclient.StartOptions{})
 	if err != nil {
 		t.Fatalf("StartWarm: %v", err)
 	}
@@ -137,12 +145,75 @@ func TestWarmStdinAndTTY(t *testing.T) {
 	})
 }
 
-// A warm shim ends, with its init, when the daemon lets go of it (or dies).
+// A warm shim ends, with its init, when the daemon lets go of it: Close returns once both
+// have exited and their record is gone.
 func TestWarmClose(t *testing.T) {
-	w := startWarm(t)
-	pid := w.PID()
+	records := t.TempDir()
+	w := startWarmIn(t, records)
+	recs := pairRecord(t, records)
 	w.Close()
-	waitExited(t, pid)
+	for _, r := range recs {
+		if alive(r) {
+			t.Errorf("%s %d still runs after Close", r.Name, r.PID)
+		}
+	}
+	if ents, _ := os.ReadDir(records); len(ents) != 0 {
+		t.Errorf("records left after Close: %v", ents)
+	}
+}
+
+// A pair is recorded (shim and init, by PID) from before it is handed out: a later daemon
+// ends one whose daemon died and that could not end itself (stopped here). The record goes
+// when the pair is given a container, which is no longer the pool's to end.
+func TestWarmRecord(t *testing.T) {
+	records := t.TempDir()
+	w := startWarmIn(t, records)
+	recs := pairRecord(t, records)
+	if len(recs) != 2 || recs[0].Name != "shim" || recs[1].Name != "init" || recs[1].PID != w.PID() {
+		t.Fatalf("record %+v, want the shim, then init %d", recs, w.PID())
+	}
+	syscall.Kill(recs[0].PID, syscall.SIGSTOP)
+	dirs, _ := filepath.Glob(filepath.Join(records, "*"))
+	n, err := shimclient.EndLeftover(dirs[0], 10*time.Second)
+	if err != nil || n != 2 {
+		t.Fatalf("EndLeftover = %d, %v; want both ended", n, err)
+	}
+	for _, r := range recs {
+		if alive(r) {
+			t.Errorf("%s %d still runs", r.Name, r.PID)
+		}
+	}
+
+	records = t.TempDir()
+	s := newSpec(t, "true")
+	startFromWarm(t, startWarmIn(t, records), s)
+	if ents, _ := os.ReadDir(records); len(ents) != 0 {
+		t.Errorf("a pair given a container is still recorded: %v", ents)
+	}
+}
+
+// pairRecord reads the one pair's record under records.
+func pairRecord(t *testing.T, records string) []shimfiles.ProcRecord {
+	t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(records, "*"))
+	if len(dirs) != 1 {
+		t.Fatalf("records %v, want one pair's", dirs)
+	}
+	recs, err := shimfiles.ReadProcs(dirs[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
+}
+
+// alive reports whether r's process runs (not a zombie, its PID not another's).
+func alive(r shimfiles.ProcRecord) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", r.PID))
+	if err != nil || strings.Contains(string(b), ") Z ") {
+		return false
+	}
+	start, err := shimfiles.ProcStart(r.PID)
+	return err == nil && start == r.Start
 }
 
 // A container the warm init's namespaces do not fit is refused, and the init ends.

@@ -20,7 +20,7 @@ import (
 )
 
 // Shim is a warm shim as the pool handles it: its init's PID (moved into a cgroup), and
-// Close to end one that is not used.
+// Close to end one that is not used, returning once its processes have exited.
 type Shim interface {
 	PID() int
 	Close()
@@ -78,6 +78,9 @@ type Pool[S Shim] struct {
 	// pairs made for later.
 	starting int
 	deferred bool
+	// ctx is the fills' context: Close cancels it, ending the pairs being made.
+	ctx    context.Context
+	cancel context.CancelFunc
 }
 
 // Pair is a warm shim and its init, taken from the pool for one start.
@@ -91,7 +94,8 @@ func (ws *Pair[S]) Shim() S { return ws.shim }
 
 // New returns a pool that fills once a start could have used it.
 func New[S Shim](cfg Config[S]) *Pool[S] {
-	return &Pool[S]{cfg: cfg}
+	ctx, cancel := context.WithCancel(context.Background())
+	return &Pool[S]{cfg: cfg, ctx: ctx, cancel: cancel}
 }
 
 // How long a start waits for a warm shim being made before making its own (a fill takes
@@ -282,10 +286,10 @@ func (p *Pool[S]) fill() {
 
 func (p *Pool[S]) make() {
 	t0 := time.Now()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()
 	ws, err := p.newPair(ctx)
-	if err != nil {
+	if err != nil && p.ctx.Err() == nil {
 		p.cfg.Log.Warn("warm shim", "err", err)
 	}
 	p.mu.Lock()
@@ -355,17 +359,20 @@ func (p *Pool[S]) Discard(ws *Pair[S]) {
 	}
 }
 
-// Close ends the pool (daemon shutdown): the idle shims go, and fills in flight
-// discard what they make (waited for a while, so that their cgroups go too).
+// Close ends the pool (daemon shutdown): fills in flight are cancelled, which ends the
+// pairs they were making, and the idle pairs are ended; Close returns once their shims and
+// inits have exited (Shim.Close) and their cgroups are gone. A fill that does not end in
+// time is left to the next daemon, which ends what it recorded.
 func (p *Pool[S]) Close() {
 	if p == nil {
 		return
 	}
 	p.mu.Lock()
 	p.closed = true
+	p.cancel()
 	idle := p.idle
 	p.idle = nil
-	deadline := time.After(5 * time.Second)
+	deadline := time.After(15 * time.Second)
 	for p.filling > 0 {
 		filled := p.filled
 		p.mu.Unlock()

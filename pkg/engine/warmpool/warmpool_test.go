@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/minibox/minibox/pkg/spec"
@@ -166,5 +167,31 @@ func TestRemoveStale(t *testing.T) {
 	}
 	if _, ok := cg.groups["minibox/warm-other-abc"]; !ok {
 		t.Fatal("another daemon's cgroup removed")
+	}
+}
+
+// Close cancels the fills in flight (their StartShim sees its context end) and returns
+// once they are over: no pair is being made after the daemon is gone.
+func TestCloseCancelsFills(t *testing.T) {
+	started := make(chan struct{}, maxAnnounced)
+	var running atomic.Int32
+	p := New(Config[*fakeShim]{Size: 1, Root: t.TempDir(), Cgroups: &fakeCgroups{version: 2, groups: map[string][]int{}},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		StartShim: func(ctx context.Context) (*fakeShim, error) {
+			running.Add(1)
+			defer running.Add(-1)
+			started <- struct{}{}
+			<-ctx.Done() // a pair still being made: only the cancel ends it
+			return nil, ctx.Err()
+		}})
+	p.Prewarm(4)
+	for range 4 {
+		<-started
+	}
+	p.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := running.Load(); n != 0 || p.filling != 0 || len(p.idle) != 0 {
+		t.Fatalf("after Close: %d pairs being made, %d fills counted, %d idle pairs", n, p.filling, len(p.idle))
 	}
 }
