@@ -133,11 +133,17 @@ func buildProcsCmd(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(time.Millisecond)
 	}
+	recordProcs(ts, "build-procs", args[1], found)
+}
+
+// recordProcs appends found to file (a PID and its start time a line, for procs-gone) and
+// kills those still the same processes when the script ends.
+func recordProcs(ts *testscript.TestScript, cmd, file string, found []procInfo) {
 	var b strings.Builder
 	for _, p := range found {
 		fmt.Fprintf(&b, "%d %d\n", p.pid, p.start)
 	}
-	f, err := os.OpenFile(ts.MkAbs(args[1]), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
+	f, err := os.OpenFile(ts.MkAbs(file), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
 	ts.Check(err)
 	_, err = f.WriteString(b.String())
 	ts.Check(errors.Join(err, f.Close()))
@@ -148,7 +154,7 @@ func buildProcsCmd(ts *testscript.TestScript, neg bool, args []string) {
 			}
 		}
 	})
-	ts.Logf("build-procs: %d processes", len(found))
+	ts.Logf("%s: %d processes", cmd, len(found))
 }
 
 func hasGrandchild(p procInfo, children map[int][]procInfo) bool {

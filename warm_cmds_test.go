@@ -93,21 +93,5 @@ func warmProcsCmd(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(time.Millisecond)
 	}
-	var b strings.Builder
-	for _, p := range found {
-		fmt.Fprintf(&b, "%d %d\n", p.pid, p.start)
-	}
-	f, err := os.OpenFile(ts.MkAbs(args[1]), os.O_WRONLY|os.O_CREATE|os.O_APPEND, 0o644)
-	ts.Check(err)
-	_, err = f.WriteString(b.String())
-	ts.Check(err)
-	ts.Check(f.Close())
-	ts.Defer(func() {
-		for _, p := range found {
-			if q, ok := readProc(p.pid); ok && q.start == p.start {
-				syscall.Kill(p.pid, syscall.SIGKILL)
-			}
-		}
-	})
-	ts.Logf("warm-procs: %d processes", len(found))
+	recordProcs(ts, "warm-procs", args[1], found)
 }

@@ -70,22 +70,9 @@ func (c *Conn) ReadResolution() (*os.File, error) {
 	if n == 0 {
 		return nil, io.EOF
 	}
-	var files []*os.File
-	if oobn > 0 {
-		msgs, err := unix.ParseSocketControlMessage(oob[:oobn])
-		if err != nil {
-			return nil, err
-		}
-		for _, cm := range msgs {
-			fds, err := unix.ParseUnixRights(&cm)
-			if err != nil {
-				continue
-			}
-			for _, fd := range fds {
-				unix.CloseOnExec(fd)
-				files = append(files, os.NewFile(uintptr(fd), "client"))
-			}
-		}
+	files, err := passedFiles(oob[:oobn], "client")
+	if err != nil {
+		return nil, err
 	}
 	switch {
 	case b[0] == ResolveHandOff && len(files) == 1:

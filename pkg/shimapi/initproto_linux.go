@@ -215,22 +215,9 @@ func (c *Channel) Recv() (*InitMsg, []*os.File, error) {
 	if n == 0 {
 		return nil, nil, fmt.Errorf("init channel: %w", net.ErrClosed)
 	}
-	var files []*os.File
-	if oobn > 0 {
-		msgs, err := unix.ParseSocketControlMessage(c.oob[:oobn])
-		if err != nil {
-			return nil, nil, err
-		}
-		for _, cm := range msgs {
-			fds, err := unix.ParseUnixRights(&cm)
-			if err != nil {
-				continue
-			}
-			for _, fd := range fds {
-				unix.CloseOnExec(fd)
-				files = append(files, os.NewFile(uintptr(fd), "passed"))
-			}
-		}
+	files, err := passedFiles(c.oob[:oobn], "passed")
+	if err != nil {
+		return nil, nil, err
 	}
 	var m InitMsg
 	if err := json.Unmarshal(c.buf[:n], &m); err != nil {
@@ -240,4 +227,28 @@ func (c *Channel) Recv() (*InitMsg, []*os.File, error) {
 		return nil, nil, fmt.Errorf("init channel: %w", err)
 	}
 	return &m, files, nil
+}
+
+// passedFiles turns the descriptors a message's control data carried (SCM_RIGHTS) into
+// files, each closed on exec.
+func passedFiles(oob []byte, name string) ([]*os.File, error) {
+	if len(oob) == 0 {
+		return nil, nil
+	}
+	msgs, err := unix.ParseSocketControlMessage(oob)
+	if err != nil {
+		return nil, err
+	}
+	var files []*os.File
+	for _, cm := range msgs {
+		fds, err := unix.ParseUnixRights(&cm)
+		if err != nil {
+			continue
+		}
+		for _, fd := range fds {
+			unix.CloseOnExec(fd)
+			files = append(files, os.NewFile(uintptr(fd), name))
+		}
+	}
+	return files, nil
 }

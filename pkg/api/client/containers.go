@@ -157,7 +157,7 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 	}
 	defer resp.Body.Close()
 	if resp.Header.Get("Content-Type") == api.FramesType {
-		err = readStream(resp.Body, func(kind byte, p []byte) error {
+		err = readFrames(resp.Body, true, func(kind byte, p []byte) error {
 			switch kind {
 			case api.FrameStdout, api.FrameStderr:
 				if onOutput == nil {
@@ -187,10 +187,10 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 	return rs, nil
 }
 
-// readStream is readFrames for a run or exec stream: an output frame's payload is passed
-// on in the pieces the read buffer holds, straight from it (no copy of its own), the
-// other frames whole.
-func readStream(r io.Reader, onFrame func(kind byte, p []byte) error) error {
+// readFrames calls onFrame for each frame of r until EOF; p is valid only during the call.
+// With split (a run or exec stream), an output frame's payload is passed on in the pieces
+// the read buffer holds, straight from it (no copy of its own); other frames come whole.
+func readFrames(r io.Reader, split bool, onFrame func(kind byte, p []byte) error) error {
 	br := bufio.NewReaderSize(r, 256<<10)
 	var hdr [8]byte
 	var buf []byte
@@ -202,7 +202,7 @@ func readStream(r io.Reader, onFrame func(kind byte, p []byte) error) error {
 			return fmt.Errorf("the daemon's stream broke off: %w", err)
 		}
 		n := int(binary.BigEndian.Uint32(hdr[4:]))
-		if kind := hdr[0]; kind == api.FrameStdout || kind == api.FrameStderr {
+		if kind := hdr[0]; split && (kind == api.FrameStdout || kind == api.FrameStderr) {
 			for n > 0 {
 				if br.Buffered() == 0 {
 					if _, err := br.Peek(1); err != nil {
@@ -219,32 +219,6 @@ func readStream(r io.Reader, onFrame func(kind byte, p []byte) error) error {
 			continue
 		}
 		if cap(buf) < n {
-			buf = make([]byte, n)
-		}
-		buf = buf[:n]
-		if _, err := io.ReadFull(br, buf); err != nil {
-			return fmt.Errorf("the daemon's stream broke off inside a frame: %w", err)
-		}
-		if err := onFrame(hdr[0], buf); err != nil {
-			return err
-		}
-	}
-}
-
-// readFrames calls onFrame for each frame of r until EOF; p is valid only during the call.
-func readFrames(r io.Reader, onFrame func(kind byte, p []byte) error) error {
-	br := bufio.NewReaderSize(r, 256<<10)
-	var hdr [8]byte
-	var buf []byte
-	for {
-		if _, err := io.ReadFull(br, hdr[:]); err != nil {
-			if err == io.EOF {
-				return nil
-			}
-			return fmt.Errorf("the daemon's stream broke off: %w", err)
-		}
-		n := binary.BigEndian.Uint32(hdr[4:])
-		if uint32(cap(buf)) < n {
 			buf = make([]byte, n)
 		}
 		buf = buf[:n]
@@ -584,7 +558,7 @@ func (c *Client) ContainerLogs(ctx context.Context, id string, o LogsOptions, on
 		})
 	}
 	details := resp.Header.Get("X-Minibox-Log-Details")
-	return readFrames(resp.Body, func(kind byte, p []byte) error {
+	return readFrames(resp.Body, false, func(kind byte, p []byte) error {
 		switch kind {
 		case api.FrameStdout, api.FrameStderr:
 			if len(p) < 8 {

@@ -2,7 +2,6 @@ package ctrreq
 
 import (
 	"math"
-	"sort"
 	"strings"
 	"time"
 
@@ -76,13 +75,4 @@ func healthTest(t []string) error {
 		return bad(f, "%q: expected [\"NONE\"], [\"CMD\", program, args...] or [\"CMD-SHELL\", command]", t)
 	}
 	return nil
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }

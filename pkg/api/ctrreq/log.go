@@ -1,6 +1,8 @@
 package ctrreq
 
 import (
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/minibox/minibox/pkg/api"
@@ -21,7 +23,7 @@ func checkLog(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
 	if r.LogDriver != "" && !logfile.ValidDriver(r.LogDriver) {
 		return bad("log_driver", "%q is not a log driver minibox has; expected local, json-file or none", r.LogDriver)
 	}
-	for _, k := range sortedKeys(r.LogOpts) {
+	for _, k := range slices.Sorted(maps.Keys(r.LogOpts)) {
 		v := r.LogOpts[k]
 		field := key("log_opts", k)
 		if _, ok := logOpts[k]; !ok {

@@ -1,6 +1,7 @@
 package ctrreq
 
 import (
+	"maps"
 	"path"
 	"slices"
 	"strconv"
@@ -73,7 +74,7 @@ func checkMounts(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error 
 // checkVolumeMaps checks the original volumes (host path -> container path[:ro|rw]) and
 // named_volumes (name -> container path[:ro|rw]).
 func checkVolumeMaps(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
-	for _, src := range sortedKeys(r.Volumes) {
+	for _, src := range slices.Sorted(maps.Keys(r.Volumes)) {
 		f := key("volumes", src)
 		if err := absPath(f, src); err != nil {
 			return err
@@ -82,7 +83,7 @@ func checkVolumeMaps(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) er
 			return err
 		}
 	}
-	for _, name := range sortedKeys(r.NamedVolumes) {
+	for _, name := range slices.Sorted(maps.Keys(r.NamedVolumes)) {
 		f := key("named_volumes", name)
 		if !ctrconfig.ValidVolumeName(name) {
 			return bad(f, "%q is not a volume name: %s", name, ctrconfig.VolumeNameRule)

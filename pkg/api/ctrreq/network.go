@@ -2,7 +2,9 @@ package ctrreq
 
 import (
 	"fmt"
+	"maps"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -119,7 +121,7 @@ func checkExtraHosts(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) er
 // checkPorts folds the original ports map into publish and checks each binding: the
 // network publishes IPv4 addresses, TCP or UDP.
 func checkPorts(r *api.CreateRequest, _ *ctrconfig.Options, warn *[]string) error {
-	for _, host := range sortedKeys(r.Ports) {
+	for _, host := range slices.Sorted(maps.Keys(r.Ports)) {
 		ctr := r.Ports[host]
 		hp, err := strconv.Atoi(host)
 		if err != nil || hp < 0 || hp > 65535 || ctr < 1 || ctr > 65535 {

@@ -3,6 +3,8 @@ package ctrreq
 import (
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/minibox/minibox/pkg/api"
@@ -114,7 +116,7 @@ var sysctlKeyRe = lazyre.New(`^[a-z][a-z0-9_]*(\.[A-Za-z0-9_-]+)+$`)
 
 // checkSysctls: only the kernel parameters a container's namespaces own.
 func checkSysctls(r *api.CreateRequest, _ *ctrconfig.Options, _ *[]string) error {
-	for _, k := range sortedKeys(r.Sysctls) {
+	for _, k := range slices.Sorted(maps.Keys(r.Sysctls)) {
 		f := key("sysctls", k)
 		if !sysctlKeyRe.MatchString(k) {
 			return bad(f, "%q is not a kernel parameter name (net.ipv4.ip_forward)", k)

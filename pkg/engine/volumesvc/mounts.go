@@ -4,11 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"path"
 	"path/filepath"
 	"slices"
-	"sort"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -95,7 +95,7 @@ func (s *Service) Resolve(conf *ctrconfig.Config, imageVolumes map[string]struct
 			return nil, nil, errdefs.Invalid(fmt.Sprintf("mount type %q: expected bind, volume or tmpfs", m.Type))
 		}
 	}
-	for _, host := range sortedKeys(conf.Volumes) {
+	for _, host := range slices.Sorted(maps.Keys(conf.Volumes)) {
 		src, err := s.bindSource(host)
 		if err != nil {
 			return nil, nil, err
@@ -105,7 +105,7 @@ func (s *Service) Resolve(conf *ctrconfig.Config, imageVolumes map[string]struct
 			return nil, nil, err
 		}
 	}
-	for _, name := range sortedKeys(conf.NamedVolumes) {
+	for _, name := range slices.Sorted(maps.Keys(conf.NamedVolumes)) {
 		target, ro := splitMode(conf.NamedVolumes[name])
 		if err := volume(name, false, target, ro); err != nil {
 			return nil, nil, err
@@ -122,7 +122,7 @@ func (s *Service) Resolve(conf *ctrconfig.Config, imageVolumes map[string]struct
 		}
 	}
 	// The image's VOLUMEs without a mount get anonymous volumes, as Docker does.
-	for _, v := range sortedKeys(imageVolumes) {
+	for _, v := range slices.Sorted(maps.Keys(imageVolumes)) {
 		target := path.Clean(v)
 		if slices.ContainsFunc(ms, func(o Mount) bool { return o.Target == target }) {
 			continue
@@ -142,15 +142,6 @@ func splitMode(target string) (string, bool) {
 		return strings.TrimSuffix(target, ":rw"), false
 	}
 	return target, false
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // bindSource checks a host path: absolute, and not the data root (but for volumes/);
