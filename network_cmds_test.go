@@ -487,13 +487,21 @@ func netEcho(ts *testscript.TestScript) {
 
 // netDNSUpstream serves the scripts' upstream DNS on one port of 127.0.0.1, UDP and TCP.
 func netDNSUpstream(ts *testscript.TestScript) {
-	pc, err := net.ListenPacket("udp4", "127.0.0.1:0")
-	ts.Check(err)
-	port := pc.LocalAddr().(*net.UDPAddr).Port
-	ln, err := net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port))
-	if err != nil {
+	// A free UDP port may be a TCP port in use (another test's connection): try others.
+	var pc net.PacketConn
+	var ln net.Listener
+	for try := 0; ; try++ {
+		var err error
+		pc, err = net.ListenPacket("udp4", "127.0.0.1:0")
+		ts.Check(err)
+		port := pc.LocalAddr().(*net.UDPAddr).Port
+		if ln, err = net.Listen("tcp4", fmt.Sprintf("127.0.0.1:%d", port)); err == nil {
+			break
+		}
 		pc.Close()
-		ts.Fatalf("dns-upstream: %v", err)
+		if try == 20 {
+			ts.Fatalf("dns-upstream: %v", err)
+		}
 	}
 	h := dns.HandlerFunc(func(w dns.ResponseWriter, q *dns.Msg) {
 		m := new(dns.Msg)
@@ -511,5 +519,5 @@ func netDNSUpstream(ts *testscript.TestScript) {
 	go udp.ActivateAndServe()
 	go tcp.ActivateAndServe()
 	ts.Defer(func() { udp.Shutdown(); tcp.Shutdown() })
-	ts.Setenv("DNS_UPSTREAM", fmt.Sprintf("127.0.0.1:%d", port))
+	ts.Setenv("DNS_UPSTREAM", ln.Addr().String())
 }
