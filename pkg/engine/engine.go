@@ -164,9 +164,9 @@ func (e *Engine) clearTmp() error {
 // while it started did not finish is removed by the next).
 const clearingPrefix = ".clearing-"
 
-// endBuildLeftovers ends the build containers of a daemon that died during a build, one per
-// block directory (tmp/<entry>/<block>, where the shim records itself, or, from an older
-// daemon, listens). Their shims end them as soon as their daemon is gone: this is for a shim
+// endBuildLeftovers ends the build containers of a daemon that died during a build (and the
+// warm shim pairs it was making, recorded the same way), one per block directory
+// (tmp/<entry>/<block>, where the shim records itself, or, from an older daemon, listens). Their shims end them as soon as their daemon is gone: this is for a shim
 // that could not (stopped, stuck), and before the directories they work in go.
 func (e *Engine) endBuildLeftovers(tmp string, entries []string) {
 	var recs, socks []string
@@ -183,14 +183,18 @@ func (e *Engine) endBuildLeftovers(tmp string, entries []string) {
 			continue
 		}
 		seen[d] = true
+		what := "a build container"
+		if filepath.Base(filepath.Dir(d)) == clearingPrefix+"warm" {
+			what = "a warm shim pair" // recorded under tmp/warm by the warm pool
+		}
 		// Together: each may wait for its processes' exit.
 		wg.Go(func() {
 			n, err := shimclient.EndLeftover(d, 10*time.Second)
 			if err != nil {
-				e.Log.Warn("end a build container left by the previous daemon", "dir", d, "err", err)
+				e.Log.Warn("end "+what+" left by the previous daemon", "dir", d, "err", err)
 			}
 			if n > 0 {
-				e.Log.Info("ended a build container left by the previous daemon", "dir", d, "processes", n)
+				e.Log.Info("ended "+what+" left by the previous daemon", "dir", d, "processes", n)
 			}
 		})
 	}
