@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"strconv"
 	"syscall"
 	"testing"
 )
@@ -91,7 +92,7 @@ func TestAttachHeldHandOff(t *testing.T) {
 	}
 	var seq bytes.Buffer
 	for i := 1; i <= 20000; i++ {
-		seq.WriteString(itoa(i) + "\n")
+		seq.WriteString(strconv.Itoa(i) + "\n")
 	}
 	got := streamsOf(t, raw[:len(raw)-3])
 	if got[1] != "one\n"+seq.String()+"three\n" || got[2] != "two\n" || len(got) != 2 {
@@ -124,17 +125,5 @@ func TestAttachHeldRelay(t *testing.T) {
 	}
 	if got := streamsOf(t, raw); got[1] != "got hello\n" || got[2] != "err\n" || len(got) != 2 {
 		t.Fatalf("streams %q", got)
-	}
-}
-
-func itoa(n int) string {
-	var b [20]byte
-	i := len(b)
-	for {
-		i--
-		b[i] = byte('0' + n%10)
-		if n /= 10; n == 0 {
-			return string(b[i:])
-		}
 	}
 }
