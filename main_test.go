@@ -48,8 +48,11 @@ func TestScripts(t *testing.T) {
 			scripts, _ := filepath.Abs("scripts")
 			env.Setenv("SCRIPTS", scripts)
 			// Networks made without a subnet (compose's) come from the top of this run's
-			// /16, clear of the bridges' /24s (.0 to .249).
+			// /16, clear of the bridges' /24s (.0 to .229).
 			env.Setenv("NETWORK_POOL", testSubnetBase()+".252.0/22")
+			// Scripts that name their subnets take them from this run's /16 too (.230 to
+			// .251, which no daemon's own subnet gets), so that two runs on one host keep apart.
+			env.Setenv("SUBNET_BASE", testSubnetBase())
 			// Debian's docker.io CLI (scripts/install-deps.sh), not another one on PATH;
 			// its config (HttpHeaders) stays in the script's directory.
 			env.Setenv("DOCKER", "/usr/bin/docker")
@@ -179,7 +182,7 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 	}, filepath.Base(root))
 	subnet := ts.Getenv(key)
 	if subnet == "" {
-		subnet = fmt.Sprintf("%s.%d.0/24", testSubnetBase(), subnetSeq.Add(1)%250)
+		subnet = fmt.Sprintf("%s.%d.0/24", testSubnetBase(), subnetSeq.Add(1)%230)
 		ts.Setenv(key, subnet)
 	}
 	ts.Setenv("BRIDGE_SUBNET", subnet)
