@@ -109,9 +109,9 @@ func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Cha
 	if stderr != nil {
 		cmd.Stderr = stderr
 	}
-	// A shim is small and mostly idle (rsstrim.RuntimeEnv); the limit leaves room for a
-	// busy stream's buffers.
-	cmd.Env = append(rsstrim.RuntimeEnv("25", shimMemLimit), opts.ShimEnv...)
+	// A shim is small and mostly idle (rsstrim.RuntimeEnv): no collection until it works
+	// (it sets its own GOGC then); the limit leaves room for a busy stream's buffers.
+	cmd.Env = append(rsstrim.RuntimeEnv("off", shimMemLimit), opts.ShimEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives us, and our terminal's signals
 	err = cmd.Start()
 	theirs.Close()
