@@ -9,8 +9,9 @@
 // also makes the idmapped mounts init needs (only real root can) and passes them over.
 // init dies with its shim (parent-death signal): a container nobody records never runs on.
 //
-// Memory matters (one shim per container): the daemon starts it with one P and an eager
-// collector (rsstrim.RuntimeEnv), it keeps a handful of
+// Memory matters (one shim per container): the daemon starts it with one P and no
+// collection (rsstrim.RuntimeEnv); from its first exec or first worthwhile collection on it
+// collects eagerly (rsstrim.Trimmer.CollectFromThenOn). It keeps a handful of
 // goroutines and small output buffers (grown for a busy stream), parses nothing it does
 // not need, and once quiet gives back what start-up touched (rsstrim.Trim).
 package shim

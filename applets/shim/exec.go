@@ -52,6 +52,8 @@ func (sh *shim) exec(c *shimapi.Conn, req *shimapi.Request) {
 		fail("exec: no command given", 125)
 		return
 	}
+	// Execs (health probes) come for the container's whole life: collect from the first.
+	sh.trim.Collect()
 	sh.mu.Lock()
 	if sh.status != shimapi.StatusRunning {
 		st := sh.status

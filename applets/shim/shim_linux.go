@@ -62,6 +62,7 @@ func Main(ctx context.Context, args []string) error {
 	defer ctl.Close()
 	sh := &shim{execs: map[string]*execProc{}, attached: map[*attachment]bool{}, ready: make(chan struct{}),
 		trim: rsstrim.NewTrimmer(trimQuiet)}
+	sh.trim.CollectFromThenOn(workGCPercent)
 	go sh.trim.Run()
 	if warm {
 		if err := sh.warmUp(ctl, args[2]); err != nil {
@@ -120,6 +121,10 @@ func Main(ctx context.Context, args []string) error {
 // trimQuiet is how long the shim must have had nothing new to do before it gives memory
 // back.
 const trimQuiet = rsstrim.PairQuiet
+
+// workGCPercent is the shim's GOGC once it has collected once (it starts with GOGC=off): an
+// eager collector keeps what execs and output streams leave behind small.
+const workGCPercent = 25
 
 func codeOf(err error) int {
 	var se *shimapi.Error

@@ -59,14 +59,16 @@ func trim(collect bool) {
 const PairQuiet = 300 * time.Millisecond
 
 // RuntimeEnv is the Go runtime's environment for a shim or an init: gogc as GOGC, limit as
-// GOMEMLIMIT. One P; no async preemption (Trim relies on both to drop clean data pages).
-// Init runs with GOGC=off: a cycle the runtime starts by itself, on allocation or its
-// every-two-minutes one, leaves about 400 KiB of collector state resident for good, where
-// the Trimmer's forced collection (after work, once quiet) leaves none; the limit bounds
-// what work that never goes quiet accumulates. The shim keeps a low GOGC: with GOGC=off a
-// burst of execs (health probes) left it about 5 MiB larger for good.
+// GOMEMLIMIT. One P; no async preemption (Trim relies on both to drop clean data pages); no
+// heap profiling (its hash table and buckets would be this process's own, and nothing
+// reads them). Both start with GOGC=off: the first collection, whoever starts it, leaves
+// about 500 KiB of collector state resident for good (a span set per size class the heap
+// uses, mark bits), more than the garbage of start-up it gives back, so a process that
+// does nothing after start-up never collects. The limit bounds what work accumulates
+// before a first collection; a shim then keeps a low GOGC (CollectFromThenOn): without
+// one a burst of execs (health probes) left it about 5 MiB larger for good.
 func RuntimeEnv(gogc, limit string) []string {
-	return []string{"GOMAXPROCS=1", "GOGC=" + gogc, "GOMEMLIMIT=" + limit, "GODEBUG=madvdontneed=1,asyncpreemptoff=1"}
+	return []string{"GOMAXPROCS=1", "GOGC=" + gogc, "GOMEMLIMIT=" + limit, "GODEBUG=madvdontneed=1,asyncpreemptoff=1,memprofilerate=0"}
 }
 
 // Trimmer trims once its process has been quiet for a while after work: Trim after work
@@ -83,6 +85,9 @@ type Trimmer struct {
 	// Run's own: the heap's size after the last collection (or when made), and the
 	// runtime's count of collections then.
 	heapAt, cycles uint64
+	// gcPercent: the GOGC the process takes on at its first collection (0: it keeps its own).
+	gcPercent int
+	armed     atomic.Bool // gcPercent is set
 }
 
 // NewTrimmer returns a Trimmer that waits for quiet periods of quiet.
@@ -91,9 +96,28 @@ func NewTrimmer(quiet time.Duration) *Trimmer {
 	return &Trimmer{Quiet: quiet, kick: make(chan struct{}, 1), heapAt: heap, cycles: cycles}
 }
 
+// CollectFromThenOn makes the process, started with GOGC=off, collect with GOGC=percent
+// from its first collection on (at the memory limit, or a trim's after work) or from
+// Collect: a process that stays idle after start-up never pays for the collector's state,
+// one that works keeps its heap near what it uses. Call it before Run.
+func (t *Trimmer) CollectFromThenOn(percent int) { t.gcPercent = percent }
+
+// Collect sets the GOGC CollectFromThenOn asked for now, if not yet: for work that will
+// go on making garbage. Cheap once done.
+func (t *Trimmer) Collect() { t.arm() }
+
+func (t *Trimmer) arm() {
+	if t.gcPercent > 0 && t.armed.CompareAndSwap(false, true) {
+		debug.SetGCPercent(t.gcPercent)
+	}
+}
+
 // Run trims after each Kick and each garbage collection, once quiet; it never returns.
 func (t *Trimmer) Run() {
-	afterGC(t.poke)
+	afterGC(func() {
+		t.arm()
+		t.poke()
+	})
 	for range t.kick {
 		// Quiet twice over: after a collection the runtime's monitor thread wakes the
 		// scavenger (which may start a thread) at its next wake-up, which is our timer's.
@@ -106,7 +130,11 @@ func (t *Trimmer) Run() {
 				quiet++
 			}
 		}
-		trim(t.worked.Swap(false) && t.garbageWorthIt())
+		collect := t.worked.Swap(false) && t.garbageWorthIt()
+		if collect {
+			t.arm()
+		}
+		trim(collect)
 	}
 }
 

@@ -85,3 +85,27 @@ func TestTrimmerCollectsOnlyAfterEnoughGrowth(t *testing.T) {
 		t.Errorf("collects again right after the runtime collected on its own")
 	}
 }
+
+// A process started with GOGC=off takes on the GOGC it asked for at its first Collect, and
+// only then; one that asked for none keeps its own.
+func TestCollectFromThenOn(t *testing.T) {
+	defer debug.SetGCPercent(debug.SetGCPercent(-1))
+	own := NewTrimmer(0)
+	own.Collect()
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Errorf("GOGC %d after Collect with none asked for, want it left off", got)
+	}
+	tr := NewTrimmer(0)
+	tr.CollectFromThenOn(25)
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Errorf("GOGC %d before the first Collect, want off", got)
+	}
+	tr.Collect()
+	if got := debug.SetGCPercent(-1); got != 25 {
+		t.Errorf("GOGC %d after Collect, want 25", got)
+	}
+	tr.Collect() // once only: it does not set it again
+	if got := debug.SetGCPercent(-1); got != -1 {
+		t.Errorf("GOGC %d after a second Collect, want it left as it was", got)
+	}
+}

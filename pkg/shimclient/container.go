@@ -109,9 +109,9 @@ func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Cha
 	if stderr != nil {
 		cmd.Stderr = stderr
 	}
-	// A shim is small and mostly idle (rsstrim.RuntimeEnv); the limit leaves room for a
-	// busy stream's buffers.
-	cmd.Env = append(rsstrim.RuntimeEnv("25", shimMemLimit), opts.ShimEnv...)
+	// A shim is small and mostly idle (rsstrim.RuntimeEnv): no collection until it works
+	// (it sets its own GOGC then); the limit leaves room for a busy stream's buffers.
+	cmd.Env = append(rsstrim.RuntimeEnv("off", shimMemLimit), opts.ShimEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives us, and our terminal's signals
 	err = cmd.Start()
 	theirs.Close()
@@ -256,7 +256,8 @@ func StartWarm(ctx context.Context, containers, records string, opts StartOption
 // shimMemLimit is a shim's GOMEMLIMIT: what the runtime counts at rest (about 6 MiB, most
 // of it reserved, not resident) and a busy stream's buffers, with room to spare, so that a
 // flood of output that never goes quiet is collected now and then rather than all the
-// time, and holds a few MiB of garbage at most.
+// time, and holds a few MiB of garbage at most. It is also where a shim that has not yet
+// collected (it starts with GOGC=off) collects for the first time.
 const shimMemLimit = "12MiB"
 
 // warmNice is a warm shim's priority until it is given a container.
