@@ -190,8 +190,10 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 // readFrames calls onFrame for each frame of r until EOF; p is valid only during the call.
 // With split (a run or exec stream), an output frame's payload is passed on in the pieces
 // the read buffer holds, straight from it (no copy of its own); other frames come whole.
+// The buffer takes a whole frame of a busy stream (the shim's are up to 1 MiB): one read
+// and one write of the output each.
 func readFrames(r io.Reader, split bool, onFrame func(kind byte, p []byte) error) error {
-	br := bufio.NewReaderSize(r, 256<<10)
+	br := bufio.NewReaderSize(r, 1<<20)
 	var hdr [8]byte
 	var buf []byte
 	for {
