@@ -585,7 +585,8 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 		// gets 256 KiB ones and a 1 MiB pipe, so a flood costs a few syscalls per MiB.
 		buf := make([]byte, 2<<10)
 		carry := 0
-		var sp *splicer // once busy, an exec's or a tty's excepted
+		var sp *splicer // once busy (an exec's or a tty's excepted), until quiet again
+		misses := 0
 		defer func() {
 			if sp != nil {
 				sp.close()
@@ -595,7 +596,14 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 			if sp != nil {
 				var spliced bool
 				if carry, spliced = sh.spliceOutput(sp, stream, buf, carry); spliced {
+					misses = 0
 					continue
+				}
+				// A stream that has calmed down is read as before, without the splicer's
+				// extra look at the pipe each time.
+				if misses++; misses == quietSplices {
+					sp.close()
+					sp, misses = nil, 0
 				}
 			}
 			n, err := r.Read(buf[carry:])

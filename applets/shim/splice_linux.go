@@ -23,6 +23,9 @@ const (
 	// attachSendBuffer lets a busy attachment's socket hold a few records, so that the
 	// shim writes the next one into the log while the client writes out the last.
 	attachSendBuffer = 4 << 20
+	// quietSplices is how many reads in a row a splicer may leave to the read path before
+	// it is dropped (made again once a read fills the buffer).
+	quietSplices = 16
 )
 
 // splicer is a busy stream's state between splices.
