@@ -77,6 +77,9 @@ func (sp *splicer) available() (avail int, fd int, err error) {
 // read instead; carry (buf[:carry]) is what the last chunk held back (a cut character),
 // which goes first, and what this one holds back is returned in its place.
 func (sh *shim) spliceOutput(sp *splicer, stream byte, buf []byte, carry int) (int, bool) {
+	if !sh.logw.CanSplice() {
+		return carry, false
+	}
 	avail, fd, err := sp.available()
 	if err != nil || avail < minSplice {
 		return carry, false

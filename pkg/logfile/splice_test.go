@@ -61,3 +61,34 @@ func TestSplice(t *testing.T) {
 		t.Errorf("file has %d bytes, want %d", st.Size(), wantSize)
 	}
 }
+
+// TestSpliceFallback: where the kernel refuses the splice (here: the source is no pipe),
+// the record is still written whole, through memory, and the writer says to read from
+// then on.
+func TestSpliceFallback(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "container.log")
+	w, err := Open(path, Config{Driver: DriverLocal})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	src, err := os.CreateTemp(dir, "src")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src.Close()
+	text := strings.Repeat("y", 70000) + "\n"
+	src.WriteString(text)
+	src.Seek(0, 0)
+	var held [utf8.UTFMax]byte
+	if k, err := w.Splice(Stderr, []byte("p"), int(src.Fd()), len(text), &held); err != nil || k != 0 {
+		t.Fatalf("Splice = %d, %v", k, err)
+	}
+	if w.CanSplice() {
+		t.Error("the writer still offers splices after one was refused")
+	}
+	if got := collect(t, path, Options{}, nil, nil); got != "std:p"+text {
+		t.Errorf("read %d bytes, want %d", len(got), len(text)+5)
+	}
+}

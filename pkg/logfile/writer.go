@@ -7,6 +7,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 	"unicode/utf8"
@@ -42,6 +43,8 @@ type Writer struct {
 	tr   [trailer]byte
 	line []byte // json-file's encoding buffer
 	err  error  // the first rotation failure (the log goes on in the current file)
+
+	noSplice atomic.Bool // a splice into the file failed: Splice's callers read instead
 }
 
 // Open opens (appends to) the log at path; with the none driver nothing is opened and
@@ -111,9 +114,9 @@ func (w *Writer) Write(stream byte, p []byte) error {
 	return err
 }
 
-// CanSplice reports whether Splice may be used: the local format, whose records hold the
-// output as it came.
-func (w *Writer) CanSplice() bool { return w.cfg.Driver == DriverLocal }
+// CanSplice reports whether Splice is worth using: the local format, whose records hold
+// the output as it came, on a filesystem that has taken splices so far.
+func (w *Writer) CanSplice() bool { return w.cfg.Driver == DriverLocal && !w.noSplice.Load() }
 
 // Splice appends one record of stream, stamped now, whose text is prefix followed by n
 // bytes moved from the pipe src, which holds at least that much: the kernel copies them
@@ -135,7 +138,7 @@ func (w *Writer) Splice(stream byte, prefix []byte, src, n int, held *[utf8.UTFM
 	// record cut short, and waits, until the trailer that ends it is written.
 	if _, err := pwritev(w.fd, [][]byte{w.hdr[:], prefix}, off); err != nil {
 		unix.Ftruncate(w.fd, off)
-		return 0, errors.Join(err, drainPipe(src, n))
+		return 0, errors.Join(err, copyPipe(src, -1, 0, n))
 	}
 	dst := off + headerSize + int64(len(prefix))
 	for moved := 0; moved < n; {
@@ -143,12 +146,15 @@ func (w *Writer) Splice(stream byte, prefix []byte, src, n int, held *[utf8.UTFM
 		if err == syscall.EINTR {
 			continue
 		}
-		if err == nil && m == 0 {
-			err = io.ErrUnexpectedEOF
-		}
-		if err != nil {
-			unix.Ftruncate(w.fd, off)
-			return 0, errors.Join(&os.PathError{Op: "splice", Path: "container log", Err: err}, drainPipe(src, n-moved))
+		if err != nil || m == 0 {
+			// A filesystem that takes no splice: the rest goes through memory, and the
+			// next records are written as reads.
+			w.noSplice.Store(true)
+			if err := copyPipe(src, w.fd, dst, n-moved); err != nil {
+				unix.Ftruncate(w.fd, off)
+				return 0, err
+			}
+			break
 		}
 		moved += int(m)
 	}
@@ -178,23 +184,29 @@ func (w *Writer) Splice(stream byte, prefix []byte, src, n int, held *[utf8.UTFM
 	return k, nil
 }
 
-// drainPipe reads and drops n bytes from the pipe src.
-func drainPipe(src, n int) error {
+// copyPipe reads n bytes from the pipe src and writes them to fd at off (fd < 0: drops
+// them). All n are taken from src even when a write fails.
+func copyPipe(src, fd int, off int64, n int) error {
 	var buf [32 << 10]byte
+	var werr error
 	for n > 0 {
 		m, err := unix.Read(src, buf[:min(n, len(buf))])
 		if err == syscall.EINTR {
 			continue
 		}
 		if err != nil {
-			return err
+			return errors.Join(werr, err)
 		}
 		if m == 0 {
-			return io.ErrUnexpectedEOF
+			return errors.Join(werr, io.ErrUnexpectedEOF)
 		}
 		n -= m
+		if fd >= 0 && werr == nil {
+			_, werr = pwritev(fd, [][]byte{buf[:m]}, off)
+			off += int64(m)
+		}
 	}
-	return nil
+	return werr
 }
 
 // rotateFor starts a new file when n more bytes would take the current one past MaxSize
