@@ -52,7 +52,8 @@ func (sp *splicer) close() {
 }
 
 // available waits until the workload's pipe has output or has ended, and returns how
-// much it holds (0 once it has ended).
+// much it holds (0 once it has ended) and its fd, which stays valid after the callback:
+// the pipe's copier, our caller, is the only one to close it.
 func (sp *splicer) available() (avail int, fd int, err error) {
 	rerr := sp.rc.Read(func(pfd uintptr) bool {
 		fd = int(pfd)
