@@ -193,6 +193,7 @@ type attachment struct {
 	resolved chan struct{}
 	mu       sync.Mutex
 	dead     bool
+	bigSend  bool // its socket's send buffer was raised for spliced output
 }
 
 // warmUp clones an init that waits for its spec, with a stdin pipe whatever the container
@@ -589,10 +590,33 @@ func (sh *shim) copyOutput(r *os.File, stream byte, name string, x *execProc) {
 		// gets 256 KiB ones and a 1 MiB pipe, so a flood costs a few syscalls per MiB.
 		buf := make([]byte, 2<<10)
 		carry := 0
+		var sp *splicer // once busy (an exec's or a tty's excepted), until quiet again
+		misses := 0
+		defer func() {
+			if sp != nil {
+				sp.close()
+			}
+		}()
 		for {
+			if sp != nil {
+				var spliced bool
+				if carry, spliced = sh.spliceOutput(sp, stream, buf, carry); spliced {
+					misses = 0
+					continue
+				}
+				// A stream that has calmed down is read as before, without the splicer's
+				// extra look at the pipe each time.
+				if misses++; misses == quietSplices {
+					sp.close()
+					sp, misses = nil, 0
+				}
+			}
 			n, err := r.Read(buf[carry:])
 			if n == len(buf)-carry {
 				buf = growOutput(r, buf)
+				if sp == nil && len(buf) == maxOutput && x == nil && !sh.s.Process.Terminal && sh.logw.CanSplice() {
+					sp = newSplicer(r)
+				}
 			}
 			n += carry
 			if n > 0 {

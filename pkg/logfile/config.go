@@ -5,8 +5,9 @@
 // stays readable:
 //   - local (the default): binary records, a 16-byte header (magic, stream, length, time in
 //     nanoseconds) before the bytes as the workload wrote them and the length again after
-//     them, so the file can be read backwards for --tail. Writing one is one writev: no
-//     encoding, no copy of the output.
+//     them, so the file can be read backwards for --tail. Writing one is one pwritev (no
+//     encoding), or, for a busy stream, a splice from the workload's pipe (no copy of the
+//     output through the shim's memory).
 //   - json-file: one JSON line per record ({"time","stream","text"}), as every minibox
 //     before this one wrote.
 //

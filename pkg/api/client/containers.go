@@ -157,7 +157,8 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 	}
 	defer resp.Body.Close()
 	if resp.Header.Get("Content-Type") == api.FramesType {
-		err = readFrames(resp.Body, true, func(kind byte, p []byte) error {
+		batch := &outputBatch{emit: onOutput}
+		err = readFrames(resp.Body, true, batch.flush, func(kind byte, p []byte) error {
 			switch kind {
 			case api.FrameStdout, api.FrameStderr:
 				if onOutput == nil {
@@ -167,7 +168,12 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 				if kind == api.FrameStderr {
 					stream = "stderr"
 				}
-				return onOutput(stream, p)
+				return batch.add(stream, p)
+			}
+			if err := batch.flush(); err != nil {
+				return err
+			}
+			switch kind {
 			case api.FrameError:
 				return &DaemonError{Message: string(p)}
 			case api.FrameEvent:
@@ -175,6 +181,9 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 			}
 			return nil
 		})
+		if ferr := batch.flush(); err == nil {
+			err = ferr
+		}
 	} else {
 		err = readLines(resp.Body, onLine) // a daemon from before frames
 	}
@@ -187,14 +196,60 @@ func (c *Client) runStream(ctx context.Context, path string, body []byte, onID f
 	return rs, nil
 }
 
+// outputBatch gathers a run's small output frames of one stream into one write: a workload
+// writing a few KiB at a time would otherwise cost the client a write for each. What it
+// holds goes on when the stream changes, another kind of frame comes, or the reader is
+// about to wait for the daemon (flush): nothing is held back while nothing comes.
+type outputBatch struct {
+	emit   func(stream string, p []byte) error
+	stream string
+	buf    []byte
+}
+
+// outputBatchSize is the most a batch holds; a piece of a quarter of it goes on by itself.
+const outputBatchSize = 256 << 10
+
+func (b *outputBatch) add(stream string, p []byte) error {
+	if len(b.buf) > 0 && (stream != b.stream || len(b.buf)+len(p) > cap(b.buf)) {
+		if err := b.flush(); err != nil {
+			return err
+		}
+	}
+	if len(b.buf) == 0 && len(p) >= outputBatchSize/4 {
+		return b.emit(stream, p) // big enough: no copy
+	}
+	if b.buf == nil {
+		b.buf = make([]byte, 0, outputBatchSize)
+	}
+	b.stream = stream
+	b.buf = append(b.buf, p...)
+	return nil
+}
+
+func (b *outputBatch) flush() error {
+	if len(b.buf) == 0 {
+		return nil
+	}
+	err := b.emit(b.stream, b.buf)
+	b.buf = b.buf[:0]
+	return err
+}
+
 // readFrames calls onFrame for each frame of r until EOF; p is valid only during the call.
 // With split (a run or exec stream), an output frame's payload is passed on in the pieces
 // the read buffer holds, straight from it (no copy of its own); other frames come whole.
-func readFrames(r io.Reader, split bool, onFrame func(kind byte, p []byte) error) error {
-	br := bufio.NewReaderSize(r, 256<<10)
+// The buffer takes a whole frame of a busy stream (the shim's are up to 1 MiB): one read
+// and one write of the output each. idle (when set) runs before every read that may wait.
+func readFrames(r io.Reader, split bool, idle func() error, onFrame func(kind byte, p []byte) error) error {
+	br := bufio.NewReaderSize(r, 1<<20)
 	var hdr [8]byte
 	var buf []byte
 	for {
+		if idle != nil && br.Buffered() < len(hdr) {
+			if err := idle(); err != nil {
+				return err
+			}
+		}
 		if _, err := io.ReadFull(br, hdr[:]); err != nil {
 			if err == io.EOF {
 				return nil
@@ -205,6 +260,11 @@ func readFrames(r io.Reader, split bool, onFrame func(kind byte, p []byte) error
 		if kind := hdr[0]; split && (kind == api.FrameStdout || kind == api.FrameStderr) {
 			for n > 0 {
 				if br.Buffered() == 0 {
+					if idle != nil {
+						if err := idle(); err != nil {
+							return err
+						}
+					}
 					if _, err := br.Peek(1); err != nil {
 						return fmt.Errorf("the daemon's stream broke off inside a frame: %w", err)
 					}
@@ -558,7 +618,7 @@ func (c *Client) ContainerLogs(ctx context.Context, id string, o LogsOptions, on
 		})
 	}
 	details := resp.Header.Get("X-Minibox-Log-Details")
-	return readFrames(resp.Body, false, func(kind byte, p []byte) error {
+	return readFrames(resp.Body, false, nil, func(kind byte, p []byte) error {
 		switch kind {
 		case api.FrameStdout, api.FrameStderr:
 			if len(p) < 8 {
