@@ -64,10 +64,11 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	defer func() { trace("command done") }()
 	exited := false
 	code := 0
-	parser, err := kong.New(grammar(args),
+	g := grammar(args)
+	parser, err := kong.New(g,
 		kong.Name("minibox"),
 		kong.Description("minibox: build images and run containers on one Linux host."),
-		kong.Vars{"version": version.String("minibox"), "completion_help": completionHelp},
+		grammarVars(g),
 		kong.Writers(stdout, stderr),
 		kong.Exit(func(c int) { exited, code = true, c; panic(exitCode(c)) }),
 		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
@@ -206,6 +207,17 @@ func grammar(args []string) any {
 		return full
 	}
 	return reflect.New(reflect.StructOf(fields)).Interface()
+}
+
+// grammarVars are the variables g's tags interpolate. Kong interpolates every variable
+// into itself once per flag: the completion command's long help, given to a grammar
+// without that command (run's hundred flags), tripled kong.New's time (1.8 ms against 0.7 in a warm process; 0.3 ms of a CLI start).
+func grammarVars(g any) kong.Vars {
+	vars := kong.Vars{"version": version.String("minibox")}
+	if reflect.ValueOf(g).Elem().FieldByName("Completion").IsValid() {
+		vars["completion_help"] = completionHelp
+	}
+	return vars
 }
 
 // commandNamed reports whether the command field f answers to name (kong's rules: the

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -23,6 +24,10 @@ type V1 struct {
 	root  string
 	once  sync.Once
 	feats Features
+	// mounted: the controllers whose hierarchy is mounted under root, looked up once (a
+	// start asked again for each of its calls, some sixty stat(2)s of cgroupfs).
+	mountedOnce sync.Once
+	mounted     map[string]bool
 }
 
 // NewV1 manages v1 hierarchies at root/<controller> (a controller whose directory is
@@ -37,7 +42,20 @@ func (m *V1) Features() Features {
 }
 
 func (m *V1) has(c string) bool {
-	fi, err := os.Stat(filepath.Join(m.root, c))
+	m.mountedOnce.Do(func() {
+		m.mounted = map[string]bool{}
+		for _, c := range slices.Concat(v1Controllers, v1Known) {
+			m.mounted[c] = isDir(filepath.Join(m.root, c))
+		}
+	})
+	if on, known := m.mounted[c]; known {
+		return on
+	}
+	return isDir(filepath.Join(m.root, c))
+}
+
+func isDir(p string) bool {
+	fi, err := os.Stat(p)
 	return err == nil && fi.IsDir()
 }
 
