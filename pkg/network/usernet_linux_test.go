@@ -37,7 +37,7 @@ func TestRemoveUserNetworkPrivileged(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { u.Close() })
-	if err := u.CreateBridge(ctx); err != nil {
+	if err := u.CreateBridge(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !u.Ready() {
@@ -77,7 +77,7 @@ func TestRemoveUserNetworkPrivileged(t *testing.T) {
 		t.Errorf("default bridge's published port after the user network's setup: %q, %v", got, err)
 	}
 
-	if err := u.Remove(ctx); err != nil {
+	if err := u.Remove(ctx, nil); err != nil {
 		t.Fatalf("Remove: %v", err)
 	}
 	if _, err := linkByName(e.host.rtnl(t), ucfg.Bridge); !errors.Is(err, errdefs.ErrNotFound) {
