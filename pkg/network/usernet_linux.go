@@ -25,12 +25,23 @@ type HostSubnet struct {
 // HostSubnets lists the managed namespace's IPv4 interface prefixes and main-table routes
 // (the default route left out): a new network's subnet must overlap none of them. The links
 // are not looked up for their names: only an error message needs one (LinkName), and a
-// lookup per link cost as much as the rest of a network's creation.
+// lookup per link cost as much as the rest of a network's creation. The routes are dumped
+// on a second socket while the first dumps the addresses.
 func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	type dumped struct {
+		routes []rtnetlink.RouteMessage
+		err    error
+	}
+	rc := make(chan dumped, 1)
+	go func() {
+		routes, err := m.ipv4Routes()
+		rc <- dumped{routes, err}
+	}()
 	var out []HostSubnet
 	addrs, err := ipv4Addrs(m.rt)
+	rd := <-rc
 	if err != nil {
 		return nil, err
 	}
@@ -44,12 +55,10 @@ func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 		}
 		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(a.PrefixLength)).Masked(), Index: a.Index})
 	}
-	// Only IPv4 ones: the kernel dumps one family's when asked.
-	routes, err := m.rt.Route.ListMatch(&rtnetlink.RouteMessage{Family: unix.AF_INET})
-	if err != nil {
-		return nil, fmt.Errorf("list routes: %w", err)
+	if rd.err != nil {
+		return nil, rd.err
 	}
-	for _, r := range routes {
+	for _, r := range rd.routes {
 		if r.Family != unix.AF_INET || r.Table != unix.RT_TABLE_MAIN || r.DstLength == 0 || r.Type != unix.RTN_UNICAST {
 			continue
 		}
@@ -60,6 +69,45 @@ func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(r.DstLength)).Masked(), Index: r.Attributes.OutIface})
 	}
 	return out, nil
+}
+
+// ipv4Routes lists the namespace's IPv4 routes (only those: the kernel dumps one family's
+// when asked), on the Manager's second rtnetlink socket.
+func (m *Manager) ipv4Routes() ([]rtnetlink.RouteMessage, error) {
+	c, err := m.rawRoute()
+	if err != nil {
+		return nil, err
+	}
+	req, err := (&rtnetlink.RouteMessage{Family: unix.AF_INET}).MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := c.Execute(netlink.Message{Header: netlink.Header{Type: unix.RTM_GETROUTE,
+		Flags: netlink.Request | netlink.Dump}, Data: req})
+	if err != nil {
+		return nil, fmt.Errorf("list routes: %w", err)
+	}
+	out := make([]rtnetlink.RouteMessage, 0, len(msgs))
+	for _, msg := range msgs {
+		var r rtnetlink.RouteMessage
+		if msg.Header.Type == unix.RTM_NEWROUTE && r.UnmarshalBinary(msg.Data) == nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// rawRoute is the Manager's second rtnetlink socket (for requests rtnetlink.Conn cannot
+// make, and dumps beside m.rt's), dialled when first needed.
+func (m *Manager) rawRoute() (*netlink.Conn, error) {
+	if m.rl == nil {
+		c, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: m.nsfd()})
+		if err != nil {
+			return nil, fmt.Errorf("dial rtnetlink: %w", err)
+		}
+		m.rl = c
+	}
+	return m.rl, nil
 }
 
 // ipv4Addrs lists the namespace's IPv4 addresses: the kernel dumps one family's when
@@ -206,12 +254,9 @@ func (m *Manager) writeNetworkRules(beforeRules func() error) error {
 // its alias and route_localnet; it returns the bridge's index, from the kernel's echo of
 // the link it made. An existing link of that name is an error wrapping EEXIST.
 func (m *Manager) createBridgeLink() (uint32, error) {
-	if m.rl == nil {
-		c, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: m.nsfd()})
-		if err != nil {
-			return 0, fmt.Errorf("dial rtnetlink: %w", err)
-		}
-		m.rl = c
+	rl, err := m.rawRoute()
+	if err != nil {
+		return 0, err
 	}
 	req, err := (&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
 		Attributes: &rtnetlink.LinkAttributes{Name: m.cfg.Bridge, Address: MAC(m.cfg.gateway()),
@@ -219,7 +264,7 @@ func (m *Manager) createBridgeLink() (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	sent, err := m.rl.Send(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWLINK,
+	sent, err := rl.Send(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWLINK,
 		Flags: netlink.Request | netlink.Create | netlink.Excl | netlink.Acknowledge | netlink.Echo}, Data: req})
 	if err != nil {
 		return 0, fmt.Errorf("create bridge %s: %w", m.cfg.Bridge, err)
@@ -227,7 +272,7 @@ func (m *Manager) createBridgeLink() (uint32, error) {
 	// The echo comes before the acknowledgement (an error comes alone).
 	var index uint32
 	for acked := false; !acked; {
-		msgs, err := m.rl.Receive()
+		msgs, err := rl.Receive()
 		if err != nil {
 			return 0, fmt.Errorf("create bridge %s: %w", m.cfg.Bridge, err)
 		}
@@ -260,7 +305,7 @@ func (m *Manager) createBridgeLink() (uint32, error) {
 	b, err := set.MarshalBinary()
 	if err == nil {
 		b = append(b, routeLocalnetAttr()...)
-		_, err = m.rl.Execute(netlink.Message{Header: netlink.Header{Type: unix.RTM_SETLINK,
+		_, err = rl.Execute(netlink.Message{Header: netlink.Header{Type: unix.RTM_SETLINK,
 			Flags: netlink.Request | netlink.Acknowledge}, Data: b})
 	}
 	if err != nil {
