@@ -38,7 +38,7 @@ type Manager struct {
 	rt       *rtnetlink.Conn
 	nft      *nftables.Conn
 	nfq      *netlink.Conn       // rule dumps (listRules); dialled when first needed
-	rl       *netlink.Conn       // rtnetlink requests rtnetlink.Conn cannot make; dialled when first needed
+	rl       *netlink.Conn       // rawRoute: requests rtnetlink.Conn cannot make, dumps beside rt
 	holds    map[string][]*hold  // by container id
 	attached map[string]Endpoint // by container id
 	reserved map[netip.Addr]time.Time

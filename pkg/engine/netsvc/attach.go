@@ -257,7 +257,7 @@ func (s *Service) Open(ctx context.Context, running map[string][]network.Endpoin
 			errs = append(errs, err)
 			continue
 		}
-		errs = append(errs, m.Remove(ctx))
+		errs = append(errs, m.Remove(ctx, nil))
 		m.Close()
 	}
 	return errors.Join(errs...)
