@@ -77,6 +77,22 @@ func TestNetworkPrivileged(t *testing.T) {
 		expect("host 127.0.0.1:random", got, err, "c1 "+gw.String())
 		got, err = e.host.tcpHello(e.hostIP.String() + ":8080")
 		expect("host own address", got, err, "c1 "+gw.String())
+		// The host's own connection to a loopback port takes the connect hook straight to
+		// the container (no per-packet NAT): its socket's peer is the container's address.
+		// One to another local address (nft's "fib daddr type local") still goes through DNAT.
+		for addr, want := range map[string]string{"127.0.0.1:8080": "172.19.0.2:80", "127.0.0.1:8086": "172.19.0.3:80",
+			e.hostIP.String() + ":8080": e.hostIP.String() + ":8080"} {
+			var peer string
+			e.host.do(func() {
+				if c, err := net.Dial("tcp4", addr); err == nil {
+					peer = c.RemoteAddr().String()
+					c.Close()
+				}
+			})
+			if peer != want {
+				t.Errorf("host's connection to %s: peer %q, want %q", addr, peer, want)
+			}
+		}
 		got, err = e.ext.tcpHello(e.hostIP.String() + ":8080")
 		expect("external host", got, err, "c1 "+e.extIP.String()) // client address kept
 	})
