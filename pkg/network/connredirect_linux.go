@@ -27,10 +27,12 @@ import (
 // connections, sockets bound to an address before connect, wildcard ports reached on a
 // non-loopback address) and the host's connections while the daemon is down, since the hook
 // goes with the daemon's link fd.
+// A second hook, on getpeername, gives such a socket the address it connected to back as
+// its peer (the connect hook notes it by socket cookie in an LRU map), as it was with DNAT.
 type connRedirect struct {
-	mapFD  int
-	progFD int
-	linkFD int
+	ports, peers       int // maps
+	connect, peername  int // programs
+	connLink, peerLink int // their attachments to the cgroup2 root
 }
 
 // redirectKey and redirectValue are the map's layout, as the program reads it: the IPv4
@@ -58,38 +60,57 @@ const (
 	sockAddrSk       = 64
 	sockSrcIP4       = 24
 
-	helperMapLookup   = 1   // BPF_FUNC_map_lookup_elem
-	helperNetnsCookie = 122 // BPF_FUNC_get_netns_cookie
+	helperMapLookup    = 1   // BPF_FUNC_map_lookup_elem
+	helperMapUpdate    = 2   // BPF_FUNC_map_update_elem
+	helperSocketCookie = 46  // BPF_FUNC_get_socket_cookie
+	helperNetnsCookie  = 122 // BPF_FUNC_get_netns_cookie
 )
 
 // redirectMapSize bounds the published TCP ports of one network; entries are allocated as
-// they are added (BPF_F_NO_PREALLOC), so an unused capacity costs nothing.
-const redirectMapSize = 65536
+// they are added (BPF_F_NO_PREALLOC), so an unused capacity costs nothing. peerMapSize
+// bounds the redirected sockets whose peer getpeername restores; the least recently used
+// go first (an LRU map is allocated whole: 4096 entries are ~300 KiB).
+const (
+	redirectMapSize = 65536
+	peerMapSize     = 4096
+)
 
-// newConnRedirect loads the hook for connections made in the namespace whose cookie is
-// netnsCookie and attaches it to the cgroup2 root.
-func newConnRedirect(netnsCookie uint64) (*connRedirect, error) {
+// newConnRedirect loads the hooks for connections made in the namespace whose cookie is
+// netnsCookie and attaches them to the cgroup2 root.
+func newConnRedirect(netnsCookie uint64) (r *connRedirect, err error) {
 	root, err := cgroup2Root()
 	if err != nil {
 		return nil, err
 	}
-	r := &connRedirect{mapFD: -1, progFD: -1, linkFD: -1}
-	if r.mapFD, err = bpfMapCreate(unix.BPF_MAP_TYPE_HASH, 8, 8, redirectMapSize, unix.BPF_F_NO_PREALLOC); err != nil {
+	r = &connRedirect{ports: -1, peers: -1, connect: -1, peername: -1, connLink: -1, peerLink: -1}
+	defer func() {
+		if err != nil {
+			r.close()
+		}
+	}()
+	if r.ports, err = bpfMapCreate(unix.BPF_MAP_TYPE_HASH, 8, 8, redirectMapSize, unix.BPF_F_NO_PREALLOC); err != nil {
 		return nil, fmt.Errorf("create port map: %w", err)
 	}
-	if r.progFD, err = bpfProgLoad(unix.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, unix.BPF_CGROUP_INET4_CONNECT,
-		redirectProgram(r.mapFD, netnsCookie)); err != nil {
-		r.close()
+	if r.peers, err = bpfMapCreate(unix.BPF_MAP_TYPE_LRU_HASH, 8, 8, peerMapSize, 0); err != nil {
+		return nil, fmt.Errorf("create peer map: %w", err)
+	}
+	if r.connect, err = bpfProgLoad(unix.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, unix.BPF_CGROUP_INET4_CONNECT,
+		redirectProgram(r.ports, r.peers, netnsCookie)); err != nil {
 		return nil, fmt.Errorf("load connect hook: %w", err)
+	}
+	if r.peername, err = bpfProgLoad(unix.BPF_PROG_TYPE_CGROUP_SOCK_ADDR, unix.BPF_CGROUP_INET4_GETPEERNAME,
+		peernameProgram(r.peers)); err != nil {
+		return nil, fmt.Errorf("load getpeername hook: %w", err)
 	}
 	dir, err := unix.Open(root, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		r.close()
 		return nil, fmt.Errorf("open cgroup2 root: %w", err)
 	}
 	defer unix.Close(dir)
-	if r.linkFD, err = bpfLinkCreate(r.progFD, dir, unix.BPF_CGROUP_INET4_CONNECT); err != nil {
-		r.close()
+	if r.peerLink, err = bpfLinkCreate(r.peername, dir, unix.BPF_CGROUP_INET4_GETPEERNAME); err != nil {
+		return nil, fmt.Errorf("attach getpeername hook to %s: %w", root, err)
+	}
+	if r.connLink, err = bpfLinkCreate(r.connect, dir, unix.BPF_CGROUP_INET4_CONNECT); err != nil {
 		return nil, fmt.Errorf("attach connect hook to %s: %w", root, err)
 	}
 	return r, nil
@@ -98,26 +119,26 @@ func newConnRedirect(netnsCookie uint64) (*connRedirect, error) {
 // set makes connections to host:port go to to.
 func (r *connRedirect) set(host netip.Addr, port uint16, to netip.AddrPort) error {
 	k, v := redirectEntry(host, port), redirectEntry(to.Addr(), to.Port())
-	return bpfMapOp(unix.BPF_MAP_UPDATE_ELEM, r.mapFD, unsafe.Pointer(&k), unsafe.Pointer(&v))
+	return bpfMapOp(unix.BPF_MAP_UPDATE_ELEM, r.ports, unsafe.Pointer(&k), unsafe.Pointer(&v))
 }
 
 // unset forgets host:port; a missing entry is fine.
 func (r *connRedirect) unset(host netip.Addr, port uint16) error {
 	k := redirectEntry(host, port)
-	if err := bpfMapOp(unix.BPF_MAP_DELETE_ELEM, r.mapFD, unsafe.Pointer(&k), nil); err != nil && !errors.Is(err, unix.ENOENT) {
+	if err := bpfMapOp(unix.BPF_MAP_DELETE_ELEM, r.ports, unsafe.Pointer(&k), nil); err != nil && !errors.Is(err, unix.ENOENT) {
 		return err
 	}
 	return nil
 }
 
-// close detaches the hook (closing the link is what detaches it) and frees the map.
+// close detaches the hooks (closing a link is what detaches it) and frees the maps.
 func (r *connRedirect) close() {
-	for _, fd := range []int{r.linkFD, r.progFD, r.mapFD} {
-		if fd >= 0 {
-			unix.Close(fd)
+	for _, fd := range []*int{&r.connLink, &r.peerLink, &r.connect, &r.peername, &r.ports, &r.peers} {
+		if *fd >= 0 {
+			unix.Close(*fd)
 		}
+		*fd = -1
 	}
-	r.linkFD, r.progFD, r.mapFD = -1, -1, -1
 }
 
 // redirectKeyOf is where a published port goes in the map: its host address, or 0.0.0.0 for
@@ -139,12 +160,12 @@ func redirectKeyOf(p Port) (host netip.Addr, ok bool) {
 //	if ctx.protocol != TCP || netns_cookie(ctx) != cookie || ctx.sk.src_ip4 != 0: allow
 //	v = ports[{ctx.user_ip4, ctx.user_port}]
 //	if !v && ctx.user_ip4 in 127.0.0.0/8: v = ports[{0.0.0.0, ctx.user_port}]
-//	if v: ctx.user_ip4, ctx.user_port = v.addr, v.port
+//	if v: peers[socket_cookie(ctx)] = {ctx.user_ip4, ctx.user_port}; ctx.user_ip4, ctx.user_port = v
 //	allow
 //
 // A socket bound to an address before connect keeps the nft path: bound to 127.0.0.1, it
 // could not reach the container without masquerade.
-func redirectProgram(mapFD int, netnsCookie uint64) []byte {
+func redirectProgram(ports, peers int, netnsCookie uint64) []byte {
 	loopNet := binary.NativeEndian.Uint32([]byte{127, 0, 0, 0})
 	loopMask := binary.NativeEndian.Uint32([]byte{0xff, 0, 0, 0})
 	var a bpfAsm
@@ -157,24 +178,59 @@ func redirectProgram(mapFD int, netnsCookie uint64) []byte {
 	a.loadDW(2, 6, sockAddrSk)
 	a.loadW(2, 2, sockSrcIP4)
 	a.jneImm(2, 0, "allow")
+	// fp-8: the key {user_ip4, user_port}, also the value of peers.
 	a.loadW(2, 6, sockAddrUserIP4)
 	a.storeW(10, -8, 2)
 	a.loadW(2, 6, sockAddrUserPort)
 	a.storeW(10, -4, 2)
-	a.lookup(mapFD)
+	a.lookup(ports, -8)
 	a.jneImm(0, 0, "found")
 	a.loadW(2, 6, sockAddrUserIP4)
 	a.andImm(2, int32(loopMask))
 	a.jneImm(2, int32(loopNet), "allow")
-	a.storeImmW(10, -8, 0)
-	a.lookup(mapFD)
+	a.storeImmW(10, -16, 0) // the wildcard key at fp-16, fp-8 stays the address connected to
+	a.loadW(2, 6, sockAddrUserPort)
+	a.storeW(10, -12, 2)
+	a.lookup(ports, -16)
 	a.jeqImm(0, 0, "allow")
 	a.label("found")
+	a.movReg(7, 0)
+	a.movReg(1, 6)
+	a.call(helperSocketCookie)
+	a.storeDW(10, -24, 0)
+	a.loadImm64(1, unix.BPF_PSEUDO_MAP_FD, uint64(peers))
+	a.movReg(2, 10)
+	a.addImm(2, -24)
+	a.movReg(3, 10)
+	a.addImm(3, -8)
+	a.movImm(4, 0) // BPF_ANY
+	a.call(helperMapUpdate)
+	a.loadW(2, 7, 0)
+	a.storeW(6, sockAddrUserIP4, 2)
+	a.loadW(2, 7, 4)
+	a.storeW(6, sockAddrUserPort, 2)
+	a.label("allow")
+	a.movImm(0, 1)
+	a.exit()
+	return a.bytes()
+}
+
+// peernameProgram is the getpeername4 hook: a socket the connect hook redirected names the
+// address it connected to, not the container's.
+//
+//	if v = peers[socket_cookie(ctx)]: ctx.user_ip4, ctx.user_port = v
+func peernameProgram(peers int) []byte {
+	var a bpfAsm
+	a.movReg(6, 1)
+	a.call(helperSocketCookie)
+	a.storeDW(10, -8, 0)
+	a.lookup(peers, -8)
+	a.jeqImm(0, 0, "out")
 	a.loadW(2, 0, 0)
 	a.storeW(6, sockAddrUserIP4, 2)
 	a.loadW(2, 0, 4)
 	a.storeW(6, sockAddrUserPort, 2)
-	a.label("allow")
+	a.label("out")
 	a.movImm(0, 1)
 	a.exit()
 	return a.bytes()
@@ -215,6 +271,7 @@ const (
 	bpfLdxMemW  = unix.BPF_LDX | unix.BPF_MEM | unix.BPF_W
 	bpfLdxMemDW = unix.BPF_LDX | unix.BPF_MEM | unix.BPF_DW
 	bpfStxMemW  = unix.BPF_STX | unix.BPF_MEM | unix.BPF_W
+	bpfStxMemDW = unix.BPF_STX | unix.BPF_MEM | unix.BPF_DW
 	bpfStMemW   = unix.BPF_ST | unix.BPF_MEM | unix.BPF_W
 	bpfMovReg   = unix.BPF_ALU64 | unix.BPF_MOV | unix.BPF_X
 	bpfMovImm   = unix.BPF_ALU64 | unix.BPF_MOV | unix.BPF_K
@@ -242,6 +299,10 @@ func (a *bpfAsm) loadDW(dst, src uint8, off int16) {
 func (a *bpfAsm) storeW(dst uint8, off int16, src uint8) {
 	a.emit(bpfInsn{code: bpfStxMemW, dst: dst, src: src, off: off})
 }
+func (a *bpfAsm) storeDW(dst uint8, off int16, src uint8) {
+	a.emit(bpfInsn{code: bpfStxMemDW, dst: dst, src: src, off: off})
+}
+func (a *bpfAsm) addImm(dst uint8, v int32) { a.emit(bpfInsn{code: bpfAddImm, dst: dst, imm: v}) }
 func (a *bpfAsm) storeImmW(dst uint8, off int16, v int32) {
 	a.emit(bpfInsn{code: bpfStMemW, dst: dst, off: off, imm: v})
 }
@@ -257,11 +318,11 @@ func (a *bpfAsm) loadImm64(dst, src uint8, v uint64) {
 	a.emit(bpfInsn{imm: int32(uint32(v >> 32))})
 }
 
-// lookup is r0 = bpf_map_lookup_elem(map, r10-8).
-func (a *bpfAsm) lookup(mapFD int) {
+// lookup is r0 = bpf_map_lookup_elem(map, r10+keyOff).
+func (a *bpfAsm) lookup(mapFD int, keyOff int32) {
 	a.loadImm64(1, unix.BPF_PSEUDO_MAP_FD, uint64(mapFD))
 	a.movReg(2, 10)
-	a.emit(bpfInsn{code: bpfAddImm, dst: 2, imm: -8})
+	a.addImm(2, keyOff)
 	a.call(helperMapLookup)
 }
 

@@ -41,6 +41,16 @@ func TestConnRedirectPrivileged(t *testing.T) {
 		if got, err := host.tcpHello(addr); err != nil || !strings.HasPrefix(got, "host") {
 			t.Errorf("%s from the hook's namespace: %q, %v; want the server on 7100", addr, got, err)
 		}
+		var peer string
+		host.do(func() {
+			if c, err := net.Dial("tcp4", addr); err == nil {
+				peer = c.RemoteAddr().String()
+				c.Close()
+			}
+		})
+		if peer != addr {
+			t.Errorf("getpeername of a redirected connection to %s: %q", addr, peer)
+		}
 	}
 	for _, addr := range []string{"127.0.0.2:7200", "127.0.0.1:7202"} {
 		if got, err := host.tcpHello(addr); err == nil {

@@ -6,7 +6,8 @@
 // connections to a published port on a loopback address (or on the address it names) take
 // a faster path than DNAT: a cgroup connect4 hook, made with the network's first published
 // port and gone with the daemon, connects them to the container's address, so their
-// packets cross no NAT (such a socket names the container's address as its peer).
+// packets cross no NAT (such a socket's own address is the bridge's; a getpeername hook
+// keeps its peer the address it dialled).
 //
 // Everything goes through netlink (rtnetlink, nf_tables, ctnetlink): no ip, nft or iptables
 // binary. A Manager works in one network namespace, the daemon's unless Config.NetNS names
