@@ -27,6 +27,7 @@ import (
 // connections, sockets bound to an address before connect, wildcard ports reached on a
 // non-loopback address) and the host's connections while the daemon is down, since the hook
 // goes with the daemon's link fd.
+//
 // A second hook, on getpeername, gives such a socket the address it connected to back as
 // its peer (the connect hook notes it by socket cookie in an LRU map), as it was with DNAT.
 type connRedirect struct {
@@ -35,15 +36,14 @@ type connRedirect struct {
 	connLink, peerLink int // their attachments to the cgroup2 root
 }
 
-// redirectKey and redirectValue are the map's layout, as the program reads it: the IPv4
-// address and the port as connect's sockaddr holds them (network order), the port in the
-// low 16 bits of a u32 the way bpf_sock_addr.user_port is.
+// redirectKey is the layout of the port map's keys and values (and of the peer map's
+// values), as the programs read it: the IPv4 address and the port as connect's sockaddr
+// holds them (network order), the port in the low 16 bits of a u32 the way
+// bpf_sock_addr.user_port is.
 type redirectKey struct {
 	addr [4]byte
 	port [4]byte
 }
-
-type redirectValue = redirectKey
 
 func redirectEntry(a netip.Addr, port uint16) redirectKey {
 	var k redirectKey
