@@ -24,7 +24,7 @@ import (
 // is the bridge's address, as masquerade made it.
 //
 // The nft rules stay: they serve everything the hook leaves alone (UDP, other namespaces'
-// connections, sockets bound to an address before connect, wildcard ports reached on a
+// connections, sockets bound to an address or device before connect, wildcard ports reached on a
 // non-loopback address) and the host's connections while the daemon is down, since the hook
 // goes with the daemon's link fd.
 //
@@ -58,6 +58,7 @@ const (
 	sockAddrUserPort = 24
 	sockAddrProtocol = 36
 	sockAddrSk       = 64
+	sockBoundDevIf   = 0
 	sockSrcIP4       = 24
 
 	helperMapLookup    = 1   // BPF_FUNC_map_lookup_elem
@@ -157,14 +158,15 @@ func redirectKeyOf(p Port) (host netip.Addr, ok bool) {
 
 // redirectProgram is the connect4 hook:
 //
-//	if ctx.protocol != TCP || netns_cookie(ctx) != cookie || ctx.sk.src_ip4 != 0: allow
+//	if ctx.protocol != TCP || netns_cookie(ctx) != cookie: allow
+//	if ctx.sk.src_ip4 != 0 || ctx.sk.bound_dev_if != 0: allow
 //	v = ports[{ctx.user_ip4, ctx.user_port}]
 //	if !v && ctx.user_ip4 in 127.0.0.0/8: v = ports[{0.0.0.0, ctx.user_port}]
 //	if v: peers[socket_cookie(ctx)] = {ctx.user_ip4, ctx.user_port}; ctx.user_ip4, ctx.user_port = v
 //	allow
 //
-// A socket bound to an address before connect keeps the nft path: bound to 127.0.0.1, it
-// could not reach the container without masquerade.
+// A socket bound to an address or a device before connect keeps the nft path: bound to
+// 127.0.0.1 or to lo, it could not reach the container without DNAT and masquerade.
 func redirectProgram(ports, peers int, netnsCookie uint64) []byte {
 	loopNet := binary.NativeEndian.Uint32([]byte{127, 0, 0, 0})
 	loopMask := binary.NativeEndian.Uint32([]byte{0xff, 0, 0, 0})
@@ -175,8 +177,10 @@ func redirectProgram(ports, peers int, netnsCookie uint64) []byte {
 	a.call(helperNetnsCookie) // r1 is still ctx
 	a.loadImm64(2, 0, netnsCookie)
 	a.jneReg(0, 2, "allow")
-	a.loadDW(2, 6, sockAddrSk)
-	a.loadW(2, 2, sockSrcIP4)
+	a.loadDW(3, 6, sockAddrSk)
+	a.loadW(2, 3, sockSrcIP4)
+	a.jneImm(2, 0, "allow")
+	a.loadW(2, 3, sockBoundDevIf)
 	a.jneImm(2, 0, "allow")
 	// fp-8: the key {user_ip4, user_port}, also the value of peers.
 	a.loadW(2, 6, sockAddrUserIP4)

@@ -1,10 +1,14 @@
 package network
 
 import (
+	"errors"
 	"net"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/testutil"
 )
@@ -65,6 +69,17 @@ func TestConnRedirectPrivileged(t *testing.T) {
 		if c, err := d.Dial("tcp4", "127.0.0.1:7200"); err == nil {
 			c.Close()
 			t.Error("a socket bound to 127.0.0.1 before connect was redirected")
+		}
+		d = net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			err := rc.Control(func(fd uintptr) { serr = unix.BindToDevice(int(fd), "lo") })
+			return errors.Join(err, serr)
+		}}
+		if c, err := d.Dial("tcp4", "127.0.0.1:7200"); err == nil {
+			c.Close()
+			t.Error("a socket bound to lo before connect was redirected")
+		} else if !errors.Is(err, unix.ECONNREFUSED) {
+			t.Errorf("dial bound to lo: %v; want refused", err)
 		}
 	})
 	if err := r.unset(lo, 7200); err != nil {
