@@ -52,6 +52,10 @@ type Manager struct {
 	// again (Attach of the same id, Reconcile, Close) waits for it first.
 	deleting map[string]chan struct{} // by link name; closed once gone
 	flushes  sync.WaitGroup           // UDP conntrack flushes in flight (they use m.ns)
+	// redirect is the host's fast path to published TCP ports, made with the first one;
+	// redirectTried says it was tried (a kernel without it leaves the nft rules alone at work).
+	redirect      *connRedirect
+	redirectTried bool
 }
 
 // New opens netlink connections into the managed namespace. Nothing on the host changes
@@ -100,6 +104,10 @@ func (m *Manager) Close() error {
 	}
 	if m.nft != nil {
 		m.nft.CloseLasting()
+	}
+	if m.redirect != nil {
+		m.redirect.close()
+		m.redirect = nil
 	}
 	if m.nfq != nil {
 		m.nfq.Close()
@@ -660,6 +668,7 @@ func (m *Manager) addRules(id string, addr netip.Addr, ports []Port) error {
 	if err := m.nft.Flush(); err != nil {
 		return fmt.Errorf("container %.12s: add port rules: %w", id, err)
 	}
+	m.redirectPorts(addr, ports)
 	return nil
 }
 
@@ -700,6 +709,7 @@ func (m *Manager) deleteRules(rules []*nftables.Rule) ([]Port, error) {
 	if err := m.nft.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
 		return nil, fmt.Errorf("delete port rules: %w", err)
 	}
+	m.unredirectPorts(ports)
 	return ports, nil
 }
 
@@ -940,6 +950,7 @@ func (m *Manager) reconcileRules(keep map[string]Endpoint, running []Endpoint) (
 		if err := m.addRules(ep.ID, ep.Addr, missing); err != nil {
 			errs = append(errs, err)
 		}
+		m.redirectPorts(ep.Addr, ep.Ports) // the rules that stayed: a new daemon's map is empty
 		changed = append(changed, missing...)
 		if _, held := m.holds[ep.ID]; !held {
 			m.holds[ep.ID] = m.holdPorts(ep)
