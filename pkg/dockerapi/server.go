@@ -23,6 +23,7 @@ import (
 	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
@@ -62,6 +63,7 @@ type Server struct {
 	nets     networks
 	imgs     images
 	builds   builds
+	execSvc  execService
 	log      *slog.Logger
 	token    []byte
 	http     *fasthttp.Server
@@ -121,6 +123,14 @@ type images interface {
 	Prune(ctx context.Context, buildCache bool) (*prune.Report, error)
 }
 
+// execService is the exec service (pkg/engine/execsvc) as Docker's exec routes use it.
+type execService interface {
+	Exec(ctx context.Context, req execsvc.Options) (*execsvc.Started, error)
+	InspectExec(ctx context.Context, id string, wait bool) (*execsvc.State, error)
+	WaitExec(ctx context.Context, id string) (int, error)
+	ResizeExec(id string, h, w uint16) error
+}
+
 // builds is the build service (pkg/engine/buildsvc) as Docker's build route uses it.
 type builds interface {
 	UnpackBuildContext(ctx context.Context, r io.Reader) (*buildsvc.TarContext, error)
@@ -134,12 +144,13 @@ type Backing struct {
 	Networks networks
 	Images   images
 	Builds   builds
+	Execs    execService
 }
 
 // New builds the server over the engine and the services the daemon hands it; token ""
 // means no authentication.
 func New(eng *engine.Engine, b Backing, token string, log *slog.Logger) *Server {
-	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
+	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, execSvc: b.Execs, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {
 		s.token = []byte(token)

@@ -22,6 +22,7 @@ import (
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
@@ -494,7 +495,7 @@ func systemCPUUsage() uint64 {
 // execs are Docker's two-step execs: created here, run by the engine at start.
 type execConfig struct {
 	id, ctr  string
-	req      engine.ExecOptions
+	req      execsvc.Options
 	engineID string // once started
 	started  bool
 	// out is what the client attaches to: AttachStdout and AttachStderr of the create.
@@ -524,7 +525,7 @@ func (s *Server) execCreate(ctx *fasthttp.RequestCtx) {
 		writeErr(ctx, fasthttp.StatusBadRequest, "No exec command specified")
 		return
 	}
-	x := &execConfig{id: randomID(), ctr: c.ID, req: engine.ExecOptions{ID: c.ID, Command: in.Cmd, Tty: in.Tty,
+	x := &execConfig{id: randomID(), ctr: c.ID, req: execsvc.Options{ID: c.ID, Command: in.Cmd, Tty: in.Tty,
 		Stdin: in.AttachStdin, Env: in.Env, User: in.User, WorkingDir: in.WorkingDir},
 		out: outputs{stdout: in.AttachStdout, stderr: in.AttachStderr, tty: in.Tty}}
 	if in.ConsoleSize != nil {
@@ -569,7 +570,7 @@ func (s *Server) execStart(ctx *fasthttp.RequestCtx) {
 	if in.ConsoleSize != nil {
 		req.Height, req.Width = uint16(in.ConsoleSize[0]), uint16(in.ConsoleSize[1])
 	}
-	started, err := s.eng.Exec(s.ctx, req)
+	started, err := s.execSvc.Exec(s.ctx, req)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -581,7 +582,7 @@ func (s *Server) execStart(ctx *fasthttp.RequestCtx) {
 		ctx.SetStatusCode(fasthttp.StatusOK)
 		return
 	}
-	eng, dctx := s.eng, s.ctx
+	execs, dctx := s.execSvc, s.ctx
 	hijack(ctx, streamType(ctx, req.Tty), func(c net.Conn) {
 		if started.Failed != nil {
 			msg := []byte(started.Failed.Msg + "\n")
@@ -602,7 +603,7 @@ func (s *Server) execStart(ctx *fasthttp.RequestCtx) {
 		relayThen(c, started.Conn, inputOf(c, req.Stdin), x.out, func() {
 			wctx, cancel := context.WithTimeout(dctx, 10*time.Second)
 			defer cancel()
-			eng.WaitExec(wctx, started.ID)
+			execs.WaitExec(wctx, started.ID)
 		})
 	})
 }
@@ -620,7 +621,7 @@ func (s *Server) execResize(ctx *fasthttp.RequestCtx) {
 		if eid == "" {
 			err = errdefs.Conflict("exec " + x.id + " is not running")
 		} else {
-			err = s.eng.ResizeExec(eid, h, w)
+			err = s.execSvc.ResizeExec(eid, h, w)
 		}
 	}
 	if err != nil {
@@ -642,7 +643,7 @@ func (s *Server) execInspect(ctx *fasthttp.RequestCtx) {
 		OpenStderr: x.out.stderr, ProcessConfig: &container.ExecProcessConfig{Tty: x.req.Tty, Entrypoint: x.req.Command[0],
 			Arguments: x.req.Command[1:], User: x.req.User}}
 	if eid != "" {
-		in, err := s.eng.InspectExec(s.ctx, eid, false)
+		in, err := s.execSvc.InspectExec(s.ctx, eid, false)
 		if err != nil {
 			writeError(ctx, err)
 			return

@@ -3,22 +3,19 @@ package engine
 import (
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
-	"github.com/minibox/minibox/pkg/engine/runspec"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/logfile"
 
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
-	"github.com/minibox/minibox/pkg/spec"
 )
 
 // running returns the container's live shim, or a 409-kind error.
@@ -162,153 +159,24 @@ func (e *Engine) StartAttached(ctx context.Context, ref string, stdin bool, heig
 	return run, nil
 }
 
-// execEntry is an exec process, kept for inspect and resize.
-type execEntry struct {
-	id        string
-	ctrID     string
-	proc      *shimclient.ExecProcess
-	done      chan struct{}
-	exitCode  int
-	running   bool
-	mu        sync.Mutex
-	startedAt time.Time
-}
-
-// ExecStarted is a started exec process with its raw stream (nil when detached).
-type ExecStarted struct {
-	ID     string
-	Tty    bool
-	Conn   *shimclient.Conn
-	Failed *StartFailed
-}
-
-// ExecOptions say what Exec runs in a container, and how.
-type ExecOptions struct {
-	ID            string // the container
-	Command       []string
-	Tty, Stdin    bool
-	Env           []string // added to the container's
-	User          string
-	WorkingDir    string
-	Detach        bool   // nobody reads the output
-	Height, Width uint16 // a tty's size; 0 = unknown
-}
-
-// ExecState is an exec process's state: its exit code once it ended.
-type ExecState struct {
-	Running  bool
-	ExitCode int
-	PID      int
-}
-
-// Exec starts a process in a running, unpaused container.
-func (e *Engine) Exec(ctx context.Context, req ExecOptions) (*ExecStarted, error) {
-	if len(req.Command) == 0 {
-		return nil, errdefs.Invalid("exec needs a command")
-	}
-	c, shim, err := e.running(req.ID, false)
+// ExecTarget is the running, unpaused container an exec runs in, with its workload's
+// environment (execsvc.Containers).
+func (e *Engine) ExecTarget(ref string) (execsvc.Target, error) {
+	c, shim, err := e.running(ref, false)
 	if err != nil {
-		return nil, err
+		return execsvc.Target{}, err
 	}
 	r := e.snapshot(c)
-	env := req.Env
+	t := execsvc.Target{ID: r.ID, Shim: shim}
 	if s, err := e.buildSpec(&r, nil); err == nil {
-		env = spec.MergeEnv(s.Process.Env, req.Env)
-		if req.Tty && !runspec.HasEnv(env, "TERM") {
-			env = append(env, "TERM=xterm")
-		}
+		t.Env, t.EnvKnown = s.Process.Env, true
 	}
-	spec := shimclient.ExecSpec{Args: req.Command, Env: env, Cwd: req.WorkingDir, User: req.User,
-		Tty: req.Tty, Stdin: req.Stdin && !req.Detach, Height: req.Height, Width: req.Width}
-	ent := &execEntry{id: newID(), ctrID: r.ID, done: make(chan struct{}), running: true, startedAt: time.Now()}
-	e.execs.Store(ent.id, ent)
-	time.AfterFunc(time.Hour, func() { <-ent.done; e.execs.Delete(ent.id) })
-	proc, conn, err := shim.ExecConn(context.Background(), spec)
-	if err != nil {
-		var se *shimclient.StartError
-		if errors.As(err, &se) && se.Code != 0 {
-			ent.finish(se.Code)
-			return &ExecStarted{ID: ent.id, Tty: req.Tty, Failed: &StartFailed{Code: se.Code, Msg: se.Msg}}, nil
-		}
-		ent.finish(126)
-		e.execs.Delete(ent.id)
-		return nil, err
-	}
-	ent.proc = proc
-	go func() {
-		ex, err := proc.Wait(context.Background())
-		code := 126
-		if err == nil && ex != nil {
-			code = ex.ExitCode
-		}
-		ent.finish(code)
-	}()
-	if req.Detach { // nobody reads its output: drain it so the process never blocks
-		go func(c *shimclient.Conn) { io.Copy(io.Discard, c); c.Close() }(conn)
-		conn = nil
-	}
-	return &ExecStarted{ID: ent.id, Tty: req.Tty, Conn: conn}, nil
+	return t, nil
 }
 
-func (x *execEntry) finish(code int) {
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	if !x.running {
-		return
-	}
-	x.running, x.exitCode = false, code
-	close(x.done)
-}
-
-func (e *Engine) execEntry(id string) (*execEntry, error) {
-	if v, ok := e.execs.Load(id); ok {
-		return v.(*execEntry), nil
-	}
-	return nil, errdefs.NotFound(fmt.Sprintf("no such exec instance: %s", id))
-}
-
-// InspectExec reports an exec process; with wait it returns once the process has ended.
-func (e *Engine) InspectExec(ctx context.Context, id string, wait bool) (*ExecState, error) {
-	x, err := e.execEntry(id)
-	if err != nil {
-		return nil, err
-	}
-	if wait {
-		select {
-		case <-x.done:
-		case <-ctx.Done():
-			return nil, ctx.Err()
-		}
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	out := &ExecState{Running: x.running, ExitCode: x.exitCode}
-	if x.proc != nil {
-		out.PID = x.proc.PID()
-	}
-	return out, nil
-}
-
-// WaitExec waits for an exec process's end.
-func (e *Engine) WaitExec(ctx context.Context, id string) (int, error) {
-	in, err := e.InspectExec(ctx, id, true)
-	if err != nil {
-		return 0, err
-	}
-	return in.ExitCode, nil
-}
-
-// ResizeExec sets an exec's terminal size.
-func (e *Engine) ResizeExec(id string, h, w uint16) error {
-	x, err := e.execEntry(id)
-	if err != nil {
-		return err
-	}
-	if x.proc == nil {
-		return errdefs.Conflict("exec " + id + " is not running")
-	}
-	return x.proc.Resize(h, w)
-}
+// ExecService is the exec service the engine opened, for the daemon to hand to the HTTP
+// layers.
+func (e *Engine) ExecService() *execsvc.Service { return e.execs }
 
 // LogsOptions select what GET /containers/logs returns.
 type LogsOptions struct {

@@ -57,7 +57,6 @@ type containersArea struct {
 	cg       cgroup.Manager
 	net      *network.Manager
 	netMu    sync.Mutex // the network manager is made lazily
-	execs    sync.Map   // exec ID -> *execEntry
 	recent   sync.Map   // removed ID -> *WaitResult, for a wait that comes late
 	stopping bool
 	warm     *warmpool.Pool[*shimclient.Warm]

@@ -15,6 +15,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/rundir"
@@ -53,6 +54,7 @@ type Engine struct {
 	nets *netsvc.Service
 
 	events *events.Bus
+	execs  *execsvc.Service
 	files  *ctrio.Files
 	stats  *ctrio.Sampler
 }

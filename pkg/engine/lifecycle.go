@@ -17,6 +17,7 @@ import (
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine/ctrstore"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/engine/runspec"
@@ -38,15 +39,7 @@ const (
 
 // StartFailed is a workload that could not run: Code 126 (not runnable, unknown user) or
 // 127 (not found). The container has exited with that code.
-type StartFailed struct {
-	Code int
-	Msg  string
-}
-
-func (e *StartFailed) Error() string { return e.Msg }
-
-// Is makes a start failure a 400-kind error for callers that map kinds.
-func (e *StartFailed) Is(t error) bool { return t == errdefs.ErrInvalid }
+type StartFailed = execsvc.StartFailed
 
 // BeforeResume runs between the container's creation and its workload's start (attach
 // here to lose no output).

@@ -12,6 +12,7 @@ import (
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/health"
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
@@ -41,6 +42,7 @@ const (
 // openServices makes the services that need nothing opened first.
 func (e *Engine) openServices() {
 	e.events = events.New()
+	e.execs = execsvc.New(e)
 	e.files = ctrio.NewFiles(rootfsOf{e})
 	e.stats = ctrio.NewSampler(statsSource{e}, runspec.InitPids)
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
@@ -607,7 +608,7 @@ func (s *Server) containerExec(ctx *fasthttp.RequestCtx) {
 	if !upgrade {
 		req.Stdin = false
 	}
-	x, err := s.eng.Exec(s.daemonCtx(), engine.ExecOptions{ID: req.ID, Command: req.Command, Tty: req.Tty, Stdin: req.Stdin,
+	x, err := s.execs.Exec(s.daemonCtx(), execsvc.Options{ID: req.ID, Command: req.Command, Tty: req.Tty, Stdin: req.Stdin,
 		Env: req.Env, User: req.User, WorkingDir: req.WorkingDir, Detach: req.Detach, Height: req.Height, Width: req.Width})
 	if err != nil {
 		writeError(ctx, err)
@@ -624,7 +625,7 @@ func (s *Server) containerExec(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("X-Minibox-Exec-Id", x.ID)
 		s.relay(ctx, x.Conn, x.Tty, x.Failed)
 	default:
-		eng := s.eng
+		execs := s.execs
 		streamRun(ctx, func(st *eventStream) error {
 			if err := st.emit(api.ExecCreated{ExecID: x.ID}); err != nil {
 				return err
@@ -636,7 +637,7 @@ func (s *Server) containerExec(ctx *fasthttp.RequestCtx) {
 			if err := st.pump(x.Conn, x.Tty); err != nil {
 				return err
 			}
-			code, err := eng.WaitExec(s.daemonCtx(), x.ID)
+			code, err := execs.WaitExec(s.daemonCtx(), x.ID)
 			if err != nil {
 				return err
 			}
@@ -651,13 +652,13 @@ func (s *Server) execResize(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			return err
 		}
-		return s.eng.ResizeExec(id, h, w)
+		return s.execs.ResizeExec(id, h, w)
 	})
 }
 
 func (s *Server) execInspect(ctx *fasthttp.RequestCtx) {
 	answer(ctx, "exec_id", func(id string) (*api.ExecInspect, error) {
-		x, err := s.eng.InspectExec(s.daemonCtx(), id, queryBool(ctx, "wait"))
+		x, err := s.execs.InspectExec(s.daemonCtx(), id, queryBool(ctx, "wait"))
 		if err != nil {
 			return nil, err
 		}

@@ -14,6 +14,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
@@ -113,12 +114,12 @@ func (f *fakeServices) Stats(ctx context.Context, refs []string) ([]ctrio.Stats,
 	return nil, f.called("Stats")
 }
 
-func (f *fakeServices) Exec(ctx context.Context, req engine.ExecOptions) (*engine.ExecStarted, error) {
-	return &engine.ExecStarted{}, f.called("Exec")
+func (f *fakeServices) Exec(ctx context.Context, req execsvc.Options) (*execsvc.Started, error) {
+	return &execsvc.Started{}, f.called("Exec")
 }
 
-func (f *fakeServices) InspectExec(ctx context.Context, id string, wait bool) (*engine.ExecState, error) {
-	return &engine.ExecState{}, f.called("InspectExec")
+func (f *fakeServices) InspectExec(ctx context.Context, id string, wait bool) (*execsvc.State, error) {
+	return &execsvc.State{}, f.called("InspectExec")
 }
 
 func (f *fakeServices) WaitExec(ctx context.Context, id string) (int, error) {

@@ -13,6 +13,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
@@ -48,10 +49,6 @@ type Containers interface {
 	Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(engine.LogLine) error) error
 	LogDetails(ref string) (string, error)
 	Stats(ctx context.Context, refs []string) ([]ctrio.Stats, error)
-	Exec(ctx context.Context, req engine.ExecOptions) (*engine.ExecStarted, error)
-	InspectExec(ctx context.Context, id string, wait bool) (*engine.ExecState, error)
-	WaitExec(ctx context.Context, id string) (int, error)
-	ResizeExec(id string, h, w uint16) error
 	StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error)
 	ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error
 	ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error
@@ -62,6 +59,17 @@ type Containers interface {
 	PruneContainers(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
 	CommitContainer(ctx context.Context, ref string, o engine.CommitOptions) (string, error)
 }
+
+// Execs is the processes exec runs in containers: the exec service (pkg/engine/execsvc)
+// itself, handed to New by the daemon's wiring.
+type Execs interface {
+	Exec(ctx context.Context, req execsvc.Options) (*execsvc.Started, error)
+	InspectExec(ctx context.Context, id string, wait bool) (*execsvc.State, error)
+	WaitExec(ctx context.Context, id string) (int, error)
+	ResizeExec(id string, h, w uint16) error
+}
+
+var _ Execs = (*execsvc.Service)(nil)
 
 // Images is the image service (pkg/engine/imagesvc): the image store and the registries.
 type Images interface {
@@ -143,6 +151,7 @@ type Backing struct {
 	Networks Networks
 	Images   Images
 	Builds   Builds
+	Execs    Execs
 }
 
 var _ Services = (*engine.Engine)(nil)
