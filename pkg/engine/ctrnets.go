@@ -23,7 +23,7 @@ type EndpointRecord = netsvc.Endpoint
 func (e *Engine) loadNetworks() error {
 	s, err := netsvc.New(netsvc.Config{Root: e.Root, BridgeSubnet: e.Cfg.BridgeSubnet, Pool: e.Cfg.NetworkPool,
 		APIPort: apiPort(e.Cfg.HTTPAddr), DNSUpstream: e.Cfg.DNSUpstream, BridgeOnStartup: e.Cfg.BridgeOnStartup},
-		netsvc.Deps{Log: e.Log, NewManager: network.New, DefaultBridge: e.netManager, BridgeReady: e.bridgeReady,
+		netsvc.Deps{Log: e.Log, NewManager: network.New,
 			Publish: func(action, id string, attrs map[string]string) {
 				e.publish(Event{Type: EventNetwork, Action: action, ID: id, Attributes: attrs})
 			},
@@ -44,6 +44,12 @@ func netView(c *ctr) netsvc.Container {
 		Endpoints: r.Endpoints, Links: r.Conf.Links}
 	if c.shim != nil {
 		v.PID = c.shim.PID()
+	}
+	switch r.Status {
+	case StatusRunning, StatusPaused:
+		v.Ports, v.Active = r.Ports, true
+	case StatusRestarting:
+		v.Active = true
 	}
 	return v
 }
@@ -91,14 +97,6 @@ func (e *Engine) NetworkService() *netsvc.Service { return e.nets }
 
 // namesChanged tells the name table's keeper that names or addresses changed.
 func (e *Engine) namesChanged() { e.nets.NamesChanged() }
-
-// bridgeReady reports whether this daemon has set the default bridge up.
-func (e *Engine) bridgeReady() bool {
-	e.netMu.Lock()
-	m := e.net
-	e.netMu.Unlock()
-	return m != nil && m.Ready()
-}
 
 // dnsServers is a container's nameservers: --dns, else the embedded resolver at the
 // gateway of its first network, else nil (the host's).

@@ -28,7 +28,7 @@ func (e *Engine) BuildService() *buildsvc.Service { return e.buildService }
 func (e *Engine) openImages() error {
 	s, err := imagesvc.New(imagesvc.Config{Root: e.Root, MaxImportSize: e.Cfg.MaxImportSize,
 		BuildPrefixes: e.Cfg.BuildPrefixes, Lazy: e.Cfg.Lazy, IndexOnStartup: e.Cfg.IndexOnStartup},
-		imagesvc.Deps{Log: e.Log, Containers: containerUsage{e}, AfterPrune: e.releaseBridge,
+		imagesvc.Deps{Log: e.Log, Containers: containerUsage{e}, AfterPrune: e.nets.ReleaseBridge,
 			Publish: func(ev imagesvc.Event) {
 				e.publish(Event{Type: EventImage, Action: ev.Action, ID: ev.ID, Attributes: ev.Attributes})
 			}})

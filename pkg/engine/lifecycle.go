@@ -8,7 +8,6 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -55,126 +54,22 @@ func (e *Engine) StartContainer(ctx context.Context, ref string, before BeforeRe
 	return c.rec.ID, e.startContainer(ctx, c, before)
 }
 
-// startNet is what a start plans for the container's networks before its shim exists:
-// the default bridge's manager and address (nm nil when not on it), its published ports,
-// and its user-network attachments.
-type startNet struct {
-	nm    *network.Manager
-	addr  netip.Addr
-	ports []network.Port
-	atts  []netsvc.Attachment
-	// bridge is the default bridge's endpoint of a user-network container that joined
-	// it (Record.Bridge), on manager bnm.
-	bnm    *network.Manager
-	bridge network.Endpoint
-}
-
-// release gives back what planStartNetwork allocated, before anything was attached.
-func (sn *startNet) release() {
-	if sn.nm != nil {
-		sn.nm.Release(sn.addr)
-	}
-	if sn.bnm != nil {
-		sn.bnm.Release(sn.bridge.Addr)
-	}
-	netsvc.Release(sn.atts)
-}
-
-// planStartNetwork allocates the container's addresses; on failure nothing stays held.
-func (e *Engine) planStartNetwork(ctx context.Context, r *Record) (*startNet, error) {
-	sn := &startNet{}
-	var err error
-	if r.Conf.Network == "bridge" {
-		if sn.nm, err = e.netManager(ctx, true); err != nil {
-			return nil, err
-		}
-		prev, _ := netip.ParseAddr(r.IP)
-		if sn.addr, err = sn.nm.Allocate(e.usedAddrs(r.ID), prev); err != nil {
-			return nil, err
-		}
-		if sn.ports, err = publishPorts(&r.Conf); err != nil {
-			sn.nm.Release(sn.addr)
-			return nil, err
-		}
-	}
-	if sn.atts, err = e.nets.Attachments(r.ID, r.Name, r.Endpoints, sn.nm != nil); err != nil {
-		if sn.nm != nil {
-			sn.nm.Release(sn.addr)
-		}
-		return nil, err
-	}
-	if len(sn.atts) > 0 && sn.nm == nil {
-		// The first user-defined network is the container's primary one: its address goes
-		// into /etc/hosts and its published ports (none on an internal network).
-		sn.addr = sn.atts[0].Endpoint.Addr
-		if sn.atts[0].Primary {
-			if sn.atts[0].Endpoint.Ports, err = publishPorts(&r.Conf); err != nil {
-				netsvc.Release(sn.atts)
-				return nil, err
-			}
-		}
-	}
-	if b := r.Bridge; b != nil && sn.nm == nil {
-		bnm, err := e.netManager(ctx, true)
-		var addr netip.Addr
-		if err == nil {
-			prev, _ := netip.ParseAddr(b.IP)
-			addr, err = bnm.Allocate(e.usedAddrs(r.ID), prev)
-		}
-		if err != nil {
-			sn.release()
-			return nil, fmt.Errorf("network bridge: %w", err)
-		}
-		// The default route stays with the user networks unless none of them gives one.
-		routed := slices.ContainsFunc(sn.atts, func(a netsvc.Attachment) bool { return !a.Endpoint.NoRoute })
-		sn.bnm, sn.bridge = bnm, network.Endpoint{ID: r.ID, Addr: addr, IfName: b.IfName, NoRoute: routed}
-	}
-	return sn, nil
-}
-
-// attachStartNetwork wires the shim's network namespace to the bridge and the user
-// networks, then runs before; sn.ports becomes the ports as published.
-func (e *Engine) attachStartNetwork(ctx context.Context, r *Record, sn *startNet, shim *shimclient.Container, before BeforeResume) error {
-	if sn.nm != nil {
-		ep := network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: sn.addr, Ports: sn.ports}
-		if err := sn.nm.Attach(ctx, &ep); err != nil {
-			return e.namePortHolder(err, r.ID, sn.ports)
-		}
-		sn.ports = ep.Ports
-	}
-	for i := range sn.atts {
-		a := &sn.atts[i]
-		a.Endpoint.PID = shim.PID()
-		if err := a.Attach(ctx); err != nil {
-			return err
-		}
-		if a.Primary {
-			sn.ports = a.Endpoint.Ports
-		}
-	}
-	if sn.bnm != nil {
-		sn.bridge.PID = shim.PID()
-		if err := sn.bnm.Attach(ctx, &sn.bridge); err != nil {
-			return fmt.Errorf("network bridge: %w", err)
-		}
-	}
-	if before != nil {
-		return before(shim)
-	}
-	return nil
-}
-
 // markRunning records a started run: its process, time, address, published ports, and
-// each user network's address.
-func (e *Engine) markRunning(c *ctr, pid int, started time.Time, addr netip.Addr, ports []network.Port, atts []netsvc.Attachment) {
+// each network's address.
+func (e *Engine) markRunning(c *ctr, pid int, started time.Time, sn *netsvc.StartPlan) {
 	ipStr := ""
-	if addr.IsValid() {
-		ipStr = addr.String()
+	if sn.Addr.IsValid() {
+		ipStr = sn.Addr.String()
 	}
 	e.setStatus(c, StatusRunning, func(rec *Record) {
 		rec.PID, rec.StartedAt, rec.FinishedAt = pid, started, time.Time{}
-		rec.ExitCode, rec.OOMKilled, rec.Error, rec.IP, rec.Ports = 0, false, "", ipStr, ports
-		for _, a := range atts {
+		rec.ExitCode, rec.OOMKilled, rec.Error, rec.IP, rec.Ports = 0, false, "", ipStr, sn.Ports
+		if b := rec.Bridge; b != nil && sn.BridgeIP() != "" {
+			nb := *b // replaced whole: snapshots share it
+			nb.IP = sn.BridgeIP()
+			rec.Bridge = &nb
+		}
+		for _, a := range sn.Atts {
 			if a.Index < len(rec.Endpoints) && rec.Endpoints[a.Index].NetworkID == a.NetworkID {
 				rec.Endpoints[a.Index].IP = a.Endpoint.Addr.String()
 			}
@@ -219,34 +114,23 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	if err != nil {
 		return err
 	}
-	sn, err := e.planStartNetwork(ctx, &r)
+	sn, err := e.nets.PlanStart(ctx, netsvc.StartRequest{ID: r.ID, Name: r.Name, Mode: r.Conf.Network, IP: r.IP,
+		Bridge: r.Bridge, Endpoints: r.Endpoints, Publish: r.Conf.Publish})
 	if err != nil {
 		return err
 	}
-	nm, addr, atts := sn.nm, sn.addr, sn.atts
 	if err := e.prepareShared(&r, s); err != nil {
-		sn.release()
+		sn.Release()
 		return err
 	}
 	cleanup := func() {
 		runspec.UnmountShm(dir)
-		if nm != nil {
-			nm.Detach(context.Background(), r.ID)
-			nm.Release(addr)
-		}
-		for _, a := range atts {
-			a.Detach(context.Background())
-		}
-		netsvc.Release(atts)
-		if sn.bnm != nil {
-			sn.bnm.Detach(context.Background(), r.ID)
-			sn.bnm.Release(sn.bridge.Addr)
-		}
+		sn.Undo()
 		e.cg.Remove(s.CgroupPath)
 		shimclient.Cleanup(dir)
 	}
 	lap("layers+spec+addr")
-	if err := e.writeEtcFiles(&r, s, addr, nm); err != nil {
+	if err := e.writeEtcFiles(&r, s, sn.Addr); err != nil {
 		cleanup()
 		return err
 	}
@@ -292,9 +176,11 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	}()
 	ready := make(chan error, 1)
 	go func() { err := shim.Ready(ctx); lap("init ready"); ready <- err }()
-	err = e.attachStartNetwork(ctx, &r, sn, shim, before)
+	err = sn.Attach(ctx, shim.PID())
+	if err == nil && before != nil {
+		err = before(shim)
+	}
 	lap("network attached")
-	ports := sn.ports
 	if jerr := <-joined; jerr != nil && err == nil {
 		err = fmt.Errorf("container %s: join cgroup: %w", r.Name, jerr)
 	}
@@ -315,17 +201,8 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	if r.Conf.AutoRemove {
 		settled = e.goneCh(c)
 	}
-	if sn.bnm != nil {
-		e.update(c, func(rec *Record) {
-			if b := rec.Bridge; b != nil {
-				nb := *b
-				nb.IP = sn.bridge.Addr.String()
-				rec.Bridge = &nb
-			}
-		})
-	}
-	e.markRunning(c, shim.PID(), started, addr, ports, atts)
-	if len(atts) > 0 || nm != nil || sn.bnm != nil {
+	e.markRunning(c, shim.PID(), started, sn)
+	if sn.Wired() {
 		e.namesChanged()
 	}
 	lap("record")
@@ -401,29 +278,8 @@ func (e *Engine) containerLayerDirs(ctx context.Context, r *Record) ([]string, e
 	return dirs, nil
 }
 
-// usedAddrs is the addresses of every running container but id.
-func (e *Engine) usedAddrs(id string) []netip.Addr {
-	e.store.RLock()
-	defer e.store.RUnlock()
-	var out []netip.Addr
-	for oid, c := range e.store.AllLocked() {
-		if oid == id || c.shim == nil {
-			continue
-		}
-		if a, err := netip.ParseAddr(c.rec.IP); err == nil {
-			out = append(out, a)
-		}
-		if b := c.rec.Bridge; b != nil {
-			if a, err := netip.ParseAddr(b.IP); err == nil {
-				out = append(out, a)
-			}
-		}
-	}
-	return out
-}
-
 // writeEtcFiles writes hosts, resolv.conf and hostname into the container directory.
-func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *network.Manager) error {
+func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr) error {
 	if r.Conf.Network == "host" {
 		// The host's own files , copied like Docker does: a bind of /etc/hosts
 		// itself would let the container write the host's. Loopback servers stay: the
@@ -535,21 +391,11 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 		e.containerEvent(&r, "oom", nil)
 	}
 	e.containerEvent(&r, "die", map[string]string{"exitCode": strconv.Itoa(ex.ExitCode)})
-	// The veths are waited for (while the rest is cleaned up): `rm -f`, `run --rm` and a
-	// `network rm` right after them must find them gone.
+	// The veths are waited for, while the rest is cleaned up.
 	netDone := make(chan struct{})
-	bridge := e.net
-	onBridge := bridge != nil && (r.Conf.Network == "bridge" || r.Bridge != nil)
 	go func() {
 		defer close(netDone)
-		if onBridge {
-			if err := bridge.Detach(context.Background(), r.ID); err != nil {
-				e.Log.Warn("detach from the bridge", "id", r.ID[:12], "err", err)
-			}
-		}
-		if e.nets.Detach(r.ID, r.Endpoints) || onBridge {
-			e.namesChanged()
-		}
+		e.nets.EndRun(&netsvc.Container{ID: r.ID, Mode: r.Conf.Network, Bridge: r.Bridge, Endpoints: r.Endpoints})
 	}()
 	t := time.Now()
 	dir := e.ctrDir(r.ID)
@@ -1012,31 +858,4 @@ func (e *Engine) recentExit(ref string) (*WaitResult, bool) {
 		})
 	}
 	return found, found != nil
-}
-
-// namePortHolder adds to a port conflict the container that publishes the port, if one
-// of ours does (the kernel only says the port is taken); another program otherwise.
-func (e *Engine) namePortHolder(err error, self string, want []network.Port) error {
-	if !errors.Is(err, errdefs.ErrConflict) {
-		return err
-	}
-	overlap := func(a, b network.Port) bool {
-		return a.HostPort == b.HostPort && a.Proto == b.Proto &&
-			(!a.HostIP.IsValid() || !b.HostIP.IsValid() || a.HostIP.IsUnspecified() || b.HostIP.IsUnspecified() || a.HostIP == b.HostIP)
-	}
-	e.store.RLock()
-	defer e.store.RUnlock()
-	for id, c := range e.store.AllLocked() {
-		if id == self || c.rec.Status != StatusRunning && c.rec.Status != StatusPaused {
-			continue
-		}
-		for _, held := range c.rec.Ports {
-			for _, w := range want {
-				if w.HostPort != 0 && overlap(held, w) {
-					return errdefs.Conflict(fmt.Sprintf("host port %s is already in use by container %s (%s); stop it or publish another port", w, c.rec.Name, short12(id)))
-				}
-			}
-		}
-	}
-	return errdefs.Conflict(errdefs.Message(err) + " by another program on this host; publish another port")
 }

@@ -284,8 +284,5 @@ func (s statsSource) CgroupStats(id string) (*cgroup.Stats, error) {
 }
 
 func (s statsSource) NetCounters(id string) (rx, tx uint64, err error) {
-	if s.e.net == nil {
-		return 0, 0, nil
-	}
-	return s.e.net.Counters(id)
+	return s.e.nets.BridgeCounters(id)
 }
