@@ -83,7 +83,8 @@ func Main(ctx context.Context, args []string) error {
 		return exit1(fmt.Errorf("miniboxd: %w", err))
 	}
 	srv := server.New(eng, server.Backing{Volumes: eng.VolumeService(), Networks: eng.NetworkService(),
-		Images: eng.ImageService(), Builds: eng.BuildService(), Execs: eng.ExecService()}, cfg.APIToken, log)
+		Images: eng.ImageService(), Builds: eng.BuildService(), Execs: eng.ExecService(),
+		Files: eng.FileService(), Logs: eng.LogService()}, cfg.APIToken, log)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	served := make(chan error, 2)
@@ -97,7 +98,8 @@ func Main(ctx context.Context, args []string) error {
 	var dsrv *dockerapi.Server
 	if dockerLn != nil {
 		dsrv = dockerapi.New(eng, dockerapi.Backing{Volumes: eng.VolumeService(), Networks: eng.NetworkService(),
-			Images: eng.ImageService(), Builds: eng.BuildService(), Execs: eng.ExecService()}, cfg.APIToken, log)
+			Images: eng.ImageService(), Builds: eng.BuildService(), Execs: eng.ExecService(),
+			Files: eng.FileService(), Logs: eng.LogService()}, cfg.APIToken, log)
 		go func() { served <- dsrv.Serve(kickListener{dockerLn, trim}) }()
 		log.Info("Docker API listening on " + cfg.DockerAPI)
 	}

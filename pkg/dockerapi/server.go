@@ -23,6 +23,7 @@ import (
 	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
@@ -64,6 +65,8 @@ type Server struct {
 	imgs     images
 	builds   builds
 	execSvc  execService
+	files    files
+	logs     logs
 	log      *slog.Logger
 	token    []byte
 	http     *fasthttp.Server
@@ -123,6 +126,20 @@ type images interface {
 	Prune(ctx context.Context, buildCache bool) (*prune.Report, error)
 }
 
+// files is a container's files (pkg/engine/ctrio) as Docker's archive and export routes
+// use them.
+type files interface {
+	StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error)
+	ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error
+	ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error
+	ExportContainer(ctx context.Context, ref string, w io.Writer) error
+}
+
+// logs is containers' logs (pkg/engine/ctrio) as Docker's logs and attach routes read them.
+type logs interface {
+	Logs(ref string, opts ctrio.LogsOptions, done <-chan struct{}, emit func(ctrio.LogLine) error) error
+}
+
 // execService is the exec service (pkg/engine/execsvc) as Docker's exec routes use it.
 type execService interface {
 	Exec(ctx context.Context, req execsvc.Options) (*execsvc.Started, error)
@@ -145,12 +162,14 @@ type Backing struct {
 	Images   images
 	Builds   builds
 	Execs    execService
+	Files    files
+	Logs     logs
 }
 
 // New builds the server over the engine and the services the daemon hands it; token ""
 // means no authentication.
 func New(eng *engine.Engine, b Backing, token string, log *slog.Logger) *Server {
-	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, execSvc: b.Execs, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
+	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, execSvc: b.Execs, files: b.Files, logs: b.Logs, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {
 		s.token = []byte(token)

@@ -22,6 +22,7 @@ import (
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -159,17 +160,17 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 	id, tty := in.ID, in.Config.Tty
 	stdin := queryBool(ctx, "stdin") && in.Config.OpenStdin
 	out := outputs{stdout: queryBool(ctx, "stdout"), stderr: queryBool(ctx, "stderr"), tty: tty}
-	logOpts := engine.LogsOptions{Stdout: out.stdout, Stderr: out.stderr}
+	logOpts := ctrio.LogsOptions{Stdout: out.stdout, Stderr: out.stderr}
 	if !stream { // logs=1 alone: the log so far, then the end
 		s.writeLogs(ctx, id, tty, logOpts, false)
 		return
 	}
 	// replay writes the log so far (logs=1) ahead of the live output, as dockerd does.
-	eng, done := s.eng, s.shutdown
+	eng, logSvc, done := s.eng, s.logs, s.shutdown
 	replay := func(c net.Conn) {
 		if logs && (out.stdout || out.stderr) {
 			bw := bufio.NewWriter(c)
-			copyLogs(bw, eng, id, tty, logOpts, false, done)
+			copyLogs(bw, logSvc, id, tty, logOpts, false, done)
 			bw.Flush()
 		}
 	}
@@ -360,7 +361,7 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	opts := engine.LogsOptions{Follow: queryBool(ctx, "follow"), Stdout: queryBool(ctx, "stdout"), Stderr: queryBool(ctx, "stderr")}
+	opts := ctrio.LogsOptions{Follow: queryBool(ctx, "follow"), Stdout: queryBool(ctx, "stdout"), Stderr: queryBool(ctx, "stderr")}
 	if !opts.Stdout && !opts.Stderr {
 		writeErr(ctx, fasthttp.StatusBadRequest, "you must choose at least one stream (stdout=1 or stderr=1)")
 		return
@@ -388,19 +389,19 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 }
 
 // writeLogs streams the log: frames without a tty, raw bytes with one.
-func (s *Server) writeLogs(ctx *fasthttp.RequestCtx, id string, tty bool, opts engine.LogsOptions, timestamps bool) {
+func (s *Server) writeLogs(ctx *fasthttp.RequestCtx, id string, tty bool, opts ctrio.LogsOptions, timestamps bool) {
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType(streamType(ctx, tty))
-	eng, done := s.eng, s.shutdown
+	logSvc, done := s.logs, s.shutdown
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-		copyLogs(w, eng, id, tty, opts, timestamps, done)
+		copyLogs(w, logSvc, id, tty, opts, timestamps, done)
 	})
 }
 
 // copyLogs writes the container's log to w as the client reads it, each line flushed.
-func copyLogs(w *bufio.Writer, eng *engine.Engine, id string, tty bool, opts engine.LogsOptions, timestamps bool, done <-chan struct{}) {
+func copyLogs(w *bufio.Writer, logSvc logs, id string, tty bool, opts ctrio.LogsOptions, timestamps bool, done <-chan struct{}) {
 	var line []byte
-	eng.Logs(id, opts, done, func(l engine.LogLine) error {
+	logSvc.Logs(id, opts, done, func(l ctrio.LogLine) error {
 		if opts.Tail < 0 {
 			return nil
 		}
@@ -666,7 +667,7 @@ func (s *Server) statHeader(ctx *fasthttp.RequestCtx) (id, path string, ok bool)
 		writeErr(ctx, fasthttp.StatusBadRequest, "query parameter path is required")
 		return "", "", false
 	}
-	st, err := s.eng.StatPath(s.ctx, id, path)
+	st, err := s.files.StatPath(s.ctx, id, path)
 	if err != nil {
 		writeError(ctx, err)
 		return "", "", false
@@ -689,10 +690,10 @@ func (s *Server) archiveGet(ctx *fasthttp.RequestCtx) {
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("application/x-tar")
-	eng, dctx := s.eng, s.ctx
+	files, dctx := s.files, s.ctx
 	pr, pw := io.Pipe()
 	// Docker's archive of a symlink is the link itself unless the path ends in "/.".
-	go func() { pw.CloseWithError(eng.ArchivePath(dctx, id, path, false, pw)) }()
+	go func() { pw.CloseWithError(files.ArchivePath(dctx, id, path, false, pw)) }()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer pr.Close()
 		io.Copy(w, pr)
@@ -706,12 +707,12 @@ func (s *Server) archivePut(ctx *fasthttp.RequestCtx) {
 		writeErr(ctx, fasthttp.StatusBadRequest, "query parameter path is required")
 		return
 	}
-	st, err := s.eng.StatPath(s.ctx, id, path)
+	st, err := s.files.StatPath(s.ctx, id, path)
 	if err == nil && !st.Mode.IsDir() {
 		err = errdefs.Invalid("extraction point is not a directory")
 	}
 	if err == nil {
-		err = s.eng.ExtractArchive(s.ctx, id, path, bodyReader(ctx))
+		err = s.files.ExtractArchive(s.ctx, id, path, bodyReader(ctx))
 	}
 	if err != nil {
 		writeError(ctx, err)

@@ -4,7 +4,6 @@ import (
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
-	"github.com/minibox/minibox/pkg/logfile"
 
 	"context"
 	"errors"
@@ -178,72 +177,23 @@ func (e *Engine) ExecTarget(ref string) (execsvc.Target, error) {
 // layers.
 func (e *Engine) ExecService() *execsvc.Service { return e.execs }
 
-// LogsOptions select what GET /containers/logs returns.
-type LogsOptions struct {
-	Follow         bool
-	Tail           int // 0: all
-	Since, Until   time.Time
-	Stdout, Stderr bool
-	// Details adds to each record the labels and variables --log-opt labels=/env= name.
-	Details bool
-}
-
-// LogLine is one record of a container's log.
-type LogLine struct {
-	Time   time.Time
-	Stream string // stdout or stderr
-	Text   string
-	// Details (with LogsOptions.Details): the attributes --log-opt labels=/env= name, as
-	// "k=v,k2=v2" (Docker's form).
-	Details string
-}
-
-// Logs emits the container's log records; with Follow it ends once the container exited.
-// A container whose log driver is none has no log: that is an error, not an empty one.
-func (e *Engine) Logs(ref string, opts LogsOptions, done <-chan struct{}, emit func(LogLine) error) error {
+// LogOf is where a container's log is and how to read it (ctrio.LogSource).
+func (e *Engine) LogOf(ref string) (ctrio.LogFile, error) {
 	c, err := e.lookup(ref)
 	if err != nil {
-		return err
+		return ctrio.LogFile{}, err
 	}
 	r := e.snapshot(c)
-	if r.Conf.LogDriver == logfile.DriverNone {
-		return errdefs.Invalid("container " + r.Name + " keeps no log: its log driver is none (create it with --log-driver local or json-file to keep its output)")
-	}
-	dir := e.ctrDir(r.ID)
-	follow := opts.Follow
 	e.store.RLock()
 	live := c.shim != nil
 	e.store.RUnlock()
-	if !live {
-		follow = false // nothing more will come
+	env := func() []string {
+		if s, _ := e.buildSpec(&r, nil); s != nil {
+			return s.Process.Env
+		}
+		return nil
 	}
-	details := ""
-	if opts.Details {
-		details = e.logDetailsOf(&r)
-	}
-	return shimclient.ReadLogs(filepath.Join(dir, "container.log"), shimclient.LogOptions{
-		Follow: follow, Tail: opts.Tail, Since: opts.Since, Until: opts.Until, Stdout: opts.Stdout, Stderr: opts.Stderr,
-	}, done, func(l shimclient.LogRecord) error {
-		return emit(LogLine{Time: l.Time, Stream: l.Stream, Text: l.Text, Details: details})
-	})
-}
-
-// LogDetails is what `logs --details` shows before each of the container's lines.
-func (e *Engine) LogDetails(ref string) (string, error) {
-	c, err := e.lookup(ref)
-	if err != nil {
-		return "", err
-	}
-	r := e.snapshot(c)
-	return e.logDetailsOf(&r), nil
-}
-
-func (e *Engine) logDetailsOf(r *Record) string {
-	var env []string
-	if s, _ := e.buildSpec(r, nil); s != nil {
-		env = s.Process.Env
-	}
-	return ctrio.LogDetails(&r.Conf, env)
+	return ctrio.LogFile{Name: r.Name, Path: filepath.Join(e.ctrDir(r.ID), "container.log"), Conf: &r.Conf, Live: live, Env: env}, nil
 }
 
 // parseUnixTime reads seconds with an optional fraction ("1733500000.123456789", what

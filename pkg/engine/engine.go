@@ -56,6 +56,7 @@ type Engine struct {
 	events *events.Bus
 	execs  *execsvc.Service
 	files  *ctrio.Files
+	logs   *ctrio.Logs
 	stats  *ctrio.Sampler
 }
 

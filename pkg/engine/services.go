@@ -44,6 +44,7 @@ func (e *Engine) openServices() {
 	e.events = events.New()
 	e.execs = execsvc.New(e)
 	e.files = ctrio.NewFiles(rootfsOf{e})
+	e.logs = ctrio.NewLogs(e)
 	e.stats = ctrio.NewSampler(statsSource{e}, runspec.InitPids)
 }
 
@@ -186,25 +187,10 @@ func (o rootfsOf) WithRootfs(ctx context.Context, ref string, fn func(root int) 
 	return ctrio.StoppedRootfs(rootfs, mounts, target, fn)
 }
 
-// StatPath describes a path in the container.
-func (e *Engine) StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error) {
-	return e.files.StatPath(ctx, ref, p)
-}
-
-// ArchivePath writes a tar of the container path p to w.
-func (e *Engine) ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error {
-	return e.files.ArchivePath(ctx, ref, p, follow, w)
-}
-
-// ExtractArchive unpacks the tar r into the container directory p.
-func (e *Engine) ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error {
-	return e.files.ExtractArchive(ctx, ref, p, r)
-}
-
-// ExportContainer writes the container's filesystem as a tar.
-func (e *Engine) ExportContainer(ctx context.Context, ref string, w io.Writer) error {
-	return e.files.ExportContainer(ctx, ref, w)
-}
+// FileService and LogService are containers' files (cp, export) and logs, for the daemon
+// to hand to the HTTP layers.
+func (e *Engine) FileService() *ctrio.Files { return e.files }
+func (e *Engine) LogService() *ctrio.Logs   { return e.logs }
 
 // ContainerTop lists the processes of a running container: those in its cgroup.
 func (e *Engine) ContainerTop(ref string) (*ctrio.TopResult, error) {

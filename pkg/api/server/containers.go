@@ -20,6 +20,7 @@ import (
 	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
@@ -450,7 +451,7 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	now := time.Now()
-	opts := engine.LogsOptions{Follow: queryBool(ctx, "follow") || queryBool(ctx, "f"),
+	opts := ctrio.LogsOptions{Follow: queryBool(ctx, "follow") || queryBool(ctx, "f"),
 		Stdout: queryBool(ctx, "stdout"), Stderr: queryBool(ctx, "stderr"), Details: queryBool(ctx, "details")}
 	if t := queryString(ctx, "tail"); t != "" && t != "all" {
 		n, err := strconv.Atoi(t)
@@ -487,10 +488,10 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("text/plain; charset=utf-8")
 	}
 	done := s.shutdown
-	eng := s.eng
+	logs := s.logs
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		enc := json.NewEncoder(w)
-		err := eng.Logs(id, opts, done, func(l engine.LogLine) error {
+		err := logs.Logs(id, opts, done, func(l ctrio.LogLine) error {
 			if opts.Tail < 0 {
 				return nil
 			}
@@ -517,18 +518,18 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 // logFrames answers GET /containers/logs as frames: each record's time and bytes as the
 // log holds them, no JSON. --details' attributes, the same for every record of a
 // container, come once in the X-Minibox-Log-Details header.
-func (s *Server) logFrames(ctx *fasthttp.RequestCtx, id string, opts engine.LogsOptions) {
+func (s *Server) logFrames(ctx *fasthttp.RequestCtx, id string, opts ctrio.LogsOptions) {
 	ctx.SetContentType(api.LogFramesType)
 	if opts.Details {
-		if d, err := s.eng.LogDetails(id); err == nil {
+		if d, err := s.logs.LogDetails(id); err == nil {
 			ctx.Response.Header.Set("X-Minibox-Log-Details", d)
 		}
 	}
 	done := s.shutdown
-	eng := s.eng
+	logs := s.logs
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		var hdr [16]byte
-		err := eng.Logs(id, opts, done, func(l engine.LogLine) error {
+		err := logs.Logs(id, opts, done, func(l ctrio.LogLine) error {
 			if opts.Tail < 0 {
 				return nil
 			}

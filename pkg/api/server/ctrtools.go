@@ -60,9 +60,9 @@ func (s *Server) containerExport(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	ctx.SetContentType("application/x-tar")
-	eng, dctx := s.eng, s.daemonCtx()
+	files, dctx := s.files, s.daemonCtx()
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(eng.ExportContainer(dctx, id, pw)) }()
+	go func() { pw.CloseWithError(files.ExportContainer(dctx, id, pw)) }()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer pr.Close()
 		io.Copy(w, pr)

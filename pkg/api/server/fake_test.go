@@ -106,7 +106,7 @@ func (f *fakeServices) Summaries(filter engine.ContainerFilter) ([]engine.Summar
 
 func (f *fakeServices) ListGeneration() uint64 { return 0 }
 
-func (f *fakeServices) Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(engine.LogLine) error) error {
+func (f *fakeServices) Logs(ref string, opts ctrio.LogsOptions, done <-chan struct{}, emit func(ctrio.LogLine) error) error {
 	return f.called("Logs")
 }
 

@@ -46,19 +46,32 @@ type Containers interface {
 	InspectContainer(ref string) (*engine.ContainerDetails, error)
 	Summaries(f engine.ContainerFilter) ([]engine.Summary, uint64)
 	ListGeneration() uint64
-	Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(engine.LogLine) error) error
-	LogDetails(ref string) (string, error)
 	Stats(ctx context.Context, refs []string) ([]ctrio.Stats, error)
-	StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error)
-	ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error
-	ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error
 	ContainerTop(ref string) (*ctrio.TopResult, error)
 	ContainerChanges(ctx context.Context, ref string) ([]ctrio.Change, error)
-	ExportContainer(ctx context.Context, ref string, w io.Writer) error
 	UpdateContainer(ref string, u engine.UpdateOptions) ([]string, error)
 	PruneContainers(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
 	CommitContainer(ctx context.Context, ref string, o engine.CommitOptions) (string, error)
 }
+
+// Files is a container's files: cp and export (pkg/engine/ctrio's Files), handed to New by
+// the daemon's wiring.
+type Files interface {
+	StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error)
+	ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error
+	ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error
+	ExportContainer(ctx context.Context, ref string, w io.Writer) error
+}
+
+var _ Files = (*ctrio.Files)(nil)
+
+// Logs is containers' logs (pkg/engine/ctrio's Logs), handed to New by the daemon's wiring.
+type Logs interface {
+	Logs(ref string, opts ctrio.LogsOptions, done <-chan struct{}, emit func(ctrio.LogLine) error) error
+	LogDetails(ref string) (string, error)
+}
+
+var _ Logs = (*ctrio.Logs)(nil)
 
 // Execs is the processes exec runs in containers: the exec service (pkg/engine/execsvc)
 // itself, handed to New by the daemon's wiring.
@@ -152,6 +165,8 @@ type Backing struct {
 	Images   Images
 	Builds   Builds
 	Execs    Execs
+	Files    Files
+	Logs     Logs
 }
 
 var _ Services = (*engine.Engine)(nil)
