@@ -22,6 +22,7 @@ import (
 	"github.com/minibox/minibox/pkg/cgroup"
 	"github.com/minibox/minibox/pkg/engine/ctrstore"
 	"github.com/minibox/minibox/pkg/engine/health"
+	"github.com/minibox/minibox/pkg/engine/restartpolicy"
 	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
 	"github.com/minibox/minibox/pkg/hostprobe"
@@ -42,10 +43,9 @@ type ctr struct {
 	exited  chan struct{}
 	cleaned chan struct{}
 	health  *health.Checker
-	restart *time.Timer // a pending restart-policy restart
-	backoff time.Duration
-	removed chan struct{} // closed once the container is removed
-	gone    chan struct{} // made by waiters (goneCh), closed at removal
+	restart restartpolicy.Pending // the restart policy's next restart
+	removed chan struct{}         // closed once the container is removed
+	gone    chan struct{}         // made by waiters (goneCh), closed at removal
 	// runs is made by a wait for the next exit of a container that is not running, and
 	// closed when its next run begins.
 	runs chan struct{}
@@ -275,7 +275,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 	default:
 		if r.Conf.AutoRemove && r.Status == StatusExited {
 			rs.autoRemove = append(rs.autoRemove, c)
-		} else if e.shouldRestartAtBoot(&r) {
+		} else if restartpolicy.AtDaemonStart(r.Conf.Restart, policyRun(&r)) {
 			rs.restart = append(rs.restart, c)
 		}
 		return
@@ -343,7 +343,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 	r = e.snapshot(c)
 	if r.Conf.AutoRemove {
 		rs.autoRemove = append(rs.autoRemove, c)
-	} else if e.shouldRestartAtBoot(&r) {
+	} else if restartpolicy.AtDaemonStart(r.Conf.Restart, policyRun(&r)) {
 		rs.restart = append(rs.restart, c)
 	}
 }
@@ -395,9 +395,7 @@ func (e *Engine) closeContainers() {
 	e.store.Lock()
 	e.stopping = true
 	for _, c := range e.store.AllLocked() {
-		if c.restart != nil {
-			c.restart.Stop()
-		}
+		c.restart.Cancel()
 		c.health.Stop()
 	}
 	e.store.Unlock()

@@ -18,6 +18,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine/ctrstore"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/restartpolicy"
 	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
@@ -30,9 +31,6 @@ import (
 
 const (
 	defaultStopTimeout = 10 * time.Second
-	backoffMin         = 100 * time.Millisecond
-	backoffMax         = time.Minute
-	backoffReset       = 10 * time.Second
 	recentKeep         = 5 * time.Minute
 )
 
@@ -456,26 +454,13 @@ func (e *Engine) waitCleaned(c *ctr) {
 	}
 }
 
-// maybeRestart applies the restart policy, with back-off doubling from 100 ms to a
-// minute, reset after 10 s of running.
+// maybeRestart applies the restart policy (pkg/engine/restartpolicy) to a run that ended.
 func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
-	policy, max := r.Conf.Restart.Name, r.Conf.Restart.MaxRetries
-	restart := false
-	switch policy {
-	case "always", "unless-stopped":
-		restart = !r.UserStopped
-	case "on-failure":
-		restart = !r.UserStopped && r.ExitCode != 0 && (max == 0 || r.RestartCount < max)
-	}
+	restart := restartpolicy.AfterExit(r.Conf.Restart, policyRun(r))
 	e.store.Lock()
 	defer e.store.Unlock()
 	if !restart || e.stopping || c.removed != nil {
 		return
-	}
-	if ranFor >= backoffReset || c.backoff == 0 {
-		c.backoff = backoffMin
-	} else {
-		c.backoff = min(c.backoff*2, backoffMax)
 	}
 	if err := moveTo(c.rec, StatusRestarting); err != nil {
 		e.Log.Error("restart policy", "id", r.ID[:12], "err", err)
@@ -483,8 +468,7 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 	}
 	c.rec.RestartCount++
 	e.store.ChangedLocked()
-	delay := c.backoff
-	c.restart = time.AfterFunc(delay, func() {
+	c.restart.Schedule(ranFor, func() {
 		if err := e.startContainer(context.Background(), c, nil); err != nil {
 			e.Log.Warn("restart policy: start failed", "id", r.ID[:12], "err", err)
 			e.store.Lock()
@@ -499,31 +483,17 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 	e.store.SaveSoon()
 }
 
+func policyRun(r *Record) restartpolicy.Run {
+	return restartpolicy.Run{UserStopped: r.UserStopped, ExitCode: r.ExitCode, RestartCount: r.RestartCount}
+}
+
 // cancelRestart stops a pending restart-policy restart and says whether there was one.
-// c.restart is the policy's, set under the store's lock (a short back-off may fire before its setter
-// returns), so it is cleared under it too.
+// It is set under the store's lock (a short back-off may fire before its setter returns),
+// so it is cleared under it too.
 func (e *Engine) cancelRestart(c *ctr) bool {
 	e.store.Lock()
 	defer e.store.Unlock()
-	if c.restart == nil {
-		return false
-	}
-	c.restart.Stop()
-	c.restart = nil
-	return true
-}
-
-func (e *Engine) shouldRestartAtBoot(r *Record) bool {
-	policy, max := r.Conf.Restart.Name, r.Conf.Restart.MaxRetries
-	switch policy {
-	case "always":
-		return true
-	case "unless-stopped":
-		return !r.UserStopped
-	case "on-failure":
-		return !r.UserStopped && r.ExitCode != 0 && (max == 0 || r.RestartCount < max)
-	}
-	return false
+	return c.restart.Cancel()
 }
 
 // StopContainer sends the stop signal, then SIGKILL after timeout (nil: the container's
