@@ -19,6 +19,7 @@ import (
 	"github.com/minibox/minibox/pkg/api/server"
 	"github.com/minibox/minibox/pkg/dockerapi"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/dataroot"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/version"
@@ -46,7 +47,7 @@ func Main(ctx context.Context, args []string) error {
 		return exit1(errors.New("miniboxd must run as root; start it with \"sudo -E miniboxd\""))
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if err := engine.MakeSkeleton(cfg.DataRoot); err != nil {
+	if err := dataroot.MakeSkeleton(cfg.DataRoot); err != nil {
 		return exit1(fmt.Errorf("miniboxd: data root %s: %w", cfg.DataRoot, err))
 	}
 	lock, err := LockDataRoot(cfg.DataRoot)

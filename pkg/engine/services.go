@@ -53,7 +53,7 @@ func (e *Engine) openWarm() {
 	e.warm = warmpool.New(warmpool.Config[*shimclient.Warm]{
 		Size: e.Cfg.WarmShims, Root: e.Root, Cgroups: e.cg, Log: e.Log,
 		StartShim: func(ctx context.Context) (*shimclient.Warm, error) {
-			// Recorded under tmp/, whose leftovers the next daemon ends (clearTmp).
+			// Recorded under tmp/, whose leftovers the next daemon ends (dataroot.ClearTmp).
 			return shimclient.StartWarm(ctx, e.ctrDir(""), filepath.Join(e.Root, "tmp", "warm"), shimclient.StartOptions{Log: e.Log})
 		},
 	})
