@@ -16,6 +16,7 @@ import (
 	"github.com/minibox/minibox/pkg/api/ctrreq"
 	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/api/dockershape"
+	"github.com/minibox/minibox/pkg/clienttime"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/engine"
@@ -318,7 +319,7 @@ func (s *Server) containerPrune(ctx *fasthttp.RequestCtx) {
 			continue
 		}
 		if until := f["until"]; len(until) > 0 {
-			t, err := engine.ParseTime(until[0], time.Now())
+			t, err := clienttime.Parse(until[0], time.Now())
 			if err != nil {
 				writeError(ctx, err)
 				return

@@ -18,6 +18,7 @@ import (
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/ctrreq"
 	"github.com/minibox/minibox/pkg/api/ctrview"
+	"github.com/minibox/minibox/pkg/clienttime"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
@@ -464,8 +465,8 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 			opts.Tail = -1
 		}
 	}
-	if opts.Since, err = engine.ParseTime(queryString(ctx, "since"), now); err == nil {
-		opts.Until, err = engine.ParseTime(queryString(ctx, "until"), now)
+	if opts.Since, err = clienttime.Parse(queryString(ctx, "since"), now); err == nil {
+		opts.Until, err = clienttime.Parse(queryString(ctx, "until"), now)
 	}
 	if err != nil {
 		writeError(ctx, err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/imgconv"
+	"github.com/minibox/minibox/pkg/clienttime"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -98,10 +99,10 @@ func (s *Server) containerUpdate(ctx *fasthttp.RequestCtx) {
 // ?filter=key=value (repeatable).
 func (s *Server) events(ctx *fasthttp.RequestCtx) {
 	now := time.Now()
-	since, err := engine.ParseTime(queryString(ctx, "since"), now)
+	since, err := clienttime.Parse(queryString(ctx, "since"), now)
 	var until time.Time
 	if err == nil {
-		until, err = engine.ParseTime(queryString(ctx, "until"), now)
+		until, err = clienttime.Parse(queryString(ctx, "until"), now)
 	}
 	f := events.Filter{}
 	for _, v := range ctx.QueryArgs().PeekMulti("filter") {
