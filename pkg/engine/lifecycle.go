@@ -1,7 +1,6 @@
 package engine
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -13,7 +12,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine/ctrstore"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
@@ -23,7 +21,6 @@ import (
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
 	"github.com/minibox/minibox/pkg/errdefs"
-	"github.com/minibox/minibox/pkg/network"
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/signals"
 	"github.com/minibox/minibox/pkg/spec"
@@ -276,62 +273,22 @@ func (e *Engine) containerLayerDirs(ctx context.Context, r *Record) ([]string, e
 	return dirs, nil
 }
 
-// writeEtcFiles writes hosts, resolv.conf and hostname into the container directory.
+// writeEtcFiles writes the container's hosts, resolv.conf and hostname into its directory
+// (netsvc.WriteEtcFiles).
 func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr) error {
-	if r.Conf.Network == "host" {
-		// The host's own files , copied like Docker does: a bind of /etc/hosts
-		// itself would let the container write the host's. Loopback servers stay: the
-		// container shares the host's network namespace.
-		dir := e.ctrDir(r.ID)
-		for _, f := range []struct {
-			host string
-			dst  *string
-		}{{"/etc/hosts", &s.HostsPath}, {"/etc/resolv.conf", &s.ResolvPath}} {
-			b, err := os.ReadFile(f.host)
-			if err != nil {
-				continue // none on the host: the image's, as before
-			}
-			p := filepath.Join(dir, filepath.Base(f.host))
-			if err := atomicfile.Replace(p, b, 0o644); err != nil {
-				return err
-			}
-			*f.dst = p
+	req := netsvc.EtcRequest{ID: r.ID, Name: r.Name, Hostname: s.Hostname, Mode: r.Conf.Network, Addr: addr,
+		Endpoints: r.Endpoints, Dir: e.ctrDir(r.ID), ExtraHosts: r.Conf.ExtraHosts,
+		DNS: r.Conf.DNS, DNSSearch: r.Conf.DNSSearch, DNSOption: r.Conf.DNSOption}
+	if target, ok := strings.CutPrefix(r.Conf.Network, "container:"); ok {
+		c, err := e.lookup(target)
+		if err != nil {
+			return err
 		}
-		return nil
+		req.SharedDir = e.ctrDir(e.snapshot(c).ID)
 	}
-	if shared, err := e.sharedNetFiles(r, s); shared {
-		return err
-	}
-	var extra []string
-	for _, h := range r.Conf.ExtraHosts {
-		name, ip, ok := strings.Cut(h, ":")
-		if !ok {
-			return errdefs.Invalid(fmt.Sprintf("--add-host %q: expected name:ip", h))
-		}
-		if ip == "host-gateway" {
-			ip = network.Gateway(e.Cfg.BridgeSubnet).String()
-		}
-		extra = append(extra, name+":"+ip)
-	}
-	ip := ""
-	if addr.IsValid() {
-		ip = addr.String()
-	}
-	name := r.Name
-	files := map[string][]byte{
-		s.HostsPath:    network.HostsFile(ip, s.Hostname, name, r.ID[:12], extra),
-		s.ResolvPath:   network.ResolvConf(e.dnsServers(r), r.Conf.DNSSearch, r.Conf.DNSOption),
-		s.HostnamePath: []byte(s.Hostname + "\n"),
-	}
-	// Each is a create and a rename in the container directory: together, not one by one.
-	errs := make(chan error, len(files))
-	for p, b := range files {
-		go func() { errs <- rundir.ReplaceIfChanged(p, b) }()
-	}
-	var err error
-	for range files {
-		err = cmp.Or(err, <-errs)
-	}
+	f := netsvc.EtcFiles{Hosts: s.HostsPath, Resolv: s.ResolvPath, Hostname: s.HostnamePath}
+	err := e.nets.WriteEtcFiles(req, &f)
+	s.HostsPath, s.ResolvPath = f.Hosts, f.Resolv
 	return err
 }
 
