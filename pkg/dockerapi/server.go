@@ -31,6 +31,7 @@ import (
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/prune"
 	"github.com/minibox/minibox/pkg/registry"
+	"github.com/minibox/minibox/pkg/shimclient"
 )
 
 // MaxVersion and MinVersion bound the API versions served: the newest is the one of the
@@ -67,6 +68,7 @@ type Server struct {
 	execSvc  execService
 	files    files
 	logs     logs
+	attach   attach
 	log      *slog.Logger
 	token    []byte
 	http     *fasthttp.Server
@@ -135,6 +137,13 @@ type files interface {
 	ExportContainer(ctx context.Context, ref string, w io.Writer) error
 }
 
+// attach is containers' stdio (pkg/engine/attachsvc) as Docker's attach and resize routes
+// use it.
+type attach interface {
+	AttachContainer(ctx context.Context, ref string, stdin bool) (*shimclient.Conn, bool, error)
+	ResizeContainer(ref string, h, w uint16) error
+}
+
 // logs is containers' logs (pkg/engine/ctrio) as Docker's logs and attach routes read them.
 type logs interface {
 	Logs(ref string, opts ctrio.LogsOptions, done <-chan struct{}, emit func(ctrio.LogLine) error) error
@@ -164,12 +173,13 @@ type Backing struct {
 	Execs    execService
 	Files    files
 	Logs     logs
+	Attach   attach
 }
 
 // New builds the server over the engine and the services the daemon hands it; token ""
 // means no authentication.
 func New(eng *engine.Engine, b Backing, token string, log *slog.Logger) *Server {
-	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, execSvc: b.Execs, files: b.Files, logs: b.Logs, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
+	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, execSvc: b.Execs, files: b.Files, logs: b.Logs, attach: b.Attach, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {
 		s.token = []byte(token)

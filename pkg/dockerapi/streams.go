@@ -21,7 +21,7 @@ import (
 	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
-	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -166,7 +166,7 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	// replay writes the log so far (logs=1) ahead of the live output, as dockerd does.
-	eng, logSvc, done := s.eng, s.logs, s.shutdown
+	attach, logSvc, done := s.attach, s.logs, s.shutdown
 	replay := func(c net.Conn) {
 		if logs && (out.stdout || out.stderr) {
 			bw := bufio.NewWriter(c)
@@ -180,7 +180,7 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 			// all its output in the log, and the stream just ends.
 			hijack(ctx, streamType(ctx, tty), func(c net.Conn) {
 				replay(c)
-				conn, _, err := eng.AttachContainer(s.ctx, id, stdin)
+				conn, _, err := attach.AttachContainer(s.ctx, id, stdin)
 				if err != nil {
 					endStream(c)
 					return
@@ -189,7 +189,7 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 			})
 			return
 		}
-		conn, _, err := s.eng.AttachContainer(s.ctx, id, stdin)
+		conn, _, err := s.attach.AttachContainer(s.ctx, id, stdin)
 		if err != nil {
 			writeError(ctx, err)
 			return
@@ -300,7 +300,7 @@ func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
 	}
 	id := in.ID
 	ps := s.takePending(id)
-	var before engine.BeforeResume
+	var before attachsvc.BeforeResume
 	if len(ps) > 0 {
 		before = func(shim *shimclient.Container) error {
 			for _, p := range ps {
@@ -325,7 +325,7 @@ func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
 			// dockerd removes an --rm container whose start failed; the client waits for it.
 			s.eng.RemoveContainer(s.ctx, id, true, true)
 		}
-		var sf *engine.StartFailed
+		var sf *errdefs.StartFailed
 		if errors.As(err, &sf) {
 			writeErr(ctx, fasthttp.StatusBadRequest, "failed to create task for container: "+sf.Msg)
 			return
@@ -342,7 +342,7 @@ func (s *Server) containerResize(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			return err
 		}
-		return s.eng.ResizeContainer(id, h, w)
+		return s.attach.ResizeContainer(id, h, w)
 	})
 }
 

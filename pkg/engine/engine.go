@@ -8,6 +8,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/dataroot"
@@ -49,6 +50,7 @@ type Engine struct {
 
 	events *events.Bus
 	execs  *execsvc.Service
+	attach *attachsvc.Service
 	files  *ctrio.Files
 	logs   *ctrio.Logs
 	stats  *ctrio.Sampler

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrstore"
-	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/restartpolicy"
 	"github.com/minibox/minibox/pkg/engine/rundir"
@@ -31,16 +31,8 @@ const (
 	recentKeep         = 5 * time.Minute
 )
 
-// StartFailed is a workload that could not run: Code 126 (not runnable, unknown user) or
-// 127 (not found). The container has exited with that code.
-type StartFailed = execsvc.StartFailed
-
-// BeforeResume runs between the container's creation and its workload's start (attach
-// here to lose no output).
-type BeforeResume func(shim *shimclient.Container) error
-
 // StartContainer starts a created or exited container; a running one is left alone.
-func (e *Engine) StartContainer(ctx context.Context, ref string, before BeforeResume) (string, error) {
+func (e *Engine) StartContainer(ctx context.Context, ref string, before attachsvc.BeforeResume) (string, error) {
 	c, err := e.lookup(ref)
 	if err != nil {
 		return "", err
@@ -84,7 +76,7 @@ func (e *Engine) prepareShared(r *Record, s *spec.Spec) error {
 	return runspec.WriteLdConf(s)
 }
 
-func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume) (err error) {
+func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.BeforeResume) (err error) {
 	c.op.Lock()
 	defer c.op.Unlock()
 	e.cancelRestart(c)
@@ -210,7 +202,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		var se *shimclient.StartError
 		if errors.As(err, &se) && se.Code != 0 {
 			<-c.exited // the monitor records the exit (126/127)
-			return &StartFailed{Code: se.Code, Msg: se.Msg}
+			return &errdefs.StartFailed{Code: se.Code, Msg: se.Msg}
 		}
 		shim.Signal(syscall.SIGKILL)
 		<-c.exited

@@ -10,6 +10,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/cgroup"
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
@@ -43,6 +44,7 @@ const (
 func (e *Engine) openServices() {
 	e.events = events.New()
 	e.execs = execsvc.New(e)
+	e.attach = attachsvc.New(e)
 	e.files = ctrio.NewFiles(rootfsOf{e})
 	e.logs = ctrio.NewLogs(e)
 	e.stats = ctrio.NewSampler(statsSource{e}, runspec.InitPids)

@@ -21,6 +21,7 @@ import (
 	"github.com/minibox/minibox/pkg/clienttime"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -172,7 +173,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	}
 	upgrade := wantsUpgrade(ctx)
 	if req.Detached && !upgrade {
-		run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, engine.RunAttach{}, 0, 0)
+		run, more, err := s.attach.RunContainer(s.daemonCtx(), cfg, attachsvc.RunAttach{}, 0, 0)
 		warnings = append(warnings, more...)
 		if err != nil {
 			writeError(ctx, err)
@@ -192,8 +193,8 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	h, w, _ := sizeQuery(ctx)
 	// A foreground run's frames need no daemon in their way (runDirect).
 	held := !upgrade && !req.Tty && wantsFrames(ctx, api.FramesType)
-	att := engine.RunAttach{Output: true, Stdin: upgrade && req.Stdin, Held: held}
-	run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, att, h, w)
+	att := attachsvc.RunAttach{Output: true, Stdin: upgrade && req.Stdin, Held: held}
+	run, more, err := s.attach.RunContainer(s.daemonCtx(), cfg, att, h, w)
 	warnings = append(warnings, more...)
 	if err != nil {
 		writeError(ctx, err)
@@ -237,7 +238,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 
 // relay answers 101 and copies between the client's connection and the process's stream:
 // output until it ends, stdin until the client half-closes.
-func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *shimclient.Conn, tty bool, failed *engine.StartFailed) {
+func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *shimclient.Conn, tty bool, failed *errdefs.StartFailed) {
 	ctx.SetStatusCode(fasthttp.StatusSwitchingProtocols)
 	ctx.Response.Header.Set("Connection", "Upgrade")
 	ctx.Response.Header.Set("Upgrade", "tcp")
@@ -309,7 +310,7 @@ func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		h, w, _ := sizeQuery(ctx)
-		run, err := s.eng.StartAttached(s.daemonCtx(), id, queryBool(ctx, "stdin"), h, w)
+		run, err := s.attach.StartAttached(s.daemonCtx(), id, queryBool(ctx, "stdin"), h, w)
 		if err != nil {
 			writeError(ctx, err)
 			return
@@ -570,7 +571,7 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	stdin := !ctx.QueryArgs().Has("stdin") || queryBool(ctx, "stdin")
-	conn, tty, err := s.eng.AttachContainer(s.daemonCtx(), id, stdin)
+	conn, tty, err := s.attach.AttachContainer(s.daemonCtx(), id, stdin)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -593,7 +594,7 @@ func (s *Server) containerResize(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			return err
 		}
-		return s.eng.ResizeContainer(id, h, w)
+		return s.attach.ResizeContainer(id, h, w)
 	})
 }
 

@@ -11,6 +11,7 @@ import (
 	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
@@ -44,19 +45,19 @@ func (f *fakeServices) CreateContainer(ctx context.Context, cfg ctrconfig.Config
 	return "", nil, f.called("CreateContainer")
 }
 
-func (f *fakeServices) RunContainer(ctx context.Context, cfg ctrconfig.Config, att engine.RunAttach, height, width uint16) (*engine.RunStarted, []string, error) {
+func (f *fakeServices) RunContainer(ctx context.Context, cfg ctrconfig.Config, att attachsvc.RunAttach, height, width uint16) (*attachsvc.RunStarted, []string, error) {
 	f.cfg = cfg
-	return &engine.RunStarted{}, nil, f.called("RunContainer")
+	return &attachsvc.RunStarted{}, nil, f.called("RunContainer")
 }
 
-func (f *fakeServices) StartContainer(ctx context.Context, ref string, before engine.BeforeResume) (string, error) {
+func (f *fakeServices) StartContainer(ctx context.Context, ref string, before attachsvc.BeforeResume) (string, error) {
 	return "", f.called("StartContainer")
 }
 
 func (f *fakeServices) Prewarm(n int) { f.called("Prewarm") }
 
-func (f *fakeServices) StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*engine.RunStarted, error) {
-	return &engine.RunStarted{}, f.called("StartAttached")
+func (f *fakeServices) StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*attachsvc.RunStarted, error) {
+	return &attachsvc.RunStarted{}, f.called("StartAttached")
 }
 
 func (f *fakeServices) AttachContainer(ctx context.Context, ref string, stdin bool) (*shimclient.Conn, bool, error) {

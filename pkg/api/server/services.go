@@ -10,6 +10,7 @@ import (
 	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
@@ -30,11 +31,8 @@ import (
 // Containers is the life of containers: create, run, stop, remove, and what they hold.
 type Containers interface {
 	CreateContainer(ctx context.Context, cfg ctrconfig.Config) (string, []string, error)
-	RunContainer(ctx context.Context, cfg ctrconfig.Config, att engine.RunAttach, height, width uint16) (*engine.RunStarted, []string, error)
-	StartContainer(ctx context.Context, ref string, before engine.BeforeResume) (string, error)
+	StartContainer(ctx context.Context, ref string, before attachsvc.BeforeResume) (string, error)
 	Prewarm(n int)
-	StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*engine.RunStarted, error)
-	AttachContainer(ctx context.Context, ref string, stdin bool) (*shimclient.Conn, bool, error)
 	StopContainer(ctx context.Context, ref string, timeout *time.Duration) error
 	RestartContainer(ctx context.Context, ref string, timeout *time.Duration) error
 	KillContainer(ref, signal string) error
@@ -42,7 +40,6 @@ type Containers interface {
 	WaitContainer(ctx context.Context, ref, condition string) (*engine.WaitResult, error)
 	RemoveContainer(ctx context.Context, ref string, force, volumes bool) error
 	RenameContainer(ref, name string) error
-	ResizeContainer(ref string, h, w uint16) error
 	InspectContainer(ref string) (*engine.ContainerDetails, error)
 	Summaries(f engine.ContainerFilter) ([]engine.Summary, uint64)
 	ListGeneration() uint64
@@ -53,6 +50,17 @@ type Containers interface {
 	PruneContainers(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
 	CommitContainer(ctx context.Context, ref string, o engine.CommitOptions) (string, error)
 }
+
+// Attach is containers' stdio: attach and resize, and run and start attached (the attach
+// service, pkg/engine/attachsvc, handed to New by the daemon's wiring).
+type Attach interface {
+	RunContainer(ctx context.Context, cfg ctrconfig.Config, att attachsvc.RunAttach, height, width uint16) (*attachsvc.RunStarted, []string, error)
+	StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*attachsvc.RunStarted, error)
+	AttachContainer(ctx context.Context, ref string, stdin bool) (*shimclient.Conn, bool, error)
+	ResizeContainer(ref string, h, w uint16) error
+}
+
+var _ Attach = (*attachsvc.Service)(nil)
 
 // Files is a container's files: cp and export (pkg/engine/ctrio's Files), handed to New by
 // the daemon's wiring.
@@ -167,6 +175,7 @@ type Backing struct {
 	Execs    Execs
 	Files    Files
 	Logs     Logs
+	Attach   Attach
 }
 
 var _ Services = (*engine.Engine)(nil)

@@ -18,18 +18,6 @@ import (
 	"github.com/minibox/minibox/pkg/spec"
 )
 
-// StartFailed is a process (a container's workload, or an exec) that could not run: Code
-// 126 (not runnable, unknown user) or 127 (not found).
-type StartFailed struct {
-	Code int
-	Msg  string
-}
-
-func (e *StartFailed) Error() string { return e.Msg }
-
-// Is makes a start failure a 400-kind error for callers that map kinds.
-func (e *StartFailed) Is(t error) bool { return t == errdefs.ErrInvalid }
-
 // Target is the running container an exec runs in.
 type Target struct {
 	ID   string
@@ -72,7 +60,7 @@ type Started struct {
 	ID     string
 	Tty    bool
 	Conn   *shimclient.Conn
-	Failed *StartFailed
+	Failed *errdefs.StartFailed
 }
 
 // Options say what Exec runs in a container, and how.
@@ -120,7 +108,7 @@ func (s *Service) Exec(ctx context.Context, req Options) (*Started, error) {
 		var se *shimclient.StartError
 		if errors.As(err, &se) && se.Code != 0 {
 			ent.finish(se.Code)
-			return &Started{ID: ent.id, Tty: req.Tty, Failed: &StartFailed{Code: se.Code, Msg: se.Msg}}, nil
+			return &Started{ID: ent.id, Tty: req.Tty, Failed: &errdefs.StartFailed{Code: se.Code, Msg: se.Msg}}, nil
 		}
 		ent.finish(126)
 		s.execs.Delete(ent.id)
