@@ -85,7 +85,7 @@ func Main(ctx context.Context, args []string) error {
 	}
 	srv := server.New(eng, server.Backing{Volumes: eng.VolumeService(), Networks: eng.NetworkService(),
 		Images: eng.ImageService(), Builds: eng.BuildService(), Execs: eng.ExecService(),
-		Files: eng.FileService(), Logs: eng.LogService(), Attach: eng.AttachService()}, cfg.APIToken, log)
+		Files: eng.FileService(), Logs: eng.LogService(), Attach: eng.AttachService(), Events: eng.EventService()}, cfg.APIToken, log)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	served := make(chan error, 2)
@@ -100,7 +100,7 @@ func Main(ctx context.Context, args []string) error {
 	if dockerLn != nil {
 		dsrv = dockerapi.New(eng, dockerapi.Backing{Volumes: eng.VolumeService(), Networks: eng.NetworkService(),
 			Images: eng.ImageService(), Builds: eng.BuildService(), Execs: eng.ExecService(),
-			Files: eng.FileService(), Logs: eng.LogService(), Attach: eng.AttachService()}, cfg.APIToken, log)
+			Files: eng.FileService(), Logs: eng.LogService(), Attach: eng.AttachService(), Events: eng.EventService()}, cfg.APIToken, log)
 		go func() { served <- dsrv.Serve(kickListener{dockerLn, trim}) }()
 		log.Info("Docker API listening on " + cfg.DockerAPI)
 	}

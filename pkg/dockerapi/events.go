@@ -59,7 +59,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 		opCtx, cancel := s.opContext(conn)
 		defer cancel()
 		enc := json.NewEncoder(w)
-		s.eng.Events(opCtx, since, until, ef, func(ev events.Event) error {
+		s.bus.Events(opCtx, since, until, ef, func(ev events.Event) error {
 			if err := enc.Encode(dockerconv.Event(&ev, legacy)); err != nil {
 				return err
 			}

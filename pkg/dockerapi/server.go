@@ -24,6 +24,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
@@ -69,6 +70,7 @@ type Server struct {
 	files    files
 	logs     logs
 	attach   attach
+	bus      eventBus
 	log      *slog.Logger
 	token    []byte
 	http     *fasthttp.Server
@@ -144,6 +146,11 @@ type attach interface {
 	ResizeContainer(ref string, h, w uint16) error
 }
 
+// eventBus is the event bus (pkg/engine/events) as Docker's events route reads it.
+type eventBus interface {
+	Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error
+}
+
 // logs is containers' logs (pkg/engine/ctrio) as Docker's logs and attach routes read them.
 type logs interface {
 	Logs(ref string, opts ctrio.LogsOptions, done <-chan struct{}, emit func(ctrio.LogLine) error) error
@@ -174,12 +181,13 @@ type Backing struct {
 	Files    files
 	Logs     logs
 	Attach   attach
+	Events   eventBus
 }
 
 // New builds the server over the engine and the services the daemon hands it; token ""
 // means no authentication.
 func New(eng *engine.Engine, b Backing, token string, log *slog.Logger) *Server {
-	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, execSvc: b.Execs, files: b.Files, logs: b.Logs, attach: b.Attach, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
+	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, execSvc: b.Execs, files: b.Files, logs: b.Logs, attach: b.Attach, bus: b.Events, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {
 		s.token = []byte(token)

@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/network"
@@ -22,7 +23,7 @@ func (e *Engine) loadNetworks() error {
 		APIPort: apiPort(e.Cfg.HTTPAddr), DNSUpstream: e.Cfg.DNSUpstream, BridgeOnStartup: e.Cfg.BridgeOnStartup},
 		netsvc.Deps{Log: e.Log, NewManager: network.New,
 			Publish: func(action, id string, attrs map[string]string) {
-				e.publish(Event{Type: EventNetwork, Action: action, ID: id, Attributes: attrs})
+				e.publish(events.Event{Type: events.Network, Action: action, ID: id, Attributes: attrs})
 			},
 			Containers: netCtrs{e}})
 	if err != nil {

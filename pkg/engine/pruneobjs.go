@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/prune"
 )
 
@@ -58,6 +59,6 @@ func (e *Engine) PruneContainers(ctx context.Context, f PruneFilter) (*PruneResu
 		res.SpaceReclaimed += size
 	}
 	sort.Strings(res.Containers)
-	e.publish(Event{Type: EventContainer, Action: "prune", Attributes: map[string]string{"reclaimed": fmt.Sprint(res.SpaceReclaimed)}})
+	e.publish(events.Event{Type: events.Container, Action: "prune", Attributes: map[string]string{"reclaimed": fmt.Sprint(res.SpaceReclaimed)}})
 	return res, nil
 }

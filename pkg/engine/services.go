@@ -6,7 +6,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/minibox/minibox/pkg/cgroup"
 	"github.com/minibox/minibox/pkg/ctrconfig"
@@ -25,20 +24,6 @@ import (
 // The services around the containers core, each in its own package, and what the engine
 // hands them: the event bus, the warm shim pool, health checks, and a container's files
 // and figures (ctrio).
-
-// The engine's files publish events in the bus's own types.
-type (
-	Event       = events.Event
-	EventFilter = events.Filter
-)
-
-// Object types of events.
-const (
-	EventContainer = events.Container
-	EventImage     = events.Image
-	EventNetwork   = events.Network
-	EventVolume    = events.Volume
-)
 
 // openServices makes the services that need nothing opened first.
 func (e *Engine) openServices() {
@@ -63,7 +48,7 @@ func (e *Engine) openWarm() {
 
 // ---- events ---------------------------------------------------------------------------
 
-func (e *Engine) publish(ev Event) {
+func (e *Engine) publish(ev events.Event) {
 	if e.events != nil {
 		e.events.Publish(ev)
 	}
@@ -77,13 +62,11 @@ func (e *Engine) containerEvent(r *Record, action string, extra map[string]strin
 	for k, v := range extra {
 		attrs[k] = v
 	}
-	e.publish(Event{Type: EventContainer, Action: action, ID: r.ID, Attributes: attrs})
+	e.publish(events.Event{Type: events.Container, Action: action, ID: r.ID, Attributes: attrs})
 }
 
-// Events streams the bus's events (events.Bus.Events).
-func (e *Engine) Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error {
-	return e.events.Events(ctx, since, until, f, emit)
-}
+// EventService is the event bus, for the daemon to hand to the HTTP layers.
+func (e *Engine) EventService() *events.Bus { return e.events }
 
 // ---- warm pool ------------------------------------------------------------------------
 

@@ -121,11 +121,11 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	ctx.SetContentType("application/x-ndjson")
-	eng, dctx := s.eng, s.daemonCtx()
+	bus, dctx := s.bus, s.daemonCtx()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		enc := json.NewEncoder(w)
 		w.Flush() // the headers now: the first event may be long in coming
-		err := eng.Events(dctx, since, until, f, func(ev events.Event) error {
+		err := bus.Events(dctx, since, until, f, func(ev events.Event) error {
 			if err := enc.Encode(api.Event{Type: ev.Type, Action: ev.Action, ID: ev.ID, Attributes: ev.Attributes, Time: ev.Time}); err != nil {
 				return err
 			}

@@ -62,6 +62,13 @@ type Attach interface {
 
 var _ Attach = (*attachsvc.Service)(nil)
 
+// Events is the event bus (pkg/engine/events), handed to New by the daemon's wiring.
+type Events interface {
+	Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error
+}
+
+var _ Events = (*events.Bus)(nil)
+
 // Files is a container's files: cp and export (pkg/engine/ctrio's Files), handed to New by
 // the daemon's wiring.
 type Files interface {
@@ -155,7 +162,6 @@ var _ Networks = (*netsvc.Service)(nil)
 // System is the daemon as a whole: what it is, what it stores, and pruning.
 type System interface {
 	Info() engine.Info
-	Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error
 	PruneVolumes(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
@@ -176,6 +182,7 @@ type Backing struct {
 	Files    Files
 	Logs     Logs
 	Attach   Attach
+	Events   Events
 }
 
 var _ Services = (*engine.Engine)(nil)
