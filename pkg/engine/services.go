@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 
@@ -105,31 +104,8 @@ func (e *Engine) startHealth(c *ctr) {
 		h.Stop()
 		return
 	}
-	h.Run(probeExec{shim}, e.store.Touch)
+	h.Run(execsvc.Probes(shim), e.store.Touch)
 }
-
-// probeExec runs health probes as exec does.
-type probeExec struct{ shim *shimclient.Container }
-
-type probeProc struct{ p *shimclient.ExecProcess }
-
-func (x probeExec) Exec(ctx context.Context, args []string, out io.Writer) (health.Process, error) {
-	p, err := x.shim.Exec(ctx, shimclient.ExecSpec{Args: args}, shimclient.AttachOptions{Stdout: out, Stderr: out})
-	if err != nil {
-		return nil, err
-	}
-	return probeProc{p}, nil
-}
-
-func (p probeProc) Wait(ctx context.Context) (int, error) {
-	ex, err := p.p.Wait(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return ex.ExitCode, nil
-}
-
-func (p probeProc) Kill() { p.p.Signal(9) }
 
 // ---- a container's files and figures ------------------------------------------------
 
