@@ -19,7 +19,7 @@ import (
 	"github.com/minibox/minibox/pkg/clienttime"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
-	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -49,7 +49,7 @@ func (s *Server) containerList(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	listed, gen := s.eng.ListContainers(engine.ContainerFilter{})
+	listed, gen := s.eng.ListContainers(ctrlist.Filter{})
 	out := make([]container.Summary, 0, len(listed))
 	for i := range listed {
 		l := &listed[i]
@@ -308,7 +308,7 @@ func (s *Server) containerPrune(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	listed, _ := s.eng.ListContainers(engine.ContainerFilter{})
+	listed, _ := s.eng.ListContainers(ctrlist.Filter{})
 	out := container.PruneReport{ContainersDeleted: []string{}}
 	for i := range listed {
 		l := &listed[i]

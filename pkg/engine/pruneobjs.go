@@ -7,6 +7,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/prune"
 )
@@ -42,7 +43,7 @@ func (e *Engine) PruneContainers(ctx context.Context, f PruneFilter) (*PruneResu
 		if c.shim != nil || (r.Status != StatusCreated && r.Status != StatusExited) || c.removed != nil {
 			continue
 		}
-		if !f.Match(r.Created, labels(r)) {
+		if !f.Match(r.Created, ctrlist.Labels(r)) {
 			continue
 		}
 		cands = append(cands, cand{id, e.ctrDir(id)})

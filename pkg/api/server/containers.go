@@ -23,13 +23,14 @@ import (
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
 
 func (s *Server) containersList(ctx *fasthttp.RequestCtx) {
-	f := engine.ContainerFilter{Project: queryString(ctx, "project"), Status: queryString(ctx, "status"),
+	f := ctrlist.Filter{Project: queryString(ctx, "project"), Status: queryString(ctx, "status"),
 		Name: queryString(ctx, "name"), Labels: queryStrings(ctx, "label")}
 	// Only the unfiltered answer is cached, and so kept compressed.
 	plain := len(ctx.URI().QueryString()) == 0

@@ -14,6 +14,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
@@ -100,7 +101,7 @@ func (f *fakeServices) InspectContainer(ref string) (*engine.ContainerDetails, e
 	return &engine.ContainerDetails{}, f.called("InspectContainer")
 }
 
-func (f *fakeServices) Summaries(filter engine.ContainerFilter) ([]engine.Summary, uint64) {
+func (f *fakeServices) Summaries(filter ctrlist.Filter) ([]ctrlist.Summary, uint64) {
 	f.called("Summaries")
 	return nil, 0
 }

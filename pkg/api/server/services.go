@@ -13,6 +13,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
@@ -41,7 +42,7 @@ type Containers interface {
 	RemoveContainer(ctx context.Context, ref string, force, volumes bool) error
 	RenameContainer(ref, name string) error
 	InspectContainer(ref string) (*engine.ContainerDetails, error)
-	Summaries(f engine.ContainerFilter) ([]engine.Summary, uint64)
+	Summaries(f ctrlist.Filter) ([]ctrlist.Summary, uint64)
 	ListGeneration() uint64
 	Stats(ctx context.Context, refs []string) ([]ctrio.Stats, error)
 	ContainerTop(ref string) (*ctrio.TopResult, error)
