@@ -18,7 +18,6 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/netport"
-	"github.com/minibox/minibox/pkg/network"
 )
 
 const (
@@ -214,11 +213,6 @@ func (e *Engine) publishExposed(req *ctrconfig.Config, img *image.Image) error {
 		req.Publish = append(req.Publish, netport.Port{ContainerPort: uint16(n), Proto: proto})
 	}
 	return nil
-}
-
-// publishPorts is the ports to publish: the configuration holds them parsed.
-func publishPorts(req *ctrconfig.Config) ([]network.Port, error) {
-	return slices.Clone(req.Publish), nil
 }
 
 var (

@@ -31,6 +31,19 @@ import (
 	"github.com/minibox/minibox/pkg/network"
 )
 
+// A record's statuses, as the API shows them (pkg/engine's states.go holds which may follow
+// which).
+const (
+	StatusCreated    = "created"
+	StatusRunning    = "running"
+	StatusPaused     = "paused"
+	StatusRestarting = "restarting"
+	StatusExited     = "exited"
+)
+
+// Live reports whether the container runs or is paused: its ports are bound then.
+func (r *Record) Live() bool { return r.Status == StatusRunning || r.Status == StatusPaused }
+
 // Record is one container as state.json keeps it.
 type Record struct {
 	ID          string               `json:"id"`
