@@ -530,7 +530,7 @@ func (e *Engine) KillContainer(ref, signal string) error {
 		return err
 	}
 	e.store.RLock()
-	shim := c.shim
+	shim, exited := c.shim, c.exited
 	r := *c.rec
 	e.store.RUnlock()
 	if shim == nil {
@@ -548,6 +548,13 @@ func (e *Engine) KillContainer(ref, signal string) error {
 	if sig == syscall.SIGKILL {
 		e.killLeftovers(&r)
 		e.thawIfPaused(c)
+		// As Docker's kill does: once it answers, the container is no longer running, so
+		// an rm right after it is not refused.
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("container %s did not exit 30 s after SIGKILL", r.Name)
+		}
 	}
 	return nil
 }
