@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/minibox/minibox/pkg/network/connhook"
 	"github.com/minibox/minibox/pkg/testutil"
 )
 
@@ -24,21 +25,21 @@ func TestConnRedirectPrivileged(t *testing.T) {
 	}
 	var cookie uint64
 	var err error
-	host.do(func() { cookie, err = netnsCookie() })
+	host.do(func() { cookie, err = connhook.NetnsCookie() })
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := newConnRedirect(cookie)
+	r, err := connhook.New(cookie)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer r.close()
+	defer r.Close()
 	lo, any := netip.MustParseAddr("127.0.0.1"), netip.IPv4Unspecified()
 	to := netip.MustParseAddrPort("127.0.0.1:7100")
-	if err := r.set(lo, 7200, to); err != nil {
+	if err := r.Set(lo, 7200, to); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.set(any, 7201, to); err != nil {
+	if err := r.Set(any, 7201, to); err != nil {
 		t.Fatal(err)
 	}
 	for _, addr := range []string{"127.0.0.1:7200", "127.0.0.1:7201", "127.0.0.9:7201"} {
@@ -82,16 +83,16 @@ func TestConnRedirectPrivileged(t *testing.T) {
 			t.Errorf("dial bound to lo: %v; want refused", err)
 		}
 	})
-	if err := r.unset(lo, 7200); err != nil {
+	if err := r.Unset(lo, 7200); err != nil {
 		t.Fatal(err)
 	}
-	if err := r.unset(lo, 7200); err != nil {
+	if err := r.Unset(lo, 7200); err != nil {
 		t.Errorf("unset of a missing entry: %v", err)
 	}
 	if got, err := host.tcpHello("127.0.0.1:7200"); err == nil {
 		t.Errorf("unset entry still redirects: %q", got)
 	}
-	r.close()
+	r.Close()
 	if got, err := host.tcpHello("127.0.0.1:7201"); err == nil {
 		t.Errorf("closed hook still redirects: %q", got)
 	}

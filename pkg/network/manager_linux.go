@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/network/connhook"
 )
 
 // reservation is how long an address returned by Allocate stays taken without an Attach, so
@@ -54,7 +55,7 @@ type Manager struct {
 	flushes  sync.WaitGroup           // UDP conntrack flushes in flight (they use m.ns)
 	// redirect is the host's fast path to published TCP ports, made with the first one;
 	// redirectTried says it was tried (a kernel without it leaves the nft rules alone at work).
-	redirect      *connRedirect
+	redirect      *connhook.Hook
 	redirectTried bool
 }
 
@@ -106,7 +107,7 @@ func (m *Manager) Close() error {
 		m.nft.CloseLasting()
 	}
 	if m.redirect != nil {
-		m.redirect.close()
+		m.redirect.Close()
 		m.redirect = nil
 	}
 	if m.nfq != nil {
