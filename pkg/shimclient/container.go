@@ -222,6 +222,10 @@ func StartWarm(ctx context.Context, containers, records string, opts StartOption
 		os.Remove(record)
 		return nil, err
 	}
+	// The shim records itself too, but only once it runs: one stopped or not yet scheduled
+	// by then (a busy machine) would be missing from the record of a daemon killed now.
+	// Appended: the shim's own first line starts the file afresh, with the same process.
+	shimfiles.RecordProc(record, "shim", pid, false)
 	w := &Warm{ctl: ctl, record: record, shimfd: shimfd}
 	// Made at low priority, so that it never slows a container's start or exit down: its
 	// process group (it has just called setsid) is the shim and, soon, its init. The shim
