@@ -780,16 +780,16 @@ func (r *Runner) ensureNetworks(ctx context.Context, services []string) error {
 		if !ok {
 			return fmt.Errorf("network %q is used but not declared under the top-level networks", key)
 		}
-		_, err := r.C.NetworkInspect(ctx, nw.Name)
-		if err == nil {
+		if nw.External {
+			if _, err := r.C.NetworkInspect(ctx, nw.Name); errors.Is(err, errdefs.ErrNotFound) {
+				return fmt.Errorf("networks.%s: external network %q not found", key, nw.Name)
+			} else if err != nil {
+				return err
+			}
 			continue
 		}
-		if !errors.Is(err, errdefs.ErrNotFound) {
-			return err
-		}
-		if nw.External {
-			return fmt.Errorf("networks.%s: external network %q not found", key, nw.Name)
-		}
+		// Created without asking first whether it exists: the containers wait for it, and
+		// the daemon refuses a name it has (a conflict) at no cost.
 		req := &api.NetworkCreateRequest{Name: nw.Name, Internal: nw.Internal,
 			Labels: map[string]string{LabelProject: r.P.Name, LabelNetwork: key}}
 		for k, v := range nw.Labels {
@@ -798,14 +798,15 @@ func (r *Runner) ensureNetworks(ctx context.Context, services []string) error {
 		if len(nw.Ipam.Config) > 0 && nw.Ipam.Config[0] != nil {
 			req.Subnet, req.Gateway = nw.Ipam.Config[0].Subnet, nw.Ipam.Config[0].Gateway
 		}
-		r.event("Network", nw.Name, "Creating")
 		if _, err := r.C.NetworkCreate(ctx, req); err != nil {
-			// A conflict is fine when another up made the network meanwhile; not when it
-			// is the subnet's.
+			// A conflict is fine when the network exists (made earlier, or by another up
+			// meanwhile); not when it is the subnet's.
 			if _, ierr := r.C.NetworkInspect(ctx, nw.Name); !errors.Is(err, errdefs.ErrConflict) || ierr != nil {
 				return fmt.Errorf("networks.%s: %w", key, err)
 			}
+			continue
 		}
+		r.event("Network", nw.Name, "Creating")
 		r.event("Network", nw.Name, "Created")
 	}
 	return nil

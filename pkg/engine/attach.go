@@ -10,6 +10,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -85,22 +87,57 @@ type RunAttach struct {
 // output is lost.
 // A tty gets the client's size (height, width; 0 = unknown) before the workload starts.
 func (e *Engine) RunContainer(ctx context.Context, req ctrconfig.Config, att RunAttach, height, width uint16) (*RunStarted, []string, error) {
-	id, warnings, err := e.createContainer(ctx, req, !(att.Output && req.AutoRemove))
+	write := recordByCaller
+	if att.Output && req.AutoRemove {
+		write = recordEphemeral
+	}
+	id, warnings, err := e.createContainer(ctx, req, write)
 	if err != nil {
 		return nil, nil, err
+	}
+	// The record reaches the disk while the container starts (the write, an fsync, would
+	// otherwise come first): the answer waits for both.
+	saved := make(chan error, 1)
+	if write == recordByCaller {
+		go func() { saved <- e.store.Save() }()
+	} else {
+		saved <- nil
 	}
 	run := &RunStarted{ID: id}
 	var before BeforeResume
 	if att.Output {
 		before = attachBefore(ctx, run, att.Stdin, att.Held, height, width)
 	}
-	if _, err := e.StartContainer(ctx, id, before); err != nil {
+	_, err = e.StartContainer(ctx, id, before)
+	serr := <-saved
+	if err == nil && serr != nil {
+		// Running without a record on disk: a later daemon would not know it.
+		if run.Conn != nil {
+			run.Conn.Close()
+		}
+		if c, lerr := e.lookup(id); lerr == nil {
+			e.removeContainer(context.Background(), c, true, true)
+		}
+		return nil, warnings, fmt.Errorf("container %s: write its record: %w", req.Name, serr)
+	}
+	if err != nil {
+		c, lerr := e.lookup(id)
+		if lerr == nil && write == recordByCaller && !c.rec.Conf.AutoRemove {
+			// Kept without having reached its own config.json: prune must see its layers.
+			if _, serr := os.Stat(filepath.Join(e.ctrDir(id), spec.FileName)); errors.Is(serr, fs.ErrNotExist) {
+				snap := e.snapshot(c)
+				e.writeCreatedSpec(&snap)
+			}
+		}
 		if run.failed(err) {
 			return run, warnings, nil
 		}
 		// A container that never ran is not kept when it was meant to be removed.
-		if c, lerr := e.lookup(id); lerr == nil && c.rec.Conf.AutoRemove {
+		if lerr == nil && c.rec.Conf.AutoRemove {
 			e.removeContainer(context.Background(), c, true, true)
+		}
+		if serr != nil {
+			err = errors.Join(err, serr)
 		}
 		return nil, warnings, err
 	}

@@ -297,20 +297,32 @@ func (s *Store[T]) Lookup(ref string) (T, error) {
 // record is on disk when Add returns; an ephemeral one (a foreground `run --rm`) is
 // left to the saver, which skips it.
 func (s *Store[T]) Add(r *Record, v T, durable bool) (taken string, err error) {
-	s.mu.Lock()
-	if other, ok := s.names[r.Name]; ok {
-		s.mu.Unlock()
+	if other := s.add(r, v, !durable); other != "" {
 		return other, nil
 	}
-	s.byID[r.ID] = &entry[T]{v: v, rec: r, ephemeral: !durable}
-	s.names[r.Name] = r.ID
-	s.gen++
-	s.mu.Unlock()
 	if !durable {
 		s.SaveSoon()
 		return "", nil
 	}
 	return "", s.Save()
+}
+
+// AddUnsaved is Add of a durable record that the caller writes itself (Save) while it
+// does something else: a run starts its container meanwhile.
+func (s *Store[T]) AddUnsaved(r *Record, v T) (taken string) {
+	return s.add(r, v, false)
+}
+
+func (s *Store[T]) add(r *Record, v T, ephemeral bool) (taken string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if other, ok := s.names[r.Name]; ok {
+		return other
+	}
+	s.byID[r.ID] = &entry[T]{v: v, rec: r, ephemeral: ephemeral}
+	s.names[r.Name] = r.ID
+	s.gen++
+	return ""
 }
 
 // Rename gives the container with record r a new name and writes the table: when
