@@ -42,7 +42,7 @@ var depRules = []depRule{
 	{"the engine is one edge's service, not an HTTP server, and speaks its own types: its edges convert them to wire types", under("pkg/engine"),
 		[]string{"fasthttp", module + "pkg/api", module + "pkg/api/server", module + "pkg/api/client", module + "pkg/dockerapi", "github.com/moby/moby/"}},
 	{"the engine's services speak the engine's own types: no wire types, no HTTP, and never the engine above them", is("pkg/engine/hostpath", "pkg/engine/volumesvc", "pkg/engine/runspec", "pkg/engine/netsvc",
-		"pkg/engine/events", "pkg/engine/warmpool", "pkg/engine/health", "pkg/engine/ctrio", "pkg/engine/ctrstore", "pkg/engine/rundir"),
+		"pkg/engine/events", "pkg/engine/execsvc", "pkg/engine/ctrlist", "pkg/engine/attachsvc", "pkg/engine/dataroot", "pkg/engine/restartpolicy", "pkg/engine/warmpool", "pkg/engine/health", "pkg/engine/ctrio", "pkg/engine/ctrstore", "pkg/engine/rundir"),
 		[]string{module + "pkg/api", module + "pkg/dockerapi", "fasthttp", "net/http", "github.com/moby/moby/", module + "pkg/engine$"}},
 	{"Docker's API is a second edge over the engine: it converts and calls the engine, not the native API", under("pkg/dockerapi"),
 		[]string{module + "pkg/api/server", module + "pkg/api/client", "github.com/moby/moby/client"}},

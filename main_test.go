@@ -47,11 +47,12 @@ func TestScripts(t *testing.T) {
 			env.Setenv("NO_COLOR", "1")
 			scripts, _ := filepath.Abs("scripts")
 			env.Setenv("SCRIPTS", scripts)
-			// Networks made without a subnet (compose's) come from the top of this run's
-			// /16, clear of the bridges' /24s (.0 to .229).
-			env.Setenv("NETWORK_POOL", testSubnetBase()+".252.0/22")
-			// Scripts that name their subnets take them from this run's /16 too (.230 to
-			// .251, which no daemon's own subnet gets), so that two runs on one host keep apart.
+			// This run's /16: the daemons' own /24s are .0 to .127; networks made without a
+			// subnet (compose's) come from a /22 of the script's own in .128 to .191 (a
+			// shared one ran out when two compose projects ran at once, and each script's
+			// check for leftovers saw the other's); scripts that name their subnets take
+			// them from .230 to .252. Two runs on one host keep apart by their bases.
+			env.Setenv("NETWORK_POOL", fmt.Sprintf("%s.%d.0/22", testSubnetBase(), 128+4*(poolSeq.Add(1)%16)))
 			env.Setenv("SUBNET_BASE", testSubnetBase())
 			// Debian's docker.io CLI (scripts/install-deps.sh), not another one on PATH;
 			// its config (HttpHeaders) stays in the script's directory.
@@ -99,7 +100,7 @@ func TestScripts(t *testing.T) {
 	})
 }
 
-var subnetSeq atomic.Int32
+var subnetSeq, poolSeq atomic.Int32
 
 // testSubnetBase is the /16 the scripts' subnets come from; MINIBOX_TEST_SUBNET_BASE
 // ("172.28") lets two test runs on one host keep apart.
@@ -182,7 +183,7 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 	}, filepath.Base(root))
 	subnet := ts.Getenv(key)
 	if subnet == "" {
-		subnet = fmt.Sprintf("%s.%d.0/24", testSubnetBase(), subnetSeq.Add(1)%230)
+		subnet = fmt.Sprintf("%s.%d.0/24", testSubnetBase(), subnetSeq.Add(1)%128)
 		ts.Setenv(key, subnet)
 	}
 	ts.Setenv("BRIDGE_SUBNET", subnet)

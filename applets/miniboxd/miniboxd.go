@@ -19,6 +19,7 @@ import (
 	"github.com/minibox/minibox/pkg/api/server"
 	"github.com/minibox/minibox/pkg/dockerapi"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/dataroot"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/version"
@@ -46,7 +47,7 @@ func Main(ctx context.Context, args []string) error {
 		return exit1(errors.New("miniboxd must run as root; start it with \"sudo -E miniboxd\""))
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: cfg.LogLevel}))
-	if err := engine.MakeSkeleton(cfg.DataRoot); err != nil {
+	if err := dataroot.MakeSkeleton(cfg.DataRoot); err != nil {
 		return exit1(fmt.Errorf("miniboxd: data root %s: %w", cfg.DataRoot, err))
 	}
 	lock, err := LockDataRoot(cfg.DataRoot)
@@ -83,7 +84,8 @@ func Main(ctx context.Context, args []string) error {
 		return exit1(fmt.Errorf("miniboxd: %w", err))
 	}
 	srv := server.New(eng, server.Backing{Volumes: eng.VolumeService(), Networks: eng.NetworkService(),
-		Images: eng.ImageService(), Builds: eng.BuildService()}, cfg.APIToken, log)
+		Images: eng.ImageService(), Builds: eng.BuildService(), Execs: eng.ExecService(),
+		Files: eng.FileService(), Logs: eng.LogService(), Attach: eng.AttachService(), Events: eng.EventService()}, cfg.APIToken, log)
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, syscall.SIGTERM, syscall.SIGINT)
 	served := make(chan error, 2)
@@ -97,7 +99,8 @@ func Main(ctx context.Context, args []string) error {
 	var dsrv *dockerapi.Server
 	if dockerLn != nil {
 		dsrv = dockerapi.New(eng, dockerapi.Backing{Volumes: eng.VolumeService(), Networks: eng.NetworkService(),
-			Images: eng.ImageService(), Builds: eng.BuildService()}, cfg.APIToken, log)
+			Images: eng.ImageService(), Builds: eng.BuildService(), Execs: eng.ExecService(),
+			Files: eng.FileService(), Logs: eng.LogService(), Attach: eng.AttachService(), Events: eng.EventService()}, cfg.APIToken, log)
 		go func() { served <- dsrv.Serve(kickListener{dockerLn, trim}) }()
 		log.Info("Docker API listening on " + cfg.DockerAPI)
 	}

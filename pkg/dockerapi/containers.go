@@ -16,9 +16,10 @@ import (
 	"github.com/minibox/minibox/pkg/api/ctrreq"
 	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/api/dockershape"
+	"github.com/minibox/minibox/pkg/clienttime"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
-	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -48,7 +49,7 @@ func (s *Server) containerList(ctx *fasthttp.RequestCtx) {
 			return
 		}
 	}
-	listed, gen := s.eng.ListContainers(engine.ContainerFilter{})
+	listed, gen := s.eng.ListContainers(ctrlist.Filter{})
 	out := make([]container.Summary, 0, len(listed))
 	for i := range listed {
 		l := &listed[i]
@@ -307,7 +308,7 @@ func (s *Server) containerPrune(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	listed, _ := s.eng.ListContainers(engine.ContainerFilter{})
+	listed, _ := s.eng.ListContainers(ctrlist.Filter{})
 	out := container.PruneReport{ContainersDeleted: []string{}}
 	for i := range listed {
 		l := &listed[i]
@@ -318,7 +319,7 @@ func (s *Server) containerPrune(ctx *fasthttp.RequestCtx) {
 			continue
 		}
 		if until := f["until"]; len(until) > 0 {
-			t, err := engine.ParseTime(until[0], time.Now())
+			t, err := clienttime.Parse(until[0], time.Now())
 			if err != nil {
 				writeError(ctx, err)
 				return

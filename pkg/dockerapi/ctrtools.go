@@ -49,7 +49,7 @@ func (s *Server) containerExport(ctx *fasthttp.RequestCtx) {
 		opCtx, cancel := s.opContext(conn)
 		defer cancel()
 		pr, pw := io.Pipe()
-		go func() { pw.CloseWithError(s.eng.ExportContainer(opCtx, id, pw)) }()
+		go func() { pw.CloseWithError(s.files.ExportContainer(opCtx, id, pw)) }()
 		defer pr.Close()
 		io.Copy(w, pr)
 		w.Flush()

@@ -14,7 +14,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api/imgconv"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
-	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/errdefs"
 	mbregistry "github.com/minibox/minibox/pkg/registry"
@@ -59,7 +59,7 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 		opCtx, cancel := s.opContext(conn)
 		defer cancel()
 		enc := json.NewEncoder(w)
-		s.eng.Events(opCtx, since, until, ef, func(ev events.Event) error {
+		s.bus.Events(opCtx, since, until, ef, func(ev events.Event) error {
 			if err := enc.Encode(dockerconv.Event(&ev, legacy)); err != nil {
 				return err
 			}
@@ -80,7 +80,7 @@ func (s *Server) systemDF(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	d := dockerconv.NewDiskReport(want, imgconv.DiskUsage(du))
-	listed, _ := s.eng.ListContainers(engine.ContainerFilter{})
+	listed, _ := s.eng.ListContainers(ctrlist.Filter{})
 	d.Containers(listed, time.Now())
 	if d.Wants("image") {
 		list, err := s.imgs.ListImages(false)

@@ -23,12 +23,16 @@ import (
 	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/prune"
 	"github.com/minibox/minibox/pkg/registry"
+	"github.com/minibox/minibox/pkg/shimclient"
 )
 
 // MaxVersion and MinVersion bound the API versions served: the newest is the one of the
@@ -62,6 +66,11 @@ type Server struct {
 	nets     networks
 	imgs     images
 	builds   builds
+	execSvc  execService
+	files    files
+	logs     logs
+	attach   attach
+	bus      eventBus
 	log      *slog.Logger
 	token    []byte
 	http     *fasthttp.Server
@@ -121,6 +130,40 @@ type images interface {
 	Prune(ctx context.Context, buildCache bool) (*prune.Report, error)
 }
 
+// files is a container's files (pkg/engine/ctrio) as Docker's archive and export routes
+// use them.
+type files interface {
+	StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error)
+	ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error
+	ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error
+	ExportContainer(ctx context.Context, ref string, w io.Writer) error
+}
+
+// attach is containers' stdio (pkg/engine/attachsvc) as Docker's attach and resize routes
+// use it.
+type attach interface {
+	AttachContainer(ctx context.Context, ref string, stdin bool) (*shimclient.Conn, bool, error)
+	ResizeContainer(ref string, h, w uint16) error
+}
+
+// eventBus is the event bus (pkg/engine/events) as Docker's events route reads it.
+type eventBus interface {
+	Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error
+}
+
+// logs is containers' logs (pkg/engine/ctrio) as Docker's logs and attach routes read them.
+type logs interface {
+	Logs(ref string, opts ctrio.LogsOptions, done <-chan struct{}, emit func(ctrio.LogLine) error) error
+}
+
+// execService is the exec service (pkg/engine/execsvc) as Docker's exec routes use it.
+type execService interface {
+	Exec(ctx context.Context, req execsvc.Options) (*execsvc.Started, error)
+	InspectExec(ctx context.Context, id string, wait bool) (*execsvc.State, error)
+	WaitExec(ctx context.Context, id string) (int, error)
+	ResizeExec(id string, h, w uint16) error
+}
+
 // builds is the build service (pkg/engine/buildsvc) as Docker's build route uses it.
 type builds interface {
 	UnpackBuildContext(ctx context.Context, r io.Reader) (*buildsvc.TarContext, error)
@@ -134,12 +177,17 @@ type Backing struct {
 	Networks networks
 	Images   images
 	Builds   builds
+	Execs    execService
+	Files    files
+	Logs     logs
+	Attach   attach
+	Events   eventBus
 }
 
 // New builds the server over the engine and the services the daemon hands it; token ""
 // means no authentication.
 func New(eng *engine.Engine, b Backing, token string, log *slog.Logger) *Server {
-	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
+	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, execSvc: b.Execs, files: b.Files, logs: b.Logs, attach: b.Attach, bus: b.Events, log: log, shutdown: make(chan struct{}), pending: map[string][]*pendingAttach{}}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {
 		s.token = []byte(token)

@@ -21,7 +21,9 @@ import (
 	"github.com/minibox/minibox/pkg/api/ctrview"
 	"github.com/minibox/minibox/pkg/dockerapi/dockerconv"
 	"github.com/minibox/minibox/pkg/dockerapi/rawconn"
-	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
@@ -158,17 +160,17 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 	id, tty := in.ID, in.Config.Tty
 	stdin := queryBool(ctx, "stdin") && in.Config.OpenStdin
 	out := outputs{stdout: queryBool(ctx, "stdout"), stderr: queryBool(ctx, "stderr"), tty: tty}
-	logOpts := engine.LogsOptions{Stdout: out.stdout, Stderr: out.stderr}
+	logOpts := ctrio.LogsOptions{Stdout: out.stdout, Stderr: out.stderr}
 	if !stream { // logs=1 alone: the log so far, then the end
 		s.writeLogs(ctx, id, tty, logOpts, false)
 		return
 	}
 	// replay writes the log so far (logs=1) ahead of the live output, as dockerd does.
-	eng, done := s.eng, s.shutdown
+	attach, logSvc, done := s.attach, s.logs, s.shutdown
 	replay := func(c net.Conn) {
 		if logs && (out.stdout || out.stderr) {
 			bw := bufio.NewWriter(c)
-			copyLogs(bw, eng, id, tty, logOpts, false, done)
+			copyLogs(bw, logSvc, id, tty, logOpts, false, done)
 			bw.Flush()
 		}
 	}
@@ -178,7 +180,7 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 			// all its output in the log, and the stream just ends.
 			hijack(ctx, streamType(ctx, tty), func(c net.Conn) {
 				replay(c)
-				conn, _, err := eng.AttachContainer(s.ctx, id, stdin)
+				conn, _, err := attach.AttachContainer(s.ctx, id, stdin)
 				if err != nil {
 					endStream(c)
 					return
@@ -187,7 +189,7 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 			})
 			return
 		}
-		conn, _, err := s.eng.AttachContainer(s.ctx, id, stdin)
+		conn, _, err := s.attach.AttachContainer(s.ctx, id, stdin)
 		if err != nil {
 			writeError(ctx, err)
 			return
@@ -298,7 +300,7 @@ func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
 	}
 	id := in.ID
 	ps := s.takePending(id)
-	var before engine.BeforeResume
+	var before attachsvc.BeforeResume
 	if len(ps) > 0 {
 		before = func(shim *shimclient.Container) error {
 			for _, p := range ps {
@@ -323,7 +325,7 @@ func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
 			// dockerd removes an --rm container whose start failed; the client waits for it.
 			s.eng.RemoveContainer(s.ctx, id, true, true)
 		}
-		var sf *engine.StartFailed
+		var sf *errdefs.StartFailed
 		if errors.As(err, &sf) {
 			writeErr(ctx, fasthttp.StatusBadRequest, "failed to create task for container: "+sf.Msg)
 			return
@@ -340,7 +342,7 @@ func (s *Server) containerResize(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			return err
 		}
-		return s.eng.ResizeContainer(id, h, w)
+		return s.attach.ResizeContainer(id, h, w)
 	})
 }
 
@@ -359,7 +361,7 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	opts := engine.LogsOptions{Follow: queryBool(ctx, "follow"), Stdout: queryBool(ctx, "stdout"), Stderr: queryBool(ctx, "stderr")}
+	opts := ctrio.LogsOptions{Follow: queryBool(ctx, "follow"), Stdout: queryBool(ctx, "stdout"), Stderr: queryBool(ctx, "stderr")}
 	if !opts.Stdout && !opts.Stderr {
 		writeErr(ctx, fasthttp.StatusBadRequest, "you must choose at least one stream (stdout=1 or stderr=1)")
 		return
@@ -387,19 +389,19 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 }
 
 // writeLogs streams the log: frames without a tty, raw bytes with one.
-func (s *Server) writeLogs(ctx *fasthttp.RequestCtx, id string, tty bool, opts engine.LogsOptions, timestamps bool) {
+func (s *Server) writeLogs(ctx *fasthttp.RequestCtx, id string, tty bool, opts ctrio.LogsOptions, timestamps bool) {
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType(streamType(ctx, tty))
-	eng, done := s.eng, s.shutdown
+	logSvc, done := s.logs, s.shutdown
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
-		copyLogs(w, eng, id, tty, opts, timestamps, done)
+		copyLogs(w, logSvc, id, tty, opts, timestamps, done)
 	})
 }
 
 // copyLogs writes the container's log to w as the client reads it, each line flushed.
-func copyLogs(w *bufio.Writer, eng *engine.Engine, id string, tty bool, opts engine.LogsOptions, timestamps bool, done <-chan struct{}) {
+func copyLogs(w *bufio.Writer, logSvc logs, id string, tty bool, opts ctrio.LogsOptions, timestamps bool, done <-chan struct{}) {
 	var line []byte
-	eng.Logs(id, opts, done, func(l engine.LogLine) error {
+	logSvc.Logs(id, opts, done, func(l ctrio.LogLine) error {
 		if opts.Tail < 0 {
 			return nil
 		}
@@ -494,7 +496,7 @@ func systemCPUUsage() uint64 {
 // execs are Docker's two-step execs: created here, run by the engine at start.
 type execConfig struct {
 	id, ctr  string
-	req      engine.ExecOptions
+	req      execsvc.Options
 	engineID string // once started
 	started  bool
 	// out is what the client attaches to: AttachStdout and AttachStderr of the create.
@@ -524,7 +526,7 @@ func (s *Server) execCreate(ctx *fasthttp.RequestCtx) {
 		writeErr(ctx, fasthttp.StatusBadRequest, "No exec command specified")
 		return
 	}
-	x := &execConfig{id: randomID(), ctr: c.ID, req: engine.ExecOptions{ID: c.ID, Command: in.Cmd, Tty: in.Tty,
+	x := &execConfig{id: randomID(), ctr: c.ID, req: execsvc.Options{ID: c.ID, Command: in.Cmd, Tty: in.Tty,
 		Stdin: in.AttachStdin, Env: in.Env, User: in.User, WorkingDir: in.WorkingDir},
 		out: outputs{stdout: in.AttachStdout, stderr: in.AttachStderr, tty: in.Tty}}
 	if in.ConsoleSize != nil {
@@ -569,7 +571,7 @@ func (s *Server) execStart(ctx *fasthttp.RequestCtx) {
 	if in.ConsoleSize != nil {
 		req.Height, req.Width = uint16(in.ConsoleSize[0]), uint16(in.ConsoleSize[1])
 	}
-	started, err := s.eng.Exec(s.ctx, req)
+	started, err := s.execSvc.Exec(s.ctx, req)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -581,7 +583,7 @@ func (s *Server) execStart(ctx *fasthttp.RequestCtx) {
 		ctx.SetStatusCode(fasthttp.StatusOK)
 		return
 	}
-	eng, dctx := s.eng, s.ctx
+	execs, dctx := s.execSvc, s.ctx
 	hijack(ctx, streamType(ctx, req.Tty), func(c net.Conn) {
 		if started.Failed != nil {
 			msg := []byte(started.Failed.Msg + "\n")
@@ -602,7 +604,7 @@ func (s *Server) execStart(ctx *fasthttp.RequestCtx) {
 		relayThen(c, started.Conn, inputOf(c, req.Stdin), x.out, func() {
 			wctx, cancel := context.WithTimeout(dctx, 10*time.Second)
 			defer cancel()
-			eng.WaitExec(wctx, started.ID)
+			execs.WaitExec(wctx, started.ID)
 		})
 	})
 }
@@ -620,7 +622,7 @@ func (s *Server) execResize(ctx *fasthttp.RequestCtx) {
 		if eid == "" {
 			err = errdefs.Conflict("exec " + x.id + " is not running")
 		} else {
-			err = s.eng.ResizeExec(eid, h, w)
+			err = s.execSvc.ResizeExec(eid, h, w)
 		}
 	}
 	if err != nil {
@@ -642,7 +644,7 @@ func (s *Server) execInspect(ctx *fasthttp.RequestCtx) {
 		OpenStderr: x.out.stderr, ProcessConfig: &container.ExecProcessConfig{Tty: x.req.Tty, Entrypoint: x.req.Command[0],
 			Arguments: x.req.Command[1:], User: x.req.User}}
 	if eid != "" {
-		in, err := s.eng.InspectExec(s.ctx, eid, false)
+		in, err := s.execSvc.InspectExec(s.ctx, eid, false)
 		if err != nil {
 			writeError(ctx, err)
 			return
@@ -665,7 +667,7 @@ func (s *Server) statHeader(ctx *fasthttp.RequestCtx) (id, path string, ok bool)
 		writeErr(ctx, fasthttp.StatusBadRequest, "query parameter path is required")
 		return "", "", false
 	}
-	st, err := s.eng.StatPath(s.ctx, id, path)
+	st, err := s.files.StatPath(s.ctx, id, path)
 	if err != nil {
 		writeError(ctx, err)
 		return "", "", false
@@ -688,10 +690,10 @@ func (s *Server) archiveGet(ctx *fasthttp.RequestCtx) {
 	}
 	ctx.SetStatusCode(fasthttp.StatusOK)
 	ctx.SetContentType("application/x-tar")
-	eng, dctx := s.eng, s.ctx
+	files, dctx := s.files, s.ctx
 	pr, pw := io.Pipe()
 	// Docker's archive of a symlink is the link itself unless the path ends in "/.".
-	go func() { pw.CloseWithError(eng.ArchivePath(dctx, id, path, false, pw)) }()
+	go func() { pw.CloseWithError(files.ArchivePath(dctx, id, path, false, pw)) }()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer pr.Close()
 		io.Copy(w, pr)
@@ -705,12 +707,12 @@ func (s *Server) archivePut(ctx *fasthttp.RequestCtx) {
 		writeErr(ctx, fasthttp.StatusBadRequest, "query parameter path is required")
 		return
 	}
-	st, err := s.eng.StatPath(s.ctx, id, path)
+	st, err := s.files.StatPath(s.ctx, id, path)
 	if err == nil && !st.Mode.IsDir() {
 		err = errdefs.Invalid("extraction point is not a directory")
 	}
 	if err == nil {
-		err = s.eng.ExtractArchive(s.ctx, id, path, bodyReader(ctx))
+		err = s.files.ExtractArchive(s.ctx, id, path, bodyReader(ctx))
 	}
 	if err != nil {
 		writeError(ctx, err)

@@ -22,6 +22,7 @@ import (
 	"github.com/minibox/minibox/pkg/cgroup"
 	"github.com/minibox/minibox/pkg/engine/ctrstore"
 	"github.com/minibox/minibox/pkg/engine/health"
+	"github.com/minibox/minibox/pkg/engine/restartpolicy"
 	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
 	"github.com/minibox/minibox/pkg/hostprobe"
@@ -42,10 +43,9 @@ type ctr struct {
 	exited  chan struct{}
 	cleaned chan struct{}
 	health  *health.Checker
-	restart *time.Timer // a pending restart-policy restart
-	backoff time.Duration
-	removed chan struct{} // closed once the container is removed
-	gone    chan struct{} // made by waiters (goneCh), closed at removal
+	restart restartpolicy.Pending // the restart policy's next restart
+	removed chan struct{}         // closed once the container is removed
+	gone    chan struct{}         // made by waiters (goneCh), closed at removal
 	// runs is made by a wait for the next exit of a container that is not running, and
 	// closed when its next run begins.
 	runs chan struct{}
@@ -55,10 +55,7 @@ type containersArea struct {
 	// store is the records' table and state.json; its lock guards each ctr's fields too.
 	store    *ctrstore.Store[*ctr]
 	cg       cgroup.Manager
-	net      *network.Manager
-	netMu    sync.Mutex // the network manager is made lazily
-	execs    sync.Map   // exec ID -> *execEntry
-	recent   sync.Map   // removed ID -> *WaitResult, for a wait that comes late
+	recent   sync.Map // removed ID -> *WaitResult, for a wait that comes late
 	stopping bool
 	warm     *warmpool.Pool[*shimclient.Warm]
 }
@@ -164,30 +161,6 @@ func (e *Engine) countContainers(info *Info) {
 	}
 }
 
-// netManager returns the network manager, creating it (and the bridge) when first needed.
-func (e *Engine) netManager(ctx context.Context, bridge bool) (*network.Manager, error) {
-	e.netMu.Lock()
-	defer e.netMu.Unlock()
-	if e.net == nil {
-		m, err := network.New(network.Config{Subnet: e.Cfg.BridgeSubnet, APIPort: apiPort(e.Cfg.HTTPAddr)}, e.Log.With("area", "network"))
-		if err != nil {
-			return nil, fmt.Errorf("network: %w", err)
-		}
-		e.net = m
-	}
-	// Once set up, each start need not check it all again (~5 ms of netlink and nftables
-	// round trips): Attach finds a missing or downed bridge and redoes the setup.
-	if bridge && !e.net.Ready() {
-		if err := e.net.ClaimSubnet(e.Root); err != nil {
-			return nil, fmt.Errorf("bridge: %w", err)
-		}
-		if err := e.net.EnsureBridge(ctx); err != nil {
-			return nil, fmt.Errorf("bridge: %w", err)
-		}
-	}
-	return e.net, nil
-}
-
 func apiPort(addr string) int {
 	if strings.HasPrefix(addr, "unix:") {
 		return 0
@@ -227,7 +200,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 	running, autoRemove, restart, userRunning := rs.running, rs.autoRemove, rs.restart, rs.userRunning
 	var bridge *network.Manager
 	if len(running) > 0 || e.Cfg.BridgeOnStartup {
-		if bridge, err = e.netManager(ctx, false); err != nil {
+		if bridge, err = e.nets.DefaultBridge(ctx, false); err != nil {
 			return err
 		}
 		if err := bridge.ClaimSubnet(e.Root); err != nil {
@@ -237,7 +210,7 @@ func (e *Engine) openContainers(ctx context.Context) error {
 	} else {
 		// A daemon of this root killed with nothing on the bridge left its address, rules
 		// and claim there: they go now (a file read when there is nothing to find).
-		e.releaseBridge(ctx)
+		e.nets.ReleaseBridge(ctx)
 	}
 	if err := e.nets.Open(ctx, userRunning, e.adoptLive); err != nil {
 		e.Log.Warn("networks", "err", err)
@@ -302,7 +275,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 	default:
 		if r.Conf.AutoRemove && r.Status == StatusExited {
 			rs.autoRemove = append(rs.autoRemove, c)
-		} else if e.shouldRestartAtBoot(&r) {
+		} else if restartpolicy.AtDaemonStart(r.Conf.Restart, policyRun(&r)) {
 			rs.restart = append(rs.restart, c)
 		}
 		return
@@ -370,7 +343,7 @@ func (e *Engine) restoreContainer(ctx context.Context, c *ctr, rs *restoreSet) {
 	r = e.snapshot(c)
 	if r.Conf.AutoRemove {
 		rs.autoRemove = append(rs.autoRemove, c)
-	} else if e.shouldRestartAtBoot(&r) {
+	} else if restartpolicy.AtDaemonStart(r.Conf.Restart, policyRun(&r)) {
 		rs.restart = append(rs.restart, c)
 	}
 }
@@ -422,9 +395,7 @@ func (e *Engine) closeContainers() {
 	e.store.Lock()
 	e.stopping = true
 	for _, c := range e.store.AllLocked() {
-		if c.restart != nil {
-			c.restart.Stop()
-		}
+		c.restart.Cancel()
 		c.health.Stop()
 	}
 	e.store.Unlock()
@@ -433,54 +404,6 @@ func (e *Engine) closeContainers() {
 		e.Log.Error("save state", "err", err)
 	}
 	e.nets.Close()
-	e.releaseBridge(context.Background())
-	e.netMu.Lock()
-	if e.net != nil {
-		e.net.Close()
-	}
-	e.netMu.Unlock()
-}
-
-// bridgeInUse reports whether a container of this root is (or is being) on the default
-// bridge: running, paused or restarting.
-func (e *Engine) bridgeInUse() bool {
-	e.store.RLock()
-	defer e.store.RUnlock()
-	for _, c := range e.store.AllLocked() {
-		if c.rec.Conf.Network != "bridge" {
-			continue
-		}
-		switch c.rec.Status {
-		case StatusRunning, StatusPaused, StatusRestarting:
-			return true
-		}
-		if c.shim != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// releaseBridge takes this root's address, rules and claim off the shared default bridge
-// when no container of the root is on it (at shutdown, at a start after a kill, at
-// `system prune`). A later start on the bridge sets them up again.
-func (e *Engine) releaseBridge(ctx context.Context) {
-	// Only a subnet claimed for this root: the same subnet may be another root's, if this
-	// daemon never set its bridge up (claims are made then).
-	if network.ClaimedBy(e.Cfg.BridgeSubnet) != e.Root || e.bridgeInUse() {
-		return
-	}
-	m, err := e.netManager(ctx, false)
-	if err != nil {
-		e.Log.Warn("release default bridge", "err", err)
-		return
-	}
-	if err := m.ReleaseSubnet(e.Root); err != nil {
-		e.Log.Warn("release default bridge", "err", err)
-		return
-	}
-	e.Log.Info("default bridge released", "subnet", e.Cfg.BridgeSubnet.String())
-	e.namesChanged()
 }
 
 // removeOrphans removes the container directories no record names: a foreground

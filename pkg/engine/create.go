@@ -18,7 +18,6 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/netport"
-	"github.com/minibox/minibox/pkg/network"
 )
 
 const (
@@ -31,27 +30,14 @@ const (
 // validator produced, and records a new container in state "created". It returns the ID
 // and warnings.
 func (e *Engine) CreateContainer(ctx context.Context, req ctrconfig.Config) (string, []string, error) {
-	return e.createContainer(ctx, req, recordNow)
+	return e.createContainer(ctx, req, true)
 }
 
-// recordWrite is when a new container's record reaches the disk.
-type recordWrite int
-
-const (
-	// recordNow: before the create answers.
-	recordNow recordWrite = iota
-	// recordByCaller: the caller writes it (e.store.Save) while it starts the container,
-	// and answers once both are done. A daemon that dies before the write leaves a
-	// container without a record, which the next one removes (removeOrphans); its client
-	// got no answer.
-	recordByCaller
-	// recordEphemeral: a foreground `run --rm`, whose container lives as long as the
-	// client's request: left to the saver, and removed by the next daemon as above.
-	recordEphemeral
-)
-
-// createContainer is CreateContainer, its record written as write says.
-func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, write recordWrite) (string, []string, error) {
+// createContainer is CreateContainer; durable waits for the record to reach the disk. A
+// foreground `run --rm` need not: its container lives as long as the client's request,
+// and one whose record a crashed daemon never wrote is removed at the next start
+// (removeOrphans).
+func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, durable bool) (string, []string, error) {
 	req = req.Clone()
 	var warnings []string
 	img, err := e.imageForCreate(ctx, &req)
@@ -114,34 +100,23 @@ func (e *Engine) createContainer(ctx context.Context, req ctrconfig.Config, writ
 		os.Chmod(d.path, d.mode)
 	}
 	// Claim the name and record the container in one step: names are unique.
-	var other string
-	if write == recordByCaller {
-		other = e.store.AddUnsaved(rec, &ctr{rec: rec})
-	} else {
-		other, err = e.store.Add(rec, &ctr{rec: rec}, write == recordNow)
-	}
-	if other != "" {
+	if other, err := e.store.Add(rec, &ctr{rec: rec}, durable); other != "" {
 		os.RemoveAll(dir)
 		e.vols.Discard(anon)
 		return "", nil, errdefs.Conflict(fmt.Sprintf("container name %q is already in use by container %s; remove or rename it, or choose another name", req.Name, short12(other)))
 	} else if err != nil {
 		return "", nil, err
 	}
-	// config.json now, so prune sees the layers even before the first start (a run starts
-	// at once: its start writes it).
-	if write == recordNow {
-		e.writeCreatedSpec(rec)
+	// config.json now, so prune sees the layers even before the first start (a foreground
+	// run starts at once: its start writes it).
+	if durable {
+		if s, err := e.buildSpec(rec, nil); err == nil {
+			s.Save()
+		}
 	}
 	e.Log.Info("container created", "id", id[:12], "name", req.Name, "image", req.Image)
 	e.containerEvent(rec, "create", nil)
 	return id, warnings, nil
-}
-
-// writeCreatedSpec writes the config.json of a container not started yet.
-func (e *Engine) writeCreatedSpec(rec *Record) {
-	if s, err := e.buildSpec(rec, nil); err == nil {
-		s.Save()
-	}
 }
 
 func (e *Engine) imageForCreate(ctx context.Context, req *ctrconfig.Config) (*image.Image, error) {
@@ -238,11 +213,6 @@ func (e *Engine) publishExposed(req *ctrconfig.Config, img *image.Image) error {
 		req.Publish = append(req.Publish, netport.Port{ContainerPort: uint16(n), Proto: proto})
 	}
 	return nil
-}
-
-// publishPorts is the ports to publish: the configuration holds them parsed.
-func publishPorts(req *ctrconfig.Config) ([]network.Port, error) {
-	return slices.Clone(req.Publish), nil
 }
 
 var (

@@ -2,14 +2,12 @@ package engine
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
-	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/network"
 	"github.com/minibox/minibox/pkg/spec"
@@ -23,9 +21,9 @@ type EndpointRecord = netsvc.Endpoint
 func (e *Engine) loadNetworks() error {
 	s, err := netsvc.New(netsvc.Config{Root: e.Root, BridgeSubnet: e.Cfg.BridgeSubnet, Pool: e.Cfg.NetworkPool,
 		APIPort: apiPort(e.Cfg.HTTPAddr), DNSUpstream: e.Cfg.DNSUpstream, BridgeOnStartup: e.Cfg.BridgeOnStartup},
-		netsvc.Deps{Log: e.Log, NewManager: network.New, DefaultBridge: e.netManager, BridgeReady: e.bridgeReady,
+		netsvc.Deps{Log: e.Log, NewManager: network.New,
 			Publish: func(action, id string, attrs map[string]string) {
-				e.publish(Event{Type: EventNetwork, Action: action, ID: id, Attributes: attrs})
+				e.publish(events.Event{Type: events.Network, Action: action, ID: id, Attributes: attrs})
 			},
 			Containers: netCtrs{e}})
 	if err != nil {
@@ -44,6 +42,12 @@ func netView(c *ctr) netsvc.Container {
 		Endpoints: r.Endpoints, Links: r.Conf.Links}
 	if c.shim != nil {
 		v.PID = c.shim.PID()
+	}
+	switch r.Status {
+	case StatusRunning, StatusPaused:
+		v.Ports, v.Active = r.Ports, true
+	case StatusRestarting:
+		v.Active = true
 	}
 	return v
 }
@@ -92,23 +96,6 @@ func (e *Engine) NetworkService() *netsvc.Service { return e.nets }
 // namesChanged tells the name table's keeper that names or addresses changed.
 func (e *Engine) namesChanged() { e.nets.NamesChanged() }
 
-// bridgeReady reports whether this daemon has set the default bridge up.
-func (e *Engine) bridgeReady() bool {
-	e.netMu.Lock()
-	m := e.net
-	e.netMu.Unlock()
-	return m != nil && m.Ready()
-}
-
-// dnsServers is a container's nameservers: --dns, else the embedded resolver at the
-// gateway of its first network, else nil (the host's).
-func (e *Engine) dnsServers(r *Record) []string {
-	if len(r.Conf.DNS) > 0 {
-		return r.Conf.DNS
-	}
-	return e.nets.Nameservers(r.Conf.Network, r.Endpoints)
-}
-
 // inspectEndpoints is a container's .NetworkSettings.Networks: each network by name, with
 // its address, gateway and MAC while the container runs.
 func (e *Engine) inspectEndpoints(r *Record, running bool) map[string]Endpoint {
@@ -149,28 +136,4 @@ func (e *Engine) joinContainerNet(r *Record, s *spec.Spec) error {
 	}
 	s.Network, s.NetNSPath = "container", "/proc/"+strconv.Itoa(shim.PID())+"/ns/net"
 	return nil
-}
-
-// sharedNetFiles copies /etc/hosts and resolv.conf of the container whose network a
-// `container:<name>` one shares: the same addresses and resolver.
-func (e *Engine) sharedNetFiles(r *Record, s *spec.Spec) (bool, error) {
-	target, ok := strings.CutPrefix(r.Conf.Network, "container:")
-	if !ok {
-		return false, nil
-	}
-	c, err := e.lookup(target)
-	if err != nil {
-		return true, err
-	}
-	src := e.ctrDir(e.snapshot(c).ID)
-	for _, f := range []struct{ name, dst string }{{"hosts", s.HostsPath}, {"resolv.conf", s.ResolvPath}} {
-		b, err := os.ReadFile(filepath.Join(src, f.name))
-		if err != nil {
-			return true, err
-		}
-		if err := rundir.ReplaceIfChanged(f.dst, b); err != nil {
-			return true, err
-		}
-	}
-	return true, rundir.ReplaceIfChanged(s.HostnamePath, []byte(s.Hostname+"\n"))
 }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/image"
 	"github.com/minibox/minibox/pkg/oci"
@@ -28,9 +29,9 @@ func (e *Engine) BuildService() *buildsvc.Service { return e.buildService }
 func (e *Engine) openImages() error {
 	s, err := imagesvc.New(imagesvc.Config{Root: e.Root, MaxImportSize: e.Cfg.MaxImportSize,
 		BuildPrefixes: e.Cfg.BuildPrefixes, Lazy: e.Cfg.Lazy, IndexOnStartup: e.Cfg.IndexOnStartup},
-		imagesvc.Deps{Log: e.Log, Containers: containerUsage{e}, AfterPrune: e.releaseBridge,
+		imagesvc.Deps{Log: e.Log, Containers: containerUsage{e}, AfterPrune: e.nets.ReleaseBridge,
 			Publish: func(ev imagesvc.Event) {
-				e.publish(Event{Type: EventImage, Action: ev.Action, ID: ev.ID, Attributes: ev.Attributes})
+				e.publish(events.Event{Type: events.Image, Action: ev.Action, ID: ev.ID, Attributes: ev.Attributes})
 			}})
 	if err != nil {
 		return err

@@ -1,28 +1,26 @@
 package engine
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
-	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrstore"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/restartpolicy"
 	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
 	"github.com/minibox/minibox/pkg/errdefs"
-	"github.com/minibox/minibox/pkg/network"
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/signals"
 	"github.com/minibox/minibox/pkg/spec"
@@ -30,30 +28,11 @@ import (
 
 const (
 	defaultStopTimeout = 10 * time.Second
-	backoffMin         = 100 * time.Millisecond
-	backoffMax         = time.Minute
-	backoffReset       = 10 * time.Second
 	recentKeep         = 5 * time.Minute
 )
 
-// StartFailed is a workload that could not run: Code 126 (not runnable, unknown user) or
-// 127 (not found). The container has exited with that code.
-type StartFailed struct {
-	Code int
-	Msg  string
-}
-
-func (e *StartFailed) Error() string { return e.Msg }
-
-// Is makes a start failure a 400-kind error for callers that map kinds.
-func (e *StartFailed) Is(t error) bool { return t == errdefs.ErrInvalid }
-
-// BeforeResume runs between the container's creation and its workload's start (attach
-// here to lose no output).
-type BeforeResume func(shim *shimclient.Container) error
-
 // StartContainer starts a created or exited container; a running one is left alone.
-func (e *Engine) StartContainer(ctx context.Context, ref string, before BeforeResume) (string, error) {
+func (e *Engine) StartContainer(ctx context.Context, ref string, before attachsvc.BeforeResume) (string, error) {
 	c, err := e.lookup(ref)
 	if err != nil {
 		return "", err
@@ -62,126 +41,22 @@ func (e *Engine) StartContainer(ctx context.Context, ref string, before BeforeRe
 	return c.rec.ID, e.startContainer(ctx, c, before)
 }
 
-// startNet is what a start plans for the container's networks before its shim exists:
-// the default bridge's manager and address (nm nil when not on it), its published ports,
-// and its user-network attachments.
-type startNet struct {
-	nm    *network.Manager
-	addr  netip.Addr
-	ports []network.Port
-	atts  []netsvc.Attachment
-	// bridge is the default bridge's endpoint of a user-network container that joined
-	// it (Record.Bridge), on manager bnm.
-	bnm    *network.Manager
-	bridge network.Endpoint
-}
-
-// release gives back what planStartNetwork allocated, before anything was attached.
-func (sn *startNet) release() {
-	if sn.nm != nil {
-		sn.nm.Release(sn.addr)
-	}
-	if sn.bnm != nil {
-		sn.bnm.Release(sn.bridge.Addr)
-	}
-	netsvc.Release(sn.atts)
-}
-
-// planStartNetwork allocates the container's addresses; on failure nothing stays held.
-func (e *Engine) planStartNetwork(ctx context.Context, r *Record) (*startNet, error) {
-	sn := &startNet{}
-	var err error
-	if r.Conf.Network == "bridge" {
-		if sn.nm, err = e.netManager(ctx, true); err != nil {
-			return nil, err
-		}
-		prev, _ := netip.ParseAddr(r.IP)
-		if sn.addr, err = sn.nm.Allocate(e.usedAddrs(r.ID), prev); err != nil {
-			return nil, err
-		}
-		if sn.ports, err = publishPorts(&r.Conf); err != nil {
-			sn.nm.Release(sn.addr)
-			return nil, err
-		}
-	}
-	if sn.atts, err = e.nets.Attachments(r.ID, r.Name, r.Endpoints, sn.nm != nil); err != nil {
-		if sn.nm != nil {
-			sn.nm.Release(sn.addr)
-		}
-		return nil, err
-	}
-	if len(sn.atts) > 0 && sn.nm == nil {
-		// The first user-defined network is the container's primary one: its address goes
-		// into /etc/hosts and its published ports (none on an internal network).
-		sn.addr = sn.atts[0].Endpoint.Addr
-		if sn.atts[0].Primary {
-			if sn.atts[0].Endpoint.Ports, err = publishPorts(&r.Conf); err != nil {
-				netsvc.Release(sn.atts)
-				return nil, err
-			}
-		}
-	}
-	if b := r.Bridge; b != nil && sn.nm == nil {
-		bnm, err := e.netManager(ctx, true)
-		var addr netip.Addr
-		if err == nil {
-			prev, _ := netip.ParseAddr(b.IP)
-			addr, err = bnm.Allocate(e.usedAddrs(r.ID), prev)
-		}
-		if err != nil {
-			sn.release()
-			return nil, fmt.Errorf("network bridge: %w", err)
-		}
-		// The default route stays with the user networks unless none of them gives one.
-		routed := slices.ContainsFunc(sn.atts, func(a netsvc.Attachment) bool { return !a.Endpoint.NoRoute })
-		sn.bnm, sn.bridge = bnm, network.Endpoint{ID: r.ID, Addr: addr, IfName: b.IfName, NoRoute: routed}
-	}
-	return sn, nil
-}
-
-// attachStartNetwork wires the shim's network namespace to the bridge and the user
-// networks, then runs before; sn.ports becomes the ports as published.
-func (e *Engine) attachStartNetwork(ctx context.Context, r *Record, sn *startNet, shim *shimclient.Container, before BeforeResume) error {
-	if sn.nm != nil {
-		ep := network.Endpoint{ID: r.ID, PID: shim.PID(), Addr: sn.addr, Ports: sn.ports}
-		if err := sn.nm.Attach(ctx, &ep); err != nil {
-			return e.namePortHolder(err, r.ID, sn.ports)
-		}
-		sn.ports = ep.Ports
-	}
-	for i := range sn.atts {
-		a := &sn.atts[i]
-		a.Endpoint.PID = shim.PID()
-		if err := a.Attach(ctx); err != nil {
-			return err
-		}
-		if a.Primary {
-			sn.ports = a.Endpoint.Ports
-		}
-	}
-	if sn.bnm != nil {
-		sn.bridge.PID = shim.PID()
-		if err := sn.bnm.Attach(ctx, &sn.bridge); err != nil {
-			return fmt.Errorf("network bridge: %w", err)
-		}
-	}
-	if before != nil {
-		return before(shim)
-	}
-	return nil
-}
-
 // markRunning records a started run: its process, time, address, published ports, and
-// each user network's address.
-func (e *Engine) markRunning(c *ctr, pid int, started time.Time, addr netip.Addr, ports []network.Port, atts []netsvc.Attachment) {
+// each network's address.
+func (e *Engine) markRunning(c *ctr, pid int, started time.Time, sn *netsvc.StartPlan) {
 	ipStr := ""
-	if addr.IsValid() {
-		ipStr = addr.String()
+	if sn.Addr.IsValid() {
+		ipStr = sn.Addr.String()
 	}
 	e.setStatus(c, StatusRunning, func(rec *Record) {
 		rec.PID, rec.StartedAt, rec.FinishedAt = pid, started, time.Time{}
-		rec.ExitCode, rec.OOMKilled, rec.Error, rec.IP, rec.Ports = 0, false, "", ipStr, ports
-		for _, a := range atts {
+		rec.ExitCode, rec.OOMKilled, rec.Error, rec.IP, rec.Ports = 0, false, "", ipStr, sn.Ports
+		if b := rec.Bridge; b != nil && sn.BridgeIP() != "" {
+			nb := *b // replaced whole: snapshots share it
+			nb.IP = sn.BridgeIP()
+			rec.Bridge = &nb
+		}
+		for _, a := range sn.Atts {
 			if a.Index < len(rec.Endpoints) && rec.Endpoints[a.Index].NetworkID == a.NetworkID {
 				rec.Endpoints[a.Index].IP = a.Endpoint.Addr.String()
 			}
@@ -201,7 +76,7 @@ func (e *Engine) prepareShared(r *Record, s *spec.Spec) error {
 	return runspec.WriteLdConf(s)
 }
 
-func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume) (err error) {
+func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.BeforeResume) (err error) {
 	c.op.Lock()
 	defer c.op.Unlock()
 	e.cancelRestart(c)
@@ -226,34 +101,23 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	if err != nil {
 		return err
 	}
-	sn, err := e.planStartNetwork(ctx, &r)
+	sn, err := e.nets.PlanStart(ctx, netsvc.StartRequest{ID: r.ID, Name: r.Name, Mode: r.Conf.Network, IP: r.IP,
+		Bridge: r.Bridge, Endpoints: r.Endpoints, Publish: r.Conf.Publish})
 	if err != nil {
 		return err
 	}
-	nm, addr, atts := sn.nm, sn.addr, sn.atts
 	if err := e.prepareShared(&r, s); err != nil {
-		sn.release()
+		sn.Release()
 		return err
 	}
 	cleanup := func() {
 		runspec.UnmountShm(dir)
-		if nm != nil {
-			nm.Detach(context.Background(), r.ID)
-			nm.Release(addr)
-		}
-		for _, a := range atts {
-			a.Detach(context.Background())
-		}
-		netsvc.Release(atts)
-		if sn.bnm != nil {
-			sn.bnm.Detach(context.Background(), r.ID)
-			sn.bnm.Release(sn.bridge.Addr)
-		}
+		sn.Undo()
 		e.cg.Remove(s.CgroupPath)
 		shimclient.Cleanup(dir)
 	}
 	lap("layers+spec+addr")
-	if err := e.writeEtcFiles(&r, s, addr, nm); err != nil {
+	if err := e.writeEtcFiles(&r, s, sn.Addr); err != nil {
 		cleanup()
 		return err
 	}
@@ -299,9 +163,11 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	}()
 	ready := make(chan error, 1)
 	go func() { err := shim.Ready(ctx); lap("init ready"); ready <- err }()
-	err = e.attachStartNetwork(ctx, &r, sn, shim, before)
+	err = sn.Attach(ctx, shim.PID())
+	if err == nil && before != nil {
+		err = before(shim)
+	}
 	lap("network attached")
-	ports := sn.ports
 	if jerr := <-joined; jerr != nil && err == nil {
 		err = fmt.Errorf("container %s: join cgroup: %w", r.Name, jerr)
 	}
@@ -322,17 +188,8 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 	if r.Conf.AutoRemove {
 		settled = e.goneCh(c)
 	}
-	if sn.bnm != nil {
-		e.update(c, func(rec *Record) {
-			if b := rec.Bridge; b != nil {
-				nb := *b
-				nb.IP = sn.bridge.Addr.String()
-				rec.Bridge = &nb
-			}
-		})
-	}
-	e.markRunning(c, shim.PID(), started, addr, ports, atts)
-	if len(atts) > 0 || nm != nil || sn.bnm != nil {
+	e.markRunning(c, shim.PID(), started, sn)
+	if sn.Wired() {
 		e.namesChanged()
 	}
 	lap("record")
@@ -345,7 +202,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before BeforeResume
 		var se *shimclient.StartError
 		if errors.As(err, &se) && se.Code != 0 {
 			<-c.exited // the monitor records the exit (126/127)
-			return &StartFailed{Code: se.Code, Msg: se.Msg}
+			return &errdefs.StartFailed{Code: se.Code, Msg: se.Msg}
 		}
 		shim.Signal(syscall.SIGKILL)
 		<-c.exited
@@ -408,83 +265,22 @@ func (e *Engine) containerLayerDirs(ctx context.Context, r *Record) ([]string, e
 	return dirs, nil
 }
 
-// usedAddrs is the addresses of every running container but id.
-func (e *Engine) usedAddrs(id string) []netip.Addr {
-	e.store.RLock()
-	defer e.store.RUnlock()
-	var out []netip.Addr
-	for oid, c := range e.store.AllLocked() {
-		if oid == id || c.shim == nil {
-			continue
+// writeEtcFiles writes the container's hosts, resolv.conf and hostname into its directory
+// (netsvc.WriteEtcFiles).
+func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr) error {
+	req := netsvc.EtcRequest{ID: r.ID, Name: r.Name, Hostname: s.Hostname, Mode: r.Conf.Network, Addr: addr,
+		Endpoints: r.Endpoints, Dir: e.ctrDir(r.ID), ExtraHosts: r.Conf.ExtraHosts,
+		DNS: r.Conf.DNS, DNSSearch: r.Conf.DNSSearch, DNSOption: r.Conf.DNSOption}
+	if target, ok := strings.CutPrefix(r.Conf.Network, "container:"); ok {
+		c, err := e.lookup(target)
+		if err != nil {
+			return err
 		}
-		if a, err := netip.ParseAddr(c.rec.IP); err == nil {
-			out = append(out, a)
-		}
-		if b := c.rec.Bridge; b != nil {
-			if a, err := netip.ParseAddr(b.IP); err == nil {
-				out = append(out, a)
-			}
-		}
+		req.SharedDir = e.ctrDir(e.snapshot(c).ID)
 	}
-	return out
-}
-
-// writeEtcFiles writes hosts, resolv.conf and hostname into the container directory.
-func (e *Engine) writeEtcFiles(r *Record, s *spec.Spec, addr netip.Addr, nm *network.Manager) error {
-	if r.Conf.Network == "host" {
-		// The host's own files , copied like Docker does: a bind of /etc/hosts
-		// itself would let the container write the host's. Loopback servers stay: the
-		// container shares the host's network namespace.
-		dir := e.ctrDir(r.ID)
-		for _, f := range []struct {
-			host string
-			dst  *string
-		}{{"/etc/hosts", &s.HostsPath}, {"/etc/resolv.conf", &s.ResolvPath}} {
-			b, err := os.ReadFile(f.host)
-			if err != nil {
-				continue // none on the host: the image's, as before
-			}
-			p := filepath.Join(dir, filepath.Base(f.host))
-			if err := atomicfile.Replace(p, b, 0o644); err != nil {
-				return err
-			}
-			*f.dst = p
-		}
-		return nil
-	}
-	if shared, err := e.sharedNetFiles(r, s); shared {
-		return err
-	}
-	var extra []string
-	for _, h := range r.Conf.ExtraHosts {
-		name, ip, ok := strings.Cut(h, ":")
-		if !ok {
-			return errdefs.Invalid(fmt.Sprintf("--add-host %q: expected name:ip", h))
-		}
-		if ip == "host-gateway" {
-			ip = network.Gateway(e.Cfg.BridgeSubnet).String()
-		}
-		extra = append(extra, name+":"+ip)
-	}
-	ip := ""
-	if addr.IsValid() {
-		ip = addr.String()
-	}
-	name := r.Name
-	files := map[string][]byte{
-		s.HostsPath:    network.HostsFile(ip, s.Hostname, name, r.ID[:12], extra),
-		s.ResolvPath:   network.ResolvConf(e.dnsServers(r), r.Conf.DNSSearch, r.Conf.DNSOption),
-		s.HostnamePath: []byte(s.Hostname + "\n"),
-	}
-	// Each is a create and a rename in the container directory: together, not one by one.
-	errs := make(chan error, len(files))
-	for p, b := range files {
-		go func() { errs <- rundir.ReplaceIfChanged(p, b) }()
-	}
-	var err error
-	for range files {
-		err = cmp.Or(err, <-errs)
-	}
+	f := netsvc.EtcFiles{Hosts: s.HostsPath, Resolv: s.ResolvPath, Hostname: s.HostnamePath}
+	err := e.nets.WriteEtcFiles(req, &f)
+	s.HostsPath, s.ResolvPath = f.Hosts, f.Resolv
 	return err
 }
 
@@ -542,21 +338,11 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 		e.containerEvent(&r, "oom", nil)
 	}
 	e.containerEvent(&r, "die", map[string]string{"exitCode": strconv.Itoa(ex.ExitCode)})
-	// The veths are waited for (while the rest is cleaned up): `rm -f`, `run --rm` and a
-	// `network rm` right after them must find them gone.
+	// The veths are waited for, while the rest is cleaned up.
 	netDone := make(chan struct{})
-	bridge := e.net
-	onBridge := bridge != nil && (r.Conf.Network == "bridge" || r.Bridge != nil)
 	go func() {
 		defer close(netDone)
-		if onBridge {
-			if err := bridge.Detach(context.Background(), r.ID); err != nil {
-				e.Log.Warn("detach from the bridge", "id", r.ID[:12], "err", err)
-			}
-		}
-		if e.nets.Detach(r.ID, r.Endpoints) || onBridge {
-			e.namesChanged()
-		}
+		e.nets.EndRun(&netsvc.Container{ID: r.ID, Mode: r.Conf.Network, Bridge: r.Bridge, Endpoints: r.Endpoints})
 	}()
 	t := time.Now()
 	dir := e.ctrDir(r.ID)
@@ -617,26 +403,13 @@ func (e *Engine) waitCleaned(c *ctr) {
 	}
 }
 
-// maybeRestart applies the restart policy, with back-off doubling from 100 ms to a
-// minute, reset after 10 s of running.
+// maybeRestart applies the restart policy (pkg/engine/restartpolicy) to a run that ended.
 func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
-	policy, max := r.Conf.Restart.Name, r.Conf.Restart.MaxRetries
-	restart := false
-	switch policy {
-	case "always", "unless-stopped":
-		restart = !r.UserStopped
-	case "on-failure":
-		restart = !r.UserStopped && r.ExitCode != 0 && (max == 0 || r.RestartCount < max)
-	}
+	restart := restartpolicy.AfterExit(r.Conf.Restart, policyRun(r))
 	e.store.Lock()
 	defer e.store.Unlock()
 	if !restart || e.stopping || c.removed != nil {
 		return
-	}
-	if ranFor >= backoffReset || c.backoff == 0 {
-		c.backoff = backoffMin
-	} else {
-		c.backoff = min(c.backoff*2, backoffMax)
 	}
 	if err := moveTo(c.rec, StatusRestarting); err != nil {
 		e.Log.Error("restart policy", "id", r.ID[:12], "err", err)
@@ -644,8 +417,7 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 	}
 	c.rec.RestartCount++
 	e.store.ChangedLocked()
-	delay := c.backoff
-	c.restart = time.AfterFunc(delay, func() {
+	c.restart.Schedule(ranFor, func() {
 		if err := e.startContainer(context.Background(), c, nil); err != nil {
 			e.Log.Warn("restart policy: start failed", "id", r.ID[:12], "err", err)
 			e.store.Lock()
@@ -660,31 +432,17 @@ func (e *Engine) maybeRestart(c *ctr, r *Record, ranFor time.Duration) {
 	e.store.SaveSoon()
 }
 
+func policyRun(r *Record) restartpolicy.Run {
+	return restartpolicy.Run{UserStopped: r.UserStopped, ExitCode: r.ExitCode, RestartCount: r.RestartCount}
+}
+
 // cancelRestart stops a pending restart-policy restart and says whether there was one.
-// c.restart is the policy's, set under the store's lock (a short back-off may fire before its setter
-// returns), so it is cleared under it too.
+// It is set under the store's lock (a short back-off may fire before its setter returns),
+// so it is cleared under it too.
 func (e *Engine) cancelRestart(c *ctr) bool {
 	e.store.Lock()
 	defer e.store.Unlock()
-	if c.restart == nil {
-		return false
-	}
-	c.restart.Stop()
-	c.restart = nil
-	return true
-}
-
-func (e *Engine) shouldRestartAtBoot(r *Record) bool {
-	policy, max := r.Conf.Restart.Name, r.Conf.Restart.MaxRetries
-	switch policy {
-	case "always":
-		return true
-	case "unless-stopped":
-		return !r.UserStopped
-	case "on-failure":
-		return !r.UserStopped && r.ExitCode != 0 && (max == 0 || r.RestartCount < max)
-	}
-	return false
+	return c.restart.Cancel()
 }
 
 // StopContainer sends the stop signal, then SIGKILL after timeout (nil: the container's
@@ -772,7 +530,7 @@ func (e *Engine) KillContainer(ref, signal string) error {
 		return err
 	}
 	e.store.RLock()
-	shim := c.shim
+	shim, exited := c.shim, c.exited
 	r := *c.rec
 	e.store.RUnlock()
 	if shim == nil {
@@ -790,6 +548,13 @@ func (e *Engine) KillContainer(ref, signal string) error {
 	if sig == syscall.SIGKILL {
 		e.killLeftovers(&r)
 		e.thawIfPaused(c)
+		// As Docker's kill does: once it answers, the container is no longer running, so
+		// an rm right after it is not refused.
+		select {
+		case <-exited:
+		case <-time.After(30 * time.Second):
+			return fmt.Errorf("container %s did not exit 30 s after SIGKILL", r.Name)
+		}
 	}
 	return nil
 }
@@ -1019,31 +784,4 @@ func (e *Engine) recentExit(ref string) (*WaitResult, bool) {
 		})
 	}
 	return found, found != nil
-}
-
-// namePortHolder adds to a port conflict the container that publishes the port, if one
-// of ours does (the kernel only says the port is taken); another program otherwise.
-func (e *Engine) namePortHolder(err error, self string, want []network.Port) error {
-	if !errors.Is(err, errdefs.ErrConflict) {
-		return err
-	}
-	overlap := func(a, b network.Port) bool {
-		return a.HostPort == b.HostPort && a.Proto == b.Proto &&
-			(!a.HostIP.IsValid() || !b.HostIP.IsValid() || a.HostIP.IsUnspecified() || b.HostIP.IsUnspecified() || a.HostIP == b.HostIP)
-	}
-	e.store.RLock()
-	defer e.store.RUnlock()
-	for id, c := range e.store.AllLocked() {
-		if id == self || c.rec.Status != StatusRunning && c.rec.Status != StatusPaused {
-			continue
-		}
-		for _, held := range c.rec.Ports {
-			for _, w := range want {
-				if w.HostPort != 0 && overlap(held, w) {
-					return errdefs.Conflict(fmt.Sprintf("host port %s is already in use by container %s (%s); stop it or publish another port", w, c.rec.Name, short12(id)))
-				}
-			}
-		}
-	}
-	return errdefs.Conflict(errdefs.Message(err) + " by another program on this host; publish another port")
 }

@@ -1,13 +1,11 @@
 package engine
 
-import (
-	"slices"
-)
+import "github.com/minibox/minibox/pkg/engine/ctrlist"
 
 // Listed is one container as a list shows it, with what a summary leaves out: another
 // edge (Docker's API) needs the image ID, the network mode and the mounts.
 type Listed struct {
-	Summary
+	ctrlist.Summary
 	ImageID     string
 	NetworkMode string
 	Mounts      []MountRecord
@@ -20,14 +18,14 @@ type Listed struct {
 
 // ListContainers returns the containers f selects and the generation of the list
 // (bumped on every change), so that an edge can cache what it makes of it.
-func (e *Engine) ListContainers(f ContainerFilter) ([]Listed, uint64) {
+func (e *Engine) ListContainers(f ctrlist.Filter) ([]Listed, uint64) {
 	e.store.RLock()
 	out := make([]Listed, 0, e.store.LenLocked())
 	recs := make([]Record, 0, e.store.LenLocked())
 	for _, c := range e.store.AllLocked() {
-		if f.match(c.rec) {
-			out = append(out, Listed{Summary: summaryOf(c.rec, c.health), ImageID: c.rec.ImageID,
-				NetworkMode: c.rec.Conf.Network, Mounts: c.rec.Mounts, Exposed: exposedOf(c.rec)})
+		if f.Match(c.rec) {
+			out = append(out, Listed{Summary: ctrlist.Of(c.rec, c.health), ImageID: c.rec.ImageID,
+				NetworkMode: c.rec.Conf.Network, Mounts: c.rec.Mounts, Exposed: ctrlist.Exposed(c.rec)})
 			recs = append(recs, *c.rec)
 		}
 	}
@@ -40,33 +38,15 @@ func (e *Engine) ListContainers(f ContainerFilter) ([]Listed, uint64) {
 	return out, gen
 }
 
-// exposedOf is the container's exposed ports, sorted: the image's and --expose.
-func exposedOf(r *Record) []string {
-	if len(r.Config.ExposedPorts)+len(r.Conf.Expose) == 0 {
-		return nil
-	}
-	out := make([]string, 0, len(r.Config.ExposedPorts)+len(r.Conf.Expose))
-	for p := range r.Config.ExposedPorts {
-		out = append(out, p)
-	}
-	for _, p := range r.Conf.Expose {
-		if !slices.Contains(out, p) {
-			out = append(out, p)
-		}
-	}
-	slices.Sort(out)
-	return out
-}
-
 // Summaries returns the containers f selects as a list shows them, and the generation of
 // the list (see ListContainers).
-func (e *Engine) Summaries(f ContainerFilter) ([]Summary, uint64) {
+func (e *Engine) Summaries(f ctrlist.Filter) ([]ctrlist.Summary, uint64) {
 	e.store.RLock()
 	defer e.store.RUnlock()
-	out := make([]Summary, 0, e.store.LenLocked())
+	out := make([]ctrlist.Summary, 0, e.store.LenLocked())
 	for _, c := range e.store.AllLocked() {
-		if f.match(c.rec) {
-			out = append(out, summaryOf(c.rec, c.health))
+		if f.Match(c.rec) {
+			out = append(out, ctrlist.Of(c.rec, c.health))
 		}
 	}
 	return out, e.store.GenerationLocked()

@@ -7,6 +7,8 @@ import (
 	"sort"
 	"time"
 
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/prune"
 )
 
@@ -41,7 +43,7 @@ func (e *Engine) PruneContainers(ctx context.Context, f PruneFilter) (*PruneResu
 		if c.shim != nil || (r.Status != StatusCreated && r.Status != StatusExited) || c.removed != nil {
 			continue
 		}
-		if !f.Match(r.Created, labels(r)) {
+		if !f.Match(r.Created, ctrlist.Labels(r)) {
 			continue
 		}
 		cands = append(cands, cand{id, e.ctrDir(id)})
@@ -58,6 +60,6 @@ func (e *Engine) PruneContainers(ctx context.Context, f PruneFilter) (*PruneResu
 		res.SpaceReclaimed += size
 	}
 	sort.Strings(res.Containers)
-	e.publish(Event{Type: EventContainer, Action: "prune", Attributes: map[string]string{"reclaimed": fmt.Sprint(res.SpaceReclaimed)}})
+	e.publish(events.Event{Type: events.Container, Action: "prune", Attributes: map[string]string{"reclaimed": fmt.Sprint(res.SpaceReclaimed)}})
 	return res, nil
 }

@@ -1,111 +1,12 @@
 package engine
 
 import (
-	"strings"
-	"time"
-
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/engine/health"
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/network"
 )
-
-// ContainerFilter selects containers for GET /containers; empty fields match all.
-type ContainerFilter struct {
-	Project, Status, Name string
-	Labels                []string // "k" or "k=v"
-}
-
-func (f ContainerFilter) match(r *Record) bool {
-	if f.Project != "" && r.Conf.Project != f.Project && r.Conf.Labels["minibox.compose.project"] != f.Project {
-		return false
-	}
-	if f.Status != "" && r.Status != f.Status {
-		return false
-	}
-	if f.Name != "" && !strings.Contains(r.Name, strings.TrimPrefix(f.Name, "/")) {
-		return false
-	}
-	for _, l := range f.Labels {
-		k, v, hasV := strings.Cut(l, "=")
-		got, ok := labels(r)[k]
-		if !ok || hasV && got != v {
-			return false
-		}
-	}
-	return true
-}
-
-func labels(r *Record) map[string]string {
-	out := map[string]string{}
-	for k, v := range r.Config.Labels {
-		out[k] = v
-	}
-	for k, v := range r.Conf.Labels {
-		out[k] = v
-	}
-	if r.Conf.Project != "" {
-		out["minibox.compose.project"] = r.Conf.Project
-	}
-	if r.Conf.Service != "" {
-		out["minibox.compose.service"] = r.Conf.Service
-	}
-	return out
-}
-
-// Summary is one container as a list shows it.
-type Summary struct {
-	ID, Name    string
-	Image       string // as the user named it, else the normalized reference
-	ImageDigest string
-	Command     []string
-	PID         int
-	Status      string
-	Health      string // health.None when it has no check, or is stopped before its first
-	CreatedAt   time.Time
-	StartedAt   time.Time
-	FinishedAt  time.Time
-	ExitCode    int
-	OOMKilled   bool
-	// Ports are its published ports: those bound while it runs (or is paused), else those
-	// its create asked for (a zero host address: every address).
-	Ports            []network.Port
-	Project, Service string
-	IP               string
-	Labels           map[string]string
-	RestartCount     int
-}
-
-// Running says whether the container runs (or is paused): its ports are bound then.
-func (s *Summary) Running() bool { return s.Status == StatusRunning || s.Status == StatusPaused }
-
-func summaryOf(r *Record, h *health.Checker) Summary {
-	hs := h.Report().Status
-	running := r.Status == StatusRunning || r.Status == StatusPaused
-	if !running && (h == nil || hs == health.Starting) {
-		hs = health.None
-	}
-	s := Summary{
-		ID: r.ID, Name: r.Name, Image: displayImage(r), ImageDigest: r.ImageDigest, Command: r.Args,
-		PID: r.PID, Status: r.Status, Health: hs, CreatedAt: r.Created, StartedAt: r.StartedAt,
-		FinishedAt: r.FinishedAt, ExitCode: r.ExitCode, OOMKilled: r.OOMKilled,
-		Project: r.Conf.Project, Service: r.Conf.Service, IP: r.IP,
-		Labels: labels(r), RestartCount: r.RestartCount,
-	}
-	if running {
-		s.Ports = r.Ports
-	} else {
-		s.Ports = r.Conf.Publish
-	}
-	return s
-}
-
-func displayImage(r *Record) string {
-	if r.Image != "" {
-		return r.Image
-	}
-	return r.ImageName
-}
 
 // ContainerDetails is one container as the engine knows it, for an edge to show in its
 // own shape (pkg/api/ctrview makes the native API's inspect answer of it).
@@ -160,7 +61,7 @@ func (e *Engine) InspectContainer(ref string) (*ContainerDetails, error) {
 	if s, _ := e.buildSpec(&r, nil); s != nil {
 		d.Env, d.User, d.WorkingDir = s.Process.Env, s.Process.User, s.Process.Cwd
 	}
-	d.Hostname, d.Image, d.Labels, d.StopSignal = hostnameOf(&r), displayImage(&r), labels(&r), runspec.StopSignal(&r.Conf, &r.Config)
+	d.Hostname, d.Image, d.Labels, d.StopSignal = hostnameOf(&r), ctrlist.DisplayImage(&r), ctrlist.Labels(&r), runspec.StopSignal(&r.Conf, &r.Config)
 	d.CPUQuota = runspec.Resources(&r.Conf.Resources).CPUQuota
 	if d.Healthcheck = healthcheckOf(&r); d.Healthcheck != nil {
 		// A stopped container that never finished starting shows none.

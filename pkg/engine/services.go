@@ -3,15 +3,15 @@ package engine
 import (
 	"context"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
-	"time"
 
 	"github.com/minibox/minibox/pkg/cgroup"
 	"github.com/minibox/minibox/pkg/ctrconfig"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/health"
 	"github.com/minibox/minibox/pkg/engine/runspec"
 	"github.com/minibox/minibox/pkg/engine/warmpool"
@@ -24,24 +24,13 @@ import (
 // hands them: the event bus, the warm shim pool, health checks, and a container's files
 // and figures (ctrio).
 
-// The engine's files publish events in the bus's own types.
-type (
-	Event       = events.Event
-	EventFilter = events.Filter
-)
-
-// Object types of events.
-const (
-	EventContainer = events.Container
-	EventImage     = events.Image
-	EventNetwork   = events.Network
-	EventVolume    = events.Volume
-)
-
 // openServices makes the services that need nothing opened first.
 func (e *Engine) openServices() {
 	e.events = events.New()
+	e.execs = execsvc.New(e)
+	e.attach = attachsvc.New(e)
 	e.files = ctrio.NewFiles(rootfsOf{e})
+	e.logs = ctrio.NewLogs(e)
 	e.stats = ctrio.NewSampler(statsSource{e}, runspec.InitPids)
 }
 
@@ -50,7 +39,7 @@ func (e *Engine) openWarm() {
 	e.warm = warmpool.New(warmpool.Config[*shimclient.Warm]{
 		Size: e.Cfg.WarmShims, Root: e.Root, Cgroups: e.cg, Log: e.Log,
 		StartShim: func(ctx context.Context, urgent bool) (*shimclient.Warm, error) {
-			// Recorded under tmp/, whose leftovers the next daemon ends (clearTmp).
+			// Recorded under tmp/, whose leftovers the next daemon ends (dataroot.ClearTmp).
 			return shimclient.StartWarm(ctx, e.ctrDir(""), filepath.Join(e.Root, "tmp", "warm"), shimclient.StartOptions{Log: e.Log, Urgent: urgent})
 		},
 	})
@@ -58,7 +47,7 @@ func (e *Engine) openWarm() {
 
 // ---- events ---------------------------------------------------------------------------
 
-func (e *Engine) publish(ev Event) {
+func (e *Engine) publish(ev events.Event) {
 	if e.events != nil {
 		e.events.Publish(ev)
 	}
@@ -72,13 +61,11 @@ func (e *Engine) containerEvent(r *Record, action string, extra map[string]strin
 	for k, v := range extra {
 		attrs[k] = v
 	}
-	e.publish(Event{Type: EventContainer, Action: action, ID: r.ID, Attributes: attrs})
+	e.publish(events.Event{Type: events.Container, Action: action, ID: r.ID, Attributes: attrs})
 }
 
-// Events streams the bus's events (events.Bus.Events).
-func (e *Engine) Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error {
-	return e.events.Events(ctx, since, until, f, emit)
-}
+// EventService is the event bus, for the daemon to hand to the HTTP layers.
+func (e *Engine) EventService() *events.Bus { return e.events }
 
 // ---- warm pool ------------------------------------------------------------------------
 
@@ -117,31 +104,8 @@ func (e *Engine) startHealth(c *ctr) {
 		h.Stop()
 		return
 	}
-	h.Run(probeExec{shim}, e.store.Touch)
+	h.Run(execsvc.Probes(shim), e.store.Touch)
 }
-
-// probeExec runs health probes as exec does.
-type probeExec struct{ shim *shimclient.Container }
-
-type probeProc struct{ p *shimclient.ExecProcess }
-
-func (x probeExec) Exec(ctx context.Context, args []string, out io.Writer) (health.Process, error) {
-	p, err := x.shim.Exec(ctx, shimclient.ExecSpec{Args: args}, shimclient.AttachOptions{Stdout: out, Stderr: out})
-	if err != nil {
-		return nil, err
-	}
-	return probeProc{p}, nil
-}
-
-func (p probeProc) Wait(ctx context.Context) (int, error) {
-	ex, err := p.p.Wait(ctx)
-	if err != nil {
-		return 0, err
-	}
-	return ex.ExitCode, nil
-}
-
-func (p probeProc) Kill() { p.p.Signal(9) }
 
 // ---- a container's files and figures ------------------------------------------------
 
@@ -184,25 +148,10 @@ func (o rootfsOf) WithRootfs(ctx context.Context, ref string, fn func(root int) 
 	return ctrio.StoppedRootfs(rootfs, mounts, target, fn)
 }
 
-// StatPath describes a path in the container.
-func (e *Engine) StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error) {
-	return e.files.StatPath(ctx, ref, p)
-}
-
-// ArchivePath writes a tar of the container path p to w.
-func (e *Engine) ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error {
-	return e.files.ArchivePath(ctx, ref, p, follow, w)
-}
-
-// ExtractArchive unpacks the tar r into the container directory p.
-func (e *Engine) ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error {
-	return e.files.ExtractArchive(ctx, ref, p, r)
-}
-
-// ExportContainer writes the container's filesystem as a tar.
-func (e *Engine) ExportContainer(ctx context.Context, ref string, w io.Writer) error {
-	return e.files.ExportContainer(ctx, ref, w)
-}
+// FileService and LogService are containers' files (cp, export) and logs, for the daemon
+// to hand to the HTTP layers.
+func (e *Engine) FileService() *ctrio.Files { return e.files }
+func (e *Engine) LogService() *ctrio.Logs   { return e.logs }
 
 // ContainerTop lists the processes of a running container: those in its cgroup.
 func (e *Engine) ContainerTop(ref string) (*ctrio.TopResult, error) {
@@ -282,8 +231,5 @@ func (s statsSource) CgroupStats(id string) (*cgroup.Stats, error) {
 }
 
 func (s statsSource) NetCounters(id string) (rx, tx uint64, err error) {
-	if s.e.net == nil {
-		return 0, 0, nil
-	}
-	return s.e.net.Counters(id)
+	return s.e.nets.BridgeCounters(id)
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/minibox/minibox/pkg/engine/ctrstore"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -13,11 +14,11 @@ import (
 
 // Container statuses, as the API shows them.
 const (
-	StatusCreated    = "created"
-	StatusRunning    = "running"
-	StatusPaused     = "paused"
-	StatusRestarting = "restarting"
-	StatusExited     = "exited"
+	StatusCreated    = ctrstore.StatusCreated
+	StatusRunning    = ctrstore.StatusRunning
+	StatusPaused     = ctrstore.StatusPaused
+	StatusRestarting = ctrstore.StatusRestarting
+	StatusExited     = ctrstore.StatusExited
 )
 
 var statuses = []string{StatusCreated, StatusRunning, StatusPaused, StatusRestarting, StatusExited}

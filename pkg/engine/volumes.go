@@ -4,6 +4,7 @@ import (
 	"context"
 	"sort"
 
+	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/spec"
 )
@@ -14,7 +15,7 @@ type MountRecord = volumesvc.Mount
 // openVolumes wires the volume service to the containers' records and the event stream.
 func (e *Engine) openVolumes() {
 	e.vols = volumesvc.New(e.Root, e.volumeUsers, func(action, name string, attrs map[string]string) {
-		e.publish(Event{Type: EventVolume, Action: action, ID: name, Attributes: attrs})
+		e.publish(events.Event{Type: events.Volume, Action: action, ID: name, Attributes: attrs})
 	})
 }
 

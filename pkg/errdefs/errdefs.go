@@ -103,3 +103,15 @@ func HTTPStatus(err error) int {
 	}
 	return 500
 }
+
+// StartFailed is a process (a container's workload, or an exec) that could not run: Code
+// 126 (not runnable, unknown user) or 127 (not found). It is of kind ErrInvalid.
+type StartFailed struct {
+	Code int
+	Msg  string
+}
+
+func (e *StartFailed) Error() string { return e.Msg }
+
+// Is makes a start failure a 400-kind error for callers that map kinds.
+func (e *StartFailed) Is(t error) bool { return t == ErrInvalid }

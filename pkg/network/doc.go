@@ -2,7 +2,12 @@
 // container, the IPv4 address allocator, minibox's own nftables table (masquerade out of the
 // subnet, DNAT of published ports from other hosts and from the host itself, hairpin), the
 // daemon's holds on published host ports, UDP conntrack flushing, recovery at daemon start,
-// and the per-container /etc/hosts and /etc/resolv.conf contents.
+// and the per-container /etc/hosts and /etc/resolv.conf contents. The host's own TCP
+// connections to a published port on a loopback address (or on the address it names) take
+// a faster path than DNAT: a cgroup connect4 hook, made with the network's first published
+// port and gone with the daemon, connects them to the container's address, so their
+// packets cross no NAT (such a socket's own address is the bridge's; a getpeername hook
+// keeps its peer the address it dialled).
 //
 // Everything goes through netlink (rtnetlink, nf_tables, ctnetlink): no ip, nft or iptables
 // binary. A Manager works in one network namespace, the daemon's unless Config.NetNS names

@@ -21,6 +21,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/network/connhook"
 )
 
 // reservation is how long an address returned by Allocate stays taken without an Attach, so
@@ -38,7 +39,7 @@ type Manager struct {
 	rt       *rtnetlink.Conn
 	nft      *nftables.Conn
 	nfq      *netlink.Conn       // rule dumps (listRules); dialled when first needed
-	rl       *netlink.Conn       // rtnetlink requests rtnetlink.Conn cannot make; dialled when first needed
+	rl       *netlink.Conn       // rawRoute: requests rtnetlink.Conn cannot make, dumps beside rt
 	holds    map[string][]*hold  // by container id
 	attached map[string]Endpoint // by container id
 	reserved map[netip.Addr]time.Time
@@ -52,6 +53,10 @@ type Manager struct {
 	// again (Attach of the same id, Reconcile, Close) waits for it first.
 	deleting map[string]chan struct{} // by link name; closed once gone
 	flushes  sync.WaitGroup           // UDP conntrack flushes in flight (they use m.ns)
+	// redirect is the host's fast path to published TCP ports, made with the first one;
+	// redirectTried says it was tried (a kernel without it leaves the nft rules alone at work).
+	redirect      *connhook.Hook
+	redirectTried bool
 }
 
 // New opens netlink connections into the managed namespace. Nothing on the host changes
@@ -100,6 +105,10 @@ func (m *Manager) Close() error {
 	}
 	if m.nft != nil {
 		m.nft.CloseLasting()
+	}
+	if m.redirect != nil {
+		m.redirect.Close()
+		m.redirect = nil
 	}
 	if m.nfq != nil {
 		m.nfq.Close()
@@ -660,6 +669,7 @@ func (m *Manager) addRules(id string, addr netip.Addr, ports []Port) error {
 	if err := m.nft.Flush(); err != nil {
 		return fmt.Errorf("container %.12s: add port rules: %w", id, err)
 	}
+	m.redirectPorts(addr, ports)
 	return nil
 }
 
@@ -700,6 +710,7 @@ func (m *Manager) deleteRules(rules []*nftables.Rule) ([]Port, error) {
 	if err := m.nft.Flush(); err != nil && !errors.Is(err, unix.ENOENT) {
 		return nil, fmt.Errorf("delete port rules: %w", err)
 	}
+	m.unredirectPorts(ports)
 	return ports, nil
 }
 
@@ -940,6 +951,7 @@ func (m *Manager) reconcileRules(keep map[string]Endpoint, running []Endpoint) (
 		if err := m.addRules(ep.ID, ep.Addr, missing); err != nil {
 			errs = append(errs, err)
 		}
+		m.redirectPorts(ep.Addr, ep.Ports) // the rules that stayed: a new daemon's map is empty
 		changed = append(changed, missing...)
 		if _, held := m.holds[ep.ID]; !held {
 			m.holds[ep.ID] = m.holdPorts(ep)

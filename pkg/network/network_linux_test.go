@@ -77,6 +77,23 @@ func TestNetworkPrivileged(t *testing.T) {
 		expect("host 127.0.0.1:random", got, err, "c1 "+gw.String())
 		got, err = e.host.tcpHello(e.hostIP.String() + ":8080")
 		expect("host own address", got, err, "c1 "+gw.String())
+		// The host's own connection to a loopback port takes the connect hook straight to
+		// the container (no per-packet NAT): its socket's own address is the bridge's, where
+		// DNAT leaves it on loopback; its peer is what it dialled, either way. One to another
+		// local address (nft's "fib daddr type local") still goes through DNAT.
+		for addr, local := range map[string]string{"127.0.0.1:8080": gw.String(), "127.0.0.1:8086": gw.String(),
+			e.hostIP.String() + ":8080": e.hostIP.String()} {
+			var peer, self string
+			e.host.do(func() {
+				if c, err := net.Dial("tcp4", addr); err == nil {
+					peer, self = c.RemoteAddr().String(), c.LocalAddr().(*net.TCPAddr).IP.String()
+					c.Close()
+				}
+			})
+			if peer != addr || self != local {
+				t.Errorf("host's connection to %s: peer %q, own address %q; want %q, %q", addr, peer, self, addr, local)
+			}
+		}
 		got, err = e.ext.tcpHello(e.hostIP.String() + ":8080")
 		expect("external host", got, err, "c1 "+e.extIP.String()) // client address kept
 	})

@@ -25,12 +25,23 @@ type HostSubnet struct {
 // HostSubnets lists the managed namespace's IPv4 interface prefixes and main-table routes
 // (the default route left out): a new network's subnet must overlap none of them. The links
 // are not looked up for their names: only an error message needs one (LinkName), and a
-// lookup per link cost as much as the rest of a network's creation.
+// lookup per link cost as much as the rest of a network's creation. The routes are dumped
+// on a second socket while the first dumps the addresses.
 func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
+	type dumped struct {
+		routes []rtnetlink.RouteMessage
+		err    error
+	}
+	rc := make(chan dumped, 1)
+	go func() {
+		routes, err := m.ipv4Routes()
+		rc <- dumped{routes, err}
+	}()
 	var out []HostSubnet
 	addrs, err := ipv4Addrs(m.rt)
+	rd := <-rc
 	if err != nil {
 		return nil, err
 	}
@@ -44,12 +55,10 @@ func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 		}
 		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(a.PrefixLength)).Masked(), Index: a.Index})
 	}
-	// Only IPv4 ones: the kernel dumps one family's when asked.
-	routes, err := m.rt.Route.ListMatch(&rtnetlink.RouteMessage{Family: unix.AF_INET})
-	if err != nil {
-		return nil, fmt.Errorf("list routes: %w", err)
+	if rd.err != nil {
+		return nil, rd.err
 	}
-	for _, r := range routes {
+	for _, r := range rd.routes {
 		if r.Family != unix.AF_INET || r.Table != unix.RT_TABLE_MAIN || r.DstLength == 0 || r.Type != unix.RTN_UNICAST {
 			continue
 		}
@@ -60,6 +69,45 @@ func (m *Manager) HostSubnets() ([]HostSubnet, error) {
 		out = append(out, HostSubnet{Prefix: netip.PrefixFrom(ip, int(r.DstLength)).Masked(), Index: r.Attributes.OutIface})
 	}
 	return out, nil
+}
+
+// ipv4Routes lists the namespace's IPv4 routes (only those: the kernel dumps one family's
+// when asked), on the Manager's second rtnetlink socket.
+func (m *Manager) ipv4Routes() ([]rtnetlink.RouteMessage, error) {
+	c, err := m.rawRoute()
+	if err != nil {
+		return nil, err
+	}
+	req, err := (&rtnetlink.RouteMessage{Family: unix.AF_INET}).MarshalBinary()
+	if err != nil {
+		return nil, err
+	}
+	msgs, err := c.Execute(netlink.Message{Header: netlink.Header{Type: unix.RTM_GETROUTE,
+		Flags: netlink.Request | netlink.Dump}, Data: req})
+	if err != nil {
+		return nil, fmt.Errorf("list routes: %w", err)
+	}
+	out := make([]rtnetlink.RouteMessage, 0, len(msgs))
+	for _, msg := range msgs {
+		var r rtnetlink.RouteMessage
+		if msg.Header.Type == unix.RTM_NEWROUTE && r.UnmarshalBinary(msg.Data) == nil {
+			out = append(out, r)
+		}
+	}
+	return out, nil
+}
+
+// rawRoute is the Manager's second rtnetlink socket (for requests rtnetlink.Conn cannot
+// make, and dumps beside m.rt's), dialled when first needed.
+func (m *Manager) rawRoute() (*netlink.Conn, error) {
+	if m.rl == nil {
+		c, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: m.nsfd()})
+		if err != nil {
+			return nil, fmt.Errorf("dial rtnetlink: %w", err)
+		}
+		m.rl = c
+	}
+	return m.rl, nil
 }
 
 // ipv4Addrs lists the namespace's IPv4 addresses: the kernel dumps one family's when
@@ -94,7 +142,7 @@ func (m *Manager) LinkName(i uint32) string {
 // ForeignOverlap returns an IPv4 address prefix on a link other than this Manager's bridge
 // that overlaps its subnet: another daemon that picked the same free subnet at the same
 // time. Right after CreateBridge it is what CreateBridge saw once the bridge had its
-// address (it looks while the kernel commits the rules).
+// address (it looks while the rules are committed).
 func (m *Manager) ForeignOverlap() (HostSubnet, bool, error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -138,63 +186,40 @@ func (m *Manager) foreignOverlap(index uint32) (HostSubnet, bool, error) {
 }
 
 // CreateBridge is EnsureBridge for a network made just now, in fewer round trips and with
-// the independent steps overlapped: the table's rules are listed while the kernel makes
-// the bridge; the bridge is created outright (one that exists already takes
-// EnsureBridge's path) and echoed back by the kernel (no lookup after); its alias and
-// route_localnet go in one request; its address is added without listing the host's
-// first; the table and the chains the listing showed are not declared again; ip_forward
-// and other links' addresses (ForeignOverlap) are checked while the kernel commits the
-// rules. The rules come after the address: a daemon killed in between finds the bridge by
-// its alias and removes it with its subnet's rules.
-func (m *Manager) CreateBridge(ctx context.Context) error {
+// the independent steps overlapped. Two strands run at once: the bridge (created outright,
+// echoed back by the kernel so no lookup follows; its alias and route_localnet in one
+// request; its address added without listing the host's first; then other links'
+// addresses looked at, for ForeignOverlap), and the rules (the table's listed, then the
+// network's committed, the table and the chains the listing showed not declared again;
+// ip_forward checked). The rules match the bridge by name, so they need not wait for it;
+// rtnetlink and nf_tables take locks of their own, so neither waits behind the other.
+// beforeRules, when set, runs on the rules' strand before the commit (the caller's record
+// of the network: a daemon killed after the rules finds the record and makes what is
+// missing, one killed before has no rules to leave) and its error stops the rules. A
+// bridge that exists already takes EnsureBridge's path once the rules are in.
+func (m *Manager) CreateBridge(ctx context.Context, beforeRules func() error) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	type listed struct {
-		rules []ruleRef
-		err   error
-	}
-	dump := make(chan listed, 1)
-	go func() {
-		rules, err := m.listRules()
-		dump <- listed{rules, err}
-	}()
+	rules := make(chan error, 1)
+	go func() { rules <- m.writeNetworkRules(beforeRules) }()
 	index, err := m.createBridgeLink()
-	have := <-dump // the dump's socket is free again past this point
-	if errors.Is(err, unix.EEXIST) {
+	if err == nil {
+		m.brIndex = index
+		err = m.addBridgeAddress(index)
+	}
+	var o overlap
+	if err == nil {
+		o.h, o.taken, o.err = m.foreignOverlap(index)
+	}
+	rerr := <-rules // the rules' sockets are free again past this point
+	if errors.Is(err, unix.EEXIST) && rerr == nil {
 		_, err = m.ensureBridge()
 		return err
 	}
-	if err != nil {
-		return err
-	}
-	m.brIndex = index
-	if err := m.addBridgeAddress(index); err != nil {
-		return err
-	}
-	fwd := make(chan error, 1)
-	go func() { fwd <- m.sysctl("net/ipv4/ip_forward", "1") }()
-	seen := make(chan overlap, 1)
-	go func() {
-		h, taken, err := m.foreignOverlap(index)
-		seen <- overlap{h, taken, err}
-	}()
-	err = have.err
-	if err == nil {
-		err = m.writeTableFrom(have.rules, false)
-	}
-	if errors.Is(err, unix.ENOENT) { // another daemon changed the shared rules meanwhile
-		err = m.writeTable()
-	} else if err != nil {
-		err = fmt.Errorf("write nftables table %s: %w", m.cfg.Table, err)
-	}
-	if ferr := <-fwd; err == nil {
-		err = ferr
-	}
-	o := <-seen
-	if err != nil {
+	if err = errors.Join(err, rerr); err != nil {
 		return err
 	}
 	m.overlapSeen = &o
@@ -202,16 +227,36 @@ func (m *Manager) CreateBridge(ctx context.Context) error {
 	return nil
 }
 
+// writeNetworkRules is CreateBridge's rules strand: the table's rules listed, beforeRules,
+// the network's rules committed, ip_forward set.
+func (m *Manager) writeNetworkRules(beforeRules func() error) error {
+	have, err := m.listRules()
+	if err == nil && beforeRules != nil {
+		if err = beforeRules(); err != nil {
+			return err
+		}
+	}
+	if err == nil {
+		err = m.writeTableFrom(have, false)
+	}
+	if errors.Is(err, unix.ENOENT) { // another daemon changed the shared rules meanwhile
+		err = m.writeTable()
+	} else if err != nil {
+		err = fmt.Errorf("write nftables table %s: %w", m.cfg.Table, err)
+	}
+	if err != nil {
+		return err
+	}
+	return m.sysctl("net/ipv4/ip_forward", "1")
+}
+
 // createBridgeLink creates the bridge, up, with its fixed MAC (see newBridge), and sets
 // its alias and route_localnet; it returns the bridge's index, from the kernel's echo of
 // the link it made. An existing link of that name is an error wrapping EEXIST.
 func (m *Manager) createBridgeLink() (uint32, error) {
-	if m.rl == nil {
-		c, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: m.nsfd()})
-		if err != nil {
-			return 0, fmt.Errorf("dial rtnetlink: %w", err)
-		}
-		m.rl = c
+	rl, err := m.rawRoute()
+	if err != nil {
+		return 0, err
 	}
 	req, err := (&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
 		Attributes: &rtnetlink.LinkAttributes{Name: m.cfg.Bridge, Address: MAC(m.cfg.gateway()),
@@ -219,7 +264,7 @@ func (m *Manager) createBridgeLink() (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	sent, err := m.rl.Send(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWLINK,
+	sent, err := rl.Send(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWLINK,
 		Flags: netlink.Request | netlink.Create | netlink.Excl | netlink.Acknowledge | netlink.Echo}, Data: req})
 	if err != nil {
 		return 0, fmt.Errorf("create bridge %s: %w", m.cfg.Bridge, err)
@@ -227,7 +272,7 @@ func (m *Manager) createBridgeLink() (uint32, error) {
 	// The echo comes before the acknowledgement (an error comes alone).
 	var index uint32
 	for acked := false; !acked; {
-		msgs, err := m.rl.Receive()
+		msgs, err := rl.Receive()
 		if err != nil {
 			return 0, fmt.Errorf("create bridge %s: %w", m.cfg.Bridge, err)
 		}
@@ -260,7 +305,7 @@ func (m *Manager) createBridgeLink() (uint32, error) {
 	b, err := set.MarshalBinary()
 	if err == nil {
 		b = append(b, routeLocalnetAttr()...)
-		_, err = m.rl.Execute(netlink.Message{Header: netlink.Header{Type: unix.RTM_SETLINK,
+		_, err = rl.Execute(netlink.Message{Header: netlink.Header{Type: unix.RTM_SETLINK,
 			Flags: netlink.Request | netlink.Acknowledge}, Data: b})
 	}
 	if err != nil {
@@ -345,10 +390,13 @@ func (m *Manager) DeleteLink(name string) error {
 // rules and static rules (those tagged with its subnet) in one transaction, and its bridge.
 // It returns once the bridge is gone from the host's list of links; the kernel's release of
 // the device runs on (Close waits for it). The rules go while the kernel tears the bridge
-// down (most of a removal's time): the caller removes the network's record only after
-// Remove, so a daemon killed in between finds the record and makes bridge and rules again.
-// What is already gone is fine. The Manager stays usable only for Close.
-func (m *Manager) Remove(ctx context.Context) error {
+// down (most of a removal's time). rulesGone, when set, is called once the rules are gone
+// and the bridge's removal is under way (not at all when the rules could not be removed):
+// the caller removes the network's record there, while the kernel works. A daemon killed
+// before finds the record and makes bridge and rules again; one killed after finds at most
+// a bridge of its root that no record names, and removes it. What is already gone is fine.
+// The Manager stays usable only for Close.
+func (m *Manager) Remove(ctx context.Context, rulesGone func()) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -363,7 +411,7 @@ func (m *Manager) Remove(ctx context.Context) error {
 		errs = append(errs, err)
 	}
 	if m.bareOwnBridge() {
-		errs = append(errs, m.deleteBridge())
+		errs = append(errs, m.deleteBridge(rulesGone))
 		m.ready, m.overlapSeen = false, nil
 		return errors.Join(errs...)
 	}
@@ -371,7 +419,7 @@ func (m *Manager) Remove(ctx context.Context) error {
 	switch {
 	case err == nil:
 		if m.cfg.Alias != "" && (br.Attributes.Alias == nil || *br.Attributes.Alias != m.cfg.Alias) {
-			errs = append(errs, m.deleteOwnRules())
+			errs = append(errs, m.deleteOwnRulesThen(rulesGone))
 			break // not ours (any more): leave it
 		}
 		// Veths left on it (a container the records lost) go with the network. The kernel
@@ -387,9 +435,9 @@ func (m *Manager) Remove(ctx context.Context) error {
 				}
 			}
 		}
-		errs = append(errs, m.deleteBridge())
+		errs = append(errs, m.deleteBridge(rulesGone))
 	case errors.Is(err, errdefs.ErrNotFound):
-		errs = append(errs, m.deleteOwnRules())
+		errs = append(errs, m.deleteOwnRulesThen(rulesGone))
 	default:
 		errs = append(errs, err)
 	}
@@ -397,11 +445,11 @@ func (m *Manager) Remove(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
-// deleteBridge removes the bridge and, while the kernel tears it down, the network's rules;
-// it returns once the bridge is unlisted.
-func (m *Manager) deleteBridge() error {
+// deleteBridge removes the bridge and, while the kernel tears it down, the network's rules
+// (then calls rulesGone); it returns once the bridge is unlisted.
+func (m *Manager) deleteBridge(rulesGone func()) error {
 	unlisted := m.deleteLinkLater(m.cfg.Bridge)
-	err := m.deleteOwnRules()
+	err := m.deleteOwnRulesThen(rulesGone)
 	if announced := <-unlisted; !announced { // the kernel's word was missed (or the removal failed): ask it
 		err = errors.Join(err, m.bridgeGone())
 	}
@@ -425,6 +473,15 @@ func (m *Manager) bareOwnBridge() bool {
 	}
 	ports, err := os.ReadDir(dir + "/brif")
 	return err == nil && len(ports) == 0
+}
+
+// deleteOwnRulesThen is deleteOwnRules, then rulesGone (if set) when that succeeded.
+func (m *Manager) deleteOwnRulesThen(rulesGone func()) error {
+	err := m.deleteOwnRules()
+	if err == nil && rulesGone != nil {
+		rulesGone()
+	}
+	return err
 }
 
 // deleteOwnRules removes, in one transaction, the port rules that DNAT to this Manager's

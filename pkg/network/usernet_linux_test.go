@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -37,7 +38,7 @@ func TestRemoveUserNetworkPrivileged(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { u.Close() })
-	if err := u.CreateBridge(ctx); err != nil {
+	if err := u.CreateBridge(ctx, nil); err != nil {
 		t.Fatal(err)
 	}
 	if !u.Ready() {
@@ -77,7 +78,7 @@ func TestRemoveUserNetworkPrivileged(t *testing.T) {
 		t.Errorf("default bridge's published port after the user network's setup: %q, %v", got, err)
 	}
 
-	if err := u.Remove(ctx); err != nil {
+	if err := u.Remove(ctx, nil); err != nil {
 		t.Fatalf("Remove: %v", err)
 	}
 	if _, err := linkByName(e.host.rtnl(t), ucfg.Bridge); !errors.Is(err, errdefs.ErrNotFound) {
@@ -99,4 +100,62 @@ func TestRemoveUserNetworkPrivileged(t *testing.T) {
 		t.Errorf("default bridge's published port after Remove: %q, %v", got, err)
 	}
 	u.Close() // waits for the kernel to release the bridge
+}
+
+// CreateBridge's beforeRules (the caller's record) runs before any rule of the network is
+// committed, and its failure leaves none; Remove's rulesGone runs once the network's rules
+// are gone, before Remove returns, and once.
+func TestCreateRemoveHooksPrivileged(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	ucfg := e.cfg
+	ucfg.Bridge, ucfg.Subnet, ucfg.Alias = "mbu"+randHex(6), netip.MustParsePrefix("10.6.0.0/24"), "minibox:"+randHex(12)+":/test"
+	ucfg.Isolate, ucfg.PeerBridge, ucfg.VethKey = true, e.cfg.Bridge, randHex(8)
+	// Safe off the test's goroutine; a table not made yet has no rules.
+	rulesOf := func() bool {
+		out, _ := exec.Command("nsenter", "--net="+e.host.path(), "nft", "list", "table", "ip", e.cfg.Table).Output()
+		return strings.Contains(string(out), "10.6.0.") || strings.Contains(string(out), ucfg.Bridge)
+	}
+
+	u, err := New(ucfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	refused := errors.New("record not written")
+	if err := u.CreateBridge(ctx, func() error { return refused }); !errors.Is(err, refused) {
+		t.Fatalf("CreateBridge with a failing beforeRules: %v", err)
+	}
+	if rulesOf() {
+		t.Error("rules of the network committed though beforeRules failed")
+	}
+	if err := u.Remove(ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	u.Close()
+
+	u, err = New(ucfg, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { u.Close() })
+	ruled := false
+	if err := u.CreateBridge(ctx, func() error { ruled = rulesOf(); return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if ruled {
+		t.Error("rules of the network committed before beforeRules returned")
+	}
+	if !rulesOf() {
+		t.Fatal("no rules of the network after CreateBridge")
+	}
+	calls, leftAtCall := 0, false
+	if err := u.Remove(ctx, func() { calls++; leftAtCall = rulesOf() }); err != nil {
+		t.Fatal(err)
+	}
+	if calls != 1 || leftAtCall {
+		t.Errorf("rulesGone: called %d times, rules left at the call: %v", calls, leftAtCall)
+	}
+	if _, err := linkByName(e.host.rtnl(t), ucfg.Bridge); !errors.Is(err, errdefs.ErrNotFound) {
+		t.Errorf("bridge %s after Remove: %v", ucfg.Bridge, err)
+	}
 }

@@ -445,7 +445,10 @@ func resumeAttached(t *testing.T, c *shimclient.Container) (string, *shimclient.
 }
 
 func TestAttachBeforeResume(t *testing.T) {
-	s := newSpec(t, "sh", "-c", "echo one; echo two >&2; echo three")
+	// The workload writes only once a line reaches its stdin, which only the Attach in the
+	// goroutine sends: that Attach may register after Resume and still sees everything.
+	s := newSpec(t, "sh", "-c", "read go; echo one; echo two >&2; echo three")
+	s.Process.Stdin = true
 	c := start(t, s)
 	var stdout, stderr bytes.Buffer
 	done := make(chan error, 1)
@@ -455,10 +458,10 @@ func TestAttachBeforeResume(t *testing.T) {
 	}
 	conn.Close()
 	go func() {
-		done <- c.Attach(context.Background(), shimclient.AttachOptions{Stdout: &stdout, Stderr: &stderr})
+		done <- c.Attach(context.Background(), shimclient.AttachOptions{Stdin: strings.NewReader("go\n"), Stdout: &stdout, Stderr: &stderr})
 	}()
-	// Attach is registered once AttachConn returns; Attach above races Resume, so use a
-	// second, synchronous attach for the check.
+	// Attach is registered once AttachConn returns: this one, made before Resume, gets the
+	// raw frames.
 	raw, _ := resumeAttached(t, c)
 	<-done
 	// Frames: header byte 1 or 2, then payload.

@@ -6,11 +6,12 @@ import (
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/netport"
 )
 
 // Summary is one entry of GET /containers.
-func Summary(s *engine.Summary) api.ContainerSummary {
+func Summary(s *ctrlist.Summary) api.ContainerSummary {
 	out := api.ContainerSummary{
 		ID: s.ID, Name: s.Name, Image: s.Image, ImageDigest: s.ImageDigest, Command: s.Command,
 		PID: s.PID, Status: s.Status, Health: s.Health, CreatedAt: s.CreatedAt, StartedAt: s.StartedAt,

@@ -18,14 +18,19 @@ import (
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/ctrreq"
 	"github.com/minibox/minibox/pkg/api/ctrview"
+	"github.com/minibox/minibox/pkg/clienttime"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
+	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
 
 func (s *Server) containersList(ctx *fasthttp.RequestCtx) {
-	f := engine.ContainerFilter{Project: queryString(ctx, "project"), Status: queryString(ctx, "status"),
+	f := ctrlist.Filter{Project: queryString(ctx, "project"), Status: queryString(ctx, "status"),
 		Name: queryString(ctx, "name"), Labels: queryStrings(ctx, "label")}
 	// Only the unfiltered answer is cached, and so kept compressed.
 	plain := len(ctx.URI().QueryString()) == 0
@@ -169,7 +174,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	}
 	upgrade := wantsUpgrade(ctx)
 	if req.Detached && !upgrade {
-		run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, engine.RunAttach{}, 0, 0)
+		run, more, err := s.attach.RunContainer(s.daemonCtx(), cfg, attachsvc.RunAttach{}, 0, 0)
 		warnings = append(warnings, more...)
 		if err != nil {
 			writeError(ctx, err)
@@ -189,8 +194,8 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 	h, w, _ := sizeQuery(ctx)
 	// A foreground run's frames need no daemon in their way (runDirect).
 	held := !upgrade && !req.Tty && wantsFrames(ctx, api.FramesType)
-	att := engine.RunAttach{Output: true, Stdin: upgrade && req.Stdin, Held: held}
-	run, more, err := s.eng.RunContainer(s.daemonCtx(), cfg, att, h, w)
+	att := attachsvc.RunAttach{Output: true, Stdin: upgrade && req.Stdin, Held: held}
+	run, more, err := s.attach.RunContainer(s.daemonCtx(), cfg, att, h, w)
 	warnings = append(warnings, more...)
 	if err != nil {
 		writeError(ctx, err)
@@ -234,7 +239,7 @@ func (s *Server) containerRun(ctx *fasthttp.RequestCtx) {
 
 // relay answers 101 and copies between the client's connection and the process's stream:
 // output until it ends, stdin until the client half-closes.
-func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *shimclient.Conn, tty bool, failed *engine.StartFailed) {
+func (s *Server) relay(ctx *fasthttp.RequestCtx, conn *shimclient.Conn, tty bool, failed *errdefs.StartFailed) {
 	ctx.SetStatusCode(fasthttp.StatusSwitchingProtocols)
 	ctx.Response.Header.Set("Connection", "Upgrade")
 	ctx.Response.Header.Set("Upgrade", "tcp")
@@ -306,7 +311,7 @@ func (s *Server) containerStart(ctx *fasthttp.RequestCtx) {
 			return
 		}
 		h, w, _ := sizeQuery(ctx)
-		run, err := s.eng.StartAttached(s.daemonCtx(), id, queryBool(ctx, "stdin"), h, w)
+		run, err := s.attach.StartAttached(s.daemonCtx(), id, queryBool(ctx, "stdin"), h, w)
 		if err != nil {
 			writeError(ctx, err)
 			return
@@ -449,7 +454,7 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	now := time.Now()
-	opts := engine.LogsOptions{Follow: queryBool(ctx, "follow") || queryBool(ctx, "f"),
+	opts := ctrio.LogsOptions{Follow: queryBool(ctx, "follow") || queryBool(ctx, "f"),
 		Stdout: queryBool(ctx, "stdout"), Stderr: queryBool(ctx, "stderr"), Details: queryBool(ctx, "details")}
 	if t := queryString(ctx, "tail"); t != "" && t != "all" {
 		n, err := strconv.Atoi(t)
@@ -462,8 +467,8 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 			opts.Tail = -1
 		}
 	}
-	if opts.Since, err = engine.ParseTime(queryString(ctx, "since"), now); err == nil {
-		opts.Until, err = engine.ParseTime(queryString(ctx, "until"), now)
+	if opts.Since, err = clienttime.Parse(queryString(ctx, "since"), now); err == nil {
+		opts.Until, err = clienttime.Parse(queryString(ctx, "until"), now)
 	}
 	if err != nil {
 		writeError(ctx, err)
@@ -486,10 +491,10 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 		ctx.SetContentType("text/plain; charset=utf-8")
 	}
 	done := s.shutdown
-	eng := s.eng
+	logs := s.logs
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		enc := json.NewEncoder(w)
-		err := eng.Logs(id, opts, done, func(l engine.LogLine) error {
+		err := logs.Logs(id, opts, done, func(l ctrio.LogLine) error {
 			if opts.Tail < 0 {
 				return nil
 			}
@@ -516,18 +521,18 @@ func (s *Server) containerLogs(ctx *fasthttp.RequestCtx) {
 // logFrames answers GET /containers/logs as frames: each record's time and bytes as the
 // log holds them, no JSON. --details' attributes, the same for every record of a
 // container, come once in the X-Minibox-Log-Details header.
-func (s *Server) logFrames(ctx *fasthttp.RequestCtx, id string, opts engine.LogsOptions) {
+func (s *Server) logFrames(ctx *fasthttp.RequestCtx, id string, opts ctrio.LogsOptions) {
 	ctx.SetContentType(api.LogFramesType)
 	if opts.Details {
-		if d, err := s.eng.LogDetails(id); err == nil {
+		if d, err := s.logs.LogDetails(id); err == nil {
 			ctx.Response.Header.Set("X-Minibox-Log-Details", d)
 		}
 	}
 	done := s.shutdown
-	eng := s.eng
+	logs := s.logs
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		var hdr [16]byte
-		err := eng.Logs(id, opts, done, func(l engine.LogLine) error {
+		err := logs.Logs(id, opts, done, func(l ctrio.LogLine) error {
 			if opts.Tail < 0 {
 				return nil
 			}
@@ -567,7 +572,7 @@ func (s *Server) containerAttach(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	stdin := !ctx.QueryArgs().Has("stdin") || queryBool(ctx, "stdin")
-	conn, tty, err := s.eng.AttachContainer(s.daemonCtx(), id, stdin)
+	conn, tty, err := s.attach.AttachContainer(s.daemonCtx(), id, stdin)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -590,7 +595,7 @@ func (s *Server) containerResize(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			return err
 		}
-		return s.eng.ResizeContainer(id, h, w)
+		return s.attach.ResizeContainer(id, h, w)
 	})
 }
 
@@ -607,7 +612,7 @@ func (s *Server) containerExec(ctx *fasthttp.RequestCtx) {
 	if !upgrade {
 		req.Stdin = false
 	}
-	x, err := s.eng.Exec(s.daemonCtx(), engine.ExecOptions{ID: req.ID, Command: req.Command, Tty: req.Tty, Stdin: req.Stdin,
+	x, err := s.execs.Exec(s.daemonCtx(), execsvc.Options{ID: req.ID, Command: req.Command, Tty: req.Tty, Stdin: req.Stdin,
 		Env: req.Env, User: req.User, WorkingDir: req.WorkingDir, Detach: req.Detach, Height: req.Height, Width: req.Width})
 	if err != nil {
 		writeError(ctx, err)
@@ -624,7 +629,7 @@ func (s *Server) containerExec(ctx *fasthttp.RequestCtx) {
 		ctx.Response.Header.Set("X-Minibox-Exec-Id", x.ID)
 		s.relay(ctx, x.Conn, x.Tty, x.Failed)
 	default:
-		eng := s.eng
+		execs := s.execs
 		streamRun(ctx, func(st *eventStream) error {
 			if err := st.emit(api.ExecCreated{ExecID: x.ID}); err != nil {
 				return err
@@ -636,7 +641,7 @@ func (s *Server) containerExec(ctx *fasthttp.RequestCtx) {
 			if err := st.pump(x.Conn, x.Tty); err != nil {
 				return err
 			}
-			code, err := eng.WaitExec(s.daemonCtx(), x.ID)
+			code, err := execs.WaitExec(s.daemonCtx(), x.ID)
 			if err != nil {
 				return err
 			}
@@ -651,13 +656,13 @@ func (s *Server) execResize(ctx *fasthttp.RequestCtx) {
 		if err != nil {
 			return err
 		}
-		return s.eng.ResizeExec(id, h, w)
+		return s.execs.ResizeExec(id, h, w)
 	})
 }
 
 func (s *Server) execInspect(ctx *fasthttp.RequestCtx) {
 	answer(ctx, "exec_id", func(id string) (*api.ExecInspect, error) {
-		x, err := s.eng.InspectExec(s.daemonCtx(), id, queryBool(ctx, "wait"))
+		x, err := s.execs.InspectExec(s.daemonCtx(), id, queryBool(ctx, "wait"))
 		if err != nil {
 			return nil, err
 		}

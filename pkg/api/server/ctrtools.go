@@ -11,6 +11,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/imgconv"
+	"github.com/minibox/minibox/pkg/clienttime"
 	"github.com/minibox/minibox/pkg/engine"
 	"github.com/minibox/minibox/pkg/engine/events"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -60,9 +61,9 @@ func (s *Server) containerExport(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	ctx.SetContentType("application/x-tar")
-	eng, dctx := s.eng, s.daemonCtx()
+	files, dctx := s.files, s.daemonCtx()
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(eng.ExportContainer(dctx, id, pw)) }()
+	go func() { pw.CloseWithError(files.ExportContainer(dctx, id, pw)) }()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer pr.Close()
 		io.Copy(w, pr)
@@ -98,10 +99,10 @@ func (s *Server) containerUpdate(ctx *fasthttp.RequestCtx) {
 // ?filter=key=value (repeatable).
 func (s *Server) events(ctx *fasthttp.RequestCtx) {
 	now := time.Now()
-	since, err := engine.ParseTime(queryString(ctx, "since"), now)
+	since, err := clienttime.Parse(queryString(ctx, "since"), now)
 	var until time.Time
 	if err == nil {
-		until, err = engine.ParseTime(queryString(ctx, "until"), now)
+		until, err = clienttime.Parse(queryString(ctx, "until"), now)
 	}
 	f := events.Filter{}
 	for _, v := range ctx.QueryArgs().PeekMulti("filter") {
@@ -120,11 +121,11 @@ func (s *Server) events(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	ctx.SetContentType("application/x-ndjson")
-	eng, dctx := s.eng, s.daemonCtx()
+	bus, dctx := s.bus, s.daemonCtx()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		enc := json.NewEncoder(w)
 		w.Flush() // the headers now: the first event may be long in coming
-		err := eng.Events(dctx, since, until, f, func(ev events.Event) error {
+		err := bus.Events(dctx, since, until, f, func(ev events.Event) error {
 			if err := enc.Encode(api.Event{Type: ev.Type, Action: ev.Action, ID: ev.ID, Attributes: ev.Attributes, Time: ev.Time}); err != nil {
 				return err
 			}

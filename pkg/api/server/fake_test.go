@@ -11,9 +11,12 @@ import (
 	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
@@ -43,19 +46,19 @@ func (f *fakeServices) CreateContainer(ctx context.Context, cfg ctrconfig.Config
 	return "", nil, f.called("CreateContainer")
 }
 
-func (f *fakeServices) RunContainer(ctx context.Context, cfg ctrconfig.Config, att engine.RunAttach, height, width uint16) (*engine.RunStarted, []string, error) {
+func (f *fakeServices) RunContainer(ctx context.Context, cfg ctrconfig.Config, att attachsvc.RunAttach, height, width uint16) (*attachsvc.RunStarted, []string, error) {
 	f.cfg = cfg
-	return &engine.RunStarted{}, nil, f.called("RunContainer")
+	return &attachsvc.RunStarted{}, nil, f.called("RunContainer")
 }
 
-func (f *fakeServices) StartContainer(ctx context.Context, ref string, before engine.BeforeResume) (string, error) {
+func (f *fakeServices) StartContainer(ctx context.Context, ref string, before attachsvc.BeforeResume) (string, error) {
 	return "", f.called("StartContainer")
 }
 
 func (f *fakeServices) Prewarm(n int) { f.called("Prewarm") }
 
-func (f *fakeServices) StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*engine.RunStarted, error) {
-	return &engine.RunStarted{}, f.called("StartAttached")
+func (f *fakeServices) StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*attachsvc.RunStarted, error) {
+	return &attachsvc.RunStarted{}, f.called("StartAttached")
 }
 
 func (f *fakeServices) AttachContainer(ctx context.Context, ref string, stdin bool) (*shimclient.Conn, bool, error) {
@@ -98,14 +101,14 @@ func (f *fakeServices) InspectContainer(ref string) (*engine.ContainerDetails, e
 	return &engine.ContainerDetails{}, f.called("InspectContainer")
 }
 
-func (f *fakeServices) Summaries(filter engine.ContainerFilter) ([]engine.Summary, uint64) {
+func (f *fakeServices) Summaries(filter ctrlist.Filter) ([]ctrlist.Summary, uint64) {
 	f.called("Summaries")
 	return nil, 0
 }
 
 func (f *fakeServices) ListGeneration() uint64 { return 0 }
 
-func (f *fakeServices) Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(engine.LogLine) error) error {
+func (f *fakeServices) Logs(ref string, opts ctrio.LogsOptions, done <-chan struct{}, emit func(ctrio.LogLine) error) error {
 	return f.called("Logs")
 }
 
@@ -113,12 +116,12 @@ func (f *fakeServices) Stats(ctx context.Context, refs []string) ([]ctrio.Stats,
 	return nil, f.called("Stats")
 }
 
-func (f *fakeServices) Exec(ctx context.Context, req engine.ExecOptions) (*engine.ExecStarted, error) {
-	return &engine.ExecStarted{}, f.called("Exec")
+func (f *fakeServices) Exec(ctx context.Context, req execsvc.Options) (*execsvc.Started, error) {
+	return &execsvc.Started{}, f.called("Exec")
 }
 
-func (f *fakeServices) InspectExec(ctx context.Context, id string, wait bool) (*engine.ExecState, error) {
-	return &engine.ExecState{}, f.called("InspectExec")
+func (f *fakeServices) InspectExec(ctx context.Context, id string, wait bool) (*execsvc.State, error) {
+	return &execsvc.State{}, f.called("InspectExec")
 }
 
 func (f *fakeServices) WaitExec(ctx context.Context, id string) (int, error) {

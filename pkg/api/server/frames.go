@@ -13,7 +13,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/peerwatch"
 	"github.com/minibox/minibox/pkg/shimclient"
 )
@@ -203,7 +203,7 @@ func (s *eventStream) passFrames(conn *shimclient.Conn) error {
 // (splice). The daemon writes the head of the stream (the ID) and, once the shim has
 // ended its attachment, its end (the result, after the removal for --rm). The body ends
 // with the connection.
-func (s *Server) runDirect(ctx *fasthttp.RequestCtx, run *engine.RunStarted, warnings []string, autoRemove bool) {
+func (s *Server) runDirect(ctx *fasthttp.RequestCtx, run *attachsvc.RunStarted, warnings []string, autoRemove bool) {
 	raw := ctx.Conn()
 	ctx.HijackSetNoResponse(true)
 	eng := s.eng

@@ -10,7 +10,7 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/minibox/minibox/pkg/api"
-	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/netport"
 )
 
@@ -22,17 +22,17 @@ type listFake struct {
 	n     int
 	gen   uint64
 	lists int
-	last  engine.ContainerFilter
+	last  ctrlist.Filter
 }
 
-func (f *listFake) Summaries(filter engine.ContainerFilter) ([]engine.Summary, uint64) {
+func (f *listFake) Summaries(filter ctrlist.Filter) ([]ctrlist.Summary, uint64) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.lists++
 	f.last = filter
-	out := make([]engine.Summary, f.n)
+	out := make([]ctrlist.Summary, f.n)
 	for i := range out {
-		out[i] = engine.Summary{ID: strings.Repeat("a", 60) + string(rune('A'+i%26)) + string(rune('A'+i/26%26)) + string(rune('A'+i/676)),
+		out[i] = ctrlist.Summary{ID: strings.Repeat("a", 60) + string(rune('A'+i%26)) + string(rune('A'+i/26%26)) + string(rune('A'+i/676)),
 			Name: "c", Status: "running", Ports: []netport.Port{{HostPort: 8080, ContainerPort: 80, Proto: "tcp"}}}
 	}
 	return out, f.gen

@@ -24,7 +24,7 @@ func (f *fakeServices) fake() *fakeServices { return f }
 
 // serveFake runs a server over f in memory.
 func serveFake(t *testing.T, f faked) *fasthttp.Client {
-	s := New(f, Backing{fakeVolumes{f.fake()}, fakeNetworks{f.fake()}, f.fake(), f.fake()}, "", slog.New(slog.DiscardHandler))
+	s := New(f, Backing{fakeVolumes{f.fake()}, fakeNetworks{f.fake()}, f.fake(), f.fake(), f.fake(), f.fake(), f.fake(), f.fake(), f.fake()}, "", slog.New(slog.DiscardHandler))
 	ln := fasthttputil.NewInmemoryListener()
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Shutdown(0); ln.Close() })

@@ -26,6 +26,11 @@ type Server struct {
 	nets     Networks
 	imgs     Images
 	builds   Builds
+	execs    Execs
+	files    Files
+	logs     Logs
+	attach   Attach
+	bus      Events
 	log      *slog.Logger
 	token    []byte
 	apiPort  int
@@ -45,7 +50,7 @@ type Server struct {
 // New builds the server over eng (the engine, or fakes in tests) and the services the
 // daemon hands it; token "" means no authentication.
 func New(eng Services, b Backing, token string, log *slog.Logger) *Server {
-	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, log: log, shutdown: make(chan struct{})}
+	s := &Server{eng: eng, vols: b.Volumes, nets: b.Networks, imgs: b.Images, builds: b.Builds, execs: b.Execs, files: b.Files, logs: b.Logs, attach: b.Attach, bus: b.Events, log: log, shutdown: make(chan struct{})}
 	s.ctx, s.cancel = context.WithCancel(context.Background())
 	if token != "" {
 		s.token = []byte(token)

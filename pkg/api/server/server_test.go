@@ -18,7 +18,7 @@ import (
 // the edge, before any service is reached.
 func serve(t *testing.T, token string) *fasthttp.Client {
 	f := &fakeServices{err: errFake}
-	s := New(f, Backing{fakeVolumes{f}, fakeNetworks{f}, f, f}, token, slog.New(slog.DiscardHandler))
+	s := New(f, Backing{fakeVolumes{f}, fakeNetworks{f}, f, f, f, f, f, f, f}, token, slog.New(slog.DiscardHandler))
 	ln := fasthttputil.NewInmemoryListener()
 	go s.Serve(ln)
 	t.Cleanup(func() { s.Shutdown(0); ln.Close() })

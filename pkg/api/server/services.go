@@ -10,9 +10,12 @@ import (
 	"github.com/minibox/minibox/pkg/build"
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/attachsvc"
 	"github.com/minibox/minibox/pkg/engine/buildsvc"
 	"github.com/minibox/minibox/pkg/engine/ctrio"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/engine/events"
+	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
@@ -29,11 +32,8 @@ import (
 // Containers is the life of containers: create, run, stop, remove, and what they hold.
 type Containers interface {
 	CreateContainer(ctx context.Context, cfg ctrconfig.Config) (string, []string, error)
-	RunContainer(ctx context.Context, cfg ctrconfig.Config, att engine.RunAttach, height, width uint16) (*engine.RunStarted, []string, error)
-	StartContainer(ctx context.Context, ref string, before engine.BeforeResume) (string, error)
+	StartContainer(ctx context.Context, ref string, before attachsvc.BeforeResume) (string, error)
 	Prewarm(n int)
-	StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*engine.RunStarted, error)
-	AttachContainer(ctx context.Context, ref string, stdin bool) (*shimclient.Conn, bool, error)
 	StopContainer(ctx context.Context, ref string, timeout *time.Duration) error
 	RestartContainer(ctx context.Context, ref string, timeout *time.Duration) error
 	KillContainer(ref, signal string) error
@@ -41,27 +41,64 @@ type Containers interface {
 	WaitContainer(ctx context.Context, ref, condition string) (*engine.WaitResult, error)
 	RemoveContainer(ctx context.Context, ref string, force, volumes bool) error
 	RenameContainer(ref, name string) error
-	ResizeContainer(ref string, h, w uint16) error
 	InspectContainer(ref string) (*engine.ContainerDetails, error)
-	Summaries(f engine.ContainerFilter) ([]engine.Summary, uint64)
+	Summaries(f ctrlist.Filter) ([]ctrlist.Summary, uint64)
 	ListGeneration() uint64
-	Logs(ref string, opts engine.LogsOptions, done <-chan struct{}, emit func(engine.LogLine) error) error
-	LogDetails(ref string) (string, error)
 	Stats(ctx context.Context, refs []string) ([]ctrio.Stats, error)
-	Exec(ctx context.Context, req engine.ExecOptions) (*engine.ExecStarted, error)
-	InspectExec(ctx context.Context, id string, wait bool) (*engine.ExecState, error)
-	WaitExec(ctx context.Context, id string) (int, error)
-	ResizeExec(id string, h, w uint16) error
-	StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error)
-	ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error
-	ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error
 	ContainerTop(ref string) (*ctrio.TopResult, error)
 	ContainerChanges(ctx context.Context, ref string) ([]ctrio.Change, error)
-	ExportContainer(ctx context.Context, ref string, w io.Writer) error
 	UpdateContainer(ref string, u engine.UpdateOptions) ([]string, error)
 	PruneContainers(ctx context.Context, f engine.PruneFilter) (*engine.PruneResult, error)
 	CommitContainer(ctx context.Context, ref string, o engine.CommitOptions) (string, error)
 }
+
+// Attach is containers' stdio: attach and resize, and run and start attached (the attach
+// service, pkg/engine/attachsvc, handed to New by the daemon's wiring).
+type Attach interface {
+	RunContainer(ctx context.Context, cfg ctrconfig.Config, att attachsvc.RunAttach, height, width uint16) (*attachsvc.RunStarted, []string, error)
+	StartAttached(ctx context.Context, ref string, stdin bool, height, width uint16) (*attachsvc.RunStarted, error)
+	AttachContainer(ctx context.Context, ref string, stdin bool) (*shimclient.Conn, bool, error)
+	ResizeContainer(ref string, h, w uint16) error
+}
+
+var _ Attach = (*attachsvc.Service)(nil)
+
+// Events is the event bus (pkg/engine/events), handed to New by the daemon's wiring.
+type Events interface {
+	Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error
+}
+
+var _ Events = (*events.Bus)(nil)
+
+// Files is a container's files: cp and export (pkg/engine/ctrio's Files), handed to New by
+// the daemon's wiring.
+type Files interface {
+	StatPath(ctx context.Context, ref, p string) (*ctrio.PathStat, error)
+	ArchivePath(ctx context.Context, ref, p string, follow bool, w io.Writer) error
+	ExtractArchive(ctx context.Context, ref, p string, r io.Reader) error
+	ExportContainer(ctx context.Context, ref string, w io.Writer) error
+}
+
+var _ Files = (*ctrio.Files)(nil)
+
+// Logs is containers' logs (pkg/engine/ctrio's Logs), handed to New by the daemon's wiring.
+type Logs interface {
+	Logs(ref string, opts ctrio.LogsOptions, done <-chan struct{}, emit func(ctrio.LogLine) error) error
+	LogDetails(ref string) (string, error)
+}
+
+var _ Logs = (*ctrio.Logs)(nil)
+
+// Execs is the processes exec runs in containers: the exec service (pkg/engine/execsvc)
+// itself, handed to New by the daemon's wiring.
+type Execs interface {
+	Exec(ctx context.Context, req execsvc.Options) (*execsvc.Started, error)
+	InspectExec(ctx context.Context, id string, wait bool) (*execsvc.State, error)
+	WaitExec(ctx context.Context, id string) (int, error)
+	ResizeExec(id string, h, w uint16) error
+}
+
+var _ Execs = (*execsvc.Service)(nil)
 
 // Images is the image service (pkg/engine/imagesvc): the image store and the registries.
 type Images interface {
@@ -126,7 +163,6 @@ var _ Networks = (*netsvc.Service)(nil)
 // System is the daemon as a whole: what it is, what it stores, and pruning.
 type System interface {
 	Info() engine.Info
-	Events(ctx context.Context, since, until time.Time, f events.Filter, emit func(events.Event) error) error
 	PruneVolumes(ctx context.Context, all bool, f engine.PruneFilter) (*engine.PruneResult, error)
 }
 
@@ -143,6 +179,11 @@ type Backing struct {
 	Networks Networks
 	Images   Images
 	Builds   Builds
+	Execs    Execs
+	Files    Files
+	Logs     Logs
+	Attach   Attach
+	Events   Events
 }
 
 var _ Services = (*engine.Engine)(nil)

@@ -77,7 +77,7 @@ func (s *Server) archiveGet(ctx *fasthttp.RequestCtx) {
 		writeError(ctx, err)
 		return
 	}
-	st, err := s.eng.StatPath(s.daemonCtx(), id, path)
+	st, err := s.files.StatPath(s.daemonCtx(), id, path)
 	if err != nil {
 		writeError(ctx, err)
 		return
@@ -90,9 +90,9 @@ func (s *Server) archiveGet(ctx *fasthttp.RequestCtx) {
 	}
 	follow := queryBool(ctx, "follow")
 	ctx.SetContentType("application/x-tar")
-	eng, dctx := s.eng, s.daemonCtx()
+	files, dctx := s.files, s.daemonCtx()
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(eng.ArchivePath(dctx, id, path, follow, pw)) }()
+	go func() { pw.CloseWithError(files.ArchivePath(dctx, id, path, follow, pw)) }()
 	ctx.SetBodyStreamWriter(func(w *bufio.Writer) {
 		defer pr.Close()
 		io.Copy(w, pr)
@@ -107,7 +107,7 @@ func (s *Server) archivePut(ctx *fasthttp.RequestCtx) {
 		path, err = requireQuery(ctx, "path")
 	}
 	if err == nil {
-		err = s.eng.ExtractArchive(s.daemonCtx(), id, path, bodyReader(ctx))
+		err = s.files.ExtractArchive(s.daemonCtx(), id, path, bodyReader(ctx))
 	}
 	if err != nil {
 		writeError(ctx, err)

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/moby/patternmatcher"
@@ -23,7 +24,10 @@ type Rules struct {
 	rules []rule
 	// docker, when set, decides instead: a .dockerignore, with Docker's own matcher.
 	docker *patternmatcher.PatternMatcher
-	name   string // the ignore file, kept in every image like Docker's .dockerignore
+	// dockerMu serialises docker's matching: it compiles each pattern on first use, in
+	// place, and a build's blocks match in parallel.
+	dockerMu sync.Mutex
+	name     string // the ignore file, kept in every image like Docker's .dockerignore
 }
 
 type rule struct {
@@ -154,7 +158,9 @@ func (ig *Rules) Excluded(rel string) bool {
 		if rel == ig.name {
 			return false
 		}
+		ig.dockerMu.Lock()
 		ex, err := ig.docker.MatchesOrParentMatches(rel)
+		ig.dockerMu.Unlock()
 		return err == nil && ex
 	}
 	if len(ig.rules) == 0 {

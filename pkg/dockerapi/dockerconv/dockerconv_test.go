@@ -13,6 +13,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/engine/ctrlist"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -233,14 +234,14 @@ func TestSummary(t *testing.T) {
 		status string
 		ports  int
 	}{
-		{l: engine.Listed{Summary: engine.Summary{Status: "created"}}, status: "Created"},
-		{l: engine.Listed{Summary: engine.Summary{Status: "exited", ExitCode: 3}}, status: "Exited (3)"},
-		{l: engine.Listed{Summary: engine.Summary{Status: "exited", ExitCode: 1, FinishedAt: now.Add(-2 * time.Hour),
+		{l: engine.Listed{Summary: ctrlist.Summary{Status: "created"}}, status: "Created"},
+		{l: engine.Listed{Summary: ctrlist.Summary{Status: "exited", ExitCode: 3}}, status: "Exited (3)"},
+		{l: engine.Listed{Summary: ctrlist.Summary{Status: "exited", ExitCode: 1, FinishedAt: now.Add(-2 * time.Hour),
 			Ports: []netport.Port{{ContainerPort: 80, HostPort: 8080, Proto: "tcp"}}}}, status: "Exited (1) 2 hours ago"},
-		{l: engine.Listed{Summary: engine.Summary{Status: "running", StartedAt: now.Add(-time.Minute), Health: "starting",
+		{l: engine.Listed{Summary: ctrlist.Summary{Status: "running", StartedAt: now.Add(-time.Minute), Health: "starting",
 			Ports: []netport.Port{{ContainerPort: 80, HostPort: 8080, Proto: "tcp"}}}, Exposed: []string{"80/tcp", "53/udp"}},
 			status: "Up About a minute (health: starting)", ports: 2},
-		{l: engine.Listed{Summary: engine.Summary{Status: "paused", StartedAt: now.Add(-time.Minute), Health: "healthy"}},
+		{l: engine.Listed{Summary: ctrlist.Summary{Status: "paused", StartedAt: now.Add(-time.Minute), Health: "healthy"}},
 			status: "Up About a minute (healthy) (Paused)"},
 	} {
 		s := Summary(&tc.l, now)
@@ -248,7 +249,7 @@ func TestSummary(t *testing.T) {
 			t.Errorf("Summary(%s) = status %q ports %+v; want %q and %d ports", tc.l.Status, s.Status, s.Ports, tc.status, tc.ports)
 		}
 	}
-	l := engine.Listed{Summary: engine.Summary{ID: "abcdef", Name: "web", Status: "running", Labels: map[string]string{"a": "1"}}, NetworkMode: "bridge"}
+	l := engine.Listed{Summary: ctrlist.Summary{ID: "abcdef", Name: "web", Status: "running", Labels: map[string]string{"a": "1"}}, NetworkMode: "bridge"}
 	for _, tc := range []struct {
 		f    map[string][]string
 		want bool

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/minibox/minibox/pkg/engine"
+	"github.com/minibox/minibox/pkg/clienttime"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -105,7 +105,7 @@ func ParseTime(v string, now time.Time) (time.Time, error) {
 	if v == "" || v == "0" {
 		return time.Time{}, nil
 	}
-	return engine.ParseTime(v, now)
+	return clienttime.Parse(v, now)
 }
 
 // ParseMtime reads the engine's RFC 3339 mtime for a path stat; a bad one is the zero time.

@@ -31,6 +31,19 @@ import (
 	"github.com/minibox/minibox/pkg/network"
 )
 
+// A record's statuses, as the API shows them (pkg/engine's states.go holds which may follow
+// which).
+const (
+	StatusCreated    = "created"
+	StatusRunning    = "running"
+	StatusPaused     = "paused"
+	StatusRestarting = "restarting"
+	StatusExited     = "exited"
+)
+
+// Live reports whether the container runs or is paused: its ports are bound then.
+func (r *Record) Live() bool { return r.Status == StatusRunning || r.Status == StatusPaused }
+
 // Record is one container as state.json keeps it.
 type Record struct {
 	ID          string               `json:"id"`
@@ -297,32 +310,20 @@ func (s *Store[T]) Lookup(ref string) (T, error) {
 // record is on disk when Add returns; an ephemeral one (a foreground `run --rm`) is
 // left to the saver, which skips it.
 func (s *Store[T]) Add(r *Record, v T, durable bool) (taken string, err error) {
-	if other := s.add(r, v, !durable); other != "" {
+	s.mu.Lock()
+	if other, ok := s.names[r.Name]; ok {
+		s.mu.Unlock()
 		return other, nil
 	}
+	s.byID[r.ID] = &entry[T]{v: v, rec: r, ephemeral: !durable}
+	s.names[r.Name] = r.ID
+	s.gen++
+	s.mu.Unlock()
 	if !durable {
 		s.SaveSoon()
 		return "", nil
 	}
 	return "", s.Save()
-}
-
-// AddUnsaved is Add of a durable record that the caller writes itself (Save) while it
-// does something else: a run starts its container meanwhile.
-func (s *Store[T]) AddUnsaved(r *Record, v T) (taken string) {
-	return s.add(r, v, false)
-}
-
-func (s *Store[T]) add(r *Record, v T, ephemeral bool) (taken string) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if other, ok := s.names[r.Name]; ok {
-		return other
-	}
-	s.byID[r.ID] = &entry[T]{v: v, rec: r, ephemeral: ephemeral}
-	s.names[r.Name] = r.ID
-	s.gen++
-	return ""
 }
 
 // Rename gives the container with record r a new name and writes the table: when

@@ -257,21 +257,24 @@ func (s *Service) Open(ctx context.Context, running map[string][]network.Endpoin
 			errs = append(errs, err)
 			continue
 		}
-		errs = append(errs, m.Remove(ctx))
+		errs = append(errs, m.Remove(ctx, nil))
 		m.Close()
 	}
 	return errors.Join(errs...)
 }
 
-// Close releases the Managers; bridges, veths and rules stay.
+// Close releases the Managers, and this root's claim on the default bridge when no
+// container is on it (ReleaseBridge); bridges, veths and rules stay.
 func (s *Service) Close() {
 	s.background.Wait()
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	for _, un := range s.nets {
 		if un.m != nil {
 			un.m.Close()
 			un.m = nil
 		}
 	}
+	s.mu.Unlock()
+	s.ReleaseBridge(context.Background())
+	s.closeBridge()
 }

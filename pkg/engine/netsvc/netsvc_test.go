@@ -85,14 +85,14 @@ func newTestService(t *testing.T, ctrs *fakeCtrs) *Service {
 			t.Fatal("a network's Manager was opened")
 			return nil, nil
 		},
-		DefaultBridge: func(context.Context, bool) (*network.Manager, error) {
-			t.Fatal("the default bridge was used")
-			return nil, nil
-		},
 		Containers: ctrs,
 	})
 	if err != nil {
 		t.Fatal(err)
+	}
+	s.defaultBridge = func(context.Context, bool) (*network.Manager, error) {
+		t.Fatal("the default bridge was used")
+		return nil, nil
 	}
 	return s
 }

@@ -15,6 +15,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/minibox/minibox/pkg/atomicfile"
@@ -306,21 +307,28 @@ func (s *Service) make(ctx context.Context, rec record) (_ *userNet, err error) 
 	if err != nil {
 		return nil, err
 	}
-	// The record is written while the kernel makes the bridge: a daemon killed before the
-	// answer finds it and makes what is missing (as for any network at start), one killed
-	// before the record finds a bridge of its root that no record names and removes it.
+	// The record is written while the kernel makes the bridge, and before the rules (which
+	// wait for it): a daemon killed before the answer finds it and makes what is missing
+	// (as for any network at start), one killed before the record finds a bridge of its
+	// root that no record names and removes it, and no rules of it.
 	// No fsync, the rename suffices: a power cut right after the create may lose the
 	// record (load skips an unreadable one), as it loses the bridge; the fsync cost more
 	// than the rest of the create.
 	b, _ := json.MarshalIndent(rec, "", "  ")
 	saved := make(chan error, 1)
 	go func() { saved <- atomicfile.Replace(s.recordPath(rec.ID), b, 0o600) }()
+	var saveOnce sync.Once
+	var saveErr error
+	recorded := func() error {
+		saveOnce.Do(func() { saveErr = <-saved })
+		return saveErr
+	}
 	defer func() {
-		if serr := <-saved; err == nil {
+		if serr := recorded(); err == nil {
 			err = serr
 		}
 		if err != nil {
-			if rerr := m.Remove(context.Background()); rerr != nil {
+			if rerr := m.Remove(context.Background(), nil); rerr != nil {
 				s.log.Warn("undo network", "name", rec.Name, "err", rerr)
 			}
 			m.Close()
@@ -329,7 +337,7 @@ func (s *Service) make(ctx context.Context, rec record) (_ *userNet, err error) 
 			}
 		}
 	}()
-	if err := m.CreateBridge(ctx); err != nil {
+	if err := m.CreateBridge(ctx, recorded); err != nil {
 		return nil, fmt.Errorf("network %s: %w", rec.Name, err)
 	}
 	// Two daemons may pick one free subnet at once: whoever sees another device with it
@@ -438,18 +446,29 @@ func (s *Service) remove(ctx context.Context, un *userNet) error {
 	}
 	// Out of the books first: the name table without it is written while the kernel tears
 	// the bridge down (most of a removal's time), and nothing new joins it meanwhile. The
-	// record goes last: a daemon killed before finds it and makes bridge and rules again.
+	// record goes once the rules are gone, while the kernel still works on the bridge: a
+	// daemon killed before finds it and makes bridge and rules again, one killed after
+	// finds at most the bridge, which no record names then, and removes it.
 	s.set(un, false)
 	names := make(chan struct{})
 	go func() { defer close(names); s.NamesChanged() }()
-	err = m.Remove(ctx)
-	if err == nil {
-		if err = os.Remove(s.recordPath(un.rec.ID)); errors.Is(err, os.ErrNotExist) {
-			err = nil
+	var recErr error
+	recorded := true
+	err = m.Remove(ctx, func() {
+		if recErr = os.Remove(s.recordPath(un.rec.ID)); recErr == nil || errors.Is(recErr, os.ErrNotExist) {
+			recErr, recorded = nil, false
 		}
-	}
+	})
+	err = errors.Join(err, recErr)
 	<-names
 	if err != nil {
+		// The network stays: its record with it.
+		if !recorded {
+			b, _ := json.MarshalIndent(un.rec, "", "  ")
+			if werr := atomicfile.Replace(s.recordPath(un.rec.ID), b, 0o600); werr != nil {
+				s.log.Warn("network record", "name", un.rec.Name, "err", werr)
+			}
+		}
 		s.set(un, true)
 		s.NamesChanged()
 		return fmt.Errorf("network %s: %w", un.rec.Name, err)

@@ -32,16 +32,12 @@ type Config struct {
 	BridgeOnStartup bool
 }
 
-// Deps is what the service calls back: the containers, the default bridge, events.
+// Deps is what the service calls back: the containers and events.
 type Deps struct {
 	Log *slog.Logger
-	// NewManager opens the Manager of one network (network.New when nil).
+	// NewManager opens the Manager of one network, the default bridge's too (network.New
+	// when nil).
 	NewManager func(network.Config, *slog.Logger) (*network.Manager, error)
-	// DefaultBridge is the default bridge's Manager, the bridge set up first when setUp.
-	DefaultBridge func(ctx context.Context, setUp bool) (*network.Manager, error)
-	// BridgeReady reports whether the default bridge is set up (the resolver listens on
-	// its gateway only then).
-	BridgeReady func() bool
 	// Publish sends a network event (create, destroy, connect, disconnect).
 	Publish    func(action, id string, attrs map[string]string)
 	Containers Containers
@@ -62,6 +58,10 @@ type Container struct {
 	Endpoints []Endpoint
 	// Links are its --link options as given (name[:alias]).
 	Links []string
+	// Ports are the ports it publishes while it runs or is paused (nil otherwise).
+	Ports []network.Port
+	// Active: it runs, is paused or is about to restart.
+	Active bool
 }
 
 // Containers is what the service asks of the containers.
@@ -84,6 +84,10 @@ type Service struct {
 	publish       func(action, id string, attrs map[string]string)
 	ctrs          Containers
 
+	// bridge is the default bridge's Manager, made when first needed (bridgeMu).
+	bridgeMu sync.Mutex
+	bridge   *network.Manager
+
 	// mu guards the maps; op serialises create, remove and prune (each checks, then
 	// changes the host).
 	mu    sync.RWMutex
@@ -105,8 +109,8 @@ type Service struct {
 // New reads the records of the data root's networks; nothing on the host changes
 // until Open.
 func New(cfg Config, d Deps) (*Service, error) {
-	s := &Service{cfg: cfg, log: d.Log, newManager: d.NewManager, defaultBridge: d.DefaultBridge,
-		bridgeReady: d.BridgeReady, publish: d.Publish, ctrs: d.Containers}
+	s := &Service{cfg: cfg, log: d.Log, newManager: d.NewManager, publish: d.Publish, ctrs: d.Containers}
+	s.defaultBridge, s.bridgeReady = s.openDefaultBridge, s.defaultBridgeReady
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -115,9 +119,6 @@ func New(cfg Config, d Deps) (*Service, error) {
 	}
 	if s.publish == nil {
 		s.publish = func(string, string, map[string]string) {}
-	}
-	if s.bridgeReady == nil {
-		s.bridgeReady = func() bool { return false }
 	}
 	if err := s.load(); err != nil {
 		return nil, err

@@ -1,4 +1,4 @@
-package engine
+package dataroot
 
 import (
 	"path/filepath"
