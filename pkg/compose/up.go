@@ -198,6 +198,12 @@ func (r *Runner) replicas(s types.ServiceConfig, scale map[string]int) int {
 // leaves no container behind. The networks, the volumes and the images are made at once:
 // a network's bridge takes the longest, and the image lookups need not wait for it.
 func (r *Runner) Prepare(ctx context.Context, services []string, build, noBuild bool) (map[string]string, error) {
+	return r.prepare(ctx, services, build, noBuild, nil)
+}
+
+// prepare is Prepare; meanwhile (when set) runs once the networks and volumes are under
+// way, before the images.
+func (r *Runner) prepare(ctx context.Context, services []string, build, noBuild bool, meanwhile func()) (map[string]string, error) {
 	var wg sync.WaitGroup
 	var nerr, verr error
 	wg.Add(2)
@@ -215,6 +221,9 @@ func (r *Runner) Prepare(ctx context.Context, services []string, build, noBuild 
 		}
 		verr = r.writeProjectFiles(services)
 	}()
+	if meanwhile != nil {
+		meanwhile()
+	}
 	ids, ierr := r.ensureImages(ctx, services, build, noBuild)
 	wg.Wait()
 	if err := errors.Join(nerr, verr, ierr); err != nil {
@@ -276,19 +285,17 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 	existing := ofProject(all, r.P.Name)
 	// The daemon readies a warm shim for each container to start while the networks,
 	// images and containers are made; a build first would only share the CPUs with them.
+	// The warm shims take the longest: announced from this goroutine, which runs now,
+	// while the network's goroutine is already on its way (a new goroutine may wait
+	// for a thread of its own to be scheduled on a busy machine).
 	building := o.Build || slices.ContainsFunc(services, func(n string) bool {
 		return r.P.Services[n].PullPolicy == types.PullPolicyAlways || r.P.Services[n].PullPolicy == types.PullPolicyBuild
 	})
-	var announced sync.WaitGroup
-	if !building {
-		announced.Add(1)
-		go func() {
-			defer announced.Done()
-			r.announce(ctx, services, existing, o)
-		}()
+	announce := func() { r.announce(ctx, services, existing, o) }
+	if building {
+		announce = nil
 	}
-	defer announced.Wait()
-	images, err := r.Prepare(ctx, services, o.Build, o.NoBuild)
+	images, err := r.prepare(ctx, services, o.Build, o.NoBuild, announce)
 	if err != nil {
 		return err
 	}
@@ -780,16 +787,16 @@ func (r *Runner) ensureNetworks(ctx context.Context, services []string) error {
 		if !ok {
 			return fmt.Errorf("network %q is used but not declared under the top-level networks", key)
 		}
-		_, err := r.C.NetworkInspect(ctx, nw.Name)
-		if err == nil {
+		if nw.External {
+			if _, err := r.C.NetworkInspect(ctx, nw.Name); errors.Is(err, errdefs.ErrNotFound) {
+				return fmt.Errorf("networks.%s: external network %q not found", key, nw.Name)
+			} else if err != nil {
+				return err
+			}
 			continue
 		}
-		if !errors.Is(err, errdefs.ErrNotFound) {
-			return err
-		}
-		if nw.External {
-			return fmt.Errorf("networks.%s: external network %q not found", key, nw.Name)
-		}
+		// Created without asking first whether it exists: the containers wait for it, and
+		// the daemon refuses a name it has (a conflict) at no cost.
 		req := &api.NetworkCreateRequest{Name: nw.Name, Internal: nw.Internal,
 			Labels: map[string]string{LabelProject: r.P.Name, LabelNetwork: key}}
 		for k, v := range nw.Labels {
@@ -798,14 +805,15 @@ func (r *Runner) ensureNetworks(ctx context.Context, services []string) error {
 		if len(nw.Ipam.Config) > 0 && nw.Ipam.Config[0] != nil {
 			req.Subnet, req.Gateway = nw.Ipam.Config[0].Subnet, nw.Ipam.Config[0].Gateway
 		}
-		r.event("Network", nw.Name, "Creating")
 		if _, err := r.C.NetworkCreate(ctx, req); err != nil {
-			// A conflict is fine when another up made the network meanwhile; not when it
-			// is the subnet's.
+			// A conflict is fine when the network exists (made earlier, or by another up
+			// meanwhile); not when it is the subnet's.
 			if _, ierr := r.C.NetworkInspect(ctx, nw.Name); !errors.Is(err, errdefs.ErrConflict) || ierr != nil {
 				return fmt.Errorf("networks.%s: %w", key, err)
 			}
+			continue
 		}
+		r.event("Network", nw.Name, "Creating")
 		r.event("Network", nw.Name, "Created")
 	}
 	return nil

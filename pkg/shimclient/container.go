@@ -46,6 +46,9 @@ type StartOptions struct {
 	// Close, has no daemon at the other end, and records itself and init in the
 	// container's shim.pid for a later daemon in case it could not.
 	Tied bool
+	// Urgent makes a warm shim at the starts' priority: a start is already waiting for it
+	// (announced), so it would only be late at warmNice. Otherwise it is made at warmNice.
+	Urgent bool
 }
 
 // Container is a handle on a live shim.
@@ -197,12 +200,13 @@ func (c *Container) Close() {
 // writes its and init's PIDs there, shimfiles.PIDFile), made before the shim starts: a
 // daemon that dies without ending it leaves a record the next daemon ends it by.
 type Warm struct {
-	ctl    *shimapi.Channel
-	pid    int
-	record string     // the pair's record directory; "" once handed a container
-	shimfd *os.File   // pidfd on the shim, nil without pidfds
-	initfd *os.File   // pidfd on init, nil without pidfds
-	mu     sync.Mutex // orders Close and Start
+	ctl     *shimapi.Channel
+	pid     int
+	shimPID int        // the shim's process group: the pair's priority is set on it
+	record  string     // the pair's record directory; "" once handed a container
+	shimfd  *os.File   // pidfd on the shim, nil without pidfds
+	initfd  *os.File   // pidfd on init, nil without pidfds
+	mu      sync.Mutex // orders Close and Start
 }
 
 // StartWarm starts a warm shim; containers is the daemon's containers directory (it
@@ -226,11 +230,13 @@ func StartWarm(ctx context.Context, containers, records string, opts StartOption
 	// by then (a busy machine) would be missing from the record of a daemon killed now.
 	// Appended: the shim's own first line starts the file afresh, with the same process.
 	shimfiles.RecordProc(record, "shim", pid, false)
-	w := &Warm{ctl: ctl, record: record, shimfd: shimfd}
+	w := &Warm{ctl: ctl, shimPID: pid, record: record, shimfd: shimfd}
 	// Made at low priority, so that it never slows a container's start or exit down: its
-	// process group (it has just called setsid) is the shim and, soon, its init. The shim
+	// process group (it has just called setsid) is the shim and, soon, its init. Start
 	// restores the priority when it is given a container.
-	unix.Setpriority(unix.PRIO_PGRP, pid, warmNice)
+	if !opts.Urgent {
+		unix.Setpriority(unix.PRIO_PGRP, pid, warmNice)
+	}
 	dl, _ := ctx.Deadline()
 	ctl.SetReadDeadline(dl)
 	stop := context.AfterFunc(ctx, func() { ctl.SetReadDeadline(time.Now()) })
@@ -296,6 +302,9 @@ func (w *Warm) Start(ctx context.Context, s *spec.Spec) (*Container, error) {
 		w.Close()
 		return nil, fmt.Errorf("warm shim: %w", err)
 	}
+	// The pair runs the container's start from now on, at its priority: set here rather
+	// than left to the shim, which would first have to be scheduled at warmNice to do it.
+	unix.Setpriority(unix.PRIO_PGRP, w.shimPID, 0)
 	err = w.ctl.Send(&shimapi.InitMsg{Type: shimapi.MsgAssign, ID: s.Dir}, shimLog)
 	if err != nil {
 		w.ctl.Close()

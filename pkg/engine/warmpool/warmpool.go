@@ -45,8 +45,9 @@ type Config[S Shim] struct {
 	// Root names the pool's cgroups, so that daemons of other data roots leave them be.
 	Root    string
 	Cgroups Cgroups
-	// StartShim starts one warm shim.
-	StartShim func(ctx context.Context) (S, error)
+	// StartShim starts one warm shim; urgent says an announced start waits for it, which
+	// it is then made at the starts' priority for (not below them, as a spare is).
+	StartShim func(ctx context.Context, urgent bool) (S, error)
 	Log       *slog.Logger
 }
 
@@ -278,17 +279,20 @@ func (p *Pool[S]) fill() {
 		p.deferred = true
 		return
 	}
+	// The pairs above the configured size are for announced starts, on their way: made
+	// behind the starts of other containers, they would be late for their own.
 	for len(p.idle)+p.filling < p.size() {
+		urgent := len(p.idle)+p.filling >= p.cfg.Size
 		p.filling++
-		go p.make()
+		go p.make(urgent)
 	}
 }
 
-func (p *Pool[S]) make() {
+func (p *Pool[S]) make(urgent bool) {
 	t0 := time.Now()
 	ctx, cancel := context.WithTimeout(p.ctx, 10*time.Second)
 	defer cancel()
-	ws, err := p.newPair(ctx)
+	ws, err := p.newPair(ctx, urgent)
 	if err != nil && p.ctx.Err() == nil {
 		p.cfg.Log.Warn("warm shim", "err", err)
 	}
@@ -301,7 +305,7 @@ func (p *Pool[S]) make() {
 	}
 	if ws != nil {
 		p.idle = append(p.idle, ws)
-		p.cfg.Log.Debug("warm shim made", "took", time.Since(t0))
+		p.cfg.Log.Debug("warm shim made", "took", time.Since(t0), "urgent", urgent)
 	}
 	p.filling = max(p.filling-1, 0)
 	close(p.filled)
@@ -309,8 +313,8 @@ func (p *Pool[S]) make() {
 	p.mu.Unlock()
 }
 
-func (p *Pool[S]) newPair(ctx context.Context) (*Pair[S], error) {
-	w, err := p.cfg.StartShim(ctx)
+func (p *Pool[S]) newPair(ctx context.Context, urgent bool) (*Pair[S], error) {
+	w, err := p.cfg.StartShim(ctx, urgent)
 	if err != nil {
 		return nil, err
 	}

@@ -80,7 +80,7 @@ func newPool(t *testing.T, size, version int) (*Pool[*fakeShim], *fakeCgroups, *
 	var closed []int
 	next := 100
 	p := New(Config[*fakeShim]{Size: size, Root: t.TempDir(), Cgroups: cg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		StartShim: func(context.Context) (*fakeShim, error) {
+		StartShim: func(context.Context, bool) (*fakeShim, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			next++
@@ -133,6 +133,49 @@ func TestPoolV1(t *testing.T) {
 	}
 }
 
+// The pairs an announcement adds above the pool's size are made urgent (at the starts'
+// priority); the pool's own spares are not.
+func TestPoolAnnouncedUrgent(t *testing.T) {
+	var mu sync.Mutex
+	var urgent []bool
+	var closed []int
+	next := 100
+	p := New(Config[*fakeShim]{Size: 1, Root: t.TempDir(), Cgroups: &fakeCgroups{version: 2, groups: map[string][]int{}},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		StartShim: func(_ context.Context, u bool) (*fakeShim, error) {
+			mu.Lock()
+			defer mu.Unlock()
+			urgent = append(urgent, u)
+			next++
+			return &fakeShim{pid: next, mu: &mu, closed: &closed}, nil
+		}})
+	defer p.Close()
+	p.Prewarm(3)
+	fillNow(p)
+	mu.Lock()
+	n := 0
+	for _, u := range urgent {
+		if u {
+			n++
+		}
+	}
+	mu.Unlock()
+	if len(urgent) != 3 || n != 2 {
+		t.Fatalf("announced 3 starts to a pool of 1: urgent %v, want 2 of 3", urgent)
+	}
+	// Taken and refilled without an announcement: a spare, not urgent.
+	for range 3 {
+		p.Take(context.Background(), &spec.Spec{CgroupPath: "minibox/c"})
+	}
+	p.fill()
+	fillNow(p)
+	mu.Lock()
+	defer mu.Unlock()
+	if len(urgent) != 4 || urgent[3] {
+		t.Fatalf("refill after the announced starts: urgent %v, want a last false", urgent)
+	}
+}
+
 // A spec that does not fit a warm init (host network, a user namespace) starts cold.
 func TestPoolFits(t *testing.T) {
 	p, _, _ := newPool(t, 1, 2)
@@ -177,7 +220,7 @@ func TestCloseCancelsFills(t *testing.T) {
 	var running atomic.Int32
 	p := New(Config[*fakeShim]{Size: 1, Root: t.TempDir(), Cgroups: &fakeCgroups{version: 2, groups: map[string][]int{}},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		StartShim: func(ctx context.Context) (*fakeShim, error) {
+		StartShim: func(ctx context.Context, _ bool) (*fakeShim, error) {
 			running.Add(1)
 			defer running.Add(-1)
 			started <- struct{}{}
