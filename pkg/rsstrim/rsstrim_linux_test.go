@@ -58,7 +58,7 @@ var sink []byte
 
 // A trim collects only once a collection would give back more than the collector's own
 // state costs: once the heap grew by collectAfter since the last collection, whoever made
-// it, or since the Trimmer was made.
+// it, or since the Trimmer was made, or once that much freed heap is still resident.
 func TestTrimmerCollectsOnlyAfterEnoughGrowth(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no collection but the test's
 	runtime.GC()
@@ -75,14 +75,20 @@ func TestTrimmerCollectsOnlyAfterEnoughGrowth(t *testing.T) {
 	if !tr.garbageWorthIt() {
 		t.Errorf("does not collect after %d bytes of garbage", 2*collectAfter)
 	}
-	runtime.GC() // the trim's collection
+	debug.FreeOSMemory() // the trim's collection
 	if tr.garbageWorthIt() {
 		t.Errorf("collects again right after a collection")
 	}
 	garbage()
-	runtime.GC() // one of the runtime's own, after the garbage
+	runtime.GC() // one of the runtime's own, after the garbage: its pages stay resident
+	free := heapFreeResident()
+	t.Logf("freed by the runtime, still resident: %d bytes", free)
+	if free >= collectAfter && !tr.garbageWorthIt() {
+		t.Errorf("does not collect with %d bytes freed by the runtime still resident", free)
+	}
+	debug.FreeOSMemory()
 	if tr.garbageWorthIt() {
-		t.Errorf("collects again right after the runtime collected on its own")
+		t.Errorf("collects again right after a collection that gave the pages back")
 	}
 }
 
