@@ -250,8 +250,6 @@ func (sh *shim) awaitAssignment(ctl *shimapi.Channel) (string, error) {
 	if m.Type != shimapi.MsgAssign || m.ID == "" || len(files) != 1 {
 		return "", fmt.Errorf("warm shim: unexpected %q from the daemon", m.Type)
 	}
-	// We and our init were made at low priority (our process group): a container's now.
-	unix.Setpriority(unix.PRIO_PGRP, 0, 0)
 	if err := unix.Dup3(int(files[0].Fd()), 2, 0); err != nil {
 		return "", fmt.Errorf("warm shim: take shim.log: %w", err)
 	}

@@ -495,7 +495,13 @@ func (e *Engine) stopContainer(ctx context.Context, c *ctr, timeout *time.Durati
 		}
 	}
 	shim.Signal(syscall.SIGKILL)
-	e.killLeftovers(&r)
+	return e.awaitKilled(c, &r, exited)
+}
+
+// awaitKilled follows a SIGKILL sent to c's shim: the processes that left its cgroup are
+// killed too, a paused container thawed so that it can die, and the run's end waited for.
+func (e *Engine) awaitKilled(c *ctr, r *Record, exited <-chan struct{}) error {
+	e.killLeftovers(r)
 	e.thawIfPaused(c)
 	select {
 	case <-exited:
@@ -546,15 +552,9 @@ func (e *Engine) KillContainer(ref, signal string) error {
 		return err
 	}
 	if sig == syscall.SIGKILL {
-		e.killLeftovers(&r)
-		e.thawIfPaused(c)
 		// As Docker's kill does: once it answers, the container is no longer running, so
 		// an rm right after it is not refused.
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			return fmt.Errorf("container %s did not exit 30 s after SIGKILL", r.Name)
-		}
+		return e.awaitKilled(c, &r, exited)
 	}
 	return nil
 }
@@ -654,12 +654,8 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 			return &StateError{Name: r.Name, Status: r.Status, Op: OpRemove}
 		}
 		shim.Signal(syscall.SIGKILL)
-		e.killLeftovers(&r)
-		e.thawIfPaused(c)
-		select {
-		case <-exited:
-		case <-time.After(30 * time.Second):
-			return fmt.Errorf("container %s did not exit 30 s after SIGKILL", r.Name)
+		if err := e.awaitKilled(c, &r, exited); err != nil {
+			return err
 		}
 		r = e.snapshot(c)
 	}

@@ -302,8 +302,9 @@ func (w *Warm) Start(ctx context.Context, s *spec.Spec) (*Container, error) {
 		w.Close()
 		return nil, fmt.Errorf("warm shim: %w", err)
 	}
-	// The pair runs the container's start from now on, at its priority: set here rather
-	// than left to the shim, which would first have to be scheduled at warmNice to do it.
+	// The pair runs the container's start from now on, at its priority: set here (the
+	// only place) rather than by the shim, which would first have to be scheduled at
+	// warmNice to do it.
 	unix.Setpriority(unix.PRIO_PGRP, w.shimPID, 0)
 	err = w.ctl.Send(&shimapi.InitMsg{Type: shimapi.MsgAssign, ID: s.Dir}, shimLog)
 	if err != nil {
