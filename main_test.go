@@ -29,7 +29,7 @@ import (
 func TestMain(m *testing.M) {
 	run := func() { os.Exit(applets.Main(os.Args)) }
 	testscript.Main(m, map[string]func(){
-		"minibox": run, "miniboxd": run, "minibox-shim": run, "minibox-init": run, "minibox-lazyfs": run, "minibox-dns": run,
+		"minibox": run, "miniboxd": run, "minibox-lazyfs": run, "minibox-dns": run,
 	})
 }
 

@@ -2,17 +2,12 @@ package applets
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"os"
 	"path/filepath"
 
-	"github.com/minibox/minibox/applets/boxinit"
 	"github.com/minibox/minibox/applets/dnsd"
 	"github.com/minibox/minibox/applets/lazyfs"
 	"github.com/minibox/minibox/applets/minibox"
 	"github.com/minibox/minibox/applets/miniboxd"
-	"github.com/minibox/minibox/applets/shim"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -28,16 +23,12 @@ var (
 	table  = map[string]Applet{
 		"minibox":        cli,
 		"miniboxd":       daemon,
-		"minibox-shim":   {"minibox-shim", shim.Main},
-		"minibox-init":   {"minibox-init", boxinit.Main},
 		"minibox-lazyfs": {"minibox-lazyfs", lazyfs.Main},
 		"minibox-dns":    {"minibox-dns", dnsd.Main},
 	}
-	// byAlias: "minibox daemon|shim|init|lazyfs".
+	// byAlias: "minibox daemon|lazyfs|dns".
 	byAlias = map[string]Applet{
 		"daemon": daemon,
-		"shim":   table["minibox-shim"],
-		"init":   table["minibox-init"],
 		"lazyfs": table["minibox-lazyfs"],
 		"dns":    table["minibox-dns"],
 	}
@@ -50,7 +41,7 @@ func Main(argv []string) int {
 	if b, ok := byAlias[first(args)]; ok && a.Name == "minibox" {
 		a, args = b, args[1:]
 	}
-	return exitCode(a.Main(context.Background(), args))
+	return errdefs.ExitCode(a.Main(context.Background(), args))
 }
 
 func byName(name string) Applet {
@@ -65,19 +56,4 @@ func first(args []string) string {
 		return ""
 	}
 	return args[0]
-}
-
-func exitCode(err error) int {
-	if err == nil {
-		return 0
-	}
-	var ee *errdefs.ExitError
-	if errors.As(err, &ee) {
-		if !ee.Silent && ee.Err != nil {
-			fmt.Fprintln(os.Stderr, "[error]", errdefs.Message(ee.Err))
-		}
-		return ee.Code
-	}
-	fmt.Fprintln(os.Stderr, "[error]", errdefs.Message(err))
-	return 125
 }

@@ -12,7 +12,6 @@ import (
 	"strings"
 	"syscall"
 	"time"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 
@@ -80,27 +79,12 @@ type incoming struct {
 // initName is what /proc/1/comm and ps inside a container call init.
 const initName = "minibox-init"
 
-// nameSelf names the process initName: it runs from a sealed copy of the binary executed
-// as /proc/self/fd/4, so the kernel named it after the fd ("4"). The name is the thread
-// group leader's: set it with prctl when this thread is the leader, else through
-// /proc/self/comm (the host's /proc still, before any container mount; its writer may be
-// any thread of the group).
-func nameSelf() {
-	if unix.Gettid() == unix.Getpid() {
-		if p, err := unix.BytePtrFromString(initName); err == nil {
-			unix.Prctl(unix.PR_SET_NAME, uintptr(unsafe.Pointer(p)), 0, 0, 0)
-		}
-		return
-	}
-	os.WriteFile("/proc/self/comm", []byte(initName), 0)
-}
-
 // Main is PID 1 of a container; everything below happens inside its new namespaces.
 func Main(ctx context.Context, args []string) error {
 	// Mounts, hostname and pivot_root are per mount namespace, but pivot_root changes the
 	// root of the calling thread's fs struct: keep the main goroutine on one thread.
 	runtime.LockOSThread()
-	nameSelf()
+	reexec.NameSelf(initName)
 	if os.Getpid() != 1 {
 		// The host's or another container's PID namespace (--pid): orphans of the
 		// workload come back to us to be reaped, not to that namespace's PID 1.

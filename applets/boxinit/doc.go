@@ -1,5 +1,5 @@
 // Package boxinit is PID 1 of a container (argv[0] minibox-init), running from the sealed
-// copy of the binary the shim was given, never from a file the container can reach.
+// executable the shim was given (pkg/shimexe), never from a file the container can reach.
 //
 // In two phases, on the shim's word: first, inside its new namespaces, it reads the spec
 // from the shim, sets sysctls and the hostname, applies the mount plan (rootfs, /proc, /dev,

@@ -1,8 +1,8 @@
 // Package shim is the per-container process (argv[0] minibox-shim) the daemon starts
 // detached in its own session, so a container outlives a daemon crash or restart.
 //
-// It clones init (from the sealed copy of the binary the daemon passes as fd 4) into the
-// container's new namespaces, holds it until the daemon's start request, reports init's
+// It clones init (from the sealed executable the daemon passes as fd 4, which the shim
+// runs from too) into the container's new namespaces, holds it until the daemon's start request, reports init's
 // PID on fd 3, copies stdout and stderr (or the pty) into container.log (pkg/logfile: binary records,
 // rotated as the spec says) and to attached clients, serves shim.sock (state, start, signal, resize, attach, exec, wait),
 // writes exit.json atomically when the workload ends, and exits. With a user namespace it

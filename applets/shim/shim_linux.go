@@ -53,6 +53,7 @@ func Main(ctx context.Context, args []string) error {
 	// init is forked from this thread, which lives as long as the process: its parent-death
 	// signal (sent when the forking thread ends) then means "the shim died".
 	runtime.LockOSThread()
+	reexec.NameSelf("minibox-shim")
 	unix.CloseOnExec(4) // init runs it by path; nothing in the container may hold it
 	reexec.CloseInherited(5)
 	ctl, err := shimapi.NewChannel(os.NewFile(3, "control"))

@@ -175,11 +175,11 @@ func apiPort(addr string) int {
 
 // openContainers reconciles the records with the shims that still live .
 func (e *Engine) openContainers(ctx context.Context) error {
-	// The sealed copy of the binary that inits run from (~20 ms for a large binary) is
-	// made now, off the first run's path.
+	// The sealed executable shims and inits run from (unpacked from the binary, a few ms)
+	// is made now, off the first run's path.
 	go func() {
 		if err := shimclient.Prepare(); err != nil {
-			e.Log.Warn("sealed copy of the binary", "err", err)
+			e.Log.Warn("the shim's executable", "err", err)
 		}
 	}()
 	cg, err := cgroup.Open(e.Log.With("area", "cgroup"))

@@ -3,6 +3,7 @@ package errdefs
 import (
 	"errors"
 	"fmt"
+	"os"
 	"strings"
 )
 
@@ -115,3 +116,20 @@ func (e *StartFailed) Error() string { return e.Msg }
 
 // Is makes a start failure a 400-kind error for callers that map kinds.
 func (e *StartFailed) Is(t error) bool { return t == ErrInvalid }
+
+// ExitCode is the process exit code for an applet's result; it reports err on stderr,
+// unless it is an ExitError that asks for silence.
+func ExitCode(err error) int {
+	if err == nil {
+		return 0
+	}
+	var ee *ExitError
+	if errors.As(err, &ee) {
+		if !ee.Silent && ee.Err != nil {
+			fmt.Fprintln(os.Stderr, "[error]", Message(ee.Err))
+		}
+		return ee.Code
+	}
+	fmt.Fprintln(os.Stderr, "[error]", Message(err))
+	return 125
+}

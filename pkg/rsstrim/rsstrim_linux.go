@@ -22,9 +22,8 @@ import (
 // set is what it really uses. The pages stay in the page cache, shared with the daemon and
 // every other shim; a later access faults them back in, unchanged.
 //
-// The shim and init run it through a Trimmer once they idle: both are long-lived
-// re-executions of the whole binary (init's from the sealed memfd, whose pages would
-// otherwise count as shmem). Call it where the caller goes idle next: every page touched
+// The shim and init run it through a Trimmer once they idle: both are long-lived and run
+// from the sealed memfd, whose pages would otherwise count as shmem. Call it where the caller goes idle next: every page touched
 // after the madvise is faulted back with its neighbours (the kernel maps 64 KiB around a
 // file fault). Data pages are dropped only with GOMAXPROCS=1 and GODEBUG=asyncpreemptoff=1
 // (see dropClean).

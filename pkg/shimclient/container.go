@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"syscall"
@@ -15,9 +16,9 @@ import (
 
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/mount"
-	"github.com/minibox/minibox/pkg/reexec"
 	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/shimapi"
+	"github.com/minibox/minibox/pkg/shimexe"
 	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
 )
@@ -100,15 +101,17 @@ func openShimLog(s *spec.Spec) (*os.File, error) {
 // startShim starts a detached shim with args and returns its control channel and a pidfd
 // on it (nil if the kernel has none).
 func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Channel, int, *os.File, error) {
-	exe, err := sealedSelf()
+	exe, err := shimexe.Sealed()
 	if err != nil {
-		return nil, 0, nil, fmt.Errorf("sealed copy of the binary: %w", err)
+		return nil, 0, nil, fmt.Errorf("the shim's executable: %w", err)
 	}
 	ours, theirs, err := shimapi.Socketpair()
 	if err != nil {
 		return nil, 0, nil, err
 	}
-	cmd := reexec.Command("minibox-shim", args, theirs, exe)
+	// The shim runs from the sealed executable, which it gets as fd 4 to start init from:
+	// by that number, set up in the child before execve, never by the daemon's own.
+	cmd := &exec.Cmd{Path: "/proc/self/fd/4", Args: append([]string{"minibox-shim"}, args...), ExtraFiles: []*os.File{theirs, exe}}
 	if stderr != nil {
 		cmd.Stderr = stderr
 	}

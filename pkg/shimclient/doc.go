@@ -7,7 +7,7 @@
 //
 // It leaves out the daemon's records (state.json), cgroups, networking and the spec's
 // contents: the engine writes config.json first and owns the container's lifecycle.
-// The shim and init run this same binary (applets/shim, applets/boxinit); init runs from
-// one sealed in-memory copy of it, made once per daemon, so no container can reach the
-// host's file (the runc CVE-2019-5736 class).
+// The shim and init run the small program pkg/shimexe carries (cmd/minibox-shim: applets/shim,
+// applets/boxinit), from one sealed in-memory copy made once per daemon, so no container
+// can reach a host file (the runc CVE-2019-5736 class).
 package shimclient
