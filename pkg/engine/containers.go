@@ -58,6 +58,9 @@ type containersArea struct {
 	recent   sync.Map // removed ID -> *WaitResult, for a wait that comes late
 	stopping bool
 	warm     *warmpool.Pool[*shimclient.Warm]
+	// trash deletes removed container directories and warm pairs' records in the
+	// background (rundir.Trash): a removal waits for no disk.
+	trash *rundir.Trash
 }
 
 // loadContainers opens the records' store: state.json, its old records migrated.
@@ -400,6 +403,7 @@ func (e *Engine) closeContainers() {
 	}
 	e.store.Unlock()
 	e.warm.Close()
+	e.trash.Close(trashWait)
 	if err := e.store.Close(); err != nil {
 		e.Log.Error("save state", "err", err)
 	}

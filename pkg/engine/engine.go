@@ -16,6 +16,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine/execsvc"
 	"github.com/minibox/minibox/pkg/engine/imagesvc"
 	"github.com/minibox/minibox/pkg/engine/netsvc"
+	"github.com/minibox/minibox/pkg/engine/rundir"
 	"github.com/minibox/minibox/pkg/engine/volumesvc"
 	"github.com/minibox/minibox/pkg/hostprobe"
 	"github.com/minibox/minibox/pkg/image"
@@ -80,6 +81,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger) (*Engine, error) {
 		return nil, err
 	}
 	dataroot.RemoveStaleBuildLocks(e.Root, e.Log)
+	e.trash = rundir.NewTrash(filepath.Join(e.Root, "tmp")) // tmp/ is empty now
 	for _, area := range []struct {
 		name string
 		open func() error

@@ -29,6 +29,8 @@ import (
 const (
 	defaultStopTimeout = 10 * time.Second
 	recentKeep         = 5 * time.Minute
+	// trashWait bounds how long a daemon that stops deletes discarded directories.
+	trashWait = 10 * time.Second
 )
 
 // StartContainer starts a created or exited container; a running one is left alone.
@@ -348,10 +350,10 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	dir := e.ctrDir(r.ID)
 	var early chan error
 	if r.Conf.AutoRemove {
-		// A --rm container's directory goes once its processes are gone; what they never
-		// use (its plain files) goes while init is still tearing its namespaces down.
+		// A --rm container's directory goes once its processes are gone; the check that
+		// nothing of it is mounted here is made while init tears its namespaces down.
 		early = make(chan error, 1)
-		go func() { early <- rundir.RemoveFiles(dir) }()
+		go func() { early <- rundir.DetachMountsUnder(dir) }()
 	}
 	gone := false
 	select {
@@ -369,11 +371,12 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 		// says no process is left to use the mounts in the directory.
 		<-cgDone
 	}
-	// A --rm container's whole directory goes now, alongside its cgroup.
+	// A --rm container's whole directory goes now, alongside its cgroup: moved away at
+	// once, deleted in the background (rundir.Trash).
 	dirGone := false
 	if early != nil {
 		if <-early == nil {
-			dirGone = rundir.RemoveAll(dir) == nil
+			dirGone = e.trash.DiscardUnmounted(dir) == nil
 		}
 	} else {
 		shimclient.Cleanup(dir)
@@ -662,8 +665,8 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 	e.waitCleaned(c)
 	dir := e.ctrDir(r.ID)
 	if _, err := os.Lstat(dir); err == nil || !filesGone { // (a start since then made it again)
-		if err := rundir.Remove(dir); err != nil {
-			return err
+		if err := e.trash.Discard(dir); err != nil {
+			return fmt.Errorf("remove %s: %w", dir, err)
 		}
 		e.cg.Remove(cgroupPath(r.ID))
 	}

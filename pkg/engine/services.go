@@ -40,7 +40,7 @@ func (e *Engine) openWarm() {
 		Size: e.Cfg.WarmShims, Root: e.Root, Cgroups: e.cg, Log: e.Log,
 		StartShim: func(ctx context.Context, urgent bool) (*shimclient.Warm, error) {
 			// Recorded under tmp/, whose leftovers the next daemon ends (dataroot.ClearTmp).
-			return shimclient.StartWarm(ctx, e.ctrDir(""), filepath.Join(e.Root, "tmp", "warm"), shimclient.StartOptions{Log: e.Log, Urgent: urgent})
+			return shimclient.StartWarm(ctx, e.ctrDir(""), filepath.Join(e.Root, "tmp", "warm"), shimclient.StartOptions{Log: e.Log, Urgent: urgent, Discard: e.trash.DiscardUnmounted})
 		},
 	})
 }

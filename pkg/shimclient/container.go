@@ -50,6 +50,9 @@ type StartOptions struct {
 	// Urgent makes a warm shim at the starts' priority: a start is already waiting for it
 	// (announced), so it would only be late at warmNice. Otherwise it is made at warmNice.
 	Urgent bool
+	// Discard takes a warm pair's record away when the pair is given its container
+	// (rundir.Trash: at once, deleted later); nil deletes it in place.
+	Discard func(dir string) error
 }
 
 // Container is a handle on a live shim.
@@ -205,10 +208,11 @@ func (c *Container) Close() {
 type Warm struct {
 	ctl     *shimapi.Channel
 	pid     int
-	shimPID int        // the shim's process group: the pair's priority is set on it
-	record  string     // the pair's record directory; "" once handed a container
-	shimfd  *os.File   // pidfd on the shim, nil without pidfds
-	initfd  *os.File   // pidfd on init, nil without pidfds
+	shimPID int      // the shim's process group: the pair's priority is set on it
+	record  string   // the pair's record directory; "" once handed a container
+	shimfd  *os.File // pidfd on the shim, nil without pidfds
+	initfd  *os.File // pidfd on init, nil without pidfds
+	discard func(dir string) error
 	mu      sync.Mutex // orders Close and Start
 }
 
@@ -233,7 +237,10 @@ func StartWarm(ctx context.Context, containers, records string, opts StartOption
 	// by then (a busy machine) would be missing from the record of a daemon killed now.
 	// Appended: the shim's own first line starts the file afresh, with the same process.
 	shimfiles.RecordProc(record, "shim", pid, false)
-	w := &Warm{ctl: ctl, shimPID: pid, record: record, shimfd: shimfd}
+	w := &Warm{ctl: ctl, shimPID: pid, record: record, shimfd: shimfd, discard: opts.Discard}
+	if w.discard == nil {
+		w.discard = os.RemoveAll
+	}
 	// Made at low priority, so that it never slows a container's start or exit down: its
 	// process group (it has just called setsid) is the shim and, soon, its init. Start
 	// restores the priority when it is given a container.
@@ -295,7 +302,7 @@ func (w *Warm) Start(ctx context.Context, s *spec.Spec) (*Container, error) {
 	// the container's, which a later daemon must not end. Should we die in between, the
 	// shim sees its channel close and ends itself.
 	w.mu.Lock()
-	err = os.RemoveAll(w.record)
+	err = w.discard(w.record)
 	if err == nil {
 		w.record = ""
 		w.closeFds()

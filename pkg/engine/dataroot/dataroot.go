@@ -105,7 +105,13 @@ func ClearTmp(root string, log *slog.Logger) error {
 		}
 		names = append(names, name)
 	}
-	endBuildLeftovers(dir, names, log)
+	var records []string // entries that may hold shims' records: not a directory in the trash
+	for _, name := range names {
+		if !strings.HasPrefix(strings.TrimPrefix(name, clearingPrefix), rundir.TrashPrefix) {
+			records = append(records, name)
+		}
+	}
+	endBuildLeftovers(dir, records, log)
 	for _, name := range names {
 		// A mount left there is unmounted, not emptied.
 		if err := rundir.DetachMountsUnder(filepath.Join(dir, name)); err != nil {

@@ -34,26 +34,6 @@ func Remove(dir string) error {
 	return nil
 }
 
-// RemoveFiles removes what is no mount point at the top of a container directory (config,
-// /etc files, logs, exit record), after checking that nothing is mounted under it.
-func RemoveFiles(dir string) error {
-	if err := DetachMountsUnder(dir); err != nil {
-		return err
-	}
-	ents, err := os.ReadDir(dir)
-	if err != nil {
-		return err
-	}
-	var wg sync.WaitGroup
-	for _, ent := range ents {
-		if !ent.IsDir() {
-			wg.Go(func() { os.Remove(filepath.Join(dir, ent.Name())) })
-		}
-	}
-	wg.Wait()
-	return nil
-}
-
 // RemoveAll is os.RemoveAll with the top-level entries removed in parallel: where the
 // filesystem is mounted with discard, each freed block (every directory, every file with
 // data) waits for the disk, and a container directory frees a dozen.

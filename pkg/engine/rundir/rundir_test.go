@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 )
 
 func inode(t *testing.T, p string) uint64 {
@@ -37,29 +38,63 @@ func TestReplaceIfChangedKeepsAnUnchangedFile(t *testing.T) {
 	}
 }
 
-func TestRemoveFilesKeepsDirectories(t *testing.T) {
-	dir := t.TempDir()
-	for _, f := range []string{"config.json", "hosts", "rootfs/etc/x"} {
+// A discarded directory is gone from its place at once and from the trash soon after.
+func TestTrashDiscards(t *testing.T) {
+	root := t.TempDir()
+	trashDir := filepath.Join(root, "tmp")
+	if err := os.Mkdir(trashDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tr := NewTrash(trashDir)
+	dir := filepath.Join(root, "ctr")
+	for _, f := range []string{"config.json", "upper/etc/x", "work/work/incompat/volatile/y"} {
 		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, f)), 0o755); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, f), []byte("x"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := RemoveFiles(dir); err != nil {
+	if err := tr.Discard(dir); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "config.json")); !os.IsNotExist(err) {
-		t.Errorf("config.json: %v, want removed", err)
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("dir: %v, want gone", err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "rootfs/etc/x")); err != nil {
-		t.Errorf("a directory's content went: %v", err)
+	if err := tr.Discard(dir); err != nil { // gone already: nothing to do
+		t.Errorf("second discard: %v", err)
 	}
-	if err := Remove(dir); err != nil {
+	tr.Close(10 * time.Second)
+	if ents, err := os.ReadDir(trashDir); err != nil || len(ents) != 0 {
+		t.Errorf("trash after close: %v, %v", ents, err)
+	}
+	// Once closed (a daemon stopping while a run ends), a discard deletes in place.
+	if err := os.MkdirAll(filepath.Join(dir, "upper"), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(dir); !os.IsNotExist(err) {
-		t.Errorf("dir: %v, want removed", err)
+	if err := tr.Discard(dir); err != nil {
+		t.Fatal(err)
 	}
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("dir after a discard once closed: %v, want gone", err)
+	}
+	if ents, _ := os.ReadDir(trashDir); len(ents) != 0 {
+		t.Errorf("trash after a discard once closed: %v", ents)
+	}
+}
+
+// Without a trash, Discard deletes in place.
+func TestNilTrashDeletes(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "ctr")
+	if err := os.MkdirAll(filepath.Join(dir, "upper"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	var tr *Trash
+	if err := tr.Discard(dir); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Lstat(dir); !os.IsNotExist(err) {
+		t.Errorf("dir: %v, want gone", err)
+	}
+	tr.Close(time.Second)
 }
