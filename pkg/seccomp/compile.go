@@ -104,7 +104,7 @@ func Compile(p *Profile, caps []string) ([]byte, error) {
 		}
 		slices.Sort(nrs)
 		bodies := map[uint32]string{}
-		a.tree(nrs, rules, bodies, def)
+		a.tree(segments(nrs, rules), rules, bodies, def)
 		for _, nr := range nrs {
 			if l, ok := bodies[nr]; ok {
 				a.mark(l)
@@ -131,26 +131,64 @@ func (p *Profile) compat() bool {
 	return false
 }
 
-// tree emits a binary search over the sorted syscall numbers: leaves of a few numbers each
-// either return at once (one unconditional rule) or jump to the syscall's body.
-func (a *asm) tree(nrs []uint32, rules map[uint32][]rule, bodies map[uint32]string, def uint32) {
-	if len(nrs) > 4 {
-		mid := len(nrs) / 2
+// segment is a run of consecutive syscall numbers lo..hi that each have one unconditional
+// rule returning ret, or a single number whose rules check arguments (body).
+type segment struct {
+	lo, hi uint32
+	ret    uint32
+	body   bool
+}
+
+// segments groups the sorted syscall numbers into runs: most of a profile allows long
+// stretches of the table, and a run costs the filter three instructions where each of its
+// numbers cost two (the program, its verification and JIT at each start, and the search at
+// each syscall all shrink with it).
+func segments(nrs []uint32, rules map[uint32][]rule) []segment {
+	var out []segment
+	for _, nr := range nrs {
+		rs := rules[nr]
+		if len(rs[0].args) != 0 {
+			out = append(out, segment{lo: nr, hi: nr, body: true})
+			continue
+		}
+		if n := len(out); n > 0 && !out[n-1].body && out[n-1].hi+1 == nr && out[n-1].ret == rs[0].ret {
+			out[n-1].hi = nr
+			continue
+		}
+		out = append(out, segment{lo: nr, hi: nr, ret: rs[0].ret})
+	}
+	return out
+}
+
+// tree emits a binary search over the sorted segments: leaves of a few segments each
+// either return at once (an unconditional run) or jump to the syscall's body. A number
+// in none of them gets def.
+func (a *asm) tree(segs []segment, rules map[uint32][]rule, bodies map[uint32]string, def uint32) {
+	if len(segs) > 4 {
+		mid := len(segs) / 2
 		right := a.label()
-		a.skip1(jmpJGT, nrs[mid-1])
+		a.skip1(jmpJGT, segs[mid-1].hi)
 		a.ja(right)
-		a.tree(nrs[:mid], rules, bodies, def)
+		a.tree(segs[:mid], rules, bodies, def)
 		a.mark(right)
-		a.tree(nrs[mid:], rules, bodies, def)
+		a.tree(segs[mid:], rules, bodies, def)
 		return
 	}
-	for _, nr := range nrs {
-		a.skip1(jmpJEQ, nr)
-		if rs := rules[nr]; len(rs[0].args) == 0 {
-			a.ret(rs[0].ret)
+	// Each check below knows the number is in none of the leaf's earlier segments.
+	for _, sg := range segs {
+		if sg.lo == sg.hi {
+			a.skip1(jmpJEQ, sg.lo)
 		} else {
-			bodies[nr] = a.label()
-			a.ja(bodies[nr])
+			// Above the run: on to the next segment. Below it: in no segment of the leaf
+			// (they are sorted), so the next ones fail too and def is returned.
+			a.prog = append(a.prog, insn{code: jmpJGT, k: sg.hi, jt: 2})
+			a.skip1(jmpJGE, sg.lo)
+		}
+		if sg.body {
+			bodies[sg.lo] = a.label()
+			a.ja(bodies[sg.lo])
+		} else {
+			a.ret(sg.ret)
 		}
 	}
 	a.ret(def)

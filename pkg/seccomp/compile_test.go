@@ -301,3 +301,101 @@ func BenchmarkCompileDefault(b *testing.B) {
 		}
 	}
 }
+
+// decide is what the profile means for one syscall, read straight from its rules: the
+// first rule (in profile order) for the number whose arguments all hold, else the default.
+func decide(p *Profile, caps []string, a arch, nr uint32, args []uint64) uint32 {
+	have := map[string]bool{}
+	for _, c := range caps {
+		have[capName(c)] = true
+	}
+	def, _ := p.DefaultAction.ret(p.DefaultErrnoRet)
+	for _, s := range p.Syscalls {
+		if !s.applies(have) {
+			continue
+		}
+		names := s.Names
+		if s.Name != "" {
+			names = append([]string{s.Name}, names...)
+		}
+		for _, n := range names {
+			if num, ok := a.nums()[n]; !ok || num != nr {
+				continue
+			}
+			holds := true
+			for _, c := range s.Args {
+				v := args[c.Index]
+				holds = holds && map[Op]bool{OpEQ: v == c.Value, OpNE: v != c.Value, OpLT: v < c.Value,
+					OpLE: v <= c.Value, OpGT: v > c.Value, OpGE: v >= c.Value, OpMaskedEQ: v&c.Value == c.ValueTwo}[c.Op]
+			}
+			if holds {
+				ret, _ := s.Action.ret(s.ErrnoRet)
+				return ret
+			}
+		}
+	}
+	return def
+}
+
+// Every syscall number of both architectures, with arguments that meet and miss each
+// condition, gets from the compiled program what the profile's rules say (the search over
+// runs of numbers neither loses nor adds one).
+func TestEveryNumberDecidesAsTheProfile(t *testing.T) {
+	needAMD64(t)
+	dockerStyle, err := os.ReadFile("testdata/docker-style.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds, err := Parse(dockerStyle)
+	if err != nil {
+		t.Fatal(err)
+	}
+	argSets := [][]uint64{make([]uint64, 6)}
+	for _, p := range []*Profile{Default(), ds} {
+		for _, s := range p.Syscalls {
+			for _, c := range s.Args {
+				for _, v := range []uint64{c.Value, c.Value + 1, c.Value - 1, c.ValueTwo, c.Value | 1<<32} {
+					a := make([]uint64, 6)
+					a[c.Index] = v
+					argSets = append(argSets, a)
+				}
+			}
+		}
+	}
+	for _, c := range []struct {
+		name string
+		p    *Profile
+		caps []string
+	}{
+		{"default", Default(), []string{"CAP_CHOWN", "CAP_KILL", "CAP_SYS_CHROOT"}},
+		{"default with SYS_ADMIN", Default(), []string{"CAP_SYS_ADMIN", "CAP_SYS_PTRACE"}},
+		{"docker-style", ds, nil},
+	} {
+		prog, err := Compile(c.p, c.caps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, ar := range []arch{archX8664, archI386} {
+			for nr := uint32(0); nr < 1024; nr++ {
+				for _, args := range argSets {
+					got := run(t, prog, ar.audit, nr, args...)
+					if want := decide(c.p, c.caps, ar, nr, args); got != want {
+						t.Fatalf("%s: %s syscall %d args %x: filter returns %#x, the profile says %#x", c.name, ar.name, nr, args, got, want)
+					}
+				}
+			}
+		}
+	}
+}
+
+// Runs of numbers keep the program small: its verification and JIT are paid at each start.
+func TestDefaultProgramSize(t *testing.T) {
+	needAMD64(t)
+	prog, err := Compile(Default(), []string{"CAP_CHOWN"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := len(prog) / 8; n > 1200 {
+		t.Errorf("the default profile compiles to %d instructions, want at most 1200", n)
+	}
+}
