@@ -46,6 +46,9 @@ type ctr struct {
 	restart restartpolicy.Pending // the restart policy's next restart
 	removed chan struct{}         // closed once the container is removed
 	gone    chan struct{}         // made by waiters (goneCh), closed at removal
+	// answered is closed once a wait for the removal of this run's container (a
+	// foreground run --rm) has its answer (made by the start of a --rm run).
+	answered chan struct{}
 	// runs is made by a wait for the next exit of a container that is not running, and
 	// closed when its next run begins.
 	runs chan struct{}
