@@ -50,10 +50,8 @@ func Main(ctx context.Context, args []string) error {
 	if len(args) != 1 && !warm && !tied {
 		return errors.New("usage: minibox-shim <container dir> | --tied <container dir> | --warm <containers dir> <record dir>")
 	}
-	// init is forked from this thread, which lives as long as the process: its parent-death
-	// signal (sent when the forking thread ends) then means "the shim died".
-	runtime.LockOSThread()
 	reexec.NameSelf("minibox-shim")
+	startForkThread()
 	unix.CloseOnExec(4) // init runs it by path; nothing in the container may hold it
 	reexec.CloseInherited(5)
 	ctl, err := shimapi.NewChannel(os.NewFile(3, "control"))
@@ -211,7 +209,7 @@ func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
 	if err := shimfiles.RecordProc(record, "shim", os.Getpid(), true); err != nil {
 		return fmt.Errorf("record the warm shim: %w", err)
 	}
-	if err := sh.spawnInit(&syscall.SysProcAttr{Cloneflags: ns.Warm}, true, true); err != nil {
+	if err := onForkThread(func() error { return sh.spawnInit(&syscall.SysProcAttr{Cloneflags: ns.Warm}, true, true) }); err != nil {
 		return err
 	}
 	if err := shimfiles.RecordProc(record, "init", sh.cmd.Process.Pid, false); err != nil {
@@ -414,7 +412,9 @@ func (sh *shim) create() error {
 			sh.stdin.Close() // the workload's stdin: init makes it /dev/null
 			sh.stdin = nil
 		}
-	} else if err := inNamespaces(ns.Joins(s), func() error { return sh.spawnInit(ns.Attr(s), !s.Process.Terminal, wantStdin) }); err != nil {
+	} else if err := onForkThread(func() error {
+		return inNamespaces(ns.Joins(s), func() error { return sh.spawnInit(ns.Attr(s), !s.Process.Terminal, wantStdin) })
+	}); err != nil {
 		return err
 	}
 	if sh.tied {
@@ -445,13 +445,37 @@ func (sh *shim) create() error {
 	return sh.listen()
 }
 
+// forkThread is where init is cloned: a thread locked to a goroutine that never ends, so it
+// lives as long as the shim, and init's parent-death signal (sent when the thread that
+// cloned it ends) means "the shim died". Nothing else runs on it. The shim's other
+// goroutines, the main one included, share the runtime's threads: with one P, a main
+// goroutine locked to its thread handed the P to another thread and back (two futex
+// wake-ups and thread switches) each time it waited, as it does at each step of a start.
+var forkThread = make(chan func())
+
+func startForkThread() {
+	go func() {
+		runtime.LockOSThread() // never unlocked
+		for fn := range forkThread {
+			fn()
+		}
+	}()
+}
+
+// onForkThread runs fn on the fork thread.
+func onForkThread(fn func() error) error {
+	done := make(chan error, 1)
+	forkThread <- func() { done <- fn() }
+	return <-done
+}
+
 // nsFlags are setns(2)'s flags by namespace kind.
 var nsFlags = map[string]int{"net": unix.CLONE_NEWNET, "ipc": unix.CLONE_NEWIPC, "uts": unix.CLONE_NEWUTS, "pid": unix.CLONE_NEWPID}
 
 // inNamespaces runs fn (a clone of init) with this thread in the namespaces joins names
 // (another container's: --network, --ipc, --pid container:<name>), and puts the thread
 // back: init inherits the namespaces of the thread that clones it (for pid, the thread's
-// namespace for children). The thread is locked (Main), so nothing else runs on it
+// namespace for children). It runs on the fork thread, where nothing else runs
 // meanwhile.
 func inNamespaces(joins [][2]string, fn func() error) (err error) {
 	for _, j := range joins {
