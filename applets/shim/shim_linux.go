@@ -263,6 +263,39 @@ func (sh *shim) discard() {
 	}
 }
 
+// spawnInCgroup is spawnInit with init born in the container's cgroup when the daemon
+// asks for it (InitInCgroup without a warm init): the fork thread joins the cgroup for the
+// clone and leaves it again (cgroup.V1.JoinThread), and no process has to be moved.
+func (sh *shim) spawnInCgroup(attr *syscall.SysProcAttr, pipes, stdin bool) error {
+	if !sh.s.InitInCgroup {
+		return sh.spawnInit(attr, pipes, stdin)
+	}
+	cg, err := cgroup.Open(sh.log)
+	if err != nil {
+		return err
+	}
+	j, ok := cg.(interface {
+		JoinThread(path string) (func() error, error)
+	})
+	if !ok {
+		return fmt.Errorf("cgroup %s: the daemon asked for init in it, and cgroup v%d moves no thread", sh.s.CgroupPath, cg.Version())
+	}
+	leave, err := j.JoinThread(sh.s.CgroupPath)
+	if err != nil {
+		return err
+	}
+	err = sh.spawnInit(attr, pipes, stdin)
+	if lerr := leave(); lerr != nil {
+		// Staying would put the shim in the container's cgroup: its limits, its freeze,
+		// and a removal that waits for it.
+		if err == nil {
+			sh.discard()
+		}
+		return errors.Join(err, lerr)
+	}
+	return err
+}
+
 // spawnInit clones init with attr's namespaces, its stdout and stderr pipes into
 // sh.outR (/dev/null for a tty's init, whose workload gets the pty) and, with stdin, a pipe
 // for the workload's stdin in sh.stdin.
@@ -413,7 +446,7 @@ func (sh *shim) create() error {
 			sh.stdin = nil
 		}
 	} else if err := onForkThread(func() error {
-		return inNamespaces(ns.Joins(s), func() error { return sh.spawnInit(ns.Attr(s), !s.Process.Terminal, wantStdin) })
+		return inNamespaces(ns.Joins(s), func() error { return sh.spawnInCgroup(ns.Attr(s), !s.Process.Terminal, wantStdin) })
 	}); err != nil {
 		return err
 	}

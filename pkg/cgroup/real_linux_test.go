@@ -11,6 +11,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -505,4 +507,64 @@ func TestV2RealCore(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(unified, path)); err == nil {
 		t.Error("cgroup left after Remove")
 	}
+}
+
+// A thread that joins a cgroup forks into it, and leaves for where it was: the process
+// it forked is in the cgroup in every hierarchy, the thread and the rest of its process
+// in none.
+func TestV1JoinThread(t *testing.T) {
+	m := realV1(t)
+	v1 := m.(*V1)
+	if !v1.ThreadsCanJoin() {
+		t.Skip("this process's cgroups are not under " + Root + " (a cgroup namespace)")
+	}
+	path := testCgroup(t, m)
+	if err := m.Create(path, spec.Resources{}); err != nil {
+		t.Fatal(err)
+	}
+	self, err := os.ReadFile("/proc/self/cgroup")
+	if err != nil {
+		t.Fatal(err)
+	}
+	type result struct {
+		child, thread []byte
+		err           error
+	}
+	done := make(chan result, 1)
+	go func() {
+		runtime.LockOSThread() // never unlocked: the thread ends with the goroutine
+		leave, err := v1.JoinThread(path)
+		if err != nil {
+			done <- result{err: err}
+			return
+		}
+		cmd := exec.Command("cat", "/proc/self/cgroup")
+		child, cerr := cmd.Output()
+		lerr := leave()
+		thread, _ := os.ReadFile("/proc/thread-self/cgroup")
+		done <- result{child, thread, errors.Join(cerr, lerr)}
+	}()
+	r := <-done
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	for _, c := range v1Controllers {
+		if !v1.has(c) {
+			continue
+		}
+		if !regexpLine(c, "/"+path).MatchString(string(r.child)) {
+			t.Errorf("the child's %s cgroup is not %s:\n%s", c, path, r.child)
+		}
+	}
+	if string(r.thread) != string(self) {
+		t.Errorf("the thread after leaving:\n%s\nwant where the process is:\n%s", r.thread, self)
+	}
+	if now, _ := os.ReadFile("/proc/self/cgroup"); string(now) != string(self) {
+		t.Errorf("the process moved:\n%s\nwas:\n%s", now, self)
+	}
+}
+
+// regexpLine matches the /proc/<pid>/cgroup line of controller c at path.
+func regexpLine(c, path string) *regexp.Regexp {
+	return regexp.MustCompile(`(?m)^\d+:([^:]*,)?` + regexp.QuoteMeta(c) + `(,[^:]*)?:` + regexp.QuoteMeta(path) + `$`)
 }

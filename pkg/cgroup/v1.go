@@ -28,6 +28,10 @@ type V1 struct {
 	// start asked again for each of its calls, some sixty stat(2)s of cgroupfs).
 	mountedOnce sync.Once
 	mounted     map[string]bool
+	// threadsJoin: each hierarchy's cgroup of this process is a directory under root
+	// (ThreadsCanJoin), looked up once.
+	threadsJoinOnce sync.Once
+	threadsJoin     bool
 }
 
 // NewV1 manages v1 hierarchies at root/<controller> (a controller whose directory is
@@ -519,4 +523,88 @@ func (m *V1) Remove(path string) error {
 		return fmt.Errorf("remove cgroup %s: %w", path, err)
 	}
 	return nil
+}
+
+// ThreadsCanJoin reports whether a thread of this process, or of a process it starts
+// without moving it, can JoinThread and leave again: its cgroup in each hierarchy is a
+// directory under root (not so in a cgroup namespace rooted elsewhere).
+func (m *V1) ThreadsCanJoin() bool {
+	m.threadsJoinOnce.Do(func() {
+		b, err := os.ReadFile("/proc/self/cgroup")
+		if err != nil {
+			return
+		}
+		in := map[string]string{}
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			if f := strings.SplitN(l, ":", 3); len(f) == 3 {
+				for _, c := range strings.Split(f[1], ",") {
+					in[c] = f[2]
+				}
+			}
+		}
+		for _, c := range v1Controllers {
+			if !m.has(c) {
+				continue
+			}
+			p, ok := in[c]
+			if !ok {
+				return
+			}
+			if _, err := os.Stat(filepath.Join(m.root, c, p, "tasks")); err != nil {
+				return
+			}
+		}
+		m.threadsJoin = true
+	})
+	return m.threadsJoin
+}
+
+// JoinThread moves the calling thread (locked to its goroutine) into path in every
+// hierarchy, so that what it forks from then on is born there; leave puts it back where it
+// was. A thread that moves itself (it writes "0" to tasks) costs the kernel no threadgroup
+// lock, and so none of the RCU grace period a process moved by its PID waits out (Add:
+// ~4-8 ms for the first move here).
+func (m *V1) JoinThread(path string) (leave func() error, err error) {
+	d, err := m.dirs(path)
+	if err != nil {
+		return nil, err
+	}
+	b, err := os.ReadFile("/proc/thread-self/cgroup")
+	if err != nil {
+		return nil, err
+	}
+	// "N:ctrl[,ctrl...]:/path" per hierarchy: where the thread is now.
+	was := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+		f := strings.SplitN(l, ":", 3)
+		if len(f) != 3 {
+			continue
+		}
+		for _, c := range strings.Split(f[1], ",") {
+			was[c] = f[2]
+		}
+	}
+	var joined []string
+	leave = func() error {
+		var errs []error
+		for _, c := range joined {
+			if err := write(filepath.Join(m.root, c, was[c]), "tasks", "0"); err != nil {
+				errs = append(errs, fmt.Errorf("leave cgroup %s (%s): %w", path, c, err))
+			}
+		}
+		return errors.Join(errs...)
+	}
+	for _, c := range v1Controllers {
+		if d[c] == "" {
+			continue
+		}
+		if _, ok := was[c]; !ok {
+			return nil, errors.Join(fmt.Errorf("join cgroup %s: this thread is in no %s cgroup to come back to", path, c), leave())
+		}
+		if err := write(d[c], "tasks", "0"); err != nil {
+			return nil, errors.Join(fmt.Errorf("join cgroup %s (%s): %w", path, c, err), leave())
+		}
+		joined = append(joined, c)
+	}
+	return leave, nil
 }
