@@ -500,6 +500,21 @@ func (m *V1) Pids(path string) ([]int, error) {
 	return nil, fmt.Errorf("cgroup %s: no v1 controller under %s", path, m.root)
 }
 
+// rmdirEmpty removes a cgroup whose tasks have all gone and that has no children but, with
+// workload, the pids hierarchy's workload child: what a container's run leaves. It reports
+// false for anything else, which removeTree then handles (children, tasks still leaving).
+// One rmdir each, without reading the directories (a cgroup's holds every control file),
+// one after the other: the kernel's cgroup mutex orders them anyway.
+func rmdirEmpty(dir string, workload bool) bool {
+	if workload {
+		if err := syscall.Rmdir(filepath.Join(dir, WorkloadName)); err != nil && !errors.Is(err, syscall.ENOENT) {
+			return false
+		}
+	}
+	err := syscall.Rmdir(dir)
+	return err == nil || errors.Is(err, syscall.ENOENT)
+}
+
 func (m *V1) Remove(path string) error {
 	d, err := m.dirs(path)
 	if err != nil {
@@ -509,7 +524,7 @@ func (m *V1) Remove(path string) error {
 	errs := make([]error, len(v1Controllers))
 	var wg sync.WaitGroup
 	for i, c := range v1Controllers {
-		if d[c] == "" {
+		if d[c] == "" || rmdirEmpty(d[c], c == "pids") {
 			continue
 		}
 		wg.Add(1)
