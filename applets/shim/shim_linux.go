@@ -50,9 +50,10 @@ func Main(ctx context.Context, args []string) error {
 	if len(args) != 1 && !warm && !tied {
 		return errors.New("usage: minibox-shim <container dir> | --tied <container dir> | --warm <containers dir> <record dir>")
 	}
-	// init is forked from this thread, which lives as long as the process: its parent-death
-	// signal (sent when the forking thread ends) then means "the shim died".
-	runtime.LockOSThread()
+	// init's parent-death signal is sent when the thread that forked it ends: any of ours,
+	// since the runtime ends a thread only with a goroutine locked to it, and none of the
+	// shim's ends locked (inNamespaces unlocks). Not locking the main goroutine saves the
+	// runtime's template thread and the thread that would run everything else.
 	reexec.NameSelf("minibox-shim")
 	unix.CloseOnExec(4) // init runs it by path; nothing in the container may hold it
 	reexec.CloseInherited(5)
@@ -451,33 +452,45 @@ var nsFlags = map[string]int{"net": unix.CLONE_NEWNET, "ipc": unix.CLONE_NEWIPC,
 // inNamespaces runs fn (a clone of init) with this thread in the namespaces joins names
 // (another container's: --network, --ipc, --pid container:<name>), and puts the thread
 // back: init inherits the namespaces of the thread that clones it (for pid, the thread's
-// namespace for children). The thread is locked (Main), so nothing else runs on it
-// meanwhile.
+// namespace for children). The thread is locked meanwhile, so nothing else runs on it, and
+// stays locked to the main goroutine if it could not be put back (it lives on either way:
+// init's parent-death signal follows it).
 func inNamespaces(joins [][2]string, fn func() error) (err error) {
+	if len(joins) == 0 {
+		return fn()
+	}
+	runtime.LockOSThread()
+	stuck := false // a namespace could not be left
+	defer func() {
+		if !stuck {
+			runtime.UnlockOSThread()
+		}
+	}()
 	for _, j := range joins {
 		kind, path := j[0], j[1]
-		target, err := os.Open(path)
-		if err != nil {
-			return fmt.Errorf("%s namespace to join: %w", kind, err)
+		target, oerr := os.Open(path)
+		if oerr != nil {
+			return fmt.Errorf("%s namespace to join: %w", kind, oerr)
 		}
 		// pid_for_children is what a pid join changes, and what must be restored.
 		ownName := kind
 		if kind == "pid" {
 			ownName = "pid_for_children"
 		}
-		own, err := os.Open("/proc/thread-self/ns/" + ownName)
-		if err != nil {
+		own, oerr := os.Open("/proc/thread-self/ns/" + ownName)
+		if oerr != nil {
 			target.Close()
-			return err
+			return oerr
 		}
-		err = unix.Setns(int(target.Fd()), nsFlags[kind])
+		serr := unix.Setns(int(target.Fd()), nsFlags[kind])
 		target.Close()
-		if err != nil {
+		if serr != nil {
 			own.Close()
-			return fmt.Errorf("join %s namespace: %w", kind, err)
+			return fmt.Errorf("join %s namespace: %w", kind, serr)
 		}
 		defer func() {
 			if rerr := unix.Setns(int(own.Fd()), nsFlags[kind]); rerr != nil {
+				stuck = true
 				err = errors.Join(err, fmt.Errorf("leave %s namespace: %w", kind, rerr))
 			}
 			own.Close()
