@@ -156,8 +156,12 @@ type shim struct {
 	replies sync.WaitGroup // requests being answered
 	ready   chan struct{}  // closed once init is ready or has failed to be
 
-	repliesMu  sync.Mutex // orders replies.Add before serve's Wait
-	repliesEnd bool       // serve is waiting for the replies in flight: count no more
+	repliesMu sync.Mutex // orders replies.Add before serve's Wait
+	// initGate is held around each signal and message to a running init, and by readInit
+	// while init executes itself afresh (MsgPause to MsgResumed): a signal then would
+	// find it without handlers. Taken before mu.
+	initGate   sync.Mutex
+	repliesEnd bool // serve is waiting for the replies in flight: count no more
 
 	mu           sync.Mutex
 	orphaned     bool // tied, and the daemon is gone: init must not run
@@ -807,6 +811,12 @@ func (sh *shim) resolve(a *attachment, stdin, counted bool) {
 // readInit handles init's messages after ready.
 func (sh *shim) readInit() {
 	defer close(sh.initDone)
+	paused := false // we hold initGate for init
+	defer func() {
+		if paused {
+			sh.initGate.Unlock()
+		}
+	}()
 	for {
 		m, files, err := sh.ch.Recv()
 		if err != nil {
@@ -814,6 +824,17 @@ func (sh *shim) readInit() {
 		}
 		sh.trim.Kick()
 		switch m.Type {
+		case shimapi.MsgPause:
+			if !paused {
+				sh.initGate.Lock()
+				paused = true
+			}
+			sh.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgPaused})
+		case shimapi.MsgResumed:
+			if paused {
+				paused = false
+				sh.initGate.Unlock()
+			}
 		case shimapi.MsgStarted, shimapi.MsgError:
 			select {
 			case sh.started <- m:
@@ -1034,6 +1055,8 @@ func (sh *shim) do(req *shimapi.Request) *shimapi.Response {
 	case shimapi.OpStart:
 		return sh.start()
 	case shimapi.OpSignal:
+		sh.initGate.Lock()
+		defer sh.initGate.Unlock()
 		sh.mu.Lock()
 		defer sh.mu.Unlock()
 		if sh.status == shimapi.StatusExited {
