@@ -429,17 +429,20 @@ func (sh *shim) create() error {
 	}
 	// init reads the spec as soon as its runtime is up (a warm one is waiting for it),
 	// then the seccomp program: files init could not open itself in a user namespace.
-	if err := s.ReadSeccomp(); err != nil {
-		return err
+	var seccomp []byte
+	if s.SeccompFile != "" {
+		if seccomp, err = readSeccomp(s.SeccompFile); err != nil {
+			return err
+		}
+		defer unix.Munmap(seccomp)
 	}
 	if err := sh.ch.SendRaw(raw); err != nil {
 		return fmt.Errorf("send spec to init: %w", err)
 	}
-	if s.SeccompFile != "" {
-		if err := sh.ch.SendRaw(s.Seccomp); err != nil {
+	if seccomp != nil {
+		if err := sh.ch.SendRaw(seccomp); err != nil {
 			return fmt.Errorf("send seccomp program to init: %w", err)
 		}
-		s.Seccomp = nil // init's now; the shim has no use for it
 	}
 	if s.UserNS != nil {
 		if err := sh.sendIDMapped(sh.cmd.Process.Pid); err != nil {
@@ -449,6 +452,37 @@ func (sh *shim) create() error {
 	// While init starts up and mounts: our socket and the log.
 	return sh.listen()
 }
+
+// readSeccomp reads the seccomp program at path into memory outside the Go heap, for the
+// caller to unmap once sent: the shim, which does not collect, would otherwise keep its
+// copy of Docker's profile (17 KB) for the container's life.
+func readSeccomp(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp program: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("seccomp program: %w", err)
+	}
+	size := fi.Size()
+	if size == 0 || size%8 != 0 || size > maxSeccomp {
+		return nil, fmt.Errorf("seccomp program %s: %d bytes, not whole instructions", path, size)
+	}
+	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp program: %w", err)
+	}
+	if _, err := io.ReadFull(f, b); err != nil {
+		unix.Munmap(b)
+		return nil, fmt.Errorf("seccomp program %s: %w", path, err)
+	}
+	return b, nil
+}
+
+// maxSeccomp is the largest program init takes (its RecvRaw's limit).
+const maxSeccomp = 4 << 20
 
 // nsFlags are setns(2)'s flags by namespace kind.
 var nsFlags = map[string]int{"net": unix.CLONE_NEWNET, "ipc": unix.CLONE_NEWIPC, "uts": unix.CLONE_NEWUTS, "pid": unix.CLONE_NEWPID}
