@@ -60,7 +60,7 @@ const PairQuiet = 300 * time.Millisecond
 // GOMEMLIMIT. One P; no async preemption (Trim relies on both to drop clean data pages); no
 // heap profiling (its hash table and buckets would be this process's own, and nothing
 // reads them). Both start with GOGC=off: the first collection, whoever starts it, leaves
-// about 500 KiB of collector state resident for good (a span set per size class the heap
+// about 800 KiB of collector state resident for good (a span set per size class the heap
 // uses, mark bits), more than the garbage of start-up it gives back, so a process that
 // does nothing after start-up never collects. The limit bounds what work accumulates
 // before a first collection; a shim then keeps a low GOGC (CollectFromThenOn): without
@@ -88,7 +88,7 @@ type Trimmer struct {
 }
 
 // A Gauge tells a Trimmer, at a trim after work, whether a collection would give back
-// more than it costs: the first collection leaves about 600 KiB of collector state
+// more than it costs: the first collection leaves about 800 KiB of collector state
 // resident for good (a span set block per size class in use, more after a second), more
 // than the few hundred KiB of garbage a start leaves.
 type Gauge interface {
@@ -160,8 +160,8 @@ func (t *Trimmer) Run() {
 const collectAfter = 1 << 20
 
 // ResidentGauge measures the process by its resident anonymous memory (the kernel's
-// count: no runtime/metrics, whose initialisers alone cost every process that links it
-// 35 KB of heap in a dozen size classes, nor runtime.ReadMemStats, which flushes every
+// count: no runtime/metrics, whose initialiser and first read cost a process 35 KB of
+// heap in a dozen size classes, nor runtime.ReadMemStats, which flushes every
 // size class's span to a span set and leaves about 500 KiB more resident): a collection
 // is worth it once that grew collectAfter since the last collection of the trims, or
 // since it was made. Growth is garbage or live data alike: it gives a shim or an init that
@@ -222,7 +222,7 @@ func (t *Trimmer) Kick() {
 // Nudge asks for a trim once quiet without a garbage collection (unless Kick asked for
 // one since the last trim): for a process that has allocated little since start-up, such
 // as a warm shim or init waiting for its container, a collection gives back little heap
-// and leaves the collector's own structures resident (about 0.5 MB here).
+// and leaves the collector's own structures resident (about 0.8 MB here).
 func (t *Trimmer) Nudge() { t.poke() }
 
 func (t *Trimmer) poke() {

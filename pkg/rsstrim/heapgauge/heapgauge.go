@@ -1,7 +1,8 @@
 // Package heapgauge tells an rsstrim.Trimmer when to collect by the Go heap's own figures
 // (runtime/metrics), for a process that links runtime/metrics anyway and whose freed heap
 // can stay resident for long (the daemon). A shim or an init uses rsstrim's
-// ResidentGauge instead: runtime/metrics' initialisers alone cost a process 35 KB of heap.
+// ResidentGauge instead: runtime/metrics' initialiser and first read cost a process 35 KB
+// of heap.
 package heapgauge
 
 import (
@@ -10,7 +11,7 @@ import (
 
 // collectAfter is how much the heap must have grown since the last collection before a
 // trim collects, or how much freed heap must still be resident: the first collection
-// leaves about 600 KiB of collector state resident for good (more after a second).
+// leaves about 800 KiB of collector state resident for good (more after a second).
 const collectAfter = 1 << 20
 
 // Gauge measures the heap through runtime/metrics (not runtime.ReadMemStats: that one
