@@ -842,13 +842,20 @@ func (sh *shim) resolve(a *attachment, stdin, counted bool) {
 	}
 }
 
+// pauseMax bounds how long the shim holds its signals and messages for an init executing
+// itself afresh (milliseconds, as a rule): one that never says it is back must not keep
+// its container from being stopped.
+const pauseMax = 5 * time.Second
+
 // readInit handles init's messages after ready.
 func (sh *shim) readInit() {
 	defer close(sh.initDone)
-	paused := false // we hold initGate for init
+	// release lets go of initGate, held for init since its MsgPause: at its MsgResumed,
+	// once it is gone, or after pauseMax whatever happened (nil: not held).
+	var release func()
 	defer func() {
-		if paused {
-			sh.initGate.Unlock()
+		if release != nil {
+			release()
 		}
 	}()
 	for {
@@ -859,15 +866,17 @@ func (sh *shim) readInit() {
 		sh.trim.Kick()
 		switch m.Type {
 		case shimapi.MsgPause:
-			if !paused {
+			if release == nil {
 				sh.initGate.Lock()
-				paused = true
+				var once sync.Once
+				release = func() { once.Do(sh.initGate.Unlock) }
+				time.AfterFunc(pauseMax, release)
 			}
 			sh.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgPaused})
 		case shimapi.MsgResumed:
-			if paused {
-				paused = false
-				sh.initGate.Unlock()
+			if release != nil {
+				release()
+				release = nil
 			}
 		case shimapi.MsgStarted, shimapi.MsgError:
 			select {
