@@ -61,7 +61,7 @@ var depRules = []depRule{
 		[]string{"fasthttp", "go-fuse", "kong", "net/http", "github.com/moby/moby/", module + "pkg/engine", module + "pkg/api", module + "pkg/dockerapi", module + "applets/minibox", module + "applets/miniboxd"}},
 	{"a container's shim and init run a program of their own that links their packages and leaves only: each of a container's two processes pays for what it links",
 		is("cmd/minibox-shim"),
-		[]string{"fasthttp", "go-fuse", "kong", "net/http", "github.com/moby/", "compose-spec", "miekg/dns", "google/nftables", "go-containerregistry", "klauspost", "protobuf", "yaml",
+		[]string{"runtime/metrics", "fasthttp", "go-fuse", "kong", "net/http", "github.com/moby/", "compose-spec", "miekg/dns", "google/nftables", "go-containerregistry", "klauspost", "protobuf", "yaml",
 			module + "pkg/engine", module + "pkg/api", module + "pkg/dockerapi", module + "pkg/network", module + "pkg/image", module + "pkg/shimclient", module + "applets/minibox"}},
 	{"minibox runs shims and inits from the embedded program (pkg/shimexe), not as applets of its own", func(pkg string) bool { return pkg == strings.TrimSuffix(module, "/") },
 		[]string{module + "applets/shim", module + "applets/boxinit"}},

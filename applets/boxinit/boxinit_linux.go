@@ -68,6 +68,13 @@ type initProc struct {
 	trim     *rsstrim.Trimmer
 	// remountRO is a read-only root's remount, put off until ldconfig has run (--gpus).
 	remountRO *mount.Mount
+	// For reexec: the spec as the shim sent it, and our executable (-1: none).
+	raw []byte
+	exe int
+	// resumed: this process is init executed afresh (resume); it reads its spec from
+	// specFile and seccompFile at its first exec.
+	resumed               bool
+	specFile, seccompFile *os.File
 }
 
 type incoming struct {
@@ -81,29 +88,16 @@ const initName = "minibox-init"
 
 // Main is PID 1 of a container; everything below happens inside its new namespaces.
 func Main(ctx context.Context, args []string) error {
-	// The name and the parent-death signal belong to the thread they are set on, and the
-	// kernel reads them from the main thread (tid = pid).
+	if state, ok := os.LookupEnv(stateEnv); ok {
+		return resume(state)
+	}
+	// Mounts, hostname and pivot_root are per mount namespace, but pivot_root changes the
+	// root of the calling thread's fs struct: keep the main goroutine on one thread.
 	runtime.LockOSThread()
 	reexec.NameSelf(initName)
-	if os.Getpid() != 1 {
-		// The host's or another container's PID namespace (--pid): orphans of the
-		// workload come back to us to be reaped, not to that namespace's PID 1.
-		unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
-	}
-	if unix.Getppid() == 0 {
-		// Another container's PID namespace: the shim cloned us without a death signal
-		// (its check of our parent would fail here); die with it all the same.
-		unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
-	}
-	// The rest is per process: the runtime's threads share one root and working directory
-	// (CLONE_FS: chdir and pivot_root act for all), namespaces, rlimits and credentials;
-	// what is per thread (a process's capabilities, credentials, cgroup and seccomp filter)
-	// is taken on by a locked thread of its own (spawn), and a locked thread never starts
-	// another. Unlocked, the main goroutine waits without handing the one P to another
-	// thread and back (two futex wake-ups and thread switches a wait, about 0.9 ms of CPU
-	// a container).
-	runtime.UnlockOSThread()
+	reaperAttrs()
 	reexec.CloseInherited(4) // the shim passes 0-3 only; anything else must not reach the workload
+	exe := openSelf()
 	// Every signal is ours to forward; SIGCHLD drives the reaper. Notify takes milliseconds
 	// (a round trip with the runtime's signal thread per signal, 64 of them), so it runs
 	// while we wait for the spec and mount; the workload starts only after it is done.
@@ -125,11 +119,11 @@ func Main(ctx context.Context, args []string) error {
 		go trim.Run()
 		trim.Nudge()
 	}
-	s, err := receiveSpec(ch)
+	s, raw, err := receiveSpec(ch)
 	if err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Err: err}
 	}
-	in := &initProc{ch: ch, s: s, execs: map[int]string{}, trim: trim}
+	in := &initProc{ch: ch, s: s, execs: map[int]string{}, trim: trim, raw: raw, exe: exe}
 	var stage *os.File
 	if s.UserNS != nil {
 		m, files, err := ch.Recv()
@@ -188,23 +182,38 @@ func Main(ctx context.Context, args []string) error {
 	return in.loop(msgs, sigc)
 }
 
+// reaperAttrs makes init the reaper of the workload's orphans and ties it to its shim,
+// where its PID namespace does not.
+func reaperAttrs() {
+	if os.Getpid() != 1 {
+		// The host's or another container's PID namespace (--pid): orphans of the
+		// workload come back to us to be reaped, not to that namespace's PID 1.
+		unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0)
+	}
+	if unix.Getppid() == 0 {
+		// Another container's PID namespace: the shim cloned us without a death signal
+		// (its check of our parent would fail here); die with it all the same.
+		unix.Prctl(unix.PR_SET_PDEATHSIG, uintptr(unix.SIGKILL), 0, 0, 0)
+	}
+}
+
 // receiveSpec reads the container's spec from the shim, and its seccomp program when it
 // has one.
-func receiveSpec(ch *shimapi.Channel) (*spec.Spec, error) {
+func receiveSpec(ch *shimapi.Channel) (*spec.Spec, []byte, error) {
 	raw, err := ch.RecvRaw(4 << 20)
 	if err != nil {
-		return nil, fmt.Errorf("read container spec: %w", err)
+		return nil, nil, fmt.Errorf("read container spec: %w", err)
 	}
 	s, err := spec.Decode(bytes.NewReader(raw))
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if s.SeccompFile != "" {
 		if s.Seccomp, err = ch.RecvRaw(4 << 20); err != nil {
-			return nil, fmt.Errorf("read seccomp program: %w", err)
+			return nil, nil, fmt.Errorf("read seccomp program: %w", err)
 		}
 	}
-	return s, nil
+	return s, raw, nil
 }
 
 // waitForGo holds the workload until the shim says go. A signal meanwhile ends init as
@@ -384,33 +393,69 @@ func (in *initProc) prepareWorkload() (*spawner, error) {
 }
 
 func (in *initProc) loop(msgs <-chan incoming, sigc <-chan os.Signal) error {
+	// Once quiet, init executes itself afresh (reexec), once: not a resumed one, nor one
+	// whose shim is gone (it would hold nothing for us).
+	var quiet *time.Timer
+	var quietC <-chan time.Time
+	if !in.resumed && in.exe >= 0 {
+		quiet = time.NewTimer(reexecQuiet)
+		quietC = quiet.C
+	}
+	paused := false // we asked the shim to hold everything for us
 	for {
 		in.trim.Kick() // after each event, once quiet
 		select {
+		case <-quietC:
+			quietC = nil
+			if in.ch.SendRaw(msgPause) == nil {
+				paused = true
+			}
+			continue
 		case sig := <-sigc:
 			n := sig.(syscall.Signal)
 			if n != unix.SIGCHLD {
 				unix.Kill(in.workload, n)
-				continue
-			}
-			if exit := in.reap(); exit != nil {
-				if os.Getpid() != 1 {
-					killChildren()
-				}
-				in.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExit, Exit: exit})
-				if exit.ExitCode == 0 {
-					return nil
-				}
-				return &errdefs.ExitError{Code: exit.ExitCode, Silent: true}
+			} else if done, err := in.reaped(); done {
+				return err
 			}
 		case m := <-msgs:
 			if m.err != nil {
 				msgs = nil // the shim died: the workload runs on, unwatched
+				quietC = nil
+				continue
+			}
+			if m.m.Type == shimapi.MsgPaused {
+				if paused {
+					// The shim holds its signals and messages: nothing more comes in.
+					in.reexec() // returns only if it failed: go on as we were
+					paused = false
+					in.ch.SendRaw(msgResumed)
+				}
 				continue
 			}
 			in.handle(m.m, m.files)
 		}
+		if quietC != nil {
+			quiet.Reset(reexecQuiet)
+		}
 	}
+}
+
+// reaped reaps the children that exited; done when the workload has, with the error init
+// ends with (after reporting the exit).
+func (in *initProc) reaped() (done bool, err error) {
+	exit := in.reap()
+	if exit == nil {
+		return false, nil
+	}
+	if os.Getpid() != 1 {
+		killChildren()
+	}
+	in.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExit, Exit: exit})
+	if exit.ExitCode == 0 {
+		return true, nil
+	}
+	return true, &errdefs.ExitError{Code: exit.ExitCode, Silent: true}
 }
 
 // killChildren kills and reaps what the workload left behind when init is not PID 1 of
@@ -503,7 +548,10 @@ func (in *initProc) exec(x *shimapi.Exec, files []*os.File) (int, *os.File, erro
 	if x == nil || len(x.Args) == 0 {
 		return 0, nil, &runError{codeSetup, errors.New("exec: no command given")}
 	}
-	s := in.s
+	s, err := in.spec()
+	if err != nil {
+		return 0, nil, err
+	}
 	id := in.id
 	if x.User != "" {
 		u, err := lookupUser(x.User, openFile("/etc/passwd"), openFile("/etc/group"))

@@ -11,6 +11,9 @@
 // so init itself keeps the privileges it needs to start exec processes later. It reaps every
 // zombie, forwards every signal but SIGCHLD, starts exec processes on the shim's request
 // (stdio passed over the channel), and exits with the workload's status (128+N on signal N).
+// Once the workload runs and init has been quiet for a while, it executes itself afresh
+// (reexec), leaving start-up's garbage behind: it never collects, and a container's init
+// lives as long as the container.
 //
 // In a user namespace (--userns auto) it first attaches the idmapped mounts the shim sends
 // (layers, container directory, volumes) under a tmpfs of its own, so the container's root

@@ -22,6 +22,7 @@ import (
 	"github.com/minibox/minibox/pkg/engine/dataroot"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/rsstrim"
+	"github.com/minibox/minibox/pkg/rsstrim/heapgauge"
 	"github.com/minibox/minibox/pkg/version"
 )
 
@@ -91,7 +92,7 @@ func Main(ctx context.Context, args []string) error {
 	served := make(chan error, 2)
 	// Idle, the daemon gives back what start-up and its last requests touched (the
 	// binary's pages, freed heap): each accepted connection is work that puts off a trim.
-	trim := rsstrim.NewTrimmer(idleTrimQuiet)
+	trim := rsstrim.NewTrimmerWith(idleTrimQuiet, heapgauge.New())
 	go trim.Run()
 	trim.Kick()
 	go func() { served <- srv.Serve(kickListener{ln, trim}) }()

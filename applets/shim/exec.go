@@ -103,7 +103,9 @@ func (sh *shim) exec(c *shimapi.Conn, req *shimapi.Request) {
 			ours = append(ours, stdinW)
 		}
 	}
+	sh.initGate.Lock()
 	err := sh.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExec, ID: x.id, Exec: req.Exec}, send...)
+	sh.initGate.Unlock()
 	closeAll(send)
 	if err != nil {
 		closeAll(ours)
@@ -217,7 +219,10 @@ func (sh *shim) execControl(req *shimapi.Request) *shimapi.Response {
 		}
 		return &shimapi.Response{}
 	}
-	if err := sh.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExecSignal, ID: x.id, Signal: req.Signal}); err != nil {
+	sh.initGate.Lock()
+	err := sh.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExecSignal, ID: x.id, Signal: req.Signal})
+	sh.initGate.Unlock()
+	if err != nil {
 		return &shimapi.Response{Error: err.Error()}
 	}
 	return &shimapi.Response{}

@@ -50,8 +50,11 @@ func Main(ctx context.Context, args []string) error {
 	if len(args) != 1 && !warm && !tied {
 		return errors.New("usage: minibox-shim <container dir> | --tied <container dir> | --warm <containers dir> <record dir>")
 	}
+	// init's parent-death signal is sent when the thread that forked it ends: any of ours,
+	// since the runtime ends a thread only with a goroutine locked to it, and none of the
+	// shim's ends locked (inNamespaces unlocks). Not locking the main goroutine saves the
+	// runtime's template thread and the thread that would run everything else.
 	reexec.NameSelf("minibox-shim")
-	startForkThread()
 	unix.CloseOnExec(4) // init runs it by path; nothing in the container may hold it
 	reexec.CloseInherited(5)
 	ctl, err := shimapi.NewChannel(os.NewFile(3, "control"))
@@ -153,8 +156,12 @@ type shim struct {
 	replies sync.WaitGroup // requests being answered
 	ready   chan struct{}  // closed once init is ready or has failed to be
 
-	repliesMu  sync.Mutex // orders replies.Add before serve's Wait
-	repliesEnd bool       // serve is waiting for the replies in flight: count no more
+	repliesMu sync.Mutex // orders replies.Add before serve's Wait
+	// initGate is held around each signal and message to a running init, and by readInit
+	// while init executes itself afresh (MsgPause to MsgResumed): a signal then would
+	// find it without handlers. Taken before mu.
+	initGate   sync.Mutex
+	repliesEnd bool // serve is waiting for the replies in flight: count no more
 
 	mu           sync.Mutex
 	orphaned     bool // tied, and the daemon is gone: init must not run
@@ -209,7 +216,7 @@ func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
 	if err := shimfiles.RecordProc(record, "shim", os.Getpid(), true); err != nil {
 		return fmt.Errorf("record the warm shim: %w", err)
 	}
-	if err := onForkThread(func() error { return sh.spawnInit(&syscall.SysProcAttr{Cloneflags: ns.Warm}, true, true) }); err != nil {
+	if err := sh.spawnInit(&syscall.SysProcAttr{Cloneflags: ns.Warm}, true, true); err != nil {
 		return err
 	}
 	if err := shimfiles.RecordProc(record, "init", sh.cmd.Process.Pid, false); err != nil {
@@ -264,7 +271,7 @@ func (sh *shim) discard() {
 }
 
 // spawnInCgroup is spawnInit with init born in the container's cgroup when the daemon
-// asks for it (InitInCgroup without a warm init): the fork thread joins the cgroup for the
+// asks for it (InitInCgroup without a warm init): the calling thread joins the cgroup for the
 // clone and leaves it again (cgroup.V1.JoinThread), and no process has to be moved.
 func (sh *shim) spawnInCgroup(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 	if !sh.s.InitInCgroup {
@@ -280,8 +287,13 @@ func (sh *shim) spawnInCgroup(attr *syscall.SysProcAttr, pipes, stdin bool) erro
 	if !ok {
 		return fmt.Errorf("cgroup %s: the daemon asked for init in it, and cgroup v%d moves no thread", sh.s.CgroupPath, cg.Version())
 	}
+	// The cgroup is the thread's: it is locked meanwhile, and stays locked to the main
+	// goroutine if it could not leave (it lives on either way: init's parent-death signal
+	// follows it).
+	runtime.LockOSThread()
 	leave, err := j.JoinThread(sh.s.CgroupPath)
 	if err != nil {
+		runtime.UnlockOSThread()
 		return err
 	}
 	err = sh.spawnInit(attr, pipes, stdin)
@@ -293,6 +305,7 @@ func (sh *shim) spawnInCgroup(attr *syscall.SysProcAttr, pipes, stdin bool) erro
 		}
 		return errors.Join(err, lerr)
 	}
+	runtime.UnlockOSThread()
 	return err
 }
 
@@ -445,9 +458,7 @@ func (sh *shim) create() error {
 			sh.stdin.Close() // the workload's stdin: init makes it /dev/null
 			sh.stdin = nil
 		}
-	} else if err := onForkThread(func() error {
-		return inNamespaces(ns.Joins(s), func() error { return sh.spawnInCgroup(ns.Attr(s), !s.Process.Terminal, wantStdin) })
-	}); err != nil {
+	} else if err := inNamespaces(ns.Joins(s), func() error { return sh.spawnInCgroup(ns.Attr(s), !s.Process.Terminal, wantStdin) }); err != nil {
 		return err
 	}
 	if sh.tied {
@@ -457,17 +468,20 @@ func (sh *shim) create() error {
 	}
 	// init reads the spec as soon as its runtime is up (a warm one is waiting for it),
 	// then the seccomp program: files init could not open itself in a user namespace.
-	if err := s.ReadSeccomp(); err != nil {
-		return err
+	var seccomp []byte
+	if s.SeccompFile != "" {
+		if seccomp, err = readSeccomp(s.SeccompFile); err != nil {
+			return err
+		}
+		defer unix.Munmap(seccomp)
 	}
 	if err := sh.ch.SendRaw(raw); err != nil {
 		return fmt.Errorf("send spec to init: %w", err)
 	}
-	if s.SeccompFile != "" {
-		if err := sh.ch.SendRaw(s.Seccomp); err != nil {
+	if seccomp != nil {
+		if err := sh.ch.SendRaw(seccomp); err != nil {
 			return fmt.Errorf("send seccomp program to init: %w", err)
 		}
-		s.Seccomp = nil // init's now; the shim has no use for it
 	}
 	if s.UserNS != nil {
 		if err := sh.sendIDMapped(sh.cmd.Process.Pid); err != nil {
@@ -478,29 +492,36 @@ func (sh *shim) create() error {
 	return sh.listen()
 }
 
-// forkThread is where init is cloned: a thread locked to a goroutine that never ends, so it
-// lives as long as the shim, and init's parent-death signal (sent when the thread that
-// cloned it ends) means "the shim died". Nothing else runs on it. The shim's other
-// goroutines, the main one included, share the runtime's threads: with one P, a main
-// goroutine locked to its thread handed the P to another thread and back (two futex
-// wake-ups and thread switches) each time it waited, as it does at each step of a start.
-var forkThread = make(chan func())
-
-func startForkThread() {
-	go func() {
-		runtime.LockOSThread() // never unlocked
-		for fn := range forkThread {
-			fn()
-		}
-	}()
+// readSeccomp reads the seccomp program at path into memory outside the Go heap, for the
+// caller to unmap once sent: the shim, which does not collect, would otherwise keep its
+// copy of Docker's profile (17 KB) for the container's life.
+func readSeccomp(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp program: %w", err)
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("seccomp program: %w", err)
+	}
+	size := fi.Size()
+	if size == 0 || size%8 != 0 || size > maxSeccomp {
+		return nil, fmt.Errorf("seccomp program %s: %d bytes, not whole instructions", path, size)
+	}
+	b, err := unix.Mmap(-1, 0, int(size), unix.PROT_READ|unix.PROT_WRITE, unix.MAP_PRIVATE|unix.MAP_ANONYMOUS)
+	if err != nil {
+		return nil, fmt.Errorf("seccomp program: %w", err)
+	}
+	if _, err := io.ReadFull(f, b); err != nil {
+		unix.Munmap(b)
+		return nil, fmt.Errorf("seccomp program %s: %w", path, err)
+	}
+	return b, nil
 }
 
-// onForkThread runs fn on the fork thread.
-func onForkThread(fn func() error) error {
-	done := make(chan error, 1)
-	forkThread <- func() { done <- fn() }
-	return <-done
-}
+// maxSeccomp is the largest program init takes (its RecvRaw's limit).
+const maxSeccomp = 4 << 20
 
 // nsFlags are setns(2)'s flags by namespace kind.
 var nsFlags = map[string]int{"net": unix.CLONE_NEWNET, "ipc": unix.CLONE_NEWIPC, "uts": unix.CLONE_NEWUTS, "pid": unix.CLONE_NEWPID}
@@ -508,33 +529,45 @@ var nsFlags = map[string]int{"net": unix.CLONE_NEWNET, "ipc": unix.CLONE_NEWIPC,
 // inNamespaces runs fn (a clone of init) with this thread in the namespaces joins names
 // (another container's: --network, --ipc, --pid container:<name>), and puts the thread
 // back: init inherits the namespaces of the thread that clones it (for pid, the thread's
-// namespace for children). It runs on the fork thread, where nothing else runs
-// meanwhile.
+// namespace for children). The thread is locked meanwhile, so nothing else runs on it, and
+// stays locked to the main goroutine if it could not be put back (it lives on either way:
+// init's parent-death signal follows it).
 func inNamespaces(joins [][2]string, fn func() error) (err error) {
+	if len(joins) == 0 {
+		return fn()
+	}
+	runtime.LockOSThread()
+	stuck := false // a namespace could not be left
+	defer func() {
+		if !stuck {
+			runtime.UnlockOSThread()
+		}
+	}()
 	for _, j := range joins {
 		kind, path := j[0], j[1]
-		target, err := os.Open(path)
-		if err != nil {
-			return fmt.Errorf("%s namespace to join: %w", kind, err)
+		target, oerr := os.Open(path)
+		if oerr != nil {
+			return fmt.Errorf("%s namespace to join: %w", kind, oerr)
 		}
 		// pid_for_children is what a pid join changes, and what must be restored.
 		ownName := kind
 		if kind == "pid" {
 			ownName = "pid_for_children"
 		}
-		own, err := os.Open("/proc/thread-self/ns/" + ownName)
-		if err != nil {
+		own, oerr := os.Open("/proc/thread-self/ns/" + ownName)
+		if oerr != nil {
 			target.Close()
-			return err
+			return oerr
 		}
-		err = unix.Setns(int(target.Fd()), nsFlags[kind])
+		serr := unix.Setns(int(target.Fd()), nsFlags[kind])
 		target.Close()
-		if err != nil {
+		if serr != nil {
 			own.Close()
-			return fmt.Errorf("join %s namespace: %w", kind, err)
+			return fmt.Errorf("join %s namespace: %w", kind, serr)
 		}
 		defer func() {
 			if rerr := unix.Setns(int(own.Fd()), nsFlags[kind]); rerr != nil {
+				stuck = true
 				err = errors.Join(err, fmt.Errorf("leave %s namespace: %w", kind, rerr))
 			}
 			own.Close()
@@ -848,9 +881,22 @@ func (sh *shim) resolve(a *attachment, stdin, counted bool) {
 	}
 }
 
+// pauseMax bounds how long the shim holds its signals and messages for an init executing
+// itself afresh (milliseconds, as a rule): one that never says it is back must not keep
+// its container from being stopped.
+const pauseMax = 5 * time.Second
+
 // readInit handles init's messages after ready.
 func (sh *shim) readInit() {
 	defer close(sh.initDone)
+	// release lets go of initGate, held for init since its MsgPause: at its MsgResumed,
+	// once it is gone, or after pauseMax whatever happened (nil: not held).
+	var release func()
+	defer func() {
+		if release != nil {
+			release()
+		}
+	}()
 	for {
 		m, files, err := sh.ch.Recv()
 		if err != nil {
@@ -858,6 +904,19 @@ func (sh *shim) readInit() {
 		}
 		sh.trim.Kick()
 		switch m.Type {
+		case shimapi.MsgPause:
+			if release == nil {
+				sh.initGate.Lock()
+				var once sync.Once
+				release = func() { once.Do(sh.initGate.Unlock) }
+				time.AfterFunc(pauseMax, release)
+			}
+			sh.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgPaused})
+		case shimapi.MsgResumed:
+			if release != nil {
+				release()
+				release = nil
+			}
 		case shimapi.MsgStarted, shimapi.MsgError:
 			select {
 			case sh.started <- m:
@@ -1078,6 +1137,8 @@ func (sh *shim) do(req *shimapi.Request) *shimapi.Response {
 	case shimapi.OpStart:
 		return sh.start()
 	case shimapi.OpSignal:
+		sh.initGate.Lock()
+		defer sh.initGate.Unlock()
 		sh.mu.Lock()
 		defer sh.mu.Unlock()
 		if sh.status == shimapi.StatusExited {

@@ -5,7 +5,6 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
-	"runtime/metrics"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -61,7 +60,7 @@ const PairQuiet = 300 * time.Millisecond
 // GOMEMLIMIT. One P; no async preemption (Trim relies on both to drop clean data pages); no
 // heap profiling (its hash table and buckets would be this process's own, and nothing
 // reads them). Both start with GOGC=off: the first collection, whoever starts it, leaves
-// about 500 KiB of collector state resident for good (a span set per size class the heap
+// about 800 KiB of collector state resident for good (a span set per size class the heap
 // uses, mark bits), more than the garbage of start-up it gives back, so a process that
 // does nothing after start-up never collects. The limit bounds what work accumulates
 // before a first collection; a shim then keeps a low GOGC (CollectFromThenOn): without
@@ -71,28 +70,44 @@ func RuntimeEnv(gogc, limit string) []string {
 }
 
 // Trimmer trims once its process has been quiet for a while after work: Trim after work
-// (Kick; collecting only once the heap grew enough), a trim without a collection after a
-// garbage collection alone (one the runtime starts itself, at the memory limit, or with
-// GOGC set the one it forces every two minutes: its stack scans fault in megabytes of the
-// function table; the trim's lack of a collection ends the chain). Run it in a goroutine of its own, which parks right
-// after each trim: ending a goroutine reads the function table, which would fault back in
-// some of what the trim just dropped.
+// (Kick; collecting only when its Gauge says the garbage is worth it), a trim without a
+// collection after a garbage collection alone (one the runtime starts itself, at the
+// memory limit, or with GOGC set the one it forces every two minutes: its stack scans
+// fault in megabytes of the function table; the trim's lack of a collection ends the
+// chain). Run it in a goroutine of its own, which parks right after each trim: ending a
+// goroutine reads the function table, which would fault back in some of what the trim
+// just dropped.
 type Trimmer struct {
 	Quiet  time.Duration // how long nothing new must have happened before a trim
 	kick   chan struct{}
 	worked atomic.Bool // since the last trim: more than a garbage collection
-	// Run's own: the heap's size after the last collection (or when made), and the
-	// runtime's count of collections then.
-	heapAt, cycles uint64
+	gauge  Gauge       // Run's own
 	// gcPercent: the GOGC the process takes on at its first collection (0: it keeps its own).
 	gcPercent int
 	armed     atomic.Bool // gcPercent is set
 }
 
-// NewTrimmer returns a Trimmer that waits for quiet periods of quiet.
+// A Gauge tells a Trimmer, at a trim after work, whether a collection would give back
+// more than it costs: the first collection leaves about 800 KiB of collector state
+// resident for good (a span set block per size class in use, more after a second), more
+// than the few hundred KiB of garbage a start leaves.
+type Gauge interface {
+	// WorthCollecting is asked at a trim after work.
+	WorthCollecting() bool
+	// Collected follows the trim's own collection, once the freed pages are given back.
+	Collected()
+}
+
+// NewTrimmer returns a Trimmer that waits for quiet periods of quiet and collects once the
+// process's resident anonymous memory grew collectAfter since it was made or since its
+// last collection (ResidentGauge).
 func NewTrimmer(quiet time.Duration) *Trimmer {
-	heap, cycles, _ := heapNow()
-	return &Trimmer{Quiet: quiet, kick: make(chan struct{}, 1), heapAt: heap, cycles: cycles}
+	return NewTrimmerWith(quiet, NewResidentGauge())
+}
+
+// NewTrimmerWith returns a Trimmer whose collections g decides.
+func NewTrimmerWith(quiet time.Duration, g Gauge) *Trimmer {
+	return &Trimmer{Quiet: quiet, kick: make(chan struct{}, 1), gauge: g}
 }
 
 // CollectFromThenOn makes the process, started with GOGC=off, collect with GOGC=percent
@@ -129,54 +144,73 @@ func (t *Trimmer) Run() {
 				quiet++
 			}
 		}
-		collect := t.worked.Swap(false) && t.garbageWorthIt()
+		collect := t.worked.Swap(false) && t.gauge.WorthCollecting()
 		if collect {
 			t.arm()
 		}
 		trim(collect)
+		if collect {
+			t.gauge.Collected()
+		}
 	}
 }
 
-// collectAfter is how much the heap must have grown since the last collection before a
-// trim collects: the first collection leaves about 600 KiB of collector state resident for
-// good (more after a second), more than the few hundred KiB of garbage a start leaves, so
-// a process whose heap grew less keeps its garbage instead.
+// collectAfter is how much a process must have grown since its last collection (or
+// since start-up) before a trim collects.
 const collectAfter = 1 << 20
 
-// garbageWorthIt says whether the heap grew enough since the last collection (or since
-// the Trimmer was made), or holds enough freed pages, that collecting gives back more
-// than it costs.
-func (t *Trimmer) garbageWorthIt() bool {
-	heap, cycles, live := heapNow()
-	if cycles != t.cycles {
-		// Collected since, by a trim or by the runtime (at the limit): the growth counts
-		// from what that collection left, not from now, or a burst that reached the limit
-		// would keep its garbage for good.
-		t.cycles, t.heapAt = cycles, live
+// ResidentGauge measures the process by its resident anonymous memory (the kernel's
+// count: no runtime/metrics, whose initialiser and first read cost a process 35 KB of
+// heap in a dozen size classes, nor runtime.ReadMemStats, which flushes every
+// size class's span to a span set and leaves about 500 KiB more resident): a collection
+// is worth it once that grew collectAfter since the last collection of the trims, or
+// since it was made. Growth is garbage or live data alike: it gives a shim or an init that
+// never worked its start-up garbage for free, and collects after bursts.
+type ResidentGauge struct {
+	floor uint64 // resident anonymous bytes when made or after the last trim's collection
+}
+
+// NewResidentGauge returns a ResidentGauge that counts from now.
+func NewResidentGauge() *ResidentGauge { return &ResidentGauge{floor: residentAnon()} }
+
+// WorthCollecting says whether the process grew collectAfter since the last collection.
+func (g *ResidentGauge) WorthCollecting() bool { return residentAnon() >= g.floor+collectAfter }
+
+// Collected counts from what the collection left.
+func (g *ResidentGauge) Collected() { g.floor = residentAnon() }
+
+// residentAnon is the process's resident anonymous memory in bytes (0 if unknown): resident
+// pages less the file and shared-memory ones, /proc/self/statm's second and third fields.
+// Read into a buffer on the stack: it runs where nothing should be allocated.
+func residentAnon() uint64 {
+	fd, err := unix.Open("/proc/self/statm", unix.O_RDONLY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return 0
 	}
-	// Or a collection freed what a burst left, but the pages are still resident (the
-	// runtime's scavenger gives them back slowly): a daemon that collected near the end of
-	// an import stayed at 12 MiB instead of 5. Only in a process that has collected already:
-	// a first collection would leave the collector's state resident (a shim or an init
-	// that never collected has nothing freed anyway).
-	return heap >= t.heapAt+collectAfter || cycles > 0 && heapFreeResident() >= collectAfter
-}
-
-// heapFreeResident is the heap memory that is free but not yet given back to the kernel.
-func heapFreeResident() uint64 {
-	s := []metrics.Sample{{Name: "/memory/classes/heap/free:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64()
-}
-
-// heapNow returns the bytes of heap objects, live or not yet collected, and the count of
-// collections. Through runtime/metrics (its initialiser costs every process 15 KB), not
-// runtime.ReadMemStats: that one leaves about 500 KiB more resident here.
-func heapNow() (heap, cycles, liveAfterGC uint64) {
-	s := []metrics.Sample{{Name: "/gc/heap/allocs:bytes"}, {Name: "/gc/heap/frees:bytes"}, {Name: "/gc/cycles/total:gc-cycles"},
-		{Name: "/gc/heap/live:bytes"}}
-	metrics.Read(s)
-	return s[0].Value.Uint64() - s[1].Value.Uint64(), s[2].Value.Uint64(), s[3].Value.Uint64()
+	var buf [128]byte
+	n, err := unix.Read(fd, buf[:])
+	unix.Close(fd)
+	if err != nil || n <= 0 {
+		return 0
+	}
+	var fields [3]uint64 // size, resident, shared (file and shmem), in pages
+	f := 0
+	for _, c := range buf[:n] {
+		if c == ' ' {
+			if f++; f == len(fields) {
+				break
+			}
+			continue
+		}
+		if c < '0' || c > '9' {
+			break
+		}
+		fields[f] = fields[f]*10 + uint64(c-'0')
+	}
+	if fields[1] < fields[2] {
+		return 0
+	}
+	return (fields[1] - fields[2]) * uint64(os.Getpagesize())
 }
 
 // Kick asks for a trim once quiet again. It is cheap enough to call per read or request.
@@ -188,7 +222,7 @@ func (t *Trimmer) Kick() {
 // Nudge asks for a trim once quiet without a garbage collection (unless Kick asked for
 // one since the last trim): for a process that has allocated little since start-up, such
 // as a warm shim or init waiting for its container, a collection gives back little heap
-// and leaves the collector's own structures resident (about 0.5 MB here).
+// and leaves the collector's own structures resident (about 0.8 MB here).
 func (t *Trimmer) Nudge() { t.poke() }
 
 func (t *Trimmer) poke() {

@@ -56,39 +56,32 @@ func resident(t *testing.T, p *byte) bool {
 
 var sink []byte
 
-// A trim collects only once a collection would give back more than the collector's own
-// state costs: once the heap grew by collectAfter since the last collection, whoever made
-// it, or since the Trimmer was made, or once that much freed heap is still resident.
-func TestTrimmerCollectsOnlyAfterEnoughGrowth(t *testing.T) {
+// A resident gauge collects once the process's resident anonymous memory grew by
+// collectAfter since it was made or since the trim's last collection, and not before.
+func TestResidentGaugeCollectsOnlyAfterEnoughGrowth(t *testing.T) {
 	defer debug.SetGCPercent(debug.SetGCPercent(-1)) // no collection but the test's
-	runtime.GC()
-	tr := NewTrimmer(0)
-	if tr.garbageWorthIt() {
-		t.Errorf("collects with nothing allocated since the Trimmer was made")
-	}
-	garbage := func() {
-		for i := 0; i < 2*collectAfter/4096; i++ {
-			sink = make([]byte, 4096)
-		}
-	}
-	garbage()
-	if !tr.garbageWorthIt() {
-		t.Errorf("does not collect after %d bytes of garbage", 2*collectAfter)
-	}
-	debug.FreeOSMemory() // the trim's collection
-	if tr.garbageWorthIt() {
-		t.Errorf("collects again right after a collection")
-	}
-	garbage()
-	runtime.GC() // one of the runtime's own, after the garbage: its pages stay resident
-	free := heapFreeResident()
-	t.Logf("freed by the runtime, still resident: %d bytes", free)
-	if free >= collectAfter && !tr.garbageWorthIt() {
-		t.Errorf("does not collect with %d bytes freed by the runtime still resident", free)
-	}
 	debug.FreeOSMemory()
-	if tr.garbageWorthIt() {
-		t.Errorf("collects again right after a collection that gave the pages back")
+	if residentAnon() == 0 {
+		t.Fatal("no resident anonymous memory read from /proc/self/statm")
+	}
+	g := NewResidentGauge()
+	if g.WorthCollecting() {
+		t.Errorf("collects with nothing allocated since the gauge was made")
+	}
+	var keep [][]byte
+	for i := 0; i < 2*collectAfter/4096; i++ {
+		b := make([]byte, 4096)
+		b[0] = 1 // resident
+		keep = append(keep, b)
+	}
+	if !g.WorthCollecting() {
+		t.Errorf("does not collect after %d bytes made resident", 2*collectAfter)
+	}
+	keep = nil
+	debug.FreeOSMemory() // the trim's collection
+	g.Collected()
+	if g.WorthCollecting() {
+		t.Errorf("collects again right after a collection")
 	}
 }
 

@@ -28,6 +28,13 @@ const (
 	// MsgAssign (daemon -> warm shim, on the control channel): the container in ID (its
 	// directory) is yours; its shim.log is attached.
 	MsgAssign = "assign"
+	// A running init executes itself afresh once quiet (boxinit's reexec). MsgPause
+	// (init -> shim): hold every signal and message to init; MsgPaused (shim -> init): held
+	// until MsgResumed (init -> shim, from the new process, or from the old one if it could
+	// not execute) or until init is gone.
+	MsgPause   = "pause"
+	MsgPaused  = "paused"
+	MsgResumed = "resumed"
 )
 
 // InitMsg is one packet between shim and init.
@@ -65,6 +72,20 @@ func NewChannel(f *os.File) (*Channel, error) {
 		return nil, fmt.Errorf("init channel is a %T", c)
 	}
 	return &Channel{c: uc, oob: make([]byte, unix.CmsgSpace(4*253))}, nil
+}
+
+// Dup returns a new descriptor of the channel's socket without close-on-exec, for a
+// process that executes itself afresh.
+func (c *Channel) Dup() (int, error) {
+	rc, err := c.c.SyscallConn()
+	if err != nil {
+		return -1, err
+	}
+	nfd, derr := -1, error(nil)
+	if err := rc.Control(func(fd uintptr) { nfd, derr = unix.FcntlInt(fd, unix.F_DUPFD, 3) }); err != nil {
+		return -1, err
+	}
+	return nfd, derr
 }
 
 // Socketpair makes the two ends of a channel, close-on-exec (ExtraFiles clears that on the child's copy).

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -67,7 +68,9 @@ func RecordProc(dir, name string, pid int, first bool) error {
 	return err
 }
 
-// ReadProcs reads dir's PIDFile; os.ErrNotExist without one.
+// ReadProcs reads dir's PIDFile, each process once, in the order first recorded;
+// os.ErrNotExist without one. A warm pair's shim is recorded by the daemon and by itself,
+// in either order: the line that comes twice is the same process.
 func ReadProcs(dir string) ([]ProcRecord, error) {
 	b, err := os.ReadFile(filepath.Join(dir, PIDFile))
 	if err != nil {
@@ -85,7 +88,9 @@ func ReadProcs(dir string) ([]ProcRecord, error) {
 		if err := errors.Join(err1, err2); err != nil || pid <= 0 {
 			continue
 		}
-		out = append(out, ProcRecord{Name: f[0], PID: pid, Start: start})
+		if r := (ProcRecord{Name: f[0], PID: pid, Start: start}); !slices.Contains(out, r) {
+			out = append(out, r)
+		}
 	}
 	return out, nil
 }
