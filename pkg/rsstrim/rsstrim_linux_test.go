@@ -54,8 +54,6 @@ func resident(t *testing.T, p *byte) bool {
 	return binary.LittleEndian.Uint64(e[:])>>63 == 1
 }
 
-var sink []byte
-
 // A resident gauge collects once the process's resident anonymous memory grew by
 // collectAfter since it was made or since the trim's last collection, and not before.
 func TestResidentGaugeCollectsOnlyAfterEnoughGrowth(t *testing.T) {
@@ -77,6 +75,7 @@ func TestResidentGaugeCollectsOnlyAfterEnoughGrowth(t *testing.T) {
 	if !g.WorthCollecting() {
 		t.Errorf("does not collect after %d bytes made resident", 2*collectAfter)
 	}
+	runtime.KeepAlive(keep)
 	keep = nil
 	debug.FreeOSMemory() // the trim's collection
 	g.Collected()
