@@ -16,14 +16,15 @@ all: build
 
 # A container's shim and init run a small program of their own (cmd/minibox-shim), which
 # minibox embeds compressed (pkg/shimexe): built first, from the same sources, every time
-# (the Go build cache makes an unchanged one cost about a second). SHIM_GOFLAGS=-race for
-# test-race. Without the Green Tea collector (GOEXPERIMENT): its mark bits at the end of
-# every small-object span make each span's last page resident as soon as the span holds one
-# object, and a shim or an init that never collects pays that per size class it used (about
-# 50 KB a process).
+# (the Go build cache makes an unchanged one cost about a second). test-race builds it with
+# the race detector, linked statically all the same: init executes itself afresh inside
+# its container, where no dynamic loader of the host's is to be found. Without the Green
+# Tea collector (GOEXPERIMENT): its mark bits at the end of every small-object span make
+# each span's last page resident as soon as the span holds one object, and a shim or an
+# init that never collects pays that per size class it used (about 50 KB a process).
 SHIMEXE := pkg/shimexe/payload/minibox-shim
 shimexe:
-	GOEXPERIMENT=nogreenteagc $(GO) build -trimpath $(SHIM_GOFLAGS) -ldflags '-s -w' -o $(SHIMEXE) ./cmd/minibox-shim
+	GOEXPERIMENT=nogreenteagc $(GO) build -trimpath $(SHIM_GOFLAGS) -ldflags '-s -w $(SHIM_LDFLAGS)' -o $(SHIMEXE) ./cmd/minibox-shim
 	gzip -9nf $(SHIMEXE)
 
 build: shimexe
@@ -48,11 +49,11 @@ testdata/busybox.tar: scripts/make-busybox-tar.sh
 test: deps testdata shimexe
 	MINIBOX_TEST_PRIVILEGED=1 $(GO) test -count=1 -p 1 -timeout 40m ./... $(THIRD_PARTY)
 
-# The same under the race detector: the testscripts' daemons, shims and inits are the
-# instrumented test binary too. Races are reported in $(RACE_LOGS).<pid>. Slower (about 6 min).
+# The same under the race detector: the testscripts' daemons are the instrumented test
+# binary, and their shims and inits the shim program built with the detector. Races are reported in $(RACE_LOGS).<pid>. Slower (about 6 min).
 RACE_LOGS ?= /tmp/minibox-race
 test-race: deps testdata
-	$(MAKE) shimexe SHIM_GOFLAGS=-race CGO_ENABLED=1
+	$(MAKE) shimexe CGO_ENABLED=1 SHIM_GOFLAGS='-race -tags osusergo,netgo' SHIM_LDFLAGS='-linkmode external -extldflags -static'
 	rm -f $(RACE_LOGS).*
 	CGO_ENABLED=1 GORACE=log_path=$(RACE_LOGS) MINIBOX_TEST_PRIVILEGED=1 $(GO) test -race -count=1 -p 1 -timeout 60m ./... $(THIRD_PARTY)
 	@! ls $(RACE_LOGS).* 2>/dev/null || (echo "data races: see the files above"; exit 1)
