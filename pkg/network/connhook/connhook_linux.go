@@ -199,10 +199,7 @@ func redirectProgram(ports, peers int, netnsCookie uint64) []byte {
 	a.addImm(3, -8)
 	a.movImm(4, 0) // BPF_ANY
 	a.call(helperMapUpdate)
-	a.loadW(2, 7, 0)
-	a.storeW(6, sockAddrUserIP4, 2)
-	a.loadW(2, 7, 4)
-	a.storeW(6, sockAddrUserPort, 2)
+	a.setUserAddr(7)
 	a.label("allow")
 	a.movImm(0, 1)
 	a.exit()
@@ -220,14 +217,20 @@ func peernameProgram(peers int) []byte {
 	a.storeDW(10, -8, 0)
 	a.lookup(peers, -8)
 	a.jeqImm(0, 0, "out")
-	a.loadW(2, 0, 0)
-	a.storeW(6, sockAddrUserIP4, 2)
-	a.loadW(2, 0, 4)
-	a.storeW(6, sockAddrUserPort, 2)
+	a.setUserAddr(0)
 	a.label("out")
 	a.movImm(0, 1)
 	a.exit()
 	return a.bytes()
+}
+
+// setUserAddr copies an address (IPv4, then port, as peers' values hold them) from the
+// memory reg points at into the hook's context (r6): its user_ip4 and user_port.
+func (a *bpfAsm) setUserAddr(reg uint8) {
+	a.loadW(2, reg, 0)
+	a.storeW(6, sockAddrUserIP4, 2)
+	a.loadW(2, reg, 4)
+	a.storeW(6, sockAddrUserPort, 2)
 }
 
 // bpfAsm assembles eBPF instructions, with jumps to labels resolved by bytes.
