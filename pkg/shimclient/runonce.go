@@ -7,10 +7,14 @@ import (
 	"io"
 	"os"
 	"syscall"
+	"time"
 
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/spec"
 )
+
+// reapWait bounds RunOnce's wait for the shim's word that init is reaped.
+const reapWait = 5 * time.Second
 
 // RunOnce runs s to completion with its output copied to stdout and stderr, and removes
 // what the run left behind: the builder's build containers. s.Network must be "none" or
@@ -48,10 +52,16 @@ func RunOnce(ctx context.Context, s *spec.Spec, stdout, stderr io.Writer) (code 
 	if startErr != nil && !errors.As(startErr, &se) {
 		c.Signal(syscall.SIGKILL)
 	}
-	exit, err := c.Wait(ctx)
+	exit, reaped, err := c.WaitReaped(ctx)
 	if ctx.Err() != nil {
 		c.Signal(syscall.SIGKILL)
-		exit, err = c.Wait(context.Background())
+		exit, reaped, err = c.WaitReaped(context.Background())
+	}
+	// The caller takes the upper dir (a build's layer) or removes the directory next:
+	// init's mount namespace, holding the overlay, must be gone first.
+	select {
+	case <-reaped:
+	case <-time.After(reapWait):
 	}
 	<-relayed
 	if startErr != nil {
