@@ -166,6 +166,7 @@ func BenchmarkNginxPublished(b *testing.B) {
 			c, _ := loadTool(published, "/index.html", 16, 3*time.Second)
 			h, _ := loadTool(hostAddr, "/index.html", 16, 3*time.Second)
 			a, _ := loadTool(direct, "/index.html", 16, 3*time.Second)
+			b.Logf("round %d: published %.0f, host %.0f, container address %.0f req/s", j+1, c, h, a)
 			ctr, bare, dir = max(ctr, c), max(bare, h), max(dir, a)
 		}
 		b.ReportMetric(ctr, "req/s-published")
