@@ -3,12 +3,16 @@ package kong
 import (
 	"fmt"
 	"regexp"
+	"strings"
 )
 
 var interpolationRegex = regexp.MustCompile(`(\$\$)|((?:\${([[:alpha:]_][[:word:]]*))(?:(=)([^}]*))?})|(\$)|([^$]+)`)
 
 // HasInterpolatedVar returns true if the variable "v" is interpolated in "s".
 func HasInterpolatedVar(s string, v string) bool {
+	if !strings.Contains(s, "${") {
+		return false
+	}
 	matches := interpolationRegex.FindAllStringSubmatch(s, -1)
 	for _, match := range matches {
 		if name := match[3]; name == v {
@@ -19,7 +23,16 @@ func HasInterpolatedVar(s string, v string) bool {
 }
 
 // Interpolate variables from vars into s for substrings in the form ${var} or ${var=default}.
+// A string without a "$" is its own interpolation: it is returned without running the
+// regular expression, which was most of New's time for a program with many flags.
 func interpolate(s string, vars Vars, updatedVars map[string]string) (string, error) {
+	if !strings.Contains(s, "$") {
+		return s, nil
+	}
+	return interpolateMatches(s, vars, updatedVars)
+}
+
+func interpolateMatches(s string, vars Vars, updatedVars map[string]string) (string, error) {
 	out := ""
 	matches := interpolationRegex.FindAllStringSubmatch(s, -1)
 	if len(matches) == 0 {

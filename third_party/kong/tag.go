@@ -78,8 +78,69 @@ type tagChars struct {
 var kongChars = tagChars{sep: ',', quote: '\'', assign: '=', needsUnquote: false}
 var bareChars = tagChars{sep: ' ', quote: '"', assign: ':', needsUnquote: true}
 
-//nolint:gocyclo
 func parseTagItems(tagString string, chr tagChars) (map[string][]string, error) {
+	if d, ok := parseTagItemsPlain(tagString, chr); ok {
+		return d, nil
+	}
+	return parseTagItemsEscaped(tagString, chr)
+}
+
+// parseTagItemsPlain is parseTagItemsEscaped for the tags nearly every program has:
+// valid UTF-8 without a backslash or a newline. Their separator, quote and assignment
+// characters are ASCII, so the bytes can be walked in place of the runes, and unquoting
+// a value that holds neither a backslash, a newline nor a quote gives the value back, so
+// it is not done. ok is false for any other tag or on an error, for
+// parseTagItemsEscaped to answer, with its messages.
+func parseTagItemsPlain(tagString string, chr tagChars) (d map[string][]string, ok bool) {
+	if strings.ContainsAny(tagString, "\\\n") || !utf8.ValidString(tagString) {
+		return nil, false
+	}
+	d = map[string][]string{}
+	var key, value []byte
+	quotes := false
+	inKey := true
+	add := func() {
+		d[string(key)] = append(d[string(key)], string(value))
+		key, value = key[:0], value[:0]
+		inKey = true
+	}
+	sep, quote, assign := byte(chr.sep), byte(chr.quote), byte(chr.assign)
+	for idx := 0; idx < len(tagString); idx++ {
+		r := tagString[idx]
+		if !quotes && r == sep {
+			add()
+			continue
+		}
+		if r == assign && inKey {
+			inKey = false
+			continue
+		}
+		if r == quote {
+			if quotes {
+				quotes = false
+				if idx == len(tagString)-1 || tagString[idx+1] == sep {
+					continue
+				}
+				return nil, false
+			}
+			quotes = true
+			continue
+		}
+		if inKey {
+			key = append(key, r)
+		} else {
+			value = append(value, r)
+		}
+	}
+	if quotes {
+		return nil, false
+	}
+	add()
+	return d, true
+}
+
+//nolint:gocyclo
+func parseTagItemsEscaped(tagString string, chr tagChars) (map[string][]string, error) {
 	d := map[string][]string{}
 	key := []rune{}
 	value := []rune{}
