@@ -249,10 +249,14 @@ func (k *Kong) interpolateValue(value *Value, vars Vars) (err error) {
 		vars = vars.CloneWith(varsContributor.Vars(value))
 	}
 
-	initialVars := vars.CloneWith(nil)
-	for n, v := range initialVars {
-		if vars[n], err = interpolate(v, initialVars, nil); err != nil {
-			return fmt.Errorf("variable %s for %s: %s", n, value.Summary(), err)
+	// Variables without a "$" interpolate to themselves: the copy and the loop change
+	// nothing unless one has.
+	if anyVarHasDollar(vars) {
+		initialVars := vars.CloneWith(nil)
+		for n, v := range initialVars {
+			if vars[n], err = interpolate(v, initialVars, nil); err != nil {
+				return fmt.Errorf("variable %s for %s: %s", n, value.Summary(), err)
+			}
 		}
 	}
 
@@ -287,6 +291,15 @@ func (k *Kong) interpolateValue(value *Value, vars Vars) (err error) {
 		return fmt.Errorf("help for %s: %s", value.Summary(), err)
 	}
 	return nil
+}
+
+func anyVarHasDollar(vars Vars) bool {
+	for _, v := range vars {
+		if strings.Contains(v, "$") {
+			return true
+		}
+	}
+	return false
 }
 
 // Provide additional builtin flags, if any.

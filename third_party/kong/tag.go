@@ -293,7 +293,13 @@ func parseTag(parent reflect.Value, ft reflect.StructField) (*Tag, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !ok {
+		items = fieldItems // what the overlay below makes of an empty map
+	}
 	for key, value := range fieldItems {
+		if !ok {
+			break
+		}
 		// Prepend field tag values
 		items[key] = append(value, items[key]...)
 	}
