@@ -30,7 +30,7 @@ func randomTags(n int) []string {
 // wherever it answers at all.
 func TestParseTagItemsPlain(t *testing.T) {
 	answered := 0
-	for _, tag := range randomTags(200000) {
+	for _, tag := range randomTags(60000) {
 		for _, chr := range []tagChars{bareChars, kongChars} {
 			got, ok := parseTagItemsPlain(tag, chr)
 			want, err := parseTagItemsEscaped(tag, chr)
@@ -46,7 +46,7 @@ func TestParseTagItemsPlain(t *testing.T) {
 			}
 		}
 	}
-	if answered < 50000 {
+	if answered < 8000 {
 		t.Errorf("the plain parser answered only %d tags", answered)
 	}
 }
@@ -55,7 +55,7 @@ func TestParseTagItemsPlain(t *testing.T) {
 // without a "$" as it is, which interpolate assumes without running it.
 func TestInterpolateWithoutDollar(t *testing.T) {
 	vars := Vars{"version": "1", "default": "d"}
-	for _, s := range randomTags(100000) {
+	for _, s := range randomTags(30000) {
 		want, err := interpolateMatches(s, vars, map[string]string{"default": "x"})
 		got, gotErr := interpolate(s, vars, map[string]string{"default": "x"})
 		if err != nil || gotErr != nil {
