@@ -168,4 +168,21 @@ func TestGrammarPerCommand(t *testing.T) {
 	if commands < 50 {
 		t.Errorf("only %d commands checked", commands)
 	}
+	// No command, help and an unknown command get the whole grammar; --version alone the
+	// root's flags only: each answers as the whole CLI does.
+	for _, args := range [][]string{{"--help"}, {"--version"}, {"no-such-command"}, {"no-such-command", "--help"}, {"--bogus"}} {
+		gotOut, gotCode := runCLI(args...)
+		wantOut, wantCode := fullCLI(t, args...)
+		if wantCode == -1 {
+			wantCode = 2
+			if !strings.HasPrefix(gotOut, wantOut) {
+				t.Errorf("%q: output\n%s\nwant\n%s", args, gotOut, wantOut)
+			}
+		} else if gotOut != wantOut {
+			t.Errorf("%q: output\n%s\nwant\n%s", args, gotOut, wantOut)
+		}
+		if gotCode != wantCode {
+			t.Errorf("%q: exit code %d, want %d", args, gotCode, wantCode)
+		}
+	}
 }
