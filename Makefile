@@ -8,7 +8,7 @@ GO      ?= $(shell command -v go 2>/dev/null || echo /usr/local/go/bin/go)
 export CGO_ENABLED = 0
 # Modules go.mod replaces with our own code under third_party/: `./...` stops at their
 # go.mod, so they are named to be tested and linted with the rest.
-THIRD_PARTY := github.com/distribution/reference github.com/opencontainers/go-digest
+THIRD_PARTY := github.com/distribution/reference github.com/opencontainers/go-digest github.com/alecthomas/kong
 
 .PHONY: all build install deps test test-race test-unit bench testdata lint demo clean shimexe
 

@@ -64,17 +64,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	defer func() { trace("command done") }()
 	exited := false
 	code := 0
-	g := grammar(args)
-	parser, err := kong.New(g,
-		kong.Name("minibox"),
-		kong.Description("minibox: build images and run containers on one Linux host."),
-		grammarVars(g),
-		kong.Writers(stdout, stderr),
-		kong.Exit(func(c int) { exited, code = true, c; panic(exitCode(c)) }),
-		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
-		kong.UsageOnError(),
-		kong.PostBuild(func(k *kong.Kong) error { helpShortWhereFree(k); return nil }),
-	)
+	parser, err := newParser(grammar(args), stdout, stderr, func(c int) { exited, code = true, c; panic(exitCode(c)) })
 	if err != nil {
 		return err
 	}
@@ -126,6 +116,20 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return &errdefs.ExitError{Code: 1, Err: err}
 	}
 	return nil
+}
+
+// newParser is the CLI's parser over the grammar g (the whole CLI or one command's).
+func newParser(g any, stdout, stderr io.Writer, exit func(int)) (*kong.Kong, error) {
+	return kong.New(g,
+		kong.Name("minibox"),
+		kong.Description("minibox: build images and run containers on one Linux host."),
+		grammarVars(g),
+		kong.Writers(stdout, stderr),
+		kong.Exit(exit),
+		kong.ConfigureHelp(kong.HelpOptions{Compact: true, NoExpandSubcommands: true}),
+		kong.UsageOnError(),
+		kong.PostBuild(func(k *kong.Kong) error { helpShortWhereFree(k); return nil }),
+	)
 }
 
 // helpShortWhereFree gives -h to help on every command that does not use -h itself, as
