@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/mount"
 	"github.com/minibox/minibox/pkg/reexec"
@@ -114,6 +115,7 @@ func Main(ctx context.Context, args []string) error {
 	var trim *rsstrim.Trimmer
 	if ch.Empty() {
 		spec.Prewarm() // a warm init: nothing to do until its container comes
+		caps.All()     // read now, not by the workload's thread (held)
 		// It may wait for minutes: it gives back what start-up touched meanwhile.
 		trim = rsstrim.NewTrimmer(rsstrim.PairQuiet)
 		go trim.Run()

@@ -311,8 +311,9 @@ func setOOMScoreAdj(v int) {
 // --privileged means "everything we have".
 func held(set []string) []string {
 	var out []string
+	all := caps.All() // in capability-number order
 	for _, name := range set {
-		n := slices.Index(caps.All(), name) // All is in capability-number order
+		n := slices.Index(all, name)
 		if n >= 0 {
 			if ok, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(n), 0, 0, 0); err == nil && ok == 0 {
 				continue
