@@ -148,6 +148,9 @@ type shim struct {
 	// Made before init starts: its stdio.
 	outR   [2]*os.File // read ends of init's stdout and stderr pipes
 	warmed uintptr     // a warm init's clone flags (0: init is cloned for its container)
+	// cg is the host's cgroup layout, for the OOM check at the end: learnt while a warm
+	// pair waits, or when init was cloned into its cgroup (nil: not yet).
+	cg cgroup.Manager
 
 	logw    *logfile.Writer
 	master  *os.File // the workload's pty
@@ -227,6 +230,10 @@ func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
 		return err
 	}
 	prewarm()
+	// Looked up now, not between init's ready and the workload's start (our one P would
+	// run it ahead of the daemon's requests): the layout is the host's, not a container's.
+	// Anything it logs goes where our stderr goes until the container's shim.log comes.
+	sh.cg, _ = cgroup.Open(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	return nil
 }
 
@@ -281,6 +288,7 @@ func (sh *shim) spawnInCgroup(attr *syscall.SysProcAttr, pipes, stdin bool) erro
 	if err != nil {
 		return err
 	}
+	sh.cg = cg
 	j, ok := cg.(interface {
 		JoinThread(path string) (func() error, error)
 	})
@@ -962,10 +970,12 @@ func (sh *shim) waitInit() {
 		sh.reaped <- err
 	}()
 	// The OOM check below needs the host's cgroup layout: learnt while the workload runs,
-	// not on the way to the exit report.
+	// not on the way to the exit report (a warm pair knows it already).
 	var cg cgroup.Manager
 	if sh.s.CgroupPath != "" {
-		cg, _ = cgroup.Open(sh.log)
+		if cg = sh.cg; cg == nil {
+			cg, _ = cgroup.Open(sh.log)
+		}
 	}
 	var err error
 	select {
