@@ -476,15 +476,16 @@ func (sh *shim) create() error {
 	}
 	// init reads the spec as soon as its runtime is up (a warm one is waiting for it),
 	// then the seccomp program: files init could not open itself in a user namespace.
+	// The spec goes first: init decodes it while we read the program.
+	if err := sh.ch.SendRaw(raw); err != nil {
+		return fmt.Errorf("send spec to init: %w", err)
+	}
 	var seccomp []byte
 	if s.SeccompFile != "" {
 		if seccomp, err = readSeccomp(s.SeccompFile); err != nil {
 			return err
 		}
 		defer unix.Munmap(seccomp)
-	}
-	if err := sh.ch.SendRaw(raw); err != nil {
-		return fmt.Errorf("send spec to init: %w", err)
 	}
 	if seccomp != nil {
 		if err := sh.ch.SendRaw(seccomp); err != nil {
