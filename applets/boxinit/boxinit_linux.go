@@ -92,9 +92,11 @@ func Main(ctx context.Context, args []string) error {
 	if state, ok := os.LookupEnv(stateEnv); ok {
 		return resume(state)
 	}
-	// Mounts, hostname and pivot_root are per mount namespace, but pivot_root changes the
-	// root of the calling thread's fs struct: keep the main goroutine on one thread.
-	runtime.LockOSThread()
+	// The main goroutine is not locked to its thread: mounts and the hostname are per
+	// namespace, and pivot_root's new root and working directory are every thread's (the
+	// runtime clones them sharing one fs struct). Locked, each time it waited (for the
+	// spec, the go, the fork, a signal) the runtime handed its P to another thread and
+	// back: two thread switches a wait, and two more threads before the reexec.
 	reexec.NameSelf(initName)
 	reaperAttrs()
 	reexec.CloseInherited(4) // the shim passes 0-3 only; anything else must not reach the workload
