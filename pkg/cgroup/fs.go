@@ -1,7 +1,6 @@
 package cgroup
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -42,10 +41,15 @@ func write(dir, file, value string) error {
 }
 
 func read(dir, file string) (string, error) {
-	p := filepath.Join(dir, file)
+	b, err := readFile(filepath.Join(dir, file))
+	return strings.TrimSpace(string(b)), err
+}
+
+// readFile reads a whole control file (as os.ReadFile, without os's poller registration).
+func readFile(p string) ([]byte, error) {
 	fd, err := openFile(p, syscall.O_RDONLY)
 	if err != nil {
-		return "", err
+		return nil, err
 	}
 	defer syscall.Close(fd)
 	b := make([]byte, 0, 512)
@@ -55,10 +59,10 @@ func read(dir, file string) (string, error) {
 			continue
 		}
 		if err != nil {
-			return "", &os.PathError{Op: "read", Path: p, Err: err}
+			return nil, &os.PathError{Op: "read", Path: p, Err: err}
 		}
 		if n == 0 {
-			return strings.TrimSpace(string(b)), nil
+			return b, nil
 		}
 		b = b[:len(b)+n]
 		if len(b) == cap(b) {
@@ -104,21 +108,19 @@ func readUint(dir, file string) (uint64, error) {
 
 // keyValues reads "key value" lines (memory.stat, cpu.stat, memory.events, oom_control).
 func keyValues(dir, file string) (map[string]uint64, error) {
-	f, err := os.Open(filepath.Join(dir, file))
+	b, err := readFile(filepath.Join(dir, file))
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
 	m := map[string]uint64{}
-	s := bufio.NewScanner(f)
-	for s.Scan() {
-		if k, v, ok := strings.Cut(s.Text(), " "); ok {
+	for _, line := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(line, " "); ok {
 			if n, err := strconv.ParseUint(strings.TrimSpace(v), 10, 64); err == nil {
 				m[k] = n
 			}
 		}
 	}
-	return m, s.Err()
+	return m, nil
 }
 
 // pids reads cgroup.procs.
