@@ -243,7 +243,7 @@ func waitForGo(ch *shimapi.Channel, msgs <-chan incoming, sigc <-chan os.Signal)
 
 // toDevNull points each of fds at /dev/null.
 func toDevNull(fds ...int) error {
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	null, err := openPlain(os.DevNull, unix.O_RDWR)
 	if err != nil {
 		return err
 	}

@@ -427,7 +427,7 @@ func (sh *shim) watchDaemon(ctl *shimapi.Channel) {
 // create reads the container's spec, starts its init (or hands the spec to the warm one)
 // and listens on shim.sock. init is not ready yet: awaitInit waits for that.
 func (sh *shim) create() error {
-	raw, err := os.ReadFile(filepath.Join(sh.dir, spec.FileName))
+	raw, err := readPlain(filepath.Join(sh.dir, spec.FileName))
 	if err != nil {
 		return err
 	}
@@ -505,16 +505,16 @@ func (sh *shim) create() error {
 // caller to unmap once sent: the shim, which does not collect, would otherwise keep its
 // copy of Docker's profile (17 KB) for the container's life.
 func readSeccomp(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	fd, err := openPlain(path)
 	if err != nil {
 		return nil, fmt.Errorf("seccomp program: %w", err)
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("seccomp program: %w", err)
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, fmt.Errorf("seccomp program: %w", &os.PathError{Op: "stat", Path: path, Err: err})
 	}
-	size := fi.Size()
+	size := st.Size
 	if size == 0 || size%8 != 0 || size > maxSeccomp {
 		return nil, fmt.Errorf("seccomp program %s: %d bytes, not whole instructions", path, size)
 	}
@@ -522,7 +522,7 @@ func readSeccomp(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seccomp program: %w", err)
 	}
-	if _, err := io.ReadFull(f, b); err != nil {
+	if err := readFull(fd, b, path); err != nil {
 		unix.Munmap(b)
 		return nil, fmt.Errorf("seccomp program %s: %w", path, err)
 	}
