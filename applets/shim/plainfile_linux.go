@@ -10,9 +10,12 @@ import (
 // openPlain opens path for reading, a descriptor the runtime's poller never sees: os.Open
 // tries to register every file it opens with it, in vain for a file: four fcntl and an
 // epoll_ctl more than the open.
-func openPlain(path string) (int, error) {
+func openPlain(path string) (int, error) { return openPlainFlags(path, unix.O_RDONLY) }
+
+// openPlainFlags is openPlain with open's flags (O_CLOEXEC added).
+func openPlainFlags(path string, flags int) (int, error) {
 	for {
-		fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		fd, err := unix.Open(path, flags|unix.O_CLOEXEC, 0)
 		if err == unix.EINTR {
 			continue
 		}

@@ -329,10 +329,11 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 	if sh.ch, err = shimapi.NewChannel(shimEnd); err != nil {
 		return err
 	}
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	nullFd, err := openPlainFlags(os.DevNull, unix.O_RDWR)
 	if err != nil {
 		return err
 	}
+	null := os.NewFile(uintptr(nullFd), os.DevNull)
 	defer null.Close()
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/fd/4",
