@@ -15,6 +15,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/mount"
 	"github.com/minibox/minibox/pkg/reexec"
@@ -91,9 +92,11 @@ func Main(ctx context.Context, args []string) error {
 	if state, ok := os.LookupEnv(stateEnv); ok {
 		return resume(state)
 	}
-	// Mounts, hostname and pivot_root are per mount namespace, but pivot_root changes the
-	// root of the calling thread's fs struct: keep the main goroutine on one thread.
-	runtime.LockOSThread()
+	// The main goroutine is not locked to its thread: mounts and the hostname are per
+	// namespace, and pivot_root's new root and working directory are every thread's (the
+	// runtime clones them sharing one fs struct). Locked, each time it waited (for the
+	// spec, the go, the fork, a signal) the runtime handed its P to another thread and
+	// back: two thread switches a wait, and two more threads before the reexec.
 	reexec.NameSelf(initName)
 	reaperAttrs()
 	reexec.CloseInherited(4) // the shim passes 0-3 only; anything else must not reach the workload
@@ -114,6 +117,7 @@ func Main(ctx context.Context, args []string) error {
 	var trim *rsstrim.Trimmer
 	if ch.Empty() {
 		spec.Prewarm() // a warm init: nothing to do until its container comes
+		caps.All()     // read now, not by the workload's thread (held)
 		// It may wait for minutes: it gives back what start-up touched meanwhile.
 		trim = rsstrim.NewTrimmer(rsstrim.PairQuiet)
 		go trim.Run()
@@ -239,7 +243,7 @@ func waitForGo(ch *shimapi.Channel, msgs <-chan incoming, sigc <-chan os.Signal)
 
 // toDevNull points each of fds at /dev/null.
 func toDevNull(fds ...int) error {
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	null, err := openPlain(os.DevNull, unix.O_RDWR)
 	if err != nil {
 		return err
 	}

@@ -57,24 +57,48 @@ type spawned struct {
 
 func prepare(p *proc) *spawner {
 	sp := &spawner{start: make(chan struct{}), done: make(chan spawned, 1), cg: p.cg}
-	go func() {
-		runtime.LockOSThread() // never unlocked: the runtime ends the thread with the goroutine
-		if err := p.prepareThread(); err != nil {
-			sp.done <- spawned{err: err}
-			return
-		}
-		<-sp.start
-		pid, err := p.forkExec()
-		if p.cg != nil {
-			// Back to init's cgroup before anyone hears of the child: the workload's
-			// count is its own from here on.
-			if lerr := p.cg.leave(); lerr != nil && err == nil {
-				err = lerr
-			}
-		}
-		sp.done <- spawned{pid, err}
-	}()
+	go sp.run(p)
 	return sp
+}
+
+// run is the spawner's goroutine. Its thread is never unlocked: the runtime ends it with
+// the goroutine. Not the main thread, though, which the runtime never ends: its task is
+// the process's face (the credentials, namespaces and seccomp state /proc/<pid> and ps
+// show), and it would keep p's for good. The main goroutine is not locked to it, so a
+// spawner may land there: it then hands over to a goroutine that cannot (the main thread
+// runs only its locked goroutine meanwhile) and gives the thread back.
+func (sp *spawner) run(p *proc) {
+	runtime.LockOSThread()
+	if unix.Gettid() == unix.Getpid() {
+		locked := make(chan struct{})
+		go func() {
+			runtime.LockOSThread()
+			close(locked)
+			sp.prepareAndFork(p)
+		}()
+		<-locked
+		runtime.UnlockOSThread()
+		return
+	}
+	sp.prepareAndFork(p)
+}
+
+// prepareAndFork prepares the calling (locked) thread for p and forks p from it on the word.
+func (sp *spawner) prepareAndFork(p *proc) {
+	if err := p.prepareThread(); err != nil {
+		sp.done <- spawned{err: err}
+		return
+	}
+	<-sp.start
+	pid, err := p.forkExec()
+	if p.cg != nil {
+		// Back to init's cgroup before anyone hears of the child: the workload's count
+		// is its own from here on.
+		if lerr := p.cg.leave(); lerr != nil && err == nil {
+			err = lerr
+		}
+	}
+	sp.done <- spawned{pid, err}
 }
 
 // fork starts the process (or returns why the thread could not be prepared).
@@ -311,8 +335,9 @@ func setOOMScoreAdj(v int) {
 // --privileged means "everything we have".
 func held(set []string) []string {
 	var out []string
+	all := caps.All() // in capability-number order
 	for _, name := range set {
-		n := slices.Index(caps.All(), name) // All is in capability-number order
+		n := slices.Index(all, name)
 		if n >= 0 {
 			if ok, err := unix.PrctlRetInt(unix.PR_CAPBSET_READ, uintptr(n), 0, 0, 0); err == nil && ok == 0 {
 				continue

@@ -151,10 +151,6 @@ func scan(open func() (io.ReadCloser, error), fn func([]string) bool) error {
 	return sc.Err()
 }
 
-func openFile(path string) func() (io.ReadCloser, error) {
-	return func() (io.ReadCloser, error) { return os.Open(path) }
-}
-
 // lookPath finds file in the PATH of env, inside the container (init has pivoted).
 // The error is the 127 "not found" one.
 func lookPath(file string, env []string) (string, error) {

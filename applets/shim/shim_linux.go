@@ -148,6 +148,9 @@ type shim struct {
 	// Made before init starts: its stdio.
 	outR   [2]*os.File // read ends of init's stdout and stderr pipes
 	warmed uintptr     // a warm init's clone flags (0: init is cloned for its container)
+	// cg is the host's cgroup layout, for the OOM check at the end: learnt while a warm
+	// pair waits, or when init was cloned into its cgroup (nil: not yet).
+	cg cgroup.Manager
 
 	logw    *logfile.Writer
 	master  *os.File // the workload's pty
@@ -227,6 +230,10 @@ func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
 		return err
 	}
 	prewarm()
+	// Looked up now, not between init's ready and the workload's start (our one P would
+	// run it ahead of the daemon's requests): the layout is the host's, not a container's.
+	// Anything it logs goes where our stderr goes until the container's shim.log comes.
+	sh.cg, _ = cgroup.Open(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 	return nil
 }
 
@@ -281,6 +288,7 @@ func (sh *shim) spawnInCgroup(attr *syscall.SysProcAttr, pipes, stdin bool) erro
 	if err != nil {
 		return err
 	}
+	sh.cg = cg
 	j, ok := cg.(interface {
 		JoinThread(path string) (func() error, error)
 	})
@@ -321,10 +329,11 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 	if sh.ch, err = shimapi.NewChannel(shimEnd); err != nil {
 		return err
 	}
-	null, err := os.OpenFile(os.DevNull, os.O_RDWR, 0)
+	nullFd, err := openPlainFlags(os.DevNull, unix.O_RDWR)
 	if err != nil {
 		return err
 	}
+	null := os.NewFile(uintptr(nullFd), os.DevNull)
 	defer null.Close()
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/fd/4",
@@ -419,7 +428,7 @@ func (sh *shim) watchDaemon(ctl *shimapi.Channel) {
 // create reads the container's spec, starts its init (or hands the spec to the warm one)
 // and listens on shim.sock. init is not ready yet: awaitInit waits for that.
 func (sh *shim) create() error {
-	raw, err := os.ReadFile(filepath.Join(sh.dir, spec.FileName))
+	raw, err := readPlain(filepath.Join(sh.dir, spec.FileName))
 	if err != nil {
 		return err
 	}
@@ -468,15 +477,16 @@ func (sh *shim) create() error {
 	}
 	// init reads the spec as soon as its runtime is up (a warm one is waiting for it),
 	// then the seccomp program: files init could not open itself in a user namespace.
+	// The spec goes first: init decodes it while we read the program.
+	if err := sh.ch.SendRaw(raw); err != nil {
+		return fmt.Errorf("send spec to init: %w", err)
+	}
 	var seccomp []byte
 	if s.SeccompFile != "" {
 		if seccomp, err = readSeccomp(s.SeccompFile); err != nil {
 			return err
 		}
 		defer unix.Munmap(seccomp)
-	}
-	if err := sh.ch.SendRaw(raw); err != nil {
-		return fmt.Errorf("send spec to init: %w", err)
 	}
 	if seccomp != nil {
 		if err := sh.ch.SendRaw(seccomp); err != nil {
@@ -496,16 +506,16 @@ func (sh *shim) create() error {
 // caller to unmap once sent: the shim, which does not collect, would otherwise keep its
 // copy of Docker's profile (17 KB) for the container's life.
 func readSeccomp(path string) ([]byte, error) {
-	f, err := os.Open(path)
+	fd, err := openPlain(path)
 	if err != nil {
 		return nil, fmt.Errorf("seccomp program: %w", err)
 	}
-	defer f.Close()
-	fi, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("seccomp program: %w", err)
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, fmt.Errorf("seccomp program: %w", &os.PathError{Op: "stat", Path: path, Err: err})
 	}
-	size := fi.Size()
+	size := st.Size
 	if size == 0 || size%8 != 0 || size > maxSeccomp {
 		return nil, fmt.Errorf("seccomp program %s: %d bytes, not whole instructions", path, size)
 	}
@@ -513,7 +523,7 @@ func readSeccomp(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seccomp program: %w", err)
 	}
-	if _, err := io.ReadFull(f, b); err != nil {
+	if err := readFull(fd, b, path); err != nil {
 		unix.Munmap(b)
 		return nil, fmt.Errorf("seccomp program %s: %w", path, err)
 	}
@@ -962,10 +972,12 @@ func (sh *shim) waitInit() {
 		sh.reaped <- err
 	}()
 	// The OOM check below needs the host's cgroup layout: learnt while the workload runs,
-	// not on the way to the exit report.
+	// not on the way to the exit report (a warm pair knows it already).
 	var cg cgroup.Manager
 	if sh.s.CgroupPath != "" {
-		cg, _ = cgroup.Open(sh.log)
+		if cg = sh.cg; cg == nil {
+			cg, _ = cgroup.Open(sh.log)
+		}
 	}
 	var err error
 	select {

@@ -5,13 +5,16 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
 
 func init() {
-	lastCap = func() int {
+	// Read once: the kernel's value never changes, and init asks for each capability it
+	// checks (a read of procfs each, some fifteen per container start).
+	lastCap = sync.OnceValue(func() int {
 		b, err := os.ReadFile("/proc/sys/kernel/cap_last_cap")
 		if err != nil {
 			return len(names) - 1
@@ -21,7 +24,7 @@ func init() {
 			return len(names) - 1
 		}
 		return n
-	}
+	})
 }
 
 // Apply makes the calling thread run as uid:gid with supplementary groups and capability

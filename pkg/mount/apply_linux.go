@@ -18,18 +18,57 @@ import (
 // Apply runs the plan in order. It must run in a private mount namespace (init's); the
 // first error stops it, naming the step.
 func Apply(plan []Mount) error {
+	root := rootFD{fd: -1}
+	defer root.close()
 	for _, m := range plan {
-		if err := apply(m); err != nil {
+		if err := apply(m, &root); err != nil {
 			return fmt.Errorf("%s: %w", m, err)
 		}
 	}
 	return nil
 }
 
-func apply(m Mount) error {
-	if m.Root != "" && m.Kind != KindPivot {
-		return applyIn(m)
+// rootFD is the root fd of the steps inside one root, opened by its path once for all of
+// them (some forty in a container's plan) rather than for each.
+type rootFD struct {
+	dir string
+	fd  int
+}
+
+func (r *rootFD) open(dir string) (int, error) {
+	if r.fd >= 0 && r.dir == dir {
+		return r.fd, nil
 	}
+	r.close()
+	fd, err := inroot.OpenRoot(dir)
+	if err != nil {
+		return -1, err
+	}
+	r.dir, r.fd = dir, fd
+	return fd, nil
+}
+
+func (r *rootFD) close() {
+	if r.fd >= 0 {
+		unix.Close(r.fd)
+		r.fd = -1
+	}
+}
+
+func apply(m Mount, root *rootFD) error {
+	if m.Root != "" && m.Kind != KindPivot {
+		rfd, err := root.open(m.Root)
+		if err != nil {
+			return err
+		}
+		if path.Clean("/"+m.Target) == "/" {
+			// A mount on the root itself covers what the fd holds: the next step
+			// opens the root afresh.
+			defer root.close()
+		}
+		return applyIn(m, rfd)
+	}
+	root.close() // a host path or a pivot: what follows finds its root anew
 	target := m.Target
 	switch m.Kind {
 	case KindPivot:
@@ -67,16 +106,12 @@ func mountAt(m Mount, target string, mounted func() (string, error)) error {
 
 // applyIn runs a step whose target is inside m.Root, the new root filesystem, which a
 // container may have changed (a volume shared with a running container, or written by an
-// earlier run). The target is resolved from a root fd with the kernel's help (openat2
+// earlier run), open as rfd. The target is resolved from rfd with the kernel's help (openat2
 // RESOLVE_IN_ROOT), created one name at a time on fds (inroot.Create), and acted on
 // through that fd: a mount goes onto /proc/self/fd/<fd>, the very inode resolved, so a
 // name swapped for a symlink between the lookup and the mount cannot lead it outside.
-func applyIn(m Mount) error {
-	rfd, err := inroot.OpenRoot(m.Root)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(rfd)
+func applyIn(m Mount, rfd int) error {
+	var err error
 	switch m.Kind {
 	case KindSymlink:
 		dfd, err := inroot.Create(rfd, path.Dir(path.Clean("/"+m.Target)), true)

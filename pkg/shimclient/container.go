@@ -115,6 +115,10 @@ func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Cha
 	// The shim runs from the sealed executable, which it gets as fd 4 to start init from:
 	// by that number, set up in the child before execve, never by the daemon's own.
 	cmd := &exec.Cmd{Path: "/proc/self/fd/4", Args: append([]string{"minibox-shim"}, args...), ExtraFiles: []*os.File{theirs, exe}}
+	if null, err := devNull(); err == nil {
+		// Else exec opens /dev/null afresh for each of the three, every start.
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = null, null, null
+	}
 	if stderr != nil {
 		cmd.Stderr = stderr
 	}
@@ -147,6 +151,9 @@ func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Cha
 	}
 	return ctl, pid, pidfd, nil
 }
+
+// devNull is /dev/null, opened once for the stdio of every shim this process starts.
+var devNull = sync.OnceValues(func() (*os.File, error) { return os.OpenFile(os.DevNull, os.O_RDWR, 0) })
 
 // created reads the shim's first report: init's PID.
 func created(ctx context.Context, s *spec.Spec, ctl *shimapi.Channel) (*Container, error) {

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/shimapi"
 )
@@ -27,25 +29,25 @@ func WriteExit(dir string, e *shimapi.Exit) (done func(durable bool), err error)
 		return nil, err
 	}
 	path := filepath.Join(dir, ExitName)
-	f, err := os.CreateTemp(dir, "."+ExitName+".tmp-*")
+	fd, tmp, err := atomicfile.Temp(path, 0o600)
 	if err != nil {
 		return nil, err
 	}
-	tmp := f.Name()
-	_, err = f.Write(b) // CreateTemp made it 0600
-	if err == nil {
-		err = os.Rename(tmp, path)
+	if werr := atomicfile.WriteAll(fd, b); werr != nil {
+		err = &os.PathError{Op: "write", Path: tmp, Err: werr}
+	} else if rerr := unix.Rename(tmp, path); rerr != nil {
+		err = &os.LinkError{Op: "rename", Old: tmp, New: path, Err: rerr}
 	}
 	if err != nil {
-		f.Close()
-		os.Remove(tmp)
+		unix.Close(fd)
+		unix.Unlink(tmp)
 		return nil, err
 	}
 	return func(durable bool) {
 		if durable {
-			f.Sync()
+			unix.Fsync(fd)
 		}
-		f.Close()
+		unix.Close(fd)
 		if durable {
 			atomicfile.SyncDir(dir)
 		}
