@@ -487,11 +487,11 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 			NetNS: rtnetlink.NetNSForFD(uint32(nsf.Fd()))}}
 	req := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
 		Attributes: &rtnetlink.LinkAttributes{Name: name, MTU: mtu, Master: &master, Address: HostMAC(ep.Addr),
-			Info: &rtnetlink.LinkInfo{Kind: "veth", Data: &driver.Veth{PeerInfo: peer}}}}
-	err = m.rt.Link.New(req)
+			Info: &rtnetlink.LinkInfo{Kind: "veth", Data: &oneQueueVeth{peer: peer}}}}
+	err = m.newVeth(req)
 	if errors.Is(err, unix.EEXIST) { // a leftover of the same container: replace it
 		m.deleteVeth(m.rt, ep.ID)
-		err = m.rt.Link.New(req)
+		err = m.newVeth(req)
 	}
 	if err != nil {
 		return fmt.Errorf("create veth %s: %w", name, err)
@@ -530,6 +530,55 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 	}
 	return nil
 }
+
+// newVeth sends req (a veth pair whose driver data is oneQueueVeth) with one transmit and
+// one receive queue asked for. Left to its default, the kernel gives each end a queue per
+// possible CPU and cuts them to one once the pair is registered, and that cut waits for
+// an expedited RCU grace period per end (2-3 ms on a busy host) while holding the RTNL
+// lock, which every other container's veth, address and route waits for. Asked for one
+// queue, both ends are made with it and nothing is cut.
+func (m *Manager) newVeth(req *rtnetlink.LinkMessage) error {
+	rl, err := m.rawRoute()
+	if err != nil {
+		return err
+	}
+	b, err := req.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	_, err = rl.Execute(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWLINK,
+		Flags: netlink.Request | netlink.Create | netlink.Excl | netlink.Acknowledge}, Data: append(b, oneQueueAttrs()...)})
+	return err
+}
+
+// oneQueueAttrs is IFLA_NUM_TX_QUEUES 1 and IFLA_NUM_RX_QUEUES 1.
+func oneQueueAttrs() []byte {
+	ae := netlink.NewAttributeEncoder()
+	ae.Uint32(unix.IFLA_NUM_TX_QUEUES, 1)
+	ae.Uint32(unix.IFLA_NUM_RX_QUEUES, 1)
+	b, _ := ae.Encode()
+	return b
+}
+
+// oneQueueVeth is the veth driver's data (driver.Veth's) with one queue each way asked
+// for the peer too (see newVeth).
+type oneQueueVeth struct{ peer *rtnetlink.LinkMessage }
+
+func (v *oneQueueVeth) New() rtnetlink.LinkDriver { return &oneQueueVeth{} }
+
+func (v *oneQueueVeth) Encode(ae *netlink.AttributeEncoder) error {
+	b, err := v.peer.MarshalBinary()
+	if err != nil {
+		return err
+	}
+	const vethInfoPeer = 1 // VETH_INFO_PEER
+	ae.Bytes(vethInfoPeer, append(b, oneQueueAttrs()...))
+	return nil
+}
+
+func (v *oneQueueVeth) Decode(*netlink.AttributeDecoder) error { return nil }
+
+func (*oneQueueVeth) Kind() string { return "veth" }
 
 // setHairpin turns on hairpin mode of a bridge port. With br_netfilter, a container's
 // connection to its own published port is DNATed inside the bridge and must leave through

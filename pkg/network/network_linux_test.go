@@ -56,6 +56,11 @@ func TestNetworkPrivileged(t *testing.T) {
 		}
 	}
 	t.Run("inside", func(t *testing.T) { checkInside(t, c1, gw) })
+	t.Run("one queue each way", func(t *testing.T) {
+		// Both ends are made with one queue (newVeth), as the kernel's default cut them to.
+		checkOneQueue(t, c1.nsThread, "eth0")
+		checkOneQueue(t, e.host, e.m.cfg.vethName(c1.ep.ID))
+	})
 	t.Run("container to container", func(t *testing.T) {
 		got, err := c1.tcpHello("172.19.0.3:80")
 		expect("c1 -> c2", got, err, "c2 172.19.0.2")
@@ -175,6 +180,18 @@ func checkInside(t *testing.T, c1 *container, gw netip.Addr) {
 	}
 	if !def {
 		t.Errorf("no default route via %s", gw)
+	}
+}
+
+// checkOneQueue checks that link name in ns has one transmit and one receive queue.
+func checkOneQueue(t *testing.T, ns *nsThread, name string) {
+	t.Helper()
+	out, err := exec.Command("nsenter", "--net="+ns.path(), "ip", "-d", "link", "show", name).CombinedOutput()
+	if err != nil {
+		t.Fatalf("ip link show %s: %v %s", name, err, out)
+	}
+	if !strings.Contains(string(out), "numtxqueues 1 numrxqueues 1") {
+		t.Errorf("%s: want one queue each way: %s", name, out)
 	}
 }
 

@@ -516,6 +516,29 @@ func TestNamesPublishedOnlyOnceOpen(t *testing.T) {
 	}
 }
 
+// TestReplaceTable: the table is made, then replaced whole, and the old one swapped out
+// is gone once the background is done: no temporary file stays.
+func TestReplaceTable(t *testing.T) {
+	s := newTestService(t, &fakeCtrs{})
+	path := filepath.Join(s.dir(), "names.json")
+	for _, want := range []string{"first", "second", "third"} {
+		if err := s.replaceTable(path, []byte(want)); err != nil {
+			t.Fatal(err)
+		}
+		if b, err := os.ReadFile(path); err != nil || string(b) != want {
+			t.Fatalf("table %q, %v; want %q", b, err, want)
+		}
+		if fi, err := os.Stat(path); err != nil || fi.Mode().Perm() != 0o600 {
+			t.Fatalf("table mode: %v %v", fi, err)
+		}
+	}
+	s.background.Wait()
+	left, _ := filepath.Glob(filepath.Join(s.dir(), ".names.json.tmp-*"))
+	if len(left) > 0 {
+		t.Errorf("temporary files left: %v", left)
+	}
+}
+
 func TestDNSName(t *testing.T) {
 	for s, want := range map[string]bool{
 		"a": true, "web_1": true, "db.svc.local": true, "A-b": true, strings.Repeat("a", 63): true,
