@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"math/rand/v2"
 	"net"
 	"net/netip"
 	"os"
@@ -54,6 +55,11 @@ func TestScripts(t *testing.T) {
 			// them from .230 to .252. Two runs on one host keep apart by their bases.
 			env.Setenv("NETWORK_POOL", fmt.Sprintf("%s.%d.0/22", testSubnetBase(), 128+4*(poolSeq.Add(1)%16)))
 			env.Setenv("SUBNET_BASE", testSubnetBase())
+			port, err := unusedHostPort()
+			if err != nil {
+				return err
+			}
+			env.Setenv("HOST_PORT", strconv.Itoa(port))
 			// Debian's docker.io CLI (scripts/install-deps.sh), not another one on PATH;
 			// its config (HttpHeaders) stays in the script's directory.
 			env.Setenv("DOCKER", "/usr/bin/docker")
@@ -241,6 +247,28 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
+}
+
+// unusedHostPort is a TCP port free on every address, below the kernel's range of ports for
+// outgoing connections: a fixed port in that range was once taken by another test's
+// connection just as a script published it.
+func unusedHostPort() (int, error) {
+	lo := 32768
+	if b, err := os.ReadFile("/proc/sys/net/ipv4/ip_local_port_range"); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 {
+			if n, err := strconv.Atoi(f[0]); err == nil && n > 20000 {
+				lo = n
+			}
+		}
+	}
+	for range 100 {
+		port := 20000 + rand.IntN(lo-20000)
+		if ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port)); err == nil {
+			ln.Close()
+			return port, nil
+		}
+	}
+	return 0, fmt.Errorf("no free TCP port between 20000 and %d", lo)
 }
 
 func freePort(ts *testscript.TestScript) int {
