@@ -171,6 +171,7 @@ type shim struct {
 	status       string
 	startedAt    time.Time
 	exit         *shimapi.Exit
+	exitRecorded bool          // exit.json is written: wait may answer with exit
 	initExit     *shimapi.Exit // as init reported it
 	started      chan *shimapi.InitMsg
 	waiters      []chan *shimapi.Exit
@@ -1067,8 +1068,6 @@ func (sh *shim) finish(exit *shimapi.Exit) {
 func (sh *shim) record(exit *shimapi.Exit) (done func(durable bool)) {
 	sh.mu.Lock()
 	sh.exit, sh.status = exit, shimapi.StatusExited
-	waiters := sh.waiters
-	sh.waiters = nil
 	for a := range sh.attached {
 		a.mu.Lock()
 		a.end()
@@ -1086,6 +1085,13 @@ func (sh *shim) record(exit *shimapi.Exit) (done func(durable bool)) {
 		sh.ln.Close()
 		os.Remove(shimfiles.SocketName)
 	}
+	// Only now may a waiter hear of the end, one that asked meanwhile included: answered
+	// before exit.json existed, a client removed the directory while it was written.
+	sh.mu.Lock()
+	sh.exitRecorded = true
+	waiters := sh.waiters
+	sh.waiters = nil
+	sh.mu.Unlock()
 	for _, w := range waiters {
 		w <- exit
 	}
@@ -1201,7 +1207,7 @@ func (sh *shim) start() *shimapi.Response {
 
 func (sh *shim) wait() *shimapi.Exit {
 	sh.mu.Lock()
-	if sh.exit != nil {
+	if sh.exitRecorded {
 		defer sh.mu.Unlock()
 		return sh.exit
 	}
