@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -21,17 +22,43 @@ func LockDataRoot(root string) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	// A daemon killed while a child of its was between fork and exec leaves that child
+	// holding the lock until its exec: a moment, which a restart right away (a supervisor's,
+	// a test's) must wait out rather than fail on. A live holder is an error at once.
+	deadline := time.Now().Add(holderGoneWait)
+	for {
+		err = unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB)
+		if err == nil {
+			break
+		}
 		b, _ := os.ReadFile(path)
+		holder := strings.TrimSpace(string(b))
+		if errors.Is(err, unix.EWOULDBLOCK) && !alive(holder) && time.Now().Before(deadline) {
+			time.Sleep(10 * time.Millisecond)
+			continue
+		}
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
-			return nil, fmt.Errorf("another miniboxd (pid %s) is using data root %s", strings.TrimSpace(string(b)), root)
+			return nil, fmt.Errorf("another miniboxd (pid %s) is using data root %s", holder, root)
 		}
 		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	f.Truncate(0)
 	f.WriteAt([]byte(strconv.Itoa(os.Getpid())+"\n"), 0)
 	return &Lock{f}, nil
+}
+
+// holderGoneWait bounds the wait for a lock whose recorded daemon is gone.
+const holderGoneWait = 2 * time.Second
+
+// alive reports whether the process pid names exists (not whether it is a daemon: a
+// recycled PID only costs the wait above).
+func alive(pid string) bool {
+	n, err := strconv.Atoi(pid)
+	if err != nil || n <= 0 {
+		return false
+	}
+	return unix.Kill(n, 0) != unix.ESRCH
 }
 
 // Release unlocks (closing the file drops the flock).
