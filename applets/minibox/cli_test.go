@@ -146,21 +146,7 @@ func TestGrammarPerCommand(t *testing.T) {
 		}
 		for _, path := range commandPaths(cmd, []string{cmd.Name}) {
 			for _, args := range [][]string{append(path, "--help"), append(path, "--no-such-flag")} {
-				args = append([]string(nil), args...)
-				gotOut, gotCode := runCLI(args...)
-				wantOut, wantCode := fullCLI(t, args...)
-				if wantCode == -1 {
-					// A parse error: Run prints it after kong's usage, and then a hint.
-					wantCode = 2
-					if !strings.HasPrefix(gotOut, wantOut) {
-						t.Errorf("%q: usage\n%s\nwant\n%s", args, gotOut, wantOut)
-					}
-				} else if gotOut != wantOut {
-					t.Errorf("%q: output\n%s\nwant\n%s", args, gotOut, wantOut)
-				}
-				if gotCode != wantCode {
-					t.Errorf("%q: exit code %d, want %d", args, gotCode, wantCode)
-				}
+				answersAsWholeCLI(t, append([]string(nil), args...))
 			}
 			commands++
 		}
@@ -171,18 +157,25 @@ func TestGrammarPerCommand(t *testing.T) {
 	// No command, help and an unknown command get the whole grammar; --version alone the
 	// root's flags only: each answers as the whole CLI does.
 	for _, args := range [][]string{{"--help"}, {"--version"}, {"no-such-command"}, {"no-such-command", "--help"}, {"--bogus"}} {
-		gotOut, gotCode := runCLI(args...)
-		wantOut, wantCode := fullCLI(t, args...)
-		if wantCode == -1 {
-			wantCode = 2
-			if !strings.HasPrefix(gotOut, wantOut) {
-				t.Errorf("%q: output\n%s\nwant\n%s", args, gotOut, wantOut)
-			}
-		} else if gotOut != wantOut {
-			t.Errorf("%q: output\n%s\nwant\n%s", args, gotOut, wantOut)
+		answersAsWholeCLI(t, args)
+	}
+}
+
+// answersAsWholeCLI checks that Run answers args with the whole CLI's output and exit code.
+func answersAsWholeCLI(t *testing.T, args []string) {
+	t.Helper()
+	gotOut, gotCode := runCLI(args...)
+	wantOut, wantCode := fullCLI(t, args...)
+	if wantCode == -1 {
+		// A parse error: Run prints it after kong's usage, and then a hint.
+		wantCode = 2
+		if !strings.HasPrefix(gotOut, wantOut) {
+			t.Errorf("%q: usage\n%s\nwant\n%s", args, gotOut, wantOut)
 		}
-		if gotCode != wantCode {
-			t.Errorf("%q: exit code %d, want %d", args, gotCode, wantCode)
-		}
+	} else if gotOut != wantOut {
+		t.Errorf("%q: output\n%s\nwant\n%s", args, gotOut, wantOut)
+	}
+	if gotCode != wantCode {
+		t.Errorf("%q: exit code %d, want %d", args, gotCode, wantCode)
 	}
 }
