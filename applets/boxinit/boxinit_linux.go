@@ -18,6 +18,7 @@ import (
 	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/mount"
+	"github.com/minibox/minibox/pkg/plainfile"
 	"github.com/minibox/minibox/pkg/reexec"
 	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/shimapi"
@@ -243,7 +244,7 @@ func waitForGo(ch *shimapi.Channel, msgs <-chan incoming, sigc <-chan os.Signal)
 
 // toDevNull points each of fds at /dev/null.
 func toDevNull(fds ...int) error {
-	null, err := openPlain(os.DevNull, unix.O_RDWR)
+	null, err := plainfile.File(os.DevNull, unix.O_RDWR)
 	if err != nil {
 		return err
 	}

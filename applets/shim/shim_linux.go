@@ -24,6 +24,7 @@ import (
 	"github.com/minibox/minibox/pkg/logfile"
 	"github.com/minibox/minibox/pkg/mount"
 	"github.com/minibox/minibox/pkg/ns"
+	"github.com/minibox/minibox/pkg/plainfile"
 	"github.com/minibox/minibox/pkg/reexec"
 	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/shimapi"
@@ -330,7 +331,7 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 	if sh.ch, err = shimapi.NewChannel(shimEnd); err != nil {
 		return err
 	}
-	nullFd, err := openPlainFlags(os.DevNull, unix.O_RDWR)
+	nullFd, err := plainfile.Open(os.DevNull, unix.O_RDWR, 0)
 	if err != nil {
 		return err
 	}
@@ -429,7 +430,7 @@ func (sh *shim) watchDaemon(ctl *shimapi.Channel) {
 // create reads the container's spec, starts its init (or hands the spec to the warm one)
 // and listens on shim.sock. init is not ready yet: awaitInit waits for that.
 func (sh *shim) create() error {
-	raw, err := readPlain(filepath.Join(sh.dir, spec.FileName))
+	raw, err := plainfile.ReadFile(filepath.Join(sh.dir, spec.FileName))
 	if err != nil {
 		return err
 	}
@@ -507,7 +508,7 @@ func (sh *shim) create() error {
 // caller to unmap once sent: the shim, which does not collect, would otherwise keep its
 // copy of Docker's profile (17 KB) for the container's life.
 func readSeccomp(path string) ([]byte, error) {
-	fd, err := openPlain(path)
+	fd, err := plainfile.Open(path, unix.O_RDONLY, 0)
 	if err != nil {
 		return nil, fmt.Errorf("seccomp program: %w", err)
 	}
@@ -524,7 +525,7 @@ func readSeccomp(path string) ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("seccomp program: %w", err)
 	}
-	if err := readFull(fd, b, path); err != nil {
+	if err := plainfile.ReadFull(fd, b, path); err != nil {
 		unix.Munmap(b)
 		return nil, fmt.Errorf("seccomp program %s: %w", path, err)
 	}

@@ -9,6 +9,8 @@ import (
 	"strconv"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/plainfile"
 )
 
 // WriteFile replaces path with data, atomically and durably.
@@ -70,7 +72,7 @@ func Replace(path string, data []byte, perm os.FileMode) error {
 	if err != nil {
 		return err
 	}
-	if werr := WriteAll(fd, data); werr != nil {
+	if werr := plainfile.WriteAll(fd, data); werr != nil {
 		err = &os.PathError{Op: "write", Path: tmp, Err: werr}
 	}
 	if cerr := unix.Close(fd); err == nil && cerr != nil {
@@ -90,9 +92,9 @@ func Replace(path string, data []byte, perm os.FileMode) error {
 // Temp creates a file beside path to be renamed over it (".<name>.tmp-<random>", mode
 // perm exactly) and returns its descriptor and name.
 //
-// Plain syscalls here and in Replace, not os.CreateTemp and os.Rename: os registers each
-// file it opens with the poller (five syscalls more, refused for a regular file) and looks
-// at the target before a rename; a container's start replaces four such files.
+// Plain syscalls here and in Replace (pkg/plainfile), not os.CreateTemp and os.Rename: os
+// registers each file it opens with the poller and looks at the target before a rename; a
+// container's start replaces four such files.
 func Temp(path string, perm os.FileMode) (fd int, name string, err error) {
 	dir, base := filepath.Split(path)
 	for range 10000 {
@@ -112,19 +114,4 @@ func Temp(path string, perm os.FileMode) (fd int, name string, err error) {
 		}
 	}
 	return -1, "", &os.PathError{Op: "createtemp", Path: path, Err: os.ErrExist}
-}
-
-// WriteAll writes all of b to fd.
-func WriteAll(fd int, b []byte) error {
-	for len(b) > 0 {
-		n, err := unix.Write(fd, b)
-		if err == unix.EINTR {
-			continue
-		}
-		if err != nil {
-			return err
-		}
-		b = b[n:]
-	}
-	return nil
 }

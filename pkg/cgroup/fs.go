@@ -11,78 +11,31 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/minibox/minibox/pkg/plainfile"
 )
 
 // write puts value into a control file. O_CREATE only matters on a fake tree: cgroupfs
-// files exist from mkdir on, and cgroupfs refuses to create others.
-//
-// Control files are read and written with plain syscalls, not through os.File: os tries
-// to register every file it opens with the poller, which costs five more syscalls than
-// the open, write and close (a warm pair's cgroup takes some twenty writes).
+// files exist from mkdir on, and cgroupfs refuses to create others. Control files are read
+// and written without the runtime's poller (pkg/plainfile): a warm pair's cgroup takes
+// some twenty writes.
 func write(dir, file, value string) error {
 	p := filepath.Join(dir, file)
-	fd, err := openFile(p, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_TRUNC)
+	fd, err := plainfile.Open(p, syscall.O_WRONLY|syscall.O_CREAT|syscall.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
 	defer syscall.Close(fd)
-	for b := []byte(value); len(b) > 0; {
-		n, err := syscall.Write(fd, b)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			// The kernel's answer (EINVAL, EBUSY) is the useful part: keep it matchable.
-			return fmt.Errorf("write %q to %s: %w", value, p, err)
-		}
-		b = b[n:]
+	if err := plainfile.WriteAll(fd, []byte(value)); err != nil {
+		// The kernel's answer (EINVAL, EBUSY) is the useful part: keep it matchable.
+		return fmt.Errorf("write %q to %s: %w", value, p, err)
 	}
 	return nil
 }
 
 func read(dir, file string) (string, error) {
-	b, err := readFile(filepath.Join(dir, file))
+	b, err := plainfile.ReadFile(filepath.Join(dir, file))
 	return strings.TrimSpace(string(b)), err
-}
-
-// readFile reads a whole control file (as os.ReadFile, without os's poller registration).
-func readFile(p string) ([]byte, error) {
-	fd, err := openFile(p, syscall.O_RDONLY)
-	if err != nil {
-		return nil, err
-	}
-	defer syscall.Close(fd)
-	b := make([]byte, 0, 512)
-	for {
-		n, err := syscall.Read(fd, b[len(b):cap(b)])
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return nil, &os.PathError{Op: "read", Path: p, Err: err}
-		}
-		if n == 0 {
-			return b, nil
-		}
-		b = b[:len(b)+n]
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-	}
-}
-
-// openFile opens a control file close-on-exec, as os.OpenFile would (and with its error).
-func openFile(p string, flags int) (int, error) {
-	for {
-		fd, err := syscall.Open(p, flags|syscall.O_CLOEXEC, 0o644)
-		if err == syscall.EINTR {
-			continue
-		}
-		if err != nil {
-			return -1, &os.PathError{Op: "open", Path: p, Err: err}
-		}
-		return fd, nil
-	}
 }
 
 func exists(dir, file string) bool {
@@ -108,7 +61,7 @@ func readUint(dir, file string) (uint64, error) {
 
 // keyValues reads "key value" lines (memory.stat, cpu.stat, memory.events, oom_control).
 func keyValues(dir, file string) (map[string]uint64, error) {
-	b, err := readFile(filepath.Join(dir, file))
+	b, err := plainfile.ReadFile(filepath.Join(dir, file))
 	if err != nil {
 		return nil, err
 	}

@@ -9,6 +9,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/atomicfile"
+	"github.com/minibox/minibox/pkg/plainfile"
 	"github.com/minibox/minibox/pkg/shimapi"
 )
 
@@ -33,7 +34,7 @@ func WriteExit(dir string, e *shimapi.Exit) (done func(durable bool), err error)
 	if err != nil {
 		return nil, err
 	}
-	if werr := atomicfile.WriteAll(fd, b); werr != nil {
+	if werr := plainfile.WriteAll(fd, b); werr != nil {
 		err = &os.PathError{Op: "write", Path: tmp, Err: werr}
 	} else if rerr := unix.Rename(tmp, path); rerr != nil {
 		err = &os.LinkError{Op: "rename", Old: tmp, New: path, Err: rerr}
