@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"runtime"
 	"slices"
 	"strings"
 	"time"
@@ -40,6 +41,13 @@ type CLI struct {
 
 // Main runs the CLI and returns an *errdefs.ExitError for non-zero exits.
 func Main(ctx context.Context, args []string) error {
+	// The CLI mostly waits for the daemon. With one P the runtime has no idle P to wake a
+	// thread for, to spin looking for work, whenever a goroutine becomes runnable: that
+	// spinning cost a `compose up` about 15% more CPU, taken from the CPUs that start its
+	// containers. Its one CPU-heavy job (gzip of an export) is one goroutine anyway.
+	if os.Getenv("GOMAXPROCS") == "" {
+		runtime.GOMAXPROCS(1)
+	}
 	return Run(ctx, args, os.Stdout, os.Stderr, os.Getenv)
 }
 

@@ -4,11 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/minibox/minibox/pkg/compose/loader"
 	"io"
 	"io/fs"
 	"net/url"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"strings"
@@ -19,6 +19,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/compose/loader"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -117,6 +118,9 @@ func ListContainers(ctx context.Context, c *client.Client) *Listing {
 		defer close(l.done)
 		l.m, l.err = c.ContainerList(ctx, nil)
 	}()
+	// With one P (the CLI runs with one) the request would otherwise wait for the caller
+	// to block: let it go out first, to be answered while the caller loads the files.
+	runtime.Gosched()
 	return l
 }
 

@@ -83,7 +83,7 @@ func Load(ctx context.Context, o Options) (*types.Project, error) {
 			}
 		}
 	}
-	l := &loader{env: env, workDir: workDir, warnf: o.Warn}
+	l := &loader{env: env, workDir: workDir, warnf: o.Warn, oneFile: len(files) == 1}
 	name, err := l.projectName(o.Name, files)
 	if err != nil {
 		return nil, err

@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/compose-spec/compose-go/v2/interpolation"
 	"github.com/compose-spec/compose-go/v2/override"
@@ -34,6 +35,9 @@ type loader struct {
 	// parsed holds the documents of files already decoded to find the project's name,
 	// each taken by the file's first read: every command decodes its files once.
 	parsed map[string][]doc
+	// oneFile says the project is one file with no include: the project's own decode names
+	// that file in its errors, so the file need not be decoded on its own first.
+	oneFile bool
 }
 
 // docs are file's documents: those decoded earlier (once), else read now.
@@ -254,7 +258,7 @@ func (l *loader) mergeFile(dict map[string]any, file string) (map[string]any, er
 	if err != nil {
 		return nil, err
 	}
-	if err := checkFile(cfg, file); err != nil {
+	if err := checkFile(cfg, file, !l.oneFile || len(included) > 0); err != nil {
 		return nil, err
 	}
 	delete(cfg, "version") // obsolete, and ignored by Compose too
@@ -391,8 +395,9 @@ func deepClone(v any) any {
 }
 
 // checkFile checks one file on its own, in canonical form: every key is one the
-// Compose Specification has (or an x- extension), and each value decodes into its type.
-func checkFile(cfg map[string]any, file string) error {
+// Compose Specification has (or an x- extension), and, with decodeToo, each value decodes
+// into its type.
+func checkFile(cfg map[string]any, file string, decodeToo bool) error {
 	c, err := transform.Canonical(deepClone(cfg).(map[string]any), false)
 	if err != nil {
 		return fmt.Errorf("%s: %w", file, err)
@@ -412,6 +417,9 @@ func checkFile(cfg map[string]any, file string) error {
 	}
 	if err := validation.Validate(c); err != nil {
 		return fmt.Errorf("%s: %w", file, err)
+	}
+	if !decodeToo {
+		return nil
 	}
 	delete(c, "version")
 	delete(c, "name")
@@ -476,6 +484,19 @@ func checkKeys(v any, t reflect.Type, at string) error {
 // fieldsOf maps the YAML keys of struct t (embedded and inline ones flattened) to their
 // types; internal ones (#extensions, "-") are left out.
 func fieldsOf(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldsByType.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := typeFields(t)
+	fieldsByType.Store(t, m)
+	return m
+}
+
+// fieldsByType holds fieldsOf's answers: a service's type has about a hundred fields,
+// walked for every service of every file.
+var fieldsByType sync.Map
+
+func typeFields(t reflect.Type) map[string]reflect.Type {
 	out := map[string]reflect.Type{}
 	for i := range t.NumField() {
 		f := t.Field(i)
