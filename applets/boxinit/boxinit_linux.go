@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
@@ -102,13 +101,14 @@ func Main(ctx context.Context, args []string) error {
 	reaperAttrs()
 	reexec.CloseInherited(4) // the shim passes 0-3 only; anything else must not reach the workload
 	exe := openSelf()
-	// Every signal is ours to forward; SIGCHLD drives the reaper. Notify takes milliseconds
-	// (a round trip with the runtime's signal thread per signal, 64 of them), so it runs
-	// while we wait for the spec and mount; the workload starts only after it is done.
+	// Every signal is ours to forward; SIGCHLD drives the reaper. Notify takes most of a
+	// millisecond (a round trip with the runtime's signal thread per signal, 64 of them),
+	// so it runs while we wait for the spec and mount; the workload starts only after it
+	// is done. /proc is the shim's until pivot_root.
 	sigc := make(chan os.Signal, 128)
 	notified := make(chan struct{})
 	go func() {
-		signal.Notify(sigc)
+		notifyAll(sigc, true)
 		close(notified)
 	}()
 	ch, err := shimapi.NewChannel(os.NewFile(3, "init-channel"))
