@@ -38,7 +38,8 @@ func onOneCPU(fn func(), hostProc bool) {
 	}
 	var one unix.CPUSet
 	one.Set(int(cpu))
-	tids, ok := ownThreads(hostProc)
+	ls := &threadLister{hostProc: hostProc}
+	tids, ok := ls.list()
 	if !ok {
 		fn()
 		return
@@ -56,7 +57,7 @@ func onOneCPU(fn func(), hostProc bool) {
 	// included).
 	done := make(map[int]bool, len(masks)+4)
 	for range 16 {
-		tids, ok := ownThreads(hostProc)
+		tids, ok := ls.list()
 		if !ok {
 			tids = nil
 			for t := range masks {
@@ -84,10 +85,18 @@ func onOneCPU(fn func(), hostProc bool) {
 	}
 }
 
-// ownThreads lists this process's thread IDs as our PID namespace numbers them, each
-// checked to be ours (tgkill with no signal) whatever /proc says. ok is false when
-// they could not be listed.
-func ownThreads(hostProc bool) (tids []int, ok bool) {
+// threadLister lists this process's thread IDs as our PID namespace numbers them, each
+// checked to be ours (tgkill with no signal) whatever /proc says. With hostProc, /proc
+// may be another PID namespace's (before pivot_root): its IDs are translated through each
+// thread's status, once. Otherwise a /proc that does not list our own thread is not
+// looked into further.
+type threadLister struct {
+	hostProc bool
+	ns       map[int]int // /proc's thread IDs to ours
+}
+
+// list returns the IDs; ok is false when they could not be listed.
+func (l *threadLister) list() (tids []int, ok bool) {
 	names, err := readDirNames("/proc/self/task")
 	if err != nil {
 		return nil, false
@@ -101,13 +110,21 @@ func ownThreads(hostProc bool) (tids []int, ok bool) {
 		}
 	}
 	if !listed {
-		if !hostProc {
+		if !l.hostProc {
 			return nil, false
 		}
 		// The host's /proc: its IDs are the host's. Each thread's status ends its NSpid
 		// line with the ID in our namespace.
+		if l.ns == nil {
+			l.ns = make(map[int]int, len(tids)+4)
+		}
 		for i, t := range tids {
-			tids[i] = nsTID(t)
+			id, known := l.ns[t]
+			if !known {
+				id = nsTID(t)
+				l.ns[t] = id
+			}
+			tids[i] = id
 		}
 	}
 	pid := unix.Getpid()

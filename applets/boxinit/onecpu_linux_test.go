@@ -17,7 +17,7 @@ func TestOnOneCPU(t *testing.T) {
 	if was.Count() < 2 {
 		t.Skip("one CPU: nothing to pin")
 	}
-	before, ok := ownThreads(false)
+	before, ok := (&threadLister{}).list()
 	if !ok {
 		t.Skip("/proc does not list our threads")
 	}
@@ -40,7 +40,7 @@ func TestOnOneCPU(t *testing.T) {
 		<-started
 	}, false)
 	defer close(release)
-	after, _ := ownThreads(false)
+	after, _ := (&threadLister{}).list()
 	for _, tid := range after {
 		var m unix.CPUSet
 		if err := unix.SchedGetaffinity(tid, &m); err != nil {
