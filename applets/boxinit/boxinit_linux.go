@@ -408,7 +408,12 @@ func (in *initProc) loop(msgs <-chan incoming, sigc <-chan os.Signal) error {
 	}
 	paused := false // we asked the shim to hold everything for us
 	for {
-		in.trim.Kick() // after each event, once quiet
+		// A trim after each event, once quiet; not while we are to execute ourselves
+		// afresh once quiet (the same wait): that drops more, and the trim's scan of our
+		// mappings, its madvise and maybe its collection would be thrown away with us.
+		if quietC == nil {
+			in.trim.Kick()
+		}
 		select {
 		case <-quietC:
 			quietC = nil
