@@ -17,20 +17,20 @@ func TestOnOneCPU(t *testing.T) {
 	if was.Count() < 2 {
 		t.Skip("one CPU: nothing to pin")
 	}
-	before, ok := (&threadLister{}).list()
-	if !ok {
+	var before threadList
+	if !(&threadLister{}).list(&before) {
 		t.Skip("/proc does not list our threads")
 	}
 	started := make(chan struct{})
 	release := make(chan struct{})
 	onOneCPU(func() {
-		for _, tid := range before {
+		for _, tid := range before.tid[:before.n] {
 			var m unix.CPUSet
 			if unix.SchedGetaffinity(tid, &m) == nil && m.Count() != 1 {
 				t.Errorf("thread %d on %d CPUs while pinned", tid, m.Count())
 			}
 		}
-		// A thread made now takes its maker's (pinned) CPUs.
+		// A thread made now (if the runtime has none idle) takes its maker's, pinned, CPUs.
 		go func() {
 			runtime.LockOSThread()
 			close(started)
@@ -40,8 +40,9 @@ func TestOnOneCPU(t *testing.T) {
 		<-started
 	}, false)
 	defer close(release)
-	after, _ := (&threadLister{}).list()
-	for _, tid := range after {
+	var after threadList
+	(&threadLister{}).list(&after)
+	for _, tid := range after.tid[:after.n] {
 		var m unix.CPUSet
 		if err := unix.SchedGetaffinity(tid, &m); err != nil {
 			continue
