@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"runtime"
 	"strconv"
 	"strings"
@@ -102,13 +101,14 @@ func Main(ctx context.Context, args []string) error {
 	reaperAttrs()
 	reexec.CloseInherited(4) // the shim passes 0-3 only; anything else must not reach the workload
 	exe := openSelf()
-	// Every signal is ours to forward; SIGCHLD drives the reaper. Notify takes milliseconds
-	// (a round trip with the runtime's signal thread per signal, 64 of them), so it runs
-	// while we wait for the spec and mount; the workload starts only after it is done.
+	// Every signal is ours to forward; SIGCHLD drives the reaper. Notify takes most of a
+	// millisecond (a round trip with the runtime's signal thread per signal, 64 of them),
+	// so it runs while we wait for the spec and mount; the workload starts only after it
+	// is done. /proc is the shim's until pivot_root.
 	sigc := make(chan os.Signal, 128)
 	notified := make(chan struct{})
 	go func() {
-		signal.Notify(sigc)
+		notifyAll(sigc, true)
 		close(notified)
 	}()
 	ch, err := shimapi.NewChannel(os.NewFile(3, "init-channel"))
@@ -408,7 +408,12 @@ func (in *initProc) loop(msgs <-chan incoming, sigc <-chan os.Signal) error {
 	}
 	paused := false // we asked the shim to hold everything for us
 	for {
-		in.trim.Kick() // after each event, once quiet
+		// A trim after each event, once quiet; not while we are to execute ourselves
+		// afresh once quiet (the same wait): that drops more, and the trim's scan of our
+		// mappings, its madvise and maybe its collection would be thrown away with us.
+		if quietC == nil {
+			in.trim.Kick()
+		}
 		select {
 		case <-quietC:
 			quietC = nil

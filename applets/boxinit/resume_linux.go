@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"strconv"
 	"strings"
 	"syscall"
@@ -175,7 +174,7 @@ func resume(state string) error {
 	reaperAttrs()             // execve kept them; set again all the same, as the first start did
 	os.Unsetenv(stateEnv)
 	sigc := make(chan os.Signal, 128)
-	signal.Notify(sigc)
+	notifyAll(sigc, false)
 	in, err := readState(state)
 	if err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Err: fmt.Errorf("resume: %w", err)}
