@@ -25,8 +25,14 @@ const (
 )
 
 // benchSubnet is the bridge subnet of these benchmarks' daemons: minibox0 is shared with
-// whatever else runs, so they keep to a subnet of their own.
-var benchSubnet = netip.MustParsePrefix("172.30.84.0/24")
+// whatever else runs, so they keep to a subnet of their own (with MINIBOX_TEST_SUBNET_BASE,
+// one of the subnets that base leaves to this run).
+var benchSubnet = func() netip.Prefix {
+	if base := os.Getenv("MINIBOX_TEST_SUBNET_BASE"); base != "" {
+		return netip.MustParsePrefix(base + ".250.0/24")
+	}
+	return netip.MustParsePrefix("172.30.84.0/24")
+}()
 
 // forgetBenchSubnet removes what a daemon leaves by design for benchSubnet (the gateway
 // address on minibox0 and the table's rules tagged for the subnet), so the host ends as it
