@@ -82,12 +82,13 @@ const (
 
 // New loads the hooks for connections made in the namespace whose cookie is
 // netnsCookie and attaches them to the cgroup2 root.
-func New(netnsCookie uint64) (r *Hook, err error) {
+func New(netnsCookie uint64) (_ *Hook, err error) {
 	root, err := cgroup2Root()
 	if err != nil {
 		return nil, err
 	}
-	r = &Hook{ports: -1, peers: -1, connect: -1, peername: -1, connLink: -1, peerLink: -1}
+	// Not the named result: a failure returns nil, and the deferred Close needs this one.
+	r := &Hook{ports: -1, peers: -1, connect: -1, peername: -1, connLink: -1, peerLink: -1}
 	defer func() {
 		if err != nil {
 			r.Close()
