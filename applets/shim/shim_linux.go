@@ -331,11 +331,10 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 	if sh.ch, err = shimapi.NewChannel(shimEnd); err != nil {
 		return err
 	}
-	nullFd, err := plainfile.Open(os.DevNull, unix.O_RDWR, 0)
+	null, err := plainfile.File(os.DevNull, unix.O_RDWR)
 	if err != nil {
 		return err
 	}
-	null := os.NewFile(uintptr(nullFd), os.DevNull)
 	defer null.Close()
 	cmd := &exec.Cmd{
 		Path:        "/proc/self/fd/4",

@@ -1,6 +1,7 @@
 package atomicfile
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"math/rand/v2"
@@ -99,7 +100,7 @@ func Temp(path string, perm os.FileMode) (fd int, name string, err error) {
 	dir, base := filepath.Split(path)
 	for range 10000 {
 		name = filepath.Join(dir, "."+base+".tmp-"+strconv.FormatUint(uint64(rand.Uint32()), 10))
-		fd, err = unix.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
+		fd, err = plainfile.Open(name, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL, 0o600)
 		if err == nil {
 			// The mode exactly: open's is masked by the umask.
 			if err = unix.Fchmod(fd, uint32(perm.Perm())); err != nil {
@@ -109,8 +110,8 @@ func Temp(path string, perm os.FileMode) (fd int, name string, err error) {
 			}
 			return fd, name, nil
 		}
-		if err != unix.EEXIST && err != unix.EINTR {
-			return -1, "", &os.PathError{Op: "open", Path: name, Err: err}
+		if !errors.Is(err, unix.EEXIST) {
+			return -1, "", err
 		}
 	}
 	return -1, "", &os.PathError{Op: "createtemp", Path: path, Err: os.ErrExist}
