@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path"
 	"runtime"
 	"strconv"
 	"strings"
@@ -17,7 +16,6 @@ import (
 
 	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/errdefs"
-	"github.com/minibox/minibox/pkg/inroot"
 	"github.com/minibox/minibox/pkg/mount"
 	"github.com/minibox/minibox/pkg/plainfile"
 	"github.com/minibox/minibox/pkg/reexec"
@@ -63,17 +61,12 @@ type initProc struct {
 	// mounts: the start only forks.
 	spawner  *spawner
 	spawnErr error
-	// staged: the workload's thread, readied while init mounts (stageWorkload); it takes
-	// the root on stagedRoots and the workload on stagedProcs.
-	staged      *spawner
-	stagedRoots chan<- int
-	stagedProcs chan<- *proc
-	master      *os.File // the workload's pty, until handed to the shim
-	slave       *os.File
-	workload    int
-	execs       map[int]string  // pid -> exec id
-	wcg         *workloadCgroup // nil: the workload shares init's cgroup
-	trim        *rsstrim.Trimmer
+	master   *os.File // the workload's pty, until handed to the shim
+	slave    *os.File
+	workload int
+	execs    map[int]string  // pid -> exec id
+	wcg      *workloadCgroup // nil: the workload shares init's cgroup
+	trim     *rsstrim.Trimmer
 	// remountRO is a read-only root's remount, put off until ldconfig has run (--gpus).
 	remountRO *mount.Mount
 	// For reexec: the spec as the shim sent it, and our executable (-1: none).
@@ -152,7 +145,6 @@ func Main(ctx context.Context, args []string) error {
 	}
 	in.wcg, err = openWorkloadCgroup(s.Workload)
 	if err == nil {
-		in.stageWorkload()
 		err = in.setup()
 	}
 	if stage != nil {
@@ -312,22 +304,7 @@ func (in *initProc) setup() error {
 		// (after a daemon restart left it created) mounts it as it is.
 		os.RemoveAll(mount.VolatileMarker(s.Rootfs))
 	}
-	plan := in.splitLdconfig(mount.RootfsPlan(s))
-	if in.stagedRoots != nil {
-		// The workload's thread mounts the cgroup filesystems while the rest of the plan
-		// is applied.
-		n := cgroupSplit(plan)
-		if err := mount.Apply(plan[:n]); err != nil {
-			return err
-		}
-		rfd, err := inroot.OpenRoot(mount.RootfsDir(s))
-		if err != nil {
-			return err
-		}
-		in.stagedRoots <- rfd
-		plan = plan[n:]
-	}
-	if err := mount.Apply(plan); err != nil {
+	if err := mount.Apply(in.splitLdconfig(mount.RootfsPlan(s))); err != nil {
 		return err
 	}
 	if s.Process.Terminal {
@@ -414,52 +391,12 @@ func (in *initProc) prepareWorkload() (*spawner, error) {
 		fd := in.slave.Fd()
 		stdio = []uintptr{fd, fd, fd}
 	}
-	p := in.workloadProc()
-	p.path, p.args, p.env, p.dir, p.id, p.files, p.tty = path, s.Process.Args, env, in.cwd, id, stdio, in.slave != nil
-	if in.staged != nil {
-		in.stagedProcs <- p
-		return in.staged, nil
-	}
-	return prepare(p), nil
-}
-
-// workloadProc is what the spec alone says of the workload's process.
-func (in *initProc) workloadProc() *proc {
-	s := in.s
-	return &proc{
+	return prepare(&proc{
+		path: path, args: s.Process.Args, env: env, dir: in.cwd, id: id,
 		caps: s.Process.Capabilities, noNewPrivs: s.Process.NoNewPrivs, seccomp: s.Seccomp,
+		files: stdio, tty: in.slave != nil,
 		cgroupNS: !s.HostNS(spec.NSCgroup), cgroupMount: s.UserNS == nil, privileged: s.Privileged, cg: in.wcg,
-	}
-}
-
-// stageWorkload starts readying the workload's thread while init mounts (prepareStaged),
-// for an init in its cgroup from the start (a warm one) whose plan lets the cgroup
-// filesystems go in before the plan's end: nothing after them in it is at, above or under
-// /sys/fs/cgroup. Not with --gpus (its ldconfig forks in the workload cgroup too, whose
-// pids.max must then count no waiting thread) nor a user namespace.
-func (in *initProc) stageWorkload() {
-	s := in.s
-	if !s.InitInCgroup || s.Driver != nil || s.UserNS != nil || cgroupSplit(mount.RootfsPlan(s)) == 0 {
-		return
-	}
-	in.staged, in.stagedRoots, in.stagedProcs = prepareStaged(in.workloadProc())
-}
-
-// cgroupSplit is where plan can be cut so that /sys/fs/cgroup may be mounted on between its
-// two parts: after the last step inside the root at, above or under it (0: none).
-func cgroupSplit(plan []mount.Mount) int {
-	const dir = "/sys/fs/cgroup"
-	n := 0
-	for i, m := range plan {
-		if m.Root == "" || m.Kind == mount.KindPivot {
-			continue
-		}
-		t := path.Clean("/" + m.Target)
-		if t == dir || strings.HasPrefix(dir, t+"/") || t == "/" || strings.HasPrefix(t, dir+"/") {
-			n = i + 1
-		}
-	}
-	return n
+	}), nil
 }
 
 func (in *initProc) loop(msgs <-chan incoming, sigc <-chan os.Signal) error {

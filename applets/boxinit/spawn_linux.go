@@ -13,7 +13,6 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/minibox/minibox/pkg/caps"
-	"github.com/minibox/minibox/pkg/inroot"
 	"github.com/minibox/minibox/pkg/seccomp"
 	"github.com/minibox/minibox/pkg/spec"
 )
@@ -68,23 +67,20 @@ func prepare(p *proc) *spawner {
 // show), and it would keep p's for good. The main goroutine is not locked to it, so a
 // spawner may land there: it then hands over to a goroutine that cannot (the main thread
 // runs only its locked goroutine meanwhile) and gives the thread back.
-func (sp *spawner) run(p *proc) { sp.onThread(func() { sp.prepareAndFork(p) }) }
-
-// onThread runs fn locked to a thread that is not the main one (see run).
-func (sp *spawner) onThread(fn func()) {
+func (sp *spawner) run(p *proc) {
 	runtime.LockOSThread()
 	if unix.Gettid() == unix.Getpid() {
 		locked := make(chan struct{})
 		go func() {
 			runtime.LockOSThread()
 			close(locked)
-			fn()
+			sp.prepareAndFork(p)
 		}()
 		<-locked
 		runtime.UnlockOSThread()
 		return
 	}
-	fn()
+	sp.prepareAndFork(p)
 }
 
 // prepareAndFork prepares the calling (locked) thread for p and forks p from it on the word.
@@ -93,11 +89,6 @@ func (sp *spawner) prepareAndFork(p *proc) {
 		sp.done <- spawned{err: err}
 		return
 	}
-	sp.forkOnStart(p)
-}
-
-// forkOnStart forks p from the prepared (locked) thread on the word.
-func (sp *spawner) forkOnStart(p *proc) {
 	<-sp.start
 	pid, err := p.forkExec()
 	if p.cg != nil {
@@ -108,53 +99,6 @@ func (sp *spawner) forkOnStart(p *proc) {
 		}
 	}
 	sp.done <- spawned{pid, err}
-}
-
-// prepareStaged is prepare for a workload whose thread gets ready while init still mounts
-// (a warm init, in its cgroup from the start): early holds what is known from the spec
-// alone. The thread takes its cgroup and cgroup namespace at once; mounts the cgroup
-// filesystems once it gets the root on roots (an fd it closes, sent once the plan has
-// mounted what is at or above /sys/fs/cgroup, so that the rest of the plan overlaps them);
-// loads the seccomp filter next (without no_new_privs); then drops its privileges once
-// it gets the workload on procs. A -1 root or a nil workload abandons it.
-func prepareStaged(early *proc) (sp *spawner, roots chan<- int, procs chan<- *proc) {
-	r, w := make(chan int, 1), make(chan *proc, 1)
-	sp = &spawner{start: make(chan struct{}), done: make(chan spawned, 1), cg: early.cg}
-	go sp.onThread(func() { sp.stagedAndFork(early, r, w) })
-	return sp, r, w
-}
-
-// errAbandoned ends a staged spawner whose workload never came.
-var errAbandoned = errors.New("workload abandoned")
-
-func (sp *spawner) stagedAndFork(early *proc, roots <-chan int, procs <-chan *proc) {
-	err := early.enterCgroup()
-	rfd := <-roots
-	if rfd < 0 {
-		sp.done <- spawned{err: errAbandoned}
-		return
-	}
-	if err == nil && early.cgroupNS && early.cgroupMount {
-		err = mountCgroupsIn(rfd, !early.privileged)
-	}
-	unix.Close(rfd)
-	set := early.capSet()
-	if err == nil && !early.noNewPrivs {
-		err = early.loadSeccomp()
-	}
-	p := <-procs
-	if p == nil {
-		sp.done <- spawned{err: errAbandoned}
-		return
-	}
-	if err == nil {
-		err = p.dropPrivileges(set)
-	}
-	if err != nil {
-		sp.done <- spawned{err: err}
-		return
-	}
-	sp.forkOnStart(p)
 }
 
 // fork starts the process (or returns why the thread could not be prepared).
@@ -170,26 +114,6 @@ func (sp *spawner) fork() (int, error) {
 // prepareThread gives the calling (locked) thread p's cgroup namespace, capabilities,
 // credentials, no_new_privs and seccomp filter.
 func (p *proc) prepareThread() error {
-	if err := p.enterCgroup(); err != nil {
-		return err
-	}
-	if p.cgroupNS && p.cgroupMount {
-		if err := mountCgroups(!p.privileged); err != nil {
-			return err
-		}
-	}
-	set := p.capSet()
-	if !p.noNewPrivs {
-		if err := p.loadSeccomp(); err != nil {
-			return err
-		}
-	}
-	return p.dropPrivileges(set)
-}
-
-// enterCgroup puts the calling (locked) thread in p's cgroup and, when p has one, a cgroup
-// namespace of its own.
-func (p *proc) enterCgroup() error {
 	if p.cg != nil {
 		// First: the cgroup namespace below is then rooted at the workload cgroup, whose
 		// pids.max the container sees as its own.
@@ -201,34 +125,24 @@ func (p *proc) enterCgroup() error {
 		if err := unix.Unshare(unix.CLONE_NEWCGROUP); err != nil {
 			return fmt.Errorf("unshare cgroup namespace: %w", err)
 		}
+		if p.cgroupMount {
+			if err := mountCgroups(!p.privileged); err != nil {
+				return err
+			}
+		}
 	}
-	return nil
-}
-
-// loadSeccomp loads p's filter on the calling thread. Without no_new_privs the kernel takes
-// a filter only from a CAP_SYS_ADMIN holder: it is loaded while the thread still is one
-// (runc's order), before dropPrivileges.
-func (p *proc) loadSeccomp() error {
-	if err := seccomp.Load(p.seccomp); err != nil {
-		return fmt.Errorf("load seccomp filter: %w", err)
-	}
-	return nil
-}
-
-// capSet is the capabilities p gets: its own (Docker's default if none), less those the
-// calling thread's bounding set lacks. Read before any seccomp filter is loaded.
-func (p *proc) capSet() []string {
 	set := p.caps
 	if set == nil {
 		set = caps.Default()
 	}
-	return held(set)
-}
-
-// dropPrivileges gives the calling (locked) thread the capabilities set (capSet) and p's
-// credentials, and with no_new_privs that and the seccomp filter (without it, loadSeccomp
-// has run).
-func (p *proc) dropPrivileges(set []string) error {
+	set = held(set)
+	if !p.noNewPrivs {
+		// Without no_new_privs the kernel takes a filter only from a CAP_SYS_ADMIN holder:
+		// load it while we still are one (runc's order), before the drop below.
+		if err := seccomp.Load(p.seccomp); err != nil {
+			return fmt.Errorf("load seccomp filter: %w", err)
+		}
+	}
 	if err := caps.Apply(set, p.id.UID, p.id.GID, p.id.Groups); err != nil {
 		return err
 	}
@@ -320,22 +234,9 @@ func bindConsole(slave *os.File) error {
 }
 
 // mountCgroups mounts the calling thread's cgroup view (its new namespace) at
-// /sys/fs/cgroup, once init has pivoted into the container's root.
+// /sys/fs/cgroup: cgroup2 on a unified host, else a tmpfs with one mount per v1
+// hierarchy (and the empty v2 tree of a hybrid host at unified/).
 func mountCgroups(readonly bool) error {
-	rfd, err := inroot.OpenRoot("/")
-	if err != nil {
-		return err
-	}
-	defer unix.Close(rfd)
-	return mountCgroupsIn(rfd, readonly)
-}
-
-// mountCgroupsIn mounts the calling thread's cgroup view (its new namespace) at
-// /sys/fs/cgroup of the root open as rfd, before init pivots into it or after:
-// cgroup2 on a unified host, else a tmpfs with one mount per v1 hierarchy (and the empty
-// v2 tree of a hybrid host at unified/). Each mount goes onto the fd its target was
-// resolved to inside that root.
-func mountCgroupsIn(rfd int, readonly bool) error {
 	b, err := os.ReadFile("/proc/thread-self/cgroup")
 	if err != nil {
 		return err
@@ -346,27 +247,16 @@ func mountCgroupsIn(rfd int, readonly bool) error {
 		ro = unix.MS_RDONLY
 	}
 	flags := uintptr(unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC)
-	tfd, err := inroot.Open(rfd, root, unix.O_PATH|unix.O_DIRECTORY, true)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(tfd)
 	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
 	if len(lines) == 1 && strings.HasPrefix(lines[0], "0::") {
-		if err := unix.Mount("cgroup2", inroot.ProcPath(tfd, ""), "cgroup2", flags|ro, ""); err != nil {
+		if err := unix.Mount("cgroup2", root, "cgroup2", flags|ro, ""); err != nil {
 			return &os.PathError{Op: "mount cgroup2", Path: root, Err: err}
 		}
 		return nil
 	}
-	if err := unix.Mount("tmpfs", inroot.ProcPath(tfd, ""), "tmpfs", flags, "mode=755,size=64k"); err != nil {
+	if err := unix.Mount("tmpfs", root, "tmpfs", flags, "mode=755,size=64k"); err != nil {
 		return &os.PathError{Op: "mount tmpfs", Path: root, Err: err}
 	}
-	// The tmpfs's root: tfd holds what it covers.
-	mfd, err := inroot.Open(rfd, root, unix.O_PATH|unix.O_DIRECTORY, true)
-	if err != nil {
-		return err
-	}
-	defer unix.Close(mfd)
 	for _, l := range lines {
 		f := strings.SplitN(l, ":", 3)
 		if len(f) != 3 {
@@ -380,26 +270,20 @@ func mountCgroupsIn(rfd int, readonly bool) error {
 			data, dir = "none,"+ctrl, strings.TrimPrefix(ctrl, "name=")
 		}
 		target := root + "/" + dir
-		if err := unix.Mkdirat(mfd, dir, 0o755); err != nil && !errors.Is(err, unix.EEXIST) {
-			return &os.PathError{Op: "mkdir", Path: target, Err: err}
+		if err := os.Mkdir(target, 0o755); err != nil && !os.IsExist(err) {
+			return err
 		}
-		dfd, err := unix.Openat(mfd, dir, unix.O_PATH|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-		if err != nil {
-			return &os.PathError{Op: "open", Path: target, Err: err}
-		}
-		err = unix.Mount("cgroup", inroot.ProcPath(dfd, ""), fstype, flags|ro, data)
-		unix.Close(dfd)
-		if err != nil {
+		if err := unix.Mount("cgroup", target, fstype, flags|ro, data); err != nil {
 			return &os.PathError{Op: "mount " + fstype + " " + data, Path: target, Err: err}
 		}
 		if strings.Contains(dir, ",") { // cpu,cpuacct: both names reach it
 			for _, n := range strings.Split(dir, ",") {
-				unix.Symlinkat(dir, mfd, n)
+				os.Symlink(dir, root+"/"+n)
 			}
 		}
 	}
 	if readonly {
-		if err := unix.Mount("", inroot.ProcPath(mfd, ""), "", unix.MS_REMOUNT|unix.MS_RDONLY|flags, "mode=755,size=64k"); err != nil {
+		if err := unix.Mount("", root, "", unix.MS_REMOUNT|unix.MS_RDONLY|flags, "mode=755,size=64k"); err != nil {
 			return &os.PathError{Op: "remount read-only", Path: root, Err: err}
 		}
 	}
