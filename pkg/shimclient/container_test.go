@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -22,7 +21,6 @@ import (
 	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/seccomp"
-	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
@@ -486,87 +484,6 @@ func TestAttachBeforeResume(t *testing.T) {
 	if out != "one\nthree\n" || errs != "two\n" || stdout.String() != out || stderr.String() != errs {
 		t.Errorf("frames %q; Attach got %q %q", got, stdout.String(), stderr.String())
 	}
-}
-
-// A start asked before init is ready (and an attachment made then) runs the workload once
-// it is, with all its output.
-func TestResumeWhenReady(t *testing.T) {
-	s := newSpec(t, "sh", "-c", "echo out; echo err >&2; exit 3")
-	c := start(t, s)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	conn, err := c.AttachConn(ctx, false)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stdout, stderr bytes.Buffer
-	relayed := make(chan error, 1)
-	go func() {
-		defer conn.Close()
-		var buf []byte
-		for {
-			stream, p, err := shimapi.ReadFrame(conn, buf)
-			if err != nil {
-				if errors.Is(err, io.EOF) {
-					err = nil
-				}
-				relayed <- err
-				return
-			}
-			buf = p
-			if stream == shimapi.Stderr {
-				stderr.Write(p)
-			} else {
-				stdout.Write(p)
-			}
-		}
-	}()
-	wait := c.ResumeWhenReady(ctx)
-	if err := wait(); err != nil {
-		t.Fatalf("start: %v", err)
-	}
-	exit, err := c.Wait(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := <-relayed; err != nil {
-		t.Fatal(err)
-	}
-	if exit.ExitCode != 3 || stdout.String() != "out\n" || stderr.String() != "err\n" {
-		t.Errorf("exit %d, stdout %q, stderr %q", exit.ExitCode, stdout.String(), stderr.String())
-	}
-}
-
-// A start asked ahead of an init whose setup fails answers with that failure, and the
-// workload never runs.
-func TestResumeWhenReadySetupFails(t *testing.T) {
-	s := newSpec(t, "sh", "-c", "echo ran > /ran")
-	s.Rootfs.Lower = []string{filepath.Join(t.TempDir(), "missing")}
-	if err := s.Save(); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, err := shimclient.Start(ctx, s, shimclient.StartOptions{})
-	if err != nil {
-		t.Fatalf("Start: %v (the layer is missing only to init's mounts)", err)
-	}
-	if err := c.ResumeWhenReady(ctx)(); err == nil {
-		t.Fatal("started a container whose setup failed")
-	}
-	exit, err := c.Wait(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if exit.ExitCode != 125 {
-		t.Errorf("exit %d, want 125", exit.ExitCode)
-	}
-	if _, err := os.Stat(filepath.Join(s.Rootfs.Upper, "ran")); err == nil {
-		t.Error("the workload ran")
-	}
-	waitGone(t, filepath.Join(s.Dir, "shim.sock"))
-	shimclient.Cleanup(s.Dir)
-	assertNoMounts(t, s.Dir)
 }
 
 func TestReconnect(t *testing.T) {
