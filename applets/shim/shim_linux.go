@@ -159,9 +159,6 @@ type shim struct {
 	outputs sync.WaitGroup
 	replies sync.WaitGroup // requests being answered
 	ready   chan struct{}  // closed once init is ready or has failed to be
-	// setupFailed: init failed its setup (set before ready is closed); the container has
-	// ended without a workload.
-	setupFailed bool
 
 	repliesMu sync.Mutex // orders replies.Add before serve's Wait
 	// initGate is held around each signal and message to a running init, and by readInit
@@ -614,7 +611,6 @@ func (sh *shim) awaitInit() error {
 	defer close(sh.ready)
 	m, files, err := sh.ch.Recv()
 	if err != nil || m.Type != shimapi.MsgReady {
-		sh.setupFailed = true
 		sh.discard()
 		if err == nil && m.Type == shimapi.MsgError {
 			err = &shimapi.Error{Msg: m.Error, Code: m.Code}
@@ -628,7 +624,6 @@ func (sh *shim) awaitInit() error {
 	}
 	if sh.s.Process.Terminal {
 		if len(files) != 1 {
-			sh.setupFailed = true
 			sh.discard()
 			sh.finish(&shimapi.Exit{ExitCode: 125, FinishedAt: time.Now().UTC()})
 			return errors.New("init sent no pty")
@@ -1144,7 +1139,6 @@ func (sh *shim) handle(c *shimapi.Conn) {
 	}
 	switch {
 	case req.Op == shimapi.OpState, req.Op == shimapi.OpSignal, req.Op == shimapi.OpWait:
-	case req.Op == shimapi.OpStart: // it waits for init itself
 	case req.Op == shimapi.OpAttach && !sh.s.Process.Terminal:
 		// Its pipes exist already: the attach overlaps init's setup, and a start sent
 		// right after it (ResumeWhenReady) is here before init is ready.
@@ -1228,14 +1222,7 @@ func (sh *shim) start() *shimapi.Response {
 	sh.status = shimapi.StatusRunning
 	sh.startedAt = time.Now().UTC()
 	sh.mu.Unlock()
-	// Sent even before init is ready (ResumeWhenReady): init reads it once it is, and the
-	// workload starts without our being scheduled in between (on a busy machine, a
-	// wake-up can wait a millisecond for a CPU). Init that fails its setup never reads it.
 	if err := sh.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgGo}); err != nil {
-		return &shimapi.Response{Error: "container ended before it started", Code: 125}
-	}
-	<-sh.ready
-	if sh.setupFailed {
 		return &shimapi.Response{Error: "container ended before it started", Code: 125}
 	}
 	m := <-sh.started
