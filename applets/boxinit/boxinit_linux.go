@@ -158,16 +158,14 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return in.fail(err)
 	}
+	if s.InitInCgroup {
+		in.spawner, in.spawnErr = in.prepareWorkload()
+	}
 	if err := ch.Send(&shimapi.InitMsg{Type: shimapi.MsgReady}, nonNil(in.master)...); err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Silent: true}
 	}
 	if in.master != nil {
 		in.master.Close() // the shim's now
-	}
-	// After ready: the word to go is on its way meanwhile (the daemon sends it before init
-	// is ready when it can), and its errors are the start's anyway.
-	if s.InitInCgroup {
-		in.spawner, in.spawnErr = in.prepareWorkload()
 	}
 	msgs := make(chan incoming, 4)
 	go in.read(msgs)

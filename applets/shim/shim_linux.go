@@ -1137,11 +1137,8 @@ func (sh *shim) handle(c *shimapi.Conn) {
 		c.Close()
 		return
 	}
-	switch {
-	case req.Op == shimapi.OpState, req.Op == shimapi.OpSignal, req.Op == shimapi.OpWait:
-	case req.Op == shimapi.OpAttach && !sh.s.Process.Terminal:
-		// Its pipes exist already: the attach overlaps init's setup, and a start sent
-		// right after it (ResumeWhenReady) is here before init is ready.
+	switch req.Op {
+	case shimapi.OpState, shimapi.OpSignal, shimapi.OpWait:
 	default:
 		<-sh.ready // the daemon may ask before init has mounted (its pty comes with ready)
 	}

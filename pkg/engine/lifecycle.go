@@ -182,27 +182,14 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 	if jerr := <-joined; jerr != nil && err == nil {
 		err = fmt.Errorf("container %s: join cgroup: %w", r.Name, jerr)
 	}
-	// Nothing else has to come before the workload (a wired network's names do: they are
-	// published below, before it runs): the shim is asked now to let it run once init is
-	// ready, and the record is written meanwhile.
-	started := time.Now().UTC()
-	var resumed func() error
-	if err == nil && !sn.Wired() {
-		resumed = shim.ResumeWhenReady(ctx)
-	}
 	if rerr := <-ready; rerr != nil {
 		err = fmt.Errorf("container %s: %w", r.Name, rerr) // the cause of any other failure
 	}
 	if err != nil {
-		if resumed != nil {
-			resumed() // refused: init is not ready
-		}
 		return abort(err)
 	}
 	lap("cgroup+network+attach")
-	if resumed == nil {
-		started = time.Now().UTC()
-	}
+	started := time.Now().UTC()
 	e.store.Lock()
 	c.shim = shim
 	c.exited, c.cleaned = make(chan struct{}), make(chan struct{})
@@ -227,10 +214,7 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 	}
 	go e.monitor(c, shim)
 	defer lap("resumed")
-	if resumed == nil {
-		resumed = func() error { return shim.Resume(ctx) }
-	}
-	if err := resumed(); err != nil {
+	if err := shim.Resume(ctx); err != nil {
 		var se *shimclient.StartError
 		if errors.As(err, &se) && se.Code != 0 {
 			<-c.exited // the monitor records the exit (126/127)

@@ -117,12 +117,15 @@ func (r *Response) Err() error {
 // returned Conn is nil unless keep is set (attach, exec): then it carries the stream, and
 // reads go through its buffer.
 func Call(sock string, req *Request, keep bool, deadline time.Time) (*Response, *Conn, error) {
-	conn, err := Send(sock, req, deadline)
+	c, err := Dial(sock)
 	if err != nil {
 		return nil, nil, err
 	}
-	resp, err := conn.Response()
-	c := conn.UnixConn
+	conn := &Conn{UnixConn: c, r: bufio.NewReaderSize(c, 4096)}
+	if !deadline.IsZero() {
+		c.SetDeadline(deadline)
+	}
+	resp, err := conn.Do(req)
 	if err != nil || resp.Err() != nil || !keep {
 		c.Close()
 		if err == nil {
@@ -133,33 +136,6 @@ func Call(sock string, req *Request, keep bool, deadline time.Time) (*Response, 
 	c.SetDeadline(time.Time{})
 	conn.Held = resp.Handoff
 	return resp, conn, nil
-}
-
-// Send connects to sock and sends req; the response is read later (Conn.Response), so
-// that a request the shim holds (a start before init is ready) is on its way meanwhile.
-func Send(sock string, req *Request, deadline time.Time) (*Conn, error) {
-	c, err := Dial(sock)
-	if err != nil {
-		return nil, err
-	}
-	conn := &Conn{UnixConn: c, r: bufio.NewReaderSize(c, 4096)}
-	if !deadline.IsZero() {
-		c.SetDeadline(deadline)
-	}
-	if err := conn.WriteJSON(req); err != nil {
-		c.Close()
-		return nil, err
-	}
-	return conn, nil
-}
-
-// Response reads the response line to the request Send sent.
-func (c *Conn) Response() (*Response, error) {
-	var resp Response
-	if err := c.ReadJSON(&resp); err != nil {
-		return nil, err
-	}
-	return &resp, nil
 }
 
 // Conn is a shim connection whose reads go through the buffer the response line was read with.
@@ -203,7 +179,11 @@ func (c *Conn) Do(req *Request) (*Response, error) {
 	if err := c.WriteJSON(req); err != nil {
 		return nil, err
 	}
-	return c.Response()
+	var resp Response
+	if err := c.ReadJSON(&resp); err != nil {
+		return nil, err
+	}
+	return &resp, nil
 }
 
 // WriteJSON writes v as one line.

@@ -445,32 +445,6 @@ func (c *Container) Resume(ctx context.Context) error {
 	return err
 }
 
-// ResumeWhenReady is Resume asked ahead, before init is ready: the shim lets the workload
-// run as soon as it is, without a round trip through the caller in between. The caller
-// has done all that must precede the workload (cgroup, network, attach); what it does
-// meanwhile may overlap the workload's start. wait returns Resume's result (init's setup
-// failure first), and must be called.
-func (c *Container) ResumeWhenReady(ctx context.Context) (wait func() error) {
-	dl, _ := ctx.Deadline()
-	conn, err := shimapi.Send(c.sock, &shimapi.Request{Op: shimapi.OpStart}, dl)
-	return func() error {
-		if conn != nil {
-			defer conn.Close()
-		}
-		if rerr := c.Ready(ctx); rerr != nil {
-			return rerr // the shim refuses the start: the container has ended
-		}
-		if err != nil {
-			return fmt.Errorf("shim: %w", err)
-		}
-		resp, err := conn.Response()
-		if err != nil {
-			return fmt.Errorf("shim: %w", err)
-		}
-		return resp.Err()
-	}
-}
-
 // State asks the shim.
 func (c *Container) State() (*State, error) {
 	resp, err := c.call(context.Background(), &shimapi.Request{Op: shimapi.OpState})
