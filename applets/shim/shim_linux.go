@@ -187,6 +187,7 @@ type shim struct {
 	trim         *rsstrim.Trimmer
 	gone         chan struct{} // closed once init is reaped (goneCh)
 	closeExit    func(bool)    // closes exit.json, durably if true (serve runs it last)
+	mounts       *os.File      // init's mount namespace, held until serve ends (holdMounts)
 }
 
 // attachment is one client receiving the container's output.
@@ -587,6 +588,23 @@ func inNamespaces(joins [][2]string, fn func() error) (err error) {
 	return fn()
 }
 
+// holdMounts keeps init's mount namespace alive past init, until the shim is done: a --rm
+// container's mounts then go when the shim closes it, after init has been reaped and the
+// daemon told, not in init's exit. Their teardown waits out two expedited RCU grace
+// periods (the namespace's unmount, and overlayfs's own unmount of its layers' clones),
+// most of the millisecond or more init's exit took, which the daemon's cleanup and the
+// CLI's answer waited for. The directory is discarded whole meanwhile; nothing mounts
+// its layers again (not so for a container that may start again: its next overlay must
+// find the upper directory free).
+func (sh *shim) holdMounts() {
+	// init is our child, not reaped yet: its PID is its own.
+	f, err := os.Open("/proc/" + strconv.Itoa(sh.cmd.Process.Pid) + "/ns/mnt")
+	if err != nil {
+		return // its exit tears them down, as without
+	}
+	sh.mounts = f
+}
+
 // awaitInit waits for init's setup and starts copying its output. A failure is recorded as
 // the container's exit (125, or init's code).
 func (sh *shim) awaitInit() error {
@@ -615,6 +633,9 @@ func (sh *shim) awaitInit() error {
 	} else {
 		sh.copyOutput(sh.outR[0], shimapi.Stdout, "stdout", nil)
 		sh.copyOutput(sh.outR[1], shimapi.Stderr, "stderr", nil)
+	}
+	if sh.s.AutoRemove {
+		sh.holdMounts()
 	}
 	// A warm init of a tty container keeps its pipes' write ends (its own stdout, stderr)
 	// until it spawns the workload; the read ends stay open here so that nothing init
@@ -675,6 +696,9 @@ func (sh *shim) serve() {
 	// removed: its record needs no fsync at all.
 	if sh.closeExit != nil {
 		sh.closeExit(!sh.s.AutoRemove)
+	}
+	if sh.mounts != nil {
+		sh.mounts.Close() // the container's mounts go now (holdMounts)
 	}
 }
 

@@ -130,7 +130,13 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 		return err
 	}
 	var settled <-chan struct{} // this run's end is handled: cleaned up, or removed (--rm)
-	defer func() { go e.warm.FillAfter(settled) }()
+	// Discarded directories (the warm pair's record now, a --rm container's own at its end)
+	// are deleted once the run is settled (rundir.Trash).
+	release := e.trash.Hold()
+	defer func() {
+		go e.warm.FillAfter(settled)
+		go releaseAfter(settled, release)
+	}()
 	e.warm.StartBegins()
 	defer e.warm.StartEnds()
 	ws := e.warm.Take(ctx, s)
@@ -222,6 +228,22 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 	e.Log.Info("container started", "id", r.ID[:12], "pid", shim.PID())
 	return nil
 }
+
+// releaseAfter runs release once settled is closed (nil: at once), or after settleWait.
+func releaseAfter(settled <-chan struct{}, release func()) {
+	if settled != nil {
+		t := time.NewTimer(settleWait)
+		select {
+		case <-settled:
+		case <-t.C:
+		}
+		t.Stop()
+	}
+	release()
+}
+
+// settleWait bounds how long a start holds the trash's deletions.
+const settleWait = 100 * time.Millisecond
 
 // startShim starts s's shim and init, or hands s to the warm shim ws (nil: none): then
 // init is in s's cgroup before it reads s (inCgroup).

@@ -83,6 +83,50 @@ func TestTrashDiscards(t *testing.T) {
 	}
 }
 
+// A hold puts a deletion off until it is released, or trashDefer after the discard.
+func TestTrashHoldDefersDeletion(t *testing.T) {
+	root := t.TempDir()
+	trashDir := filepath.Join(root, "tmp")
+	if err := os.Mkdir(trashDir, 0o700); err != nil {
+		t.Fatal(err)
+	}
+	tr := NewTrash(trashDir)
+	defer tr.Close(10 * time.Second)
+	release := tr.Hold()
+	dir := filepath.Join(root, "ctr")
+	if err := os.MkdirAll(filepath.Join(dir, "upper"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	discarded := time.Now()
+	if err := tr.Discard(dir); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(trashDefer / 4)
+	ents, err := os.ReadDir(trashDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ents) == 0 && time.Since(discarded) < trashDefer {
+		t.Error("deleted while held, before trashDefer")
+	}
+	release()
+	release() // twice: once counts
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(time.Millisecond) {
+		if ents, _ := os.ReadDir(trashDir); len(ents) == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("not deleted after the release")
+		}
+	}
+	tr.mu.Lock()
+	holds, idle := tr.holds, tr.idle
+	tr.mu.Unlock()
+	if holds != 0 || idle != nil {
+		t.Errorf("after the release: %d holds, idle %v", holds, idle)
+	}
+}
+
 // Without a trash, Discard deletes in place.
 func TestNilTrashDeletes(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ctr")
