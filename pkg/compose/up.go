@@ -226,7 +226,11 @@ func (r *Runner) prepare(ctx context.Context, services []string, build, noBuild 
 		verr = r.writeProjectFiles(services)
 	}()
 	if meanwhile != nil {
-		meanwhile()
+		// A hint whose answer nothing waits for (the daemon, busy making what it was told,
+		// took 2-10 ms to give it, which the images' lookups and so every start waited
+		// out): sent first, not waited for. The up's own requests outlast it.
+		go meanwhile()
+		runtime.Gosched() // one P: let it go out before the images' requests
 	}
 	ids, ierr := r.ensureImages(ctx, services, build, noBuild)
 	wg.Wait()
