@@ -183,7 +183,6 @@ func helpShortWhereFree(k *kong.Kong) {
 // (kong reflects over every command it is given, about 6 ms for the whole CLI, on every
 // run), or the whole CLI for help, no command or an unknown one.
 func grammar(args []string) any {
-	full := &CLI{}
 	name := ""
 	for _, a := range args {
 		if !strings.HasPrefix(a, "-") {
@@ -191,8 +190,9 @@ func grammar(args []string) any {
 			break
 		}
 	}
+	// The whole CLI's struct (every command's flags) is made only to be returned.
 	if name == "help" || name == "" && !slices.Contains(args, "--version") {
-		return full
+		return &CLI{}
 	}
 	var fields []reflect.StructField
 	found := false
@@ -214,9 +214,9 @@ func grammar(args []string) any {
 			fields = append(fields, f)
 		}
 	}
-	walk(reflect.TypeOf(*full))
+	walk(reflect.TypeFor[CLI]())
 	if !found && name != "" {
-		return full
+		return &CLI{}
 	}
 	return reflect.New(reflect.StructOf(fields)).Interface()
 }

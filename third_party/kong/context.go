@@ -181,30 +181,28 @@ func (c *Context) filterLastWins() {
 // its group. Groups are scoped to the node their flags are declared on.
 func lastWinsPeers(node *Node) map[*Flag][]*Flag {
 	peers := map[*Flag][]*Flag{}
-	_ = Visit(node, func(v Visitable, next Next) error {
-		if n, ok := v.(*Node); ok {
-			groups := map[string][]*Flag{}
-			for _, flag := range n.Flags {
-				for _, group := range flag.LastWins {
-					groups[group] = append(groups[group], flag)
-				}
-			}
-			for _, members := range groups {
-				if len(members) < 2 {
-					continue
-				}
-				for _, member := range members {
-					others := make([]*Flag, 0, len(members)-1)
-					for _, other := range members {
-						if other != member {
-							others = append(others, other)
-						}
-					}
-					peers[member] = others
-				}
+	_ = walkNodes(node, func(n *Node) error {
+		groups := map[string][]*Flag{}
+		for _, flag := range n.Flags {
+			for _, group := range flag.LastWins {
+				groups[group] = append(groups[group], flag)
 			}
 		}
-		return next(nil)
+		for _, members := range groups {
+			if len(members) < 2 {
+				continue
+			}
+			for _, member := range members {
+				others := make([]*Flag, 0, len(members)-1)
+				for _, other := range members {
+					if other != member {
+						others = append(others, other)
+					}
+				}
+				peers[member] = others
+			}
+		}
+		return nil
 	})
 	return peers
 }
@@ -439,11 +437,7 @@ func (c *Context) FlagValue(flag *Flag) any {
 func (c *Context) Reset() error {
 	selected := c.selectedValues()
 	c.resetErrors = map[*Value]error{}
-	return Visit(c.Model.Node, func(node Visitable, next Next) error {
-		value, ok := node.(*Value)
-		if !ok {
-			return next(nil)
-		}
+	return walkValues(c.Model.Node, func(value *Value) error {
 		err := value.Reset()
 		if err != nil && !selected[value] {
 			// An envar shared with a node outside the selected command path
@@ -457,7 +451,7 @@ func (c *Context) Reset() error {
 			c.resetErrors[value] = err
 			err = nil
 		}
-		return next(err)
+		return err
 	})
 }
 

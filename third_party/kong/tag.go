@@ -96,13 +96,38 @@ func parseTagItemsPlain(tagString string, chr tagChars) (d map[string][]string, 
 		return nil, false
 	}
 	d = map[string][]string{}
-	var key, value []byte
+	// A key or a value is the bytes the walk keeps between a separator, an assignment
+	// and quotes: nearly always one run of tagString, taken as it is without a copy. One
+	// that is not (a quote inside a key, or a value quoted in pieces) is left to the
+	// escaped parser.
+	var keyStart, keyEnd, valueStart, valueEnd int
+	// Each key's values start as one-element windows (capacity one, so that a repeated
+	// key's append copies) on one array for the tag, sized for one value per assignment.
+	values := make([]string, 0, strings.Count(tagString, string(chr.assign))+1)
 	quotes := false
 	inKey := true
 	add := func() {
-		d[string(key)] = append(d[string(key)], string(value))
-		key, value = key[:0], value[:0]
+		key, value := tagString[keyStart:keyEnd], tagString[valueStart:valueEnd]
+		if prev, seen := d[key]; seen {
+			d[key] = append(prev, value)
+		} else {
+			values = append(values, value)
+			d[key] = values[len(values)-1 : len(values) : len(values)]
+		}
+		keyStart, keyEnd, valueStart, valueEnd = 0, 0, 0, 0
 		inKey = true
+	}
+	// keep extends the run [start, end) with the byte at idx; false if it is not next to it.
+	keep := func(start, end *int, idx int) bool {
+		if *start == *end {
+			*start, *end = idx, idx+1
+			return true
+		}
+		if *end != idx {
+			return false
+		}
+		*end++
+		return true
 	}
 	sep, quote, assign := byte(chr.sep), byte(chr.quote), byte(chr.assign)
 	for idx := 0; idx < len(tagString); idx++ {
@@ -127,9 +152,11 @@ func parseTagItemsPlain(tagString string, chr tagChars) (d map[string][]string, 
 			continue
 		}
 		if inKey {
-			key = append(key, r)
-		} else {
-			value = append(value, r)
+			if !keep(&keyStart, &keyEnd, idx) {
+				return nil, false
+			}
+		} else if !keep(&valueStart, &valueEnd, idx) {
+			return nil, false
 		}
 	}
 	if quotes {
@@ -235,7 +262,7 @@ func parseStructTagItems(tag reflect.StructTag) (map[string][]string, error) {
 	}
 	delete(items, "kong")
 
-	kongTag, ok := tag.Lookup("kong")
+	kongTag, ok := lookupKong(tag)
 	if !ok {
 		return items, nil
 	}
@@ -272,8 +299,18 @@ func parseTagString(s string) (*Tag, error) {
 	return t, nil
 }
 
+// lookupKong is tag.Lookup("kong"), which can only succeed where the tag holds `kong:`:
+// that check alone answers for the tags nearly every program has (a lookup scans the
+// whole tag, help string and all).
+func lookupKong(tag reflect.StructTag) (string, bool) {
+	if !strings.Contains(string(tag), "kong:") {
+		return "", false
+	}
+	return tag.Lookup("kong")
+}
+
 func parseTag(parent reflect.Value, ft reflect.StructField) (*Tag, error) {
-	if ft.Tag.Get("kong") == "-" {
+	if kongTag, _ := lookupKong(ft.Tag); kongTag == "-" {
 		t := newEmptyTag()
 		t.Ignored = true
 		return t, nil
@@ -501,6 +538,12 @@ func maybeGetSignature(t reflect.Type) (reflect.StructTag, bool) {
 	ut := t
 	if ut.Kind() == reflect.Pointer {
 		ut = ut.Elem()
+	}
+	// A pointer's method set holds its element's: a type whose pointer has no Signature
+	// has none, and no zero value of it (a whole command's struct, for a command) need be
+	// made to find out.
+	if !reflect.PointerTo(ut).Implements(signatureOverrideType) {
+		return "", false
 	}
 	ptr := reflect.New(ut)
 	var sig string
