@@ -15,6 +15,7 @@ import (
 
 	"github.com/alecthomas/kong"
 
+	_ "github.com/minibox/minibox/applets/minibox/oneproc" // the CLI's one P from its first inits
 	"github.com/minibox/minibox/pkg/api/client"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/version"
@@ -45,6 +46,7 @@ func Main(ctx context.Context, args []string) error {
 	// thread for, to spin looking for work, whenever a goroutine becomes runnable: that
 	// spinning cost a `compose up` about 15% more CPU, taken from the CPUs that start its
 	// containers. Its one CPU-heavy job (gzip of an export) is one goroutine anyway.
+	// (oneproc has set it already in a process named "minibox": this is then a no-op.)
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
