@@ -134,7 +134,7 @@ func (c *Client) JSONNoTimeout(ctx context.Context, method, path string, query u
 	var r io.Reader
 	ct := ""
 	if body != nil {
-		b, err := json.Marshal(body)
+		b, err := marshalBody(body)
 		if err != nil {
 			return err
 		}
