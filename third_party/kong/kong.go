@@ -91,6 +91,9 @@ func New(grammar any, options ...Option) (*Kong, error) {
 		helpFormatter: DefaultHelpValueFormatter,
 		ignoreFields:  make([]*regexp.Regexp, 0),
 		flagNamer: func(s string) string {
+			if name, ok := dashedLowerASCII(s); ok {
+				return name
+			}
 			return strings.ToLower(dashedString(s))
 		},
 	}

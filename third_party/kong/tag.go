@@ -351,49 +351,173 @@ func parseTag(parent reflect.Value, ft reflect.StructField) (*Tag, error) {
 	return t, nil
 }
 
+// tagKeySet is a set of the keys hydrateTag reads.
+type tagKeySet uint32
+
+const (
+	keyCmd tagKeySet = 1 << iota
+	keyArg
+	keyRequired
+	keyOptional
+	keyDefault
+	keyName
+	keyHelp
+	keyType
+	keyEnv
+	keyShort
+	keyHidden
+	keyFormat
+	keySep
+	keyMapsep
+	keyGroup
+	keyXor
+	keyLastwins
+	keyAnd
+	keyPrefix
+	keyEnvprefix
+	keyXorprefix
+	keyEmbed
+	keyNegatable
+	keyAliases
+	keySet
+	keyPlaceholder
+	keyEnum
+	keyPassthrough
+)
+
+// tagKeyOf is key k's bit in a tagKeySet; 0 for a key hydrateTag does not read.
+func tagKeyOf(k string) tagKeySet {
+	switch k {
+	case "cmd":
+		return keyCmd
+	case "arg":
+		return keyArg
+	case "required":
+		return keyRequired
+	case "optional":
+		return keyOptional
+	case "default":
+		return keyDefault
+	case "name":
+		return keyName
+	case "help":
+		return keyHelp
+	case "type":
+		return keyType
+	case "env":
+		return keyEnv
+	case "short":
+		return keyShort
+	case "hidden":
+		return keyHidden
+	case "format":
+		return keyFormat
+	case "sep":
+		return keySep
+	case "mapsep":
+		return keyMapsep
+	case "group":
+		return keyGroup
+	case "xor":
+		return keyXor
+	case "lastwins":
+		return keyLastwins
+	case "and":
+		return keyAnd
+	case "prefix":
+		return keyPrefix
+	case "envprefix":
+		return keyEnvprefix
+	case "xorprefix":
+		return keyXorprefix
+	case "embed":
+		return keyEmbed
+	case "negatable":
+		return keyNegatable
+	case "aliases":
+		return keyAliases
+	case "set":
+		return keySet
+	case "placeholder":
+		return keyPlaceholder
+	case "enum":
+		return keyEnum
+	case "passthrough":
+		return keyPassthrough
+	}
+	return 0
+}
+
 func hydrateTag(t *Tag, typ reflect.Type) error { //nolint: gocyclo
 	var typeName string
 	if typ != nil {
 		typeName = typ.Name()
 	}
 	var err error
-	t.Cmd = t.Has("cmd")
-	t.Arg = t.Has("arg")
-	required := t.Has("required")
-	optional := t.Has("optional")
+	// The keys the tag has, found in one pass: most of the thirty looked up below are
+	// absent from any one tag, and each answers without a map lookup.
+	var present tagKeySet
+	for k := range t.items {
+		present |= tagKeyOf(k)
+	}
+	has := func(key tagKeySet) bool { return present&key != 0 }
+	get := func(key tagKeySet, name string) string {
+		if present&key == 0 {
+			return ""
+		}
+		return t.Get(name)
+	}
+	getAll := func(key tagKeySet, name string) []string {
+		if present&key == 0 {
+			return nil
+		}
+		return t.GetAll(name)
+	}
+	t.Cmd = has(keyCmd)
+	t.Arg = has(keyArg)
+	required := has(keyRequired)
+	optional := has(keyOptional)
 	if required && optional {
 		return fmt.Errorf("can't specify both required and optional")
 	}
 	t.Required = required
 	t.Optional = optional
-	t.HasDefault = t.Has("default")
-	t.Default = t.Get("default")
+	t.HasDefault = has(keyDefault)
+	t.Default = get(keyDefault, "default")
 	// Arguments with defaults are always optional.
 	if t.Arg && t.HasDefault {
 		t.Optional = true
 	} else if t.Arg && !optional { // Arguments are required unless explicitly made optional.
 		t.Required = true
 	}
-	t.Name = t.Get("name")
-	t.Help = t.Get("help")
-	t.Type = t.Get("type")
+	t.Name = get(keyName, "name")
+	t.Help = get(keyHelp, "help")
+	t.Type = get(keyType, "type")
 	t.TypeName = typeName
-	for _, env := range t.GetAll("env") {
+	for _, env := range getAll(keyEnv, "env") {
 		t.Envs = append(t.Envs, strings.FieldsFunc(env, tagSplitFn)...)
 	}
-	t.Short, err = t.GetRune("short")
-	if err != nil && t.Get("short") != "" {
-		return fmt.Errorf("invalid short flag name %q: %s", t.Get("short"), err)
+	t.Short = 0 // what GetRune answers for no short tag, with an error ignored below
+	if has(keyShort) {
+		t.Short, err = t.GetRune("short")
+		if err != nil && t.Get("short") != "" {
+			return fmt.Errorf("invalid short flag name %q: %s", t.Get("short"), err)
+		}
 	}
-	t.Hidden = t.Has("hidden")
-	t.Format = t.Get("format")
-	t.Sep, _ = t.GetSep("sep", ',')
-	t.MapSep, _ = t.GetSep("mapsep", ';')
-	t.Group = t.Get("group")
-	for _, xor := range t.GetAll("xor") {
+	t.Hidden = has(keyHidden)
+	t.Format = get(keyFormat, "format")
+	t.Sep, t.MapSep = ',', ';' // GetSep's answers for no tag
+	if has(keySep) {
+		t.Sep, _ = t.GetSep("sep", ',')
+	}
+	if has(keyMapsep) {
+		t.MapSep, _ = t.GetSep("mapsep", ';')
+	}
+	t.Group = get(keyGroup, "group")
+	for _, xor := range getAll(keyXor, "xor") {
 		t.Xor = append(t.Xor, strings.FieldsFunc(xor, tagSplitFn)...)
 	}
-	for _, lastWins := range t.GetAll("lastwins") {
+	for _, lastWins := range getAll(keyLastwins, "lastwins") {
 		t.LastWins = append(t.LastWins, strings.FieldsFunc(lastWins, tagSplitFn)...)
 	}
 	if len(t.LastWins) > 0 {
@@ -405,45 +529,45 @@ func hydrateTag(t *Tag, typ reflect.Type) error { //nolint: gocyclo
 		}
 		t.LastWins = t.LastWins[:1]
 	}
-	for _, and := range t.GetAll("and") {
+	for _, and := range getAll(keyAnd, "and") {
 		t.And = append(t.And, strings.FieldsFunc(and, tagSplitFn)...)
 	}
-	t.Prefix = t.Get("prefix")
-	t.EnvPrefix = t.Get("envprefix")
-	t.XorPrefix = t.Get("xorprefix")
-	t.Embed = t.Has("embed")
-	if t.Has("negatable") {
-		negatable := t.Get("negatable")
+	t.Prefix = get(keyPrefix, "prefix")
+	t.EnvPrefix = get(keyEnvprefix, "envprefix")
+	t.XorPrefix = get(keyXorprefix, "xorprefix")
+	t.Embed = has(keyEmbed)
+	if has(keyNegatable) {
+		negatable := get(keyNegatable, "negatable")
 		if negatable == "" {
 			negatable = negatableDefault // placeholder for default negation of --no-<flag>
 		}
 		t.Negatable = negatable
 	}
-	aliases := t.Get("aliases")
+	aliases := get(keyAliases, "aliases")
 	if len(aliases) > 0 {
 		t.Aliases = append(t.Aliases, strings.FieldsFunc(aliases, tagSplitFn)...)
 	}
 	t.Vars = Vars{}
-	for _, set := range t.GetAll("set") {
+	for _, set := range getAll(keySet, "set") {
 		parts := strings.SplitN(set, "=", 2)
 		if len(parts) != 2 {
 			return fmt.Errorf("set should be in the form key=value but got %q", set)
 		}
 		t.Vars[parts[0]] = parts[1]
 	}
-	t.PlaceHolder = t.Get("placeholder")
-	t.Enum = t.Get("enum")
+	t.PlaceHolder = get(keyPlaceholder, "placeholder")
+	t.Enum = get(keyEnum, "enum")
 	scalarType := typ == nil || !(typ.Kind() == reflect.Slice || typ.Kind() == reflect.Map || typ.Kind() == reflect.Ptr)
 	if t.Enum != "" && !(t.Required || t.HasDefault) && scalarType {
 		return fmt.Errorf("enum value is only valid if it is either required or has a valid default value")
 	}
-	passthrough := t.Has("passthrough")
+	passthrough := has(keyPassthrough)
 	if passthrough && !t.Arg && !t.Cmd {
 		return fmt.Errorf("passthrough only makes sense for positional arguments or commands")
 	}
 	t.Passthrough = passthrough
 	if t.Passthrough {
-		passthroughMode := t.Get("passthrough")
+		passthroughMode := get(keyPassthrough, "passthrough")
 		switch passthroughMode {
 		case "partial":
 			t.PassthroughMode = PassThroughModePartial
