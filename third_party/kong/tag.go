@@ -57,17 +57,70 @@ type Tag struct {
 	PassthroughMode PassthroughMode
 
 	// Storage for all tag keys for arbitrary lookups.
-	items map[string][]string
+	items tagItems
 }
 
 func (t *Tag) String() string {
 	out := []string{}
-	for key, list := range t.items {
-		for _, value := range list {
-			out = append(out, fmt.Sprintf("%s:%q", key, value))
+	for _, item := range t.items {
+		for _, value := range item.values {
+			out = append(out, fmt.Sprintf("%s:%q", item.key, value))
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// tagItems are a tag's keys and their values, the keys in the order they first appear.
+// It stands for the map upstream keeps: a tag has a handful of keys, found sooner by
+// comparing them than by hashing, and one slice is made for a tag where a map made two
+// objects and grew (a parse of run's grammar makes some 150).
+type tagItems []tagItem
+
+type tagItem struct {
+	key    string
+	values []string
+}
+
+// get is the map's items[k], found.
+func (t tagItems) get(k string) ([]string, bool) {
+	for i := range t {
+		if t[i].key == k {
+			return t[i].values, true
+		}
+	}
+	return nil, false
+}
+
+// add appends v to k's values (items[k] = append(items[k], v)).
+func (t *tagItems) add(k, v string) {
+	for i := range *t {
+		if (*t)[i].key == k {
+			(*t)[i].values = append((*t)[i].values, v)
+			return
+		}
+	}
+	*t = append(*t, tagItem{k, []string{v}})
+}
+
+// prepend puts vs before k's values (items[k] = append(vs, items[k]...)).
+func (t *tagItems) prepend(k string, vs []string) {
+	for i := range *t {
+		if (*t)[i].key == k {
+			(*t)[i].values = append(vs, (*t)[i].values...)
+			return
+		}
+	}
+	*t = append(*t, tagItem{k, append(vs, []string(nil)...)})
+}
+
+// remove deletes k (delete(items, k)).
+func (t *tagItems) remove(k string) {
+	for i := range *t {
+		if (*t)[i].key == k {
+			*t = append((*t)[:i], (*t)[i+1:]...)
+			return
+		}
+	}
 }
 
 type tagChars struct {
@@ -78,7 +131,7 @@ type tagChars struct {
 var kongChars = tagChars{sep: ',', quote: '\'', assign: '=', needsUnquote: false}
 var bareChars = tagChars{sep: ' ', quote: '"', assign: ':', needsUnquote: true}
 
-func parseTagItems(tagString string, chr tagChars) (map[string][]string, error) {
+func parseTagItems(tagString string, chr tagChars) (tagItems, error) {
 	if d, ok := parseTagItemsPlain(tagString, chr); ok {
 		return d, nil
 	}
@@ -91,11 +144,12 @@ func parseTagItems(tagString string, chr tagChars) (map[string][]string, error) 
 // a value that holds neither a backslash, a newline nor a quote gives the value back, so
 // it is not done. ok is false for any other tag or on an error, for
 // parseTagItemsEscaped to answer, with its messages.
-func parseTagItemsPlain(tagString string, chr tagChars) (d map[string][]string, ok bool) {
+func parseTagItemsPlain(tagString string, chr tagChars) (d tagItems, ok bool) {
 	if strings.ContainsAny(tagString, "\\\n") || !utf8.ValidString(tagString) {
 		return nil, false
 	}
-	d = map[string][]string{}
+	// One item a key, at most one a separator outside quotes; sized for one an assignment.
+	d = make(tagItems, 0, strings.Count(tagString, string(chr.assign))+1)
 	// A key or a value is the bytes the walk keeps between a separator, an assignment
 	// and quotes: nearly always one run of tagString, taken as it is without a copy. One
 	// that is not (a quote inside a key, or a value quoted in pieces) is left to the
@@ -108,11 +162,11 @@ func parseTagItemsPlain(tagString string, chr tagChars) (d map[string][]string, 
 	inKey := true
 	add := func() {
 		key, value := tagString[keyStart:keyEnd], tagString[valueStart:valueEnd]
-		if prev, seen := d[key]; seen {
-			d[key] = append(prev, value)
+		if _, seen := d.get(key); seen {
+			d.add(key, value)
 		} else {
 			values = append(values, value)
-			d[key] = values[len(values)-1 : len(values) : len(values)]
+			d = append(d, tagItem{key, values[len(values)-1 : len(values) : len(values)]})
 		}
 		keyStart, keyEnd, valueStart, valueEnd = 0, 0, 0, 0
 		inKey = true
@@ -167,8 +221,8 @@ func parseTagItemsPlain(tagString string, chr tagChars) (d map[string][]string, 
 }
 
 //nolint:gocyclo
-func parseTagItemsEscaped(tagString string, chr tagChars) (map[string][]string, error) {
-	d := map[string][]string{}
+func parseTagItemsEscaped(tagString string, chr tagChars) (tagItems, error) {
+	d := tagItems{}
 	key := []rune{}
 	value := []rune{}
 	quotes := false
@@ -187,7 +241,7 @@ func parseTagItemsEscaped(tagString string, chr tagChars) (map[string][]string, 
 			}
 		}
 
-		d[string(key)] = append(d[string(key)], s)
+		d.add(string(key), s)
 		key = []rune{}
 		value = []rune{}
 		inKey = true
@@ -255,12 +309,12 @@ func parseTagItemsEscaped(tagString string, chr tagChars) (map[string][]string, 
 	return d, nil
 }
 
-func parseStructTagItems(tag reflect.StructTag) (map[string][]string, error) {
+func parseStructTagItems(tag reflect.StructTag) (tagItems, error) {
 	items, err := parseTagItems(string(tag), bareChars)
 	if err != nil {
 		return nil, err
 	}
-	delete(items, "kong")
+	items.remove("kong")
 
 	kongTag, ok := lookupKong(tag)
 	if !ok {
@@ -270,14 +324,14 @@ func parseStructTagItems(tag reflect.StructTag) (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for key, value := range kongItems {
-		items[key] = append(value, items[key]...)
+	for _, item := range kongItems {
+		items.prepend(item.key, item.values)
 	}
 	return items, nil
 }
 
 func newEmptyTag() *Tag {
-	return &Tag{items: map[string][]string{}}
+	return &Tag{items: tagItems{}}
 }
 
 func tagSplitFn(r rune) bool {
@@ -315,7 +369,7 @@ func parseTag(parent reflect.Value, ft reflect.StructField) (*Tag, error) {
 		t.Ignored = true
 		return t, nil
 	}
-	items := map[string][]string{}
+	items := tagItems{}
 	// First use a [Signature] if present
 	signatureTag, ok := maybeGetSignature(ft.Type)
 	if ok {
@@ -333,12 +387,12 @@ func parseTag(parent reflect.Value, ft reflect.StructField) (*Tag, error) {
 	if !ok {
 		items = fieldItems // what the overlay below makes of an empty map
 	}
-	for key, value := range fieldItems {
+	for _, item := range fieldItems {
 		if !ok {
 			break
 		}
 		// Prepend field tag values
-		items[key] = append(value, items[key]...)
+		items.prepend(item.key, item.values)
 	}
 
 	t := &Tag{
@@ -457,8 +511,8 @@ func hydrateTag(t *Tag, typ reflect.Type) error { //nolint: gocyclo
 	// The keys the tag has, found in one pass: most of the thirty looked up below are
 	// absent from any one tag, and each answers without a map lookup.
 	var present tagKeySet
-	for k := range t.items {
-		present |= tagKeyOf(k)
+	for _, item := range t.items {
+		present |= tagKeyOf(item.key)
 	}
 	has := func(key tagKeySet) bool { return present&key != 0 }
 	get := func(key tagKeySet, name string) string {
@@ -582,7 +636,7 @@ func hydrateTag(t *Tag, typ reflect.Type) error { //nolint: gocyclo
 
 // Has returns true if the tag contained the given key.
 func (t *Tag) Has(k string) bool {
-	_, ok := t.items[k]
+	_, ok := t.items.get(k)
 	return ok
 }
 
@@ -590,7 +644,7 @@ func (t *Tag) Has(k string) bool {
 //
 // Note that this will return the empty string if the tag is missing.
 func (t *Tag) Get(k string) string {
-	values := t.items[k]
+	values, _ := t.items.get(k)
 	if len(values) == 0 {
 		return ""
 	}
@@ -599,7 +653,8 @@ func (t *Tag) Get(k string) string {
 
 // GetAll returns all encountered values for a tag, in the case of multiple occurrences.
 func (t *Tag) GetAll(k string) []string {
-	return t.items[k]
+	values, _ := t.items.get(k)
+	return values
 }
 
 // GetBool returns true if the given tag looks like a boolean truth string.
