@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/alecthomas/kong"
 
@@ -202,11 +203,11 @@ func grammar(args []string) any {
 	walk = func(t reflect.Type) {
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if _, ok := f.Tag.Lookup("embed"); ok {
+			if tagHas(f.Tag, "embed") {
 				walk(f.Type)
 				continue
 			}
-			if _, ok := f.Tag.Lookup("cmd"); ok {
+			if tagHas(f.Tag, "cmd") {
 				if !commandNamed(f, name) {
 					continue
 				}
@@ -234,22 +235,65 @@ func grammarVars(g any) kong.Vars {
 	return vars
 }
 
+// tagHas is tag.Lookup(key) found, without scanning a tag that cannot hold the key (one
+// Lookup scans the whole tag, help text and all, for each of the CLI's commands).
+func tagHas(tag reflect.StructTag, key string) bool {
+	if !strings.Contains(string(tag), key+":") {
+		return false
+	}
+	_, ok := tag.Lookup(key)
+	return ok
+}
+
+// tagGet is tag.Get(key), likewise.
+func tagGet(tag reflect.StructTag, key string) string {
+	if !strings.Contains(string(tag), key+":") {
+		return ""
+	}
+	return tag.Get(key)
+}
+
 // commandNamed reports whether the command field f answers to name (kong's rules: the
 // name tag, else the field name in kebab case, and aliases).
 func commandNamed(f reflect.StructField, name string) bool {
-	n := f.Tag.Get("name")
-	if n == "" {
-		n = kebab(f.Name)
-	}
-	if n == name {
+	if n := tagGet(f.Tag, "name"); n != "" {
+		if n == name {
+			return true
+		}
+	} else if kebabIs(f.Name, name) {
 		return true
 	}
-	for _, a := range strings.Split(f.Tag.Get("aliases"), ",") {
+	for a := range strings.SplitSeq(tagGet(f.Tag, "aliases"), ",") {
 		if a != "" && a == name {
 			return true
 		}
 	}
 	return false
+}
+
+// kebabIs reports whether kebab(s) == name, without making kebab(s) for an ASCII s.
+func kebabIs(s, name string) bool {
+	j := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return kebab(s) == name
+		}
+		if 'A' <= c && c <= 'Z' {
+			if i > 0 && !('A' <= s[i-1] && s[i-1] <= 'Z') {
+				if j >= len(name) || name[j] != '-' {
+					return false
+				}
+				j++
+			}
+			c += 'a' - 'A'
+		}
+		if j >= len(name) || name[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(name)
 }
 
 func kebab(s string) string {
