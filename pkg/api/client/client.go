@@ -64,10 +64,10 @@ func New(api, token string) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("MINIBOX_API=%s: unsupported scheme %q; expected http://host:port or unix:///path", api, u.Scheme)
 	}
-	c.http = &http.Client{Transport: &http.Transport{
+	c.http = &http.Client{Transport: &directTransport{dial: c.dial, fallback: &http.Transport{
 		DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return c.dial(ctx) },
 		MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, DisableCompression: true,
-	}}
+	}}}
 	return c, nil
 }
 
