@@ -719,7 +719,11 @@ type IgnoreDefault interface {
 // otherwise we'd only ever display the help for the default command.
 func (c *Context) maybeSelectDefault(flags []*Flag, node *Node) error {
 	for _, flag := range flags {
-		if _, ok := flag.Target.Interface().(IgnoreDefault); ok && flag.Set {
+		// Set first: Interface allocates a copy of most flags' values.
+		if !flag.Set {
+			continue
+		}
+		if _, ok := flag.Target.Interface().(IgnoreDefault); ok {
 			return nil
 		}
 	}
@@ -1336,17 +1340,26 @@ func isValidatable(v reflect.Value) extendedValidatable {
 	if !v.IsValid() || (v.Kind() == reflect.Ptr || v.Kind() == reflect.Slice || v.Kind() == reflect.Map) && v.IsNil() {
 		return nil
 	}
-	if validate, ok := v.Interface().(validatable); ok {
-		return validatableFunc(validate.Validate)
-	}
-	if validate, ok := v.Interface().(extendedValidatable); ok {
-		return validate
+	// The type is asked first: Interface copies a struct to the heap (a command's, with all
+	// its flags, twice for each walk over it) to find what its type already tells.
+	if t := v.Type(); v.Kind() == reflect.Interface || t.Implements(validatableType) || t.Implements(extendedValidatableType) {
+		if validate, ok := v.Interface().(validatable); ok {
+			return validatableFunc(validate.Validate)
+		}
+		if validate, ok := v.Interface().(extendedValidatable); ok {
+			return validate
+		}
 	}
 	if v.CanAddr() {
 		return isValidatable(v.Addr())
 	}
 	return nil
 }
+
+var (
+	validatableType         = reflect.TypeOf((*validatable)(nil)).Elem()
+	extendedValidatableType = reflect.TypeOf((*extendedValidatable)(nil)).Elem()
+)
 
 // getValidators returns validators implemented by v and by any embedded fields,
 // matching how hooks are discovered (see getMethods).
