@@ -12,9 +12,9 @@ import (
 // buffer takes whole, so that writing it never waits on the daemon's reading it.
 const smallBody = 64 << 10
 
-// directTransport sends a request with a small body (or none) on a connection of its
-// own, written and answered in the calling goroutine; anything else goes to
-// net/http's Transport. A CLI process makes one request or a few: the Transport's three
+// directTransport sends a request with a small body (or none) to a daemon on this host on
+// a connection of its own, written and answered in the calling goroutine; anything else
+// goes to net/http's Transport. A CLI process makes one request or a few: the Transport's three
 // goroutines a connection (dial, read loop, write loop) and its pool were about 5% of
 // `minibox run --rm`'s CPU. A larger body (an import, a build context) keeps the
 // Transport, which reads the daemon's answer while it still writes, as an early error

@@ -53,6 +53,21 @@ func TestDirectTransportOnlyForSmallBodies(t *testing.T) {
 	}
 }
 
+func TestDirectTransportOnlyOnThisHost(t *testing.T) {
+	for api, direct := range map[string]bool{
+		"unix:///run/minibox.sock": true, "http://127.0.0.1:8080": true, "http://localhost:8080": true,
+		"http://[::1]:8080": true, "http://10.0.0.2:8080": false, "http://daemon.example:8080": false,
+	} {
+		c, err := New(api, "")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := c.http.Transport.(*directTransport); ok != direct {
+			t.Errorf("%s: direct transport %v, want %v", api, ok, direct)
+		}
+	}
+}
+
 func TestDirectTransportCancel(t *testing.T) {
 	release := make(chan struct{})
 	c := testClient(t, func(w http.ResponseWriter, r *http.Request) {
