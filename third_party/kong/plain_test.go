@@ -69,14 +69,14 @@ func TestInterpolateWithoutDollar(t *testing.T) {
 		if got != want {
 			t.Fatalf("%q: %q, the regular expression gives %q", s, got, want)
 		}
-		if HasInterpolatedVar(s, "version") != (interpolationRegex.MatchString(s) && hasVarByRegexp(s, "version")) {
+		if HasInterpolatedVar(s, "version") != (interpolationRegex().MatchString(s) && hasVarByRegexp(s, "version")) {
 			t.Fatalf("%q: HasInterpolatedVar differs", s)
 		}
 	}
 }
 
 func hasVarByRegexp(s, v string) bool {
-	for _, m := range interpolationRegex.FindAllStringSubmatch(s, -1) {
+	for _, m := range interpolationRegex().FindAllStringSubmatch(s, -1) {
 		if m[3] == v {
 			return true
 		}
