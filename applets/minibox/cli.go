@@ -12,9 +12,11 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/alecthomas/kong"
 
+	_ "github.com/minibox/minibox/applets/minibox/oneproc" // the CLI's one P from its first inits
 	"github.com/minibox/minibox/pkg/api/client"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/version"
@@ -45,6 +47,7 @@ func Main(ctx context.Context, args []string) error {
 	// thread for, to spin looking for work, whenever a goroutine becomes runnable: that
 	// spinning cost a `compose up` about 15% more CPU, taken from the CPUs that start its
 	// containers. Its one CPU-heavy job (gzip of an export) is one goroutine anyway.
+	// (oneproc has set it already in a process named "minibox": this is then a no-op.)
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
@@ -183,7 +186,6 @@ func helpShortWhereFree(k *kong.Kong) {
 // (kong reflects over every command it is given, about 6 ms for the whole CLI, on every
 // run), or the whole CLI for help, no command or an unknown one.
 func grammar(args []string) any {
-	full := &CLI{}
 	name := ""
 	for _, a := range args {
 		if !strings.HasPrefix(a, "-") {
@@ -191,8 +193,9 @@ func grammar(args []string) any {
 			break
 		}
 	}
+	// The whole CLI's struct (every command's flags) is made only to be returned.
 	if name == "help" || name == "" && !slices.Contains(args, "--version") {
-		return full
+		return &CLI{}
 	}
 	var fields []reflect.StructField
 	found := false
@@ -200,11 +203,11 @@ func grammar(args []string) any {
 	walk = func(t reflect.Type) {
 		for i := 0; i < t.NumField(); i++ {
 			f := t.Field(i)
-			if _, ok := f.Tag.Lookup("embed"); ok {
+			if tagHas(f.Tag, "embed") {
 				walk(f.Type)
 				continue
 			}
-			if _, ok := f.Tag.Lookup("cmd"); ok {
+			if tagHas(f.Tag, "cmd") {
 				if !commandNamed(f, name) {
 					continue
 				}
@@ -214,9 +217,9 @@ func grammar(args []string) any {
 			fields = append(fields, f)
 		}
 	}
-	walk(reflect.TypeOf(*full))
+	walk(reflect.TypeFor[CLI]())
 	if !found && name != "" {
-		return full
+		return &CLI{}
 	}
 	return reflect.New(reflect.StructOf(fields)).Interface()
 }
@@ -232,22 +235,65 @@ func grammarVars(g any) kong.Vars {
 	return vars
 }
 
+// tagHas is tag.Lookup(key) found, without scanning a tag that cannot hold the key (one
+// Lookup scans the whole tag, help text and all, for each of the CLI's commands).
+func tagHas(tag reflect.StructTag, key string) bool {
+	if !strings.Contains(string(tag), key+":") {
+		return false
+	}
+	_, ok := tag.Lookup(key)
+	return ok
+}
+
+// tagGet is tag.Get(key), likewise.
+func tagGet(tag reflect.StructTag, key string) string {
+	if !strings.Contains(string(tag), key+":") {
+		return ""
+	}
+	return tag.Get(key)
+}
+
 // commandNamed reports whether the command field f answers to name (kong's rules: the
 // name tag, else the field name in kebab case, and aliases).
 func commandNamed(f reflect.StructField, name string) bool {
-	n := f.Tag.Get("name")
-	if n == "" {
-		n = kebab(f.Name)
-	}
-	if n == name {
+	if n := tagGet(f.Tag, "name"); n != "" {
+		if n == name {
+			return true
+		}
+	} else if kebabIs(f.Name, name) {
 		return true
 	}
-	for _, a := range strings.Split(f.Tag.Get("aliases"), ",") {
+	for a := range strings.SplitSeq(tagGet(f.Tag, "aliases"), ",") {
 		if a != "" && a == name {
 			return true
 		}
 	}
 	return false
+}
+
+// kebabIs reports whether kebab(s) == name, without making kebab(s) for an ASCII s.
+func kebabIs(s, name string) bool {
+	j := 0
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			return kebab(s) == name
+		}
+		if 'A' <= c && c <= 'Z' {
+			if i > 0 && !('A' <= s[i-1] && s[i-1] <= 'Z') {
+				if j >= len(name) || name[j] != '-' {
+					return false
+				}
+				j++
+			}
+			c += 'a' - 'A'
+		}
+		if j >= len(name) || name[j] != c {
+			return false
+		}
+		j++
+	}
+	return j == len(name)
 }
 
 func kebab(s string) string {

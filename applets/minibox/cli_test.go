@@ -179,3 +179,14 @@ func answersAsWholeCLI(t *testing.T, args []string) {
 		t.Errorf("%q: exit code %d, want %d", args, gotCode, wantCode)
 	}
 }
+
+func TestKebabIs(t *testing.T) {
+	names := []string{"", "run", "Run", "ImageLs", "RmAll", "HTTPProxy", "IPv6", "A", "aB", "Über", "ComposeUp", "Ps"}
+	for _, s := range names {
+		for _, name := range append([]string{kebab(s), kebab(s) + "x", strings.TrimSuffix(kebab(s), "-")}, names...) {
+			if got, want := kebabIs(s, name), kebab(s) == name; got != want {
+				t.Errorf("kebabIs(%q, %q) = %v, want %v", s, name, got, want)
+			}
+		}
+	}
+}

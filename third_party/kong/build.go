@@ -3,6 +3,7 @@ package kong
 import (
 	"fmt"
 	"reflect"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -54,11 +55,21 @@ type flattenedField struct {
 }
 
 func flattenedFields(v reflect.Value, ptag *Tag) (out []flattenedField, err error) {
+	return appendFlattenedFields(nil, v, ptag)
+}
+
+// appendFlattenedFields is flattenedFields appending to out: embedded structs' fields go
+// straight into their parent's slice, without one of their own to be copied over.
+func appendFlattenedFields(out []flattenedField, v reflect.Value, ptag *Tag) ([]flattenedField, error) {
 	v = reflect.Indirect(v)
 	if v.Kind() != reflect.Struct {
 		return out, nil
 	}
-	ignored := map[string]bool{}
+	start := len(out)
+	if out == nil {
+		out = make([]flattenedField, 0, v.NumField())
+	}
+	var ignored map[string]bool // made for the first ignored field: most structs have none
 	for i := 0; i < v.NumField(); i++ {
 		ft := v.Type().Field(i)
 		fv := v.Field(i)
@@ -67,6 +78,9 @@ func flattenedFields(v reflect.Value, ptag *Tag) (out []flattenedField, err erro
 			return nil, err
 		}
 		if tag.Ignored || ignored[ft.Name] {
+			if ignored == nil {
+				ignored = map[string]bool{}
+			}
 			ignored[ft.Name] = true
 			continue
 		}
@@ -78,8 +92,11 @@ func flattenedFields(v reflect.Value, ptag *Tag) (out []flattenedField, err erro
 		tag.Prefix = ptag.Prefix + tag.Prefix
 		tag.EnvPrefix = ptag.EnvPrefix + tag.EnvPrefix
 		tag.XorPrefix = ptag.XorPrefix + tag.XorPrefix
-		// Combine parent vars.
-		tag.Vars = ptag.Vars.CloneWith(tag.Vars)
+		// Combine parent vars (the field's own empty map stands for the combination of
+		// two empty ones).
+		if len(ptag.Vars) != 0 || len(tag.Vars) != 0 {
+			tag.Vars = ptag.Vars.CloneWith(tag.Vars)
+		}
 		// Command and embedded structs can be pointers, so we hydrate them now.
 		if (tag.Cmd || tag.Embed) && ft.Type.Kind() == reflect.Ptr {
 			fv = reflect.New(ft.Type.Elem()).Elem()
@@ -98,21 +115,25 @@ func flattenedFields(v reflect.Value, ptag *Tag) (out []flattenedField, err erro
 			fv = fv.Elem()
 		} else if fv.Type() == reflect.TypeOf(Plugins{}) {
 			for i := 0; i < fv.Len(); i++ {
-				fields, ferr := flattenedFields(fv.Index(i).Elem(), tag)
+				var ferr error
+				out, ferr = appendFlattenedFields(out, fv.Index(i).Elem(), tag)
 				if ferr != nil {
 					return nil, ferr
 				}
-				out = append(out, fields...)
 			}
 			continue
 		}
-		sub, err := flattenedFields(fv, tag)
+		if iv := reflect.Indirect(fv); iv.Kind() == reflect.Struct {
+			out = slices.Grow(out, iv.NumField())
+		}
+		out, err = appendFlattenedFields(out, fv, tag)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, sub...)
 	}
-	out = removeIgnored(out, ignored)
+	if ignored != nil {
+		out = append(out[:start], removeIgnored(out[start:], ignored)...)
+	}
 	return out, nil
 }
 
@@ -335,7 +356,7 @@ func buildField(k *Kong, node *Node, v reflect.Value, ft reflect.StructField, fv
 		OrigHelp:        tag.Help,
 		HasDefault:      tag.HasDefault,
 		Default:         tag.Default,
-		DefaultValue:    reflect.New(fv.Type()).Elem(),
+		DefaultValue:    reflect.Zero(fv.Type()), // read only: no zero value of its own to allocate
 		Mapper:          mapper,
 		Tag:             tag,
 		Target:          fv,

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"sync"
 )
 
 // binding is a single binding registered with Kong.
@@ -204,8 +205,24 @@ func walkEmbedded(value reflect.Value, visit func(reflect.Value)) {
 	if value.Kind() != reflect.Struct {
 		return
 	}
-	t := value.Type()
-	for i := 0; i < value.NumField(); i++ {
+	for _, i := range embeddedFields(value.Type()) {
+		walkEmbedded(value.Field(i), visit)
+	}
+}
+
+// embeddedFieldIndexes holds embeddedFields' answers: a parse looks for each of its four
+// hooks and its validators on the same few types, a command's struct of a hundred flags
+// among them.
+var embeddedFieldIndexes sync.Map // reflect.Type -> []int
+
+// embeddedFields returns the indexes of struct type t's exported fields that are
+// anonymous or tagged `embed:""`.
+func embeddedFields(t reflect.Type) []int {
+	if indexes, ok := embeddedFieldIndexes.Load(t); ok {
+		return indexes.([]int) //nolint:forcetypeassert
+	}
+	var indexes []int
+	for i := 0; i < t.NumField(); i++ {
 		field := t.Field(i)
 		if !field.IsExported() {
 			continue
@@ -214,8 +231,10 @@ func walkEmbedded(value reflect.Value, visit func(reflect.Value)) {
 		if !isEmbedded && !field.Anonymous {
 			continue
 		}
-		walkEmbedded(value.Field(i), visit)
+		indexes = append(indexes, i)
 	}
+	embeddedFieldIndexes.Store(t, indexes)
+	return indexes
 }
 
 func callFunction(f reflect.Value, bindings bindings) error {

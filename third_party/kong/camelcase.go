@@ -88,3 +88,59 @@ func camelCase(src string) (entries []string) {
 	}
 	return entries
 }
+
+// dashedLowerASCII is strings.ToLower(dashedString(s)) for an ASCII s, as a flag's name
+// is made of its field's, without camelCase's slice of runes for each word; ok is false
+// for any other s.
+func dashedLowerASCII(s string) (name string, ok bool) {
+	// camelCase's classes: lower case, upper case, digit, other.
+	class := func(c byte) int {
+		switch {
+		case 'a' <= c && c <= 'z':
+			return 1
+		case 'A' <= c && c <= 'Z':
+			return 2
+		case '0' <= c && c <= '9':
+			return 3
+		}
+		return 4
+	}
+	type word struct{ start, end int }
+	var buf [16]word
+	words := buf[:0]
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return "", false
+		}
+		if i == 0 || class(s[i]) != class(s[i-1]) {
+			words = append(words, word{i, i + 1})
+		} else {
+			words[len(words)-1].end++
+		}
+	}
+	// An upper-case word followed by a lower-case one gives it its last letter: "PDFLoader"
+	// is "PDF", "Loader".
+	for i := 0; i < len(words)-1; i++ {
+		if class(s[words[i].start]) == 2 && class(s[words[i+1].start]) == 1 {
+			words[i].end--
+			words[i+1].start--
+		}
+	}
+	out := make([]byte, 0, len(s)+len(words))
+	for _, w := range words {
+		if w.start == w.end {
+			continue
+		}
+		if len(out) > 0 {
+			out = append(out, '-')
+		}
+		for i := w.start; i < w.end; i++ {
+			c := s[i]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			out = append(out, c)
+		}
+	}
+	return string(out), true
+}

@@ -181,30 +181,28 @@ func (c *Context) filterLastWins() {
 // its group. Groups are scoped to the node their flags are declared on.
 func lastWinsPeers(node *Node) map[*Flag][]*Flag {
 	peers := map[*Flag][]*Flag{}
-	_ = Visit(node, func(v Visitable, next Next) error {
-		if n, ok := v.(*Node); ok {
-			groups := map[string][]*Flag{}
-			for _, flag := range n.Flags {
-				for _, group := range flag.LastWins {
-					groups[group] = append(groups[group], flag)
-				}
-			}
-			for _, members := range groups {
-				if len(members) < 2 {
-					continue
-				}
-				for _, member := range members {
-					others := make([]*Flag, 0, len(members)-1)
-					for _, other := range members {
-						if other != member {
-							others = append(others, other)
-						}
-					}
-					peers[member] = others
-				}
+	_ = walkNodes(node, func(n *Node) error {
+		groups := map[string][]*Flag{}
+		for _, flag := range n.Flags {
+			for _, group := range flag.LastWins {
+				groups[group] = append(groups[group], flag)
 			}
 		}
-		return next(nil)
+		for _, members := range groups {
+			if len(members) < 2 {
+				continue
+			}
+			for _, member := range members {
+				others := make([]*Flag, 0, len(members)-1)
+				for _, other := range members {
+					if other != member {
+						others = append(others, other)
+					}
+				}
+				peers[member] = others
+			}
+		}
+		return nil
 	})
 	return peers
 }
@@ -439,11 +437,7 @@ func (c *Context) FlagValue(flag *Flag) any {
 func (c *Context) Reset() error {
 	selected := c.selectedValues()
 	c.resetErrors = map[*Value]error{}
-	return Visit(c.Model.Node, func(node Visitable, next Next) error {
-		value, ok := node.(*Value)
-		if !ok {
-			return next(nil)
-		}
+	return walkValues(c.Model.Node, func(value *Value) error {
 		err := value.Reset()
 		if err != nil && !selected[value] {
 			// An envar shared with a node outside the selected command path
@@ -457,7 +451,7 @@ func (c *Context) Reset() error {
 			c.resetErrors[value] = err
 			err = nil
 		}
-		return next(err)
+		return err
 	})
 }
 
@@ -725,7 +719,11 @@ type IgnoreDefault interface {
 // otherwise we'd only ever display the help for the default command.
 func (c *Context) maybeSelectDefault(flags []*Flag, node *Node) error {
 	for _, flag := range flags {
-		if _, ok := flag.Target.Interface().(IgnoreDefault); ok && flag.Set {
+		// Set first: Interface allocates a copy of most flags' values.
+		if !flag.Set {
+			continue
+		}
+		if _, ok := flag.Target.Interface().(IgnoreDefault); ok {
 			return nil
 		}
 	}
@@ -1342,17 +1340,26 @@ func isValidatable(v reflect.Value) extendedValidatable {
 	if !v.IsValid() || (v.Kind() == reflect.Ptr || v.Kind() == reflect.Slice || v.Kind() == reflect.Map) && v.IsNil() {
 		return nil
 	}
-	if validate, ok := v.Interface().(validatable); ok {
-		return validatableFunc(validate.Validate)
-	}
-	if validate, ok := v.Interface().(extendedValidatable); ok {
-		return validate
+	// The type is asked first: Interface copies a struct to the heap (a command's, with all
+	// its flags, twice for each walk over it) to find what its type already tells.
+	if t := v.Type(); v.Kind() == reflect.Interface || t.Implements(validatableType) || t.Implements(extendedValidatableType) {
+		if validate, ok := v.Interface().(validatable); ok {
+			return validatableFunc(validate.Validate)
+		}
+		if validate, ok := v.Interface().(extendedValidatable); ok {
+			return validate
+		}
 	}
 	if v.CanAddr() {
 		return isValidatable(v.Addr())
 	}
 	return nil
 }
+
+var (
+	validatableType         = reflect.TypeOf((*validatable)(nil)).Elem()
+	extendedValidatableType = reflect.TypeOf((*extendedValidatable)(nil)).Elem()
+)
 
 // getValidators returns validators implemented by v and by any embedded fields,
 // matching how hooks are discovered (see getMethods).

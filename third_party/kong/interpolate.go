@@ -4,16 +4,21 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"sync"
 )
 
-var interpolationRegex = regexp.MustCompile(`(\$\$)|((?:\${([[:alpha:]_][[:word:]]*))(?:(=)([^}]*))?})|(\$)|([^$]+)`)
+// interpolationRegex is compiled on first use, not in package init: most strings hold no
+// "$" and never need it, and every process of a program linking kong paid for it.
+var interpolationRegex = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`(\$\$)|((?:\${([[:alpha:]_][[:word:]]*))(?:(=)([^}]*))?})|(\$)|([^$]+)`)
+})
 
 // HasInterpolatedVar returns true if the variable "v" is interpolated in "s".
 func HasInterpolatedVar(s string, v string) bool {
 	if !strings.Contains(s, "${") {
 		return false
 	}
-	matches := interpolationRegex.FindAllStringSubmatch(s, -1)
+	matches := interpolationRegex().FindAllStringSubmatch(s, -1)
 	for _, match := range matches {
 		if name := match[3]; name == v {
 			return true
@@ -34,7 +39,7 @@ func interpolate(s string, vars Vars, updatedVars map[string]string) (string, er
 
 func interpolateMatches(s string, vars Vars, updatedVars map[string]string) (string, error) {
 	out := ""
-	matches := interpolationRegex.FindAllStringSubmatch(s, -1)
+	matches := interpolationRegex().FindAllStringSubmatch(s, -1)
 	if len(matches) == 0 {
 		return s, nil
 	}

@@ -91,6 +91,9 @@ func New(grammar any, options ...Option) (*Kong, error) {
 		helpFormatter: DefaultHelpValueFormatter,
 		ignoreFields:  make([]*regexp.Regexp, 0),
 		flagNamer: func(s string) string {
+			if name, ok := dashedLowerASCII(s); ok {
+				return name
+			}
 			return strings.ToLower(dashedString(s))
 		},
 	}
@@ -222,23 +225,44 @@ func (v *varStack) push(vars Vars) Vars {
 // Interpolate variables into model.
 func (k *Kong) interpolate(node *Node) (err error) {
 	stack := varStack{}
-	return Visit(node, func(node Visitable, next Next) error {
-		switch node := node.(type) {
-		case *Node:
-			vars := stack.push(node.Vars())
-			node.Help, err = interpolate(node.Help, vars, nil)
-			if err != nil {
-				return fmt.Errorf("help for %s: %s", node.Path(), err)
-			}
-			err = next(nil)
-			stack.pop()
-			return err
+	return k.interpolateNode(node, &stack)
+}
 
-		case *Value:
-			return next(k.interpolateValue(node, stack.head()))
+// interpolateNode interpolates node's help, its values and the nodes under it, in
+// Visit's order, with each node's variables on the stack while its own are done.
+func (k *Kong) interpolateNode(node *Node, stack *varStack) (err error) {
+	vars := stack.push(node.Vars())
+	node.Help, err = interpolate(node.Help, vars, nil)
+	if err != nil {
+		return fmt.Errorf("help for %s: %s", node.Path(), err)
+	}
+	err = k.interpolateUnder(node, stack)
+	stack.pop()
+	return err
+}
+
+func (k *Kong) interpolateUnder(node *Node, stack *varStack) error {
+	if node.Argument != nil {
+		if err := k.interpolateValue(node.Argument, stack.head()); err != nil {
+			return err
 		}
-		return next(nil)
-	})
+	}
+	for _, flag := range node.Flags {
+		if err := k.interpolateValue(flag.Value, stack.head()); err != nil {
+			return err
+		}
+	}
+	for _, pos := range node.Positional {
+		if err := k.interpolateValue(pos, stack.head()); err != nil {
+			return err
+		}
+	}
+	for _, child := range node.Children {
+		if err := k.interpolateNode(child, stack); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (k *Kong) interpolateValue(value *Value, vars Vars) (err error) {
@@ -414,12 +438,9 @@ func (k *Kong) applyHookToDefaultFlags(ctx *Context, node *Node, name string) er
 	if node == nil {
 		return nil
 	}
-	return Visit(node, func(n Visitable, next Next) error {
-		node, ok := n.(*Node)
-		if !ok {
-			return next(nil)
-		}
-		binds := k.bindings.clone().add(ctx).add(node.Vars().CloneWith(k.vars))
+	return walkNodes(node, func(node *Node) error {
+		// The bindings are made for the first hook to call: most nodes have none.
+		var binds bindings
 		for _, flag := range node.Flags {
 			// Flags handled here are the ones that won't show up in ctx.Path:
 			// they got their value from the default tag or an env var, both of
@@ -433,13 +454,16 @@ func (k *Kong) applyHookToDefaultFlags(ctx *Context, node *Node, name string) er
 				continue
 			}
 			for _, method := range getMethods(flag.Target, name) {
+				if binds == nil {
+					binds = k.bindings.clone().add(ctx).add(node.Vars().CloneWith(k.vars))
+				}
 				path := &Path{Flag: flag}
 				if err := callFunction(method, binds.clone().add(path)); err != nil {
-					return next(err)
+					return err
 				}
 			}
 		}
-		return next(nil)
+		return nil
 	})
 }
 

@@ -57,17 +57,70 @@ type Tag struct {
 	PassthroughMode PassthroughMode
 
 	// Storage for all tag keys for arbitrary lookups.
-	items map[string][]string
+	items tagItems
 }
 
 func (t *Tag) String() string {
 	out := []string{}
-	for key, list := range t.items {
-		for _, value := range list {
-			out = append(out, fmt.Sprintf("%s:%q", key, value))
+	for _, item := range t.items {
+		for _, value := range item.values {
+			out = append(out, fmt.Sprintf("%s:%q", item.key, value))
 		}
 	}
 	return strings.Join(out, " ")
+}
+
+// tagItems are a tag's keys and their values, the keys in the order they first appear.
+// It stands for the map upstream keeps: a tag has a handful of keys, found sooner by
+// comparing them than by hashing, and one slice is made for a tag where a map made two
+// objects and grew (a parse of run's grammar makes some 150).
+type tagItems []tagItem
+
+type tagItem struct {
+	key    string
+	values []string
+}
+
+// get is the map's items[k], found.
+func (t tagItems) get(k string) ([]string, bool) {
+	for i := range t {
+		if t[i].key == k {
+			return t[i].values, true
+		}
+	}
+	return nil, false
+}
+
+// add appends v to k's values (items[k] = append(items[k], v)).
+func (t *tagItems) add(k, v string) {
+	for i := range *t {
+		if (*t)[i].key == k {
+			(*t)[i].values = append((*t)[i].values, v)
+			return
+		}
+	}
+	*t = append(*t, tagItem{k, []string{v}})
+}
+
+// prepend puts vs before k's values (items[k] = append(vs, items[k]...)).
+func (t *tagItems) prepend(k string, vs []string) {
+	for i := range *t {
+		if (*t)[i].key == k {
+			(*t)[i].values = append(vs, (*t)[i].values...)
+			return
+		}
+	}
+	*t = append(*t, tagItem{k, append(vs, []string(nil)...)})
+}
+
+// remove deletes k (delete(items, k)).
+func (t *tagItems) remove(k string) {
+	for i := range *t {
+		if (*t)[i].key == k {
+			*t = append((*t)[:i], (*t)[i+1:]...)
+			return
+		}
+	}
 }
 
 type tagChars struct {
@@ -78,7 +131,7 @@ type tagChars struct {
 var kongChars = tagChars{sep: ',', quote: '\'', assign: '=', needsUnquote: false}
 var bareChars = tagChars{sep: ' ', quote: '"', assign: ':', needsUnquote: true}
 
-func parseTagItems(tagString string, chr tagChars) (map[string][]string, error) {
+func parseTagItems(tagString string, chr tagChars) (tagItems, error) {
 	if d, ok := parseTagItemsPlain(tagString, chr); ok {
 		return d, nil
 	}
@@ -91,18 +144,44 @@ func parseTagItems(tagString string, chr tagChars) (map[string][]string, error) 
 // a value that holds neither a backslash, a newline nor a quote gives the value back, so
 // it is not done. ok is false for any other tag or on an error, for
 // parseTagItemsEscaped to answer, with its messages.
-func parseTagItemsPlain(tagString string, chr tagChars) (d map[string][]string, ok bool) {
+func parseTagItemsPlain(tagString string, chr tagChars) (d tagItems, ok bool) {
 	if strings.ContainsAny(tagString, "\\\n") || !utf8.ValidString(tagString) {
 		return nil, false
 	}
-	d = map[string][]string{}
-	var key, value []byte
+	// One item a key, at most one a separator outside quotes; sized for one an assignment.
+	d = make(tagItems, 0, strings.Count(tagString, string(chr.assign))+1)
+	// A key or a value is the bytes the walk keeps between a separator, an assignment
+	// and quotes: nearly always one run of tagString, taken as it is without a copy. One
+	// that is not (a quote inside a key, or a value quoted in pieces) is left to the
+	// escaped parser.
+	var keyStart, keyEnd, valueStart, valueEnd int
+	// Each key's values start as one-element windows (capacity one, so that a repeated
+	// key's append copies) on one array for the tag, sized for one value per assignment.
+	values := make([]string, 0, strings.Count(tagString, string(chr.assign))+1)
 	quotes := false
 	inKey := true
 	add := func() {
-		d[string(key)] = append(d[string(key)], string(value))
-		key, value = key[:0], value[:0]
+		key, value := tagString[keyStart:keyEnd], tagString[valueStart:valueEnd]
+		if _, seen := d.get(key); seen {
+			d.add(key, value)
+		} else {
+			values = append(values, value)
+			d = append(d, tagItem{key, values[len(values)-1 : len(values) : len(values)]})
+		}
+		keyStart, keyEnd, valueStart, valueEnd = 0, 0, 0, 0
 		inKey = true
+	}
+	// keep extends the run [start, end) with the byte at idx; false if it is not next to it.
+	keep := func(start, end *int, idx int) bool {
+		if *start == *end {
+			*start, *end = idx, idx+1
+			return true
+		}
+		if *end != idx {
+			return false
+		}
+		*end++
+		return true
 	}
 	sep, quote, assign := byte(chr.sep), byte(chr.quote), byte(chr.assign)
 	for idx := 0; idx < len(tagString); idx++ {
@@ -127,9 +206,11 @@ func parseTagItemsPlain(tagString string, chr tagChars) (d map[string][]string, 
 			continue
 		}
 		if inKey {
-			key = append(key, r)
-		} else {
-			value = append(value, r)
+			if !keep(&keyStart, &keyEnd, idx) {
+				return nil, false
+			}
+		} else if !keep(&valueStart, &valueEnd, idx) {
+			return nil, false
 		}
 	}
 	if quotes {
@@ -140,8 +221,8 @@ func parseTagItemsPlain(tagString string, chr tagChars) (d map[string][]string, 
 }
 
 //nolint:gocyclo
-func parseTagItemsEscaped(tagString string, chr tagChars) (map[string][]string, error) {
-	d := map[string][]string{}
+func parseTagItemsEscaped(tagString string, chr tagChars) (tagItems, error) {
+	d := tagItems{}
 	key := []rune{}
 	value := []rune{}
 	quotes := false
@@ -160,7 +241,7 @@ func parseTagItemsEscaped(tagString string, chr tagChars) (map[string][]string, 
 			}
 		}
 
-		d[string(key)] = append(d[string(key)], s)
+		d.add(string(key), s)
 		key = []rune{}
 		value = []rune{}
 		inKey = true
@@ -228,14 +309,14 @@ func parseTagItemsEscaped(tagString string, chr tagChars) (map[string][]string, 
 	return d, nil
 }
 
-func parseStructTagItems(tag reflect.StructTag) (map[string][]string, error) {
+func parseStructTagItems(tag reflect.StructTag) (tagItems, error) {
 	items, err := parseTagItems(string(tag), bareChars)
 	if err != nil {
 		return nil, err
 	}
-	delete(items, "kong")
+	items.remove("kong")
 
-	kongTag, ok := tag.Lookup("kong")
+	kongTag, ok := lookupKong(tag)
 	if !ok {
 		return items, nil
 	}
@@ -243,14 +324,14 @@ func parseStructTagItems(tag reflect.StructTag) (map[string][]string, error) {
 	if err != nil {
 		return nil, err
 	}
-	for key, value := range kongItems {
-		items[key] = append(value, items[key]...)
+	for _, item := range kongItems {
+		items.prepend(item.key, item.values)
 	}
 	return items, nil
 }
 
 func newEmptyTag() *Tag {
-	return &Tag{items: map[string][]string{}}
+	return &Tag{items: tagItems{}}
 }
 
 func tagSplitFn(r rune) bool {
@@ -272,13 +353,23 @@ func parseTagString(s string) (*Tag, error) {
 	return t, nil
 }
 
+// lookupKong is tag.Lookup("kong"), which can only succeed where the tag holds `kong:`:
+// that check alone answers for the tags nearly every program has (a lookup scans the
+// whole tag, help string and all).
+func lookupKong(tag reflect.StructTag) (string, bool) {
+	if !strings.Contains(string(tag), "kong:") {
+		return "", false
+	}
+	return tag.Lookup("kong")
+}
+
 func parseTag(parent reflect.Value, ft reflect.StructField) (*Tag, error) {
-	if ft.Tag.Get("kong") == "-" {
+	if kongTag, _ := lookupKong(ft.Tag); kongTag == "-" {
 		t := newEmptyTag()
 		t.Ignored = true
 		return t, nil
 	}
-	items := map[string][]string{}
+	items := tagItems{}
 	// First use a [Signature] if present
 	signatureTag, ok := maybeGetSignature(ft.Type)
 	if ok {
@@ -296,12 +387,12 @@ func parseTag(parent reflect.Value, ft reflect.StructField) (*Tag, error) {
 	if !ok {
 		items = fieldItems // what the overlay below makes of an empty map
 	}
-	for key, value := range fieldItems {
+	for _, item := range fieldItems {
 		if !ok {
 			break
 		}
 		// Prepend field tag values
-		items[key] = append(value, items[key]...)
+		items.prepend(item.key, item.values)
 	}
 
 	t := &Tag{
@@ -314,49 +405,173 @@ func parseTag(parent reflect.Value, ft reflect.StructField) (*Tag, error) {
 	return t, nil
 }
 
+// tagKeySet is a set of the keys hydrateTag reads.
+type tagKeySet uint32
+
+const (
+	keyCmd tagKeySet = 1 << iota
+	keyArg
+	keyRequired
+	keyOptional
+	keyDefault
+	keyName
+	keyHelp
+	keyType
+	keyEnv
+	keyShort
+	keyHidden
+	keyFormat
+	keySep
+	keyMapsep
+	keyGroup
+	keyXor
+	keyLastwins
+	keyAnd
+	keyPrefix
+	keyEnvprefix
+	keyXorprefix
+	keyEmbed
+	keyNegatable
+	keyAliases
+	keySet
+	keyPlaceholder
+	keyEnum
+	keyPassthrough
+)
+
+// tagKeyOf is key k's bit in a tagKeySet; 0 for a key hydrateTag does not read.
+func tagKeyOf(k string) tagKeySet {
+	switch k {
+	case "cmd":
+		return keyCmd
+	case "arg":
+		return keyArg
+	case "required":
+		return keyRequired
+	case "optional":
+		return keyOptional
+	case "default":
+		return keyDefault
+	case "name":
+		return keyName
+	case "help":
+		return keyHelp
+	case "type":
+		return keyType
+	case "env":
+		return keyEnv
+	case "short":
+		return keyShort
+	case "hidden":
+		return keyHidden
+	case "format":
+		return keyFormat
+	case "sep":
+		return keySep
+	case "mapsep":
+		return keyMapsep
+	case "group":
+		return keyGroup
+	case "xor":
+		return keyXor
+	case "lastwins":
+		return keyLastwins
+	case "and":
+		return keyAnd
+	case "prefix":
+		return keyPrefix
+	case "envprefix":
+		return keyEnvprefix
+	case "xorprefix":
+		return keyXorprefix
+	case "embed":
+		return keyEmbed
+	case "negatable":
+		return keyNegatable
+	case "aliases":
+		return keyAliases
+	case "set":
+		return keySet
+	case "placeholder":
+		return keyPlaceholder
+	case "enum":
+		return keyEnum
+	case "passthrough":
+		return keyPassthrough
+	}
+	return 0
+}
+
 func hydrateTag(t *Tag, typ reflect.Type) error { //nolint: gocyclo
 	var typeName string
 	if typ != nil {
 		typeName = typ.Name()
 	}
 	var err error
-	t.Cmd = t.Has("cmd")
-	t.Arg = t.Has("arg")
-	required := t.Has("required")
-	optional := t.Has("optional")
+	// The keys the tag has, found in one pass: most of the thirty looked up below are
+	// absent from any one tag, and each answers without a map lookup.
+	var present tagKeySet
+	for _, item := range t.items {
+		present |= tagKeyOf(item.key)
+	}
+	has := func(key tagKeySet) bool { return present&key != 0 }
+	get := func(key tagKeySet, name string) string {
+		if present&key == 0 {
+			return ""
+		}
+		return t.Get(name)
+	}
+	getAll := func(key tagKeySet, name string) []string {
+		if present&key == 0 {
+			return nil
+		}
+		return t.GetAll(name)
+	}
+	t.Cmd = has(keyCmd)
+	t.Arg = has(keyArg)
+	required := has(keyRequired)
+	optional := has(keyOptional)
 	if required && optional {
 		return fmt.Errorf("can't specify both required and optional")
 	}
 	t.Required = required
 	t.Optional = optional
-	t.HasDefault = t.Has("default")
-	t.Default = t.Get("default")
+	t.HasDefault = has(keyDefault)
+	t.Default = get(keyDefault, "default")
 	// Arguments with defaults are always optional.
 	if t.Arg && t.HasDefault {
 		t.Optional = true
 	} else if t.Arg && !optional { // Arguments are required unless explicitly made optional.
 		t.Required = true
 	}
-	t.Name = t.Get("name")
-	t.Help = t.Get("help")
-	t.Type = t.Get("type")
+	t.Name = get(keyName, "name")
+	t.Help = get(keyHelp, "help")
+	t.Type = get(keyType, "type")
 	t.TypeName = typeName
-	for _, env := range t.GetAll("env") {
+	for _, env := range getAll(keyEnv, "env") {
 		t.Envs = append(t.Envs, strings.FieldsFunc(env, tagSplitFn)...)
 	}
-	t.Short, err = t.GetRune("short")
-	if err != nil && t.Get("short") != "" {
-		return fmt.Errorf("invalid short flag name %q: %s", t.Get("short"), err)
+	t.Short = 0 // what GetRune answers for no short tag, with an error ignored below
+	if has(keyShort) {
+		t.Short, err = t.GetRune("short")
+		if err != nil && t.Get("short") != "" {
+			return fmt.Errorf("invalid short flag name %q: %s", t.Get("short"), err)
+		}
 	}
-	t.Hidden = t.Has("hidden")
-	t.Format = t.Get("format")
-	t.Sep, _ = t.GetSep("sep", ',')
-	t.MapSep, _ = t.GetSep("mapsep", ';')
-	t.Group = t.Get("group")
-	for _, xor := range t.GetAll("xor") {
+	t.Hidden = has(keyHidden)
+	t.Format = get(keyFormat, "format")
+	t.Sep, t.MapSep = ',', ';' // GetSep's answers for no tag
+	if has(keySep) {
+		t.Sep, _ = t.GetSep("sep", ',')
+	}
+	if has(keyMapsep) {
+		t.MapSep, _ = t.GetSep("mapsep", ';')
+	}
+	t.Group = get(keyGroup, "group")
+	for _, xor := range getAll(keyXor, "xor") {
 		t.Xor = append(t.Xor, strings.FieldsFunc(xor, tagSplitFn)...)
 	}
-	for _, lastWins := range t.GetAll("lastwins") {
+	for _, lastWins := range getAll(keyLastwins, "lastwins") {
 		t.LastWins = append(t.LastWins, strings.FieldsFunc(lastWins, tagSplitFn)...)
 	}
 	if len(t.LastWins) > 0 {
@@ -368,45 +583,45 @@ func hydrateTag(t *Tag, typ reflect.Type) error { //nolint: gocyclo
 		}
 		t.LastWins = t.LastWins[:1]
 	}
-	for _, and := range t.GetAll("and") {
+	for _, and := range getAll(keyAnd, "and") {
 		t.And = append(t.And, strings.FieldsFunc(and, tagSplitFn)...)
 	}
-	t.Prefix = t.Get("prefix")
-	t.EnvPrefix = t.Get("envprefix")
-	t.XorPrefix = t.Get("xorprefix")
-	t.Embed = t.Has("embed")
-	if t.Has("negatable") {
-		negatable := t.Get("negatable")
+	t.Prefix = get(keyPrefix, "prefix")
+	t.EnvPrefix = get(keyEnvprefix, "envprefix")
+	t.XorPrefix = get(keyXorprefix, "xorprefix")
+	t.Embed = has(keyEmbed)
+	if has(keyNegatable) {
+		negatable := get(keyNegatable, "negatable")
 		if negatable == "" {
 			negatable = negatableDefault // placeholder for default negation of --no-<flag>
 		}
 		t.Negatable = negatable
 	}
-	aliases := t.Get("aliases")
+	aliases := get(keyAliases, "aliases")
 	if len(aliases) > 0 {
 		t.Aliases = append(t.Aliases, strings.FieldsFunc(aliases, tagSplitFn)...)
 	}
 	t.Vars = Vars{}
-	for _, set := range t.GetAll("set") {
+	for _, set := range getAll(keySet, "set") {
 		parts := strings.SplitN(set, "=", 2)
 		if len(parts) != 2 {
 			return fmt.Errorf("set should be in the form key=value but got %q", set)
 		}
 		t.Vars[parts[0]] = parts[1]
 	}
-	t.PlaceHolder = t.Get("placeholder")
-	t.Enum = t.Get("enum")
+	t.PlaceHolder = get(keyPlaceholder, "placeholder")
+	t.Enum = get(keyEnum, "enum")
 	scalarType := typ == nil || !(typ.Kind() == reflect.Slice || typ.Kind() == reflect.Map || typ.Kind() == reflect.Ptr)
 	if t.Enum != "" && !(t.Required || t.HasDefault) && scalarType {
 		return fmt.Errorf("enum value is only valid if it is either required or has a valid default value")
 	}
-	passthrough := t.Has("passthrough")
+	passthrough := has(keyPassthrough)
 	if passthrough && !t.Arg && !t.Cmd {
 		return fmt.Errorf("passthrough only makes sense for positional arguments or commands")
 	}
 	t.Passthrough = passthrough
 	if t.Passthrough {
-		passthroughMode := t.Get("passthrough")
+		passthroughMode := get(keyPassthrough, "passthrough")
 		switch passthroughMode {
 		case "partial":
 			t.PassthroughMode = PassThroughModePartial
@@ -421,7 +636,7 @@ func hydrateTag(t *Tag, typ reflect.Type) error { //nolint: gocyclo
 
 // Has returns true if the tag contained the given key.
 func (t *Tag) Has(k string) bool {
-	_, ok := t.items[k]
+	_, ok := t.items.get(k)
 	return ok
 }
 
@@ -429,7 +644,7 @@ func (t *Tag) Has(k string) bool {
 //
 // Note that this will return the empty string if the tag is missing.
 func (t *Tag) Get(k string) string {
-	values := t.items[k]
+	values, _ := t.items.get(k)
 	if len(values) == 0 {
 		return ""
 	}
@@ -438,7 +653,8 @@ func (t *Tag) Get(k string) string {
 
 // GetAll returns all encountered values for a tag, in the case of multiple occurrences.
 func (t *Tag) GetAll(k string) []string {
-	return t.items[k]
+	values, _ := t.items.get(k)
+	return values
 }
 
 // GetBool returns true if the given tag looks like a boolean truth string.
@@ -501,6 +717,12 @@ func maybeGetSignature(t reflect.Type) (reflect.StructTag, bool) {
 	ut := t
 	if ut.Kind() == reflect.Pointer {
 		ut = ut.Elem()
+	}
+	// A pointer's method set holds its element's: a type whose pointer has no Signature
+	// has none, and no zero value of it (a whole command's struct, for a command) need be
+	// made to find out.
+	if !reflect.PointerTo(ut).Implements(signatureOverrideType) {
+		return "", false
 	}
 	ptr := reflect.New(ut)
 	var sig string

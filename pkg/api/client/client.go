@@ -49,6 +49,7 @@ func New(api, token string) (*Client, error) {
 		return nil, fmt.Errorf("MINIBOX_API=%s does not parse: %v; expected http://host:port or unix:///path", api, err)
 	}
 	d := &net.Dialer{Timeout: connectTimeout}
+	local := true // a connection is cheap to make: the daemon is on this host
 	switch u.Scheme {
 	case "http":
 		host := u.Host
@@ -57,6 +58,8 @@ func New(api, token string) (*Client, error) {
 		}
 		c.base = "http://" + host
 		c.dial = func(ctx context.Context) (net.Conn, error) { return d.DialContext(ctx, "tcp", host) }
+		ip := net.ParseIP(u.Hostname())
+		local = u.Hostname() == "localhost" || ip != nil && ip.IsLoopback()
 	case "unix":
 		path := u.Path
 		c.base = "http://unix"
@@ -64,10 +67,16 @@ func New(api, token string) (*Client, error) {
 	default:
 		return nil, fmt.Errorf("MINIBOX_API=%s: unsupported scheme %q; expected http://host:port or unix:///path", api, u.Scheme)
 	}
-	c.http = &http.Client{Transport: &http.Transport{
+	var transport http.RoundTripper = &http.Transport{
 		DialContext:         func(ctx context.Context, _, _ string) (net.Conn, error) { return c.dial(ctx) },
 		MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, DisableCompression: true,
-	}}
+	}
+	// A daemon elsewhere keeps the Transport's pooled connections: one of its own for each
+	// request would cost a round trip more each.
+	if local {
+		transport = &directTransport{dial: c.dial, fallback: transport}
+	}
+	c.http = &http.Client{Transport: transport}
 	return c, nil
 }
 
@@ -134,7 +143,7 @@ func (c *Client) JSONNoTimeout(ctx context.Context, method, path string, query u
 	var r io.Reader
 	ct := ""
 	if body != nil {
-		b, err := json.Marshal(body)
+		b, err := marshalBody(body)
 		if err != nil {
 			return err
 		}

@@ -105,7 +105,7 @@ type RunStream struct {
 func (c *Client) ContainerRun(ctx context.Context, req *api.CreateRequest, onID func(id string, warnings []string), onOutput func(stream string, p []byte) error) (*RunStream, error) {
 	r := *req
 	r.Detached = false
-	b, err := json.Marshal(&r)
+	b, err := marshalBody(&r)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +117,7 @@ func (c *Client) ContainerRun(ctx context.Context, req *api.CreateRequest, onID 
 func (c *Client) Exec(ctx context.Context, req *api.ExecRequest, onID func(id string, warnings []string), onOutput func(stream string, p []byte) error) (*RunStream, error) {
 	r := *req
 	r.Detach = false
-	b, err := json.Marshal(&r)
+	b, err := marshalBody(&r)
 	if err != nil {
 		return nil, err
 	}
@@ -324,7 +324,7 @@ func (a *Attached) Close() error { return a.Conn.Close() }
 func (c *Client) ContainerRunAttach(ctx context.Context, req *api.CreateRequest, rows, cols int) (*Attached, error) {
 	r := *req
 	r.Detached = false
-	b, err := json.Marshal(&r)
+	b, err := marshalBody(&r)
 	if err != nil {
 		return nil, err
 	}
@@ -385,7 +385,7 @@ func (c *Client) ContainerAttach(ctx context.Context, id string, o AttachOptions
 func (c *Client) ExecAttach(ctx context.Context, req *api.ExecRequest) (*Attached, error) {
 	r := *req
 	r.Detach = false
-	b, err := json.Marshal(&r)
+	b, err := marshalBody(&r)
 	if err != nil {
 		return nil, err
 	}
