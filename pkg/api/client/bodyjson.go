@@ -1,6 +1,7 @@
 package client
 
 import (
+	"encoding"
 	"encoding/json"
 	"reflect"
 )
@@ -11,12 +12,18 @@ import (
 // the fields a request sets, where marshalling the struct builds them for its whole type
 // graph first (a run's CreateRequest has some 80 fields and nested types; a `run --rm`
 // sets five, and that graph was 0.2 ms of the CLI process). Anything else it does not
-// handle the way encoding/json does (embedded fields, tag options other than omitempty,
-// names needing escapes, two fields of one name) goes to json.Marshal whole.
+// handle the way encoding/json does (a type with its own MarshalJSON or MarshalText,
+// embedded fields, tag options other than omitempty, names needing escapes, two fields of
+// one name) goes to json.Marshal whole.
 // TestMarshalBody holds it to json.Marshal's bytes.
 func marshalBody(v any) ([]byte, error) {
 	rv := reflect.ValueOf(v)
 	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return json.Marshal(v)
+	}
+	// A type that marshals itself is not its fields.
+	switch v.(type) {
+	case json.Marshaler, encoding.TextMarshaler:
 		return json.Marshal(v)
 	}
 	rv = rv.Elem()

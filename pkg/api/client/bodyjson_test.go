@@ -95,6 +95,11 @@ type escapedName struct {
 	B int `json:"b c"`
 }
 
+// selfMarshaled marshals itself: its fields are not what encoding/json writes.
+type selfMarshaled struct{ A int }
+
+func (s *selfMarshaled) MarshalJSON() ([]byte, error) { return []byte(`"self"`), nil }
+
 func TestMarshalBody(t *testing.T) {
 	rng := rand.New(rand.NewSource(1))
 	for i := 0; i < 2000; i++ {
@@ -123,6 +128,7 @@ func TestMarshalBody(t *testing.T) {
 		sameAsEncodingJSON(t, v.Interface())
 	}
 	sameAsEncodingJSON(t, &escapedName{A: 1, B: 2})
+	sameAsEncodingJSON(t, &selfMarshaled{A: 1})
 	sameAsEncodingJSON(t, &struct{ F float64 }{math.NaN()})
 	sameAsEncodingJSON(t, map[string]int{"a": 1})
 	sameAsEncodingJSON(t, (*api.CreateRequest)(nil))
