@@ -6,6 +6,7 @@
 package dnsd
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"log/slog"
@@ -112,12 +113,50 @@ func Main(ctx context.Context, args []string) error {
 }
 
 type resolver struct {
-	log     *slog.Logger
-	root    string
-	mu      sync.RWMutex
-	table   *dnstable.Table
-	nets    map[netip.Addr]*dnstable.Network // by gateway
+	log    *slog.Logger
+	root   string
+	loadMu sync.Mutex // one reading of the table's file at a time, so an older never wins
+	mu     sync.RWMutex
+	table  *dnstable.Table
+	raw    []byte                           // the file table was decoded from
+	nets   map[netip.Addr]*dnstable.Network // by gateway
+	// servers are the listeners, one per network: the main loop's alone.
 	servers map[netip.Addr]*listener
+}
+
+// load reads the table's file and, when it differs from the one read last, makes it the
+// names served.
+func (r *resolver) load() (*dnstable.Table, error) {
+	r.loadMu.Lock()
+	defer r.loadMu.Unlock()
+	b, err := os.ReadFile(dnstable.Path(r.root))
+	if os.IsNotExist(err) {
+		b, err = nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	r.mu.RLock()
+	t, same := r.table, r.table != nil && bytes.Equal(b, r.raw)
+	r.mu.RUnlock()
+	if same {
+		return t, nil
+	}
+	t = &dnstable.Table{}
+	if b != nil {
+		if t, err = dnstable.Parse(b); err != nil {
+			return nil, err
+		}
+	}
+	nets := map[netip.Addr]*dnstable.Network{}
+	for i := range t.Networks {
+		n := &t.Networks[i]
+		nets[n.Gateway] = n
+	}
+	r.mu.Lock()
+	r.table, r.raw, r.nets = t, b, nets
+	r.mu.Unlock()
+	return t, nil
 }
 
 type listener struct {
@@ -127,7 +166,7 @@ type listener struct {
 // reload reads the table, listens on new gateways and stops listening on gone ones; it
 // returns how many networks the table has.
 func (r *resolver) reload() int {
-	t, err := dnstable.Read(r.root)
+	t, err := r.load()
 	if err != nil {
 		r.log.Warn("read name table", "err", err)
 		r.mu.RLock()
@@ -137,14 +176,10 @@ func (r *resolver) reload() int {
 		}
 		return len(r.table.Networks)
 	}
-	nets := map[netip.Addr]*dnstable.Network{}
-	for i := range t.Networks {
-		n := &t.Networks[i]
-		nets[n.Gateway] = n
+	nets := map[netip.Addr]bool{}
+	for _, n := range t.Networks {
+		nets[n.Gateway] = true
 	}
-	r.mu.Lock()
-	r.table, r.nets = t, nets
-	r.mu.Unlock()
 	for gw, l := range r.servers {
 		if _, ok := nets[gw]; !ok {
 			l.close()
@@ -198,6 +233,13 @@ func (r *resolver) closeAll() {
 // serve answers a query that reached network gw's address: its names from its own table,
 // to its own subnet only; any other name from upstream.
 func (r *resolver) serve(gw netip.Addr, w dns.ResponseWriter, q *dns.Msg) {
+	// The daemon writes the table before it answers the change (a rename, a connect or
+	// disconnect, a stop): a query made right after must see it, whether or not the
+	// daemon's SIGHUP has been handled yet (on a loaded machine it was not, once). The
+	// file is a few KB, decoded only when it changed.
+	if _, err := r.load(); err != nil {
+		r.log.Warn("read name table", "err", err)
+	}
 	r.mu.RLock()
 	n := r.nets[gw]
 	var upstream []string

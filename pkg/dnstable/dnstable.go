@@ -68,6 +68,11 @@ func Read(root string) (*Table, error) {
 	if err != nil {
 		return nil, err
 	}
+	return Parse(b)
+}
+
+// Parse decodes a table file's contents.
+func Parse(b []byte) (*Table, error) {
 	var t Table
 	if err := json.Unmarshal(b, &t); err != nil {
 		return nil, err
