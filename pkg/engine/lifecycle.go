@@ -707,6 +707,10 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 		}
 		e.cg.Remove(cgroupPath(r.ID))
 	}
+	// The exit is kept before the container leaves the store: a wait that finds no
+	// container must find its exit (run --rm's client asks once its stream ended).
+	e.recent.Store(r.ID, &WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled})
+	time.AfterFunc(recentKeep, func() { e.recent.Delete(r.ID) })
 	e.store.Delete(r.ID, func() {
 		c.removed = make(chan struct{})
 		close(c.removed)
@@ -715,9 +719,6 @@ func (e *Engine) remove(ctx context.Context, c *ctr, force, volumes, filesGone b
 		}
 	})
 	e.stats.Forget(r.ID)
-	res := &WaitResult{ExitCode: r.ExitCode, OOMKilled: r.OOMKilled}
-	e.recent.Store(r.ID, res)
-	time.AfterFunc(recentKeep, func() { e.recent.Delete(r.ID) })
 	if volumes {
 		e.vols.Discard(r.AnonVolumes)
 	}
