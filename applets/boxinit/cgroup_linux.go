@@ -20,7 +20,7 @@ import (
 // which costs the kernel no threadgroup lock and so no RCU grace period, unlike moving a
 // process by its pid. The forking thread joins the workload cgroup, forks (the child is
 // born there), and returns to the container's cgroup. While it is in, it counts: pids.max
-// is one higher from just before the fork until it has left.
+// is one higher from just before the fork until just before it leaves.
 type workloadCgroup struct {
 	mu            sync.Mutex
 	tasks, parent *os.File
@@ -69,14 +69,17 @@ func put(f *os.File, v string) error {
 // enter moves the calling (locked) thread into the workload cgroup.
 func (c *workloadCgroup) enter() error { return put(c.tasks, "0") }
 
-// leave moves the calling thread back to the container's cgroup and puts pids.max back:
-// at once, by the forking thread, so that the child has the least time at N+1.
+// leave puts pids.max back and moves the calling thread back to the container's cgroup,
+// in that order: the child runs already, and with the thread gone first it had a moment
+// at N tasks under a limit of N+1, room for one fork too many (an exec'd shell's, once,
+// on a loaded machine). pids.max may be set below pids.current: it only refuses forks.
 func (c *workloadCgroup) leave() error {
-	err := put(c.parent, "0")
+	var err error
 	if c.max != nil {
-		if merr := put(c.max, strconv.FormatInt(c.limit, 10)); err == nil {
-			err = merr
-		}
+		err = put(c.max, strconv.FormatInt(c.limit, 10))
+	}
+	if perr := put(c.parent, "0"); err == nil {
+		err = perr
 	}
 	return err
 }
