@@ -556,32 +556,49 @@ func (m *Manager) configurePeer(c *netlink.Conn, ep *Endpoint, eth0 uint32) erro
 	return nil
 }
 
-// newVeth sends req (a veth pair whose driver data is oneQueueVeth) with one transmit and
-// one receive queue asked for, and the host side's hairpin mode in the same batch; it
-// returns the peer's index in its namespace (0: the kernel did not say). Left to its
-// default, the kernel gives each end a queue per possible CPU and cuts them to one once the
-// pair is registered, and that cut waits for an expedited RCU grace period per end (2-3 ms
-// on a busy host) while holding the RTNL lock, which every other container's veth, address
-// and route waits for. Asked for one queue, both ends are made with it and nothing is cut.
+// newVeth makes the pair req describes (its driver data oneQueueVeth) and readies its host
+// side, in one batch: the pair, made down; the host side's hairpin mode and no IPv6
+// link-local address; then the host side up. It returns the peer's index in its namespace
+// (0: the kernel did not say).
+//
+// One transmit and one receive queue are asked for each end. Left to its default, the
+// kernel gives each end a queue per possible CPU and cuts them to one once the pair is
+// registered, and that cut waits for an expedited RCU grace period per end (2-3 ms on a
+// busy host) while holding the RTNL lock, which every other container's veth, address and
+// route waits for. Asked for one queue, both ends are made with it and nothing is cut.
+//
+// A bridge port's own addresses are never used (what it receives goes to the bridge), but
+// an IPv6 link-local one costs its making and removal under the RTNL lock, and timers that
+// send duplicate address detection, router solicitation and multicast listener reports
+// into the bridge; its generation can only be turned off before the link is up (the
+// kernel handles a request's flags before its IFLA_AF_SPEC), hence three requests.
 func (m *Manager) newVeth(req *rtnetlink.LinkMessage) (uint32, error) {
 	rl, err := m.rawRoute()
 	if err != nil {
 		return 0, err
 	}
-	b, err := req.MarshalBinary()
+	name := req.Attributes.Name
+	down := *req
+	down.Flags, down.Change = 0, 0
+	b, err := down.MarshalBinary()
 	if err != nil {
 		return 0, err
 	}
-	name := req.Attributes.Name
 	hp, err := hairpinRequest(name).MarshalBinary()
 	if err != nil {
 		return 0, err
 	}
+	up, err := (&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
+		Attributes: &rtnetlink.LinkAttributes{Name: name}}).MarshalBinary()
+	if err != nil {
+		return 0, err
+	}
+	// By name: the pair is made by then (or they fail with it).
 	res, err := executeBatch(rl, []netlink.Message{
 		{Header: netlink.Header{Type: unix.RTM_NEWLINK, Flags: netlink.Create | netlink.Excl | netlink.Echo},
 			Data: append(b, oneQueueAttrs()...)},
-		// By name: the pair is made by then (or the request fails alone when it is not).
-		{Header: netlink.Header{Type: unix.RTM_NEWLINK}, Data: hp},
+		{Header: netlink.Header{Type: unix.RTM_NEWLINK}, Data: append(hp, noLinkLocalAttrs()...)},
+		{Header: netlink.Header{Type: unix.RTM_NEWLINK}, Data: up},
 	})
 	if err != nil {
 		// The socket may hold answers still to come: a new one for the next request.
@@ -595,6 +612,9 @@ func (m *Manager) newVeth(req *rtnetlink.LinkMessage) (uint32, error) {
 	if err := res.errs[1]; err != nil {
 		return 0, fmt.Errorf("set hairpin on %s: %w", name, err)
 	}
+	if err := res.errs[2]; err != nil {
+		return 0, fmt.Errorf("set link %s up: %w", name, err)
+	}
 	for _, msg := range res.echoed {
 		if msg.Header.Type == unix.RTM_NEWLINK {
 			if i := linkPeerIndex(msg.Data, name); i != 0 {
@@ -603,6 +623,22 @@ func (m *Manager) newVeth(req *rtnetlink.LinkMessage) (uint32, error) {
 		}
 	}
 	return 0, nil
+}
+
+// noLinkLocalAttrs is IFLA_AF_SPEC asking for no IPv6 address of the link's own making
+// (IFLA_INET6_ADDR_GEN_MODE IN6_ADDR_GEN_MODE_NONE).
+func noLinkLocalAttrs() []byte {
+	const addrGenModeNone = 1 // IN6_ADDR_GEN_MODE_NONE
+	ae := netlink.NewAttributeEncoder()
+	ae.Nested(unix.IFLA_AF_SPEC, func(af *netlink.AttributeEncoder) error {
+		af.Nested(unix.AF_INET6, func(in6 *netlink.AttributeEncoder) error {
+			in6.Uint8(unix.IFLA_INET6_ADDR_GEN_MODE, addrGenModeNone)
+			return nil
+		})
+		return nil
+	})
+	b, _ := ae.Encode()
+	return b
 }
 
 // indexByName asks the kernel for link name's index (RTM_GETLINK with IFLA_IFNAME).
