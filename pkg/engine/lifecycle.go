@@ -151,8 +151,18 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 		return err
 	}
 	lap("etc+config.json")
+	// A warm init sits in its network namespace already: the network is wired while the
+	// pair is given the container (its cgroup renamed, the spec sent), not after.
+	var wired chan error
+	if ws != nil && sn.Wired() {
+		wired = make(chan error, 1)
+		go func(pid int) { wired <- sn.Attach(ctx, pid) }(ws.Shim().PID())
+	}
 	shim, inCgroup, err := e.startShim(ctx, s, ws)
 	if err != nil {
+		if wired != nil {
+			<-wired // then undone with the rest
+		}
 		cleanup()
 		return fmt.Errorf("container %s: %w", r.Name, err)
 	}
@@ -174,9 +184,18 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 	}()
 	ready := make(chan error, 1)
 	go func() { err := shim.Ready(ctx); lap("init ready"); ready <- err }()
-	err = sn.Attach(ctx, shim.PID())
-	if err == nil && before != nil {
-		err = before(shim)
+	if wired != nil {
+		if before != nil {
+			err = before(shim)
+		}
+		if werr := <-wired; werr != nil {
+			err = werr
+		}
+	} else {
+		err = sn.Attach(ctx, shim.PID())
+		if err == nil && before != nil {
+			err = before(shim)
+		}
 	}
 	lap("network attached")
 	if jerr := <-joined; jerr != nil && err == nil {
@@ -206,7 +225,11 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 	e.store.Unlock()
 	e.markRunning(c, shim.PID(), started, sn)
 	if sn.Wired() {
-		e.namesChanged()
+		// The name table is written while the workload is let go, and before the answer:
+		// a name resolves once its container's start has returned, as before.
+		published := make(chan struct{})
+		go func() { e.namesChanged(); close(published) }()
+		defer func() { <-published }()
 	}
 	lap("record")
 	if snap := e.snapshot(c); true {

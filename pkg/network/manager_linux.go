@@ -911,15 +911,25 @@ func (m *Manager) deleteRules(rules []*nftables.Rule) ([]Port, error) {
 // unlisting takes ~2 ms); a later use of the name, Reconcile and Close wait for it. It is
 // idempotent.
 func (m *Manager) Detach(ctx context.Context, id string) error {
+	return m.DetachBegin(id)()
+}
+
+// DetachBegin is Detach that returns once the veth's removal is under way: the wait it
+// returns waits for the kernel to unlist the veth and returns Detach's error. The caller
+// does what does not depend on the veth meanwhile.
+func (m *Manager) DetachBegin(id string) (wait func() error) {
 	if len(id) < 12 {
-		return errdefs.Invalid(fmt.Sprintf("endpoint id %q: too short", id))
+		err := errdefs.Invalid(fmt.Sprintf("endpoint id %q: too short", id))
+		return func() error { return err }
 	}
 	m.mu.Lock()
 	unlisted, err := m.detach(id)
 	m.mu.Unlock()
 	// Waited for without the lock: other containers' starts and stops on the bridge go on.
-	<-unlisted
-	return err
+	return func() error {
+		<-unlisted
+		return err
+	}
 }
 
 // detach is Detach without the wait: the channel tells when the veth is unlisted.

@@ -161,17 +161,27 @@ func (p *StartPlan) Wired() bool { return len(p.Atts) > 0 || p.nm != nil || p.bn
 
 // EndRun takes a container whose run ended off the default bridge and its user networks,
 // waiting for its veths to go (`rm -f`, `run --rm` and a `network rm` right after must
-// find them gone).
+// find them gone). The removals are all started first, and the name table (which lists
+// running containers only, whatever their veths) is written while the kernel unlists
+// them.
 func (s *Service) EndRun(c *Container) {
 	bridge := s.openedBridge()
 	onBridge := bridge != nil && (c.Mode == "bridge" || c.Bridge != nil)
+	var waits []func()
 	if onBridge {
-		if err := bridge.Detach(context.Background(), c.ID); err != nil {
-			s.log.Warn("detach from the bridge", "id", c.ID[:12], "err", err)
-		}
+		wait := bridge.DetachBegin(c.ID)
+		waits = append(waits, func() {
+			if err := wait(); err != nil {
+				s.log.Warn("detach from the bridge", "id", c.ID[:12], "err", err)
+			}
+		})
 	}
-	if s.Detach(c.ID, c.Endpoints) || onBridge {
+	waits = append(waits, s.detachBegin(c.ID, c.Endpoints)...)
+	if len(waits) > 0 {
 		s.NamesChanged()
+	}
+	for _, wait := range waits {
+		wait()
 	}
 }
 
