@@ -279,4 +279,7 @@ func (s *Service) Close() {
 	s.mu.Unlock()
 	s.ReleaseBridge(context.Background())
 	s.closeBridge()
+	s.namesMu.Lock()
+	s.forgetResolver()
+	s.namesMu.Unlock()
 }
