@@ -152,11 +152,17 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 	}
 	lap("etc+config.json")
 	// A warm init sits in its network namespace already: the network is wired while the
-	// pair is given the container (its cgroup renamed, the spec sent), not after.
+	// pair is given the container (its cgroup renamed, the spec sent), not after. The
+	// namespace is taken through the pidfd on init, so it is that process's for sure.
 	var wired chan error
 	if ws != nil && sn.Wired() {
-		wired = make(chan error, 1)
-		go func(pid int) { wired <- sn.Attach(ctx, pid) }(ws.Shim().PID())
+		if netns, err := ws.Shim().NetNS(); err == nil {
+			wired = make(chan error, 1)
+			go func(pid int) {
+				defer netns.Close()
+				wired <- sn.AttachIn(ctx, pid, netns)
+			}(ws.Shim().PID())
+		}
 	}
 	shim, inCgroup, err := e.startShim(ctx, s, ws)
 	if err != nil {

@@ -476,11 +476,14 @@ func (m *Manager) validate(ep *Endpoint) error {
 // pair and the host side's hairpin mode, then the peer's address, lo and the peer up and
 // the default route; the kernel's echo of the host side names the peer's index.
 func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
-	nsf, err := os.Open("/proc/" + strconv.Itoa(ep.PID) + "/ns/net")
-	if err != nil {
-		return fmt.Errorf("container %.12s: network namespace: %w", ep.ID, err)
+	nsf := ep.NetNS
+	if nsf == nil {
+		var err error
+		if nsf, err = os.Open("/proc/" + strconv.Itoa(ep.PID) + "/ns/net"); err != nil {
+			return fmt.Errorf("container %.12s: network namespace: %w", ep.ID, err)
+		}
+		defer nsf.Close()
 	}
-	defer nsf.Close()
 	name, mtu, master, ifname := m.cfg.vethName(ep.ID), br.Attributes.MTU, br.Index, ep.ifName()
 	// The peer is brought up from inside: IFF_UP on a peer created in another namespace
 	// fails with ENOTCONN.
