@@ -375,6 +375,9 @@ const reapWait = 5 * time.Second
 // container's processes and namespaces are gone), else after its cgroup could be removed.
 func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost error) {
 	r := e.snapshot(c)
+	// The veths' removals go first: the kernel takes milliseconds to unlist them, which
+	// the cleanup below waits for, and nothing of the workload uses them any more.
+	endNet := e.nets.EndRun(&netsvc.Container{ID: r.ID, Mode: r.Conf.Network, Bridge: r.Bridge, Endpoints: r.Endpoints})
 	c.health.Stop()
 	ranFor := ex.FinishedAt.Sub(r.StartedAt)
 	exited := func(rec *Record) {
@@ -406,11 +409,12 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 		e.containerEvent(&r, "oom", nil)
 	}
 	e.containerEvent(&r, "die", map[string]string{"exitCode": strconv.Itoa(ex.ExitCode)})
-	// The veths are waited for, while the rest is cleaned up.
+	// The veths are waited for (and the name table, now without the container, written
+	// meanwhile), while the rest is cleaned up.
 	netDone := make(chan struct{})
 	go func() {
 		defer close(netDone)
-		e.nets.EndRun(&netsvc.Container{ID: r.ID, Mode: r.Conf.Network, Bridge: r.Bridge, Endpoints: r.Endpoints})
+		endNet()
 	}()
 	t := time.Now()
 	dir := e.ctrDir(r.ID)

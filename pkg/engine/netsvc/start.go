@@ -170,12 +170,12 @@ func (p *StartPlan) BridgeIP() string {
 // changes then).
 func (p *StartPlan) Wired() bool { return len(p.Atts) > 0 || p.nm != nil || p.bnm != nil }
 
-// EndRun takes a container whose run ended off the default bridge and its user networks,
-// waiting for its veths to go (`rm -f`, `run --rm` and a `network rm` right after must
-// find them gone). The removals are all started first, and the name table (which lists
-// running containers only, whatever their veths) is written while the kernel unlists
-// them.
-func (s *Service) EndRun(c *Container) {
+// EndRun takes a container whose run ended off the default bridge and its user networks:
+// it starts the veths' removals and returns the rest, to be called once the container no
+// longer counts as running, which writes the name table (it lists running containers
+// only, whatever their veths) while the kernel unlists the veths, then waits for them to
+// go (`rm -f`, `run --rm` and a `network rm` right after must find them gone).
+func (s *Service) EndRun(c *Container) (finish func()) {
 	bridge := s.openedBridge()
 	onBridge := bridge != nil && (c.Mode == "bridge" || c.Bridge != nil)
 	var waits []func()
@@ -188,11 +188,13 @@ func (s *Service) EndRun(c *Container) {
 		})
 	}
 	waits = append(waits, s.detachBegin(c.ID, c.Endpoints)...)
-	if len(waits) > 0 {
-		s.NamesChanged()
-	}
-	for _, wait := range waits {
-		wait()
+	return func() {
+		if len(waits) > 0 {
+			s.NamesChanged()
+		}
+		for _, wait := range waits {
+			wait()
+		}
 	}
 }
 
