@@ -376,8 +376,13 @@ const reapWait = 5 * time.Second
 func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost error) {
 	r := e.snapshot(c)
 	// The veths' removals go first: the kernel takes milliseconds to unlist them, which
-	// the cleanup below waits for, and nothing of the workload uses them any more.
-	endNet := e.nets.EndRun(&netsvc.Container{ID: r.ID, Mode: r.Conf.Network, Bridge: r.Bridge, Endpoints: r.Endpoints})
+	// the cleanup below waits for, and nothing of the workload uses them any more. Begun
+	// aside: a network's Manager busy with another container must not hold the exit's
+	// record up.
+	endNet := make(chan func(), 1)
+	go func() {
+		endNet <- e.nets.EndRun(&netsvc.Container{ID: r.ID, Mode: r.Conf.Network, Bridge: r.Bridge, Endpoints: r.Endpoints})
+	}()
 	c.health.Stop()
 	ranFor := ex.FinishedAt.Sub(r.StartedAt)
 	exited := func(rec *Record) {
@@ -414,7 +419,7 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 	netDone := make(chan struct{})
 	go func() {
 		defer close(netDone)
-		endNet()
+		(<-endNet)()
 	}()
 	t := time.Now()
 	dir := e.ctrDir(r.ID)
