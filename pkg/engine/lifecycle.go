@@ -151,8 +151,24 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 		return err
 	}
 	lap("etc+config.json")
+	// A warm init sits in its network namespace already: the network is wired while the
+	// pair is given the container (its cgroup renamed, the spec sent), not after. The
+	// namespace is taken through the pidfd on init, so it is that process's for sure.
+	var wired chan error
+	if ws != nil && sn.Wired() {
+		if netns, err := ws.Shim().NetNS(); err == nil {
+			wired = make(chan error, 1)
+			go func(pid int) {
+				defer netns.Close()
+				wired <- sn.AttachIn(ctx, pid, netns)
+			}(ws.Shim().PID())
+		}
+	}
 	shim, inCgroup, err := e.startShim(ctx, s, ws)
 	if err != nil {
+		if wired != nil {
+			<-wired // then undone with the rest
+		}
 		cleanup()
 		return fmt.Errorf("container %s: %w", r.Name, err)
 	}
@@ -174,9 +190,18 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 	}()
 	ready := make(chan error, 1)
 	go func() { err := shim.Ready(ctx); lap("init ready"); ready <- err }()
-	err = sn.Attach(ctx, shim.PID())
-	if err == nil && before != nil {
-		err = before(shim)
+	if wired != nil {
+		if before != nil {
+			err = before(shim)
+		}
+		if werr := <-wired; werr != nil {
+			err = werr
+		}
+	} else {
+		err = sn.Attach(ctx, shim.PID())
+		if err == nil && before != nil {
+			err = before(shim)
+		}
 	}
 	lap("network attached")
 	if jerr := <-joined; jerr != nil && err == nil {
@@ -206,7 +231,11 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 	e.store.Unlock()
 	e.markRunning(c, shim.PID(), started, sn)
 	if sn.Wired() {
-		e.namesChanged()
+		// The name table is written while the workload is let go, and before the answer:
+		// a name resolves once its container's start has returned, as before.
+		published := make(chan struct{})
+		go func() { e.namesChanged(); close(published) }()
+		defer func() { <-published }()
 	}
 	lap("record")
 	if snap := e.snapshot(c); true {
@@ -346,6 +375,14 @@ const reapWait = 5 * time.Second
 // container's processes and namespaces are gone), else after its cgroup could be removed.
 func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost error) {
 	r := e.snapshot(c)
+	// The veths' removals go first: the kernel takes milliseconds to unlist them, which
+	// the cleanup below waits for, and nothing of the workload uses them any more. Begun
+	// aside: a network's Manager busy with another container must not hold the exit's
+	// record up.
+	endNet := make(chan func(), 1)
+	go func() {
+		endNet <- e.nets.EndRun(&netsvc.Container{ID: r.ID, Mode: r.Conf.Network, Bridge: r.Bridge, Endpoints: r.Endpoints})
+	}()
 	c.health.Stop()
 	ranFor := ex.FinishedAt.Sub(r.StartedAt)
 	exited := func(rec *Record) {
@@ -377,11 +414,12 @@ func (e *Engine) finishRun(c *ctr, ex *shimclient.Exit, reaped <-chan bool, lost
 		e.containerEvent(&r, "oom", nil)
 	}
 	e.containerEvent(&r, "die", map[string]string{"exitCode": strconv.Itoa(ex.ExitCode)})
-	// The veths are waited for, while the rest is cleaned up.
+	// The veths are waited for (and the name table, now without the container, written
+	// meanwhile), while the rest is cleaned up.
 	netDone := make(chan struct{})
 	go func() {
 		defer close(netDone)
-		e.nets.EndRun(&netsvc.Container{ID: r.ID, Mode: r.Conf.Network, Bridge: r.Bridge, Endpoints: r.Endpoints})
+		(<-endNet)()
 	}()
 	t := time.Now()
 	dir := e.ctrDir(r.ID)

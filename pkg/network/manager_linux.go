@@ -471,14 +471,19 @@ func (m *Manager) validate(ep *Endpoint) error {
 }
 
 // addVeth creates the pair with its peer directly in the container's namespace (named eth0
-// there, up), then configures the inside through a netlink socket opened in that namespace:
-// no thread of ours stays in it.
+// there), then configures the inside through a netlink socket opened in that namespace:
+// no thread of ours stays in it. Each side's requests go in one batch (executeBatch): the
+// pair and the host side's hairpin mode, then the peer's address, lo and the peer up and
+// the default route; the kernel's echo of the host side names the peer's index.
 func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
-	nsf, err := os.Open("/proc/" + strconv.Itoa(ep.PID) + "/ns/net")
-	if err != nil {
-		return fmt.Errorf("container %.12s: network namespace: %w", ep.ID, err)
+	nsf := ep.NetNS
+	if nsf == nil {
+		var err error
+		if nsf, err = os.Open("/proc/" + strconv.Itoa(ep.PID) + "/ns/net"); err != nil {
+			return fmt.Errorf("container %.12s: network namespace: %w", ep.ID, err)
+		}
+		defer nsf.Close()
 	}
-	defer nsf.Close()
 	name, mtu, master, ifname := m.cfg.vethName(ep.ID), br.Attributes.MTU, br.Index, ep.ifName()
 	// The peer is brought up from inside: IFF_UP on a peer created in another namespace
 	// fails with ENOTCONN.
@@ -488,67 +493,201 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 	req := &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
 		Attributes: &rtnetlink.LinkAttributes{Name: name, MTU: mtu, Master: &master, Address: HostMAC(ep.Addr),
 			Info: &rtnetlink.LinkInfo{Kind: "veth", Data: &oneQueueVeth{peer: peer}}}}
-	err = m.newVeth(req)
+	peerIndex, err := m.newVeth(req)
 	if errors.Is(err, unix.EEXIST) { // a leftover of the same container: replace it
 		m.deleteVeth(m.rt, ep.ID)
-		err = m.newVeth(req)
+		peerIndex, err = m.newVeth(req)
 	}
 	if err != nil {
-		return fmt.Errorf("create veth %s: %w", name, err)
-	}
-	if err := m.setHairpin(name); err != nil {
 		return err
 	}
-	c, err := rtnetlink.Dial(&netlink.Config{NetNS: int(nsf.Fd())})
+	c, err := netlink.Dial(unix.NETLINK_ROUTE, &netlink.Config{NetNS: int(nsf.Fd())})
 	if err != nil {
 		return fmt.Errorf("container %.12s: dial rtnetlink: %w", ep.ID, err)
 	}
 	defer c.Close()
-	eth0, err := linkByName(c, ifname)
-	if err != nil {
-		return fmt.Errorf("container %.12s: %w", ep.ID, err)
-	}
-	bits := m.cfg.Subnet.Bits()
-	if err := c.Address.New(&rtnetlink.AddressMessage{Family: unix.AF_INET, PrefixLength: uint8(bits), Index: eth0.Index,
-		Attributes: &rtnetlink.AddressAttributes{Address: ep.Addr.AsSlice(), Local: ep.Addr.AsSlice(),
-			Broadcast: broadcast(m.cfg.Subnet).AsSlice()}}); err != nil {
-		return fmt.Errorf("container %.12s: add address %s: %w", ep.ID, ep.Addr, err)
-	}
-	// Loopback is ifindex 1 in every network namespace (LOOPBACK_IFINDEX).
-	for _, l := range []uint32{1, eth0.Index} {
-		if err := c.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: l, Flags: unix.IFF_UP, Change: unix.IFF_UP}); err != nil {
-			return fmt.Errorf("container %.12s: set link %d up: %w", ep.ID, l, err)
+	if peerIndex == 0 { // a kernel that does not echo a new link (before 6.1)
+		if peerIndex, err = indexByName(c, ifname); err != nil {
+			return fmt.Errorf("container %.12s: %w", ep.ID, err)
 		}
 	}
-	if ep.NoRoute {
-		return nil
+	return m.configurePeer(c, ep, peerIndex)
+}
+
+// configurePeer gives the container's end of the pair (index eth0 in the namespace c is
+// in) its address, brings it and lo up, and adds the default route unless ep.NoRoute: one
+// batch, in the order they depend on each other.
+func (m *Manager) configurePeer(c *netlink.Conn, ep *Endpoint, eth0 uint32) error {
+	type step struct {
+		typ  uint16
+		flag netlink.HeaderFlags
+		msg  interface{ MarshalBinary() ([]byte, error) }
+		what string
 	}
-	if err := c.Route.Add(&rtnetlink.RouteMessage{Family: unix.AF_INET, Table: unix.RT_TABLE_MAIN,
-		Protocol: unix.RTPROT_BOOT, Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_UNICAST,
-		Attributes: rtnetlink.RouteAttributes{Gateway: m.cfg.gateway().AsSlice(), OutIface: eth0.Index}}); err != nil {
-		return fmt.Errorf("container %.12s: add default route: %w", ep.ID, err)
+	steps := []step{
+		{unix.RTM_NEWADDR, netlink.Create | netlink.Excl, &rtnetlink.AddressMessage{Family: unix.AF_INET,
+			PrefixLength: uint8(m.cfg.Subnet.Bits()), Index: eth0,
+			Attributes: &rtnetlink.AddressAttributes{Address: ep.Addr.AsSlice(), Local: ep.Addr.AsSlice(),
+				Broadcast: broadcast(m.cfg.Subnet).AsSlice()}}, "add address " + ep.Addr.String()},
+		// Loopback is ifindex 1 in every network namespace (LOOPBACK_IFINDEX).
+		{unix.RTM_NEWLINK, 0, &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: 1, Flags: unix.IFF_UP, Change: unix.IFF_UP}, "set link 1 up"},
+		{unix.RTM_NEWLINK, 0, &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: eth0, Flags: unix.IFF_UP, Change: unix.IFF_UP},
+			"set link " + strconv.Itoa(int(eth0)) + " up"},
+	}
+	if !ep.NoRoute {
+		steps = append(steps, step{unix.RTM_NEWROUTE, netlink.Create | netlink.Excl, &rtnetlink.RouteMessage{Family: unix.AF_INET,
+			Table: unix.RT_TABLE_MAIN, Protocol: unix.RTPROT_BOOT, Scope: unix.RT_SCOPE_UNIVERSE, Type: unix.RTN_UNICAST,
+			Attributes: rtnetlink.RouteAttributes{Gateway: m.cfg.gateway().AsSlice(), OutIface: eth0}}, "add default route"})
+	}
+	msgs := make([]netlink.Message, len(steps))
+	for i, st := range steps {
+		b, err := st.msg.MarshalBinary()
+		if err != nil {
+			return err
+		}
+		msgs[i] = netlink.Message{Header: netlink.Header{Type: netlink.HeaderType(st.typ), Flags: st.flag}, Data: b}
+	}
+	res, err := executeBatch(c, msgs)
+	if err != nil {
+		return fmt.Errorf("container %.12s: configure %s: %w", ep.ID, ep.ifName(), err)
+	}
+	for i, err := range res.errs {
+		if err != nil {
+			return fmt.Errorf("container %.12s: %s: %w", ep.ID, steps[i].what, err)
+		}
 	}
 	return nil
 }
 
-// newVeth sends req (a veth pair whose driver data is oneQueueVeth) with one transmit and
-// one receive queue asked for. Left to its default, the kernel gives each end a queue per
-// possible CPU and cuts them to one once the pair is registered, and that cut waits for
-// an expedited RCU grace period per end (2-3 ms on a busy host) while holding the RTNL
-// lock, which every other container's veth, address and route waits for. Asked for one
-// queue, both ends are made with it and nothing is cut.
-func (m *Manager) newVeth(req *rtnetlink.LinkMessage) error {
+// newVeth makes the pair req describes (its driver data oneQueueVeth) and readies its host
+// side, in one batch: the pair, made down; the host side's hairpin mode and no IPv6
+// link-local address; then the host side up. It returns the peer's index in its namespace
+// (0: the kernel did not say).
+//
+// One transmit and one receive queue are asked for each end. Left to its default, the
+// kernel gives each end a queue per possible CPU and cuts them to one once the pair is
+// registered, and that cut waits for an expedited RCU grace period per end (2-3 ms on a
+// busy host) while holding the RTNL lock, which every other container's veth, address and
+// route waits for. Asked for one queue, both ends are made with it and nothing is cut.
+//
+// A bridge port's own addresses are never used (what it receives goes to the bridge), but
+// an IPv6 link-local one costs its making and removal under the RTNL lock, and timers that
+// send duplicate address detection, router solicitation and multicast listener reports
+// into the bridge; its generation can only be turned off before the link is up (the
+// kernel handles a request's flags before its IFLA_AF_SPEC), hence three requests.
+func (m *Manager) newVeth(req *rtnetlink.LinkMessage) (uint32, error) {
 	rl, err := m.rawRoute()
 	if err != nil {
-		return err
+		return 0, err
 	}
-	b, err := req.MarshalBinary()
+	name := req.Attributes.Name
+	down := *req
+	down.Flags, down.Change = 0, 0
+	b, err := down.MarshalBinary()
 	if err != nil {
-		return err
+		return 0, err
 	}
-	_, err = rl.Execute(netlink.Message{Header: netlink.Header{Type: unix.RTM_NEWLINK,
-		Flags: netlink.Request | netlink.Create | netlink.Excl | netlink.Acknowledge}, Data: append(b, oneQueueAttrs()...)})
-	return err
+	hp, err := hairpinRequest(name).MarshalBinary()
+	if err != nil {
+		return 0, err
+	}
+	up, err := (&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Flags: unix.IFF_UP, Change: unix.IFF_UP,
+		Attributes: &rtnetlink.LinkAttributes{Name: name}}).MarshalBinary()
+	if err != nil {
+		return 0, err
+	}
+	// By name: the pair is made by then (or they fail with it).
+	res, err := executeBatch(rl, []netlink.Message{
+		{Header: netlink.Header{Type: unix.RTM_NEWLINK, Flags: netlink.Create | netlink.Excl | netlink.Echo},
+			Data: append(b, oneQueueAttrs()...)},
+		{Header: netlink.Header{Type: unix.RTM_NEWLINK}, Data: append(hp, noLinkLocalAttrs()...)},
+		{Header: netlink.Header{Type: unix.RTM_NEWLINK}, Data: up},
+	})
+	if err != nil {
+		// The socket may hold answers still to come: a new one for the next request.
+		m.rl.Close()
+		m.rl = nil
+		return 0, fmt.Errorf("create veth %s: %w", name, err)
+	}
+	if err := res.errs[0]; err != nil {
+		return 0, fmt.Errorf("create veth %s: %w", name, err)
+	}
+	if err := res.errs[1]; err != nil {
+		return 0, fmt.Errorf("set hairpin on %s: %w", name, err)
+	}
+	if err := res.errs[2]; err != nil {
+		return 0, fmt.Errorf("set link %s up: %w", name, err)
+	}
+	for _, msg := range res.echoed {
+		if msg.Header.Type == unix.RTM_NEWLINK {
+			if i := linkPeerIndex(msg.Data, name); i != 0 {
+				return i, nil
+			}
+		}
+	}
+	return 0, nil
+}
+
+// noLinkLocalAttrs is IFLA_AF_SPEC asking for no IPv6 address of the link's own making
+// (IFLA_INET6_ADDR_GEN_MODE IN6_ADDR_GEN_MODE_NONE).
+func noLinkLocalAttrs() []byte {
+	const addrGenModeNone = 1 // IN6_ADDR_GEN_MODE_NONE
+	ae := netlink.NewAttributeEncoder()
+	ae.Nested(unix.IFLA_AF_SPEC, func(af *netlink.AttributeEncoder) error {
+		af.Nested(unix.AF_INET6, func(in6 *netlink.AttributeEncoder) error {
+			in6.Uint8(unix.IFLA_INET6_ADDR_GEN_MODE, addrGenModeNone)
+			return nil
+		})
+		return nil
+	})
+	b, _ := ae.Encode()
+	return b
+}
+
+// indexByName asks the kernel for link name's index (RTM_GETLINK with IFLA_IFNAME).
+func indexByName(c *netlink.Conn, name string) (uint32, error) {
+	req, err := (&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Attributes: &rtnetlink.LinkAttributes{Name: name}}).MarshalBinary()
+	if err != nil {
+		return 0, err
+	}
+	msgs, err := c.Execute(netlink.Message{Header: netlink.Header{Type: unix.RTM_GETLINK, Flags: netlink.Request}, Data: req})
+	if err != nil {
+		return 0, fmt.Errorf("get link %s: %w", name, err)
+	}
+	for _, msg := range msgs {
+		var l rtnetlink.LinkMessage
+		if msg.Header.Type == unix.RTM_NEWLINK && l.UnmarshalBinary(msg.Data) == nil && l.Attributes != nil && l.Attributes.Name == name {
+			return l.Index, nil
+		}
+	}
+	return 0, fmt.Errorf("link %s: %w", name, errdefs.ErrNotFound)
+}
+
+// linkPeerIndex is IFLA_LINK of a link message about link name: for a veth, its peer's
+// index in the peer's namespace. 0 when the message is another link's or has none.
+func linkPeerIndex(data []byte, name string) uint32 {
+	const ifinfomsgLen = 16
+	if len(data) < ifinfomsgLen {
+		return 0
+	}
+	ad, err := netlink.NewAttributeDecoder(data[ifinfomsgLen:])
+	if err != nil {
+		return 0
+	}
+	var got string
+	var peer uint32
+	for ad.Next() {
+		switch ad.Type() {
+		case unix.IFLA_IFNAME:
+			got = ad.String()
+		case unix.IFLA_LINK:
+			peer = ad.Uint32()
+		}
+	}
+	if ad.Err() != nil || got != name {
+		return 0
+	}
+	return peer
 }
 
 // oneQueueAttrs is IFLA_NUM_TX_QUEUES 1 and IFLA_NUM_RX_QUEUES 1.
@@ -584,12 +723,17 @@ func (*oneQueueVeth) Kind() string { return "veth" }
 // connection to its own published port is DNATed inside the bridge and must leave through
 // the port it came in by.
 func (m *Manager) setHairpin(name string) error {
-	on := driver.BridgeEnableEnabled
-	if err := m.rt.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Attributes: &rtnetlink.LinkAttributes{
-		Name: name, Info: &rtnetlink.LinkInfo{Kind: "veth", SlaveKind: "bridge", SlaveData: &driver.BridgePort{Mode: &on}}}}); err != nil {
+	if err := m.rt.Link.Set(hairpinRequest(name)); err != nil {
 		return fmt.Errorf("set hairpin on %s: %w", name, err)
 	}
 	return nil
+}
+
+// hairpinRequest is the RTM_NEWLINK (set) that turns on hairpin mode of bridge port name.
+func hairpinRequest(name string) *rtnetlink.LinkMessage {
+	on := driver.BridgeEnableEnabled
+	return &rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Attributes: &rtnetlink.LinkAttributes{
+		Name: name, Info: &rtnetlink.LinkInfo{Kind: "veth", SlaveKind: "bridge", SlaveData: &driver.BridgePort{Mode: &on}}}}
 }
 
 // deleteVeth removes a container's veth pair (the peer goes with it); a missing one is fine.
@@ -770,15 +914,25 @@ func (m *Manager) deleteRules(rules []*nftables.Rule) ([]Port, error) {
 // unlisting takes ~2 ms); a later use of the name, Reconcile and Close wait for it. It is
 // idempotent.
 func (m *Manager) Detach(ctx context.Context, id string) error {
+	return m.DetachBegin(id)()
+}
+
+// DetachBegin is Detach that returns once the veth's removal is under way: the wait it
+// returns waits for the kernel to unlist the veth and returns Detach's error. The caller
+// does what does not depend on the veth meanwhile.
+func (m *Manager) DetachBegin(id string) (wait func() error) {
 	if len(id) < 12 {
-		return errdefs.Invalid(fmt.Sprintf("endpoint id %q: too short", id))
+		err := errdefs.Invalid(fmt.Sprintf("endpoint id %q: too short", id))
+		return func() error { return err }
 	}
 	m.mu.Lock()
 	unlisted, err := m.detach(id)
 	m.mu.Unlock()
 	// Waited for without the lock: other containers' starts and stops on the bridge go on.
-	<-unlisted
-	return err
+	return func() error {
+		<-unlisted
+		return err
+	}
 }
 
 // detach is Detach without the wait: the channel tells when the veth is unlisted.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -80,6 +81,9 @@ type Endpoint struct {
 	// NoRoute leaves out the default route through the gateway (a second network, or an
 	// internal one).
 	NoRoute bool
+	// NetNS, when set, is the container's network namespace, opened by the caller (from a
+	// pidfd: PID is then only recorded); Attach wires it instead of PID's.
+	NetNS *os.File
 }
 
 func (ep *Endpoint) ifName() string {

@@ -296,6 +296,22 @@ const warmEndWithin = 10 * time.Second
 // PID is the warm init's PID in the host's namespace.
 func (w *Warm) PID() int { return w.pid }
 
+// NetNS opens the warm init's network namespace through the pidfd on it: that process's
+// (its PID alone may name another once it died), or an error (no pidfd, a kernel before
+// 6.11, init gone, or the pair given its container already).
+func (w *Warm) NetNS() (*os.File, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.initfd == nil {
+		return nil, errors.New("warm shim: no pidfd on init")
+	}
+	fd, err := unix.IoctlRetInt(int(w.initfd.Fd()), unix.PIDFD_GET_NET_NAMESPACE)
+	if err != nil {
+		return nil, fmt.Errorf("warm shim: init's network namespace: %w", err)
+	}
+	return os.NewFile(uintptr(fd), "netns"), nil
+}
+
 // Start gives the warm shim the container described by s (ns.FitsWarm(s); config.json
 // saved in s.Dir), as Start does; w is used up, even on error.
 func (w *Warm) Start(ctx context.Context, s *spec.Spec) (*Container, error) {

@@ -140,9 +140,9 @@ func (s *Service) Attachments(id, name string, eps []Endpoint, onBridge bool) ([
 	return atts, nil
 }
 
-// Detach takes a container that ended off its user-defined networks, waiting for its
-// veths to go; it reports whether it was on any.
-func (s *Service) Detach(id string, eps []Endpoint) (changed bool) {
+// detachBegin starts taking a container that ended off its user-defined networks: the
+// waits it returns wait for each veth to go (and log what failed).
+func (s *Service) detachBegin(id string, eps []Endpoint) (waits []func()) {
 	for _, ep := range eps {
 		un := s.byID(ep.NetworkID)
 		if un == nil {
@@ -154,12 +154,14 @@ func (s *Service) Detach(id string, eps []Endpoint) (changed bool) {
 		if m == nil {
 			continue
 		}
-		if err := m.Detach(context.Background(), id); err != nil {
-			s.log.Warn("detach from network", "id", id[:12], "network", un.rec.Name, "err", err)
-		}
-		changed = true
+		wait, name := m.DetachBegin(id), un.rec.Name
+		waits = append(waits, func() {
+			if err := wait(); err != nil {
+				s.log.Warn("detach from network", "id", id[:12], "network", name, "err", err)
+			}
+		})
 	}
-	return changed
+	return waits
 }
 
 // EndpointView is a container's place on one network as inspect shows it.
@@ -277,4 +279,7 @@ func (s *Service) Close() {
 	s.mu.Unlock()
 	s.ReleaseBridge(context.Background())
 	s.closeBridge()
+	s.namesMu.Lock()
+	s.forgetResolver()
+	s.namesMu.Unlock()
 }

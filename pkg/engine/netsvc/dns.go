@@ -66,10 +66,7 @@ func (s *Service) replaceTable(path string, b []byte) error {
 		return err
 	}
 	tmp := f.Name()
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Chmod(0o600)
-	}
+	_, err = f.Write(b) // CreateTemp made it 0600
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
@@ -187,13 +184,7 @@ func (s *Service) ensureResolver(start bool) {
 	}
 	defer lock.Close()
 	if unix.Flock(int(lock.Fd()), unix.LOCK_EX|unix.LOCK_NB) != nil {
-		// Running: the pid file names it (checked, since pids are reused).
-		b, _ := os.ReadFile(filepath.Join(dir, dnstable.PIDFile))
-		if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 0 {
-			if cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); bytes.HasPrefix(cmd, []byte("minibox-dns\x00")) {
-				syscall.Kill(pid, syscall.SIGHUP)
-			}
-		}
+		s.signalResolver()
 		return
 	}
 	unix.Flock(int(lock.Fd()), unix.LOCK_UN)
@@ -223,6 +214,12 @@ func (s *Service) ensureResolver(start bool) {
 		s.log.Warn("start resolver", "err", err)
 		return
 	}
+	// A pidfd on it, taken while it is our child and cannot be reaped: the next tables are
+	// announced through it.
+	s.forgetResolver()
+	if fd, err := unix.PidfdOpen(cmd.Process.Pid, 0); err == nil {
+		s.resolverFD = fd
+	}
 	go cmd.Wait()
 	rd.SetReadDeadline(time.Now().Add(resolverReadyWait))
 	if _, err := rd.Read(make([]byte, 1)); !errors.Is(err, io.EOF) {
@@ -230,6 +227,45 @@ func (s *Service) ensureResolver(start bool) {
 		return
 	}
 	s.log.Info("resolver started", "pid", cmd.Process.Pid)
+}
+
+// signalResolver sends the running resolver SIGHUP: through the pidfd of the one last
+// started or found while it lives, else the one the pid file names (checked, since pids
+// are reused), whose pidfd is then kept. namesMu is held.
+func (s *Service) signalResolver() {
+	if s.resolverFD > 0 {
+		if unix.PidfdSendSignal(s.resolverFD, unix.SIGHUP, nil, 0) == nil {
+			return
+		}
+		s.forgetResolver() // it ended: another holds the lock now
+	}
+	b, _ := os.ReadFile(filepath.Join(s.dir(), dnstable.PIDFile))
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 0 {
+		return
+	}
+	fd, fdErr := unix.PidfdOpen(pid, 0)
+	// Checked once the pidfd is open: it names the process that had that command line.
+	if cmd, _ := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/cmdline"); !bytes.HasPrefix(cmd, []byte("minibox-dns\x00")) {
+		if fdErr == nil {
+			unix.Close(fd)
+		}
+		return
+	}
+	if fdErr != nil { // a kernel without pidfds
+		syscall.Kill(pid, syscall.SIGHUP)
+		return
+	}
+	s.resolverFD = fd
+	unix.PidfdSendSignal(fd, unix.SIGHUP, nil, 0)
+}
+
+// forgetResolver closes the resolver's pidfd, if one is kept. namesMu is held.
+func (s *Service) forgetResolver() {
+	if s.resolverFD > 0 {
+		unix.Close(s.resolverFD)
+		s.resolverFD = 0
+	}
 }
 
 // resolverReadyWait bounds the wait for a new resolver to listen.

@@ -104,6 +104,9 @@ type Service struct {
 	// covered (namesMu): containers starting at once share one write.
 	namesReq  atomic.Uint64
 	namesDone uint64
+	// resolverFD is a pidfd on the running resolver as last started or found, 0 when
+	// none is kept (namesMu).
+	resolverFD int
 }
 
 // New reads the records of the data root's networks; nothing on the host changes

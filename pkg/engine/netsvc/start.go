@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"os"
 	"slices"
 
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -102,8 +103,14 @@ func (p *StartPlan) Release() {
 // Attach wires the network namespace of process pid (the container's init) to the
 // default bridge and the user networks; Ports becomes the ports as published.
 func (p *StartPlan) Attach(ctx context.Context, pid int) error {
+	return p.AttachIn(ctx, pid, nil)
+}
+
+// AttachIn is Attach of the network namespace netns (nil: pid's), which the caller opened
+// as process pid's.
+func (p *StartPlan) AttachIn(ctx context.Context, pid int, netns *os.File) error {
 	if p.nm != nil {
-		ep := network.Endpoint{ID: p.id, PID: pid, Addr: p.Addr, Ports: p.Ports}
+		ep := network.Endpoint{ID: p.id, PID: pid, Addr: p.Addr, Ports: p.Ports, NetNS: netns}
 		if err := p.nm.Attach(ctx, &ep); err != nil {
 			return p.s.namePortHolder(err, p.id, p.Ports)
 		}
@@ -111,8 +118,10 @@ func (p *StartPlan) Attach(ctx context.Context, pid int) error {
 	}
 	for i := range p.Atts {
 		a := &p.Atts[i]
-		a.Endpoint.PID = pid
-		if err := a.Attach(ctx); err != nil {
+		a.Endpoint.PID, a.Endpoint.NetNS = pid, netns
+		err := a.Attach(ctx)
+		a.Endpoint.NetNS = nil // the caller's, closed once wired
+		if err != nil {
 			return err
 		}
 		if a.Primary {
@@ -120,8 +129,10 @@ func (p *StartPlan) Attach(ctx context.Context, pid int) error {
 		}
 	}
 	if p.bnm != nil {
-		p.bridge.PID = pid
-		if err := p.bnm.Attach(ctx, &p.bridge); err != nil {
+		p.bridge.PID, p.bridge.NetNS = pid, netns
+		err := p.bnm.Attach(ctx, &p.bridge)
+		p.bridge.NetNS = nil
+		if err != nil {
 			return fmt.Errorf("network bridge: %w", err)
 		}
 	}
@@ -159,19 +170,31 @@ func (p *StartPlan) BridgeIP() string {
 // changes then).
 func (p *StartPlan) Wired() bool { return len(p.Atts) > 0 || p.nm != nil || p.bnm != nil }
 
-// EndRun takes a container whose run ended off the default bridge and its user networks,
-// waiting for its veths to go (`rm -f`, `run --rm` and a `network rm` right after must
-// find them gone).
-func (s *Service) EndRun(c *Container) {
+// EndRun takes a container whose run ended off the default bridge and its user networks:
+// it starts the veths' removals and returns the rest, to be called once the container no
+// longer counts as running, which writes the name table (it lists running containers
+// only, whatever their veths) while the kernel unlists the veths, then waits for them to
+// go (`rm -f`, `run --rm` and a `network rm` right after must find them gone).
+func (s *Service) EndRun(c *Container) (finish func()) {
 	bridge := s.openedBridge()
 	onBridge := bridge != nil && (c.Mode == "bridge" || c.Bridge != nil)
+	var waits []func()
 	if onBridge {
-		if err := bridge.Detach(context.Background(), c.ID); err != nil {
-			s.log.Warn("detach from the bridge", "id", c.ID[:12], "err", err)
-		}
+		wait := bridge.DetachBegin(c.ID)
+		waits = append(waits, func() {
+			if err := wait(); err != nil {
+				s.log.Warn("detach from the bridge", "id", c.ID[:12], "err", err)
+			}
+		})
 	}
-	if s.Detach(c.ID, c.Endpoints) || onBridge {
-		s.NamesChanged()
+	waits = append(waits, s.detachBegin(c.ID, c.Endpoints)...)
+	return func() {
+		if len(waits) > 0 {
+			s.NamesChanged()
+		}
+		for _, wait := range waits {
+			wait()
+		}
 	}
 }
 
