@@ -130,12 +130,24 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 		return err
 	}
 	var settled <-chan struct{} // this run's end is handled: cleaned up, or removed (--rm)
-	// Discarded directories (the warm pair's record now, a --rm container's own at its end)
-	// are deleted once the run is settled (rundir.Trash).
+	// Once the run is settled, or has run for settleWait (at once when the start failed),
+	// the warm pool is refilled (Refill says why not before) and the discarded directories
+	// (the warm pair's record now, a --rm container's own at its end) are deleted
+	// (rundir.Trash).
 	release := e.trash.Hold()
 	defer func() {
-		go e.warm.FillAfter(settled)
-		go releaseAfter(settled, release)
+		go func() {
+			if settled != nil {
+				t := time.NewTimer(settleWait)
+				select {
+				case <-settled:
+				case <-t.C:
+				}
+				t.Stop()
+			}
+			e.warm.Refill()
+			release()
+		}()
 	}()
 	e.warm.StartBegins()
 	defer e.warm.StartEnds()
@@ -258,20 +270,8 @@ func (e *Engine) startContainer(ctx context.Context, c *ctr, before attachsvc.Be
 	return nil
 }
 
-// releaseAfter runs release once settled is closed (nil: at once), or after settleWait.
-func releaseAfter(settled <-chan struct{}, release func()) {
-	if settled != nil {
-		t := time.NewTimer(settleWait)
-		select {
-		case <-settled:
-		case <-t.C:
-		}
-		t.Stop()
-	}
-	release()
-}
-
-// settleWait bounds how long a start holds the trash's deletions.
+// settleWait bounds how long a start's end holds the warm pool's refill and the trash's
+// deletions back.
 const settleWait = 100 * time.Millisecond
 
 // startShim starts s's shim and init, or hands s to the warm shim ws (nil: none): then

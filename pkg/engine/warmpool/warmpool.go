@@ -240,28 +240,17 @@ func (p *Pool[S]) StartEnds() {
 	}
 }
 
-// FillAfter tops the pool up once a start is over: once its container's end has been
-// handled (settled: cleaned up, or removed for --rm), or it has run for warmAfter. Making
-// a warm shim holds the kernel's cgroup mutex for a grace period (the join) and the mount
-// namespace lock (the clone), which a short-lived container's cleanup and removal would
-// otherwise wait out. settled is nil when the start failed.
-func (p *Pool[S]) FillAfter(settled <-chan struct{}) {
+// Refill tops the pool up after a start, in the background. The caller waits first for
+// the container's end to be handled, or for it to have run a while: making a warm shim
+// holds the kernel's cgroup mutex for a grace period (the join) and the mount namespace
+// lock (the clone), which a short-lived container's cleanup and removal would otherwise
+// wait out.
+func (p *Pool[S]) Refill() {
 	if p == nil {
 		return
 	}
-	if settled != nil {
-		t := time.NewTimer(warmAfter)
-		select {
-		case <-settled:
-		case <-t.C:
-		}
-		t.Stop()
-	}
 	p.fill()
 }
-
-// warmAfter is how long a start waits for its container to end before refilling the pool.
-const warmAfter = 100 * time.Millisecond
 
 // fill tops the pool up in the background, once it is wanted.
 func (p *Pool[S]) fill() {
