@@ -17,16 +17,6 @@ type batchResult struct {
 	echoed []netlink.Message
 }
 
-// firstErr is the first request's error, nil when all were done.
-func (r *batchResult) firstErr() error {
-	for _, err := range r.errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
 // executeBatch sends msgs (each with NLM_F_ACK) in one sendmsg and reads until every one
 // is acknowledged. The kernel handles a datagram's requests one after the other, each under
 // the RTNL lock taken for it alone, and answers each on its own: one round trip instead of
