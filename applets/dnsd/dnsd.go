@@ -125,8 +125,8 @@ type resolver struct {
 }
 
 // load reads the table's file and, when it differs from the one read last, makes it the
-// names served.
-func (r *resolver) load() (*dnstable.Table, error) {
+// names served; it returns the table and its networks by gateway.
+func (r *resolver) load() (*dnstable.Table, map[netip.Addr]*dnstable.Network, error) {
 	r.loadMu.Lock()
 	defer r.loadMu.Unlock()
 	b, err := os.ReadFile(dnstable.Path(r.root))
@@ -134,21 +134,21 @@ func (r *resolver) load() (*dnstable.Table, error) {
 		b, err = nil, nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	r.mu.RLock()
-	t, same := r.table, r.table != nil && bytes.Equal(b, r.raw)
+	t, nets, same := r.table, r.nets, r.table != nil && bytes.Equal(b, r.raw)
 	r.mu.RUnlock()
 	if same {
-		return t, nil
+		return t, nets, nil
 	}
 	t = &dnstable.Table{}
 	if b != nil {
 		if t, err = dnstable.Parse(b); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
-	nets := map[netip.Addr]*dnstable.Network{}
+	nets = map[netip.Addr]*dnstable.Network{}
 	for i := range t.Networks {
 		n := &t.Networks[i]
 		nets[n.Gateway] = n
@@ -156,7 +156,7 @@ func (r *resolver) load() (*dnstable.Table, error) {
 	r.mu.Lock()
 	r.table, r.raw, r.nets = t, b, nets
 	r.mu.Unlock()
-	return t, nil
+	return t, nets, nil
 }
 
 type listener struct {
@@ -166,7 +166,7 @@ type listener struct {
 // reload reads the table, listens on new gateways and stops listening on gone ones; it
 // returns how many networks the table has.
 func (r *resolver) reload() int {
-	t, err := r.load()
+	t, nets, err := r.load()
 	if err != nil {
 		r.log.Warn("read name table", "err", err)
 		r.mu.RLock()
@@ -175,10 +175,6 @@ func (r *resolver) reload() int {
 			return 0
 		}
 		return len(r.table.Networks)
-	}
-	nets := map[netip.Addr]bool{}
-	for _, n := range t.Networks {
-		nets[n.Gateway] = true
 	}
 	for gw, l := range r.servers {
 		if _, ok := nets[gw]; !ok {
@@ -237,7 +233,7 @@ func (r *resolver) serve(gw netip.Addr, w dns.ResponseWriter, q *dns.Msg) {
 	// disconnect, a stop): a query made right after must see it, whether or not the
 	// daemon's SIGHUP has been handled yet (on a loaded machine it was not, once). The
 	// file is a few KB, decoded only when it changed.
-	if _, err := r.load(); err != nil {
+	if _, _, err := r.load(); err != nil {
 		r.log.Warn("read name table", "err", err)
 	}
 	r.mu.RLock()

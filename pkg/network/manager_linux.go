@@ -507,9 +507,16 @@ func (m *Manager) addVeth(ep *Endpoint, br *rtnetlink.LinkMessage) error {
 	}
 	defer c.Close()
 	if peerIndex == 0 { // a kernel that does not echo a new link (before 6.1)
-		if peerIndex, err = indexByName(c, ifname); err != nil {
+		rc, err := rtnetlink.Dial(&netlink.Config{NetNS: int(nsf.Fd())})
+		if err != nil {
+			return fmt.Errorf("container %.12s: dial rtnetlink: %w", ep.ID, err)
+		}
+		eth0, err := linkByName(rc, ifname)
+		rc.Close()
+		if err != nil {
 			return fmt.Errorf("container %.12s: %w", ep.ID, err)
 		}
+		peerIndex = eth0.Index
 	}
 	return m.configurePeer(c, ep, peerIndex)
 }
@@ -642,25 +649,6 @@ func noLinkLocalAttrs() []byte {
 	})
 	b, _ := ae.Encode()
 	return b
-}
-
-// indexByName asks the kernel for link name's index (RTM_GETLINK with IFLA_IFNAME).
-func indexByName(c *netlink.Conn, name string) (uint32, error) {
-	req, err := (&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Attributes: &rtnetlink.LinkAttributes{Name: name}}).MarshalBinary()
-	if err != nil {
-		return 0, err
-	}
-	msgs, err := c.Execute(netlink.Message{Header: netlink.Header{Type: unix.RTM_GETLINK, Flags: netlink.Request}, Data: req})
-	if err != nil {
-		return 0, fmt.Errorf("get link %s: %w", name, err)
-	}
-	for _, msg := range msgs {
-		var l rtnetlink.LinkMessage
-		if msg.Header.Type == unix.RTM_NEWLINK && l.UnmarshalBinary(msg.Data) == nil && l.Attributes != nil && l.Attributes.Name == name {
-			return l.Index, nil
-		}
-	}
-	return 0, fmt.Errorf("link %s: %w", name, errdefs.ErrNotFound)
 }
 
 // linkPeerIndex is IFLA_LINK of a link message about link name: for a veth, its peer's
