@@ -37,6 +37,8 @@ func TestMain(m *testing.M) {
 // TestScripts runs testdata/script/*.txtar. Scripts that start a daemon need root.
 func TestScripts(t *testing.T) {
 	busybox, _ := filepath.Abs("testdata/busybox.tar")
+	// Runs once every script is done: the scripts' daemons leave minibox0 and its table.
+	t.Cleanup(testutil.LeaveHostAsFound())
 	testscript.Run(t, testscript.Params{
 		Dir: "testdata/script",
 		// testscript leaves its own root directory behind; the test's temp dir does not.

@@ -44,7 +44,9 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	leaveHost := testutil.LeaveHostAsFound()
 	code := m.Run()
+	leaveHost()
 	if binDir != "" {
 		os.RemoveAll(binDir)
 	}
