@@ -14,13 +14,15 @@ const (
 	hostBridge   = "minibox0"
 	hostTable    = "minibox"
 	hostClaimDir = "/run/minibox/subnets"
+	ipForward    = "/proc/sys/net/ipv4/ip_forward"
 )
 
 // LeaveHostAsFound notes whether minibox0, the nftables table `ip minibox` and the subnet
 // claim directory exist now, and returns what removes, at the end of the run, each one
 // this run made and nothing uses any more: a bridge with no IPv4 address and no port, a
-// table with no subnet's rules, an empty claim directory. What existed before stays, and so
-// does anything a running daemon uses (it keeps its gateway address and its rules).
+// table with no subnet's rules, an empty claim directory; IPv4 forwarding goes back off
+// with the bridge if it was off. What existed before stays, and so does anything a running
+// daemon uses (it keeps its gateway address and its rules).
 func LeaveHostAsFound() func() { return leaveAsFound(hostBridge, hostTable, hostClaimDir) }
 
 func leaveAsFound(bridge, table, claimDir string) func() {
@@ -28,9 +30,14 @@ func leaveAsFound(bridge, table, claimDir string) func() {
 	hadTable := exec.Command("nft", "list", "table", "ip", table).Run() == nil
 	_, err := os.Stat(claimDir)
 	hadClaims := err == nil
+	forwarding, _ := os.ReadFile(ipForward)
 	return func() {
 		if !hadBridge && bridgeUnused(bridge) {
 			exec.Command("ip", "link", "del", "dev", bridge).Run()
+			// Daemons turn forwarding on; with the bridge gone nothing of theirs needs it.
+			if string(forwarding) == "0\n" {
+				os.WriteFile(ipForward, forwarding, 0o644)
+			}
 		}
 		if !hadTable {
 			if out, err := exec.Command("nft", "list", "table", "ip", table).Output(); err == nil &&
