@@ -1,7 +1,6 @@
 package boxinit
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -209,7 +208,7 @@ func receiveSpec(ch *shimapi.Channel) (*spec.Spec, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read container spec: %w", err)
 	}
-	s, err := spec.Decode(bytes.NewReader(raw))
+	s, err := spec.Parse(raw)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -1,7 +1,6 @@
 package shim
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -241,7 +240,7 @@ func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
 }
 
 // prewarm runs, once, what a start runs first (decoding a spec, listening on a socket), so
-// that its first-use costs (type caches, page faults, the kernel's somaxconn, read once)
+// that its first-use costs (page faults, the kernel's somaxconn, read once)
 // are paid while we wait for a container.
 func prewarm() {
 	spec.Prewarm()
@@ -434,7 +433,7 @@ func (sh *shim) create() error {
 	if err != nil {
 		return err
 	}
-	s, err := spec.Decode(bytes.NewReader(raw))
+	s, err := spec.Parse(raw)
 	if err != nil {
 		return err
 	}
