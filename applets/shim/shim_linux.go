@@ -9,7 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -104,7 +103,7 @@ func Main(ctx context.Context, args []string) error {
 		return err
 	}
 	sh.accept()
-	ctl.SendResponse(&shimapi.Response{PID: sh.cmd.Process.Pid})
+	ctl.SendResponse(&shimapi.Response{PID: sh.proc.Pid})
 	if err := sh.awaitInit(); err != nil {
 		ctl.SendResponse(&shimapi.Response{Error: err.Error(), Code: codeOf(err)})
 		sh.log.Error("create container", "err", err)
@@ -141,7 +140,7 @@ type shim struct {
 	tied bool // ends with the daemon (watchDaemon)
 	log  *slog.Logger
 	s    *spec.Spec
-	cmd  *exec.Cmd
+	proc *initProcess
 	ch   *shimapi.Channel
 	ln   *net.UnixListener
 
@@ -218,17 +217,20 @@ func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
 		return err
 	}
 	// A record gone already is a daemon gone (the next one cleared it): nothing to warm.
-	if err := shimfiles.RecordProc(record, "shim", os.Getpid(), true); err != nil {
+	// Appended, not started afresh: the directory is this pair's own, and holds at most
+	// the daemon's line for this same shim (ReadProcs reads it once). A truncation would
+	// have ext4 write the file back at its close (its auto_da_alloc), in our time.
+	if err := shimfiles.RecordProc(record, "shim", os.Getpid(), false); err != nil {
 		return fmt.Errorf("record the warm shim: %w", err)
 	}
 	if err := sh.spawnInit(&syscall.SysProcAttr{Cloneflags: ns.Warm}, true, true); err != nil {
 		return err
 	}
-	if err := shimfiles.RecordProc(record, "init", sh.cmd.Process.Pid, false); err != nil {
+	if err := shimfiles.RecordProc(record, "init", sh.proc.Pid, false); err != nil {
 		return fmt.Errorf("record the warm init: %w", err)
 	}
 	sh.warmed = ns.Warm
-	if err := ctl.SendResponse(&shimapi.Response{PID: sh.cmd.Process.Pid}); err != nil {
+	if err := ctl.SendResponse(&shimapi.Response{PID: sh.proc.Pid}); err != nil {
 		return err
 	}
 	prewarm()
@@ -273,9 +275,9 @@ func (sh *shim) awaitAssignment(ctl *shimapi.Channel) (string, error) {
 
 // discard ends an init that will never run a workload.
 func (sh *shim) discard() {
-	if sh.cmd != nil && sh.cmd.ProcessState == nil {
-		sh.cmd.Process.Kill()
-		sh.cmd.Wait()
+	if sh.proc != nil && !sh.proc.Reaped() {
+		sh.proc.Kill()
+		sh.proc.Wait()
 	}
 }
 
@@ -336,23 +338,14 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 		return err
 	}
 	defer null.Close()
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/fd/4",
-		Args:        []string{"minibox-init"},
-		Env:         rsstrim.RuntimeEnv("off", "32MiB"), // room for a spec and a seccomp program of 4 MiB each, decoded
-		Stdin:       null,
-		Stdout:      null,
-		Stderr:      null,
-		ExtraFiles:  []*os.File{initEnd},
-		SysProcAttr: attr,
-	}
+	files := []*os.File{null, null, null, initEnd}
 	// Without its shim a container has no log, no exit record and no way to be stopped
 	// through the daemon: it dies with it rather than run on unseen.
 	// Not when init joins another container's PID namespace: Go's child checks that its
 	// parent is alive by getppid(), which is 0 there (the shim is outside), and would kill
 	// itself. Init sets it then (boxinit).
 	if p := sh.s; p == nil || p.NewNS(spec.NSPID) || p.HostNS(spec.NSPID) {
-		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+		attr.Pdeathsig = syscall.SIGKILL
 	}
 	var childEnds []*os.File
 	defer func() {
@@ -369,28 +362,30 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 			sh.outR[i] = r
 			childEnds = append(childEnds, w)
 		}
-		cmd.Stdout, cmd.Stderr = childEnds[0], childEnds[1]
+		files[1], files[2] = childEnds[0], childEnds[1]
 	}
 	if stdin {
 		r, w, err := os.Pipe()
 		if err != nil {
 			return err
 		}
-		cmd.Stdin, sh.stdin = r, w
+		files[0], sh.stdin = r, w
 		childEnds = append(childEnds, r)
 	}
 	if sh.isOrphaned() {
 		return errors.New("the daemon is gone")
 	}
-	if err := cmd.Start(); err != nil {
+	// Its environment: room for a spec and a seccomp program of 4 MiB each, decoded.
+	proc, err := startInit("/proc/self/fd/4", []string{"minibox-init"}, rsstrim.RuntimeEnv("off", "32MiB"), files, attr)
+	if err != nil {
 		return fmt.Errorf("start init: %w", err)
 	}
 	sh.mu.Lock()
-	sh.cmd = cmd
+	sh.proc = proc
 	orphaned := sh.orphaned
 	sh.mu.Unlock()
 	if orphaned {
-		cmd.Process.Kill() // watchDaemon saw the daemon go while we started init
+		proc.Kill() // watchDaemon saw the daemon go while we started init
 	}
 	return nil
 }
@@ -417,12 +412,12 @@ func (sh *shim) watchDaemon(ctl *shimapi.Channel) {
 	}
 	sh.mu.Lock()
 	sh.orphaned = true
-	cmd := sh.cmd
+	proc := sh.proc
 	sh.mu.Unlock()
-	if cmd != nil {
+	if proc != nil {
 		// init is our child: its PID stays its own until we reap it. Once reaped, Kill
 		// does nothing.
-		cmd.Process.Kill()
+		proc.Kill()
 	}
 }
 
@@ -472,7 +467,7 @@ func (sh *shim) create() error {
 		return err
 	}
 	if sh.tied {
-		if err := shimfiles.RecordProc(sh.dir, "init", sh.cmd.Process.Pid, false); err != nil {
+		if err := shimfiles.RecordProc(sh.dir, "init", sh.proc.Pid, false); err != nil {
 			return fmt.Errorf("record init: %w", err)
 		}
 	}
@@ -495,7 +490,7 @@ func (sh *shim) create() error {
 		}
 	}
 	if s.UserNS != nil {
-		if err := sh.sendIDMapped(sh.cmd.Process.Pid); err != nil {
+		if err := sh.sendIDMapped(sh.proc.Pid); err != nil {
 			return fmt.Errorf("idmapped mounts: %w", err)
 		}
 	}
@@ -597,7 +592,7 @@ func inNamespaces(joins [][2]string, fn func() error) (err error) {
 // find the upper directory free).
 func (sh *shim) holdMounts() {
 	// init is our child, not reaped yet: its PID is its own.
-	f, err := os.Open("/proc/" + strconv.Itoa(sh.cmd.Process.Pid) + "/ns/mnt")
+	f, err := os.Open("/proc/" + strconv.Itoa(sh.proc.Pid) + "/ns/mnt")
 	if err != nil {
 		return // its exit tears them down, as without
 	}
@@ -990,8 +985,8 @@ func (sh *shim) readInit() {
 // SIGKILL from stop reaches init itself), once all output is in the log.
 func (sh *shim) waitInit() {
 	go func() {
-		waitExited(sh.cmd.Process.Pid)
-		err := sh.cmd.Wait()
+		waitExited(sh.proc.Pid)
+		err := waitError(sh.proc.Wait())
 		close(sh.goneCh())
 		sh.reaped <- err
 	}()
@@ -1013,9 +1008,9 @@ func (sh *shim) waitInit() {
 		<-sh.initDone    // every message init sent before it died is handled
 	}
 	exit := &shimapi.Exit{FinishedAt: time.Now().UTC()}
-	var ee *exec.ExitError
+	var ee *exitStatusError
 	if errors.As(err, &ee) {
-		ws := ee.Sys().(syscall.WaitStatus)
+		ws := ee.ws
 		exit.ExitCode = ws.ExitStatus()
 		if ws.Signaled() {
 			exit.Signal = int(ws.Signal())
@@ -1047,7 +1042,7 @@ func (sh *shim) waitInit() {
 
 // waitExited returns once our child pid has exited, leaving it to be reaped. It waits in
 // the poller on a pidfd: a goroutine blocked in waitid holds a thread of its own for the
-// container's whole life. Without pidfds it returns at once (cmd.Wait then blocks).
+// container's whole life. Without pidfds it returns at once (Wait then blocks).
 func waitExited(pid int) {
 	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
 	if err != nil {
@@ -1062,7 +1057,7 @@ func waitExited(pid int) {
 	rc.Read(func(fd uintptr) bool {
 		var info unix.Siginfo
 		err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
-		return err != nil || info.Signo != 0 // an error: let cmd.Wait report it
+		return err != nil || info.Signo != 0 // an error: let Wait report it
 	})
 }
 
@@ -1173,7 +1168,7 @@ func (sh *shim) do(req *shimapi.Request) *shimapi.Response {
 	case shimapi.OpState:
 		sh.mu.Lock()
 		defer sh.mu.Unlock()
-		return &shimapi.Response{State: &shimapi.State{Status: sh.status, PID: sh.cmd.Process.Pid,
+		return &shimapi.Response{State: &shimapi.State{Status: sh.status, PID: sh.proc.Pid,
 			Tty: sh.s.Process.Terminal, StartedAt: sh.startedAt, Exit: sh.exit, ShimPID: os.Getpid()}}
 	case shimapi.OpStart:
 		return sh.start()
@@ -1186,7 +1181,7 @@ func (sh *shim) do(req *shimapi.Request) *shimapi.Response {
 			return &shimapi.Response{Error: "container has exited"}
 		}
 		// init is our child: its PID cannot be reused before we reap it.
-		if err := sh.cmd.Process.Signal(syscall.Signal(req.Signal)); err != nil {
+		if err := sh.proc.Signal(syscall.Signal(req.Signal)); err != nil {
 			return &shimapi.Response{Error: err.Error()}
 		}
 	case shimapi.OpResize:
@@ -1225,7 +1220,7 @@ func (sh *shim) start() *shimapi.Response {
 	if m.Type == shimapi.MsgError {
 		return &shimapi.Response{Error: m.Error, Code: m.Code}
 	}
-	return &shimapi.Response{PID: sh.cmd.Process.Pid}
+	return &shimapi.Response{PID: sh.proc.Pid}
 }
 
 func (sh *shim) wait() *shimapi.Exit {
