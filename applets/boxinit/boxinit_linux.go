@@ -21,6 +21,7 @@ import (
 	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/spec"
+	"github.com/minibox/minibox/pkg/stackgrow"
 )
 
 // Exit codes of processes that never ran.
@@ -107,6 +108,7 @@ func Main(ctx context.Context, args []string) error {
 	sigc := make(chan os.Signal, 128)
 	notified := make(chan struct{})
 	go func() {
+		stackgrow.To4K() // onOneCPU's lists
 		notifyAll(sigc, true)
 		close(notified)
 	}()
@@ -127,6 +129,7 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Err: err}
 	}
+	stackgrow.To8K() // the mounts' plan reaches 8 KiB of stack
 	in := &initProc{ch: ch, s: s, execs: map[int]string{}, trim: trim, raw: raw, exe: exe}
 	var stage *os.File
 	if s.UserNS != nil {
@@ -167,7 +170,10 @@ func Main(ctx context.Context, args []string) error {
 		in.master.Close() // the shim's now
 	}
 	msgs := make(chan incoming, 4)
-	go in.read(msgs)
+	go func() {
+		stackgrow.To4K() // its first message's receipt reaches it
+		in.read(msgs)
+	}()
 	<-notified
 	if err := waitForGo(ch, msgs, sigc); err != nil {
 		return err

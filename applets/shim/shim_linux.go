@@ -28,6 +28,7 @@ import (
 	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
+	"github.com/minibox/minibox/pkg/stackgrow"
 )
 
 // Main runs a container's shim. fd 3 is the daemon's control channel (SOCK_SEQPACKET), fd
@@ -92,6 +93,7 @@ func Main(ctx context.Context, args []string) error {
 	if tied {
 		go sh.watchDaemon(ctl)
 	}
+	stackgrow.To8K() // create and the requests after it reach 8 KiB of stack
 	if err := sh.create(); err != nil {
 		ctl.SendResponse(&shimapi.Response{Error: err.Error(), Code: codeOf(err)})
 		sh.log.Error("create container", "err", err)
@@ -917,6 +919,7 @@ const pauseMax = 5 * time.Second
 
 // readInit handles init's messages after ready.
 func (sh *shim) readInit() {
+	stackgrow.To4K()
 	defer close(sh.initDone)
 	// release lets go of initGate, held for init since its MsgPause: at its MsgResumed,
 	// once it is gone, or after pauseMax whatever happened (nil: not held).
@@ -984,6 +987,7 @@ func (sh *shim) readInit() {
 // waitInit records the end: init's own report of the workload, or how init died (a
 // SIGKILL from stop reaches init itself), once all output is in the log.
 func (sh *shim) waitInit() {
+	stackgrow.To4K()
 	go func() {
 		waitExited(sh.proc.Pid)
 		err := waitError(sh.proc.Wait())
@@ -1117,6 +1121,7 @@ func (sh *shim) record(exit *shimapi.Exit) (done func(durable bool)) {
 }
 
 func (sh *shim) handle(c *shimapi.Conn) {
+	stackgrow.To4K() // a request's decoding reaches it
 	// A request in the shim's last moments is answered if it can be, but not waited for:
 	// its client reads exit.json if the shim is gone first.
 	sh.repliesMu.Lock()
