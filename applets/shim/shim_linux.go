@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"os"
 	"path/filepath"
@@ -243,15 +244,11 @@ func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
 	return nil
 }
 
-// prewarm runs, once, what a start runs first (decoding a spec, listening on a socket), so
-// that its first-use costs (page faults, the kernel's somaxconn, read once)
-// are paid while we wait for a container.
+// prewarm runs, once, what a start runs first (decoding a spec), so that its first-use
+// costs (page faults) are paid while we wait for a container. Listening needs no warming:
+// listenUnix does not read somaxconn.
 func prewarm() {
 	spec.Prewarm()
-	addr := &net.UnixAddr{Name: "@minibox-prewarm-" + strconv.Itoa(os.Getpid()), Net: "unix"}
-	if ln, err := net.ListenUnix("unix", addr); err == nil {
-		ln.Close()
-	}
 }
 
 // awaitAssignment waits for the daemon to name the container, and takes its shim.log as
@@ -642,14 +639,39 @@ func (sh *shim) awaitInit() error {
 }
 
 func (sh *shim) listen() (err error) {
-	sh.ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: shimfiles.SocketName, Net: "unix"})
+	sh.ln, err = listenUnix(shimfiles.SocketName)
 	if err != nil {
 		return err
 	}
-	sh.ln.SetUnlinkOnClose(false)
 	os.Chmod(shimfiles.SocketName, 0o600)
 	sh.logw, err = logfile.Open(shimfiles.LogName, sh.s.Log)
 	return err
+}
+
+// listenUnix listens on path, as net.ListenUnix does but for the backlog: net reads
+// /proc/sys/net/core/somaxconn at its first listen, and its 64 KiB read has the kernel
+// allocate and clear as much, while the kernel caps any backlog to somaxconn itself. The
+// listener leaves path in place when closed.
+func listenUnix(path string) (*net.UnixListener, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	// Blocking here: os takes it as a plain file, not for its poller. net.FileListener
+	// works on a non-blocking copy.
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		return nil, &net.OpError{Op: "listen", Net: "unix", Addr: &net.UnixAddr{Name: path, Net: "unix"}, Err: os.NewSyscallError("bind", err)}
+	}
+	if err := unix.Listen(fd, math.MaxInt32); err != nil {
+		return nil, &net.OpError{Op: "listen", Net: "unix", Addr: &net.UnixAddr{Name: path, Net: "unix"}, Err: os.NewSyscallError("listen", err)}
+	}
+	ln, err := net.FileListener(f)
+	if err != nil {
+		return nil, err
+	}
+	return ln.(*net.UnixListener), nil
 }
 
 // accept answers shim.sock from now on; requests that need init wait for it to be ready.
