@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"math/rand/v2"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/minibox/minibox/pkg/wirejson/wirecheck"
@@ -71,6 +72,13 @@ func TestParseSyntax(t *testing.T) {
 		if (werr != nil) != (gerr != nil) || werr == nil && !reflect.DeepEqual(&want, got) {
 			t.Fatalf("%q: encoding/json %+v %v, Parse %+v %v", b, want, werr, got, gerr)
 		}
+	}
+	deep := `{"x":` + strings.Repeat("[", 10001) + strings.Repeat("]", 10001) + `}`
+	if _, err := Parse([]byte(deep)); err == nil {
+		t.Error("Parse took 10001 nested arrays")
+	}
+	if _, err := Parse([]byte(`{"x":` + strings.Repeat("[", 9000) + strings.Repeat("]", 9000) + `}`)); err != nil {
+		t.Errorf("Parse refused 9000 nested arrays: %v", err)
 	}
 	for _, in := range []string{`null`, ` {} `, `{"id":"\ud83d\ude00\ud800x\u00e9\/"}`, `{"shm_size":-0}`, `{"resources":{"memory":1e0}}`} {
 		var want Spec

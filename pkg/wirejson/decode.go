@@ -17,9 +17,13 @@ import (
 
 // Decoder reads one JSON text from a byte slice.
 type Decoder struct {
-	data []byte
-	pos  int
+	data  []byte
+	pos   int
+	depth int // objects and arrays open
 }
+
+// maxDepth bounds nesting, as encoding/json's does.
+const maxDepth = 10000
 
 // NewDecoder reads data.
 func NewDecoder(data []byte) *Decoder { return &Decoder{data: data} }
@@ -90,6 +94,10 @@ func (d *Decoder) Object(field func(key string) error) error {
 	default:
 		return d.fail("expected an object")
 	}
+	if d.depth++; d.depth > maxDepth {
+		return d.fail("exceeded max depth")
+	}
+	defer func() { d.depth-- }()
 	d.pos++
 	if d.peek() == '}' {
 		d.pos++
@@ -127,6 +135,10 @@ func (d *Decoder) Array(elem func() error) error {
 	if d.peek() != '[' {
 		return d.fail("expected an array")
 	}
+	if d.depth++; d.depth > maxDepth {
+		return d.fail("exceeded max depth")
+	}
+	defer func() { d.depth-- }()
 	d.pos++
 	if d.peek() == ']' {
 		d.pos++
