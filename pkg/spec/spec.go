@@ -17,7 +17,8 @@ const FileName = "config.json"
 // SeccompFileName is where Save puts a seccomp program that has no file yet.
 const SeccompFileName = "seccomp.bpf"
 
-// Spec describes one container.
+// Spec describes one container. Parse reads it field by field (decode.go), as do
+// shimapi's messages theirs: their tests fail for a field the code misses.
 type Spec struct {
 	ID  string `json:"id"`
 	Dir string `json:"dir"` // DataRoot/containers/<id>: upper/, work/, logs, sockets
