@@ -1,7 +1,6 @@
 package boxinit
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -22,6 +21,7 @@ import (
 	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/spec"
+	"github.com/minibox/minibox/pkg/stackgrow"
 )
 
 // Exit codes of processes that never ran.
@@ -108,6 +108,7 @@ func Main(ctx context.Context, args []string) error {
 	sigc := make(chan os.Signal, 128)
 	notified := make(chan struct{})
 	go func() {
+		stackgrow.To4K() // onOneCPU's lists
 		notifyAll(sigc, true)
 		close(notified)
 	}()
@@ -128,6 +129,7 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return &errdefs.ExitError{Code: codeSetup, Err: err}
 	}
+	stackgrow.To8K() // the mounts' plan reaches 8 KiB of stack
 	in := &initProc{ch: ch, s: s, execs: map[int]string{}, trim: trim, raw: raw, exe: exe}
 	var stage *os.File
 	if s.UserNS != nil {
@@ -168,7 +170,10 @@ func Main(ctx context.Context, args []string) error {
 		in.master.Close() // the shim's now
 	}
 	msgs := make(chan incoming, 4)
-	go in.read(msgs)
+	go func() {
+		stackgrow.To4K() // its first message's receipt reaches it
+		in.read(msgs)
+	}()
 	<-notified
 	if err := waitForGo(ch, msgs, sigc); err != nil {
 		return err
@@ -209,7 +214,7 @@ func receiveSpec(ch *shimapi.Channel) (*spec.Spec, []byte, error) {
 	if err != nil {
 		return nil, nil, fmt.Errorf("read container spec: %w", err)
 	}
-	s, err := spec.Decode(bytes.NewReader(raw))
+	s, err := spec.Parse(raw)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -24,7 +24,7 @@ import (
 // (reexec): the new process keeps what reaping, forwarding and execs need (the channel,
 // the workload's PID, the execs running, the identity, the working directory, the
 // workload cgroup) and none of what setting up the container left behind (the decoded
-// spec and encoding/json's caches, the mount code's allocations, threads). It never
+// spec, the mount code's allocations, threads). It never
 // collects (GOGC=off), so that garbage would otherwise stay for the container's whole
 // life: about 0.3 MB of a container's 1.8 MB. It decodes the spec again only at its first
 // exec.

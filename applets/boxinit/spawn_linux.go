@@ -15,6 +15,7 @@ import (
 	"github.com/minibox/minibox/pkg/caps"
 	"github.com/minibox/minibox/pkg/seccomp"
 	"github.com/minibox/minibox/pkg/spec"
+	"github.com/minibox/minibox/pkg/stackgrow"
 )
 
 // proc is one process init forks: the workload or an exec.
@@ -85,6 +86,7 @@ func (sp *spawner) run(p *proc) {
 
 // prepareAndFork prepares the calling (locked) thread for p and forks p from it on the word.
 func (sp *spawner) prepareAndFork(p *proc) {
+	stackgrow.To4K() // mountCgroups reaches it
 	if err := p.prepareThread(); err != nil {
 		sp.done <- spawned{err: err}
 		return

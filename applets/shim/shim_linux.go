@@ -1,16 +1,15 @@
 package shim
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"net"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -30,6 +29,7 @@ import (
 	"github.com/minibox/minibox/pkg/shimapi"
 	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
+	"github.com/minibox/minibox/pkg/stackgrow"
 )
 
 // Main runs a container's shim. fd 3 is the daemon's control channel (SOCK_SEQPACKET), fd
@@ -94,6 +94,7 @@ func Main(ctx context.Context, args []string) error {
 	if tied {
 		go sh.watchDaemon(ctl)
 	}
+	stackgrow.To8K() // create and the requests after it reach 8 KiB of stack
 	if err := sh.create(); err != nil {
 		ctl.SendResponse(&shimapi.Response{Error: err.Error(), Code: codeOf(err)})
 		sh.log.Error("create container", "err", err)
@@ -105,7 +106,7 @@ func Main(ctx context.Context, args []string) error {
 		return err
 	}
 	sh.accept()
-	ctl.SendResponse(&shimapi.Response{PID: sh.cmd.Process.Pid})
+	ctl.SendResponse(&shimapi.Response{PID: sh.proc.Pid})
 	if err := sh.awaitInit(); err != nil {
 		ctl.SendResponse(&shimapi.Response{Error: err.Error(), Code: codeOf(err)})
 		sh.log.Error("create container", "err", err)
@@ -142,7 +143,7 @@ type shim struct {
 	tied bool // ends with the daemon (watchDaemon)
 	log  *slog.Logger
 	s    *spec.Spec
-	cmd  *exec.Cmd
+	proc *initProcess
 	ch   *shimapi.Channel
 	ln   *net.UnixListener
 
@@ -219,17 +220,20 @@ func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
 		return err
 	}
 	// A record gone already is a daemon gone (the next one cleared it): nothing to warm.
-	if err := shimfiles.RecordProc(record, "shim", os.Getpid(), true); err != nil {
+	// Appended, not started afresh: the directory is this pair's own, and holds at most
+	// the daemon's line for this same shim (ReadProcs reads it once). A truncation would
+	// have ext4 write the file back at its close (its auto_da_alloc), in our time.
+	if err := shimfiles.RecordProc(record, "shim", os.Getpid(), false); err != nil {
 		return fmt.Errorf("record the warm shim: %w", err)
 	}
 	if err := sh.spawnInit(&syscall.SysProcAttr{Cloneflags: ns.Warm}, true, true); err != nil {
 		return err
 	}
-	if err := shimfiles.RecordProc(record, "init", sh.cmd.Process.Pid, false); err != nil {
+	if err := shimfiles.RecordProc(record, "init", sh.proc.Pid, false); err != nil {
 		return fmt.Errorf("record the warm init: %w", err)
 	}
 	sh.warmed = ns.Warm
-	if err := ctl.SendResponse(&shimapi.Response{PID: sh.cmd.Process.Pid}); err != nil {
+	if err := ctl.SendResponse(&shimapi.Response{PID: sh.proc.Pid}); err != nil {
 		return err
 	}
 	prewarm()
@@ -240,15 +244,11 @@ func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
 	return nil
 }
 
-// prewarm runs, once, what a start runs first (decoding a spec, listening on a socket), so
-// that its first-use costs (type caches, page faults, the kernel's somaxconn, read once)
-// are paid while we wait for a container.
+// prewarm runs, once, what a start runs first (decoding a spec), so that its first-use
+// costs (page faults) are paid while we wait for a container. Listening needs no warming:
+// listenUnix does not read somaxconn.
 func prewarm() {
 	spec.Prewarm()
-	addr := &net.UnixAddr{Name: "@minibox-prewarm-" + strconv.Itoa(os.Getpid()), Net: "unix"}
-	if ln, err := net.ListenUnix("unix", addr); err == nil {
-		ln.Close()
-	}
 }
 
 // awaitAssignment waits for the daemon to name the container, and takes its shim.log as
@@ -274,9 +274,9 @@ func (sh *shim) awaitAssignment(ctl *shimapi.Channel) (string, error) {
 
 // discard ends an init that will never run a workload.
 func (sh *shim) discard() {
-	if sh.cmd != nil && sh.cmd.ProcessState == nil {
-		sh.cmd.Process.Kill()
-		sh.cmd.Wait()
+	if sh.proc != nil && !sh.proc.Reaped() {
+		sh.proc.Kill()
+		sh.proc.Wait()
 	}
 }
 
@@ -337,23 +337,14 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 		return err
 	}
 	defer null.Close()
-	cmd := &exec.Cmd{
-		Path:        "/proc/self/fd/4",
-		Args:        []string{"minibox-init"},
-		Env:         rsstrim.RuntimeEnv("off", "32MiB"), // room for a spec and a seccomp program of 4 MiB each, decoded
-		Stdin:       null,
-		Stdout:      null,
-		Stderr:      null,
-		ExtraFiles:  []*os.File{initEnd},
-		SysProcAttr: attr,
-	}
+	files := []*os.File{null, null, null, initEnd}
 	// Without its shim a container has no log, no exit record and no way to be stopped
 	// through the daemon: it dies with it rather than run on unseen.
 	// Not when init joins another container's PID namespace: Go's child checks that its
 	// parent is alive by getppid(), which is 0 there (the shim is outside), and would kill
 	// itself. Init sets it then (boxinit).
 	if p := sh.s; p == nil || p.NewNS(spec.NSPID) || p.HostNS(spec.NSPID) {
-		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+		attr.Pdeathsig = syscall.SIGKILL
 	}
 	var childEnds []*os.File
 	defer func() {
@@ -370,28 +361,30 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 			sh.outR[i] = r
 			childEnds = append(childEnds, w)
 		}
-		cmd.Stdout, cmd.Stderr = childEnds[0], childEnds[1]
+		files[1], files[2] = childEnds[0], childEnds[1]
 	}
 	if stdin {
 		r, w, err := os.Pipe()
 		if err != nil {
 			return err
 		}
-		cmd.Stdin, sh.stdin = r, w
+		files[0], sh.stdin = r, w
 		childEnds = append(childEnds, r)
 	}
 	if sh.isOrphaned() {
 		return errors.New("the daemon is gone")
 	}
-	if err := cmd.Start(); err != nil {
+	// Its environment: room for a spec and a seccomp program of 4 MiB each, decoded.
+	proc, err := startInit("/proc/self/fd/4", []string{"minibox-init"}, rsstrim.RuntimeEnv("off", "32MiB"), files, attr)
+	if err != nil {
 		return fmt.Errorf("start init: %w", err)
 	}
 	sh.mu.Lock()
-	sh.cmd = cmd
+	sh.proc = proc
 	orphaned := sh.orphaned
 	sh.mu.Unlock()
 	if orphaned {
-		cmd.Process.Kill() // watchDaemon saw the daemon go while we started init
+		proc.Kill() // watchDaemon saw the daemon go while we started init
 	}
 	return nil
 }
@@ -418,12 +411,12 @@ func (sh *shim) watchDaemon(ctl *shimapi.Channel) {
 	}
 	sh.mu.Lock()
 	sh.orphaned = true
-	cmd := sh.cmd
+	proc := sh.proc
 	sh.mu.Unlock()
-	if cmd != nil {
+	if proc != nil {
 		// init is our child: its PID stays its own until we reap it. Once reaped, Kill
 		// does nothing.
-		cmd.Process.Kill()
+		proc.Kill()
 	}
 }
 
@@ -434,7 +427,7 @@ func (sh *shim) create() error {
 	if err != nil {
 		return err
 	}
-	s, err := spec.Decode(bytes.NewReader(raw))
+	s, err := spec.Parse(raw)
 	if err != nil {
 		return err
 	}
@@ -473,7 +466,7 @@ func (sh *shim) create() error {
 		return err
 	}
 	if sh.tied {
-		if err := shimfiles.RecordProc(sh.dir, "init", sh.cmd.Process.Pid, false); err != nil {
+		if err := shimfiles.RecordProc(sh.dir, "init", sh.proc.Pid, false); err != nil {
 			return fmt.Errorf("record init: %w", err)
 		}
 	}
@@ -496,7 +489,7 @@ func (sh *shim) create() error {
 		}
 	}
 	if s.UserNS != nil {
-		if err := sh.sendIDMapped(sh.cmd.Process.Pid); err != nil {
+		if err := sh.sendIDMapped(sh.proc.Pid); err != nil {
 			return fmt.Errorf("idmapped mounts: %w", err)
 		}
 	}
@@ -598,7 +591,7 @@ func inNamespaces(joins [][2]string, fn func() error) (err error) {
 // find the upper directory free).
 func (sh *shim) holdMounts() {
 	// init is our child, not reaped yet: its PID is its own.
-	f, err := os.Open("/proc/" + strconv.Itoa(sh.cmd.Process.Pid) + "/ns/mnt")
+	f, err := os.Open("/proc/" + strconv.Itoa(sh.proc.Pid) + "/ns/mnt")
 	if err != nil {
 		return // its exit tears them down, as without
 	}
@@ -646,14 +639,39 @@ func (sh *shim) awaitInit() error {
 }
 
 func (sh *shim) listen() (err error) {
-	sh.ln, err = net.ListenUnix("unix", &net.UnixAddr{Name: shimfiles.SocketName, Net: "unix"})
+	sh.ln, err = listenUnix(shimfiles.SocketName)
 	if err != nil {
 		return err
 	}
-	sh.ln.SetUnlinkOnClose(false)
 	os.Chmod(shimfiles.SocketName, 0o600)
 	sh.logw, err = logfile.Open(shimfiles.LogName, sh.s.Log)
 	return err
+}
+
+// listenUnix listens on path, as net.ListenUnix does but for the backlog: net reads
+// /proc/sys/net/core/somaxconn at its first listen, and its 64 KiB read has the kernel
+// allocate and clear as much, while the kernel caps any backlog to somaxconn itself. The
+// listener leaves path in place when closed.
+func listenUnix(path string) (*net.UnixListener, error) {
+	fd, err := unix.Socket(unix.AF_UNIX, unix.SOCK_STREAM|unix.SOCK_CLOEXEC, 0)
+	if err != nil {
+		return nil, os.NewSyscallError("socket", err)
+	}
+	// Blocking here: os takes it as a plain file, not for its poller. net.FileListener
+	// works on a non-blocking copy.
+	f := os.NewFile(uintptr(fd), path)
+	defer f.Close()
+	if err := unix.Bind(fd, &unix.SockaddrUnix{Name: path}); err != nil {
+		return nil, &net.OpError{Op: "listen", Net: "unix", Addr: &net.UnixAddr{Name: path, Net: "unix"}, Err: os.NewSyscallError("bind", err)}
+	}
+	if err := unix.Listen(fd, math.MaxInt32); err != nil {
+		return nil, &net.OpError{Op: "listen", Net: "unix", Addr: &net.UnixAddr{Name: path, Net: "unix"}, Err: os.NewSyscallError("listen", err)}
+	}
+	ln, err := net.FileListener(f)
+	if err != nil {
+		return nil, err
+	}
+	return ln.(*net.UnixListener), nil
 }
 
 // accept answers shim.sock from now on; requests that need init wait for it to be ready.
@@ -923,6 +941,7 @@ const pauseMax = 5 * time.Second
 
 // readInit handles init's messages after ready.
 func (sh *shim) readInit() {
+	stackgrow.To4K()
 	defer close(sh.initDone)
 	// release lets go of initGate, held for init since its MsgPause: at its MsgResumed,
 	// once it is gone, or after pauseMax whatever happened (nil: not held).
@@ -990,9 +1009,10 @@ func (sh *shim) readInit() {
 // waitInit records the end: init's own report of the workload, or how init died (a
 // SIGKILL from stop reaches init itself), once all output is in the log.
 func (sh *shim) waitInit() {
+	stackgrow.To4K()
 	go func() {
-		waitExited(sh.cmd.Process.Pid)
-		err := sh.cmd.Wait()
+		waitExited(sh.proc.Pid)
+		err := waitError(sh.proc.Wait())
 		close(sh.goneCh())
 		sh.reaped <- err
 	}()
@@ -1014,9 +1034,9 @@ func (sh *shim) waitInit() {
 		<-sh.initDone    // every message init sent before it died is handled
 	}
 	exit := &shimapi.Exit{FinishedAt: time.Now().UTC()}
-	var ee *exec.ExitError
+	var ee *exitStatusError
 	if errors.As(err, &ee) {
-		ws := ee.Sys().(syscall.WaitStatus)
+		ws := ee.ws
 		exit.ExitCode = ws.ExitStatus()
 		if ws.Signaled() {
 			exit.Signal = int(ws.Signal())
@@ -1048,7 +1068,7 @@ func (sh *shim) waitInit() {
 
 // waitExited returns once our child pid has exited, leaving it to be reaped. It waits in
 // the poller on a pidfd: a goroutine blocked in waitid holds a thread of its own for the
-// container's whole life. Without pidfds it returns at once (cmd.Wait then blocks).
+// container's whole life. Without pidfds it returns at once (Wait then blocks).
 func waitExited(pid int) {
 	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
 	if err != nil {
@@ -1063,7 +1083,7 @@ func waitExited(pid int) {
 	rc.Read(func(fd uintptr) bool {
 		var info unix.Siginfo
 		err := unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil)
-		return err != nil || info.Signo != 0 // an error: let cmd.Wait report it
+		return err != nil || info.Signo != 0 // an error: let Wait report it
 	})
 }
 
@@ -1123,6 +1143,7 @@ func (sh *shim) record(exit *shimapi.Exit) (done func(durable bool)) {
 }
 
 func (sh *shim) handle(c *shimapi.Conn) {
+	stackgrow.To4K() // a request's decoding reaches it
 	// A request in the shim's last moments is answered if it can be, but not waited for:
 	// its client reads exit.json if the shim is gone first.
 	sh.repliesMu.Lock()
@@ -1174,7 +1195,7 @@ func (sh *shim) do(req *shimapi.Request) *shimapi.Response {
 	case shimapi.OpState:
 		sh.mu.Lock()
 		defer sh.mu.Unlock()
-		return &shimapi.Response{State: &shimapi.State{Status: sh.status, PID: sh.cmd.Process.Pid,
+		return &shimapi.Response{State: &shimapi.State{Status: sh.status, PID: sh.proc.Pid,
 			Tty: sh.s.Process.Terminal, StartedAt: sh.startedAt, Exit: sh.exit, ShimPID: os.Getpid()}}
 	case shimapi.OpStart:
 		return sh.start()
@@ -1187,7 +1208,7 @@ func (sh *shim) do(req *shimapi.Request) *shimapi.Response {
 			return &shimapi.Response{Error: "container has exited"}
 		}
 		// init is our child: its PID cannot be reused before we reap it.
-		if err := sh.cmd.Process.Signal(syscall.Signal(req.Signal)); err != nil {
+		if err := sh.proc.Signal(syscall.Signal(req.Signal)); err != nil {
 			return &shimapi.Response{Error: err.Error()}
 		}
 	case shimapi.OpResize:
@@ -1226,7 +1247,7 @@ func (sh *shim) start() *shimapi.Response {
 	if m.Type == shimapi.MsgError {
 		return &shimapi.Response{Error: m.Error, Code: m.Code}
 	}
-	return &shimapi.Response{PID: sh.cmd.Process.Pid}
+	return &shimapi.Response{PID: sh.proc.Pid}
 }
 
 func (sh *shim) wait() *shimapi.Exit {

@@ -1,7 +1,6 @@
 package shimapi
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -127,7 +126,7 @@ func (c *Channel) SetReadDeadline(t time.Time) error { return c.c.SetReadDeadlin
 // SendResponse sends r as one packet: how a shim reports to the daemon on its control
 // channel.
 func (c *Channel) SendResponse(r *Response) error {
-	b, err := json.Marshal(r)
+	b, err := Marshal(r)
 	if err != nil {
 		return err
 	}
@@ -141,7 +140,7 @@ func (c *Channel) RecvResponse() (*Response, error) {
 		return nil, err
 	}
 	var r Response
-	if err := json.Unmarshal(b, &r); err != nil {
+	if err := Unmarshal(b, &r); err != nil {
 		return nil, fmt.Errorf("shim control channel: %w", err)
 	}
 	return &r, nil
@@ -202,7 +201,7 @@ const maxMsg = 1 << 16
 
 // Send sends m with files as SCM_RIGHTS (the caller still owns and closes them).
 func (c *Channel) Send(m *InitMsg, files ...*os.File) error {
-	b, err := json.Marshal(m)
+	b, err := Marshal(m)
 	if err != nil {
 		return err
 	}
@@ -241,7 +240,7 @@ func (c *Channel) Recv() (*InitMsg, []*os.File, error) {
 		return nil, nil, err
 	}
 	var m InitMsg
-	if err := json.Unmarshal(c.buf[:n], &m); err != nil {
+	if err := Unmarshal(c.buf[:n], &m); err != nil {
 		for _, f := range files {
 			f.Close()
 		}

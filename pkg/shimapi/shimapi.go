@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"encoding/binary"
-	"encoding/json"
 	"errors"
 	"io"
 	"net"
@@ -188,7 +187,7 @@ func (c *Conn) Do(req *Request) (*Response, error) {
 
 // WriteJSON writes v as one line.
 func (c *Conn) WriteJSON(v any) error {
-	b, err := json.Marshal(v)
+	b, err := Marshal(v)
 	if err != nil {
 		return err
 	}
@@ -205,7 +204,7 @@ func (c *Conn) ReadJSON(v any) error {
 		}
 		return err
 	}
-	return json.Unmarshal(line, v)
+	return Unmarshal(line, v)
 }
 
 // Stream numbers in a frame header (the HTTP attach protocol's).

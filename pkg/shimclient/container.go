@@ -242,7 +242,7 @@ func StartWarm(ctx context.Context, containers, records string, opts StartOption
 	}
 	// The shim records itself too, but only once it runs: one stopped or not yet scheduled
 	// by then (a busy machine) would be missing from the record of a daemon killed now.
-	// Appended: the shim's own first line starts the file afresh, with the same process.
+	// Appended, as the shim's own line is: the same process may be named twice.
 	shimfiles.RecordProc(record, "shim", pid, false)
 	w := &Warm{ctl: ctl, shimPID: pid, record: record, shimfd: shimfd, discard: opts.Discard}
 	if w.discard == nil {

@@ -1,7 +1,6 @@
 package shimfiles
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,7 +24,7 @@ const (
 // what closes the record, with the fsyncs that make it durable when asked: the shim runs it
 // once nobody waits for it, durably unless the directory goes at once (run --rm).
 func WriteExit(dir string, e *shimapi.Exit) (done func(durable bool), err error) {
-	b, err := json.Marshal(e)
+	b, err := shimapi.Marshal(e)
 	if err != nil {
 		return nil, err
 	}
@@ -63,7 +62,7 @@ func ReadExit(dir string) (*shimapi.Exit, error) {
 		return nil, err
 	}
 	var e shimapi.Exit
-	if err := json.Unmarshal(b, &e); err != nil {
+	if err := shimapi.Unmarshal(b, &e); err != nil {
 		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, ExitName), err)
 	}
 	return &e, nil

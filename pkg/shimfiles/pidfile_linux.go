@@ -10,6 +10,10 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/minibox/minibox/pkg/plainfile"
 )
 
 // PIDFile, in the directory of a container tied to its daemon (a build's), names the
@@ -29,7 +33,7 @@ type ProcRecord struct {
 // ProcStart is pid's start time, field 22 of /proc/<pid>/stat: with the PID, it names one
 // process for the life of the system.
 func ProcStart(pid int) (uint64, error) {
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	b, err := plainfile.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
 	if err != nil {
 		return 0, err
 	}
@@ -46,24 +50,35 @@ func ProcStart(pid int) (uint64, error) {
 }
 
 // RecordProc adds the live process pid to dir's PIDFile, which first starts afresh: a
-// block's directory serves one build container after another.
+// block's directory serves one build container after another. Plain syscalls, as the rest
+// of a start (plainfile).
 func RecordProc(dir, name string, pid int, first bool) error {
 	start, err := ProcStart(pid)
 	if err != nil {
 		return err
 	}
-	flags := os.O_WRONLY | os.O_CREATE | os.O_APPEND
+	flags := unix.O_WRONLY | unix.O_CREAT | unix.O_APPEND
 	if first {
-		flags |= os.O_TRUNC
+		flags |= unix.O_TRUNC
 	}
-	f, err := os.OpenFile(filepath.Join(dir, PIDFile), flags, 0o600)
+	path := filepath.Join(dir, PIDFile)
+	fd, err := plainfile.Open(path, flags, 0o600)
 	if err != nil {
 		return err
 	}
 	// One write: a reader sees the line whole or not at all.
-	_, err = fmt.Fprintf(f, "%s %d %d\n", name, pid, start)
-	if cerr := f.Close(); err == nil {
-		err = cerr
+	line := make([]byte, 0, 64)
+	line = append(line, name...)
+	line = append(line, ' ')
+	line = strconv.AppendInt(line, int64(pid), 10)
+	line = append(line, ' ')
+	line = strconv.AppendUint(line, start, 10)
+	line = append(line, '\n')
+	if werr := plainfile.WriteAll(fd, line); werr != nil {
+		err = &os.PathError{Op: "write", Path: path, Err: werr}
+	}
+	if cerr := unix.Close(fd); err == nil && cerr != nil {
+		err = &os.PathError{Op: "close", Path: path, Err: cerr}
 	}
 	return err
 }
