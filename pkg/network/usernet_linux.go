@@ -456,9 +456,9 @@ func (m *Manager) deleteBridge(rulesGone func()) error {
 	return err
 }
 
-// RetiredBridgePrefix starts the name a removed network's bridge carries while the kernel
+// retiredBridgePrefix starts the name a removed network's bridge carries while the kernel
 // deletes it in the background (retireBridge).
-const RetiredBridgePrefix = "mbx-"
+const retiredBridgePrefix = "mbx-"
 
 // retireBridge takes the bridge off the host at once and leaves its deletion to the
 // background: the kernel unlists a bridge only after an RCU barrier (~20 ms here), which
@@ -470,7 +470,7 @@ const RetiredBridgePrefix = "mbx-"
 // rules go (and rulesGone is called). Any step refused falls back to deleteBridge. idx is
 // the bridge's index.
 func (m *Manager) retireBridge(idx uint32, rulesGone func()) error {
-	hidden := RetiredBridgePrefix + strings.TrimPrefix(m.cfg.Bridge, UserBridgePrefix)
+	hidden := retiredBridgePrefix + strings.TrimPrefix(m.cfg.Bridge, UserBridgePrefix)
 	if len(hidden) > unix.IFNAMSIZ-1 || hidden == m.cfg.Bridge {
 		return m.deleteBridge(rulesGone)
 	}
