@@ -106,8 +106,7 @@ func (r *Runner) Down(ctx context.Context, o DownOptions) error {
 		if nw.External {
 			continue
 		}
-		exists := func() error { _, err := r.C.NetworkInspect(ctx, nw.Name); return err }
-		if err := r.removeResource("Network", nw.Name, exists, func() error { return r.C.NetworkRemove(ctx, nw.Name) }); err != nil {
+		if err := r.removeResource("Network", nw.Name, func() error { return r.C.NetworkRemove(ctx, nw.Name) }); err != nil {
 			return err
 		}
 	}
@@ -119,8 +118,7 @@ func (r *Runner) Down(ctx context.Context, o DownOptions) error {
 		if vol.External {
 			continue
 		}
-		exists := func() error { _, err := r.C.VolumeInspect(ctx, vol.Name); return err }
-		if err := r.removeResource("Volume", vol.Name, exists, func() error { return r.C.VolumeRemove(ctx, vol.Name, false) }); err != nil {
+		if err := r.removeResource("Volume", vol.Name, func() error { return r.C.VolumeRemove(ctx, vol.Name, false) }); err != nil {
 			return err
 		}
 	}
@@ -517,13 +515,15 @@ func Ls(ctx context.Context, c *client.Client, w *tabwriter.Writer, all bool) er
 }
 
 // removeResource removes one of the project's networks or volumes (kind names it in the
-// output): one already gone is skipped, one that goes meanwhile is no error.
-func (r *Runner) removeResource(kind, name string, exists, remove func() error) error {
-	if errors.Is(exists(), errdefs.ErrNotFound) {
+// output); one already gone is skipped. Removed without asking first whether it exists:
+// down waits for each answer, and the daemon answers a missing one at no cost.
+func (r *Runner) removeResource(kind, name string, remove func() error) error {
+	err := remove()
+	if errors.Is(err, errdefs.ErrNotFound) {
 		return nil
 	}
 	r.event(kind, name, "Removing")
-	if err := remove(); err != nil && !errors.Is(err, errdefs.ErrNotFound) {
+	if err != nil {
 		return fmt.Errorf("%s %s: %w", strings.ToLower(kind), name, err)
 	}
 	r.event(kind, name, "Removed")

@@ -97,7 +97,9 @@ func (m *Manager) ReleaseSubnet(root string) error {
 		closeHolds(hs)
 		delete(m.holds, id)
 	}
+	m.addrMu.Lock()
 	clear(m.attached)
+	m.addrMu.Unlock()
 	m.ready = false
 	errs := []error{m.deleteOwnRules()}
 	if br, err := linkByName(m.rt, m.cfg.Bridge); err == nil {

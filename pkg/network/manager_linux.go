@@ -41,9 +41,14 @@ type Manager struct {
 	nfq      *netlink.Conn       // rule dumps (listRules); dialled when first needed
 	rl       *netlink.Conn       // rawRoute: requests rtnetlink.Conn cannot make, dumps beside rt
 	holds    map[string][]*hold  // by container id
-	attached map[string]Endpoint // by container id
+	attached map[string]Endpoint // by container id; written under mu and addrMu both
 	reserved map[netip.Addr]time.Time
-	ready    bool // EnsureBridge ran since New
+	// addrMu guards reserved and the writes to attached, so that Allocate and Release
+	// need not wait for mu, which an Attach holds while the kernel makes its veth (ms):
+	// the starts of a burst would otherwise plan their addresses one veth at a time.
+	// Taken inside mu, never the other way round.
+	addrMu sync.Mutex
+	ready  bool // EnsureBridge ran since New
 	// overlapSeen is what CreateBridge's look at other links' addresses found, for the
 	// ForeignOverlap that follows it.
 	overlapSeen *overlap
@@ -126,8 +131,8 @@ func (m *Manager) Close() error {
 // addresses of the containers in state.json; addresses attached or recently allocated by this
 // Manager count as used too. A full subnet is a conflict, "no free address".
 func (m *Manager) Allocate(used []netip.Addr, preferred netip.Addr) (netip.Addr, error) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.addrMu.Lock()
+	defer m.addrMu.Unlock()
 	taken := map[netip.Addr]bool{}
 	for _, a := range used {
 		taken[a] = true
@@ -152,8 +157,8 @@ func (m *Manager) Allocate(used []netip.Addr, preferred netip.Addr) (netip.Addr,
 
 // Release gives back an address Allocate returned for a container that never attached.
 func (m *Manager) Release(addr netip.Addr) {
-	m.mu.Lock()
-	defer m.mu.Unlock()
+	m.addrMu.Lock()
+	defer m.addrMu.Unlock()
 	delete(m.reserved, addr)
 }
 
@@ -443,8 +448,10 @@ func (m *Manager) Attach(ctx context.Context, ep *Endpoint) (err error) {
 	m.flushUDP(ports)
 	copy(ep.Ports, ports)
 	m.holds[ep.ID] = hs
+	m.addrMu.Lock()
 	m.attached[ep.ID] = Endpoint{ID: ep.ID, PID: ep.PID, Addr: ep.Addr, Ports: ports, IfName: ep.IfName, NoRoute: ep.NoRoute}
 	delete(m.reserved, ep.Addr)
+	m.addrMu.Unlock()
 	return nil
 }
 
@@ -937,7 +944,9 @@ func (m *Manager) detach(id string) (<-chan bool, error) {
 	delete(m.holds, id)
 	unlisted := m.deleteLinkLater(m.cfg.vethName(id))
 	m.flushUDP(ports)
+	m.addrMu.Lock()
 	delete(m.attached, id)
+	m.addrMu.Unlock()
 	return unlisted, errors.Join(errs...)
 }
 
@@ -1124,7 +1133,9 @@ func (m *Manager) reconcileRules(keep map[string]Endpoint, running []Endpoint) (
 		if _, ok := keep[m.cfg.vethName(id)]; !ok {
 			closeHolds(hs)
 			delete(m.holds, id)
+			m.addrMu.Lock()
 			delete(m.attached, id)
+			m.addrMu.Unlock()
 		}
 	}
 	for _, ep := range running {
@@ -1147,8 +1158,10 @@ func (m *Manager) reconcileRules(keep map[string]Endpoint, running []Endpoint) (
 		if _, held := m.holds[ep.ID]; !held {
 			m.holds[ep.ID] = m.holdPorts(ep)
 		}
+		m.addrMu.Lock()
 		m.attached[ep.ID] = Endpoint{ID: ep.ID, PID: ep.PID, Addr: ep.Addr, Ports: append([]Port(nil), ep.Ports...),
 			IfName: ep.IfName, NoRoute: ep.NoRoute}
+		m.addrMu.Unlock()
 	}
 	return changed, errors.Join(errs...)
 }

@@ -388,14 +388,14 @@ func (m *Manager) DeleteLink(name string) error {
 
 // Remove takes a user-defined network off the host: its veths (waiting for them), its port
 // rules and static rules (those tagged with its subnet) in one transaction, and its bridge.
-// It returns once the bridge is gone from the host's list of links; the kernel's release of
-// the device runs on (Close waits for it). The rules go while the kernel tears the bridge
-// down (most of a removal's time). rulesGone, when set, is called once the rules are gone
-// and the bridge's removal is under way (not at all when the rules could not be removed):
-// the caller removes the network's record there, while the kernel works. A daemon killed
-// before finds the record and makes bridge and rules again; one killed after finds at most
-// a bridge of its root that no record names, and removes it. What is already gone is fine.
-// The Manager stays usable only for Close.
+// It returns once nothing on the host carries the bridge's name or subnet: the bridge,
+// without ports (the veths a lost container left on it are deleted first), is retired
+// (retireBridge) and deleted in the background (Close waits for it). rulesGone, when set,
+// is called once the rules are gone and the bridge's removal is under way (not at all when
+// the rules could not be removed): the caller removes the network's record there. A
+// daemon killed before finds the record and makes bridge and rules again; one killed after
+// finds at most a bridge of its root that no record names, and removes it. What is already
+// gone is fine. The Manager stays usable only for Close.
 func (m *Manager) Remove(ctx context.Context, rulesGone func()) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -411,7 +411,7 @@ func (m *Manager) Remove(ctx context.Context, rulesGone func()) error {
 		errs = append(errs, err)
 	}
 	if m.bareOwnBridge() {
-		errs = append(errs, m.deleteBridge(rulesGone))
+		errs = append(errs, m.retireBridge(m.brIndex, rulesGone))
 		m.ready, m.overlapSeen = false, nil
 		return errors.Join(errs...)
 	}
@@ -435,7 +435,7 @@ func (m *Manager) Remove(ctx context.Context, rulesGone func()) error {
 				}
 			}
 		}
-		errs = append(errs, m.deleteBridge(rulesGone))
+		errs = append(errs, m.retireBridge(br.Index, rulesGone))
 	case errors.Is(err, errdefs.ErrNotFound):
 		errs = append(errs, m.deleteOwnRulesThen(rulesGone))
 	default:
@@ -454,6 +454,46 @@ func (m *Manager) deleteBridge(rulesGone func()) error {
 		err = errors.Join(err, m.bridgeGone())
 	}
 	return err
+}
+
+// retiredBridgePrefix starts the name a removed network's bridge carries while the kernel
+// deletes it in the background (retireBridge).
+const retiredBridgePrefix = "mbx-"
+
+// retireBridge takes the bridge off the host at once and leaves its deletion to the
+// background: the kernel unlists a bridge only after an RCU barrier (~20 ms here), which
+// made a network's removal (and so `compose down`) wait for it. Set down, renamed out of
+// the network's name and without its address, the bridge holds neither the name nor the
+// subnet nor a route, nothing reaches it, and nothing of the network stays listed under its
+// own name; the deletion under the new name runs on (Close waits for it; a daemon killed
+// meanwhile finds a bridge of its root that no record names, and removes it). Then the
+// rules go (and rulesGone is called). Any step refused falls back to deleteBridge. idx is
+// the bridge's index.
+func (m *Manager) retireBridge(idx uint32, rulesGone func()) error {
+	hidden := retiredBridgePrefix + strings.TrimPrefix(m.cfg.Bridge, UserBridgePrefix)
+	if len(hidden) > unix.IFNAMSIZ-1 || hidden == m.cfg.Bridge {
+		return m.deleteBridge(rulesGone)
+	}
+	if err := m.rt.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: idx, Change: unix.IFF_UP}); err != nil {
+		return m.deleteBridge(rulesGone)
+	}
+	if err := m.rt.Link.Set(&rtnetlink.LinkMessage{Family: unix.AF_UNSPEC, Index: idx,
+		Attributes: &rtnetlink.LinkAttributes{Name: hidden}}); err != nil {
+		return m.deleteBridge(rulesGone)
+	}
+	gw := m.cfg.gateway()
+	err := m.rt.Address.Delete(&rtnetlink.AddressMessage{Family: unix.AF_INET,
+		PrefixLength: uint8(m.cfg.Subnet.Bits()), Index: idx,
+		Attributes: &rtnetlink.AddressAttributes{Address: gw.AsSlice(), Local: gw.AsSlice()}})
+	if err != nil && !errors.Is(err, unix.EADDRNOTAVAIL) && !errors.Is(err, unix.ENOENT) {
+		// Still holding the subnet: unlisted before the answer, as deleteBridge does.
+		unlisted := m.deleteLinkLater(hidden)
+		rerr := m.deleteOwnRulesThen(rulesGone)
+		<-unlisted
+		return rerr
+	}
+	m.deleteLinkLater(hidden)
+	return m.deleteOwnRulesThen(rulesGone)
 }
 
 // bareOwnBridge reports, from sysfs, that the bridge is still the one this Manager made or

@@ -84,6 +84,10 @@ func TestRemoveUserNetworkPrivileged(t *testing.T) {
 	if _, err := linkByName(e.host.rtnl(t), ucfg.Bridge); !errors.Is(err, errdefs.ErrNotFound) {
 		t.Errorf("bridge %s after Remove: %v", ucfg.Bridge, err)
 	}
+	// The bridge may still be on its way out under another name: without the subnet.
+	if subs, err := e.m.HostSubnets(); err != nil || slices.ContainsFunc(subs, func(h HostSubnet) bool { return h.Prefix.Overlaps(ucfg.Subnet) }) {
+		t.Errorf("host subnets after Remove: %v, %v", subs, err)
+	}
 	after := e.host.nft(t, "list", "table", "ip", e.cfg.Table)
 	if strings.Contains(after, "10.5.0.") || strings.Contains(after, ucfg.Bridge) {
 		t.Errorf("rules of the removed network left:\n%s", after)
@@ -100,6 +104,15 @@ func TestRemoveUserNetworkPrivileged(t *testing.T) {
 		t.Errorf("default bridge's published port after Remove: %q, %v", got, err)
 	}
 	u.Close() // waits for the kernel to release the bridge
+	links, err := e.host.rtnl(t).Link.List()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links {
+		if l.Attributes != nil && l.Attributes.Alias != nil && *l.Attributes.Alias == ucfg.Alias {
+			t.Errorf("link %s of the removed network after Close", l.Attributes.Name)
+		}
+	}
 }
 
 // CreateBridge's beforeRules (the caller's record) runs before any rule of the network is
