@@ -97,8 +97,9 @@ func onOneCPU(fn func(), hostProc bool) {
 
 // threadLister lists this process's thread IDs as our PID namespace numbers them, each
 // checked to be ours (tgkill with no signal) whatever /proc says. With hostProc, /proc
-// may be another PID namespace's (before pivot_root): its IDs are translated through each
-// thread's status, once. Otherwise a /proc that does not list our own thread is not
+// may be another PID namespace's (before pivot_root): as PID 1 of our own namespace we
+// find our IDs by trying them; otherwise its IDs are translated through each thread's
+// status, once. Without hostProc, a /proc that does not list our own thread is not
 // looked into further.
 type threadLister struct {
 	hostProc bool
@@ -121,10 +122,13 @@ func (tl *threadLister) list(l *threadList) bool {
 		if !tl.hostProc {
 			return false
 		}
-		// The host's /proc: its IDs are the host's. Each thread's status ends its NSpid
-		// line with the ID in our namespace.
-		for i, t := range l.tid[:l.n] {
-			l.tid[i] = tl.translate(t)
+		// The host's /proc: its IDs are the host's. In a PID namespace of our own, ours
+		// are found by asking the kernel (scanOwnNS); otherwise each thread's status ends
+		// its NSpid line with the ID in our namespace.
+		if !scanOwnNS(l) {
+			for i, t := range l.tid[:l.n] {
+				l.tid[i] = tl.translate(t)
+			}
 		}
 	}
 	pid := unix.Getpid()
@@ -139,6 +143,33 @@ func (tl *threadLister) list(l *threadList) bool {
 	}
 	l.n = kept
 	return listed
+}
+
+// ownNSScan bounds the IDs scanOwnNS tries: before the workload runs, init's threads are
+// all a PID namespace of its own holds, numbered from 1 on as they were made.
+const ownNSScan = 256
+
+// scanOwnNS replaces the l.n host IDs in l with our threads' IDs when we are PID 1 of our
+// namespace: the IDs from 1 on that name a thread of ours (tgkill with no signal), until
+// as many as /proc listed are found. That is a system call an ID, where reading a
+// thread's status has the kernel format all of it. False (l unchanged) when we are not
+// PID 1 or they were not all found.
+func scanOwnNS(l *threadList) bool {
+	if unix.Getpid() != 1 {
+		return false
+	}
+	var ns threadList
+	for t := 1; t <= ownNSScan && ns.n < l.n; t++ {
+		if unix.Tgkill(1, t, 0) == nil {
+			ns.tid[ns.n] = t
+			ns.n++
+		}
+	}
+	if ns.n < l.n {
+		return false
+	}
+	*l = ns
+	return true
 }
 
 // translate is our ID of host thread t (0: unknown).
