@@ -428,10 +428,16 @@ func (in *initProc) loop(msgs <-chan incoming, sigc <-chan os.Signal) error {
 			continue
 		case sig := <-sigc:
 			n := sig.(syscall.Signal)
-			if n != unix.SIGCHLD {
+			switch {
+			case n == unix.SIGCHLD:
+				if done, err := in.reaped(); done {
+					return err
+				}
+			case n == unix.SIGURG:
+				// Go's runtime preempts our own goroutines with SIGURG, and Notify hands
+				// those on too: a user's comes as a message instead (MsgExecSignal).
+			default:
 				unix.Kill(in.workload, n)
-			} else if done, err := in.reaped(); done {
-				return err
 			}
 		case m := <-msgs:
 			if m.err != nil {
@@ -549,6 +555,10 @@ func (in *initProc) handle(m *shimapi.InitMsg, files []*os.File) {
 			master.Close()
 		}
 	case shimapi.MsgExecSignal:
+		if m.ID == "" {
+			unix.Kill(in.workload, syscall.Signal(m.Signal))
+			return
+		}
 		for pid, id := range in.execs {
 			if id == m.ID {
 				unix.Kill(pid, syscall.Signal(m.Signal))

@@ -9,7 +9,8 @@
 // oom_score_adj, makes the cgroup namespace and mounts /sys/fs/cgroup, and forks the workload
 // from a throwaway thread that drops capabilities, sets no_new_privs and loads seccomp last,
 // so init itself keeps the privileges it needs to start exec processes later. It reaps every
-// zombie, forwards every signal but SIGCHLD, starts exec processes on the shim's request
+// zombie, forwards every signal but SIGCHLD and SIGURG (its runtime preempts it with SIGURG;
+// a user's comes from the shim as a message), starts exec processes on the shim's request
 // (stdio passed over the channel), and exits with the workload's status (128+N on signal N).
 // Once the workload runs and init has been quiet for a while, it executes itself afresh
 // (reexec), leaving start-up's garbage behind: it never collects, and a container's init

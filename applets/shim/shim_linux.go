@@ -1207,6 +1207,14 @@ func (sh *shim) do(req *shimapi.Request) *shimapi.Response {
 		if sh.status == shimapi.StatusExited {
 			return &shimapi.Response{Error: "container has exited"}
 		}
+		if syscall.Signal(req.Signal) == syscall.SIGURG && sh.status == shimapi.StatusRunning {
+			// init cannot tell a kill(2) of SIGURG from its runtime's own preemption
+			// signals, so it forwards none: this one goes to the workload by message.
+			if err := sh.ch.Send(&shimapi.InitMsg{Type: shimapi.MsgExecSignal, Signal: req.Signal}); err != nil {
+				return &shimapi.Response{Error: err.Error()}
+			}
+			break
+		}
 		// init is our child: its PID cannot be reused before we reap it.
 		if err := sh.proc.Signal(syscall.Signal(req.Signal)); err != nil {
 			return &shimapi.Response{Error: err.Error()}

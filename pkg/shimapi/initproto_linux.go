@@ -19,7 +19,7 @@ const (
 	MsgExec        = "exec"         // shim -> init: start Exec as ID; stdio fds attached unless Exec.Tty
 	MsgExecStarted = "exec-started" // init -> shim: ID runs as PID (pty master attached for a tty), or Error/Code
 	MsgExecExit    = "exec-exit"    // init -> shim: ID ended (Exit)
-	MsgExecSignal  = "exec-signal"  // shim -> init: Signal to ID
+	MsgExecSignal  = "exec-signal"  // shim -> init: Signal to ID (no ID: to the workload)
 	// MsgIDMapped (shim -> init, user namespaces only, right after the spec): detached
 	// idmapped mounts of what init must see owned by its own IDs, one file per non-empty
 	// IDMapped entry ("" entries were not idmapped and carry none).
