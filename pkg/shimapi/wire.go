@@ -41,13 +41,13 @@ func Unmarshal(data []byte, v any) error {
 	var err error
 	switch t := v.(type) {
 	case *Request:
-		err = object(d, t, (*Request).field)
+		err = wirejson.Struct(d, t, (*Request).field)
 	case *Response:
-		err = object(d, t, (*Response).field)
+		err = wirejson.Struct(d, t, (*Response).field)
 	case *InitMsg:
-		err = object(d, t, (*InitMsg).field)
+		err = wirejson.Struct(d, t, (*InitMsg).field)
 	case *Exit:
-		err = object(d, t, (*Exit).field)
+		err = wirejson.Struct(d, t, (*Exit).field)
 	default:
 		return json.Unmarshal(data, v)
 	}
@@ -55,31 +55,6 @@ func Unmarshal(data []byte, v any) error {
 		err = d.End()
 	}
 	return err
-}
-
-func object[T any](d *wirejson.Decoder, v *T, field func(*T, *wirejson.Decoder, string) error) error {
-	return d.Object(func(k string) error { return field(v, d, k) })
-}
-
-// pointer reads an object into *p, made if nil (null: nil).
-func pointer[T any](d *wirejson.Decoder, p **T, field func(*T, *wirejson.Decoder, string) error) error {
-	if d.Null() {
-		*p = nil
-		return nil
-	}
-	if *p == nil {
-		*p = new(T)
-	}
-	return object(d, *p, field)
-}
-
-// unknown is a key no field's exact name matched: the field whose name it matches without
-// case, else skipped.
-func unknown(d *wirejson.Decoder, key string, field func(*wirejson.Decoder, string) error) error {
-	if k := wirejson.Fold(key); k != key {
-		return field(d, k)
-	}
-	return d.Skip()
 }
 
 func readTime(d *wirejson.Decoder, t *time.Time) error {
@@ -130,11 +105,11 @@ func (r *Request) field(d *wirejson.Decoder, key string) error {
 	case "handoff":
 		return d.Bool(&r.Handoff)
 	case "exec":
-		return pointer(d, &r.Exec, (*Exec).field)
+		return wirejson.StructPtr(d, &r.Exec, (*Exec).field)
 	case "exec_id":
 		return d.String(&r.ExecID)
 	}
-	return unknown(d, key, r.field)
+	return d.Unknown(key, r.field)
 }
 
 func (r *Response) encode(e *wirejson.Encoder) error {
@@ -172,15 +147,15 @@ func (r *Response) field(d *wirejson.Decoder, key string) error {
 	case "exec_id":
 		return d.String(&r.ExecID)
 	case "state":
-		return pointer(d, &r.State, (*State).field)
+		return wirejson.StructPtr(d, &r.State, (*State).field)
 	case "exit":
-		return pointer(d, &r.Exit, (*Exit).field)
+		return wirejson.StructPtr(d, &r.Exit, (*Exit).field)
 	case "reaped":
 		return d.Bool(&r.Reaped)
 	case "handoff":
 		return d.Bool(&r.Handoff)
 	}
-	return unknown(d, key, r.field)
+	return d.Unknown(key, r.field)
 }
 
 func (x *Exec) encode(e *wirejson.Encoder) {
@@ -215,7 +190,7 @@ func (x *Exec) field(d *wirejson.Decoder, key string) error {
 	case "width":
 		return d.Uint16(&x.Width)
 	}
-	return unknown(d, key, x.field)
+	return d.Unknown(key, x.field)
 }
 
 func (s *State) encode(e *wirejson.Encoder) error {
@@ -250,11 +225,11 @@ func (s *State) field(d *wirejson.Decoder, key string) error {
 	case "started_at":
 		return readTime(d, &s.StartedAt)
 	case "exit":
-		return pointer(d, &s.Exit, (*Exit).field)
+		return wirejson.StructPtr(d, &s.Exit, (*Exit).field)
 	case "shim_pid":
 		return d.IntValue(&s.ShimPID)
 	}
-	return unknown(d, key, s.field)
+	return d.Unknown(key, s.field)
 }
 
 func (x *Exit) encode(e *wirejson.Encoder) error {
@@ -280,7 +255,7 @@ func (x *Exit) field(d *wirejson.Decoder, key string) error {
 	case "finished_at":
 		return readTime(d, &x.FinishedAt)
 	}
-	return unknown(d, key, x.field)
+	return d.Unknown(key, x.field)
 }
 
 func (m *InitMsg) encode(e *wirejson.Encoder) error {
@@ -321,11 +296,11 @@ func (m *InitMsg) field(d *wirejson.Decoder, key string) error {
 	case "signal":
 		return d.IntValue(&m.Signal)
 	case "exec":
-		return pointer(d, &m.Exec, (*Exec).field)
+		return wirejson.StructPtr(d, &m.Exec, (*Exec).field)
 	case "exit":
-		return pointer(d, &m.Exit, (*Exit).field)
+		return wirejson.StructPtr(d, &m.Exit, (*Exit).field)
 	case "idmapped":
 		return d.Strings(&m.IDMapped)
 	}
-	return unknown(d, key, m.field)
+	return d.Unknown(key, m.field)
 }

@@ -12,53 +12,10 @@ import (
 func Parse(data []byte) (*Spec, error) {
 	var s Spec
 	d := wirejson.NewDecoder(data)
-	if err := d.Object(func(k string) error { return s.field(d, k) }); err != nil {
+	if err := wirejson.Struct(d, &s, (*Spec).field); err != nil {
 		return nil, fmt.Errorf("decode container spec: %w", err)
 	}
 	return &s, nil
-}
-
-// object reads an object into v by field (null leaves v).
-func object[T any](d *wirejson.Decoder, v *T, field func(*T, *wirejson.Decoder, string) error) error {
-	return d.Object(func(k string) error { return field(v, d, k) })
-}
-
-// pointer reads an object into *p, made if nil (null: nil).
-func pointer[T any](d *wirejson.Decoder, p **T, field func(*T, *wirejson.Decoder, string) error) error {
-	if d.Null() {
-		*p = nil
-		return nil
-	}
-	if *p == nil {
-		*p = new(T)
-	}
-	return object(d, *p, field)
-}
-
-// slice reads an array of objects into s (null: nil; [] is empty, not nil).
-func slice[T any](d *wirejson.Decoder, s *[]T, field func(*T, *wirejson.Decoder, string) error) error {
-	if d.Null() {
-		*s = nil
-		return nil
-	}
-	out := []T{}
-	err := d.Array(func() error {
-		var v T
-		err := object(d, &v, field)
-		out = append(out, v)
-		return err
-	})
-	*s = out
-	return err
-}
-
-// unknown is a key no field's exact name matched: the field whose name it matches without
-// case, else skipped.
-func unknown(d *wirejson.Decoder, key string, field func(*wirejson.Decoder, string) error) error {
-	if k := wirejson.Fold(key); k != key {
-		return field(d, k)
-	}
-	return d.Skip()
 }
 
 func (s *Spec) field(d *wirejson.Decoder, key string) error {
@@ -68,13 +25,13 @@ func (s *Spec) field(d *wirejson.Decoder, key string) error {
 	case "dir":
 		return d.String(&s.Dir)
 	case "rootfs":
-		return object(d, &s.Rootfs, (*Rootfs).field)
+		return wirejson.Struct(d, &s.Rootfs, (*Rootfs).field)
 	case "process":
-		return object(d, &s.Process, (*Process).field)
+		return wirejson.Struct(d, &s.Process, (*Process).field)
 	case "hostname":
 		return d.String(&s.Hostname)
 	case "mounts":
-		return slice(d, &s.Mounts, (*Mount).field)
+		return wirejson.Structs(d, &s.Mounts, (*Mount).field)
 	case "network":
 		return d.String(&s.Network)
 	case "netns_path":
@@ -82,9 +39,9 @@ func (s *Spec) field(d *wirejson.Decoder, key string) error {
 	case "namespaces":
 		return d.StringMap(&s.Namespaces)
 	case "devices":
-		return slice(d, &s.Devices, (*Device).field)
+		return wirejson.Structs(d, &s.Devices, (*Device).field)
 	case "driver":
-		return pointer(d, &s.Driver, (*Driver).field)
+		return wirejson.StructPtr(d, &s.Driver, (*Driver).field)
 	case "hosts_path":
 		return d.String(&s.HostsPath)
 	case "resolv_path":
@@ -108,15 +65,15 @@ func (s *Spec) field(d *wirejson.Decoder, key string) error {
 	case "seccomp_file":
 		return d.String(&s.SeccompFile)
 	case "userns":
-		return pointer(d, &s.UserNS, (*IDMap).field)
+		return wirejson.StructPtr(d, &s.UserNS, (*IDMap).field)
 	case "resources":
-		return object(d, &s.Resources, (*Resources).field)
+		return wirejson.Struct(d, &s.Resources, (*Resources).field)
 	case "cgroup_path":
 		return d.String(&s.CgroupPath)
 	case "init_in_cgroup":
 		return d.Bool(&s.InitInCgroup)
 	case "workload_cgroup":
-		return pointer(d, &s.Workload, (*WorkloadCgroup).field)
+		return wirejson.StructPtr(d, &s.Workload, (*WorkloadCgroup).field)
 	case "stop_signal":
 		return d.String(&s.StopSignal)
 	case "auto_remove":
@@ -124,7 +81,7 @@ func (s *Spec) field(d *wirejson.Decoder, key string) error {
 	case "log":
 		return d.Object(func(k string) error { return logField(s, d, k) })
 	}
-	return unknown(d, key, s.field)
+	return d.Unknown(key, s.field)
 }
 
 func logField(s *Spec, d *wirejson.Decoder, key string) error {
@@ -136,7 +93,7 @@ func logField(s *Spec, d *wirejson.Decoder, key string) error {
 	case "max_files":
 		return d.IntValue(&s.Log.MaxFiles)
 	}
-	return unknown(d, key, func(d *wirejson.Decoder, k string) error { return logField(s, d, k) })
+	return d.Unknown(key, func(d *wirejson.Decoder, k string) error { return logField(s, d, k) })
 }
 
 func (w *WorkloadCgroup) field(d *wirejson.Decoder, key string) error {
@@ -150,7 +107,7 @@ func (w *WorkloadCgroup) field(d *wirejson.Decoder, key string) error {
 	case "limit":
 		return d.Int64(&w.Limit)
 	}
-	return unknown(d, key, w.field)
+	return d.Unknown(key, w.field)
 }
 
 func (r *Rootfs) field(d *wirejson.Decoder, key string) error {
@@ -166,7 +123,7 @@ func (r *Rootfs) field(d *wirejson.Decoder, key string) error {
 	case "volatile":
 		return d.Bool(&r.Volatile)
 	}
-	return unknown(d, key, r.field)
+	return d.Unknown(key, r.field)
 }
 
 func (p *Process) field(d *wirejson.Decoder, key string) error {
@@ -188,7 +145,7 @@ func (p *Process) field(d *wirejson.Decoder, key string) error {
 	case "no_new_privs":
 		return d.Bool(&p.NoNewPrivs)
 	case "rlimits":
-		return slice(d, &p.Rlimits, (*Rlimit).field)
+		return wirejson.Structs(d, &p.Rlimits, (*Rlimit).field)
 	case "oom_score_adj":
 		if d.Null() {
 			p.OOMScoreAdj = nil
@@ -201,7 +158,7 @@ func (p *Process) field(d *wirejson.Decoder, key string) error {
 	case "group_add":
 		return d.Strings(&p.GroupAdd)
 	}
-	return unknown(d, key, p.field)
+	return d.Unknown(key, p.field)
 }
 
 func (v *Device) field(d *wirejson.Decoder, key string) error {
@@ -211,15 +168,15 @@ func (v *Device) field(d *wirejson.Decoder, key string) error {
 	case "path":
 		return d.String(&v.Path)
 	}
-	return unknown(d, key, v.field)
+	return d.Unknown(key, v.field)
 }
 
 func (v *Driver) field(d *wirejson.Decoder, key string) error {
 	switch key {
 	case "files":
-		return slice(d, &v.Files, (*DriverFile).field)
+		return wirejson.Structs(d, &v.Files, (*DriverFile).field)
 	case "links":
-		return slice(d, &v.Links, (*Link).field)
+		return wirejson.Structs(d, &v.Links, (*Link).field)
 	case "dirs":
 		return d.Strings(&v.Dirs)
 	case "ld_conf":
@@ -227,7 +184,7 @@ func (v *Driver) field(d *wirejson.Decoder, key string) error {
 	case "ldconfig":
 		return d.Bool(&v.Ldconfig)
 	}
-	return unknown(d, key, v.field)
+	return d.Unknown(key, v.field)
 }
 
 func (v *DriverFile) field(d *wirejson.Decoder, key string) error {
@@ -237,7 +194,7 @@ func (v *DriverFile) field(d *wirejson.Decoder, key string) error {
 	case "path":
 		return d.String(&v.Path)
 	}
-	return unknown(d, key, v.field)
+	return d.Unknown(key, v.field)
 }
 
 func (v *Link) field(d *wirejson.Decoder, key string) error {
@@ -247,7 +204,7 @@ func (v *Link) field(d *wirejson.Decoder, key string) error {
 	case "target":
 		return d.String(&v.Target)
 	}
-	return unknown(d, key, v.field)
+	return d.Unknown(key, v.field)
 }
 
 func (v *Rlimit) field(d *wirejson.Decoder, key string) error {
@@ -259,7 +216,7 @@ func (v *Rlimit) field(d *wirejson.Decoder, key string) error {
 	case "hard":
 		return d.Uint64(&v.Hard)
 	}
-	return unknown(d, key, v.field)
+	return d.Unknown(key, v.field)
 }
 
 func (m *Mount) field(d *wirejson.Decoder, key string) error {
@@ -279,7 +236,7 @@ func (m *Mount) field(d *wirejson.Decoder, key string) error {
 	case "idmap":
 		return d.Bool(&m.IDMap)
 	}
-	return unknown(d, key, m.field)
+	return d.Unknown(key, m.field)
 }
 
 func (v *IDMap) field(d *wirejson.Decoder, key string) error {
@@ -289,7 +246,7 @@ func (v *IDMap) field(d *wirejson.Decoder, key string) error {
 	case "size":
 		return d.Uint32(&v.Size)
 	}
-	return unknown(d, key, v.field)
+	return d.Unknown(key, v.field)
 }
 
 func (r *Resources) field(d *wirejson.Decoder, key string) error {
@@ -321,5 +278,5 @@ func (r *Resources) field(d *wirejson.Decoder, key string) error {
 	case "devices":
 		return d.Strings(&r.Devices)
 	}
-	return unknown(d, key, r.field)
+	return d.Unknown(key, r.field)
 }

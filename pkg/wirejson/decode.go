@@ -497,3 +497,46 @@ func hex4(b []byte) rune {
 	}
 	return r
 }
+
+// Unknown reads the value of a key that no field's exact name matched: into the field whose
+// name it matches without case (field, given the folded key), else skipped.
+func (d *Decoder) Unknown(key string, field func(*Decoder, string) error) error {
+	if k := Fold(key); k != key {
+		return field(d, k)
+	}
+	return d.Skip()
+}
+
+// Struct reads an object into v, field reading each key's value (null leaves v).
+func Struct[T any](d *Decoder, v *T, field func(*T, *Decoder, string) error) error {
+	return d.Object(func(k string) error { return field(v, d, k) })
+}
+
+// StructPtr reads an object into *p, made if nil (null: nil).
+func StructPtr[T any](d *Decoder, p **T, field func(*T, *Decoder, string) error) error {
+	if d.Null() {
+		*p = nil
+		return nil
+	}
+	if *p == nil {
+		*p = new(T)
+	}
+	return Struct(d, *p, field)
+}
+
+// Structs reads an array of objects into s (null: nil; [] is empty, not nil).
+func Structs[T any](d *Decoder, s *[]T, field func(*T, *Decoder, string) error) error {
+	if d.Null() {
+		*s = nil
+		return nil
+	}
+	out := []T{}
+	err := d.Array(func() error {
+		var v T
+		err := Struct(d, &v, field)
+		out = append(out, v)
+		return err
+	})
+	*s = out
+	return err
+}
