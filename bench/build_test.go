@@ -43,7 +43,7 @@ func BenchmarkBuildDockerfile(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
-	peer, err := startBuildKitPeer(b)
+	peer, err := startDockerdPeer(b)
 	if err != nil {
 		b.Fatalf("BuildKit (dockerd 20.10) cannot run here: %v", err)
 	}

@@ -61,7 +61,7 @@ func runcBundleFor(b *testing.B) string {
 
 func runcRun(b *testing.B, bundle, id string) {
 	b.Helper()
-	if out, err := exec.Command("runc", "run", "--bundle", bundle, id).CombinedOutput(); err != nil {
+	if out, err := runcRunCmd(bundle, id).CombinedOutput(); err != nil {
 		b.Fatalf("runc: %v %s", err, out)
 	}
 }
@@ -207,8 +207,10 @@ func podmanCmd(b *testing.B) func(args ...string) ([]byte, error) {
 	dir := b.TempDir()
 	// runc (crun refuses cgroup v1 hybrid hosts); no systemd here; root lacks
 	// CAP_SYS_RESOURCE, so podman's default rlimits cannot be set.
+	// runc's state in dir too: by default it is /run/runc, which would outlive the run.
 	base := []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
-		"--cgroup-manager", "cgroupfs", "--events-backend", "file", "--log-level", "error", "--runtime", "runc"}
+		"--cgroup-manager", "cgroupfs", "--events-backend", "file", "--log-level", "error", "--runtime", "runc",
+		"--runtime-flag", "root=" + filepath.Join(dir, "runc")}
 	p := func(args ...string) ([]byte, error) {
 		if args[0] == "run" {
 			args = append([]string{"run", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"}, args[1:]...)
@@ -287,7 +289,8 @@ func goFloor(b *testing.B, name string, n int) (pss, anon int) {
 
 // BenchmarkFootprint: the memory a running container costs (PSS of its shim and init,
 // from smaps_rollup, median of 10 sleeping containers) beside podman's conmon for the same
-// 10 containers; what a waiting warm pair costs; the daemon's resident set when idle.
+// 10 containers; what a waiting warm pair costs; the daemon's resident set when idle, beside
+// a private dockerd's and its containerd's in the same run.
 // Goals: 1.5 MB a container, 2 MB a warm pair, 12 MB for the daemon.
 func BenchmarkFootprint(b *testing.B) {
 	testutil.RequirePrivileged(b, testutil.Overlay)
@@ -297,6 +300,15 @@ func BenchmarkFootprint(b *testing.B) {
 	importBusybox(b, d)
 	time.Sleep(5 * time.Second) // idle: no request for a while
 	idleFresh := rssKB(d.cmd.Process.Pid)
+	// The peer: a private dockerd and its containerd, idle the same way (started, busybox
+	// imported, 5 s without a request), and stopped before anything else is measured.
+	peer, err := startDockerdPeer(b)
+	if err != nil {
+		b.Fatalf("the dockerd peer cannot run here: %v", err)
+	}
+	time.Sleep(5 * time.Second)
+	dockerdIdle, containerdIdle := peer.idleRSS()
+	peer.stop(b)
 	if out, err := podman("import", "../testdata/busybox.tar", "localhost/busybox"); err != nil {
 		b.Fatalf("podman import: %v %s", err, out)
 	}
@@ -352,6 +364,8 @@ func BenchmarkFootprint(b *testing.B) {
 		}
 		b.ReportMetric(mib(idleFresh), "MiB-rss-daemon-idle")
 		b.ReportMetric(mib(idleAfter), "MiB-rss-daemon-idle-after-runs")
+		b.ReportMetric(mib(dockerdIdle), "MiB-rss-dockerd-idle")
+		b.ReportMetric(mib(containerdIdle), "MiB-rss-containerd-idle")
 		b.Logf("PSS per running container: %.2f MiB (shim %.2f + init %.2f; goal 1.5); podman's conmon %.2f MiB in the same run",
 			mib(medianInt(pair)), mib(medianInt(shimV)), mib(medianInt(initV)), mib(medianInt(conmon)))
 		b.Logf("warm pairs waiting: %d, PSS %v KiB (goal: 2 MiB a pair)", len(warm), warm)
@@ -363,8 +377,8 @@ func BenchmarkFootprint(b *testing.B) {
 		b.ReportMetric(mib(linkPSS), "MiB-pss-binary-floor")
 		b.Logf("floor of an idle Go process (%d copies): a static program that sleeps %.2f MiB PSS (%.2f anonymous); one that links and initialises minibox's packages %.2f MiB PSS (%.2f anonymous)",
 			n, mib(minPSS), mib(minAnon), mib(linkPSS), mib(linkAnon))
-		b.Logf("daemon RSS idle: %.1f MiB after start and an import, %.1f MiB after the runs (goal 12; dockerd 80 + containerd 41 measured earlier, not installed here)",
-			mib(idleFresh), mib(idleAfter))
+		b.Logf("daemon RSS idle: %.1f MiB after start and an import, %.1f MiB after the runs (goal 12); dockerd %.1f + containerd %.1f MiB after start and an import, same run",
+			mib(idleFresh), mib(idleAfter), mib(dockerdIdle), mib(containerdIdle))
 	}
 }
 

@@ -130,7 +130,8 @@ func BenchmarkRuncTrue(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		t0 := time.Now()
-		cmd := exec.Command(runc, "run", "--bundle", bundle, "bench-"+strconv.Itoa(os.Getpid())+"-"+strconv.Itoa(i))
+		// Its state in the bundle (removed with it), not in /run/runc, which would outlive the run.
+		cmd := exec.Command(runc, "--root", filepath.Join(bundle, "runc-state"), "run", "--bundle", bundle, "bench-"+strconv.Itoa(os.Getpid())+"-"+strconv.Itoa(i))
 		if out, err := cmd.CombinedOutput(); err != nil {
 			b.Fatalf("runc run: %v: %s", err, out)
 		}

@@ -2,13 +2,18 @@ package bench
 
 import (
 	"bytes"
+	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -23,10 +28,11 @@ const (
 	containerdBin = "/usr/bin/containerd"
 )
 
-// buildkitPeer is a private dockerd 20.10 (BuildKit is built into it) over a private
+// dockerdPeer is a private dockerd 20.10 (BuildKit is built into it) over a private
 // containerd, everything under one temporary directory: it touches neither the host's
-// firewall, nor /run/containerd, nor /var/lib/docker.
-type buildkitPeer struct {
+// firewall, nor /run/containerd, nor /var/lib/docker. The benchmarks measure Docker's
+// figures on it in the same run as minibox's: builds, idle memory, container lists.
+type dockerdPeer struct {
 	dir        string
 	sock       string
 	containerd *exec.Cmd
@@ -36,6 +42,8 @@ type buildkitPeer struct {
 	forward    string   // the iptables FORWARD policy before the start ("" without iptables)
 	made       []string // host directories dockerd or runc create that did not exist before
 	cgroup     string   // the cgroup parent of BuildKit's steps, a name of this run's own
+	stopped    bool
+	containers int // created by createContainers
 }
 
 // iptablesForward returns the FORWARD chain's policy, "" when iptables is not installed.
@@ -72,10 +80,10 @@ func waitSocket(path string, cmd *exec.Cmd, exited <-chan struct{}) error {
 	return fmt.Errorf("%s did not listen on %s within 60 s", filepath.Base(cmd.Path), path)
 }
 
-// startBuildKitPeer starts containerd and dockerd on dir and imports testdata/busybox.tar
+// startDockerdPeer starts containerd and dockerd on dir and imports testdata/busybox.tar
 // as busybox (a root filesystem tar: `docker import`, the peer of `minibox import`). The
-// error says why BuildKit cannot run here, with the daemons' last log lines.
-func startBuildKitPeer(b *testing.B) (*buildkitPeer, error) {
+// error says why the peer cannot run here, with the daemons' last log lines.
+func startDockerdPeer(b *testing.B) (*dockerdPeer, error) {
 	for _, p := range []string{dockerdBin, containerdBin, dockerCLI} {
 		if _, err := os.Stat(p); err != nil {
 			testutil.Unavailable(b, "%s: run scripts/install-deps.sh (docker.io, containerd)", p)
@@ -86,7 +94,7 @@ func startBuildKitPeer(b *testing.B) (*buildkitPeer, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &buildkitPeer{dir: dir, sock: filepath.Join(dir, "docker.sock"), cgroup: filepath.Base(dir)}
+	p := &dockerdPeer{dir: dir, sock: filepath.Join(dir, "docker.sock"), cgroup: filepath.Base(dir)}
 	b.Cleanup(func() { p.stop(b) })
 	if p.forward, err = iptablesForward(); err != nil {
 		return nil, err
@@ -164,7 +172,7 @@ func tail(s string, n int) string {
 }
 
 // docker runs the 20.10 CLI against the peer, with BuildKit on (no buildx needed).
-func (p *buildkitPeer) docker(args ...string) ([]byte, error) {
+func (p *dockerdPeer) docker(args ...string) ([]byte, error) {
 	cmd := exec.Command(dockerCLI, args...)
 	cmd.Env = append(os.Environ(), "DOCKER_HOST=unix://"+p.sock, "DOCKER_CONFIG="+filepath.Join(p.dir, "cli"), "DOCKER_BUILDKIT=1")
 	return cmd.CombinedOutput()
@@ -186,12 +194,17 @@ func stopPID(cmd *exec.Cmd) {
 }
 
 // stop ends dockerd then containerd by their PIDs, removes their directories and what
-// they left on the host, and puts the FORWARD policy back if it changed.
-func (p *buildkitPeer) stop(b *testing.B) {
+// they left on the host, and puts the FORWARD policy back if it changed. Once is enough:
+// a benchmark that is done with the peer early stops it then, and the cleanup does nothing.
+func (p *dockerdPeer) stop(b *testing.B) {
+	if p.stopped {
+		return
+	}
+	p.stopped = true
 	stopPID(p.dockerd)
 	stopPID(p.containerd)
 	if err := os.RemoveAll(p.dir); err != nil {
-		b.Errorf("remove the BuildKit peer's directory: %v", err)
+		b.Errorf("remove the dockerd peer's directory: %v", err)
 	}
 	// dockerd makes /run/docker/plugins, runc /run/runc: remove them when they did not
 	// exist before and are empty (Remove refuses a non-empty directory).
@@ -243,7 +256,7 @@ func removeCgroupTree(d string) error {
 
 // build times `docker build` of ctxDir on the peer and checks, from BuildKit's plain
 // progress, that the steps named in wantCached were cached and those in wantBuilt were not.
-func (p *buildkitPeer) build(b *testing.B, ctxDir string, wantCached, wantBuilt []string) time.Duration {
+func (p *dockerdPeer) build(b *testing.B, ctxDir string, wantCached, wantBuilt []string) time.Duration {
 	t := time.Now()
 	// RUN steps on the host's network, as minibox's are.
 	out, err := p.docker("build", "-t", "bench-df", "--progress", "plain", "--network", "host", ctxDir)
@@ -288,4 +301,87 @@ func buildkitSteps(out string) map[string]string {
 		m[n] = ends[id]
 	}
 	return m
+}
+
+// api sends one request to the peer's Engine API and decodes a JSON answer into out
+// (when not nil); a status of 300 or more is an error with the answer's text.
+func (p *dockerdPeer) api(method, path string, body, out any) error {
+	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", p.sock)
+	}}}
+	var rd io.Reader
+	if body != nil {
+		data, err := json.Marshal(body)
+		if err != nil {
+			return err
+		}
+		rd = bytes.NewReader(data)
+	}
+	req, err := http.NewRequest(method, "http://docker"+path, rd)
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	resp, err := c.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	data, err := io.ReadAll(resp.Body)
+	if err != nil {
+		return err
+	}
+	if resp.StatusCode >= 300 {
+		return fmt.Errorf("%s %s: %s %s", method, path, resp.Status, bytes.TrimSpace(data))
+	}
+	if out != nil {
+		return json.Unmarshal(data, out)
+	}
+	return nil
+}
+
+// createContainers creates containers of busybox on the peer (not started, as minibox's
+// in BenchmarkContainerList) until it has n, a few requests at a time.
+func (p *dockerdPeer) createContainers(b *testing.B, n int) {
+	const inFlight = 4
+	var wg sync.WaitGroup
+	errs := make(chan error, inFlight)
+	next := make(chan struct{})
+	for range inFlight {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for range next {
+				if err := p.api("POST", "/v1.41/containers/create", map[string]any{"Image": "busybox", "Cmd": []string{"true"}, "NetworkDisabled": true}, nil); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}()
+	}
+	var err error
+feed:
+	for ; p.containers < n; p.containers++ {
+		select {
+		case next <- struct{}{}:
+		case err = <-errs:
+			break feed
+		}
+	}
+	close(next)
+	wg.Wait()
+	if err == nil {
+		select {
+		case err = <-errs:
+		default:
+		}
+	}
+	if err != nil {
+		b.Fatalf("dockerd peer: create containers: %v", err)
+	}
+}
+
+// idleRSS is dockerd's and containerd's resident sets, in KiB.
+func (p *dockerdPeer) idleRSS() (dockerd, containerd int) {
+	return rssKB(p.dockerd.Process.Pid), rssKB(p.containerd.Process.Pid)
 }
