@@ -28,7 +28,6 @@ import (
 // ratios below are against baselines measured in the same run.
 const (
 	dockerdPingRPS  = 45000
-	dockerRunMs     = 257
 	podmanRunMs     = 180
 	runcRunMs       = 24
 	containerdShimK = 13 * 1024
