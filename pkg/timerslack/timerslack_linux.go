@@ -16,6 +16,7 @@
 package timerslack
 
 import (
+	"bytes"
 	"os"
 	"strconv"
 
@@ -49,14 +50,27 @@ func Widen() {
 		workload = orig
 	}
 	unix.Prctl(unix.PR_SET_TIMERSLACK, Wide, 0, 0, 0)
-	ents, err := os.ReadDir("/proc/self/task")
-	if err != nil {
-		return
-	}
+	// A thread the runtime starts meanwhile from one not yet set has the old slack and was
+	// not listed: list again until a pass finds none left.
 	wide := []byte(strconv.Itoa(Wide))
-	for _, e := range ents {
-		// /proc/<tid>, not /proc/self/task/<tid>: the file is only there.
-		os.WriteFile("/proc/"+e.Name()+"/timerslack_ns", wide, 0)
+	for range 5 {
+		ents, err := os.ReadDir("/proc/self/task")
+		if err != nil {
+			return
+		}
+		set := 0
+		for _, e := range ents {
+			// /proc/<tid>, not /proc/self/task/<tid>: the file is only there.
+			f := "/proc/" + e.Name() + "/timerslack_ns"
+			if cur, err := os.ReadFile(f); err == nil && string(bytes.TrimSpace(cur)) != string(wide) {
+				if os.WriteFile(f, wide, 0) == nil {
+					set++
+				}
+			}
+		}
+		if set == 0 {
+			return
+		}
 	}
 }
 
