@@ -16,6 +16,7 @@ import (
 	"github.com/minibox/minibox/pkg/seccomp"
 	"github.com/minibox/minibox/pkg/spec"
 	"github.com/minibox/minibox/pkg/stackgrow"
+	"github.com/minibox/minibox/pkg/timerslack"
 )
 
 // proc is one process init forks: the workload or an exec.
@@ -113,9 +114,12 @@ func (sp *spawner) fork() (int, error) {
 	return r.pid, r.err
 }
 
-// prepareThread gives the calling (locked) thread p's cgroup namespace, capabilities,
-// credentials, no_new_privs and seccomp filter.
+// prepareThread gives the calling (locked) thread p's timer slack, cgroup namespace,
+// capabilities, credentials, no_new_privs and seccomp filter.
 func (p *proc) prepareThread() error {
+	if err := timerslack.ForWorkload(); err != nil {
+		return fmt.Errorf("prctl(PR_SET_TIMERSLACK): %w", err)
+	}
 	if p.cg != nil {
 		// First: the cgroup namespace below is then rooted at the workload cgroup, whose
 		// pids.max the container sees as its own.

@@ -19,6 +19,7 @@ import (
 	_ "github.com/minibox/minibox/applets/minibox/oneproc" // the CLI's one P from its first inits
 	"github.com/minibox/minibox/pkg/api/client"
 	"github.com/minibox/minibox/pkg/errdefs"
+	"github.com/minibox/minibox/pkg/timerslack"
 	"github.com/minibox/minibox/pkg/version"
 )
 
@@ -51,6 +52,8 @@ func Main(ctx context.Context, args []string) error {
 	if os.Getenv("GOMAXPROCS") == "" {
 		runtime.GOMAXPROCS(1)
 	}
+	// Its runtime's monitor thread then wakes less often while it works (timerslack).
+	timerslack.Widen()
 	return Run(ctx, args, os.Stdout, os.Stderr, os.Getenv)
 }
 

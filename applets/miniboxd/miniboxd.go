@@ -23,6 +23,7 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/rsstrim"
 	"github.com/minibox/minibox/pkg/rsstrim/heapgauge"
+	"github.com/minibox/minibox/pkg/timerslack"
 	"github.com/minibox/minibox/pkg/version"
 )
 
@@ -44,6 +45,8 @@ func Main(ctx context.Context, args []string) error {
 	if err != nil {
 		return exit1(err)
 	}
+	// Before the engine starts its threads and shims: they inherit it.
+	timerslack.Widen()
 	if os.Geteuid() != 0 {
 		return exit1(errors.New("miniboxd must run as root; start it with \"sudo -E miniboxd\""))
 	}

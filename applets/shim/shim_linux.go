@@ -30,6 +30,7 @@ import (
 	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
 	"github.com/minibox/minibox/pkg/stackgrow"
+	"github.com/minibox/minibox/pkg/timerslack"
 )
 
 // Main runs a container's shim. fd 3 is the daemon's control channel (SOCK_SEQPACKET), fd
@@ -375,7 +376,8 @@ func (sh *shim) spawnInit(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 		return errors.New("the daemon is gone")
 	}
 	// Its environment: room for a spec and a seccomp program of 4 MiB each, decoded.
-	proc, err := startInit("/proc/self/fd/4", []string{"minibox-init"}, rsstrim.RuntimeEnv("off", "32MiB"), files, attr)
+	env := append(rsstrim.RuntimeEnv("off", "32MiB"), timerslack.Env()...)
+	proc, err := startInit("/proc/self/fd/4", []string{"minibox-init"}, env, files, attr)
 	if err != nil {
 		return fmt.Errorf("start init: %w", err)
 	}

@@ -21,6 +21,7 @@ import (
 	"github.com/minibox/minibox/pkg/shimexe"
 	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
+	"github.com/minibox/minibox/pkg/timerslack"
 )
 
 // Exit is how a container's workload (or an exec) ended: exit.json.
@@ -124,7 +125,8 @@ func startShim(opts StartOptions, stderr *os.File, args ...string) (*shimapi.Cha
 	}
 	// A shim is small and mostly idle (rsstrim.RuntimeEnv): no collection until it works
 	// (it sets its own GOGC then); the limit leaves room for a busy stream's buffers.
-	cmd.Env = append(rsstrim.RuntimeEnv("off", shimMemLimit), opts.ShimEnv...)
+	// The workloads' timer slack rides along: the shim runs with the daemon's wider one.
+	cmd.Env = append(append(rsstrim.RuntimeEnv("off", shimMemLimit), timerslack.Env()...), opts.ShimEnv...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlives us, and our terminal's signals
 	err = cmd.Start()
 	theirs.Close()
