@@ -17,7 +17,6 @@
 package timerslack
 
 import (
-	"bytes"
 	"os"
 	"strconv"
 
@@ -52,24 +51,24 @@ func Widen() {
 	}
 	unix.Prctl(unix.PR_SET_TIMERSLACK, Wide, 0, 0, 0)
 	// A thread the runtime starts meanwhile from one not yet set has the old slack and was
-	// not listed: list again until a pass finds none left.
+	// not listed: list again until no thread is new.
 	wide := []byte(strconv.Itoa(Wide))
+	done := map[string]bool{}
 	for range 5 {
 		ents, err := os.ReadDir("/proc/self/task")
 		if err != nil {
 			return
 		}
-		set := 0
+		fresh := false
 		for _, e := range ents {
-			// /proc/<tid>, not /proc/self/task/<tid>: the file is only there.
-			f := "/proc/" + e.Name() + "/timerslack_ns"
-			if cur, err := os.ReadFile(f); err == nil && string(bytes.TrimSpace(cur)) != string(wide) {
-				if os.WriteFile(f, wide, 0) == nil {
-					set++
-				}
+			if done[e.Name()] {
+				continue
 			}
+			done[e.Name()], fresh = true, true
+			// /proc/<tid>, not /proc/self/task/<tid>: the file is only there.
+			os.WriteFile("/proc/"+e.Name()+"/timerslack_ns", wide, 0)
 		}
-		if set == 0 {
+		if !fresh {
 			return
 		}
 	}

@@ -78,3 +78,10 @@ func TestWidenThenWorkload(t *testing.T) {
 		t.Fatalf("after ForWorkload: thread %d, forked child %d; want %d", r.thread, r.child, orig)
 	}
 }
+
+// BenchmarkWiden: what Widen adds to a process's start (the CLI calls it every command).
+func BenchmarkWiden(b *testing.B) {
+	for range b.N {
+		Widen()
+	}
+}
