@@ -204,13 +204,8 @@ func podmanCmd(b *testing.B) func(args ...string) ([]byte, error) {
 	if _, err := exec.LookPath("podman"); err != nil {
 		testutil.Unavailable(b, "podman is not installed (scripts/install-deps.sh bench)")
 	}
-	dir := b.TempDir()
-	// runc (crun refuses cgroup v1 hybrid hosts); no systemd here; root lacks
-	// CAP_SYS_RESOURCE, so podman's default rlimits cannot be set.
-	// runc's state in dir too: by default it is /run/runc, which would outlive the run.
-	base := []string{"--root", filepath.Join(dir, "root"), "--runroot", filepath.Join(dir, "run"),
-		"--cgroup-manager", "cgroupfs", "--events-backend", "file", "--log-level", "error", "--runtime", "runc",
-		"--runtime-flag", "root=" + filepath.Join(dir, "runc")}
+	base := testutil.PodmanArgs(b.TempDir())
+	// Root lacks CAP_SYS_RESOURCE here, so podman's default rlimits cannot be set.
 	p := func(args ...string) ([]byte, error) {
 		if args[0] == "run" {
 			args = append([]string{"run", "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024"}, args[1:]...)
