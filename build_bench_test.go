@@ -64,7 +64,7 @@ func BenchmarkBuild(b *testing.B) {
 	if _, err := exec.LookPath("podman"); err != nil {
 		return
 	}
-	base := testutil.PodmanArgs(b.TempDir())
+	base := testutil.PodmanArgs(b, b.TempDir())
 	podman := func(args ...string) *exec.Cmd {
 		return exec.Command("podman", append(slices.Clone(base), args...)...)
 	}

@@ -204,7 +204,7 @@ func podmanCmd(b *testing.B) func(args ...string) ([]byte, error) {
 	if _, err := exec.LookPath("podman"); err != nil {
 		testutil.Unavailable(b, "podman is not installed (scripts/install-deps.sh bench)")
 	}
-	base := testutil.PodmanArgs(b.TempDir())
+	base := testutil.PodmanArgs(b, b.TempDir())
 	// Root lacks CAP_SYS_RESOURCE here, so podman's default rlimits cannot be set.
 	p := func(args ...string) ([]byte, error) {
 		if args[0] == "run" {
