@@ -13,10 +13,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/minibox/minibox/pkg/testutil"
 )
@@ -43,7 +44,8 @@ type dockerdPeer struct {
 	made       []string // host directories dockerd or runc create that did not exist before
 	cgroup     string   // the cgroup parent of BuildKit's steps, a name of this run's own
 	stopped    bool
-	containers int // created by createContainers
+	containers int          // created by createContainers
+	client     *http.Client // the Engine API over sock, its connections kept between requests
 }
 
 // iptablesForward returns the FORWARD chain's policy, "" when iptables is not installed.
@@ -95,6 +97,9 @@ func startDockerdPeer(b *testing.B) (*dockerdPeer, error) {
 		return nil, err
 	}
 	p := &dockerdPeer{dir: dir, sock: filepath.Join(dir, "docker.sock"), cgroup: filepath.Base(dir)}
+	p.client = &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
+		return (&net.Dialer{}).DialContext(ctx, "unix", p.sock)
+	}}}
 	b.Cleanup(func() { p.stop(b) })
 	if p.forward, err = iptablesForward(); err != nil {
 		return nil, err
@@ -201,6 +206,7 @@ func (p *dockerdPeer) stop(b *testing.B) {
 		return
 	}
 	p.stopped = true
+	p.client.CloseIdleConnections()
 	stopPID(p.dockerd)
 	stopPID(p.containerd)
 	if err := os.RemoveAll(p.dir); err != nil {
@@ -306,9 +312,6 @@ func buildkitSteps(out string) map[string]string {
 // api sends one request to the peer's Engine API and decodes a JSON answer into out
 // (when not nil); a status of 300 or more is an error with the answer's text.
 func (p *dockerdPeer) api(method, path string, body, out any) error {
-	c := &http.Client{Transport: &http.Transport{DialContext: func(ctx context.Context, _, _ string) (net.Conn, error) {
-		return (&net.Dialer{}).DialContext(ctx, "unix", p.sock)
-	}}}
 	var rd io.Reader
 	if body != nil {
 		data, err := json.Marshal(body)
@@ -322,7 +325,7 @@ func (p *dockerdPeer) api(method, path string, body, out any) error {
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
-	resp, err := c.Do(req)
+	resp, err := p.client.Do(req)
 	if err != nil {
 		return err
 	}
@@ -343,40 +346,14 @@ func (p *dockerdPeer) api(method, path string, body, out any) error {
 // createContainers creates containers of busybox on the peer (not started, as minibox's
 // in BenchmarkContainerList) until it has n, a few requests at a time.
 func (p *dockerdPeer) createContainers(b *testing.B, n int) {
-	const inFlight = 4
-	var wg sync.WaitGroup
-	errs := make(chan error, inFlight)
-	next := make(chan struct{})
-	for range inFlight {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for range next {
-				if err := p.api("POST", "/v1.41/containers/create", map[string]any{"Image": "busybox", "Cmd": []string{"true"}, "NetworkDisabled": true}, nil); err != nil {
-					errs <- err
-					return
-				}
-			}
-		}()
-	}
-	var err error
-feed:
+	var g errgroup.Group
+	g.SetLimit(4)
 	for ; p.containers < n; p.containers++ {
-		select {
-		case next <- struct{}{}:
-		case err = <-errs:
-			break feed
-		}
+		g.Go(func() error {
+			return p.api("POST", "/v1.41/containers/create", map[string]any{"Image": "busybox", "Cmd": []string{"true"}, "NetworkDisabled": true}, nil)
+		})
 	}
-	close(next)
-	wg.Wait()
-	if err == nil {
-		select {
-		case err = <-errs:
-		default:
-		}
-	}
-	if err != nil {
+	if err := g.Wait(); err != nil {
 		b.Fatalf("dockerd peer: create containers: %v", err)
 	}
 }
