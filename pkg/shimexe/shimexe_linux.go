@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -23,18 +24,41 @@ var payload embed.FS
 
 const payloadName = "payload/minibox-shim.gz"
 
+// sealed keeps the memfd once one was made and sealed; a failure is not kept, so that a
+// daemon whose first try failed can still start containers later.
 var sealed struct {
-	once sync.Once
-	f    *os.File
-	err  error
+	mu sync.Mutex
+	f  *os.File
 }
 
-// Sealed returns the executable in a sealed memfd, made on the first call; every caller
-// shares it (its pages are one copy for all containers). Close it never.
+// Sealed returns the executable in a sealed memfd, made on the first call that succeeds;
+// every caller shares it (its pages are one copy for all containers). Close it never.
 func Sealed() (*os.File, error) {
-	sealed.once.Do(func() { sealed.f, sealed.err = makeSealed() })
-	return sealed.f, sealed.err
+	sealed.mu.Lock()
+	defer sealed.mu.Unlock()
+	if sealed.f == nil {
+		f, err := makeSealed()
+		if err != nil {
+			return nil, err
+		}
+		sealed.f = f
+	}
+	return sealed.f, nil
 }
+
+// addSeals is fcntl(F_ADD_SEALS); a variable so that tests can make it fail.
+var addSeals = func(fd uintptr, seals int) error {
+	_, err := unix.FcntlInt(fd, unix.F_ADD_SEALS, seals)
+	return err
+}
+
+// sealTries and sealBackoff bound the seal's retries. F_SEAL_WRITE fails with EBUSY when
+// a page of the file is still referenced elsewhere after the kernel has waited about
+// 150 ms for it (reclaim isolating the page is one such holder): a daemon once failed
+// every start for its whole life on it here.
+const sealTries = 5
+
+var sealBackoff = 50 * time.Millisecond
 
 func makeSealed() (*os.File, error) {
 	src, err := payload.Open(payloadName)
@@ -59,9 +83,15 @@ func makeSealed() (*os.File, error) {
 		return nil, fmt.Errorf("unpack the embedded shim executable: %w", err)
 	}
 	seals := unix.F_SEAL_SEAL | unix.F_SEAL_SHRINK | unix.F_SEAL_GROW | unix.F_SEAL_WRITE
-	if _, err := unix.FcntlInt(f.Fd(), unix.F_ADD_SEALS, seals); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("seal memfd: %w", err)
+	for try := 1; ; try++ {
+		err := addSeals(f.Fd(), seals)
+		if err == nil {
+			return f, nil
+		}
+		if !errors.Is(err, unix.EBUSY) || try == sealTries {
+			f.Close()
+			return nil, fmt.Errorf("seal memfd: %w", err)
+		}
+		time.Sleep(time.Duration(try) * sealBackoff)
 	}
-	return f, nil
 }

@@ -2,10 +2,12 @@ package shimexe
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"os/exec"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -35,6 +37,57 @@ func TestSealed(t *testing.T) {
 	out, err := cmd.CombinedOutput()
 	if cmd.ProcessState == nil || cmd.ProcessState.ExitCode() != 125 || !strings.Contains(string(out), "not a command") {
 		t.Errorf("run as something-else: %v %q", err, out)
+	}
+}
+
+// A seal refused with EBUSY (a page still referenced elsewhere) is tried again, and a
+// failure is not kept: the next call makes the memfd afresh.
+func TestSealedRetriesAndForgetsFailure(t *testing.T) {
+	realSeals, realBackoff := addSeals, sealBackoff
+	sealed.mu.Lock()
+	before := sealed.f
+	sealed.f = nil
+	sealed.mu.Unlock()
+	var made []*os.File
+	t.Cleanup(func() {
+		addSeals, sealBackoff = realSeals, realBackoff
+		sealed.mu.Lock()
+		sealed.f = before
+		sealed.mu.Unlock()
+		for _, f := range made {
+			f.Close()
+		}
+	})
+	sealBackoff = time.Millisecond
+	busy := 2
+	addSeals = func(fd uintptr, seals int) error {
+		if busy > 0 {
+			busy--
+			return unix.EBUSY
+		}
+		return realSeals(fd, seals)
+	}
+	f, err := Sealed()
+	if err != nil || busy != 0 {
+		t.Fatalf("after two EBUSY: %v (%d refusals left)", err, busy)
+	}
+	made = append(made, f)
+	sealed.mu.Lock()
+	sealed.f = nil
+	sealed.mu.Unlock()
+	tries := 0
+	addSeals = func(uintptr, int) error { tries++; return unix.EBUSY }
+	if _, err := Sealed(); !errors.Is(err, unix.EBUSY) || tries != sealTries {
+		t.Fatalf("always EBUSY: %v after %d tries; want EBUSY after %d", err, tries, sealTries)
+	}
+	addSeals = realSeals
+	g, err := Sealed()
+	if err != nil {
+		t.Fatalf("after a failed seal: %v", err)
+	}
+	made = append(made, g)
+	if seals, err := unix.FcntlInt(g.Fd(), unix.F_GET_SEALS, 0); err != nil || seals&unix.F_SEAL_WRITE == 0 {
+		t.Errorf("seals %#x, %v", seals, err)
 	}
 }
 
