@@ -44,7 +44,8 @@ func BenchmarkComposeUp(b *testing.B) {
 		bridge, pool = base+".250.0/24", base+".252.0/22"
 	}
 	var up, down, runs, rms time.Duration
-	var ups, runss, ratios []time.Duration // each round's, for the medians (ratios in ppm)
+	var ups, runss []time.Duration // each round's, for the medians
+	var ratios []float64
 	var upCPU, runsCPU, pairsCPU time.Duration
 	for i := 0; i < b.N; i++ {
 		d, _ := startDaemon(b, b.TempDir(), "MINIBOX_BRIDGE_SUBNET="+bridge, "MINIBOX_NETWORK_POOL="+pool)
@@ -106,7 +107,7 @@ func BenchmarkComposeUp(b *testing.B) {
 		runsTook := time.Since(t)
 		runs += runsTook
 		ups, runss = append(ups, upTook), append(runss, runsTook)
-		ratios = append(ratios, time.Duration(1e6*float64(upTook)/float64(runsTook)))
+		ratios = append(ratios, float64(upTook)/float64(runsTook))
 		p = pairs(names...)
 		runsCPU += cli - c0 + taskCPU(b, d.cmd.Process.Pid) - d0 + p
 		pairsCPU += p
@@ -127,14 +128,14 @@ func BenchmarkComposeUp(b *testing.B) {
 	b.ReportMetric(float64(up)/float64(runs), "up/runs")
 	// A VM's noise makes the odd round several milliseconds slower on either side: the
 	// median of the rounds' own ratios beside the ratio of the sums.
-	b.ReportMetric(float64(median(ratios))/1e6, "median-up/runs")
+	b.ReportMetric(median(ratios), "median-up/runs")
 	b.ReportMetric(float64(down)/float64(rms), "down/rms")
 	b.ReportMetric(float64((upCPU / n).Milliseconds()), "up-cpu-ms")
 	b.ReportMetric(float64((runsCPU / n).Milliseconds()), "runs-cpu-ms")
 	b.ReportMetric(float64((pairsCPU / n / 10).Milliseconds()), "shim+init-cpu-ms")
 	b.ReportMetric(floor, "cpu-floor")
 	b.Logf("compose up -d %v vs 5 run -d %v; compose down %v vs 5 rm -f %v", up/n, runs/n, down/n, rms/n)
-	b.Logf("medians of %d rounds: up %v, 5 runs %v, a round's up/runs %.3f", b.N, median(ups), median(runss), float64(median(ratios))/1e6)
+	b.Logf("medians of %d rounds: up %v, 5 runs %v, a round's up/runs %.3f", b.N, median(ups), median(runss), median(ratios))
 	b.Logf("CPU: up %v, runs %v (CLI, daemon, shims and inits); a container's shim and init %v; on %d cores up cannot go under %.2fx the runs",
 		upCPU/n, runsCPU/n, pairsCPU/n/10, cores, floor)
 }

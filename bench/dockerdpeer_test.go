@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/sync/errgroup"
 
+	"github.com/minibox/minibox/pkg/cgroup"
 	"github.com/minibox/minibox/pkg/testutil"
 )
 
@@ -222,7 +223,7 @@ func (p *dockerdPeer) stop(b *testing.B) {
 	dirs, _ := filepath.Glob(filepath.Join("/sys/fs/cgroup", "*", p.cgroup))
 	dirs = append(dirs, filepath.Join("/sys/fs/cgroup", p.cgroup))
 	for _, d := range dirs {
-		if err := removeCgroupTree(d); err != nil {
+		if err := cgroup.RemoveTree(d, time.Now().Add(5*time.Second)); err != nil {
 			b.Errorf("remove BuildKit's cgroup %s: %v", d, err)
 		}
 	}
@@ -238,26 +239,6 @@ func (p *dockerdPeer) stop(b *testing.B) {
 		out, err := exec.Command("iptables", "-P", "FORWARD", p.forward).CombinedOutput()
 		b.Errorf("dockerd changed the iptables FORWARD policy from %s to %s; restored (%v %s)", p.forward, now, err, out)
 	}
-}
-
-// removeCgroupTree removes cgroup directory d and those under it, deepest first (a
-// cgroup directory goes with rmdir once it has no children and no tasks).
-func removeCgroupTree(d string) error {
-	ents, err := os.ReadDir(d)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil
-	}
-	if err != nil {
-		return err
-	}
-	for _, e := range ents {
-		if e.IsDir() {
-			if err := removeCgroupTree(filepath.Join(d, e.Name())); err != nil {
-				return err
-			}
-		}
-	}
-	return syscall.Rmdir(d)
 }
 
 // build times `docker build` of ctxDir on the peer and checks, from BuildKit's plain

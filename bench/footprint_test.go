@@ -235,12 +235,6 @@ func conmonOf(id string) int {
 	return 0
 }
 
-func medianInt(v []int) int {
-	s := slices.Clone(v)
-	slices.Sort(s)
-	return s[len(s)/2]
-}
-
 // goFloor builds testdata/floor/<name>, starts n copies of it with a shim's runtime
 // environment, and returns the median PSS and anonymous memory (KiB) of one once they
 // idle: n copies share the binary's pages as n shims do.
@@ -279,7 +273,7 @@ func goFloor(b *testing.B, name string, n int) (pss, anon int) {
 		pv = append(pv, pssKB(p.Process.Pid))
 		av = append(av, procKB(fmt.Sprintf("/proc/%d/smaps_rollup", p.Process.Pid), "Anonymous"))
 	}
-	return medianInt(pv), medianInt(av)
+	return median(pv), median(av)
 }
 
 // BenchmarkFootprint: the memory a running container costs (PSS of its shim and init,
@@ -352,17 +346,17 @@ func BenchmarkFootprint(b *testing.B) {
 		time.Sleep(5 * time.Second)
 		idleAfter := rssKB(d.cmd.Process.Pid)
 		mib := func(kb int) float64 { return float64(kb) / 1024 }
-		b.ReportMetric(mib(medianInt(pair)), "MiB-pss-per-container")
-		b.ReportMetric(mib(medianInt(conmon)), "MiB-pss-conmon")
+		b.ReportMetric(mib(median(pair)), "MiB-pss-per-container")
+		b.ReportMetric(mib(median(conmon)), "MiB-pss-conmon")
 		if len(warm) > 0 {
-			b.ReportMetric(mib(medianInt(warm)), "MiB-pss-warm-pair")
+			b.ReportMetric(mib(median(warm)), "MiB-pss-warm-pair")
 		}
 		b.ReportMetric(mib(idleFresh), "MiB-rss-daemon-idle")
 		b.ReportMetric(mib(idleAfter), "MiB-rss-daemon-idle-after-runs")
 		b.ReportMetric(mib(dockerdIdle), "MiB-rss-dockerd-idle")
 		b.ReportMetric(mib(containerdIdle), "MiB-rss-containerd-idle")
 		b.Logf("PSS per running container: %.2f MiB (shim %.2f + init %.2f; goal 1.5); podman's conmon %.2f MiB in the same run",
-			mib(medianInt(pair)), mib(medianInt(shimV)), mib(medianInt(initV)), mib(medianInt(conmon)))
+			mib(median(pair)), mib(median(shimV)), mib(median(initV)), mib(median(conmon)))
 		b.Logf("warm pairs waiting: %d, PSS %v KiB (goal: 2 MiB a pair)", len(warm), warm)
 		// What a Go process costs here before it does anything: the floor under each of a
 		// container's two (shim and init).

@@ -139,10 +139,10 @@ func mkdirs(root, rel string, init func(dir, parent string) error) error {
 	return nil
 }
 
-// removeTree removes a cgroup directory and its children, deepest first. rmdir fails with
+// RemoveTree removes a cgroup directory and its children, deepest first. rmdir fails with
 // EBUSY while exiting tasks are still charged to the cgroup, so it is retried to a deadline.
 // On cgroupfs the control files go with the directory; on a fake tree they are removed.
-func removeTree(dir string, deadline time.Time) error {
+func RemoveTree(dir string, deadline time.Time) error {
 	ents, err := os.ReadDir(dir)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil
@@ -152,7 +152,7 @@ func removeTree(dir string, deadline time.Time) error {
 	}
 	for _, e := range ents {
 		if e.IsDir() {
-			if err := removeTree(filepath.Join(dir, e.Name()), deadline); err != nil {
+			if err := RemoveTree(filepath.Join(dir, e.Name()), deadline); err != nil {
 				return err
 			}
 		}

@@ -530,7 +530,7 @@ func (m *V1) Remove(path string) error {
 		wg.Add(1)
 		go func() { // hierarchies are independent: one slow rmdir does not hold the others
 			defer wg.Done()
-			errs[i] = removeTree(d[c], deadline)
+			errs[i] = RemoveTree(d[c], deadline)
 		}()
 	}
 	wg.Wait()

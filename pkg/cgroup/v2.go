@@ -362,7 +362,7 @@ func (m *V2) Remove(path string) error {
 	if err != nil {
 		return err
 	}
-	if err := removeTree(dir, time.Now().Add(5*time.Second)); err != nil {
+	if err := RemoveTree(dir, time.Now().Add(5*time.Second)); err != nil {
 		return fmt.Errorf("remove cgroup %s: %w", path, err)
 	}
 	return nil

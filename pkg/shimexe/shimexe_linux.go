@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -24,26 +25,31 @@ var payload embed.FS
 
 const payloadName = "payload/minibox-shim.gz"
 
-// sealed keeps the memfd once one was made and sealed; a failure is not kept, so that a
-// daemon whose first try failed can still start containers later.
+// sealed keeps the memfd once one was made and sealed (read without the lock by every
+// container start); a failure is not kept, so that a daemon whose first try failed can
+// still start containers later.
 var sealed struct {
-	mu sync.Mutex
-	f  *os.File
+	mu sync.Mutex // held while one is made
+	f  atomic.Pointer[os.File]
 }
 
 // Sealed returns the executable in a sealed memfd, made on the first call that succeeds;
 // every caller shares it (its pages are one copy for all containers). Close it never.
 func Sealed() (*os.File, error) {
+	if f := sealed.f.Load(); f != nil {
+		return f, nil
+	}
 	sealed.mu.Lock()
 	defer sealed.mu.Unlock()
-	if sealed.f == nil {
-		f, err := makeSealed()
-		if err != nil {
-			return nil, err
-		}
-		sealed.f = f
+	if f := sealed.f.Load(); f != nil {
+		return f, nil
 	}
-	return sealed.f, nil
+	f, err := makeSealed()
+	if err != nil {
+		return nil, err
+	}
+	sealed.f.Store(f)
+	return f, nil
 }
 
 // addSeals is fcntl(F_ADD_SEALS); a variable so that tests can make it fail.

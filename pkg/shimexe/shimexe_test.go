@@ -44,16 +44,11 @@ func TestSealed(t *testing.T) {
 // failure is not kept: the next call makes the memfd afresh.
 func TestSealedRetriesAndForgetsFailure(t *testing.T) {
 	realSeals, realBackoff := addSeals, sealBackoff
-	sealed.mu.Lock()
-	before := sealed.f
-	sealed.f = nil
-	sealed.mu.Unlock()
+	before := sealed.f.Swap(nil)
 	var made []*os.File
 	t.Cleanup(func() {
 		addSeals, sealBackoff = realSeals, realBackoff
-		sealed.mu.Lock()
-		sealed.f = before
-		sealed.mu.Unlock()
+		sealed.f.Store(before)
 		for _, f := range made {
 			f.Close()
 		}
@@ -72,9 +67,7 @@ func TestSealedRetriesAndForgetsFailure(t *testing.T) {
 		t.Fatalf("after two EBUSY: %v (%d refusals left)", err, busy)
 	}
 	made = append(made, f)
-	sealed.mu.Lock()
-	sealed.f = nil
-	sealed.mu.Unlock()
+	sealed.f.Store(nil)
 	tries := 0
 	addSeals = func(uintptr, int) error { tries++; return unix.EBUSY }
 	if _, err := Sealed(); !errors.Is(err, unix.EBUSY) || tries != sealTries {
