@@ -2,6 +2,7 @@ package engine
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
@@ -39,9 +40,24 @@ func (e *Engine) AttachTarget(ref string) (*shimclient.Container, error) {
 	return shim, err
 }
 
-// CreateForRun creates a container for run (attachsvc.Containers): see createContainer.
-func (e *Engine) CreateForRun(ctx context.Context, cfg ctrconfig.Config, durable bool) (string, []string, error) {
-	return e.createContainer(ctx, cfg, durable)
+// CreateForRun creates a container for run (attachsvc.Containers), its record not yet
+// durable: see createContainer and PersistRun.
+func (e *Engine) CreateForRun(ctx context.Context, cfg ctrconfig.Config) (string, []string, error) {
+	return e.createContainer(ctx, cfg, false)
+}
+
+// PersistRun writes the record of a container CreateForRun made (attachsvc.Containers).
+// One that cannot be written is removed, workload and anonymous volumes included: the
+// caller is told the run failed, and nothing of it stays behind.
+func (e *Engine) PersistRun(id string) error {
+	err := e.store.Persist(id)
+	if err == nil {
+		return nil
+	}
+	if c, lerr := e.lookup(id); lerr == nil {
+		e.removeContainer(context.Background(), c, true, true)
+	}
+	return fmt.Errorf("container %s: record: %w", short12(id), err)
 }
 
 // DiscardUnstarted removes a --rm container whose first start failed (attachsvc.Containers).

@@ -441,7 +441,7 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 		}
 		// --rm takes its anonymous volumes along; only its config.json still names them.
 		e.vols.Discard(anon)
-		e.Log.Info("removed a container without a record (a run --rm cut short)", "id", id[:12], "volumes", len(anon))
+		e.Log.Info("removed a container without a record (a run cut short before its answer)", "id", id[:12], "volumes", len(anon))
 	}
 }
 

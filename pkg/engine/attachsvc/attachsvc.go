@@ -21,9 +21,12 @@ type BeforeResume func(shim *shimclient.Container) error
 type Containers interface {
 	// AttachTarget is the shim of a running (or paused) container, else a 409-kind error.
 	AttachTarget(ref string) (*shimclient.Container, error)
-	// CreateForRun creates a container for run; durable: its record reaches the disk
-	// before the answer (a foreground `run --rm` need not wait for it).
-	CreateForRun(ctx context.Context, cfg ctrconfig.Config, durable bool) (string, []string, error)
+	// CreateForRun creates a container for run, its record not yet on disk: a daemon that
+	// dies before PersistRun removes it at its next start.
+	CreateForRun(ctx context.Context, cfg ctrconfig.Config) (string, []string, error)
+	// PersistRun puts the record of a container CreateForRun made on disk; when it cannot,
+	// the container is removed and the error says why.
+	PersistRun(id string) error
 	// StartContainer starts the container, running before between its creation and its
 	// workload's start; a workload that cannot run is an *errdefs.StartFailed.
 	StartContainer(ctx context.Context, ref string, before BeforeResume) (string, error)
@@ -79,8 +82,15 @@ type RunAttach struct {
 // RunContainer creates and starts a container; unless detached it attaches first, so no
 // output is lost.
 // A tty gets the client's size (height, width; 0 = unknown) before the workload starts.
+//
+// The record reaches the disk once the start is over, before the answer; a foreground
+// `run --rm`'s never needs to. Written at the creation, it would hold each start back by
+// a write and an fsync: containers run at once (compose up) would queue for the disk
+// before their starts instead of sharing one write after them. A daemon that dies in
+// between removes the container at its next start; its client had no answer.
 func (s *Service) RunContainer(ctx context.Context, req ctrconfig.Config, att RunAttach, height, width uint16) (*RunStarted, []string, error) {
-	id, warnings, err := s.ctrs.CreateForRun(ctx, req, !(att.Output && req.AutoRemove))
+	durable := !(att.Output && req.AutoRemove)
+	id, warnings, err := s.ctrs.CreateForRun(ctx, req)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -89,13 +99,20 @@ func (s *Service) RunContainer(ctx context.Context, req ctrconfig.Config, att Ru
 	if att.Output {
 		before = attachBefore(ctx, run, att.Stdin, att.Held, height, width)
 	}
-	if _, err := s.ctrs.StartContainer(ctx, id, before); err != nil {
-		if run.failed(err) {
-			return run, warnings, nil
-		}
+	_, err = s.ctrs.StartContainer(ctx, id, before)
+	if err != nil && !run.failed(err) {
 		// A container that never ran is not kept when it was meant to be removed.
 		s.ctrs.DiscardUnstarted(id)
+		if durable {
+			s.ctrs.PersistRun(id) // the created container stays, as after a failed start
+		}
 		return nil, warnings, err
+	}
+	if durable {
+		if perr := s.ctrs.PersistRun(id); perr != nil {
+			run.failed(perr) // lets go of the attachment, if any
+			return nil, warnings, perr
+		}
 	}
 	return run, warnings, nil
 }

@@ -3,6 +3,7 @@ package attachsvc
 import (
 	"context"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
@@ -10,29 +11,38 @@ import (
 	"github.com/minibox/minibox/pkg/shimclient"
 )
 
-// fakeCtrs creates container "c1" and fails its start with startErr.
+// fakeCtrs creates container "c1" and fails its start with startErr, its record's write
+// with persistErr.
 type fakeCtrs struct {
-	startErr  error
-	durable   []bool
-	hadBefore bool
-	discarded []string
+	startErr   error
+	persistErr error
+	calls      []string // creations, starts, discards and persists, in order
+	hadBefore  bool
 }
 
 func (f *fakeCtrs) AttachTarget(ref string) (*shimclient.Container, error) {
 	return nil, errdefs.Conflict("container " + ref + " is not running")
 }
 
-func (f *fakeCtrs) CreateForRun(ctx context.Context, cfg ctrconfig.Config, durable bool) (string, []string, error) {
-	f.durable = append(f.durable, durable)
+func (f *fakeCtrs) CreateForRun(ctx context.Context, cfg ctrconfig.Config) (string, []string, error) {
+	f.calls = append(f.calls, "create")
 	return "c1", []string{"a warning"}, nil
 }
 
 func (f *fakeCtrs) StartContainer(ctx context.Context, ref string, before BeforeResume) (string, error) {
+	f.calls = append(f.calls, "start "+ref)
 	f.hadBefore = before != nil
 	return ref, f.startErr
 }
 
-func (f *fakeCtrs) DiscardUnstarted(id string) { f.discarded = append(f.discarded, id) }
+func (f *fakeCtrs) DiscardUnstarted(id string) { f.calls = append(f.calls, "discard "+id) }
+
+func (f *fakeCtrs) PersistRun(id string) error {
+	f.calls = append(f.calls, "persist "+id)
+	return f.persistErr
+}
+
+func (f *fakeCtrs) sequence() string { return strings.Join(f.calls, ", ") }
 
 func TestRunWhoseWorkloadCannotRun(t *testing.T) {
 	f := &fakeCtrs{startErr: &errdefs.StartFailed{Code: 127, Msg: "not found"}}
@@ -40,12 +50,33 @@ func TestRunWhoseWorkloadCannotRun(t *testing.T) {
 	if err != nil || run.Failed == nil || run.Failed.Code != 127 || run.Conn != nil || len(warnings) != 1 {
 		t.Fatalf("run = %+v, %v, %v", run, warnings, err)
 	}
-	// A foreground --rm run does not wait for its record; its start attaches first.
-	if len(f.durable) != 1 || f.durable[0] || !f.hadBefore {
-		t.Fatalf("durable %v, attached before the start %v", f.durable, f.hadBefore)
+	// A foreground --rm run never writes its record, and a container that ran (and
+	// failed with 127) is not discarded; its start attaches first.
+	if got := f.sequence(); got != "create, start c1" || !f.hadBefore {
+		t.Fatalf("calls %q, attached before the start %v", got, f.hadBefore)
 	}
-	if len(f.discarded) != 0 {
-		t.Fatalf("a container that ran (and failed with 127) was discarded: %v", f.discarded)
+}
+
+func TestDetachedRunPersistsAfterItsStart(t *testing.T) {
+	f := &fakeCtrs{}
+	run, _, err := New(f).RunContainer(context.Background(), ctrconfig.Config{}, RunAttach{}, 0, 0)
+	if err != nil || run == nil || run.ID != "c1" {
+		t.Fatalf("run = %+v, %v", run, err)
+	}
+	if got := f.sequence(); got != "create, start c1, persist c1" || f.hadBefore {
+		t.Fatalf("calls %q, attached %v", got, f.hadBefore)
+	}
+}
+
+func TestRunWhoseRecordCannotBeWritten(t *testing.T) {
+	full := errors.New("no space left on device")
+	f := &fakeCtrs{persistErr: full}
+	run, _, err := New(f).RunContainer(context.Background(), ctrconfig.Config{}, RunAttach{}, 0, 0)
+	if !errors.Is(err, full) || run != nil {
+		t.Fatalf("run = %+v, %v", run, err)
+	}
+	if got := f.sequence(); got != "create, start c1, persist c1" {
+		t.Fatalf("calls %q", got)
 	}
 }
 
@@ -56,11 +87,9 @@ func TestRunWhoseStartFails(t *testing.T) {
 	if !errors.Is(err, boom) || run != nil {
 		t.Fatalf("run = %+v, %v", run, err)
 	}
-	if len(f.durable) != 1 || !f.durable[0] || f.hadBefore {
-		t.Fatalf("a detached run: durable %v, attached %v", f.durable, f.hadBefore)
-	}
-	if len(f.discarded) != 1 || f.discarded[0] != "c1" {
-		t.Fatalf("discarded %v, want c1", f.discarded)
+	// The created container is discarded if it was to be removed, else kept: on disk.
+	if got := f.sequence(); got != "create, start c1, discard c1, persist c1" || f.hadBefore {
+		t.Fatalf("a detached run: calls %q, attached %v", got, f.hadBefore)
 	}
 }
 

@@ -112,10 +112,12 @@ type Config[T any] struct {
 type entry[T any] struct {
 	v   T
 	rec *Record
-	// ephemeral: a foreground `run --rm`, which lives as long as its client's request.
-	// The background saver leaves it out (it comes and goes between two saves); a
-	// daemon's last save keeps it, and one that died removes what it left.
+	// ephemeral: a foreground `run --rm`, which lives as long as its client's request,
+	// or a run's container until Persist. The background saver leaves it out (it comes
+	// and goes between two saves); a daemon's last save keeps it, and one that died
+	// removes what it left.
 	ephemeral bool
+	added     uint64 // the table's generation once Add had recorded it
 }
 
 // Store is the table of records and its file.
@@ -315,15 +317,37 @@ func (s *Store[T]) Add(r *Record, v T, durable bool) (taken string, err error) {
 		s.mu.Unlock()
 		return other, nil
 	}
-	s.byID[r.ID] = &entry[T]{v: v, rec: r, ephemeral: !durable}
-	s.names[r.Name] = r.ID
 	s.gen++
+	s.byID[r.ID] = &entry[T]{v: v, rec: r, ephemeral: !durable, added: s.gen}
+	s.names[r.Name] = r.ID
 	s.mu.Unlock()
 	if !durable {
 		s.SaveSoon()
 		return "", nil
 	}
 	return "", s.Save()
+}
+
+// Persist makes an ephemeral record durable: it is on disk when Persist returns, and the
+// background saver keeps it from then on. A write of the whole table since its Add holds
+// it already: containers run at once (compose up) share one write. A record removed
+// meanwhile needs none.
+func (s *Store[T]) Persist(id string) error {
+	s.mu.Lock()
+	en := s.byID[id]
+	if en == nil {
+		s.mu.Unlock()
+		return nil
+	}
+	en.ephemeral = false
+	want := en.added
+	s.mu.Unlock()
+	s.saveMu.Lock()
+	defer s.saveMu.Unlock()
+	if s.savedFull && s.savedGen >= want {
+		return s.saveErr
+	}
+	return s.saveLocked(false)
 }
 
 // Rename gives the container with record r a new name and writes the table: when
@@ -447,8 +471,9 @@ func (s *Store[T]) saver(kicks <-chan struct{}) {
 	}
 }
 
-// saveDelay is how long the saver gathers changes before it writes.
-const saveDelay = 100 * time.Millisecond
+// saveDelay is how long the saver gathers changes before it writes (a variable: a test
+// that counts writes keeps the saver out of its way).
+var saveDelay = 100 * time.Millisecond
 
 // SaveSoon has the saver write the table after saveDelay.
 func (s *Store[T]) SaveSoon() {

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/minibox/minibox/pkg/ctrconfig"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -198,4 +199,85 @@ func TestMigrateSchema0(t *testing.T) {
 	if err := migrateRecord(r, nil); err == nil {
 		t.Error("a schema-0 record migrated without a migration")
 	}
+}
+
+// countingState counts the table's writes.
+type countingState struct {
+	Persister
+	writes int
+}
+
+func (c *countingState) SaveRaw(b []byte) error {
+	c.writes++
+	return c.Persister.SaveRaw(b)
+}
+
+func TestPersistSharesOneWrite(t *testing.T) {
+	// Only this test's own saves write: the background saver waits past its end.
+	defer func(d time.Duration) { saveDelay = d }(saveDelay)
+	saveDelay = time.Hour
+	dir := t.TempDir()
+	path := filepath.Join(dir, "state.json")
+	st, err := state.Open(path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs := &countingState{Persister: st}
+	s, err := Open(Config[*item]{State: cs, Path: path, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		Wrap: func(r *Record) *item { return &item{rec: r} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	onDisk := func(name string) bool {
+		b, err := os.ReadFile(path)
+		return err == nil && strings.Contains(string(b), `"name":"`+name+`"`)
+	}
+	// Two runs created at once: neither is written until it is persisted.
+	add(t, s, strings.Repeat("a", 64), "first", false)
+	add(t, s, strings.Repeat("b", 64), "second", false)
+	if onDisk("first") || onDisk("second") {
+		t.Fatal("a record was written before Persist")
+	}
+	if err := s.Persist(strings.Repeat("a", 64)); err != nil {
+		t.Fatal(err)
+	}
+	if cs.writes != 1 || !onDisk("first") || !onDisk("second") {
+		t.Fatalf("after the first Persist: %d writes, first %v, second %v", cs.writes, onDisk("first"), onDisk("second"))
+	}
+	// The second's record was in that write: no other.
+	if err := s.Persist(strings.Repeat("b", 64)); err != nil || cs.writes != 1 {
+		t.Fatalf("second Persist: %v, %d writes", err, cs.writes)
+	}
+	// Persisted records are the background saver's from then on.
+	s.Update(mustLookup(t, s, "second").rec, func(r *Record) { r.Status = "running" })
+	if err := s.save(true); err != nil {
+		t.Fatal(err)
+	}
+	if !onDisk("first") || !onDisk("second") {
+		t.Fatal("the background save left a persisted record out")
+	}
+	// One the background saver wrote the table without is written again.
+	add(t, s, strings.Repeat("c", 64), "third", false)
+	s.Update(mustLookup(t, s, "first").rec, func(r *Record) { r.Status = "running" })
+	if err := s.save(true); err != nil {
+		t.Fatal(err)
+	}
+	n := cs.writes
+	if err := s.Persist(strings.Repeat("c", 64)); err != nil || cs.writes != n+1 || !onDisk("third") {
+		t.Fatalf("Persist after a background save: %v, %d writes (had %d), on disk %v", err, cs.writes, n, onDisk("third"))
+	}
+	// A container removed meanwhile needs no write.
+	if err := s.Persist(strings.Repeat("d", 64)); err != nil || cs.writes != n+1 {
+		t.Fatalf("Persist of an unknown container: %v, %d writes", err, cs.writes)
+	}
+}
+
+func mustLookup(t *testing.T, s *Store[*item], ref string) *item {
+	t.Helper()
+	it, err := s.Lookup(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return it
 }

@@ -230,7 +230,7 @@ func dirEmpty(dir string) bool {
 }
 
 // Orphans names the anonymous volumes among a spec's mounts that no container uses: what
-// a container without a record (a run --rm cut short) leaves.
+// a container without a record (a run cut short before its answer) leaves.
 func (s *Service) Orphans(ms []spec.Mount) []string {
 	var out []string
 	for _, m := range ms {
