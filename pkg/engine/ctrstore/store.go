@@ -342,12 +342,7 @@ func (s *Store[T]) Persist(id string) error {
 	en.ephemeral = false
 	want := en.added
 	s.mu.Unlock()
-	s.saveMu.Lock()
-	defer s.saveMu.Unlock()
-	if s.savedFull && s.savedGen >= want {
-		return s.saveErr
-	}
-	return s.saveLocked(false)
+	return s.saveThrough(want)
 }
 
 // Rename gives the container with record r a new name and writes the table: when
@@ -489,13 +484,18 @@ func (s *Store[T]) SaveSoon() {
 }
 
 // Save writes every record; the snapshot is taken under saveMu so the last write always
-// holds the newest state. Callers that change records at once (a compose project's
-// creates) share writes: one that waited for saveMu while another wrote a snapshot
-// holding its change returns that write's result instead of writing (and fsyncing) again.
+// holds the newest state. Callers that change records at once share writes: one that
+// waited for saveMu while another wrote a snapshot holding its change returns that
+// write's result instead of writing (and fsyncing) again.
 func (s *Store[T]) Save() error {
 	s.mu.RLock()
 	want := s.gen
 	s.mu.RUnlock()
+	return s.saveThrough(want)
+}
+
+// saveThrough writes every record unless a full write since generation want did.
+func (s *Store[T]) saveThrough(want uint64) error {
 	s.saveMu.Lock()
 	defer s.saveMu.Unlock()
 	if s.savedFull && s.savedGen >= want {
