@@ -439,7 +439,8 @@ func (e *Engine) removeOrphans(ctx context.Context) {
 			e.Log.Warn("remove orphan container", "id", id[:12], "err", err)
 			continue
 		}
-		// --rm takes its anonymous volumes along; only its config.json still names them.
+		// The run never answered: its anonymous volumes go with it (only its config.json
+		// still names them).
 		e.vols.Discard(anon)
 		e.Log.Info("removed a container without a record (a run cut short before its answer)", "id", id[:12], "volumes", len(anon))
 	}
