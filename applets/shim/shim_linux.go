@@ -36,8 +36,9 @@ import (
 // Main runs a container's shim. fd 3 is the daemon's control channel (SOCK_SEQPACKET), fd
 // 4 the sealed executable init runs from. With a container directory it starts that
 // container's init; with "--warm <containers dir>" it clones an init ahead of time, in the
-// namespaces every container without a user namespace has, and waits on fd 3 for the daemon
-// to name its container.
+// namespaces every container without a user namespace has (and, given a v1 cgroup after
+// the record directory, in that cgroup), and waits on fd 3 for the daemon to name its
+// container.
 //
 // With "--tied <container dir>" (a build's container) the container is tied to the daemon
 // process: the shim records itself and init in the directory's shim.pid, and ends init as
@@ -47,10 +48,10 @@ import (
 // daemon joins the cgroup, wires the network and attaches meanwhile), then init's readiness
 // (mounts done, workload held) or why it failed.
 func Main(ctx context.Context, args []string) error {
-	warm := len(args) == 3 && args[0] == "--warm"
+	warm := (len(args) == 3 || len(args) == 4) && args[0] == "--warm"
 	tied := len(args) == 2 && args[0] == "--tied"
 	if len(args) != 1 && !warm && !tied {
-		return errors.New("usage: minibox-shim <container dir> | --tied <container dir> | --warm <containers dir> <record dir>")
+		return errors.New("usage: minibox-shim <container dir> | --tied <container dir> | --warm <containers dir> <record dir> [<cgroup>]")
 	}
 	// init's parent-death signal is sent when the thread that forked it ends: any of ours,
 	// since the runtime ends a thread only with a goroutine locked to it, and none of the
@@ -69,7 +70,11 @@ func Main(ctx context.Context, args []string) error {
 	sh.trim.CollectFromThenOn(workGCPercent)
 	go sh.trim.Run()
 	if warm {
-		if err := sh.warmUp(ctl, args[2]); err != nil {
+		cgroupPath := "" // the pair's cgroup to clone init in, if the daemon made one
+		if len(args) == 4 {
+			cgroupPath = args[3]
+		}
+		if err := sh.warmUp(ctl, args[2], cgroupPath); err != nil {
 			ctl.SendResponse(&shimapi.Response{Error: err.Error()})
 			sh.discard()
 			return err
@@ -215,7 +220,7 @@ type attachment struct {
 // recorded in record (shimfiles.PIDFile), the shim before init exists, for a later daemon
 // to end them by should theirs die without doing so; the daemon removes the record when it
 // gives us a container.
-func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
+func (sh *shim) warmUp(ctl *shimapi.Channel, record, cgroupPath string) error {
 	// Not the daemon's directory: that would keep it busy for as long as we wait.
 	if err := os.Chdir("/"); err != nil {
 		return err
@@ -227,7 +232,19 @@ func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
 	if err := shimfiles.RecordProc(record, "shim", os.Getpid(), false); err != nil {
 		return fmt.Errorf("record the warm shim: %w", err)
 	}
-	if err := sh.spawnInit(&syscall.SysProcAttr{Cloneflags: ns.Warm}, true, true); err != nil {
+	attr := &syscall.SysProcAttr{Cloneflags: ns.Warm}
+	var err error
+	if cgroupPath != "" {
+		// Born in the pair's cgroup, which the daemon renames to the container's: no
+		// process is moved, and no move waits for a kernel grace period.
+		if sh.cg, err = openCgroups(); err != nil {
+			return err
+		}
+		err = sh.spawnJoined(cgroupPath, attr, true, true)
+	} else {
+		err = sh.spawnInit(attr, true, true)
+	}
+	if err != nil {
 		return err
 	}
 	if err := shimfiles.RecordProc(record, "init", sh.proc.Pid, false); err != nil {
@@ -238,11 +255,19 @@ func (sh *shim) warmUp(ctl *shimapi.Channel, record string) error {
 		return err
 	}
 	prewarm()
-	// Looked up now, not between init's ready and the workload's start (our one P would
-	// run it ahead of the daemon's requests): the layout is the host's, not a container's.
-	// Anything it logs goes where our stderr goes until the container's shim.log comes.
-	sh.cg, _ = cgroup.Open(slog.New(slog.NewTextHandler(os.Stderr, nil)))
+	if sh.cg == nil {
+		// Looked up now, not between init's ready and the workload's start (our one P
+		// would run it ahead of the daemon's requests): the layout is the host's, not a
+		// container's.
+		sh.cg, _ = openCgroups()
+	}
 	return nil
+}
+
+// openCgroups opens the host's cgroup layout for a warm shim: anything it logs goes where
+// our stderr goes until the container's shim.log comes.
+func openCgroups() (cgroup.Manager, error) {
+	return cgroup.Open(slog.New(slog.NewTextHandler(os.Stderr, nil)))
 }
 
 // prewarm runs, once, what a start runs first (decoding a spec), so that its first-use
@@ -282,8 +307,7 @@ func (sh *shim) discard() {
 }
 
 // spawnInCgroup is spawnInit with init born in the container's cgroup when the daemon
-// asks for it (InitInCgroup without a warm init): the calling thread joins the cgroup for the
-// clone and leaves it again (cgroup.V1.JoinThread), and no process has to be moved.
+// asks for it (InitInCgroup without a warm init).
 func (sh *shim) spawnInCgroup(attr *syscall.SysProcAttr, pipes, stdin bool) error {
 	if !sh.s.InitInCgroup {
 		return sh.spawnInit(attr, pipes, stdin)
@@ -293,17 +317,24 @@ func (sh *shim) spawnInCgroup(attr *syscall.SysProcAttr, pipes, stdin bool) erro
 		return err
 	}
 	sh.cg = cg
-	j, ok := cg.(interface {
+	return sh.spawnJoined(sh.s.CgroupPath, attr, pipes, stdin)
+}
+
+// spawnJoined is spawnInit with init born in the cgroup path of sh.cg: the calling thread
+// joins it for the clone and leaves it again (cgroup.V1.JoinThread), and no process has to
+// be moved.
+func (sh *shim) spawnJoined(path string, attr *syscall.SysProcAttr, pipes, stdin bool) error {
+	j, ok := sh.cg.(interface {
 		JoinThread(path string) (func() error, error)
 	})
 	if !ok {
-		return fmt.Errorf("cgroup %s: the daemon asked for init in it, and cgroup v%d moves no thread", sh.s.CgroupPath, cg.Version())
+		return fmt.Errorf("cgroup %s: the daemon asked for init in it, and cgroup v%d moves no thread", path, sh.cg.Version())
 	}
 	// The cgroup is the thread's: it is locked meanwhile, and stays locked to the main
 	// goroutine if it could not leave (it lives on either way: init's parent-death signal
 	// follows it).
 	runtime.LockOSThread()
-	leave, err := j.JoinThread(sh.s.CgroupPath)
+	leave, err := j.JoinThread(path)
 	if err != nil {
 		runtime.UnlockOSThread()
 		return err

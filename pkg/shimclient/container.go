@@ -227,9 +227,11 @@ type Warm struct {
 
 // StartWarm starts a warm shim; containers is the daemon's containers directory (it
 // names the daemon in the process list), records the directory the pair's own record
-// directory is made in. A ctx cancelled or past its deadline ends the pair being made
-// (shim and init, by PID) and returns once both are gone.
-func StartWarm(ctx context.Context, containers, records string, opts StartOptions) (*Warm, error) {
+// directory is made in. With a cgroup (v1, made by the caller), init is cloned in it by a
+// shim thread that joins it for the clone, so that nothing has to be moved there after. A
+// ctx cancelled or past its deadline ends the pair being made (shim and init, by PID) and
+// returns once both are gone.
+func StartWarm(ctx context.Context, containers, records, cgroup string, opts StartOptions) (*Warm, error) {
 	if err := os.MkdirAll(records, 0o700); err != nil {
 		return nil, err
 	}
@@ -237,7 +239,11 @@ func StartWarm(ctx context.Context, containers, records string, opts StartOption
 	if err != nil {
 		return nil, err
 	}
-	ctl, pid, shimfd, err := startShim(opts, nil, "--warm", containers, record)
+	args := []string{"--warm", containers, record}
+	if cgroup != "" {
+		args = append(args, cgroup)
+	}
+	ctl, pid, shimfd, err := startShim(opts, nil, args...)
 	if err != nil {
 		os.Remove(record)
 		return nil, err

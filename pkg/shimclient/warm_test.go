@@ -2,9 +2,14 @@ package shimclient_test
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -12,6 +17,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/minibox/minibox/pkg/cgroup"
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
@@ -29,7 +35,7 @@ func startWarmIn(t *testing.T, records string) *shimclient.Warm {
 	busybox(t) // privileged tests only
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	w, err := shimclient.StartWarm(ctx, t.TempDir(), records, shimclient.StartOptions{})
+	w, err := shimclient.StartWarm(ctx, t.TempDir(), records, "", shimclient.StartOptions{})
 	if err != nil {
 		t.Fatalf("StartWarm: %v", err)
 	}
@@ -264,4 +270,74 @@ func TestSetupFailureAtReady(t *testing.T) {
 	waitGone(t, s.Dir+"/shim.sock")
 	shimclient.Cleanup(s.Dir)
 	assertNoMounts(t, s.Dir)
+}
+
+// On cgroup v1 a warm init can be born in the cgroup the daemon made for the pair: the
+// shim's thread joins it for the clone and leaves it, and the shim itself stays out.
+func TestWarmInitBornInCgroup(t *testing.T) {
+	busybox(t) // privileged tests only
+	cg, err := cgroup.Open(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if j, ok := cg.(interface{ ThreadsCanJoin() bool }); !ok || !j.ThreadsCanJoin() {
+		t.Skipf("cgroup v%d here: a warm init is moved into its container's cgroup at the start instead", cg.Version())
+	}
+	b := make([]byte, 4)
+	rand.Read(b)
+	path := "minibox-test-" + hex.EncodeToString(b) + "/warm"
+	if err := cg.Create(path, spec.Resources{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cg.Remove(path)
+		cg.Remove(filepath.Dir(path))
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	w, err := shimclient.StartWarm(ctx, t.TempDir(), t.TempDir(), path, shimclient.StartOptions{})
+	if err != nil {
+		t.Fatalf("StartWarm: %v", err)
+	}
+	defer waitExited(t, w.PID())
+	defer w.Close()
+	in := func(pid int) (yes, no []string) {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, l := range strings.Split(strings.TrimSpace(string(b)), "\n") {
+			f := strings.SplitN(l, ":", 3)
+			if len(f) != 3 || !slices.ContainsFunc(strings.Split(f[1], ","), func(c string) bool { return c == "memory" || c == "pids" || c == "cpu" }) {
+				continue
+			}
+			if f[2] == "/"+path {
+				yes = append(yes, f[1])
+			} else {
+				no = append(no, f[1])
+			}
+		}
+		return yes, no
+	}
+	if yes, no := in(w.PID()); len(yes) == 0 || len(no) != 0 {
+		t.Errorf("warm init in %s for %v, elsewhere for %v", path, yes, no)
+	}
+	if yes, _ := in(parentPid(t, w.PID())); len(yes) != 0 {
+		t.Errorf("the shim is in the pair's cgroup for %v", yes)
+	}
+}
+
+// parentPid is pid's parent, from /proc.
+func parentPid(t *testing.T, pid int) int {
+	t.Helper()
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
+	ppid, err := strconv.Atoi(f[1])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ppid
 }

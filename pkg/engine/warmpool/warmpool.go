@@ -46,9 +46,14 @@ type Config[S Shim] struct {
 	Root    string
 	Cgroups Cgroups
 	// StartShim starts one warm shim; urgent says an announced start waits for it, which
-	// it is then made at the starts' priority for (not below them, as a spare is).
-	StartShim func(ctx context.Context, urgent bool) (S, error)
-	Log       *slog.Logger
+	// it is then made at the starts' priority for (not below them, as a spare is). With a
+	// cgroup, the shim clones init in it (from a thread that joins it for the clone).
+	StartShim func(ctx context.Context, urgent bool, cgroup string) (S, error)
+	// ThreadsJoin says a shim's thread can join a v1 cgroup to clone init there: moving
+	// init afterwards by its PID first waits for a kernel RCU grace period (~8 ms here),
+	// which a thread that moves itself does not.
+	ThreadsJoin bool
+	Log         *slog.Logger
 }
 
 // Pool keeps shims started ahead of their containers (shimclient.Warm), each holding an
@@ -100,7 +105,8 @@ func New[S Shim](cfg Config[S]) *Pool[S] {
 }
 
 // How long a start waits for a warm shim being made before making its own (a fill takes
-// ~20 ms, most of it a kernel grace period; a cold start ~25 ms).
+// ~6 ms where init is born in its cgroup, ~20 ms where it is moved there, most of it a
+// kernel grace period; a cold start ~25 ms).
 const warmWait = 15 * time.Millisecond
 
 // How long an announced start waits at most for a warm shim being made that no other
@@ -303,23 +309,36 @@ func (p *Pool[S]) make(urgent bool) {
 }
 
 func (p *Pool[S]) newPair(ctx context.Context, urgent bool) (*Pair[S], error) {
-	w, err := p.cfg.StartShim(ctx, urgent)
-	if err != nil {
-		return nil, err
-	}
-	ws := &Pair[S]{shim: w}
 	cg := p.cfg.Cgroups
 	if cg.Version() != 1 {
-		return ws, nil // v2 cannot rename: the start moves init into its cgroup
+		// v2 cannot rename: the start moves init into its cgroup.
+		w, err := p.cfg.StartShim(ctx, urgent, "")
+		if err != nil {
+			return nil, err
+		}
+		return &Pair[S]{shim: w}, nil
 	}
-	ws.cgroup = p.cgroupPrefix() + rand.Text()[:12]
-	if err := cg.Create(ws.cgroup, spec.Resources{}); err != nil {
-		p.Discard(ws)
+	path := p.cgroupPrefix() + rand.Text()[:12]
+	if err := cg.Create(path, spec.Resources{}); err != nil {
 		return nil, err
 	}
-	if err := cg.Add(ws.cgroup, w.PID()); err != nil {
-		p.Discard(ws)
+	born := ""
+	if p.cfg.ThreadsJoin {
+		born = path
+	}
+	w, err := p.cfg.StartShim(ctx, urgent, born)
+	if err != nil {
+		if rerr := cg.Remove(path); rerr != nil {
+			p.cfg.Log.Warn("remove warm cgroup", "err", rerr)
+		}
 		return nil, err
+	}
+	ws := &Pair[S]{shim: w, cgroup: path}
+	if born == "" {
+		if err := cg.Add(path, w.PID()); err != nil {
+			p.Discard(ws)
+			return nil, err
+		}
 	}
 	return ws, nil
 }

@@ -2,6 +2,7 @@ package warmpool
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"slices"
@@ -80,7 +81,7 @@ func newPool(t *testing.T, size, version int) (*Pool[*fakeShim], *fakeCgroups, *
 	var closed []int
 	next := 100
 	p := New(Config[*fakeShim]{Size: size, Root: t.TempDir(), Cgroups: cg, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		StartShim: func(context.Context, bool) (*fakeShim, error) {
+		StartShim: func(context.Context, bool, string) (*fakeShim, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			next++
@@ -133,6 +134,55 @@ func TestPoolV1(t *testing.T) {
 	}
 }
 
+// Where a shim's thread can join a v1 cgroup, the pair's cgroup is made first and the
+// shim clones init in it: nothing is moved by PID. A shim that fails leaves no cgroup.
+func TestPoolInitBornInCgroup(t *testing.T) {
+	cg := &fakeCgroups{version: 1, groups: map[string][]int{}}
+	var mu sync.Mutex
+	var closed []int
+	var bornIn []string
+	fail := false
+	p := New(Config[*fakeShim]{Size: 1, Root: t.TempDir(), Cgroups: cg, ThreadsJoin: true,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		StartShim: func(_ context.Context, _ bool, cgroup string) (*fakeShim, error) {
+			cg.mu.Lock()
+			_, made := cg.groups[cgroup]
+			cg.mu.Unlock()
+			mu.Lock()
+			defer mu.Unlock()
+			if !made {
+				t.Errorf("shim started to clone init in %q, which does not exist yet", cgroup)
+			}
+			bornIn = append(bornIn, cgroup)
+			if fail {
+				return nil, errors.New("no shim")
+			}
+			return &fakeShim{pid: 200 + len(bornIn), mu: &mu, closed: &closed}, nil
+		}})
+	defer p.Close()
+	p.Prewarm(1)
+	fillNow(p)
+	mu.Lock()
+	if len(bornIn) != 1 || !strings.HasPrefix(bornIn[0], p.cgroupPrefix()) {
+		t.Fatalf("shims started for cgroups %q, want one warm cgroup of this pool", bornIn)
+	}
+	mu.Unlock()
+	cg.mu.Lock()
+	if pids, ok := cg.groups[bornIn[0]]; !ok || len(pids) != 0 {
+		t.Fatalf("warm cgroup %s: PIDs moved in %v (present %v), want none moved", bornIn[0], pids, ok)
+	}
+	cg.mu.Unlock()
+	mu.Lock()
+	fail = true
+	mu.Unlock()
+	p.Discard(p.Take(context.Background(), &spec.Spec{CgroupPath: "minibox/c"}))
+	p.fill()
+	fillNow(p)
+	if kids, _ := cg.Children("minibox"); len(kids) != 0 {
+		t.Fatalf("a shim that failed left cgroups %v", kids)
+	}
+}
+
 // The pairs an announcement adds above the pool's size are made urgent (at the starts'
 // priority); the pool's own spares are not.
 func TestPoolAnnouncedUrgent(t *testing.T) {
@@ -142,7 +192,7 @@ func TestPoolAnnouncedUrgent(t *testing.T) {
 	next := 100
 	p := New(Config[*fakeShim]{Size: 1, Root: t.TempDir(), Cgroups: &fakeCgroups{version: 2, groups: map[string][]int{}},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		StartShim: func(_ context.Context, u bool) (*fakeShim, error) {
+		StartShim: func(_ context.Context, u bool, _ string) (*fakeShim, error) {
 			mu.Lock()
 			defer mu.Unlock()
 			urgent = append(urgent, u)
@@ -220,7 +270,7 @@ func TestCloseCancelsFills(t *testing.T) {
 	var running atomic.Int32
 	p := New(Config[*fakeShim]{Size: 1, Root: t.TempDir(), Cgroups: &fakeCgroups{version: 2, groups: map[string][]int{}},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
-		StartShim: func(ctx context.Context, _ bool) (*fakeShim, error) {
+		StartShim: func(ctx context.Context, _ bool, _ string) (*fakeShim, error) {
 			running.Add(1)
 			defer running.Add(-1)
 			started <- struct{}{}
