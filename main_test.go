@@ -91,6 +91,17 @@ func TestScripts(t *testing.T) {
 			"docker-attach-list": dockerAttachList,
 		},
 		Condition: func(cond string) (bool, error) {
+			// [tool:prog]: like testscript's [exec:prog], but a tool missing under
+			// MINIBOX_TEST_PRIVILEGED=1 fails the script instead of skipping it.
+			if prog, ok := strings.CutPrefix(cond, "tool:"); ok {
+				if _, err := exec.LookPath(prog); err == nil {
+					return true, nil
+				}
+				if testutil.Privileged() {
+					return false, fmt.Errorf("needs %s (scripts/install-deps.sh installs it), and MINIBOX_TEST_PRIVILEGED=1 makes a missing prerequisite fail", prog)
+				}
+				return false, nil
+			}
 			switch cond {
 			case "privileged":
 				return testutil.Condition(testutil.Missing, testutil.Root, testutil.Overlay)
