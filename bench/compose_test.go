@@ -75,7 +75,7 @@ func BenchmarkComposeUp(b *testing.B) {
 				if err != nil || perr != nil || pid <= 0 {
 					b.Fatalf("inspect %s: %v %s", n, err, out)
 				}
-				sum += taskCPU(b, pid) + taskCPU(b, parentPid(b, pid))
+				sum += taskCPU(b, pid) + taskCPU(b, testutil.ParentPID(b, pid))
 			}
 			return sum
 		}
@@ -174,19 +174,4 @@ func taskCPU(b *testing.B, pid int) time.Duration {
 		sum += time.Duration(ns)
 	}
 	return sum
-}
-
-// parentPid is pid's parent (a container's shim, for its init).
-func parentPid(b *testing.B, pid int) int {
-	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		b.Fatal(err)
-	}
-	// The command name may hold spaces and parentheses: the fields follow its last ')'.
-	f := strings.Fields(string(raw[strings.LastIndexByte(string(raw), ')')+1:]))
-	ppid, err := strconv.Atoi(f[1])
-	if err != nil {
-		b.Fatal(err)
-	}
-	return ppid
 }

@@ -9,7 +9,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +20,7 @@ import (
 	"github.com/minibox/minibox/pkg/shimclient"
 	"github.com/minibox/minibox/pkg/shimfiles"
 	"github.com/minibox/minibox/pkg/spec"
+	"github.com/minibox/minibox/pkg/testutil"
 )
 
 // startWarm makes a warm shim whose init the test ends, used or not.
@@ -322,22 +322,7 @@ func TestWarmInitBornInCgroup(t *testing.T) {
 	if yes, no := in(w.PID()); len(yes) == 0 || len(no) != 0 {
 		t.Errorf("warm init in %s for %v, elsewhere for %v", path, yes, no)
 	}
-	if yes, _ := in(parentPid(t, w.PID())); len(yes) != 0 {
+	if yes, _ := in(testutil.ParentPID(t, w.PID())); len(yes) != 0 {
 		t.Errorf("the shim is in the pair's cgroup for %v", yes)
 	}
-}
-
-// parentPid is pid's parent, from /proc.
-func parentPid(t *testing.T, pid int) int {
-	t.Helper()
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		t.Fatal(err)
-	}
-	f := strings.Fields(string(b[strings.LastIndexByte(string(b), ')')+1:]))
-	ppid, err := strconv.Atoi(f[1])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return ppid
 }
