@@ -38,7 +38,6 @@ func (e *Engine) openServices() {
 func (e *Engine) openWarm() {
 	e.warm = warmpool.New(warmpool.Config[*shimclient.Warm]{
 		Size: e.Cfg.WarmShims, Root: e.Root, Cgroups: e.cg, Log: e.Log,
-		ThreadsJoin: threadsJoinCgroups(e.cg),
 		StartShim: func(ctx context.Context, urgent bool, cgroup string) (*shimclient.Warm, error) {
 			// Recorded under tmp/, whose leftovers the next daemon ends (dataroot.ClearTmp).
 			return shimclient.StartWarm(ctx, e.ctrDir(""), filepath.Join(e.Root, "tmp", "warm"), cgroup, shimclient.StartOptions{Log: e.Log, Urgent: urgent, Discard: e.trash.DiscardUnmounted})

@@ -49,11 +49,7 @@ type Config[S Shim] struct {
 	// it is then made at the starts' priority for (not below them, as a spare is). With a
 	// cgroup, the shim clones init in it (from a thread that joins it for the clone).
 	StartShim func(ctx context.Context, urgent bool, cgroup string) (S, error)
-	// ThreadsJoin says a shim's thread can join a v1 cgroup to clone init there: moving
-	// init afterwards by its PID first waits for a kernel RCU grace period (~8 ms here),
-	// which a thread that moves itself does not.
-	ThreadsJoin bool
-	Log         *slog.Logger
+	Log       *slog.Logger
 }
 
 // Pool keeps shims started ahead of their containers (shimclient.Warm), each holding an
@@ -322,8 +318,11 @@ func (p *Pool[S]) newPair(ctx context.Context, urgent bool) (*Pair[S], error) {
 	if err := cg.Create(path, spec.Resources{}); err != nil {
 		return nil, err
 	}
+	// Where a shim's thread can join the cgroup (cgroup.V1.ThreadsCanJoin), init is born
+	// there: moving it afterwards by its PID first waits for a kernel RCU grace period
+	// (~8 ms here), which a thread that moves itself does not.
 	born := ""
-	if p.cfg.ThreadsJoin {
+	if j, ok := cg.(interface{ ThreadsCanJoin() bool }); ok && j.ThreadsCanJoin() {
 		born = path
 	}
 	w, err := p.cfg.StartShim(ctx, urgent, born)

@@ -29,13 +29,15 @@ func (s *fakeShim) Close() {
 
 // fakeCgroups records cgroups by path (a v1 host unless version says otherwise).
 type fakeCgroups struct {
-	version int
-	mu      sync.Mutex
-	groups  map[string][]int // path -> PIDs
-	renamed int
+	version     int
+	threadsJoin bool // ThreadsCanJoin's answer
+	mu          sync.Mutex
+	groups      map[string][]int // path -> PIDs
+	renamed     int
 }
 
-func (f *fakeCgroups) Version() int { return f.version }
+func (f *fakeCgroups) Version() int         { return f.version }
+func (f *fakeCgroups) ThreadsCanJoin() bool { return f.threadsJoin }
 func (f *fakeCgroups) Create(path string, r spec.Resources) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -137,12 +139,12 @@ func TestPoolV1(t *testing.T) {
 // Where a shim's thread can join a v1 cgroup, the pair's cgroup is made first and the
 // shim clones init in it: nothing is moved by PID. A shim that fails leaves no cgroup.
 func TestPoolInitBornInCgroup(t *testing.T) {
-	cg := &fakeCgroups{version: 1, groups: map[string][]int{}}
+	cg := &fakeCgroups{version: 1, threadsJoin: true, groups: map[string][]int{}}
 	var mu sync.Mutex
 	var closed []int
 	var bornIn []string
 	fail := false
-	p := New(Config[*fakeShim]{Size: 1, Root: t.TempDir(), Cgroups: cg, ThreadsJoin: true,
+	p := New(Config[*fakeShim]{Size: 1, Root: t.TempDir(), Cgroups: cg,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		StartShim: func(_ context.Context, _ bool, cgroup string) (*fakeShim, error) {
 			cg.mu.Lock()
