@@ -41,6 +41,7 @@ type ComposeCmd struct {
 	Rm      ComposeRmCmd      `cmd:"" help:"Remove the services' stopped containers."`
 	Build   ComposeBuildCmd   `cmd:"" help:"Build the services' images."`
 	Pull    ComposePullCmd    `cmd:"" help:"Pull the services' images."`
+	Top     ComposeTopCmd     `cmd:"" help:"Show the processes of the services' running containers."`
 	Ls      ComposeLsCmd      `cmd:"" help:"List the projects that have containers."`
 }
 
@@ -50,9 +51,12 @@ func (c *ComposeCmd) AfterApply(kctx *kong.Context) error {
 	return nil
 }
 
-func (c *ComposeCmd) runner(ctx context.Context, cl *client.Client, out *Output) (*compose.Runner, error) {
+// runner loads the project; services are those the command names, enabled whatever
+// their profiles.
+func (c *ComposeCmd) runner(ctx context.Context, cl *client.Client, out *Output, services ...string) (*compose.Runner, error) {
 	p, err := loader.Load(ctx, loader.Options{Files: c.File, Name: c.ProjectName, EnvFiles: c.EnvFile,
-		Profiles: c.Profile, WorkingDir: c.ProjectDirectory, Env: os.Environ(), Warn: func(m string) { out.Warn("%s", m) }})
+		Profiles: c.Profile, WorkingDir: c.ProjectDirectory, Env: os.Environ(), Warn: func(m string) { out.Warn("%s", m) },
+		Services: services})
 	if err != nil {
 		return nil, err
 	}
@@ -74,7 +78,7 @@ type ComposeUpCmd struct {
 
 func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
 	listing := compose.ListContainers(ctx, cl) // while the file loads
-	r, err := c.runner(ctx, cl, out)
+	r, err := c.runner(ctx, cl, out, u.Services...)
 	if err != nil {
 		return err
 	}
@@ -129,7 +133,7 @@ type ComposePsCmd struct {
 }
 
 func (p *ComposePsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out)
+	r, err := c.runner(ctx, cl, out, p.Services...)
 	if err != nil {
 		return err
 	}
@@ -147,7 +151,7 @@ type ComposeLogsCmd struct {
 }
 
 func (l *ComposeLogsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out)
+	r, err := c.runner(ctx, cl, out, l.Services...)
 	if err != nil {
 		return err
 	}
@@ -203,7 +207,7 @@ func (e *ComposeExecCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 	if len(e.Args) < 2 {
 		return usageError("a service and a command are required; usage: minibox compose exec [flags] SERVICE COMMAND [ARGS...]")
 	}
-	r, err := c.runner(ctx, cl, out)
+	r, err := c.runner(ctx, cl, out, e.Args[0])
 	if err != nil {
 		return err
 	}
@@ -231,7 +235,7 @@ func (u *ComposeRunCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clien
 	if len(u.Args) == 0 {
 		return usageError("a service is required; usage: minibox compose run [flags] SERVICE [COMMAND...]")
 	}
-	r, err := c.runner(ctx, cl, out)
+	r, err := c.runner(ctx, cl, out, u.Args[0])
 	if err != nil {
 		return err
 	}
@@ -277,7 +281,7 @@ type ComposeStartCmd struct {
 }
 
 func (s *ComposeStartCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out)
+	r, err := c.runner(ctx, cl, out, s.Services...)
 	if err != nil {
 		return err
 	}
@@ -291,7 +295,7 @@ type ComposeStopCmd struct {
 }
 
 func (s *ComposeStopCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out)
+	r, err := c.runner(ctx, cl, out, s.Services...)
 	if err != nil {
 		return err
 	}
@@ -306,7 +310,7 @@ type ComposeRestartCmd struct {
 }
 
 func (s *ComposeRestartCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out)
+	r, err := c.runner(ctx, cl, out, s.Services...)
 	if err != nil {
 		return err
 	}
@@ -322,7 +326,7 @@ type ComposeRmCmd struct {
 }
 
 func (s *ComposeRmCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out)
+	r, err := c.runner(ctx, cl, out, s.Services...)
 	if err != nil {
 		return err
 	}
@@ -335,7 +339,7 @@ type ComposeBuildCmd struct {
 }
 
 func (s *ComposeBuildCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out)
+	r, err := c.runner(ctx, cl, out, s.Services...)
 	if err != nil {
 		return err
 	}
@@ -348,11 +352,24 @@ type ComposePullCmd struct {
 }
 
 func (s *ComposePullCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out)
+	r, err := c.runner(ctx, cl, out, s.Services...)
 	if err != nil {
 		return err
 	}
 	return r.Pull(ctx, s.Services)
+}
+
+// ComposeTopCmd is `compose top`.
+type ComposeTopCmd struct {
+	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (s *ComposeTopCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out, s.Services...)
+	if err != nil {
+		return err
+	}
+	return r.Top(ctx, s.Services)
 }
 
 // ComposeLsCmd is `compose ls`.

@@ -23,15 +23,34 @@ import (
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
-// orphans are the project's containers of services the file no longer has.
+// orphans are the project's containers of services the file no longer has (a service
+// its profiles leave out is still the file's), and its one-off containers that exited.
 func (r *Runner) orphans(all []api.ContainerSummary) []api.ContainerSummary {
 	var out []api.ContainerSummary
 	for _, c := range all {
-		if _, ok := r.P.Services[c.Labels[LabelService]]; !ok && c.Labels[LabelOneoff] != "True" {
+		if c.Labels[LabelOneoff] == "True" {
+			if c.Status == "exited" || c.Status == "dead" {
+				out = append(out, c)
+			}
+			continue
+		}
+		service := c.Labels[LabelService]
+		_, enabled := r.P.Services[service]
+		_, disabled := r.P.DisabledServices[service]
+		if !enabled && !disabled {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// warnOrphans names the orphans that were left.
+func (r *Runner) warnOrphans(orphans []api.ContainerSummary) {
+	names := make([]string, len(orphans))
+	for i, c := range orphans {
+		names[i] = c.Name
+	}
+	r.event("Warning:", "found orphan containers ("+strings.Join(names, ", ")+") for this project;", "--remove-orphans removes them")
 }
 
 func (r *Runner) removeOrphans(ctx context.Context, all []api.ContainerSummary, timeout int) error {
@@ -84,19 +103,36 @@ func (r *Runner) Down(ctx context.Context, o DownOptions) error {
 	if err != nil {
 		return err
 	}
-	var rest []api.ContainerSummary
+	var rest, orphans, left []api.ContainerSummary
 	for _, c := range all {
-		if c.Labels[LabelOneoff] == "True" {
+		_, disabled := r.P.DisabledServices[c.Labels[LabelService]]
+		switch {
+		case c.Labels[LabelOneoff] == "True":
 			rest = append(rest, c)
+		case disabled:
+			left = append(left, c) // as in Compose: its profile is not active
+		case !slices.Contains(services, c.Labels[LabelService]):
+			orphans = append(orphans, c)
 		}
 	}
-	if orphans := r.orphans(all); o.RemoveOrphans {
+	if o.RemoveOrphans {
 		rest = append(rest, orphans...)
 	} else if len(orphans) > 0 {
-		r.event("Warning:", "found orphan containers for this project:", "(--remove-orphans removes them)")
+		r.warnOrphans(orphans)
 	}
 	if err := r.removeAll(ctx, rest, o.Timeout, o.Volumes); err != nil {
 		return err
+	}
+	if len(left) > 0 {
+		names, profiles := make([]string, len(left)), map[string]bool{}
+		for i, c := range left {
+			names[i] = c.Name
+			for _, p := range r.P.DisabledServices[c.Labels[LabelService]].Profiles {
+				profiles[p] = true
+			}
+		}
+		r.event("Warning:", "containers of services whose profiles are not active are left: "+strings.Join(names, ", ")+";",
+			"--profile "+strings.Join(sortedKeys(profiles), " --profile ")+" removes them")
 	}
 	if err := r.removeProjectFiles(); err != nil {
 		return err
@@ -106,7 +142,12 @@ func (r *Runner) Down(ctx context.Context, o DownOptions) error {
 		if nw.External {
 			continue
 		}
-		if err := r.removeResource("Network", nw.Name, func() error { return r.C.NetworkRemove(ctx, nw.Name) }); err != nil {
+		err := r.removeResource("Network", nw.Name, func() error { return r.C.NetworkRemove(ctx, nw.Name) })
+		if len(left) > 0 && errors.Is(err, errdefs.ErrConflict) {
+			r.event("Network", nw.Name, "Resource is still in use")
+			continue
+		}
+		if err != nil {
 			return err
 		}
 	}
@@ -330,6 +371,9 @@ func (r *Runner) OneOff(service string, cmd []string, imageID string) (*api.Crea
 	req.NetworkAlias = slices.DeleteFunc(req.NetworkAlias, func(a string) bool { return a == service || strings.HasPrefix(a, r.P.Name+"-"+service+"-") })
 	req.Labels[LabelOneoff] = "True"
 	delete(req.Labels, LabelNumber)
+	// A one-off runs once: the service's restart policy is not its own (as in Compose),
+	// and would refuse --rm.
+	req.Restart = ""
 	if len(cmd) > 0 {
 		req.Command = cmd
 	}
@@ -528,4 +572,64 @@ func (r *Runner) removeResource(kind, name string, remove func() error) error {
 	}
 	r.event(kind, name, "Removed")
 	return nil
+}
+
+// Top prints the processes of the services' running containers as one table: the
+// service and the container's number first, then the columns the daemon gives (the union
+// over the containers, in their order), the command last.
+func (r *Runner) Top(ctx context.Context, services []string) error {
+	cs, err := r.pick(ctx, services)
+	if err != nil {
+		return err
+	}
+	var titles []string
+	type row struct {
+		service, number string
+		cells           map[string]string
+	}
+	var rows []row
+	for _, c := range cs {
+		if c.Status != "running" && c.Status != "paused" {
+			continue
+		}
+		t, err := r.C.ContainerTop(ctx, c.ID)
+		if errors.Is(err, errdefs.ErrNotFound) || errors.Is(err, errdefs.ErrConflict) {
+			continue // ended meanwhile
+		}
+		if err != nil {
+			return fmt.Errorf("container %s: %w", c.Name, err)
+		}
+		for _, title := range t.Titles {
+			if title != "CMD" && !slices.Contains(titles, title) {
+				titles = append(titles, title)
+			}
+		}
+		for _, p := range t.Processes {
+			cells := map[string]string{}
+			for i, title := range t.Titles {
+				if i < len(p) {
+					cells[title] = p[i]
+				}
+			}
+			rows = append(rows, row{c.Labels[LabelService], c.Labels[LabelNumber], cells})
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	titles = append(titles, "CMD")
+	tw := tabwriter.NewWriter(r.Out, 0, 0, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVICE\t#\t"+strings.Join(titles, "\t"))
+	for _, rw := range rows {
+		line := []string{rw.service, rw.number}
+		for _, title := range titles {
+			v, ok := rw.cells[title]
+			if !ok {
+				v = "-"
+			}
+			line = append(line, v)
+		}
+		fmt.Fprintln(tw, strings.Join(line, "\t"))
+	}
+	return tw.Flush()
 }

@@ -324,7 +324,7 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 			return err
 		}
 	} else if orphans := r.orphans(existing); len(orphans) > 0 {
-		r.event("Warning:", "found orphan containers for this project:", "(--remove-orphans removes them)")
+		r.warnOrphans(orphans)
 	}
 	if o.Wait {
 		for _, n := range services {

@@ -5,6 +5,8 @@ import (
 	"testing"
 
 	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/minibox/minibox/pkg/api"
 )
 
 // restartProject: app restarts with db, web with app; other depends on db without
@@ -53,5 +55,34 @@ func TestRestartFor(t *testing.T) {
 	}
 	if d := cv.restartFor(p.Services["web"]); d != "" {
 		t.Errorf("app did not change yet, web restarts for %q", d)
+	}
+}
+
+// An orphan is a container of a service the file no longer has, or a one-off that
+// exited; a service its profiles leave out is still the file's (as in Compose).
+func TestOrphans(t *testing.T) {
+	r := &Runner{P: &types.Project{Name: "p",
+		Services:         types.Services{"web": {Name: "web"}},
+		DisabledServices: types.Services{"debug": {Name: "debug", Profiles: []string{"tools"}}}}}
+	ctr := func(name, service, status string, oneoff bool) api.ContainerSummary {
+		c := api.ContainerSummary{Name: name, Status: status, Labels: map[string]string{LabelProject: "p", LabelService: service}}
+		if oneoff {
+			c.Labels[LabelOneoff] = "True"
+		}
+		return c
+	}
+	all := []api.ContainerSummary{
+		ctr("p-web-1", "web", "running", false),
+		ctr("p-debug-1", "debug", "running", false),
+		ctr("p-gone-1", "gone", "exited", false),
+		ctr("p-web-run-1", "web", "running", true),
+		ctr("p-web-run-2", "web", "exited", true),
+	}
+	var got []string
+	for _, c := range r.orphans(all) {
+		got = append(got, c.Name)
+	}
+	if want := []string{"p-gone-1", "p-web-run-2"}; !slices.Equal(got, want) {
+		t.Errorf("orphans = %v, want %v", got, want)
 	}
 }

@@ -37,6 +37,9 @@ type Options struct {
 	WorkingDir string
 	Env        []string // KEY=VALUE, the CLI's environment
 	Warn       func(msg string)
+	// Services are those the command names: each is enabled whatever its profiles (their
+	// profiles become active), as a service a command targets is in Compose.
+	Services []string
 }
 
 // The names looked for, in order: the original minibox's, then Docker Compose's in its
@@ -102,6 +105,11 @@ func Load(ctx context.Context, o Options) (*types.Project, error) {
 	}
 	if p, err = p.WithProfiles(profiles); err != nil {
 		return nil, err
+	}
+	if len(o.Services) > 0 {
+		if p, err = p.WithServicesEnabled(o.Services...); err != nil {
+			return nil, err
+		}
 	}
 	if err := checkProject(p); err != nil {
 		return nil, err
