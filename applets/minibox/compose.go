@@ -60,7 +60,11 @@ func (c *ComposeCmd) runner(ctx context.Context, cl *client.Client, out *Output,
 	if err != nil {
 		return nil, err
 	}
-	return &compose.Runner{C: cl, P: p, Out: out.Stdout, Progress: out.Stderr}, nil
+	live := false
+	if f, ok := out.Stderr.(*os.File); ok && out.Terminal() && term.IsTerminal(int(f.Fd())) {
+		live = true
+	}
+	return &compose.Runner{C: cl, P: p, Out: out.Stdout, Progress: out.Stderr, Live: live, Colour: out.Terminal()}, nil
 }
 
 // ComposeUpCmd is `compose up`.
@@ -82,6 +86,7 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	scale := map[string]int{}
 	for _, s := range u.Scale {
 		name, n, ok := strings.Cut(s, "=")
@@ -98,6 +103,7 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 	}
 	// Attached: follow the output until every container ended or an interrupt, which
 	// stops them (as Compose does).
+	r.Close()
 	sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	err = r.Logs(sctx, u.Services, compose.LogsOptions{Follow: true})
@@ -120,6 +126,7 @@ func (d *ComposeDownCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	return r.Down(ctx, compose.DownOptions{Volumes: d.Volumes, RemoveOrphans: d.RemoveOrphans, Timeout: d.Timeout})
 }
 
@@ -137,6 +144,7 @@ func (p *ComposePsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	if p.Format != "" && p.Format != "json" && p.Format != "table" {
 		return usageError("--format %s: expected json or table", p.Format)
 	}
@@ -145,9 +153,12 @@ func (p *ComposePsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 
 // ComposeLogsCmd is `compose logs`.
 type ComposeLogsCmd struct {
-	Follow   bool     `help:"Follow the output (-f after logs)."`
-	Tail     string   `short:"n" placeholder:"N" help:"Lines from the end of each log (default all)."`
-	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+	Follow      bool     `help:"Follow the output (-f after logs)."`
+	Tail        string   `short:"n" placeholder:"N" help:"Lines from the end of each log (default all)."`
+	Timestamps  bool     `short:"t" help:"Show each line's time."`
+	NoColor     bool     `name:"no-color" help:"Do not colour the prefixes."`
+	NoLogPrefix bool     `name:"no-log-prefix" help:"Do not prefix the lines with their service."`
+	Services    []string `arg:"" optional:"" help:"Services (default: all)."`
 }
 
 func (l *ComposeLogsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
@@ -155,7 +166,9 @@ func (l *ComposeLogsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 	if err != nil {
 		return err
 	}
-	return r.Logs(ctx, l.Services, compose.LogsOptions{Follow: l.Follow, Tail: l.Tail})
+	defer r.Close()
+	r.Colour = r.Colour && !l.NoColor
+	return r.Logs(ctx, l.Services, compose.LogsOptions{Follow: l.Follow, Tail: l.Tail, Timestamps: l.Timestamps, NoPrefix: l.NoLogPrefix})
 }
 
 // ComposeConfigCmd is `compose config`.
@@ -170,6 +183,7 @@ func (cc *ComposeConfigCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.C
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	switch {
 	case cc.Quiet:
 		return nil
@@ -211,6 +225,7 @@ func (e *ComposeExecCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	ctr, err := r.ServiceContainer(ctx, e.Args[0], e.Index)
 	if err != nil {
 		return err
@@ -239,6 +254,7 @@ func (u *ComposeRunCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clien
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	service, cmd := u.Args[0], u.Args[1:]
 	if len(cmd) > 0 && cmd[0] == "--" {
 		cmd = cmd[1:]
@@ -271,6 +287,7 @@ func (u *ComposeRunCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clien
 	}
 	req.AutoRemove = u.Rm
 	req.Env = append(req.Env, u.Env...)
+	r.Close() // the dependencies' lines end here; the container's output follows
 	tty := !u.NoTTY && !u.Detach && term.IsTerminal(int(os.Stdin.Fd()))
 	return runContainer(ctx, cl, out, req, RunFlags{Detach: u.Detach, Interactive: tty, TTY: tty, SigProxy: true})
 }
@@ -285,6 +302,7 @@ func (s *ComposeStartCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Cli
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	return r.Start(ctx, s.Services)
 }
 
@@ -299,6 +317,7 @@ func (s *ComposeStopCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	return r.Stop(ctx, s.Services, s.Timeout)
 }
 
@@ -314,6 +333,7 @@ func (s *ComposeRestartCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.C
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	return r.Restart(ctx, s.Services, s.Timeout, s.NoDeps)
 }
 
@@ -330,6 +350,7 @@ func (s *ComposeRmCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	return r.Rm(ctx, s.Services, s.Stop, s.Volumes)
 }
 
@@ -343,6 +364,7 @@ func (s *ComposeBuildCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Cli
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	return r.Build(ctx, s.Services)
 }
 
@@ -356,6 +378,7 @@ func (s *ComposePullCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	return r.Pull(ctx, s.Services)
 }
 
@@ -369,6 +392,7 @@ func (s *ComposeTopCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clien
 	if err != nil {
 		return err
 	}
+	defer r.Close()
 	return r.Top(ctx, s.Services)
 }
 

@@ -50,7 +50,7 @@ func (r *Runner) warnOrphans(orphans []api.ContainerSummary) {
 	for i, c := range orphans {
 		names[i] = c.Name
 	}
-	r.event("Warning:", "found orphan containers ("+strings.Join(names, ", ")+") for this project;", "--remove-orphans removes them")
+	r.warn("found orphan containers (" + strings.Join(names, ", ") + ") for this project; --remove-orphans removes them")
 }
 
 func (r *Runner) removeOrphans(ctx context.Context, all []api.ContainerSummary, timeout int) error {
@@ -131,8 +131,8 @@ func (r *Runner) Down(ctx context.Context, o DownOptions) error {
 				profiles[p] = true
 			}
 		}
-		r.event("Warning:", "containers of services whose profiles are not active are left: "+strings.Join(names, ", ")+";",
-			"--profile "+strings.Join(sortedKeys(profiles), " --profile ")+" removes them")
+		r.warn("containers of services whose profiles are not active are left: " + strings.Join(names, ", ") +
+			"; --profile " + strings.Join(sortedKeys(profiles), " --profile ") + " removes them")
 	}
 	if err := r.removeProjectFiles(); err != nil {
 		return err
@@ -406,7 +406,7 @@ func (r *Runner) Ps(ctx context.Context, all, asJSON, quiet bool, services []str
 		enc := json.NewEncoder(r.Out)
 		for _, c := range rows {
 			if err := enc.Encode(psJSON{ID: c.ID, Name: c.Name, Image: c.Image, Project: r.P.Name, Service: c.Labels[LabelService],
-				State: c.Status, Health: health(c), ExitCode: c.ExitCode, Status: status(c), Ports: ports(c), Publishers: c.Publish}); err != nil {
+				State: c.Status, Health: health(c), ExitCode: c.ExitCode, Status: status(c), Ports: ports(c), Publishers: publishers(c)}); err != nil {
 				return err
 			}
 		}
@@ -452,9 +452,11 @@ func status(c api.ContainerSummary) string {
 	return s
 }
 
+// ports are the container's published ports while it runs (a stopped container holds
+// none, and lists none, as in Compose).
 func ports(c api.ContainerSummary) string {
 	var out []string
-	for _, p := range c.Publish {
+	for _, p := range publishers(c) {
 		ip := p.HostIP
 		if ip == "" {
 			ip = "0.0.0.0"
@@ -468,14 +470,27 @@ func ports(c api.ContainerSummary) string {
 	return strings.Join(out, ", ")
 }
 
+func publishers(c api.ContainerSummary) []api.PortBinding {
+	if c.Status != "running" && c.Status != "paused" && c.Status != "restarting" {
+		return nil
+	}
+	return c.Publish
+}
+
 // LogsOptions are `logs`' flags.
 type LogsOptions struct {
 	Follow bool
 	Tail   string
+	// Timestamps puts each line's time after its prefix; NoPrefix drops the prefix.
+	Timestamps, NoPrefix bool
 }
 
+// logColours are the prefixes' colours, one per container in turn (Compose's palette).
+var logColours = []string{"36", "33", "32", "35", "34", "96", "93", "92", "95", "94"}
+
 // Logs prints the services' output, each line prefixed "<service> | " (with the
-// container's number when the service has several).
+// container's number when the service has several), in a colour per container when
+// Colour is set.
 func (r *Runner) Logs(ctx context.Context, services []string, o LogsOptions) error {
 	cs, err := r.pick(ctx, services)
 	if err != nil {
@@ -495,6 +510,16 @@ func (r *Runner) Logs(ctx context.Context, services []string, o LogsOptions) err
 		prefix[c.ID] = p
 		width = max(width, len(p))
 	}
+	for i, c := range cs { // cs is sorted: a service keeps its colour from one call to the next
+		p := fmt.Sprintf("%-*s | ", width, prefix[c.ID])
+		if r.Colour {
+			p = "\x1b[" + logColours[i%len(logColours)] + "m" + p + "\x1b[0m"
+		}
+		if o.NoPrefix {
+			p = ""
+		}
+		prefix[c.ID] = p
+	}
 	return parallel(cs, func(c api.ContainerSummary) error {
 		var partial strings.Builder
 		return r.C.ContainerLogs(ctx, c.ID, client.LogsOptions{Follow: o.Follow, Tail: o.Tail}, func(l api.LogLine) error {
@@ -506,10 +531,14 @@ func (r *Runner) Logs(ctx context.Context, services []string, o LogsOptions) err
 			}
 			partial.Reset()
 			partial.WriteString(text[i+1:])
+			stamp := ""
+			if o.Timestamps {
+				stamp = l.Time.UTC().Format("2006-01-02T15:04:05.000000000Z") + " "
+			}
 			r.mu.Lock()
 			defer r.mu.Unlock()
 			for _, line := range strings.Split(text[:i], "\n") {
-				fmt.Fprintf(r.Out, "%-*s | %s\n", width, prefix[c.ID], line)
+				fmt.Fprintf(r.Out, "%s%s%s\n", prefix[c.ID], stamp, line)
 			}
 			return nil
 		})

@@ -27,17 +27,31 @@ import (
 type Runner struct {
 	C *client.Client
 	P *types.Project
-	// Out takes data (ps, logs, config); Progress takes " Container x  Started" lines.
+	// Out takes data (ps, logs, config); Progress takes what happens to each network,
+	// volume and container: redrawn in place when Live (a terminal), else one
+	// " Container x  Started" line per change.
 	Out, Progress io.Writer
+	Live          bool
+	// Colour gives each service's prefix in logs a colour of its own.
+	Colour bool
 
-	mu sync.Mutex // one line at a time on Out and Progress
+	mu       sync.Mutex // one line at a time on Out
+	progOnce sync.Once
+	prog     *progress
 }
 
-func (r *Runner) event(kind, name, state string) {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	fmt.Fprintf(r.Progress, " %s %s  %s\n", kind, name, state)
+func (r *Runner) progress() *progress {
+	r.progOnce.Do(func() { r.prog = newProgress(r.Progress, r.Live) })
+	return r.prog
 }
+
+func (r *Runner) event(kind, name, state string) { r.progress().event(kind, name, state) }
+
+func (r *Runner) warn(msg string) { r.progress().warn(msg) }
+
+// Close ends the action's progress: the live lines stop moving and the warnings held
+// for after them are printed. What the command prints next goes below.
+func (r *Runner) Close() { r.progress().close() }
 
 // Containers lists the project's containers (one-offs too), sorted by name.
 func (r *Runner) Containers(ctx context.Context) ([]api.ContainerSummary, error) {
@@ -329,14 +343,35 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 	if o.Wait {
 		for _, n := range services {
 			s := r.P.Services[n]
-			cond := types.ServiceConditionStarted
 			if s.HealthCheck != nil && !s.HealthCheck.Disable {
-				cond = types.ServiceConditionHealthy
+				if err := r.WaitCondition(ctx, n, types.ServiceConditionHealthy); err != nil {
+					return err
+				}
+				continue
 			}
-			if err := r.WaitCondition(ctx, n, cond); err != nil {
+			if err := r.checkRunning(ctx, n); err != nil {
 				return err
 			}
 		}
+	}
+	return nil
+}
+
+// checkRunning is --wait for a service without a healthcheck: each of its containers is
+// running (one that exited fails the up, as in Compose).
+func (r *Runner) checkRunning(ctx context.Context, service string) error {
+	all, err := r.Containers(ctx)
+	if err != nil {
+		return err
+	}
+	for _, c := range serviceContainers(all, service) {
+		if c.Status == "running" || c.Status == "restarting" {
+			continue
+		}
+		if c.Status == "exited" || c.Status == "dead" {
+			return fmt.Errorf("container %s exited (%d)", c.Name, c.ExitCode)
+		}
+		return fmt.Errorf("container %s is %s, not running", c.Name, c.Status)
 	}
 	return nil
 }
