@@ -341,14 +341,19 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 		r.warnOrphans(orphans)
 	}
 	if o.Wait {
+		// The health checks first: the services that only have to run are looked at once
+		// those waits are over, which lets a container that ends at once be seen ended.
+		var running []string
 		for _, n := range services {
-			s := r.P.Services[n]
-			if s.HealthCheck != nil && !s.HealthCheck.Disable {
-				if err := r.WaitCondition(ctx, n, types.ServiceConditionHealthy); err != nil {
-					return err
-				}
+			if h := r.P.Services[n].HealthCheck; h == nil || h.Disable {
+				running = append(running, n)
 				continue
 			}
+			if err := r.WaitCondition(ctx, n, types.ServiceConditionHealthy); err != nil {
+				return err
+			}
+		}
+		for _, n := range running {
 			if err := r.checkRunning(ctx, n); err != nil {
 				return err
 			}
