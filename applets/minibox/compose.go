@@ -116,18 +116,22 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 
 // ComposeDownCmd is `compose down`.
 type ComposeDownCmd struct {
-	Volumes       bool `short:"v" help:"Remove the project's named volumes and the containers' anonymous ones."`
-	RemoveOrphans bool `name:"remove-orphans" help:"Remove containers of services the file no longer has."`
-	Timeout       *int `short:"t" placeholder:"SECONDS" help:"Stop timeout (default: each service's stop_grace_period, else 10)."`
+	Volumes       bool   `short:"v" help:"Remove the project's named volumes and the containers' anonymous ones."`
+	RemoveOrphans bool   `name:"remove-orphans" help:"Remove containers of services the file no longer has."`
+	Timeout       *int   `short:"t" placeholder:"SECONDS" help:"Stop timeout (default: each service's stop_grace_period, else 10)."`
+	Rmi           string `name:"rmi" placeholder:"local|all" help:"Remove the images built for services without an image name (local), or every service's image (all)."`
 }
 
 func (d *ComposeDownCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	if d.Rmi != "" && d.Rmi != "local" && d.Rmi != "all" {
+		return usageError("--rmi %s: expected local or all", d.Rmi)
+	}
 	r, err := c.runner(ctx, cl, out)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	return r.Down(ctx, compose.DownOptions{Volumes: d.Volumes, RemoveOrphans: d.RemoveOrphans, Timeout: d.Timeout})
+	return r.Down(ctx, compose.DownOptions{Volumes: d.Volumes, RemoveOrphans: d.RemoveOrphans, Timeout: d.Timeout, RemoveImages: d.Rmi})
 }
 
 // ComposePsCmd is `compose ps`.

@@ -84,6 +84,9 @@ func (r *Runner) removeContainer(ctx context.Context, c api.ContainerSummary, ti
 type DownOptions struct {
 	Volumes, RemoveOrphans bool
 	Timeout                *int
+	// RemoveImages is --rmi: "local" removes the images up built without a name of the
+	// file's (<project>-<service>), "all" every service's image too; "" none.
+	RemoveImages string
 }
 
 // Down stops and removes the project's containers (dependents first), then its
@@ -150,6 +153,9 @@ func (r *Runner) Down(ctx context.Context, o DownOptions) error {
 		if err != nil {
 			return err
 		}
+	}
+	if err := r.removeImages(ctx, o.RemoveImages); err != nil {
+		return err
 	}
 	if !o.Volumes {
 		return nil
@@ -585,6 +591,38 @@ func Ls(ctx context.Context, c *client.Client, w *tabwriter.Writer, all bool) er
 		fmt.Fprintf(w, "%s\t%s\t%s\n", n, strings.Join(st, ", "), p.files)
 	}
 	return w.Flush()
+}
+
+// removeImages is down --rmi: the services' images that mode names, each once; one that
+// another container still uses is left, saying so.
+func (r *Runner) removeImages(ctx context.Context, mode string) error {
+	if mode == "" {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, n := range sortedKeys(r.P.Services) {
+		s := r.P.Services[n]
+		if mode == "local" && s.Image != "" {
+			continue
+		}
+		name := ImageName(r.P, s)
+		if seen[name] {
+			continue
+		}
+		seen[name] = true
+		err := r.removeResource("Image", name, func() error {
+			_, err := r.C.ImageRemove(ctx, name, false)
+			return err
+		})
+		if errors.Is(err, errdefs.ErrConflict) {
+			r.event("Image", name, "Resource is still in use")
+			continue
+		}
+		if err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // removeResource removes one of the project's networks or volumes (kind names it in the
