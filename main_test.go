@@ -262,7 +262,7 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 	}
 }
 
-// unusedHostPort is a TCP port free on every address, below the kernel's range of ports for
+// unusedHostPort is a TCP port free on every address (and the one after it), below the kernel's range of ports for
 // outgoing connections: a fixed port in that range was once taken by another test's
 // connection just as a script published it.
 func unusedHostPort() (int, error) {
@@ -274,10 +274,16 @@ func unusedHostPort() (int, error) {
 			}
 		}
 	}
-	for range 100 {
-		port := 20000 + rand.IntN(lo-20000)
-		if ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port)); err == nil {
+	free := func(port int) bool {
+		ln, err := net.Listen("tcp", fmt.Sprintf(":%d", port))
+		if err == nil {
 			ln.Close()
+		}
+		return err == nil
+	}
+	for range 100 {
+		// The port after it is free too: a script may publish a range of two.
+		if port := 20000 + rand.IntN(lo-20001); free(port) && free(port+1) {
 			return port, nil
 		}
 	}

@@ -73,7 +73,7 @@ func PlanContainer(p *types.Project, s types.ServiceConfig, n int, imageID strin
 	resources(req, s)
 	environment(req, s)
 	shares(req, p, s, containerOf)
-	if err := publish(req, s); err != nil {
+	if err := publish(req, s, n); err != nil {
 		return nil, err
 	}
 	if err := mounts(req, p, s); err != nil {
@@ -89,7 +89,18 @@ func PlanContainer(p *types.Project, s types.ServiceConfig, n int, imageID strin
 	if err != nil {
 		return nil, err
 	}
-	hash, err := configHash(req, pl.Connects, imageID, files)
+	// The hash is the service's, the same for each of its containers: without the host
+	// port of a range this one takes.
+	forHash := req
+	if n != 1 {
+		first := *req
+		first.Publish = nil
+		if err := publish(&first, s, 1); err != nil {
+			return nil, err
+		}
+		forHash = &first
+	}
+	hash, err := configHash(forHash, pl.Connects, imageID, files)
 	if err != nil {
 		return nil, err
 	}
@@ -228,9 +239,10 @@ func environment(req *api.CreateRequest, s types.ServiceConfig) {
 	req.Expose = append(req.Expose, s.Expose...)
 }
 
-func publish(req *api.CreateRequest, s types.ServiceConfig) error {
+// publish is the service's ports for its n-th container.
+func publish(req *api.CreateRequest, s types.ServiceConfig, n int) error {
 	for _, pc := range s.Ports {
-		b, err := portBindings(pc)
+		b, err := portBindings(pc, n)
 		if err != nil {
 			return fmt.Errorf("services.%s.ports: %w", s.Name, err)
 		}
@@ -340,7 +352,9 @@ func configHash(req *api.CreateRequest, connects []Connect, imageID string, file
 	return hex.EncodeToString(sum[:]), nil
 }
 
-func portBindings(pc types.ServicePortConfig) ([]api.PortBinding, error) {
+// portBindings is one port of the service for its n-th container: a host port range
+// (published "8000-8009" for one container port) gives each container the next port of it.
+func portBindings(pc types.ServicePortConfig, n int) ([]api.PortBinding, error) {
 	proto := pc.Protocol
 	if proto == "" {
 		proto = "tcp"
@@ -349,14 +363,32 @@ func portBindings(pc types.ServicePortConfig) ([]api.PortBinding, error) {
 	if pc.Published == "" {
 		return []api.PortBinding{b}, nil
 	}
-	// A range publishes its first port: what one replica takes.
-	lo, _, _ := strings.Cut(pc.Published, "-")
-	start, err := strconv.Atoi(lo)
-	if err != nil {
-		return nil, fmt.Errorf("published %q: not a port", pc.Published)
+	lo, hi, _ := hostPorts(pc)
+	if lo == 0 {
+		return nil, fmt.Errorf("published %q: not a port or a range of ports", pc.Published)
 	}
-	b.HostPort = start
+	if lo+n-1 > hi {
+		return nil, fmt.Errorf("published %q: no host port left for container #%d", pc.Published, n)
+	}
+	b.HostPort = lo + n - 1
 	return []api.PortBinding{b}, nil
+}
+
+// hostPorts is the first and last host port published ("8000" or "8000-8009"); 0 when
+// none is, or it does not parse.
+func hostPorts(pc types.ServicePortConfig) (lo, hi int, ok bool) {
+	l, h, isRange := strings.Cut(pc.Published, "-")
+	lo, err := strconv.Atoi(l)
+	if err != nil || lo <= 0 {
+		return 0, 0, false
+	}
+	hi = lo
+	if isRange {
+		if hi, err = strconv.Atoi(h); err != nil || hi < lo {
+			return 0, 0, false
+		}
+	}
+	return lo, hi, true
 }
 
 func healthcheck(h *types.HealthCheckConfig) *api.Healthcheck {

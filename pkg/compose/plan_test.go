@@ -18,7 +18,7 @@ const planFile = `services:
     entrypoint: ["/bin/sh", "-c"]
     command: echo "a b" c
     env_file: app.env
-    ports: ["127.0.0.1:8080:80/udp"]
+    ports: ["127.0.0.1:8080-8081:80/udp"]
     volumes: ["./src:/src:ro,z", "data:/data", {type: tmpfs, target: /t}]
     secrets: [token]
     ulimits: {nofile: {soft: 10, hard: 20}}
@@ -69,7 +69,8 @@ func TestPlanContainer(t *testing.T) {
 	if !slices.Contains(q.Env, "FROM_FILE=1") {
 		t.Errorf("env %v", q.Env)
 	}
-	if len(q.Publish) != 1 || q.Publish[0].HostPort != 8080 || q.Publish[0].Protocol != "udp" || q.Publish[0].HostIP != "127.0.0.1" {
+	// The second container takes the second port of the range.
+	if len(q.Publish) != 1 || q.Publish[0].HostPort != 8081 || q.Publish[0].Protocol != "udp" || q.Publish[0].HostIP != "127.0.0.1" {
 		t.Errorf("publish %+v", q.Publish)
 	}
 	if q.CPUs != 0.5 || q.MemoryBytes != 64<<20 || q.PidsLimit != 50 || *q.StopTimeout != 3 || q.Ulimits[0] != "nofile=10:20" || q.ExtraHosts[0] != "h:1.2.3.4" {
@@ -132,5 +133,22 @@ func TestPlanHash(t *testing.T) {
 func TestLoadNoFile(t *testing.T) {
 	if _, err := loader.Load(context.Background(), loader.Options{WorkingDir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "no configuration file") {
 		t.Errorf("no file: %v", err)
+	}
+}
+
+// A host port range gives each container the next port; past its end, none is left.
+func TestPortBindingsRange(t *testing.T) {
+	pc := types.ServicePortConfig{Target: 80, Published: "9000-9002"}
+	for n, want := range map[int]int{1: 9000, 3: 9002} {
+		bs, err := portBindings(pc, n)
+		if err != nil || len(bs) != 1 || bs[0].HostPort != want {
+			t.Errorf("container #%d: %+v %v, want host port %d", n, bs, err, want)
+		}
+	}
+	if _, err := portBindings(pc, 4); err == nil || !strings.Contains(err.Error(), "no host port left for container #4") {
+		t.Errorf("container #4: %v", err)
+	}
+	if _, err := portBindings(types.ServicePortConfig{Target: 80, Published: "9005-9001"}, 1); err == nil {
+		t.Error("a range that ends before it starts was taken")
 	}
 }

@@ -301,7 +301,7 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 	if err != nil {
 		return err
 	}
-	if err := r.checkPorts(services, all); err != nil {
+	if err := r.checkPorts(services, o.Scale, all); err != nil {
 		return err
 	}
 	existing := ofProject(all, r.P.Name)
@@ -419,7 +419,7 @@ func fitsWarm(s types.ServiceConfig) bool {
 // checkPorts refuses, before anything is made, a published host port that a running
 // container of another project (or none) holds: otherwise the services before the one
 // that needs it would start, and up would fail halfway.
-func (r *Runner) checkPorts(services []string, all map[string]api.ContainerSummary) error {
+func (r *Runner) checkPorts(services []string, scale map[string]int, all map[string]api.ContainerSummary) error {
 	held := map[string]api.ContainerSummary{} // "port/proto" -> holder
 	hostIPs := map[string][]string{}
 	for _, c := range all {
@@ -440,8 +440,15 @@ func (r *Runner) checkPorts(services []string, all map[string]api.ContainerSumma
 	}
 	file := strings.Join(r.P.ComposeFiles, ", ")
 	for _, n := range services {
-		for i, pc := range r.P.Services[n].Ports {
-			bs, err := portBindings(pc)
+		s := r.P.Services[n]
+		for i, pc := range s.Ports {
+			// Several containers of a service cannot share one host port: each takes the
+			// next of a range, which must be long enough.
+			if lo, hi, ok := hostPorts(pc); ok && r.replicas(s, scale) > hi-lo+1 {
+				return fmt.Errorf("%s: services.%s.ports[%d]: %d containers cannot publish host port %s (one each); publish a range as long, or the container port alone for a free host port each; nothing was started",
+					file, n, i, r.replicas(s, scale), pc.Published)
+			}
+			bs, err := portBindings(pc, 1)
 			if err != nil || len(bs) == 0 || bs[0].HostPort == 0 {
 				continue
 			}
@@ -595,6 +602,13 @@ func (r *Runner) converge(ctx context.Context, s types.ServiceConfig, cv *conver
 			extra = append(extra, c)
 		}
 	}
+	// The containers above the count go first, as in Compose: one of them may hold what a
+	// kept one needs to start again (a published host port).
+	for _, c := range extra {
+		if err := r.removeContainer(ctx, c, stopTimeout(s), false); err != nil {
+			return err
+		}
+	}
 	containerOf, err := r.liveContainerOf(ctx, s)
 	if err != nil {
 		return err
@@ -610,15 +624,7 @@ func (r *Runner) converge(ctx context.Context, s types.ServiceConfig, cv *conver
 		}()
 	}
 	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
-		return err
-	}
-	for _, c := range extra {
-		if err := r.removeContainer(ctx, c, nil, false); err != nil {
-			return err
-		}
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // convergeOne brings s's n-th container to its plan. restart names a dependency this up
