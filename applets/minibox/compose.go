@@ -2,6 +2,7 @@ package minibox
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -101,17 +102,31 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 	if err != nil || u.Detach || u.Wait {
 		return err
 	}
-	// Attached: follow the output until every container ended or an interrupt, which
-	// stops them (as Compose does).
+	// Attached: follow the output until every container ended. An interrupt stops them
+	// while their last lines still come (a second one leaves at once), as Compose does.
 	r.Close()
-	sctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
-	defer stop()
-	err = r.Logs(sctx, u.Services, compose.LogsOptions{Follow: true})
-	if sctx.Err() != nil {
-		fmt.Fprintln(out.Stderr, "Gracefully stopping...")
-		return r.Stop(context.WithoutCancel(ctx), u.Services, nil)
+	sig := make(chan os.Signal, 2)
+	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sig)
+	logs := make(chan error, 1)
+	go func() {
+		logs <- r.Logs(ctx, u.Services, compose.LogsOptions{Follow: true, ExitStatus: true})
+	}()
+	select {
+	case err := <-logs:
+		return err
+	case <-sig:
 	}
-	return err
+	fmt.Fprintln(out.Stderr, "Gracefully stopping... (press Ctrl+C again to force)")
+	stopped := make(chan error, 1)
+	go func() { stopped <- r.Stop(ctx, u.Services, nil) }()
+	select {
+	case err := <-stopped:
+		<-logs
+		return err
+	case <-sig:
+		return errors.New("interrupted: the containers still stopping are left to the daemon")
+	}
 }
 
 // ComposeDownCmd is `compose down`.

@@ -489,6 +489,8 @@ type LogsOptions struct {
 	Tail   string
 	// Timestamps puts each line's time after its prefix; NoPrefix drops the prefix.
 	Timestamps, NoPrefix bool
+	// ExitStatus (with Follow) says "<container> exited with code N" as each one ends.
+	ExitStatus bool
 }
 
 // logColours are the prefixes' colours, one per container in turn (Compose's palette).
@@ -516,38 +518,57 @@ func (r *Runner) Logs(ctx context.Context, services []string, o LogsOptions) err
 		prefix[c.ID] = p
 		width = max(width, len(p))
 	}
+	colour := map[string]func(string) string{}
 	for i, c := range cs { // cs is sorted: a service keeps its colour from one call to the next
-		p := fmt.Sprintf("%-*s | ", width, prefix[c.ID])
+		colour[c.ID] = func(s string) string { return s }
 		if r.Colour {
-			p = "\x1b[" + logColours[i%len(logColours)] + "m" + p + "\x1b[0m"
+			code := logColours[i%len(logColours)]
+			colour[c.ID] = func(s string) string { return "\x1b[" + code + "m" + s + "\x1b[0m" }
 		}
+		p := colour[c.ID](fmt.Sprintf("%-*s | ", width, prefix[c.ID]))
 		if o.NoPrefix {
 			p = ""
 		}
 		prefix[c.ID] = p
 	}
 	return parallel(cs, func(c api.ContainerSummary) error {
-		var partial strings.Builder
-		return r.C.ContainerLogs(ctx, c.ID, client.LogsOptions{Follow: o.Follow, Tail: o.Tail}, func(l api.LogLine) error {
-			partial.WriteString(l.Text)
-			text := partial.String()
-			i := strings.LastIndexByte(text, '\n')
-			if i < 0 {
-				return nil
-			}
-			partial.Reset()
-			partial.WriteString(text[i+1:])
-			stamp := ""
-			if o.Timestamps {
-				stamp = l.Time.UTC().Format("2006-01-02T15:04:05.000000000Z") + " "
-			}
-			r.mu.Lock()
-			defer r.mu.Unlock()
-			for _, line := range strings.Split(text[:i], "\n") {
-				fmt.Fprintf(r.Out, "%s%s%s\n", prefix[c.ID], stamp, line)
-			}
+		err := r.logs(ctx, c, o, prefix[c.ID])
+		if err != nil || !o.Follow || !o.ExitStatus {
+			return err
+		}
+		in, err := r.C.ContainerInspect(ctx, c.ID)
+		if err != nil || in.State.Running {
+			return nil // removed meanwhile, or its log ended otherwise
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		fmt.Fprintln(r.Out, colour[c.ID](fmt.Sprintf("%s exited with code %d", c.Name, in.State.ExitCode)))
+		return nil
+	})
+}
+
+// logs prints one container's lines, each after prefix.
+func (r *Runner) logs(ctx context.Context, c api.ContainerSummary, o LogsOptions, prefix string) error {
+	var partial strings.Builder
+	return r.C.ContainerLogs(ctx, c.ID, client.LogsOptions{Follow: o.Follow, Tail: o.Tail}, func(l api.LogLine) error {
+		partial.WriteString(l.Text)
+		text := partial.String()
+		i := strings.LastIndexByte(text, '\n')
+		if i < 0 {
 			return nil
-		})
+		}
+		partial.Reset()
+		partial.WriteString(text[i+1:])
+		stamp := ""
+		if o.Timestamps {
+			stamp = l.Time.UTC().Format("2006-01-02T15:04:05.000000000Z") + " "
+		}
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		for _, line := range strings.Split(text[:i], "\n") {
+			fmt.Fprintf(r.Out, "%s%s%s\n", prefix, stamp, line)
+		}
+		return nil
 	})
 }
 
