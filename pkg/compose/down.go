@@ -334,7 +334,7 @@ func (r *Runner) Rm(ctx context.Context, services []string, stop, volumes bool) 
 		gone = append(gone, c)
 	}
 	if len(gone) == 0 {
-		r.event("No", "stopped containers", "")
+		r.progress().note("No stopped containers")
 		return nil
 	}
 	return r.removeAll(ctx, gone, nil, volumes)

@@ -17,12 +17,12 @@ type progress struct {
 	w    io.Writer
 	live bool
 	// live only: the resources in the order they first showed, the height last drawn,
-	// the warnings held until the lines stop moving, and the redraw ticker.
-	lines    []*progressLine
-	drawn    int
-	warnings []string
-	stop     chan struct{}
-	stopped  chan struct{}
+	// the notes held until the lines stop moving, and the redraw ticker.
+	lines   []*progressLine
+	drawn   int
+	notes   []string
+	stop    chan struct{}
+	stopped chan struct{}
 }
 
 type progressLine struct {
@@ -66,21 +66,21 @@ func (p *progress) event(kind, name, state string) {
 	}
 	if p.stop == nil {
 		p.stop, p.stopped = make(chan struct{}), make(chan struct{})
-		go p.tick()
+		go p.tick(p.stop, p.stopped)
 	}
 	p.draw()
 }
 
-// warn prints a warning: at once when plain, after the lines when live (a warning
-// printed among them would be drawn over).
-func (p *progress) warn(msg string) {
+// note prints a line of its own (a warning, or that there was nothing to do): at once
+// when plain, after the lines when live (a line printed among them would be drawn over).
+func (p *progress) note(line string) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.live {
-		fmt.Fprintf(p.w, "[warn] %s\n", msg)
+		fmt.Fprintln(p.w, line)
 		return
 	}
-	p.warnings = append(p.warnings, msg)
+	p.notes = append(p.notes, line)
 }
 
 // draw redraws the lines over the previous drawing: the cursor goes back to the first
@@ -117,13 +117,13 @@ func (p *progress) draw() {
 
 // tick redraws while lines are shown, so that a wait (a health check) shows its time
 // going.
-func (p *progress) tick() {
-	defer close(p.stopped)
+func (p *progress) tick(stop <-chan struct{}, stopped chan<- struct{}) {
+	defer close(stopped)
 	t := time.NewTicker(100 * time.Millisecond)
 	defer t.Stop()
 	for {
 		select {
-		case <-p.stop:
+		case <-stop:
 			return
 		case <-t.C:
 			p.mu.Lock()
@@ -133,35 +133,25 @@ func (p *progress) tick() {
 	}
 }
 
-// close stops the redraws, draws the lines a last time and prints the warnings held:
-// what the command prints next goes below them.
+// close stops the redraws, draws the lines a last time and prints the notes held: what
+// the command prints next goes below them.
 func (p *progress) close() {
 	p.mu.Lock()
 	stop, stopped := p.stop, p.stopped
 	p.stop = nil
 	p.mu.Unlock()
-	if stop == nil {
-		p.flushWarnings()
-		return
+	if stop != nil {
+		close(stop)
+		<-stopped
 	}
-	close(stop)
-	<-stopped
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	p.draw()
-	p.lines, p.drawn = nil, 0
-	p.flushWarningsLocked()
-}
-
-func (p *progress) flushWarnings() {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	p.flushWarningsLocked()
-}
-
-func (p *progress) flushWarningsLocked() {
-	for _, w := range p.warnings {
-		fmt.Fprintf(p.w, "[warn] %s\n", w)
+	if stop != nil {
+		p.draw()
+		p.lines, p.drawn = nil, 0
 	}
-	p.warnings = nil
+	for _, line := range p.notes {
+		fmt.Fprintln(p.w, line)
+	}
+	p.notes = nil
 }

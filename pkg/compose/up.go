@@ -47,7 +47,7 @@ func (r *Runner) progress() *progress {
 
 func (r *Runner) event(kind, name, state string) { r.progress().event(kind, name, state) }
 
-func (r *Runner) warn(msg string) { r.progress().warn(msg) }
+func (r *Runner) warn(msg string) { r.progress().note("[warn] " + msg) }
 
 // Close ends the action's progress: the live lines stop moving and the warnings held
 // for after them are printed. What the command prints next goes below.
