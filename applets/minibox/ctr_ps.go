@@ -305,16 +305,20 @@ func (c *psContext) ID() string {
 	}
 	return c.pick("CONTAINER ID", c.s.ID)
 }
-func (c *psContext) Image() string   { return c.pick("IMAGE", c.s.Image) }
-func (c *psContext) Command() string { return c.pick("COMMAND", psCommandCell(c.s.Command, !c.trunc)) }
+func (c *psContext) Image() string { return c.pick("IMAGE", c.s.Image) }
+func (c *psContext) Command() string {
+	return c.pick("COMMAND", dockershape.CommandCell(c.s.Command, !c.trunc))
+}
 func (c *psContext) CreatedAt() string {
 	return c.pick("CREATED AT", c.s.CreatedAt.Local().Format("2006-01-02 15:04:05 -0700 MST"))
 }
-func (c *psContext) RunningFor() string { return c.pick("CREATED", sinceText(c.s.CreatedAt, c.now)) }
-func (c *psContext) Ports() string      { return c.pick("PORTS", portsText(c.s)) }
-func (c *psContext) State() string      { return c.pick("STATE", c.s.Status) }
+func (c *psContext) RunningFor() string {
+	return c.pick("CREATED", dockershape.Since(c.s.CreatedAt, c.now))
+}
+func (c *psContext) Ports() string { return c.pick("PORTS", portsText(c.s)) }
+func (c *psContext) State() string { return c.pick("STATE", c.s.Status) }
 func (c *psContext) Status() string {
-	return c.pick("STATUS", statusText(c.s.Status, c.s.Health, c.s.ExitCode, c.s.StartedAt, c.s.FinishedAt, c.now))
+	return c.pick("STATUS", dockershape.StatusText(c.s.Status, c.s.Health, c.s.ExitCode, c.s.StartedAt, c.s.FinishedAt, c.now))
 }
 func (c *psContext) Size() string   { return c.pick("SIZE", c.size) }
 func (c *psContext) Names() string  { return c.pick("NAMES", c.s.Name) }
@@ -365,7 +369,7 @@ func (c *PsCmd) Run(ctx context.Context, api *client.Client, out *Output) error 
 		now := time.Now()
 		out2 := make([]any, 0, len(rows))
 		for _, s := range rows {
-			out2 = append(out2, dockershape.Summary(&s, statusText(s.Status, s.Health, s.ExitCode, s.StartedAt, s.FinishedAt, now)))
+			out2 = append(out2, dockershape.Summary(&s, dockershape.StatusText(s.Status, s.Health, s.ExitCode, s.StartedAt, s.FinishedAt, now)))
 		}
 		return printJSON(out, out2)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/api/dockershape"
 )
 
 // TopCmd is `top <ctr>`: the container's processes, ps -ef's columns.
@@ -107,7 +108,7 @@ func (c *HistoryCmd) Run(ctx context.Context, cl *client.Client, out *Output) er
 		created, size := "", strconv.FormatInt(it.Size, 10)
 		if c.Human {
 			if !it.Created.IsZero() {
-				created = sinceText(it.Created, now)
+				created = dockershape.Since(it.Created, now)
 			}
 			size = humanSize(float64(it.Size))
 		} else if !it.Created.IsZero() {

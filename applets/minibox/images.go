@@ -21,6 +21,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/api/dockershape"
 	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/errdefs"
 	"github.com/minibox/minibox/pkg/oci"
@@ -480,7 +481,7 @@ func (c *imageContext) Digest() string {
 	return c.pick("DIGEST", d)
 }
 func (c *imageContext) CreatedSince() string {
-	return c.pick("CREATED", sinceText(c.im.Created, c.now))
+	return c.pick("CREATED", dockershape.Since(c.im.Created, c.now))
 }
 func (c *imageContext) CreatedAt() string {
 	return c.pick("CREATED AT", c.im.Created.Local().Format("2006-01-02 15:04:05 -0700 MST"))

@@ -7,7 +7,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"github.com/minibox/minibox/pkg/compose/loader"
 	"net/url"
 	"slices"
 	"sort"
@@ -15,11 +14,14 @@ import (
 	"strings"
 	"sync"
 	"text/tabwriter"
+	"time"
 
 	"github.com/compose-spec/compose-go/v2/types"
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/api/dockershape"
+	"github.com/minibox/minibox/pkg/compose/loader"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -402,6 +404,7 @@ func (r *Runner) Ps(ctx context.Context, all, asJSON, quiet bool, services []str
 		}
 		rows = append(rows, c)
 	}
+	now := time.Now()
 	switch {
 	case quiet:
 		for _, c := range rows {
@@ -410,34 +413,72 @@ func (r *Runner) Ps(ctx context.Context, all, asJSON, quiet bool, services []str
 		return nil
 	case asJSON:
 		enc := json.NewEncoder(r.Out)
+		enc.SetEscapeHTML(false) // "->" in ports
 		for _, c := range rows {
-			if err := enc.Encode(psJSON{ID: c.ID, Name: c.Name, Image: c.Image, Project: r.P.Name, Service: c.Labels[LabelService],
-				State: c.Status, Health: health(c), ExitCode: c.ExitCode, Status: status(c), Ports: ports(c), Publishers: publishers(c)}); err != nil {
+			row := psJSON{ID: c.ID, Name: c.Name, Names: c.Name, Image: c.Image, Command: dockershape.CommandCell(c.Command, false),
+				Project: r.P.Name, Service: c.Labels[LabelService], CreatedAt: c.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"),
+				RunningFor: dockershape.Since(c.CreatedAt, now), State: c.Status, Health: health(c), ExitCode: c.ExitCode,
+				Status: statusText(c, now), Ports: ports(c), Publishers: []psPublisher{}}
+			for _, b := range publishers(c) {
+				url := b.HostIP
+				if url == "" {
+					url = "0.0.0.0"
+				}
+				row.Publishers = append(row.Publishers, psPublisher{URL: url, TargetPort: b.ContainerPort, PublishedPort: b.HostPort, Protocol: protocol(b)})
+			}
+			if err := enc.Encode(row); err != nil {
 				return err
 			}
 		}
 		return nil
 	}
 	tw := tabwriter.NewWriter(r.Out, 0, 0, 3, ' ', 0)
-	fmt.Fprintln(tw, "NAME\tIMAGE\tSERVICE\tSTATUS\tPORTS")
+	fmt.Fprintln(tw, "NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS")
 	for _, c := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", c.Name, c.Image, c.Labels[LabelService], status(c), ports(c))
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Image, dockershape.CommandCell(c.Command, false), c.Labels[LabelService],
+			dockershape.Since(c.CreatedAt, now), statusText(c, now), ports(c))
 	}
 	return tw.Flush()
 }
 
+// psJSON is a row of ps --format json, with Docker Compose's keys.
 type psJSON struct {
-	ID         string            `json:"ID"`
-	Name       string            `json:"Name"`
-	Image      string            `json:"Image"`
-	Project    string            `json:"Project"`
-	Service    string            `json:"Service"`
-	State      string            `json:"State"`
-	Health     string            `json:"Health"`
-	ExitCode   int               `json:"ExitCode"`
-	Status     string            `json:"Status"`
-	Ports      string            `json:"Ports"`
-	Publishers []api.PortBinding `json:"Publishers"`
+	ID         string        `json:"ID"`
+	Name       string        `json:"Name"`
+	Names      string        `json:"Names"`
+	Image      string        `json:"Image"`
+	Command    string        `json:"Command"`
+	Project    string        `json:"Project"`
+	Service    string        `json:"Service"`
+	CreatedAt  string        `json:"CreatedAt"`
+	RunningFor string        `json:"RunningFor"`
+	State      string        `json:"State"`
+	Health     string        `json:"Health"`
+	ExitCode   int           `json:"ExitCode"`
+	Status     string        `json:"Status"`
+	Ports      string        `json:"Ports"`
+	Publishers []psPublisher `json:"Publishers"`
+}
+
+// psPublisher is a published port as Docker Compose lists it.
+type psPublisher struct {
+	URL           string `json:"URL"`
+	TargetPort    int    `json:"TargetPort"`
+	PublishedPort int    `json:"PublishedPort"`
+	Protocol      string `json:"Protocol"`
+}
+
+// statusText is STATUS as Docker writes it ("Up 5 minutes (healthy)", "Exited (0) 2
+// minutes ago").
+func statusText(c api.ContainerSummary, now time.Time) string {
+	return dockershape.StatusText(c.Status, c.Health, c.ExitCode, c.StartedAt, c.FinishedAt, now)
+}
+
+func protocol(b api.PortBinding) string {
+	if b.Protocol == "" {
+		return "tcp"
+	}
+	return b.Protocol
 }
 
 func health(c api.ContainerSummary) string {
@@ -447,16 +488,6 @@ func health(c api.ContainerSummary) string {
 	return c.Health
 }
 
-func status(c api.ContainerSummary) string {
-	s := c.Status
-	if c.Status == "exited" {
-		s = fmt.Sprintf("exited (%d)", c.ExitCode)
-	}
-	if h := health(c); h != "" {
-		s += " (" + h + ")"
-	}
-	return s
-}
 
 // ports are the container's published ports while it runs (a stopped container holds
 // none, and lists none, as in Compose).
