@@ -488,7 +488,6 @@ func health(c api.ContainerSummary) string {
 	return c.Health
 }
 
-
 // ports are the container's published ports while it runs (a stopped container holds
 // none, and lists none, as in Compose).
 func ports(c api.ContainerSummary) string {
