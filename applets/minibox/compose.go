@@ -375,16 +375,35 @@ func (s *ComposeRmCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 
 // ComposeBuildCmd is `compose build`.
 type ComposeBuildCmd struct {
+	NoCache  bool     `name:"no-cache" help:"Build every step again, ignoring the cache."`
+	Pull     bool     `help:"Pull the base images again even if present."`
+	BuildArg []string `name:"build-arg" sep:"none" placeholder:"KEY[=VAL]" help:"Set a build argument for every service (KEY alone: from this environment)."`
 	Services []string `arg:"" optional:"" help:"Services (default: all)."`
 }
 
 func (s *ComposeBuildCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	o := compose.BuildOptions{NoCache: s.NoCache, Pull: s.Pull}
+	for _, a := range s.BuildArg {
+		k, v, ok := strings.Cut(a, "=")
+		if k == "" {
+			return usageError("--build-arg %q: expected KEY=VAL or KEY", a)
+		}
+		if !ok {
+			if v, ok = os.LookupEnv(k); !ok {
+				continue // as Compose: an unset variable sets nothing
+			}
+		}
+		if o.Args == nil {
+			o.Args = map[string]string{}
+		}
+		o.Args[k] = v
+	}
 	r, err := c.runner(ctx, cl, out, s.Services...)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
-	return r.Build(ctx, s.Services)
+	return r.Build(ctx, s.Services, o)
 }
 
 // ComposePullCmd is `compose pull`.

@@ -941,7 +941,7 @@ func (r *Runner) ensureImage(ctx context.Context, s types.ServiceConfig, build, 
 	missing := err != nil
 	switch {
 	case s.Build != nil && !noBuild && (build || missing):
-		if err := r.build(ctx, s); err != nil {
+		if err := r.build(ctx, s, BuildOptions{}); err != nil {
 			return "", err
 		}
 	case missing && s.PullPolicy == types.PullPolicyNever:
@@ -960,11 +960,17 @@ func (r *Runner) ensureImage(ctx context.Context, s types.ServiceConfig, build, 
 	return in.ID, nil
 }
 
-func (r *Runner) build(ctx context.Context, s types.ServiceConfig) error {
+// BuildOptions are `build`'s flags: they add to what each service's build section says.
+type BuildOptions struct {
+	NoCache, Pull bool
+	Args          map[string]string // over the file's args
+}
+
+func (r *Runner) build(ctx context.Context, s types.ServiceConfig, o BuildOptions) error {
 	b := s.Build
 	name := ImageName(r.P, s)
 	req := api.BuildRequest{Tags: []string{name}, ContextPath: b.Context, File: b.Dockerfile, Target: b.Target,
-		NoCache: b.NoCache, Pull: b.Pull, Labels: b.Labels}
+		NoCache: b.NoCache || o.NoCache, Pull: b.Pull || o.Pull, Labels: b.Labels}
 	if b.DockerfileInline != "" {
 		// dockerfile_inline: the Dockerfile is the text itself, the context still the directory.
 		req.MiniBox, req.File, req.Dockerfile = b.DockerfileInline, "", true
@@ -976,6 +982,12 @@ func (r *Runner) build(ctx context.Context, s types.ServiceConfig) error {
 			}
 			req.BuildArgs[k] = *v
 		}
+	}
+	for k, v := range o.Args {
+		if req.BuildArgs == nil {
+			req.BuildArgs = map[string]string{}
+		}
+		req.BuildArgs[k] = v
 	}
 	r.event("Image", name, "Building")
 	if _, err := r.C.Build(ctx, req, "", nil); err != nil {
@@ -996,14 +1008,14 @@ func (r *Runner) pull(ctx context.Context, s types.ServiceConfig) error {
 }
 
 // Build builds the services that have a build section.
-func (r *Runner) Build(ctx context.Context, services []string) error {
+func (r *Runner) Build(ctx context.Context, services []string, o BuildOptions) error {
 	names, err := r.selected(services, true)
 	if err != nil {
 		return err
 	}
 	for _, n := range names {
 		if s := r.P.Services[n]; s.Build != nil {
-			if err := r.build(ctx, s); err != nil {
+			if err := r.build(ctx, s, o); err != nil {
 				return err
 			}
 		}
