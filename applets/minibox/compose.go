@@ -15,6 +15,9 @@ import (
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
 
+	"github.com/compose-spec/compose-go/v2/types"
+
+	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
 	"github.com/minibox/minibox/pkg/compose"
 	"github.com/minibox/minibox/pkg/compose/loader"
@@ -257,17 +260,50 @@ func (e *ComposeExecCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 
 // ComposeRunCmd is `compose run`.
 type ComposeRunCmd struct {
-	Rm     bool     `help:"Remove the container when it exits."`
-	Detach bool     `short:"d" help:"Run in the background and print the container's ID."`
-	NoTTY  bool     `short:"T" name:"no-tty" help:"Do not allocate a terminal (the default when stdin is not one)."`
-	NoDeps bool     `name:"no-deps" help:"Do not start the service's dependencies."`
-	Env    []string `short:"e" sep:"none" placeholder:"KEY=VAL" help:"Set an environment variable."`
-	Args   []string `arg:"" name:"service" passthrough:"partial" help:"The service, then the command and its arguments (default: the service's)."`
+	Rm           bool     `help:"Remove the container when it exits."`
+	Detach       bool     `short:"d" help:"Run in the background and print the container's ID."`
+	NoTTY        bool     `short:"T" name:"no-tty" help:"Do not allocate a terminal (the default when stdin is not one)."`
+	NoDeps       bool     `name:"no-deps" help:"Do not start the service's dependencies."`
+	Env          []string `short:"e" sep:"none" placeholder:"KEY[=VAL]" help:"Set an environment variable (KEY alone: from this environment)."`
+	Entrypoint   *string  `placeholder:"CMD" help:"Replace the service's entrypoint (split as a shell would; \"\" clears it)."`
+	User         string   `short:"u" help:"User (name or uid[:gid])."`
+	Workdir      string   `short:"w" help:"Working directory."`
+	Name         string   `help:"Name the container (default <project>-<service>-run-<random>)."`
+	Volume       []string `short:"v" sep:"none" placeholder:"SRC:DST[:OPTS]" help:"Bind a host path or mount a volume, as run -v."`
+	Publish      []string `sep:"none" placeholder:"[IP:]HOST:CONTAINER[/PROTO]" help:"Publish a port, as run -p (--publish only: -p is the project name)."`
+	ServicePorts bool     `name:"service-ports" help:"Publish the service's ports (a one-off publishes none by default)."`
+	Label        []string `short:"l" sep:"none" placeholder:"KEY=VAL" help:"Add a label."`
+	Args         []string `arg:"" name:"service" passthrough:"partial" help:"The service, then the command and its arguments (default: the service's)."`
 }
 
-func (u *ComposeRunCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+func (u *ComposeRunCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output, env Env) error {
 	if len(u.Args) == 0 {
 		return usageError("a service is required; usage: minibox compose run [flags] SERVICE [COMMAND...]")
+	}
+	// The flags are checked before anything is made.
+	flags := RunFlags{Volume: u.Volume, Publish: u.Publish}
+	extra := &api.CreateRequest{}
+	if err := flags.storage(extra, env, out.Warn); err != nil {
+		return err
+	}
+	if err := flags.ports(extra); err != nil {
+		return err
+	}
+	labels, err := keyValues("--label", u.Label, true)
+	if err != nil {
+		return err
+	}
+	var entrypoint *[]string
+	if u.Entrypoint != nil {
+		var sc types.ShellCommand
+		if err := sc.DecodeMapstructure(*u.Entrypoint); err != nil {
+			return usageError("--entrypoint %q: %v", *u.Entrypoint, err)
+		}
+		ep := []string(sc)
+		if ep == nil {
+			ep = []string{}
+		}
+		entrypoint = &ep
 	}
 	r, err := c.runner(ctx, cl, out, u.Args[0])
 	if err != nil {
@@ -300,12 +336,32 @@ func (u *ComposeRunCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clien
 			}
 		}
 	}
-	req, err := r.OneOff(service, cmd, ids[service])
+	req, err := r.OneOff(service, cmd, ids[service], u.ServicePorts)
 	if err != nil {
 		return err
 	}
 	req.AutoRemove = u.Rm
-	req.Env = append(req.Env, u.Env...)
+	req.Env = append(req.Env, envList(u.Env, env)...)
+	if entrypoint != nil {
+		req.Entrypoint = entrypoint
+		if len(cmd) == 0 {
+			req.Command = nil // as Compose: a new entrypoint drops the service's command
+		}
+	}
+	if u.User != "" {
+		req.User = u.User
+	}
+	if u.Workdir != "" {
+		req.WorkingDir = u.Workdir
+	}
+	if u.Name != "" {
+		req.Name = u.Name
+	}
+	for k, v := range labels {
+		req.Labels[k] = v
+	}
+	req.Mounts = append(req.Mounts, extra.Mounts...)
+	req.Publish = append(req.Publish, extra.Publish...)
 	r.Close() // the dependencies' lines end here; the container's output follows
 	tty := !u.NoTTY && !u.Detach && term.IsTerminal(int(os.Stdin.Fd()))
 	return runContainer(ctx, cl, out, req, RunFlags{Detach: u.Detach, Interactive: tty, TTY: tty, SigProxy: true})

@@ -560,6 +560,9 @@ func volumeFlag(v string, getenv Env, warn func(string, ...any)) (api.MountReque
 	default:
 		return api.MountRequest{}, usageError("-v %s: expected SRC:DST[:ro|rw] or DST", v)
 	}
+	if dst == "" || len(parts) > 1 && src == "" {
+		return api.MountRequest{}, usageError("-v %s: empty section between colons; expected SRC:DST[:ro|rw] or DST", v)
+	}
 	m := api.MountRequest{Type: "volume", Target: dst}
 	for _, o := range strings.Split(opts, ",") {
 		switch o {

@@ -183,6 +183,8 @@ func TestRunFlagsUsageErrors(t *testing.T) {
 		{"-v", "a:b:c:d", "img"},
 		{"-v", "data:relative", "img"},
 		{"-v", "/a:/b:rx", "img"},
+		{"-v", ":/x", "img"},
+		{"-v", "/a:", "img"},
 		{"--mount", "type=bind,target=/x", "img"},
 		{"--mount", "type=nfs,target=/x", "img"},
 		{"--ulimit", "nofile", "img"},

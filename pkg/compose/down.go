@@ -357,14 +357,17 @@ func (r *Runner) ServiceContainer(ctx context.Context, service string, n int) (*
 }
 
 // OneOff plans `run SERVICE [CMD]`: the service's container with its command replaced,
-// named <project>-<service>-run-<random>, without the service's published ports and
-// without the service's alias (the service's own containers keep the name).
-func (r *Runner) OneOff(service string, cmd []string, imageID string) (*api.CreateRequest, error) {
+// named <project>-<service>-run-<random>, without the service's published ports (unless
+// servicePorts) and without the service's alias (the service's own containers keep the
+// name).
+func (r *Runner) OneOff(service string, cmd []string, imageID string, servicePorts bool) (*api.CreateRequest, error) {
 	s, ok := r.P.Services[service]
 	if !ok {
 		return nil, fmt.Errorf("no such service: %s", service)
 	}
-	s.Ports = nil
+	if !servicePorts {
+		s.Ports = nil
+	}
 	s.ContainerName = ""
 	pl, err := PlanContainer(r.P, s, 1, imageID, r.containerOf)
 	if err != nil {
