@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 
@@ -21,6 +22,7 @@ import (
 	"github.com/minibox/minibox/pkg/api/client"
 	"github.com/minibox/minibox/pkg/compose"
 	"github.com/minibox/minibox/pkg/compose/loader"
+	"github.com/minibox/minibox/pkg/errdefs"
 )
 
 // ComposeCmd is `compose`: a Compose project's services run through the same API as
@@ -81,16 +83,25 @@ type ComposeUpCmd struct {
 	Wait          bool     `help:"Wait until the services are running (healthy, when they have a healthcheck)."`
 	NoDeps        bool     `name:"no-deps" help:"Do not start the named services' dependencies."`
 	Scale         []string `sep:"none" placeholder:"SERVICE=N" help:"Run N containers of a service (repeatable)."`
+	AbortOnExit   bool     `name:"abort-on-container-exit" help:"Attached: stop every container once one ends."`
+	ExitCodeFrom  string   `name:"exit-code-from" placeholder:"SERVICE" help:"Attached: stop every container once one ends, and exit with this service's code."`
 	Services      []string `arg:"" optional:"" help:"Services (default: all)."`
 }
 
 func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	abort := u.AbortOnExit || u.ExitCodeFrom != ""
+	if abort && (u.Detach || u.Wait) {
+		return usageError("--abort-on-container-exit and --exit-code-from follow the containers: not with -d or --wait")
+	}
 	listing := compose.ListContainers(ctx, cl) // while the file loads
 	r, err := c.runner(ctx, cl, out, u.Services...)
 	if err != nil {
 		return err
 	}
 	defer r.Close()
+	if _, ok := r.P.Services[u.ExitCodeFrom]; u.ExitCodeFrom != "" && !ok {
+		return usageError("--exit-code-from %s: no such service", u.ExitCodeFrom)
+	}
 	scale := map[string]int{}
 	for _, s := range u.Scale {
 		name, n, ok := strings.Cut(s, "=")
@@ -112,21 +123,43 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 	signal.Notify(sig, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sig)
 	logs := make(chan error, 1)
-	go func() {
-		logs <- r.Logs(ctx, u.Services, compose.LogsOptions{Follow: true, ExitStatus: true})
-	}()
+	ended := make(chan struct{}) // closed when the first container ends (abort)
+	var endOnce sync.Once
+	var mu sync.Mutex
+	exitCode := -1 // --exit-code-from's container's, once it ended
+	lo := compose.LogsOptions{Follow: true, ExitStatus: true, OnExit: func(ctr api.ContainerSummary, code int) {
+		if ctr.Labels[compose.LabelService] == u.ExitCodeFrom {
+			mu.Lock()
+			exitCode = code
+			mu.Unlock()
+		}
+		if abort {
+			endOnce.Do(func() { close(ended) })
+		}
+	}}
+	go func() { logs <- r.Logs(ctx, u.Services, lo) }()
 	select {
 	case err := <-logs:
 		return err
 	case <-sig:
+		fmt.Fprintln(out.Stderr, "Gracefully stopping... (press Ctrl+C again to force)")
+	case <-ended:
+		fmt.Fprintln(out.Stderr, "Aborting on container exit...")
 	}
-	fmt.Fprintln(out.Stderr, "Gracefully stopping... (press Ctrl+C again to force)")
 	stopped := make(chan error, 1)
 	go func() { stopped <- r.Stop(ctx, u.Services, nil) }()
 	select {
 	case err := <-stopped:
 		<-logs
-		return err
+		if err != nil || u.ExitCodeFrom == "" {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if exitCode != 0 {
+			return &errdefs.ExitError{Code: max(exitCode, 1), Silent: true}
+		}
+		return nil
 	case <-sig:
 		return errors.New("interrupted: the containers still stopping are left to the daemon")
 	}

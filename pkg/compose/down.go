@@ -522,8 +522,10 @@ type LogsOptions struct {
 	Tail   string
 	// Timestamps puts each line's time after its prefix; NoPrefix drops the prefix.
 	Timestamps, NoPrefix bool
-	// ExitStatus (with Follow) says "<container> exited with code N" as each one ends.
+	// ExitStatus (with Follow) says "<container> exited with code N" as each one ends,
+	// and tells OnExit when set.
 	ExitStatus bool
+	OnExit     func(c api.ContainerSummary, code int)
 }
 
 // logColours are the prefixes' colours, one per container in turn (Compose's palette).
@@ -574,8 +576,11 @@ func (r *Runner) Logs(ctx context.Context, services []string, o LogsOptions) err
 			return nil // removed meanwhile, or its log ended otherwise
 		}
 		r.mu.Lock()
-		defer r.mu.Unlock()
 		fmt.Fprintln(r.Out, colour[c.ID](fmt.Sprintf("%s exited with code %d", c.Name, in.State.ExitCode)))
+		r.mu.Unlock()
+		if o.OnExit != nil {
+			o.OnExit(c, in.State.ExitCode)
+		}
 		return nil
 	})
 }
