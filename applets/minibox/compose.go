@@ -12,6 +12,7 @@ import (
 	"sync"
 	"syscall"
 	"text/tabwriter"
+	"time"
 
 	"github.com/alecthomas/kong"
 	"golang.org/x/term"
@@ -187,11 +188,13 @@ func (d *ComposeDownCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 
 // ComposePsCmd is `compose ps`.
 type ComposePsCmd struct {
-	All      bool     `short:"a" help:"Also stopped containers."`
-	JSON     bool     `name:"json" help:"One JSON object a line."`
-	Format   string   `help:"json: same as --json."`
-	Quiet    bool     `short:"q" help:"IDs only."`
-	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+	All          bool     `short:"a" help:"Also stopped containers."`
+	JSON         bool     `name:"json" help:"One JSON object a line."`
+	Format       string   `help:"json: same as --json."`
+	Quiet        bool     `short:"q" help:"IDs only."`
+	ServiceNames bool     `name:"services" help:"The services' names only."`
+	Status       []string `sep:"none" placeholder:"STATE" help:"Only containers in this state (created, running, paused, restarting, exited, dead; repeatable)."`
+	Services     []string `arg:"" optional:"" help:"Services (default: all)."`
 }
 
 func (p *ComposePsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
@@ -203,7 +206,12 @@ func (p *ComposePsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 	if p.Format != "" && p.Format != "json" && p.Format != "table" {
 		return usageError("--format %s: expected json or table", p.Format)
 	}
-	return r.Ps(ctx, p.All, p.JSON || p.Format == "json", p.Quiet, p.Services)
+	for _, st := range p.Status {
+		if !slices.Contains([]string{"created", "running", "paused", "restarting", "exited", "dead", "removing"}, st) {
+			return usageError("--status %s: expected created, running, paused, restarting, exited or dead", st)
+		}
+	}
+	return r.Ps(ctx, compose.PsOptions{All: p.All, JSON: p.JSON || p.Format == "json", Quiet: p.Quiet, Services: p.ServiceNames, Status: p.Status}, p.Services)
 }
 
 // ComposeLogsCmd is `compose logs`.
@@ -211,6 +219,8 @@ type ComposeLogsCmd struct {
 	Follow      bool     `help:"Follow the output (-f after logs)."`
 	Tail        string   `short:"n" placeholder:"N" help:"Lines from the end of each log (default all)."`
 	Timestamps  bool     `short:"t" help:"Show each line's time."`
+	Since       string   `placeholder:"TIME" help:"Lines since a time (RFC 3339, Unix time, or a duration ago: 10m)."`
+	Until       string   `placeholder:"TIME" help:"Lines before a time (as --since)."`
 	NoColor     bool     `name:"no-color" help:"Do not colour the prefixes."`
 	NoLogPrefix bool     `name:"no-log-prefix" help:"Do not prefix the lines with their service."`
 	Services    []string `arg:"" optional:"" help:"Services (default: all)."`
@@ -223,7 +233,23 @@ func (l *ComposeLogsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 	}
 	defer r.Close()
 	r.Colour = r.Colour && !l.NoColor
-	return r.Logs(ctx, l.Services, compose.LogsOptions{Follow: l.Follow, Tail: l.Tail, Timestamps: l.Timestamps, NoPrefix: l.NoLogPrefix})
+	o := compose.LogsOptions{Follow: l.Follow, Tail: l.Tail, Timestamps: l.Timestamps, NoPrefix: l.NoLogPrefix}
+	now := time.Now()
+	if l.Since != "" {
+		t, err := parseLogTime(l.Since, now)
+		if err != nil {
+			return usageError("--since %v", err)
+		}
+		o.Since = t.UTC().Format(time.RFC3339Nano)
+	}
+	if l.Until != "" {
+		t, err := parseLogTime(l.Until, now)
+		if err != nil {
+			return usageError("--until %v", err)
+		}
+		o.Until = t.UTC().Format(time.RFC3339Nano)
+	}
+	return r.Logs(ctx, l.Services, o)
 }
 
 // ComposeConfigCmd is `compose config`.

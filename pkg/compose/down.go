@@ -391,15 +391,28 @@ func (r *Runner) OneOff(service string, cmd []string, imageID string, servicePor
 	return req, nil
 }
 
+// PsOptions are `ps`' flags: All also lists stopped containers, Status (created, running,
+// paused, restarting, exited, dead) only those in one of them; JSON, Quiet (IDs) and
+// Services (their names) say what to print.
+type PsOptions struct {
+	All, JSON, Quiet, Services bool
+	Status                     []string
+}
+
 // Ps prints the project's containers: a table, or one JSON object a line.
-func (r *Runner) Ps(ctx context.Context, all, asJSON, quiet bool, services []string) error {
+func (r *Runner) Ps(ctx context.Context, o PsOptions, services []string) error {
 	cs, err := r.Containers(ctx)
 	if err != nil {
 		return err
 	}
 	var rows []api.ContainerSummary
 	for _, c := range cs {
-		if !all && c.Status != "running" && c.Status != "paused" && c.Status != "restarting" {
+		switch {
+		case len(o.Status) > 0:
+			if !slices.Contains(o.Status, c.Status) {
+				continue
+			}
+		case !o.All && c.Status != "running" && c.Status != "paused" && c.Status != "restarting":
 			continue
 		}
 		if len(services) > 0 && !slices.Contains(services, c.Labels[LabelService]) {
@@ -409,12 +422,23 @@ func (r *Runner) Ps(ctx context.Context, all, asJSON, quiet bool, services []str
 	}
 	now := time.Now()
 	switch {
-	case quiet:
+	case o.Services:
+		var names []string
+		for _, c := range rows {
+			if n := c.Labels[LabelService]; !slices.Contains(names, n) {
+				names = append(names, n)
+			}
+		}
+		for _, n := range names {
+			fmt.Fprintln(r.Out, n)
+		}
+		return nil
+	case o.Quiet:
 		for _, c := range rows {
 			fmt.Fprintln(r.Out, c.ID)
 		}
 		return nil
-	case asJSON:
+	case o.JSON:
 		enc := json.NewEncoder(r.Out)
 		enc.SetEscapeHTML(false) // "->" in ports
 		for _, c := range rows {
@@ -518,8 +542,9 @@ func publishers(c api.ContainerSummary) []api.PortBinding {
 
 // LogsOptions are `logs`' flags.
 type LogsOptions struct {
-	Follow bool
-	Tail   string
+	Follow       bool
+	Tail         string
+	Since, Until string // as the daemon takes them
 	// Timestamps puts each line's time after its prefix; NoPrefix drops the prefix.
 	Timestamps, NoPrefix bool
 	// ExitStatus (with Follow) says "<container> exited with code N" as each one ends,
@@ -588,7 +613,7 @@ func (r *Runner) Logs(ctx context.Context, services []string, o LogsOptions) err
 // logs prints one container's lines, each after prefix.
 func (r *Runner) logs(ctx context.Context, c api.ContainerSummary, o LogsOptions, prefix string) error {
 	var partial strings.Builder
-	return r.C.ContainerLogs(ctx, c.ID, client.LogsOptions{Follow: o.Follow, Tail: o.Tail}, func(l api.LogLine) error {
+	return r.C.ContainerLogs(ctx, c.ID, client.LogsOptions{Follow: o.Follow, Tail: o.Tail, Since: o.Since, Until: o.Until}, func(l api.LogLine) error {
 		partial.WriteString(l.Text)
 		text := partial.String()
 		i := strings.LastIndexByte(text, '\n')
