@@ -49,6 +49,10 @@ type ComposeCmd struct {
 	Build   ComposeBuildCmd   `cmd:"" help:"Build the services' images."`
 	Pull    ComposePullCmd    `cmd:"" help:"Pull the services' images."`
 	Top     ComposeTopCmd     `cmd:"" help:"Show the processes of the services' running containers."`
+	Kill    ComposeKillCmd    `cmd:"" help:"Send a signal to the services' running containers."`
+	Pause   ComposePauseCmd   `cmd:"" help:"Freeze the services' running containers."`
+	Unpause ComposeUnpauseCmd `cmd:"" help:"Thaw the services' paused containers."`
+	Port    ComposePortCmd    `cmd:"" help:"Print the host address a service's port is published on."`
 	Ls      ComposeLsCmd      `cmd:"" help:"List the projects that have containers."`
 }
 
@@ -547,6 +551,71 @@ func (s *ComposeTopCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clien
 	}
 	defer r.Close()
 	return r.Top(ctx, s.Services)
+}
+
+// ComposeKillCmd is `compose kill`.
+type ComposeKillCmd struct {
+	Signal   string   `short:"s" placeholder:"SIGNAL" help:"Signal (default SIGKILL)."`
+	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (k *ComposeKillCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out, k.Services...)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return r.Kill(ctx, k.Services, k.Signal)
+}
+
+// ComposePauseCmd is `compose pause`.
+type ComposePauseCmd struct {
+	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (p *ComposePauseCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out, p.Services...)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return r.Pause(ctx, p.Services)
+}
+
+// ComposeUnpauseCmd is `compose unpause`.
+type ComposeUnpauseCmd struct {
+	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+}
+
+func (p *ComposeUnpauseCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out, p.Services...)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return r.Unpause(ctx, p.Services)
+}
+
+// ComposePortCmd is `compose port`.
+type ComposePortCmd struct {
+	Protocol string `default:"tcp" enum:"tcp,udp" help:"tcp or udp."`
+	Index    int    `default:"1" help:"Which container of a scaled service."`
+	Service  string `arg:"" help:"The service."`
+	Port     int    `arg:"" help:"The container's port."`
+}
+
+func (p *ComposePortCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out, p.Service)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	addr, err := r.Port(ctx, p.Service, fmt.Sprintf("%d/%s", p.Port, p.Protocol), p.Index)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(out.Stdout, addr)
+	return nil
 }
 
 // ComposeLsCmd is `compose ls`.

@@ -33,7 +33,7 @@ type progressLine struct {
 
 // States after which a resource has nothing more under way.
 var doneStates = map[string]bool{"Created": true, "Started": true, "Running": true, "Healthy": true, "Exited": true,
-	"Stopped": true, "Removed": true, "Restarted": true, "Pulled": true, "Built": true, "Resource is still in use": true}
+	"Stopped": true, "Removed": true, "Restarted": true, "Pulled": true, "Built": true, "Resource is still in use": true, "Killed": true, "Paused": true, "Unpaused": true}
 
 func newProgress(w io.Writer, live bool) *progress {
 	return &progress{w: w, live: live}
