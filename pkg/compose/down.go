@@ -596,15 +596,16 @@ func (r *Runner) Logs(ctx context.Context, services []string, o LogsOptions) err
 		if err != nil || !o.Follow || !o.ExitStatus {
 			return err
 		}
-		in, err := r.C.ContainerInspect(ctx, c.ID)
-		if err != nil || in.State.Running {
-			return nil // removed meanwhile, or its log ended otherwise
+		// The log ends with the process; the daemon may record the exit a moment later.
+		res, err := r.C.ContainerWait(ctx, c.ID, client.WaitNotRunning)
+		if err != nil {
+			return nil // removed meanwhile
 		}
 		r.mu.Lock()
-		fmt.Fprintln(r.Out, colour[c.ID](fmt.Sprintf("%s exited with code %d", c.Name, in.State.ExitCode)))
+		fmt.Fprintln(r.Out, colour[c.ID](fmt.Sprintf("%s exited with code %d", c.Name, res.ExitCode)))
 		r.mu.Unlock()
 		if o.OnExit != nil {
-			o.OnExit(c, in.State.ExitCode)
+			o.OnExit(c, res.ExitCode)
 		}
 		return nil
 	})
