@@ -258,12 +258,16 @@ func (l *ComposeLogsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 
 // ComposeConfigCmd is `compose config`.
 type ComposeConfigCmd struct {
-	Services bool `help:"Print the services' names."`
-	Volumes  bool `help:"Print the volumes' names."`
-	Quiet    bool `short:"q" help:"Only check the file."`
+	Services bool   `help:"Print the services' names."`
+	Volumes  bool   `help:"Print the volumes' names."`
+	Quiet    bool   `short:"q" help:"Only check the file."`
+	Format   string `default:"yaml" help:"yaml or json."`
 }
 
 func (cc *ComposeConfigCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	if cc.Format != "yaml" && cc.Format != "json" {
+		return usageError("--format %s: expected yaml or json", cc.Format)
+	}
 	r, err := c.runner(ctx, cl, out)
 	if err != nil {
 		return err
@@ -284,6 +288,11 @@ func (cc *ComposeConfigCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.C
 		return nil
 	}
 	b, err := r.P.MarshalYAML()
+	if cc.Format == "json" {
+		if b, err = r.P.MarshalJSON(); err == nil {
+			b = append(b, '\n')
+		}
+	}
 	if err != nil {
 		return err
 	}
