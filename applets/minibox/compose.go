@@ -239,19 +239,11 @@ func (l *ComposeLogsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 	r.Colour = r.Colour && !l.NoColor
 	o := compose.LogsOptions{Follow: l.Follow, Tail: l.Tail, Timestamps: l.Timestamps, NoPrefix: l.NoLogPrefix}
 	now := time.Now()
-	if l.Since != "" {
-		t, err := parseLogTime(l.Since, now)
-		if err != nil {
-			return usageError("--since %v", err)
-		}
-		o.Since = t.UTC().Format(time.RFC3339Nano)
+	if _, err := logBound("--since", l.Since, now, &o.Since); err != nil {
+		return err
 	}
-	if l.Until != "" {
-		t, err := parseLogTime(l.Until, now)
-		if err != nil {
-			return usageError("--until %v", err)
-		}
-		o.Until = t.UTC().Format(time.RFC3339Nano)
+	if _, err := logBound("--until", l.Until, now, &o.Until); err != nil {
+		return err
 	}
 	return r.Logs(ctx, l.Services, o)
 }
@@ -619,7 +611,7 @@ func (p *ComposePortCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 		return err
 	}
 	defer r.Close()
-	addr, err := r.Port(ctx, p.Service, fmt.Sprintf("%d/%s", p.Port, p.Protocol), p.Index)
+	addr, err := r.Port(ctx, p.Service, p.Port, p.Protocol, p.Index)
 	if err != nil {
 		return err
 	}

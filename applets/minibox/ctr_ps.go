@@ -585,6 +585,20 @@ func (c *InspectCmd) inspect(ctx context.Context, cl *client.Client, kind, path,
 
 // ---- logs -------------------------------------------------------------------------
 
+// logBound reads --since or --until (flag): the time, also put in wire in the form the
+// daemon takes; zero and "" when v is empty.
+func logBound(flag, v string, now time.Time, wire *string) (time.Time, error) {
+	if v == "" {
+		return time.Time{}, nil
+	}
+	t, err := parseLogTime(v, now)
+	if err != nil {
+		return time.Time{}, usageError("%s %v", flag, err)
+	}
+	*wire = t.UTC().Format(time.RFC3339Nano)
+	return t, nil
+}
+
 // LogsCmd is `logs [-f] [--tail N|all] [-t] [--since T] [--until T] <ctr>`.
 type LogsCmd struct {
 	Follow     bool   `short:"f" help:"Keep printing until the container exits."`
@@ -623,19 +637,13 @@ func (c *LogsCmd) Run(ctx context.Context, cl *client.Client, out *Output) error
 		o.Tail = c.Tail
 	}
 	now := time.Now()
-	var since, until time.Time
-	var err error
-	if c.Since != "" {
-		if since, err = parseLogTime(c.Since, now); err != nil {
-			return usageError("--since %v", err)
-		}
-		o.Since = since.UTC().Format(time.RFC3339Nano)
+	since, err := logBound("--since", c.Since, now, &o.Since)
+	if err != nil {
+		return err
 	}
-	if c.Until != "" {
-		if until, err = parseLogTime(c.Until, now); err != nil {
-			return usageError("--until %v", err)
-		}
-		o.Until = until.UTC().Format(time.RFC3339Nano)
+	until, err := logBound("--until", c.Until, now, &o.Until)
+	if err != nil {
+		return err
 	}
 	w := newLogWriter(out, c.Timestamps)
 	w.details = c.Details

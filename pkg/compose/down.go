@@ -36,14 +36,23 @@ func (r *Runner) orphans(all []api.ContainerSummary) []api.ContainerSummary {
 			}
 			continue
 		}
-		service := c.Labels[LabelService]
-		_, enabled := r.P.Services[service]
-		_, disabled := r.P.DisabledServices[service]
-		if !enabled && !disabled {
+		if !r.hasService(c) && !r.disabled(c) {
 			out = append(out, c)
 		}
 	}
 	return out
+}
+
+// hasService says c's service is one of the project's active services.
+func (r *Runner) hasService(c api.ContainerSummary) bool {
+	_, ok := r.P.Services[c.Labels[LabelService]]
+	return ok
+}
+
+// disabled says c's service is the file's, left out by its profiles.
+func (r *Runner) disabled(c api.ContainerSummary) bool {
+	_, ok := r.P.DisabledServices[c.Labels[LabelService]]
+	return ok
 }
 
 // warnOrphans names the orphans that were left.
@@ -110,13 +119,12 @@ func (r *Runner) Down(ctx context.Context, o DownOptions) error {
 	}
 	var rest, orphans, left []api.ContainerSummary
 	for _, c := range all {
-		_, disabled := r.P.DisabledServices[c.Labels[LabelService]]
 		switch {
 		case c.Labels[LabelOneoff] == "True":
 			rest = append(rest, c)
-		case disabled:
+		case r.disabled(c):
 			left = append(left, c) // as in Compose: its profile is not active
-		case !slices.Contains(services, c.Labels[LabelService]):
+		case !r.hasService(c):
 			orphans = append(orphans, c)
 		}
 	}
