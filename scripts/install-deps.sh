@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests and the demo use, when missing (as root).
 set -euo pipefail
-packages=(busybox-static nftables iproute2 fuse3 kmod ca-certificates curl skopeo umoci procps
+packages=(busybox-static nftables iproute2 fuse3 kmod ca-certificates curl skopeo umoci procps bsdutils
 	docker.io docker-compose python3-docker)
 # `install-deps.sh bench`: also the baselines the benchmarks compare with.
 [ "${1:-}" = bench ] && packages+=(runc wrk podman conmon nginx-light)
