@@ -54,6 +54,16 @@ type ComposeCmd struct {
 	Unpause ComposeUnpauseCmd `cmd:"" help:"Thaw the services' paused containers."`
 	Port    ComposePortCmd    `cmd:"" help:"Print the host address a service's port is published on."`
 	Ls      ComposeLsCmd      `cmd:"" help:"List the projects that have containers."`
+	Create  ComposeCreateCmd  `cmd:"" help:"Create the services' containers without starting them."`
+	Scale   ComposeScaleCmd   `cmd:"" help:"Set how many containers services run (SERVICE=N)."`
+	Cp      ComposeCpCmd      `cmd:"" help:"Copy files between a service's container and the host."`
+	Images  ComposeImagesCmd  `cmd:"" help:"List the images of the project's containers."`
+	Wait    ComposeWaitCmd    `cmd:"" help:"Wait for the services' containers to stop; exit with the last one's code."`
+	Events  ComposeEventsCmd  `cmd:"" help:"Stream the events of the project's containers."`
+	Stats   ComposeStatsCmd   `cmd:"" help:"Show the resource use of the project's containers."`
+	Attach  ComposeAttachCmd  `cmd:"" help:"Attach to a service's running container."`
+	Push    ComposePushCmd    `cmd:"" help:"Push the images of the services that build one."`
+	Version ComposeVersionCmd `cmd:"" help:"Print the compose version."`
 }
 
 // AfterApply hands the project flags to the subcommands.

@@ -34,7 +34,7 @@ func (r *Runner) Unpause(ctx context.Context, services []string) error {
 // eachIn runs fn at once on the services' containers in state, each between the events
 // doing and done.
 func (r *Runner) eachIn(ctx context.Context, services []string, state, doing, done string, fn func(api.ContainerSummary) error) error {
-	cs, err := r.pick(ctx, services)
+	cs, err := r.Pick(ctx, services)
 	if err != nil {
 		return err
 	}

@@ -210,8 +210,8 @@ func parallel(cs []api.ContainerSummary, fn func(api.ContainerSummary) error) er
 	return errors.Join(errs...)
 }
 
-// pick is the project's service containers of the named services (all when none).
-func (r *Runner) pick(ctx context.Context, services []string) ([]api.ContainerSummary, error) {
+// Pick lists the project's service containers (no one-offs) of the named services (all when none).
+func (r *Runner) Pick(ctx context.Context, services []string) ([]api.ContainerSummary, error) {
 	for _, s := range services {
 		if _, ok := r.P.Services[s]; !ok {
 			return nil, fmt.Errorf("no such service: %s", s)
@@ -235,7 +235,7 @@ func (r *Runner) pick(ctx context.Context, services []string) ([]api.ContainerSu
 
 // Stop stops the services' containers, dependents first.
 func (r *Runner) Stop(ctx context.Context, services []string, timeout *int) error {
-	cs, err := r.pick(ctx, services)
+	cs, err := r.Pick(ctx, services)
 	if err != nil {
 		return err
 	}
@@ -257,7 +257,7 @@ func (r *Runner) Stop(ctx context.Context, services []string, timeout *int) erro
 
 // Start starts the services' existing containers, dependencies first.
 func (r *Runner) Start(ctx context.Context, services []string) error {
-	cs, err := r.pick(ctx, services)
+	cs, err := r.Pick(ctx, services)
 	if err != nil {
 		return err
 	}
@@ -290,7 +290,7 @@ func (r *Runner) Restart(ctx context.Context, services []string, timeout *int, n
 	if len(services) > 0 && !noDeps {
 		named = r.restartDependents(services)
 	}
-	cs, err := r.pick(ctx, named)
+	cs, err := r.Pick(ctx, named)
 	if err != nil {
 		return err
 	}
@@ -330,7 +330,7 @@ func (r *Runner) restartDependents(services []string) []string {
 
 // Rm removes the services' stopped containers; stop first stops running ones.
 func (r *Runner) Rm(ctx context.Context, services []string, stop, volumes bool) error {
-	cs, err := r.pick(ctx, services)
+	cs, err := r.Pick(ctx, services)
 	if err != nil {
 		return err
 	}
@@ -352,7 +352,7 @@ func (r *Runner) Rm(ctx context.Context, services []string, stop, volumes bool) 
 
 // ServiceContainer is the n-th container of service (exec), running or not.
 func (r *Runner) ServiceContainer(ctx context.Context, service string, n int) (*api.ContainerSummary, error) {
-	cs, err := r.pick(ctx, []string{service})
+	cs, err := r.Pick(ctx, []string{service})
 	if err != nil {
 		return nil, err
 	}
@@ -568,7 +568,7 @@ var logColours = []string{"36", "33", "32", "35", "34", "96", "93", "92", "95", 
 // container's number when the service has several), in a colour per container when
 // Colour is set.
 func (r *Runner) Logs(ctx context.Context, services []string, o LogsOptions) error {
-	cs, err := r.pick(ctx, services)
+	cs, err := r.Pick(ctx, services)
 	if err != nil {
 		return err
 	}
@@ -738,7 +738,7 @@ func (r *Runner) removeResource(kind, name string, remove func() error) error {
 // service and the container's number first, then the columns the daemon gives (the union
 // over the containers, in their order), the command last.
 func (r *Runner) Top(ctx context.Context, services []string) error {
-	cs, err := r.pick(ctx, services)
+	cs, err := r.Pick(ctx, services)
 	if err != nil {
 		return err
 	}

@@ -112,6 +112,9 @@ type UpOptions struct {
 	Scale                                              map[string]int
 	Services                                           []string // none: all
 	NoDeps                                             bool
+	// NoStart creates the containers without starting them (compose create): nothing
+	// waits for a dependency's condition, and a container kept as it is stays as it is.
+	NoStart bool
 	// Listing, when set, is the daemon's containers asked for before the project was
 	// loaded (ListContainers), so that the warm shims are asked for as soon as it is.
 	Listing *Listing
@@ -314,20 +317,23 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 		return r.P.Services[n].PullPolicy == types.PullPolicyAlways || r.P.Services[n].PullPolicy == types.PullPolicyBuild
 	})
 	announce := func() { r.announce(ctx, services, existing, o) }
-	if building {
+	if building || o.NoStart {
 		announce = nil
 	}
 	images, err := r.prepare(ctx, services, o.Build, o.NoBuild, announce)
 	if err != nil {
 		return err
 	}
-	if building {
+	if building && !o.NoStart {
 		r.announce(ctx, services, existing, o)
 	}
 	cv := &convergence{o: o, existing: existing, changed: map[string]bool{}}
 	err = r.inOrder(services, false, func(name string) error {
 		return r.converge(ctx, r.P.Services[name], cv, images[name])
 	}, func(dep string, d types.ServiceDependency) error {
+		if o.NoStart {
+			return nil // nothing started: there is no condition to wait for
+		}
 		return r.WaitCondition(ctx, dep, d.Condition)
 	})
 	if err != nil {
@@ -638,6 +644,12 @@ func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, 
 	if c, ok := have[n]; ok {
 		if c.Labels[LabelHash] == pl.Hash && !cv.o.ForceRecreate {
 			switch {
+			case cv.o.NoStart && c.Status == "running":
+				r.event("Container", c.Name, "Running")
+				return nil
+			case cv.o.NoStart:
+				r.event("Container", c.Name, "Created")
+				return nil
 			case c.Status == "running" && restart == "":
 				r.event("Container", c.Name, "Running")
 				return nil
@@ -665,7 +677,7 @@ func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, 
 		r.event("Container", name, "Creating")
 	}
 	cv.change(s.Name)
-	if len(pl.Connects) == 0 {
+	if len(pl.Connects) == 0 && !cv.o.NoStart {
 		// Created and started in one request: no round trip between the two.
 		if _, err := r.C.ContainerRunDetached(ctx, pl.Request); err != nil {
 			return fmt.Errorf("container %s: %w", name, err)
@@ -684,6 +696,9 @@ func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, 
 		}
 	}
 	r.event("Container", name, "Created")
+	if cv.o.NoStart {
+		return nil
+	}
 	r.event("Container", name, "Starting")
 	if err := r.C.ContainerStart(ctx, created.ID); err != nil {
 		return fmt.Errorf("container %s: %w", name, err)
