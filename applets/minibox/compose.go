@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"os"
 	"os/signal"
 	"slices"
@@ -100,13 +101,34 @@ type ComposeUpCmd struct {
 	Scale         []string `sep:"none" placeholder:"SERVICE=N" help:"Run N containers of a service (repeatable)."`
 	AbortOnExit   bool     `name:"abort-on-container-exit" help:"Attached: stop every container once one ends."`
 	ExitCodeFrom  string   `name:"exit-code-from" placeholder:"SERVICE" help:"Attached: stop every container once one ends, and exit with this service's code."`
+	NoStart       bool     `name:"no-start" help:"Create the containers, start none."`
+	NoRecreate    bool     `name:"no-recreate" help:"Keep existing containers even if their configuration changed."`
+	Pull          string   `default:"policy" enum:"policy,always,missing,never,build" help:"Pull images: always, missing, never, build, or each service's pull_policy (policy)."`
+	QuietPull     bool     `name:"quiet-pull" help:"Pull without progress lines."`
+	Timeout       *int     `short:"t" placeholder:"SECONDS" help:"Stop timeout for the containers replaced, restarted, or stopped on Ctrl-C (default: each service's)."`
+	WaitTimeout   int      `name:"wait-timeout" placeholder:"SECONDS" help:"With --wait: fail after this many seconds."`
+	NoColor       bool     `name:"no-color" help:"Attached: no colour in the log prefixes."`
+	NoLogPrefix   bool     `name:"no-log-prefix" help:"Attached: no service prefix on log lines."`
+	Timestamps    bool     `help:"Attached: each log line's time."`
+	Attach        []string `sep:"none" placeholder:"SERVICE" help:"Attached: follow only these services' output (repeatable)."`
+	NoAttach      []string `name:"no-attach" sep:"none" placeholder:"SERVICE" help:"Attached: do not follow this service's output (repeatable)."`
 	Services      []string `arg:"" optional:"" help:"Services (default: all)."`
 }
 
 func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
 	abort := u.AbortOnExit || u.ExitCodeFrom != ""
-	if abort && (u.Detach || u.Wait) {
-		return usageError("--abort-on-container-exit and --exit-code-from follow the containers: not with -d or --wait")
+	if abort && (u.Detach || u.Wait || u.NoStart) {
+		return usageError("--abort-on-container-exit and --exit-code-from follow the containers: not with -d, --wait or --no-start")
+	}
+	switch {
+	case u.NoRecreate && u.ForceRecreate:
+		return usageError("--no-recreate and --force-recreate: one or the other")
+	case u.NoStart && u.Wait:
+		return usageError("--no-start and --wait: nothing starts to wait for")
+	case u.WaitTimeout < 0 || u.WaitTimeout > 0 && !u.Wait:
+		return usageError("--wait-timeout %d: a number of seconds, with --wait", u.WaitTimeout)
+	case u.Timeout != nil && *u.Timeout < 0:
+		return usageError("--timeout %d: a number of seconds", *u.Timeout)
 	}
 	listing := compose.ListContainers(ctx, cl) // while the file loads
 	r, err := c.runner(ctx, cl, out, u.Services...)
@@ -126,11 +148,36 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 		}
 		scale[name] = v
 	}
+	for _, n := range append(slices.Clone(u.Attach), u.NoAttach...) {
+		if _, ok := r.P.Services[n]; !ok {
+			return usageError("--attach/--no-attach %s: no such service", n)
+		}
+	}
+	if u.Pull != "policy" {
+		// --pull is every service's pull_policy for this up, as in Compose.
+		for n, s := range r.P.Services {
+			s.PullPolicy = u.Pull
+			r.P.Services[n] = s
+		}
+	}
+	r.QuietPull = u.QuietPull
 	err = r.Up(ctx, compose.UpOptions{Build: u.Build, NoBuild: u.NoBuild, ForceRecreate: u.ForceRecreate,
-		RemoveOrphans: u.RemoveOrphans, Wait: u.Wait, Scale: scale, Services: u.Services, NoDeps: u.NoDeps, Listing: listing})
-	if err != nil || u.Detach || u.Wait {
+		RemoveOrphans: u.RemoveOrphans, Wait: u.Wait, Scale: scale, Services: u.Services, NoDeps: u.NoDeps, Listing: listing,
+		NoStart: u.NoStart, NoRecreate: u.NoRecreate, Timeout: u.Timeout, WaitTimeout: time.Duration(u.WaitTimeout) * time.Second})
+	if err != nil || u.Detach || u.Wait || u.NoStart {
 		return err
 	}
+	followed := u.Services
+	if len(u.Attach) > 0 {
+		followed = u.Attach
+	}
+	if len(u.NoAttach) > 0 {
+		if len(followed) == 0 {
+			followed = slices.Sorted(maps.Keys(r.P.Services))
+		}
+		followed = slices.DeleteFunc(slices.Clone(followed), func(n string) bool { return slices.Contains(u.NoAttach, n) })
+	}
+	r.Colour = r.Colour && !u.NoColor
 	// Attached: follow the output until every container ended. An interrupt stops them
 	// while their last lines still come (a second one leaves at once), as Compose does.
 	r.Close()
@@ -142,7 +189,7 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 	var endOnce sync.Once
 	var mu sync.Mutex
 	exitCode := -1 // --exit-code-from's container's, once it ended
-	lo := compose.LogsOptions{Follow: true, ExitStatus: true, OnExit: func(ctr api.ContainerSummary, code int) {
+	lo := compose.LogsOptions{Follow: true, ExitStatus: true, Timestamps: u.Timestamps, NoPrefix: u.NoLogPrefix, OnExit: func(ctr api.ContainerSummary, code int) {
 		if ctr.Labels[compose.LabelService] == u.ExitCodeFrom {
 			mu.Lock()
 			exitCode = code
@@ -152,7 +199,7 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 			endOnce.Do(func() { close(ended) })
 		}
 	}}
-	go func() { logs <- r.Logs(ctx, u.Services, lo) }()
+	go func() { logs <- r.Logs(ctx, followed, lo) }()
 	select {
 	case err := <-logs:
 		return err
@@ -162,7 +209,7 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 		fmt.Fprintln(out.Stderr, "Aborting on container exit...")
 	}
 	stopped := make(chan error, 1)
-	go func() { stopped <- r.Stop(ctx, u.Services, nil) }()
+	go func() { stopped <- r.Stop(ctx, u.Services, u.Timeout) }()
 	select {
 	case err := <-stopped:
 		<-logs

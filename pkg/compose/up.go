@@ -34,6 +34,8 @@ type Runner struct {
 	Live          bool
 	// Colour gives each service's prefix in logs a colour of its own.
 	Colour bool
+	// QuietPull leaves the images' pull lines out (up --quiet-pull).
+	QuietPull bool
 
 	mu       sync.Mutex // one line at a time on Out
 	progOnce sync.Once
@@ -115,6 +117,14 @@ type UpOptions struct {
 	// NoStart creates the containers without starting them (compose create): nothing
 	// waits for a dependency's condition, and a container kept as it is stays as it is.
 	NoStart bool
+	// NoRecreate keeps a service's existing containers even when its configuration
+	// changed.
+	NoRecreate bool
+	// Timeout, when set, is the stop timeout (seconds) of the containers up replaces or
+	// restarts, over each service's stop_grace_period.
+	Timeout *int
+	// WaitTimeout bounds --wait (0: none).
+	WaitTimeout time.Duration
 	// Listing, when set, is the daemon's containers asked for before the project was
 	// loaded (ListContainers), so that the warm shims are asked for as soon as it is.
 	Listing *Listing
@@ -347,6 +357,21 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 		r.warnOrphans(orphans)
 	}
 	if o.Wait {
+		return r.waitUp(ctx, services, o.WaitTimeout)
+	}
+	return nil
+}
+
+// waitUp is --wait: each service's containers healthy (with a healthcheck) or running,
+// within timeout when it is set.
+func (r *Runner) waitUp(ctx context.Context, services []string, timeout time.Duration) error {
+	if timeout > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeoutCause(ctx, timeout,
+			fmt.Errorf("--wait-timeout: the services were not all running (healthy) within %v", timeout))
+		defer cancel()
+	}
+	err := func() error {
 		// The health checks first: the services that only have to run are looked at once
 		// those waits are over, which lets a container that ends at once be seen ended.
 		var running []string
@@ -364,8 +389,12 @@ func (r *Runner) Up(ctx context.Context, o UpOptions) error {
 				return err
 			}
 		}
+		return nil
+	}()
+	if err != nil && ctx.Err() != nil {
+		return context.Cause(ctx)
 	}
-	return nil
+	return err
 }
 
 // checkRunning is --wait for a service without a healthcheck: each of its containers is
@@ -567,6 +596,14 @@ type convergence struct {
 	changed  map[string]bool
 }
 
+// stopTimeout is how long a container of s being replaced or restarted gets to stop.
+func (cv *convergence) stopTimeout(s types.ServiceConfig) *int {
+	if cv.o.Timeout != nil {
+		return cv.o.Timeout
+	}
+	return stopTimeout(s)
+}
+
 func (cv *convergence) change(service string) {
 	cv.mu.Lock()
 	cv.changed[service] = true
@@ -611,7 +648,7 @@ func (r *Runner) converge(ctx context.Context, s types.ServiceConfig, cv *conver
 	// The containers above the count go first, as in Compose: one of them may hold what a
 	// kept one needs to start again (a published host port).
 	for _, c := range extra {
-		if err := r.removeContainer(ctx, c, stopTimeout(s), false); err != nil {
+		if err := r.removeContainer(ctx, c, cv.stopTimeout(s), false); err != nil {
 			return err
 		}
 	}
@@ -642,7 +679,7 @@ func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, 
 	}
 	name := pl.Request.Name
 	if c, ok := have[n]; ok {
-		if c.Labels[LabelHash] == pl.Hash && !cv.o.ForceRecreate {
+		if (c.Labels[LabelHash] == pl.Hash || cv.o.NoRecreate) && !cv.o.ForceRecreate {
 			switch {
 			case cv.o.NoStart && c.Status == "running":
 				r.event("Container", c.Name, "Running")
@@ -655,7 +692,7 @@ func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, 
 				return nil
 			case c.Status == "running":
 				r.event("Container", c.Name, "Restarting")
-				if err := r.C.ContainerRestart(ctx, c.ID, stopTimeout(s)); err != nil {
+				if err := r.C.ContainerRestart(ctx, c.ID, cv.stopTimeout(s)); err != nil {
 					return fmt.Errorf("container %s: restart after %s: %w", c.Name, restart, err)
 				}
 				r.event("Container", c.Name, "Restarted")
@@ -670,7 +707,7 @@ func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, 
 			return nil
 		}
 		r.event("Container", c.Name, "Recreate")
-		if err := r.removeContainer(ctx, c, stopTimeout(s), false); err != nil {
+		if err := r.removeContainer(ctx, c, cv.stopTimeout(s), false); err != nil {
 			return err
 		}
 	} else {
@@ -955,7 +992,7 @@ func (r *Runner) ensureImage(ctx context.Context, s types.ServiceConfig, build, 
 	}
 	missing := err != nil
 	switch {
-	case s.Build != nil && !noBuild && (build || missing):
+	case s.Build != nil && !noBuild && (build || missing || s.PullPolicy == types.PullPolicyBuild):
 		if err := r.build(ctx, s, BuildOptions{}); err != nil {
 			return "", err
 		}
@@ -1014,11 +1051,15 @@ func (r *Runner) build(ctx context.Context, s types.ServiceConfig, o BuildOption
 
 func (r *Runner) pull(ctx context.Context, s types.ServiceConfig) error {
 	name := ImageName(r.P, s)
-	r.event("Image", name, "Pulling")
+	if !r.QuietPull {
+		r.event("Image", name, "Pulling")
+	}
 	if _, err := r.C.ImagePull(ctx, name, s.Platform, "", nil); err != nil {
 		return fmt.Errorf("services.%s: pull %s: %w", s.Name, name, err)
 	}
-	r.event("Image", name, "Pulled")
+	if !r.QuietPull {
+		r.event("Image", name, "Pulled")
+	}
 	return nil
 }
 
