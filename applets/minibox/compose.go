@@ -7,6 +7,7 @@ import (
 	"maps"
 	"os"
 	"os/signal"
+	"regexp"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,6 +23,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/compose"
 	"github.com/minibox/minibox/pkg/compose/loader"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -251,10 +253,13 @@ func (d *ComposeDownCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 type ComposePsCmd struct {
 	All          bool     `short:"a" help:"Also stopped containers."`
 	JSON         bool     `name:"json" help:"One JSON object a line."`
-	Format       string   `help:"json: same as --json."`
+	Format       string   `placeholder:"FORMAT" help:"table, json, or a Go template over each container's fields ({{.Name}} {{.Service}} {{.State}} {{.Status}}...; \"table TEMPLATE\": with a header)."`
 	Quiet        bool     `short:"q" help:"IDs only."`
 	ServiceNames bool     `name:"services" help:"The services' names only."`
 	Status       []string `sep:"none" placeholder:"STATE" help:"Only containers in this state (created, running, paused, restarting, exited, dead; repeatable)."`
+	Filter       []string `sep:"none" placeholder:"status=STATE" help:"Only containers in this state (repeatable), as --status."`
+	NoTrunc      bool     `name:"no-trunc" help:"Do not cut the command short."`
+	Orphans      bool     `default:"true" negatable:"" help:"Include containers of services the file does not have (--no-orphans: not)."`
 	Services     []string `arg:"" optional:"" help:"Services (default: all)."`
 }
 
@@ -264,15 +269,25 @@ func (p *ComposePsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 		return err
 	}
 	defer r.Close()
-	if p.Format != "" && p.Format != "json" && p.Format != "table" {
-		return usageError("--format %s: expected json or table", p.Format)
+	status := slices.Clone(p.Status)
+	for _, f := range p.Filter {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k != "status" || v == "" {
+			return usageError("--filter %s: expected status=STATE", f)
+		}
+		status = append(status, v)
 	}
-	for _, st := range p.Status {
+	for _, st := range status {
 		if !slices.Contains([]string{"created", "running", "paused", "restarting", "exited", "dead", "removing"}, st) {
 			return usageError("--status %s: expected created, running, paused, restarting, exited or dead", st)
 		}
 	}
-	return r.Ps(ctx, compose.PsOptions{All: p.All, JSON: p.JSON || p.Format == "json", Quiet: p.Quiet, Services: p.ServiceNames, Status: p.Status}, p.Services)
+	o := compose.PsOptions{All: p.All, JSON: p.JSON || p.Format == "json", Quiet: p.Quiet, Services: p.ServiceNames,
+		Status: status, NoTrunc: p.NoTrunc, NoOrphans: !p.Orphans}
+	if p.Format != "" && p.Format != "json" && p.Format != "table" {
+		o.Template = p.Format
+	}
+	return r.Ps(ctx, o, p.Services)
 }
 
 // ComposeLogsCmd is `compose logs`.
@@ -284,6 +299,7 @@ type ComposeLogsCmd struct {
 	Until       string   `placeholder:"TIME" help:"Lines before a time (as --since)."`
 	NoColor     bool     `name:"no-color" help:"Do not colour the prefixes."`
 	NoLogPrefix bool     `name:"no-log-prefix" help:"Do not prefix the lines with their service."`
+	Index       int      `help:"Only each service's container of this number."`
 	Services    []string `arg:"" optional:"" help:"Services (default: all)."`
 }
 
@@ -294,7 +310,10 @@ func (l *ComposeLogsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 	}
 	defer r.Close()
 	r.Colour = r.Colour && !l.NoColor
-	o := compose.LogsOptions{Follow: l.Follow, Tail: l.Tail, Timestamps: l.Timestamps, NoPrefix: l.NoLogPrefix}
+	if l.Index < 0 {
+		return usageError("--index %d: expected a container number from 1", l.Index)
+	}
+	o := compose.LogsOptions{Follow: l.Follow, Tail: l.Tail, Timestamps: l.Timestamps, NoPrefix: l.NoLogPrefix, Index: l.Index}
 	now := time.Now()
 	if _, err := logBound("--since", l.Since, now, &o.Since); err != nil {
 		return err
@@ -307,10 +326,15 @@ func (l *ComposeLogsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 
 // ComposeConfigCmd is `compose config`.
 type ComposeConfigCmd struct {
-	Services bool   `help:"Print the services' names."`
-	Volumes  bool   `help:"Print the volumes' names."`
-	Quiet    bool   `short:"q" help:"Only check the file."`
-	Format   string `default:"yaml" help:"yaml or json."`
+	Services    bool   `help:"Print the services' names."`
+	Volumes     bool   `help:"Print the volumes' names."`
+	Networks    bool   `help:"Print the networks' names."`
+	Images      bool   `help:"Print the services' image names."`
+	Profiles    bool   `help:"Print the profiles the file declares."`
+	Environment bool   `help:"Print the variables interpolation used (KEY=VALUE)."`
+	Quiet       bool   `short:"q" help:"Only check the file."`
+	Format      string `default:"yaml" help:"yaml or json."`
+	Output      string `short:"o" placeholder:"FILE" help:"Write to FILE instead of standard output."`
 }
 
 func (cc *ComposeConfigCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
@@ -322,28 +346,44 @@ func (cc *ComposeConfigCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.C
 		return err
 	}
 	defer r.Close()
-	switch {
-	case cc.Quiet:
-		return nil
-	case cc.Services:
-		for _, n := range r.P.ServiceNames() {
-			fmt.Fprintln(out.Stdout, n)
-		}
-		return nil
-	case cc.Volumes:
-		for _, n := range r.P.VolumeNames() {
-			fmt.Fprintln(out.Stdout, n)
-		}
+	if cc.Quiet {
 		return nil
 	}
-	b, err := r.P.MarshalYAML()
-	if cc.Format == "json" {
+	var b []byte
+	lines := func(names []string) {
+		for _, n := range names {
+			b = append(b, n+"\n"...)
+		}
+	}
+	switch {
+	case cc.Services:
+		lines(r.P.ServiceNames())
+	case cc.Volumes:
+		lines(r.P.VolumeNames())
+	case cc.Networks:
+		lines(r.P.NetworkNames())
+	case cc.Images:
+		for _, n := range r.P.ServiceNames() {
+			lines([]string{compose.ImageName(r.P, r.P.Services[n])})
+		}
+	case cc.Profiles:
+		lines(compose.Profiles(r.P))
+	case cc.Environment:
+		for _, k := range slices.Sorted(maps.Keys(r.P.Environment)) {
+			lines([]string{k + "=" + r.P.Environment[k]})
+		}
+	case cc.Format == "json":
 		if b, err = r.P.MarshalJSON(); err == nil {
 			b = append(b, '\n')
 		}
+	default:
+		b, err = r.P.MarshalYAML()
 	}
 	if err != nil {
 		return err
+	}
+	if cc.Output != "" {
+		return atomicfile.WriteFile(cc.Output, b, 0o644)
 	}
 	_, err = out.Stdout.Write(b)
 	return err
@@ -357,7 +397,10 @@ type ComposeExecCmd struct {
 	User    string   `short:"u" help:"User."`
 	Workdir string   `short:"w" help:"Working directory."`
 	Index   int      `default:"1" help:"Which container of a scaled service."`
-	Args    []string `arg:"" name:"service" passthrough:"partial" help:"The service, then the command and its arguments."`
+	// Stdin is the command's unless -d or --no-interactive, as in Compose: a dump piped
+	// into `exec -T db psql` reaches psql.
+	Interactive bool     `short:"i" default:"true" negatable:"" help:"Keep stdin open and attach it (the default, as in Compose)."`
+	Args        []string `arg:"" name:"service" passthrough:"partial" help:"The service, then the command and its arguments."`
 }
 
 func (e *ComposeExecCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output, env Env) error {
@@ -374,7 +417,7 @@ func (e *ComposeExecCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 		return err
 	}
 	tty := !e.NoTTY && !e.Detach && term.IsTerminal(int(os.Stdin.Fd()))
-	ex := &ExecCmd{Detach: e.Detach, Interactive: tty, TTY: tty, Env: e.Env, User: e.User, Workdir: e.Workdir,
+	ex := &ExecCmd{Detach: e.Detach, Interactive: e.Interactive && !e.Detach, TTY: tty, Env: e.Env, User: e.User, Workdir: e.Workdir,
 		Args: append([]string{ctr.ID, "--"}, e.Args[1:]...)}
 	return ex.Run(ctx, cl, out, env)
 }
@@ -394,6 +437,13 @@ type ComposeRunCmd struct {
 	Publish      []string `sep:"none" placeholder:"[IP:]HOST:CONTAINER[/PROTO]" help:"Publish a port, as run -p (--publish only: -p is the project name)."`
 	ServicePorts bool     `name:"service-ports" help:"Publish the service's ports (a one-off publishes none by default)."`
 	Label        []string `short:"l" sep:"none" placeholder:"KEY=VAL" help:"Add a label."`
+	Build        bool     `help:"Build the service's image before running it."`
+	Pull         string   `default:"policy" enum:"policy,always,missing,never" help:"Pull the image: always, missing, never, or the service's pull_policy (policy)."`
+	QuietPull    bool     `name:"quiet-pull" help:"Pull without progress lines."`
+	CapAdd       []string `name:"cap-add" sep:"none" placeholder:"CAP" help:"Add a Linux capability."`
+	CapDrop      []string `name:"cap-drop" sep:"none" placeholder:"CAP" help:"Drop a Linux capability."`
+	UseAliases   bool     `name:"use-aliases" help:"Give the container the service's network aliases (a one-off has none by default)."`
+	Interactive  bool     `short:"i" default:"true" negatable:"" help:"Keep stdin open and attach it (the default, as in Compose: a file piped into run -T reaches the command)."`
 	Args         []string `arg:"" name:"service" passthrough:"partial" help:"The service, then the command and its arguments (default: the service's)."`
 }
 
@@ -439,7 +489,12 @@ func (u *ComposeRunCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clien
 	if !ok {
 		return fmt.Errorf("no such service: %s", service)
 	}
-	ids, err := r.Prepare(ctx, []string{service}, false, false)
+	if u.Pull != "policy" {
+		s.PullPolicy = u.Pull
+		r.P.Services[service] = s
+	}
+	r.QuietPull = u.QuietPull
+	ids, err := r.Prepare(ctx, []string{service}, u.Build, false)
 	if err != nil {
 		return err
 	}
@@ -457,7 +512,7 @@ func (u *ComposeRunCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clien
 			}
 		}
 	}
-	req, err := r.OneOff(service, cmd, ids[service], u.ServicePorts)
+	req, err := r.OneOff(service, cmd, ids[service], u.ServicePorts, u.UseAliases)
 	if err != nil {
 		return err
 	}
@@ -483,9 +538,15 @@ func (u *ComposeRunCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clien
 	}
 	req.Mounts = append(req.Mounts, extra.Mounts...)
 	req.Publish = append(req.Publish, extra.Publish...)
+	req.CapAdd = append(req.CapAdd, u.CapAdd...)
+	req.CapDrop = append(req.CapDrop, u.CapDrop...)
 	r.Close() // the dependencies' lines end here; the container's output follows
 	tty := !u.NoTTY && !u.Detach && term.IsTerminal(int(os.Stdin.Fd()))
-	return runContainer(ctx, cl, out, req, RunFlags{Detach: u.Detach, Interactive: tty, TTY: tty, SigProxy: true})
+	if !u.Detach {
+		// Attached, the one-off's terminal and stdin are this command's, as in Compose.
+		req.Tty, req.Stdin = tty, u.Interactive
+	}
+	return runContainer(ctx, cl, out, req, RunFlags{Detach: u.Detach, Interactive: req.Stdin, TTY: req.Tty, SigProxy: true})
 }
 
 // ComposeStartCmd is `compose start`.
@@ -555,11 +616,14 @@ type ComposeBuildCmd struct {
 	NoCache  bool     `name:"no-cache" help:"Build every step again, ignoring the cache."`
 	Pull     bool     `help:"Pull the base images again even if present."`
 	BuildArg []string `name:"build-arg" sep:"none" placeholder:"KEY[=VAL]" help:"Set a build argument for every service (KEY alone: from this environment)."`
+	Quiet    bool     `short:"q" help:"Print nothing but errors."`
+	Push     bool     `help:"Push the images built (the services with an image name) once built."`
+	WithDeps bool     `name:"with-dependencies" help:"Build the named services' dependencies too."`
 	Services []string `arg:"" optional:"" help:"Services (default: all)."`
 }
 
-func (s *ComposeBuildCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	o := compose.BuildOptions{NoCache: s.NoCache, Pull: s.Pull}
+func (s *ComposeBuildCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output, env Env) error {
+	o := compose.BuildOptions{NoCache: s.NoCache, Pull: s.Pull, Quiet: s.Quiet, WithDeps: s.WithDeps}
 	for _, a := range s.BuildArg {
 		k, v, ok := strings.Cut(a, "=")
 		if k == "" {
@@ -580,12 +644,19 @@ func (s *ComposeBuildCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Cli
 		return err
 	}
 	defer r.Close()
-	return r.Build(ctx, s.Services, o)
+	if err := r.Build(ctx, s.Services, o); err != nil || !s.Push {
+		return err
+	}
+	return pushImages(ctx, r, cl, out, env, s.Services, s.Quiet, false)
 }
 
 // ComposePullCmd is `compose pull`.
 type ComposePullCmd struct {
-	Services []string `arg:"" optional:"" help:"Services (default: all)."`
+	Quiet          bool     `short:"q" help:"Print nothing but errors."`
+	IgnoreFailures bool     `name:"ignore-pull-failures" help:"Warn of an image that fails to pull and go on."`
+	IncludeDeps    bool     `name:"include-deps" help:"Pull the named services' dependencies too."`
+	Policy         string   `default:"always" enum:"always,missing" help:"always, or missing: only the images not present."`
+	Services       []string `arg:"" optional:"" help:"Services (default: all)."`
 }
 
 func (s *ComposePullCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
@@ -594,7 +665,8 @@ func (s *ComposePullCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 		return err
 	}
 	defer r.Close()
-	return r.Pull(ctx, s.Services)
+	return r.Pull(ctx, s.Services, compose.PullOptions{Quiet: s.Quiet, IgnoreFailures: s.IgnoreFailures,
+		IncludeDeps: s.IncludeDeps, Missing: s.Policy == "missing"})
 }
 
 // ComposeTopCmd is `compose top`.
@@ -678,11 +750,52 @@ func (p *ComposePortCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 
 // ComposeLsCmd is `compose ls`.
 type ComposeLsCmd struct {
-	All bool `short:"a" help:"Also projects with no running container."`
+	All    bool     `short:"a" help:"Also projects with no running container."`
+	Quiet  bool     `short:"q" help:"Names only."`
+	Format string   `default:"table" enum:"table,json" help:"table or json."`
+	Filter []string `sep:"none" placeholder:"name=PATTERN" help:"Only projects whose name matches PATTERN (a regular expression; repeatable: any)."`
 }
 
 func (s *ComposeLsCmd) Run(ctx context.Context, cl *client.Client, out *Output) error {
-	return compose.Ls(ctx, cl, tabwriter.NewWriter(out.Stdout, 0, 0, 3, ' ', 0), s.All)
+	var names []*regexp.Regexp
+	for _, f := range s.Filter {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || k != "name" || v == "" {
+			return usageError("--filter %s: expected name=PATTERN", f)
+		}
+		re, err := regexp.Compile(v)
+		if err != nil {
+			return usageError("--filter %s: %v", f, err)
+		}
+		names = append(names, re)
+	}
+	ps, err := compose.Projects(ctx, cl, s.All)
+	if err != nil {
+		return err
+	}
+	if len(names) > 0 {
+		ps = slices.DeleteFunc(ps, func(p compose.Project) bool {
+			return !slices.ContainsFunc(names, func(re *regexp.Regexp) bool { return re.MatchString(p.Name) })
+		})
+	}
+	switch {
+	case s.Quiet:
+		for _, p := range ps {
+			fmt.Fprintln(out.Stdout, p.Name)
+		}
+		return nil
+	case s.Format == "json":
+		if ps == nil {
+			ps = []compose.Project{}
+		}
+		return printJSON(out, ps)
+	}
+	w := tabwriter.NewWriter(out.Stdout, 0, 0, 3, ' ', 0)
+	fmt.Fprintln(w, "NAME\tSTATUS\tCONFIG FILES")
+	for _, p := range ps {
+		fmt.Fprintf(w, "%s\t%s\t%s\n", p.Name, p.Status, p.ConfigFiles)
+	}
+	return w.Flush()
 }
 
 // composeArgs gives `compose logs -f` and `compose rm -f` their Docker meaning: kong lets

@@ -280,13 +280,19 @@ func (p *ComposePushCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 		return err
 	}
 	defer r.Close()
-	refs, err := r.PushTargets(p.Services)
+	return pushImages(ctx, r, cl, out, env, p.Services, p.Quiet, p.IgnoreFailures)
+}
+
+// pushImages pushes the images of the services that have both build and image (push,
+// build --push).
+func pushImages(ctx context.Context, r *compose.Runner, cl *client.Client, out *Output, env Env, services []string, quiet, ignoreFailures bool) error {
+	refs, err := r.PushTargets(services)
 	if err != nil {
 		return err
 	}
 	for _, ref := range refs {
-		if err := (PushCmd{Ref: ref, Quiet: p.Quiet}).Run(ctx, cl, out, env); err != nil {
-			if !p.IgnoreFailures {
+		if err := (PushCmd{Ref: ref, Quiet: quiet}).Run(ctx, cl, out, env); err != nil {
+			if !ignoreFailures {
 				return fmt.Errorf("push %s: %w", ref, err)
 			}
 			out.Warn("push %s: %v", ref, err)

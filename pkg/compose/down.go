@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"net/url"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -368,7 +367,7 @@ func (r *Runner) ServiceContainer(ctx context.Context, service string, n int) (*
 // named <project>-<service>-run-<random>, without the service's published ports (unless
 // servicePorts) and without the service's alias (the service's own containers keep the
 // name).
-func (r *Runner) OneOff(service string, cmd []string, imageID string, servicePorts bool) (*api.CreateRequest, error) {
+func (r *Runner) OneOff(service string, cmd []string, imageID string, servicePorts, useAliases bool) (*api.CreateRequest, error) {
 	s, ok := r.P.Services[service]
 	if !ok {
 		return nil, fmt.Errorf("no such service: %s", service)
@@ -387,7 +386,9 @@ func (r *Runner) OneOff(service string, cmd []string, imageID string, servicePor
 		return nil, err
 	}
 	req.Name = fmt.Sprintf("%s-%s-run-%s", r.P.Name, service, hex.EncodeToString(b[:]))
-	req.NetworkAlias = slices.DeleteFunc(req.NetworkAlias, func(a string) bool { return a == service || strings.HasPrefix(a, r.P.Name+"-"+service+"-") })
+	if !useAliases {
+		req.NetworkAlias = slices.DeleteFunc(req.NetworkAlias, func(a string) bool { return a == service || strings.HasPrefix(a, r.P.Name+"-"+service+"-") })
+	}
 	req.Labels[LabelOneoff] = "True"
 	delete(req.Labels, LabelNumber)
 	// A one-off runs once: the service's restart policy is not its own (as in Compose),
@@ -405,6 +406,12 @@ func (r *Runner) OneOff(service string, cmd []string, imageID string, servicePor
 type PsOptions struct {
 	All, JSON, Quiet, Services bool
 	Status                     []string
+	// Template is --format's Go template over each row's Compose fields; a leading
+	// "table " makes a table with a header of the fields' titles.
+	Template string
+	// NoTrunc keeps COMMAND whole; NoOrphans leaves out the containers of services the
+	// file does not have.
+	NoTrunc, NoOrphans bool
 }
 
 // Ps prints the project's containers: a table, or one JSON object a line.
@@ -424,6 +431,9 @@ func (r *Runner) Ps(ctx context.Context, o PsOptions, services []string) error {
 			continue
 		}
 		if len(services) > 0 && !slices.Contains(services, c.Labels[LabelService]) {
+			continue
+		}
+		if o.NoOrphans && !r.hasService(c) {
 			continue
 		}
 		rows = append(rows, c)
@@ -450,30 +460,41 @@ func (r *Runner) Ps(ctx context.Context, o PsOptions, services []string) error {
 		enc := json.NewEncoder(r.Out)
 		enc.SetEscapeHTML(false) // "->" in ports
 		for _, c := range rows {
-			row := psJSON{ID: c.ID, Name: c.Name, Names: c.Name, Image: c.Image, Command: dockershape.CommandCell(c.Command, false),
-				Project: r.P.Name, Service: c.Labels[LabelService], CreatedAt: c.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"),
-				RunningFor: dockershape.Since(c.CreatedAt, now), State: c.Status, Health: health(c), ExitCode: c.ExitCode,
-				Status: statusText(c, now), Ports: ports(c), Publishers: []psPublisher{}}
-			for _, b := range publishers(c) {
-				url := b.HostIP
-				if url == "" {
-					url = "0.0.0.0"
-				}
-				row.Publishers = append(row.Publishers, psPublisher{URL: url, TargetPort: b.ContainerPort, PublishedPort: b.HostPort, Protocol: protocol(b)})
-			}
-			if err := enc.Encode(row); err != nil {
+			if err := enc.Encode(r.psRow(c, now, o.NoTrunc)); err != nil {
 				return err
 			}
 		}
 		return nil
+	case o.Template != "":
+		out := make([]psJSON, len(rows))
+		for i, c := range rows {
+			out[i] = r.psRow(c, now, o.NoTrunc)
+		}
+		return writeTemplate(r.Out, o.Template, out)
 	}
 	tw := tabwriter.NewWriter(r.Out, 0, 0, 3, ' ', 0)
 	fmt.Fprintln(tw, "NAME\tIMAGE\tCOMMAND\tSERVICE\tCREATED\tSTATUS\tPORTS")
 	for _, c := range rows {
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Image, dockershape.CommandCell(c.Command, false), c.Labels[LabelService],
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\t%s\t%s\n", c.Name, c.Image, dockershape.CommandCell(c.Command, o.NoTrunc), c.Labels[LabelService],
 			dockershape.Since(c.CreatedAt, now), statusText(c, now), ports(c))
 	}
 	return tw.Flush()
+}
+
+// psRow is a container as ps --format shows it, with Docker Compose's fields.
+func (r *Runner) psRow(c api.ContainerSummary, now time.Time, noTrunc bool) psJSON {
+	row := psJSON{ID: c.ID, Name: c.Name, Names: c.Name, Image: c.Image, Command: dockershape.CommandCell(c.Command, noTrunc),
+		Project: r.P.Name, Service: c.Labels[LabelService], CreatedAt: c.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"),
+		RunningFor: dockershape.Since(c.CreatedAt, now), State: c.Status, Health: health(c), ExitCode: c.ExitCode,
+		Status: statusText(c, now), Ports: ports(c), Publishers: []psPublisher{}, Labels: labelsText(c.Labels)}
+	for _, b := range publishers(c) {
+		url := b.HostIP
+		if url == "" {
+			url = "0.0.0.0"
+		}
+		row.Publishers = append(row.Publishers, psPublisher{URL: url, TargetPort: b.ContainerPort, PublishedPort: b.HostPort, Protocol: protocol(b)})
+	}
+	return row
 }
 
 // psJSON is a row of ps --format json, with Docker Compose's keys.
@@ -493,6 +514,7 @@ type psJSON struct {
 	Status     string        `json:"Status"`
 	Ports      string        `json:"Ports"`
 	Publishers []psPublisher `json:"Publishers"`
+	Labels     string        `json:"Labels"`
 }
 
 // psPublisher is a published port as Docker Compose lists it.
@@ -559,6 +581,8 @@ type LogsOptions struct {
 	// and tells OnExit when set.
 	ExitStatus bool
 	OnExit     func(c api.ContainerSummary, code int)
+	// Index, when set, picks each service's container of that number (logs --index).
+	Index int
 }
 
 // logColours are the prefixes' colours, one per container in turn (Compose's palette).
@@ -571,6 +595,10 @@ func (r *Runner) Logs(ctx context.Context, services []string, o LogsOptions) err
 	cs, err := r.Pick(ctx, services)
 	if err != nil {
 		return err
+	}
+	if o.Index > 0 {
+		n := strconv.Itoa(o.Index)
+		cs = slices.DeleteFunc(cs, func(c api.ContainerSummary) bool { return c.Labels[LabelNumber] != n })
 	}
 	count := map[string]int{}
 	for _, c := range cs {
@@ -644,11 +672,21 @@ func (r *Runner) logs(ctx context.Context, c api.ContainerSummary, o LogsOptions
 	})
 }
 
-// Ls prints the projects that have containers: NAME STATUS CONFIG FILES.
-func Ls(ctx context.Context, c *client.Client, w *tabwriter.Writer, all bool) error {
+// Project is a row of `compose ls`: a project that has containers on the daemon, with
+// Compose's keys.
+type Project struct {
+	Name        string `json:"Name"`
+	Status      string `json:"Status"`
+	ConfigFiles string `json:"ConfigFiles"`
+}
+
+// Projects lists the projects with a running container (all: with any container), by name:
+// each with its containers' states counted ("running(2), exited(1)") and the files it was
+// last brought up from.
+func Projects(ctx context.Context, c *client.Client, all bool) ([]Project, error) {
 	m, err := c.ContainerList(ctx, url.Values{"label": {LabelProject}})
 	if err != nil {
-		return err
+		return nil, err
 	}
 	type proj struct {
 		states map[string]int
@@ -667,23 +705,19 @@ func Ls(ctx context.Context, c *client.Client, w *tabwriter.Writer, all bool) er
 			p.files = f
 		}
 	}
-	names := make([]string, 0, len(projects))
-	for n, p := range projects {
-		if all || p.states["running"] > 0 {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	fmt.Fprintln(w, "NAME\tSTATUS\tCONFIG FILES")
-	for _, n := range names {
+	var out []Project
+	for _, n := range sortedKeys(projects) {
 		p := projects[n]
+		if !all && p.states["running"] == 0 {
+			continue
+		}
 		var st []string
 		for _, k := range sortedKeys(p.states) {
 			st = append(st, fmt.Sprintf("%s(%d)", k, p.states[k]))
 		}
-		fmt.Fprintf(w, "%s\t%s\t%s\n", n, strings.Join(st, ", "), p.files)
+		out = append(out, Project{Name: n, Status: strings.Join(st, ", "), ConfigFiles: p.files})
 	}
-	return w.Flush()
+	return out, nil
 }
 
 // removeImages is down --rmi: the services' images that mode names, each once; one that

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/compose-spec/compose-go/v2/types"
+
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
 	"github.com/minibox/minibox/pkg/errdefs"
@@ -232,4 +234,20 @@ func writeEvent(w io.Writer, ev api.Event, service string, attrs map[string]stri
 	_, err := fmt.Fprintf(w, "%s container %s %s (%s)\n", ev.Time.Local().Format("2006-01-02 15:04:05.000000"),
 		ev.Action, ev.ID, strings.Join(parts, ", "))
 	return err
+}
+
+// Profiles are the profiles the project's services name, enabled or not, sorted.
+func Profiles(p *types.Project) []string {
+	var out []string
+	for _, services := range []types.Services{p.Services, p.DisabledServices} {
+		for _, s := range services {
+			for _, name := range s.Profiles {
+				if !slices.Contains(out, name) {
+					out = append(out, name)
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return out
 }

@@ -1016,6 +1016,9 @@ func (r *Runner) ensureImage(ctx context.Context, s types.ServiceConfig, build, 
 type BuildOptions struct {
 	NoCache, Pull bool
 	Args          map[string]string // over the file's args
+	// Quiet leaves the build lines out; WithDeps builds the named services'
+	// dependencies too.
+	Quiet, WithDeps bool
 }
 
 func (r *Runner) build(ctx context.Context, s types.ServiceConfig, o BuildOptions) error {
@@ -1041,11 +1044,15 @@ func (r *Runner) build(ctx context.Context, s types.ServiceConfig, o BuildOption
 		}
 		req.BuildArgs[k] = v
 	}
-	r.event("Image", name, "Building")
+	if !o.Quiet {
+		r.event("Image", name, "Building")
+	}
 	if _, err := r.C.Build(ctx, req, "", nil); err != nil {
 		return fmt.Errorf("services.%s.build: %w", s.Name, err)
 	}
-	r.event("Image", name, "Built")
+	if !o.Quiet {
+		r.event("Image", name, "Built")
+	}
 	return nil
 }
 
@@ -1065,7 +1072,7 @@ func (r *Runner) pull(ctx context.Context, s types.ServiceConfig) error {
 
 // Build builds the services that have a build section.
 func (r *Runner) Build(ctx context.Context, services []string, o BuildOptions) error {
-	names, err := r.selected(services, true)
+	names, err := r.selected(services, !o.WithDeps)
 	if err != nil {
 		return err
 	}
@@ -1080,17 +1087,40 @@ func (r *Runner) Build(ctx context.Context, services []string, o BuildOptions) e
 }
 
 // Pull pulls the images of the services that have no build section.
-func (r *Runner) Pull(ctx context.Context, services []string) error {
-	names, err := r.selected(services, true)
+func (r *Runner) Pull(ctx context.Context, services []string, o PullOptions) error {
+	names, err := r.selected(services, !o.IncludeDeps)
 	if err != nil {
 		return err
 	}
+	r.QuietPull = r.QuietPull || o.Quiet
 	for _, n := range names {
-		if s := r.P.Services[n]; s.Build == nil {
-			if err := r.pull(ctx, s); err != nil {
+		s := r.P.Services[n]
+		if s.Build != nil {
+			continue
+		}
+		if o.Missing {
+			_, err := r.C.ImageInspect(ctx, ImageName(r.P, s))
+			if err == nil {
+				continue
+			}
+			if !errors.Is(err, errdefs.ErrNotFound) {
 				return err
 			}
 		}
+		if err := r.pull(ctx, s); err != nil {
+			if !o.IgnoreFailures {
+				return err
+			}
+			r.warn(err.Error())
+		}
 	}
 	return nil
+}
+
+// PullOptions are `pull`'s flags.
+type PullOptions struct {
+	// Quiet leaves the pull lines out; IgnoreFailures warns of a failed pull and goes on;
+	// IncludeDeps pulls the images of the named services' dependencies too; Missing pulls
+	// only the images not present (--policy missing).
+	Quiet, IgnoreFailures, IncludeDeps, Missing bool
 }

@@ -1,0 +1,100 @@
+package compose
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"maps"
+	"slices"
+	"strings"
+	"text/tabwriter"
+	"text/template"
+	"unicode/utf8"
+)
+
+// templateFuncs are the functions Docker's --format templates have.
+var templateFuncs = template.FuncMap{
+	"json": func(v any) (string, error) {
+		var b bytes.Buffer
+		enc := json.NewEncoder(&b)
+		enc.SetEscapeHTML(false)
+		err := enc.Encode(v)
+		return strings.TrimSpace(b.String()), err
+	},
+	"join":  strings.Join,
+	"split": strings.Split,
+	"lower": strings.ToLower,
+	"upper": strings.ToUpper,
+	"title": func(s string) string {
+		if s == "" {
+			return s
+		}
+		r, n := utf8.DecodeRuneInString(s)
+		return strings.ToUpper(string(r)) + s[n:]
+	},
+	"truncate": func(s string, n int) string {
+		if utf8.RuneCountInString(s) <= n {
+			return s
+		}
+		return string([]rune(s)[:n])
+	},
+	"pad": func(s string, before, after int) string {
+		return strings.Repeat(" ", before) + s + strings.Repeat(" ", after)
+	},
+}
+
+// psTitles are the column titles a "table" template's header shows for each field, as
+// Docker's and Compose's tables title them.
+var psTitles = map[string]string{
+	"ID": "CONTAINER ID", "Name": "NAME", "Names": "NAMES", "Image": "IMAGE", "Command": "COMMAND",
+	"Project": "PROJECT", "Service": "SERVICE", "CreatedAt": "CREATED AT", "RunningFor": "CREATED",
+	"State": "STATE", "Health": "HEALTH", "ExitCode": "EXIT CODE", "Status": "STATUS", "Ports": "PORTS",
+	"Publishers": "PUBLISHERS", "Labels": "LABELS",
+}
+
+// writeTemplate writes rows through format, a Go template as Docker's --format takes it
+// (\t and \n written as two characters are a tab and a newline): one line a row, or with
+// a leading "table " aligned columns under a header of the fields' titles.
+func writeTemplate[T any](w io.Writer, format string, rows []T) error {
+	table := false
+	if rest, ok := strings.CutPrefix(format, "table"); ok && (rest == "" || rest[0] == ' ') {
+		table, format = true, rest
+	}
+	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(strings.TrimSpace(format))
+	tmpl, err := template.New("format").Funcs(templateFuncs).Parse(format)
+	if err != nil {
+		return fmt.Errorf("--format: %w", err)
+	}
+	out := w
+	var tw *tabwriter.Writer
+	if table {
+		tw = tabwriter.NewWriter(w, 10, 1, 3, ' ', 0)
+		out = tw
+		if err := tmpl.Execute(out, psTitles); err != nil {
+			return fmt.Errorf("--format: %w", err)
+		}
+		fmt.Fprintln(out)
+	}
+	for _, row := range rows {
+		if err := tmpl.Execute(out, row); err != nil {
+			return fmt.Errorf("--format: %w", err)
+		}
+		fmt.Fprintln(out)
+	}
+	if tw != nil {
+		return tw.Flush()
+	}
+	return nil
+}
+
+// labelsText is a container's labels as Docker's template shows them: k=v, sorted, joined
+// by commas.
+func labelsText(labels map[string]string) string {
+	keys := slices.Sorted(maps.Keys(labels))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + labels[k]
+	}
+	return strings.Join(parts, ",")
+}
