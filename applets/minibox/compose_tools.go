@@ -195,18 +195,11 @@ type ComposeEventsCmd struct {
 func (e *ComposeEventsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
 	o := compose.EventOptions{Services: e.Services, JSON: e.JSON}
 	now := time.Now()
-	for _, t := range []struct {
-		flag, v string
-		dst     *string
-	}{{"--since", e.Since, &o.Since}, {"--until", e.Until, &o.Until}} {
-		if t.v == "" {
-			continue
-		}
-		tm, err := parseLogTime(t.v, now)
-		if err != nil {
-			return usageError("%s %v", t.flag, err)
-		}
-		*t.dst = tm.UTC().Format(time.RFC3339Nano)
+	if _, err := logBound("--since", e.Since, now, &o.Since); err != nil {
+		return err
+	}
+	if _, err := logBound("--until", e.Until, now, &o.Until); err != nil {
+		return err
 	}
 	r, err := c.runner(ctx, cl, out, e.Services...)
 	if err != nil {

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"sort"
 	"strconv"
 	"strings"
@@ -471,24 +472,13 @@ var inspectKinds = []struct{ kind, path, key string }{
 	{"volume", "/volumes/inspect", "name"},
 }
 
-// templateFuncs are Docker's inspect template helpers.
-var templateFuncs = template.FuncMap{
-	"json": func(v any) (string, error) {
-		b, err := json.Marshal(v)
-		return string(b), err
-	},
-	"join":  func(v []any, sep string) string { return strings.Join(toStrings(v), sep) },
-	"split": strings.Split,
-	"lower": strings.ToLower,
-	"upper": strings.ToUpper,
-	"title": func(s string) string {
-		if s == "" {
-			return s
-		}
-		return strings.ToUpper(s[:1]) + s[1:]
-	},
-	"println": fmt.Sprintln,
-}
+// inspectFuncs are the listing template functions, with join over what JSON decodes (an
+// inspect template walks decoded JSON, where a list is []any).
+var inspectFuncs = func() template.FuncMap {
+	m := maps.Clone(dockershape.TemplateFuncs)
+	m["join"] = func(v []any, sep string) string { return strings.Join(toStrings(v), sep) }
+	return m
+}()
 
 func toStrings(v []any) []string {
 	out := make([]string, len(v))
@@ -501,7 +491,7 @@ func toStrings(v []any) []string {
 func (c *InspectCmd) Run(ctx context.Context, api *client.Client, out *Output) error {
 	var tmpl *template.Template
 	if c.Format != "" {
-		t, err := template.New("format").Funcs(templateFuncs).Option("missingkey=zero").Parse(c.Format)
+		t, err := template.New("format").Funcs(inspectFuncs).Option("missingkey=zero").Parse(c.Format)
 		if err != nil {
 			return usageError("-f %s: %v", c.Format, err)
 		}

@@ -136,18 +136,11 @@ func (c *EventsCmd) Run(ctx context.Context, cl *client.Client, out *Output) err
 	}
 	o := client.EventsOptions{Filters: c.Filter}
 	now := time.Now()
-	for _, t := range []struct {
-		flag, v string
-		dst     *string
-	}{{"--since", c.Since, &o.Since}, {"--until", c.Until, &o.Until}} {
-		if t.v == "" {
-			continue
-		}
-		tm, err := parseLogTime(t.v, now)
-		if err != nil {
-			return usageError("%s %v", t.flag, err)
-		}
-		*t.dst = tm.UTC().Format(time.RFC3339Nano)
+	if _, err := logBound("--since", c.Since, now, &o.Since); err != nil {
+		return err
+	}
+	if _, err := logBound("--until", c.Until, now, &o.Until); err != nil {
+		return err
 	}
 	for _, f := range c.Filter {
 		if k, v, ok := strings.Cut(f, "="); !ok || k == "" || v == "" {

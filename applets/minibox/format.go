@@ -9,7 +9,8 @@ import (
 	"strings"
 	"text/tabwriter"
 	"text/template"
-	"unicode/utf8"
+
+	"github.com/minibox/minibox/pkg/api/dockershape"
 )
 
 // This file holds Docker's output habits: its relative times, its STATUS text, its quoted
@@ -40,27 +41,6 @@ func bytesSize(n float64) string {
 
 // ---- --format -------------------------------------------------------------------------
 
-// formatFuncs are the functions Docker's --format templates have.
-var formatFuncs = template.FuncMap{
-	"json": func(v any) (string, error) {
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(v); err != nil {
-			return "", err
-		}
-		return strings.TrimSpace(b.String()), nil
-	},
-	"join":     strings.Join,
-	"split":    strings.Split,
-	"lower":    strings.ToLower,
-	"upper":    strings.ToUpper,
-	"title":    templateFuncs["title"],
-	"println":  fmt.Sprintln,
-	"pad":      func(s string, l, r int) string { return strings.Repeat(" ", l) + s + strings.Repeat(" ", r) },
-	"truncate": func(s string, n int) string { return string([]rune(s)[:min(n, utf8.RuneCountInString(s))]) },
-}
-
 // rowContext is one listed object for --format: its exported methods without arguments
 // are the template's fields (Docker's names); the same type with header set answers each
 // field with its column title.
@@ -87,7 +67,7 @@ func formatRows(out *Output, format, def string, header rowContext, rows []rowCo
 		table, format = true, strings.TrimLeft(rest, " \t")
 	}
 	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(format)
-	tmpl, err := template.New("format").Funcs(formatFuncs).Option("missingkey=zero").Parse(format)
+	tmpl, err := template.New("format").Funcs(dockershape.TemplateFuncs).Option("missingkey=zero").Parse(format)
 	if err != nil {
 		return usageError("--format: %v", err)
 	}

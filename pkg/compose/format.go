@@ -1,8 +1,6 @@
 package compose
 
 import (
-	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"maps"
@@ -10,39 +8,9 @@ import (
 	"strings"
 	"text/tabwriter"
 	"text/template"
-	"unicode/utf8"
-)
 
-// templateFuncs are the functions Docker's --format templates have.
-var templateFuncs = template.FuncMap{
-	"json": func(v any) (string, error) {
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		err := enc.Encode(v)
-		return strings.TrimSpace(b.String()), err
-	},
-	"join":  strings.Join,
-	"split": strings.Split,
-	"lower": strings.ToLower,
-	"upper": strings.ToUpper,
-	"title": func(s string) string {
-		if s == "" {
-			return s
-		}
-		r, n := utf8.DecodeRuneInString(s)
-		return strings.ToUpper(string(r)) + s[n:]
-	},
-	"truncate": func(s string, n int) string {
-		if utf8.RuneCountInString(s) <= n {
-			return s
-		}
-		return string([]rune(s)[:n])
-	},
-	"pad": func(s string, before, after int) string {
-		return strings.Repeat(" ", before) + s + strings.Repeat(" ", after)
-	},
-}
+	"github.com/minibox/minibox/pkg/api/dockershape"
+)
 
 // psTitles are the column titles a "table" template's header shows for each field, as
 // Docker's and Compose's tables title them.
@@ -62,7 +30,7 @@ func writeTemplate[T any](w io.Writer, format string, rows []T) error {
 		table, format = true, rest
 	}
 	format = strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(strings.TrimSpace(format))
-	tmpl, err := template.New("format").Funcs(templateFuncs).Parse(format)
+	tmpl, err := template.New("format").Funcs(dockershape.TemplateFuncs).Parse(format)
 	if err != nil {
 		return fmt.Errorf("--format: %w", err)
 	}
