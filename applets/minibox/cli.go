@@ -78,7 +78,8 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	defer func() { trace("command done") }()
 	exited := false
 	code := 0
-	parser, err := newParser(grammar(args), stdout, stderr, func(c int) { exited, code = true, c; panic(exitCode(c)) })
+	g := grammar(args)
+	parser, err := newParser(g, stdout, stderr, func(c int) { exited, code = true, c; panic(exitCode(c)) })
 	if err != nil {
 		return err
 	}
@@ -122,6 +123,7 @@ func Run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	env := Env(getenv)
 	kctx.BindTo(ctx, (*context.Context)(nil))
 	kctx.Bind(api, out, env, parser)
+	kctx.Bind(groupBindings(g)...)
 	if err := kctx.Run(); err != nil {
 		var ee *errdefs.ExitError
 		if errors.As(err, &ee) {
@@ -215,6 +217,7 @@ func grammar(args []string) any {
 					continue
 				}
 				found = true
+				f.Type = subGrammar(f.Type, args, name)
 			}
 			f.Index, f.Offset = nil, 0
 			fields = append(fields, f)
@@ -225,6 +228,101 @@ func grammar(args []string) any {
 		return &CLI{}
 	}
 	return reflect.New(reflect.StructOf(fields)).Interface()
+}
+
+// subGrammar is a command group's type (compose's thirty subcommands) with only the
+// subcommand args name after the group's name, and the group's own flags: kong reflects
+// over every subcommand it is given, most of a compose command's parse. Anything else
+// (no subcommand named, an unknown one, help) keeps the whole group. A pruned group's
+// value reaches its subcommands' Run through groupBindings.
+func subGrammar(group reflect.Type, args []string, name string) reflect.Type {
+	if group.Kind() != reflect.Struct || slices.Contains(args, "--help") || slices.Contains(args, "-h") {
+		return group
+	}
+	i := slices.Index(args, name)
+	sub := ""
+	for rest := args[i+1:]; len(rest) > 0; rest = rest[1:] {
+		a := rest[0]
+		if !strings.HasPrefix(a, "-") {
+			sub = a
+			break
+		}
+		if f, ok := groupFlag(group, a); ok && f.Type.Kind() != reflect.Bool && !strings.Contains(a, "=") {
+			rest = rest[1:] // its value
+			if len(rest) == 0 {
+				break
+			}
+		}
+	}
+	if sub == "" {
+		return group
+	}
+	var fields []reflect.StructField
+	found := false
+	for i := 0; i < group.NumField(); i++ {
+		f := group.Field(i)
+		if tagHas(f.Tag, "embed") {
+			return group // its fields would need walking: not worth it for a group
+		}
+		if tagHas(f.Tag, "cmd") {
+			if !commandNamed(f, sub) {
+				continue
+			}
+			found = true
+		}
+		f.Index, f.Offset = nil, 0
+		fields = append(fields, f)
+	}
+	if !found {
+		return group
+	}
+	return reflect.StructOf(fields)
+}
+
+// groupFlag is group's flag field that arg (-x, --name or --name=value) names.
+func groupFlag(group reflect.Type, arg string) (reflect.StructField, bool) {
+	long, isLong := strings.CutPrefix(arg, "--")
+	long, _, _ = strings.Cut(long, "=")
+	for i := 0; i < group.NumField(); i++ {
+		f := group.Field(i)
+		if tagHas(f.Tag, "cmd") || tagHas(f.Tag, "arg") {
+			continue
+		}
+		if isLong {
+			if n := tagGet(f.Tag, "name"); n == long || n == "" && kebabIs(f.Name, long) {
+				return f, true
+			}
+		} else if sh := tagGet(f.Tag, "short"); sh != "" && "-"+sh == arg {
+			return f, true
+		}
+	}
+	return reflect.StructField{}, false
+}
+
+// groupBindings are the command groups subGrammar pruned in g, each as its own type with
+// the flags parsed into g: what their subcommands' Run methods take.
+func groupBindings(g any) []any {
+	v := reflect.ValueOf(g).Elem()
+	var out []any
+	for i := 0; i < v.NumField(); i++ {
+		f := v.Type().Field(i)
+		if f.Type.Kind() != reflect.Struct || f.Type.Name() != "" || !tagHas(f.Tag, "cmd") {
+			continue
+		}
+		orig, ok := reflect.TypeFor[CLI]().FieldByName(f.Name)
+		if !ok {
+			continue
+		}
+		group := reflect.New(orig.Type)
+		for j := 0; j < f.Type.NumField(); j++ {
+			if tagHas(f.Type.Field(j).Tag, "cmd") {
+				continue
+			}
+			group.Elem().FieldByName(f.Type.Field(j).Name).Set(v.Field(i).Field(j))
+		}
+		out = append(out, group.Interface())
+	}
+	return out
 }
 
 // grammarVars are the variables g's tags interpolate. Kong interpolates every variable

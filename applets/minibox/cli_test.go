@@ -190,3 +190,57 @@ func TestKebabIs(t *testing.T) {
 		}
 	}
 }
+
+// A group's subcommand gets a grammar with that subcommand alone, the group's flags parsed
+// as the whole CLI parses them, and the group (with those flags) bound for its Run.
+func TestSubGrammar(t *testing.T) {
+	full, err := newParser(&CLI{}, io.Discard, io.Discard, func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var wantUp strings.Builder
+	for _, c := range full.Model.Children {
+		if c.Name == "compose" {
+			for _, sub := range c.Children {
+				if sub.Name == "up" {
+					describeNode(&wantUp, sub, "")
+				}
+			}
+		}
+	}
+	args := []string{"compose", "-p", "proj", "-f", "a.yaml", "--profile=x", "--project-directory", "up", "up", "-d"}
+	g := grammar(args)
+	p, err := newParser(g, io.Discard, io.Discard, func(int) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	compose := p.Model.Children[0]
+	if len(compose.Children) != 1 || compose.Children[0].Name != "up" {
+		t.Fatalf("compose's grammar has %d subcommands, want up alone", len(compose.Children))
+	}
+	var gotUp strings.Builder
+	describeNode(&gotUp, compose.Children[0], "")
+	if gotUp.String() != wantUp.String() {
+		t.Errorf("up's grammar\n%s\nthe whole CLI's\n%s", gotUp.String(), wantUp.String())
+	}
+	if _, err := p.Parse(composeArgs(args)); err != nil {
+		t.Fatal(err)
+	}
+	bound := groupBindings(g)
+	if len(bound) != 1 {
+		t.Fatalf("bound %d groups, want compose", len(bound))
+	}
+	c, ok := bound[0].(*ComposeCmd)
+	if !ok || c.ProjectName != "proj" || strings.Join(c.File, ",") != "a.yaml" || strings.Join(c.Profile, ",") != "x" || c.ProjectDirectory != "up" {
+		t.Errorf("bound %#v", bound[0])
+	}
+	// Help, and a subcommand that is not one, keep the whole group.
+	for _, args := range [][]string{{"compose", "up", "--help"}, {"compose", "nope"}, {"compose"}} {
+		if _, err := newParser(grammar(args), io.Discard, io.Discard, func(int) {}); err != nil {
+			t.Fatal(err)
+		}
+		if bound := groupBindings(grammar(args)); len(bound) != 0 {
+			t.Errorf("%q: pruned", args)
+		}
+	}
+}
