@@ -32,7 +32,7 @@ type CLI struct {
 	BuildCmds     `embed:""`
 	SystemCmds    `embed:""`
 
-	Compose ComposeCmd `cmd:"" help:"Run a Compose project: up, down, ps, logs, config, exec, run, create, start, stop, restart, rm, build, pull, push, cp, images, top, events, ls..."`
+	Compose ComposeCmd `cmd:"" help:"Run a Compose project: up, down, ps, logs, config, exec, run, create, start, stop, restart, rm, build, pull, push, cp, images, top, events, watch, ls..."`
 	Ping    PingCmd    `cmd:"" help:"Check that the daemon answers."`
 	Info    InfoCmd    `cmd:"" help:"Show the daemon's facts."`
 	Version VersionCmd `cmd:"" help:"Print the CLI's and the daemon's versions."`

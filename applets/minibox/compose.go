@@ -67,6 +67,7 @@ type ComposeCmd struct {
 	Attach  ComposeAttachCmd  `cmd:"" help:"Attach to a service's running container."`
 	Push    ComposePushCmd    `cmd:"" help:"Push the images of the services that build one."`
 	Version ComposeVersionCmd `cmd:"" help:"Print the compose version."`
+	Watch   ComposeWatchCmd   `cmd:"" help:"Follow develop.watch: sync files into the containers, restart or rebuild them as files change."`
 }
 
 // AfterApply hands the project flags to the subcommands.

@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
+	"os/signal"
 	"strings"
+	"syscall"
 	"text/tabwriter"
 	"time"
 
@@ -310,4 +313,24 @@ func (v *ComposeVersionCmd) Run(out *Output) error {
 		fmt.Fprintf(out.Stdout, "minibox compose version %s\n", version.Version)
 	}
 	return nil
+}
+
+// ComposeWatchCmd is `compose watch`.
+type ComposeWatchCmd struct {
+	NoUp     bool     `name:"no-up" help:"Do not bring the services up first: watch only."`
+	Services []string `arg:"" optional:"" help:"Services (default: all that have develop.watch)."`
+}
+
+func (w *ComposeWatchCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
+	r, err := c.runner(ctx, cl, out, w.Services...)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	// Plain lines: the watch's notes come one at a time, for as long as it runs.
+	r.Live = false
+	// Ctrl-C ends the watch; the containers go on running, as after up -d.
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	return r.Watch(ctx, compose.WatchOptions{Services: w.Services, NoUp: w.NoUp})
 }
