@@ -344,24 +344,31 @@ func newTreeWatcher() (*treeWatcher, error) {
 const watchMask = unix.IN_CLOSE_WRITE | unix.IN_CREATE | unix.IN_DELETE | unix.IN_MOVED_FROM |
 	unix.IN_MOVED_TO | unix.IN_ATTRIB | unix.IN_DELETE_SELF | unix.IN_MODIFY
 
-// add watches p: a file, or a directory and every directory below it.
+// add watches p: a directory and every directory below it, or a file through its
+// directory (an editor that saves by renaming replaces the file a watch of its own would
+// follow).
 func (w *treeWatcher) add(p string) error {
+	if st, err := os.Stat(p); err == nil && !st.IsDir() {
+		return w.watch(filepath.Dir(p))
+	}
 	return filepath.WalkDir(p, func(q string, d fs.DirEntry, err error) error {
-		if err != nil {
+		if err != nil || !d.IsDir() {
 			return err
 		}
-		if !d.IsDir() && q != p {
-			return nil
-		}
-		wd, err := unix.InotifyAddWatch(int(w.f.Fd()), q, watchMask)
-		if err != nil {
-			return err
-		}
-		w.mu.Lock()
-		w.dirs[wd] = q
-		w.mu.Unlock()
-		return nil
+		return w.watch(q)
 	})
+}
+
+// watch follows the entries of directory dir (not those below it).
+func (w *treeWatcher) watch(dir string) error {
+	wd, err := unix.InotifyAddWatch(int(w.f.Fd()), dir, watchMask)
+	if err != nil {
+		return err
+	}
+	w.mu.Lock()
+	w.dirs[wd] = dir
+	w.mu.Unlock()
+	return nil
 }
 
 // run sends each changed path until ctx ends (close ends the read).
