@@ -115,6 +115,7 @@ type ComposeUpCmd struct {
 	Timestamps    bool     `help:"Attached: each log line's time."`
 	Attach        []string `sep:"none" placeholder:"SERVICE" help:"Attached: follow only these services' output (repeatable)."`
 	NoAttach      []string `name:"no-attach" sep:"none" placeholder:"SERVICE" help:"Attached: do not follow this service's output (repeatable)."`
+	Watch         bool     `short:"w" help:"Follow develop.watch once up (compose watch), attached or with -d."`
 	Services      []string `arg:"" optional:"" help:"Services (default: all)."`
 }
 
@@ -126,8 +127,8 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 	switch {
 	case u.NoRecreate && u.ForceRecreate:
 		return usageError("--no-recreate and --force-recreate: one or the other")
-	case u.NoStart && u.Wait:
-		return usageError("--no-start and --wait: nothing starts to wait for")
+	case u.NoStart && (u.Wait || u.Watch):
+		return usageError("--no-start with --wait or --watch: nothing starts to wait for or watch")
 	case u.WaitTimeout < 0 || u.WaitTimeout > 0 && !u.Wait:
 		return usageError("--wait-timeout %d: a number of seconds, with --wait", u.WaitTimeout)
 	case u.Timeout != nil && *u.Timeout < 0:
@@ -164,11 +165,34 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 		}
 	}
 	r.QuietPull = u.QuietPull
+	if u.Watch {
+		if err := r.CheckWatch(u.Services); err != nil {
+			return err
+		}
+		r.Live = false // the watch's notes come one at a time, for as long as it runs
+	}
 	err = r.Up(ctx, compose.UpOptions{Build: u.Build, NoBuild: u.NoBuild, ForceRecreate: u.ForceRecreate,
 		RemoveOrphans: u.RemoveOrphans, Wait: u.Wait, Scale: scale, Services: u.Services, NoDeps: u.NoDeps, Listing: listing,
 		NoStart: u.NoStart, NoRecreate: u.NoRecreate, Timeout: u.Timeout, WaitTimeout: time.Duration(u.WaitTimeout) * time.Second})
-	if err != nil || u.Detach || u.Wait || u.NoStart {
+	if err != nil || u.NoStart || (u.Detach || u.Wait) && !u.Watch {
 		return err
+	}
+	if u.Detach || u.Wait {
+		// Detached, the watch runs in the foreground until Ctrl-C; the containers go on.
+		wctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+		defer stop()
+		return r.Watch(wctx, compose.WatchOptions{Services: u.Services, NoUp: true})
+	}
+	if u.Watch {
+		wctx, cancel := context.WithCancel(ctx)
+		watched := make(chan error, 1)
+		go func() { watched <- r.Watch(wctx, compose.WatchOptions{Services: u.Services, NoUp: true}) }()
+		defer func() {
+			cancel()
+			if err := <-watched; err != nil {
+				out.Warn("watch: %v", err)
+			}
+		}()
 	}
 	followed := u.Services
 	if len(u.Attach) > 0 {

@@ -50,26 +50,9 @@ type trigger struct {
 // target; sync+restart restarts them after, sync+exec runs the command in them; restart
 // restarts them; rebuild builds the image and recreates the containers.
 func (r *Runner) Watch(ctx context.Context, o WatchOptions) error {
-	names, err := r.selected(o.Services, true)
+	triggers, err := r.triggers(o.Services)
 	if err != nil {
 		return err
-	}
-	var triggers []*trigger
-	for _, n := range names {
-		s := r.P.Services[n]
-		if s.Develop == nil {
-			continue
-		}
-		for i, t := range s.Develop.Watch {
-			tr, err := newTrigger(s, i, t)
-			if err != nil {
-				return err
-			}
-			triggers = append(triggers, tr)
-		}
-	}
-	if len(triggers) == 0 {
-		return errors.New("none of the selected services is configured for watch: give it a develop.watch section")
 	}
 	if !o.NoUp {
 		if err := r.Up(ctx, UpOptions{Services: o.Services}); err != nil {
@@ -139,6 +122,39 @@ func (r *Runner) Watch(ctx context.Context, o WatchOptions) error {
 			}
 		}
 	}
+}
+
+// CheckWatch says why Watch would refuse the services' develop.watch sections, before
+// anything is made (up --watch).
+func (r *Runner) CheckWatch(services []string) error {
+	_, err := r.triggers(services)
+	return err
+}
+
+// triggers are the develop.watch entries of the services (all when none are named).
+func (r *Runner) triggers(services []string) ([]*trigger, error) {
+	names, err := r.selected(services, true)
+	if err != nil {
+		return nil, err
+	}
+	var out []*trigger
+	for _, n := range names {
+		s := r.P.Services[n]
+		if s.Develop == nil {
+			continue
+		}
+		for i, t := range s.Develop.Watch {
+			tr, err := newTrigger(s, i, t)
+			if err != nil {
+				return nil, err
+			}
+			out = append(out, tr)
+		}
+	}
+	if len(out) == 0 {
+		return nil, errors.New("none of the selected services is configured for watch: give it a develop.watch section")
+	}
+	return out, nil
 }
 
 func newTrigger(s types.ServiceConfig, i int, t types.Trigger) (*trigger, error) {
