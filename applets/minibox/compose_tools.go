@@ -71,7 +71,7 @@ func (s *ComposeScaleCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Cli
 type ComposeCpCmd struct {
 	Index   int    `help:"Which container of a scaled service (default: from a service its first, to a service every one)."`
 	All     bool   `help:"Take the service's one-off containers (compose run) in too."`
-	Archive bool   `short:"a" help:"Accepted for Docker's sake: ownership is always kept."`
+	Archive bool   `short:"a" help:"Keep the files' owners (uid and gid); without it what goes into a container belongs to its root."`
 	Follow  bool   `short:"L" name:"follow-link" help:"Follow a symbolic link in the source."`
 	Src     string `arg:"" name:"src" help:"SERVICE:PATH, a host path, or - (a tar on stdin)."`
 	Dst     string `arg:"" name:"dst" help:"SERVICE:PATH, a host path, or - (a tar on stdout)."`
@@ -105,7 +105,7 @@ func (p *ComposeCpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 	if dok && p.Src == "-" && len(targets) > 1 {
 		return usageError("- (a tar on stdin) reaches one container: --index says which of %s's %d", service, len(targets))
 	}
-	cp := &CpCmd{Follow: p.Follow}
+	cp := &CpCmd{Follow: p.Follow, Archive: p.Archive}
 	if sok {
 		return cp.fromContainer(ctx, cl, out, targets[0].ID, sp, p.Dst)
 	}

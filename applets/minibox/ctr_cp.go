@@ -22,9 +22,10 @@ import (
 // CpCmd is `cp [-L] <src> <dst>`: one side <ctr>:<path>, the other a host path or "-"
 // (a tar stream), with Docker's rules for what lands where.
 type CpCmd struct {
-	Follow bool   `short:"L" name:"follow-link" help:"Follow a symbolic link in the source."`
-	Src    string `arg:"" name:"src" help:"<ctr>:<path>, a host path, or - (a tar on stdin)."`
-	Dst    string `arg:"" name:"dst" help:"<ctr>:<path>, a host path, or - (a tar on stdout)."`
+	Archive bool   `short:"a" help:"Keep the files' owners (uid and gid) as they are; without it what goes into a container belongs to its root, as Docker's cp makes it."`
+	Follow  bool   `short:"L" name:"follow-link" help:"Follow a symbolic link in the source."`
+	Src     string `arg:"" name:"src" help:"<ctr>:<path>, a host path, or - (a tar on stdin)."`
+	Dst     string `arg:"" name:"dst" help:"<ctr>:<path>, a host path, or - (a tar on stdout)."`
 }
 
 // splitCtrPath reads <ctr>:<path>. Like Docker, anything starting with / or . is a host
@@ -219,15 +220,16 @@ func (c *CpCmd) toContainer(ctx context.Context, cl *client.Client, src, ctr, ds
 		return err
 	}
 	pr, pw := io.Pipe()
-	go func() { pw.CloseWithError(writeTar(pw, src, name, c.Follow)) }()
+	go func() { pw.CloseWithError(writeTar(pw, src, name, c.Follow, c.Archive)) }()
 	err = cl.ArchivePut(ctx, ctr, dstDir, pr)
 	pr.CloseWithError(errors.New("upload ended"))
 	return err
 }
 
 // writeTar writes src as a tar whose root entry is name ("" = src's contents at the top),
-// owned by root as Docker's cp does. With follow the root is read through a link.
-func writeTar(w io.Writer, src, name string, follow bool) error {
+// owned by root as Docker's cp does unless keepOwners (cp -a). With follow the root is
+// read through a link.
+func writeTar(w io.Writer, src, name string, follow, keepOwners bool) error {
 	tw := tar.NewWriter(w)
 	type ino struct{ dev, ino uint64 }
 	links := map[ino]string{}
@@ -267,7 +269,7 @@ func writeTar(w io.Writer, src, name string, follow bool) error {
 		if fi.IsDir() {
 			h.Name += "/"
 		}
-		h.Uid, h.Gid, h.Uname, h.Gname = 0, 0, "", ""
+		setOwner(h, keepOwners)
 		if st, ok := fi.Sys().(*syscall.Stat_t); ok && fi.Mode().IsRegular() && st.Nlink > 1 {
 			k := ino{uint64(st.Dev), st.Ino}
 			if first, seen := links[k]; seen {
@@ -292,7 +294,7 @@ func writeTar(w io.Writer, src, name string, follow bool) error {
 		}
 		if p == root && follow && fi.IsDir() && d.Type()&fs.ModeSymlink != 0 {
 			// WalkDir does not descend through a link: walk the target under this name.
-			return walkLinkedDir(tw, p, entry)
+			return walkLinkedDir(tw, p, entry, keepOwners)
 		}
 		return nil
 	})
@@ -302,8 +304,17 @@ func writeTar(w io.Writer, src, name string, follow bool) error {
 	return tw.Close()
 }
 
+// setOwner makes h root's, or (keep) leaves its numeric owners: the host's names mean
+// nothing in the container.
+func setOwner(h *tar.Header, keep bool) {
+	if !keep {
+		h.Uid, h.Gid = 0, 0
+	}
+	h.Uname, h.Gname = "", ""
+}
+
 // walkLinkedDir writes the contents of the directory a -L root link points to.
-func walkLinkedDir(tw *tar.Writer, link, entry string) error {
+func walkLinkedDir(tw *tar.Writer, link, entry string, keepOwners bool) error {
 	target, err := filepath.EvalSymlinks(link)
 	if err != nil {
 		return err
@@ -329,7 +340,7 @@ func walkLinkedDir(tw *tar.Writer, link, entry string) error {
 		if fi.IsDir() {
 			h.Name += "/"
 		}
-		h.Uid, h.Gid, h.Uname, h.Gname = 0, 0, "", ""
+		setOwner(h, keepOwners)
 		if err := tw.WriteHeader(h); err != nil {
 			return err
 		}

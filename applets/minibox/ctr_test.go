@@ -208,9 +208,23 @@ func TestTarRoundTrip(t *testing.T) {
 	os.Chmod(filepath.Join(src, "sub"), 0o555)
 	t.Cleanup(func() { os.Chmod(filepath.Join(src, "sub"), 0o755) })
 
+	os.Chown(filepath.Join(src, "a"), 1234, 5678)
 	var buf bytes.Buffer
-	if err := writeTar(&buf, src, "tree", false); err != nil {
+	if err := writeTar(&buf, src, "tree", false, false); err != nil {
 		t.Fatal(err)
+	}
+	// What goes to a container belongs to its root, unless -a keeps the owners.
+	for _, keep := range []bool{false, true} {
+		var b bytes.Buffer
+		if err := writeTar(&b, src, "tree", false, keep); err != nil {
+			t.Fatal(err)
+		}
+		tr := tar.NewReader(&b)
+		for h, err := tr.Next(); err == nil; h, err = tr.Next() {
+			if h.Name == "tree/a" && (keep != (h.Uid == 1234 && h.Gid == 5678) || !keep && (h.Uid != 0 || h.Gid != 0) || h.Uname != "") {
+				t.Errorf("keep=%v: a owned by %d:%d %q", keep, h.Uid, h.Gid, h.Uname)
+			}
+		}
 	}
 	dst := t.TempDir()
 	if err := extractTar(bytes.NewReader(buf.Bytes()), dst, "tree", "copy"); err != nil {

@@ -322,23 +322,50 @@ func tarTree(tw *tar.Writer, src, name string) error {
 		}
 		rel, _ := filepath.Rel(src, p)
 		h.Name = path.Join(name, filepath.ToSlash(rel))
+		h.Uname, h.Gname = "", "" // the host's names mean nothing in the container
 		if info.IsDir() {
 			h.Name += "/"
 		}
-		if err := tw.WriteHeader(h); err != nil {
-			return err
-		}
 		if !info.Mode().IsRegular() {
-			return nil
+			return tw.WriteHeader(h)
 		}
-		f, err := os.Open(p)
+		if info.Size() > maxBufferedSync {
+			return tarLarge(tw, h, p)
+		}
+		// An editor may be writing the file still: the header says the size read, not
+		// the size stat saw (a tar entry must hold exactly its size).
+		body, err := os.ReadFile(p)
+		if errors.Is(err, fs.ErrNotExist) {
+			return nil // gone meanwhile: the next batch removes it
+		}
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		_, err = io.Copy(tw, f)
+		h.Size = int64(len(body))
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		_, err = tw.Write(body)
 		return err
 	})
+}
+
+// maxBufferedSync is the largest file sync reads whole before writing its entry.
+const maxBufferedSync = 16 << 20
+
+// tarLarge streams a large file's entry of the size stat saw: one that changed size
+// meanwhile fails this sync, and the change it is in the middle of brings the next.
+func tarLarge(tw *tar.Writer, h *tar.Header, p string) error {
+	f, err := os.Open(p)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := tw.WriteHeader(h); err != nil {
+		return err
+	}
+	_, err = io.CopyN(tw, f, h.Size)
+	return err
 }
 
 // treeWatcher follows the files under the paths added to it (directories recursively,
