@@ -106,6 +106,7 @@ type ComposeUpCmd struct {
 	ExitCodeFrom  string   `name:"exit-code-from" placeholder:"SERVICE" help:"Attached: stop every container once one ends, and exit with this service's code."`
 	NoStart       bool     `name:"no-start" help:"Create the containers, start none."`
 	NoRecreate    bool     `name:"no-recreate" help:"Keep existing containers even if their configuration changed."`
+	RenewAnon     bool     `short:"V" name:"renew-anon-volumes" help:"Give recreated containers new anonymous volumes (default: their predecessors', data kept)."`
 	Pull          string   `default:"policy" enum:"policy,always,missing,never,build" help:"Pull images: always, missing, never, build, or each service's pull_policy (policy)."`
 	QuietPull     bool     `name:"quiet-pull" help:"Pull without progress lines."`
 	Timeout       *int     `short:"t" placeholder:"SECONDS" help:"Stop timeout for the containers replaced, restarted, or stopped on Ctrl-C (default: each service's)."`
@@ -173,7 +174,8 @@ func (u *ComposeUpCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client
 	}
 	err = r.Up(ctx, compose.UpOptions{Build: u.Build, NoBuild: u.NoBuild, ForceRecreate: u.ForceRecreate,
 		RemoveOrphans: u.RemoveOrphans, Wait: u.Wait, Scale: scale, Services: u.Services, NoDeps: u.NoDeps, Listing: listing,
-		NoStart: u.NoStart, NoRecreate: u.NoRecreate, Timeout: u.Timeout, WaitTimeout: time.Duration(u.WaitTimeout) * time.Second})
+		NoStart: u.NoStart, NoRecreate: u.NoRecreate, Timeout: u.Timeout, WaitTimeout: time.Duration(u.WaitTimeout) * time.Second,
+		RenewAnonVolumes: u.RenewAnon})
 	if err != nil || u.NoStart || (u.Detach || u.Wait) && !u.Watch {
 		return err
 	}

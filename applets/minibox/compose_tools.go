@@ -26,6 +26,7 @@ type ComposeCreateCmd struct {
 	NoBuild       bool     `name:"no-build" help:"Never build; a missing image is an error."`
 	ForceRecreate bool     `name:"force-recreate" help:"Recreate containers even if their configuration is unchanged."`
 	RemoveOrphans bool     `name:"remove-orphans" help:"Remove containers of services not in the file."`
+	RenewAnon     bool     `short:"V" name:"renew-anon-volumes" help:"Give recreated containers new anonymous volumes (default: their predecessors')."`
 	Scale         []string `sep:"none" placeholder:"SERVICE=N" help:"Create N containers of a service (repeatable)."`
 	Services      []string `arg:"" optional:"" help:"Services (default: all)."`
 }
@@ -44,7 +45,7 @@ func (u *ComposeCreateCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Cl
 	}
 	defer r.Close()
 	return r.Up(ctx, compose.UpOptions{Build: u.Build, NoBuild: u.NoBuild, ForceRecreate: u.ForceRecreate,
-		RemoveOrphans: u.RemoveOrphans, Scale: o.Scale, Services: u.Services, NoStart: true})
+		RemoveOrphans: u.RemoveOrphans, Scale: o.Scale, Services: u.Services, NoStart: true, RenewAnonVolumes: u.RenewAnon})
 }
 
 // ComposeScaleCmd is `compose scale SERVICE=N...`: an up of those services with that many

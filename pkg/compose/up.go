@@ -125,6 +125,9 @@ type UpOptions struct {
 	Timeout *int
 	// WaitTimeout bounds --wait (0: none).
 	WaitTimeout time.Duration
+	// RenewAnonVolumes gives a recreated container new anonymous volumes instead of its
+	// predecessor's (-V).
+	RenewAnonVolumes bool
 	// Listing, when set, is the daemon's containers asked for before the project was
 	// loaded (ListContainers), so that the warm shims are asked for as soon as it is.
 	Listing *Listing
@@ -707,6 +710,11 @@ func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, 
 			return nil
 		}
 		r.event("Container", c.Name, "Recreate")
+		if !cv.o.RenewAnonVolumes {
+			if err := r.inheritAnonymous(ctx, c, pl.Request, imageID); err != nil {
+				return fmt.Errorf("container %s: %w", c.Name, err)
+			}
+		}
 		if err := r.removeContainer(ctx, c, cv.stopTimeout(s), false); err != nil {
 			return err
 		}
@@ -741,6 +749,55 @@ func (r *Runner) convergeOne(ctx context.Context, s types.ServiceConfig, n int, 
 		return fmt.Errorf("container %s: %w", name, err)
 	}
 	r.event("Container", name, "Started")
+	return nil
+}
+
+// inheritAnonymous gives req, which replaces c, c's anonymous volumes where req would
+// mount new ones (the service's volumes without a source, the image's VOLUMEs), as
+// Compose does: data in an anonymous volume outlives a change of configuration.
+func (r *Runner) inheritAnonymous(ctx context.Context, c api.ContainerSummary, req *api.CreateRequest, imageID string) error {
+	ins, err := r.C.ContainerInspect(ctx, c.ID)
+	if err != nil {
+		return err
+	}
+	anon := map[string]string{} // target -> volume
+	for _, m := range ins.Mounts {
+		if m.Type != "volume" || m.Name == "" {
+			continue
+		}
+		v, err := r.C.VolumeInspect(ctx, m.Name)
+		if errors.Is(err, errdefs.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if v.Anonymous {
+			anon[m.Destination] = m.Name
+		}
+	}
+	if len(anon) == 0 {
+		return nil
+	}
+	covered := map[string]bool{}
+	for i, m := range req.Mounts {
+		covered[m.Target] = true
+		if name, ok := anon[m.Target]; ok && m.Type == types.VolumeTypeVolume && m.Source == "" {
+			req.Mounts[i].Source = name
+		}
+	}
+	if imageID == "" {
+		return nil
+	}
+	img, err := r.C.ImageInspect(ctx, imageID)
+	if err != nil {
+		return err
+	}
+	for _, target := range sortedKeys(img.Config.Volumes) {
+		if name, ok := anon[target]; ok && !covered[target] {
+			req.Mounts = append(req.Mounts, api.MountRequest{Type: types.VolumeTypeVolume, Source: name, Target: target})
+		}
+	}
 	return nil
 }
 
