@@ -3,6 +3,7 @@ package minibox
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/minibox/minibox/pkg/api"
@@ -46,19 +47,32 @@ func (c *NetworkCreateCmd) Run(ctx context.Context, cl *client.Client, out *Outp
 
 // NetworkLsCmd is `network ls [-q] [--json]`.
 type NetworkLsCmd struct {
-	Quiet bool `short:"q" help:"Print only names."`
-	JSON  bool `help:"Print a JSON array."`
+	Quiet   bool     `short:"q" help:"Print only names."`
+	JSON    bool     `help:"Print a JSON array."`
+	Filter  []string `short:"f" sep:"none" placeholder:"KEY=VAL" help:"Filter: name=, id=, driver=, label=KEY[=VAL], type=custom|builtin (repeatable)."`
+	Format  string   `placeholder:"TEMPLATE" help:"Go template per network ({{.ID}} {{.Name}} {{.Driver}} {{.Subnet}} {{.Internal}} {{.Labels}}...), \"table TEMPLATE\" or json."`
+	NoTrunc bool     `name:"no-trunc" help:"Print full network IDs."`
 }
 
 func (c *NetworkLsCmd) Run(ctx context.Context, cl *client.Client, out *Output) error {
-	ns, err := cl.NetworkList(ctx)
+	if c.JSON && c.Format != "" {
+		return usageError("--json and --format: give one of them")
+	}
+	all, err := cl.NetworkList(ctx)
 	if err != nil {
 		return err
 	}
-	if c.JSON {
-		if ns == nil {
-			ns = []api.Network{}
+	ns := []api.Network{}
+	for _, n := range all {
+		ok, err := networkMatch(c.Filter, n)
+		if err != nil {
+			return err
 		}
+		if ok {
+			ns = append(ns, n)
+		}
+	}
+	if c.JSON {
 		return printJSON(out, ns)
 	}
 	if c.Quiet {
@@ -67,25 +81,95 @@ func (c *NetworkLsCmd) Run(ctx context.Context, cl *client.Client, out *Output) 
 		}
 		return nil
 	}
-	var rows [][]string
-	for _, n := range ns {
-		id := n.ID
-		if len(id) > 12 {
-			id = id[:12]
-		}
-		flags := "-"
-		if n.Internal {
-			flags = "internal"
-		}
-		subnet := n.Subnet
-		if subnet == "" {
-			subnet = "-"
-		}
-		rows = append(rows, []string{id, n.Name, n.Driver, subnet, flags})
+	rows := make([]rowContext, len(ns))
+	for i, n := range ns {
+		rows[i] = &networkContext{n: n, trunc: !c.NoTrunc}
 	}
-	out.Table([]string{"NETWORK ID", "NAME", "DRIVER", "SUBNET", "FLAGS"}, rows)
-	return nil
+	return formatRows(out, c.Format, "table {{.ID}}\\t{{.Name}}\\t{{.Driver}}\\t{{.Subnet}}\\t{{.Flags}}", &networkContext{}, rows)
 }
+
+// networkMatch applies network ls --filter: keys repeat as alternatives, labels must all
+// hold, as Docker's.
+func networkMatch(filters []string, n api.Network) (bool, error) {
+	by := map[string][]string{}
+	for _, f := range filters {
+		k, v, ok := strings.Cut(f, "=")
+		if !ok || v == "" && k != "label" {
+			return false, usageError("--filter %s: expected KEY=VALUE", f)
+		}
+		switch k {
+		case "name", "id", "driver", "label":
+		case "type":
+			if v != "custom" && v != "builtin" {
+				return false, usageError("--filter type=%s: expected custom or builtin", v)
+			}
+		default:
+			return false, usageError("--filter %s: expected name, id, driver, label or type", k)
+		}
+		by[k] = append(by[k], v)
+	}
+	for _, l := range by["label"] {
+		k, v, withValue := strings.Cut(l, "=")
+		if got, ok := n.Labels[k]; !ok || withValue && got != v {
+			return false, nil
+		}
+	}
+	return anyOf(by["name"], func(v string) bool { return strings.Contains(n.Name, v) }) &&
+		anyOf(by["id"], func(v string) bool { return strings.HasPrefix(n.ID, v) }) &&
+		anyOf(by["driver"], func(v string) bool { return v == n.Driver }) &&
+		anyOf(by["type"], func(v string) bool { return (v == "builtin") == n.Predefined }), nil
+}
+
+// networkContext is one network for --format, with Docker's field names.
+type networkContext struct {
+	header bool
+	n      api.Network
+	trunc  bool
+}
+
+func (c *networkContext) setHeader() { c.header = true }
+
+func (c *networkContext) pick(title, v string) string {
+	if c.header {
+		return title
+	}
+	return v
+}
+
+func (c *networkContext) ID() string {
+	id := c.n.ID
+	if c.trunc && len(id) > 12 {
+		id = id[:12]
+	}
+	return c.pick("NETWORK ID", id)
+}
+func (c *networkContext) Name() string   { return c.pick("NAME", c.n.Name) }
+func (c *networkContext) Driver() string { return c.pick("DRIVER", c.n.Driver) }
+func (c *networkContext) Scope() string  { return c.pick("SCOPE", "local") }
+func (c *networkContext) Subnet() string {
+	if c.n.Subnet == "" {
+		return c.pick("SUBNET", "-")
+	}
+	return c.pick("SUBNET", c.n.Subnet)
+}
+func (c *networkContext) Flags() string {
+	if c.n.Internal {
+		return c.pick("FLAGS", "internal")
+	}
+	return c.pick("FLAGS", "-")
+}
+func (c *networkContext) Internal() string {
+	return c.pick("INTERNAL", strconv.FormatBool(c.n.Internal))
+}
+func (c *networkContext) IPv6() string   { return c.pick("IPV6", "false") }
+func (c *networkContext) Labels() string { return c.pick("LABELS", labelsText(c.n.Labels)) }
+func (c *networkContext) Label(k string) string {
+	return c.pick("LABEL", c.n.Labels[k])
+}
+func (c *networkContext) CreatedAt() string {
+	return c.pick("CREATED AT", c.n.Created.Format("2006-01-02 15:04:05 -0700 MST"))
+}
+func (c *networkContext) MarshalJSON() ([]byte, error) { return marshalFields(c) }
 
 // NetworkInspectCmd is `network inspect NAME...`.
 type NetworkInspectCmd struct {
