@@ -90,7 +90,8 @@ func (r *Runner) Watch(ctx context.Context, o WatchOptions) error {
 	errc := make(chan error, 1)
 	go func() { errc <- w.run(ctx, changes) }()
 	var pending []string
-	var first time.Time // of the pending changes
+	seen := map[string]bool{} // pending, as a set: a checkout changes thousands of files
+	var first time.Time       // of the pending changes
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
 	for {
@@ -106,13 +107,15 @@ func (r *Runner) Watch(ctx context.Context, o WatchOptions) error {
 			if len(pending) == 0 {
 				first = time.Now()
 			}
-			if !slices.Contains(pending, p) {
+			if !seen[p] {
+				seen[p] = true
 				pending = append(pending, p)
 			}
 			timer.Reset(min(watchQuiet, max(time.Until(first.Add(watchMaxWait)), 0)))
 		case <-timer.C:
 			batch := pending
 			pending = nil
+			clear(seen)
 			for _, t := range triggers {
 				if files := t.matching(batch); len(files) > 0 {
 					if err := r.apply(ctx, t, files); err != nil {
@@ -199,6 +202,13 @@ func (t *trigger) matching(changed []string) []string {
 		rel, err := filepath.Rel(t.Path, p)
 		if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
 			continue
+		}
+		if rel == "." {
+			// The watched directory itself (its mode, its times): what it holds is
+			// unchanged, and a file trigger's own change keeps its ".".
+			if st, err := os.Stat(t.Path); err == nil && st.IsDir() {
+				continue
+			}
 		}
 		if rel != "." {
 			if ignored, _ := t.ignore.MatchesOrParentMatches(rel); ignored {

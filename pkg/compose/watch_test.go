@@ -33,6 +33,23 @@ func TestTriggerMatching(t *testing.T) {
 	}
 }
 
+// A change of the watched directory itself (chmod, touch) is not a change of what it
+// holds; a watched file's own change is.
+func TestTriggerMatchingDirItself(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "f.conf")
+	os.WriteFile(file, nil, 0o644)
+	s := types.ServiceConfig{Name: "web"}
+	onDir, _ := newTrigger(s, 0, types.Trigger{Path: dir, Action: types.WatchActionRestart})
+	if got := onDir.matching([]string{dir, file}); !slices.Equal(got, []string{"f.conf"}) {
+		t.Errorf("directory trigger: %q", got)
+	}
+	onFile, _ := newTrigger(s, 0, types.Trigger{Path: file, Action: types.WatchActionRestart})
+	if got := onFile.matching([]string{dir, file}); !slices.Equal(got, []string{"."}) {
+		t.Errorf("file trigger: %q", got)
+	}
+}
+
 func TestTriggerRefused(t *testing.T) {
 	s := types.ServiceConfig{Name: "web"}
 	for _, c := range []struct {
