@@ -626,9 +626,13 @@ func (in *initProc) exec(x *shimapi.Exec, files []*os.File) (int, *os.File, erro
 		}
 		stdio = []uintptr{files[0].Fd(), files[1].Fd(), files[2].Fd()}
 	}
+	capabilities := s.Process.Capabilities
+	if x.Privileged {
+		capabilities = caps.All()
+	}
 	pid, err := spawn(&proc{
 		path: path, args: x.Args, env: env, dir: dir, id: id,
-		caps: s.Process.Capabilities, noNewPrivs: s.Process.NoNewPrivs, seccomp: s.Seccomp,
+		caps: capabilities, noNewPrivs: s.Process.NoNewPrivs, seccomp: s.Seccomp,
 		files: stdio, tty: x.Tty, cgroupNS: !s.HostNS(spec.NSCgroup), cg: in.wcg,
 	})
 	if err != nil {

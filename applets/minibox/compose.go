@@ -418,12 +418,13 @@ func (cc *ComposeConfigCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.C
 
 // ComposeExecCmd is `compose exec`.
 type ComposeExecCmd struct {
-	NoTTY   bool     `short:"T" name:"no-tty" help:"Do not allocate a terminal (the default when stdin is not one)."`
-	Detach  bool     `short:"d" help:"Run in the background."`
-	Env     []string `short:"e" sep:"none" placeholder:"KEY[=VAL]" help:"Set an environment variable."`
-	User    string   `short:"u" help:"User."`
-	Workdir string   `short:"w" help:"Working directory."`
-	Index   int      `default:"1" help:"Which container of a scaled service."`
+	NoTTY      bool     `short:"T" name:"no-tty" help:"Do not allocate a terminal (the default when stdin is not one)."`
+	Detach     bool     `short:"d" help:"Run in the background."`
+	Env        []string `short:"e" sep:"none" placeholder:"KEY[=VAL]" help:"Set an environment variable."`
+	User       string   `short:"u" help:"User."`
+	Workdir    string   `short:"w" help:"Working directory."`
+	Index      int      `default:"1" help:"Which container of a scaled service."`
+	Privileged bool     `help:"Give the command every capability (the container's seccomp filter still holds)."`
 	// Stdin is the command's unless -d or --no-interactive, as in Compose: a dump piped
 	// into `exec -T db psql` reaches psql.
 	Interactive bool     `short:"i" default:"true" negatable:"" help:"Keep stdin open and attach it (the default, as in Compose)."`
@@ -444,7 +445,7 @@ func (e *ComposeExecCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 		return err
 	}
 	tty := !e.NoTTY && !e.Detach && term.IsTerminal(int(os.Stdin.Fd()))
-	ex := &ExecCmd{Detach: e.Detach, Interactive: e.Interactive && !e.Detach, TTY: tty, Env: e.Env, User: e.User, Workdir: e.Workdir,
+	ex := &ExecCmd{Detach: e.Detach, Interactive: e.Interactive && !e.Detach, TTY: tty, Env: e.Env, User: e.User, Workdir: e.Workdir, Privileged: e.Privileged,
 		Args: append([]string{ctr.ID, "--"}, e.Args[1:]...)}
 	return ex.Run(ctx, cl, out, env)
 }

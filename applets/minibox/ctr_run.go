@@ -462,6 +462,7 @@ type ExecCmd struct {
 	EnvFile     []string `name:"env-file" sep:"none" placeholder:"FILE" help:"Read KEY=VAL lines from a file."`
 	User        string   `short:"u" placeholder:"USER[:GROUP]" help:"User (default: the container's)."`
 	Workdir     string   `short:"w" help:"Working directory (default: the container's)."`
+	Privileged  bool     `help:"Give the command every capability (the container's seccomp filter still holds)."`
 	Args        []string `arg:"" name:"container" passthrough:"partial" help:"The container, then the command and its arguments (default /bin/sh)."`
 }
 
@@ -480,7 +481,7 @@ func (c *ExecCmd) Run(ctx context.Context, cl *client.Client, out *Output, env E
 	if len(cmd) == 0 {
 		cmd = []string{"/bin/sh"}
 	}
-	req := &api.ExecRequest{ID: ctr, Command: cmd, Tty: c.TTY, Stdin: c.Interactive, User: c.User, WorkingDir: c.Workdir}
+	req := &api.ExecRequest{ID: ctr, Command: cmd, Tty: c.TTY, Stdin: c.Interactive, User: c.User, WorkingDir: c.Workdir, Privileged: c.Privileged}
 	if env == nil {
 		env = Env(func(string) string { return "" })
 	}

@@ -225,6 +225,7 @@ type ExecRequest struct {
 	Detach      bool     `json:"detach,omitempty"`
 	Height      uint16   `json:"height,omitempty"`
 	Width       uint16   `json:"width,omitempty"`
+	Privileged  bool     `json:"privileged,omitempty"` // every capability, as Docker's
 }
 
 // ExecCreated answers a detached exec.

@@ -527,7 +527,7 @@ func (s *Server) execCreate(ctx *fasthttp.RequestCtx) {
 		return
 	}
 	x := &execConfig{id: randomID(), ctr: c.ID, req: execsvc.Options{ID: c.ID, Command: in.Cmd, Tty: in.Tty,
-		Stdin: in.AttachStdin, Env: in.Env, User: in.User, WorkingDir: in.WorkingDir},
+		Stdin: in.AttachStdin, Env: in.Env, User: in.User, WorkingDir: in.WorkingDir, Privileged: in.Privileged},
 		out: outputs{stdout: in.AttachStdout, stderr: in.AttachStderr, tty: in.Tty}}
 	if in.ConsoleSize != nil {
 		x.req.Height, x.req.Width = uint16(in.ConsoleSize[0]), uint16(in.ConsoleSize[1])

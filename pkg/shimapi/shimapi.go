@@ -66,6 +66,9 @@ type Exec struct {
 	User  string   `json:"user,omitempty"`
 	Tty   bool     `json:"tty,omitempty"`
 	Stdin bool     `json:"stdin,omitempty"`
+	// Privileged gives the process every capability (exec --privileged), as Docker's;
+	// the container's seccomp filter and no_new_privs still hold.
+	Privileged bool `json:"privileged,omitempty"`
 	// Height and Width size the exec's tty before it starts.
 	Height uint16 `json:"height,omitempty"`
 	Width  uint16 `json:"width,omitempty"`

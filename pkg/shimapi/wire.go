@@ -166,6 +166,7 @@ func (x *Exec) encode(e *wirejson.Encoder) {
 	e.String("user", x.User, true)
 	e.Bool("tty", x.Tty, true)
 	e.Bool("stdin", x.Stdin, true)
+	e.Bool("privileged", x.Privileged, true)
 	e.Uint("height", uint64(x.Height), true)
 	e.Uint("width", uint64(x.Width), true)
 	e.Close()
@@ -185,6 +186,8 @@ func (x *Exec) field(d *wirejson.Decoder, key string) error {
 		return d.Bool(&x.Tty)
 	case "stdin":
 		return d.Bool(&x.Stdin)
+	case "privileged":
+		return d.Bool(&x.Privileged)
 	case "height":
 		return d.Uint16(&x.Height)
 	case "width":

@@ -613,7 +613,8 @@ func (s *Server) containerExec(ctx *fasthttp.RequestCtx) {
 		req.Stdin = false
 	}
 	x, err := s.execs.Exec(s.daemonCtx(), execsvc.Options{ID: req.ID, Command: req.Command, Tty: req.Tty, Stdin: req.Stdin,
-		Env: req.Env, User: req.User, WorkingDir: req.WorkingDir, Detach: req.Detach, Height: req.Height, Width: req.Width})
+		Env: req.Env, User: req.User, WorkingDir: req.WorkingDir, Detach: req.Detach, Height: req.Height, Width: req.Width,
+		Privileged: req.Privileged})
 	if err != nil {
 		writeError(ctx, err)
 		return

@@ -73,6 +73,7 @@ type Options struct {
 	WorkingDir    string
 	Detach        bool   // nobody reads the output
 	Height, Width uint16 // a tty's size; 0 = unknown
+	Privileged    bool   // every capability, as Docker's exec --privileged
 }
 
 // State is an exec process's state: its exit code once it ended.
@@ -99,7 +100,7 @@ func (s *Service) Exec(ctx context.Context, req Options) (*Started, error) {
 		}
 	}
 	es := shimclient.ExecSpec{Args: req.Command, Env: env, Cwd: req.WorkingDir, User: req.User,
-		Tty: req.Tty, Stdin: req.Stdin && !req.Detach, Height: req.Height, Width: req.Width}
+		Tty: req.Tty, Stdin: req.Stdin && !req.Detach, Height: req.Height, Width: req.Width, Privileged: req.Privileged}
 	ent := &entry{id: ctrstore.NewID(), done: make(chan struct{}), running: true}
 	s.execs.Store(ent.id, ent)
 	time.AfterFunc(s.keep, func() { <-ent.done; s.execs.Delete(ent.id) })
