@@ -68,7 +68,16 @@ func TestScripts(t *testing.T) {
 			env.Setenv("DOCKER_CONFIG", filepath.Join(env.WorkDir, ".docker"))
 			ds := map[string]*daemon{}
 			env.Values["daemons"] = ds
-			env.Defer(func() { cleanupDaemons(env.Getenv("MINIBOX_API_TOKEN"), ds) })
+			// The Docker API sockets' directories go after the daemons: the cleanup starts
+			// a stopped daemon again, which makes its socket's directory anew.
+			sockDirs := &[]string{}
+			env.Values["dockerSockDirs"] = sockDirs
+			env.Defer(func() {
+				cleanupDaemons(env.Getenv("MINIBOX_API_TOKEN"), ds)
+				for _, dir := range *sockDirs {
+					os.RemoveAll(dir)
+				}
+			})
 			return nil
 		},
 		Cmds: map[string]func(ts *testscript.TestScript, neg bool, args []string){
@@ -213,7 +222,9 @@ func daemonStart(ts *testscript.TestScript, neg bool, args []string) {
 	if dockerSock == "" {
 		dir, err := os.MkdirTemp("", "mbd")
 		ts.Check(err)
-		ts.Defer(func() { os.RemoveAll(dir) })
+		if dirs, ok := ts.Value("dockerSockDirs").(*[]string); ok {
+			*dirs = append(*dirs, dir)
+		}
 		dockerSock = filepath.Join(dir, "docker.sock")
 		ts.Setenv("DOCKER_SOCK", dockerSock)
 	}
