@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"text/template"
 	"time"
 
 	"golang.org/x/term"
@@ -82,6 +83,7 @@ type HistoryCmd struct {
 	NoTrunc bool   `name:"no-trunc" help:"Show whole IDs and commands."`
 	Quiet   bool   `short:"q" help:"Only the IDs."`
 	Human   bool   `short:"H" default:"true" negatable:"" help:"Sizes and times for people (--no-human: bytes and RFC 3339)."`
+	Format  string `placeholder:"TEMPLATE" help:"Go template per layer ({{.ID}} {{.CreatedSince}} {{.CreatedAt}} {{.CreatedBy}} {{.Size}} {{.Comment}}), \"table TEMPLATE\" or json."`
 	Image   string `arg:"" name:"image" help:"The image."`
 }
 
@@ -91,6 +93,13 @@ func (c *HistoryCmd) Run(ctx context.Context, cl *client.Client, out *Output) er
 		return err
 	}
 	now := time.Now()
+	if c.Format != "" && !c.Quiet {
+		rows := make([]rowContext, len(h))
+		for i, it := range h {
+			rows[i] = &historyContext{it: it, now: now, trunc: !c.NoTrunc, human: c.Human}
+		}
+		return formatRows(out, c.Format, "table {{.ID}}\\t{{.CreatedSince}}\\t{{.CreatedBy}}\\t{{.Size}}\\t{{.Comment}}", &historyContext{}, rows)
+	}
 	var rows [][]string
 	for _, it := range h {
 		id := it.ID
@@ -127,12 +136,18 @@ type EventsCmd struct {
 	Since  string   `placeholder:"T" help:"Replay events from T (RFC 3339, Unix time or a duration ago) from the daemon's recent memory."`
 	Until  string   `placeholder:"T" help:"Stop at T."`
 	Filter []string `short:"f" sep:"none" placeholder:"KEY=VALUE" help:"type, event, container, image, network, volume or label (repeatable)."`
-	Format string   `placeholder:"json" help:"json: one JSON object a line."`
+	Format string   `placeholder:"TEMPLATE" help:"json (one JSON object a line), or a Go template per event over Docker's fields ({{.Type}} {{.Action}} {{.Status}} {{.ID}} {{.From}} {{.Actor.Attributes.name}} {{.Time}} {{.TimeNano}} {{.Scope}})."`
 }
 
 func (c *EventsCmd) Run(ctx context.Context, cl *client.Client, out *Output) error {
+	var tmpl *template.Template
 	if c.Format != "" && c.Format != "json" && c.Format != "{{json .}}" {
-		return usageError("--format %s: expected json", c.Format)
+		t, err := template.New("format").Funcs(dockershape.TemplateFuncs).Parse(
+			strings.NewReplacer(`\t`, "\t", `\n`, "\n").Replace(c.Format))
+		if err != nil {
+			return usageError("--format: %v", err)
+		}
+		tmpl = t
 	}
 	o := client.EventsOptions{Filters: c.Filter}
 	now := time.Now()
@@ -148,6 +163,13 @@ func (c *EventsCmd) Run(ctx context.Context, cl *client.Client, out *Output) err
 		}
 	}
 	return cl.Events(ctx, o, func(ev api.Event) error {
+		if tmpl != nil {
+			if err := tmpl.Execute(out.Stdout, dockerEvent(ev)); err != nil {
+				return fmt.Errorf("--format: %w", err)
+			}
+			_, err := fmt.Fprintln(out.Stdout)
+			return err
+		}
 		if c.Format != "" {
 			b, err := json.Marshal(ev)
 			if err != nil {
@@ -223,4 +245,76 @@ func (c *UpdateCmd) Run(ctx context.Context, cl *client.Client, out *Output) err
 		}
 		return nil
 	})
+}
+
+// historyContext is one layer of history for --format, with Docker's field names.
+type historyContext struct {
+	header       bool
+	it           api.HistoryItem
+	now          time.Time
+	trunc, human bool
+}
+
+func (c *historyContext) setHeader() { c.header = true }
+
+func (c *historyContext) pick(title, v string) string {
+	if c.header {
+		return title
+	}
+	return v
+}
+
+func (c *historyContext) ID() string {
+	id := c.it.ID
+	if c.trunc && strings.HasPrefix(id, "sha256:") {
+		id = strings.TrimPrefix(id, "sha256:")[:12]
+	}
+	return c.pick("IMAGE", id)
+}
+func (c *historyContext) CreatedSince() string {
+	if c.it.Created.IsZero() {
+		return c.pick("CREATED", "")
+	}
+	if !c.human {
+		return c.pick("CREATED", c.it.Created.Format(time.RFC3339))
+	}
+	return c.pick("CREATED", dockershape.Since(c.it.Created, c.now))
+}
+func (c *historyContext) CreatedAt() string {
+	if c.it.Created.IsZero() {
+		return c.pick("CREATED AT", "")
+	}
+	return c.pick("CREATED AT", c.it.Created.Format(time.RFC3339))
+}
+func (c *historyContext) CreatedBy() string {
+	by := strings.Join(strings.Fields(c.it.CreatedBy), " ")
+	if c.trunc && len(by) > 45 {
+		by = by[:44] + "…"
+	}
+	return c.pick("CREATED BY", by)
+}
+func (c *historyContext) Size() string {
+	if !c.human {
+		return c.pick("SIZE", strconv.FormatInt(c.it.Size, 10))
+	}
+	return c.pick("SIZE", humanSize(float64(c.it.Size)))
+}
+func (c *historyContext) Comment() string              { return c.pick("COMMENT", c.it.Comment) }
+func (c *historyContext) MarshalJSON() ([]byte, error) { return marshalFields(c) }
+
+// eventFields is an event as Docker's events --format templates see it (its events.Message).
+type eventFields struct {
+	Status, ID, From, Type, Action, Scope string
+	Actor                                 struct {
+		ID         string
+		Attributes map[string]string
+	}
+	Time, TimeNano int64
+}
+
+func dockerEvent(ev api.Event) eventFields {
+	f := eventFields{Status: ev.Action, ID: ev.ID, From: ev.Attributes["image"], Type: ev.Type, Action: ev.Action,
+		Scope: "local", Time: ev.Time.Unix(), TimeNano: ev.Time.UnixNano()}
+	f.Actor.ID, f.Actor.Attributes = ev.ID, ev.Attributes
+	return f
 }
