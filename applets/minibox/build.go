@@ -13,6 +13,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/atomicfile"
 	"github.com/minibox/minibox/pkg/registry"
 )
 
@@ -36,6 +37,8 @@ type BuildCmd struct {
 	Platform  string   `help:"The platform to build for (only this host's, e.g. linux/amd64)."`
 	Secrets   []string `name:"secret" sep:"none" help:"A secret for RUN --mount=type=secret: id=ID,src=FILE or id=ID,env=VAR (id alone: the variable ID); kept out of the image and the cache."`
 	Progress  string   `default:"auto" enum:"auto,plain,tty" help:"auto, plain (log lines) or tty (live view of running blocks)."`
+	Quiet     bool     `short:"q" help:"Print only the image ID (the build's output is left out; a failure still says why)."`
+	IIDFile   string   `name:"iidfile" placeholder:"FILE" help:"Write the image ID to FILE."`
 	Context   string   `arg:"" optional:"" default:"." help:"The build context directory (on the daemon's host)."`
 }
 
@@ -68,11 +71,14 @@ func (c BuildCmd) Run(ctx context.Context, api *client.Client, out *Output, env 
 	if err != nil {
 		return err
 	}
-	tty := c.Progress == "tty" || (c.Progress == "auto" && out.Terminal())
+	tty := !c.Quiet && (c.Progress == "tty" || (c.Progress == "auto" && out.Terminal()))
 	var view buildView
-	if tty {
+	switch {
+	case tty:
 		view = newBuildLiveView(out)
-	} else {
+	case c.Quiet:
+		view = &buildPlainView{out: &Output{Stdout: out.Stdout, Stderr: io.Discard, plain: true}}
+	default:
 		view = &buildPlainView{out: out}
 	}
 	res, err := api.Build(ctx, req, regCfg, view.event)
@@ -85,11 +91,18 @@ func (c BuildCmd) Run(ctx context.Context, api *client.Client, out *Output, env 
 		}
 		return err
 	}
+	if c.IIDFile != "" {
+		if err := atomicfile.WriteFile(c.IIDFile, []byte(res.ID), 0o644); err != nil {
+			return fmt.Errorf("--iidfile: %w", err)
+		}
+	}
 	name := res.Image
 	if name == "" {
 		name = "(unnamed)"
 	}
-	out.OK("Built %s %s in %s", name, res.Digest, buildMS(res.DurationMS))
+	if !c.Quiet {
+		out.OK("Built %s %s in %s", name, res.Digest, buildMS(res.DurationMS))
+	}
 	fmt.Fprintln(out.Stdout, res.ID)
 	return nil
 }
