@@ -92,6 +92,17 @@ func (c *ComposeCmd) runner(ctx context.Context, cl *client.Client, out *Output,
 	return &compose.Runner{C: cl, P: p, Out: out.Stdout, Progress: out.Stderr, Live: live, Colour: out.Terminal()}, nil
 }
 
+// withRunner runs fn on the project loaded for services (see runner), its progress
+// closed after.
+func (c *ComposeCmd) withRunner(ctx context.Context, cl *client.Client, out *Output, services []string, fn func(*compose.Runner) error) error {
+	r, err := c.runner(ctx, cl, out, services...)
+	if err != nil {
+		return err
+	}
+	defer r.Close()
+	return fn(r)
+}
+
 // ComposeUpCmd is `compose up`.
 type ComposeUpCmd struct {
 	Detach        bool     `short:"d" help:"Leave the containers running in the background."`
@@ -268,12 +279,9 @@ func (d *ComposeDownCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Clie
 	if d.Rmi != "" && d.Rmi != "local" && d.Rmi != "all" {
 		return usageError("--rmi %s: expected local or all", d.Rmi)
 	}
-	r, err := c.runner(ctx, cl, out)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return r.Down(ctx, compose.DownOptions{Volumes: d.Volumes, RemoveOrphans: d.RemoveOrphans, Timeout: d.Timeout, RemoveImages: d.Rmi})
+	return c.withRunner(ctx, cl, out, nil, func(r *compose.Runner) error {
+		return r.Down(ctx, compose.DownOptions{Volumes: d.Volumes, RemoveOrphans: d.RemoveOrphans, Timeout: d.Timeout, RemoveImages: d.Rmi})
+	})
 }
 
 // ComposePsCmd is `compose ps`.
@@ -583,12 +591,7 @@ type ComposeStartCmd struct {
 }
 
 func (s *ComposeStartCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out, s.Services...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return r.Start(ctx, s.Services)
+	return c.withRunner(ctx, cl, out, s.Services, func(r *compose.Runner) error { return r.Start(ctx, s.Services) })
 }
 
 // ComposeStopCmd is `compose stop`.
@@ -598,12 +601,7 @@ type ComposeStopCmd struct {
 }
 
 func (s *ComposeStopCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out, s.Services...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return r.Stop(ctx, s.Services, s.Timeout)
+	return c.withRunner(ctx, cl, out, s.Services, func(r *compose.Runner) error { return r.Stop(ctx, s.Services, s.Timeout) })
 }
 
 // ComposeRestartCmd is `compose restart`.
@@ -614,12 +612,7 @@ type ComposeRestartCmd struct {
 }
 
 func (s *ComposeRestartCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out, s.Services...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return r.Restart(ctx, s.Services, s.Timeout, s.NoDeps)
+	return c.withRunner(ctx, cl, out, s.Services, func(r *compose.Runner) error { return r.Restart(ctx, s.Services, s.Timeout, s.NoDeps) })
 }
 
 // ComposeRmCmd is `compose rm`.
@@ -631,12 +624,7 @@ type ComposeRmCmd struct {
 }
 
 func (s *ComposeRmCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out, s.Services...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return r.Rm(ctx, s.Services, s.Stop, s.Volumes)
+	return c.withRunner(ctx, cl, out, s.Services, func(r *compose.Runner) error { return r.Rm(ctx, s.Services, s.Stop, s.Volumes) })
 }
 
 // ComposeBuildCmd is `compose build`.
@@ -703,12 +691,7 @@ type ComposeTopCmd struct {
 }
 
 func (s *ComposeTopCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out, s.Services...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return r.Top(ctx, s.Services)
+	return c.withRunner(ctx, cl, out, s.Services, func(r *compose.Runner) error { return r.Top(ctx, s.Services) })
 }
 
 // ComposeKillCmd is `compose kill`.
@@ -718,12 +701,7 @@ type ComposeKillCmd struct {
 }
 
 func (k *ComposeKillCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out, k.Services...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return r.Kill(ctx, k.Services, k.Signal)
+	return c.withRunner(ctx, cl, out, k.Services, func(r *compose.Runner) error { return r.Kill(ctx, k.Services, k.Signal) })
 }
 
 // ComposePauseCmd is `compose pause`.
@@ -732,12 +710,7 @@ type ComposePauseCmd struct {
 }
 
 func (p *ComposePauseCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out, p.Services...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return r.Pause(ctx, p.Services)
+	return c.withRunner(ctx, cl, out, p.Services, func(r *compose.Runner) error { return r.Pause(ctx, p.Services) })
 }
 
 // ComposeUnpauseCmd is `compose unpause`.
@@ -746,12 +719,7 @@ type ComposeUnpauseCmd struct {
 }
 
 func (p *ComposeUnpauseCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output) error {
-	r, err := c.runner(ctx, cl, out, p.Services...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return r.Unpause(ctx, p.Services)
+	return c.withRunner(ctx, cl, out, p.Services, func(r *compose.Runner) error { return r.Unpause(ctx, p.Services) })
 }
 
 // ComposePortCmd is `compose port`.

@@ -60,12 +60,7 @@ func (s *ComposeScaleCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Cli
 	if err != nil {
 		return usageError("scale %v", err)
 	}
-	r, err := c.runner(ctx, cl, out, o.Services...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return r.Up(ctx, o)
+	return c.withRunner(ctx, cl, out, o.Services, func(r *compose.Runner) error { return r.Up(ctx, o) })
 }
 
 // ComposeCpCmd is `compose cp`: cp with SERVICE:PATH on one side.
@@ -205,12 +200,7 @@ func (e *ComposeEventsCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Cl
 	if _, err := logBound("--until", e.Until, now, &o.Until); err != nil {
 		return err
 	}
-	r, err := c.runner(ctx, cl, out, e.Services...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return r.Events(ctx, o)
+	return c.withRunner(ctx, cl, out, e.Services, func(r *compose.Runner) error { return r.Events(ctx, o) })
 }
 
 // ComposeStatsCmd is `compose stats`: stats of the project's containers.
@@ -272,12 +262,9 @@ type ComposePushCmd struct {
 }
 
 func (p *ComposePushCmd) Run(ctx context.Context, c *ComposeCmd, cl *client.Client, out *Output, env Env) error {
-	r, err := c.runner(ctx, cl, out, p.Services...)
-	if err != nil {
-		return err
-	}
-	defer r.Close()
-	return pushImages(ctx, r, cl, out, env, p.Services, p.Quiet, p.IgnoreFailures)
+	return c.withRunner(ctx, cl, out, p.Services, func(r *compose.Runner) error {
+		return pushImages(ctx, r, cl, out, env, p.Services, p.Quiet, p.IgnoreFailures)
+	})
 }
 
 // pushImages pushes the images of the services that have both build and image (push,

@@ -323,7 +323,7 @@ func (c *psContext) Status() string {
 }
 func (c *psContext) Size() string   { return c.pick("SIZE", c.size) }
 func (c *psContext) Names() string  { return c.pick("NAMES", c.s.Name) }
-func (c *psContext) Labels() string { return c.pick("LABELS", labelsText(c.s.Labels)) }
+func (c *psContext) Labels() string { return c.pick("LABELS", dockershape.LabelsText(c.s.Labels)) }
 func (c *psContext) Label(k string) string {
 	return c.pick("LABEL", c.s.Labels[k])
 }

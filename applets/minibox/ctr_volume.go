@@ -8,6 +8,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/api/dockershape"
 	"github.com/minibox/minibox/pkg/errdefs"
 )
 
@@ -103,7 +104,7 @@ func (c *volumeContext) Driver() string {
 	return c.pick("DRIVER", d)
 }
 func (c *volumeContext) Mountpoint() string { return c.pick("MOUNTPOINT", c.v.Mountpoint) }
-func (c *volumeContext) Labels() string     { return c.pick("LABELS", labelsText(c.v.Labels)) }
+func (c *volumeContext) Labels() string     { return c.pick("LABELS", dockershape.LabelsText(c.v.Labels)) }
 func (c *volumeContext) Label(k string) string {
 	return c.pick("LABEL", c.v.Labels[k])
 }

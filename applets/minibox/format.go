@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"reflect"
-	"sort"
 	"strings"
 	"text/tabwriter"
 	"text/template"
@@ -114,14 +113,4 @@ func marshalFields(v any) ([]byte, error) {
 		return nil, err
 	}
 	return bytes.TrimSpace(b.Bytes()), nil
-}
-
-// labelsText is Docker's .Labels: k=v pairs sorted, comma-separated.
-func labelsText(l map[string]string) string {
-	var kv []string
-	for k, v := range l {
-		kv = append(kv, k+"="+v)
-	}
-	sort.Strings(kv)
-	return strings.Join(kv, ",")
 }

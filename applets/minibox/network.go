@@ -8,6 +8,7 @@ import (
 
 	"github.com/minibox/minibox/pkg/api"
 	"github.com/minibox/minibox/pkg/api/client"
+	"github.com/minibox/minibox/pkg/api/dockershape"
 )
 
 // NetworkGroup is `network create|ls|inspect|rm|prune|connect|disconnect`.
@@ -162,7 +163,7 @@ func (c *networkContext) Internal() string {
 	return c.pick("INTERNAL", strconv.FormatBool(c.n.Internal))
 }
 func (c *networkContext) IPv6() string   { return c.pick("IPV6", "false") }
-func (c *networkContext) Labels() string { return c.pick("LABELS", labelsText(c.n.Labels)) }
+func (c *networkContext) Labels() string { return c.pick("LABELS", dockershape.LabelsText(c.n.Labels)) }
 func (c *networkContext) Label(k string) string {
 	return c.pick("LABEL", c.n.Labels[k])
 }

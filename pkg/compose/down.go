@@ -486,7 +486,7 @@ func (r *Runner) psRow(c api.ContainerSummary, now time.Time, noTrunc bool) psJS
 	row := psJSON{ID: c.ID, Name: c.Name, Names: c.Name, Image: c.Image, Command: dockershape.CommandCell(c.Command, noTrunc),
 		Project: r.P.Name, Service: c.Labels[LabelService], CreatedAt: c.CreatedAt.Format("2006-01-02 15:04:05 -0700 MST"),
 		RunningFor: dockershape.Since(c.CreatedAt, now), State: c.Status, Health: health(c), ExitCode: c.ExitCode,
-		Status: statusText(c, now), Ports: ports(c), Publishers: []psPublisher{}, Labels: labelsText(c.Labels)}
+		Status: statusText(c, now), Ports: ports(c), Publishers: []psPublisher{}, Labels: dockershape.LabelsText(c.Labels)}
 	for _, b := range publishers(c) {
 		url := b.HostIP
 		if url == "" {

@@ -3,8 +3,6 @@ package compose
 import (
 	"fmt"
 	"io"
-	"maps"
-	"slices"
 	"strings"
 	"text/tabwriter"
 	"text/template"
@@ -54,15 +52,4 @@ func writeTemplate[T any](w io.Writer, format string, rows []T) error {
 		return tw.Flush()
 	}
 	return nil
-}
-
-// labelsText is a container's labels as Docker's template shows them: k=v, sorted, joined
-// by commas.
-func labelsText(labels map[string]string) string {
-	keys := slices.Sorted(maps.Keys(labels))
-	parts := make([]string, len(keys))
-	for i, k := range keys {
-		parts[i] = k + "=" + labels[k]
-	}
-	return strings.Join(parts, ",")
 }

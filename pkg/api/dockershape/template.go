@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 	"text/template"
 	"unicode/utf8"
@@ -34,4 +36,15 @@ var TemplateFuncs = template.FuncMap{
 	"println":  fmt.Sprintln,
 	"pad":      func(s string, l, r int) string { return strings.Repeat(" ", l) + s + strings.Repeat(" ", r) },
 	"truncate": func(s string, n int) string { return string([]rune(s)[:min(n, utf8.RuneCountInString(s))]) },
+}
+
+// LabelsText is Docker's .Labels in a --format template: k=v pairs sorted by key,
+// comma-separated.
+func LabelsText(labels map[string]string) string {
+	keys := slices.Sorted(maps.Keys(labels))
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + "=" + labels[k]
+	}
+	return strings.Join(parts, ",")
 }
